@@ -1,0 +1,26 @@
+/** What a command may touch: its arguments come separately; output and environment come through here. */
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** stdout is a terminal (colour allowed unless NO_COLOR). */
+  isTTY: boolean;
+  /** Terminal width, or 100 when unknown. */
+  columns: number;
+}
+
+/** Exit codes, the monitoring-plugin convention (Nagios plugin guidelines). */
+export const EXIT = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
+
+/** An expected failure: printed as one line "sockdoc: <message>", exit 3. Never a stack trace. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A command: returns its exit code. */
+export type Command = (args: string[], io: Io) => Promise<number>;
+
+/** Colour only on a TTY and when NO_COLOR is unset or empty (no-color.org). */
+export function useColor(io: Io): boolean {
+  return io.isTTY && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
+}

@@ -1,0 +1,39 @@
+/**
+ * Where a process's RLIMIT_NOFILE came from. Limits are inherited across fork and exec
+ * (man 2 getrlimit), so the answer is an ancestor, or a config that ancestor applied.
+ */
+
+export type LimitLayer = 'systemd' | 'supervisord' | 'pam' | 'container' | 'shell' | 'cron' | 'self' | 'unknown';
+
+/** One ancestor in the chain from the process up to pid 1. */
+export interface ChainLink {
+  pid: number;
+  name: string;
+  soft: number | null;
+  hard: number | null;
+}
+
+export interface LimitSource {
+  layer: LimitLayer;
+  /** The process at which the current value was set. */
+  pid: number | null;
+  unit?: string;
+  file?: string;
+  setting?: string;
+  value?: string;
+  /** Why this layer was chosen, or for "unknown" why nothing fit. */
+  reason: string;
+}
+
+export interface LimitOrigin {
+  pid: number;
+  name: string;
+  soft: number | null;
+  hard: number | null;
+  chain: ChainLink[];
+  source: LimitSource;
+  /** Sentences: configured vs effective mismatches, settings that cannot apply. */
+  contradictions: string[];
+  /** Copy-paste commands/config, most durable fix first, immediate relief last. */
+  fix: string[];
+}

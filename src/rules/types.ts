@@ -1,0 +1,61 @@
+/** The shape of a finding and of a rule (one rule per file, named by its id). */
+import type { Snapshot } from '../snapshot/types.js';
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+export const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+
+export interface FindingSubject {
+  pid?: number;
+  /** Process name, when pid is set. */
+  name?: string;
+  address?: string;
+  port?: number;
+}
+
+export interface Finding {
+  /** Stable id = the rule's file name, e.g. "accept-queue-full". */
+  id: string;
+  severity: Severity;
+  subject: FindingSubject;
+  /** One line: what is wrong, with the key number. */
+  title: string;
+  /** The numbers that prove it; keys are stable (documented in docs/findings/<id>.md). */
+  evidence: Record<string, number | string | boolean | null>;
+  /** Plain words for the person on call: why, and what clients experience. */
+  explain: string;
+  /** Copy-paste commands or config, in the order to apply them. */
+  fix: string[];
+  /** Other findings that are linked causes/effects, as "<id>@<pid|address:port>". */
+  related?: string[];
+}
+
+/** Thresholds, all overridable by CLI flags. Ratios are 0..1. */
+export interface RuleOptions {
+  /** fd-limit-exhausted: open/soft >= this (default 0.95). */
+  fdCritical: number;
+  /** fd-limit-near: open/soft >= this (default 0.80). */
+  fdWarning: number;
+  /** accept-queue-filling: acceptQueue/backlog >= this (default 0.80). */
+  queueWarning: number;
+  /** system-file-table-near: allocated/file-max >= this (default 0.80). */
+  fileTableWarning: number;
+  /** syn-queue-pressure: synRecv / tcp_max_syn_backlog >= this (default 0.80). */
+  synWarning: number;
+}
+
+export const DEFAULT_RULE_OPTIONS: RuleOptions = {
+  fdCritical: 0.95,
+  fdWarning: 0.8,
+  queueWarning: 0.8,
+  fileTableWarning: 0.8,
+  synWarning: 0.8,
+};
+
+export interface Rule {
+  id: string;
+  /** One sentence for `sockdoc explain` and the docs index. */
+  description: string;
+  /** Pure: no I/O, no clock, no randomness. */
+  check(snapshot: Snapshot, options: RuleOptions): Finding[];
+}

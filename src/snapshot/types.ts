@@ -1,0 +1,157 @@
+/**
+ * The host snapshot: one consistent read of everything sockdoc reasons about.
+ * Rules are pure functions over this; renderers only format it.
+ */
+
+/** TCP states by their kernel names (include/net/tcp_states.h). */
+export const TCP_STATES = [
+  'ESTABLISHED', // 01
+  'SYN_SENT', // 02
+  'SYN_RECV', // 03 (also request sockets printed by get_openreq4, inode 0)
+  'FIN_WAIT1', // 04
+  'FIN_WAIT2', // 05
+  'TIME_WAIT', // 06 (get_timewait4_sock, inode 0)
+  'CLOSE', // 07
+  'CLOSE_WAIT', // 08
+  'LAST_ACK', // 09
+  'LISTEN', // 0A
+  'CLOSING', // 0B
+] as const;
+export type TcpState = (typeof TCP_STATES)[number];
+
+/** One line of /proc/net/tcp or /proc/net/tcp6. */
+export interface TcpSocket {
+  /** 4 for /proc/net/tcp, 6 for /proc/net/tcp6 (v4-mapped addresses stay 6). */
+  family: 4 | 6;
+  state: TcpState;
+  /** Printable address: "127.0.0.1", "::1", "::ffff:127.0.0.1", "::". */
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  /** LISTEN: 0. Others: unacknowledged bytes (write_seq - snd_una). */
+  txQueue: number;
+  /** LISTEN: current accept-queue length (sk_ack_backlog). Others: unread bytes. */
+  rxQueue: number;
+  uid: number;
+  /** 0 = no file: still in an accept queue, a request socket, TIME_WAIT, or orphaned. */
+  inode: number;
+}
+
+/** A process holding a socket: /proc/PID/fd/FD -> socket:[inode]. */
+export interface Owner {
+  pid: number;
+  fd: number;
+}
+
+/** RLIMIT_NOFILE as in /proc/PID/limits ("Max open files"). null = could not be read. */
+export interface FdUsage {
+  /** Entries in /proc/PID/fd; null when the directory could not be read (not root). */
+  open: number | null;
+  /** Soft limit; null when unknown or "unlimited". */
+  soft: number | null;
+  hard: number | null;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** comm from /proc/PID/stat (max 15 chars, as the kernel keeps it). */
+  name: string;
+  /** /proc/PID/cmdline joined with spaces; "" for kernel threads. */
+  cmdline: string;
+  /** Real uid from /proc/PID/status. */
+  uid: number;
+  /** Name for uid from ROOT/etc/passwd, or null. */
+  user: string | null;
+  fds: FdUsage;
+  /** Sockets this process holds, counted by state (only states present). */
+  sockets: Partial<Record<TcpState, number>>;
+}
+
+/** A LISTEN socket with what waits behind it. */
+export interface Listener {
+  family: 4 | 6;
+  address: string;
+  port: number;
+  inode: number;
+  owners: Owner[];
+  /** Distinct pids among owners, ascending. */
+  pids: number[];
+  /** Current accept-queue length (sk_ack_backlog). */
+  acceptQueue: number;
+  /** sk_max_ack_backlog = min(requested backlog, somaxconn) via sock_diag; null when unknown. */
+  backlog: number | null;
+  /** Where `backlog` came from. */
+  backlogSource: 'sock_diag' | 'ss' | null;
+  /** SYN_RECV sockets (pending handshakes) on this listener's address and port. */
+  synRecv: number;
+  /** ESTABLISHED sockets with inode 0 on this listener: completed, waiting for accept(). */
+  establishedUnaccepted: number;
+  /** CLOSE_WAIT sockets with inode 0 on this listener: the peer left before accept(). */
+  closeWaitUnaccepted: number;
+}
+
+/** Kernel tunables, keyed by their sysctl names. null = absent or unreadable. */
+export interface Tunables {
+  'net.core.somaxconn': number | null;
+  'net.ipv4.tcp_max_syn_backlog': number | null;
+  'net.ipv4.tcp_syncookies': number | null;
+  'net.ipv4.tcp_abort_on_overflow': number | null;
+  'net.core.netdev_max_backlog': number | null;
+  'fs.file-max': number | null;
+  'fs.nr_open': number | null;
+  /** allocated, free (always 0 since 2.6), max. */
+  'fs.file-nr': [number, number, number] | null;
+  'net.ipv4.ip_local_port_range': [number, number] | null;
+}
+
+/** Counters from /proc/net/netstat and /proc/net/snmp, keyed "Prefix.Name" (e.g. "TcpExt.ListenOverflows"). */
+export interface Counters {
+  /** Values at the end of the window (since boot / namespace creation). */
+  values: Record<string, number>;
+  /** Increase over the window; null when only one read was made (--interval 0). */
+  deltas: Record<string, number> | null;
+  /** Window length in ms (0 for one read). */
+  intervalMs: number;
+}
+
+/** What one probe saw: the report can say what it could not see. */
+export interface ProbeReport {
+  /** Probe name, e.g. "net-tcp", "pid-fd", "sock-diag". */
+  probe: string;
+  /** Path (under the root) or interface the probe read. */
+  source: string;
+  status: 'ok' | 'absent' | 'denied' | 'failed' | 'partial';
+  ms: number;
+  /** One line for the person reading the report, when status is not ok. */
+  detail?: string;
+}
+
+export interface HostInfo {
+  hostname: string | null;
+  kernel: string | null;
+  /** Filesystem root the snapshot was read from ("/" for the live host). */
+  root: string;
+  takenAt: string;
+  /** Effective uid of sockdoc == 0 (only meaningful for a live read). */
+  asRoot: boolean;
+}
+
+export interface Snapshot {
+  host: HostInfo;
+  sockets: TcpSocket[];
+  /** inode -> every (pid, fd) holding it. */
+  owners: Map<number, Owner[]>;
+  processes: ProcessInfo[];
+  listeners: Listener[];
+  tunables: Tunables;
+  counters: Counters;
+  probes: ProbeReport[];
+  /** Plain sentences about what could not be seen or was approximated. */
+  notes: string[];
+  /** True when something expected could not be read: results are incomplete. */
+  partial: boolean;
+  /** Where each examined process's fd limit came from (filled by provenance, keyed by pid). */
+  limitOrigins: Map<number, import('../provenance/types.js').LimitOrigin>;
+}
