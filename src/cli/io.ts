@@ -5,6 +5,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** stdout is a terminal (colour allowed unless NO_COLOR). */
   isTTY: boolean;
+  /** stderr is a terminal (progress lines allowed). */
+  stderrIsTTY: boolean;
   /** Terminal width, or 100 when unknown. */
   columns: number;
 }

@@ -1,0 +1,125 @@
+/** `sockdoc [diagnose]`: snapshot the host, run every rule, report, exit 0/1/2 (3 = could not run). */
+import { existsSync, statSync } from 'node:fs';
+import { buildSnapshot } from '../snapshot/build.js';
+import { runRules } from '../rules/index.js';
+import { DEFAULT_RULE_OPTIONS, type Finding, type RuleOptions } from '../rules/types.js';
+import { renderDiagnosis } from '../render/terminal.js';
+import { diagnosisToJson } from '../render/json.js';
+import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
+import type { Snapshot } from '../snapshot/types.js';
+import { durationFlag, intFlag, parse, ratioFlag } from './args.js';
+import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
+
+export const HELP = `Usage: sockdoc [diagnose] [options]
+
+Diagnose why this host refuses or drops TCP connections: findings with evidence, why, and the fix.
+
+Options:
+  --json                  machine-readable report (schema: docs/json-schema.md)
+  --interval DURATION     counter sampling window: 1 (default, seconds), 500ms, 0 = one read
+  --pid N                 only findings and tables about process N
+  --port P                only findings and tables about listeners on port P
+  --root DIR              read DIR/proc, DIR/etc, ... (a captured host or fixture) instead of /
+  --fd-warning R          fd-limit-near threshold, ratio of the soft limit (default 0.8)
+  --fd-critical R         fd-limit-exhausted threshold (default 0.95)
+  --queue-warning R       accept-queue-filling threshold, ratio of the backlog (default 0.8)
+  --file-table-warning R  system-file-table-near threshold (default 0.8)
+  --syn-warning R         syn-queue-pressure threshold (default 0.8)
+  --no-color              no colour (also: NO_COLOR=1, or when stdout is not a terminal)
+  -h, --help              this help
+
+Exit codes: 0 healthy, 1 warnings, 2 critical, 3 could not run (docs/exit-codes.md).
+Other commands: sockdoc sockets | limits | lab | explain ID   (sockdoc COMMAND --help)
+`;
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  interval: { type: 'string' },
+  pid: { type: 'string' },
+  port: { type: 'string' },
+  root: { type: 'string' },
+  'fd-warning': { type: 'string' },
+  'fd-critical': { type: 'string' },
+  'queue-warning': { type: 'string' },
+  'file-table-warning': { type: 'string' },
+  'syn-warning': { type: 'string' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Checks --root names a directory; one-line error otherwise. */
+export function checkRoot(root: string | undefined): string {
+  if (root === undefined) return '/';
+  if (!existsSync(root)) throw new UsageError(`--root ${root}: no such directory`);
+  if (!statSync(root).isDirectory()) throw new UsageError(`--root ${root}: not a directory`);
+  return root;
+}
+
+function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
+  const s = (k: string) => v[k] as string | undefined;
+  const o: RuleOptions = {
+    fdWarning: ratioFlag('fd-warning', s('fd-warning'), DEFAULT_RULE_OPTIONS.fdWarning),
+    fdCritical: ratioFlag('fd-critical', s('fd-critical'), DEFAULT_RULE_OPTIONS.fdCritical),
+    queueWarning: ratioFlag('queue-warning', s('queue-warning'), DEFAULT_RULE_OPTIONS.queueWarning),
+    fileTableWarning: ratioFlag('file-table-warning', s('file-table-warning'), DEFAULT_RULE_OPTIONS.fileTableWarning),
+    synWarning: ratioFlag('syn-warning', s('syn-warning'), DEFAULT_RULE_OPTIONS.synWarning),
+  };
+  if (o.fdWarning > o.fdCritical) throw new UsageError(`--fd-warning (${o.fdWarning}) must not exceed --fd-critical (${o.fdCritical})`);
+  return o;
+}
+
+/** Keeps findings about the filtered pid/port; host-wide findings (no pid, no port) always stay. */
+export function filterFindings(findings: Finding[], snapshot: Snapshot, filter: DiagnosisFilter): Finding[] {
+  if (filter.pid === undefined && filter.port === undefined) return findings;
+  const portsOfPid = new Set(snapshot.listeners.filter((l) => filter.pid !== undefined && l.pids.includes(filter.pid)).map((l) => l.port));
+  return findings.filter((f) => {
+    const s = f.subject;
+    if (s.pid === undefined && s.port === undefined) return true;
+    if (filter.pid !== undefined && s.pid !== filter.pid && !(s.port !== undefined && portsOfPid.has(s.port))) return false;
+    if (filter.port !== undefined && s.port !== filter.port) return false;
+    return true;
+  });
+}
+
+export function exitCodeOf(findings: Finding[]): 0 | 1 | 2 {
+  if (findings.some((f) => f.severity === 'critical')) return EXIT.critical;
+  if (findings.some((f) => f.severity === 'warning')) return EXIT.warning;
+  return EXIT.ok;
+}
+
+/** Diagnoses a snapshot: rules, limit provenance for fd findings, filters. Pure but for provenance reads. */
+export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: DiagnosisFilter): Diagnosis {
+  const findings = filterFindings(runRules(snapshot, options), snapshot, filter);
+  return { snapshot, findings, filter, exitCode: exitCodeOf(findings) };
+}
+
+export const run: Command = async (args: string[], io: Io) => {
+  const { values } = parse(args, OPTIONS);
+  if (values.help) {
+    io.stdout(HELP);
+    return EXIT.ok;
+  }
+  const root = checkRoot(values.root);
+  const intervalMs = durationFlag('interval', values.interval, 1000);
+  const filter: DiagnosisFilter = { pid: intFlag('pid', values.pid, 1), port: intFlag('port', values.port, 1, 65535) };
+  const options = ruleOptions(values);
+  const snapshot = await buildSnapshot({
+    root,
+    intervalMs,
+    // Progress only where a person watches; a pipe or CI log gets none.
+    onWait: (ms) => {
+      if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);
+    },
+  });
+  if (snapshot.sockets.length === 0 && !snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) {
+    const why = snapshot.probes.filter((p) => p.probe === 'net-tcp').map((p) => p.detail ?? p.status).join('; ');
+    throw new UsageError(`cannot read TCP sockets under ${root}: ${why || 'proc/net/tcp missing'}`);
+  }
+  if (filter.pid !== undefined && !snapshot.processes.some((p) => p.pid === filter.pid)) {
+    throw new UsageError(`--pid ${filter.pid}: no such process (or not visible to this user)`);
+  }
+  const d = diagnose(snapshot, options, filter);
+  if (values.json) io.stdout(JSON.stringify(diagnosisToJson(d), null, 2) + '\n');
+  else io.stdout(renderDiagnosis(d, { color: useColor(io) && !values['no-color'], columns: io.columns }));
+  return d.exitCode;
+};

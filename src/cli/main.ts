@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+/** The sockdoc bin: real stdout/stderr/env, expected failures as one line and exit 3. */
+import { main } from './app.js';
+import { EXIT, UsageError, type Io } from './io.js';
+
+function realIo(): Io {
+  return {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    env: process.env,
+    isTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    columns: process.stdout.columns || 100,
+  };
+}
+
+// A reader that closes the pipe early (`sockdoc sockets | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+main(process.argv.slice(2), realIo()).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`sockdoc: ${err.message}\nTry 'sockdoc --help'.\n`);
+    } else {
+      process.stderr.write(`sockdoc: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+      if (process.env.SOCKDOC_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+      else process.stderr.write('Set SOCKDOC_DEBUG=1 for the stack trace, and please report it.\n');
+    }
+    process.exitCode = EXIT.unknown;
+  },
+);

@@ -1,0 +1,27 @@
+/** Sentences several findings share, so the person on call reads the same words for the same thing. */
+
+/**
+ * What clients see when an accept queue overflows, by net.ipv4.tcp_abort_on_overflow
+ * (net/ipv4/tcp_minisocks.c tcp_check_req, label listen_overflow): 0 drops the final ACK
+ * and keeps the request, 1 answers with a reset (embryonic_reset).
+ */
+export function overflowClientExperience(abortOnOverflow: number | null): string {
+  const zero =
+    'the kernel silently drops the final ACK of the handshake and keeps retransmitting its SYN-ACK: ' +
+    "the client's connect() already succeeded, so its request just hangs until it times out; " +
+    'new SYNs are dropped too, so other clients retry their SYN (after 1 s, 3 s, 7 s ...) and connect slowly or time out';
+  const one = 'the kernel answers with a reset: clients fail fast with "connection reset by peer"';
+  if (abortOnOverflow === 0) return `With net.ipv4.tcp_abort_on_overflow = 0 (the default), ${zero}.`;
+  if (abortOnOverflow !== null && abortOnOverflow !== 0) return `With net.ipv4.tcp_abort_on_overflow = ${abortOnOverflow}, ${one}.`;
+  return `net.ipv4.tcp_abort_on_overflow is unknown: if 0 (the default), ${zero}; if 1, ${one}.`;
+}
+
+/** Why a program does not take connections off its queue. */
+export const NOT_ACCEPTING_CAUSES =
+  'The program is not calling accept() fast enough: it is blocked (a lock, a slow dependency, a sleep), ' +
+  'too busy, or accept() fails because it is out of file descriptors (EMFILE, "too many open files").';
+
+/** "1 socket", "129 sockets". */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}

@@ -1,0 +1,128 @@
+/**
+ * One consistent host read. Counters are read twice around the sampling window; everything else
+ * is read once at the end of it, sockets immediately before the fd walk so owners match.
+ */
+import { readCounters } from '../probe/netstat.js';
+import { readNetTcp } from '../probe/net-tcp.js';
+import { readTunables } from '../probe/sysctl.js';
+import { readHost } from '../probe/host.js';
+import { readProcesses } from '../probe/processes.js';
+import { readListenBacklogs } from '../probe/sock-diag.js';
+import { deriveListeners } from './listeners.js';
+import type { Counters, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner } from './types.js';
+
+export interface SnapshotOptions {
+  /** Filesystem root: "/" for the live host, or a captured/fixture tree. */
+  root?: string;
+  /** Sampling window for counter rates in ms; 0 = one read. Ignored (0) for a non-live root. */
+  intervalMs?: number;
+  /** Only these processes (lab and tests scope a snapshot to their own processes). */
+  pids?: number[];
+  /** Called before the sampling wait, so the CLI can show progress. */
+  onWait?: (ms: number) => void;
+  /** Clock, injectable for golden tests. */
+  now?: () => Date;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function diffCounters(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const d: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const b = before[k];
+    // A counter absent from the first read, or one that went down (namespace re-created), has no delta.
+    if (b !== undefined && v >= b) d[k] = v - b;
+  }
+  return d;
+}
+
+/** Counts each process's sockets by state, once per distinct pid holding the socket. */
+function countSocketsByOwner(sockets: readonly TcpSocket[], owners: ReadonlyMap<number, Owner[]>, byPid: Map<number, ProcessInfo>): void {
+  for (const s of sockets) {
+    if (s.inode === 0) continue;
+    const holders = owners.get(s.inode);
+    if (!holders) continue;
+    let last = -1;
+    for (const h of holders) {
+      if (h.pid === last) continue; // several fds of one process: count the socket once
+      last = h.pid;
+      const p = byPid.get(h.pid);
+      if (p) p.sockets[s.state] = (p.sockets[s.state] ?? 0) + 1;
+    }
+  }
+}
+
+export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapshot> {
+  const root = opts.root ?? '/';
+  const live = root === '/';
+  const now = opts.now ?? (() => new Date());
+  const probes: ProbeReport[] = [];
+  const notes: string[] = [];
+  const intervalMs = live ? Math.max(0, opts.intervalMs ?? 1000) : 0;
+
+  let counters: Counters;
+  if (intervalMs > 0) {
+    const first = readCounters(root);
+    opts.onWait?.(intervalMs);
+    await sleep(intervalMs);
+    const second = readCounters(root);
+    probes.push(...second.reports);
+    counters = { values: second.values, deltas: diffCounters(first.values, second.values), intervalMs };
+  } else {
+    const once = readCounters(root);
+    probes.push(...once.reports);
+    counters = { values: once.values, deltas: null, intervalMs: 0 };
+  }
+
+  const tunables = readTunables(root);
+  probes.push(...tunables.reports);
+  const host = readHost(root);
+
+  const net = readNetTcp(root);
+  probes.push(...net.reports);
+  const procs = readProcesses(root, opts.pids ? { pids: opts.pids } : undefined);
+  probes.push(...procs.reports);
+  notes.push(...procs.notes);
+
+  const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
+  for (const holders of procs.owners.values()) if (holders.length > 1) holders.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
+  countSocketsByOwner(net.sockets, procs.owners, byPid);
+
+  const hasListeners = net.sockets.some((s) => s.state === 'LISTEN');
+  const diag = hasListeners ? readListenBacklogs(root) : null;
+  if (diag) {
+    probes.push(diag.report);
+    if (diag.source === null) notes.push('Backlog limits of listeners are unknown: ' + (diag.report.detail ?? 'sock_diag and ss were unavailable') + '.');
+    else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
+  }
+  const listeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null);
+
+  for (const r of probes) {
+    if (r.status === 'ok' || r.status === 'absent') continue;
+    if (r.status === 'partial') continue; // the probe wrote its own aggregated note
+    notes.push(`${r.source}: ${r.status}${r.detail ? ` (${r.detail})` : ''}.`);
+  }
+  const partial = probes.some((r) => r.status !== 'ok' && r.status !== 'absent') || net.sockets.length === 0 && net.reports.every((r) => r.status !== 'ok');
+
+  return {
+    host: {
+      hostname: host.hostname,
+      kernel: host.kernel,
+      root,
+      takenAt: now().toISOString(),
+      asRoot: live && process.geteuid?.() === 0,
+    },
+    sockets: net.sockets,
+    owners: procs.owners,
+    processes: procs.processes,
+    listeners,
+    tunables: tunables.tunables,
+    counters,
+    probes,
+    notes,
+    partial,
+    limitOrigins: new Map(),
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Copies the kernel files a snapshot reads into a directory tree, so the same host can be
+ * diagnosed later with `--root DIR` by exactly the code that reads a live host.
+ * Used to make test fixtures from real runs, and the basis of `sockdoc capture`.
+ */
+import { mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { readText, outcomeOf, describeError } from '../probe/read-file.js';
+import { listPids } from '../probe/pids.js';
+import { captureListenBytes } from '../probe/sock-diag.js';
+
+/** Host-wide files, relative to the root. */
+const HOST_FILES = [
+  'proc/net/tcp',
+  'proc/net/tcp6',
+  'proc/net/netstat',
+  'proc/net/snmp',
+  'proc/sys/net/core/somaxconn',
+  'proc/sys/net/ipv4/tcp_max_syn_backlog',
+  'proc/sys/net/ipv4/tcp_syncookies',
+  'proc/sys/net/ipv4/tcp_abort_on_overflow',
+  'proc/sys/net/core/netdev_max_backlog',
+  'proc/sys/fs/file-max',
+  'proc/sys/fs/nr_open',
+  'proc/sys/fs/file-nr',
+  'proc/sys/net/ipv4/ip_local_port_range',
+  'proc/sys/kernel/hostname',
+  'proc/sys/kernel/osrelease',
+  'etc/passwd',
+  'etc/group',
+];
+
+/** Per-process files under proc/PID. */
+const PID_FILES = ['stat', 'status', 'cmdline', 'limits', 'cgroup'];
+
+export interface CaptureResult {
+  files: number;
+  pids: number[];
+  /** One line per file that could not be copied (vanished processes are skipped silently). */
+  problems: string[];
+}
+
+function copyText(src: string, dst: string): void {
+  const text = readText(src);
+  mkdirSync(dirname(dst), { recursive: true });
+  writeFileSync(dst, text, 'latin1');
+}
+
+/**
+ * Captures the live host (root "/") into outDir. `pids` limits the processes captured
+ * (default: all). The sock_diag answer for listeners is stored raw in sock_diag/tcp-listen.bin.
+ */
+export function captureHost(outDir: string, opts: { root?: string; pids?: number[] } = {}): CaptureResult {
+  const root = opts.root ?? '/';
+  const result: CaptureResult = { files: 0, pids: [], problems: [] };
+  for (const rel of HOST_FILES) {
+    try {
+      copyText(join(root, rel), join(outDir, rel));
+      result.files++;
+    } catch (err) {
+      if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
+    }
+  }
+  const pids = opts.pids ?? listPids(root);
+  for (const pid of pids) {
+    const src = join(root, 'proc', String(pid));
+    const dst = join(outDir, 'proc', String(pid));
+    try {
+      for (const f of PID_FILES) copyText(join(src, f), join(dst, f));
+      mkdirSync(join(dst, 'fd'), { recursive: true });
+      for (const fd of readdirSync(join(src, 'fd'))) {
+        try {
+          symlinkSync(readlinkSync(join(src, 'fd', fd)), join(dst, 'fd', fd));
+        } catch (err) {
+          if (outcomeOf(err) !== 'absent') throw err; // an fd closed meanwhile is just gone
+        }
+      }
+      result.pids.push(pid);
+      result.files += PID_FILES.length;
+    } catch (err) {
+      if (outcomeOf(err) !== 'absent') result.problems.push(`pid ${pid}: ${describeError(err)}`);
+    }
+  }
+  if (root === '/') {
+    const bytes = captureListenBytes();
+    if (bytes) {
+      mkdirSync(join(outDir, 'sock_diag'), { recursive: true });
+      writeFileSync(join(outDir, 'sock_diag', 'tcp-listen.bin'), bytes);
+      result.files++;
+    } else result.problems.push('sock_diag: listener backlogs not captured (native module unavailable)');
+  }
+  return result;
+}
+

@@ -1,0 +1,52 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { deriveListeners, listenerKey } from './listeners.js';
+import type { TcpSocket, TcpState } from './types.js';
+
+function sock(state: TcpState, local: string, lport: number, inode: number, family: 4 | 6 = 4, rx = 0): TcpSocket {
+  return { family, state, localAddress: local, localPort: lport, remoteAddress: family === 4 ? '127.0.0.1' : '::1', remotePort: 40000 + inode, txQueue: 0, rxQueue: rx, uid: 0, inode };
+}
+
+test('unaccepted ESTABLISHED/CLOSE_WAIT (inode 0) and SYN_RECV are attributed to their listener', () => {
+  const sockets = [
+    sock('LISTEN', '0.0.0.0', 8889, 100, 4, 3),
+    sock('ESTABLISHED', '127.0.0.1', 8889, 0),
+    sock('ESTABLISHED', '127.0.0.1', 8889, 0),
+    sock('ESTABLISHED', '127.0.0.1', 8889, 555), // accepted: has a file
+    sock('CLOSE_WAIT', '127.0.0.1', 8889, 0),
+    sock('SYN_RECV', '127.0.0.1', 8889, 0),
+    sock('ESTABLISHED', '127.0.0.1', 9999, 0), // no listener on that port
+  ];
+  const owners = new Map([[100, [{ pid: 7, fd: 3 }, { pid: 9, fd: 3 }, { pid: 7, fd: 5 }]]]);
+  const [l] = deriveListeners(sockets, owners, new Map([[listenerKey(4, '0.0.0.0', 8889, 100), 128]]), 'sock_diag');
+  assert.equal(l.acceptQueue, 3);
+  assert.equal(l.backlog, 128);
+  assert.equal(l.backlogSource, 'sock_diag');
+  assert.equal(l.establishedUnaccepted, 2);
+  assert.equal(l.closeWaitUnaccepted, 1);
+  assert.equal(l.synRecv, 1);
+  assert.deepEqual(l.pids, [7, 9]);
+});
+
+test('a dual-stack :: listener collects v4-mapped connections; an exact 127.0.0.1 listener wins over wildcard', () => {
+  const sockets = [
+    sock('LISTEN', '::', 80, 1, 6),
+    sock('CLOSE_WAIT', '::ffff:127.0.0.1', 80, 0, 6),
+    sock('LISTEN', '127.0.0.1', 81, 2),
+    sock('LISTEN', '0.0.0.0', 81, 3),
+    sock('ESTABLISHED', '127.0.0.1', 81, 0),
+  ];
+  const ls = deriveListeners(sockets, new Map(), new Map(), null);
+  const v6 = ls.find((l) => l.port === 80)!;
+  assert.equal(v6.closeWaitUnaccepted, 1);
+  assert.equal(v6.backlog, null);
+  assert.equal(v6.backlogSource, null);
+  assert.equal(ls.find((l) => l.address === '127.0.0.1')!.establishedUnaccepted, 1);
+  assert.equal(ls.find((l) => l.address === '0.0.0.0')!.establishedUnaccepted, 0);
+});
+
+test('an IPv6-only connection never lands on an IPv4 listener', () => {
+  const sockets = [sock('LISTEN', '0.0.0.0', 80, 1), sock('ESTABLISHED', '::1', 80, 0, 6)];
+  const [l] = deriveListeners(sockets, new Map(), new Map(), null);
+  assert.equal(l.establishedUnaccepted, 0);
+});

@@ -1,0 +1,147 @@
+/**
+ * Synthetic snapshots for rule tests: every field has a healthy default, tests state only
+ * what matters to them.
+ *
+ * @example
+ * const s = snapshot({
+ *   processes: [proc({ pid: 100, name: 'server', open: 1020, soft: 1024 })],
+ *   listeners: [listener({ port: 8889, pids: [100], acceptQueue: 129, backlog: 128 })],
+ *   tunables: { 'net.core.somaxconn': 128 },
+ *   deltas: { 'TcpExt.ListenOverflows': 12 },
+ * });
+ */
+import type { Counters, Listener, Owner, ProcessInfo, Snapshot, TcpState, Tunables } from '../snapshot/types.js';
+import type { LimitOrigin } from '../provenance/types.js';
+
+export interface ProcSpec {
+  pid: number;
+  name?: string;
+  ppid?: number;
+  cmdline?: string;
+  uid?: number;
+  user?: string | null;
+  /** Open fds; null = unreadable. Default 12. */
+  open?: number | null;
+  /** Soft RLIMIT_NOFILE; null = unknown/unlimited. Default 1024. */
+  soft?: number | null;
+  /** Hard RLIMIT_NOFILE. Default 524288. */
+  hard?: number | null;
+  sockets?: Partial<Record<TcpState, number>>;
+}
+
+export function proc(spec: ProcSpec): ProcessInfo {
+  return {
+    pid: spec.pid,
+    ppid: spec.ppid ?? 1,
+    name: spec.name ?? `proc${spec.pid}`,
+    cmdline: spec.cmdline ?? `/usr/bin/${spec.name ?? `proc${spec.pid}`}`,
+    uid: spec.uid ?? 0,
+    user: spec.user === undefined ? 'root' : spec.user,
+    fds: {
+      open: spec.open === undefined ? 12 : spec.open,
+      soft: spec.soft === undefined ? 1024 : spec.soft,
+      hard: spec.hard === undefined ? 524288 : spec.hard,
+    },
+    sockets: spec.sockets ?? {},
+  };
+}
+
+export interface ListenerSpec extends Partial<Omit<Listener, 'owners' | 'pids'>> {
+  port: number;
+  /** Owning pids; each gets fd 3. Default none. */
+  pids?: number[];
+}
+
+export function listener(spec: ListenerSpec): Listener {
+  const pids = [...new Set(spec.pids ?? [])].sort((a, b) => a - b);
+  const owners: Owner[] = pids.map((pid) => ({ pid, fd: 3 }));
+  const family = spec.family ?? (spec.address?.includes(':') ? 6 : 4);
+  const backlog = spec.backlog === undefined ? 4096 : spec.backlog;
+  return {
+    family,
+    address: spec.address ?? (family === 6 ? '::' : '0.0.0.0'),
+    port: spec.port,
+    // Derived, not counted: no module-level state. Pass `inode` when two listeners share a port.
+    inode: spec.inode ?? 40000 + spec.port * 2 + (family === 6 ? 1 : 0),
+    owners,
+    pids,
+    acceptQueue: spec.acceptQueue ?? 0,
+    backlog,
+    backlogSource: spec.backlogSource === undefined ? (backlog === null ? null : 'sock_diag') : spec.backlogSource,
+    synRecv: spec.synRecv ?? 0,
+    establishedUnaccepted: spec.establishedUnaccepted ?? 0,
+    closeWaitUnaccepted: spec.closeWaitUnaccepted ?? 0,
+  };
+}
+
+/** Linux 6.x defaults on a machine with plenty of memory. */
+export function defaultTunables(): Tunables {
+  return {
+    'net.core.somaxconn': 4096,
+    'net.ipv4.tcp_max_syn_backlog': 1024,
+    'net.ipv4.tcp_syncookies': 1,
+    'net.ipv4.tcp_abort_on_overflow': 0,
+    'net.core.netdev_max_backlog': 1000,
+    'fs.file-max': 9223372036854775807,
+    'fs.nr_open': 1048576,
+    'fs.file-nr': [2304, 0, 9223372036854775807],
+    'net.ipv4.ip_local_port_range': [32768, 60999],
+  };
+}
+
+export interface SnapshotSpec {
+  processes?: ProcessInfo[];
+  listeners?: Listener[];
+  tunables?: Partial<Tunables>;
+  /** Counter values since boot. Default {}. */
+  values?: Record<string, number>;
+  /** Counter deltas; null = one read only. Default {} (a window with nothing counted). */
+  deltas?: Record<string, number> | null;
+  intervalMs?: number;
+  limitOrigins?: LimitOrigin[];
+}
+
+export function snapshot(spec: SnapshotSpec = {}): Snapshot {
+  const listeners = spec.listeners ?? [];
+  const owners = new Map<number, Owner[]>();
+  for (const l of listeners) owners.set(l.inode, l.owners);
+  const deltas = spec.deltas === undefined ? {} : spec.deltas;
+  const counters: Counters = {
+    values: spec.values ?? {},
+    deltas,
+    intervalMs: spec.intervalMs ?? (deltas === null ? 0 : 1000),
+  };
+  return {
+    host: { hostname: 'test', kernel: '6.18.0', root: '/', takenAt: '2025-01-01T00:00:00.000Z', asRoot: true },
+    sockets: [],
+    owners,
+    processes: spec.processes ?? [],
+    listeners,
+    tunables: { ...defaultTunables(), ...spec.tunables },
+    counters,
+    probes: [],
+    notes: [],
+    partial: false,
+    limitOrigins: new Map((spec.limitOrigins ?? []).map((o) => [o.pid, o])),
+  };
+}
+
+/** A busy but healthy host: queues short, processes far from their limits, nothing dropped. */
+export function healthySnapshot(): Snapshot {
+  return snapshot({
+    processes: [
+      proc({ pid: 1, name: 'systemd', open: 120, soft: 1024, hard: 524288 }),
+      proc({ pid: 812, name: 'nginx', open: 300, soft: 65536, hard: 65536, sockets: { LISTEN: 2, ESTABLISHED: 240, CLOSE_WAIT: 2 } }),
+      proc({ pid: 900, name: 'server', open: 40, soft: 524288, hard: 524288, sockets: { LISTEN: 1, ESTABLISHED: 12 } }),
+      proc({ pid: 950, name: 'java', open: 200, soft: 1048576, hard: 1048576, sockets: { LISTEN: 1, ESTABLISHED: 20 } }),
+    ],
+    listeners: [
+      listener({ port: 80, pids: [812], acceptQueue: 3, backlog: 511, synRecv: 2 }),
+      listener({ address: '::', port: 443, pids: [812], acceptQueue: 0, backlog: 511 }),
+      listener({ address: '::', port: 8889, pids: [900], acceptQueue: 1, backlog: 4096 }),
+      listener({ address: '127.0.0.1', port: 8080, pids: [950], acceptQueue: 0, backlog: 50 }),
+    ],
+    values: { 'TcpExt.ListenOverflows': 0, 'TcpExt.ListenDrops': 0, 'TcpExt.SyncookiesSent': 0 },
+    deltas: { 'TcpExt.ListenOverflows': 0, 'TcpExt.ListenDrops': 0, 'TcpExt.SyncookiesSent': 0 },
+  });
+}
