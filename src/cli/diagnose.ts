@@ -93,6 +93,14 @@ export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: Diagn
   return { snapshot, findings, filter, exitCode: exitCodeOf(findings) };
 }
 
+/** SOCKDOC_NOW=ISO-time pins the report's timestamp (golden tests, reproducible captures). */
+function fixedClock(value: string | undefined): (() => Date) | undefined {
+  if (!value) return undefined;
+  const t = new Date(value);
+  if (Number.isNaN(t.getTime())) throw new UsageError(`SOCKDOC_NOW is not a date: '${value}'`);
+  return () => t;
+}
+
 export const run: Command = async (args: string[], io: Io) => {
   const { values } = parse(args, OPTIONS);
   if (values.help) {
@@ -106,6 +114,7 @@ export const run: Command = async (args: string[], io: Io) => {
   const snapshot = await buildSnapshot({
     root,
     intervalMs,
+    now: fixedClock(io.env.SOCKDOC_NOW),
     // Progress only where a person watches; a pipe or CI log gets none.
     onWait: (ms) => {
       if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);

@@ -14,7 +14,7 @@ export function parseOneLine(text: string, file = 'proc/sys'): string {
 }
 
 /** Hostname and kernel release; each null when absent or unreadable (its report says why). */
-export function readHostIdentity(root = '/'): { hostname: string | null; kernel: string | null; reports: ProbeReport[] } {
+export function readHost(root = '/'): { hostname: string | null; kernel: string | null; reports: ProbeReport[] } {
   const read = (name: string) => {
     const path = under(root, 'proc/sys/kernel', name);
     return runProbe('host', path, () => parseOneLine(readText(path), path));

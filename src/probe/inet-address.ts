@@ -55,14 +55,54 @@ export function procIPv4At(text: string, start: number): string | null {
 }
 
 /** 32 hex digits (four native words) at `start` -> RFC 5952 text; null when not hex. */
-export function procIPv6At(text: string, start: number): string | null {
-  const b = new Array<number>(16);
+export function procIPv6At(text: string, start: number, groups = new Uint16Array(8)): string | null {
   for (let i = 0; i < 4; i++) {
     const w = hexAt(text, start + i * 8, 8);
     if (w < 0) return null;
-    wordBytes(w, b, i * 4);
+    // memory order of the word's bytes, two per group
+    if (LITTLE_ENDIAN) {
+      groups[2 * i] = ((w & 0xff) << 8) | ((w >>> 8) & 0xff);
+      groups[2 * i + 1] = (((w >>> 16) & 0xff) << 8) | (w >>> 24);
+    } else {
+      groups[2 * i] = w >>> 16;
+      groups[2 * i + 1] = w & 0xffff;
+    }
   }
-  return formatIPv6Bytes(b, 0);
+  return formatIPv6Groups(groups);
+}
+
+/** Distinct addresses remembered per file: beyond this (a host talking to 64k+ peers) caching buys little. */
+const CACHE_MAX = 1 << 16;
+
+/**
+ * A reader of /proc/net/tcp{,6} address fields that remembers what it formatted: on a busy host
+ * most sockets share a few local addresses, and formatting dominates the parse. Make one per file.
+ */
+export function procAddressReader(family: 4 | 6): (text: string, start: number) => string | null {
+  if (family === 4) {
+    const cache = new Map<number, string>();
+    return (text, start) => {
+      const w = hexAt(text, start, 8);
+      if (w < 0) return null;
+      let s = cache.get(w);
+      if (s === undefined) {
+        s = procIPv4At(text, start) as string;
+        if (cache.size < CACHE_MAX) cache.set(w, s);
+      }
+      return s;
+    };
+  }
+  const cache = new Map<string, string | null>();
+  const groups = new Uint16Array(8);
+  return (text, start) => {
+    const key = text.slice(start, start + 32);
+    let s = cache.get(key);
+    if (s === undefined) {
+      s = procIPv6At(text, start, groups);
+      if (cache.size < CACHE_MAX) cache.set(key, s);
+    }
+    return s;
+  };
 }
 
 /** Four network-order bytes -> dotted quad. */
@@ -70,16 +110,21 @@ export function formatIPv4Bytes(b: ArrayLike<number>, at: number): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 }
 
-/**
- * Sixteen network-order bytes -> RFC 5952 text: lower-case hex, no leading zeros, the longest run
- * (first on a tie) of two or more zero groups as "::", and v4-mapped addresses as
- * "::ffff:a.b.c.d" (RFC 5952 section 5) since a dual-stack listener sees IPv4 clients that way.
- */
+/** Sixteen network-order bytes -> RFC 5952 text (see formatIPv6Groups). */
 export function formatIPv6Bytes(b: ArrayLike<number>, at: number): string {
-  const g = new Array<number>(8);
+  const g = new Uint16Array(8);
   for (let i = 0; i < 8; i++) g[i] = (b[at + 2 * i] << 8) | b[at + 2 * i + 1];
+  return formatIPv6Groups(g);
+}
+
+/**
+ * Eight 16-bit groups -> RFC 5952 text: lower-case hex, no leading zeros, the longest run (first
+ * on a tie) of two or more zero groups as "::", and v4-mapped addresses as "::ffff:a.b.c.d"
+ * (RFC 5952 section 5), since a dual-stack listener sees its IPv4 clients that way.
+ */
+export function formatIPv6Groups(g: ArrayLike<number>): string {
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${formatIPv4Bytes(b, at + 12)}`;
+    return `::ffff:${g[6] >>> 8}.${g[6] & 0xff}.${g[7] >>> 8}.${g[7] & 0xff}`;
   }
   let best = -1;
   let bestLen = 1; // a single zero group is not compressed (RFC 5952 4.2.2)
@@ -96,10 +141,17 @@ export function formatIPv6Bytes(b: ArrayLike<number>, at: number): string {
     }
     i = j;
   }
-  if (best < 0) return g.map((x) => x.toString(16)).join(':');
-  const head = g.slice(0, best).map((x) => x.toString(16)).join(':');
-  const tail = g.slice(best + bestLen).map((x) => x.toString(16)).join(':');
-  return `${head}::${tail}`;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === best) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (out !== '' && !out.endsWith(':')) out += ':';
+    out += g[i].toString(16);
+  }
+  return out;
 }
 
 /**

@@ -8,7 +8,7 @@
  * Hosts carry 100k+ sockets, so lines are read with fixed column offsets from the "sl:" field and
  * charCode arithmetic instead of regex or split.
  */
-import { procIPv4At, procIPv6At, hexAt } from './inet-address.js';
+import { hexAt, procAddressReader } from './inet-address.js';
 import { ParseError, readText, runProbe, under } from './read-file.js';
 import { TCP_STATES, type ProbeReport, type TcpSocket } from '../snapshot/types.js';
 
@@ -56,7 +56,7 @@ export function parseNetTcp(text: string, family: 4 | 6, file = family === 4 ? '
     throw new ParseError(file, 1, 'missing header "sl local_address ..."');
   }
   const addrLen = family === 4 ? 8 : 32;
-  const formatAddr = family === 4 ? procIPv4At : procIPv6At;
+  const formatAddr = procAddressReader(family);
   const c = columns(addrLen);
   const out: TcpSocket[] = [];
   let lineNo = 1;

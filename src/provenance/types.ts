@@ -36,4 +36,6 @@ export interface LimitOrigin {
   contradictions: string[];
   /** Copy-paste commands/config, most durable fix first, immediate relief last. */
   fix: string[];
+  /** What could not be read or was ignored (a malformed drop-in, an unreadable parent), one sentence each. */
+  notes?: string[];
 }

@@ -40,11 +40,15 @@ export function pidName(pid: number, name: string | null | undefined): string {
   return name ? `${pid}/${name}` : String(pid);
 }
 
-/** A percentage for humans: "100%", "97%", "0.4%" (never rounds a non-zero ratio to "0%"). */
+/**
+ * A percentage for humans, rounded like the findings' evidence ("85%" for 870/1024), but never
+ * "100%" short of the limit nor "0%" above nothing: "99%", "0.4%".
+ */
 export function percent(ratio: number): string {
   const p = ratio * 100;
   if (p > 0 && p < 1) return `${p.toFixed(1)}%`;
-  return `${Math.floor(p)}%`;
+  const r = Math.round(p);
+  return `${r >= 100 && p < 100 ? 99 : r}%`;
 }
 
 /** "1.0 s", "500 ms". */
@@ -111,7 +115,9 @@ export interface Column<R> {
  */
 export function table<R>(rows: readonly R[], columns: readonly Column<R>[], paint: Painter, indent = ''): string[] {
   const cells = rows.map((r) => columns.map((c) => c.cell(r)));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)));
+  // A loop, not Math.max(...spread): a table of 500k sockets would overflow the argument stack.
+  const widths = columns.map((c) => c.header.length);
+  for (const row of cells) row.forEach((v, i) => (widths[i] = Math.max(widths[i], v.length)));
   const line = (values: string[], styleOf: (i: number) => Style | null): string => {
     const parts = values.map((v, i) => {
       const last = i === values.length - 1;

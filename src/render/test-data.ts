@@ -74,7 +74,7 @@ function seedOrigin(): LimitOrigin {
       { pid: SUPERVISORD, name: 'supervisord', soft: 1024, hard: 4096 },
       { pid: 1, name: 'systemd', soft: 1024, hard: 524288 },
     ],
-    source: { layer: 'systemd', pid: SUPERVISORD, unit: 'supervisord.service', setting: 'LimitNOFILE', value: '1024:4096', reason: 'supervisord inherits the limit of its unit; minfds 1024 does not raise it' },
+    source: { layer: 'systemd', pid: SUPERVISORD, unit: 'supervisord.service', setting: 'LimitNOFILE', value: '1024:4096', reason: 'supervisord inherits the limit of its unit; minfds 1024 does not raise it.' },
     contradictions: ['/etc/security/limits.conf sets nofile 65536 for jet, but pam_limits does not apply to services started by systemd.'],
     fix: ['sudo systemctl edit supervisord.service   # add: [Service] LimitNOFILE=65536', 'sudo systemctl restart supervisord'],
   };

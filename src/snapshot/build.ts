@@ -79,6 +79,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const tunables = readTunables(root);
   probes.push(...tunables.reports);
   const host = readHost(root);
+  probes.push(...host.reports);
 
   const net = readNetTcp(root);
   probes.push(...net.reports);

@@ -5,12 +5,10 @@
  * inode 0 and no process holds it (kernel-facts §1, §3). Such ESTABLISHED and CLOSE_WAIT sockets,
  * and request sockets in SYN_RECV, belong to the listener on their local address and port.
  */
+import { listenerKey } from '../probe/sock-diag.js';
 import type { Listener, Owner, TcpSocket } from './types.js';
 
-/** Key under which a listener's backlog limit is looked up (see probe/sock-diag.ts). */
-export function listenerKey(family: 4 | 6, address: string, port: number, inode: number): string {
-  return `${family}|${address}|${port}|${inode}`;
-}
+export { listenerKey };
 
 const WILDCARD4 = '0.0.0.0';
 const WILDCARD6 = '::';
@@ -21,7 +19,7 @@ const V4_MAPPED = '::ffff:';
  * family, then a dual-stack "::" listener for IPv4 peers (v4-mapped in tcp6, or tcp4 when no
  * 0.0.0.0 listener exists).
  */
-function findListener(byPort: Map<number, Listener[]>, s: TcpSocket): Listener | undefined {
+export function findListener(byPort: Map<number, Listener[]>, s: TcpSocket): Listener | undefined {
   const candidates = byPort.get(s.localPort);
   if (!candidates) return undefined;
   const exact = candidates.find((l) => l.address === s.localAddress);

@@ -64,15 +64,15 @@ export function findingRef(f: Finding): string {
   return f.id;
 }
 
-/** "pid 37482 (server)" or "pid 37482" when the process was not seen. */
+/** "server (pid 37482)", or "pid 37482" when the process was not seen. */
 export function describePid(snapshot: Snapshot, pid: number): string {
   const p = processByPid(snapshot, pid);
-  return p ? `pid ${pid} (${p.name})` : `pid ${pid}`;
+  return p ? `${p.name} (pid ${pid})` : `pid ${pid}`;
 }
 
-/** "pid 1 (a), pid 2 (b)" or "no process (nobody holds the socket)". */
+/** "a (pid 1), b (pid 2)", or a sentence saying no holder was seen. */
 export function describeOwners(snapshot: Snapshot, l: Listener): string {
-  if (l.pids.length === 0) return 'no process seen holding it';
+  if (l.pids.length === 0) return 'an unknown process';
   return l.pids.map((pid) => describePid(snapshot, pid)).join(', ');
 }
 

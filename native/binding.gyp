@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "sockdoc_native",
+      "sources": ["sockdiag.c"],
+      "cflags": ["-std=c11", "-Wall", "-Wextra", "-O2"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
+    }
+  ]
+}

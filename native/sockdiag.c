@@ -1,0 +1,173 @@
+/*
+ * sockdoc_native: one function, inetDiagDump(family, protocol, statesMask) -> Buffer.
+ *
+ * It asks the kernel's sock_diag netlink interface (what `ss` uses) for the sockets of one address
+ * family whose state is in statesMask, and returns the raw reply bytes, NLMSG_DONE included.
+ * All decoding happens in TypeScript (src/probe/sock-diag.ts), so captured bytes and live bytes
+ * go through the same parser. The listen backlog limit (sk_max_ack_backlog) is only visible here:
+ * net/ipv4/tcp_diag.c tcp_diag_get_info puts it in idiag_wqueue for LISTEN sockets.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
+#include <node_api.h>
+
+/* Dump datagrams are at most 32 KiB (net/netlink/af_netlink.c netlink_dump caps max_recvmsg_len). */
+#define RECV_BUF (64 * 1024)
+#define MAX_REPLY (512u * 1024 * 1024) /* bound the dump: a runaway reply must not eat memory */
+
+/* The errno's symbolic name, so TypeScript can classify it like a Node fs error (EPERM -> denied). */
+static const char *errno_name(int err) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char *name = strerrorname_np(err);
+  if (name) return name;
+#endif
+  switch (err) {
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case ENOENT: return "ENOENT";
+    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case EAGAIN: return "EAGAIN";
+    case ENOMEM: return "ENOMEM";
+    default: return "EUNKNOWN";
+  }
+}
+
+static napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "sock_diag %s: %s", what, strerror(err));
+  napi_value message, error, code, num;
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, NULL, message, &error);
+  napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &code);
+  napi_set_named_property(env, error, "code", code);
+  napi_create_int32(env, -err, &num);
+  napi_set_named_property(env, error, "errno", num);
+  napi_create_string_utf8(env, "sock_diag", NAPI_AUTO_LENGTH, &code);
+  napi_set_named_property(env, error, "syscall", code);
+  napi_throw(env, error);
+  return NULL;
+}
+
+/* Appends n bytes to a growing buffer; returns 0 or ENOMEM/EFBIG. */
+static int append(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *src, size_t n) {
+  if (*len + n > MAX_REPLY) return EFBIG;
+  if (*len + n > *cap) {
+    size_t ncap = *cap ? *cap * 2 : RECV_BUF;
+    while (ncap < *len + n) ncap *= 2;
+    uint8_t *p = realloc(*buf, ncap);
+    if (!p) return ENOMEM;
+    *buf = p;
+    *cap = ncap;
+  }
+  memcpy(*buf + *len, src, n);
+  *len += n;
+  return 0;
+}
+
+/*
+ * Sends one SOCK_DIAG_BY_FAMILY dump request and collects every reply datagram until NLMSG_DONE.
+ * Returns 0 and the bytes in *out, or an errno (the kernel's own for NLMSG_ERROR).
+ */
+static int dump(uint8_t family, uint8_t protocol, uint32_t states, uint8_t **out, size_t *out_len, const char **what) {
+  struct {
+    struct nlmsghdr nlh;
+    struct inet_diag_req_v2 req;
+  } msg;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  uint8_t *rbuf = NULL, *acc = NULL;
+  size_t len = 0, cap = 0;
+  int err = 0, done = 0;
+  const uint32_t seq = 1;
+
+  int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) { *what = "socket"; return errno; }
+  /* A dump that stalls must not hang the diagnosis. */
+  struct timeval tv = {.tv_sec = 5, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+  memset(&msg, 0, sizeof msg);
+  msg.nlh.nlmsg_len = sizeof msg;
+  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.nlh.nlmsg_seq = seq;
+  msg.req.sdiag_family = family;
+  msg.req.sdiag_protocol = protocol;
+  msg.req.idiag_states = states; /* the kernel filters by state before building replies */
+  if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+    *what = "sendto"; err = errno; goto out;
+  }
+  rbuf = malloc(RECV_BUF);
+  if (!rbuf) { *what = "malloc"; err = ENOMEM; goto out; }
+  while (!done) {
+    /* MSG_TRUNC makes netlink return the datagram's real length, so a cut one is detected. */
+    int n = (int)recv(fd, rbuf, RECV_BUF, MSG_TRUNC);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *what = "recv"; err = errno; goto out;
+    }
+    if (n == 0) { *what = "recv"; err = EPIPE; goto out; }
+    if (n > RECV_BUF) { *what = "recv"; err = EMSGSIZE; goto out; }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != seq) continue; /* not ours */
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *e = NLMSG_DATA(h);
+        *what = "request";
+        err = h->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error < 0 ? -e->error : EPROTO;
+        goto out;
+      }
+      /* Keep the alignment padding so the bytes stay a valid netlink stream when concatenated. */
+      size_t take = NLMSG_ALIGN(h->nlmsg_len) <= (size_t)n ? NLMSG_ALIGN(h->nlmsg_len) : h->nlmsg_len;
+      if ((err = append(&acc, &len, &cap, (const uint8_t *)h, take)) != 0) { *what = "reply"; goto out; }
+      if (h->nlmsg_type == NLMSG_DONE) { done = 1; break; }
+    }
+  }
+out:
+  close(fd);
+  free(rbuf);
+  if (err) { free(acc); return err; }
+  *out = acc;
+  *out_len = len;
+  return 0;
+}
+
+static napi_value inet_diag_dump(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  uint32_t family, protocol, states;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 ||
+      napi_get_value_uint32(env, argv[0], &family) != napi_ok ||
+      napi_get_value_uint32(env, argv[1], &protocol) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &states) != napi_ok || family > 255 || protocol > 255) {
+    napi_throw_type_error(env, NULL, "inetDiagDump(family: u8, protocol: u8, statesMask: u32)");
+    return NULL;
+  }
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  const char *what = "";
+  int err = dump((uint8_t)family, (uint8_t)protocol, states, &bytes, &len, &what);
+  if (err) return throw_errno(env, what, err);
+  napi_value result;
+  napi_status st = napi_create_buffer_copy(env, len, bytes ? (void *)bytes : (void *)"", NULL, &result);
+  free(bytes);
+  if (st != napi_ok) {
+    napi_throw_error(env, NULL, "sock_diag: could not allocate the reply buffer");
+    return NULL;
+  }
+  return result;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_value fn;
+  if (napi_create_function(env, "inetDiagDump", NAPI_AUTO_LENGTH, inet_diag_dump, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "inetDiagDump", fn) != napi_ok) return NULL;
+  return exports;
+}

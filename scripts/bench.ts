@@ -1,0 +1,130 @@
+/**
+ * `npm run bench`: builds ~60k real TCP sockets in a private network namespace, then times
+ * sockdoc against ss, netstat and lsof listing them. See docs/benchmarks.md.
+ * Root only (ip netns add). The namespace and every process in it are removed on exit, on
+ * SIGINT/SIGTERM/SIGHUP and on failure.
+ */
+import { existsSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_USAGE, BenchUsageError, parseBenchArgs, type BenchOptions } from './bench/args.js';
+import { planFleet, startFleet } from './bench/fleet.js';
+import { createNetns, destroyNetns, inNetns, runOrThrow } from './bench/netns.js';
+import { formatTable, phasesFromDiagnosis, toJson, type BenchResult } from './bench/report.js';
+import { benchTools, measureTool, nodeStartup, type Measured } from './bench/tools.js';
+
+const here = dirname(fileURLToPath(import.meta.url)); // dist/scripts
+const repo = join(here, '..', '..');
+const cli = join(repo, 'dist', 'src', 'cli', 'main.js');
+const peerScript = join(here, 'bench', 'peer.js');
+const timerScript = join(here, 'bench', 'timer.js');
+
+/** Per tool run; lsof on 60k sockets takes seconds, not minutes. */
+const RUN_TIMEOUT_MS = 180_000;
+
+function progress(text: string): void {
+  // One rewritten line on a terminal, plain lines otherwise (CI logs).
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
+  else process.stderr.write(text + '\n');
+}
+function progressDone(): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+}
+
+async function bench(opts: BenchOptions, ns: string, ownPids: number[]): Promise<BenchResult> {
+  createNetns(ns);
+  // A wider ephemeral range in the namespace (per-netns sysctl, host untouched): clients need
+  // one port per connection per destination; the listeners sit below it on 5000+.
+  runOrThrow(...inNetns(ns, 'sh', ['-c', "echo '10000 65000' > /proc/sys/net/ipv4/ip_local_port_range"]));
+  const plan = planFleet(opts.sockets);
+  const t0 = Date.now();
+  let lastLine = 0;
+  const peers = await startFleet(ns, peerScript, plan, 60_000 + opts.sockets * 2, (held, total) => {
+    if (!process.stderr.isTTY && Date.now() - lastLine < 2000 && held < total) return;
+    lastLine = Date.now();
+    progress(`building sockets: ${held}/${total} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  });
+  for (const p of peers) if (p.child.pid) ownPids.push(p.child.pid);
+  const buildSeconds = (Date.now() - t0) / 1000;
+  progressDone();
+  process.stderr.write(`built ${2 * plan.connections} sockets + ${plan.peers.length / 2} listeners in ${buildSeconds.toFixed(1)} s\n`);
+
+  const rows: Measured[] = [];
+  for (const spec of benchTools(cli)) {
+    if (!spec.missing) progress(`timing ${spec.label} (${opts.runs + 1} runs)...`);
+    rows.push(await measureTool(ns, timerScript, spec, opts.runs, plan.expectedSockets, RUN_TIMEOUT_MS));
+  }
+  const startup = await measureTool(ns, timerScript, nodeStartup(), opts.runs, 0, RUN_TIMEOUT_MS);
+  progressDone();
+  const diag = rows.find((r) => r.label.startsWith('sockdoc --interval'));
+  return {
+    namespace: ns,
+    requestedSockets: opts.sockets,
+    expectedSockets: plan.expectedSockets,
+    connections: plan.connections,
+    processes: plan.peers.length,
+    runs: opts.runs,
+    buildSeconds,
+    host: { kernel: release(), cpus: cpus().length, node: process.version },
+    rows,
+    nodeStartup: startup,
+    phases: phasesFromDiagnosis(diag?.output ?? ''),
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts: BenchOptions;
+  try {
+    opts = parseBenchArgs(argv);
+  } catch (err) {
+    if (!(err instanceof BenchUsageError)) throw err;
+    process.stderr.write(`sockdoc bench: ${err.message}\n${BENCH_USAGE}\n`);
+    return 3;
+  }
+  if (opts.help) {
+    process.stdout.write(BENCH_USAGE + '\n');
+    return 0;
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('sockdoc bench: needs root (it creates a network namespace with ip netns add)\n');
+    return 3;
+  }
+  for (const f of [peerScript, timerScript]) {
+    if (!existsSync(f)) {
+      process.stderr.write(`sockdoc bench: ${f} missing; run it with npm run bench (builds first)\n`);
+      return 3;
+    }
+  }
+
+  const ns = `sockdoc-bench-${process.pid}`;
+  const ownPids: number[] = [];
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    progressDone();
+    for (const problem of destroyNetns(ns, ownPids)) process.stderr.write(`sockdoc bench: cleanup: ${problem}\n`);
+  };
+  process.on('exit', cleanup);
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.on(sig, () => {
+      process.stderr.write(`\nsockdoc bench: ${sig}, removing ${ns}\n`);
+      cleanup();
+      process.exit(code);
+    });
+  }
+
+  try {
+    const result = await bench(opts, ns, ownPids);
+    process.stdout.write(opts.json ? JSON.stringify(toJson(result), null, 2) + '\n' : formatTable(result));
+    return result.rows.some((r) => r.status !== 'ok' && r.status !== 'not installed' && !r.status.startsWith('not built')) ? 1 : 0;
+  } catch (err) {
+    process.stderr.write(`\nsockdoc bench: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    cleanup();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,44 @@
+/** Command-line options of `npm run bench` (scripts/bench.ts). */
+
+export interface BenchOptions {
+  /** TCP sockets to build (two per connection). */
+  sockets: number;
+  /** Timed runs per tool. */
+  runs: number;
+  json: boolean;
+  help: boolean;
+}
+
+export const BENCH_USAGE = `usage: npm run bench -- [--sockets N] [--runs K] [--json]
+  --sockets N  TCP sockets to build in the namespace, two per connection (default 60000)
+  --runs K     timed runs per tool after one untimed check run (default 3)
+  --json       print the results as JSON instead of a table
+Needs root: it creates a network namespace (ip netns add) and removes it on exit.`;
+
+/** A bad option: printed as one line, exit 3. */
+export class BenchUsageError extends Error {
+  override name = 'BenchUsageError';
+}
+
+function positiveInt(flag: string, text: string | undefined, max: number): number {
+  if (text === undefined) throw new BenchUsageError(`${flag} needs a value`);
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new BenchUsageError(`${flag} must be an integer from 1 to ${max}, got "${text}"`);
+  return n;
+}
+
+/** Parses argv (without node and the script). Throws BenchUsageError quoting the bad value. */
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => inline ?? argv[++i];
+    if (flag === '--sockets') opts.sockets = positiveInt(flag, value(), 1_000_000);
+    else if (flag === '--runs') opts.runs = positiveInt(flag, value(), 100);
+    else if (flag === '--json') opts.json = true;
+    else if (flag === '--help' || flag === '-h') opts.help = true;
+    else throw new BenchUsageError(`unknown option "${a}"`);
+  }
+  return opts;
+}

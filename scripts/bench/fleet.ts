@@ -1,0 +1,111 @@
+/**
+ * The benchmark's socket fleet: N server processes, each listening on its own 127.0.0.x address
+ * and port, and N client processes, each holding its share of the connections to one server.
+ * Every connection is two sockets (client end, accepted server end), all owned by real processes,
+ * so ss/netstat/lsof/sockdoc have to walk /proc/PID/fd of many fds, as on a busy host.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { inNetns } from './netns.js';
+
+/** Connections per process: keeps each one far below the 20000 fd hard limit of these hosts. */
+export const PER_PROCESS = 7500;
+
+export interface PeerSpec {
+  role: 'server' | 'client';
+  host: string;
+  port: number;
+  /** Connections this process should end up holding. */
+  target: number;
+}
+
+export interface FleetPlan {
+  connections: number;
+  /** Established sockets plus one listener per server. */
+  expectedSockets: number;
+  peers: PeerSpec[];
+}
+
+/** Splits `sockets` (two per connection) over server/client pairs of at most PER_PROCESS each. */
+export function planFleet(sockets: number, minPairs = 4): FleetPlan {
+  const connections = Math.ceil(sockets / 2);
+  const pairs = Math.max(minPairs, Math.ceil(connections / PER_PROCESS));
+  if (pairs > 250) throw new Error(`${sockets} sockets need ${pairs} listener addresses; at most 250 (127.0.0.1-250)`);
+  const peers: PeerSpec[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const target = Math.floor(connections / pairs) + (i < connections % pairs ? 1 : 0);
+    const host = `127.0.0.${i + 1}`;
+    const port = 5000 + i;
+    peers.push({ role: 'server', host, port, target }, { role: 'client', host, port, target });
+  }
+  return { connections, expectedSockets: 2 * connections + pairs, peers };
+}
+
+export interface Peer extends PeerSpec {
+  child: ChildProcess;
+  count: number;
+  listening: boolean;
+  /** Set when the peer reported a failure or exited early. */
+  failure: string | null;
+}
+
+function startPeer(ns: string, script: string, spec: PeerSpec): Peer {
+  const args = spec.role === 'server' ? [spec.host, String(spec.port)] : [spec.host, String(spec.port), String(spec.target)];
+  const [cmd, argv] = inNetns(ns, process.execPath, [script, spec.role, ...args]);
+  const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const peer: Peer = { ...spec, child, count: 0, listening: false, failure: null };
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const [word, rest] = [line.split(' ', 1)[0], line.slice(line.indexOf(' ') + 1)];
+    if (word === 'listening') peer.listening = true;
+    else if (word === 'count' || word === 'done') peer.count = Number(rest);
+    else if (word === 'fail') peer.failure ??= `${spec.role} ${spec.host}:${spec.port}: ${rest}`;
+  });
+  child.on('exit', (code, signal) => {
+    peer.failure ??= `${spec.role} ${spec.host}:${spec.port} exited (${code ?? signal})`;
+  });
+  child.on('error', (err) => {
+    peer.failure ??= `${spec.role} ${spec.host}:${spec.port}: ${err.message}`;
+  });
+  return peer;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(peers: Peer[], done: () => boolean, deadline: number, what: () => string, tick?: () => void): Promise<void> {
+  while (!done()) {
+    const failed = peers.find((p) => p.failure !== null);
+    if (failed) throw new Error(`fleet: ${failed.failure}`);
+    if (Date.now() > deadline) throw new Error(`fleet: timed out waiting for ${what()}`);
+    tick?.();
+    await sleep(200);
+  }
+}
+
+/**
+ * Starts the servers, then the clients, and resolves once every connection is held at both ends.
+ * `onProgress(held, total)` is called about twice a second. Rejects on a peer failure or timeout;
+ * the caller cleans up (all peers live in the namespace).
+ */
+export async function startFleet(
+  ns: string,
+  script: string,
+  plan: FleetPlan,
+  timeoutMs: number,
+  onProgress: (held: number, total: number) => void,
+): Promise<Peer[]> {
+  const deadline = Date.now() + timeoutMs;
+  const servers = plan.peers.filter((p) => p.role === 'server').map((s) => startPeer(ns, script, s));
+  await waitFor(servers, () => servers.every((s) => s.listening), Math.min(deadline, Date.now() + 30_000), () => 'listeners');
+  const clients = plan.peers.filter((p) => p.role === 'client').map((c) => startPeer(ns, script, c));
+  const all = [...servers, ...clients];
+  const held = () => all.reduce((n, p) => n + p.count, 0);
+  let lastTick = 0;
+  const tick = () => {
+    if (Date.now() - lastTick < 500) return;
+    lastTick = Date.now();
+    onProgress(held(), 2 * plan.connections);
+  };
+  await waitFor(all, () => held() >= 2 * plan.connections, deadline, () => `${2 * plan.connections} sockets (have ${held()})`, tick);
+  onProgress(held(), 2 * plan.connections);
+  return all;
+}

@@ -1,0 +1,105 @@
+/**
+ * One process of the benchmark fleet, run inside the namespace:
+ *   node peer.js server HOST PORT         listens, accepts and holds every connection
+ *   node peer.js client HOST PORT COUNT   opens COUNT connections to HOST:PORT and holds them
+ * Reports on stdout, one line each: "listening", "count N" (progress), "done N", "fail REASON".
+ * Exits when its stdin closes (the bench died) or after --ttl seconds, so nothing outlives the run.
+ * Each process stays well under RLIMIT_NOFILE (20000 hard here, not raisable: no CAP_SYS_RESOURCE).
+ */
+import net from 'node:net';
+
+const CONCURRENCY = 256;
+const REPORT_EVERY_MS = 250;
+
+function say(line: string): void {
+  // stdout is a pipe: synchronous on Linux (Node docs, "A note on process I/O"), so lines arrive in order.
+  process.stdout.write(line + '\n');
+}
+
+function lifetime(ttlSeconds: number): void {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('error', () => process.exit(0));
+  process.stdin.resume();
+  setTimeout(() => process.exit(0), ttlSeconds * 1000).unref();
+  // Keep the loop alive on purpose until stdin ends or the ttl fires.
+  setInterval(() => undefined, 60_000);
+}
+
+function reporter(): (n: number, force?: boolean) => void {
+  let last = 0;
+  return (n, force = false) => {
+    const now = Date.now();
+    if (force || now - last >= REPORT_EVERY_MS) {
+      last = now;
+      say(`count ${n}`);
+    }
+  };
+}
+
+function server(host: string, port: number): void {
+  const held: net.Socket[] = [];
+  const report = reporter();
+  // pauseOnConnect: never read, the sockets only have to exist.
+  const srv = net.createServer({ pauseOnConnect: true }, (sock) => {
+    sock.on('error', (err) => say(`fail socket: ${err.message}`));
+    held.push(sock);
+    report(held.length);
+  });
+  srv.on('error', (err) => {
+    say(`fail listen ${host}:${port}: ${err.message}`);
+    process.exit(1);
+  });
+  // 4096 = somaxconn in a fresh namespace since Linux 5.4 (kernel-facts §3): bursts of connects fit.
+  srv.listen({ host, port, backlog: 4096 }, () => say('listening'));
+  setInterval(() => report(held.length, true), 1000);
+}
+
+function client(host: string, port: number, count: number): void {
+  const held: net.Socket[] = [];
+  const report = reporter();
+  let started = 0;
+  let failures = 0;
+  const next = (): void => {
+    if (started >= count) return;
+    started++;
+    const sock = net.connect({ host, port });
+    let connected = false;
+    sock.once('connect', () => {
+      connected = true;
+      held.push(sock);
+      report(held.length);
+      if (held.length === count) say(`done ${held.length}`);
+      next();
+    });
+    sock.on('error', (err) => {
+      say(`fail ${connected ? 'socket' : 'connect'} ${host}:${port}: ${err.message}`);
+      if (connected) return;
+      // A refused or failed connect is retried a few times; more means the setup is wrong.
+      if (++failures > 10) process.exit(1);
+      started--;
+      setTimeout(next, 50);
+    });
+  };
+  for (let i = 0; i < Math.min(CONCURRENCY, count); i++) next();
+  setInterval(() => report(held.length, true), 1000);
+}
+
+function main(argv: string[]): void {
+  const [mode, host, portText, countText] = argv;
+  const port = Number(portText);
+  const ttlIdx = argv.indexOf('--ttl');
+  const ttl = ttlIdx >= 0 ? Number(argv[ttlIdx + 1]) : 1800;
+  if (!host || !Number.isInteger(port)) {
+    say('fail usage: peer.js server HOST PORT | client HOST PORT COUNT [--ttl SECONDS]');
+    process.exit(2);
+  }
+  lifetime(ttl);
+  if (mode === 'server') server(host, port);
+  else if (mode === 'client') client(host, port, Number(countText));
+  else {
+    say(`fail unknown mode ${mode}`);
+    process.exit(2);
+  }
+}
+
+main(process.argv.slice(2));

@@ -1,0 +1,117 @@
+/** Formats the benchmark results: a table for people, an object for --json. Pure. */
+import type { Measured } from './tools.js';
+
+export interface BenchResult {
+  namespace: string;
+  requestedSockets: number;
+  /** Sockets the fleet holds (established ends + listeners). */
+  expectedSockets: number;
+  connections: number;
+  processes: number;
+  runs: number;
+  buildSeconds: number;
+  host: { kernel: string; cpus: number; node: string };
+  rows: Measured[];
+  /** `node -e 0`: the start-up floor under both sockdoc rows. */
+  nodeStartup: Measured;
+  /** sockdoc's own per-probe times from the diagnose JSON, if it reports them. */
+  phases: Phase[] | null;
+}
+
+/** Time of one probe (summed over its reports, e.g. tcp + tcp6) in sockdoc's diagnose run. */
+export interface Phase {
+  probe: string;
+  ms: number;
+  /** Reports summed into this line. */
+  count: number;
+}
+
+/** "12.3x slower" / "2.0x faster" / "same" relative to the baseline median. */
+export function ratioText(label: string, median: number | null, baseline: number | null, baselineLabel: string): string {
+  if (median === null || baseline === null || baseline <= 0) return '';
+  if (label === baselineLabel) return 'baseline';
+  const r = median / baseline;
+  if (r >= 1.05) return `${label} is ${r.toFixed(1)}x slower`;
+  if (r <= 1 / 1.05) return `${label} is ${(1 / r).toFixed(1)}x faster`;
+  return `${label} is about the same`;
+}
+
+const BASELINE = 'sockdoc sockets';
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+export function formatTable(r: BenchResult): string {
+  const base = r.rows.find((x) => x.label === BASELINE && x.status === 'ok')?.medianS ?? null;
+  const header = ['tool', 'median s', 'min s', 'sockets seen', `vs ${BASELINE}`];
+  const body = r.rows.map((x) => {
+    const num = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+    const note = x.status === 'ok' ? ratioText(x.label, x.medianS, base, BASELINE) : x.status;
+    return [x.label, num(x.medianS), num(x.minS), x.seen === null ? '-' : String(x.seen), note];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i], i === 1 || i === 2 || i === 3)).join('  ').trimEnd();
+  const out = [
+    `${r.expectedSockets} TCP sockets (${r.connections} connections over ${r.processes} processes) in netns ${r.namespace}, built in ${r.buildSeconds.toFixed(1)} s`,
+    `${r.runs} timed runs per tool after one check run; Linux ${r.host.kernel}, ${r.host.cpus} CPUs, node ${r.host.node}`,
+    '',
+    line(header),
+    ...body.map(line),
+  ];
+  const floor = r.nodeStartup;
+  if (floor.status === 'ok' && floor.medianS !== null) out.push('', `node start-up alone (node -e 0): median ${floor.medianS.toFixed(3)} s`);
+  if (r.phases?.length) {
+    const total = r.phases.reduce((n, p) => n + p.ms, 0);
+    out.push('', `sockdoc --interval 0 --json, time per probe in its check run (sum ${total.toFixed(0)} ms):`);
+    for (const p of r.phases) {
+      if (p.ms < 1) continue;
+      out.push(`  ${pad(p.probe, 16)} ${pad(p.ms.toFixed(1), 9, true)} ms${p.count > 1 ? `  (${p.count} reads)` : ''}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The --json document: times in seconds, no captured output. */
+export function toJson(r: BenchResult): object {
+  return {
+    ...r,
+    rows: r.rows.map(({ output: _output, ...row }) => row),
+    nodeStartup: (({ output: _output, ...row }) => row)(r.nodeStartup),
+  };
+}
+
+/** Per-probe times from diagnose JSON: any array of {probe, ms} under a "probes" key. */
+export function phasesFromDiagnosis(output: string): Phase[] | null {
+  if (!output) return null;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(output);
+  } catch (err) {
+    // Unparsable output is already reported on the diagnose row; no phases then.
+    void err;
+    return null;
+  }
+  const found: Array<{ probe: string; ms: number }> = [];
+  const walk = (v: unknown, depth: number): void => {
+    if (depth > 4 || v === null || typeof v !== 'object') return;
+    for (const [k, child] of Object.entries(v)) {
+      if (k === 'probes' && Array.isArray(child)) {
+        for (const p of child as Array<Record<string, unknown>>) {
+          if (typeof p?.probe === 'string' && typeof p.ms === 'number') found.push({ probe: p.probe, ms: p.ms });
+        }
+      } else walk(child, depth + 1);
+    }
+  };
+  walk(doc, 0);
+  if (!found.length) return null;
+  // One line per probe name: net-tcp reads tcp and tcp6, sysctl one file per tunable.
+  const byName = new Map<string, { probe: string; ms: number; count: number }>();
+  for (const f of found) {
+    const e = byName.get(f.probe) ?? { probe: f.probe, ms: 0, count: 0 };
+    e.ms += f.ms;
+    e.count++;
+    byName.set(f.probe, e);
+  }
+  return [...byName.values()].sort((a, b) => b.ms - a.ms);
+}

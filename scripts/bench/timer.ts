@@ -1,0 +1,100 @@
+/**
+ * Times one command, run from INSIDE the benchmark namespace so that `ip netns exec` (which
+ * unshares a mount namespace and remounts /sys) is paid once per tool, not once per run:
+ *   node timer.js --runs K --timeout-ms T [--ok-exit 0,1,2] [--save FILE] -- CMD ARGS...
+ * First one untimed check run with stdout captured (lines counted, optionally saved), so a tool that
+ * fails fast is not mistaken for a fast one; then K timed runs with stdout on /dev/null.
+ * Prints one JSON object (TimerResult) on stdout.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
+
+export interface RunOutcome {
+  ms: number;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** First KiB of stderr, for the report when something went wrong. */
+  stderr: string;
+}
+
+export interface TimerResult {
+  check: RunOutcome & { lines: number; bytes: number };
+  runs: RunOutcome[];
+}
+
+function runOnce(cmd: string, args: string[], timeoutMs: number, stdout: number | 'pipe', onData?: (b: Buffer) => void): Promise<RunOutcome> {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { stdio: ['ignore', stdout, 'pipe'] });
+    let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stderr!.on('data', (b: Buffer) => {
+      if (stderr.length < 1024) stderr += b.toString('utf8').slice(0, 1024 - stderr.length);
+    });
+    if (onData) child.stdout!.on('data', onData);
+    let ms = 0;
+    child.on('exit', () => {
+      // Wall time to process exit: what a person at a shell waits for.
+      ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ ms: 0, exitCode: null, signal: null, timedOut: false, stderr: err.message });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ ms, exitCode: code, signal, timedOut, stderr: stderr.trim() });
+    });
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const sep = argv.indexOf('--');
+  if (sep < 0 || sep === argv.length - 1) {
+    process.stderr.write('usage: timer.js --runs K --timeout-ms T [--ok-exit 0,1] [--save FILE] -- CMD ARGS...\n');
+    return 2;
+  }
+  const opt = (name: string, dflt: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 && i < sep ? argv[i + 1] : dflt;
+  };
+  const runs = Number(opt('--runs', '3'));
+  const timeoutMs = Number(opt('--timeout-ms', '120000'));
+  const okExit = opt('--ok-exit', '0').split(',').map(Number);
+  const save = opt('--save', '');
+  const [cmd, ...args] = argv.slice(sep + 1);
+
+  let lines = 0;
+  let bytes = 0;
+  const file = save ? createWriteStream(save) : null;
+  const check = await runOnce(cmd, args, timeoutMs, 'pipe', (b) => {
+    bytes += b.length;
+    for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) lines++;
+    file?.write(b);
+  });
+  if (file) await new Promise((r) => file.end(r));
+
+  const result: TimerResult = { check: { ...check, lines, bytes }, runs: [] };
+  const healthy = !check.timedOut && check.exitCode !== null && okExit.includes(check.exitCode);
+  if (healthy) {
+    const devNull = openSync('/dev/null', 'w');
+    try {
+      for (let i = 0; i < runs; i++) {
+        const r = await runOnce(cmd, args, timeoutMs, devNull);
+        result.runs.push(r);
+        if (r.timedOut || r.exitCode === null || !okExit.includes(r.exitCode)) break;
+      }
+    } finally {
+      closeSync(devNull);
+    }
+  }
+  process.stdout.write(JSON.stringify(result) + '\n');
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,105 @@
+/** `sockdoc limits [PID|NAME ...]`: where each process's open-files limit came from, and the fix. */
+import { readNetTcp } from '../probe/net-tcp.js';
+import { readProcesses } from '../probe/processes.js';
+import { listPids } from '../probe/pids.js';
+import { readPidStat } from '../probe/pid-stat.js';
+import { outcomeOf } from '../probe/read-file.js';
+import { explainLimits } from '../provenance/explain.js';
+import type { LimitOrigin } from '../provenance/types.js';
+import { limitOriginToJson, renderLimitOrigins } from '../render/limits.js';
+import { parse } from './args.js';
+import { checkRoot } from './diagnose.js';
+import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
+
+export const HELP = `Usage: sockdoc limits [PID|NAME ...] [--json] [--root DIR]
+
+Explain where a process's open-files limit (RLIMIT_NOFILE) came from: the chain of parents up to
+pid 1, the layer that set it (systemd unit, supervisord minfds, pam_limits, a shell's ulimit, a
+container runtime, the program itself), what contradicts it, and the fix at that layer.
+
+With no PID or NAME: every process listening on TCP, and every process using at least half of its
+soft limit. NAME matches the process name (comm, as ps -o comm shows it).
+
+Options:
+  --json        an array: {pid, name, soft, hard, chain, source, contradictions, fix, notes}
+  --root DIR    read DIR/proc and DIR/etc (a captured host or fixture) instead of /
+  --no-color    no colour (also NO_COLOR=1, or when stdout is not a terminal)
+  -h, --help    this help
+`;
+
+/** Share of the soft limit in use above which a process is worth explaining unasked. */
+const BUSY_RATIO = 0.5;
+
+/**
+ * The pids to explain: the given pids and names, or (none given) listeners and busy processes.
+ * Names that match nothing, and pids that do not exist, are usage errors: the user asked for them.
+ */
+export function selectPids(root: string, targets: string[]): { pids: number[]; notes: string[] } {
+  const wanted = targets.filter((t) => !/^\d+$/.test(t));
+  const pids = new Set(targets.filter((t) => /^\d+$/.test(t)).map(Number));
+  if (wanted.length) {
+    const names = commByPid(root);
+    for (const name of wanted) {
+      const hits = [...names].filter(([, comm]) => comm === name);
+      if (!hits.length) throw new UsageError(`no process named '${name}' (names are matched against comm, e.g. 'supervisord', 'nginx')`);
+      for (const [pid] of hits) pids.add(pid);
+    }
+  }
+  let notes: string[] = [];
+  if (!targets.length) {
+    const scan = readProcesses(root);
+    notes = scan.notes;
+    const { sockets } = readNetTcp(root);
+    for (const s of sockets) {
+      if (s.state !== 'LISTEN' || s.inode === 0) continue;
+      for (const o of scan.owners.get(s.inode) ?? []) pids.add(o.pid);
+    }
+    for (const p of scan.processes) if (p.fds.open !== null && p.fds.soft && p.fds.open / p.fds.soft >= BUSY_RATIO) pids.add(p.pid);
+  }
+  return { pids: [...pids].sort((a, b) => a - b), notes };
+}
+
+/** pid -> comm of every process; those that vanish or cannot be read are left out (the scan is best effort). */
+function commByPid(root: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const pid of listPids(root)) {
+    try {
+      out.set(pid, readPidStat(root, pid).name);
+    } catch (err) {
+      if (outcomeOf(err) === 'absent') continue;
+      throw err;
+    }
+  }
+  return out;
+}
+
+export const run: Command = async (args: string[], io: Io) => {
+  const { values, positionals: rawPositionals } = parse(
+    args,
+    {
+      json: { type: 'boolean' },
+      root: { type: 'string' },
+      'no-color': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    true,
+  );
+  const positionals = rawPositionals as string[];
+  if (values.help) {
+    io.stdout(HELP);
+    return EXIT.ok;
+  }
+  for (const p of positionals) {
+    if (/^\d+$/.test(p) && Number(p) < 1) throw new UsageError(`'${p}' is not a process id`);
+    if (p === '') throw new UsageError('an empty process name');
+  }
+  const root = checkRoot(values.root);
+  const { pids, notes } = selectPids(root, positionals);
+  const found = explainLimits(root, pids);
+  for (const pid of pids) if (!found.has(pid) && positionals.includes(String(pid))) throw new UsageError(`no process ${pid}`);
+  const list: LimitOrigin[] = pids.flatMap((p) => found.get(p) ?? []);
+  if (values.json) io.stdout(JSON.stringify(list.map(limitOriginToJson), null, 2) + '\n');
+  else io.stdout(renderLimitOrigins(list, { color: useColor(io) && !values['no-color'], columns: io.columns }));
+  for (const n of notes) io.stderr(`sockdoc: note: ${n}\n`);
+  return EXIT.ok;
+};

@@ -1,0 +1,138 @@
+/**
+ * The lab's network namespace (root only): created with loopback up and the scenario's sysctls,
+ * destroyed with every process inside it. Synchronous on purpose: cleanup also runs from signal
+ * and exit handlers, where nothing asynchronous completes.
+ */
+import { spawnSync } from 'node:child_process';
+import type { NamespaceSetup } from './types.js';
+
+/** Every lab namespace starts with this, then the pid of the `sockdoc lab` that owns it. */
+export const LAB_PREFIX = 'sockdoc-lab-';
+
+/** An expected failure of the lab's own machinery (a missing tool, a refused command). */
+export class LabError extends Error {
+  override name = 'LabError';
+}
+
+/** `sockdoc-lab-<owner pid>-<suffix>`: the owner pid lets a later run remove what a killed one left. */
+export function labId(ownerPid: number, suffix: string): string {
+  return `${LAB_PREFIX}${ownerPid}-${suffix}`;
+}
+
+/** The owner pid of a lab namespace name, or null for any other name. */
+export function ownerOf(name: string): number | null {
+  const m = /^sockdoc-lab-(\d+)-[a-z0-9]+$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+function run(file: string, args: string[]): string {
+  const r = spawnSync(file, args, { encoding: 'utf8', timeout: 5000 });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    throw new LabError(code === 'ENOENT' ? `${file} not found (the lab needs iproute2)` : `${file} ${args.join(' ')}: ${r.error.message}`);
+  }
+  if (r.status !== 0) throw new LabError(`${file} ${args.join(' ')}: ${(r.stderr || r.stdout).trim() || `exit ${r.status}`}`);
+  return r.stdout;
+}
+
+/** Names from `ip netns list` ("NAME" or "NAME (id: N)"). */
+export function parseNetnsList(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((n): n is string => Boolean(n));
+}
+
+export function listLabNamespaces(): string[] {
+  return parseNetnsList(run('ip', ['netns', 'list'])).filter((n) => n.startsWith(LAB_PREFIX));
+}
+
+/** Pids of every process whose network namespace is `name`. */
+export function namespacePids(name: string): number[] {
+  return run('ip', ['netns', 'pids', name])
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l.trim()))
+    .map(Number);
+}
+
+/**
+ * tbf on loopback: 1 Mbit/s makes each wave of handshakes queue for tens of ms, so SYNs of a wave
+ * pass before the ACKs that fill the accept queue (tc-tbf(8); netem, the usual delay qdisc, is
+ * not built into every kernel).
+ */
+export const SHAPE_LOOPBACK = ['qdisc', 'add', 'dev', 'lo', 'root', 'tbf', 'rate', '1mbit', 'burst', '1600', 'latency', '2s'];
+
+/** Creates the namespace; on any failure removes what was made and throws. */
+export function createNamespace(name: string, setup: NamespaceSetup): void {
+  run('ip', ['netns', 'add', name]);
+  try {
+    run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    const pairs = Object.entries(setup.sysctls).map(([k, v]) => `${k}=${v}`);
+    if (pairs.length) run('ip', ['netns', 'exec', name, 'sysctl', '-q', '-w', ...pairs]);
+    if (setup.shapeLoopback) run('tc', ['-n', name, ...SHAPE_LOOPBACK]);
+  } catch (err) {
+    destroyNamespace(name);
+    throw err;
+  }
+}
+
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (err) {
+      // Exited since `ip netns pids` listed it.
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+}
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Kills every process inside, waits until none is left (bounded), deletes the namespace.
+ * Returns what it could not do, as sentences; [] when all went.
+ */
+export function destroyNamespace(name: string): string[] {
+  const problems: string[] = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      const pids = namespacePids(name);
+      if (!pids.length) break;
+      killAll(pids);
+      pause(50);
+    }
+    const left = namespacePids(name);
+    if (left.length) problems.push(`processes still in ${name} after SIGKILL: ${left.join(', ')}`);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  try {
+    if (listLabNamespaces().includes(name)) run('ip', ['netns', 'del', name]);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  return problems;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes lab namespaces whose owner is gone (a run killed with SIGKILL cannot clean up itself). */
+export function removeStaleNamespaces(): string[] {
+  const removed: string[] = [];
+  for (const name of listLabNamespaces()) {
+    const owner = ownerOf(name);
+    if (owner === null || alive(owner)) continue;
+    if (destroyNamespace(name).length === 0) removed.push(name);
+  }
+  return removed;
+}

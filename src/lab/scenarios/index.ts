@@ -1,0 +1,14 @@
+/** Every lab scenario, in the order `sockdoc lab list` shows them (the seed's story first). */
+import type { Scenario } from '../types.js';
+import { scenario as acceptQueue } from './accept-queue.js';
+import { scenario as slowAccept } from './slow-accept.js';
+import { scenario as emfile } from './emfile.js';
+import { scenario as closeWaitLeak } from './close-wait-leak.js';
+import { scenario as fdLeak } from './fd-leak.js';
+import { scenario as healthy } from './healthy.js';
+
+export const SCENARIOS: readonly Scenario[] = [acceptQueue, slowAccept, emfile, closeWaitLeak, fdLeak, healthy];
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}

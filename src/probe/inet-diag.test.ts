@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { parseInetDiag } from './inet-diag.js';
+import { parseNetTcp } from './net-tcp.js';
+import { ParseError } from './read-file.js';
+import { fixture } from '../testing/paths.js';
+
+const busy = fixture('net', 'busy');
+const LE = endianness() === 'LE';
+
+test('the captured dump holds the five listeners of the busy namespace with their limits', () => {
+  const msgs = parseInetDiag(readFileSync(join(busy, 'sock_diag/tcp-listen.bin')));
+  assert.deepEqual(
+    msgs.map((m) => [m.family, m.localAddress, m.localPort, m.rqueue, m.wqueue, m.inode]),
+    [
+      [4, '0.0.0.0', 8084, 0, 32, 344027],
+      [4, '127.0.0.1', 8080, 129, 128, 344023], // listen(511) clamped to somaxconn 128; queue 128 + 1
+      [6, '::', 8082, 0, 64, 344025],
+      [6, '::', 8083, 0, 10, 344026],
+      [6, '::1', 8081, 0, 128, 344024],
+    ],
+  );
+  assert.ok(msgs.every((m) => m.state === 'LISTEN' && m.remotePort === 0 && m.uid === 0 && m.cookie > 0n));
+});
+
+test('sock_diag and /proc/net/tcp describe the same listener: rxQueue 129 there, backlog 128 here', () => {
+  const proc = parseNetTcp(readFileSync(join(busy, 'proc/net/tcp'), 'latin1'), 4).find((s) => s.state === 'LISTEN' && s.localPort === 8080);
+  const diag = parseInetDiag(readFileSync(join(busy, 'sock_diag/tcp-listen.bin'))).find((m) => m.inode === proc?.inode);
+  assert.equal(proc?.rxQueue, 129);
+  assert.equal(diag?.rqueue, 129);
+  assert.equal(diag?.wqueue, 128);
+  assert.equal(diag?.localAddress, proc?.localAddress);
+});
+
+test('a dump cut in the middle of a message is a ParseError naming the message', () => {
+  const file = join(fixture('net', 'broken'), 'sock_diag/tcp-listen.bin');
+  assert.throws(
+    () => parseInetDiag(readFileSync(file), file),
+    (e: unknown) => e instanceof ParseError && e.file === file && e.line === 2 && /runs past the 164 bytes/.test(e.reason),
+  );
+});
+
+/** One netlink message: header (host order) + body. */
+function nlmsg(type: number, body: Buffer): Buffer {
+  const h = Buffer.alloc(16);
+  const len = 16 + body.length;
+  if (LE) {
+    h.writeUInt32LE(len, 0);
+    h.writeUInt16LE(type, 4);
+  } else {
+    h.writeUInt32BE(len, 0);
+    h.writeUInt16BE(type, 4);
+  }
+  return Buffer.concat([h, body, Buffer.alloc((4 - (len % 4)) % 4)]);
+}
+const int32 = (v: number) => {
+  const b = Buffer.alloc(4);
+  if (LE) b.writeInt32LE(v);
+  else b.writeInt32BE(v);
+  return b;
+};
+
+test('truncation, kernel errors and strange messages are ParseErrors, each with its reason', () => {
+  const reason = (buf: Buffer) => {
+    try {
+      parseInetDiag(buf);
+    } catch (e) {
+      assert.ok(e instanceof ParseError);
+      return e.reason;
+    }
+    assert.fail('no ParseError');
+  };
+  const done = nlmsg(3, int32(0));
+  assert.deepEqual(parseInetDiag(done), []);
+  assert.match(reason(Buffer.alloc(0)), /no NLMSG_DONE/);
+  assert.match(reason(nlmsg(2, Buffer.concat([int32(-1), Buffer.alloc(16)]))), /NLMSG_ERROR errno 1/);
+  assert.match(reason(nlmsg(3, int32(-16))), /dump ended with errno 16/);
+  assert.match(reason(Buffer.concat([nlmsg(99, Buffer.alloc(4)), done])), /unexpected netlink message type 99/);
+  assert.match(reason(Buffer.concat([nlmsg(20, Buffer.alloc(40)), done])), /inet_diag_msg of 40 bytes, expected 72/);
+  const msg = Buffer.alloc(72);
+  msg[0] = 7; // AF_LOCAL
+  msg[1] = 10;
+  assert.match(reason(Buffer.concat([nlmsg(20, msg), done])), /address family 7/);
+  msg[0] = 2;
+  msg[1] = 12; // TCP_NEW_SYN_RECV is never reported (inet_req_diag_fill says SYN_RECV)
+  assert.match(reason(Buffer.concat([nlmsg(20, msg), done])), /unknown TCP state 12/);
+  // a second dump without its NLMSG_DONE
+  msg[1] = 10;
+  assert.match(reason(Buffer.concat([done, nlmsg(20, msg)])), /no NLMSG_DONE/);
+  assert.equal(parseInetDiag(Buffer.concat([nlmsg(20, msg), done]))[0].state, 'LISTEN');
+});

@@ -1,0 +1,135 @@
+/**
+ * Decodes raw sock_diag netlink replies (SOCK_DIAG_BY_FAMILY dumps) into inet_diag_msg records.
+ * Pure: the same bytes come from the native addon on a live host or from a captured file.
+ *
+ * Layouts (include/uapi/linux/netlink.h, include/uapi/linux/inet_diag.h):
+ *   struct nlmsghdr      { u32 len; u16 type; u16 flags; u32 seq; u32 pid; }           16 bytes
+ *   struct inet_diag_msg { u8 family, state, timer, retrans;
+ *                          struct inet_diag_sockid { be16 sport, dport; be32 src[4], dst[4];
+ *                                                    u32 if; u32 cookie[2]; };
+ *                          u32 expires, rqueue, wqueue, uid, inode; }                     72 bytes
+ * followed by netlink attributes, which sockdoc does not need. Header and u32 fields are in host
+ * byte order; ports and addresses in network order.
+ */
+import { endianness } from 'node:os';
+import { formatIPv4Bytes, formatIPv6Bytes } from './inet-address.js';
+import { ParseError } from './read-file.js';
+import { TCP_STATES, type TcpState } from '../snapshot/types.js';
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const IPPROTO_TCP = 6;
+/** include/net/tcp_states.h TCP_LISTEN; sock_diag's `states` is a bitmask of 1 << state. */
+export const TCP_LISTEN = 10;
+
+const NLMSG_HDRLEN = 16;
+const NLMSG_ERROR = 2;
+const NLMSG_DONE = 3;
+const SOCK_DIAG_BY_FAMILY = 20;
+const INET_DIAG_MSG_LEN = 72;
+
+/** One socket as sock_diag describes it. */
+export interface InetDiagMsg {
+  family: 4 | 6;
+  state: TcpState;
+  /** Which timer runs (0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero-window probe). */
+  timer: number;
+  retrans: number;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  /** Bound interface index, 0 when not bound to a device. */
+  ifIndex: number;
+  cookie: bigint;
+  /** Milliseconds until the timer fires. */
+  expires: number;
+  /** LISTEN: current accept-queue length (sk_ack_backlog). Others: unread bytes. */
+  rqueue: number;
+  /** LISTEN: the backlog limit (sk_max_ack_backlog, net/ipv4/tcp_diag.c). Others: unsent bytes. */
+  wqueue: number;
+  uid: number;
+  inode: number;
+}
+
+/**
+ * Parses a stream of netlink messages: one or more complete dumps, each ending in NLMSG_DONE.
+ * Throws ParseError (line = 1-based message number) for a truncated stream, an NLMSG_ERROR, a
+ * message type other than SOCK_DIAG_BY_FAMILY, or an unknown family or state.
+ * @example parseInetDiag(readFileSync('tcp-listen.bin')).map((m) => m.wqueue) // [128, 4096]
+ */
+export function parseInetDiag(buf: Uint8Array, file = 'sock_diag'): InetDiagMsg[] {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const u16 = (at: number) => view.getUint16(at, LITTLE_ENDIAN);
+  const u32 = (at: number) => view.getUint32(at, LITTLE_ENDIAN);
+  const out: InetDiagMsg[] = [];
+  let offset = 0;
+  let index = 0;
+  let doneSeen = false;
+  while (offset < buf.length) {
+    index++;
+    const fail = (reason: string): never => {
+      throw new ParseError(file, index, `${reason} (netlink message at byte ${offset})`);
+    };
+    if (buf.length - offset < NLMSG_HDRLEN) fail(`${buf.length - offset} trailing bytes, shorter than a netlink header`);
+    const len = u32(offset);
+    const type = u16(offset + 4);
+    if (len < NLMSG_HDRLEN || offset + len > buf.length) fail(`message length ${len} runs past the ${buf.length} bytes`);
+    const body = offset + NLMSG_HDRLEN;
+    if (type === NLMSG_DONE) {
+      doneSeen = true;
+      // A dump interrupted by an error ends in NLMSG_DONE carrying a negative errno.
+      if (len >= NLMSG_HDRLEN + 4 && view.getInt32(body, LITTLE_ENDIAN) < 0) {
+        fail(`dump ended with errno ${-view.getInt32(body, LITTLE_ENDIAN)}`);
+      }
+    } else if (type === NLMSG_ERROR) {
+      const errno = len >= NLMSG_HDRLEN + 4 ? -view.getInt32(body, LITTLE_ENDIAN) : NaN;
+      fail(`kernel answered NLMSG_ERROR errno ${errno}`);
+    } else if (type === SOCK_DIAG_BY_FAMILY) {
+      doneSeen = false; // a following dump must end in its own NLMSG_DONE
+      if (len < NLMSG_HDRLEN + INET_DIAG_MSG_LEN) fail(`inet_diag_msg of ${len - NLMSG_HDRLEN} bytes, expected ${INET_DIAG_MSG_LEN}`);
+      out.push(decodeMsg(buf, view, body, u32, fail));
+    } else {
+      fail(`unexpected netlink message type ${type}`);
+    }
+    // NLMSG_ALIGN: messages start on 4-byte boundaries.
+    offset += (len + 3) & ~3;
+  }
+  if (!doneSeen) throw new ParseError(file, index + 1, 'no NLMSG_DONE at the end: the dump is truncated');
+  return out;
+}
+
+function decodeMsg(
+  buf: Uint8Array,
+  view: DataView,
+  m: number,
+  u32: (at: number) => number,
+  fail: (reason: string) => never,
+): InetDiagMsg {
+  const af = buf[m];
+  if (af !== AF_INET && af !== AF_INET6) fail(`address family ${af} is neither AF_INET nor AF_INET6`);
+  const st = buf[m + 1];
+  if (st < 1 || st > TCP_STATES.length) fail(`unknown TCP state ${st}`);
+  const id = m + 4; // struct inet_diag_sockid
+  const v4 = af === AF_INET;
+  const addr = (at: number) => (v4 ? formatIPv4Bytes(buf, at) : formatIPv6Bytes(buf, at));
+  return {
+    family: v4 ? 4 : 6,
+    state: TCP_STATES[st - 1],
+    timer: buf[m + 2],
+    retrans: buf[m + 3],
+    localPort: view.getUint16(id, false),
+    remotePort: view.getUint16(id + 2, false),
+    localAddress: addr(id + 4),
+    remoteAddress: addr(id + 20),
+    ifIndex: u32(id + 36),
+    cookie: (BigInt(u32(id + 44)) << 32n) | BigInt(u32(id + 40)),
+    expires: u32(m + 52),
+    rqueue: u32(m + 56),
+    wqueue: u32(m + 60),
+    uid: u32(m + 64),
+    inode: u32(m + 68),
+  };
+}

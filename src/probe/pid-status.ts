@@ -1,0 +1,58 @@
+/**
+ * /proc/PID/status: `Key:\tvalue` lines (fs/proc/array.c proc_pid_status). sockdoc needs the owner
+ * (Uid: real effective saved fs, from task_state) and FDSize (the size of the fd table, a power of
+ * two at least the highest open fd + 1: not the number of open fds). Recent kernels also print
+ * `Kthread: 0|1`, marking kernel threads directly.
+ */
+import { ParseError, readText, under } from './read-file.js';
+
+export interface PidStatus {
+  /** Real uid: who started the process; the owner `ps` shows. */
+  uid: number;
+  /** Effective uid: the one permission checks use. */
+  euid: number;
+  /** Size of the fd table (fdt->max_fds), 0 for a zombie; null when the line is absent. */
+  fdSize: number | null;
+  /** From "Kthread: 0|1"; null when the kernel does not print the line (older kernels). */
+  kthread: boolean | null;
+}
+
+function uidField(value: string, file: string, line: number): [number, number] {
+  const parts = value.trim().split(/\s+/);
+  const real = Number(parts[0]);
+  const effective = Number(parts[1]);
+  if (parts.length !== 4 || !Number.isInteger(real) || !Number.isInteger(effective)) {
+    throw new ParseError(file, line, `Uid is not four numbers: ${JSON.stringify(value)}`);
+  }
+  return [real, effective];
+}
+
+/**
+ * Parses the text of /proc/PID/status. Throws ParseError when the Uid line is missing or malformed.
+ * @example parsePidStatus('Uid:\t1000\t1000\t1000\t1000\nFDSize:\t64\n').fdSize // 64
+ */
+export function parsePidStatus(text: string, file = 'status'): PidStatus {
+  let ids: [number, number] | null = null;
+  let fdSize: number | null = null;
+  let kthread: boolean | null = null;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon);
+    if (key === 'Uid') ids = uidField(line.slice(colon + 1), file, i + 1);
+    else if (key === 'FDSize') {
+      fdSize = Number(line.slice(colon + 1).trim());
+      if (!Number.isInteger(fdSize)) throw new ParseError(file, i + 1, `FDSize is not a number: ${JSON.stringify(line)}`);
+    } else if (key === 'Kthread') kthread = line.slice(colon + 1).trim() === '1';
+  }
+  if (!ids) throw new ParseError(file, lines.length, 'no Uid line');
+  return { uid: ids[0], euid: ids[1], fdSize, kthread };
+}
+
+/** Reads and parses ROOT/proc/PID/status. Throws the errno error when the process is gone. */
+export function readPidStatus(root: string, pid: number): PidStatus {
+  const file = under(root, 'proc', String(pid), 'status');
+  return parsePidStatus(readText(file), file);
+}

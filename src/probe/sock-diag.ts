@@ -1,0 +1,154 @@
+/**
+ * Backlog limits of listening sockets (sk_max_ack_backlog = min(backlog passed to listen(),
+ * net.core.somaxconn), net/socket.c __sys_listen). /proc/net/tcp does not show them; only the
+ * sock_diag netlink interface does (net/ipv4/tcp_diag.c puts them in idiag_wqueue).
+ *
+ * Sources, in order: a captured dump under a non-"/" root; the native addon (native/sockdiag.c);
+ * `ss -ltnHe`; otherwise unknown, said in the report.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { AF_INET, AF_INET6, IPPROTO_TCP, TCP_LISTEN, parseInetDiag } from './inet-diag.js';
+import { describeError, outcomeOf, readText, under } from './read-file.js';
+import { parseSsListen, runSsListen, SS_ARGS } from './ss-listen.js';
+import type { ProbeReport } from '../snapshot/types.js';
+
+/** What the native addon exports. */
+export interface NativeAddon {
+  /** Raw netlink reply of a SOCK_DIAG_BY_FAMILY dump, NLMSG_DONE included; throws with errno. */
+  inetDiagDump(family: number, protocol: number, statesMask: number): Buffer;
+}
+
+export interface ListenBacklogs {
+  /** listenerKey(...) -> sk_max_ack_backlog. */
+  backlogs: Map<string, number>;
+  source: 'sock_diag' | 'ss' | null;
+  report: ProbeReport;
+}
+
+/** Where a captured host tree keeps the raw dump of its TCP listeners (AF_INET then AF_INET6). */
+export const CAPTURE_BIN = 'sock_diag/tcp-listen.bin';
+/** Where a captured host tree keeps `ss -ltnHe` output, used when the raw dump is missing. */
+export const CAPTURE_SS = 'sock_diag/ss-ltnHe.txt';
+
+/** The compiled addon, relative to this module's place in dist/src/probe/. */
+export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/sockdoc_native.node', import.meta.url));
+
+/**
+ * The key a listener is known by across sources. `address` is formatted as /proc/net/tcp formats
+ * it ("127.0.0.1", "::", "::ffff:127.0.0.1"); the inode tells apart sockets sharing an address
+ * (SO_REUSEPORT).
+ */
+export function listenerKey(family: 4 | 6, address: string, port: number, inode: number): string {
+  return `${family}|${address}|${port}|${inode}`;
+}
+
+/** Loads the native addon; throws when it was not built or cannot load on this host. */
+export function loadNativeAddon(path = ADDON_PATH): NativeAddon {
+  const require = createRequire(import.meta.url);
+  const addon = require(path) as Partial<NativeAddon>;
+  if (typeof addon.inetDiagDump !== 'function') throw new Error(`${path} does not export inetDiagDump`);
+  return addon as NativeAddon;
+}
+
+/** errnos meaning "this kernel has no IPv6 sock_diag handler": nothing to list, not a failure. */
+const NO_IPV6 = new Set(['ENOENT', 'EAFNOSUPPORT', 'EPROTONOSUPPORT']);
+
+/** Raw dump of every TCP listener, IPv4 then IPv6, through the addon. Throws on failure. */
+export function dumpListenBytes(addon: NativeAddon = loadNativeAddon()): Buffer {
+  const mask = 1 << TCP_LISTEN;
+  const v4 = addon.inetDiagDump(AF_INET, IPPROTO_TCP, mask);
+  try {
+    return Buffer.concat([v4, addon.inetDiagDump(AF_INET6, IPPROTO_TCP, mask)]);
+  } catch (err) {
+    if (NO_IPV6.has((err as NodeJS.ErrnoException).code ?? '')) return v4;
+    throw err;
+  }
+}
+
+/** The bytes to store as ROOT/sock_diag/tcp-listen.bin when capturing a host; null without the addon. */
+export function captureListenBytes(): Buffer | null {
+  try {
+    return dumpListenBytes();
+  } catch (err) {
+    // Capture is best effort: the reader of the captured tree reports the missing file.
+    void err;
+    return null;
+  }
+}
+
+/** Backlog limits from raw sock_diag bytes (live or captured). */
+export function backlogsFromDiag(bytes: Uint8Array, file = 'sock_diag'): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const m of parseInetDiag(bytes, file)) {
+    if (m.state === 'LISTEN') map.set(listenerKey(m.family, m.localAddress, m.localPort, m.inode), m.wqueue);
+  }
+  return map;
+}
+
+/** Backlog limits from `ss -ltnHe` text: Send-Q of a LISTEN socket. */
+export function backlogsFromSs(text: string, file = `ss ${SS_ARGS.join(' ')}`): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const l of parseSsListen(text, file)) map.set(listenerKey(l.family, l.address, l.port, l.inode), l.sendQ);
+  return map;
+}
+
+/** Node's require errors append a "Require stack" on further lines; reports hold one line. */
+function firstLine(text: string): string {
+  return text.split('\n')[0];
+}
+
+function report(source: string, status: ProbeReport['status'], t0: number, detail?: string): ProbeReport {
+  return { probe: 'sock-diag', source, status, ms: performance.now() - t0, ...(detail ? { detail } : {}) };
+}
+
+/** A captured tree: the raw dump if present, else captured ss output, else unknown. */
+function fromCapture(root: string, t0: number): ListenBacklogs {
+  const bin = under(root, CAPTURE_BIN);
+  const ss = under(root, CAPTURE_SS);
+  try {
+    if (existsSync(bin)) return { backlogs: backlogsFromDiag(readFileSync(bin), bin), source: 'sock_diag', report: report(bin, 'ok', t0) };
+    if (existsSync(ss)) return { backlogs: backlogsFromSs(readText(ss), ss), source: 'ss', report: report(ss, 'ok', t0) };
+  } catch (err) {
+    const status = outcomeOf(err) === 'denied' ? 'denied' : 'failed';
+    return { backlogs: new Map(), source: null, report: report(bin, status, t0, `backlog limits are unknown: ${describeError(err)}`) };
+  }
+  return {
+    backlogs: new Map(),
+    source: null,
+    report: report(bin, 'absent', t0, `${bin} was not captured: backlog limits of listeners are unknown (/proc does not show them)`),
+  };
+}
+
+/**
+ * Backlog limit of every TCP listener, keyed by listenerKey. For root "/" it asks the kernel
+ * (addon, then ss); for any other root it reads what was captured there. `addonPath` exists for
+ * tests of the fallback.
+ */
+export function readListenBacklogs(root = '/', opts: { addonPath?: string } = {}): ListenBacklogs {
+  const t0 = performance.now();
+  if (root !== '/') return fromCapture(root, t0);
+  const addonPath = opts.addonPath ?? ADDON_PATH;
+  let addonWhy: string;
+  try {
+    const backlogs = backlogsFromDiag(dumpListenBytes(loadNativeAddon(addonPath)), 'sock_diag');
+    return { backlogs, source: 'sock_diag', report: report('netlink NETLINK_SOCK_DIAG', 'ok', t0) };
+  } catch (err) {
+    addonWhy =
+      (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND'
+        ? `native sock_diag module not built (${addonPath} missing)`
+        : `native sock_diag module failed (${firstLine(describeError(err))})`;
+  }
+  try {
+    const backlogs = backlogsFromSs(runSsListen());
+    return { backlogs, source: 'ss', report: report(`ss ${SS_ARGS.join(' ')}`, 'ok', t0, `${addonWhy}; used ss instead`) };
+  } catch (err) {
+    const ssWhy = outcomeOf(err) === 'absent' ? 'ss is not installed (package iproute2)' : `ss failed (${firstLine(describeError(err))})`;
+    return {
+      backlogs: new Map(),
+      source: null,
+      report: report('netlink NETLINK_SOCK_DIAG', 'absent', t0, `backlog limits of listeners are unknown: ${addonWhy}; ${ssWhy}`),
+    };
+  }
+}

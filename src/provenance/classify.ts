@@ -1,0 +1,95 @@
+/**
+ * Picks the layer for a chain. The origin is the highest ancestor holding the same soft and hard
+ * limits (the process itself when its parent differs); what that process is, and who started it,
+ * names the layer.
+ */
+import { originIndex, type ProcNode } from './chain.js';
+import { nrOpen, type ExplainContext, type Verdict } from './context.js';
+import { detectContainer } from './container.js';
+import { isCron, isShell, isSupervisord, isSystemdManager, pamServiceOf } from './kinds.js';
+import { containerVerdict, initVerdict, selfOrUnknownVerdict } from './layer-other.js';
+import { sessionVerdict } from './layer-session.js';
+import { shellVerdict } from './layer-shell.js';
+import { supervisordVerdict } from './layer-supervisord.js';
+import { systemdVerdict, unitExpectation } from './layer-systemd.js';
+import { unitOf } from './kinds.js';
+import type { Effective } from './rlimit.js';
+
+/** What a supervisord got at exec time: its unit's configuration when systemd started it, else its parent's limit. */
+function inheritedBySupervisord(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null): { limit: Effective | null; from: string } {
+  if (!parent) return { limit: null, from: 'nobody in view' };
+  const u = unitOf(node.cgroup);
+  if (isSystemdManager(parent)) {
+    if (!startedAsService(node) || !u || u.user) return { limit: null, from: 'a launcher that has exited (it was reparented to the manager)' };
+    const e = unitExpectation(ctx, root, u.unit, node, parent);
+    if (!('error' in e)) return { limit: e.expected, from: `${u.unit} (${e.config.limit.setting})` };
+  }
+  return { limit: parent.limit, from: `its parent ${parent.name} (pid ${parent.pid})` };
+}
+
+/**
+ * Explains the process started by a systemd manager: the unit; or supervisord when minfds did it;
+ * or a wrapper shell whose script runs `ulimit -n` (the unit then looks stale but is not).
+ */
+function startedBySystemd(ctx: ExplainContext, root: string, node: ProcNode, manager: ProcNode): Verdict {
+  const v = systemdVerdict(ctx, root, node, manager);
+  if (v && v.contradictions.length && isShell(node)) {
+    const sv = shellVerdict(ctx, root, node, manager);
+    if (sv.confident) {
+      const given = v.source.unit ? ` It was started as ${v.source.unit}, which gives ${v.source.value ?? 'its limit'} (${v.source.setting}); the script changed that.` : '';
+      return { ...sv, source: { ...sv.source, unit: v.source.unit, reason: sv.source.reason + given } };
+    }
+  }
+  if (v) return v;
+  const inh = inheritedBySupervisord(ctx, root, node, manager);
+  return supervisordVerdict(ctx, root, node, manager, inh.limit, inh.from);
+}
+
+/**
+ * Did the manager start this process as (part of) a service? A process whose parent is a systemd
+ * manager but whose cgroup is a login session or nothing was reparented to it after its launcher
+ * exited (a daemonizing start): the manager never applied a limit to it.
+ */
+function startedAsService(node: ProcNode): boolean {
+  const u = unitOf(node.cgroup);
+  return u !== null && /\.(service|socket|mount|swap)$/.test(u.unit);
+}
+
+/** The layer of one origin, ignoring containers. */
+function layerOf(ctx: ExplainContext, root: string, links: ProcNode[], oi: number): Verdict {
+  const o = links[oi];
+  const parent = links[oi + 1] ?? null;
+  // A systemd manager holding the value: the unit process below it is where systemd applied it.
+  if (isSystemdManager(o) && oi > 0 && startedAsService(links[oi - 1])) return startedBySystemd(ctx, root, links[oi - 1], o);
+  if (parent && isSystemdManager(parent) && startedAsService(o)) return startedBySystemd(ctx, root, o, parent);
+  if (!parent) return initVerdict(o);
+  if (isSupervisord(o)) {
+    const inh = inheritedBySupervisord(ctx, root, o, parent);
+    return supervisordVerdict(ctx, root, o, parent, inh.limit, inh.from);
+  }
+  const service = pamServiceOf(o);
+  const userNode = links[Math.max(0, oi - 1)];
+  if (service) return sessionVerdict(ctx, root, o, parent, userNode, service, 'pam', nrOpen(ctx, root));
+  if (isCron(o)) return sessionVerdict(ctx, root, o, parent, userNode, 'cron', 'cron', nrOpen(ctx, root));
+  if (isShell(o)) return shellVerdict(ctx, root, o, parent);
+  return selfOrUnknownVerdict(ctx, root, o, parent);
+}
+
+/**
+ * The verdict for links[0]. Containers first: a process in one either got its limit from the
+ * runtime (origin is the container's first process) or inherited it from outside (origin is a
+ * shim, a runtime daemon or init).
+ */
+export function classify(ctx: ExplainContext, root: string, links: ProcNode[]): Verdict {
+  const oi = originIndex(links);
+  const origin = links[oi];
+  const parent = links[oi + 1] ?? null;
+  const container = detectContainer(links[0].cgroupPaths);
+  if (container) {
+    const originInside = detectContainer(origin.cgroupPaths) !== null;
+    const parentInside = parent ? detectContainer(parent.cgroupPaths) !== null : false;
+    if (originInside && !parentInside) return containerVerdict(links[0], container, origin, parent, null);
+    if (!originInside) return containerVerdict(links[0], container, origin, parent, layerOf(ctx, root, links, oi));
+  }
+  return layerOf(ctx, root, links, oi);
+}

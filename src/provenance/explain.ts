@@ -1,0 +1,82 @@
+/**
+ * Where a process's RLIMIT_NOFILE came from: the chain of ancestors, the layer that set the value,
+ * contradictions between configuration and what runs, and the fix at that layer (prlimit last,
+ * as relief that does not survive a restart).
+ */
+import { readChain } from './chain.js';
+import { classify } from './classify.js';
+import { newContext, nrOpen, type ExplainContext } from './context.js';
+import { chainContradictions } from './contradictions.js';
+import { prlimitFix, proposedValue, type Pair } from './fix.js';
+import type { LimitOrigin } from './types.js';
+
+/** Thrown by explainLimit when the process does not exist (code ESRCH, so outcomeOf says "absent"). */
+export class NoSuchProcess extends Error {
+  override name = 'NoSuchProcess';
+  readonly code = 'ESRCH';
+  constructor(readonly pid: number) {
+    super(`no process ${pid}`);
+  }
+}
+
+function unique(xs: string[]): string[] {
+  return xs.filter((x, i) => xs.indexOf(x) === i);
+}
+
+/** The value prlimit should set now: what a configuration asks for, else hard:hard when soft < hard, else a raise. */
+function reliefValue(soft: number | null, hard: number | null, wanted: Pair | undefined, nr: number | null): Pair {
+  if (wanted) return wanted;
+  if (soft !== null && hard !== null && soft < hard) return { soft: hard, hard };
+  return proposedValue({ soft, hard }, undefined, nr);
+}
+
+/**
+ * Explains one process. Throws NoSuchProcess when ROOT/proc/PID does not exist.
+ * @example explainLimit('/', 1234).source.layer // 'supervisord'
+ */
+export function explainLimit(root: string, pid: number, ctx: ExplainContext = newContext()): LimitOrigin {
+  const chain = readChain(root, pid);
+  if (!chain || chain.links.length === 0) throw new NoSuchProcess(pid);
+  const links = chain.links;
+  const target = links[0];
+  const v = classify(ctx, root, links);
+  const contradictions = unique([...v.contradictions, ...chainContradictions(ctx, root, links, v)]);
+  const nr = nrOpen(ctx, root);
+  const relief = reliefValue(target.limit.soft, target.limit.hard, v.wanted, nr);
+  // At fs.nr_open nothing can be raised (setrlimit would fail with EPERM): no fix to offer.
+  const atCeiling = target.limit.soft !== null && target.limit.soft >= (nr ?? Infinity) && !v.wanted;
+  const fix = atCeiling
+    ? [`# ${target.limit.soft} is already fs.nr_open, the kernel's maximum: it cannot be raised; a process that runs out at this level leaks descriptors`]
+    : [...v.fix, prlimitFix(target.pid, relief)];
+  const notes = unique([...chain.notes, ...v.notes]);
+  const origin: LimitOrigin = {
+    pid: target.pid,
+    name: target.name,
+    soft: target.limit.soft,
+    hard: target.limit.hard,
+    chain: links.map((l) => ({ pid: l.pid, name: l.name, soft: l.limit.soft, hard: l.limit.hard })),
+    source: v.source,
+    contradictions,
+    fix,
+  };
+  if (notes.length) origin.notes = notes;
+  return origin;
+}
+
+/**
+ * Explains several processes, reading each configuration file once. Processes that vanished are
+ * left out silently (they exited between the scan and now).
+ */
+export function explainLimits(root: string, pids: readonly number[]): Map<number, LimitOrigin> {
+  const ctx = newContext();
+  const out = new Map<number, LimitOrigin>();
+  for (const pid of pids) {
+    try {
+      out.set(pid, explainLimit(root, pid, ctx));
+    } catch (err) {
+      if (err instanceof NoSuchProcess) continue;
+      throw err;
+    }
+  }
+  return out;
+}

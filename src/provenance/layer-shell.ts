@@ -1,0 +1,81 @@
+/**
+ * A shell whose limit differs from its parent's ran `ulimit -n` (bash's ulimit sets soft and hard
+ * unless -S or -H is given: bash builtins/ulimit.def), in a `-c` string, a script, or a startup file.
+ */
+import type { ProcNode } from './chain.js';
+import { globFiles, readOptional } from './config-files.js';
+import type { ExplainContext, Verdict } from './context.js';
+import { memoRead } from './context.js';
+import { proposedValue, shellFix } from './fix.js';
+import { formatSH } from './rlimit.js';
+import { readPasswd } from '../probe/passwd.js';
+
+/** `ulimit -n 300`, `ulimit -Sn 4096`, `ulimit -HSn unlimited` ... */
+const ULIMIT_RE = /\bulimit\s+(?:-[A-Za-z]*\s+)*-[A-Za-z]*n[A-Za-z]*\s+\S+/;
+
+/** The first `ulimit ... -n` statement in a text, with its line number. */
+export function findUlimit(text: string): { statement: string; line: number } | null {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const code = lines[i].replace(/(^|\s)#.*$/, '');
+    const m = ULIMIT_RE.exec(code);
+    if (m) return { statement: m[0].replace(/[;&|)]+$/, ''), line: i + 1 };
+  }
+  return null;
+}
+
+/** Where a shell's commands came from: `-c STRING`, a script argument, or (interactive) startup files. */
+function sources(ctx: ExplainContext, root: string, node: ProcNode): Array<{ where: string | null; text: string }> {
+  const args = node.argv.slice(1);
+  const c = args.findIndex((a) => /^-[A-Za-z]*c[A-Za-z]*$/.test(a));
+  if (c >= 0 && args[c + 1] !== undefined) return [{ where: null, text: args[c + 1] }];
+  const script = args.find((a) => !a.startsWith('-'));
+  if (script && script.startsWith('/')) {
+    const text = readOptional(root, script);
+    return text === null ? [] : [{ where: script, text }];
+  }
+  // Interactive or login shell: bash reads these (bash(1) INVOCATION); dash/sh read /etc/profile, ~/.profile.
+  const pw = memoRead(ctx, 'passwd', () => readPasswd(root));
+  const home = pw.ok ? pw.value.find((e) => e.uid === node.uid)?.home : undefined;
+  const files = ['/etc/profile', ...globFiles(root, '/etc/profile.d/*.sh'), '/etc/bash.bashrc'];
+  if (home) files.push(`${home}/.bash_profile`, `${home}/.bash_login`, `${home}/.profile`, `${home}/.bashrc`, `${home}/.zshrc`);
+  return files.flatMap((f) => {
+    const text = readOptional(root, f);
+    return text === null ? [] : [{ where: f, text }];
+  });
+}
+
+export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null): Verdict {
+  let found: { statement: string; where: string | null; line: number } | null = null;
+  let readError: string | null = null;
+  try {
+    for (const s of sources(ctx, root, node)) {
+      const u = findUlimit(s.text);
+      if (u) {
+        found = { statement: u.statement, where: s.where, line: u.line };
+        break;
+      }
+    }
+  } catch (err) {
+    readError = (err as Error).message;
+  }
+  const from = parent ? `its parent ${parent.name} (pid ${parent.pid}) has ${formatSH(parent.limit.soft, parent.limit.hard)}` : 'it has no parent in view';
+  const where = found ? (found.where ? `${found.where}:${found.line}` : 'its command line') : null;
+  const reason = found
+    ? `the shell ${node.name} (pid ${node.pid}) ran \`${found.statement}\` (${where}): it has ${formatSH(node.limit.soft, node.limit.hard)} while ${from}, and everything it starts inherits it.`
+    : `the shell ${node.name} (pid ${node.pid}) has ${formatSH(node.limit.soft, node.limit.hard)} while ${from}: it ran \`ulimit -n\` (in a startup file, a sourced script or interactively), or someone ran prlimit on it.`;
+  return {
+    source: {
+      layer: 'shell',
+      pid: node.pid,
+      file: found?.where ?? undefined,
+      setting: found?.statement ?? 'ulimit -n',
+      value: formatSH(node.limit.soft, node.limit.hard),
+      reason: reason.charAt(0).toUpperCase() + reason.slice(1),
+    },
+    contradictions: [],
+    fix: shellFix(found?.where ? `${found.where}:${found.line}` : found ? 'the shell command line' : null, proposedValue(node.limit)),
+    notes: readError ? [`could not read the shell's startup files: ${readError}`] : [],
+    confident: found !== null,
+  };
+}

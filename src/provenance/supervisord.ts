@@ -1,0 +1,189 @@
+/**
+ * supervisord's `minfds`. supervisor/options.py `set_rlimits_or_exit`, called by supervisord.py
+ * `main` on the first start only: when the soft RLIMIT_NOFILE is below minfds it becomes minfds
+ * (and hard too when it was lower); otherwise nothing changes. `supervisorctl reload` re-reads the
+ * configuration in the same process and does not call it again. Programs inherit supervisord's limit.
+ */
+import { ParseError } from '../probe/read-file.js';
+import { globFiles, readOptional } from './config-files.js';
+import type { Effective } from './rlimit.js';
+
+/** supervisor/options.py: `minfds` defaults to 1024. */
+export const DEFAULT_MINFDS = 1024;
+
+/** One `key = value` of a Python ConfigParser file. */
+export interface IniAssignment {
+  section: string;
+  key: string;
+  value: string;
+  file: string;
+  line: number;
+}
+
+/**
+ * Python's RawConfigParser as supervisor configures it (UnhosedConfigParser): `key = value` or
+ * `key: value`, keys lower-cased, full-line comments `#`/`;`, inline comments `;`/`#` after
+ * whitespace, indented lines continue the previous value.
+ */
+export function parseIni(text: string, file: string): IniAssignment[] {
+  const out: IniAssignment[] = [];
+  let section: string | null = null;
+  let last: IniAssignment | null = null;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i].replace(/\r$/, '');
+    const stripped = raw.replace(/\s[;#].*$/, '');
+    const t = stripped.trim();
+    if (t === '' || raw.trimStart().startsWith('#') || raw.trimStart().startsWith(';')) continue;
+    if (/^\s/.test(raw) && last) {
+      last.value = `${last.value}\n${t}`;
+      continue;
+    }
+    const sec = /^\[([^\]]+)\]$/.exec(t);
+    if (sec) {
+      section = sec[1].trim();
+      last = null;
+      continue;
+    }
+    const m = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(t);
+    if (!m) throw new ParseError(file, i + 1, `expected "key = value", got: ${t}`);
+    if (section === null) throw new ParseError(file, i + 1, 'assignment before any [section]');
+    last = { section, key: m[1].trim().toLowerCase(), value: m[2].trim(), file, line: i + 1 };
+    out.push(last);
+  }
+  return out;
+}
+
+/** How supervisord was started, from its argv. */
+export interface SupervisordArgs {
+  /** -c / --configuration, as given (may be relative). */
+  config: string | null;
+  /** -a / --minfds on the command line: overrides the file (options.py: command line wins). */
+  minfds: number | null;
+  /** argv[0] of the Python script, for the default search path. */
+  script: string;
+}
+
+/** Parses supervisord's argv (skipping a leading interpreter such as /usr/bin/python3). */
+export function parseSupervisordArgs(argv: string[]): SupervisordArgs {
+  let i = argv.findIndex((a) => /(^|\/)supervisord(\.py)?$/.test(a));
+  if (i < 0) i = 0;
+  const script = argv[i] ?? 'supervisord';
+  let config: string | null = null;
+  let minfds: number | null = null;
+  for (let j = i + 1; j < argv.length; j++) {
+    const a = argv[j];
+    const take = (): string | undefined => argv[++j];
+    let m: RegExpExecArray | null;
+    if (a === '-c' || a === '--configuration') config = take() ?? null;
+    else if ((m = /^--configuration=(.*)$/.exec(a))) config = m[1];
+    else if (/^-c./.test(a)) config = a.slice(2);
+    else if (a === '-a' || a === '--minfds') minfds = toInt(take());
+    else if ((m = /^--minfds=(.*)$/.exec(a))) minfds = toInt(m[1]);
+    else if (/^-a\d/.test(a)) minfds = toInt(a.slice(2));
+  }
+  return { config, minfds, script };
+}
+
+function toInt(s: string | undefined): number | null {
+  return s !== undefined && /^\d+$/.test(s) ? Number(s) : null;
+}
+
+function dirname(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+function resolve(base: string, p: string): string {
+  if (p.startsWith('/')) return p;
+  const parts = `${base}/${p}`.split('/');
+  const out: string[] = [];
+  for (const x of parts) {
+    if (x === '' || x === '.') continue;
+    if (x === '..') out.pop();
+    else out.push(x);
+  }
+  return '/' + out.join('/');
+}
+
+/**
+ * Candidate config files in supervisord's order (options.py Options.__init__ searchpaths):
+ * beside the script's parent directory, then the working directory, then /etc.
+ */
+export function supervisordSearchPaths(script: string, cwd: string): string[] {
+  const here = dirname(dirname(resolve(cwd, script)));
+  return [`${here}/etc/supervisord.conf`, `${here}/supervisord.conf`, resolve(cwd, 'supervisord.conf'), resolve(cwd, 'etc/supervisord.conf'), '/etc/supervisord.conf', '/etc/supervisor/supervisord.conf'].map((p) =>
+    p.replace(/^\/\//, '/'),
+  );
+}
+
+export interface SupervisordConfig {
+  /** Host path of the main configuration file. */
+  file: string;
+  /** Every file read: the main one, then [include] files in order. */
+  files: string[];
+  /** Effective minfds as the file(s) say now (command-line -a wins). */
+  minfds: number;
+  /** Where minfds came from: "file:line", "command line", or "default". */
+  minfdsFrom: { file: string | null; line: number | null; how: 'file' | 'command line' | 'default' };
+  warnings: string[];
+}
+
+/**
+ * Reads supervisord's configuration as a (re)start would: the main file, then `[include] files`
+ * (whitespace-separated globs relative to the main file's directory, each glob's matches sorted),
+ * later files overriding earlier keys. Returns null when no file is found.
+ */
+export function readSupervisordConfig(root: string, args: SupervisordArgs, cwd: string): SupervisordConfig | null {
+  const warnings: string[] = [];
+  let file: string | null = null;
+  if (args.config) {
+    file = resolve(cwd, args.config);
+    if (readOptional(root, file) === null) return null;
+  } else {
+    file = supervisordSearchPaths(args.script, cwd).find((p) => readOptional(root, p) !== null) ?? null;
+    if (!file) return null;
+  }
+  const files = [file];
+  const all = parseIni(readOptional(root, file) ?? '', file);
+  const include = all.filter((a) => a.section === 'include' && a.key === 'files').pop();
+  if (include) {
+    const base = dirname(file);
+    for (const pat of include.value.replace(/%\(here\)s/g, base).split(/\s+/).filter(Boolean)) {
+      if (/%\(/.test(pat)) {
+        warnings.push(`${include.file}:${include.line}: include pattern ${pat} uses an expansion sockdoc does not evaluate.`);
+        continue;
+      }
+      const matches = globFiles(root, resolve(base, pat));
+      if (!matches.length) warnings.push(`${include.file}:${include.line}: no file matches include "${pat}".`);
+      for (const f of matches) {
+        files.push(f);
+        all.push(...parseIni(readOptional(root, f) ?? '', f));
+      }
+    }
+  }
+  const hit = all.filter((a) => a.section === 'supervisord' && a.key === 'minfds').pop();
+  let minfds = DEFAULT_MINFDS;
+  let minfdsFrom: SupervisordConfig['minfdsFrom'] = { file: null, line: null, how: 'default' };
+  if (hit) {
+    if (/^\d+$/.test(hit.value)) {
+      minfds = Number(hit.value);
+      minfdsFrom = { file: hit.file, line: hit.line, how: 'file' };
+    } else warnings.push(`${hit.file}:${hit.line}: minfds=${hit.value} is not a number sockdoc can evaluate.`);
+  }
+  if (args.minfds !== null) {
+    minfds = args.minfds;
+    minfdsFrom = { file: null, line: null, how: 'command line' };
+  }
+  return { file, files, minfds, minfdsFrom, warnings };
+}
+
+/**
+ * The limit supervisord ends up with when started with `inherited` (set_rlimits_or_exit).
+ * @example applyMinfds({ soft: 1024, hard: 4096 }, 3000) // { soft: 3000, hard: 4096 }
+ */
+export function applyMinfds(inherited: Effective, minfds: number): Effective {
+  if (inherited.soft === null || inherited.hard === null) return inherited;
+  if (inherited.soft >= minfds) return inherited;
+  return { soft: minfds, hard: inherited.hard < minfds ? minfds : inherited.hard };
+}

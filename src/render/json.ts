@@ -1,0 +1,190 @@
+/**
+ * `sockdoc --json`: the diagnosis as a versioned document for scripts and monitoring.
+ * Every field is documented in docs/json-schema.md and checked against
+ * docs/sockdoc-diagnosis.schema.json by json.test.ts. Bump SCHEMA_VERSION when a field changes
+ * meaning or disappears; adding a field is not a breaking change.
+ *
+ * @example
+ * io.stdout(JSON.stringify(diagnosisToJson(d), null, 2) + '\n');
+ */
+import type { Diagnosis } from './report.js';
+import type { Finding, FindingSubject, Severity } from '../rules/types.js';
+import type { LimitOrigin } from '../provenance/types.js';
+import type { Listener, ProbeReport, ProcessInfo, TcpState, Tunables } from '../snapshot/types.js';
+import { TCP_STATES } from '../snapshot/types.js';
+import { findingRef } from '../rules/support/refs.js';
+import { filterListeners, filterProcesses } from './filter.js';
+
+export const SCHEMA_VERSION = 1;
+
+export interface FindingJson {
+  id: string;
+  /** "<id>@<pid>", "<id>@<address:port>" or "<id>": what other findings' `related` name. */
+  ref: string;
+  severity: Severity;
+  subject: FindingSubject;
+  title: string;
+  evidence: Finding['evidence'];
+  explain: string;
+  fix: string[];
+  related: string[];
+}
+
+export interface ProcessJson {
+  pid: number;
+  ppid: number;
+  name: string;
+  cmdline: string;
+  uid: number;
+  user: string | null;
+  fds: { open: number | null; soft: number | null; hard: number | null };
+  sockets: Partial<Record<TcpState, number>>;
+}
+
+export interface ListenerJson {
+  family: 4 | 6;
+  address: string;
+  port: number;
+  inode: number;
+  pids: number[];
+  owners: Array<{ pid: number; fd: number }>;
+  acceptQueue: number;
+  backlog: number | null;
+  backlogSource: 'sock_diag' | 'ss' | null;
+  synRecv: number;
+  establishedUnaccepted: number;
+  closeWaitUnaccepted: number;
+}
+
+export interface DiagnosisJson {
+  schemaVersion: typeof SCHEMA_VERSION;
+  host: { hostname: string | null; kernel: string | null; root: string; takenAt: string; asRoot: boolean };
+  window: { intervalMs: number; sampled: boolean };
+  partial: boolean;
+  filter: { pid: number | null; port: number | null };
+  summary: Record<Severity, number>;
+  exitCode: 0 | 1 | 2;
+  findings: FindingJson[];
+  processes: ProcessJson[];
+  listeners: ListenerJson[];
+  socketStates: Partial<Record<TcpState, number>>;
+  tunables: Tunables;
+  counters: { values: Record<string, number>; deltas: Record<string, number> | null; intervalMs: number };
+  probes: ProbeReport[];
+  notes: string[];
+  limitOrigins: LimitOrigin[];
+}
+
+function findingJson(f: Finding): FindingJson {
+  const subject: FindingSubject = {};
+  // Fixed key order, absent keys left out: the JSON reads the same whoever built the finding.
+  if (f.subject.pid !== undefined) subject.pid = f.subject.pid;
+  if (f.subject.name !== undefined) subject.name = f.subject.name;
+  if (f.subject.address !== undefined) subject.address = f.subject.address;
+  if (f.subject.port !== undefined) subject.port = f.subject.port;
+  return {
+    id: f.id,
+    ref: findingRef(f),
+    severity: f.severity,
+    subject,
+    title: f.title,
+    evidence: { ...f.evidence },
+    explain: f.explain,
+    fix: [...f.fix],
+    related: [...(f.related ?? [])],
+  };
+}
+
+function processJson(p: ProcessInfo): ProcessJson {
+  const sockets: Partial<Record<TcpState, number>> = {};
+  for (const s of TCP_STATES) if (p.sockets[s]) sockets[s] = p.sockets[s];
+  return { pid: p.pid, ppid: p.ppid, name: p.name, cmdline: p.cmdline, uid: p.uid, user: p.user, fds: { ...p.fds }, sockets };
+}
+
+function listenerJson(l: Listener): ListenerJson {
+  return {
+    family: l.family,
+    address: l.address,
+    port: l.port,
+    inode: l.inode,
+    pids: [...l.pids],
+    owners: l.owners.map((o) => ({ pid: o.pid, fd: o.fd })),
+    acceptQueue: l.acceptQueue,
+    backlog: l.backlog,
+    backlogSource: l.backlogSource,
+    synRecv: l.synRecv,
+    establishedUnaccepted: l.establishedUnaccepted,
+    closeWaitUnaccepted: l.closeWaitUnaccepted,
+  };
+}
+
+/**
+ * Field by field, so the document changes only when this file and the schema do, not whenever
+ * provenance grows a field.
+ */
+function limitOriginJson(o: LimitOrigin): LimitOrigin {
+  const src = o.source;
+  const source: LimitOrigin['source'] = { layer: src.layer, pid: src.pid, reason: src.reason };
+  for (const k of ['unit', 'file', 'setting', 'value'] as const) if (src[k] !== undefined) source[k] = src[k];
+  return {
+    pid: o.pid,
+    name: o.name,
+    soft: o.soft,
+    hard: o.hard,
+    chain: o.chain.map((c) => ({ pid: c.pid, name: c.name, soft: c.soft, hard: c.hard })),
+    source,
+    contradictions: [...o.contradictions],
+    fix: [...o.fix],
+    notes: [...(o.notes ?? [])],
+  };
+}
+
+/** Durations to the microsecond: more digits are noise in a report. */
+function probeJson(r: ProbeReport): ProbeReport {
+  const out: ProbeReport = { probe: r.probe, source: r.source, status: r.status, ms: Math.round(r.ms * 1000) / 1000 };
+  if (r.detail !== undefined) out.detail = r.detail;
+  return out;
+}
+
+/** Keys sorted: two reports of one host diff cleanly. */
+function sortedRecord(r: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
+  const s = d.snapshot;
+  const processes = filterProcesses(s, d.filter).map(processJson).sort((a, b) => a.pid - b.pid);
+  const shownPids = new Set(processes.map((p) => p.pid));
+  const summary: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
+  for (const f of d.findings) summary[f.severity]++;
+  const counted = new Map<TcpState, number>();
+  for (const sock of s.sockets) counted.set(sock.state, (counted.get(sock.state) ?? 0) + 1);
+  // Kernel state order (include/net/tcp_states.h), not arrival order: stable across runs.
+  const socketStates: Partial<Record<TcpState, number>> = {};
+  for (const st of TCP_STATES) if (counted.has(st)) socketStates[st] = counted.get(st);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    host: { hostname: s.host.hostname, kernel: s.host.kernel, root: s.host.root, takenAt: s.host.takenAt, asRoot: s.host.asRoot },
+    window: { intervalMs: s.counters.intervalMs, sampled: s.counters.deltas !== null },
+    partial: s.partial,
+    filter: { pid: d.filter.pid ?? null, port: d.filter.port ?? null },
+    summary,
+    exitCode: d.exitCode,
+    findings: d.findings.map(findingJson),
+    processes,
+    listeners: filterListeners(s, d.filter).map(listenerJson),
+    socketStates,
+    tunables: { ...s.tunables },
+    counters: {
+      values: sortedRecord(s.counters.values),
+      deltas: s.counters.deltas === null ? null : sortedRecord(s.counters.deltas),
+      intervalMs: s.counters.intervalMs,
+    },
+    probes: s.probes.map(probeJson),
+    notes: [...s.notes],
+    limitOrigins: [...s.limitOrigins.values()]
+      .filter((o) => shownPids.has(o.pid))
+      .sort((a, b) => a.pid - b.pid)
+      .map(limitOriginJson),
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The context under the findings: the busiest listeners, the processes closest to their fd limit,
+ * the drop counters of the window. Each is short on purpose; `sockdoc sockets` and `--json` have it all.
+ */
+import type { Counters, Listener, ProcessInfo, Snapshot } from '../snapshot/types.js';
+import type { LimitOrigin } from '../provenance/types.js';
+import { duration, hostPort, pack, percent, pidName, table, type Painter, type Style } from './format.js';
+
+export const MAX_LISTENERS = 8;
+export const MAX_FD_ROWS = 5;
+/** Below this share of the soft limit a process is not worth a row (unless filtered for). */
+export const FD_SHOWN_RATIO = 0.5;
+
+/** The accept queue holds backlog + 1 (include/net/sock.h sk_acceptq_is_full): beyond backlog = full. */
+function queueRatio(l: Listener): number {
+  if (l.backlog === null) return l.acceptQueue > 0 ? 0.5 : 0;
+  return l.backlog === 0 ? (l.acceptQueue > 0 ? 2 : 0) : l.acceptQueue / l.backlog;
+}
+
+function queueStyle(l: Listener): Style | null {
+  if (l.backlog === null) return null;
+  if (l.acceptQueue > l.backlog) return 'red';
+  if (l.acceptQueue > 0 && l.acceptQueue >= 0.8 * l.backlog) return 'yellow';
+  return null;
+}
+
+/** Fullest queue first, then the most connections stuck behind it; port order breaks ties. */
+export function busiestListeners(listeners: readonly Listener[]): Listener[] {
+  const waiting = (l: Listener) => l.synRecv + l.establishedUnaccepted + l.closeWaitUnaccepted;
+  return [...listeners].sort(
+    (a, b) => queueRatio(b) - queueRatio(a) || waiting(b) - waiting(a) || a.port - b.port || a.family - b.family || a.address.localeCompare(b.address),
+  );
+}
+
+function ownersText(l: Listener, names: ReadonlyMap<number, string>): string {
+  if (l.pids.length === 0) return '-';
+  const first = pidName(l.pids[0], names.get(l.pids[0]));
+  return l.pids.length === 1 ? first : `${first} +${l.pids.length - 1}`;
+}
+
+export function listenersSection(listeners: readonly Listener[], snapshot: Snapshot, paint: Painter, filtered: boolean): string[] {
+  if (listeners.length === 0) return [];
+  const names = new Map(snapshot.processes.map((p) => [p.pid, p.name]));
+  const shown = busiestListeners(listeners).slice(0, MAX_LISTENERS);
+  const qualifier = filtered ? 'matching the filter' : 'busiest first';
+  const count = shown.length < listeners.length ? `, ${shown.length} of ${listeners.length}` : '';
+  const out = [paint('bold', 'Listeners') + paint('dim', `  ${qualifier}${count}`)];
+  out.push(
+    ...table(
+      shown,
+      [
+        { header: 'listen', cell: (l) => hostPort(l.address, l.port) },
+        { header: 'process', cell: (l) => ownersText(l, names) },
+        { header: 'queue/backlog', align: 'right', cell: (l) => `${l.acceptQueue}/${l.backlog ?? '?'}`, style: queueStyle },
+        { header: 'syn_recv', align: 'right', cell: (l) => String(l.synRecv) },
+        { header: 'unaccepted est/cw', align: 'right', cell: (l) => `${l.establishedUnaccepted}/${l.closeWaitUnaccepted}` },
+      ],
+      paint,
+      '  ',
+    ),
+  );
+  if (listeners.length > shown.length) out.push(paint('dim', `  … ${listeners.length - shown.length} more: sockdoc sockets --state LISTEN`));
+  return out;
+}
+
+/** open/soft, or null when either is unknown (unreadable fd dir, unlimited). */
+export function fdRatio(p: ProcessInfo): number | null {
+  const { open, soft } = p.fds;
+  if (open === null || soft === null) return null;
+  return soft === 0 ? (open > 0 ? 1 : 0) : open / soft;
+}
+
+/** Processes by share of their soft limit used, highest first; unknowns left out. */
+export function nearestFdLimit(processes: readonly ProcessInfo[]): ProcessInfo[] {
+  return processes
+    .filter((p) => fdRatio(p) !== null)
+    .sort((a, b) => fdRatio(b)! - fdRatio(a)! || (b.fds.open ?? 0) - (a.fds.open ?? 0) || a.pid - b.pid);
+}
+
+/** "systemd supervisord.service LimitNOFILE=1024:4096": where the soft limit was set. */
+export function originText(o: LimitOrigin | undefined): string {
+  if (!o) return '';
+  const s = o.source;
+  const where = s.unit ?? s.file ?? (s.pid !== null ? `pid ${s.pid}` : '');
+  const setting = s.setting ? (s.value ? `${s.setting}=${s.value}` : s.setting) : '';
+  return [s.layer, where, setting].filter(Boolean).join(' ');
+}
+
+function fdStyle(p: ProcessInfo): Style | null {
+  const r = fdRatio(p) ?? 0;
+  return r >= 0.95 ? 'red' : r >= 0.8 ? 'yellow' : null;
+}
+
+export function fdSection(processes: readonly ProcessInfo[], snapshot: Snapshot, paint: Painter, filtered: boolean): string[] {
+  const ranked = nearestFdLimit(processes);
+  if (ranked.length === 0) return [];
+  const shown = (filtered ? ranked : ranked.filter((p) => fdRatio(p)! >= FD_SHOWN_RATIO)).slice(0, MAX_FD_ROWS);
+  if (shown.length === 0) {
+    const top = ranked[0];
+    return [paint('bold', 'File descriptors') + paint('dim', `  highest use ${percent(fdRatio(top)!)}: ${pidName(top.pid, top.name)} ${top.fds.open}/${top.fds.soft}`)];
+  }
+  const withOrigin = shown.some((p) => snapshot.limitOrigins.has(p.pid));
+  const columns = [
+    { header: 'pid', align: 'right' as const, cell: (p: ProcessInfo) => String(p.pid) },
+    { header: 'name', cell: (p: ProcessInfo) => p.name },
+    { header: 'user', cell: (p: ProcessInfo) => p.user ?? String(p.uid) },
+    { header: 'open', align: 'right' as const, cell: (p: ProcessInfo) => String(p.fds.open) },
+    { header: 'soft', align: 'right' as const, cell: (p: ProcessInfo) => String(p.fds.soft) },
+    { header: 'hard', align: 'right' as const, cell: (p: ProcessInfo) => (p.fds.hard === null ? 'unlimited' : String(p.fds.hard)) },
+    { header: 'used', align: 'right' as const, cell: (p: ProcessInfo) => percent(fdRatio(p)!), style: fdStyle },
+  ];
+  if (withOrigin) columns.push({ header: 'limit set by', cell: (p: ProcessInfo) => originText(snapshot.limitOrigins.get(p.pid)) });
+  const qualifier = filtered ? 'matching the filter' : 'nearest their limit';
+  return [paint('bold', 'File descriptors') + paint('dim', `  ${qualifier}`), ...table(shown, columns, paint, '  ')];
+}
+
+/** Counters that mean a connection was refused, dropped or cut (kernel-facts §5). */
+export const DROP_COUNTERS = [
+  'TcpExt.ListenOverflows',
+  'TcpExt.ListenDrops',
+  'TcpExt.TCPReqQFullDrop',
+  'TcpExt.TCPReqQFullDoCookies',
+  'TcpExt.SyncookiesSent',
+  'TcpExt.SyncookiesFailed',
+  'TcpExt.TCPBacklogDrop',
+  'TcpExt.EmbryonicRsts',
+  'TcpExt.TCPAbortOnData',
+  'TcpExt.TCPAbortOnClose',
+  'TcpExt.TCPAbortOnMemory',
+  'Tcp.AttemptFails',
+  'Tcp.EstabResets',
+] as const;
+
+/**
+ * The drop counters that moved in the window, or their totals when only one read was made.
+ * Usually one line; wrapped under its label when many moved.
+ */
+export function countersLines(c: Counters, width: number, paint: Painter): string[] {
+  const label = paint('bold', 'Counters') + '  ';
+  const pad = ' '.repeat('Counters  '.length);
+  const short = (k: string) => k.slice(k.indexOf('.') + 1);
+  let items: string[];
+  let tail: string;
+  if (c.deltas !== null) {
+    const deltas = c.deltas;
+    items = DROP_COUNTERS.filter((k) => (deltas[k] ?? 0) > 0).map((k) => `${short(k)} +${deltas[k]}`);
+    if (items.length === 0) return [label + paint('dim', `no drops, overflows or aborts in the ${duration(c.intervalMs)} window`)];
+    tail = `in ${duration(c.intervalMs)}`;
+  } else {
+    items = DROP_COUNTERS.filter((k) => (c.values[k] ?? 0) > 0).map((k) => `${short(k)} ${c.values[k]}`);
+    if (items.length === 0) return [label + paint('dim', 'no drops, overflows or aborts since boot')];
+    tail = 'since boot (one read: no rate)';
+  }
+  const lines = pack([...items, tail], width - pad.length);
+  // The qualifier is dim wherever packing put it: it is the last item of the last line.
+  const last = lines.length - 1;
+  lines[last] = lines[last].endsWith(tail) ? lines[last].slice(0, -tail.length) + paint('dim', tail) : lines[last];
+  return lines.map((l, i) => (i === 0 ? label : pad) + l);
+}

@@ -1,0 +1,61 @@
+import { healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { rule } from './backlog-clamped.js';
+import { runRuleCases } from './support/rule-cases.js';
+
+const old = { 'net.core.somaxconn': 128 };
+
+runRuleCases(rule, {
+  valid: [
+    {
+      name: 'backlogs below somaxconn (nginx 511, Java 50)',
+      snapshot: snapshot({ listeners: [listener({ port: 80, backlog: 511 }), listener({ port: 8080, backlog: 50 })] }),
+    },
+    { name: 'backlog unknown', snapshot: snapshot({ listeners: [listener({ port: 80, backlog: null })], tunables: old }) },
+    { name: 'somaxconn unknown', snapshot: snapshot({ listeners: [listener({ port: 80, backlog: 128 })], tunables: { 'net.core.somaxconn': null } }) },
+  ],
+  invalid: [
+    {
+      name: 'healthy host: the Go listener got somaxconn, queue low -> info only',
+      snapshot: healthySnapshot(),
+      findings: [
+        {
+          severity: 'info',
+          subject: { address: '::', port: 8889, pid: 900, name: 'server' },
+          evidence: { backlog: 4096, somaxconn: 4096, acceptQueue: 1, queueLevel: 'low', suggestedSomaxconn: 16384 },
+          related: [],
+        },
+      ],
+    },
+    {
+      name: 'the seed: clamped to 128 and full -> warning',
+      snapshot: snapshot({
+        processes: [proc({ pid: 37482, name: 'server' })],
+        listeners: [listener({ address: '::', port: 8889, pids: [37482], acceptQueue: 129, backlog: 128 })],
+        tunables: old,
+      }),
+      findings: [
+        {
+          severity: 'warning',
+          subject: { address: '::', port: 8889, pid: 37482, name: 'server' },
+          evidence: { backlog: 128, somaxconn: 128, acceptQueue: 129, queueLevel: 'full', suggestedSomaxconn: 4096 },
+          related: ['accept-queue-full@[::]:8889'],
+          fixIncludes: ['sysctl -w net.core.somaxconn=4096', "echo 'net.core.somaxconn = 4096' > /etc/sysctl.d/90-somaxconn.conf", 'restart server (pid 37482)'],
+          explainIncludes: ['Node.js and nginx 511', 'Go exactly somaxconn', 'held by server (pid 37482)', 'Java', 'per network namespace'],
+        },
+      ],
+    },
+    {
+      name: 'clamped and filling -> warning, linked',
+      snapshot: snapshot({ listeners: [listener({ port: 3000, acceptQueue: 110, backlog: 128 })], tunables: old }),
+      findings: [
+        {
+          severity: 'warning',
+          subject: { address: '0.0.0.0', port: 3000 },
+          evidence: { queueLevel: 'filling' },
+          related: ['accept-queue-filling@0.0.0.0:3000'],
+          fixIncludes: ['restart the program'],
+        },
+      ],
+    },
+  ],
+});

@@ -1,0 +1,59 @@
+/**
+ * A listener's backlog equals net.core.somaxconn: listen() asked for at least that much and
+ * the kernel cut it down (net/socket.c __sys_listen: backlog = min(backlog, somaxconn)).
+ */
+import type { Finding, Rule } from './types.js';
+import { isBacklogClamped, queueFindingId, queueState, synState } from './support/levels.js';
+import { describeOwners, listenerLabel, listenerRef, listenerSubject, uniqueRefs } from './support/refs.js';
+
+export const rule: Rule = {
+  id: 'backlog-clamped',
+  description: 'A listening socket got net.core.somaxconn as its backlog: the program probably asked for more.',
+  check(snapshot, options): Finding[] {
+    const out: Finding[] = [];
+    for (const l of snapshot.listeners) {
+      if (!isBacklogClamped(l, snapshot.tunables)) continue;
+      const somaxconn = l.backlog as number;
+      const q = queueState(l, snapshot.tunables, options);
+      const queueId = queueFindingId(q);
+      const label = listenerLabel(l);
+      // Past the old 128 default a bigger step; at least the Linux >= 5.4 default of 4096.
+      const suggested = Math.max(4096, somaxconn * 4);
+      const related: string[] = [];
+      if (queueId) related.push(listenerRef(queueId, l));
+      if (synState(l, snapshot.tunables, options).pressured) related.push(listenerRef('syn-queue-pressure', l));
+      const who = describeOwners(snapshot, l);
+      const restart = l.pids.length ? `${who}` : 'the program';
+
+      out.push({
+        id: 'backlog-clamped',
+        severity: queueId ? 'warning' : 'info',
+        subject: listenerSubject(snapshot, l),
+        title: `Backlog of ${label} is capped at net.core.somaxconn = ${somaxconn}`,
+        evidence: {
+          backlog: l.backlog,
+          somaxconn,
+          acceptQueue: l.acceptQueue,
+          queueLevel: q.level ?? 'low',
+          suggestedSomaxconn: suggested,
+        },
+        explain:
+          `The listen queue of ${label}, held by ${who}, takes at most ${somaxconn} + 1 connections because the kernel clamps every listen() backlog to ` +
+          `net.core.somaxconn = ${somaxconn}, so the program asked for at least that much. What programs ask for by default: ` +
+          "Node.js and nginx 511, Java's ServerSocket 50, Go exactly somaxconn (it reads the sysctl). " +
+          (queueId
+            ? `The queue is ${q.level === 'full' ? 'full' : 'filling'} (${l.acceptQueue} waiting), so a larger backlog would absorb bursts; ` +
+              'it does not help a program that has stopped accepting altogether. '
+            : `The queue is short right now (${l.acceptQueue} waiting); this only matters during bursts. `) +
+          'somaxconn is per network namespace and is read when listen() is called: raising it changes nothing for sockets already listening.',
+        fix: [
+          `sysctl -w net.core.somaxconn=${suggested}`,
+          `echo 'net.core.somaxconn = ${suggested}' > /etc/sysctl.d/90-somaxconn.conf   # keeps it after reboot`,
+          `# then restart ${restart} so that it calls listen() again, and check: ss -ltn 'sport = :${l.port}' (Send-Q)`,
+        ],
+        related: uniqueRefs(related),
+      });
+    }
+    return out;
+  },
+};

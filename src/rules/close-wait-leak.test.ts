@@ -1,0 +1,54 @@
+import { healthySnapshot, proc, snapshot } from '../testing/snapshot-builder.js';
+import { rule } from './close-wait-leak.js';
+import { CLOSE_WAIT_LEAK_MIN } from './support/levels.js';
+import { runRuleCases } from './support/rule-cases.js';
+
+const app = (closeWait: number, open: number | null = 200, soft: number | null = 65536) =>
+  proc({ pid: 5150, name: 'java', open, soft, sockets: { ESTABLISHED: 40, CLOSE_WAIT: closeWait } });
+
+runRuleCases(rule, {
+  valid: [
+    { name: 'healthy host (nginx with 2 CLOSE_WAIT in passing)', snapshot: healthySnapshot() },
+    { name: 'one below the minimum', snapshot: snapshot({ processes: [app(CLOSE_WAIT_LEAK_MIN - 1)] }) },
+    { name: 'no CLOSE_WAIT at all', snapshot: snapshot({ processes: [proc({ pid: 1, sockets: { ESTABLISHED: 3 } })] }) },
+  ],
+  invalid: [
+    {
+      name: 'at the minimum, fds plentiful: warning',
+      snapshot: snapshot({ processes: [app(CLOSE_WAIT_LEAK_MIN)] }),
+      findings: [
+        {
+          severity: 'warning',
+          subject: { pid: 5150, name: 'java' },
+          evidence: { closeWait: CLOSE_WAIT_LEAK_MIN, minimum: CLOSE_WAIT_LEAK_MIN, open: 200, soft: 65536, fdUsedPercent: 0.3 },
+          related: [],
+          fixIncludes: ["ss -tnp state close-wait | grep -c 'pid=5150,'", 'restarting java'],
+          explainIncludes: ['has not called close()', 'never times CLOSE_WAIT out'],
+        },
+      ],
+    },
+    {
+      name: 'leaking into the fd limit: critical, linked to fd-limit-near',
+      snapshot: snapshot({ processes: [app(700, 850, 1000)] }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { pid: 5150, name: 'java' },
+          evidence: { closeWait: 700, fdUsedPercent: 85 },
+          related: ['fd-limit-near@5150'],
+          explainIncludes: ['850 of 1000'],
+        },
+      ],
+    },
+    {
+      name: 'at the fd limit: linked to fd-limit-exhausted',
+      snapshot: snapshot({ processes: [app(990, 1024, 1024)] }),
+      findings: [{ severity: 'critical', subject: { pid: 5150, name: 'java' }, evidence: { closeWait: 990 }, related: ['fd-limit-exhausted@5150'] }],
+    },
+    {
+      name: 'fd count unknown: warning, null percentage',
+      snapshot: snapshot({ processes: [app(50, null)] }),
+      findings: [{ severity: 'warning', subject: { pid: 5150, name: 'java' }, evidence: { open: null, fdUsedPercent: null } }],
+    },
+  ],
+});

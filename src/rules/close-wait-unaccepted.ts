@@ -1,0 +1,79 @@
+/**
+ * Connections closed by the client while still waiting in a listener's accept queue: CLOSE_WAIT
+ * with inode 0 (no file: nobody accepted them). They leave only when the program accept()s and
+ * closes them, or exits. Their presence means the program stopped calling accept() (the seed).
+ */
+import type { Finding, Rule } from './types.js';
+import { fdFindingId, overflowState, queueState } from './support/levels.js';
+import { describeOwners, listenerLabel, listenerRef, listenerSubject, ownersOf, processRef, uniqueRefs } from './support/refs.js';
+import { NOT_ACCEPTING_CAUSES, plural } from './support/text.js';
+
+export const rule: Rule = {
+  id: 'close-wait-unaccepted',
+  description: 'Connections the client already closed still sit in a listener\'s accept queue: the program is not calling accept().',
+  check(snapshot, options): Finding[] {
+    const out: Finding[] = [];
+    for (const l of snapshot.listeners) {
+      if (l.closeWaitUnaccepted <= 0) continue;
+      const label = listenerLabel(l);
+      const full = queueState(l, snapshot.tunables, options).level === 'full';
+      const owners = ownersOf(snapshot, l);
+      const exhausted = owners.filter((p) => fdFindingId(p, options) === 'fd-limit-exhausted');
+      const near = owners.filter((p) => fdFindingId(p, options) === 'fd-limit-near');
+      const overflowing = overflowState(snapshot.counters) !== null;
+
+      const parts = [
+        `${plural(l.closeWaitUnaccepted, 'connection')} on ${label} ${l.closeWaitUnaccepted === 1 ? 'was' : 'were'} closed by the client ` +
+          `before ${describeOwners(snapshot, l)} accepted ${l.closeWaitUnaccepted === 1 ? 'it' : 'them'}: ` +
+          'they sit in CLOSE_WAIT in the accept queue, owned by no process (netstat and ss show no PID).',
+        'They stay until the program accepts and closes them, or exits; they take room in the queue meanwhile.',
+        'Their clients gave up waiting: they saw a timeout, or a connection that never answered.',
+        NOT_ACCEPTING_CAUSES,
+      ];
+      const related: string[] = [];
+      if (full) related.push(listenerRef('accept-queue-full', l));
+      for (const p of exhausted) {
+        related.push(processRef('fd-limit-exhausted', p.pid));
+        parts.push(
+          `The chain here: ${p.name} (pid ${p.pid}) is out of file descriptors (${p.fds.open} of ${p.fds.soft}) -> accept() fails with EMFILE -> ` +
+            `the accept queue ${full ? 'is full' : 'fills'} -> new handshakes are dropped -> clients give up and their connections pile up in CLOSE_WAIT. ` +
+            'Raising the fd limit where it is set breaks the chain.',
+        );
+      }
+      for (const p of near) {
+        related.push(processRef('fd-limit-near', p.pid));
+        parts.push(`${p.name} (pid ${p.pid}) is near its file descriptor limit (${p.fds.open} of ${p.fds.soft}); that alone does not stop accept(), so look for a blocked or busy program too.`);
+      }
+      if (overflowing && full) related.push('listen-overflows');
+
+      const fix: string[] = [];
+      for (const p of exhausted) fix.push(`sockdoc limits ${p.pid}   # raise the fd limit where it is set, then restart`);
+      for (const pid of l.pids.slice(0, 3)) fix.push(`strace -f -e trace=accept,accept4 -p ${pid}   # is accept() called, does it fail?`);
+      fix.push(`ss -tn state close-wait '( sport = :${l.port} )' | wc -l   # watch the count`);
+      fix.push(
+        l.pids.length
+          ? `# restarting ${owners.map((p) => p.name).join(', ') || `pid ${l.pids.join(', ')}`} releases them (the queue dies with the listener)`
+          : '# restarting the program that listens here releases them (the queue dies with the listener)',
+      );
+
+      out.push({
+        id: 'close-wait-unaccepted',
+        severity: full ? 'critical' : 'warning',
+        subject: listenerSubject(snapshot, l),
+        title: `${plural(l.closeWaitUnaccepted, 'connection')} closed by clients still wait in the accept queue of ${label}`,
+        evidence: {
+          closeWaitUnaccepted: l.closeWaitUnaccepted,
+          establishedUnaccepted: l.establishedUnaccepted,
+          acceptQueue: l.acceptQueue,
+          backlog: l.backlog,
+          queueFull: full,
+          ownerOutOfFds: exhausted.length > 0,
+        },
+        explain: parts.join(' '),
+        fix,
+        related: uniqueRefs(related),
+      });
+    }
+    return out;
+  },
+};

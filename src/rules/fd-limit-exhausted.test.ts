@@ -1,0 +1,121 @@
+import type { LimitOrigin } from '../provenance/types.js';
+import { healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { rule } from './fd-limit-exhausted.js';
+import { runRuleCases } from './support/rule-cases.js';
+
+const server = (open: number | null, soft: number | null, hard: number | null = soft) =>
+  proc({ pid: 37482, name: 'server', open, soft, hard });
+
+const systemdOrigin: LimitOrigin = {
+  pid: 37482,
+  name: 'server',
+  soft: 1024,
+  hard: 1024,
+  chain: [],
+  source: {
+    layer: 'systemd',
+    pid: 1,
+    unit: 'supervisord.service',
+    file: '/etc/systemd/system/supervisord.service',
+    setting: 'LimitNOFILE',
+    value: '1024',
+    reason: 'supervisord inherits the limit of its unit and passes it to its programs.',
+  },
+  contradictions: ['/etc/security/limits.conf sets nofile 65535 for user app, but pam_limits does not apply to services.'],
+  fix: ['mkdir -p /etc/systemd/system/supervisord.service.d', 'systemctl daemon-reload && systemctl restart supervisord'],
+};
+
+runRuleCases(rule, {
+  valid: [
+    { name: 'healthy host', snapshot: healthySnapshot() },
+    { name: 'open count unknown (not root)', snapshot: snapshot({ processes: [server(null, 1024)] }) },
+    { name: 'soft limit unknown', snapshot: snapshot({ processes: [server(1024, null)] }) },
+    { name: 'just below 95%: near, not exhausted', snapshot: snapshot({ processes: [server(949, 1000)] }) },
+  ],
+  invalid: [
+    {
+      name: 'the seed: every descriptor used, soft = hard',
+      snapshot: snapshot({ processes: [server(1024, 1024)] }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { pid: 37482, name: 'server' },
+          evidence: { open: 1024, soft: 1024, hard: 1024, usedPercent: 100, canRaiseSoft: false, limitLayer: null, limitFile: null },
+          related: [],
+          fixIncludes: ['cat /proc/37482/limits', 'prlimit --pid 37482 --nofile=65536:65536', 'sockdoc limits 37482'],
+          explainIncludes: ['EMFILE', 'too many open files'],
+        },
+      ],
+    },
+    {
+      name: 'exactly 95% counts as exhausted',
+      snapshot: snapshot({ processes: [server(950, 1000, 4096)] }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { pid: 37482, name: 'server' },
+          evidence: { open: 950, soft: 1000, hard: 4096, usedPercent: 95, canRaiseSoft: true },
+          fixIncludes: ['prlimit --pid 37482 --nofile=4096:4096'],
+          explainIncludes: ['The hard limit is 4096', 'raise the soft limit'],
+        },
+      ],
+    },
+    {
+      name: 'soft = hard = fs.nr_open: prlimit target capped at fs.nr_open',
+      snapshot: snapshot({ processes: [server(1048576, 1048576)], tunables: { 'fs.nr_open': 1048576 } }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { pid: 37482, name: 'server' },
+          evidence: { canRaiseSoft: false },
+          fixIncludes: ['--nofile=1048576:1048576'],
+        },
+      ],
+    },
+    {
+      name: 'provenance known: fix at the layer that set it, source in explain',
+      snapshot: snapshot({ processes: [server(1024, 1024)], limitOrigins: [systemdOrigin] }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { pid: 37482, name: 'server' },
+          evidence: {
+            limitLayer: 'systemd',
+            limitFile: '/etc/systemd/system/supervisord.service',
+            limitSetting: 'LimitNOFILE',
+          },
+          fixIncludes: ['systemctl daemon-reload && systemctl restart supervisord'],
+          explainIncludes: ['set by systemd (pid 1): LimitNOFILE=1024 in supervisord.service', 'pam_limits does not apply'],
+        },
+      ],
+    },
+    {
+      name: 'owns a full listener with unaccepted CLOSE_WAIT: linked both ways',
+      snapshot: snapshot({
+        processes: [proc({ pid: 37482, name: 'server', open: 1024, soft: 1024, hard: 1024, sockets: { LISTEN: 1, CLOSE_WAIT: 12 } })],
+        listeners: [listener({ address: '::', port: 8889, pids: [37482], acceptQueue: 129, backlog: 128, closeWaitUnaccepted: 129 })],
+        tunables: { 'net.core.somaxconn': 128 },
+      }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { pid: 37482, name: 'server' },
+          evidence: { closeWait: 12 },
+          related: ['accept-queue-full@[::]:8889', 'close-wait-unaccepted@[::]:8889', 'close-wait-leak@37482'],
+          explainIncludes: ['It owns the full listener [::]:8889'],
+        },
+      ],
+    },
+    {
+      name: 'threshold from options',
+      options: { fdCritical: 0.5 },
+      snapshot: snapshot({ processes: [server(600, 1024)] }),
+      findings: [{ severity: 'critical', subject: { pid: 37482, name: 'server' }, evidence: { usedPercent: 58.6 } }],
+    },
+    {
+      name: 'soft limit 0: any count is exhaustion, no percentage',
+      snapshot: snapshot({ processes: [server(3, 0, 0)] }),
+      findings: [{ severity: 'critical', subject: { pid: 37482, name: 'server' }, evidence: { usedPercent: null } }],
+    },
+  ],
+});

@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../testing/paths.js';
+import { healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { RULES, runRules } from './index.js';
+import { findingRef } from './support/refs.js';
+import type { Rule } from './types.js';
+
+const rulesDir = join(repoRoot, 'src', 'rules');
+const docsDir = join(repoRoot, 'docs', 'findings');
+
+/** Rule files: src/rules/<id>.ts, not index/types, not tests, not support/. */
+function ruleFileIds(): string[] {
+  return readdirSync(rulesDir, { withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
+    .map((e) => e.name.slice(0, -3))
+    .filter((id) => id !== 'index' && id !== 'types')
+    .sort();
+}
+
+/** The seed, every link of the chain present at once: each rule fires at least once. */
+function seedSnapshot() {
+  return snapshot({
+    processes: [
+      proc({ pid: 37482, name: 'server', open: 1024, soft: 1024, hard: 1024, sockets: { LISTEN: 1, CLOSE_WAIT: 20 } }),
+      proc({ pid: 900, name: 'worker', open: 850, soft: 1000, hard: 4096 }),
+    ],
+    listeners: [
+      listener({ address: '::', port: 8889, pids: [37482], acceptQueue: 129, backlog: 128, synRecv: 110, closeWaitUnaccepted: 129 }),
+      listener({ address: '127.0.0.1', port: 9000, pids: [900], acceptQueue: 110, backlog: 128 }),
+    ],
+    tunables: { 'net.core.somaxconn': 128, 'fs.file-nr': [96_000, 0, 100_000], 'fs.file-max': 100_000 },
+    values: { 'TcpExt.ListenOverflows': 5000, 'TcpExt.ListenDrops': 5000 },
+    deltas: { 'TcpExt.ListenOverflows': 213, 'TcpExt.ListenDrops': 213, 'TcpExt.SyncookiesSent': 4 },
+  });
+}
+
+test('every rule file has a test, a doc and an index entry, and its id is its file name', async () => {
+  const ids = ruleFileIds();
+  assert.ok(ids.length >= 10, `rule files found: ${ids.join(', ')}`);
+  assert.deepEqual(RULES.map((r) => r.id), ids, 'RULES lists exactly the rule files, alphabetically');
+  for (const id of ids) {
+    assert.ok(existsSync(join(rulesDir, `${id}.test.ts`)), `src/rules/${id}.test.ts missing`);
+    assert.ok(existsSync(join(docsDir, `${id}.md`)), `docs/findings/${id}.md missing`);
+    const mod = (await import(`./${id}.js`)) as { rule?: Rule };
+    assert.ok(mod.rule, `src/rules/${id}.ts exports no \`rule\``);
+    assert.equal(mod.rule.id, id);
+    assert.ok(RULES.includes(mod.rule), `${id} is not the object in RULES`);
+    assert.ok(mod.rule.description.length > 10, `${id} has a description`);
+  }
+});
+
+test('no doc without a rule', () => {
+  const docs = readdirSync(docsDir).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3)).sort();
+  assert.deepEqual(docs, ruleFileIds());
+});
+
+test('every doc has the sections and documents every evidence key its findings use', () => {
+  const keys = new Map<string, Set<string>>();
+  for (const f of runRules(seedSnapshot())) {
+    const set = keys.get(f.id) ?? new Set<string>();
+    for (const k of Object.keys(f.evidence)) set.add(k);
+    keys.set(f.id, set);
+  }
+  assert.deepEqual([...keys.keys()].sort(), ruleFileIds(), 'the seed snapshot makes every rule fire');
+  for (const [id, set] of keys) {
+    const doc = readFileSync(join(docsDir, `${id}.md`), 'utf8');
+    assert.ok(doc.startsWith(`# ${id}\n`), `${id}.md starts with its id as title`);
+    for (const section of ['## What it means', '## Why it happens', '## What clients experience', '## How to fix', '## Evidence']) {
+      assert.ok(doc.includes(section), `${id}.md lacks "${section}"`);
+    }
+    for (const k of set) assert.ok(doc.includes(`\`${k}\``), `${id}.md does not document evidence key \`${k}\``);
+  }
+});
+
+test('a healthy host yields no warning or critical finding', () => {
+  const bad = runRules(healthySnapshot()).filter((f) => f.severity !== 'info');
+  assert.deepEqual(bad.map((f) => `${f.severity} ${f.id}: ${f.title}`), []);
+});
+
+test('the seed: the whole chain is found and every related ref points at a finding', () => {
+  const findings = runRules(seedSnapshot());
+  const refs = new Set(findings.map(findingRef));
+  assert.equal(refs.size, findings.length, 'refs are unique');
+  for (const f of findings) {
+    for (const r of f.related ?? []) assert.ok(refs.has(r), `${findingRef(f)} relates to ${r}, which is not a finding`);
+  }
+  const critical = findings.filter((f) => f.severity === 'critical').map(findingRef);
+  for (const want of ['accept-queue-full@[::]:8889', 'close-wait-unaccepted@[::]:8889', 'fd-limit-exhausted@37482', 'listen-overflows']) {
+    assert.ok(critical.includes(want), `${want} is critical`);
+  }
+  // Both ends of the fd -> queue link.
+  const byRef = new Map(findings.map((f) => [findingRef(f), f]));
+  assert.ok(byRef.get('fd-limit-exhausted@37482')?.related?.includes('accept-queue-full@[::]:8889'));
+  assert.ok(byRef.get('accept-queue-full@[::]:8889')?.related?.includes('fd-limit-exhausted@37482'));
+});
+
+test('runRules sorts by severity, then id, then subject', () => {
+  const findings = runRules(seedSnapshot());
+  const order = { critical: 0, warning: 1, info: 2 } as const;
+  for (let i = 1; i < findings.length; i++) {
+    const a = findings[i - 1]!;
+    const b = findings[i]!;
+    const key = (f: typeof a) => [order[f.severity], f.id] as const;
+    const [sa, ia] = key(a);
+    const [sb, ib] = key(b);
+    assert.ok(sa < sb || (sa === sb && ia <= ib), `${a.severity} ${a.id} before ${b.severity} ${b.id}`);
+  }
+  // Within one id, subjects in a stable order: two accept-queue findings for two listeners.
+  const two = snapshot({
+    listeners: [listener({ address: '::', port: 81, acceptQueue: 600 }), listener({ address: '0.0.0.0', port: 80, acceptQueue: 5000 })],
+  });
+  assert.deepEqual(
+    runRules(two).filter((f) => f.id === 'accept-queue-full').map(findingRef),
+    ['accept-queue-full@0.0.0.0:80'],
+  );
+  const twoFull = snapshot({
+    listeners: [listener({ address: '::', port: 81, acceptQueue: 5000 }), listener({ address: '0.0.0.0', port: 80, acceptQueue: 5000 })],
+  });
+  assert.deepEqual(
+    runRules(twoFull).filter((f) => f.id === 'accept-queue-full').map(findingRef),
+    ['accept-queue-full@0.0.0.0:80', 'accept-queue-full@[::]:81'],
+  );
+});
+
+test('rules are pure: same input, same output, input untouched', () => {
+  const s = seedSnapshot();
+  const before = structuredClone(s);
+  const first = runRules(s);
+  assert.deepEqual(runRules(s), first);
+  assert.deepEqual(s, before);
+});
+
+test('options reach the rules', () => {
+  const s = snapshot({ processes: [proc({ pid: 5, name: 'x', open: 500, soft: 1000 })] });
+  assert.deepEqual(runRules(s).map((f) => f.id), []);
+  const strict = { fdCritical: 0.9, fdWarning: 0.4, queueWarning: 0.8, fileTableWarning: 0.8, synWarning: 0.8 };
+  assert.deepEqual(runRules(s, strict).map((f) => f.id), ['fd-limit-near']);
+});

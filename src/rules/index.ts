@@ -1,0 +1,53 @@
+/** Every rule, and running them all over one snapshot. */
+import type { Snapshot } from '../snapshot/types.js';
+import { DEFAULT_RULE_OPTIONS, SEVERITY_ORDER, type Finding, type FindingSubject, type Rule, type RuleOptions } from './types.js';
+import { rule as acceptQueueFilling } from './accept-queue-filling.js';
+import { rule as acceptQueueFull } from './accept-queue-full.js';
+import { rule as backlogClamped } from './backlog-clamped.js';
+import { rule as closeWaitLeak } from './close-wait-leak.js';
+import { rule as closeWaitUnaccepted } from './close-wait-unaccepted.js';
+import { rule as fdLimitExhausted } from './fd-limit-exhausted.js';
+import { rule as fdLimitNear } from './fd-limit-near.js';
+import { rule as listenOverflows } from './listen-overflows.js';
+import { rule as synQueuePressure } from './syn-queue-pressure.js';
+import { rule as systemFileTableNear } from './system-file-table-near.js';
+
+/** Alphabetical by id; src/rules/index.test.ts checks it matches the files. */
+export const RULES: Rule[] = [
+  acceptQueueFilling,
+  acceptQueueFull,
+  backlogClamped,
+  closeWaitLeak,
+  closeWaitUnaccepted,
+  fdLimitExhausted,
+  fdLimitNear,
+  listenOverflows,
+  synQueuePressure,
+  systemFileTableNear,
+];
+
+/** Host-wide findings (no subject) first, then by port, address (code points, not locale), pid. */
+function compareSubjects(a: FindingSubject, b: FindingSubject): number {
+  const rank = (s: FindingSubject) => (s.address === undefined && s.pid === undefined ? 0 : 1);
+  const addrA = a.address ?? '';
+  const addrB = b.address ?? '';
+  return (
+    rank(a) - rank(b) ||
+    (a.port ?? -1) - (b.port ?? -1) ||
+    (addrA < addrB ? -1 : addrA > addrB ? 1 : 0) ||
+    (a.pid ?? -1) - (b.pid ?? -1)
+  );
+}
+
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) ||
+    compareSubjects(a.subject, b.subject)
+  );
+}
+
+/** Runs every rule; findings most severe first, then by id, then by subject. */
+export function runRules(snapshot: Snapshot, options: RuleOptions = DEFAULT_RULE_OPTIONS, rules: Rule[] = RULES): Finding[] {
+  return rules.flatMap((r) => r.check(snapshot, options)).sort(compareFindings);
+}

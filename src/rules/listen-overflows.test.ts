@@ -1,0 +1,118 @@
+import { healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { rule } from './listen-overflows.js';
+import { runRuleCases } from './support/rule-cases.js';
+
+const seedListener = () =>
+  listener({ address: '::', port: 8889, pids: [37482], acceptQueue: 129, backlog: 128, closeWaitUnaccepted: 3 });
+const server = proc({ pid: 37482, name: 'server' });
+
+runRuleCases(rule, {
+  valid: [
+    { name: 'healthy host', snapshot: healthySnapshot() },
+    { name: 'counters absent altogether', snapshot: snapshot({ values: {}, deltas: null }) },
+    {
+      name: 'zero since boot, zero in the window',
+      snapshot: snapshot({ values: { 'TcpExt.ListenOverflows': 0, 'TcpExt.ListenDrops': 0 }, deltas: { 'TcpExt.ListenOverflows': 0 } }),
+    },
+  ],
+  invalid: [
+    {
+      name: 'the seed: drops during the window, abort_on_overflow 0, the full listener named',
+      snapshot: snapshot({
+        processes: [server],
+        listeners: [seedListener(), listener({ port: 22, acceptQueue: 0, backlog: 128 })],
+        tunables: { 'net.core.somaxconn': 128 },
+        values: { 'TcpExt.ListenOverflows': 5000, 'TcpExt.ListenDrops': 5010 },
+        deltas: { 'TcpExt.ListenOverflows': 213, 'TcpExt.ListenDrops': 213 },
+        intervalMs: 2000,
+      }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: {},
+          evidence: {
+            listenOverflowsDelta: 213,
+            listenDropsDelta: 213,
+            listenOverflowsTotal: 5000,
+            listenDropsTotal: 5010,
+            intervalMs: 2000,
+            abortOnOverflow: 0,
+            fullListeners: 1,
+            likelyCulprits: '[::]:8889',
+          },
+          related: ['accept-queue-full@[::]:8889', 'close-wait-unaccepted@[::]:8889'],
+          fixIncludes: ["ss -ltnH | awk '$2 > $3'", 'nstat -z TcpExtListenOverflows TcpExtListenDrops', 'strace -f -e trace=accept,accept4 -p 37482'],
+          explainIncludes: ['2 s', 'silently drops the final ACK', 'connect() already succeeded', 'server (pid 37482)', 'whole network namespace'],
+        },
+      ],
+    },
+    {
+      name: 'abort_on_overflow 1: clients get a reset',
+      snapshot: snapshot({
+        tunables: { 'net.ipv4.tcp_abort_on_overflow': 1 },
+        deltas: { 'TcpExt.ListenDrops': 4 },
+      }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: {},
+          evidence: { listenOverflowsDelta: 0, listenDropsDelta: 4, abortOnOverflow: 1, fullListeners: 0, likelyCulprits: null },
+          related: [],
+          explainIncludes: ['connection reset by peer', 'No listener is full right now'],
+        },
+      ],
+    },
+    {
+      name: 'no full listener: a filling one is the suspect',
+      snapshot: snapshot({
+        listeners: [listener({ port: 80, acceptQueue: 450, backlog: 511 })],
+        deltas: { 'TcpExt.ListenOverflows': 1 },
+      }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: {},
+          evidence: { fullListeners: 0, likelyCulprits: '0.0.0.0:80' },
+          related: ['accept-queue-filling@0.0.0.0:80'],
+        },
+      ],
+    },
+    {
+      name: 'SYN drops counted too: linked to syn-queue-pressure',
+      snapshot: snapshot({
+        tunables: { 'net.ipv4.tcp_syncookies': 0 },
+        deltas: { 'TcpExt.ListenDrops': 7, 'TcpExt.TCPReqQFullDrop': 7 },
+      }),
+      findings: [{ severity: 'critical', subject: {}, evidence: { listenDropsDelta: 7 }, related: ['syn-queue-pressure'] }],
+    },
+    {
+      name: 'only since boot, nothing in the window: info',
+      snapshot: snapshot({ values: { 'TcpExt.ListenOverflows': 17, 'TcpExt.ListenDrops': 17 }, deltas: { 'TcpExt.ListenOverflows': 0 } }),
+      findings: [
+        {
+          severity: 'info',
+          subject: {},
+          evidence: { listenOverflowsDelta: 0, listenDropsDelta: 0, listenOverflowsTotal: 17, listenDropsTotal: 17 },
+          explainIncludes: ['none of them during the last 1 s'],
+        },
+      ],
+    },
+    {
+      name: 'one read only (deltas null): info, says it cannot tell',
+      snapshot: snapshot({ values: { 'TcpExt.ListenDrops': 3 }, deltas: null }),
+      findings: [
+        {
+          severity: 'info',
+          subject: {},
+          evidence: { listenOverflowsDelta: null, listenDropsDelta: null, listenOverflowsTotal: null, listenDropsTotal: 3, intervalMs: 0 },
+          explainIncludes: ['only one reading'],
+        },
+      ],
+    },
+    {
+      name: 'tcp_abort_on_overflow unknown: both behaviours described',
+      snapshot: snapshot({ tunables: { 'net.ipv4.tcp_abort_on_overflow': null }, deltas: { 'TcpExt.ListenOverflows': 2 } }),
+      findings: [{ severity: 'critical', subject: {}, evidence: { abortOnOverflow: null }, explainIncludes: ['is unknown', 'if 1'] }],
+    },
+  ],
+});

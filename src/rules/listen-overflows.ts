@@ -1,0 +1,89 @@
+/**
+ * The kernel dropped handshakes on some listener: TcpExt.ListenOverflows (accept queue full,
+ * net/ipv4/tcp_ipv4.c tcp_v4_syn_recv_sock exit_overflow, and tcp_conn_request) and
+ * TcpExt.ListenDrops (every drop on a listener, overflows included: tcp_listendrop).
+ * The counters are per network namespace, not per listener: full listeners are named as
+ * likely culprits.
+ */
+import type { Finding, Rule } from './types.js';
+import { delta, overflowState, queueState, synCounterState, total } from './support/levels.js';
+import { describeOwners, listenerLabel, listenerRef, uniqueRefs } from './support/refs.js';
+import { overflowClientExperience, plural } from './support/text.js';
+
+export const rule: Rule = {
+  id: 'listen-overflows',
+  description: 'The kernel counted dropped handshakes on listening sockets (ListenOverflows / ListenDrops).',
+  check(snapshot, options): Finding[] {
+    const { counters, tunables } = snapshot;
+    const state = overflowState(counters);
+    if (state === null) return [];
+    const overflowsDelta = delta(counters, 'TcpExt.ListenOverflows');
+    const dropsDelta = delta(counters, 'TcpExt.ListenDrops');
+    const overflowsTotal = total(counters, 'TcpExt.ListenOverflows');
+    const dropsTotal = total(counters, 'TcpExt.ListenDrops');
+    const abort = tunables['net.ipv4.tcp_abort_on_overflow'];
+
+    const byLevel = (level: 'full' | 'filling') =>
+      snapshot.listeners.filter((l) => queueState(l, tunables, options).level === level);
+    const full = byLevel('full');
+    // With no listener full right now, one that is filling is the next best suspect.
+    const culprits = full.length ? full : byLevel('filling');
+    const culpritId = full.length ? 'accept-queue-full' : 'accept-queue-filling';
+    const related = culprits.map((l) => listenerRef(culpritId, l));
+    if (synCounterState(counters, tunables).level !== null) related.push('syn-queue-pressure');
+    for (const l of culprits) if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l));
+    const culpritText = culprits.map((l) => `${listenerLabel(l)}, held by ${describeOwners(snapshot, l)}`).join('; ');
+
+    const seconds = Math.round(counters.intervalMs / 100) / 10;
+    const parts: string[] = [];
+    if (state === 'active') {
+      parts.push(
+        `During the last ${seconds} s the kernel dropped handshakes on listening sockets: ` +
+          `ListenOverflows +${overflowsDelta ?? 0} (accept queue full), ListenDrops +${dropsDelta ?? 0} (all drops, overflows included).`,
+        overflowClientExperience(abort),
+      );
+    } else {
+      parts.push(
+        `Since boot (or since this network namespace was created) the kernel counted ${overflowsTotal ?? 0} accept-queue overflows ` +
+          `and ${dropsTotal ?? 0} listen drops, ` +
+          (counters.deltas === null ? 'but only one reading was taken, so sockdoc cannot tell whether it is still happening.' : `none of them during the last ${seconds} s.`),
+        'It happened at some point; check whether it coincides with reported client timeouts.',
+      );
+    }
+    parts.push(
+      'These counters cover the whole network namespace, not one socket.',
+      culprits.length
+        ? `Likely culprit${culprits.length > 1 ? 's' : ''}: ${culpritText}.`
+        : 'No listener is full right now; the queue may have drained since, or the drops came from a short burst.',
+    );
+
+    return [
+      {
+        id: 'listen-overflows',
+        severity: state === 'active' ? 'critical' : 'info',
+        subject: {},
+        title:
+          state === 'active'
+            ? `The kernel dropped ${plural(Math.max(overflowsDelta ?? 0, dropsDelta ?? 0), 'handshake')} on full listen queues in ${seconds} s`
+            : `${plural(Math.max(overflowsTotal ?? 0, dropsTotal ?? 0), 'handshake')} dropped on listen queues since boot`,
+        evidence: {
+          listenOverflowsDelta: overflowsDelta,
+          listenDropsDelta: dropsDelta,
+          listenOverflowsTotal: overflowsTotal,
+          listenDropsTotal: dropsTotal,
+          intervalMs: counters.intervalMs,
+          abortOnOverflow: abort,
+          fullListeners: full.length,
+          likelyCulprits: culprits.length ? culprits.map(listenerLabel).join(',') : null,
+        },
+        explain: parts.join(' '),
+        fix: [
+          "ss -ltnH | awk '$2 > $3'   # listeners whose queue (Recv-Q) exceeds the backlog (Send-Q)",
+          'nstat -z TcpExtListenOverflows TcpExtListenDrops   # run it twice: the second run prints the increase since the first',
+          ...culprits.slice(0, 3).flatMap((l) => l.pids.slice(0, 1).map((pid) => `strace -f -e trace=accept,accept4 -p ${pid}`)),
+        ],
+        related: uniqueRefs(related),
+      },
+    ];
+  },
+};

@@ -1,0 +1,106 @@
+/** The body shared by accept-queue-full and accept-queue-filling: one listener and its queue. */
+import type { Listener, Snapshot } from '../../snapshot/types.js';
+import type { Finding, RuleOptions } from '../types.js';
+import {
+  fdFindingId,
+  isBacklogClamped,
+  overflowState,
+  percent,
+  queueFindingId,
+  queueState,
+  synState,
+  type QueueState,
+} from './levels.js';
+import { describeOwners, listenerLabel, listenerRef, listenerSubject, ownersOf, processRef, uniqueRefs } from './refs.js';
+import { NOT_ACCEPTING_CAUSES, overflowClientExperience } from './text.js';
+
+export type AcceptQueueId = 'accept-queue-full' | 'accept-queue-filling';
+
+export function acceptQueueFindings(id: AcceptQueueId, snapshot: Snapshot, options: RuleOptions): Finding[] {
+  const out: Finding[] = [];
+  for (const l of snapshot.listeners) {
+    const state = queueState(l, snapshot.tunables, options);
+    if (queueFindingId(state) !== id) continue;
+    out.push(acceptQueueFinding(id, l, state, snapshot, options));
+  }
+  return out;
+}
+
+function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, snapshot: Snapshot, options: RuleOptions): Finding {
+  const limit = state.limit as number;
+  const label = listenerLabel(l);
+  const full = id === 'accept-queue-full';
+  const somaxconn = snapshot.tunables['net.core.somaxconn'];
+  const parts: string[] = [];
+  const boundText =
+    state.basis === 'backlog'
+      ? `its backlog of ${limit}`
+      : `net.core.somaxconn = ${limit}, the most any backlog can be (the listener's own backlog could not be read; this assumes somaxconn was not lowered after the program called listen())`;
+  parts.push(
+    `${l.acceptQueue} completed connections on ${label} wait for ${describeOwners(snapshot, l)} to accept() them; the limit is ${boundText}.`,
+  );
+  if (full) {
+    parts.push(
+      'The kernel keeps at most backlog + 1, so the queue is full: new handshakes are dropped (ListenOverflows).',
+      overflowClientExperience(snapshot.tunables['net.ipv4.tcp_abort_on_overflow']),
+    );
+  } else {
+    parts.push(
+      `That is ${percent(l.acceptQueue, limit)}% of the queue; when it passes the limit the kernel starts dropping handshakes and clients hang or time out.`,
+    );
+  }
+  parts.push(NOT_ACCEPTING_CAUSES);
+
+  const related: string[] = [];
+  const owners = ownersOf(snapshot, l);
+  for (const p of owners) {
+    const fdId = fdFindingId(p, options);
+    if (!fdId) continue;
+    related.push(processRef(fdId, p.pid));
+    parts.push(
+      fdId === 'fd-limit-exhausted'
+        ? `${p.name} (pid ${p.pid}) is out of file descriptors (${p.fds.open} of ${p.fds.soft}): its accept() fails with EMFILE, which is why the queue is not drained.`
+        : `${p.name} (pid ${p.pid}) is near its file descriptor limit (${p.fds.open} of ${p.fds.soft}).`,
+    );
+  }
+  if (l.pids.length === 0) {
+    parts.push('sockdoc saw no process holding this socket (not root, or the process is in another PID namespace).');
+  }
+  if (isBacklogClamped(l, snapshot.tunables)) related.push(listenerRef('backlog-clamped', l));
+  if (full && overflowState(snapshot.counters) !== null) related.push('listen-overflows');
+  if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l));
+  if (synState(l, snapshot.tunables, options).pressured) related.push(listenerRef('syn-queue-pressure', l));
+
+  const fix: string[] = [`ss -ltn 'sport = :${l.port}'   # Recv-Q = queued, Send-Q = backlog; watch whether Recv-Q drains`];
+  for (const pid of l.pids.slice(0, 3)) {
+    fix.push(`strace -f -e trace=accept,accept4 -p ${pid}   # is accept() called at all, and does it fail (EMFILE)?`);
+  }
+  for (const p of owners) {
+    if (fdFindingId(p, options) === 'fd-limit-exhausted') fix.push(`sockdoc limits ${p.pid}   # raise the fd limit where it is set`);
+  }
+  for (const pid of l.pids.slice(0, 3)) fix.push(`top -H -p ${pid}   # busy threads, or all asleep (blocked)?`);
+
+  return {
+    id,
+    severity: full ? 'critical' : 'warning',
+    subject: listenerSubject(snapshot, l),
+    title: full
+      ? `Accept queue of ${label} is full: ${l.acceptQueue} waiting, limit ${limit}`
+      : `Accept queue of ${label} is filling: ${l.acceptQueue} of ${limit} (${percent(l.acceptQueue, limit)}%)`,
+    evidence: {
+      acceptQueue: l.acceptQueue,
+      backlog: l.backlog,
+      limit,
+      limitBasis: state.basis,
+      somaxconn,
+      queuePercent: percent(l.acceptQueue, limit),
+      synRecv: l.synRecv,
+      establishedUnaccepted: l.establishedUnaccepted,
+      closeWaitUnaccepted: l.closeWaitUnaccepted,
+      ownerPids: l.pids.join(',') || null,
+    },
+    explain: parts.join(' '),
+    fix,
+    related: uniqueRefs(related),
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The body shared by fd-limit-exhausted and fd-limit-near: one process, its RLIMIT_NOFILE,
+ * and where that limit came from when provenance found it (snapshot.limitOrigins).
+ */
+import type { ProcessInfo, Snapshot } from '../../snapshot/types.js';
+import type { LimitOrigin } from '../../provenance/types.js';
+import type { Finding, RuleOptions } from '../types.js';
+import { closeWaitCount, fdFindingId, hasCloseWaitLeak, percent, queueFindingId, queueState } from './levels.js';
+import { listenerLabel, listenerRef, listenersOf, processRef, processSubject, uniqueRefs } from './refs.js';
+
+export type FdLimitId = 'fd-limit-exhausted' | 'fd-limit-near';
+
+/** Findings of one of the two ids; a pid gets at most one of them (fdFindingId decides). */
+export function fdLimitFindings(id: FdLimitId, snapshot: Snapshot, options: RuleOptions): Finding[] {
+  const out: Finding[] = [];
+  for (const p of snapshot.processes) {
+    if (fdFindingId(p, options) !== id) continue;
+    out.push(fdLimitFinding(id, p, snapshot, options));
+  }
+  return out;
+}
+
+function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, options: RuleOptions): Finding {
+  // fdFindingId returned non-null, so both are numbers.
+  const open = p.fds.open as number;
+  const soft = p.fds.soft as number;
+  const hard = p.fds.hard;
+  const usedPercent = percent(open, soft);
+  // RLIMIT_NOFILE cannot be unlimited (setrlimit refuses values above fs.nr_open), so a null hard limit means unknown.
+  const canRaiseSoft = hard !== null && soft < hard;
+  const origin = snapshot.limitOrigins.get(p.pid);
+  const who = `${p.name} (pid ${p.pid})`;
+
+  const parts: string[] = [];
+  if (id === 'fd-limit-exhausted') {
+    parts.push(
+      `${who} has ${open} files open and may open at most ${soft} (its soft RLIMIT_NOFILE).`,
+      'Every further open(), socket() or accept() fails with EMFILE ("too many open files").',
+      'A server that cannot accept() leaves new connections in its listen queue; once the queue is full the kernel drops ' +
+        'handshakes, so clients see connections hang, time out or get reset, while the program logs "accept: too many open files" (if it logs at all).',
+    );
+  } else {
+    parts.push(
+      `${who} has ${open} files open of at most ${soft} (${usedPercent}% of its soft RLIMIT_NOFILE).`,
+      `At ${Math.round(options.fdCritical * 100)}% sockdoc calls it exhausted; at 100% accept() and open() fail with EMFILE ("too many open files") and clients are no longer served.`,
+      'If the count keeps growing with the load staying the same, the program is leaking descriptors (often sockets it never closes).',
+    );
+  }
+  if (canRaiseSoft) {
+    parts.push(
+      `The hard limit is ${hard}: the program itself (setrlimit) or an administrator (prlimit) can raise the soft limit up to it without a restart.`,
+    );
+  }
+  if (origin) parts.push(originSentence(origin), ...origin.contradictions);
+
+  const related: string[] = [];
+  for (const l of listenersOf(snapshot, p.pid)) {
+    const q = queueFindingId(queueState(l, snapshot.tunables, options));
+    if (q) related.push(listenerRef(q, l));
+    if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l));
+  }
+  if (hasCloseWaitLeak(p)) related.push(processRef('close-wait-leak', p.pid));
+  const full = listenersOf(snapshot, p.pid).filter((l) => queueState(l, snapshot.tunables, options).level === 'full');
+  if (id === 'fd-limit-exhausted' && full.length) {
+    parts.push(
+      `It owns the full listener ${full.map(listenerLabel).join(', ')}: running out of descriptors is the likely reason it stopped accepting.`,
+    );
+  }
+
+  return {
+    id,
+    severity: id === 'fd-limit-exhausted' ? 'critical' : 'warning',
+    subject: processSubject(p),
+    title:
+      id === 'fd-limit-exhausted'
+        ? `${who} is out of file descriptors: ${open} open, soft limit ${soft}`
+        : `${who} is near its file descriptor limit: ${open} of ${soft} (${usedPercent}%)`,
+    evidence: {
+      open,
+      soft,
+      hard,
+      usedPercent,
+      canRaiseSoft,
+      closeWait: closeWaitCount(p),
+      limitLayer: origin?.source.layer ?? null,
+      limitFile: origin?.source.file ?? null,
+      limitSetting: origin?.source.setting ?? null,
+    },
+    explain: parts.join(' '),
+    fix: origin && origin.fix.length ? [...origin.fix] : genericFix(p, soft, hard, snapshot),
+    related: uniqueRefs(related),
+  };
+}
+
+function originSentence(o: LimitOrigin): string {
+  const s = o.source;
+  const where = [s.unit, s.file].filter(Boolean).join(', ');
+  const setting = s.setting ? `${s.setting}${s.value !== undefined ? `=${s.value}` : ''}` : '';
+  if (s.layer === 'unknown') return `sockdoc could not tell which layer set this limit: ${s.reason}`;
+  const head = `The limit was set by ${s.layer}${s.pid !== null ? ` (pid ${s.pid})` : ''}`;
+  return `${head}${setting ? `: ${setting}` : ''}${where ? ` in ${where}` : ''}. ${s.reason}`.trim();
+}
+
+/** Without provenance: look, relieve now, then find the layer for the durable fix. */
+function genericFix(p: ProcessInfo, soft: number, hard: number | null, snapshot: Snapshot): string[] {
+  let target: number;
+  if (hard !== null && soft < hard) target = hard;
+  else {
+    // Raising the hard limit needs CAP_SYS_RESOURCE and cannot pass fs.nr_open (man 2 setrlimit).
+    const nrOpen = snapshot.tunables['fs.nr_open'];
+    target = Math.max(65536, soft * 2);
+    if (nrOpen !== null) target = Math.min(target, nrOpen);
+  }
+  return [
+    `cat /proc/${p.pid}/limits`,
+    `ls /proc/${p.pid}/fd | wc -l`,
+    `prlimit --pid ${p.pid} --nofile=${target}:${target}   # immediate relief; lost when the program restarts`,
+    `sockdoc limits ${p.pid}   # which layer (systemd, supervisord, shell...) sets the limit: fix it there`,
+  ];
+}
