@@ -57,11 +57,10 @@ export function supervisordFix(file: string, minfds: number, restart: string[], 
 }
 
 /** pam_limits: a limits.d line for the user, then a new session. */
-export function pamFix(user: string, p: Pair): string[] {
-  const domain = user === 'root' ? 'root' : user;
+export function pamFix(user: string, p: Pair, cron = false): string[] {
   return [
-    `printf '${domain} soft nofile ${p.soft}\\n${domain} hard nofile ${p.hard}\\n' >> /etc/security/limits.d/90-nofile.conf`,
-    '# then log out and log in again: limits.conf applies to new sessions only',
+    `printf '${user} soft nofile ${p.soft}\\n${user} hard nofile ${p.hard}\\n' >> /etc/security/limits.d/90-nofile.conf`,
+    cron ? '# the next run of the cron job gets it: limits.conf applies when a session opens' : '# then log out and log in again: limits.conf applies to new sessions only',
   ];
 }
 

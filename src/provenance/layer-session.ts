@@ -49,7 +49,7 @@ export function sessionVerdict(
   const r = readPam(ctx, root, user);
   const p = proposedValue(opener.limit, undefined, nrOpen);
   if (!r.ok) {
-    return { source: { ...base, reason: `${what} for ${user.name} set it; limits.conf could not be read: ${r.error}.` }, contradictions: [], fix: pamFix(user.name, p), notes: [], pamSession: true };
+    return { source: { ...base, reason: `${what} for ${user.name} set it; limits.conf could not be read: ${r.error}.` }, contradictions: [], fix: pamFix(user.name, p, layer === 'cron'), notes: [], pamSession: true };
   }
   const pam = r.value;
   const notes: string[] = [];
@@ -66,7 +66,7 @@ export function sessionVerdict(
         reason: `${opener.name} (pid ${opener.pid}) has a limit different from its parent, so ${what.charAt(0).toLowerCase() + what.slice(1)} set it, but limits.conf and limits.d have no nofile line for ${user.name}; the value may come from another PAM module or from ${opener.name} itself.`,
       },
       contradictions: [],
-      fix: pamFix(user.name, p),
+      fix: pamFix(user.name, p, layer === 'cron'),
       notes,
       pamSession: true,
     };
@@ -83,5 +83,5 @@ export function sessionVerdict(
       `limits.conf now gives ${user.name} ${formatSH(expected.soft, expected.hard)}, but this session has ${formatSH(opener.limit.soft, opener.limit.hard)}: limits.conf was changed after the session opened (it applies to new sessions only), or another layer changed it since.`,
     );
   }
-  return { source: { ...src, reason }, contradictions, fix: pamFix(user.name, p), notes, pamSession: true };
+  return { source: { ...src, reason }, contradictions, fix: pamFix(user.name, p, layer === 'cron'), notes, pamSession: true };
 }

@@ -1,0 +1,92 @@
+/**
+ * Whole diagnoses over captured host trees, through the real binary with --root: the same code
+ * that reads a live host. Expected outputs sit beside each tree (UPDATE_GOLDEN=1 rewrites them).
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { cliPath, fixture } from '../testing/paths.js';
+import { assertGoldenFile } from '../testing/golden.js';
+
+const NOW = '2026-11-24T22:00:00.000Z';
+
+function sockdoc(args: string[]) {
+  const r = spawnSync(process.execPath, [cliPath, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, SOCKDOC_NOW: NOW, NO_COLOR: '1', COLUMNS: '100' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Each host tree, the exit code its diagnosis must give, and findings it must contain. */
+const HOSTS: Array<{ tree: string[]; exit: number; must: string[]; mustNot?: string[] }> = [
+  {
+    tree: ['hosts', 'seed-queue-full'],
+    exit: 2,
+    must: ['accept-queue-full', 'fd-limit-exhausted', 'backlog-clamped', 'listen-overflows'],
+    mustNot: ['close-wait-unaccepted'],
+  },
+  { tree: ['hosts', 'seed-close-wait'], exit: 2, must: ['close-wait-unaccepted', 'fd-limit-exhausted'] },
+  { tree: ['net', 'busy'], exit: 2, must: ['accept-queue-full', 'backlog-clamped'] },
+  { tree: ['net', 'clients-gone'], exit: 2, must: ['close-wait-unaccepted'] },
+];
+
+for (const h of HOSTS) {
+  const root = fixture(...h.tree);
+  const name = h.tree.join('/');
+  test(`diagnose --root ${name}: terminal and JSON match the golden files`, () => {
+    const text = sockdoc(['--root', root, '--no-color']);
+    assert.equal(text.code, h.exit, text.stderr);
+    // The root path is printed in the header: make it independent of the checkout location.
+    assertGoldenFile(join(root, 'expected.txt'), text.stdout.split(root).join(`<fixtures>/${name}`));
+    const json = sockdoc(['--root', root, '--json']);
+    assert.equal(json.code, h.exit, json.stderr);
+    const doc = JSON.parse(json.stdout) as { findings: Array<{ id: string }>; exitCode: number; host: { root: string }; probes: Array<{ ms: number }> };
+    const ids = doc.findings.map((f) => f.id);
+    for (const id of h.must) assert.ok(ids.includes(id), `${name}: expected finding ${id}, got ${ids.join(', ')}`);
+    for (const id of h.mustNot ?? []) assert.ok(!ids.includes(id), `${name}: unexpected finding ${id}`);
+    assert.equal(doc.exitCode, h.exit);
+    doc.host.root = `<fixtures>/${name}`;
+    for (const p of doc.probes) p.ms = 0; // durations vary run to run
+    assertGoldenFile(join(root, 'expected.json'), JSON.stringify(doc, null, 2) + '\n');
+  });
+}
+
+test('a --root without proc/net/tcp exits 3 with one line, no stack trace', () => {
+  const r = sockdoc(['--root', fixture('limits')]);
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /^sockdoc: cannot read TCP sockets under .*proc\/net\/tcp/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('a --root that does not exist exits 3 with one line', () => {
+  const r = sockdoc(['--root', '/nonexistent/sockdoc-root']);
+  assert.equal(r.code, 3);
+  assert.equal(r.stderr.split('\n')[0], 'sockdoc: --root /nonexistent/sockdoc-root: no such directory');
+});
+
+test('bad flags exit 3 with one line naming the flag', () => {
+  for (const [args, re] of [
+    [['--interval', 'soon'], /--interval expects a duration/],
+    [['--pid', 'abc'], /--pid expects a whole number/],
+    [['--fd-warning', '2'], /--fd-warning must be in/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ] as const) {
+    const r = sockdoc([...args]);
+    assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.split('\n')[0], re);
+  }
+});
+
+test('--pid narrows the diagnosis to one process and its listeners', () => {
+  const root = fixture('hosts', 'seed-queue-full');
+  const all = JSON.parse(sockdoc(['--root', root, '--json']).stdout) as { processes: unknown[]; listeners: Array<{ pids: number[] }> };
+  assert.equal(all.processes.length, 2, 'the tree holds the server and the clients');
+  const server = { pid: all.listeners[0].pids[0] };
+  const r = sockdoc(['--root', root, '--json', '--pid', String(server.pid)]);
+  const doc = JSON.parse(r.stdout) as { processes: Array<{ pid: number }>; findings: Array<{ id: string; subject: { pid?: number } }> };
+  assert.deepEqual(doc.processes.map((p) => p.pid), [server.pid]);
+  assert.ok(doc.findings.every((f) => f.subject.pid === undefined || f.subject.pid === server.pid));
+});

@@ -1,0 +1,45 @@
+/**
+ * Whatever ends a run — Ctrl-C, the hard time limit — no lab namespace and no lab process may be
+ * left behind.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { findScenario } from './scenarios/index.js';
+import { startLab } from './outer.js';
+import { labEntry, namespacesOf, processesOf, startLabProcess } from './testing.js';
+import type { LabEvent } from './types.js';
+
+const asRoot = process.getuid?.() === 0;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+test('SIGINT in the middle of accept-queue: exit 130, nothing left behind', async () => {
+  const lab = startLabProcess(['accept-queue', '--no-color']);
+  const pid = lab.child.pid!;
+  // Wait until the story is under way (the header is printed once the inner runs), then a bit more.
+  for (let i = 0; i < 100 && !/sockdoc-lab-\d+-/.test(lab.stdout()); i++) await sleep(50);
+  await sleep(800);
+  if (asRoot) assert.equal(namespacesOf(pid).length, 1, 'the run should have its namespace while it runs');
+  assert.ok(processesOf(pid).length >= 2, 'the inner and its peers should be running');
+  lab.child.kill('SIGINT');
+  const done = await lab.finished;
+  assert.equal(done.code, 130, done.stdout + done.stderr);
+  assert.match(done.stdout, /accept-queue: interrupted/);
+  assert.deepEqual(namespacesOf(pid), []);
+  assert.deepEqual(processesOf(pid), []);
+});
+
+test('the hard time limit kills the run and cleans up', async () => {
+  const scenario = findScenario('accept-queue')!;
+  const events: LabEvent[] = [];
+  const run = startLab({ scenario, options: { abortOnOverflow: false }, entry: labEntry, onEvent: (e) => events.push(e), timeoutMs: 1500 });
+  const result = await run.done;
+  assert.equal(result.ok, false);
+  assert.equal(result.interrupted, false);
+  assert.match(result.differences[0], /did not finish within 1.5 s/);
+  assert.ok(events.some((e) => e.type === 'begin'), 'the inner had started');
+  assert.deepEqual(namespacesOf(process.pid), []);
+  assert.deepEqual(processesOf(process.pid), []);
+});
