@@ -12,7 +12,8 @@ import { BENCH_USAGE, BenchUsageError, parseBenchArgs, type BenchOptions } from 
 import { planFleet, startFleet } from './bench/fleet.js';
 import { createNetns, destroyNetns, inNetns, runOrThrow } from './bench/netns.js';
 import { formatTable, phasesFromDiagnosis, toJson, type BenchResult } from './bench/report.js';
-import { benchTools, measureTool, nodeStartup, type Measured } from './bench/tools.js';
+import { measureAll, type Measured } from './bench/measure.js';
+import { benchTools, nodeStartup } from './bench/tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/scripts
 const repo = join(here, '..', '..');
@@ -50,13 +51,12 @@ async function bench(opts: BenchOptions, ns: string, ownPids: number[]): Promise
   progressDone();
   process.stderr.write(`built ${2 * plan.connections} sockets + ${plan.peers.length / 2} listeners in ${buildSeconds.toFixed(1)} s\n`);
 
-  const rows: Measured[] = [];
-  for (const spec of benchTools(cli)) {
-    if (!spec.missing) progress(`timing ${spec.label} (${opts.runs + 1} runs)...`);
-    rows.push(await measureTool(ns, timerScript, spec, opts.runs, plan.expectedSockets, RUN_TIMEOUT_MS));
-  }
-  const startup = await measureTool(ns, timerScript, nodeStartup(), opts.runs, 0, RUN_TIMEOUT_MS);
+  const specs = [...benchTools(cli), nodeStartup()];
+  const ctx = { ns, timerScript, timeoutMs: RUN_TIMEOUT_MS };
+  const measured = await measureAll(ctx, specs, opts.runs, (s) => (s === specs[specs.length - 1] ? null : plan.expectedSockets), progress);
   progressDone();
+  const rows: Measured[] = measured.slice(0, -1);
+  const startup = measured[measured.length - 1];
   const diag = rows.find((r) => r.label.startsWith('sockdoc --interval'));
   return {
     namespace: ns,

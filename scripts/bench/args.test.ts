@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BenchUsageError, parseBenchArgs } from './args.js';
 import { planFleet, PER_PROCESS } from './fleet.js';
-import { median } from './tools.js';
+import { median } from './measure.js';
 import { phasesFromDiagnosis, ratioText } from './report.js';
 
 test('bench options: defaults, both spellings, bad values quoted', () => {

@@ -1,5 +1,5 @@
 /** Formats the benchmark results: a table for people, an object for --json. Pure. */
-import type { Measured } from './tools.js';
+import type { Measured } from './measure.js';
 
 export interface BenchResult {
   namespace: string;

@@ -1,27 +1,15 @@
 /**
  * Times one command, run from INSIDE the benchmark namespace so that `ip netns exec` (which
  * unshares a mount namespace and remounts /sys) is paid once per tool, not once per run:
- *   node timer.js --runs K --timeout-ms T [--ok-exit 0,1,2] [--save FILE] -- CMD ARGS...
- * First one untimed check run with stdout captured (lines counted, optionally saved), so a tool that
- * fails fast is not mistaken for a fast one; then K timed runs with stdout on /dev/null.
+ *   node timer.js [--check] [--save FILE] --runs K --timeout-ms T [--ok-exit 0,1,2] -- CMD ARGS...
+ * --check: first one untimed run with stdout captured (lines counted, optionally saved), so a tool
+ * that fails fast is not mistaken for a fast one. Then K timed runs with stdout on /dev/null,
+ * stopping at the first that fails.
  * Prints one JSON object (TimerResult) on stdout.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, createWriteStream, openSync } from 'node:fs';
-
-export interface RunOutcome {
-  ms: number;
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  /** First KiB of stderr, for the report when something went wrong. */
-  stderr: string;
-}
-
-export interface TimerResult {
-  check: RunOutcome & { lines: number; bytes: number };
-  runs: RunOutcome[];
-}
+import { succeeded, type RunOutcome, type TimerResult } from './run-outcome.js';
 
 function runOnce(cmd: string, args: string[], timeoutMs: number, stdout: number | 'pipe', onData?: (b: Buffer) => void): Promise<RunOutcome> {
   return new Promise((resolve) => {
@@ -56,42 +44,42 @@ function runOnce(cmd: string, args: string[], timeoutMs: number, stdout: number 
 async function main(argv: string[]): Promise<number> {
   const sep = argv.indexOf('--');
   if (sep < 0 || sep === argv.length - 1) {
-    process.stderr.write('usage: timer.js --runs K --timeout-ms T [--ok-exit 0,1] [--save FILE] -- CMD ARGS...\n');
+    process.stderr.write('usage: timer.js [--check] [--save FILE] --runs K --timeout-ms T [--ok-exit 0,1] -- CMD ARGS...\n');
     return 2;
   }
   const opt = (name: string, dflt: string) => {
     const i = argv.indexOf(name);
     return i >= 0 && i < sep ? argv[i + 1] : dflt;
   };
-  const runs = Number(opt('--runs', '3'));
+  let runs = Number(opt('--runs', '0'));
   const timeoutMs = Number(opt('--timeout-ms', '120000'));
   const okExit = opt('--ok-exit', '0').split(',').map(Number);
   const save = opt('--save', '');
   const [cmd, ...args] = argv.slice(sep + 1);
 
-  let lines = 0;
-  let bytes = 0;
-  const file = save ? createWriteStream(save) : null;
-  const check = await runOnce(cmd, args, timeoutMs, 'pipe', (b) => {
-    bytes += b.length;
-    for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) lines++;
-    file?.write(b);
-  });
-  if (file) await new Promise((r) => file.end(r));
-
-  const result: TimerResult = { check: { ...check, lines, bytes }, runs: [] };
-  const healthy = !check.timedOut && check.exitCode !== null && okExit.includes(check.exitCode);
-  if (healthy) {
-    const devNull = openSync('/dev/null', 'w');
-    try {
-      for (let i = 0; i < runs; i++) {
-        const r = await runOnce(cmd, args, timeoutMs, devNull);
-        result.runs.push(r);
-        if (r.timedOut || r.exitCode === null || !okExit.includes(r.exitCode)) break;
-      }
-    } finally {
-      closeSync(devNull);
+  const result: TimerResult = { check: null, runs: [] };
+  if (argv.slice(0, sep).includes('--check')) {
+    let lines = 0;
+    let bytes = 0;
+    const file = save ? createWriteStream(save) : null;
+    const check = await runOnce(cmd, args, timeoutMs, 'pipe', (b) => {
+      bytes += b.length;
+      for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) lines++;
+      file?.write(b);
+    });
+    if (file) await new Promise((r) => file.end(r));
+    result.check = { ...check, lines, bytes };
+    if (!succeeded(check, okExit)) runs = 0;
+  }
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    for (let i = 0; i < runs; i++) {
+      const r = await runOnce(cmd, args, timeoutMs, devNull);
+      result.runs.push(r);
+      if (!succeeded(r, okExit)) break;
     }
+  } finally {
+    closeSync(devNull);
   }
   process.stdout.write(JSON.stringify(result) + '\n');
   return 0;

@@ -3,12 +3,8 @@
  * Every tool lists all TCP sockets with their owning processes, so each has to walk
  * /proc/PID/fd of every process (the only inode -> pid map the kernel offers, kernel-facts §1).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { findOnPath, inNetns } from './netns.js';
-import type { TimerResult } from './timer.js';
+import { existsSync } from 'node:fs';
+import { findOnPath } from './netns.js';
 
 export interface ToolSpec {
   /** Row label, also the command as a person would type it. */
@@ -25,26 +21,24 @@ export interface ToolSpec {
   save: boolean;
 }
 
-/** Counts socket rows in diagnose JSON if it carries a per-state summary; null when absent. */
-function socketsInDiagnosis(output: string): number | null {
-  let doc: unknown;
+function parseJson(what: string, output: string): unknown {
   try {
-    doc = JSON.parse(output);
+    return JSON.parse(output);
   } catch (err) {
-    // Not JSON at all: the check fails on the count, and the reason is the parse error.
-    throw new Error(`diagnose --json output is not JSON: ${(err as Error).message}`);
+    // Reported on the row instead of a count: a tool printing garbage did not do the work.
+    throw new Error(`${what} output is not JSON: ${(err as Error).message}`);
   }
-  const d = doc as { sockets?: { total?: unknown; byState?: Record<string, unknown> } | unknown[] };
-  if (Array.isArray(d.sockets)) return d.sockets.length;
-  if (d.sockets && typeof d.sockets === 'object') {
-    if (typeof d.sockets.total === 'number') return d.sockets.total;
-    if (d.sockets.byState) return Object.values(d.sockets.byState).reduce<number>((n, v) => n + (typeof v === 'number' ? v : 0), 0);
-  }
-  return null;
+}
+
+/** Sockets in diagnose JSON: the sum of `socketStates` (docs/json-schema.md). */
+function socketsInDiagnosis(output: string): number | null {
+  const states = (parseJson('diagnose --json', output) as { socketStates?: Record<string, unknown> }).socketStates;
+  if (!states || typeof states !== 'object') return null;
+  return Object.values(states).reduce<number>((n, v) => n + (typeof v === 'number' ? v : 0), 0);
 }
 
 function jsonArrayLength(output: string): number | null {
-  const doc = JSON.parse(output) as unknown;
+  const doc = parseJson('sockets --json', output);
   return Array.isArray(doc) ? doc.length : null;
 }
 
@@ -85,66 +79,4 @@ export function benchTools(cli: string): ToolSpec[] {
 /** Not a competitor: the floor under both sockdoc rows (starting node and exiting). */
 export function nodeStartup(): ToolSpec {
   return { label: 'node -e 0', cmd: process.execPath, args: ['-e', '0'], okExit: [0], seen: () => null, missing: null, save: false };
-}
-
-export interface Measured {
-  label: string;
-  /** "ok", or why there are no (trustworthy) numbers. */
-  status: string;
-  timesS: number[];
-  medianS: number | null;
-  minS: number | null;
-  seen: number | null;
-  /** The check run's saved output, when the spec asked for it. */
-  output: string;
-}
-
-export function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function describeFailure(r: TimerResult['check']): string {
-  if (r.timedOut) return 'timed out';
-  const how = r.exitCode !== null ? `exit ${r.exitCode}` : `killed by ${r.signal}`;
-  return r.stderr ? `${how}: ${r.stderr.split('\n')[0]}` : how;
-}
-
-/** Runs the timer inside the namespace for one tool and judges the result against `expected` sockets. */
-export async function measureTool(ns: string, timerScript: string, spec: ToolSpec, runs: number, expected: number, timeoutMs: number): Promise<Measured> {
-  const base: Measured = { label: spec.label, status: 'ok', timesS: [], medianS: null, minS: null, seen: null, output: '' };
-  if (spec.missing) return { ...base, status: spec.missing };
-  const saveFile = join(tmpdir(), `sockdoc-bench-${process.pid}-${spec.label.replace(/\W+/g, '_')}.out`);
-  const timerArgs = ['--runs', String(runs), '--timeout-ms', String(timeoutMs), '--ok-exit', spec.okExit.join(',')];
-  if (spec.save) timerArgs.push('--save', saveFile);
-  const [cmd, argv] = inNetns(ns, process.execPath, [timerScript, ...timerArgs, '--', spec.cmd, ...spec.args]);
-  const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => (out += b.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`timer for ${spec.label} exited ${code}`))));
-  });
-  const result = JSON.parse(stdout) as TimerResult;
-  if (spec.save && existsSync(saveFile)) {
-    base.output = readFileSync(saveFile, 'utf8');
-    rmSync(saveFile);
-  }
-  const check = result.check;
-  if (check.timedOut || check.exitCode === null || !spec.okExit.includes(check.exitCode)) return { ...base, status: describeFailure(check) };
-  const times = result.runs.map((r) => r.ms / 1000);
-  const bad = result.runs.find((r) => r.timedOut || r.exitCode === null || !spec.okExit.includes(r.exitCode));
-  let seen: number | null;
-  try {
-    seen = spec.seen(check.lines, base.output);
-  } catch (err) {
-    return { ...base, status: (err as Error).message };
-  }
-  const out = { ...base, timesS: times, medianS: median(times), minS: times.length ? Math.min(...times) : null, seen };
-  if (bad) return { ...out, status: `run failed: ${describeFailure({ ...bad, lines: 0, bytes: 0 })}` };
-  // A tool that lists far fewer sockets than exist did not do the same work: flag it, do not rank it.
-  if (seen !== null && Math.abs(seen - expected) > expected * 0.02 + 10) return { ...out, status: `saw ${seen} sockets, expected ~${expected}` };
-  return out;
 }

@@ -7,6 +7,9 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   diagnose: () => import('./diagnose.js'),
   sockets: () => import('./sockets.js'),
   capture: () => import('./capture.js'),
+  limits: () => import('./limits.js'),
+  lab: () => import('./lab.js'),
+  explain: () => import('./explain.js'),
 };
 
 function version(): string {

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { buildSnapshot } from '../snapshot/build.js';
 import { runRules } from '../rules/index.js';
+import { explainLimits } from '../provenance/explain.js';
 import { DEFAULT_RULE_OPTIONS, type Finding, type RuleOptions } from '../rules/types.js';
 import { renderDiagnosis } from '../render/terminal.js';
 import { diagnosisToJson } from '../render/json.js';
@@ -87,9 +88,21 @@ export function exitCodeOf(findings: Finding[]): 0 | 1 | 2 {
   return EXIT.ok;
 }
 
-/** Diagnoses a snapshot: rules, limit provenance for fd findings, filters. Pure but for provenance reads. */
+const FD_FINDINGS = new Set(['fd-limit-exhausted', 'fd-limit-near']);
+
+/**
+ * Diagnoses a snapshot: rules, then where the limit of each process with an fd finding came from
+ * (provenance reads config files under the same root, so it runs here, not inside a rule), then
+ * the rules again so fd findings carry the fix at the right layer; then the --pid/--port filter.
+ */
 export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: DiagnosisFilter): Diagnosis {
-  const findings = filterFindings(runRules(snapshot, options), snapshot, filter);
+  let findings = runRules(snapshot, options);
+  const pids = [...new Set(findings.filter((f) => FD_FINDINGS.has(f.id) && f.subject.pid !== undefined).map((f) => f.subject.pid!))];
+  if (pids.length > 0) {
+    snapshot.limitOrigins = explainLimits(snapshot.host.root, pids);
+    findings = runRules(snapshot, options);
+  }
+  findings = filterFindings(findings, snapshot, filter);
   return { snapshot, findings, filter, exitCode: exitCodeOf(findings) };
 }
 

@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { playScenario } from '../lab/inside.js';
 import { LabError } from '../lab/namespace.js';
-import { startLab } from '../lab/outer.js';
+import { startLab, type LabRun } from '../lab/outer.js';
 import { renderBegin, renderList, renderStep, renderVerdict } from '../lab/render.js';
 import { SCENARIOS, findScenario } from '../lab/scenarios/index.js';
 import type { LabEvent, LabMode, LabOptions, ScenarioResult } from '../lab/types.js';
@@ -62,13 +62,26 @@ async function inside(name: string, values: { 'lab-id'?: string; mode?: string }
   if (!scenario) throw new UsageError(`unknown scenario '${name}'`);
   const mode = values.mode as LabMode;
   if (mode !== 'netns' && mode !== 'host') throw new UsageError(`--mode must be netns or host, got '${values.mode}'`);
-  const result = await playScenario(scenario, {
-    mode,
-    labId: values['lab-id'] ?? 'sockdoc-lab-unnamed',
-    options,
-    emit: (e) => io.stdout(JSON.stringify(e) + '\n'),
-  });
-  return result.ok ? EXIT.ok : EXIT.warning;
+  // The outer holds our stdin open and never writes: its end means the outer is gone, so stop
+  // the story (and with it every peer) rather than play to nobody.
+  const outerGone = new AbortController();
+  const onEnd = (): void => outerGone.abort('the outer lab process went away');
+  process.stdin.on('end', onEnd).resume();
+  // Same when our stdout pipe breaks (EPIPE): nobody reads the events any more.
+  process.stdout.on('error', onEnd);
+  try {
+    const result = await playScenario(scenario, {
+      mode,
+      labId: values['lab-id'] ?? 'sockdoc-lab-unnamed',
+      options,
+      emit: (e) => io.stdout(JSON.stringify(e) + '\n'),
+      signal: outerGone.signal,
+    });
+    return result.ok ? EXIT.ok : EXIT.warning;
+  } finally {
+    process.stdin.off('end', onEnd).destroy();
+    process.stdout.off('error', onEnd);
+  }
 }
 
 /** The outer half: namespace, inner process, relay, cleanup whatever happens. */
@@ -87,21 +100,27 @@ async function outer(name: string, json: boolean, options: LabOptions, io: Io, c
     if (e.type === 'begin') io.stdout(renderBegin(e, scenario, { color }));
     else if (e.type === 'step') io.stdout(renderStep(e.step, stepIndex++, { color }));
   };
-  let run;
-  try {
-    run = startLab({ scenario, options, entry: fileURLToPath(import.meta.url), onEvent, onStderr: (l) => io.stderr(`lab: ${l}\n`) });
-  } catch (err) {
-    if (err instanceof LabError) throw new UsageError(`lab: ${err.message}`);
-    throw err;
-  }
-  const lab = run;
-  const onSignal = (signal: NodeJS.Signals): void => lab.interrupt(`interrupted by ${signal}`);
-  const onExit = (): void => void lab.cleanupNow();
+  // Handlers first: a signal that arrives while the namespace is being made is acted on as soon
+  // as the run exists.
+  let lab: LabRun | undefined;
+  let pending: string | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (lab) lab.interrupt(`interrupted by ${signal}`);
+    else pending = `interrupted by ${signal}`;
+  };
+  const onExit = (): void => void lab?.cleanupNow();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('exit', onExit);
   let result: ScenarioResult;
   try {
+    try {
+      lab = startLab({ scenario, options, entry: fileURLToPath(import.meta.url), onEvent, onStderr: (l) => io.stderr(`lab: ${l}\n`) });
+    } catch (err) {
+      if (err instanceof LabError) throw new UsageError(`lab: ${err.message}`);
+      throw err;
+    }
+    if (pending) lab.interrupt(pending);
     result = await lab.done;
   } finally {
     process.off('SIGINT', onSignal);

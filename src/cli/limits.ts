@@ -3,7 +3,7 @@ import { readNetTcp } from '../probe/net-tcp.js';
 import { readProcesses } from '../probe/processes.js';
 import { listPids } from '../probe/pids.js';
 import { readPidStat } from '../probe/pid-stat.js';
-import { outcomeOf } from '../probe/read-file.js';
+import { describeError, outcomeOf } from '../probe/read-file.js';
 import { explainLimits } from '../provenance/explain.js';
 import type { LimitOrigin } from '../provenance/types.js';
 import { limitOriginToJson, renderLimitOrigins } from '../render/limits.js';
@@ -37,18 +37,18 @@ const BUSY_RATIO = 0.5;
 export function selectPids(root: string, targets: string[]): { pids: number[]; notes: string[] } {
   const wanted = targets.filter((t) => !/^\d+$/.test(t));
   const pids = new Set(targets.filter((t) => /^\d+$/.test(t)).map(Number));
+  const notes: string[] = [];
   if (wanted.length) {
-    const names = commByPid(root);
+    const names = commByPid(root, notes);
     for (const name of wanted) {
       const hits = [...names].filter(([, comm]) => comm === name);
       if (!hits.length) throw new UsageError(`no process named '${name}' (names are matched against comm, e.g. 'supervisord', 'nginx')`);
       for (const [pid] of hits) pids.add(pid);
     }
   }
-  let notes: string[] = [];
   if (!targets.length) {
     const scan = readProcesses(root);
-    notes = scan.notes;
+    notes.push(...scan.notes);
     const { sockets } = readNetTcp(root);
     for (const s of sockets) {
       if (s.state !== 'LISTEN' || s.inode === 0) continue;
@@ -59,17 +59,20 @@ export function selectPids(root: string, targets: string[]): { pids: number[]; n
   return { pids: [...pids].sort((a, b) => a - b), notes };
 }
 
-/** pid -> comm of every process; those that vanish or cannot be read are left out (the scan is best effort). */
-function commByPid(root: string): Map<number, string> {
+/** pid -> comm of every process. One that exits meanwhile is skipped; an unreadable one is told once. */
+function commByPid(root: string, notes: string[]): Map<number, string> {
   const out = new Map<number, string>();
+  let failed = 0;
+  let first = '';
   for (const pid of listPids(root)) {
     try {
       out.set(pid, readPidStat(root, pid).name);
     } catch (err) {
       if (outcomeOf(err) === 'absent') continue;
-      throw err;
+      if (failed++ === 0) first = describeError(err);
     }
   }
+  if (failed) notes.push(`${failed} process${failed === 1 ? '' : 'es'} could not be matched by name (first: ${first}).`);
   return out;
 }
 

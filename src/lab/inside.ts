@@ -22,25 +22,40 @@ export function modeNotes(mode: LabMode, somaxconn: number | null): string[] {
   ];
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/** Settles with `p`, or rejects at the time limit or when `signal` aborts, whichever comes first. */
+function bounded<T>(p: Promise<T>, ms: number, what: string, signal?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
+    onAbort = () => reject(new Error(`${what} was stopped: ${String(signal?.reason ?? 'aborted')}`));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+  return Promise.race([p, limit]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  });
 }
 
 /** Plays the scenario, streaming events; always stops every peer before returning. */
 export async function playScenario(
   scenario: Scenario,
-  run: { mode: LabMode; labId: string; options: LabOptions; emit: (e: LabEvent) => void },
+  run: {
+    mode: LabMode;
+    labId: string;
+    options: LabOptions;
+    emit: (e: LabEvent) => void;
+    /** Aborts the story (the outer process went away): peers are still stopped. */
+    signal?: AbortSignal;
+  },
 ): Promise<ScenarioResult> {
   const lab = new Lab(run.mode, run.labId, run.options, (step) => run.emit({ type: 'step', step }));
   const notes = modeNotes(run.mode, lab.somaxconn());
   run.emit({ type: 'begin', scenario: scenario.name, mode: run.mode, labId: run.labId, notes });
   const differences: string[] = [];
   try {
-    await withTimeout(scenario.run(lab), STORY_TIMEOUT_MS, `the ${scenario.name} story`);
+    await bounded(scenario.run(lab), STORY_TIMEOUT_MS, `the ${scenario.name} story`, run.signal);
   } catch (err) {
     differences.push(`the story stopped: ${(err as Error).message}`);
   } finally {

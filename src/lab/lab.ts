@@ -119,6 +119,21 @@ export class Lab {
     return (await clients.ask({ cmd: 'report' }, 'outcomes', WAIT_MS)).outcomes;
   }
 
+  /**
+   * Asks the clients every 50 ms until `ready` holds or `timeoutMs` passes; returns the last
+   * outcomes either way (the step's checks then say what was missing). The clients' process
+   * learns of a finished connect() only when its event loop gets to it, after the server may
+   * already have accepted.
+   */
+  async settle(clients: Peer, ready: (o: ClientOutcomes) => boolean, timeoutMs = 3000): Promise<ClientOutcomes> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const o = await this.outcomes(clients);
+      if (ready(o) || Date.now() >= until) return o;
+      await this.sleep(50);
+    }
+  }
+
   /** Every pid the lab started: peers and their launcher shells. */
   pids(): number[] {
     const out = new Set<number>();

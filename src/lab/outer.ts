@@ -67,7 +67,8 @@ export function startLab(spec: LabRunSpec): LabRun {
     mode === 'netns' ? ['ip', ['netns', 'exec', labId, process.execPath, ...innerArgs]] : [process.execPath, innerArgs];
   // detached: a session and process group of its own, so one kill(-pgid) reaches the inner and
   // every peer it started, and the terminal's Ctrl-C reaches only us (we then clean up).
-  const child: ChildProcess = spawn(file, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its stdin stays open and silent: when we die, it reads end-of-file and stops its story.
+  const child: ChildProcess = spawn(file, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
 
   let result: ScenarioResult | null = null;
   let stopReason: { why: string; interrupted: boolean } | null = null;

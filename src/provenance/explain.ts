@@ -36,7 +36,12 @@ function reliefValue(soft: number | null, hard: number | null, wanted: Pair | un
  */
 export function explainLimit(root: string, pid: number, ctx: ExplainContext = newContext()): LimitOrigin {
   const chain = readChain(root, pid);
-  if (!chain || chain.links.length === 0) throw new NoSuchProcess(pid);
+  if (!chain) throw new NoSuchProcess(pid);
+  if (chain.links.length === 0) {
+    // The process exists but its stat could not be read (denied, malformed): say so, do not guess.
+    const reason = `Its /proc files could not be read: ${chain.notes.join('; ')}.`;
+    return { pid, name: '?', soft: null, hard: null, chain: [], source: { layer: 'unknown', pid, reason }, contradictions: [], fix: [] };
+  }
   const links = chain.links;
   const target = links[0];
   const v = classify(ctx, root, links);
@@ -47,7 +52,7 @@ export function explainLimit(root: string, pid: number, ctx: ExplainContext = ne
   const atCeiling = target.limit.soft !== null && target.limit.soft >= (nr ?? Infinity) && !v.wanted;
   const fix = atCeiling
     ? [`# ${target.limit.soft} is already fs.nr_open, the kernel's maximum: it cannot be raised; a process that runs out at this level leaks descriptors`]
-    : [...v.fix, prlimitFix(target.pid, relief)];
+    : [...v.fix, prlimitFix(target.pid, relief, target.limit.hard)];
   const notes = unique([...chain.notes, ...v.notes]);
   const origin: LimitOrigin = {
     pid: target.pid,

@@ -71,6 +71,8 @@ export function shellFix(where: string | null, p: Pair): string[] {
 }
 
 /** Immediate relief: changes the running process, lost when it restarts (man 1 prlimit). */
-export function prlimitFix(pid: number, p: Pair): string {
-  return `prlimit --pid ${pid} --nofile=${sh(p)}   # now, without a restart; lost when the process restarts`;
+export function prlimitFix(pid: number, p: Pair, currentHard: number | null): string {
+  // prlimit(2): raising a hard limit needs CAP_SYS_RESOURCE in the target's user namespace.
+  const priv = currentHard !== null && p.hard > currentHard ? ' (raising the hard limit needs root)' : '';
+  return `prlimit --pid ${pid} --nofile=${sh(p)}   # now, without a restart${priv}; lost when the process restarts`;
 }

@@ -91,18 +91,16 @@ export function selfOrUnknownVerdict(ctx: ExplainContext, root: string, node: Pr
       fix: ['# raise the hard limit where the parent gets it (see the parent\'s layer: sockdoc limits ' + parent.pid + '), then restart the program'],
     };
   }
-  const reparented = parent.pid === 1 || isSystemdManager(parent);
-  return {
-    ...relief,
-    source: {
-      layer: 'unknown',
-      pid: node.pid,
-      reason: reparented
-        ? `${who(node)} has ${sh} while its parent ${who(parent)} has ${psh}, but ${who(parent)} did not start it with that: the process that did has exited (${node.name} daemonized, or its shell is gone), and it was reparented. Its limit came from that launcher (a shell's ulimit, a login session) or from the program itself; find how ${node.name} is started.`
-        : `${who(node)} has ${sh} while its parent ${who(parent)} has ${psh}, and it is not a shell, a supervisor, a login program or a container runtime: it changed its own limit with setrlimit(), or someone ran prlimit on it.`,
-    },
-    fix: [],
-  };
+  let reason: string;
+  if (isSystemdManager(parent)) {
+    // systemd starts nothing outside a unit: a child of it in a session scope or no unit was reparented.
+    reason = `${who(node)} has ${sh} while its parent ${who(parent)} has ${psh}, but ${who(parent)} did not start it: the process that did has exited (${node.name} daemonized, or its shell is gone), and it was reparented. Its limit came from that launcher (a shell's ulimit, a login session) or from the program itself; find how ${node.name} is started.`;
+  } else if (parent.pid === 1) {
+    reason = `${who(node)} has ${sh} while pid 1, ${who(parent)}, has ${psh}. pid 1 here is not systemd, so sockdoc cannot read what it applies: it started ${node.name} with this limit, or ${node.name} was reparented to it after its launcher exited, or it changed its own limit.`;
+  } else {
+    reason = `${who(node)} has ${sh} while its parent ${who(parent)} has ${psh}, and it is not a shell, a supervisor, a login program or a container runtime: it changed its own limit with setrlimit(), or someone ran prlimit on it.`;
+  }
+  return { ...relief, source: { layer: 'unknown', pid: node.pid, reason }, fix: [] };
 }
 
 /** The limit is pid 1's own (or the top of the visible chain's) and nothing below changed it. */

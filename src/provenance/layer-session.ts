@@ -44,7 +44,8 @@ export function sessionVerdict(
   const uid = userNode.uid ?? opener.uid ?? 0;
   const user = pamUser(ctx, root, uid);
   const what = layer === 'cron' ? `The cron job session opened by ${opener.name} (pid ${opener.pid})` : `The login session opened by ${opener.name} (pid ${opener.pid})`;
-  const uses = pamServiceUsesLimits(root, service);
+  const usesRead = memoRead(ctx, `pam.d:${service}`, () => pamServiceUsesLimits(root, service));
+  const uses = usesRead.ok ? usesRead.value : null;
   const base = { layer, pid: opener.pid } as const;
   const r = readPam(ctx, root, user);
   const p = proposedValue(opener.limit, undefined, nrOpen);

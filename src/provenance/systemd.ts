@@ -150,15 +150,16 @@ const SYSTEM_CONF_DIRS = ['/etc/systemd/system.conf.d', '/run/systemd/system.con
  * sorted by name across directories (same name: /etc masks /run masks /usr), later wins.
  */
 export function readManagerDefault(root: string, warnings: string[] = []): NofileSetting {
-  const files: string[] = [];
-  if (readOptional(root, '/etc/systemd/system.conf') !== null) files.push('/etc/systemd/system.conf');
   const byName = new Map<string, string>();
   for (const dir of SYSTEM_CONF_DIRS) {
     for (const name of listDir(root, dir)) if (name.endsWith('.conf') && !byName.has(name)) byName.set(name, `${dir}/${name}`);
   }
-  files.push(...[...byName.keys()].sort(byteOrder).map((n) => byName.get(n) as string));
+  const files = ['/etc/systemd/system.conf', ...[...byName.keys()].sort(byteOrder).map((n) => byName.get(n) as string)];
   const all: UnitAssignment[] = [];
-  for (const f of files) all.push(...parseUnitFile(readOptional(root, f) ?? '', f));
+  for (const f of files) {
+    const text = readOptional(root, f);
+    if (text !== null) all.push(...parseUnitFile(text, f));
+  }
   const hit = foldLimitAssignments(all, 'DefaultLimitNOFILE', 'Manager', warnings);
   if (!hit) return { value: BUILTIN_DEFAULT_NOFILE, origin: 'built-in', file: null, line: null, setting: 'built-in default 1024:524288 (systemd ≥ 240)' };
   return { value: hit.value, origin: 'manager-default', file: hit.a.file, line: hit.a.line, setting: `DefaultLimitNOFILE=${hit.a.value}` };

@@ -32,7 +32,7 @@ export function setAt(o: LimitOrigin): string {
     container: `the container runtime${s.unit ? ` (${s.unit})` : ''}`,
     shell: `the shell ${at}`,
     self: `the program itself${s.unit ? ` (its hard limit: unit ${s.unit})` : ''}`,
-    unknown: `unknown, at ${at}`,
+    unknown: `an unknown layer, at ${at}`,
   };
   return titles[s.layer];
 }

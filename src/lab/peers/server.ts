@@ -154,3 +154,5 @@ server.listen({ host: cfg.host, port: cfg.port, backlog: cfg.backlog }, () => {
   }
 });
 setTimeout(() => process.exit(0), cfg.lifetimeMs);
+// The lab holds our stdin: its end means the lab is gone (a blocked server relies on its lifetime).
+process.stdin.on('end', () => process.exit(0)).resume();

@@ -20,6 +20,7 @@ export const scenario: Scenario = {
     const server = await lab.startServer({ behaviour: 'hold', backlog: serverBacklog(lab) });
     const clients = await lab.startClients({ mode: 'hold', count: CLIENTS });
     await server.peer.waitFor('accepted', WAIT_MS, (e) => e.total === CLIENTS);
+    await lab.settle(clients.peer, (o) => o.connected === CLIENTS);
 
     await lab.step(`${CLIENTS} clients connected, the server accepted them all`, {
       story: [`The server (pid ${server.pid}) accepted ${CLIENTS} connections from the clients (pid ${clients.pid}); nobody has closed anything yet.`],

@@ -35,7 +35,7 @@ export const scenario: Scenario = {
       expect: { quiet: true },
     });
 
-    await lab.sleep(200);
+    await lab.settle(clients.peer, (o) => o.answered === CLIENTS);
     await lab.step('the load is over', {
       story: ['Every client has had its answer and closed.'],
       clients: clients.peer,

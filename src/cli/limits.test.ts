@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixture } from '../testing/paths.js';
+import { UsageError, type Io } from './io.js';
+import { run } from './limits.js';
+
+async function runLimits(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, isTTY: false, stderrIsTTY: false, columns: 100 };
+  const code = await run(args, io);
+  return { code, stdout, stderr };
+}
+
+const usage = (pattern: RegExp) => (e: unknown) => e instanceof UsageError && pattern.test(e.message) && !e.message.includes('\n');
+
+test('limits --help prints usage and exits 0', async () => {
+  const r = await runLimits(['--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^Usage: sockdoc limits \[PID\|NAME \.\.\.\]/);
+});
+
+test('bad arguments are one-line usage errors', async () => {
+  await assert.rejects(runLimits(['--bogus']), usage(/bogus/));
+  await assert.rejects(runLimits(['0']), usage(/'0' is not a process id/));
+  await assert.rejects(runLimits(['--root', '/nonexistent-sockdoc']), usage(/no such directory/));
+  await assert.rejects(runLimits(['31337', '--root', fixture('limits', 'pam')]), usage(/^no process 31337$/));
+  await assert.rejects(runLimits(['nosuchname', '--root', fixture('limits', 'pam')]), usage(/no process named 'nosuchname'/));
+});
+
+test('NAME matches comm and explains every match; PIDs and names mix, each once', async () => {
+  const r = await runLimits(['sshd', '4390', '--json', '--root', fixture('limits', 'pam')]);
+  const list = JSON.parse(r.stdout) as Array<{ pid: number; source: { layer: string } }>;
+  assert.deepEqual(list.map((o) => o.pid), [700, 4390, 4399]);
+  assert.deepEqual(list.map((o) => o.source.layer), ['systemd', 'pam', 'pam']);
+});
+
+test('the JSON shape of issue 3', async () => {
+  const r = await runLimits(['812', '--json', '--root', fixture('limits', 'systemd-unit')]);
+  const [o] = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+  assert.deepEqual(Object.keys(o), ['pid', 'name', 'soft', 'hard', 'chain', 'source', 'contradictions', 'fix', 'notes']);
+  assert.deepEqual(Object.keys(o.source as object), ['layer', 'pid', 'unit', 'file', 'setting', 'value', 'reason']);
+  assert.deepEqual((o.chain as unknown[])[0], { pid: 812, name: 'api', soft: 65536, hard: 65536 });
+});
+
+test('no PID or NAME: listeners and busy processes (none in a tree without sockets)', async () => {
+  const r = await runLimits(['--root', fixture('limits', 'pam')]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, 'No process to explain.\n');
+});

@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { outcomeOf } from '../probe/read-file.js';
+import { fixture } from '../testing/paths.js';
+import { NoSuchProcess, explainLimit, explainLimits } from './explain.js';
+
+const explain = (c: string, pid: number) => explainLimit(fixture('limits', c), pid);
+const last = (xs: string[]) => xs[xs.length - 1];
+
+test('systemd unit: LimitNOFILE= named; limits.conf that cannot apply to a service is called out', () => {
+  const o = explain('systemd-unit', 812);
+  assert.deepEqual([o.source.layer, o.source.pid, o.source.unit, o.source.file, o.source.setting, o.source.value], ['systemd', 812, 'api.service', '/etc/systemd/system/api.service', 'LimitNOFILE=65536', '65536']);
+  assert.equal(o.contradictions.length, 1);
+  assert.match(o.contradictions[0], /"\* soft nofile 100000" \(\/etc\/security\/limits\.conf:67\).* not a login session/);
+  assert.deepEqual(o.fix.slice(0, 5), ['systemctl edit api.service   # add these two lines in the editor, save:', '[Service]', 'LimitNOFILE=131072:131072', 'systemctl daemon-reload', 'systemctl restart api.service']);
+  assert.match(last(o.fix), /^prlimit --pid 812 --nofile=131072:131072 /);
+});
+
+test('DefaultLimitNOFILE from system.conf.d, and a worker that inherited it from its master', () => {
+  for (const pid of [900, 901]) {
+    const o = explain('systemd-default', pid);
+    assert.equal(o.source.layer, 'systemd');
+    assert.equal(o.source.pid, 900);
+    assert.equal(o.source.setting, 'DefaultLimitNOFILE=8192:65536');
+    assert.equal(o.source.file, '/etc/systemd/system.conf.d/60-limits.conf');
+  }
+});
+
+test('a drop-in overriding the unit is the source', () => {
+  const o = explain('systemd-dropin', 1500);
+  assert.equal(o.source.file, '/etc/systemd/system/redis-server.service.d/override.conf');
+  assert.match(o.source.reason, /overriding the unit file \/lib\/systemd\/system\/redis-server\.service/);
+});
+
+test('a unit changed after the service started: not restarted, fix is reload + restart', () => {
+  const o = explain('systemd-stale', 2201);
+  assert.equal(o.source.layer, 'systemd');
+  assert.match(o.contradictions[0], /queue\.service now gives 65536:65536.*runs with 1024:524288.*systemctl daemon-reload.*systemctl restart queue\.service/s);
+  assert.deepEqual(o.fix.slice(0, 2), ['systemctl daemon-reload', 'systemctl restart queue.service']);
+  assert.match(last(o.fix), /--nofile=65536:65536/);
+});
+
+test('the seed: systemd built-in default through supervisord; minfds only reloaded; limits.conf irrelevant', () => {
+  const o = explain('systemd-builtin-seed', 37482);
+  assert.equal(o.source.layer, 'systemd');
+  assert.equal(o.source.unit, 'supervisor.service');
+  assert.equal(o.source.pid, 640);
+  assert.match(o.source.setting ?? '', /built-in default 1024:524288/);
+  assert.equal(o.contradictions.length, 3);
+  assert.match(o.contradictions[0], /minfds=65536, but supervisord \(pid 640\) runs with a soft limit of 1024/);
+  assert.match(o.contradictions[1], /limits\.conf has .* for www-data, but server \(pid 37482\) is a service started by systemd \(supervisor\.service\)/);
+  assert.match(o.contradictions[2], /soft limit 1024 is below the hard limit 524288/);
+  assert.equal(o.fix[0], 'systemctl edit supervisor.service   # add these two lines in the editor, save:');
+});
+
+test('supervisord minfds from an [include]d file; the fix edits that file and restarts the unit', () => {
+  const o = explain('supervisord-minfds', 3310);
+  assert.deepEqual([o.source.layer, o.source.pid, o.source.file, o.source.setting], ['supervisord', 3300, '/etc/supervisor/conf.d/00-limits.conf', 'minfds=4096']);
+  assert.match(o.source.reason, /got 1024:524288 from supervisor\.service/);
+  assert.deepEqual(o.fix.slice(0, 4), ['# in /etc/supervisor/conf.d/00-limits.conf, section [supervisord]:', 'minfds=65536', '# then restart supervisord for real (`supervisorctl reload` does not re-apply minfds):', 'systemctl restart supervisor.service']);
+});
+
+test('minfds configured above what supervisord runs with: configured but not in effect', () => {
+  const o = explain('supervisord-not-restarted', 5120);
+  assert.equal(o.source.layer, 'supervisord');
+  assert.match(o.contradictions[0], /minfds=3500, but supervisord \(pid 5100\) runs with a soft limit of 3000.*not in effect/s);
+  assert.ok(o.fix.includes('supervisorctl -c /srv/jobs/supervisord.conf shutdown'));
+  assert.match(last(o.fix), /--nofile=3500:4000/);
+});
+
+test('pam: the sshd session process, the winning limits.d lines, group over wildcard', () => {
+  const o = explain('pam', 4410);
+  assert.deepEqual([o.source.layer, o.source.pid, o.source.file, o.source.setting], ['pam', 4390, '/etc/security/limits.d/90-dev.conf', '@dev soft nofile 8192; @dev hard nofile 16384']);
+  assert.ok(!o.contradictions.some((c) => c.includes('login session')), 'inside a session limits.conf does apply');
+});
+
+test('cron job: pam_limits of the cron session', () => {
+  const o = explain('cron', 9120);
+  assert.deepEqual([o.source.layer, o.source.pid, o.source.setting], ['cron', 9100, 'alice soft nofile 2048; alice hard nofile 4096']);
+});
+
+test('container: --ulimit at the container\'s first process; inherited from containerd\'s unit otherwise', () => {
+  const a = explain('container', 2301);
+  assert.deepEqual([a.source.layer, a.source.pid, a.source.setting], ['container', 2301, '--ulimit nofile=65536:65536']);
+  const b = explain('container-inherited', 2401);
+  assert.deepEqual([b.source.layer, b.source.unit, b.source.setting], ['container', 'containerd.service', 'LimitNOFILE=infinity']);
+  assert.equal(b.fix.length, 1, 'at fs.nr_open nothing can be raised');
+});
+
+test('shell ulimit in a script started by a unit: the shell, not a stale unit', () => {
+  const o = explain('shell-ulimit', 6020);
+  assert.deepEqual([o.source.layer, o.source.pid, o.source.file, o.source.setting, o.source.unit], ['shell', 6010, '/opt/legacy/start.sh', 'ulimit -n 300', 'legacy-app.service']);
+  assert.deepEqual(o.contradictions, []);
+});
+
+test('self-raised: soft raised to hard under systemd and under supervisord', () => {
+  const a = explain('self-raised', 7001);
+  assert.deepEqual([a.source.layer, a.source.unit], ['self', 'goapi.service']);
+  const b = explain('self-raised-supervisord', 3410);
+  assert.equal(b.source.layer, 'self');
+  assert.match(b.source.reason, /inherited from supervisord \(pid 3400\)/);
+});
+
+test('reparented to pid 1 from a login session: unknown, with the reason', () => {
+  const o = explain('reparented', 8800);
+  assert.equal(o.source.layer, 'unknown');
+  assert.match(o.source.reason, /reparented/);
+});
+
+test('a malformed drop-in: the explanation names the file and line instead of failing', () => {
+  const o = explain('broken-dropin', 7101);
+  assert.equal(o.source.layer, 'systemd');
+  assert.match(o.source.reason, /\/etc\/systemd\/system\/api\.service\.d\/limits\.conf:2: expected Key=Value/);
+});
+
+test('a process that does not exist: NoSuchProcess, an "absent" outcome; explainLimits skips it', () => {
+  assert.throws(() => explain('pam', 31337), (e: unknown) => e instanceof NoSuchProcess && outcomeOf(e) === 'absent');
+  const m = explainLimits(fixture('limits', 'pam'), [31337, 4410, 4400]);
+  assert.deepEqual([...m.keys()], [4410, 4400]);
+  assert.equal(m.get(4400)?.source.pid, 4390);
+});
+
+test('a process whose stat is malformed: an unknown layer naming the file, not a crash or a guess', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sockdoc-explain-'));
+  try {
+    cpSync(fixture('limits', 'systemd-unit'), root, { recursive: true });
+    writeFileSync(join(root, 'proc', '812', 'stat'), '812 (api S 1\n');
+    const o = explainLimit(root, 812);
+    assert.equal(o.source.layer, 'unknown');
+    assert.match(o.source.reason, /proc\/812\/stat:1: no "pid \(comm\)"/);
+    assert.deepEqual(o.chain, []);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
