@@ -6,9 +6,9 @@ import { createNamespace, destroyNamespace, labId, listLabNamespaces, namespaceP
 const asRoot = process.getuid?.() === 0;
 
 test('parseNetnsList reads `ip netns list` with and without ids', () => {
-  // Real output of `ip netns list` on this machine: named namespaces, some with an nsid.
-  const text = 'sockdoc-lab-4242-mwv8y222 (id: 3)\nlabexp\n\n';
-  assert.deepEqual(parseNetnsList(text), ['sockdoc-lab-4242-mwv8y222', 'labexp']);
+  // As iproute2 prints it here: a namespace that has an nsid (`ip netns set NAME 3`) gets " (id: 3)".
+  const text = 'sockdoc-lab-4242-idtest (id: 3)\nlabexp\n\n';
+  assert.deepEqual(parseNetnsList(text), ['sockdoc-lab-4242-idtest', 'labexp']);
 });
 
 test('ownerOf reads the owner pid of lab namespace names only', () => {

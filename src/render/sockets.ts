@@ -9,6 +9,7 @@
  * io.stdout(renderSocketsTable(rows, { color: false, columns: 100 }));
  */
 import { TCP_STATES, type Listener, type Snapshot, type TcpSocket, type TcpState } from '../snapshot/types.js';
+import { findListener } from '../snapshot/listeners.js';
 import { hostPort, table, type Painter, painter } from './format.js';
 
 export interface SocketOwner {
@@ -46,25 +47,6 @@ export interface SocketFilter {
   port?: number;
   /** Held by this process, or waiting in the queue of a listener it holds. */
   pid?: number;
-}
-
-const V4_MAPPED = '::ffff:';
-
-/**
- * The listener an unowned socket arrived on: same port, exact address, else the wildcard of its
- * family, else a dual-stack "::" listener for IPv4 peers (v4-mapped in tcp6).
- */
-function listenerFor(byPort: ReadonlyMap<number, Listener[]>, s: TcpSocket): Listener | undefined {
-  const candidates = byPort.get(s.localPort);
-  if (!candidates) return undefined;
-  const exact = candidates.find((l) => l.address === s.localAddress);
-  if (exact) return exact;
-  const isV4 = s.family === 4 || s.localAddress.startsWith(V4_MAPPED);
-  if (isV4) {
-    const bare = s.localAddress.startsWith(V4_MAPPED) ? s.localAddress.slice(V4_MAPPED.length) : s.localAddress;
-    return candidates.find((l) => l.address === bare) ?? candidates.find((l) => l.address === '0.0.0.0') ?? candidates.find((l) => l.address === '::');
-  }
-  return candidates.find((l) => l.address === '::');
 }
 
 /** A string that sorts like the address numerically: IPv4 before IPv6, each part zero-padded. */
@@ -108,7 +90,7 @@ export function socketsToRows(snapshot: Snapshot, filter: SocketFilter = {}): So
     const holders = s.inode === 0 ? [] : snapshot.owners.get(s.inode) ?? [];
     let listener: Listener | undefined;
     if (s.state === 'LISTEN') listener = byInode.get(`${s.family}|${s.localAddress}|${s.localPort}|${s.inode}`);
-    else if (s.inode === 0 && (s.state === 'SYN_RECV' || s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT')) listener = listenerFor(byPort, s);
+    else if (s.inode === 0 && (s.state === 'SYN_RECV' || s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT')) listener = findListener(byPort, s);
     if (filter.pid !== undefined) {
       const held = holders.some((o) => o.pid === filter.pid);
       const queued = s.state !== 'LISTEN' && listener !== undefined && listener.pids.includes(filter.pid);
