@@ -65,7 +65,7 @@ export const rule: Rule = {
         title:
           state === 'active'
             ? `The kernel dropped ${plural(Math.max(overflowsDelta ?? 0, dropsDelta ?? 0), 'handshake')} on full listen queues in ${seconds} s`
-            : `${plural(Math.max(overflowsTotal ?? 0, dropsTotal ?? 0), 'handshake')} dropped on listen queues since boot`,
+            : `${plural(Math.max(overflowsTotal ?? 0, dropsTotal ?? 0), 'handshake')} dropped on listen queues since boot (or namespace creation)`,
         evidence: {
           listenOverflowsDelta: overflowsDelta,
           listenDropsDelta: dropsDelta,
