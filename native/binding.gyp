@@ -2,8 +2,9 @@
   "targets": [
     {
       "target_name": "sockdoc_native",
-      "sources": ["sockdiag.c"],
-      "cflags": ["-std=c11", "-Wall", "-Wextra", "-O2"],
+      "sources": ["sockdiag.c", "fdwalk.c"],
+      "cflags": ["-std=c11", "-Wall", "-Wextra", "-O2", "-pthread"],
+      "ldflags": ["-pthread"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
     }
   ]

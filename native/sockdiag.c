@@ -1,5 +1,6 @@
 /*
- * sockdoc_native: one function, inetDiagDump(family, protocol, statesMask) -> Buffer.
+ * sockdoc_native: inetDiagDump(family, protocol, statesMask) -> Buffer, here; fdWalk and fdWalkAsync
+ * (the /proc/PID/fd walk) in fdwalk.c.
  *
  * It asks the kernel's sock_diag netlink interface (what `ss` uses) for the sockets of one address
  * family whose state is in statesMask, and returns the raw reply bytes, NLMSG_DONE included.
@@ -19,6 +20,7 @@
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
 #include <node_api.h>
+#include "fdwalk.h"
 
 /* Dump datagrams are at most 32 KiB (net/netlink/af_netlink.c netlink_dump caps max_recvmsg_len). */
 #define RECV_BUF (64 * 1024)
@@ -169,5 +171,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   if (napi_create_function(env, "inetDiagDump", NAPI_AUTO_LENGTH, inet_diag_dump, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "inetDiagDump", fn) != napi_ok) return NULL;
+  if (fdwalk_init(env, exports) != 0) return NULL;
   return exports;
 }

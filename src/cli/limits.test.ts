@@ -46,5 +46,5 @@ test('the JSON shape of issue 3', async () => {
 test('no PID or NAME: listeners and busy processes (none in a tree without sockets)', async () => {
   const r = await runLimits(['--root', fixture('limits', 'pam')]);
   assert.equal(r.code, 0);
-  assert.equal(r.stdout, 'No process to explain.\n');
+  assert.match(r.stdout, /^No process to explain: /);
 });

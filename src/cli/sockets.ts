@@ -63,8 +63,11 @@ export const run: Command = async (args: string[], io: Io) => {
   const filter = { state: parseState(values.state), port: intFlag('port', values.port, 1, 65535), pid: intFlag('pid', values.pid, 1) };
   const snapshot = await buildSnapshot({ root, intervalMs: 0 });
   const rows = socketsToRows(snapshot, filter);
-  if (values.json) io.stdout(JSON.stringify(rows) + '\n');
-  else io.stdout(renderSocketsTable(rows, { color: useColor(io) && !values['no-color'], columns: io.columns }));
+  if (values.json) {
+    // Two writes: appending "\n" to a 10 MB string would copy it once more.
+    io.stdout(JSON.stringify(rows));
+    io.stdout('\n');
+  } else io.stdout(renderSocketsTable(rows, { color: useColor(io) && !values['no-color'], columns: io.columns }));
   for (const n of snapshot.notes) io.stderr(`sockdoc: note: ${n}\n`);
   return EXIT.ok;
 };

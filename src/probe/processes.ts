@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import type { Owner, ProbeReport, ProcessInfo } from '../snapshot/types.js';
 import { listPids } from './pids.js';
 import { readPidCmdline } from './pid-cmdline.js';
-import { readPidFds } from './pid-fd.js';
+import { startFdWalk, walkFds, type FdWalk, type FdWalkMode } from './fd-walk.js';
 import { nofile, readPidLimits, type LimitValue } from './pid-limits.js';
 import { readPidStat } from './pid-stat.js';
 import { readPidStatus } from './pid-status.js';
@@ -18,6 +18,8 @@ import { describeError, outcomeOf, runProbe, under } from './read-file.js';
 export interface ReadProcessesOptions {
   /** Only these pids (a lab or a test scoping the scan to its own processes). Missing ones are skipped. */
   pids?: number[];
+  /** Who walks /proc/PID/fd: the native addon when it loads ('auto'), or always one of them (tests). */
+  fdWalk?: FdWalkMode;
 }
 
 export interface ProcessScan {
@@ -73,57 +75,70 @@ function limitNumber(v: LimitValue): number | null {
   return v === 'unlimited' ? null : v;
 }
 
-/**
- * Reads every process under ROOT/proc (or `opts.pids`).
- * @example readProcesses('/').owners.get(41623) // [{ pid: 812, fd: 6 }]
- */
-export function readProcesses(root = '/', opts: ReadProcessesOptions = {}): ProcessScan {
-  const processes: ProcessInfo[] = [];
-  const owners = new Map<number, Owner[]>();
+/** A process that passed the stat and limits reads, waiting for its fd walk. */
+interface Candidate {
+  pid: number;
+  ppid: number;
+  name: string;
+  cmdline: string;
+  uid: number;
+  soft: number | null;
+  hard: number | null;
+}
+
+/** What the scan has before reading any process: the pids to read, user names, reports and notes so far. */
+interface Pending {
+  pids: number[];
+  users: Map<number, string> | null;
+  reports: ProbeReport[];
+  notes: string[];
+}
+
+/** Lists the pids (sorted, unique) and reads user names; `listed` false when ROOT/proc could not be listed. */
+function begin(root: string, opts: ReadProcessesOptions): Pending & { listed: boolean } {
   const reports: ProbeReport[] = [];
   const notes: string[] = [];
-  const procDir = under(root, 'proc');
-
-  const listed = runProbe('pids', procDir, () => opts.pids ?? listPids(root));
+  const listed = runProbe('pids', under(root, 'proc'), () => opts.pids ?? listPids(root));
   reports.push(listed.report);
   if (listed.value === null) {
     notes.push(`Processes could not be listed (${listed.report.detail}): socket owners and fd limits are unknown.`);
-    return { processes, owners, reports, notes };
+    return { pids: [], users: null, reports, notes, listed: false };
   }
-
   const users = runProbe('passwd', under(root, 'etc', 'passwd'), () => userNames(readPasswd(root)));
   reports.push(users.report);
   if (users.value === null) notes.push(`User names are unknown (${users.report.detail}): processes show numeric uids.`);
+  return { pids: [...new Set(listed.value)].sort((a, b) => a - b), users: users.value, reports, notes, listed: true };
+}
 
-  const unreadable: Tally = { count: 0, first: '' };
-  const limitsMissing: Tally = { count: 0, first: '' };
-  const fdsDenied: Tally = { count: 0, first: '' };
-  const fdsRefused: Tally = { count: 0, first: '' };
-  const fdsMissing: Tally = { count: 0, first: '' };
-  const euid = process.geteuid?.() ?? 0;
-  let procMs = 0;
-  let limitsMs = 0;
-  let fdMs = 0;
+const none = (): Tally => ({ count: 0, first: '' });
 
-  for (const pid of [...new Set(listed.value)].sort((a, b) => a - b)) {
-    let t = performance.now();
-    let base: { ppid: number; name: string; cmdline: string; uid: number } | null = null;
+/** Problems and time of the stat/status/cmdline and limits reads, before the fd walk. */
+interface PerPid {
+  unreadable: Tally;
+  limitsMissing: Tally;
+  procMs: number;
+  limitsMs: number;
+}
+
+/** stat, status, cmdline and limits of every pid: the user processes, kernel threads left out. */
+function readCandidates(root: string, pids: readonly number[], t: PerPid): Candidate[] {
+  const procDir = under(root, 'proc');
+  const out: Candidate[] = [];
+  for (const pid of pids) {
+    let t0 = performance.now();
+    let base: Omit<Candidate, 'soft' | 'hard'> | null = null;
     try {
       const stat = readPidStat(root, pid);
       const status = readPidStatus(root, pid);
       const cmdline = readPidCmdline(root, pid).joined;
-      if (isKernelThread(pid, stat.ppid, cmdline, status.kthread)) {
-        procMs += performance.now() - t;
-        continue;
-      }
-      base = { ppid: stat.ppid, name: stat.name, cmdline, uid: status.uid };
+      if (!isKernelThread(pid, stat.ppid, cmdline, status.kthread)) base = { pid, ppid: stat.ppid, name: stat.name, cmdline, uid: status.uid };
     } catch (err) {
-      if (!vanished(root, pid)) tally(unreadable, describeError(err));
+      if (!vanished(root, pid)) tally(t.unreadable, describeError(err));
     }
-    procMs += performance.now() - t;
+    t.procMs += performance.now() - t0;
     if (base === null) continue;
 
-    t = performance.now();
+    t0 = performance.now();
     let soft: number | null = null;
     let hard: number | null = null;
     try {
@@ -131,49 +146,128 @@ export function readProcesses(root = '/', opts: ReadProcessesOptions = {}): Proc
       if (limit) {
         soft = limitNumber(limit.soft);
         hard = limitNumber(limit.hard);
-      } else tally(limitsMissing, `${under(procDir, String(pid), 'limits')} has no "Max open files" row`);
+      } else tally(t.limitsMissing, `${under(procDir, String(pid), 'limits')} has no "Max open files" row`);
     } catch (err) {
       if (vanished(root, pid)) continue;
-      tally(limitsMissing, describeError(err));
+      tally(t.limitsMissing, describeError(err));
     }
-    limitsMs += performance.now() - t;
+    t.limitsMs += performance.now() - t0;
+    out.push({ ...base, soft, hard });
+  }
+  return out;
+}
 
-    t = performance.now();
-    let open: number | null = null;
-    try {
-      const fds = readPidFds(root, pid);
-      open = fds.count;
-      if (fds.denied) {
+/**
+ * Reads every process under ROOT/proc (or `opts.pids`).
+ * @example readProcesses('/').owners.get(41623) // [{ pid: 812, fd: 6 }]
+ */
+export function readProcesses(root = '/', opts: ReadProcessesOptions = {}): ProcessScan {
+  const pending = begin(root, opts);
+  if (!pending.listed) return { processes: [], owners: new Map(), reports: pending.reports, notes: pending.notes };
+  const t: PerPid = { unreadable: none(), limitsMissing: none(), procMs: 0, limitsMs: 0 };
+  const candidates = readCandidates(root, pending.pids, t);
+  const t0 = performance.now();
+  const pids = candidates.map((c) => c.pid);
+  const walk = walkFds(root, pids, opts.fdWalk);
+  return finish(root, pending, candidates, t, pids, walk, performance.now() - t0);
+}
+
+/**
+ * readProcesses, with the fd walk (the slow part) on worker threads while `meanwhile` runs on this
+ * one (the snapshot reads /proc/net/tcp there): one host read in the time of the longer of the two.
+ * Without the native addon: `meanwhile`, then readProcesses.
+ */
+export async function readProcessesWhile<T>(root: string, opts: ReadProcessesOptions, meanwhile: () => T): Promise<{ scan: ProcessScan; value: T }> {
+  const pending = begin(root, opts);
+  // Kernel threads are walked too (their fd directories are empty): the stat pass runs meanwhile.
+  const started = pending.listed ? startFdWalk(root, pending.pids, opts.fdWalk) : null;
+  if (!started) {
+    const value = meanwhile();
+    return { scan: readProcesses(root, opts), value };
+  }
+  const t0 = performance.now();
+  let value: T;
+  try {
+    value = meanwhile();
+  } catch (err) {
+    await started; // let the walk finish before the caller sees the error: no work left running behind it
+    throw err;
+  }
+  const meanwhileMs = performance.now() - t0;
+  const t: PerPid = { unreadable: none(), limitsMissing: none(), procMs: 0, limitsMs: 0 };
+  const candidates = readCandidates(root, pending.pids, t);
+  const walk = await started;
+  // The walk's own wall time (on other threads, overlapping the reads above), as the sync path reports it.
+  const fdMs = walk.ms ?? Math.max(0, performance.now() - t0 - meanwhileMs - t.procMs - t.limitsMs);
+  return { scan: finish(root, pending, candidates, t, pending.pids, walk, fdMs), value };
+}
+
+/** Joins the fd walk of `walked` (a superset of the candidates' pids, same order) to the candidates. */
+function finish(
+  root: string,
+  pending: Pending,
+  candidates: readonly Candidate[],
+  t: PerPid,
+  walked: readonly number[],
+  walk: FdWalk,
+  fdMs: number,
+): ProcessScan {
+  const { reports, notes, users } = pending;
+  const { unreadable, limitsMissing, procMs, limitsMs } = t;
+  const procDir = under(root, 'proc');
+  const processes: ProcessInfo[] = [];
+  const owners = new Map<number, Owner[]>();
+  const fdsDenied = none();
+  const fdsRefused = none();
+  const fdsMissing = none();
+  const euid = process.geteuid?.() ?? 0;
+  const kept = new Set<number>();
+
+  let w = 0;
+  for (const c of candidates) {
+    while (walked[w] !== c.pid) w++; // both ascending; every candidate was walked
+    const err = walk.errors[w];
+    if (err) {
+      if (vanished(root, c.pid)) continue;
+      // opendir errors carry no path (Node sets none for it): name the directory here.
+      const detail = err.code ? `${err.code} ${under(procDir, String(c.pid), 'fd')}` : describeError(err);
+      tally(outcomeOf(err) === 'denied' ? fdsRefused : fdsMissing, detail);
+    } else {
+      kept.add(c.pid);
+      if (walk.denied[w]) {
         // Not root: another user's fd directory is 0500 (proc_fd_permission). Root or the same user can
         // still be refused each link by the ptrace check (proc_fd_access_allowed); seen here for pid 1,
         // which held capabilities this root session lacked.
-        const otherUser = euid !== 0 && base.uid !== euid;
-        tally(otherUser ? fdsDenied : fdsRefused, under(procDir, String(pid), 'fd'));
+        const otherUser = euid !== 0 && c.uid !== euid;
+        tally(otherUser ? fdsDenied : fdsRefused, under(procDir, String(c.pid), 'fd'));
       }
-      for (const [fd, inode] of fds.sockets) {
-        const holders = owners.get(inode);
-        if (holders) holders.push({ pid, fd });
-        else owners.set(inode, [{ pid, fd }]);
-      }
-    } catch (err) {
-      if (vanished(root, pid)) continue;
-      // opendir errors carry no path (Node sets none for it): name the directory here.
-      const code = (err as NodeJS.ErrnoException | null)?.code;
-      const detail = code ? `${code} ${under(procDir, String(pid), 'fd')}` : describeError(err);
-      tally(outcomeOf(err) === 'denied' ? fdsRefused : fdsMissing, detail);
     }
-    fdMs += performance.now() - t;
-
     processes.push({
-      pid,
-      ppid: base.ppid,
-      name: base.name,
-      cmdline: base.cmdline,
-      uid: base.uid,
-      user: users.value?.get(base.uid) ?? null,
-      fds: { open, soft, hard },
+      pid: c.pid,
+      ppid: c.ppid,
+      name: c.name,
+      cmdline: c.cmdline,
+      uid: c.uid,
+      user: users?.get(c.uid) ?? null,
+      fds: { open: err ? null : walk.counts[w], soft: c.soft, hard: c.hard },
       sockets: {},
     });
+  }
+
+  const s = walk.sockets;
+  let lastPid = -1;
+  let keep = false;
+  for (let i = 0; i < s.length; i += 3) {
+    const pid = s[i];
+    if (pid !== lastPid) {
+      lastPid = pid;
+      keep = kept.has(pid);
+    }
+    if (!keep) continue; // a kernel thread, or a process left out above
+    const inode = s[i + 2];
+    const holders = owners.get(inode);
+    if (holders) holders.push({ pid, fd: s[i + 1] });
+    else owners.set(inode, [{ pid, fd: s[i + 1] }]);
   }
 
   const procReport = report('pid-stat', under(procDir, '*', '{stat,status,cmdline}'), procMs);

@@ -7,18 +7,13 @@
  * `ss -ltnHe`; otherwise unknown, said in the report.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { AF_INET, AF_INET6, IPPROTO_TCP, TCP_LISTEN, parseInetDiag } from './inet-diag.js';
+import { ADDON_PATH, loadNativeAddon, type NativeAddon } from './native.js';
 import { describeError, outcomeOf, readText, under } from './read-file.js';
 import { parseSsListen, runSsListen, SS_ARGS } from './ss-listen.js';
 import type { ProbeReport } from '../snapshot/types.js';
 
-/** What the native addon exports. */
-export interface NativeAddon {
-  /** Raw netlink reply of a SOCK_DIAG_BY_FAMILY dump, NLMSG_DONE included; throws with errno. */
-  inetDiagDump(family: number, protocol: number, statesMask: number): Buffer;
-}
+export { ADDON_PATH, loadNativeAddon, type NativeAddon } from './native.js';
 
 export interface ListenBacklogs {
   /** listenerKey(...) -> sk_max_ack_backlog. */
@@ -32,9 +27,6 @@ export const CAPTURE_BIN = 'sock_diag/tcp-listen.bin';
 /** Where a captured host tree keeps `ss -ltnHe` output, used when the raw dump is missing. */
 export const CAPTURE_SS = 'sock_diag/ss-ltnHe.txt';
 
-/** The compiled addon, relative to this module's place in dist/src/probe/. */
-export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/sockdoc_native.node', import.meta.url));
-
 /**
  * The key a listener is known by across sources. `address` is formatted as /proc/net/tcp formats
  * it ("127.0.0.1", "::", "::ffff:127.0.0.1"); the inode tells apart sockets sharing an address
@@ -42,14 +34,6 @@ export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/s
  */
 export function listenerKey(family: 4 | 6, address: string, port: number, inode: number): string {
   return `${family}|${address}|${port}|${inode}`;
-}
-
-/** Loads the native addon; throws when it was not built or cannot load on this host. */
-export function loadNativeAddon(path = ADDON_PATH): NativeAddon {
-  const require = createRequire(import.meta.url);
-  const addon = require(path) as Partial<NativeAddon>;
-  if (typeof addon.inetDiagDump !== 'function') throw new Error(`${path} does not export inetDiagDump`);
-  return addon as NativeAddon;
 }
 
 /** errnos meaning "this kernel has no IPv6 sock_diag handler": nothing to list, not a failure. */

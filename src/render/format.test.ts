@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { duration, hostPort, pack, painter, percent, pidName, table, visible, wrap } from './format.js';
+import { duration, hostPort, pack, painter, percent, pidName, table, tableText, visible, wrap } from './format.js';
 
 test('hostPort brackets IPv6 (v4-mapped too) and leaves IPv4 bare', () => {
   assert.equal(hostPort('127.0.0.1', 80), '127.0.0.1:80');
@@ -56,4 +56,29 @@ test('small formatters', () => {
   assert.equal(percent(0), '0%');
   assert.equal(duration(1000), '1.0 s');
   assert.equal(duration(250), '250 ms');
+});
+
+test('tableText is the lines of table, each ending in a newline; trailing white space trimmed only at the end', () => {
+  type R = { a: string; b: string; c: string };
+  const rows: R[] = [
+    { a: 'x', b: '1', c: 'end ' },
+    { a: 'longer', b: '', c: '' },
+    { a: '', b: '22', c: 'tab\t' },
+    { a: 'y', b: '3', c: 'z' },
+  ];
+  const cols = [
+    { header: 'a', cell: (r: R) => r.a },
+    { header: 'b', align: 'right' as const, cell: (r: R) => r.b, style: (r: R) => (r.b === '3' ? ('red' as const) : null) },
+    { header: 'c', cell: (r: R) => r.c },
+  ];
+  for (const color of [false, true]) {
+    for (const indent of ['', '  ']) {
+      const lines = table(rows, cols, painter(color), indent);
+      assert.equal(tableText(rows, cols, painter(color), indent), lines.map((l) => l + '\n').join(''));
+      assert.ok(lines.every((l) => l === l.trimEnd()), `no trailing white space (color ${color}, indent '${indent}')`);
+    }
+  }
+  assert.deepEqual(table(rows, cols, painter(false)), ['a        b  c', 'x        1  end', 'longer', '        22  tab', 'y        3  z']);
+  assert.deepEqual(table(rows, cols, painter(true)).slice(-1), ['y       \x1b[31m 3\x1b[0m  z']);
+  assert.deepEqual(table([], [], painter(false), '  '), ['']);
 });

@@ -22,7 +22,7 @@ test('prose lines wrap to the width; fix lines never wrap (they are pasted)', ()
 test('the heading names the layer; an empty list says so', () => {
   assert.equal(setAt(seed()), 'systemd, unit supervisor.service');
   assert.equal(setAt(explainLimit(fixture('limits', 'pam'), 4410)), 'pam_limits, in the login session opened by sshd (pid 4390)');
-  assert.equal(renderLimitOrigins([], { color: false, columns: 80 }), 'No process to explain.\n');
+  assert.equal(renderLimitOrigins([], { color: false, columns: 80 }), 'No process to explain: no visible process holds a TCP listener or uses half of its fd limit.\nName one: sockdoc limits PID or sockdoc limits NAME.\n');
 });
 
 test('JSON leaves out unknown optional source fields', () => {

@@ -66,7 +66,7 @@ export function renderLimitOrigin(o: LimitOrigin, opts: LimitsRenderOptions): st
 
 /** Several processes, a blank line between them. */
 export function renderLimitOrigins(list: readonly LimitOrigin[], opts: LimitsRenderOptions): string {
-  if (!list.length) return 'No process to explain.\n';
+  if (!list.length) return 'No process to explain: no visible process holds a TCP listener or uses half of its fd limit.\nName one: sockdoc limits PID or sockdoc limits NAME.\n';
   return list.map((o) => renderLimitOrigin(o, opts)).join('\n');
 }
 

@@ -8,9 +8,9 @@
  * const rows = socketsToRows(snapshot, { state: 'CLOSE_WAIT', port: 8889 });
  * io.stdout(renderSocketsTable(rows, { color: false, columns: 100 }));
  */
-import { TCP_STATES, type Listener, type Snapshot, type TcpSocket, type TcpState } from '../snapshot/types.js';
+import { TCP_STATES, type Listener, type Snapshot, type TcpState } from '../snapshot/types.js';
 import { findListener } from '../snapshot/listeners.js';
-import { hostPort, table, type Painter, painter } from './format.js';
+import { hostPort, tableText, type Painter, painter } from './format.js';
 
 export interface SocketOwner {
   pid: number;
@@ -65,68 +65,120 @@ export function addressSortKey(address: string): string {
   return '6:' + groups.map((g) => g.padStart(4, '0')).join(':');
 }
 
-const pad = (n: number, width: number) => String(n).padStart(width, '0');
-
 const STATE_RANK = new Map(TCP_STATES.map((s, i) => [s, s === 'LISTEN' ? -1 : i]));
 
-/** Rows for the sockets matching `filter`, sorted: listeners first by port, then by local port, state, peer. */
-export function socketsToRows(snapshot: Snapshot, filter: SocketFilter = {}): SocketRow[] {
-  const names = new Map(snapshot.processes.map((p) => [p.pid, p.name]));
-  const byInode = new Map(snapshot.listeners.map((l) => [`${l.family}|${l.address}|${l.port}|${l.inode}`, l]));
-  const byPort = new Map<number, Listener[]>();
-  for (const l of snapshot.listeners) byPort.set(l.port, [...(byPort.get(l.port) ?? []), l]);
+/** An address seen in the snapshot: its "addr:" prefix and, once all are known, its sort rank. */
+interface AddressInfo {
+  address: string;
+  prefix: string;
+  rank: number;
+}
 
-  const keyed: Array<{ row: SocketRow; key: string }> = [];
-  // Hosts repeat a handful of addresses across thousands of sockets: expand each once.
-  const addrKeys = new Map<string, string>();
-  const addrKey = (a: string): string => {
-    let k = addrKeys.get(a);
-    if (k === undefined) addrKeys.set(a, (k = addressSortKey(a).padEnd(42, ' ')));
-    return k;
+/**
+ * Rows for the sockets matching `filter`, sorted: listeners first by port, then by local port,
+ * state, peer (addresses numerically, as `addressSortKey`), inode last so the order never depends
+ * on the order of /proc/net/tcp. Rows without an owner that wait on the same listener share one
+ * (read-only) `waitingOn`.
+ */
+export function socketsToRows(snapshot: Snapshot, filter: SocketFilter = {}): SocketRow[] {
+  const names = new Map<number, string>();
+  for (const p of snapshot.processes) names.set(p.pid, p.name);
+  const byInode = new Map<string, Listener>();
+  const byPort = new Map<number, Listener[]>();
+  for (const l of snapshot.listeners) {
+    byInode.set(`${l.family}|${l.address}|${l.port}|${l.inode}`, l);
+    const same = byPort.get(l.port);
+    if (same) same.push(l);
+    else byPort.set(l.port, [l]);
+  }
+  const waiting = new Map<Listener, WaitingOn>();
+  // Hosts repeat a handful of addresses across thousands of sockets: format and rank each once.
+  const addresses = new Map<string, AddressInfo>();
+  const addressInfo = (address: string): AddressInfo => {
+    let a = addresses.get(address);
+    if (a === undefined) addresses.set(address, (a = { address, prefix: hostPort(address, 0).slice(0, -1), rank: 0 }));
+    return a;
   };
+
+  const rows: SocketRow[] = [];
+  // Sort keys, side by side with `rows`: numbers, not strings, so 100k comparisons allocate nothing.
+  const ports: number[] = [];
+  const states: number[] = [];
+  const locals: AddressInfo[] = [];
+  const remotes: AddressInfo[] = [];
+  const remotePorts: number[] = [];
   for (const s of snapshot.sockets) {
     if (filter.state !== undefined && s.state !== filter.state) continue;
     if (filter.port !== undefined && s.localPort !== filter.port && s.remotePort !== filter.port) continue;
-    const holders = s.inode === 0 ? [] : snapshot.owners.get(s.inode) ?? [];
+    const holders = s.inode === 0 ? undefined : snapshot.owners.get(s.inode);
     let listener: Listener | undefined;
     if (s.state === 'LISTEN') listener = byInode.get(`${s.family}|${s.localAddress}|${s.localPort}|${s.inode}`);
     else if (s.inode === 0 && (s.state === 'SYN_RECV' || s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT')) listener = findListener(byPort, s);
     if (filter.pid !== undefined) {
-      const held = holders.some((o) => o.pid === filter.pid);
+      const held = holders !== undefined && holders.some((o) => o.pid === filter.pid);
       const queued = s.state !== 'LISTEN' && listener !== undefined && listener.pids.includes(filter.pid);
       if (!held && !queued) continue;
     }
+    const owners: SocketOwner[] = [];
+    if (holders) for (const o of holders) owners.push({ pid: o.pid, name: names.get(o.pid) ?? null, fd: o.fd });
+    const local = addressInfo(s.localAddress);
+    const remote = addressInfo(s.remoteAddress);
     const row: SocketRow = {
       state: s.state,
-      local: hostPort(s.localAddress, s.localPort),
-      remote: hostPort(s.remoteAddress, s.remotePort),
+      local: local.prefix + s.localPort,
+      remote: remote.prefix + s.remotePort,
       recvQ: s.rxQueue,
       // /proc has no backlog limit (tx_queue is 0 for LISTEN): only sock_diag or ss know it.
       sendQ: s.state === 'LISTEN' ? listener?.backlog ?? null : s.txQueue,
       inode: s.inode,
-      owners: holders.map((o) => ({ pid: o.pid, name: names.get(o.pid) ?? null, fd: o.fd })),
+      owners,
     };
     if (s.state !== 'LISTEN' && listener) {
-      row.waitingOn = { listener: hostPort(listener.address, listener.port), owners: listener.pids.map((pid) => ({ pid, name: names.get(pid) ?? null })) };
+      let w = waiting.get(listener);
+      if (w === undefined) {
+        w = { listener: hostPort(listener.address, listener.port), owners: listener.pids.map((pid) => ({ pid, name: names.get(pid) ?? null })) };
+        waiting.set(listener, w);
+      }
+      row.waitingOn = w;
     }
-    // One string per row, compared as a whole: sorting 100k sockets stays well under a second.
-    keyed.push({
-      row,
-      key:
-        (s.state === 'LISTEN' ? '0' : '1') +
-        pad(s.localPort, 5) +
-        addrKey(s.localAddress) +
-        pad(STATE_RANK.get(s.state)! + 1, 2) +
-        addrKey(s.remoteAddress) +
-        pad(s.remotePort, 5) +
-        pad(s.inode, 12),
-    });
+    rows.push(row);
+    ports.push(s.state === 'LISTEN' ? s.localPort : 65536 + s.localPort);
+    states.push(STATE_RANK.get(s.state)!);
+    locals.push(local);
+    remotes.push(remote);
+    remotePorts.push(s.remotePort);
   }
-  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((k) => k.row);
+
+  // Rank the distinct addresses once (IPv4 before IPv6, numerically), then compare ranks.
+  const distinct = [...addresses.values()].map((a) => ({ a, key: addressSortKey(a.address) }));
+  distinct.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  for (let i = 0, rank = 0; i < distinct.length; i++) {
+    if (i > 0 && distinct[i].key !== distinct[i - 1].key) rank++;
+    distinct[i].a.rank = rank;
+  }
+  const n = rows.length;
+  const span = distinct.length + 1;
+  // (listener?, local port, local address, state) in one exact integer: < 2^17 * span * 16 < 2^53.
+  const major = new Float64Array(n);
+  const minor = new Float64Array(n);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    major[i] = (ports[i] * span + locals[i].rank) * 16 + states[i] + 1;
+    minor[i] = remotes[i].rank * 65536 + remotePorts[i];
+    order[i] = i;
+  }
+  order.sort((a, b) => major[a] - major[b] || minor[a] - minor[b] || rows[a].inode - rows[b].inode);
+  const sorted = new Array<SocketRow>(n);
+  for (let i = 0; i < n; i++) sorted[i] = rows[order[i]];
+  return sorted;
 }
 
 /** "37482/server fd=3", several fds of one process as "fd=3,7", processes joined by ", ". */
 export function ownersText(owners: readonly SocketOwner[]): string {
+  if (owners.length === 1) {
+    const o = owners[0];
+    return `${o.name ? `${o.pid}/${o.name}` : o.pid} fd=${o.fd}`;
+  }
   const byPid = new Map<number, { name: string | null; fds: number[] }>();
   for (const o of owners) {
     const e = byPid.get(o.pid) ?? { name: o.name, fds: [] };
@@ -149,6 +201,32 @@ export function unownedText(row: SocketRow): string {
   return '-';
 }
 
+/**
+ * The Process column's text for each row, as `ownersText` / `unownedText` give it. Thousands of
+ * rows share a process or a listener: their common text is made once, not once per row.
+ */
+function processColumn(): (row: SocketRow) => string {
+  const prefixes = new Map<number, { name: string | null; prefix: string }>();
+  const queued = new Map<WaitingOn, string>();
+  const pending = new Map<WaitingOn, string>();
+  return (row) => {
+    const owners = row.owners;
+    if (owners.length === 1) {
+      const { pid, name, fd } = owners[0];
+      let p = prefixes.get(pid);
+      if (p === undefined || p.name !== name) prefixes.set(pid, (p = { name, prefix: ownersText([{ pid, name, fd: 0 }]).slice(0, -1) }));
+      return p.prefix + fd;
+    }
+    if (owners.length > 1) return ownersText(owners);
+    const w = row.waitingOn;
+    if (w === undefined) return unownedText(row);
+    const cache = row.state === 'SYN_RECV' ? pending : queued;
+    let text = cache.get(w);
+    if (text === undefined) cache.set(w, (text = unownedText(row)));
+    return text;
+  };
+}
+
 export interface SocketsTableOptions {
   color: boolean;
   columns: number;
@@ -158,7 +236,7 @@ export interface SocketsTableOptions {
 export function renderSocketsTable(rows: readonly SocketRow[], opts: SocketsTableOptions): string {
   const paint: Painter = painter(opts.color);
   if (rows.length === 0) return 'No sockets match.\n';
-  const lines = table(
+  const text = tableText(
     rows,
     [
       { header: 'State', cell: (r) => r.state },
@@ -167,13 +245,12 @@ export function renderSocketsTable(rows: readonly SocketRow[], opts: SocketsTabl
       { header: 'Local', cell: (r) => r.local },
       // A listener has no peer: "*" as ss prints it, rather than a port 0 that looks like data.
       { header: 'Peer', cell: (r) => (r.state === 'LISTEN' ? r.remote.replace(/:0$/, ':*') : r.remote) },
-      { header: 'Process', cell: (r) => (r.owners.length ? ownersText(r.owners) : unownedText(r)), style: (r) => (r.owners.length ? null : 'dim') },
+      { header: 'Process', cell: processColumn(), style: (r) => (r.owners.length ? null : 'dim') },
     ],
     paint,
   );
   const counts = new Map<TcpState, number>();
   for (const r of rows) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
   const perState = [...counts].sort(([a], [b]) => STATE_RANK.get(a)! - STATE_RANK.get(b)!).map(([s, n]) => `${n} ${s}`);
-  lines.push(paint('dim', `${rows.length} socket${rows.length === 1 ? '' : 's'}: ${perState.join(', ')}`));
-  return lines.join('\n') + '\n';
+  return text + paint('dim', `${rows.length} socket${rows.length === 1 ? '' : 's'}: ${perState.join(', ')}`) + '\n';
 }

@@ -139,6 +139,8 @@ export function countersLines(c: Counters, width: number, paint: Painter): strin
   const label = paint('bold', 'Counters') + '  ';
   const pad = ' '.repeat('Counters  '.length);
   const short = (k: string) => k.slice(k.indexOf('.') + 1);
+  // No TcpExt/Tcp counters at all: the files were missing or unreadable. Saying "no drops" would be a lie.
+  if (!DROP_COUNTERS.some((k) => k in c.values)) return [label + paint('dim', 'unavailable (see notes)')];
   let items: string[];
   let tail: string;
   if (c.deltas !== null) {

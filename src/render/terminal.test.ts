@@ -184,3 +184,11 @@ test('odd terminal widths fall back to sane ones', () => {
   assert.equal(plain(d, 500), plain(d, 100));
   assert.equal(plain(d, 10), plain(d, 40));
 });
+
+test('counters that could not be read are "unavailable", never "no drops"', () => {
+  const d = healthyDiagnosis();
+  d.snapshot.counters = { values: {}, deltas: null, intervalMs: 0 };
+  const out = renderDiagnosis(d, { color: false, columns: 100 });
+  assert.match(out, /Counters {2}unavailable \(see notes\)/);
+  assert.doesNotMatch(out, /no drops/);
+});

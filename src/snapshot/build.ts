@@ -1,12 +1,12 @@
 /**
  * One consistent host read. Counters are read twice around the sampling window; everything else
- * is read once at the end of it, sockets immediately before the fd walk so owners match.
+ * is read once at the end of it, sockets during the fd walk so owners match.
  */
 import { readCounters } from '../probe/netstat.js';
 import { readNetTcp } from '../probe/net-tcp.js';
 import { readTunables } from '../probe/sysctl.js';
 import { readHost } from '../probe/host.js';
-import { readProcesses } from '../probe/processes.js';
+import { readProcessesWhile } from '../probe/processes.js';
 import { readListenBacklogs } from '../probe/sock-diag.js';
 import { deriveListeners } from './listeners.js';
 import type { Counters, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner } from './types.js';
@@ -81,9 +81,10 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const host = readHost(root);
   probes.push(...host.reports);
 
-  const net = readNetTcp(root);
+  // The fd walk runs on worker threads (native addon) while this thread reads /proc/net/tcp: the two
+  // largest reads overlap, and sockets and owners are read as close together as they can be.
+  const { scan: procs, value: net } = await readProcessesWhile(root, opts.pids ? { pids: opts.pids } : {}, () => readNetTcp(root));
   probes.push(...net.reports);
-  const procs = readProcesses(root, opts.pids ? { pids: opts.pids } : undefined);
   probes.push(...procs.reports);
   notes.push(...procs.notes);
 

@@ -1,0 +1,332 @@
+/*
+ * fdWalk(procDir, pids) / fdWalkAsync(procDir, pids): the /proc/PID/fd walk of many processes in C.
+ *
+ * Each fd entry is a symlink whose target names the open file (fs/proc/fd.c proc_fd_link); a socket
+ * reads "socket:[INODE]" (net/socket.c sockfs_dname). From JavaScript every readlink costs a path
+ * lookup of /proc/PID/fd/N plus a libuv call (~5 us per fd); here each readlinkat() is relative to
+ * the already opened fd directory, and the pids are shared by up to MAX_THREADS threads taking the
+ * next pid from an atomic index (one huge process must not leave the other thread idle).
+ *
+ * Result, all typed arrays, no per-fd objects:
+ *   status: Int32Array, per pid: the fd count, or -errno when the walk failed (the JS reader throws
+ *           there; ENOENT usually means the process exited);
+ *   flags:  Uint8Array, per pid: FLAG_REFUSED (some links refused, EACCES/EPERM: the ptrace check
+ *           of proc_fd_access_allowed), FLAG_DIR_DENIED (the directory itself refused: count unknown);
+ *   sockets: Float64Array, triples (pid, fd, inode), pids in the order given, fds ascending;
+ *   ms:     wall time of the walk (it overlaps other reads when async).
+ * Doubles because a fixture tree may hold any digits, and JavaScript parses them as doubles too.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <node_api.h>
+#include "fdwalk.h"
+
+#define MAX_THREADS 4
+#define FLAG_REFUSED 1
+#define FLAG_DIR_DENIED 2
+
+typedef struct {
+  double fd;
+  double inode;
+} fd_socket;
+
+typedef struct {
+  int32_t status;
+  uint8_t flags;
+  size_t n, cap;
+  fd_socket *sockets;
+} pid_result;
+
+typedef struct {
+  char *proc_dir;
+  int32_t *pids;
+  size_t npids;
+  pid_result *results;
+  atomic_size_t next;
+  double ms; /* wall time of the walk */
+  /* async only */
+  napi_async_work work;
+  napi_deferred deferred;
+} walk_job;
+
+static const char SOCKET_PREFIX[] = "socket:[";
+#define PREFIX_LEN (sizeof SOCKET_PREFIX - 1)
+
+/* The inode of a "socket:[N]" target, or -1: the same rules as socketInode() in src/probe/pid-fd.ts. */
+static double socket_inode(const char *t, size_t len) {
+  if (len <= PREFIX_LEN + 1 || memcmp(t, SOCKET_PREFIX, PREFIX_LEN) != 0 || t[len - 1] != ']') return -1;
+  double inode = 0;
+  for (size_t i = PREFIX_LEN; i < len - 1; i++) {
+    if (t[i] < '0' || t[i] > '9') return -1;
+    inode = inode * 10 + (t[i] - '0');
+  }
+  return inode;
+}
+
+static int push_socket(pid_result *r, double fd, double inode) {
+  if (r->n == r->cap) {
+    size_t ncap = r->cap ? r->cap * 2 : 16;
+    fd_socket *p = realloc(r->sockets, ncap * sizeof *p);
+    if (!p) return ENOMEM;
+    r->sockets = p;
+    r->cap = ncap;
+  }
+  r->sockets[r->n].fd = fd;
+  r->sockets[r->n].inode = inode;
+  r->n++;
+  return 0;
+}
+
+static int by_fd(const void *a, const void *b) {
+  double x = ((const fd_socket *)a)->fd, y = ((const fd_socket *)b)->fd;
+  return (x > y) - (x < y);
+}
+
+/* Walks PROC_DIR/PID/fd into *r. Mirrors readPidFds(): ENOENT on a link = closed since readdir. */
+static void walk_pid(const char *proc_dir, int32_t pid, pid_result *r) {
+  char path[PATH_MAX];
+  if (snprintf(path, sizeof path, "%s/%d/fd", proc_dir, (int)pid) >= (int)sizeof path) {
+    r->status = -ENAMETOOLONG;
+    return;
+  }
+  int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    if (errno == EACCES || errno == EPERM) r->flags |= FLAG_DIR_DENIED;
+    else r->status = -errno;
+    return;
+  }
+  DIR *dir = fdopendir(dfd);
+  if (!dir) {
+    r->status = -errno;
+    close(dfd);
+    return;
+  }
+  char target[PATH_MAX];
+  int32_t count = 0;
+  int err = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent *e = readdir(dir);
+    if (!e) {
+      err = errno;
+      break;
+    }
+    const char *name = e->d_name;
+    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+    ssize_t len = readlinkat(dfd, name, target, sizeof target);
+    if (len < 0) {
+      if (errno == ENOENT) continue;
+      if (errno == EACCES || errno == EPERM) {
+        r->flags |= FLAG_REFUSED;
+        count++;
+        continue;
+      }
+      err = errno;
+      break;
+    }
+    count++;
+    double inode = socket_inode(target, (size_t)len);
+    if (inode < 0) continue;
+    double fd = 0; /* entries are decimal fd numbers (proc_readfd_common prints them with %u) */
+    for (const char *c = name; *c; c++) fd = fd * 10 + (*c - '0');
+    if ((err = push_socket(r, fd, inode)) != 0) break;
+  }
+  closedir(dir);
+  if (err) {
+    r->status = -err;
+    r->n = 0;
+    return;
+  }
+  r->status = count;
+  /* procfs lists fds ascending; a fixture tree on another filesystem lists in its own order. */
+  for (size_t i = 1; i < r->n; i++) {
+    if (r->sockets[i - 1].fd > r->sockets[i].fd) {
+      qsort(r->sockets, r->n, sizeof *r->sockets, by_fd);
+      break;
+    }
+  }
+}
+
+static void *worker(void *arg) {
+  walk_job *job = arg;
+  for (;;) {
+    size_t i = atomic_fetch_add(&job->next, 1);
+    if (i >= job->npids) return NULL;
+    walk_pid(job->proc_dir, job->pids[i], &job->results[i]);
+  }
+}
+
+/* Runs the walk on the calling thread plus helpers, one per online CPU up to MAX_THREADS. */
+static void run_job(walk_job *job) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t threads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (size_t)cpus;
+  if (threads > job->npids) threads = job->npids ? job->npids : 1;
+  pthread_t helpers[MAX_THREADS];
+  size_t started = 0;
+  for (size_t t = 1; t < threads; t++) {
+    if (pthread_create(&helpers[started], NULL, worker, job) != 0) break; /* fewer threads still finish */
+    started++;
+  }
+  worker(job);
+  for (size_t t = 0; t < started; t++) pthread_join(helpers[t], NULL);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  job->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
+static void free_job(walk_job *job) {
+  if (!job) return;
+  if (job->results) {
+    for (size_t i = 0; i < job->npids; i++) free(job->results[i].sockets);
+  }
+  free(job->results);
+  free(job->pids);
+  free(job->proc_dir);
+  free(job);
+}
+
+/* Parses (procDir: string, pids: Int32Array) into a job owning copies of both; NULL after a throw. */
+static walk_job *make_job(napi_env env, napi_callback_info info, const char *usage) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_typedarray_type type;
+  size_t npids = 0, dir_len = 0;
+  void *data = NULL;
+  bool is_typed = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_string_utf8(env, argv[0], NULL, 0, &dir_len) != napi_ok ||
+      napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[1], &type, &npids, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  walk_job *job = calloc(1, sizeof *job);
+  if (job) {
+    job->npids = npids;
+    job->proc_dir = malloc(dir_len + 1);
+    job->pids = malloc(npids ? npids * sizeof *job->pids : 1);
+    job->results = calloc(npids ? npids : 1, sizeof *job->results);
+  }
+  if (!job || !job->proc_dir || !job->pids || !job->results) {
+    free_job(job);
+    napi_throw_error(env, "ENOMEM", "fdWalk: out of memory");
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, argv[0], job->proc_dir, dir_len + 1, &dir_len);
+  if (npids) memcpy(job->pids, data, npids * sizeof *job->pids);
+  atomic_init(&job->next, 0);
+  return job;
+}
+
+static napi_value typed(napi_env env, napi_typedarray_type type, size_t length, size_t elem, void **data) {
+  napi_value buffer, array;
+  if (napi_create_arraybuffer(env, length * elem, data, &buffer) != napi_ok) return NULL;
+  if (napi_create_typedarray(env, type, length, buffer, 0, &array) != napi_ok) return NULL;
+  return array;
+}
+
+/* { status, flags, sockets } from a finished job; NULL (with a pending exception) on failure. */
+static napi_value job_result(napi_env env, walk_job *job) {
+  size_t total = 0;
+  for (size_t i = 0; i < job->npids; i++) total += job->results[i].n;
+  int32_t *status;
+  uint8_t *flags;
+  double *sockets;
+  napi_value obj, ms, st = typed(env, napi_int32_array, job->npids, sizeof *status, (void **)&status),
+                  fl = typed(env, napi_uint8_array, job->npids, sizeof *flags, (void **)&flags),
+                  so = typed(env, napi_float64_array, total * 3, sizeof *sockets, (void **)&sockets);
+  if (!st || !fl || !so || napi_create_object(env, &obj) != napi_ok || napi_create_double(env, job->ms, &ms) != napi_ok) return NULL;
+  size_t k = 0;
+  for (size_t i = 0; i < job->npids; i++) {
+    const pid_result *r = &job->results[i];
+    status[i] = r->status;
+    flags[i] = r->flags;
+    for (size_t j = 0; j < r->n; j++) {
+      sockets[k++] = job->pids[i];
+      sockets[k++] = r->sockets[j].fd;
+      sockets[k++] = r->sockets[j].inode;
+    }
+  }
+  napi_set_named_property(env, obj, "status", st);
+  napi_set_named_property(env, obj, "flags", fl);
+  napi_set_named_property(env, obj, "sockets", so);
+  napi_set_named_property(env, obj, "ms", ms);
+  return obj;
+}
+
+static napi_value fd_walk(napi_env env, napi_callback_info info) {
+  walk_job *job = make_job(env, info, "fdWalk(procDir: string, pids: Int32Array)");
+  if (!job) return NULL;
+  run_job(job);
+  napi_value result = job_result(env, job);
+  free_job(job);
+  return result;
+}
+
+static void async_execute(napi_env env, void *data) {
+  (void)env;
+  run_job(data);
+}
+
+static void async_complete(napi_env env, napi_status status, void *data) {
+  walk_job *job = data;
+  napi_value result = status == napi_ok ? job_result(env, job) : NULL;
+  if (result) {
+    napi_resolve_deferred(env, job->deferred, result);
+  } else {
+    napi_value error = NULL, message;
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &error);
+    if (!error) {
+      napi_create_string_utf8(env, "fdWalkAsync: the walk was cancelled or its result not built", NAPI_AUTO_LENGTH, &message);
+      napi_create_error(env, NULL, message, &error);
+    }
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  napi_delete_async_work(env, job->work);
+  free_job(job);
+}
+
+/* The same walk on a libuv worker thread: the caller reads /proc/net/tcp meanwhile. */
+static napi_value fd_walk_async(napi_env env, napi_callback_info info) {
+  walk_job *job = make_job(env, info, "fdWalkAsync(procDir: string, pids: Int32Array)");
+  if (!job) return NULL;
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "sockdoc.fdWalk", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, async_execute, async_complete, job, &job->work) != napi_ok) {
+    /* The promise, if made, is dropped unsettled; nothing else refers to it. */
+    free_job(job);
+    napi_throw_error(env, NULL, "fdWalkAsync: could not queue the walk");
+    return NULL;
+  }
+  if (napi_queue_async_work(env, job->work) != napi_ok) {
+    napi_delete_async_work(env, job->work);
+    free_job(job);
+    napi_throw_error(env, NULL, "fdWalkAsync: could not queue the walk");
+    return NULL;
+  }
+  return promise;
+}
+
+int fdwalk_init(napi_env env, napi_value exports) {
+  napi_value fn;
+  if (napi_create_function(env, "fdWalk", NAPI_AUTO_LENGTH, fd_walk, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "fdWalk", fn) != napi_ok ||
+      napi_create_function(env, "fdWalkAsync", NAPI_AUTO_LENGTH, fd_walk_async, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "fdWalkAsync", fn) != napi_ok)
+    return -1;
+  return 0;
+}

@@ -1,0 +1,116 @@
+/** The native fd walk (native/fdwalk.c) and the JavaScript one must give the same scan. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { walkFds, type FdWalk } from './fd-walk.js';
+import { ADDON_PATH, nativeFdWalker } from './native.js';
+import { readProcesses, readProcessesWhile, type ProcessScan } from './processes.js';
+import { loadProcCapture, procTree } from '../testing/proc-capture.js';
+import { repoRoot } from '../testing/paths.js';
+
+const c = loadProcCapture();
+const isRoot = process.getuid?.() === 0;
+
+/** A scan without the timings, which differ from run to run. */
+function timeless(scan: ProcessScan) {
+  return { ...scan, reports: scan.reports.map((r) => ({ ...r, ms: 0 })) };
+}
+
+/** A walk in plain values: error codes instead of Error objects, sockets as an array. */
+function plain(walk: FdWalk) {
+  return { counts: walk.counts, denied: walk.denied, errors: walk.errors.map((e) => e?.code ?? null), sockets: Array.from(walk.sockets) };
+}
+
+test('the addon is built and has the fd walk (npm run build builds it; CI must not test the fallback only)', () => {
+  assert.ok(nativeFdWalker(), `${ADDON_PATH} loads and exports fdWalk`);
+  assert.equal(nativeFdWalker('/nonexistent/sockdoc_native.node'), null);
+});
+
+test('fixture tree: walkFds native and JavaScript agree pid by pid, missing and absent pids included', () => {
+  const pids = readdirSync(join(procTree, 'proc')).map(Number).concat([999999999]).sort((a, b) => a - b);
+  const native = walkFds(procTree, pids, 'native');
+  const js = walkFds(procTree, pids, 'js');
+  assert.equal(native.source, 'native');
+  assert.equal(js.source, 'js');
+  assert.deepEqual(plain(native), plain(js));
+  const nofd = pids.indexOf(c.nofd);
+  assert.equal(native.errors[nofd]?.code, 'ENOENT');
+  assert.equal(native.errors[nofd]?.path, join(procTree, 'proc', String(c.nofd), 'fd'));
+  // 7 sockets of the server, fd ascending although the fixture directory lists in hash order.
+  const server = Array.from(native.sockets).reduce<number[]>((fds, v, i, a) => (i % 3 === 0 && v === c.server.pid ? [...fds, a[i + 1]] : fds), []);
+  assert.deepEqual(server, Object.keys(c.server.sockets).map(Number).sort((a, b) => a - b));
+});
+
+test('fixture tree: readProcesses gives the same scan with either walk, and readProcessesWhile too', async () => {
+  const js = timeless(readProcesses(procTree, { fdWalk: 'js' }));
+  assert.deepEqual(timeless(readProcesses(procTree, { fdWalk: 'native' })), js);
+  const both = await readProcessesWhile(procTree, { fdWalk: 'native' }, () => 'meanwhile');
+  assert.equal(both.value, 'meanwhile');
+  assert.deepEqual(timeless(both.scan), js);
+  const fallback = await readProcessesWhile(procTree, { fdWalk: 'js' }, () => 7);
+  assert.equal(fallback.value, 7);
+  assert.deepEqual(timeless(fallback.scan), js);
+  assert.equal(js.notes.length, 3, 'the fixture has a missing fd directory, a bad stat, a missing limit');
+});
+
+test('live: a child holding sockets, and pid 1, scan the same with either walk', { skip: isRoot ? false : 'needs root: reads pid 1' }, async () => {
+  const holder = join(repoRoot, 'scripts', 'fixtures', 'proc-holder.py');
+  const child = spawn('python3', [holder, 'server', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+    const held = JSON.parse(line) as { pid: number; sockets: Record<string, number> };
+    // Not this process: it opens and closes fds while it scans.
+    const opts = { pids: [1, held.pid] };
+    const js = timeless(readProcesses('/', { ...opts, fdWalk: 'js' }));
+    assert.deepEqual(timeless(readProcesses('/', { ...opts, fdWalk: 'native' })), js);
+    assert.deepEqual(timeless((await readProcessesWhile('/', { ...opts, fdWalk: 'native' }, () => 0)).scan), js);
+    for (const [fd, inode] of Object.entries(held.sockets)) assert.deepEqual(js.owners.get(inode), [{ pid: held.pid, fd: Number(fd) }]);
+    assert.equal(js.processes.find((p) => p.pid === held.pid)?.fds.open, readdirSync(`/proc/${held.pid}/fd`).length);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+test('live, as nobody: directories of other users are denied alike by both walks', { skip: isRoot ? false : 'needs root: runs the walk as nobody' }, () => {
+  // The compiled probes and the addon, copied with their relative layout where nobody can read them.
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-fdwalk-'));
+  try {
+    chmodSync(dir, 0o755);
+    const here = dirname(fileURLToPath(import.meta.url));
+    const probe = join(dir, 'dist', 'src', 'probe');
+    const release = join(dir, 'native', 'build', 'Release');
+    mkdirSync(probe, { recursive: true });
+    mkdirSync(release, { recursive: true });
+    for (const f of readdirSync(here)) if (f.endsWith('.js') && !f.endsWith('.test.js')) copyFileSync(join(here, f), join(probe, f));
+    copyFileSync(ADDON_PATH, join(release, 'sockdoc_native.node'));
+    for (const d of [join(dir, 'dist'), join(dir, 'dist', 'src'), probe, join(dir, 'native'), join(dir, 'native', 'build'), release]) chmodSync(d, 0o755);
+    writeFileSync(join(probe, 'package.json'), '{"type":"module"}');
+    writeFileSync(
+      join(probe, 'run.js'),
+      `import { readdirSync } from 'node:fs';
+import { walkFds } from './fd-walk.js';
+const pids = readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).map(Number).filter((p) => p !== process.pid).sort((a, b) => a - b);
+const plain = (w) => ({ counts: w.counts, denied: w.denied, errors: w.errors.map((e) => e?.code ?? null) });
+console.log(JSON.stringify({ native: plain(walkFds('/', pids, 'native')), js: plain(walkFds('/', pids, 'js')) }));
+`,
+    );
+    const r = spawnSync(process.execPath, [join(probe, 'run.js')], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr || String(r.error));
+    const out = JSON.parse(r.stdout) as { native: ReturnType<typeof plain>; js: ReturnType<typeof plain> };
+    assert.ok(out.js.denied.filter(Boolean).length >= 1, 'at least pid 1 (root) is denied to nobody');
+    // Processes may start or exit between the two walks: compare the pids both saw alive.
+    for (let i = 0; i < out.js.counts.length; i++) {
+      if (out.js.errors[i] || out.native.errors[i]) continue;
+      assert.equal(out.native.denied[i], out.js.denied[i], `pid #${i} denied`);
+      if (out.js.denied[i]) assert.equal(out.native.counts[i], out.js.counts[i], `pid #${i} count`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,57 @@
+/**
+ * The optional native addon (native/: sockdiag.c, fdwalk.c), built by scripts/build-native.mjs.
+ * Every user has a fallback: `ss` for backlog limits, the JavaScript walk for /proc/PID/fd.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** What native/fdwalk.c returns: per pid (in the order asked) and the sockets found, no per-fd objects. */
+export interface NativeFdWalk {
+  /** Per pid: open fds, or -errno when the walk failed (readPidFds would have thrown). */
+  status: Int32Array;
+  /** Per pid: FD_REFUSED | FD_DIR_DENIED. */
+  flags: Uint8Array;
+  /** (pid, fd, inode) triples: pids in the order asked, fds ascending. */
+  sockets: Float64Array;
+  /** Wall time of the walk in ms (for the pid-fd probe report). */
+  ms: number;
+}
+
+/** Some links of the directory were refused (EACCES/EPERM on readlink); they are counted. */
+export const FD_REFUSED = 1;
+/** The fd directory itself was refused: its count is unknown. */
+export const FD_DIR_DENIED = 2;
+
+/** What the native addon exports. */
+export interface NativeAddon {
+  /** Raw netlink reply of a SOCK_DIAG_BY_FAMILY dump, NLMSG_DONE included; throws with errno. */
+  inetDiagDump(family: number, protocol: number, statesMask: number): Buffer;
+  /** Walks PROC_DIR/PID/fd for every pid, on up to 4 threads. Missing in an addon built before it. */
+  fdWalk?(procDir: string, pids: Int32Array): NativeFdWalk;
+  /** The same on a libuv worker thread, so JavaScript can read other files meanwhile. */
+  fdWalkAsync?(procDir: string, pids: Int32Array): Promise<NativeFdWalk>;
+}
+
+/** The compiled addon, relative to this module's place in dist/src/probe/. */
+export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/Release/sockdoc_native.node', import.meta.url));
+
+/** Loads the native addon; throws when it was not built or cannot load on this host. */
+export function loadNativeAddon(path = ADDON_PATH): NativeAddon {
+  const require = createRequire(import.meta.url);
+  const addon = require(path) as Partial<NativeAddon>;
+  if (typeof addon.inetDiagDump !== 'function') throw new Error(`${path} does not export inetDiagDump`);
+  return addon as NativeAddon;
+}
+
+/** The addon when it loads and has the fd walk, else null (the caller uses the JavaScript walk). */
+export function nativeFdWalker(path = ADDON_PATH): Required<Pick<NativeAddon, 'fdWalk' | 'fdWalkAsync'>> | null {
+  try {
+    const addon = loadNativeAddon(path);
+    if (typeof addon.fdWalk !== 'function' || typeof addon.fdWalkAsync !== 'function') return null;
+    return addon as Required<NativeAddon>;
+  } catch (err) {
+    // Not built, or built for another Node ABI: the JavaScript walk gives the same answer, slower.
+    void err;
+    return null;
+  }
+}
