@@ -3,22 +3,10 @@
  * checks sockdoc against ss (src/cli/sockets-vs-ss.test.ts). ss reads sock_diag, sockdoc reads
  * /proc/net/tcp{,6}; both map inode -> pid through /proc/PID/fd, so they must agree.
  */
-import type { TcpState } from '../../src/snapshot/types.js';
+import { SS_STATE_NAMES, type TcpState } from '../../src/snapshot/types.js';
 
-/** ss's state names (iproute2 misc/ss.c `sstate_name`) -> kernel names (include/net/tcp_states.h). */
-export const SS_STATES: Record<string, TcpState> = {
-  ESTAB: 'ESTABLISHED',
-  'SYN-SENT': 'SYN_SENT',
-  'SYN-RECV': 'SYN_RECV',
-  'FIN-WAIT-1': 'FIN_WAIT1',
-  'FIN-WAIT-2': 'FIN_WAIT2',
-  'TIME-WAIT': 'TIME_WAIT',
-  UNCONN: 'CLOSE',
-  'CLOSE-WAIT': 'CLOSE_WAIT',
-  'LAST-ACK': 'LAST_ACK',
-  LISTEN: 'LISTEN',
-  CLOSING: 'CLOSING',
-};
+/** ss's state names -> kernel names (shared with `sockdoc sockets --state`). */
+export const SS_STATES = SS_STATE_NAMES;
 
 export interface OwnerRef {
   pid: number;

@@ -92,3 +92,17 @@ test('--pid narrows the diagnosis to one process and its listeners', () => {
   assert.deepEqual(doc.processes.map((p) => p.pid), [server.pid]);
   assert.ok(doc.findings.every((f) => f.subject.pid === undefined || f.subject.pid === server.pid));
 });
+
+test('a trimmed capture (only proc/net/tcp) is partial and says what it could not judge', () => {
+  const root = join('test', 'fixtures', 'hosts', 'trimmed');
+  const r = sockdoc(['--root', root, '--json']);
+  const doc = JSON.parse(r.stdout) as { partial: boolean; notes: string[]; listeners: Array<{ backlog: number | null; acceptQueue: number }> };
+  assert.equal(doc.partial, true);
+  assert.ok(doc.notes.some((n) => n.startsWith('TCP counters (proc/net/netstat) could not be read')), doc.notes.join('\n'));
+  assert.ok(doc.notes.some((n) => n.includes('net.core.somaxconn')), 'names the missing tunables');
+  assert.ok(doc.notes.some((n) => n.includes('backlog limits of listeners are unknown')));
+  assert.ok(doc.listeners.some((l) => l.acceptQueue === 129 && l.backlog === null), 'the queue is still shown, its limit honestly null');
+  const text = sockdoc(['--root', root, '--no-color']);
+  assert.match(text.stdout, /Counters {2}unavailable/);
+  assert.match(text.stdout, /partial: some things could not be seen/);
+});

@@ -26,3 +26,15 @@ export type Command = (args: string[], io: Io) => Promise<number>;
 export function useColor(io: Io): boolean {
   return io.isTTY && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
 }
+
+/** The real process's streams and environment (used by the bin and the lab's inner entry point). */
+export function processIo(): Io {
+  return {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    env: process.env,
+    isTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    columns: process.stdout.columns || 100,
+  };
+}

@@ -14,7 +14,7 @@ import { renderBegin, renderList, renderStep, renderVerdict } from '../lab/rende
 import { SCENARIOS, findScenario } from '../lab/scenarios/index.js';
 import type { LabEvent, LabMode, LabOptions, ScenarioResult } from '../lab/types.js';
 import { parse } from './args.js';
-import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
+import { EXIT, UsageError, processIo, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc lab list
        sockdoc lab SCENARIO [--json] [--abort-on-overflow]
@@ -162,14 +162,7 @@ function isMainModule(): boolean {
 }
 
 if (isMainModule()) {
-  const io: Io = {
-    stdout: (t) => void process.stdout.write(t),
-    stderr: (t) => void process.stderr.write(t),
-    env: process.env,
-    isTTY: Boolean(process.stdout.isTTY),
-    stderrIsTTY: Boolean(process.stderr.isTTY),
-    columns: process.stdout.columns || 100,
-  };
+  const io = processIo();
   run(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;

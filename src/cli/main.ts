@@ -1,18 +1,7 @@
 #!/usr/bin/env node
 /** The sockdoc bin: real stdout/stderr/env, expected failures as one line and exit 3. */
 import { main } from './app.js';
-import { EXIT, UsageError, type Io } from './io.js';
-
-function realIo(): Io {
-  return {
-    stdout: (t) => void process.stdout.write(t),
-    stderr: (t) => void process.stderr.write(t),
-    env: process.env,
-    isTTY: Boolean(process.stdout.isTTY),
-    stderrIsTTY: Boolean(process.stderr.isTTY),
-    columns: process.stdout.columns || 100,
-  };
-}
+import { EXIT, UsageError, processIo } from './io.js';
 
 // A reader that closes the pipe early (`sockdoc sockets | head`) is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -20,7 +9,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-main(process.argv.slice(2), realIo()).then(
+main(process.argv.slice(2), processIo()).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,6 +1,6 @@
 /** `sockdoc sockets`: the `ss -tanp` listing with owners, faster, filterable, with --json. */
 import { buildSnapshot } from '../snapshot/build.js';
-import { TCP_STATES, type TcpState } from '../snapshot/types.js';
+import { SS_STATE_NAMES, TCP_STATES, type TcpState } from '../snapshot/types.js';
 import { renderSocketsTable, socketsToRows } from '../render/sockets.js';
 import { checkRoot } from './diagnose.js';
 import { intFlag, parse } from './args.js';
@@ -21,24 +21,13 @@ Options:
   -h, --help   this help
 `;
 
-const SS_NAMES: Record<string, TcpState> = {
-  ESTAB: 'ESTABLISHED',
-  'SYN-SENT': 'SYN_SENT',
-  'SYN-RECV': 'SYN_RECV',
-  'FIN-WAIT-1': 'FIN_WAIT1',
-  'FIN-WAIT-2': 'FIN_WAIT2',
-  'TIME-WAIT': 'TIME_WAIT',
-  UNCONN: 'CLOSE',
-  'CLOSE-WAIT': 'CLOSE_WAIT',
-  'LAST-ACK': 'LAST_ACK',
-};
 
 /** Accepts kernel names (CLOSE_WAIT), ss names (CLOSE-WAIT, ESTAB), any case. */
 export function parseState(value: string | undefined): TcpState | undefined {
   if (value === undefined) return undefined;
   const up = value.toUpperCase();
   if ((TCP_STATES as readonly string[]).includes(up)) return up as TcpState;
-  const viaSs = SS_NAMES[up];
+  const viaSs = SS_STATE_NAMES[up];
   if (viaSs) return viaSs;
   const underscored = up.replace(/-/g, '_');
   if ((TCP_STATES as readonly string[]).includes(underscored)) return underscored as TcpState;

@@ -9,7 +9,7 @@ import { readHost } from '../probe/host.js';
 import { readProcessesWhile } from '../probe/processes.js';
 import { readListenBacklogs } from '../probe/sock-diag.js';
 import { deriveListeners } from './listeners.js';
-import type { Counters, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner } from './types.js';
+import type { Counters, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
 
 export interface SnapshotOptions {
   /** Filesystem root: "/" for the live host, or a captured/fixture tree. */
@@ -54,6 +54,35 @@ function countSocketsByOwner(sockets: readonly TcpSocket[], owners: ReadonlyMap<
   }
 }
 
+function sentence(text: string): string {
+  const t = text[0].toUpperCase() + text.slice(1);
+  return t.endsWith('.') ? t : `${t}.`;
+}
+
+/** Tunables a rule needs; netdev_max_backlog is left out: it exists only in the initial network namespace. */
+const NEEDED_TUNABLES = [
+  'net.core.somaxconn',
+  'net.ipv4.tcp_max_syn_backlog',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.tcp_abort_on_overflow',
+  'fs.file-max',
+  'fs.file-nr',
+] as const;
+
+/**
+ * Inputs that were absent (a trimmed capture, an unusual kernel): the report must say which
+ * findings could not be raised rather than look healthy.
+ */
+function missingInputs(counters: Counters, tunables: Tunables): { notes: string[]; partial: boolean } {
+  const notes: string[] = [];
+  if (!Object.keys(counters.values).some((k) => k.startsWith('TcpExt.'))) {
+    notes.push('TCP counters (proc/net/netstat) could not be read: dropped handshakes (listen-overflows, SYN drops) cannot be detected.');
+  }
+  const absent = NEEDED_TUNABLES.filter((k) => tunables[k] === null);
+  if (absent.length) notes.push(`Kernel tunables not available: ${absent.join(', ')}; findings that compare against them are skipped.`);
+  return { notes, partial: notes.length > 0 };
+}
+
 export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapshot> {
   const root = opts.root ?? '/';
   const live = root === '/';
@@ -96,7 +125,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const diag = hasListeners ? readListenBacklogs(root) : null;
   if (diag) {
     probes.push(diag.report);
-    if (diag.source === null) notes.push('Backlog limits of listeners are unknown: ' + (diag.report.detail ?? 'sock_diag and ss were unavailable') + '.');
+    if (diag.source === null) notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
     else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
   }
   const listeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null);
@@ -106,7 +135,12 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (r.status === 'partial') continue; // the probe wrote its own aggregated note
     notes.push(`${r.source}: ${r.status}${r.detail ? ` (${r.detail})` : ''}.`);
   }
-  const partial = probes.some((r) => r.status !== 'ok' && r.status !== 'absent') || net.sockets.length === 0 && net.reports.every((r) => r.status !== 'ok');
+  const missing = missingInputs(counters, tunables.tunables);
+  notes.push(...missing.notes);
+  const partial =
+    missing.partial ||
+    probes.some((r) => r.status !== 'ok' && r.status !== 'absent') ||
+    (net.sockets.length === 0 && net.reports.every((r) => r.status !== 'ok'));
 
   return {
     host: {

@@ -19,6 +19,21 @@ export const TCP_STATES = [
 ] as const;
 export type TcpState = (typeof TCP_STATES)[number];
 
+/** ss's state names (iproute2 misc/ss.c `sstate_name`) -> kernel names. */
+export const SS_STATE_NAMES: Readonly<Record<string, TcpState>> = {
+  ESTAB: 'ESTABLISHED',
+  'SYN-SENT': 'SYN_SENT',
+  'SYN-RECV': 'SYN_RECV',
+  'FIN-WAIT-1': 'FIN_WAIT1',
+  'FIN-WAIT-2': 'FIN_WAIT2',
+  'TIME-WAIT': 'TIME_WAIT',
+  UNCONN: 'CLOSE',
+  'CLOSE-WAIT': 'CLOSE_WAIT',
+  'LAST-ACK': 'LAST_ACK',
+  LISTEN: 'LISTEN',
+  CLOSING: 'CLOSING',
+};
+
 /** One line of /proc/net/tcp or /proc/net/tcp6. */
 export interface TcpSocket {
   /** 4 for /proc/net/tcp, 6 for /proc/net/tcp6 (v4-mapped addresses stay 6). */
