@@ -1,11 +1,12 @@
 /*
- * sockdoc_native: inetDiagDump(family, protocol, statesMask) -> Buffer, here; fdWalk and fdWalkAsync
- * (the /proc/PID/fd walk) in fdwalk.c.
+ * sockdoc_native: inetDiagDump(family, protocol, statesMask) -> Buffer, here; tcpDiagTable (every
+ * TCP socket decoded into typed arrays) in tcptable.c; fdWalk and fdWalkAsync (the /proc/PID/fd
+ * walk) in fdwalk.c.
  *
- * It asks the kernel's sock_diag netlink interface (what `ss` uses) for the sockets of one address
- * family whose state is in statesMask, and returns the raw reply bytes, NLMSG_DONE included.
- * All decoding happens in TypeScript (src/probe/sock-diag.ts), so captured bytes and live bytes
- * go through the same parser. The listen backlog limit (sk_max_ack_backlog) is only visible here:
+ * inetDiagDump asks the kernel's sock_diag netlink interface (what `ss` uses) for the sockets of one
+ * address family whose state is in statesMask, and returns the raw reply bytes, NLMSG_DONE included.
+ * Those are decoded in TypeScript (src/probe/inet-diag.ts), so captured bytes and live bytes go
+ * through the same parser; sockdiag_dump, the loop below, also feeds tcptable.c. The listen backlog limit (sk_max_ack_backlog) is only visible here:
  * net/ipv4/tcp_diag.c tcp_diag_get_info puts it in idiag_wqueue for LISTEN sockets.
  */
 #include <errno.h>
@@ -21,6 +22,8 @@
 #include <linux/inet_diag.h>
 #include <node_api.h>
 #include "fdwalk.h"
+#include "sockdiag.h"
+#include "tcptable.h"
 
 /* Dump datagrams are at most 32 KiB (net/netlink/af_netlink.c netlink_dump caps max_recvmsg_len). */
 #define RECV_BUF (64 * 1024)
@@ -43,7 +46,7 @@ static const char *errno_name(int err) {
   }
 }
 
-static napi_value throw_errno(napi_env env, const char *what, int err) {
+napi_value sockdiag_throw_errno(napi_env env, const char *what, int err) {
   char msg[256];
   snprintf(msg, sizeof msg, "sock_diag %s: %s", what, strerror(err));
   napi_value message, error, code, num;
@@ -75,18 +78,24 @@ static int append(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *src, s
   return 0;
 }
 
-/*
- * Sends one SOCK_DIAG_BY_FAMILY dump request and collects every reply datagram until NLMSG_DONE.
- * Returns 0 and the bytes in *out, or an errno (the kernel's own for NLMSG_ERROR).
- */
-static int dump(uint8_t family, uint8_t protocol, uint32_t states, uint8_t **out, size_t *out_len, const char **what) {
+/* Collects whole messages (alignment padding kept, so concatenated dumps stay a valid stream). */
+typedef struct {
+  uint8_t *buf;
+  size_t len, cap;
+} byte_acc;
+
+static int collect(const struct nlmsghdr *h, size_t take, void *ctx) {
+  byte_acc *a = ctx;
+  return append(&a->buf, &a->len, &a->cap, (const uint8_t *)h, take);
+}
+
+int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what) {
   struct {
     struct nlmsghdr nlh;
     struct inet_diag_req_v2 req;
   } msg;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  uint8_t *rbuf = NULL, *acc = NULL;
-  size_t len = 0, cap = 0;
+  uint8_t *rbuf = NULL;
   int err = 0, done = 0;
   const uint32_t seq = 1;
 
@@ -126,19 +135,15 @@ static int dump(uint8_t family, uint8_t protocol, uint32_t states, uint8_t **out
         err = h->nlmsg_len >= NLMSG_LENGTH(sizeof *e) && e->error < 0 ? -e->error : EPROTO;
         goto out;
       }
-      /* Keep the alignment padding so the bytes stay a valid netlink stream when concatenated. */
       size_t take = NLMSG_ALIGN(h->nlmsg_len) <= (size_t)n ? NLMSG_ALIGN(h->nlmsg_len) : h->nlmsg_len;
-      if ((err = append(&acc, &len, &cap, (const uint8_t *)h, take)) != 0) { *what = "reply"; goto out; }
+      if ((err = on_msg(h, take, ctx)) != 0) { *what = "reply"; goto out; }
       if (h->nlmsg_type == NLMSG_DONE) { done = 1; break; }
     }
   }
 out:
   close(fd);
   free(rbuf);
-  if (err) { free(acc); return err; }
-  *out = acc;
-  *out_len = len;
-  return 0;
+  return err;
 }
 
 static napi_value inet_diag_dump(napi_env env, napi_callback_info info) {
@@ -152,14 +157,16 @@ static napi_value inet_diag_dump(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "inetDiagDump(family: u8, protocol: u8, statesMask: u32)");
     return NULL;
   }
-  uint8_t *bytes = NULL;
-  size_t len = 0;
+  byte_acc acc = {0};
   const char *what = "";
-  int err = dump((uint8_t)family, (uint8_t)protocol, states, &bytes, &len, &what);
-  if (err) return throw_errno(env, what, err);
+  int err = sockdiag_dump((uint8_t)family, (uint8_t)protocol, states, collect, &acc, &what);
+  if (err) {
+    free(acc.buf);
+    return sockdiag_throw_errno(env, what, err);
+  }
   napi_value result;
-  napi_status st = napi_create_buffer_copy(env, len, bytes ? (void *)bytes : (void *)"", NULL, &result);
-  free(bytes);
+  napi_status st = napi_create_buffer_copy(env, acc.len, acc.buf ? (void *)acc.buf : (void *)"", NULL, &result);
+  free(acc.buf);
   if (st != napi_ok) {
     napi_throw_error(env, NULL, "sock_diag: could not allocate the reply buffer");
     return NULL;
@@ -172,5 +179,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (napi_create_function(env, "inetDiagDump", NAPI_AUTO_LENGTH, inet_diag_dump, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "inetDiagDump", fn) != napi_ok) return NULL;
   if (fdwalk_init(env, exports) != 0) return NULL;
+  if (tcptable_init(env, exports) != 0) return NULL;
   return exports;
 }

@@ -1,7 +1,8 @@
 /**
  * `sockdoc sockets --json` must list the same TCP sockets as `ss -tanpH`, with the same owners.
- * ss reads sock_diag netlink, sockdoc reads /proc/net/tcp{,6}; both map inodes to processes through
- * /proc/PID/fd. The zoo (scripts/bench/scene.ts) runs in a namespace of its own: listeners v4, v6 and
+ * ss reads sock_diag netlink; sockdoc reads a sock_diag dump of all states by default and
+ * /proc/net/tcp{,6} with SOCKDOC_NET_SOURCE=proc (both are checked); both map inodes to processes
+ * through /proc/PID/fd. The zoo (scripts/bench/scene.ts) runs in a namespace of its own: listeners v4, v6 and
  * dual-stack, established pairs, a never-accepted queue (inode 0), CLOSE_WAIT with and without an
  * owner, FIN_WAIT2, TIME_WAIT, SYN_SENT, v4-mapped addresses and a socket held by two processes.
  */
@@ -37,19 +38,20 @@ function startRole(ns: string, role: string): { child: ChildProcess; ready: Prom
   return { child, ready };
 }
 
-function runIn(ns: string, cmd: string, args: string[]): string {
+function runIn(ns: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
   const [c, a] = inNetns(ns, cmd, args);
-  const r = spawnSync(c, a, { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(c, a, { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 << 20, env });
   assert.equal(r.status, 0, `${cmd} ${args.join(' ')} failed: ${r.error?.message ?? r.stderr}`);
   return r.stdout;
 }
 
 /** ss, sockdoc, ss again: retried until both ss reads agree, so nothing moved in between. */
-function stableReads(ns: string): { ss: SocketRow[]; sockdoc: SocketRow[] } {
+function stableReads(ns: string, netSource: 'sock_diag' | 'proc'): { ss: SocketRow[]; sockdoc: SocketRow[] } {
+  const env = { ...process.env, SOCKDOC_NET_SOURCE: netSource };
   let last = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const before = parseSs(runIn(ns, 'ss', ['-tanpH']));
-    const sockdoc = parseSockdocJson(runIn(ns, process.execPath, [cliPath, 'sockets', '--json']));
+    const sockdoc = parseSockdocJson(runIn(ns, process.execPath, [cliPath, 'sockets', '--json'], env));
     const after = parseSs(runIn(ns, 'ss', ['-tanpH']));
     if (JSON.stringify(comparable(before)) === JSON.stringify(comparable(after))) return { ss: before, sockdoc };
     last = `${comparable(before).length} vs ${comparable(after).length} rows`;
@@ -70,7 +72,7 @@ test('sockdoc sockets --json agrees with ss -tanpH on sockets and owners', { ski
     children.push(clients.child);
     const sharerPid = Number((await clients.ready).split(' ')[1]);
 
-    const { ss, sockdoc } = stableReads(ns);
+    const { ss, sockdoc } = stableReads(ns, 'sock_diag');
 
     // The zoo is what it claims to be, else agreement on it proves little.
     const has = (what: string, pred: (r: SocketRow) => boolean) => assert.ok(ss.some(pred), `scene lacks ${what}`);
@@ -85,7 +87,9 @@ test('sockdoc sockets --json agrees with ss -tanpH on sockets and owners', { ski
     has('a socket held by two processes', (r) => r.owners.length === 2 && r.owners.some((o) => o.pid === sharerPid && o.name === 'sleep'));
     has('unread data', (r) => r.recvQ === 1000);
 
-    assert.deepEqual(comparable(sockdoc), comparable(ss));
+    assert.deepEqual(comparable(sockdoc), comparable(ss), 'sockdoc via sock_diag');
+    const viaProc = stableReads(ns, 'proc');
+    assert.deepEqual(comparable(viaProc.sockdoc), comparable(viaProc.ss), 'sockdoc via /proc/net/tcp');
   } finally {
     for (const c of children) c.stdin?.end();
     const problems = destroyNetns(ns, children.map((c) => c.pid ?? 0).filter((p) => p > 0));

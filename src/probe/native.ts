@@ -22,10 +22,25 @@ export const FD_REFUSED = 1;
 /** The fd directory itself was refused: its count is unknown. */
 export const FD_DIR_DENIED = 2;
 
+/** What native/tcptable.c returns: every TCP socket as columns, addresses deduplicated. */
+export interface NativeTcpTable {
+  count: number;
+  /** 8 words per socket: family | state << 8, sport << 16 | dport, local and remote address index, rqueue, wqueue, uid, inode. */
+  rows: Uint32Array;
+  /** 16 network-order bytes per distinct address (IPv4 in the first 4). */
+  addrs: Uint8Array;
+  /** 4 or 6 per distinct address. */
+  addrFamilies: Uint8Array;
+  /** False when the kernel has no IPv6 sock_diag handler (IPv6 disabled). */
+  ipv6: boolean;
+}
+
 /** What the native addon exports. */
 export interface NativeAddon {
   /** Raw netlink reply of a SOCK_DIAG_BY_FAMILY dump, NLMSG_DONE included; throws with errno. */
   inetDiagDump(family: number, protocol: number, statesMask: number): Buffer;
+  /** Every TCP socket in a state of statesMask, AF_INET then AF_INET6. Missing in an addon built before it. */
+  tcpDiagTable?(statesMask: number): NativeTcpTable;
   /** Walks PROC_DIR/PID/fd for every pid, on up to 4 threads. Missing in an addon built before it. */
   fdWalk?(procDir: string, pids: Int32Array): NativeFdWalk;
   /** The same on a libuv worker thread, so JavaScript can read other files meanwhile. */

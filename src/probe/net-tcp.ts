@@ -9,7 +9,9 @@
  * charCode arithmetic instead of regex or split.
  */
 import { hexAt, procAddressReader } from './inet-address.js';
-import { ParseError, readText, runProbe, under } from './read-file.js';
+import { socketsFromDiagTable, TCP_ALL_STATES_MASK } from './net-diag.js';
+import { ADDON_PATH, loadNativeAddon } from './native.js';
+import { describeError, ParseError, readText, runProbe, under } from './read-file.js';
 import { TCP_STATES, type ProbeReport, type TcpSocket } from '../snapshot/types.js';
 
 const SPACE = 32;
@@ -133,11 +135,65 @@ export function parseNetTcp(text: string, family: 4 | 6, file = family === 4 ? '
   return out;
 }
 
+/** Where the sockets of a read came from. */
+export type NetTcpSource = 'sock_diag' | 'proc';
+
+export interface NetTcpRead {
+  sockets: TcpSocket[];
+  reports: ProbeReport[];
+  source: NetTcpSource;
+  /** From the sock_diag dump only: listenerKey -> backlog limit, what readListenBacklogs would return. */
+  backlogs?: Map<string, number>;
+}
+
+export interface NetTcpOptions {
+  /**
+   * 'proc' forces /proc/net/tcp{,6}; 'sock_diag' asks for the netlink dump (live root only).
+   * Default: the environment variable SOCKDOC_NET_SOURCE, else the dump when the addon has it.
+   */
+  source?: NetTcpSource;
+  addonPath?: string;
+}
+
+export const DIAG_SOURCE = 'netlink NETLINK_SOCK_DIAG (TCP, all states)';
+
+/**
+ * Every TCP socket of the reader's network namespace. For the live root "/" it uses one sock_diag
+ * dump of all states through the native addon (src/probe/net-diag.ts: same sockets, same fields),
+ * unless SOCKDOC_NET_SOURCE=proc or the addon lacks it; any other root, or a failed dump, reads
+ * ROOT/proc/net/tcp and tcp6.
+ */
+export function readNetTcp(root = '/', opts: NetTcpOptions = {}): NetTcpRead {
+  const wanted = opts.source ?? (process.env.SOCKDOC_NET_SOURCE === 'proc' ? 'proc' : 'sock_diag');
+  let why: string | undefined;
+  if (root === '/' && wanted === 'sock_diag') {
+    const t0 = performance.now();
+    try {
+      const addon = loadNativeAddon(opts.addonPath ?? ADDON_PATH);
+      if (typeof addon.tcpDiagTable === 'function') {
+        const table = addon.tcpDiagTable(TCP_ALL_STATES_MASK);
+        const { sockets, backlogs } = socketsFromDiagTable(table, DIAG_SOURCE);
+        const reports: ProbeReport[] = [{ probe: 'net-tcp', source: DIAG_SOURCE, status: 'ok', ms: performance.now() - t0 }];
+        if (!table.ipv6) {
+          reports.push({ probe: 'net-tcp', source: `${DIAG_SOURCE} AF_INET6`, status: 'absent', ms: 0, detail: 'IPv6 is disabled on this host, so there are no IPv6 sockets to see' });
+        }
+        return { sockets, reports, source: 'sock_diag', backlogs };
+      }
+    } catch (err) {
+      // Not built, built for another ABI, or the dump failed: /proc/net/tcp has the same sockets.
+      why = `sock_diag dump unavailable (${describeError(err).split('\n')[0]}); read /proc/net/tcp instead`;
+    }
+  }
+  const read = readProcNetTcp(root);
+  if (why) read.reports[0].detail = read.reports[0].detail ? `${read.reports[0].detail}; ${why}` : why;
+  return read;
+}
+
 /**
  * Reads ROOT/proc/net/tcp and ROOT/proc/net/tcp6. A missing tcp6 means IPv6 is disabled
  * (ipv6.disable=1 or no ipv6 module): reported as absent, not as an error.
  */
-export function readNetTcp(root = '/'): { sockets: TcpSocket[]; reports: ProbeReport[] } {
+export function readProcNetTcp(root = '/'): NetTcpRead {
   const sockets: TcpSocket[] = [];
   const reports: ProbeReport[] = [];
   for (const family of [4, 6] as const) {
@@ -153,5 +209,5 @@ export function readNetTcp(root = '/'): { sockets: TcpSocket[]; reports: ProbeRe
     // push one by one: spreading 100k+ elements as call arguments can exceed the stack
     if (value) for (const s of value) sockets.push(s);
   }
-  return { sockets, reports };
+  return { sockets, reports, source: 'proc' };
 }

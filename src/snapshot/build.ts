@@ -110,8 +110,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const host = readHost(root);
   probes.push(...host.reports);
 
-  // The fd walk runs on worker threads (native addon) while this thread reads /proc/net/tcp: the two
-  // largest reads overlap, and sockets and owners are read as close together as they can be.
+  // The fd walk runs on worker threads (native addon) while this thread reads the sockets (sock_diag
+  // dump or /proc/net/tcp): the two largest reads overlap, and sockets and owners are read as close
+  // together as they can be.
   const { scan: procs, value: net } = await readProcessesWhile(root, opts.pids ? { pids: opts.pids } : {}, () => readNetTcp(root));
   probes.push(...net.reports);
   probes.push(...procs.reports);
@@ -122,7 +123,16 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   countSocketsByOwner(net.sockets, procs.owners, byPid);
 
   const hasListeners = net.sockets.some((s) => s.state === 'LISTEN');
-  const diag = hasListeners ? readListenBacklogs(root) : null;
+  // The all-states dump already carried every listener's backlog limit: no second dump.
+  const diag = !hasListeners
+    ? null
+    : net.backlogs
+      ? {
+          backlogs: net.backlogs,
+          source: 'sock_diag' as const,
+          report: { probe: 'sock-diag', source: 'netlink NETLINK_SOCK_DIAG (from the net-tcp dump)', status: 'ok' as const, ms: 0 },
+        }
+      : readListenBacklogs(root);
   if (diag) {
     probes.push(diag.report);
     if (diag.source === null) notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));

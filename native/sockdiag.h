@@ -1,0 +1,18 @@
+/* The sock_diag dump loop (sockdiag.c), shared by inetDiagDump and tcpDiagTable (tcptable.c). */
+#ifndef SOCKDOC_SOCKDIAG_H
+#define SOCKDOC_SOCKDIAG_H
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/netlink.h>
+#include <node_api.h>
+
+/* Called for each message of the dump, NLMSG_DONE included; `take` = its length with padding. 0 or an errno. */
+typedef int (*sockdiag_msg_fn)(const struct nlmsghdr *h, size_t take, void *ctx);
+
+/* One SOCK_DIAG_BY_FAMILY dump of `family`/`protocol` sockets whose state is in `states`. 0 or an errno. */
+int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what);
+
+/* Throws an Error with code (errno name), errno (negative) and syscall "sock_diag"; returns NULL. */
+napi_value sockdiag_throw_errno(napi_env env, const char *what, int err);
+
+#endif

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ROW_WORDS, socketsFromDiagTable, TCP_ALL_STATES_MASK } from './net-diag.js';
+import { readNetTcp } from './net-tcp.js';
+import type { NativeTcpTable } from './native.js';
+import { ParseError } from './read-file.js';
+import { fixture } from '../testing/paths.js';
+
+type Row = [family: 4 | 6, state: number, sport: number, dport: number, local: number, remote: number, rq: number, wq: number, uid: number, inode: number];
+
+/** A table as native/tcptable.c builds it. */
+function table(addrs: Array<[4 | 6, number[]]>, rows: Row[]): NativeTcpTable {
+  const words = new Uint32Array(rows.length * ROW_WORDS);
+  rows.forEach(([fam, st, sp, dp, l, r, rq, wq, uid, ino], i) => {
+    words.set([fam | (st << 8), ((sp << 16) | dp) >>> 0, l, r, rq, wq, uid, ino], i * ROW_WORDS);
+  });
+  const bytes = new Uint8Array(addrs.length * 16);
+  addrs.forEach(([, b], i) => bytes.set(b, i * 16));
+  return { count: rows.length, rows: words, addrs: bytes, addrFamilies: Uint8Array.from(addrs.map(([f]) => f)), ipv6: true };
+}
+
+const V4_ANY: [4, number[]] = [4, [0, 0, 0, 0]];
+const V4_LO: [4, number[]] = [4, [127, 0, 0, 1]];
+const V6_ANY: [6, number[]] = [6, new Array(16).fill(0)];
+const V6_MAPPED: [6, number[]] = [6, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1]];
+
+test('the states mask asks for states 1-11 and TCP_NEW_SYN_RECV, not TCP_BOUND_INACTIVE', () => {
+  assert.equal(TCP_ALL_STATES_MASK, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].reduce((m, s) => m | (1 << s), 0));
+});
+
+test('LISTEN: txQueue 0 as /proc prints it, the limit goes to the backlog map', () => {
+  const t = table([V4_LO, V4_ANY], [[4, 10, 8080, 0, 0, 1, 3, 128, 1000, 555]]);
+  const { sockets, backlogs } = socketsFromDiagTable(t);
+  assert.deepEqual(sockets, [
+    { family: 4, state: 'LISTEN', localAddress: '127.0.0.1', localPort: 8080, remoteAddress: '0.0.0.0', remotePort: 0, txQueue: 0, rxQueue: 3, uid: 1000, inode: 555 },
+  ]);
+  assert.deepEqual([...backlogs], [['4|127.0.0.1|8080|555', 128]]);
+});
+
+test('other states keep both queues; request sockets get their listener uid (own address or wildcard)', () => {
+  const t = table(
+    [V4_LO, V4_ANY, V6_ANY, V6_MAPPED],
+    [
+      [4, 10, 80, 0, 1, 1, 0, 511, 33, 10], // 0.0.0.0:80, uid 33
+      [6, 10, 81, 0, 2, 2, 0, 4096, 44, 11], // [::]:81 dual-stack, uid 44
+      [4, 3, 80, 40000, 0, 0, 0, 0, 0, 0], // request socket to 127.0.0.1:80
+      [6, 3, 81, 40001, 3, 3, 0, 0, 0, 0], // v4-mapped request socket to [::]:81
+      [4, 1, 80, 40002, 0, 0, 7, 9, 33, 12], // ESTABLISHED with data both ways
+      [4, 6, 80, 40003, 0, 0, 0, 0, 0, 0], // TIME_WAIT
+    ],
+  );
+  const { sockets } = socketsFromDiagTable(t);
+  assert.deepEqual(
+    sockets.map((s) => [s.state, s.localAddress, s.uid, s.txQueue, s.rxQueue]),
+    [
+      ['LISTEN', '0.0.0.0', 33, 0, 0],
+      ['LISTEN', '::', 44, 0, 0],
+      ['SYN_RECV', '127.0.0.1', 33, 0, 0],
+      ['SYN_RECV', '::ffff:127.0.0.1', 44, 0, 0],
+      ['ESTABLISHED', '127.0.0.1', 33, 9, 7],
+      ['TIME_WAIT', '127.0.0.1', 0, 0, 0],
+    ],
+  );
+});
+
+test('a state the kernel should not send is a ParseError naming the socket', () => {
+  assert.throws(() => socketsFromDiagTable(table([V4_LO], [[4, 13, 1, 2, 0, 0, 0, 0, 0, 0]])), (e) => e instanceof ParseError && /unknown TCP state 13/.test(e.message));
+  assert.throws(() => socketsFromDiagTable(table([V4_LO], [[4, 0, 1, 2, 0, 0, 0, 0, 0, 0]])), ParseError);
+});
+
+test('readNetTcp: a fixture root and SOCKDOC_NET_SOURCE=proc read /proc text; a missing addon falls back with the reason', () => {
+  const busy = fixture('net', 'busy');
+  const fromRoot = readNetTcp(busy);
+  assert.equal(fromRoot.source, 'proc');
+  assert.equal(fromRoot.backlogs, undefined);
+  const forced = readNetTcp('/', { source: 'proc' });
+  assert.equal(forced.source, 'proc');
+  assert.ok(forced.reports.every((r) => r.source.startsWith('/proc/net/tcp')));
+  const saved = process.env.SOCKDOC_NET_SOURCE;
+  process.env.SOCKDOC_NET_SOURCE = 'proc';
+  try {
+    assert.equal(readNetTcp('/').source, 'proc');
+  } finally {
+    if (saved === undefined) delete process.env.SOCKDOC_NET_SOURCE;
+    else process.env.SOCKDOC_NET_SOURCE = saved;
+  }
+  const noAddon = readNetTcp('/', { source: 'sock_diag', addonPath: '/nonexistent/sockdoc_native.node' });
+  assert.equal(noAddon.source, 'proc');
+  assert.match(noAddon.reports[0].detail ?? '', /sock_diag dump unavailable .*read \/proc\/net\/tcp instead/);
+});

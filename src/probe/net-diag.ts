@@ -1,0 +1,101 @@
+/**
+ * Every TCP socket from one sock_diag dump of all states (native/tcptable.c), turned into the same
+ * TcpSocket[] that parseNetTcp makes of /proc/net/tcp{,6}. On a live host this skips the kernel's
+ * per-socket sprintf and the JavaScript parse of that text, and gives the backlog limits of the
+ * listeners from the same dump.
+ *
+ * How sock_diag fields map onto /proc/net/tcp (net/ipv4/tcp_ipv4.c vs net/ipv4/inet_diag.c,
+ * net/ipv4/tcp_diag.c):
+ * - LISTEN: /proc prints rx_queue = sk_ack_backlog and tx_queue 0 (write_seq - snd_una of a
+ *   listener); tcp_diag_get_info puts sk_ack_backlog in idiag_rqueue and the limit
+ *   sk_max_ack_backlog in idiag_wqueue, which goes to the backlog map instead of txQueue.
+ * - Other full sockets: both print max(rcv_nxt - copied_seq, 0) and write_seq - snd_una.
+ * - Request sockets (TCP_NEW_SYN_RECV, bit 12 of the mask): inet_req_diag_fill reports them as
+ *   SYN_RECV with queues 0 and inode 0, as get_openreq4 prints them; but its uid is 0, while
+ *   get_openreq4 prints the listener's uid: taken here from the listener they belong to.
+ * - TIME_WAIT (and FIN_WAIT2 in a timewait socket): inet_twsk_diag_fill reports tw_substate with
+ *   queues, uid and inode 0, as get_timewait4_sock prints them.
+ * - An AF_INET6 socket keeps family 6 with its v4-mapped addresses, as in /proc/net/tcp6.
+ */
+import { formatIPv4Bytes, formatIPv6Bytes } from './inet-address.js';
+import { listenerKey } from './sock-diag.js';
+import type { NativeTcpTable } from './native.js';
+import { ParseError } from './read-file.js';
+import { TCP_STATES, type TcpSocket } from '../snapshot/types.js';
+
+/**
+ * States 1..11 (include/net/tcp_states.h) plus TCP_NEW_SYN_RECV (12), so that request sockets are
+ * listed as /proc and ss list them. Not TCP_BOUND_INACTIVE (13): bound-only sockets are a
+ * sock_diag-only pseudo-state that /proc/net/tcp never shows.
+ */
+export const TCP_ALL_STATES_MASK = 0x1ffe;
+/** Words per socket in NativeTcpTable.rows (native/tcptable.c ROW_WORDS). */
+export const ROW_WORDS = 8;
+
+const LISTEN = TCP_STATES.indexOf('LISTEN') + 1;
+const SYN_RECV = TCP_STATES.indexOf('SYN_RECV') + 1;
+
+export interface DiagSockets {
+  sockets: TcpSocket[];
+  /** listenerKey(...) -> sk_max_ack_backlog, as readListenBacklogs returns it. */
+  backlogs: Map<string, number>;
+}
+
+/** The uid of a request socket's listener: the same port, its own address or the wildcard. */
+function listenerUids(sockets: readonly TcpSocket[]): (s: TcpSocket) => number {
+  const uids = new Map<string, number>();
+  for (const s of sockets) {
+    if (s.state !== 'LISTEN') continue;
+    const key = `${s.family}|${s.localAddress}|${s.localPort}`;
+    if (!uids.has(key)) uids.set(key, s.uid);
+  }
+  return (s) =>
+    uids.get(`${s.family}|${s.localAddress}|${s.localPort}`) ??
+    uids.get(`${s.family}|${s.family === 4 ? '0.0.0.0' : '::'}|${s.localPort}`) ??
+    s.uid;
+}
+
+/**
+ * Builds TcpSocket[] from the native table. Throws ParseError for a state the kernel should not
+ * send (`file` names the source in the message).
+ */
+export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag'): DiagSockets {
+  const { rows, addrs, addrFamilies, count } = table;
+  if (rows.length < count * ROW_WORDS) throw new ParseError(file, 1, `table of ${rows.length} words for ${count} sockets`);
+  // Each distinct address is formatted once: most sockets share a few local addresses.
+  const names = new Array<string>(addrFamilies.length);
+  for (let i = 0; i < names.length; i++) {
+    names[i] = addrFamilies[i] === 4 ? formatIPv4Bytes(addrs, i * 16) : formatIPv6Bytes(addrs, i * 16);
+  }
+  const sockets: TcpSocket[] = new Array(count);
+  const backlogs = new Map<string, number>();
+  let requests = false;
+  for (let i = 0, r = 0; i < count; i++, r += ROW_WORDS) {
+    const head = rows[r];
+    const st = head >>> 8;
+    if (st < 1 || st > TCP_STATES.length) throw new ParseError(file, i + 1, `unknown TCP state ${st}`);
+    const family = (head & 0xff) === 4 ? 4 : 6;
+    const ports = rows[r + 1];
+    const listen = st === LISTEN;
+    const s: TcpSocket = {
+      family,
+      state: TCP_STATES[st - 1],
+      localAddress: names[rows[r + 2]],
+      localPort: ports >>> 16,
+      remoteAddress: names[rows[r + 3]],
+      remotePort: ports & 0xffff,
+      txQueue: listen ? 0 : rows[r + 5],
+      rxQueue: rows[r + 4],
+      uid: rows[r + 6],
+      inode: rows[r + 7],
+    };
+    if (listen) backlogs.set(listenerKey(family, s.localAddress, s.localPort, s.inode), rows[r + 5]);
+    else if (st === SYN_RECV && s.inode === 0) requests = true;
+    sockets[i] = s;
+  }
+  if (requests) {
+    const uidOf = listenerUids(sockets);
+    for (const s of sockets) if (s.state === 'SYN_RECV' && s.inode === 0) s.uid = uidOf(s);
+  }
+  return { sockets, backlogs };
+}
