@@ -14,6 +14,7 @@ import type { Listener, ProbeReport, ProcessInfo, TcpState, Tunables } from '../
 import { TCP_STATES } from '../snapshot/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { filterListeners, filterProcesses } from './filter.js';
+import { limitOriginToJson } from './limits.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -72,7 +73,8 @@ export interface DiagnosisJson {
   counters: { values: Record<string, number>; deltas: Record<string, number> | null; intervalMs: number };
   probes: ProbeReport[];
   notes: string[];
-  limitOrigins: LimitOrigin[];
+  /** Field by field (render/limits.ts), the same shape as `sockdoc limits --json`. */
+  limitOrigins: Array<ReturnType<typeof limitOriginToJson>>;
 }
 
 function findingJson(f: Finding): FindingJson {
@@ -115,27 +117,6 @@ function listenerJson(l: Listener): ListenerJson {
     synRecv: l.synRecv,
     establishedUnaccepted: l.establishedUnaccepted,
     closeWaitUnaccepted: l.closeWaitUnaccepted,
-  };
-}
-
-/**
- * Field by field, so the document changes only when this file and the schema do, not whenever
- * provenance grows a field.
- */
-function limitOriginJson(o: LimitOrigin): LimitOrigin {
-  const src = o.source;
-  const source: LimitOrigin['source'] = { layer: src.layer, pid: src.pid, reason: src.reason };
-  for (const k of ['unit', 'file', 'setting', 'value'] as const) if (src[k] !== undefined) source[k] = src[k];
-  return {
-    pid: o.pid,
-    name: o.name,
-    soft: o.soft,
-    hard: o.hard,
-    chain: o.chain.map((c) => ({ pid: c.pid, name: c.name, soft: c.soft, hard: c.hard })),
-    source,
-    contradictions: [...o.contradictions],
-    fix: [...o.fix],
-    notes: [...(o.notes ?? [])],
   };
 }
 
@@ -185,6 +166,6 @@ export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
     limitOrigins: [...s.limitOrigins.values()]
       .filter((o) => shownPids.has(o.pid))
       .sort((a, b) => a.pid - b.pid)
-      .map(limitOriginJson),
+      .map(limitOriginToJson),
   };
 }

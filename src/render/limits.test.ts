@@ -26,6 +26,6 @@ test('the heading names the layer; an empty list says so', () => {
 });
 
 test('JSON leaves out unknown optional source fields', () => {
-  const j = limitOriginToJson(explainLimit(fixture('limits', 'reparented'), 8800)) as { source: Record<string, unknown> };
+  const j = limitOriginToJson(explainLimit(fixture('limits', 'reparented'), 8800));
   assert.deepEqual(Object.keys(j.source), ['layer', 'pid', 'reason']);
 });

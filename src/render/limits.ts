@@ -71,8 +71,9 @@ export function renderLimitOrigins(list: readonly LimitOrigin[], opts: LimitsRen
 }
 
 /** The --json shape of issue 3: stable keys, undefined optionals left out. */
-export function limitOriginToJson(o: LimitOrigin): Record<string, unknown> {
+export function limitOriginToJson(o: LimitOrigin): LimitOrigin & { notes: string[] } {
   const s = o.source;
+  // Optional keys before `reason`, the order of issue 3's schema; built loosely, typed at the end.
   const source: Record<string, unknown> = { layer: s.layer, pid: s.pid };
   for (const k of ['unit', 'file', 'setting', 'value'] as const) if (s[k] !== undefined) source[k] = s[k];
   source.reason = s.reason;
@@ -82,7 +83,7 @@ export function limitOriginToJson(o: LimitOrigin): Record<string, unknown> {
     soft: o.soft,
     hard: o.hard,
     chain: o.chain.map((c) => ({ pid: c.pid, name: c.name, soft: c.soft, hard: c.hard })),
-    source,
+    source: source as unknown as LimitOrigin['source'],
     contradictions: o.contradictions,
     fix: o.fix,
     notes: o.notes ?? [],
