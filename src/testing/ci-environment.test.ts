@@ -1,0 +1,25 @@
+/**
+ * On CI (CI=true) every live-kernel test must run: tests skip only when root, supervisord or the
+ * native addon are missing, so here those are asserted instead. A CI that lost one of them goes
+ * red rather than green-with-skips.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
+
+const onCi = process.env.CI === 'true';
+
+function onPath(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+test('CI has what the live tests need, so none of them is skipped', { skip: onCi ? false : 'only checked with CI=true' }, () => {
+  assert.equal(process.getuid?.(), 0, 'CI must run as root: the live tests create network namespaces');
+  for (const cmd of ['supervisord', 'supervisorctl', 'ss', 'ip', 'tc', 'prlimit', 'netstat', 'lsof', 'python3']) {
+    assert.ok(onPath(cmd), `${cmd} is missing: .ci/run must install it`);
+  }
+  assert.ok(existsSync(join(repoRoot, 'native', 'build', 'Release', 'sockdoc_native.node')), 'the native addon was not built');
+});
