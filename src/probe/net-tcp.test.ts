@@ -117,11 +117,28 @@ test('missing tcp6 (IPv6 disabled) is reported absent, not an error; tcp still r
   assert.match(reports[1].detail ?? '', /IPv6 is disabled/);
 });
 
-test('readNetTcp turns a ParseError into a failed report naming file and line', () => {
-  const { sockets, reports } = readNetTcp(broken);
-  assert.deepEqual(sockets, []);
-  assert.deepEqual(reports.map((r) => r.status), ['failed', 'failed']);
-  assert.match(reports[0].detail ?? '', /proc\/net\/tcp:5: line truncated/);
+test('readNetTcp keeps the good lines of a damaged file: partial, with the first bad line named', () => {
+  const { sockets, reports, notes } = readNetTcp(broken);
+  const good = (f: string) => parseNetTcp(readFileSync(f, 'latin1'), f.endsWith('6') ? 6 : 4, f, () => undefined).length;
+  assert.equal(sockets.length, good(`${broken}/proc/net/tcp`) + good(`${broken}/proc/net/tcp6`));
+  assert.ok(sockets.length > 400, 'the 400-odd good lines are kept');
+  assert.deepEqual(reports.map((r) => r.status), ['partial', 'partial']);
+  assert.equal(reports[0].detail, '1 malformed line skipped (first: line 5, line truncated (54 characters))');
+  assert.equal(notes.length, 2);
+  assert.match(notes[0], /proc\/net\/tcp: 1 malformed line skipped .* those sockets are missing from this report\.$/);
+});
+
+test('parseNetTcp with onBadLine skips exactly the bad lines; without it, the first one throws', () => {
+  const text = readFileSync(`${broken}/proc/net/tcp`, 'latin1');
+  const bad: ParseError[] = [];
+  const kept = parseNetTcp(text, 4, 'tcp', (e) => bad.push(e));
+  assert.deepEqual(bad.map((e) => e.line), [5]);
+  assert.equal(kept.length, text.trimEnd().split('\n').length - 1 - bad.length);
+  assert.throws(() => parseNetTcp(text, 4, 'tcp'), (e: unknown) => e instanceof ParseError && e.line === 5);
+});
+
+test('a damaged header still fails the whole file: nothing can be trusted without it', () => {
+  assert.throws(() => parseNetTcp('garbage\n   0: 0100007F:1F90', 4, 'tcp', () => undefined), (e: unknown) => e instanceof ParseError && e.line === 1);
 });
 
 /** Lines in the kernel's own format (get_tcp4_sock / get_tcp6_sock). */

@@ -52,7 +52,13 @@ function decimal(text: string, start: number, end: number): number {
  * Throws ParseError naming `file` and the 1-based line for anything the kernel would not print.
  * @example parseNetTcp(readText('/proc/net/tcp'), 4)[0].localAddress // "127.0.0.1"
  */
-export function parseNetTcp(text: string, family: 4 | 6, file = family === 4 ? 'proc/net/tcp' : 'proc/net/tcp6'): TcpSocket[] {
+export function parseNetTcp(
+  text: string,
+  family: 4 | 6,
+  file = family === 4 ? 'proc/net/tcp' : 'proc/net/tcp6',
+  /** When given, a malformed line is reported here and skipped instead of failing the whole file. */
+  onBadLine?: (err: ParseError) => void,
+): TcpSocket[] {
   const headerEnd = text.indexOf('\n');
   if (!/^\s*sl\s+local_address/.test(text.slice(0, headerEnd < 0 ? text.length : headerEnd))) {
     throw new ParseError(file, 1, 'missing header "sl local_address ..."');
@@ -69,67 +75,72 @@ export function parseNetTcp(text: string, family: 4 | 6, file = family === 4 ? '
     lineNo++;
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    // "%4d: " -> base is the first column of the local address.
-    let p = start;
-    while (p < end && text.charCodeAt(p) === SPACE) p++;
-    const slStart = p;
-    while (p < end && text.charCodeAt(p) !== COLON) p++;
-    if (p === end || decimal(text, slStart, p) < 0 || text.charCodeAt(p + 1) !== SPACE) {
-      if (p === end && slStart === end) fail('empty line');
-      fail('expected "<sl>: " at the start of the line');
+    try {
+      // "%4d: " -> base is the first column of the local address.
+      let p = start;
+      while (p < end && text.charCodeAt(p) === SPACE) p++;
+      const slStart = p;
+      while (p < end && text.charCodeAt(p) !== COLON) p++;
+      if (p === end || decimal(text, slStart, p) < 0 || text.charCodeAt(p + 1) !== SPACE) {
+        if (p === end && slStart === end) fail('empty line');
+        fail('expected "<sl>: " at the start of the line');
+      }
+      const b = p + 2;
+      if (end < b + c.rest) fail(`line truncated (${end - start} characters)`);
+      if (
+        text.charCodeAt(b + c.localPortColon) !== COLON ||
+        text.charCodeAt(b + c.sp1) !== SPACE ||
+        text.charCodeAt(b + c.remotePortColon) !== COLON ||
+        text.charCodeAt(b + c.sp2) !== SPACE ||
+        text.charCodeAt(b + c.sp3) !== SPACE ||
+        text.charCodeAt(b + c.queueColon) !== COLON ||
+        text.charCodeAt(b + c.sp4) !== SPACE
+      ) {
+        fail(`columns not where tcp${family === 6 ? '6' : ''}_seq_show puts them`);
+      }
+      const localAddress = formatAddr(text, b);
+      const remoteAddress = formatAddr(text, b + c.remote);
+      if (localAddress === null || remoteAddress === null) fail('bad hex in address');
+      const localPort = hexAt(text, b + c.localPortColon + 1, 4);
+      const remotePort = hexAt(text, b + c.remotePortColon + 1, 4);
+      if (localPort < 0 || remotePort < 0) fail('bad hex in port');
+      const st = hexAt(text, b + c.state, 2);
+      if (st < 1 || st > TCP_STATES.length) fail(`unknown state "${text.slice(b + c.state, b + c.state + 2)}"`);
+      const txQueue = hexAt(text, b + c.tx, 8);
+      const rxQueue = hexAt(text, b + c.rx, 8);
+      if (txQueue < 0 || rxQueue < 0) fail('bad hex in tx_queue:rx_queue');
+      // Variable-width fields follow: tr:tm->when, retrnsmt, uid (%5u), timeout (%8d), inode (%lu).
+      let q = b + c.rest;
+      let uid = -1;
+      let inode = -1;
+      for (let field = 0; field < 5; field++) {
+        while (q < end && text.charCodeAt(q) === SPACE) q++;
+        const fs = q;
+        while (q < end && text.charCodeAt(q) !== SPACE) q++;
+        if (fs === q) fail('line truncated before the inode column');
+        if (field === 2) uid = decimal(text, fs, q);
+        else if (field === 4) inode = decimal(text, fs, q);
+      }
+      // Every variant prints more after the inode (refcnt, pointer): a line ending here was cut.
+      if (q >= end) fail('line truncated after the inode column');
+      if (uid < 0) fail('uid is not a decimal number');
+      if (inode < 0) fail('inode is not a decimal number');
+      out.push({
+        family,
+        state: TCP_STATES[st - 1],
+        localAddress: localAddress as string,
+        localPort,
+        remoteAddress: remoteAddress as string,
+        remotePort,
+        txQueue,
+        rxQueue,
+        uid,
+        inode,
+      });
+    } catch (err) {
+      if (!onBadLine || !(err instanceof ParseError)) throw err;
+      onBadLine(err);
     }
-    const b = p + 2;
-    if (end < b + c.rest) fail(`line truncated (${end - start} characters)`);
-    if (
-      text.charCodeAt(b + c.localPortColon) !== COLON ||
-      text.charCodeAt(b + c.sp1) !== SPACE ||
-      text.charCodeAt(b + c.remotePortColon) !== COLON ||
-      text.charCodeAt(b + c.sp2) !== SPACE ||
-      text.charCodeAt(b + c.sp3) !== SPACE ||
-      text.charCodeAt(b + c.queueColon) !== COLON ||
-      text.charCodeAt(b + c.sp4) !== SPACE
-    ) {
-      fail(`columns not where tcp${family === 6 ? '6' : ''}_seq_show puts them`);
-    }
-    const localAddress = formatAddr(text, b);
-    const remoteAddress = formatAddr(text, b + c.remote);
-    if (localAddress === null || remoteAddress === null) fail('bad hex in address');
-    const localPort = hexAt(text, b + c.localPortColon + 1, 4);
-    const remotePort = hexAt(text, b + c.remotePortColon + 1, 4);
-    if (localPort < 0 || remotePort < 0) fail('bad hex in port');
-    const st = hexAt(text, b + c.state, 2);
-    if (st < 1 || st > TCP_STATES.length) fail(`unknown state "${text.slice(b + c.state, b + c.state + 2)}"`);
-    const txQueue = hexAt(text, b + c.tx, 8);
-    const rxQueue = hexAt(text, b + c.rx, 8);
-    if (txQueue < 0 || rxQueue < 0) fail('bad hex in tx_queue:rx_queue');
-    // Variable-width fields follow: tr:tm->when, retrnsmt, uid (%5u), timeout (%8d), inode (%lu).
-    let q = b + c.rest;
-    let uid = -1;
-    let inode = -1;
-    for (let field = 0; field < 5; field++) {
-      while (q < end && text.charCodeAt(q) === SPACE) q++;
-      const fs = q;
-      while (q < end && text.charCodeAt(q) !== SPACE) q++;
-      if (fs === q) fail('line truncated before the inode column');
-      if (field === 2) uid = decimal(text, fs, q);
-      else if (field === 4) inode = decimal(text, fs, q);
-    }
-    // Every variant prints more after the inode (refcnt, pointer): a line ending here was cut.
-    if (q >= end) fail('line truncated after the inode column');
-    if (uid < 0) fail('uid is not a decimal number');
-    if (inode < 0) fail('inode is not a decimal number');
-    out.push({
-      family,
-      state: TCP_STATES[st - 1],
-      localAddress: localAddress as string,
-      localPort,
-      remoteAddress: remoteAddress as string,
-      remotePort,
-      txQueue,
-      rxQueue,
-      uid,
-      inode,
-    });
     start = end + 1;
   }
   return out;
@@ -141,6 +152,8 @@ export type NetTcpSource = 'sock_diag' | 'proc';
 export interface NetTcpRead {
   sockets: TcpSocket[];
   reports: ProbeReport[];
+  /** Sentences for the report (malformed lines skipped). */
+  notes: string[];
   source: NetTcpSource;
   /** From the sock_diag dump only: listenerKey -> backlog limit, what readListenBacklogs would return. */
   backlogs?: Map<string, number>;
@@ -177,7 +190,7 @@ export function readNetTcp(root = '/', opts: NetTcpOptions = {}): NetTcpRead {
         if (!table.ipv6) {
           reports.push({ probe: 'net-tcp', source: `${DIAG_SOURCE} AF_INET6`, status: 'absent', ms: 0, detail: 'IPv6 is disabled on this host, so there are no IPv6 sockets to see' });
         }
-        return { sockets, reports, source: 'sock_diag', backlogs };
+        return { sockets, reports, notes: [], source: 'sock_diag', backlogs };
       }
     } catch (err) {
       // Not built, built for another ABI, or the dump failed: /proc/net/tcp has the same sockets.
@@ -196,9 +209,17 @@ export function readNetTcp(root = '/', opts: NetTcpOptions = {}): NetTcpRead {
 export function readProcNetTcp(root = '/'): NetTcpRead {
   const sockets: TcpSocket[] = [];
   const reports: ProbeReport[] = [];
+  const notes: string[] = [];
   for (const family of [4, 6] as const) {
     const path = under(root, 'proc/net', family === 4 ? 'tcp' : 'tcp6');
-    const { value, report } = runProbe('net-tcp', path, () => parseNetTcp(readText(path), family, path));
+    const bad: ParseError[] = [];
+    const { value, report } = runProbe('net-tcp', path, () => parseNetTcp(readText(path), family, path, (e) => bad.push(e)));
+    if (bad.length) {
+      // Keep the good lines (a capture cut short, a corrupted copy): partial, and said once.
+      report.status = 'partial';
+      report.detail = `${bad.length} malformed line${bad.length === 1 ? '' : 's'} skipped (first: line ${bad[0].line}, ${bad[0].reason})`;
+      notes.push(`${path}: ${report.detail}; those sockets are missing from this report.`);
+    }
     if (report.status === 'absent') {
       report.detail =
         family === 6
@@ -209,5 +230,5 @@ export function readProcNetTcp(root = '/'): NetTcpRead {
     // push one by one: spreading 100k+ elements as call arguments can exceed the stack
     if (value) for (const s of value) sockets.push(s);
   }
-  return { sockets, reports, source: 'proc' };
+  return { sockets, reports, notes, source: 'proc' };
 }

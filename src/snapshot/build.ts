@@ -115,6 +115,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // together as they can be.
   const { scan: procs, value: net } = await readProcessesWhile(root, opts.pids ? { pids: opts.pids } : {}, () => readNetTcp(root));
   probes.push(...net.reports);
+  notes.push(...net.notes);
   probes.push(...procs.reports);
   notes.push(...procs.notes);
 
