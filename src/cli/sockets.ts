@@ -13,10 +13,13 @@ Sockets with no owner (inode 0: waiting in an accept queue, request sockets, TIM
 are listed too, marked as such.
 
 Options:
-  --state S    only this state: ${TCP_STATES.join(', ')} (ss names such as ESTAB, CLOSE-WAIT work too)
+  --state S    only this state: kernel names (${TCP_STATES.slice(0, 4).join(', ')}, ...)
+               or ss names (ESTAB, CLOSE-WAIT, ...), any case
   --port P     local or remote port P
-  --pid N      sockets held by process N
-  --json       one object per socket: {state, local, remote, recvQ, sendQ, inode, owners[{pid, name, fd}]}
+  --pid N      sockets held by process N, and those waiting in the queues of its listeners
+  --json       one object per socket: {state, local, remote, recvQ, sendQ, inode, owners[{pid, name, fd}],
+               waitingOn?{listener, owners[{pid, name}]}}; for LISTEN, recvQ is the accept queue and
+               sendQ the backlog limit (null when unknown); docs/json-schema.md
   --root DIR   read DIR/proc instead of /proc
   -h, --help   this help
 `;
