@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from
 import { dirname, join } from 'node:path';
 import { readText, outcomeOf, describeError } from '../probe/read-file.js';
 import { listPids } from '../probe/pids.js';
+import { readPidStat } from '../probe/pid-stat.js';
 import { captureListenBytes } from '../probe/sock-diag.js';
 
 /** Host-wide files, relative to the root. */
@@ -33,6 +34,28 @@ const HOST_FILES = [
 /** Per-process files under proc/PID. */
 const PID_FILES = ['stat', 'status', 'cmdline', 'limits', 'cgroup'];
 
+/**
+ * The pids plus every ancestor up to pid 1: `sockdoc limits` explains a limit by the chain of
+ * parents (limits are inherited across fork and exec), so a capture of one service needs them.
+ */
+export function withAncestors(root: string, pids: readonly number[]): number[] {
+  const all = new Set<number>();
+  for (const start of pids) {
+    let pid = start;
+    // Bounded: a chain longer than this is a loop in a damaged tree.
+    for (let depth = 0; depth < 256 && pid > 0 && !all.has(pid); depth++) {
+      all.add(pid);
+      try {
+        pid = readPidStat(root, pid).ppid;
+      } catch (err) {
+        if (outcomeOf(err) !== 'absent') throw err;
+        break; // exited meanwhile: the chain stops here
+      }
+    }
+  }
+  return [...all].sort((a, b) => a - b);
+}
+
 export interface CaptureResult {
   files: number;
   pids: number[];
@@ -47,8 +70,8 @@ function copyText(src: string, dst: string): void {
 }
 
 /**
- * Captures the live host (root "/") into outDir. `pids` limits the processes captured
- * (default: all). The sock_diag answer for listeners is stored raw in sock_diag/tcp-listen.bin.
+ * Captures the live host (root "/") into outDir. `pids` limits the processes captured to those
+ * and their ancestors (default: all). The sock_diag answer for listeners is stored raw in sock_diag/tcp-listen.bin.
  */
 export function captureHost(outDir: string, opts: { root?: string; pids?: number[] } = {}): CaptureResult {
   const root = opts.root ?? '/';
@@ -61,7 +84,7 @@ export function captureHost(outDir: string, opts: { root?: string; pids?: number
       if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
     }
   }
-  const pids = opts.pids ?? listPids(root);
+  const pids = opts.pids ? withAncestors(root, opts.pids) : listPids(root);
   for (const pid of pids) {
     const src = join(root, 'proc', String(pid));
     const dst = join(outDir, 'proc', String(pid));

@@ -1,0 +1,37 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { captureHost, withAncestors } from './capture.js';
+import { buildSnapshot } from './build.js';
+import { fixture } from '../testing/paths.js';
+
+test('withAncestors follows ppid up to pid 1 in a captured tree', () => {
+  // limits/shell-ulimit: server 6020 <- bash 6010 <- 1
+  const root = fixture('limits', 'shell-ulimit');
+  const chain = withAncestors(root, [6020]);
+  assert.deepEqual(chain, [1, 6010, 6020]);
+  assert.deepEqual(withAncestors(root, [6020, 6010]), [1, 6010, 6020], 'shared ancestors once');
+});
+
+test('capture of one live process takes its ancestors and its fd links; --root reads it back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-capture-'));
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const r = captureHost(join(dir, 'tree'), { pids: [child.pid!] });
+    assert.ok(r.pids.includes(child.pid!));
+    assert.ok(r.pids.includes(process.pid), 'the parent (this test) is captured too');
+    const fd0 = join(dir, 'tree', 'proc', String(child.pid), 'fd', '0');
+    assert.equal(readlinkSync(fd0), '/dev/null');
+    assert.ok(existsSync(join(dir, 'tree', 'proc', 'net', 'tcp')));
+    const snap = await buildSnapshot({ root: join(dir, 'tree'), intervalMs: 0 });
+    const p = snap.processes.find((x) => x.pid === child.pid);
+    assert.equal(p?.name, 'sleep');
+    assert.equal(p?.ppid, process.pid);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
