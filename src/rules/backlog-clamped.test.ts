@@ -12,19 +12,25 @@ runRuleCases(rule, {
     },
     { name: 'backlog unknown', snapshot: snapshot({ listeners: [listener({ port: 80, backlog: null })], tunables: old }) },
     { name: 'somaxconn unknown', snapshot: snapshot({ listeners: [listener({ port: 80, backlog: 128 })], tunables: { 'net.core.somaxconn': null } }) },
+    { name: 'healthy host: a Go listener got the modern somaxconn 4096, queue low -> nothing (noise)', snapshot: healthySnapshot() },
   ],
   invalid: [
     {
-      name: 'healthy host: the Go listener got somaxconn, queue low -> info only',
-      snapshot: healthySnapshot(),
+      name: 'old kernel default: clamped to 128, queue low -> info',
+      snapshot: snapshot({ listeners: [listener({ address: '::', port: 8889, acceptQueue: 1, backlog: 128 })], tunables: old }),
       findings: [
         {
           severity: 'info',
-          subject: { address: '::', port: 8889, pid: 900, name: 'server' },
-          evidence: { backlog: 4096, somaxconn: 4096, acceptQueue: 1, queueLevel: 'low', suggestedSomaxconn: 16384 },
+          subject: { address: '::', port: 8889 },
+          evidence: { backlog: 128, somaxconn: 128, acceptQueue: 1, queueLevel: 'low', suggestedSomaxconn: 4096 },
           related: [],
         },
       ],
+    },
+    {
+      name: 'modern somaxconn 4096 and the queue filling -> warning all the same',
+      snapshot: snapshot({ listeners: [listener({ port: 9000, acceptQueue: 4000, backlog: 4096 })] }),
+      findings: [{ severity: 'warning', subject: { address: '0.0.0.0', port: 9000 }, evidence: { queueLevel: 'filling', suggestedSomaxconn: 16384 }, related: ['accept-queue-filling@0.0.0.0:9000'] }],
     },
     {
       name: 'the seed: clamped to 128 and full -> warning',

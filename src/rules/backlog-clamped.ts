@@ -6,6 +6,9 @@ import type { Finding, Rule } from './types.js';
 import { isBacklogClamped, queueFindingId, queueState, synState } from './support/levels.js';
 import { describeOwners, listenerLabel, listenerRef, listenerSubject, uniqueRefs } from './support/refs.js';
 
+/** net.core.somaxconn default since Linux 5.4 (commit 19f92a030ca6, "increase SOMAXCONN to 4096"). */
+const MODERN_SOMAXCONN = 4096;
+
 export const rule: Rule = {
   id: 'backlog-clamped',
   description: 'A listening socket got net.core.somaxconn as its backlog: the program probably asked for more.',
@@ -16,9 +19,12 @@ export const rule: Rule = {
       const somaxconn = l.backlog as number;
       const q = queueState(l, snapshot.tunables, options);
       const queueId = queueFindingId(q);
+      // A short queue behind a backlog of the Linux >= 5.4 default (4096) is every healthy Go listener
+      // (Go asks for exactly somaxconn): not worth a line. Below it (the old 128), it is a risk to know.
+      if (!queueId && somaxconn >= MODERN_SOMAXCONN) continue;
       const label = listenerLabel(l);
       // Past the old 128 default a bigger step; at least the Linux >= 5.4 default of 4096.
-      const suggested = Math.max(4096, somaxconn * 4);
+      const suggested = Math.max(MODERN_SOMAXCONN, somaxconn * 4);
       const related: string[] = [];
       if (queueId) related.push(listenerRef(queueId, l));
       if (synState(l, snapshot.tunables, options).pressured) related.push(listenerRef('syn-queue-pressure', l));
