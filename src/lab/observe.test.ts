@@ -16,6 +16,7 @@ function sock(state: TcpState, local: number, remote: number, inode: number, rx 
     rxQueue: rx,
     uid: 0,
     inode,
+    netns: 0,
   };
 }
 

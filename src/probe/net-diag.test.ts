@@ -32,7 +32,7 @@ test('LISTEN: txQueue 0 as /proc prints it, the limit goes to the backlog map', 
   const t = table([V4_LO, V4_ANY], [[4, 10, 8080, 0, 0, 1, 3, 128, 1000, 555]]);
   const { sockets, backlogs } = socketsFromDiagTable(t);
   assert.deepEqual(sockets, [
-    { family: 4, state: 'LISTEN', localAddress: '127.0.0.1', localPort: 8080, remoteAddress: '0.0.0.0', remotePort: 0, txQueue: 0, rxQueue: 3, uid: 1000, inode: 555 },
+    { family: 4, state: 'LISTEN', localAddress: '127.0.0.1', localPort: 8080, remoteAddress: '0.0.0.0', remotePort: 0, txQueue: 0, rxQueue: 3, uid: 1000, inode: 555, netns: 0 },
   ]);
   assert.deepEqual([...backlogs], [['4|127.0.0.1|8080|555', 128]]);
 });

@@ -59,7 +59,7 @@ function listenerUids(sockets: readonly TcpSocket[]): (s: TcpSocket) => number {
  * Builds TcpSocket[] from the native table. Throws ParseError for a state the kernel should not
  * send (`file` names the source in the message).
  */
-export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag'): DiagSockets {
+export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag', netns = 0): DiagSockets {
   const { rows, addrs, addrFamilies, count } = table;
   if (rows.length < count * ROW_WORDS) throw new ParseError(file, 1, `table of ${rows.length} words for ${count} sockets`);
   // Each distinct address is formatted once: most sockets share a few local addresses.
@@ -88,6 +88,7 @@ export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag'):
       rxQueue: rows[r + 4],
       uid: rows[r + 6],
       inode: rows[r + 7],
+      netns,
     };
     if (listen) backlogs.set(listenerKey(family, s.localAddress, s.localPort, s.inode), rows[r + 5]);
     else if (st === SYN_RECV && s.inode === 0) requests = true;

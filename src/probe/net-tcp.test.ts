@@ -32,6 +32,7 @@ test('busy namespace, tcp: the flooded listener holds limit + 1 = 129 and 70 han
     rxQueue: 129,
     uid: 0,
     inode: 344023,
+    netns: 0,
   });
   // request sockets (get_openreq4) and connections nobody accepted have no inode
   assert.equal(count(sockets, on8080('SYN_RECV', true)), 70);

@@ -58,6 +58,8 @@ export function parseNetTcp(
   file = family === 4 ? 'proc/net/tcp' : 'proc/net/tcp6',
   /** When given, a malformed line is reported here and skipped instead of failing the whole file. */
   onBadLine?: (err: ParseError) => void,
+  /** The network namespace the file describes (stamped on every socket). */
+  netns = 0,
 ): TcpSocket[] {
   const headerEnd = text.indexOf('\n');
   if (!/^\s*sl\s+local_address/.test(text.slice(0, headerEnd < 0 ? text.length : headerEnd))) {
@@ -136,6 +138,7 @@ export function parseNetTcp(
         rxQueue,
         uid,
         inode,
+        netns,
       });
     } catch (err) {
       if (!onBadLine || !(err instanceof ParseError)) throw err;
@@ -166,6 +169,8 @@ export interface NetTcpOptions {
    */
   source?: NetTcpSource;
   addonPath?: string;
+  /** The namespace being read, stamped on every socket (default 0: not known). */
+  netns?: number;
 }
 
 export const DIAG_SOURCE = 'netlink NETLINK_SOCK_DIAG (TCP, all states)';
@@ -185,7 +190,7 @@ export function readNetTcp(root = '/', opts: NetTcpOptions = {}): NetTcpRead {
       const addon = loadNativeAddon(opts.addonPath ?? ADDON_PATH);
       if (typeof addon.tcpDiagTable === 'function') {
         const table = addon.tcpDiagTable(TCP_ALL_STATES_MASK);
-        const { sockets, backlogs } = socketsFromDiagTable(table, DIAG_SOURCE);
+        const { sockets, backlogs } = socketsFromDiagTable(table, DIAG_SOURCE, opts.netns ?? 0);
         const reports: ProbeReport[] = [{ probe: 'net-tcp', source: DIAG_SOURCE, status: 'ok', ms: performance.now() - t0 }];
         if (!table.ipv6) {
           reports.push({ probe: 'net-tcp', source: `${DIAG_SOURCE} AF_INET6`, status: 'absent', ms: 0, detail: 'IPv6 is disabled on this host, so there are no IPv6 sockets to see' });
@@ -197,7 +202,7 @@ export function readNetTcp(root = '/', opts: NetTcpOptions = {}): NetTcpRead {
       why = `sock_diag dump unavailable (${describeError(err).split('\n')[0]}); read /proc/net/tcp instead`;
     }
   }
-  const read = readProcNetTcp(root);
+  const read = readProcNetTcp(root, opts.netns ?? 0);
   if (why) read.reports[0].detail = read.reports[0].detail ? `${read.reports[0].detail}; ${why}` : why;
   return read;
 }
@@ -206,14 +211,14 @@ export function readNetTcp(root = '/', opts: NetTcpOptions = {}): NetTcpRead {
  * Reads ROOT/proc/net/tcp and ROOT/proc/net/tcp6. A missing tcp6 means IPv6 is disabled
  * (ipv6.disable=1 or no ipv6 module): reported as absent, not as an error.
  */
-export function readProcNetTcp(root = '/'): NetTcpRead {
+export function readProcNetTcp(root = '/', netns = 0): NetTcpRead {
   const sockets: TcpSocket[] = [];
   const reports: ProbeReport[] = [];
   const notes: string[] = [];
   for (const family of [4, 6] as const) {
     const path = under(root, 'proc/net', family === 4 ? 'tcp' : 'tcp6');
     const bad: ParseError[] = [];
-    const { value, report } = runProbe('net-tcp', path, () => parseNetTcp(readText(path), family, path, (e) => bad.push(e)));
+    const { value, report } = runProbe('net-tcp', path, () => parseNetTcp(readText(path), family, path, (e) => bad.push(e), netns));
     if (bad.length) {
       // Keep the good lines (a capture cut short, a corrupted copy): partial, and said once.
       report.status = 'partial';

@@ -251,6 +251,7 @@ function finish(
       user: users?.get(c.uid) ?? null,
       fds: { open: err ? null : walk.counts[w], soft: c.soft, hard: c.hard },
       sockets: {},
+      netns: null,
     });
   }
 

@@ -25,6 +25,7 @@ export function sock(s: Partial<TcpSocket> & { state: TcpState; localPort: numbe
     uid: s.uid ?? 0,
     inode: s.inode ?? 0,
     ...s,
+    netns: s.netns ?? 0,
   };
 }
 

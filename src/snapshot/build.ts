@@ -2,6 +2,7 @@
  * One consistent host read. Counters are read twice around the sampling window; everything else
  * is read once at the end of it, sockets during the fd walk so owners match.
  */
+import { readlinkSync } from 'node:fs';
 import { readCounters } from '../probe/netstat.js';
 import { readNetTcp } from '../probe/net-tcp.js';
 import { readTunables } from '../probe/sysctl.js';
@@ -22,6 +23,16 @@ export interface SnapshotOptions {
   onWait?: (ms: number) => void;
   /** Clock, injectable for golden tests. */
   now?: () => Date;
+}
+
+/** Inode of sockdoc's own network namespace (readlink /proc/self/ns/net -> "net:[INODE]"); 0 if unreadable. */
+function readOwnNetns(): number {
+  try {
+    const m = /^net:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/net'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -113,7 +124,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // The fd walk runs on worker threads (native addon) while this thread reads the sockets (sock_diag
   // dump or /proc/net/tcp): the two largest reads overlap, and sockets and owners are read as close
   // together as they can be.
-  const { scan: procs, value: net } = await readProcessesWhile(root, opts.pids ? { pids: opts.pids } : {}, () => readNetTcp(root));
+  const { scan: procs, value: net } = await readProcessesWhile(root, opts.pids ? { pids: opts.pids } : {}, () =>
+    readNetTcp(root, { netns: live ? readOwnNetns() : 0 }),
+  );
   probes.push(...net.reports);
   notes.push(...net.notes);
   probes.push(...procs.reports);
@@ -153,7 +166,23 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     probes.some((r) => r.status !== 'ok' && r.status !== 'absent') ||
     (net.sockets.length === 0 && net.reports.every((r) => r.status !== 'ok'));
 
+  // Until every namespace is read, the snapshot holds the one sockdoc runs in, named "host".
+  const netns = live ? readOwnNetns() : 0;
   return {
+    namespaces: [
+      {
+        inode: netns,
+        kind: 'host',
+        name: 'host',
+        pids: procs.processes.map((p) => p.pid).sort((a, b) => a - b),
+        socketSource: net.source,
+        tunables: tunables.tunables,
+        counters,
+        listenerCount: listeners.length,
+        partial,
+        notes: [],
+      },
+    ],
     host: {
       hostname: host.hostname,
       kernel: host.kernel,

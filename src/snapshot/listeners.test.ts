@@ -4,7 +4,7 @@ import { deriveListeners, listenerKey } from './listeners.js';
 import type { TcpSocket, TcpState } from './types.js';
 
 function sock(state: TcpState, local: string, lport: number, inode: number, family: 4 | 6 = 4, rx = 0): TcpSocket {
-  return { family, state, localAddress: local, localPort: lport, remoteAddress: family === 4 ? '127.0.0.1' : '::1', remotePort: 40000 + inode, txQueue: 0, rxQueue: rx, uid: 0, inode };
+  return { family, state, localAddress: local, localPort: lport, remoteAddress: family === 4 ? '127.0.0.1' : '::1', remotePort: 40000 + inode, txQueue: 0, rxQueue: rx, uid: 0, inode, netns: 0 };
 }
 
 test('unaccepted ESTABLISHED/CLOSE_WAIT (inode 0) and SYN_RECV are attributed to their listener', () => {

@@ -52,6 +52,7 @@ export function deriveListeners(
     const o = owners.get(s.inode) ?? [];
     const backlog = backlogs.get(listenerKey(s.family, s.localAddress, s.localPort, s.inode));
     const l: Listener = {
+      netns: s.netns,
       family: s.family,
       address: s.localAddress,
       port: s.localPort,

@@ -51,6 +51,8 @@ export interface TcpSocket {
   uid: number;
   /** 0 = no file: still in an accept queue, a request socket, TIME_WAIT, or orphaned. */
   inode: number;
+  /** The network namespace the socket lives in (see NetnsInode). */
+  netns: NetnsInode;
 }
 
 /** A process holding a socket: /proc/PID/fd/FD -> socket:[inode]. */
@@ -82,10 +84,14 @@ export interface ProcessInfo {
   fds: FdUsage;
   /** Sockets this process holds, counted by state (only states present). */
   sockets: Partial<Record<TcpState, number>>;
+  /** Network namespace from /proc/PID/ns/net; null when it could not be read. */
+  netns: NetnsInode | null;
 }
 
 /** A LISTEN socket with what waits behind it. */
 export interface Listener {
+  /** The network namespace the listener lives in: with it, (netns, address, port) identifies a listener. */
+  netns: NetnsInode;
   family: 4 | 6;
   address: string;
   port: number;
@@ -153,13 +159,71 @@ export interface HostInfo {
   asRoot: boolean;
 }
 
+/**
+ * Inode of a network namespace: the INODE of the link /proc/PID/ns/net -> "net:[INODE]" (nsfs,
+ * namespaces(7)). 0 = not known (a capture that did not record namespaces): the namespace the tree
+ * was read from.
+ */
+export type NetnsInode = number;
+
+/** How the namespace's user knows it. "host" = the namespace of pid 1 (or the lowest visible pid). */
+export type NetnsKind = 'host' | 'docker' | 'kubernetes' | 'podman' | 'lxc' | 'nspawn' | 'netns' | 'other';
+
+/** A container whose processes live in a namespace, from the cgroup path and the runtime's state files. */
+export interface ContainerRef {
+  runtime: 'docker' | 'containerd' | 'cri-o' | 'podman' | 'lxc' | 'nspawn';
+  /** Full container id (64 hex for docker/containerd/CRI-O/podman), or the machine/container name. */
+  id: string;
+  /** Name as the user gave it (docker `Name` without the slash), or null when unknown. */
+  name: string | null;
+  image?: string | null;
+}
+
+/** A Kubernetes pod sharing one network namespace. */
+export interface PodRef {
+  namespace: string;
+  name: string;
+  uid: string | null;
+  /** Names of its containers, when known from /var/log/pods. */
+  containers: string[];
+}
+
+/** A network namespace's identity, as findings and renderers name it. */
+export interface NetnsRef {
+  inode: NetnsInode;
+  kind: NetnsKind;
+  /** Human name: "host", an `ip netns` name, a container or pod name, or "netns INODE (pid P name)". */
+  name: string;
+  container?: ContainerRef;
+  pod?: PodRef;
+}
+
+/** Everything read from one network namespace: its own sysctls and TcpExt counters. */
+export interface NetNamespace extends NetnsRef {
+  /** Visible processes whose /proc/PID/ns/net is this namespace, ascending. */
+  pids: number[];
+  /** Where its sockets came from: a sock_diag dump made inside it, its /proc/PID/net/tcp{,6}, or nothing. */
+  socketSource: 'sock_diag' | 'proc' | null;
+  /** Read from inside the namespace (net.* sysctls are per namespace; fs.* are host-wide). */
+  tunables: Tunables;
+  counters: Counters;
+  listenerCount: number;
+  /** True when something of this namespace could not be read. */
+  partial: boolean;
+  /** Sentences naming what was not seen in this namespace. */
+  notes: string[];
+}
+
 export interface Snapshot {
   host: HostInfo;
+  /** Every network namespace read; the first is the one whose tunables and counters are `tunables`/`counters` below. */
+  namespaces: NetNamespace[];
   sockets: TcpSocket[];
   /** inode -> every (pid, fd) holding it. */
   owners: Map<number, Owner[]>;
   processes: ProcessInfo[];
   listeners: Listener[];
+  /** The first namespace's (the host's) tunables and counters, as before namespaces were read. */
   tunables: Tunables;
   counters: Counters;
   probes: ProbeReport[];

@@ -27,6 +27,8 @@ export interface ProcSpec {
   /** Hard RLIMIT_NOFILE. Default 524288. */
   hard?: number | null;
   sockets?: Partial<Record<TcpState, number>>;
+  /** Network namespace inode; default 0 (the snapshot's first namespace). */
+  netns?: number | null;
 }
 
 export function proc(spec: ProcSpec): ProcessInfo {
@@ -43,6 +45,7 @@ export function proc(spec: ProcSpec): ProcessInfo {
       hard: spec.hard === undefined ? 524288 : spec.hard,
     },
     sockets: spec.sockets ?? {},
+    netns: spec.netns === undefined ? 0 : spec.netns,
   };
 }
 
@@ -58,6 +61,7 @@ export function listener(spec: ListenerSpec): Listener {
   const family = spec.family ?? (spec.address?.includes(':') ? 6 : 4);
   const backlog = spec.backlog === undefined ? 4096 : spec.backlog;
   return {
+    netns: spec.netns ?? 0,
     family,
     address: spec.address ?? (family === 6 ? '::' : '0.0.0.0'),
     port: spec.port,
@@ -111,13 +115,29 @@ export function snapshot(spec: SnapshotSpec = {}): Snapshot {
     deltas,
     intervalMs: spec.intervalMs ?? (deltas === null ? 0 : 1000),
   };
+  const tunables = { ...defaultTunables(), ...spec.tunables };
+  const processes = spec.processes ?? [];
   return {
     host: { hostname: 'test', kernel: '6.18.0', root: '/', takenAt: '2025-01-01T00:00:00.000Z', asRoot: true },
+    namespaces: [
+      {
+        inode: 0,
+        kind: 'host',
+        name: 'host',
+        pids: processes.map((p) => p.pid).sort((a, b) => a - b),
+        socketSource: 'sock_diag',
+        tunables,
+        counters,
+        listenerCount: listeners.length,
+        partial: false,
+        notes: [],
+      },
+    ],
     sockets: [],
     owners,
-    processes: spec.processes ?? [],
+    processes,
     listeners,
-    tunables: { ...defaultTunables(), ...spec.tunables },
+    tunables,
     counters,
     probes: [],
     notes: [],
