@@ -89,12 +89,13 @@ export const run: Command = async (args: string[], io: Io) => {
   process.once('SIGTERM', forced);
   const limit = setTimeout(() => process.exit(128 + (SIGNAL_NUMBER[signal] ?? 15)), CLOSE_LIMIT_MS);
   limit.unref();
+  const abandoned = serving.source.busy;
   await serving.close();
-  log(`${signal}: closed ${where}`);
+  log(`${signal}: closed ${where}${abandoned ? ' (the scrape in flight was abandoned)' : ''}`);
   clearTimeout(limit);
   process.off('SIGINT', forced);
   process.off('SIGTERM', forced);
   // A snapshot still being read holds no socket; do not wait for it to exit.
-  if (serving.source.busy) setTimeout(() => process.exit(EXIT.ok), 0).unref();
+  if (abandoned) setTimeout(() => process.exit(EXIT.ok), 0).unref();
   return EXIT.ok;
 };

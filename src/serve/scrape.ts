@@ -6,21 +6,17 @@
 import { performance } from 'node:perf_hooks';
 import { buildSnapshot } from '../snapshot/build.js';
 import { runRules } from '../rules/index.js';
-import { DEFAULT_RULE_OPTIONS, type Finding, type RuleOptions } from '../rules/types.js';
+import { DEFAULT_RULE_OPTIONS, type RuleOptions } from '../rules/types.js';
 import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from '../probe/pid-cgroup.js';
 import { buildMetricsModel, DEFAULT_SELECTION, selectProcesses, type MetricsModel, type SelectionOptions } from '../render/prometheus-model.js';
-import type { Snapshot } from '../snapshot/types.js';
 import { CounterHistory } from './counter-history.js';
 import { LimitOriginCache } from './limit-origins.js';
 
 export interface ScrapeResult {
   model: MetricsModel;
-  /** The diagnosed snapshot and its findings, for other consumers of a scrape (issue 13's history). */
-  snapshot: Snapshot;
-  findings: Finding[];
   /** How long the scrape took to produce, seconds. */
   seconds: number;
-  /** performance.now() when it was ready. */
+  /** performance.now() of the main thread when it was ready. */
   readyAt: number;
 }
 
@@ -67,6 +63,6 @@ export class Scraper {
     }
     const model = buildMetricsModel(snapshot, findings, selected, snapshot.limitOrigins, units);
     const readyAt = performance.now();
-    return { model, snapshot, findings, seconds: (readyAt - start) / 1000, readyAt };
+    return { model, seconds: (readyAt - start) / 1000, readyAt };
   }
 }

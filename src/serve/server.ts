@@ -10,7 +10,9 @@
  * dashboard takes `/` with `{ method: 'GET', path: '/', handle }` and adds its assets beside it
  * (`/dashboard.js`, `/api/...`). A module that needs the host's data subscribes to the shared
  * scrapes with `server.source.onResult(fn)` or asks for one with `server.source.get()`, instead of
- * reading the host again: one snapshot in flight for everyone.
+ * reading the host again: one snapshot in flight for everyone. Scrapes run in a worker thread
+ * (scrape-worker.ts) and only the MetricsModel comes back: extend the model (or the worker's reply)
+ * for data a dashboard needs, rather than reading /proc on the main thread.
  */
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
@@ -20,7 +22,8 @@ import { formatListen, type ListenAddress } from './listen.js';
 import { landingPage } from './landing.js';
 import { mergeRoutes, sendText, type Route } from './routes.js';
 import { ScrapeSource, type Outcome } from './scrape-source.js';
-import { Scraper, type ScraperOptions } from './scrape.js';
+import type { ScraperOptions } from './scrape.js';
+import { WorkerScraper } from './worker-scraper.js';
 
 export interface ServeOptions extends ScraperOptions {
   listen: ListenAddress;
@@ -103,13 +106,28 @@ export function defaultRoutes(source: ScrapeSource, renderer: MetricsRenderer, l
  */
 export async function serve(opts: ServeOptions): Promise<Serving> {
   const log = opts.log ?? (() => undefined);
-  const scraper = new Scraper(opts);
-  const source = new ScrapeSource(() => scraper.scrape(), { timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // Only plain data crosses into the worker.
+  const scraper = new WorkerScraper({ root: opts.root, selection: opts.selection, rules: opts.rules }, Math.max(30_000, 3 * timeoutMs));
+  const source = new ScrapeSource(() => scraper.scrape(), { timeoutMs });
   const renderer = new MetricsRenderer();
   let routes: Route[] = [];
   routes = mergeRoutes(defaultRoutes(source, renderer, log, () => routes), opts.routes ?? []);
-  const server: RunningServer = await startHttpServer(opts.listen, routes, (err) => log(`request failed: ${(err as Error)?.message ?? String(err)}`));
-  return { address: server.address, source, routes, close: () => server.close() };
+  let server: RunningServer;
+  try {
+    server = await startHttpServer(opts.listen, routes, (err) => log(`request failed: ${(err as Error)?.message ?? String(err)}`));
+  } catch (err) {
+    await scraper.close();
+    throw err;
+  }
+  return {
+    address: server.address,
+    source,
+    routes,
+    close: async () => {
+      await Promise.all([server.close(), scraper.close()]);
+    },
+  };
 }
 
 export { formatListen };
