@@ -42,6 +42,16 @@ const PROCESS = [...NETNS, 'pid', 'program', 'unit'] as const;
 
 type Labels = Record<string, string>;
 
+/**
+ * Empties a metric. prom-client's reset() gives a metric without labels the value 0, which would
+ * report an unknown value (fs.nr_open unreadable, no snapshot) as 0: its samples map is emptied
+ * instead, so the sample is absent.
+ */
+function clear(metric: Gauge | Counter): void {
+  metric.reset();
+  (metric as unknown as { hashMap: Record<string, unknown> }).hashMap = {};
+}
+
 /** A registry with sockdoc's families; render(ctx) gives one scrape's text. */
 export class MetricsRenderer {
   /** The exporter's own families, rendered for every scrape. */
@@ -90,7 +100,7 @@ export class MetricsRenderer {
       labelNames: [...labelNames],
       registers: [this.registry],
       collect() {
-        this.reset();
+        clear(this);
         const ctx = ctxOf();
         if (!ctx || (needsModel && !ctx.model)) return;
         fill((labels, v) => {
@@ -169,7 +179,7 @@ export class MetricsRenderer {
         labelNames: [...NETNS],
         registers: [registry],
         collect() {
-          this.reset();
+          clear(this);
           const m = ctxOf()?.model;
           if (!m) return;
           for (const ns of m.namespaces) {
