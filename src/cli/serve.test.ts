@@ -39,6 +39,19 @@ test('serve answers /metrics, /-/healthy and / and says 404/405 for the rest', a
   }
 });
 
+test('a burst of 200 concurrent scrapes is answered, every one with the host data (bounded: one burst)', async () => {
+  const s = await startServe(['--root', SEED, '--listen', '127.0.0.1:0']);
+  try {
+    const answers = await Promise.all(Array.from({ length: 200 }, () => httpGet({ host: '127.0.0.1', port: s.port }, '/metrics', 'GET', 30_000)));
+    assert.deepEqual([...new Set(answers.map((a) => a.status))], [200]);
+    for (const a of answers) assert.match(a.body, /^sockdoc_listener_accept_queue\{.*port="8889".*\} 129$/m);
+    // ... and it still answers afterwards.
+    assert.equal((await httpGet({ host: '127.0.0.1', port: s.port }, '/-/healthy')).status, 200);
+  } finally {
+    await stopHard(s);
+  }
+});
+
 test('a bad --listen or flag is one line on stderr and exit 3', () => {
   for (const [args, message] of [
     [['serve', '--listen', 'nope'], /^sockdoc: --listen 'nope': expected HOST:PORT/],

@@ -4,6 +4,7 @@
  * (listen-overflows, syn-queue-pressure) get the increase since an earlier reading instead: the
  * newest one at least `windowMs` old, so 100 scrapes a second still compare across a real window.
  */
+import { diffCounters } from '../snapshot/build.js';
 import type { Counters, NetnsInode, Snapshot } from '../snapshot/types.js';
 
 interface Reading {
@@ -16,16 +17,6 @@ export interface CounterHistoryOptions {
   windowMs?: number;
   /** Readings older than this are forgotten (default 10 min): a delta never spans more. */
   keepMs?: number;
-}
-
-function diff(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const d: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) {
-    const b = before[k];
-    // A counter that went down belongs to a namespace re-created with the same inode: no delta.
-    if (b !== undefined && v >= b) d[k] = v - b;
-  }
-  return d;
 }
 
 /** Remembers about one reading per window; bounded by keepMs / windowMs entries. */
@@ -57,7 +48,7 @@ export class CounterHistory {
       reading.byNetns.set(ns.inode, ns.counters.values);
       const before = base?.byNetns.get(ns.inode);
       const counters: Counters = before
-        ? { values: ns.counters.values, deltas: diff(before, ns.counters.values), intervalMs: atMs - base!.at }
+        ? { values: ns.counters.values, deltas: diffCounters(before, ns.counters.values), intervalMs: atMs - base!.at }
         : { values: ns.counters.values, deltas: null, intervalMs: 0 };
       return { ...ns, counters };
     });
