@@ -6,10 +6,10 @@
  * Sources, in order: a captured dump under a non-"/" root; the native addon (native/sockdiag.c);
  * `ss -ltnHe`; otherwise unknown, said in the report.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { AF_INET, AF_INET6, IPPROTO_TCP, TCP_LISTEN, parseInetDiag } from './inet-diag.js';
 import { ADDON_PATH, loadNativeAddon, type NativeAddon } from './native.js';
-import { describeError, outcomeOf, readText, under } from './read-file.js';
+import { describeError, outcomeOf, readBytesUnder, readUnder, under } from './read-file.js';
 import { parseSsListen, runSsListen, SS_ARGS } from './ss-listen.js';
 import type { ProbeReport } from '../snapshot/types.js';
 
@@ -92,8 +92,8 @@ function fromCapture(root: string, t0: number): ListenBacklogs {
   const bin = under(root, CAPTURE_BIN);
   const ss = under(root, CAPTURE_SS);
   try {
-    if (existsSync(bin)) return { backlogs: backlogsFromDiag(readFileSync(bin), bin), source: 'sock_diag', report: report(bin, 'ok', t0) };
-    if (existsSync(ss)) return { backlogs: backlogsFromSs(readText(ss), ss), source: 'ss', report: report(ss, 'ok', t0) };
+    if (existsSync(bin)) return { backlogs: backlogsFromDiag(readBytesUnder(root, CAPTURE_BIN, 'binary'), bin), source: 'sock_diag', report: report(bin, 'ok', t0) };
+    if (existsSync(ss)) return { backlogs: backlogsFromSs(readUnder(root, CAPTURE_SS, 'proc-table'), ss), source: 'ss', report: report(ss, 'ok', t0) };
   } catch (err) {
     const status = outcomeOf(err) === 'denied' ? 'denied' : 'failed';
     return { backlogs: new Map(), source: null, report: report(bin, status, t0, `backlog limits are unknown: ${describeError(err)}`) };
