@@ -8,6 +8,7 @@
  *   readLinkUnder(root, 'proc/123/fd/4')                   → the link's text, never followed
  *   listUnder(root, 'etc/pam.d', 'config')                 → names (unsorted), capped in count
  *   resolveUnder(root, 'etc/systemd/system/x.service')     → the real path, inside root
+ *   statUnder(root, 'home/bob/start.sh')                   → { uid, gid, mode }, or null when absent
  *
  * `relPath` is a host path ("/etc/x" and "etc/x" are the same). What is guaranteed:
  * - Confinement: each component is resolved by us, not the kernel. A symlink is resolved as if root
@@ -273,6 +274,17 @@ export function readOptionalUnder(root: string, relPath: string, kind: FileKind)
     return readUnder(root, relPath, kind);
   } catch (err) {
     if (outcomeOf(err) === 'absent' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
+    throw err;
+  }
+}
+
+/** Owner and mode of ROOT/relPath (links resolved inside root), or null when it does not exist. */
+export function statUnder(root: string, relPath: string): { uid: number; gid: number; mode: number; isDirectory: boolean } | null {
+  try {
+    const st = lstatSync(resolveUnder(root, relPath));
+    return { uid: st.uid, gid: st.gid, mode: st.mode, isDirectory: st.isDirectory() };
+  } catch (err) {
+    if (outcomeOf(err) === 'absent') return null;
     throw err;
   }
 }
