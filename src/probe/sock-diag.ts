@@ -106,6 +106,13 @@ function fromCapture(root: string, t0: number): ListenBacklogs {
 }
 
 /**
+ * Errors of socket(AF_NETLINK, …, NETLINK_SOCK_DIAG) that mean "not allowed here", not "not built":
+ * seccomp filters return EAFNOSUPPORT (systemd RestrictAddressFamilies=) or EPERM/EACCES (docker's
+ * default profile, LSMs); a kernel without the module says EPROTONOSUPPORT.
+ */
+const NETLINK_REFUSED = new Set(['EAFNOSUPPORT', 'EPERM', 'EACCES', 'EPROTONOSUPPORT']);
+
+/**
  * Backlog limit of every TCP listener, keyed by listenerKey. For root "/" it asks the kernel
  * (addon, then ss); for any other root it reads what was captured there. `addonPath` exists for
  * tests of the fallback.
@@ -119,8 +126,18 @@ export function readListenBacklogs(root = '/', opts: { addonPath?: string } = {}
     const backlogs = backlogsFromDiag(dumpListenBytes(loadNativeAddon(addonPath)), 'sock_diag');
     return { backlogs, source: 'sock_diag', report: report('netlink NETLINK_SOCK_DIAG', 'ok', t0) };
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (NETLINK_REFUSED.has(code)) {
+      // ss would meet the same refusal and fall back to /proc/net/tcp, which has no backlog limits:
+      // it then prints Send-Q 0 for every listener, and a limit of 0 would read as "queue full".
+      return {
+        backlogs: new Map(),
+        source: null,
+        report: report('netlink NETLINK_SOCK_DIAG', 'denied', t0, `backlog limits of listeners are unknown: the kernel refused sockdoc a sock_diag netlink socket (${code}: ${firstLine(describeError(err))}); a seccomp filter such as systemd's RestrictAddressFamilies= or a container profile does this`),
+      };
+    }
     addonWhy =
-      (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND'
+      code === 'MODULE_NOT_FOUND'
         ? `native sock_diag module not built (${addonPath} missing)`
         : `native sock_diag module failed (${firstLine(describeError(err))})`;
   }

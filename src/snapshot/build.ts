@@ -149,7 +149,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       : readListenBacklogs(root);
   if (diag) {
     probes.push(diag.report);
-    if (diag.source === null) notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
+    // A refused or failed read is also a non-ok probe, which the loop below turns into a note: once is enough.
+    if (diag.source === null && diag.report.status === 'absent') notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
     else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
   }
   const listeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null);
