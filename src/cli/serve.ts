@@ -6,6 +6,7 @@ import { DEFAULT_LISTEN, formatListen, isLoopback, ListenError, parseListen } fr
 import { BindError } from '../serve/http-server.js';
 import { DEFAULT_TIMEOUT_MS, serve } from '../serve/server.js';
 import { DEFAULT_SELECTION } from '../render/prometheus-model.js';
+import { terminalSafe } from '../safety/terminal.js';
 
 export const HELP = `Usage: sockdoc serve [options]
 
@@ -61,7 +62,8 @@ export const run: Command = async (args: string[], io: Io) => {
     usageRatio: ratioFlag('process-ratio', values['process-ratio'], DEFAULT_SELECTION.usageRatio),
   };
   const root = checkRoot(values.root);
-  const log = (line: string): void => io.stderr(`sockdoc serve: ${line}\n`);
+  // Lines can carry host strings (a path in an error, a --root): escaped for the terminal.
+  const log = (line: string): void => io.stderr(`sockdoc serve: ${terminalSafe(line)}\n`);
 
   let serving;
   try {
