@@ -114,7 +114,7 @@ export class MetricsRenderer {
     this.gauge('sockdoc_scrape_duration_seconds', 'Time this scrape waited for its snapshot, rules and provenance, in seconds.', [], (set, c) => set({}, c.scrapeSeconds), false);
     this.gauge('sockdoc_snapshot_duration_seconds', 'Time the snapshot served by this scrape took to read and diagnose, in seconds.', [], (set, c) => set({}, c.snapshotSeconds), false);
     this.gauge('sockdoc_snapshot_age_seconds', 'Age of the served snapshot when the scrape began, in seconds (0 = made for this scrape).', [], (set, c) => set({}, c.ageSeconds), false);
-    this.gauge('sockdoc_scrape_timed_out', '1 when no snapshot was ready within --timeout: this scrape carries no host series.', [], (set, c) => set({}, c.timedOut ? 1 : 0), false);
+    this.gauge('sockdoc_scrape_timed_out', '1 when no snapshot was ready within --timeout: the host series are then the last snapshot\'s (see sockdoc_snapshot_age_seconds), or absent when none is recent.', [], (set, c) => set({}, c.timedOut ? 1 : 0), false);
     this.gauge('sockdoc_scrape_partial', '1 when the scrape is incomplete: timed out, or something could not be read (not root, unreadable files).', [], (set, c) => set({}, c.timedOut || !c.model || c.model.partial ? 1 : 0), false);
     this.gauge('sockdoc_probe_duration_seconds', 'Time each probe of the snapshot took, in seconds (summed over its reads).', ['probe'], (set, c) => {
       for (const p of c.model!.probes) set({ probe: p.probe }, p.seconds);

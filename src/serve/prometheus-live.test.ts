@@ -76,13 +76,14 @@ test('a real Prometheus scrapes sockdoc serve while an accept queue is full', { 
     });
     run([...inNs, clients.file, ...clients.args]);
 
-    const serve = await startServe(['--listen', `127.0.0.1:${SERVE_PORT}`, '--timeout', '900ms'], inNs);
+    const serve = await startServe(['--listen', `127.0.0.1:${SERVE_PORT}`, '--timeout', '1500ms'], inNs);
     started.push(serve);
 
     writeFileSync(
       join(dir, 'prometheus.yml'),
       [
-        'global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}',
+        // 2 s: a loaded CI machine still answers within the scrape timeout.
+        'global: {scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 1s}',
         `rule_files: [${JSON.stringify(RULES)}]`,
         'scrape_configs:',
         '  - job_name: sockdoc',
@@ -159,7 +160,7 @@ test('a real Prometheus scrapes sockdoc serve while an accept queue is full', { 
     );
 
     // Two scrapes' worth of samples, so rate() over the dashboard's window has points.
-    await sleep(2200);
+    await sleep(4500);
 
     // Every expression of every Grafana panel evaluates (non-empty, or a valid empty vector).
     const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as unknown;

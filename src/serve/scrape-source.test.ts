@@ -85,3 +85,22 @@ test('a failed scrape is reported, and the next request tries again', async () =
   m.pending[1].resolve(m.result(3));
   assert.equal((await b).kind, 'fresh');
 });
+
+test('a request that times out after an earlier scrape gets that scrape, marked stale, so series do not vanish', async () => {
+  const m = manual();
+  const source = new ScrapeSource(m.produce, { timeoutMs: 30, staleMs: 10_000 });
+  const first = source.get();
+  await tick();
+  m.pending[0].resolve(m.result(1));
+  assert.equal((await first).kind, 'fresh');
+  const slow = await source.get();
+  assert.equal(slow.kind, 'stale');
+  assert.equal(slow.kind === 'stale' && (slow.result.model as unknown as { n: number }).n, 1);
+  // Too old to stand in: no data.
+  const strict = new ScrapeSource(m.produce, { timeoutMs: 30, staleMs: 0 });
+  const a = strict.get();
+  await tick();
+  m.pending[2].resolve({ ...m.result(2), readyAt: performance.now() - 1000 });
+  await a;
+  assert.equal((await strict.get()).kind, 'timeout');
+});

@@ -1,7 +1,9 @@
 /**
  * One scrape in flight at a time. Concurrent requests (several Prometheus servers, a dashboard, a
  * retry) share the scrape under way instead of reading the host again; each waits at most
- * `timeoutMs` and then answers without host data, marked partial, rather than hang. A scrape that
+ * `timeoutMs` and then answers rather than hang: with the last finished scrape when it is at most
+ * `staleMs` old (marked timed out, with its age), so one slow read does not make every series
+ * vanish for Prometheus (and reset every alert's `for:`), else without host data. A scrape that
  * finishes after every waiter gave up is kept and served to the next request (if younger than
  * `maxAgeMs`), so a host slower than the timeout still gets data through, one scrape late.
  */
@@ -12,10 +14,14 @@ export interface SourceOptions {
   timeoutMs: number;
   /** How long a finished but unserved result may still be served (default 2 × timeoutMs). */
   maxAgeMs?: number;
+  /** How old the last result may be to answer a timed-out request (default 60 s). */
+  staleMs?: number;
 }
 
 export type Outcome =
   | { kind: 'fresh' | 'late'; result: ScrapeResult; waitedMs: number }
+  /** Timed out; `result` is the last finished scrape, older than this request. */
+  | { kind: 'stale'; result: ScrapeResult; waitedMs: number }
   | { kind: 'timeout'; waitedMs: number }
   | { kind: 'failed'; error: Error; waitedMs: number };
 
@@ -24,6 +30,7 @@ export class ScrapeSource {
   /** Waiters of the in-flight scrape that have not given up yet. */
   private waiting = 0;
   private unserved: ScrapeResult | null = null;
+  private last: ScrapeResult | null = null;
   private readonly listeners = new Set<(r: ScrapeResult) => void>();
   private readonly maxAgeMs: number;
 
@@ -32,7 +39,10 @@ export class ScrapeSource {
     private readonly opts: SourceOptions,
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 2 * opts.timeoutMs;
+    this.staleMs = opts.staleMs ?? 60_000;
   }
+
+  private readonly staleMs: number;
 
   /** Called with every finished scrape (issue 13's history ring buffer subscribes here). */
   onResult(fn: (r: ScrapeResult) => void): () => void {
@@ -67,7 +77,11 @@ export class ScrapeSource {
     });
     try {
       const r = await Promise.race([p, timeout]);
-      if (r === 'timeout') return { kind: 'timeout', waitedMs: waited() };
+      if (r === 'timeout') {
+        const last = this.last;
+        if (last && performance.now() - last.readyAt <= this.staleMs) return { kind: 'stale', result: last, waitedMs: waited() };
+        return { kind: 'timeout', waitedMs: waited() };
+      }
       return { kind: 'fresh', result: r, waitedMs: waited() };
     } catch (err) {
       return { kind: 'failed', error: err instanceof Error ? err : new Error(String(err)), waitedMs: waited() };
@@ -83,6 +97,7 @@ export class ScrapeSource {
     p.then(
       (r) => {
         this.inflight = null;
+        this.last = r;
         // Every waiter timed out: keep it for the next request.
         if (this.waiting === 0) this.unserved = r;
         for (const fn of this.listeners) fn(r);

@@ -55,8 +55,8 @@ export function contextOf(outcome: Outcome, ver: string): ScrapeContext {
   if (outcome.kind === 'timeout' || outcome.kind === 'failed') {
     return { ...base, model: null, snapshotSeconds: null, ageSeconds: null, timedOut: outcome.kind === 'timeout' };
   }
-  const age = outcome.kind === 'late' ? (performance.now() - outcome.result.readyAt) / 1000 : 0;
-  return { ...base, model: outcome.result.model, snapshotSeconds: outcome.result.seconds, ageSeconds: age, timedOut: false };
+  const age = outcome.kind === 'fresh' ? 0 : (performance.now() - outcome.result.readyAt) / 1000;
+  return { ...base, model: outcome.result.model, snapshotSeconds: outcome.result.seconds, ageSeconds: age, timedOut: outcome.kind === 'stale' };
 }
 
 /** The default routes: /metrics, /-/healthy, and the landing page at /. */
