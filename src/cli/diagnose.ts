@@ -26,6 +26,9 @@ Options:
   --queue-warning R       accept-queue-filling threshold, ratio of the backlog (default 0.8)
   --file-table-warning R  system-file-table-near threshold (default 0.8)
   --syn-warning R         syn-queue-pressure threshold (default 0.8)
+  --conntrack-warning R   conntrack-table-near threshold, ratio of nf_conntrack_max (default 0.8)
+  --ports-warning R       ephemeral-ports-near threshold, ratio of usable local ports (default 0.8)
+  --ports-critical R      ephemeral-ports-exhausted threshold (default 0.95)
   --no-color              no colour (also: NO_COLOR=1, or when stdout is not a terminal)
   -h, --help              this help
 
@@ -46,6 +49,9 @@ const OPTIONS = {
   'queue-warning': { type: 'string' },
   'file-table-warning': { type: 'string' },
   'syn-warning': { type: 'string' },
+  'conntrack-warning': { type: 'string' },
+  'ports-warning': { type: 'string' },
+  'ports-critical': { type: 'string' },
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -58,7 +64,7 @@ export function checkRoot(root: string | undefined): string {
   return root;
 }
 
-function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
+export function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
   const s = (k: string) => v[k] as string | undefined;
   const o: RuleOptions = {
     fdWarning: ratioFlag('fd-warning', s('fd-warning'), DEFAULT_RULE_OPTIONS.fdWarning),
@@ -66,8 +72,12 @@ function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
     queueWarning: ratioFlag('queue-warning', s('queue-warning'), DEFAULT_RULE_OPTIONS.queueWarning),
     fileTableWarning: ratioFlag('file-table-warning', s('file-table-warning'), DEFAULT_RULE_OPTIONS.fileTableWarning),
     synWarning: ratioFlag('syn-warning', s('syn-warning'), DEFAULT_RULE_OPTIONS.synWarning),
+    conntrackWarning: ratioFlag('conntrack-warning', s('conntrack-warning'), DEFAULT_RULE_OPTIONS.conntrackWarning),
+    portsWarning: ratioFlag('ports-warning', s('ports-warning'), DEFAULT_RULE_OPTIONS.portsWarning),
+    portsCritical: ratioFlag('ports-critical', s('ports-critical'), DEFAULT_RULE_OPTIONS.portsCritical),
   };
   if (o.fdWarning > o.fdCritical) throw new UsageError(`--fd-warning (${o.fdWarning}) must not exceed --fd-critical (${o.fdCritical})`);
+  if (o.portsWarning > o.portsCritical) throw new UsageError(`--ports-warning (${o.portsWarning}) must not exceed --ports-critical (${o.portsCritical})`);
   return o;
 }
 

@@ -10,6 +10,7 @@ import { readHost } from '../probe/host.js';
 import { readProcessesWhile } from '../probe/processes.js';
 import { readListenBacklogs } from '../probe/sock-diag.js';
 import { deriveListeners } from './listeners.js';
+import { pressureOver, readPressure } from './net-pressure.js';
 import type { Counters, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
 
 export interface SnapshotOptions {
@@ -102,6 +103,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const notes: string[] = [];
   const intervalMs = live ? Math.max(0, opts.intervalMs ?? 1000) : 0;
 
+  const pressureStart = intervalMs > 0 ? readPressure(root) : null;
   let counters: Counters;
   if (intervalMs > 0) {
     const first = readCounters(root);
@@ -116,6 +118,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     counters = { values: once.values, deltas: null, intervalMs: 0 };
   }
 
+  const pressure = pressureOver(pressureStart, readPressure(root), intervalMs);
+  probes.push(...pressure.reports);
   const tunables = readTunables(root);
   probes.push(...tunables.reports);
   const host = readHost(root);
@@ -179,6 +183,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
         tunables: tunables.tunables,
         counters,
         listenerCount: listeners.length,
+        conntrack: pressure.conntrack,
+        sockstat: pressure.sockstat,
         partial,
         notes: [],
       },
@@ -196,6 +202,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     listeners,
     tunables: tunables.tunables,
     counters,
+    conntrack: pressure.conntrack,
+    sockstat: pressure.sockstat,
+    softnet: pressure.softnet,
     probes,
     notes,
     partial,
