@@ -133,7 +133,7 @@ export interface Tunables {
   'net.ipv4.ip_local_port_range': [number, number] | null;
   /** Ports connect() and bind(0) never pick: ranges [low, high] ("8080,9000-9010" -> [[8080,8080],[9000,9010]]); [] when none. */
   'net.ipv4.ip_local_reserved_ports'?: Array<[number, number]> | null;
-  /** 0 off, 1 on, 2 loopback only (the default since 5.x): may connect() reuse a TIME_WAIT 4-tuple. */
+  /** 0 off, 1 on, 2 loopback only (the current default): may connect() reuse a TIME_WAIT 4-tuple. */
   'net.ipv4.tcp_tw_reuse'?: number | null;
   /** min, pressure, max in pages (net/ipv4/tcp.c tcp_init_mem); host-wide, initial namespace only. */
   'net.ipv4.tcp_mem'?: [number, number, number] | null;
