@@ -119,7 +119,7 @@ export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: Diagn
 }
 
 /** SOCKDOC_NOW=ISO-time pins the report's timestamp (golden tests, reproducible captures). */
-function fixedClock(value: string | undefined): (() => Date) | undefined {
+export function fixedClock(value: string | undefined): (() => Date) | undefined {
   if (!value) return undefined;
   const t = new Date(value);
   if (Number.isNaN(t.getTime())) throw new UsageError(`SOCKDOC_NOW is not a date: '${value}'`);

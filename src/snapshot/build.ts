@@ -147,6 +147,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     : net.backlogs
       ? {
           backlogs: net.backlogs,
+          v6only: net.v6only,
           source: 'sock_diag' as const,
           report: { probe: 'sock-diag', source: 'netlink NETLINK_SOCK_DIAG (from the net-tcp dump)', status: 'ok' as const, ms: 0 },
         }
@@ -156,7 +157,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (diag.source === null) notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
     else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
   }
-  const listeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null);
+  const listeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null, diag?.v6only);
 
   for (const r of probes) {
     if (r.status === 'ok' || r.status === 'absent') continue;
