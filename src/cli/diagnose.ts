@@ -5,6 +5,7 @@ import { runRules } from '../rules/index.js';
 import { explainLimits } from '../provenance/explain.js';
 import { DEFAULT_RULE_OPTIONS, type Finding, type RuleOptions } from '../rules/types.js';
 import { renderDiagnosis } from '../render/terminal.js';
+import { checkPort, portExitCode } from '../port/check.js';
 import { diagnosisToJson } from '../render/json.js';
 import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
 import type { Snapshot } from '../snapshot/types.js';
@@ -153,6 +154,13 @@ export const run: Command = async (args: string[], io: Io) => {
     throw new UsageError(`--pid ${filter.pid}: no such process (or not visible to this user)`);
   }
   const d = diagnose(snapshot, options, filter);
+  if (filter.port !== undefined) {
+    const check = checkPort(snapshot, filter.port);
+    if (check.severity !== 'ok') {
+      d.portCheck = check;
+      d.exitCode = portExitCode(check, d.findings);
+    }
+  }
   if (values.json) io.stdout(JSON.stringify(diagnosisToJson(d), null, 2) + '\n');
   else io.stdout(renderDiagnosis(d, { color: useColor(io) && !values['no-color'], columns: io.columns }));
   return d.exitCode;

@@ -83,6 +83,8 @@ export interface DiagnosisJson {
   notes: string[];
   /** Field by field (render/limits.ts), the same shape as `sockdoc limits --json`. */
   limitOrigins: Array<ReturnType<typeof limitOriginToJson>>;
+  /** Optional: with --port P when P fails (nothing listening, loopback or IPv6 only, elsewhere only). */
+  portCheck?: import('../port/check.js').PortCheck;
 }
 
 export function findingJson(f: Finding): FindingJson {
@@ -181,5 +183,6 @@ export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
       .filter((o) => shownPids.has(o.pid))
       .sort((a, b) => a.pid - b.pid)
       .map(limitOriginToJson),
+    ...(d.portCheck ? { portCheck: structuredClone(d.portCheck) } : {}),
   };
 }

@@ -72,6 +72,7 @@ export function listener(spec: ListenerSpec): Listener {
     acceptQueue: spec.acceptQueue ?? 0,
     backlog,
     backlogSource: spec.backlogSource === undefined ? (backlog === null ? null : 'sock_diag') : spec.backlogSource,
+    v6only: spec.v6only ?? null,
     synRecv: spec.synRecv ?? 0,
     establishedUnaccepted: spec.establishedUnaccepted ?? 0,
     closeWaitUnaccepted: spec.closeWaitUnaccepted ?? 0,
