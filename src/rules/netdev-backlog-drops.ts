@@ -23,7 +23,7 @@ export const rule: Rule = {
         subject: {},
         title: active
           ? `${sn.droppedDelta} received packets dropped in ${seconds} s: CPU input backlog full (netdev_max_backlog ${max ?? '?'})`
-          : `${sn.dropped} received packets dropped since boot on full CPU input backlogs; not now`,
+          : `${sn.dropped} received packets dropped since boot on full CPU input backlogs${sn.droppedDelta === null ? '' : `, none in the last ${seconds} s`}`,
         evidence: {
           droppedDelta: sn.droppedDelta,
           droppedTotal: sn.dropped,

@@ -64,7 +64,7 @@ export const rule: Rule = {
         subject: {},
         title:
           severity === 'info'
-            ? `TCP ran short of memory ${pressuresTotal ?? 0} times since boot; not now`
+            ? `TCP ran short of memory ${pressuresTotal ?? 0} times since boot${counters.deltas === null ? '' : `, none in the last ${seconds} s`}`
             : severity === 'critical'
               ? `TCP is out of memory: ${mem ?? '?'} pages, tcp_mem max ${tcpMem?.[2] ?? '?'}${(abortDelta ?? 0) > 0 ? `, ${abortDelta} connections reset` : ''}`
               : `TCP is under memory pressure: ${mem ?? '?'} pages, pressure threshold ${tcpMem?.[1] ?? '?'}`,

@@ -120,6 +120,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
 
   const pressure = pressureOver(pressureStart, readPressure(root), intervalMs);
   probes.push(...pressure.reports);
+  notes.push(...pressure.notes);
   const tunables = readTunables(root);
   probes.push(...tunables.reports);
   const host = readHost(root);

@@ -24,6 +24,8 @@ export interface NetPressure {
   sockstat: Sockstat | null;
   softnet: Softnet | null;
   reports: ProbeReport[];
+  /** What could not be judged (an older capture without these files), as sentences. */
+  notes: string[];
 }
 
 export function readPressure(root = '/'): PressureSample {
@@ -75,5 +77,9 @@ export function pressureOver(first: PressureSample | null, last: PressureSample,
       intervalMs: window,
     };
   }
-  return { conntrack, sockstat: last.sockstat, softnet, reports: last.reports };
+  const missing: string[] = [];
+  if (!last.sockstat) missing.push('proc/net/sockstat (tcp-memory-pressure, tcp-orphans)');
+  if (!last.softnet) missing.push('proc/net/softnet_stat (netdev-backlog-drops)');
+  const notes = missing.length ? [`Not read, so not judged: ${missing.join('; ')}.`] : [];
+  return { conntrack, sockstat: last.sockstat, softnet, reports: last.reports, notes };
 }

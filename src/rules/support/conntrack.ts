@@ -102,7 +102,7 @@ function conntrackFinding(id: ConntrackId, ns: NetNamespace | null, ct: Conntrac
   ];
   const title =
     state.level === 'past'
-      ? `Conntrack dropped ${plural((total('drop') ?? 0) + (total('early_drop') ?? 0), 'entry or packet', 'entries or packets')} since boot in ${where}; not now`
+      ? `Conntrack dropped ${plural((total('drop') ?? 0) + (total('early_drop') ?? 0), 'entry or packet', 'entries or packets')} since boot in ${where}${ct.statDeltas === null ? '' : `, none in the last ${seconds} s`}`
       : id === 'conntrack-table-full'
         ? `Conntrack table of ${where} is full: ${ct.count} of ${ct.max ?? '?'} entries${(state.dropDelta ?? 0) > 0 ? `, ${state.dropDelta} packets dropped in ${seconds} s` : ''}`
         : `Conntrack table of ${where} is filling: ${ct.count} of ${ct.max ?? '?'} entries${used !== null ? ` (${used}%)` : ''}`;
