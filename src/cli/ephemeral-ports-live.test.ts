@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cliPath } from '../testing/paths.js';
 import { createNetns, destroyNetns, inNetns, runOrThrow } from '../../scripts/bench/netns.js';
 import { CLIENT, SERVERS, startPeer } from '../testing/netns-peers.js';
@@ -76,7 +76,10 @@ test('EADDRNOTAVAIL after the 10 ports of the range, per destination; sockdoc na
   }
 });
 
-test('a namespace tracking its connections (conntrack rule) raises no conntrack finding; count is the namespace\'s own', { skip: !isRoot && 'needs root (ip netns)' }, async () => {
+// nf_conntrack_max is read-only outside the initial namespace and host-wide: never lowered here; a
+// full table is tested from fixtures (test/fixtures/hosts/conntrack-full). ci-environment asserts the module.
+const conntrackLoaded = existsSync('/proc/sys/net/netfilter/nf_conntrack_max');
+test('a namespace tracking its connections (conntrack rule) raises no conntrack finding; count is the namespace\'s own', { skip: (!isRoot && 'needs root (ip netns)') || (!conntrackLoaded && 'nf_conntrack not loaded') }, async () => {
   const ns = `sockdoc-i10-${process.pid}-ct`;
   createNetns(ns);
   try {
