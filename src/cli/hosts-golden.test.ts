@@ -114,3 +114,18 @@ test('a trimmed capture (only proc/net/tcp) is partial and says what it could no
   assert.match(text.stdout, /Counters {2}unavailable/);
   assert.match(text.stdout, /partial: some things could not be seen/);
 });
+
+test('sockdoc port over a captured tree: the verdict, and host-wide findings that refuse every port', () => {
+  const root = join('test', 'fixtures', 'hosts', 'conntrack-full');
+  const r = sockdoc(['port', '8080', '--root', root, '--json']);
+  const doc = JSON.parse(r.stdout) as { verdict: string; exitCode: number; listeners: Array<{ ssLocal: string; owners: Array<{ softLimit: number | null }> }>; findings: Array<{ id: string }> };
+  assert.equal(doc.verdict, 'loopback-only');
+  assert.deepEqual(doc.listeners.map((l) => l.ssLocal), ['127.0.0.1:8080']);
+  assert.equal(doc.listeners[0].owners[0].softLimit, 20000);
+  assert.deepEqual(doc.findings.map((f) => f.id), ['conntrack-table-full'], 'a full conntrack table drops new flows to every port');
+  assert.equal(r.code, 2);
+  assert.equal(doc.exitCode, 2);
+  const text = sockdoc(['port', '9', '--root', root, '--no-color']);
+  assert.equal(text.code, 2);
+  assert.match(text.stdout, /^CRITICAL {2}Nothing listens on port 9 in the 1 network namespace sockdoc read/);
+});
