@@ -8,7 +8,7 @@
  * `entries` is the namespace's current table count (the same on every row); the rest are per-CPU
  * event counters, summed here. The file exists only while the nf_conntrack module is loaded.
  */
-import { ParseError, readText, runProbe, under } from './read-file.js';
+import { ParseError, readUnder, runProbe, under } from './read-file.js';
 import type { ProbeReport } from '../snapshot/types.js';
 
 export const NF_CONNTRACK_STAT = 'proc/net/stat/nf_conntrack';
@@ -37,7 +37,7 @@ export function parseNfConntrackStat(text: string, file = NF_CONNTRACK_STAT): Nf
     const fields = lines[i].trim().split(/\s+/);
     if (fields.length !== names.length) throw new ParseError(file, i + 1, `${fields.length} fields, header has ${names.length}`);
     fields.forEach((f, k) => {
-      if (!/^[0-9a-fA-F]{1,16}$/.test(f)) throw new ParseError(file, i + 1, `${names[k]} is not hex: "${f}"`);
+      if (!/^[0-9a-fA-F]{1,16}$/.test(f)) throw new ParseError(file, i + 1, `${names[k]} is not 1 to 16 hex digits`);
       const v = parseInt(f, 16);
       if (names[k] === 'entries') entries = v;
       else totals[names[k]] += v;
@@ -49,7 +49,7 @@ export function parseNfConntrackStat(text: string, file = NF_CONNTRACK_STAT): Nf
 /** Reads ROOT/proc/net/stat/nf_conntrack; value null (report absent) when nf_conntrack is not loaded. */
 export function readNfConntrackStat(root = '/'): { value: NfConntrackStat | null; report: ProbeReport } {
   const path = under(root, NF_CONNTRACK_STAT);
-  const r = runProbe('nf-conntrack-stat', path, () => parseNfConntrackStat(readText(path), path));
+  const r = runProbe('nf-conntrack-stat', path, () => parseNfConntrackStat(readUnder(root, NF_CONNTRACK_STAT, 'proc-table'), path));
   if (r.report.status === 'absent') r.report.detail = 'nf_conntrack is not loaded here: no connection tracking to judge';
   return r;
 }

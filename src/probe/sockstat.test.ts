@@ -15,7 +15,7 @@ test('the sockstat of this machine', () => {
 
 test('damaged lines fail with file and line', () => {
   assert.throws(() => parseSockstatText('TCP: inuse 1 orphan\n', 'x'), (e: unknown) => e instanceof ParseError && e.line === 1 && /odd number/.test(e.reason));
-  assert.throws(() => parseSockstatText('sockets: used 3\nTCP: inuse x\n', 'x'), (e: unknown) => e instanceof ParseError && e.line === 2 && /TCP.inuse is not an integer/.test(e.reason));
+  assert.throws(() => parseSockstatText('sockets: used 3\nTCP: inuse x\n', 'x'), (e: unknown) => e instanceof ParseError && e.line === 2 && /value 1 is not an integer/.test(e.reason));
   assert.throws(() => parseSockstat('UDP: inuse 1 mem 0\n', 'x'), (e: unknown) => e instanceof ParseError && /no "TCP: ... inuse N"/.test(e.reason));
 });
 

@@ -5,7 +5,7 @@
  * host-wide (tcp_orphan_count, tcp_sockets_allocated, tcp_memory_allocated). `mem` is in pages,
  * the unit of net.ipv4.tcp_mem.
  */
-import { ParseError, readText, runProbe, under } from './read-file.js';
+import { ParseError, readUnder, runProbe, under } from './read-file.js';
 import type { ProbeReport, Sockstat } from '../snapshot/types.js';
 
 /**
@@ -20,9 +20,9 @@ export function parseSockstatText(text: string, file = 'proc/net/sockstat'): Rec
     const m = /^([A-Za-z0-9]+):\s*(.*)$/.exec(line);
     if (!m) throw new ParseError(file, i + 1, 'expected "PROTO: key value ..."');
     const f = m[2].trim().split(/\s+/);
-    if (f.length % 2 !== 0) throw new ParseError(file, i + 1, `odd number of fields after "${m[1]}:"`);
+    if (f.length % 2 !== 0) throw new ParseError(file, i + 1, 'odd number of fields after the protocol: expected key value pairs');
     for (let k = 0; k < f.length; k += 2) {
-      if (!/^-?\d+$/.test(f[k + 1])) throw new ParseError(file, i + 1, `${m[1]}.${f[k]} is not an integer: "${f[k + 1]}"`);
+      if (!/^-?\d+$/.test(f[k + 1])) throw new ParseError(file, i + 1, `value ${k / 2 + 1} is not an integer`);
       out[`${m[1]}.${f[k]}`] = Number(f[k + 1]);
     }
   });
@@ -42,5 +42,5 @@ export function parseSockstat(text: string, file = 'proc/net/sockstat'): Socksta
 
 export function readSockstat(root = '/'): { value: Sockstat | null; report: ProbeReport } {
   const path = under(root, 'proc/net/sockstat');
-  return runProbe('sockstat', path, () => parseSockstat(readText(path), path));
+  return runProbe('sockstat', path, () => parseSockstat(readUnder(root, 'proc/net/sockstat', 'proc'), path));
 }

@@ -6,7 +6,7 @@
  * net.core.netdev_max_backlog packets (net/core/dev.c `enqueue_to_backlog`). Host-wide: the same
  * file in every network namespace.
  */
-import { ParseError, readText, runProbe, under } from './read-file.js';
+import { ParseError, readUnder, runProbe, under } from './read-file.js';
 import type { ProbeReport, SoftnetCpu } from '../snapshot/types.js';
 
 /**
@@ -20,7 +20,7 @@ export function parseSoftnetStat(text: string, file = 'proc/net/softnet_stat'): 
     if (line.trim() === '') return;
     const f = line.trim().split(/\s+/);
     if (f.length < 3) throw new ParseError(file, i + 1, `${f.length} fields, expected at least 3`);
-    for (const x of f) if (!/^[0-9a-fA-F]{1,16}$/.test(x)) throw new ParseError(file, i + 1, `not hex: "${x}"`);
+    for (const x of f) if (!/^[0-9a-fA-F]{1,16}$/.test(x)) throw new ParseError(file, i + 1, 'a field is not 1 to 16 hex digits');
     const n = (k: number) => parseInt(f[k], 16);
     out.push({ cpu: f.length >= 13 ? n(12) : out.length, processed: n(0), dropped: n(1), timeSqueeze: n(2) });
   });
@@ -29,5 +29,5 @@ export function parseSoftnetStat(text: string, file = 'proc/net/softnet_stat'): 
 
 export function readSoftnetStat(root = '/'): { value: SoftnetCpu[] | null; report: ProbeReport } {
   const path = under(root, 'proc/net/softnet_stat');
-  return runProbe('softnet-stat', path, () => parseSoftnetStat(readText(path), path));
+  return runProbe('softnet-stat', path, () => parseSoftnetStat(readUnder(root, 'proc/net/softnet_stat', 'proc-table'), path));
 }

@@ -2,7 +2,7 @@
  * Kernel tunables from ROOT/proc/sys. The net.* entries are per network namespace
  * (net.core.somaxconn of a container may differ from the host's); fs.* are global.
  */
-import { ParseError, readText, runProbe, under } from './read-file.js';
+import { ParseError, readUnder, runProbe, under } from './read-file.js';
 import type { ProbeReport, Tunables } from '../snapshot/types.js';
 
 /** "fs.file-nr" -> "proc/sys/fs/file-nr" (sysctl names map dots to directories; see man sysctl.conf). */
@@ -19,10 +19,10 @@ export function parseSysctlNumbers(text: string, count: number, file = 'proc/sys
   const trimmed = text.trim();
   const fields = trimmed === '' ? [] : trimmed.split(/\s+/);
   if (fields.length !== count) {
-    throw new ParseError(file, 1, `expected ${count} number${count === 1 ? '' : 's'}, found "${trimmed}"`);
+    throw new ParseError(file, 1, `expected ${count} number${count === 1 ? '' : 's'}`);
   }
   return fields.map((f) => {
-    if (!/^-?\d+$/.test(f)) throw new ParseError(file, 1, `not an integer: "${f}"`);
+    if (!/^-?\d+$/.test(f)) throw new ParseError(file, 1, 'not an integer');
     return Number(f);
   });
 }
@@ -42,10 +42,10 @@ export function parseReservedPorts(text: string, file = 'proc/sys/net/ipv4/ip_lo
   if (t === '') return [];
   return t.split(',').map((part) => {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new ParseError(file, 1, `not a port or range: "${part}"`);
+    if (!m) throw new ParseError(file, 1, 'expected ports and ranges like 8080,9000-9010');
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo || hi > 65535) throw new ParseError(file, 1, `bad range "${part}"`);
+    if (hi < lo || hi > 65535) throw new ParseError(file, 1, 'a range is reversed or past port 65535');
     return [lo, hi] as [number, number];
   });
 }
@@ -53,7 +53,7 @@ export function parseReservedPorts(text: string, file = 'proc/sys/net/ipv4/ip_lo
 /** Reads one numeric sysctl (`arity` integers); value null with a non-ok report when absent or bad. */
 export function readSysctl(root: string, name: string, arity = 1): { value: number[] | null; report: ProbeReport } {
   const path = under(root, sysctlPath(name));
-  const r = runProbe('sysctl', path, () => parseSysctlNumbers(readText(path), arity, path));
+  const r = runProbe('sysctl', path, () => parseSysctlNumbers(readUnder(root, sysctlPath(name), 'proc'), arity, path));
   if (r.report.status === 'absent') r.report.detail = `${name} is not available (${path} missing)`;
   return r;
 }
@@ -89,7 +89,7 @@ export function readTunables(root = '/'): { tunables: Tunables; reports: ProbeRe
     values[name] = value === null ? null : arity === 1 ? value[0] : value;
   }
   const path = under(root, sysctlPath(RESERVED_PORTS));
-  const reserved = runProbe('sysctl', path, () => parseReservedPorts(readText(path), path));
+  const reserved = runProbe('sysctl', path, () => parseReservedPorts(readUnder(root, sysctlPath(RESERVED_PORTS), 'proc'), path));
   if (reserved.report.status === 'absent') reserved.report.detail = `${RESERVED_PORTS} is not available (${path} missing)`;
   reports.push(reserved.report);
   return { tunables: { ...(values as unknown as Tunables), [RESERVED_PORTS]: reserved.value }, reports };

@@ -8,6 +8,7 @@ import { findingJson, type FindingJson } from './json.js';
 import { painter, pidName, table, wrap, type Column } from './format.js';
 import { renderFindings } from './terminal-findings.js';
 import { MAX_WIDTH, MIN_WIDTH } from './terminal.js';
+import { terminalGuard, terminalSafe } from '../safety/terminal.js';
 
 const VERDICT_STYLE = { ok: 'green', warning: 'yellow', critical: 'redBold' } as const;
 const VERDICT_TAG = { ok: '✓', warning: 'WARNING ', critical: 'CRITICAL' } as const;
@@ -35,14 +36,15 @@ export function renderPortCheck(check: PortCheck, findings: readonly Finding[], 
   const paint = painter(opts.color);
   const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.floor(opts.columns) || MAX_WIDTH));
   const sections: string[][] = [];
-  sections.push([paint(VERDICT_STYLE[check.severity], VERDICT_TAG[check.severity]) + '  ' + paint('bold', check.headline)]);
-  const why = wrap(check.explain.join(' '), width - 4).map((l) => `    ${l}`);
+  // Namespace and container names in the prose come from the host: escaped like every host string.
+  sections.push([paint(VERDICT_STYLE[check.severity], VERDICT_TAG[check.severity]) + '  ' + paint('bold', terminalSafe(check.headline))]);
+  const why = wrap(terminalSafe(check.explain.join(' ')), width - 4).map((l) => `    ${l}`);
   if (why.length) sections.push(why);
-  if (check.fix.length) sections.push(['  fix', ...check.fix.map((f) => `    ${f}`)]);
+  if (check.fix.length) sections.push(['  fix', ...check.fix.map((f) => `    ${terminalSafe(f)}`)]);
   if (check.listeners.length) sections.push([paint('bold', `Listeners on port ${check.port}`), ...table(check.listeners, COLUMNS, paint, '  ')]);
   if (findings.length) sections.push([paint('bold', `Findings on port ${check.port}`), ...renderFindings(findings, width, paint)]);
   sections.push([`exit ${exitCode}`]);
-  return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
+  return terminalGuard(sections.map((s) => s.join('\n')).join('\n\n') + '\n');
 }
 
 export interface PortCheckJson extends Omit<PortCheck, 'listeners'> {

@@ -5,6 +5,7 @@ import type { Finding, RuleOptions } from '../types.js';
 import { destinationLabel, destinationUses, ephemeralLevel, type DestinationUse } from './ephemeral.js';
 import { percent } from './levels.js';
 import { describePid } from './refs.js';
+import { shellQuote } from '../../safety/shell-quote.js';
 import { plural } from './text.js';
 
 export type EphemeralId = 'ephemeral-ports-exhausted' | 'ephemeral-ports-near';
@@ -49,7 +50,7 @@ function ephemeralFinding(id: EphemeralId, u: DestinationUse, snapshot: Snapshot
       : 'Most ports are held by open connections: the client keeps many connections to one destination, or leaks them (never closes).',
   ].filter(Boolean);
   const fix = [
-    `ss -tan state all dst ${u.remoteAddress.includes(':') ? `[${u.remoteAddress}]` : u.remoteAddress} dport = :${u.remotePort} | awk 'NR>1 {print $1}' | sort | uniq -c   # ports in use to ${dest}, by state`,
+    `ss -tan ${shellQuote(`dst ${u.remoteAddress.includes(':') ? `[${u.remoteAddress}]` : u.remoteAddress} and dport = :${u.remotePort}`)} | awk 'NR>1 {print $1}' | sort | uniq -c   # ports in use to ${dest}, by state`,
     'reuse connections in the client: HTTP keep-alive or a connection pool (one connection per request burns a port for 60 s in TIME_WAIT)',
     `sysctl -w net.ipv4.ip_local_port_range="1024 65535"   # a wider range (keep clear of ports your servers listen on; reserve them with net.ipv4.ip_local_reserved_ports)`,
     ...(u.timeWaitReusable || tw === 0 ? [] : ['sysctl -w net.ipv4.tcp_tw_reuse=1   # outgoing connections may recycle TIME_WAIT ports (needs TCP timestamps; safe for clients)']),
