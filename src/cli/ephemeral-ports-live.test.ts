@@ -65,6 +65,12 @@ test('EADDRNOTAVAIL after the 10 ports of the range, per destination; sockdoc na
     assert.equal(ownerPids.length, 1);
     assert.match(readFileSync(`/proc/${ownerPids[0]}/cmdline`, 'latin1'), /-e/);
     assert.match(hold.explain, /holds 10/);
+    const byClient = JSON.parse(sockdocIn(ns, ['--json', '--interval', '0', '--pid', String(ownerPids[0])]).stdout) as Doc;
+    assert.deepEqual(
+      byClient.findings.filter((f) => f.id === 'ephemeral-ports-exhausted').map((f) => f.subject.port),
+      [7101],
+      '--pid CLIENT keeps the destination whose ports it holds',
+    );
     // The servers' side of the held connections is incoming: not counted as a destination.
     assert.ok(!found.some((f) => f.subject.port !== 7100 && f.subject.port !== 7101));
 

@@ -65,7 +65,7 @@ runRuleCases(rule, {
       findings: [
         {
           severity: 'critical',
-          subject: { address: '::1', port: 9000 },
+          subject: { address: '::1', port: 9000, pid: 4242, name: 'client' },
           evidence: { inUse: 399, usable: 399, reservedInRange: 100, boundInRange: 1, established: 399, ownerPids: '4242' },
           explainIncludes: ['client (pid 4242) holds 399', 'less 100 reserved', 'less 1 taken by listeners', 'held by open connections'],
         },

@@ -19,6 +19,12 @@ export function ephemeralFindings(id: EphemeralId, snapshot: Snapshot, options: 
     .map((u) => ephemeralFinding(id, u, snapshot));
 }
 
+function ownerSubject(snapshot: Snapshot, pid: number | undefined): { pid?: number; name?: string } {
+  if (pid === undefined) return {};
+  const p = snapshot.processes.find((x) => x.pid === pid);
+  return p ? { pid, name: p.name } : { pid };
+}
+
 function ephemeralFinding(id: EphemeralId, u: DestinationUse, snapshot: Snapshot): Finding {
   const dest = destinationLabel(u);
   const ns = namespaceOf(snapshot, u.netns);
@@ -60,7 +66,8 @@ function ephemeralFinding(id: EphemeralId, u: DestinationUse, snapshot: Snapshot
   return {
     id,
     severity: id === 'ephemeral-ports-exhausted' ? 'critical' : 'warning',
-    subject: { address: u.remoteAddress, port: u.remotePort },
+    // The destination, and the process holding most of the ports (so --pid CLIENT keeps the finding).
+    subject: { address: u.remoteAddress, port: u.remotePort, ...ownerSubject(snapshot, owned[0]?.[0]) },
     title:
       id === 'ephemeral-ports-exhausted'
         ? `Local ports to ${dest} are exhausted: ${u.inUse} of ${u.usable} in use${tw ? ` (${tw} TIME_WAIT)` : ''}`
