@@ -10,7 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
 import { createNetns, destroyNetns, inNetns, runOrThrow } from '../../scripts/bench/netns.js';
 import { CLIENT, SERVERS, startPeer } from '../testing/netns-peers.js';
@@ -73,6 +75,20 @@ test('EADDRNOTAVAIL after the 10 ports of the range, per destination; sockdoc na
     );
     // The servers' side of the held connections is incoming: not counted as a destination.
     assert.ok(!found.some((f) => f.subject.port !== 7100 && f.subject.port !== 7101));
+
+    // A capture made in the namespace diagnoses the same way anywhere (--root).
+    const dir = mkdtempSync(join(tmpdir(), 'sockdoc-i10-capture-'));
+    try {
+      const cap = sockdocIn(ns, ['capture', join(dir, 'tree'), '--pid', String(ownerPids[0])]);
+      assert.ok(cap.code === 0 || cap.code === 1, cap.stderr);
+      const again = JSON.parse(spawnSync(process.execPath, [cliPath, '--root', join(dir, 'tree'), '--json'], { encoding: 'utf8' }).stdout) as Doc;
+      assert.deepEqual(
+        again.findings.filter((f) => f.id === 'ephemeral-ports-exhausted').map((f) => [f.subject.port, f.evidence.inUse, f.evidence.timeWait]).sort(),
+        [[7100, 10, 10], [7101, 10, 0]],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
 
     const text = sockdocIn(ns, ['--interval', '0', '--no-color']);
     assert.match(text.stdout, /Local ports to 127\.0\.0\.1:7100 are exhausted: 10 of 10 in use \(10 TIME_WAIT\)/);
