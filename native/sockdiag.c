@@ -1,7 +1,7 @@
 /*
  * sockdoc_native: inetDiagDump(family, protocol, statesMask) -> Buffer, here; tcpDiagTable (every
  * TCP socket decoded into typed arrays) in tcptable.c; fdWalk and fdWalkAsync (the /proc/PID/fd
- * walk) in fdwalk.c.
+ * walk) in fdwalk.c; netnsReadAsync (other network namespaces, read from inside) in netns.c.
  *
  * inetDiagDump asks the kernel's sock_diag netlink interface (what `ss` uses) for the sockets of one
  * address family whose state is in statesMask, and returns the raw reply bytes, NLMSG_DONE included.
@@ -22,6 +22,7 @@
 #include <linux/inet_diag.h>
 #include <node_api.h>
 #include "fdwalk.h"
+#include "netns.h"
 #include "sockdiag.h"
 #include "tcptable.h"
 
@@ -180,5 +181,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (napi_set_named_property(env, exports, "inetDiagDump", fn) != napi_ok) return NULL;
   if (fdwalk_init(env, exports) != 0) return NULL;
   if (tcptable_init(env, exports) != 0) return NULL;
+  if (netns_init(env, exports) != 0) return NULL;
   return exports;
 }

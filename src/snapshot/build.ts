@@ -2,15 +2,19 @@
  * One consistent host read. Counters are read twice around the sampling window; everything else
  * is read once at the end of it, sockets during the fd walk so owners match.
  */
-import { readlinkSync } from 'node:fs';
 import { readCounters } from '../probe/netstat.js';
 import { readNetTcp } from '../probe/net-tcp.js';
 import { readTunables } from '../probe/sysctl.js';
 import { readHost } from '../probe/host.js';
 import { readProcessesWhile } from '../probe/processes.js';
 import { readListenBacklogs } from '../probe/sock-diag.js';
+import { listPids } from '../probe/pids.js';
+import { discoverPidNetns, listNamedNetns, readPidNetns } from '../probe/netns.js';
+import { readLiveNetns, readNetnsCounters, readTreeNetns, type NetnsData, type NetnsTarget, type NetTunables } from '../probe/netns-read.js';
+import { under } from '../probe/read-file.js';
 import { deriveListeners } from './listeners.js';
-import type { Counters, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
+import { nameNetns, netnsLabel, type NamingContext } from './netns-names.js';
+import type { Counters, Listener, NetNamespace, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
 
 export interface SnapshotOptions {
   /** Filesystem root: "/" for the live host, or a captured/fixture tree. */
@@ -23,16 +27,6 @@ export interface SnapshotOptions {
   onWait?: (ms: number) => void;
   /** Clock, injectable for golden tests. */
   now?: () => Date;
-}
-
-/** Inode of sockdoc's own network namespace (readlink /proc/self/ns/net -> "net:[INODE]"); 0 if unreadable. */
-function readOwnNetns(): number {
-  try {
-    const m = /^net:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/net'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -94,6 +88,94 @@ function missingInputs(counters: Counters, tunables: Tunables): { notes: string[
   return { notes, partial: notes.length > 0 };
 }
 
+/** What is known of the namespaces before the read: who is where, and which one is the host. */
+interface NetnsPlan {
+  /** The namespace whose files are ROOT/proc/net and ROOT/proc/sys (sockdoc's own); 0 when unknown. */
+  own: number;
+  /** The namespace of pid 1 (or the lowest visible pid); equal to `own` when unknown. */
+  host: number;
+  byPid: Map<number, number>;
+  /** Namespaces other than `own`, to read from inside (or from a process's /proc/PID/net). */
+  targets: NetnsTarget[];
+  named: Map<number, string[]>;
+  notes: string[];
+  partial: boolean;
+}
+
+/** Lowest pid whose ns link answers: pid 1 first (the host is its namespace), then the listing. */
+function hostNetns(root: string, byPid: ReadonlyMap<number, number>, scoped: boolean): number | null {
+  const one = readPidNetns(root, 1).inode;
+  if (one !== null) return one;
+  if (!scoped) {
+    let lowest = Infinity;
+    for (const pid of byPid.keys()) if (pid < lowest) lowest = pid;
+    return lowest === Infinity ? null : (byPid.get(lowest) as number);
+  }
+  try {
+    for (const pid of listPids(root).slice(0, 64)) {
+      const r = readPidNetns(root, pid).inode;
+      if (r !== null) return r;
+    }
+  } catch {
+    // no listing: the host is unknown
+  }
+  return null;
+}
+
+/**
+ * Every network namespace to read: those of the processes (all, or `pids`), plus unheld `ip netns`
+ * ones when the whole host is read. Grouped by the inode of /proc/PID/ns/net.
+ */
+function planNetns(root: string, live: boolean, pids: number[] | undefined): NetnsPlan {
+  const notes: string[] = [];
+  let listed: number[] = [];
+  try {
+    listed = pids ? [...new Set(pids)].sort((a, b) => a - b) : listPids(root);
+  } catch {
+    listed = []; // the process scan reports it
+  }
+  const disc = discoverPidNetns(root, listed);
+  const host = hostNetns(root, disc.byPid, pids !== undefined);
+  // A capture made before namespaces were recorded has no links at all: one namespace, inode 0.
+  const own = disc.own ?? (live ? 0 : (host ?? 0));
+  const named = new Map<number, string[]>();
+  const namedPaths = new Map<number, string>();
+  for (const n of listNamedNetns(root)) {
+    const list = named.get(n.inode);
+    if (list) list.push(n.name);
+    else named.set(n.inode, [n.name]);
+    if (!namedPaths.has(n.inode)) namedPaths.set(n.inode, n.path);
+  }
+  const members = new Map<number, number[]>();
+  for (const [pid, inode] of disc.byPid) {
+    if (inode === own) continue;
+    const list = members.get(inode);
+    if (list) list.push(pid);
+    else members.set(inode, [pid]);
+  }
+  if (!pids) for (const inode of named.keys()) if (inode !== own && !members.has(inode)) members.set(inode, []);
+  const targets: NetnsTarget[] = [...members].map(([inode, list]) => ({
+    inode,
+    pids: list.sort((a, b) => a - b),
+    namedPath: namedPaths.get(inode) ?? null,
+    label: named.get(inode)?.length ? `netns ${named.get(inode)?.[0]}` : `netns ${inode}`,
+  }));
+  let partial = false;
+  if (disc.denied.length) {
+    const asRoot = process.geteuid?.() === 0;
+    notes.push(
+      `The network namespace of ${disc.denied.length === 1 ? '1 process' : `${disc.denied.length} processes`} could not be read (first: ${under(root, 'proc', String(disc.denied[0]), 'ns', 'net')}` +
+        `${asRoot ? '; ptrace access check: a process holding privileges sockdoc lacks' : '; not root: only your own processes answer'}): sockets in a namespace that only they use are not seen.`,
+    );
+    partial = true;
+  }
+  return { own, host: host ?? own, byPid: disc.byPid, targets, named, notes, partial };
+}
+
+function tunablesFor(hostTunables: Tunables, net: NetTunables): Tunables {
+  return { ...hostTunables, ...net, 'net.core.netdev_max_backlog': net['net.core.netdev_max_backlog'] ?? null };
+}
+
 export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapshot> {
   const root = opts.root ?? '/';
   const live = root === '/';
@@ -101,10 +183,13 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const probes: ProbeReport[] = [];
   const notes: string[] = [];
   const intervalMs = live ? Math.max(0, opts.intervalMs ?? 1000) : 0;
+  const plan = planNetns(root, live, opts.pids);
 
   let counters: Counters;
+  let firstOther = new Map<number, Record<string, number> | null>();
   if (intervalMs > 0) {
     const first = readCounters(root);
+    firstOther = new Map(plan.targets.map((t) => [t.inode, readNetnsCounters(root, t.pids)]));
     opts.onWait?.(intervalMs);
     await sleep(intervalMs);
     const second = readCounters(root);
@@ -121,20 +206,31 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const host = readHost(root);
   probes.push(...host.reports);
 
-  // The fd walk runs on worker threads (native addon) while this thread reads the sockets (sock_diag
-  // dump or /proc/net/tcp): the two largest reads overlap, and sockets and owners are read as close
-  // together as they can be.
+  // Three reads overlap: the other namespaces on the addon's own threads (each enters one), the fd
+  // walk on worker threads, and this thread's own namespace (sock_diag dump or /proc/net/tcp).
+  const others: Promise<NetnsData[]> = live
+    ? readLiveNetns(plan.targets)
+    : Promise.resolve(plan.targets.map((t) => readTreeNetns(root, t)));
+  others.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
   const { scan: procs, value: net } = await readProcessesWhile(root, opts.pids ? { pids: opts.pids } : {}, () =>
-    readNetTcp(root, { netns: live ? readOwnNetns() : 0 }),
+    readNetTcp(root, { netns: plan.own }),
   );
+  const otherData = await others;
   probes.push(...net.reports);
   notes.push(...net.notes);
   probes.push(...procs.reports);
   notes.push(...procs.notes);
+  notes.push(...plan.notes);
 
+  let sockets = net.sockets;
+  if (otherData.some((d) => d.sockets.length)) {
+    sockets = net.sockets.slice();
+    for (const d of otherData) for (const s of d.sockets) sockets.push(s); // no spread: 100k+ elements
+  }
   const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
+  for (const p of procs.processes) p.netns = plan.byPid.get(p.pid) ?? null;
   for (const holders of procs.owners.values()) if (holders.length > 1) holders.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
-  countSocketsByOwner(net.sockets, procs.owners, byPid);
+  countSocketsByOwner(sockets, procs.owners, byPid);
 
   const hasListeners = net.sockets.some((s) => s.state === 'LISTEN');
   // The all-states dump already carried every listener's backlog limit: no second dump.
@@ -152,7 +248,10 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (diag.source === null) notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
     else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
   }
-  const listeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null);
+  // Listeners are derived per namespace: a queued connection belongs to a listener of its own namespace.
+  const ownListeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null);
+  const listenersByNs = new Map<number, Listener[]>([[plan.own, ownListeners]]);
+  for (const d of otherData) listenersByNs.set(d.inode, deriveListeners(d.sockets, procs.owners, d.backlogs ?? new Map(), d.backlogs ? 'sock_diag' : null));
 
   for (const r of probes) {
     if (r.status === 'ok' || r.status === 'absent') continue;
@@ -161,28 +260,64 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   }
   const missing = missingInputs(counters, tunables.tunables);
   notes.push(...missing.notes);
-  const partial =
+  const ownPartial =
     missing.partial ||
     probes.some((r) => r.status !== 'ok' && r.status !== 'absent') ||
     (net.sockets.length === 0 && net.reports.every((r) => r.status !== 'ok'));
 
-  // Until every namespace is read, the snapshot holds the one sockdoc runs in, named "host".
-  const netns = live ? readOwnNetns() : 0;
+  const pidsIn = new Map<number, number[]>();
+  for (const p of procs.processes) {
+    const inode = p.netns ?? plan.own;
+    const list = pidsIn.get(inode);
+    if (list) list.push(p.pid);
+    else pidsIn.set(inode, [p.pid]);
+  }
+  const naming: NamingContext = { root, processes: procs.processes, named: plan.named };
+  const namespaces: NetNamespace[] = [];
+  const ownPids = plan.byPid.size === 0 ? procs.processes.map((p) => p.pid) : (pidsIn.get(plan.own) ?? []);
+  namespaces.push({
+    ...nameNetns(naming, plan.own, ownPids, plan.own === plan.host),
+    pids: ownPids,
+    socketSource: net.source,
+    tunables: tunables.tunables,
+    counters,
+    listenerCount: ownListeners.length,
+    partial: ownPartial,
+    notes: [],
+  });
+  for (const d of otherData) {
+    const target = plan.targets.find((t) => t.inode === d.inode) as NetnsTarget;
+    const pids = pidsIn.get(d.inode) ?? target.pids;
+    const ref = nameNetns(naming, d.inode, pids, d.inode === plan.host);
+    const label = netnsLabel(ref);
+    const first = firstOther.get(d.inode);
+    const values = d.counters ?? {};
+    const nsNotes = d.notes.map((n) => (n.startsWith(`${target.label}:`) && label !== target.label ? `${label}${n.slice(target.label.length)}` : n));
+    if (d.counters === null && !nsNotes.some((n) => /counters/.test(n))) nsNotes.push(`${label}: TCP counters could not be read: dropped handshakes in it cannot be detected.`);
+    notes.push(...nsNotes);
+    namespaces.push({
+      ...ref,
+      pids,
+      socketSource: d.socketSource,
+      tunables: tunablesFor(tunables.tunables, d.tunables),
+      counters: { values, deltas: first && d.counters ? diffCounters(first, d.counters) : null, intervalMs: first && d.counters ? intervalMs : 0 },
+      listenerCount: listenersByNs.get(d.inode)?.length ?? 0,
+      partial: d.partial,
+      notes: nsNotes,
+    });
+    probes.push(...d.reports.filter((r) => r.status !== 'ok'));
+  }
+  // The host first (its tunables are the snapshot's), then by how a person names them.
+  const hostIndex = namespaces.findIndex((n) => n.kind === 'host');
+  if (hostIndex > 0) namespaces.unshift(...namespaces.splice(hostIndex, 1));
+  const rest = namespaces.slice(1).sort((a, b) => netnsLabel(a).localeCompare(netnsLabel(b)) || a.inode - b.inode);
+  namespaces.splice(1, rest.length, ...rest);
+  const listeners: Listener[] = [];
+  for (const ns of namespaces) for (const l of listenersByNs.get(ns.inode) ?? []) listeners.push(l);
+  const partial = ownPartial || plan.partial || namespaces.some((n) => n.partial);
+
   return {
-    namespaces: [
-      {
-        inode: netns,
-        kind: 'host',
-        name: 'host',
-        pids: procs.processes.map((p) => p.pid).sort((a, b) => a - b),
-        socketSource: net.source,
-        tunables: tunables.tunables,
-        counters,
-        listenerCount: listeners.length,
-        partial,
-        notes: [],
-      },
-    ],
+    namespaces,
     host: {
       hostname: host.hostname,
       kernel: host.kernel,
@@ -190,12 +325,12 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       takenAt: now().toISOString(),
       asRoot: live && process.geteuid?.() === 0,
     },
-    sockets: net.sockets,
+    sockets,
     owners: procs.owners,
     processes: procs.processes,
     listeners,
-    tunables: tunables.tunables,
-    counters,
+    tunables: namespaces[0].tunables,
+    counters: namespaces[0].counters,
     probes,
     notes,
     partial,
