@@ -102,24 +102,14 @@ interface NetnsPlan {
   partial: boolean;
 }
 
-/** Lowest pid whose ns link answers: pid 1 first (the host is its namespace), then the listing. */
-function hostNetns(root: string, byPid: ReadonlyMap<number, number>, scoped: boolean): number | null {
-  const one = readPidNetns(root, 1).inode;
-  if (one !== null) return one;
-  if (!scoped) {
-    let lowest = Infinity;
-    for (const pid of byPid.keys()) if (pid < lowest) lowest = pid;
-    return lowest === Infinity ? null : (byPid.get(lowest) as number);
-  }
-  try {
-    for (const pid of listPids(root).slice(0, 64)) {
-      const r = readPidNetns(root, pid).inode;
-      if (r !== null) return r;
-    }
-  } catch {
-    // no listing: the host is unknown
-  }
-  return null;
+/**
+ * The host's namespace: pid 1's; else kthreadd's (pid 2: kernel threads live in the initial network
+ * namespace, init_nsproxy); else, when neither answers (not root: another user's ns link is refused),
+ * sockdoc's own, where it normally runs. Never "the lowest visible pid": as a plain user that is
+ * one of your own processes, maybe inside a container.
+ */
+function hostNetns(root: string, own: number | null): number | null {
+  return readPidNetns(root, 1).inode ?? readPidNetns(root, 2).inode ?? own;
 }
 
 /**
@@ -135,7 +125,7 @@ function planNetns(root: string, live: boolean, pids: number[] | undefined): Net
     listed = []; // the process scan reports it
   }
   const disc = discoverPidNetns(root, listed);
-  const host = hostNetns(root, disc.byPid, pids !== undefined);
+  const host = hostNetns(root, disc.own);
   // A capture made before namespaces were recorded has no links at all: one namespace, inode 0.
   const own = disc.own ?? (live ? 0 : (host ?? 0));
   const named = new Map<number, string[]>();
