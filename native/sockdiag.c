@@ -79,14 +79,9 @@ static int append(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *src, s
   return 0;
 }
 
-/* Collects whole messages (alignment padding kept, so concatenated dumps stay a valid stream). */
-typedef struct {
-  uint8_t *buf;
-  size_t len, cap;
-} byte_acc;
 
-static int collect(const struct nlmsghdr *h, size_t take, void *ctx) {
-  byte_acc *a = ctx;
+int sockdiag_collect(const struct nlmsghdr *h, size_t take, void *ctx) {
+  sockdiag_bytes *a = ctx;
   return append(&a->buf, &a->len, &a->cap, (const uint8_t *)h, take);
 }
 
@@ -158,9 +153,9 @@ static napi_value inet_diag_dump(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "inetDiagDump(family: u8, protocol: u8, statesMask: u32)");
     return NULL;
   }
-  byte_acc acc = {0};
+  sockdiag_bytes acc = {0};
   const char *what = "";
-  int err = sockdiag_dump((uint8_t)family, (uint8_t)protocol, states, collect, &acc, &what);
+  int err = sockdiag_dump((uint8_t)family, (uint8_t)protocol, states, sockdiag_collect, &acc, &what);
   if (err) {
     free(acc.buf);
     return sockdiag_throw_errno(env, what, err);
