@@ -5,13 +5,16 @@
  *   17/16 named "netns A", with its own ListenOverflows;
  * - namespace B: default somaxconn, a server that accepts its 5 clients: nothing said about it;
  * - `sockets --json --netns X` lists exactly what `ip netns exec X ss -tanpH` lists;
- * - as `nobody`, who cannot enter a namespace, the /proc/PID/net fallback says what it lacks.
+ * - as `nobody`, who cannot enter a namespace, the /proc/PID/net fallback says what it lacks;
+ * - a real docker container (private dockerd, --network none, somaxconn 16) is named in the finding.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cliPath } from '../testing/paths.js';
-import { scene, ssIn } from '../testing/netns-peers.js';
+import { dirname } from 'node:path';
+import { PEER, scene, ssIn } from '../testing/netns-peers.js';
+import { dockerMissing, startPrivateDocker } from '../testing/private-docker.js';
 import { comparable, parseSockdocJson, parseSs } from '../../scripts/bench/ss-rows.js';
 import type { DiagnosisJson } from '../render/json.js';
 
@@ -133,5 +136,48 @@ test('as nobody, a namespace that cannot be entered is read from /proc/PID/net a
     assert.ok(j.notes.some((n) => n.includes(`netns ${c}: it could not be entered`)), j.notes.join('\n'));
   } finally {
     assert.deepEqual(s.close(), []);
+  }
+});
+
+const noDocker = skip || (dockerMissing() ?? false);
+
+test('a real docker container (--network none, somaxconn 16) whose server never accepts is named in the finding', { skip: noDocker, timeout: 180_000 }, () => {
+  const d = startPrivateDocker('sockdoc-i8-test');
+  try {
+    const peerDir = dirname(PEER);
+    const pid = d.run('i8-web', { sysctls: { 'net.core.somaxconn': '16' }, mounts: { [peerDir]: '/peer' } }, ['/usr/bin/python3', '/peer/tcp-peer.py', 'stuck', '8080']);
+    d.docker(['exec', '-d', 'i8-web', '/usr/bin/python3', '/peer/tcp-peer.py', 'clients', '8080', '40']);
+    let full: DiagnosisJson['findings'][number] | undefined;
+    let j: DiagnosisJson | undefined;
+    // The clients connect in the background: a few tries until the queue has filled.
+    for (let attempt = 0; attempt < 10 && !full; attempt++) {
+      spawnSync('sleep', ['0.5']);
+      j = JSON.parse(sockdoc(['--json', '--interval', '0', '--container', 'i8-web']).stdout) as DiagnosisJson;
+      full = j.findings.find((f) => f.id === 'accept-queue-full');
+    }
+    assert.ok(full && j, 'accept-queue-full in the container');
+    const ns = j.namespaces[0];
+    assert.equal(ns.kind, 'docker');
+    assert.equal(ns.name, 'i8-web');
+    assert.equal(ns.container?.image, 'sockdoc-lab:rootfs');
+    assert.ok(ns.pids.includes(pid));
+    assert.equal(ns.tunables['net.core.somaxconn'], 16);
+    assert.equal(full.evidence.somaxconn, 16);
+    assert.equal(full.evidence.acceptQueue, 17);
+    assert.match(full.title, /^Accept queue of 127\.0\.0\.1:8080 in docker container i8-web \([0-9a-f]{12}\) is full: 17 waiting, limit 16$/);
+    assert.ok(full.fix[0].startsWith(`nsenter -n -t ${pid} ss -ltn`), full.fix[0]);
+    // sockets --container agrees with ss run in the container's namespace.
+    const ss = (): string => spawnSync('nsenter', ['-n', '-t', String(pid), 'ss', '-tanpH'], { encoding: 'utf8' }).stdout;
+    let agreed = false;
+    for (let attempt = 0; attempt < 5 && !agreed; attempt++) {
+      const before = comparable(parseSs(ss()));
+      const ours = comparable(parseSockdocJson(sockdoc(['sockets', '--json', '--container', 'i8-web']).stdout));
+      if (JSON.stringify(before) !== JSON.stringify(comparable(parseSs(ss())))) continue;
+      assert.deepEqual(ours, before, 'sockdoc sockets --container vs nsenter -n -t PID ss -tanpH');
+      agreed = true;
+    }
+    assert.ok(agreed, 'sockets kept changing');
+  } finally {
+    assert.deepEqual(d.close(), []);
   }
 });
