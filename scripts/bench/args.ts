@@ -7,12 +7,16 @@ export interface BenchOptions {
   runs: number;
   json: boolean;
   help: boolean;
+  /** > 0: the namespaces row instead of the tool comparison (scripts/bench/namespaces.ts). */
+  namespaces: number;
 }
 
 export const BENCH_USAGE = `usage: npm run bench -- [--sockets N] [--runs K] [--json]
   --sockets N  TCP sockets to build in the namespace, two per connection (default 60000)
   --runs K     timed runs per tool after one untimed check run (default 3)
   --json       print the results as JSON instead of a table
+  --namespaces N  instead: the same sockets in 1 namespace, then spread over N, sockdoc timed from
+               the host namespace (reads every namespace from inside); prints the ratio
 Needs root: it creates a network namespace (ip netns add) and removes it on exit.`;
 
 /** A bad option: printed as one line, exit 3. */
@@ -29,7 +33,7 @@ function positiveInt(flag: string, text: string | undefined, max: number): numbe
 
 /** Parses argv (without node and the script). Throws BenchUsageError quoting the bad value. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false };
+  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false, namespaces: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -37,6 +41,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     if (flag === '--sockets') opts.sockets = positiveInt(flag, value(), 1_000_000);
     else if (flag === '--runs') opts.runs = positiveInt(flag, value(), 100);
     else if (flag === '--json') opts.json = true;
+    else if (flag === '--namespaces') opts.namespaces = positiveInt(flag, value(), 200);
     else if (flag === '--help' || flag === '-h') opts.help = true;
     else throw new BenchUsageError(`unknown option "${a}"`);
   }
