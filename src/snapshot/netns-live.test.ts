@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { cliPath } from '../testing/paths.js';
 import { dirname } from 'node:path';
 import { PEER, scene, ssIn } from '../testing/netns-peers.js';
-import { dockerMissing, startPrivateDocker } from '../testing/private-docker.js';
+import { dockerMissing, startPrivateDocker } from '../lab/private-docker.js';
 import { comparable, parseSockdocJson, parseSs } from '../../scripts/bench/ss-rows.js';
 import type { DiagnosisJson } from '../render/json.js';
 

@@ -1,16 +1,23 @@
 /**
  * Live network-namespace scenes for tests: `ip netns` namespaces with their own somaxconn, and
- * python peers (test/peers/tcp-peer.py) inside them. Everything made here is removed by `close()`,
+ * python peers (src/lab/peers/tcp-peer.ts, written to a temporary directory) inside them. Everything made here is removed by `close()`,
  * which never throws; every peer also exits by itself after 60 s.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createNetns, destroyNetns, runOrThrow } from '../../scripts/bench/netns.js';
-import { repoRoot } from './paths.js';
+import { writeTcpPeer } from '../lab/peers/tcp-peer.js';
 
-export const PEER = join(repoRoot, 'test', 'peers', 'tcp-peer.py');
+/** The peer script, written once per test process into a directory any user can read (nobody runs it too). */
+export const PEER = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-peer-'));
+  chmodSync(dir, 0o755);
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return writeTcpPeer(dir);
+})();
 /** The system interpreter: a per-user one (pyenv under /root) is not runnable by `nobody`. */
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 

@@ -10,6 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The image every private daemon imports (docs/namespaces.md, `sockdoc lab container`). */
 export const IMAGE = 'sockdoc-lab:rootfs';
 
 /** Why a private dockerd cannot run here, or null when the binaries are installed. */

@@ -1,4 +1,14 @@
-#!/usr/bin/env python3
+/**
+ * A small TCP peer in Python, for servers that must run where Node is not: inside a container
+ * whose only software is the host's /usr mounted read-only (python3 is there; a Node in /usr/local
+ * or a user's home is not). `writeTcpPeer(dir)` writes it as DIR/tcp-peer.py:
+ *   tcp-peer.py stuck PORT | accepting PORT | clients PORT N
+ * (see the script's docstring). Used by the container lab and by the network-namespace tests.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const TCP_PEER_PY = `#!/usr/bin/env python3
 """TCP peers for the network-namespace tests, run inside a namespace the test made.
 
   tcp-peer.py stuck PORT         listen(511) on 127.0.0.1:PORT and never accept()
@@ -53,3 +63,11 @@ def main():
 
 
 main()
+`;
+
+/** Writes tcp-peer.py into `dir` (mode 0644, readable by any user); returns its path. */
+export function writeTcpPeer(dir: string): string {
+  const path = join(dir, 'tcp-peer.py');
+  writeFileSync(path, TCP_PEER_PY, { mode: 0o644 });
+  return path;
+}
