@@ -1,4 +1,5 @@
 /** `sockdoc capture DIR`: copy what a diagnosis reads into DIR, to diagnose later with --root DIR. */
+import { terminalSafe } from '../safety/terminal.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { captureHost } from '../snapshot/capture.js';
 import { captureNamespaces } from '../snapshot/capture-netns.js';
@@ -45,7 +46,7 @@ export const run: Command = async (args: string[], io: Io) => {
   });
   const ns = await captureNamespaces(dir, r.pids, processes, { all: pids === undefined });
   const problems = [...r.problems, ...ns.problems];
-  for (const p of problems) io.stderr(`sockdoc: capture: ${p}\n`);
+  for (const p of problems) io.stderr(`sockdoc: capture: ${terminalSafe(p)}\n`);
   io.stdout(`captured ${r.files + ns.files} files, ${r.pids.length} processes, ${ns.namespaces + 1} network namespaces into ${dir}\n`);
   return problems.length ? EXIT.warning : EXIT.ok;
 };

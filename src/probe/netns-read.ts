@@ -21,7 +21,7 @@ import { ADDON_PATH, loadNativeAddon, type NativeNetnsRead } from './native.js';
 import { readListenBacklogs } from './sock-diag.js';
 import { NET_TUNABLE_NAMES, parseTunable, sysctlPath } from './sysctl.js';
 import { parseNetstat } from './netstat.js';
-import { describeError, outcomeOf, readText, runProbe, under } from './read-file.js';
+import { describeError, readUnder, runProbe, under } from './read-file.js';
 import type { ProbeReport, TcpSocket, Tunables } from '../snapshot/types.js';
 
 /** A namespace to read: the processes in it and, for an `ip netns` one, its file. */
@@ -229,7 +229,7 @@ export function readTreeNetns(root: string, target: NetnsTarget): NetnsData {
   if (counters.reports.some((r) => r.status === 'ok')) data.counters = counters.values;
   for (const name of NET_TUNABLE_NAMES) {
     const path = under(base, sysctlPath(name));
-    const { value, report } = runProbe('sysctl', path, () => parseTunable(name, readText(path), path));
+    const { value, report } = runProbe('sysctl', path, () => parseTunable(name, readUnder(root, `netns/${target.inode}/${sysctlPath(name)}`, 'proc'), path));
     if (name === 'net.core.netdev_max_backlog' && report.status === 'absent') continue;
     data.reports.push(report);
     (data.tunables as unknown as Record<string, unknown>)[name] = value;
@@ -245,6 +245,5 @@ export function readTreeNetns(root: string, target: NetnsTarget): NetnsData {
     data.partial = true;
     data.notes.push(`${target.label}: not captured or unreadable: ${[...bad, ...missing].map((r) => r.source).join(', ')}.`);
   }
-  void outcomeOf;
   return data;
 }

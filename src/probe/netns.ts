@@ -8,8 +8,8 @@
  * `ip netns add NAME` bind-mounts a namespace file on /run/netns/NAME (iproute2 ip/ipnetns.c), so
  * stat(2) of it gives the namespace inode; a captured tree stores it as a symlink "net:[INODE]".
  */
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { outcomeOf, under } from './read-file.js';
+import { statSync } from 'node:fs';
+import { listUnder, outcomeOf, readLinkUnder, under } from './read-file.js';
 
 /**
  * The inode of an ns link target "net:[4026531840]", or null for anything else.
@@ -25,7 +25,7 @@ export function parseNetnsLink(target: string): number | null {
 /** Inode of ROOT/proc/PID/ns/net; null when the process is gone, refused or the link is malformed. */
 export function readPidNetns(root: string, pid: number | 'self'): { inode: number | null; denied: boolean } {
   try {
-    return { inode: parseNetnsLink(readlinkSync(under(root, 'proc', String(pid), 'ns', 'net'))), denied: false };
+    return { inode: parseNetnsLink(readLinkUnder(root, `proc/${pid}/ns/net`)), denied: false };
   } catch (err) {
     return { inode: null, denied: outcomeOf(err) === 'denied' };
   }
@@ -70,7 +70,7 @@ export function listNamedNetns(root: string): NamedNetns[] {
   const dir = under(root, 'run', 'netns');
   let names: string[];
   try {
-    names = readdirSync(dir).sort();
+    names = listUnder(root, 'run/netns', 'config').sort();
   } catch {
     return [];
   }
@@ -86,7 +86,7 @@ export function listNamedNetns(root: string): NamedNetns[] {
   for (const name of names) {
     const path = under(dir, name);
     try {
-      const link = parseNetnsLink(readlinkSync(path));
+      const link = parseNetnsLink(readLinkUnder(root, `run/netns/${name}`));
       if (link !== null) out.push({ name, inode: link, path });
       continue;
     } catch {

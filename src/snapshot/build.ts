@@ -235,7 +235,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       : readListenBacklogs(root);
   if (diag) {
     probes.push(diag.report);
-    if (diag.source === null) notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
+    // A refused or failed read is also a non-ok probe, which the loop below turns into a note: once is enough.
+    if (diag.source === null && diag.report.status === 'absent') notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
     else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
   }
   // Listeners are derived per namespace: a queued connection belongs to a listener of its own namespace.

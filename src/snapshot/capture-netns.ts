@@ -18,7 +18,7 @@ import { TCP_ALL_STATES_MASK } from '../probe/net-diag.js';
 import { NET_TUNABLE_NAMES, sysctlPath } from '../probe/sysctl.js';
 import { parsePidCgroup } from '../probe/pid-cgroup.js';
 import { detectContainer } from '../provenance/container.js';
-import { describeError, readText } from '../probe/read-file.js';
+import { describeError, readUnder } from '../probe/read-file.js';
 import { dockerDataRoots } from './netns-names.js';
 import { CAPTURE_BIN } from '../probe/sock-diag.js';
 import { listPids } from '../probe/pids.js';
@@ -109,7 +109,7 @@ export async function captureNamespaces(
     for (const pid of list.slice(0, 1)) {
       for (const f of NET_FILES) {
         try {
-          write(join(outDir, 'proc', String(pid), 'net', f), readText(`/proc/${pid}/net/${f}`));
+          write(join(outDir, 'proc', String(pid), 'net', f), readUnder('/', `proc/${pid}/net/${f}`, 'proc-table'));
           result.files++;
         } catch (err) {
           if (f !== 'tcp6') result.problems.push(`netns ${inode}: ${describeError(err)}`);
@@ -139,7 +139,7 @@ function captureDockerConfigs(outDir: string, pids: readonly number[], processes
   const ids = new Set<string>();
   for (const pid of pids) {
     try {
-      const c = detectContainer(parsePidCgroup(readText(`/proc/${pid}/cgroup`)).map((e) => e.path));
+      const c = detectContainer(parsePidCgroup(readUnder('/', `proc/${pid}/cgroup`, 'proc')).map((e) => e.path));
       if (c?.runtime === 'docker' && /^[0-9a-f]{64}$/.test(c.id)) ids.add(c.id);
     } catch {
       // exited, or no cgroup file: nothing to name
@@ -151,7 +151,7 @@ function captureDockerConfigs(outDir: string, pids: readonly number[], processes
     for (const dataRoot of roots) {
       let text: string;
       try {
-        text = readText(join(dataRoot, 'containers', id, 'config.v2.json'));
+        text = readUnder('/', join(dataRoot, 'containers', id, 'config.v2.json').replace(/^\/+/, ''), 'config');
       } catch {
         continue;
       }

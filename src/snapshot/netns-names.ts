@@ -10,10 +10,9 @@
  *   systemd-nspawn machine-NAME.scope;
  * - `ip netns` names from /run/netns; otherwise "netns INODE (pid P name)".
  */
-import { readdirSync } from 'node:fs';
 import { detectContainer } from '../provenance/container.js';
 import { parsePidCgroup } from '../probe/pid-cgroup.js';
-import { readText, under } from '../probe/read-file.js';
+import { listUnder, readUnder } from '../probe/read-file.js';
 import type { ContainerRef, NetnsRef, PodRef, ProcessInfo } from './types.js';
 
 /** "4dacd5c37193": the 12-character short id docker prints. */
@@ -62,12 +61,14 @@ export interface NamingContext {
   cache?: Map<string, string | null>;
 }
 
-function cachedText(ctx: NamingContext, path: string): string | null {
+/** ROOT/REL through the confined reader (runtime state files are untrusted), cached; null when unreadable. */
+function cachedText(ctx: NamingContext, rel: string): string | null {
+  const path = rel;
   const cache = (ctx.cache ??= new Map());
   if (cache.has(path)) return cache.get(path) as string | null;
   let text: string | null = null;
   try {
-    text = readText(path);
+    text = readUnder(ctx.root, rel.replace(/^\/+/, ''), rel.startsWith('proc/') ? 'proc' : 'config');
   } catch {
     text = null;
   }
@@ -75,13 +76,13 @@ function cachedText(ctx: NamingContext, path: string): string | null {
   return text;
 }
 
-function cachedDir(ctx: NamingContext, path: string): string[] {
-  const key = `dir:${path}`;
+function cachedDir(ctx: NamingContext, rel: string): string[] {
+  const key = `dir:${rel}`;
   const cache = (ctx.cache ??= new Map());
   if (!cache.has(key)) {
     let names: string[] = [];
     try {
-      names = readdirSync(path).sort();
+      names = listUnder(ctx.root, rel.replace(/^\/+/, ''), 'config').sort();
     } catch {
       names = [];
     }
@@ -104,10 +105,10 @@ export function dockerDataRoots(processes: readonly Pick<ProcessInfo, 'name' | '
 
 function dockerContainer(ctx: NamingContext, id: string): ContainerRef {
   for (const dataRoot of dockerDataRoots(ctx.processes)) {
-    const dirs = cachedDir(ctx, under(ctx.root, dataRoot, 'containers'));
+    const dirs = cachedDir(ctx, `${dataRoot}/containers`);
     const full = dirs.find((d) => d === id || (id.length >= 12 && d.startsWith(id)));
     if (!full) continue;
-    const text = cachedText(ctx, under(ctx.root, dataRoot, 'containers', full, 'config.v2.json'));
+    const text = cachedText(ctx, `${dataRoot}/containers/${full}/config.v2.json`);
     if (text === null) return { runtime: 'docker', id: full, name: null, image: null };
     try {
       const cfg = JSON.parse(text) as { Name?: unknown; Config?: { Image?: unknown } };
@@ -122,7 +123,7 @@ function dockerContainer(ctx: NamingContext, id: string): ContainerRef {
 }
 
 function podmanContainer(ctx: NamingContext, id: string): ContainerRef {
-  const text = cachedText(ctx, under(ctx.root, 'var/lib/containers/storage/overlay-containers/containers.json'));
+  const text = cachedText(ctx, 'var/lib/containers/storage/overlay-containers/containers.json');
   if (text !== null) {
     try {
       const list = JSON.parse(text) as Array<{ id?: unknown; names?: unknown; image?: unknown }>;
@@ -149,17 +150,17 @@ function kubernetesOf(ctx: NamingContext, path: string): { pod: PodRef; containe
   const uid = uidMatch[1].replace(/_/g, '-');
   const runtime: ContainerRef['runtime'] = /crio-/.test(path) ? 'cri-o' : /\/docker-|\/docker\//.test(path) ? 'docker' : 'containerd';
   const idMatch = K8S_CONTAINER.exec(path.replace(/\/+$/, ''));
-  const podDir = cachedDir(ctx, under(ctx.root, 'var/log/pods')).find((d) => d.endsWith(`_${uid}`));
+  const podDir = cachedDir(ctx, 'var/log/pods').find((d) => d.endsWith(`_${uid}`));
   let pod: PodRef = { namespace: '?', name: `pod ${uid}`, uid, containers: [] };
   if (podDir) {
     const [namespace, name] = podDir.slice(0, -uid.length - 1).split('_');
-    pod = { namespace: namespace ?? '?', name: name ?? uid, uid, containers: cachedDir(ctx, under(ctx.root, 'var/log/pods', podDir)) };
+    pod = { namespace: namespace ?? '?', name: name ?? uid, uid, containers: cachedDir(ctx, `var/log/pods/${podDir}`) };
   }
   let container: ContainerRef | null = null;
   if (idMatch) {
     const id = idMatch[1];
     // /var/log/containers/POD_NAMESPACE_CONTAINER-ID.log (kubelet's symlink to the pod's log file).
-    const log = cachedDir(ctx, under(ctx.root, 'var/log/containers')).find((f) => f.endsWith(`-${id}.log`));
+    const log = cachedDir(ctx, 'var/log/containers').find((f) => f.endsWith(`-${id}.log`));
     const parts = log ? log.slice(0, -(id.length + 5)).split('_') : [];
     container = { runtime, id, name: parts.length >= 3 ? parts.slice(2).join('_') : null };
   }
@@ -173,7 +174,7 @@ function nspawnName(path: string): string | null {
 }
 
 function cgroupPaths(ctx: NamingContext, pid: number): string[] {
-  const text = cachedText(ctx, under(ctx.root, 'proc', String(pid), 'cgroup'));
+  const text = cachedText(ctx, `proc/${pid}/cgroup`);
   if (text === null) return [];
   try {
     return parsePidCgroup(text).map((e) => e.path);

@@ -9,17 +9,21 @@
 import { namespaceOf } from '../../snapshot/namespaces.js';
 import { netnsLabel } from '../../snapshot/netns-names.js';
 import type { NetnsInode, Snapshot } from '../../snapshot/types.js';
+import { shellQuote } from '../../safety/shell-quote.js';
+import { terminalSafe } from '../../safety/terminal.js';
 
-/** Names that need no shell quoting: container and `ip netns` names are usually this. */
-const PLAIN = /^[A-Za-z0-9_.@%+=:,/-]+$/;
+/** A namespace's label inside a `# comment` of a fix line: a newline in a name must not end the comment. */
+function commentLabel(ns: Parameters<typeof netnsLabel>[0]): string {
+  return terminalSafe(netnsLabel(ns));
+}
 
 /** `cmd` prefixed to run inside namespace `inode`; unchanged for the host namespace. */
 export function nsCommand(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null, cmd: string): string {
   const ns = namespaceOf(snapshot, inode);
   if (!ns || ns.kind === 'host') return cmd;
-  if (ns.kind === 'netns' && PLAIN.test(ns.name)) return `ip netns exec ${ns.name} ${cmd}`;
+  if (ns.kind === 'netns') return `ip netns exec ${shellQuote(ns.name)} ${cmd}`;
   if (ns.pids.length) return `nsenter -n -t ${ns.pids[0]} ${cmd}`;
-  return `${cmd}   # inside ${netnsLabel(ns)}`;
+  return `${cmd}   # inside ${commentLabel(ns)}`;
 }
 
 /** How to raise net.core.somaxconn to `value` where this listener lives, lasting setting first. */
@@ -32,11 +36,11 @@ export function somaxconnFix(snapshot: Pick<Snapshot, 'namespaces'>, inode: Netn
   switch (ns.kind) {
     case 'docker':
       return [
-        `docker run --sysctl net.core.somaxconn=${value} ...   # recreate ${netnsLabel(ns)} with it (compose: sysctls: [net.core.somaxconn=${value}])`,
+        `docker run --sysctl net.core.somaxconn=${value} ...   # recreate ${commentLabel(ns)} with it (compose: sysctls: [net.core.somaxconn=${value}])`,
         `${now}   # now, until the container is recreated`,
       ];
     case 'podman':
-      return [`podman run --sysctl net.core.somaxconn=${value} ...   # recreate ${netnsLabel(ns)} with it`, `${now}   # now, until it is recreated`];
+      return [`podman run --sysctl net.core.somaxconn=${value} ...   # recreate ${commentLabel(ns)} with it`, `${now}   # now, until it is recreated`];
     case 'kubernetes':
       return [
         `# pod spec: securityContext: { sysctls: [{ name: net.core.somaxconn, value: "${value}" }] }   (a namespaced sysctl; older kubelets need --allowed-unsafe-sysctls)`,
@@ -45,6 +49,6 @@ export function somaxconnFix(snapshot: Pick<Snapshot, 'namespaces'>, inode: Netn
     case 'lxc':
       return [`lxc.sysctl.net.core.somaxconn = ${value}   # in the container's LXC config, then restart it`, `${now}   # now`];
     default:
-      return [`${now}   # lasts as long as ${netnsLabel(ns)}; set it again wherever the namespace is created`];
+      return [`${now}   # lasts as long as ${commentLabel(ns)}; set it again wherever the namespace is created`];
   }
 }
