@@ -191,7 +191,21 @@ export async function readLiveNetns(targets: readonly NetnsTarget[], addonPath =
   try {
     const addon = loadNativeAddon(addonPath);
     if (typeof addon.netnsReadAsync !== 'function') why = 'the native module is older than netnsReadAsync (rebuild it: npm run build)';
-    else raw = await addon.netnsReadAsync(targets.map((t) => enterPath('/', t)), TCP_ALL_STATES_MASK, INSIDE_FILES);
+    else {
+      raw = await addon.netnsReadAsync(targets.map((t) => enterPath('/', t)), TCP_ALL_STATES_MASK, INSIDE_FILES);
+      // The process we entered by exited since discovery (its ns link is gone): once more by another
+      // of its processes, or by its /run/netns name.
+      const retry = targets.flatMap((t, i) => {
+        const r = (raw as NativeNetnsRead[])[i];
+        const gone = r.what === 'open' && (r.errno === 2 || r.errno === 3);
+        const next = t.pids.length > 1 ? { ...t, pids: t.pids.slice(1) } : t.pids.length === 1 && t.namedPath ? { ...t, pids: [] } : null;
+        return gone && next ? [{ i, path: enterPath('/', next) }] : [];
+      });
+      if (retry.length) {
+        const again = await addon.netnsReadAsync(retry.map((r) => r.path), TCP_ALL_STATES_MASK, INSIDE_FILES);
+        retry.forEach((r, k) => ((raw as NativeNetnsRead[])[r.i] = again[k]));
+      }
+    }
   } catch (err) {
     why = `the native module is not available (${describeError(err).split('\n')[0]})`;
   }
