@@ -1,7 +1,7 @@
 /*
  * sockdoc_native: inetDiagDump(family, protocol, statesMask) -> Buffer, here; tcpDiagTable (every
  * TCP socket decoded into typed arrays) in tcptable.c; fdWalk and fdWalkAsync (the /proc/PID/fd
- * walk) in fdwalk.c.
+ * walk) in fdwalk.c; netnsReadAsync (other network namespaces, read from inside) in netns.c.
  *
  * inetDiagDump asks the kernel's sock_diag netlink interface (what `ss` uses) for the sockets of one
  * address family whose state is in statesMask, and returns the raw reply bytes, NLMSG_DONE included.
@@ -22,6 +22,7 @@
 #include <linux/inet_diag.h>
 #include <node_api.h>
 #include "fdwalk.h"
+#include "netns.h"
 #include "sockdiag.h"
 #include "tcptable.h"
 
@@ -78,14 +79,9 @@ static int append(uint8_t **buf, size_t *len, size_t *cap, const uint8_t *src, s
   return 0;
 }
 
-/* Collects whole messages (alignment padding kept, so concatenated dumps stay a valid stream). */
-typedef struct {
-  uint8_t *buf;
-  size_t len, cap;
-} byte_acc;
 
-static int collect(const struct nlmsghdr *h, size_t take, void *ctx) {
-  byte_acc *a = ctx;
+int sockdiag_collect(const struct nlmsghdr *h, size_t take, void *ctx) {
+  sockdiag_bytes *a = ctx;
   return append(&a->buf, &a->len, &a->cap, (const uint8_t *)h, take);
 }
 
@@ -157,9 +153,9 @@ static napi_value inet_diag_dump(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "inetDiagDump(family: u8, protocol: u8, statesMask: u32)");
     return NULL;
   }
-  byte_acc acc = {0};
+  sockdiag_bytes acc = {0};
   const char *what = "";
-  int err = sockdiag_dump((uint8_t)family, (uint8_t)protocol, states, collect, &acc, &what);
+  int err = sockdiag_dump((uint8_t)family, (uint8_t)protocol, states, sockdiag_collect, &acc, &what);
   if (err) {
     free(acc.buf);
     return sockdiag_throw_errno(env, what, err);
@@ -180,5 +176,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (napi_set_named_property(env, exports, "inetDiagDump", fn) != napi_ok) return NULL;
   if (fdwalk_init(env, exports) != 0) return NULL;
   if (tcptable_init(env, exports) != 0) return NULL;
+  if (netns_init(env, exports) != 0) return NULL;
   return exports;
 }

@@ -12,6 +12,15 @@ typedef int (*sockdiag_msg_fn)(const struct nlmsghdr *h, size_t take, void *ctx)
 /* One SOCK_DIAG_BY_FAMILY dump of `family`/`protocol` sockets whose state is in `states`. 0 or an errno. */
 int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what);
 
+/* Whole messages of a dump (alignment padding kept, so concatenated dumps stay a valid stream). */
+typedef struct {
+  uint8_t *buf;
+  size_t len, cap;
+} sockdiag_bytes;
+
+/* A sockdiag_msg_fn appending each message to a sockdiag_bytes (ctx). */
+int sockdiag_collect(const struct nlmsghdr *h, size_t take, void *ctx);
+
 /* Throws an Error with code (errno name), errno (negative) and syscall "sock_diag"; returns NULL. */
 napi_value sockdiag_throw_errno(napi_env env, const char *what, int err);
 

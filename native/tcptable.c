@@ -38,22 +38,6 @@
 #define V6ONLY_SET (1u << 17)
 #define MAX_ROWS (16u * 1024 * 1024) /* bound memory against a runaway dump */
 
-typedef struct {
-  uint8_t family; /* 4 or 6; 0 = empty slot */
-  uint8_t bytes[16];
-  uint32_t index;
-} addr_slot;
-
-typedef struct {
-  uint32_t *rows;
-  size_t n, cap; /* sockets */
-  addr_slot *slots;
-  size_t nslots; /* power of two */
-  uint8_t *addrs; /* 16 bytes per distinct address, in index order */
-  uint8_t *families;
-  size_t naddrs, addr_cap;
-} table;
-
 static uint32_t hash_addr(uint8_t family, const uint8_t *b) {
   uint32_t h = 2166136261u ^ family; /* FNV-1a */
   for (int i = 0; i < 16; i++) h = (h ^ b[i]) * 16777619u;
@@ -158,7 +142,7 @@ static int add_msg(const struct nlmsghdr *h, size_t take, void *ctx) {
   return 0;
 }
 
-static void free_table(table *t) {
+void tcptable_free(table *t) {
   free(t->rows);
   free(t->slots);
   free(t->addrs);
@@ -175,6 +159,37 @@ static napi_value typed_copy(napi_env env, napi_typedarray_type type, size_t len
   return array;
 }
 
+int tcptable_collect(uint32_t states, table *t, const char **what) {
+  memset(t, 0, sizeof *t);
+  t->ipv6 = 1;
+  int err = sockdiag_dump(AF_INET, IPPROTO_TCP, states, add_msg, t, what);
+  if (!err) {
+    err = sockdiag_dump(AF_INET6, IPPROTO_TCP, states, add_msg, t, what);
+    /* No IPv6 sock_diag handler (IPv6 disabled): no IPv6 sockets, not a failure. */
+    if (err == ENOENT || err == EAFNOSUPPORT || err == EPROTONOSUPPORT) {
+      err = 0;
+      t->ipv6 = 0;
+    }
+  }
+  return err;
+}
+
+napi_value tcptable_to_js(napi_env env, const table *t) {
+  napi_value obj, count, v6,
+      rows = typed_copy(env, napi_uint32_array, t->n * ROW_WORDS, sizeof(uint32_t), t->rows),
+      addrs = typed_copy(env, napi_uint8_array, t->naddrs * 16, 1, t->addrs),
+      fams = typed_copy(env, napi_uint8_array, t->naddrs, 1, t->families);
+  if (!rows || !addrs || !fams || napi_create_object(env, &obj) != napi_ok || napi_create_uint32(env, (uint32_t)(t->n), &count) != napi_ok ||
+      napi_get_boolean(env, t->ipv6, &v6) != napi_ok)
+    return NULL;
+  napi_set_named_property(env, obj, "count", count);
+  napi_set_named_property(env, obj, "rows", rows);
+  napi_set_named_property(env, obj, "addrs", addrs);
+  napi_set_named_property(env, obj, "addrFamilies", fams);
+  napi_set_named_property(env, obj, "ipv6", v6);
+  return obj;
+}
+
 static napi_value tcp_diag_table(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -184,37 +199,19 @@ static napi_value tcp_diag_table(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "tcpDiagTable(statesMask: u32)");
     return NULL;
   }
-  table t = {0};
+  table t;
   const char *what = "";
-  int err = sockdiag_dump(AF_INET, IPPROTO_TCP, states, add_msg, &t, &what);
-  int ipv6 = 1;
-  if (!err) {
-    err = sockdiag_dump(AF_INET6, IPPROTO_TCP, states, add_msg, &t, &what);
-    /* No IPv6 sock_diag handler (IPv6 disabled): no IPv6 sockets, not a failure. */
-    if (err == ENOENT || err == EAFNOSUPPORT || err == EPROTONOSUPPORT) {
-      err = 0;
-      ipv6 = 0;
-    }
-  }
+  int err = tcptable_collect(states, &t, &what);
   if (err) {
-    free_table(&t);
+    tcptable_free(&t);
     return sockdiag_throw_errno(env, what, err);
   }
-  napi_value obj, count, v6,
-      rows = typed_copy(env, napi_uint32_array, t.n * ROW_WORDS, sizeof(uint32_t), t.rows),
-      addrs = typed_copy(env, napi_uint8_array, t.naddrs * 16, 1, t.addrs),
-      fams = typed_copy(env, napi_uint8_array, t.naddrs, 1, t.families);
-  free_table(&t);
-  if (!rows || !addrs || !fams || napi_create_object(env, &obj) != napi_ok || napi_create_uint32(env, (uint32_t)(t.n), &count) != napi_ok ||
-      napi_get_boolean(env, ipv6, &v6) != napi_ok) {
+  napi_value obj = tcptable_to_js(env, &t);
+  tcptable_free(&t);
+  if (!obj) {
     napi_throw_error(env, NULL, "tcpDiagTable: could not allocate the result");
     return NULL;
   }
-  napi_set_named_property(env, obj, "count", count);
-  napi_set_named_property(env, obj, "rows", rows);
-  napi_set_named_property(env, obj, "addrs", addrs);
-  napi_set_named_property(env, obj, "addrFamilies", fams);
-  napi_set_named_property(env, obj, "ipv6", v6);
   return obj;
 }
 

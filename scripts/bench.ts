@@ -15,6 +15,7 @@ import { createNetns, destroyNetns, inNetns, runOrThrow } from './bench/netns.js
 import { formatTable, phasesFromDiagnosis, toJson, type BenchResult } from './bench/report.js';
 import { measureAll, type Measured } from './bench/measure.js';
 import { benchTools, nodeStartup } from './bench/tools.js';
+import { benchNamespaces, formatNamespacesBench } from './bench/namespaces.js';
 import type { ServeLoadResult } from './bench/serve-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/scripts
@@ -129,6 +130,25 @@ async function main(argv: string[]): Promise<number> {
       cleanup();
       process.exit(code);
     });
+  }
+
+  if (opts.namespaces > 0) {
+    const made: string[] = [];
+    const cleanupAll = () => {
+      for (const n of made) for (const problem of destroyNetns(n)) process.stderr.write(`sockdoc bench: cleanup: ${problem}\n`);
+    };
+    process.on('exit', cleanupAll);
+    try {
+      const r = await benchNamespaces(opts, cli, peerScript, made, progress);
+      progressDone();
+      process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatNamespacesBench(r));
+      return 0;
+    } catch (err) {
+      process.stderr.write(`\nsockdoc bench: ${(err as Error).message}\n`);
+      return 1;
+    } finally {
+      cleanupAll();
+    }
   }
 
   try {

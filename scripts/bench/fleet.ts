@@ -87,16 +87,18 @@ async function waitFor(peers: Peer[], done: () => boolean, deadline: number, wha
  * the caller cleans up (all peers live in the namespace).
  */
 export async function startFleet(
-  ns: string,
+  /** The namespace of every peer, or of each pair (by index in the plan: servers and clients pair up). */
+  ns: string | ((pair: number) => string),
   script: string,
   plan: FleetPlan,
   timeoutMs: number,
   onProgress: (held: number, total: number) => void,
 ): Promise<Peer[]> {
   const deadline = Date.now() + timeoutMs;
-  const servers = plan.peers.filter((p) => p.role === 'server').map((s) => startPeer(ns, script, s));
+  const nsOf = (spec: PeerSpec) => (typeof ns === 'string' ? ns : ns(spec.port - 5000));
+  const servers = plan.peers.filter((p) => p.role === 'server').map((s) => startPeer(nsOf(s), script, s));
   await waitFor(servers, () => servers.every((s) => s.listening), Math.min(deadline, Date.now() + 30_000), () => 'listeners');
-  const clients = plan.peers.filter((p) => p.role === 'client').map((c) => startPeer(ns, script, c));
+  const clients = plan.peers.filter((p) => p.role === 'client').map((c) => startPeer(nsOf(c), script, c));
   const all = [...servers, ...clients];
   const held = () => all.reduce((n, p) => n + p.count, 0);
   let lastTick = 0;

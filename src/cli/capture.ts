@@ -2,13 +2,18 @@
 import { terminalSafe } from '../safety/terminal.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { captureHost } from '../snapshot/capture.js';
+import { captureNamespaces } from '../snapshot/capture-netns.js';
+import { readPidCmdline } from '../probe/pid-cmdline.js';
+import { readPidStat } from '../probe/pid-stat.js';
 import { parse } from './args.js';
 import { EXIT, UsageError, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc capture DIR [--pid N[,N...]]
 
 Copy the kernel files sockdoc reads (proc/net, sysctls, per-process stat/limits/fd links, the
-sock_diag answer for listeners) into DIR. Later: sockdoc --root DIR, on any machine.
+sock_diag answer for listeners) into DIR, for every network namespace of the captured processes
+(containers, pods, ip netns: read from inside each, under DIR/netns/INODE). Later: sockdoc --root
+DIR, on any machine.
 
 Options:
   --pid LIST   only these processes (default: all)
@@ -32,7 +37,16 @@ export const run: Command = async (args: string[], io: Io) => {
     });
   }
   const r = captureHost(dir, { pids });
-  for (const p of r.problems) io.stderr(`sockdoc: capture: ${terminalSafe(p)}\n`);
-  io.stdout(`captured ${r.files} files, ${r.pids.length} processes into ${dir}\n`);
-  return r.problems.length ? EXIT.warning : EXIT.ok;
+  const processes = r.pids.flatMap((pid) => {
+    try {
+      return [{ name: readPidStat('/', pid).name, cmdline: readPidCmdline('/', pid).joined }];
+    } catch {
+      return []; // exited since
+    }
+  });
+  const ns = await captureNamespaces(dir, r.pids, processes, { all: pids === undefined });
+  const problems = [...r.problems, ...ns.problems];
+  for (const p of problems) io.stderr(`sockdoc: capture: ${terminalSafe(p)}\n`);
+  io.stdout(`captured ${r.files + ns.files} files, ${r.pids.length} processes, ${ns.namespaces + 1} network namespaces into ${dir}\n`);
+  return problems.length ? EXIT.warning : EXIT.ok;
 };

@@ -9,6 +9,7 @@ import { checkPort, portExitCode } from '../port/check.js';
 import { diagnosisToJson } from '../render/json.js';
 import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
 import type { Snapshot } from '../snapshot/types.js';
+import { matchNetns, restrictToNetns, type NetnsQuery } from '../snapshot/select-netns.js';
 import { durationFlag, intFlag, parse, ratioFlag } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
@@ -21,6 +22,10 @@ Options:
   --interval DURATION     counter sampling window: 1 (default, seconds), 500ms, 0 = one read
   --pid N                 only findings and tables about process N
   --port P                only findings and tables about listeners on port P
+  --netns NAME|INODE|PID  only this network namespace: an \`ip netns\` name, a container or pod name,
+                          the inode of /proc/PID/ns/net, or a pid in it ("host" for the host's)
+  --container NAME        only the namespace of this docker/podman/LXC container (name or id prefix)
+  --pod NS/NAME           only the namespace of this Kubernetes pod
   --root DIR              read DIR/proc, DIR/etc, ... (a captured host or fixture) instead of /
   --fd-warning R          fd-limit-near threshold, ratio of the soft limit (default 0.8)
   --fd-critical R         fd-limit-exhausted threshold (default 0.95)
@@ -44,6 +49,9 @@ const OPTIONS = {
   interval: { type: 'string' },
   pid: { type: 'string' },
   port: { type: 'string' },
+  netns: { type: 'string' },
+  container: { type: 'string' },
+  pod: { type: 'string' },
   root: { type: 'string' },
   'fd-warning': { type: 'string' },
   'fd-critical': { type: 'string' },
@@ -119,6 +127,16 @@ export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: Diagn
   return { snapshot, findings, filter, exitCode: exitCodeOf(findings) };
 }
 
+/** The snapshot narrowed to --netns/--container/--pod; a miss is a one-line usage error naming what exists. */
+export function selectNetns(snapshot: Snapshot, query: NetnsQuery): Snapshot {
+  if (query.netns === undefined && query.container === undefined && query.pod === undefined) return snapshot;
+  try {
+    return restrictToNetns(snapshot, matchNetns(snapshot, query));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 /** SOCKDOC_NOW=ISO-time pins the report's timestamp (golden tests, reproducible captures). */
 export function fixedClock(value: string | undefined): (() => Date) | undefined {
   if (!value) return undefined;
@@ -137,7 +155,8 @@ export const run: Command = async (args: string[], io: Io) => {
   const intervalMs = durationFlag('interval', values.interval, 1000);
   const filter: DiagnosisFilter = { pid: intFlag('pid', values.pid, 1), port: intFlag('port', values.port, 1, 65535) };
   const options = ruleOptions(values);
-  const snapshot = await buildSnapshot({
+  const query: NetnsQuery = { netns: values.netns, container: values.container, pod: values.pod };
+  const whole = await buildSnapshot({
     root,
     intervalMs,
     now: fixedClock(io.env.SOCKDOC_NOW),
@@ -146,6 +165,7 @@ export const run: Command = async (args: string[], io: Io) => {
       if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);
     },
   });
+  const snapshot = selectNetns(whole, query);
   if (snapshot.sockets.length === 0 && !snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) {
     const why = snapshot.probes.filter((p) => p.probe === 'net-tcp').map((p) => p.detail ?? p.status).join('; ');
     throw new UsageError(`cannot read TCP sockets under ${root}: ${why || 'proc/net/tcp missing'}`);

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
 import { createNetns, destroyNetns, inNetns, runOrThrow } from '../../scripts/bench/netns.js';
-import { CLIENT, SERVERS, startPeer } from '../testing/netns-peers.js';
+import { CLIENT, SERVERS, startPeer } from '../testing/pressure-peers.js';
 
 const isRoot = process.getuid?.() === 0;
 const RANGE = [40000, 40009] as const;

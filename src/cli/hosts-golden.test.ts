@@ -40,6 +40,9 @@ const HOSTS: Array<{ tree: string[]; exit: number; must: string[]; mustNot?: str
   { tree: ['hosts', 'softnet-drops'], exit: 0, must: ['netdev-backlog-drops'] },
   // nf_conntrack loaded with 5120 entries, nothing dropped: nothing to say.
   { tree: ['hosts', 'healthy-conntrack'], exit: 0, must: [], mustNot: ['conntrack-table-full', 'conntrack-table-near'] },
+  // Container hosts (scripts/fixtures/make-netns-hosts.sh): the full queue is in a container or pod.
+  { tree: ['netns', 'docker-host'], exit: 2, must: ['accept-queue-full', 'backlog-clamped', 'listen-overflows'] },
+  { tree: ['netns', 'k8s-node'], exit: 2, must: ['accept-queue-full', 'backlog-clamped', 'listen-overflows'] },
 ];
 
 for (const h of HOSTS) {

@@ -12,6 +12,7 @@ import { LabError } from '../lab/namespace.js';
 import { startLab, type LabRun } from '../lab/outer.js';
 import { renderBegin, renderList, renderStep, renderVerdict } from '../lab/render.js';
 import { SCENARIOS, findScenario } from '../lab/scenarios/index.js';
+import { CONTAINER_TIMEOUT_MS, runContainerLab, scenario as containerScenario } from '../lab/container.js';
 import type { LabEvent, LabMode, LabOptions, ScenarioResult } from '../lab/types.js';
 import { parse } from './args.js';
 import { EXIT, UsageError, processIo, useColor, type Command, type Io } from './io.js';
@@ -100,6 +101,7 @@ async function outer(name: string, json: boolean, options: LabOptions, io: Io, c
     if (e.type === 'begin') io.stdout(renderBegin(e, scenario, { color }));
     else if (e.type === 'step') io.stdout(renderStep(e.step, stepIndex++, { color }));
   };
+  if (scenario.name === containerScenario.name) return containerLab(json, onEvent, io, color);
   // Handlers first: a signal that arrives while the namespace is being made is acted on as soon
   // as the run exists.
   let lab: LabRun | undefined;
@@ -126,6 +128,28 @@ async function outer(name: string, json: boolean, options: LabOptions, io: Io, c
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', onExit);
+  }
+  if (json) io.stdout(JSON.stringify(result, null, 2) + '\n');
+  else io.stdout(renderVerdict(result, { color }));
+  if (result.interrupted) return EXIT_INTERRUPTED;
+  return result.ok ? EXIT.ok : EXIT.warning;
+}
+
+/** `lab container`: played from the host namespace (src/lab/container.ts), root only, 60 s at most. */
+async function containerLab(json: boolean, onEvent: (e: LabEvent) => void, io: Io, color: boolean): Promise<number> {
+  if (process.geteuid?.() !== 0) throw new UsageError('lab container needs root: it starts a private dockerd (or an ip netns namespace) and enters its namespace');
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => stop.abort(`interrupted by ${signal}`);
+  const timer = setTimeout(() => stop.abort(`the lab did not finish within ${CONTAINER_TIMEOUT_MS / 1000} s`), CONTAINER_TIMEOUT_MS);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: ScenarioResult;
+  try {
+    result = await runContainerLab(onEvent, stop.signal);
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   if (json) io.stdout(JSON.stringify(result, null, 2) + '\n');
   else io.stdout(renderVerdict(result, { color }));

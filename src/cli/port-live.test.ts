@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cliPath } from '../testing/paths.js';
 import { createNetns, destroyNetns, inNetns } from '../../scripts/bench/netns.js';
-import { LISTENERS, startPeer } from '../testing/netns-peers.js';
+import { LISTENERS, startPeer } from '../testing/pressure-peers.js';
 
 const isRoot = process.getuid?.() === 0;
 

@@ -51,7 +51,8 @@ function stableReads(ns: string, netSource: 'sock_diag' | 'proc'): { ss: SocketR
   let last = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const before = parseSs(runIn(ns, 'ss', ['-tanpH']));
-    const sockdoc = parseSockdocJson(runIn(ns, process.execPath, [cliPath, 'sockets', '--json'], env));
+    // sockets lists every namespace by default: --netns narrows it to the one ss sees.
+    const sockdoc = parseSockdocJson(runIn(ns, process.execPath, [cliPath, 'sockets', '--json', '--netns', ns], env));
     const after = parseSs(runIn(ns, 'ss', ['-tanpH']));
     if (JSON.stringify(comparable(before)) === JSON.stringify(comparable(after))) return { ss: before, sockdoc };
     last = `${comparable(before).length} vs ${comparable(after).length} rows`;

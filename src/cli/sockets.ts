@@ -3,21 +3,24 @@ import { terminalSafe } from '../safety/terminal.js';
 import { buildSnapshot } from '../snapshot/build.js';
 import { SS_STATE_NAMES, TCP_STATES, type TcpState } from '../snapshot/types.js';
 import { renderSocketsTable, socketsToRows } from '../render/sockets.js';
-import { checkRoot } from './diagnose.js';
+import { checkRoot, selectNetns } from './diagnose.js';
 import { intFlag, parse } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
-export const HELP = `Usage: sockdoc sockets [--state S] [--port P] [--pid N] [--json] [--root DIR]
+export const HELP = `Usage: sockdoc sockets [--state S] [--port P] [--pid N] [--netns NAME|INODE|PID] [--json] [--root DIR]
 
 List TCP sockets (IPv4 and IPv6) with the processes holding them, like \`ss -tanp\`.
 Sockets with no owner (inode 0: waiting in an accept queue, request sockets, TIME_WAIT, orphans)
-are listed too, marked as such.
+are listed too, marked as such. Every network namespace (containers, pods, \`ip netns\`) is listed,
+with a namespace column when there is more than one.
 
 Options:
   --state S    only this state: kernel names (${TCP_STATES.slice(0, 4).join(', ')}, ...)
                or ss names (ESTAB, CLOSE-WAIT, ...), any case
   --port P     local or remote port P
   --pid N      sockets held by process N, and those waiting in the queues of its listeners
+  --netns Q    only network namespace Q: an \`ip netns\` name, container or pod name, inode, or a pid in it
+  --container NAME, --pod NS/NAME   only that container's or pod's namespace
   --json       one object per socket: {state, local, remote, recvQ, sendQ, inode, owners[{pid, name, fd}],
                waitingOn?{listener, owners[{pid, name}]}}; for LISTEN, recvQ is the accept queue and
                sendQ the backlog limit (null when unknown); docs/json-schema.md
@@ -43,6 +46,9 @@ export const run: Command = async (args: string[], io: Io) => {
     state: { type: 'string' },
     port: { type: 'string' },
     pid: { type: 'string' },
+    netns: { type: 'string' },
+    container: { type: 'string' },
+    pod: { type: 'string' },
     json: { type: 'boolean' },
     root: { type: 'string' },
     'no-color': { type: 'boolean' },
@@ -54,7 +60,7 @@ export const run: Command = async (args: string[], io: Io) => {
   }
   const root = checkRoot(values.root);
   const filter = { state: parseState(values.state), port: intFlag('port', values.port, 1, 65535), pid: intFlag('pid', values.pid, 1) };
-  const snapshot = await buildSnapshot({ root, intervalMs: 0 });
+  const snapshot = selectNetns(await buildSnapshot({ root, intervalMs: 0 }), { netns: values.netns, container: values.container, pod: values.pod });
   const rows = socketsToRows(snapshot, filter);
   if (values.json) {
     // Two writes: appending "\n" to a 10 MB string would copy it once more.

@@ -20,8 +20,8 @@ export interface Finished {
   stderr: string;
 }
 
-export function startLabProcess(args: string[]): { child: ChildProcess; finished: Promise<Finished>; stdout: () => string } {
-  const child = spawn(process.execPath, labCommand(args), { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startLabProcess(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; finished: Promise<Finished>; stdout: () => string } {
+  const child = spawn(process.execPath, labCommand(args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -35,6 +35,17 @@ export interface NativeTcpTable {
   ipv6: boolean;
 }
 
+/** What native/netns.c returns for one namespace file. */
+export interface NativeNetnsRead {
+  /** 0, or the errno of step `what` ("open", "setns", or a step of the dump). */
+  errno: number;
+  what: string;
+  /** Every TCP socket of the namespace; null when it could not be entered or the dump failed. */
+  table: NativeTcpTable | null;
+  /** Per file asked: its text, or -errno (every entry is -errno of setns when it could not be entered). */
+  files: Array<string | number>;
+}
+
 /** What the native addon exports. */
 export interface NativeAddon {
   /** Raw netlink reply of a SOCK_DIAG_BY_FAMILY dump, NLMSG_DONE included; throws with errno. */
@@ -45,6 +56,11 @@ export interface NativeAddon {
   fdWalk?(procDir: string, pids: Int32Array): NativeFdWalk;
   /** The same on a libuv worker thread, so JavaScript can read other files meanwhile. */
   fdWalkAsync?(procDir: string, pids: Int32Array): Promise<NativeFdWalk>;
+  /**
+   * For each namespace file, on threads of its own: setns(CLONE_NEWNET), the all-states TCP dump,
+   * then each of `files` read from inside. Missing in an addon built before it.
+   */
+  netnsReadAsync?(paths: string[], statesMask: number, files: string[]): Promise<NativeNetnsRead[]>;
 }
 
 /** The compiled addon, relative to this module's place in dist/src/probe/. */

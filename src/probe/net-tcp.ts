@@ -210,15 +210,16 @@ export function readNetTcp(root = '/', opts: NetTcpOptions = {}): NetTcpRead {
 }
 
 /**
- * Reads ROOT/proc/net/tcp and ROOT/proc/net/tcp6. A missing tcp6 means IPv6 is disabled
+ * Reads ROOT/proc/net/tcp and ROOT/proc/net/tcp6 (or ROOT/NETDIR/...: "proc/PID/net" is the
+ * namespace of process PID, readable without entering it). A missing tcp6 means IPv6 is disabled
  * (ipv6.disable=1 or no ipv6 module): reported as absent, not as an error.
  */
-export function readProcNetTcp(root = '/', netns = 0): NetTcpRead {
+export function readProcNetTcp(root = '/', netns = 0, netDir = 'proc/net'): NetTcpRead {
   const sockets: TcpSocket[] = [];
   const reports: ProbeReport[] = [];
   const notes: string[] = [];
   for (const family of [4, 6] as const) {
-    const relPath = family === 4 ? 'proc/net/tcp' : 'proc/net/tcp6';
+    const relPath = `${netDir}/${family === 4 ? 'tcp' : 'tcp6'}`;
     const path = under(root, relPath);
     const bad: ParseError[] = [];
     const { value, report } = runProbe('net-tcp', path, () => parseNetTcp(readUnder(root, relPath, 'proc-table'), family, path, (e) => bad.push(e), netns));

@@ -51,13 +51,16 @@ export function parseNetstat(text: string, file = 'proc/net/netstat'): Record<st
   return out;
 }
 
-/** Reads and merges ROOT/proc/net/netstat and ROOT/proc/net/snmp (one report each). */
-export function readCounters(root = '/'): { values: Record<string, number>; reports: ProbeReport[] } {
+/**
+ * Reads and merges ROOT/proc/net/netstat and ROOT/proc/net/snmp (one report each). `netDir` reads
+ * another namespace's: "proc/PID/net" is the namespace of process PID (fs/proc/proc_net.c).
+ */
+export function readCounters(root = '/', netDir = 'proc/net'): { values: Record<string, number>; reports: ProbeReport[] } {
   const values: Record<string, number> = {};
   const reports: ProbeReport[] = [];
   for (const name of ['netstat', 'snmp']) {
-    const path = under(root, 'proc/net', name);
-    const { value, report } = runProbe('netstat', path, () => parseNetstat(readUnder(root, `proc/net/${name}`, 'proc'), path));
+    const path = under(root, netDir, name);
+    const { value, report } = runProbe('netstat', path, () => parseNetstat(readUnder(root, `${netDir}/${name}`, 'proc'), path));
     reports.push(report);
     if (value) Object.assign(values, value);
   }

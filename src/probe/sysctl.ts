@@ -94,3 +94,18 @@ export function readTunables(root = '/'): { tunables: Tunables; reports: ProbeRe
   reports.push(reserved.report);
   return { tunables: { ...(values as unknown as Tunables), [RESERVED_PORTS]: reserved.value }, reports };
 }
+
+/**
+ * The tunables that exist per network namespace (net.*; fs.* are global). A namespace other than
+ * the initial one has no net.core.netdev_max_backlog (net/core/sysctl_net_core.c registers it in
+ * the init namespace only), so it stays null there.
+ */
+export const NET_TUNABLE_NAMES = TUNABLE_NAMES.filter((n) => n.startsWith('net.'));
+
+/** Parses the text of one tunable's file (as readTunables does); throws ParseError. */
+export function parseTunable(name: keyof Tunables, text: string, file = sysctlPath(name)): number | number[] | Array<[number, number]> {
+  if (name === RESERVED_PORTS) return parseReservedPorts(text, file);
+  const arity = ARITY[name];
+  const v = parseSysctlNumbers(text, arity, file);
+  return arity === 1 ? v[0] : v;
+}

@@ -62,7 +62,7 @@ test('docs/json-schema.md names every field the schema declares', () => {
 test('top-level keys, version, exit code and summary', () => {
   const j = diagnosisToJson(seedDiagnosis());
   assert.equal(j.schemaVersion, SCHEMA_VERSION);
-  assert.equal(j.schemaVersion, 1);
+  assert.equal(j.schemaVersion, 2);
   assert.equal(j.exitCode, 2);
   assert.deepEqual(j.summary, { critical: 2, warning: 1, info: 1 });
   assert.deepEqual(j.window, { intervalMs: 1000, sampled: true });
@@ -88,14 +88,14 @@ test('processes: compact, sorted by pid, socket states in kernel order', () => {
   const j = diagnosisToJson(seedDiagnosis());
   assert.deepEqual(j.processes.map((p) => p.pid), [1, 812, 1200, 2301, 2305, 37482, 40100]);
   const server = j.processes.find((p) => p.pid === 37482)!;
-  assert.deepEqual(server, { pid: 37482, ppid: 1200, name: 'server', cmdline: '/home/jet/server', uid: 1000, user: 'jet', fds: { open: 1024, soft: 1024, hard: 4096 }, sockets: { LISTEN: 1 } });
+  assert.deepEqual(server, { pid: 37482, ppid: 1200, name: 'server', cmdline: '/home/jet/server', uid: 1000, user: 'jet', fds: { open: 1024, soft: 1024, hard: 4096 }, sockets: { LISTEN: 1 }, netns: 0 });
 });
 
 test('listeners, socket states, counters with sorted keys, limit origins as an array', () => {
   const j = diagnosisToJson(seedDiagnosis());
   const l = j.listeners.find((x) => x.port === 8889)!;
   assert.deepEqual(l, {
-    family: 6, address: '::', port: 8889, inode: 510001, pids: [37482], owners: [{ pid: 37482, fd: 3 }],
+    netns: 0, family: 6, address: '::', port: 8889, inode: 510001, pids: [37482], owners: [{ pid: 37482, fd: 3 }],
     acceptQueue: 129, backlog: 128, backlogSource: 'ss', v6only: null, synRecv: 9, establishedUnaccepted: 3, closeWaitUnaccepted: 126,
   });
   assert.deepEqual(j.socketStates, { ESTABLISHED: 4, SYN_RECV: 9, TIME_WAIT: 1, CLOSE_WAIT: 126, LISTEN: 4 });

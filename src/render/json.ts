@@ -10,13 +10,15 @@
 import type { Diagnosis } from './report.js';
 import type { Finding, FindingSubject, Severity } from '../rules/types.js';
 import type { LimitOrigin } from '../provenance/types.js';
-import type { ConntrackTable, Listener, ProbeReport, ProcessInfo, Softnet, Sockstat, TcpState, Tunables } from '../snapshot/types.js';
+import type { ConntrackTable, ContainerRef, Listener, NetNamespace, NetnsKind, PodRef, ProbeReport, ProcessInfo, Softnet, Sockstat, TcpState, Tunables } from '../snapshot/types.js';
+import { netnsLabel } from '../snapshot/netns-names.js';
 import { TCP_STATES } from '../snapshot/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { filterListeners, filterProcesses } from './filter.js';
 import { limitOriginToJson } from './limits.js';
 
-export const SCHEMA_VERSION = 1;
+/** 2: namespaces[], netns on listeners, processes and finding subjects (additive over 1). */
+export const SCHEMA_VERSION = 2;
 
 export interface FindingJson {
   id: string;
@@ -40,9 +42,31 @@ export interface ProcessJson {
   user: string | null;
   fds: { open: number | null; soft: number | null; hard: number | null };
   sockets: Partial<Record<TcpState, number>>;
+  /** Inode of its network namespace (namespaces[].inode); null when it could not be read. */
+  netns: number | null;
+}
+
+/** One network namespace (schemaVersion 2). */
+export interface NamespaceJson {
+  inode: number;
+  kind: NetnsKind;
+  name: string;
+  /** How the report names it: "host", "netns blue", "docker container web (4dacd5c37193)", "pod shop/web (container web)". */
+  label: string;
+  container: ContainerRef | null;
+  pod: PodRef | null;
+  pids: number[];
+  socketSource: 'sock_diag' | 'proc' | null;
+  tunables: Tunables;
+  counters: { values: Record<string, number>; deltas: Record<string, number> | null; intervalMs: number };
+  listenerCount: number;
+  partial: boolean;
+  notes: string[];
 }
 
 export interface ListenerJson {
+  /** Inode of its network namespace: (netns, address, port) identifies a listener. */
+  netns: number;
   family: 4 | 6;
   address: string;
   port: number;
@@ -70,6 +94,8 @@ export interface DiagnosisJson {
   findings: FindingJson[];
   processes: ProcessJson[];
   listeners: ListenerJson[];
+  /** Every network namespace read, the host first (its tunables and counters are `tunables`/`counters` below). */
+  namespaces: NamespaceJson[];
   socketStates: Partial<Record<TcpState, number>>;
   tunables: Tunables;
   counters: { values: Record<string, number>; deltas: Record<string, number> | null; intervalMs: number };
@@ -94,6 +120,7 @@ export function findingJson(f: Finding): FindingJson {
   if (f.subject.name !== undefined) subject.name = f.subject.name;
   if (f.subject.address !== undefined) subject.address = f.subject.address;
   if (f.subject.port !== undefined) subject.port = f.subject.port;
+  if (f.subject.netns !== undefined) subject.netns = JSON.parse(JSON.stringify(f.subject.netns)) as NonNullable<FindingSubject['netns']>;
   return {
     id: f.id,
     ref: findingRef(f),
@@ -110,11 +137,12 @@ export function findingJson(f: Finding): FindingJson {
 function processJson(p: ProcessInfo): ProcessJson {
   const sockets: Partial<Record<TcpState, number>> = {};
   for (const s of TCP_STATES) if (p.sockets[s]) sockets[s] = p.sockets[s];
-  return { pid: p.pid, ppid: p.ppid, name: p.name, cmdline: p.cmdline, uid: p.uid, user: p.user, fds: { ...p.fds }, sockets };
+  return { pid: p.pid, ppid: p.ppid, name: p.name, cmdline: p.cmdline, uid: p.uid, user: p.user, fds: { ...p.fds }, sockets, netns: p.netns };
 }
 
 function listenerJson(l: Listener): ListenerJson {
   return {
+    netns: l.netns,
     family: l.family,
     address: l.address,
     port: l.port,
@@ -128,6 +156,28 @@ function listenerJson(l: Listener): ListenerJson {
     synRecv: l.synRecv,
     establishedUnaccepted: l.establishedUnaccepted,
     closeWaitUnaccepted: l.closeWaitUnaccepted,
+  };
+}
+
+function namespaceJson(n: NetNamespace): NamespaceJson {
+  return {
+    inode: n.inode,
+    kind: n.kind,
+    name: n.name,
+    label: netnsLabel(n),
+    container: n.container ? { ...n.container } : null,
+    pod: n.pod ? { ...n.pod, containers: [...n.pod.containers] } : null,
+    pids: [...n.pids],
+    socketSource: n.socketSource,
+    tunables: { ...n.tunables },
+    counters: {
+      values: sortedRecord(n.counters.values),
+      deltas: n.counters.deltas === null ? null : sortedRecord(n.counters.deltas),
+      intervalMs: n.counters.intervalMs,
+    },
+    listenerCount: n.listenerCount,
+    partial: n.partial,
+    notes: [...n.notes],
   };
 }
 
@@ -165,6 +215,7 @@ export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
     findings: d.findings.map(findingJson),
     processes,
     listeners: filterListeners(s, d.filter).map(listenerJson),
+    namespaces: (s.namespaces ?? []).map(namespaceJson),
     socketStates,
     tunables: { ...s.tunables },
     counters: {

@@ -16,7 +16,7 @@ test('IPv6 addresses are bracketed, IPv4 bare, v4-mapped bracketed', () => {
 
 test('LISTEN: Recv-Q is the accept queue and Send-Q the backlog limit, as ss prints them', () => {
   const [l] = socketsToRows(seed(), { state: 'LISTEN', port: 8889 });
-  assert.deepEqual(l, { state: 'LISTEN', local: '[::]:8889', remote: '[::]:0', recvQ: 129, sendQ: 128, inode: 510001, owners: [{ pid: 37482, name: 'server', fd: 3 }] });
+  assert.deepEqual(l, { state: 'LISTEN', local: '[::]:8889', remote: '[::]:0', recvQ: 129, sendQ: 128, inode: 510001, owners: [{ pid: 37482, name: 'server', fd: 3 }], netns: 0, namespace: 'host' });
 });
 
 test('LISTEN with an unknown backlog: Send-Q is null, printed "?", never the 0 of /proc', () => {

@@ -31,6 +31,10 @@ export interface SocketRow {
   sendQ: number | null;
   inode: number;
   owners: SocketOwner[];
+  /** Inode of the socket's network namespace (the snapshot's namespaces[].inode). */
+  netns: number;
+  /** How its namespace is known: "host", an `ip netns` name, a container or pod name. */
+  namespace: string;
   /** Unowned SYN_RECV / ESTABLISHED / CLOSE_WAIT: the listener whose queue holds it, and who holds that. */
   waitingOn?: WaitingOn;
 }
@@ -85,13 +89,23 @@ export function socketsToRows(snapshot: Snapshot, filter: SocketFilter = {}): So
   const names = new Map<number, string>();
   for (const p of snapshot.processes) names.set(p.pid, p.name);
   const byInode = new Map<string, Listener>();
-  const byPort = new Map<number, Listener[]>();
+  // A queued connection waits on a listener of its own namespace: one port map per namespace.
+  const byNsPort = new Map<number, Map<number, Listener[]>>();
   for (const l of snapshot.listeners) {
     byInode.set(`${l.family}|${l.address}|${l.port}|${l.inode}`, l);
+    let byPort = byNsPort.get(l.netns);
+    if (!byPort) byNsPort.set(l.netns, (byPort = new Map()));
     const same = byPort.get(l.port);
     if (same) same.push(l);
     else byPort.set(l.port, [l]);
   }
+  const nsRank = new Map<number, number>();
+  const nsName = new Map<number, string>();
+  (snapshot.namespaces ?? []).forEach((n, i) => {
+    nsRank.set(n.inode, i);
+    nsName.set(n.inode, n.name);
+  });
+  const firstName = snapshot.namespaces?.[0]?.name ?? 'host';
   const waiting = new Map<Listener, WaitingOn>();
   // Hosts repeat a handful of addresses across thousands of sockets: format and rank each once.
   const addresses = new Map<string, AddressInfo>();
@@ -108,13 +122,17 @@ export function socketsToRows(snapshot: Snapshot, filter: SocketFilter = {}): So
   const locals: AddressInfo[] = [];
   const remotes: AddressInfo[] = [];
   const remotePorts: number[] = [];
+  const nsRanks: number[] = [];
   for (const s of snapshot.sockets) {
     if (filter.state !== undefined && s.state !== filter.state) continue;
     if (filter.port !== undefined && s.localPort !== filter.port && s.remotePort !== filter.port) continue;
     const holders = s.inode === 0 ? undefined : snapshot.owners.get(s.inode);
     let listener: Listener | undefined;
     if (s.state === 'LISTEN') listener = byInode.get(`${s.family}|${s.localAddress}|${s.localPort}|${s.inode}`);
-    else if (s.inode === 0 && (s.state === 'SYN_RECV' || s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT')) listener = findListener(byPort, s);
+    else if (s.inode === 0 && (s.state === 'SYN_RECV' || s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT')) {
+      const byPort = byNsPort.get(s.netns);
+      listener = byPort ? findListener(byPort, s) : undefined;
+    }
     if (filter.pid !== undefined) {
       const held = holders !== undefined && holders.some((o) => o.pid === filter.pid);
       const queued = s.state !== 'LISTEN' && listener !== undefined && listener.pids.includes(filter.pid);
@@ -133,6 +151,8 @@ export function socketsToRows(snapshot: Snapshot, filter: SocketFilter = {}): So
       sendQ: s.state === 'LISTEN' ? listener?.backlog ?? null : s.txQueue,
       inode: s.inode,
       owners,
+      netns: s.netns,
+      namespace: nsName.get(s.netns) ?? firstName,
     };
     if (s.state !== 'LISTEN' && listener) {
       let w = waiting.get(listener);
@@ -148,6 +168,7 @@ export function socketsToRows(snapshot: Snapshot, filter: SocketFilter = {}): So
     locals.push(local);
     remotes.push(remote);
     remotePorts.push(s.remotePort);
+    nsRanks.push(nsRank.get(s.netns) ?? 0);
   }
 
   // Rank the distinct addresses once (IPv4 before IPv6, numerically), then compare ranks.
@@ -159,12 +180,13 @@ export function socketsToRows(snapshot: Snapshot, filter: SocketFilter = {}): So
   }
   const n = rows.length;
   const span = distinct.length + 1;
-  // (listener?, local port, local address, state) in one exact integer: < 2^17 * span * 16 < 2^53.
+  // (namespace, listener?, local port, local address, state) in one exact integer:
+  // namespaces * 2^17 * span * 16 < 2^53 for any real host.
   const major = new Float64Array(n);
   const minor = new Float64Array(n);
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
-    major[i] = (ports[i] * span + locals[i].rank) * 16 + states[i] + 1;
+    major[i] = ((nsRanks[i] * 131072 + ports[i]) * span + locals[i].rank) * 16 + states[i] + 1;
     minor[i] = remotes[i].rank * 65536 + remotePorts[i];
     order[i] = i;
   }
@@ -237,9 +259,11 @@ export interface SocketsTableOptions {
 export function renderSocketsTable(rows: readonly SocketRow[], opts: SocketsTableOptions): string {
   const paint: Painter = painter(opts.color);
   if (rows.length === 0) return 'No sockets match.\n';
+  const manyNamespaces = rows.some((r) => r.netns !== rows[0].netns);
   const text = tableText(
     rows,
     [
+      ...(manyNamespaces ? [{ header: 'Netns', cell: (r: SocketRow) => r.namespace }] : []),
       { header: 'State', cell: (r) => r.state },
       { header: 'Recv-Q', align: 'right', cell: (r) => String(r.recvQ), style: (r) => (r.state === 'LISTEN' && r.sendQ !== null && r.recvQ > r.sendQ ? 'red' : null) },
       { header: 'Send-Q', align: 'right', cell: (r) => (r.sendQ === null ? '?' : String(r.sendQ)) },

@@ -45,10 +45,14 @@ export function listenersSection(listeners: readonly Listener[], snapshot: Snaps
   const qualifier = filtered ? 'matching the filter' : 'busiest first';
   const count = shown.length < listeners.length ? `, ${shown.length} of ${listeners.length}` : '';
   const out = [paint('bold', 'Listeners') + paint('dim', `  ${qualifier}${count}`)];
+  // Thirty pods may all listen on 0.0.0.0:8080: with listeners in several namespaces, say which.
+  const nsNames = new Map((snapshot.namespaces ?? []).map((n) => [n.inode, n.name]));
+  const manyNamespaces = new Set(listeners.map((l) => l.netns)).size > 1;
   out.push(
     ...table(
       shown,
       [
+        ...(manyNamespaces ? [{ header: 'netns', cell: (l: Listener) => nsNames.get(l.netns) ?? String(l.netns) }] : []),
         { header: 'listen', cell: (l) => hostPort(l.address, l.port) },
         { header: 'process', cell: (l) => ownersText(l, names) },
         { header: 'queue/backlog', align: 'right', cell: (l) => `${l.acceptQueue}/${l.backlog ?? '?'}`, style: queueStyle },

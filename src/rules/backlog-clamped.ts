@@ -4,7 +4,9 @@
  */
 import type { Finding, Rule } from './types.js';
 import { isBacklogClamped, queueFindingId, queueState, synState } from './support/levels.js';
-import { describeOwners, listenerLabel, listenerRef, listenerSubject, uniqueRefs } from './support/refs.js';
+import { describeOwners, inNetns, listenerLabel, listenerRef, listenerSubject, uniqueRefs } from './support/refs.js';
+import { somaxconnFix } from './support/netns-fix.js';
+import { tunablesOf } from '../snapshot/namespaces.js';
 
 /** net.core.somaxconn default since Linux 5.4 (commit 19f92a030ca6, "increase SOMAXCONN to 4096"). */
 const MODERN_SOMAXCONN = 4096;
@@ -15,19 +17,21 @@ export const rule: Rule = {
   check(snapshot, options): Finding[] {
     const out: Finding[] = [];
     for (const l of snapshot.listeners) {
-      if (!isBacklogClamped(l, snapshot.tunables)) continue;
+      const tunables = tunablesOf(snapshot, l.netns);
+      if (!isBacklogClamped(l, tunables)) continue;
       const somaxconn = l.backlog as number;
-      const q = queueState(l, snapshot.tunables, options);
+      const q = queueState(l, tunables, options);
       const queueId = queueFindingId(q);
       // A short queue behind a backlog of the Linux >= 5.4 default (4096) is every healthy Go listener
       // (Go asks for exactly somaxconn): not worth a line. Below it (the old 128), it is a risk to know.
       if (!queueId && somaxconn >= MODERN_SOMAXCONN) continue;
       const label = listenerLabel(l);
+      const where = inNetns(snapshot, l.netns);
       // Past the old 128 default a bigger step; at least the Linux >= 5.4 default of 4096.
       const suggested = Math.max(MODERN_SOMAXCONN, somaxconn * 4);
       const related: string[] = [];
-      if (queueId) related.push(listenerRef(queueId, l));
-      if (synState(l, snapshot.tunables, options).pressured) related.push(listenerRef('syn-queue-pressure', l));
+      if (queueId) related.push(listenerRef(queueId, l, snapshot));
+      if (synState(l, tunables, options).pressured) related.push(listenerRef('syn-queue-pressure', l, snapshot));
       const who = describeOwners(snapshot, l);
       const restart = l.pids.length ? `${who}` : 'the program';
 
@@ -35,7 +39,7 @@ export const rule: Rule = {
         id: 'backlog-clamped',
         severity: queueId ? 'warning' : 'info',
         subject: listenerSubject(snapshot, l),
-        title: `Backlog of ${label} is capped at net.core.somaxconn = ${somaxconn}`,
+        title: `Backlog of ${label}${where} is capped at net.core.somaxconn = ${somaxconn}`,
         evidence: {
           backlog: l.backlog,
           somaxconn,
@@ -53,8 +57,7 @@ export const rule: Rule = {
             : `The queue is short right now (${l.acceptQueue} waiting); this only matters during bursts. `) +
           'somaxconn is per network namespace and is read when listen() is called: raising it changes nothing for sockets already listening.',
         fix: [
-          `sysctl -w net.core.somaxconn=${suggested}`,
-          `echo 'net.core.somaxconn = ${suggested}' > /etc/sysctl.d/90-somaxconn.conf   # keeps it after reboot`,
+          ...somaxconnFix(snapshot, l.netns, suggested),
           `# then restart ${restart} so that it calls listen() again, and check: ss -ltn 'sport = :${l.port}' (Send-Q)`,
         ],
         related: uniqueRefs(related),

@@ -34,7 +34,7 @@ export const rule: Rule = {
       out.push({
         id: 'close-wait-leak',
         severity: fdId ? 'critical' : 'warning',
-        subject: processSubject(p),
+        subject: processSubject(p, snapshot),
         title: `${who} holds ${closeWait} connections in CLOSE_WAIT`,
         evidence: {
           closeWait,

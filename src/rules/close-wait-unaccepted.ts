@@ -5,7 +5,8 @@
  */
 import type { Finding, Rule } from './types.js';
 import { fdFindingId, overflowState, queueState } from './support/levels.js';
-import { describeOwners, listenerLabel, listenerRef, listenerSubject, ownersOf, processRef, uniqueRefs } from './support/refs.js';
+import { describeOwners, inNetns, listenerLabel, listenerRef, listenerSubject, netnsRef, ownersOf, processRef, uniqueRefs } from './support/refs.js';
+import { countersOf, tunablesOf } from '../snapshot/namespaces.js';
 import { NOT_ACCEPTING_CAUSES, plural } from './support/text.js';
 
 export const rule: Rule = {
@@ -16,11 +17,11 @@ export const rule: Rule = {
     for (const l of snapshot.listeners) {
       if (l.closeWaitUnaccepted <= 0) continue;
       const label = listenerLabel(l);
-      const full = queueState(l, snapshot.tunables, options).level === 'full';
+      const full = queueState(l, tunablesOf(snapshot, l.netns), options).level === 'full';
       const owners = ownersOf(snapshot, l);
       const exhausted = owners.filter((p) => fdFindingId(p, options) === 'fd-limit-exhausted');
       const near = owners.filter((p) => fdFindingId(p, options) === 'fd-limit-near');
-      const overflowing = overflowState(snapshot.counters) !== null;
+      const overflowing = overflowState(countersOf(snapshot, l.netns)) !== null;
 
       const parts = [
         `${plural(l.closeWaitUnaccepted, 'connection')} on ${label} ${l.closeWaitUnaccepted === 1 ? 'was' : 'were'} closed by the client ` +
@@ -31,7 +32,7 @@ export const rule: Rule = {
         NOT_ACCEPTING_CAUSES,
       ];
       const related: string[] = [];
-      if (full) related.push(listenerRef('accept-queue-full', l));
+      if (full) related.push(listenerRef('accept-queue-full', l, snapshot));
       for (const p of exhausted) {
         related.push(processRef('fd-limit-exhausted', p.pid));
         parts.push(
@@ -44,7 +45,7 @@ export const rule: Rule = {
         related.push(processRef('fd-limit-near', p.pid));
         parts.push(`${p.name} (pid ${p.pid}) is near its file descriptor limit (${p.fds.open} of ${p.fds.soft}); that alone does not stop accept(), so look for a blocked or busy program too.`);
       }
-      if (overflowing && full) related.push('listen-overflows');
+      if (overflowing && full) related.push(netnsRef('listen-overflows', snapshot, l.netns));
 
       const fix: string[] = [];
       for (const p of exhausted) fix.push(`sockdoc limits ${p.pid}   # raise the fd limit where it is set, then restart`);
@@ -60,7 +61,7 @@ export const rule: Rule = {
         id: 'close-wait-unaccepted',
         severity: full ? 'critical' : 'warning',
         subject: listenerSubject(snapshot, l),
-        title: `${plural(l.closeWaitUnaccepted, 'connection')} closed by clients still wait in the accept queue of ${label}`,
+        title: `${plural(l.closeWaitUnaccepted, 'connection')} closed by clients still wait in the accept queue of ${label}${inNetns(snapshot, l.netns)}`,
         evidence: {
           closeWaitUnaccepted: l.closeWaitUnaccepted,
           establishedUnaccepted: l.establishedUnaccepted,

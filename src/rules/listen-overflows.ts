@@ -2,21 +2,30 @@
  * The kernel dropped handshakes on some listener: TcpExt.ListenOverflows (accept queue full,
  * net/ipv4/tcp_ipv4.c tcp_v4_syn_recv_sock exit_overflow, and tcp_conn_request) and
  * TcpExt.ListenDrops (every drop on a listener, overflows included: tcp_listendrop).
- * The counters are per network namespace, not per listener: full listeners are named as
- * likely culprits.
+ * The counters are per network namespace, not per listener: one finding per namespace whose
+ * counters rose, naming the full listeners of that namespace as likely culprits.
  */
-import type { Finding, Rule } from './types.js';
+import type { NetNamespace, Snapshot } from '../snapshot/types.js';
+import type { Finding, Rule, RuleOptions } from './types.js';
 import { delta, overflowState, queueState, synCounterState, total } from './support/levels.js';
-import { describeOwners, listenerLabel, listenerRef, uniqueRefs } from './support/refs.js';
+import { describeOwners, inNetns, listenerLabel, listenerRef, netnsRef, netnsSubject, uniqueRefs } from './support/refs.js';
+import { nsCommand } from './support/netns-fix.js';
 import { overflowClientExperience, plural } from './support/text.js';
 
 export const rule: Rule = {
   id: 'listen-overflows',
   description: 'The kernel counted dropped handshakes on listening sockets (ListenOverflows / ListenDrops).',
   check(snapshot, options): Finding[] {
-    const { counters, tunables } = snapshot;
+    const namespaces = snapshot.namespaces?.length ? snapshot.namespaces : [{ inode: 0, counters: snapshot.counters, tunables: snapshot.tunables }];
+    return namespaces.flatMap((ns) => namespaceFindings(snapshot, ns, options));
+  },
+};
+
+function namespaceFindings(snapshot: Snapshot, ns: Pick<NetNamespace, 'inode' | 'counters' | 'tunables'>, options: RuleOptions): Finding[] {
+    const { counters, tunables } = ns;
     const state = overflowState(counters);
     if (state === null) return [];
+    const where = inNetns(snapshot, ns.inode);
     const overflowsDelta = delta(counters, 'TcpExt.ListenOverflows');
     const dropsDelta = delta(counters, 'TcpExt.ListenDrops');
     const overflowsTotal = total(counters, 'TcpExt.ListenOverflows');
@@ -24,14 +33,14 @@ export const rule: Rule = {
     const abort = tunables['net.ipv4.tcp_abort_on_overflow'];
 
     const byLevel = (level: 'full' | 'filling') =>
-      snapshot.listeners.filter((l) => queueState(l, tunables, options).level === level);
+      snapshot.listeners.filter((l) => l.netns === ns.inode && queueState(l, tunables, options).level === level);
     const full = byLevel('full');
     // With no listener full right now, one that is filling is the next best suspect.
     const culprits = full.length ? full : byLevel('filling');
     const culpritId = full.length ? 'accept-queue-full' : 'accept-queue-filling';
-    const related = culprits.map((l) => listenerRef(culpritId, l));
-    if (synCounterState(counters, tunables).level !== null) related.push('syn-queue-pressure');
-    for (const l of culprits) if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l));
+    const related = culprits.map((l) => listenerRef(culpritId, l, snapshot));
+    if (synCounterState(counters, tunables).level !== null) related.push(netnsRef('syn-queue-pressure', snapshot, ns.inode));
+    for (const l of culprits) if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l, snapshot));
     const culpritText = culprits.map((l) => `${listenerLabel(l)}, held by ${describeOwners(snapshot, l)}`).join('; ');
 
     const seconds = Math.round(counters.intervalMs / 100) / 10;
@@ -51,7 +60,7 @@ export const rule: Rule = {
       );
     }
     parts.push(
-      'These counters cover the whole network namespace, not one socket.',
+      `These counters cover the whole network namespace${where ? ` (${where.slice(4)})` : ''}, not one socket.`,
       culprits.length
         ? `Likely culprit${culprits.length > 1 ? 's' : ''}: ${culpritText}.`
         : 'No listener is full right now; the queue may have drained since, or the drops came from a short burst.',
@@ -61,11 +70,11 @@ export const rule: Rule = {
       {
         id: 'listen-overflows',
         severity: state === 'active' ? 'critical' : 'info',
-        subject: {},
+        subject: netnsSubject(snapshot, ns.inode),
         title:
           state === 'active'
-            ? `The kernel dropped ${plural(Math.max(overflowsDelta ?? 0, dropsDelta ?? 0), 'handshake')} on full listen queues in ${seconds} s`
-            : `${plural(Math.max(overflowsTotal ?? 0, dropsTotal ?? 0), 'handshake')} dropped on listen queues since boot (or namespace creation)`,
+            ? `The kernel dropped ${plural(Math.max(overflowsDelta ?? 0, dropsDelta ?? 0), 'handshake')} on full listen queues${where} in ${seconds} s`
+            : `${plural(Math.max(overflowsTotal ?? 0, dropsTotal ?? 0), 'handshake')} dropped on listen queues${where} since boot (or namespace creation)`,
         evidence: {
           listenOverflowsDelta: overflowsDelta,
           listenDropsDelta: dropsDelta,
@@ -78,12 +87,11 @@ export const rule: Rule = {
         },
         explain: parts.join(' '),
         fix: [
-          "ss -ltnH | awk '$2 > $3'   # listeners whose queue (Recv-Q) exceeds the backlog (Send-Q)",
-          'nstat -z TcpExtListenOverflows TcpExtListenDrops   # run it twice: the second run prints the increase since the first',
+          `${nsCommand(snapshot, ns.inode, 'ss -ltnH')} | awk '$2 > $3'   # listeners whose queue (Recv-Q) exceeds the backlog (Send-Q)`,
+          `${nsCommand(snapshot, ns.inode, 'nstat -z TcpExtListenOverflows TcpExtListenDrops')}   # run it twice: the second run prints the increase since the first`,
           ...culprits.slice(0, 3).flatMap((l) => l.pids.slice(0, 1).map((pid) => `strace -f -e trace=accept,accept4 -p ${pid}`)),
         ],
         related: uniqueRefs(related),
       },
     ];
-  },
-};
+}

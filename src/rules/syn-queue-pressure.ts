@@ -10,28 +10,32 @@
 import type { Snapshot } from '../snapshot/types.js';
 import type { Finding, Rule, RuleOptions } from './types.js';
 import { overflowState, percent, queueState, synCounterState, synState } from './support/levels.js';
-import { describeOwners, listenerLabel, listenerRef, listenerSubject, uniqueRefs } from './support/refs.js';
+import { describeOwners, inNetns, listenerLabel, listenerRef, listenerSubject, netnsRef, netnsSubject, uniqueRefs } from './support/refs.js';
+import { tunablesOf } from '../snapshot/namespaces.js';
+import type { NetNamespace } from '../snapshot/types.js';
 
 export const rule: Rule = {
   id: 'syn-queue-pressure',
   description: 'Pending handshakes (SYN_RECV) near the SYN-queue limit, or SYN cookies / SYN drops counted.',
-  check: (snapshot, options) => [...listenerFindings(snapshot, options), ...counterFindings(snapshot, options)],
+  check: (snapshot, options) => [...listenerFindings(snapshot, options), ...namespacesOf(snapshot).flatMap((ns) => counterFindings(snapshot, ns, options))],
 };
 
 function listenerFindings(snapshot: Snapshot, options: RuleOptions): Finding[] {
   const out: Finding[] = [];
-  const { tunables } = snapshot;
-  const syncookies = tunables['net.ipv4.tcp_syncookies'];
-  const counterFires = synCounterState(snapshot.counters, tunables).level !== null;
   for (const l of snapshot.listeners) {
+    // Each listener against its own namespace's sysctls and counters.
+    const ns = namespacesOf(snapshot).find((n) => n.inode === l.netns) ?? namespacesOf(snapshot)[0];
+    const tunables = tunablesOf(snapshot, l.netns);
+    const syncookies = tunables['net.ipv4.tcp_syncookies'];
+    const counterFires = synCounterState(ns.counters, tunables).level !== null;
     const s = synState(l, tunables, options);
     if (!s.pressured) continue;
     const limit = s.limit as number;
     const label = listenerLabel(l);
     const full = queueState(l, tunables, options).level === 'full';
     const related: string[] = [];
-    if (full) related.push(listenerRef('accept-queue-full', l));
-    if (counterFires) related.push('syn-queue-pressure');
+    if (full) related.push(listenerRef('accept-queue-full', l, snapshot));
+    if (counterFires) related.push(netnsRef('syn-queue-pressure', snapshot, l.netns));
 
     const limitText =
       s.basis === 'backlog'
@@ -58,7 +62,7 @@ function listenerFindings(snapshot: Snapshot, options: RuleOptions): Finding[] {
       id: 'syn-queue-pressure',
       severity: 'warning',
       subject: listenerSubject(snapshot, l),
-      title: `${l.synRecv} pending handshakes on ${label}, limit ${limit}`,
+      title: `${l.synRecv} pending handshakes on ${label}${inNetns(snapshot, l.netns)}, limit ${limit}`,
       evidence: {
         synRecv: l.synRecv,
         synLimit: limit,
@@ -82,13 +86,18 @@ function listenerFindings(snapshot: Snapshot, options: RuleOptions): Finding[] {
   return out;
 }
 
-function counterFindings(snapshot: Snapshot, options: RuleOptions): Finding[] {
-  const { counters, tunables } = snapshot;
+/** The snapshot's namespaces; a snapshot built by hand without them has one: its own tunables and counters. */
+function namespacesOf(snapshot: Snapshot): Array<Pick<NetNamespace, 'inode' | 'tunables' | 'counters'>> {
+  return snapshot.namespaces?.length ? snapshot.namespaces : [{ inode: 0, tunables: snapshot.tunables, counters: snapshot.counters }];
+}
+
+function counterFindings(snapshot: Snapshot, ns: Pick<NetNamespace, 'inode' | 'tunables' | 'counters'>, options: RuleOptions): Finding[] {
+  const { counters, tunables } = ns;
   const c = synCounterState(counters, tunables);
   if (c.level === null) return [];
   const syncookies = tunables['net.ipv4.tcp_syncookies'];
   const seconds = Math.round(counters.intervalMs / 100) / 10;
-  const pressured = snapshot.listeners.filter((l) => synState(l, tunables, options).pressured);
+  const pressured = snapshot.listeners.filter((l) => l.netns === ns.inode && synState(l, tunables, options).pressured);
   const drop = c.reqQFullDrop ?? 0;
   const cookies = Math.max(c.reqQFullDoCookies ?? 0, c.syncookiesSent ?? 0);
 
@@ -112,8 +121,8 @@ function counterFindings(snapshot: Snapshot, options: RuleOptions): Finding[] {
     {
       id: 'syn-queue-pressure',
       severity: c.level,
-      subject: {},
-      title: drop > 0 ? `${drop} SYNs dropped on full SYN queues in ${seconds} s` : `${cookies} SYN cookies sent on full SYN queues in ${seconds} s`,
+      subject: netnsSubject(snapshot, ns.inode),
+      title: (drop > 0 ? `${drop} SYNs dropped on full SYN queues` : `${cookies} SYN cookies sent on full SYN queues`) + `${inNetns(snapshot, ns.inode)} in ${seconds} s`,
       evidence: {
         syncookiesSentDelta: c.syncookiesSent,
         reqQFullDoCookiesDelta: c.reqQFullDoCookies,
@@ -130,9 +139,9 @@ function counterFindings(snapshot: Snapshot, options: RuleOptions): Finding[] {
         '# a legitimate burst: raise the listen backlog (program setting and net.core.somaxconn), then restart the program',
       ],
       related: uniqueRefs([
-        ...pressured.map((l) => listenerRef('syn-queue-pressure', l)),
+        ...pressured.map((l) => listenerRef('syn-queue-pressure', l, snapshot)),
         // ListenDrops counts these drops too (tcp_listendrop at tcp_conn_request's drop label).
-        ...(overflowState(counters) !== null ? ['listen-overflows'] : []),
+        ...(overflowState(counters) !== null ? [netnsRef('listen-overflows', snapshot, ns.inode)] : []),
       ]),
     },
   ];

@@ -1,5 +1,5 @@
 /** The shape of a finding and of a rule (one rule per file, named by its id). */
-import type { Snapshot } from '../snapshot/types.js';
+import type { NetnsRef, Snapshot } from '../snapshot/types.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -11,6 +11,8 @@ export interface FindingSubject {
   name?: string;
   address?: string;
   port?: number;
+  /** The network namespace of the listener, process or counters: {inode, kind, name, container?, pod?}. */
+  netns?: NetnsRef;
 }
 
 export interface Finding {

@@ -2,16 +2,20 @@
  * One consistent host read. Counters are read twice around the sampling window; everything else
  * is read once at the end of it, sockets during the fd walk so owners match.
  */
-import { readLinkUnder } from '../probe/read-file.js';
 import { readCounters } from '../probe/netstat.js';
 import { readNetTcp } from '../probe/net-tcp.js';
 import { readTunables } from '../probe/sysctl.js';
 import { readHost } from '../probe/host.js';
 import { readProcessesWhile } from '../probe/processes.js';
 import { readListenBacklogs } from '../probe/sock-diag.js';
+import { listPids } from '../probe/pids.js';
+import { discoverPidNetns, listNamedNetns, readPidNetns } from '../probe/netns.js';
+import { readLiveNetns, readNetnsCounters, readTreeNetns, type NetnsData, type NetnsTarget, type NetTunables } from '../probe/netns-read.js';
+import { under } from '../probe/read-file.js';
 import { deriveListeners } from './listeners.js';
 import { pressureOver, readPressure } from './net-pressure.js';
-import type { Counters, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
+import { nameNetns, netnsLabel, type NamingContext } from './netns-names.js';
+import type { Counters, Listener, NetNamespace, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
 
 export interface SnapshotOptions {
   /** Filesystem root: "/" for the live host, or a captured/fixture tree. */
@@ -24,16 +28,6 @@ export interface SnapshotOptions {
   onWait?: (ms: number) => void;
   /** Clock, injectable for golden tests. */
   now?: () => Date;
-}
-
-/** Inode of sockdoc's own network namespace (readlink /proc/self/ns/net -> "net:[INODE]"); 0 if unreadable. */
-function readOwnNetns(): number {
-  try {
-    const m = /^net:\[(\d+)\]$/.exec(readLinkUnder('/', 'proc/self/ns/net'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -96,6 +90,84 @@ function missingInputs(counters: Counters, tunables: Tunables): { notes: string[
   return { notes, partial: notes.length > 0 };
 }
 
+/** What is known of the namespaces before the read: who is where, and which one is the host. */
+interface NetnsPlan {
+  /** The namespace whose files are ROOT/proc/net and ROOT/proc/sys (sockdoc's own); 0 when unknown. */
+  own: number;
+  /** The namespace of pid 1 (or the lowest visible pid); equal to `own` when unknown. */
+  host: number;
+  byPid: Map<number, number>;
+  /** Namespaces other than `own`, to read from inside (or from a process's /proc/PID/net). */
+  targets: NetnsTarget[];
+  named: Map<number, string[]>;
+  notes: string[];
+  partial: boolean;
+}
+
+/**
+ * The host's namespace: pid 1's; else kthreadd's (pid 2: kernel threads live in the initial network
+ * namespace, init_nsproxy); else, when neither answers (not root: another user's ns link is refused),
+ * sockdoc's own, where it normally runs. Never "the lowest visible pid": as a plain user that is
+ * one of your own processes, maybe inside a container.
+ */
+function hostNetns(root: string, own: number | null): number | null {
+  return readPidNetns(root, 1).inode ?? readPidNetns(root, 2).inode ?? own;
+}
+
+/**
+ * Every network namespace to read: those of the processes (all, or `pids`), plus unheld `ip netns`
+ * ones when the whole host is read. Grouped by the inode of /proc/PID/ns/net.
+ */
+function planNetns(root: string, live: boolean, pids: number[] | undefined): NetnsPlan {
+  const notes: string[] = [];
+  let listed: number[] = [];
+  try {
+    listed = pids ? [...new Set(pids)].sort((a, b) => a - b) : listPids(root);
+  } catch {
+    listed = []; // the process scan reports it
+  }
+  const disc = discoverPidNetns(root, listed);
+  const host = hostNetns(root, disc.own);
+  // A capture made before namespaces were recorded has no links at all: one namespace, inode 0.
+  const own = disc.own ?? (live ? 0 : (host ?? 0));
+  const named = new Map<number, string[]>();
+  const namedPaths = new Map<number, string>();
+  for (const n of listNamedNetns(root)) {
+    const list = named.get(n.inode);
+    if (list) list.push(n.name);
+    else named.set(n.inode, [n.name]);
+    if (!namedPaths.has(n.inode)) namedPaths.set(n.inode, n.path);
+  }
+  const members = new Map<number, number[]>();
+  for (const [pid, inode] of disc.byPid) {
+    if (inode === own) continue;
+    const list = members.get(inode);
+    if (list) list.push(pid);
+    else members.set(inode, [pid]);
+  }
+  if (!pids) for (const inode of named.keys()) if (inode !== own && !members.has(inode)) members.set(inode, []);
+  const targets: NetnsTarget[] = [...members].map(([inode, list]) => ({
+    inode,
+    pids: list.sort((a, b) => a - b),
+    namedPath: namedPaths.get(inode) ?? null,
+    label: named.get(inode)?.length ? `netns ${named.get(inode)?.[0]}` : `netns ${inode}`,
+  }));
+  let partial = false;
+  if (disc.denied.length) {
+    const asRoot = process.geteuid?.() === 0;
+    notes.push(
+      `The network namespace of ${disc.denied.length === 1 ? '1 process' : `${disc.denied.length} processes`} could not be read (first: ${under(root, 'proc', String(disc.denied[0]), 'ns', 'net')}` +
+        `${asRoot ? '; ptrace access check: a process holding privileges sockdoc lacks' : '; not root: only your own processes answer'}): sockets in a namespace that only they use are not seen.`,
+    );
+    partial = true;
+  }
+  return { own, host: host ?? own, byPid: disc.byPid, targets, named, notes, partial };
+}
+
+function tunablesFor(hostTunables: Tunables, net: NetTunables): Tunables {
+  return { ...hostTunables, ...net, 'net.core.netdev_max_backlog': net['net.core.netdev_max_backlog'] ?? null };
+}
+
 export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapshot> {
   const root = opts.root ?? '/';
   const live = root === '/';
@@ -103,11 +175,14 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const probes: ProbeReport[] = [];
   const notes: string[] = [];
   const intervalMs = live ? Math.max(0, opts.intervalMs ?? 1000) : 0;
+  const plan = planNetns(root, live, opts.pids);
 
   const pressureStart = intervalMs > 0 ? readPressure(root) : null;
   let counters: Counters;
+  let firstOther = new Map<number, Record<string, number> | null>();
   if (intervalMs > 0) {
     const first = readCounters(root);
+    firstOther = new Map(plan.targets.map((t) => [t.inode, readNetnsCounters(root, t.pids)]));
     opts.onWait?.(intervalMs);
     await sleep(intervalMs);
     const second = readCounters(root);
@@ -118,29 +193,40 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     probes.push(...once.reports);
     counters = { values: once.values, deltas: null, intervalMs: 0 };
   }
-
   const pressure = pressureOver(pressureStart, readPressure(root), intervalMs);
   probes.push(...pressure.reports);
   notes.push(...pressure.notes);
+
   const tunables = readTunables(root);
   probes.push(...tunables.reports);
   const host = readHost(root);
   probes.push(...host.reports);
 
-  // The fd walk runs on worker threads (native addon) while this thread reads the sockets (sock_diag
-  // dump or /proc/net/tcp): the two largest reads overlap, and sockets and owners are read as close
-  // together as they can be.
+  // Three reads overlap: the other namespaces on the addon's own threads (each enters one), the fd
+  // walk on worker threads, and this thread's own namespace (sock_diag dump or /proc/net/tcp).
+  const others: Promise<NetnsData[]> = live
+    ? readLiveNetns(plan.targets)
+    : Promise.resolve(plan.targets.map((t) => readTreeNetns(root, t)));
+  others.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
   const { scan: procs, value: net } = await readProcessesWhile(root, opts.pids ? { pids: opts.pids } : {}, () =>
-    readNetTcp(root, { netns: live ? readOwnNetns() : 0 }),
+    readNetTcp(root, { netns: plan.own }),
   );
+  const otherData = await others;
   probes.push(...net.reports);
   notes.push(...net.notes);
   probes.push(...procs.reports);
   notes.push(...procs.notes);
+  notes.push(...plan.notes);
 
+  let sockets = net.sockets;
+  if (otherData.some((d) => d.sockets.length)) {
+    sockets = net.sockets.slice();
+    for (const d of otherData) for (const s of d.sockets) sockets.push(s); // no spread: 100k+ elements
+  }
   const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
+  for (const p of procs.processes) p.netns = plan.byPid.get(p.pid) ?? null;
   for (const holders of procs.owners.values()) if (holders.length > 1) holders.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
-  countSocketsByOwner(net.sockets, procs.owners, byPid);
+  countSocketsByOwner(sockets, procs.owners, byPid);
 
   const hasListeners = net.sockets.some((s) => s.state === 'LISTEN');
   // The all-states dump already carried every listener's backlog limit: no second dump.
@@ -149,8 +235,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     : net.backlogs
       ? {
           backlogs: net.backlogs,
-          v6only: net.v6only,
           source: 'sock_diag' as const,
+          v6only: net.v6only,
           report: { probe: 'sock-diag', source: 'netlink NETLINK_SOCK_DIAG (from the net-tcp dump)', status: 'ok' as const, ms: 0 },
         }
       : readListenBacklogs(root);
@@ -160,7 +246,10 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (diag.source === null && diag.report.status === 'absent') notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
     else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
   }
-  const listeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null, diag?.v6only);
+  // Listeners are derived per namespace: a queued connection belongs to a listener of its own namespace.
+  const ownListeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null, diag?.v6only);
+  const listenersByNs = new Map<number, Listener[]>([[plan.own, ownListeners]]);
+  for (const d of otherData) listenersByNs.set(d.inode, deriveListeners(d.sockets, procs.owners, d.backlogs ?? new Map(), d.backlogs ? 'sock_diag' : null, d.v6only ?? undefined));
 
   for (const r of probes) {
     if (r.status === 'ok' || r.status === 'absent') continue;
@@ -169,30 +258,67 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   }
   const missing = missingInputs(counters, tunables.tunables);
   notes.push(...missing.notes);
-  const partial =
+  const ownPartial =
     missing.partial ||
     probes.some((r) => r.status !== 'ok' && r.status !== 'absent') ||
     (net.sockets.length === 0 && net.reports.every((r) => r.status !== 'ok'));
 
-  // Until every namespace is read, the snapshot holds the one sockdoc runs in, named "host".
-  const netns = live ? readOwnNetns() : 0;
+  const pidsIn = new Map<number, number[]>();
+  for (const p of procs.processes) {
+    const inode = p.netns ?? plan.own;
+    const list = pidsIn.get(inode);
+    if (list) list.push(p.pid);
+    else pidsIn.set(inode, [p.pid]);
+  }
+  const naming: NamingContext = { root, processes: procs.processes, named: plan.named };
+  const namespaces: NetNamespace[] = [];
+  const ownPids = plan.byPid.size === 0 ? procs.processes.map((p) => p.pid) : (pidsIn.get(plan.own) ?? []);
+  namespaces.push({
+    ...nameNetns(naming, plan.own, ownPids, plan.own === plan.host),
+    pids: ownPids,
+    socketSource: net.source,
+    tunables: tunables.tunables,
+    counters,
+    listenerCount: ownListeners.length,
+    // nf_conntrack and sockstat are read through ROOT/proc/net, which is the reader's own namespace.
+    conntrack: pressure.conntrack,
+    sockstat: pressure.sockstat,
+    partial: ownPartial,
+    notes: [],
+  });
+  for (const d of otherData) {
+    const target = plan.targets.find((t) => t.inode === d.inode) as NetnsTarget;
+    const pids = pidsIn.get(d.inode) ?? target.pids;
+    const ref = nameNetns(naming, d.inode, pids, d.inode === plan.host);
+    const label = netnsLabel(ref);
+    const first = firstOther.get(d.inode);
+    const values = d.counters ?? {};
+    const nsNotes = d.notes.map((n) => (n.startsWith(`${target.label}:`) && label !== target.label ? `${label}${n.slice(target.label.length)}` : n));
+    if (d.counters === null && !nsNotes.some((n) => /counters/.test(n))) nsNotes.push(`${label}: TCP counters could not be read: dropped handshakes in it cannot be detected.`);
+    notes.push(...nsNotes);
+    namespaces.push({
+      ...ref,
+      pids,
+      socketSource: d.socketSource,
+      tunables: tunablesFor(tunables.tunables, d.tunables),
+      counters: { values, deltas: first && d.counters ? diffCounters(first, d.counters) : null, intervalMs: first && d.counters ? intervalMs : 0 },
+      listenerCount: listenersByNs.get(d.inode)?.length ?? 0,
+      partial: d.partial,
+      notes: nsNotes,
+    });
+    probes.push(...d.reports.filter((r) => r.status !== 'ok'));
+  }
+  // The namespace sockdoc runs in first (the host's, normally): its tunables, counters and the
+  // /proc/net pressure files read through ROOT are the snapshot's top-level ones, and `sockdoc port`
+  // judges reachability from it. The others follow by how a person names them.
+  const rest = namespaces.slice(1).sort((a, b) => netnsLabel(a).localeCompare(netnsLabel(b)) || a.inode - b.inode);
+  namespaces.splice(1, rest.length, ...rest);
+  const listeners: Listener[] = [];
+  for (const ns of namespaces) for (const l of listenersByNs.get(ns.inode) ?? []) listeners.push(l);
+  const partial = ownPartial || plan.partial || namespaces.some((n) => n.partial);
+
   return {
-    namespaces: [
-      {
-        inode: netns,
-        kind: 'host',
-        name: 'host',
-        pids: procs.processes.map((p) => p.pid).sort((a, b) => a - b),
-        socketSource: net.source,
-        tunables: tunables.tunables,
-        counters,
-        listenerCount: listeners.length,
-        conntrack: pressure.conntrack,
-        sockstat: pressure.sockstat,
-        partial,
-        notes: [],
-      },
-    ],
+    namespaces,
     host: {
       hostname: host.hostname,
       kernel: host.kernel,
@@ -200,18 +326,18 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       takenAt: now().toISOString(),
       asRoot: live && process.geteuid?.() === 0,
     },
-    sockets: net.sockets,
+    sockets,
     owners: procs.owners,
     processes: procs.processes,
     listeners,
-    tunables: tunables.tunables,
-    counters,
-    conntrack: pressure.conntrack,
-    sockstat: pressure.sockstat,
-    softnet: pressure.softnet,
+    tunables: namespaces[0].tunables,
+    counters: namespaces[0].counters,
     probes,
     notes,
     partial,
+    conntrack: pressure.conntrack,
+    sockstat: pressure.sockstat,
+    softnet: pressure.softnet,
     limitOrigins: new Map(),
   };
 }

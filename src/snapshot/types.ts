@@ -287,7 +287,11 @@ export interface NetNamespace extends NetnsRef {
 
 export interface Snapshot {
   host: HostInfo;
-  /** Every network namespace read; the first is the one whose tunables and counters are `tunables`/`counters` below. */
+  /**
+   * Every network namespace read. The first is the one sockdoc runs in (the host's, kind "host",
+   * unless it was started inside another namespace); its tunables and counters are `tunables` /
+   * `counters` below.
+   */
   namespaces: NetNamespace[];
   sockets: TcpSocket[];
   /** inode -> every (pid, fd) holding it. */

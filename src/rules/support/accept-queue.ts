@@ -11,7 +11,9 @@ import {
   synState,
   type QueueState,
 } from './levels.js';
-import { describeOwners, listenerLabel, listenerRef, listenerSubject, ownersOf, processRef, uniqueRefs } from './refs.js';
+import { describeOwners, inNetns, listenerLabel, listenerRef, listenerSubject, netnsRef, ownersOf, processRef, uniqueRefs } from './refs.js';
+import { countersOf, tunablesOf } from '../../snapshot/namespaces.js';
+import { nsCommand } from './netns-fix.js';
 import { NOT_ACCEPTING_CAUSES, overflowClientExperience } from './text.js';
 
 export type AcceptQueueId = 'accept-queue-full' | 'accept-queue-filling';
@@ -19,7 +21,7 @@ export type AcceptQueueId = 'accept-queue-full' | 'accept-queue-filling';
 export function acceptQueueFindings(id: AcceptQueueId, snapshot: Snapshot, options: RuleOptions): Finding[] {
   const out: Finding[] = [];
   for (const l of snapshot.listeners) {
-    const state = queueState(l, snapshot.tunables, options);
+    const state = queueState(l, tunablesOf(snapshot, l.netns), options);
     if (queueFindingId(state) !== id) continue;
     out.push(acceptQueueFinding(id, l, state, snapshot, options));
   }
@@ -29,20 +31,24 @@ export function acceptQueueFindings(id: AcceptQueueId, snapshot: Snapshot, optio
 function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, snapshot: Snapshot, options: RuleOptions): Finding {
   const limit = state.limit as number;
   const label = listenerLabel(l);
+  const where = inNetns(snapshot, l.netns);
   const full = id === 'accept-queue-full';
-  const somaxconn = snapshot.tunables['net.core.somaxconn'];
+  // The listener's own namespace: each container has its own somaxconn and counters.
+  const tunables = tunablesOf(snapshot, l.netns);
+  const counters = countersOf(snapshot, l.netns);
+  const somaxconn = tunables['net.core.somaxconn'];
   const parts: string[] = [];
   const boundText =
     state.basis === 'backlog'
       ? `its backlog of ${limit}`
       : `net.core.somaxconn = ${limit}, the most any backlog can be (the listener's own backlog could not be read; this assumes somaxconn was not lowered after the program called listen())`;
   parts.push(
-    `${l.acceptQueue} completed connections on ${label} wait for ${describeOwners(snapshot, l)} to accept() them; the limit is ${boundText}.`,
+    `${l.acceptQueue} completed connections on ${label}${where} wait for ${describeOwners(snapshot, l)} to accept() them; the limit is ${boundText}.`,
   );
   if (full) {
     parts.push(
       'The kernel keeps at most backlog + 1, so the queue is full: new handshakes are dropped (ListenOverflows).',
-      overflowClientExperience(snapshot.tunables['net.ipv4.tcp_abort_on_overflow']),
+      overflowClientExperience(tunables['net.ipv4.tcp_abort_on_overflow']),
     );
   } else {
     parts.push(
@@ -66,12 +72,12 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
   if (l.pids.length === 0) {
     parts.push('sockdoc saw no process holding this socket (not root, or the process is in another PID namespace).');
   }
-  if (isBacklogClamped(l, snapshot.tunables)) related.push(listenerRef('backlog-clamped', l));
-  if (full && overflowState(snapshot.counters) !== null) related.push('listen-overflows');
-  if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l));
-  if (synState(l, snapshot.tunables, options).pressured) related.push(listenerRef('syn-queue-pressure', l));
+  if (isBacklogClamped(l, tunables)) related.push(listenerRef('backlog-clamped', l, snapshot));
+  if (full && overflowState(counters) !== null) related.push(netnsRef('listen-overflows', snapshot, l.netns));
+  if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l, snapshot));
+  if (synState(l, tunables, options).pressured) related.push(listenerRef('syn-queue-pressure', l, snapshot));
 
-  const fix: string[] = [`ss -ltn 'sport = :${l.port}'   # Recv-Q = queued, Send-Q = backlog; watch whether Recv-Q drains`];
+  const fix: string[] = [`${nsCommand(snapshot, l.netns, `ss -ltn 'sport = :${l.port}'`)}   # Recv-Q = queued, Send-Q = backlog; watch whether Recv-Q drains`];
   for (const pid of l.pids.slice(0, 3)) {
     fix.push(`strace -f -e trace=accept,accept4 -p ${pid}   # is accept() called at all, and does it fail (EMFILE)?`);
   }
@@ -85,8 +91,8 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
     severity: full ? 'critical' : 'warning',
     subject: listenerSubject(snapshot, l),
     title: full
-      ? `Accept queue of ${label} is full: ${l.acceptQueue} waiting, limit ${limit}`
-      : `Accept queue of ${label} is filling: ${l.acceptQueue} of ${limit} (${percent(l.acceptQueue, limit)}%)`,
+      ? `Accept queue of ${label}${where} is full: ${l.acceptQueue} waiting, limit ${limit}`
+      : `Accept queue of ${label}${where} is filling: ${l.acceptQueue} of ${limit} (${percent(l.acceptQueue, limit)}%)`,
     evidence: {
       acceptQueue: l.acceptQueue,
       backlog: l.backlog,

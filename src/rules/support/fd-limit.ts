@@ -6,6 +6,7 @@ import type { ProcessInfo, Snapshot } from '../../snapshot/types.js';
 import type { LimitOrigin } from '../../provenance/types.js';
 import type { Finding, RuleOptions } from '../types.js';
 import { closeWaitCount, fdFindingId, hasCloseWaitLeak, percent, queueFindingId, queueState } from './levels.js';
+import { tunablesOf } from '../../snapshot/namespaces.js';
 import { listenerLabel, listenerRef, listenersOf, processRef, processSubject, uniqueRefs } from './refs.js';
 
 export type FdLimitId = 'fd-limit-exhausted' | 'fd-limit-near';
@@ -55,12 +56,12 @@ function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, optio
 
   const related: string[] = [];
   for (const l of listenersOf(snapshot, p.pid)) {
-    const q = queueFindingId(queueState(l, snapshot.tunables, options));
-    if (q) related.push(listenerRef(q, l));
-    if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l));
+    const q = queueFindingId(queueState(l, tunablesOf(snapshot, l.netns), options));
+    if (q) related.push(listenerRef(q, l, snapshot));
+    if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l, snapshot));
   }
   if (hasCloseWaitLeak(p)) related.push(processRef('close-wait-leak', p.pid));
-  const full = listenersOf(snapshot, p.pid).filter((l) => queueState(l, snapshot.tunables, options).level === 'full');
+  const full = listenersOf(snapshot, p.pid).filter((l) => queueState(l, tunablesOf(snapshot, l.netns), options).level === 'full');
   if (id === 'fd-limit-exhausted' && full.length) {
     parts.push(
       `It owns the full listener ${full.map(listenerLabel).join(', ')}: running out of descriptors is the likely reason it stopped accepting.`,
@@ -70,7 +71,7 @@ function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, optio
   return {
     id,
     severity: id === 'fd-limit-exhausted' ? 'critical' : 'warning',
-    subject: processSubject(p),
+    subject: processSubject(p, snapshot),
     title:
       id === 'fd-limit-exhausted'
         ? `${who} is out of file descriptors: ${open} open, soft limit ${soft}`

@@ -3,9 +3,37 @@
  * "<id>@<pid>" for process findings, "<id>@<address:port>" for listener findings and
  * bare "<id>" for host/namespace findings (listen-overflows, system-file-table-near,
  * the counter form of syn-queue-pressure), so a renderer can resolve them.
+ * A listener or namespace finding outside the host namespace appends "@netns:<inode>": thirty pods
+ * may all listen on 0.0.0.0:8080, and (namespace, address, port) is what identifies a listener.
  */
-import type { Listener, ProcessInfo, Snapshot } from '../../snapshot/types.js';
+import { namespaceOf } from '../../snapshot/namespaces.js';
+import { netnsLabel } from '../../snapshot/netns-names.js';
+import type { Listener, NetnsInode, NetnsRef, ProcessInfo, Snapshot } from '../../snapshot/types.js';
 import type { Finding, FindingSubject } from '../types.js';
+
+/**
+ * The identity of namespace `inode` as findings carry it; undefined when unknown. Subjects carry it
+ * only outside the host namespace: an absent subject.netns means the host.
+ */
+export function netnsRefOf(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null): NetnsRef | undefined {
+  const ns = namespaceOf(snapshot, inode);
+  if (!ns) return undefined;
+  const ref: NetnsRef = { inode: ns.inode, kind: ns.kind, name: ns.name };
+  if (ns.container) ref.container = { ...ns.container };
+  if (ns.pod) ref.pod = { ...ns.pod, containers: [...ns.pod.containers] };
+  return ref;
+}
+
+/** "@netns:<inode>" for a namespace other than the host, else "". */
+function netnsSuffix(ref: NetnsRef | undefined): string {
+  return ref && ref.kind !== 'host' ? `@netns:${ref.inode}` : '';
+}
+
+/** " in docker container web (4dacd5c37193)" for a namespace other than the host, else "": for titles. */
+export function inNetns(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null): string {
+  const ref = netnsRefOf(snapshot, inode);
+  return ref && ref.kind !== 'host' ? ` in ${netnsLabel(ref)}` : '';
+}
 
 /** "127.0.0.1:80", "[::]:8889": brackets keep the port readable after an IPv6 address (RFC 3986). */
 export function listenerLabel(l: Pick<Listener, 'address' | 'port'>): string {
@@ -32,13 +60,29 @@ export function listenersOf(snapshot: Snapshot, pid: number): Listener[] {
   return snapshot.listeners.filter((l) => l.pids.includes(pid));
 }
 
-export function processSubject(p: ProcessInfo): FindingSubject {
-  return { pid: p.pid, name: p.name };
+export function processSubject(p: ProcessInfo, snapshot?: Pick<Snapshot, 'namespaces'>): FindingSubject {
+  const subject: FindingSubject = { pid: p.pid, name: p.name };
+  const netns = snapshot && p.netns !== null ? netnsRefOf(snapshot, p.netns) : undefined;
+  if (netns && netns.kind !== 'host') subject.netns = netns;
+  return subject;
+}
+
+/** A finding about a whole namespace (its counters): the namespace, nothing else. */
+export function netnsSubject(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null): FindingSubject {
+  const netns = netnsRefOf(snapshot, inode);
+  return netns && netns.kind !== 'host' ? { netns } : {};
+}
+
+/** The reference of a namespace finding: "<id>" for the host, "<id>@netns:<inode>" otherwise. */
+export function netnsRef(id: string, snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null): string {
+  return `${id}${netnsSuffix(netnsRefOf(snapshot, inode))}`;
 }
 
 /** address + port, plus pid/name of the first owner when there is one. */
 export function listenerSubject(snapshot: Snapshot, l: Listener): FindingSubject {
   const subject: FindingSubject = { address: l.address, port: l.port };
+  const netns = netnsRefOf(snapshot, l.netns);
+  if (netns && netns.kind !== 'host') subject.netns = netns;
   const pid = l.pids[0];
   if (pid !== undefined) {
     subject.pid = pid;
@@ -52,16 +96,16 @@ export function processRef(id: string, pid: number): string {
   return `${id}@${pid}`;
 }
 
-export function listenerRef(id: string, l: Pick<Listener, 'address' | 'port'>): string {
-  return `${id}@${listenerLabel(l)}`;
+export function listenerRef(id: string, l: Pick<Listener, 'address' | 'port' | 'netns'>, snapshot: Pick<Snapshot, 'namespaces'>): string {
+  return `${id}@${listenerLabel(l)}${netnsSuffix(netnsRefOf(snapshot, l.netns))}`;
 }
 
 /** The reference other findings use for this one (see the module comment). */
 export function findingRef(f: Finding): string {
-  const { address, port, pid } = f.subject;
-  if (address !== undefined && port !== undefined) return listenerRef(f.id, { address, port });
+  const { address, port, pid, netns } = f.subject;
+  if (address !== undefined && port !== undefined) return `${f.id}@${listenerLabel({ address, port })}${netnsSuffix(netns)}`;
   if (pid !== undefined) return processRef(f.id, pid);
-  return f.id;
+  return `${f.id}${netnsSuffix(netns)}`;
 }
 
 /** "server (pid 37482)", or "pid 37482" when the process was not seen. */

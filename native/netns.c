@@ -1,0 +1,309 @@
+/*
+ * netnsReadAsync(paths, statesMask, files) -> Promise<result[]>: reads other network namespaces
+ * from inside them. For each path (a namespace file: /proc/PID/ns/net or /run/netns/NAME) a thread
+ * that this module creates, never Node's main thread nor a libuv pool thread (they keep running
+ * JavaScript work after us), does setns(fd, CLONE_NEWNET) (man 2 setns: a multithreaded process
+ * may change the network namespace of one thread), then:
+ *   - the sock_diag dump of every TCP socket (tcptable.c), which answers for the namespace of the
+ *     netlink socket, i.e. of the thread that created it (net/netlink/af_netlink.c uses
+ *     sock_net(sk), set from current->nsproxy->net_ns at socket());
+ *   - each of `files` (e.g. /proc/sys/net/core/somaxconn, /proc/thread-self/net/netstat).
+ *     /proc/sys/net is per network namespace and follows the READER's namespace, not the /proc
+ *     mount nor a /proc/PID path (net/sysctl_net.c net_ctl_header_lookup returns
+ *     current->nsproxy->net_ns->sysctls): only a thread inside the namespace sees its sysctls.
+ *     /proc/thread-self/net is that thread's namespace (fs/proc/proc_net.c get_proc_task_net).
+ *     The pseudo-path "sock_diag:tcp-listen" reads the raw reply of a LISTEN dump (AF_INET then
+ *     AF_INET6), as src/probe/sock-diag.ts captures it for the host (latin1: byte for byte).
+ * Threads: at most MAX_THREADS, each taking the next namespace from an atomic index; they exit when
+ * done, so no thread outlives the call in a foreign namespace.
+ *
+ * Result per path, in order: { errno, what, table, files } where errno is 0 or the errno of the
+ * step `what` ("open", "setns", or the dump's step); table is tcpDiagTable's shape or null; files
+ * holds, per file, its text (latin1) or -errno; when setns failed no file is read (it would
+ * describe sockdoc's own namespace) and every entry is -errno of setns.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <node_api.h>
+#include "netns.h"
+#include "tcptable.h"
+#include "sockdiag.h"
+#include <linux/inet_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define MAX_THREADS 4
+#define MAX_FILE (4u * 1024 * 1024) /* sysctl and counter files are small; bound a surprise */
+
+typedef struct {
+  char *text; /* NULL when err != 0 */
+  size_t len;
+  int err;
+} file_result;
+
+typedef struct {
+  int err;
+  const char *what;
+  int have_table;
+  table t;
+  file_result *files;
+} ns_result;
+
+typedef struct {
+  char **paths;
+  size_t npaths;
+  char **files;
+  size_t nfiles;
+  uint32_t states;
+  ns_result *results;
+  atomic_size_t next;
+  napi_async_work work;
+  napi_deferred deferred;
+} ns_job;
+
+static int read_file(const char *path, file_result *r) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  if (!buf) { close(fd); return ENOMEM; }
+  for (;;) {
+    if (len == cap) {
+      if (cap >= MAX_FILE) { free(buf); close(fd); return EFBIG; }
+      char *p = realloc(buf, cap * 2);
+      if (!p) { free(buf); close(fd); return ENOMEM; }
+      buf = p;
+      cap *= 2;
+    }
+    ssize_t n = read(fd, buf + len, cap - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      free(buf);
+      close(fd);
+      return e;
+    }
+    if (n == 0) break;
+    len += (size_t)n;
+  }
+  close(fd);
+  r->text = buf;
+  r->len = len;
+  return 0;
+}
+
+#define LISTEN_DUMP "sock_diag:tcp-listen"
+#define TCP_LISTEN_BIT (1u << 10) /* TCP_LISTEN = 10, include/net/tcp_states.h */
+
+/* The raw LISTEN dump of the calling thread's namespace into *r (no IPv6 handler: IPv4 only). */
+static int read_listen_dump(file_result *r) {
+  sockdiag_bytes acc = {0};
+  const char *what = "";
+  int err = sockdiag_dump(AF_INET, IPPROTO_TCP, TCP_LISTEN_BIT, sockdiag_collect, &acc, &what);
+  if (!err) {
+    size_t v4 = acc.len;
+    err = sockdiag_dump(AF_INET6, IPPROTO_TCP, TCP_LISTEN_BIT, sockdiag_collect, &acc, &what);
+    if (err == ENOENT || err == EAFNOSUPPORT || err == EPROTONOSUPPORT) {
+      err = 0;
+      acc.len = v4;
+    }
+  }
+  if (err) {
+    free(acc.buf);
+    return err;
+  }
+  r->text = acc.buf ? (char *)acc.buf : malloc(1);
+  r->len = acc.len;
+  return r->text ? 0 : ENOMEM;
+}
+
+static void read_one(ns_job *job, size_t i) {
+  ns_result *r = &job->results[i];
+  int fd = open(job->paths[i], O_RDONLY | O_CLOEXEC);
+  if (fd < 0) { r->err = errno; r->what = "open"; }
+  else {
+    if (setns(fd, CLONE_NEWNET) < 0) { r->err = errno; r->what = "setns"; }
+    close(fd);
+  }
+  if (r->err) {
+    for (size_t f = 0; f < job->nfiles; f++) r->files[f].err = r->err;
+    return;
+  }
+  const char *what = "";
+  int err = tcptable_collect(job->states, &r->t, &what);
+  r->have_table = 1;
+  if (err) { r->err = err; r->what = what; }
+  for (size_t f = 0; f < job->nfiles; f++)
+    r->files[f].err = strcmp(job->files[f], LISTEN_DUMP) == 0 ? read_listen_dump(&r->files[f]) : read_file(job->files[f], &r->files[f]);
+}
+
+static void *worker(void *arg) {
+  ns_job *job = arg;
+  for (;;) {
+    size_t i = atomic_fetch_add(&job->next, 1);
+    if (i >= job->npaths) return NULL;
+    read_one(job, i);
+  }
+}
+
+static void free_strings(char **s, size_t n) {
+  if (!s) return;
+  for (size_t i = 0; i < n; i++) free(s[i]);
+  free(s);
+}
+
+static void free_job(ns_job *job) {
+  if (!job) return;
+  if (job->results) {
+    for (size_t i = 0; i < job->npaths; i++) {
+      ns_result *r = &job->results[i];
+      if (r->have_table) tcptable_free(&r->t);
+      if (r->files) {
+        for (size_t f = 0; f < job->nfiles; f++) free(r->files[f].text);
+        free(r->files);
+      }
+    }
+    free(job->results);
+  }
+  free_strings(job->paths, job->npaths);
+  free_strings(job->files, job->nfiles);
+  free(job);
+}
+
+static void execute(napi_env env, void *data) {
+  (void)env;
+  ns_job *job = data;
+  size_t threads = job->npaths < MAX_THREADS ? job->npaths : MAX_THREADS;
+  pthread_t tids[MAX_THREADS];
+  size_t started = 0;
+  for (size_t t = 0; t < threads; t++) {
+    if (pthread_create(&tids[started], NULL, worker, job) != 0) break;
+    started++;
+  }
+  /* Never setns on this (libuv pool) thread: without a thread of our own a namespace stays unread. */
+  for (size_t t = 0; t < started; t++) pthread_join(tids[t], NULL);
+  for (size_t i = atomic_load(&job->next); started == 0 && i < job->npaths; i++) {
+    job->results[i].err = EAGAIN;
+    job->results[i].what = "pthread_create";
+    for (size_t f = 0; f < job->nfiles; f++) job->results[i].files[f].err = EAGAIN;
+  }
+}
+
+static napi_value result_js(napi_env env, ns_job *job) {
+  napi_value arr;
+  if (napi_create_array_with_length(env, job->npaths, &arr) != napi_ok) return NULL;
+  for (size_t i = 0; i < job->npaths; i++) {
+    ns_result *r = &job->results[i];
+    napi_value obj, errv, whatv, tablev, files;
+    if (napi_create_object(env, &obj) != napi_ok || napi_create_int32(env, r->err, &errv) != napi_ok ||
+        napi_create_string_utf8(env, r->what ? r->what : "", NAPI_AUTO_LENGTH, &whatv) != napi_ok ||
+        napi_create_array_with_length(env, job->nfiles, &files) != napi_ok)
+      return NULL;
+    if (r->have_table && !r->err) {
+      if (!(tablev = tcptable_to_js(env, &r->t))) return NULL;
+    } else if (napi_get_null(env, &tablev) != napi_ok) return NULL;
+    for (size_t f = 0; f < job->nfiles; f++) {
+      napi_value v;
+      const file_result *fr = &r->files[f];
+      napi_status st = fr->err ? napi_create_int32(env, -fr->err, &v) : napi_create_string_latin1(env, fr->text ? fr->text : "", fr->len, &v);
+      if (st != napi_ok || napi_set_element(env, files, (uint32_t)f, v) != napi_ok) return NULL;
+    }
+    napi_set_named_property(env, obj, "errno", errv);
+    napi_set_named_property(env, obj, "what", whatv);
+    napi_set_named_property(env, obj, "table", tablev);
+    napi_set_named_property(env, obj, "files", files);
+    if (napi_set_element(env, arr, (uint32_t)i, obj) != napi_ok) return NULL;
+  }
+  return arr;
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  ns_job *job = data;
+  napi_value result = status == napi_ok ? result_js(env, job) : NULL;
+  if (result) napi_resolve_deferred(env, job->deferred, result);
+  else {
+    napi_value error = NULL, message;
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) napi_get_and_clear_last_exception(env, &error);
+    if (!error) {
+      napi_create_string_utf8(env, "netnsReadAsync: the read was cancelled or its result not built", NAPI_AUTO_LENGTH, &message);
+      napi_create_error(env, NULL, message, &error);
+    }
+    napi_reject_deferred(env, job->deferred, error);
+  }
+  napi_delete_async_work(env, job->work);
+  free_job(job);
+}
+
+/* Copies a JS string array into a malloc'd C array; -1 when it is not one. */
+static int string_array(napi_env env, napi_value v, char ***out, size_t *n) {
+  bool is_array = false;
+  uint32_t len = 0;
+  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array || napi_get_array_length(env, v, &len) != napi_ok) return -1;
+  char **s = calloc(len ? len : 1, sizeof *s);
+  if (!s) return -1;
+  *out = s;
+  *n = len;
+  for (uint32_t i = 0; i < len; i++) {
+    napi_value e;
+    size_t slen = 0;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_string_utf8(env, e, NULL, 0, &slen) != napi_ok) return -1;
+    if (!(s[i] = malloc(slen + 1))) return -1;
+    napi_get_value_string_utf8(env, e, s[i], slen + 1, &slen);
+  }
+  return 0;
+}
+
+static napi_value netns_read_async(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  const char *usage = "netnsReadAsync(paths: string[], statesMask: u32, files: string[])";
+  ns_job *job = calloc(1, sizeof *job);
+  if (!job) {
+    napi_throw_error(env, "ENOMEM", "netnsReadAsync: out of memory");
+    return NULL;
+  }
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 ||
+      string_array(env, argv[0], &job->paths, &job->npaths) != 0 ||
+      napi_get_value_uint32(env, argv[1], &job->states) != napi_ok ||
+      string_array(env, argv[2], &job->files, &job->nfiles) != 0) {
+    free_job(job);
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  job->results = calloc(job->npaths ? job->npaths : 1, sizeof *job->results);
+  int ok = job->results != NULL;
+  for (size_t i = 0; ok && i < job->npaths; i++) ok = (job->results[i].files = calloc(job->nfiles ? job->nfiles : 1, sizeof(file_result))) != NULL;
+  if (!ok) {
+    free_job(job);
+    napi_throw_error(env, "ENOMEM", "netnsReadAsync: out of memory");
+    return NULL;
+  }
+  atomic_init(&job->next, 0);
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "sockdoc.netnsRead", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, execute, complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    free_job(job);
+    napi_throw_error(env, NULL, "netnsReadAsync: could not queue the read");
+    return NULL;
+  }
+  return promise;
+}
+
+int netns_init(napi_env env, napi_value exports) {
+  napi_value fn;
+  if (napi_create_function(env, "netnsReadAsync", NAPI_AUTO_LENGTH, netns_read_async, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "netnsReadAsync", fn) != napi_ok)
+    return -1;
+  return 0;
+}

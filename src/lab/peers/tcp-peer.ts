@@ -1,0 +1,73 @@
+/**
+ * A small TCP peer in Python, for servers that must run where Node is not: inside a container
+ * whose only software is the host's /usr mounted read-only (python3 is there; a Node in /usr/local
+ * or a user's home is not). `writeTcpPeer(dir)` writes it as DIR/tcp-peer.py:
+ *   tcp-peer.py stuck PORT | accepting PORT | clients PORT N
+ * (see the script's docstring). Used by the container lab and by the network-namespace tests.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const TCP_PEER_PY = `#!/usr/bin/env python3
+"""TCP peers for the network-namespace tests, run inside a namespace the test made.
+
+  tcp-peer.py stuck PORT         listen(511) on 127.0.0.1:PORT and never accept()
+  tcp-peer.py accepting PORT     listen(511) and accept() every connection, keeping it open
+  tcp-peer.py clients PORT N     open N connections to 127.0.0.1:PORT without waiting for them
+
+Each prints "ready" when set up and exits by itself after 60 s (a test that dies leaves nothing
+running for long); the test kills it earlier.
+"""
+import socket
+import sys
+import threading
+import time
+
+LIFETIME = 60
+
+
+def listener(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(511)
+    return s
+
+
+def main():
+    role, port = sys.argv[1], int(sys.argv[2])
+    held = []
+    if role == "stuck":
+        held.append(listener(port))
+    elif role == "accepting":
+        s = listener(port)
+        held.append(s)
+
+        def serve():
+            while True:
+                c, _ = s.accept()
+                held.append(c)
+
+        threading.Thread(target=serve, daemon=True).start()
+    elif role == "clients":
+        for _ in range(int(sys.argv[3])):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", port))
+            held.append(c)
+        time.sleep(0.5)  # let the handshakes that can complete do so
+    else:
+        sys.exit("unknown role " + role)
+    print("ready", flush=True)
+    time.sleep(LIFETIME)
+
+
+main()
+`;
+
+/** Writes tcp-peer.py into `dir` (mode 0644, readable by any user); returns its path. */
+export function writeTcpPeer(dir: string): string {
+  const path = join(dir, 'tcp-peer.py');
+  writeFileSync(path, TCP_PEER_PY, { mode: 0o644 });
+  return path;
+}

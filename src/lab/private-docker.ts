@@ -1,0 +1,116 @@
+/**
+ * A private docker daemon for tests and the lab (Debian's docker.io): its own --data-root,
+ * --exec-root, pidfile and unix socket under a temporary directory, no iptables and no bridge, so
+ * it touches nothing of the host's networking. Containers run with `--network none` from an image
+ * imported from a tarball of an empty rootfs built here (nothing is pulled); the host's /usr is
+ * bind-mounted read-only for the interpreter (Debian's /bin and /lib are symlinks into /usr).
+ * `close()` removes containers, image, daemon and directory; it never throws.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The image every private daemon imports (docs/namespaces.md, `sockdoc lab container`). */
+export const IMAGE = 'sockdoc-lab:rootfs';
+
+/** Why a private dockerd cannot run here, or null when the binaries are installed. */
+export function dockerMissing(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root';
+  for (const bin of ['dockerd', 'docker', 'containerd', 'runc']) {
+    if (spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status !== 0) return `${bin} is not installed (Debian package docker.io)`;
+  }
+  return null;
+}
+
+export interface PrivateDocker {
+  dir: string;
+  /** Runs the docker client against this daemon; throws with its stderr on failure. */
+  docker(args: string[], timeoutMs?: number): string;
+  /** `docker run -d --network none` of IMAGE with /usr and `mounts` read-only; returns the container's main pid. */
+  run(name: string, opts: { sysctls?: Record<string, string>; mounts?: Record<string, string> }, cmd: string[]): number;
+  close(): string[];
+}
+
+/** Alive and not a zombie: this loop is synchronous, so Node has not reaped an exited child yet. */
+function running(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return false;
+  }
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Starts the daemon and imports the image; throws (after cleaning up) when it cannot. */
+export function startPrivateDocker(label = 'sockdoc-docker'): PrivateDocker {
+  const dir = mkdtempSync(`/tmp/${label}-`);
+  const sock = `unix://${join(dir, 'docker.sock')}`;
+  const log = openSync(join(dir, 'dockerd.log'), 'w');
+  const daemon: ChildProcess = spawn(
+    'dockerd',
+    ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', sock, '--pidfile', join(dir, 'docker.pid'), '--iptables=false', '--ip6tables=false', '--bridge=none'],
+    { stdio: ['ignore', log, log] },
+  );
+  closeSync(log);
+  const names: string[] = [];
+  const docker = (args: string[], timeoutMs = 30_000): string => {
+    const r = spawnSync('docker', ['-H', sock, ...args], { encoding: 'utf8', timeout: timeoutMs });
+    if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.error?.message ?? r.stderr.trim()}`);
+    return r.stdout;
+  };
+  const close = (): string[] => {
+    const problems: string[] = [];
+    for (const n of names) spawnSync('docker', ['-H', sock, 'rm', '-f', n], { stdio: 'ignore', timeout: 20_000 });
+    spawnSync('docker', ['-H', sock, 'rmi', '-f', IMAGE], { stdio: 'ignore', timeout: 20_000 });
+    if (daemon.exitCode === null) {
+      daemon.kill('SIGTERM');
+      for (let i = 0; i < 100 && running(daemon.pid); i++) sleepMs(100);
+      if (running(daemon.pid)) {
+        daemon.kill('SIGKILL');
+        problems.push('dockerd did not stop on SIGTERM within 10 s: killed');
+      }
+    }
+    spawnSync('umount', ['-R', join(dir, 'exec')], { stdio: 'ignore' });
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      problems.push(`rm ${dir}: ${(err as Error).message}`);
+    }
+    return problems;
+  };
+  try {
+    let up = false;
+    for (let i = 0; i < 100 && !up; i++) {
+      up = spawnSync('docker', ['-H', sock, 'info'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+      if (!up) sleepMs(200);
+    }
+    if (!up) throw new Error(`dockerd did not answer on ${sock} within 20 s (see ${join(dir, 'dockerd.log')})`);
+    const rootfs = join(dir, 'rootfs');
+    for (const d of ['etc', 'tmp', 'proc', 'sys', 'dev', 'usr', 'peer']) mkdirSync(join(rootfs, d), { recursive: true });
+    for (const [l, t] of [['bin', 'usr/bin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64'], ['sbin', 'usr/sbin']]) symlinkSync(t, join(rootfs, l));
+    writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
+    const tar = spawnSync('tar', ['-C', rootfs, '-cf', join(dir, 'rootfs.tar'), '.'], { encoding: 'utf8' });
+    if (tar.status !== 0) throw new Error(`tar: ${tar.stderr}`);
+    docker(['import', join(dir, 'rootfs.tar'), IMAGE]);
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return {
+    dir,
+    docker,
+    run(name, opts, cmd) {
+      const args = ['run', '-d', '--name', name, '--network', 'none', '-v', '/usr:/usr:ro'];
+      for (const [k, v] of Object.entries(opts.sysctls ?? {})) args.push('--sysctl', `${k}=${v}`);
+      for (const [host, inside] of Object.entries(opts.mounts ?? {})) args.push('-v', `${host}:${inside}:ro`);
+      names.push(name);
+      docker([...args, IMAGE, ...cmd]);
+      return Number(docker(['inspect', '-f', '{{.State.Pid}}', name]).trim());
+    },
+    close,
+  };
+}

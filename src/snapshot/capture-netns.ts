@@ -1,0 +1,173 @@
+/**
+ * Capturing every network namespace of a live host, so that `sockdoc --root DIR` diagnoses the
+ * containers too. Layout under DIR (read back by src/probe/netns.ts and netns-read.ts):
+ *   proc/PID/ns/net      symlink "net:[INODE]" for each captured process
+ *   proc/self/ns/net     the namespace capture ran in (its files are DIR/proc/net, DIR/proc/sys)
+ *   run/netns/NAME       symlink "net:[INODE]" for each `ip netns` name
+ *   netns/INODE/         what was read from inside each other namespace: proc/net/{tcp,tcp6,
+ *                        netstat,snmp}, proc/sys/net/... and sock_diag/tcp-listen.bin
+ *   var/lib/docker/containers/ID/config.v2.json   only `ID`, `Name` and `Config.Image` (the rest
+ *                        holds the container's environment, often secrets)
+ * A namespace capture cannot enter (not root) keeps its processes' proc/PID/net/* instead.
+ */
+import { mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { discoverPidNetns, listNamedNetns } from '../probe/netns.js';
+import { ADDON_PATH, loadNativeAddon, type NativeNetnsRead } from '../probe/native.js';
+import { TCP_ALL_STATES_MASK } from '../probe/net-diag.js';
+import { NET_TUNABLE_NAMES, sysctlPath } from '../probe/sysctl.js';
+import { parsePidCgroup } from '../probe/pid-cgroup.js';
+import { detectContainer } from '../provenance/container.js';
+import { describeError, readUnder } from '../probe/read-file.js';
+import { dockerDataRoots } from './netns-names.js';
+import { CAPTURE_BIN } from '../probe/sock-diag.js';
+import { listPids } from '../probe/pids.js';
+import { readPidStat } from '../probe/pid-stat.js';
+import { readPidCmdline } from '../probe/pid-cmdline.js';
+
+const NET_FILES = ['tcp', 'tcp6', 'netstat', 'snmp'];
+/** What is read from inside each namespace, and where it goes under netns/INODE/. */
+const INSIDE: Array<{ from: string; to: string; binary?: boolean }> = [
+  ...NET_FILES.map((f) => ({ from: `/proc/thread-self/net/${f}`, to: `proc/net/${f}` })),
+  ...NET_TUNABLE_NAMES.map((n) => ({ from: `/${sysctlPath(n)}`, to: sysctlPath(n) })),
+  { from: 'sock_diag:tcp-listen', to: CAPTURE_BIN, binary: true },
+];
+
+export interface NetnsCaptureResult {
+  files: number;
+  namespaces: number;
+  problems: string[];
+}
+
+function write(path: string, data: string | Buffer): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, data, typeof data === 'string' ? 'latin1' : undefined);
+}
+
+function link(path: string, target: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  symlinkSync(target, path);
+}
+
+/** docker's config.v2.json reduced to what naming reads. */
+function reducedDockerConfig(text: string): string | null {
+  try {
+    const c = JSON.parse(text) as { ID?: unknown; Name?: unknown; Config?: { Image?: unknown } };
+    return JSON.stringify({ ID: c.ID ?? null, Name: c.Name ?? null, Config: { Image: c.Config?.Image ?? null } }) + '\n';
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Records the namespaces of `pids` (every process already captured) into outDir. Live host only.
+ * `processes` gives names and command lines (dockerd's --data-root).
+ */
+export async function captureNamespaces(
+  outDir: string,
+  pids: readonly number[],
+  processes: ReadonlyArray<{ name: string; cmdline: string }>,
+  opts: { all: boolean; addonPath?: string },
+): Promise<NetnsCaptureResult> {
+  const result: NetnsCaptureResult = { files: 0, namespaces: 0, problems: [] };
+  const disc = discoverPidNetns('/', pids);
+  for (const [pid, inode] of disc.byPid) {
+    link(join(outDir, 'proc', String(pid), 'ns', 'net'), `net:[${inode}]`);
+    result.files++;
+  }
+  if (disc.own !== null) link(join(outDir, 'proc', 'self', 'ns', 'net'), `net:[${disc.own}]`);
+  const members = new Map<number, number[]>();
+  for (const [pid, inode] of disc.byPid) if (inode !== disc.own) members.set(inode, [...(members.get(inode) ?? []), pid]);
+  const named = listNamedNetns('/');
+  for (const n of named) {
+    if (!opts.all && !members.has(n.inode)) continue;
+    link(join(outDir, 'run', 'netns', n.name), `net:[${n.inode}]`);
+    if (n.inode !== disc.own && !members.has(n.inode)) members.set(n.inode, []);
+  }
+  const targets = [...members];
+  const paths = targets.map(([inode, list]) => (list.length ? `/proc/${list[0]}/ns/net` : (named.find((n) => n.inode === inode)?.path as string)));
+  let reads: NativeNetnsRead[] | null = null;
+  try {
+    const addon = loadNativeAddon(opts.addonPath ?? ADDON_PATH);
+    if (addon.netnsReadAsync && targets.length) reads = await addon.netnsReadAsync(paths, TCP_ALL_STATES_MASK, INSIDE.map((f) => f.from));
+  } catch (err) {
+    result.problems.push(`namespaces: the native module is not available (${describeError(err).split('\n')[0]}): their sysctls and backlog limits are not captured`);
+  }
+  targets.forEach(([inode, list], i) => {
+    const r = reads?.[i];
+    if (r && !(r.errno && (r.what === 'open' || r.what === 'setns'))) {
+      result.namespaces++;
+      INSIDE.forEach((f, k) => {
+        const v = r.files[k];
+        if (typeof v !== 'string') return; // absent inside (no IPv6, netdev_max_backlog): the reader says so
+        write(join(outDir, 'netns', String(inode), f.to), f.binary ? Buffer.from(v, 'latin1') : v);
+        result.files++;
+      });
+      return;
+    }
+    if (r) result.problems.push(`netns ${inode}: could not enter (${r.what} errno ${r.errno}): only its processes' proc/PID/net files are captured`);
+    for (const pid of list.slice(0, 1)) {
+      for (const f of NET_FILES) {
+        try {
+          write(join(outDir, 'proc', String(pid), 'net', f), readUnder('/', `proc/${pid}/net/${f}`, 'proc-table'));
+          result.files++;
+        } catch (err) {
+          if (f !== 'tcp6') result.problems.push(`netns ${inode}: ${describeError(err)}`);
+        }
+      }
+    }
+  });
+  result.files += captureDockerConfigs(outDir, pids, processes, result.problems);
+  return result;
+}
+
+/** Every running dockerd of the live host (its --data-root says where container configs are), not only the captured ones. */
+function liveDockerds(): Array<{ name: string; cmdline: string }> {
+  const out: Array<{ name: string; cmdline: string }> = [];
+  for (const pid of listPids('/')) {
+    try {
+      if (readPidStat('/', pid).name === 'dockerd') out.push({ name: 'dockerd', cmdline: readPidCmdline('/', pid).joined });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** Reduced config.v2.json of every docker container a captured process runs in. */
+function captureDockerConfigs(outDir: string, pids: readonly number[], processes: ReadonlyArray<{ name: string; cmdline: string }>, problems: string[]): number {
+  const ids = new Set<string>();
+  for (const pid of pids) {
+    try {
+      const c = detectContainer(parsePidCgroup(readUnder('/', `proc/${pid}/cgroup`, 'proc')).map((e) => e.path));
+      if (c?.runtime === 'docker' && /^[0-9a-f]{64}$/.test(c.id)) ids.add(c.id);
+    } catch {
+      // exited, or no cgroup file: nothing to name
+    }
+  }
+  let files = 0;
+  const roots = ids.size ? dockerDataRoots([...processes, ...liveDockerds()]) : [];
+  for (const id of ids) {
+    for (const dataRoot of roots) {
+      let text: string;
+      try {
+        text = readUnder('/', join(dataRoot, 'containers', id, 'config.v2.json').replace(/^\/+/, ''), 'config');
+      } catch {
+        continue;
+      }
+      const reduced = reducedDockerConfig(text);
+      if (reduced === null) problems.push(`docker container ${id}: config.v2.json does not parse`);
+      else {
+        write(join(outDir, 'var/lib/docker/containers', id, 'config.v2.json'), reduced);
+        files++;
+      }
+      break;
+    }
+  }
+  return files;
+}
+
+/** The inode of a captured ns link, for tests. */
+export function capturedNetns(outDir: string, pid: number | 'self'): string {
+  return readlinkSync(join(outDir, 'proc', String(pid), 'ns', 'net'));
+}

@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { containerLabel, dockerDataRoots, nameNetns, netnsLabel, shortId, type NamingContext } from './netns-names.js';
+import type { ProcessInfo } from './types.js';
+
+const ID = '4dacd5c37193e1f0a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70819';
+
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'sockdoc-names-'));
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(join(root, rel, '..'), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  }
+  return root;
+}
+
+function proc(pid: number, name: string, cmdline = name): ProcessInfo {
+  return { pid, ppid: 1, name, cmdline, uid: 0, user: 'root', fds: { open: 3, soft: 1024, hard: 4096 }, sockets: {}, netns: 5 };
+}
+
+function ctx(root: string, processes: ProcessInfo[] = [], named = new Map<number, string[]>()): NamingContext {
+  return { root, processes, named };
+}
+
+test('labels: short ids, runtimes, pods, netns, the fallback', () => {
+  assert.equal(shortId(ID), '4dacd5c37193');
+  assert.equal(containerLabel({ runtime: 'docker', id: ID, name: 'web' }), 'docker container web (4dacd5c37193)');
+  assert.equal(containerLabel({ runtime: 'docker', id: ID, name: null }), 'docker container 4dacd5c37193');
+  assert.equal(containerLabel({ runtime: 'lxc', id: 'db', name: 'db' }), 'LXC container db');
+  assert.equal(netnsLabel({ inode: 1, kind: 'netns', name: 'blue' }), 'netns blue');
+  assert.equal(netnsLabel({ inode: 1, kind: 'host', name: 'host' }), 'host');
+});
+
+test("dockerd's --data-root (either spelling) is where container configs are looked for", () => {
+  const roots = dockerDataRoots([proc(9, 'dockerd', 'dockerd --data-root /srv/docker -H unix:///x'), proc(8, 'dockerd', 'dockerd --data-root=/tmp/d2'), proc(7, 'bash', 'bash --data-root /nope')]);
+  assert.deepEqual(roots, ['/var/lib/docker', '/srv/docker', '/tmp/d2']);
+});
+
+test('docker (cgroupfs and systemd drivers), podman, LXC, nspawn, ip netns and the fallback', () => {
+  const root = tree({
+    'proc/20/cgroup': `0::/system.slice/docker-${ID}.scope\n`,
+    'proc/21/cgroup': `12:pids:/docker/${ID}\n0::/docker/${ID}\n`,
+    [`srv/docker/containers/${ID}/config.v2.json`]: JSON.stringify({ ID, Name: '/web', Config: { Image: 'nginx:1.25' } }),
+    'proc/30/cgroup': `0::/machine.slice/libpod-${ID}.scope/container\n`,
+    'var/lib/containers/storage/overlay-containers/containers.json': JSON.stringify([{ id: ID, names: ['cache'], image: 'redis' }]),
+    'proc/40/cgroup': '0::/lxc.payload.db1/init.scope\n',
+    'proc/50/cgroup': '0::/machine.slice/machine-my\\x2dbox.scope/payload\n',
+    'proc/60/cgroup': '0::/user.slice\n',
+    'proc/70/cgroup': '0::/user.slice\n',
+  });
+  try {
+    const c = ctx(root, [proc(9, 'dockerd', 'dockerd --data-root /srv/docker'), proc(70, 'nginx')], new Map([[6, ['blue']]]));
+    for (const pid of [20, 21]) {
+      const d = nameNetns(c, 2, [pid], false);
+      assert.deepEqual(d, { inode: 2, kind: 'docker', name: 'web', container: { runtime: 'docker', id: ID, name: 'web', image: 'nginx:1.25' } });
+    }
+    assert.deepEqual(nameNetns(c, 3, [30], false).container, { runtime: 'podman', id: ID, name: 'cache', image: 'redis' });
+    assert.equal(nameNetns(c, 4, [40], false).name, 'db1');
+    assert.deepEqual(nameNetns(c, 5, [50], false), { inode: 5, kind: 'nspawn', name: 'my-box', container: { runtime: 'nspawn', id: 'my-box', name: 'my-box' } });
+    assert.deepEqual(nameNetns(c, 6, [60], false), { inode: 6, kind: 'netns', name: 'blue' });
+    assert.deepEqual(nameNetns(c, 7, [70], false), { inode: 7, kind: 'other', name: 'netns 7 (pid 70 nginx)' });
+    assert.deepEqual(nameNetns(c, 8, [], false), { inode: 8, kind: 'other', name: 'netns 8' });
+    assert.deepEqual(nameNetns(c, 1, [20], true), { inode: 1, kind: 'host', name: 'host' });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a docker config that does not parse, or lies, still names the container by its id', () => {
+  const root = tree({ 'proc/20/cgroup': `0::/docker/${ID}\n`, [`var/lib/docker/containers/${ID}/config.v2.json`]: '{"Name": 42' });
+  try {
+    assert.deepEqual(nameNetns(ctx(root), 2, [20], false), { inode: 2, kind: 'docker', name: '4dacd5c37193', container: { runtime: 'docker', id: ID, name: null, image: null } });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

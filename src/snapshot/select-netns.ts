@@ -1,0 +1,84 @@
+/**
+ * `--netns NAME|INODE|PID`, `--container NAME`, `--pod NS/NAME`: narrowing a snapshot to one network
+ * namespace. The result is a snapshot of that namespace alone (its sockets, listeners, processes,
+ * tunables and counters first), so rules and renderers need no filter of their own.
+ */
+import { netnsLabel, shortId } from './netns-names.js';
+import type { NetNamespace, Snapshot } from './types.js';
+
+export interface NetnsQuery {
+  netns?: string;
+  container?: string;
+  pod?: string;
+}
+
+/** One line for a person: which namespaces exist, to pick from after a miss. */
+function known(snapshot: Snapshot): string {
+  const names = snapshot.namespaces.map((n) => `${netnsLabel(n)} [${n.inode}]`);
+  return names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all; sockdoc --json lists them)` : names.join(', ');
+}
+
+function matchesNetns(n: NetNamespace, q: string): boolean {
+  if (/^\d+$/.test(q)) {
+    const v = Number(q);
+    return n.inode === v || n.pids.includes(v);
+  }
+  return n.name === q || netnsLabel(n) === q || (n.kind === 'host' && q === 'host') || matchesContainer(n, q) || matchesPod(n, q);
+}
+
+function matchesContainer(n: NetNamespace, q: string): boolean {
+  const c = n.container;
+  if (!c) return false;
+  if (c.name === q || c.name === q.replace(/^\//, '')) return true;
+  // An id prefix, as docker accepts one (at least 4 hex digits to avoid accidental hits).
+  return /^[0-9a-f]{4,64}$/.test(q) && (c.id.startsWith(q) || shortId(c.id) === q);
+}
+
+function matchesPod(n: NetNamespace, q: string): boolean {
+  const p = n.pod;
+  if (!p) return false;
+  return `${p.namespace}/${p.name}` === q || (!q.includes('/') && p.name === q);
+}
+
+/**
+ * The namespaces matching the query (all of them when the query is empty). Throws an Error with a
+ * one-line message naming what exists when nothing matches.
+ */
+export function matchNetns(snapshot: Snapshot, query: NetnsQuery): NetNamespace[] {
+  let hits = snapshot.namespaces;
+  const tests: Array<[string, string | undefined, (n: NetNamespace, q: string) => boolean]> = [
+    ['--netns', query.netns, matchesNetns],
+    ['--container', query.container, matchesContainer],
+    ['--pod', query.pod, matchesPod],
+  ];
+  for (const [flag, q, test] of tests) {
+    if (q === undefined) continue;
+    hits = hits.filter((n) => test(n, q));
+    if (hits.length === 0) throw new Error(`${flag} ${JSON.stringify(q)}: no such network namespace; seen: ${known(snapshot)}`);
+  }
+  return hits;
+}
+
+/** `snapshot` narrowed to the namespaces `keep` (in the snapshot's order); unchanged when all are kept. */
+export function restrictToNetns(snapshot: Snapshot, keep: readonly NetNamespace[]): Snapshot {
+  if (keep.length === snapshot.namespaces.length) return snapshot;
+  const inodes = new Set(keep.map((n) => n.inode));
+  const namespaces = snapshot.namespaces.filter((n) => inodes.has(n.inode));
+  const first = namespaces[0];
+  // Before namespaces were read every socket carried 0; the first namespace holds those.
+  const inScope = (inode: number | null) => inodes.has(inode ?? snapshot.namespaces[0].inode);
+  const processes = snapshot.processes.filter((p) => inScope(p.netns));
+  const pids = new Set(processes.map((p) => p.pid));
+  return {
+    ...snapshot,
+    namespaces,
+    sockets: snapshot.sockets.filter((s) => inodes.has(s.netns)),
+    listeners: snapshot.listeners.filter((l) => inodes.has(l.netns)),
+    processes,
+    owners: new Map([...snapshot.owners].filter(([, holders]) => holders.some((h) => pids.has(h.pid)))),
+    tunables: first.tunables,
+    counters: first.counters,
+    limitOrigins: new Map([...snapshot.limitOrigins].filter(([pid]) => pids.has(pid))),
+    partial: namespaces.some((n) => n.partial) || snapshot.partial,
+  };
+}
