@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   lab: () => import('./lab.js'),
   explain: () => import('./explain.js'),
   port: () => import('./port.js'),
+  serve: () => import('./serve.js'),
 };
 
 function version(): string {

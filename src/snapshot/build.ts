@@ -40,7 +40,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function diffCounters(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+/** Increase of each counter between two readings (absent or decreasing ones: no delta). */
+export function diffCounters(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   const d: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) {
     const b = before[k];
