@@ -117,7 +117,9 @@ test('a namespace tracking its connections (conntrack rule) raises no conntrack 
     assert.ok(doc.conntrack.count >= 5, `the namespace's own count: ${doc.conntrack.count}`);
     assert.equal(doc.conntrack.max, Number(readFileSync('/proc/sys/net/netfilter/nf_conntrack_max', 'utf8')), 'held to the host-wide max');
     assert.deepEqual(doc.findings.filter((f) => f.id.startsWith('conntrack') || f.id.startsWith('ephemeral')).map((f) => f.id), []);
-    assert.equal(r.code, 0, r.stdout);
+    // Not the exit code: the namespace shares /proc with the host, so another process near its fd
+    // limit (another test's lab) may raise a warning here; only the conntrack verdict is ours.
+    assert.ok(r.code === 0 || r.code === 1 || r.code === 2, r.stderr);
   } finally {
     assert.deepEqual(destroyNetns(ns), []);
   }

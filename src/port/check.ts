@@ -150,7 +150,7 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
       fix: [
         `docker ps --format '{{.Names}} {{.Ports}}'   # is ${port} published?`,
         `nsenter -n -t PID ss -ltn 'sport = :${port}'   # the listener inside its namespace (PID of a process in it)`,
-        `docker run -p ${port}:${port} ...   # publish it, or connect to the container's own address`,
+        `# publish it (docker run -p ${port}:${port} ...), or connect to the container's own address`,
       ],
       listeners,
     };
@@ -170,7 +170,7 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
         'This is often deliberate (a database or admin port kept private) and often a mistake (a server that binds 127.0.0.1 by default, e.g. a development config).',
       ],
       fix: [
-        "bind the service to 0.0.0.0 (IPv4), [::] (IPv4 and IPv6 unless IPV6_V6ONLY) or the host's address in its configuration, then restart it",
+        "# bind the service to 0.0.0.0 (IPv4), [::] (IPv4 and IPv6 unless IPV6_V6ONLY) or the host's address in its configuration, then restart it",
         `ss -ltnp 'sport = :${port}'   # check: 0.0.0.0:${port} or *:${port}`,
       ],
       listeners,
@@ -187,7 +187,7 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
         'The option comes from the program (setsockopt IPV6_V6ONLY, e.g. nginx `listen [::]:80 ipv6only=on`, the default there) or from net.ipv6.bindv6only = 1.',
       ],
       fix: [
-        `add an IPv4 listener (nginx: listen ${port};) or clear IPV6_V6ONLY in the program (nginx: ipv6only=off)`,
+        `# add an IPv4 listener (nginx: listen ${port};) or clear IPV6_V6ONLY in the program (nginx: ipv6only=off)`,
         'sysctl net.ipv6.bindv6only   # 1 makes every [::] socket IPv6-only by default',
       ],
       listeners,

@@ -57,10 +57,10 @@ function ephemeralFinding(id: EphemeralId, u: DestinationUse, snapshot: Snapshot
   ].filter(Boolean);
   const fix = [
     `ss -tan ${shellQuote(`dst ${u.remoteAddress.includes(':') ? `[${u.remoteAddress}]` : u.remoteAddress} and dport = :${u.remotePort}`)} | awk 'NR>1 {print $1}' | sort | uniq -c   # ports in use to ${dest}, by state`,
-    'reuse connections in the client: HTTP keep-alive or a connection pool (one connection per request burns a port for 60 s in TIME_WAIT)',
+    '# reuse connections in the client: HTTP keep-alive or a connection pool (one connection per request burns a port for 60 s in TIME_WAIT)',
     `sysctl -w net.ipv4.ip_local_port_range="1024 65535"   # a wider range (keep clear of ports your servers listen on; reserve them with net.ipv4.ip_local_reserved_ports)`,
     ...(u.timeWaitReusable || tw === 0 ? [] : ['sysctl -w net.ipv4.tcp_tw_reuse=1   # outgoing connections may recycle TIME_WAIT ports (needs TCP timestamps; safe for clients)']),
-    `spread the load over more destination addresses or ports (several backend IPs), or more source addresses: each (source, destination) pair has its own ${u.usable} ports`,
+    `# spread the load over more destination addresses or ports (several backend IPs), or more source addresses: each (source, destination) pair has its own ${u.usable} ports`,
     ...owned.slice(0, 2).map(([pid]) => `ls -l /proc/${pid}/fd | grep -c socket   # sockets of pid ${pid}: growing without load = a leak`),
   ];
   return {
