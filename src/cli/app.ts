@@ -14,7 +14,9 @@ async function load(spec: string): Promise<{ run: Command }> {
   try {
     return requireModule(spec) as { run: Command };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM') throw err;
+    // Older Node (ERR_REQUIRE_ESM), or a graph with top-level await (ERR_REQUIRE_ASYNC_MODULE).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_REQUIRE_ESM' && code !== 'ERR_REQUIRE_ASYNC_MODULE') throw err;
     return (await import(spec)) as { run: Command };
   }
 }
@@ -27,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   limits: () => load('./limits.js'),
   lab: () => load('./lab.js'),
   explain: () => load('./explain.js'),
+  serve: () => load('./serve.js'),
+  port: () => load('./port.js'),
 };
 
 function version(): string {
