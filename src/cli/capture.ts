@@ -1,42 +1,57 @@
 /** `sockdoc capture DIR`: copy what a diagnosis reads into DIR, to diagnose later with --root DIR. */
-import { terminalSafe } from '../safety/terminal.js';
-import { existsSync, readdirSync } from 'node:fs';
 import { captureHost } from '../snapshot/capture.js';
 import { captureNamespaces } from '../snapshot/capture-netns.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 import { readPidStat } from '../probe/pid-stat.js';
+import { CaptureError, checkCaptureTarget } from '../snapshot/capture-dir.js';
+import { terminalSafe } from '../safety/terminal.js';
 import { parse } from './args.js';
 import { EXIT, UsageError, type Command, type Io } from './io.js';
 
-export const HELP = `Usage: sockdoc capture DIR [--pid N[,N...]]
+export const HELP = `Usage: sockdoc capture DIR [--pid N[,N...]] [--no-redact]
 
-Copy the kernel files sockdoc reads (proc/net, sysctls, per-process stat/limits/fd links, the
-sock_diag answer for listeners) into DIR, for every network namespace of the captured processes
-(containers, pods, ip netns: read from inside each, under DIR/netns/INODE). Later: sockdoc --root
-DIR, on any machine.
+Copy the kernel files sockdoc reads (proc/net, sysctls, per-process stat/limits/cmdline/cgroup,
+fd links and cwd, the sock_diag answer for listeners) and the configuration files \`limits\` reads
+(limits.conf, pam.d, systemd units and drop-ins, supervisord files) into DIR, for every network
+namespace of the captured processes (containers, pods, ip netns: read from inside each, under
+DIR/netns/INODE). Later: sockdoc --root DIR, on any machine.
+
+DIR is created (mode 0700, files 0600); an existing DIR must be an empty directory of yours.
+Secrets are removed by default: values of password/token/secret/key arguments, passwords in URLs,
+and file paths behind fds (sockets are kept). What could not be read is recorded as unknown.
 
 Options:
-  --pid LIST   only these processes (default: all)
-  -h, --help   this help
+  --pid LIST    only these processes and their ancestors (default: all)
+  --no-redact   keep cmdlines and fd targets as they are (the capture then holds secrets)
+  -h, --help    this help
 `;
 
 export const run: Command = async (args: string[], io: Io) => {
-  const { values, positionals } = parse(args, { pid: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { pid: { type: 'string' }, 'no-redact': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) {
     io.stdout(HELP);
     return EXIT.ok;
   }
   const [dir, ...extra] = positionals;
   if (!dir || extra.length) throw new UsageError('capture needs exactly one directory');
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`capture: ${dir} is not empty`);
   let pids: number[] | undefined;
   if (values.pid !== undefined) {
     pids = values.pid.split(',').map((p) => {
-      if (!/^\d+$/.test(p)) throw new UsageError(`--pid expects numbers separated by commas, got '${values.pid}'`);
+      if (!/^\d{1,10}$/.test(p) || Number(p) < 1 || Number(p) > 4194304) throw new UsageError(`--pid expects pids (1..4194304) separated by commas, got '${values.pid}'`);
       return Number(p);
     });
   }
-  const r = captureHost(dir, { pids });
+  const redact = !values['no-redact'];
+  let r;
+  try {
+    checkCaptureTarget(dir, process.geteuid?.() ?? 0);
+    r = captureHost(dir, { pids, redact });
+  } catch (err) {
+    if (err instanceof CaptureError) throw new UsageError(`capture: ${err.message}`);
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code && e.path) throw new UsageError(`capture: cannot write ${e.path} (${e.code}); nothing was left in ${dir}`);
+    throw err;
+  }
   const processes = r.pids.flatMap((pid) => {
     try {
       return [{ name: readPidStat('/', pid).name, cmdline: readPidCmdline('/', pid).joined }];
@@ -47,6 +62,9 @@ export const run: Command = async (args: string[], io: Io) => {
   const ns = await captureNamespaces(dir, r.pids, processes, { all: pids === undefined });
   const problems = [...r.problems, ...ns.problems];
   for (const p of problems) io.stderr(`sockdoc: capture: ${terminalSafe(p)}\n`);
-  io.stdout(`captured ${r.files + ns.files} files, ${r.pids.length} processes, ${ns.namespaces + 1} network namespaces into ${dir}\n`);
+  io.stdout(`captured ${r.files + ns.files} files, ${r.configFiles} configuration files, ${r.pids.length} processes, ${ns.namespaces + 1} network namespaces into ${terminalSafe(dir)}\n`);
+  const { cmdline, fdTargets } = r.redacted;
+  if (redact) io.stdout(`redacted ${cmdline} secret${cmdline === 1 ? '' : 's'} in command lines and ${fdTargets} file path${fdTargets === 1 ? '' : 's'} behind fds (--no-redact keeps them)\n`);
+  else io.stdout('kept command lines and fd targets as they are (--no-redact): the capture may hold passwords and tokens; share it with care\n');
   return problems.length ? EXIT.warning : EXIT.ok;
 };

@@ -3,8 +3,9 @@
  * at each step. As root the story runs in a network namespace of its own, played by an inner
  * process started inside it (`lab <scenario> --inside`, this same file run as a script: /proc/net
  * and sock_diag show the reader's namespace). Exit 0 when the reproduction matched, 1 when it did
- * not, 3 when the lab could not run, 130 when interrupted.
+ * not, 3 when the lab could not run, 128+N when stopped by signal N (SIGINT, SIGTERM, SIGHUP, SIGQUIT).
  */
+import { constants as osConstants } from 'node:os';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { playScenario } from '../lab/inside.js';
@@ -32,7 +33,8 @@ Options:
   --no-color             no colour
   -h, --help             this help
 
-Exit codes: 0 reproduced, 1 not reproduced (the differences are listed), 3 could not run, 130 interrupted.
+Exit codes: 0 reproduced, 1 not reproduced (the differences are listed), 3 could not run, 128+N stopped by signal N
+(130 Ctrl-C, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT; the namespace is removed in every case).
 `;
 
 const OPTIONS = {
@@ -46,8 +48,16 @@ const OPTIONS = {
   mode: { type: 'string' },
 } as const;
 
-/** 128 + SIGINT, the shell's convention for a command stopped by Ctrl-C. */
-const EXIT_INTERRUPTED = 130;
+/**
+ * Signals that end a lab with its cleanup: Ctrl-C, kill, a closed terminal (SIGHUP), Ctrl-\ (SIGQUIT).
+ * Without a handler each would kill sockdoc outright and leave the namespace and its processes.
+ */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
+/** 128 + the signal's number, the shell's convention for a command a signal stopped (130 for Ctrl-C, 143 for SIGTERM). */
+export function signalExit(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 0);
+}
 
 function listScenarios(json: boolean, io: Io): number {
   if (json) {
@@ -106,13 +116,14 @@ async function outer(name: string, json: boolean, options: LabOptions, io: Io, c
   // as the run exists.
   let lab: LabRun | undefined;
   let pending: string | undefined;
+  let caught: NodeJS.Signals = 'SIGINT';
   const onSignal = (signal: NodeJS.Signals): void => {
+    caught = signal;
     if (lab) lab.interrupt(`interrupted by ${signal}`);
     else pending = `interrupted by ${signal}`;
   };
   const onExit = (): void => void lab?.cleanupNow();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   process.on('exit', onExit);
   let result: ScenarioResult;
   try {
@@ -125,13 +136,12 @@ async function outer(name: string, json: boolean, options: LabOptions, io: Io, c
     if (pending) lab.interrupt(pending);
     result = await lab.done;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
     process.off('exit', onExit);
   }
   if (json) io.stdout(JSON.stringify(result, null, 2) + '\n');
   else io.stdout(renderVerdict(result, { color }));
-  if (result.interrupted) return EXIT_INTERRUPTED;
+  if (result.interrupted) return signalExit(caught);
   return result.ok ? EXIT.ok : EXIT.warning;
 }
 
@@ -139,21 +149,23 @@ async function outer(name: string, json: boolean, options: LabOptions, io: Io, c
 async function containerLab(json: boolean, onEvent: (e: LabEvent) => void, io: Io, color: boolean): Promise<number> {
   if (process.geteuid?.() !== 0) throw new UsageError('lab container needs root: it starts a private dockerd (or an ip netns namespace) and enters its namespace');
   const stop = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => stop.abort(`interrupted by ${signal}`);
+  let caught: NodeJS.Signals = 'SIGINT';
+  const onSignal = (signal: NodeJS.Signals): void => {
+    caught = signal;
+    stop.abort(`interrupted by ${signal}`);
+  };
   const timer = setTimeout(() => stop.abort(`the lab did not finish within ${CONTAINER_TIMEOUT_MS / 1000} s`), CONTAINER_TIMEOUT_MS);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   let result: ScenarioResult;
   try {
     result = await runContainerLab(onEvent, stop.signal);
   } finally {
     clearTimeout(timer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
   }
   if (json) io.stdout(JSON.stringify(result, null, 2) + '\n');
   else io.stdout(renderVerdict(result, { color }));
-  if (result.interrupted) return EXIT_INTERRUPTED;
+  if (result.interrupted) return signalExit(caught);
   return result.ok ? EXIT.ok : EXIT.warning;
 }
 

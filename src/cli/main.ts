@@ -4,9 +4,12 @@ import { terminalSafe } from '../safety/terminal.js';
 import { main } from './app.js';
 import { EXIT, UsageError, processIo } from './io.js';
 
-// A reader that closes the pipe early (`sockdoc sockets | head`) is not an error.
+// A reader that closes the pipe early (`sockdoc sockets | head`) is not an error, and must not turn
+// the diagnosis' exit code into 0: `sockdoc --json | head -c 10` on a critical host still exits 2.
+// Output is written in one piece after the work is done, so nothing is lost by letting the command
+// finish; its exit code is then the one returned below.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
+  if (err.code === 'EPIPE') return;
   throw err;
 });
 

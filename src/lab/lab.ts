@@ -3,7 +3,7 @@
  * steps — each step snapshots the kernel (from inside the lab namespace), runs every rule, and
  * checks the story's expectations. Lives in the inner lab process.
  */
-import { readText, under } from '../probe/read-file.js';
+import { readUnder } from '../probe/read-file.js';
 import { buildSnapshot } from '../snapshot/build.js';
 import { runRules } from '../rules/index.js';
 import type { Snapshot } from '../snapshot/types.js';
@@ -61,7 +61,7 @@ export class Lab {
   /** net.core.somaxconn as this process sees it (its own network namespace). */
   somaxconn(): number {
     // The lab is always live: the root is "/", seen from inside the lab namespace.
-    return Number(readText(under('/', 'proc/sys/net/core/somaxconn')).trim());
+    return Number(readUnder('/', 'proc/sys/net/core/somaxconn', 'proc').trim());
   }
 
   elapsed(): number {

@@ -35,16 +35,19 @@ function columns(a: number) {
   };
 }
 
-/** Decimal digits of `text` in [start, end); -1 when empty or not a digit. */
+/**
+ * Decimal digits of `text` in [start, end); -1 when empty, not a digit, or above 2^32 - 1: the uid
+ * (from_kuid_munged, a uid_t) and the socket inode (get_next_ino(), an unsigned int) cannot be larger.
+ */
 function decimal(text: string, start: number, end: number): number {
-  if (end <= start) return -1;
+  if (end <= start || end - start > 10) return -1;
   let v = 0;
   for (let i = start; i < end; i++) {
     const d = text.charCodeAt(i) - 48;
     if (d < 0 || d > 9) return -1;
     v = v * 10 + d;
   }
-  return v;
+  return v <= 0xffffffff ? v : -1;
 }
 
 /**
@@ -125,8 +128,8 @@ export function parseNetTcp(
       }
       // Every variant prints more after the inode (refcnt, pointer): a line ending here was cut.
       if (q >= end) fail('line truncated after the inode column');
-      if (uid < 0) fail('uid is not a decimal number');
-      if (inode < 0) fail('inode is not a decimal number');
+      if (uid < 0) fail('uid is not a 32-bit decimal number');
+      if (inode < 0) fail('inode is not a 32-bit decimal number');
       out.push({
         family,
         state: TCP_STATES[st - 1],

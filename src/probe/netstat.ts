@@ -5,6 +5,7 @@
  * (net/ipv4/proc.c `netstat_seq_show`, `snmp_seq_show_tcp_udp`). Counters such as
  * TcpExt.ListenOverflows are how the kernel admits it dropped a handshake on a full accept queue.
  */
+import { signedDecimal, u64Decimal } from './kernel-number.js';
 import { ParseError, readUnder, runProbe, under } from './read-file.js';
 import type { ProbeReport } from '../snapshot/types.js';
 
@@ -44,8 +45,10 @@ export function parseNetstat(text: string, file = 'proc/net/netstat'): Record<st
     }
     for (let k = 0; k < names.fields.length; k++) {
       const v = values.fields[k];
-      if (!/^-?\d+$/.test(v)) throw new ParseError(file, i + 2, `value ${k + 1} is not an integer`);
-      out[`${names.prefix}.${names.fields[k]}`] = Number(v);
+      // snmp_seq_show prints %lu (and %ld for Tcp.MaxConn): -2^63 .. 2^64 - 1.
+      const n = v.startsWith('-') ? signedDecimal(v) : u64Decimal(v);
+      if (n === null) throw new ParseError(file, i + 2, `value ${k + 1} is not an integer`);
+      out[`${names.prefix}.${names.fields[k]}`] = n;
     }
   }
   return out;

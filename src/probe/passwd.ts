@@ -4,6 +4,7 @@
  * Only the files are read, never NSS (LDAP, sssd): a fixture tree and a live host give the same answer,
  * and a uid missing here is shown as a number.
  */
+import { RANGE, unsignedDecimal } from './kernel-number.js';
 import { ParseError, readUnder, under } from './read-file.js';
 
 export interface PasswdEntry {
@@ -29,8 +30,9 @@ function skipped(line: string): boolean {
 }
 
 function id(token: string, what: string, file: string, line: number): number {
-  if (!/^\d+$/.test(token)) throw new ParseError(file, line, `${what} is not a number`);
-  return Number(token);
+  const n = unsignedDecimal(token, RANGE.id);
+  if (n === null) throw new ParseError(file, line, `${what} is not a 32-bit id`);
+  return n;
 }
 
 /**

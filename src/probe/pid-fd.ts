@@ -13,7 +13,7 @@
  * this reader when the addon is not built; both must give the same answer (fd-walk.test.ts).
  */
 import { opendirSync, readlinkSync, type Dir, type Dirent } from 'node:fs';
-import { resolveUnder } from './read-file.js';
+import { resolveUnder, statUnder } from './read-file.js';
 
 export interface PidFds {
   /** Open fds (entries of the fd directory); null when the directory could not be read (EACCES). */
@@ -57,6 +57,11 @@ function errCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
 }
 
+/** In a capture: the file standing for a /proc/PID/fd that could not be listed (src/snapshot/capture.ts). */
+export const FD_REFUSED_FILE = 'fd.refused';
+/** In a capture: the target of an fd link that could not be read. */
+export const FD_REFUSED_TARGET = 'sockdoc:refused';
+
 /**
  * Lists ROOT/proc/PID/fd and resolves each link. An fd closed between readdir and readlink (ENOENT)
  * is skipped. EACCES on the directory gives count null and denied; other errors on the directory,
@@ -64,16 +69,19 @@ function errCode(err: unknown): string | undefined {
  * @example readPidFds('/', 1234) // { count: 12, sockets: [[3, 41623], [7, 41630]], denied: false }
  */
 export function readPidFds(root: string, pid: number): PidFds {
-  // Resolved confined: in a capture, proc/PID could be a link out of the tree.
-    const dir = resolveUnder(root, `proc/${pid}/fd`) + '/';
+  let dir: string;
   let handle: Dir;
   try {
+    // Resolved confined: in a capture, proc/PID could be a link out of the tree.
+    dir = resolveUnder(root, `proc/${pid}/fd`) + '/';
     // opendir rather than readdirSync: libuv's scandir sorts names as strings (strcmp) and
     // allocates them all up front; iterating keeps the kernel's order (fds ascending) and was ~5% faster.
     handle = opendirSync(dir, { bufferSize: 256 });
   } catch (err) {
     const code = errCode(err);
     if (code === 'EACCES' || code === 'EPERM') return { count: null, sockets: [], denied: true };
+    // A capture records a refused directory as a file, so the gap stays a gap (never 0 open fds).
+    if (root !== '/' && code === 'ENOENT' && statUnder(root, `proc/${pid}/${FD_REFUSED_FILE}`)) return { count: null, sockets: [], denied: true };
     throw err;
   }
   const sockets: Array<[number, number]> = [];
@@ -98,6 +106,10 @@ export function readPidFds(root: string, pid: number): PidFds {
         throw err;
       }
       count++;
+      if (target === FD_REFUSED_TARGET) {
+        denied = true;
+        continue;
+      }
       const inode = socketInode(target);
       if (inode >= 0) sockets.push([fdNumber(name), inode]);
     }

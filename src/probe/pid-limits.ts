@@ -5,6 +5,7 @@
  * "unlimited" (RLIM_INFINITY) or an unsigned decimal. A shell's `ulimit -n` shows only that shell's
  * limit; this file is the effective limit of the process itself.
  */
+import { RANGE, u64Decimal } from './kernel-number.js';
 import { ParseError, readUnder, under } from './read-file.js';
 
 export type LimitValue = number | 'unlimited';
@@ -24,11 +25,13 @@ const NAME_WIDTH = 25;
 /** RLIMIT_NOFILE's row name (lnames[RLIMIT_NOFILE]). */
 export const NOFILE_ROW = 'Max open files';
 
-function limitValue(token: string, file: string, line: number): LimitValue {
+function limitValue(token: string, file: string, line: number, max: number): LimitValue {
   if (token === 'unlimited') return 'unlimited';
-  // Values up to 2^64-2 are legal; above 2^53 a JS number rounds, which no fd limit reaches (fs.nr_open caps it).
-  if (!/^\d+$/.test(token)) throw new ParseError(file, line, `limit is neither a number nor "unlimited": ${JSON.stringify(token)}`);
-  return Number(token);
+  // proc_pid_limits prints %-20lu: up to 2^64-2 (2^64-1 is "unlimited"). Above 2^53 a JS number rounds,
+  // which no fd limit reaches: RLIMIT_NOFILE cannot pass fs.nr_open's ceiling (max), so more is malformed.
+  const n = u64Decimal(token);
+  if (n === null || n > max) throw new ParseError(file, line, 'limit is neither a number the kernel can hold nor "unlimited"');
+  return n;
 }
 
 /**
@@ -53,10 +56,11 @@ export function parsePidLimits(text: string, file = 'limits'): LimitRow[] {
     if (name === '' || fields.length < 2 || fields.length > 3) {
       throw new ParseError(file, i + 1, 'expected "name soft hard [units]"');
     }
+    const max = name === NOFILE_ROW ? RANGE.nrOpen : Infinity;
     rows.push({
       name,
-      soft: limitValue(fields[0], file, i + 1),
-      hard: limitValue(fields[1], file, i + 1),
+      soft: limitValue(fields[0], file, i + 1, max),
+      hard: limitValue(fields[1], file, i + 1, max),
       units: fields[2] ?? '',
     });
   }

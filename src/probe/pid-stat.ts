@@ -4,6 +4,7 @@
  * and may itself contain spaces, '(' , ')' and even newlines (a process sets it through
  * prctl(PR_SET_NAME) or /proc/PID/comm), so the fields after it are found from the LAST ')'.
  */
+import { RANGE, unsignedDecimal } from './kernel-number.js';
 import { ParseError, readUnder, under } from './read-file.js';
 
 export interface PidStat {
@@ -31,18 +32,18 @@ export function parsePidStat(text: string, file = 'stat'): PidStat {
   const open = text.indexOf(' (');
   const close = text.lastIndexOf(')');
   if (open <= 0 || close < open) throw new ParseError(file, 1, 'no "pid (comm)" at the start');
-  const pid = Number(text.slice(0, open));
-  if (!Number.isInteger(pid) || pid <= 0) throw new ParseError(file, 1, 'pid is not a number');
+  const pid = unsignedDecimal(text.slice(0, open), RANGE.pid);
+  if (pid === null || pid === 0) throw new ParseError(file, 1, 'pid is not a number');
   const rest = text.slice(close + 2).trimEnd().split(' ');
   if (rest.length <= STARTTIME_AFTER_COMM) {
     throw new ParseError(file, 1, `truncated: ${rest.length + 2} fields, at least 22 expected`);
   }
   const state = rest[0];
   if (state.length !== 1) throw new ParseError(file, 1, 'state is not one letter');
-  const ppid = Number(rest[1]);
-  const starttime = Number(rest[STARTTIME_AFTER_COMM]);
-  if (!Number.isInteger(ppid) || rest[1] === '') throw new ParseError(file, 1, 'ppid is not a number');
-  if (!Number.isInteger(starttime) || rest[STARTTIME_AFTER_COMM] === '') {
+  const ppid = unsignedDecimal(rest[1], RANGE.pid);
+  const starttime = unsignedDecimal(rest[STARTTIME_AFTER_COMM], RANGE.safe);
+  if (ppid === null) throw new ParseError(file, 1, 'ppid is not a pid');
+  if (starttime === null) {
     throw new ParseError(file, 1, 'starttime is not a number');
   }
   // readUnder decodes bytes as latin1 (lossless); comm is usually UTF-8, so decode it as such.

@@ -4,6 +4,7 @@
  * two at least the highest open fd + 1: not the number of open fds). Recent kernels also print
  * `Kthread: 0|1`, marking kernel threads directly.
  */
+import { RANGE, unsignedDecimal } from './kernel-number.js';
 import { ParseError, readUnder, under } from './read-file.js';
 
 export interface PidStatus {
@@ -19,9 +20,8 @@ export interface PidStatus {
 
 function uidField(value: string, file: string, line: number): [number, number] {
   const parts = value.trim().split(/\s+/);
-  const real = Number(parts[0]);
-  const effective = Number(parts[1]);
-  if (parts.length !== 4 || !Number.isInteger(real) || !Number.isInteger(effective)) {
+  const [real, effective] = parts.map((p) => unsignedDecimal(p, RANGE.id));
+  if (parts.length !== 4 || parts.some((p) => unsignedDecimal(p, RANGE.id) === null) || real == null || effective == null) {
     throw new ParseError(file, line, 'Uid is not four numbers');
   }
   return [real, effective];
@@ -43,8 +43,8 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
     const key = line.slice(0, colon);
     if (key === 'Uid') ids = uidField(line.slice(colon + 1), file, i + 1);
     else if (key === 'FDSize') {
-      fdSize = Number(line.slice(colon + 1).trim());
-      if (!Number.isInteger(fdSize)) throw new ParseError(file, i + 1, 'FDSize is not a number');
+      fdSize = unsignedDecimal(line.slice(colon + 1).trim(), RANGE.int);
+      if (fdSize === null) throw new ParseError(file, i + 1, 'FDSize is not a number');
     } else if (key === 'Kthread') kthread = line.slice(colon + 1).trim() === '1';
   }
   if (!ids) throw new ParseError(file, lines.length, 'no Uid line');

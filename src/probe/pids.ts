@@ -4,15 +4,21 @@
  */
 import { listUnder } from './read-file.js';
 
-/** True when `name` is a non-empty run of ASCII digits without a leading zero. */
+/** The largest pid a kernel can hand out (include/linux/threads.h PID_MAX_LIMIT, 64-bit: 4 * 1024 * 1024). */
+export const PID_MAX_LIMIT = 4194304;
+
+/**
+ * True when `name` is a non-empty run of ASCII digits without a leading zero, at most PID_MAX_LIMIT.
+ * A larger one is no process (in a capture, "4294967297" once wrapped to pid 1 in the native walk's Int32Array).
+ */
 export function isPidName(name: string): boolean {
   const n = name.length;
-  if (n === 0 || n > 10 || name.charCodeAt(0) === 48) return false;
+  if (n === 0 || n > 7 || name.charCodeAt(0) === 48) return false;
   for (let i = 0; i < n; i++) {
     const c = name.charCodeAt(i);
     if (c < 48 || c > 57) return false;
   }
-  return true;
+  return Number(name) <= PID_MAX_LIMIT;
 }
 
 /**

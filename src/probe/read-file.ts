@@ -14,7 +14,7 @@
  * - Confinement: each component is resolved by us, not the kernel. A symlink is resolved as if root
  *   were "/" (chroot semantics, as systemd's chase_symlinks with a root): an absolute target restarts
  *   at root, `..` stops at root. Nothing outside root is ever opened, whatever the links or `..` say.
- *   Under ROOT/proc/X/ (a process's directory) a link is never followed: cwd, root, exe, fd/N are
+ *   Under ROOT/proc/PID/ (a process's directory; self, thread-self) a link is never followed: cwd, root, exe, fd/N are
  *   magic links into other mount namespaces; they can only be read as links (readLinkUnder).
  *   Kind 'config' refuses anything resolving into proc/, sys/ or dev/ (a config file is never there;
  *   `~/s.conf -> /proc/self/environ` would hand sockdoc's own environment to the notes).
@@ -147,7 +147,7 @@ export function resolveUnder(root: string, relPath: string, opts: { followLast?:
     if (!st) throw errno('ENOENT', path, 'lstat');
     if (st.isSymbolicLink()) {
       // Inside a process directory (proc/PID/...), links are magic: never followed.
-      if (done[0] === 'proc' && done.length >= 2) throw new RefusedRead('EPROCLINK', path, 'a link inside a process directory of /proc is read as a link, never followed');
+      if (done[0] === 'proc' && done.length >= 2 && /^(\d+|self|thread-self)$/.test(done[1])) throw new RefusedRead('EPROCLINK', path, 'a link inside a process directory of /proc is read as a link, never followed');
       if (++links > MAX_LINKS) throw new RefusedRead('ELOOP', path, `more than ${MAX_LINKS} symbolic links`);
       const target = readlinkSync(path);
       if (target.startsWith('/')) done.length = 0;

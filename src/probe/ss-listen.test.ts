@@ -57,7 +57,7 @@ test('other malformed lines', () => {
     assert.fail('no ParseError');
   };
   assert.match(reason('ESTAB 0 0 127.0.0.1:1 127.0.0.1:2 ino:1\n'), /expected a LISTEN socket/);
-  assert.match(reason('LISTEN x 128 127.0.0.1:80 0.0.0.0:* ino:1\n'), /not numeric/);
+  assert.match(reason('LISTEN x 128 127.0.0.1:80 0.0.0.0:* ino:1\n'), /not 32-bit numbers/);
   assert.match(reason('LISTEN 0 128 127.0.0.1 0.0.0.0:* ino:1\n'), /no port/);
   assert.match(reason('LISTEN 0 128 [fe80:::1]:80 [::]:* ino:1\n'), /unparsable local address/);
 });

@@ -7,6 +7,7 @@
  * Addresses: "0.0.0.0", "127.0.0.53%lo" (bound to a device), "[::1]", "[::ffff:127.0.0.1]", and
  * "*" for a dual-stack IPv6 wildcard (older ss printed "*" for the IPv4 wildcard too).
  */
+import { unsignedDecimal } from './kernel-number.js';
 import { spawnSync } from 'node:child_process';
 import { formatIPv4Bytes, formatIPv6Bytes, parseIPv4Text, parseIPv6Text } from './inet-address.js';
 import { ParseError } from './read-file.js';
@@ -62,22 +63,23 @@ export function parseSsListen(text: string, file = 'ss -ltnHe'): SsListener[] {
       throw new ParseError(file, i + 1, reason);
     };
     const t = line.split(/\s+/);
-    if (t[0] !== 'LISTEN') fail(`expected a LISTEN socket, found "${t[0]}"`);
+    if (t[0] !== 'LISTEN') fail('expected a LISTEN socket');
     if (t.length < 5) fail('fewer than 5 columns');
-    const recvQ = Number(t[1]);
-    const sendQ = Number(t[2]);
-    if (!/^\d+$/.test(t[1]) || !/^\d+$/.test(t[2])) fail(`Recv-Q/Send-Q not numeric: "${t[1]}" "${t[2]}"`);
+    // u32 in the kernel (sk_ack_backlog, sk_max_ack_backlog).
+    const recvQ = unsignedDecimal(t[1], 0xffffffff) as number;
+    const sendQ = unsignedDecimal(t[2], 0xffffffff) as number;
+    if (recvQ === null || sendQ === null) fail('Recv-Q/Send-Q not 32-bit numbers');
     const local = t[3];
     const colon = local.lastIndexOf(':');
     const port = Number(local.slice(colon + 1));
-    if (colon <= 0 || !/^\d+$/.test(local.slice(colon + 1)) || port > 65535) fail(`no port in "${local}"`);
+    if (colon <= 0 || !/^\d+$/.test(local.slice(colon + 1)) || port > 65535) fail('no port in the local address');
     const candidates = addressCandidates(local.slice(0, colon));
-    if (!candidates) fail(`unparsable local address "${local}"`);
+    if (!candidates) fail('unparsable local address');
     const ino = t.find((x) => x.startsWith('ino:'));
-    if (!ino || !/^ino:\d+$/.test(ino)) fail('no "ino:N" field (ss run without -e?)');
-    const inode = Number((ino as string).slice(4));
+    const inode = ino ? unsignedDecimal(ino.slice(4), 0xffffffff) : null;
+    if (inode === null) fail('no "ino:N" field with a 32-bit inode (ss run without -e?)');
     for (const c of candidates as Array<{ family: 4 | 6; address: string }>) {
-      out.push({ family: c.family, address: c.address, port, recvQ, sendQ, inode });
+      out.push({ family: c.family, address: c.address, port, recvQ, sendQ, inode: inode as number });
     }
   }
   return out;

@@ -2,6 +2,7 @@
  * Kernel tunables from ROOT/proc/sys. The net.* entries are per network namespace
  * (net.core.somaxconn of a container may differ from the host's); fs.* are global.
  */
+import { signedDecimal, u64Decimal } from './kernel-number.js';
 import { ParseError, readUnder, runProbe, under } from './read-file.js';
 import type { ProbeReport, Tunables } from '../snapshot/types.js';
 
@@ -22,8 +23,10 @@ export function parseSysctlNumbers(text: string, count: number, file = 'proc/sys
     throw new ParseError(file, 1, `expected ${count} number${count === 1 ? '' : 's'}`);
   }
   return fields.map((f) => {
-    if (!/^-?\d+$/.test(f)) throw new ParseError(file, 1, 'not an integer');
-    return Number(f);
+    // %d, %ld or %lu (proc_dointvec, proc_doulongvec_minmax): within -2^63 .. 2^64 - 1.
+    const n = f.startsWith('-') ? signedDecimal(f) : u64Decimal(f);
+    if (n === null) throw new ParseError(file, 1, 'not an integer the kernel can hold');
+    return n;
   });
 }
 

@@ -39,6 +39,8 @@ function startedBySystemd(ctx: ExplainContext, root: string, node: ProcNode, man
       const given = v.source.unit ? ` It was started as ${v.source.unit}, which gives ${v.source.value ?? 'its limit'} (${v.source.setting}); the script changed that.` : '';
       return { ...sv, source: { ...sv.source, unit: v.source.unit, reason: sv.source.reason + given } };
     }
+    // The script could not be read (refused, a FIFO, too large): say so, since it may be where the limit changed.
+    if (sv.notes.length) return { ...v, notes: [...v.notes, ...sv.notes] };
   }
   if (v) return v;
   const inh = inheritedBySupervisord(ctx, root, node, manager);

@@ -3,6 +3,7 @@
  * A configured side may be "infinity"; the kernel never shows that for nofile, because
  * setrlimit(RLIMIT_NOFILE) above fs.nr_open fails with EPERM (kernel/sys.c do_prlimit).
  */
+import { u64Decimal } from '../probe/kernel-number.js';
 
 export type Rlim = number | 'infinity';
 
@@ -64,7 +65,8 @@ export function parseLimitValue(value: string): NofilePair | null {
   const one = (s: string): Rlim | null => {
     const t = s.trim();
     if (t === 'infinity') return 'infinity';
-    return /^\d+$/.test(t) ? Number(t) : null;
+    // systemd parses rlim_t with safe_atollu: more than 2^64 - 1 is ERANGE, an invalid line.
+    return u64Decimal(t);
   };
   const soft = one(parts[0]);
   const hard = parts.length === 2 ? one(parts[1]) : soft;

@@ -2,6 +2,8 @@
  * One consistent host read. Counters are read twice around the sampling window; everything else
  * is read once at the end of it, sockets during the fd walk so owners match.
  */
+import { readLinkUnder, runProbe } from '../probe/read-file.js';
+import { hiddenByProcMount, readProcMount } from '../probe/proc-mount.js';
 import { readCounters } from '../probe/netstat.js';
 import { readNetTcp } from '../probe/net-tcp.js';
 import { readTunables } from '../probe/sysctl.js';
@@ -217,6 +219,15 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   probes.push(...procs.reports);
   notes.push(...procs.notes);
   notes.push(...plan.notes);
+  if (live) {
+    // hidepid hides other users' processes without an error anywhere: only the mount options tell.
+    const mount = runProbe('proc-mount', '/proc/self/mountinfo', () => readProcMount('/'));
+    const hidden = hiddenByProcMount(mount.value, { uid: process.geteuid?.() ?? 0, groups: process.getgroups?.() ?? [] });
+    if (hidden) {
+      probes.push({ ...mount.report, status: 'partial', detail: hidden });
+      notes.push(sentence(hidden));
+    }
+  }
 
   let sockets = net.sockets;
   if (otherData.some((d) => d.sockets.length)) {

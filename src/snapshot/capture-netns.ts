@@ -39,13 +39,15 @@ export interface NetnsCaptureResult {
   problems: string[];
 }
 
+// Written after the host capture was renamed into place: the same modes and exclusive creates as
+// src/snapshot/capture-dir.ts (0700 folders, 0600 files, never through an existing file or link).
 function write(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, data, typeof data === 'string' ? 'latin1' : undefined);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  writeFileSync(path, data, { encoding: typeof data === 'string' ? 'latin1' : undefined, mode: 0o600, flag: 'wx' });
 }
 
 function link(path: string, target: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   symlinkSync(target, path);
 }
 

@@ -1,14 +1,23 @@
 /**
- * Copies the kernel files a snapshot reads into a directory tree, so the same host can be
- * diagnosed later with `--root DIR` by exactly the code that reads a live host.
- * Used to make test fixtures from real runs, and the basis of `sockdoc capture`.
+ * Copies the kernel files a snapshot reads, and the configuration files `limits` reads, into a
+ * directory tree, so the same host can be diagnosed later with `--root DIR` by exactly the code that
+ * reads a live host. Used to make test fixtures from real runs, and the basis of `sockdoc capture`.
+ *
+ * Safe to run as root and to share (docs/safety.md): every read goes through the confined reader;
+ * the tree is written by src/snapshot/capture-dir.ts (0700/0600, exclusive creates, a temporary
+ * folder renamed at the end); secrets are redacted unless asked not to (src/snapshot/redact.ts);
+ * what could not be read is recorded as such (proc/PID/fd.refused, fd links "sockdoc:refused"), so
+ * `--root DIR` reports the gap instead of reading it as zero; a process that exits mid-capture is
+ * left out whole.
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { describeError, listUnder, outcomeOf, readLinkUnder, readUnder } from '../probe/read-file.js';
+import { describeError, listUnder, outcomeOf, readBytesUnder, readLinkUnder, readUnder, type FileKind } from '../probe/read-file.js';
 import { listPids } from '../probe/pids.js';
 import { readPidStat } from '../probe/pid-stat.js';
+import { FD_REFUSED_FILE, FD_REFUSED_TARGET } from '../probe/pid-fd.js';
 import { captureListenBytes } from '../probe/sock-diag.js';
+import { abandonCapture, finishCapture, openCapture, type CaptureWriter } from './capture-dir.js';
+import { configFilesFor, type CapturedProcess } from './capture-config.js';
+import { redactCmdline, redactFdTarget } from './redact.js';
 
 /** Host-wide files, relative to the root. */
 const HOST_FILES = [
@@ -45,6 +54,7 @@ const HOST_FILES = [
 /** Per-process files under proc/PID. */
 const PID_FILES = ['stat', 'status', 'cmdline', 'limits', 'cgroup'];
 
+
 /**
  * The pids plus every ancestor up to pid 1: `sockdoc limits` explains a limit by the chain of
  * parents (limits are inherited across fork and exec), so a capture of one service needs them.
@@ -67,61 +77,164 @@ export function withAncestors(root: string, pids: readonly number[]): number[] {
   return [...all].sort((a, b) => a - b);
 }
 
+export interface CaptureOptions {
+  /** Read from this root (default "/": the live host). */
+  root?: string;
+  /** Only these processes and their ancestors (default: all). */
+  pids?: number[];
+  /** Replace secrets in cmdlines and fd targets (default true). */
+  redact?: boolean;
+}
+
 export interface CaptureResult {
   files: number;
   pids: number[];
+  /** Configuration files copied for `limits`. */
+  configFiles: number;
+  /** Secrets replaced: arguments and URL credentials in cmdlines, file targets of fd links. */
+  redacted: { cmdline: number; fdTargets: number };
   /** One line per file that could not be copied (vanished processes are skipped silently). */
   problems: string[];
 }
 
-function copyText(root: string, rel: string, dst: string): void {
-  const text = readUnder(root, rel, rel.startsWith('proc/net/') ? 'proc-table' : rel.startsWith('etc/') ? 'config' : 'proc');
-  mkdirSync(dirname(dst), { recursive: true });
-  writeFileSync(dst, text, 'latin1');
+function kindOf(rel: string): FileKind {
+  return rel.startsWith('proc/net/') ? 'proc-table' : rel.startsWith('etc/') ? 'config' : 'proc';
+}
+
+/** Everything of one process, read before anything is written: a process that exits meanwhile leaves nothing. */
+interface PidCopy {
+  pid: number;
+  files: Array<[string, string]>;
+  /** fd name -> link target; null when the directory could not be listed. */
+  fds: Array<[string, string]> | null;
+  fdRefusedWhy: string | null;
+  cwd: string | null;
+}
+
+function readPid(root: string, pid: number, redact: boolean, result: CaptureResult): PidCopy {
+  const files: Array<[string, string]> = [];
+  for (const f of PID_FILES) {
+    let text = readUnder(root, `proc/${pid}/${f}`, 'proc');
+    if (f === 'cmdline' && redact) {
+      const r = redactCmdline(text);
+      text = r.value;
+      result.redacted.cmdline += r.count;
+    }
+    files.push([f, text]);
+  }
+  let fds: Array<[string, string]> | null = null;
+  let fdRefusedWhy: string | null = null;
+  try {
+    fds = [];
+    for (const fd of listUnder(root, `proc/${pid}/fd`, 'proc')) {
+      let target: string;
+      try {
+        target = readLinkUnder(root, `proc/${pid}/fd/${fd}`);
+      } catch (err) {
+        const o = outcomeOf(err);
+        if (o === 'absent') continue; // closed since the listing
+        if (o !== 'denied') throw err;
+        target = FD_REFUSED_TARGET;
+      }
+      if (redact && target !== FD_REFUSED_TARGET) {
+        const r = redactFdTarget(target);
+        target = r.value;
+        result.redacted.fdTargets += r.count;
+      }
+      fds.push([fd, target]);
+    }
+  } catch (err) {
+    if (outcomeOf(err) !== 'denied') throw err;
+    fds = null;
+    fdRefusedWhy = describeError(err);
+  }
+  let cwd: string | null = null;
+  try {
+    cwd = readLinkUnder(root, `proc/${pid}/cwd`);
+  } catch (err) {
+    // Refused (another user's process, not root): no cwd. Absent: gone, unless stat still reads.
+    if (outcomeOf(err) === 'absent' && tryStat(root, pid) !== null) throw err;
+  }
+  return { pid, files, fds, fdRefusedWhy, cwd };
+}
+
+/** Whether the process still exists (an absent cwd link of a live process is just refused). */
+function tryStat(root: string, pid: number): unknown {
+  try {
+    readUnder(root, `proc/${pid}/stat`, 'proc');
+    return null;
+  } catch (err) {
+    return err;
+  }
+}
+
+function writePid(w: CaptureWriter, c: PidCopy): number {
+  const dir = `proc/${c.pid}`;
+  for (const [f, text] of c.files) w.writeFile(`${dir}/${f}`, text, 'latin1');
+  if (c.fds === null) w.writeFile(`${dir}/${FD_REFUSED_FILE}`, `${c.fdRefusedWhy ?? 'EACCES'}\n`);
+  else {
+    w.mkdir(`${dir}/fd`);
+    for (const [fd, target] of c.fds) w.symlink(`${dir}/fd/${fd}`, target);
+  }
+  if (c.cwd !== null) w.symlink(`${dir}/cwd`, c.cwd);
+  return c.files.length;
 }
 
 /**
- * Captures the live host (root "/") into outDir. `pids` limits the processes captured to those
- * and their ancestors (default: all). The sock_diag answer for listeners is stored raw in sock_diag/tcp-listen.bin.
+ * Captures ROOT (default the live host "/") into the directory `outDir`, which must not exist or be
+ * an empty directory of the caller's (checked by the CLI with checkCaptureTarget). The sock_diag
+ * answer for listeners is stored raw in sock_diag/tcp-listen.bin. Throws CaptureError when the tree
+ * cannot be written or moved into place; then nothing is left at `outDir`.
  */
-export function captureHost(outDir: string, opts: { root?: string; pids?: number[] } = {}): CaptureResult {
+export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureResult {
   const root = opts.root ?? '/';
-  const result: CaptureResult = { files: 0, pids: [], problems: [] };
-  for (const rel of HOST_FILES) {
-    try {
-      copyText(root, rel, join(outDir, rel));
-      result.files++;
-    } catch (err) {
-      if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
-    }
-  }
-  const pids = opts.pids ? withAncestors(root, opts.pids) : listPids(root);
-  for (const pid of pids) {
-    const dst = join(outDir, 'proc', String(pid));
-    try {
-      for (const f of PID_FILES) copyText(root, `proc/${pid}/${f}`, join(dst, f));
-      mkdirSync(join(dst, 'fd'), { recursive: true });
-      for (const fd of listUnder(root, `proc/${pid}/fd`, 'proc')) {
-        try {
-          symlinkSync(readLinkUnder(root, `proc/${pid}/fd/${fd}`), join(dst, 'fd', fd));
-        } catch (err) {
-          if (outcomeOf(err) !== 'absent') throw err; // an fd closed meanwhile is just gone
-        }
+  const redact = opts.redact ?? true;
+  const result: CaptureResult = { files: 0, pids: [], configFiles: 0, redacted: { cmdline: 0, fdTargets: 0 }, problems: [] };
+  const w = openCapture(outDir);
+  try {
+    for (const rel of HOST_FILES) {
+      try {
+        w.writeFile(rel, readUnder(root, rel, kindOf(rel)), 'latin1');
+        result.files++;
+      } catch (err) {
+        if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
       }
-      result.pids.push(pid);
-      result.files += PID_FILES.length;
-    } catch (err) {
-      if (outcomeOf(err) !== 'absent') result.problems.push(`pid ${pid}: ${describeError(err)}`);
     }
+    const pids = opts.pids ? withAncestors(root, opts.pids) : listPids(root);
+    const captured: CapturedProcess[] = [];
+    for (const pid of pids) {
+      let copy: PidCopy;
+      try {
+        copy = readPid(root, pid, redact, result);
+      } catch (err) {
+        if (outcomeOf(err) !== 'absent') result.problems.push(`pid ${pid}: ${describeError(err)}`);
+        continue;
+      }
+      result.files += writePid(w, copy);
+      result.pids.push(pid);
+      if (copy.fds === null) result.problems.push(`pid ${pid}: fds not readable (${copy.fdRefusedWhy}); recorded as unknown`);
+      const text = (f: string) => copy.files.find(([n]) => n === f)?.[1] ?? '';
+      captured.push({ pid, cmdline: text('cmdline'), cgroup: text('cgroup') });
+    }
+    for (const file of configFilesFor(root, captured)) {
+      try {
+        w.writeFile(file.replace(/^\/+/, ''), readBytesUnder(root, file, 'config'));
+        result.configFiles++;
+      } catch (err) {
+        if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
+      }
+    }
+    if (root === '/') {
+      const bytes = captureListenBytes();
+      if (bytes) {
+        w.writeFile('sock_diag/tcp-listen.bin', bytes);
+        result.files++;
+      } else result.problems.push('sock_diag: listener backlogs not captured (native module unavailable)');
+    }
+  } catch (err) {
+    abandonCapture(w);
+    throw err;
   }
-  if (root === '/') {
-    const bytes = captureListenBytes();
-    if (bytes) {
-      mkdirSync(join(outDir, 'sock_diag'), { recursive: true });
-      writeFileSync(join(outDir, 'sock_diag', 'tcp-listen.bin'), bytes);
-      result.files++;
-    } else result.problems.push('sock_diag: listener backlogs not captured (native module unavailable)');
-  }
+  finishCapture(w, outDir);
   return result;
 }
-
