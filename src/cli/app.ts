@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   lab: () => import('./lab.js'),
   explain: () => import('./explain.js'),
   serve: () => import('./serve.js'),
+  port: () => import('./port.js'),
 };
 
 function version(): string {

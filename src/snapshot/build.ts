@@ -14,6 +14,7 @@ import { readLiveNetns, readNetnsCounters, readTreeNetns, type NetnsData, type N
 import { under } from '../probe/read-file.js';
 import { deriveListeners } from './listeners.js';
 import { nameNetns, netnsLabel, type NamingContext } from './netns-names.js';
+import { pressureOver, readPressure } from './net-pressure.js';
 import type { Counters, Listener, NetNamespace, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
 
 export interface SnapshotOptions {
@@ -176,6 +177,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const intervalMs = live ? Math.max(0, opts.intervalMs ?? 1000) : 0;
   const plan = planNetns(root, live, opts.pids);
 
+  const pressureStart = intervalMs > 0 ? readPressure(root) : null;
   let counters: Counters;
   let firstOther = new Map<number, Record<string, number> | null>();
   if (intervalMs > 0) {
@@ -192,6 +194,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     counters = { values: once.values, deltas: null, intervalMs: 0 };
   }
 
+  const pressure = pressureOver(pressureStart, readPressure(root), intervalMs);
+  probes.push(...pressure.reports);
+  notes.push(...pressure.notes);
   const tunables = readTunables(root);
   probes.push(...tunables.reports);
   const host = readHost(root);
@@ -230,6 +235,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     : net.backlogs
       ? {
           backlogs: net.backlogs,
+          v6only: net.v6only,
           source: 'sock_diag' as const,
           report: { probe: 'sock-diag', source: 'netlink NETLINK_SOCK_DIAG (from the net-tcp dump)', status: 'ok' as const, ms: 0 },
         }
@@ -241,7 +247,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
   }
   // Listeners are derived per namespace: a queued connection belongs to a listener of its own namespace.
-  const ownListeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null);
+  const ownListeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null, diag?.v6only);
   const listenersByNs = new Map<number, Listener[]>([[plan.own, ownListeners]]);
   for (const d of otherData) listenersByNs.set(d.inode, deriveListeners(d.sockets, procs.owners, d.backlogs ?? new Map(), d.backlogs ? 'sock_diag' : null));
 
@@ -274,6 +280,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     tunables: tunables.tunables,
     counters,
     listenerCount: ownListeners.length,
+    conntrack: pressure.conntrack,
+    sockstat: pressure.sockstat,
     partial: ownPartial,
     notes: [],
   });
@@ -323,6 +331,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     listeners,
     tunables: namespaces[0].tunables,
     counters: namespaces[0].counters,
+    conntrack: pressure.conntrack,
+    sockstat: pressure.sockstat,
+    softnet: pressure.softnet,
     probes,
     notes,
     partial,

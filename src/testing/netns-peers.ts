@@ -1,72 +1,103 @@
 /**
- * Live network-namespace scenes for tests: `ip netns` namespaces with their own somaxconn, and
- * python peers (src/lab/peers/tcp-peer.ts, written to a temporary directory) inside them. Everything made here is removed by `close()`,
- * which never throws; every peer also exits by itself after 60 s.
+ * Small real peers for live tests of the newer causes, run inside a network namespace the test
+ * created (loopback only). Each is `node -e CODE args`: no file to build, bounded in count and time,
+ * and it prints one line per milestone so the test can wait for it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { createNetns, destroyNetns, runOrThrow } from '../../scripts/bench/netns.js';
-import { writeTcpPeer } from '../lab/peers/tcp-peer.js';
+import { inNetns } from '../../scripts/bench/netns.js';
 
-/** The peer script, written once per test process into a directory any user can read (nobody runs it too). */
-export const PEER = (() => {
-  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-peer-'));
-  chmodSync(dir, 0o755);
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return writeTcpPeer(dir);
-})();
-/** The system interpreter: a per-user one (pyenv under /root) is not runnable by `nobody`. */
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+/**
+ * Servers on 127.0.0.1: `churn` answers a client's FIN with its own (the client closed first, so the
+ * client's end goes to TIME_WAIT); `hold` keeps every connection open. Prints "listening".
+ */
+export const SERVERS = `
+const net = require('net');
+const [churn, hold] = process.argv.slice(1).map(Number);
+const keep = [];
+let up = 0;
+const ready = () => { if (++up === 2) console.log('listening'); };
+net.createServer((s) => { s.on('error', () => {}); s.on('end', () => s.end()); }).listen(churn, '127.0.0.1', ready);
+net.createServer((s) => { s.on('error', () => {}); keep.push(s); }).listen(hold, '127.0.0.1', ready);
+setTimeout(() => process.exit(0), 60000).unref();
+setInterval(() => {}, 1000);
+`;
 
-export interface Scene {
-  /** Makes namespace `name` (loopback up) with net.core.somaxconn = `somaxconn` when given. */
-  netns(name: string, somaxconn?: number): void;
-  /** Starts a peer in `ns` (as `user` when given) and waits for its "ready". Returns its pid. */
-  peer(ns: string, args: string[], user?: string): Promise<number>;
-  close(): string[];
+/**
+ * The client: opens and closes connections to `churn` until connect() fails (EADDRNOTAVAIL), then
+ * opens and keeps connections to `hold` until it fails again. At most `max` attempts per phase and
+ * 20 s in all. Prints "churn N CODE", "hold N CODE", then stays alive holding its sockets.
+ */
+export const CLIENT = `
+const net = require('net');
+const [churn, hold, max] = process.argv.slice(1).map(Number);
+const deadline = Date.now() + 20000;
+const kept = [];
+function attempt(port, keep, n, done) {
+  if (n >= max || Date.now() > deadline) return done(n, 'LIMIT');
+  const s = net.connect({ port, host: '127.0.0.1' });
+  s.once('error', (e) => done(n, e.code));
+  s.once('connect', () => {
+    if (keep) { kept.push(s); attempt(port, keep, n + 1, done); return; }
+    s.once('close', () => attempt(port, keep, n + 1, done));
+    s.end();
+  });
+}
+attempt(churn, false, 0, (n, code) => {
+  console.log('churn ' + n + ' ' + code);
+  attempt(hold, true, 0, (m, code2) => { console.log('hold ' + m + ' ' + code2); });
+});
+setTimeout(() => process.exit(0), 60000).unref();
+setInterval(() => {}, 1000);
+`;
+
+/** Listeners for `sockdoc port`: one per spec "host:port[:v6only]". Prints "listening". */
+export const LISTENERS = `
+const net = require('net');
+const specs = process.argv.slice(1);
+let up = 0;
+for (const spec of specs) {
+  const [host, port, v6] = spec.split('|');
+  net.createServer(() => {}).listen({ host, port: Number(port), ipv6Only: v6 === 'v6only' }, () => { if (++up === specs.length) console.log('listening'); });
+}
+setTimeout(() => process.exit(0), 60000).unref();
+setInterval(() => {}, 1000);
+`;
+
+export interface Peer {
+  child: ChildProcess;
+  /** Resolves with the first line starting with `prefix` (rejects after timeoutMs or on exit). */
+  line(prefix: string, timeoutMs?: number): Promise<string>;
 }
 
-export function scene(): Scene {
-  const made: string[] = [];
-  const children: ChildProcess[] = [];
+/** Starts `node -e code args` inside the namespace. */
+export function startPeer(ns: string, code: string, args: string[]): Peer {
+  const [cmd, argv] = inNetns(ns, process.execPath, ['-e', code, ...args]);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    lines.push(l);
+    for (const w of waiters.splice(0)) w();
+  });
   return {
-    netns(name, somaxconn) {
-      destroyNetns(name); // a leftover of a killed run
-      createNetns(name);
-      made.push(name);
-      if (somaxconn !== undefined) runOrThrow('ip', ['netns', 'exec', name, 'sysctl', '-qw', `net.core.somaxconn=${somaxconn}`]);
-    },
-    peer(ns, args, user) {
-      const argv = ['netns', 'exec', ns, ...(user ? ['setpriv', `--reuid=${user}`, '--regid=65534', '--clear-groups'] : []), PYTHON, PEER, ...args];
-      const child = spawn('ip', argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-      children.push(child);
+    child,
+    line(prefix, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`peer ${args.join(' ')} in ${ns}: not ready after 10 s`)), 10_000);
-        createInterface({ input: child.stdout! }).on('line', (line) => {
-          if (line === 'ready') {
+        const timer = setTimeout(() => reject(new Error(`peer: no "${prefix}" line after ${timeoutMs} ms (got: ${lines.join(' | ')})`)), timeoutMs);
+        const check = (): void => {
+          const found = lines.find((l) => l.startsWith(prefix));
+          if (found !== undefined) {
             clearTimeout(timer);
-            resolve(child.pid as number);
-          }
-        });
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          reject(new Error(`peer ${args.join(' ')} in ${ns} exited ${code}`));
-        });
+            resolve(found);
+          } else if (child.exitCode !== null) {
+            clearTimeout(timer);
+            reject(new Error(`peer exited ${child.exitCode} before "${prefix}" (got: ${lines.join(' | ')})`));
+          } else waiters.push(check);
+        };
+        child.once('exit', () => waiters.splice(0).forEach((w) => w()));
+        check();
       });
     },
-    close() {
-      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-      return made.flatMap((name) => destroyNetns(name, children.map((c) => c.pid ?? 0).filter((p) => p > 0)));
-    },
   };
-}
-
-/** `ss -tanpH` run inside namespace `ns`. */
-export function ssIn(ns: string): string {
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'ss', '-tanpH'], { encoding: 'utf8', timeout: 20_000 });
-  if (r.status !== 0) throw new Error(`ss in ${ns}: ${r.stderr}`);
-  return r.stdout;
 }
