@@ -8,7 +8,8 @@ import { pamUser, type ExplainContext, type Verdict } from './context.js';
 import { isCron, isSessionScope, isSupervisord, pamServiceOf } from './kinds.js';
 import { readPam } from './layer-session.js';
 import { readSupervisord, staleMinfds } from './layer-supervisord.js';
-import { readUnit } from './layer-systemd.js';
+import { readUnit, systemBuiltin } from './layer-systemd.js';
+import { systemScope } from './systemd.js';
 
 /** Is any link a PAM session (a login program or cron opened one), or the unit runs PAM itself? */
 export function underPamSession(ctx: ExplainContext, root: string, links: readonly ProcNode[], v: Verdict): boolean {
@@ -21,7 +22,7 @@ export function underPamSession(ctx: ExplainContext, root: string, links: readon
   }
   if (links.some((l) => isSessionScope(l.cgroup))) return true;
   if (v.source.unit) {
-    const u = readUnit(ctx, root, v.source.unit);
+    const u = readUnit(ctx, root, v.source.unit, systemScope(systemBuiltin(ctx, root)));
     if (u.ok && u.value.pamName) return true;
   }
   return false;

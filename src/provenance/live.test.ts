@@ -130,7 +130,9 @@ test('a real supervisord: minfds named as the source, then a reload that does no
     assert.match(stale, /restarted/);
     assert.ok(after.fix.some((f) => f.includes(`supervisorctl -c ${conf} shutdown`)), after.fix.join('\n'));
     assert.ok(!after.fix.some((f) => /^supervisorctl .*reload/.test(f)), 'never propose reload as the fix');
-    assert.match(after.fix[after.fix.length - 1], new RegExp(`^prlimit --pid ${second} --nofile=3500:4000`));
+    assert.match(after.fix[0], new RegExp(`^prlimit --pid ${second} --nofile=3500:4000`), 'relief first');
+    assert.equal(after.steps?.[0].kind, 'relief');
+    assert.match(after.steps?.find((s) => s.kind === 'restart')?.blastRadius ?? '', /stops every program supervisord runs \(1 seen: sleep \(pid \d+\)\)/);
 
     const text = (await cli([String(second)])).replace(/\s+/g, ' ');
     assert.match(text, /Set by supervisord \(pid \d+\)/);
