@@ -66,7 +66,9 @@ function startedAsService(node: ProcNode): boolean {
 function launcherCase(ctx: ExplainContext, root: string, links: ProcNode[], oi: number): LauncherCase {
   const origin = links[oi];
   const f = fixer(ctx, root);
-  const value = proposedValue(origin.limit, undefined, nrOpen(ctx, root));
+  let value = proposedValue(origin.limit, undefined, nrOpen(ctx, root));
+  // Without CAP_SYS_RESOURCE the shell can give at most its own hard limit: propose that when it is still a raise.
+  if (f.canRaise === false && f.hard !== null && value.hard > f.hard && f.hard > (origin.limit.soft ?? 0)) value = { soft: f.hard, hard: f.hard };
   return { ctx, root, links, oi, origin, parent: links[oi + 1] ?? null, value, valueNeeds: hardRaiseNeeds(value.hard, f.hard, f.canRaise, 'this shell') };
 }
 

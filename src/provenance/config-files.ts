@@ -2,16 +2,56 @@
  * Small file helpers for configuration readers: paths are host paths ("/etc/..."), read under an
  * injected root, so a fixture tree and the live host go through the same code.
  */
-import { readdirSync } from 'node:fs';
-import { describeError, outcomeOf, readText, under } from '../probe/read-file.js';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { describeError, outcomeOf, under } from '../probe/read-file.js';
 
-/** The text of a host path under root, or null when absent. Other errors are rethrown. */
+/** Configuration files are small; a bound keeps a hostile tree (a huge "unit") from costing more. */
+const MAX_CONFIG = 4 << 20;
+
+/**
+ * The text of a host path under root, or null when absent or not a regular file. Opened with
+ * O_NONBLOCK and checked with fstat before any read, so a FIFO, /dev/stdin or a terminal named as
+ * a script is never read (that would block, or consume someone else's input). Other errors are rethrown.
+ */
 export function readOptional(root: string, hostPath: string): string | null {
+  let fd: number;
   try {
-    return readText(under(root, hostPath));
+    fd = openSync(under(root, hostPath), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
-    if (outcomeOf(err) === 'absent' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
+    if (outcomeOf(err) === 'absent' || (err as NodeJS.ErrnoException).code === 'EISDIR' || (err as NodeJS.ErrnoException).code === 'ENXIO') return null;
     throw err;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return null;
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(64 << 10);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+      total += n;
+      if (total > MAX_CONFIG) throw new Error(`${hostPath} is larger than ${MAX_CONFIG} bytes; not a configuration file`);
+    }
+    return Buffer.concat(chunks).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Is a host path something other than a regular file (a FIFO, a device, /dev/stdin)? false when absent. */
+export function isSpecialFile(root: string, hostPath: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(under(root, hostPath), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENXIO';
+  }
+  try {
+    const st = fstatSync(fd);
+    return !st.isFile() && !st.isDirectory();
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -45,6 +45,7 @@ function reliefSteps(ctx: ExplainContext, root: string, target: ProcNode, v: Ver
   const f = fixer(ctx, root);
   const procs = [target, ...(v.reliefAlso ?? []).filter((p) => p.pid !== target.pid)];
   const steps: FixStep[] = [];
+  let told = false;
   for (const p of procs) {
     const { soft, hard } = p.limit;
     const want = reliefValue(soft, hard, p === target ? v.wanted : undefined, nr);
@@ -57,7 +58,10 @@ function reliefSteps(ctx: ExplainContext, root: string, target: ProcNode, v: Ver
     const needs = hardRaiseNeeds(want.hard, hard, f.canRaise, 'this shell');
     if (needs && soft !== null && hard !== null && soft < hard) steps.push(prlimitStep(p.pid, { soft: hard, hard }));
     const step = prlimitStep(p.pid, want, needs);
-    if (!needs && f.canRaise === null && hard !== null && want.hard > hard) step.title += ' Raising the hard limit needs CAP_SYS_RESOURCE (root on most hosts).';
+    if (!needs && !told && f.canRaise === null && hard !== null && want.hard > hard) {
+      step.title += ' Raising the hard limit needs CAP_SYS_RESOURCE (root on most hosts).';
+      told = true;
+    }
     steps.push(step);
   }
   return steps;

@@ -127,7 +127,7 @@ export function shellFix(where: string | null, p: Pair, needs?: string): FixStep
     ? { kind: 'durable', title: `Raise the ulimit line in ${where}.`, lines: [`# in ${where}, replace the ulimit line with:`, line] }
     : { kind: 'durable', title: 'Set the limit in the script or shell that starts the program.', lines: [line] };
   if (needs) durable.needs = needs;
-  return [durable, { kind: 'restart', title: 'Restart the program from that shell or script.', lines: [], blastRadius: 'the program stops while it restarts' }];
+  return [durable, { kind: 'restart', title: 'Restart the program from that shell or script.', lines: [], blastRadius: 'stops the program while it restarts' }];
 }
 
 /**

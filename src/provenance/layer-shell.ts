@@ -3,7 +3,7 @@
  * unless -S or -H is given: bash builtins/ulimit.def), in a `-c` string, a script, or a startup file.
  */
 import type { ProcNode } from './chain.js';
-import { globFiles, readOptional } from './config-files.js';
+import { globFiles, isSpecialFile, readOptional } from './config-files.js';
 import type { ExplainContext, Verdict } from './context.js';
 import { memoRead } from './context.js';
 import { proposedValue, shellFix } from './fix.js';
@@ -31,6 +31,8 @@ function sources(ctx: ExplainContext, root: string, node: ProcNode): Array<{ whe
   if (c >= 0 && args[c + 1] !== undefined) return [{ where: null, text: args[c + 1] }];
   const script = args.find((a) => !a.startsWith('-'));
   if (script && script.startsWith('/')) {
+    // `bash /dev/stdin`, a FIFO, a /dev/fd/N: the script came through a pipe or a device and cannot be read back.
+    if (/^\/(dev|proc)\//.test(script) || isSpecialFile(root, script)) throw new UnreadableScript(script);
     const text = readOptional(root, script);
     return text === null ? [] : [{ where: script, text }];
   }
@@ -43,6 +45,13 @@ function sources(ctx: ExplainContext, root: string, node: ProcNode): Array<{ whe
     const text = readOptional(root, f);
     return text === null ? [] : [{ where: f, text }];
   });
+}
+
+/** The shell's script is a pipe or device (`bash /dev/stdin`): nothing to read, and nothing may be guessed. */
+class UnreadableScript extends Error {
+  constructor(readonly script: string) {
+    super(`its script is ${script}, a pipe or device whose content was consumed when the shell read it, so sockdoc cannot see whether it ran ulimit`);
+  }
 }
 
 export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null): Verdict {
@@ -75,7 +84,7 @@ export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, 
     },
     contradictions: [],
     fix: shellFix(found?.where ? `${found.where}:${found.line}` : found ? 'the shell command line' : null, proposedValue(node.limit)),
-    notes: readError ? [`could not read the shell's startup files: ${readError}`] : [],
+    notes: readError ? [readError.startsWith('its script is') ? `${node.name} (pid ${node.pid}): ${readError}.` : `could not read the shell's startup files: ${readError}`] : [],
     confident: found !== null,
   };
 }

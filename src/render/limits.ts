@@ -32,7 +32,7 @@ export function setAt(o: LimitOrigin): string {
     container: `the container runtime${s.unit ? ` (${s.unit})` : ''}`,
     shell: `the shell ${at}`,
     self: `the program itself${s.launcher ? ` (${s.launcher})` : ''}${s.unit ? ` (its hard limit: unit ${s.unit})` : ''}`,
-    launcher: `${s.launcher ?? 'a launcher'}${s.pid !== null ? ` (pid ${s.pid})` : ''}`,
+    launcher: `${s.launcher ?? 'a launcher'}${s.pid !== null ? `, in ${at}` : ''}`,
     unknown: `an unknown layer, at ${at}`,
   };
   return titles[s.layer];

@@ -6,7 +6,7 @@
  */
 import type { ProcNode } from '../chain.js';
 import { readOptional } from '../config-files.js';
-import { cwdOf, memoRead, type ExplainContext, type Verdict } from '../context.js';
+import { cwdOf, memoRead, type Verdict } from '../context.js';
 import { command, type FixStep } from '../fix.js';
 import { limitOf, who } from './common.js';
 import type { LauncherCase } from './types.js';
@@ -82,4 +82,3 @@ export function explainRunScript(c: LauncherCase, suite: RunScriptSuite): Verdic
   return null;
 }
 
-export type { ExplainContext };
