@@ -67,8 +67,9 @@ export const sh = (p: Pair) => `${p.soft}:${p.hard}`;
  * When a drop-in that sorts after override.conf already sets LimitNOFILE=, that file must be edited
  * instead, or it wins again (drop-ins apply in file-name order, man systemd.unit).
  */
-export function systemdFix(unit: string, p: Pair, opts: { userUnit?: boolean; winningDropIn?: string | null; restartOnly?: boolean; needs?: string } = {}): FixStep[] {
-  const ctl = opts.userUnit ? ['systemctl', '--user'] : ['systemctl'];
+export function systemdFix(unit: string, p: Pair, opts: { userUnit?: boolean; userName?: string; winningDropIn?: string | null; restartOnly?: boolean; needs?: string } = {}): FixStep[] {
+  // A user manager is reached from root with --machine=USER@ (systemctl(1), systemd ≥ 248).
+  const ctl = opts.userUnit ? ['systemctl', '--user', ...(opts.userName ? [`--machine=${opts.userName}@`] : [])] : ['systemctl'];
   const restart: FixStep = {
     kind: 'restart',
     title: `Restart ${unit} so that systemd applies the limit when it starts it again.`,

@@ -7,6 +7,7 @@ import { globFiles, isSpecialFile, readOptional } from './config-files.js';
 import type { ExplainContext, Verdict } from './context.js';
 import { memoRead } from './context.js';
 import { proposedValue, shellFix } from './fix.js';
+import { canRaiseHard, hardRaiseNeeds } from './host-facts.js';
 import { formatSH } from './rlimit.js';
 import { readPasswd } from '../probe/passwd.js';
 
@@ -73,6 +74,12 @@ export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, 
   const reason = found
     ? `the shell ${node.name} (pid ${node.pid}) ran \`${found.statement}\` (${where}): it has ${formatSH(node.limit.soft, node.limit.hard)} while ${from}, and everything it starts inherits it.`
     : `the shell ${node.name} (pid ${node.pid}) has ${formatSH(node.limit.soft, node.limit.hard)} while ${from}: it ran \`ulimit -n\` (in a startup file, a sourced script or interactively), or someone ran prlimit on it.`;
+  // The shell starts again with its parent's hard limit; without CAP_SYS_RESOURCE `ulimit -n` cannot go above it.
+  const ceiling = parent?.limit.hard ?? null;
+  const canRaise = canRaiseHard(ctx, root, node.pid);
+  let value = proposedValue(node.limit);
+  if (canRaise === false && ceiling !== null && value.hard > ceiling && ceiling > (node.limit.soft ?? 0)) value = { soft: ceiling, hard: ceiling };
+  const needs = hardRaiseNeeds(value.hard, ceiling, canRaise, `the shell ${node.name} (pid ${node.pid})`);
   return {
     source: {
       layer: 'shell',
@@ -83,7 +90,7 @@ export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, 
       reason: reason.charAt(0).toUpperCase() + reason.slice(1),
     },
     contradictions: [],
-    fix: shellFix(found?.where ? `${found.where}:${found.line}` : found ? 'the shell command line' : null, proposedValue(node.limit)),
+    fix: shellFix(found?.where ? `${found.where}:${found.line}` : found ? 'the shell command line' : null, value, needs),
     notes: readError ? [readError.startsWith('its script is') ? `${node.name} (pid ${node.pid}): ${readError}.` : `could not read the shell's startup files: ${readError}`] : [],
     confident: found !== null,
   };

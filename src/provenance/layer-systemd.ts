@@ -13,6 +13,7 @@ import { appliedBySystemd, formatPair, formatSH, type Effective } from './rlimit
 import { builtinDefault, type BuiltinDefault } from './systemd-defaults.js';
 import { readUnitLimit, systemScope, userUnitSearchPath, type ManagerScope, type UnitLimit } from './systemd.js';
 import { readPasswd } from '../probe/passwd.js';
+import { pamUser } from './context.js';
 
 /** What the unit configures, resolved to numbers under this manager. */
 export interface UnitExpectation {
@@ -104,12 +105,13 @@ export function systemdVerdict(ctx: ExplainContext, root: string, node: ProcNode
     };
   }
   const unit = u.unit;
+  const userName = u.user && manager.uid !== null ? pamUser(ctx, root, manager.uid).name : undefined;
   const e = unitExpectation(ctx, root, unit, node, manager);
   if ('error' in e) {
     return {
       source: { ...base, unit, reason: `${node.name} (pid ${node.pid}) runs in ${unit}, whose configuration could not be read: ${e.error}.` },
       contradictions: [],
-      fix: systemdFix(unit, proposedValue(node.limit, undefined, nrOpen(ctx, root)), { userUnit: u.user }),
+      fix: systemdFix(unit, proposedValue(node.limit, undefined, nrOpen(ctx, root)), { userUnit: u.user, userName }),
       notes: [],
     };
   }
@@ -120,7 +122,16 @@ export function systemdVerdict(ctx: ExplainContext, root: string, node: ProcNode
   if (cfg.pamName) notes.push(`${unit} has PAMName=${cfg.pamName}: pam_limits (limits.conf) also applies to it when it starts.`);
   const how = describeSetting(cfg, e.scope, e.expected);
   const winningDropIn = l.origin === 'drop-in' ? l.file : null;
-  const fixFor = (wanted?: { soft: number; hard: number }) => systemdFix(unit, proposedValue(node.limit, wanted, nrOpen(ctx, root)), { winningDropIn, userUnit: u.user });
+  // The manager applies LimitNOFILE=; above its own hard limit that needs CAP_SYS_RESOURCE, which a user manager never has.
+  const managerCan = u.user ? false : canRaiseHard(ctx, root, manager.pid);
+  const needsFor = (hard: number) =>
+    managerCan === false && manager.limit.hard !== null && hard > manager.limit.hard
+      ? `a hard limit of at least ${hard} for ${managerName}, which holds ${manager.limit.hard} and lacks CAP_SYS_RESOURCE (systemd would clamp the value to ${manager.limit.hard})${u.user ? `: LimitNOFILE= of user@${manager.uid}.service first` : ''}`
+      : undefined;
+  const fixFor = (wanted?: { soft: number; hard: number }) => {
+    const p = proposedValue(node.limit, wanted, nrOpen(ctx, root));
+    return systemdFix(unit, p, { winningDropIn, userUnit: u.user, userName, needs: needsFor(p.hard) });
+  };
   if (e.matches) {
     const passOn = isSupervisord(node) ? ` supervisord passed it on unchanged to the programs it runs (it only raises a soft limit below its minfds, at start-up).` : '';
     return { source: { ...src, reason: `${managerName} started ${node.name} (pid ${node.pid}) as ${unit}; ${how}.${passOn}` }, contradictions: [], fix: fixFor(), notes };
@@ -153,7 +164,7 @@ export function systemdVerdict(ctx: ExplainContext, root: string, node: ProcNode
     contradictions: [
       `${unit} now gives ${formatSH(exp.soft, exp.hard)} (${l.setting}), but ${node.name} (pid ${node.pid}) runs with ${formatSH(node.limit.soft, node.limit.hard)}: the configuration changed after the service started. It applies only after \`systemctl daemon-reload\` and \`systemctl restart ${unit}\` (unless the program changed its own limit).`,
     ],
-    fix: exp.soft !== null && exp.hard !== null && (exp.soft > (node.limit.soft ?? 0) || exp.hard > (node.limit.hard ?? 0)) ? systemdFix(unit, { soft: exp.soft, hard: exp.hard }, { restartOnly: true, userUnit: u.user }) : fixFor(),
+    fix: exp.soft !== null && exp.hard !== null && (exp.soft > (node.limit.soft ?? 0) || exp.hard > (node.limit.hard ?? 0)) ? systemdFix(unit, { soft: exp.soft, hard: exp.hard }, { restartOnly: true, userUnit: u.user, userName }) : fixFor(),
     notes,
     wanted: exp.soft !== null && exp.hard !== null ? { soft: exp.soft, hard: exp.hard } : undefined,
   };
