@@ -145,3 +145,58 @@ test('a process whose stat is malformed: an unknown layer naming the file, not a
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('systemd 219 (CentOS 7): a unit without LimitNOFILE= gets the kernel 1024:4096, not a "changed after start"', () => {
+  const o = explain('systemd-219', 1840);
+  assert.deepEqual([o.source.layer, o.source.unit, o.source.setting, o.source.value], ['systemd', 'legacy-api.service', 'built-in default', '1024:4096']);
+  assert.match(o.source.reason, /1024:4096, the kernel's initial limit, which systemd 219 passes on to services/);
+  assert.ok(!o.contradictions.some((c) => /changed after the service started/.test(c)), o.contradictions.join('\n'));
+  assert.deepEqual(kinds(o), ['relief', 'durable', 'restart']);
+  assert.deepEqual(linesOf(o, 'relief'), ['prlimit --pid 1840 --nofile=4096:4096'], 'soft to hard: works without privileges');
+  assert.ok(linesOf(o, 'durable').includes('LimitNOFILE=65536:65536'));
+});
+
+test('a drop-in above pid 1\'s hard limit, within fs.nr_open: applied as written (systemd has CAP_SYS_RESOURCE)', () => {
+  const o = explain('dropin-above-pid1', 2600);
+  assert.deepEqual([o.source.layer, o.source.file, o.source.setting, o.source.value], ['systemd', '/etc/systemd/system/haproxy.service.d/limits.conf', 'LimitNOFILE=500000', '500000']);
+  assert.deepEqual(o.contradictions, [], 'not "now gives 65536"');
+  // The shell here (proc/self in the tree) is root without CAP_SYS_RESOURCE: raising the hard limit is flagged.
+  assert.match(o.steps?.[0].needs ?? '', /CAP_SYS_RESOURCE to raise the hard limit above 500000, which this shell lacks/);
+  assert.ok(linesOf(o, 'durable').includes('LimitNOFILE=1000000:1000000'), 'within fs.nr_open 1048576');
+});
+
+test('pm2: the God Daemon is the layer; the restart names what it stops', () => {
+  const o = explain('pm2', 3281);
+  assert.deepEqual([o.source.layer, o.source.launcher, o.source.pid, o.source.value], ['launcher', 'pm2', 3232, '4096:4096']);
+  assert.deepEqual(kinds(o), ['relief', 'relief', 'durable', 'restart']);
+  assert.deepEqual(linesOf(o, 'restart'), ['PM2_HOME=/root/.pm2 pm2 kill', 'ulimit -n 65536 && PM2_HOME=/root/.pm2 pm2 resurrect']);
+  assert.match(o.steps?.[3].blastRadius ?? '', /stops every app pm2 runs \(2 seen: node \/srv\/api\/ \(pid 3281\), node \/srv\/jobs \(pid 3290\)\)/);
+});
+
+test('containerd shim: a container without --ulimit has containerd.service\'s limit, not the shim\'s raised soft', () => {
+  const o = explain('containerd-shim', 5301);
+  assert.deepEqual([o.source.layer, o.source.launcher, o.source.unit, o.source.setting, o.source.value], ['container', 'containerd-shim', 'containerd.service', 'built-in default', '1024:524288']);
+  assert.doesNotMatch(o.source.reason, /created with --ulimit/);
+  assert.match(o.source.reason, /restores the one it started with for the container \(Go ≥ 1\.19\)/);
+  assert.ok(linesOf(o, 'durable').includes('LimitNOFILE=65536:524288'));
+});
+
+test('docker daemon.json default-ulimits: named with its file; the restart says it stops every container', () => {
+  const o = explain('docker-default-ulimits', 6301);
+  assert.deepEqual([o.source.layer, o.source.file, o.source.setting], ['container', '/etc/docker/daemon.json', 'default-ulimits nofile 16384:16384']);
+  assert.match(o.steps?.find((s) => s.kind === 'restart')?.blastRadius ?? '', /stops every container on this host unless daemon.json has "live-restore": true/);
+});
+
+test('nginx workers: worker_rlimit_nofile above the master\'s hard limit, set by the worker while root', () => {
+  const o = explain('nginx-workers', 7402);
+  assert.deepEqual([o.source.layer, o.source.launcher, o.source.file, o.source.setting, o.source.value], ['self', 'nginx', '/etc/nginx/nginx.conf', 'worker_rlimit_nofile 1000000', '1000000']);
+  assert.ok(linesOf(o, 'durable').includes('worker_rlimit_nofile 1048576;'), 'never above fs.nr_open (1048576 here)');
+  assert.deepEqual(linesOf(o, 'restart'), ['nginx -t && nginx -s reload']);
+});
+
+test('user manager: user.conf DefaultLimitNOFILE; a LimitNOFILE= in [Unit] of a user drop-in is reported as ignored', () => {
+  const o = explain('user-manager', 8820);
+  assert.deepEqual([o.source.layer, o.source.unit, o.source.file, o.source.setting], ['systemd', 'syncd.service', '/etc/systemd/user.conf', 'DefaultLimitNOFILE=4096:65536']);
+  assert.ok(o.notes?.some((n) => /syncd\.service\.d\/limits\.conf:2: LimitNOFILE=100000 is in \[Unit\], not \[Service\]; systemd ignores it/.test(n)), (o.notes ?? []).join('\n'));
+  assert.deepEqual(linesOf(o, 'restart'), ['systemctl --user --machine=alice@ daemon-reload', 'systemctl --user --machine=alice@ restart syncd.service']);
+});
