@@ -3,7 +3,8 @@
  * diagnosed later with `--root DIR` by exactly the code that reads a live host.
  * Used to make test fixtures from real runs, and the basis of `sockdoc capture`.
  */
-import { mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { provenanceFiles } from '../provenance/capture-files.js';
+import { mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readText, outcomeOf, describeError } from '../probe/read-file.js';
 import { listPids } from '../probe/pids.js';
@@ -69,6 +70,25 @@ function copyText(src: string, dst: string): void {
   writeFileSync(dst, text, 'latin1');
 }
 
+/** Configuration the limits explanation reads, the systemd version marker, and proc/self (the shell that would run a fix). */
+function captureProvenance(root: string, outDir: string, result: CaptureResult): void {
+  const { copy, markers } = provenanceFiles(root);
+  for (const rel of [...copy, '/proc/self/status', '/proc/self/limits']) {
+    try {
+      const src = join(root, rel);
+      if (!statSync(src).isFile() && !rel.startsWith('/proc/')) continue;
+      copyText(src, join(outDir, rel));
+      result.files++;
+    } catch (err) {
+      if (outcomeOf(err) !== 'absent' && (err as NodeJS.ErrnoException).code !== 'EISDIR') result.problems.push(describeError(err));
+    }
+  }
+  for (const rel of markers) {
+    mkdirSync(dirname(join(outDir, rel)), { recursive: true });
+    writeFileSync(join(outDir, rel), '');
+  }
+}
+
 /**
  * Captures the live host (root "/") into outDir. `pids` limits the processes captured to those
  * and their ancestors (default: all). The sock_diag answer for listeners is stored raw in sock_diag/tcp-listen.bin.
@@ -84,6 +104,7 @@ export function captureHost(outDir: string, opts: { root?: string; pids?: number
       if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
     }
   }
+  captureProvenance(root, outDir, result);
   const pids = opts.pids ? withAncestors(root, opts.pids) : listPids(root);
   for (const pid of pids) {
     const src = join(root, 'proc', String(pid));
