@@ -7,7 +7,7 @@
  * raises its soft limit to the hard limit at start-up.
  */
 import type { ProcNode } from '../chain.js';
-import { command, type FixStep } from '../fix.js';
+import { command, shellArg, type FixStep } from '../fix.js';
 import type { Launcher } from './types.js';
 import { limitOf, runs, who } from './common.js';
 
@@ -33,8 +33,9 @@ export const pm2: Launcher = {
   explain({ ctx, root, origin, value, valueNeeds }) {
     if (!pm2.is(origin)) return null;
     const home = pm2Home(origin);
-    const env = home ? [`PM2_HOME=${home}`] : [];
-    const pm2cmd = (...words: string[]) => command([...env, 'pm2', ...words]);
+    // An assignment prefix, quoted as a value: the title (and so PM2_HOME) is whatever the process set.
+    const env = home ? `PM2_HOME=${shellArg(home)} ` : '';
+    const pm2cmd = (...words: string[]) => `${env}${command(['pm2', ...words])}`;
     const steps: FixStep[] = [
       { kind: 'durable', title: 'Record the apps pm2 runs, so that they come back after the daemon restarts.', lines: [pm2cmd('save')] },
       {
