@@ -2,63 +2,17 @@
  * Small file helpers for configuration readers: paths are host paths ("/etc/..."), read under an
  * injected root, so a fixture tree and the live host go through the same code.
  */
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
-import { describeError, outcomeOf, under } from '../probe/read-file.js';
+import { describeError, listUnder, outcomeOf, readOptionalUnder, statUnder } from '../probe/read-file.js';
 
-/** Configuration files are small; a bound keeps a hostile tree (a huge "unit") from costing more. */
-const MAX_CONFIG = 4 << 20;
-
-/**
- * The text of a host path under root, or null when absent or not a regular file. Opened with
- * O_NONBLOCK and checked with fstat before any read, so a FIFO, /dev/stdin or a terminal named as
- * a script is never read (that would block, or consume someone else's input). Other errors are rethrown.
- */
+/** The text of a host path under root, or null when absent. Other errors are rethrown. */
 export function readOptional(root: string, hostPath: string): string | null {
-  let fd: number;
-  try {
-    fd = openSync(under(root, hostPath), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (err) {
-    if (outcomeOf(err) === 'absent' || (err as NodeJS.ErrnoException).code === 'EISDIR' || (err as NodeJS.ErrnoException).code === 'ENXIO') return null;
-    throw err;
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return null;
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const buf = Buffer.allocUnsafe(64 << 10);
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
-      total += n;
-      if (total > MAX_CONFIG) throw new Error(`${hostPath} is larger than ${MAX_CONFIG} bytes; not a configuration file`);
-    }
-    return Buffer.concat(chunks).toString('latin1');
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Is a host path something other than a regular file (a FIFO, a device, /dev/stdin)? false when absent. */
-export function isSpecialFile(root: string, hostPath: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(under(root, hostPath), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENXIO';
-  }
-  try {
-    const st = fstatSync(fd);
-    return !st.isFile() && !st.isDirectory();
-  } finally {
-    closeSync(fd);
-  }
+  return readOptionalUnder(root, hostPath, 'config');
 }
 
 /** Names in a host directory under root, sorted byte-wise (C locale, as glob(3) and systemd sort); [] when absent. */
 export function listDir(root: string, hostDir: string): string[] {
   try {
-    return readdirSync(under(root, hostDir)).sort(byteOrder);
+    return listUnder(root, hostDir, 'config').sort(byteOrder);
   } catch (err) {
     if (outcomeOf(err) === 'absent') return [];
     throw err;
@@ -109,4 +63,20 @@ export function globFiles(root: string, hostPattern: string): string[] {
 /** One line for a note: "could not read X: EACCES ...". */
 export function unreadable(hostPath: string, err: unknown): string {
   return `could not read ${hostPath}: ${describeError(err)}`;
+}
+
+/**
+ * Is a host path something other than a regular file or directory (a FIFO, a socket, a device)?
+ * A script named so (`bash /dev/stdin`, `bash <(…)`) came through a pipe and cannot be read back.
+ * A path the confined reader refuses to resolve counts as special too; false when absent.
+ */
+export function isSpecialFile(root: string, hostPath: string): boolean {
+  try {
+    const st = statUnder(root, hostPath);
+    // S_IFMT / S_IFREG (sys/stat.h).
+    return st !== null && !st.isDirectory && (st.mode & 0o170000) !== 0o100000;
+  } catch {
+    // Refused (a link leaving the root, into /proc): not a file sockdoc may read as a script.
+    return true;
+  }
 }

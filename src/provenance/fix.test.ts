@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { command, flattenSteps, prlimitStep, proposedValue, shellArg, systemdFix } from './fix.js';
+import { flattenSteps, prlimitStep, proposedValue, systemdFix } from './fix.js';
+import { shellCommand, shellQuote } from '../safety/shell-quote.js';
 
 test('host words are quoted for the shell: spaces, quotes, $() and newlines cannot break out', () => {
-  assert.equal(shellArg('api.service'), 'api.service');
-  assert.equal(shellArg("it's"), `'it'\\''s'`);
-  assert.equal(shellArg('$(reboot)'), `'$(reboot)'`);
-  assert.equal(shellArg('a\nb'), `'a\nb'`);
-  assert.equal(shellArg(''), `''`);
-  assert.equal(command(['systemctl', 'restart', 'my app;rm -rf /.service']), `systemctl restart 'my app;rm -rf /.service'`);
+  assert.equal(shellQuote('api.service'), 'api.service');
+  assert.equal(shellQuote("it's"), `'it'\\''s'`);
+  assert.equal(shellQuote('$(reboot)'), `'$(reboot)'`);
+  assert.equal(shellQuote('a\nb'), `$'a\\x0ab'`, 'a newline would end a pasted command early');
+  assert.equal(shellQuote(''), `''`);
+  assert.equal(shellCommand(['systemctl', 'restart', 'my app;rm -rf /.service']), `systemctl restart 'my app;rm -rf /.service'`);
   const steps = systemdFix("x'; reboot; '.service", { soft: 10, hard: 20 });
   assert.ok(steps[1].lines[1].endsWith(`restart 'x'\\''; reboot; '\\''.service'`), steps[1].lines[1]);
 });

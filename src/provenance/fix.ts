@@ -1,10 +1,12 @@
 /**
  * Fixes as structured steps, one layer each: relief first (changes the running process, no
  * restart), then the durable change, then the restart that applies it with what it stops.
- * Every word taken from the host (unit names, paths, argv) goes through `shellArg`.
+ * Every word taken from the host (unit names, paths, argv) goes through src/safety/shell-quote.ts.
  */
 import { byteOrder } from './config-files.js';
 import type { Effective } from './rlimit.js';
+import { shellCommand, shellQuote } from '../safety/shell-quote.js';
+
 
 export interface Pair {
   soft: number;
@@ -33,22 +35,6 @@ const EXAMPLE_SOFT = 65536;
 const DEFAULT_NR_OPEN = 1048576;
 
 /**
- * Quotes one word for a POSIX shell when it needs it: host strings (unit names, paths, argv) are
- * untrusted and may hold spaces, quotes or `$(...)`. Plain words stay as they are for reading.
- * The one quoting point of src/provenance; it moves to the project's shared function when that lands.
- * @example shellArg("it's") // 'it'\''s'
- */
-export function shellArg(s: string): string {
-  if (s !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/** A command line from words, each quoted as needed. */
-export function command(words: readonly string[]): string {
-  return words.map(shellArg).join(' ');
-}
-
-/**
  * The value a fix proposes: `wanted` when a configuration asks for it, else soft = max(65536, 2×soft)
  * and hard kept when higher (lowering a hard limit helps no one); never above fs.nr_open.
  */
@@ -73,7 +59,7 @@ export function systemdFix(unit: string, p: Pair, opts: { userUnit?: boolean; us
   const restart: FixStep = {
     kind: 'restart',
     title: `Restart ${unit} so that systemd applies the limit when it starts it again.`,
-    lines: [command([...ctl, 'daemon-reload']), command([...ctl, 'restart', unit])],
+    lines: [shellCommand([...ctl, 'daemon-reload']), shellCommand([...ctl, 'restart', unit])],
     blastRadius: `stops every process of ${unit} and starts it again`,
   };
   if (opts.restartOnly) return [restart];
@@ -81,8 +67,8 @@ export function systemdFix(unit: string, p: Pair, opts: { userUnit?: boolean; us
   const base = dropIn ? dropIn.slice(dropIn.lastIndexOf('/') + 1) : null;
   const lines =
     dropIn && base && byteOrder(base, 'override.conf') > 0
-      ? [`sed -i ${shellArg(`s/^LimitNOFILE=.*/LimitNOFILE=${sh(p)}/`)} ${shellArg(dropIn)}   # this drop-in sorts after override.conf and would win over systemctl edit`]
-      : [`${command([...ctl, 'edit', unit])}   # add these two lines in the editor, save:`, '[Service]', `LimitNOFILE=${sh(p)}`];
+      ? [`sed -i ${shellQuote(`s/^LimitNOFILE=.*/LimitNOFILE=${sh(p)}/`)} ${shellQuote(dropIn)}   # this drop-in sorts after override.conf and would win over systemctl edit`]
+      : [`${shellCommand([...ctl, 'edit', unit])}   # add these two lines in the editor, save:`, '[Service]', `LimitNOFILE=${sh(p)}`];
   const durable: FixStep = { kind: 'durable', title: `Set LimitNOFILE=${sh(p)} for ${unit}.`, lines };
   if (opts.needs) durable.needs = opts.needs;
   return [durable, restart];
@@ -109,9 +95,12 @@ export function supervisordFix(file: string, minfds: number, restart: FixStep, c
 
 /** pam_limits: a limits.d line for the user; a new session picks it up. */
 export function pamFix(user: string, p: Pair, cron = false): FixStep[] {
-  const u = shellArg(user);
   return [
-    { kind: 'durable', title: `Give ${user} ${sh(p)} in limits.d.`, lines: [`printf '%s soft nofile %s\\n%s hard nofile %s\\n' ${u} ${p.soft} ${u} ${p.hard} >> /etc/security/limits.d/90-nofile.conf`] },
+    {
+      kind: 'durable',
+      title: `Give ${user} ${sh(p)} in limits.d.`,
+      lines: [`printf '%s\\n' ${shellQuote(`${user} soft nofile ${p.soft}`)} ${shellQuote(`${user} hard nofile ${p.hard}`)} >> /etc/security/limits.d/90-nofile.conf`],
+    },
     {
       kind: 'restart',
       title: cron ? 'The next run of the cron job gets it: limits.conf applies when a session opens.' : 'Log out and log in again, then restart the program: limits.conf applies to new sessions only.',

@@ -3,7 +3,7 @@
  * host did): the systemd version, fs.nr_open, and the capabilities of the processes that would
  * apply a fix (pid 1 for a unit, supervisord for minfds, the operator's shell for prlimit).
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readUnder } from '../probe/read-file.js';
 import { readPidStatus } from '../probe/pid-status.js';
 import { nofile, readPidLimits } from '../probe/pid-limits.js';
 import { listDir } from './config-files.js';
@@ -24,9 +24,6 @@ const SHARED_LIB_DIRS = ['/usr/lib/systemd', '/lib/systemd', '/usr/lib/x86_64-li
 /** The manager binary, which carries PACKAGE_STRING "systemd NNN" (src/core/main.c prints it for --version). */
 const BINARIES = ['/usr/lib/systemd/systemd', '/lib/systemd/systemd'];
 
-/** Bytes of the binary searched: systemd is 1–2 MiB; a bound keeps a hostile tree from costing more. */
-const BINARY_SCAN = 8 << 20;
-
 /** "libsystemd-shared-252.so" -> 252 (the name has carried the version since v231; Fedora adds a minor: 254.10). */
 export function versionFromLibName(name: string): number | null {
   const m = /^libsystemd-shared-(\d{3})(?:[.~-][0-9a-z.~-]*)?\.so$/.exec(name);
@@ -39,26 +36,13 @@ export function versionFromBinary(text: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** Reads up to `max` bytes of a regular file; null when absent or not a regular file (never blocks on a FIFO). */
-function readHead(path: string, max: number): string | null {
-  let fd: number;
+/** The manager binary's text through the confined reader (regular files only, size-capped); null when absent or refused. */
+function readBinary(root: string, hostPath: string): string | null {
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return readUnder(root, hostPath, 'binary');
   } catch {
-    // Absent or unreadable: the next source is tried, and the caller says when none answered.
+    // Absent, refused (not a regular file, too large, a link leaving the root): the version stays unknown, and the explanation says so.
     return null;
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return null;
-    const buf = Buffer.alloc(max);
-    let filled = 0;
-    for (;;) {
-      const n = readSync(fd, buf, filled, max - filled, null);
-      if (n === 0 || (filled += n) >= max) break;
-    }
-    return buf.subarray(0, filled).toString('latin1');
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -79,7 +63,7 @@ export function readSystemdVersion(root: string): SystemdVersion | null {
     if (m) return { version: Number(m[1]), from: `/usr/share/doc/${name}` };
   }
   for (const bin of BINARIES) {
-    const text = readHead(`${root}${bin}`, BINARY_SCAN);
+    const text = readBinary(root, bin);
     const v = text === null ? null : versionFromBinary(text);
     if (v !== null) return { version: v, from: bin };
   }

@@ -5,7 +5,8 @@
 import type { ProcNode } from './chain.js';
 import type { ExplainContext, Verdict } from './context.js';
 import { detectContainer, ulimitFlag, type ContainerInfo } from './container.js';
-import { command, proposedValue, systemdFix, type FixStep } from './fix.js';
+import { proposedValue, systemdFix, type FixStep } from './fix.js';
+import { shellCommand } from '../safety/shell-quote.js';
 import { isSystemdManager, unitOf } from './kinds.js';
 import { containerUlimit, daemonDefaultUlimit } from './launchers/docker-config.js';
 import { containerdShim } from './launchers/containerd-shim.js';
@@ -70,7 +71,7 @@ export function containerVerdict(ctx: ExplainContext, root: string, links: reado
           contradictions: dflt.soft === origin.limit.soft && dflt.hard === origin.limit.hard ? [] : [`${dflt.file} now gives nofile ${dflt.soft}:${dflt.hard}, but the container runs with ${sh}: default-ulimits changed after the container was created; only new containers get it.`],
           fix: [
             { kind: 'durable', title: 'Raise default-ulimits for every new container.', lines: [`# in ${dflt.file}: "default-ulimits": { "nofile": { "Name": "nofile", "Soft": ${p.soft}, "Hard": ${p.hard} } }`] },
-            { kind: 'restart', title: 'Restart dockerd so it reads daemon.json, then recreate the container.', lines: [command(['systemctl', 'restart', 'docker.service'])], blastRadius: 'stops every container on this host unless daemon.json has "live-restore": true; the container is then recreated' },
+            { kind: 'restart', title: 'Restart dockerd so it reads daemon.json, then recreate the container.', lines: [shellCommand(['systemctl', 'restart', 'docker.service'])], blastRadius: 'stops every container on this host unless daemon.json has "live-restore": true; the container is then recreated' },
           ],
           notes: [],
         };

@@ -10,6 +10,7 @@ import { proposedValue, shellFix } from './fix.js';
 import { canRaiseHard, hardRaiseNeeds } from './host-facts.js';
 import { formatSH } from './rlimit.js';
 import { readPasswd } from '../probe/passwd.js';
+import { shellQuote } from '../safety/shell-quote.js';
 
 /** `ulimit -n 300`, `ulimit -Sn 4096`, `ulimit -HSn unlimited` ... */
 const ULIMIT_RE = /\bulimit\s+(?:-[A-Za-z]*\s+)*-[A-Za-z]*n[A-Za-z]*\s+\S+/;
@@ -90,7 +91,7 @@ export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, 
       reason: reason.charAt(0).toUpperCase() + reason.slice(1),
     },
     contradictions: [],
-    fix: shellFix(found?.where ? `${found.where}:${found.line}` : found ? 'the shell command line' : null, value, needs),
+    fix: shellFix(found?.where ? `${shellQuote(found.where)}:${found.line}` : found ? 'the shell command line' : null, value, needs),
     notes: readError ? [readError.startsWith('its script is') ? `${node.name} (pid ${node.pid}): ${readError}.` : `could not read the shell's startup files: ${readError}`] : [],
     confident: found !== null,
   };

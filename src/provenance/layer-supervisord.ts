@@ -5,9 +5,12 @@
  * reload`, SIGHUP) re-reads the file in the same process and never calls it again.
  */
 import type { ProcNode } from './chain.js';
-import { cwdOf, memoRead, type ExplainContext, type Verdict } from './context.js';
+import { resolve } from 'node:path';
+import { cwdOf, memoRead, pamUser, type ExplainContext, type Verdict } from './context.js';
 import { childrenOf, childrenText } from './children.js';
-import { command, proposedValue, supervisordFix, type FixStep } from './fix.js';
+import { proposedValue, supervisordFix, type FixStep } from './fix.js';
+import { shellCommand, shellQuote } from '../safety/shell-quote.js';
+import { writableByOthers, type WritableBy } from '../safety/writable-by.js';
 import { canRaiseHard } from './host-facts.js';
 import { isSystemdManager, unitOf } from './kinds.js';
 import { formatSH, type Effective } from './rlimit.js';
@@ -29,22 +32,49 @@ export function ownCommand(argv: readonly string[]): string[] {
   return [...argv];
 }
 
-/** How to restart this supervisord for real: its unit, else shutdown + its own command line; with what that stops. */
+/**
+ * How to restart this supervisord for real, with what that stops: its unit, else shutdown + its
+ * own command line, quoted. When a file of that command line (the program, a script, the config)
+ * is one another user can change, the line is not offered to root: it names the owner and says to
+ * check it.
+ */
 export function restartStep(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null, file: string | null): FixStep {
   const u = unitOf(node.cgroup);
   const programs = childrenText(childrenOf(ctx, root, node.pid));
   const blastRadius = `stops every program supervisord runs (${programs}) until it has started again`;
   if (parent && isSystemdManager(parent) && u && u.unit.endsWith('.service')) {
-    return { kind: 'restart', title: `Restart supervisord through its unit ${u.unit}`, lines: [command([...(parent.pid === 1 ? ['systemctl'] : ['systemctl', '--user']), 'restart', u.unit])], blastRadius };
+    return { kind: 'restart', title: `Restart supervisord through its unit ${u.unit}`, lines: [shellCommand([...(parent.pid === 1 ? ['systemctl'] : ['systemctl', '--user']), 'restart', u.unit])], blastRadius };
   }
+  const conf = file ? ['-c', file] : [];
   const own = ownCommand(node.argv);
-  const start = own.length ? command(own) : command(['supervisord', ...(file ? ['-c', file] : [])]);
+  const argv = own.length ? own : ['supervisord', ...conf];
+  const stop = shellCommand(['supervisorctl', ...conf, 'shutdown']);
+  const title = 'Stop supervisord and start it again the way it was started';
+  const unsafe = unsafeFileOf(ctx, root, node, [...argv, ...(file ? [file] : [])]);
+  if (!unsafe) return { kind: 'restart', title, lines: [stop, shellCommand(argv)], blastRadius };
+  const owner = pamUser(ctx, root, unsafe.uid).name;
   return {
     kind: 'restart',
-    title: 'Stop supervisord and start it again the way it was started',
-    lines: [command(['supervisorctl', ...(file ? ['-c', file] : []), 'shutdown']), start],
+    title,
+    lines: [stop, `# it was started as: ${shellCommand(argv)}`, `# do not run that as root: ${shellQuote(unsafe.path)} is ${unsafe.why}${owner !== String(unsafe.uid) ? ` (${shellQuote(owner)})` : ''}; check it, then start it as its owner`],
     blastRadius,
   };
+}
+
+/** The first word of argv naming an existing file (relative ones from the process's cwd) that someone other than root can change. */
+function unsafeFileOf(ctx: ExplainContext, root: string, node: ProcNode, words: readonly string[]): WritableBy | null {
+  const cwd = cwdOf(root, node.pid);
+  for (const w of words) {
+    if (!w.includes('/')) continue;
+    try {
+      const found = writableByOthers(root, resolve(cwd, w));
+      if (found) return found;
+    } catch {
+      // Not readable (EACCES, a refused link): cannot tell who owns it, so it is not offered either.
+      return { path: resolve(cwd, w), uid: -1, why: 'not checkable' };
+    }
+  }
+  return null;
 }
 
 /**

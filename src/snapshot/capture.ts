@@ -3,10 +3,10 @@
  * diagnosed later with `--root DIR` by exactly the code that reads a live host.
  * Used to make test fixtures from real runs, and the basis of `sockdoc capture`.
  */
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { provenanceFiles } from '../provenance/capture-files.js';
-import { mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { readText, outcomeOf, describeError } from '../probe/read-file.js';
+import { describeError, listUnder, outcomeOf, readLinkUnder, readUnder } from '../probe/read-file.js';
 import { listPids } from '../probe/pids.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { captureListenBytes } from '../probe/sock-diag.js';
@@ -64,23 +64,29 @@ export interface CaptureResult {
   problems: string[];
 }
 
-function copyText(src: string, dst: string): void {
-  const text = readText(src);
+function copyText(root: string, rel: string, dst: string): void {
+  const text = readUnder(root, rel, rel.startsWith('proc/net/') ? 'proc-table' : rel.startsWith('etc/') ? 'config' : 'proc');
   mkdirSync(dirname(dst), { recursive: true });
   writeFileSync(dst, text, 'latin1');
 }
 
-/** Configuration the limits explanation reads, the systemd version marker, and proc/self (the shell that would run a fix). */
+/**
+ * The configuration the limits explanation reads (through the confined reader: regular files
+ * only), the systemd version marker (an empty file: its name is the information), and proc/self,
+ * the stand-in for the shell that would run a fix.
+ */
 function captureProvenance(root: string, outDir: string, result: CaptureResult): void {
   const { copy, markers } = provenanceFiles(root);
-  for (const rel of [...copy, '/proc/self/status', '/proc/self/limits']) {
+  for (const host of [...copy, '/proc/self/status', '/proc/self/limits']) {
+    const rel = host.slice(1);
     try {
-      const src = join(root, rel);
-      if (!statSync(src).isFile() && !rel.startsWith('/proc/')) continue;
-      copyText(src, join(outDir, rel));
+      const text = readUnder(root, rel, rel.startsWith('proc/') ? 'proc' : 'config');
+      mkdirSync(dirname(join(outDir, rel)), { recursive: true });
+      writeFileSync(join(outDir, rel), text, 'latin1');
       result.files++;
     } catch (err) {
-      if (outcomeOf(err) !== 'absent' && (err as NodeJS.ErrnoException).code !== 'EISDIR') result.problems.push(describeError(err));
+      // Absent, a directory (a .wants link farm) or not a regular file: nothing to copy.
+      if (outcomeOf(err) !== 'absent' && (err as { code?: string }).code !== 'ENOTREG' && (err as { code?: string }).code !== 'EISDIR') result.problems.push(describeError(err));
     }
   }
   for (const rel of markers) {
@@ -98,7 +104,7 @@ export function captureHost(outDir: string, opts: { root?: string; pids?: number
   const result: CaptureResult = { files: 0, pids: [], problems: [] };
   for (const rel of HOST_FILES) {
     try {
-      copyText(join(root, rel), join(outDir, rel));
+      copyText(root, rel, join(outDir, rel));
       result.files++;
     } catch (err) {
       if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
@@ -107,14 +113,13 @@ export function captureHost(outDir: string, opts: { root?: string; pids?: number
   captureProvenance(root, outDir, result);
   const pids = opts.pids ? withAncestors(root, opts.pids) : listPids(root);
   for (const pid of pids) {
-    const src = join(root, 'proc', String(pid));
     const dst = join(outDir, 'proc', String(pid));
     try {
-      for (const f of PID_FILES) copyText(join(src, f), join(dst, f));
+      for (const f of PID_FILES) copyText(root, `proc/${pid}/${f}`, join(dst, f));
       mkdirSync(join(dst, 'fd'), { recursive: true });
-      for (const fd of readdirSync(join(src, 'fd'))) {
+      for (const fd of listUnder(root, `proc/${pid}/fd`, 'proc')) {
         try {
-          symlinkSync(readlinkSync(join(src, 'fd', fd)), join(dst, 'fd', fd));
+          symlinkSync(readLinkUnder(root, `proc/${pid}/fd/${fd}`), join(dst, 'fd', fd));
         } catch (err) {
           if (outcomeOf(err) !== 'absent') throw err; // an fd closed meanwhile is just gone
         }

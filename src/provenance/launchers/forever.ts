@@ -3,7 +3,8 @@
  * SCRIPT`, started detached by `forever start`; the app is its child and inherits the monitor's
  * limit, fixed by the shell that ran `forever start`. `forever restart` reuses the monitor.
  */
-import { command, type FixStep } from '../fix.js';
+import { type FixStep } from '../fix.js';
+import { shellCommand } from '../../safety/shell-quote.js';
 import { limitOf, who } from './common.js';
 import type { Launcher } from './types.js';
 
@@ -25,7 +26,7 @@ export const forever: Launcher = {
       {
         kind: 'restart',
         title: 'Start the app again under a new monitor, from a shell that has the limit.',
-        lines: [command(['forever', 'stop', script]), `ulimit -n ${value.soft} && ${command(['forever', 'start', script])}`],
+        lines: [shellCommand(['forever', 'stop', script]), `ulimit -n ${value.soft} && ${shellCommand(['forever', 'start', script])}`],
         blastRadius: `stops ${script} while it restarts`,
         ...(valueNeeds ? { needs: valueNeeds } : {}),
       },

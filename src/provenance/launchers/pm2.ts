@@ -7,7 +7,8 @@
  * raises its soft limit to the hard limit at start-up.
  */
 import type { ProcNode } from '../chain.js';
-import { command, shellArg, type FixStep } from '../fix.js';
+import { type FixStep } from '../fix.js';
+import { shellCommand, shellQuote } from '../../safety/shell-quote.js';
 import type { Launcher } from './types.js';
 import { limitOf, runs, who } from './common.js';
 
@@ -34,8 +35,8 @@ export const pm2: Launcher = {
     if (!pm2.is(origin)) return null;
     const home = pm2Home(origin);
     // An assignment prefix, quoted as a value: the title (and so PM2_HOME) is whatever the process set.
-    const env = home ? `PM2_HOME=${shellArg(home)} ` : '';
-    const pm2cmd = (...words: string[]) => `${env}${command(['pm2', ...words])}`;
+    const env = home ? `PM2_HOME=${shellQuote(home)} ` : '';
+    const pm2cmd = (...words: string[]) => `${env}${shellCommand(['pm2', ...words])}`;
     const steps: FixStep[] = [
       { kind: 'durable', title: 'Record the apps pm2 runs, so that they come back after the daemon restarts.', lines: [pm2cmd('save')] },
       {

@@ -7,7 +7,8 @@
 import type { ProcNode } from '../chain.js';
 import { readOptional } from '../config-files.js';
 import { cwdOf, memoRead, type Verdict } from '../context.js';
-import { command, type FixStep } from '../fix.js';
+import { type FixStep } from '../fix.js';
+import { shellCommand } from '../../safety/shell-quote.js';
 import { limitOf, who } from './common.js';
 import type { LauncherCase } from './types.js';
 
@@ -53,7 +54,7 @@ export function runScriptVerdict(c: LauncherCase, suite: RunScriptSuite, sup: Pr
   const text = memoRead(ctx, `run:${run}`, () => readOptional(root, run));
   const found = text.ok && text.value !== null ? findRunLimit(text.value, suite.tool) : null;
   const holder = service ?? sup;
-  const restart: FixStep = { kind: 'restart', title: `Restart the service so that ${run} runs again.`, lines: [command(suite.restart(dir))], blastRadius: `stops the service in ${dir} (${who(holder)}) while it restarts; the supervisor and other services keep running` };
+  const restart: FixStep = { kind: 'restart', title: `Restart the service so that ${run} runs again.`, lines: [shellCommand(suite.restart(dir))], blastRadius: `stops the service in ${dir} (${who(holder)}) while it restarts; the supervisor and other services keep running` };
   const edit: FixStep = {
     kind: 'durable',
     title: `Set the limit in ${run}.`,

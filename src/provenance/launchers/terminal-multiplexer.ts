@@ -4,7 +4,8 @@
  * attaching later with another `ulimit -n` changes nothing (tmux: the server forks panes, cmd.c /
  * spawn.c; screen likewise from its SCREEN process).
  */
-import { command, type FixStep } from '../fix.js';
+import { type FixStep } from '../fix.js';
+import { shellCommand } from '../../safety/shell-quote.js';
 import { limitOf, runs, who } from './common.js';
 import type { Launcher } from './types.js';
 
@@ -24,7 +25,7 @@ export const terminalMultiplexer: Launcher = {
       {
         kind: 'restart',
         title: `Or restart the ${tmux ? 'tmux' : 'screen'} server from a shell that has the limit.`,
-        lines: [tmux ? command(['tmux', 'kill-server']) : '# quit every screen session (C-a \\)', `ulimit -n ${value.soft} && ${tmux ? 'tmux new-session' : 'screen'}`],
+        lines: [tmux ? shellCommand(['tmux', 'kill-server']) : '# quit every screen session (C-a \\)', `ulimit -n ${value.soft} && ${tmux ? 'tmux new-session' : 'screen'}`],
         blastRadius: `ends every ${tmux ? 'tmux' : 'screen'} session, window and program in them (${runs(ctx, root, origin)})`,
         ...(valueNeeds ? { needs: valueNeeds } : {}),
       },
