@@ -200,3 +200,16 @@ test('user manager: user.conf DefaultLimitNOFILE; a LimitNOFILE= in [Unit] of a 
   assert.ok(o.notes?.some((n) => /syncd\.service\.d\/limits\.conf:2: LimitNOFILE=100000 is in \[Unit\], not \[Service\]; systemd ignores it/.test(n)), (o.notes ?? []).join('\n'));
   assert.deepEqual(linesOf(o, 'restart'), ['systemctl --user --machine=alice@ daemon-reload', 'systemctl --user --machine=alice@ restart syncd.service']);
 });
+
+test('runit: chpst -o in the service\'s run script is the source; the restart is sv restart of that service only', () => {
+  const o = explain('runit', 520);
+  assert.deepEqual([o.source.layer, o.source.launcher, o.source.pid, o.source.file, o.source.setting], ['launcher', 'runit', 520, '/etc/service/web/run', 'chpst -u www-data -o 4096']);
+  assert.deepEqual(linesOf(o, 'restart'), ['sv restart /etc/service/web']);
+  assert.match(o.steps?.find((s) => s.kind === 'restart')?.blastRadius ?? '', /the supervisor and other services keep running/);
+});
+
+test('tmux: a server started long ago fixes the limit of every pane', () => {
+  const o = explain('tmux', 920);
+  assert.deepEqual([o.source.layer, o.source.launcher, o.source.pid], ['launcher', 'tmux/screen', 900]);
+  assert.match(o.steps?.find((s) => s.kind === 'restart')?.blastRadius ?? '', /ends every tmux session/);
+});

@@ -82,7 +82,7 @@ export function supervisordFix(file: string, minfds: number, restart: FixStep, c
     const durable: FixStep = {
       kind: 'durable',
       title: `Set minfds=${minfds} for supervisord.`,
-      lines: inFile ? [`# in ${file}, section [supervisord]:`, `minfds=${minfds}`] : [`# in ${file}:`, `--minfds=${minfds}`],
+      lines: inFile ? [`# in ${shellQuote(file)}, section [supervisord]:`, `minfds=${minfds}`] : [`# in ${file}:`, `--minfds=${minfds}`],
     };
     if (needs) durable.needs = needs;
     steps.push(durable);

@@ -9,6 +9,7 @@ import { readOptional } from '../config-files.js';
 import { memoRead, nrOpen } from '../context.js';
 import { canRaiseHard } from '../host-facts.js';
 import type { FixStep } from '../fix.js';
+import { shellQuote } from '../../safety/shell-quote.js';
 import { limitOf, who } from './common.js';
 import type { Launcher, LauncherCase } from './types.js';
 
@@ -47,7 +48,7 @@ export const nginx: Launcher = {
     const needs = parent.limit.hard !== null && value > parent.limit.hard && masterCan === false ? `CAP_SYS_RESOURCE in the nginx master ${who(parent)}, which lacks it: workers cannot go above its hard limit ${parent.limit.hard} (raise that where the master gets it)` : undefined;
     const applied = s.value === origin.limit.hard;
     const steps: FixStep[] = [
-      { kind: 'durable', title: `Set worker_rlimit_nofile ${value} for the workers.`, lines: [`# in ${s.file}:${s.line}, main context:`, `worker_rlimit_nofile ${value};`], ...(needs ? { needs } : {}) },
+      { kind: 'durable', title: `Set worker_rlimit_nofile ${value} for the workers.`, lines: [`# in ${shellQuote(s.file)}:${s.line}, main context:`, `worker_rlimit_nofile ${value};`], ...(needs ? { needs } : {}) },
       { kind: 'restart', title: 'Reload nginx: new workers start with the new limit.', lines: ['nginx -t && nginx -s reload'], blastRadius: 'replaces the workers gracefully: old workers finish their open connections, nothing is dropped' },
     ];
     return {

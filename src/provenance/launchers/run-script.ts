@@ -8,7 +8,7 @@ import type { ProcNode } from '../chain.js';
 import { readOptional } from '../config-files.js';
 import { cwdOf, memoRead, type Verdict } from '../context.js';
 import { type FixStep } from '../fix.js';
-import { shellCommand } from '../../safety/shell-quote.js';
+import { shellCommand, shellQuote } from '../../safety/shell-quote.js';
 import { limitOf, who } from './common.js';
 import type { LauncherCase } from './types.js';
 
@@ -58,7 +58,8 @@ export function runScriptVerdict(c: LauncherCase, suite: RunScriptSuite, sup: Pr
   const edit: FixStep = {
     kind: 'durable',
     title: `Set the limit in ${run}.`,
-    lines: found ? [`# in ${run}:${found.line}, replace \`${found.statement}\` with:`, `${suite.tool} -o ${c.value.soft}`] : [`# in ${run}, start the program through:`, `exec ${suite.tool} -o ${c.value.soft} PROGRAM ...`],
+    // Only the number changes: the statement's other options (a user, other limits) stay as written.
+    lines: found ? [`# in ${shellQuote(run)}:${found.line}, replace \`${found.statement}\` with:`, found.statement.replace(/\d+$/, String(c.value.soft))] : [`# in ${shellQuote(run)}, start the program through:`, `exec ${suite.tool} -o ${c.value.soft} PROGRAM ...`],
     ...(c.valueNeeds ? { needs: c.valueNeeds } : {}),
   };
   const why = found

@@ -6,7 +6,7 @@
  */
 import { type FixStep } from '../fix.js';
 import { shellCommand } from '../../safety/shell-quote.js';
-import { limitOf, runs, who } from './common.js';
+import { limitOf, runs } from './common.js';
 import type { Launcher } from './types.js';
 
 export const terminalMultiplexer: Launcher = {
@@ -37,7 +37,7 @@ export const terminalMultiplexer: Launcher = {
         pid: origin.pid,
         value: limitOf(origin),
         setting: `the limit the ${tmux ? 'tmux' : 'screen'} server started with`,
-        reason: `The ${tmux ? 'tmux' : 'screen'} server ${who(origin)} holds ${limitOf(origin)}, fixed when its first session was created; every window and pane is forked by the server and inherits that, whatever limit the terminal that attached later has.`,
+        reason: `The ${tmux ? 'tmux' : 'screen'} server (pid ${origin.pid}) holds ${limitOf(origin)}, fixed when its first session was created; every window and pane is forked by the server and inherits that, whatever limit the terminal that attached later has.`,
       },
       contradictions: [],
       fix: steps,
