@@ -25,8 +25,12 @@ export function proseFaults(text: string, known: readonly NamedPid[] = []): stri
     if (seen.has(s)) out.push(`repeated sentence: ${s}`);
     seen.add(s);
   }
-  const clause = /(\b[\w ]{12,}?), \1\b/.exec(text.replace(/\s+/g, ' '));
+  const flat = text.replace(/\s+/g, ' ');
+  const clause = /(\b[\w ]{12,}?), \1\b/.exec(flat);
   if (clause) out.push(`repeated clause: ${clause[1]}`);
+  // The same ending twice in a row ("not part of a login session, not a login session").
+  const tail = /\b(not (?:part of )?an? [\w ]{4,30}?), not (?:part of )?an? ([\w ]{4,30}?)\b[:.]/.exec(flat);
+  if (tail && tail[1].endsWith(tail[2])) out.push(`repeated clause: ${tail[0]}`);
   // "NAME (pid N)" must name N's real program.
   const names = new Map(known.map((k) => [k.pid, k.name]));
   for (const m of text.replace(/\s+/g, ' ').matchAll(/([^\s(]+(?: [^\s(]+)?) \(pid (\d+)\)/g)) {
