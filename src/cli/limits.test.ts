@@ -38,9 +38,12 @@ test('NAME matches comm and explains every match; PIDs and names mix, each once'
 test('the JSON shape of issue 3', async () => {
   const r = await runLimits(['812', '--json', '--root', fixture('limits', 'systemd-unit')]);
   const [o] = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
-  assert.deepEqual(Object.keys(o), ['pid', 'name', 'soft', 'hard', 'chain', 'source', 'contradictions', 'fix', 'notes']);
+  assert.deepEqual(Object.keys(o), ['pid', 'name', 'soft', 'hard', 'chain', 'source', 'contradictions', 'fix', 'steps', 'notes']);
   assert.deepEqual(Object.keys(o.source as object), ['layer', 'pid', 'unit', 'file', 'setting', 'value', 'reason']);
   assert.deepEqual((o.chain as unknown[])[0], { pid: 812, name: 'api', soft: 65536, hard: 65536 });
+  const steps = o.steps as Array<Record<string, unknown>>;
+  assert.deepEqual(steps.map((s) => s.kind), ['relief', 'durable', 'restart']);
+  assert.deepEqual(Object.keys(steps[2]), ['kind', 'title', 'lines', 'blastRadius']);
 });
 
 test('no PID or NAME: listeners and busy processes (none in a tree without sockets)', async () => {

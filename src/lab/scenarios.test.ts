@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { SCENARIOS } from './scenarios/index.js';
 import { namespacesOf, processesOf, startLabProcess } from './testing.js';
 import type { ScenarioResult, StepReport } from './types.js';
+import { proseFaults } from '../provenance/prose-check.js';
 
 const asRoot = process.getuid?.() === 0;
 
@@ -36,6 +37,10 @@ function assertReproduced(code: number | null, r: ScenarioResult): void {
   assert.equal(code, 0);
   assert.equal(r.mode, asRoot ? 'netns' : 'host');
   assert.ok(r.durationMs < 30_000, `took ${r.durationMs} ms`);
+  // Issue 9: no glued sentences in what the lab shows (each finding, each step's story).
+  for (const step of r.steps ?? []) {
+    for (const part of [...step.findings.map((f) => JSON.stringify(f).replace(/\\"/g, '"')), step.story.join(' ')]) assert.deepEqual(proseFaults(part), [], part);
+  }
 }
 
 test('lab list names every scenario', async () => {

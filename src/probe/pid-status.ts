@@ -16,6 +16,11 @@ export interface PidStatus {
   fdSize: number | null;
   /** From "Kthread: 0|1"; null when the kernel does not print the line (older kernels). */
   kthread: boolean | null;
+  /**
+   * Effective capability set (CapEff, a 64-bit hex mask; include/uapi/linux/capability.h numbers the
+   * bits, CAP_SYS_RESOURCE = 24); null when the line is absent.
+   */
+  capEff: bigint | null;
 }
 
 function uidField(value: string, file: string, line: number): [number, number] {
@@ -35,6 +40,7 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
   let ids: [number, number] | null = null;
   let fdSize: number | null = null;
   let kthread: boolean | null = null;
+  let capEff: bigint | null = null;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
@@ -46,9 +52,14 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
       fdSize = unsignedDecimal(line.slice(colon + 1).trim(), RANGE.int);
       if (fdSize === null) throw new ParseError(file, i + 1, 'FDSize is not a number');
     } else if (key === 'Kthread') kthread = line.slice(colon + 1).trim() === '1';
+    else if (key === 'CapEff') {
+      const hex = line.slice(colon + 1).trim();
+      if (!/^[0-9a-f]{1,16}$/i.test(hex)) throw new ParseError(file, i + 1, `CapEff is not a hex mask: ${JSON.stringify(line)}`);
+      capEff = BigInt(`0x${hex}`);
+    }
   }
   if (!ids) throw new ParseError(file, lines.length, 'no Uid line');
-  return { uid: ids[0], euid: ids[1], fdSize, kthread };
+  return { uid: ids[0], euid: ids[1], fdSize, kthread, capEff };
 }
 
 /** Reads and parses ROOT/proc/PID/status. Throws the errno error when the process is gone. */

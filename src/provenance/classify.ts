@@ -14,6 +14,10 @@ import { supervisordVerdict } from './layer-supervisord.js';
 import { systemdVerdict, unitExpectation } from './layer-systemd.js';
 import { unitOf } from './kinds.js';
 import type { Effective } from './rlimit.js';
+import { proposedValue } from './fix.js';
+import { fixer, hardRaiseNeeds } from './host-facts.js';
+import { launcherVerdict } from './launchers/index.js';
+import type { LauncherCase } from './launchers/types.js';
 
 /** What a supervisord got at exec time: its unit's configuration when systemd started it, else its parent's limit. */
 function inheritedBySupervisord(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null): { limit: Effective | null; from: string } {
@@ -57,6 +61,19 @@ function startedAsService(node: ProcNode): boolean {
   return u !== null && /\.(service|socket|mount|swap)$/.test(u.unit);
 }
 
+/**
+ * A catalogue case: the value a fix proposes, checked against fs.nr_open and against what the
+ * shell that would restart the launcher can set (its hard limit, without CAP_SYS_RESOURCE).
+ */
+function launcherCase(ctx: ExplainContext, root: string, links: ProcNode[], oi: number): LauncherCase {
+  const origin = links[oi];
+  const f = fixer(ctx, root);
+  let value = proposedValue(origin.limit, undefined, nrOpen(ctx, root));
+  // Without CAP_SYS_RESOURCE the shell can give at most its own hard limit: propose that when it is still a raise.
+  if (f.canRaise === false && f.hard !== null && value.hard > f.hard && f.hard > (origin.limit.soft ?? 0)) value = { soft: f.hard, hard: f.hard };
+  return { ctx, root, links, oi, origin, parent: links[oi + 1] ?? null, value, valueNeeds: hardRaiseNeeds(value.hard, f.hard, f.canRaise, 'this shell') };
+}
+
 /** The layer of one origin, ignoring containers. */
 function layerOf(ctx: ExplainContext, root: string, links: ProcNode[], oi: number): Verdict {
   const o = links[oi];
@@ -73,6 +90,8 @@ function layerOf(ctx: ExplainContext, root: string, links: ProcNode[], oi: numbe
   const userNode = links[Math.max(0, oi - 1)];
   if (service) return sessionVerdict(ctx, root, o, parent, userNode, service, 'pam', nrOpen(ctx, root));
   if (isCron(o)) return sessionVerdict(ctx, root, o, parent, userNode, 'cron', 'cron', nrOpen(ctx, root));
+  const lv = launcherVerdict(launcherCase(ctx, root, links, oi));
+  if (lv) return lv;
   if (isShell(o)) return shellVerdict(ctx, root, o, parent);
   return selfOrUnknownVerdict(ctx, root, o, parent);
 }
@@ -90,8 +109,8 @@ export function classify(ctx: ExplainContext, root: string, links: ProcNode[]): 
   if (container) {
     const originInside = detectContainer(origin.cgroupPaths) !== null;
     const parentInside = parent ? detectContainer(parent.cgroupPaths) !== null : false;
-    if (originInside && !parentInside) return containerVerdict(links[0], container, origin, parent, null);
-    if (!originInside) return containerVerdict(links[0], container, origin, parent, layerOf(ctx, root, links, oi));
+    if (originInside && !parentInside) return containerVerdict(ctx, root, links, container, origin, parent, null);
+    if (!originInside) return containerVerdict(ctx, root, links, container, origin, parent, layerOf(ctx, root, links, oi));
   }
   return layerOf(ctx, root, links, oi);
 }

@@ -2,7 +2,7 @@
  * Small file helpers for configuration readers: paths are host paths ("/etc/..."), read under an
  * injected root, so a fixture tree and the live host go through the same code.
  */
-import { describeError, listUnder, outcomeOf, readOptionalUnder } from '../probe/read-file.js';
+import { describeError, listUnder, outcomeOf, readOptionalUnder, statUnder } from '../probe/read-file.js';
 
 /** The text of a host path under root, or null when absent. Other errors are rethrown. */
 export function readOptional(root: string, hostPath: string): string | null {
@@ -63,4 +63,20 @@ export function globFiles(root: string, hostPattern: string): string[] {
 /** One line for a note: "could not read X: EACCES ...". */
 export function unreadable(hostPath: string, err: unknown): string {
   return `could not read ${hostPath}: ${describeError(err)}`;
+}
+
+/**
+ * Is a host path something other than a regular file or directory (a FIFO, a socket, a device)?
+ * A script named so (`bash /dev/stdin`, `bash <(…)`) came through a pipe and cannot be read back.
+ * A path the confined reader refuses to resolve counts as special too; false when absent.
+ */
+export function isSpecialFile(root: string, hostPath: string): boolean {
+  try {
+    const st = statUnder(root, hostPath);
+    // S_IFMT / S_IFREG (sys/stat.h).
+    return st !== null && !st.isDirectory && (st.mode & 0o170000) !== 0o100000;
+  } catch {
+    // Refused (a link leaving the root, into /proc): not a file sockdoc may read as a script.
+    return true;
+  }
 }

@@ -6,6 +6,8 @@ import { readGroup, readPasswd, groupsOfUser, type GroupEntry, type PasswdEntry 
 import { describeError, readLinkUnder, readUnder } from '../probe/read-file.js';
 import type { LimitSource } from './types.js';
 import type { PamUser } from './pam.js';
+import type { FixStep } from './fix.js';
+import type { ProcNode } from './chain.js';
 
 export interface ExplainContext {
   /** Memoised reads, keyed by what was read ("unit:nginx.service", "supervisord:/etc/..."). */
@@ -36,13 +38,15 @@ export function memoRead<T>(ctx: ExplainContext, key: string, fn: () => T): Read
 export interface Verdict {
   source: LimitSource;
   contradictions: string[];
-  /** Durable fix for this layer, most durable first (prlimit is added by the caller). */
-  fix: string[];
+  /** Durable change and restart for this layer (the caller adds the prlimit relief in front). */
+  fix: FixStep[];
   notes: string[];
   /** Set when the process belongs to a PAM session (pam_limits did run for it). */
   pamSession?: boolean;
   /** The layer found the setting itself (a ulimit line), not only inferred it. */
   confident?: boolean;
+  /** Other processes the relief should raise too (a launcher whose future children inherit its limit). */
+  reliefAlso?: ProcNode[];
   /** A value some configuration asks for but the process does not have: the fix aims at it. */
   wanted?: { soft: number; hard: number };
 }

@@ -8,7 +8,8 @@ import { pamUser, type ExplainContext, type Verdict } from './context.js';
 import { isCron, isSessionScope, isSupervisord, pamServiceOf } from './kinds.js';
 import { readPam } from './layer-session.js';
 import { readSupervisord, staleMinfds } from './layer-supervisord.js';
-import { readUnit } from './layer-systemd.js';
+import { readUnit, systemBuiltin } from './layer-systemd.js';
+import { systemScope } from './systemd.js';
 
 /** Is any link a PAM session (a login program or cron opened one), or the unit runs PAM itself? */
 export function underPamSession(ctx: ExplainContext, root: string, links: readonly ProcNode[], v: Verdict): boolean {
@@ -21,23 +22,26 @@ export function underPamSession(ctx: ExplainContext, root: string, links: readon
   }
   if (links.some((l) => isSessionScope(l.cgroup))) return true;
   if (v.source.unit) {
-    const u = readUnit(ctx, root, v.source.unit);
+    const u = readUnit(ctx, root, v.source.unit, systemScope(systemBuiltin(ctx, root)));
     if (u.ok && u.value.pamName) return true;
   }
   return false;
 }
 
-function describeLauncher(v: Verdict): string {
+/** What the process is instead of a login session ("a service started by systemd (api.service)"), or null when nothing more is known. */
+function describeLauncher(v: Verdict): string | null {
   const s = v.source;
   switch (s.layer) {
     case 'systemd':
       return `a service started by systemd${s.unit ? ` (${s.unit})` : ''}`;
     case 'supervisord':
-      return `a program started by supervisord`;
+      return 'a program started by supervisord';
     case 'container':
       return 'a container process';
+    case 'launcher':
+      return `a program started by ${s.launcher ?? 'a process manager'}`;
     default:
-      return 'not part of a login session';
+      return null;
   }
 }
 
@@ -62,7 +66,7 @@ export function chainContradictions(ctx: ExplainContext, root: string, links: re
           .filter((e, i, a): e is NonNullable<typeof e> => !!e && a.indexOf(e) === i)
           .map((e) => `"${e.domain} ${e.type} nofile ${e.value === 'infinity' ? 'unlimited' : e.value}" (${e.file}:${e.line})`);
         out.push(
-          `limits.conf has ${lines.join(' and ')} for ${user.name}, but ${target.name} (pid ${target.pid}) is ${describeLauncher(v)}, not a login session: pam_limits applies limits.conf only when a PAM session opens (login, sshd, su, sudo, cron), so it does not apply here.`,
+          `limits.conf has ${lines.join(' and ')} for ${user.name}, but ${target.name} (pid ${target.pid}) is ${describeLauncher(v) ? `${describeLauncher(v)}, not a login session` : 'not part of a login session'}: pam_limits applies limits.conf only when a PAM session opens (login, sshd, su, sudo, cron), so it does not apply here.`,
         );
       }
     }

@@ -8,15 +8,19 @@ import { fixture } from '../testing/paths.js';
 import { NoSuchProcess, explainLimit, explainLimits } from './explain.js';
 
 const explain = (c: string, pid: number) => explainLimit(fixture('limits', c), pid);
-const last = (xs: string[]) => xs[xs.length - 1];
+const kinds = (o: { steps?: { kind: string }[] }) => (o.steps ?? []).map((s) => s.kind);
+const linesOf = (o: { steps?: { kind: string; lines: string[] }[] }, kind: string) => (o.steps ?? []).filter((s) => s.kind === kind).flatMap((s) => s.lines);
 
 test('systemd unit: LimitNOFILE= named; limits.conf that cannot apply to a service is called out', () => {
   const o = explain('systemd-unit', 812);
   assert.deepEqual([o.source.layer, o.source.pid, o.source.unit, o.source.file, o.source.setting, o.source.value], ['systemd', 812, 'api.service', '/etc/systemd/system/api.service', 'LimitNOFILE=65536', '65536']);
   assert.equal(o.contradictions.length, 1);
   assert.match(o.contradictions[0], /"\* soft nofile 100000" \(\/etc\/security\/limits\.conf:67\).* not a login session/);
-  assert.deepEqual(o.fix.slice(0, 5), ['systemctl edit api.service   # add these two lines in the editor, save:', '[Service]', 'LimitNOFILE=131072:131072', 'systemctl daemon-reload', 'systemctl restart api.service']);
-  assert.match(last(o.fix), /^prlimit --pid 812 --nofile=131072:131072 /);
+  assert.deepEqual(kinds(o), ['relief', 'durable', 'restart'], 'relief first, then the change, then the restart');
+  assert.deepEqual(linesOf(o, 'durable'), ['systemctl edit api.service   # add these two lines in the editor, save:', '[Service]', 'LimitNOFILE=131072:131072']);
+  assert.deepEqual(linesOf(o, 'restart'), ['systemctl daemon-reload', 'systemctl restart api.service']);
+  assert.match(o.steps?.[2].blastRadius ?? '', /stops every process of api\.service/);
+  assert.deepEqual(linesOf(o, 'relief'), ['prlimit --pid 812 --nofile=131072:131072']);
 });
 
 test('DefaultLimitNOFILE from system.conf.d, and a worker that inherited it from its master', () => {
@@ -39,8 +43,9 @@ test('a unit changed after the service started: not restarted, fix is reload + r
   const o = explain('systemd-stale', 2201);
   assert.equal(o.source.layer, 'systemd');
   assert.match(o.contradictions[0], /queue\.service now gives 65536:65536.*runs with 1024:524288.*systemctl daemon-reload.*systemctl restart queue\.service/s);
-  assert.deepEqual(o.fix.slice(0, 2), ['systemctl daemon-reload', 'systemctl restart queue.service']);
-  assert.match(last(o.fix), /--nofile=65536:65536/);
+  assert.deepEqual(kinds(o), ['relief', 'restart']);
+  assert.deepEqual(linesOf(o, 'restart'), ['systemctl daemon-reload', 'systemctl restart queue.service']);
+  assert.deepEqual(linesOf(o, 'relief'), ['prlimit --pid 2201 --nofile=65536:65536']);
 });
 
 test('the seed: systemd built-in default through supervisord; minfds only reloaded; limits.conf irrelevant', () => {
@@ -48,27 +53,30 @@ test('the seed: systemd built-in default through supervisord; minfds only reload
   assert.equal(o.source.layer, 'systemd');
   assert.equal(o.source.unit, 'supervisor.service');
   assert.equal(o.source.pid, 640);
-  assert.match(o.source.setting ?? '', /built-in default 1024:524288/);
+  assert.equal(o.source.setting, 'built-in default');
+  assert.equal(o.source.value, '1024:524288');
   assert.equal(o.contradictions.length, 3);
   assert.match(o.contradictions[0], /minfds=65536, but supervisord \(pid 640\) runs with a soft limit of 1024/);
   assert.match(o.contradictions[1], /limits\.conf has .* for www-data, but server \(pid 37482\) is a service started by systemd \(supervisor\.service\)/);
   assert.match(o.contradictions[2], /soft limit 1024 is below the hard limit 524288/);
-  assert.equal(o.fix[0], 'systemctl edit supervisor.service   # add these two lines in the editor, save:');
+  assert.equal(linesOf(o, 'durable')[0], 'systemctl edit supervisor.service   # add these two lines in the editor, save:');
 });
 
 test('supervisord minfds from an [include]d file; the fix edits that file and restarts the unit', () => {
   const o = explain('supervisord-minfds', 3310);
   assert.deepEqual([o.source.layer, o.source.pid, o.source.file, o.source.setting], ['supervisord', 3300, '/etc/supervisor/conf.d/00-limits.conf', 'minfds=4096']);
   assert.match(o.source.reason, /got 1024:524288 from supervisor\.service/);
-  assert.deepEqual(o.fix.slice(0, 4), ['# in /etc/supervisor/conf.d/00-limits.conf, section [supervisord]:', 'minfds=65536', '# then restart supervisord for real (`supervisorctl reload` does not re-apply minfds):', 'systemctl restart supervisor.service']);
+  assert.deepEqual(linesOf(o, 'durable'), ['# in /etc/supervisor/conf.d/00-limits.conf, section [supervisord]:', 'minfds=65536']);
+  assert.deepEqual(linesOf(o, 'restart'), ['systemctl restart supervisor.service']);
+  assert.match(o.steps?.find((s) => s.kind === 'restart')?.blastRadius ?? '', /stops every program supervisord runs \(1 seen: worker \(pid 3310\)\)/);
 });
 
 test('minfds configured above what supervisord runs with: configured but not in effect', () => {
   const o = explain('supervisord-not-restarted', 5120);
   assert.equal(o.source.layer, 'supervisord');
   assert.match(o.contradictions[0], /minfds=3500, but supervisord \(pid 5100\) runs with a soft limit of 3000.*not in effect/s);
-  assert.ok(o.fix.includes('supervisorctl -c /srv/jobs/supervisord.conf shutdown'));
-  assert.match(last(o.fix), /--nofile=3500:4000/);
+  assert.deepEqual(linesOf(o, 'restart'), ['supervisorctl -c /srv/jobs/supervisord.conf shutdown', '/usr/bin/supervisord -c /srv/jobs/supervisord.conf'], 'started as the script, so the process is still named supervisord');
+  assert.deepEqual(linesOf(o, 'relief'), ['prlimit --pid 5120 --nofile=3500:4000']);
 });
 
 test('pam: the sshd session process, the winning limits.d lines, group over wildcard', () => {
@@ -87,7 +95,8 @@ test('container: --ulimit at the container\'s first process; inherited from cont
   assert.deepEqual([a.source.layer, a.source.pid, a.source.setting], ['container', 2301, '--ulimit nofile=65536:65536']);
   const b = explain('container-inherited', 2401);
   assert.deepEqual([b.source.layer, b.source.unit, b.source.setting], ['container', 'containerd.service', 'LimitNOFILE=infinity']);
-  assert.equal(b.fix.length, 1, 'at fs.nr_open nothing can be raised');
+  assert.deepEqual(kinds(b), ['durable'], 'at fs.nr_open nothing can be raised');
+  assert.deepEqual(b.steps?.[0].lines, []);
 });
 
 test('shell ulimit in a script started by a unit: the shell, not a stale unit', () => {
@@ -135,4 +144,72 @@ test('a process whose stat is malformed: an unknown layer naming the file, not a
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('systemd 219 (CentOS 7): a unit without LimitNOFILE= gets the kernel 1024:4096, not a "changed after start"', () => {
+  const o = explain('systemd-219', 1840);
+  assert.deepEqual([o.source.layer, o.source.unit, o.source.setting, o.source.value], ['systemd', 'legacy-api.service', 'built-in default', '1024:4096']);
+  assert.match(o.source.reason, /1024:4096, the kernel's initial limit, which systemd 219 passes on to services/);
+  assert.ok(!o.contradictions.some((c) => /changed after the service started/.test(c)), o.contradictions.join('\n'));
+  assert.deepEqual(kinds(o), ['relief', 'durable', 'restart']);
+  assert.deepEqual(linesOf(o, 'relief'), ['prlimit --pid 1840 --nofile=4096:4096'], 'soft to hard: works without privileges');
+  assert.ok(linesOf(o, 'durable').includes('LimitNOFILE=65536:65536'));
+});
+
+test('a drop-in above pid 1\'s hard limit, within fs.nr_open: applied as written (systemd has CAP_SYS_RESOURCE)', () => {
+  const o = explain('dropin-above-pid1', 2600);
+  assert.deepEqual([o.source.layer, o.source.file, o.source.setting, o.source.value], ['systemd', '/etc/systemd/system/haproxy.service.d/limits.conf', 'LimitNOFILE=500000', '500000']);
+  assert.deepEqual(o.contradictions, [], 'not "now gives 65536"');
+  // The shell here (proc/self in the tree) is root without CAP_SYS_RESOURCE: raising the hard limit is flagged.
+  assert.match(o.steps?.[0].needs ?? '', /CAP_SYS_RESOURCE to raise the hard limit above 500000, which this shell lacks/);
+  assert.ok(linesOf(o, 'durable').includes('LimitNOFILE=1000000:1000000'), 'within fs.nr_open 1048576');
+});
+
+test('pm2: the God Daemon is the layer; the restart names what it stops', () => {
+  const o = explain('pm2', 3281);
+  assert.deepEqual([o.source.layer, o.source.launcher, o.source.pid, o.source.value], ['launcher', 'pm2', 3232, '4096:4096']);
+  assert.deepEqual(kinds(o), ['relief', 'relief', 'durable', 'restart']);
+  assert.deepEqual(linesOf(o, 'restart'), ['PM2_HOME=/root/.pm2 pm2 kill', 'ulimit -n 65536 && PM2_HOME=/root/.pm2 pm2 resurrect']);
+  assert.match(o.steps?.[3].blastRadius ?? '', /stops every app pm2 runs \(2 seen: node \/srv\/api\/ \(pid 3281\), node \/srv\/jobs \(pid 3290\)\)/);
+});
+
+test('containerd shim: a container without --ulimit has containerd.service\'s limit, not the shim\'s raised soft', () => {
+  const o = explain('containerd-shim', 5301);
+  assert.deepEqual([o.source.layer, o.source.launcher, o.source.unit, o.source.setting, o.source.value], ['container', 'containerd-shim', 'containerd.service', 'built-in default', '1024:524288']);
+  assert.doesNotMatch(o.source.reason, /created with --ulimit/);
+  assert.match(o.source.reason, /restores the one it started with for the container \(Go ≥ 1\.19\)/);
+  assert.ok(linesOf(o, 'durable').includes('LimitNOFILE=65536:524288'));
+});
+
+test('docker daemon.json default-ulimits: named with its file; the restart says it stops every container', () => {
+  const o = explain('docker-default-ulimits', 6301);
+  assert.deepEqual([o.source.layer, o.source.file, o.source.setting], ['container', '/etc/docker/daemon.json', 'default-ulimits nofile 16384:16384']);
+  assert.match(o.steps?.find((s) => s.kind === 'restart')?.blastRadius ?? '', /stops every container on this host unless daemon.json has "live-restore": true/);
+});
+
+test('nginx workers: worker_rlimit_nofile above the master\'s hard limit, set by the worker while root', () => {
+  const o = explain('nginx-workers', 7402);
+  assert.deepEqual([o.source.layer, o.source.launcher, o.source.file, o.source.setting, o.source.value], ['self', 'nginx', '/etc/nginx/nginx.conf', 'worker_rlimit_nofile 1000000', '1000000']);
+  assert.ok(linesOf(o, 'durable').includes('worker_rlimit_nofile 1048576;'), 'never above fs.nr_open (1048576 here)');
+  assert.deepEqual(linesOf(o, 'restart'), ['nginx -t && nginx -s reload']);
+});
+
+test('user manager: user.conf DefaultLimitNOFILE; a LimitNOFILE= in [Unit] of a user drop-in is reported as ignored', () => {
+  const o = explain('user-manager', 8820);
+  assert.deepEqual([o.source.layer, o.source.unit, o.source.file, o.source.setting], ['systemd', 'syncd.service', '/etc/systemd/user.conf', 'DefaultLimitNOFILE=4096:65536']);
+  assert.ok(o.notes?.some((n) => /syncd\.service\.d\/limits\.conf:2: LimitNOFILE=100000 is in \[Unit\], not \[Service\]; systemd ignores it/.test(n)), (o.notes ?? []).join('\n'));
+  assert.deepEqual(linesOf(o, 'restart'), ['systemctl --user --machine=alice@ daemon-reload', 'systemctl --user --machine=alice@ restart syncd.service']);
+});
+
+test('runit: chpst -o in the service\'s run script is the source; the restart is sv restart of that service only', () => {
+  const o = explain('runit', 520);
+  assert.deepEqual([o.source.layer, o.source.launcher, o.source.pid, o.source.file, o.source.setting], ['launcher', 'runit', 520, '/etc/service/web/run', 'chpst -u www-data -o 4096']);
+  assert.deepEqual(linesOf(o, 'restart'), ['sv restart /etc/service/web']);
+  assert.match(o.steps?.find((s) => s.kind === 'restart')?.blastRadius ?? '', /the supervisor and other services keep running/);
+});
+
+test('tmux: a server started long ago fixes the limit of every pane', () => {
+  const o = explain('tmux', 920);
+  assert.deepEqual([o.source.layer, o.source.launcher, o.source.pid], ['launcher', 'tmux/screen', 900]);
+  assert.match(o.steps?.find((s) => s.kind === 'restart')?.blastRadius ?? '', /ends every tmux session/);
 });

@@ -1,15 +1,32 @@
 /**
- * Copy-paste fixes, one layer each. Lines are shell commands or configuration lines; a `#` comment
- * says what to do with a configuration line. The value offered is what a configuration already asks
- * for when there is one, else an example sized well above today's.
+ * Fixes as structured steps, one layer each: relief first (changes the running process, no
+ * restart), then the durable change, then the restart that applies it with what it stops.
+ * Every word taken from the host (unit names, paths, argv) goes through src/safety/shell-quote.ts.
  */
 import { byteOrder } from './config-files.js';
-import { shellQuote } from '../safety/shell-quote.js';
 import type { Effective } from './rlimit.js';
+import { shellCommand, shellQuote } from '../safety/shell-quote.js';
+import { terminalSafe } from '../safety/terminal.js';
+
 
 export interface Pair {
   soft: number;
   hard: number;
+}
+
+export type StepKind = 'relief' | 'durable' | 'restart';
+
+/** One step of a fix. */
+export interface FixStep {
+  kind: StepKind;
+  /** One sentence: what the step does. */
+  title: string;
+  /** Commands or configuration lines, in order; lines starting with `#` are comments. */
+  lines: string[];
+  /** Restarts: what stops while it runs ("every program supervisord runs: worker, web"). */
+  blastRadius?: string;
+  /** Set when the step would fail as written: what it needs that the process applying it lacks. */
+  needs?: string;
 }
 
 /** 65536 is what most server guides use; comfortably below the default fs.nr_open (1048576). */
@@ -20,61 +37,118 @@ const DEFAULT_NR_OPEN = 1048576;
 
 /**
  * The value a fix proposes: `wanted` when a configuration asks for it, else soft = max(65536, 2×soft)
- * and hard kept when higher (lowering a hard limit helps no one).
+ * and hard kept when higher (lowering a hard limit helps no one); never above fs.nr_open.
  */
 export function proposedValue(current: Effective, wanted?: Pair, nrOpen?: number | null): Pair {
-  if (wanted) return wanted;
   // Never propose above fs.nr_open (setrlimit fails with EPERM); 1048576 is its kernel default.
   const cap = nrOpen ?? DEFAULT_NR_OPEN;
+  if (wanted) return { soft: Math.min(wanted.soft, cap), hard: Math.min(wanted.hard, cap) };
   const soft = Math.max(Math.min(Math.max(EXAMPLE_SOFT, (current.soft ?? 0) * 2), cap), current.soft ?? 0);
   return { soft, hard: Math.max(soft, current.hard ?? 0) };
 }
 
-const sh = (p: Pair) => `${p.soft}:${p.hard}`;
+export const sh = (p: Pair) => `${p.soft}:${p.hard}`;
 
 /**
- * systemd: a drop-in via `systemctl edit` (it writes override.conf), a reload, a restart.
+ * systemd: a drop-in via `systemctl edit` (it writes override.conf) and a reload, then a restart.
  * When a drop-in that sorts after override.conf already sets LimitNOFILE=, that file must be edited
  * instead, or it wins again (drop-ins apply in file-name order, man systemd.unit).
  */
-export function systemdFix(unit: string, p: Pair, opts: { userUnit?: boolean; winningDropIn?: string | null; restartOnly?: boolean } = {}): string[] {
-  const ctl = opts.userUnit ? 'systemctl --user' : 'systemctl';
-  const u = shellQuote(unit);
-  if (opts.restartOnly) return [`${ctl} daemon-reload`, `${ctl} restart ${u}`];
+export function systemdFix(unit: string, p: Pair, opts: { userUnit?: boolean; userName?: string; winningDropIn?: string | null; restartOnly?: boolean; needs?: string } = {}): FixStep[] {
+  // A user manager is reached from root with --machine=USER@ (systemctl(1), systemd ≥ 248).
+  const ctl = opts.userUnit ? ['systemctl', '--user', ...(opts.userName ? [`--machine=${opts.userName}@`] : [])] : ['systemctl'];
+  const restart: FixStep = {
+    kind: 'restart',
+    title: `Restart ${unit} so that systemd applies the limit when it starts it again.`,
+    lines: [shellCommand([...ctl, 'daemon-reload']), shellCommand([...ctl, 'restart', unit])],
+    blastRadius: `stops every process of ${unit} and starts it again`,
+  };
+  if (opts.restartOnly) return [restart];
   const dropIn = opts.winningDropIn ?? null;
   const base = dropIn ? dropIn.slice(dropIn.lastIndexOf('/') + 1) : null;
-  const edit =
+  const lines =
     dropIn && base && byteOrder(base, 'override.conf') > 0
-      ? [`sed -i 's/^LimitNOFILE=.*/LimitNOFILE=${sh(p)}/' ${shellQuote(dropIn)}   # this drop-in sorts after override.conf and would win over systemctl edit`]
-      : [`${ctl} edit ${u}   # add these two lines in the editor, save:`, '[Service]', `LimitNOFILE=${sh(p)}`];
-  return [...edit, `${ctl} daemon-reload`, `${ctl} restart ${u}`];
+      ? [`sed -i ${shellQuote(`s/^LimitNOFILE=.*/LimitNOFILE=${sh(p)}/`)} ${shellQuote(dropIn)}   # this drop-in sorts after override.conf and would win over systemctl edit`]
+      : [`${shellCommand([...ctl, 'edit', unit])}   # add these two lines in the editor, save:`, '[Service]', `LimitNOFILE=${sh(p)}`];
+  const durable: FixStep = { kind: 'durable', title: `Set LimitNOFILE=${sh(p)} for ${unit}.`, lines };
+  if (opts.needs) durable.needs = opts.needs;
+  return [durable, restart];
 }
 
 /** supervisord: minfds in [supervisord], then a real restart (a reload keeps the old limit). */
-export function supervisordFix(file: string, minfds: number, restart: string[], configuredAlready: boolean): string[] {
+export function supervisordFix(file: string, minfds: number, restart: FixStep, configuredAlready: boolean, needs?: string): FixStep[] {
   const inFile = file.startsWith('/');
-  const edit = configuredAlready ? [] : inFile ? [`# in ${shellQuote(file)}, section [supervisord]:`, `minfds=${minfds}`] : [`# in ${file}:`, `--minfds=${minfds}`];
-  const how = `${configuredAlready ? '# restart' : '# then restart'} supervisord for real (\`supervisorctl reload\` does not re-apply minfds):`;
-  return [...edit, how, ...restart];
+  const steps: FixStep[] = [];
+  if (!configuredAlready) {
+    const durable: FixStep = {
+      kind: 'durable',
+      title: `Set minfds=${minfds} for supervisord.`,
+      lines: inFile ? [`# in ${shellQuote(file)}, section [supervisord]:`, `minfds=${minfds}`] : [`# in ${file}:`, `--minfds=${minfds}`],
+    };
+    if (needs) durable.needs = needs;
+    steps.push(durable);
+  }
+  const r = { ...restart, title: `${restart.title} (\`supervisorctl reload\` does not re-apply minfds).` };
+  if (needs && configuredAlready) r.needs = needs;
+  steps.push(r);
+  return steps;
 }
 
-/** pam_limits: a limits.d line for the user, then a new session. */
-export function pamFix(user: string, p: Pair, cron = false): string[] {
+/** pam_limits: a limits.d line for the user; a new session picks it up. */
+export function pamFix(user: string, p: Pair, cron = false): FixStep[] {
   return [
-    `printf '%s\\n' ${shellQuote(`${user} soft nofile ${p.soft}`)} ${shellQuote(`${user} hard nofile ${p.hard}`)} >> /etc/security/limits.d/90-nofile.conf`,
-    cron ? '# the next run of the cron job gets it: limits.conf applies when a session opens' : '# then log out and log in again: limits.conf applies to new sessions only',
+    {
+      kind: 'durable',
+      title: `Give ${user} ${sh(p)} in limits.d.`,
+      lines: [`printf '%s\\n' ${shellQuote(`${user} soft nofile ${p.soft}`)} ${shellQuote(`${user} hard nofile ${p.hard}`)} >> /etc/security/limits.d/90-nofile.conf`],
+    },
+    {
+      kind: 'restart',
+      title: cron ? 'The next run of the cron job gets it: limits.conf applies when a session opens.' : 'Log out and log in again, then restart the program: limits.conf applies to new sessions only.',
+      lines: [],
+      blastRadius: cron ? 'nothing stops' : 'the programs started from the old session keep running with the old limit until restarted',
+    },
   ];
 }
 
-/** A shell that ran `ulimit -n`: the line to write there instead. `where` is our own text, its host path already quoted. */
-export function shellFix(where: string | null, p: Pair): string[] {
-  const line = `ulimit -n ${p.soft}   # bash sets soft and hard; raising hard above the current hard needs root`;
-  return where ? [`# in ${where}, replace the ulimit line with:`, line, '# then restart the program from that shell'] : [line, '# in the script or shell that starts the program, then restart it'];
+/** A shell that ran `ulimit -n`: the line to write there instead, then restart from that shell. */
+export function shellFix(where: string | null, p: Pair, needs?: string): FixStep[] {
+  const line = `ulimit -n ${p.soft}   # bash sets soft and hard`;
+  const durable: FixStep = where
+    ? { kind: 'durable', title: `Raise the ulimit line in ${where}.`, lines: [`# in ${where}, replace the ulimit line with:`, line] }
+    : { kind: 'durable', title: 'Set the limit in the script or shell that starts the program.', lines: [line] };
+  if (needs) durable.needs = needs;
+  return [durable, { kind: 'restart', title: 'Restart the program from that shell or script.', lines: [], blastRadius: 'stops the program while it restarts' }];
 }
 
-/** Immediate relief: changes the running process, lost when it restarts (man 1 prlimit). */
-export function prlimitFix(pid: number, p: Pair, currentHard: number | null): string {
-  // prlimit(2): raising a hard limit needs CAP_SYS_RESOURCE in the target's user namespace.
-  const priv = currentHard !== null && p.hard > currentHard ? ' (raising the hard limit needs root)' : '';
-  return `prlimit --pid ${pid} --nofile=${sh(p)}   # now, without a restart${priv}; lost when the process restarts`;
+/**
+ * Immediate relief: changes the running process, lost when it restarts (man 1 prlimit). `needs`
+ * says what the shell running it lacks (prlimit(2): CAP_SYS_RESOURCE to raise a hard limit, or for
+ * another user's process).
+ */
+export function prlimitStep(pid: number, p: Pair, needs?: string): FixStep {
+  const step: FixStep = {
+    kind: 'relief',
+    title: `Now, without a restart: give pid ${pid} ${sh(p)} (lost when the process restarts).`,
+    lines: [`prlimit --pid ${pid} --nofile=${sh(p)}`],
+  };
+  if (needs) step.needs = needs;
+  return step;
+}
+
+/** The flat form of steps (issue 3's `fix` array): each step's lines, with its cost and needs as comments. */
+export function flattenSteps(steps: readonly FixStep[]): string[] {
+  const out: string[] = [];
+  for (const s of steps) {
+    // Comments carry host strings (program names in a blast radius, unit names in a title): a newline
+    // there would end the comment and make the rest a command, so they are escaped like terminal text.
+    const notes = [s.kind === 'relief' ? 'now, without a restart; lost when the process restarts' : '', s.blastRadius ? `this ${terminalSafe(s.blastRadius)}` : '', s.needs ? `needs ${terminalSafe(s.needs)}` : ''].filter(Boolean);
+    if (!s.lines.length) {
+      out.push(terminalSafe(`# ${s.title}${s.blastRadius ? ` This ${s.blastRadius}.` : ''}${s.needs ? ` Needs ${s.needs}.` : ''}`));
+      continue;
+    }
+    const last = s.lines.length - 1;
+    s.lines.forEach((l, i) => out.push(i === last && notes.length && !l.includes('   # ') ? `${l}   # ${notes.join('; ')}` : l));
+  }
+  return out;
 }

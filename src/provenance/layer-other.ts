@@ -3,27 +3,92 @@
  * "unknown" with the reason.
  */
 import type { ProcNode } from './chain.js';
-import { readOptional } from './config-files.js';
-import { memoRead, type ExplainContext, type Verdict } from './context.js';
+import type { ExplainContext, Verdict } from './context.js';
 import { detectContainer, ulimitFlag, type ContainerInfo } from './container.js';
-import { proposedValue, systemdFix } from './fix.js';
-import { isJava, isNginx, isSystemdManager, unitOf } from './kinds.js';
+import { proposedValue, systemdFix, type FixStep } from './fix.js';
+import { shellCommand } from '../safety/shell-quote.js';
+import { isSystemdManager, unitOf } from './kinds.js';
+import { containerUlimit, daemonDefaultUlimit } from './launchers/docker-config.js';
+import { containerdShim } from './launchers/containerd-shim.js';
+import { unitExpectation } from './layer-systemd.js';
 import { formatSH } from './rlimit.js';
-import { shellQuote } from '../safety/shell-quote.js';
 
 const who = (n: ProcNode) => `${n.name} (pid ${n.pid})`;
 
+/** The container-level fix: its own --ulimit, recreated. */
+function ulimitSteps(c: ContainerInfo, soft: number, hard: number): FixStep[] {
+  return [
+    { kind: 'durable', title: `Give the container its own limit (${soft}:${hard}).`, lines: ulimitFlag(c.runtime, soft, hard) },
+    { kind: 'restart', title: 'Recreate the container: limits are fixed when it starts.', lines: [], blastRadius: 'stops the container while it is recreated' },
+  ];
+}
+
+/** A container started by a shim without a limit of its own: did it get the shim's unit's configuration? */
+function inheritedThroughShim(ctx: ExplainContext, root: string, links: readonly ProcNode[], origin: ProcNode, shim: ProcNode): { unit: string; how: string; setting: string; file?: string } | null {
+  if (!containerdShim.is(shim)) return null;
+  const u = unitOf(shim.cgroup);
+  const manager = links.find((l) => isSystemdManager(l) && l.pid === 1);
+  if (!u || !manager) return null;
+  const e = unitExpectation(ctx, root, u.unit, origin, manager);
+  if ('error' in e || !e.matches) return null;
+  const l = e.config.limit;
+  const how = l.origin === 'built-in' ? e.scope.builtin.describe : `${l.setting} (${l.file}:${l.line})`;
+  return { unit: u.unit, how, setting: l.setting, file: l.file ?? undefined };
+}
+
 /**
  * A process in a container. `origin` holds the value; inside the container it is the container's
- * first process, set by the runtime (`--ulimit`, or the daemon's default-ulimits); outside it is a
- * shim or daemon whose limit the container inherited. `outer` explains that outside process, when known.
+ * first process, set by the runtime (`--ulimit`, the daemon's default-ulimits) or restored by the
+ * shim from the runtime's unit; outside it is a shim or daemon whose limit the container inherited.
+ * `outer` explains that outside process, when known.
  */
-export function containerVerdict(target: ProcNode, c: ContainerInfo, origin: ProcNode, parent: ProcNode | null, outer: Verdict | null): Verdict {
+export function containerVerdict(ctx: ExplainContext, root: string, links: readonly ProcNode[], c: ContainerInfo, origin: ProcNode, parent: ProcNode | null, outer: Verdict | null): Verdict {
+  const target = links[0];
   const inside = detectContainer(origin.cgroupPaths) !== null;
   const sh = formatSH(origin.limit.soft, origin.limit.hard);
   const p = proposedValue(origin.limit);
   const name = `${c.runtime} container${c.id ? ` ${c.id.slice(0, 12)}` : ''}`;
   if (inside) {
+    const own = c.runtime === 'docker' ? containerUlimit(ctx, root, c.id) : undefined;
+    let dflt = null;
+    try {
+      dflt = c.runtime === 'docker' ? daemonDefaultUlimit(ctx, root) : null;
+    } catch (err) {
+      return { source: { layer: 'container', pid: origin.pid, value: sh, reason: `${who(target)} runs in the ${name}, which started with ${sh}; ${(err as Error).message}.` }, contradictions: [], fix: ulimitSteps(c, p.soft, p.hard), notes: [] };
+    }
+    if (own) {
+      return {
+        source: { layer: 'container', pid: origin.pid, file: own.file, setting: `--ulimit nofile=${own.soft}:${own.hard}`, value: sh, reason: `${who(target)} runs in the ${name}, created with --ulimit nofile=${own.soft}:${own.hard} (${own.file}); the runtime set it on the container's first process ${who(origin)}.` },
+        contradictions: [],
+        fix: ulimitSteps(c, p.soft, p.hard),
+        notes: [],
+      };
+    }
+    if (dflt && own !== undefined ? true : dflt !== null && dflt.soft === origin.limit.soft && dflt.hard === origin.limit.hard) {
+      if (dflt) {
+        return {
+          source: { layer: 'container', launcher: 'dockerd', pid: origin.pid, file: dflt.file, setting: `default-ulimits nofile ${dflt.soft}:${dflt.hard}`, value: sh, reason: `${who(target)} runs in the ${name}, created without --ulimit, so dockerd applied the default-ulimits of ${dflt.file} (nofile ${dflt.soft}:${dflt.hard}) to its first process ${who(origin)}.` },
+          contradictions: dflt.soft === origin.limit.soft && dflt.hard === origin.limit.hard ? [] : [`${dflt.file} now gives nofile ${dflt.soft}:${dflt.hard}, but the container runs with ${sh}: default-ulimits changed after the container was created; only new containers get it.`],
+          fix: [
+            { kind: 'durable', title: 'Raise default-ulimits for every new container.', lines: [`# in ${dflt.file}: "default-ulimits": { "nofile": { "Name": "nofile", "Soft": ${p.soft}, "Hard": ${p.hard} } }`] },
+            { kind: 'restart', title: 'Restart dockerd so it reads daemon.json, then recreate the container.', lines: [shellCommand(['systemctl', 'restart', 'docker.service'])], blastRadius: 'stops every container on this host unless daemon.json has "live-restore": true; the container is then recreated' },
+          ],
+          notes: [],
+        };
+      }
+    }
+    const shimmed = parent ? inheritedThroughShim(ctx, root, links, origin, parent) : null;
+    if (shimmed && parent) {
+      return {
+        source: { layer: 'container', launcher: 'containerd-shim', pid: origin.pid, unit: shimmed.unit, file: shimmed.file, setting: shimmed.setting, value: sh, reason: `${who(target)} runs in the ${name}, which has no --ulimit${c.runtime === 'docker' ? ' and no default-ulimits' : ''}, so it started with what ${shimmed.unit} gives: ${shimmed.how}. Its shim ${who(parent)} shows ${formatSH(parent.limit.soft, parent.limit.hard)} because Go raises its own soft limit, but restores the one it started with for the container (Go ≥ 1.19).` },
+        contradictions: [],
+        fix: [
+          ...ulimitSteps(c, p.soft, p.hard).slice(0, 1),
+          ...systemdFix(shimmed.unit, p).map((s) => (s.kind === 'restart' ? { ...s, title: `${s.title} New containers get it; recreate this one.`, blastRadius: `restarts ${shimmed.unit}; with KillMode=process running containers keep running, new ones get the new limit` } : { ...s, title: `Or for every new container: ${s.title}` })),
+        ],
+        notes: [],
+      };
+    }
     return {
       source: {
         layer: 'container',
@@ -33,7 +98,7 @@ export function containerVerdict(target: ProcNode, c: ContainerInfo, origin: Pro
         reason: `${who(target)} runs in the ${name}. Its limit ${sh} was set by the runtime when it created the container's first process ${who(origin)}${parent ? `, unlike its parent ${who(parent)} with ${formatSH(parent.limit.soft, parent.limit.hard)}` : ''}: a --ulimit option or the daemon's default-ulimits.`,
       },
       contradictions: [],
-      fix: [...ulimitFlag(c.runtime, p.soft, p.hard), '# then recreate the container: limits are fixed when it starts'],
+      fix: ulimitSteps(c, p.soft, p.hard),
       notes: [],
     };
   }
@@ -49,19 +114,9 @@ export function containerVerdict(target: ProcNode, c: ContainerInfo, origin: Pro
       reason: `${who(target)} runs in the ${name} without a nofile limit of its own (no --ulimit), so it inherited ${sh} from the runtime outside the container${outer ? `: ${outer.source.reason}` : `, ${who(origin)}.`}`,
     },
     contradictions: outer?.contradictions ?? [],
-    fix: [...ulimitFlag(c.runtime, p.soft, p.hard), ...(daemon ? ['# or for every container of this runtime:', ...systemdFix(daemon, p)] : [])],
+    fix: [...ulimitSteps(c, p.soft, p.hard).slice(0, 1), ...(daemon ? systemdFix(daemon, p).map((s) => (s.kind === 'durable' ? { ...s, title: `Or for every container of this runtime: ${s.title}` } : s)) : [])],
     notes: outer?.notes ?? [],
   };
-}
-
-/** nginx's `worker_rlimit_nofile N;` from the configuration its master was started with. */
-function nginxSetting(ctx: ExplainContext, root: string, node: ProcNode, master: ProcNode | null): { file: string; value: number } | null {
-  const argv = master?.argv ?? node.argv;
-  const i = argv.indexOf('-c');
-  const file = i >= 0 && argv[i + 1] ? argv[i + 1] : '/etc/nginx/nginx.conf';
-  const r = memoRead(ctx, `nginx:${file}`, () => readOptional(root, file));
-  const m = r.ok && r.value ? /^\s*worker_rlimit_nofile\s+(\d+)\s*;/m.exec(r.value) : null;
-  return m ? { file, value: Number(m[1]) } : null;
 }
 
 /**
@@ -73,23 +128,14 @@ export function selfOrUnknownVerdict(ctx: ExplainContext, root: string, node: Pr
   const sh = formatSH(node.limit.soft, node.limit.hard);
   const psh = formatSH(parent.limit.soft, parent.limit.hard);
   const relief = { contradictions: [] as string[], notes: [] as string[] };
-  if (isNginx(node)) {
-    const n = nginxSetting(ctx, root, node, isNginx(parent) ? parent : null);
-    if (n) {
-      return {
-        ...relief,
-        source: { layer: 'self', pid: node.pid, file: n.file, setting: `worker_rlimit_nofile ${n.value}`, value: String(n.value), reason: `nginx sets its workers' limit itself: ${n.file} has worker_rlimit_nofile ${n.value} (${who(node)} has ${sh}, its master ${who(parent)} ${psh}).` },
-        fix: [`# in ${shellQuote(n.file)}: worker_rlimit_nofile ${proposedValue(node.limit).soft};`, 'nginx -s reload   # new workers apply it; the master\'s hard limit is the ceiling'],
-      };
-    }
-  }
+  void ctx;
+  void root;
   const softToHard = node.limit.soft !== null && node.limit.soft === node.limit.hard && node.limit.hard === parent.limit.hard && parent.limit.soft !== null && parent.limit.hard !== null && parent.limit.soft < parent.limit.hard;
   if (softToHard) {
-    const what = isJava(node) ? 'the JVM raises its soft limit to the hard limit at start-up (-XX:+MaxFDLimit, on by default)' : 'it raised its soft limit to the hard limit at start-up, as Go ≥ 1.19 programs do (os package) and some servers do';
     return {
       ...relief,
-      source: { layer: 'self', pid: node.pid, setting: 'setrlimit(RLIMIT_NOFILE) at start-up', value: sh, reason: `${who(node)} has ${sh} while its parent ${who(parent)} has ${psh}: ${what}. Its hard limit ${node.limit.hard} is the ceiling, inherited from ${who(parent)}.` },
-      fix: ['# raise the hard limit where the parent gets it (see the parent\'s layer: sockdoc limits ' + parent.pid + '), then restart the program'],
+      source: { layer: 'self', pid: node.pid, setting: 'setrlimit(RLIMIT_NOFILE) at start-up', value: sh, reason: `${who(node)} has ${sh} while its parent ${who(parent)} has ${psh}: it raised its soft limit to the hard limit at start-up, as Go ≥ 1.19 programs and Node.js do. Its hard limit ${node.limit.hard} is the ceiling, inherited from ${who(parent)}.` },
+      fix: [{ kind: 'durable', title: `Raise the hard limit where ${who(parent)} gets it (see \`sockdoc limits ${parent.pid}\`), then restart the program.`, lines: [] }],
     };
   }
   let reason: string;

@@ -3,10 +3,11 @@
  * unless -S or -H is given: bash builtins/ulimit.def), in a `-c` string, a script, or a startup file.
  */
 import type { ProcNode } from './chain.js';
-import { globFiles, readOptional } from './config-files.js';
+import { globFiles, isSpecialFile, readOptional } from './config-files.js';
 import type { ExplainContext, Verdict } from './context.js';
 import { memoRead } from './context.js';
 import { proposedValue, shellFix } from './fix.js';
+import { canRaiseHard, hardRaiseNeeds } from './host-facts.js';
 import { formatSH } from './rlimit.js';
 import { readPasswd } from '../probe/passwd.js';
 import { shellQuote } from '../safety/shell-quote.js';
@@ -32,6 +33,8 @@ function sources(ctx: ExplainContext, root: string, node: ProcNode): Array<{ whe
   if (c >= 0 && args[c + 1] !== undefined) return [{ where: null, text: args[c + 1] }];
   const script = args.find((a) => !a.startsWith('-'));
   if (script && script.startsWith('/')) {
+    // `bash /dev/stdin`, a FIFO, a /dev/fd/N: the script came through a pipe or a device and cannot be read back.
+    if (/^\/(dev|proc)\//.test(script) || isSpecialFile(root, script)) throw new UnreadableScript(script);
     const text = readOptional(root, script);
     return text === null ? [] : [{ where: script, text }];
   }
@@ -44,6 +47,13 @@ function sources(ctx: ExplainContext, root: string, node: ProcNode): Array<{ whe
     const text = readOptional(root, f);
     return text === null ? [] : [{ where: f, text }];
   });
+}
+
+/** The shell's script is a pipe or device (`bash /dev/stdin`): nothing to read, and nothing may be guessed. */
+class UnreadableScript extends Error {
+  constructor(readonly script: string) {
+    super(`its script is ${script}, a pipe or device whose content was consumed when the shell read it, so sockdoc cannot see whether it ran ulimit`);
+  }
 }
 
 export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null): Verdict {
@@ -65,6 +75,12 @@ export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, 
   const reason = found
     ? `the shell ${node.name} (pid ${node.pid}) ran \`${found.statement}\` (${where}): it has ${formatSH(node.limit.soft, node.limit.hard)} while ${from}, and everything it starts inherits it.`
     : `the shell ${node.name} (pid ${node.pid}) has ${formatSH(node.limit.soft, node.limit.hard)} while ${from}: it ran \`ulimit -n\` (in a startup file, a sourced script or interactively), or someone ran prlimit on it.`;
+  // The shell starts again with its parent's hard limit; without CAP_SYS_RESOURCE `ulimit -n` cannot go above it.
+  const ceiling = parent?.limit.hard ?? null;
+  const canRaise = canRaiseHard(ctx, root, node.pid);
+  let value = proposedValue(node.limit);
+  if (canRaise === false && ceiling !== null && value.hard > ceiling && ceiling > (node.limit.soft ?? 0)) value = { soft: ceiling, hard: ceiling };
+  const needs = hardRaiseNeeds(value.hard, ceiling, canRaise, `the shell ${node.name} (pid ${node.pid})`);
   return {
     source: {
       layer: 'shell',
@@ -75,8 +91,8 @@ export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, 
       reason: reason.charAt(0).toUpperCase() + reason.slice(1),
     },
     contradictions: [],
-    fix: shellFix(found?.where ? `${shellQuote(found.where)}:${found.line}` : found ? 'the shell command line' : null, proposedValue(node.limit)),
-    notes: readError ? [`could not read the shell's startup files: ${readError}`] : [],
+    fix: shellFix(found?.where ? `${shellQuote(found.where)}:${found.line}` : found ? 'the shell command line' : null, value, needs),
+    notes: readError ? [readError.startsWith('its script is') ? `${node.name} (pid ${node.pid}): ${readError}.` : `could not read the shell's startup files: ${readError}`] : [],
     confident: found !== null,
   };
 }

@@ -7,9 +7,11 @@
 import type { ProcNode } from './chain.js';
 import { resolve } from 'node:path';
 import { cwdOf, memoRead, pamUser, type ExplainContext, type Verdict } from './context.js';
+import { childrenOf, childrenText } from './children.js';
+import { proposedValue, supervisordFix, type FixStep } from './fix.js';
 import { shellCommand, shellQuote } from '../safety/shell-quote.js';
 import { writableByOthers, type WritableBy } from '../safety/writable-by.js';
-import { proposedValue, supervisordFix } from './fix.js';
+import { canRaiseHard } from './host-facts.js';
 import { isSystemdManager, unitOf } from './kinds.js';
 import { formatSH, type Effective } from './rlimit.js';
 import { applyMinfds, parseSupervisordArgs, readSupervisordConfig, type SupervisordConfig } from './supervisord.js';
@@ -21,26 +23,42 @@ export function readSupervisord(ctx: ExplainContext, root: string, node: ProcNod
 }
 
 /**
- * How to restart this supervisord for real: its unit, else shutdown + its own command line, quoted.
- * When a file of that command line (the program, a script, the config) is one another user can
- * change, the line is not offered to root: it names the owner and says to check it.
+ * The command that starts supervisord again as it was: its argv, minus an interpreter put in front
+ * of the script (`/usr/bin/python3 /usr/bin/supervisord` would make the new process "python3",
+ * which no longer reads as supervisord; the script's #! line runs the same interpreter).
  */
-export function restartCommands(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null, file: string | null): string[] {
+export function ownCommand(argv: readonly string[]): string[] {
+  if (argv.length > 1 && /(^|\/)python[0-9.]*$/.test(argv[0]) && /(^|\/)supervisord(\.py)?$/.test(argv[1])) return argv.slice(1);
+  return [...argv];
+}
+
+/**
+ * How to restart this supervisord for real, with what that stops: its unit, else shutdown + its
+ * own command line, quoted. When a file of that command line (the program, a script, the config)
+ * is one another user can change, the line is not offered to root: it names the owner and says to
+ * check it.
+ */
+export function restartStep(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null, file: string | null): FixStep {
   const u = unitOf(node.cgroup);
+  const programs = childrenText(childrenOf(ctx, root, node.pid));
+  const blastRadius = `stops every program supervisord runs (${programs}) until it has started again`;
   if (parent && isSystemdManager(parent) && u && u.unit.endsWith('.service')) {
-    return [`${parent.pid === 1 ? 'systemctl' : 'systemctl --user'} restart ${shellQuote(u.unit)}`];
+    return { kind: 'restart', title: `Restart supervisord through its unit ${u.unit}`, lines: [shellCommand([...(parent.pid === 1 ? ['systemctl'] : ['systemctl', '--user']), 'restart', u.unit])], blastRadius };
   }
   const conf = file ? ['-c', file] : [];
-  const argv = node.argv.length ? node.argv : ['supervisord', ...conf];
+  const own = ownCommand(node.argv);
+  const argv = own.length ? own : ['supervisord', ...conf];
   const stop = shellCommand(['supervisorctl', ...conf, 'shutdown']);
+  const title = 'Stop supervisord and start it again the way it was started';
   const unsafe = unsafeFileOf(ctx, root, node, [...argv, ...(file ? [file] : [])]);
-  if (!unsafe) return [stop, `${shellCommand(argv)}   # started again the way it was started`];
+  if (!unsafe) return { kind: 'restart', title, lines: [stop, shellCommand(argv)], blastRadius };
   const owner = pamUser(ctx, root, unsafe.uid).name;
-  return [
-    stop,
-    `# it was started as: ${shellCommand(argv)}`,
-    `# do not run that as root: ${shellQuote(unsafe.path)} is ${unsafe.why}${owner !== String(unsafe.uid) ? ` (${shellQuote(owner)})` : ''}; check it, then start it as its owner`,
-  ];
+  return {
+    kind: 'restart',
+    title,
+    lines: [stop, `# it was started as: ${shellCommand(argv)}`, `# do not run that as root: ${shellQuote(unsafe.path)} is ${unsafe.why}${owner !== String(unsafe.uid) ? ` (${shellQuote(owner)})` : ''}; check it, then start it as its owner`],
+    blastRadius,
+  };
 }
 
 /** The first word of argv naming an existing file (relative ones from the process's cwd) that someone other than root can change. */
@@ -57,6 +75,17 @@ function unsafeFileOf(ctx: ExplainContext, root: string, node: ProcNode, words: 
     }
   }
   return null;
+}
+
+/**
+ * What a minfds value needs: supervisord raises its hard limit too when minfds is above it
+ * (options.py set_rlimits_or_exit), which needs CAP_SYS_RESOURCE; without it supervisord exits at
+ * start-up, taking every program with it. `hard` is the hard limit it will start with.
+ */
+export function minfdsNeeds(ctx: ExplainContext, root: string, node: ProcNode, minfds: number, hard: number | null): string | undefined {
+  if (hard === null || minfds <= hard) return undefined;
+  if (canRaiseHard(ctx, root, node.pid) === true) return undefined;
+  return `a hard limit of at least ${minfds} for supervisord first (it starts with ${hard} and lacks CAP_SYS_RESOURCE to raise it; above it supervisord refuses to start)`;
 }
 
 /** Where minfds came from, for sentences: "minfds=3000 (/etc/supervisor/supervisord.conf:12)". */
@@ -95,7 +124,7 @@ export function supervisordVerdict(ctx: ExplainContext, root: string, node: Proc
     return {
       source: { ...base, reason: `supervisord (pid ${node.pid}) holds this limit and passes it to its programs, but ${why}.` },
       contradictions: [],
-      fix: restartCommands(ctx, root, node, parent, null),
+      fix: [restartStep(ctx, root, node, parent, null)],
       notes: [],
     };
   }
@@ -104,13 +133,17 @@ export function supervisordVerdict(ctx: ExplainContext, root: string, node: Proc
   // Edit where minfds is set now: an [include]d file overrides the main one; the command line beats both.
   const editIn = c.minfdsFrom.how === 'command line' ? 'the supervisord command line (-a/--minfds)' : (c.minfdsFrom.file ?? c.file);
   const got = inheritedText(node, inherited, inheritedFrom);
-  const restart = restartCommands(ctx, root, node, parent, c.file);
+  const restart = restartStep(ctx, root, node, parent, c.file);
+  const startHard = inherited?.hard ?? node.limit.hard;
   if (node.limit.soft === c.minfds) {
-    const p = proposed();
+    // Within the hard limit supervisord starts with, unless it can raise that (CAP_SYS_RESOURCE).
+    const canRaise = canRaiseHard(ctx, root, node.pid) === true;
+    const p0 = proposed();
+    const p = !canRaise && startHard !== null && p0.soft > startHard && startHard > (node.limit.soft ?? 0) ? { soft: startHard, hard: startHard } : p0;
     return {
       source: { ...src, reason: `supervisord (pid ${node.pid}) raised its soft limit to ${minfdsText(c)} when it started; the programs it runs inherit it.${got}` },
       contradictions: [],
-      fix: supervisordFix(editIn, p.soft, restart, false),
+      fix: supervisordFix(editIn, p.soft, restart, false, minfdsNeeds(ctx, root, node, p.soft, startHard)),
       notes: c.warnings,
     };
   }
@@ -123,7 +156,7 @@ export function supervisordVerdict(ctx: ExplainContext, root: string, node: Proc
         reason: `supervisord (pid ${node.pid}) raised its soft limit to ${node.limit.soft} when it started (the minfds of that time); the programs it runs inherit it.${got} Its configuration now asks for more.`,
       },
       contradictions: [stale],
-      fix: supervisordFix(editIn, c.minfds, restart, true),
+      fix: supervisordFix(editIn, c.minfds, restart, true, minfdsNeeds(ctx, root, node, c.minfds, startHard)),
       notes: c.warnings,
       wanted: { soft: c.minfds, hard },
     };
@@ -138,7 +171,7 @@ export function supervisordVerdict(ctx: ExplainContext, root: string, node: Proc
       reason: `supervisord (pid ${node.pid}) runs with ${formatSH(node.limit.soft, node.limit.hard)}, which ${minfdsText(c)} does not explain (supervisord only raises a soft limit below minfds), and its parent ${parent ? `${parent.name} (pid ${parent.pid}) has ${formatSH(parent.limit.soft, parent.limit.hard)}` : 'is unknown'}. It was probably started by a process that has since exited (a daemonizing start), or changed with prlimit.`,
     },
     contradictions: [],
-    fix: restart,
+    fix: [restart],
     notes: c.warnings,
   };
 }

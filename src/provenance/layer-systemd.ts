@@ -7,9 +7,13 @@
 import type { ProcNode } from './chain.js';
 import { memoRead, nrOpen, type ExplainContext, type Verdict } from './context.js';
 import { proposedValue, systemdFix } from './fix.js';
+import { canRaiseHard, systemdVersion } from './host-facts.js';
 import { isNginx, isJava, isSupervisord, unitOf } from './kinds.js';
-import { formatPair, formatSH, matchesConfigured, resolveInfinity, type Effective } from './rlimit.js';
-import { readUnitLimit, type UnitLimit } from './systemd.js';
+import { appliedBySystemd, formatPair, formatSH, type Effective } from './rlimit.js';
+import { builtinDefault, type BuiltinDefault } from './systemd-defaults.js';
+import { readUnitLimit, systemScope, userUnitSearchPath, type ManagerScope, type UnitLimit } from './systemd.js';
+import { readPasswd } from '../probe/passwd.js';
+import { pamUser } from './context.js';
 
 /** What the unit configures, resolved to numbers under this manager. */
 export interface UnitExpectation {
@@ -18,32 +22,69 @@ export interface UnitExpectation {
   expected: Effective;
   /** Does the process's limit follow from the configuration? */
   matches: boolean;
+  scope: ManagerScope;
 }
 
-export function readUnit(ctx: ExplainContext, root: string, unit: string) {
-  return memoRead(ctx, `unit:${unit}`, () => readUnitLimit(root, unit));
+/** The system manager's built-in default on this host (by its systemd version). */
+export function systemBuiltin(ctx: ExplainContext, root: string): BuiltinDefault {
+  return builtinDefault(systemdVersion(ctx, root)?.version ?? null, nrOpen(ctx, root));
+}
+
+/**
+ * The scope of a user manager: its unit search path (the user's home from /etc/passwd), and as
+ * the default what the manager was started with: user@UID.service's own limit from the system
+ * manager (a user manager passes on what it got, src/core/main.c), capped at its hard limit.
+ */
+export function userScope(ctx: ExplainContext, root: string, manager: ProcNode): ManagerScope {
+  const pw = memoRead(ctx, 'passwd', () => readPasswd(root));
+  const home = pw.ok ? (pw.value.find((e) => e.uid === manager.uid)?.home ?? null) : null;
+  const unit = manager.uid !== null ? `user@${manager.uid}.service` : null;
+  const sys = unit ? readUnit(ctx, root, unit, systemScope(systemBuiltin(ctx, root))) : null;
+  let builtin: BuiltinDefault;
+  if (sys && sys.ok) {
+    const got = appliedBySystemd(sys.value.limit.value, { hard: null, canRaise: null }, nrOpen(ctx, root));
+    const soft = got.soft !== null && manager.limit.hard !== null ? Math.min(got.soft, manager.limit.hard) : got.soft;
+    const hard = got.hard !== null && manager.limit.hard !== null ? Math.min(got.hard, manager.limit.hard) : (got.hard ?? manager.limit.hard);
+    const how = sys.value.limit.origin === 'built-in' ? 'the system default' : `${sys.value.limit.setting}${sys.value.limit.file ? ` (${sys.value.limit.file}:${sys.value.limit.line})` : ''}`;
+    builtin = { value: { soft: soft ?? 1024, hard: hard ?? soft ?? 1024 }, describe: `${formatSH(soft, hard)}, what the user manager got from ${unit} (${how}; PAMName=systemd-user lets limits.conf change it too)` };
+  } else {
+    builtin = { value: { soft: manager.limit.soft ?? 1024, hard: manager.limit.hard ?? 1024 }, describe: `${formatSH(manager.limit.soft, manager.limit.hard)}, the user manager's own limit` };
+  }
+  return { user: true, searchPath: userUnitSearchPath(home), builtin };
+}
+
+export function readUnit(ctx: ExplainContext, root: string, unit: string, scope: ManagerScope) {
+  return memoRead(ctx, `unit:${scope.user ? 'user:' : ''}${unit}:${scope.searchPath[0]}`, () => readUnitLimit(root, unit, scope));
+}
+
+/** The scope for a process started by `manager`. */
+export function scopeOf(ctx: ExplainContext, root: string, manager: ProcNode): ManagerScope {
+  return manager.pid === 1 ? systemScope(systemBuiltin(ctx, root)) : userScope(ctx, root, manager);
 }
 
 /** Expected limit for a process the manager `manager` started in `unit`. */
 export function unitExpectation(ctx: ExplainContext, root: string, unit: string, node: ProcNode, manager: ProcNode): UnitExpectation | { error: string } {
-  const r = readUnit(ctx, root, unit);
+  const scope = scopeOf(ctx, root, manager);
+  const r = readUnit(ctx, root, unit, scope);
   if (!r.ok) return { error: r.error };
-  const ceilings = [manager.limit.hard, nrOpen(ctx, root)];
-  const expected = resolveInfinity(r.value.limit.value, ceilings.find((c) => c !== null) ?? null);
-  return { unit, config: r.value, expected, matches: matchesConfigured(node.limit, r.value.limit.value, ceilings) };
+  const canRaise = scope.user ? false : canRaiseHard(ctx, root, manager.pid);
+  const expected = appliedBySystemd(r.value.limit.value, { hard: manager.limit.hard, canRaise }, nrOpen(ctx, root));
+  return { unit, config: r.value, expected, scope, matches: expected.soft === node.limit.soft && expected.hard === node.limit.hard };
 }
 
-function describeSetting(u: UnitLimit): string {
+function describeSetting(u: UnitLimit, scope: ManagerScope, applied: Effective): string {
   const l = u.limit;
+  const written = formatPair(l.value);
+  const clamped = written !== formatPair(applied) ? `, which systemd applies as ${formatSH(applied.soft, applied.hard)}${l.value.hard === 'infinity' ? ' (infinity becomes the manager\'s own hard limit)' : ' (the manager\'s hard limit caps it)'}` : '';
   switch (l.origin) {
     case 'unit':
-      return `${u.unit} sets ${l.setting} (${l.file}:${l.line})`;
+      return `${u.unit} sets ${l.setting} (${l.file}:${l.line})${clamped}`;
     case 'drop-in':
-      return `the drop-in ${l.file}:${l.line} sets ${l.setting} for ${u.unit}${u.fragment ? `, overriding the unit file ${u.fragment}` : ''}`;
+      return `the drop-in ${l.file}:${l.line} sets ${l.setting} for ${u.unit}${u.fragment ? `, overriding the unit file ${u.fragment}` : ''}${clamped}`;
     case 'manager-default':
-      return `${u.unit} sets no LimitNOFILE=, so the manager's ${l.setting} (${l.file}:${l.line}) applies`;
+      return `${u.unit} sets no LimitNOFILE=, so the manager's ${l.setting} (${l.file}:${l.line}) applies${clamped}`;
     case 'built-in':
-      return `neither ${u.unit} nor /etc/systemd/system.conf sets a limit, so systemd's built-in default 1024:524288 (systemd ≥ 240) applies`;
+      return `neither ${u.unit} nor /etc/systemd/${scope.user ? 'user' : 'system'}.conf sets a limit, so ${scope.builtin.describe} applies`;
   }
 }
 
@@ -64,20 +105,13 @@ export function systemdVerdict(ctx: ExplainContext, root: string, node: ProcNode
     };
   }
   const unit = u.unit;
-  if (u.user) {
-    return {
-      source: { ...base, unit, reason: `${unit} is a user unit of ${managerName}; its LimitNOFILE= (in ~/.config/systemd/user or /etc/systemd/user) is not read by sockdoc, else the user manager's DefaultLimitNOFILE= applies.` },
-      contradictions: [],
-      fix: systemdFix(unit, proposedValue(node.limit, undefined, nrOpen(ctx, root)), { userUnit: true }),
-      notes: [],
-    };
-  }
+  const userName = u.user && manager.uid !== null ? pamUser(ctx, root, manager.uid).name : undefined;
   const e = unitExpectation(ctx, root, unit, node, manager);
   if ('error' in e) {
     return {
       source: { ...base, unit, reason: `${node.name} (pid ${node.pid}) runs in ${unit}, whose configuration could not be read: ${e.error}.` },
       contradictions: [],
-      fix: systemdFix(unit, proposedValue(node.limit, undefined, nrOpen(ctx, root))),
+      fix: systemdFix(unit, proposedValue(node.limit, undefined, nrOpen(ctx, root)), { userUnit: u.user, userName }),
       notes: [],
     };
   }
@@ -86,9 +120,18 @@ export function systemdVerdict(ctx: ExplainContext, root: string, node: ProcNode
   const src = { ...base, unit, file: l.file ?? undefined, setting: l.setting, value: formatPair(l.value) };
   const notes = [...cfg.warnings];
   if (cfg.pamName) notes.push(`${unit} has PAMName=${cfg.pamName}: pam_limits (limits.conf) also applies to it when it starts.`);
-  const how = describeSetting(cfg);
+  const how = describeSetting(cfg, e.scope, e.expected);
   const winningDropIn = l.origin === 'drop-in' ? l.file : null;
-  const fixFor = (wanted?: { soft: number; hard: number }) => systemdFix(unit, proposedValue(node.limit, wanted, nrOpen(ctx, root)), { winningDropIn });
+  // The manager applies LimitNOFILE=; above its own hard limit that needs CAP_SYS_RESOURCE, which a user manager never has.
+  const managerCan = u.user ? false : canRaiseHard(ctx, root, manager.pid);
+  const needsFor = (hard: number) =>
+    managerCan === false && manager.limit.hard !== null && hard > manager.limit.hard
+      ? `a hard limit of at least ${hard} for ${managerName}, which holds ${manager.limit.hard} and lacks CAP_SYS_RESOURCE (systemd would clamp the value to ${manager.limit.hard})${u.user ? `: LimitNOFILE= of user@${manager.uid}.service first` : ''}`
+      : undefined;
+  const fixFor = (wanted?: { soft: number; hard: number }) => {
+    const p = proposedValue(node.limit, wanted, nrOpen(ctx, root));
+    return systemdFix(unit, p, { winningDropIn, userUnit: u.user, userName, needs: needsFor(p.hard) });
+  };
   if (e.matches) {
     const passOn = isSupervisord(node) ? ` supervisord passed it on unchanged to the programs it runs (it only raises a soft limit below its minfds, at start-up).` : '';
     return { source: { ...src, reason: `${managerName} started ${node.name} (pid ${node.pid}) as ${unit}; ${how}.${passOn}` }, contradictions: [], fix: fixFor(), notes };
@@ -121,7 +164,7 @@ export function systemdVerdict(ctx: ExplainContext, root: string, node: ProcNode
     contradictions: [
       `${unit} now gives ${formatSH(exp.soft, exp.hard)} (${l.setting}), but ${node.name} (pid ${node.pid}) runs with ${formatSH(node.limit.soft, node.limit.hard)}: the configuration changed after the service started. It applies only after \`systemctl daemon-reload\` and \`systemctl restart ${unit}\` (unless the program changed its own limit).`,
     ],
-    fix: exp.soft !== null && exp.hard !== null && (exp.soft > (node.limit.soft ?? 0) || exp.hard > (node.limit.hard ?? 0)) ? systemdFix(unit, { soft: exp.soft, hard: exp.hard }, { restartOnly: true }) : fixFor(),
+    fix: exp.soft !== null && exp.hard !== null && (exp.soft > (node.limit.soft ?? 0) || exp.hard > (node.limit.hard ?? 0)) ? systemdFix(unit, { soft: exp.soft, hard: exp.hard }, { restartOnly: true, userUnit: u.user, userName }) : fixFor(),
     notes,
     wanted: exp.soft !== null && exp.hard !== null ? { soft: exp.soft, hard: exp.hard } : undefined,
   };

@@ -13,34 +13,10 @@ import { join } from 'node:path';
 import { explainLimit } from './explain.js';
 import { run } from '../cli/limits.js';
 import type { Io } from '../cli/io.js';
+import { alive, children, sleep, waitFor } from '../testing/live.js';
 
 const isRoot = process.getuid?.() === 0;
 const hasSupervisord = spawnSync('sh', ['-c', 'command -v supervisord && command -v supervisorctl'], { encoding: 'utf8' }).status === 0;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `fn` until it returns a value (bounded: 100 tries, 10 s at most). */
-async function waitFor<T>(what: string, fn: () => T | null): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const v = fn();
-    if (v !== null) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function alive(pid: number): boolean {
-  return existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-}
-
-/** Children of a process (/proc/PID/task/PID/children, kernel ≥ 3.5 with CONFIG_PROC_CHILDREN). */
-function children(pid: number): number[] {
-  const f = `/proc/${pid}/task/${pid}/children`;
-  if (!existsSync(f)) return [];
-  return readFileSync(f, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
-}
 
 async function cli(args: string[]): Promise<string> {
   let out = '';
@@ -130,7 +106,9 @@ test('a real supervisord: minfds named as the source, then a reload that does no
     assert.match(stale, /restarted/);
     assert.ok(after.fix.some((f) => f.includes(`supervisorctl -c ${conf} shutdown`)), after.fix.join('\n'));
     assert.ok(!after.fix.some((f) => /^supervisorctl .*reload/.test(f)), 'never propose reload as the fix');
-    assert.match(after.fix[after.fix.length - 1], new RegExp(`^prlimit --pid ${second} --nofile=3500:4000`));
+    assert.match(after.fix[0], new RegExp(`^prlimit --pid ${second} --nofile=3500:4000`), 'relief first');
+    assert.equal(after.steps?.[0].kind, 'relief');
+    assert.match(after.steps?.find((s) => s.kind === 'restart')?.blastRadius ?? '', /stops every program supervisord runs \(1 seen: sleep \(pid \d+\)\)/);
 
     const text = (await cli([String(second)])).replace(/\s+/g, ' ');
     assert.match(text, /Set by supervisord \(pid \d+\)/);

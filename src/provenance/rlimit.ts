@@ -75,3 +75,22 @@ export function parseLimitValue(value: string): NofilePair | null {
   if (soft === 'infinity' && hard !== 'infinity') return null;
   return { soft, hard };
 }
+
+/**
+ * What systemd's exec child ends up with for a configured value (src/core/execute.c setup_rlimits →
+ * setrlimit_closest, src/basic/rlimit-util.c). The child holds the manager's limits and, for the
+ * system manager, CAP_SYS_RESOURCE: setrlimit() succeeds as written up to fs.nr_open. A refused
+ * value (above fs.nr_open, `infinity`, or any raise of the hard limit without CAP_SYS_RESOURCE)
+ * is retried clamped to the manager's own hard limit.
+ */
+export function appliedBySystemd(p: NofilePair, manager: { hard: number | null; canRaise: boolean | null }, nrOpen: number | null): Effective {
+  const asNumber = (v: Rlim) => (v === 'infinity' ? Infinity : v);
+  const soft = asNumber(p.soft);
+  const hard = asNumber(p.hard);
+  const ceiling = manager.canRaise === false ? manager.hard : nrOpen;
+  const accepted = hard !== Infinity && (ceiling === null || hard <= ceiling);
+  if (accepted) return { soft, hard };
+  const clamp = manager.hard;
+  if (clamp === null) return { soft: soft === Infinity ? null : soft, hard: null };
+  return { soft: Math.min(soft, clamp), hard: Math.min(hard, clamp) };
+}

@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ParseError } from '../probe/read-file.js';
 import { fixture } from '../testing/paths.js';
-import { findDropIns, readManagerDefault, readUnitLimit, templateOf } from './systemd.js';
+import { findDropIns, readManagerDefault, readUnitLimit as readUnitLimitIn, systemScope, templateOf } from './systemd.js';
+import { builtinDefault } from './systemd-defaults.js';
+
+const MODERN = builtinDefault(252, 1073741816);
+const readUnitLimit = (root: string, unit: string) => readUnitLimitIn(root, unit, systemScope(MODERN));
 import { makeTree } from './test-tree.js';
 
 test('a unit LimitNOFILE= is read from the unit file', () => {
@@ -58,10 +62,10 @@ test('a drop-in name in /etc masks the same name in /usr/lib; templates and dash
 });
 
 test('DefaultLimitNOFILE: system.conf.d overrides system.conf; absent means the built-in 1024:524288', () => {
-  const d = readManagerDefault(fixture('limits', 'systemd-default'));
+  const d = readManagerDefault(fixture('limits', 'systemd-default'), [], MODERN);
   assert.equal(d.file, '/etc/systemd/system.conf.d/60-limits.conf');
   assert.deepEqual(d.value, { soft: 8192, hard: 65536 });
-  const b = readManagerDefault(fixture('limits', 'systemd-unit'));
+  const b = readManagerDefault(fixture('limits', 'systemd-unit'), [], MODERN);
   assert.equal(b.origin, 'built-in');
   assert.deepEqual(b.value, { soft: 1024, hard: 524288 });
 });
@@ -89,4 +93,33 @@ test('a unit with no file anywhere gets the default and a warning', () => {
   assert.equal(u.fragment, null);
   assert.equal(u.limit.origin, 'built-in');
   assert.match(u.warnings.join(' '), /No unit file for nothere\.service/);
+});
+
+test('systemd before 240 gives services the kernel 1024:4096; from 240 1024:min(512K, nr_open)', () => {
+  assert.deepEqual(builtinDefault(219, 1048576).value, { soft: 1024, hard: 4096 });
+  assert.deepEqual(builtinDefault(239, 1048576).value, { soft: 1024, hard: 4096 });
+  assert.deepEqual(builtinDefault(240, 1048576).value, { soft: 1024, hard: 524288 });
+  assert.deepEqual(builtinDefault(252, 100000).value, { soft: 1024, hard: 100000 });
+  assert.match(builtinDefault(null, 1048576).describe, /not known; before 240 it was the kernel's 1024:4096/);
+});
+
+test('keys systemd ignores: misspelled, wrongly cased, in the wrong section, DefaultLimitNOFILE in a unit', () => {
+  const t = makeTree({
+    '/etc/systemd/system/k.service': '[Unit]\nLimitNOFILE=1000\n[Service]\nLimitNOFLIE=2000\nLimitNofile=3000\nDefaultLimitNOFILE=4000\nLimitNPROC=10\n',
+    '/etc/systemd/system.conf': '[Service]\nDefaultLimitNOFILE=5000\n[Manager]\nLimitNOFILE=6000\n',
+  });
+  try {
+    const u = readUnitLimit(t.root, 'k.service');
+    assert.equal(u.limit.origin, 'built-in', 'none of them is applied');
+    const w = u.warnings.join('\n');
+    assert.match(w, /k\.service:2: LimitNOFILE=1000 is in \[Unit\], not \[Service\]; systemd ignores it/);
+    assert.match(w, /k\.service:4: LimitNOFLIE=2000 is not a key systemd knows/);
+    assert.match(w, /k\.service:5: LimitNofile=3000 is not a key/);
+    assert.match(w, /k\.service:6: DefaultLimitNOFILE=4000 belongs in \/etc\/systemd\/system\.conf/);
+    assert.match(w, /system\.conf:2: DefaultLimitNOFILE=5000 is in \[Service\], not \[Manager\]/);
+    assert.match(w, /system\.conf:4: LimitNOFILE=6000 is a unit setting/);
+    assert.ok(!w.includes('LimitNPROC'));
+  } finally {
+    t.cleanup();
+  }
 });

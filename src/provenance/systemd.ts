@@ -7,6 +7,8 @@
 import { byteOrder, listDir, readOptional } from './config-files.js';
 import { parseLimitValue, type NofilePair } from './rlimit.js';
 import { parseUnitFile, type UnitAssignment } from './unit-file.js';
+import type { BuiltinDefault } from './systemd-defaults.js';
+import { ignoredLimitKeys } from './systemd-keys.js';
 
 /**
  * The system manager's unit search path, highest priority first (man systemd.unit). /lib is
@@ -28,11 +30,25 @@ export const UNIT_SEARCH_PATH = [
   '/run/systemd/generator.late',
 ];
 
-/**
- * systemd ≥ 240 gives services soft 1024 (keeps select() safe) and hard 512K
- * (src/core/main.c, HIGH_RLIMIT_NOFILE; NEWS for v240).
- */
-export const BUILTIN_DEFAULT_NOFILE: NofilePair = { soft: 1024, hard: 524288 };
+/** The search path of a user manager for `home` (man systemd.unit, "User Unit Search Path"), highest priority first. */
+export function userUnitSearchPath(home: string | null): string[] {
+  const mine = home ? [`${home}/.config/systemd/user.control`, `${home}/.config/systemd/user`] : [];
+  const data = home ? [`${home}/.local/share/systemd/user`] : [];
+  return [...mine, '/etc/systemd/user', '/run/systemd/user', ...data, '/usr/local/lib/systemd/user', '/usr/lib/systemd/user', '/lib/systemd/user'];
+}
+
+/** Which manager's configuration applies: the system manager's (system.conf) or a user manager's (user.conf). */
+export interface ManagerScope {
+  user: boolean;
+  /** Unit search path, highest priority first. */
+  searchPath: string[];
+  /** What applies when neither the unit nor the manager configuration sets a limit. */
+  builtin: BuiltinDefault;
+}
+
+export function systemScope(builtin: BuiltinDefault): ManagerScope {
+  return { user: false, searchPath: UNIT_SEARCH_PATH, builtin };
+}
 
 /** Where the value the manager applies comes from. */
 export interface NofileSetting {
@@ -93,9 +109,9 @@ const MAX_DROP_INS = 256;
  * Drop-ins of a unit: every `*.conf` in every `<dir>/<name>.d/`; a file name seen in a higher-priority
  * directory masks the same name below; the survivors apply sorted by file name (man systemd.unit).
  */
-export function findDropIns(root: string, unit: string): string[] {
+export function findDropIns(root: string, unit: string, searchPath: readonly string[] = UNIT_SEARCH_PATH): string[] {
   const byName = new Map<string, string>();
-  for (const dir of UNIT_SEARCH_PATH) {
+  for (const dir of searchPath) {
     for (const d of dropInDirNames(unit)) {
       for (const name of listDir(root, `${dir}/${d}`)) {
         if (!name.endsWith('.conf') || byName.has(name)) continue;
@@ -108,10 +124,10 @@ export function findDropIns(root: string, unit: string): string[] {
 }
 
 /** The unit file: the first of the search path holding the name, else its template. */
-export function findFragment(root: string, unit: string): { path: string; text: string } | null {
+export function findFragment(root: string, unit: string, searchPath: readonly string[] = UNIT_SEARCH_PATH): { path: string; text: string } | null {
   const names = [unit, templateOf(unit)].filter((n): n is string => n !== null);
   for (const name of names) {
-    for (const dir of UNIT_SEARCH_PATH) {
+    for (const dir of searchPath) {
       const text = readOptional(root, `${dir}/${name}`);
       if (text !== null) return { path: `${dir}/${name}`, text };
     }
@@ -146,43 +162,48 @@ export function foldLimitAssignments(
   return current;
 }
 
-/** Manager configuration directories for system.conf.d, highest priority first (man systemd-system.conf). */
-const SYSTEM_CONF_DIRS = ['/etc/systemd/system.conf.d', '/run/systemd/system.conf.d', '/usr/local/lib/systemd/system.conf.d', '/usr/lib/systemd/system.conf.d'];
+/** Manager configuration directories for system.conf.d / user.conf.d, highest priority first (man systemd-system.conf). */
+function confDirs(kind: 'system' | 'user'): string[] {
+  return [`/etc/systemd/${kind}.conf.d`, `/run/systemd/${kind}.conf.d`, `/usr/local/lib/systemd/${kind}.conf.d`, `/usr/lib/systemd/${kind}.conf.d`];
+}
 
 /**
- * DefaultLimitNOFILE= of the system manager: /etc/systemd/system.conf, then system.conf.d/*.conf
- * sorted by name across directories (same name: /etc masks /run masks /usr), later wins.
+ * DefaultLimitNOFILE= of the system (or user) manager: /etc/systemd/system.conf (user.conf), then
+ * the .conf.d/*.conf files sorted by name across directories (same name: /etc masks /run masks
+ * /usr), later wins. Keys systemd would ignore there are reported in `warnings`.
  */
-export function readManagerDefault(root: string, warnings: string[] = []): NofileSetting {
+export function readManagerDefault(root: string, warnings: string[], builtin: BuiltinDefault, kind: 'system' | 'user' = 'system'): NofileSetting {
   const byName = new Map<string, string>();
-  for (const dir of SYSTEM_CONF_DIRS) {
+  for (const dir of confDirs(kind)) {
     for (const name of listDir(root, dir)) if (name.endsWith('.conf') && !byName.has(name)) byName.set(name, `${dir}/${name}`);
   }
-  const files = ['/etc/systemd/system.conf', ...[...byName.keys()].sort(byteOrder).map((n) => byName.get(n) as string)];
+  const files = [`/etc/systemd/${kind}.conf`, ...[...byName.keys()].sort(byteOrder).map((n) => byName.get(n) as string)];
   const all: UnitAssignment[] = [];
   for (const f of files) {
     const text = readOptional(root, f);
     if (text !== null) all.push(...parseUnitFile(text, f));
   }
+  warnings.push(...ignoredLimitKeys(all, 'manager'));
   const hit = foldLimitAssignments(all, 'DefaultLimitNOFILE', 'Manager', warnings);
-  if (!hit) return { value: BUILTIN_DEFAULT_NOFILE, origin: 'built-in', file: null, line: null, setting: 'built-in default 1024:524288 (systemd ≥ 240)' };
+  if (!hit) return { value: builtin.value, origin: 'built-in', file: null, line: null, setting: 'built-in default' };
   return { value: hit.value, origin: 'manager-default', file: hit.a.file, line: hit.a.line, setting: `DefaultLimitNOFILE=${hit.a.value}` };
 }
 
 /**
- * The RLIMIT_NOFILE the system manager applies to `unit` when it next starts it.
- * Throws ParseError for a malformed unit file or drop-in.
- * @example readUnitLimit('/', 'supervisor.service').limit.setting // "DefaultLimitNOFILE=..." or "LimitNOFILE=..."
+ * The RLIMIT_NOFILE a manager applies to `unit` when it next starts it (before clamping: see
+ * layer-systemd). Throws ParseError for a malformed unit file or drop-in.
+ * @example readUnitLimit('/', 'supervisor.service', systemScope(builtinDefault(252, 1048576))).limit.setting
  */
-export function readUnitLimit(root: string, unit: string): UnitLimit {
+export function readUnitLimit(root: string, unit: string, scope: ManagerScope): UnitLimit {
   const warnings: string[] = [];
   const section = execSection(unit);
-  const frag = findFragment(root, unit);
-  const dropIns = findDropIns(root, unit);
+  const frag = findFragment(root, unit, scope.searchPath);
+  const dropIns = findDropIns(root, unit, scope.searchPath);
   const all: UnitAssignment[] = [];
   if (frag) all.push(...parseUnitFile(frag.text, frag.path));
   for (const d of dropIns) all.push(...parseUnitFile(readOptional(root, d) ?? '', d));
-  if (!frag) warnings.push(`No unit file for ${unit} was found in the systemd search path.`);
+  if (!frag) warnings.push(`No unit file for ${unit} was found in the ${scope.user ? 'user' : 'systemd'} search path.`);
+  warnings.push(...ignoredLimitKeys(all, section ?? 'Service'));
   let pamName: string | null = null;
   for (const a of all) if (a.section === section && a.key === 'PAMName') pamName = a.value || null;
   const hit = section ? foldLimitAssignments(all, 'LimitNOFILE', section, warnings) : null;
@@ -191,7 +212,7 @@ export function readUnitLimit(root: string, unit: string): UnitLimit {
     const origin = frag && hit.a.file === frag.path ? 'unit' : 'drop-in';
     limit = { value: hit.value, origin, file: hit.a.file, line: hit.a.line, setting: `LimitNOFILE=${hit.a.value}` };
   } else {
-    limit = readManagerDefault(root, warnings);
+    limit = readManagerDefault(root, warnings, scope.builtin, scope.user ? 'user' : 'system');
   }
   return { unit, fragment: frag?.path ?? null, dropIns, limit, pamName, warnings };
 }

@@ -3,7 +3,9 @@
  * (man 2 getrlimit), so the answer is an ancestor, or a config that ancestor applied.
  */
 
-export type LimitLayer = 'systemd' | 'supervisord' | 'pam' | 'container' | 'shell' | 'cron' | 'self' | 'unknown';
+export type LimitLayer = 'systemd' | 'supervisord' | 'pam' | 'container' | 'shell' | 'cron' | 'self' | 'launcher' | 'unknown';
+
+import type { FixStep } from './fix.js';
 
 /** One ancestor in the chain from the process up to pid 1. */
 export interface ChainLink {
@@ -18,6 +20,8 @@ export interface LimitSource {
   /** The process at which the current value was set. */
   pid: number | null;
   unit?: string;
+  /** For layer "launcher" (and programs that set their own limit): the catalogue entry, e.g. "pm2", "runit", "nginx". */
+  launcher?: string;
   file?: string;
   setting?: string;
   value?: string;
@@ -34,7 +38,9 @@ export interface LimitOrigin {
   source: LimitSource;
   /** Sentences: configured vs effective mismatches, settings that cannot apply. */
   contradictions: string[];
-  /** Copy-paste commands/config, most durable fix first, immediate relief last. */
+  /** The fix as structured steps: relief (no restart) first, then the durable change, then the restart with what it stops. */
+  steps?: FixStep[];
+  /** The same steps flattened to copy-paste lines (issue 3's shape); cost and needs as `#` comments. */
   fix: string[];
   /** What could not be read or was ignored (a malformed drop-in, an unreadable parent), one sentence each. */
   notes?: string[];

@@ -14,9 +14,12 @@ test('colour only when asked: no escape byte without it', () => {
 test('prose lines wrap to the width; fix lines never wrap (they are pasted)', () => {
   const text = renderLimitOrigin(seed(), { color: false, columns: 60 });
   const lines = text.trimEnd().split('\n');
-  const fixAt = lines.indexOf('  Fix:');
+  const fixAt = lines.indexOf('  Fix, in order:');
+  assert.ok(fixAt > 0);
   for (const l of lines.slice(1, fixAt)) assert.ok(l.length <= 60, l);
-  assert.ok(lines.some((l) => l.startsWith('    prlimit --pid 37482 --nofile=524288:524288   # now')));
+  // Step titles wrap; command and configuration lines are printed whole, however long.
+  assert.ok(lines.includes('       prlimit --pid 37482 --nofile=524288:524288'));
+  assert.ok(lines.includes('       systemctl edit supervisor.service   # add these two lines in the editor, save:'));
 });
 
 test('the heading names the layer; an empty list says so', () => {

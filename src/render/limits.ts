@@ -32,7 +32,8 @@ export function setAt(o: LimitOrigin): string {
     cron: `pam_limits, in the cron job session opened by ${at}`,
     container: `the container runtime${s.unit ? ` (${s.unit})` : ''}`,
     shell: `the shell ${at}`,
-    self: `the program itself${s.unit ? ` (its hard limit: unit ${s.unit})` : ''}`,
+    self: `the program itself${s.launcher ? ` (${s.launcher})` : ''}${s.unit ? ` (its hard limit: unit ${s.unit})` : ''}`,
+    launcher: `${s.launcher ?? 'a launcher'}${s.pid !== null ? `, in ${at}` : ''}`,
     unknown: `an unknown layer, at ${at}`,
   };
   return titles[s.layer];
@@ -57,7 +58,15 @@ export function renderLimitOrigin(o: LimitOrigin, opts: LimitsRenderOptions): st
     out.push(`  ${paint('yellow', 'But:')}`);
     for (const c of o.contradictions) for (const [i, l] of wrap(terminalSafe(c), width - 4).entries()) out.push(`  ${i ? '  ' : '- '}${l}`);
   }
-  if (o.fix.length) {
+  if (o.steps && o.steps.length) {
+    out.push(`  ${paint('green', 'Fix, in order:')}`);
+    o.steps.forEach((s, i) => {
+      const head = terminalSafe(`${i + 1}. ${s.title}${s.blastRadius ? ` This ${s.blastRadius}.` : ''}`);
+      for (const [j, l] of wrap(head, width - 4).entries()) out.push(`    ${j ? '   ' : ''}${l}`);
+      if (s.needs) for (const l of wrap(`Will fail as is: needs ${terminalSafe(s.needs)}.`, width - 7)) out.push(paint('yellow', `       ${l}`));
+      for (const l of s.lines) out.push(`       ${terminalSafe(l)}`);
+    });
+  } else if (o.fix.length) {
     out.push(`  ${paint('green', 'Fix:')}`);
     for (const f of o.fix) out.push(`    ${terminalSafe(f)}`);
   }
@@ -76,7 +85,7 @@ export function limitOriginToJson(o: LimitOrigin): LimitOrigin & { notes: string
   const s = o.source;
   // Optional keys before `reason`, the order of issue 3's schema; built loosely, typed at the end.
   const source: Record<string, unknown> = { layer: s.layer, pid: s.pid };
-  for (const k of ['unit', 'file', 'setting', 'value'] as const) if (s[k] !== undefined) source[k] = s[k];
+  for (const k of ['unit', 'launcher', 'file', 'setting', 'value'] as const) if (s[k] !== undefined) source[k] = s[k];
   source.reason = s.reason;
   return {
     pid: o.pid,
@@ -87,6 +96,7 @@ export function limitOriginToJson(o: LimitOrigin): LimitOrigin & { notes: string
     source: source as unknown as LimitOrigin['source'],
     contradictions: o.contradictions,
     fix: o.fix,
+    steps: (o.steps ?? []).map((st) => ({ ...st })),
     notes: o.notes ?? [],
   };
 }

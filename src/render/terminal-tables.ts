@@ -4,6 +4,7 @@
  */
 import type { Counters, Listener, ProcessInfo, Snapshot } from '../snapshot/types.js';
 import type { LimitOrigin } from '../provenance/types.js';
+import { settingText } from '../provenance/source-text.js';
 import { duration, hostPort, pack, percent, pidName, table, type Painter, type Style } from './format.js';
 
 export const MAX_LISTENERS = 8;
@@ -86,7 +87,7 @@ export function originText(o: LimitOrigin | undefined): string {
   if (!o) return '';
   const s = o.source;
   const where = s.unit ?? s.file ?? (s.pid !== null ? `pid ${s.pid}` : '');
-  const setting = s.setting ? (s.value ? `${s.setting}=${s.value}` : s.setting) : '';
+  const setting = settingText(s);
   return [s.layer, where, setting].filter(Boolean).join(' ');
 }
 

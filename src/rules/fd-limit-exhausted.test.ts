@@ -85,7 +85,7 @@ runRuleCases(rule, {
             limitSetting: 'LimitNOFILE',
           },
           fixIncludes: ['systemctl daemon-reload && systemctl restart supervisord'],
-          explainIncludes: ['set by systemd (pid 1): LimitNOFILE=1024 in supervisord.service', 'pam_limits does not apply'],
+          explainIncludes: ['set by systemd, unit supervisord.service: LimitNOFILE=1024 in /etc/systemd/system/supervisord.service', 'pam_limits does not apply'],
         },
       ],
     },

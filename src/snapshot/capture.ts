@@ -12,6 +12,7 @@
  */
 import { describeError, listUnder, outcomeOf, readBytesUnder, readLinkUnder, readUnder, type FileKind } from '../probe/read-file.js';
 import { listPids } from '../probe/pids.js';
+import { provenanceFiles } from '../provenance/capture-files.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { FD_REFUSED_FILE, FD_REFUSED_TARGET } from '../probe/pid-fd.js';
 import { captureListenBytes } from '../probe/sock-diag.js';
@@ -181,6 +182,35 @@ function writePid(w: CaptureWriter, c: PidCopy): number {
 }
 
 /**
+ * What the limits explanation reads besides the processes' own config files (through the confined
+ * reader: regular files only): systemd's configuration, the systemd version marker (an empty file:
+ * its name is the information), and proc/self, the stand-in for the shell that would run a fix.
+ * Files already written are skipped (the writer creates each file once).
+ */
+function captureProvenance(root: string, w: CaptureWriter, written: Set<string>, result: CaptureResult): void {
+  const { copy, markers } = provenanceFiles(root);
+  for (const host of [...copy, '/proc/self/status', '/proc/self/limits']) {
+    const rel = host.replace(/^\/+/, '');
+    if (written.has(rel)) continue;
+    try {
+      w.writeFile(rel, readUnder(root, rel, rel.startsWith('proc/') ? 'proc' : 'config'), 'latin1');
+      written.add(rel);
+      result.configFiles++;
+    } catch (err) {
+      // Absent, a directory (a .wants link farm) or not a regular file: nothing to copy.
+      const code = (err as { code?: string }).code;
+      if (outcomeOf(err) !== 'absent' && code !== 'ENOTREG' && code !== 'EISDIR') result.problems.push(describeError(err));
+    }
+  }
+  for (const marker of markers) {
+    const rel = marker.replace(/^\/+/, '');
+    if (written.has(rel)) continue;
+    w.writeFile(rel, '');
+    written.add(rel);
+  }
+}
+
+/**
  * Captures ROOT (default the live host "/") into the directory `outDir`, which must not exist or be
  * an empty directory of the caller's (checked by the CLI with checkCaptureTarget). The sock_diag
  * answer for listeners is stored raw in sock_diag/tcp-listen.bin. Throws CaptureError when the tree
@@ -192,9 +222,11 @@ export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureR
   const result: CaptureResult = { files: 0, pids: [], configFiles: 0, redacted: { cmdline: 0, fdTargets: 0 }, problems: [] };
   const w = openCapture(outDir);
   try {
+    const written = new Set<string>();
     for (const rel of HOST_FILES) {
       try {
         w.writeFile(rel, readUnder(root, rel, kindOf(rel)), 'latin1');
+        written.add(rel);
         result.files++;
       } catch (err) {
         if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
@@ -217,13 +249,17 @@ export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureR
       captured.push({ pid, cmdline: text('cmdline'), cgroup: text('cgroup') });
     }
     for (const file of configFilesFor(root, captured)) {
+      const rel = file.replace(/^\/+/, '');
+      if (written.has(rel)) continue;
       try {
-        w.writeFile(file.replace(/^\/+/, ''), readBytesUnder(root, file, 'config'));
+        w.writeFile(rel, readBytesUnder(root, file, 'config'));
+        written.add(rel);
         result.configFiles++;
       } catch (err) {
         if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
       }
     }
+    captureProvenance(root, w, written, result);
     if (root === '/') {
       const bytes = captureListenBytes();
       if (bytes) {

@@ -24,6 +24,8 @@ test('CI has what the live tests need, so none of them is skipped', { skip: onCi
     assert.ok(onPath(cmd), `${cmd} is missing: .ci/run must install it`);
   }
   assert.ok(existsSync(join(repoRoot, 'native', 'build', 'Release', 'sockdoc_native.node')), 'the native addon was not built');
+  // The live pm2 test (src/provenance/fixes-live.test.ts) uses the real pm2, a devDependency that `npm ci` installs.
+  assert.ok(existsSync(join(repoRoot, 'node_modules', '.bin', 'pm2')), 'pm2 (devDependency) is missing: npm ci must install devDependencies');
   // The conntrack live test reads a namespace's table: nf_conntrack must be loaded (or built in).
   assert.ok(existsSync('/proc/sys/net/netfilter/nf_conntrack_max'), 'nf_conntrack is not loaded: modprobe nf_conntrack');
 });

@@ -15,6 +15,7 @@ import { describeOwners, inNetns, listenerLabel, listenerRef, listenerSubject, n
 import { countersOf, tunablesOf } from '../../snapshot/namespaces.js';
 import { nsCommand } from './netns-fix.js';
 import { NOT_ACCEPTING_CAUSES, overflowClientExperience } from './text.js';
+import { ownBacklogFix } from '../../provenance/backlog-knobs.js';
 
 export type AcceptQueueId = 'accept-queue-full' | 'accept-queue-filling';
 
@@ -55,6 +56,9 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
       `That is ${percent(l.acceptQueue, limit)}% of the queue; when it passes the limit the kernel starts dropping handshakes and clients hang or time out.`,
     );
   }
+  if (state.basis === 'backlog' && l.backlog !== null && typeof somaxconn === 'number' && l.backlog < somaxconn) {
+    parts.push(`That limit is the backlog the program itself passed to listen(), below net.core.somaxconn = ${somaxconn}: the program's own setting caps the queue, so raising somaxconn would not help.`);
+  }
   parts.push(NOT_ACCEPTING_CAUSES);
 
   const related: string[] = [];
@@ -83,6 +87,11 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
   }
   for (const p of owners) {
     if (fdFindingId(p, options) === 'fd-limit-exhausted') fix.push(`sockdoc limits ${p.pid}   # raise the fd limit where it is set`);
+  }
+  // The program's own backlog is the cap: its runtime's knob, not somaxconn (issue 9).
+  const owner = owners[0];
+  if (state.basis === 'backlog' && l.backlog !== null && typeof somaxconn === 'number' && l.backlog < somaxconn && owner) {
+    fix.push(...ownBacklogFix(owner.name, owner.cmdline, l.backlog, somaxconn, l.port));
   }
   for (const pid of l.pids.slice(0, 3)) fix.push(`top -H -p ${pid}   # busy threads, or all asleep (blocked)?`);
 

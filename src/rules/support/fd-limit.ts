@@ -4,6 +4,7 @@
  */
 import type { ProcessInfo, Snapshot } from '../../snapshot/types.js';
 import type { LimitOrigin } from '../../provenance/types.js';
+import { setterText, settingText } from '../../provenance/source-text.js';
 import type { Finding, RuleOptions } from '../types.js';
 import { closeWaitCount, fdFindingId, hasCloseWaitLeak, percent, queueFindingId, queueState } from './levels.js';
 import { tunablesOf } from '../../snapshot/namespaces.js';
@@ -95,10 +96,11 @@ function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, optio
 
 function originSentence(o: LimitOrigin): string {
   const s = o.source;
-  const where = [s.unit, s.file].filter(Boolean).join(', ');
-  const setting = s.setting ? `${s.setting}${s.value !== undefined ? `=${s.value}` : ''}` : '';
+  // The unit is named by setterText already.
+  const where = s.file ?? (s.layer === 'systemd' ? '' : (s.unit ?? ''));
+  const setting = settingText(s);
   if (s.layer === 'unknown') return `sockdoc could not tell which layer set this limit: ${s.reason}`;
-  const head = `The limit was set by ${s.layer}${s.pid !== null ? ` (pid ${s.pid})` : ''}`;
+  const head = `The limit was set by ${setterText(o)}`;
   return `${head}${setting ? `: ${setting}` : ''}${where ? ` in ${where}` : ''}. ${s.reason}`.trim();
 }
 

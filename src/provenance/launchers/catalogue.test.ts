@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../testing/paths.js';
+import { catalogueMarkdown } from './catalogue-doc.js';
+import { LAUNCHERS } from './index.js';
+
+const DOC = join(repoRoot, 'docs', 'launchers.md');
+const BEGIN = '<!-- catalogue: generated from src/provenance/launchers (UPDATE_GOLDEN=1 rewrites it) -->\n';
+const END = '<!-- end of catalogue -->';
+
+test('every catalogue entry says how it is recognised, where its setting lives, what children get, the durable fix and the relief', () => {
+  const ids = new Set<string>();
+  for (const l of LAUNCHERS) {
+    assert.ok(!ids.has(l.id), `duplicate id ${l.id}`);
+    ids.add(l.id);
+    for (const k of ['recognisedBy', 'settingLives', 'childrenGet', 'durableFix', 'relief'] as const) assert.ok(l[k].length > 10, `${l.id}.${k} is empty`);
+  }
+});
+
+test('docs/launchers.md holds the catalogue as the code has it', () => {
+  const text = readFileSync(DOC, 'utf8');
+  const a = text.indexOf(BEGIN);
+  const b = text.indexOf(END);
+  assert.ok(a >= 0 && b > a, 'catalogue markers missing in docs/launchers.md');
+  const table = catalogueMarkdown();
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(DOC, text.slice(0, a + BEGIN.length) + table + text.slice(b));
+  assert.equal(readFileSync(DOC, 'utf8').slice(a + BEGIN.length, readFileSync(DOC, 'utf8').indexOf(END)), table);
+});
+
+test('recognition: each entry knows its own process and not the others\' ', () => {
+  const node = (name: string, argv: string[]) => ({ pid: 10, ppid: 1, name, argv, limit: { soft: 1024, hard: 4096 }, uid: 0, cgroup: null, cgroupPaths: [] });
+  const samples: Record<string, ReturnType<typeof node>> = {
+    pm2: node('PM2 v7.0.4: God', ['PM2 v7.0.4: God Daemon (/root/.pm2)']),
+    forever: node('node', ['/usr/bin/node', '/usr/lib/node_modules/forever/bin/monitor', 'app.js']),
+    runit: node('runsv', ['runsv', 'web']),
+    s6: node('s6-supervise', ['s6-supervise', '/run/service/web']),
+    daemontools: node('supervise', ['supervise', '/service/web']),
+    'tini/dumb-init': node('tini', ['/sbin/tini', '--', 'app']),
+    'tmux/screen': node('tmux: server', ['tmux']),
+    'containerd-shim': node('containerd-shim', ['/usr/bin/containerd-shim-runc-v2', '-namespace', 'moby']),
+    nginx: node('nginx', ['nginx: worker process']),
+    jvm: node('java', ['/usr/bin/java', '-jar', 'a.jar']),
+  };
+  for (const l of LAUNCHERS) {
+    for (const [id, n] of Object.entries(samples)) assert.equal(l.is(n), id === l.id, `${l.id} on a ${id} process`);
+  }
+});

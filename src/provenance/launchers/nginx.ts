@@ -1,0 +1,69 @@
+/**
+ * nginx: the master (root) forks workers; each worker sets soft = hard = worker_rlimit_nofile
+ * before it drops root (src/os/unix/ngx_process_cycle.c ngx_worker_process_init), so it may go
+ * above the master's hard limit: the master's CAP_SYS_RESOURCE allows it, fs.nr_open caps it.
+ * `nginx -s reload` starts new workers with the new value; old ones finish their connections.
+ */
+import type { ProcNode } from '../chain.js';
+import { readOptional } from '../config-files.js';
+import { memoRead, nrOpen } from '../context.js';
+import { canRaiseHard } from '../host-facts.js';
+import type { FixStep } from '../fix.js';
+import { shellQuote } from '../../safety/shell-quote.js';
+import { limitOf, who } from './common.js';
+import type { Launcher, LauncherCase } from './types.js';
+
+/** `worker_rlimit_nofile N;` in the main context of the configuration the master was started with. */
+export function nginxSetting(c: LauncherCase, master: ProcNode): { file: string; line: number; value: number } | null {
+  const joined = master.argv.join(' ');
+  // The master's title is "nginx: master process /usr/sbin/nginx -c FILE ..." (argv rewritten by ngx_setproctitle).
+  const m = /(?:^|\s)-c\s+(\S+)/.exec(joined);
+  const file = m ? m[1] : '/etc/nginx/nginx.conf';
+  const r = memoRead(c.ctx, `nginx:${file}`, () => readOptional(c.root, file));
+  if (!r.ok || !r.value) return null;
+  const lines = r.value.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const w = /^\s*worker_rlimit_nofile\s+(\d+)\s*;/.exec(lines[i]);
+    if (w) return { file, line: i + 1, value: Number(w[1]) };
+  }
+  return null;
+}
+
+export const nginx: Launcher = {
+  id: 'nginx',
+  recognisedBy: 'comm "nginx": the master ("nginx: master process ...") and its workers',
+  settingLives: 'worker_rlimit_nofile in nginx.conf (main context) for workers; the master has its launcher\'s limit',
+  childrenGet: 'workers: soft = hard = worker_rlimit_nofile, set as root, so it may exceed the master\'s hard limit',
+  durableFix: '`worker_rlimit_nofile N;` in nginx.conf, then `nginx -t && nginx -s reload`',
+  relief: 'prlimit on each worker (a reload replaces them)',
+  is: (n) => n.name === 'nginx',
+  explain(c) {
+    const { origin, parent } = c;
+    if (!nginx.is(origin) || !parent || !nginx.is(parent)) return null;
+    const s = nginxSetting(c, parent);
+    if (!s) return null;
+    const nr = nrOpen(c.ctx, c.root);
+    const value = Math.min(c.value.soft, nr ?? c.value.soft);
+    const masterCan = canRaiseHard(c.ctx, c.root, parent.pid);
+    const needs = parent.limit.hard !== null && value > parent.limit.hard && masterCan === false ? `CAP_SYS_RESOURCE in the nginx master ${who(parent)}, which lacks it: workers cannot go above its hard limit ${parent.limit.hard} (raise that where the master gets it)` : undefined;
+    const applied = s.value === origin.limit.hard;
+    const steps: FixStep[] = [
+      { kind: 'durable', title: `Set worker_rlimit_nofile ${value} for the workers.`, lines: [`# in ${shellQuote(s.file)}:${s.line}, main context:`, `worker_rlimit_nofile ${value};`], ...(needs ? { needs } : {}) },
+      { kind: 'restart', title: 'Reload nginx: new workers start with the new limit.', lines: ['nginx -t && nginx -s reload'], blastRadius: 'replaces the workers gracefully: old workers finish their open connections, nothing is dropped' },
+    ];
+    return {
+      source: {
+        layer: 'self',
+        launcher: 'nginx',
+        pid: origin.pid,
+        file: s.file,
+        setting: `worker_rlimit_nofile ${s.value}`,
+        value: String(s.value),
+        reason: `nginx sets its workers' limit itself: ${s.file}:${s.line} has worker_rlimit_nofile ${s.value}, which each worker sets as soft and hard limit while still root, above its master's if need be (${who(origin)} has ${limitOf(origin)}, its master ${who(parent)} ${limitOf(parent)}).${applied ? '' : ` The worker does not have ${s.value}: the file changed since the workers started (\`nginx -s reload\` applies it), or setrlimit failed (see nginx's error log).`}`,
+      },
+      contradictions: [],
+      fix: steps,
+      notes: [],
+    };
+  },
+};

@@ -1,0 +1,65 @@
+/**
+ * pm2 (github.com/Unitech/pm2): one long-lived daemon, "PM2 vX.Y.Z: God Daemon (PM2_HOME)" in
+ * `ps`, forks every app (fork and cluster mode), so every app inherits the daemon's limit. That
+ * limit was fixed when the daemon started: the shell of the first `pm2` command (which then
+ * exited: the daemon is reparented), or pm2-USER.service from `pm2 startup`. `ulimit -n` before
+ * `pm2 start` or `pm2 restart` changes only the CLI, never the daemon. The daemon is Node.js, which
+ * raises its soft limit to the hard limit at start-up.
+ */
+import type { ProcNode } from '../chain.js';
+import { type FixStep } from '../fix.js';
+import { shellCommand, shellQuote } from '../../safety/shell-quote.js';
+import type { Launcher } from './types.js';
+import { limitOf, runs, who } from './common.js';
+
+const TITLE = /^PM2 v[\d.]+[^:]*: God Daemon(?: \((.*)\))?$/;
+
+function title(n: ProcNode): RegExpExecArray | null {
+  return TITLE.exec(n.argv.join(' ')) ?? TITLE.exec(n.argv[0] ?? '');
+}
+
+/** PM2_HOME of the daemon, from its title; null when the title does not carry it. */
+export function pm2Home(n: ProcNode): string | null {
+  return title(n)?.[1] ?? null;
+}
+
+export const pm2: Launcher = {
+  id: 'pm2',
+  recognisedBy: 'its process title "PM2 vX.Y.Z: God Daemon (PM2_HOME)" (comm "PM2 vX.Y.Z: God")',
+  settingLives: 'the limit the daemon started with: the shell of the first pm2 command, or pm2-USER.service (pm2 startup)',
+  childrenGet: "the daemon's limit, whatever the shell running `pm2 start` has",
+  durableFix: '`pm2 save`, `pm2 kill`, then `ulimit -n N && pm2 resurrect` (or LimitNOFILE= in pm2-USER.service)',
+  relief: 'prlimit on the app and on the daemon (apps it restarts later inherit the daemon)',
+  is: (n) => n.name.startsWith('PM2 v') || title(n) !== null,
+  explain({ ctx, root, origin, value, valueNeeds }) {
+    if (!pm2.is(origin)) return null;
+    const home = pm2Home(origin);
+    // An assignment prefix, quoted as a value: the title (and so PM2_HOME) is whatever the process set.
+    const env = home ? `PM2_HOME=${shellQuote(home)} ` : '';
+    const pm2cmd = (...words: string[]) => `${env}${shellCommand(['pm2', ...words])}`;
+    const steps: FixStep[] = [
+      { kind: 'durable', title: 'Record the apps pm2 runs, so that they come back after the daemon restarts.', lines: [pm2cmd('save')] },
+      {
+        kind: 'restart',
+        title: "Restart pm2's daemon from a shell that has the limit: the apps come back as children of the new daemon.",
+        lines: [pm2cmd('kill'), `ulimit -n ${value.soft} && ${pm2cmd('resurrect')}`],
+        ...(valueNeeds ? { needs: valueNeeds } : {}),
+        blastRadius: `stops every app pm2 runs (${runs(ctx, root, origin)}) until resurrect has started them again`,
+      },
+    ];
+    return {
+      source: {
+        layer: 'launcher',
+        launcher: 'pm2',
+        pid: origin.pid,
+        value: limitOf(origin),
+        setting: 'the limit the pm2 daemon started with',
+        reason: `pm2's daemon ${who(origin)} holds ${limitOf(origin)} and every app it runs is forked from it, so each inherits that. The daemon got it when it first started (from the shell of the first pm2 command, since exited); \`ulimit -n\` before \`pm2 start\` or \`pm2 restart\` changes only the pm2 command, not the daemon.`,
+      },
+      contradictions: [],
+      fix: steps,
+      notes: [],
+      reliefAlso: [origin],
+    };
+  },
+};

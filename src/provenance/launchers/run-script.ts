@@ -1,0 +1,86 @@
+/**
+ * Supervisors that run a service directory's `run` script (runit's runsv, s6-supervise,
+ * daemontools' supervise): the service inherits the supervisor's limit unless `run` sets one with
+ * the suite's own tool (chpst -o, s6-softlimit -o, softlimit -o) or `ulimit -n`. `run` is read from
+ * the directory the supervisor was given (its argv) or its working directory.
+ */
+import type { ProcNode } from '../chain.js';
+import { readOptional } from '../config-files.js';
+import { cwdOf, memoRead, type Verdict } from '../context.js';
+import { type FixStep } from '../fix.js';
+import { shellCommand, shellQuote } from '../../safety/shell-quote.js';
+import { limitOf, who } from './common.js';
+import type { LauncherCase } from './types.js';
+
+export interface RunScriptSuite {
+  id: string;
+  /** comm of the supervisor process. */
+  comm: string;
+  /** The suite's limit tool as it appears in `run` ("chpst", "s6-softlimit", "softlimit"). */
+  tool: string;
+  /** Restart command words for a service directory. */
+  restart: (dir: string) => string[];
+  /** Directories to look in when argv names the service without a path. */
+  serviceDirs: string[];
+}
+
+/** `chpst -o 4096`, `s6-softlimit -o 4096`, `softlimit -o 4096`, or `ulimit -n 4096` in a run script. */
+export function findRunLimit(text: string, tool: string): { statement: string; line: number; value: number } | null {
+  const re = new RegExp(`(?:^|[\\s;|&])((?:${tool.replace(/[-]/g, '\\-')})\\s+(?:-[A-Za-z]+\\s+\\S+\\s+)*-o\\s*(\\d+)|ulimit\\s+(?:-[A-Za-z]*\\s+)*-[A-Za-z]*n[A-Za-z]*\\s+(\\d+))`);
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const code = lines[i].replace(/(^|\s)#.*$/, '');
+    const m = re.exec(code);
+    if (m) return { statement: m[1].trim(), line: i + 1, value: Number(m[2] ?? m[3]) };
+  }
+  return null;
+}
+
+/** The service directory of a supervisor process: its argv[1] (absolute, or a name under a known directory), else its cwd. */
+export function serviceDir(root: string, sup: ProcNode, suite: RunScriptSuite): string {
+  const arg = sup.argv[1];
+  if (arg && arg.startsWith('/')) return arg;
+  if (arg) {
+    for (const d of suite.serviceDirs) if (readOptional(root, `${d}/${arg}/run`) !== null) return `${d}/${arg}`;
+  }
+  return cwdOf(root, sup.pid);
+}
+
+/** The verdict for a service under such a supervisor (`sup` is the supervisor, `service` its child holding the value). */
+export function runScriptVerdict(c: LauncherCase, suite: RunScriptSuite, sup: ProcNode, service: ProcNode | null): Verdict {
+  const { ctx, root } = c;
+  const dir = serviceDir(root, sup, suite);
+  const run = `${dir}/run`;
+  const text = memoRead(ctx, `run:${run}`, () => readOptional(root, run));
+  const found = text.ok && text.value !== null ? findRunLimit(text.value, suite.tool) : null;
+  const holder = service ?? sup;
+  const restart: FixStep = { kind: 'restart', title: `Restart the service so that ${run} runs again.`, lines: [shellCommand(suite.restart(dir))], blastRadius: `stops the service in ${dir} (${who(holder)}) while it restarts; the supervisor and other services keep running` };
+  const edit: FixStep = {
+    kind: 'durable',
+    title: `Set the limit in ${run}.`,
+    // Only the number changes: the statement's other options (a user, other limits) stay as written.
+    lines: found ? [`# in ${shellQuote(run)}:${found.line}, replace \`${found.statement}\` with:`, found.statement.replace(/\d+$/, String(c.value.soft))] : [`# in ${shellQuote(run)}, start the program through:`, `exec ${suite.tool} -o ${c.value.soft} PROGRAM ...`],
+    ...(c.valueNeeds ? { needs: c.valueNeeds } : {}),
+  };
+  const why = found
+    ? `${run}:${found.line} runs \`${found.statement}\`, so the service ${who(holder)} has ${limitOf(holder)} while its supervisor ${who(sup)} has ${limitOf(sup)}.`
+    : service
+      ? `the service ${who(service)} has ${limitOf(service)} while its supervisor ${who(sup)} has ${limitOf(sup)}, but ${run} ${text.ok && text.value !== null ? `has no ${suite.tool} -o or ulimit -n line` : 'could not be read'}; the program may set its own limit.`
+      : `${suite.id}'s supervisor ${who(sup)} holds ${limitOf(sup)} and the service it runs inherits it: ${run} sets no limit (${suite.tool} -o).`;
+  return {
+    source: { layer: 'launcher', launcher: suite.id, pid: holder.pid, file: found ? run : undefined, setting: found?.statement, value: limitOf(holder), reason: `Started by ${suite.id}: ${why}` },
+    contradictions: [],
+    fix: [edit, restart],
+    notes: [],
+    confident: found !== null,
+  };
+}
+
+/** The catalogue entry's explain for a run-script suite. */
+export function explainRunScript(c: LauncherCase, suite: RunScriptSuite): Verdict | null {
+  const isSup = (n: ProcNode | null) => n !== null && n.name === suite.comm;
+  if (isSup(c.parent)) return runScriptVerdict(c, suite, c.parent as ProcNode, c.origin);
+  if (isSup(c.origin) && c.oi > 0) return runScriptVerdict(c, suite, c.origin, null);
+  return null;
+}
+
