@@ -171,7 +171,11 @@ test('a hostile capture: bounded, confined, escaped, quoted, partial — for dia
     // The supervisord restart quotes its hostile argv word as one word.
     assert.ok(fixes.some((f) => f.includes("supervisord.conf $'\\x1b]0;pwned\\x07")), fixes.join('\n'));
     // The unit name with $(…) is one quoted word in systemctl lines.
-    assert.ok(fixes.some((f) => /^systemctl restart 'zz\$\(touch unit-marker\)\.service'( +# [^\n]*)?$/.test(f)), fixes.join('\n'));
+    // (Since the launcher catalogue, this tree's unit gets only the prlimit relief — its limits file is a
+    // copy that matches no unit value — so the check is on every line that names the unit.)
+    for (const f of fixes.filter((x) => x.includes('unit-marker') && !x.startsWith('#'))) {
+      assert.ok(f.includes("'zz$(touch unit-marker).service'"), f);
+    }
   } finally {
     rmSync(tree.top, { recursive: true, force: true });
     for (const m of tree.markers) rmSync(m, { force: true });
