@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   limits: () => import('./limits.js'),
   lab: () => import('./lab.js'),
   explain: () => import('./explain.js'),
+  watch: () => import('./watch.js'),
 };
 
 function version(): string {

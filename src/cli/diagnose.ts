@@ -3,7 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { buildSnapshot } from '../snapshot/build.js';
 import { runRules } from '../rules/index.js';
 import { explainLimits } from '../provenance/explain.js';
-import { DEFAULT_RULE_OPTIONS, type Finding, type RuleOptions } from '../rules/types.js';
+import { DEFAULT_RULE_OPTIONS, type Finding, type RuleContext, type RuleOptions } from '../rules/types.js';
+import { History } from '../history/history.js';
+import { sampleOver } from '../watch/sampler.js';
 import { renderDiagnosis } from '../render/terminal.js';
 import { diagnosisToJson } from '../render/json.js';
 import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
@@ -17,7 +19,8 @@ Diagnose why this host refuses or drops TCP connections: findings with evidence,
 
 Options:
   --json                  machine-readable report (schema: docs/json-schema.md)
-  --interval DURATION     counter sampling window: 1 (default, seconds), 500ms, 0 = one read
+  --interval DURATION     counter sampling window: 1 (default, seconds), 500ms, 0 = one read;
+                          10s or more samples the host 6 times, for trends (fd-exhaustion-forecast)
   --pid N                 only findings and tables about process N
   --port P                only findings and tables about listeners on port P
   --root DIR              read DIR/proc, DIR/etc, ... (a captured host or fixture) instead of /
@@ -58,7 +61,7 @@ export function checkRoot(root: string | undefined): string {
   return root;
 }
 
-function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
+export function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
   const s = (k: string) => v[k] as string | undefined;
   const o: RuleOptions = {
     fdWarning: ratioFlag('fd-warning', s('fd-warning'), DEFAULT_RULE_OPTIONS.fdWarning),
@@ -92,17 +95,21 @@ export function exitCodeOf(findings: Finding[]): 0 | 1 | 2 {
 
 const FD_FINDINGS = new Set(['fd-limit-exhausted', 'fd-limit-near']);
 
+/** From this --interval on, diagnose samples the host TREND_SAMPLES times instead of twice. */
+export const TREND_WINDOW_MS = 10_000;
+export const TREND_SAMPLES = 6;
+
 /**
  * Diagnoses a snapshot: rules, then where the limit of each process with an fd finding came from
  * (provenance reads config files under the same root, so it runs here, not inside a rule), then
  * the rules again so fd findings carry the fix at the right layer; then the --pid/--port filter.
  */
-export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: DiagnosisFilter): Diagnosis {
-  let findings = runRules(snapshot, options);
+export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: DiagnosisFilter, context: RuleContext = {}): Diagnosis {
+  let findings = runRules(snapshot, options, undefined, context);
   const pids = [...new Set(findings.filter((f) => FD_FINDINGS.has(f.id) && f.subject.pid !== undefined).map((f) => f.subject.pid!))];
   if (pids.length > 0) {
     snapshot.limitOrigins = explainLimits(snapshot.host.root, pids);
-    findings = runRules(snapshot, options);
+    findings = runRules(snapshot, options, undefined, context);
   }
   findings = filterFindings(findings, snapshot, filter);
   return { snapshot, findings, filter, exitCode: exitCodeOf(findings) };
@@ -126,15 +133,26 @@ export const run: Command = async (args: string[], io: Io) => {
   const intervalMs = durationFlag('interval', values.interval, 1000);
   const filter: DiagnosisFilter = { pid: intFlag('pid', values.pid, 1), port: intFlag('port', values.port, 1, 65535) };
   const options = ruleOptions(values);
-  const snapshot = await buildSnapshot({
-    root,
-    intervalMs,
-    now: fixedClock(io.env.SOCKDOC_NOW),
-    // Progress only where a person watches; a pipe or CI log gets none.
-    onWait: (ms) => {
-      if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);
-    },
-  });
+  const now = fixedClock(io.env.SOCKDOC_NOW);
+  // A long window on a live host is sampled several times, so trends (fd-exhaustion-forecast) can be seen.
+  const context: RuleContext = {};
+  let snapshot: Snapshot;
+  if (intervalMs >= TREND_WINDOW_MS && root === '/') {
+    if (io.stderrIsTTY) io.stderr(`sockdoc: sampling the host ${TREND_SAMPLES} times over ${intervalMs / 1000} s…\n`);
+    const history = new History({ capacity: TREND_SAMPLES });
+    snapshot = await sampleOver(() => buildSnapshot({ root, intervalMs: 0, now }), history, intervalMs, TREND_SAMPLES);
+    context.history = history;
+  } else {
+    snapshot = await buildSnapshot({
+      root,
+      intervalMs,
+      now,
+      // Progress only where a person watches; a pipe or CI log gets none.
+      onWait: (ms) => {
+        if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);
+      },
+    });
+  }
   if (snapshot.sockets.length === 0 && !snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) {
     const why = snapshot.probes.filter((p) => p.probe === 'net-tcp').map((p) => p.detail ?? p.status).join('; ');
     throw new UsageError(`cannot read TCP sockets under ${root}: ${why || 'proc/net/tcp missing'}`);
@@ -142,7 +160,7 @@ export const run: Command = async (args: string[], io: Io) => {
   if (filter.pid !== undefined && !snapshot.processes.some((p) => p.pid === filter.pid)) {
     throw new UsageError(`--pid ${filter.pid}: no such process (or not visible to this user)`);
   }
-  const d = diagnose(snapshot, options, filter);
+  const d = diagnose(snapshot, options, filter, context);
   if (values.json) io.stdout(JSON.stringify(diagnosisToJson(d), null, 2) + '\n');
   else io.stdout(renderDiagnosis(d, { color: useColor(io) && !values['no-color'], columns: io.columns }));
   return d.exitCode;
