@@ -148,11 +148,24 @@ function detailLines(m: Model, ui: UiState, size: ScreenSize, c: Painter): strin
     ...wrap(safe(f.explain), w).map((l) => `  ${l}`),
     '',
     c('dim', 'fix'),
-    ...f.fix.flatMap((line) => wrap(safe(line), w).map((l, i) => `  ${i === 0 ? '$ ' : '  '}${l}`)),
+    ...f.fix.flatMap((line) => fixLines(safe(line), w, c)),
     '',
     c('dim', `sockdoc explain ${f.id} for the whole story · Esc or Enter back · q quit`),
   ];
   return lines.map((l) => `  ${l}`);
+}
+
+/**
+ * A fix line as it must be copied: the command exactly (long ones cut into chunks, spaces kept),
+ * its "   # why" comment dimmed on the next line.
+ */
+function fixLines(line: string, w: number, c: Painter): string[] {
+  const at = line.indexOf('   # ');
+  const cmd = at < 0 ? line : line.slice(0, at);
+  const out: string[] = [];
+  for (let i = 0; i < cmd.length; i += w - 2) out.push(`  ${i === 0 ? '$ ' : '  '}${cmd.slice(i, i + w - 2)}`);
+  if (at >= 0) out.push(...wrap(line.slice(at + 3), w - 4).map((l) => `      ${c('dim', l)}`));
+  return out;
 }
 
 const HELP = [
