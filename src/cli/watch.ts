@@ -24,6 +24,7 @@ Otherwise (a pipe, a log): one summary line per refresh.
 Options:
   --every DURATION   refresh interval: 2s (default), 500ms .. 60s
   --history DURATION how much history to keep for trends and the forecast: 1h (default), e.g. 10m, 3h
+                     (at most 7200 samples)
   --count N          stop after N refreshes (default: until q or a signal)
   --fd-warning R, --fd-critical R, --queue-warning R, --file-table-warning R, --syn-warning R
                      thresholds, as for diagnose
@@ -54,6 +55,9 @@ export function historyFlag(value: string | undefined): number {
   return ms;
 }
 
+/** At most this many samples are kept (2 h at 1 s, 4 h at 2 s): memory stays bounded whatever --history asks. */
+export const MAX_SAMPLES = 7200;
+
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 /** Resolves on the first of SIGTERM/SIGINT/SIGHUP (handlers removed by the returned cleanup). */
@@ -76,7 +80,7 @@ export const run: Command = async (args: string[], io: Io) => {
   const count = intFlag('count', values.count, 1);
   const options = ruleOptions(values);
   const color = useColor(io) && !values['no-color'];
-  const history = new History({ capacity: Math.max(10, Math.ceil(historyMs / everyMs)) });
+  const history = new History({ capacity: Math.min(MAX_SAMPLES, Math.max(10, Math.ceil(historyMs / everyMs))) });
   let failure: string | null = null;
   const sampler = new Sampler({
     everyMs,

@@ -26,6 +26,8 @@ export interface ForecastOptions {
   maxHorizonMs: number;
   /** At most this many points enter the O(n²) slope: longer windows are bucketed by median (default 90). */
   maxPoints: number;
+  /** Longer series are first bucketed to this many medians (default 360: an hour at 10 s), which keeps a drop a drop. */
+  maxRaw: number;
 }
 
 export const DEFAULT_FORECAST_OPTIONS: ForecastOptions = {
@@ -35,6 +37,7 @@ export const DEFAULT_FORECAST_OPTIONS: ForecastOptions = {
   horizonFactor: 60,
   maxHorizonMs: 24 * 3600_000,
   maxPoints: 90,
+  maxRaw: 360,
 };
 
 /** Why there is no forecast. */
@@ -182,29 +185,46 @@ export function forecastExhaustion(
     restarted: false,
     ...extra,
   });
-  let points = series.filter((p) => Number.isFinite(p.v) && Number.isFinite(p.t));
-  if (limit === null || !Number.isFinite(limit)) return none('no-limit', { samples: points.length });
+  const raw = series.filter((p) => Number.isFinite(p.v) && Number.isFinite(p.t));
+  if (limit === null || !Number.isFinite(limit)) return none('no-limit', { samples: raw.length });
   const short = (pts: readonly Point[]) => pts.length < options.minSamples || pts.at(-1)!.t - pts[0].t < options.minSpanMs;
-  if (points.length === 0 || short(points)) {
-    return none('too-few-samples', { samples: points.length, spanMs: points.length ? points.at(-1)!.t - points[0].t : 0 });
+  if (raw.length === 0 || short(raw)) {
+    return none('too-few-samples', { samples: raw.length, spanMs: raw.length ? raw.at(-1)!.t - raw[0].t : 0 });
   }
+  // Most processes hold a steady count: nothing to fit.
+  let min = Infinity;
+  let max = -Infinity;
+  for (const p of raw) {
+    min = Math.min(min, p.v);
+    max = Math.max(max, p.v);
+  }
+  if (raw.at(-1)!.v >= limit) return none('at-limit', { samples: raw.length, spanMs: raw.at(-1)!.t - raw[0].t });
+  if (min === max) return { ...none('not-growing', { samples: raw.length, spanMs: raw.at(-1)!.t - raw[0].t }), perSecond: 0 };
+  let points = raw.length > options.maxRaw ? bucketMedians(raw, options.maxRaw) : raw;
 
   // A release happens within a tenth of the window (a restart, a pool trimmed); a slow decline is no drop.
   const drops = findDrops(points, dropThreshold(points), Math.max(3, Math.floor(points.length / 10)));
   const restarted = drops.length === 1;
-  if (drops.length >= 2) return none('sawtooth', { samples: points.length, spanMs: points.at(-1)!.t - points[0].t });
+  if (drops.length >= 2) return none('sawtooth', { samples: raw.length, spanMs: raw.at(-1)!.t - raw[0].t });
   if (restarted) points = points.slice(drops[0]);
-  const samples = points.length;
-  const spanMs = points.at(-1)!.t - points[0].t;
-  if (short(points)) return none('too-few-samples', { samples, spanMs, restarted });
+  // Samples and span in the raw series (points may be bucket medians).
+  const from = points[0].t;
+  const usedRaw = restarted ? raw.filter((p) => p.t >= from) : raw;
+  const samples = usedRaw.length;
+  const spanMs = usedRaw.at(-1)!.t - usedRaw[0].t;
+  if (short(usedRaw) || points.length < options.minSamples) return none('too-few-samples', { samples, spanMs, restarted });
 
+  // Cheap first: a segment that ends no higher than it began (medians of its first and last tenth) does not grow.
+  const tenth = Math.max(1, Math.floor(points.length / 10));
+  if (medianOf(points.slice(-tenth).map((p) => p.v)) <= medianOf(points.slice(0, tenth).map((p) => p.v))) {
+    return { ...none('not-growing'), samples, spanMs, restarted };
+  }
   const fitted = bucketMedians(points, options.maxPoints);
   const { slope, intercept, tau } = theilSen(fitted);
-  const tLast = points.at(-1)!.t;
+  const tLast = usedRaw.at(-1)!.t;
   const level = slope * tLast + intercept;
   const perSecond = slope * 1000;
   const base = { samples, spanMs, restarted, perSecond, tau, level };
-  if (points.at(-1)!.v >= limit) return { ...none('at-limit'), ...base };
   // Less than one whole unit of growth over the window is not a trend.
   if (slope <= 0 || tau < options.minTau || slope * spanMs < 1 || !risesSteadily(fitted)) return { ...none('not-growing'), ...base };
   const projectedMs = Math.max(0, (limit - level) / slope);

@@ -92,3 +92,21 @@ test('caps: at most maxProcesses, listener owners first, then the fullest', () =
   h.record(s);
   assert.deepEqual([...h.processes.keys()].sort(), [2, 4]);
 });
+
+test('bounded under churn: a new process replaces the one seen longest ago, never one still alive', () => {
+  const h = new History({ capacity: 100, maxProcesses: 3 });
+  for (let i = 0; i < 50; i++) {
+    // pid 1 lives throughout; every sample brings two short-lived processes.
+    const s = snapshot({ processes: [proc({ pid: 1, open: 500, soft: 1000 }), proc({ pid: 1000 + 2 * i, open: 5 }), proc({ pid: 1001 + 2 * i, open: 6 })] });
+    s.host.takenAt = new Date(T0 + i * 1000).toISOString();
+    h.record(s);
+    assert.ok(h.processes.size <= 3);
+    assert.ok(h.ring.seriesCount <= 3 * 3 + 9, `series ${h.ring.seriesCount}`);
+  }
+  assert.deepEqual([...h.processes.keys()].sort((a, b) => a - b), [1, 1098, 1099]);
+  assert.equal(h.fdPoints(1, 'proc1').length, 50, 'the long-lived process kept its whole history');
+  // Full of processes seen in this very sample: a newcomer waits rather than evicting a live one.
+  const crowd = new History({ capacity: 10, maxProcesses: 2 });
+  crowd.record(snapshot({ processes: [proc({ pid: 1, open: 900, soft: 1000 }), proc({ pid: 2, open: 800, soft: 1000 }), proc({ pid: 3, open: 700, soft: 1000 })] }));
+  assert.deepEqual([...crowd.processes.keys()].sort(), [1, 2]);
+});

@@ -105,11 +105,15 @@ export class Ring {
 
   /** The samples where `key` had a value, oldest first. */
   points(key: string): Point[] {
-    const times = this.timeline();
+    const col = this.columns.get(key);
     const out: Point[] = [];
-    this.values(key).forEach((v, i) => {
-      if (v !== null) out.push({ t: times[i], v });
-    });
+    if (!col) return out;
+    const start = (this.head - this.count + this.capacity) % this.capacity;
+    for (let i = 0; i < this.count; i++) {
+      const slot = (start + i) % this.capacity;
+      const v = col[slot];
+      if (!Number.isNaN(v)) out.push({ t: this.times[slot], v });
+    }
     return out;
   }
 

@@ -4,7 +4,6 @@
  * limit within the horizon the window supports; critical under an hour. Needs history: without
  * it (a one-shot diagnosis) the rule is silent.
  */
-import { DEFAULT_FORECAST_OPTIONS, forecastExhaustion } from '../history/forecast.js';
 import type { Rule } from './types.js';
 import { closeWaitCount, fdFindingId, hasCloseWaitLeak, percent } from './support/levels.js';
 import { processRef, processSubject, uniqueRefs } from './support/refs.js';
@@ -25,7 +24,7 @@ export const rule: Rule = {
       if (open === null || soft === null) continue;
       // At the limit fd-limit-exhausted speaks; a forecast of "now" would only repeat it.
       if (fdFindingId(p, options) === 'fd-limit-exhausted') continue;
-      const f = forecastExhaustion(history.fdPoints(p.pid, p.name), soft, DEFAULT_FORECAST_OPTIONS);
+      const f = history.fdForecast(p.pid, p.name, soft);
       if (f.etaMs === null || f.perSecond === null) continue;
       const who = `${p.name} (pid ${p.pid})`;
       const eta = approxDuration(f.etaMs);

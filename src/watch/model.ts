@@ -3,7 +3,7 @@
  * and the history: listeners nearest full, processes nearest their fd limit with their trend and
  * forecast, counter rates, the findings. Pure; JSON-safe (the dashboard sends it as is).
  */
-import { forecastExhaustion, type NoForecastReason } from '../history/forecast.js';
+import type { NoForecastReason } from '../history/forecast.js';
 import { COUNTER_RATES, listenerId, listenerKey, processKey, rateKey, type History } from '../history/history.js';
 import type { Finding, Severity } from '../rules/types.js';
 import { findingRef, listenerLabel } from '../rules/support/refs.js';
@@ -114,7 +114,7 @@ function processRows(snapshot: Snapshot, history: History): ProcessRow[] {
   for (const p of snapshot.processes) {
     if (p.fds.open === null) continue;
     const tracked = history.processes.get(p.pid)?.name === p.name;
-    const f = tracked ? forecastExhaustion(history.fdPoints(p.pid, p.name), p.fds.soft) : null;
+    const f = tracked ? history.fdForecast(p.pid, p.name, p.fds.soft) : null;
     rows.push({
       pid: p.pid,
       name: p.name,
