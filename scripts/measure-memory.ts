@@ -3,6 +3,8 @@
  *
  *   node --expose-gc dist/scripts/measure-memory.js ring      an hour-long ring buffer (1800 samples at 2 s)
  *                                                             of a churning synthetic host, then another hour
+ *   node --expose-gc dist/scripts/measure-memory.js sampler [N]  the real Sampler on this host, N samples
+ *                                                             back to back: heap after GC every 100
  *   node dist/scripts/measure-memory.js watch [SECONDS]       `sockdoc watch --every 1s` in tmux for SECONDS
  *                                                             (default 600) beside a process-spawning loop;
  *                                                             its RSS every 30 s (needs tmux)
@@ -95,7 +97,32 @@ async function watch(seconds: number): Promise<void> {
   tmux('kill-server');
 }
 
+/** The real Sampler on this host, as fast as it goes, for `n` samples: heap after GC every 100. */
+async function sampler(n: number): Promise<void> {
+  const { Sampler } = await import('../src/watch/sampler.js');
+  const { buildSnapshot } = await import('../src/snapshot/build.js');
+  const { diagnose } = await import('../src/cli/diagnose.js');
+  const history = new History({ capacity: 1800 });
+  const s = new Sampler({
+    everyMs: 0,
+    history,
+    take: () => buildSnapshot({ root: '/', intervalMs: 0 }),
+    analyse: (snap, context) => diagnose(snap, DEFAULT_RULE_OPTIONS, {}, context).findings,
+  });
+  process.stdout.write('| samples | heap used (MB) | array buffers (MB) | rss (MB) | series |\n|---|---|---|---|---|\n');
+  for (let i = 1; i <= n; i++) {
+    const sample = await s.sampleOnce();
+    buildModel(sample, history);
+    if (i % 100 === 0) {
+      gc();
+      const m = process.memoryUsage();
+      process.stdout.write(`| ${i} | ${(m.heapUsed / MB).toFixed(1)} | ${(m.arrayBuffers / MB).toFixed(1)} | ${(m.rss / MB).toFixed(0)} | ${history.ring.seriesCount} |\n`);
+    }
+  }
+}
+
 const [mode, arg] = process.argv.slice(2);
 if (mode === 'ring') ring();
+else if (mode === 'sampler') await sampler(Number(arg ?? 600));
 else if (mode === 'watch') await watch(Number(arg ?? 600));
 else process.stderr.write('usage: measure-memory.js ring | watch [SECONDS]\n');

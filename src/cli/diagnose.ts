@@ -38,17 +38,22 @@ SOCKDOC_NOW=ISO-TIME (pin the report time), SOCKDOC_DEBUG=1 (stack trace on inte
 Other commands: sockdoc sockets | limits | lab | explain ID   (sockdoc COMMAND --help)
 `;
 
+/** The rule thresholds, shared by every command that runs the rules (see ruleOptions). */
+export const THRESHOLD_OPTIONS = {
+  'fd-warning': { type: 'string' },
+  'fd-critical': { type: 'string' },
+  'queue-warning': { type: 'string' },
+  'file-table-warning': { type: 'string' },
+  'syn-warning': { type: 'string' },
+} as const;
+
 const OPTIONS = {
   json: { type: 'boolean' },
   interval: { type: 'string' },
   pid: { type: 'string' },
   port: { type: 'string' },
   root: { type: 'string' },
-  'fd-warning': { type: 'string' },
-  'fd-critical': { type: 'string' },
-  'queue-warning': { type: 'string' },
-  'file-table-warning': { type: 'string' },
-  'syn-warning': { type: 'string' },
+  ...THRESHOLD_OPTIONS,
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;

@@ -11,7 +11,7 @@ import { renderScreen, summaryLine } from '../watch/screen.js';
 import { openTerminal, type Terminal } from '../watch/terminal.js';
 import { INITIAL_UI, press, type Key, type UiState } from '../watch/ui.js';
 import { durationFlag, intFlag, parse } from './args.js';
-import { diagnose, ruleOptions } from './diagnose.js';
+import { diagnose, ruleOptions, THRESHOLD_OPTIONS } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc watch [options]
@@ -36,11 +36,7 @@ const OPTIONS = {
   every: { type: 'string' },
   history: { type: 'string' },
   count: { type: 'string' },
-  'fd-warning': { type: 'string' },
-  'fd-critical': { type: 'string' },
-  'queue-warning': { type: 'string' },
-  'file-table-warning': { type: 'string' },
-  'syn-warning': { type: 'string' },
+  ...THRESHOLD_OPTIONS,
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;

@@ -5,41 +5,13 @@
  * charts. Every host string is set as text (textContent), never parsed as HTML.
  */
 import type uPlotType from 'uplot';
+import type { ChartSeries, DashboardState } from './state.js';
 
 declare const uPlot: typeof uPlotType;
 
-interface FindingRow {
-  ref: string;
-  id: string;
-  severity: 'critical' | 'warning' | 'info';
-  title: string;
-  explain: string;
-  fix: string[];
-  evidence: Record<string, number | string | boolean | null>;
-}
-interface Series {
-  label: string;
-  values: Array<number | null>;
-  limit: number | null;
-}
-interface State {
-  at: number;
-  everyMs: number;
-  hostname: string | null;
-  kernel: string | null;
-  asRoot: boolean;
-  partial: boolean;
-  notes: string[];
-  counts: { critical: number; warning: number; info: number };
-  sockets: number;
-  listenerCount: number;
-  processCount: number;
-  spanMs: number;
-  findings: FindingRow[];
-  listeners: Array<{ label: string; owner: string; queue: number; backlog: number | null; synRecv: number; ratio: number | null }>;
-  processes: Array<{ pid: number; name: string; open: number; soft: number | null; ratio: number | null; rateText: string; fullInText: string; etaMs: number | null }>;
-  charts: { times: number[]; listeners: Series[]; processes: Series[]; rates: Series[] };
-}
+type State = DashboardState;
+type Series = ChartSeries;
+type FindingRow = DashboardState['findings'][number];
 
 const COLORS = ['#7aa2f7', '#f5b041', '#58d68d', '#ff5d5d', '#bb86fc', '#5dade2', '#f0932b', '#a3a8b8', '#2ecc71'];
 const open = new Set<string>();

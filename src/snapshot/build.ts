@@ -39,7 +39,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function diffCounters(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+/** after - before per counter; a counter absent before, or that went down, has no delta. */
+export function diffCounters(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   const d: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) {
     const b = before[k];

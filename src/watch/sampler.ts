@@ -6,6 +6,7 @@
  */
 import type { History } from '../history/history.js';
 import type { Finding, RuleContext } from '../rules/types.js';
+import { diffCounters } from '../snapshot/build.js';
 import type { Counters, Snapshot } from '../snapshot/types.js';
 
 export interface Sample {
@@ -38,18 +39,8 @@ export interface SamplerOptions {
   now?: () => number;
 }
 
-function diff(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const d: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) {
-    const b = before[k];
-    // Absent before, or went down (a namespace re-created): no delta (as snapshot/build.ts).
-    if (b !== undefined && v >= b) d[k] = v - b;
-  }
-  return d;
-}
-
 function deltaCounters(before: Counters, after: Counters, intervalMs: number): Counters {
-  return { values: after.values, deltas: diff(before.values, after.values), intervalMs };
+  return { values: after.values, deltas: diffCounters(before.values, after.values), intervalMs };
 }
 
 /**
