@@ -3,6 +3,7 @@
  * the numbers, why, and the fix. Everything after the title hangs on one column so the eye can run
  * down it; fix lines are printed verbatim, never wrapped, so a selection pastes as a command.
  */
+import { terminalSafe } from '../safety/terminal.js';
 import type { Finding, Severity } from '../rules/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { hostPort, pack, pidName, wrap, type Painter, type Style } from './format.js';
@@ -69,27 +70,28 @@ export function renderFinding(
   const textWidth = Math.max(20, layout.width - contentCol);
   const out: string[] = [];
 
-  const title = wrap(f.title, textWidth);
+  // Every field may hold host text (process names, paths, config lines): escaped before layout.
+  const title = wrap(terminalSafe(f.title), textWidth);
   out.push(head + paint(SEVERITY_STYLE[f.severity], TAG[f.severity].padEnd(TAG_WIDTH)) + '  ' + paint('bold', title[0]));
   for (const t of title.slice(1)) out.push(pad + paint('bold', t));
-  const who = subjectText(f);
+  const who = terminalSafe(subjectText(f));
   for (const l of pack(who ? [f.id, who] : [f.id], textWidth, ' · ')) out.push(pad + paint('dim', l));
 
   // A labelled block: the label once, continuation lines on the content column.
   const block = (label: string, lines: string[], style: Style | null = null): void => {
     lines.forEach((l, i) => out.push(((i === 0 ? labelPad + paint('dim', label.padEnd(LABEL_WIDTH)) : pad) + paint(style, l)).trimEnd()));
   };
-  const evidence = evidenceItems(f.evidence);
+  const evidence = evidenceItems(f.evidence).map(terminalSafe);
   if (evidence.length) block('evidence', pack(evidence, textWidth));
   if (sameAs !== undefined) block('why', [`as [${sameAs}]`], 'dim');
-  else if (f.explain.trim()) block('why', wrap(f.explain.trim(), textWidth));
+  else if (f.explain.trim()) block('why', wrap(terminalSafe(f.explain.trim()), textWidth));
   if (f.fix.length) {
     block('fix', [f.fix.length > 1 ? 'copy-paste, in order:' : 'copy-paste:'], 'dim');
     for (const entry of f.fix) {
-      for (const line of entry.split('\n')) out.push((pad + paint(line.trimStart().startsWith('#') ? 'dim' : null, line)).trimEnd());
+      for (const line of entry.split('\n').map(terminalSafe)) out.push((pad + paint(line.trimStart().startsWith('#') ? 'dim' : null, line)).trimEnd());
     }
   }
-  const related = relatedItems(f, indexByRef);
+  const related = relatedItems(f, indexByRef).map(terminalSafe);
   // Commas stay at the end of each item, so a wrapped list still reads as a list.
   if (related.length) block('related', pack(related.map((r, i) => (i < related.length - 1 ? r + ',' : r)), textWidth, ' '), 'dim');
   return out;

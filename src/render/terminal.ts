@@ -6,6 +6,7 @@
  * @example
  * io.stdout(renderDiagnosis(d, { color: useColor(io), columns: io.columns }));
  */
+import { terminalGuard, terminalSafe } from '../safety/terminal.js';
 import type { Diagnosis } from './report.js';
 import { SEVERITY_ORDER, type Finding, type Severity } from '../rules/types.js';
 import { duration, hostPort, pack, painter, percent, pidName, wrap, type Painter, type Style } from './format.js';
@@ -41,7 +42,7 @@ function header(d: Diagnosis, width: number, paint: Painter): string[] {
   if (host.root !== '/') items.push(`root ${host.root}`);
   const filter = describeFilter(d.filter);
   if (filter) items.push(`filter: ${filter}`);
-  const lines = pack(items, width - 'sockdoc  '.length, ' · ');
+  const lines = pack(items.map(terminalSafe), width - 'sockdoc  '.length, ' · ');
   const out = lines.map((l, i) => (i === 0 ? paint('bold', 'sockdoc') + '  ' : '         ') + l);
   if (d.snapshot.partial) out[out.length - 1] += ' · ' + paint('yellow', 'PARTIAL: see notes');
   return out;
@@ -69,7 +70,7 @@ export function summaryLine(d: Diagnosis, paint: Painter): string {
 function notesSection(notes: readonly string[], width: number, paint: Painter): string[] {
   if (notes.length === 0) return [];
   const out = [paint('bold', 'Notes') + paint('dim', '  what sockdoc could not see or had to approximate')];
-  for (const n of notes) wrap(n, width - 4).forEach((l, i) => out.push((i === 0 ? '  - ' : '    ') + l));
+  for (const n of notes) wrap(terminalSafe(n), width - 4).forEach((l, i) => out.push((i === 0 ? '  - ' : '    ') + l));
   return out;
 }
 
@@ -80,12 +81,12 @@ function healthyLines(d: Diagnosis, paint: Painter): string[] {
   const out = [paint('green', '✓ No problems found.')];
   const top = busiestListeners(s.listeners)[0];
   if (top) {
-    const owner = top.pids.length ? ` (${pidName(top.pids[0], names.get(top.pids[0]))})` : '';
+    const owner = top.pids.length ? ` (${terminalSafe(pidName(top.pids[0], names.get(top.pids[0])))})` : '';
     out.push(`  ${s.listeners.length} listener${s.listeners.length === 1 ? '' : 's'}, fullest queue ${top.acceptQueue}/${top.backlog ?? '?'} on ${hostPort(top.address, top.port)}${owner}`);
   } else out.push('  no TCP listeners');
   const fd = nearestFdLimit(s.processes)[0];
   if (fd) {
-    out.push(`  ${s.processes.length} processes, highest fd use ${percent(fdRatio(fd)!)} (${fd.fds.open}/${fd.fds.soft}, ${pidName(fd.pid, fd.name)})`);
+    out.push(`  ${s.processes.length} processes, highest fd use ${percent(fdRatio(fd)!)} (${fd.fds.open}/${fd.fds.soft}, ${terminalSafe(pidName(fd.pid, fd.name))})`);
   } else out.push(`  ${s.processes.length} processes, fd use unknown`);
   return out;
 }
@@ -110,5 +111,5 @@ export function renderDiagnosis(d: Diagnosis, opts: TerminalOptions): string {
   sections.push(countersLines(d.snapshot.counters, width, paint));
   sections.push(notesSection(d.snapshot.notes, width, paint));
   sections.push([summaryLine(d, paint)]);
-  return sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n') + '\n';
+  return terminalGuard(sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n') + '\n');
 }

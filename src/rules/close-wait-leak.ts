@@ -4,6 +4,7 @@
  * no timer for CLOSE_WAIT). Sockets still in an accept queue belong to no process and are
  * close-wait-unaccepted instead.
  */
+import { shellQuote } from '../safety/shell-quote.js';
 import type { Finding, Rule } from './types.js';
 import { CLOSE_WAIT_LEAK_MIN, closeWaitCount, fdFindingId, hasCloseWaitLeak, percent } from './support/levels.js';
 import { processRef, processSubject, uniqueRefs } from './support/refs.js';
@@ -46,7 +47,7 @@ export const rule: Rule = {
         fix: [
           `ss -tnp state close-wait | grep -c 'pid=${p.pid},'   # run again later: a growing count is a leak`,
           `ss -tnp state close-wait | grep 'pid=${p.pid},' | awk '{print $4}' | sort | uniq -c | sort -rn | head   # which peers`,
-          `# fix the code path that does not close() on EOF or error; restarting ${p.name} releases them for now`,
+          `# fix the code path that does not close() on EOF or error; restarting ${shellQuote(p.name)} releases them for now`,
         ],
         related: uniqueRefs(fdId ? [processRef(fdId, p.pid)] : []),
       });

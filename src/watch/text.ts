@@ -1,18 +1,15 @@
 /**
  * Cells of the watch screen: host strings made safe and fitted to a width in terminal columns.
- * Process names and addresses come from the host (untrusted): control characters (C0, DEL, C1,
- * which could move the cursor or retitle the terminal) are shown as U+FFFD, never written raw.
+ * Process names and addresses come from the host (untrusted): they go through the project's one
+ * terminal-escaping function (src/safety/terminal.ts), so control and bidi characters show as
+ * visible escapes and never reach the terminal raw.
  */
 import sliceAnsi from 'slice-ansi';
 import stringWidth from 'string-width';
+import { terminalSafe } from '../safety/terminal.js';
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-
-/** A host string with every control character replaced: safe to write to a terminal. */
-export function safe(text: string): string {
-  return text.replace(CONTROL, '\ufffd');
-}
+/** A host string safe to write to a terminal (terminalSafe). */
+export const safe = terminalSafe;
 
 /** Display width in terminal columns (wide CJK = 2, combining marks = 0). */
 export function width(text: string): number {
