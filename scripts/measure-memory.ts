@@ -47,7 +47,7 @@ function ring(): void {
   const base = process.memoryUsage().heapUsed;
   let prev: Snapshot | null = null;
   let recordMs = 0;
-  const rows: string[] = ['| samples | heap used over start | ring bytes | series | processes tracked | record+rules ms/sample | dashboard state ms | state JSON |', '|---|---|---|---|---|---|---|---|'];
+  process.stdout.write('| samples | heap used over start | ring bytes | series | processes tracked | record+rules ms/sample | dashboard state ms | state JSON |\n|---|---|---|---|---|---|---|---|\n');
   for (let i = 1; i <= 3600; i++) {
     const s = hostAt(i);
     if (prev) withDeltasSince(s, prev);
@@ -64,13 +64,13 @@ function ring(): void {
       const stateMs = performance.now() - t1;
       gc();
       const heap = (process.memoryUsage().heapUsed - base) / MB;
-      rows.push(
-        `| ${i} | ${heap.toFixed(1)} MB | ${(history.ring.bytes / MB).toFixed(1)} MB | ${history.ring.seriesCount} | ${history.processes.size} | ${(recordMs / 900).toFixed(1)} | ${stateMs.toFixed(0)} | ${(json.length / 1024).toFixed(0)} KiB |`,
+      process.stdout.write(
+        `| ${i} | ${heap.toFixed(1)} MB | ${(history.ring.bytes / MB).toFixed(1)} MB | ${history.ring.seriesCount} | ${history.processes.size} | ${(recordMs / 900).toFixed(1)} | ${stateMs.toFixed(0)} | ${(json.length / 1024).toFixed(0)} KiB |\n`,
       );
       recordMs = 0;
     }
   }
-  process.stdout.write(`${rows.join('\n')}\n(rss ${(process.memoryUsage().rss / MB).toFixed(0)} MB)\n`);
+  process.stdout.write(`(rss ${(process.memoryUsage().rss / MB).toFixed(0)} MB)\n`);
 }
 
 function rssOf(pid: number): number {

@@ -24,6 +24,8 @@ export interface DashboardRoutes {
   routes: Record<string, Handler>;
   /** Handles `req` when its path is one of ours and returns true; false otherwise (for a server's fall-through). */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** The same handlers as `{ method, path, description, handle }` entries, the shape `sockdoc serve` mounts. */
+  list: Array<{ method: 'GET'; path: string; description: string; handle: Handler }>;
   /** Ends every open event stream (for a graceful shutdown). */
   close(): void;
 }
@@ -88,8 +90,14 @@ export function dashboardRoutes(source: SampleSource, options: DashboardOptions)
   };
 
   const routes: Record<string, Handler> = { '/': pageHandler, '/api/state': stateHandler, '/api/events': eventsHandler };
+  const descriptions: Record<string, string> = {
+    '/': 'the dashboard: findings, charts of the last hour, listeners and processes',
+    '/api/state': "the dashboard's state as JSON (docs/watch.md)",
+    '/api/events': 'the same state as server-sent events, one per sample',
+  };
   return {
     routes,
+    list: Object.entries(routes).map(([path, handle]) => ({ method: 'GET' as const, path, description: descriptions[path], handle })),
     handle(req, res) {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const handler = routes[path];

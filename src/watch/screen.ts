@@ -217,11 +217,12 @@ export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyM
     lines = lines.slice(0, height - 1);
     while (lines.length < height - 1) lines.push('');
     lines.push(footer(m, ui, cols, c));
-    return lines.map((l) => clip(l, cols));
+    return lines.map((l) => clip(l, Math.max(1, size.cols)));
   }
   lines = lines.slice(0, height);
   while (lines.length < height) lines.push('');
-  return lines.map((l) => clip(l, cols));
+  // Laid out for at least 40 columns; a narrower terminal sees the left part, never a wrapped row.
+  return lines.map((l) => clip(l, Math.max(1, size.cols)));
 }
 
 /** One line per refresh for logs (stdout not a terminal): time, state, the worst listener and process, findings. */
