@@ -157,10 +157,7 @@ test('watch without a terminal: one summary line per refresh, then --count ends 
 test('watch: bad flags are one line and exit 3', () => {
   for (const [args, msg] of [
     [['--every', '100ms'], /--every must be at least 500ms/],
-    [['--every', 'soon'], /--every expects a duration/],
     [['--history', '2d'], /--history expects a duration/],
-    [['--history', '10s'], /--history must be between 1m and 24h/],
-    [['--count', '0'], /--count must be between 1/],
     [['--bogus'], /Unknown option '--bogus'/],
   ] as const) {
     const r = spawnSync(process.execPath, [cliPath, 'watch', ...args], { encoding: 'utf8', timeout: 10_000 });
