@@ -33,6 +33,13 @@ const HOSTS: Array<{ tree: string[]; exit: number; must: string[]; mustNot?: str
   { tree: ['hosts', 'seed-close-wait'], exit: 2, must: ['close-wait-unaccepted', 'fd-limit-exhausted'] },
   { tree: ['net', 'busy'], exit: 2, must: ['accept-queue-full', 'backlog-clamped'] },
   { tree: ['net', 'clients-gone'], exit: 2, must: ['close-wait-unaccepted'] },
+  // The newer causes (scripts/fixtures/make-pressure-hosts.sh: real captures, numbers edited).
+  { tree: ['hosts', 'conntrack-full'], exit: 2, must: ['conntrack-table-full'], mustNot: ['conntrack-table-near'] },
+  { tree: ['hosts', 'tcp-memory-pressure'], exit: 2, must: ['tcp-memory-pressure', 'tcp-orphans'] },
+  // One reading of a capture: drops since boot only, so info (exit 0) — but said.
+  { tree: ['hosts', 'softnet-drops'], exit: 0, must: ['netdev-backlog-drops'] },
+  // nf_conntrack loaded with 5120 entries, nothing dropped: nothing to say.
+  { tree: ['hosts', 'healthy-conntrack'], exit: 0, must: [], mustNot: ['conntrack-table-full', 'conntrack-table-near'] },
 ];
 
 for (const h of HOSTS) {
@@ -49,6 +56,7 @@ for (const h of HOSTS) {
     const ids = doc.findings.map((f) => f.id);
     for (const id of h.must) assert.ok(ids.includes(id), `${name}: expected finding ${id}, got ${ids.join(', ')}`);
     for (const id of h.mustNot ?? []) assert.ok(!ids.includes(id), `${name}: unexpected finding ${id}`);
+    if (h.must.length === 0) assert.deepEqual(ids, [], `${name}: a healthy host raises nothing`);
     assert.equal(doc.exitCode, h.exit);
     for (const p of doc.probes) p.ms = 0; // durations vary run to run
     assertGoldenFile(join(repoRoot, root, 'expected.json'), JSON.stringify(doc, null, 2) + '\n');
@@ -105,4 +113,19 @@ test('a trimmed capture (only proc/net/tcp) is partial and says what it could no
   const text = sockdoc(['--root', root, '--no-color']);
   assert.match(text.stdout, /Counters {2}unavailable/);
   assert.match(text.stdout, /partial: some things could not be seen/);
+});
+
+test('sockdoc port over a captured tree: the verdict, and host-wide findings that refuse every port', () => {
+  const root = join('test', 'fixtures', 'hosts', 'conntrack-full');
+  const r = sockdoc(['port', '8080', '--root', root, '--json']);
+  const doc = JSON.parse(r.stdout) as { verdict: string; exitCode: number; listeners: Array<{ ssLocal: string; owners: Array<{ softLimit: number | null }> }>; findings: Array<{ id: string }> };
+  assert.equal(doc.verdict, 'loopback-only');
+  assert.deepEqual(doc.listeners.map((l) => l.ssLocal), ['127.0.0.1:8080']);
+  assert.equal(doc.listeners[0].owners[0].softLimit, 20000);
+  assert.deepEqual(doc.findings.map((f) => f.id), ['conntrack-table-full'], 'a full conntrack table drops new flows to every port');
+  assert.equal(r.code, 2);
+  assert.equal(doc.exitCode, 2);
+  const text = sockdoc(['port', '9', '--root', root, '--no-color']);
+  assert.equal(text.code, 2);
+  assert.match(text.stdout, /^CRITICAL {2}Nothing listens on port 9 in the 1 network namespace sockdoc read/);
 });

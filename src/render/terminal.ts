@@ -103,8 +103,15 @@ export function renderDiagnosis(d: Diagnosis, opts: TerminalOptions): string {
   if (findings.length === 0 && !filtered) {
     sections.push(healthyLines(d, paint));
   } else {
+    const port = d.portCheck && d.portCheck.severity !== 'ok' ? d.portCheck : undefined;
+    if (port) {
+      // Not "no problems": a port nobody listens on refuses every connection (sockdoc port P).
+      const tag = port.severity === 'critical' ? paint('redBold', 'CRITICAL') : paint('yellow', 'WARNING ');
+      const head = wrap(terminalSafe(port.headline), width - 10);
+      sections.push([`${tag}  ${paint('bold', head[0])}`, ...head.slice(1).map((l) => `          ${paint('bold', l)}`), ...wrap(`${port.explain[0]} Details: sockdoc port ${port.port}`, width - 10).map((l) => `          ${l}`)]);
+    }
     if (findings.length) sections.push(renderFindings(findings, width, paint));
-    else sections.push([paint('green', '✓ No problems found') + ` for ${describeFilter(d.filter)}.`]);
+    else if (!port) sections.push([paint('green', '✓ No problems found') + ` for ${describeFilter(d.filter)}.`]);
     sections.push(listenersSection(filterListeners(d.snapshot, d.filter), d.snapshot, paint, filtered));
     sections.push(fdSection(filterProcesses(d.snapshot, d.filter), d.snapshot, paint, filtered));
   }
