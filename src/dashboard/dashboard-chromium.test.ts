@@ -1,6 +1,6 @@
 /**
- * The dashboard in real Chromium (Debian's, driven by playwright-core; no downloaded browser)
- * while the lab's leaking server runs: the forecast finding appears, its fix shows on click, the
+ * The dashboard of `sockdoc serve` (the real command, on 127.0.0.1) in real Chromium (Debian's,
+ * driven by playwright-core; no downloaded browser) while the lab's leaking server runs: the forecast finding appears, its fix shows on click, the
  * three charts draw, updates arrive by server-sent events, nothing is logged to the console, at
  * 1280×800 and 390×844. Screenshots go to test-artifacts/ (gitignored) for a person to look at.
  */
@@ -12,7 +12,24 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { repoRoot } from '../testing/paths.js';
 import { startLeakingServer } from '../testing/leaking-server.js';
-import { startDashboardHarness } from './harness.js';
+import { startServe, stopHard } from '../serve/testing/processes.js';
+import type { DashboardState } from './state.js';
+
+/** Polls /api/state until `ok` holds (the first request also starts serve's dashboard sampling). */
+async function waitForState(base: string, ok: (s: DashboardState) => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  let last = '';
+  while (Date.now() < deadline) {
+    const res = await fetch(`${base}api/state`);
+    if (res.status === 200) {
+      const state = (await res.json()) as DashboardState;
+      if (ok(state)) return;
+      last = state.findings.map((f) => f.ref).join(', ');
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no matching state within ${ms} ms; findings: ${last}`);
+}
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : 'chromium is not installed (CI installs it; ci-environment.test.ts asserts it)';
@@ -50,12 +67,13 @@ test('dashboard in Chromium: finding, fix on click, charts, live updates, no con
   const artifacts = join(repoRoot, 'test-artifacts');
   mkdirSync(artifacts, { recursive: true });
   const leak = await startLeakingServer({ nofile: 400, gapMs: 150, requests: 2000, lifetimeMs: 90_000 });
-  const harness = await startDashboardHarness({ everyMs: 1000 });
+  const serve = await startServe(['--listen', '127.0.0.1:0']);
+  const harness = { url: `http://127.0.0.1:${serve.port}/` };
   const profile = mkdtempSync(join(tmpdir(), 'sockdoc-chromium-'));
   const ref = `fd-exhaustion-forecast@${leak.pid}`;
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, headless: true, timeout: 30_000 });
   try {
-    await harness.waitFor((s) => s.findings.some((f) => f.id === 'fd-exhaustion-forecast' && f.subject.pid === leak.pid), 40_000);
+    await waitForState(harness.url, (s) => s.findings.some((f) => f.ref === ref), 60_000);
     for (const [w, h] of [
       [1280, 800],
       [390, 844],
@@ -71,6 +89,7 @@ test('dashboard in Chromium: finding, fix on click, charts, live updates, no con
       const response = await page.goto(harness.url, { waitUntil: 'load' });
       assert.equal(response?.status(), 200);
       assert.match(response!.headers()['content-security-policy'] ?? '', /script-src 'sha256-/);
+      assert.equal(await page.locator('nav.links a[href="/metrics"]').count(), 1, "serve's own endpoints are linked");
 
       const item = page.locator(`li.finding[data-ref="${ref}"]`);
       await item.waitFor({ timeout: 15_000 });
@@ -107,7 +126,7 @@ test('dashboard in Chromium: finding, fix on click, charts, live updates, no con
     }
   } finally {
     await context.close();
-    await harness.stop();
+    await stopHard(serve);
     await leak.stop();
     rmSync(profile, { recursive: true, force: true });
   }

@@ -31,7 +31,14 @@ function inlineSafe(js: string): string {
   return js.replace(/<\/(script)/gi, '<\\/$1');
 }
 
-export function buildPage(): Page {
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+/** The page; `links` (same-origin paths such as /metrics) are listed in its header. */
+export function buildPage(links: ReadonlyArray<{ href: string; label: string }> = []): Page {
   const uplot = inlineSafe(asset('uplot/dist/uPlot.iife.min.js'));
   const uplotCss = asset('uplot/dist/uPlot.min.css');
   // client.js is plain browser JavaScript compiled from client.ts; strip the ESM marker tsc may add.
@@ -64,6 +71,7 @@ export function buildPage(): Page {
   <div class="host"><span id="host">connecting…</span><span id="kernel" class="muted"></span></div>
   <div id="status" class="pill">…</div>
   <div class="updated"><span id="live" class="dot" title="live"></span><span id="updated" class="muted"></span></div>
+  ${links.length ? `<nav class="links">${links.map((l) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.label)}</a>`).join(' ')}</nav>` : ''}
 </header>
 <main>
   <section class="card wide" aria-labelledby="h-findings">

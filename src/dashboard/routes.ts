@@ -17,6 +17,8 @@ export interface DashboardOptions {
   everyMs: number;
   /** SSE clients at most (each holds a socket); more get 503 (default 32). */
   maxClients?: number;
+  /** Links shown in the page's header (serve: /metrics, /-/healthy). */
+  links?: Array<{ href: string; label: string }>;
 }
 
 export interface DashboardRoutes {
@@ -51,7 +53,7 @@ export function dashboardRoutes(source: SampleSource, options: DashboardOptions)
   };
 
   const pageHandler: Handler = (req, res) => {
-    page ??= buildPage();
+    page ??= buildPage(options.links ?? []);
     if (req.method === 'HEAD') return void send(res, 200, 'text/html; charset=utf-8', '', { 'Content-Security-Policy': page.csp });
     send(res, 200, 'text/html; charset=utf-8', page.html, { 'Content-Security-Policy': page.csp });
   };

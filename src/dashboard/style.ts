@@ -21,6 +21,9 @@ header.top {
 .pill.warn { background: var(--warn); color: #1a1000; }
 .pill.ok { background: var(--ok); color: #001a08; }
 .updated { display: flex; gap: 6px; align-items: center; font-size: 12px; }
+.links { display: flex; gap: 10px; font-size: 12px; }
+.links a { color: var(--accent); text-decoration: none; }
+.links a:hover { text-decoration: underline; }
 .dot { width: 8px; height: 8px; border-radius: 50%; background: var(--muted); display: inline-block; }
 .dot.on { background: var(--ok); box-shadow: 0 0 6px var(--ok); }
 .dot.off { background: var(--crit); }
