@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   explain: () => load('./explain.js'),
   serve: () => load('./serve.js'),
   port: () => load('./port.js'),
+  watch: () => load('./watch.js'),
 };
 
 function version(): string {

@@ -3,7 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { buildSnapshot } from '../snapshot/build.js';
 import { runRules } from '../rules/index.js';
 import { explainLimits } from '../provenance/explain.js';
-import { DEFAULT_RULE_OPTIONS, type Finding, type RuleOptions } from '../rules/types.js';
+import { DEFAULT_RULE_OPTIONS, type Finding, type RuleContext, type RuleOptions } from '../rules/types.js';
+import { History } from '../history/history.js';
+import { sampleOver } from '../watch/sampler.js';
 import { renderDiagnosis } from '../render/terminal.js';
 import { checkPort, portExitCode } from '../port/check.js';
 import { diagnosisToJson } from '../render/json.js';
@@ -19,7 +21,8 @@ Diagnose why this host refuses or drops TCP connections: findings with evidence,
 
 Options:
   --json                  machine-readable report (schema: docs/json-schema.md)
-  --interval DURATION     counter sampling window: 1 (default, seconds), 500ms, 0 = one read
+  --interval DURATION     counter sampling window: 1 (default, seconds), 500ms, 0 = one read;
+                          10s or more samples the host 6 times, for trends (fd-exhaustion-forecast)
   --pid N                 only findings and tables about process N
   --port P                only findings and tables about listeners on port P
   --netns NAME|INODE|PID  only this network namespace: an \`ip netns\` name, a container or pod name,
@@ -44,6 +47,18 @@ SOCKDOC_NOW=ISO-TIME (pin the report time), SOCKDOC_DEBUG=1 (stack trace on inte
 Other commands: sockdoc sockets | port P | limits | lab | capture DIR | explain ID | serve   (sockdoc COMMAND --help)
 `;
 
+/** The rule thresholds, shared by every command that runs the rules (see ruleOptions). */
+export const THRESHOLD_OPTIONS = {
+  'fd-warning': { type: 'string' },
+  'fd-critical': { type: 'string' },
+  'queue-warning': { type: 'string' },
+  'file-table-warning': { type: 'string' },
+  'syn-warning': { type: 'string' },
+  'conntrack-warning': { type: 'string' },
+  'ports-warning': { type: 'string' },
+  'ports-critical': { type: 'string' },
+} as const;
+
 const OPTIONS = {
   json: { type: 'boolean' },
   interval: { type: 'string' },
@@ -53,14 +68,7 @@ const OPTIONS = {
   container: { type: 'string' },
   pod: { type: 'string' },
   root: { type: 'string' },
-  'fd-warning': { type: 'string' },
-  'fd-critical': { type: 'string' },
-  'queue-warning': { type: 'string' },
-  'file-table-warning': { type: 'string' },
-  'syn-warning': { type: 'string' },
-  'conntrack-warning': { type: 'string' },
-  'ports-warning': { type: 'string' },
-  'ports-critical': { type: 'string' },
+  ...THRESHOLD_OPTIONS,
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -111,17 +119,21 @@ export function exitCodeOf(findings: Finding[]): 0 | 1 | 2 {
 
 const FD_FINDINGS = new Set(['fd-limit-exhausted', 'fd-limit-near']);
 
+/** From this --interval on, diagnose samples the host TREND_SAMPLES times instead of twice. */
+export const TREND_WINDOW_MS = 10_000;
+export const TREND_SAMPLES = 6;
+
 /**
  * Diagnoses a snapshot: rules, then where the limit of each process with an fd finding came from
  * (provenance reads config files under the same root, so it runs here, not inside a rule), then
  * the rules again so fd findings carry the fix at the right layer; then the --pid/--port filter.
  */
-export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: DiagnosisFilter): Diagnosis {
-  let findings = runRules(snapshot, options);
+export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: DiagnosisFilter, context: RuleContext = {}): Diagnosis {
+  let findings = runRules(snapshot, options, undefined, context);
   const pids = [...new Set(findings.filter((f) => FD_FINDINGS.has(f.id) && f.subject.pid !== undefined).map((f) => f.subject.pid!))];
   if (pids.length > 0) {
     snapshot.limitOrigins = explainLimits(snapshot.host.root, pids);
-    findings = runRules(snapshot, options);
+    findings = runRules(snapshot, options, undefined, context);
   }
   findings = filterFindings(findings, snapshot, filter);
   return { snapshot, findings, filter, exitCode: exitCodeOf(findings) };
@@ -156,15 +168,26 @@ export const run: Command = async (args: string[], io: Io) => {
   const filter: DiagnosisFilter = { pid: intFlag('pid', values.pid, 1), port: intFlag('port', values.port, 1, 65535) };
   const options = ruleOptions(values);
   const query: NetnsQuery = { netns: values.netns, container: values.container, pod: values.pod };
-  const whole = await buildSnapshot({
-    root,
-    intervalMs,
-    now: fixedClock(io.env.SOCKDOC_NOW),
-    // Progress only where a person watches; a pipe or CI log gets none.
-    onWait: (ms) => {
-      if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);
-    },
-  });
+  const now = fixedClock(io.env.SOCKDOC_NOW);
+  // A long window on a live host is sampled several times, so trends (fd-exhaustion-forecast) can be seen.
+  const context: RuleContext = {};
+  let whole: Snapshot;
+  if (intervalMs >= TREND_WINDOW_MS && root === '/') {
+    if (io.stderrIsTTY) io.stderr(`sockdoc: sampling the host ${TREND_SAMPLES} times over ${intervalMs / 1000} s…\n`);
+    const history = new History({ capacity: TREND_SAMPLES });
+    whole = await sampleOver(() => buildSnapshot({ root, intervalMs: 0, now }), history, intervalMs, TREND_SAMPLES);
+    context.history = history;
+  } else {
+    whole = await buildSnapshot({
+      root,
+      intervalMs,
+      now,
+      // Progress only where a person watches; a pipe or CI log gets none.
+      onWait: (ms) => {
+        if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);
+      },
+    });
+  }
   const snapshot = selectNetns(whole, query);
   if (snapshot.sockets.length === 0 && !snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) {
     const why = snapshot.probes.filter((p) => p.probe === 'net-tcp').map((p) => p.detail ?? p.status).join('; ');
@@ -173,7 +196,7 @@ export const run: Command = async (args: string[], io: Io) => {
   if (filter.pid !== undefined && !snapshot.processes.some((p) => p.pid === filter.pid)) {
     throw new UsageError(`--pid ${filter.pid}: no such process (or not visible to this user)`);
   }
-  const d = diagnose(snapshot, options, filter);
+  const d = diagnose(snapshot, options, filter, context);
   if (filter.port !== undefined) {
     const check = checkPort(snapshot, filter.port);
     if (check.severity !== 'ok') {

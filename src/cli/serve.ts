@@ -7,6 +7,15 @@ import { BindError } from '../serve/http-server.js';
 import { DEFAULT_TIMEOUT_MS, serve } from '../serve/server.js';
 import { DEFAULT_SELECTION } from '../render/prometheus-model.js';
 import { terminalSafe } from '../safety/terminal.js';
+import { History } from '../history/history.js';
+import { buildSnapshot } from '../snapshot/build.js';
+import { DEFAULT_RULE_OPTIONS } from '../rules/types.js';
+import { Sampler } from '../watch/sampler.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
+import { diagnose } from './diagnose.js';
+
+/** The dashboard at / samples the host this often, for its charts and the fd-exhaustion forecast. */
+const DASHBOARD_EVERY_MS = 2000;
 
 export const HELP = `Usage: sockdoc serve [options]
 
@@ -24,7 +33,8 @@ Options:
   --root DIR            serve a captured host (sockdoc capture) instead of this one
   -h, --help            this help
 
-Endpoints: /metrics, /-/healthy, / (a landing page).
+Endpoints: /metrics, /-/healthy, / (the live dashboard: findings with why and fix, charts of the
+last hour; docs/watch.md), /api/state and /api/events (its data).
 Exit codes: 0 after SIGTERM/SIGINT once closed, 3 could not start (bad flag, address in use).
 `;
 
@@ -65,9 +75,32 @@ export const run: Command = async (args: string[], io: Io) => {
   // Lines can carry host strings (a path in an error, a --root): escaped for the terminal.
   const log = (line: string): void => io.stderr(`sockdoc serve: ${terminalSafe(line)}\n`);
 
+  // The dashboard's own sampling: one snapshot every 2 s into an hour of history (the scrapes read on demand).
+  const sampler = new Sampler({
+    everyMs: DASHBOARD_EVERY_MS,
+    history: new History({ capacity: 3600_000 / DASHBOARD_EVERY_MS }),
+    take: () => buildSnapshot({ root, intervalMs: 0 }),
+    analyse: (snapshot, context) => diagnose(snapshot, DEFAULT_RULE_OPTIONS, {}, context).findings,
+    onError: (err) => log(`dashboard sample failed: ${(err as Error)?.message ?? String(err)}`),
+  });
+  const dashboard = dashboardRoutes(sampler, {
+    everyMs: DASHBOARD_EVERY_MS,
+    links: [
+      { href: '/metrics', label: '/metrics' },
+      { href: '/-/healthy', label: '/-/healthy' },
+    ],
+  });
+  // Sampling starts with the first visit of the dashboard: a host only scraped by Prometheus pays nothing for it.
+  const routes = dashboard.list.map((r) => ({
+    ...r,
+    handle: (req: Parameters<typeof r.handle>[0], res: Parameters<typeof r.handle>[1]) => {
+      sampler.start();
+      r.handle(req, res);
+    },
+  }));
   let serving;
   try {
-    serving = await serve({ listen, timeoutMs, selection, root, log });
+    serving = await serve({ listen, timeoutMs, selection, root, log, routes });
   } catch (err) {
     if (err instanceof BindError) throw new UsageError(err.message);
     throw err;
@@ -92,6 +125,8 @@ export const run: Command = async (args: string[], io: Io) => {
   const limit = setTimeout(() => process.exit(128 + (SIGNAL_NUMBER[signal] ?? 15)), CLOSE_LIMIT_MS);
   limit.unref();
   const abandoned = serving.source.busy;
+  sampler.stop();
+  dashboard.close();
   await serving.close();
   log(`${signal}: closed ${where}${abandoned ? ' (the scrape in flight was abandoned)' : ''}`);
   clearTimeout(limit);

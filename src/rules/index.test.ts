@@ -4,9 +4,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../testing/paths.js';
 import { connections, conntrackTable, healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { climb, fdHistory } from '../testing/history-builder.js';
 import { RULES, runRules } from './index.js';
 import { findingRef } from './support/refs.js';
-import { DEFAULT_RULE_OPTIONS, type Rule } from './types.js';
+import { DEFAULT_RULE_OPTIONS, type Rule, type RuleContext } from './types.js';
 
 const rulesDir = join(repoRoot, 'src', 'rules');
 const docsDir = join(repoRoot, 'docs', 'findings');
@@ -26,6 +27,7 @@ function seedSnapshot() {
     processes: [
       proc({ pid: 37482, name: 'server', open: 1024, soft: 1024, hard: 1024, sockets: { LISTEN: 1, CLOSE_WAIT: 20 } }),
       proc({ pid: 900, name: 'worker', open: 850, soft: 1000, hard: 4096 }),
+      proc({ pid: 901, name: 'leaky', open: 400, soft: 1000, hard: 4096 }),
     ],
     listeners: [
       listener({ address: '::', port: 8889, pids: [37482], acceptQueue: 129, backlog: 128, synRecv: 110, closeWaitUnaccepted: 129 }),
@@ -49,6 +51,9 @@ function seedSnapshot() {
   return s;
 }
 
+/** The seed's history: `leaky` gained 5 descriptors every 2 s for 2 minutes. */
+const seedContext: RuleContext = { history: fdHistory({ pid: 901, name: 'leaky', soft: 1000 }, climb(105, 5, 60), 2000) };
+
 test('every rule file has a test, a doc and an index entry, and its id is its file name', async () => {
   const ids = ruleFileIds();
   assert.ok(ids.length >= 10, `rule files found: ${ids.join(', ')}`);
@@ -71,7 +76,7 @@ test('no doc without a rule', () => {
 
 test('every doc has the sections and documents every evidence key its findings use', () => {
   const keys = new Map<string, Set<string>>();
-  for (const f of runRules(seedSnapshot())) {
+  for (const f of runRules(seedSnapshot(), DEFAULT_RULE_OPTIONS, undefined, seedContext)) {
     const set = keys.get(f.id) ?? new Set<string>();
     for (const k of Object.keys(f.evidence)) set.add(k);
     keys.set(f.id, set);

@@ -1,6 +1,6 @@
 /** Every rule, and running them all over one snapshot. */
 import type { Snapshot } from '../snapshot/types.js';
-import { DEFAULT_RULE_OPTIONS, SEVERITY_ORDER, type Finding, type FindingSubject, type Rule, type RuleOptions } from './types.js';
+import { DEFAULT_RULE_OPTIONS, SEVERITY_ORDER, type Finding, type FindingSubject, type Rule, type RuleContext, type RuleOptions } from './types.js';
 import { rule as acceptQueueFilling } from './accept-queue-filling.js';
 import { rule as acceptQueueFull } from './accept-queue-full.js';
 import { rule as backlogClamped } from './backlog-clamped.js';
@@ -10,6 +10,7 @@ import { rule as conntrackTableFull } from './conntrack-table-full.js';
 import { rule as conntrackTableNear } from './conntrack-table-near.js';
 import { rule as ephemeralPortsExhausted } from './ephemeral-ports-exhausted.js';
 import { rule as ephemeralPortsNear } from './ephemeral-ports-near.js';
+import { rule as fdExhaustionForecast } from './fd-exhaustion-forecast.js';
 import { rule as fdLimitExhausted } from './fd-limit-exhausted.js';
 import { rule as fdLimitNear } from './fd-limit-near.js';
 import { rule as listenOverflows } from './listen-overflows.js';
@@ -30,6 +31,7 @@ export const RULES: Rule[] = [
   conntrackTableNear,
   ephemeralPortsExhausted,
   ephemeralPortsNear,
+  fdExhaustionForecast,
   fdLimitExhausted,
   fdLimitNear,
   listenOverflows,
@@ -61,7 +63,7 @@ export function compareFindings(a: Finding, b: Finding): number {
   );
 }
 
-/** Runs every rule; findings most severe first, then by id, then by subject. */
-export function runRules(snapshot: Snapshot, options: RuleOptions = DEFAULT_RULE_OPTIONS, rules: Rule[] = RULES): Finding[] {
-  return rules.flatMap((r) => r.check(snapshot, options)).sort(compareFindings);
+/** Runs every rule; findings most severe first, then by id, then by subject. `context`: see RuleContext. */
+export function runRules(snapshot: Snapshot, options: RuleOptions = DEFAULT_RULE_OPTIONS, rules: Rule[] = RULES, context: RuleContext = {}): Finding[] {
+  return rules.flatMap((r) => r.check(snapshot, options, context)).sort(compareFindings);
 }

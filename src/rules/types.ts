@@ -1,5 +1,6 @@
 /** The shape of a finding and of a rule (one rule per file, named by its id). */
 import type { NetnsRef, Snapshot } from '../snapshot/types.js';
+import type { HistoryView } from '../history/history.js';
 
 export type Severity = 'critical' | 'warning' | 'info';
 
@@ -63,10 +64,19 @@ export const DEFAULT_RULE_OPTIONS: RuleOptions = {
   portsCritical: 0.95,
 };
 
+/**
+ * What a rule may know besides one snapshot. Optional, so a rule that needs only the snapshot
+ * ignores it: `watch`, `serve` and `diagnose --interval >= 10s` pass the samples they took.
+ */
+export interface RuleContext {
+  /** Earlier samples of this host (src/history), the snapshot's own included as the last one. */
+  history?: HistoryView;
+}
+
 export interface Rule {
   id: string;
   /** One sentence for `sockdoc explain` and the docs index. */
   description: string;
   /** Pure: no I/O, no clock, no randomness. */
-  check(snapshot: Snapshot, options: RuleOptions): Finding[];
+  check(snapshot: Snapshot, options: RuleOptions, context?: RuleContext): Finding[];
 }

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Snapshot } from '../../snapshot/types.js';
-import { DEFAULT_RULE_OPTIONS, type Finding, type FindingSubject, type Rule, type RuleOptions, type Severity } from '../types.js';
+import { DEFAULT_RULE_OPTIONS, type Finding, type FindingSubject, type Rule, type RuleContext, type RuleOptions, type Severity } from '../types.js';
 
 export interface ExpectedFinding {
   severity: Severity;
@@ -26,6 +26,8 @@ export interface ValidCase {
   name: string;
   snapshot: Snapshot;
   options?: Partial<RuleOptions>;
+  /** History and the like, for rules that use it. */
+  context?: RuleContext;
 }
 
 export interface InvalidCase extends ValidCase {
@@ -35,13 +37,13 @@ export interface InvalidCase extends ValidCase {
 export function runRuleCases(rule: Rule, cases: { valid: ValidCase[]; invalid: InvalidCase[] }): void {
   for (const c of cases.valid) {
     test(`${rule.id} valid: ${c.name}`, () => {
-      const found = rule.check(c.snapshot, { ...DEFAULT_RULE_OPTIONS, ...c.options });
+      const found = rule.check(c.snapshot, { ...DEFAULT_RULE_OPTIONS, ...c.options }, c.context);
       assert.deepEqual(found.map((f) => `${f.severity} ${f.title}`), []);
     });
   }
   for (const c of cases.invalid) {
     test(`${rule.id} invalid: ${c.name}`, () => {
-      const found = rule.check(c.snapshot, { ...DEFAULT_RULE_OPTIONS, ...c.options });
+      const found = rule.check(c.snapshot, { ...DEFAULT_RULE_OPTIONS, ...c.options }, c.context);
       assert.equal(found.length, c.findings.length, `findings: ${found.map((f) => f.title).join(' | ')}`);
       c.findings.forEach((want, i) => assertFinding(rule.id, found[i] as Finding, want));
     });

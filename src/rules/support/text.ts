@@ -25,3 +25,22 @@ export const NOT_ACCEPTING_CAUSES =
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
+
+/** "~45 s", "~40 min", "~2 h 24 min", "~3 d": how long until something, rounded as a person says it. */
+export function approxDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `~${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 90) return `~${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return `~${h} h${min % 60 ? ` ${min % 60} min` : ''}`;
+  return `~${Math.round(h / 24)} d`;
+}
+
+/** "+18/min", "+0.4/min", "+3/s": a rate of change per second, in the unit that reads best. */
+export function ratePerMinute(perSecond: number): string {
+  const sign = perSecond < 0 ? '−' : '+';
+  const m = Math.abs(perSecond) * 60;
+  if (m >= 600) return `${sign}${Math.round(m / 60)}/s`;
+  return `${sign}${m >= 10 ? Math.round(m) : Math.round(m * 10) / 10}/min`;
+}

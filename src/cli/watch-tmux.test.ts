@@ -1,0 +1,168 @@
+/**
+ * `sockdoc watch` in a real terminal: tmux runs it beside a server that leaks descriptors (the
+ * lab's fd-leak peers), capture-pane reads the screen, send-keys types. The terminal must be back
+ * to normal (main screen, cursor shown, canonical mode with echo) after q and after SIGTERM.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliPath } from '../testing/paths.js';
+import { startLeakingServer } from '../testing/leaking-server.js';
+
+const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
+const skip = hasTmux ? false : 'tmux is not installed (CI installs it; ci-environment.test.ts asserts it)';
+
+/** A private tmux server (its own socket), killed at the end. */
+class Tmux {
+  readonly socket = `sockdoc-test-${process.pid}`;
+  run(...args: string[]): string {
+    const r = spawnSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 5000 });
+    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+  screen(target: string, escapes = false): string {
+    return this.run('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', target);
+  }
+  keys(target: string, ...keys: string[]): void {
+    this.run('send-keys', '-t', target, ...keys);
+  }
+  /** alternate_on: the pane shows the alternate screen; cursor_flag: the cursor is visible. */
+  state(target: string): string {
+    return this.run('display-message', '-p', '-t', target, '#{alternate_on} #{cursor_flag}').trim();
+  }
+  kill(): void {
+    spawnSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
+  }
+}
+
+async function waitForScreen(tmux: Tmux, target: string, ok: (s: string) => boolean, what: string, ms = 30_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = tmux.screen(target);
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out waiting for ${what}; screen:\n${last}`);
+}
+
+/** The pane's command: watch, then report how it exited and the terminal modes it left. */
+function paneCommand(dir: string, name: string, env = ''): string {
+  const out = join(dir, `${name}.after`);
+  return (
+    `${env} ${process.execPath} ${cliPath} watch --every 1s; echo "exit=$?" > ${out}; ` +
+    `stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo >> ${out}; sleep 60`
+  );
+}
+
+function after(dir: string, name: string): string {
+  try {
+    return readFileSync(join(dir, `${name}.after`), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return cond();
+}
+
+test('watch in tmux: the leaking process, its forecast and the finding; keys p / Enter q; terminal restored after q and SIGTERM', { skip, timeout: 90_000 }, async () => {
+  const tmux = new Tmux();
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-watch-'));
+  // ~6 descriptors a second towards a limit of 400: full in about a minute, a forecast after ~10 s.
+  const leak = await startLeakingServer({ nofile: 400, gapMs: 150, requests: 2000, lifetimeMs: 80_000 });
+  try {
+    tmux.run('new-session', '-d', '-s', 'w', '-x', '150', '-y', '45', paneCommand(dir, 'q'));
+    const pidCell = new RegExp(`^\\s+${leak.pid} node\\s+(\\d+)/400\\s+\\d+%\\s+\\+(\\d+)/min\\s+~(\\d+) (s|min)`, 'm');
+    const screen = await waitForScreen(
+      tmux,
+      'w',
+      (s) => pidCell.test(s) && s.includes(`fd-exhaustion-forecast  node (pid ${leak.pid}) will run out of file descriptors in ~`),
+      'the leaking process with a forecast, and the finding',
+    );
+    const [, open, perMin, eta, unit] = pidCell.exec(screen)!;
+    assert.ok(Number(open) > leak.baseline, `open ${open} grew from ${leak.baseline}`);
+    assert.ok(Number(perMin) >= 120 && Number(perMin) <= 600, `rate +${perMin}/min (about 6/s)`);
+    const etaS = Number(eta) * (unit === 'min' ? 60 : 1);
+    assert.ok(etaS > 5 && etaS < 180, `full in ~${eta} ${unit}`);
+    assert.match(screen, /CRITICAL fd-exhaustion-forecast/);
+    assert.equal(tmux.state('w'), '1 0', 'alternate screen, cursor hidden while watching');
+
+    // p: the screen freezes (the clock stops), p again resumes.
+    tmux.keys('w', 'p');
+    const paused = await waitForScreen(tmux, 'w', (s) => s.includes('PAUSED'), 'PAUSED');
+    const clock = /(\d\d:\d\d:\d\d) UTC/.exec(paused)![1];
+    await new Promise((r) => setTimeout(r, 2200));
+    assert.equal(/(\d\d:\d\d:\d\d) UTC/.exec(tmux.screen('w'))![1], clock, 'paused: no refresh');
+    tmux.keys('w', 'p');
+    await waitForScreen(tmux, 'w', (s) => !s.includes('PAUSED') && /(\d\d:\d\d:\d\d) UTC/.exec(s)![1] !== clock, 'resumed refresh', 5000);
+
+    // /: a filter by the leaking pid leaves its row and its findings only.
+    tmux.keys('w', '/', ...String(leak.pid).split(''), 'Enter');
+    const filtered = await waitForScreen(tmux, 'w', (s) => s.includes(`[${leak.pid}]`), 'the filter in the footer', 5000);
+    const rows = filtered.split('\n').filter((l) => /^\s+\d+ \S/.test(l) && /\d+\/\d+/.test(l));
+    assert.ok(rows.length >= 1 && rows.every((l) => l.includes(String(leak.pid))), `only pid ${leak.pid}:\n${rows.join('\n')}`);
+    assert.ok(!filtered.includes('tmux: server'), 'other processes are filtered out');
+
+    // Enter: why and fix of the selected finding (the forecast is the first, critical).
+    tmux.keys('w', 'Enter');
+    const detail = await waitForScreen(tmux, 'w', (s) => s.includes('fix') && s.includes(`ls -l /proc/${leak.pid}/fd`), 'the fix', 5000);
+    assert.match(detail, /why/);
+    assert.match(detail, /prlimit --pid/);
+    tmux.keys('w', 'Escape');
+    await waitForScreen(tmux, 'w', (s) => s.includes('Findings ('), 'back to the main screen', 5000);
+
+    // q: exit 0, main screen, cursor visible, cooked mode with echo.
+    tmux.keys('w', 'q');
+    assert.ok(await waitFor(() => after(dir, 'q').includes('echo'), 10_000), `after q: ${after(dir, 'q')}`);
+    assert.deepEqual(after(dir, 'q').trim().split('\n'), ['exit=0', 'icanon', 'echo']);
+    assert.equal(tmux.state('w'), '0 1', 'main screen, cursor visible');
+
+    // SIGTERM: the same, with NO_COLOR (not one colour escape on screen meanwhile).
+    tmux.run('new-session', '-d', '-s', 't', '-x', '100', '-y', '30', paneCommand(dir, 'term', 'NO_COLOR=1'));
+    await waitForScreen(tmux, 't', (s) => s.includes('Findings ('), 'the first frame', 15_000);
+    assert.doesNotMatch(tmux.screen('t', true), /\x1b\[[0-9;]*3[1-6]m/, 'NO_COLOR: no colour');
+    const panePid = tmux.run('display-message', '-p', '-t', 't', '#{pane_pid}').trim();
+    const child = spawnSync('pgrep', ['-P', panePid, '-f', 'watch'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    assert.ok(/^\d+$/.test(child), `watch's pid under the pane shell ${panePid}`);
+    process.kill(Number(child), 'SIGTERM');
+    assert.ok(await waitFor(() => after(dir, 'term').includes('echo'), 10_000), `after SIGTERM: ${after(dir, 'term')}`);
+    assert.deepEqual(after(dir, 'term').trim().split('\n'), ['exit=0', 'icanon', 'echo']);
+    assert.equal(tmux.state('t'), '0 1', 'main screen, cursor visible');
+  } finally {
+    tmux.kill();
+    await leak.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('watch without a terminal: one summary line per refresh, then --count ends it', { timeout: 20_000 }, () => {
+  const r = spawnSync(process.execPath, [cliPath, 'watch', '--every', '500ms', '--count', '2'], { encoding: 'utf8', timeout: 15_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 2);
+  for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\S+Z critical=\d+ warning=\d+ info=\d+ sockets=\d+ listener=\S+/);
+  assert.doesNotMatch(r.stdout, /\x1b/, 'no escape in a log');
+});
+
+test('watch: bad flags are one line and exit 3', () => {
+  for (const [args, msg] of [
+    [['--every', '100ms'], /--every must be at least 500ms/],
+    [['--history', '2d'], /--history expects a duration/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ] as const) {
+    const r = spawnSync(process.execPath, [cliPath, 'watch', ...args], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(r.status, 3, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.equal(r.stderr.split('\n').filter(Boolean).length, 2, 'one line plus the --help hint');
+  }
+});

@@ -1,0 +1,156 @@
+/**
+ * `sockdoc watch`: the host sampled every 2 s (--every), full screen on a terminal (keys as htop:
+ * q p s / ↑↓ Enter ?), one summary line per sample when stdout is not a terminal (for logs).
+ * Ends on q, Ctrl-C, SIGTERM, SIGHUP or after --count samples; the terminal is restored each time.
+ */
+import { History } from '../history/history.js';
+import { buildSnapshot } from '../snapshot/build.js';
+import { Sampler, type Sample } from '../watch/sampler.js';
+import { buildModel, sortProcesses, type Model } from '../watch/model.js';
+import { renderScreen, summaryLine } from '../watch/screen.js';
+import { openTerminal, type Terminal } from '../watch/terminal.js';
+import { INITIAL_UI, press, type Key, type UiState } from '../watch/ui.js';
+import { durationFlag, intFlag, parse } from './args.js';
+import { diagnose, ruleOptions, THRESHOLD_OPTIONS } from './diagnose.js';
+import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
+
+export const HELP = `Usage: sockdoc watch [options]
+
+Watch this host: listeners nearest full, processes nearest their fd limit with their trend and
+"full in ~40 min", counter rates and the current findings, refreshed every 2 s.
+On a terminal: full screen; keys q quit, p pause, s sort, / filter, ↑↓ select, Enter why+fix, ? help.
+Otherwise (a pipe, a log): one summary line per refresh.
+
+Options:
+  --every DURATION   refresh interval: 2s (default), 500ms .. 60s
+  --history DURATION how much history to keep for trends and the forecast: 1h (default), e.g. 10m, 3h
+                     (at most 7200 samples)
+  --count N          stop after N refreshes (default: until q or a signal)
+  --fd-warning R, --fd-critical R, --queue-warning R, --file-table-warning R, --syn-warning R
+                     thresholds, as for diagnose
+  --no-color         no colour (also NO_COLOR=1)
+  -h, --help         this help
+`;
+
+const OPTIONS = {
+  every: { type: 'string' },
+  history: { type: 'string' },
+  count: { type: 'string' },
+  ...THRESHOLD_OPTIONS,
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** "1h", "90m", "3600s", "3600": ms, between 1 minute and 24 hours. */
+export function historyFlag(value: string | undefined): number {
+  if (value === undefined) return 3600_000;
+  const m = /^(\d+(?:\.\d+)?)(h|m|s)?$/.exec(value);
+  if (!m) throw new UsageError(`--history expects a duration like 1h, 30m or 600s, got '${value}'`);
+  const ms = Number(m[1]) * (m[2] === 'h' ? 3600_000 : m[2] === 'm' ? 60_000 : 1000);
+  if (ms < 60_000 || ms > 24 * 3600_000) throw new UsageError(`--history must be between 1m and 24h, got '${value}'`);
+  return ms;
+}
+
+/** At most this many samples are kept (2 h at 1 s, 4 h at 2 s): memory stays bounded whatever --history asks. */
+export const MAX_SAMPLES = 7200;
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/** Resolves on the first of SIGTERM/SIGINT/SIGHUP (handlers removed by the returned cleanup). */
+function onSignals(fn: (signal: NodeJS.Signals) => void): () => void {
+  for (const s of SIGNALS) process.on(s, fn);
+  return () => {
+    for (const s of SIGNALS) process.off(s, fn);
+  };
+}
+
+export const run: Command = async (args: string[], io: Io) => {
+  const { values } = parse(args, OPTIONS);
+  if (values.help) {
+    io.stdout(HELP);
+    return EXIT.ok;
+  }
+  const everyMs = durationFlag('every', values.every, 2000);
+  if (everyMs < 500) throw new UsageError(`--every must be at least 500ms, got '${values.every}'`);
+  const historyMs = historyFlag(values.history);
+  const count = intFlag('count', values.count, 1);
+  const options = ruleOptions(values);
+  const color = useColor(io) && !values['no-color'];
+  const history = new History({ capacity: Math.min(MAX_SAMPLES, Math.max(10, Math.ceil(historyMs / everyMs))) });
+  let failure: string | null = null;
+  const sampler = new Sampler({
+    everyMs,
+    history,
+    take: () => buildSnapshot({ root: '/', intervalMs: 0 }),
+    analyse: (snapshot, context) => diagnose(snapshot, options, {}, context).findings,
+    onError: (err) => {
+      failure = `sampling failed: ${(err as Error)?.message ?? String(err)}`;
+    },
+  });
+
+  let seen = 0;
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const countDone = () => count !== undefined && ++seen >= count;
+
+  const interactive = io.isTTY && Boolean(process.stdin.isTTY);
+  if (!interactive) {
+    sampler.subscribe((sample) => {
+      io.stdout(summaryLine(buildModel(sample, history)) + '\n');
+      if (countDone()) stop();
+    });
+    const off = onSignals(() => stop());
+    sampler.start();
+    await stopped;
+    sampler.stop();
+    off();
+    return EXIT.ok;
+  }
+
+  let ui: UiState = INITIAL_UI;
+  let latest: Sample | null = null;
+  let model: Model | null = null;
+  let term: Terminal | null = null;
+  const redraw = () => {
+    if (!term) return;
+    const size = term.size();
+    if (!model) {
+      term.draw([`sockdoc watch: taking the first sample…${failure ? `  ${failure}` : ''}`, '', 'q quit']);
+      return;
+    }
+    const lines = renderScreen(model, ui, size, everyMs, color);
+    if (failure) lines[lines.length - 1] = failure.slice(0, size.cols);
+    term.draw(lines);
+  };
+  const onKey = (key: Key) => {
+    const before = ui;
+    ui = press(ui, key, model ? model.findings.length : 0);
+    if (ui.quit) return stop();
+    if (ui.sort !== before.sort && model) model = { ...model, processes: sortProcesses(model.processes, ui.sort) };
+    if (before.paused && !ui.paused && latest) model = buildModel(latest, history, ui.sort);
+    redraw();
+  };
+  term = openTerminal({ input: process.stdin, output: process.stdout }, onKey, redraw);
+  // The terminal is restored whatever ends the watch: q, a signal, or an error thrown below.
+  const restore = () => term?.close();
+  process.on('exit', restore);
+  const off = onSignals(() => stop());
+  try {
+    sampler.subscribe((sample) => {
+      latest = sample;
+      failure = null;
+      if (!ui.paused) model = buildModel(sample, history, ui.sort);
+      redraw();
+      if (countDone()) stop();
+    });
+    redraw();
+    sampler.start();
+    await stopped;
+  } finally {
+    sampler.stop();
+    off();
+    restore();
+    process.off('exit', restore);
+  }
+  return EXIT.ok;
+};

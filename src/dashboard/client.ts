@@ -1,0 +1,209 @@
+/// <reference lib="dom" />
+/**
+ * The dashboard page's script (runs in the browser; inlined by page.ts). Reads /api/state once,
+ * then follows /api/events; draws the findings (why and fix on click), the tables, and three uPlot
+ * charts. Every host string is set as text (textContent), never parsed as HTML.
+ */
+import type uPlotType from 'uplot';
+import type { ChartSeries, DashboardState } from './state.js';
+
+declare const uPlot: typeof uPlotType;
+
+type State = DashboardState;
+type Series = ChartSeries;
+type FindingRow = DashboardState['findings'][number];
+
+const COLORS = ['#7aa2f7', '#f5b041', '#58d68d', '#ff5d5d', '#bb86fc', '#5dade2', '#f0932b', '#a3a8b8', '#2ecc71'];
+const open = new Set<string>();
+const charts = new Map<string, { plot: uPlotType; key: string }>();
+let lastFindings = '';
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function byId(id: string): HTMLElement {
+  return document.getElementById(id) as HTMLElement;
+}
+
+function pct(r: number | null): string {
+  return r === null ? '—' : `${Math.round(r * 100)}%`;
+}
+
+function level(r: number | null, warn: number, crit: number): string {
+  return r === null ? '' : r >= crit ? 'crit' : r >= warn ? 'warn' : '';
+}
+
+function renderHeader(s: State): void {
+  byId('host').textContent = s.hostname ?? 'this host';
+  byId('kernel').textContent = s.kernel ? `Linux ${s.kernel}` : '';
+  const status = byId('status');
+  const c = s.counts;
+  status.className = `pill ${c.critical ? 'crit' : c.warning ? 'warn' : 'ok'}`;
+  status.textContent = c.critical ? `${c.critical} critical` : c.warning ? `${c.warning} warning${c.warning > 1 ? 's' : ''}` : 'healthy';
+  const t = new Date(s.at).toISOString().slice(11, 19);
+  byId('updated').textContent = `${t} UTC · every ${s.everyMs / 1000} s · ${s.sockets} sockets${s.partial ? ' · partial' : ''}`;
+  document.title = `${c.critical ? `(${c.critical}) ` : ''}sockdoc · ${s.hostname ?? ''}`;
+}
+
+function findingItem(f: FindingRow): HTMLLIElement {
+  const li = el('li', `finding ${f.severity}`);
+  li.dataset.ref = f.ref;
+  const head = el('button', 'finding-head');
+  head.type = 'button';
+  head.append(el('span', 'badge', f.severity.toUpperCase()), el('span', 'finding-title', f.title), el('span', 'finding-id', f.id));
+  const body = el('div', 'finding-body');
+  const fix = el('pre', 'fix');
+  f.fix.forEach((line, i) => {
+    // "command   # why": the comment is dimmed; copying the block still gives runnable lines.
+    const at = line.indexOf('   # ');
+    fix.append(el('span', 'cmd', at < 0 ? line : line.slice(0, at)));
+    if (at >= 0) fix.append(el('span', 'comment', line.slice(at)));
+    if (i < f.fix.length - 1) fix.append('\n');
+  });
+  body.append(el('h3', '', 'Why'), el('p', 'why', f.explain), el('h3', '', 'Fix'), fix, el('h3', '', 'Evidence'));
+  const dl = el('dl', 'evidence');
+  for (const [k, v] of Object.entries(f.evidence)) {
+    if (v === null) continue;
+    const pair = el('div');
+    pair.append(el('dt', '', k), el('dd', '', String(v)));
+    dl.append(pair);
+  }
+  body.append(dl);
+  const expanded = open.has(f.ref);
+  head.setAttribute('aria-expanded', String(expanded));
+  body.hidden = !expanded;
+  head.addEventListener('click', () => {
+    const now = body.hidden;
+    body.hidden = !now;
+    head.setAttribute('aria-expanded', String(now));
+    if (now) open.add(f.ref);
+    else open.delete(f.ref);
+  });
+  li.append(head, body);
+  return li;
+}
+
+function renderFindings(s: State): void {
+  // Rebuilt only when they change, so an open finding stays open and nothing jumps under the pointer.
+  const key = JSON.stringify(s.findings);
+  byId('findings-count').textContent = `${s.counts.critical} critical · ${s.counts.warning} warning · ${s.counts.info} info`;
+  if (key === lastFindings) return;
+  lastFindings = key;
+  const list = byId('findings');
+  list.replaceChildren(...(s.findings.length ? s.findings.map(findingItem) : [el('li', 'empty', 'No findings: nothing refused or dropped right now.')]));
+}
+
+function renderTables(s: State): void {
+  byId('proc-count').textContent = `${s.processes.length} of ${s.processCount}`;
+  byId('listen-count').textContent = `${s.listeners.length} of ${s.listenerCount}`;
+  const prows = s.processes.map((p) => {
+    const tr = el('tr', level(p.ratio, 0.8, 0.95));
+    const name = el('td', 'name', p.name);
+    name.title = p.name;
+    tr.append(
+      el('td', 'num', String(p.pid)),
+      name,
+      el('td', 'num', `${p.open} / ${p.soft ?? '∞'}`),
+      el('td', 'num col-used', pct(p.ratio)),
+      el('td', 'num', p.rateText),
+      el('td', 'num', p.fullInText),
+    );
+    if (p.etaMs !== null && p.etaMs < 3600_000) tr.className = 'crit';
+    return tr;
+  });
+  byId('processes').querySelector('tbody')!.replaceChildren(...prows);
+  const lrows = s.listeners.map((l) => {
+    const tr = el('tr', level(l.ratio, 0.8, 1));
+    tr.append(el('td', '', l.label), el('td', 'name', l.owner || '—'), el('td', 'num', `${l.queue} / ${l.backlog ?? '?'}`), el('td', 'num col-used', pct(l.ratio)), el('td', 'num', String(l.synRecv)));
+    return tr;
+  });
+  byId('listeners').querySelector('tbody')!.replaceChildren(...lrows);
+}
+
+function renderNotes(s: State): void {
+  const card = byId('notes-card');
+  card.hidden = s.notes.length === 0;
+  byId('notes').replaceChildren(...s.notes.map((n) => el('li', '', n)));
+}
+
+function chartWidth(box: HTMLElement): number {
+  return Math.max(240, Math.floor(box.clientWidth));
+}
+
+function drawChart(id: string, times: number[], series: Series[], withLimit: boolean): void {
+  const box = byId(id);
+  const lines = series.map((s) => s.label);
+  // The first series' limit as a dashed line, when the values come near enough for it to mean something.
+  const first = series[0];
+  const peak = first ? Math.max(0, ...first.values.map((v) => v ?? 0)) : 0;
+  const limit = withLimit && first && first.limit !== null && peak >= first.limit * 0.25 ? first.limit : null;
+  const key = JSON.stringify([lines, limit !== null]);
+  const data: uPlotType.AlignedData = [times, ...series.map((s) => s.values), ...(limit !== null ? [times.map(() => limit)] : [])];
+  const existing = charts.get(id);
+  if (existing && existing.key === key) {
+    existing.plot.setData(data);
+    return;
+  }
+  existing?.plot.destroy();
+  charts.delete(id);
+  box.replaceChildren();
+  if (series.length === 0 || times.length === 0) {
+    box.append(el('div', 'none', 'no data yet'));
+    return;
+  }
+  const opts: uPlotType.Options = {
+    width: chartWidth(box),
+    height: window.innerWidth < 760 ? 190 : 220,
+    cursor: { drag: { x: false, y: false } },
+    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+    axes: [
+      { stroke: '#8b93a7', grid: { stroke: '#262b36' }, ticks: { stroke: '#262b36' } },
+      { stroke: '#8b93a7', grid: { stroke: '#262b36' }, ticks: { stroke: '#262b36' }, size: 50 },
+    ],
+    series: [
+      {},
+      ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 2, points: { show: false } })),
+      ...(limit !== null ? [{ label: `limit ${limit}`, stroke: '#ff5d5d', dash: [6, 4], width: 1, points: { show: false } }] : []),
+    ],
+  };
+  charts.set(id, { plot: new uPlot(opts, data, box), key });
+}
+
+function render(s: State): void {
+  renderHeader(s);
+  renderFindings(s);
+  drawChart('chart-processes', s.charts.times, s.charts.processes, true);
+  drawChart('chart-listeners', s.charts.times, s.charts.listeners, true);
+  drawChart('chart-rates', s.charts.times, s.charts.rates, false);
+  renderTables(s);
+  renderNotes(s);
+  document.body.dataset.updated = String(s.at);
+}
+
+function live(on: boolean): void {
+  byId('live').className = `dot ${on ? 'on' : 'off'}`;
+}
+
+function resize(): void {
+  for (const [id, c] of charts) c.plot.setSize({ width: chartWidth(byId(id)), height: window.innerWidth < 760 ? 190 : 220 });
+}
+
+function start(): void {
+  const events = new EventSource('api/events');
+  events.addEventListener('state', (e) => {
+    live(true);
+    render(JSON.parse((e as MessageEvent<string>).data) as State);
+  });
+  events.addEventListener('error', () => live(false));
+  let pending = 0;
+  window.addEventListener('resize', () => {
+    cancelAnimationFrame(pending);
+    pending = requestAnimationFrame(resize);
+  });
+}
+
+start();

@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { visible } from '../render/format.js';
+import { leakySource } from '../testing/sample-builder.js';
+import { buildModel } from './model.js';
+import { renderScreen, summaryLine } from './screen.js';
+import { sparkline } from './sparkline.js';
+import { width } from './text.js';
+import { INITIAL_UI, press, type UiState } from './ui.js';
+
+function model(n = 30, name = 'leaky') {
+  const source = leakySource(n, name);
+  return buildModel(source.latest()!, source.history);
+}
+
+test('the screen fits the terminal exactly: rows - 1 lines, none wider than the columns', () => {
+  for (const [cols, rows] of [
+    [80, 24],
+    [150, 45],
+    [40, 8],
+    [20, 5],
+  ] as const) {
+    for (const color of [true, false]) {
+      const lines = renderScreen(model(), INITIAL_UI, { cols, rows }, 2000, color);
+      assert.equal(lines.length, Math.max(8, rows - 1) , `${cols}x${rows}`);
+      for (const l of lines) assert.ok(width(visible(l)) <= cols, `too wide at ${cols}: ${JSON.stringify(visible(l))}`);
+    }
+  }
+});
+
+test('the leaking process: its row with rate and "full in", its sparkline, and the forecast finding', () => {
+  const text = renderScreen(model(), INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  // 3 fds per 2 s = +90/min; at 187 of 1024 after 58 s: (1024 - 187) / 1.5 = 558 s = ~9 min.
+  assert.match(text, /^\s+4242 leaky\s+187\/1024\s+18%\s+\+90\/min\s+~9 min\s+[▁▂▃▄▅▆▇█]{24}$/m);
+  assert.match(text, /CRITICAL fd-exhaustion-forecast {2}leaky \(pid 4242\) will run out of file descriptors in ~9 min/);
+  assert.match(text, /127\.0\.0\.1:8080 +4242\/leaky +116\/128 +91%/);
+  assert.match(text, /ListenOverflows 5 · ListenDrops - · TCPReqQFullDrop - · SyncookiesSent - · PassiveOpens 50/);
+  assert.doesNotMatch(text, /\x1b/, 'colour off: not one escape');
+});
+
+test('host strings cannot drive the terminal: control characters in a process name are replaced', () => {
+  const text = renderScreen(model(30, 'evil\x1b]0;owned\x07\x1b[2J'), INITIAL_UI, { cols: 150, rows: 40 }, 2000, true).join('\n');
+  assert.ok(!text.includes('\x1b]0;'), 'no OSC');
+  assert.ok(!text.includes('\x07'), 'no BEL');
+  assert.ok(!text.includes('\x1b[2J'), 'no clear-screen from the name');
+  assert.ok(visible(text).includes('evil\\x1b]0;owned\\x07\\x1b[2J'), 'shown escaped, visibly');
+  assert.ok(summaryLine(model(30, 'a\nb')).includes('process=4242/a\\nb '));
+});
+
+test('keys: p pauses, s cycles the sort, / edits a filter, ↑↓ select, Enter opens why+fix, Esc closes, q quits', () => {
+  const m = model();
+  const n = m.findings.length;
+  let ui: UiState = INITIAL_UI;
+  const key = (name: string, sequence = name) => (ui = press(ui, { name, sequence }, n));
+  key('p');
+  assert.equal(ui.paused, true);
+  key('p');
+  assert.equal(ui.paused, false);
+  key('s');
+  assert.equal(ui.sort, 'rate');
+  key('s');
+  key('s');
+  assert.equal(ui.sort, 'fill');
+  key('', '/');
+  for (const ch of '4242') key(ch);
+  key('q'); // typed into the filter, not quitting
+  key('backspace', '\x7f');
+  key('return', '\r');
+  assert.deepEqual([ui.editing, ui.filter, ui.quit], [false, '4242', false]);
+  key('down');
+  key('down');
+  key('up');
+  assert.equal(ui.selected, 1);
+  key('return', '\r');
+  assert.equal(ui.detail, true);
+  const detail = renderScreen(m, ui, { cols: 100, rows: 40 }, 2000, false).join('\n');
+  assert.match(detail, /why/);
+  key('escape', '\x1b');
+  assert.equal(ui.detail, false);
+  key('', '?');
+  assert.equal(ui.help, true);
+  assert.match(renderScreen(m, ui, { cols: 100, rows: 30 }, 2000, false).join('\n'), /q, Ctrl-C {3}quit/);
+  key('q');
+  assert.equal(ui.quit, true);
+  assert.equal(press(INITIAL_UI, { name: 'c', ctrl: true }, 0).quit, true);
+});
+
+test('Enter on a finding shows its evidence, why and every fix line', () => {
+  const m = model();
+  const i = m.findings.findIndex((f) => f.id === 'fd-exhaustion-forecast');
+  const lines = renderScreen(m, { ...INITIAL_UI, selected: i, detail: true }, { cols: 200, rows: 60 }, 2000, false).join('\n');
+  // Commands exactly as they must be copied (spaces kept), comments on their own line.
+  for (const fix of m.findings[i].fix) assert.ok(lines.includes(`$ ${fix.split('   # ')[0]}`), `fix line: ${fix}`);
+  assert.match(lines, /^ +# what kind of descriptor is piling up$/m);
+  assert.match(lines, /secondsToLimit=558/);
+});
+
+test('a filter keeps matching rows only', () => {
+  const text = renderScreen(model(), { ...INITIAL_UI, filter: 'quiet' }, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(text, /\s77 quiet/);
+  assert.doesNotMatch(text, /4242 leaky/);
+});
+
+test('sparkline: scaled between min and max, spaces for gaps, flat lines flat', () => {
+  assert.equal(sparkline([0, 1, 2, 3, 4, 5, 6, 7], 8), '▁▂▃▄▅▆▇█');
+  assert.equal(sparkline([5, null, 5], 3), '▄ ▄');
+  assert.equal(sparkline([0, 64, 128], 3, { min: 0, max: 128 }), '▁▅█');
+  assert.equal(sparkline([1, 2, 3, 4], 2), '▁█');
+  assert.equal(sparkline([], 4), '');
+});
+
+test('summary line for logs: one line, worst listener and process, the findings', () => {
+  const line = summaryLine(model());
+  assert.doesNotMatch(line, /\n/);
+  assert.match(line, /^2026-11-30T03:00:58\.000Z critical=\d+ warning=\d+ info=\d+ sockets=0 listener=127\.0\.0\.1:8080 queue=116\/128 process=4242\/leaky fds=187\/1024 full_in=558s findings=.*fd-exhaustion-forecast@4242/);
+});

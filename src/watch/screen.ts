@@ -1,0 +1,244 @@
+/**
+ * The watch screen as lines of text, fitted to the terminal: a header with the host's state, the
+ * listeners nearest full, the processes nearest their fd limit (trend, rate, "full in"), counter
+ * rates, the findings one line each, and a footer of keys. Overlays: a finding's why and fix, the
+ * help. Pure: the same model, state and size give the same lines.
+ */
+import { painter, wrap, type Painter, type Style } from '../render/format.js';
+import { approxDuration, plural, ratePerMinute } from '../rules/support/text.js';
+import type { Severity } from '../rules/types.js';
+import { filterModel, type Model, type ProcessRow } from './model.js';
+import { sparkline } from './sparkline.js';
+import { clip, fit, pad, safe } from './text.js';
+import type { UiState } from './ui.js';
+
+export interface ScreenSize {
+  cols: number;
+  rows: number;
+}
+
+const SEVERITY_STYLE: Record<Severity, Style> = { critical: 'redBold', warning: 'yellow', info: 'cyan' };
+const SPARK = 24;
+
+function percentText(ratio: number | null): string {
+  return ratio === null ? '-' : `${Math.round(ratio * 100)}%`;
+}
+
+function clock(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
+}
+
+function fullIn(p: ProcessRow): string {
+  if (p.etaMs !== null) return approxDuration(p.etaMs);
+  if (p.soft !== null && p.open >= p.soft) return 'FULL';
+  switch (p.noForecast) {
+    case 'too-few-samples':
+      return 'learning';
+    case 'sawtooth':
+      return 'sawtooth';
+    case 'beyond-horizon':
+      return '> horizon';
+    default:
+      return '-';
+  }
+}
+
+function rule(title: string, cols: number, c: Painter): string {
+  const head = `─ ${title} `;
+  return c('bold', fit(head + '─'.repeat(Math.max(0, cols - head.length)), cols));
+}
+
+function header(m: Model, ui: UiState, everyMs: number, cols: number, c: Painter): string[] {
+  const state = m.counts.critical ? c('redBold', `${m.counts.critical} critical`) : m.counts.warning ? c('yellow', 'warnings') : c('green', 'healthy');
+  const host = safe(m.hostname ?? 'this host');
+  const line1 = `sockdoc watch · ${host}${m.kernel ? ` · ${safe(m.kernel)}` : ''} · ${clock(m.at)} UTC · every ${everyMs / 1000} s · ${approxDuration(m.spanMs).slice(1)} of history`;
+  const counts = `${m.counts.critical} critical, ${m.counts.warning} warning${m.counts.warning === 1 ? '' : 's'}, ${m.counts.info} info`;
+  const fileNr = m.fileNr ? ` · files ${m.fileNr.allocated}${m.fileNr.max !== null && m.fileNr.max < 1e15 ? `/${m.fileNr.max}` : ''}` : '';
+  const line2 = `${counts} · ${plural(m.sockets, 'socket')} · ${plural(m.listenerCount, 'listener')} · ${plural(m.processCount, 'process', 'processes')}${fileNr}`;
+  const flags = [ui.paused ? c('redBold', ' PAUSED ') : '', m.partial ? c('yellow', m.asRoot ? 'partial' : 'partial (not root)') : ''].filter(Boolean).join(' ');
+  return [fit(line1, cols), `${state}${flags ? ` ${flags}` : ''} · ${line2}`];
+}
+
+function listenerLines(m: Model, cols: number, max: number, c: Painter): string[] {
+  const out = [c('dim', `  ${pad('listen', 22)} ${pad('process', 18)} ${pad('queue/backlog', 14, true)} ${pad('used', 5, true)} ${pad('syn', 5, true)}  queue, last ${SPARK} samples`)];
+  for (const l of m.listeners.slice(0, max)) {
+    const style: Style | null = l.ratio !== null && l.ratio >= 1 ? 'redBold' : l.ratio !== null && l.ratio >= 0.8 ? 'yellow' : null;
+    const qb = `${l.queue}/${l.backlog ?? '?'}`;
+    const spark = sparkline(l.trend, SPARK, { min: 0, max: l.backlog ?? undefined });
+    out.push(`  ${pad(safe(l.label), 22)} ${pad(safe(l.owner), 18)} ${c(style, pad(qb, 14, true))} ${c(style, pad(percentText(l.ratio), 5, true))} ${pad(String(l.synRecv), 5, true)}  ${c('cyan', spark)}`);
+  }
+  if (m.listeners.length === 0) out.push(c('dim', '  (no listening TCP sockets)'));
+  return out.map((l) => l);
+}
+
+function processLines(m: Model, ui: UiState, cols: number, max: number, c: Painter): string[] {
+  const out = [
+    c('dim', `  ${pad('pid', 7, true)} ${pad('name', 16)} ${pad('open/soft', 13, true)} ${pad('used', 5, true)} ${pad('rate', 10, true)} ${pad('full in', 11, true)}  open fds, last ${SPARK} (sort: ${ui.sort})`),
+  ];
+  for (const p of m.processes.slice(0, max)) {
+    const style: Style | null = p.ratio !== null && p.ratio >= 0.95 ? 'redBold' : p.ratio !== null && p.ratio >= 0.8 ? 'yellow' : null;
+    const etaStyle: Style | null = p.etaMs === null ? 'dim' : p.etaMs < 3600_000 ? 'redBold' : 'yellow';
+    const rate = p.perSecond === null ? '-' : ratePerMinute(p.perSecond);
+    const spark = sparkline(p.trend, SPARK, { min: 0, max: p.soft ?? undefined });
+    out.push(
+      `  ${pad(String(p.pid), 7, true)} ${pad(safe(p.name), 16)} ${c(style, pad(`${p.open}/${p.soft ?? '∞'}`, 13, true))} ${c(style, pad(percentText(p.ratio), 5, true))} ${pad(rate, 10, true)} ${c(etaStyle, pad(fullIn(p), 11, true))}  ${c('cyan', spark)}`,
+    );
+  }
+  if (m.processes.length === 0) out.push(c('dim', '  (no process visible)'));
+  return out;
+}
+
+function rateLines(m: Model, cols: number, c: Painter): string[] {
+  const parts = m.rates.map((r) => {
+    const name = r.counter.split('.')[1];
+    const v = r.perSecond === null ? '-' : r.perSecond >= 10 ? String(Math.round(r.perSecond)) : String(Math.round(r.perSecond * 10) / 10);
+    const hot = r.perSecond !== null && r.perSecond > 0 && /Overflows|Drops|Drop$/.test(r.counter);
+    return { text: `${name} ${v}`, styled: `${name} ${c(hot ? 'redBold' : null, v)}` };
+  });
+  // As many per line as fit, on at most two lines.
+  const lines: string[] = [];
+  let plain = '';
+  let styled = '';
+  for (const p of parts) {
+    if (plain && 2 + plain.length + 3 + p.text.length > cols) {
+      lines.push(`  ${styled}`);
+      plain = '';
+      styled = '';
+    }
+    plain += (plain ? ' · ' : '') + p.text;
+    styled += (styled ? c('dim', ' · ') : '') + p.styled;
+  }
+  if (plain) lines.push(`  ${styled}`);
+  return lines.slice(0, 2);
+}
+
+function findingLines(m: Model, ui: UiState, cols: number, max: number, c: Painter): string[] {
+  if (m.findings.length === 0) return [c('green', '  no findings')];
+  const first = Math.max(0, Math.min(ui.selected - max + 1, m.findings.length - max));
+  return m.findings.slice(first, first + max).map((f, i) => {
+    const selected = first + i === ui.selected;
+    const sev = c(SEVERITY_STYLE[f.severity], pad(f.severity.toUpperCase(), 8));
+    const text = fit(`${f.id}  ${safe(f.title)}`, cols - 13);
+    return `${selected ? c('bold', '▶') : ' '} ${sev} ${selected ? c('bold', text) : text}`;
+  });
+}
+
+function footer(m: Model, ui: UiState, cols: number, c: Painter): string {
+  if (ui.editing) return fit(`filter: ${ui.filter}█   Enter keep · Esc clear`, cols);
+  const keys = `q quit · p ${ui.paused ? 'resume' : 'pause'} · s sort (${ui.sort}) · / filter${ui.filter ? ` [${safe(ui.filter)}]` : ''} · ↑↓ select · Enter why+fix · ? help`;
+  return c('dim', fit(keys, cols));
+}
+
+function detailLines(m: Model, ui: UiState, size: ScreenSize, c: Painter): string[] {
+  const f = m.findings[ui.selected];
+  if (!f) return [];
+  const w = size.cols - 4;
+  const ev = Object.entries(f.evidence)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('  ');
+  const lines = [
+    `${c(SEVERITY_STYLE[f.severity], f.severity.toUpperCase())}  ${c('bold', f.id)}`,
+    ...wrap(safe(f.title), w).map((l) => c('bold', l)),
+    '',
+    c('dim', 'evidence'),
+    ...wrap(safe(ev), w).map((l) => `  ${l}`),
+    '',
+    c('dim', 'why'),
+    ...wrap(safe(f.explain), w).map((l) => `  ${l}`),
+    '',
+    c('dim', 'fix'),
+    ...f.fix.flatMap((line) => fixLines(safe(line), w, c)),
+    '',
+    c('dim', `sockdoc explain ${f.id} for the whole story · Esc or Enter back · q quit`),
+  ];
+  return lines.map((l) => `  ${l}`);
+}
+
+/**
+ * A fix line as it must be copied: the command exactly (long ones cut into chunks, spaces kept),
+ * its "   # why" comment dimmed on the next line.
+ */
+function fixLines(line: string, w: number, c: Painter): string[] {
+  const at = line.indexOf('   # ');
+  const cmd = at < 0 ? line : line.slice(0, at);
+  const out: string[] = [];
+  for (let i = 0; i < cmd.length; i += w - 2) out.push(`  ${i === 0 ? '$ ' : '  '}${cmd.slice(i, i + w - 2)}`);
+  if (at >= 0) out.push(...wrap(line.slice(at + 3), w - 4).map((l) => `      ${c('dim', l)}`));
+  return out;
+}
+
+const HELP = [
+  'sockdoc watch — keys (as in htop/btop)',
+  '',
+  '  q, Ctrl-C   quit (the terminal is restored)',
+  '  p, space    pause / resume sampling',
+  '  s           sort processes: fill (open/soft), rate (fds per minute), eta (full soonest)',
+  '  /           filter every table by text (name, pid, address:port, finding id); Enter keeps, Esc clears',
+  '  ↑ ↓, k j    select a finding',
+  '  Enter       the selected finding: evidence, why, and the fix',
+  '  ?, h        this help;  Esc closes it',
+  '',
+  '"full in": when the open descriptors reach the soft RLIMIT_NOFILE at the current trend',
+  '(Theil–Sen over the history; "learning" until 5 samples over 10 s; "sawtooth" when the count',
+  'is regularly released; "> horizon" when further than 60 times the history).',
+  'Sparklines: the last samples, scaled from 0 to the limit (backlog, soft RLIMIT_NOFILE).',
+];
+
+/** The frame: exactly `rows - 1` lines (the cursor rests on the last row), each at most `cols` wide. */
+export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyMs: number, color: boolean): string[] {
+  const c = painter(color);
+  const cols = Math.max(40, size.cols);
+  const height = Math.max(8, size.rows - 1);
+  const m = filterModel(model, ui.filter);
+  let lines: string[];
+  if (ui.help) lines = HELP.map((l) => fit(l, cols));
+  else if (ui.detail && m.findings[ui.selected]) lines = detailLines(m, ui, { cols, rows: height }, c);
+  else {
+    const head = header(m, ui, everyMs, cols, c);
+    const rates = rateLines(m, cols, c);
+    // Fixed parts: header 2, four section rules, two table headers, the rates, footer 1.
+    const free = Math.max(4, height - 2 - 4 - 2 - rates.length - 1);
+    const nFindings = Math.max(1, Math.min(m.findings.length || 1, Math.floor(free / 3)));
+    const rest = free - nFindings;
+    const nListeners = Math.max(1, Math.min(m.listeners.length || 1, Math.floor(rest / 2)));
+    const nProcesses = Math.max(1, rest - nListeners);
+    lines = [
+      ...head,
+      rule(`Listeners nearest full (${m.listeners.length})`, cols, c),
+      ...listenerLines(m, cols, nListeners, c),
+      rule(`Processes nearest their fd limit (${m.processes.length})`, cols, c),
+      ...processLines(m, ui, cols, nProcesses, c),
+      rule('Counter rates, per second', cols, c),
+      ...rates,
+      rule(`Findings (${m.findings.length})`, cols, c),
+      ...findingLines(m, ui, cols, nFindings, c),
+    ];
+    lines = lines.slice(0, height - 1);
+    while (lines.length < height - 1) lines.push('');
+    lines.push(footer(m, ui, cols, c));
+    return lines.map((l) => clip(l, Math.max(1, size.cols)));
+  }
+  lines = lines.slice(0, height);
+  while (lines.length < height) lines.push('');
+  // Laid out for at least 40 columns; a narrower terminal sees the left part, never a wrapped row.
+  return lines.map((l) => clip(l, Math.max(1, size.cols)));
+}
+
+/** One line per refresh for logs (stdout not a terminal): time, state, the worst listener and process, findings. */
+export function summaryLine(model: Model): string {
+  const m = model;
+  const l = m.listeners[0];
+  const p = m.processes[0];
+  const parts = [
+    new Date(m.at).toISOString(),
+    `critical=${m.counts.critical} warning=${m.counts.warning} info=${m.counts.info}`,
+    `sockets=${m.sockets}`,
+    l ? `listener=${safe(l.label)} queue=${l.queue}/${l.backlog ?? '?'}` : 'listener=-',
+    p ? `process=${p.pid}/${safe(p.name)} fds=${p.open}/${p.soft ?? '-'}${p.etaMs !== null ? ` full_in=${Math.round(p.etaMs / 1000)}s` : ''}` : 'process=-',
+  ];
+  const worst = m.findings.filter((f) => f.severity !== 'info').map((f) => f.ref);
+  if (worst.length) parts.push(`findings=${safe(worst.join(','))}`);
+  if (m.partial) parts.push('partial');
+  return parts.join(' ');
+}

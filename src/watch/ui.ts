@@ -1,0 +1,77 @@
+/**
+ * The watch screen's state and its keys, in htop/btop's conventions: q quit, p pause, s sort,
+ * / filter (type, Enter keeps it, Esc clears it), ↑↓ select a finding, Enter its why and fix,
+ * ? help, Esc closes what is open. Pure: a key and a state give the next state.
+ */
+import { PROCESS_SORTS, type ProcessSort } from './model.js';
+
+export interface UiState {
+  paused: boolean;
+  sort: ProcessSort;
+  filter: string;
+  /** Typing a filter after `/`. */
+  editing: boolean;
+  /** Index into the (filtered) findings. */
+  selected: number;
+  /** Showing the selected finding's why and fix. */
+  detail: boolean;
+  help: boolean;
+  quit: boolean;
+}
+
+export const INITIAL_UI: UiState = { paused: false, sort: 'fill', filter: '', editing: false, selected: 0, detail: false, help: false, quit: false };
+
+/** A key as node's readline keypress events name it (`name`), with the character typed (`sequence`). */
+export interface Key {
+  name?: string;
+  sequence?: string;
+  ctrl?: boolean;
+}
+
+/** The next state after `key`, with `findings` findings currently listed (for the selection bounds). */
+export function press(state: UiState, key: Key, findings: number): UiState {
+  const s = { ...state };
+  if (key.ctrl && key.name === 'c') return { ...s, quit: true };
+  if (s.editing) {
+    if (key.name === 'return' || key.name === 'enter') s.editing = false;
+    else if (key.name === 'escape') Object.assign(s, { editing: false, filter: '' });
+    else if (key.name === 'backspace') s.filter = s.filter.slice(0, -1);
+    else if (key.sequence && key.sequence.length === 1 && key.sequence >= ' ' && key.sequence !== '\x7f' && s.filter.length < 40) s.filter += key.sequence;
+    s.selected = 0;
+    return s;
+  }
+  if (s.help || s.detail) {
+    // Any of these closes the overlay; q still quits from anywhere, as in htop.
+    if (key.name === 'q') return { ...s, quit: true };
+    if (key.name === 'escape' || key.name === 'return' || key.name === 'enter' || key.sequence === '?' || key.name === 'h') {
+      return { ...s, help: false, detail: false };
+    }
+    return s;
+  }
+  switch (key.name) {
+    case 'q':
+      return { ...s, quit: true };
+    case 'p':
+    case 'space':
+      return { ...s, paused: !s.paused };
+    case 's':
+      return { ...s, sort: PROCESS_SORTS[(PROCESS_SORTS.indexOf(s.sort) + 1) % PROCESS_SORTS.length] };
+    case 'up':
+    case 'k':
+      return { ...s, selected: Math.max(0, s.selected - 1) };
+    case 'down':
+    case 'j':
+      return { ...s, selected: Math.min(Math.max(0, findings - 1), s.selected + 1) };
+    case 'return':
+    case 'enter':
+      return findings > 0 ? { ...s, detail: true } : s;
+    case 'escape':
+      return { ...s, filter: '' };
+    case 'h':
+    case 'f1':
+      return { ...s, help: true };
+  }
+  if (key.sequence === '/') return { ...s, editing: true };
+  if (key.sequence === '?') return { ...s, help: true };
+  return s;
+}
