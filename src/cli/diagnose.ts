@@ -5,6 +5,7 @@ import { runRules } from '../rules/index.js';
 import { explainLimits } from '../provenance/explain.js';
 import { DEFAULT_RULE_OPTIONS, type Finding, type RuleOptions } from '../rules/types.js';
 import { renderDiagnosis } from '../render/terminal.js';
+import { filterFindings } from '../render/filter.js';
 import { diagnosisToJson } from '../render/json.js';
 import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
 import type { Snapshot } from '../snapshot/types.js';
@@ -69,19 +70,6 @@ function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
   };
   if (o.fdWarning > o.fdCritical) throw new UsageError(`--fd-warning (${o.fdWarning}) must not exceed --fd-critical (${o.fdCritical})`);
   return o;
-}
-
-/** Keeps findings about the filtered pid/port; host-wide findings (no pid, no port) always stay. */
-export function filterFindings(findings: Finding[], snapshot: Snapshot, filter: DiagnosisFilter): Finding[] {
-  if (filter.pid === undefined && filter.port === undefined) return findings;
-  const portsOfPid = new Set(snapshot.listeners.filter((l) => filter.pid !== undefined && l.pids.includes(filter.pid)).map((l) => l.port));
-  return findings.filter((f) => {
-    const s = f.subject;
-    if (s.pid === undefined && s.port === undefined) return true;
-    if (filter.pid !== undefined && s.pid !== filter.pid && !(s.port !== undefined && portsOfPid.has(s.port))) return false;
-    if (filter.port !== undefined && s.port !== filter.port) return false;
-    return true;
-  });
 }
 
 export function exitCodeOf(findings: Finding[]): 0 | 1 | 2 {

@@ -132,7 +132,7 @@ function counterFindings(snapshot: Snapshot, options: RuleOptions): Finding[] {
       related: uniqueRefs([
         ...pressured.map((l) => listenerRef('syn-queue-pressure', l)),
         // ListenDrops counts these drops too (tcp_listendrop at tcp_conn_request's drop label).
-        ...(overflowState(counters) !== null ? ['listen-overflows'] : []),
+        ...(overflowState(counters) === 'active' ? ['listen-overflows'] : []),
       ]),
     },
   ];

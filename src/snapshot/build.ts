@@ -10,6 +10,7 @@ import { readHost } from '../probe/host.js';
 import { readProcessesWhile } from '../probe/processes.js';
 import { readListenBacklogs } from '../probe/sock-diag.js';
 import { deriveListeners } from './listeners.js';
+import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
 import type { Counters, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
 
 export interface SnapshotOptions {
@@ -103,8 +104,11 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const intervalMs = live ? Math.max(0, opts.intervalMs ?? 1000) : 0;
 
   let counters: Counters;
+  // CLOSE_WAIT at the start of the window (issue 11): persisting ones are a leak, new ones churn.
+  let closeWaitAtStart: Set<number> | null = null;
   if (intervalMs > 0) {
     const first = readCounters(root);
+    closeWaitAtStart = readCloseWaitInodes(root);
     opts.onWait?.(intervalMs);
     await sleep(intervalMs);
     const second = readCounters(root);
@@ -131,6 +135,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   notes.push(...net.notes);
   probes.push(...procs.reports);
   notes.push(...procs.notes);
+  // sockdoc is never a suspect in its own report: its own pid is left out of a live read.
+  if (live) procs.processes = procs.processes.filter((p) => p.pid !== process.pid);
 
   const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
   for (const holders of procs.owners.values()) if (holders.length > 1) holders.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
@@ -200,5 +206,6 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     notes,
     partial,
     limitOrigins: new Map(),
+    closeWaitAtStart,
   };
 }

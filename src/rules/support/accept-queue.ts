@@ -67,7 +67,7 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
     parts.push('sockdoc saw no process holding this socket (not root, or the process is in another PID namespace).');
   }
   if (isBacklogClamped(l, snapshot.tunables)) related.push(listenerRef('backlog-clamped', l));
-  if (full && overflowState(snapshot.counters) !== null) related.push('listen-overflows');
+  if (full && overflowState(snapshot.counters) === 'active') related.push('listen-overflows');
   if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l));
   if (synState(l, snapshot.tunables, options).pressured) related.push(listenerRef('syn-queue-pressure', l));
 
