@@ -6,6 +6,7 @@ import { repoRoot } from '../testing/paths.js';
 import { healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
 import { RULES, runRules } from './index.js';
 import { findingRef } from './support/refs.js';
+import { addCloseWait } from './support/close-wait-sockets.js';
 import type { Rule } from './types.js';
 
 const rulesDir = join(repoRoot, 'src', 'rules');
@@ -22,10 +23,10 @@ function ruleFileIds(): string[] {
 
 /** The seed, every link of the chain present at once: each rule fires at least once. */
 function seedSnapshot() {
-  return snapshot({
+  const s = snapshot({
     processes: [
       proc({ pid: 37482, name: 'server', open: 1024, soft: 1024, hard: 1024, sockets: { LISTEN: 1, CLOSE_WAIT: 20 } }),
-      proc({ pid: 900, name: 'worker', open: 850, soft: 1000, hard: 4096 }),
+      proc({ pid: 900, name: 'worker', open: 850, soft: 1000, hard: 4096, sockets: { CLOSE_WAIT: 30 } }),
     ],
     listeners: [
       listener({ address: '::', port: 8889, pids: [37482], acceptQueue: 129, backlog: 128, synRecv: 110, closeWaitUnaccepted: 129 }),
@@ -35,6 +36,9 @@ function seedSnapshot() {
     values: { 'TcpExt.ListenOverflows': 5000, 'TcpExt.ListenDrops': 5000 },
     deltas: { 'TcpExt.ListenOverflows': 213, 'TcpExt.ListenDrops': 213, 'TcpExt.SyncookiesSent': 4 },
   });
+  // 37482's CLOSE_WAIT stayed the whole window (a leak); 900's were all replaced (churn).
+  addCloseWait(s, { pid: 37482, port: 8889, count: 20, persisted: 20 });
+  return addCloseWait(s, { pid: 900, port: 9000, count: 30, persisted: 0 });
 }
 
 test('every rule file has a test, a doc and an index entry, and its id is its file name', async () => {

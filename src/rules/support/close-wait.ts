@@ -5,7 +5,8 @@
  * high while every socket is replaced, the program does close them, late (churn, e.g. a server
  * starved of CPU). Without a window (one read, a capture) nobody can tell the two apart.
  */
-import type { Snapshot } from '../../snapshot/types.js';
+import type { ProcessInfo, Snapshot } from '../../snapshot/types.js';
+import { CLOSE_WAIT_LEAK_MIN, closeWaitCount } from './levels.js';
 
 export interface CloseWaitCount {
   /** Owned CLOSE_WAIT sockets at the end of the window. */
@@ -73,4 +74,17 @@ export function isLeak(c: CloseWaitCount, min: number): boolean {
 /** "1.0 s" for the titles and sentences. */
 export function windowText(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;
+}
+
+/** close-wait-leak fires for this process: what other rules test before linking to it. */
+export function leaksCloseWait(snapshot: Snapshot, p: ProcessInfo): boolean {
+  const total = closeWaitCount(p);
+  if (total < CLOSE_WAIT_LEAK_MIN) return false;
+  const start = snapshot.closeWaitAtStart ?? null;
+  if (start === null) return true;
+  let persisted = 0;
+  for (const s of snapshot.sockets) {
+    if (s.state === 'CLOSE_WAIT' && s.inode !== 0 && start.has(s.inode) && snapshot.owners.get(s.inode)?.some((o) => o.pid === p.pid)) persisted++;
+  }
+  return isLeak({ total, persisted }, CLOSE_WAIT_LEAK_MIN);
 }

@@ -5,7 +5,8 @@
 import type { ProcessInfo, Snapshot } from '../../snapshot/types.js';
 import type { LimitOrigin } from '../../provenance/types.js';
 import type { Finding, RuleOptions } from '../types.js';
-import { closeWaitCount, fdFindingId, hasCloseWaitLeak, percent, queueFindingId, queueState } from './levels.js';
+import { leaksCloseWait } from './close-wait.js';
+import { closeWaitCount, fdFindingId, percent, queueFindingId, queueState } from './levels.js';
 import { listenerLabel, listenerRef, listenersOf, processRef, processSubject, uniqueRefs } from './refs.js';
 
 export type FdLimitId = 'fd-limit-exhausted' | 'fd-limit-near';
@@ -59,7 +60,7 @@ function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, optio
     if (q) related.push(listenerRef(q, l));
     if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l));
   }
-  if (hasCloseWaitLeak(p)) related.push(processRef('close-wait-leak', p.pid));
+  if (leaksCloseWait(snapshot, p)) related.push(processRef('close-wait-leak', p.pid));
   const full = listenersOf(snapshot, p.pid).filter((l) => queueState(l, snapshot.tunables, options).level === 'full');
   if (id === 'fd-limit-exhausted' && full.length) {
     parts.push(
