@@ -7,6 +7,7 @@ import { DEFAULT_RULE_OPTIONS, type Finding, type RuleOptions } from '../rules/t
 import { renderDiagnosis } from '../render/terminal.js';
 import { filterFindings } from '../render/filter.js';
 import { diagnosisToJson } from '../render/json.js';
+import { renderSummary } from '../render/summary.js';
 import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { durationFlag, intFlag, parse, ratioFlag } from './args.js';
@@ -16,11 +17,15 @@ export const HELP = `Usage: sockdoc [diagnose] [options]
 
 Diagnose why this host refuses or drops TCP connections: findings with evidence, why, and the fix.
 
+Options may stand before or after the command word (sockdoc --root DIR limits PID).
+
 Options:
+  --verbose               the long form: whole explanations, all evidence, links, tables
+  --summary               one line for Nagios/Icinga/Sensu: STATUS - worst finding | perfdata
   --json                  machine-readable report (schema: docs/json-schema.md)
   --interval DURATION     counter sampling window: 1 (default, seconds), 500ms, 0 = one read
-  --pid N                 only findings and tables about process N
-  --port P                only findings and tables about listeners on port P
+  --pid N                 only findings about process N and its listeners (a thread id means its process)
+  --port P                only findings about port P and the processes listening on it
   --root DIR              read DIR/proc, DIR/etc, ... (a captured host or fixture) instead of /
   --fd-warning R          fd-limit-near threshold, ratio of the soft limit (default 0.8)
   --fd-critical R         fd-limit-exhausted threshold (default 0.95)
@@ -38,6 +43,8 @@ Other commands: sockdoc sockets | limits | lab | explain ID   (sockdoc COMMAND -
 
 const OPTIONS = {
   json: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  summary: { type: 'boolean' },
   interval: { type: 'string' },
   pid: { type: 'string' },
   port: { type: 'string' },
@@ -104,8 +111,11 @@ function fixedClock(value: string | undefined): (() => Date) | undefined {
   return () => t;
 }
 
-export const run: Command = async (args: string[], io: Io) => {
+const runDiagnose: Command = async (args: string[], io: Io) => {
   const { values } = parse(args, OPTIONS);
+  if ([values.json, values.summary, values.verbose].filter(Boolean).length > 1) {
+    throw new UsageError('choose one of --json, --summary, --verbose');
+  }
   if (values.help) {
     io.stdout(HELP);
     return EXIT.ok;
@@ -132,6 +142,21 @@ export const run: Command = async (args: string[], io: Io) => {
   }
   const d = diagnose(snapshot, options, filter);
   if (values.json) io.stdout(JSON.stringify(diagnosisToJson(d), null, 2) + '\n');
-  else io.stdout(renderDiagnosis(d, { color: useColor(io) && !values['no-color'], columns: io.columns }));
+  else if (values.summary) io.stdout(renderSummary(d, options));
+  else io.stdout(renderDiagnosis(d, { color: useColor(io) && !values['no-color'], columns: io.columns, verbose: values.verbose }));
   return d.exitCode;
+};
+
+/**
+ * With --summary a monitoring system reads stdout: an expected failure is said there too, as
+ * "SOCKDOC UNKNOWN - reason", exit 3 (the plugin convention), not only on stderr.
+ */
+export const run: Command = async (args: string[], io: Io) => {
+  try {
+    return await runDiagnose(args, io);
+  } catch (err) {
+    if (!(err instanceof UsageError) || !args.includes('--summary')) throw err;
+    io.stdout(`SOCKDOC UNKNOWN - ${err.message.replace(/[\x00-\x1f|]+/g, ' ')}\n`);
+    return EXIT.unknown;
+  }
 };

@@ -11,6 +11,7 @@ import { readProcessesWhile } from '../probe/processes.js';
 import { readListenBacklogs } from '../probe/sock-diag.js';
 import { deriveListeners } from './listeners.js';
 import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
+import { readCaptureTime } from '../probe/capture-meta.js';
 import type { Counters, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
 
 export interface SnapshotOptions {
@@ -194,6 +195,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       kernel: host.kernel,
       root,
       takenAt: now().toISOString(),
+      capturedAt: live ? null : readCaptureTime(root),
       asRoot: live && process.geteuid?.() === 0,
     },
     sockets: net.sockets,

@@ -9,6 +9,7 @@ import { readText, outcomeOf, describeError } from '../probe/read-file.js';
 import { listPids } from '../probe/pids.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { captureListenBytes } from '../probe/sock-diag.js';
+import { CAPTURE_META } from '../probe/capture-meta.js';
 
 /** Host-wide files, relative to the root. */
 const HOST_FILES = [
@@ -73,9 +74,12 @@ function copyText(src: string, dst: string): void {
  * Captures the live host (root "/") into outDir. `pids` limits the processes captured to those
  * and their ancestors (default: all). The sock_diag answer for listeners is stored raw in sock_diag/tcp-listen.bin.
  */
-export function captureHost(outDir: string, opts: { root?: string; pids?: number[] } = {}): CaptureResult {
+export function captureHost(outDir: string, opts: { root?: string; pids?: number[]; now?: Date } = {}): CaptureResult {
   const root = opts.root ?? '/';
   const result: CaptureResult = { files: 0, pids: [], problems: [] };
+  // The capture's own time: a later report of it must not show the time it is read.
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, CAPTURE_META), JSON.stringify({ format: 1, takenAt: (opts.now ?? new Date()).toISOString() }) + '\n');
   for (const rel of HOST_FILES) {
     try {
       copyText(join(root, rel), join(outDir, rel));

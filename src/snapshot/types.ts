@@ -155,6 +155,8 @@ export interface HostInfo {
   /** Filesystem root the snapshot was read from ("/" for the live host). */
   root: string;
   takenAt: string;
+  /** A capture's own time (ROOT/sockdoc-capture.json); null for the live host or an older capture without it. */
+  capturedAt?: string | null;
   /** Effective uid of sockdoc == 0 (only meaningful for a live read). */
   asRoot: boolean;
 }
