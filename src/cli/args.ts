@@ -1,6 +1,7 @@
 /** Flag parsing shared by commands: node's parseArgs, with errors turned into one-line UsageErrors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './io.js';
+import { processOfThread } from '../probe/pid-status.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -10,7 +11,7 @@ export function parse<T extends Options>(args: string[], options: T, allowPositi
     parsed = parseArgs({ args, options, allowPositionals, strict: true as const, tokens: true as const });
   } catch (err) {
     // parseArgs messages are already one line; drop its "To specify a positional..." hint.
-    throw new UsageError((err as Error).message.split('. To specify')[0]);
+    throw new UsageError((err as Error).message.split(/(?<=[.?]) To specify/)[0]);
   }
   refuseRepeats(parsed.tokens, options);
   const { values, positionals } = parsed;
@@ -89,4 +90,14 @@ export function durationFlag(name: string, value: string | undefined, fallbackMs
   const ms = m[2] === 'ms' ? n : n * 1000;
   if (ms > 60_000) throw new UsageError(`--${name} must be at most 60s, got '${value}'`);
   return Math.round(ms);
+}
+
+/**
+ * A --pid or PID argument that may be a thread id (what `top -H` shows): the process it belongs
+ * to, so every command answers about the same process. Tells the user on stderr when it mapped.
+ */
+export function processId(root: string, id: number, io: { stderr: (t: string) => void }): number {
+  const pid = processOfThread(root, id);
+  if (pid !== id) io.stderr(`sockdoc: note: ${id} is a thread of process ${pid}; showing process ${pid}\n`);
+  return pid;
 }

@@ -1,7 +1,7 @@
 /** `sockdoc capture DIR`: copy what a diagnosis reads into DIR, to diagnose later with --root DIR. */
 import { existsSync, readdirSync } from 'node:fs';
 import { captureHost } from '../snapshot/capture.js';
-import { parse } from './args.js';
+import { parse, processId } from './args.js';
 import { EXIT, UsageError, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc capture DIR [--pid N[,N...]]
@@ -27,7 +27,7 @@ export const run: Command = async (args: string[], io: Io) => {
   if (values.pid !== undefined) {
     pids = values.pid.split(',').map((p) => {
       if (!/^\d+$/.test(p)) throw new UsageError(`--pid expects numbers separated by commas, got '${values.pid}'`);
-      return Number(p);
+      return processId('/', Number(p), io);
     });
   }
   const r = captureHost(dir, { pids });

@@ -10,7 +10,7 @@ import { diagnosisToJson } from '../render/json.js';
 import { renderSummary } from '../render/summary.js';
 import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
 import type { Snapshot } from '../snapshot/types.js';
-import { durationFlag, intFlag, parse, ratioFlag } from './args.js';
+import { durationFlag, intFlag, parse, processId, ratioFlag } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc [diagnose] [options]
@@ -122,7 +122,8 @@ const runDiagnose: Command = async (args: string[], io: Io) => {
   }
   const root = checkRoot(values.root);
   const intervalMs = durationFlag('interval', values.interval, 1000);
-  const filter: DiagnosisFilter = { pid: intFlag('pid', values.pid, 1), port: intFlag('port', values.port, 1, 65535) };
+  const pidFlag = intFlag('pid', values.pid, 1);
+  const filter: DiagnosisFilter = { pid: pidFlag === undefined ? undefined : processId(root, pidFlag, io), port: intFlag('port', values.port, 1, 65535) };
   const options = ruleOptions(values);
   const snapshot = await buildSnapshot({
     root,

@@ -5,9 +5,9 @@ import { parsePidStatus, readPidStatus } from './pid-status.js';
 import { procFixture, procTree, loadProcCapture } from '../testing/proc-capture.js';
 
 test('real status files: owner, fd table size, kernel thread flag', () => {
-  assert.deepEqual(parsePidStatus(procFixture('server-status')), { uid: 0, euid: 0, fdSize: 256, kthread: false });
-  assert.deepEqual(parsePidStatus(procFixture('nobody-status')), { uid: 65534, euid: 65534, fdSize: 256, kthread: false });
-  assert.deepEqual(parsePidStatus(procFixture('kthreadd-status')), { uid: 0, euid: 0, fdSize: 64, kthread: true });
+  assert.deepEqual(parsePidStatus(procFixture('server-status')), { uid: 0, euid: 0, fdSize: 256, kthread: false, tgid: 14286 });
+  assert.deepEqual(parsePidStatus(procFixture('nobody-status')), { uid: 65534, euid: 65534, fdSize: 256, kthread: false, tgid: 14288 });
+  assert.deepEqual(parsePidStatus(procFixture('kthreadd-status')), { uid: 0, euid: 0, fdSize: 64, kthread: true, tgid: 2 });
   assert.equal(parsePidStatus(procFixture('zombie-status')).fdSize, 0);
 });
 

@@ -15,6 +15,8 @@ export interface PidStatus {
   fdSize: number | null;
   /** From "Kthread: 0|1"; null when the kernel does not print the line (older kernels). */
   kthread: boolean | null;
+  /** Thread group id: the process a thread belongs to (= the pid for a process); null when absent. */
+  tgid: number | null;
 }
 
 function uidField(value: string, file: string, line: number): [number, number] {
@@ -35,6 +37,7 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
   let ids: [number, number] | null = null;
   let fdSize: number | null = null;
   let kthread: boolean | null = null;
+  let tgid: number | null = null;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
@@ -46,13 +49,31 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
       fdSize = Number(line.slice(colon + 1).trim());
       if (!Number.isInteger(fdSize)) throw new ParseError(file, i + 1, `FDSize is not a number: ${JSON.stringify(line)}`);
     } else if (key === 'Kthread') kthread = line.slice(colon + 1).trim() === '1';
+    else if (key === 'Tgid') {
+      const n = Number(line.slice(colon + 1).trim());
+      tgid = Number.isInteger(n) && n > 0 ? n : null;
+    }
   }
   if (!ids) throw new ParseError(file, lines.length, 'no Uid line');
-  return { uid: ids[0], euid: ids[1], fdSize, kthread };
+  return { uid: ids[0], euid: ids[1], fdSize, kthread, tgid };
 }
 
 /** Reads and parses ROOT/proc/PID/status. Throws the errno error when the process is gone. */
 export function readPidStatus(root: string, pid: number): PidStatus {
   const file = under(root, 'proc', String(pid), 'status');
   return parsePidStatus(readText(file), file);
+}
+
+/**
+ * The process a thread id belongs to. `top -H`, `ps -L` and kernel logs show thread ids (TIDs);
+ * /proc/TID exists for each though `ls /proc` lists only processes, and its status says the
+ * thread group (Tgid). Returns the id itself for a process, or when it cannot be read (the
+ * caller then reports the id as not found, as for any missing pid).
+ */
+export function processOfThread(root: string, id: number): number {
+  try {
+    return readPidStatus(root, id).tgid ?? id;
+  } catch {
+    return id;
+  }
 }

@@ -8,7 +8,7 @@
  */
 import type { Diagnosis } from './report.js';
 import { SEVERITY_ORDER, type Finding, type Severity } from '../rules/types.js';
-import { duration, hostPort, pack, painter, percent, pidName, wrap, type Painter, type Style } from './format.js';
+import { duration, hostPort, pack, painter, percent, pidName, visible, wrap, type Painter, type Style } from './format.js';
 import { describeFilter, filterListeners, filterProcesses } from './filter.js';
 import { renderFindings, SEVERITY_STYLE } from './terminal-findings.js';
 import { chainText, linkedGroups, reportOrder } from './answer.js';
@@ -49,7 +49,10 @@ function header(d: Diagnosis, width: number, paint: Painter): string[] {
   const out = lines.map((l, i) => (i === 0 ? paint('bold', 'sockdoc') + '  ' : '         ') + l);
   if (d.snapshot.partial) {
     const notRoot = host.root === '/' && !host.asRoot;
-    out[out.length - 1] += ' · ' + paint('yellow', notRoot ? 'PARTIAL: not root, owners of other users not visible' : 'PARTIAL: see notes');
+    const tag = notRoot ? 'PARTIAL: not root, owners of other users not visible' : 'PARTIAL: see notes';
+    // On the last header line when it fits, else on a line of its own: never past the width.
+    if (visible(out[out.length - 1]).length + 3 + tag.length <= width) out[out.length - 1] += ' · ' + paint('yellow', tag);
+    else out.push('         ' + paint('yellow', tag));
   }
   return out;
 }
