@@ -218,3 +218,12 @@ test('counters that could not be read are "unavailable", never "no drops"', () =
   assert.match(out, /Counters {2}unavailable \(see notes\)/);
   assert.doesNotMatch(out, /no drops/);
 });
+
+test('a capture is shown at its own time, or says its time is unknown; never the time it is read', () => {
+  const d = seedDiagnosis();
+  d.snapshot.host = { ...d.snapshot.host, root: 'captures/web-1', capturedAt: '2026-11-30T03:04:05.000Z' };
+  assert.match(short(d).split('\n')[0], /· captured 2026-11-30 03:04:05 UTC ·/);
+  assert.doesNotMatch(short(d), /2024-11-24 21:53:07/);
+  d.snapshot.host.capturedAt = null;
+  assert.match(short(d).split('\n')[0], /· capture time unknown ·/);
+});

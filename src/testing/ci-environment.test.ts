@@ -18,7 +18,7 @@ function onPath(cmd: string): boolean {
 
 test('CI has what the live tests need, so none of them is skipped', { skip: onCi ? false : 'only checked with CI=true' }, () => {
   assert.equal(process.getuid?.(), 0, 'CI must run as root: the live tests create network namespaces');
-  for (const cmd of ['supervisord', 'supervisorctl', 'ss', 'ip', 'tc', 'prlimit', 'netstat', 'lsof', 'python3']) {
+  for (const cmd of ['supervisord', 'supervisorctl', 'ss', 'ip', 'tc', 'prlimit', 'netstat', 'lsof', 'python3', 'setpriv']) {
     assert.ok(onPath(cmd), `${cmd} is missing: .ci/run must install it`);
   }
   assert.ok(existsSync(join(repoRoot, 'native', 'build', 'Release', 'sockdoc_native.node')), 'the native addon was not built');
