@@ -42,7 +42,7 @@ function refuseRepeats(tokens: ReadonlyArray<{ kind: string; name?: string; valu
  */
 export const VALUE_OPTIONS: ReadonlySet<string> = new Set([
   'interval', 'pid', 'port', 'root', 'fd-warning', 'fd-critical', 'queue-warning', 'file-table-warning',
-  'syn-warning', 'state', 'lab-id', 'mode',
+  'syn-warning', 'state', 'lab-id', 'mode', 'capture',
 ]);
 
 /**

@@ -34,6 +34,14 @@ const HOSTS: Array<{ tree: string[]; exit: number; must: string[]; mustNot?: str
   { tree: ['hosts', 'seed-close-wait'], exit: 2, must: ['close-wait-unaccepted', 'fd-limit-exhausted'] },
   { tree: ['net', 'busy'], exit: 2, must: ['accept-queue-full', 'backlog-clamped'] },
   { tree: ['net', 'clients-gone'], exit: 2, must: ['close-wait-unaccepted'] },
+  // The lab scenarios, each captured at its telling step (scripts/fixtures/make-lab-hosts.sh):
+  // the diagnosis golden without the lab's timings and changing pids.
+  { tree: ['hosts', 'lab-accept-queue'], exit: 2, must: ['accept-queue-full', 'close-wait-unaccepted'] },
+  { tree: ['hosts', 'lab-slow-accept'], exit: 2, must: ['accept-queue-full', 'close-wait-unaccepted'], mustNot: ['fd-limit-exhausted'] },
+  { tree: ['hosts', 'lab-emfile'], exit: 2, must: ['fd-limit-exhausted', 'accept-queue-full'] },
+  { tree: ['hosts', 'lab-close-wait-leak'], exit: 1, must: ['close-wait-leak'], mustNot: ['close-wait-unaccepted'] },
+  { tree: ['hosts', 'lab-fd-leak'], exit: 2, must: ['fd-limit-exhausted'] },
+  { tree: ['hosts', 'lab-healthy'], exit: 0, must: [], mustNot: ['accept-queue-full', 'close-wait-leak', 'fd-limit-near', 'fd-limit-exhausted'] },
 ];
 
 for (const h of HOSTS) {
@@ -134,6 +142,12 @@ test('--summary: one line in the monitoring-plugin format, the same exit code', 
   const bad = sockdoc(['--root', '/nonexistent/sockdoc-root', '--summary']);
   assert.equal(bad.code, 3);
   assert.equal(bad.stdout, 'SOCKDOC UNKNOWN - --root /nonexistent/sockdoc-root: no such directory\n');
+});
+
+test('a capture shows its own time in the header', () => {
+  const r = sockdoc(['--root', join('test', 'fixtures', 'hosts', 'lab-emfile'), '--no-color']);
+  assert.match(r.stdout.split('\n')[0], / · captured \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · /);
+  assert.doesNotMatch(r.stdout, /2026-11-24 22:00:00/, 'never the time it is read (SOCKDOC_NOW)');
 });
 
 test('--pid narrows the diagnosis to one process and its listeners', () => {

@@ -12,6 +12,7 @@
 import type { Diagnosis } from './report.js';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions, type Severity } from '../rules/types.js';
 import { reportOrder } from './answer.js';
+import { plural } from '../rules/support/text.js';
 import { busiestListeners, fdRatio, nearestFdLimit } from './terminal-tables.js';
 import { filterListeners, filterProcesses } from './filter.js';
 
@@ -54,7 +55,7 @@ export function renderSummary(d: Diagnosis, options: RuleOptions = DEFAULT_RULE_
       .filter(Boolean)
       .join(', ');
     text = worst.title + (more ? ` (${more})` : '');
-  } else text = `no problems found (${d.snapshot.listeners.length} listeners, ${d.snapshot.processes.length} processes)`;
+  } else text = `no problems found (${plural(d.snapshot.listeners.length, "listener")}, ${plural(d.snapshot.processes.length, "process", "processes")})`;
   if (d.snapshot.partial) {
     const h = d.snapshot.host;
     text += h.root === '/' && !h.asRoot ? " [partial: not root, other users' processes not seen]" : ' [partial: some inputs missing]';

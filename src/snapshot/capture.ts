@@ -72,9 +72,10 @@ function copyText(src: string, dst: string): void {
 
 /**
  * Captures the live host (root "/") into outDir. `pids` limits the processes captured to those
- * and their ancestors (default: all). The sock_diag answer for listeners is stored raw in sock_diag/tcp-listen.bin.
+ * and their ancestors (default: all; `ancestors: false` takes only those: a lab step, whose
+ * ancestors are the machine's, not the story's). The sock_diag answer for listeners is stored raw in sock_diag/tcp-listen.bin.
  */
-export function captureHost(outDir: string, opts: { root?: string; pids?: number[]; now?: Date } = {}): CaptureResult {
+export function captureHost(outDir: string, opts: { root?: string; pids?: number[]; now?: Date; ancestors?: boolean } = {}): CaptureResult {
   const root = opts.root ?? '/';
   const result: CaptureResult = { files: 0, pids: [], problems: [] };
   // The capture's own time: a later report of it must not show the time it is read.
@@ -88,7 +89,7 @@ export function captureHost(outDir: string, opts: { root?: string; pids?: number
       if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
     }
   }
-  const pids = opts.pids ? withAncestors(root, opts.pids) : listPids(root);
+  const pids = opts.pids ? (opts.ancestors === false ? [...opts.pids].sort((a, b) => a - b) : withAncestors(root, opts.pids)) : listPids(root);
   for (const pid of pids) {
     const src = join(root, 'proc', String(pid));
     const dst = join(outDir, 'proc', String(pid));
