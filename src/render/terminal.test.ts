@@ -227,3 +227,23 @@ test('a capture is shown at its own time, or says its time is unknown; never the
   d.snapshot.host.capturedAt = null;
   assert.match(short(d).split('\n')[0], /· capture time unknown ·/);
 });
+
+test('the same SYN problem is not told twice: a consequence of a shown finding is one line', () => {
+  const d = seedDiagnosis();
+  const queue = d.findings.find((f) => f.id === 'accept-queue-full')!;
+  d.findings.push({
+    id: 'syn-queue-pressure',
+    severity: 'warning',
+    subject: { ...queue.subject },
+    title: '9 pending handshakes on [::]:8889, limit 128',
+    evidence: { synRecv: 9 },
+    explain: 'Its accept queue is full, so many of these are not slow clients.',
+    fix: ["ss -Htn state syn-recv '( sport = :8889 )'"],
+    related: ['accept-queue-full@[::]:8889'],
+  });
+  const out = short(d);
+  assert.match(out, /^\[\d\] WARNING {3}9 pending handshakes on \[::\]:8889, limit 128 — follows from \[2\] \(syn-queue-pressure\)$/m);
+  assert.doesNotMatch(out, /Its accept queue is full, so many/);
+  // --verbose tells it whole.
+  assert.match(plain(d), /Its accept queue is full, so many/);
+});
