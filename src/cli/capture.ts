@@ -1,4 +1,5 @@
 /** `sockdoc capture DIR`: copy what a diagnosis reads into DIR, to diagnose later with --root DIR. */
+import { terminalSafe } from '../safety/terminal.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { captureHost } from '../snapshot/capture.js';
 import { parse, processId } from './args.js';
@@ -31,7 +32,7 @@ export const run: Command = async (args: string[], io: Io) => {
     });
   }
   const r = captureHost(dir, { pids });
-  for (const p of r.problems) io.stderr(`sockdoc: capture: ${p}\n`);
+  for (const p of r.problems) io.stderr(`sockdoc: capture: ${terminalSafe(p)}\n`);
   io.stdout(`captured ${r.files} files, ${r.pids.length} processes into ${dir}\n`);
   return r.problems.length ? EXIT.warning : EXIT.ok;
 };

@@ -1,4 +1,5 @@
 /** `sockdoc limits [PID|NAME ...]`: where each process's open-files limit came from, and the fix. */
+import { terminalSafe } from '../safety/terminal.js';
 import { readNetTcp } from '../probe/net-tcp.js';
 import { readProcesses } from '../probe/processes.js';
 import { listPids } from '../probe/pids.js';
@@ -110,6 +111,6 @@ export const run: Command = async (args: string[], io: Io) => {
   const list: LimitOrigin[] = pids.flatMap((p) => found.get(p) ?? []);
   if (values.json) io.stdout(JSON.stringify(list.map(limitOriginToJson), null, 2) + '\n');
   else io.stdout(renderLimitOrigins(list, { color: useColor(io) && !values['no-color'], columns: io.columns }));
-  for (const n of notes) io.stderr(`sockdoc: note: ${n}\n`);
+  for (const n of notes) io.stderr(`sockdoc: note: ${terminalSafe(n)}\n`);
   return EXIT.ok;
 };

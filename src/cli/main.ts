@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The sockdoc bin: real stdout/stderr/env, expected failures as one line and exit 3. */
+import { terminalSafe } from '../safety/terminal.js';
 import { main } from './app.js';
 import { EXIT, UsageError, processIo } from './io.js';
 
@@ -15,9 +16,9 @@ main(process.argv.slice(2), processIo()).then(
   },
   (err: unknown) => {
     if (err instanceof UsageError) {
-      process.stderr.write(`sockdoc: ${err.message}\nTry 'sockdoc --help'.\n`);
+      process.stderr.write(`sockdoc: ${terminalSafe(err.message)}\nTry 'sockdoc --help'.\n`);
     } else {
-      process.stderr.write(`sockdoc: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+      process.stderr.write(`sockdoc: internal error: ${terminalSafe((err as Error)?.message ?? String(err))}\n`);
       if (process.env.SOCKDOC_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
       else process.stderr.write('Set SOCKDOC_DEBUG=1 for the stack trace, and please report it.\n');
     }

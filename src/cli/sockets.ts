@@ -1,4 +1,5 @@
 /** `sockdoc sockets`: the `ss -tanp` listing with owners, faster, filterable, with --json. */
+import { terminalSafe } from '../safety/terminal.js';
 import { buildSnapshot } from '../snapshot/build.js';
 import { SS_STATE_NAMES, TCP_STATES, type TcpState } from '../snapshot/types.js';
 import { renderSocketsTable, socketsToRows } from '../render/sockets.js';
@@ -61,6 +62,6 @@ export const run: Command = async (args: string[], io: Io) => {
     io.stdout(JSON.stringify(rows));
     io.stdout('\n');
   } else io.stdout(renderSocketsTable(rows, { color: useColor(io) && !values['no-color'], columns: io.columns }));
-  for (const n of snapshot.notes) io.stderr(`sockdoc: note: ${n}\n`);
+  for (const n of snapshot.notes) io.stderr(`sockdoc: note: ${terminalSafe(n)}\n`);
   return EXIT.ok;
 };

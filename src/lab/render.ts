@@ -1,4 +1,5 @@
 /** The lab as a person reads it: each step's sockets, findings and checks, then the verdict. Pure. */
+import { terminalGuard, terminalSafe } from '../safety/terminal.js';
 import type { Severity } from '../rules/types.js';
 import type { Scenario, ScenarioResult, SocketLine, StepReport } from './types.js';
 import { describeOutcomes } from './scenarios/common.js';
@@ -15,7 +16,9 @@ function paint(o: LabRenderOptions, style: keyof typeof SGR, text: string): stri
 
 const SEVERITY_STYLE: Record<Severity, keyof typeof SGR> = { critical: 'red', warning: 'yellow', info: 'dim' };
 
-function table(rows: string[][]): string[] {
+function table(cells: string[][]): string[] {
+  // ss output and process names: host text, escaped before widths are measured.
+  const rows = cells.map((r) => r.map(terminalSafe));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd());
 }
@@ -44,35 +47,35 @@ export function renderStep(step: StepReport, index: number, o: LabRenderOptions)
   const c = counters(step);
   if (c) out.push(`   ${c}`);
   if (step.clients) out.push(`   clients: ${describeOutcomes(step.clients)}`);
-  for (const l of step.logs) out.push(paint(o, 'dim', `   log: ${l}`));
+  for (const l of step.logs) out.push(paint(o, 'dim', `   log: ${terminalSafe(l)}`));
   out.push('');
   out.push('   sockdoc says:');
   if (!step.findings.length) out.push('     nothing to report');
   for (const f of step.findings) {
     const sev = paint(o, SEVERITY_STYLE[f.severity], f.severity.toUpperCase().padEnd(8));
-    out.push(`     ${sev} ${f.id.padEnd(22)} ${f.title}`);
+    out.push(`     ${sev} ${f.id.padEnd(22)} ${terminalSafe(f.title)}`);
   }
   if (step.outOfScope) out.push(paint(o, 'dim', `     (${step.outOfScope} finding(s) about processes outside the lab not shown)`));
   out.push('   expected:');
   for (const ch of step.checks) {
     const mark = ch.ok ? paint(o, 'green', '✓') : paint(o, 'red', '✗');
-    const detail = ch.detail && (!ch.ok || /^saw /.test(ch.detail)) ? paint(o, 'dim', ` — ${ch.detail}`) : '';
+    const detail = ch.detail && (!ch.ok || /^saw /.test(ch.detail)) ? paint(o, 'dim', ` — ${terminalSafe(ch.detail)}`) : '';
     out.push(`     ${mark} ${ch.label}${detail}`);
   }
-  return out.join('\n') + '\n\n';
+  return terminalGuard(out.join('\n') + '\n\n');
 }
 
 export function renderBegin(e: { scenario: string; mode: string; labId: string; notes: string[] }, scenario: Scenario | undefined, o: LabRenderOptions): string {
   const out = [paint(o, 'bold', `sockdoc lab ${e.scenario}`) + (scenario ? ` — ${scenario.summary}` : '')];
   out.push(paint(o, 'dim', e.mode === 'netns' ? `namespace ${e.labId}` : `run ${e.labId} (host network namespace)`));
-  for (const n of e.notes) out.push(paint(o, 'dim', n));
-  return out.join('\n') + '\n\n';
+  for (const n of e.notes) out.push(paint(o, 'dim', terminalSafe(n)));
+  return terminalGuard(out.join('\n') + '\n\n');
 }
 
 export function renderVerdict(r: ScenarioResult, o: LabRenderOptions): string {
   const out: string[] = [];
   const extra = r.notes.filter((n) => !/^(Own network namespace|Not root|- )/.test(n));
-  for (const n of extra) out.push(n);
+  for (const n of extra) out.push(terminalSafe(n));
   const checks = r.steps.reduce((n, s) => n + s.checks.length, 0);
   const secs = (r.durationMs / 1000).toFixed(1);
   const cleanup = r.mode === 'netns' ? `; namespace ${r.labId} and its processes removed` : '; lab processes stopped';
@@ -80,10 +83,10 @@ export function renderVerdict(r: ScenarioResult, o: LabRenderOptions): string {
   else {
     const head = r.interrupted ? 'interrupted' : 'NOT reproduced';
     out.push(paint(o, 'red', `${r.scenario}: ${head} after ${secs} s — ${r.differences.length} difference(s):`));
-    for (const d of r.differences) out.push(`  - ${d}`);
+    for (const d of r.differences) out.push(`  - ${terminalSafe(d)}`);
     out.push(cleanup.slice(2) + '.');
   }
-  return out.join('\n') + '\n';
+  return terminalGuard(out.join('\n') + '\n');
 }
 
 export function renderList(scenarios: readonly Scenario[]): string {

@@ -5,7 +5,7 @@
  *
  * Shape: {"format": 1, "takenAt": "2026-11-30T10:11:53.000Z", "sockdoc": "0.1.0"}.
  */
-import { readText, under } from './read-file.js';
+import { readOptionalUnder } from './read-file.js';
 
 export const CAPTURE_META = 'sockdoc-capture.json';
 
@@ -24,8 +24,10 @@ export function parseCaptureMeta(text: string): string | null {
 
 export function readCaptureTime(root: string): string | null {
   try {
-    return parseCaptureMeta(readText(under(root, CAPTURE_META)));
+    // Through the confined reader: a capture is a stranger's tree (a link out of it is refused).
+    const text = readOptionalUnder(root, CAPTURE_META, 'config');
+    return text === null ? null : parseCaptureMeta(text);
   } catch {
-    return null; // absent (an older capture) or unreadable: the time is unknown, nothing else depends on it
+    return null; // unreadable or refused: the time is unknown, nothing else depends on it
   }
 }

@@ -81,7 +81,9 @@ function walker(mode: FdWalkMode) {
 
 /** Walks the fd directories of `pids` under ROOT/proc. */
 export function walkFds(root: string, pids: readonly number[], mode: FdWalkMode = 'auto'): FdWalk {
-  const native = walker(mode);
+  // A capture is walked in JavaScript, whose directory resolution is confined to the root; the addon
+  // opens ROOT/proc/PID/fd as the kernel resolves it. Captures are small; the live host is not.
+  const native = mode === 'auto' && root !== '/' ? null : walker(mode);
   if (!native) return walkFdsJs(root, pids);
   return fromNative(root, pids, native.fdWalk(under(root, 'proc'), Int32Array.from(pids)));
 }

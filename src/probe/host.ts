@@ -3,7 +3,7 @@
  * ROOT/proc/sys/kernel/{hostname,osrelease} (kernel/utsname_sysctl.c), so a captured tree names
  * the machine it came from rather than the one reading it.
  */
-import { ParseError, readText, runProbe, under } from './read-file.js';
+import { ParseError, readUnder, runProbe, under } from './read-file.js';
 import type { ProbeReport } from '../snapshot/types.js';
 
 /** The single line of a /proc/sys string file, without its newline. Throws ParseError when empty. */
@@ -17,7 +17,7 @@ export function parseOneLine(text: string, file = 'proc/sys'): string {
 export function readHost(root = '/'): { hostname: string | null; kernel: string | null; reports: ProbeReport[] } {
   const read = (name: string) => {
     const path = under(root, 'proc/sys/kernel', name);
-    return runProbe('host', path, () => parseOneLine(readText(path), path));
+    return runProbe('host', path, () => parseOneLine(readUnder(root, `proc/sys/kernel/${name}`, 'proc'), path));
   };
   const hostname = read('hostname');
   const kernel = read('osrelease');

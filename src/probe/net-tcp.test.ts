@@ -105,7 +105,7 @@ test('other malformed input: missing header, unknown state, a line ending at the
   };
   assert.equal(parseNetTcp(header + line('0A'), 4)[0].inode, 4711);
   assert.match(reasonOf(line('0A')), /^1: missing header/);
-  assert.match(reasonOf(header + line('0C')), /^2: unknown state "0C"/);
+  assert.match(reasonOf(header + line('0C')), /^2: unknown state$/);
   assert.match(reasonOf(header + line('0A', '')), /^2: line truncated after the inode/);
   assert.deepEqual(parseNetTcp(header, 4), []);
 });
@@ -162,7 +162,7 @@ function generate(n: number, family: 4 | 6): string {
   return out.join('');
 }
 
-test('100k lines parse correctly and fast (fixed columns, no per-line regex)', (t) => {
+test('100k lines parse correctly (fixed columns, no per-line regex; speed is measured by npm run bench, not here)', (t) => {
   for (const family of [4, 6] as const) {
     const text = generate(100_000, family);
     parseNetTcp(text, family); // warm up the JIT, as a long-running snapshot would
@@ -177,7 +177,5 @@ test('100k lines parse correctly and fast (fixed columns, no per-line regex)', (
     assert.equal(sockets[12345].uid, 1000);
     assert.equal(sockets[99900].state, 'LISTEN');
     assert.equal(sockets[99990].state, 'TIME_WAIT');
-    // generous bound: measured ~50-150 ms here; a regex-per-line parser is several times slower
-    assert.ok(ms < 1500, `parse took ${ms.toFixed(0)} ms`);
   }
 });

@@ -11,7 +11,7 @@
 import { hexAt, procAddressReader } from './inet-address.js';
 import { socketsFromDiagTable, TCP_ALL_STATES_MASK } from './net-diag.js';
 import { ADDON_PATH, loadNativeAddon } from './native.js';
-import { describeError, ParseError, readText, runProbe, under } from './read-file.js';
+import { describeError, ParseError, readUnder, runProbe, under } from './read-file.js';
 import { TCP_STATES, type ProbeReport, type TcpSocket } from '../snapshot/types.js';
 
 const SPACE = 32;
@@ -107,7 +107,7 @@ export function parseNetTcp(
       const remotePort = hexAt(text, b + c.remotePortColon + 1, 4);
       if (localPort < 0 || remotePort < 0) fail('bad hex in port');
       const st = hexAt(text, b + c.state, 2);
-      if (st < 1 || st > TCP_STATES.length) fail(`unknown state "${text.slice(b + c.state, b + c.state + 2)}"`);
+      if (st < 1 || st > TCP_STATES.length) fail('unknown state');
       const txQueue = hexAt(text, b + c.tx, 8);
       const rxQueue = hexAt(text, b + c.rx, 8);
       if (txQueue < 0 || rxQueue < 0) fail('bad hex in tx_queue:rx_queue');
@@ -216,9 +216,10 @@ export function readProcNetTcp(root = '/', netns = 0): NetTcpRead {
   const reports: ProbeReport[] = [];
   const notes: string[] = [];
   for (const family of [4, 6] as const) {
-    const path = under(root, 'proc/net', family === 4 ? 'tcp' : 'tcp6');
+    const relPath = family === 4 ? 'proc/net/tcp' : 'proc/net/tcp6';
+    const path = under(root, relPath);
     const bad: ParseError[] = [];
-    const { value, report } = runProbe('net-tcp', path, () => parseNetTcp(readText(path), family, path, (e) => bad.push(e), netns));
+    const { value, report } = runProbe('net-tcp', path, () => parseNetTcp(readUnder(root, relPath, 'proc-table'), family, path, (e) => bad.push(e), netns));
     if (bad.length) {
       // Keep the good lines (a capture cut short, a corrupted copy): partial, and said once.
       report.status = 'partial';

@@ -5,7 +5,7 @@
  * (net/ipv4/proc.c `netstat_seq_show`, `snmp_seq_show_tcp_udp`). Counters such as
  * TcpExt.ListenOverflows are how the kernel admits it dropped a handshake on a full accept queue.
  */
-import { ParseError, readText, runProbe, under } from './read-file.js';
+import { ParseError, readUnder, runProbe, under } from './read-file.js';
 import type { ProbeReport } from '../snapshot/types.js';
 
 /** Splits "Prefix: a b c" into its prefix and fields; null when there is no "Prefix:". */
@@ -30,21 +30,21 @@ export function parseNetstat(text: string, file = 'proc/net/netstat'): Record<st
   for (let i = 0; i < lines.length; i += 2) {
     const names = splitLine(lines[i]);
     if (!names) throw new ParseError(file, i + 1, 'expected "Prefix: Name ..."');
-    if (i + 1 >= lines.length) throw new ParseError(file, i + 1, `"${names.prefix}:" names without a values line`);
+    if (i + 1 >= lines.length) throw new ParseError(file, i + 1, 'a names line without its values line');
     const values = splitLine(lines[i + 1]);
     if (!values || values.prefix !== names.prefix) {
-      throw new ParseError(file, i + 2, `expected values for "${names.prefix}:"`);
+      throw new ParseError(file, i + 2, 'expected the values line for the names line above');
     }
     if (values.fields.length !== names.fields.length) {
       throw new ParseError(
         file,
         i + 2,
-        `"${names.prefix}:" has ${names.fields.length} names but ${values.fields.length} values`,
+        `${names.fields.length} names but ${values.fields.length} values`,
       );
     }
     for (let k = 0; k < names.fields.length; k++) {
       const v = values.fields[k];
-      if (!/^-?\d+$/.test(v)) throw new ParseError(file, i + 2, `value of ${names.prefix}.${names.fields[k]} is not an integer: "${v}"`);
+      if (!/^-?\d+$/.test(v)) throw new ParseError(file, i + 2, `value ${k + 1} is not an integer`);
       out[`${names.prefix}.${names.fields[k]}`] = Number(v);
     }
   }
@@ -57,7 +57,7 @@ export function readCounters(root = '/'): { values: Record<string, number>; repo
   const reports: ProbeReport[] = [];
   for (const name of ['netstat', 'snmp']) {
     const path = under(root, 'proc/net', name);
-    const { value, report } = runProbe('netstat', path, () => parseNetstat(readText(path), path));
+    const { value, report } = runProbe('netstat', path, () => parseNetstat(readUnder(root, `proc/net/${name}`, 'proc'), path));
     reports.push(report);
     if (value) Object.assign(values, value);
   }

@@ -4,7 +4,7 @@
  * Only the files are read, never NSS (LDAP, sssd): a fixture tree and a live host give the same answer,
  * and a uid missing here is shown as a number.
  */
-import { ParseError, readText, under } from './read-file.js';
+import { ParseError, readUnder, under } from './read-file.js';
 
 export interface PasswdEntry {
   name: string;
@@ -29,7 +29,7 @@ function skipped(line: string): boolean {
 }
 
 function id(token: string, what: string, file: string, line: number): number {
-  if (!/^\d+$/.test(token)) throw new ParseError(file, line, `${what} is not a number: ${JSON.stringify(token)}`);
+  if (!/^\d+$/.test(token)) throw new ParseError(file, line, `${what} is not a number`);
   return Number(token);
 }
 
@@ -43,7 +43,7 @@ export function parsePasswd(text: string, file = 'passwd'): PasswdEntry[] {
   for (let i = 0; i < lines.length; i++) {
     if (skipped(lines[i])) continue;
     const f = lines[i].split(':');
-    if (f.length !== 7) throw new ParseError(file, i + 1, `expected 7 fields, found ${f.length}: ${JSON.stringify(lines[i])}`);
+    if (f.length !== 7) throw new ParseError(file, i + 1, `expected 7 fields, found ${f.length}`);
     entries.push({ name: f[0], uid: id(f[2], 'uid', file, i + 1), gid: id(f[3], 'gid', file, i + 1), home: f[5], shell: f[6] });
   }
   return entries;
@@ -59,7 +59,7 @@ export function parseGroup(text: string, file = 'group'): GroupEntry[] {
   for (let i = 0; i < lines.length; i++) {
     if (skipped(lines[i])) continue;
     const f = lines[i].split(':');
-    if (f.length !== 4) throw new ParseError(file, i + 1, `expected 4 fields, found ${f.length}: ${JSON.stringify(lines[i])}`);
+    if (f.length !== 4) throw new ParseError(file, i + 1, `expected 4 fields, found ${f.length}`);
     const members = f[3].trim() === '' ? [] : f[3].split(',').map((m) => m.trim()).filter((m) => m !== '');
     entries.push({ name: f[0], gid: id(f[2], 'gid', file, i + 1), members });
   }
@@ -89,11 +89,11 @@ export function groupsOfUser(user: PasswdEntry, groups: readonly GroupEntry[]): 
 /** Reads ROOT/etc/passwd. Throws the errno error when absent. */
 export function readPasswd(root: string): PasswdEntry[] {
   const file = under(root, 'etc', 'passwd');
-  return parsePasswd(readText(file), file);
+  return parsePasswd(readUnder(root, 'etc/passwd', 'config'), file);
 }
 
 /** Reads ROOT/etc/group. Throws the errno error when absent. */
 export function readGroup(root: string): GroupEntry[] {
   const file = under(root, 'etc', 'group');
-  return parseGroup(readText(file), file);
+  return parseGroup(readUnder(root, 'etc/group', 'config'), file);
 }

@@ -5,7 +5,7 @@
  * systemd places each service in `/system.slice/NAME.service`, which is how sockdoc finds the unit
  * whose LimitNOFILE= a process inherited.
  */
-import { ParseError, readText, under } from './read-file.js';
+import { ParseError, readUnder, under } from './read-file.js';
 
 export interface CgroupEntry {
   /** 0 for the v2 (unified) hierarchy, the hierarchy ID for v1. */
@@ -30,7 +30,7 @@ export function parsePidCgroup(text: string, file = 'cgroup'): CgroupEntry[] {
     const b = a < 0 ? -1 : line.indexOf(':', a + 1);
     const hierarchy = Number(line.slice(0, a));
     if (a <= 0 || b < 0 || !Number.isInteger(hierarchy) || !line.startsWith('/', b + 1)) {
-      throw new ParseError(file, i + 1, `expected "id:controllers:/path": ${JSON.stringify(line)}`);
+      throw new ParseError(file, i + 1, 'expected "id:controllers:/path"');
     }
     const list = line.slice(a + 1, b);
     entries.push({ hierarchy, controllers: list === '' ? [] : list.split(','), path: line.slice(b + 1) });
@@ -64,5 +64,5 @@ export function unitOfCgroupPath(path: string): string | null {
 /** Reads and parses ROOT/proc/PID/cgroup. Throws the errno error when the process is gone. */
 export function readPidCgroup(root: string, pid: number): CgroupEntry[] {
   const file = under(root, 'proc', String(pid), 'cgroup');
-  return parsePidCgroup(readText(file), file);
+  return parsePidCgroup(readUnder(root, `proc/${pid}/cgroup`, 'proc'), file);
 }

@@ -3,7 +3,7 @@
  * get_mm_cmdline). Empty for kernel threads and zombies. A program that rewrites its title
  * (setproctitle, as nginx and postgres do) may leave one string with spaces and no inner NUL.
  */
-import { readText, under } from './read-file.js';
+import { readUnder } from './read-file.js';
 
 export interface PidCmdline {
   argv: string[];
@@ -25,5 +25,5 @@ export function parsePidCmdline(text: string): PidCmdline {
 
 /** Reads and parses ROOT/proc/PID/cmdline. Throws the errno error when the process is gone. */
 export function readPidCmdline(root: string, pid: number): PidCmdline {
-  return parsePidCmdline(readText(under(root, 'proc', String(pid), 'cmdline')));
+  return parsePidCmdline(readUnder(root, `proc/${pid}/cmdline`, 'proc'));
 }

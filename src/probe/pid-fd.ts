@@ -13,7 +13,7 @@
  * this reader when the addon is not built; both must give the same answer (fd-walk.test.ts).
  */
 import { opendirSync, readlinkSync, type Dir, type Dirent } from 'node:fs';
-import { under } from './read-file.js';
+import { resolveUnder } from './read-file.js';
 
 export interface PidFds {
   /** Open fds (entries of the fd directory); null when the directory could not be read (EACCES). */
@@ -64,7 +64,8 @@ function errCode(err: unknown): string | undefined {
  * @example readPidFds('/', 1234) // { count: 12, sockets: [[3, 41623], [7, 41630]], denied: false }
  */
 export function readPidFds(root: string, pid: number): PidFds {
-  const dir = under(root, 'proc', String(pid), 'fd') + '/';
+  // Resolved confined: in a capture, proc/PID could be a link out of the tree.
+    const dir = resolveUnder(root, `proc/${pid}/fd`) + '/';
   let handle: Dir;
   try {
     // opendir rather than readdirSync: libuv's scandir sorts names as strings (strcmp) and

@@ -5,7 +5,7 @@
  * "unlimited" (RLIM_INFINITY) or an unsigned decimal. A shell's `ulimit -n` shows only that shell's
  * limit; this file is the effective limit of the process itself.
  */
-import { ParseError, readText, under } from './read-file.js';
+import { ParseError, readUnder, under } from './read-file.js';
 
 export type LimitValue = number | 'unlimited';
 
@@ -40,18 +40,18 @@ export function parsePidLimits(text: string, file = 'limits'): LimitRow[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   if (lines.length === 0 || !lines[0].startsWith(HEADER) || !lines[0].includes('Soft Limit')) {
-    throw new ParseError(file, 1, `not a limits header: ${JSON.stringify(lines[0] ?? '')}`);
+    throw new ParseError(file, 1, 'not a limits header');
   }
   const rows: LimitRow[] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (line.length <= NAME_WIDTH || line.charCodeAt(NAME_WIDTH) !== 32) {
-      throw new ParseError(file, i + 1, `row shorter than the ${NAME_WIDTH}-character name column: ${JSON.stringify(line)}`);
+      throw new ParseError(file, i + 1, `row shorter than the ${NAME_WIDTH}-character name column`);
     }
     const name = line.slice(0, NAME_WIDTH).trimEnd();
     const fields = line.slice(NAME_WIDTH + 1).trim().split(/ +/);
     if (name === '' || fields.length < 2 || fields.length > 3) {
-      throw new ParseError(file, i + 1, `expected "name soft hard [units]": ${JSON.stringify(line)}`);
+      throw new ParseError(file, i + 1, 'expected "name soft hard [units]"');
     }
     rows.push({
       name,
@@ -72,5 +72,5 @@ export function nofile(rows: readonly LimitRow[]): { soft: LimitValue; hard: Lim
 /** Reads and parses ROOT/proc/PID/limits. Throws the errno error when the process is gone. */
 export function readPidLimits(root: string, pid: number): LimitRow[] {
   const file = under(root, 'proc', String(pid), 'limits');
-  return parsePidLimits(readText(file), file);
+  return parsePidLimits(readUnder(root, `proc/${pid}/limits`, 'proc'), file);
 }

@@ -4,7 +4,7 @@
  * and may itself contain spaces, '(' , ')' and even newlines (a process sets it through
  * prctl(PR_SET_NAME) or /proc/PID/comm), so the fields after it are found from the LAST ')'.
  */
-import { ParseError, readText, under } from './read-file.js';
+import { ParseError, readUnder, under } from './read-file.js';
 
 export interface PidStat {
   /** Field 1: the process id (tgid). */
@@ -32,20 +32,20 @@ export function parsePidStat(text: string, file = 'stat'): PidStat {
   const close = text.lastIndexOf(')');
   if (open <= 0 || close < open) throw new ParseError(file, 1, 'no "pid (comm)" at the start');
   const pid = Number(text.slice(0, open));
-  if (!Number.isInteger(pid) || pid <= 0) throw new ParseError(file, 1, `pid is not a number: ${JSON.stringify(text.slice(0, open))}`);
+  if (!Number.isInteger(pid) || pid <= 0) throw new ParseError(file, 1, 'pid is not a number');
   const rest = text.slice(close + 2).trimEnd().split(' ');
   if (rest.length <= STARTTIME_AFTER_COMM) {
     throw new ParseError(file, 1, `truncated: ${rest.length + 2} fields, at least 22 expected`);
   }
   const state = rest[0];
-  if (state.length !== 1) throw new ParseError(file, 1, `state is not one letter: ${JSON.stringify(state)}`);
+  if (state.length !== 1) throw new ParseError(file, 1, 'state is not one letter');
   const ppid = Number(rest[1]);
   const starttime = Number(rest[STARTTIME_AFTER_COMM]);
-  if (!Number.isInteger(ppid) || rest[1] === '') throw new ParseError(file, 1, `ppid is not a number: ${JSON.stringify(rest[1])}`);
+  if (!Number.isInteger(ppid) || rest[1] === '') throw new ParseError(file, 1, 'ppid is not a number');
   if (!Number.isInteger(starttime) || rest[STARTTIME_AFTER_COMM] === '') {
-    throw new ParseError(file, 1, `starttime is not a number: ${JSON.stringify(rest[STARTTIME_AFTER_COMM])}`);
+    throw new ParseError(file, 1, 'starttime is not a number');
   }
-  // readText decodes bytes as latin1 (lossless); comm is usually UTF-8, so decode it as such.
+  // readUnder decodes bytes as latin1 (lossless); comm is usually UTF-8, so decode it as such.
   const name = Buffer.from(text.slice(open + 2, close), 'latin1').toString('utf8');
   return { pid, name, state, ppid, starttime };
 }
@@ -53,5 +53,5 @@ export function parsePidStat(text: string, file = 'stat'): PidStat {
 /** Reads and parses ROOT/proc/PID/stat. Throws the errno error (ENOENT/ESRCH when the process is gone). */
 export function readPidStat(root: string, pid: number): PidStat {
   const file = under(root, 'proc', String(pid), 'stat');
-  return parsePidStat(readText(file), file);
+  return parsePidStat(readUnder(root, `proc/${pid}/stat`, 'proc'), file);
 }

@@ -4,7 +4,7 @@
  * two at least the highest open fd + 1: not the number of open fds). Recent kernels also print
  * `Kthread: 0|1`, marking kernel threads directly.
  */
-import { ParseError, readText, under } from './read-file.js';
+import { ParseError, readUnder, under } from './read-file.js';
 
 export interface PidStatus {
   /** Real uid: who started the process; the owner `ps` shows. */
@@ -24,7 +24,7 @@ function uidField(value: string, file: string, line: number): [number, number] {
   const real = Number(parts[0]);
   const effective = Number(parts[1]);
   if (parts.length !== 4 || !Number.isInteger(real) || !Number.isInteger(effective)) {
-    throw new ParseError(file, line, `Uid is not four numbers: ${JSON.stringify(value)}`);
+    throw new ParseError(file, line, 'Uid is not four numbers');
   }
   return [real, effective];
 }
@@ -47,7 +47,7 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
     if (key === 'Uid') ids = uidField(line.slice(colon + 1), file, i + 1);
     else if (key === 'FDSize') {
       fdSize = Number(line.slice(colon + 1).trim());
-      if (!Number.isInteger(fdSize)) throw new ParseError(file, i + 1, `FDSize is not a number: ${JSON.stringify(line)}`);
+      if (!Number.isInteger(fdSize)) throw new ParseError(file, i + 1, 'FDSize is not a number');
     } else if (key === 'Kthread') kthread = line.slice(colon + 1).trim() === '1';
     else if (key === 'Tgid') {
       const n = Number(line.slice(colon + 1).trim());
@@ -61,7 +61,7 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
 /** Reads and parses ROOT/proc/PID/status. Throws the errno error when the process is gone. */
 export function readPidStatus(root: string, pid: number): PidStatus {
   const file = under(root, 'proc', String(pid), 'status');
-  return parsePidStatus(readText(file), file);
+  return parsePidStatus(readUnder(root, `proc/${pid}/status`, 'proc'), file);
 }
 
 /**

@@ -2,8 +2,7 @@
  * The processes of a host: the numeric entries of ROOT/proc. procfs lists thread-group leaders only
  * (fs/proc/base.c proc_pid_readdir walks tgids), so each pid is a process, not a thread.
  */
-import { readdirSync } from 'node:fs';
-import { under } from './read-file.js';
+import { listUnder } from './read-file.js';
 
 /** True when `name` is a non-empty run of ASCII digits without a leading zero. */
 export function isPidName(name: string): boolean {
@@ -22,6 +21,6 @@ export function isPidName(name: string): boolean {
  */
 export function listPids(root = '/'): number[] {
   const pids: number[] = [];
-  for (const name of readdirSync(under(root, 'proc'))) if (isPidName(name)) pids.push(Number(name));
+  for (const name of listUnder(root, 'proc', 'proc')) if (isPidName(name)) pids.push(Number(name));
   return pids.sort((a, b) => a - b);
 }

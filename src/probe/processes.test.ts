@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKernelThread, readProcesses } from './processes.js';
@@ -92,7 +92,8 @@ test('a root without proc: report and note, no exception', () => {
 test('a root without etc/passwd: numeric uids and one note', () => {
   const root = mkdtempSync(join(tmpdir(), 'sockdoc-nopasswd-'));
   try {
-    symlinkSync(join(procTree, 'proc'), join(root, 'proc'));
+    // A copy, not a link: the confined reader never follows a link out of the root.
+    cpSync(join(procTree, 'proc'), join(root, 'proc'), { recursive: true, verbatimSymlinks: true });
     const scan = readProcesses(root, { pids: [c.nobody.pid] });
     assert.deepEqual([scan.processes[0].uid, scan.processes[0].user], [65534, null]);
     assert.equal(scan.reports.find((r) => r.probe === 'passwd')?.status, 'absent');

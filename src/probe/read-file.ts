@@ -1,47 +1,83 @@
 /**
- * File access shared by every probe. procfs reports size 0 and generates text per read() call
- * (fs/proc/generic.c, seq_file), so files are read in large chunks without stat.
+ * THE way sockdoc reads anything under a filesystem root: the live host ("/") or a capture a stranger
+ * sent. Every probe, configuration reader and `capture` goes through this module; new readers must too.
+ *
+ *   readUnder(root, 'proc/net/tcp', 'proc-table')          → text (latin1, lossless)
+ *   readBytesUnder(root, 'sock_diag/tcp-listen.bin', 'binary') → Buffer
+ *   readOptionalUnder(root, 'etc/security/limits.conf', 'config') → text, or null when absent
+ *   readLinkUnder(root, 'proc/123/fd/4')                   → the link's text, never followed
+ *   listUnder(root, 'etc/pam.d', 'config')                 → names (unsorted), capped in count
+ *   resolveUnder(root, 'etc/systemd/system/x.service')     → the real path, inside root
+ *   statUnder(root, 'home/bob/start.sh')                   → { uid, gid, mode }, or null when absent
+ *
+ * `relPath` is a host path ("/etc/x" and "etc/x" are the same). What is guaranteed:
+ * - Confinement: each component is resolved by us, not the kernel. A symlink is resolved as if root
+ *   were "/" (chroot semantics, as systemd's chase_symlinks with a root): an absolute target restarts
+ *   at root, `..` stops at root. Nothing outside root is ever opened, whatever the links or `..` say.
+ *   Under ROOT/proc/X/ (a process's directory) a link is never followed: cwd, root, exe, fd/N are
+ *   magic links into other mount namespaces; they can only be read as links (readLinkUnder).
+ *   Kind 'config' refuses anything resolving into proc/, sys/ or dev/ (a config file is never there;
+ *   `~/s.conf -> /proc/self/environ` would hand sockdoc's own environment to the notes).
+ *   Under a root other than "/", the opened descriptor's real path is checked again, so a link
+ *   swapped in after the walk is refused too.
+ * - No hang: opens use O_NONBLOCK|O_NOFOLLOW|O_NOCTTY (a FIFO opens at once, a swapped final link
+ *   fails with ELOOP); fstat must then say regular file (procfs and sysfs files are regular), so
+ *   FIFOs, sockets, /dev/zero and directories are refused (ENOTREG).
+ * - Bounded memory: a size cap per kind of file (SIZE_CAP): st_size is checked first (sparse files),
+ *   then reading stops at cap+1 bytes (procfs reports size 0): EFBIG.
+ * - Errors carry a code (errno names, or ESCAPE/ENOTREG/EFBIG/EPROCLINK/ETOOMANY) and the path,
+ *   never file content. outcomeOf/describeError turn them into probe outcomes and one-line notes.
+ *
+ * Parsers receive text and throw ParseError(file, line, reason): the reason names what was expected,
+ * never quotes the line (content from a hostile tree may hold secrets or escape sequences).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync, opendirSync, readSync, readlinkSync, realpathSync, type Dir } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { ProbeReport } from '../snapshot/types.js';
 
-// Most proc files are small (stat, limits: < 2 KiB); /proc/net/tcp is megabytes. Start small,
-// grow to 1 MiB chunks: a 1 MiB allocation per small file cost ~20 µs per read here.
-const FIRST_CHUNK = 16 << 10;
-const CHUNK = 1 << 20;
+/** What a file is, for its size cap. */
+export type FileKind = 'proc' | 'proc-table' | 'config' | 'binary';
 
-/** Reads a whole file, procfs included, in growing chunks. Throws the errno error as is. */
-export function readText(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const chunks: Buffer[] = [];
-    let size = FIRST_CHUNK;
-    for (;;) {
-      const buf = Buffer.allocUnsafe(size);
-      let filled = 0;
-      // procfs may return less than asked before EOF (one seq_file page per read): fill the buffer.
-      while (filled < size) {
-        const n = readSync(fd, buf, filled, size - filled, null);
-        if (n === 0) break;
-        filled += n;
-      }
-      chunks.push(filled === size ? buf : buf.subarray(0, filled));
-      if (filled < size) break;
-      size = CHUNK;
-    }
-    return chunks.length === 1 ? chunks[0].toString('latin1') : Buffer.concat(chunks).toString('latin1');
-  } finally {
-    closeSync(fd);
+/**
+ * Largest file accepted per kind, in bytes. proc: one process's or one sysctl's file (a cmdline is at
+ * most ARG_MAX-ish, 2 MiB by default); proc-table: /proc/net/tcp at ~150 bytes a socket, 256 MiB is
+ * ~1.7 million sockets (and well inside V8's string limit); config: no real limits.conf, unit or
+ * supervisord file approaches 1 MiB; binary: a captured sock_diag dump (~170 bytes per listener).
+ */
+export const SIZE_CAP: Readonly<Record<FileKind, number>> = {
+  proc: 4 << 20,
+  'proc-table': 256 << 20,
+  config: 1 << 20,
+  binary: 64 << 20,
+};
+
+/** Most entries listUnder returns per kind (a /proc with 4 million pids is the kernel's pid_max). */
+export const LIST_CAP: Readonly<Record<FileKind, number>> = {
+  proc: 1 << 22,
+  'proc-table': 1 << 22,
+  config: 10_000,
+  binary: 10_000,
+};
+
+/** Symlinks followed in one resolution, as the kernel's MAXSYMLINKS (include/linux/namei.h: 40). */
+const MAX_LINKS = 40;
+
+/** Why a read was refused without the kernel being asked (or after it answered). */
+export type RefusalCode = 'ESCAPE' | 'ENOTREG' | 'EFBIG' | 'EPROCLINK' | 'ETOOMANY' | 'ELOOP';
+
+/** A read refused for safety: the path (never the content) and the reason. */
+export class RefusedRead extends Error {
+  override name = 'RefusedRead';
+  constructor(
+    readonly code: RefusalCode,
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${code} ${path}: ${reason}`);
   }
 }
 
-/** Joins a path onto the injected filesystem root ("/" for the live host). */
-export function under(root: string, ...parts: string[]): string {
-  return join(root, ...parts);
-}
-
-/** A file that exists but does not parse: names the file and the line. */
+/** A file that exists but does not parse: names the file and the line. The reason never quotes content. */
 export class ParseError extends Error {
   override name = 'ParseError';
   constructor(
@@ -53,9 +89,256 @@ export class ParseError extends Error {
   }
 }
 
+/** Components of a host path, without empty ones ("/etc//x/" → ["etc", "x"]). */
+function components(relPath: string): string[] {
+  return relPath.split('/').filter((c) => c !== '');
+}
+
+/** Links of a process directory that lead into other mount namespaces or open files (proc(5)). */
+const MAGIC = new Set(['root', 'cwd', 'exe', 'fd', 'map_files', 'ns', 'task']);
+
+/**
+ * On the live host, a path the kernel builds (proc/PID/stat, proc/net/tcp, proc/sys/...) needs no
+ * walk: /proc is procfs, nobody but the kernel makes links in it, and O_NOFOLLOW stops a final magic
+ * link. Saves an lstat per component on 1000s of per-process reads.
+ */
+function isKernelPath(parts: readonly string[]): boolean {
+  if (parts[0] !== 'proc' || parts.length < 2) return false;
+  for (let i = 1; i < parts.length; i++) {
+    const c = parts[i];
+    if (c === '.' || c === '..') return false;
+    // fd/N, ns/net... may be the last or second-to-last component (read as links, or listed)
+    if (i >= 2 && MAGIC.has(c) && i < parts.length - 2) return false;
+  }
+  return true;
+}
+
+function errno(code: string, path: string, syscall: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${path}`), { code, path, syscall });
+}
+
+/**
+ * The real path of `relPath` under `root`, every link resolved inside root (see the module comment).
+ * `followLast` false leaves a final link unresolved (to read it as a link).
+ * Throws ENOENT/ENOTDIR/EACCES errno errors as fs would, or RefusedRead (EPROCLINK, ELOOP, ESCAPE).
+ */
+export function resolveUnder(root: string, relPath: string, opts: { followLast?: boolean; kind?: FileKind } = {}): string {
+  const base = resolve(root);
+  const parts = components(relPath);
+  const live = base === '/';
+  if (live && isKernelPath(parts) && opts.kind !== 'config') return '/' + parts.join('/');
+  const prefix = live ? '' : base;
+  const done: string[] = [];
+  const todo = parts.slice();
+  let links = 0;
+  while (todo.length) {
+    const c = todo.shift() as string;
+    if (c === '.') continue;
+    if (c === '..') {
+      done.pop(); // stops at root, as in a chroot
+      continue;
+    }
+    const path = `${prefix}/${done.join('/')}${done.length ? '/' : ''}${c}`;
+    if (!todo.length && opts.followLast === false) {
+      done.push(c);
+      break;
+    }
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st) throw errno('ENOENT', path, 'lstat');
+    if (st.isSymbolicLink()) {
+      // Inside a process directory (proc/PID/...), links are magic: never followed.
+      if (done[0] === 'proc' && done.length >= 2) throw new RefusedRead('EPROCLINK', path, 'a link inside a process directory of /proc is read as a link, never followed');
+      if (++links > MAX_LINKS) throw new RefusedRead('ELOOP', path, `more than ${MAX_LINKS} symbolic links`);
+      const target = readlinkSync(path);
+      if (target.startsWith('/')) done.length = 0;
+      todo.unshift(...components(target));
+      continue;
+    }
+    if (todo.length && !st.isDirectory()) throw errno('ENOTDIR', path, 'lstat');
+    done.push(c);
+  }
+  if (opts.kind === 'config' && ['proc', 'sys', 'dev'].includes(done[0] ?? '')) {
+    throw new RefusedRead('ESCAPE', `${prefix}/${done.join('/')}`, `a configuration file is never under /${done[0]}`);
+  }
+  return `${prefix}/${done.join('/')}` || '/';
+}
+
+// O_NONBLOCK: a FIFO opens without waiting for a writer; O_NOFOLLOW: a final link swapped in after the
+// walk fails (ELOOP) instead of being followed; O_NOCTTY: a tty never becomes our controlling terminal.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY; // libuv adds O_CLOEXEC itself
+
+// Most proc files are small (stat, limits: < 2 KiB); /proc/net/tcp is megabytes. Start small,
+// grow to 1 MiB chunks: a 1 MiB allocation per small file cost ~20 µs per read here.
+const FIRST_CHUNK = 16 << 10;
+const CHUNK = 1 << 20;
+
+/** Opens an already resolved path: regular files only, within `cap`; checks confinement again for a capture root. */
+function openChecked(path: string, cap: number, realRoot: string | null): number {
+  const fd = openSync(path, OPEN_FLAGS);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw errno('EISDIR', path, 'read');
+    if (!st.isFile()) throw new RefusedRead('ENOTREG', path, 'not a regular file');
+    if (st.size > cap) throw new RefusedRead('EFBIG', path, `larger than ${cap} bytes`);
+    if (realRoot !== null) {
+      const real = readlinkSync(`/proc/self/fd/${fd}`);
+      if (real !== realRoot && !real.startsWith(realRoot === '/' ? '/' : realRoot + '/')) throw new RefusedRead('ESCAPE', path, 'resolves outside the root');
+    }
+    return fd;
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/** Reads an open descriptor to its end, at most `cap` bytes (EFBIG beyond). */
+function readAll(fd: number, cap: number, path: string): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let size = FIRST_CHUNK;
+  for (;;) {
+    const want = Math.min(size, cap + 1 - total);
+    const buf = Buffer.allocUnsafe(want);
+    let filled = 0;
+    // procfs may return less than asked before EOF (one seq_file page per read): fill the buffer.
+    while (filled < want) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, filled, want - filled, null);
+      } catch (err) {
+        // A regular file never says EAGAIN; a descriptor that does is not what we asked for.
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') throw new RefusedRead('ENOTREG', path, 'would block');
+        throw err;
+      }
+      if (n === 0) break;
+      filled += n;
+    }
+    total += filled;
+    if (total > cap) throw new RefusedRead('EFBIG', path, `larger than ${cap} bytes`);
+    chunks.push(filled === want ? buf : buf.subarray(0, filled));
+    if (filled < want) break;
+    size = CHUNK;
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+function realRootOf(root: string): string | null {
+  const base = resolve(root);
+  return base === '/' ? null : realpathSync(base);
+}
+
+/** The bytes of ROOT/relPath, confined, non-blocking, regular files only, at most SIZE_CAP[kind]. */
+export function readBytesUnder(root: string, relPath: string, kind: FileKind): Buffer {
+  return asked(root, relPath, () => {
+    const path = resolveUnder(root, relPath, { kind });
+    const fd = openChecked(path, SIZE_CAP[kind], realRootOf(root));
+    try {
+      return readAll(fd, SIZE_CAP[kind], path);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+/**
+ * Runs a read and names the path as asked (ROOT/relPath) in its error, not the component or the
+ * resolved path where it failed: notes and golden outputs then say which file was missing.
+ */
+function asked<T>(root: string, relPath: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const display = join(root, relPath);
+    if (err instanceof RefusedRead) throw err.path === display ? err : new RefusedRead(err.code, display, err.reason);
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.path === 'string') {
+      e.path = display;
+      e.message = `${e.code}: ${display}`;
+    }
+    throw err;
+  }
+}
+
+/**
+ * The text of ROOT/relPath (latin1: one char per byte, lossless; decode UTF-8 where a field is text).
+ * @example readUnder('/', 'proc/net/tcp', 'proc-table').split('\n').length
+ * @example readUnder('capture-dir', '/etc/passwd', 'config') // ENOENT if the capture lacks it
+ */
+export function readUnder(root: string, relPath: string, kind: FileKind): string {
+  return readBytesUnder(root, relPath, kind).toString('latin1');
+}
+
+/** readUnder, or null when the file (or a directory on its way) does not exist, or is a directory. */
+export function readOptionalUnder(root: string, relPath: string, kind: FileKind): string | null {
+  try {
+    return readUnder(root, relPath, kind);
+  } catch (err) {
+    if (outcomeOf(err) === 'absent' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
+    throw err;
+  }
+}
+
+/** Owner and mode of ROOT/relPath (links resolved inside root), or null when it does not exist. */
+export function statUnder(root: string, relPath: string): { uid: number; gid: number; mode: number; isDirectory: boolean } | null {
+  try {
+    const st = lstatSync(resolveUnder(root, relPath));
+    return { uid: st.uid, gid: st.gid, mode: st.mode, isDirectory: st.isDirectory() };
+  } catch (err) {
+    if (outcomeOf(err) === 'absent') return null;
+    throw err;
+  }
+}
+
+/** The text of the link ROOT/relPath (its directory resolved confined); the link itself is not followed. */
+export function readLinkUnder(root: string, relPath: string): string {
+  return asked(root, relPath, () => readlinkSync(resolveUnder(root, relPath, { followLast: false })));
+}
+
+/**
+ * Names in the directory ROOT/relDir (no "." or ".."), in the filesystem's order, at most `max`
+ * (ETOOMANY beyond). Throws errno errors as readdir would.
+ */
+export function listUnder(root: string, relDir: string, kind: FileKind, max: number = LIST_CAP[kind]): string[] {
+  return asked(root, relDir, () => {
+    const path = resolveUnder(root, relDir, { kind });
+    return collectNames(opendirSync(path, { bufferSize: 256 }), path, max);
+  });
+}
+
+function collectNames(dir: Dir, path: string, cap: number): string[] {
+  const names: string[] = [];
+  try {
+    for (let e = dir.readSync(); e !== null; e = dir.readSync()) {
+      if (names.length >= cap) throw new RefusedRead('ETOOMANY', path, `more than ${cap} entries`);
+      names.push(e.name);
+    }
+  } finally {
+    dir.closeSync();
+  }
+  return names;
+}
+
+/**
+ * @deprecated Use readUnder(root, relPath, kind): this one is bounded (non-blocking, regular files,
+ * SIZE_CAP.proc-table) but cannot confine an already joined path to a root.
+ */
+export function readText(path: string): string {
+  const fd = openChecked(path, SIZE_CAP['proc-table'], null);
+  try {
+    return readAll(fd, SIZE_CAP['proc-table'], path).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Joins a path onto the injected filesystem root ("/" for the live host). For labels and errors; read with readUnder. */
+export function under(root: string, ...parts: string[]): string {
+  return join(root, ...parts);
+}
+
 export type Outcome = 'absent' | 'denied' | 'failed';
 
-/** Maps an error to a probe outcome: ENOENT/ESRCH -> absent, EACCES/EPERM -> denied, the rest failed. */
+/** Maps an error to a probe outcome: ENOENT/ESRCH -> absent, EACCES/EPERM -> denied, the rest (refusals too) failed. */
 export function outcomeOf(err: unknown): Outcome {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (code === 'ENOENT' || code === 'ESRCH' || code === 'ENOTDIR') return 'absent';
@@ -63,12 +346,12 @@ export function outcomeOf(err: unknown): Outcome {
   return 'failed';
 }
 
-/** One line describing an error, for notes and probe reports. */
+/** One line describing an error, for notes and probe reports: code and path, never file content. */
 export function describeError(err: unknown): string {
-  if (err instanceof ParseError) return err.message;
+  if (err instanceof ParseError || err instanceof RefusedRead) return err.message;
   const e = err as NodeJS.ErrnoException | null;
   if (e?.code && e.path) return `${e.code} ${e.path}`;
-  return e?.message ?? String(err);
+  return (e?.message ?? String(err)).split('\n')[0];
 }
 
 /**

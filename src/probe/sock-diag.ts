@@ -6,10 +6,10 @@
  * Sources, in order: a captured dump under a non-"/" root; the native addon (native/sockdiag.c);
  * `ss -ltnHe`; otherwise unknown, said in the report.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { AF_INET, AF_INET6, IPPROTO_TCP, TCP_LISTEN, parseInetDiag } from './inet-diag.js';
 import { ADDON_PATH, loadNativeAddon, type NativeAddon } from './native.js';
-import { describeError, outcomeOf, readText, under } from './read-file.js';
+import { describeError, outcomeOf, readBytesUnder, readUnder, under } from './read-file.js';
 import { parseSsListen, runSsListen, SS_ARGS } from './ss-listen.js';
 import type { ProbeReport } from '../snapshot/types.js';
 
@@ -92,8 +92,8 @@ function fromCapture(root: string, t0: number): ListenBacklogs {
   const bin = under(root, CAPTURE_BIN);
   const ss = under(root, CAPTURE_SS);
   try {
-    if (existsSync(bin)) return { backlogs: backlogsFromDiag(readFileSync(bin), bin), source: 'sock_diag', report: report(bin, 'ok', t0) };
-    if (existsSync(ss)) return { backlogs: backlogsFromSs(readText(ss), ss), source: 'ss', report: report(ss, 'ok', t0) };
+    if (existsSync(bin)) return { backlogs: backlogsFromDiag(readBytesUnder(root, CAPTURE_BIN, 'binary'), bin), source: 'sock_diag', report: report(bin, 'ok', t0) };
+    if (existsSync(ss)) return { backlogs: backlogsFromSs(readUnder(root, CAPTURE_SS, 'proc-table'), ss), source: 'ss', report: report(ss, 'ok', t0) };
   } catch (err) {
     const status = outcomeOf(err) === 'denied' ? 'denied' : 'failed';
     return { backlogs: new Map(), source: null, report: report(bin, status, t0, `backlog limits are unknown: ${describeError(err)}`) };
@@ -104,6 +104,13 @@ function fromCapture(root: string, t0: number): ListenBacklogs {
     report: report(bin, 'absent', t0, `${bin} was not captured: backlog limits of listeners are unknown (/proc does not show them)`),
   };
 }
+
+/**
+ * Errors of socket(AF_NETLINK, …, NETLINK_SOCK_DIAG) that mean "not allowed here", not "not built":
+ * seccomp filters return EAFNOSUPPORT (systemd RestrictAddressFamilies=) or EPERM/EACCES (docker's
+ * default profile, LSMs); a kernel without the module says EPROTONOSUPPORT.
+ */
+const NETLINK_REFUSED = new Set(['EAFNOSUPPORT', 'EPERM', 'EACCES', 'EPROTONOSUPPORT']);
 
 /**
  * Backlog limit of every TCP listener, keyed by listenerKey. For root "/" it asks the kernel
@@ -119,8 +126,18 @@ export function readListenBacklogs(root = '/', opts: { addonPath?: string } = {}
     const backlogs = backlogsFromDiag(dumpListenBytes(loadNativeAddon(addonPath)), 'sock_diag');
     return { backlogs, source: 'sock_diag', report: report('netlink NETLINK_SOCK_DIAG', 'ok', t0) };
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (NETLINK_REFUSED.has(code)) {
+      // ss would meet the same refusal and fall back to /proc/net/tcp, which has no backlog limits:
+      // it then prints Send-Q 0 for every listener, and a limit of 0 would read as "queue full".
+      return {
+        backlogs: new Map(),
+        source: null,
+        report: report('netlink NETLINK_SOCK_DIAG', 'denied', t0, `backlog limits of listeners are unknown: the kernel refused sockdoc a sock_diag netlink socket (${code}: ${firstLine(describeError(err))}); a seccomp filter such as systemd's RestrictAddressFamilies= or a container profile does this`),
+      };
+    }
     addonWhy =
-      (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND'
+      code === 'MODULE_NOT_FOUND'
         ? `native sock_diag module not built (${addonPath} missing)`
         : `native sock_diag module failed (${firstLine(describeError(err))})`;
   }

@@ -29,7 +29,7 @@ test('a file with the wrong number of fields fails with file and line; the rest 
   assert.equal(tunables['fs.file-nr'], null);
   const bad = reports.find((r) => r.source.endsWith('proc/sys/fs/file-nr'));
   assert.equal(bad?.status, 'failed');
-  assert.match(bad?.detail ?? '', /file-nr:1: expected 3 numbers, found "100536\t0"/);
+  assert.match(bad?.detail ?? '', /file-nr:1: expected 3 numbers$/);
   // nothing else was captured in broken/: each is absent, none failed
   assert.equal(reports.filter((r) => r.status === 'absent').length, TUNABLE_NAMES.length - 1);
 });
@@ -38,7 +38,7 @@ test('pure parsers', () => {
   assert.equal(parseSysctlNumber('4096\n'), 4096);
   assert.deepEqual(parseSysctlNumbers('32768\t60999\n', 2), [32768, 60999]);
   assert.throws(() => parseSysctlNumber('', 'x'), (e: unknown) => e instanceof ParseError && e.file === 'x' && e.line === 1);
-  assert.throws(() => parseSysctlNumber('12k\n'), (e: unknown) => e instanceof ParseError && /not an integer: "12k"/.test(e.reason));
+  assert.throws(() => parseSysctlNumber('12k\n'), (e: unknown) => e instanceof ParseError && /^not an integer$/.test(e.reason));
   assert.throws(() => parseSysctlNumbers('1 2 3\n', 2), (e: unknown) => e instanceof ParseError && /expected 2 numbers/.test(e.reason));
   assert.equal(sysctlPath('net.ipv4.ip_local_port_range'), 'proc/sys/net/ipv4/ip_local_port_range');
   assert.equal(sysctlPath('fs.file-nr'), 'proc/sys/fs/file-nr');

@@ -2,7 +2,7 @@
  * Kernel tunables from ROOT/proc/sys. The net.* entries are per network namespace
  * (net.core.somaxconn of a container may differ from the host's); fs.* are global.
  */
-import { ParseError, readText, runProbe, under } from './read-file.js';
+import { ParseError, readUnder, runProbe, under } from './read-file.js';
 import type { ProbeReport, Tunables } from '../snapshot/types.js';
 
 /** "fs.file-nr" -> "proc/sys/fs/file-nr" (sysctl names map dots to directories; see man sysctl.conf). */
@@ -19,10 +19,10 @@ export function parseSysctlNumbers(text: string, count: number, file = 'proc/sys
   const trimmed = text.trim();
   const fields = trimmed === '' ? [] : trimmed.split(/\s+/);
   if (fields.length !== count) {
-    throw new ParseError(file, 1, `expected ${count} number${count === 1 ? '' : 's'}, found "${trimmed}"`);
+    throw new ParseError(file, 1, `expected ${count} number${count === 1 ? '' : 's'}`);
   }
   return fields.map((f) => {
-    if (!/^-?\d+$/.test(f)) throw new ParseError(file, 1, `not an integer: "${f}"`);
+    if (!/^-?\d+$/.test(f)) throw new ParseError(file, 1, 'not an integer');
     return Number(f);
   });
 }
@@ -54,7 +54,7 @@ export function readTunables(root = '/'): { tunables: Tunables; reports: ProbeRe
   for (const name of TUNABLE_NAMES) {
     const path = under(root, sysctlPath(name));
     const arity = ARITY[name];
-    const { value, report } = runProbe('sysctl', path, () => parseSysctlNumbers(readText(path), arity, path));
+    const { value, report } = runProbe('sysctl', path, () => parseSysctlNumbers(readUnder(root, sysctlPath(name), 'proc'), arity, path));
     if (report.status === 'absent') report.detail = `${name} is not available (${path} missing)`;
     reports.push(report);
     values[name] = value === null ? null : arity === 1 ? value[0] : value;

@@ -2,23 +2,17 @@
  * Small file helpers for configuration readers: paths are host paths ("/etc/..."), read under an
  * injected root, so a fixture tree and the live host go through the same code.
  */
-import { readdirSync } from 'node:fs';
-import { describeError, outcomeOf, readText, under } from '../probe/read-file.js';
+import { describeError, listUnder, outcomeOf, readOptionalUnder } from '../probe/read-file.js';
 
 /** The text of a host path under root, or null when absent. Other errors are rethrown. */
 export function readOptional(root: string, hostPath: string): string | null {
-  try {
-    return readText(under(root, hostPath));
-  } catch (err) {
-    if (outcomeOf(err) === 'absent' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
-    throw err;
-  }
+  return readOptionalUnder(root, hostPath, 'config');
 }
 
 /** Names in a host directory under root, sorted byte-wise (C locale, as glob(3) and systemd sort); [] when absent. */
 export function listDir(root: string, hostDir: string): string[] {
   try {
-    return readdirSync(under(root, hostDir)).sort(byteOrder);
+    return listUnder(root, hostDir, 'config').sort(byteOrder);
   } catch (err) {
     if (outcomeOf(err) === 'absent') return [];
     throw err;

@@ -2,9 +2,8 @@
  * State shared while explaining several processes: configuration files are read once per call of
  * explainLimits (not per process, and never across calls: no module-level cache).
  */
-import { readlinkSync } from 'node:fs';
 import { readGroup, readPasswd, groupsOfUser, type GroupEntry, type PasswdEntry } from '../probe/passwd.js';
-import { describeError, readText, under } from '../probe/read-file.js';
+import { describeError, readLinkUnder, readUnder } from '../probe/read-file.js';
 import type { LimitSource } from './types.js';
 import type { PamUser } from './pam.js';
 
@@ -50,7 +49,7 @@ export interface Verdict {
 
 /** fs.nr_open: the ceiling of any RLIMIT_NOFILE, and what systemd turns `infinity` into. */
 export function nrOpen(ctx: ExplainContext, root: string): number | null {
-  const r = memoRead(ctx, 'nr_open', () => Number(readText(under(root, 'proc/sys/fs/nr_open')).trim()));
+  const r = memoRead(ctx, 'nr_open', () => Number(readUnder(root, 'proc/sys/fs/nr_open', 'proc').trim()));
   return r.ok && Number.isInteger(r.value) ? r.value : null;
 }
 
@@ -66,7 +65,7 @@ export function pamUser(ctx: ExplainContext, root: string, uid: number): PamUser
 /** A process's working directory, for relative config paths; "/" when it cannot be read. */
 export function cwdOf(root: string, pid: number): string {
   try {
-    const target = readlinkSync(under(root, 'proc', String(pid), 'cwd'));
+    const target = readLinkUnder(root, `proc/${pid}/cwd`);
     // Under a fixture root the link may point into the tree; keep it a host path.
     return target.startsWith(root) && root !== '/' ? target.slice(root.length) || '/' : target;
   } catch {

@@ -4,6 +4,7 @@
  * for when there is one, else an example sized well above today's.
  */
 import { byteOrder } from './config-files.js';
+import { shellQuote } from '../safety/shell-quote.js';
 import type { Effective } from './rlimit.js';
 
 export interface Pair {
@@ -38,20 +39,21 @@ const sh = (p: Pair) => `${p.soft}:${p.hard}`;
  */
 export function systemdFix(unit: string, p: Pair, opts: { userUnit?: boolean; winningDropIn?: string | null; restartOnly?: boolean } = {}): string[] {
   const ctl = opts.userUnit ? 'systemctl --user' : 'systemctl';
-  if (opts.restartOnly) return [`${ctl} daemon-reload`, `${ctl} restart ${unit}`];
+  const u = shellQuote(unit);
+  if (opts.restartOnly) return [`${ctl} daemon-reload`, `${ctl} restart ${u}`];
   const dropIn = opts.winningDropIn ?? null;
   const base = dropIn ? dropIn.slice(dropIn.lastIndexOf('/') + 1) : null;
   const edit =
     dropIn && base && byteOrder(base, 'override.conf') > 0
-      ? [`sed -i 's/^LimitNOFILE=.*/LimitNOFILE=${sh(p)}/' ${dropIn}   # this drop-in sorts after override.conf and would win over systemctl edit`]
-      : [`${ctl} edit ${unit}   # add these two lines in the editor, save:`, '[Service]', `LimitNOFILE=${sh(p)}`];
-  return [...edit, `${ctl} daemon-reload`, `${ctl} restart ${unit}`];
+      ? [`sed -i 's/^LimitNOFILE=.*/LimitNOFILE=${sh(p)}/' ${shellQuote(dropIn)}   # this drop-in sorts after override.conf and would win over systemctl edit`]
+      : [`${ctl} edit ${u}   # add these two lines in the editor, save:`, '[Service]', `LimitNOFILE=${sh(p)}`];
+  return [...edit, `${ctl} daemon-reload`, `${ctl} restart ${u}`];
 }
 
 /** supervisord: minfds in [supervisord], then a real restart (a reload keeps the old limit). */
 export function supervisordFix(file: string, minfds: number, restart: string[], configuredAlready: boolean): string[] {
   const inFile = file.startsWith('/');
-  const edit = configuredAlready ? [] : inFile ? [`# in ${file}, section [supervisord]:`, `minfds=${minfds}`] : [`# in ${file}:`, `--minfds=${minfds}`];
+  const edit = configuredAlready ? [] : inFile ? [`# in ${shellQuote(file)}, section [supervisord]:`, `minfds=${minfds}`] : [`# in ${file}:`, `--minfds=${minfds}`];
   const how = `${configuredAlready ? '# restart' : '# then restart'} supervisord for real (\`supervisorctl reload\` does not re-apply minfds):`;
   return [...edit, how, ...restart];
 }
@@ -59,12 +61,12 @@ export function supervisordFix(file: string, minfds: number, restart: string[], 
 /** pam_limits: a limits.d line for the user, then a new session. */
 export function pamFix(user: string, p: Pair, cron = false): string[] {
   return [
-    `printf '${user} soft nofile ${p.soft}\\n${user} hard nofile ${p.hard}\\n' >> /etc/security/limits.d/90-nofile.conf`,
+    `printf '%s\\n' ${shellQuote(`${user} soft nofile ${p.soft}`)} ${shellQuote(`${user} hard nofile ${p.hard}`)} >> /etc/security/limits.d/90-nofile.conf`,
     cron ? '# the next run of the cron job gets it: limits.conf applies when a session opens' : '# then log out and log in again: limits.conf applies to new sessions only',
   ];
 }
 
-/** A shell that ran `ulimit -n`: the line to write there instead. */
+/** A shell that ran `ulimit -n`: the line to write there instead. `where` is our own text, its host path already quoted. */
 export function shellFix(where: string | null, p: Pair): string[] {
   const line = `ulimit -n ${p.soft}   # bash sets soft and hard; raising hard above the current hard needs root`;
   return where ? [`# in ${where}, replace the ulimit line with:`, line, '# then restart the program from that shell'] : [line, '# in the script or shell that starts the program, then restart it'];

@@ -9,6 +9,7 @@ import { detectContainer, ulimitFlag, type ContainerInfo } from './container.js'
 import { proposedValue, systemdFix } from './fix.js';
 import { isJava, isNginx, isSystemdManager, unitOf } from './kinds.js';
 import { formatSH } from './rlimit.js';
+import { shellQuote } from '../safety/shell-quote.js';
 
 const who = (n: ProcNode) => `${n.name} (pid ${n.pid})`;
 
@@ -78,7 +79,7 @@ export function selfOrUnknownVerdict(ctx: ExplainContext, root: string, node: Pr
       return {
         ...relief,
         source: { layer: 'self', pid: node.pid, file: n.file, setting: `worker_rlimit_nofile ${n.value}`, value: String(n.value), reason: `nginx sets its workers' limit itself: ${n.file} has worker_rlimit_nofile ${n.value} (${who(node)} has ${sh}, its master ${who(parent)} ${psh}).` },
-        fix: [`# in ${n.file}: worker_rlimit_nofile ${proposedValue(node.limit).soft};`, 'nginx -s reload   # new workers apply it; the master\'s hard limit is the ceiling'],
+        fix: [`# in ${shellQuote(n.file)}: worker_rlimit_nofile ${proposedValue(node.limit).soft};`, 'nginx -s reload   # new workers apply it; the master\'s hard limit is the ceiling'],
       };
     }
   }

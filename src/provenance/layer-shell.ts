@@ -9,6 +9,7 @@ import { memoRead } from './context.js';
 import { proposedValue, shellFix } from './fix.js';
 import { formatSH } from './rlimit.js';
 import { readPasswd } from '../probe/passwd.js';
+import { shellQuote } from '../safety/shell-quote.js';
 
 /** `ulimit -n 300`, `ulimit -Sn 4096`, `ulimit -HSn unlimited` ... */
 const ULIMIT_RE = /\bulimit\s+(?:-[A-Za-z]*\s+)*-[A-Za-z]*n[A-Za-z]*\s+\S+/;
@@ -74,7 +75,7 @@ export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, 
       reason: reason.charAt(0).toUpperCase() + reason.slice(1),
     },
     contradictions: [],
-    fix: shellFix(found?.where ? `${found.where}:${found.line}` : found ? 'the shell command line' : null, proposedValue(node.limit)),
+    fix: shellFix(found?.where ? `${shellQuote(found.where)}:${found.line}` : found ? 'the shell command line' : null, proposedValue(node.limit)),
     notes: readError ? [`could not read the shell's startup files: ${readError}`] : [],
     confident: found !== null,
   };

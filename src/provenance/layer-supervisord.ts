@@ -5,7 +5,10 @@
  * reload`, SIGHUP) re-reads the file in the same process and never calls it again.
  */
 import type { ProcNode } from './chain.js';
-import { cwdOf, memoRead, type ExplainContext, type Verdict } from './context.js';
+import { resolve } from 'node:path';
+import { cwdOf, memoRead, pamUser, type ExplainContext, type Verdict } from './context.js';
+import { shellCommand, shellQuote } from '../safety/shell-quote.js';
+import { writableByOthers, type WritableBy } from '../safety/writable-by.js';
 import { proposedValue, supervisordFix } from './fix.js';
 import { isSystemdManager, unitOf } from './kinds.js';
 import { formatSH, type Effective } from './rlimit.js';
@@ -17,14 +20,43 @@ export function readSupervisord(ctx: ExplainContext, root: string, node: ProcNod
   return memoRead<SupervisordConfig | null>(ctx, `supervisord:${node.pid}`, () => readSupervisordConfig(root, args, cwd));
 }
 
-/** How to restart this supervisord for real: its unit, else shutdown + its own command line. */
-export function restartCommands(node: ProcNode, parent: ProcNode | null, file: string | null): string[] {
+/**
+ * How to restart this supervisord for real: its unit, else shutdown + its own command line, quoted.
+ * When a file of that command line (the program, a script, the config) is one another user can
+ * change, the line is not offered to root: it names the owner and says to check it.
+ */
+export function restartCommands(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null, file: string | null): string[] {
   const u = unitOf(node.cgroup);
   if (parent && isSystemdManager(parent) && u && u.unit.endsWith('.service')) {
-    return [`${parent.pid === 1 ? 'systemctl' : 'systemctl --user'} restart ${u.unit}`];
+    return [`${parent.pid === 1 ? 'systemctl' : 'systemctl --user'} restart ${shellQuote(u.unit)}`];
   }
-  const conf = file ? ` -c ${file}` : '';
-  return [`supervisorctl${conf} shutdown`, `${node.argv.join(' ') || 'supervisord' + conf}   # started again the way it was started`];
+  const conf = file ? ['-c', file] : [];
+  const argv = node.argv.length ? node.argv : ['supervisord', ...conf];
+  const stop = shellCommand(['supervisorctl', ...conf, 'shutdown']);
+  const unsafe = unsafeFileOf(ctx, root, node, [...argv, ...(file ? [file] : [])]);
+  if (!unsafe) return [stop, `${shellCommand(argv)}   # started again the way it was started`];
+  const owner = pamUser(ctx, root, unsafe.uid).name;
+  return [
+    stop,
+    `# it was started as: ${shellCommand(argv)}`,
+    `# do not run that as root: ${shellQuote(unsafe.path)} is ${unsafe.why}${owner !== String(unsafe.uid) ? ` (${shellQuote(owner)})` : ''}; check it, then start it as its owner`,
+  ];
+}
+
+/** The first word of argv naming an existing file (relative ones from the process's cwd) that someone other than root can change. */
+function unsafeFileOf(ctx: ExplainContext, root: string, node: ProcNode, words: readonly string[]): WritableBy | null {
+  const cwd = cwdOf(root, node.pid);
+  for (const w of words) {
+    if (!w.includes('/')) continue;
+    try {
+      const found = writableByOthers(root, resolve(cwd, w));
+      if (found) return found;
+    } catch {
+      // Not readable (EACCES, a refused link): cannot tell who owns it, so it is not offered either.
+      return { path: resolve(cwd, w), uid: -1, why: 'not checkable' };
+    }
+  }
+  return null;
 }
 
 /** Where minfds came from, for sentences: "minfds=3000 (/etc/supervisor/supervisord.conf:12)". */
@@ -63,7 +95,7 @@ export function supervisordVerdict(ctx: ExplainContext, root: string, node: Proc
     return {
       source: { ...base, reason: `supervisord (pid ${node.pid}) holds this limit and passes it to its programs, but ${why}.` },
       contradictions: [],
-      fix: restartCommands(node, parent, null),
+      fix: restartCommands(ctx, root, node, parent, null),
       notes: [],
     };
   }
@@ -72,7 +104,7 @@ export function supervisordVerdict(ctx: ExplainContext, root: string, node: Proc
   // Edit where minfds is set now: an [include]d file overrides the main one; the command line beats both.
   const editIn = c.minfdsFrom.how === 'command line' ? 'the supervisord command line (-a/--minfds)' : (c.minfdsFrom.file ?? c.file);
   const got = inheritedText(node, inherited, inheritedFrom);
-  const restart = restartCommands(node, parent, c.file);
+  const restart = restartCommands(ctx, root, node, parent, c.file);
   if (node.limit.soft === c.minfds) {
     const p = proposed();
     return {

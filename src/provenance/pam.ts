@@ -42,15 +42,15 @@ export function parseLimitsConf(text: string, file: string): { entries: LimitsEn
       noLimits.push({ domain: f[0], file, line: i + 1 });
       continue;
     }
-    if (f.length < 4) throw new ParseError(file, i + 1, `expected "<domain> <type> <item> <value>", got: ${t}`);
+    if (f.length < 4) throw new ParseError(file, i + 1, 'expected "<domain> <type> <item> <value>"');
     const type = f[1].toLowerCase();
-    if (type !== 'soft' && type !== 'hard' && type !== '-') throw new ParseError(file, i + 1, `type must be soft, hard or -, got ${f[1]}`);
+    if (type !== 'soft' && type !== 'hard' && type !== '-') throw new ParseError(file, i + 1, 'type must be soft, hard or -');
     const item = f[2].toLowerCase();
     const v = f[3].toLowerCase();
     let value: Rlim;
     if (v === 'unlimited' || v === 'infinity' || v === '-1' || v === '-') value = 'infinity';
     else if (/^\d+$/.test(v)) value = Number(v);
-    else if (item === 'nofile') throw new ParseError(file, i + 1, `nofile value must be a number or unlimited, got ${f[3]}`);
+    else if (item === 'nofile') throw new ParseError(file, i + 1, 'nofile value must be a number or unlimited');
     else continue; // other items (priority, nice...) have other value syntaxes; not ours to judge
     entries.push({ domain: f[0], type, item, value, file, line: i + 1 });
   }
@@ -154,23 +154,28 @@ export function readPamNofile(root: string, user: PamUser): PamNofile {
   return resolvePamNofile(files, user);
 }
 
+/** Most files one pam.d walk opens; Linux-PAM itself stops at PAM_SUBSTACK_MAX_LEVEL 16 (libpam/pam_handlers.c). */
+const PAM_MAX_DEPTH = 16;
+
 /**
  * Does /etc/pam.d/SERVICE open a session with pam_limits? Follows `@include X` and
- * `session include|substack X` one level deep at a time (man pam.conf), with a depth bound.
+ * `session include|substack X` (man pam.conf), each file at most once (a file including itself, or
+ * two including each other, would otherwise recurse exponentially) and at most PAM_MAX_DEPTH deep.
  */
-export function pamServiceUsesLimits(root: string, service: string, depth = 0): boolean | null {
-  if (depth > 8) return false;
-  const text = readOptional(root, `/etc/pam.d/${service}`);
+export function pamServiceUsesLimits(root: string, service: string, depth = 0, visited: Set<string> = new Set()): boolean | null {
+  if (depth > PAM_MAX_DEPTH || visited.has(service)) return false;
+  visited.add(service);
+  const text = readOptional(root, service.startsWith('/') ? service : `/etc/pam.d/${service}`);
   if (text === null) return depth === 0 ? null : false;
   for (const raw of text.split('\n')) {
     const t = raw.replace(/#.*$/, '').trim();
     if (!t) continue;
     const inc = /^@include\s+(\S+)/.exec(t);
-    if (inc && pamServiceUsesLimits(root, inc[1], depth + 1)) return true;
+    if (inc && pamServiceUsesLimits(root, inc[1], depth + 1, visited)) return true;
     const f = t.split(/\s+/);
     const type = f[0].replace(/^-/, '');
     if (type !== 'session') continue;
-    if ((f[1] === 'include' || f[1] === 'substack') && f[2] && pamServiceUsesLimits(root, f[2], depth + 1)) return true;
+    if ((f[1] === 'include' || f[1] === 'substack') && f[2] && pamServiceUsesLimits(root, f[2], depth + 1, visited)) return true;
     if (f.some((x) => /(^|\/)pam_limits\.so$/.test(x))) return true;
   }
   return false;

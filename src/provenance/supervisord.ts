@@ -46,7 +46,7 @@ export function parseIni(text: string, file: string): IniAssignment[] {
       continue;
     }
     const m = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(t);
-    if (!m) throw new ParseError(file, i + 1, `expected "key = value", got: ${t}`);
+    if (!m) throw new ParseError(file, i + 1, 'expected "key = value"');
     if (section === null) throw new ParseError(file, i + 1, 'assignment before any [section]');
     last = { section, key: m[1].trim().toLowerCase(), value: m[2].trim(), file, line: i + 1 };
     out.push(last);
@@ -129,6 +129,9 @@ export interface SupervisordConfig {
   warnings: string[];
 }
 
+/** Included files read at most (a real configuration has a handful; a hostile tree may glob thousands). */
+const MAX_INCLUDED_FILES = 256;
+
 /**
  * Reads supervisord's configuration as a (re)start would: the main file, then `[include] files`
  * (whitespace-separated globs relative to the main file's directory, each glob's matches sorted),
@@ -157,6 +160,13 @@ export function readSupervisordConfig(root: string, args: SupervisordArgs, cwd: 
       const matches = globFiles(root, resolve(base, pat));
       if (!matches.length) warnings.push(`${include.file}:${include.line}: no file matches include "${pat}".`);
       for (const f of matches) {
+        // Each file once (a pattern may match the main file, or two patterns one file), and a bounded
+        // number in all: supervisord reads [include] from the main file only, so there is no depth.
+        if (files.includes(f)) continue;
+        if (files.length > MAX_INCLUDED_FILES) {
+          warnings.push(`${include.file}:${include.line}: more than ${MAX_INCLUDED_FILES} included files; the rest were not read.`);
+          break;
+        }
         files.push(f);
         all.push(...parseIni(readOptional(root, f) ?? '', f));
       }

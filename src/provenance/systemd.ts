@@ -86,6 +86,9 @@ function dropInDirNames(unit: string): string[] {
   return names;
 }
 
+/** Drop-ins read at most per unit; LIST_CAP.config already bounds each directory. */
+const MAX_DROP_INS = 256;
+
 /**
  * Drop-ins of a unit: every `*.conf` in every `<dir>/<name>.d/`; a file name seen in a higher-priority
  * directory masks the same name below; the survivors apply sorted by file name (man systemd.unit).
@@ -100,7 +103,8 @@ export function findDropIns(root: string, unit: string): string[] {
       }
     }
   }
-  return [...byName.keys()].sort(byteOrder).map((n) => byName.get(n) as string);
+  // Bounded: each name once (byName), and at most MAX_DROP_INS in all (a real unit has a few).
+  return [...byName.keys()].sort(byteOrder).slice(0, MAX_DROP_INS).map((n) => byName.get(n) as string);
 }
 
 /** The unit file: the first of the search path holding the name, else its template. */

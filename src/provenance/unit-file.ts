@@ -39,12 +39,12 @@ export function parseUnitFile(text: string, file: string): UnitAssignment[] {
     }
     if (line.endsWith('\\')) line = line.slice(0, -1);
     if (line.startsWith('[')) {
-      if (!line.endsWith(']')) throw new ParseError(file, lineNo, `unterminated section header: ${line}`);
+      if (!line.endsWith(']')) throw new ParseError(file, lineNo, 'unterminated section header');
       section = line.slice(1, -1);
       continue;
     }
     const eq = line.indexOf('=');
-    if (eq <= 0) throw new ParseError(file, lineNo, `expected Key=Value, got: ${line}`);
+    if (eq <= 0) throw new ParseError(file, lineNo, 'expected Key=Value');
     out.push({ section, key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim(), file, line: lineNo });
   }
   return out;

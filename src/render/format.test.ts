@@ -78,7 +78,7 @@ test('tableText is the lines of table, each ending in a newline; trailing white 
       assert.ok(lines.every((l) => l === l.trimEnd()), `no trailing white space (color ${color}, indent '${indent}')`);
     }
   }
-  assert.deepEqual(table(rows, cols, painter(false)), ['a        b  c', 'x        1  end', 'longer', '        22  tab', 'y        3  z']);
+  assert.deepEqual(table(rows, cols, painter(false)), ['a        b  c', 'x        1  end', 'longer', '        22  tab\\t', 'y        3  z']);
   assert.deepEqual(table(rows, cols, painter(true)).slice(-1), ['y       \x1b[31m 3\x1b[0m  z']);
   assert.deepEqual(table([], [], painter(false), '  '), ['']);
 });

@@ -2,6 +2,7 @@
  * Text helpers shared by the terminal renderers: ANSI styles, address formatting, word wrap and
  * aligned tables. No dependency: a terminal report must work on a bare server.
  */
+import { terminalSafe } from '../safety/terminal.js';
 
 /** The only styles sockdoc uses (SGR codes, ECMA-48 §8.3.117): nothing a 16-colour terminal lacks. */
 export type Style = 'red' | 'yellow' | 'cyan' | 'green' | 'dim' | 'bold' | 'redBold';
@@ -165,7 +166,8 @@ function tablePieces<R>(rows: readonly R[], columns: readonly Column<R>[], paint
     const col = new Array<string>(rows.length);
     let w = c.header.length;
     for (let r = 0; r < rows.length; r++) {
-      const v = c.cell(rows[r]);
+      // Cells hold host text (process names, addresses from a capture): escaped, so a newline cannot split a row.
+      const v = terminalSafe(c.cell(rows[r]));
       col[r] = v;
       if (v.length > w) w = v.length;
     }

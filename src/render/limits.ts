@@ -3,6 +3,7 @@
  * is, where it was set, what contradicts it, and the fix at that layer. The fix lines are never
  * wrapped, so they paste as they are.
  */
+import { terminalGuard, terminalSafe } from '../safety/terminal.js';
 import type { LimitLayer, LimitOrigin } from '../provenance/types.js';
 import { painter, wrap } from './format.js';
 
@@ -46,22 +47,22 @@ export function renderLimitOrigin(o: LimitOrigin, opts: LimitsRenderOptions): st
   const width = Math.max(40, opts.columns) - 2;
   const out: string[] = [];
   const limits = o.soft === o.hard ? `${limitText(o.soft)} files (soft and hard limit)` : `${limitText(o.soft)} files (soft limit; the hard limit is ${limitText(o.hard)})`;
-  out.push(`${paint('bold', `${o.name} (pid ${o.pid})`)} can open at most ${limits}.`);
-  out.push(`  Set by ${paint(o.source.layer === 'unknown' ? 'yellow' : 'cyan', setAt(o))}:`);
-  for (const l of wrap(o.source.reason, width)) out.push(`  ${l}`);
+  out.push(`${paint('bold', `${terminalSafe(o.name)} (pid ${o.pid})`)} can open at most ${limits}.`);
+  out.push(`  Set by ${paint(o.source.layer === 'unknown' ? 'yellow' : 'cyan', terminalSafe(setAt(o)))}:`);
+  for (const l of wrap(terminalSafe(o.source.reason), width)) out.push(`  ${l}`);
   const originAt = o.chain.findIndex((c) => c.pid === o.source.pid);
-  const chain = o.chain.map((c, i) => (i === originAt ? paint('bold', link(c)) : link(c))).join(' ← ');
+  const chain = o.chain.map((c, i) => (i === originAt ? paint('bold', terminalSafe(link(c))) : terminalSafe(link(c)))).join(' ← ');
   for (const [i, l] of wrap(`Chain, child to parent: ${chain}`, width).entries()) out.push(`  ${i ? '  ' : ''}${l}`);
   if (o.contradictions.length) {
     out.push(`  ${paint('yellow', 'But:')}`);
-    for (const c of o.contradictions) for (const [i, l] of wrap(c, width - 4).entries()) out.push(`  ${i ? '  ' : '- '}${l}`);
+    for (const c of o.contradictions) for (const [i, l] of wrap(terminalSafe(c), width - 4).entries()) out.push(`  ${i ? '  ' : '- '}${l}`);
   }
   if (o.fix.length) {
     out.push(`  ${paint('green', 'Fix:')}`);
-    for (const f of o.fix) out.push(`    ${f}`);
+    for (const f of o.fix) out.push(`    ${terminalSafe(f)}`);
   }
-  for (const n of o.notes ?? []) for (const [i, l] of wrap(`Note: ${n}`, width).entries()) out.push(paint('dim', `  ${i ? '  ' : ''}${l}`));
-  return out.join('\n') + '\n';
+  for (const n of o.notes ?? []) for (const [i, l] of wrap(`Note: ${terminalSafe(n)}`, width).entries()) out.push(paint('dim', `  ${i ? '  ' : ''}${l}`));
+  return terminalGuard(out.join('\n') + '\n');
 }
 
 /** Several processes, a blank line between them. */

@@ -8,6 +8,7 @@
  * const rows = socketsToRows(snapshot, { state: 'CLOSE_WAIT', port: 8889 });
  * io.stdout(renderSocketsTable(rows, { color: false, columns: 100 }));
  */
+import { terminalGuard } from '../safety/terminal.js';
 import { TCP_STATES, type Listener, type Snapshot, type TcpState } from '../snapshot/types.js';
 import { findListener } from '../snapshot/listeners.js';
 import { hostPort, tableText, type Painter, painter } from './format.js';
@@ -252,5 +253,6 @@ export function renderSocketsTable(rows: readonly SocketRow[], opts: SocketsTabl
   const counts = new Map<TcpState, number>();
   for (const r of rows) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
   const perState = [...counts].sort(([a], [b]) => STATE_RANK.get(a)! - STATE_RANK.get(b)!).map(([s, n]) => `${n} ${s}`);
-  return text + paint('dim', `${rows.length} socket${rows.length === 1 ? '' : 's'}: ${perState.join(', ')}`) + '\n';
+  // Cells were escaped by tableText; the guard catches anything added around them.
+  return terminalGuard(text) + paint('dim', `${rows.length} socket${rows.length === 1 ? '' : 's'}: ${perState.join(', ')}`) + '\n';
 }

@@ -12,6 +12,7 @@
 import type { Diagnosis } from './report.js';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions, type Severity } from '../rules/types.js';
 import { reportOrder } from './answer.js';
+import { terminalSafe } from '../safety/terminal.js';
 import { plural } from '../rules/support/text.js';
 import { busiestListeners, fdRatio, nearestFdLimit } from './terminal-tables.js';
 import { filterListeners, filterProcesses } from './filter.js';
@@ -20,8 +21,7 @@ const STATUS = ['OK', 'WARNING', 'CRITICAL'] as const;
 
 /** The plugin line must stay one line with no '|' of its own: host strings cannot break it. */
 function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\x00-\x1f\x7f|]+/g, ' ');
+  return terminalSafe(text).replace(/\|/g, '/');
 }
 
 function perfdata(d: Diagnosis, options: RuleOptions): string[] {

@@ -3,6 +3,7 @@
  * the numbers, why, and the fix. Everything after the title hangs on one column so the eye can run
  * down it; fix lines are printed verbatim, never wrapped, so a selection pastes as a command.
  */
+import { terminalSafe } from '../safety/terminal.js';
 import type { Finding, Severity } from '../rules/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { hostPort, pack, pidName, wrap, type Painter, type Style } from './format.js';
@@ -114,7 +115,8 @@ export function renderFinding(
   const textWidth = Math.max(20, layout.width - contentCol);
   const out: string[] = [];
 
-  const title = wrap(f.title, textWidth);
+  // Every field may hold host text (process names, paths, config lines): escaped before layout.
+  const title = wrap(terminalSafe(f.title), textWidth);
   out.push(head + paint(SEVERITY_STYLE[f.severity], TAG[f.severity].padEnd(TAG_WIDTH)) + '  ' + paint('bold', title[0]));
   for (const t of title.slice(1)) out.push(pad + paint('bold', t));
 
@@ -122,9 +124,9 @@ export function renderFinding(
   const block = (label: string, lines: string[], style: Style | null = null): void => {
     lines.forEach((l, i) => out.push(((i === 0 ? labelPad + paint('dim', label.padEnd(LABEL_WIDTH)) : pad) + paint(style, l)).trimEnd()));
   };
-  const evidence = evidenceItems(f.evidence);
+  const evidence = evidenceItems(f.evidence).map(terminalSafe);
   if (layout.verbose) {
-    const who = subjectText(f);
+    const who = terminalSafe(subjectText(f));
     for (const l of pack(who ? [f.id, who] : [f.id], textWidth, ' · ')) out.push(pad + paint('dim', l));
     if (evidence.length) block('evidence', pack(evidence, textWidth));
   } else {
@@ -136,7 +138,7 @@ export function renderFinding(
 
   const whyParts: string[] = [];
   const sharedWith = new Set<number>();
-  for (const sentence of sentences(f.explain)) {
+  for (const sentence of sentences(terminalSafe(f.explain))) {
     const earlier = said.sentences.get(sentence);
     if (earlier !== undefined && earlier !== index) {
       sharedWith.add(earlier);
@@ -167,7 +169,7 @@ export function renderFinding(
       continue;
     }
     said.fixes.set(key, index);
-    fixLines.push(...lines);
+    fixLines.push(...lines.map(terminalSafe));
   }
   const onlyComments = fixLines.every((l) => l.trimStart().startsWith('#'));
   if (fixShared.size && (layout.verbose || onlyComments)) fixLines.unshift(`# and the fix of ${[...fixShared].map((n) => `[${n}]`).join(', ')}`);
@@ -176,7 +178,7 @@ export function renderFinding(
   if (fixLines.length) block('fix', [fixLines.length > 1 ? 'copy-paste, in order:' : 'copy-paste:'], 'dim');
   for (const line of fixLines) out.push((pad + paint(line.trimStart().startsWith('#') ? 'dim' : null, line)).trimEnd());
   if (layout.verbose) {
-    const related = relatedItems(f, indexByRef);
+    const related = relatedItems(f, indexByRef).map(terminalSafe);
     // Commas stay at the end of each item, so a wrapped list still reads as a list.
     if (related.length) block('related', pack(related.map((r, i) => (i < related.length - 1 ? r + ',' : r)), textWidth, ' '), 'dim');
   }
@@ -190,7 +192,7 @@ export function renderFinding(
 function foldedLine(f: Finding, index: number, cause: number, layout: FindingLayout, paint: Painter): string[] {
   const head = `[${index}]`.padEnd(layout.indexWidth) + ' ';
   const pad = ' '.repeat(head.length + TAG_WIDTH + 2);
-  const text = wrap(`${f.title} — follows from [${cause}] (${f.id})`, Math.max(20, layout.width - pad.length));
+  const text = wrap(`${terminalSafe(f.title)} — follows from [${cause}] (${f.id})`, Math.max(20, layout.width - pad.length));
   return [head + paint(SEVERITY_STYLE[f.severity], TAG[f.severity].padEnd(TAG_WIDTH)) + '  ' + text[0], ...text.slice(1).map((t) => pad + t)];
 }
 

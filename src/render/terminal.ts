@@ -6,6 +6,7 @@
  * @example
  * io.stdout(renderDiagnosis(d, { color: useColor(io), columns: io.columns }));
  */
+import { terminalGuard, terminalSafe } from '../safety/terminal.js';
 import type { Diagnosis } from './report.js';
 import { SEVERITY_ORDER, type Finding, type Severity } from '../rules/types.js';
 import { duration, hostPort, pack, painter, percent, pidName, visible, wrap, type Painter, type Style } from './format.js';
@@ -45,7 +46,7 @@ function header(d: Diagnosis, width: number, paint: Painter): string[] {
   if (host.root !== '/') items.push(`root ${host.root}`);
   const filter = describeFilter(d.filter);
   if (filter) items.push(`filter: ${filter}`);
-  const lines = pack(items, width - 'sockdoc  '.length, ' · ');
+  const lines = pack(items.map(terminalSafe), width - 'sockdoc  '.length, ' · ');
   const out = lines.map((l, i) => (i === 0 ? paint('bold', 'sockdoc') + '  ' : '         ') + l);
   if (d.snapshot.partial) {
     const notRoot = host.root === '/' && !host.asRoot;
@@ -79,7 +80,7 @@ export function summaryLine(d: Diagnosis, paint: Painter): string {
 function notesSection(notes: readonly string[], width: number, paint: Painter): string[] {
   if (notes.length === 0) return [];
   const out = [paint('bold', 'Notes') + paint('dim', '  what sockdoc could not see or had to approximate')];
-  for (const n of notes) wrap(n, width - 4).forEach((l, i) => out.push((i === 0 ? '  - ' : '    ') + l));
+  for (const n of notes) wrap(terminalSafe(n), width - 4).forEach((l, i) => out.push((i === 0 ? '  - ' : '    ') + l));
   return out;
 }
 
@@ -90,12 +91,12 @@ function healthyLines(d: Diagnosis, paint: Painter): string[] {
   const out = [paint('green', '✓ No problems found.')];
   const top = busiestListeners(s.listeners)[0];
   if (top) {
-    const owner = top.pids.length ? ` (${pidName(top.pids[0], names.get(top.pids[0]))})` : '';
+    const owner = top.pids.length ? ` (${terminalSafe(pidName(top.pids[0], names.get(top.pids[0])))})` : '';
     out.push(`  ${s.listeners.length} listener${s.listeners.length === 1 ? '' : 's'}, fullest queue ${top.acceptQueue}/${top.backlog ?? '?'} on ${hostPort(top.address, top.port)}${owner}`);
   } else out.push('  no TCP listeners');
   const fd = nearestFdLimit(s.processes)[0];
   if (fd) {
-    out.push(`  ${s.processes.length} processes, highest fd use ${percent(fdRatio(fd)!)} (${fd.fds.open}/${fd.fds.soft}, ${pidName(fd.pid, fd.name)})`);
+    out.push(`  ${s.processes.length} processes, highest fd use ${percent(fdRatio(fd)!)} (${fd.fds.open}/${fd.fds.soft}, ${terminalSafe(pidName(fd.pid, fd.name))})`);
   } else out.push(`  ${s.processes.length} processes, fd use unknown`);
   return out;
 }
@@ -115,7 +116,7 @@ function answerLines(findings: readonly Finding[], d: Diagnosis, width: number, 
   const groups = all.some((g) => g.some((f) => f.severity !== 'info')) ? all.filter((g) => g.some((f) => f.severity !== 'info')) : all;
   for (const g of groups.slice(0, MAX_CHAINS)) {
     const severity = g[0].severity;
-    const text = wrap(chainText(g, d.snapshot.counters), width - TAG_COLUMN);
+    const text = wrap(terminalSafe(chainText(g, d.snapshot.counters)), width - TAG_COLUMN);
     out.push(paint(SEVERITY_STYLE[severity], severity.toUpperCase().padEnd(TAG_COLUMN)) + text[0], ...text.slice(1).map((t) => pad + t));
   }
   if (groups.length > MAX_CHAINS) out.push(pad + paint('dim', `and ${groups.length - MAX_CHAINS} more below`));
@@ -152,5 +153,5 @@ export function renderDiagnosis(d: Diagnosis, opts: TerminalOptions): string {
   // The footer: the drop counters, then notes, and the verdict again where the scroll ends.
   if (notes.length) sections.push(countersLines(d.snapshot.counters, width, paint), notes, [summaryLine(d, paint) + more]);
   else sections.push([...countersLines(d.snapshot.counters, width, paint), summaryLine(d, paint) + more]);
-  return sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n') + '\n';
+  return terminalGuard(sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n') + '\n');
 }

@@ -8,6 +8,7 @@
  * /proc/net/tcp shows every socket to every user.
  */
 import type { Snapshot } from '../snapshot/types.js';
+import { shellQuote } from '../safety/shell-quote.js';
 import type { Finding, Rule } from './types.js';
 import { CLOSE_WAIT_LEAK_MIN, closeWaitCount, fdFindingId, percent } from './support/levels.js';
 import { closeWaitWindow, isLeak, windowText, type UnownedCloseWait } from './support/close-wait.js';
@@ -63,7 +64,7 @@ export const rule: Rule = {
         fix: [
           `ss -tnp state close-wait | grep -c 'pid=${p.pid},'   # run again later: a growing count is a leak`,
           `ss -tnp state close-wait | grep 'pid=${p.pid},' | awk '{sub(/:[0-9]+$/, "", $4); print $4}' | sort | uniq -c | sort -rn | head   # which peers`,
-          `# fix the code path that does not close() on EOF or error; restarting ${p.name} releases them for now`,
+          `# fix the code path that does not close() on EOF or error; restarting ${shellQuote(p.name)} releases them for now`,
         ],
         related: uniqueRefs(fdId ? [processRef(fdId, p.pid)] : []),
       });

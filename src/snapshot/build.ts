@@ -2,7 +2,7 @@
  * One consistent host read. Counters are read twice around the sampling window; everything else
  * is read once at the end of it, sockets during the fd walk so owners match.
  */
-import { readlinkSync } from 'node:fs';
+import { readLinkUnder } from '../probe/read-file.js';
 import { readCounters } from '../probe/netstat.js';
 import { readNetTcp } from '../probe/net-tcp.js';
 import { readTunables } from '../probe/sysctl.js';
@@ -30,7 +30,7 @@ export interface SnapshotOptions {
 /** Inode of sockdoc's own network namespace (readlink /proc/self/ns/net -> "net:[INODE]"); 0 if unreadable. */
 function readOwnNetns(): number {
   try {
-    const m = /^net:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/net'));
+    const m = /^net:\[(\d+)\]$/.exec(readLinkUnder('/', 'proc/self/ns/net'));
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
@@ -156,7 +156,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       : readListenBacklogs(root);
   if (diag) {
     probes.push(diag.report);
-    if (diag.source === null) notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
+    // A refused or failed read is also a non-ok probe, which the loop below turns into a note: once is enough.
+    if (diag.source === null && diag.report.status === 'absent') notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
     else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
   }
   const listeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null);

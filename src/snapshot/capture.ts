@@ -3,9 +3,9 @@
  * diagnosed later with `--root DIR` by exactly the code that reads a live host.
  * Used to make test fixtures from real runs, and the basis of `sockdoc capture`.
  */
-import { mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { readText, outcomeOf, describeError } from '../probe/read-file.js';
+import { describeError, listUnder, outcomeOf, readLinkUnder, readUnder } from '../probe/read-file.js';
 import { listPids } from '../probe/pids.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { captureListenBytes } from '../probe/sock-diag.js';
@@ -64,8 +64,8 @@ export interface CaptureResult {
   problems: string[];
 }
 
-function copyText(src: string, dst: string): void {
-  const text = readText(src);
+function copyText(root: string, rel: string, dst: string): void {
+  const text = readUnder(root, rel, rel.startsWith('proc/net/') ? 'proc-table' : rel.startsWith('etc/') ? 'config' : 'proc');
   mkdirSync(dirname(dst), { recursive: true });
   writeFileSync(dst, text, 'latin1');
 }
@@ -83,7 +83,7 @@ export function captureHost(outDir: string, opts: { root?: string; pids?: number
   writeFileSync(join(outDir, CAPTURE_META), JSON.stringify({ format: 1, takenAt: (opts.now ?? new Date()).toISOString() }) + '\n');
   for (const rel of HOST_FILES) {
     try {
-      copyText(join(root, rel), join(outDir, rel));
+      copyText(root, rel, join(outDir, rel));
       result.files++;
     } catch (err) {
       if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
@@ -91,14 +91,13 @@ export function captureHost(outDir: string, opts: { root?: string; pids?: number
   }
   const pids = opts.pids ? (opts.ancestors === false ? [...opts.pids].sort((a, b) => a - b) : withAncestors(root, opts.pids)) : listPids(root);
   for (const pid of pids) {
-    const src = join(root, 'proc', String(pid));
     const dst = join(outDir, 'proc', String(pid));
     try {
-      for (const f of PID_FILES) copyText(join(src, f), join(dst, f));
+      for (const f of PID_FILES) copyText(root, `proc/${pid}/${f}`, join(dst, f));
       mkdirSync(join(dst, 'fd'), { recursive: true });
-      for (const fd of readdirSync(join(src, 'fd'))) {
+      for (const fd of listUnder(root, `proc/${pid}/fd`, 'proc')) {
         try {
-          symlinkSync(readlinkSync(join(src, 'fd', fd)), join(dst, 'fd', fd));
+          symlinkSync(readLinkUnder(root, `proc/${pid}/fd/${fd}`), join(dst, 'fd', fd));
         } catch (err) {
           if (outcomeOf(err) !== 'absent') throw err; // an fd closed meanwhile is just gone
         }

@@ -1,0 +1,41 @@
+/**
+ * Who besides root could change a file that a fix would have root run: the file's owner, or anyone
+ * allowed to write it or a directory above it. A fix never says "run this again" about such a file;
+ * it names the owner and says to check it (running a user's script as root hands them root).
+ */
+import { dirname } from 'node:path';
+import { statUnder } from '../probe/read-file.js';
+
+export interface WritableBy {
+  /** The host path whose owner or mode lets someone else change what runs. */
+  path: string;
+  /** Its owner's uid. */
+  uid: number;
+  /** "owned by uid 1000", "writable by its group (gid 50)", "writable by everyone". */
+  why: string;
+}
+
+const S_ISVTX = 0o1000;
+
+/**
+ * The first reason a non-root user could change `hostPath` (absolute, under root): the file or a
+ * directory on its way is not owned by root, or is group/world writable (a sticky directory like
+ * /tmp protects a root-owned file in it). Null when only root can change it, or it does not exist.
+ * Throws what statUnder throws (EACCES) — callers treat that as "cannot tell".
+ */
+export function writableByOthers(root: string, hostPath: string): WritableBy | null {
+  let path = hostPath;
+  let below: { uid: number } | null = null;
+  for (let depth = 0; depth < 64; depth++) {
+    const st = statUnder(root, path);
+    if (!st) return null;
+    if (st.uid !== 0) return { path, uid: st.uid, why: `owned by uid ${st.uid}` };
+    const sticky = st.isDirectory && (st.mode & S_ISVTX) !== 0 && below?.uid === 0;
+    if (!sticky && st.mode & 0o002) return { path, uid: st.uid, why: 'writable by everyone' };
+    if (!sticky && st.mode & 0o020 && st.gid !== 0) return { path, uid: st.uid, why: `writable by its group (gid ${st.gid})` };
+    if (path === '/') return null;
+    below = st;
+    path = dirname(path);
+  }
+  return null;
+}
