@@ -1,6 +1,6 @@
 /**
  * CLOSE_WAIT judged over the sampling window, on the live kernel (loopback, our own processes):
- * a server that closes every connection 300 ms after its peer left (churn: hundreds in CLOSE_WAIT
+ * a server that closes every connection 500 ms after its peer left (churn: hundreds in CLOSE_WAIT
  * at any instant, none the same a second later) is not called a leak, while one that never closes
  * is; and an unprivileged user, who cannot see a root server's fds, is told about its 300
  * CLOSE_WAIT by port. Every process is started here, bounded in time, and killed afterwards.
@@ -20,7 +20,7 @@ const s = net.createServer({ allowHalfOpen: true }, (c) => {
   c.on('end', () => { if (linger >= 0) setTimeout(() => c.destroy(), linger); });
 });
 s.listen(0, '127.0.0.1', () => console.log(s.address().port));
-setTimeout(() => process.exit(0), 20000); // bounded even if the test dies
+setTimeout(() => process.exit(0), 60000); // bounded even if the test dies
 `;
 
 /** Opens `perTick` connections every `tickMs` for `ticks` ticks and half-closes each at once (FIN). */
@@ -36,7 +36,7 @@ const t = setInterval(() => {
   }
   if (++n >= ticks) clearInterval(t);
 }, tickMs);
-setTimeout(() => process.exit(0), 20000);
+setTimeout(() => process.exit(0), 60000);
 `;
 
 interface Started {
@@ -93,23 +93,34 @@ test('live: a churning CLOSE_WAIT server is churn, a server that never closes is
   let leak: Started | undefined;
   const clients: Started[] = [];
   try {
-    churn = await start(SERVER, [300]);
+    churn = await start(SERVER, [500]);
     leak = await start(SERVER, [-1]);
-    // Churn: 20 connections every 50 ms for 4 s, each closed 300 ms after its FIN: ~120 in CLOSE_WAIT at any instant.
-    // (up to 15 s: the diagnosis must end inside the churn even on a loaded machine; killed below)
-    clients.push(await start(CLIENTS, [churn.firstLine, 20, 50, 300]));
+    // Churn: 10 connections every 50 ms, each closed 500 ms after its FIN: ~100 in CLOSE_WAIT at any instant,
+    // for up to 60 s (the diagnosis must end inside the churn even on a loaded machine; killed below).
+    clients.push(await start(CLIENTS, [churn.firstLine, 10, 50, 1200]));
     // Leak: 40 connections once; the server never closes them.
     clients.push(await start(CLIENTS, [leak.firstLine, 40, 50, 1]));
     await new Promise((r) => setTimeout(r, 1000)); // the churn reaches its steady state
-    const { doc, stderr } = diagnose(['--interval', '1']);
-    const of = (pid: number | undefined) => doc.findings.filter((f) => f.subject.pid === pid).map((f) => f.id);
-    assert.ok(of(churn.child.pid).includes('close-wait-churn'), `churn server: ${of(churn.child.pid)} ${stderr}`);
-    assert.ok(!of(churn.child.pid).includes('close-wait-leak'), 'churn is not called a leak');
-    const churnFinding = doc.findings.find((f) => f.id === 'close-wait-churn' && f.subject.pid === churn!.child.pid)!;
+    // A 2 s window against a 0.5 s linger: margin for a loaded machine that delays the server's timers.
+    // On a machine so loaded that the server has not even accepted its connections (they are then
+    // close-wait-unaccepted, owned by nobody), the diagnosis is asked again, at most 3 times; the
+    // churning server must never be called a leak, whatever the attempt.
+    let doc: Doc | undefined;
+    let churnIds: string[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const r = diagnose(['--interval', '2']);
+      doc = r.doc;
+      churnIds = doc.findings.filter((f) => f.subject.pid === churn!.child.pid).map((f) => f.id);
+      assert.ok(!churnIds.includes('close-wait-leak'), `attempt ${attempt}: churn is not called a leak (${r.stderr})`);
+      if (churnIds.includes('close-wait-churn')) break;
+    }
+    assert.ok(churnIds.includes('close-wait-churn'), `churn server: ${churnIds}`);
+    const of = (pid: number | undefined) => doc!.findings.filter((f) => f.subject.pid === pid).map((f) => f.id);
+    const churnFinding = doc!.findings.find((f) => f.id === 'close-wait-churn' && f.subject.pid === churn!.child.pid)!;
     assert.ok((churnFinding.evidence.newPerSecond as number) > 0);
     assert.ok(of(leak.child.pid).includes('close-wait-leak'), `leak server: ${of(leak.child.pid)}`);
     assert.ok(!of(leak.child.pid).includes('close-wait-churn'));
-    const leakFinding = doc.findings.find((f) => f.id === 'close-wait-leak' && f.subject.pid === leak!.child.pid)!;
+    const leakFinding = doc!.findings.find((f) => f.id === 'close-wait-leak' && f.subject.pid === leak!.child.pid)!;
     assert.equal(leakFinding.evidence.persisted, 40, 'all 40 stayed the whole window');
   } finally {
     await stop(churn, leak, ...clients);
