@@ -6,7 +6,7 @@
  * formats with sprintf per socket and JavaScript parses again (src/probe/net-diag.ts says how the
  * fields map onto what /proc prints).
  *
- *   rows:  Uint32Array, ROW_WORDS per socket: family (4|6) | state << 8, sport << 16 | dport (host
+ *   rows:  Uint32Array, ROW_WORDS per socket: family (4|6) | state << 8 | V6ONLY_* flags, sport << 16 | dport (host
  *          order), local address index, remote address index, rqueue, wqueue, uid, inode
  *          (struct inet_diag_msg, include/uapi/linux/inet_diag.h);
  *   addrs: Uint8Array, 16 network-order bytes per distinct address (IPv4 in the first 4), so each
@@ -24,11 +24,18 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/rtnetlink.h>
+#include <stddef.h>
 #include <node_api.h>
 #include "sockdiag.h"
 #include "tcptable.h"
 
 #define ROW_WORDS 8
+/* Flags in row word 0 from the INET_DIAG_SKV6ONLY attribute, which net/ipv4/inet_diag.c
+ * inet_diag_msg_attrs_fill sends for AF_INET6 sockets in LISTEN or CLOSE: KNOWN = it was sent,
+ * SET = IPV6_V6ONLY is on. An addon built before sets neither: unknown, never "false". */
+#define V6ONLY_KNOWN (1u << 16)
+#define V6ONLY_SET (1u << 17)
 #define MAX_ROWS (16u * 1024 * 1024) /* bound memory against a runaway dump */
 
 typedef struct {
@@ -126,6 +133,20 @@ static int add_msg(const struct nlmsghdr *h, size_t take, void *ctx) {
   if (li < 0 || ri < 0) return ENOMEM;
   uint32_t *row = t->rows + t->n * ROW_WORDS;
   row[0] = family | (uint32_t)m->idiag_state << 8;
+  if (family == 6) {
+    /* Attributes follow the message (include/uapi/linux/rtnetlink.h rtattr framing). */
+    const size_t off = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct inet_diag_msg)));
+    const uint8_t *p = (const uint8_t *)h + off, *end = (const uint8_t *)h + h->nlmsg_len;
+    while (h->nlmsg_len > off && end - p >= (ptrdiff_t)sizeof(struct rtattr)) {
+      const struct rtattr *a = (const struct rtattr *)p;
+      if (a->rta_len < sizeof *a || a->rta_len > end - p) break;
+      if (a->rta_type == INET_DIAG_SKV6ONLY && a->rta_len > sizeof *a) {
+        row[0] |= V6ONLY_KNOWN | (*((const uint8_t *)a + RTA_LENGTH(0)) ? V6ONLY_SET : 0);
+        break;
+      }
+      p += RTA_ALIGN(a->rta_len);
+    }
+  }
   row[1] = (uint32_t)ntohs(m->id.idiag_sport) << 16 | ntohs(m->id.idiag_dport);
   row[2] = (uint32_t)li;
   row[3] = (uint32_t)ri;

@@ -4,6 +4,7 @@
  * Root only (ip netns add). The namespace and every process in it are removed on exit, on
  * SIGINT/SIGTERM/SIGHUP and on failure.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,12 +15,14 @@ import { createNetns, destroyNetns, inNetns, runOrThrow } from './bench/netns.js
 import { formatTable, phasesFromDiagnosis, toJson, type BenchResult } from './bench/report.js';
 import { measureAll, type Measured } from './bench/measure.js';
 import { benchTools, nodeStartup } from './bench/tools.js';
+import type { ServeLoadResult } from './bench/serve-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/scripts
 const repo = join(here, '..', '..');
 const cli = join(repo, 'dist', 'src', 'cli', 'main.js');
 const peerScript = join(here, 'bench', 'peer.js');
 const timerScript = join(here, 'bench', 'timer.js');
+const serveLoadScript = join(here, 'bench', 'serve-load.js');
 
 /** Per tool run; lsof on 60k sockets takes seconds, not minutes. */
 const RUN_TIMEOUT_MS = 180_000;
@@ -58,7 +61,20 @@ async function bench(opts: BenchOptions, ns: string, ownPids: number[]): Promise
   const rows: Measured[] = measured.slice(0, -1);
   const startup = measured[measured.length - 1];
   const diag = rows.find((r) => r.label.startsWith('sockdoc --interval'));
+  let serve: BenchResult['serve'] = null;
+  if (opts.serveRate > 0) {
+    progress(`sockdoc serve: 10 scrapes, then ${opts.serveRate}/s for ${opts.serveSeconds} s`);
+    const [cmd, args] = inNetns(ns, process.execPath, [serveLoadScript, cli, '10', String(opts.serveRate), String(opts.serveSeconds)]);
+    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: (opts.serveSeconds + 180) * 1000 });
+    progressDone();
+    try {
+      serve = r.status === 0 ? (JSON.parse(r.stdout) as ServeLoadResult) : { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim() };
+    } catch (err) {
+      serve = { error: `unreadable result: ${(err as Error).message}` };
+    }
+  }
   return {
+    serve,
     namespace: ns,
     requestedSockets: opts.sockets,
     expectedSockets: plan.expectedSockets,

@@ -6,8 +6,9 @@ import { median } from './measure.js';
 import { phasesFromDiagnosis, ratioText } from './report.js';
 
 test('bench options: defaults, both spellings, bad values quoted', () => {
-  assert.deepEqual(parseBenchArgs([]), { sockets: 60000, runs: 3, json: false, help: false });
-  assert.deepEqual(parseBenchArgs(['--sockets', '1000', '--runs=5', '--json']), { sockets: 1000, runs: 5, json: true, help: false });
+  assert.deepEqual(parseBenchArgs([]), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30 });
+  assert.deepEqual(parseBenchArgs(['--sockets', '1000', '--runs=5', '--json']), { sockets: 1000, runs: 5, json: true, help: false, serveRate: 100, serveSeconds: 30 });
+  assert.deepEqual(parseBenchArgs(['--serve-rate=0', '--serve-seconds', '5']), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 0, serveSeconds: 5 });
   assert.throws(() => parseBenchArgs(['--sockets', '-3']), (e) => e instanceof BenchUsageError && /"-3"/.test(e.message));
   assert.throws(() => parseBenchArgs(['--runs']), BenchUsageError);
   assert.throws(() => parseBenchArgs(['--fast']), /unknown option "--fast"/);

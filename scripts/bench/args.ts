@@ -7,12 +7,18 @@ export interface BenchOptions {
   runs: number;
   json: boolean;
   help: boolean;
+  /** sockdoc serve: scrapes per second of the load phase (0 skips it). */
+  serveRate: number;
+  /** sockdoc serve: length of the load phase, seconds. */
+  serveSeconds: number;
 }
 
 export const BENCH_USAGE = `usage: npm run bench -- [--sockets N] [--runs K] [--json]
   --sockets N  TCP sockets to build in the namespace, two per connection (default 60000)
   --runs K     timed runs per tool after one untimed check run (default 3)
   --json       print the results as JSON instead of a table
+  --serve-rate R      sockdoc serve load: scrapes per second (default 100; 0 skips serve)
+  --serve-seconds S   sockdoc serve load: how long (default 30)
 Needs root: it creates a network namespace (ip netns add) and removes it on exit.`;
 
 /** A bad option: printed as one line, exit 3. */
@@ -29,7 +35,7 @@ function positiveInt(flag: string, text: string | undefined, max: number): numbe
 
 /** Parses argv (without node and the script). Throws BenchUsageError quoting the bad value. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false };
+  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -37,6 +43,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     if (flag === '--sockets') opts.sockets = positiveInt(flag, value(), 1_000_000);
     else if (flag === '--runs') opts.runs = positiveInt(flag, value(), 100);
     else if (flag === '--json') opts.json = true;
+    else if (flag === '--serve-rate') {
+      const v = value();
+      opts.serveRate = v === '0' ? 0 : positiveInt(flag, v, 1000);
+    }
+    else if (flag === '--serve-seconds') opts.serveSeconds = positiveInt(flag, value(), 600);
     else if (flag === '--help' || flag === '-h') opts.help = true;
     else throw new BenchUsageError(`unknown option "${a}"`);
   }

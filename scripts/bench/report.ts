@@ -1,5 +1,6 @@
 /** Formats the benchmark results: a table for people, an object for --json. Pure. */
 import type { Measured } from './measure.js';
+import type { ServeLoadResult } from './serve-load.js';
 
 export interface BenchResult {
   namespace: string;
@@ -16,6 +17,24 @@ export interface BenchResult {
   nodeStartup: Measured;
   /** sockdoc's own per-probe times from the diagnose JSON, if it reports them. */
   phases: Phase[] | null;
+  /** `sockdoc serve` over the same sockets: CPU per scrape and the load phase; null = skipped. */
+  serve: ServeLoadResult | { error: string } | null;
+}
+
+/** The serve section of the table. */
+export function formatServe(s: ServeLoadResult | { error: string }): string[] {
+  if ('error' in s) return ['', `sockdoc serve: not measured: ${s.error}`];
+  const l = s.load;
+  const rss = l.rss.map(([, mib]) => mib);
+  const after = l.rss.filter(([t]) => t >= Math.min(10, l.seconds / 3)).map(([, mib]) => mib);
+  const out = [
+    '',
+    `sockdoc serve over the same sockets (exporter and client in the namespace, loopback):`,
+    `  CPU per scrape (user+system, all threads, ${s.scrapes} sequential scrapes): ${s.cpuMsPerScrape.toFixed(0)} ms; wall ${s.wallMsPerScrape.join(', ')} ms`,
+    `  load: ${l.rate}/s for ${l.seconds} s: ${l.sent} sent, ${l.answered} answered (${l.withData} with host data, ${l.timedOut} timed out), ${l.failed} failed; latency p50 ${l.latencyMsP50?.toFixed(0) ?? '-'} ms, p99 ${l.latencyMsP99?.toFixed(0) ?? '-'} ms`,
+    `  RSS MiB: start ${rss[0] ?? '-'}, after warm-up ${after.length ? `${Math.min(...after)}..${Math.max(...after)}` : '-'}, end ${rss.at(-1) ?? '-'}; exit after SIGTERM: ${s.exitCode}`,
+  ];
+  return out;
 }
 
 /** Time of one probe (summed over its reports, e.g. tcp + tcp6) in sockdoc's diagnose run. */
@@ -69,6 +88,7 @@ export function formatTable(r: BenchResult): string {
       out.push(`  ${pad(p.probe, 16)} ${pad(p.ms.toFixed(1), 9, true)} ms${p.count > 1 ? `  (${p.count} reads)` : ''}`);
     }
   }
+  if (r.serve) out.push(...formatServe(r.serve));
   return out.join('\n') + '\n';
 }
 

@@ -11,6 +11,8 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   limits: () => import('./limits.js'),
   lab: () => import('./lab.js'),
   explain: () => import('./explain.js'),
+  serve: () => import('./serve.js'),
+  port: () => import('./port.js'),
 };
 
 function version(): string {

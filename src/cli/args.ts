@@ -42,7 +42,8 @@ function refuseRepeats(tokens: ReadonlyArray<{ kind: string; name?: string; valu
  */
 export const VALUE_OPTIONS: ReadonlySet<string> = new Set([
   'interval', 'pid', 'port', 'root', 'fd-warning', 'fd-critical', 'queue-warning', 'file-table-warning',
-  'syn-warning', 'state', 'lab-id', 'mode', 'capture',
+  'syn-warning', 'state', 'lab-id', 'mode', 'capture', 'conntrack-warning', 'ports-warning', 'ports-critical',
+  'process-ratio', 'listen', 'timeout', 'top',
 ]);
 
 /**

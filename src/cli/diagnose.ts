@@ -6,6 +6,7 @@ import { explainLimits } from '../provenance/explain.js';
 import { DEFAULT_RULE_OPTIONS, type Finding, type RuleOptions } from '../rules/types.js';
 import { renderDiagnosis } from '../render/terminal.js';
 import { filterFindings } from '../render/filter.js';
+import { checkPort, portExitCode } from '../port/check.js';
 import { diagnosisToJson } from '../render/json.js';
 import { renderSummary } from '../render/summary.js';
 import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
@@ -32,13 +33,16 @@ Options:
   --queue-warning R       accept-queue-filling threshold, ratio of the backlog (default 0.8)
   --file-table-warning R  system-file-table-near threshold (default 0.8)
   --syn-warning R         syn-queue-pressure threshold (default 0.8)
+  --conntrack-warning R   conntrack-table-near threshold, ratio of nf_conntrack_max (default 0.8)
+  --ports-warning R       ephemeral-ports-near threshold, ratio of usable local ports (default 0.8)
+  --ports-critical R      ephemeral-ports-exhausted threshold (default 0.95)
   --no-color              no colour (also: NO_COLOR=1, or when stdout is not a terminal)
   -h, --help              this help
 
 Exit codes: 0 healthy, 1 warnings, 2 critical, 3 could not run (docs/exit-codes.md).
 Environment: NO_COLOR=1, SOCKDOC_NET_SOURCE=proc (read /proc/net/tcp instead of sock_diag),
 SOCKDOC_NOW=ISO-TIME (pin the report time), SOCKDOC_DEBUG=1 (stack trace on internal errors).
-Other commands: sockdoc sockets | limits | lab | explain ID   (sockdoc COMMAND --help)
+Other commands: sockdoc sockets | port P | limits | lab | capture DIR | explain ID | serve   (sockdoc COMMAND --help)
 `;
 
 const OPTIONS = {
@@ -54,6 +58,9 @@ const OPTIONS = {
   'queue-warning': { type: 'string' },
   'file-table-warning': { type: 'string' },
   'syn-warning': { type: 'string' },
+  'conntrack-warning': { type: 'string' },
+  'ports-warning': { type: 'string' },
+  'ports-critical': { type: 'string' },
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -66,7 +73,7 @@ export function checkRoot(root: string | undefined): string {
   return root;
 }
 
-function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
+export function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
   const s = (k: string) => v[k] as string | undefined;
   const o: RuleOptions = {
     fdWarning: ratioFlag('fd-warning', s('fd-warning'), DEFAULT_RULE_OPTIONS.fdWarning),
@@ -74,8 +81,12 @@ function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
     queueWarning: ratioFlag('queue-warning', s('queue-warning'), DEFAULT_RULE_OPTIONS.queueWarning),
     fileTableWarning: ratioFlag('file-table-warning', s('file-table-warning'), DEFAULT_RULE_OPTIONS.fileTableWarning),
     synWarning: ratioFlag('syn-warning', s('syn-warning'), DEFAULT_RULE_OPTIONS.synWarning),
+    conntrackWarning: ratioFlag('conntrack-warning', s('conntrack-warning'), DEFAULT_RULE_OPTIONS.conntrackWarning),
+    portsWarning: ratioFlag('ports-warning', s('ports-warning'), DEFAULT_RULE_OPTIONS.portsWarning),
+    portsCritical: ratioFlag('ports-critical', s('ports-critical'), DEFAULT_RULE_OPTIONS.portsCritical),
   };
   if (o.fdWarning > o.fdCritical) throw new UsageError(`--fd-warning (${o.fdWarning}) must not exceed --fd-critical (${o.fdCritical})`);
+  if (o.portsWarning > o.portsCritical) throw new UsageError(`--ports-warning (${o.portsWarning}) must not exceed --ports-critical (${o.portsCritical})`);
   return o;
 }
 
@@ -104,7 +115,7 @@ export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: Diagn
 }
 
 /** SOCKDOC_NOW=ISO-time pins the report's timestamp (golden tests, reproducible captures). */
-function fixedClock(value: string | undefined): (() => Date) | undefined {
+export function fixedClock(value: string | undefined): (() => Date) | undefined {
   if (!value) return undefined;
   const t = new Date(value);
   if (Number.isNaN(t.getTime())) throw new UsageError(`SOCKDOC_NOW is not a date: '${value}'`);
@@ -142,6 +153,13 @@ const runDiagnose: Command = async (args: string[], io: Io) => {
     throw new UsageError(`--pid ${filter.pid}: no such process (or not visible to this user)`);
   }
   const d = diagnose(snapshot, options, filter);
+  if (filter.port !== undefined) {
+    const check = checkPort(snapshot, filter.port);
+    if (check.severity !== 'ok') {
+      d.portCheck = check;
+      d.exitCode = portExitCode(check, d.findings);
+    }
+  }
   if (values.json) io.stdout(JSON.stringify(diagnosisToJson(d), null, 2) + '\n');
   else if (values.summary) io.stdout(renderSummary(d, options));
   else io.stdout(renderDiagnosis(d, { color: useColor(io) && !values['no-color'], columns: io.columns, verbose: values.verbose }));

@@ -36,3 +36,11 @@ test('--version prints the package version', () => {
   const r = sockdoc(['--version']);
   assert.equal(r.stdout, `sockdoc ${pkg.version}\n`);
 });
+
+test('explain knows the newer causes (conntrack, ephemeral ports, TCP memory, orphans, softnet)', () => {
+  for (const id of ['conntrack-table-full', 'conntrack-table-near', 'ephemeral-ports-exhausted', 'ephemeral-ports-near', 'tcp-memory-pressure', 'tcp-orphans', 'netdev-backlog-drops']) {
+    const r = sockdoc(['explain', id]);
+    assert.equal(r.status, 0, id);
+    assert.equal(r.stdout, readFileSync(`${repoRoot}/docs/findings/${id}.md`, 'utf8'));
+  }
+});

@@ -92,3 +92,14 @@ test('truncation, kernel errors and strange messages are ParseErrors, each with 
   assert.match(reason(Buffer.concat([done, nlmsg(20, msg)])), /no NLMSG_DONE/);
   assert.equal(parseInetDiag(Buffer.concat([nlmsg(20, msg), done]))[0].state, 'LISTEN');
 });
+
+test('INET_DIAG_SKV6ONLY of captured IPv6 listeners is decoded; IPv4 listeners have none', () => {
+  const msgs = parseInetDiag(readFileSync(join(busy, 'sock_diag/tcp-listen.bin')));
+  for (const m of msgs) {
+    if (m.family === 4) assert.equal(m.v6only, null, `${m.localAddress}:${m.localPort}`);
+    else assert.equal(typeof m.v6only, 'boolean', `${m.localAddress}:${m.localPort} carries the attribute`);
+  }
+  // The seed's server listened on [::]:8889 dual-stack (python's default): v6only false, as ss prints *:8889.
+  const seed = parseInetDiag(readFileSync(fixture('hosts', 'seed-queue-full', 'sock_diag', 'tcp-listen.bin')));
+  assert.deepEqual(seed.filter((m) => m.localPort === 8889).map((m) => [m.localAddress, m.v6only]), [['::', false]]);
+});

@@ -8,8 +8,9 @@
  *                          struct inet_diag_sockid { be16 sport, dport; be32 src[4], dst[4];
  *                                                    u32 if; u32 cookie[2]; };
  *                          u32 expires, rqueue, wqueue, uid, inode; }                     72 bytes
- * followed by netlink attributes, which sockdoc does not need. Header and u32 fields are in host
- * byte order; ports and addresses in network order.
+ * followed by netlink attributes (struct rtattr { u16 len; u16 type; } + payload, 4-byte aligned), of
+ * which sockdoc reads INET_DIAG_SKV6ONLY. Header and u32 fields are in host byte order; ports and
+ * addresses in network order.
  */
 import { endianness } from 'node:os';
 import { formatIPv4Bytes, formatIPv6Bytes } from './inet-address.js';
@@ -29,6 +30,8 @@ const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
 const SOCK_DIAG_BY_FAMILY = 20;
 const INET_DIAG_MSG_LEN = 72;
+/** include/uapi/linux/inet_diag.h; sent for AF_INET6 sockets in LISTEN or CLOSE (inet_diag_msg_attrs_fill). */
+const INET_DIAG_SKV6ONLY = 11;
 
 /** One socket as sock_diag describes it. */
 export interface InetDiagMsg {
@@ -52,6 +55,8 @@ export interface InetDiagMsg {
   wqueue: number;
   uid: number;
   inode: number;
+  /** IPV6_V6ONLY from INET_DIAG_SKV6ONLY; null when the kernel did not send it (IPv4, or not LISTEN/CLOSE). */
+  v6only: boolean | null;
 }
 
 /**
@@ -90,7 +95,9 @@ export function parseInetDiag(buf: Uint8Array, file = 'sock_diag'): InetDiagMsg[
     } else if (type === SOCK_DIAG_BY_FAMILY) {
       doneSeen = false; // a following dump must end in its own NLMSG_DONE
       if (len < NLMSG_HDRLEN + INET_DIAG_MSG_LEN) fail(`inet_diag_msg of ${len - NLMSG_HDRLEN} bytes, expected ${INET_DIAG_MSG_LEN}`);
-      out.push(decodeMsg(buf, view, body, u32, fail));
+      const msg = decodeMsg(buf, view, body, u32, fail);
+      msg.v6only = readV6only(buf, u16, body + INET_DIAG_MSG_LEN, offset + len);
+      out.push(msg);
     } else {
       fail(`unexpected netlink message type ${type}`);
     }
@@ -99,6 +106,17 @@ export function parseInetDiag(buf: Uint8Array, file = 'sock_diag'): InetDiagMsg[
   }
   if (!doneSeen) throw new ParseError(file, index + 1, 'no NLMSG_DONE at the end: the dump is truncated');
   return out;
+}
+
+/** The INET_DIAG_SKV6ONLY attribute between `start` and `end`, or null; stops at a malformed attribute. */
+function readV6only(buf: Uint8Array, u16: (at: number) => number, start: number, end: number): boolean | null {
+  for (let a = start; a + 4 <= end; ) {
+    const len = u16(a);
+    if (len < 4 || a + len > end) return null;
+    if (u16(a + 2) === INET_DIAG_SKV6ONLY && len > 4) return buf[a + 4] !== 0;
+    a += (len + 3) & ~3;
+  }
+  return null;
 }
 
 function decodeMsg(
@@ -131,5 +149,6 @@ function decodeMsg(
     wqueue: u32(m + 60),
     uid: u32(m + 64),
     inode: u32(m + 68),
+    v6only: null,
   };
 }

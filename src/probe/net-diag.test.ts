@@ -88,3 +88,16 @@ test('readNetTcp: a fixture root and SOCKDOC_NET_SOURCE=proc read /proc text; a 
   assert.equal(noAddon.source, 'proc');
   assert.match(noAddon.reports[0].detail ?? '', /sock_diag dump unavailable .*read \/proc\/net\/tcp instead/);
 });
+
+test('v6only flags in row word 0 (native/tcptable.c): decoded for listeners, never taken for the state', () => {
+  const t = table([V6_ANY, V6_ANY], [
+    [6, 10, 7001, 0, 0, 1, 0, 5, 0, 901],
+    [6, 10, 7002, 0, 0, 1, 0, 5, 0, 902],
+    [6, 10, 7003, 0, 0, 1, 0, 5, 0, 903],
+  ]);
+  t.rows[0] |= (1 << 16) | (1 << 17); // known, set: [::]:7001
+  t.rows[ROW_WORDS] |= 1 << 16; // known, clear: *:7002; 7003: an addon built before, unknown
+  const { sockets, v6only } = socketsFromDiagTable(t);
+  assert.deepEqual(sockets.map((s) => s.state), ['LISTEN', 'LISTEN', 'LISTEN']);
+  assert.deepEqual([...v6only], [['6|::|7001|901', true], ['6|::|7002|902', false]]);
+});

@@ -39,7 +39,13 @@ export interface DiagSockets {
   sockets: TcpSocket[];
   /** listenerKey(...) -> sk_max_ack_backlog, as readListenBacklogs returns it. */
   backlogs: Map<string, number>;
+  /** listenerKey(...) -> IPV6_V6ONLY of IPv6 listeners whose dump carried INET_DIAG_SKV6ONLY. */
+  v6only: Map<string, boolean>;
 }
+
+/** Row word 0 flags (native/tcptable.c): INET_DIAG_SKV6ONLY was sent, and its value. */
+const V6ONLY_KNOWN = 1 << 16;
+const V6ONLY_SET = 1 << 17;
 
 /** The uid of a request socket's listener: the same port, its own address or the wildcard. */
 function listenerUids(sockets: readonly TcpSocket[]): (s: TcpSocket) => number {
@@ -69,10 +75,11 @@ export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag', 
   }
   const sockets: TcpSocket[] = new Array(count);
   const backlogs = new Map<string, number>();
+  const v6only = new Map<string, boolean>();
   let requests = false;
   for (let i = 0, r = 0; i < count; i++, r += ROW_WORDS) {
     const head = rows[r];
-    const st = head >>> 8;
+    const st = (head >>> 8) & 0xff;
     if (st < 1 || st > TCP_STATES.length) throw new ParseError(file, i + 1, `unknown TCP state ${st}`);
     const family = (head & 0xff) === 4 ? 4 : 6;
     const ports = rows[r + 1];
@@ -90,7 +97,11 @@ export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag', 
       inode: rows[r + 7],
       netns,
     };
-    if (listen) backlogs.set(listenerKey(family, s.localAddress, s.localPort, s.inode), rows[r + 5]);
+    if (listen) {
+      const key = listenerKey(family, s.localAddress, s.localPort, s.inode);
+      backlogs.set(key, rows[r + 5]);
+      if (head & V6ONLY_KNOWN) v6only.set(key, (head & V6ONLY_SET) !== 0);
+    }
     else if (st === SYN_RECV && s.inode === 0) requests = true;
     sockets[i] = s;
   }
@@ -98,5 +109,5 @@ export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag', 
     const uidOf = listenerUids(sockets);
     for (const s of sockets) if (s.state === 'SYN_RECV' && s.inode === 0) s.uid = uidOf(s);
   }
-  return { sockets, backlogs };
+  return { sockets, backlogs, v6only };
 }

@@ -160,6 +160,8 @@ export interface NetTcpRead {
   source: NetTcpSource;
   /** From the sock_diag dump only: listenerKey -> backlog limit, what readListenBacklogs would return. */
   backlogs?: Map<string, number>;
+  /** From the sock_diag dump only: listenerKey -> IPV6_V6ONLY of IPv6 listeners. */
+  v6only?: Map<string, boolean>;
 }
 
 export interface NetTcpOptions {
@@ -190,12 +192,12 @@ export function readNetTcp(root = '/', opts: NetTcpOptions = {}): NetTcpRead {
       const addon = loadNativeAddon(opts.addonPath ?? ADDON_PATH);
       if (typeof addon.tcpDiagTable === 'function') {
         const table = addon.tcpDiagTable(TCP_ALL_STATES_MASK);
-        const { sockets, backlogs } = socketsFromDiagTable(table, DIAG_SOURCE, opts.netns ?? 0);
+        const { sockets, backlogs, v6only } = socketsFromDiagTable(table, DIAG_SOURCE, opts.netns ?? 0);
         const reports: ProbeReport[] = [{ probe: 'net-tcp', source: DIAG_SOURCE, status: 'ok', ms: performance.now() - t0 }];
         if (!table.ipv6) {
           reports.push({ probe: 'net-tcp', source: `${DIAG_SOURCE} AF_INET6`, status: 'absent', ms: 0, detail: 'IPv6 is disabled on this host, so there are no IPv6 sockets to see' });
         }
-        return { sockets, reports, notes: [], source: 'sock_diag', backlogs };
+        return { sockets, reports, notes: [], source: 'sock_diag', backlogs, v6only };
       }
     } catch (err) {
       // Not built, built for another ABI, or the dump failed: /proc/net/tcp has the same sockets.

@@ -20,6 +20,8 @@ export interface ListenBacklogs {
   backlogs: Map<string, number>;
   source: 'sock_diag' | 'ss' | null;
   report: ProbeReport;
+  /** listenerKey(...) -> IPV6_V6ONLY, from sock_diag only (ss -ltn shows it as *:P vs [::]:P, not parsed). */
+  v6only?: Map<string, boolean>;
 }
 
 /** Where a captured host tree keeps the raw dump of its TCP listeners (AF_INET then AF_INET6). */
@@ -71,6 +73,15 @@ export function backlogsFromDiag(bytes: Uint8Array, file = 'sock_diag'): Map<str
   return map;
 }
 
+/** IPV6_V6ONLY of each IPv6 listener whose dump carried INET_DIAG_SKV6ONLY. */
+export function v6onlyFromDiag(bytes: Uint8Array, file = 'sock_diag'): Map<string, boolean> {
+  const map = new Map<string, boolean>();
+  for (const m of parseInetDiag(bytes, file)) {
+    if (m.state === 'LISTEN' && m.v6only !== null) map.set(listenerKey(m.family, m.localAddress, m.localPort, m.inode), m.v6only);
+  }
+  return map;
+}
+
 /** Backlog limits from `ss -ltnHe` text: Send-Q of a LISTEN socket. */
 export function backlogsFromSs(text: string, file = `ss ${SS_ARGS.join(' ')}`): Map<string, number> {
   const map = new Map<string, number>();
@@ -92,7 +103,10 @@ function fromCapture(root: string, t0: number): ListenBacklogs {
   const bin = under(root, CAPTURE_BIN);
   const ss = under(root, CAPTURE_SS);
   try {
-    if (existsSync(bin)) return { backlogs: backlogsFromDiag(readBytesUnder(root, CAPTURE_BIN, 'binary'), bin), source: 'sock_diag', report: report(bin, 'ok', t0) };
+    if (existsSync(bin)) {
+      const bytes = readBytesUnder(root, CAPTURE_BIN, 'binary');
+      return { backlogs: backlogsFromDiag(bytes, bin), v6only: v6onlyFromDiag(bytes, bin), source: 'sock_diag', report: report(bin, 'ok', t0) };
+    }
     if (existsSync(ss)) return { backlogs: backlogsFromSs(readUnder(root, CAPTURE_SS, 'proc-table'), ss), source: 'ss', report: report(ss, 'ok', t0) };
   } catch (err) {
     const status = outcomeOf(err) === 'denied' ? 'denied' : 'failed';
@@ -123,8 +137,9 @@ export function readListenBacklogs(root = '/', opts: { addonPath?: string } = {}
   const addonPath = opts.addonPath ?? ADDON_PATH;
   let addonWhy: string;
   try {
-    const backlogs = backlogsFromDiag(dumpListenBytes(loadNativeAddon(addonPath)), 'sock_diag');
-    return { backlogs, source: 'sock_diag', report: report('netlink NETLINK_SOCK_DIAG', 'ok', t0) };
+    const bytes = dumpListenBytes(loadNativeAddon(addonPath));
+    const backlogs = backlogsFromDiag(bytes, 'sock_diag');
+    return { backlogs, v6only: v6onlyFromDiag(bytes), source: 'sock_diag', report: report('netlink NETLINK_SOCK_DIAG', 'ok', t0) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (NETLINK_REFUSED.has(code)) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSysctlNumber, parseSysctlNumbers, readTunables, sysctlPath, TUNABLE_NAMES } from './sysctl.js';
+import { parseReservedPorts, parseSysctlNumber, parseSysctlNumbers, readTunables, sysctlPath, TUNABLE_NAMES } from './sysctl.js';
 import { ParseError } from './read-file.js';
 import { fixture } from '../testing/paths.js';
 
@@ -17,10 +17,16 @@ test('tunables of the busy namespace, as captured there', () => {
     'fs.nr_open': 1048576,
     'fs.file-nr': [100536, 0, 2466170],
     'net.ipv4.ip_local_port_range': [32768, 60999],
+    // not captured in this older tree
+    'net.ipv4.tcp_tw_reuse': null,
+    'net.ipv4.ip_local_reserved_ports': null,
+    // host-wide, initial namespace only: absent in ours
+    'net.ipv4.tcp_mem': null,
+    'net.ipv4.tcp_max_orphans': null,
   });
   assert.equal(reports.length, TUNABLE_NAMES.length);
   const absent = reports.filter((r) => r.status !== 'ok');
-  assert.deepEqual(absent.map((r) => r.status), ['absent']);
+  assert.deepEqual(absent.map((r) => r.status), ['absent', 'absent', 'absent', 'absent', 'absent']);
   assert.match(absent[0].detail ?? '', /net\.core\.netdev_max_backlog is not available/);
 });
 
@@ -42,6 +48,10 @@ test('pure parsers', () => {
   assert.throws(() => parseSysctlNumbers('1 2 3\n', 2), (e: unknown) => e instanceof ParseError && /expected 2 numbers/.test(e.reason));
   assert.equal(sysctlPath('net.ipv4.ip_local_port_range'), 'proc/sys/net/ipv4/ip_local_port_range');
   assert.equal(sysctlPath('fs.file-nr'), 'proc/sys/fs/file-nr');
+  assert.deepEqual(parseReservedPorts('\n'), []);
+  assert.deepEqual(parseReservedPorts('8080,9000-9010\n'), [[8080, 8080], [9000, 9010]]);
+  assert.throws(() => parseReservedPorts('80-70\n', 'x'), (e: unknown) => e instanceof ParseError && /reversed/.test(e.reason));
+  assert.throws(() => parseReservedPorts('http\n', 'x'), (e: unknown) => e instanceof ParseError && /expected ports and ranges/.test(e.reason));
 });
 
 test('the live host: every tunable of the initial namespace is readable', () => {

@@ -32,8 +32,34 @@ export function parseSysctlNumber(text: string, file = 'proc/sys'): number {
   return parseSysctlNumbers(text, 1, file)[0];
 }
 
-/** Names of every tunable sockdoc reads, with how many integers each file holds. */
-const ARITY: { [K in keyof Tunables]: number } = {
+/**
+ * Parses net.ipv4.ip_local_reserved_ports: comma-separated ports and ranges, "" when none
+ * (net/ipv4/sysctl_net_ipv4.c, proc_do_large_bitmap prints "8080,9000-9010").
+ * @example parseReservedPorts('8080,9000-9010\n') // [[8080, 8080], [9000, 9010]]
+ */
+export function parseReservedPorts(text: string, file = 'proc/sys/net/ipv4/ip_local_reserved_ports'): Array<[number, number]> {
+  const t = text.trim();
+  if (t === '') return [];
+  return t.split(',').map((part) => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new ParseError(file, 1, 'expected ports and ranges like 8080,9000-9010');
+    const lo = Number(m[1]);
+    const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi < lo || hi > 65535) throw new ParseError(file, 1, 'a range is reversed or past port 65535');
+    return [lo, hi] as [number, number];
+  });
+}
+
+/** Reads one numeric sysctl (`arity` integers); value null with a non-ok report when absent or bad. */
+export function readSysctl(root: string, name: string, arity = 1): { value: number[] | null; report: ProbeReport } {
+  const path = under(root, sysctlPath(name));
+  const r = runProbe('sysctl', path, () => parseSysctlNumbers(readUnder(root, sysctlPath(name), 'proc'), arity, path));
+  if (r.report.status === 'absent') r.report.detail = `${name} is not available (${path} missing)`;
+  return r;
+}
+
+/** Names of every numeric tunable sockdoc reads, with how many integers each file holds. */
+const ARITY: { [K in Exclude<keyof Tunables, 'net.ipv4.ip_local_reserved_ports'>]-?: number } = {
   'net.core.somaxconn': 1,
   'net.ipv4.tcp_max_syn_backlog': 1,
   'net.ipv4.tcp_syncookies': 1,
@@ -43,21 +69,28 @@ const ARITY: { [K in keyof Tunables]: number } = {
   'fs.nr_open': 1,
   'fs.file-nr': 3, // allocated, free, max (fs/file_table.c proc_nr_files)
   'net.ipv4.ip_local_port_range': 2, // low, high
+  'net.ipv4.tcp_tw_reuse': 1,
+  'net.ipv4.tcp_mem': 3, // pages: min, pressure, max
+  'net.ipv4.tcp_max_orphans': 1,
 };
 
-export const TUNABLE_NAMES = Object.keys(ARITY) as Array<keyof Tunables>;
+const RESERVED_PORTS = 'net.ipv4.ip_local_reserved_ports';
+
+export const TUNABLE_NAMES = [...Object.keys(ARITY), RESERVED_PORTS] as Array<keyof Tunables>;
 
 /** Reads every tunable; one report per file, a missing or unreadable one stays null. */
 export function readTunables(root = '/'): { tunables: Tunables; reports: ProbeReport[] } {
   const reports: ProbeReport[] = [];
   const values: Record<string, number | number[] | null> = {};
-  for (const name of TUNABLE_NAMES) {
-    const path = under(root, sysctlPath(name));
+  for (const name of Object.keys(ARITY) as Array<keyof typeof ARITY>) {
     const arity = ARITY[name];
-    const { value, report } = runProbe('sysctl', path, () => parseSysctlNumbers(readUnder(root, sysctlPath(name), 'proc'), arity, path));
-    if (report.status === 'absent') report.detail = `${name} is not available (${path} missing)`;
+    const { value, report } = readSysctl(root, name, arity);
     reports.push(report);
     values[name] = value === null ? null : arity === 1 ? value[0] : value;
   }
-  return { tunables: values as unknown as Tunables, reports };
+  const path = under(root, sysctlPath(RESERVED_PORTS));
+  const reserved = runProbe('sysctl', path, () => parseReservedPorts(readUnder(root, sysctlPath(RESERVED_PORTS), 'proc'), path));
+  if (reserved.report.status === 'absent') reserved.report.detail = `${RESERVED_PORTS} is not available (${path} missing)`;
+  reports.push(reserved.report);
+  return { tunables: { ...(values as unknown as Tunables), [RESERVED_PORTS]: reserved.value }, reports };
 }

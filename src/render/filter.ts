@@ -26,6 +26,8 @@ export function filterFindings(findings: Finding[], snapshot: Snapshot, filter: 
   return findings.filter((f) => {
     const s = f.subject;
     if (s.pid === undefined && s.port === undefined) return true;
+    // --pid alone: the process's own findings (whatever port they name) and its listeners' ports.
+    if (filter.port === undefined) return s.pid === filter.pid || (s.port !== undefined && ports.has(s.port));
     if (s.port !== undefined) return ports.has(s.port);
     return s.pid !== undefined && pids.has(s.pid);
   });

@@ -96,7 +96,7 @@ test('listeners, socket states, counters with sorted keys, limit origins as an a
   const l = j.listeners.find((x) => x.port === 8889)!;
   assert.deepEqual(l, {
     family: 6, address: '::', port: 8889, inode: 510001, pids: [37482], owners: [{ pid: 37482, fd: 3 }],
-    acceptQueue: 129, backlog: 128, backlogSource: 'ss', synRecv: 9, establishedUnaccepted: 3, closeWaitUnaccepted: 126,
+    acceptQueue: 129, backlog: 128, backlogSource: 'ss', v6only: null, synRecv: 9, establishedUnaccepted: 3, closeWaitUnaccepted: 126,
   });
   assert.deepEqual(j.socketStates, { ESTABLISHED: 4, SYN_RECV: 9, TIME_WAIT: 1, CLOSE_WAIT: 126, LISTEN: 4 });
   assert.deepEqual(Object.keys(j.counters.values), [...Object.keys(j.counters.values)].sort());

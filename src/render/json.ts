@@ -10,7 +10,7 @@
 import type { Diagnosis } from './report.js';
 import type { Finding, FindingSubject, Severity } from '../rules/types.js';
 import type { LimitOrigin } from '../provenance/types.js';
-import type { Listener, ProbeReport, ProcessInfo, TcpState, Tunables } from '../snapshot/types.js';
+import type { ConntrackTable, Listener, ProbeReport, ProcessInfo, Softnet, Sockstat, TcpState, Tunables } from '../snapshot/types.js';
 import { TCP_STATES } from '../snapshot/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { filterListeners, filterProcesses } from './filter.js';
@@ -52,6 +52,8 @@ export interface ListenerJson {
   acceptQueue: number;
   backlog: number | null;
   backlogSource: 'sock_diag' | 'ss' | null;
+  /** IPv6 listeners: IPV6_V6ONLY from sock_diag (true = [::]:P, false = *:P in ss); null when unknown or IPv4. */
+  v6only: boolean | null;
   synRecv: number;
   establishedUnaccepted: number;
   closeWaitUnaccepted: number;
@@ -71,13 +73,21 @@ export interface DiagnosisJson {
   socketStates: Partial<Record<TcpState, number>>;
   tunables: Tunables;
   counters: { values: Record<string, number>; deltas: Record<string, number> | null; intervalMs: number };
+  /** The first namespace's conntrack table; null when nf_conntrack is not loaded (or not read). */
+  conntrack: ConntrackTable | null;
+  /** /proc/net/sockstat TCP line; null when unreadable. */
+  sockstat: Sockstat | null;
+  /** /proc/net/softnet_stat (host-wide); null when unreadable. */
+  softnet: Softnet | null;
   probes: ProbeReport[];
   notes: string[];
   /** Field by field (render/limits.ts), the same shape as `sockdoc limits --json`. */
   limitOrigins: Array<ReturnType<typeof limitOriginToJson>>;
+  /** Optional: with --port P when P fails (nothing listening, loopback or IPv6 only, elsewhere only). */
+  portCheck?: import('../port/check.js').PortCheck;
 }
 
-function findingJson(f: Finding): FindingJson {
+export function findingJson(f: Finding): FindingJson {
   const subject: FindingSubject = {};
   // Fixed key order, absent keys left out: the JSON reads the same whoever built the finding.
   if (f.subject.pid !== undefined) subject.pid = f.subject.pid;
@@ -114,6 +124,7 @@ function listenerJson(l: Listener): ListenerJson {
     acceptQueue: l.acceptQueue,
     backlog: l.backlog,
     backlogSource: l.backlogSource,
+    v6only: l.v6only ?? null,
     synRecv: l.synRecv,
     establishedUnaccepted: l.establishedUnaccepted,
     closeWaitUnaccepted: l.closeWaitUnaccepted,
@@ -161,11 +172,17 @@ export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
       deltas: s.counters.deltas === null ? null : sortedRecord(s.counters.deltas),
       intervalMs: s.counters.intervalMs,
     },
+    conntrack: s.conntrack
+      ? { ...s.conntrack, stats: s.conntrack.stats && sortedRecord(s.conntrack.stats), statDeltas: s.conntrack.statDeltas && sortedRecord(s.conntrack.statDeltas) }
+      : null,
+    sockstat: s.sockstat ? { ...s.sockstat } : null,
+    softnet: s.softnet ? { dropped: s.softnet.dropped, droppedDelta: s.softnet.droppedDelta, timeSqueeze: s.softnet.timeSqueeze, intervalMs: s.softnet.intervalMs, cpus: s.softnet.cpus.map((c) => ({ ...c })) } : null,
     probes: s.probes.map(probeJson),
     notes: [...s.notes],
     limitOrigins: [...s.limitOrigins.values()]
       .filter((o) => shownPids.has(o.pid))
       .sort((a, b) => a.pid - b.pid)
       .map(limitOriginToJson),
+    ...(d.portCheck ? { portCheck: structuredClone(d.portCheck) } : {}),
   };
 }

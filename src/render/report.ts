@@ -14,4 +14,6 @@ export interface Diagnosis {
   filter: DiagnosisFilter;
   /** 0 healthy, 1 warnings, 2 critical. */
   exitCode: 0 | 1 | 2;
+  /** With --port: why that port fails, when it does (nothing listening, loopback or IPv6 only, elsewhere). */
+  portCheck?: import('../port/check.js').PortCheck;
 }

@@ -154,7 +154,9 @@ export function renderFinding(
   if (whyParts.length) {
     let lines = wrap(whyParts.join(' '), textWidth);
     // Short form: two lines of why at most; the rest is one --verbose away.
-    if (!layout.verbose && lines.length > SHORT_WHY_LINES) lines = [...lines.slice(0, SHORT_WHY_LINES - 1), cut(lines[SHORT_WHY_LINES - 1], textWidth)];
+    // A warning or info gets one line: the critical findings carry the story.
+    const most = f.severity === 'critical' ? SHORT_WHY_LINES : 1;
+    if (!layout.verbose && lines.length > most) lines = [...lines.slice(0, most - 1), cut(lines[most - 1], textWidth)];
     block('why', lines);
   }
 

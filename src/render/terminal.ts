@@ -77,8 +77,14 @@ export function summaryLine(d: Diagnosis, paint: Painter): string {
   return paint(style, `${what} — exit ${d.exitCode}`) + partial;
 }
 
-function notesSection(notes: readonly string[], width: number, paint: Painter): string[] {
+function notesSection(notes: readonly string[], width: number, paint: Painter, compact = false): string[] {
   if (notes.length === 0) return [];
+  if (compact) {
+    // Short form: the label on the first note's line.
+    const out: string[] = [];
+    notes.forEach((n, k) => wrap(terminalSafe(n), width - 9).forEach((l, i) => out.push((i > 0 ? '         ' : k === 0 ? paint('bold', 'Notes') + '  - ' : '       - ') + l)));
+    return out;
+  }
   const out = [paint('bold', 'Notes') + paint('dim', '  what sockdoc could not see or had to approximate')];
   for (const n of notes) wrap(terminalSafe(n), width - 4).forEach((l, i) => out.push((i === 0 ? '  - ' : '    ') + l));
   return out;
@@ -138,20 +144,29 @@ export function renderDiagnosis(d: Diagnosis, opts: TerminalOptions): string {
   if (findings.length === 0 && !filtered) {
     sections.push(healthyLines(d, paint));
   } else {
+    const port = d.portCheck && d.portCheck.severity !== 'ok' ? d.portCheck : undefined;
+    if (port) {
+      // Not "no problems": a port nobody listens on refuses every connection (sockdoc port P).
+      const tag = port.severity === 'critical' ? paint('redBold', 'CRITICAL') : paint('yellow', 'WARNING ');
+      const head = wrap(terminalSafe(port.headline), width - 10);
+      sections.push([`${tag}  ${paint('bold', head[0])}`, ...head.slice(1).map((l) => `          ${paint('bold', l)}`), ...wrap(`${port.explain[0]} Details: sockdoc port ${port.port}`, width - 10).map((l) => `          ${l}`)]);
+    }
     if (findings.length) {
       sections.push(answerLines(findings, d, width, paint));
       sections.push(renderFindings(findings, width, paint, verbose));
-    } else sections.push([paint('green', '✓ No problems found') + ` for ${describeFilter(d.filter)}.`]);
+    } else if (!port) sections.push([paint('green', '✓ No problems found') + ` for ${describeFilter(d.filter)}.`]);
     // The tables are context: in the long form, or when there is no finding to read instead.
     if (verbose || findings.length === 0) {
       sections.push(listenersSection(filterListeners(d.snapshot, d.filter), d.snapshot, paint, filtered));
       sections.push(fdSection(filterProcesses(d.snapshot, d.filter), d.snapshot, paint, filtered));
     }
   }
-  const notes = notesSection(d.snapshot.notes, width, paint);
+  const notes = notesSection(d.snapshot.notes, width, paint, !verbose);
   const more = findings.length && !verbose ? paint('dim', ' · more: --verbose, sockdoc explain ID') : '';
-  // The footer: the drop counters, then notes, and the verdict again where the scroll ends.
-  if (notes.length) sections.push(countersLines(d.snapshot.counters, width, paint), notes, [summaryLine(d, paint) + more]);
-  else sections.push([...countersLines(d.snapshot.counters, width, paint), summaryLine(d, paint) + more]);
+  // The footer: the drop counters, then notes, and the verdict again where the scroll ends; one
+  // block in the short form, spaced in the long one.
+  const counters = countersLines(d.snapshot.counters, width, paint);
+  if (notes.length && verbose) sections.push(counters, notes, [summaryLine(d, paint) + more]);
+  else sections.push([...counters, ...notes, summaryLine(d, paint) + more]);
   return terminalGuard(sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n') + '\n');
 }

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../testing/paths.js';
-import { healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { connections, conntrackTable, healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
 import { RULES, runRules } from './index.js';
 import { findingRef } from './support/refs.js';
 import { addCloseWait } from './support/close-wait-sockets.js';
-import type { Rule } from './types.js';
+import { DEFAULT_RULE_OPTIONS, type Rule } from './types.js';
 
 const rulesDir = join(repoRoot, 'src', 'rules');
 const docsDir = join(repoRoot, 'docs', 'findings');
@@ -34,11 +34,23 @@ function seedSnapshot() {
     ],
     tunables: { 'net.core.somaxconn': 128, 'fs.file-nr': [96_000, 0, 100_000], 'fs.file-max': 100_000 },
     values: { 'TcpExt.ListenOverflows': 5000, 'TcpExt.ListenDrops': 5000 },
-    deltas: { 'TcpExt.ListenOverflows': 213, 'TcpExt.ListenDrops': 213, 'TcpExt.SyncookiesSent': 4 },
+    deltas: { 'TcpExt.ListenOverflows': 213, 'TcpExt.ListenDrops': 213, 'TcpExt.SyncookiesSent': 4, 'TcpExt.TCPAbortOnMemory': 2 },
+    // The newer causes, all at once: a full conntrack table, a client out of ports to one
+    // destination and nearly out to another, TCP memory, orphans and softnet drops.
+    conntrack: conntrackTable({ count: 262144, stats: { drop: 10 }, statDeltas: { drop: 10 } }),
+    sockstat: { tcpInuse: 900, tcpOrphan: 131072, tcpTimeWait: 500, tcpAlloc: 900, tcpMemPages: 600000 },
+    softnet: { cpus: [{ cpu: 0, processed: 10, dropped: 30, timeSqueeze: 1 }], dropped: 30, droppedDelta: 5, timeSqueeze: 1, intervalMs: 1000 },
+    sockets: [
+      ...connections(28232, { firstPort: 32768, remoteAddress: '10.0.0.5', remotePort: 80, state: 'TIME_WAIT' }),
+      ...connections(25000, { firstPort: 32768, remoteAddress: '10.0.0.6', remotePort: 443, pid: 900 }),
+    ],
   });
   // 37482's CLOSE_WAIT stayed the whole window (a leak); 900's were all replaced (churn).
   addCloseWait(s, { pid: 37482, port: 8889, count: 20, persisted: 20 });
-  return addCloseWait(s, { pid: 900, port: 9000, count: 30, persisted: 0 });
+  addCloseWait(s, { pid: 900, port: 9000, count: 30, persisted: 0 });
+  // A container whose own conntrack count nears the host-wide max.
+  s.namespaces.push({ ...s.namespaces[0], inode: 4026532999, kind: 'docker', name: 'web', conntrack: conntrackTable({ count: 230000 }) });
+  return s;
 }
 
 test('every rule file has a test, a doc and an index entry, and its id is its file name', async () => {
@@ -140,6 +152,6 @@ test('rules are pure: same input, same output, input untouched', () => {
 test('options reach the rules', () => {
   const s = snapshot({ processes: [proc({ pid: 5, name: 'x', open: 500, soft: 1000 })] });
   assert.deepEqual(runRules(s).map((f) => f.id), []);
-  const strict = { fdCritical: 0.9, fdWarning: 0.4, queueWarning: 0.8, fileTableWarning: 0.8, synWarning: 0.8 };
+  const strict = { ...DEFAULT_RULE_OPTIONS, fdCritical: 0.9, fdWarning: 0.4 };
   assert.deepEqual(runRules(s, strict).map((f) => f.id), ['fd-limit-near']);
 });

@@ -7,11 +7,18 @@ import { rule as backlogClamped } from './backlog-clamped.js';
 import { rule as closeWaitChurn } from './close-wait-churn.js';
 import { rule as closeWaitLeak } from './close-wait-leak.js';
 import { rule as closeWaitUnaccepted } from './close-wait-unaccepted.js';
+import { rule as conntrackTableFull } from './conntrack-table-full.js';
+import { rule as conntrackTableNear } from './conntrack-table-near.js';
+import { rule as ephemeralPortsExhausted } from './ephemeral-ports-exhausted.js';
+import { rule as ephemeralPortsNear } from './ephemeral-ports-near.js';
 import { rule as fdLimitExhausted } from './fd-limit-exhausted.js';
 import { rule as fdLimitNear } from './fd-limit-near.js';
 import { rule as listenOverflows } from './listen-overflows.js';
+import { rule as netdevBacklogDrops } from './netdev-backlog-drops.js';
 import { rule as synQueuePressure } from './syn-queue-pressure.js';
 import { rule as systemFileTableNear } from './system-file-table-near.js';
+import { rule as tcpMemoryPressure } from './tcp-memory-pressure.js';
+import { rule as tcpOrphans } from './tcp-orphans.js';
 
 /** Alphabetical by id; src/rules/index.test.ts checks it matches the files. */
 export const RULES: Rule[] = [
@@ -21,11 +28,18 @@ export const RULES: Rule[] = [
   closeWaitChurn,
   closeWaitLeak,
   closeWaitUnaccepted,
+  conntrackTableFull,
+  conntrackTableNear,
+  ephemeralPortsExhausted,
+  ephemeralPortsNear,
   fdLimitExhausted,
   fdLimitNear,
   listenOverflows,
+  netdevBacklogDrops,
   synQueuePressure,
   systemFileTableNear,
+  tcpMemoryPressure,
+  tcpOrphans,
 ];
 
 /** Host-wide findings (no subject) first, then by port, address (code points, not locale), pid. */

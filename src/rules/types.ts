@@ -42,6 +42,12 @@ export interface RuleOptions {
   fileTableWarning: number;
   /** syn-queue-pressure: synRecv / tcp_max_syn_backlog >= this (default 0.80). */
   synWarning: number;
+  /** conntrack-table-near: nf_conntrack_count / nf_conntrack_max >= this (default 0.80). */
+  conntrackWarning: number;
+  /** ephemeral-ports-near: ports in use to one destination / usable ephemeral ports >= this (default 0.80). */
+  portsWarning: number;
+  /** ephemeral-ports-exhausted: the same ratio >= this (default 0.95). */
+  portsCritical: number;
 }
 
 export const DEFAULT_RULE_OPTIONS: RuleOptions = {
@@ -50,6 +56,9 @@ export const DEFAULT_RULE_OPTIONS: RuleOptions = {
   queueWarning: 0.8,
   fileTableWarning: 0.8,
   synWarning: 0.8,
+  conntrackWarning: 0.8,
+  portsWarning: 0.8,
+  portsCritical: 0.95,
 };
 
 export interface Rule {

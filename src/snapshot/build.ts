@@ -12,6 +12,7 @@ import { readListenBacklogs } from '../probe/sock-diag.js';
 import { deriveListeners } from './listeners.js';
 import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
 import { readCaptureTime } from '../probe/capture-meta.js';
+import { pressureOver, readPressure } from './net-pressure.js';
 import type { Counters, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
 
 export interface SnapshotOptions {
@@ -41,7 +42,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function diffCounters(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+/** Increase of each counter between two readings (absent or decreasing ones: no delta). */
+export function diffCounters(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   const d: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) {
     const b = before[k];
@@ -104,6 +106,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const notes: string[] = [];
   const intervalMs = live ? Math.max(0, opts.intervalMs ?? 1000) : 0;
 
+  const pressureStart = intervalMs > 0 ? readPressure(root) : null;
   let counters: Counters;
   // CLOSE_WAIT at the start of the window (issue 11): persisting ones are a leak, new ones churn.
   let closeWaitAtStart: Set<number> | null = null;
@@ -121,6 +124,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     counters = { values: once.values, deltas: null, intervalMs: 0 };
   }
 
+  const pressure = pressureOver(pressureStart, readPressure(root), intervalMs);
+  probes.push(...pressure.reports);
+  notes.push(...pressure.notes);
   const tunables = readTunables(root);
   probes.push(...tunables.reports);
   const host = readHost(root);
@@ -150,6 +156,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     : net.backlogs
       ? {
           backlogs: net.backlogs,
+          v6only: net.v6only,
           source: 'sock_diag' as const,
           report: { probe: 'sock-diag', source: 'netlink NETLINK_SOCK_DIAG (from the net-tcp dump)', status: 'ok' as const, ms: 0 },
         }
@@ -160,7 +167,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (diag.source === null && diag.report.status === 'absent') notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
     else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
   }
-  const listeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null);
+  const listeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null, diag?.v6only);
 
   for (const r of probes) {
     if (r.status === 'ok' || r.status === 'absent') continue;
@@ -187,6 +194,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
         tunables: tunables.tunables,
         counters,
         listenerCount: listeners.length,
+        conntrack: pressure.conntrack,
+        sockstat: pressure.sockstat,
         partial,
         notes: [],
       },
@@ -205,6 +214,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     listeners,
     tunables: tunables.tunables,
     counters,
+    conntrack: pressure.conntrack,
+    sockstat: pressure.sockstat,
+    softnet: pressure.softnet,
     probes,
     notes,
     partial,

@@ -38,3 +38,26 @@ test('capture of one live process takes its ancestors and its fd links; --root r
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('capture records what the conntrack, port, TCP memory and softnet rules read; --root reads them back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-capture-'));
+  try {
+    captureHost(join(dir, 'tree'), { pids: [process.pid] });
+    const snap = await buildSnapshot({ root: join(dir, 'tree'), intervalMs: 0 });
+    const live = await buildSnapshot({ root: '/', intervalMs: 0, pids: [process.pid] });
+    assert.ok(snap.sockstat, 'sockstat read back');
+    assert.ok(snap.softnet && snap.softnet.cpus.length === live.softnet?.cpus.length, 'softnet_stat read back, one row per CPU');
+    assert.deepEqual(snap.tunables['net.ipv4.tcp_mem'], live.tunables['net.ipv4.tcp_mem']);
+    assert.deepEqual(snap.tunables['net.ipv4.ip_local_reserved_ports'], live.tunables['net.ipv4.ip_local_reserved_ports']);
+    assert.equal(snap.tunables['net.ipv4.tcp_max_orphans'], live.tunables['net.ipv4.tcp_max_orphans']);
+    // nf_conntrack may or may not be loaded: the capture mirrors the host either way.
+    assert.equal(snap.conntrack === null, live.conntrack === null);
+    if (live.conntrack) {
+      assert.equal(snap.conntrack?.max, live.conntrack.max);
+      assert.ok(snap.conntrack?.stats, 'the stat table was captured');
+    }
+    assert.equal(snap.softnet?.droppedDelta, null, 'one reading: no rate');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -44,13 +44,16 @@ export function deriveListeners(
   owners: ReadonlyMap<number, Owner[]>,
   backlogs: ReadonlyMap<string, number>,
   backlogSource: Listener['backlogSource'],
+  /** listenerKey -> IPV6_V6ONLY from sock_diag; IPv6 listeners missing from it get null (unknown). */
+  v6only?: ReadonlyMap<string, boolean>,
 ): Listener[] {
   const listeners: Listener[] = [];
   const byPort = new Map<number, Listener[]>();
   for (const s of sockets) {
     if (s.state !== 'LISTEN') continue;
     const o = owners.get(s.inode) ?? [];
-    const backlog = backlogs.get(listenerKey(s.family, s.localAddress, s.localPort, s.inode));
+    const key = listenerKey(s.family, s.localAddress, s.localPort, s.inode);
+    const backlog = backlogs.get(key);
     const l: Listener = {
       netns: s.netns,
       family: s.family,
@@ -62,6 +65,7 @@ export function deriveListeners(
       acceptQueue: s.rxQueue,
       backlog: backlog ?? null,
       backlogSource: backlog === undefined ? null : backlogSource,
+      v6only: s.family === 6 ? (v6only?.get(key) ?? null) : null,
       synRecv: 0,
       establishedUnaccepted: 0,
       closeWaitUnaccepted: 0,

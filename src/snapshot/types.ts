@@ -101,6 +101,12 @@ export interface Listener {
   pids: number[];
   /** Current accept-queue length (sk_ack_backlog). */
   acceptQueue: number;
+  /**
+   * IPV6_V6ONLY of an IPv6 listener, from sock_diag's INET_DIAG_SKV6ONLY attribute: true = IPv6
+   * clients only (ss prints [::]:P), false = IPv4 too (ss prints *:P). null when unknown
+   * (/proc/net/tcp6 does not show it) and for IPv4 listeners. Absent = not read.
+   */
+  v6only?: boolean | null;
   /** sk_max_ack_backlog = min(requested backlog, somaxconn) via sock_diag; null when unknown. */
   backlog: number | null;
   /** Where `backlog` came from. */
@@ -125,6 +131,14 @@ export interface Tunables {
   /** allocated, free (always 0 since 2.6), max. */
   'fs.file-nr': [number, number, number] | null;
   'net.ipv4.ip_local_port_range': [number, number] | null;
+  /** Ports connect() and bind(0) never pick: ranges [low, high] ("8080,9000-9010" -> [[8080,8080],[9000,9010]]); [] when none. */
+  'net.ipv4.ip_local_reserved_ports'?: Array<[number, number]> | null;
+  /** 0 off, 1 on, 2 loopback only (the current default): may connect() reuse a TIME_WAIT 4-tuple. */
+  'net.ipv4.tcp_tw_reuse'?: number | null;
+  /** min, pressure, max in pages (net/ipv4/tcp.c tcp_init_mem); host-wide, initial namespace only. */
+  'net.ipv4.tcp_mem'?: [number, number, number] | null;
+  /** Orphaned (closed, still sending) TCP sockets allowed before the kernel resets them; host-wide. */
+  'net.ipv4.tcp_max_orphans'?: number | null;
 }
 
 /** Counters from /proc/net/netstat and /proc/net/snmp, keyed "Prefix.Name" (e.g. "TcpExt.ListenOverflows"). */
@@ -134,6 +148,59 @@ export interface Counters {
   /** Increase over the window; null when only one read was made (--interval 0). */
   deltas: Record<string, number> | null;
   /** Window length in ms (0 for one read). */
+  intervalMs: number;
+}
+
+/**
+ * Connection tracking of one network namespace (nf_conntrack). Each namespace has its own table
+ * count, held to the one host-wide nf_conntrack_max (net/netfilter/nf_conntrack_core.c
+ * `__nf_conntrack_alloc`: per-namespace `cnet->count` > `nf_conntrack_max` -> early drop, else
+ * "nf_conntrack: table full, dropping packet"); the limit is writable in the initial namespace only.
+ */
+export interface ConntrackTable {
+  /** nf_conntrack_count: entries in this namespace's table now. */
+  count: number;
+  /** nf_conntrack_max; null when unreadable. */
+  max: number | null;
+  /** nf_conntrack_buckets (hash size, host-wide); null when unreadable. */
+  buckets: number | null;
+  /** /proc/net/stat/nf_conntrack columns summed over CPUs (drop, early_drop, insert_failed, ...); null when unreadable. */
+  stats: Record<string, number> | null;
+  /** Increase of `stats` over the window; null with one read. */
+  statDeltas: Record<string, number> | null;
+  intervalMs: number;
+}
+
+/** The TCP line of /proc/net/sockstat (net/ipv4/proc.c sockstat_seq_show). */
+export interface Sockstat {
+  /** TCP sockets in use in the reader's namespace. */
+  tcpInuse: number;
+  /** Orphaned TCP sockets (closed by their program, still finishing), host-wide. */
+  tcpOrphan: number;
+  /** TIME_WAIT sockets of the reader's namespace. */
+  tcpTimeWait: number;
+  tcpAlloc: number;
+  /** Pages of memory TCP holds, host-wide; compared with net.ipv4.tcp_mem. */
+  tcpMemPages: number;
+}
+
+/** One row of /proc/net/softnet_stat (hex in the file). */
+export interface SoftnetCpu {
+  cpu: number;
+  processed: number;
+  /** Packets dropped because this CPU's input backlog held net.core.netdev_max_backlog packets. */
+  dropped: number;
+  /** Times the receive softirq ran out of budget with work left. */
+  timeSqueeze: number;
+}
+
+/** /proc/net/softnet_stat summed, with the drop increase over the window. Host-wide. */
+export interface Softnet {
+  cpus: SoftnetCpu[];
+  dropped: number;
+  /** null with one read. */
+  droppedDelta: number | null;
+  timeSqueeze: number;
   intervalMs: number;
 }
 
@@ -210,6 +277,10 @@ export interface NetNamespace extends NetnsRef {
   tunables: Tunables;
   counters: Counters;
   listenerCount: number;
+  /** Its conntrack table; null when nf_conntrack is not loaded (nothing to judge), absent when not read. */
+  conntrack?: ConntrackTable | null;
+  /** Its /proc/net/sockstat; null when unreadable, absent when not read. */
+  sockstat?: Sockstat | null;
   /** True when something of this namespace could not be read. */
   partial: boolean;
   /** Sentences naming what was not seen in this namespace. */
@@ -228,6 +299,10 @@ export interface Snapshot {
   /** The first namespace's (the host's) tunables and counters, as before namespaces were read. */
   tunables: Tunables;
   counters: Counters;
+  /** The first namespace's conntrack and sockstat (as on NetNamespace), and the host-wide softnet_stat. */
+  conntrack?: ConntrackTable | null;
+  sockstat?: Sockstat | null;
+  softnet?: Softnet | null;
   probes: ProbeReport[];
   /** Plain sentences about what could not be seen or was approximated. */
   notes: string[];

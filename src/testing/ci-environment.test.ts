@@ -18,8 +18,10 @@ function onPath(cmd: string): boolean {
 
 test('CI has what the live tests need, so none of them is skipped', { skip: onCi ? false : 'only checked with CI=true' }, () => {
   assert.equal(process.getuid?.(), 0, 'CI must run as root: the live tests create network namespaces');
-  for (const cmd of ['supervisord', 'supervisorctl', 'ss', 'ip', 'tc', 'prlimit', 'netstat', 'lsof', 'python3', 'setpriv']) {
+  for (const cmd of ['supervisord', 'supervisorctl', 'ss', 'ip', 'tc', 'prlimit', 'netstat', 'lsof', 'python3', 'prometheus', 'promtool', 'systemd-analyze', 'iptables', 'setpriv']) {
     assert.ok(onPath(cmd), `${cmd} is missing: .ci/run must install it`);
   }
   assert.ok(existsSync(join(repoRoot, 'native', 'build', 'Release', 'sockdoc_native.node')), 'the native addon was not built');
+  // The conntrack live test reads a namespace's table: nf_conntrack must be loaded (or built in).
+  assert.ok(existsSync('/proc/sys/net/netfilter/nf_conntrack_max'), 'nf_conntrack is not loaded: modprobe nf_conntrack');
 });

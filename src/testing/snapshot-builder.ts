@@ -10,7 +10,7 @@
  *   deltas: { 'TcpExt.ListenOverflows': 12 },
  * });
  */
-import type { Counters, Listener, Owner, ProcessInfo, Snapshot, TcpState, Tunables } from '../snapshot/types.js';
+import type { ConntrackTable, Counters, Listener, Owner, ProcessInfo, Snapshot, Softnet, Sockstat, TcpSocket, TcpState, Tunables } from '../snapshot/types.js';
 import type { LimitOrigin } from '../provenance/types.js';
 
 export interface ProcSpec {
@@ -72,6 +72,7 @@ export function listener(spec: ListenerSpec): Listener {
     acceptQueue: spec.acceptQueue ?? 0,
     backlog,
     backlogSource: spec.backlogSource === undefined ? (backlog === null ? null : 'sock_diag') : spec.backlogSource,
+    v6only: spec.v6only ?? null,
     synRecv: spec.synRecv ?? 0,
     establishedUnaccepted: spec.establishedUnaccepted ?? 0,
     closeWaitUnaccepted: spec.closeWaitUnaccepted ?? 0,
@@ -90,7 +91,44 @@ export function defaultTunables(): Tunables {
     'fs.nr_open': 1048576,
     'fs.file-nr': [2304, 0, 9223372036854775807],
     'net.ipv4.ip_local_port_range': [32768, 60999],
+    'net.ipv4.ip_local_reserved_ports': [],
+    'net.ipv4.tcp_tw_reuse': 2,
+    'net.ipv4.tcp_mem': [287898, 383865, 575796],
+    'net.ipv4.tcp_max_orphans': 131072,
   };
+}
+
+export interface SocketSpec extends Partial<TcpSocket> {
+  /** Owning pid (fd 100 + index); none for TIME_WAIT. */
+  pid?: number;
+}
+
+/** Outgoing connections from `local` to `remote`:`remotePort`, local ports counted up from `firstPort`. */
+export function connections(n: number, spec: SocketSpec & { firstPort: number; remoteAddress: string; remotePort: number }): Array<TcpSocket & { pid?: number }> {
+  const out: Array<TcpSocket & { pid?: number }> = [];
+  for (let i = 0; i < n; i++) {
+    const state = spec.state ?? 'ESTABLISHED';
+    out.push({
+      family: spec.family ?? (spec.remoteAddress.includes(':') ? 6 : 4),
+      state,
+      localAddress: spec.localAddress ?? (spec.remoteAddress.includes(':') ? '::1' : '127.0.0.1'),
+      localPort: spec.firstPort + i,
+      remoteAddress: spec.remoteAddress,
+      remotePort: spec.remotePort,
+      txQueue: 0,
+      rxQueue: 0,
+      uid: 0,
+      inode: state === 'TIME_WAIT' || spec.pid === undefined ? 0 : 900000 + spec.firstPort + i,
+      netns: spec.netns ?? 0,
+      pid: spec.pid,
+    });
+  }
+  return out;
+}
+
+/** A conntrack table with optional stats (totals) and deltas (null = one read). */
+export function conntrackTable(spec: Partial<ConntrackTable> & { count: number }): ConntrackTable {
+  return { max: 262144, buckets: 262144, stats: {}, statDeltas: {}, intervalMs: 1000, ...spec };
 }
 
 export interface SnapshotSpec {
@@ -103,12 +141,22 @@ export interface SnapshotSpec {
   deltas?: Record<string, number> | null;
   intervalMs?: number;
   limitOrigins?: LimitOrigin[];
+  /** Sockets; those with a pid are owned by it (the owners map is filled). */
+  sockets?: Array<TcpSocket & { pid?: number }>;
+  conntrack?: ConntrackTable | null;
+  sockstat?: Sockstat | null;
+  softnet?: Softnet | null;
 }
 
 export function snapshot(spec: SnapshotSpec = {}): Snapshot {
   const listeners = spec.listeners ?? [];
   const owners = new Map<number, Owner[]>();
   for (const l of listeners) owners.set(l.inode, l.owners);
+  const sockets: TcpSocket[] = [];
+  (spec.sockets ?? []).forEach(({ pid, ...sock }, i) => {
+    sockets.push(sock);
+    if (pid !== undefined && sock.inode !== 0) owners.set(sock.inode, [{ pid, fd: 100 + i }]);
+  });
   const deltas = spec.deltas === undefined ? {} : spec.deltas;
   const counters: Counters = {
     values: spec.values ?? {},
@@ -129,16 +177,21 @@ export function snapshot(spec: SnapshotSpec = {}): Snapshot {
         tunables,
         counters,
         listenerCount: listeners.length,
+        conntrack: spec.conntrack ?? null,
+        sockstat: spec.sockstat ?? null,
         partial: false,
         notes: [],
       },
     ],
-    sockets: [],
+    sockets,
     owners,
     processes,
     listeners,
     tunables,
     counters,
+    conntrack: spec.conntrack ?? null,
+    sockstat: spec.sockstat ?? null,
+    softnet: spec.softnet ?? null,
     probes: [],
     notes: [],
     partial: false,
@@ -161,7 +214,15 @@ export function healthySnapshot(): Snapshot {
       listener({ address: '::', port: 8889, pids: [900], acceptQueue: 1, backlog: 4096 }),
       listener({ address: '127.0.0.1', port: 8080, pids: [950], acceptQueue: 0, backlog: 50 }),
     ],
-    values: { 'TcpExt.ListenOverflows': 0, 'TcpExt.ListenDrops': 0, 'TcpExt.SyncookiesSent': 0 },
-    deltas: { 'TcpExt.ListenOverflows': 0, 'TcpExt.ListenDrops': 0, 'TcpExt.SyncookiesSent': 0 },
+    values: { 'TcpExt.ListenOverflows': 0, 'TcpExt.ListenDrops': 0, 'TcpExt.SyncookiesSent': 0, 'TcpExt.TCPMemoryPressures': 0 },
+    deltas: { 'TcpExt.ListenOverflows': 0, 'TcpExt.ListenDrops': 0, 'TcpExt.SyncookiesSent': 0, 'TcpExt.TCPMemoryPressures': 0 },
+    // nf_conntrack loaded and in use, a connection pool to a database, some TIME_WAIT churn.
+    conntrack: conntrackTable({ count: 3120, stats: { drop: 0, early_drop: 0, insert_failed: 0 }, statDeltas: { drop: 0, early_drop: 0, insert_failed: 0 } }),
+    sockstat: { tcpInuse: 290, tcpOrphan: 3, tcpTimeWait: 120, tcpAlloc: 300, tcpMemPages: 180 },
+    softnet: { cpus: [{ cpu: 0, processed: 90000, dropped: 0, timeSqueeze: 2 }, { cpu: 1, processed: 80000, dropped: 0, timeSqueeze: 0 }], dropped: 0, droppedDelta: 0, timeSqueeze: 2, intervalMs: 1000 },
+    sockets: [
+      ...connections(40, { firstPort: 41000, remoteAddress: '10.0.0.5', remotePort: 5432, localAddress: '10.0.0.2', pid: 950 }),
+      ...connections(120, { firstPort: 45000, remoteAddress: '10.0.0.7', remotePort: 443, localAddress: '10.0.0.2', state: 'TIME_WAIT' }),
+    ],
   });
 }

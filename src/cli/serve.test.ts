@@ -1,0 +1,116 @@
+/**
+ * `sockdoc serve` as a user meets it, through the real binary: the endpoints, a bad --listen, a
+ * port already in use, SIGTERM in the middle of a scrape. Loopback only, every process stopped in
+ * `finally`.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cliPath, fixture } from '../testing/paths.js';
+import { httpGet, start, startServe, stopHard, waitForOutput, type Started } from '../serve/testing/processes.js';
+
+const SEED = fixture('hosts', 'seed-queue-full');
+
+function sockdoc(args: string[]) {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 15_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('serve answers /metrics, /-/healthy and / and says 404/405 for the rest', async () => {
+  const s = await startServe(['--root', SEED, '--listen', '127.0.0.1:0']);
+  try {
+    const at = { host: '127.0.0.1', port: s.port };
+    const health = await httpGet(at, '/-/healthy');
+    assert.deepEqual([health.status, health.body], [200, 'OK\n']);
+    const landing = await httpGet(at, '/');
+    assert.equal(landing.status, 200);
+    assert.match(landing.body, /<a href="\/metrics">\/metrics<\/a>/);
+    const metrics = await httpGet(at, '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^sockdoc_listener_accept_queue\{.*port="8889".*\} 129$/m);
+    assert.match(metrics.body, /^sockdoc_scrape_timed_out 0$/m);
+    assert.equal((await httpGet(at, '/nope')).status, 404);
+    const post = await httpGet(at, '/metrics', 'POST');
+    assert.deepEqual([post.status, post.headers.allow], [405, 'GET, HEAD']);
+    const head = await httpGet(at, '/metrics', 'HEAD');
+    assert.deepEqual([head.status, head.body], [200, '']);
+  } finally {
+    await stopHard(s);
+  }
+});
+
+test('a burst of 200 concurrent scrapes is answered, every one with the host data (bounded: one burst)', async () => {
+  const s = await startServe(['--root', SEED, '--listen', '127.0.0.1:0']);
+  try {
+    const answers = await Promise.all(Array.from({ length: 200 }, () => httpGet({ host: '127.0.0.1', port: s.port }, '/metrics', 'GET', 30_000)));
+    assert.deepEqual([...new Set(answers.map((a) => a.status))], [200]);
+    for (const a of answers) assert.match(a.body, /^sockdoc_listener_accept_queue\{.*port="8889".*\} 129$/m);
+    // ... and it still answers afterwards.
+    assert.equal((await httpGet({ host: '127.0.0.1', port: s.port }, '/-/healthy')).status, 200);
+  } finally {
+    await stopHard(s);
+  }
+});
+
+test('a bad --listen or flag is one line on stderr and exit 3', () => {
+  for (const [args, message] of [
+    [['serve', '--listen', 'nope'], /^sockdoc: --listen 'nope': expected HOST:PORT/],
+    [['serve', '--listen', '127.0.0.1:99999'], /port 99999 is above 65535/],
+    [['serve', '--listen', '192.0.2.1:9659'], /^sockdoc: cannot listen on 192\.0\.2\.1:9659: no interface of this host has that address$/m],
+    [['serve', '--timeout', '5ms'], /--timeout must be at least 100ms/],
+    [['serve', '--top', 'x'], /--top expects a whole number/],
+    [['serve', '--root', '/no/such/dir'], /--root \/no\/such\/dir: no such directory/],
+  ] as Array<[string[], RegExp]>) {
+    const r = sockdoc(args);
+    assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, '');
+    assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
+  }
+});
+
+test('a second serve on a busy port says so and exits 3; the first keeps serving', async () => {
+  const first = await startServe(['--root', SEED, '--listen', '127.0.0.1:0']);
+  try {
+    const r = sockdoc(['serve', '--root', SEED, '--listen', `127.0.0.1:${first.port}`]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, new RegExp(`^sockdoc: cannot listen on 127\\.0\\.0\\.1:${first.port}: the port is already in use`));
+    assert.equal((await httpGet({ host: '127.0.0.1', port: first.port }, '/-/healthy')).status, 200);
+  } finally {
+    await stopHard(first);
+  }
+});
+
+test('SIGTERM in the middle of a scrape closes the port and exits 0, leaving nothing', async () => {
+  // Every process selected, so the first scrape explains every limit: long enough to be caught in the middle.
+  let s: (Started & { port: number }) | undefined;
+  let again: (Started & { port: number }) | undefined;
+  try {
+    s = await startServe(['--listen', '127.0.0.1:0', '--top', '10000', '--process-ratio', '0.01']);
+    const scrape = httpGet({ host: '127.0.0.1', port: s.port }, '/metrics').then(
+      (r) => `answered ${r.status}`,
+      (e: Error) => `cut: ${e.message}`,
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    s.child.kill('SIGTERM');
+    const exit = await s.exited;
+    assert.deepEqual(exit, { code: 0, signal: null }, s.output());
+    assert.match(s.output(), /SIGTERM: closed 127\.0\.0\.1:\d+ \(the scrape in flight was abandoned\)/);
+    assert.match(await scrape, /^(cut|answered)/);
+    // Nothing left behind: the same port can be bound again at once.
+    again = await startServe(['--root', SEED, '--listen', `127.0.0.1:${s.port}`]);
+    assert.equal(again.port, s.port);
+  } finally {
+    await stopHard(s);
+    await stopHard(again);
+  }
+});
+
+test('serving beyond loopback is allowed when asked, with a warning line', async () => {
+  const s = start(process.execPath, [cliPath, 'serve', '--root', SEED, '--listen', '0.0.0.0:0']);
+  try {
+    await waitForOutput(s, /is reachable from other hosts/);
+  } finally {
+    await stopHard(s);
+  }
+});

@@ -1,0 +1,103 @@
+/** `sockdoc serve`: the Prometheus exporter (src/serve/server.ts), until SIGTERM or SIGINT. */
+import { durationFlag, intFlag, parse, ratioFlag } from './args.js';
+import { checkRoot } from './diagnose.js';
+import { EXIT, UsageError, type Command, type Io } from './io.js';
+import { DEFAULT_LISTEN, formatListen, isLoopback, ListenError, parseListen } from '../serve/listen.js';
+import { BindError } from '../serve/http-server.js';
+import { DEFAULT_TIMEOUT_MS, serve } from '../serve/server.js';
+import { DEFAULT_SELECTION } from '../render/prometheus-model.js';
+import { terminalSafe } from '../safety/terminal.js';
+
+export const HELP = `Usage: sockdoc serve [options]
+
+Serve Prometheus metrics about this host's accept queues, file descriptors and their limits'
+provenance, kernel drop counters and current findings (docs/metrics.md). Alert rules and a Grafana
+dashboard: contrib/. Runs until SIGTERM or Ctrl-C.
+
+Options:
+  --listen HOST:PORT    address to serve on (default ${DEFAULT_LISTEN}, loopback only;
+                        0.0.0.0:9659 or [::]:9659 serves every interface)
+  --timeout DURATION    a scrape answers within this time, with host data or marked partial
+                        (default ${DEFAULT_TIMEOUT_MS / 1000}s; keep it below Prometheus' scrape_timeout)
+  --top N               per-process series for the N processes nearest their fd limit (default ${DEFAULT_SELECTION.top})
+  --process-ratio R     ... and for every process at or above R of its soft fd limit (default ${DEFAULT_SELECTION.usageRatio})
+  --root DIR            serve a captured host (sockdoc capture) instead of this one
+  -h, --help            this help
+
+Endpoints: /metrics, /-/healthy, / (a landing page).
+Exit codes: 0 after SIGTERM/SIGINT once closed, 3 could not start (bad flag, address in use).
+`;
+
+const OPTIONS = {
+  listen: { type: 'string' },
+  timeout: { type: 'string' },
+  top: { type: 'string' },
+  'process-ratio': { type: 'string' },
+  root: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** How long a graceful close may take before the process exits anyway. */
+const CLOSE_LIMIT_MS = 5_000;
+
+const SIGNAL_NUMBER: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
+
+export const run: Command = async (args: string[], io: Io) => {
+  const { values } = parse(args, OPTIONS);
+  if (values.help) {
+    io.stdout(HELP);
+    return EXIT.ok;
+  }
+  let listen;
+  try {
+    listen = parseListen(values.listen ?? DEFAULT_LISTEN);
+  } catch (err) {
+    if (err instanceof ListenError) throw new UsageError(err.message);
+    throw err;
+  }
+  const timeoutMs = durationFlag('timeout', values.timeout, DEFAULT_TIMEOUT_MS);
+  if (timeoutMs < 100) throw new UsageError(`--timeout must be at least 100ms, got '${values.timeout}'`);
+  const selection = {
+    top: intFlag('top', values.top, 0, 10_000) ?? DEFAULT_SELECTION.top,
+    usageRatio: ratioFlag('process-ratio', values['process-ratio'], DEFAULT_SELECTION.usageRatio),
+  };
+  const root = checkRoot(values.root);
+  // Lines can carry host strings (a path in an error, a --root): escaped for the terminal.
+  const log = (line: string): void => io.stderr(`sockdoc serve: ${terminalSafe(line)}\n`);
+
+  let serving;
+  try {
+    serving = await serve({ listen, timeoutMs, selection, root, log });
+  } catch (err) {
+    if (err instanceof BindError) throw new UsageError(err.message);
+    throw err;
+  }
+  const where = formatListen(serving.address);
+  log(`listening on http://${where}/metrics${root !== '/' ? ` (serving the capture ${root})` : ''}`);
+  if (!isLoopback(serving.address)) log(`${where} is reachable from other hosts: the metrics name this host's processes, ports and containers`);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (s: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(s);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  // A second signal while closing, or a close that does not finish: stop now, 128 + N as a shell would report.
+  const forced = (s: NodeJS.Signals): void => process.exit(128 + (SIGNAL_NUMBER[s] ?? 15));
+  process.once('SIGINT', forced);
+  process.once('SIGTERM', forced);
+  const limit = setTimeout(() => process.exit(128 + (SIGNAL_NUMBER[signal] ?? 15)), CLOSE_LIMIT_MS);
+  limit.unref();
+  const abandoned = serving.source.busy;
+  await serving.close();
+  log(`${signal}: closed ${where}${abandoned ? ' (the scrape in flight was abandoned)' : ''}`);
+  clearTimeout(limit);
+  process.off('SIGINT', forced);
+  process.off('SIGTERM', forced);
+  // A snapshot still being read holds no socket; do not wait for it to exit.
+  if (abandoned) setTimeout(() => process.exit(EXIT.ok), 0).unref();
+  return EXIT.ok;
+};

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { checkPort, portExitCode, ssLocal } from './check.js';
+import type { Finding } from '../rules/types.js';
+
+test('ss spelling: *:P for a dual-stack wildcard, [::]:P for IPv6 only (and when unknown), brackets for IPv6', () => {
+  assert.equal(ssLocal({ family: 6, address: '::', port: 80, v6only: false }), '*:80');
+  assert.equal(ssLocal({ family: 6, address: '::', port: 80, v6only: true }), '[::]:80');
+  assert.equal(ssLocal({ family: 6, address: '::', port: 80, v6only: null }), '[::]:80');
+  assert.equal(ssLocal({ family: 4, address: '0.0.0.0', port: 80, v6only: null }), '0.0.0.0:80');
+  assert.equal(ssLocal({ family: 6, address: '::1', port: 80, v6only: true }), '[::1]:80');
+});
+
+test('nothing listens anywhere: critical, exit 2', () => {
+  const c = checkPort(snapshot({ listeners: [listener({ port: 22 })] }), 8080);
+  assert.equal(c.verdict, 'not-listening');
+  assert.equal(c.severity, 'critical');
+  assert.match(c.headline, /Nothing listens on port 8080 in the 1 network namespace/);
+  assert.ok(c.explain.some((e) => /connection refused/.test(e)));
+  assert.equal(portExitCode(c, []), 2);
+});
+
+test('127.0.0.1 and ::1 only: loopback-only warning, owners with their fd limits', () => {
+  const s = snapshot({
+    processes: [proc({ pid: 10, name: 'redis-server', open: 900, soft: 1024, hard: 4096 })],
+    listeners: [listener({ address: '127.0.0.1', port: 6379, pids: [10] }), listener({ address: '::1', port: 6379, pids: [10], v6only: true })],
+  });
+  const c = checkPort(s, 6379);
+  assert.equal(c.verdict, 'loopback-only');
+  assert.equal(c.severity, 'warning');
+  assert.deepEqual(c.listeners.map((l) => l.ssLocal), ['127.0.0.1:6379', '[::1]:6379']);
+  assert.deepEqual(c.listeners[0].owners, [{ pid: 10, name: 'redis-server', fd: 3, openFds: 900, softLimit: 1024, hardLimit: 4096 }]);
+  assert.equal(portExitCode(c, []), 1);
+});
+
+test('[::]:P with IPV6_V6ONLY: IPv4 clients refused; dual-stack *:P is fine; unknown v6only is not a verdict', () => {
+  const v6 = checkPort(snapshot({ listeners: [listener({ address: '::', port: 80, v6only: true })] }), 80);
+  assert.equal(v6.verdict, 'ipv6-only');
+  assert.match(v6.headline, /IPv4 clients are refused/);
+  const dual = checkPort(snapshot({ listeners: [listener({ address: '::', port: 80, v6only: false })] }), 80);
+  assert.equal(dual.verdict, 'listening');
+  assert.equal(dual.headline, 'Port 80 is listening: *:80');
+  const both = checkPort(snapshot({ listeners: [listener({ address: '::', port: 80, v6only: true }), listener({ address: '0.0.0.0', port: 80 })] }), 80);
+  assert.equal(both.verdict, 'listening', 'nginx default: [::]:80 ipv6only plus 0.0.0.0:80');
+  const unknown = checkPort(snapshot({ listeners: [listener({ address: '::', port: 80, v6only: null })] }), 80);
+  assert.equal(unknown.verdict, 'listening');
+  assert.equal(unknown.listeners[0].ipv4, null);
+  assert.ok(unknown.explain.some((e) => /IPV6_V6ONLY could not be read/.test(e)));
+});
+
+test('listening only inside another namespace: named, warning', () => {
+  const s = snapshot({ listeners: [listener({ port: 8080, netns: 4026532777, address: '0.0.0.0' })] });
+  s.namespaces.push({ ...s.namespaces[0], inode: 4026532777, kind: 'docker', name: 'api', pids: [] });
+  const c = checkPort(s, 8080);
+  assert.equal(c.verdict, 'other-namespace-only');
+  assert.match(c.headline, /only inside api/);
+  assert.equal(c.listeners[0].netns, 'api');
+  assert.equal(c.listeners[0].inHostNamespace, false);
+  assert.ok(c.fix.some((f) => f.includes('docker run -p 8080:8080')));
+});
+
+test('a listening port with a critical finding exits 2', () => {
+  const c = checkPort(snapshot({ listeners: [listener({ port: 80, acceptQueue: 600, backlog: 511 })] }), 80);
+  assert.equal(c.severity, 'ok');
+  const f = { severity: 'critical' } as Finding;
+  assert.equal(portExitCode(c, [f]), 2);
+});

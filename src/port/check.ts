@@ -1,0 +1,223 @@
+/**
+ * `sockdoc port P`: why connections to port P fail or succeed, from one snapshot. Pure.
+ *
+ * What a client connecting to P meets (net/ipv4/inet_hashtables.c `__inet_lookup_listener`, and
+ * the IPv6 one): a listener bound to the destination address or to the wildcard of its family; an
+ * IPv6 wildcard socket also takes IPv4 clients (as v4-mapped addresses) unless IPV6_V6ONLY is set
+ * (ipv6(7); default from net.ipv6.bindv6only, 0). No listener: the kernel answers the SYN with a
+ * reset, "connection refused". Listeners are per network namespace: one inside a container is not
+ * reachable at the host's addresses unless something forwards to it (docker -p, a NAT rule).
+ */
+import { namespaceOf } from '../snapshot/namespaces.js';
+import type { Listener, NetNamespace, Snapshot } from '../snapshot/types.js';
+import type { Finding } from '../rules/types.js';
+
+export type PortVerdict = 'listening' | 'not-listening' | 'loopback-only' | 'ipv6-only' | 'other-namespace-only';
+
+export interface PortOwner {
+  pid: number;
+  name: string | null;
+  fd: number;
+  /** RLIMIT_NOFILE use of the owner; null when unknown. */
+  openFds: number | null;
+  softLimit: number | null;
+  hardLimit: number | null;
+}
+
+export interface PortListener {
+  /** Name of its network namespace ("host", a container, "netns INODE"). */
+  netns: string;
+  netnsInode: number;
+  /** In the namespace sockdoc runs in (the first of the snapshot). */
+  inHostNamespace: boolean;
+  family: 4 | 6;
+  address: string;
+  port: number;
+  /** As `ss -ltn` prints it: 0.0.0.0:P, *:P (dual-stack), [::]:P (IPv6 only), 127.0.0.1:P, [::1]:P. */
+  ssLocal: string;
+  v6only: boolean | null;
+  /** Which clients it takes: 'any' address, 'loopback' (this host only), or one 'address'. */
+  reach: 'any' | 'loopback' | 'address';
+  /** IPv4 clients accepted: null when unknown (an IPv6 wildcard whose v6only was not readable). */
+  ipv4: boolean | null;
+  ipv6: boolean;
+  acceptQueue: number;
+  backlog: number | null;
+  synRecv: number;
+  owners: PortOwner[];
+}
+
+export interface PortCheck {
+  port: number;
+  verdict: PortVerdict;
+  /** Severity of the verdict alone: not-listening = critical, loopback/IPv6-only/elsewhere = warning. */
+  severity: 'ok' | 'warning' | 'critical';
+  /** One line answer. */
+  headline: string;
+  /** Sentences: why, what clients experience. */
+  explain: string[];
+  fix: string[];
+  listeners: PortListener[];
+}
+
+const LOOPBACK4 = /^(?:::ffff:)?127\./;
+
+/** How ss prints a listening address (iproute2 misc/ss.c: `*` for a dual-stack wildcard). */
+export function ssLocal(l: Pick<Listener, 'family' | 'address' | 'port' | 'v6only'>): string {
+  if (l.family === 6 && l.address === '::') return l.v6only === false ? `*:${l.port}` : `[::]:${l.port}`;
+  return l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`;
+}
+
+function reachOf(l: Listener): PortListener['reach'] {
+  if (l.address === '0.0.0.0' || l.address === '::') return 'any';
+  if (l.address === '::1' || LOOPBACK4.test(l.address)) return 'loopback';
+  return 'address';
+}
+
+function ipv4Of(l: Listener): boolean | null {
+  if (l.family === 4) return true;
+  if (l.address === '::') return l.v6only === null || l.v6only === undefined ? null : !l.v6only;
+  return l.address.startsWith('::ffff:');
+}
+
+function view(snapshot: Snapshot, l: Listener, host: NetNamespace | undefined): PortListener {
+  const ns = namespaceOf(snapshot, l.netns);
+  return {
+    netns: ns?.name ?? `netns ${l.netns}`,
+    netnsInode: l.netns,
+    inHostNamespace: host === undefined || ns === host || l.netns === host.inode,
+    family: l.family,
+    address: l.address,
+    port: l.port,
+    ssLocal: ssLocal({ ...l, v6only: l.v6only ?? null }),
+    v6only: l.v6only ?? null,
+    reach: reachOf(l),
+    ipv4: ipv4Of(l),
+    ipv6: l.family === 6 && !l.address.startsWith('::ffff:'),
+    acceptQueue: l.acceptQueue,
+    backlog: l.backlog,
+    synRecv: l.synRecv,
+    owners: l.owners.map((o) => {
+      const p = snapshot.processes.find((x) => x.pid === o.pid);
+      return { pid: o.pid, name: p?.name ?? null, fd: o.fd, openFds: p?.fds.open ?? null, softLimit: p?.fds.soft ?? null, hardLimit: p?.fds.hard ?? null };
+    }),
+  };
+}
+
+/** The verdict for port P over every namespace of the snapshot. */
+export function checkPort(snapshot: Snapshot, port: number): PortCheck {
+  const host = snapshot.namespaces[0];
+  const listeners = snapshot.listeners.filter((l) => l.port === port).map((l) => view(snapshot, l, host));
+  const here = listeners.filter((l) => l.inHostNamespace);
+  const elsewhere = listeners.filter((l) => !l.inHostNamespace);
+  const nsCount = Math.max(1, snapshot.namespaces.length);
+  const seen = `${nsCount} network namespace${nsCount === 1 ? '' : 's'} sockdoc read`;
+  const refused =
+    'The kernel answers a SYN to a port nobody listens on with a reset: clients get "connection refused" (ECONNREFUSED) at once.';
+
+  if (here.length === 0 && elsewhere.length === 0) {
+    return {
+      port,
+      verdict: 'not-listening',
+      severity: 'critical',
+      headline: `Nothing listens on port ${port} in the ${seen}: connections to it are refused`,
+      explain: [
+        refused,
+        'The service is not running, crashed, is still starting, or listens on another port (check its configuration and logs).',
+        ...(snapshot.partial ? ['This report is partial: some sockets or processes were not visible (see the notes of `sockdoc`).'] : []),
+        ...(nsCount === 1 ? ['Only the network namespace sockdoc runs in was read: a listener inside a container has its own namespace and is not seen here.'] : []),
+      ],
+      fix: [
+        `ss -ltnp 'sport = :${port}'   # confirm: nothing listening`,
+        'systemctl --failed; journalctl -u SERVICE -n 50   # did the service fail to start?',
+        'ss -ltnp   # what does listen: a typo in the port, or the service moved?',
+      ],
+      listeners,
+    };
+  }
+
+  if (here.length === 0) {
+    const names = [...new Set(elsewhere.map((l) => l.netns))];
+    return {
+      port,
+      verdict: 'other-namespace-only',
+      severity: 'warning',
+      headline: `Port ${port} listens only inside ${names.join(', ')}: not at this host's addresses`,
+      explain: [
+        `The listener${elsewhere.length > 1 ? 's are' : ' is'} in network namespace${names.length > 1 ? 's' : ''} ${names.join(', ')} (a container or pod), which has its own addresses and ports.`,
+        `Connections to port ${port} at the host's addresses are refused unless something forwards them (docker run -p ${port}:${port}, a Kubernetes Service, a NAT rule).`,
+      ],
+      fix: [
+        `docker ps --format '{{.Names}} {{.Ports}}'   # is ${port} published?`,
+        `nsenter -n -t PID ss -ltn 'sport = :${port}'   # the listener inside its namespace (PID of a process in it)`,
+        `docker run -p ${port}:${port} ...   # publish it, or connect to the container's own address`,
+      ],
+      listeners,
+    };
+  }
+
+  const ipv4 = here.some((l) => l.ipv4 === true);
+  const ipv4Unknown = !ipv4 && here.some((l) => l.ipv4 === null);
+  const allLoopback = here.every((l) => l.reach === 'loopback');
+  if (allLoopback) {
+    return {
+      port,
+      verdict: 'loopback-only',
+      severity: 'warning',
+      headline: `Port ${port} listens on ${here.map((l) => l.ssLocal).join(', ')} only: reachable from this host alone`,
+      explain: [
+        'A socket bound to a loopback address takes connections to that address only; other hosts connect to one of the host\'s own addresses and get "connection refused".',
+        'This is often deliberate (a database or admin port kept private) and often a mistake (a server that binds 127.0.0.1 by default, e.g. a development config).',
+      ],
+      fix: [
+        "bind the service to 0.0.0.0 (IPv4), [::] (IPv4 and IPv6 unless IPV6_V6ONLY) or the host's address in its configuration, then restart it",
+        `ss -ltnp 'sport = :${port}'   # check: 0.0.0.0:${port} or *:${port}`,
+      ],
+      listeners,
+    };
+  }
+  if (!ipv4 && !ipv4Unknown) {
+    return {
+      port,
+      verdict: 'ipv6-only',
+      severity: 'warning',
+      headline: `Port ${port} listens for IPv6 only (${here.map((l) => l.ssLocal).join(', ')}): IPv4 clients are refused`,
+      explain: [
+        'The listener has IPV6_V6ONLY set (or is bound to an IPv6 address): IPv4 clients, who connect to an IPv4 address of this host, find no listener and get "connection refused". ss prints such a wildcard as [::]:P; a dual-stack one as *:P.',
+        'The option comes from the program (setsockopt IPV6_V6ONLY, e.g. nginx `listen [::]:80 ipv6only=on`, the default there) or from net.ipv6.bindv6only = 1.',
+      ],
+      fix: [
+        `add an IPv4 listener (nginx: listen ${port};) or clear IPV6_V6ONLY in the program (nginx: ipv6only=off)`,
+        'sysctl net.ipv6.bindv6only   # 1 makes every [::] socket IPv6-only by default',
+      ],
+      listeners,
+    };
+  }
+  const specific = here.every((l) => l.reach !== 'any');
+  const explain = [
+    `Port ${port} has ${here.length} listener${here.length > 1 ? 's' : ''} here: ${here.map((l) => l.ssLocal).join(', ')}.`,
+  ];
+  if (ipv4Unknown) {
+    explain.push(
+      'Whether IPv4 clients are accepted is unknown: the IPv6 wildcard listener\'s IPV6_V6ONLY could not be read (sockets came from /proc/net/tcp6). They are, unless the program set IPV6_V6ONLY or net.ipv6.bindv6only = 1.',
+    );
+  }
+  if (specific) explain.push('It is bound to specific addresses only: connections to the host\'s other addresses are refused.');
+  if (elsewhere.length) explain.push(`Port ${port} is also in use inside ${[...new Set(elsewhere.map((l) => l.netns))].join(', ')}.`);
+  return {
+    port,
+    verdict: 'listening',
+    severity: 'ok',
+    headline: `Port ${port} is listening: ${here.map((l) => l.ssLocal).join(', ')}`,
+    explain,
+    fix: [],
+    listeners,
+  };
+}
+
+/** Exit code of `sockdoc port`: the worse of the verdict and the port's findings (as diagnose). */
+export function portExitCode(check: PortCheck, findings: readonly Finding[]): 0 | 1 | 2 {
+  if (check.severity === 'critical' || findings.some((f) => f.severity === 'critical')) return 2;
+  if (check.severity === 'warning' || findings.some((f) => f.severity === 'warning')) return 1;
+  return 0;
+}

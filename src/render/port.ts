@@ -1,0 +1,61 @@
+/**
+ * `sockdoc port P`: the answer first (one line), why, the fix, the listeners as ss shows them with
+ * their queues and their owners' fd limits, then the port's findings.
+ */
+import type { Finding } from '../rules/types.js';
+import type { PortCheck, PortListener } from '../port/check.js';
+import { findingJson, type FindingJson } from './json.js';
+import { painter, pidName, table, wrap, type Column } from './format.js';
+import { renderFindings } from './terminal-findings.js';
+import { MAX_WIDTH, MIN_WIDTH } from './terminal.js';
+import { terminalGuard, terminalSafe } from '../safety/terminal.js';
+
+const VERDICT_STYLE = { ok: 'green', warning: 'yellow', critical: 'redBold' } as const;
+const VERDICT_TAG = { ok: '✓', warning: 'WARNING ', critical: 'CRITICAL' } as const;
+
+function owners(l: PortListener): string {
+  if (l.owners.length === 0) return '-';
+  const seen = new Set<number>();
+  return l.owners
+    .filter((o) => !seen.has(o.pid) && seen.add(o.pid))
+    .map((o) => `${pidName(o.pid, o.name)} fds ${o.openFds ?? '?'}/${o.softLimit ?? '?'}`)
+    .join(', ');
+}
+
+const COLUMNS: Column<PortListener>[] = [
+  { header: 'netns', cell: (l) => l.netns },
+  { header: 'local', cell: (l) => l.ssLocal },
+  { header: 'v6only', cell: (l) => (l.family === 4 ? '-' : l.v6only === null ? '?' : l.v6only ? 'yes' : 'no') },
+  { header: 'reach', cell: (l) => (l.reach === 'any' ? `any${l.ipv4 === false ? ' (IPv6)' : l.ipv6 ? '' : ' (IPv4)'}` : l.reach) },
+  { header: 'queue/backlog', align: 'right', cell: (l) => `${l.acceptQueue}/${l.backlog ?? '?'}` },
+  { header: 'syn_recv', align: 'right', cell: (l) => String(l.synRecv) },
+  { header: 'owners (open fds/soft limit)', cell: owners },
+];
+
+export function renderPortCheck(check: PortCheck, findings: readonly Finding[], exitCode: number, opts: { color: boolean; columns: number }): string {
+  const paint = painter(opts.color);
+  const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.floor(opts.columns) || MAX_WIDTH));
+  const sections: string[][] = [];
+  // Namespace and container names in the prose come from the host: escaped like every host string.
+  sections.push([paint(VERDICT_STYLE[check.severity], VERDICT_TAG[check.severity]) + '  ' + paint('bold', terminalSafe(check.headline))]);
+  const why = wrap(terminalSafe(check.explain.join(' ')), width - 4).map((l) => `    ${l}`);
+  if (why.length) sections.push(why);
+  if (check.fix.length) sections.push(['  fix', ...check.fix.map((f) => `    ${terminalSafe(f)}`)]);
+  if (check.listeners.length) sections.push([paint('bold', `Listeners on port ${check.port}`), ...table(check.listeners, COLUMNS, paint, '  ')]);
+  if (findings.length) sections.push([paint('bold', `Findings on port ${check.port}`), ...renderFindings(findings, width, paint)]);
+  sections.push([`exit ${exitCode}`]);
+  return terminalGuard(sections.map((s) => s.join('\n')).join('\n\n') + '\n');
+}
+
+export interface PortCheckJson extends Omit<PortCheck, 'listeners'> {
+  schemaVersion: 1;
+  listeners: PortListener[];
+  findings: FindingJson[];
+  partial: boolean;
+  notes: string[];
+  exitCode: 0 | 1 | 2;
+}
+
+export function portCheckToJson(check: PortCheck, findings: readonly Finding[], exitCode: 0 | 1 | 2, partial: boolean, notes: readonly string[]): PortCheckJson {
+  return { schemaVersion: 1, ...check, listeners: check.listeners.map((l) => ({ ...l, owners: l.owners.map((o) => ({ ...o })) })), findings: findings.map(findingJson), partial, notes: [...notes], exitCode };
+}

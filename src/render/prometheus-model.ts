@@ -1,0 +1,256 @@
+/**
+ * What `sockdoc serve` exports, as plain data: the snapshot and its findings reduced to the
+ * bounded set of series docs/metrics.md documents. Pure (no I/O); src/render/prometheus.ts turns
+ * it into the Prometheus text format.
+ *
+ * Cardinality is bounded by construction: every listener (a host has few), only the processes
+ * selected by `selectProcesses`, one entry per network namespace, a fixed list of counters and
+ * sysctls, one entry per finding. No label carries a remote address or a command line: a process
+ * is named by its comm (at most 15 bytes, kernel-truncated), never by its arguments, where
+ * secrets live.
+ */
+import type { Finding, FindingSubject, Severity } from '../rules/types.js';
+import type { LimitLayer, LimitOrigin } from '../provenance/types.js';
+import type { Listener, NetNamespace, NetnsInode, ProcessInfo, Snapshot, TcpState, Tunables } from '../snapshot/types.js';
+import { namespaceOf } from '../snapshot/namespaces.js';
+
+/** The labels naming a network namespace; "" when not known (Prometheus treats "" as absent). */
+export interface NetnsLabels {
+  /** The namespace's name: "host", an `ip netns` name, a container or pod name (NetnsRef.name). */
+  netns: string;
+  container: string;
+  pod: string;
+  pod_namespace: string;
+}
+
+export interface ListenerSeries {
+  labels: NetnsLabels & { address: string; port: string; program: string; pid: string; socket: string };
+  acceptQueue: number;
+  backlog: number | null;
+  synRecv: number;
+  queuedEstablished: number;
+  queuedCloseWait: number;
+}
+
+/** Why a process is exported (several may hold). */
+export type SelectionReason = 'listener' | 'usage' | 'top';
+
+export interface ProcessSeries {
+  labels: NetnsLabels & { pid: string; program: string; unit: string };
+  openFds: number | null;
+  softLimit: number | null;
+  hardLimit: number | null;
+  sockets: Partial<Record<TcpState, number>>;
+  selectedBy: SelectionReason[];
+  /** Where RLIMIT_NOFILE came from, when provenance ran for it. */
+  limit: { layer: LimitLayer; unit: string; file: string; setting: string; value: string } | null;
+}
+
+export interface NamespaceSeries {
+  labels: NetnsLabels;
+  /** "Prefix.Name" -> value since boot or namespace creation (Counters.values). */
+  counters: Record<string, number>;
+  tunables: Tunables;
+}
+
+export interface FindingSeries {
+  labels: NetnsLabels & { id: string; severity: Severity; pid: string; program: string; address: string; port: string };
+}
+
+export interface ProbeSeries {
+  probe: string;
+  seconds: number;
+  /** Every read of the probe was ok or absent (a missing optional file is not a failure). */
+  success: boolean;
+}
+
+export interface MetricsModel {
+  listeners: ListenerSeries[];
+  processes: ProcessSeries[];
+  namespaces: NamespaceSeries[];
+  host: { filesAllocated: number | null; filesMax: number | null; nrOpen: number | null };
+  findings: FindingSeries[];
+  probes: ProbeSeries[];
+  /** Processes visible in the snapshot (the exported ones are `processes`). */
+  processesSeen: number;
+  /** The snapshot could not see everything (not root, unreadable files, ...). */
+  partial: boolean;
+}
+
+/** How processes are chosen for per-process series (flags of `sockdoc serve`). */
+export interface SelectionOptions {
+  /** Also export processes whose open/soft ratio is at least this (default 0.5). */
+  usageRatio: number;
+  /** Also export the N processes nearest their limit (default 20). */
+  top: number;
+}
+
+export const DEFAULT_SELECTION: SelectionOptions = { usageRatio: 0.5, top: 20 };
+
+export function netnsLabels(ns: NetNamespace | undefined): NetnsLabels {
+  if (!ns) return { netns: '', container: '', pod: '', pod_namespace: '' };
+  const c = ns.container;
+  return {
+    netns: ns.name,
+    container: c ? (c.name ?? c.id.slice(0, 12)) : '',
+    pod: ns.pod?.name ?? '',
+    pod_namespace: ns.pod?.namespace ?? '',
+  };
+}
+
+function usage(p: ProcessInfo): number {
+  return p.fds.open !== null && p.fds.soft ? p.fds.open / p.fds.soft : 0;
+}
+
+/**
+ * The processes that get per-process series: every owner of a listener, every process at or above
+ * `usageRatio` of its soft limit, and the `top` nearest their limit (ties: more open fds first).
+ * Ascending pid.
+ */
+export function selectProcesses(snapshot: Snapshot, opts: SelectionOptions): Map<number, SelectionReason[]> {
+  const out = new Map<number, SelectionReason[]>();
+  const add = (pid: number, why: SelectionReason): void => {
+    const reasons = out.get(pid) ?? [];
+    if (!reasons.includes(why)) reasons.push(why);
+    out.set(pid, reasons);
+  };
+  const known = new Set(snapshot.processes.map((p) => p.pid));
+  for (const l of snapshot.listeners) for (const pid of l.pids) if (known.has(pid)) add(pid, 'listener');
+  const withFds = snapshot.processes.filter((p) => p.fds.open !== null);
+  for (const p of withFds) if (p.fds.soft && usage(p) >= opts.usageRatio) add(p.pid, 'usage');
+  const ranked = [...withFds].sort((a, b) => usage(b) - usage(a) || (b.fds.open ?? 0) - (a.fds.open ?? 0) || a.pid - b.pid);
+  for (const p of ranked.slice(0, opts.top)) add(p.pid, 'top');
+  return new Map([...out.entries()].sort((a, b) => a[0] - b[0]));
+}
+
+function limitLabels(o: LimitOrigin | undefined): ProcessSeries['limit'] {
+  if (!o) return null;
+  const s = o.source;
+  return { layer: s.layer, unit: s.unit ?? '', file: s.file ?? '', setting: s.setting ?? '', value: s.value ?? '' };
+}
+
+/** The namespace a finding is about: its own netns when the rule set one, else its process's or listener's, else the host's. */
+export function findingNetns(snapshot: Snapshot, subject: FindingSubject): NetnsInode | null {
+  const own = (subject as { netns?: unknown }).netns;
+  if (typeof own === 'number') return own;
+  if (subject.port !== undefined) {
+    const l = snapshot.listeners.find((x) => x.port === subject.port && (subject.address === undefined || x.address === subject.address));
+    if (l) return l.netns;
+  }
+  if (subject.pid !== undefined) return snapshot.processes.find((p) => p.pid === subject.pid)?.netns ?? null;
+  return null;
+}
+
+function listenerSeries(snapshot: Snapshot): ListenerSeries[] {
+  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
+  const seen = new Map<string, number>();
+  const sorted = [...snapshot.listeners].sort((a, b) => a.netns - b.netns || a.port - b.port || cmp(a.address, b.address) || a.inode - b.inode);
+  return sorted.map((l: Listener) => {
+    // SO_REUSEPORT gives several sockets the same address and port (one queue each): `socket`
+    // tells them apart, 0 for the first.
+    const key = `${l.netns} ${l.address} ${l.port}`;
+    const ordinal = seen.get(key) ?? 0;
+    seen.set(key, ordinal + 1);
+    const pid = l.pids[0];
+    return {
+      labels: {
+        ...netnsLabels(namespaceOf(snapshot, l.netns)),
+        address: l.address,
+        port: String(l.port),
+        program: pid !== undefined ? (byPid.get(pid)?.name ?? '') : '',
+        pid: pid !== undefined ? String(pid) : '',
+        socket: String(ordinal),
+      },
+      acceptQueue: l.acceptQueue,
+      backlog: l.backlog,
+      synRecv: l.synRecv,
+      queuedEstablished: l.establishedUnaccepted,
+      queuedCloseWait: l.closeWaitUnaccepted,
+    };
+  });
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function probeSeries(snapshot: Snapshot): ProbeSeries[] {
+  const byName = new Map<string, ProbeSeries>();
+  for (const r of snapshot.probes) {
+    const s = byName.get(r.probe) ?? { probe: r.probe, seconds: 0, success: true };
+    s.seconds += r.ms / 1000;
+    if (r.status !== 'ok' && r.status !== 'absent') s.success = false;
+    byName.set(r.probe, s);
+  }
+  return [...byName.values()].sort((a, b) => cmp(a.probe, b.probe));
+}
+
+/**
+ * Reduces a diagnosed snapshot to the exported series.
+ * @param origins provenance of the selected processes' limits (by pid); missing ones get no `_info`.
+ * @param units systemd unit of selected processes (by pid), from /proc/PID/cgroup.
+ */
+export function buildMetricsModel(
+  snapshot: Snapshot,
+  findings: readonly Finding[],
+  selected: ReadonlyMap<number, SelectionReason[]>,
+  origins: ReadonlyMap<number, LimitOrigin>,
+  units: ReadonlyMap<number, string>,
+): MetricsModel {
+  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
+  const processes: ProcessSeries[] = [];
+  for (const [pid, reasons] of selected) {
+    const p = byPid.get(pid);
+    if (!p) continue;
+    processes.push({
+      labels: { ...netnsLabels(namespaceOf(snapshot, p.netns)), pid: String(pid), program: p.name, unit: units.get(pid) ?? '' },
+      openFds: p.fds.open,
+      softLimit: p.fds.soft,
+      hardLimit: p.fds.hard,
+      sockets: p.sockets,
+      selectedBy: reasons,
+      limit: limitLabels(origins.get(pid)),
+    });
+  }
+  const fsTunables = snapshot.tunables;
+  const findingSeries = findings.map((f): FindingSeries => {
+    const s = f.subject;
+    const program = s.name ?? (s.pid !== undefined ? (byPid.get(s.pid)?.name ?? '') : '');
+    return {
+      labels: {
+        ...netnsLabels(namespaceOf(snapshot, findingNetns(snapshot, s))),
+        id: f.id,
+        severity: f.severity,
+        pid: s.pid !== undefined ? String(s.pid) : '',
+        program,
+        address: s.address ?? '',
+        port: s.port !== undefined ? String(s.port) : '',
+      },
+    };
+  });
+  return {
+    listeners: listenerSeries(snapshot),
+    processes,
+    namespaces: snapshot.namespaces.map((ns) => ({ labels: netnsLabels(ns), counters: ns.counters.values, tunables: ns.tunables })),
+    host: {
+      filesAllocated: fsTunables['fs.file-nr']?.[0] ?? null,
+      filesMax: fsTunables['fs.file-max'] ?? fsTunables['fs.file-nr']?.[2] ?? null,
+      nrOpen: fsTunables['fs.nr_open'],
+    },
+    findings: dedupeFindings(findingSeries),
+    probes: probeSeries(snapshot),
+    processesSeen: snapshot.processes.length,
+    partial: snapshot.partial,
+  };
+}
+
+/** Two findings with the same labels would be one series twice (a scrape error): keep the first. */
+function dedupeFindings(series: FindingSeries[]): FindingSeries[] {
+  const seen = new Set<string>();
+  return series.filter((s) => {
+    const key = JSON.stringify(s.labels);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

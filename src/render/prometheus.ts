@@ -1,0 +1,218 @@
+/**
+ * The Prometheus text format of `sockdoc serve`, through prom-client: a private Registry (never
+ * the global one, no default `process_`/`nodejs_` metrics) whose every family computes its values
+ * in `collect()` at scrape time from the scrape's MetricsModel.
+ *
+ * Two registries: the host's families (listeners, processes, namespaces, findings) and the
+ * exporter's own (this scrape's duration, timeout, memory). Scrapes that share one snapshot share
+ * its host text, rendered once per snapshot (prom-client spends ~30 µs per series; 100 scrapes a
+ * second each rendering hundreds of series would queue up behind each other), while the
+ * exporter's families are rendered for every scrape.
+ *
+ * Concurrent renders are safe: each runs inside its own AsyncLocalStorage context, and every
+ * collect() is synchronous, so a family's reset-and-fill and prom-client's read of it happen
+ * without an await between them and cannot interleave with another render's.
+ * Families and label sets: docs/metrics.md.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { TCP_STATES } from '../snapshot/types.js';
+import type { MetricsModel } from './prometheus-model.js';
+import { counterMetricName, EXPORTED_COUNTERS, EXPORTED_SYSCTLS, sysctlMetricName } from './prometheus-names.js';
+
+/** What one scrape renders. `model` is null when no snapshot was ready within the timeout. */
+export interface ScrapeContext {
+  model: MetricsModel | null;
+  /** Time this scrape waited for its data, seconds. */
+  scrapeSeconds: number;
+  /** Time the snapshot, rules and provenance took, seconds (null without a model). */
+  snapshotSeconds: number | null;
+  /** Age of the data at the time of the scrape, seconds (0 when made for this scrape). */
+  ageSeconds: number | null;
+  timedOut: boolean;
+  /** sockdoc's version, for sockdoc_exporter_build_info. */
+  version: string;
+  /** Resident set size of the exporter, bytes. */
+  rssBytes: number;
+}
+
+const NETNS = ['netns', 'container', 'pod', 'pod_namespace'] as const;
+const LISTENER = [...NETNS, 'address', 'port', 'program', 'pid', 'socket'] as const;
+const PROCESS = [...NETNS, 'pid', 'program', 'unit'] as const;
+
+type Labels = Record<string, string>;
+
+/**
+ * Empties a metric. prom-client's reset() gives a metric without labels the value 0, which would
+ * report an unknown value (fs.nr_open unreadable, no snapshot) as 0: its samples map is emptied
+ * instead, so the sample is absent.
+ */
+function clear(metric: Gauge | Counter): void {
+  metric.reset();
+  (metric as unknown as { hashMap: Record<string, unknown> }).hashMap = {};
+}
+
+/** A registry with sockdoc's families; render(ctx) gives one scrape's text. */
+export class MetricsRenderer {
+  /** The exporter's own families, rendered for every scrape. */
+  readonly selfRegistry = new Registry();
+  /** The host's families, rendered once per snapshot. */
+  readonly hostRegistry = new Registry();
+  private readonly current = new AsyncLocalStorage<ScrapeContext>();
+  private readonly hostText = new WeakMap<MetricsModel, Promise<string>>();
+  private registry = this.selfRegistry;
+
+  constructor() {
+    this.defineSelf();
+    this.registry = this.hostRegistry;
+    this.defineListeners();
+    this.defineProcesses();
+    this.defineNamespaces();
+    this.defineHostAndFindings();
+  }
+
+  get contentType(): string {
+    return this.selfRegistry.contentType;
+  }
+
+  /** The text exposition of one scrape. */
+  async render(ctx: ScrapeContext): Promise<string> {
+    const self = await this.current.run(ctx, () => this.selfRegistry.metrics());
+    if (!ctx.model) return self;
+    let host = this.hostText.get(ctx.model);
+    if (!host) {
+      host = this.current.run(ctx, () => this.hostRegistry.metrics());
+      this.hostText.set(ctx.model, host);
+    }
+    return `${self}\n${await host}`;
+  }
+
+  private ctx(): ScrapeContext | undefined {
+    return this.current.getStore();
+  }
+
+  /** A gauge whose collect() calls fill(set, ctx) after a reset, only when the scrape has data. */
+  private gauge(name: string, help: string, labelNames: readonly string[], fill: (set: (labels: object, v: number | null) => void, ctx: ScrapeContext) => void, needsModel = true): void {
+    const ctxOf = () => this.ctx();
+    new Gauge({
+      name,
+      help,
+      labelNames: [...labelNames],
+      registers: [this.registry],
+      collect() {
+        clear(this);
+        const ctx = ctxOf();
+        if (!ctx || (needsModel && !ctx.model)) return;
+        fill((labels, v) => {
+          if (v !== null && Number.isFinite(v)) this.set(labels as Labels, v);
+        }, ctx);
+      },
+    });
+  }
+
+  private defineSelf(): void {
+    this.gauge('sockdoc_scrape_duration_seconds', 'Time this scrape waited for its snapshot, rules and provenance, in seconds.', [], (set, c) => set({}, c.scrapeSeconds), false);
+    this.gauge('sockdoc_snapshot_duration_seconds', 'Time the snapshot served by this scrape took to read and diagnose, in seconds.', [], (set, c) => set({}, c.snapshotSeconds), false);
+    this.gauge('sockdoc_snapshot_age_seconds', 'Age of the served snapshot when the scrape began, in seconds (0 = made for this scrape).', [], (set, c) => set({}, c.ageSeconds), false);
+    this.gauge('sockdoc_scrape_timed_out', '1 when no snapshot was ready within --timeout: the host series are then the last snapshot\'s (see sockdoc_snapshot_age_seconds), or absent when none is recent.', [], (set, c) => set({}, c.timedOut ? 1 : 0), false);
+    this.gauge('sockdoc_scrape_partial', '1 when the scrape is incomplete: timed out, or something could not be read (not root, unreadable files).', [], (set, c) => set({}, c.timedOut || !c.model || c.model.partial ? 1 : 0), false);
+    this.gauge('sockdoc_probe_duration_seconds', 'Time each probe of the snapshot took, in seconds (summed over its reads).', ['probe'], (set, c) => {
+      for (const p of c.model!.probes) set({ probe: p.probe }, p.seconds);
+    });
+    this.gauge('sockdoc_probe_success', '1 when every read of the probe succeeded (or its file is absent on this kernel), 0 when one was refused or failed.', ['probe'], (set, c) => {
+      for (const p of c.model!.probes) set({ probe: p.probe }, p.success ? 1 : 0);
+    });
+    this.gauge('sockdoc_processes_seen', 'Processes visible in the snapshot (per-process series cover only the selected ones).', [], (set, c) => set({}, c.model!.processesSeen));
+    this.gauge('sockdoc_exporter_resident_memory_bytes', 'Resident set size of the sockdoc serve process, in bytes.', [], (set, c) => set({}, c.rssBytes), false);
+    this.gauge('sockdoc_exporter_build_info', 'Always 1; the version of sockdoc serving the metrics.', ['version'], (set, c) => set({ version: c.version }, 1), false);
+  }
+
+  private defineListeners(): void {
+    const each = (name: string, help: string, value: (l: MetricsModel['listeners'][number]) => number | null) =>
+      this.gauge(name, help, LISTENER, (set, c) => {
+        for (const l of c.model!.listeners) set(l.labels, value(l));
+      });
+    each('sockdoc_listener_accept_queue', 'Connections waiting in the accept queue of a listening socket (sk_ack_backlog; ss Recv-Q).', (l) => l.acceptQueue);
+    each('sockdoc_listener_backlog', 'Accept queue limit of a listening socket: min(listen() backlog, net.core.somaxconn) (sk_max_ack_backlog; ss Send-Q). Full when accept_queue > backlog.', (l) => l.backlog);
+    each('sockdoc_listener_syn_recv', 'Handshakes pending on the listener (SYN_RECV request sockets).', (l) => l.synRecv);
+    each('sockdoc_listener_queued_established', 'ESTABLISHED connections in the accept queue, not accepted by the program yet.', (l) => l.queuedEstablished);
+    each('sockdoc_listener_queued_close_wait', 'CLOSE_WAIT connections in the accept queue: the client left before the program accepted them.', (l) => l.queuedCloseWait);
+  }
+
+  private defineProcesses(): void {
+    const each = (name: string, help: string, value: (p: MetricsModel['processes'][number]) => number | null) =>
+      this.gauge(name, help, PROCESS, (set, c) => {
+        for (const p of c.model!.processes) set(p.labels, value(p));
+      });
+    each('sockdoc_process_open_fds', 'Open file descriptors of the process (entries of /proc/PID/fd).', (p) => p.openFds);
+    each('sockdoc_process_fd_soft_limit', 'Soft RLIMIT_NOFILE of the process (/proc/PID/limits "Max open files"); absent when unlimited.', (p) => p.softLimit);
+    each('sockdoc_process_fd_hard_limit', 'Hard RLIMIT_NOFILE of the process; absent when unlimited.', (p) => p.hardLimit);
+    this.gauge('sockdoc_process_sockets', 'TCP sockets the process holds, by kernel state (state="CLOSE_WAIT": connections the peer closed that the process has not closed).', [...PROCESS, 'state'], (set, c) => {
+      for (const p of c.model!.processes) {
+        for (const state of TCP_STATES) set({ ...p.labels, state }, p.sockets[state] ?? 0);
+      }
+    });
+    this.gauge('sockdoc_process_selected', 'Always 1: why the process has per-process series (reason="listener", "usage" or "top").', [...PROCESS, 'reason'], (set, c) => {
+      for (const p of c.model!.processes) for (const reason of p.selectedBy) set({ ...p.labels, reason }, 1);
+    });
+    this.gauge(
+      'sockdoc_process_fd_limit_info',
+      'Always 1: where the process\'s RLIMIT_NOFILE came from (layer: systemd, supervisord, pam, container, shell, cron, self, unknown; the unit or config file and the setting that set it).',
+      [...PROCESS, 'layer', 'source_unit', 'file', 'setting', 'value'],
+      (set, c) => {
+        for (const p of c.model!.processes) {
+          if (!p.limit) continue;
+          const l = p.limit;
+          set({ ...p.labels, layer: l.layer, source_unit: l.unit, file: l.file, setting: l.setting, value: l.value }, 1);
+        }
+      },
+    );
+  }
+
+  private defineNamespaces(): void {
+    const registry = this.registry;
+    const ctxOf = () => this.ctx();
+    for (const key of EXPORTED_COUNTERS) {
+      new Counter({
+        name: counterMetricName(key),
+        help: `Kernel counter ${key.replace('.', ': ')} of the network namespace since its creation (/proc/net/${key.startsWith('TcpExt') ? 'netstat' : 'snmp'}).`,
+        labelNames: [...NETNS],
+        registers: [registry],
+        collect() {
+          clear(this);
+          const m = ctxOf()?.model;
+          if (!m) return;
+          for (const ns of m.namespaces) {
+            const v = ns.counters[key];
+            if (v !== undefined && v >= 0) this.inc(ns.labels as unknown as Labels, v);
+          }
+        },
+      });
+    }
+    this.gauge('sockdoc_tcp_curr_estab', 'Tcp: CurrEstab of the network namespace: connections in ESTABLISHED or CLOSE_WAIT now (/proc/net/snmp).', NETNS, (set, c) => {
+      for (const ns of c.model!.namespaces) set(ns.labels, ns.counters['Tcp.CurrEstab'] ?? null);
+    });
+    for (const key of EXPORTED_SYSCTLS) {
+      this.gauge(sysctlMetricName(key), `Sysctl ${key} of the network namespace (/proc/sys/${key.replace(/\./g, '/')}).`, NETNS, (set, c) => {
+        for (const ns of c.model!.namespaces) set(ns.labels, ns.tunables[key]);
+      });
+    }
+    this.gauge('sockdoc_namespace_info', 'Always 1 per network namespace read: its name and the container or pod in it.', NETNS, (set, c) => {
+      for (const ns of c.model!.namespaces) set(ns.labels, 1);
+    });
+  }
+
+  private defineHostAndFindings(): void {
+    this.gauge('sockdoc_host_files_allocated', 'File handles allocated on the host (first field of fs.file-nr).', [], (set, c) => set({}, c.model!.host.filesAllocated));
+    this.gauge('sockdoc_host_files_max', 'Host-wide limit of file handles (fs.file-max); ENFILE when reached.', [], (set, c) => set({}, c.model!.host.filesMax));
+    this.gauge('sockdoc_host_nr_open', 'Ceiling of any process\'s RLIMIT_NOFILE (fs.nr_open).', [], (set, c) => set({}, c.model!.host.nrOpen));
+    this.gauge(
+      'sockdoc_finding',
+      'Always 1 per current finding of sockdoc\'s rules (docs/findings/ID.md); labels name its subject.',
+      [...NETNS, 'id', 'severity', 'pid', 'program', 'address', 'port'],
+      (set, c) => {
+        for (const f of c.model!.findings) set(f.labels, 1);
+      },
+    );
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * contrib/ is checked by the tools that consume it: promtool for the alert rules (syntax, and
+ * their unit tests: which alerts fire, with which labels and annotations), systemd-analyze for the
+ * unit, and the dashboard's own structure (its variables, and every panel on the datasource
+ * variable). That every expression evaluates against real data: prometheus-live.test.ts.
+ */
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliPath, repoRoot } from '../testing/paths.js';
+import { dashboardExpressions, ruleExpressions } from './testing/contrib.js';
+
+const onPath = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const contrib = (...p: string[]) => join(repoRoot, 'contrib', ...p);
+
+test('promtool check rules and promtool test rules pass', { skip: onPath('promtool') ? false : 'promtool missing (apt-get install prometheus)' }, () => {
+  const check = spawnSync('promtool', ['check', 'rules', contrib('prometheus', 'sockdoc.rules.yml')], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /SUCCESS: 10 rules found/);
+  const unit = spawnSync('promtool', ['test', 'rules', 'sockdoc.rules.test.yml'], { cwd: contrib('prometheus'), encoding: 'utf8' });
+  assert.equal(unit.status, 0, unit.stdout + unit.stderr);
+  assert.match(unit.stdout, /SUCCESS/);
+});
+
+test('every rule has a `for:`, a severity, and an annotation naming the first command to run', () => {
+  const text = readFileSync(contrib('prometheus', 'sockdoc.rules.yml'), 'utf8');
+  const blocks = text.split(/\n\s+- alert: /).slice(1);
+  assert.equal(blocks.length, ruleExpressions(text).length);
+  for (const b of blocks) {
+    const name = b.split('\n')[0];
+    assert.match(b, /\n\s+for: \d+m/, `${name}: for:`);
+    assert.match(b, /\n\s+severity: (critical|warning)/, `${name}: severity`);
+    if (name !== 'SockdocScrapeTimedOut') assert.match(b, /First run on \{\{ \$labels\.instance \}\}: sockdoc/, `${name}: first command`);
+  }
+});
+
+test('the Grafana dashboard has datasource, host and namespace variables and uses them everywhere', () => {
+  const d = JSON.parse(readFileSync(contrib('grafana', 'sockdoc.json'), 'utf8')) as {
+    templating: { list: Array<{ name: string; type: string }> };
+    panels: Array<{ title: string; datasource: { uid: string }; targets: Array<{ datasource: { uid: string }; expr: string }> }>;
+  };
+  assert.deepEqual(d.templating.list.map((v) => `${v.name}:${v.type}`), ['datasource:datasource', 'host:query', 'netns:query']);
+  for (const p of d.panels) {
+    assert.equal(p.datasource.uid, '${datasource}', p.title);
+    for (const t of p.targets) {
+      assert.equal(t.datasource.uid, '${datasource}', p.title);
+      assert.match(t.expr, /instance=~"\$host"/, `${p.title}: filtered by host`);
+    }
+  }
+  const titles = d.panels.map((p) => p.title).join('\n');
+  for (const want of [/nearest full/, /per namespace/, /nearest their fd limit.*limit came from/, /CLOSE_WAIT per process/, /Current findings/]) assert.match(titles, want);
+  assert.ok(dashboardExpressions(d).length >= 10);
+});
+
+test('systemd-analyze verify accepts the unit', { skip: onPath('systemd-analyze') ? false : 'systemd-analyze missing' }, () => {
+  // The unit names the installed /usr/bin/sockdoc; verify it against this checkout's binary.
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-unit-'));
+  try {
+    const unit = readFileSync(contrib('systemd', 'sockdoc.service'), 'utf8').replace('ExecStart=/usr/bin/sockdoc', `ExecStart=${process.execPath} ${cliPath}`);
+    writeFileSync(join(dir, 'sockdoc.service'), unit);
+    const r = spawnSync('systemd-analyze', ['verify', join(dir, 'sockdoc.service')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(r.stderr.split('\n').filter((l) => l.includes('sockdoc.service')).join('\n'), '');
+    assert.match(unit, /^LimitNOFILE=\d+$/m);
+    assert.match(unit, /^CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE CAP_SYS_ADMIN$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,42 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { CounterHistory } from './counter-history.js';
+import type { Snapshot } from '../snapshot/types.js';
+
+function snap(values: Record<number, number>): Snapshot {
+  const namespaces = Object.entries(values).map(([inode, v]) => ({
+    inode: Number(inode),
+    counters: { values: { 'TcpExt.ListenOverflows': v }, deltas: null, intervalMs: 0 },
+  }));
+  return { namespaces, counters: namespaces[0].counters } as unknown as Snapshot;
+}
+
+test('deltas compare with the newest reading at least a window old, per namespace', () => {
+  const h = new CounterHistory({ windowMs: 1000 });
+  const s0 = snap({ 1: 100, 2: 5 });
+  h.apply(s0, 0);
+  assert.equal(s0.counters.deltas, null, 'nothing to compare with yet');
+  const s1 = snap({ 1: 150, 2: 5 });
+  h.apply(s1, 400);
+  assert.equal(s1.counters.deltas, null, 'a reading 400 ms old is too recent');
+  const s2 = snap({ 1: 171, 2: 9, 3: 1 });
+  h.apply(s2, 1200);
+  assert.deepEqual(s2.namespaces[0].counters, { values: { 'TcpExt.ListenOverflows': 171 }, deltas: { 'TcpExt.ListenOverflows': 71 }, intervalMs: 1200 });
+  assert.equal(s2.counters, s2.namespaces[0].counters, 'the host counters are the first namespace');
+  assert.deepEqual(s2.namespaces[1].counters.deltas, { 'TcpExt.ListenOverflows': 4 });
+  assert.equal(s2.namespaces[2].counters.deltas, null, 'a namespace new since the baseline');
+});
+
+test('a counter that went down (namespace re-created) has no delta; old readings are forgotten', () => {
+  const h = new CounterHistory({ windowMs: 1000, keepMs: 5000 });
+  h.apply(snap({ 1: 500 }), 0);
+  const down = snap({ 1: 3 });
+  h.apply(down, 2000);
+  assert.deepEqual(down.counters.deltas, {});
+  const later = snap({ 1: 10 });
+  h.apply(later, 6500);
+  assert.equal(later.counters.intervalMs, 4500, 'compared with the 2000 ms reading, the 0 ms one is forgotten');
+  const alone = snap({ 1: 12 });
+  h.apply(alone, 20_000);
+  assert.equal(alone.counters.deltas, null, 'every reading is older than keepMs');
+});

@@ -1,0 +1,68 @@
+/**
+ * One scrape's data: a snapshot of the host, counter deltas since an earlier scrape, the rules,
+ * the provenance of the exported processes' limits and their systemd units, reduced to the
+ * exported series (render/prometheus-model.ts).
+ */
+import { performance } from 'node:perf_hooks';
+import { buildSnapshot } from '../snapshot/build.js';
+import { runRules } from '../rules/index.js';
+import { DEFAULT_RULE_OPTIONS, type RuleOptions } from '../rules/types.js';
+import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from '../probe/pid-cgroup.js';
+import { buildMetricsModel, DEFAULT_SELECTION, selectProcesses, type MetricsModel, type SelectionOptions } from '../render/prometheus-model.js';
+import { CounterHistory } from './counter-history.js';
+import { LimitOriginCache } from './limit-origins.js';
+
+export interface ScrapeResult {
+  model: MetricsModel;
+  /** How long the scrape took to produce, seconds. */
+  seconds: number;
+  /** performance.now() of the main thread when it was ready. */
+  readyAt: number;
+}
+
+export interface ScraperOptions {
+  root?: string;
+  selection?: SelectionOptions;
+  rules?: RuleOptions;
+}
+
+/** The systemd unit of a process from /proc/PID/cgroup, or null (gone, not under systemd). */
+function unitOf(root: string, pid: number): string | null {
+  try {
+    const path = systemdCgroupPath(readPidCgroup(root, pid));
+    return path ? unitOfCgroupPath(path) : null;
+  } catch {
+    // The process exited since the snapshot, or its cgroup file is unreadable: no unit label.
+    return null;
+  }
+}
+
+/** Produces scrape results; holds the state kept between scrapes (counter readings, provenance). */
+export class Scraper {
+  private readonly history = new CounterHistory();
+  private readonly origins: LimitOriginCache;
+  private readonly root: string;
+
+  constructor(private readonly opts: ScraperOptions = {}) {
+    this.root = opts.root ?? '/';
+    this.origins = new LimitOriginCache(this.root);
+  }
+
+  async scrape(): Promise<ScrapeResult> {
+    const start = performance.now();
+    const snapshot = await buildSnapshot({ root: this.root, intervalMs: 0 });
+    this.history.apply(snapshot, Date.now());
+    const selected = selectProcesses(snapshot, this.opts.selection ?? DEFAULT_SELECTION);
+    const chosen = snapshot.processes.filter((p) => selected.has(p.pid));
+    snapshot.limitOrigins = this.origins.get(chosen, Date.now());
+    const findings = runRules(snapshot, this.opts.rules ?? DEFAULT_RULE_OPTIONS);
+    const units = new Map<number, string>();
+    for (const p of chosen) {
+      const u = unitOf(this.root, p.pid);
+      if (u) units.set(p.pid, u);
+    }
+    const model = buildMetricsModel(snapshot, findings, selected, snapshot.limitOrigins, units);
+    const readyAt = performance.now();
+    return { model, seconds: (readyAt - start) / 1000, readyAt };
+  }
+}
