@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { EXIT, UsageError, type Command, type Io } from './io.js';
+import { splitCommand } from './args.js';
 
 const requireModule = createRequire(import.meta.url);
 
@@ -40,19 +41,16 @@ function version(): string {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  const [first, ...rest] = argv;
+  const [first] = argv;
   if (first === '--version' || first === '-V') {
     io.stdout(`sockdoc ${version()}\n`);
     return EXIT.ok;
   }
-  let name = 'diagnose';
-  let args = argv;
-  if (first !== undefined && !first.startsWith('-')) {
-    if (!(first in COMMANDS)) throw new UsageError(`unknown command '${first}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
-    name = first;
-    args = rest;
-  }
-  const command = await COMMANDS[name]();
-  return command.run(args, io);
+  // Options may stand before the command word too: `sockdoc --root DIR limits PID`.
+  const { command, rest: args } = splitCommand(argv);
+  const name = command ?? 'diagnose';
+  if (!(name in COMMANDS)) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+  const loaded = await COMMANDS[name]();
+  return loaded.run(args, io);
 }
 

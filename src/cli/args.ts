@@ -1,16 +1,66 @@
 /** Flag parsing shared by commands: node's parseArgs, with errors turned into one-line UsageErrors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './io.js';
+import { processOfThread } from '../probe/pid-status.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 export function parse<T extends Options>(args: string[], options: T, allowPositionals = false) {
+  let parsed;
   try {
-    return parseArgs({ args, options, allowPositionals, strict: true as const });
+    parsed = parseArgs({ args, options, allowPositionals, strict: true as const, tokens: true as const });
   } catch (err) {
     // parseArgs messages are already one line; drop its "To specify a positional..." hint.
-    throw new UsageError((err as Error).message.split('. To specify')[0]);
+    throw new UsageError((err as Error).message.split(/(?<=[.?]) To specify/)[0]);
   }
+  refuseRepeats(parsed.tokens, options);
+  const { values, positionals } = parsed;
+  return { values, positionals };
+}
+
+/**
+ * parseArgs keeps the last of a repeated flag: `--port 80 --port 443` would silently diagnose 443
+ * only. A flag given twice (unless declared `multiple`) is refused, naming both values.
+ */
+function refuseRepeats(tokens: ReadonlyArray<{ kind: string; name?: string; value?: string | undefined }>, options: Options): void {
+  const seen = new Map<string, string | undefined>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.name === undefined || options[t.name]?.multiple) continue;
+    if (seen.has(t.name)) {
+      const before = seen.get(t.name);
+      const values = before !== undefined && t.value !== undefined ? ` ('${before}' and '${t.value}')` : '';
+      throw new UsageError(`--${t.name} was given twice${values}: give it once`);
+    }
+    seen.set(t.name, t.value);
+  }
+}
+
+/**
+ * Options that take a value, across every command: with them, `sockdoc --root DIR limits PID`
+ * can find the command word after options (DIR is a value, "limits" the command). app.test.ts
+ * checks this matches the commands' option tables.
+ */
+export const VALUE_OPTIONS: ReadonlySet<string> = new Set([
+  'interval', 'pid', 'port', 'root', 'fd-warning', 'fd-critical', 'queue-warning', 'file-table-warning',
+  'syn-warning', 'state', 'lab-id', 'mode', 'capture', 'conntrack-warning', 'ports-warning', 'ports-critical',
+  'process-ratio', 'listen', 'timeout', 'top',
+]);
+
+/**
+ * Splits argv into the command word and the rest, wherever the command word stands among the
+ * options: the first token that is neither an option nor an option's value. null = none given.
+ */
+export function splitCommand(argv: readonly string[]): { command: string | null; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a.startsWith('-') && a !== '-') {
+      if (a.startsWith('--') && !a.includes('=') && VALUE_OPTIONS.has(a.slice(2))) i++;
+      continue;
+    }
+    return { command: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { command: null, rest: [...argv] };
 }
 
 /** A non-negative integer flag ("--pid 123"). */
@@ -41,4 +91,14 @@ export function durationFlag(name: string, value: string | undefined, fallbackMs
   const ms = m[2] === 'ms' ? n : n * 1000;
   if (ms > 60_000) throw new UsageError(`--${name} must be at most 60s, got '${value}'`);
   return Math.round(ms);
+}
+
+/**
+ * A --pid or PID argument that may be a thread id (what `top -H` shows): the process it belongs
+ * to, so every command answers about the same process. Tells the user on stderr when it mapped.
+ */
+export function processId(root: string, id: number, io: { stderr: (t: string) => void }): number {
+  const pid = processOfThread(root, id);
+  if (pid !== id) io.stderr(`sockdoc: note: ${id} is a thread of process ${pid}; showing process ${pid}\n`);
+  return pid;
 }

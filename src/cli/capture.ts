@@ -5,7 +5,7 @@ import { readPidCmdline } from '../probe/pid-cmdline.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { CaptureError, checkCaptureTarget } from '../snapshot/capture-dir.js';
 import { terminalSafe } from '../safety/terminal.js';
-import { parse } from './args.js';
+import { parse, processId } from './args.js';
 import { EXIT, UsageError, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc capture DIR [--pid N[,N...]] [--no-redact]
@@ -38,7 +38,7 @@ export const run: Command = async (args: string[], io: Io) => {
   if (values.pid !== undefined) {
     pids = values.pid.split(',').map((p) => {
       if (!/^\d{1,10}$/.test(p) || Number(p) < 1 || Number(p) > 4194304) throw new UsageError(`--pid expects pids (1..4194304) separated by commas, got '${values.pid}'`);
-      return Number(p);
+      return processId('/', Number(p), io);
     });
   }
   const redact = !values['no-redact'];

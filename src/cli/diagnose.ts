@@ -7,24 +7,30 @@ import { DEFAULT_RULE_OPTIONS, type Finding, type RuleContext, type RuleOptions 
 import { History } from '../history/history.js';
 import { sampleOver } from '../watch/sampler.js';
 import { renderDiagnosis } from '../render/terminal.js';
+import { filterFindings } from '../render/filter.js';
 import { checkPort, portExitCode } from '../port/check.js';
 import { diagnosisToJson } from '../render/json.js';
+import { renderSummary } from '../render/summary.js';
 import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { matchNetns, restrictToNetns, type NetnsQuery } from '../snapshot/select-netns.js';
-import { durationFlag, intFlag, parse, ratioFlag } from './args.js';
+import { durationFlag, intFlag, parse, processId, ratioFlag } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc [diagnose] [options]
 
 Diagnose why this host refuses or drops TCP connections: findings with evidence, why, and the fix.
 
+Options may stand before or after the command word (sockdoc --root DIR limits PID).
+
 Options:
+  --verbose               the long form: whole explanations, all evidence, links, tables
+  --summary               one line for Nagios/Icinga/Sensu: STATUS - worst finding | perfdata
   --json                  machine-readable report (schema: docs/json-schema.md)
   --interval DURATION     counter sampling window: 1 (default, seconds), 500ms, 0 = one read;
                           10s or more samples the host 6 times, for trends (fd-exhaustion-forecast)
-  --pid N                 only findings and tables about process N
-  --port P                only findings and tables about listeners on port P
+  --pid N                 only findings about process N and its listeners (a thread id means its process)
+  --port P                only findings about port P and the processes listening on it
   --netns NAME|INODE|PID  only this network namespace: an \`ip netns\` name, a container or pod name,
                           the inode of /proc/PID/ns/net, or a pid in it ("host" for the host's)
   --container NAME        only the namespace of this docker/podman/LXC container (name or id prefix)
@@ -61,6 +67,8 @@ export const THRESHOLD_OPTIONS = {
 
 const OPTIONS = {
   json: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  summary: { type: 'boolean' },
   interval: { type: 'string' },
   pid: { type: 'string' },
   port: { type: 'string' },
@@ -96,19 +104,6 @@ export function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
   if (o.fdWarning > o.fdCritical) throw new UsageError(`--fd-warning (${o.fdWarning}) must not exceed --fd-critical (${o.fdCritical})`);
   if (o.portsWarning > o.portsCritical) throw new UsageError(`--ports-warning (${o.portsWarning}) must not exceed --ports-critical (${o.portsCritical})`);
   return o;
-}
-
-/** Keeps findings about the filtered pid/port; host-wide findings (no pid, no port) always stay. */
-export function filterFindings(findings: Finding[], snapshot: Snapshot, filter: DiagnosisFilter): Finding[] {
-  if (filter.pid === undefined && filter.port === undefined) return findings;
-  const portsOfPid = new Set(snapshot.listeners.filter((l) => filter.pid !== undefined && l.pids.includes(filter.pid)).map((l) => l.port));
-  return findings.filter((f) => {
-    const s = f.subject;
-    if (s.pid === undefined && s.port === undefined) return true;
-    if (filter.pid !== undefined && s.pid !== filter.pid && !(s.port !== undefined && portsOfPid.has(s.port))) return false;
-    if (filter.port !== undefined && s.port !== filter.port) return false;
-    return true;
-  });
 }
 
 export function exitCodeOf(findings: Finding[]): 0 | 1 | 2 {
@@ -157,15 +152,19 @@ export function fixedClock(value: string | undefined): (() => Date) | undefined 
   return () => t;
 }
 
-export const run: Command = async (args: string[], io: Io) => {
+const runDiagnose: Command = async (args: string[], io: Io) => {
   const { values } = parse(args, OPTIONS);
+  if ([values.json, values.summary, values.verbose].filter(Boolean).length > 1) {
+    throw new UsageError('choose one of --json, --summary, --verbose');
+  }
   if (values.help) {
     io.stdout(HELP);
     return EXIT.ok;
   }
   const root = checkRoot(values.root);
   const intervalMs = durationFlag('interval', values.interval, 1000);
-  const filter: DiagnosisFilter = { pid: intFlag('pid', values.pid, 1), port: intFlag('port', values.port, 1, 65535) };
+  const pidFlag = intFlag('pid', values.pid, 1);
+  const filter: DiagnosisFilter = { pid: pidFlag === undefined ? undefined : processId(root, pidFlag, io), port: intFlag('port', values.port, 1, 65535) };
   const options = ruleOptions(values);
   const query: NetnsQuery = { netns: values.netns, container: values.container, pod: values.pod };
   const now = fixedClock(io.env.SOCKDOC_NOW);
@@ -205,6 +204,21 @@ export const run: Command = async (args: string[], io: Io) => {
     }
   }
   if (values.json) io.stdout(JSON.stringify(diagnosisToJson(d), null, 2) + '\n');
-  else io.stdout(renderDiagnosis(d, { color: useColor(io) && !values['no-color'], columns: io.columns }));
+  else if (values.summary) io.stdout(renderSummary(d, options));
+  else io.stdout(renderDiagnosis(d, { color: useColor(io) && !values['no-color'], columns: io.columns, verbose: values.verbose }));
   return d.exitCode;
+};
+
+/**
+ * With --summary a monitoring system reads stdout: an expected failure is said there too, as
+ * "SOCKDOC UNKNOWN - reason", exit 3 (the plugin convention), not only on stderr.
+ */
+export const run: Command = async (args: string[], io: Io) => {
+  try {
+    return await runDiagnose(args, io);
+  } catch (err) {
+    if (!(err instanceof UsageError) || !args.includes('--summary')) throw err;
+    io.stdout(`SOCKDOC UNKNOWN - ${err.message.replace(/[\x00-\x1f|]+/g, ' ')}\n`);
+    return EXIT.unknown;
+  }
 };

@@ -7,6 +7,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { playScenario } from '../lab/inside.js';
 import { LabError } from '../lab/namespace.js';
@@ -30,6 +31,7 @@ the host's namespace and says what differs.
 Options:
   --json                 the whole run as one JSON document
   --abort-on-overflow    accept-queue: net.ipv4.tcp_abort_on_overflow=1 in the lab namespace
+  --capture DIR          also copy what each step's diagnosis read into DIR/step-N (for --root)
   --no-color             no colour
   -h, --help             this help
 
@@ -40,6 +42,7 @@ Exit codes: 0 reproduced, 1 not reproduced (the differences are listed), 3 could
 const OPTIONS = {
   json: { type: 'boolean' },
   'abort-on-overflow': { type: 'boolean' },
+  capture: { type: 'string' },
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   // Internal: the inner half of a run, started by the outer half inside the lab namespace.
@@ -180,6 +183,7 @@ export const run: Command = async (args: string[], io: Io) => {
   if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (name === 'list') return listScenarios(Boolean(values.json), io);
   const options: LabOptions = { abortOnOverflow: Boolean(values['abort-on-overflow']) };
+  if (values.capture !== undefined) options.captureDir = resolve(values.capture);
   if (values.inside) return inside(name, values, options, io);
   return outer(name, Boolean(values.json), options, io, useColor(io) && !values['no-color']);
 };

@@ -8,7 +8,7 @@ import { describeError, outcomeOf } from '../probe/read-file.js';
 import { explainLimits } from '../provenance/explain.js';
 import type { LimitOrigin } from '../provenance/types.js';
 import { limitOriginToJson, renderLimitOrigins } from '../render/limits.js';
-import { parse } from './args.js';
+import { parse, processId } from './args.js';
 import { checkRoot } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
@@ -57,6 +57,11 @@ export function selectPids(root: string, targets: string[]): { pids: number[]; n
     }
     for (const p of scan.processes) if (p.fds.open !== null && p.fds.soft && p.fds.open / p.fds.soft >= BUSY_RATIO) pids.add(p.pid);
   }
+  // sockdoc itself (a node process, often busy with fds while it scans) is never a suspect.
+  if (root === '/') {
+    pids.delete(process.pid);
+    if (wanted.length && pids.size === 0) throw new UsageError(`no process named '${wanted.join("', '")}' other than sockdoc itself`);
+  }
   return { pids: [...pids].sort((a, b) => a - b), notes };
 }
 
@@ -98,9 +103,11 @@ export const run: Command = async (args: string[], io: Io) => {
     if (p === '') throw new UsageError('an empty process name');
   }
   const root = checkRoot(values.root);
-  const { pids, notes } = selectPids(root, positionals);
+  // Thread ids (top -H) name their process, as in every other command.
+  const targets = positionals.map((p) => (/^\d+$/.test(p) ? String(processId(root, Number(p), io)) : p));
+  const { pids, notes } = selectPids(root, targets);
   const found = explainLimits(root, pids);
-  for (const pid of pids) if (!found.has(pid) && positionals.includes(String(pid))) throw new UsageError(`no process ${pid}`);
+  for (const pid of pids) if (!found.has(pid) && targets.includes(String(pid))) throw new UsageError(`no process ${pid}`);
   const list: LimitOrigin[] = pids.flatMap((p) => found.get(p) ?? []);
   if (values.json) io.stdout(JSON.stringify(list.map(limitOriginToJson), null, 2) + '\n');
   else io.stdout(renderLimitOrigins(list, { color: useColor(io) && !values['no-color'], columns: io.columns }));

@@ -4,7 +4,7 @@ import { buildSnapshot } from '../snapshot/build.js';
 import { SS_STATE_NAMES, TCP_STATES, type TcpState } from '../snapshot/types.js';
 import { renderSocketsTable, socketsToRows } from '../render/sockets.js';
 import { checkRoot, selectNetns } from './diagnose.js';
-import { intFlag, parse } from './args.js';
+import { intFlag, parse, processId } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc sockets [--state S] [--port P] [--pid N] [--netns NAME|INODE|PID] [--json] [--root DIR]
@@ -59,7 +59,8 @@ export const run: Command = async (args: string[], io: Io) => {
     return EXIT.ok;
   }
   const root = checkRoot(values.root);
-  const filter = { state: parseState(values.state), port: intFlag('port', values.port, 1, 65535), pid: intFlag('pid', values.pid, 1) };
+  const pidFlag = intFlag('pid', values.pid, 1);
+  const filter = { state: parseState(values.state), port: intFlag('port', values.port, 1, 65535), pid: pidFlag === undefined ? undefined : processId(root, pidFlag, io) };
   const snapshot = selectNetns(await buildSnapshot({ root, intervalMs: 0 }), { netns: values.netns, container: values.container, pod: values.pod });
   const rows = socketsToRows(snapshot, filter);
   if (values.json) {

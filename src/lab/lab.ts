@@ -5,6 +5,8 @@
  */
 import { readUnder } from '../probe/read-file.js';
 import { buildSnapshot } from '../snapshot/build.js';
+import { captureHost } from '../snapshot/capture.js';
+import { join } from 'node:path';
 import { runRules } from '../rules/index.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { checkFindings, scopeFindings, type Expectations } from './checks.js';
@@ -165,6 +167,7 @@ export class Lab {
       snapshot = await buildSnapshot({ root: '/', intervalMs: spec.intervalMs ?? 0, pids });
       observation = observe(snapshot, this.port, pids);
     }
+    if (this.options.captureDir) captureHost(join(this.options.captureDir, `step-${this.steps.length + 1}`), { pids, ancestors: false });
     const { inScope, outOfScope } = scopeFindings(runRules(snapshot), { pids, port: this.port, mode: this.mode });
     const checks = [
       ...(spec.kernel?.(observation) ?? []),

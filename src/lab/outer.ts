@@ -63,6 +63,7 @@ export function startLab(spec: LabRunSpec): LabRun {
   }
   const innerArgs = [spec.entry, spec.scenario.name, '--inside', '--lab-id', labId, '--mode', mode];
   if (spec.options.abortOnOverflow) innerArgs.push('--abort-on-overflow');
+  if (spec.options.captureDir) innerArgs.push('--capture', spec.options.captureDir);
   const [file, args] =
     mode === 'netns' ? ['ip', ['netns', 'exec', labId, process.execPath, ...innerArgs]] : [process.execPath, innerArgs];
   // detached: a session and process group of its own, so one kill(-pgid) reaches the inner and

@@ -13,6 +13,11 @@ export type LabMode = 'netns' | 'host';
 export interface LabOptions {
   /** accept-queue: net.ipv4.tcp_abort_on_overflow=1 in the lab namespace. */
   abortOnOverflow: boolean;
+  /**
+   * Copy what each step's diagnosis read into CAPTURE/step-N (sockdoc capture's format), so the
+   * step can be diagnosed again with --root: the lab scenarios' golden fixtures are made this way.
+   */
+  captureDir?: string;
 }
 
 export const DEFAULT_LAB_OPTIONS: LabOptions = { abortOnOverflow: false };

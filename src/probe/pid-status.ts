@@ -21,6 +21,8 @@ export interface PidStatus {
    * bits, CAP_SYS_RESOURCE = 24); null when the line is absent.
    */
   capEff: bigint | null;
+  /** Thread group id: the process a thread belongs to (= the pid for a process); null when absent. */
+  tgid: number | null;
 }
 
 function uidField(value: string, file: string, line: number): [number, number] {
@@ -41,6 +43,7 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
   let fdSize: number | null = null;
   let kthread: boolean | null = null;
   let capEff: bigint | null = null;
+  let tgid: number | null = null;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
@@ -56,14 +59,32 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
       const hex = line.slice(colon + 1).trim();
       if (!/^[0-9a-f]{1,16}$/i.test(hex)) throw new ParseError(file, i + 1, `CapEff is not a hex mask: ${JSON.stringify(line)}`);
       capEff = BigInt(`0x${hex}`);
+    } else if (key === 'Tgid') {
+      const n = Number(line.slice(colon + 1).trim());
+      // PID_MAX_LIMIT (include/linux/threads.h): anything above is not a pid the kernel gives.
+      tgid = Number.isInteger(n) && n > 0 && n <= 4194304 ? n : null;
     }
   }
   if (!ids) throw new ParseError(file, lines.length, 'no Uid line');
-  return { uid: ids[0], euid: ids[1], fdSize, kthread, capEff };
+  return { uid: ids[0], euid: ids[1], fdSize, kthread, capEff, tgid };
 }
 
 /** Reads and parses ROOT/proc/PID/status. Throws the errno error when the process is gone. */
 export function readPidStatus(root: string, pid: number): PidStatus {
   const file = under(root, 'proc', String(pid), 'status');
   return parsePidStatus(readUnder(root, `proc/${pid}/status`, 'proc'), file);
+}
+
+/**
+ * The process a thread id belongs to. `top -H`, `ps -L` and kernel logs show thread ids (TIDs);
+ * /proc/TID exists for each though `ls /proc` lists only processes, and its status says the
+ * thread group (Tgid). Returns the id itself for a process, or when it cannot be read (the
+ * caller then reports the id as not found, as for any missing pid).
+ */
+export function processOfThread(root: string, id: number): number {
+  try {
+    return readPidStatus(root, id).tgid ?? id;
+  } catch {
+    return id;
+  }
 }

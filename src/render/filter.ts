@@ -4,7 +4,34 @@
  * code depends on them; these tables only follow.
  */
 import type { Listener, ProcessInfo, Snapshot } from '../snapshot/types.js';
+import type { Finding } from '../rules/types.js';
 import type { DiagnosisFilter } from './report.js';
+
+/**
+ * The findings a filtered report keeps. A filter must not hide the cause: `--port 8889` keeps
+ * what is wrong with the processes listening on 8889 (out of fds is why its queue is full), and
+ * `--pid N` keeps what is wrong with N's listeners (a full queue is N's problem). Host-wide
+ * findings (no pid, no port) always stay: they can be the cause of anything.
+ *
+ * A finding is about the filter when its port is a filtered port (or a port the filtered pid
+ * listens on), or when it names no port and its pid is the filtered pid (or an owner of a
+ * filtered port's listener). With both --pid and --port, both must hold.
+ */
+export function filterFindings(findings: Finding[], snapshot: Snapshot, filter: DiagnosisFilter): Finding[] {
+  if (filter.pid === undefined && filter.port === undefined) return findings;
+  const listeners = filterListeners(snapshot, filter);
+  // With --port alone the port counts even when nobody listens there (unowned CLOSE_WAIT on it).
+  const ports = new Set(filter.pid === undefined ? [filter.port!] : listeners.map((l) => l.port));
+  const pids = new Set(filter.port === undefined ? [filter.pid!] : listeners.flatMap((l) => l.pids));
+  return findings.filter((f) => {
+    const s = f.subject;
+    if (s.pid === undefined && s.port === undefined) return true;
+    // --pid alone: the process's own findings (whatever port they name) and its listeners' ports.
+    if (filter.port === undefined) return s.pid === filter.pid || (s.port !== undefined && ports.has(s.port));
+    if (s.port !== undefined) return ports.has(s.port);
+    return s.pid !== undefined && pids.has(s.pid);
+  });
+}
 
 /** Listeners on the port, and/or held by the pid (both when both are given). */
 export function filterListeners(snapshot: Snapshot, filter: DiagnosisFilter): Listener[] {

@@ -68,7 +68,7 @@ test('top-level keys, version, exit code and summary', () => {
   assert.deepEqual(j.window, { intervalMs: 1000, sampled: true });
   assert.deepEqual(j.filter, { pid: null, port: null });
   assert.equal(j.partial, false);
-  assert.deepEqual(j.host, { hostname: 'web-1', kernel: '6.18.0-seed', root: '/', takenAt: '2024-11-24T21:53:07.412Z', asRoot: true });
+  assert.deepEqual(j.host, { hostname: 'web-1', kernel: '6.18.0-seed', root: '/', takenAt: '2024-11-24T21:53:07.412Z', capturedAt: null, asRoot: true });
 });
 
 test('findings keep their order and fields; refs bracket IPv6; related is always an array', () => {

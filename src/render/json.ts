@@ -85,7 +85,7 @@ export interface ListenerJson {
 
 export interface DiagnosisJson {
   schemaVersion: typeof SCHEMA_VERSION;
-  host: { hostname: string | null; kernel: string | null; root: string; takenAt: string; asRoot: boolean };
+  host: { hostname: string | null; kernel: string | null; root: string; takenAt: string; capturedAt: string | null; asRoot: boolean };
   window: { intervalMs: number; sampled: boolean };
   partial: boolean;
   filter: { pid: number | null; port: number | null };
@@ -206,7 +206,7 @@ export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
   for (const st of TCP_STATES) if (counted.has(st)) socketStates[st] = counted.get(st);
   return {
     schemaVersion: SCHEMA_VERSION,
-    host: { hostname: s.host.hostname, kernel: s.host.kernel, root: s.host.root, takenAt: s.host.takenAt, asRoot: s.host.asRoot },
+    host: { hostname: s.host.hostname, kernel: s.host.kernel, root: s.host.root, takenAt: s.host.takenAt, capturedAt: s.host.capturedAt ?? null, asRoot: s.host.asRoot },
     window: { intervalMs: s.counters.intervalMs, sampled: s.counters.deltas !== null },
     partial: s.partial,
     filter: { pid: d.filter.pid ?? null, port: d.filter.port ?? null },

@@ -47,13 +47,58 @@ export interface FindingLayout {
   width: number;
   /** Width of the widest "[n]" in this report, so titles of [9] and [10] line up. */
   indexWidth: number;
+  /** Everything: all evidence, the whole explanation, related links. Default: the short form. */
+  verbose?: boolean;
+}
+
+/** Abbreviations whose dot ends no sentence. */
+const ABBREVIATION = /\b(e\.g|i\.e|etc|vs|cf)\.$/;
+
+/** A paragraph cut into sentences: a dot, ! or ? (maybe closing a quote or parenthesis), then a space. */
+export function sentences(text: string): string[] {
+  const out: string[] = [];
+  for (const piece of text.trim().split(/(?<=[.!?]["')]?)\s+/)) {
+    if (out.length && ABBREVIATION.test(out[out.length - 1])) out[out.length - 1] += ' ' + piece;
+    else out.push(piece);
+  }
+  return out.filter((x) => x !== '');
+}
+
+/** What the findings printed so far have already said: shared paragraphs and fix lines are said once. */
+export interface SaidSoFar {
+  /** sentence -> number of the finding that said it */
+  sentences: Map<string, number>;
+  /** fix command (comment stripped) -> number of the finding that gave it */
+  fixes: Map<string, number>;
+}
+
+export function newSaidSoFar(): SaidSoFar {
+  return { sentences: new Map(), fixes: new Map() };
+}
+
+/** The command of a fix line without its trailing "# comment": the same command is given once. */
+function fixKey(line: string): string {
+  const t = line.trim();
+  return t.startsWith('#') ? t : t.replace(/\s+#.*$/, '');
+}
+
+/** Short form: this many sentences of why at most, and no more than fit on 2 lines (the first always). */
+const SHORT_SENTENCES = 2;
+/** Short form: this many fix lines at most (the first commands are the fix; --verbose has them all). */
+const SHORT_FIX_LINES = 2;
+const SHORT_WHY_LINES = 2;
+
+/** A line ending in " …", within the width. */
+function cut(line: string, width: number): string {
+  return line.length + 2 <= width ? `${line} …` : `${line.slice(0, line.lastIndexOf(' ', width - 2))} …`;
 }
 
 /**
- * Lines for finding number `index` (1-based). `sameAs`: the number of an earlier finding with the
- * same id, whose explanation this one shares (rules explain by template): five processes out of
- * fds then read as five short blocks, not five copies of one paragraph. Fix lines are always
- * printed in full, since they name this finding's pid or port.
+ * Lines for finding number `index` (1-based). Short by default: title, one evidence line with the
+ * id, one or two sentences of why and the fix; `layout.verbose` gives every evidence item, the
+ * whole explanation and the related links. Sentences and fix commands an earlier finding already
+ * printed are not printed again (tcp_abort_on_overflow, "not calling accept() fast enough" ...):
+ * the reader is pointed at that finding. Fix lines are printed verbatim, never wrapped.
  */
 export function renderFinding(
   f: Finding,
@@ -61,7 +106,7 @@ export function renderFinding(
   indexByRef: ReadonlyMap<string, number>,
   layout: FindingLayout,
   paint: Painter,
-  sameAs?: number,
+  said: SaidSoFar = newSaidSoFar(),
 ): string[] {
   const head = `[${index}]`.padEnd(layout.indexWidth) + ' ';
   const contentCol = head.length + TAG_WIDTH + 2;
@@ -74,43 +119,104 @@ export function renderFinding(
   const title = wrap(terminalSafe(f.title), textWidth);
   out.push(head + paint(SEVERITY_STYLE[f.severity], TAG[f.severity].padEnd(TAG_WIDTH)) + '  ' + paint('bold', title[0]));
   for (const t of title.slice(1)) out.push(pad + paint('bold', t));
-  const who = terminalSafe(subjectText(f));
-  for (const l of pack(who ? [f.id, who] : [f.id], textWidth, ' · ')) out.push(pad + paint('dim', l));
 
   // A labelled block: the label once, continuation lines on the content column.
   const block = (label: string, lines: string[], style: Style | null = null): void => {
     lines.forEach((l, i) => out.push(((i === 0 ? labelPad + paint('dim', label.padEnd(LABEL_WIDTH)) : pad) + paint(style, l)).trimEnd()));
   };
   const evidence = evidenceItems(f.evidence).map(terminalSafe);
-  if (evidence.length) block('evidence', pack(evidence, textWidth));
-  if (sameAs !== undefined) block('why', [`as [${sameAs}]`], 'dim');
-  else if (f.explain.trim()) block('why', wrap(terminalSafe(f.explain.trim()), textWidth));
-  if (f.fix.length) {
-    block('fix', [f.fix.length > 1 ? 'copy-paste, in order:' : 'copy-paste:'], 'dim');
-    for (const entry of f.fix) {
-      for (const line of entry.split('\n').map(terminalSafe)) out.push((pad + paint(line.trimStart().startsWith('#') ? 'dim' : null, line)).trimEnd());
-    }
+  if (layout.verbose) {
+    const who = terminalSafe(subjectText(f));
+    for (const l of pack(who ? [f.id, who] : [f.id], textWidth, ' · ')) out.push(pad + paint('dim', l));
+    if (evidence.length) block('evidence', pack(evidence, textWidth));
+  } else {
+    // The id (for `sockdoc explain ID`) and as much evidence as fits on one line.
+    const lines = pack(evidence, textWidth - f.id.length - 3);
+    const more = lines.length > 1 ? ' …' : '';
+    out.push(pad + paint('dim', f.id + (lines.length ? ' · ' : '')) + (lines[0] ?? '') + paint('dim', more));
   }
-  const related = relatedItems(f, indexByRef).map(terminalSafe);
-  // Commas stay at the end of each item, so a wrapped list still reads as a list.
-  if (related.length) block('related', pack(related.map((r, i) => (i < related.length - 1 ? r + ',' : r)), textWidth, ' '), 'dim');
+
+  const whyParts: string[] = [];
+  const sharedWith = new Set<number>();
+  for (const sentence of sentences(terminalSafe(f.explain))) {
+    const earlier = said.sentences.get(sentence);
+    if (earlier !== undefined && earlier !== index) {
+      sharedWith.add(earlier);
+      continue;
+    }
+    if (!layout.verbose && whyParts.length > 0 && (whyParts.length >= SHORT_SENTENCES || wrap([...whyParts, sentence].join(' '), textWidth).length > 2)) break;
+    whyParts.push(sentence);
+    said.sentences.set(sentence, index);
+  }
+  const shared = [...sharedWith].map((n) => `[${n}]`).join(', ');
+  if (whyParts.length === 0 && shared) whyParts.push(`as ${shared}`);
+  else if (layout.verbose && shared) whyParts.push(`(More in ${shared}.)`);
+  if (whyParts.length) {
+    let lines = wrap(whyParts.join(' '), textWidth);
+    // Short form: two lines of why at most; the rest is one --verbose away.
+    // A warning or info gets one line: the critical findings carry the story.
+    const most = f.severity === 'critical' ? SHORT_WHY_LINES : 1;
+    if (!layout.verbose && lines.length > most) lines = [...lines.slice(0, most - 1), cut(lines[most - 1], textWidth)];
+    block('why', lines);
+  }
+
+  const fixLines: string[] = [];
+  const fixShared = new Set<number>();
+  for (const entry of f.fix) {
+    const lines = entry.split('\n');
+    const key = fixKey(entry);
+    const earlier = said.fixes.get(key);
+    if (earlier !== undefined && earlier !== index && lines.length === 1) {
+      fixShared.add(earlier);
+      continue;
+    }
+    said.fixes.set(key, index);
+    fixLines.push(...lines.map(terminalSafe));
+  }
+  const onlyComments = fixLines.every((l) => l.trimStart().startsWith('#'));
+  if (fixShared.size && (layout.verbose || onlyComments)) fixLines.unshift(`# and the fix of ${[...fixShared].map((n) => `[${n}]`).join(', ')}`);
+  if (!layout.verbose) fixLines.splice(SHORT_FIX_LINES);
+  // Each fix line on a line of its own, nothing before it but spaces: a triple-click pastes a command.
+  if (fixLines.length) block('fix', [fixLines.length > 1 ? 'copy-paste, in order:' : 'copy-paste:'], 'dim');
+  for (const line of fixLines) out.push((pad + paint(line.trimStart().startsWith('#') ? 'dim' : null, line)).trimEnd());
+  if (layout.verbose) {
+    const related = relatedItems(f, indexByRef).map(terminalSafe);
+    // Commas stay at the end of each item, so a wrapped list still reads as a list.
+    if (related.length) block('related', pack(related.map((r, i) => (i < related.length - 1 ? r + ',' : r)), textWidth, ' '), 'dim');
+  }
   return out;
 }
 
+/**
+ * A consequence already told by the finding it follows from: one line, not a second block
+ * ("the same SYN problem twice"). Only in the short form; --verbose prints every finding whole.
+ */
+function foldedLine(f: Finding, index: number, cause: number, layout: FindingLayout, paint: Painter): string[] {
+  const head = `[${index}]`.padEnd(layout.indexWidth) + ' ';
+  const pad = ' '.repeat(head.length + TAG_WIDTH + 2);
+  const text = wrap(`${terminalSafe(f.title)} — follows from [${cause}] (${f.id})`, Math.max(20, layout.width - pad.length));
+  return [head + paint(SEVERITY_STYLE[f.severity], TAG[f.severity].padEnd(TAG_WIDTH)) + '  ' + text[0], ...text.slice(1).map((t) => pad + t)];
+}
+
+/** Findings that are consequences, folded into a line when what they follow from is in the report. */
+const FOLDABLE = new Set(['syn-queue-pressure', 'listen-overflows']);
+
 /** All findings, in the order given (most severe first: the rules sort them), blank line between. */
-export function renderFindings(findings: readonly Finding[], width: number, paint: Painter): string[] {
+export function renderFindings(findings: readonly Finding[], width: number, paint: Painter, verbose = false): string[] {
   const indexByRef = new Map<string, number>();
   findings.forEach((f, i) => {
     const ref = findingRef(f);
     if (!indexByRef.has(ref)) indexByRef.set(ref, i + 1);
   });
-  const layout: FindingLayout = { width, indexWidth: `[${findings.length}]`.length };
-  const firstOfId = new Map<string, number>();
+  const layout: FindingLayout = { width, indexWidth: `[${findings.length}]`.length, verbose };
+  const said = newSaidSoFar();
   const out: string[] = [];
   findings.forEach((f, i) => {
-    if (i > 0) out.push('');
-    out.push(...renderFinding(f, i + 1, indexByRef, layout, paint, firstOfId.get(f.id)));
-    if (!firstOfId.has(f.id)) firstOfId.set(f.id, i + 1);
+    const causes = (f.related ?? []).map((r) => indexByRef.get(r)).filter((n): n is number => n !== undefined && n !== i + 1);
+    const cause = FOLDABLE.has(f.id) && !verbose ? causes.find((n) => !FOLDABLE.has(findings[n - 1].id)) : undefined;
+    if (i > 0 && (cause === undefined || !out[out.length - 1].includes('— follows from'))) out.push('');
+    if (cause !== undefined) out.push(...foldedLine(f, i + 1, cause, layout, paint));
+    else out.push(...renderFinding(f, i + 1, indexByRef, layout, paint, said));
   });
   return out;
 }

@@ -7,7 +7,8 @@ import { assertGolden } from './golden.js';
 import type { Diagnosis } from './report.js';
 
 const ESC = '\x1b';
-const plain = (d: Diagnosis, columns = 100) => renderDiagnosis(d, { color: false, columns });
+const plain = (d: Diagnosis, columns = 100, verbose = true) => renderDiagnosis(d, { color: false, columns, verbose });
+const short = (d: Diagnosis, columns = 100) => plain(d, columns, false);
 
 test('no escape byte at all when colour is off', () => {
   for (const d of [seedDiagnosis(), healthyDiagnosis()]) assert.ok(!plain(d).includes(ESC));
@@ -15,7 +16,7 @@ test('no escape byte at all when colour is off', () => {
 
 test('with colour: critical red, warning yellow, info cyan; same text once the codes are stripped', () => {
   const d = seedDiagnosis();
-  const colored = renderDiagnosis(d, { color: true, columns: 100 });
+  const colored = renderDiagnosis(d, { color: true, columns: 100, verbose: true });
   assert.ok(colored.includes('\x1b[1;31mCRITICAL'));
   assert.ok(colored.includes('\x1b[33mWARNING'));
   assert.ok(colored.includes('\x1b[36mINFO'));
@@ -35,7 +36,9 @@ test('findings are printed most severe first, even when handed over unsorted', (
 test('every fix line appears verbatim on a line of its own, unwrapped, even past the width', () => {
   const d = seedDiagnosis();
   const lines = plain(d, 60).split('\n').map((l) => l.trim());
-  for (const f of d.findings) for (const fix of f.fix) assert.ok(lines.includes(fix), `missing fix line: ${fix}`);
+  // A command an earlier finding already gave is not repeated, whatever its comment.
+  const command = (l: string) => l.replace(/\s+#.*$/, '');
+  for (const f of d.findings) for (const fix of f.fix) assert.ok(lines.includes(fix) || lines.some((l) => command(l) === command(fix) && !fix.startsWith('#')), `missing fix line: ${fix}`);
 });
 
 test('a multi-line fix entry is printed line by line, each indented', () => {
@@ -61,17 +64,39 @@ test('titles, subjects and why are wrapped to the terminal width', () => {
   }
 });
 
-test('each finding shows its tag, id, subject, title, evidence, why and related links', () => {
+test('each finding shows its tag, id, subject, title, evidence, why and related links (--verbose)', () => {
   const out = plain(seedDiagnosis());
-  assert.match(out, /^\[1\] CRITICAL {2}Accept queue of \[::\]:8889 is full: 129 waiting, limit 128$/m);
+  // The cause first within a severity: the process out of fds is [1], its full queue [2].
+  assert.match(out, /^\[2\] CRITICAL {2}Accept queue of \[::\]:8889 is full: 129 waiting, limit 128$/m);
   assert.match(out, /^ {14}accept-queue-full · 37482\/server · \[::\]:8889$/m);
   assert.match(out, /^ {4}evidence {2}acceptQueue=129 {2}backlog=128 {2}somaxconn=128/m);
   assert.match(out, /limitSetBy="systemd supervisord.service LimitNOFILE"/);
   assert.match(out, /^ {4}why {7}server \(pid 37482\) is not calling accept\(\)/m);
-  assert.match(out, /fd-limit-exhausted@37482 \(see \[2\]\),/);
+  assert.match(out, /fd-limit-exhausted@37482 \(see \[1\]\),/);
   // A related finding not in the report is named without a cross-reference.
   assert.match(out, /listen-overflows$/m);
   assert.doesNotMatch(out, /listen-overflows \(see/);
+});
+
+test('the short form: the answer first, then per finding title, id + evidence on one line, two lines of why, the fix', () => {
+  const out = short(seedDiagnosis());
+  const lines = out.split('\n');
+  assert.equal(lines[2], 'CRITICAL  server (pid 37482) is out of fds (1024/1024) → [::]:8889 stopped accepting → 129 queued,');
+  assert.equal(lines[3], '          126 clients gave up waiting');
+  assert.match(out, /^ {14}accept-queue-full · acceptQueue=129 {2}backlog=128 {2}somaxconn=128 {2}listenOverflows=213 …$/m);
+  assert.doesNotMatch(out, /related|Listeners|File descriptors/, 'links and tables are --verbose');
+  // backlog-clamped gives the same somaxconn fix as [2]: said once, pointed at.
+  assert.equal(out.split('sudo sysctl -w net.core.somaxconn=4096').length, 2);
+  assert.match(out, /more: --verbose, sockdoc explain ID\n$/);
+});
+
+test('shared sentences are said once, also in --verbose', () => {
+  const d = seedDiagnosis();
+  const shared = 'With net.ipv4.tcp_abort_on_overflow = 0 (the default), the kernel silently drops the final ACK.';
+  d.findings[0].explain += ' ' + shared;
+  d.findings[1].explain += ' ' + shared;
+  for (const out of [plain(d), short(d)]) assert.ok(out.split('tcp_abort_on_overflow = 0').length <= 2, out);
+  assert.match(plain(d), /\(More in \[1\]\.\)/);
 });
 
 test('listener and fd tables: busiest first, owners, queue/backlog, unaccepted, where the limit came from', () => {
@@ -155,7 +180,8 @@ test('a filter shows only the matching listeners and processes, and says it is f
 });
 
 test('golden: the seed incident at 100 columns, and a healthy host', () => {
-  assertGolden('seed.txt', plain(seedDiagnosis()));
+  assertGolden('seed.txt', short(seedDiagnosis()));
+  assertGolden('seed-verbose.txt', plain(seedDiagnosis()));
   assertGolden('seed-80-color.txt', renderDiagnosis(seedDiagnosis(), { color: true, columns: 80 }));
   assertGolden('healthy.txt', plain(healthyDiagnosis()));
 });
@@ -165,8 +191,8 @@ test('a repeated finding id shares the first explanation but keeps its own fix l
   const second = { ...d.findings[1], subject: { pid: 40100, name: 'node' }, title: 'node (pid 40100) has 1024 of 1024 file descriptors open', fix: ['prlimit --pid 40100 --nofile=65536:65536'] };
   d.findings.splice(2, 0, second);
   const out = plain(d);
-  const block = out.slice(out.indexOf('[3] CRITICAL'), out.indexOf('[4] WARNING'));
-  assert.match(block, /^ {4}why {7}as \[2\]$/m);
+  const block = out.slice(out.indexOf('[2] CRITICAL'), out.indexOf('[3] CRITICAL'));
+  assert.match(block, /^ {4}why {7}as \[1\]$/m);
   assert.match(block, /^ {14}prlimit --pid 40100 --nofile=65536:65536$/m);
   assert.equal(out.split('accept() fails with EMFILE').length, 2, 'the explanation is printed once');
 });
@@ -191,4 +217,33 @@ test('counters that could not be read are "unavailable", never "no drops"', () =
   const out = renderDiagnosis(d, { color: false, columns: 100 });
   assert.match(out, /Counters {2}unavailable \(see notes\)/);
   assert.doesNotMatch(out, /no drops/);
+});
+
+test('a capture is shown at its own time, or says its time is unknown; never the time it is read', () => {
+  const d = seedDiagnosis();
+  d.snapshot.host = { ...d.snapshot.host, root: 'captures/web-1', capturedAt: '2026-11-30T03:04:05.000Z' };
+  assert.match(short(d).split('\n')[0], /· captured 2026-11-30 03:04:05 UTC ·/);
+  assert.doesNotMatch(short(d), /2024-11-24 21:53:07/);
+  d.snapshot.host.capturedAt = null;
+  assert.match(short(d).split('\n')[0], /· capture time unknown ·/);
+});
+
+test('the same SYN problem is not told twice: a consequence of a shown finding is one line', () => {
+  const d = seedDiagnosis();
+  const queue = d.findings.find((f) => f.id === 'accept-queue-full')!;
+  d.findings.push({
+    id: 'syn-queue-pressure',
+    severity: 'warning',
+    subject: { ...queue.subject },
+    title: '9 pending handshakes on [::]:8889, limit 128',
+    evidence: { synRecv: 9 },
+    explain: 'Its accept queue is full, so many of these are not slow clients.',
+    fix: ["ss -Htn state syn-recv '( sport = :8889 )'"],
+    related: ['accept-queue-full@[::]:8889'],
+  });
+  const out = short(d);
+  assert.match(out, /^\[\d\] WARNING {3}9 pending handshakes on \[::\]:8889, limit 128 — follows from \[2\] \(syn-queue-pressure\)$/m);
+  assert.doesNotMatch(out, /Its accept queue is full, so many/);
+  // --verbose tells it whole.
+  assert.match(plain(d), /Its accept queue is full, so many/);
 });

@@ -9,14 +9,17 @@
 import { terminalGuard, terminalSafe } from '../safety/terminal.js';
 import type { Diagnosis } from './report.js';
 import { SEVERITY_ORDER, type Finding, type Severity } from '../rules/types.js';
-import { duration, hostPort, pack, painter, percent, pidName, wrap, type Painter, type Style } from './format.js';
+import { duration, hostPort, pack, painter, percent, pidName, visible, wrap, type Painter, type Style } from './format.js';
 import { describeFilter, filterListeners, filterProcesses } from './filter.js';
-import { renderFindings } from './terminal-findings.js';
+import { renderFindings, SEVERITY_STYLE } from './terminal-findings.js';
+import { chainText, linkedGroups, reportOrder } from './answer.js';
 import { busiestListeners, countersLines, fdRatio, fdSection, listenersSection, nearestFdLimit } from './terminal-tables.js';
 
 export interface TerminalOptions {
   /** ANSI colours; when false the output holds not one escape byte. */
   color: boolean;
+  /** The long form: whole explanations, all evidence, related links, the listener and fd tables. */
+  verbose?: boolean;
   /** Terminal width. Prose is wrapped to it, but never wider than MAX_WIDTH nor narrower than MIN_WIDTH. */
   columns: number;
 }
@@ -36,7 +39,8 @@ function header(d: Diagnosis, width: number, paint: Painter): string[] {
   const items = [
     host.hostname ?? 'unknown host',
     host.kernel ? `Linux ${host.kernel}` : 'kernel unknown',
-    when(host.takenAt),
+    // A capture is shown at its own time, never at the time it is read.
+    host.root === '/' ? when(host.takenAt) : host.capturedAt ? `captured ${when(host.capturedAt)}` : 'capture time unknown',
     counters.intervalMs > 0 ? `${duration(counters.intervalMs)} window` : 'one read (no rates)',
   ];
   if (host.root !== '/') items.push(`root ${host.root}`);
@@ -44,7 +48,13 @@ function header(d: Diagnosis, width: number, paint: Painter): string[] {
   if (filter) items.push(`filter: ${filter}`);
   const lines = pack(items.map(terminalSafe), width - 'sockdoc  '.length, ' · ');
   const out = lines.map((l, i) => (i === 0 ? paint('bold', 'sockdoc') + '  ' : '         ') + l);
-  if (d.snapshot.partial) out[out.length - 1] += ' · ' + paint('yellow', 'PARTIAL: see notes');
+  if (d.snapshot.partial) {
+    const notRoot = host.root === '/' && !host.asRoot;
+    const tag = notRoot ? 'PARTIAL: not root, owners of other users not visible' : 'PARTIAL: see notes';
+    // On the last header line when it fits, else on a line of its own: never past the width.
+    if (visible(out[out.length - 1]).length + 3 + tag.length <= width) out[out.length - 1] += ' · ' + paint('yellow', tag);
+    else out.push('         ' + paint('yellow', tag));
+  }
   return out;
 }
 
@@ -67,8 +77,14 @@ export function summaryLine(d: Diagnosis, paint: Painter): string {
   return paint(style, `${what} — exit ${d.exitCode}`) + partial;
 }
 
-function notesSection(notes: readonly string[], width: number, paint: Painter): string[] {
+function notesSection(notes: readonly string[], width: number, paint: Painter, compact = false): string[] {
   if (notes.length === 0) return [];
+  if (compact) {
+    // Short form: the label on the first note's line.
+    const out: string[] = [];
+    notes.forEach((n, k) => wrap(terminalSafe(n), width - 9).forEach((l, i) => out.push((i > 0 ? '         ' : k === 0 ? paint('bold', 'Notes') + '  - ' : '       - ') + l)));
+    return out;
+  }
   const out = [paint('bold', 'Notes') + paint('dim', '  what sockdoc could not see or had to approximate')];
   for (const n of notes) wrap(terminalSafe(n), width - 4).forEach((l, i) => out.push((i === 0 ? '  - ' : '    ') + l));
   return out;
@@ -91,14 +107,39 @@ function healthyLines(d: Diagnosis, paint: Painter): string[] {
   return out;
 }
 
+/** At most this many chains in the answer; the rest are in the findings. */
+const MAX_CHAINS = 3;
+
+/**
+ * The answer, first: the verdict and one line per cause chain, wrapped under the verdict word.
+ * The first finding of a chain sets its severity word.
+ */
+function answerLines(findings: readonly Finding[], d: Diagnosis, width: number, paint: Painter): string[] {
+  const all = linkedGroups(findings);
+  const out: string[] = [];
+  const pad = ' '.repeat(TAG_COLUMN);
+  // Info-only chains are context, not the answer, unless there is nothing else.
+  const groups = all.some((g) => g.some((f) => f.severity !== 'info')) ? all.filter((g) => g.some((f) => f.severity !== 'info')) : all;
+  for (const g of groups.slice(0, MAX_CHAINS)) {
+    const severity = g[0].severity;
+    const text = wrap(terminalSafe(chainText(g, d.snapshot.counters)), width - TAG_COLUMN);
+    out.push(paint(SEVERITY_STYLE[severity], severity.toUpperCase().padEnd(TAG_COLUMN)) + text[0], ...text.slice(1).map((t) => pad + t));
+  }
+  if (groups.length > MAX_CHAINS) out.push(pad + paint('dim', `and ${groups.length - MAX_CHAINS} more below`));
+  return out;
+}
+
+const TAG_COLUMN = 10;
+
 /** The whole report, ending in a newline. */
 export function renderDiagnosis(d: Diagnosis, opts: TerminalOptions): string {
   const paint = painter(opts.color);
   const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.floor(opts.columns) || MAX_WIDTH));
   const filtered = describeFilter(d.filter) !== null;
-  // The rules sort already; a stable re-sort keeps their order within a severity and guards the promise.
-  const findings = [...d.findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  // A stable sort: the rules' order stays within a severity and a chain role.
+  const findings = reportOrder(d.findings);
   const sections: string[][] = [header(d, width, paint)];
+  const verbose = opts.verbose === true;
 
   if (findings.length === 0 && !filtered) {
     sections.push(healthyLines(d, paint));
@@ -110,13 +151,22 @@ export function renderDiagnosis(d: Diagnosis, opts: TerminalOptions): string {
       const head = wrap(terminalSafe(port.headline), width - 10);
       sections.push([`${tag}  ${paint('bold', head[0])}`, ...head.slice(1).map((l) => `          ${paint('bold', l)}`), ...wrap(`${port.explain[0]} Details: sockdoc port ${port.port}`, width - 10).map((l) => `          ${l}`)]);
     }
-    if (findings.length) sections.push(renderFindings(findings, width, paint));
-    else if (!port) sections.push([paint('green', '✓ No problems found') + ` for ${describeFilter(d.filter)}.`]);
-    sections.push(listenersSection(filterListeners(d.snapshot, d.filter), d.snapshot, paint, filtered));
-    sections.push(fdSection(filterProcesses(d.snapshot, d.filter), d.snapshot, paint, filtered));
+    if (findings.length) {
+      sections.push(answerLines(findings, d, width, paint));
+      sections.push(renderFindings(findings, width, paint, verbose));
+    } else if (!port) sections.push([paint('green', '✓ No problems found') + ` for ${describeFilter(d.filter)}.`]);
+    // The tables are context: in the long form, or when there is no finding to read instead.
+    if (verbose || findings.length === 0) {
+      sections.push(listenersSection(filterListeners(d.snapshot, d.filter), d.snapshot, paint, filtered));
+      sections.push(fdSection(filterProcesses(d.snapshot, d.filter), d.snapshot, paint, filtered));
+    }
   }
-  sections.push(countersLines(d.snapshot.counters, width, paint));
-  sections.push(notesSection(d.snapshot.notes, width, paint));
-  sections.push([summaryLine(d, paint)]);
+  const notes = notesSection(d.snapshot.notes, width, paint, !verbose);
+  const more = findings.length && !verbose ? paint('dim', ' · more: --verbose, sockdoc explain ID') : '';
+  // The footer: the drop counters, then notes, and the verdict again where the scroll ends; one
+  // block in the short form, spaced in the long one.
+  const counters = countersLines(d.snapshot.counters, width, paint);
+  if (notes.length && verbose) sections.push(counters, notes, [summaryLine(d, paint) + more]);
+  else sections.push([...counters, ...notes, summaryLine(d, paint) + more]);
   return terminalGuard(sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n') + '\n');
 }

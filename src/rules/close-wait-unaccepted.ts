@@ -21,7 +21,7 @@ export const rule: Rule = {
       const owners = ownersOf(snapshot, l);
       const exhausted = owners.filter((p) => fdFindingId(p, options) === 'fd-limit-exhausted');
       const near = owners.filter((p) => fdFindingId(p, options) === 'fd-limit-near');
-      const overflowing = overflowState(countersOf(snapshot, l.netns)) !== null;
+      const overflowing = overflowState(countersOf(snapshot, l.netns)) === 'active';
 
       const parts = [
         `${plural(l.closeWaitUnaccepted, 'connection')} on ${label} ${l.closeWaitUnaccepted === 1 ? 'was' : 'were'} closed by the client ` +

@@ -5,7 +5,8 @@
  * it (a one-shot diagnosis) the rule is silent.
  */
 import type { Rule } from './types.js';
-import { closeWaitCount, fdFindingId, hasCloseWaitLeak, percent } from './support/levels.js';
+import { closeWaitCount, fdFindingId, percent } from './support/levels.js';
+import { leaksCloseWait } from './support/close-wait.js';
 import { processRef, processSubject, uniqueRefs } from './support/refs.js';
 import { approxDuration, ratePerMinute } from './support/text.js';
 
@@ -33,7 +34,7 @@ export const rule: Rule = {
       const related: string[] = [];
       const near = fdFindingId(p, options);
       if (near) related.push(processRef(near, p.pid));
-      if (hasCloseWaitLeak(p)) related.push(processRef('close-wait-leak', p.pid));
+      if (leaksCloseWait(snapshot, p)) related.push(processRef('close-wait-leak', p.pid));
       out.push({
         id: rule.id,
         severity: f.etaMs < FORECAST_CRITICAL_MS ? ('critical' as const) : ('warning' as const),

@@ -7,6 +7,7 @@ import { connections, conntrackTable, healthySnapshot, listener, proc, snapshot 
 import { climb, fdHistory } from '../testing/history-builder.js';
 import { RULES, runRules } from './index.js';
 import { findingRef } from './support/refs.js';
+import { addCloseWait } from './support/close-wait-sockets.js';
 import { DEFAULT_RULE_OPTIONS, type Rule, type RuleContext } from './types.js';
 
 const rulesDir = join(repoRoot, 'src', 'rules');
@@ -26,7 +27,7 @@ function seedSnapshot() {
   const s = snapshot({
     processes: [
       proc({ pid: 37482, name: 'server', open: 1024, soft: 1024, hard: 1024, sockets: { LISTEN: 1, CLOSE_WAIT: 20 } }),
-      proc({ pid: 900, name: 'worker', open: 850, soft: 1000, hard: 4096 }),
+      proc({ pid: 900, name: 'worker', open: 850, soft: 1000, hard: 4096, sockets: { CLOSE_WAIT: 30 } }),
       proc({ pid: 901, name: 'leaky', open: 400, soft: 1000, hard: 4096 }),
     ],
     listeners: [
@@ -46,6 +47,9 @@ function seedSnapshot() {
       ...connections(25000, { firstPort: 32768, remoteAddress: '10.0.0.6', remotePort: 443, pid: 900 }),
     ],
   });
+  // 37482's CLOSE_WAIT stayed the whole window (a leak); 900's were all replaced (churn).
+  addCloseWait(s, { pid: 37482, port: 8889, count: 20, persisted: 20 });
+  addCloseWait(s, { pid: 900, port: 9000, count: 30, persisted: 0 });
   // A container whose own conntrack count nears the host-wide max.
   s.namespaces.push({ ...s.namespaces[0], inode: 4026532999, kind: 'docker', name: 'web', conntrack: conntrackTable({ count: 230000 }) });
   return s;

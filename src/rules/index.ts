@@ -4,6 +4,7 @@ import { DEFAULT_RULE_OPTIONS, SEVERITY_ORDER, type Finding, type FindingSubject
 import { rule as acceptQueueFilling } from './accept-queue-filling.js';
 import { rule as acceptQueueFull } from './accept-queue-full.js';
 import { rule as backlogClamped } from './backlog-clamped.js';
+import { rule as closeWaitChurn } from './close-wait-churn.js';
 import { rule as closeWaitLeak } from './close-wait-leak.js';
 import { rule as closeWaitUnaccepted } from './close-wait-unaccepted.js';
 import { rule as conntrackTableFull } from './conntrack-table-full.js';
@@ -25,6 +26,7 @@ export const RULES: Rule[] = [
   acceptQueueFilling,
   acceptQueueFull,
   backlogClamped,
+  closeWaitChurn,
   closeWaitLeak,
   closeWaitUnaccepted,
   conntrackTableFull,

@@ -24,7 +24,9 @@ export const rule: Rule = {
 function namespaceFindings(snapshot: Snapshot, ns: Pick<NetNamespace, 'inode' | 'counters' | 'tunables'>, options: RuleOptions): Finding[] {
     const { counters, tunables } = ns;
     const state = overflowState(counters);
-    if (state === null) return [];
+    // Since-boot totals alone are history, not a finding: they would raise a line on every run
+    // forever. They stay in the report's counters line; only drops in the window are a finding.
+    if (state !== 'active') return [];
     const where = inNetns(snapshot, ns.inode);
     const overflowsDelta = delta(counters, 'TcpExt.ListenOverflows');
     const dropsDelta = delta(counters, 'TcpExt.ListenDrops');
@@ -44,21 +46,11 @@ function namespaceFindings(snapshot: Snapshot, ns: Pick<NetNamespace, 'inode' | 
     const culpritText = culprits.map((l) => `${listenerLabel(l)}, held by ${describeOwners(snapshot, l)}`).join('; ');
 
     const seconds = Math.round(counters.intervalMs / 100) / 10;
-    const parts: string[] = [];
-    if (state === 'active') {
-      parts.push(
-        `During the last ${seconds} s the kernel dropped handshakes on listening sockets: ` +
-          `ListenOverflows +${overflowsDelta ?? 0} (accept queue full), ListenDrops +${dropsDelta ?? 0} (all drops, overflows included).`,
-        overflowClientExperience(abort),
-      );
-    } else {
-      parts.push(
-        `Since boot (or since this network namespace was created) the kernel counted ${overflowsTotal ?? 0} accept-queue overflows ` +
-          `and ${dropsTotal ?? 0} listen drops, ` +
-          (counters.deltas === null ? 'but only one reading was taken, so sockdoc cannot tell whether it is still happening.' : `none of them during the last ${seconds} s.`),
-        'It happened at some point; check whether it coincides with reported client timeouts.',
-      );
-    }
+    const parts: string[] = [
+      `During the last ${seconds} s the kernel dropped handshakes on listening sockets: ` +
+        `ListenOverflows +${overflowsDelta ?? 0} (accept queue full), ListenDrops +${dropsDelta ?? 0} (all drops, overflows included).`,
+      overflowClientExperience(abort),
+    ];
     parts.push(
       `These counters cover the whole network namespace${where ? ` (${where.slice(4)})` : ''}, not one socket.`,
       culprits.length
@@ -69,12 +61,9 @@ function namespaceFindings(snapshot: Snapshot, ns: Pick<NetNamespace, 'inode' | 
     return [
       {
         id: 'listen-overflows',
-        severity: state === 'active' ? 'critical' : 'info',
+        severity: 'critical',
         subject: netnsSubject(snapshot, ns.inode),
-        title:
-          state === 'active'
-            ? `The kernel dropped ${plural(Math.max(overflowsDelta ?? 0, dropsDelta ?? 0), 'handshake')} on full listen queues${where} in ${seconds} s`
-            : `${plural(Math.max(overflowsTotal ?? 0, dropsTotal ?? 0), 'handshake')} dropped on listen queues${where} since boot (or namespace creation)`,
+        title: `The kernel dropped ${plural(Math.max(overflowsDelta ?? 0, dropsDelta ?? 0), 'handshake')} on full listen queues${where} in ${seconds} s`,
         evidence: {
           listenOverflowsDelta: overflowsDelta,
           listenDropsDelta: dropsDelta,

@@ -141,7 +141,7 @@ function counterFindings(snapshot: Snapshot, ns: Pick<NetNamespace, 'inode' | 't
       related: uniqueRefs([
         ...pressured.map((l) => listenerRef('syn-queue-pressure', l, snapshot)),
         // ListenDrops counts these drops too (tcp_listendrop at tcp_conn_request's drop label).
-        ...(overflowState(counters) !== null ? [netnsRef('listen-overflows', snapshot, ns.inode)] : []),
+        ...(overflowState(counters) === 'active' ? [netnsRef('listen-overflows', snapshot, ns.inode)] : []),
       ]),
     },
   ];

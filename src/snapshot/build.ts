@@ -15,6 +15,8 @@ import { discoverPidNetns, listNamedNetns, readPidNetns } from '../probe/netns.j
 import { readLiveNetns, readNetnsCounters, readTreeNetns, type NetnsData, type NetnsTarget, type NetTunables } from '../probe/netns-read.js';
 import { under } from '../probe/read-file.js';
 import { deriveListeners } from './listeners.js';
+import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
+import { readCaptureTime } from '../probe/capture-meta.js';
 import { pressureOver, readPressure } from './net-pressure.js';
 import { nameNetns, netnsLabel, type NamingContext } from './netns-names.js';
 import type { Counters, Listener, NetNamespace, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
@@ -182,8 +184,11 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const pressureStart = intervalMs > 0 ? readPressure(root) : null;
   let counters: Counters;
   let firstOther = new Map<number, Record<string, number> | null>();
+  // CLOSE_WAIT at the start of the window (issue 11): persisting ones are a leak, new ones churn.
+  let closeWaitAtStart: Set<number> | null = null;
   if (intervalMs > 0) {
     const first = readCounters(root);
+    closeWaitAtStart = readCloseWaitInodes(root);
     firstOther = new Map(plan.targets.map((t) => [t.inode, readNetnsCounters(root, t.pids)]));
     opts.onWait?.(intervalMs);
     await sleep(intervalMs);
@@ -228,6 +233,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       notes.push(sentence(hidden));
     }
   }
+  // sockdoc is never a suspect in its own report: its own pid is left out of a live read.
+  if (live) procs.processes = procs.processes.filter((p) => p.pid !== process.pid);
 
   let sockets = net.sockets;
   if (otherData.some((d) => d.sockets.length)) {
@@ -335,6 +342,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       kernel: host.kernel,
       root,
       takenAt: now().toISOString(),
+      capturedAt: live ? null : readCaptureTime(root),
       asRoot: live && process.geteuid?.() === 0,
     },
     sockets,
@@ -350,5 +358,6 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     sockstat: pressure.sockstat,
     softnet: pressure.softnet,
     limitOrigins: new Map(),
+    closeWaitAtStart,
   };
 }

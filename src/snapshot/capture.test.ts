@@ -20,7 +20,7 @@ test('capture of one live process takes its ancestors and its fd links; --root r
   const dir = mkdtempSync(join(tmpdir(), 'sockdoc-capture-'));
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
-    const r = captureHost(join(dir, 'tree'), { pids: [child.pid!] });
+    const r = captureHost(join(dir, 'tree'), { pids: [child.pid!], now: new Date('2026-11-30T03:00:00Z') });
     assert.ok(r.pids.includes(child.pid!));
     assert.ok(r.pids.includes(process.pid), 'the parent (this test) is captured too');
     const fd0 = join(dir, 'tree', 'proc', String(child.pid), 'fd', '0');
@@ -30,6 +30,9 @@ test('capture of one live process takes its ancestors and its fd links; --root r
     const p = snap.processes.find((x) => x.pid === child.pid);
     assert.equal(p?.name, 'sleep');
     assert.equal(p?.ppid, process.pid);
+    // The capture's own time, not the time it is read back.
+    assert.equal(snap.host.capturedAt, '2026-11-30T03:00:00.000Z');
+    assert.notEqual(snap.host.takenAt, snap.host.capturedAt);
   } finally {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

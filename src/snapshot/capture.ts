@@ -12,6 +12,7 @@
  */
 import { describeError, listUnder, outcomeOf, readBytesUnder, readLinkUnder, readUnder, type FileKind } from '../probe/read-file.js';
 import { listPids } from '../probe/pids.js';
+import { CAPTURE_META } from '../probe/capture-meta.js';
 import { provenanceFiles } from '../provenance/capture-files.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { FD_REFUSED_FILE, FD_REFUSED_TARGET } from '../probe/pid-fd.js';
@@ -85,6 +86,10 @@ export interface CaptureOptions {
   pids?: number[];
   /** Replace secrets in cmdlines and fd targets (default true). */
   redact?: boolean;
+  /** The capture's own time, recorded in CAPTURE_META (default now): a later report shows it, not the time it is read. */
+  now?: Date;
+  /** false: only `pids`, not their ancestors (a lab step, whose ancestors are the machine's, not the story's). */
+  ancestors?: boolean;
 }
 
 export interface CaptureResult {
@@ -222,6 +227,7 @@ export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureR
   const result: CaptureResult = { files: 0, pids: [], configFiles: 0, redacted: { cmdline: 0, fdTargets: 0 }, problems: [] };
   const w = openCapture(outDir);
   try {
+    w.writeFile(CAPTURE_META, JSON.stringify({ format: 1, takenAt: (opts.now ?? new Date()).toISOString() }) + '\n');
     const written = new Set<string>();
     for (const rel of HOST_FILES) {
       try {
@@ -232,7 +238,7 @@ export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureR
         if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
       }
     }
-    const pids = opts.pids ? withAncestors(root, opts.pids) : listPids(root);
+    const pids = opts.pids ? (opts.ancestors === false ? [...opts.pids].sort((a, b) => a - b) : withAncestors(root, opts.pids)) : listPids(root);
     const captured: CapturedProcess[] = [];
     for (const pid of pids) {
       let copy: PidCopy;

@@ -222,6 +222,8 @@ export interface HostInfo {
   /** Filesystem root the snapshot was read from ("/" for the live host). */
   root: string;
   takenAt: string;
+  /** A capture's own time (ROOT/sockdoc-capture.json); null for the live host or an older capture without it. */
+  capturedAt?: string | null;
   /** Effective uid of sockdoc == 0 (only meaningful for a live read). */
   asRoot: boolean;
 }
@@ -310,6 +312,11 @@ export interface Snapshot {
   notes: string[];
   /** True when something expected could not be read: results are incomplete. */
   partial: boolean;
+  /**
+   * Inodes of the owned CLOSE_WAIT sockets at the start of the sampling window; null (or absent)
+   * when only one read was made. A CLOSE_WAIT socket whose inode is in it stayed the whole window.
+   */
+  closeWaitAtStart?: ReadonlySet<number> | null;
   /** Where each examined process's fd limit came from (filled by provenance, keyed by pid). */
   limitOrigins: Map<number, import('../provenance/types.js').LimitOrigin>;
 }

@@ -77,7 +77,7 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
     parts.push('sockdoc saw no process holding this socket (not root, or the process is in another PID namespace).');
   }
   if (isBacklogClamped(l, tunables)) related.push(listenerRef('backlog-clamped', l, snapshot));
-  if (full && overflowState(counters) !== null) related.push(netnsRef('listen-overflows', snapshot, l.netns));
+  if (full && overflowState(counters) === 'active') related.push(netnsRef('listen-overflows', snapshot, l.netns));
   if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l, snapshot));
   if (synState(l, tunables, options).pressured) related.push(listenerRef('syn-queue-pressure', l, snapshot));
 

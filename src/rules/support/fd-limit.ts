@@ -6,7 +6,8 @@ import type { ProcessInfo, Snapshot } from '../../snapshot/types.js';
 import type { LimitOrigin } from '../../provenance/types.js';
 import { setterText, settingText } from '../../provenance/source-text.js';
 import type { Finding, RuleOptions } from '../types.js';
-import { closeWaitCount, fdFindingId, hasCloseWaitLeak, percent, queueFindingId, queueState } from './levels.js';
+import { leaksCloseWait } from './close-wait.js';
+import { closeWaitCount, fdFindingId, percent, queueFindingId, queueState } from './levels.js';
 import { tunablesOf } from '../../snapshot/namespaces.js';
 import { listenerLabel, listenerRef, listenersOf, processRef, processSubject, uniqueRefs } from './refs.js';
 
@@ -61,7 +62,7 @@ function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, optio
     if (q) related.push(listenerRef(q, l, snapshot));
     if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l, snapshot));
   }
-  if (hasCloseWaitLeak(p)) related.push(processRef('close-wait-leak', p.pid));
+  if (leaksCloseWait(snapshot, p)) related.push(processRef('close-wait-leak', p.pid));
   const full = listenersOf(snapshot, p.pid).filter((l) => queueState(l, tunablesOf(snapshot, l.netns), options).level === 'full');
   if (id === 'fd-limit-exhausted' && full.length) {
     parts.push(

@@ -131,9 +131,6 @@ export function closeWaitCount(p: ProcessInfo): number {
   return p.sockets.CLOSE_WAIT ?? 0;
 }
 
-export function hasCloseWaitLeak(p: ProcessInfo): boolean {
-  return closeWaitCount(p) >= CLOSE_WAIT_LEAK_MIN;
-}
 
 /** Percentage with one decimal, for evidence and titles; null when the base is unknown or 0. */
 export function percent(part: number, whole: number | null): number | null {

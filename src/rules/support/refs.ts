@@ -116,7 +116,10 @@ export function describePid(snapshot: Snapshot, pid: number): string {
 
 /** "a (pid 1), b (pid 2)", or a sentence saying no holder was seen. */
 export function describeOwners(snapshot: Snapshot, l: Listener): string {
-  if (l.pids.length === 0) return 'an unknown process';
+  if (l.pids.length === 0) {
+    // Not root on the live host: the owner is another user's process, whose fds sockdoc cannot read.
+    return snapshot.host.root === '/' && !snapshot.host.asRoot ? 'a process sockdoc cannot see (owner not visible: run as root)' : 'an unknown process';
+  }
   return l.pids.map((pid) => describePid(snapshot, pid)).join(', ');
 }
 

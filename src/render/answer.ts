@@ -1,0 +1,110 @@
+/**
+ * The answer first: the verdict and one line per cause chain, built from the findings' `related`
+ * links ("python3 (pid 30705) is out of fds (64/64) → [::]:8889 stopped accepting → 129 queued,
+ * 284 handshakes dropped since boot"). Linked findings form one chain: causes (a process out of
+ * fds, leaking sockets), then the listener that stopped accepting, then what clients got.
+ */
+import { SEVERITY_ORDER, type Finding } from '../rules/types.js';
+import type { Counters } from '../snapshot/types.js';
+import { findingRef, listenerLabel } from '../rules/support/refs.js';
+
+/** Where a finding stands in a chain: what went wrong first, the listener, what it led to. */
+export type ChainRole = 'cause' | 'listener' | 'effect';
+
+const ROLE: Record<string, ChainRole> = {
+  'fd-limit-exhausted': 'cause',
+  'fd-limit-near': 'cause',
+  'close-wait-leak': 'cause',
+  'close-wait-churn': 'cause',
+  'system-file-table-near': 'cause',
+  'accept-queue-full': 'listener',
+  'accept-queue-filling': 'listener',
+};
+
+export function chainRole(f: Finding): ChainRole {
+  return ROLE[f.id] ?? 'effect';
+}
+
+export const ROLE_ORDER: Record<ChainRole, number> = { cause: 0, listener: 1, effect: 2 };
+
+const num = (f: Finding, k: string): number | null => (typeof f.evidence[k] === 'number' ? (f.evidence[k] as number) : null);
+const who = (f: Finding): string => (f.subject.pid !== undefined ? `${f.subject.name ?? 'pid'} (pid ${f.subject.pid})` : '');
+const where = (f: Finding): string =>
+  f.subject.address !== undefined && f.subject.port !== undefined ? listenerLabel({ address: f.subject.address, port: f.subject.port }) : who(f);
+
+/** The few words a finding adds to its chain; null = it adds nothing worth the space. */
+function phrase(f: Finding, hasCause: boolean, hasListener: boolean): string | null {
+  switch (f.id) {
+    case 'fd-limit-exhausted':
+      return `${who(f)} is out of fds (${num(f, 'open')}/${num(f, 'soft')})`;
+    case 'fd-limit-near':
+      return `${who(f)} is near its fd limit (${num(f, 'open')}/${num(f, 'soft')})`;
+    case 'close-wait-leak':
+      return f.subject.pid !== undefined ? `${who(f)} leaks CLOSE_WAIT (${num(f, 'closeWait')})` : `${num(f, 'closeWait')} CLOSE_WAIT on ${where(f)}, owner not visible`;
+    case 'close-wait-churn':
+      return `${who(f)} closes connections late (${num(f, 'closeWait')} CLOSE_WAIT, churning)`;
+    case 'system-file-table-near':
+      return f.title;
+    case 'accept-queue-full':
+      return hasCause ? `${where(f)} stopped accepting` : `${where(f)} is not accepting (queue ${num(f, 'acceptQueue')}/${num(f, 'limit')})`;
+    case 'accept-queue-filling':
+      return `${where(f)} is slow to accept (queue ${num(f, 'acceptQueue')}/${num(f, 'limit')})`;
+    case 'close-wait-unaccepted':
+      return `${num(f, 'closeWaitUnaccepted')} clients gave up waiting`;
+    case 'listen-overflows':
+      return `${Math.max(num(f, 'listenOverflowsDelta') ?? 0, num(f, 'listenDropsDelta') ?? 0)} handshakes dropped in ${(num(f, 'intervalMs') ?? 0) / 1000} s`;
+    case 'syn-queue-pressure':
+      return num(f, 'synRecv') !== null ? `${num(f, 'synRecv')} handshakes half-open` : f.title.replace(/ on full SYN queues/, '');
+    case 'backlog-clamped':
+      // Next to its full queue it explains the limit, not a step of the chain.
+      return hasListener ? null : `${where(f)} backlog capped at somaxconn (${num(f, 'somaxconn')})`;
+    default:
+      return f.title;
+  }
+}
+
+/** Report order: most severe first; within a severity, causes before the listener before the effects (stable). */
+export function reportOrder(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || ROLE_ORDER[chainRole(a)] - ROLE_ORDER[chainRole(b)]);
+}
+
+/** Linked findings, as groups: each group is one chain, in the order of its first finding. */
+export function linkedGroups(findings: readonly Finding[]): Finding[][] {
+  const index = new Map(findings.map((f, i) => [findingRef(f), i]));
+  const parent = findings.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+  findings.forEach((f, i) => {
+    for (const r of f.related ?? []) {
+      const j = index.get(r);
+      if (j !== undefined) parent[find(i)] = find(j);
+    }
+  });
+  const groups = new Map<number, Finding[]>();
+  findings.forEach((f, i) => {
+    const g = groups.get(find(i)) ?? [];
+    g.push(f);
+    groups.set(find(i), g);
+  });
+  return [...groups.values()];
+}
+
+/**
+ * One chain as text. Since-boot drop counters are no finding (they would fire forever), but next
+ * to a full queue they are the evidence clients were hurt: they are quoted as such.
+ */
+export function chainText(group: readonly Finding[], counters: Counters): string {
+  const byRole = (role: ChainRole) => group.filter((f) => chainRole(f) === role);
+  const causes = byRole('cause');
+  const hasCause = causes.length > 0;
+  const listeners = byRole('listener');
+  const words = (fs: Finding[]) => fs.map((f) => phrase(f, hasCause, listeners.length > 0)).filter((p): p is string => p !== null);
+  const effects = words(byRole('effect'));
+  const full = listeners.filter((f) => f.id === 'accept-queue-full');
+  if (hasCause) effects.unshift(...full.map((f) => `${num(f, 'acceptQueue')} queued`));
+  if (full.length && !group.some((f) => f.id === 'listen-overflows') && counters.deltas === null) {
+    const dropped = Math.max(counters.values['TcpExt.ListenOverflows'] ?? 0, counters.values['TcpExt.ListenDrops'] ?? 0);
+    if (dropped > 0) effects.push(`${dropped} handshakes dropped since boot`);
+  }
+  const steps = [words(causes).join(' + '), words(listeners).join(', '), effects.join(', ')].filter((s) => s !== '');
+  return steps.join(' → ');
+}

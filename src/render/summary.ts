@@ -1,0 +1,64 @@
+/**
+ * `sockdoc --summary`: one line in the monitoring-plugin format (Nagios plugin guidelines,
+ * "Plugin Output" and "Performance data"), for Nagios, Icinga, Sensu and the like:
+ *
+ *   SOCKDOC CRITICAL - python3 (pid 30705) is out of file descriptors: 64 open, soft limit 64 (+2 critical, 1 warning) | queue=129;102;128;0;128 fds=64;51;60;0;64 ...
+ *
+ * The status word follows the exit code (0 OK, 1 WARNING, 2 CRITICAL; 3 UNKNOWN is written by the
+ * command when it could not run). Perfdata: 'label'=value;warn;crit;min;max, thresholds the ones
+ * the rules used: the fullest accept queue against its backlog, the process nearest its fd limit
+ * against its soft limit, CLOSE_WAIT sockets, and listen drops (a counter: "c").
+ */
+import type { Diagnosis } from './report.js';
+import { DEFAULT_RULE_OPTIONS, type RuleOptions, type Severity } from '../rules/types.js';
+import { reportOrder } from './answer.js';
+import { terminalSafe } from '../safety/terminal.js';
+import { plural } from '../rules/support/text.js';
+import { busiestListeners, fdRatio, nearestFdLimit } from './terminal-tables.js';
+import { filterListeners, filterProcesses } from './filter.js';
+
+const STATUS = ['OK', 'WARNING', 'CRITICAL'] as const;
+
+/** The plugin line must stay one line with no '|' of its own: host strings cannot break it. */
+function oneLine(text: string): string {
+  return terminalSafe(text).replace(/\|/g, '/');
+}
+
+function perfdata(d: Diagnosis, options: RuleOptions): string[] {
+  const out: string[] = [];
+  const listener = busiestListeners(filterListeners(d.snapshot, d.filter))[0];
+  if (listener && listener.backlog !== null) {
+    const b = listener.backlog;
+    out.push(`queue=${listener.acceptQueue};${Math.floor(options.queueWarning * b)};${b};0;${b + 1}`);
+  }
+  const proc = nearestFdLimit(filterProcesses(d.snapshot, d.filter))[0];
+  if (proc && fdRatio(proc) !== null && proc.fds.soft !== null) {
+    const s = proc.fds.soft;
+    out.push(`fds=${proc.fds.open};${Math.ceil(options.fdWarning * s)};${Math.ceil(options.fdCritical * s)};0;${s}`);
+  }
+  const closeWait = d.snapshot.sockets.reduce((n, s) => n + (s.state === 'CLOSE_WAIT' ? 1 : 0), 0);
+  out.push(`close_wait=${closeWait};;;0;`);
+  const c = d.snapshot.counters;
+  if ('TcpExt.ListenDrops' in c.values) out.push(`listen_drops=${c.values['TcpExt.ListenDrops']}c`);
+  return out;
+}
+
+export function renderSummary(d: Diagnosis, options: RuleOptions = DEFAULT_RULE_OPTIONS): string {
+  // The report's own order: the headline is finding [1] of the terminal report, the root cause first.
+  const findings = reportOrder(d.findings);
+  const worst = findings.find((f) => f.severity !== 'info');
+  let text: string;
+  if (worst) {
+    const counts: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
+    for (const f of findings) if (f !== worst) counts[f.severity]++;
+    const more = [counts.critical && `+${counts.critical} critical`, counts.warning && `${counts.critical ? '' : '+'}${counts.warning} warning${counts.warning > 1 ? 's' : ''}`]
+      .filter(Boolean)
+      .join(', ');
+    text = worst.title + (more ? ` (${more})` : '');
+  } else text = `no problems found (${plural(d.snapshot.listeners.length, "listener")}, ${plural(d.snapshot.processes.length, "process", "processes")})`;
+  if (d.snapshot.partial) {
+    const h = d.snapshot.host;
+    text += h.root === '/' && !h.asRoot ? " [partial: not root, other users' processes not seen]" : ' [partial: some inputs missing]';
+  }
+  return `SOCKDOC ${STATUS[d.exitCode]} - ${oneLine(text)} | ${perfdata(d, options).join(' ')}\n`;
+}
