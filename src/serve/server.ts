@@ -70,7 +70,7 @@ export function defaultRoutes(source: ScrapeSource, renderer: MetricsRenderer, l
       description: 'Prometheus metrics (docs/metrics.md)',
       async handle(_req, res: ServerResponse) {
         const outcome = await source.get();
-        if (outcome.kind === 'failed' && outcome.error.message !== lastFailure) {
+        if (outcome.kind === 'failed' && outcome.error.name !== 'ClosingError' && outcome.error.message !== lastFailure) {
           // Once per distinct failure: a broken host should not flood the log at every scrape.
           lastFailure = outcome.error.message;
           log(`scrape failed: ${outcome.error.message}`);
