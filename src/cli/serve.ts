@@ -69,7 +69,7 @@ export const run: Command = async (args: string[], io: Io) => {
   try {
     serving = await serve({ listen, timeoutMs, selection, root, log });
   } catch (err) {
-    if (err instanceof BindError) throw new UsageError(err.message);
+    if (err instanceof BindError) throw new UsageError(err.message, false);
     throw err;
   }
   const where = formatListen(serving.address);
