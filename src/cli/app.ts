@@ -35,6 +35,12 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   watch: () => load('./watch.js'),
 };
 
+/** The command argv names ('' for the default diagnose), for "Try 'sockdoc COMMAND --help'". */
+export function commandOf(argv: readonly string[]): string {
+  const first = argv[0];
+  return first !== undefined && first in COMMANDS ? first : '';
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;

@@ -17,6 +17,10 @@ export const EXIT = { ok: 0, warning: 1, critical: 2, unknown: 3 } as const;
 /** An expected failure: printed as one line "sockdoc: <message>", exit 3. Never a stack trace. */
 export class UsageError extends Error {
   override name = 'UsageError';
+  /** @param help false when --help cannot help (a busy port, an address not on this host). */
+  constructor(message: string, readonly help = true) {
+    super(message);
+  }
 }
 
 /** A command: returns its exit code. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The sockdoc bin: real stdout/stderr/env, expected failures as one line and exit 3. */
 import { terminalSafe } from '../safety/terminal.js';
-import { main } from './app.js';
+import { commandOf, main } from './app.js';
 import { EXIT, UsageError, processIo } from './io.js';
 
 // A reader that closes the pipe early (`sockdoc sockets | head`) is not an error, and must not turn
@@ -19,7 +19,8 @@ main(process.argv.slice(2), processIo()).then(
   },
   (err: unknown) => {
     if (err instanceof UsageError) {
-      process.stderr.write(`sockdoc: ${terminalSafe(err.message)}\nTry 'sockdoc --help'.\n`);
+      const cmd = commandOf(process.argv.slice(2));
+      process.stderr.write(`sockdoc: ${terminalSafe(err.message)}\n${err.help ? `Try 'sockdoc${cmd ? ` ${cmd}` : ''} --help'.\n` : ''}`);
     } else {
       process.stderr.write(`sockdoc: internal error: ${terminalSafe((err as Error)?.message ?? String(err))}\n`);
       if (process.env.SOCKDOC_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);

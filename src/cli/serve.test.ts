@@ -69,6 +69,13 @@ test('a bad --listen or flag is one line on stderr and exit 3', () => {
   }
 });
 
+test("a bad flag points at 'sockdoc serve --help'; an address that cannot be bound points at nothing", () => {
+  assert.match(sockdoc(['serve', '--listen', 'nope']).stderr, /\nTry 'sockdoc serve --help'\.\n$/);
+  const bind = sockdoc(['serve', '--listen', '192.0.2.1:9659']);
+  assert.equal(bind.code, 3);
+  assert.doesNotMatch(bind.stderr, /Try/);
+});
+
 test('a second serve on a busy port says so and exits 3; the first keeps serving', async () => {
   const first = await startServe(['--root', SEED, '--listen', '127.0.0.1:0']);
   try {

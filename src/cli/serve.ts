@@ -25,7 +25,7 @@ dashboard: contrib/. Runs until SIGTERM or Ctrl-C.
 
 Options:
   --listen HOST:PORT    address to serve on (default ${DEFAULT_LISTEN}, loopback only;
-                        0.0.0.0:9659 or [::]:9659 serves every interface)
+                        [::]:9659 serves every address, 0.0.0.0:9659 or :9659 every IPv4 one)
   --timeout DURATION    a scrape answers within this time, with host data or marked partial
                         (default ${DEFAULT_TIMEOUT_MS / 1000}s; keep it below Prometheus' scrape_timeout)
   --top N               per-process series for the N processes nearest their fd limit (default ${DEFAULT_SELECTION.top})
@@ -102,7 +102,7 @@ export const run: Command = async (args: string[], io: Io) => {
   try {
     serving = await serve({ listen, timeoutMs, selection, root, log, routes });
   } catch (err) {
-    if (err instanceof BindError) throw new UsageError(err.message);
+    if (err instanceof BindError) throw new UsageError(err.message, false);
     throw err;
   }
   const where = formatListen(serving.address);

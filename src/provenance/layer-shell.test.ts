@@ -9,3 +9,10 @@ test('findUlimit finds ulimit -n statements in their usual spellings', () => {
   assert.equal(findUlimit('ulimit -c unlimited\n'), null, 'core size is not nofile');
   assert.equal(findUlimit('echo hello'), null);
 });
+
+test('findUlimit keeps nothing of the command line after the value (it becomes a metric label)', () => {
+  assert.equal(findUlimit('ulimit -n 400;SECRET=hunter2 ./run')?.statement, 'ulimit -n 400');
+  assert.equal(findUlimit('ulimit -n 400&&TOKEN=abc ./run')?.statement, 'ulimit -n 400');
+  assert.equal(findUlimit('ulimit -n $N;PASS=x y')?.statement, 'ulimit -n $N');
+  assert.equal(findUlimit('ulimit -n 400x;PASS=x'), null);
+});

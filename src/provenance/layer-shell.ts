@@ -13,7 +13,10 @@ import { readPasswd } from '../probe/passwd.js';
 import { shellQuote } from '../safety/shell-quote.js';
 
 /** `ulimit -n 300`, `ulimit -Sn 4096`, `ulimit -HSn unlimited` ... */
-const ULIMIT_RE = /\bulimit\s+(?:-[A-Za-z]*\s+)*-[A-Za-z]*n[A-Za-z]*\s+\S+/;
+// The value is only a number, a keyword or a variable: the statement becomes a metric label
+// (sockdoc_process_fd_limit_info{setting}), and what follows it on a command line
+// (`ulimit -n 400;SECRET=x ./run`) must not.
+const ULIMIT_RE = /\bulimit\s+(?:-[A-Za-z]*\s+)*-[A-Za-z]*n[A-Za-z]*\s+(?:\d+|unlimited|hard|soft|\$\{?\w+\}?)(?![^\s;&|)])/;
 
 /** The first `ulimit ... -n` statement in a text, with its line number. */
 export function findUlimit(text: string): { statement: string; line: number } | null {

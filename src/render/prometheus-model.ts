@@ -40,7 +40,8 @@ export interface ProcessSeries {
   openFds: number | null;
   softLimit: number | null;
   hardLimit: number | null;
-  sockets: Partial<Record<TcpState, number>>;
+  /** null when the process lives in a network namespace that was not read: its sockets are unknown, not 0. */
+  sockets: Partial<Record<TcpState, number>> | null;
   selectedBy: SelectionReason[];
   /** Where RLIMIT_NOFILE came from, when provenance ran for it. */
   limit: { layer: LimitLayer; unit: string; file: string; setting: string; value: string } | null;
@@ -96,6 +97,22 @@ export function netnsLabels(ns: NetNamespace | undefined): NetnsLabels {
     pod: ns.pod?.name ?? '',
     pod_namespace: ns.pod?.namespace ?? '',
   };
+}
+
+/**
+ * The labels of the namespace `inode`: a namespace that was read by its name; an unknown inode
+ * (null) as the host's; a known inode that was not read (a container's, while only sockdoc's own
+ * namespace is read) as `netns:[INODE]`, never as "host".
+ */
+export function netnsLabelsOf(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null): NetnsLabels {
+  if (inode === null) return netnsLabels(namespaceOf(snapshot, null));
+  const ns = snapshot.namespaces.find((n) => n.inode === inode);
+  return ns ? netnsLabels(ns) : { netns: `netns:[${inode}]`, container: '', pod: '', pod_namespace: '' };
+}
+
+/** True when the namespace's sockets were read (or the process's namespace is not known). */
+function namespaceRead(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null): boolean {
+  return inode === null || snapshot.namespaces.some((n) => n.inode === inode);
 }
 
 function usage(p: ProcessInfo): number {
@@ -203,11 +220,11 @@ export function buildMetricsModel(
     const p = byPid.get(pid);
     if (!p) continue;
     processes.push({
-      labels: { ...netnsLabels(namespaceOf(snapshot, p.netns)), pid: String(pid), program: p.name, unit: units.get(pid) ?? '' },
+      labels: { ...netnsLabelsOf(snapshot, p.netns), pid: String(pid), program: p.name, unit: units.get(pid) ?? '' },
       openFds: p.fds.open,
       softLimit: p.fds.soft,
       hardLimit: p.fds.hard,
-      sockets: p.sockets,
+      sockets: namespaceRead(snapshot, p.netns) ? p.sockets : null,
       selectedBy: reasons,
       limit: limitLabels(origins.get(pid)),
     });
@@ -218,7 +235,7 @@ export function buildMetricsModel(
     const program = s.name ?? (s.pid !== undefined ? (byPid.get(s.pid)?.name ?? '') : '');
     return {
       labels: {
-        ...netnsLabels(namespaceOf(snapshot, findingNetns(snapshot, s))),
+        ...netnsLabelsOf(snapshot, findingNetns(snapshot, s)),
         id: f.id,
         severity: f.severity,
         pid: s.pid !== undefined ? String(s.pid) : '',

@@ -149,6 +149,7 @@ export class MetricsRenderer {
     each('sockdoc_process_fd_hard_limit', 'Hard RLIMIT_NOFILE of the process; absent when unlimited.', (p) => p.hardLimit);
     this.gauge('sockdoc_process_sockets', 'TCP sockets the process holds, by kernel state (state="CLOSE_WAIT": connections the peer closed that the process has not closed).', [...PROCESS, 'state'], (set, c) => {
       for (const p of c.model!.processes) {
+        if (!p.sockets) continue;
         for (const state of TCP_STATES) set({ ...p.labels, state }, p.sockets[state] ?? 0);
       }
     });

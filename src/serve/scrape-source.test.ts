@@ -104,3 +104,13 @@ test('a request that times out after an earlier scrape gets that scrape, marked 
   await a;
   assert.equal((await strict.get()).kind, 'timeout');
 });
+
+test("a request's own shorter timeout (Prometheus' scrape_timeout) is honoured", async () => {
+  const m = manual();
+  const source = new ScrapeSource(m.produce, { timeoutMs: 5000 });
+  const start = performance.now();
+  const outcome = await source.get(100);
+  assert.equal(outcome.kind, 'timeout');
+  assert.ok(performance.now() - start < 2000, 'answered before --timeout');
+  m.pending[0]!.resolve(m.result(1));
+});

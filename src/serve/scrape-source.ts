@@ -60,7 +60,8 @@ export class ScrapeSource {
     return this.inflight ? this.inflight.then(() => undefined, () => undefined) : Promise.resolve();
   }
 
-  async get(): Promise<Outcome> {
+  /** @param timeoutMs this request's wait, when shorter than the configured one (a client's own timeout). */
+  async get(timeoutMs = this.opts.timeoutMs): Promise<Outcome> {
     const start = performance.now();
     const waited = () => performance.now() - start;
     if (this.unserved && start - this.unserved.readyAt <= this.maxAgeMs) {
@@ -73,7 +74,7 @@ export class ScrapeSource {
     this.waiting++;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.opts.timeoutMs);
+      timer = setTimeout(() => resolve('timeout'), Math.min(timeoutMs, this.opts.timeoutMs));
     });
     try {
       const r = await Promise.race([p, timeout]);

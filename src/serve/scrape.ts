@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { buildSnapshot } from '../snapshot/build.js';
 import { runRules } from '../rules/index.js';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions } from '../rules/types.js';
+import { readLinkUnder } from '../probe/read-file.js';
 import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from '../probe/pid-cgroup.js';
 import { buildMetricsModel, DEFAULT_SELECTION, selectProcesses, type MetricsModel, type SelectionOptions } from '../render/prometheus-model.js';
 import { CounterHistory } from './counter-history.js';
@@ -37,6 +38,20 @@ function unitOf(root: string, pid: number): string | null {
   }
 }
 
+/**
+ * The network namespace of a live process (/proc/PID/ns/net), or null (gone, refused). The
+ * snapshot reads only sockdoc's own namespace: a process in another one must not be labelled
+ * "host", nor its sockets, which were not read, reported as 0.
+ */
+function netnsOf(pid: number): number | null {
+  try {
+    const m = /^net:\[(\d+)\]$/.exec(readLinkUnder('/', `proc/${pid}/ns/net`));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Produces scrape results; holds the state kept between scrapes (counter readings, provenance). */
 export class Scraper {
   private readonly history = new CounterHistory();
@@ -54,6 +69,7 @@ export class Scraper {
     this.history.apply(snapshot, Date.now());
     const selected = selectProcesses(snapshot, this.opts.selection ?? DEFAULT_SELECTION);
     const chosen = snapshot.processes.filter((p) => selected.has(p.pid));
+    if (this.root === '/') for (const p of chosen) p.netns ??= netnsOf(p.pid);
     snapshot.limitOrigins = this.origins.get(chosen, Date.now());
     const findings = runRules(snapshot, this.opts.rules ?? DEFAULT_RULE_OPTIONS);
     const units = new Map<number, string>();

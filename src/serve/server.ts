@@ -59,6 +59,18 @@ export function contextOf(outcome: Outcome, ver: string): ScrapeContext {
   return { ...base, model: outcome.result.model, snapshotSeconds: outcome.result.seconds, ageSeconds: age, timedOut: outcome.kind === 'stale' };
 }
 
+/**
+ * How long a /metrics request may wait: --timeout, or less when Prometheus says its own
+ * scrape_timeout is shorter (header X-Prometheus-Scrape-Timeout-Seconds), minus 0.5 s to render
+ * and send. Prometheus' default scrape_timeout is 10 s, sockdoc's --timeout too: without this, a
+ * slow read would make Prometheus give up first and every series would vanish (up = 0).
+ */
+export function requestTimeoutMs(header: string | string[] | undefined, timeoutMs: number): number {
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  if (!header || !Number.isFinite(seconds) || seconds <= 0) return timeoutMs;
+  return Math.min(timeoutMs, Math.max(100, seconds * 1000 - 500));
+}
+
 /** The default routes: /metrics, /-/healthy, and the landing page at /. */
 export function defaultRoutes(source: ScrapeSource, renderer: MetricsRenderer, log: (line: string) => void, listRoutes: () => readonly Route[]): Route[] {
   const ver = version();
@@ -68,9 +80,9 @@ export function defaultRoutes(source: ScrapeSource, renderer: MetricsRenderer, l
       method: 'GET',
       path: '/metrics',
       description: 'Prometheus metrics (docs/metrics.md)',
-      async handle(_req, res: ServerResponse) {
-        const outcome = await source.get();
-        if (outcome.kind === 'failed' && outcome.error.message !== lastFailure) {
+      async handle(req, res: ServerResponse) {
+        const outcome = await source.get(requestTimeoutMs(req.headers['x-prometheus-scrape-timeout-seconds'], Number.POSITIVE_INFINITY));
+        if (outcome.kind === 'failed' && outcome.error.name !== 'ClosingError' && outcome.error.message !== lastFailure) {
           // Once per distinct failure: a broken host should not flood the log at every scrape.
           lastFailure = outcome.error.message;
           log(`scrape failed: ${outcome.error.message}`);

@@ -8,6 +8,14 @@ import { Worker } from 'node:worker_threads';
 import type { ScrapeResult, ScraperOptions } from './scrape.js';
 import type { ScrapeReply } from './scrape-worker.js';
 
+/** A scrape abandoned because the exporter is shutting down (SIGTERM): not a failure to log. */
+export class ClosingError extends Error {
+  override name = 'ClosingError';
+  constructor() {
+    super('the exporter is closing');
+  }
+}
+
 export class WorkerScraper {
   private worker: Worker | null = null;
   private nextId = 1;
@@ -33,7 +41,8 @@ export class WorkerScraper {
       if (this.worker === w) this.worker = null;
       for (const [id, p] of this.pending) {
         clearTimeout(p.timer);
-        p.reject(new Error(why));
+        // Terminated by close(): the scrape was abandoned on purpose, the worker did not fail.
+        p.reject(this.closed ? new ClosingError() : new Error(why));
         this.pending.delete(id);
       }
     };
@@ -45,7 +54,7 @@ export class WorkerScraper {
   }
 
   scrape(): Promise<ScrapeResult> {
-    if (this.closed) return Promise.reject(new Error('the exporter is closing'));
+    if (this.closed) return Promise.reject(new ClosingError());
     this.worker ??= this.spawn();
     const w = this.worker;
     const id = this.nextId++;
