@@ -81,17 +81,8 @@ export function readNetnsCounters(root: string, pids: readonly number[]): Record
 
 /** Sockets and counters from ROOT/proc/PID/net/* of one of its processes: no backlog limits, no sysctls. */
 export function readNetnsFromPid(root: string, target: NetnsTarget, why: string): NetnsData {
-  const data: NetnsData = {
-    inode: target.inode,
-    sockets: [],
-    backlogs: null,
-    socketSource: null,
-    tunables: emptyTunables(),
-    counters: null,
-    reports: [],
-    notes: [],
-    partial: true,
-  };
+  // From outside, the backlog limits and sysctls stay unknown: partial from the start.
+  const data = { ...emptyNetnsData(target), partial: true };
   for (const pid of target.pids.slice(0, 5)) {
     const read = readProcNetTcp(root, target.inode, `proc/${pid}/net`);
     if (read.reports[0].status !== 'ok' && read.reports[0].status !== 'partial') continue; // exited: try the next
@@ -144,22 +135,17 @@ function fromInside(files: ReadonlyArray<string | number>, label: string, data: 
   data.counters = any ? counters : null;
 }
 
+/** A namespace of which nothing has been read yet: every field unknown, nothing reported. */
+function emptyNetnsData(target: NetnsTarget): NetnsData {
+  return { inode: target.inode, sockets: [], backlogs: null, socketSource: null, tunables: emptyTunables(), counters: null, reports: [], notes: [], partial: false };
+}
+
 /** Turns one native read into NetnsData, or null when the namespace could not be entered. */
 export function fromNativeRead(target: NetnsTarget, r: NativeNetnsRead): NetnsData | { failed: string } {
   if (r.errno !== 0 && r.table === null && (r.what === 'open' || r.what === 'setns')) {
     return { failed: `${r.what} ${errnoName(r.errno)}` };
   }
-  const data: NetnsData = {
-    inode: target.inode,
-    sockets: [],
-    backlogs: null,
-    socketSource: null,
-    tunables: emptyTunables(),
-    counters: null,
-    reports: [],
-    notes: [],
-    partial: false,
-  };
+  const data = emptyNetnsData(target);
   fromInside(r.files, target.label, data);
   if (r.table) {
     const { sockets, backlogs, v6only } = socketsFromDiagTable(r.table, `${DIAG_SOURCE} inside ${target.label}`, target.inode);
@@ -225,17 +211,7 @@ export async function readLiveNetns(targets: readonly NetnsTarget[], addonPath =
 export function readTreeNetns(root: string, target: NetnsTarget): NetnsData {
   const base = under(root, 'netns', String(target.inode));
   if (!existsSync(base)) return readNetnsFromPid(root, target, `the capture holds no ${base}`);
-  const data: NetnsData = {
-    inode: target.inode,
-    sockets: [],
-    backlogs: null,
-    socketSource: null,
-    tunables: emptyTunables(),
-    counters: null,
-    reports: [],
-    notes: [],
-    partial: false,
-  };
+  const data = emptyNetnsData(target);
   const net = readProcNetTcp(base, target.inode);
   data.sockets = net.sockets;
   data.reports.push(...net.reports);
