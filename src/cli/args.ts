@@ -8,14 +8,39 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 export function parse<T extends Options>(args: string[], options: T, allowPositionals = false) {
   let parsed;
   try {
-    parsed = parseArgs({ args, options, allowPositionals, strict: true as const, tokens: true as const });
+    parsed = parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals, strict: true as const, tokens: true as const });
   } catch (err) {
-    // parseArgs messages are already one line; drop its "To specify a positional..." hint.
-    throw new UsageError((err as Error).message.split(/(?<=[.?]) To specify/)[0]);
+    throw new UsageError(parseArgsMessage(err as Error & { code?: string }));
   }
   refuseRepeats(parsed.tokens, options);
   const { values, positionals } = parsed;
   return { values, positionals };
+}
+
+/**
+ * `--timeout -1s`, `--top -1`: parseArgs takes a value starting with '-' for another option and
+ * says "argument is ambiguous" over three lines. A value that looks like a negative number is the
+ * flag's value: joined as `--timeout=-1s`, it gets the flag's own one-line range error.
+ */
+function joinNegativeValues(args: string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const next = args[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && options[a.slice(2)]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** One line from a parseArgs error: its first sentence, the missing value named plainly. */
+function parseArgsMessage(err: Error & { code?: string }): string {
+  const ambiguous = /^Option '(-[^']+)' argument is ambiguous/.exec(err.message);
+  if (ambiguous) return `${ambiguous[1]} needs a value (a value starting with '-' is written ${ambiguous[1]}=VALUE)`;
+  // Drop its "To specify a positional..." hint, and anything after a line break.
+  return err.message.split('\n')[0].split(/(?<=[.?]) To specify/)[0];
 }
 
 /**
@@ -43,7 +68,7 @@ function refuseRepeats(tokens: ReadonlyArray<{ kind: string; name?: string; valu
 export const VALUE_OPTIONS: ReadonlySet<string> = new Set([
   'interval', 'pid', 'port', 'root', 'fd-warning', 'fd-critical', 'queue-warning', 'file-table-warning',
   'syn-warning', 'state', 'lab-id', 'mode', 'capture', 'conntrack-warning', 'ports-warning', 'ports-critical',
-  'process-ratio', 'listen', 'timeout', 'top', 'netns', 'container', 'pod', 'every', 'count', 'history',
+  'process-ratio', 'listen', 'timeout', 'top', 'max-listeners', 'netns', 'container', 'pod', 'every', 'count', 'history',
 ]);
 
 /**
@@ -66,7 +91,8 @@ export function splitCommand(argv: readonly string[]): { command: string | null;
 /** A non-negative integer flag ("--pid 123"). */
 export function intFlag(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} expects a whole number, got '${value}'`);
+  const range = max === Number.MAX_SAFE_INTEGER ? (min > 0 ? ` (at least ${min})` : '') : ` from ${min} to ${max}`;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} expects a whole number${range}, got '${value}'`);
   const n = Number(value);
   if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
   return n;
@@ -82,14 +108,18 @@ export function ratioFlag(name: string, value: string | undefined, fallback: num
   return n;
 }
 
-/** A duration: "1", "1.5" (seconds), "500ms", "2s". Returns ms. */
-export function durationFlag(name: string, value: string | undefined, fallbackMs: number): number {
+/**
+ * A duration: "1", "1.5" (seconds), "500ms", "2s", from `minMs` to 60 s. Returns ms.
+ * @throws UsageError naming the flag, the accepted form and range, and the bad value.
+ */
+export function durationFlag(name: string, value: string | undefined, fallbackMs: number, minMs = 0): number {
   if (value === undefined) return fallbackMs;
+  const range = `${minMs > 0 ? `${minMs}ms` : '0'} to 60s`;
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);
-  if (!m) throw new UsageError(`--${name} expects a duration like 1, 0.5, 500ms or 2s, got '${value}'`);
+  if (!m) throw new UsageError(`--${name} expects a duration from ${range} like 1, 0.5, 500ms or 2s, got '${value}'`);
   const n = Number(m[1]);
   const ms = m[2] === 'ms' ? n : n * 1000;
-  if (ms > 60_000) throw new UsageError(`--${name} must be at most 60s, got '${value}'`);
+  if (ms > 60_000 || ms < minMs) throw new UsageError(`--${name} must be from ${range}, got '${value}'`);
   return Math.round(ms);
 }
 

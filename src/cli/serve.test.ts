@@ -39,6 +39,33 @@ test('serve answers /metrics, /-/healthy and / and says 404/405 for the rest', a
   }
 });
 
+test('/metrics is gzip when the client asks (curl --compressed, as Prometheus does), plain text when it does not', async () => {
+  const s = await startServe(['--root', SEED, '--listen', '127.0.0.1:0']);
+  try {
+    const url = `http://127.0.0.1:${s.port}/metrics`;
+    const curl = (args: string[]) => spawnSync('curl', ['-sS', '--max-time', '10', '-D', '-', ...args, url], { encoding: 'utf8' });
+    const gz = curl(['--compressed']);
+    assert.equal(gz.status, 0, gz.stderr);
+    const [gzHead, gzBody] = gz.stdout.split('\r\n\r\n');
+    assert.match(gzHead, /^content-encoding: gzip$/im);
+    assert.match(gzHead, /^vary: Accept-Encoding$/im);
+    const plain = curl([]);
+    const [plainHead, plainBody] = plain.stdout.split('\r\n\r\n');
+    assert.doesNotMatch(plainHead, /content-encoding/i);
+    // Decoded, the same exposition (the exporter's own timings aside).
+    const hostPart = (t: string) => t.split('\n').filter((l) => l.startsWith('sockdoc_listener') || l.startsWith('sockdoc_finding'));
+    assert.ok(hostPart(plainBody).length > 5);
+    assert.deepEqual(hostPart(gzBody), hostPart(plainBody));
+    assert.match(gzBody, /^sockdoc_scrape_timed_out 0$/m);
+    // The raw bytes are gzip: smaller than the text.
+    const raw = spawnSync('curl', ['-sS', '--max-time', '10', '-H', 'Accept-Encoding: gzip', url]);
+    assert.deepEqual([...raw.stdout.subarray(0, 2)], [0x1f, 0x8b]);
+    assert.ok(raw.stdout.length < Buffer.byteLength(plainBody) / 3, `${raw.stdout.length} vs ${Buffer.byteLength(plainBody)}`);
+  } finally {
+    await stopHard(s);
+  }
+});
+
 test('a burst of 200 concurrent scrapes is answered, every one with the host data (bounded: one burst)', async () => {
   const s = await startServe(['--root', SEED, '--listen', '127.0.0.1:0']);
   try {
@@ -57,8 +84,22 @@ test('a bad --listen or flag is one line on stderr and exit 3', () => {
     [['serve', '--listen', 'nope'], /^sockdoc: --listen 'nope': expected HOST:PORT/],
     [['serve', '--listen', '127.0.0.1:99999'], /port 99999 is above 65535/],
     [['serve', '--listen', '192.0.2.1:9659'], /^sockdoc: cannot listen on 192\.0\.2\.1:9659: no interface of this host has that address$/m],
-    [['serve', '--timeout', '5ms'], /--timeout must be at least 100ms/],
-    [['serve', '--top', 'x'], /--top expects a whole number/],
+    [['serve', '--timeout', '5ms'], /^sockdoc: --timeout must be from 100ms to 60s, got '5ms'$/m],
+    [['serve', '--timeout', '-1s'], /^sockdoc: --timeout expects a duration from 100ms to 60s like 1, 0\.5, 500ms or 2s, got '-1s'$/m],
+    [['serve', '--timeout=-1s'], /^sockdoc: --timeout expects a duration from 100ms to 60s/m],
+    [['serve', '--timeout', '2m'], /^sockdoc: --timeout expects a duration from 100ms to 60s like 1, 0\.5, 500ms or 2s, got '2m'$/m],
+    [['serve', '--timeout', '61s'], /^sockdoc: --timeout must be from 100ms to 60s, got '61s'$/m],
+    [['serve', '--timeout'], /^sockdoc: Option '--timeout <value>' argument missing$/m],
+    [['serve', '--timeout', '--top', '3'], /^sockdoc: --timeout needs a value \(a value starting with '-' is written --timeout=VALUE\)$/m],
+    [['serve', '--top', 'x'], /--top expects a whole number from 0 to 10000, got 'x'/],
+    [['serve', '--top', '-1'], /^sockdoc: --top expects a whole number from 0 to 10000, got '-1'$/m],
+    [['serve', '--top', '1e9'], /^sockdoc: --top expects a whole number from 0 to 10000, got '1e9'$/m],
+    [['serve', '--top', '99999'], /^sockdoc: --top must be between 0 and 10000, got 99999$/m],
+    [['serve', '--max-listeners', '0'], /^sockdoc: --max-listeners must be between 1 and 100000, got 0$/m],
+    [['serve', '--process-ratio', '2'], /^sockdoc: --process-ratio must be in \(0, 1\] \(or 1%\.\.100%\), got '2'$/m],
+    [['serve', '--process-ratio', '-0.5'], /^sockdoc: --process-ratio expects a ratio like 0\.8 or 80%, got '-0\.5'$/m],
+    [['serve', '--listen', 'garbage'], /^sockdoc: --listen 'garbage': expected HOST:PORT/m],
+    [['serve', '--listen', '[::1]:99999'], /^sockdoc: --listen '\[::1\]:99999': port 99999 is above 65535$/m],
     [['serve', '--root', '/no/such/dir'], /--root \/no\/such\/dir: no such directory/],
   ] as Array<[string[], RegExp]>) {
     const r = sockdoc(args);

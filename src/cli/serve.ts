@@ -17,6 +17,10 @@ import { diagnose } from './diagnose.js';
 /** The dashboard at / samples the host this often, for its charts and the fd-exhaustion forecast. */
 const DASHBOARD_EVERY_MS = 2000;
 
+/** Bounds of the cardinality flags (docs/metrics.md "How many series"). */
+const MAX_TOP = 10_000;
+const MAX_LISTENERS = 100_000;
+
 export const HELP = `Usage: sockdoc serve [options]
 
 Serve Prometheus metrics about this host's accept queues, file descriptors and their limits'
@@ -25,11 +29,18 @@ dashboard: contrib/. Runs until SIGTERM or Ctrl-C.
 
 Options:
   --listen HOST:PORT    address to serve on (default ${DEFAULT_LISTEN}, loopback only;
-                        [::]:9659 serves every address, 0.0.0.0:9659 or :9659 every IPv4 one)
+                        :9659 or [::]:9659 serves every address, IPv4 and IPv6;
+                        0.0.0.0:9659 every IPv4 one)
   --timeout DURATION    a scrape answers within this time, with host data or marked partial
-                        (default ${DEFAULT_TIMEOUT_MS / 1000}s; keep it below Prometheus' scrape_timeout)
-  --top N               per-process series for the N processes nearest their fd limit (default ${DEFAULT_SELECTION.top})
-  --process-ratio R     ... and for every process at or above R of its soft fd limit (default ${DEFAULT_SELECTION.usageRatio})
+                        (100ms to 60s, e.g. 500ms or 2s; default ${DEFAULT_TIMEOUT_MS / 1000}s; keep it below
+                        Prometheus' scrape_timeout)
+  --top N               per-process series for the N processes nearest their fd limit
+                        (0 to ${MAX_TOP}, default ${DEFAULT_SELECTION.top})
+  --process-ratio R     ... and for every process at or above R of its soft fd limit
+                        (0.01 to 1 or 1% to 100%, default ${DEFAULT_SELECTION.usageRatio})
+  --max-listeners N     series for at most N listeners: those with a finding, then the fullest
+                        queues; the rest are counted in sockdoc_listeners_dropped
+                        (1 to ${MAX_LISTENERS}, default ${DEFAULT_SELECTION.maxListeners})
   --root DIR            serve a captured host (sockdoc capture) instead of this one
   -h, --help            this help
 
@@ -40,6 +51,7 @@ Exit codes: 0 after SIGTERM/SIGINT once closed, 3 could not start (bad flag, add
 
 const OPTIONS = {
   listen: { type: 'string' },
+  'max-listeners': { type: 'string' },
   timeout: { type: 'string' },
   top: { type: 'string' },
   'process-ratio': { type: 'string' },
@@ -65,11 +77,11 @@ export const run: Command = async (args: string[], io: Io) => {
     if (err instanceof ListenError) throw new UsageError(err.message);
     throw err;
   }
-  const timeoutMs = durationFlag('timeout', values.timeout, DEFAULT_TIMEOUT_MS);
-  if (timeoutMs < 100) throw new UsageError(`--timeout must be at least 100ms, got '${values.timeout}'`);
+  const timeoutMs = durationFlag('timeout', values.timeout, DEFAULT_TIMEOUT_MS, 100);
   const selection = {
-    top: intFlag('top', values.top, 0, 10_000) ?? DEFAULT_SELECTION.top,
+    top: intFlag('top', values.top, 0, MAX_TOP) ?? DEFAULT_SELECTION.top,
     usageRatio: ratioFlag('process-ratio', values['process-ratio'], DEFAULT_SELECTION.usageRatio),
+    maxListeners: intFlag('max-listeners', values['max-listeners'], 1, MAX_LISTENERS) ?? DEFAULT_SELECTION.maxListeners,
   };
   const root = checkRoot(values.root);
   // Lines can carry host strings (a path in an error, a --root): escaped for the terminal.

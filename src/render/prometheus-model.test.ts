@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { buildMetricsModel } from './prometheus-model.js';
+import { buildMetricsModel, selectListeners, selectProcesses } from './prometheus-model.js';
 import { MetricsRenderer } from './prometheus.js';
 import { seedDiagnosis } from './test-data.js';
 
@@ -22,4 +22,53 @@ test('a process in a network namespace that was not read is not labelled "host",
   assert.ok(sockets.some((l) => l.includes(`pid="${inHost!.pid}"`)));
   assert.ok(!sockets.some((l) => l.includes(`pid="${inContainer!.pid}"`)), 'no sockets series for the unread namespace');
   assert.ok(text.includes(`sockdoc_process_open_fds{netns="netns:[${host.inode + 4242}]"`));
+});
+
+test('--max-listeners: 2,000 listeners give 500 listener series; the one with a finding and the fullest queues are kept, the rest counted per namespace', async () => {
+  const { snapshot, findings } = seedDiagnosis();
+  const host = snapshot.namespaces[0]!;
+  const template = snapshot.listeners[0]!;
+  const many = Array.from({ length: 2000 }, (_, i) => ({
+    ...template,
+    netns: host.inode,
+    address: '127.0.0.1',
+    port: 20000 + i,
+    inode: 900000 + i,
+    // Every 7th is a quarter full, port 21999 is 90% full, the rest empty.
+    acceptQueue: i === 1999 ? 115 : i % 7 === 0 ? 32 : 0,
+    backlog: 128,
+    pids: [],
+    owners: [],
+  }));
+  const named = snapshot.listeners.filter((l) => findings.some((f) => f.subject.port === l.port));
+  assert.ok(named.length > 0, 'the seed has a listener with a finding');
+  // The finding's listener has an empty queue here: it is kept for its finding, not its fill.
+  for (const l of named) l.acceptQueue = 0;
+  snapshot.listeners = [...many, ...snapshot.listeners];
+  const total = snapshot.listeners.length;
+  const cut = selectListeners(snapshot, findings, 500);
+  const model = buildMetricsModel(snapshot, findings, new Map(), new Map(), new Map(), cut);
+  assert.equal(model.listeners.length, 500);
+  const ports = new Set(model.listeners.map((l) => Number(l.labels.port)));
+  for (const l of named) assert.ok(ports.has(l.port), `listener ${l.port} with a finding kept`);
+  assert.ok(ports.has(21999), 'the fullest queue kept');
+  const quarter = many.filter((l) => l.acceptQueue === 32).length;
+  assert.ok(quarter + 1 + named.length <= 500);
+  for (const l of many) if (l.acceptQueue === 32) assert.ok(ports.has(l.port), `quarter-full ${l.port} kept before empty ones`);
+  const ns = model.namespaces.find((n) => n.labels.netns === host.name)!;
+  assert.deepEqual(ns.listeners, { total, dropped: total - 500 });
+  // Same input, same cut: series do not come and go between scrapes.
+  assert.deepEqual(selectListeners(snapshot, findings, 500).kept.map((k) => k.listener.port), cut.kept.map((k) => k.listener.port));
+  const text = await new MetricsRenderer().render({ model, scrapeSeconds: 0, snapshotSeconds: 0, ageSeconds: 0, timedOut: false, version: 't', rssBytes: 1 });
+  assert.equal(text.split('\n').filter((l) => l.startsWith('sockdoc_listener_accept_queue{')).length, 500);
+  assert.match(text, new RegExp(`^sockdoc_listeners_dropped\\{netns="${host.name}".*\\} ${total - 500}$`, 'm'));
+});
+
+test('listener owners beyond --max-listeners get no per-process series for being owners', () => {
+  const { snapshot, findings } = seedDiagnosis();
+  const cut = selectListeners(snapshot, findings, 1);
+  const owners = new Set(cut.kept.flatMap((k) => k.listener.pids));
+  const selected = selectProcesses(snapshot, { usageRatio: 1, top: 0 }, cut.kept.map((k) => k.listener));
+  assert.deepEqual([...selected.keys()].sort(), [...owners].filter((p) => snapshot.processes.some((x) => x.pid === p)).sort());
+  assert.ok(snapshot.listeners.length > 1);
 });

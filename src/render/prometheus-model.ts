@@ -3,11 +3,16 @@
  * bounded set of series docs/metrics.md documents. Pure (no I/O); src/render/prometheus.ts turns
  * it into the Prometheus text format.
  *
- * Cardinality is bounded by construction: every listener (a host has few), only the processes
- * selected by `selectProcesses`, one entry per network namespace, a fixed list of counters and
- * sysctls, one entry per finding. No label carries a remote address or a command line: a process
- * is named by its comm (at most 15 bytes, kernel-truncated), never by its arguments, where
- * secrets live.
+ * Cardinality is bounded by construction: at most `maxListeners` listeners (those with a finding
+ * first, then the fullest queues; the rest counted per namespace), only the processes selected by
+ * `selectProcesses`, one entry per network namespace, a fixed list of counters and sysctls, one
+ * entry per finding. No label carries a remote address or a command line: a process is named by
+ * its comm (at most 15 bytes, kernel-truncated), never by its arguments, where secrets live.
+ *
+ * Series identity: a value series carries only the labels that name what is measured (namespace,
+ * address, port, socket for a listener; pid for a process). What changes while the thing stays the
+ * same (the program and pid holding a listener) sits in an `_info` series to join, so a restart does
+ * not start a new series and every alert's `for:` with it (docs/metrics.md "Series identity").
  */
 import type { Finding, FindingSubject, Severity } from '../rules/types.js';
 import type { LimitLayer, LimitOrigin } from '../provenance/types.js';
@@ -23,8 +28,13 @@ export interface NetnsLabels {
   pod_namespace: string;
 }
 
+/** The labels that identify a listening socket: stable while the socket lives, whoever holds it. */
+export type ListenerLabels = NetnsLabels & { address: string; port: string; socket: string };
+
 export interface ListenerSeries {
-  labels: NetnsLabels & { address: string; port: string; program: string; pid: string; socket: string };
+  labels: ListenerLabels;
+  /** Who holds the socket (sockdoc_listener_info): the lowest visible pid and its comm; "" when none is visible. */
+  owner: { program: string; pid: string };
   acceptQueue: number;
   backlog: number | null;
   synRecv: number;
@@ -43,12 +53,18 @@ export interface ProcessSeries {
   /** null when the process lives in a network namespace that was not read: its sockets are unknown, not 0. */
   sockets: Partial<Record<TcpState, number>> | null;
   selectedBy: SelectionReason[];
-  /** Where RLIMIT_NOFILE came from, when provenance ran for it. */
-  limit: { layer: LimitLayer; unit: string; file: string; setting: string; value: string } | null;
+  /**
+   * Where RLIMIT_NOFILE came from, when provenance ran for it. `setting` is the text that set it,
+   * value included ("LimitNOFILE=1024:524288", "ulimit -n 400", "minfds=4096"); the limit in
+   * force is sockdoc_process_fd_{soft,hard}_limit.
+   */
+  limit: { layer: LimitLayer; unit: string; file: string; setting: string } | null;
 }
 
 export interface NamespaceSeries {
   labels: NetnsLabels;
+  /** Listening sockets in the namespace, and how many of them got no series (over --max-listeners). */
+  listeners: { total: number; dropped: number };
   /** "Prefix.Name" -> value since boot or namespace creation (Counters.values). */
   counters: Record<string, number>;
   tunables: Tunables;
@@ -78,15 +94,17 @@ export interface MetricsModel {
   partial: boolean;
 }
 
-/** How processes are chosen for per-process series (flags of `sockdoc serve`). */
+/** What gets series (flags of `sockdoc serve`). */
 export interface SelectionOptions {
   /** Also export processes whose open/soft ratio is at least this (default 0.5). */
   usageRatio: number;
   /** Also export the N processes nearest their limit (default 20). */
   top: number;
+  /** At most this many listeners get series (default 500); the others are counted per namespace. */
+  maxListeners: number;
 }
 
-export const DEFAULT_SELECTION: SelectionOptions = { usageRatio: 0.5, top: 20 };
+export const DEFAULT_SELECTION: SelectionOptions = { usageRatio: 0.5, top: 20, maxListeners: 500 };
 
 export function netnsLabels(ns: NetNamespace | undefined): NetnsLabels {
   if (!ns) return { netns: '', container: '', pod: '', pod_namespace: '' };
@@ -120,11 +138,11 @@ function usage(p: ProcessInfo): number {
 }
 
 /**
- * The processes that get per-process series: every owner of a listener, every process at or above
- * `usageRatio` of its soft limit, and the `top` nearest their limit (ties: more open fds first).
- * Ascending pid.
+ * The processes that get per-process series: every owner of an exported listener (`listeners`,
+ * default all), every process at or above `usageRatio` of its soft limit, and the `top` nearest
+ * their limit (ties: more open fds first). Ascending pid.
  */
-export function selectProcesses(snapshot: Snapshot, opts: SelectionOptions): Map<number, SelectionReason[]> {
+export function selectProcesses(snapshot: Snapshot, opts: Pick<SelectionOptions, 'usageRatio' | 'top'>, listeners: readonly Listener[] = snapshot.listeners): Map<number, SelectionReason[]> {
   const out = new Map<number, SelectionReason[]>();
   const add = (pid: number, why: SelectionReason): void => {
     const reasons = out.get(pid) ?? [];
@@ -132,7 +150,7 @@ export function selectProcesses(snapshot: Snapshot, opts: SelectionOptions): Map
     out.set(pid, reasons);
   };
   const known = new Set(snapshot.processes.map((p) => p.pid));
-  for (const l of snapshot.listeners) for (const pid of l.pids) if (known.has(pid)) add(pid, 'listener');
+  for (const l of listeners) for (const pid of l.pids) if (known.has(pid)) add(pid, 'listener');
   const withFds = snapshot.processes.filter((p) => p.fds.open !== null);
   for (const p of withFds) if (p.fds.soft && usage(p) >= opts.usageRatio) add(p.pid, 'usage');
   const ranked = [...withFds].sort((a, b) => usage(b) - usage(a) || (b.fds.open ?? 0) - (a.fds.open ?? 0) || a.pid - b.pid);
@@ -143,7 +161,7 @@ export function selectProcesses(snapshot: Snapshot, opts: SelectionOptions): Map
 function limitLabels(o: LimitOrigin | undefined): ProcessSeries['limit'] {
   if (!o) return null;
   const s = o.source;
-  return { layer: s.layer, unit: s.unit ?? '', file: s.file ?? '', setting: s.setting ?? '', value: s.value ?? '' };
+  return { layer: s.layer, unit: s.unit ?? '', file: s.file ?? '', setting: s.setting ?? '' };
 }
 
 /** The namespace a finding is about: its own netns when the rule set one, else its process's or listener's, else the host's. */
@@ -158,26 +176,72 @@ export function findingNetns(snapshot: Snapshot, subject: FindingSubject): Netns
   return null;
 }
 
-function listenerSeries(snapshot: Snapshot): ListenerSeries[] {
-  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
-  const seen = new Map<string, number>();
+/** A listener with its SO_REUSEPORT ordinal among the sockets sharing its address and port. */
+export interface NumberedListener {
+  listener: Listener;
+  /** 0 for the first socket on (netns, address, port), 1, 2 … for SO_REUSEPORT siblings. */
+  socket: number;
+}
+
+/** Which listeners get series, and how many each namespace has in all. */
+export interface ListenerSelection {
+  kept: NumberedListener[];
+  /** Listening sockets per namespace inode, kept or not. */
+  totals: Map<NetnsInode, number>;
+  /** Listening sockets per namespace inode that got no series. */
+  dropped: Map<NetnsInode, number>;
+}
+
+function fillRatio(l: Listener): number {
+  return l.backlog ? l.acceptQueue / l.backlog : 0;
+}
+
+/**
+ * At most `max` listeners, the ones that matter first: any named by a finding, then the fullest
+ * queue (accept queue / backlog), then the longest queue; ties in (netns, port, address, inode)
+ * order, so the same ones are kept from scrape to scrape. Kept ones come back in that stable order.
+ */
+export function selectListeners(snapshot: Snapshot, findings: readonly Finding[], max: number): ListenerSelection {
   const sorted = [...snapshot.listeners].sort((a, b) => a.netns - b.netns || a.port - b.port || cmp(a.address, b.address) || a.inode - b.inode);
-  return sorted.map((l: Listener) => {
-    // SO_REUSEPORT gives several sockets the same address and port (one queue each): `socket`
-    // tells them apart, 0 for the first.
-    const key = `${l.netns} ${l.address} ${l.port}`;
-    const ordinal = seen.get(key) ?? 0;
-    seen.set(key, ordinal + 1);
+  const seen = new Map<string, number>();
+  const numbered = sorted.map((listener) => {
+    const key = `${listener.netns} ${listener.address} ${listener.port}`;
+    const socket = seen.get(key) ?? 0;
+    seen.set(key, socket + 1);
+    return { listener, socket };
+  });
+  // A listener in a namespace that was not read is counted with the one it is labelled as (namespaceOf).
+  const nsOf = (inode: NetnsInode | null): NetnsInode | undefined => namespaceOf(snapshot, inode)?.inode;
+  // (netns, port) and (netns, address, port) named by a finding.
+  const named = new Set<string>();
+  for (const f of findings) {
+    if (f.subject.port === undefined) continue;
+    const inode = nsOf(findingNetns(snapshot, f.subject));
+    named.add(f.subject.address === undefined ? `${inode} * ${f.subject.port}` : `${inode} ${f.subject.address} ${f.subject.port}`);
+  }
+  const hasFinding = (l: Listener) => named.has(`${nsOf(l.netns)} * ${l.port}`) || named.has(`${nsOf(l.netns)} ${l.address} ${l.port}`);
+  const count = (into: Map<NetnsInode, number>, l: Listener) => {
+    const k = nsOf(l.netns) ?? l.netns;
+    into.set(k, (into.get(k) ?? 0) + 1);
+  };
+  const totals = new Map<NetnsInode, number>();
+  for (const { listener } of numbered) count(totals, listener);
+  if (numbered.length <= max) return { kept: numbered, totals, dropped: new Map() };
+  const keyed = numbered.map((n, order) => ({ n, order, finding: Number(hasFinding(n.listener)), fill: fillRatio(n.listener), queue: n.listener.acceptQueue }));
+  const ranked = keyed.sort((a, b) => b.finding - a.finding || b.fill - a.fill || b.queue - a.queue || a.order - b.order);
+  const kept = ranked.slice(0, max).sort((a, b) => a.order - b.order).map((k) => k.n);
+  const dropped = new Map<NetnsInode, number>();
+  for (const { n } of ranked.slice(max)) count(dropped, n.listener);
+  return { kept, totals, dropped };
+}
+
+function listenerSeries(snapshot: Snapshot, kept: readonly NumberedListener[]): ListenerSeries[] {
+  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
+  return kept.map(({ listener: l, socket }): ListenerSeries => {
     const pid = l.pids[0];
     return {
-      labels: {
-        ...netnsLabels(namespaceOf(snapshot, l.netns)),
-        address: l.address,
-        port: String(l.port),
-        program: pid !== undefined ? (byPid.get(pid)?.name ?? '') : '',
-        pid: pid !== undefined ? String(pid) : '',
-        socket: String(ordinal),
-      },
+      labels: { ...netnsLabels(namespaceOf(snapshot, l.netns)), address: l.address, port: String(l.port), socket: String(socket) },
+      owner: { program: pid !== undefined ? (byPid.get(pid)?.name ?? '') : '', pid: pid !== undefined ? String(pid) : '' },
       acceptQueue: l.acceptQueue,
       backlog: l.backlog,
       synRecv: l.synRecv,
@@ -206,6 +270,7 @@ function probeSeries(snapshot: Snapshot): ProbeSeries[] {
  * Reduces a diagnosed snapshot to the exported series.
  * @param origins provenance of the selected processes' limits (by pid); missing ones get no `_info`.
  * @param units systemd unit of selected processes (by pid), from /proc/PID/cgroup.
+ * @param listeners the listeners that get series (selectListeners; default all of them).
  */
 export function buildMetricsModel(
   snapshot: Snapshot,
@@ -213,6 +278,7 @@ export function buildMetricsModel(
   selected: ReadonlyMap<number, SelectionReason[]>,
   origins: ReadonlyMap<number, LimitOrigin>,
   units: ReadonlyMap<number, string>,
+  listeners: ListenerSelection = selectListeners(snapshot, findings, Number.POSITIVE_INFINITY),
 ): MetricsModel {
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
   const processes: ProcessSeries[] = [];
@@ -246,9 +312,14 @@ export function buildMetricsModel(
     };
   });
   return {
-    listeners: listenerSeries(snapshot),
+    listeners: listenerSeries(snapshot, listeners.kept),
     processes,
-    namespaces: snapshot.namespaces.map((ns) => ({ labels: netnsLabels(ns), counters: ns.counters.values, tunables: ns.tunables })),
+    namespaces: snapshot.namespaces.map((ns) => ({
+      labels: netnsLabels(ns),
+      listeners: { total: listeners.totals.get(ns.inode) ?? 0, dropped: listeners.dropped.get(ns.inode) ?? 0 },
+      counters: ns.counters.values,
+      tunables: ns.tunables,
+    })),
     host: {
       filesAllocated: fsTunables['fs.file-nr']?.[0] ?? null,
       filesMax: fsTunables['fs.file-max'] ?? fsTunables['fs.file-nr']?.[2] ?? null,

@@ -8,7 +8,7 @@ const ns = { netns: 'evil\\ns"x', container: '', pod: '', pod_namespace: '' };
 
 function model(program: string): MetricsModel {
   return {
-    listeners: [{ labels: { ...ns, address: '::', port: '80', program, pid: '7', socket: '0' }, acceptQueue: 3, backlog: null, synRecv: 0, queuedEstablished: 3, queuedCloseWait: 0 }],
+    listeners: [{ labels: { ...ns, address: '::', port: '80', socket: '0' }, owner: { program, pid: '7' }, acceptQueue: 3, backlog: null, synRecv: 0, queuedEstablished: 3, queuedCloseWait: 0 }],
     processes: [
       {
         labels: { ...ns, pid: '7', program, unit: '' },
@@ -17,10 +17,10 @@ function model(program: string): MetricsModel {
         hardLimit: 20,
         sockets: { LISTEN: 1 },
         selectedBy: ['listener'],
-        limit: { layer: 'shell', unit: '', file: '/etc/x\ny', setting: 'ulimit -n', value: '20' },
+        limit: { layer: 'shell', unit: '', file: '/etc/x\ny', setting: 'ulimit -n 20' },
       },
     ],
-    namespaces: [{ labels: ns, counters: { 'TcpExt.ListenOverflows': 5, 'Tcp.CurrEstab': 2 }, tunables: { 'net.core.somaxconn': 4096 } as never }],
+    namespaces: [{ labels: ns, listeners: { total: 3, dropped: 2 }, counters: { 'TcpExt.ListenOverflows': 5, 'Tcp.CurrEstab': 2 }, tunables: { 'net.core.somaxconn': 4096 } as never }],
     host: { filesAllocated: 1, filesMax: 9.2e18, nrOpen: null },
     findings: [{ labels: { ...ns, id: 'accept-queue-full', severity: 'critical', pid: '7', program, address: '::', port: '80' } }],
     probes: [{ probe: 'net-tcp', seconds: 0.01, success: true }],
@@ -33,8 +33,9 @@ const ctx = (m: MetricsModel | null, timedOut = false): ScrapeContext => ({ mode
 
 test('hostile names stay inside their label value: every sample is one line, promtool accepts it', async () => {
   const text = await new MetricsRenderer().render(ctx(model('a"b\nc\\d}{x="1"')));
-  const line = text.split('\n').find((l) => l.startsWith('sockdoc_listener_accept_queue{'));
-  assert.equal(line, 'sockdoc_listener_accept_queue{netns="evil\\\\ns\\"x",container="",pod="",pod_namespace="",address="::",port="80",program="a\\"b\\nc\\\\d}{x=\\"1\\"",pid="7",socket="0"} 3');
+  const line = text.split('\n').find((l) => l.startsWith('sockdoc_listener_info{'));
+  // The newline is shown as the two characters \n (labelSafe), then escaped by the text format.
+  assert.equal(line, 'sockdoc_listener_info{netns="evil\\\\ns\\"x",container="",pod="",pod_namespace="",address="::",port="80",socket="0",program="a\\"b\\\\nc\\\\d}{x=\\"1\\"",pid="7"} 1');
   for (const l of text.split('\n')) assert.ok(l === '' || l.startsWith('#') || /^sockdoc_[a-z_]+(\{.*\})? \S+$/.test(l), `not one sample: ${l}`);
   if (spawnSync('sh', ['-c', 'command -v promtool'], { stdio: 'ignore' }).status === 0) {
     const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
@@ -50,7 +51,9 @@ test('unknown values are absent, not zero; counters keep their kernel value', as
   assert.match(text, /^# TYPE sockdoc_tcpext_listen_overflows_total counter$/m);
   assert.match(text, /^sockdoc_tcpext_listen_overflows_total\{.*\} 5$/m);
   assert.match(text, /^sockdoc_process_sockets\{.*state="CLOSE_WAIT"\} 0$/m);
-  assert.match(text, /^sockdoc_process_fd_limit_info\{.*layer="shell".*file="\/etc\/x\\ny".*\} 1$/m);
+  assert.match(text, /^sockdoc_process_fd_limit_info\{.*layer="shell".*file="\/etc\/x\\\\ny",setting="ulimit -n 20"\} 1$/m);
+  assert.match(text, /^sockdoc_listeners\{.*\} 3$/m);
+  assert.match(text, /^sockdoc_listeners_dropped\{.*\} 2$/m);
   assert.match(text, /^sockdoc_scrape_partial 0$/m);
 });
 
@@ -67,9 +70,10 @@ test('concurrent renders of different scrapes do not mix their values', async ()
   const b = model('beta');
   b.listeners[0].acceptQueue = 99;
   const texts = await Promise.all([r.render(ctx(a)), r.render(ctx(b)), r.render(ctx(a)), r.render(ctx(null, true))]);
-  assert.match(texts[0], /program="alpha",pid="7",socket="0"\} 3$/m);
+  assert.match(texts[0], /^sockdoc_listener_info\{.*program="alpha",pid="7"\} 1$/m);
+  assert.match(texts[0], /^sockdoc_listener_accept_queue\{.*socket="0"\} 3$/m);
   assert.doesNotMatch(texts[0], /beta/);
-  assert.match(texts[1], /program="beta",pid="7",socket="0"\} 99$/m);
+  assert.match(texts[1], /^sockdoc_listener_accept_queue\{.*socket="0"\} 99$/m);
   assert.doesNotMatch(texts[1], /alpha/);
   assert.equal(texts[2], texts[0]);
   assert.doesNotMatch(texts[3], /alpha|beta/);

@@ -12,6 +12,8 @@
  * Concurrent renders are safe: each runs inside its own AsyncLocalStorage context, and every
  * collect() is synchronous, so a family's reset-and-fill and prom-client's read of it happen
  * without an await between them and cannot interleave with another render's.
+ * Every label value of every sample passes through labelSafe (src/safety/label-value.ts): host
+ * strings (program, container, unit, file) cannot carry a control character into the output.
  * Families and label sets: docs/metrics.md.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -19,6 +21,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { TCP_STATES } from '../snapshot/types.js';
 import type { MetricsModel } from './prometheus-model.js';
 import { counterMetricName, EXPORTED_COUNTERS, EXPORTED_SYSCTLS, sysctlMetricName } from './prometheus-names.js';
+import { labelSafe } from '../safety/label-value.js';
 
 /** What one scrape renders. `model` is null when no snapshot was ready within the timeout. */
 export interface ScrapeContext {
@@ -37,10 +40,18 @@ export interface ScrapeContext {
 }
 
 const NETNS = ['netns', 'container', 'pod', 'pod_namespace'] as const;
-const LISTENER = [...NETNS, 'address', 'port', 'program', 'pid', 'socket'] as const;
+/** A listener's identity: no program or pid (they change at a restart; sockdoc_listener_info has them). */
+const LISTENER = [...NETNS, 'address', 'port', 'socket'] as const;
 const PROCESS = [...NETNS, 'pid', 'program', 'unit'] as const;
 
 type Labels = Record<string, string>;
+
+/** The labels with every value through labelSafe: the one place a label value is written. */
+function safeLabels(labels: object): Labels {
+  const out: Labels = {};
+  for (const [k, v] of Object.entries(labels)) out[k] = labelSafe(String(v));
+  return out;
+}
 
 /**
  * Empties a metric. prom-client's reset() gives a metric without labels the value 0, which would
@@ -77,14 +88,24 @@ export class MetricsRenderer {
 
   /** The text exposition of one scrape. */
   async render(ctx: ScrapeContext): Promise<string> {
+    const { self, host } = await this.renderParts(ctx);
+    return host === null ? self : `${self}${host}`;
+  }
+
+  /**
+   * One scrape's text in its two parts: the exporter's own lines, new at every scrape, and the
+   * host's (null without a model), the same string object for every scrape of one snapshot, so a
+   * caller can cache what it derives from it (the gzip of /metrics) per snapshot.
+   */
+  async renderParts(ctx: ScrapeContext): Promise<{ self: string; host: string | null }> {
     const self = await this.current.run(ctx, () => this.selfRegistry.metrics());
-    if (!ctx.model) return self;
+    if (!ctx.model) return { self, host: null };
     let host = this.hostText.get(ctx.model);
     if (!host) {
-      host = this.current.run(ctx, () => this.hostRegistry.metrics());
+      host = this.current.run(ctx, () => this.hostRegistry.metrics()).then((text) => `\n${text}`);
       this.hostText.set(ctx.model, host);
     }
-    return `${self}\n${await host}`;
+    return { self, host: await host };
   }
 
   private ctx(): ScrapeContext | undefined {
@@ -104,7 +125,7 @@ export class MetricsRenderer {
         const ctx = ctxOf();
         if (!ctx || (needsModel && !ctx.model)) return;
         fill((labels, v) => {
-          if (v !== null && Number.isFinite(v)) this.set(labels as Labels, v);
+          if (v !== null && Number.isFinite(v)) this.set(safeLabels(labels), v);
         }, ctx);
       },
     });
@@ -137,6 +158,14 @@ export class MetricsRenderer {
     each('sockdoc_listener_syn_recv', 'Handshakes pending on the listener (SYN_RECV request sockets).', (l) => l.synRecv);
     each('sockdoc_listener_queued_established', 'ESTABLISHED connections in the accept queue, not accepted by the program yet.', (l) => l.queuedEstablished);
     each('sockdoc_listener_queued_close_wait', 'CLOSE_WAIT connections in the accept queue: the client left before the program accepted them.', (l) => l.queuedCloseWait);
+    this.gauge(
+      'sockdoc_listener_info',
+      'Always 1: who holds the listening socket (program: comm of the lowest visible pid holding it; pid). Join: * on (instance, netns, address, port, socket) group_left (program, pid) sockdoc_listener_info.',
+      [...LISTENER, 'program', 'pid'],
+      (set, c) => {
+        for (const l of c.model!.listeners) set({ ...l.labels, ...l.owner }, 1);
+      },
+    );
   }
 
   private defineProcesses(): void {
@@ -158,13 +187,13 @@ export class MetricsRenderer {
     });
     this.gauge(
       'sockdoc_process_fd_limit_info',
-      'Always 1: where the process\'s RLIMIT_NOFILE came from (layer: systemd, supervisord, pam, container, shell, cron, self, unknown; the unit or config file and the setting that set it).',
-      [...PROCESS, 'layer', 'source_unit', 'file', 'setting', 'value'],
+      'Always 1: where the process\'s RLIMIT_NOFILE came from (layer: systemd, supervisord, pam, container, shell, cron, self, launcher, unknown; the unit or config file, and the setting that set it with its value).',
+      [...PROCESS, 'layer', 'source_unit', 'file', 'setting'],
       (set, c) => {
         for (const p of c.model!.processes) {
           if (!p.limit) continue;
           const l = p.limit;
-          set({ ...p.labels, layer: l.layer, source_unit: l.unit, file: l.file, setting: l.setting, value: l.value }, 1);
+          set({ ...p.labels, layer: l.layer, source_unit: l.unit, file: l.file, setting: l.setting }, 1);
         }
       },
     );
@@ -185,7 +214,7 @@ export class MetricsRenderer {
           if (!m) return;
           for (const ns of m.namespaces) {
             const v = ns.counters[key];
-            if (v !== undefined && v >= 0) this.inc(ns.labels as unknown as Labels, v);
+            if (v !== undefined && v >= 0) this.inc(safeLabels(ns.labels), v);
           }
         },
       });
@@ -200,6 +229,12 @@ export class MetricsRenderer {
     }
     this.gauge('sockdoc_namespace_info', 'Always 1 per network namespace read: its name and the container or pod in it.', NETNS, (set, c) => {
       for (const ns of c.model!.namespaces) set(ns.labels, 1);
+    });
+    this.gauge('sockdoc_listeners', 'Listening TCP sockets in the network namespace, with or without series of their own.', NETNS, (set, c) => {
+      for (const ns of c.model!.namespaces) set(ns.labels, ns.listeners.total);
+    });
+    this.gauge('sockdoc_listeners_dropped', 'Listening sockets of the namespace left without sockdoc_listener_* series by --max-listeners (those with a finding and the fullest queues are kept).', NETNS, (set, c) => {
+      for (const ns of c.model!.namespaces) set(ns.labels, ns.listeners.dropped);
     });
   }
 

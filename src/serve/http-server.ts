@@ -62,20 +62,27 @@ export function startHttpServer(address: ListenAddress, routes: readonly Route[]
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
   return new Promise((resolve, reject) => {
-    const onListenError = (err: NodeJS.ErrnoException): void => reject(new BindError(bindMessage(err, address)));
-    server.once('error', onListenError);
-    server.listen({ host: address.host, port: address.port, exclusive: true }, () => {
-      server.off('error', onListenError);
-      server.on('error', onError);
-      const bound = server.address() as AddressInfo;
-      resolve({
-        address: { host: bound.address, port: bound.port },
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
+    const bind = (host: string, ipv6Only: boolean): void => {
+      const onListenError = (err: NodeJS.ErrnoException): void => {
+        // ":PORT" on a host without IPv6 (ipv6.disable=1, no ::): every IPv4 address instead.
+        if (address.anyFamily && host === '::' && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) return bind('0.0.0.0', false);
+        reject(new BindError(bindMessage(err, { host, port: address.port })));
+      };
+      server.once('error', onListenError);
+      server.listen({ host, port: address.port, exclusive: true, ipv6Only }, () => {
+        server.off('error', onListenError);
+        server.on('error', onError);
+        const bound = server.address() as AddressInfo;
+        resolve({
+          address: { host: bound.address, port: bound.port, anyFamily: address.anyFamily && bound.address === '::' },
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              server.closeAllConnections();
+            }),
+        });
       });
-    });
+    };
+    bind(address.host, false);
   });
 }

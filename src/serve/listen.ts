@@ -16,6 +16,11 @@ export interface ListenAddress {
   host: string;
   /** 1..65535, or 0 to let the kernel pick a free port (tests). */
   port: number;
+  /**
+   * ":PORT": every address of both families. Bound as "::" with IPV6_V6ONLY off (IPv4 clients
+   * arrive as ::ffff:a.b.c.d, ipv6(7)); on a host without IPv6, as 0.0.0.0.
+   */
+  anyFamily?: boolean;
 }
 
 /** Thrown for a --listen value that cannot be an address; the message quotes it. */
@@ -29,8 +34,8 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 const IPV6 = /^[0-9a-fA-F:]+(:\d+\.\d+\.\d+\.\d+)?$/;
 
 /**
- * Parses "127.0.0.1:9659", "[::1]:9659", "localhost:9659", "0.0.0.0:9659" or ":9659" (all
- * addresses, as Prometheus exporters spell it).
+ * Parses "127.0.0.1:9659", "[::1]:9659", "localhost:9659", "0.0.0.0:9659" (every IPv4 address)
+ * or ":9659" (every address, IPv4 and IPv6, as Prometheus exporters spell it).
  * @throws ListenError naming the bad value.
  */
 export function parseListen(text: string): ListenAddress {
@@ -43,7 +48,8 @@ export function parseListen(text: string): ListenAddress {
     if (!m[1].includes(':') || !IPV6.test(m[1])) throw bad(`'${m[1]}' is not an IPv6 address`);
     return { host: m[1], port };
   }
-  const host = m[2] === '' ? '0.0.0.0' : m[2];
+  if (m[2] === '') return { host: '::', port, anyFamily: true };
+  const host = m[2];
   if (host !== 'localhost' && !IPV4.test(host)) throw bad(`'${host}' is not an IPv4 address (IPv6 goes in brackets: [::1]:${port})`);
   return { host, port };
 }

@@ -127,8 +127,10 @@ test('a real Prometheus scrapes sockdoc serve while an accept queue is full', { 
 
     // The queue: 129 waiting over a limit of 128, named by address, port, program and pid. sockdoc reads
     // every namespace of the host: a lab running beside this test may have a full queue on the same port.
+    // Who holds a listener is in sockdoc_listener_info, joined on the listener's identity labels.
+    const owned = (expr: string) => `(${expr}) * on (instance, netns, address, port, socket) group_left (program, pid) sockdoc_listener_info{port="${SERVER_PORT}",pid="${serverPid}"}`;
     const queue = await until('the full queue in Prometheus', async () => {
-      const a = await query(`sockdoc_listener_accept_queue{port="${SERVER_PORT}",pid="${serverPid}"} > sockdoc_listener_backlog`);
+      const a = await query(owned(`sockdoc_listener_accept_queue{port="${SERVER_PORT}"} > sockdoc_listener_backlog`));
       return a.data.result.length ? a.data.result : null;
     });
     assert.equal(queue.length, 1);
@@ -141,8 +143,13 @@ test('a real Prometheus scrapes sockdoc serve while an accept queue is full', { 
     // The namespace label is the one the exporter reports for the namespace it read.
     const nsInfo = (await query('sockdoc_namespace_info')).data.result;
     assert.ok(nsInfo.some((s) => s.metric.netns === q.netns && q.netns !== ''), `netns label ${q.netns} not among ${JSON.stringify(nsInfo.map((s) => s.metric.netns))}`);
-    const backlog = (await query(`sockdoc_listener_backlog{port="${SERVER_PORT}",pid="${serverPid}"}`)).data.result;
+    const backlog = (await query(owned(`sockdoc_listener_backlog{port="${SERVER_PORT}"}`))).data.result;
     assert.equal(backlog[0]?.value[1], '128');
+    // The value series themselves carry no program or pid: a restart keeps their identity.
+    const raw = (await query(`sockdoc_listener_accept_queue{port="${SERVER_PORT}",netns="${q.netns}"}`)).data.result;
+    assert.equal(raw.length, 1);
+    assert.equal(raw[0].metric.pid, undefined);
+    assert.equal(raw[0].metric.program, undefined);
 
     // The limit's provenance: the shell that ran `ulimit -n 400` before starting the server.
     const info = (await query(`sockdoc_process_fd_limit_info{pid="${serverPid}"}`)).data.result;

@@ -1,7 +1,8 @@
 /**
- * One scrape's data: a snapshot of the host, counter deltas since an earlier scrape, the rules,
- * the provenance of the exported processes' limits and their systemd units, reduced to the
- * exported series (render/prometheus-model.ts).
+ * One scrape's data: a snapshot of the host, counter deltas since an earlier scrape, the rules
+ * (with the history of earlier scrapes, so fd-exhaustion-forecast can fire), the listeners and
+ * processes that get series, the provenance of the exported processes' limits and their systemd
+ * units, reduced to the exported series (render/prometheus-model.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { buildSnapshot } from '../snapshot/build.js';
@@ -9,7 +10,8 @@ import { runRules } from '../rules/index.js';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions } from '../rules/types.js';
 import { readLinkUnder } from '../probe/read-file.js';
 import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from '../probe/pid-cgroup.js';
-import { buildMetricsModel, DEFAULT_SELECTION, selectProcesses, type MetricsModel, type SelectionOptions } from '../render/prometheus-model.js';
+import { buildMetricsModel, DEFAULT_SELECTION, selectListeners, selectProcesses, type MetricsModel, type SelectionOptions } from '../render/prometheus-model.js';
+import { History } from '../history/history.js';
 import { CounterHistory } from './counter-history.js';
 import { LimitOriginCache } from './limit-origins.js';
 
@@ -25,7 +27,17 @@ export interface ScraperOptions {
   root?: string;
   selection?: SelectionOptions;
   rules?: RuleOptions;
+  /** A scrape is recorded into the history at most this often (default 5000 ms; tests go faster). */
+  historyEveryMs?: number;
 }
+
+/**
+ * The trend history serve keeps for fd-exhaustion-forecast: one sample at most every 5 s, 720 of
+ * them (an hour at that pace; more when Prometheus scrapes less often), over at most 200 processes
+ * and 200 listeners (src/history/history.ts bounds): a fixed ceiling whatever the scrape rate.
+ */
+export const HISTORY_EVERY_MS = 5000;
+export const HISTORY_CAPACITY = 720;
 
 /** The systemd unit of a process from /proc/PID/cgroup, or null (gone, not under systemd). */
 function unitOf(root: string, pid: number): string | null {
@@ -54,7 +66,9 @@ function netnsOf(pid: number): number | null {
 
 /** Produces scrape results; holds the state kept between scrapes (counter readings, provenance). */
 export class Scraper {
-  private readonly history = new CounterHistory();
+  private readonly counters = new CounterHistory();
+  private readonly trend = new History({ capacity: HISTORY_CAPACITY });
+  private lastRecorded = Number.NEGATIVE_INFINITY;
   private readonly origins: LimitOriginCache;
   private readonly root: string;
 
@@ -66,18 +80,27 @@ export class Scraper {
   async scrape(): Promise<ScrapeResult> {
     const start = performance.now();
     const snapshot = await buildSnapshot({ root: this.root, intervalMs: 0 });
-    this.history.apply(snapshot, Date.now());
-    const selected = selectProcesses(snapshot, this.opts.selection ?? DEFAULT_SELECTION);
+    const now = Date.now();
+    this.counters.apply(snapshot, now);
+    if (now - this.lastRecorded >= (this.opts.historyEveryMs ?? HISTORY_EVERY_MS)) {
+      // The exporter's clock, not the snapshot's takenAt: a --root capture has one fixed time.
+      this.trend.record(snapshot, now);
+      this.lastRecorded = now;
+    }
+    const selection = this.opts.selection ?? DEFAULT_SELECTION;
+    const findings = runRules(snapshot, this.opts.rules ?? DEFAULT_RULE_OPTIONS, undefined, { history: this.trend });
+    // Listeners named by a finding are kept first, so the rules run before the cut.
+    const listeners = selectListeners(snapshot, findings, selection.maxListeners);
+    const selected = selectProcesses(snapshot, selection, listeners.kept.map((n) => n.listener));
     const chosen = snapshot.processes.filter((p) => selected.has(p.pid));
     if (this.root === '/') for (const p of chosen) p.netns ??= netnsOf(p.pid);
-    snapshot.limitOrigins = this.origins.get(chosen, Date.now());
-    const findings = runRules(snapshot, this.opts.rules ?? DEFAULT_RULE_OPTIONS);
+    const origins = this.origins.get(chosen, now);
     const units = new Map<number, string>();
     for (const p of chosen) {
       const u = unitOf(this.root, p.pid);
       if (u) units.set(p.pid, u);
     }
-    const model = buildMetricsModel(snapshot, findings, selected, snapshot.limitOrigins, units);
+    const model = buildMetricsModel(snapshot, findings, selected, origins, units, listeners);
     const readyAt = performance.now();
     return { model, seconds: (readyAt - start) / 1000, readyAt };
   }

@@ -22,6 +22,7 @@ import { formatListen, type ListenAddress } from './listen.js';
 import { landingPage } from './landing.js';
 import { mergeRoutes, sendText, type Route } from './routes.js';
 import { ScrapeSource, type Outcome } from './scrape-source.js';
+import { acceptsGzip, deflateTail, gzipBody, type DeflatedTail } from './gzip-body.js';
 import type { ScraperOptions } from './scrape.js';
 import { WorkerScraper } from './worker-scraper.js';
 
@@ -75,6 +76,12 @@ export function requestTimeoutMs(header: string | string[] | undefined, timeoutM
 export function defaultRoutes(source: ScrapeSource, renderer: MetricsRenderer, log: (line: string) => void, listRoutes: () => readonly Route[]): Route[] {
   const ver = version();
   let lastFailure = '';
+  // The host part of /metrics deflated once per snapshot (keyed by its text: one string per snapshot).
+  let deflated: { text: string; tail: DeflatedTail } | null = null;
+  const tailOf = (text: string): DeflatedTail => {
+    if (deflated?.text !== text) deflated = { text, tail: deflateTail(text) };
+    return deflated.tail;
+  };
   return [
     {
       method: 'GET',
@@ -87,9 +94,15 @@ export function defaultRoutes(source: ScrapeSource, renderer: MetricsRenderer, l
           lastFailure = outcome.error.message;
           log(`scrape failed: ${outcome.error.message}`);
         }
-        const body = await renderer.render(contextOf(outcome, ver));
-        res.writeHead(200, { 'Content-Type': renderer.contentType, 'Cache-Control': 'no-store' });
-        res.end(body);
+        const { self, host } = await renderer.renderParts(contextOf(outcome, ver));
+        const headers = { 'Content-Type': renderer.contentType, 'Cache-Control': 'no-store', Vary: 'Accept-Encoding' };
+        if (acceptsGzip(req.headers['accept-encoding'])) {
+          res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip' });
+          res.end(gzipBody(self, tailOf(host ?? '')));
+        } else {
+          res.writeHead(200, headers);
+          res.end(host === null ? self : self + host);
+        }
       },
     },
     {
