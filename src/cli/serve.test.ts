@@ -96,6 +96,7 @@ test('a bad --listen or flag is one line on stderr and exit 3', () => {
     [['serve', '--top', '1e9'], /^sockdoc: --top expects a whole number from 0 to 10000, got '1e9'$/m],
     [['serve', '--top', '99999'], /^sockdoc: --top must be between 0 and 10000, got 99999$/m],
     [['serve', '--max-listeners', '0'], /^sockdoc: --max-listeners must be between 1 and 100000, got 0$/m],
+    [['serve', '--max-processes', '-5'], /^sockdoc: --max-processes expects a whole number from 1 to 100000, got '-5'$/m],
     [['serve', '--process-ratio', '2'], /^sockdoc: --process-ratio must be in \(0, 1\] \(or 1%\.\.100%\), got '2'$/m],
     [['serve', '--process-ratio', '-0.5'], /^sockdoc: --process-ratio expects a ratio like 0\.8 or 80%, got '-0\.5'$/m],
     [['serve', '--listen', 'garbage'], /^sockdoc: --listen 'garbage': expected HOST:PORT/m],

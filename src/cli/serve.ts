@@ -19,7 +19,7 @@ const DASHBOARD_EVERY_MS = 2000;
 
 /** Bounds of the cardinality flags (docs/metrics.md "How many series"). */
 const MAX_TOP = 10_000;
-const MAX_LISTENERS = 100_000;
+const MAX_SERIES_OWNERS = 100_000;
 
 export const HELP = `Usage: sockdoc serve [options]
 
@@ -40,7 +40,10 @@ Options:
                         (0.01 to 1 or 1% to 100%, default ${DEFAULT_SELECTION.usageRatio})
   --max-listeners N     series for at most N listeners: those with a finding, then the fullest
                         queues; the rest are counted in sockdoc_listeners_dropped
-                        (1 to ${MAX_LISTENERS}, default ${DEFAULT_SELECTION.maxListeners})
+                        (1 to ${MAX_SERIES_OWNERS}, default ${DEFAULT_SELECTION.maxListeners})
+  --max-processes N     per-process series for at most N processes, the nearest their limit
+                        first; the rest are counted in sockdoc_processes_dropped
+                        (1 to ${MAX_SERIES_OWNERS}, default ${DEFAULT_SELECTION.maxProcesses})
   --root DIR            serve a captured host (sockdoc capture) instead of this one
   -h, --help            this help
 
@@ -52,6 +55,7 @@ Exit codes: 0 after SIGTERM/SIGINT once closed, 3 could not start (bad flag, add
 const OPTIONS = {
   listen: { type: 'string' },
   'max-listeners': { type: 'string' },
+  'max-processes': { type: 'string' },
   timeout: { type: 'string' },
   top: { type: 'string' },
   'process-ratio': { type: 'string' },
@@ -81,7 +85,8 @@ export const run: Command = async (args: string[], io: Io) => {
   const selection = {
     top: intFlag('top', values.top, 0, MAX_TOP) ?? DEFAULT_SELECTION.top,
     usageRatio: ratioFlag('process-ratio', values['process-ratio'], DEFAULT_SELECTION.usageRatio),
-    maxListeners: intFlag('max-listeners', values['max-listeners'], 1, MAX_LISTENERS) ?? DEFAULT_SELECTION.maxListeners,
+    maxListeners: intFlag('max-listeners', values['max-listeners'], 1, MAX_SERIES_OWNERS) ?? DEFAULT_SELECTION.maxListeners,
+    maxProcesses: intFlag('max-processes', values['max-processes'], 1, MAX_SERIES_OWNERS) ?? DEFAULT_SELECTION.maxProcesses,
   };
   const root = checkRoot(values.root);
   // Lines can carry host strings (a path in an error, a --root): escaped for the terminal.

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { buildMetricsModel, selectListeners, selectProcesses } from './prometheus-model.js';
+import { buildMetricsModel, capProcesses, selectListeners, selectProcesses } from './prometheus-model.js';
 import { MetricsRenderer } from './prometheus.js';
 import { seedDiagnosis } from './test-data.js';
 
@@ -71,4 +71,21 @@ test('listener owners beyond --max-listeners get no per-process series for being
   const selected = selectProcesses(snapshot, { usageRatio: 1, top: 0 }, cut.kept.map((k) => k.listener));
   assert.deepEqual([...selected.keys()].sort(), [...owners].filter((p) => snapshot.processes.some((x) => x.pid === p)).sort());
   assert.ok(snapshot.listeners.length > 1);
+});
+
+test('--max-processes: the selected processes nearest their limit are kept, the rest counted', () => {
+  const { snapshot } = seedDiagnosis();
+  const all = selectProcesses(snapshot, { usageRatio: 0.0001, top: 10_000 });
+  assert.ok(all.size > 2);
+  const { kept, dropped } = capProcesses(snapshot, all, 2);
+  assert.equal(kept.size, 2);
+  assert.equal(dropped, all.size - 2);
+  const use = (pid: number) => {
+    const p = snapshot.processes.find((x) => x.pid === pid)!;
+    return p.fds.open! / p.fds.soft!;
+  };
+  const keptUse = Math.min(...[...kept.keys()].map(use));
+  for (const pid of all.keys()) if (!kept.has(pid)) assert.ok(use(pid) <= keptUse, `pid ${pid} dropped before a less full one`);
+  assert.deepEqual([...kept.keys()], [...kept.keys()].sort((a, b) => a - b), 'ascending pid');
+  assert.deepEqual(capProcesses(snapshot, all, 1000), { kept: new Map(all), dropped: 0 });
 });

@@ -90,6 +90,8 @@ export interface MetricsModel {
   probes: ProbeSeries[];
   /** Processes visible in the snapshot (the exported ones are `processes`). */
   processesSeen: number;
+  /** Processes selected (owner, usage, top) but left without series by --max-processes. */
+  processesDropped: number;
   /** The snapshot could not see everything (not root, unreadable files, ...). */
   partial: boolean;
 }
@@ -102,9 +104,11 @@ export interface SelectionOptions {
   top: number;
   /** At most this many listeners get series (default 500); the others are counted per namespace. */
   maxListeners: number;
+  /** At most this many processes get series (default 500), nearest their limit first; the others are counted. */
+  maxProcesses: number;
 }
 
-export const DEFAULT_SELECTION: SelectionOptions = { usageRatio: 0.5, top: 20, maxListeners: 500 };
+export const DEFAULT_SELECTION: SelectionOptions = { usageRatio: 0.5, top: 20, maxListeners: 500, maxProcesses: 500 };
 
 export function netnsLabels(ns: NetNamespace | undefined): NetnsLabels {
   if (!ns) return { netns: '', container: '', pod: '', pod_namespace: '' };
@@ -156,6 +160,19 @@ export function selectProcesses(snapshot: Snapshot, opts: Pick<SelectionOptions,
   const ranked = [...withFds].sort((a, b) => usage(b) - usage(a) || (b.fds.open ?? 0) - (a.fds.open ?? 0) || a.pid - b.pid);
   for (const p of ranked.slice(0, opts.top)) add(p.pid, 'top');
   return new Map([...out.entries()].sort((a, b) => a[0] - b[0]));
+}
+
+/**
+ * At most `max` of the selected processes: the nearest their limit first (they are what the fd
+ * alerts are about), then listener owners, then the lowest pid. Ascending pid, and how many were cut.
+ */
+export function capProcesses(snapshot: Snapshot, selected: ReadonlyMap<number, SelectionReason[]>, max: number): { kept: Map<number, SelectionReason[]>; dropped: number } {
+  if (selected.size <= max) return { kept: new Map(selected), dropped: 0 };
+  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
+  const keyed = [...selected].map(([pid, why]) => ({ pid, why, use: byPid.has(pid) ? usage(byPid.get(pid)!) : 0, owner: Number(why.includes('listener')) }));
+  keyed.sort((a, b) => b.use - a.use || b.owner - a.owner || a.pid - b.pid);
+  const kept = keyed.slice(0, max).sort((a, b) => a.pid - b.pid);
+  return { kept: new Map(kept.map((k) => [k.pid, k.why])), dropped: selected.size - max };
 }
 
 function limitLabels(o: LimitOrigin | undefined): ProcessSeries['limit'] {
@@ -271,6 +288,7 @@ function probeSeries(snapshot: Snapshot): ProbeSeries[] {
  * @param origins provenance of the selected processes' limits (by pid); missing ones get no `_info`.
  * @param units systemd unit of selected processes (by pid), from /proc/PID/cgroup.
  * @param listeners the listeners that get series (selectListeners; default all of them).
+ * @param processesDropped selected processes cut by capProcesses.
  */
 export function buildMetricsModel(
   snapshot: Snapshot,
@@ -279,6 +297,7 @@ export function buildMetricsModel(
   origins: ReadonlyMap<number, LimitOrigin>,
   units: ReadonlyMap<number, string>,
   listeners: ListenerSelection = selectListeners(snapshot, findings, Number.POSITIVE_INFINITY),
+  processesDropped = 0,
 ): MetricsModel {
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
   const processes: ProcessSeries[] = [];
@@ -328,6 +347,7 @@ export function buildMetricsModel(
     findings: dedupeFindings(findingSeries),
     probes: probeSeries(snapshot),
     processesSeen: snapshot.processes.length,
+    processesDropped,
     partial: snapshot.partial,
   };
 }

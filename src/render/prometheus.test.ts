@@ -25,6 +25,7 @@ function model(program: string): MetricsModel {
     findings: [{ labels: { ...ns, id: 'accept-queue-full', severity: 'critical', pid: '7', program, address: '::', port: '80' } }],
     probes: [{ probe: 'net-tcp', seconds: 0.01, success: true }],
     processesSeen: 1,
+    processesDropped: 0,
     partial: false,
   };
 }

@@ -144,6 +144,7 @@ export class MetricsRenderer {
       for (const p of c.model!.probes) set({ probe: p.probe }, p.success ? 1 : 0);
     });
     this.gauge('sockdoc_processes_seen', 'Processes visible in the snapshot (per-process series cover only the selected ones).', [], (set, c) => set({}, c.model!.processesSeen));
+    this.gauge('sockdoc_processes_dropped', 'Processes selected for per-process series (listener owner, --process-ratio, --top) but left without them by --max-processes (the nearest their limit are kept).', [], (set, c) => set({}, c.model!.processesDropped));
     this.gauge('sockdoc_exporter_resident_memory_bytes', 'Resident set size of the sockdoc serve process, in bytes.', [], (set, c) => set({}, c.rssBytes), false);
     this.gauge('sockdoc_exporter_build_info', 'Always 1; the version of sockdoc serving the metrics.', ['version'], (set, c) => set({ version: c.version }, 1), false);
   }

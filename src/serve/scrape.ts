@@ -10,7 +10,7 @@ import { runRules } from '../rules/index.js';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions } from '../rules/types.js';
 import { readLinkUnder } from '../probe/read-file.js';
 import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from '../probe/pid-cgroup.js';
-import { buildMetricsModel, DEFAULT_SELECTION, selectListeners, selectProcesses, type MetricsModel, type SelectionOptions } from '../render/prometheus-model.js';
+import { buildMetricsModel, capProcesses, DEFAULT_SELECTION, selectListeners, selectProcesses, type MetricsModel, type SelectionOptions } from '../render/prometheus-model.js';
 import { History } from '../history/history.js';
 import { CounterHistory } from './counter-history.js';
 import { LimitOriginCache } from './limit-origins.js';
@@ -91,7 +91,7 @@ export class Scraper {
     const findings = runRules(snapshot, this.opts.rules ?? DEFAULT_RULE_OPTIONS, undefined, { history: this.trend });
     // Listeners named by a finding are kept first, so the rules run before the cut.
     const listeners = selectListeners(snapshot, findings, selection.maxListeners);
-    const selected = selectProcesses(snapshot, selection, listeners.kept.map((n) => n.listener));
+    const { kept: selected, dropped } = capProcesses(snapshot, selectProcesses(snapshot, selection, listeners.kept.map((n) => n.listener)), selection.maxProcesses);
     const chosen = snapshot.processes.filter((p) => selected.has(p.pid));
     if (this.root === '/') for (const p of chosen) p.netns ??= netnsOf(p.pid);
     const origins = this.origins.get(chosen, now);
@@ -100,7 +100,7 @@ export class Scraper {
       const u = unitOf(this.root, p.pid);
       if (u) units.set(p.pid, u);
     }
-    const model = buildMetricsModel(snapshot, findings, selected, origins, units, listeners);
+    const model = buildMetricsModel(snapshot, findings, selected, origins, units, listeners, dropped);
     const readyAt = performance.now();
     return { model, seconds: (readyAt - start) / 1000, readyAt };
   }
