@@ -79,3 +79,24 @@ test('concurrent renders of different scrapes do not mix their values', async ()
   assert.equal(texts[2], texts[0]);
   assert.doesNotMatch(texts[3], /alpha|beta/);
 });
+
+test('every label of every family goes through labelSafe: controls in a container, unit or file name are escaped, long values cut', async () => {
+  const m = model('srv');
+  const evil = { netns: 'pod\x1b[2J', container: 'c\u202eexe.txt', pod: 'p'.repeat(500), pod_namespace: 'ns\x00' };
+  m.listeners[0].labels = { ...m.listeners[0].labels, ...evil };
+  m.processes[0].labels = { ...m.processes[0].labels, ...evil, unit: 'x\x9b.service' };
+  m.processes[0].limit = { layer: 'systemd', unit: 'u\x07', file: '/etc/\x1b]0;t', setting: 'LimitNOFILE=\u2066' };
+  m.namespaces[0].labels = evil;
+  m.findings[0].labels = { ...m.findings[0].labels, ...evil };
+  const text = await new MetricsRenderer().render(ctx(m));
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+  assert.match(text, /container="c\\\\u202eexe\.txt"/);
+  assert.match(text, /unit="x\\\\x9b\.service"/);
+  assert.match(text, /file="\/etc\/\\\\x1b\]0;t"/);
+  assert.match(text, new RegExp(`pod="${'p'.repeat(127)}…"`));
+  assert.ok(!text.includes('p'.repeat(128)));
+  for (const family of ['sockdoc_listener_accept_queue', 'sockdoc_process_open_fds', 'sockdoc_tcpext_listen_overflows_total', 'sockdoc_finding', 'sockdoc_namespace_info']) {
+    assert.match(text, new RegExp(`^${family}\\{netns="pod\\\\\\\\x1b\\[2J"`, 'm'), family);
+  }
+});
