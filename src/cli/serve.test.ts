@@ -7,7 +7,11 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cliPath, fixture } from '../testing/paths.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { httpGet, start, startServe, stopHard, waitForOutput, type Started } from '../serve/testing/processes.js';
+import { buildFamilyRefuser } from '../testing/no-netlink.js';
 
 const SEED = fixture('hosts', 'seed-queue-full');
 
@@ -161,5 +165,26 @@ test('serving beyond loopback is allowed when asked, with a warning line', async
     await waitForOutput(s, /is reachable from other hosts/);
   } finally {
     await stopHard(s);
+  }
+});
+
+test("':PORT' serves IPv4 and IPv6 clients; on a host without IPv6 (socket(AF_INET6) refused, as with ipv6.disable=1) every IPv4 address", { skip: spawnSync('sh', ['-c', 'command -v cc'], { stdio: 'ignore' }).status === 0 ? false : 'needs cc' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-noinet6-'));
+  let both: (Started & { port: number }) | undefined;
+  let v4: (Started & { port: number }) | undefined;
+  try {
+    both = await startServe(['--root', SEED, '--listen', ':0']);
+    assert.match(both.output(), /listening on http:\/\/\[::\]:\d+\/metrics/);
+    await waitForOutput(both, /is reachable from other hosts/);
+    assert.equal((await httpGet({ host: '127.0.0.1', port: both.port }, '/-/healthy')).status, 200);
+    assert.equal((await httpGet({ host: '::1', port: both.port }, '/-/healthy')).status, 200);
+    v4 = await startServe(['--root', SEED, '--listen', ':0'], [buildFamilyRefuser(dir, 'AF_INET6')]);
+    assert.match(v4.output(), /listening on http:\/\/0\.0\.0\.0:\d+\/metrics/);
+    await waitForOutput(v4, /is reachable from other hosts/);
+    assert.equal((await httpGet({ host: '127.0.0.1', port: v4.port }, '/-/healthy')).status, 200);
+  } finally {
+    await stopHard(both);
+    await stopHard(v4);
+    rmSync(dir, { recursive: true, force: true });
   }
 });

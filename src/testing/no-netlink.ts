@@ -2,7 +2,8 @@
  * A launcher that runs a command under a seccomp filter refusing socket(AF_NETLINK, …) with
  * EAFNOSUPPORT — exactly what systemd's RestrictAddressFamilies= (without AF_NETLINK) installs
  * (src/shared/seccomp-util.c seccomp_restrict_address_families). Compiled with the C compiler
- * node-gyp needs anyway; for tests only.
+ * node-gyp needs anyway; for tests only. buildFamilyRefuser refuses another family the same way
+ * (AF_INET6: a host booted with ipv6.disable=1, for `serve --listen :PORT`).
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -19,6 +20,9 @@ const SOURCE = String.raw`
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#ifndef FAMILY
+#define FAMILY AF_NETLINK
+#endif
 #if defined(__x86_64__)
 #define ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -34,7 +38,7 @@ int main(int argc, char **argv) {
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 3),
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 0, 1),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FAMILY, 0, 1),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EAFNOSUPPORT),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
@@ -51,9 +55,14 @@ int main(int argc, char **argv) {
 
 /** Compiles the launcher into `dir`; returns its path. */
 export function buildNoNetlink(dir: string): string {
-  const src = join(dir, 'no-netlink.c');
-  const bin = join(dir, 'no-netlink');
+  return buildFamilyRefuser(dir, 'AF_NETLINK');
+}
+
+/** Compiles a launcher refusing socket(`family`, …) with EAFNOSUPPORT into `dir`; returns its path. */
+export function buildFamilyRefuser(dir: string, family: 'AF_NETLINK' | 'AF_INET6'): string {
+  const src = join(dir, 'no-family.c');
+  const bin = join(dir, `no-${family.slice(3).toLowerCase()}`);
   writeFileSync(src, SOURCE);
-  execFileSync('cc', ['-O1', '-o', bin, src], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('cc', ['-O1', `-DFAMILY=${family}`, '-o', bin, src], { stdio: ['ignore', 'ignore', 'inherit'] });
   return bin;
 }
