@@ -13,6 +13,7 @@ import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from '../probe/pid
 import { buildMetricsModel, capProcesses, DEFAULT_SELECTION, selectListeners, selectProcesses, type MetricsModel, type SelectionOptions } from '../render/prometheus-model.js';
 import { History } from '../history/history.js';
 import { CounterHistory } from './counter-history.js';
+import { borrowedBpfFdLink } from '../probe/bpf-fd-link.js';
 import { LimitOriginCache } from './limit-origins.js';
 
 export interface ScrapeResult {
@@ -25,6 +26,11 @@ export interface ScrapeResult {
 
 export interface ScraperOptions {
   root?: string;
+  /**
+   * fd of a BPF task_file iterator link (probe/bpf-fd-link.ts) opened by the thread that owns it:
+   * every scrape lists the host's fds through it instead of a readlink per fd. Absent: /proc is walked.
+   */
+  bpfLinkFd?: number;
   selection?: SelectionOptions;
   rules?: RuleOptions;
   /** A scrape is recorded into the history at most this often (default 5000 ms; tests go faster). */
@@ -79,7 +85,8 @@ export class Scraper {
 
   async scrape(): Promise<ScrapeResult> {
     const start = performance.now();
-    const snapshot = await buildSnapshot({ root: this.root, intervalMs: 0 });
+    const bpf = this.opts.bpfLinkFd === undefined ? 'auto' : borrowedBpfFdLink(this.opts.bpfLinkFd);
+    const snapshot = await buildSnapshot({ root: this.root, intervalMs: 0, bpf });
     const now = Date.now();
     this.counters.apply(snapshot, now);
     if (now - this.lastRecorded >= (this.opts.historyEveryMs ?? HISTORY_EVERY_MS)) {
