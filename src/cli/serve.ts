@@ -37,7 +37,7 @@ Options:
   --top N               per-process series for the N processes nearest their fd limit
                         (0 to ${MAX_TOP}, default ${DEFAULT_SELECTION.top})
   --process-ratio R     ... and for every process at or above R of its soft fd limit
-                        (0.01 to 1 or 1% to 100%, default ${DEFAULT_SELECTION.usageRatio})
+                        (above 0 up to 1, as 0.8 or 80%; default ${DEFAULT_SELECTION.usageRatio})
   --max-listeners N     series for at most N listeners: those with a finding, then the fullest
                         queues; the rest are counted in sockdoc_listeners_dropped
                         (1 to ${MAX_SERIES_OWNERS}, default ${DEFAULT_SELECTION.maxListeners})
