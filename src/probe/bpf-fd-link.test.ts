@@ -105,3 +105,19 @@ test('live, root: in another pid namespace the iterator does not answer and /pro
   assert.match(out.bpfError ?? '', /pid namespace/);
   assert.equal(out.counts[0], out.off[0], 'pid 1 of the namespace walked in /proc');
 });
+
+test('live, root: SOCKDOC_FD_SOURCE=proc keeps the iterator out, even when a link is given', { skip: isRoot ? false : 'needs root' }, () => {
+  const { link, error } = openBpfFdLink();
+  assert.ok(link, error);
+  const saved = process.env.SOCKDOC_FD_SOURCE;
+  try {
+    process.env.SOCKDOC_FD_SOURCE = 'proc';
+    assert.equal(walkFds('/', [1], 'native', link).source, 'native');
+    delete process.env.SOCKDOC_FD_SOURCE;
+    assert.equal(walkFds('/', [1], 'native', link).source, 'bpf');
+  } finally {
+    if (saved === undefined) delete process.env.SOCKDOC_FD_SOURCE;
+    else process.env.SOCKDOC_FD_SOURCE = saved;
+    link.close();
+  }
+});

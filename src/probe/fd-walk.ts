@@ -67,10 +67,17 @@ function estimateOpenFds(pids: readonly number[]): number {
   return total;
 }
 
+/** SOCKDOC_FD_SOURCE=proc: never load the BPF iterator. */
+export function bpfRefusedByEnvironment(): boolean {
+  return process.env.SOCKDOC_FD_SOURCE === 'proc';
+}
+
 /** The link to use for this walk, and whether it is a one-shot to close after it. */
 function chooseBpf(root: string, pids: readonly number[], mode: FdWalkMode, choice: BpfChoice): { link: BpfFdLink | null; oneShot: boolean; error: string | null } {
   const none = { link: null, oneShot: false, error: null };
-  if (root !== '/' || mode === 'js' || choice === 'off') return none;
+  // SOCKDOC_FD_SOURCE=proc: a host whose policy forbids loading BPF programs (each load is an audit
+  // event) gets the /proc walk everywhere, serve included.
+  if (root !== '/' || mode === 'js' || choice === 'off' || bpfRefusedByEnvironment()) return none;
   if (typeof choice === 'object') return { link: choice, oneShot: false, error: null };
   if (mode !== 'auto' || process.geteuid?.() !== 0 || estimateOpenFds(pids) < BPF_MIN_FDS) return none;
   const opened = openBpfFdLink();

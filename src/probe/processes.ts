@@ -270,6 +270,7 @@ function finish(
   const s = walk.sockets;
   let lastPid = -1;
   let keep = false;
+  const shared: Owner[][] = [];
   for (let i = 0; i < s.length; i += 3) {
     const pid = small(s[i]);
     if (pid !== lastPid) {
@@ -280,9 +281,13 @@ function finish(
     const inode = small(s[i + 2]);
     const owner = { pid, fd: small(s[i + 1]) };
     const holders = owners.get(inode);
-    if (holders) holders.push(owner);
-    else owners.set(inode, [owner]);
+    if (holders) {
+      if (holders.length === 1) shared.push(holders);
+      holders.push(owner);
+    } else owners.set(inode, [owner]);
   }
+  // Holders in (pid, fd) order, as documented; only shared sockets (fork, SCM_RIGHTS) have several.
+  for (const holders of shared) holders.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
 
   const procReport = report('pid-stat', under(procDir, '*', '{stat,status,cmdline}'), procMs);
   if (unreadable.count > 0) {

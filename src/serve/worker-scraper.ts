@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { ScrapeResult, ScraperOptions } from './scrape.js';
 import type { ScrapeReply } from './scrape-worker.js';
 import { openBpfFdLink, type BpfFdLink } from '../probe/bpf-fd-link.js';
+import { bpfRefusedByEnvironment } from '../probe/fd-walk.js';
 
 /** A scrape abandoned because the exporter is shutting down (SIGTERM): not a failure to log. */
 export class ClosingError extends Error {
@@ -35,7 +36,7 @@ export class WorkerScraper {
     private readonly hardLimitMs: number,
   ) {
     const live = (opts.root ?? '/') === '/';
-    const opened = live && process.geteuid?.() === 0 ? openBpfFdLink() : null;
+    const opened = live && process.geteuid?.() === 0 && !bpfRefusedByEnvironment() ? openBpfFdLink() : null;
     this.bpf = opened?.link ?? null;
     this.bpfError = opened?.error ?? null;
   }

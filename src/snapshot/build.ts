@@ -246,7 +246,6 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   }
   const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
   for (const p of procs.processes) p.netns = plan.byPid.get(p.pid) ?? null;
-  for (const holders of procs.owners.values()) if (holders.length > 1) holders.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
   countSocketsByOwner(sockets, procs.owners, byPid);
 
   const hasListeners = net.sockets.some((s) => s.state === 'LISTEN');
