@@ -9,8 +9,11 @@
  * reachable at the host's addresses unless something forwards to it (docker -p, a NAT rule).
  */
 import { namespaceOf } from '../snapshot/namespaces.js';
+import { netnsLabel } from '../snapshot/netns-names.js';
 import type { Listener, NetNamespace, Snapshot } from '../snapshot/types.js';
 import type { Finding } from '../rules/types.js';
+import { nsCommand } from '../rules/support/netns-fix.js';
+import { terminalSafe } from '../safety/terminal.js';
 
 export type PortVerdict = 'listening' | 'not-listening' | 'loopback-only' | 'ipv6-only' | 'other-namespace-only';
 
@@ -80,6 +83,14 @@ function ipv4Of(l: Listener): boolean | null {
   return l.address.startsWith('::ffff:');
 }
 
+/** One sentence naming the namespaces whose sockets could not be read, and why. */
+function unreadSentence(unread: readonly NetNamespace[], asRoot: boolean): string {
+  const names = unread.map((n) => netnsLabel(n));
+  const list = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+  const why = asRoot ? 'they could not be entered' : 'entering a network namespace needs root (CAP_SYS_ADMIN) and none of their processes are visible';
+  return `The sockets of ${list} could not be read (${why}): a listener there is not seen.`;
+}
+
 function view(snapshot: Snapshot, l: Listener, host: NetNamespace | undefined): PortListener {
   const ns = namespaceOf(snapshot, l.netns);
   return {
@@ -110,8 +121,14 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
   const listeners = snapshot.listeners.filter((l) => l.port === port).map((l) => view(snapshot, l, host));
   const here = listeners.filter((l) => l.inHostNamespace);
   const elsewhere = listeners.filter((l) => !l.inHostNamespace);
-  const nsCount = Math.max(1, snapshot.namespaces.length);
+  // A namespace whose sockets could not be read at all (not root: no setns, none of its processes
+  // visible) is not a namespace where "nothing listens": it is one sockdoc did not see.
+  const unread = snapshot.namespaces.filter((n) => n.socketSource === null);
+  const nsCount = Math.max(1, snapshot.namespaces.length - unread.length);
   const seen = `${nsCount} network namespace${nsCount === 1 ? '' : 's'} sockdoc read`;
+  const unseen = unread.length
+    ? `; ${unread.length} more could not be read${snapshot.host.asRoot ? '' : ' (not root)'}`
+    : '';
   const refused =
     'The kernel answers a SYN to a port nobody listens on with a reset: clients get "connection refused" (ECONNREFUSED) at once.';
 
@@ -120,37 +137,45 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
       port,
       verdict: 'not-listening',
       severity: 'critical',
-      headline: `Nothing listens on port ${port} in the ${seen}: connections to it are refused`,
+      headline: `Nothing listens on port ${port} in the ${seen}${unseen}: connections to it are refused`,
       explain: [
         refused,
         'The service is not running, crashed, is still starting, or listens on another port (check its configuration and logs).',
+        ...(unread.length ? [unreadSentence(unread, snapshot.host.asRoot)] : []),
         ...(snapshot.partial ? ['This report is partial: some sockets or processes were not visible (see the notes of `sockdoc`).'] : []),
-        ...(nsCount === 1 ? ['Only the network namespace sockdoc runs in was read: a listener inside a container has its own namespace and is not seen here.'] : []),
+        ...(snapshot.namespaces.length <= 1 ? ['Only the network namespace sockdoc runs in was read: a listener inside a container has its own namespace and is not seen here.'] : []),
       ],
       fix: [
         `ss -ltnp 'sport = :${port}'   # confirm: nothing listening`,
         'systemctl --failed; journalctl -u SERVICE -n 50   # did the service fail to start?',
         'ss -ltnp   # what does listen: a typo in the port, or the service moved?',
+        ...(unread.length && !snapshot.host.asRoot ? [`sudo sockdoc port ${port}   # root reads every network namespace`] : []),
       ],
       listeners,
     };
   }
 
   if (here.length === 0) {
-    const names = [...new Set(elsewhere.map((l) => l.netns))];
+    const spaces = [...new Map(elsewhere.map((l) => [l.netnsInode, namespaceOf(snapshot, l.netnsInode)!])).values()];
+    const names = spaces.map((n) => netnsLabel(n)).join(', ');
+    const containers = spaces.filter((n) => n.kind !== 'netns' && n.kind !== 'other');
+    const docker = spaces.some((n) => n.kind === 'docker' || n.kind === 'podman');
     return {
       port,
       verdict: 'other-namespace-only',
       severity: 'warning',
-      headline: `Port ${port} listens only inside ${names.join(', ')}: not at this host's addresses`,
+      headline: `Port ${port} listens only inside ${names}: not at this host's addresses`,
       explain: [
-        `The listener${elsewhere.length > 1 ? 's are' : ' is'} in network namespace${names.length > 1 ? 's' : ''} ${names.join(', ')} (a container or pod), which has its own addresses and ports.`,
-        `Connections to port ${port} at the host's addresses are refused unless something forwards them (docker run -p ${port}:${port}, a Kubernetes Service, a NAT rule).`,
+        `The listener${elsewhere.length > 1 ? 's are' : ' is'} in ${spaces.length > 1 ? 'other network namespaces' : 'another network namespace'}, with ${spaces.length > 1 ? 'their' : 'its'} own addresses and ports.`,
+        `Connections to port ${port} at the host's addresses are refused unless something forwards them (${containers.length ? `docker run -p ${port}:${port}, a Kubernetes Service, ` : ''}a NAT rule).`,
       ],
       fix: [
-        `docker ps --format '{{.Names}} {{.Ports}}'   # is ${port} published?`,
-        `nsenter -n -t PID ss -ltn 'sport = :${port}'   # the listener inside its namespace (PID of a process in it)`,
-        `# publish it (docker run -p ${port}:${port} ...), or connect to the container's own address`,
+        ...(docker ? [`docker ps --format '{{.Names}} {{.Ports}}'   # is ${port} published?`] : []),
+        // The listener seen from inside its own namespace: ip netns exec NAME / nsenter -n -t PID.
+        ...spaces.map((n) => `${nsCommand(snapshot, n.inode, `ss -ltnp 'sport = :${port}'`)}   # the listener inside ${terminalSafe(netnsLabel(n))}`),
+        containers.length
+          ? `# publish it (docker run -p ${port}:${port} ..., a Kubernetes Service), or connect to the container's own address`
+          : `# forward to it (a veth pair and a NAT rule), or run the service in the host's namespace`,
       ],
       listeners,
     };
@@ -213,6 +238,24 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
     fix: [],
     listeners,
   };
+}
+
+/** Severity order, worst last. */
+const RANK = { ok: 0, info: 0, warning: 1, critical: 2 } as const;
+
+/**
+ * The first line of `sockdoc port`: the verdict, unless a finding on the port is worse. A port that
+ * is "listening" while its accept queue is full refuses or drops clients: the answer says so first
+ * (the worst finding's title), not a green tick above a critical finding.
+ */
+export function portAnswer(check: PortCheck, findings: readonly Finding[]): { severity: PortCheck['severity']; headline: string } {
+  let worst: Finding | undefined;
+  for (const f of findings) if (f.severity !== 'info' && (!worst || RANK[f.severity] > RANK[worst.severity])) worst = f;
+  if (!worst || RANK[worst.severity] <= RANK[check.severity]) return { severity: check.severity, headline: check.headline };
+  const severity = worst.severity === 'critical' ? 'critical' : 'warning';
+  if (check.verdict !== 'listening') return { severity, headline: `${check.headline}; and ${worst.title}` };
+  const where = check.listeners.filter((l) => l.inHostNamespace).map((l) => l.ssLocal).join(', ');
+  return { severity, headline: `Port ${check.port} listens (${where}), but: ${worst.title}` };
 }
 
 /** Exit code of `sockdoc port`: the worse of the verdict and the port's findings (as diagnose). */
