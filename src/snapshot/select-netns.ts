@@ -14,14 +14,15 @@ export interface NetnsQuery {
 
 /** One line for a person: which namespaces exist, to pick from after a miss. */
 function known(snapshot: Snapshot): string {
-  const names = snapshot.namespaces.map((n) => `${netnsLabel(n)} [${n.inode}]`);
+  const names = snapshot.namespaces.map(listed);
   return names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all; sockdoc --json lists them)` : names.join(', ');
 }
 
 function matchesNetns(n: NetNamespace, q: string): boolean {
+  // A number is an inode or a pid; `ip netns add 12345` is a name too (ip-netns(8) allows digits).
   if (/^\d+$/.test(q)) {
     const v = Number(q);
-    return n.inode === v || n.pids.includes(v);
+    if (n.inode === v || n.pids.includes(v)) return true;
   }
   return n.name === q || netnsLabel(n) === q || (n.kind === 'host' && q === 'host') || matchesContainer(n, q) || matchesPod(n, q);
 }
@@ -40,9 +41,16 @@ function matchesPod(n: NetNamespace, q: string): boolean {
   return `${p.namespace}/${p.name}` === q || (!q.includes('/') && p.name === q);
 }
 
+/** "netns blue [4026532259]": a namespace as a person picks it from a list, with the inode that always selects it alone. */
+function listed(n: NetNamespace): string {
+  return `${netnsLabel(n)} [${n.inode}]`;
+}
+
 /**
  * The namespaces matching the query (all of them when the query is empty). Throws an Error with a
- * one-line message naming what exists when nothing matches.
+ * one-line message naming what exists when nothing matches, and naming the candidates when a flag
+ * matches several (an `ip netns` called "host", a pod name in two Kubernetes namespaces, a short
+ * id prefix): merging them would judge one namespace's listeners against another's sysctls.
  */
 export function matchNetns(snapshot: Snapshot, query: NetnsQuery): NetNamespace[] {
   let hits = snapshot.namespaces;
@@ -55,6 +63,7 @@ export function matchNetns(snapshot: Snapshot, query: NetnsQuery): NetNamespace[
     if (q === undefined) continue;
     hits = hits.filter((n) => test(n, q));
     if (hits.length === 0) throw new Error(`${flag} ${JSON.stringify(q)}: no such network namespace; seen: ${known(snapshot)}`);
+    if (hits.length > 1) throw new Error(`${flag} ${JSON.stringify(q)} is ambiguous: it names ${hits.map(listed).join(', ')}; give the inode (--netns INODE)`);
   }
   return hits;
 }
