@@ -3,7 +3,7 @@ import { buildSnapshot } from '../snapshot/build.js';
 import { checkPort, portExitCode } from '../port/check.js';
 import { portCheckToJson, renderPortCheck } from '../render/port.js';
 import { durationFlag, intFlag, parse } from './args.js';
-import { checkRoot, diagnose, fixedClock, ruleOptions } from './diagnose.js';
+import { checkRoot, diagnose, fixedClock, ruleOptions, selectNetns } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc port P [options]
@@ -15,6 +15,8 @@ only inside a container; the listener's queue, its owners and their fd limits; t
 Options:
   --json               machine-readable (docs/json-schema.md, "sockdoc port --json")
   --interval DURATION  counter sampling window (default 1, 0 = one read)
+  --netns NAME|INODE|PID, --container NAME, --pod NS/NAME
+                       only this network namespace: "nothing listens" then means "not in it"
   --root DIR           read a captured host instead of /
   --no-color           no colour
   -h, --help           this help
@@ -26,7 +28,16 @@ Exit codes: 0 listening and healthy, 1 warnings (loopback-only, IPv6-only, elsew
 export const run: Command = async (args: string[], io: Io) => {
   const { values, positionals } = parse(
     args,
-    { json: { type: 'boolean' }, interval: { type: 'string' }, root: { type: 'string' }, 'no-color': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    {
+      json: { type: 'boolean' },
+      interval: { type: 'string' },
+      root: { type: 'string' },
+      netns: { type: 'string' },
+      container: { type: 'string' },
+      pod: { type: 'string' },
+      'no-color': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     true,
   );
   if (values.help) {
@@ -36,7 +47,7 @@ export const run: Command = async (args: string[], io: Io) => {
   if (positionals.length !== 1) throw new UsageError('port needs exactly one port number (sockdoc port 8080)');
   const port = intFlag('port', positionals[0], 1, 65535) as number;
   const root = checkRoot(values.root);
-  const snapshot = await buildSnapshot({
+  const whole = await buildSnapshot({
     root,
     intervalMs: durationFlag('interval', values.interval, 1000),
     now: fixedClock(io.env.SOCKDOC_NOW),
@@ -44,6 +55,7 @@ export const run: Command = async (args: string[], io: Io) => {
       if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);
     },
   });
+  const snapshot = selectNetns(whole, { netns: values.netns, container: values.container, pod: values.pod });
   if (snapshot.sockets.length === 0 && !snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) {
     throw new UsageError(`cannot read TCP sockets under ${root}`);
   }

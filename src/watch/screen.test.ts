@@ -6,7 +6,7 @@ import { buildModel } from './model.js';
 import { renderScreen, summaryLine } from './screen.js';
 import { sparkline } from './sparkline.js';
 import { width } from './text.js';
-import { INITIAL_UI, press, type UiState } from './ui.js';
+import { followSelection, INITIAL_UI, keysOf, press, type UiState } from './ui.js';
 
 function model(n = 30, name = 'leaky') {
   const source = leakySource(n, name);
@@ -113,4 +113,47 @@ test('summary line for logs: one line, worst listener and process, the findings'
   const line = summaryLine(model());
   assert.doesNotMatch(line, /\n/);
   assert.match(line, /^2026-11-30T03:00:58\.000Z critical=\d+ warning=\d+ info=\d+ sockets=0 listener=127\.0\.0\.1:8080 queue=116\/128 process=4242\/leaky fds=187\/1024 full_in=558s findings=.*fd-exhaustion-forecast@4242/);
+});
+
+test('Esc then Ctrl-C typed quickly (readline joins them into one meta key) still quits', () => {
+  // What node's emitKeypressEvents emits for "\x1b" and "\x03" within its escape timeout.
+  const joined = { sequence: '\x1b\x03', ctrl: false, meta: true };
+  assert.deepEqual(keysOf(joined), [{ name: 'escape', sequence: '\x1b' }, { name: 'c', ctrl: true, sequence: '\x03' }]);
+  const ui = keysOf(joined).reduce((s, k) => press(s, k, 0), { ...INITIAL_UI, detail: true });
+  assert.equal(ui.quit, true);
+  assert.deepEqual(keysOf({ sequence: '\x1bq', name: 'q', meta: true }).map((k) => k.name), ['escape', 'q']);
+  const altUp = { sequence: '\x1b\x1b[A', name: 'up', meta: true };
+  assert.deepEqual(keysOf(altUp), [altUp], 'a longer sequence stays one key');
+});
+
+test('the selection follows its finding when the list reorders, and the overlay closes when it is gone', () => {
+  const m = model();
+  const forecast = m.findings.findIndex((f) => f.id === 'fd-exhaustion-forecast');
+  const ui = { ...INITIAL_UI, selected: forecast, detail: true };
+  const reordered = { ...m, findings: [...m.findings].reverse() };
+  const moved = followSelection(ui, m, reordered);
+  assert.equal(reordered.findings[moved.selected].id, 'fd-exhaustion-forecast');
+  assert.equal(moved.detail, true);
+  const gone = followSelection(ui, m, { ...m, findings: m.findings.filter((f) => f.id !== 'fd-exhaustion-forecast') });
+  assert.equal(gone.detail, false);
+});
+
+test('listeners in several namespaces get a netns column, and the filter matches the namespace', () => {
+  const m = model();
+  const two = {
+    ...m,
+    listeners: [
+      { ...m.listeners[0], netns: 1, netnsName: 'web' },
+      { ...m.listeners[0], netns: 2, netnsName: 'api' },
+    ],
+  };
+  const text = renderScreen(two, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(text, /^ {2}netns +listen +process/m);
+  assert.match(text, /^ {2}web +127\.0\.0\.1:8080 +4242\/leaky/m);
+  assert.match(text, /^ {2}api +127\.0\.0\.1:8080 +4242\/leaky/m);
+  const filtered = renderScreen(two, { ...INITIAL_UI, filter: 'api' }, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(filtered, /^ {2}api +127\.0\.0\.1:8080/m);
+  assert.doesNotMatch(filtered, /^ {2}web /m);
+  assert.match(filtered, /\(no process matches the filter api\)/);
+  assert.doesNotMatch(renderScreen(m, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n'), /netns/, 'one namespace: no column');
 });

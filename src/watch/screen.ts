@@ -9,7 +9,7 @@ import { approxDuration, plural, ratePerMinute } from '../rules/support/text.js'
 import type { Severity } from '../rules/types.js';
 import { filterModel, type Model, type ProcessRow } from './model.js';
 import { sparkline } from './sparkline.js';
-import { clip, fit, pad, safe } from './text.js';
+import { clip, fit, pad, safe, width } from './text.js';
 import type { UiState } from './ui.js';
 
 export interface ScreenSize {
@@ -59,16 +59,21 @@ function header(m: Model, ui: UiState, everyMs: number, cols: number, c: Painter
   return [fit(line1, cols), `${state}${flags ? ` ${flags}` : ''} · ${line2}`];
 }
 
-function listenerLines(m: Model, cols: number, max: number, c: Painter): string[] {
-  const out = [c('dim', `  ${pad('listen', 22)} ${pad('process', 18)} ${pad('queue/backlog', 14, true)} ${pad('used', 5, true)} ${pad('syn', 5, true)}  queue, last ${SPARK} samples`)];
+function listenerLines(m: Model, all: Model['listeners'], ui: UiState, cols: number, max: number, c: Painter): string[] {
+  // Two listeners on 127.0.0.1:8080 in two containers are two rows: name the namespace when there are several.
+  // Decided on the unfiltered list, so the columns do not jump while a filter is typed.
+  const spaces = new Set(all.map((l) => l.netns));
+  const nsWidth = spaces.size > 1 ? Math.min(16, Math.max(5, ...all.map((l) => width(safe(l.netnsName))))) : 0;
+  const ns = (text: string) => (nsWidth ? `${pad(text, nsWidth)} ` : '');
+  const out = [c('dim', `  ${ns('netns')}${pad('listen', 22)} ${pad('process', 18)} ${pad('queue/backlog', 14, true)} ${pad('used', 5, true)} ${pad('syn', 5, true)}  queue, last ${SPARK} samples`)];
   for (const l of m.listeners.slice(0, max)) {
     const style: Style | null = l.ratio !== null && l.ratio >= 1 ? 'redBold' : l.ratio !== null && l.ratio >= 0.8 ? 'yellow' : null;
     const qb = `${l.queue}/${l.backlog ?? '?'}`;
     const spark = sparkline(l.trend, SPARK, { min: 0, max: l.backlog ?? undefined });
-    out.push(`  ${pad(safe(l.label), 22)} ${pad(safe(l.owner), 18)} ${c(style, pad(qb, 14, true))} ${c(style, pad(percentText(l.ratio), 5, true))} ${pad(String(l.synRecv), 5, true)}  ${c('cyan', spark)}`);
+    out.push(`  ${ns(safe(l.netnsName))}${pad(safe(l.label), 22)} ${pad(safe(l.owner), 18)} ${c(style, pad(qb, 14, true))} ${c(style, pad(percentText(l.ratio), 5, true))} ${pad(String(l.synRecv), 5, true)}  ${c('cyan', spark)}`);
   }
-  if (m.listeners.length === 0) out.push(c('dim', '  (no listening TCP sockets)'));
-  return out.map((l) => l);
+  if (m.listeners.length === 0) out.push(c('dim', ui.filter ? `  (no listener matches the filter ${safe(ui.filter)})` : '  (no listening TCP sockets)'));
+  return out;
 }
 
 function processLines(m: Model, ui: UiState, cols: number, max: number, c: Painter): string[] {
@@ -84,7 +89,7 @@ function processLines(m: Model, ui: UiState, cols: number, max: number, c: Paint
       `  ${pad(String(p.pid), 7, true)} ${pad(safe(p.name), 16)} ${c(style, pad(`${p.open}/${p.soft ?? '∞'}`, 13, true))} ${c(style, pad(percentText(p.ratio), 5, true))} ${pad(rate, 10, true)} ${c(etaStyle, pad(fullIn(p), 11, true))}  ${c('cyan', spark)}`,
     );
   }
-  if (m.processes.length === 0) out.push(c('dim', '  (no process visible)'));
+  if (m.processes.length === 0) out.push(c('dim', ui.filter ? `  (no process matches the filter ${safe(ui.filter)})` : '  (no process visible)'));
   return out;
 }
 
@@ -113,7 +118,7 @@ function rateLines(m: Model, cols: number, c: Painter): string[] {
 }
 
 function findingLines(m: Model, ui: UiState, cols: number, max: number, c: Painter): string[] {
-  if (m.findings.length === 0) return [c('green', '  no findings')];
+  if (m.findings.length === 0) return [ui.filter ? c('dim', `  (no finding matches the filter ${safe(ui.filter)})`) : c('green', '  no findings')];
   const first = Math.max(0, Math.min(ui.selected - max + 1, m.findings.length - max));
   return m.findings.slice(first, first + max).map((f, i) => {
     const selected = first + i === ui.selected;
@@ -124,7 +129,7 @@ function findingLines(m: Model, ui: UiState, cols: number, max: number, c: Paint
 }
 
 function footer(m: Model, ui: UiState, cols: number, c: Painter): string {
-  if (ui.editing) return fit(`filter: ${ui.filter}█   Enter keep · Esc clear`, cols);
+  if (ui.editing) return fit(`filter: ${safe(ui.filter)}█   Enter keep · Esc clear`, cols);
   const keys = `q quit · p ${ui.paused ? 'resume' : 'pause'} · s sort (${ui.sort}) · / filter${ui.filter ? ` [${safe(ui.filter)}]` : ''} · ↑↓ select · Enter why+fix · ? help`;
   return c('dim', fit(keys, cols));
 }
@@ -172,7 +177,7 @@ const HELP = [
   'sockdoc watch — keys (as in htop/btop)',
   '',
   '  q, Ctrl-C   quit (the terminal is restored)',
-  '  p, space    pause / resume sampling',
+  '  p, space    pause / resume the display (sampling goes on: trends and forecasts keep learning)',
   '  s           sort processes: fill (open/soft), rate (fds per minute), eta (full soonest)',
   '  /           filter every table by text (name, pid, address:port, finding id); Enter keeps, Esc clears',
   '  ↑ ↓, k j    select a finding',
@@ -206,7 +211,7 @@ export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyM
     lines = [
       ...head,
       rule(`Listeners nearest full (${m.listeners.length})`, cols, c),
-      ...listenerLines(m, cols, nListeners, c),
+      ...listenerLines(m, model.listeners, ui, cols, nListeners, c),
       rule(`Processes nearest their fd limit (${m.processes.length})`, cols, c),
       ...processLines(m, ui, cols, nProcesses, c),
       rule('Counter rates, per second', cols, c),
