@@ -10,12 +10,28 @@ export function parse<T extends Options>(args: string[], options: T, allowPositi
   try {
     parsed = parseArgs({ args, options, allowPositionals, strict: true as const, tokens: true as const });
   } catch (err) {
-    // parseArgs messages are already one line; drop its "To specify a positional..." hint.
-    throw new UsageError((err as Error).message.split(/(?<=[.?]) To specify/)[0]);
+    throw new UsageError(parseArgsMessage((err as Error).message, args));
   }
   refuseRepeats(parsed.tokens, options);
   const { values, positionals } = parsed;
   return { values, positionals };
+}
+
+/**
+ * One line from a parseArgs error. Its messages may span lines ("argument is ambiguous.\nDid you
+ * forget…\nTo specify an option argument starting with a dash use '--every=-XYZ'."), which the
+ * bin would print escaped as one line with literal \n; they end with hints about parseArgs' own
+ * syntax. A value that starts with '-' is said plainly, quoting it.
+ */
+export function parseArgsMessage(message: string, args: readonly string[]): string {
+  const ambiguous = /^Option '(-[^']*)' argument is ambiguous/.exec(message);
+  if (ambiguous) {
+    const flag = ambiguous[1].split(', ').pop()!;
+    const at = args.indexOf(flag);
+    const value = at >= 0 ? args[at + 1] : undefined;
+    return value !== undefined ? `${flag} ${value}: a value cannot start with '-' (none of sockdoc's options takes a negative number)` : `${flag} needs a value`;
+  }
+  return message.split('\n')[0].split(/(?<=[.?]) To specify/)[0];
 }
 
 /**
@@ -63,12 +79,15 @@ export function splitCommand(argv: readonly string[]): { command: string | null;
   return { command: null, rest: [...argv] };
 }
 
-/** A non-negative integer flag ("--pid 123"). */
-export function intFlag(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+/**
+ * A non-negative integer flag ("--pid 123"); `what` names it in errors (default `--NAME`; "the port"
+ * for a positional). Errors quote the value as typed: 99999999999999999999 is not "1e20".
+ */
+export function intFlag(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER, what = `--${name}`): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} expects a whole number, got '${value}'`);
+  if (!/^\d+$/.test(value)) throw new UsageError(`${what} expects a whole number, got '${value}'`);
   const n = Number(value);
-  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max) throw new UsageError(`${what} must be between ${min} and ${max}, got '${value}'`);
   return n;
 }
 

@@ -90,8 +90,10 @@ test('sockdoc port: nothing listening, loopback only, IPv6 only, dual-stack; spe
 test('sockdoc port: bad arguments exit 3 with one line', () => {
   for (const [args, re] of [
     [['port'], /port needs exactly one port number/],
-    [['port', '0'], /--port must be between 1 and 65535/],
-    [['port', 'http'], /--port expects a whole number/],
+    [['port', '0'], /^sockdoc: the port must be between 1 and 65535, got '0'$/],
+    [['port', '99999999999999999999'], /got '99999999999999999999'$/],
+    [['port', 'no-such-service'], /^sockdoc: 'no-such-service' is not a port number \(1\.\.65535\), nor a TCP service in \/etc\/services$/],
+    [['port', '80', '--interval', '-1'], /^sockdoc: --interval -1: a value cannot start with '-'/],
     [['port', '80', '81'], /port needs exactly one port number/],
     [['port', '80', '--root', '/nonexistent/x'], /--root \/nonexistent\/x: no such directory/],
   ] as const) {
@@ -100,4 +102,10 @@ test('sockdoc port: bad arguments exit 3 with one line', () => {
     assert.match(r.stderr.split('\n')[0], re);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
+});
+
+test('sockdoc port NAME: a service name of /etc/services is its port, said on stderr', () => {
+  const r = spawnSync(process.execPath, [cliPath, 'port', 'ssh', '--json', '--interval', '0'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.stderr.split('\n')[0], 'sockdoc: ssh is TCP port 22 (/etc/services)');
+  assert.equal((JSON.parse(r.stdout) as { port: number }).port, 22);
 });

@@ -1,12 +1,13 @@
 /** `sockdoc port P`: why connections to port P fail or succeed. Exit codes as for diagnose. */
 import { buildSnapshot } from '../snapshot/build.js';
+import { readServices } from '../probe/services.js';
 import { checkPort, portExitCode } from '../port/check.js';
 import { portCheckToJson, renderPortCheck } from '../render/port.js';
 import { durationFlag, intFlag, parse } from './args.js';
 import { checkRoot, diagnose, fixedClock, ruleOptions, selectNetns } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
-export const HELP = `Usage: sockdoc port P [options]
+export const HELP = `Usage: sockdoc port P [options]        P: a port number, or a service name of /etc/services (ssh)
 
 Why connections to TCP port P are refused or fail: nothing listening in any network namespace,
 a listener on 127.0.0.1/::1 only, IPv6 only ([::]:P, IPV6_V6ONLY) vs dual-stack (*:P), listening
@@ -24,6 +25,22 @@ Options:
 Exit codes: 0 listening and healthy, 1 warnings (loopback-only, IPv6-only, elsewhere only),
 2 critical (nothing listens, or a critical finding on the port), 3 could not run.
 `;
+
+/**
+ * The port asked about: a number 1..65535, or a TCP service name or alias of ROOT/etc/services
+ * ("ssh", "www"), said on stderr as the number it stands for.
+ */
+function portArgument(root: string, text: string, io: Io): number {
+  if (/^\d+$/.test(text)) return intFlag('port', text, 1, 65535, 'the port') as number;
+  const services = readServices(root);
+  const port = /^[A-Za-z][A-Za-z0-9._+-]*$/.test(text) ? services?.get(text) : undefined;
+  if (port === undefined) {
+    const where = services ? `nor a TCP service in ${root === '/' ? '' : root}/etc/services` : `and ${root === '/' ? '' : root}/etc/services is not there to name it`;
+    throw new UsageError(`'${text}' is not a port number (1..65535), ${where}`);
+  }
+  io.stderr(`sockdoc: ${text} is TCP port ${port} (/etc/services)\n`);
+  return port;
+}
 
 export const run: Command = async (args: string[], io: Io) => {
   const { values, positionals } = parse(
@@ -44,9 +61,9 @@ export const run: Command = async (args: string[], io: Io) => {
     io.stdout(HELP);
     return EXIT.ok;
   }
-  if (positionals.length !== 1) throw new UsageError('port needs exactly one port number (sockdoc port 8080)');
-  const port = intFlag('port', positionals[0], 1, 65535) as number;
+  if (positionals.length !== 1) throw new UsageError('port needs exactly one port number or service name (sockdoc port 8080, sockdoc port ssh)');
   const root = checkRoot(values.root);
+  const port = portArgument(root, positionals[0], io);
   const whole = await buildSnapshot({
     root,
     intervalMs: durationFlag('interval', values.interval, 1000),
