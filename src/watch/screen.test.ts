@@ -157,3 +157,14 @@ test('listeners in several namespaces get a netns column, and the filter matches
   assert.match(filtered, /\(no process matches the filter api\)/);
   assert.doesNotMatch(renderScreen(m, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n'), /netns/, 'one namespace: no column');
 });
+
+test('a partial read is never "healthy"; processes whose fds could not be read are counted, not "none visible"', () => {
+  const m = model();
+  const quiet = { ...m, findings: [], counts: { critical: 0, warning: 0, info: 0 }, processes: [], partial: true, asRoot: false };
+  const text = renderScreen(quiet, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(text.split('\n')[1], /^no findings partial \(not root\) · /);
+  assert.doesNotMatch(text, /healthy/);
+  assert.match(text, /\(the fds of 2 processes could not be read \(not root: run as root to see them\)\)/);
+  const whole = renderScreen({ ...quiet, partial: false }, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(whole.split('\n')[1], /^healthy · /);
+});

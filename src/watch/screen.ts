@@ -49,7 +49,9 @@ function rule(title: string, cols: number, c: Painter): string {
 }
 
 function header(m: Model, ui: UiState, everyMs: number, cols: number, c: Painter): string[] {
-  const state = m.counts.critical ? c('redBold', `${m.counts.critical} critical`) : m.counts.warning ? c('yellow', 'warnings') : c('green', 'healthy');
+  // Never "healthy" for what it could not see: a partial read with no findings is just that.
+  const quiet = m.partial ? c('yellow', 'no findings') : c('green', 'healthy');
+  const state = m.counts.critical ? c('redBold', `${m.counts.critical} critical`) : m.counts.warning ? c('yellow', 'warnings') : quiet;
   const host = safe(m.hostname ?? 'this host');
   const line1 = `sockdoc watch · ${host}${m.kernel ? ` · ${safe(m.kernel)}` : ''} · ${clock(m.at)} UTC · every ${everyMs / 1000} s · ${approxDuration(m.spanMs).slice(1)} of history`;
   const counts = `${m.counts.critical} critical, ${m.counts.warning} warning${m.counts.warning === 1 ? '' : 's'}, ${m.counts.info} info`;
@@ -89,7 +91,14 @@ function processLines(m: Model, ui: UiState, cols: number, max: number, c: Paint
       `  ${pad(String(p.pid), 7, true)} ${pad(safe(p.name), 16)} ${c(style, pad(`${p.open}/${p.soft ?? '∞'}`, 13, true))} ${c(style, pad(percentText(p.ratio), 5, true))} ${pad(rate, 10, true)} ${c(etaStyle, pad(fullIn(p), 11, true))}  ${c('cyan', spark)}`,
     );
   }
-  if (m.processes.length === 0) out.push(c('dim', ui.filter ? `  (no process matches the filter ${safe(ui.filter)})` : '  (no process visible)'));
+  if (m.processes.length === 0) {
+    const why = ui.filter
+      ? `no process matches the filter ${safe(ui.filter)}`
+      : m.processCount > 0
+        ? `the fds of ${plural(m.processCount, 'process', 'processes')} could not be read${m.asRoot ? '' : ' (not root: run as root to see them)'}`
+        : 'no process visible';
+    out.push(c('dim', `  (${why})`));
+  }
   return out;
 }
 
