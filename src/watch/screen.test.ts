@@ -22,7 +22,7 @@ test('the screen fits the terminal exactly: rows - 1 lines, none wider than the 
   ] as const) {
     for (const color of [true, false]) {
       const lines = renderScreen(model(), INITIAL_UI, { cols, rows }, 2000, color);
-      assert.equal(lines.length, Math.max(8, rows - 1) , `${cols}x${rows}`);
+      assert.equal(lines.length, rows - 1, `${cols}x${rows}: a taller frame would scroll the header away`);
       for (const l of lines) assert.ok(width(visible(l)) <= cols, `too wide at ${cols}: ${JSON.stringify(visible(l))}`);
     }
   }
@@ -167,4 +167,19 @@ test('a partial read is never "healthy"; processes whose fds could not be read a
   assert.match(text, /\(the fds of 2 processes could not be read \(not root: run as root to see them\)\)/);
   const whole = renderScreen({ ...quiet, partial: false }, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n');
   assert.match(whole.split('\n')[1], /^healthy · /);
+});
+
+test('a small terminal keeps the findings: sections come in by importance, findings first', () => {
+  const m = model();
+  const small = renderScreen(m, INITIAL_UI, { cols: 60, rows: 10 }, 2000, false);
+  assert.equal(small.length, 9);
+  const text = small.join('\n');
+  assert.match(text, /─ Findings \(\d+\)/);
+  assert.match(text, /CRITICAL fd-exhaustion-forecast/);
+  assert.match(small[0], /^sockdoc watch/, 'the header stays on top');
+  const tiny = renderScreen(m, INITIAL_UI, { cols: 40, rows: 6 }, 2000, false);
+  assert.equal(tiny.length, 5);
+  assert.match(tiny[2], /^─ Findings/);
+  assert.match(tiny[3], /CRITICAL/);
+  assert.match(tiny[4], /^q quit/);
 });

@@ -199,11 +199,45 @@ const HELP = [
   'Sparklines: the last samples, scaled from 0 to the limit (backlog, soft RLIMIT_NOFILE).',
 ];
 
+/** Rows given to each section (0 = not shown). */
+interface Layout {
+  findings: number;
+  listeners: number;
+  processes: number;
+  rates: boolean;
+}
+
+/**
+ * How `budget` lines (between the header and the footer) are shared. On a small terminal the
+ * sections come in by importance, findings first (a CRITICAL must not be cut off below the tables),
+ * then listeners, processes, the counter rates; the lines left over go a third to findings, then
+ * half of the rest to listeners, the rest to processes.
+ */
+function planSections(budget: number, m: Model, rateLines: number): Layout {
+  const plan: Layout = { findings: 0, listeners: 0, processes: 0, rates: false };
+  let left = budget;
+  // Each section at its smallest: its rule and one row; a table also has its column header.
+  if (left >= 2) [plan.findings, left] = [1, left - 2];
+  if (left >= 3) [plan.listeners, left] = [1, left - 3];
+  if (left >= 3) [plan.processes, left] = [1, left - 3];
+  if (left >= 1 + rateLines) [plan.rates, left] = [true, left - 1 - rateLines];
+  const more = (have: number, rows: number, share: number) => (have ? Math.min(Math.max(0, rows - 1), share) : 0);
+  const f = more(plan.findings, m.findings.length, Math.floor(left / 3));
+  plan.findings += f;
+  left -= f;
+  const l = more(plan.listeners, m.listeners.length, Math.floor(left / 2));
+  plan.listeners += l;
+  left -= l;
+  if (plan.processes) plan.processes += left;
+  return plan;
+}
+
 /** The frame: exactly `rows - 1` lines (the cursor rests on the last row), each at most `cols` wide. */
 export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyMs: number, color: boolean): string[] {
   const c = painter(color);
   const cols = Math.max(40, size.cols);
-  const height = Math.max(8, size.rows - 1);
+  // Never more lines than the terminal has: a taller frame scrolls the header away on every refresh.
+  const height = Math.max(1, size.rows - 1);
   const m = filterModel(model, ui.filter);
   let lines: string[];
   if (ui.help) lines = HELP.map((l) => fit(l, cols));
@@ -211,22 +245,13 @@ export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyM
   else {
     const head = header(m, ui, everyMs, cols, c);
     const rates = rateLines(m, cols, c);
-    // Fixed parts: header 2, four section rules, two table headers, the rates, footer 1.
-    const free = Math.max(4, height - 2 - 4 - 2 - rates.length - 1);
-    const nFindings = Math.max(1, Math.min(m.findings.length || 1, Math.floor(free / 3)));
-    const rest = free - nFindings;
-    const nListeners = Math.max(1, Math.min(m.listeners.length || 1, Math.floor(rest / 2)));
-    const nProcesses = Math.max(1, rest - nListeners);
+    const layout = planSections(height - head.length - 1, m, rates.length);
     lines = [
       ...head,
-      rule(`Listeners nearest full (${m.listeners.length})`, cols, c),
-      ...listenerLines(m, model.listeners, ui, cols, nListeners, c),
-      rule(`Processes nearest their fd limit (${m.processes.length})`, cols, c),
-      ...processLines(m, ui, cols, nProcesses, c),
-      rule('Counter rates, per second', cols, c),
-      ...rates,
-      rule(`Findings (${m.findings.length})`, cols, c),
-      ...findingLines(m, ui, cols, nFindings, c),
+      ...(layout.listeners ? [rule(`Listeners nearest full (${m.listeners.length})`, cols, c), ...listenerLines(m, model.listeners, ui, cols, layout.listeners, c)] : []),
+      ...(layout.processes ? [rule(`Processes nearest their fd limit (${m.processes.length})`, cols, c), ...processLines(m, ui, cols, layout.processes, c)] : []),
+      ...(layout.rates ? [rule('Counter rates, per second', cols, c), ...rates] : []),
+      ...(layout.findings ? [rule(`Findings (${m.findings.length})`, cols, c), ...findingLines(m, ui, cols, layout.findings, c)] : []),
     ];
     lines = lines.slice(0, height - 1);
     while (lines.length < height - 1) lines.push('');
