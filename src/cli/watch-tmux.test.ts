@@ -201,3 +201,10 @@ test('watch: --netns of a namespace that is not there is exit 3 before any scree
   assert.equal(root.status, 3);
   assert.match(root.stderr, /^sockdoc: watch samples this host live; --root \/tmp is a capture, one moment: read it with 'sockdoc --root \/tmp'/);
 });
+
+test('watch: a --history longer than the sample cap is said, not silently shortened', { timeout: 30_000 }, () => {
+  const r = spawnSync(process.execPath, [cliPath, 'watch', '--history', '24h', '--every', '500ms', '--count', '1'], { encoding: 'utf8', timeout: 25_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^sockdoc: note: --history 24h at --every 0\.5 s would be 172800 samples; keeping the last 7200 \(60 min\)/);
+  assert.equal(r.stdout.trim().split('\n').length, 1);
+});

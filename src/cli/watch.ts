@@ -4,6 +4,7 @@
  * Ends on q, Ctrl-C, SIGTERM, SIGHUP or after --count samples; the terminal is restored each time.
  */
 import { History } from '../history/history.js';
+import { approxDuration } from '../rules/support/text.js';
 import { buildSnapshot } from '../snapshot/build.js';
 import { Sampler, type Sample } from '../watch/sampler.js';
 import { buildModel, filterModel, sortProcesses, type Model } from '../watch/model.js';
@@ -89,7 +90,12 @@ export const run: Command = async (args: string[], io: Io) => {
   const options = ruleOptions(values);
   const query = { netns: values.netns, container: values.container, pod: values.pod };
   const color = useColor(io) && !values['no-color'];
-  const history = new History({ capacity: Math.min(MAX_SAMPLES, Math.max(10, Math.ceil(historyMs / everyMs))) });
+  const wanted = Math.ceil(historyMs / everyMs);
+  const history = new History({ capacity: Math.min(MAX_SAMPLES, Math.max(10, wanted)) });
+  if (wanted > MAX_SAMPLES) {
+    // Said, not silently shortened: the forecast's horizon depends on how much history there is.
+    io.stderr(`sockdoc: note: --history ${values.history} at --every ${everyMs / 1000} s would be ${wanted} samples; keeping the last ${MAX_SAMPLES} (${approxDuration(MAX_SAMPLES * everyMs).slice(1)}). A longer --every keeps more time.\n`);
+  }
 
   let seen = 0;
   let sampled = false;
