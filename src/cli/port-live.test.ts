@@ -30,7 +30,7 @@ test('sockdoc port: nothing listening, loopback only, IPv6 only, dual-stack; spe
   const ns = `sockdoc-i10-${process.pid}-port`;
   createNetns(ns);
   try {
-    const peer = startPeer(ns, LISTENERS, ['127.0.0.1|7202', '::|7201|v6only', '::|7203|dual']);
+    const peer = startPeer(ns, LISTENERS, ['127.0.0.1|7202', '::|7201|v6only', '::|7203|dual', '127.0.0.1|7205', '::|7205|v6only']);
     await peer.line('listening');
     const ss = runIn(ns, 'ss', ['-ltnH']).stdout;
     const port = (p: number, env: NodeJS.ProcessEnv = {}) => {
@@ -57,6 +57,12 @@ test('sockdoc port: nothing listening, loopback only, IPv6 only, dual-stack; spe
     assert.equal(v6.exitCode, 1);
     assert.equal(v6.listeners[0].v6only, true);
     assert.equal(v6.listeners[0].ssLocal, '[::]:7201');
+
+    // [::]:P IPv6-only beside 127.0.0.1:P: IPv4 clients from other hosts still find nothing.
+    const mixed = port(7205);
+    assert.equal(mixed.verdict, 'ipv6-only');
+    assert.equal(mixed.exitCode, 1);
+    assert.match(mixed.headline, /^Port 7205 listens for IPv6, and for IPv4 on loopback only \(.*\): IPv4 clients from other hosts are refused$/);
 
     const dual = port(7203);
     assert.equal(dual.verdict, 'listening');

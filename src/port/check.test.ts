@@ -97,3 +97,12 @@ test('only inside an ip netns namespace: the fix enters it by name (shell-quoted
   assert.ok(!c.fix.some((f) => /docker/.test(f)) && !c.explain.some((e) => /docker|container or pod/.test(e)), c.fix.join('\n'));
   assert.ok(!c.fix.some((f) => /\bPID\b/.test(f)), 'no PID placeholder');
 });
+
+test('IPv4 on loopback beside an IPv6-only wildcard: other hosts\' IPv4 clients are refused; ::1 beside 0.0.0.0 is said', () => {
+  const mixed = checkPort(snapshot({ listeners: [listener({ address: '::', port: 80, v6only: true }), listener({ address: '127.0.0.1', port: 80 })] }), 80);
+  assert.equal(mixed.verdict, 'ipv6-only');
+  assert.match(mixed.headline, /IPv4 on loopback only .*: IPv4 clients from other hosts are refused/);
+  const v6lo = checkPort(snapshot({ listeners: [listener({ address: '0.0.0.0', port: 80 }), listener({ address: '::1', port: 80, v6only: true })] }), 80);
+  assert.equal(v6lo.verdict, 'listening');
+  assert.ok(v6lo.explain.some((e) => /IPv6 listener is on ::1 only/.test(e)));
+});

@@ -181,8 +181,11 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
     };
   }
 
-  const ipv4 = here.some((l) => l.ipv4 === true);
-  const ipv4Unknown = !ipv4 && here.some((l) => l.ipv4 === null);
+  // Reachable from other hosts: an IPv4 listener on 127.0.0.1 beside an IPv6-only [::] still
+  // refuses every IPv4 client that is not this host.
+  const ipv4 = here.some((l) => l.ipv4 === true && l.reach !== 'loopback');
+  const ipv4Unknown = !ipv4 && here.some((l) => l.ipv4 === null && l.reach !== 'loopback');
+  const ipv4Loopback = here.some((l) => l.ipv4 === true && l.reach === 'loopback');
   const allLoopback = here.every((l) => l.reach === 'loopback');
   if (allLoopback) {
     return {
@@ -206,7 +209,9 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
       port,
       verdict: 'ipv6-only',
       severity: 'warning',
-      headline: `Port ${port} listens for IPv6 only (${here.map((l) => l.ssLocal).join(', ')}): IPv4 clients are refused`,
+      headline: ipv4Loopback
+        ? `Port ${port} listens for IPv6, and for IPv4 on loopback only (${here.map((l) => l.ssLocal).join(', ')}): IPv4 clients from other hosts are refused`
+        : `Port ${port} listens for IPv6 only (${here.map((l) => l.ssLocal).join(', ')}): IPv4 clients are refused`,
       explain: [
         'The listener has IPV6_V6ONLY set (or is bound to an IPv6 address): IPv4 clients, who connect to an IPv4 address of this host, find no listener and get "connection refused". ss prints such a wildcard as [::]:P; a dual-stack one as *:P.',
         'The option comes from the program (setsockopt IPV6_V6ONLY, e.g. nginx `listen [::]:80 ipv6only=on`, the default there) or from net.ipv6.bindv6only = 1.',
@@ -219,6 +224,8 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
     };
   }
   const specific = here.every((l) => l.reach !== 'any');
+  const ipv6Remote = here.some((l) => l.ipv6 && l.reach !== 'loopback');
+  const ipv6Loopback = here.some((l) => l.ipv6 && l.reach === 'loopback');
   const explain = [
     `Port ${port} has ${here.length} listener${here.length > 1 ? 's' : ''} here: ${here.map((l) => l.ssLocal).join(', ')}.`,
   ];
@@ -227,6 +234,7 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
       'Whether IPv4 clients are accepted is unknown: the IPv6 wildcard listener\'s IPV6_V6ONLY could not be read (sockets came from /proc/net/tcp6). They are, unless the program set IPV6_V6ONLY or net.ipv6.bindv6only = 1.',
     );
   }
+  if (ipv6Loopback && !ipv6Remote) explain.push('Its IPv6 listener is on ::1 only: IPv6 clients from other hosts are refused (IPv4 ones are taken).');
   if (specific) explain.push('It is bound to specific addresses only: connections to the host\'s other addresses are refused.');
   if (elsewhere.length) explain.push(`Port ${port} is also in use inside ${[...new Set(elsewhere.map((l) => l.netns))].join(', ')}.`);
   return {
