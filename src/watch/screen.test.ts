@@ -183,3 +183,9 @@ test('a small terminal keeps the findings: sections come in by importance, findi
   assert.match(tiny[3], /CRITICAL/);
   assert.match(tiny[4], /^q quit/);
 });
+
+test('a sample slower than --every: the header says the real pace', () => {
+  const m = { ...model(), tookMs: 2400 };
+  assert.match(renderScreen(m, INITIAL_UI, { cols: 150, rows: 40 }, 500, false)[0], / · every 0\.5 s asked, 2\.4 s per sample · /);
+  assert.match(renderScreen({ ...m, tookMs: 100 }, INITIAL_UI, { cols: 150, rows: 40 }, 500, false)[0], / · every 0\.5 s · /);
+});

@@ -53,7 +53,9 @@ function header(m: Model, ui: UiState, everyMs: number, cols: number, c: Painter
   const quiet = m.partial ? c('yellow', 'no findings') : c('green', 'healthy');
   const state = m.counts.critical ? c('redBold', `${m.counts.critical} critical`) : m.counts.warning ? c('yellow', 'warnings') : quiet;
   const host = safe(m.hostname ?? 'this host');
-  const line1 = `sockdoc watch · ${host}${m.kernel ? ` · ${safe(m.kernel)}` : ''} · ${clock(m.at)} UTC · every ${everyMs / 1000} s · ${approxDuration(m.spanMs).slice(1)} of history`;
+  // A sample slower than --every sets the pace (samples never overlap): say the real one.
+  const pace = m.tookMs > everyMs ? `every ${everyMs / 1000} s asked, ${(Math.round(m.tookMs / 100) / 10).toFixed(1)} s per sample` : `every ${everyMs / 1000} s`;
+  const line1 = `sockdoc watch · ${host}${m.kernel ? ` · ${safe(m.kernel)}` : ''} · ${clock(m.at)} UTC · ${pace} · ${approxDuration(m.spanMs).slice(1)} of history`;
   const counts = `${m.counts.critical} critical, ${m.counts.warning} warning${m.counts.warning === 1 ? '' : 's'}, ${m.counts.info} info`;
   const fileNr = m.fileNr ? ` · files ${m.fileNr.allocated}${m.fileNr.max !== null && m.fileNr.max < 1e15 ? `/${m.fileNr.max}` : ''}` : '';
   const line2 = `${counts} · ${plural(m.sockets, 'socket')} · ${plural(m.listenerCount, 'listener')} · ${plural(m.processCount, 'process', 'processes')}${fileNr}`;
