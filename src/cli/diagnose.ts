@@ -212,7 +212,7 @@ const runDiagnose: Command = async (args: string[], io: Io) => {
   }
   const d = diagnose(snapshot, options, filter, context);
   if (filter.port !== undefined) {
-    const check = checkPort(snapshot, filter.port);
+    const check = checkPort(snapshot, filter.port, { narrowed: snapshot !== whole });
     if (check.severity !== 'ok') {
       d.portCheck = check;
       d.exitCode = portExitCode(check, d.findings);

@@ -78,7 +78,7 @@ export const run: Command = async (args: string[], io: Io) => {
   }
   const d = diagnose(snapshot, ruleOptions({}), { port });
   // Host-wide findings (conntrack full, ...) stay: they refuse connections to every port.
-  const check = checkPort(snapshot, port);
+  const check = checkPort(snapshot, port, { narrowed: snapshot !== whole });
   const exit = portExitCode(check, d.findings);
   if (values.json) io.stdout(JSON.stringify(portCheckToJson(check, d.findings, exit, snapshot.partial, snapshot.notes), null, 2) + '\n');
   else io.stdout(renderPortCheck(check, d.findings, exit, { color: useColor(io) && !values['no-color'], columns: io.columns }));

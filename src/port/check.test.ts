@@ -106,3 +106,17 @@ test('IPv4 on loopback beside an IPv6-only wildcard: other hosts\' IPv4 clients 
   assert.equal(v6lo.verdict, 'listening');
   assert.ok(v6lo.explain.some((e) => /IPv6 listener is on ::1 only/.test(e)));
 });
+
+test('narrowed to a container (--container): the answer speaks of it, and its fix lines run inside it', () => {
+  const s = snapshot({ listeners: [listener({ port: 8080, netns: 4026532777, address: '127.0.0.1', pids: [77] })] });
+  // What restrictToNetns leaves for --container web: that namespace alone, first.
+  s.namespaces = [{ ...s.namespaces[0], inode: 4026532777, kind: 'docker', name: 'web', pids: [77] }];
+  const loop = checkPort(s, 8080, { narrowed: true });
+  assert.equal(loop.verdict, 'loopback-only');
+  assert.match(loop.headline, /reachable from inside web alone$/);
+  assert.ok(loop.fix.includes("nsenter -n -t 77 ss -ltnp 'sport = :8080'   # check: 0.0.0.0:8080 or *:8080"), loop.fix.join('\n'));
+  const none = checkPort(s, 9, { narrowed: true });
+  assert.match(none.headline, /^Nothing listens on port 9 in web: /);
+  assert.ok(!none.explain.some((e) => /Only the network namespace sockdoc runs in/.test(e)));
+  assert.equal(none.fix[0], "nsenter -n -t 77 ss -ltnp 'sport = :9'   # confirm: nothing listening");
+});

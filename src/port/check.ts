@@ -115,8 +115,11 @@ function view(snapshot: Snapshot, l: Listener, host: NetNamespace | undefined): 
   };
 }
 
-/** The verdict for port P over every namespace of the snapshot. */
-export function checkPort(snapshot: Snapshot, port: number): PortCheck {
+/**
+ * The verdict for port P over every namespace of the snapshot. `narrowed`: the snapshot was cut to
+ * the namespace --netns/--container/--pod chose, so "nothing listens" speaks of that one alone.
+ */
+export function checkPort(snapshot: Snapshot, port: number, opts: { narrowed?: boolean } = {}): PortCheck {
   const host = snapshot.namespaces[0];
   const listeners = snapshot.listeners.filter((l) => l.port === port).map((l) => view(snapshot, l, host));
   const here = listeners.filter((l) => l.inHostNamespace);
@@ -125,10 +128,14 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
   // visible) is not a namespace where "nothing listens": it is one sockdoc did not see.
   const unread = snapshot.namespaces.filter((n) => n.socketSource === null);
   const nsCount = Math.max(1, snapshot.namespaces.length - unread.length);
-  const seen = `${nsCount} network namespace${nsCount === 1 ? '' : 's'} sockdoc read`;
+  const seen = opts.narrowed && host
+    ? (host.kind === 'host' ? "the host's network namespace" : netnsLabel(host))
+    : `${nsCount} network namespace${nsCount === 1 ? '' : 's'} sockdoc read`;
   const unseen = unread.length
     ? `; ${unread.length} more could not be read${snapshot.host.asRoot ? '' : ' (not root)'}`
     : '';
+  // Commands about the namespace asked about: the host's, or the one --netns/--container chose.
+  const here0 = (cmd: string) => nsCommand(snapshot, host?.inode ?? null, cmd);
   const refused =
     'The kernel answers a SYN to a port nobody listens on with a reset: clients get "connection refused" (ECONNREFUSED) at once.';
 
@@ -137,18 +144,18 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
       port,
       verdict: 'not-listening',
       severity: 'critical',
-      headline: `Nothing listens on port ${port} in the ${seen}${unseen}: connections to it are refused`,
+      headline: `Nothing listens on port ${port} in ${opts.narrowed ? '' : 'the '}${seen}${unseen}: connections to it are refused`,
       explain: [
         refused,
         'The service is not running, crashed, is still starting, or listens on another port (check its configuration and logs).',
         ...(unread.length ? [unreadSentence(unread, snapshot.host.asRoot)] : []),
         ...(snapshot.partial ? ['This report is partial: some sockets or processes were not visible (see the notes of `sockdoc`).'] : []),
-        ...(snapshot.namespaces.length <= 1 ? ['Only the network namespace sockdoc runs in was read: a listener inside a container has its own namespace and is not seen here.'] : []),
+        ...(snapshot.namespaces.length <= 1 && !opts.narrowed ? ['Only the network namespace sockdoc runs in was read: a listener inside a container has its own namespace and is not seen here.'] : []),
       ],
       fix: [
-        `ss -ltnp 'sport = :${port}'   # confirm: nothing listening`,
+        `${here0(`ss -ltnp 'sport = :${port}'`)}   # confirm: nothing listening`,
         'systemctl --failed; journalctl -u SERVICE -n 50   # did the service fail to start?',
-        'ss -ltnp   # what does listen: a typo in the port, or the service moved?',
+        `${here0('ss -ltnp')}   # what does listen: a typo in the port, or the service moved?`,
         ...(unread.length && !snapshot.host.asRoot ? [`sudo sockdoc port ${port}   # root reads every network namespace`] : []),
       ],
       listeners,
@@ -192,14 +199,14 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
       port,
       verdict: 'loopback-only',
       severity: 'warning',
-      headline: `Port ${port} listens on ${here.map((l) => l.ssLocal).join(', ')} only: reachable from this host alone`,
+      headline: `Port ${port} listens on ${here.map((l) => l.ssLocal).join(', ')} only: reachable from ${host && host.kind !== 'host' ? `inside ${netnsLabel(host)}` : 'this host'} alone`,
       explain: [
         'A socket bound to a loopback address takes connections to that address only; other hosts connect to one of the host\'s own addresses and get "connection refused".',
         'This is often deliberate (a database or admin port kept private) and often a mistake (a server that binds 127.0.0.1 by default, e.g. a development config).',
       ],
       fix: [
         "# bind the service to 0.0.0.0 (IPv4), [::] (IPv4 and IPv6 unless IPV6_V6ONLY) or the host's address in its configuration, then restart it",
-        `ss -ltnp 'sport = :${port}'   # check: 0.0.0.0:${port} or *:${port}`,
+        `${here0(`ss -ltnp 'sport = :${port}'`)}   # check: 0.0.0.0:${port} or *:${port}`,
       ],
       listeners,
     };
@@ -218,7 +225,7 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
       ],
       fix: [
         `# add an IPv4 listener (nginx: listen ${port};) or clear IPV6_V6ONLY in the program (nginx: ipv6only=off)`,
-        'sysctl net.ipv6.bindv6only   # 1 makes every [::] socket IPv6-only by default',
+        `${here0('sysctl net.ipv6.bindv6only')}   # 1 makes every [::] socket IPv6-only by default (per network namespace)`,
       ],
       listeners,
     };
