@@ -86,6 +86,7 @@ test('live: a piped watch --netns whose namespace goes away says it once on stde
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 0, stderr);
     assert.ok(lines.length >= 1 && lines.length < 5, `some refreshes failed: ${lines.length} lines`);
+    assert.match(lines[0], new RegExp(`^\\S+Z netns="netns ${ns}" critical=`), 'each line names the namespace watched');
     const said = stderr.split('\n').filter((l) => l.includes(`sampling failed: --netns "${ns}": no such network namespace`));
     assert.equal(said.length, 1, `said once:\n${stderr}`);
   } finally {

@@ -7,7 +7,8 @@ import { History } from '../history/history.js';
 import { approxDuration } from '../rules/support/text.js';
 import { buildSnapshot } from '../snapshot/build.js';
 import { Sampler, type Sample } from '../watch/sampler.js';
-import { buildModel, filterModel, sortProcesses, type Model } from '../watch/model.js';
+import { buildModel, filterModel, sortProcesses, type Model, type ProcessSort } from '../watch/model.js';
+import { netnsLabel } from '../snapshot/netns-names.js';
 import { renderScreen, summaryLine } from '../watch/screen.js';
 import { openTerminal, type Terminal } from '../watch/terminal.js';
 import { fit } from '../watch/text.js';
@@ -124,6 +125,14 @@ export const run: Command = async (args: string[], io: Io) => {
     },
   });
 
+  const narrowed = query.netns !== undefined || query.container !== undefined || query.pod !== undefined;
+  /** The model of a sample, naming the namespace watched when --netns/--container/--pod chose one. */
+  const modelOf = (sample: Sample, sort?: ProcessSort): Model => {
+    const m = buildModel(sample, history, sort);
+    const ns = sample.snapshot.namespaces[0];
+    return narrowed && ns ? { ...m, scope: netnsLabel(ns) } : m;
+  };
+
   const interactive = io.isTTY && Boolean(process.stdin.isTTY);
   if (!interactive) {
     let said: string | null = null;
@@ -135,7 +144,7 @@ export const run: Command = async (args: string[], io: Io) => {
     sampler.subscribe((sample) => {
       sampled = true;
       said = null;
-      io.stdout(summaryLine(buildModel(sample, history)) + '\n');
+      io.stdout(summaryLine(modelOf(sample)) + '\n');
       if (countDone()) stop();
     });
     // The reader went away (`sockdoc watch | head -1`, a log shipper that died): nobody to write for.
@@ -175,7 +184,7 @@ export const run: Command = async (args: string[], io: Io) => {
     if (ui.quit) return stop();
     if (ui.sort !== before.sort && model) model = { ...model, processes: sortProcesses(model.processes, ui.sort) };
     if (before.paused && !ui.paused && latest) {
-      const next = buildModel(latest, history, ui.sort);
+      const next = modelOf(latest, ui.sort);
       ui = followSelection(ui, model, next);
       model = next;
     }
@@ -193,7 +202,7 @@ export const run: Command = async (args: string[], io: Io) => {
       latest = sample;
       failure = null;
       if (!ui.paused) {
-        const next = buildModel(sample, history, ui.sort);
+        const next = modelOf(sample, ui.sort);
         ui = followSelection(ui, model, next);
         model = next;
       }

@@ -69,6 +69,8 @@ export interface FindingRow {
 
 export interface Model {
   at: number;
+  /** The network namespace watched (--netns/--container/--pod), by its label; absent for the whole host. */
+  scope?: string;
   hostname: string | null;
   kernel: string | null;
   asRoot: boolean;

@@ -189,3 +189,10 @@ test('a sample slower than --every: the header says the real pace', () => {
   assert.match(renderScreen(m, INITIAL_UI, { cols: 150, rows: 40 }, 500, false)[0], / · every 0\.5 s asked, 2\.4 s per sample · /);
   assert.match(renderScreen({ ...m, tookMs: 100 }, INITIAL_UI, { cols: 150, rows: 40 }, 500, false)[0], / · every 0\.5 s · /);
 });
+
+test('watching one namespace: the header and each log line name it', () => {
+  const m = { ...model(), scope: 'docker container web (7d67eaab97b9)' };
+  assert.match(renderScreen(m, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false)[0], /^sockdoc watch · web-1 · docker container web \(7d67eaab97b9\) only · /);
+  assert.match(summaryLine(m), /^\S+Z netns="docker container web \(7d67eaab97b9\)" critical=/);
+  assert.doesNotMatch(summaryLine(model()), /netns=/);
+});

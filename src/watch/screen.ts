@@ -55,7 +55,7 @@ function header(m: Model, ui: UiState, everyMs: number, cols: number, c: Painter
   const host = safe(m.hostname ?? 'this host');
   // A sample slower than --every sets the pace (samples never overlap): say the real one.
   const pace = m.tookMs > everyMs ? `every ${everyMs / 1000} s asked, ${(Math.round(m.tookMs / 100) / 10).toFixed(1)} s per sample` : `every ${everyMs / 1000} s`;
-  const line1 = `sockdoc watch · ${host}${m.kernel ? ` · ${safe(m.kernel)}` : ''} · ${clock(m.at)} UTC · ${pace} · ${approxDuration(m.spanMs).slice(1)} of history`;
+  const line1 = `sockdoc watch · ${host}${m.scope ? ` · ${safe(m.scope)} only` : ''}${m.kernel ? ` · ${safe(m.kernel)}` : ''} · ${clock(m.at)} UTC · ${pace} · ${approxDuration(m.spanMs).slice(1)} of history`;
   const counts = `${m.counts.critical} critical, ${m.counts.warning} warning${m.counts.warning === 1 ? '' : 's'}, ${m.counts.info} info`;
   const fileNr = m.fileNr ? ` · files ${m.fileNr.allocated}${m.fileNr.max !== null && m.fileNr.max < 1e15 ? `/${m.fileNr.max}` : ''}` : '';
   const line2 = `${counts} · ${plural(m.sockets, 'socket')} · ${plural(m.listenerCount, 'listener')} · ${plural(m.processCount, 'process', 'processes')}${fileNr}`;
@@ -273,6 +273,7 @@ export function summaryLine(model: Model): string {
   const p = m.processes[0];
   const parts = [
     new Date(m.at).toISOString(),
+    ...(m.scope ? [`netns=${JSON.stringify(safe(m.scope))}`] : []),
     `critical=${m.counts.critical} warning=${m.counts.warning} info=${m.counts.info}`,
     `sockets=${m.sockets}`,
     l ? `listener=${safe(l.label)} queue=${l.queue}/${l.backlog ?? '?'}` : 'listener=-',
