@@ -208,3 +208,18 @@ test('watch: a --history longer than the sample cap is said, not silently shorte
   assert.match(r.stderr, /^sockdoc: note: --history 24h at --every 0\.5 s would be 172800 samples; keeping the last 7200 \(60 min\)/);
   assert.equal(r.stdout.trim().split('\n').length, 1);
 });
+
+test('watch in tmux with TERM=dumb: log lines, not a full screen it cannot draw', { skip, timeout: 60_000 }, async () => {
+  const tmux = new Tmux();
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-watch-'));
+  try {
+    tmux.run('new-session', '-d', '-s', 'd', '-x', '150', '-y', '30', `TERM=dumb ${process.execPath} ${cliPath} watch --every 500ms --count 2; echo "exit=$?" > ${join(dir, 'dumb.after')}; sleep 60`);
+    assert.ok(await waitFor(() => after(dir, 'dumb').includes('exit='), 40_000), `screen:\n${tmux.screen('d')}`);
+    assert.equal(after(dir, 'dumb').trim(), 'exit=0');
+    const lines = tmux.screen('d').split('\n').filter((l) => /^\S+Z critical=\d+ /.test(l));
+    assert.equal(lines.length, 2, tmux.screen('d'));
+  } finally {
+    tmux.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

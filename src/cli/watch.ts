@@ -23,7 +23,7 @@ export const HELP = `Usage: sockdoc watch [options]
 Watch this host: listeners nearest full, processes nearest their fd limit with their trend and
 "full in ~40 min", counter rates and the current findings, refreshed every 2 s.
 On a terminal: full screen; keys q quit, p pause, s sort, / filter, ↑↓ select, Enter why+fix, ? help.
-Otherwise (a pipe, a log): one summary line per refresh.
+Otherwise (a pipe, a log, TERM=dumb): one summary line per refresh.
 
 Options:
   --every DURATION   refresh interval: 2s (default), 500ms .. 60s
@@ -133,7 +133,8 @@ export const run: Command = async (args: string[], io: Io) => {
     return narrowed && ns ? { ...m, scope: netnsLabel(ns) } : m;
   };
 
-  const interactive = io.isTTY && Boolean(process.stdin.isTTY);
+  // TERM=dumb (Emacs shell, some serial consoles) cannot move the cursor: log lines there too.
+  const interactive = io.isTTY && Boolean(process.stdin.isTTY) && io.env.TERM !== 'dumb';
   if (!interactive) {
     let said: string | null = null;
     onFailure = () => {
