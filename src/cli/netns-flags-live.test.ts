@@ -35,7 +35,7 @@ test('live: --netns ambiguous, all-digit, unreadable as nobody; on diagnose, soc
     s.netns(a);
     s.netns(twin);
     s.netns(digits);
-    await s.peer(a, ['stuck', '7321']);
+    const stuck = await s.peer(a, ['stuck', '7321']);
 
     const amb = sockdoc(['--netns', twin, '--interval', '0']);
     assert.equal(amb.status, 3, amb.stdout);
@@ -61,6 +61,11 @@ test('live: --netns ambiguous, all-digit, unreadable as nobody; on diagnose, soc
     const nobody = sockdoc(['--netns', a, '--interval', '0', '--summary'], true);
     assert.equal(nobody.status, 3, nobody.stdout);
     assert.match(nobody.stdout, new RegExp(`^SOCKDOC UNKNOWN - netns ${a}: its sockets could not be read \\(not root`));
+    // A pid whose namespace nobody cannot read is not taken as the host's (the snapshot files it there).
+    const byPid = sockdoc(['sockets', '--netns', String(stuck)], true);
+    assert.equal(byPid.status, 3, byPid.stdout);
+    assert.match(byPid.stderr, new RegExp(`^sockdoc: --netns ${stuck}: the network namespace of process ${stuck} could not be read \\(not root\\)`));
+    assert.match(sockdoc(['sockets', '--netns', String(stuck)]).stdout, /127\.0\.0\.1:7321/, 'as root the pid selects its namespace');
     const nobodySockets = sockdoc(['sockets', '--netns', a], true);
     assert.equal(nobodySockets.status, 3);
     assert.match(nobodySockets.stderr, /its sockets could not be read \(not root/);

@@ -41,6 +41,22 @@ function matchesPod(n: NetNamespace, q: string): boolean {
   return `${p.namespace}/${p.name}` === q || (!q.includes('/') && p.name === q);
 }
 
+/**
+ * `--netns PID` of a process whose /proc/PID/ns/net could not be read (not root, another user's
+ * process): the snapshot counts such a process in sockdoc's own namespace (it has to put it
+ * somewhere), so matching by pid would silently narrow to the host while PID lives in a
+ * container. Refused, saying why, when there are other namespaces it could be in.
+ */
+function refuseUnknownPid(snapshot: Snapshot, q: string | undefined): void {
+  if (q === undefined || !/^\d+$/.test(q) || snapshot.namespaces.length < 2) return;
+  const v = Number(q);
+  if (snapshot.namespaces.some((n) => n.inode === v || n.name === q)) return;
+  const p = snapshot.processes.find((x) => x.pid === v);
+  if (p && p.netns === null) {
+    throw new Error(`--netns ${v}: the network namespace of process ${v} could not be read (${snapshot.host.asRoot ? 'refused' : 'not root'}): give the namespace's name or inode instead`);
+  }
+}
+
 /** "netns blue [4026532259]": a namespace as a person picks it from a list, with the inode that always selects it alone. */
 function listed(n: NetNamespace): string {
   return `${netnsLabel(n)} [${n.inode}]`;
@@ -59,6 +75,7 @@ export function matchNetns(snapshot: Snapshot, query: NetnsQuery): NetNamespace[
     ['--container', query.container, matchesContainer],
     ['--pod', query.pod, matchesPod],
   ];
+  refuseUnknownPid(snapshot, query.netns);
   for (const [flag, q, test] of tests) {
     if (q === undefined) continue;
     hits = hits.filter((n) => test(n, q));
