@@ -66,6 +66,13 @@ export const THRESHOLD_OPTIONS = {
   'ports-critical': { type: 'string' },
 } as const;
 
+/** --netns/--container/--pod, on every command that narrows to one network namespace (selectNetns). */
+export const NETNS_OPTIONS = {
+  netns: { type: 'string' },
+  container: { type: 'string' },
+  pod: { type: 'string' },
+} as const;
+
 const OPTIONS = {
   json: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
@@ -73,9 +80,7 @@ const OPTIONS = {
   interval: { type: 'string' },
   pid: { type: 'string' },
   port: { type: 'string' },
-  netns: { type: 'string' },
-  container: { type: 'string' },
-  pod: { type: 'string' },
+  ...NETNS_OPTIONS,
   root: { type: 'string' },
   ...THRESHOLD_OPTIONS,
   'no-color': { type: 'boolean' },

@@ -4,7 +4,7 @@ import { readServices } from '../probe/services.js';
 import { checkPort, portExitCode } from '../port/check.js';
 import { portCheckToJson, renderPortCheck } from '../render/port.js';
 import { durationFlag, intFlag, parse } from './args.js';
-import { checkRoot, diagnose, fixedClock, ruleOptions, selectNetns } from './diagnose.js';
+import { checkRoot, diagnose, fixedClock, NETNS_OPTIONS, ruleOptions, selectNetns } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc port P [options]        P: a port number, or a service name of /etc/services (ssh)
@@ -49,9 +49,7 @@ export const run: Command = async (args: string[], io: Io) => {
       json: { type: 'boolean' },
       interval: { type: 'string' },
       root: { type: 'string' },
-      netns: { type: 'string' },
-      container: { type: 'string' },
-      pod: { type: 'string' },
+      ...NETNS_OPTIONS,
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

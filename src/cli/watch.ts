@@ -15,7 +15,7 @@ import { fit } from '../watch/text.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { followSelection, INITIAL_UI, press, type Key, type UiState } from '../watch/ui.js';
 import { durationFlag, intFlag, parse } from './args.js';
-import { diagnose, ruleOptions, selectNetns, THRESHOLD_OPTIONS } from './diagnose.js';
+import { diagnose, NETNS_OPTIONS, ruleOptions, selectNetns, THRESHOLD_OPTIONS } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc watch [options]
@@ -42,9 +42,7 @@ const OPTIONS = {
   every: { type: 'string' },
   history: { type: 'string' },
   count: { type: 'string' },
-  netns: { type: 'string' },
-  container: { type: 'string' },
-  pod: { type: 'string' },
+  ...NETNS_OPTIONS,
   // Known only to refuse it in words: a capture is one moment, there is nothing to watch.
   root: { type: 'string' },
   ...THRESHOLD_OPTIONS,
