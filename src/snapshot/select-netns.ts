@@ -76,12 +76,18 @@ export function matchNetns(snapshot: Snapshot, query: NetnsQuery): NetNamespace[
     ['--pod', query.pod, matchesPod],
   ];
   refuseUnknownPid(snapshot, query.netns);
+  const asked: string[] = [];
   for (const [flag, q, test] of tests) {
     if (q === undefined) continue;
+    const alone = snapshot.namespaces.filter((n) => test(n, q));
+    if (alone.length === 0) throw new Error(`${flag} ${JSON.stringify(q)}: no such network namespace; seen: ${known(snapshot)}`);
+    const before = asked.join(' and ');
+    asked.push(`${flag} ${JSON.stringify(q)}`);
     hits = hits.filter((n) => test(n, q));
-    if (hits.length === 0) throw new Error(`${flag} ${JSON.stringify(q)}: no such network namespace; seen: ${known(snapshot)}`);
-    if (hits.length > 1) throw new Error(`${flag} ${JSON.stringify(q)} is ambiguous: it names ${hits.map(listed).join(', ')}; give the inode (--netns INODE)`);
+    // Each exists, but not together: say which is which rather than "no such namespace".
+    if (hits.length === 0) throw new Error(`${before} and ${flag} ${JSON.stringify(q)} name different network namespaces (${flag} ${JSON.stringify(q)} is ${alone.map(listed).join(', ')}): give one`);
   }
+  if (hits.length > 1) throw new Error(`${asked.join(' and ')} is ambiguous: it names ${hits.map(listed).join(', ')}; give the inode (--netns INODE)`);
   return hits;
 }
 
