@@ -196,3 +196,9 @@ test('watching one namespace: the header and each log line name it', () => {
   assert.match(summaryLine(m), /^\S+Z netns="docker container web \(7d67eaab97b9\)" critical=/);
   assert.doesNotMatch(summaryLine(model()), /netns=/);
 });
+
+test('log line values with spaces are quoted (logfmt): a process named "tmux: server" stays one field', () => {
+  const line = summaryLine(model(30, 'tmux: server'));
+  assert.match(line, / process="4242\/tmux: server" fds=187\/1024 /);
+  assert.match(summaryLine(model(30, 'say "hi"')), / process="4242\/say \\"hi\\"" /);
+});

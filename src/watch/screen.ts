@@ -266,6 +266,12 @@ export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyM
   return lines.map((l) => clip(l, Math.max(1, size.cols)));
 }
 
+/** A host string as a logfmt value: escaped, and quoted when it holds a space, quote or '=' ("tmux: server"). */
+function logValue(text: string): string {
+  const t = safe(text);
+  return /[\s"=]/.test(t) ? JSON.stringify(t) : t;
+}
+
 /** One line per refresh for logs (stdout not a terminal): time, state, the worst listener and process, findings. */
 export function summaryLine(model: Model): string {
   const m = model;
@@ -273,11 +279,11 @@ export function summaryLine(model: Model): string {
   const p = m.processes[0];
   const parts = [
     new Date(m.at).toISOString(),
-    ...(m.scope ? [`netns=${JSON.stringify(safe(m.scope))}`] : []),
+    ...(m.scope ? [`netns=${logValue(m.scope)}`] : []),
     `critical=${m.counts.critical} warning=${m.counts.warning} info=${m.counts.info}`,
     `sockets=${m.sockets}`,
-    l ? `listener=${safe(l.label)} queue=${l.queue}/${l.backlog ?? '?'}` : 'listener=-',
-    p ? `process=${p.pid}/${safe(p.name)} fds=${p.open}/${p.soft ?? '-'}${p.etaMs !== null ? ` full_in=${Math.round(p.etaMs / 1000)}s` : ''}` : 'process=-',
+    l ? `listener=${logValue(l.label)} queue=${l.queue}/${l.backlog ?? '?'}` : 'listener=-',
+    p ? `process=${logValue(`${p.pid}/${p.name}`)} fds=${p.open}/${p.soft ?? '-'}${p.etaMs !== null ? ` full_in=${Math.round(p.etaMs / 1000)}s` : ''}` : 'process=-',
   ];
   const worst = m.findings.filter((f) => f.severity !== 'info').map((f) => f.ref);
   if (worst.length) parts.push(`findings=${safe(worst.join(','))}`);
