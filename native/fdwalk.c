@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include "fdwalk.h"
+#include "bpffds.h"
 
 #define MAX_THREADS 4
 #define FLAG_REFUSED 1
@@ -53,6 +54,14 @@ typedef struct {
   size_t npids;
   pid_result *results;
   atomic_size_t next;
+  /* The pids (indices into pids) still to walk through /proc: all of them, or those the iterator did not report. */
+  size_t *todo;
+  size_t ntodo;
+  /* BPF task_file iterator link (bpffds.c), or -1: walk /proc only. */
+  int bpf_link;
+  /* Set when the iterator was asked for and could not answer: "step: strerror", and /proc was walked. */
+  char bpf_error[160];
+  int bpf_used;
   double ms; /* wall time of the walk */
   /* async only */
   napi_async_work work;
@@ -161,18 +170,124 @@ static void *worker(void *arg) {
   walk_job *job = arg;
   for (;;) {
     size_t i = atomic_fetch_add(&job->next, 1);
-    if (i >= job->npids) return NULL;
-    walk_pid(job->proc_dir, job->pids[i], &job->results[i]);
+    if (i >= job->ntodo) return NULL;
+    size_t k = job->todo[i];
+    walk_pid(job->proc_dir, job->pids[k], &job->results[k]);
   }
+}
+
+static void set_bpf_error(walk_job *job, const char *what, int err) {
+  snprintf(job->bpf_error, sizeof job->bpf_error, "%s: %s", what, strerror(err));
+}
+
+/* Index of pid in job->pids through a small open-addressing table; -1 when not asked for. */
+typedef struct {
+  int32_t *keys;
+  size_t *vals;
+  size_t mask;
+} pid_index;
+
+static int index_build(pid_index *ix, const int32_t *pids, size_t n) {
+  size_t cap = 16;
+  while (cap < n * 2) cap *= 2;
+  ix->keys = malloc(cap * sizeof *ix->keys);
+  ix->vals = malloc(cap * sizeof *ix->vals);
+  if (!ix->keys || !ix->vals) return ENOMEM;
+  ix->mask = cap - 1;
+  for (size_t i = 0; i < cap; i++) ix->keys[i] = -1;
+  for (size_t i = 0; i < n; i++) {
+    size_t j = ((uint32_t)pids[i] * 2654435761u) & ix->mask;
+    while (ix->keys[j] != -1 && ix->keys[j] != pids[i]) j = (j + 1) & ix->mask;
+    if (ix->keys[j] == -1) { ix->keys[j] = pids[i]; ix->vals[j] = i; }
+  }
+  return 0;
+}
+
+static long index_get(const pid_index *ix, int32_t pid) {
+  size_t j = ((uint32_t)pid * 2654435761u) & ix->mask;
+  while (ix->keys[j] != -1) {
+    if (ix->keys[j] == pid) return (long)ix->vals[j];
+    j = (j + 1) & ix->mask;
+  }
+  return -1;
+}
+
+/*
+ * Fills job->results from one run of the BPF iterator and leaves in job->todo the pids it did not
+ * report (no fds, exited, or a kernel thread), for the /proc walk. Returns 0, or an errno with
+ * bpf_error set and nothing filled (the caller walks every pid).
+ */
+static int run_bpf(walk_job *job, uint8_t *seen) {
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  int iter_fd = -1;
+  const char *what = "";
+  int err = bpffds_read(job->bpf_link, &buf, &len, &iter_fd, &what);
+  if (err) { set_bpf_error(job, what, err); return err; }
+  pid_index ix = {0};
+  if ((err = index_build(&ix, job->pids, job->npids)) != 0) {
+    set_bpf_error(job, "index the pids", err);
+    goto out;
+  }
+  /* The iterator reports pids as the initial pid namespace numbers them (task->tgid). In another
+   * pid namespace they are not /proc's: the record of the iterator's own fd proves they match. */
+  int32_t self = (int32_t)getpid();
+  int matched = 0;
+  for (size_t off = 0; off < len; off += BPFFDS_RECORD) {
+    uint32_t tgid, fd;
+    memcpy(&tgid, buf + off, 4);
+    memcpy(&fd, buf + off + 4, 4);
+    if ((int32_t)tgid == self && (int)fd == iter_fd) { matched = 1; break; }
+  }
+  if (!matched) {
+    err = EXDEV;
+    set_bpf_error(job, "pid namespace check (sockdoc does not see the host's pids)", err);
+    goto out;
+  }
+  for (size_t off = 0; off < len; off += BPFFDS_RECORD) {
+    uint32_t tgid, fd;
+    uint64_t inode;
+    memcpy(&tgid, buf + off, 4);
+    memcpy(&fd, buf + off + 4, 4);
+    memcpy(&inode, buf + off + 8, 8);
+    long k = index_get(&ix, (int32_t)tgid);
+    if (k < 0) continue;
+    pid_result *r = &job->results[k];
+    seen[k] = 1;
+    r->status++;
+    if (inode && (err = push_socket(r, (double)fd, (double)inode)) != 0) {
+      set_bpf_error(job, "collect the sockets", err);
+      goto out;
+    }
+  }
+out:
+  free(ix.keys);
+  free(ix.vals);
+  free(buf);
+  if (err) {
+    for (size_t i = 0; i < job->npids; i++) {
+      free(job->results[i].sockets);
+      memset(&job->results[i], 0, sizeof job->results[i]);
+      seen[i] = 0;
+    }
+  }
+  return err;
 }
 
 /* Runs the walk on the calling thread plus helpers, one per online CPU up to MAX_THREADS. */
 static void run_job(walk_job *job) {
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
+  uint8_t *seen = calloc(job->npids ? job->npids : 1, 1);
+  job->ntodo = 0;
+  if (job->bpf_link >= 0 && seen) job->bpf_used = run_bpf(job, seen) == 0;
+  else if (job->bpf_link >= 0) set_bpf_error(job, "allocate", ENOMEM);
+  for (size_t i = 0; i < job->npids; i++)
+    if (!seen || !seen[i]) job->todo[job->ntodo++] = i;
+  free(seen);
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   size_t threads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (size_t)cpus;
-  if (threads > job->npids) threads = job->npids ? job->npids : 1;
+  if (threads > job->ntodo) threads = job->ntodo ? job->ntodo : 1;
   pthread_t helpers[MAX_THREADS];
   size_t started = 0;
   for (size_t t = 1; t < threads; t++) {
@@ -191,6 +306,7 @@ static void free_job(walk_job *job) {
     for (size_t i = 0; i < job->npids; i++) free(job->results[i].sockets);
   }
   free(job->results);
+  free(job->todo);
   free(job->pids);
   free(job->proc_dir);
   free(job);
@@ -198,13 +314,17 @@ static void free_job(walk_job *job) {
 
 /* Parses (procDir: string, pids: Int32Array) into a job owning copies of both; NULL after a throw. */
 static walk_job *make_job(napi_env env, napi_callback_info info, const char *usage) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_typedarray_type type;
+  napi_valuetype third = napi_undefined;
+  int32_t link = -1;
   size_t npids = 0, dir_len = 0;
   void *data = NULL;
   bool is_typed = false;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || argc > 3 ||
+      (argc == 3 && (napi_typeof(env, argv[2], &third) != napi_ok ||
+                     (third != napi_undefined && (third != napi_number || napi_get_value_int32(env, argv[2], &link) != napi_ok || link < 0)))) ||
       napi_get_value_string_utf8(env, argv[0], NULL, 0, &dir_len) != napi_ok ||
       napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
       napi_get_typedarray_info(env, argv[1], &type, &npids, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
@@ -217,8 +337,10 @@ static walk_job *make_job(napi_env env, napi_callback_info info, const char *usa
     job->proc_dir = malloc(dir_len + 1);
     job->pids = malloc(npids ? npids * sizeof *job->pids : 1);
     job->results = calloc(npids ? npids : 1, sizeof *job->results);
+    job->todo = malloc((npids ? npids : 1) * sizeof *job->todo);
+    job->bpf_link = link;
   }
-  if (!job || !job->proc_dir || !job->pids || !job->results) {
+  if (!job || !job->proc_dir || !job->pids || !job->results || !job->todo) {
     free_job(job);
     napi_throw_error(env, "ENOMEM", "fdWalk: out of memory");
     return NULL;
@@ -262,11 +384,20 @@ static napi_value job_result(napi_env env, walk_job *job) {
   napi_set_named_property(env, obj, "flags", fl);
   napi_set_named_property(env, obj, "sockets", so);
   napi_set_named_property(env, obj, "ms", ms);
+  napi_value used, error;
+  if (napi_get_boolean(env, job->bpf_used, &used) != napi_ok) return NULL;
+  napi_set_named_property(env, obj, "bpf", used);
+  if (job->bpf_error[0]) {
+    if (napi_create_string_utf8(env, job->bpf_error, NAPI_AUTO_LENGTH, &error) != napi_ok) return NULL;
+  } else if (napi_get_null(env, &error) != napi_ok) {
+    return NULL;
+  }
+  napi_set_named_property(env, obj, "bpfError", error);
   return obj;
 }
 
 static napi_value fd_walk(napi_env env, napi_callback_info info) {
-  walk_job *job = make_job(env, info, "fdWalk(procDir: string, pids: Int32Array)");
+  walk_job *job = make_job(env, info, "fdWalk(procDir: string, pids: Int32Array, bpfLink?: fd)");
   if (!job) return NULL;
   run_job(job);
   napi_value result = job_result(env, job);
@@ -301,7 +432,7 @@ static void async_complete(napi_env env, napi_status status, void *data) {
 
 /* The same walk on a libuv worker thread: the caller reads /proc/net/tcp meanwhile. */
 static napi_value fd_walk_async(napi_env env, napi_callback_info info) {
-  walk_job *job = make_job(env, info, "fdWalkAsync(procDir: string, pids: Int32Array)");
+  walk_job *job = make_job(env, info, "fdWalkAsync(procDir: string, pids: Int32Array, bpfLink?: fd)");
   if (!job) return NULL;
   napi_value promise, name;
   if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
@@ -321,8 +452,43 @@ static napi_value fd_walk_async(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/* bpfFdIterOpen(): the iterator link's fd; throws Error {code: errno name, message: "step: strerror"}. */
+static napi_value bpf_open(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = -1;
+  const char *what = "";
+  int err = bpffds_open(&fd, &what);
+  if (err) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+    napi_throw_error(env, strerrorname_np(err) ? strerrorname_np(err) : "EUNKNOWN", msg);
+    return NULL;
+  }
+  napi_value result;
+  napi_create_int32(env, fd, &result);
+  return result;
+}
+
+/* bpfFdIterClose(fd): closes a link fd from bpfFdIterOpen. */
+static napi_value bpf_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "bpfFdIterClose(fd: number)");
+    return NULL;
+  }
+  close(fd);
+  return NULL;
+}
+
 int fdwalk_init(napi_env env, napi_value exports) {
   napi_value fn;
+  if (napi_create_function(env, "bpfFdIterOpen", NAPI_AUTO_LENGTH, bpf_open, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "bpfFdIterOpen", fn) != napi_ok ||
+      napi_create_function(env, "bpfFdIterClose", NAPI_AUTO_LENGTH, bpf_close, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "bpfFdIterClose", fn) != napi_ok)
+    return -1;
   if (napi_create_function(env, "fdWalk", NAPI_AUTO_LENGTH, fd_walk, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "fdWalk", fn) != napi_ok ||
       napi_create_function(env, "fdWalkAsync", NAPI_AUTO_LENGTH, fd_walk_async, NULL, &fn) != napi_ok ||

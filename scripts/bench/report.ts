@@ -30,7 +30,13 @@ export function formatServe(s: ServeLoadResult | { error: string }): string[] {
   const out = [
     '',
     `sockdoc serve over the same sockets (exporter and client in the namespace, loopback):`,
-    `  CPU per scrape (user+system, all threads, ${s.scrapes} sequential scrapes): ${s.cpuMsPerScrape.toFixed(0)} ms; wall ${s.wallMsPerScrape.join(', ')} ms`,
+    `  CPU per scrape (user+system, all threads, ${s.scrapes} sequential scrapes): ${s.cpuMsPerScrape.toFixed(0)} ms` +
+      (s.userMsPerScrape !== undefined && s.systemMsPerScrape !== undefined ? ` (user ${s.userMsPerScrape.toFixed(0)}, system ${s.systemMsPerScrape.toFixed(0)})` : '') +
+      (s.namespaces !== undefined ? `, ${s.namespaces} network namespaces read per scrape` : '') +
+      `; wall ${s.wallMsPerScrape.join(', ')} ms`,
+    ...(s.ssTanCpuMs !== undefined && s.ssTanCpuMs !== null
+      ? [`  beside it, \`ss -tan\` (the sockets only, no process column) in the same namespace: ${s.ssTanCpuMs.toFixed(0)} ms CPU; a scrape costs ${(s.cpuMsPerScrape / s.ssTanCpuMs).toFixed(2)}x that`]
+      : []),
     `  load: ${l.rate}/s for ${l.seconds} s: ${l.sent} sent, ${l.answered} answered (${l.withData} with host data, ${l.timedOut} timed out), ${l.failed} failed; latency p50 ${l.latencyMsP50?.toFixed(0) ?? '-'} ms, p99 ${l.latencyMsP99?.toFixed(0) ?? '-'} ms`,
     `  RSS MiB: start ${rss[0] ?? '-'}, after warm-up ${after.length ? `${Math.min(...after)}..${Math.max(...after)}` : '-'}, end ${rss.at(-1) ?? '-'}; exit after SIGTERM: ${s.exitCode}`,
   ];

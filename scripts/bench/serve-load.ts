@@ -8,13 +8,23 @@
  *    counts answers, answers with host data, and samples the exporter's RSS every second.
  * Then SIGTERM, and the exit code. Prints one JSON object (ServeLoadResult).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 
 export interface ServeLoadResult {
   scrapes: number;
   cpuMsPerScrape: number;
+  /** The same split: user-space (JavaScript, the addon's decoding) and kernel (sock_diag dumps, the fd iterator, /proc reads). */
+  userMsPerScrape?: number;
+  systemMsPerScrape?: number;
+  /** Network namespaces each scrape read (sockdoc_namespace_info series): each costs a walk of the kernel's socket hash. */
+  namespaces?: number;
+  /**
+   * `ss -tan` (every TCP socket, no process column) in the same namespace, user + system ms, the
+   * median of 3: what listing the sockets costs with no attribution to processes at all.
+   */
+  ssTanCpuMs?: number | null;
   wallMsPerScrape: number[];
   load: {
     rate: number;
@@ -34,11 +44,32 @@ export interface ServeLoadResult {
 
 const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux x86/arm: 100
 
-function cpuMs(pid: number): number {
+/** [user, system] CPU ms of a process, all its threads. */
+function cpuSplit(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 (utime, stime) are 11 and 12 after the state field (proc(5)).
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  return [(Number(f[11]) * 1000) / CLK_TCK, (Number(f[12]) * 1000) / CLK_TCK];
+}
+
+function cpuMs(pid: number): number {
+  const [u, s] = cpuSplit(pid);
+  return u + s;
+}
+
+/**
+ * CPU of one `ss -tan > /dev/null`: the shell reaps it and reads its own cutime + cstime (fields
+ * 16 and 17 of /proc/PID/stat, proc(5)), which then hold exactly that child's time.
+ */
+function ssTanCpuMs(): number | null {
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = spawnSync('sh', ['-c', 'ss -tan > /dev/null && cat /proc/$$/stat'], { encoding: 'latin1', timeout: 60_000 });
+    if (r.status !== 0) return null;
+    const f = r.stdout.slice(r.stdout.lastIndexOf(')') + 2).split(' ');
+    runs.push(((Number(f[13]) + Number(f[14])) * 1000) / CLK_TCK);
+  }
+  return runs.sort((a, b) => a - b)[1];
 }
 
 function rssMiB(pid: number): number {
@@ -85,11 +116,14 @@ async function main(argv: string[]): Promise<number> {
   const pid = serve.pid!;
   const exited = new Promise<number | null>((resolve) => serve.on('exit', (code) => resolve(code)));
   try {
-    await get(port); // warm-up: the first scrape also explains every selected process's limit
-    const c0 = cpuMs(pid);
+    const warm = await get(port); // warm-up: the first scrape also explains every selected process's limit
+    const namespaces = (warm.body.match(/^sockdoc_namespace_info\{/gm) ?? []).length;
+    const [u0, s0] = cpuSplit(pid);
     const wall: number[] = [];
     for (let i = 0; i < scrapes; i++) wall.push((await get(port)).ms);
-    const cpu = (cpuMs(pid) - c0) / scrapes;
+    const [u1, s1] = cpuSplit(pid);
+    const cpu = (u1 + s1 - u0 - s0) / scrapes;
+    const split = { userMsPerScrape: (u1 - u0) / scrapes, systemMsPerScrape: (s1 - s0) / scrapes, namespaces, ssTanCpuMs: ssTanCpuMs() };
 
     const load = { rate, seconds, sent: 0, answered: 0, withData: 0, timedOut: 0, failed: 0, latencyMsP50: null as number | null, latencyMsP99: null as number | null, rss: [] as Array<[number, number]> };
     const latencies: number[] = [];
@@ -125,7 +159,7 @@ async function main(argv: string[]): Promise<number> {
     load.latencyMsP99 = quantile(latencies, 0.99);
     serve.kill('SIGTERM');
     const exitCode = await exited;
-    const result: ServeLoadResult = { scrapes, cpuMsPerScrape: cpu, wallMsPerScrape: wall.map((w) => Math.round(w)), load, exitCode };
+    const result: ServeLoadResult = { scrapes, cpuMsPerScrape: cpu, ...split, wallMsPerScrape: wall.map((w) => Math.round(w)), load, exitCode };
     process.stdout.write(JSON.stringify(result) + '\n');
     return 0;
   } finally {

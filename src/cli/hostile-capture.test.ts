@@ -69,14 +69,19 @@ function buildTree(): Tree {
   w('srv/jobs/supervisord.conf', readFileSync(join(root, 'srv/jobs/supervisord.conf'), 'latin1') + utf8(`\n[include]\nfiles = *.conf conf.d/*.conf ../../../../../../secret\n[program:x${hostile(markers, 'ini')}]\ncommand=${hostile(markers, 'ini-command')}\n`));
 
   // A service whose unit name and drop-in file name carry shell syntax (its fix lines name both).
-  cpSync(join(root, 'proc/5120'), join(root, 'proc/5200'), { recursive: true });
-  w('proc/5200/stat', stat.replace(/^5120 \(sleeper\) S 5100/, '5200 (api) S 1'));
+  cpSync(join(root, 'proc/5120'), join(root, 'proc/5200'), { recursive: true, verbatimSymlinks: true });
+  w('proc/5200/stat', stat.replace(/^5120 \(sleeper\) \S 5100/, '5200 (api) S 1'));
   w('proc/5200/cmdline', '/srv/api\0');
+  const status = readFileSync(join(root, 'proc/5200/status'), 'latin1');
+  w('proc/5200/status', status.replace(/^Name:.*$/m, 'Name:\tapi').replace(/^Tgid:.*$/m, 'Tgid:\t5200').replace(/^Pid:.*$/m, 'Pid:\t5200').replace(/^PPid:.*$/m, 'PPid:\t1'));
   // No '/' in a unit or file name: the markers are relative to the directory bash runs in (top).
   const unit = 'zz$(touch unit-marker).service';
   markers.push(join(top, 'unit-marker'));
   w('proc/5200/cgroup', `0::/system.slice/${unit}\n`);
   w(`etc/systemd/system/${unit}.d/zz $(touch dropin-marker).conf`, '[Service]\nLimitNOFILE=1024:4096\n');
+  // Its live limit is the drop-in's, so the fix has a durable step that names the unit and the file.
+  const limits = readFileSync(join(root, 'proc/5200/limits'), 'latin1');
+  w('proc/5200/limits', limits.replace(/^Max open files.*$/m, 'Max open files            1024                 4096                 files'));
   markers.push(join(top, 'dropin-marker'));
 
   // A pid beyond PID_MAX_LIMIT: it once wrapped to pid 1 in the native walk.
@@ -170,12 +175,12 @@ test('a hostile capture: bounded, confined, escaped, quoted, partial — for dia
     for (const m of tree.markers) assert.ok(!existsSync(m), `a fix line ran a command: ${m} exists`);
     // The supervisord restart quotes its hostile argv word as one word.
     assert.ok(fixes.some((f) => f.includes("supervisord.conf $'\\x1b]0;pwned\\x07")), fixes.join('\n'));
-    // The unit name with $(…) is one quoted word in systemctl lines.
-    // (Since the launcher catalogue, this tree's unit gets only the prlimit relief — its limits file is a
-    // copy that matches no unit value — so the check is on every line that names the unit.)
-    for (const f of fixes.filter((x) => x.includes('unit-marker') && !x.startsWith('#'))) {
-      assert.ok(f.includes("'zz$(touch unit-marker).service'"), f);
-    }
+    // The unit name with $(…) is one quoted word in every command line that names it, and there is one.
+    const unitLines = fixes.filter((x) => x.includes('unit-marker') && !x.startsWith('#'));
+    assert.ok(unitLines.length > 0, `a command line names the unit:\n${fixes.join('\n')}`);
+    // Outside single-quoted words (and the trailing comment) nothing of the unit's name is left.
+    for (const f of unitLines) assert.ok(!f.replace(/'[^']*'/g, "''").replace(/\s#.*$/, '').includes('unit-marker'), f);
+    assert.ok(unitLines.some((f) => f.includes("systemctl") && f.includes("'zz$(touch unit-marker).service'")), unitLines.join('\n'));
   } finally {
     rmSync(tree.top, { recursive: true, force: true });
     for (const m of tree.markers) rmSync(m, { force: true });

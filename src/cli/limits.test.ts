@@ -51,3 +51,11 @@ test('no PID or NAME: listeners and busy processes (none in a tree without socke
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^No process to explain: /);
 });
+
+test('no PID or NAME: the listeners of every network namespace, a container\'s included', async () => {
+  // docker-host: python3 7231 and 7333 listen inside two containers, nothing on the host's own namespace.
+  const r = await runLimits(['--root', fixture('netns', 'docker-host'), '--json']);
+  assert.equal(r.code, 0);
+  const pids = (JSON.parse(r.stdout) as Array<{ pid: number }>).map((o) => o.pid);
+  assert.ok(pids.includes(7231) && pids.includes(7333), JSON.stringify(pids));
+});

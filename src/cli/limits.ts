@@ -1,7 +1,6 @@
 /** `sockdoc limits [PID|NAME ...]`: where each process's open-files limit came from, and the fix. */
 import { terminalSafe } from '../safety/terminal.js';
-import { readNetTcp } from '../probe/net-tcp.js';
-import { readProcesses } from '../probe/processes.js';
+import { buildSnapshot } from '../snapshot/build.js';
 import { listPids } from '../probe/pids.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { describeError, outcomeOf } from '../probe/read-file.js';
@@ -28,6 +27,9 @@ Options:
   -h, --help    this help
 `;
 
+/** The probes of the process scan (probe/processes.ts), whose problems limits reports. */
+const PROCESS_PROBES = new Set(['pids', 'passwd', 'pid-stat', 'pid-limits', 'pid-fd']);
+
 /** Share of the soft limit in use above which a process is worth explaining unasked. */
 const BUSY_RATIO = 0.5;
 
@@ -35,7 +37,7 @@ const BUSY_RATIO = 0.5;
  * The pids to explain: the given pids and names, or (none given) listeners and busy processes.
  * Names that match nothing, and pids that do not exist, are usage errors: the user asked for them.
  */
-export function selectPids(root: string, targets: string[]): { pids: number[]; notes: string[] } {
+export async function selectPids(root: string, targets: string[]): Promise<{ pids: number[]; notes: string[] }> {
   const wanted = targets.filter((t) => !/^\d+$/.test(t));
   const pids = new Set(targets.filter((t) => /^\d+$/.test(t)).map(Number));
   const notes: string[] = [];
@@ -48,14 +50,13 @@ export function selectPids(root: string, targets: string[]): { pids: number[]; n
     }
   }
   if (!targets.length) {
-    const scan = readProcesses(root);
-    notes.push(...scan.notes);
-    const { sockets } = readNetTcp(root);
-    for (const s of sockets) {
-      if (s.state !== 'LISTEN' || s.inode === 0) continue;
-      for (const o of scan.owners.get(s.inode) ?? []) pids.add(o.pid);
-    }
-    for (const p of scan.processes) if (p.fds.open !== null && p.fds.soft && p.fds.open / p.fds.soft >= BUSY_RATIO) pids.add(p.pid);
+    // The same read a diagnosis makes: listeners of every network namespace (a container's too),
+    // with their owners, and every process's fd use.
+    const snapshot = await buildSnapshot({ root, intervalMs: 0 });
+    // Only what the process scan could not see matters here (the diagnosis' other notes do not).
+    for (const r of snapshot.probes) if (PROCESS_PROBES.has(r.probe) && r.status !== 'ok' && r.status !== 'absent' && r.detail) notes.push(`${r.detail[0].toUpperCase()}${r.detail.slice(1)}.`);
+    for (const l of snapshot.listeners) for (const pid of l.pids) pids.add(pid);
+    for (const p of snapshot.processes) if (p.fds.open !== null && p.fds.soft && p.fds.open / p.fds.soft >= BUSY_RATIO) pids.add(p.pid);
   }
   // sockdoc itself (a node process, often busy with fds while it scans) is never a suspect.
   if (root === '/') {
@@ -105,7 +106,7 @@ export const run: Command = async (args: string[], io: Io) => {
   const root = checkRoot(values.root);
   // Thread ids (top -H) name their process, as in every other command.
   const targets = positionals.map((p) => (/^\d+$/.test(p) ? String(processId(root, Number(p), io)) : p));
-  const { pids, notes } = selectPids(root, targets);
+  const { pids, notes } = await selectPids(root, targets);
   const found = explainLimits(root, pids);
   for (const pid of pids) if (!found.has(pid) && targets.includes(String(pid))) throw new UsageError(`no process ${pid}`);
   const list: LimitOrigin[] = pids.flatMap((p) => found.get(p) ?? []);

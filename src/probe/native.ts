@@ -15,6 +15,10 @@ export interface NativeFdWalk {
   sockets: Float64Array;
   /** Wall time of the walk in ms (for the pid-fd probe report). */
   ms: number;
+  /** True when the BPF task_file iterator answered (the pids it did not report were walked in /proc). */
+  bpf?: boolean;
+  /** Why the iterator, when one was given, did not answer ("step: strerror"); /proc was walked instead. */
+  bpfError?: string | null;
 }
 
 /** Some links of the directory were refused (EACCES/EPERM on readlink); they are counted. */
@@ -52,10 +56,22 @@ export interface NativeAddon {
   inetDiagDump(family: number, protocol: number, statesMask: number): Buffer;
   /** Every TCP socket in a state of statesMask, AF_INET then AF_INET6. Missing in an addon built before it. */
   tcpDiagTable?(statesMask: number): NativeTcpTable;
-  /** Walks PROC_DIR/PID/fd for every pid, on up to 4 threads. Missing in an addon built before it. */
-  fdWalk?(procDir: string, pids: Int32Array): NativeFdWalk;
+  /**
+   * Walks PROC_DIR/PID/fd for every pid, on up to 4 threads. With `bpfLink` (from bpfFdIterOpen)
+   * the BPF iterator reports every fd first and only the pids it did not report are walked.
+   * Missing in an addon built before it.
+   */
+  fdWalk?(procDir: string, pids: Int32Array, bpfLink?: number): NativeFdWalk;
   /** The same on a libuv worker thread, so JavaScript can read other files meanwhile. */
-  fdWalkAsync?(procDir: string, pids: Int32Array): Promise<NativeFdWalk>;
+  fdWalkAsync?(procDir: string, pids: Int32Array, bpfLink?: number): Promise<NativeFdWalk>;
+  /**
+   * Loads the BPF task_file iterator (native/bpffds.c) and returns its link's fd. Throws an Error
+   * whose code is the errno name and whose message names the step ("bpf(BPF_PROG_LOAD): Operation
+   * not permitted"). Needs CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN) and /sys/kernel/btf/vmlinux.
+   */
+  bpfFdIterOpen?(): number;
+  /** Closes a link fd from bpfFdIterOpen. */
+  bpfFdIterClose?(fd: number): void;
   /**
    * For each namespace file, on threads of its own: setns(CLONE_NEWNET), the all-states TCP dump,
    * then each of `files` read from inside. Missing in an addon built before it.

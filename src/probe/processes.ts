@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import type { Owner, ProbeReport, ProcessInfo } from '../snapshot/types.js';
 import { listPids } from './pids.js';
 import { readPidCmdline } from './pid-cmdline.js';
-import { startFdWalk, walkFds, type FdWalk, type FdWalkMode } from './fd-walk.js';
+import { startFdWalk, walkFds, type BpfChoice, type FdWalk, type FdWalkMode } from './fd-walk.js';
 import { nofile, readPidLimits, type LimitValue } from './pid-limits.js';
 import { readPidStat } from './pid-stat.js';
 import { readPidStatus } from './pid-status.js';
@@ -20,6 +20,8 @@ export interface ReadProcessesOptions {
   pids?: number[];
   /** Who walks /proc/PID/fd: the native addon when it loads ('auto'), or always one of them (tests). */
   fdWalk?: FdWalkMode;
+  /** Whether the native walk lists fds through the BPF iterator (fd-walk.ts BpfChoice); 'auto' by default. */
+  bpf?: BpfChoice;
 }
 
 export interface ProcessScan {
@@ -54,6 +56,16 @@ function tell(report: ProbeReport, notes: string[], text: string): void {
   report.status = 'partial';
   report.detail = report.detail ? `${report.detail}; ${text}` : text;
   notes.push(`${text[0].toUpperCase()}${text.slice(1)}.`);
+}
+
+/**
+ * The same number, held as a small integer when it is one. Values read from a Float64Array are
+ * doubles: stored as they are, each Map key and object field would be a boxed heap number (100k of
+ * them per walk at 100k sockets, twice the time to build the owner map). Larger values (a fixture's
+ * pid 4294967297) stay doubles: never truncated.
+ */
+function small(v: number): number {
+  return v >= 0 && v <= 0x3fffffff ? v | 0 : v;
 }
 
 /** A pid whose directory is gone exited (and was reaped) during the scan. */
@@ -168,7 +180,7 @@ export function readProcesses(root = '/', opts: ReadProcessesOptions = {}): Proc
   const candidates = readCandidates(root, pending.pids, t);
   const t0 = performance.now();
   const pids = candidates.map((c) => c.pid);
-  const walk = walkFds(root, pids, opts.fdWalk);
+  const walk = walkFds(root, pids, opts.fdWalk, opts.bpf);
   return finish(root, pending, candidates, t, pids, walk, performance.now() - t0);
 }
 
@@ -180,7 +192,7 @@ export function readProcesses(root = '/', opts: ReadProcessesOptions = {}): Proc
 export async function readProcessesWhile<T>(root: string, opts: ReadProcessesOptions, meanwhile: () => T): Promise<{ scan: ProcessScan; value: T }> {
   const pending = begin(root, opts);
   // Kernel threads are walked too (their fd directories are empty): the stat pass runs meanwhile.
-  const started = pending.listed ? startFdWalk(root, pending.pids, opts.fdWalk) : null;
+  const started = pending.listed ? startFdWalk(root, pending.pids, opts.fdWalk, opts.bpf) : null;
   if (!started) {
     const value = meanwhile();
     return { scan: readProcesses(root, opts), value };
@@ -258,18 +270,24 @@ function finish(
   const s = walk.sockets;
   let lastPid = -1;
   let keep = false;
+  const shared: Owner[][] = [];
   for (let i = 0; i < s.length; i += 3) {
-    const pid = s[i];
+    const pid = small(s[i]);
     if (pid !== lastPid) {
       lastPid = pid;
       keep = kept.has(pid);
     }
     if (!keep) continue; // a kernel thread, or a process left out above
-    const inode = s[i + 2];
+    const inode = small(s[i + 2]);
+    const owner = { pid, fd: small(s[i + 1]) };
     const holders = owners.get(inode);
-    if (holders) holders.push({ pid, fd: s[i + 1] });
-    else owners.set(inode, [{ pid, fd: s[i + 1] }]);
+    if (holders) {
+      if (holders.length === 1) shared.push(holders);
+      holders.push(owner);
+    } else owners.set(inode, [owner]);
   }
+  // Holders in (pid, fd) order, as documented; only shared sockets (fork, SCM_RIGHTS) have several.
+  for (const holders of shared) holders.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
 
   const procReport = report('pid-stat', under(procDir, '*', '{stat,status,cmdline}'), procMs);
   if (unreadable.count > 0) {
@@ -279,7 +297,9 @@ function finish(
   if (limitsMissing.count > 0) {
     tell(limitsReport, notes, `the fd limit of ${plural(limitsMissing.count, 'process is', 'processes are')} unknown (first: ${limitsMissing.first})`);
   }
-  const fdReport = report('pid-fd', under(procDir, '*', 'fd'), fdMs);
+  // The iterator read the same fd tables in one kernel pass; /proc/*/fd was walked only for the pids it did not report.
+  const fdReport = report('pid-fd', walk.source === 'bpf' ? `BPF task_file iterator (+ ${under(procDir, '*', 'fd')})` : under(procDir, '*', 'fd'), fdMs);
+  if (walk.bpfError) fdReport.detail = `BPF fd iterator unavailable (${walk.bpfError}): walked ${under(procDir, '*', 'fd')}`;
   if (fdsDenied.count > 0) {
     tell(fdReport, notes, `the fds of ${plural(fdsDenied.count, 'process', 'processes')} owned by other users could not be read (run as root to see them): socket owners and fd counts are missing for them`);
   }

@@ -137,6 +137,16 @@ export function prlimitStep(pid: number, p: Pair, needs?: string): FixStep {
 }
 
 /** The flat form of steps (issue 3's `fix` array): each step's lines, with its cost and needs as comments. */
+/**
+ * A step's title and its blast radius as prose: "Restart x. This stops y." Titles come with and
+ * without a full stop; the sentence after one must never be glued on ("…was started This stops…").
+ * Not escaped: the caller escapes for its medium.
+ */
+export function stepHeadline(s: Pick<FixStep, 'title' | 'blastRadius'>): string {
+  const title = /[.!?]$/.test(s.title) ? s.title : `${s.title}.`;
+  return s.blastRadius ? `${title} This ${s.blastRadius}.` : title;
+}
+
 export function flattenSteps(steps: readonly FixStep[]): string[] {
   const out: string[] = [];
   for (const s of steps) {
@@ -144,7 +154,7 @@ export function flattenSteps(steps: readonly FixStep[]): string[] {
     // there would end the comment and make the rest a command, so they are escaped like terminal text.
     const notes = [s.kind === 'relief' ? 'now, without a restart; lost when the process restarts' : '', s.blastRadius ? `this ${terminalSafe(s.blastRadius)}` : '', s.needs ? `needs ${terminalSafe(s.needs)}` : ''].filter(Boolean);
     if (!s.lines.length) {
-      out.push(terminalSafe(`# ${s.title}${s.blastRadius ? ` This ${s.blastRadius}.` : ''}${s.needs ? ` Needs ${s.needs}.` : ''}`));
+      out.push(terminalSafe(`# ${stepHeadline(s)}${s.needs ? ` Needs ${s.needs}.` : ''}`));
       continue;
     }
     const last = s.lines.length - 1;

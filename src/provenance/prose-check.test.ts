@@ -11,6 +11,8 @@ test('the checker catches the glued sentences users reported', () => {
   assert.match(proseFaults('minfds=512=512')[0], /doubled "="/);
   assert.match(proseFaults('built-in default (systemd ≥ 240)=1024:524288')[0], /doubled "="/);
   assert.match(proseFaults('It is not a login session, not a login session.').join(), /repeated clause/);
+  assert.match(proseFaults('2. Stop supervisord and start it again the way it was started This stops every program').join(), /glued sentence/);
+  assert.deepEqual(proseFaults('2. Stop supervisord and start it again the way it was started. This stops every program.'), []);
   assert.match(proseFaults('but x (pid 3) is not part of a login session, not a login session: pam').join(), /repeated clause/);
   assert.deepEqual(proseFaults('it is a service started by systemd (a.service), not a login session: pam'), []);
   assert.match(proseFaults('It was set by systemd (pid 812) at boot.', [{ pid: 812, name: 'api' }])[0], /pid 812 is api/);

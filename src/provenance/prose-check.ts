@@ -31,6 +31,9 @@ export function proseFaults(text: string, known: readonly NamedPid[] = []): stri
   // The same ending twice in a row ("not part of a login session, not a login session").
   const tail = /\b(not (?:part of )?an? [\w ]{4,30}?), not (?:part of )?an? ([\w ]{4,30}?)\b[:.]/.exec(flat);
   if (tail && tail[1].endsWith(tail[2])) out.push(`repeated clause: ${tail[0]}`);
+  // A sentence glued on without its full stop ("started the way it was started This stops every program").
+  const glued = /\b[a-z]{2,} (This|These|Then|It) (?:stops|ends|replaces|restarts|keeps|needs|is|will)\b/.exec(flat);
+  if (glued) out.push(`glued sentence: ${glued[0]}`);
   // "NAME (pid N)" must name N's real program.
   const names = new Map(known.map((k) => [k.pid, k.name]));
   for (const m of text.replace(/\s+/g, ' ').matchAll(/([^\s(]+(?: [^\s(]+)?) \(pid (\d+)\)/g)) {

@@ -5,8 +5,9 @@
  * fds, leaking sockets), then the listener that stopped accepting, then what clients got.
  */
 import { SEVERITY_ORDER, type Finding } from '../rules/types.js';
-import type { Counters } from '../snapshot/types.js';
+import type { Counters, NetnsInode } from '../snapshot/types.js';
 import { findingRef, listenerLabel } from '../rules/support/refs.js';
+import { netnsLabel } from '../snapshot/netns-names.js';
 
 /** Where a finding stands in a chain: what went wrong first, the listener, what it led to. */
 export type ChainRole = 'cause' | 'listener' | 'effect';
@@ -29,8 +30,10 @@ export const ROLE_ORDER: Record<ChainRole, number> = { cause: 0, listener: 1, ef
 
 const num = (f: Finding, k: string): number | null => (typeof f.evidence[k] === 'number' ? (f.evidence[k] as number) : null);
 const who = (f: Finding): string => (f.subject.pid !== undefined ? `${f.subject.name ?? 'pid'} (pid ${f.subject.pid})` : '');
+/** " in docker container web (7d67eaab97b9)": a listener outside the host namespace is named with its container or pod. */
+const inNs = (f: Finding): string => (f.subject.netns && f.subject.netns.kind !== 'host' ? ` in ${netnsLabel(f.subject.netns)}` : '');
 const where = (f: Finding): string =>
-  f.subject.address !== undefined && f.subject.port !== undefined ? listenerLabel({ address: f.subject.address, port: f.subject.port }) : who(f);
+  f.subject.address !== undefined && f.subject.port !== undefined ? `${listenerLabel({ address: f.subject.address, port: f.subject.port })}${inNs(f)}` : who(f);
 
 /** The few words a finding adds to its chain; null = it adds nothing worth the space. */
 function phrase(f: Finding, hasCause: boolean, hasListener: boolean): string | null {
@@ -90,9 +93,10 @@ export function linkedGroups(findings: readonly Finding[]): Finding[][] {
 
 /**
  * One chain as text. Since-boot drop counters are no finding (they would fire forever), but next
- * to a full queue they are the evidence clients were hurt: they are quoted as such.
+ * to a full queue they are the evidence clients were hurt: they are quoted as such, from the
+ * counters of the full listener's own namespace (`countersOf`; a container counts its own drops).
  */
-export function chainText(group: readonly Finding[], counters: Counters): string {
+export function chainText(group: readonly Finding[], countersOf: (netns: NetnsInode | null) => Counters): string {
   const byRole = (role: ChainRole) => group.filter((f) => chainRole(f) === role);
   const causes = byRole('cause');
   const hasCause = causes.length > 0;
@@ -101,6 +105,7 @@ export function chainText(group: readonly Finding[], counters: Counters): string
   const effects = words(byRole('effect'));
   const full = listeners.filter((f) => f.id === 'accept-queue-full');
   if (hasCause) effects.unshift(...full.map((f) => `${num(f, 'acceptQueue')} queued`));
+  const counters = countersOf(full[0]?.subject.netns?.inode ?? null);
   if (full.length && !group.some((f) => f.id === 'listen-overflows') && counters.deltas === null) {
     const dropped = Math.max(counters.values['TcpExt.ListenOverflows'] ?? 0, counters.values['TcpExt.ListenDrops'] ?? 0);
     if (dropped > 0) effects.push(`${dropped} handshakes dropped since boot`);

@@ -5,6 +5,7 @@
  */
 import { terminalGuard, terminalSafe } from '../safety/terminal.js';
 import type { LimitLayer, LimitOrigin } from '../provenance/types.js';
+import { stepHeadline } from '../provenance/fix.js';
 import { painter, wrap } from './format.js';
 
 export interface LimitsRenderOptions {
@@ -61,7 +62,7 @@ export function renderLimitOrigin(o: LimitOrigin, opts: LimitsRenderOptions): st
   if (o.steps && o.steps.length) {
     out.push(`  ${paint('green', 'Fix, in order:')}`);
     o.steps.forEach((s, i) => {
-      const head = terminalSafe(`${i + 1}. ${s.title}${s.blastRadius ? ` This ${s.blastRadius}.` : ''}`);
+      const head = terminalSafe(`${i + 1}. ${stepHeadline(s)}`);
       for (const [j, l] of wrap(head, width - 4).entries()) out.push(`    ${j ? '   ' : ''}${l}`);
       if (s.needs) for (const l of wrap(`Will fail as is: needs ${terminalSafe(s.needs)}.`, width - 7)) out.push(paint('yellow', `       ${l}`));
       for (const l of s.lines) out.push(`       ${terminalSafe(l)}`);

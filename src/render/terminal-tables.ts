@@ -142,25 +142,46 @@ export const DROP_COUNTERS = [
  */
 export function countersLines(c: Counters, width: number, paint: Painter): string[] {
   const label = paint('bold', 'Counters') + '  ';
-  const pad = ' '.repeat('Counters  '.length);
-  const short = (k: string) => k.slice(k.indexOf('.') + 1);
   // No TcpExt/Tcp counters at all: the files were missing or unreadable. Saying "no drops" would be a lie.
   if (!DROP_COUNTERS.some((k) => k in c.values)) return [label + paint('dim', 'unavailable (see notes)')];
-  let items: string[];
-  let tail: string;
+  const items = counterItems(c);
+  if (items.length === 0) {
+    return [label + paint('dim', c.deltas !== null ? `no drops, overflows or aborts in the ${duration(c.intervalMs)} window` : 'no drops, overflows or aborts since boot')];
+  }
+  return packCounters(items, counterTail(c), width, paint).map((l, i) => (i === 0 ? label : COUNTERS_PAD) + l);
+}
+
+/**
+ * The counters of a namespace other than the host's, under the host's line, named ("docker
+ * container web: ListenOverflows 129 …"). Nothing when it counted nothing: a quiet container
+ * costs no line.
+ */
+export function namespaceCountersLines(scope: string, c: Counters, width: number, paint: Painter): string[] {
+  const items = counterItems(c);
+  if (items.length === 0) return [];
+  return packCounters([`${scope}: ${items[0]}`, ...items.slice(1)], counterTail(c), width, paint).map((l) => COUNTERS_PAD + l);
+}
+
+const COUNTERS_PAD = ' '.repeat('Counters  '.length);
+
+/** "ListenOverflows 129" (since boot) or "ListenOverflows +3" (in the window), for each non-zero drop counter. */
+function counterItems(c: Counters): string[] {
+  const short = (k: string) => k.slice(k.indexOf('.') + 1);
   if (c.deltas !== null) {
     const deltas = c.deltas;
-    items = DROP_COUNTERS.filter((k) => (deltas[k] ?? 0) > 0).map((k) => `${short(k)} +${deltas[k]}`);
-    if (items.length === 0) return [label + paint('dim', `no drops, overflows or aborts in the ${duration(c.intervalMs)} window`)];
-    tail = `in ${duration(c.intervalMs)}`;
-  } else {
-    items = DROP_COUNTERS.filter((k) => (c.values[k] ?? 0) > 0).map((k) => `${short(k)} ${c.values[k]}`);
-    if (items.length === 0) return [label + paint('dim', 'no drops, overflows or aborts since boot')];
-    tail = 'since boot (one read: no rate)';
+    return DROP_COUNTERS.filter((k) => (deltas[k] ?? 0) > 0).map((k) => `${short(k)} +${deltas[k]}`);
   }
-  const lines = pack([...items, tail], width - pad.length);
+  return DROP_COUNTERS.filter((k) => (c.values[k] ?? 0) > 0).map((k) => `${short(k)} ${c.values[k]}`);
+}
+
+function counterTail(c: Counters): string {
+  return c.deltas !== null ? `in ${duration(c.intervalMs)}` : 'since boot (one read: no rate)';
+}
+
+function packCounters(items: string[], tail: string, width: number, paint: Painter): string[] {
+  const lines = pack([...items, tail], width - COUNTERS_PAD.length);
   // The qualifier is dim wherever packing put it: it is the last item of the last line.
   const last = lines.length - 1;
   lines[last] = lines[last].endsWith(tail) ? lines[last].slice(0, -tail.length) + paint('dim', tail) : lines[last];
-  return lines.map((l, i) => (i === 0 ? label : pad) + l);
+  return lines;
 }

@@ -6,6 +6,8 @@
  * @example
  * io.stdout(renderDiagnosis(d, { color: useColor(io), columns: io.columns }));
  */
+import { countersOf } from '../snapshot/namespaces.js';
+import { netnsLabel } from '../snapshot/netns-names.js';
 import { terminalGuard, terminalSafe } from '../safety/terminal.js';
 import type { Diagnosis } from './report.js';
 import { SEVERITY_ORDER, type Finding, type Severity } from '../rules/types.js';
@@ -13,7 +15,7 @@ import { duration, hostPort, pack, painter, percent, pidName, visible, wrap, typ
 import { describeFilter, filterListeners, filterProcesses } from './filter.js';
 import { renderFindings, SEVERITY_STYLE } from './terminal-findings.js';
 import { chainText, linkedGroups, reportOrder } from './answer.js';
-import { busiestListeners, countersLines, fdRatio, fdSection, listenersSection, nearestFdLimit } from './terminal-tables.js';
+import { busiestListeners, countersLines, namespaceCountersLines, fdRatio, fdSection, listenersSection, nearestFdLimit } from './terminal-tables.js';
 
 export interface TerminalOptions {
   /** ANSI colours; when false the output holds not one escape byte. */
@@ -122,7 +124,7 @@ function answerLines(findings: readonly Finding[], d: Diagnosis, width: number, 
   const groups = all.some((g) => g.some((f) => f.severity !== 'info')) ? all.filter((g) => g.some((f) => f.severity !== 'info')) : all;
   for (const g of groups.slice(0, MAX_CHAINS)) {
     const severity = g[0].severity;
-    const text = wrap(terminalSafe(chainText(g, d.snapshot.counters)), width - TAG_COLUMN);
+    const text = wrap(terminalSafe(chainText(g, (netns) => countersOf(d.snapshot, netns))), width - TAG_COLUMN);
     out.push(paint(SEVERITY_STYLE[severity], severity.toUpperCase().padEnd(TAG_COLUMN)) + text[0], ...text.slice(1).map((t) => pad + t));
   }
   if (groups.length > MAX_CHAINS) out.push(pad + paint('dim', `and ${groups.length - MAX_CHAINS} more below`));
@@ -166,6 +168,7 @@ export function renderDiagnosis(d: Diagnosis, opts: TerminalOptions): string {
   // The footer: the drop counters, then notes, and the verdict again where the scroll ends; one
   // block in the short form, spaced in the long one.
   const counters = countersLines(d.snapshot.counters, width, paint);
+  for (const ns of d.snapshot.namespaces.slice(1)) counters.push(...namespaceCountersLines(terminalSafe(netnsLabel(ns)), ns.counters, width, paint));
   if (notes.length && verbose) sections.push(counters, notes, [summaryLine(d, paint) + more]);
   else sections.push([...counters, ...notes, summaryLine(d, paint) + more]);
   return terminalGuard(sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n') + '\n');

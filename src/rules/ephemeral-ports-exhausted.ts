@@ -5,5 +5,5 @@ import { ephemeralFindings } from './support/ephemeral-finding.js';
 export const rule: Rule = {
   id: 'ephemeral-ports-exhausted',
   description: 'Local ports to one destination are used up: connect() fails with "Cannot assign requested address" (EADDRNOTAVAIL).',
-  check: (snapshot, options) => ephemeralFindings('ephemeral-ports-exhausted', snapshot, options),
+  check: (snapshot, options, context) => ephemeralFindings('ephemeral-ports-exhausted', snapshot, options, context?.shared),
 };

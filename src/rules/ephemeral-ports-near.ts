@@ -5,5 +5,5 @@ import { ephemeralFindings } from './support/ephemeral-finding.js';
 export const rule: Rule = {
   id: 'ephemeral-ports-near',
   description: 'Local ports to one destination are running out (ip_local_port_range less reserved ports).',
-  check: (snapshot, options) => ephemeralFindings('ephemeral-ports-near', snapshot, options),
+  check: (snapshot, options, context) => ephemeralFindings('ephemeral-ports-near', snapshot, options, context?.shared),
 };

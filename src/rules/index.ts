@@ -1,6 +1,6 @@
 /** Every rule, and running them all over one snapshot. */
 import type { Snapshot } from '../snapshot/types.js';
-import { DEFAULT_RULE_OPTIONS, SEVERITY_ORDER, type Finding, type FindingSubject, type Rule, type RuleContext, type RuleOptions } from './types.js';
+import { DEFAULT_RULE_OPTIONS, SEVERITY_ORDER, SharedWork, type Finding, type FindingSubject, type Rule, type RuleContext, type RuleOptions } from './types.js';
 import { rule as acceptQueueFilling } from './accept-queue-filling.js';
 import { rule as acceptQueueFull } from './accept-queue-full.js';
 import { rule as backlogClamped } from './backlog-clamped.js';
@@ -67,5 +67,6 @@ export function compareFindings(a: Finding, b: Finding): number {
 
 /** Runs every rule; findings most severe first, then by id, then by subject. `context`: see RuleContext. */
 export function runRules(snapshot: Snapshot, options: RuleOptions = DEFAULT_RULE_OPTIONS, rules: Rule[] = RULES, context: RuleContext = {}): Finding[] {
-  return rules.flatMap((r) => r.check(snapshot, options, context)).sort(compareFindings);
+  const shared = context.shared?.snapshot === snapshot ? context.shared : new SharedWork(snapshot);
+  return rules.flatMap((r) => r.check(snapshot, options, { ...context, shared })).sort(compareFindings);
 }

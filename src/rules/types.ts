@@ -71,6 +71,25 @@ export const DEFAULT_RULE_OPTIONS: RuleOptions = {
 export interface RuleContext {
   /** Earlier samples of this host (src/history), the snapshot's own included as the last one. */
   history?: HistoryView;
+  /**
+   * Work several rules share over one snapshot (the ephemeral-port grouping walks every socket):
+   * runRules makes one per run. A rule called alone computes without it.
+   */
+  shared?: SharedWork;
+}
+
+/** Values derived once per rule run and snapshot, by key. */
+export class SharedWork {
+  private readonly values = new Map<string, unknown>();
+  constructor(readonly snapshot: object) {}
+
+  /** The value under `key`, made by `make` the first time it is asked for. */
+  once<T>(key: string, make: () => T): T {
+    if (this.values.has(key)) return this.values.get(key) as T;
+    const v = make();
+    this.values.set(key, v);
+    return v;
+  }
 }
 
 export interface Rule {

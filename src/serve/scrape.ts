@@ -11,6 +11,7 @@ import { readLinkUnder } from '../probe/read-file.js';
 import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from '../probe/pid-cgroup.js';
 import { buildMetricsModel, DEFAULT_SELECTION, selectProcesses, type MetricsModel, type SelectionOptions } from '../render/prometheus-model.js';
 import { CounterHistory } from './counter-history.js';
+import { borrowedBpfFdLink } from '../probe/bpf-fd-link.js';
 import { LimitOriginCache } from './limit-origins.js';
 
 export interface ScrapeResult {
@@ -23,6 +24,11 @@ export interface ScrapeResult {
 
 export interface ScraperOptions {
   root?: string;
+  /**
+   * fd of a BPF task_file iterator link (probe/bpf-fd-link.ts) opened by the thread that owns it:
+   * every scrape lists the host's fds through it instead of a readlink per fd. Absent: /proc is walked.
+   */
+  bpfLinkFd?: number;
   selection?: SelectionOptions;
   rules?: RuleOptions;
 }
@@ -65,7 +71,8 @@ export class Scraper {
 
   async scrape(): Promise<ScrapeResult> {
     const start = performance.now();
-    const snapshot = await buildSnapshot({ root: this.root, intervalMs: 0 });
+    const bpf = this.opts.bpfLinkFd === undefined ? 'auto' : borrowedBpfFdLink(this.opts.bpfLinkFd);
+    const snapshot = await buildSnapshot({ root: this.root, intervalMs: 0, bpf });
     this.history.apply(snapshot, Date.now());
     const selected = selectProcesses(snapshot, this.opts.selection ?? DEFAULT_SELECTION);
     const chosen = snapshot.processes.filter((p) => selected.has(p.pid));

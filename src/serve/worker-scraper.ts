@@ -7,6 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ScrapeResult, ScraperOptions } from './scrape.js';
 import type { ScrapeReply } from './scrape-worker.js';
+import { openBpfFdLink, type BpfFdLink } from '../probe/bpf-fd-link.js';
+import { bpfRefusedByEnvironment } from '../probe/fd-walk.js';
 
 /** A scrape abandoned because the exporter is shutting down (SIGTERM): not a failure to log. */
 export class ClosingError extends Error {
@@ -21,14 +23,27 @@ export class WorkerScraper {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: ScrapeResult) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   private closed = false;
+  /**
+   * The BPF fd iterator, opened once here and lent to every worker by fd number (threads share the
+   * process's fds): a worker replaced after a stuck read leaves nothing open behind it.
+   */
+  private readonly bpf: BpfFdLink | null;
+  /** Why the live host's fds are walked in /proc instead (not root, no BTF, …); null when the iterator is used or not applicable. */
+  readonly bpfError: string | null;
 
   constructor(
     private readonly opts: ScraperOptions,
     private readonly hardLimitMs: number,
-  ) {}
+  ) {
+    const live = (opts.root ?? '/') === '/';
+    const opened = live && process.geteuid?.() === 0 && !bpfRefusedByEnvironment() ? openBpfFdLink() : null;
+    this.bpf = opened?.link ?? null;
+    this.bpfError = opened?.error ?? null;
+  }
 
   private spawn(): Worker {
-    const w = new Worker(new URL('./scrape-worker.js', import.meta.url), { workerData: this.opts });
+    const workerData: ScraperOptions = this.bpf ? { ...this.opts, bpfLinkFd: this.bpf.fd } : this.opts;
+    const w = new Worker(new URL('./scrape-worker.js', import.meta.url), { workerData });
     w.on('message', (reply: ScrapeReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
@@ -77,5 +92,6 @@ export class WorkerScraper {
     const w = this.worker;
     this.worker = null;
     if (w) await w.terminate();
+    this.bpf?.close();
   }
 }

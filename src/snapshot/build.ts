@@ -9,6 +9,7 @@ import { readNetTcp } from '../probe/net-tcp.js';
 import { readTunables } from '../probe/sysctl.js';
 import { readHost } from '../probe/host.js';
 import { readProcessesWhile } from '../probe/processes.js';
+import type { BpfChoice } from '../probe/fd-walk.js';
 import { readListenBacklogs } from '../probe/sock-diag.js';
 import { listPids } from '../probe/pids.js';
 import { discoverPidNetns, listNamedNetns, readPidNetns } from '../probe/netns.js';
@@ -32,6 +33,8 @@ export interface SnapshotOptions {
   onWait?: (ms: number) => void;
   /** Clock, injectable for golden tests. */
   now?: () => Date;
+  /** Whether the fd walk lists fds through the BPF iterator (probe/fd-walk.ts): `sockdoc serve` passes the link it keeps open. */
+  bpf?: BpfChoice;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -215,7 +218,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     ? readLiveNetns(plan.targets)
     : Promise.resolve(plan.targets.map((t) => readTreeNetns(root, t)));
   others.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
-  const { scan: procs, value: net } = await readProcessesWhile(root, opts.pids ? { pids: opts.pids } : {}, () =>
+  const { scan: procs, value: net } = await readProcessesWhile(root, { ...(opts.pids ? { pids: opts.pids } : {}), bpf: opts.bpf ?? 'auto' }, () =>
     readNetTcp(root, { netns: plan.own }),
   );
   const otherData = await others;
@@ -243,7 +246,6 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   }
   const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
   for (const p of procs.processes) p.netns = plan.byPid.get(p.pid) ?? null;
-  for (const holders of procs.owners.values()) if (holders.length > 1) holders.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
   countSocketsByOwner(sockets, procs.owners, byPid);
 
   const hasListeners = net.sockets.some((s) => s.state === 'LISTEN');

@@ -1,7 +1,7 @@
 /** The finding for one destination whose ephemeral ports run out (ephemeral-ports-exhausted / -near). */
 import { namespaceOf } from '../../snapshot/namespaces.js';
 import type { Snapshot, TcpState } from '../../snapshot/types.js';
-import type { Finding, RuleOptions } from '../types.js';
+import type { Finding, RuleOptions, SharedWork } from '../types.js';
 import { destinationLabel, destinationUses, ephemeralLevel, type DestinationUse } from './ephemeral.js';
 import { percent } from './levels.js';
 import { describePid } from './refs.js';
@@ -12,9 +12,9 @@ export type EphemeralId = 'ephemeral-ports-exhausted' | 'ephemeral-ports-near';
 
 const STATE_ORDER: TcpState[] = ['ESTABLISHED', 'TIME_WAIT', 'SYN_SENT', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSE_WAIT', 'LAST_ACK', 'CLOSING'];
 
-export function ephemeralFindings(id: EphemeralId, snapshot: Snapshot, options: RuleOptions): Finding[] {
+export function ephemeralFindings(id: EphemeralId, snapshot: Snapshot, options: RuleOptions, shared?: SharedWork): Finding[] {
   const want = id === 'ephemeral-ports-exhausted' ? 'exhausted' : 'near';
-  return destinationUses(snapshot)
+  return destinationUses(snapshot, shared)
     .filter((u) => ephemeralLevel(u, options) === want)
     .map((u) => ephemeralFinding(id, u, snapshot));
 }

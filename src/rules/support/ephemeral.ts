@@ -15,7 +15,7 @@
 import { findListener } from '../../snapshot/listeners.js';
 import { tunablesOf } from '../../snapshot/namespaces.js';
 import type { Listener, Snapshot, TcpSocket, TcpState, Tunables } from '../../snapshot/types.js';
-import type { RuleOptions } from '../types.js';
+import type { RuleOptions, SharedWork } from '../types.js';
 
 /** Outgoing connections of one network namespace from one source address to one destination. */
 export interface DestinationUse {
@@ -55,8 +55,16 @@ function reservedIn(tunables: Tunables, lo: number, hi: number): (port: number) 
   return (port) => ranges.some(([a, b]) => port >= a && port <= b);
 }
 
-/** Every destination an outgoing connection goes to, with its use of the ephemeral range. */
-export function destinationUses(snapshot: Snapshot): DestinationUse[] {
+/** Every destination an outgoing connection goes to, with its use of the ephemeral range. Computed once per rule run. */
+export function destinationUses(snapshot: Snapshot, shared?: SharedWork): DestinationUse[] {
+  return shared ? shared.once('ephemeral.destinationUses', () => groupDestinations(snapshot)) : groupDestinations(snapshot);
+}
+
+/**
+ * One pass over every socket (100k+ on a busy host): groups are found through nested maps keyed by
+ * the interned address strings the socket table shares, never a key string built per socket.
+ */
+function groupDestinations(snapshot: Snapshot): DestinationUse[] {
   const listenersByNs = new Map<number, Map<number, Listener[]>>();
   for (const l of snapshot.listeners) {
     let byPort = listenersByNs.get(l.netns);
@@ -65,7 +73,15 @@ export function destinationUses(snapshot: Snapshot): DestinationUse[] {
     if (list) list.push(l);
     else byPort.set(l.port, [l]);
   }
-  const groups = new Map<string, DestinationUse>();
+  const all: DestinationUse[] = [];
+  // netns -> source address -> destination address -> destination port -> group
+  const groups = new Map<number, Map<string, Map<string, Map<number, DestinationUse>>>>();
+  const bareOf = new Map<string, string>();
+  const bareCached = (a: string): string => {
+    let b = bareOf.get(a);
+    if (b === undefined) bareOf.set(a, (b = bare(a)));
+    return b;
+  };
   const rangeOf = new Map<number, NsRange | null>();
   for (const s of snapshot.sockets) {
     if (s.state === 'LISTEN' || s.state === 'SYN_RECV' || s.state === 'CLOSE' || s.remotePort === 0) continue;
@@ -76,30 +92,39 @@ export function destinationUses(snapshot: Snapshot): DestinationUse[] {
       r = range ? nsRange(tunables, range, listenersByNs.get(s.netns)) : null;
       rangeOf.set(s.netns, r);
     }
-    if (r === null || s.localPort < r.lo || s.localPort > r.hi || r.reserved(s.localPort)) continue;
+    if (r === null || s.localPort < r.lo || s.localPort > r.hi || (r.reservedCount > 0 && r.reserved(s.localPort))) continue;
     // A connection a listener accepted keeps the listener's port: it is incoming, not ours.
     const byPort = listenersByNs.get(s.netns);
-    if (byPort && findListener(byPort, s as TcpSocket)) continue;
-    const local = bare(s.localAddress);
-    const remote = bare(s.remoteAddress);
-    const key = `${s.netns}|${local}|${remote}|${s.remotePort}`;
-    let g = groups.get(key);
+    if (byPort && byPort.has(s.localPort) && findListener(byPort, s as TcpSocket)) continue;
+    const local = bareCached(s.localAddress);
+    const remote = bareCached(s.remoteAddress);
+    let byLocal = groups.get(s.netns);
+    if (!byLocal) groups.set(s.netns, (byLocal = new Map()));
+    let byRemote = byLocal.get(local);
+    if (!byRemote) byLocal.set(local, (byRemote = new Map()));
+    let byPortGroup = byRemote.get(remote);
+    if (!byPortGroup) byRemote.set(remote, (byPortGroup = new Map()));
+    let g = byPortGroup.get(s.remotePort);
     if (!g) {
       g = newUse(s, local, remote, r);
-      groups.set(key, g);
+      byPortGroup.set(s.remotePort, g);
+      all.push(g);
     }
     g.inUse++;
     g.byState[s.state] = (g.byState[s.state] ?? 0) + 1;
     if (s.inode !== 0) {
-      let last = -1;
-      for (const o of snapshot.owners.get(s.inode) ?? []) {
-        if (o.pid === last) continue;
-        last = o.pid;
-        g.byPid.set(o.pid, (g.byPid.get(o.pid) ?? 0) + 1);
+      const holders = snapshot.owners.get(s.inode);
+      if (holders) {
+        let last = -1;
+        for (const o of holders) {
+          if (o.pid === last) continue;
+          last = o.pid;
+          g.byPid.set(o.pid, (g.byPid.get(o.pid) ?? 0) + 1);
+        }
       }
     }
   }
-  return [...groups.values()].sort((a, b) => b.inUse / b.usable - a.inUse / a.usable || a.remotePort - b.remotePort);
+  return all.sort((a, b) => b.inUse / b.usable - a.inUse / a.usable || a.remotePort - b.remotePort);
 }
 
 interface NsRange {

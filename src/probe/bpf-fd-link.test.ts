@@ -1,0 +1,123 @@
+/**
+ * The BPF task_file iterator (native/bpffds.c) must give the same fds and socket inodes as the
+ * readlink walk of /proc/PID/fd, and fall back to that walk whenever it cannot answer.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { walkFds, type FdWalk } from './fd-walk.js';
+import { openBpfFdLink } from './bpf-fd-link.js';
+import { readProcesses, readProcessesWhile, type ProcessScan } from './processes.js';
+import { repoRoot } from '../testing/paths.js';
+
+const isRoot = process.getuid?.() === 0;
+
+function plain(walk: FdWalk) {
+  return { counts: walk.counts, denied: walk.denied, errors: walk.errors.map((e) => e?.code ?? null), sockets: Array.from(walk.sockets) };
+}
+
+/** A scan without timings or the pid-fd probe's source, which names the iterator when it answered. */
+function comparable(scan: ProcessScan) {
+  return { ...scan, reports: scan.reports.map((r) => ({ ...r, ms: 0, source: r.probe === 'pid-fd' ? '' : r.source })) };
+}
+
+async function withHolder<T>(body: (held: { pid: number; sockets: Record<string, number> }) => Promise<T> | T): Promise<T> {
+  const child = spawn('python3', [join(repoRoot, 'scripts', 'fixtures', 'proc-holder.py'), 'server', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+    return await body(JSON.parse(line));
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+test('a capture tree is never walked through the iterator (it would read the live host)', () => {
+  const { link, error } = openBpfFdLink();
+  try {
+    const walk = walkFds(join(repoRoot, 'test', 'fixtures', 'hosts', 'seed-close-wait'), [1], 'auto', link ?? 'auto');
+    assert.notEqual(walk.source, 'bpf', error);
+  } finally {
+    link?.close();
+  }
+});
+
+test('live, root: the iterator loads, and lists the same fds and socket inodes as the readlink walk', { skip: isRoot ? false : 'needs root: loading a BPF program needs CAP_BPF and CAP_PERFMON' }, async () => {
+  const { link, error } = openBpfFdLink();
+  assert.ok(link, `the BPF task_file iterator loads as root on this kernel: ${error}`);
+  try {
+    await withHolder(async (held) => {
+      const pids = [1, held.pid];
+      const viaBpf = walkFds('/', pids, 'native', link);
+      const viaProc = walkFds('/', pids, 'native', 'off');
+      assert.equal(viaBpf.source, 'bpf');
+      assert.equal(viaBpf.bpfError, null);
+      assert.equal(viaProc.source, 'native');
+      assert.deepEqual(plain(viaBpf), plain(viaProc));
+      // The holder's TCP sockets, inode by inode (its stdio are Unix sockets too, and listed as well).
+      const mine = new Map<number, number>();
+      for (let i = 0; i < viaBpf.sockets.length; i += 3) if (viaBpf.sockets[i] === held.pid) mine.set(viaBpf.sockets[i + 1], viaBpf.sockets[i + 2]);
+      assert.ok(Object.keys(held.sockets).length > 0);
+      for (const [fd, inode] of Object.entries(held.sockets)) assert.equal(mine.get(Number(fd)), inode, `fd ${fd}`);
+      // The whole scan, as the snapshot reads it, with the walk on the addon's thread.
+      const js = comparable(readProcesses('/', { pids, fdWalk: 'js' }));
+      const both = await readProcessesWhile('/', { pids, fdWalk: 'auto', bpf: link }, () => 0);
+      assert.deepEqual(comparable(both.scan), js);
+      assert.match(both.scan.reports.find((r) => r.probe === 'pid-fd')?.source ?? '', /^BPF task_file iterator/);
+    });
+  } finally {
+    link.close();
+  }
+});
+
+test('live, root: an exited pid and a pid never used are reported as the readlink walk reports them', { skip: isRoot ? false : 'needs root' }, () => {
+  const { link, error } = openBpfFdLink();
+  assert.ok(link, error);
+  try {
+    const gone = spawnSync('true').pid ?? 0;
+    const pids = [gone, 4_000_000].sort((a, b) => a - b);
+    assert.deepEqual(plain(walkFds('/', pids, 'native', link)), plain(walkFds('/', pids, 'native', 'off')));
+  } finally {
+    link.close();
+  }
+});
+
+test('live, root: in another pid namespace the iterator does not answer and /proc is walked instead', { skip: isRoot ? false : 'needs root: unshare --pid' }, () => {
+  // Inside a new pid namespace /proc numbers processes differently from the kernel's task->tgid:
+  // the iterator's own record does not match getpid(), so its records must not be used.
+  const script = `
+    import { walkFds } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'probe', 'fd-walk.js'))};
+    import { openBpfFdLink } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'probe', 'bpf-fd-link.js'))};
+    const { link, error } = openBpfFdLink();
+    const pids = [1, process.pid];
+    const a = link ? walkFds('/', pids, 'native', link) : null;
+    const b = walkFds('/', pids, 'native', 'off');
+    console.log(JSON.stringify({ error: error ?? null, pid: process.pid, source: a?.source, bpfError: a?.bpfError, counts: a?.counts, off: b.counts }));
+  `;
+  const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { error: string | null; pid: number; source: string; bpfError: string | null; counts: number[]; off: number[] };
+  assert.ok(out.pid < 10, `runs inside a new pid namespace (pid ${out.pid})`);
+  assert.equal(out.error, null, 'loading works in any pid namespace');
+  assert.equal(out.source, 'native');
+  assert.match(out.bpfError ?? '', /pid namespace/);
+  assert.equal(out.counts[0], out.off[0], 'pid 1 of the namespace walked in /proc');
+});
+
+test('live, root: SOCKDOC_FD_SOURCE=proc keeps the iterator out, even when a link is given', { skip: isRoot ? false : 'needs root' }, () => {
+  const { link, error } = openBpfFdLink();
+  assert.ok(link, error);
+  const saved = process.env.SOCKDOC_FD_SOURCE;
+  try {
+    process.env.SOCKDOC_FD_SOURCE = 'proc';
+    assert.equal(walkFds('/', [1], 'native', link).source, 'native');
+    delete process.env.SOCKDOC_FD_SOURCE;
+    assert.equal(walkFds('/', [1], 'native', link).source, 'bpf');
+  } finally {
+    if (saved === undefined) delete process.env.SOCKDOC_FD_SOURCE;
+    else process.env.SOCKDOC_FD_SOURCE = saved;
+    link.close();
+  }
+});
