@@ -202,3 +202,19 @@ test('log line values with spaces are quoted (logfmt): a process named "tmux: se
   assert.match(line, / process="4242\/tmux: server" fds=187\/1024 /);
   assert.match(summaryLine(model(30, 'say "hi"')), / process="4242\/say \\"hi\\"" /);
 });
+
+test('a why+fix taller than the terminal scrolls with ↑↓ and says what is above and below', () => {
+  const m = model();
+  const i = m.findings.findIndex((f) => f.id === 'fd-exhaustion-forecast');
+  let ui: UiState = { ...INITIAL_UI, selected: i, detail: true };
+  const first = renderScreen(m, ui, { cols: 60, rows: 12 }, 2000, false);
+  assert.equal(first.length, 11);
+  assert.match(first[10], /↑↓ scroll · 0 above, \d+ below · Esc back/);
+  for (let k = 0; k < 200; k++) ui = press(ui, { name: 'down' }, m.findings.length);
+  assert.equal(ui.detail, true, 'scrolling does not close it');
+  const last = renderScreen(m, ui, { cols: 60, rows: 12 }, 2000, false);
+  assert.match(last[10], / 0 below/);
+  assert.ok(last.some((l) => l.includes(`sockdoc explain fd-exhaustion-forecast`)), 'the end is reachable');
+  ui = press(ui, { name: 'escape' }, m.findings.length);
+  assert.equal(ui.scroll, 0);
+});

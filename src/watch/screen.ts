@@ -193,7 +193,7 @@ const HELP = [
   '  /           filter every table by text (name, pid, address:port, finding id); Enter keeps, Esc clears',
   '  ↑ ↓, k j    select a finding',
   '  Enter       the selected finding: evidence, why, and the fix',
-  '  ?, h        this help;  Esc closes it',
+  '  ?, h        this help;  Esc closes it; ↑↓ scroll it (and a finding\'s why+fix) on a small terminal',
   '',
   '"full in": when the open descriptors reach the soft RLIMIT_NOFILE at the current trend',
   '(Theil–Sen over the history; "learning" until 5 samples over 10 s; "sawtooth" when the count',
@@ -260,7 +260,12 @@ export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyM
     lines.push(footer(m, ui, cols, c));
     return lines.map((l) => clip(l, Math.max(1, size.cols)));
   }
-  lines = lines.slice(0, height);
+  if (lines.length > height) {
+    // Taller than the terminal: a window of it, scrolled with ↑↓, and a last line that says so.
+    const top = Math.min(ui.scroll, lines.length - (height - 1));
+    const more = lines.length - (top + height - 1);
+    lines = [...lines.slice(top, top + height - 1), c('dim', fit(`  ↑↓ scroll · ${top} above, ${more} below · Esc back · q quit`, cols))];
+  }
   while (lines.length < height) lines.push('');
   // Laid out for at least 40 columns; a narrower terminal sees the left part, never a wrapped row.
   return lines.map((l) => clip(l, Math.max(1, size.cols)));

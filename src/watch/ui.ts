@@ -16,10 +16,12 @@ export interface UiState {
   /** Showing the selected finding's why and fix. */
   detail: boolean;
   help: boolean;
+  /** First line shown of the help or a finding's why and fix, when they are taller than the terminal. */
+  scroll: number;
   quit: boolean;
 }
 
-export const INITIAL_UI: UiState = { paused: false, sort: 'fill', filter: '', editing: false, selected: 0, detail: false, help: false, quit: false };
+export const INITIAL_UI: UiState = { paused: false, sort: 'fill', filter: '', editing: false, selected: 0, detail: false, help: false, scroll: 0, quit: false };
 
 /** A key as node's readline keypress events name it (`name`), with the character typed (`sequence`). */
 export interface Key {
@@ -81,8 +83,11 @@ export function press(state: UiState, key: Key, findings: number): UiState {
     // Any of these closes the overlay; q still quits from anywhere, as in htop.
     if (key.name === 'q') return { ...s, quit: true };
     if (key.name === 'escape' || key.name === 'return' || key.name === 'enter' || key.sequence === '?' || key.name === 'h') {
-      return { ...s, help: false, detail: false };
+      return { ...s, help: false, detail: false, scroll: 0 };
     }
+    // A fix taller than a small terminal is read by scrolling (the screen clamps the end).
+    if (key.name === 'down' || key.name === 'j' || key.name === 'pagedown' || key.name === 'space') return { ...s, scroll: s.scroll + (key.name === 'pagedown' || key.name === 'space' ? 10 : 1) };
+    if (key.name === 'up' || key.name === 'k' || key.name === 'pageup') return { ...s, scroll: Math.max(0, s.scroll - (key.name === 'pageup' ? 10 : 1)) };
     return s;
   }
   switch (key.name) {
@@ -101,14 +106,14 @@ export function press(state: UiState, key: Key, findings: number): UiState {
       return { ...s, selected: Math.min(Math.max(0, findings - 1), s.selected + 1) };
     case 'return':
     case 'enter':
-      return findings > 0 ? { ...s, detail: true } : s;
+      return findings > 0 ? { ...s, detail: true, scroll: 0 } : s;
     case 'escape':
       return { ...s, filter: '' };
     case 'h':
     case 'f1':
-      return { ...s, help: true };
+      return { ...s, help: true, scroll: 0 };
   }
   if (key.sequence === '/') return { ...s, editing: true };
-  if (key.sequence === '?') return { ...s, help: true };
+  if (key.sequence === '?') return { ...s, help: true, scroll: 0 };
   return s;
 }
