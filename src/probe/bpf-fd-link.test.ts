@@ -21,7 +21,7 @@ function plain(walk: FdWalk) {
 
 /** A scan without timings or the pid-fd probe's source, which names the iterator when it answered. */
 function comparable(scan: ProcessScan) {
-  return { ...scan, reports: scan.reports.map((r) => ({ ...r, ms: 0, source: r.probe === 'pid-fd' ? '' : r.source })) };
+  return { ...scan, owners: new Map(scan.owners), reports: scan.reports.map((r) => ({ ...r, ms: 0, source: r.probe === 'pid-fd' ? '' : r.source })) };
 }
 
 async function withHolder<T>(body: (held: { pid: number; sockets: Record<string, number> }) => Promise<T> | T): Promise<T> {
