@@ -15,7 +15,7 @@ import { constants } from 'node:os';
 import { readPidFds } from './pid-fd.js';
 import { FD_DIR_DENIED, FD_REFUSED, nativeFdWalker, type NativeFdWalk } from './native.js';
 import { under } from './read-file.js';
-import { openBpfFdLink, type BpfFdLink } from './bpf-fd-link.js';
+import { mayLoadBpf, openBpfFdLink, type BpfFdLink } from './bpf-fd-link.js';
 
 export interface FdWalk {
   /** 'bpf': the BPF iterator listed the fds (and the addon walked /proc for the pids it did not report). */
@@ -79,7 +79,7 @@ function chooseBpf(root: string, pids: readonly number[], mode: FdWalkMode, choi
   // event) gets the /proc walk everywhere, serve included.
   if (root !== '/' || mode === 'js' || choice === 'off' || bpfRefusedByEnvironment()) return none;
   if (typeof choice === 'object') return { link: choice, oneShot: false, error: null };
-  if (mode !== 'auto' || process.geteuid?.() !== 0 || estimateOpenFds(pids) < BPF_MIN_FDS) return none;
+  if (mode !== 'auto' || estimateOpenFds(pids) < BPF_MIN_FDS || !mayLoadBpf()) return none;
   const opened = openBpfFdLink();
   return opened.link ? { link: opened.link, oneShot: true, error: null } : { link: null, oneShot: false, error: opened.error };
 }

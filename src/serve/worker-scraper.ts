@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ScrapeResult, ScraperOptions } from './scrape.js';
 import type { ScrapeReply } from './scrape-worker.js';
-import { openBpfFdLink, type BpfFdLink } from '../probe/bpf-fd-link.js';
+import { mayLoadBpf, openBpfFdLink, type BpfFdLink } from '../probe/bpf-fd-link.js';
 import { bpfRefusedByEnvironment } from '../probe/fd-walk.js';
 
 /** A scrape abandoned because the exporter is shutting down (SIGTERM): not a failure to log. */
@@ -36,7 +36,7 @@ export class WorkerScraper {
     private readonly hardLimitMs: number,
   ) {
     const live = (opts.root ?? '/') === '/';
-    const opened = live && process.geteuid?.() === 0 && !bpfRefusedByEnvironment() ? openBpfFdLink() : null;
+    const opened = live && !bpfRefusedByEnvironment() && mayLoadBpf() ? openBpfFdLink() : null;
     this.bpf = opened?.link ?? null;
     this.bpfError = opened?.error ?? null;
   }
