@@ -285,7 +285,10 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
 
   const pidsIn = new Map<number, number[]>();
   for (const p of procs.processes) {
-    const inode = p.netns ?? plan.own;
+    // A process whose /proc/PID/ns/net was refused (not root) may live anywhere: it is in no
+    // namespace's list rather than in sockdoc's own (which made `--netns PID` show the host).
+    if (p.netns === null) continue;
+    const inode = p.netns;
     const list = pidsIn.get(inode);
     if (list) list.push(p.pid);
     else pidsIn.set(inode, [p.pid]);
