@@ -291,7 +291,7 @@ function finish(
   }
   // The iterator read the same fd tables in one kernel pass; /proc/*/fd was walked only for the pids it did not report.
   const fdReport = report('pid-fd', walk.source === 'bpf' ? `BPF task_file iterator (+ ${under(procDir, '*', 'fd')})` : under(procDir, '*', 'fd'), fdMs);
-  if (walk.bpfError) fdReport.detail = `BPF fd iterator unavailable (${walk.bpfError}): walked ${under(procDir, '*', 'fd')}`;
+  if (walk.bpfError) fdReport.detail = `BPF fd iterator not used (${walk.bpfError}): walked ${under(procDir, '*', 'fd')}`;
   if (fdsDenied.count > 0) {
     tell(fdReport, notes, `the fds of ${plural(fdsDenied.count, 'process', 'processes')} owned by other users could not be read (run as root to see them): socket owners and fd counts are missing for them`);
   }
