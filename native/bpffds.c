@@ -8,11 +8,11 @@
  * program below writes 16 bytes per fd: ~30-60 ms for the same 100k fds.
  *
  * The program is written as raw BPF instructions (no clang, no libbpf at build or run time). The
- * offsets it needs (task_struct.pid/.tgid, file.f_inode, inode.i_mode/.i_ino, bpf_iter_meta.seq)
+ * offsets it needs (task_struct.pid/.tgid, file.f_inode, inode.i_mode/.i_ino/.i_sb, super_block.s_magic, bpf_iter_meta.seq)
  * are looked up in the running kernel's BTF (/sys/kernel/btf/vmlinux) when it is loaded, the way
  * libbpf's CO-RE relocations would, so one build works on every kernel that has BTF.
  *
- * Record per fd (host byte order): u32 tgid, u32 fd, u64 inode (0 unless S_IFSOCK). Only a thread
+ * Record per fd (host byte order): u32 tgid, u32 fd, u64 inode (0 unless a sockfs inode). Only a thread
  * group leader's table is reported (task->pid == task->tgid): /proc/PID/fd shows the leader's.
  *
  * Needs CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN) and kernel BTF; any failure is an errno with
@@ -158,6 +158,11 @@ static long btf_member_offset(const btf_file *b, uint32_t id, const char *name, 
 #define INSN(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (int16_t)(o), .imm = (i)})
 
 /* struct bpf_iter__task_file (DEFINE_BPF_ITER_FUNC(task_file, meta, task, fd, file)): one u64 slot per argument. */
+/* include/uapi/linux/magic.h: the superblock of every socket's inode (net/socket.c sockfs). A file
+ * with S_IFSOCK elsewhere (an O_PATH fd on a Unix socket's file in tmpfs) is no socket: /proc shows
+ * it as a path, not socket:[N], and its i_ino is that filesystem's number, which could equal a
+ * socket's and give the socket a wrong owner. */
+#define SOCKFS_MAGIC 0x534F434B
 enum { CTX_META = 0, CTX_TASK = 8, CTX_FD = 16, CTX_FILE = 24 };
 
 int bpffds_open(int *link_fd, const char **what) {
@@ -166,29 +171,33 @@ int bpffds_open(int *link_fd, const char **what) {
   if (err) { *what = "read " BTF_PATH; btf_free(&b); return err; }
   int32_t task = btf_find(&b, "task_struct", BTF_KIND_STRUCT), file = btf_find(&b, "file", BTF_KIND_STRUCT),
           inode = btf_find(&b, "inode", BTF_KIND_STRUCT), meta = btf_find(&b, "bpf_iter_meta", BTF_KIND_STRUCT),
-          target = btf_find(&b, "bpf_iter_task_file", BTF_KIND_FUNC);
+          target = btf_find(&b, "bpf_iter_task_file", BTF_KIND_FUNC), sb = btf_find(&b, "super_block", BTF_KIND_STRUCT);
   long o_pid = task > 0 ? btf_member_offset(&b, (uint32_t)task, "pid", 0) : -1,
        o_tgid = task > 0 ? btf_member_offset(&b, (uint32_t)task, "tgid", 0) : -1,
        o_inode = file > 0 ? btf_member_offset(&b, (uint32_t)file, "f_inode", 0) : -1,
        o_mode = inode > 0 ? btf_member_offset(&b, (uint32_t)inode, "i_mode", 0) : -1,
        o_ino = inode > 0 ? btf_member_offset(&b, (uint32_t)inode, "i_ino", 0) : -1,
-       o_seq = meta > 0 ? btf_member_offset(&b, (uint32_t)meta, "seq", 0) : -1;
+       o_seq = meta > 0 ? btf_member_offset(&b, (uint32_t)meta, "seq", 0) : -1,
+       o_sb = inode > 0 ? btf_member_offset(&b, (uint32_t)inode, "i_sb", 0) : -1,
+       o_magic = sb > 0 ? btf_member_offset(&b, (uint32_t)sb, "s_magic", 0) : -1;
   btf_free(&b);
   if (target < 0) { *what = "find bpf_iter_task_file in BTF"; return ENOENT; }
-  if (o_pid < 0 || o_tgid < 0 || o_inode < 0 || o_mode < 0 || o_ino < 0 || o_seq < 0 || o_pid > 32767 || o_tgid > 32767 ||
-      o_inode > 32767 || o_mode > 32767 || o_ino > 32767 || o_seq > 32767) {
+  const long offsets[] = {o_pid, o_tgid, o_inode, o_mode, o_ino, o_seq, o_sb, o_magic};
+  int bad = 0;
+  for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) bad |= offsets[i] < 0 || offsets[i] > 32767;
+  if (bad) {
     *what = "find struct members in BTF";
     return ENOENT;
   }
   const struct bpf_insn prog[] = {
       INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),              /* r6 = ctx */
       INSN(BPF_LDX | BPF_MEM | BPF_DW, 7, 6, CTX_TASK, 0),        /* r7 = ctx->task */
-      INSN(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, 21, 0),               /* NULL at the end of the walk */
+      INSN(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, 24, 0),               /* NULL at the end of the walk */
       INSN(BPF_LDX | BPF_MEM | BPF_DW, 8, 6, CTX_FILE, 0),        /* r8 = ctx->file */
-      INSN(BPF_JMP | BPF_JEQ | BPF_K, 8, 0, 19, 0),
+      INSN(BPF_JMP | BPF_JEQ | BPF_K, 8, 0, 22, 0),
       INSN(BPF_LDX | BPF_MEM | BPF_W, 2, 7, o_pid, 0),            /* r2 = task->pid */
       INSN(BPF_LDX | BPF_MEM | BPF_W, 3, 7, o_tgid, 0),           /* r3 = task->tgid */
-      INSN(BPF_JMP | BPF_JNE | BPF_X, 2, 3, 16, 0),               /* not the leader: /proc/PID/fd is the leader's table */
+      INSN(BPF_JMP | BPF_JNE | BPF_X, 2, 3, 19, 0),               /* not the leader: /proc/PID/fd is the leader's table */
       INSN(BPF_STX | BPF_MEM | BPF_W, 10, 3, -16, 0),             /* rec.tgid */
       INSN(BPF_LDX | BPF_MEM | BPF_W, 4, 6, CTX_FD, 0),           /* r4 = ctx->fd */
       INSN(BPF_STX | BPF_MEM | BPF_W, 10, 4, -12, 0),             /* rec.fd */
@@ -196,7 +205,10 @@ int bpffds_open(int *link_fd, const char **what) {
       INSN(BPF_LDX | BPF_MEM | BPF_H, 5, 9, o_mode, 0),           /* r5 = inode->i_mode */
       INSN(BPF_ALU64 | BPF_AND | BPF_K, 5, 0, 0, 0xF000),         /* S_IFMT */
       INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),
-      INSN(BPF_JMP | BPF_JNE | BPF_K, 5, 0, 1, 0xC000),           /* not S_IFSOCK: inode 0 */
+      INSN(BPF_JMP | BPF_JNE | BPF_K, 5, 0, 4, 0xC000),           /* not S_IFSOCK: inode 0 */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 5, 9, o_sb, 0),            /* r5 = inode->i_sb */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 5, 5, o_magic, 0),         /* r5 = i_sb->s_magic */
+      INSN(BPF_JMP | BPF_JNE | BPF_K, 5, 0, 1, SOCKFS_MAGIC),     /* a socket *file* (O_PATH on tmpfs): not a socket */
       INSN(BPF_LDX | BPF_MEM | BPF_DW, 0, 9, o_ino, 0),           /* r0 = inode->i_ino */
       INSN(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -8, 0),             /* rec.inode */
       INSN(BPF_LDX | BPF_MEM | BPF_DW, 1, 6, CTX_META, 0),        /* r1 = ctx->meta */

@@ -32,3 +32,11 @@ test('a flag given twice is refused, naming both values; booleans too', () => {
   assert.throws(() => parse(['--json', '--json'], opts), /--json was given twice: give it once/);
   assert.deepEqual({ ...parse(['--port', '80'], opts).values }, { port: '80' });
 });
+
+test('parseArgs errors become one line: a negative value is said plainly, quoting it', async () => {
+  const { parse, intFlag } = await import('./args.js');
+  assert.throws(() => parse(['--every', '-1'], { every: { type: 'string' } }), { message: "--every -1: a value cannot start with '-' (none of sockdoc's options takes a negative number)" });
+  assert.throws(() => parse(['--bogus'], { every: { type: 'string' } }), (e: Error) => !e.message.includes('\n') && /Unknown option '--bogus'/.test(e.message));
+  assert.throws(() => intFlag('count', '99999999999999999999', 1), { message: "--count must be between 1 and 9007199254740991, got '99999999999999999999'" });
+  assert.throws(() => intFlag('port', '0', 1, 65535, 'the port'), { message: "the port must be between 1 and 65535, got '0'" });
+});

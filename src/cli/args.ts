@@ -8,9 +8,9 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 export function parse<T extends Options>(args: string[], options: T, allowPositionals = false) {
   let parsed;
   try {
-    parsed = parseArgs({ args: joinNegativeValues(args, options), options, allowPositionals, strict: true as const, tokens: true as const });
+    parsed = parseArgs({ args, options, allowPositionals, strict: true as const, tokens: true as const });
   } catch (err) {
-    throw new UsageError(parseArgsMessage(err as Error & { code?: string }));
+    throw new UsageError(parseArgsMessage((err as Error).message, args));
   }
   refuseRepeats(parsed.tokens, options);
   const { values, positionals } = parsed;
@@ -18,29 +18,20 @@ export function parse<T extends Options>(args: string[], options: T, allowPositi
 }
 
 /**
- * `--timeout -1s`, `--top -1`: parseArgs takes a value starting with '-' for another option and
- * says "argument is ambiguous" over three lines. A value that looks like a negative number is the
- * flag's value: joined as `--timeout=-1s`, it gets the flag's own one-line range error.
+ * One line from a parseArgs error. Its messages may span lines ("argument is ambiguous.\nDid you
+ * forget…\nTo specify an option argument starting with a dash use '--every=-XYZ'."), which the
+ * bin would print escaped as one line with literal \n; they end with hints about parseArgs' own
+ * syntax. A value that starts with '-' is said plainly, quoting it.
  */
-function joinNegativeValues(args: string[], options: Options): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const next = args[i + 1];
-    if (a.startsWith('--') && !a.includes('=') && options[a.slice(2)]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else out.push(a);
+export function parseArgsMessage(message: string, args: readonly string[]): string {
+  const ambiguous = /^Option '(-[^']*)' argument is ambiguous/.exec(message);
+  if (ambiguous) {
+    const flag = ambiguous[1].split(', ').pop()!;
+    const at = args.indexOf(flag);
+    const value = at >= 0 ? args[at + 1] : undefined;
+    return value !== undefined ? `${flag} ${value}: a value cannot start with '-' (none of sockdoc's options takes a negative number)` : `${flag} needs a value`;
   }
-  return out;
-}
-
-/** One line from a parseArgs error: its first sentence, the missing value named plainly. */
-function parseArgsMessage(err: Error & { code?: string }): string {
-  const ambiguous = /^Option '(-[^']+)' argument is ambiguous/.exec(err.message);
-  if (ambiguous) return `${ambiguous[1]} needs a value (a value starting with '-' is written ${ambiguous[1]}=VALUE)`;
-  // Drop its "To specify a positional..." hint, and anything after a line break.
-  return err.message.split('\n')[0].split(/(?<=[.?]) To specify/)[0];
+  return message.split('\n')[0].split(/(?<=[.?]) To specify/)[0];
 }
 
 /**
@@ -88,13 +79,16 @@ export function splitCommand(argv: readonly string[]): { command: string | null;
   return { command: null, rest: [...argv] };
 }
 
-/** A non-negative integer flag ("--pid 123"). */
-export function intFlag(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+/**
+ * A non-negative integer flag ("--pid 123"); `what` names it in errors (default `--NAME`; "the port"
+ * for a positional). Errors quote the value as typed: 99999999999999999999 is not "1e20".
+ */
+export function intFlag(name: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER, what = `--${name}`): number | undefined {
   if (value === undefined) return undefined;
   const range = max === Number.MAX_SAFE_INTEGER ? (min > 0 ? ` (at least ${min})` : '') : ` from ${min} to ${max}`;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} expects a whole number${range}, got '${value}'`);
+  if (!/^\d+$/.test(value)) throw new UsageError(`${what} expects a whole number${range}, got '${value}'`);
   const n = Number(value);
-  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max) throw new UsageError(`${what} must be between ${min} and ${max}, got '${value}'`);
   return n;
 }
 

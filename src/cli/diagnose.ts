@@ -14,6 +14,7 @@ import { renderSummary } from '../render/summary.js';
 import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { matchNetns, restrictToNetns, type NetnsQuery } from '../snapshot/select-netns.js';
+import { netnsLabel } from '../snapshot/netns-names.js';
 import { durationFlag, intFlag, parse, processId, ratioFlag } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
@@ -65,6 +66,13 @@ export const THRESHOLD_OPTIONS = {
   'ports-critical': { type: 'string' },
 } as const;
 
+/** --netns/--container/--pod, on every command that narrows to one network namespace (selectNetns). */
+export const NETNS_OPTIONS = {
+  netns: { type: 'string' },
+  container: { type: 'string' },
+  pod: { type: 'string' },
+} as const;
+
 const OPTIONS = {
   json: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
@@ -72,9 +80,7 @@ const OPTIONS = {
   interval: { type: 'string' },
   pid: { type: 'string' },
   port: { type: 'string' },
-  netns: { type: 'string' },
-  container: { type: 'string' },
-  pod: { type: 'string' },
+  ...NETNS_OPTIONS,
   root: { type: 'string' },
   ...THRESHOLD_OPTIONS,
   'no-color': { type: 'boolean' },
@@ -134,14 +140,28 @@ export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: Diagn
   return { snapshot, findings, filter, exitCode: exitCodeOf(findings) };
 }
 
-/** The snapshot narrowed to --netns/--container/--pod; a miss is a one-line usage error naming what exists. */
+/**
+ * The snapshot narrowed to --netns/--container/--pod, for every command that takes them. A miss or
+ * an ambiguous name is a one-line usage error naming what exists. A namespace whose sockets could
+ * not be read at all (not root: no setns, none of its processes visible) is refused too: a
+ * diagnosis of it would say "no problems" about what sockdoc did not see.
+ */
 export function selectNetns(snapshot: Snapshot, query: NetnsQuery): Snapshot {
   if (query.netns === undefined && query.container === undefined && query.pod === undefined) return snapshot;
+  let hits;
   try {
-    return restrictToNetns(snapshot, matchNetns(snapshot, query));
+    hits = matchNetns(snapshot, query);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  const unread = hits.filter((n) => n.socketSource === null);
+  if (unread.length === hits.length) {
+    const why = snapshot.host.asRoot
+      ? 'it could not be entered'
+      : 'not root: entering a network namespace needs CAP_SYS_ADMIN, and none of its processes are visible to this user';
+    throw new UsageError(`${netnsLabel(unread[0])}: its sockets could not be read (${why}); nothing to judge`, false);
+  }
+  return restrictToNetns(snapshot, hits);
 }
 
 /** SOCKDOC_NOW=ISO-time pins the report's timestamp (golden tests, reproducible captures). */
@@ -197,7 +217,7 @@ const runDiagnose: Command = async (args: string[], io: Io) => {
   }
   const d = diagnose(snapshot, options, filter, context);
   if (filter.port !== undefined) {
-    const check = checkPort(snapshot, filter.port);
+    const check = checkPort(snapshot, filter.port, { narrowed: snapshot !== whole });
     if (check.severity !== 'ok') {
       d.portCheck = check;
       d.exitCode = portExitCode(check, d.findings);

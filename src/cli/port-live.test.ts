@@ -30,7 +30,7 @@ test('sockdoc port: nothing listening, loopback only, IPv6 only, dual-stack; spe
   const ns = `sockdoc-i10-${process.pid}-port`;
   createNetns(ns);
   try {
-    const peer = startPeer(ns, LISTENERS, ['127.0.0.1|7202', '::|7201|v6only', '::|7203|dual']);
+    const peer = startPeer(ns, LISTENERS, ['127.0.0.1|7202', '::|7201|v6only', '::|7203|dual', '127.0.0.1|7205', '::|7205|v6only']);
     await peer.line('listening');
     const ss = runIn(ns, 'ss', ['-ltnH']).stdout;
     const port = (p: number, env: NodeJS.ProcessEnv = {}) => {
@@ -57,6 +57,12 @@ test('sockdoc port: nothing listening, loopback only, IPv6 only, dual-stack; spe
     assert.equal(v6.exitCode, 1);
     assert.equal(v6.listeners[0].v6only, true);
     assert.equal(v6.listeners[0].ssLocal, '[::]:7201');
+
+    // [::]:P IPv6-only beside 127.0.0.1:P: IPv4 clients from other hosts still find nothing.
+    const mixed = port(7205);
+    assert.equal(mixed.verdict, 'ipv6-only');
+    assert.equal(mixed.exitCode, 1);
+    assert.match(mixed.headline, /^Port 7205 listens for IPv6, and for IPv4 on loopback only \(.*\): IPv4 clients from other hosts are refused$/);
 
     const dual = port(7203);
     assert.equal(dual.verdict, 'listening');
@@ -90,8 +96,10 @@ test('sockdoc port: nothing listening, loopback only, IPv6 only, dual-stack; spe
 test('sockdoc port: bad arguments exit 3 with one line', () => {
   for (const [args, re] of [
     [['port'], /port needs exactly one port number/],
-    [['port', '0'], /--port must be between 1 and 65535/],
-    [['port', 'http'], /--port expects a whole number/],
+    [['port', '0'], /^sockdoc: the port must be between 1 and 65535, got '0'$/],
+    [['port', '99999999999999999999'], /got '99999999999999999999'$/],
+    [['port', 'no-such-service'], /^sockdoc: 'no-such-service' is not a port number \(1\.\.65535\), nor a TCP service in \/etc\/services$/],
+    [['port', '80', '--interval', '-1'], /^sockdoc: --interval -1: a value cannot start with '-'/],
     [['port', '80', '81'], /port needs exactly one port number/],
     [['port', '80', '--root', '/nonexistent/x'], /--root \/nonexistent\/x: no such directory/],
   ] as const) {
@@ -100,4 +108,10 @@ test('sockdoc port: bad arguments exit 3 with one line', () => {
     assert.match(r.stderr.split('\n')[0], re);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
+});
+
+test('sockdoc port NAME: a service name of /etc/services is its port, said on stderr', () => {
+  const r = spawnSync(process.execPath, [cliPath, 'port', 'ssh', '--json', '--interval', '0'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.stderr.split('\n')[0], 'sockdoc: ssh is TCP port 22 (/etc/services)');
+  assert.equal((JSON.parse(r.stdout) as { port: number }).port, 22);
 });

@@ -3,7 +3,7 @@ import { terminalSafe } from '../safety/terminal.js';
 import { buildSnapshot } from '../snapshot/build.js';
 import { SS_STATE_NAMES, TCP_STATES, type TcpState } from '../snapshot/types.js';
 import { renderSocketsTable, socketsToRows } from '../render/sockets.js';
-import { checkRoot, selectNetns } from './diagnose.js';
+import { checkRoot, NETNS_OPTIONS, selectNetns } from './diagnose.js';
 import { intFlag, parse, processId } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
@@ -46,9 +46,7 @@ export const run: Command = async (args: string[], io: Io) => {
     state: { type: 'string' },
     port: { type: 'string' },
     pid: { type: 'string' },
-    netns: { type: 'string' },
-    container: { type: 'string' },
-    pod: { type: 'string' },
+    ...NETNS_OPTIONS,
     json: { type: 'boolean' },
     root: { type: 'string' },
     'no-color': { type: 'boolean' },

@@ -166,3 +166,60 @@ test('watch: bad flags are one line and exit 3', () => {
     assert.equal(r.stderr.split('\n').filter(Boolean).length, 2, 'one line plus the --help hint');
   }
 });
+
+test('watch in tmux: Esc then Ctrl-C typed together quits (readline joins them into one key)', { skip, timeout: 60_000 }, async () => {
+  const tmux = new Tmux();
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-watch-'));
+  try {
+    tmux.run('new-session', '-d', '-s', 'e', '-x', '100', '-y', '30', paneCommand(dir, 'esc'));
+    await waitForScreen(tmux, 'e', (s) => s.includes('Findings ('), 'the first frame', 30_000);
+    tmux.keys('e', 'Escape', 'C-c');
+    assert.ok(await waitFor(() => after(dir, 'esc').includes('echo'), 10_000), `after Esc Ctrl-C: ${after(dir, 'esc')} screen:\n${tmux.screen('e')}`);
+    assert.deepEqual(after(dir, 'esc').trim().split('\n'), ['exit=0', 'icanon', 'echo']);
+    assert.equal(tmux.state('e'), '0 1', 'main screen, cursor visible');
+  } finally {
+    tmux.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('watch piped: it ends when its reader does (| head -1)', { timeout: 60_000 }, () => {
+  const started = Date.now();
+  const r = spawnSync('bash', ['-c', `"$0" "$1" watch --every 500ms | head -1; echo "status=\${PIPESTATUS[0]}" >&2`, process.execPath, cliPath], { encoding: 'utf8', timeout: 45_000 });
+  assert.equal(r.error, undefined, `watch | head -1 did not end: ${r.error?.message}`);
+  assert.match(r.stdout, /^\S+Z critical=\d+ /);
+  assert.match(r.stderr, /status=0/);
+  assert.ok(Date.now() - started < 45_000);
+});
+
+test('watch: --netns of a namespace that is not there is exit 3 before any screen; --root is refused in words', { timeout: 60_000 }, () => {
+  const gone = spawnSync(process.execPath, [cliPath, 'watch', '--netns', 'sockdoc-no-such-ns', '--count', '1'], { encoding: 'utf8', timeout: 45_000 });
+  assert.equal(gone.status, 3, gone.stderr);
+  assert.match(gone.stderr, /^sockdoc: --netns "sockdoc-no-such-ns": no such network namespace; seen: host/);
+  assert.equal(gone.stdout, '');
+  const root = spawnSync(process.execPath, [cliPath, 'watch', '--root', '/tmp'], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(root.status, 3);
+  assert.match(root.stderr, /^sockdoc: watch samples this host live; --root \/tmp is a capture, one moment: read it with 'sockdoc --root \/tmp'/);
+});
+
+test('watch: a --history longer than the sample cap is said, not silently shortened', { timeout: 30_000 }, () => {
+  const r = spawnSync(process.execPath, [cliPath, 'watch', '--history', '24h', '--every', '500ms', '--count', '1'], { encoding: 'utf8', timeout: 25_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^sockdoc: note: --history 24h at --every 0\.5 s would be 172800 samples; keeping the last 7200 \(60 min\)/);
+  assert.equal(r.stdout.trim().split('\n').length, 1);
+});
+
+test('watch in tmux with TERM=dumb: log lines, not a full screen it cannot draw', { skip, timeout: 60_000 }, async () => {
+  const tmux = new Tmux();
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-watch-'));
+  try {
+    tmux.run('new-session', '-d', '-s', 'd', '-x', '150', '-y', '30', `TERM=dumb ${process.execPath} ${cliPath} watch --every 500ms --count 2; echo "exit=$?" > ${join(dir, 'dumb.after')}; sleep 60`);
+    assert.ok(await waitFor(() => after(dir, 'dumb').includes('exit='), 40_000), `screen:\n${tmux.screen('d')}`);
+    assert.equal(after(dir, 'dumb').trim(), 'exit=0');
+    const lines = tmux.screen('d').split('\n').filter((l) => /^\S+Z critical=\d+ /.test(l));
+    assert.equal(lines.length, 2, tmux.screen('d'));
+  } finally {
+    tmux.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

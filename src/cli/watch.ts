@@ -4,14 +4,18 @@
  * Ends on q, Ctrl-C, SIGTERM, SIGHUP or after --count samples; the terminal is restored each time.
  */
 import { History } from '../history/history.js';
+import { approxDuration } from '../rules/support/text.js';
 import { buildSnapshot } from '../snapshot/build.js';
 import { Sampler, type Sample } from '../watch/sampler.js';
-import { buildModel, sortProcesses, type Model } from '../watch/model.js';
+import { buildModel, filterModel, sortProcesses, type Model, type ProcessSort } from '../watch/model.js';
+import { netnsLabel } from '../snapshot/netns-names.js';
 import { renderScreen, summaryLine } from '../watch/screen.js';
 import { openTerminal, type Terminal } from '../watch/terminal.js';
-import { INITIAL_UI, press, type Key, type UiState } from '../watch/ui.js';
+import { fit } from '../watch/text.js';
+import { terminalSafe } from '../safety/terminal.js';
+import { followSelection, INITIAL_UI, press, type Key, type UiState } from '../watch/ui.js';
 import { durationFlag, intFlag, parse } from './args.js';
-import { diagnose, ruleOptions, THRESHOLD_OPTIONS } from './diagnose.js';
+import { diagnose, NETNS_OPTIONS, ruleOptions, selectNetns, THRESHOLD_OPTIONS } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc watch [options]
@@ -19,13 +23,15 @@ export const HELP = `Usage: sockdoc watch [options]
 Watch this host: listeners nearest full, processes nearest their fd limit with their trend and
 "full in ~40 min", counter rates and the current findings, refreshed every 2 s.
 On a terminal: full screen; keys q quit, p pause, s sort, / filter, ↑↓ select, Enter why+fix, ? help.
-Otherwise (a pipe, a log): one summary line per refresh.
+Otherwise (a pipe, a log, TERM=dumb): one summary line per refresh.
 
 Options:
   --every DURATION   refresh interval: 2s (default), 500ms .. 60s
   --history DURATION how much history to keep for trends and the forecast: 1h (default), e.g. 10m, 3h
                      (at most 7200 samples)
-  --count N          stop after N refreshes (default: until q or a signal)
+  --count N          stop after N refreshes (default: until q or a signal); a failed refresh counts
+  --netns NAME|INODE|PID, --container NAME, --pod NS/NAME
+                     only this network namespace (as for diagnose)
   --fd-warning R, --fd-critical R, --queue-warning R, --file-table-warning R, --syn-warning R
                      thresholds, as for diagnose
   --no-color         no colour (also NO_COLOR=1)
@@ -36,6 +42,9 @@ const OPTIONS = {
   every: { type: 'string' },
   history: { type: 'string' },
   count: { type: 'string' },
+  ...NETNS_OPTIONS,
+  // Known only to refuse it in words: a capture is one moment, there is nothing to watch.
+  root: { type: 'string' },
   ...THRESHOLD_OPTIONS,
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -70,41 +79,86 @@ export const run: Command = async (args: string[], io: Io) => {
     io.stdout(HELP);
     return EXIT.ok;
   }
+  if (values.root !== undefined) {
+    throw new UsageError(`watch samples this host live; --root ${values.root} is a capture, one moment: read it with 'sockdoc --root ${values.root}'`);
+  }
   const everyMs = durationFlag('every', values.every, 2000);
   if (everyMs < 500) throw new UsageError(`--every must be at least 500ms, got '${values.every}'`);
   const historyMs = historyFlag(values.history);
   const count = intFlag('count', values.count, 1);
   const options = ruleOptions(values);
+  const query = { netns: values.netns, container: values.container, pod: values.pod };
   const color = useColor(io) && !values['no-color'];
-  const history = new History({ capacity: Math.min(MAX_SAMPLES, Math.max(10, Math.ceil(historyMs / everyMs))) });
-  let failure: string | null = null;
-  const sampler = new Sampler({
-    everyMs,
-    history,
-    take: () => buildSnapshot({ root: '/', intervalMs: 0 }),
-    analyse: (snapshot, context) => diagnose(snapshot, options, {}, context).findings,
-    onError: (err) => {
-      failure = `sampling failed: ${(err as Error)?.message ?? String(err)}`;
-    },
-  });
+  const wanted = Math.ceil(historyMs / everyMs);
+  const history = new History({ capacity: Math.min(MAX_SAMPLES, Math.max(10, wanted)) });
+  if (wanted > MAX_SAMPLES) {
+    // Said, not silently shortened: the forecast's horizon depends on how much history there is.
+    io.stderr(`sockdoc: note: --history ${values.history} at --every ${everyMs / 1000} s would be ${wanted} samples; keeping the last ${MAX_SAMPLES} (${approxDuration(MAX_SAMPLES * everyMs).slice(1)}). A longer --every keeps more time.\n`);
+  }
 
   let seen = 0;
+  let sampled = false;
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const countDone = () => count !== undefined && ++seen >= count;
+  /** Why the latest refresh failed (null after a good one); `fatal` ends the watch with it. */
+  let failure: string | null = null;
+  let fatal: UsageError | null = null;
+  let onFailure: () => void = () => {};
+  const sampler = new Sampler({
+    everyMs,
+    history,
+    take: async () => selectNetns(await buildSnapshot({ root: '/', intervalMs: 0 }), query),
+    analyse: (snapshot, context) => diagnose(snapshot, options, {}, context).findings,
+    onError: (err) => {
+      failure = `sampling failed: ${(err as Error)?.message ?? String(err)}`;
+      // A namespace that is not there (or not readable) at the start is a usage error, exit 3; one
+      // that goes away later (a container restarting) is shown, and the watch goes on.
+      if (!sampled && err instanceof UsageError) {
+        fatal = err;
+        return stop();
+      }
+      onFailure();
+      if (countDone()) stop();
+    },
+  });
 
-  const interactive = io.isTTY && Boolean(process.stdin.isTTY);
+  const narrowed = query.netns !== undefined || query.container !== undefined || query.pod !== undefined;
+  /** The model of a sample, naming the namespace watched when --netns/--container/--pod chose one. */
+  const modelOf = (sample: Sample, sort?: ProcessSort): Model => {
+    const m = buildModel(sample, history, sort);
+    const ns = sample.snapshot.namespaces[0];
+    return narrowed && ns ? { ...m, scope: netnsLabel(ns) } : m;
+  };
+
+  // TERM=dumb (Emacs shell, some serial consoles) cannot move the cursor: log lines there too.
+  const interactive = io.isTTY && Boolean(process.stdin.isTTY) && io.env.TERM !== 'dumb';
   if (!interactive) {
+    let said: string | null = null;
+    onFailure = () => {
+      // Once per distinct failure: a log must say why its lines stopped, not repeat it every 2 s.
+      if (failure !== said) io.stderr(`sockdoc: ${terminalSafe(failure ?? '')}\n`);
+      said = failure;
+    };
     sampler.subscribe((sample) => {
-      io.stdout(summaryLine(buildModel(sample, history)) + '\n');
+      sampled = true;
+      said = null;
+      io.stdout(summaryLine(modelOf(sample)) + '\n');
       if (countDone()) stop();
     });
+    // The reader went away (`sockdoc watch | head -1`, a log shipper that died): nobody to write for.
+    const closed = (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') stop();
+    };
+    process.stdout.on('error', closed);
     const off = onSignals(() => stop());
     sampler.start();
     await stopped;
     sampler.stop();
     off();
-    return EXIT.ok;
+    process.stdout.off('error', closed);
+    if (fatal) throw fatal;
+    return failure && !sampled ? EXIT.unknown : EXIT.ok;
   }
 
   let ui: UiState = INITIAL_UI;
@@ -115,19 +169,24 @@ export const run: Command = async (args: string[], io: Io) => {
     if (!term) return;
     const size = term.size();
     if (!model) {
-      term.draw([`sockdoc watch: taking the first sample…${failure ? `  ${failure}` : ''}`, '', 'q quit']);
+      term.draw([`sockdoc watch: taking the first sample…${failure ? `  ${terminalSafe(failure)}` : ''}`, '', 'q quit']);
       return;
     }
     const lines = renderScreen(model, ui, size, everyMs, color);
-    if (failure) lines[lines.length - 1] = failure.slice(0, size.cols);
+    if (failure) lines[lines.length - 1] = fit(terminalSafe(failure), size.cols);
     term.draw(lines);
   };
   const onKey = (key: Key) => {
     const before = ui;
-    ui = press(ui, key, model ? model.findings.length : 0);
+    // The selection indexes the findings on screen, which the filter narrows.
+    ui = press(ui, key, model ? filterModel(model, ui.filter).findings.length : 0);
     if (ui.quit) return stop();
     if (ui.sort !== before.sort && model) model = { ...model, processes: sortProcesses(model.processes, ui.sort) };
-    if (before.paused && !ui.paused && latest) model = buildModel(latest, history, ui.sort);
+    if (before.paused && !ui.paused && latest) {
+      const next = modelOf(latest, ui.sort);
+      ui = followSelection(ui, model, next);
+      model = next;
+    }
     redraw();
   };
   term = openTerminal({ input: process.stdin, output: process.stdout }, onKey, redraw);
@@ -135,11 +194,17 @@ export const run: Command = async (args: string[], io: Io) => {
   const restore = () => term?.close();
   process.on('exit', restore);
   const off = onSignals(() => stop());
+  onFailure = redraw;
   try {
     sampler.subscribe((sample) => {
+      sampled = true;
       latest = sample;
       failure = null;
-      if (!ui.paused) model = buildModel(sample, history, ui.sort);
+      if (!ui.paused) {
+        const next = modelOf(sample, ui.sort);
+        ui = followSelection(ui, model, next);
+        model = next;
+      }
       redraw();
       if (countDone()) stop();
     });
@@ -152,5 +217,6 @@ export const run: Command = async (args: string[], io: Io) => {
     restore();
     process.off('exit', restore);
   }
-  return EXIT.ok;
+  if (fatal) throw fatal;
+  return failure && !sampled ? EXIT.unknown : EXIT.ok;
 };

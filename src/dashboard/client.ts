@@ -42,8 +42,9 @@ function renderHeader(s: State): void {
   byId('kernel').textContent = s.kernel ? `Linux ${s.kernel}` : '';
   const status = byId('status');
   const c = s.counts;
-  status.className = `pill ${c.critical ? 'crit' : c.warning ? 'warn' : 'ok'}`;
-  status.textContent = c.critical ? `${c.critical} critical` : c.warning ? `${c.warning} warning${c.warning > 1 ? 's' : ''}` : 'healthy';
+  // As the watch screen: never "healthy" for what could not be read.
+  status.className = `pill ${c.critical ? 'crit' : c.warning || s.partial ? 'warn' : 'ok'}`;
+  status.textContent = c.critical ? `${c.critical} critical` : c.warning ? `${c.warning} warning${c.warning > 1 ? 's' : ''}` : s.partial ? 'no findings (partial)' : 'healthy';
   const t = new Date(s.at).toISOString().slice(11, 19);
   byId('updated').textContent = `${t} UTC · every ${s.everyMs / 1000} s · ${s.sockets} sockets${s.partial ? ' · partial' : ''}`;
   document.title = `${c.critical ? `(${c.critical}) ` : ''}sockdoc · ${s.hostname ?? ''}`;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { listener, proc, snapshot } from '../testing/snapshot-builder.js';
-import { checkPort, portExitCode, ssLocal } from './check.js';
+import { checkPort, portAnswer, portExitCode, ssLocal } from './check.js';
 import type { Finding } from '../rules/types.js';
 
 test('ss spelling: *:P for a dual-stack wildcard, [::]:P for IPv6 only (and when unknown), brackets for IPv6', () => {
@@ -65,4 +65,58 @@ test('a listening port with a critical finding exits 2', () => {
   assert.equal(c.severity, 'ok');
   const f = { severity: 'critical' } as Finding;
   assert.equal(portExitCode(c, [f]), 2);
+});
+
+test('the answer is the worst of the verdict and the findings: a listening port with a full queue is not a green tick', () => {
+  const c = checkPort(snapshot({ listeners: [listener({ address: '::', port: 8889, v6only: false, acceptQueue: 129, backlog: 128 })] }), 8889);
+  const full = { severity: 'critical', title: 'Accept queue of [::]:8889 is full: 129 waiting, limit 128' } as Finding;
+  assert.deepEqual(portAnswer(c, [full]), { severity: 'critical', headline: 'Port 8889 listens (*:8889), but: Accept queue of [::]:8889 is full: 129 waiting, limit 128' });
+  assert.deepEqual(portAnswer(c, [{ severity: 'info', title: 'x' } as Finding]), { severity: 'ok', headline: 'Port 8889 is listening: *:8889' }, 'info never overrides');
+  const loop = checkPort(snapshot({ listeners: [listener({ address: '127.0.0.1', port: 80 })] }), 80);
+  assert.equal(portAnswer(loop, [{ severity: 'warning', title: 'w' } as Finding]).headline, loop.headline, 'an equal finding keeps the verdict');
+  assert.match(portAnswer(loop, [full]).headline, /^Port 80 listens on 127\.0\.0\.1:80 only.*; and Accept queue/);
+});
+
+test('nothing listens where sockdoc could read; namespaces it could not read are counted apart and named', () => {
+  const s = snapshot({ listeners: [listener({ port: 22 })] });
+  s.host.asRoot = false;
+  s.namespaces.push({ ...s.namespaces[0], inode: 4026532999, kind: 'netns', name: 'blue', pids: [], socketSource: null, partial: true });
+  const c = checkPort(s, 8080);
+  assert.equal(c.verdict, 'not-listening');
+  assert.match(c.headline, /^Nothing listens on port 8080 in the 1 network namespace sockdoc read; 1 more could not be read \(not root\)/);
+  assert.ok(c.explain.some((e) => /The sockets of netns blue could not be read \(entering a network namespace needs root/.test(e)), c.explain.join(' '));
+  assert.ok(c.fix.includes('sudo sockdoc port 8080   # root reads every network namespace'));
+});
+
+test('only inside an ip netns namespace: the fix enters it by name (shell-quoted), no docker advice', () => {
+  const s = snapshot({ listeners: [listener({ port: 8080, netns: 4026532777, address: '0.0.0.0', pids: [77] })] });
+  s.namespaces.push({ ...s.namespaces[0], inode: 4026532777, kind: 'netns', name: 'lab;$(id)', pids: [77] });
+  const c = checkPort(s, 8080);
+  assert.equal(c.verdict, 'other-namespace-only');
+  assert.equal(c.fix[0], "ip netns exec 'lab;$(id)' ss -ltnp 'sport = :8080'   # the listener inside netns lab;$(id)");
+  assert.ok(!c.fix.some((f) => /docker/.test(f)) && !c.explain.some((e) => /docker|container or pod/.test(e)), c.fix.join('\n'));
+  assert.ok(!c.fix.some((f) => /\bPID\b/.test(f)), 'no PID placeholder');
+});
+
+test('IPv4 on loopback beside an IPv6-only wildcard: other hosts\' IPv4 clients are refused; ::1 beside 0.0.0.0 is said', () => {
+  const mixed = checkPort(snapshot({ listeners: [listener({ address: '::', port: 80, v6only: true }), listener({ address: '127.0.0.1', port: 80 })] }), 80);
+  assert.equal(mixed.verdict, 'ipv6-only');
+  assert.match(mixed.headline, /IPv4 on loopback only .*: IPv4 clients from other hosts are refused/);
+  const v6lo = checkPort(snapshot({ listeners: [listener({ address: '0.0.0.0', port: 80 }), listener({ address: '::1', port: 80, v6only: true })] }), 80);
+  assert.equal(v6lo.verdict, 'listening');
+  assert.ok(v6lo.explain.some((e) => /IPv6 listener is on ::1 only/.test(e)));
+});
+
+test('narrowed to a container (--container): the answer speaks of it, and its fix lines run inside it', () => {
+  const s = snapshot({ listeners: [listener({ port: 8080, netns: 4026532777, address: '127.0.0.1', pids: [77] })] });
+  // What restrictToNetns leaves for --container web: that namespace alone, first.
+  s.namespaces = [{ ...s.namespaces[0], inode: 4026532777, kind: 'docker', name: 'web', pids: [77] }];
+  const loop = checkPort(s, 8080, { narrowed: true });
+  assert.equal(loop.verdict, 'loopback-only');
+  assert.match(loop.headline, /reachable from inside web alone$/);
+  assert.ok(loop.fix.includes("nsenter -n -t 77 ss -ltnp 'sport = :8080'   # check: 0.0.0.0:8080 or *:8080"), loop.fix.join('\n'));
+  const none = checkPort(s, 9, { narrowed: true });
+  assert.match(none.headline, /^Nothing listens on port 9 in web: /);
+  assert.ok(!none.explain.some((e) => /Only the network namespace sockdoc runs in/.test(e)));
+  assert.equal(none.fix[0], "nsenter -n -t 77 ss -ltnp 'sport = :9'   # confirm: nothing listening");
 });

@@ -9,8 +9,11 @@
  * reachable at the host's addresses unless something forwards to it (docker -p, a NAT rule).
  */
 import { namespaceOf } from '../snapshot/namespaces.js';
+import { netnsLabel } from '../snapshot/netns-names.js';
 import type { Listener, NetNamespace, Snapshot } from '../snapshot/types.js';
 import type { Finding } from '../rules/types.js';
+import { nsCommand } from '../rules/support/netns-fix.js';
+import { terminalSafe } from '../safety/terminal.js';
 
 export type PortVerdict = 'listening' | 'not-listening' | 'loopback-only' | 'ipv6-only' | 'other-namespace-only';
 
@@ -80,6 +83,14 @@ function ipv4Of(l: Listener): boolean | null {
   return l.address.startsWith('::ffff:');
 }
 
+/** One sentence naming the namespaces whose sockets could not be read, and why. */
+function unreadSentence(unread: readonly NetNamespace[], asRoot: boolean): string {
+  const names = unread.map((n) => netnsLabel(n));
+  const list = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
+  const why = asRoot ? 'they could not be entered' : 'entering a network namespace needs root (CAP_SYS_ADMIN) and none of their processes are visible';
+  return `The sockets of ${list} could not be read (${why}): a listener there is not seen.`;
+}
+
 function view(snapshot: Snapshot, l: Listener, host: NetNamespace | undefined): PortListener {
   const ns = namespaceOf(snapshot, l.netns);
   return {
@@ -104,14 +115,27 @@ function view(snapshot: Snapshot, l: Listener, host: NetNamespace | undefined): 
   };
 }
 
-/** The verdict for port P over every namespace of the snapshot. */
-export function checkPort(snapshot: Snapshot, port: number): PortCheck {
+/**
+ * The verdict for port P over every namespace of the snapshot. `narrowed`: the snapshot was cut to
+ * the namespace --netns/--container/--pod chose, so "nothing listens" speaks of that one alone.
+ */
+export function checkPort(snapshot: Snapshot, port: number, opts: { narrowed?: boolean } = {}): PortCheck {
   const host = snapshot.namespaces[0];
   const listeners = snapshot.listeners.filter((l) => l.port === port).map((l) => view(snapshot, l, host));
   const here = listeners.filter((l) => l.inHostNamespace);
   const elsewhere = listeners.filter((l) => !l.inHostNamespace);
-  const nsCount = Math.max(1, snapshot.namespaces.length);
-  const seen = `${nsCount} network namespace${nsCount === 1 ? '' : 's'} sockdoc read`;
+  // A namespace whose sockets could not be read at all (not root: no setns, none of its processes
+  // visible) is not a namespace where "nothing listens": it is one sockdoc did not see.
+  const unread = snapshot.namespaces.filter((n) => n.socketSource === null);
+  const nsCount = Math.max(1, snapshot.namespaces.length - unread.length);
+  const seen = opts.narrowed && host
+    ? (host.kind === 'host' ? "the host's network namespace" : netnsLabel(host))
+    : `${nsCount} network namespace${nsCount === 1 ? '' : 's'} sockdoc read`;
+  const unseen = unread.length
+    ? `; ${unread.length} more could not be read${snapshot.host.asRoot ? '' : ' (not root)'}`
+    : '';
+  // Commands about the namespace asked about: the host's, or the one --netns/--container chose.
+  const here0 = (cmd: string) => nsCommand(snapshot, host?.inode ?? null, cmd);
   const refused =
     'The kernel answers a SYN to a port nobody listens on with a reset: clients get "connection refused" (ECONNREFUSED) at once.';
 
@@ -120,58 +144,69 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
       port,
       verdict: 'not-listening',
       severity: 'critical',
-      headline: `Nothing listens on port ${port} in the ${seen}: connections to it are refused`,
+      headline: `Nothing listens on port ${port} in ${opts.narrowed ? '' : 'the '}${seen}${unseen}: connections to it are refused`,
       explain: [
         refused,
         'The service is not running, crashed, is still starting, or listens on another port (check its configuration and logs).',
+        ...(unread.length ? [unreadSentence(unread, snapshot.host.asRoot)] : []),
         ...(snapshot.partial ? ['This report is partial: some sockets or processes were not visible (see the notes of `sockdoc`).'] : []),
-        ...(nsCount === 1 ? ['Only the network namespace sockdoc runs in was read: a listener inside a container has its own namespace and is not seen here.'] : []),
+        ...(snapshot.namespaces.length <= 1 && !opts.narrowed ? ['Only the network namespace sockdoc runs in was read: a listener inside a container has its own namespace and is not seen here.'] : []),
       ],
       fix: [
-        `ss -ltnp 'sport = :${port}'   # confirm: nothing listening`,
+        `${here0(`ss -ltnp 'sport = :${port}'`)}   # confirm: nothing listening`,
         'systemctl --failed; journalctl -u SERVICE -n 50   # did the service fail to start?',
-        'ss -ltnp   # what does listen: a typo in the port, or the service moved?',
+        `${here0('ss -ltnp')}   # what does listen: a typo in the port, or the service moved?`,
+        ...(unread.length && !snapshot.host.asRoot ? [`sudo sockdoc port ${port}   # root reads every network namespace`] : []),
       ],
       listeners,
     };
   }
 
   if (here.length === 0) {
-    const names = [...new Set(elsewhere.map((l) => l.netns))];
+    const spaces = [...new Map(elsewhere.map((l) => [l.netnsInode, namespaceOf(snapshot, l.netnsInode)!])).values()];
+    const names = spaces.map((n) => netnsLabel(n)).join(', ');
+    const containers = spaces.filter((n) => n.kind !== 'netns' && n.kind !== 'other');
+    const docker = spaces.some((n) => n.kind === 'docker' || n.kind === 'podman');
     return {
       port,
       verdict: 'other-namespace-only',
       severity: 'warning',
-      headline: `Port ${port} listens only inside ${names.join(', ')}: not at this host's addresses`,
+      headline: `Port ${port} listens only inside ${names}: not at this host's addresses`,
       explain: [
-        `The listener${elsewhere.length > 1 ? 's are' : ' is'} in network namespace${names.length > 1 ? 's' : ''} ${names.join(', ')} (a container or pod), which has its own addresses and ports.`,
-        `Connections to port ${port} at the host's addresses are refused unless something forwards them (docker run -p ${port}:${port}, a Kubernetes Service, a NAT rule).`,
+        `The listener${elsewhere.length > 1 ? 's are' : ' is'} in ${spaces.length > 1 ? 'other network namespaces' : 'another network namespace'}, with ${spaces.length > 1 ? 'their' : 'its'} own addresses and ports.`,
+        `Connections to port ${port} at the host's addresses are refused unless something forwards them (${containers.length ? `docker run -p ${port}:${port}, a Kubernetes Service, ` : ''}a NAT rule).`,
       ],
       fix: [
-        `docker ps --format '{{.Names}} {{.Ports}}'   # is ${port} published?`,
-        `nsenter -n -t PID ss -ltn 'sport = :${port}'   # the listener inside its namespace (PID of a process in it)`,
-        `# publish it (docker run -p ${port}:${port} ...), or connect to the container's own address`,
+        ...(docker ? [`docker ps --format '{{.Names}} {{.Ports}}'   # is ${port} published?`] : []),
+        // The listener seen from inside its own namespace: ip netns exec NAME / nsenter -n -t PID.
+        ...spaces.map((n) => `${nsCommand(snapshot, n.inode, `ss -ltnp 'sport = :${port}'`)}   # the listener inside ${terminalSafe(netnsLabel(n))}`),
+        containers.length
+          ? `# publish it (docker run -p ${port}:${port} ..., a Kubernetes Service), or connect to the container's own address`
+          : `# forward to it (a veth pair and a NAT rule), or run the service in the host's namespace`,
       ],
       listeners,
     };
   }
 
-  const ipv4 = here.some((l) => l.ipv4 === true);
-  const ipv4Unknown = !ipv4 && here.some((l) => l.ipv4 === null);
+  // Reachable from other hosts: an IPv4 listener on 127.0.0.1 beside an IPv6-only [::] still
+  // refuses every IPv4 client that is not this host.
+  const ipv4 = here.some((l) => l.ipv4 === true && l.reach !== 'loopback');
+  const ipv4Unknown = !ipv4 && here.some((l) => l.ipv4 === null && l.reach !== 'loopback');
+  const ipv4Loopback = here.some((l) => l.ipv4 === true && l.reach === 'loopback');
   const allLoopback = here.every((l) => l.reach === 'loopback');
   if (allLoopback) {
     return {
       port,
       verdict: 'loopback-only',
       severity: 'warning',
-      headline: `Port ${port} listens on ${here.map((l) => l.ssLocal).join(', ')} only: reachable from this host alone`,
+      headline: `Port ${port} listens on ${here.map((l) => l.ssLocal).join(', ')} only: reachable from ${host && host.kind !== 'host' ? `inside ${netnsLabel(host)}` : 'this host'} alone`,
       explain: [
         'A socket bound to a loopback address takes connections to that address only; other hosts connect to one of the host\'s own addresses and get "connection refused".',
         'This is often deliberate (a database or admin port kept private) and often a mistake (a server that binds 127.0.0.1 by default, e.g. a development config).',
       ],
       fix: [
         "# bind the service to 0.0.0.0 (IPv4), [::] (IPv4 and IPv6 unless IPV6_V6ONLY) or the host's address in its configuration, then restart it",
-        `ss -ltnp 'sport = :${port}'   # check: 0.0.0.0:${port} or *:${port}`,
+        `${here0(`ss -ltnp 'sport = :${port}'`)}   # check: 0.0.0.0:${port} or *:${port}`,
       ],
       listeners,
     };
@@ -181,19 +216,23 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
       port,
       verdict: 'ipv6-only',
       severity: 'warning',
-      headline: `Port ${port} listens for IPv6 only (${here.map((l) => l.ssLocal).join(', ')}): IPv4 clients are refused`,
+      headline: ipv4Loopback
+        ? `Port ${port} listens for IPv6, and for IPv4 on loopback only (${here.map((l) => l.ssLocal).join(', ')}): IPv4 clients from other hosts are refused`
+        : `Port ${port} listens for IPv6 only (${here.map((l) => l.ssLocal).join(', ')}): IPv4 clients are refused`,
       explain: [
         'The listener has IPV6_V6ONLY set (or is bound to an IPv6 address): IPv4 clients, who connect to an IPv4 address of this host, find no listener and get "connection refused". ss prints such a wildcard as [::]:P; a dual-stack one as *:P.',
         'The option comes from the program (setsockopt IPV6_V6ONLY, e.g. nginx `listen [::]:80 ipv6only=on`, the default there) or from net.ipv6.bindv6only = 1.',
       ],
       fix: [
         `# add an IPv4 listener (nginx: listen ${port};) or clear IPV6_V6ONLY in the program (nginx: ipv6only=off)`,
-        'sysctl net.ipv6.bindv6only   # 1 makes every [::] socket IPv6-only by default',
+        `${here0('sysctl net.ipv6.bindv6only')}   # 1 makes every [::] socket IPv6-only by default (per network namespace)`,
       ],
       listeners,
     };
   }
   const specific = here.every((l) => l.reach !== 'any');
+  const ipv6Remote = here.some((l) => l.ipv6 && l.reach !== 'loopback');
+  const ipv6Loopback = here.some((l) => l.ipv6 && l.reach === 'loopback');
   const explain = [
     `Port ${port} has ${here.length} listener${here.length > 1 ? 's' : ''} here: ${here.map((l) => l.ssLocal).join(', ')}.`,
   ];
@@ -202,6 +241,7 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
       'Whether IPv4 clients are accepted is unknown: the IPv6 wildcard listener\'s IPV6_V6ONLY could not be read (sockets came from /proc/net/tcp6). They are, unless the program set IPV6_V6ONLY or net.ipv6.bindv6only = 1.',
     );
   }
+  if (ipv6Loopback && !ipv6Remote) explain.push('Its IPv6 listener is on ::1 only: IPv6 clients from other hosts are refused (IPv4 ones are taken).');
   if (specific) explain.push('It is bound to specific addresses only: connections to the host\'s other addresses are refused.');
   if (elsewhere.length) explain.push(`Port ${port} is also in use inside ${[...new Set(elsewhere.map((l) => l.netns))].join(', ')}.`);
   return {
@@ -213,6 +253,24 @@ export function checkPort(snapshot: Snapshot, port: number): PortCheck {
     fix: [],
     listeners,
   };
+}
+
+/** Severity order, worst last. */
+const RANK = { ok: 0, info: 0, warning: 1, critical: 2 } as const;
+
+/**
+ * The first line of `sockdoc port`: the verdict, unless a finding on the port is worse. A port that
+ * is "listening" while its accept queue is full refuses or drops clients: the answer says so first
+ * (the worst finding's title), not a green tick above a critical finding.
+ */
+export function portAnswer(check: PortCheck, findings: readonly Finding[]): { severity: PortCheck['severity']; headline: string } {
+  let worst: Finding | undefined;
+  for (const f of findings) if (f.severity !== 'info' && (!worst || RANK[f.severity] > RANK[worst.severity])) worst = f;
+  if (!worst || RANK[worst.severity] <= RANK[check.severity]) return { severity: check.severity, headline: check.headline };
+  const severity = worst.severity === 'critical' ? 'critical' : 'warning';
+  if (check.verdict !== 'listening') return { severity, headline: `${check.headline}; and ${worst.title}` };
+  const where = check.listeners.filter((l) => l.inHostNamespace).map((l) => l.ssLocal).join(', ');
+  return { severity, headline: `Port ${check.port} listens (${where}), but: ${worst.title}` };
 }
 
 /** Exit code of `sockdoc port`: the worse of the verdict and the port's findings (as diagnose). */

@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { walkFds, type FdWalk } from './fd-walk.js';
-import { openBpfFdLink } from './bpf-fd-link.js';
+import { mayLoadBpf, openBpfFdLink } from './bpf-fd-link.js';
 import { readProcesses, readProcessesWhile, type ProcessScan } from './processes.js';
 import { repoRoot } from '../testing/paths.js';
 
@@ -21,7 +23,7 @@ function plain(walk: FdWalk) {
 
 /** A scan without timings or the pid-fd probe's source, which names the iterator when it answered. */
 function comparable(scan: ProcessScan) {
-  return { ...scan, reports: scan.reports.map((r) => ({ ...r, ms: 0, source: r.probe === 'pid-fd' ? '' : r.source })) };
+  return { ...scan, owners: new Map(scan.owners), reports: scan.reports.map((r) => ({ ...r, ms: 0, source: r.probe === 'pid-fd' ? '' : r.source })) };
 }
 
 async function withHolder<T>(body: (held: { pid: number; sockets: Record<string, number> }) => Promise<T> | T): Promise<T> {
@@ -49,7 +51,8 @@ test('live, root: the iterator loads, and lists the same fds and socket inodes a
   assert.ok(link, `the BPF task_file iterator loads as root on this kernel: ${error}`);
   try {
     await withHolder(async (held) => {
-      const pids = [1, held.pid];
+      // Not pid 1 or this process: their fds change between two walks (the machine's agent, the test runner).
+      const pids = [held.pid];
       const viaBpf = walkFds('/', pids, 'native', link);
       const viaProc = walkFds('/', pids, 'native', 'off');
       assert.equal(viaBpf.source, 'bpf');
@@ -106,18 +109,63 @@ test('live, root: in another pid namespace the iterator does not answer and /pro
   assert.equal(out.counts[0], out.off[0], 'pid 1 of the namespace walked in /proc');
 });
 
-test('live, root: SOCKDOC_FD_SOURCE=proc keeps the iterator out, even when a link is given', { skip: isRoot ? false : 'needs root' }, () => {
+test('live, root: SOCKDOC_FD_SOURCE set to anything but auto/bpf keeps the iterator out, even when a link is given, and the walk says why', { skip: isRoot ? false : 'needs root' }, () => {
   const { link, error } = openBpfFdLink();
   assert.ok(link, error);
   const saved = process.env.SOCKDOC_FD_SOURCE;
   try {
-    process.env.SOCKDOC_FD_SOURCE = 'proc';
-    assert.equal(walkFds('/', [1], 'native', link).source, 'native');
+    for (const v of ['proc', 'PROC', 'off', '0', 'no-such-value']) {
+      process.env.SOCKDOC_FD_SOURCE = v;
+      const w = walkFds('/', [1], 'native', link);
+      assert.equal(w.source, 'native', v);
+      assert.match(w.bpfError ?? '', /SOCKDOC_FD_SOURCE/, v);
+    }
+    process.env.SOCKDOC_FD_SOURCE = 'auto';
+    assert.equal(walkFds('/', [1], 'native', link).source, 'bpf');
     delete process.env.SOCKDOC_FD_SOURCE;
     assert.equal(walkFds('/', [1], 'native', link).source, 'bpf');
   } finally {
     if (saved === undefined) delete process.env.SOCKDOC_FD_SOURCE;
     else process.env.SOCKDOC_FD_SOURCE = saved;
     link.close();
+  }
+});
+
+test('live: mayLoadBpf follows the effective capabilities (root here: yes; as nobody: no)', { skip: isRoot ? false : 'needs root: setpriv' }, () => {
+  assert.equal(mayLoadBpf(), true);
+  const script = `import { mayLoadBpf } from ${JSON.stringify(join(repoRoot, 'dist', 'src', 'probe', 'bpf-fd-link.js'))}; console.log(mayLoadBpf());`;
+  const r = spawnSync('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', '--inh-caps=-all', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000, cwd: '/' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'false');
+  // Root with CAP_BPF and CAP_PERFMON but not CAP_SYS_ADMIN may load it too.
+  const caps = spawnSync('setpriv', ['--bounding-set=-sys_admin', '--inh-caps=-sys_admin', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000, cwd: '/' });
+  assert.equal(caps.status, 0, caps.stderr);
+  assert.equal(caps.stdout.trim(), 'true');
+});
+
+test('live, root: an O_PATH fd on a Unix socket\'s file is a path, not a socket, for the iterator too', { skip: isRoot ? false : 'needs root' }, async () => {
+  // S_IFSOCK on a filesystem's inode (tmpfs, ext4): /proc shows the path; its inode number is the
+  // filesystem's and could equal a real socket's, handing that socket to this process.
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-opath-'));
+  const script = `import os, socket, sys, time
+p = os.path.join(sys.argv[1], 's')
+u = socket.socket(socket.AF_UNIX); u.bind(p); u.close()
+fd = os.open(p, os.O_PATH)
+print(os.getpid(), fd, os.stat(p).st_ino, flush=True)
+time.sleep(30)`;
+  const child = spawn('python3', ['-c', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { link, error } = openBpfFdLink();
+  assert.ok(link, error);
+  try {
+    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+    const [pid, fd, ino] = line.split(' ').map(Number);
+    const viaBpf = walkFds('/', [pid], 'native', link);
+    assert.equal(viaBpf.source, 'bpf');
+    assert.deepEqual(plain(viaBpf), plain(walkFds('/', [pid], 'native', 'off')));
+    for (let i = 0; i < viaBpf.sockets.length; i += 3) assert.ok(!(viaBpf.sockets[i + 1] === fd && viaBpf.sockets[i + 2] === ino), 'the O_PATH fd is no socket');
+  } finally {
+    child.kill('SIGKILL');
+    link.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -11,6 +11,30 @@
  * an answer ({ error }), never a throw: the caller walks /proc as before.
  */
 import { loadNativeAddon } from './native.js';
+import { readUnder } from './read-file.js';
+
+/** Capability bits (include/uapi/linux/capability.h). */
+const CAP_SYS_ADMIN = 21n;
+const CAP_PERFMON = 38n;
+const CAP_BPF = 39n;
+
+/**
+ * Whether this process may load the iterator: CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON
+ * (kernel/bpf/syscall.c bpf_prog_load: tracing programs need both since Linux 5.8). Read from
+ * CapEff in /proc/self/status, so a non-root service holding them (systemd AmbientCapabilities)
+ * uses it, and root without them (a container's) does not try.
+ */
+export function mayLoadBpf(): boolean {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readUnder('/', 'proc/self/status', 'proc'));
+    if (!m) return false;
+    const eff = BigInt(`0x${m[1]}`);
+    const has = (bit: bigint) => ((eff >> bit) & 1n) === 1n;
+    return has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+  } catch {
+    return false;
+  }
+}
 
 /** An open iterator link. `close()` releases it; a borrowed link (another thread owns it) ignores close. */
 export interface BpfFdLink {

@@ -19,7 +19,7 @@ const isRoot = process.getuid?.() === 0;
 
 /** A scan without the timings, which differ from run to run. */
 function timeless(scan: ProcessScan) {
-  return { ...scan, reports: scan.reports.map((r) => ({ ...r, ms: 0 })) };
+  return { ...scan, owners: new Map(scan.owners), reports: scan.reports.map((r) => ({ ...r, ms: 0 })) };
 }
 
 /** A walk in plain values: error codes instead of Error objects, sockets as an array. */

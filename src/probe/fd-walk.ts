@@ -15,7 +15,7 @@ import { constants } from 'node:os';
 import { readPidFds } from './pid-fd.js';
 import { FD_DIR_DENIED, FD_REFUSED, nativeFdWalker, type NativeFdWalk } from './native.js';
 import { under } from './read-file.js';
-import { openBpfFdLink, type BpfFdLink } from './bpf-fd-link.js';
+import { mayLoadBpf, openBpfFdLink, type BpfFdLink } from './bpf-fd-link.js';
 
 export interface FdWalk {
   /** 'bpf': the BPF iterator listed the fds (and the addon walked /proc for the pids it did not report). */
@@ -41,7 +41,7 @@ export type FdWalkMode = 'auto' | 'native' | 'js';
  * Whether the native walk lists fds through the BPF iterator: a link (kept open by a long-running
  * caller), 'auto' (a one-shot link when root on the live host holds at least BPF_MIN_FDS fds), or 'off'.
  */
-export type BpfChoice = BpfFdLink | 'auto' | 'off';
+export type BpfChoice = BpfFdLink | 'auto' | 'off' | { off: string };
 
 /**
  * Below this many open fds a one-shot iterator costs more than it saves: loading it (reading the
@@ -67,19 +67,36 @@ function estimateOpenFds(pids: readonly number[]): number {
   return total;
 }
 
-/** SOCKDOC_FD_SOURCE=proc: never load the BPF iterator. */
-export function bpfRefusedByEnvironment(): boolean {
-  return process.env.SOCKDOC_FD_SOURCE === 'proc';
+/**
+ * SOCKDOC_FD_SOURCE: unset, `auto` or `bpf` let sockdoc load the BPF iterator; any other value
+ * (`proc`, `off`, `0`, a typo) keeps it out: an operator who set it meant "no".
+ * Returns why it is off ("SOCKDOC_FD_SOURCE=off"), or null.
+ */
+export function bpfRefusedByEnvironment(): string | null {
+  const raw = process.env.SOCKDOC_FD_SOURCE;
+  const v = (raw ?? '').trim().toLowerCase();
+  return v === '' || v === 'auto' || v === 'bpf' ? null : `turned off by SOCKDOC_FD_SOURCE=${JSON.stringify(raw)}`;
+}
+
+/** Why the iterator is not even tried for lack of privilege: CapEff has neither CAP_SYS_ADMIN nor CAP_BPF + CAP_PERFMON. */
+const NOT_PERMITTED = 'not permitted: needs CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON';
+
+/** Why this process must not try to load the iterator (SOCKDOC_FD_SOURCE, capabilities), or null. */
+export function whyNoBpf(): string | null {
+  return bpfRefusedByEnvironment() ?? (mayLoadBpf() ? null : NOT_PERMITTED);
 }
 
 /** The link to use for this walk, and whether it is a one-shot to close after it. */
 function chooseBpf(root: string, pids: readonly number[], mode: FdWalkMode, choice: BpfChoice): { link: BpfFdLink | null; oneShot: boolean; error: string | null } {
   const none = { link: null, oneShot: false, error: null };
+  if (root !== '/' || mode === 'js' || choice === 'off') return none;
   // SOCKDOC_FD_SOURCE=proc: a host whose policy forbids loading BPF programs (each load is an audit
   // event) gets the /proc walk everywhere, serve included.
-  if (root !== '/' || mode === 'js' || choice === 'off' || bpfRefusedByEnvironment()) return none;
-  if (typeof choice === 'object') return { link: choice, oneShot: false, error: null };
-  if (mode !== 'auto' || process.geteuid?.() !== 0 || estimateOpenFds(pids) < BPF_MIN_FDS) return none;
+  const refused = bpfRefusedByEnvironment();
+  if (refused) return { ...none, error: refused };
+  if (typeof choice === 'object') return 'off' in choice ? { ...none, error: choice.off } : { link: choice, oneShot: false, error: null };
+  if (mode !== 'auto' || estimateOpenFds(pids) < BPF_MIN_FDS) return none;
+  if (!mayLoadBpf()) return { ...none, error: NOT_PERMITTED };
   const opened = openBpfFdLink();
   return opened.link ? { link: opened.link, oneShot: true, error: null } : { link: null, oneShot: false, error: opened.error };
 }

@@ -52,7 +52,7 @@ test('fixture tree: every socket inode maps to the pid and fd holding it', () =>
   const nolimitInode = [...scan.owners].find(([, o]) => o[0].pid === c.nolimit)?.[0];
   assert.ok(nolimitInode !== undefined);
   expected.set(nolimitInode, [{ pid: c.nolimit, fd: 3 }]);
-  assert.deepEqual(scan.owners, expected);
+  assert.deepEqual(new Map(scan.owners), expected);
   assert.deepEqual(scan.owners.get(c.server.listener!.inode), [{ pid: c.server.pid, fd: 3 }]);
 });
 

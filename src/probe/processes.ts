@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import type { Owner, ProbeReport, ProcessInfo } from '../snapshot/types.js';
 import { listPids } from './pids.js';
+import { OwnerMap } from './owner-map.js';
 import { readPidCmdline } from './pid-cmdline.js';
 import { startFdWalk, walkFds, type BpfChoice, type FdWalk, type FdWalkMode } from './fd-walk.js';
 import { nofile, readPidLimits, type LimitValue } from './pid-limits.js';
@@ -27,7 +28,7 @@ export interface ReadProcessesOptions {
 export interface ProcessScan {
   /** User processes, pid ascending; kernel threads left out. `sockets` is empty: the snapshot fills it. */
   processes: ProcessInfo[];
-  /** Socket inode -> every (pid, fd) holding it, in scan order (pid, then fd, ascending). */
+  /** Socket inode -> every (pid, fd) holding it, in scan order (pid, then fd, ascending). An OwnerMap: a Map for 100k+ entries. */
   owners: Map<number, Owner[]>;
   reports: ProbeReport[];
   notes: string[];
@@ -228,7 +229,7 @@ function finish(
   const { unreadable, limitsMissing, procMs, limitsMs } = t;
   const procDir = under(root, 'proc');
   const processes: ProcessInfo[] = [];
-  const owners = new Map<number, Owner[]>();
+  const owners = new OwnerMap();
   const fdsDenied = none();
   const fdsRefused = none();
   const fdsMissing = none();
@@ -270,7 +271,6 @@ function finish(
   const s = walk.sockets;
   let lastPid = -1;
   let keep = false;
-  const shared: Owner[][] = [];
   for (let i = 0; i < s.length; i += 3) {
     const pid = small(s[i]);
     if (pid !== lastPid) {
@@ -278,16 +278,8 @@ function finish(
       keep = kept.has(pid);
     }
     if (!keep) continue; // a kernel thread, or a process left out above
-    const inode = small(s[i + 2]);
-    const owner = { pid, fd: small(s[i + 1]) };
-    const holders = owners.get(inode);
-    if (holders) {
-      if (holders.length === 1) shared.push(holders);
-      holders.push(owner);
-    } else owners.set(inode, [owner]);
+    owners.addHolder(small(s[i + 2]), pid, small(s[i + 1]));
   }
-  // Holders in (pid, fd) order, as documented; only shared sockets (fork, SCM_RIGHTS) have several.
-  for (const holders of shared) holders.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
 
   const procReport = report('pid-stat', under(procDir, '*', '{stat,status,cmdline}'), procMs);
   if (unreadable.count > 0) {
@@ -299,7 +291,7 @@ function finish(
   }
   // The iterator read the same fd tables in one kernel pass; /proc/*/fd was walked only for the pids it did not report.
   const fdReport = report('pid-fd', walk.source === 'bpf' ? `BPF task_file iterator (+ ${under(procDir, '*', 'fd')})` : under(procDir, '*', 'fd'), fdMs);
-  if (walk.bpfError) fdReport.detail = `BPF fd iterator unavailable (${walk.bpfError}): walked ${under(procDir, '*', 'fd')}`;
+  if (walk.bpfError) fdReport.detail = `BPF fd iterator not used (${walk.bpfError}): walked ${under(procDir, '*', 'fd')}`;
   if (fdsDenied.count > 0) {
     tell(fdReport, notes, `the fds of ${plural(fdsDenied.count, 'process', 'processes')} owned by other users could not be read (run as root to see them): socket owners and fd counts are missing for them`);
   }

@@ -3,7 +3,7 @@
  * their queues and their owners' fd limits, then the port's findings.
  */
 import type { Finding } from '../rules/types.js';
-import type { PortCheck, PortListener } from '../port/check.js';
+import { portAnswer, type PortCheck, type PortListener } from '../port/check.js';
 import { findingJson, type FindingJson } from './json.js';
 import { painter, pidName, table, wrap, type Column } from './format.js';
 import { renderFindings } from './terminal-findings.js';
@@ -37,7 +37,9 @@ export function renderPortCheck(check: PortCheck, findings: readonly Finding[], 
   const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.floor(opts.columns) || MAX_WIDTH));
   const sections: string[][] = [];
   // Namespace and container names in the prose come from the host: escaped like every host string.
-  sections.push([paint(VERDICT_STYLE[check.severity], VERDICT_TAG[check.severity]) + '  ' + paint('bold', terminalSafe(check.headline))]);
+  // The answer: the verdict, or the worst finding on the port when that is worse (a full queue).
+  const answer = portAnswer(check, findings);
+  sections.push([paint(VERDICT_STYLE[answer.severity], VERDICT_TAG[answer.severity]) + '  ' + paint('bold', terminalSafe(answer.headline))]);
   const why = wrap(terminalSafe(check.explain.join(' ')), width - 4).map((l) => `    ${l}`);
   if (why.length) sections.push(why);
   if (check.fix.length) sections.push(['  fix', ...check.fix.map((f) => `    ${terminalSafe(f)}`)]);
@@ -49,6 +51,8 @@ export function renderPortCheck(check: PortCheck, findings: readonly Finding[], 
 
 export interface PortCheckJson extends Omit<PortCheck, 'listeners'> {
   schemaVersion: 1;
+  /** The first line of the terminal answer: the verdict, or the worst finding on the port when worse (additive). */
+  answer: { severity: PortCheck['severity']; headline: string };
   listeners: PortListener[];
   findings: FindingJson[];
   partial: boolean;
@@ -57,5 +61,5 @@ export interface PortCheckJson extends Omit<PortCheck, 'listeners'> {
 }
 
 export function portCheckToJson(check: PortCheck, findings: readonly Finding[], exitCode: 0 | 1 | 2, partial: boolean, notes: readonly string[]): PortCheckJson {
-  return { schemaVersion: 1, ...check, listeners: check.listeners.map((l) => ({ ...l, owners: l.owners.map((o) => ({ ...o })) })), findings: findings.map(findingJson), partial, notes: [...notes], exitCode };
+  return { schemaVersion: 1, ...check, answer: portAnswer(check, findings), listeners: check.listeners.map((l) => ({ ...l, owners: l.owners.map((o) => ({ ...o })) })), findings: findings.map(findingJson), partial, notes: [...notes], exitCode };
 }

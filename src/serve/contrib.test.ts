@@ -65,7 +65,8 @@ test('systemd-analyze verify accepts the unit', { skip: onPath('systemd-analyze'
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.equal(r.stderr.split('\n').filter((l) => l.includes('sockdoc.service')).join('\n'), '');
     assert.match(unit, /^LimitNOFILE=\d+$/m);
-    assert.match(unit, /^CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE CAP_SYS_ADMIN$/m);
+    assert.match(unit, /^CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE CAP_SYS_ADMIN CAP_BPF CAP_PERFMON$/m);
+    assert.match(unit, /^SystemCallFilter=@system-service setns bpf$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -31,6 +31,8 @@ export interface ScraperOptions {
    * every scrape lists the host's fds through it instead of a readlink per fd. Absent: /proc is walked.
    */
   bpfLinkFd?: number;
+  /** Why there is no link (not permitted, refused by the kernel, SOCKDOC_FD_SOURCE): said in the pid-fd probe, never retried per scrape. */
+  bpfOff?: string;
   selection?: SelectionOptions;
   rules?: RuleOptions;
   /** A scrape is recorded into the history at most this often (default 5000 ms; tests go faster). */
@@ -85,7 +87,7 @@ export class Scraper {
 
   async scrape(): Promise<ScrapeResult> {
     const start = performance.now();
-    const bpf = this.opts.bpfLinkFd === undefined ? 'auto' : borrowedBpfFdLink(this.opts.bpfLinkFd);
+    const bpf = this.opts.bpfLinkFd !== undefined ? borrowedBpfFdLink(this.opts.bpfLinkFd) : this.opts.bpfOff !== undefined ? { off: this.opts.bpfOff } : 'auto';
     const snapshot = await buildSnapshot({ root: this.root, intervalMs: 0, bpf });
     const now = Date.now();
     this.counters.apply(snapshot, now);

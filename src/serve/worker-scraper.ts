@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { ScrapeResult, ScraperOptions } from './scrape.js';
 import type { ScrapeReply } from './scrape-worker.js';
 import { openBpfFdLink, type BpfFdLink } from '../probe/bpf-fd-link.js';
-import { bpfRefusedByEnvironment } from '../probe/fd-walk.js';
+import { whyNoBpf } from '../probe/fd-walk.js';
 
 /** A scrape abandoned because the exporter is shutting down (SIGTERM): not a failure to log. */
 export class ClosingError extends Error {
@@ -36,13 +36,15 @@ export class WorkerScraper {
     private readonly hardLimitMs: number,
   ) {
     const live = (opts.root ?? '/') === '/';
-    const opened = live && process.geteuid?.() === 0 && !bpfRefusedByEnvironment() ? openBpfFdLink() : null;
+    const refused = live ? whyNoBpf() : null;
+    const opened = live && !refused ? openBpfFdLink() : null;
     this.bpf = opened?.link ?? null;
-    this.bpfError = opened?.error ?? null;
+    this.bpfError = refused ?? opened?.error ?? null;
   }
 
   private spawn(): Worker {
-    const workerData: ScraperOptions = this.bpf ? { ...this.opts, bpfLinkFd: this.bpf.fd } : this.opts;
+    // The link by fd number, or why there is none: a worker never retries a load that failed here.
+    const workerData: ScraperOptions = this.bpf ? { ...this.opts, bpfLinkFd: this.bpf.fd } : this.bpfError ? { ...this.opts, bpfOff: this.bpfError } : this.opts;
     const w = new Worker(new URL('./scrape-worker.js', import.meta.url), { workerData });
     w.on('message', (reply: ScrapeReply) => {
       const p = this.pending.get(reply.id);

@@ -20,7 +20,8 @@ import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
 import { readCaptureTime } from '../probe/capture-meta.js';
 import { pressureOver, readPressure } from './net-pressure.js';
 import { nameNetns, netnsLabel, type NamingContext } from './netns-names.js';
-import type { Counters, Listener, NetNamespace, ProbeReport, ProcessInfo, Snapshot, TcpSocket, Owner, Tunables } from './types.js';
+import type { Counters, Listener, NetNamespace, ProbeReport, ProcessInfo, Snapshot, TcpSocket, TcpState, Owner, Tunables } from './types.js';
+import { forEachHolderPid } from '../probe/owner-map.js';
 
 export interface SnapshotOptions {
   /** Filesystem root: "/" for the live host, or a captured/fixture tree. */
@@ -54,17 +55,16 @@ export function diffCounters(before: Record<string, number>, after: Record<strin
 
 /** Counts each process's sockets by state, once per distinct pid holding the socket. */
 function countSocketsByOwner(sockets: readonly TcpSocket[], owners: ReadonlyMap<number, Owner[]>, byPid: Map<number, ProcessInfo>): void {
+  const count = (state: TcpState) => (pid: number) => {
+    const p = byPid.get(pid);
+    if (p) p.sockets[state] = (p.sockets[state] ?? 0) + 1;
+  };
+  const counters = new Map<TcpState, (pid: number) => void>();
   for (const s of sockets) {
     if (s.inode === 0) continue;
-    const holders = owners.get(s.inode);
-    if (!holders) continue;
-    let last = -1;
-    for (const h of holders) {
-      if (h.pid === last) continue; // several fds of one process: count the socket once
-      last = h.pid;
-      const p = byPid.get(h.pid);
-      if (p) p.sockets[s.state] = (p.sockets[s.state] ?? 0) + 1;
-    }
+    let add = counters.get(s.state);
+    if (!add) counters.set(s.state, (add = count(s.state)));
+    forEachHolderPid(owners, s.inode, add); // several fds of one process: the socket counts once
   }
 }
 
@@ -285,7 +285,10 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
 
   const pidsIn = new Map<number, number[]>();
   for (const p of procs.processes) {
-    const inode = p.netns ?? plan.own;
+    // A process whose /proc/PID/ns/net was refused (not root) may live anywhere: it is in no
+    // namespace's list rather than in sockdoc's own (which made `--netns PID` show the host).
+    if (p.netns === null) continue;
+    const inode = p.netns;
     const list = pidsIn.get(inode);
     if (list) list.push(p.pid);
     else pidsIn.set(inode, [p.pid]);

@@ -41,7 +41,7 @@ export function readPressure(root = '/'): PressureSample {
 }
 
 /** Increase of each counter present in both readings (a counter that went down has none). */
-function increase(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+export function increase(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   const d: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) if (before[k] !== undefined && v >= before[k]) d[k] = v - before[k];
   return d;
@@ -82,4 +82,19 @@ export function pressureOver(first: PressureSample | null, last: PressureSample,
   if (!last.softnet) missing.push('proc/net/softnet_stat (netdev-backlog-drops)');
   const notes = missing.length ? [`Not read, so not judged: ${missing.join('; ')}.`] : [];
   return { conntrack, sockstat: last.sockstat, softnet, reports: last.reports, notes };
+}
+
+/**
+ * `after`'s softnet drops counted since `before` (two one-read snapshots, `ms` apart): what
+ * pressureOver gives a window, for samplers that read once per sample (watch, serve).
+ */
+export function softnetSince(before: Softnet | null | undefined, after: Softnet | null | undefined, ms: number): Softnet | null | undefined {
+  if (!before || !after) return after;
+  return { ...after, droppedDelta: after.dropped >= before.dropped ? after.dropped - before.dropped : null, intervalMs: ms };
+}
+
+/** `after`'s conntrack stat columns counted since `before`, as softnetSince. */
+export function conntrackSince(before: ConntrackTable | null | undefined, after: ConntrackTable | null | undefined, ms: number): ConntrackTable | null | undefined {
+  if (!before?.stats || !after?.stats) return after;
+  return { ...after, statDeltas: increase(before.stats, after.stats), intervalMs: ms };
 }

@@ -52,4 +52,6 @@ test('Kubernetes node: pods named from the kubepods cgroup and /var/log/pods', a
   assert.ok(!findings.some((f) => f.subject.netns?.pod?.name.startsWith('cart')), 'the healthy pod stays quiet');
   assert.deepEqual(matchNetns(s, { pod: 'shop/cart-5c8d7f9b4-q7w2n' }).map((n) => n.pod?.name), ['cart-5c8d7f9b4-q7w2n']);
   assert.throws(() => matchNetns(s, { pod: 'shop/nope' }), /--pod "shop\/nope": no such network namespace; seen: host/);
+  // Both exist, but not together: said as such, not "no such namespace".
+  assert.throws(() => matchNetns(s, { netns: 'host', pod: 'shop/cart-5c8d7f9b4-q7w2n' }), /^Error: --netns "host" and --pod "shop\/cart-5c8d7f9b4-q7w2n" name different network namespaces \(--pod "shop\/cart-5c8d7f9b4-q7w2n" is pod shop\/cart-5c8d7f9b4-q7w2n \(container cart\) \[\d+\]\): give one$/);
 });

@@ -14,14 +14,15 @@ export interface NetnsQuery {
 
 /** One line for a person: which namespaces exist, to pick from after a miss. */
 function known(snapshot: Snapshot): string {
-  const names = snapshot.namespaces.map((n) => `${netnsLabel(n)} [${n.inode}]`);
+  const names = snapshot.namespaces.map(listed);
   return names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all; sockdoc --json lists them)` : names.join(', ');
 }
 
 function matchesNetns(n: NetNamespace, q: string): boolean {
+  // A number is an inode or a pid; `ip netns add 12345` is a name too (ip-netns(8) allows digits).
   if (/^\d+$/.test(q)) {
     const v = Number(q);
-    return n.inode === v || n.pids.includes(v);
+    if (n.inode === v || n.pids.includes(v)) return true;
   }
   return n.name === q || netnsLabel(n) === q || (n.kind === 'host' && q === 'host') || matchesContainer(n, q) || matchesPod(n, q);
 }
@@ -41,8 +42,31 @@ function matchesPod(n: NetNamespace, q: string): boolean {
 }
 
 /**
+ * `--netns PID` of a process whose /proc/PID/ns/net could not be read (not root, another user's
+ * process): the snapshot counts such a process in sockdoc's own namespace (it has to put it
+ * somewhere), so matching by pid would silently narrow to the host while PID lives in a
+ * container. Refused, saying why, when there are other namespaces it could be in.
+ */
+function refuseUnknownPid(snapshot: Snapshot, q: string | undefined): void {
+  if (q === undefined || !/^\d+$/.test(q) || snapshot.namespaces.length < 2) return;
+  const v = Number(q);
+  if (snapshot.namespaces.some((n) => n.inode === v || n.name === q)) return;
+  const p = snapshot.processes.find((x) => x.pid === v);
+  if (p && p.netns === null) {
+    throw new Error(`--netns ${v}: the network namespace of process ${v} could not be read (${snapshot.host.asRoot ? 'refused' : 'not root'}): give the namespace's name or inode instead`);
+  }
+}
+
+/** "netns blue [4026532259]": a namespace as a person picks it from a list, with the inode that always selects it alone. */
+function listed(n: NetNamespace): string {
+  return `${netnsLabel(n)} [${n.inode}]`;
+}
+
+/**
  * The namespaces matching the query (all of them when the query is empty). Throws an Error with a
- * one-line message naming what exists when nothing matches.
+ * one-line message naming what exists when nothing matches, and naming the candidates when a flag
+ * matches several (an `ip netns` called "host", a pod name in two Kubernetes namespaces, a short
+ * id prefix): merging them would judge one namespace's listeners against another's sysctls.
  */
 export function matchNetns(snapshot: Snapshot, query: NetnsQuery): NetNamespace[] {
   let hits = snapshot.namespaces;
@@ -51,11 +75,19 @@ export function matchNetns(snapshot: Snapshot, query: NetnsQuery): NetNamespace[
     ['--container', query.container, matchesContainer],
     ['--pod', query.pod, matchesPod],
   ];
+  refuseUnknownPid(snapshot, query.netns);
+  const asked: string[] = [];
   for (const [flag, q, test] of tests) {
     if (q === undefined) continue;
+    const alone = snapshot.namespaces.filter((n) => test(n, q));
+    if (alone.length === 0) throw new Error(`${flag} ${JSON.stringify(q)}: no such network namespace; seen: ${known(snapshot)}`);
+    const before = asked.join(' and ');
+    asked.push(`${flag} ${JSON.stringify(q)}`);
     hits = hits.filter((n) => test(n, q));
-    if (hits.length === 0) throw new Error(`${flag} ${JSON.stringify(q)}: no such network namespace; seen: ${known(snapshot)}`);
+    // Each exists, but not together: say which is which rather than "no such namespace".
+    if (hits.length === 0) throw new Error(`${before} and ${flag} ${JSON.stringify(q)} name different network namespaces (${flag} ${JSON.stringify(q)} is ${alone.map(listed).join(', ')}): give one`);
   }
+  if (hits.length > 1) throw new Error(`${asked.join(' and ')} is ambiguous: it names ${hits.map(listed).join(', ')}; give the inode (--netns INODE)`);
   return hits;
 }
 

@@ -30,4 +30,6 @@ test('CI has what the live tests need, so none of them is skipped', { skip: onCi
   assert.ok(existsSync('/proc/sys/net/netfilter/nf_conntrack_max'), 'nf_conntrack is not loaded: modprobe nf_conntrack');
   // The dashboard test drives Debian's chromium at this path (playwright-core downloads no browser).
   assert.ok(existsSync('/usr/bin/chromium'), '/usr/bin/chromium is missing: .ci/run must install chromium');
+  // `sockdoc port ssh` (src/cli/port-live.test.ts) names ports from /etc/services (netbase).
+  assert.ok(existsSync('/etc/services'), '/etc/services is missing: .ci/run must install netbase');
 });

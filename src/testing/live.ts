@@ -15,8 +15,18 @@ export async function waitFor<T>(what: string, fn: () => T | null): Promise<T> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/**
+ * The process exists and is not a zombie. A process that exits while its stat is read makes the
+ * read fail with ESRCH (or ENOENT): it is not alive, not an error (a full run hit this once).
+ */
 export function alive(pid: number): boolean {
-  return existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return false;
+    throw err;
+  }
 }
 
 /** Children of a process (/proc/PID/task/PID/children, kernel ≥ 3.5 with CONFIG_PROC_CHILDREN). */

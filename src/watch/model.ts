@@ -7,6 +7,7 @@ import type { NoForecastReason } from '../history/forecast.js';
 import { COUNTER_RATES, listenerId, listenerKey, processKey, rateKey, type History } from '../history/history.js';
 import type { Finding, Severity } from '../rules/types.js';
 import { findingRef, listenerLabel } from '../rules/support/refs.js';
+import { namespaceOf } from '../snapshot/namespaces.js';
 import type { Snapshot } from '../snapshot/types.js';
 import type { Sample } from './sampler.js';
 
@@ -15,6 +16,8 @@ export interface ListenerRow {
   /** "127.0.0.1:8889", "[::]:80". */
   label: string;
   netns: number;
+  /** Its namespace as `ip netns`, docker or Kubernetes name it ("host", "web", "shop/web-7d9f"). */
+  netnsName: string;
   /** "123/node" for the first owner, "" when none is visible. */
   owner: string;
   queue: number;
@@ -66,6 +69,8 @@ export interface FindingRow {
 
 export interface Model {
   at: number;
+  /** The network namespace watched (--netns/--container/--pod), by its label; absent for the whole host. */
+  scope?: string;
   hostname: string | null;
   kernel: string | null;
   asRoot: boolean;
@@ -99,6 +104,7 @@ function listenerRows(snapshot: Snapshot, history: History): ListenerRow[] {
       id,
       label: listenerLabel(l),
       netns: l.netns,
+      netnsName: namespaceOf(snapshot, l.netns)?.name ?? `netns ${l.netns}`,
       owner: pid === undefined ? '' : `${pid}/${names.get(pid) ?? '?'}`,
       queue: l.acceptQueue,
       backlog: l.backlog,
@@ -203,7 +209,7 @@ export function filterModel(model: Model, filter: string): Model {
   return {
     ...model,
     findings: model.findings.filter((f) => has(f.id, f.title, f.pid, f.port)),
-    listeners: model.listeners.filter((l) => has(l.label, l.owner)),
+    listeners: model.listeners.filter((l) => has(l.label, l.owner, l.netnsName)),
     processes: model.processes.filter((p) => has(p.name, p.pid, p.user)),
   };
 }

@@ -16,6 +16,22 @@ test('withDeltasSince: counter deltas and window from the previous sample, per n
   assert.ok(runRules(b).some((f) => f.id === 'listen-overflows' && f.severity === 'critical'));
 });
 
+test('withDeltasSince: softnet drops and conntrack stats since the previous sample, so netdev-backlog-drops sees drops happen', () => {
+  const cpus = (dropped: number) => [{ cpu: 0, processed: 1000, dropped, timeSqueeze: 0 }];
+  const a = leakySnapshot(0);
+  a.softnet = { cpus: cpus(100), dropped: 100, droppedDelta: null, timeSqueeze: 0, intervalMs: 0 };
+  a.conntrack = { count: 10, max: 100, buckets: 100, stats: { drop: 5, insert_failed: 1 }, statDeltas: null, intervalMs: 0 };
+  const b = leakySnapshot(3);
+  b.softnet = { cpus: cpus(130), dropped: 130, droppedDelta: null, timeSqueeze: 0, intervalMs: 0 };
+  b.conntrack = { count: 10, max: 100, buckets: 100, stats: { drop: 9, insert_failed: 1 }, statDeltas: null, intervalMs: 0 };
+  withDeltasSince(b, a);
+  assert.equal(b.softnet.droppedDelta, 30);
+  assert.equal(b.softnet.intervalMs, 6000);
+  assert.deepEqual(b.conntrack.statDeltas, { drop: 4, insert_failed: 0 });
+  const f = runRules(b).find((x) => x.id === 'netdev-backlog-drops');
+  assert.match(f?.title ?? '', /^30 received packets dropped in 6 s/);
+});
+
 test('sampleOver: n snapshots spread over the window, history filled, deltas over the whole window', async () => {
   let i = 0;
   const waits: number[] = [];

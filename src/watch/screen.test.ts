@@ -6,7 +6,7 @@ import { buildModel } from './model.js';
 import { renderScreen, summaryLine } from './screen.js';
 import { sparkline } from './sparkline.js';
 import { width } from './text.js';
-import { INITIAL_UI, press, type UiState } from './ui.js';
+import { followSelection, INITIAL_UI, keysOf, press, type UiState } from './ui.js';
 
 function model(n = 30, name = 'leaky') {
   const source = leakySource(n, name);
@@ -22,7 +22,7 @@ test('the screen fits the terminal exactly: rows - 1 lines, none wider than the 
   ] as const) {
     for (const color of [true, false]) {
       const lines = renderScreen(model(), INITIAL_UI, { cols, rows }, 2000, color);
-      assert.equal(lines.length, Math.max(8, rows - 1) , `${cols}x${rows}`);
+      assert.equal(lines.length, rows - 1, `${cols}x${rows}: a taller frame would scroll the header away`);
       for (const l of lines) assert.ok(width(visible(l)) <= cols, `too wide at ${cols}: ${JSON.stringify(visible(l))}`);
     }
   }
@@ -113,4 +113,108 @@ test('summary line for logs: one line, worst listener and process, the findings'
   const line = summaryLine(model());
   assert.doesNotMatch(line, /\n/);
   assert.match(line, /^2026-11-30T03:00:58\.000Z critical=\d+ warning=\d+ info=\d+ sockets=0 listener=127\.0\.0\.1:8080 queue=116\/128 process=4242\/leaky fds=187\/1024 full_in=558s findings=.*fd-exhaustion-forecast@4242/);
+});
+
+test('Esc then Ctrl-C typed quickly (readline joins them into one meta key) still quits', () => {
+  // What node's emitKeypressEvents emits for "\x1b" and "\x03" within its escape timeout.
+  const joined = { sequence: '\x1b\x03', ctrl: false, meta: true };
+  assert.deepEqual(keysOf(joined), [{ name: 'escape', sequence: '\x1b' }, { name: 'c', ctrl: true, sequence: '\x03' }]);
+  const ui = keysOf(joined).reduce((s, k) => press(s, k, 0), { ...INITIAL_UI, detail: true });
+  assert.equal(ui.quit, true);
+  assert.deepEqual(keysOf({ sequence: '\x1bq', name: 'q', meta: true }).map((k) => k.name), ['escape', 'q']);
+  const altUp = { sequence: '\x1b\x1b[A', name: 'up', meta: true };
+  assert.deepEqual(keysOf(altUp), [altUp], 'a longer sequence stays one key');
+});
+
+test('the selection follows its finding when the list reorders, and the overlay closes when it is gone', () => {
+  const m = model();
+  const forecast = m.findings.findIndex((f) => f.id === 'fd-exhaustion-forecast');
+  const ui = { ...INITIAL_UI, selected: forecast, detail: true };
+  const reordered = { ...m, findings: [...m.findings].reverse() };
+  const moved = followSelection(ui, m, reordered);
+  assert.equal(reordered.findings[moved.selected].id, 'fd-exhaustion-forecast');
+  assert.equal(moved.detail, true);
+  const gone = followSelection(ui, m, { ...m, findings: m.findings.filter((f) => f.id !== 'fd-exhaustion-forecast') });
+  assert.equal(gone.detail, false);
+});
+
+test('listeners in several namespaces get a netns column, and the filter matches the namespace', () => {
+  const m = model();
+  const two = {
+    ...m,
+    listeners: [
+      { ...m.listeners[0], netns: 1, netnsName: 'web' },
+      { ...m.listeners[0], netns: 2, netnsName: 'api' },
+    ],
+  };
+  const text = renderScreen(two, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(text, /^ {2}netns +listen +process/m);
+  assert.match(text, /^ {2}web +127\.0\.0\.1:8080 +4242\/leaky/m);
+  assert.match(text, /^ {2}api +127\.0\.0\.1:8080 +4242\/leaky/m);
+  const filtered = renderScreen(two, { ...INITIAL_UI, filter: 'api' }, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(filtered, /^ {2}api +127\.0\.0\.1:8080/m);
+  assert.doesNotMatch(filtered, /^ {2}web /m);
+  assert.match(filtered, /\(no process matches the filter api\)/);
+  assert.doesNotMatch(renderScreen(m, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n'), /netns/, 'one namespace: no column');
+});
+
+test('a partial read is never "healthy"; processes whose fds could not be read are counted, not "none visible"', () => {
+  const m = model();
+  const quiet = { ...m, findings: [], counts: { critical: 0, warning: 0, info: 0 }, processes: [], partial: true, asRoot: false };
+  const text = renderScreen(quiet, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(text.split('\n')[1], /^no findings partial \(not root\) · /);
+  assert.doesNotMatch(text, /healthy/);
+  assert.match(text, /\(the fds of 2 processes could not be read \(not root: run as root to see them\)\)/);
+  const whole = renderScreen({ ...quiet, partial: false }, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(whole.split('\n')[1], /^healthy · /);
+});
+
+test('a small terminal keeps the findings: sections come in by importance, findings first', () => {
+  const m = model();
+  const small = renderScreen(m, INITIAL_UI, { cols: 60, rows: 10 }, 2000, false);
+  assert.equal(small.length, 9);
+  const text = small.join('\n');
+  assert.match(text, /─ Findings \(\d+\)/);
+  assert.match(text, /CRITICAL fd-exhaustion-forecast/);
+  assert.match(small[0], /^sockdoc watch/, 'the header stays on top');
+  const tiny = renderScreen(m, INITIAL_UI, { cols: 40, rows: 6 }, 2000, false);
+  assert.equal(tiny.length, 5);
+  assert.match(tiny[2], /^─ Findings/);
+  assert.match(tiny[3], /CRITICAL/);
+  assert.match(tiny[4], /^q quit/);
+});
+
+test('a sample slower than --every: the header says the real pace', () => {
+  const m = { ...model(), tookMs: 2400 };
+  assert.match(renderScreen(m, INITIAL_UI, { cols: 150, rows: 40 }, 500, false)[0], / · every 0\.5 s asked, 2\.4 s per sample · /);
+  assert.match(renderScreen({ ...m, tookMs: 100 }, INITIAL_UI, { cols: 150, rows: 40 }, 500, false)[0], / · every 0\.5 s · /);
+});
+
+test('watching one namespace: the header and each log line name it', () => {
+  const m = { ...model(), scope: 'docker container web (7d67eaab97b9)' };
+  assert.match(renderScreen(m, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false)[0], /^sockdoc watch · web-1 · docker container web \(7d67eaab97b9\) only · /);
+  assert.match(summaryLine(m), /^\S+Z netns="docker container web \(7d67eaab97b9\)" critical=/);
+  assert.doesNotMatch(summaryLine(model()), /netns=/);
+});
+
+test('log line values with spaces are quoted (logfmt): a process named "tmux: server" stays one field', () => {
+  const line = summaryLine(model(30, 'tmux: server'));
+  assert.match(line, / process="4242\/tmux: server" fds=187\/1024 /);
+  assert.match(summaryLine(model(30, 'say "hi"')), / process="4242\/say \\"hi\\"" /);
+});
+
+test('a why+fix taller than the terminal scrolls with ↑↓ and says what is above and below', () => {
+  const m = model();
+  const i = m.findings.findIndex((f) => f.id === 'fd-exhaustion-forecast');
+  let ui: UiState = { ...INITIAL_UI, selected: i, detail: true };
+  const first = renderScreen(m, ui, { cols: 60, rows: 12 }, 2000, false);
+  assert.equal(first.length, 11);
+  assert.match(first[10], /↑↓ scroll · 0 above, \d+ below · Esc back/);
+  for (let k = 0; k < 200; k++) ui = press(ui, { name: 'down' }, m.findings.length);
+  assert.equal(ui.detail, true, 'scrolling does not close it');
+  const last = renderScreen(m, ui, { cols: 60, rows: 12 }, 2000, false);
+  assert.match(last[10], / 0 below/);
+  assert.ok(last.some((l) => l.includes(`sockdoc explain fd-exhaustion-forecast`)), 'the end is reachable');
+  ui = press(ui, { name: 'escape' }, m.findings.length);
+  assert.equal(ui.scroll, 0);
 });

@@ -9,7 +9,7 @@ import { approxDuration, plural, ratePerMinute } from '../rules/support/text.js'
 import type { Severity } from '../rules/types.js';
 import { filterModel, type Model, type ProcessRow } from './model.js';
 import { sparkline } from './sparkline.js';
-import { clip, fit, pad, safe } from './text.js';
+import { clip, fit, pad, safe, width } from './text.js';
 import type { UiState } from './ui.js';
 
 export interface ScreenSize {
@@ -49,9 +49,13 @@ function rule(title: string, cols: number, c: Painter): string {
 }
 
 function header(m: Model, ui: UiState, everyMs: number, cols: number, c: Painter): string[] {
-  const state = m.counts.critical ? c('redBold', `${m.counts.critical} critical`) : m.counts.warning ? c('yellow', 'warnings') : c('green', 'healthy');
+  // Never "healthy" for what it could not see: a partial read with no findings is just that.
+  const quiet = m.partial ? c('yellow', 'no findings') : c('green', 'healthy');
+  const state = m.counts.critical ? c('redBold', `${m.counts.critical} critical`) : m.counts.warning ? c('yellow', 'warnings') : quiet;
   const host = safe(m.hostname ?? 'this host');
-  const line1 = `sockdoc watch · ${host}${m.kernel ? ` · ${safe(m.kernel)}` : ''} · ${clock(m.at)} UTC · every ${everyMs / 1000} s · ${approxDuration(m.spanMs).slice(1)} of history`;
+  // A sample slower than --every sets the pace (samples never overlap): say the real one.
+  const pace = m.tookMs > everyMs ? `every ${everyMs / 1000} s asked, ${(Math.round(m.tookMs / 100) / 10).toFixed(1)} s per sample` : `every ${everyMs / 1000} s`;
+  const line1 = `sockdoc watch · ${host}${m.scope ? ` · ${safe(m.scope)} only` : ''}${m.kernel ? ` · ${safe(m.kernel)}` : ''} · ${clock(m.at)} UTC · ${pace} · ${approxDuration(m.spanMs).slice(1)} of history`;
   const counts = `${m.counts.critical} critical, ${m.counts.warning} warning${m.counts.warning === 1 ? '' : 's'}, ${m.counts.info} info`;
   const fileNr = m.fileNr ? ` · files ${m.fileNr.allocated}${m.fileNr.max !== null && m.fileNr.max < 1e15 ? `/${m.fileNr.max}` : ''}` : '';
   const line2 = `${counts} · ${plural(m.sockets, 'socket')} · ${plural(m.listenerCount, 'listener')} · ${plural(m.processCount, 'process', 'processes')}${fileNr}`;
@@ -59,16 +63,21 @@ function header(m: Model, ui: UiState, everyMs: number, cols: number, c: Painter
   return [fit(line1, cols), `${state}${flags ? ` ${flags}` : ''} · ${line2}`];
 }
 
-function listenerLines(m: Model, cols: number, max: number, c: Painter): string[] {
-  const out = [c('dim', `  ${pad('listen', 22)} ${pad('process', 18)} ${pad('queue/backlog', 14, true)} ${pad('used', 5, true)} ${pad('syn', 5, true)}  queue, last ${SPARK} samples`)];
+function listenerLines(m: Model, all: Model['listeners'], ui: UiState, cols: number, max: number, c: Painter): string[] {
+  // Two listeners on 127.0.0.1:8080 in two containers are two rows: name the namespace when there are several.
+  // Decided on the unfiltered list, so the columns do not jump while a filter is typed.
+  const spaces = new Set(all.map((l) => l.netns));
+  const nsWidth = spaces.size > 1 ? Math.min(16, Math.max(5, ...all.map((l) => width(safe(l.netnsName))))) : 0;
+  const ns = (text: string) => (nsWidth ? `${pad(text, nsWidth)} ` : '');
+  const out = [c('dim', `  ${ns('netns')}${pad('listen', 22)} ${pad('process', 18)} ${pad('queue/backlog', 14, true)} ${pad('used', 5, true)} ${pad('syn', 5, true)}  queue, last ${SPARK} samples`)];
   for (const l of m.listeners.slice(0, max)) {
     const style: Style | null = l.ratio !== null && l.ratio >= 1 ? 'redBold' : l.ratio !== null && l.ratio >= 0.8 ? 'yellow' : null;
     const qb = `${l.queue}/${l.backlog ?? '?'}`;
     const spark = sparkline(l.trend, SPARK, { min: 0, max: l.backlog ?? undefined });
-    out.push(`  ${pad(safe(l.label), 22)} ${pad(safe(l.owner), 18)} ${c(style, pad(qb, 14, true))} ${c(style, pad(percentText(l.ratio), 5, true))} ${pad(String(l.synRecv), 5, true)}  ${c('cyan', spark)}`);
+    out.push(`  ${ns(safe(l.netnsName))}${pad(safe(l.label), 22)} ${pad(safe(l.owner), 18)} ${c(style, pad(qb, 14, true))} ${c(style, pad(percentText(l.ratio), 5, true))} ${pad(String(l.synRecv), 5, true)}  ${c('cyan', spark)}`);
   }
-  if (m.listeners.length === 0) out.push(c('dim', '  (no listening TCP sockets)'));
-  return out.map((l) => l);
+  if (m.listeners.length === 0) out.push(c('dim', ui.filter ? `  (no listener matches the filter ${safe(ui.filter)})` : '  (no listening TCP sockets)'));
+  return out;
 }
 
 function processLines(m: Model, ui: UiState, cols: number, max: number, c: Painter): string[] {
@@ -84,7 +93,14 @@ function processLines(m: Model, ui: UiState, cols: number, max: number, c: Paint
       `  ${pad(String(p.pid), 7, true)} ${pad(safe(p.name), 16)} ${c(style, pad(`${p.open}/${p.soft ?? '∞'}`, 13, true))} ${c(style, pad(percentText(p.ratio), 5, true))} ${pad(rate, 10, true)} ${c(etaStyle, pad(fullIn(p), 11, true))}  ${c('cyan', spark)}`,
     );
   }
-  if (m.processes.length === 0) out.push(c('dim', '  (no process visible)'));
+  if (m.processes.length === 0) {
+    const why = ui.filter
+      ? `no process matches the filter ${safe(ui.filter)}`
+      : m.processCount > 0
+        ? `the fds of ${plural(m.processCount, 'process', 'processes')} could not be read${m.asRoot ? '' : ' (not root: run as root to see them)'}`
+        : 'no process visible';
+    out.push(c('dim', `  (${why})`));
+  }
   return out;
 }
 
@@ -113,7 +129,7 @@ function rateLines(m: Model, cols: number, c: Painter): string[] {
 }
 
 function findingLines(m: Model, ui: UiState, cols: number, max: number, c: Painter): string[] {
-  if (m.findings.length === 0) return [c('green', '  no findings')];
+  if (m.findings.length === 0) return [ui.filter ? c('dim', `  (no finding matches the filter ${safe(ui.filter)})`) : c('green', '  no findings')];
   const first = Math.max(0, Math.min(ui.selected - max + 1, m.findings.length - max));
   return m.findings.slice(first, first + max).map((f, i) => {
     const selected = first + i === ui.selected;
@@ -124,7 +140,7 @@ function findingLines(m: Model, ui: UiState, cols: number, max: number, c: Paint
 }
 
 function footer(m: Model, ui: UiState, cols: number, c: Painter): string {
-  if (ui.editing) return fit(`filter: ${ui.filter}█   Enter keep · Esc clear`, cols);
+  if (ui.editing) return fit(`filter: ${safe(ui.filter)}█   Enter keep · Esc clear`, cols);
   const keys = `q quit · p ${ui.paused ? 'resume' : 'pause'} · s sort (${ui.sort}) · / filter${ui.filter ? ` [${safe(ui.filter)}]` : ''} · ↑↓ select · Enter why+fix · ? help`;
   return c('dim', fit(keys, cols));
 }
@@ -172,12 +188,12 @@ const HELP = [
   'sockdoc watch — keys (as in htop/btop)',
   '',
   '  q, Ctrl-C   quit (the terminal is restored)',
-  '  p, space    pause / resume sampling',
+  '  p, space    pause / resume the display (sampling goes on: trends and forecasts keep learning)',
   '  s           sort processes: fill (open/soft), rate (fds per minute), eta (full soonest)',
   '  /           filter every table by text (name, pid, address:port, finding id); Enter keeps, Esc clears',
   '  ↑ ↓, k j    select a finding',
   '  Enter       the selected finding: evidence, why, and the fix',
-  '  ?, h        this help;  Esc closes it',
+  '  ?, h        this help;  Esc closes it; ↑↓ scroll it (and a finding\'s why+fix) on a small terminal',
   '',
   '"full in": when the open descriptors reach the soft RLIMIT_NOFILE at the current trend',
   '(Theil–Sen over the history; "learning" until 5 samples over 10 s; "sawtooth" when the count',
@@ -185,11 +201,45 @@ const HELP = [
   'Sparklines: the last samples, scaled from 0 to the limit (backlog, soft RLIMIT_NOFILE).',
 ];
 
+/** Rows given to each section (0 = not shown). */
+interface Layout {
+  findings: number;
+  listeners: number;
+  processes: number;
+  rates: boolean;
+}
+
+/**
+ * How `budget` lines (between the header and the footer) are shared. On a small terminal the
+ * sections come in by importance, findings first (a CRITICAL must not be cut off below the tables),
+ * then listeners, processes, the counter rates; the lines left over go a third to findings, then
+ * half of the rest to listeners, the rest to processes.
+ */
+function planSections(budget: number, m: Model, rateLines: number): Layout {
+  const plan: Layout = { findings: 0, listeners: 0, processes: 0, rates: false };
+  let left = budget;
+  // Each section at its smallest: its rule and one row; a table also has its column header.
+  if (left >= 2) [plan.findings, left] = [1, left - 2];
+  if (left >= 3) [plan.listeners, left] = [1, left - 3];
+  if (left >= 3) [plan.processes, left] = [1, left - 3];
+  if (left >= 1 + rateLines) [plan.rates, left] = [true, left - 1 - rateLines];
+  const more = (have: number, rows: number, share: number) => (have ? Math.min(Math.max(0, rows - 1), share) : 0);
+  const f = more(plan.findings, m.findings.length, Math.floor(left / 3));
+  plan.findings += f;
+  left -= f;
+  const l = more(plan.listeners, m.listeners.length, Math.floor(left / 2));
+  plan.listeners += l;
+  left -= l;
+  if (plan.processes) plan.processes += left;
+  return plan;
+}
+
 /** The frame: exactly `rows - 1` lines (the cursor rests on the last row), each at most `cols` wide. */
 export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyMs: number, color: boolean): string[] {
   const c = painter(color);
   const cols = Math.max(40, size.cols);
-  const height = Math.max(8, size.rows - 1);
+  // Never more lines than the terminal has: a taller frame scrolls the header away on every refresh.
+  const height = Math.max(1, size.rows - 1);
   const m = filterModel(model, ui.filter);
   let lines: string[];
   if (ui.help) lines = HELP.map((l) => fit(l, cols));
@@ -197,32 +247,34 @@ export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyM
   else {
     const head = header(m, ui, everyMs, cols, c);
     const rates = rateLines(m, cols, c);
-    // Fixed parts: header 2, four section rules, two table headers, the rates, footer 1.
-    const free = Math.max(4, height - 2 - 4 - 2 - rates.length - 1);
-    const nFindings = Math.max(1, Math.min(m.findings.length || 1, Math.floor(free / 3)));
-    const rest = free - nFindings;
-    const nListeners = Math.max(1, Math.min(m.listeners.length || 1, Math.floor(rest / 2)));
-    const nProcesses = Math.max(1, rest - nListeners);
+    const layout = planSections(height - head.length - 1, m, rates.length);
     lines = [
       ...head,
-      rule(`Listeners nearest full (${m.listeners.length})`, cols, c),
-      ...listenerLines(m, cols, nListeners, c),
-      rule(`Processes nearest their fd limit (${m.processes.length})`, cols, c),
-      ...processLines(m, ui, cols, nProcesses, c),
-      rule('Counter rates, per second', cols, c),
-      ...rates,
-      rule(`Findings (${m.findings.length})`, cols, c),
-      ...findingLines(m, ui, cols, nFindings, c),
+      ...(layout.listeners ? [rule(`Listeners nearest full (${m.listeners.length})`, cols, c), ...listenerLines(m, model.listeners, ui, cols, layout.listeners, c)] : []),
+      ...(layout.processes ? [rule(`Processes nearest their fd limit (${m.processes.length})`, cols, c), ...processLines(m, ui, cols, layout.processes, c)] : []),
+      ...(layout.rates ? [rule('Counter rates, per second', cols, c), ...rates] : []),
+      ...(layout.findings ? [rule(`Findings (${m.findings.length})`, cols, c), ...findingLines(m, ui, cols, layout.findings, c)] : []),
     ];
     lines = lines.slice(0, height - 1);
     while (lines.length < height - 1) lines.push('');
     lines.push(footer(m, ui, cols, c));
     return lines.map((l) => clip(l, Math.max(1, size.cols)));
   }
-  lines = lines.slice(0, height);
+  if (lines.length > height) {
+    // Taller than the terminal: a window of it, scrolled with ↑↓, and a last line that says so.
+    const top = Math.min(ui.scroll, lines.length - (height - 1));
+    const more = lines.length - (top + height - 1);
+    lines = [...lines.slice(top, top + height - 1), c('dim', fit(`  ↑↓ scroll · ${top} above, ${more} below · Esc back · q quit`, cols))];
+  }
   while (lines.length < height) lines.push('');
   // Laid out for at least 40 columns; a narrower terminal sees the left part, never a wrapped row.
   return lines.map((l) => clip(l, Math.max(1, size.cols)));
+}
+
+/** A host string as a logfmt value: escaped, and quoted when it holds a space, quote or '=' ("tmux: server"). */
+function logValue(text: string): string {
+  const t = safe(text);
+  return /[\s"=]/.test(t) ? JSON.stringify(t) : t;
 }
 
 /** One line per refresh for logs (stdout not a terminal): time, state, the worst listener and process, findings. */
@@ -232,10 +284,11 @@ export function summaryLine(model: Model): string {
   const p = m.processes[0];
   const parts = [
     new Date(m.at).toISOString(),
+    ...(m.scope ? [`netns=${logValue(m.scope)}`] : []),
     `critical=${m.counts.critical} warning=${m.counts.warning} info=${m.counts.info}`,
     `sockets=${m.sockets}`,
-    l ? `listener=${safe(l.label)} queue=${l.queue}/${l.backlog ?? '?'}` : 'listener=-',
-    p ? `process=${p.pid}/${safe(p.name)} fds=${p.open}/${p.soft ?? '-'}${p.etaMs !== null ? ` full_in=${Math.round(p.etaMs / 1000)}s` : ''}` : 'process=-',
+    l ? `listener=${logValue(l.label)} queue=${l.queue}/${l.backlog ?? '?'}` : 'listener=-',
+    p ? `process=${logValue(`${p.pid}/${p.name}`)} fds=${p.open}/${p.soft ?? '-'}${p.etaMs !== null ? ` full_in=${Math.round(p.etaMs / 1000)}s` : ''}` : 'process=-',
   ];
   const worst = m.findings.filter((f) => f.severity !== 'info').map((f) => f.ref);
   if (worst.length) parts.push(`findings=${safe(worst.join(','))}`);

@@ -7,7 +7,7 @@
 import { emitKeypressEvents } from 'node:readline';
 import type { ReadStream } from 'node:tty';
 import { createLogUpdate } from 'log-update';
-import type { Key } from './ui.js';
+import { keysOf, type Key } from './ui.js';
 import type { ScreenSize } from './screen.js';
 
 // ECMA-48 / xterm private modes: 1049 = alternate screen with saved cursor, 25 = cursor visible.
@@ -30,7 +30,9 @@ export function openTerminal(streams: TerminalStreams, onKey: (key: Key) => void
   output.write(ENTER);
   // log-update leaves the cursor alone (showCursor): it is hidden above and shown in close().
   let log = createLogUpdate(output, { showCursor: true });
-  const keypress = (_: string | undefined, key: Key | undefined) => onKey(key ?? {});
+  const keypress = (_: string | undefined, key: Key | undefined) => {
+    for (const k of keysOf(key ?? {})) onKey(k);
+  };
   emitKeypressEvents(input);
   if (input.isTTY) input.setRawMode(true);
   input.on('keypress', keypress);

@@ -3,7 +3,7 @@
  * / filter (type, Enter keeps it, Esc clears it), ↑↓ select a finding, Enter its why and fix,
  * ? help, Esc closes what is open. Pure: a key and a state give the next state.
  */
-import { PROCESS_SORTS, type ProcessSort } from './model.js';
+import { filterModel, PROCESS_SORTS, type Model, type ProcessSort } from './model.js';
 
 export interface UiState {
   paused: boolean;
@@ -16,16 +16,55 @@ export interface UiState {
   /** Showing the selected finding's why and fix. */
   detail: boolean;
   help: boolean;
+  /** First line shown of the help or a finding's why and fix, when they are taller than the terminal. */
+  scroll: number;
   quit: boolean;
 }
 
-export const INITIAL_UI: UiState = { paused: false, sort: 'fill', filter: '', editing: false, selected: 0, detail: false, help: false, quit: false };
+export const INITIAL_UI: UiState = { paused: false, sort: 'fill', filter: '', editing: false, selected: 0, detail: false, help: false, scroll: 0, quit: false };
 
 /** A key as node's readline keypress events name it (`name`), with the character typed (`sequence`). */
 export interface Key {
   name?: string;
   sequence?: string;
   ctrl?: boolean;
+  meta?: boolean;
+}
+
+/** A single character as readline names it when it comes alone. */
+function charKey(ch: string): Key {
+  if (ch === '\r' || ch === '\n') return { name: 'return', sequence: ch };
+  if (ch === '\x7f' || ch === '\b') return { name: 'backspace', sequence: ch };
+  if (ch === '\x1b') return { name: 'escape', sequence: ch };
+  if (ch === ' ') return { name: 'space', sequence: ch };
+  if (ch < ' ') return { name: String.fromCharCode(ch.charCodeAt(0) + 96), ctrl: true, sequence: ch };
+  if (/^[a-z0-9]$/i.test(ch)) return { name: ch.toLowerCase(), sequence: ch };
+  return { sequence: ch };
+}
+
+/**
+ * The keys a keypress stands for. readline joins Esc and the next byte when they come within its
+ * escape timeout (node lib/internal/readline/utils.js emitKeys: ESC + char = the char with `meta`):
+ * Esc then Ctrl-C typed quickly arrives as one unnamed key "\x1b\x03", and Ctrl-C was lost. Such
+ * a pair is split back into Esc and the key; longer sequences (Alt+arrow) stay whole.
+ */
+export function keysOf(key: Key): Key[] {
+  const seq = key.sequence;
+  if (key.meta && seq && seq.length === 2 && seq[0] === '\x1b') return [{ name: 'escape', sequence: '\x1b' }, charKey(seq[1])];
+  return [key];
+}
+
+/**
+ * The selection after a new sample: the same finding (by ref) where it moved to, so the why and
+ * fix on screen stay those of the finding the user picked; when it is gone, the overlay closes.
+ */
+export function followSelection(state: UiState, before: Model | null, after: Model): UiState {
+  if (!before) return state;
+  const ref = filterModel(before, state.filter).findings[state.selected]?.ref;
+  const now = filterModel(after, state.filter).findings;
+  const at = ref === undefined ? -1 : now.findIndex((f) => f.ref === ref);
+  if (at >= 0) return at === state.selected ? state : { ...state, selected: at };
+  return { ...state, selected: Math.min(state.selected, Math.max(0, now.length - 1)), detail: false };
 }
 
 /** The next state after `key`, with `findings` findings currently listed (for the selection bounds). */
@@ -44,8 +83,11 @@ export function press(state: UiState, key: Key, findings: number): UiState {
     // Any of these closes the overlay; q still quits from anywhere, as in htop.
     if (key.name === 'q') return { ...s, quit: true };
     if (key.name === 'escape' || key.name === 'return' || key.name === 'enter' || key.sequence === '?' || key.name === 'h') {
-      return { ...s, help: false, detail: false };
+      return { ...s, help: false, detail: false, scroll: 0 };
     }
+    // A fix taller than a small terminal is read by scrolling (the screen clamps the end).
+    if (key.name === 'down' || key.name === 'j' || key.name === 'pagedown' || key.name === 'space') return { ...s, scroll: s.scroll + (key.name === 'pagedown' || key.name === 'space' ? 10 : 1) };
+    if (key.name === 'up' || key.name === 'k' || key.name === 'pageup') return { ...s, scroll: Math.max(0, s.scroll - (key.name === 'pageup' ? 10 : 1)) };
     return s;
   }
   switch (key.name) {
@@ -64,14 +106,14 @@ export function press(state: UiState, key: Key, findings: number): UiState {
       return { ...s, selected: Math.min(Math.max(0, findings - 1), s.selected + 1) };
     case 'return':
     case 'enter':
-      return findings > 0 ? { ...s, detail: true } : s;
+      return findings > 0 ? { ...s, detail: true, scroll: 0 } : s;
     case 'escape':
       return { ...s, filter: '' };
     case 'h':
     case 'f1':
-      return { ...s, help: true };
+      return { ...s, help: true, scroll: 0 };
   }
   if (key.sequence === '/') return { ...s, editing: true };
-  if (key.sequence === '?') return { ...s, help: true };
+  if (key.sequence === '?') return { ...s, help: true, scroll: 0 };
   return s;
 }

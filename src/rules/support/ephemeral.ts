@@ -13,6 +13,7 @@
  * is left, connect() fails with EADDRNOTAVAIL, "Cannot assign requested address".
  */
 import { findListener } from '../../snapshot/listeners.js';
+import { forEachHolderPid } from '../../probe/owner-map.js';
 import { tunablesOf } from '../../snapshot/namespaces.js';
 import type { Listener, Snapshot, TcpSocket, TcpState, Tunables } from '../../snapshot/types.js';
 import type { RuleOptions, SharedWork } from '../types.js';
@@ -83,6 +84,8 @@ function groupDestinations(snapshot: Snapshot): DestinationUse[] {
     return b;
   };
   const rangeOf = new Map<number, NsRange | null>();
+  // Per group, the function that counts one more socket of a pid (made once, not per socket).
+  const bumpers = new Map<DestinationUse, (pid: number) => void>();
   for (const s of snapshot.sockets) {
     if (s.state === 'LISTEN' || s.state === 'SYN_RECV' || s.state === 'CLOSE' || s.remotePort === 0) continue;
     let r = rangeOf.get(s.netns);
@@ -113,15 +116,13 @@ function groupDestinations(snapshot: Snapshot): DestinationUse[] {
     g.inUse++;
     g.byState[s.state] = (g.byState[s.state] ?? 0) + 1;
     if (s.inode !== 0) {
-      const holders = snapshot.owners.get(s.inode);
-      if (holders) {
-        let last = -1;
-        for (const o of holders) {
-          if (o.pid === last) continue;
-          last = o.pid;
-          g.byPid.set(o.pid, (g.byPid.get(o.pid) ?? 0) + 1);
-        }
+      let bump = bumpers.get(g);
+      if (!bump) {
+        const byPid = g.byPid;
+        bump = (pid: number) => void byPid.set(pid, (byPid.get(pid) ?? 0) + 1);
+        bumpers.set(g, bump);
       }
+      forEachHolderPid(snapshot.owners, s.inode, bump);
     }
   }
   return all.sort((a, b) => b.inUse / b.usable - a.inUse / a.usable || a.remotePort - b.remotePort);
