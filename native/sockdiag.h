@@ -12,6 +12,10 @@ typedef int (*sockdiag_msg_fn)(const struct nlmsghdr *h, size_t take, void *ctx)
 /* One SOCK_DIAG_BY_FAMILY dump of `family`/`protocol` sockets whose state is in `states`. 0 or an errno. */
 int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what);
 
+/* Every TCP socket of both families in one walk of the kernel's hash (the TCPDIAG_GETSOCK request,
+ * inet_diag_dump_compat); replies have nlmsg_type TCPDIAG_GETSOCK. 0 or an errno with the step in *what. */
+int sockdiag_dump_tcp_both(uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what);
+
 /* Whole messages of a dump (alignment padding kept, so concatenated dumps stay a valid stream). */
 typedef struct {
   uint8_t *buf;

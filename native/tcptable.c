@@ -1,6 +1,7 @@
 /*
  * tcpDiagTable(statesMask) -> { count, rows, addrs, addrFamilies, ipv6 }: every TCP socket of the
- * caller's network namespace from one sock_diag dump per address family (AF_INET, then AF_INET6),
+ * caller's network namespace from one sock_diag dump of both families (the TCPDIAG_GETSOCK request:
+ * one walk of the kernel's socket hash; else one dump per family, AF_INET then AF_INET6),
  * decoded here into typed arrays so that JavaScript never sees the netlink bytes or builds a
  * temporary object per socket. This replaces reading /proc/net/tcp{,6}, whose text the kernel
  * formats with sprintf per socket and JavaScript parses again (src/probe/net-diag.ts says how the
@@ -97,7 +98,7 @@ static int add_msg(const struct nlmsghdr *h, size_t take, void *ctx) {
     }
     return 0;
   }
-  if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) return EPROTO;
+  if ((h->nlmsg_type != SOCK_DIAG_BY_FAMILY && h->nlmsg_type != TCPDIAG_GETSOCK) || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) return EPROTO;
   const struct inet_diag_msg *m = NLMSG_DATA(h);
   if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6) return EPROTO;
   if (t->n == t->cap) {
@@ -162,7 +163,14 @@ static napi_value typed_copy(napi_env env, napi_typedarray_type type, size_t len
 int tcptable_collect(uint32_t states, table *t, const char **what) {
   memset(t, 0, sizeof *t);
   t->ipv6 = 1;
-  int err = sockdiag_dump(AF_INET, IPPROTO_TCP, states, add_msg, t, what);
+  /* One walk for both families when the kernel serves the compat request (every kernel with
+   * inet_diag does); else, or when it fails before any reply, one dump per family. */
+  int err = sockdiag_dump_tcp_both(states, add_msg, t, what);
+  if (!err) return 0;
+  tcptable_free(t);
+  memset(t, 0, sizeof *t);
+  t->ipv6 = 1;
+  err = sockdiag_dump(AF_INET, IPPROTO_TCP, states, add_msg, t, what);
   if (!err) {
     err = sockdiag_dump(AF_INET6, IPPROTO_TCP, states, add_msg, t, what);
     /* No IPv6 sock_diag handler (IPv6 disabled): no IPv6 sockets, not a failure. */
