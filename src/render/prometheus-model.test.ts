@@ -89,3 +89,42 @@ test('--max-processes: the selected processes nearest their limit are kept, the 
   assert.deepEqual([...kept.keys()], [...kept.keys()].sort((a, b) => a - b), 'ascending pid');
   assert.deepEqual(capProcesses(snapshot, all, 1000), { kept: new Map(all), dropped: 0 });
 });
+
+test('findings are bounded with the listeners that have series: a finding about a cut listener is counted in sockdoc_findings_dropped', async () => {
+  const { snapshot, findings } = seedDiagnosis();
+  const host = snapshot.namespaces[0]!;
+  const template = snapshot.listeners[0]!;
+  // 1,500 full listen(0) queues, each with its finding (what any local user can make).
+  const many = Array.from({ length: 1500 }, (_, i) => ({ ...template, netns: host.inode, address: '127.0.0.1', port: 30000 + i, inode: 800000 + i, acceptQueue: 1, backlog: 0, pids: [], owners: [] }));
+  snapshot.listeners = [...many, ...snapshot.listeners];
+  const fullTemplate = findings.find((f) => f.subject.port !== undefined)!;
+  const extra = many.map((l) => ({ ...fullTemplate, subject: { address: l.address, port: l.port, netns: host } }));
+  const all = [...findings, ...extra];
+  const cut = selectListeners(snapshot, all, 500);
+  const model = buildMetricsModel(snapshot, all, new Map(), new Map(), new Map(), cut, 0, 500);
+  const listenerFindings = model.findings.filter((f) => f.labels.port !== '');
+  const kept = new Set(model.listeners.map((l) => l.labels.port));
+  assert.equal(kept.size, 500);
+  for (const f of listenerFindings) assert.ok(kept.has(f.labels.port), `finding on ${f.labels.port} has its listener series`);
+  // Every listener beyond the 500 with series loses its finding, and is counted.
+  assert.ok(model.findingsDropped >= 1500 + 2 - 500 - findings.length, String(model.findingsDropped));
+  assert.ok(model.findings.length + model.findingsDropped <= all.length);
+  const text = await new MetricsRenderer().render({ model, scrapeSeconds: 0, snapshotSeconds: 0, ageSeconds: 0, timedOut: false, version: 't', rssBytes: 1 });
+  assert.match(text, new RegExp(`^sockdoc_findings_dropped ${model.findingsDropped}$`, 'm'));
+});
+
+test('two namespaces whose names read the same once escaped or cut keep distinct netns labels (their inode appended)', () => {
+  const { snapshot } = seedDiagnosis();
+  const host = snapshot.namespaces[0]!;
+  const esc = { ...host, inode: 4026532001, kind: 'netns' as const, name: 'atkE\x1b' };
+  const literal = { ...host, inode: 4026532002, kind: 'netns' as const, name: 'atkE\\x1b' };
+  const longA = { ...host, inode: 4026532003, kind: 'netns' as const, name: `${'p'.repeat(130)}-a` };
+  const longB = { ...host, inode: 4026532004, kind: 'netns' as const, name: `${'p'.repeat(130)}-b` };
+  snapshot.namespaces = [host, esc, literal, longA, longB];
+  const model = buildMetricsModel(snapshot, [], new Map(), new Map(), new Map());
+  const names = model.namespaces.map((n) => n.labels.netns);
+  assert.equal(new Set(names).size, names.length, names.join(' | '));
+  assert.ok(names[1].endsWith(' [4026532001]') && names[2].endsWith(' [4026532002]'), names.join(' | '));
+  for (const n of names) assert.ok(Array.from(n).length <= 128, n);
+  assert.equal(names[0], host.name, 'a name nobody shares is left as it is');
+});

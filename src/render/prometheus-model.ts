@@ -14,6 +14,7 @@
  * same (the program and pid holding a listener) sits in an `_info` series to join, so a restart does
  * not start a new series and every alert's `for:` with it (docs/metrics.md "Series identity").
  */
+import { labelSafe, LABEL_VALUE_MAX } from '../safety/label-value.js';
 import type { Finding, FindingSubject, Severity } from '../rules/types.js';
 import type { LimitLayer, LimitOrigin } from '../provenance/types.js';
 import type { Listener, NetNamespace, NetnsInode, ProcessInfo, Snapshot, TcpState, Tunables } from '../snapshot/types.js';
@@ -92,6 +93,8 @@ export interface MetricsModel {
   processesSeen: number;
   /** Processes selected (owner, usage, top) but left without series by --max-processes. */
   processesDropped: number;
+  /** Findings about a listener or process left without series (--max-listeners, --max-processes): counted, not exported. */
+  findingsDropped: number;
   /** The snapshot could not see everything (not root, unreadable files, ...). */
   partial: boolean;
 }
@@ -110,11 +113,33 @@ export interface SelectionOptions {
 
 export const DEFAULT_SELECTION: SelectionOptions = { usageRatio: 0.5, top: 20, maxListeners: 500, maxProcesses: 500 };
 
-export function netnsLabels(ns: NetNamespace | undefined): NetnsLabels {
+/**
+ * The `netns` label value of each namespace, distinct per namespace. Label values are escaped and
+ * cut to 128 code points (labelSafe), so two different names can come out equal ("a\x1b" typed
+ * literally, and "a" + ESC; two pod names sharing their first 127 characters): their series would
+ * merge and one namespace's data vanish. Those get their inode appended: "name [4026532467]".
+ */
+export function distinctNetnsNames(snapshot: Pick<Snapshot, 'namespaces'>): Map<NetnsInode, string> {
+  const safe = new Map<NetnsInode, string>();
+  const uses = new Map<string, number>();
+  for (const ns of snapshot.namespaces) {
+    const v = labelSafe(ns.name);
+    safe.set(ns.inode, v);
+    uses.set(v, (uses.get(v) ?? 0) + 1);
+  }
+  for (const ns of snapshot.namespaces) {
+    if ((uses.get(safe.get(ns.inode)!) ?? 0) < 2) continue;
+    const suffix = ` [${ns.inode}]`;
+    safe.set(ns.inode, labelSafe(ns.name, LABEL_VALUE_MAX - suffix.length) + suffix);
+  }
+  return safe;
+}
+
+export function netnsLabels(ns: NetNamespace | undefined, names?: ReadonlyMap<NetnsInode, string>): NetnsLabels {
   if (!ns) return { netns: '', container: '', pod: '', pod_namespace: '' };
   const c = ns.container;
   return {
-    netns: ns.name,
+    netns: names?.get(ns.inode) ?? ns.name,
     container: c ? (c.name ?? c.id.slice(0, 12)) : '',
     pod: ns.pod?.name ?? '',
     pod_namespace: ns.pod?.namespace ?? '',
@@ -126,10 +151,10 @@ export function netnsLabels(ns: NetNamespace | undefined): NetnsLabels {
  * (null) as the host's; a known inode that was not read (a container's, while only sockdoc's own
  * namespace is read) as `netns:[INODE]`, never as "host".
  */
-export function netnsLabelsOf(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null): NetnsLabels {
-  if (inode === null) return netnsLabels(namespaceOf(snapshot, null));
+export function netnsLabelsOf(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null, names?: ReadonlyMap<NetnsInode, string>): NetnsLabels {
+  if (inode === null) return netnsLabels(namespaceOf(snapshot, null), names);
   const ns = snapshot.namespaces.find((n) => n.inode === inode);
-  return ns ? netnsLabels(ns) : { netns: `netns:[${inode}]`, container: '', pod: '', pod_namespace: '' };
+  return ns ? netnsLabels(ns, names) : { netns: `netns:[${inode}]`, container: '', pod: '', pod_namespace: '' };
 }
 
 /** True when the namespace's sockets were read (or the process's namespace is not known). */
@@ -185,6 +210,7 @@ function limitLabels(o: LimitOrigin | undefined): ProcessSeries['limit'] {
 export function findingNetns(snapshot: Snapshot, subject: FindingSubject): NetnsInode | null {
   const own = (subject as { netns?: unknown }).netns;
   if (typeof own === 'number') return own;
+  if (own && typeof (own as { inode?: unknown }).inode === 'number') return (own as { inode: number }).inode;
   if (subject.port !== undefined) {
     const l = snapshot.listeners.find((x) => x.port === subject.port && (subject.address === undefined || x.address === subject.address));
     if (l) return l.netns;
@@ -252,12 +278,12 @@ export function selectListeners(snapshot: Snapshot, findings: readonly Finding[]
   return { kept, totals, dropped };
 }
 
-function listenerSeries(snapshot: Snapshot, kept: readonly NumberedListener[]): ListenerSeries[] {
+function listenerSeries(snapshot: Snapshot, kept: readonly NumberedListener[], names: ReadonlyMap<NetnsInode, string>): ListenerSeries[] {
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
   return kept.map(({ listener: l, socket }): ListenerSeries => {
     const pid = l.pids[0];
     return {
-      labels: { ...netnsLabels(namespaceOf(snapshot, l.netns)), address: l.address, port: String(l.port), socket: String(socket) },
+      labels: { ...netnsLabels(namespaceOf(snapshot, l.netns), names), address: l.address, port: String(l.port), socket: String(socket) },
       owner: { program: pid !== undefined ? (byPid.get(pid)?.name ?? '') : '', pid: pid !== undefined ? String(pid) : '' },
       acceptQueue: l.acceptQueue,
       backlog: l.backlog,
@@ -289,6 +315,7 @@ function probeSeries(snapshot: Snapshot): ProbeSeries[] {
  * @param units systemd unit of selected processes (by pid), from /proc/PID/cgroup.
  * @param listeners the listeners that get series (selectListeners; default all of them).
  * @param processesDropped selected processes cut by capProcesses.
+ * @param maxProcessFindings findings about processes without series exported at most (--max-processes).
  */
 export function buildMetricsModel(
   snapshot: Snapshot,
@@ -298,14 +325,16 @@ export function buildMetricsModel(
   units: ReadonlyMap<number, string>,
   listeners: ListenerSelection = selectListeners(snapshot, findings, Number.POSITIVE_INFINITY),
   processesDropped = 0,
+  maxProcessFindings = Number.POSITIVE_INFINITY,
 ): MetricsModel {
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
+  const names = distinctNetnsNames(snapshot);
   const processes: ProcessSeries[] = [];
   for (const [pid, reasons] of selected) {
     const p = byPid.get(pid);
     if (!p) continue;
     processes.push({
-      labels: { ...netnsLabelsOf(snapshot, p.netns), pid: String(pid), program: p.name, unit: units.get(pid) ?? '' },
+      labels: { ...netnsLabelsOf(snapshot, p.netns, names), pid: String(pid), program: p.name, unit: units.get(pid) ?? '' },
       openFds: p.fds.open,
       softLimit: p.fds.soft,
       hardLimit: p.fds.hard,
@@ -315,12 +344,30 @@ export function buildMetricsModel(
     });
   }
   const fsTunables = snapshot.tunables;
-  const findingSeries = findings.map((f): FindingSeries => {
+  // Findings are bounded with the series they are about: one about a listener or a process
+  // without series (cut by --max-listeners / --max-processes) is counted, not exported; one about
+  // the host or a namespace always is. Else a local user with many full listen(0) queues adds a
+  // series each.
+  const keptListeners = new Set<string>();
+  for (const { listener: l } of listeners.kept) keptListeners.add(`${l.netns}|${l.address}|${l.port}`).add(`${l.netns}||${l.port}`);
+  let findingsDropped = 0;
+  let unseriesedProcessFindings = 0;
+  const exported = findings.filter((f) => {
+    const s = f.subject;
+    let keep = true;
+    if (s.port !== undefined) keep = keptListeners.has(`${findingNetns(snapshot, s)}|${s.address ?? ''}|${s.port}`);
+    // A process finding without per-process series (a CLOSE_WAIT leak below --process-ratio) is
+    // still exported, up to as many as --max-processes allows series: most severe first.
+    else if (s.pid !== undefined) keep = selected.has(s.pid) || unseriesedProcessFindings++ < maxProcessFindings;
+    if (!keep) findingsDropped++;
+    return keep;
+  });
+  const findingSeries = exported.map((f): FindingSeries => {
     const s = f.subject;
     const program = s.name ?? (s.pid !== undefined ? (byPid.get(s.pid)?.name ?? '') : '');
     return {
       labels: {
-        ...netnsLabelsOf(snapshot, findingNetns(snapshot, s)),
+        ...netnsLabelsOf(snapshot, findingNetns(snapshot, s), names),
         id: f.id,
         severity: f.severity,
         pid: s.pid !== undefined ? String(s.pid) : '',
@@ -331,10 +378,10 @@ export function buildMetricsModel(
     };
   });
   return {
-    listeners: listenerSeries(snapshot, listeners.kept),
+    listeners: listenerSeries(snapshot, listeners.kept, names),
     processes,
     namespaces: snapshot.namespaces.map((ns) => ({
-      labels: netnsLabels(ns),
+      labels: netnsLabels(ns, names),
       listeners: { total: listeners.totals.get(ns.inode) ?? 0, dropped: listeners.dropped.get(ns.inode) ?? 0 },
       counters: ns.counters.values,
       tunables: ns.tunables,
@@ -348,6 +395,7 @@ export function buildMetricsModel(
     probes: probeSeries(snapshot),
     processesSeen: snapshot.processes.length,
     processesDropped,
+    findingsDropped,
     partial: snapshot.partial,
   };
 }

@@ -26,6 +26,7 @@ function model(program: string): MetricsModel {
     probes: [{ probe: 'net-tcp', seconds: 0.01, success: true }],
     processesSeen: 1,
     processesDropped: 0,
+    findingsDropped: 0,
     partial: false,
   };
 }

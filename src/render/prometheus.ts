@@ -145,6 +145,7 @@ export class MetricsRenderer {
     });
     this.gauge('sockdoc_processes_seen', 'Processes visible in the snapshot (per-process series cover only the selected ones).', [], (set, c) => set({}, c.model!.processesSeen));
     this.gauge('sockdoc_processes_dropped', 'Processes selected for per-process series (listener owner, --process-ratio, --top) but left without them by --max-processes (the nearest their limit are kept).', [], (set, c) => set({}, c.model!.processesDropped));
+    this.gauge('sockdoc_findings_dropped', 'Current findings about a listener or process that has no series (cut by --max-listeners or --max-processes): counted here instead of exported in sockdoc_finding.', [], (set, c) => set({}, c.model!.findingsDropped));
     this.gauge('sockdoc_exporter_resident_memory_bytes', 'Resident set size of the sockdoc serve process, in bytes.', [], (set, c) => set({}, c.rssBytes), false);
     this.gauge('sockdoc_exporter_build_info', 'Always 1; the version of sockdoc serving the metrics.', ['version'], (set, c) => set({ version: c.version }, 1), false);
   }
