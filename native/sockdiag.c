@@ -85,18 +85,30 @@ int sockdiag_collect(const struct nlmsghdr *h, size_t take, void *ctx) {
   return append(&a->buf, &a->len, &a->cap, (const uint8_t *)h, take);
 }
 
-/* Sends one dump request (already framed) and hands every reply message to on_msg until NLMSG_DONE. */
-static int run_dump(const void *msg, size_t len, uint32_t seq, sockdiag_msg_fn on_msg, void *ctx, const char **what) {
+/* Sends one dump request of `type` carrying `req` and hands every reply message to on_msg until NLMSG_DONE. */
+static int run_dump(uint16_t type, const void *req, size_t req_len, sockdiag_msg_fn on_msg, void *ctx, const char **what) {
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   uint8_t *rbuf = NULL;
   int err = 0, done = 0;
+  const uint32_t seq = 1;
+  struct {
+    struct nlmsghdr nlh;
+    uint8_t req[sizeof(struct inet_diag_req_v2) > sizeof(struct inet_diag_req) ? sizeof(struct inet_diag_req_v2) : sizeof(struct inet_diag_req)];
+  } msg;
+  if (req_len > sizeof msg.req) { *what = "request"; return EINVAL; }
+  memset(&msg, 0, sizeof msg);
+  msg.nlh.nlmsg_len = (uint32_t)NLMSG_LENGTH(req_len);
+  msg.nlh.nlmsg_type = type;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.nlh.nlmsg_seq = seq;
+  memcpy(msg.req, req, req_len);
 
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) { *what = "socket"; return errno; }
   /* A dump that stalls must not hang the diagnosis. */
   struct timeval tv = {.tv_sec = 5, .tv_usec = 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (sendto(fd, msg, len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+  if (sendto(fd, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
     *what = "sendto"; err = errno; goto out;
   }
   rbuf = malloc(RECV_BUF);
@@ -130,19 +142,12 @@ out:
 }
 
 int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what) {
-  struct {
-    struct nlmsghdr nlh;
-    struct inet_diag_req_v2 req;
-  } msg;
-  memset(&msg, 0, sizeof msg);
-  msg.nlh.nlmsg_len = sizeof msg;
-  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.nlh.nlmsg_seq = 1;
-  msg.req.sdiag_family = family;
-  msg.req.sdiag_protocol = protocol;
-  msg.req.idiag_states = states; /* the kernel filters by state before building replies */
-  return run_dump(&msg, sizeof msg, 1, on_msg, ctx, what);
+  struct inet_diag_req_v2 req;
+  memset(&req, 0, sizeof req);
+  req.sdiag_family = family;
+  req.sdiag_protocol = protocol;
+  req.idiag_states = states; /* the kernel filters by state before building replies */
+  return run_dump(SOCK_DIAG_BY_FAMILY, &req, sizeof req, on_msg, ctx, what);
 }
 
 /*
@@ -154,18 +159,11 @@ int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, sockdiag_ms
  * nlmsg_type TCPDIAG_GETSOCK and the same struct inet_diag_msg.
  */
 int sockdiag_dump_tcp_both(uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what) {
-  struct {
-    struct nlmsghdr nlh;
-    struct inet_diag_req req;
-  } msg;
-  memset(&msg, 0, sizeof msg);
-  msg.nlh.nlmsg_len = sizeof msg;
-  msg.nlh.nlmsg_type = TCPDIAG_GETSOCK;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.nlh.nlmsg_seq = 1;
-  msg.req.idiag_family = AF_INET; /* ignored: the compat dump asks for every family */
-  msg.req.idiag_states = states;
-  return run_dump(&msg, sizeof msg, 1, on_msg, ctx, what);
+  struct inet_diag_req req;
+  memset(&req, 0, sizeof req);
+  req.idiag_family = AF_INET; /* ignored: the compat dump asks for every family */
+  req.idiag_states = states;
+  return run_dump(TCPDIAG_GETSOCK, &req, sizeof req, on_msg, ctx, what);
 }
 
 static napi_value inet_diag_dump(napi_env env, napi_callback_info info) {
