@@ -59,16 +59,6 @@ function tell(report: ProbeReport, notes: string[], text: string): void {
   notes.push(`${text[0].toUpperCase()}${text.slice(1)}.`);
 }
 
-/**
- * The same number, held as a small integer when it is one. Values read from a Float64Array are
- * doubles: stored as they are, each Map key and object field would be a boxed heap number (100k of
- * them per walk at 100k sockets, twice the time to build the owner map). Larger values (a fixture's
- * pid 4294967297) stay doubles: never truncated.
- */
-function small(v: number): number {
-  return v >= 0 && v <= 0x3fffffff ? v | 0 : v;
-}
-
 /** A pid whose directory is gone exited (and was reaped) during the scan. */
 function vanished(root: string, pid: number): boolean {
   return !existsSync(under(root, 'proc', String(pid)));
@@ -272,13 +262,13 @@ function finish(
   let lastPid = -1;
   let keep = false;
   for (let i = 0; i < s.length; i += 3) {
-    const pid = small(s[i]);
+    const pid = s[i];
     if (pid !== lastPid) {
       lastPid = pid;
       keep = kept.has(pid);
     }
     if (!keep) continue; // a kernel thread, or a process left out above
-    owners.addHolder(small(s[i + 2]), pid, small(s[i + 1]));
+    owners.addHolder(s[i + 2], pid, s[i + 1]);
   }
 
   const procReport = report('pid-stat', under(procDir, '*', '{stat,status,cmdline}'), procMs);
