@@ -230,7 +230,13 @@ int bpffds_open(int *link_fd, const char **what) {
   /* bpf_seq_write is GPL-only (kernel/bpf/helpers.c); the kernel accepts a dual licence. */
   a.license = (uint64_t)(uintptr_t) "Dual MIT/GPL";
   memcpy(a.prog_name, "sockdoc_fds", sizeof "sockdoc_fds");
-  int prog_fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+  /* The verifier gives up with EAGAIN when a signal is pending (kernel/bpf/verifier.c, do_check:
+   * signal_pending), e.g. a profiler's SIGPROF; libbpf retries the load (sys_bpf_prog_load), so do we. */
+  int prog_fd = -1;
+  for (int attempt = 0; attempt < 8; attempt++) {
+    prog_fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+    if (prog_fd >= 0 || errno != EAGAIN) break;
+  }
   if (prog_fd < 0) { *what = "bpf(BPF_PROG_LOAD)"; return errno; }
   memset(&a, 0, sizeof a);
   a.link_create.prog_fd = (uint32_t)prog_fd;
