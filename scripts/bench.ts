@@ -64,8 +64,8 @@ async function bench(opts: BenchOptions, ns: string, ownPids: number[]): Promise
   const diag = rows.find((r) => r.label.startsWith('sockdoc --interval'));
   let serve: BenchResult['serve'] = null;
   if (opts.serveRate > 0) {
-    progress(`sockdoc serve: 10 scrapes, then ${opts.serveRate}/s for ${opts.serveSeconds} s`);
-    const [cmd, args] = inNetns(ns, process.execPath, [serveLoadScript, cli, '10', String(opts.serveRate), String(opts.serveSeconds)]);
+    progress(`sockdoc serve: 5 warm-up scrapes, 20 measured, then ${opts.serveRate}/s for ${opts.serveSeconds} s`);
+    const [cmd, args] = inNetns(ns, process.execPath, [serveLoadScript, cli, '20', String(opts.serveRate), String(opts.serveSeconds)]);
     const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: (opts.serveSeconds + 180) * 1000 });
     progressDone();
     try {

@@ -30,10 +30,13 @@ export function formatServe(s: ServeLoadResult | { error: string }): string[] {
   const out = [
     '',
     `sockdoc serve over the same sockets (exporter and client in the namespace, loopback):`,
-    `  CPU per scrape (user+system, all threads, ${s.scrapes} sequential scrapes): ${s.cpuMsPerScrape.toFixed(0)} ms` +
+    `  CPU per scrape (user+system, all threads, ${s.scrapes} sequential scrapes${s.warmupScrapes ? ` after ${s.warmupScrapes} warm-up ones` : ''}): ${s.cpuMsPerScrape.toFixed(0)} ms` +
       (s.userMsPerScrape !== undefined && s.systemMsPerScrape !== undefined ? ` (user ${s.userMsPerScrape.toFixed(0)}, system ${s.systemMsPerScrape.toFixed(0)})` : '') +
       (s.namespaces !== undefined ? `, ${s.namespaces} network namespaces read per scrape` : '') +
       `; wall ${s.wallMsPerScrape.join(', ')} ms`,
+    ...(s.warmupCpuMsPerScrape !== undefined
+      ? [`  the warm-up scrapes: ${s.warmupCpuMsPerScrape.toFixed(0)} ms CPU each (V8 compiling the scrape's code; the first also explains every selected process's limit)`]
+      : []),
     ...(s.ssTanCpuMs !== undefined && s.ssTanCpuMs !== null
       ? [`  beside it, \`ss -tan\` (the sockets only, no process column) in the same namespace: ${s.ssTanCpuMs.toFixed(0)} ms CPU; a scrape costs ${(s.cpuMsPerScrape / s.ssTanCpuMs).toFixed(2)}x that`]
       : []),

@@ -1,9 +1,12 @@
 /**
  * `sockdoc serve` under measurement, run from INSIDE the benchmark namespace (so it sees the
  * bench's sockets):
- *   node serve-load.js CLI SCRAPES RATE SECONDS
- * 1. CPU per scrape: SCRAPES sequential scrapes after one warm-up; the serve process's user +
- *    system time (all its threads, /proc/PID/stat utime+stime) divided by SCRAPES.
+ *   node serve-load.js CLI SCRAPES RATE SECONDS [WARMUP]
+ * 1. CPU per scrape: SCRAPES sequential scrapes after WARMUP (default 5) warm-up ones; the serve
+ *    process's user + system time (all its threads, /proc/PID/stat utime+stime) divided by
+ *    SCRAPES. The warm-up scrapes are measured apart: V8 compiles the scrape's functions over its
+ *    first few scrapes (each runs a few times per scrape), and the first also explains every
+ *    selected process's limit; an exporter runs for days, so the steady state is the number.
  * 2. Load: RATE scrapes per second for SECONDS on loopback, each with a 15 s client timeout;
  *    counts answers, answers with host data, and samples the exporter's RSS every second.
  * Then SIGTERM, and the exit code. Prints one JSON object (ServeLoadResult).
@@ -15,6 +18,9 @@ import { request } from 'node:http';
 export interface ServeLoadResult {
   scrapes: number;
   cpuMsPerScrape: number;
+  /** Warm-up scrapes before the measured ones, and their CPU per scrape (JIT compilation, first limit explanations). */
+  warmupScrapes?: number;
+  warmupCpuMsPerScrape?: number;
   /** The same split: user-space (JavaScript, the addon's decoding) and kernel (sock_diag dumps, the fd iterator, /proc reads). */
   userMsPerScrape?: number;
   systemMsPerScrape?: number;
@@ -99,8 +105,9 @@ function quantile(xs: number[], q: number): number | null {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [cli, scrapesText, rateText, secondsText] = argv;
+  const [cli, scrapesText, rateText, secondsText, warmupText] = argv;
   const scrapes = Number(scrapesText);
+  const warmupScrapes = Math.max(1, Number(warmupText ?? 5));
   const rate = Number(rateText);
   const seconds = Number(secondsText);
   const serve = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', '--timeout', '10s'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -116,9 +123,12 @@ async function main(argv: string[]): Promise<number> {
   const pid = serve.pid!;
   const exited = new Promise<number | null>((resolve) => serve.on('exit', (code) => resolve(code)));
   try {
+    const [uw, sw] = cpuSplit(pid);
     const warm = await get(port); // warm-up: the first scrape also explains every selected process's limit
+    for (let i = 1; i < warmupScrapes; i++) await get(port);
     const namespaces = (warm.body.match(/^sockdoc_namespace_info\{/gm) ?? []).length;
     const [u0, s0] = cpuSplit(pid);
+    const warmup = { warmupScrapes, warmupCpuMsPerScrape: (u0 + s0 - uw - sw) / warmupScrapes };
     const wall: number[] = [];
     for (let i = 0; i < scrapes; i++) wall.push((await get(port)).ms);
     const [u1, s1] = cpuSplit(pid);
@@ -159,7 +169,7 @@ async function main(argv: string[]): Promise<number> {
     load.latencyMsP99 = quantile(latencies, 0.99);
     serve.kill('SIGTERM');
     const exitCode = await exited;
-    const result: ServeLoadResult = { scrapes, cpuMsPerScrape: cpu, ...split, wallMsPerScrape: wall.map((w) => Math.round(w)), load, exitCode };
+    const result: ServeLoadResult = { scrapes, cpuMsPerScrape: cpu, ...warmup, ...split, wallMsPerScrape: wall.map((w) => Math.round(w)), load, exitCode };
     process.stdout.write(JSON.stringify(result) + '\n');
     return 0;
   } finally {
