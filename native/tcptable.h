@@ -25,8 +25,9 @@ typedef struct {
 
 /* Dumps AF_INET then AF_INET6 TCP sockets in `states` of the calling thread's netns into *t. 0 or an errno. */
 int tcptable_collect(uint32_t states, table *t, const char **what);
-/* { count, rows, addrs, addrFamilies, ipv6 }; NULL on allocation failure. */
-napi_value tcptable_to_js(napi_env env, const table *t);
+/* { count, rows, addrs, addrFamilies, ipv6 }; NULL on allocation failure. The rows buffer may move
+ * into the result (t->rows is then NULL): call tcptable_free afterwards either way. */
+napi_value tcptable_to_js(napi_env env, table *t);
 void tcptable_free(table *t);
 
 /* Adds tcpDiagTable to exports; 0 on success. */

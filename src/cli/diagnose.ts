@@ -17,6 +17,7 @@ import { matchNetns, restrictToNetns, type NetnsQuery } from '../snapshot/select
 import { netnsLabel } from '../snapshot/netns-names.js';
 import { durationFlag, intFlag, parse, processId, ratioFlag } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
+import { socketCount } from '../snapshot/socket-table.js';
 
 export const HELP = `Usage: sockdoc [diagnose] [options]
 
@@ -208,7 +209,7 @@ const runDiagnose: Command = async (args: string[], io: Io) => {
     });
   }
   const snapshot = selectNetns(whole, query);
-  if (snapshot.sockets.length === 0 && !snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) {
+  if (socketCount(snapshot) === 0 && !snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) {
     const why = snapshot.probes.filter((p) => p.probe === 'net-tcp').map((p) => p.detail ?? p.status).join('; ');
     throw new UsageError(`cannot read TCP sockets under ${root}: ${why || 'proc/net/tcp missing'}`);
   }

@@ -6,6 +6,7 @@ import { portCheckToJson, renderPortCheck } from '../render/port.js';
 import { durationFlag, intFlag, parse } from './args.js';
 import { checkRoot, diagnose, fixedClock, NETNS_OPTIONS, ruleOptions, selectNetns } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
+import { socketCount } from '../snapshot/socket-table.js';
 
 export const HELP = `Usage: sockdoc port P [options]        P: a port number, or a service name of /etc/services (ssh)
 
@@ -71,7 +72,7 @@ export const run: Command = async (args: string[], io: Io) => {
     },
   });
   const snapshot = selectNetns(whole, { netns: values.netns, container: values.container, pod: values.pod });
-  if (snapshot.sockets.length === 0 && !snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) {
+  if (socketCount(snapshot) === 0 && !snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) {
     throw new UsageError(`cannot read TCP sockets under ${root}`);
   }
   const d = diagnose(snapshot, ruleOptions({}), { port });

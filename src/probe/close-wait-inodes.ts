@@ -9,11 +9,17 @@
  * (no addon, SOCKDOC_NET_SOURCE=proc) the /proc/net/tcp{,6} text, filtered here.
  */
 import { readNetTcp } from './net-tcp.js';
-import { socketsFromDiagTable } from './net-diag.js';
+import { tableFromDiag } from './net-diag.js';
 import { ADDON_PATH, loadNativeAddon } from './native.js';
+import type { SocketTable } from '../snapshot/socket-table.js';
 
 /** include/net/tcp_states.h: TCP_CLOSE_WAIT = 8; sock_diag's states field is a mask of 1 << state. */
-const CLOSE_WAIT_MASK = 1 << 8;
+const CLOSE_WAIT = 8;
+const CLOSE_WAIT_MASK = 1 << CLOSE_WAIT;
+
+function addCloseWait(t: SocketTable, out: Set<number>): void {
+  for (let i = 0; i < t.length; i++) if (t.state[i] === CLOSE_WAIT && t.inode[i] !== 0) out.add(t.inode[i]);
+}
 
 /** Inodes (never 0: an unaccepted socket has no file to follow) of CLOSE_WAIT sockets now. */
 export function readCloseWaitInodes(root = '/'): Set<number> {
@@ -22,15 +28,13 @@ export function readCloseWaitInodes(root = '/'): Set<number> {
     try {
       const addon = loadNativeAddon(ADDON_PATH);
       if (typeof addon.tcpDiagTable === 'function') {
-        for (const s of socketsFromDiagTable(addon.tcpDiagTable(CLOSE_WAIT_MASK)).sockets) {
-          if (s.state === 'CLOSE_WAIT' && s.inode !== 0) out.add(s.inode);
-        }
+        addCloseWait(tableFromDiag(addon.tcpDiagTable(CLOSE_WAIT_MASK)).table, out);
         return out;
       }
     } catch {
       // Not built or the dump failed: the text files below have the same sockets.
     }
   }
-  for (const s of readNetTcp(root, { source: 'proc' }).sockets) if (s.state === 'CLOSE_WAIT' && s.inode !== 0) out.add(s.inode);
+  addCloseWait(readNetTcp(root, { source: 'proc' }).table, out);
   return out;
 }

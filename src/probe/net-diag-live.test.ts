@@ -56,9 +56,9 @@ const proc = readNetTcp('/', { source: 'proc' });
 const diag = readNetTcp('/', { source: 'sock_diag' });
 const listen = readListenBacklogs('/');
 const procAgain = readNetTcp('/', { source: 'proc' });
-process.stdout.write(JSON.stringify({ proc: proc.sockets, diag: diag.sockets, diagSource: diag.source,
+process.stdout.write(JSON.stringify({ proc: proc.table.toArray(), diag: diag.table.toArray(), diagSource: diag.source,
   diagBacklogs: [...(diag.backlogs ?? [])], listenBacklogs: listen.source === 'sock_diag' ? [...listen.backlogs] : null,
-  procAgain: procAgain.sockets }));
+  procAgain: procAgain.table.toArray() }));
 `;
 
 const key = (s: TcpSocket) => JSON.stringify([s.family, s.localAddress, s.localPort, s.remoteAddress, s.remotePort, s.state, s.inode, s.uid, s.txQueue, s.rxQueue]);

@@ -22,6 +22,7 @@ import { listenerKey } from './sock-diag.js';
 import type { NativeTcpTable } from './native.js';
 import { ParseError } from './read-file.js';
 import { TCP_STATES, type TcpSocket } from '../snapshot/types.js';
+import { allocColumns, SocketTable, type SocketColumns } from '../snapshot/socket-table.js';
 
 /**
  * States 1..11 (include/net/tcp_states.h) plus TCP_NEW_SYN_RECV (12), so that request sockets are
@@ -47,25 +48,38 @@ export interface DiagSockets {
 const V6ONLY_KNOWN = 1 << 16;
 const V6ONLY_SET = 1 << 17;
 
-/** The uid of a request socket's listener: the same port, its own address or the wildcard. */
-function listenerUids(sockets: readonly TcpSocket[]): (s: TcpSocket) => number {
+/**
+ * The uid of each request socket (SYN_RECV, inode 0) set to its listener's: the same family and
+ * port, its own address or the wildcard of its family.
+ */
+function copyListenerUids(c: SocketColumns): void {
   const uids = new Map<string, number>();
-  for (const s of sockets) {
-    if (s.state !== 'LISTEN') continue;
-    const key = `${s.family}|${s.localAddress}|${s.localPort}`;
-    if (!uids.has(key)) uids.set(key, s.uid);
+  for (let i = 0; i < c.count; i++) {
+    if (c.state[i] !== LISTEN) continue;
+    const key = `${c.family[i]}|${c.addresses[c.localAddress[i]]}|${c.localPort[i]}`;
+    if (!uids.has(key)) uids.set(key, c.uid[i]);
   }
-  return (s) =>
-    uids.get(`${s.family}|${s.localAddress}|${s.localPort}`) ??
-    uids.get(`${s.family}|${s.family === 4 ? '0.0.0.0' : '::'}|${s.localPort}`) ??
-    s.uid;
+  for (let i = 0; i < c.count; i++) {
+    if (c.state[i] !== SYN_RECV || c.inode[i] !== 0) continue;
+    const f = c.family[i];
+    const uid = uids.get(`${f}|${c.addresses[c.localAddress[i]]}|${c.localPort[i]}`) ?? uids.get(`${f}|${f === 4 ? '0.0.0.0' : '::'}|${c.localPort[i]}`);
+    if (uid !== undefined) c.uid[i] = uid;
+  }
+}
+
+export interface DiagTable {
+  table: SocketTable;
+  /** listenerKey(...) -> sk_max_ack_backlog, as readListenBacklogs returns it. */
+  backlogs: Map<string, number>;
+  /** listenerKey(...) -> IPV6_V6ONLY of IPv6 listeners whose dump carried INET_DIAG_SKV6ONLY. */
+  v6only: Map<string, boolean>;
 }
 
 /**
- * Builds TcpSocket[] from the native table. Throws ParseError for a state the kernel should not
- * send (`file` names the source in the message).
+ * The native table as columns (no object per socket). Throws ParseError for a state the kernel
+ * should not send (`file` names the source in the message).
  */
-export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag', netns = 0): DiagSockets {
+export function tableFromDiag(table: NativeTcpTable, file = 'sock_diag', netns = 0): DiagTable {
   const { rows, addrs, addrFamilies, count } = table;
   if (rows.length < count * ROW_WORDS) throw new ParseError(file, 1, `table of ${rows.length} words for ${count} sockets`);
   // Each distinct address is formatted once: most sockets share a few local addresses.
@@ -73,10 +87,11 @@ export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag', 
   for (let i = 0; i < names.length; i++) {
     names[i] = addrFamilies[i] === 4 ? formatIPv4Bytes(addrs, i * 16) : formatIPv6Bytes(addrs, i * 16);
   }
-  const sockets: TcpSocket[] = new Array(count);
+  const c = allocColumns(count, names);
   const backlogs = new Map<string, number>();
   const v6only = new Map<string, boolean>();
   let requests = false;
+  c.netns.fill(netns);
   for (let i = 0, r = 0; i < count; i++, r += ROW_WORDS) {
     const head = rows[r];
     const st = (head >>> 8) & 0xff;
@@ -84,30 +99,29 @@ export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag', 
     const family = (head & 0xff) === 4 ? 4 : 6;
     const ports = rows[r + 1];
     const listen = st === LISTEN;
-    const s: TcpSocket = {
-      family,
-      state: TCP_STATES[st - 1],
-      localAddress: names[rows[r + 2]],
-      localPort: ports >>> 16,
-      remoteAddress: names[rows[r + 3]],
-      remotePort: ports & 0xffff,
-      txQueue: listen ? 0 : rows[r + 5],
-      rxQueue: rows[r + 4],
-      uid: rows[r + 6],
-      inode: rows[r + 7],
-      netns,
-    };
+    c.family[i] = family;
+    c.state[i] = st;
+    c.localPort[i] = ports >>> 16;
+    c.remotePort[i] = ports & 0xffff;
+    c.localAddress[i] = rows[r + 2];
+    c.remoteAddress[i] = rows[r + 3];
+    c.rxQueue[i] = rows[r + 4];
+    c.txQueue[i] = listen ? 0 : rows[r + 5];
+    c.uid[i] = rows[r + 6];
+    c.inode[i] = rows[r + 7];
+    if (rows[r + 2] >= names.length || rows[r + 3] >= names.length) throw new ParseError(file, i + 1, `address index beyond the ${names.length} addresses`);
     if (listen) {
-      const key = listenerKey(family, s.localAddress, s.localPort, s.inode);
+      const key = listenerKey(family, names[rows[r + 2]], ports >>> 16, rows[r + 7]);
       backlogs.set(key, rows[r + 5]);
       if (head & V6ONLY_KNOWN) v6only.set(key, (head & V6ONLY_SET) !== 0);
-    }
-    else if (st === SYN_RECV && s.inode === 0) requests = true;
-    sockets[i] = s;
+    } else if (st === SYN_RECV && rows[r + 7] === 0) requests = true;
   }
-  if (requests) {
-    const uidOf = listenerUids(sockets);
-    for (const s of sockets) if (s.state === 'SYN_RECV' && s.inode === 0) s.uid = uidOf(s);
-  }
-  return { sockets, backlogs, v6only };
+  if (requests) copyListenerUids(c);
+  return { table: new SocketTable(c), backlogs, v6only };
+}
+
+/** tableFromDiag as TcpSocket[] (one object per socket). */
+export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag', netns = 0): DiagSockets {
+  const { table: t, backlogs, v6only } = tableFromDiag(table, file, netns);
+  return { sockets: t.toArray(), backlogs, v6only };
 }

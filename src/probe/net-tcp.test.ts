@@ -64,7 +64,8 @@ test('busy namespace, tcp6: ::1, ::, a v4-mapped peer, CLOSE_WAIT the server nev
 });
 
 test('after the clients died, the 129 queued connections sit in CLOSE_WAIT with inode 0', () => {
-  const { sockets, reports } = readNetTcp(gone);
+  const { table, reports } = readNetTcp(gone);
+  const sockets = table.toArray();
   assert.deepEqual(reports.map((r) => r.status), ['ok', 'ok']);
   assert.equal(count(sockets, on8080('CLOSE_WAIT', true)), 129);
   assert.equal(count(sockets, on8080('CLOSE_WAIT', false)), 1);
@@ -111,7 +112,8 @@ test('other malformed input: missing header, unknown state, a line ending at the
 });
 
 test('missing tcp6 (IPv6 disabled) is reported absent, not an error; tcp still read', () => {
-  const { sockets, reports } = readNetTcp(fixture('net', 'no-ipv6'));
+  const { table, reports } = readNetTcp(fixture('net', 'no-ipv6'));
+  const sockets = table.toArray();
   assert.equal(sockets.length, 404);
   assert.equal(reports[0].status, 'ok');
   assert.equal(reports[1].status, 'absent');
@@ -119,7 +121,8 @@ test('missing tcp6 (IPv6 disabled) is reported absent, not an error; tcp still r
 });
 
 test('readNetTcp keeps the good lines of a damaged file: partial, with the first bad line named', () => {
-  const { sockets, reports, notes } = readNetTcp(broken);
+  const { table, reports, notes } = readNetTcp(broken);
+  const sockets = table.toArray();
   const good = (f: string) => parseNetTcp(readFileSync(f, 'latin1'), f.endsWith('6') ? 6 : 4, f, () => undefined).length;
   assert.equal(sockets.length, good(`${broken}/proc/net/tcp`) + good(`${broken}/proc/net/tcp6`));
   assert.ok(sockets.length > 400, 'the 400-odd good lines are kept');

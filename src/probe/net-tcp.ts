@@ -9,10 +9,11 @@
  * charCode arithmetic instead of regex or split.
  */
 import { hexAt, procAddressReader } from './inet-address.js';
-import { socketsFromDiagTable, TCP_ALL_STATES_MASK } from './net-diag.js';
+import { tableFromDiag, TCP_ALL_STATES_MASK } from './net-diag.js';
 import { ADDON_PATH, loadNativeAddon } from './native.js';
 import { describeError, ParseError, readUnder, runProbe, under } from './read-file.js';
 import { TCP_STATES, type ProbeReport, type TcpSocket } from '../snapshot/types.js';
+import { SocketTable } from '../snapshot/socket-table.js';
 
 const SPACE = 32;
 const COLON = 58;
@@ -156,7 +157,8 @@ export function parseNetTcp(
 export type NetTcpSource = 'sock_diag' | 'proc';
 
 export interface NetTcpRead {
-  sockets: TcpSocket[];
+  /** The sockets as columns (snapshot/socket-table.ts); `table.toArray()` for objects. */
+  table: SocketTable;
   reports: ProbeReport[];
   /** Sentences for the report (malformed lines skipped). */
   notes: string[];
@@ -195,12 +197,12 @@ export function readNetTcp(root = '/', opts: NetTcpOptions = {}): NetTcpRead {
       const addon = loadNativeAddon(opts.addonPath ?? ADDON_PATH);
       if (typeof addon.tcpDiagTable === 'function') {
         const table = addon.tcpDiagTable(TCP_ALL_STATES_MASK);
-        const { sockets, backlogs, v6only } = socketsFromDiagTable(table, DIAG_SOURCE, opts.netns ?? 0);
+        const { table: sockets, backlogs, v6only } = tableFromDiag(table, DIAG_SOURCE, opts.netns ?? 0);
         const reports: ProbeReport[] = [{ probe: 'net-tcp', source: DIAG_SOURCE, status: 'ok', ms: performance.now() - t0 }];
         if (!table.ipv6) {
           reports.push({ probe: 'net-tcp', source: `${DIAG_SOURCE} AF_INET6`, status: 'absent', ms: 0, detail: 'IPv6 is disabled on this host, so there are no IPv6 sockets to see' });
         }
-        return { sockets, reports, notes: [], source: 'sock_diag', backlogs, v6only };
+        return { table: sockets, reports, notes: [], source: 'sock_diag', backlogs, v6only };
       }
     } catch (err) {
       // Not built, built for another ABI, or the dump failed: /proc/net/tcp has the same sockets.
@@ -242,5 +244,5 @@ export function readProcNetTcp(root = '/', netns = 0, netDir = 'proc/net'): NetT
     // push one by one: spreading 100k+ elements as call arguments can exceed the stack
     if (value) for (const s of value) sockets.push(s);
   }
-  return { sockets, reports, notes, source: 'proc' };
+  return { table: SocketTable.fromSockets(sockets), reports, notes, source: 'proc' };
 }

@@ -16,13 +16,16 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { readCounters } from './netstat.js';
 import { readProcNetTcp, DIAG_SOURCE } from './net-tcp.js';
-import { socketsFromDiagTable, TCP_ALL_STATES_MASK } from './net-diag.js';
+import { tableFromDiag, TCP_ALL_STATES_MASK } from './net-diag.js';
+import { SocketTable, tcpStateNumber } from '../snapshot/socket-table.js';
 import { ADDON_PATH, loadNativeAddon, type NativeNetnsRead } from './native.js';
 import { readListenBacklogs } from './sock-diag.js';
 import { NET_TUNABLE_NAMES, parseTunable, sysctlPath } from './sysctl.js';
 import { parseNetstat } from './netstat.js';
 import { describeError, readUnder, runProbe, under } from './read-file.js';
-import type { ProbeReport, TcpSocket, Tunables } from '../snapshot/types.js';
+import type { ProbeReport, Tunables } from '../snapshot/types.js';
+
+const LISTEN = tcpStateNumber('LISTEN');
 
 /** A namespace to read: the processes in it and, for an `ip netns` one, its file. */
 export interface NetnsTarget {
@@ -40,7 +43,8 @@ export type NetTunables = Pick<Tunables, (typeof NET_TUNABLE_NAMES)[number]>;
 
 export interface NetnsData {
   inode: number;
-  sockets: TcpSocket[];
+  /** Its TCP sockets as columns (snapshot/socket-table.ts). */
+  table: SocketTable;
   /** listenerKey -> backlog limit; null when the limits are unknown. */
   backlogs: Map<string, number> | null;
   /** listenerKey -> IPV6_V6ONLY of IPv6 listeners (INET_DIAG_SKV6ONLY); null when not dumped. */
@@ -86,7 +90,7 @@ export function readNetnsFromPid(root: string, target: NetnsTarget, why: string)
   for (const pid of target.pids.slice(0, 5)) {
     const read = readProcNetTcp(root, target.inode, `proc/${pid}/net`);
     if (read.reports[0].status !== 'ok' && read.reports[0].status !== 'partial') continue; // exited: try the next
-    data.sockets = read.sockets;
+    data.table = read.table;
     data.reports.push(...read.reports);
     data.notes.push(...read.notes);
     data.socketSource = 'proc';
@@ -137,7 +141,7 @@ function fromInside(files: ReadonlyArray<string | number>, label: string, data: 
 
 /** A namespace of which nothing has been read yet: every field unknown, nothing reported. */
 function emptyNetnsData(target: NetnsTarget): NetnsData {
-  return { inode: target.inode, sockets: [], backlogs: null, socketSource: null, tunables: emptyTunables(), counters: null, reports: [], notes: [], partial: false };
+  return { inode: target.inode, table: SocketTable.empty(), backlogs: null, socketSource: null, tunables: emptyTunables(), counters: null, reports: [], notes: [], partial: false };
 }
 
 /** Turns one native read into NetnsData, or null when the namespace could not be entered. */
@@ -148,8 +152,8 @@ export function fromNativeRead(target: NetnsTarget, r: NativeNetnsRead): NetnsDa
   const data = emptyNetnsData(target);
   fromInside(r.files, target.label, data);
   if (r.table) {
-    const { sockets, backlogs, v6only } = socketsFromDiagTable(r.table, `${DIAG_SOURCE} inside ${target.label}`, target.inode);
-    data.sockets = sockets;
+    const { table, backlogs, v6only } = tableFromDiag(r.table, `${DIAG_SOURCE} inside ${target.label}`, target.inode);
+    data.table = table;
     data.backlogs = backlogs;
     data.v6only = v6only;
     data.socketSource = 'sock_diag';
@@ -213,7 +217,7 @@ export function readTreeNetns(root: string, target: NetnsTarget): NetnsData {
   if (!existsSync(base)) return readNetnsFromPid(root, target, `the capture holds no ${base}`);
   const data = emptyNetnsData(target);
   const net = readProcNetTcp(base, target.inode);
-  data.sockets = net.sockets;
+  data.table = net.table;
   data.reports.push(...net.reports);
   data.notes.push(...net.notes);
   data.socketSource = net.reports[0].status === 'ok' || net.reports[0].status === 'partial' ? 'proc' : null;
@@ -227,7 +231,7 @@ export function readTreeNetns(root: string, target: NetnsTarget): NetnsData {
     data.reports.push(report);
     (data.tunables as unknown as Record<string, unknown>)[name] = value;
   }
-  if (data.sockets.some((s) => s.state === 'LISTEN')) {
+  if (data.table.countState(LISTEN) > 0) {
     const b = readListenBacklogs(base);
     data.reports.push(b.report);
     if (b.source !== null) data.backlogs = b.backlogs;

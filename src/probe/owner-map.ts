@@ -28,6 +28,22 @@ export class OwnerMap implements Map<number, Owner[]> {
   private live = 0;
   private used = 0; // slots not EMPTY (live + deleted): what the load factor counts
 
+  /**
+   * `expected`: about how many sockets will be added (the fd walk knows): the table is made that
+   * large at once instead of doubling and rehashing ~8 times on the way to 100k entries.
+   */
+  constructor(expected = 0) {
+    expected = Math.min(Math.ceil(expected), 1 << 26);
+    if (expected > 256) {
+      let slots = 1024;
+      while (slots < expected * 4) slots *= 2; // grow() keeps live entries under a quarter of the slots
+      this.slots = new Int32Array(slots).fill(EMPTY);
+      this.entryKey = new Float64Array(expected);
+      this.pid1 = new Float64Array(expected);
+      this.fd1 = new Float64Array(expected);
+    }
+  }
+
   get size(): number {
     return this.live;
   }

@@ -219,7 +219,7 @@ function finish(
   const { unreadable, limitsMissing, procMs, limitsMs } = t;
   const procDir = under(root, 'proc');
   const processes: ProcessInfo[] = [];
-  const owners = new OwnerMap();
+  const owners = new OwnerMap(walk.sockets.length / 3);
   const fdsDenied = none();
   const fdsRefused = none();
   const fdsMissing = none();

@@ -109,7 +109,7 @@ test('live: listen(511) under somaxconn 128 -> sock_diag says 128, and ss agrees
         source: live.source,
         backlogs: [...live.backlogs],
         ss: [...sd.backlogsFromSs(ss.runSsListen())],
-        listeners: nt.readNetTcp('/').sockets.filter((s) => s.state === 'LISTEN'),
+        listeners: nt.readNetTcp('/').table.toArray().filter((s) => s.state === 'LISTEN'),
       }));`;
     const out = JSON.parse(execFileSync('ip', inNs(process.execPath, '--input-type=module', '-e', probe), { encoding: 'utf8' }));
     assert.equal(out.listeners.length, 1);

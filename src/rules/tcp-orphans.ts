@@ -7,6 +7,8 @@
  */
 import type { Finding, Rule } from './types.js';
 import { percent } from './support/levels.js';
+import { socketTableOf } from '../snapshot/socket-table.js';
+import { TCP_STATES } from '../snapshot/types.js';
 
 /** Warning from this share of tcp_max_orphans on. */
 export const ORPHANS_WARNING = 0.8;
@@ -20,9 +22,11 @@ export const rule: Rule = {
     if (orphans === null || max === null || max <= 0 || orphans < ORPHANS_WARNING * max) return [];
     const full = orphans >= max;
     const states = new Map<string, number>();
-    for (const s of snapshot.sockets) {
-      if (s.inode === 0 && (s.state === 'FIN_WAIT1' || s.state === 'FIN_WAIT2' || s.state === 'LAST_ACK' || s.state === 'CLOSING')) {
-        states.set(s.state, (states.get(s.state) ?? 0) + 1);
+    const t = socketTableOf(snapshot);
+    for (let i = 0; i < t.length; i++) {
+      const state = TCP_STATES[t.state[i] - 1];
+      if (t.inode[i] === 0 && (state === 'FIN_WAIT1' || state === 'FIN_WAIT2' || state === 'LAST_ACK' || state === 'CLOSING')) {
+        states.set(state, (states.get(state) ?? 0) + 1);
       }
     }
     const seen = [...states.entries()].map(([k, v]) => `${v} ${k}`).join(', ');

@@ -20,7 +20,8 @@ import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
 import { readCaptureTime } from '../probe/capture-meta.js';
 import { pressureOver, readPressure } from './net-pressure.js';
 import { nameNetns, netnsLabel, type NamingContext } from './netns-names.js';
-import type { Counters, Listener, NetNamespace, ProbeReport, ProcessInfo, Snapshot, TcpSocket, TcpState, Owner, Tunables } from './types.js';
+import { TCP_STATES, type Counters, type Listener, type NetNamespace, type ProbeReport, type ProcessInfo, type Snapshot, type Owner, type Tunables } from './types.js';
+import { SocketTable, tcpStateNumber, withSocketTable } from './socket-table.js';
 import { forEachHolderPid } from '../probe/owner-map.js';
 
 export interface SnapshotOptions {
@@ -54,17 +55,16 @@ export function diffCounters(before: Record<string, number>, after: Record<strin
 }
 
 /** Counts each process's sockets by state, once per distinct pid holding the socket. */
-function countSocketsByOwner(sockets: readonly TcpSocket[], owners: ReadonlyMap<number, Owner[]>, byPid: Map<number, ProcessInfo>): void {
-  const count = (state: TcpState) => (pid: number) => {
+function countSocketsByOwner(table: SocketTable, owners: ReadonlyMap<number, Owner[]>, byPid: Map<number, ProcessInfo>): void {
+  // One counting function per state, made once: forEachHolderPid calls it per holding pid.
+  const counters = TCP_STATES.map((state) => (pid: number) => {
     const p = byPid.get(pid);
     if (p) p.sockets[state] = (p.sockets[state] ?? 0) + 1;
-  };
-  const counters = new Map<TcpState, (pid: number) => void>();
-  for (const s of sockets) {
-    if (s.inode === 0) continue;
-    let add = counters.get(s.state);
-    if (!add) counters.set(s.state, (add = count(s.state)));
-    forEachHolderPid(owners, s.inode, add); // several fds of one process: the socket counts once
+  });
+  const { state, inode } = table;
+  for (let i = 0; i < table.length; i++) {
+    if (inode[i] === 0) continue;
+    forEachHolderPid(owners, inode[i], counters[state[i] - 1]); // several fds of one process: the socket counts once
   }
 }
 
@@ -239,16 +239,12 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // sockdoc is never a suspect in its own report: its own pid is left out of a live read.
   if (live) procs.processes = procs.processes.filter((p) => p.pid !== process.pid);
 
-  let sockets = net.sockets;
-  if (otherData.some((d) => d.sockets.length)) {
-    sockets = net.sockets.slice();
-    for (const d of otherData) for (const s of d.sockets) sockets.push(s); // no spread: 100k+ elements
-  }
+  const table = SocketTable.concat([net.table, ...otherData.map((d) => d.table)]);
   const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
   for (const p of procs.processes) p.netns = plan.byPid.get(p.pid) ?? null;
-  countSocketsByOwner(sockets, procs.owners, byPid);
+  countSocketsByOwner(table, procs.owners, byPid);
 
-  const hasListeners = net.sockets.some((s) => s.state === 'LISTEN');
+  const hasListeners = net.table.countState(tcpStateNumber('LISTEN')) > 0;
   // The all-states dump already carried every listener's backlog limit: no second dump.
   const diag = !hasListeners
     ? null
@@ -267,9 +263,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
   }
   // Listeners are derived per namespace: a queued connection belongs to a listener of its own namespace.
-  const ownListeners = deriveListeners(net.sockets, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null, diag?.v6only);
+  const ownListeners = deriveListeners(net.table, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null, diag?.v6only);
   const listenersByNs = new Map<number, Listener[]>([[plan.own, ownListeners]]);
-  for (const d of otherData) listenersByNs.set(d.inode, deriveListeners(d.sockets, procs.owners, d.backlogs ?? new Map(), d.backlogs ? 'sock_diag' : null, d.v6only ?? undefined));
+  for (const d of otherData) listenersByNs.set(d.inode, deriveListeners(d.table, procs.owners, d.backlogs ?? new Map(), d.backlogs ? 'sock_diag' : null, d.v6only ?? undefined));
 
   for (const r of probes) {
     if (r.status === 'ok' || r.status === 'absent') continue;
@@ -281,7 +277,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const ownPartial =
     missing.partial ||
     probes.some((r) => r.status !== 'ok' && r.status !== 'absent') ||
-    (net.sockets.length === 0 && net.reports.every((r) => r.status !== 'ok'));
+    (net.table.length === 0 && net.reports.every((r) => r.status !== 'ok'));
 
   const pidsIn = new Map<number, number[]>();
   for (const p of procs.processes) {
@@ -340,7 +336,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   for (const ns of namespaces) for (const l of listenersByNs.get(ns.inode) ?? []) listeners.push(l);
   const partial = ownPartial || plan.partial || namespaces.some((n) => n.partial);
 
-  return {
+  return withSocketTable({
     namespaces,
     host: {
       hostname: host.hostname,
@@ -350,7 +346,6 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       capturedAt: live ? null : readCaptureTime(root),
       asRoot: live && process.geteuid?.() === 0,
     },
-    sockets,
     owners: procs.owners,
     processes: procs.processes,
     listeners,
@@ -364,5 +359,5 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     softnet: pressure.softnet,
     limitOrigins: new Map(),
     closeWaitAtStart,
-  };
+  }, table);
 }

@@ -7,26 +7,36 @@
  */
 import { listenerKey } from '../probe/sock-diag.js';
 import type { Listener, Owner, TcpSocket } from './types.js';
+import { SocketTable, tcpStateNumber } from './socket-table.js';
 
 export { listenerKey };
 
 const WILDCARD4 = '0.0.0.0';
 const WILDCARD6 = '::';
 const V4_MAPPED = '::ffff:';
+const LISTEN = tcpStateNumber('LISTEN');
+const SYN_RECV = tcpStateNumber('SYN_RECV');
+const ESTABLISHED = tcpStateNumber('ESTABLISHED');
+const CLOSE_WAIT = tcpStateNumber('CLOSE_WAIT');
 
 /**
  * The listener a non-LISTEN socket arrived on: exact address first, then the wildcard of its
  * family, then a dual-stack "::" listener for IPv4 peers (v4-mapped in tcp6, or tcp4 when no
  * 0.0.0.0 listener exists).
  */
-export function findListener(byPort: Map<number, Listener[]>, s: TcpSocket): Listener | undefined {
-  const candidates = byPort.get(s.localPort);
+export function findListener(byPort: Map<number, Listener[]>, s: Pick<TcpSocket, 'family' | 'localAddress' | 'localPort'>): Listener | undefined {
+  return findListenerOf(byPort, s.family, s.localAddress, s.localPort);
+}
+
+/** findListener by the socket's fields (the columns' loops make no object). */
+export function findListenerOf(byPort: Map<number, Listener[]>, family: number, localAddress: string, localPort: number): Listener | undefined {
+  const candidates = byPort.get(localPort);
   if (!candidates) return undefined;
-  const exact = candidates.find((l) => l.address === s.localAddress);
+  const exact = candidates.find((l) => l.address === localAddress);
   if (exact) return exact;
-  const isV4 = s.family === 4 || s.localAddress.startsWith(V4_MAPPED);
+  const isV4 = family === 4 || localAddress.startsWith(V4_MAPPED);
   if (isV4) {
-    const bare = s.family === 4 ? s.localAddress : s.localAddress.slice(V4_MAPPED.length);
+    const bare = family === 4 ? localAddress : localAddress.slice(V4_MAPPED.length);
     return (
       candidates.find((l) => l.address === bare) ??
       candidates.find((l) => l.address === WILDCARD4) ??
@@ -40,32 +50,37 @@ export function findListener(byPort: Map<number, Listener[]>, s: TcpSocket): Lis
  * Builds Listener records. `backlogs` maps listenerKey -> sk_max_ack_backlog (from sock_diag or ss).
  */
 export function deriveListeners(
-  sockets: readonly TcpSocket[],
+  sockets: readonly TcpSocket[] | SocketTable,
   owners: ReadonlyMap<number, Owner[]>,
   backlogs: ReadonlyMap<string, number>,
   backlogSource: Listener['backlogSource'],
   /** listenerKey -> IPV6_V6ONLY from sock_diag; IPv6 listeners missing from it get null (unknown). */
   v6only?: ReadonlyMap<string, boolean>,
 ): Listener[] {
+  const t = sockets instanceof SocketTable ? sockets : SocketTable.fromSockets(sockets);
   const listeners: Listener[] = [];
   const byPort = new Map<number, Listener[]>();
-  for (const s of sockets) {
-    if (s.state !== 'LISTEN') continue;
-    const o = owners.get(s.inode) ?? [];
-    const key = listenerKey(s.family, s.localAddress, s.localPort, s.inode);
+  for (let i = 0; i < t.length; i++) {
+    if (t.state[i] !== LISTEN) continue;
+    const inode = t.inode[i];
+    const family = t.family[i] === 4 ? 4 : 6;
+    const address = t.addresses[t.localAddress[i]];
+    const port = t.localPort[i];
+    const o = owners.get(inode) ?? [];
+    const key = listenerKey(family, address, port, inode);
     const backlog = backlogs.get(key);
     const l: Listener = {
-      netns: s.netns,
-      family: s.family,
-      address: s.localAddress,
-      port: s.localPort,
-      inode: s.inode,
+      netns: t.netns[i],
+      family,
+      address,
+      port,
+      inode,
       owners: o,
       pids: [...new Set(o.map((x) => x.pid))].sort((a, b) => a - b),
-      acceptQueue: s.rxQueue,
+      acceptQueue: t.rxQueue[i],
       backlog: backlog ?? null,
       backlogSource: backlog === undefined ? null : backlogSource,
-      v6only: s.family === 6 ? (v6only?.get(key) ?? null) : null,
+      v6only: family === 6 ? (v6only?.get(key) ?? null) : null,
       synRecv: 0,
       establishedUnaccepted: 0,
       closeWaitUnaccepted: 0,
@@ -76,16 +91,15 @@ export function deriveListeners(
     else byPort.set(l.port, [l]);
   }
   if (listeners.length === 0) return listeners;
-  for (const s of sockets) {
-    if (s.state === 'SYN_RECV') {
-      const l = findListener(byPort, s);
-      if (l) l.synRecv++;
-    } else if (s.inode === 0 && (s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT')) {
-      const l = findListener(byPort, s);
-      if (!l) continue;
-      if (s.state === 'ESTABLISHED') l.establishedUnaccepted++;
-      else l.closeWaitUnaccepted++;
-    }
+  for (let i = 0; i < t.length; i++) {
+    const st = t.state[i];
+    const waiting = st === SYN_RECV || (t.inode[i] === 0 && (st === ESTABLISHED || st === CLOSE_WAIT));
+    if (!waiting || !byPort.has(t.localPort[i])) continue;
+    const l = findListenerOf(byPort, t.family[i], t.addresses[t.localAddress[i]], t.localPort[i]);
+    if (!l) continue;
+    if (st === SYN_RECV) l.synRecv++;
+    else if (st === ESTABLISHED) l.establishedUnaccepted++;
+    else l.closeWaitUnaccepted++;
   }
   listeners.sort((a, b) => a.port - b.port || a.family - b.family || a.address.localeCompare(b.address));
   return listeners;

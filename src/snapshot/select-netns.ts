@@ -5,6 +5,7 @@
  */
 import { netnsLabel, shortId } from './netns-names.js';
 import type { NetNamespace, Snapshot } from './types.js';
+import { withSocketsWhere } from './socket-table.js';
 
 export interface NetnsQuery {
   netns?: string;
@@ -101,10 +102,8 @@ export function restrictToNetns(snapshot: Snapshot, keep: readonly NetNamespace[
   const inScope = (inode: number | null) => inodes.has(inode ?? snapshot.namespaces[0].inode);
   const processes = snapshot.processes.filter((p) => inScope(p.netns));
   const pids = new Set(processes.map((p) => p.pid));
-  return {
-    ...snapshot,
+  return withSocketsWhere(snapshot, (s) => inodes.has(s.netns), {
     namespaces,
-    sockets: snapshot.sockets.filter((s) => inodes.has(s.netns)),
     listeners: snapshot.listeners.filter((l) => inodes.has(l.netns)),
     processes,
     owners: new Map([...snapshot.owners].filter(([, holders]) => holders.some((h) => pids.has(h.pid)))),
@@ -112,5 +111,5 @@ export function restrictToNetns(snapshot: Snapshot, keep: readonly NetNamespace[
     counters: first.counters,
     limitOrigins: new Map([...snapshot.limitOrigins].filter(([pid]) => pids.has(pid))),
     partial: namespaces.some((n) => n.partial) || snapshot.partial,
-  };
+  });
 }

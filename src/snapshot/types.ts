@@ -2,6 +2,7 @@
  * The host snapshot: one consistent read of everything sockdoc reasons about.
  * Rules are pure functions over this; renderers only format it.
  */
+import type { SocketTable } from './socket-table.js';
 
 /** TCP states by their kernel names (include/net/tcp_states.h). */
 export const TCP_STATES = [
@@ -295,7 +296,13 @@ export interface Snapshot {
    * `counters` below.
    */
   namespaces: NetNamespace[];
+  /**
+   * Every TCP socket of every namespace read. A live snapshot builds this array on first use;
+   * hot loops read the same sockets as columns through socketTableOf (snapshot/socket-table.ts).
+   */
   sockets: TcpSocket[];
+  /** The columns of `sockets` when they were read as columns: read through socketTableOf, not directly. */
+  socketTable?: SocketTable;
   /** inode -> every (pid, fd) holding it. */
   owners: Map<number, Owner[]>;
   processes: ProcessInfo[];

@@ -10,6 +10,7 @@ import { findingRef, listenerLabel } from '../rules/support/refs.js';
 import { namespaceOf } from '../snapshot/namespaces.js';
 import type { Snapshot } from '../snapshot/types.js';
 import type { Sample } from './sampler.js';
+import { socketCount } from '../snapshot/socket-table.js';
 
 export interface ListenerRow {
   id: string;
@@ -177,7 +178,7 @@ export function buildModel(sample: Sample, history: History, sort: ProcessSort =
     partial: snapshot.partial,
     notes: snapshot.notes,
     counts,
-    sockets: snapshot.sockets.length,
+    sockets: socketCount(snapshot),
     listenerCount: snapshot.listeners.length,
     processCount: snapshot.processes.length,
     fileNr: fileNr ? { allocated: fileNr[0], max: snapshot.tunables['fs.file-max'] } : null,

@@ -7,6 +7,9 @@
  */
 import type { ProcessInfo, Snapshot } from '../../snapshot/types.js';
 import { CLOSE_WAIT_LEAK_MIN, closeWaitCount } from './levels.js';
+import { socketTableOf, tcpStateNumber } from '../../snapshot/socket-table.js';
+
+const CLOSE_WAIT = tcpStateNumber('CLOSE_WAIT');
 
 export interface CloseWaitCount {
   /** Owned CLOSE_WAIT sockets at the end of the window. */
@@ -35,8 +38,10 @@ export function closeWaitWindow(snapshot: Snapshot): CloseWaitWindow {
   const start = snapshot.closeWaitAtStart ?? null;
   const byPid = new Map<number, CloseWaitCount>();
   const unowned = new Map<string, UnownedCloseWait & { addresses: Map<string, number> }>();
-  for (const s of snapshot.sockets) {
-    if (s.state !== 'CLOSE_WAIT' || s.inode === 0) continue; // inode 0: still in an accept queue (close-wait-unaccepted)
+  const t = socketTableOf(snapshot);
+  for (let i = 0; i < t.length; i++) {
+    if (t.state[i] !== CLOSE_WAIT || t.inode[i] === 0) continue; // inode 0: still in an accept queue (close-wait-unaccepted)
+    const s = { inode: t.inode[i], netns: t.netns[i], localPort: t.localPort[i], localAddress: t.addresses[t.localAddress[i]] };
     const stayed = start === null ? null : start.has(s.inode) ? 1 : 0;
     const holders = snapshot.owners.get(s.inode);
     if (holders && holders.length) {
@@ -83,8 +88,10 @@ export function leaksCloseWait(snapshot: Snapshot, p: ProcessInfo): boolean {
   const start = snapshot.closeWaitAtStart ?? null;
   if (start === null) return true;
   let persisted = 0;
-  for (const s of snapshot.sockets) {
-    if (s.state === 'CLOSE_WAIT' && s.inode !== 0 && start.has(s.inode) && snapshot.owners.get(s.inode)?.some((o) => o.pid === p.pid)) persisted++;
+  const t = socketTableOf(snapshot);
+  for (let i = 0; i < t.length; i++) {
+    const inode = t.inode[i];
+    if (t.state[i] === CLOSE_WAIT && inode !== 0 && start.has(inode) && snapshot.owners.get(inode)?.some((o) => o.pid === p.pid)) persisted++;
   }
   return isLeak({ total, persisted }, CLOSE_WAIT_LEAK_MIN);
 }

@@ -12,10 +12,11 @@
  * source address is fixed for that destination (the route picks it before the port). When no port
  * is left, connect() fails with EADDRNOTAVAIL, "Cannot assign requested address".
  */
-import { findListener } from '../../snapshot/listeners.js';
+import { findListenerOf } from '../../snapshot/listeners.js';
+import { socketTableOf, tcpStateNumber } from '../../snapshot/socket-table.js';
 import { forEachHolderPid } from '../../probe/owner-map.js';
 import { tunablesOf } from '../../snapshot/namespaces.js';
-import type { Listener, Snapshot, TcpSocket, TcpState, Tunables } from '../../snapshot/types.js';
+import { TCP_STATES, type Listener, type Snapshot, type TcpState, type Tunables } from '../../snapshot/types.js';
 import type { RuleOptions, SharedWork } from '../types.js';
 
 /** Outgoing connections of one network namespace from one source address to one destination. */
@@ -40,6 +41,9 @@ export interface DestinationUse {
 }
 
 const V4_MAPPED = '::ffff:';
+const LISTEN = tcpStateNumber('LISTEN');
+const SYN_RECV = tcpStateNumber('SYN_RECV');
+const CLOSE = tcpStateNumber('CLOSE');
 
 /** v4-mapped and plain IPv4 share one port space and one 4-tuple space: compare them as IPv4. */
 function bare(address: string): string {
@@ -56,16 +60,34 @@ function reservedIn(tunables: Tunables, lo: number, hi: number): (port: number) 
   return (port) => ranges.some(([a, b]) => port >= a && port <= b);
 }
 
+/** Ports of [lo, hi] in any reserved range (ranges may overlap): counted by range, not port by port. */
+export function countReserved(tunables: Tunables, lo: number, hi: number): number {
+  const ranges = (tunables['net.ipv4.ip_local_reserved_ports'] ?? [])
+    .map(([a, b]): [number, number] => [Math.max(a, lo), Math.min(b, hi)])
+    .filter(([a, b]) => a <= b)
+    .sort((x, y) => x[0] - y[0]);
+  let count = 0;
+  let end = lo - 1; // last port already counted
+  for (const [a, b] of ranges) {
+    if (b <= end) continue;
+    count += b - Math.max(a, end + 1) + 1;
+    end = b;
+  }
+  return count;
+}
+
 /** Every destination an outgoing connection goes to, with its use of the ephemeral range. Computed once per rule run. */
 export function destinationUses(snapshot: Snapshot, shared?: SharedWork): DestinationUse[] {
   return shared ? shared.once('ephemeral.destinationUses', () => groupDestinations(snapshot)) : groupDestinations(snapshot);
 }
 
 /**
- * One pass over every socket (100k+ on a busy host): groups are found through nested maps keyed by
- * the interned address strings the socket table shares, never a key string built per socket.
+ * One pass over every socket (100k+ on a busy host), over the snapshot's columns: groups are found
+ * through nested maps keyed by numbers (the netns; the pair of source and destination addresses,
+ * each address made bare once; the destination port), never a key string or object per socket.
  */
 function groupDestinations(snapshot: Snapshot): DestinationUse[] {
+  const t = socketTableOf(snapshot);
   const listenersByNs = new Map<number, Map<number, Listener[]>>();
   for (const l of snapshot.listeners) {
     let byPort = listenersByNs.get(l.netns);
@@ -74,58 +96,92 @@ function groupDestinations(snapshot: Snapshot): DestinationUse[] {
     if (list) list.push(l);
     else byPort.set(l.port, [l]);
   }
-  const all: DestinationUse[] = [];
-  // netns -> source address -> destination address -> destination port -> group
-  const groups = new Map<number, Map<string, Map<string, Map<number, DestinationUse>>>>();
-  const bareOf = new Map<string, string>();
-  const bareCached = (a: string): string => {
-    let b = bareOf.get(a);
-    if (b === undefined) bareOf.set(a, (b = bare(a)));
-    return b;
-  };
+  // Each address of the table -> the id of its bare form (v4-mapped and plain IPv4 are one).
+  const bareNames: string[] = [];
+  const bareIds = new Map<string, number>();
+  const bareOf = new Int32Array(t.addresses.length);
+  t.addresses.forEach((a, i) => {
+    const b = bare(a);
+    let id = bareIds.get(b);
+    if (id === undefined) bareIds.set(b, (id = bareNames.push(b) - 1));
+    bareOf[i] = id;
+  });
+  const ids = Math.max(1, bareNames.length);
+  const all: Group[] = [];
+  // netns -> (source id * ids + destination id) -> destination port -> group
+  const groups = new Map<number, Map<number, Map<number, Group>>>();
   const rangeOf = new Map<number, NsRange | null>();
-  // Per group, the function that counts one more socket of a pid (made once, not per socket).
-  const bumpers = new Map<DestinationUse, (pid: number) => void>();
-  for (const s of snapshot.sockets) {
-    if (s.state === 'LISTEN' || s.state === 'SYN_RECV' || s.state === 'CLOSE' || s.remotePort === 0) continue;
-    let r = rangeOf.get(s.netns);
-    if (r === undefined) {
-      const tunables = tunablesOf(snapshot, s.netns);
-      const range = tunables['net.ipv4.ip_local_port_range'];
-      r = range ? nsRange(tunables, range, listenersByNs.get(s.netns)) : null;
-      rangeOf.set(s.netns, r);
+  // The sockets of one namespace come in one run (one dump each): its range, listeners and groups
+  // are looked up when the namespace changes, not per socket.
+  let netns = NaN;
+  let r: NsRange | null = null;
+  let byPort: Map<number, Listener[]> | undefined;
+  let byPair = new Map<number, Map<number, Group>>();
+  // (local address index, local port) of a namespace's sockets -> accepted by a listener there.
+  let incoming = new Map<number, boolean>();
+  for (let i = 0; i < t.length; i++) {
+    const st = t.state[i];
+    const remotePort = t.remotePort[i];
+    if (st === LISTEN || st === SYN_RECV || st === CLOSE || remotePort === 0) continue;
+    if (t.netns[i] !== netns) {
+      netns = t.netns[i];
+      let known = rangeOf.get(netns);
+      if (known === undefined) {
+        const tunables = tunablesOf(snapshot, netns);
+        const range = tunables['net.ipv4.ip_local_port_range'];
+        known = range ? nsRange(tunables, range, listenersByNs.get(netns)) : null;
+        rangeOf.set(netns, known);
+      }
+      r = known;
+      byPort = listenersByNs.get(netns);
+      incoming = new Map();
+      const pairs = groups.get(netns);
+      if (pairs) byPair = pairs;
+      else groups.set(netns, (byPair = new Map()));
     }
-    if (r === null || s.localPort < r.lo || s.localPort > r.hi || (r.reservedCount > 0 && r.reserved(s.localPort))) continue;
+    const localPort = t.localPort[i];
+    if (r === null || localPort < r.lo || localPort > r.hi || (r.reservedCount > 0 && r.reserved(localPort))) continue;
     // A connection a listener accepted keeps the listener's port: it is incoming, not ours.
-    const byPort = listenersByNs.get(s.netns);
-    if (byPort && byPort.has(s.localPort) && findListener(byPort, s as TcpSocket)) continue;
-    const local = bareCached(s.localAddress);
-    const remote = bareCached(s.remoteAddress);
-    let byLocal = groups.get(s.netns);
-    if (!byLocal) groups.set(s.netns, (byLocal = new Map()));
-    let byRemote = byLocal.get(local);
-    if (!byRemote) byLocal.set(local, (byRemote = new Map()));
-    let byPortGroup = byRemote.get(remote);
-    if (!byPortGroup) byRemote.set(remote, (byPortGroup = new Map()));
-    let g = byPortGroup.get(s.remotePort);
+    if (byPort && byPort.has(localPort)) {
+      const key = t.localAddress[i] * 65536 + localPort;
+      let accepted = incoming.get(key);
+      if (accepted === undefined) incoming.set(key, (accepted = findListenerOf(byPort, t.family[i], t.addresses[t.localAddress[i]], localPort) !== undefined));
+      if (accepted) continue;
+    }
+    const local = bareOf[t.localAddress[i]];
+    const remote = bareOf[t.remoteAddress[i]];
+    const pair = local * ids + remote;
+    let byRemotePort = byPair.get(pair);
+    if (!byRemotePort) byPair.set(pair, (byRemotePort = new Map()));
+    let g = byRemotePort.get(remotePort);
     if (!g) {
-      g = newUse(s, local, remote, r);
-      byPortGroup.set(s.remotePort, g);
+      g = newGroup(newUse(netns, remotePort, bareNames[local], bareNames[remote], r));
+      byRemotePort.set(remotePort, g);
       all.push(g);
     }
-    g.inUse++;
-    g.byState[s.state] = (g.byState[s.state] ?? 0) + 1;
-    if (s.inode !== 0) {
-      let bump = bumpers.get(g);
-      if (!bump) {
-        const byPid = g.byPid;
-        bump = (pid: number) => void byPid.set(pid, (byPid.get(pid) ?? 0) + 1);
-        bumpers.set(g, bump);
-      }
-      forEachHolderPid(snapshot.owners, s.inode, bump);
-    }
+    g.use.inUse++;
+    g.states[st]++;
+    const inode = t.inode[i];
+    if (inode !== 0) forEachHolderPid(snapshot.owners, inode, g.bump);
   }
-  return all.sort((a, b) => b.inUse / b.usable - a.inUse / a.usable || a.remotePort - b.remotePort);
+  for (const g of all) {
+    g.states.forEach((n, st) => {
+      if (n > 0) g.use.byState[TCP_STATES[st - 1]] = n;
+    });
+  }
+  return all.map((g) => g.use).sort((a, b) => b.inUse / b.usable - a.inUse / a.usable || a.remotePort - b.remotePort);
+}
+
+/** A destination while the sockets are counted: states by kernel number, and the per-pid counter made once. */
+interface Group {
+  use: DestinationUse;
+  states: Uint32Array;
+  bump: (pid: number) => void;
+}
+
+function newGroup(use: DestinationUse): Group {
+  const byPid = use.byPid;
+  return { use, states: new Uint32Array(TCP_STATES.length + 1), bump: (pid) => void byPid.set(pid, (byPid.get(pid) ?? 0) + 1) };
 }
 
 interface NsRange {
@@ -140,22 +196,21 @@ interface NsRange {
 /** A namespace's range, counted once: reserved ports, and ports listeners took with bind(). */
 function nsRange(tunables: Tunables, [lo, hi]: [number, number], byPort: Map<number, Listener[]> | undefined): NsRange {
   const reserved = reservedIn(tunables, lo, hi);
-  let reservedCount = 0;
-  for (let p = lo; p <= hi; p++) if (reserved(p)) reservedCount++;
+  const reservedCount = countReserved(tunables, lo, hi);
   // Ports taken by bind() (listeners) in the range are skipped by connect() for every destination.
   let boundInRange = 0;
   for (const port of byPort?.keys() ?? []) if (port >= lo && port <= hi && !reserved(port)) boundInRange++;
   return { lo, hi, reserved, reservedCount, boundInRange, tunables };
 }
 
-function newUse(s: TcpSocket, local: string, remote: string, r: NsRange): DestinationUse {
+function newUse(netns: number, remotePort: number, local: string, remote: string, r: NsRange): DestinationUse {
   const { reservedCount: reserved, boundInRange } = r;
   const twReuse = r.tunables['net.ipv4.tcp_tw_reuse'] ?? null;
   return {
-    netns: s.netns,
+    netns,
     localAddress: local,
     remoteAddress: remote,
-    remotePort: s.remotePort,
+    remotePort,
     inUse: 0,
     byState: {},
     byPid: new Map(),
