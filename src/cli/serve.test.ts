@@ -161,6 +161,18 @@ test('SIGTERM in the middle of a scrape closes the port and exits 0, leaving not
   }
 });
 
+test('SIGHUP (the terminal of an ssh session closed) closes the port and exits 0, said on stderr', async () => {
+  let s: (Started & { port: number }) | undefined;
+  try {
+    s = await startServe(['--root', SEED, '--listen', '127.0.0.1:0']);
+    s.child.kill('SIGHUP');
+    assert.deepEqual(await s.exited, { code: 0, signal: null }, s.output());
+    assert.match(s.output(), /SIGHUP: closed 127\.0\.0\.1:\d+\n/);
+  } finally {
+    await stopHard(s);
+  }
+});
+
 test('serving beyond loopback is allowed when asked, with a warning line', async () => {
   const s = start(process.execPath, [cliPath, 'serve', '--root', SEED, '--listen', '0.0.0.0:0']);
   try {

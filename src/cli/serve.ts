@@ -1,4 +1,4 @@
-/** `sockdoc serve`: the Prometheus exporter (src/serve/server.ts), until SIGTERM or SIGINT. */
+/** `sockdoc serve`: the Prometheus exporter (src/serve/server.ts), until SIGTERM, SIGINT or SIGHUP. */
 import { durationFlag, intFlag, parse, ratioFlag } from './args.js';
 import { checkRoot } from './diagnose.js';
 import { EXIT, UsageError, type Command, type Io } from './io.js';
@@ -25,7 +25,7 @@ export const HELP = `Usage: sockdoc serve [options]
 
 Serve Prometheus metrics about this host's accept queues, file descriptors and their limits'
 provenance, kernel drop counters and current findings (docs/metrics.md). Alert rules and a Grafana
-dashboard: contrib/. Runs until SIGTERM or Ctrl-C.
+dashboard: contrib/. Runs until SIGTERM, SIGHUP or Ctrl-C.
 
 Options:
   --listen HOST:PORT    address to serve on (default ${DEFAULT_LISTEN}, loopback only;
@@ -49,7 +49,7 @@ Options:
 
 Endpoints: /metrics, /-/healthy, / (the live dashboard: findings with why and fix, charts of the
 last hour; docs/watch.md), /api/state and /api/events (its data).
-Exit codes: 0 after SIGTERM/SIGINT once closed, 3 could not start (bad flag, address in use).
+Exit codes: 0 after SIGTERM/SIGINT/SIGHUP once closed, 3 could not start (bad flag, address in use).
 `;
 
 const OPTIONS = {
@@ -66,7 +66,9 @@ const OPTIONS = {
 /** How long a graceful close may take before the process exits anyway. */
 const CLOSE_LIMIT_MS = 5_000;
 
-const SIGNAL_NUMBER: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
+const SIGNAL_NUMBER: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+/** Each ends the exporter gracefully; SIGHUP too (the terminal of a `sockdoc serve` in an ssh session closed): there is no configuration to reload. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export const run: Command = async (args: string[], io: Io) => {
   const { values } = parse(args, OPTIONS);
@@ -122,23 +124,21 @@ export const run: Command = async (args: string[], io: Io) => {
     if (err instanceof BindError) throw new UsageError(err.message, false);
     throw err;
   }
+  // The handlers are in place before the line that tells a supervisor or a test that serve is up.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (s: NodeJS.Signals): void => {
+      for (const name of STOP_SIGNALS) process.off(name, onSignal);
+      resolve(s);
+    };
+    for (const name of STOP_SIGNALS) process.on(name, onSignal);
+  });
   const where = formatListen(serving.address);
   log(`listening on http://${where}/metrics${root !== '/' ? ` (serving the capture ${root})` : ''}`);
   if (!isLoopback(serving.address)) log(`${where} is reachable from other hosts: the metrics name this host's processes, ports and containers`);
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (s: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(s);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  const signal = await stopped;
   // A second signal while closing, or a close that does not finish: stop now, 128 + N as a shell would report.
   const forced = (s: NodeJS.Signals): void => process.exit(128 + (SIGNAL_NUMBER[s] ?? 15));
-  process.once('SIGINT', forced);
-  process.once('SIGTERM', forced);
+  for (const name of STOP_SIGNALS) process.once(name, forced);
   const limit = setTimeout(() => process.exit(128 + (SIGNAL_NUMBER[signal] ?? 15)), CLOSE_LIMIT_MS);
   limit.unref();
   const abandoned = serving.source.busy;
@@ -147,8 +147,7 @@ export const run: Command = async (args: string[], io: Io) => {
   await serving.close();
   log(`${signal}: closed ${where}${abandoned ? ' (the scrape in flight was abandoned)' : ''}`);
   clearTimeout(limit);
-  process.off('SIGINT', forced);
-  process.off('SIGTERM', forced);
+  for (const name of STOP_SIGNALS) process.off(name, forced);
   // A snapshot still being read holds no socket; do not wait for it to exit.
   if (abandoned) setTimeout(() => process.exit(EXIT.ok), 0).unref();
   return EXIT.ok;
