@@ -173,6 +173,23 @@ test('SIGHUP (the terminal of an ssh session closed) closes the port and exits 0
   }
 });
 
+test('SIGUSR1 and SIGUSR2 are logged and ignored: no Node inspector opens in the exporter, and it keeps serving', async () => {
+  let s: (Started & { port: number }) | undefined;
+  try {
+    s = await startServe(['--root', SEED, '--listen', '127.0.0.1:0']);
+    s.child.kill('SIGUSR1');
+    await waitForOutput(s, /SIGUSR1 ignored/);
+    s.child.kill('SIGUSR2');
+    await waitForOutput(s, /SIGUSR2 ignored/);
+    assert.equal((await httpGet({ host: '127.0.0.1', port: s.port }, '/-/healthy')).status, 200);
+    assert.doesNotMatch(s.output(), /Debugger listening/);
+    s.child.kill('SIGTERM');
+    assert.deepEqual(await s.exited, { code: 0, signal: null }, s.output());
+  } finally {
+    await stopHard(s);
+  }
+});
+
 test('serving beyond loopback is allowed when asked, with a warning line', async () => {
   const s = start(process.execPath, [cliPath, 'serve', '--root', SEED, '--listen', '0.0.0.0:0']);
   try {

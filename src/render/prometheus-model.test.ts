@@ -128,3 +128,16 @@ test('two namespaces whose names read the same once escaped or cut keep distinct
   for (const n of names) assert.ok(Array.from(n).length <= 128, n);
   assert.equal(names[0], host.name, 'a name nobody shares is left as it is');
 });
+
+test('a namespace nothing names is labelled by its inode alone: the label stays when its first process exits', () => {
+  const { snapshot } = seedDiagnosis();
+  const host = snapshot.namespaces[0]!;
+  const before = { ...host, inode: 4026532246, kind: 'other' as const, name: 'netns 4026532246 (pid 16302 sh)' };
+  const after = { ...before, name: 'netns 4026532246 (pid 16304 python3)' };
+  const label = (ns: typeof before) => {
+    snapshot.namespaces = [host, ns];
+    return buildMetricsModel(snapshot, [], new Map(), new Map(), new Map()).namespaces.map((n) => n.labels.netns);
+  };
+  assert.deepEqual(label(before), [host.name, 'netns 4026532246']);
+  assert.deepEqual(label(after), label(before));
+});

@@ -123,23 +123,33 @@ export function distinctNetnsNames(snapshot: Pick<Snapshot, 'namespaces'>): Map<
   const safe = new Map<NetnsInode, string>();
   const uses = new Map<string, number>();
   for (const ns of snapshot.namespaces) {
-    const v = labelSafe(ns.name);
+    const v = labelSafe(stableNetnsName(ns));
     safe.set(ns.inode, v);
     uses.set(v, (uses.get(v) ?? 0) + 1);
   }
   for (const ns of snapshot.namespaces) {
     if ((uses.get(safe.get(ns.inode)!) ?? 0) < 2) continue;
     const suffix = ` [${ns.inode}]`;
-    safe.set(ns.inode, labelSafe(ns.name, LABEL_VALUE_MAX - suffix.length) + suffix);
+    safe.set(ns.inode, labelSafe(stableNetnsName(ns), LABEL_VALUE_MAX - suffix.length) + suffix);
   }
   return safe;
+}
+
+/**
+ * A namespace nothing names (plain `unshare -n`, systemd PrivateNetwork=, an unknown runtime) is
+ * called "netns INODE (pid P name)" for a person; in a label the pid and name would change whenever
+ * its lowest pid exits, restarting every series of the namespace (and every alert's `for:`). The
+ * inode stays the same for the namespace's whole life.
+ */
+function stableNetnsName(ns: Pick<NetNamespace, 'kind' | 'inode' | 'name'>): string {
+  return ns.kind === 'other' ? `netns ${ns.inode}` : ns.name;
 }
 
 export function netnsLabels(ns: NetNamespace | undefined, names?: ReadonlyMap<NetnsInode, string>): NetnsLabels {
   if (!ns) return { netns: '', container: '', pod: '', pod_namespace: '' };
   const c = ns.container;
   return {
-    netns: names?.get(ns.inode) ?? ns.name,
+    netns: names?.get(ns.inode) ?? stableNetnsName(ns),
     container: c ? (c.name ?? c.id.slice(0, 12)) : '',
     pod: ns.pod?.name ?? '',
     pod_namespace: ns.pod?.namespace ?? '',

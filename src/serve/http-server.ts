@@ -7,6 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { findRoute, sendText, type Route } from './routes.js';
 import type { ListenAddress } from './listen.js';
 
+/** Connections held at once (Prometheus needs one; the dashboard's event streams are capped at 32). */
+export const MAX_CONNECTIONS = 256;
+
 export interface RunningServer {
   /** The address actually bound (port resolved when 0 was asked). */
   address: ListenAddress;
@@ -55,12 +58,30 @@ async function dispatch(routes: readonly Route[], req: IncomingMessage, res: Ser
  * Binds `address` and serves `routes`. Rejects with BindError (one-line message) when the address
  * cannot be bound. `onError` receives exceptions thrown by a route (answered with 500).
  */
-export function startHttpServer(address: ListenAddress, routes: readonly Route[], onError: (err: unknown) => void): Promise<RunningServer> {
-  const server: Server = createServer((req, res) => void dispatch(routes, req, res, onError));
+export function startHttpServer(
+  address: ListenAddress,
+  routes: readonly Route[],
+  onError: (err: unknown) => void,
+  limits: { maxConnections?: number; log?: (line: string) => void } = {},
+): Promise<RunningServer> {
+  // Node checks the two timeouts below only every connectionsCheckingInterval (30 s by default):
+  // idle connections then lived 25-30 s whatever headersTimeout said.
+  const server: Server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => void dispatch(routes, req, res, onError));
   // A scrape is small; a client that sends nothing is not kept waiting for long (Slowloris).
   server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.requestTimeout = 10_000; // a whole request too: idle half-requests were closed only by this one
   server.keepAliveTimeout = 5_000;
+  // Each connection is an fd: without a bound, idle connections up to RLIMIT_NOFILE left the
+  // exporter unable to open /proc files or accept Prometheus, silently. Beyond the bound, new
+  // connections are closed at once, and that is said (at most every 10 s).
+  server.maxConnections = limits.maxConnections ?? MAX_CONNECTIONS;
+  let lastDropLog = 0;
+  server.on('drop', () => {
+    const now = Date.now();
+    if (now - lastDropLog < 10_000) return;
+    lastDropLog = now;
+    limits.log?.(`${server.maxConnections} connections are open, the most it holds: new ones are closed until some end (an idle one is closed after 10 s)`);
+  });
   return new Promise((resolve, reject) => {
     const bind = (host: string, ipv6Only: boolean): void => {
       const onListenError = (err: NodeJS.ErrnoException): void => {

@@ -140,7 +140,7 @@ export async function serve(opts: ServeOptions): Promise<Serving> {
   routes = mergeRoutes(defaultRoutes(source, renderer, log, () => routes), opts.routes ?? []);
   let server: RunningServer;
   try {
-    server = await startHttpServer(opts.listen, routes, (err) => log(`request failed: ${(err as Error)?.message ?? String(err)}`));
+    server = await startHttpServer(opts.listen, routes, (err) => log(`request failed: ${(err as Error)?.message ?? String(err)}`), { log });
   } catch (err) {
     await scraper.close();
     throw err;
