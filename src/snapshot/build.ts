@@ -63,8 +63,9 @@ function countSocketsByOwner(table: SocketTable, owners: ReadonlyMap<number, Own
   });
   const { state, inode } = table;
   for (let i = 0; i < table.length; i++) {
-    if (inode[i] === 0) continue;
-    forEachHolderPid(owners, inode[i], counters[state[i] - 1]); // several fds of one process: the socket counts once
+    const add = counters[state[i] - 1]; // undefined for 0: a state no parser lets through
+    if (inode[i] === 0 || !add) continue;
+    forEachHolderPid(owners, inode[i], add); // several fds of one process: the socket counts once
   }
 }
 

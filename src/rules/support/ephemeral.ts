@@ -122,7 +122,7 @@ function groupDestinations(snapshot: Snapshot): DestinationUse[] {
   for (let i = 0; i < t.length; i++) {
     const st = t.state[i];
     const remotePort = t.remotePort[i];
-    if (st === LISTEN || st === SYN_RECV || st === CLOSE || remotePort === 0) continue;
+    if (st === LISTEN || st === SYN_RECV || st === CLOSE || st === 0 || remotePort === 0) continue;
     if (t.netns[i] !== netns) {
       netns = t.netns[i];
       let known = rangeOf.get(netns);
