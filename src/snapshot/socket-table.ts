@@ -70,6 +70,9 @@ export function allocColumns(count: number, addresses: string[] = [], wide = fal
   };
 }
 
+/** The columns whose values are the socket's own (the address columns are indexes into `addresses`). */
+const VALUE_COLUMNS = ['family', 'state', 'localPort', 'remotePort', 'rxQueue', 'txQueue', 'uid', 'inode', 'netns'] as const;
+
 export class SocketTable {
   readonly length: number;
   readonly family: Uint8Array;
@@ -160,15 +163,7 @@ export class SocketTable {
         }
         map[i] = j;
       });
-      c.family.set(p.family.subarray(0, p.length), at);
-      c.state.set(p.state.subarray(0, p.length), at);
-      c.localPort.set(p.localPort.subarray(0, p.length), at);
-      c.remotePort.set(p.remotePort.subarray(0, p.length), at);
-      c.rxQueue.set(p.rxQueue.subarray(0, p.length), at);
-      c.txQueue.set(p.txQueue.subarray(0, p.length), at);
-      c.uid.set(p.uid.subarray(0, p.length), at);
-      c.inode.set(p.inode.subarray(0, p.length), at);
-      c.netns.set(p.netns.subarray(0, p.length), at);
+      for (const k of VALUE_COLUMNS) c[k].set(p[k].subarray(0, p.length), at);
       for (let i = 0; i < p.length; i++) {
         c.localAddress[at + i] = map[p.localAddress[i]];
         c.remoteAddress[at + i] = map[p.remoteAddress[i]];
@@ -183,19 +178,11 @@ export class SocketTable {
     const rows: number[] = [];
     for (let i = 0; i < this.length; i++) if (keep(i)) rows.push(i);
     const c = allocColumns(rows.length, this.addresses.slice(), this.inode instanceof Float64Array);
-    rows.forEach((from, to) => {
-      c.family[to] = this.family[from];
-      c.state[to] = this.state[from];
-      c.localPort[to] = this.localPort[from];
-      c.remotePort[to] = this.remotePort[from];
-      c.localAddress[to] = this.localAddress[from];
-      c.remoteAddress[to] = this.remoteAddress[from];
-      c.rxQueue[to] = this.rxQueue[from];
-      c.txQueue[to] = this.txQueue[from];
-      c.uid[to] = this.uid[from];
-      c.inode[to] = this.inode[from];
-      c.netns[to] = this.netns[from];
-    });
+    for (const k of [...VALUE_COLUMNS, 'localAddress', 'remoteAddress'] as const) {
+      const from = this[k];
+      const to = c[k];
+      rows.forEach((i, j) => (to[j] = from[i]));
+    }
     return new SocketTable(c);
   }
 
