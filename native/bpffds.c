@@ -20,6 +20,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,13 +233,20 @@ int bpffds_open(int *link_fd, const char **what) {
   a.license = (uint64_t)(uintptr_t) "Dual MIT/GPL";
   memcpy(a.prog_name, "sockdoc_fds", sizeof "sockdoc_fds");
   /* The verifier gives up with EAGAIN when a signal is pending (kernel/bpf/verifier.c, do_check:
-   * signal_pending), e.g. a profiler's SIGPROF; libbpf retries the load (sys_bpf_prog_load), so do we. */
-  int prog_fd = -1;
+   * signal_pending), e.g. a profiler's SIGPROF every 50 us, faster than a load. Signals are blocked
+   * on this thread for the load (blocked ones do not count as pending; they are delivered right
+   * after), and an EAGAIN is still retried, as libbpf's sys_bpf_prog_load does. */
+  sigset_t all, old;
+  sigfillset(&all);
+  int masked = pthread_sigmask(SIG_BLOCK, &all, &old) == 0;
+  int prog_fd = -1, load_err = 0;
   for (int attempt = 0; attempt < 8; attempt++) {
     prog_fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
-    if (prog_fd >= 0 || errno != EAGAIN) break;
+    load_err = errno;
+    if (prog_fd >= 0 || load_err != EAGAIN) break;
   }
-  if (prog_fd < 0) { *what = "bpf(BPF_PROG_LOAD)"; return errno; }
+  if (masked) pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (prog_fd < 0) { *what = "bpf(BPF_PROG_LOAD)"; return load_err; }
   memset(&a, 0, sizeof a);
   a.link_create.prog_fd = (uint32_t)prog_fd;
   a.link_create.attach_type = BPF_TRACE_ITER;
