@@ -62,7 +62,13 @@ export const run: Command = async (args: string[], io: Io) => {
   const ns = await captureNamespaces(dir, r.pids, processes, { all: pids === undefined });
   const problems = [...r.problems, ...ns.problems];
   for (const p of problems) io.stderr(`sockdoc: capture: ${terminalSafe(p)}\n`);
+  // Left out on purpose: said, but the capture holds everything a diagnosis needs (exit 0).
+  for (const p of r.skipped) io.stderr(`sockdoc: capture: skipped: ${terminalSafe(p)}\n`);
   io.stdout(`captured ${r.files + ns.files} files, ${r.configFiles} configuration files, ${r.pids.length} processes, ${ns.namespaces + 1} network namespaces into ${terminalSafe(dir)}\n`);
+  if (r.masked.length) {
+    const names = [...new Set(r.masked.map((m) => m.slice(m.lastIndexOf('/') + 1)))].sort();
+    io.stdout(`recorded ${names.length} masked unit file${names.length === 1 ? '' : 's'} as links to /dev/null (they cannot be started): ${terminalSafe(names.join(', '))}\n`);
+  }
   const { cmdline, fdTargets } = r.redacted;
   if (redact) io.stdout(`redacted ${cmdline} secret${cmdline === 1 ? '' : 's'} in command lines and ${fdTargets} file path${fdTargets === 1 ? '' : 's'} behind fds (--no-redact keeps them)\n`);
   else io.stdout('kept command lines and fd targets as they are (--no-redact): the capture may hold passwords and tokens; share it with care\n');

@@ -122,11 +122,11 @@ function errno(code: string, path: string, syscall: string): NodeJS.ErrnoExcepti
  * `followLast` false leaves a final link unresolved (to read it as a link).
  * Throws ENOENT/ENOTDIR/EACCES errno errors as fs would, or RefusedRead (EPROCLINK, ELOOP, ESCAPE).
  */
-export function resolveUnder(root: string, relPath: string, opts: { followLast?: boolean; kind?: FileKind } = {}): string {
+export function resolveUnder(root: string, relPath: string, opts: { followLast?: boolean; kind?: FileKind; missingOk?: boolean } = {}): string {
   const base = resolve(root);
   const parts = components(relPath);
   const live = base === '/';
-  if (live && isKernelPath(parts) && opts.kind !== 'config') return '/' + parts.join('/');
+  if (live && isKernelPath(parts) && opts.kind !== 'config' && !opts.missingOk) return '/' + parts.join('/');
   const prefix = live ? '' : base;
   const done: string[] = [];
   const todo = parts.slice();
@@ -144,6 +144,14 @@ export function resolveUnder(root: string, relPath: string, opts: { followLast?:
       break;
     }
     const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st && opts.missingOk) {
+      // Where the links lead, though it does not exist here: the rest is taken as written.
+      for (const r of [c, ...todo]) {
+        if (r === '..') done.pop();
+        else if (r !== '.') done.push(r);
+      }
+      break;
+    }
     if (!st) throw errno('ENOENT', path, 'lstat');
     if (st.isSymbolicLink()) {
       // Inside a process directory (proc/PID/...), links are magic: never followed.
@@ -276,6 +284,19 @@ export function readOptionalUnder(root: string, relPath: string, kind: FileKind)
     if (outcomeOf(err) === 'absent' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
     throw err;
   }
+}
+
+/**
+ * The host path ROOT/relPath leads to once every link is resolved inside root ("/dev/null" for a
+ * masked unit, on the live host and in a capture that holds no dev/), without opening or needing
+ * the destination: a missing component ends the resolution and the rest is taken as written.
+ * Throws as resolveUnder for a refused walk (ELOOP, EPROCLINK) or an unreadable directory.
+ * @example destinationUnder('/', 'lib/systemd/system/hwclock.service') // '/dev/null' on Debian
+ */
+export function destinationUnder(root: string, relPath: string): string {
+  const prefix = resolve(root) === '/' ? '' : resolve(root);
+  const path = asked(root, relPath, () => resolveUnder(root, relPath, { missingOk: true }));
+  return path.slice(prefix.length) || '/';
 }
 
 /** Owner and mode of ROOT/relPath (links resolved inside root), or null when it does not exist. */

@@ -2,11 +2,41 @@
  * Small file helpers for configuration readers: paths are host paths ("/etc/..."), read under an
  * injected root, so a fixture tree and the live host go through the same code.
  */
-import { describeError, listUnder, outcomeOf, readOptionalUnder, statUnder } from '../probe/read-file.js';
+import { resolve } from 'node:path';
+import { describeError, destinationUnder, listUnder, outcomeOf, readOptionalUnder, RefusedRead, statUnder } from '../probe/read-file.js';
 
-/** The text of a host path under root, or null when absent. Other errors are rethrown. */
+/** What a link to it reads as: nothing. */
+export const DEV_NULL = '/dev/null';
+
+/**
+ * Does this host path lead to /dev/null (a masked unit, drop-in or manager file: man systemd.unit,
+ * "symlinked to /dev/null")? In a capture the link is kept as written and its destination does not
+ * exist there, so the answer comes from the link text, resolved inside root.
+ */
+export function linksToDevNull(root: string, hostPath: string): boolean {
+  try {
+    return destinationUnder(root, hostPath) === DEV_NULL;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The text of a host path under root, or null when absent. A link to /dev/null reads as "" (what
+ * every program that opens it gets; the confined reader itself never opens anything under /dev).
+ * Other errors are rethrown.
+ */
 export function readOptional(root: string, hostPath: string): string | null {
-  return readOptionalUnder(root, hostPath, 'config');
+  let text: string | null;
+  try {
+    text = readOptionalUnder(root, hostPath, 'config');
+  } catch (err) {
+    if (err instanceof RefusedRead && err.code === 'ESCAPE' && linksToDevNull(root, hostPath)) return '';
+    throw err;
+  }
+  // Live, /dev/null exists and the read above refused it; in a capture it is absent.
+  if (text === null && resolve(root) !== '/' && linksToDevNull(root, hostPath)) return '';
+  return text;
 }
 
 /** Names in a host directory under root, sorted byte-wise (C locale, as glob(3) and systemd sort); [] when absent. */

@@ -11,7 +11,8 @@ import { canRaiseHard, systemdVersion } from './host-facts.js';
 import { isNginx, isJava, isSupervisord, unitOf } from './kinds.js';
 import { appliedBySystemd, formatPair, formatSH, type Effective } from './rlimit.js';
 import { builtinDefault, type BuiltinDefault } from './systemd-defaults.js';
-import { readUnitLimit, systemScope, userUnitSearchPath, type ManagerScope, type UnitLimit } from './systemd.js';
+import { describeMasked, readUnitLimit, systemScope, userUnitSearchPath, type ManagerScope, type Masked, type UnitLimit } from './systemd.js';
+import { shellCommand } from '../safety/shell-quote.js';
 import { readPasswd } from '../probe/passwd.js';
 import { pamUser } from './context.js';
 
@@ -89,10 +90,44 @@ function describeSetting(u: UnitLimit, scope: ManagerScope, applied: Effective):
 }
 
 /**
+ * A masked unit (man systemd.unit: "cannot be activated") keeps running until it stops, but no
+ * edit takes effect through a restart: `systemctl restart` fails with "Unit … is masked". Every
+ * step that relies on the unit starting again needs it unmasked first, and says so.
+ */
+function unmaskFirst(v: Verdict, unit: string, masked: Masked, ctl: string[]): Verdict {
+  const how =
+    masked.how === 'link'
+      ? `${unit} unmasked first: ${shellCommand([...ctl, 'unmask', unit])} (it is masked: ${describeMasked(masked)}; someone did that on purpose, find out why before undoing it)`
+      : `${unit}'s empty unit file ${masked.file} replaced by a real one (an empty file masks the unit; systemctl unmask removes only links to /dev/null)`;
+  const state = ` ${unit} is masked now (${describeMasked(masked)}): it cannot be started.`;
+  let first = true;
+  const fix = v.fix.map((s) => {
+    if (s.kind !== 'durable' && s.kind !== 'restart') return s;
+    // Said in full once; a later step refers to it.
+    const need = first ? how : `${unit} unmasked first, as above`;
+    first = false;
+    return { ...s, needs: s.needs ? `${need}; and ${s.needs}` : need };
+  });
+  return { ...v, source: { ...v.source, reason: v.source.reason + state }, fix };
+}
+
+/**
  * Explains `node`, started by `manager` (a systemd manager). Returns null when another layer
  * (supervisord raising to minfds) explains it better; the caller then asks that layer.
  */
 export function systemdVerdict(ctx: ExplainContext, root: string, node: ProcNode, manager: ProcNode): Verdict | null {
+  const v = unitVerdict(ctx, root, node, manager);
+  const u = unitOf(node.cgroup);
+  if (!v || !u) return v;
+  const e = unitExpectation(ctx, root, u.unit, node, manager);
+  if ('error' in e || !e.config.masked) return v;
+  // As systemdFix reaches a user manager from root (systemctl(1) --machine=USER@, systemd ≥ 248).
+  const userName = u.user && manager.uid !== null ? pamUser(ctx, root, manager.uid).name : undefined;
+  const ctl = u.user ? ['systemctl', '--user', ...(userName ? [`--machine=${userName}@`] : [])] : ['systemctl'];
+  return unmaskFirst(v, u.unit, e.config.masked, ctl);
+}
+
+function unitVerdict(ctx: ExplainContext, root: string, node: ProcNode, manager: ProcNode): Verdict | null {
   const u = unitOf(node.cgroup);
   const base = { layer: 'systemd' as const, pid: node.pid };
   const managerName = manager.pid === 1 ? 'systemd (pid 1)' : `the user manager systemd --user (pid ${manager.pid})`;

@@ -8,6 +8,8 @@ import { builtinDefault } from './systemd-defaults.js';
 const MODERN = builtinDefault(252, 1073741816);
 const readUnitLimit = (root: string, unit: string) => readUnitLimitIn(root, unit, systemScope(MODERN));
 import { makeTree } from './test-tree.js';
+import { existsSync, lstatSync, mkdirSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 test('a unit LimitNOFILE= is read from the unit file', () => {
   const u = readUnitLimit(fixture('limits', 'systemd-unit'), 'api.service');
@@ -122,4 +124,63 @@ test('keys systemd ignores: misspelled, wrongly cased, in the wrong section, Def
   } finally {
     t.cleanup();
   }
+});
+
+/** A tree with files and links (host path -> { link } or text). */
+function treeWithLinks(files: Record<string, string>, links: Record<string, string>) {
+  const t = makeTree(files);
+  for (const [path, target] of Object.entries(links)) {
+    mkdirSync(dirname(join(t.root, path)), { recursive: true });
+    symlinkSync(target, join(t.root, path));
+  }
+  return t;
+}
+
+test('masked units (man systemd.unit): a link to /dev/null or an empty file; the file the mask hides is what a running service started from', () => {
+  const t = treeWithLinks(
+    {
+      '/lib/systemd/system/api.service': '[Service]\nLimitNOFILE=4096\n',
+      '/etc/systemd/system/empty.service': '',
+      '/etc/systemd/system/newline.service': '\n',
+      '/etc/systemd/system/d.service': '[Service]\nLimitNOFILE=2048\n',
+      '/lib/systemd/system/d.service.d/limits.conf': '[Service]\nLimitNOFILE=9999\n',
+      '/etc/systemd/system.conf': '[Manager]\nDefaultLimitNOFILE=1000:2000\n',
+    },
+    {
+      '/etc/systemd/system/api.service': '/dev/null',
+      '/etc/systemd/system/only.service': '/dev/null',
+      // Via a relative link chain, as `ln -s ../../../dev/null` would make it.
+      '/etc/systemd/system/rel.service': 'chain.service',
+      '/etc/systemd/system/chain.service': '../../../dev/null',
+      // A drop-in masked by a same-named link in a higher-priority directory applies nothing.
+      '/etc/systemd/system/d.service.d/limits.conf': '/dev/null',
+    },
+  );
+  try {
+    const api = readUnitLimit(t.root, 'api.service');
+    assert.deepEqual(api.masked, { file: '/etc/systemd/system/api.service', how: 'link' });
+    assert.equal(api.fragment, '/lib/systemd/system/api.service');
+    assert.deepEqual(api.limit.value, { soft: 4096, hard: 4096 });
+    assert.match(api.warnings.join(' '), /api\.service is masked \(\/etc\/systemd\/system\/api\.service → \/dev\/null\)/);
+    const only = readUnitLimit(t.root, 'only.service');
+    assert.equal(only.masked?.how, 'link');
+    assert.equal(only.fragment, null);
+    assert.equal(only.limit.origin, 'manager-default');
+    assert.doesNotMatch(only.warnings.join(' '), /No unit file/);
+    assert.deepEqual(readUnitLimit(t.root, 'empty.service').masked, { file: '/etc/systemd/system/empty.service', how: 'empty' });
+    assert.equal(readUnitLimit(t.root, 'newline.service').masked, undefined, 'a newline is an empty unit, not a mask (size 0 only)');
+    assert.equal(readUnitLimit(t.root, 'rel.service').masked?.how, 'link');
+    const d = readUnitLimit(t.root, 'd.service');
+    assert.equal(d.masked, undefined);
+    assert.deepEqual(d.limit.value, { soft: 2048, hard: 2048 }, 'the masked drop-in hides the one in /lib');
+    // A manager configuration file masked the same way reads as empty, never as an error.
+    assert.equal(readManagerDefault(t.root, [], MODERN).origin, 'manager-default');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a masked unit on the live host reads as masked, not as a refused read under /dev', { skip: existsSync('/lib/systemd/system/hwclock.service') ? false : 'no masked unit shipped on this host' }, () => {
+  const u = readUnitLimit('/', 'hwclock.service');
+  if (lstatSync('/lib/systemd/system/hwclock.service').isSymbolicLink()) assert.equal(u.masked?.how, 'link');
 });

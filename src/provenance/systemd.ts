@@ -4,7 +4,7 @@
  * Sources: man systemd.unit ("Unit File Load Path", drop-ins), man systemd.exec (LimitNOFILE=),
  * man systemd-system.conf (DefaultLimitNOFILE=, system.conf.d).
  */
-import { byteOrder, listDir, readOptional } from './config-files.js';
+import { byteOrder, linksToDevNull, listDir, readOptional } from './config-files.js';
 import { parseLimitValue, type NofilePair } from './rlimit.js';
 import { parseUnitFile, type UnitAssignment } from './unit-file.js';
 import type { BuiltinDefault } from './systemd-defaults.js';
@@ -72,6 +72,19 @@ export interface UnitLimit {
   pamName: string | null;
   /** Ignored assignments and other remarks, one sentence each. */
   warnings: string[];
+  /** How the unit is masked (its file links to /dev/null or is empty): systemd will not start it. Absent when it is not. */
+  masked?: Masked;
+}
+
+/** A masked unit file (man systemd.unit): "FILE → /dev/null" (`systemctl mask`) or an empty file. */
+export interface Masked {
+  file: string;
+  how: 'link' | 'empty';
+}
+
+/** "/etc/systemd/system/x.service → /dev/null", "the empty file /etc/…": for notes. */
+export function describeMasked(m: Masked): string {
+  return m.how === 'link' ? `${m.file} → /dev/null` : `the empty file ${m.file}`;
 }
 
 /** The exec section of a unit type that may carry LimitNOFILE= (man systemd.exec). */
@@ -123,16 +136,28 @@ export function findDropIns(root: string, unit: string, searchPath: readonly str
   return [...byName.keys()].sort(byteOrder).slice(0, MAX_DROP_INS).map((n) => byName.get(n) as string);
 }
 
-/** The unit file: the first of the search path holding the name, else its template. */
-export function findFragment(root: string, unit: string, searchPath: readonly string[] = UNIT_SEARCH_PATH): { path: string; text: string } | null {
+/**
+ * The unit file: the first of the search path holding the name, else its template. A file that
+ * links to /dev/null or is empty masks the unit (man systemd.unit: "its configuration will not be
+ * loaded ... and cannot be activated"), also when a lower-priority directory holds the real file.
+ */
+export function findFragment(root: string, unit: string, searchPath: readonly string[] = UNIT_SEARCH_PATH): { path: string; text: string; masked?: Masked; behind?: { path: string; text: string } } | null {
   const names = [unit, templateOf(unit)].filter((n): n is string => n !== null);
+  let masked: Masked | undefined;
   for (const name of names) {
     for (const dir of searchPath) {
-      const text = readOptional(root, `${dir}/${name}`);
-      if (text !== null) return { path: `${dir}/${name}`, text };
+      const path = `${dir}/${name}`;
+      const text = readOptional(root, path);
+      if (text === null) continue;
+      // Size 0, as systemd's null_or_empty(): a file holding only a newline is an empty unit, not a mask.
+      if (text === '') {
+        if (!masked) masked = { file: path, how: linksToDevNull(root, path) ? 'link' : 'empty' };
+        continue; // the file it masks (a package's unit below /etc's mask) is what a running service started from
+      }
+      return masked ? { path: masked.file, text: '', masked, behind: { path, text } } : { path, text };
     }
   }
-  return null;
+  return masked ? { path: masked.file, text: '', masked } : null;
 }
 
 /**
@@ -197,12 +222,17 @@ export function readManagerDefault(root: string, warnings: string[], builtin: Bu
 export function readUnitLimit(root: string, unit: string, scope: ManagerScope): UnitLimit {
   const warnings: string[] = [];
   const section = execSection(unit);
-  const frag = findFragment(root, unit, scope.searchPath);
+  const found = findFragment(root, unit, scope.searchPath);
+  // A masked unit's processes started from the file the mask now hides (if any): that is what set their limit.
+  const frag = found?.masked ? (found.behind ?? null) : found;
   const dropIns = findDropIns(root, unit, scope.searchPath);
   const all: UnitAssignment[] = [];
   if (frag) all.push(...parseUnitFile(frag.text, frag.path));
   for (const d of dropIns) all.push(...parseUnitFile(readOptional(root, d) ?? '', d));
-  if (!frag) warnings.push(`No unit file for ${unit} was found in the ${scope.user ? 'user' : 'systemd'} search path.`);
+  if (found?.masked) {
+    const behind = found.behind ? ` Its processes started from ${found.behind.path}, which the mask hides; that file is read here.` : '';
+    warnings.push(`${unit} is masked (${describeMasked(found.masked)}): systemd will not start it again until it is unmasked; what runs keeps running until it stops.${behind}`);
+  } else if (!frag) warnings.push(`No unit file for ${unit} was found in the ${scope.user ? 'user' : 'systemd'} search path.`);
   warnings.push(...ignoredLimitKeys(all, section ?? 'Service'));
   let pamName: string | null = null;
   for (const a of all) if (a.section === section && a.key === 'PAMName') pamName = a.value || null;
@@ -214,5 +244,5 @@ export function readUnitLimit(root: string, unit: string, scope: ManagerScope): 
   } else {
     limit = readManagerDefault(root, warnings, scope.builtin, scope.user ? 'user' : 'system');
   }
-  return { unit, fragment: frag?.path ?? null, dropIns, limit, pamName, warnings };
+  return { unit, fragment: frag?.path ?? null, dropIns, limit, pamName, warnings, ...(found?.masked ? { masked: found.masked } : {}) };
 }

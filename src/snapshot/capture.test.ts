@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { captureHost, withAncestors } from './capture.js';
 import { buildSnapshot } from './build.js';
 import { fixture } from '../testing/paths.js';
+import { readUnitLimit, systemScope } from '../provenance/systemd.js';
+import { builtinDefault } from '../provenance/systemd-defaults.js';
 
 test('withAncestors follows ppid up to pid 1 in a captured tree', () => {
   // limits/shell-ulimit: server 6020 <- bash 6010 <- 1
@@ -57,6 +59,21 @@ test('capture records what the conntrack, port, TCP memory and softnet rules rea
       assert.ok(snap.conntrack?.stats, 'the stat table was captured');
     }
     assert.equal(snap.softnet?.droppedDelta, null, 'one reading: no rate');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a masked unit in the tree is captured as a link to /dev/null and read back as masked', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-capture-'));
+  try {
+    const r = captureHost(join(dir, 'tree'), { root: fixture('limits', 'systemd-masked'), pids: [815] });
+    assert.deepEqual(r.problems, []);
+    assert.ok(r.masked.includes('/etc/systemd/system/api.service'), r.masked.join(' '));
+    assert.equal(readlinkSync(join(dir, 'tree', 'etc/systemd/system/api.service')), '/dev/null');
+    const u = readUnitLimit(join(dir, 'tree'), 'api.service', systemScope(builtinDefault(252, 1048576)));
+    assert.deepEqual(u.masked, { file: '/etc/systemd/system/api.service', how: 'link' });
+    assert.equal(u.fragment, '/lib/systemd/system/api.service', 'the file behind the mask is captured too');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

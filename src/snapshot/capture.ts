@@ -20,6 +20,8 @@ import { captureListenBytes } from '../probe/sock-diag.js';
 import { abandonCapture, finishCapture, openCapture, type CaptureWriter } from './capture-dir.js';
 import { configFilesFor, type CapturedProcess } from './capture-config.js';
 import { redactCmdline, redactFdTarget } from './redact.js';
+import { DEV_NULL, linksToDevNull } from '../provenance/config-files.js';
+import { destinationUnder } from '../probe/read-file.js';
 
 /** Host-wide files, relative to the root. */
 const HOST_FILES = [
@@ -101,6 +103,10 @@ export interface CaptureResult {
   redacted: { cmdline: number; fdTargets: number };
   /** One line per file that could not be copied (vanished processes are skipped silently). */
   problems: string[];
+  /** Configuration files that link to /dev/null (masked units, drop-ins), recorded as such links: host paths. */
+  masked: string[];
+  /** What was left out on purpose, one line each: links that lead out of configuration (into /proc, /sys, /dev), special files. */
+  skipped: string[];
 }
 
 function kindOf(rel: string): FileKind {
@@ -187,6 +193,44 @@ function writePid(w: CaptureWriter, c: PidCopy): number {
 }
 
 /**
+ * Copies one configuration file (a host path) into the capture. A file that links to /dev/null (a
+ * masked unit or drop-in: man systemd.unit) is recorded as that link, so `--root` reads it as
+ * masked, as the host's systemd does; a link that leads elsewhere out of configuration (into /proc,
+ * /sys or /dev), a directory or a special file is skipped and said; absent files are not copied.
+ */
+function copyConfig(root: string, w: CaptureWriter, host: string, written: Set<string>, result: CaptureResult): void {
+  const rel = host.replace(/^\/+/, '');
+  if (written.has(rel)) return;
+  try {
+    w.writeFile(rel, readBytesUnder(root, rel, 'config'));
+    written.add(rel);
+    result.configFiles++;
+    return;
+  } catch (err) {
+    if (linksToDevNull(root, rel)) {
+      w.symlink(rel, DEV_NULL);
+      written.add(rel);
+      result.masked.push(host);
+      return;
+    }
+    const code = (err as { code?: string }).code;
+    // Absent (a dangling link), or a directory (a .wants link farm): nothing to copy, nothing lost.
+    if (outcomeOf(err) === 'absent' || code === 'EISDIR') return;
+    if (code === 'ESCAPE' || code === 'ENOTREG') {
+      let to = '';
+      try {
+        to = destinationUnder(root, rel);
+      } catch {
+        // the walk itself is refused: the error says why
+      }
+      result.skipped.push(code === 'ESCAPE' && to ? `${host} leads to ${to}, not a configuration file: not copied` : `${host} is not a regular file: not copied`);
+      return;
+    }
+    result.problems.push(describeError(err));
+  }
+}
+
+/**
  * What the limits explanation reads besides the processes' own config files (through the confined
  * reader: regular files only): systemd's configuration, the systemd version marker (an empty file:
  * its name is the information), and proc/self, the stand-in for the shell that would run a fix.
@@ -194,17 +238,16 @@ function writePid(w: CaptureWriter, c: PidCopy): number {
  */
 function captureProvenance(root: string, w: CaptureWriter, written: Set<string>, result: CaptureResult): void {
   const { copy, markers } = provenanceFiles(root);
-  for (const host of [...copy, '/proc/self/status', '/proc/self/limits']) {
+  for (const host of copy) copyConfig(root, w, host, written, result);
+  for (const host of ['/proc/self/status', '/proc/self/limits']) {
     const rel = host.replace(/^\/+/, '');
     if (written.has(rel)) continue;
     try {
-      w.writeFile(rel, readUnder(root, rel, rel.startsWith('proc/') ? 'proc' : 'config'), 'latin1');
+      w.writeFile(rel, readUnder(root, rel, 'proc'), 'latin1');
       written.add(rel);
       result.configFiles++;
     } catch (err) {
-      // Absent, a directory (a .wants link farm) or not a regular file: nothing to copy.
-      const code = (err as { code?: string }).code;
-      if (outcomeOf(err) !== 'absent' && code !== 'ENOTREG' && code !== 'EISDIR') result.problems.push(describeError(err));
+      if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
     }
   }
   for (const marker of markers) {
@@ -224,7 +267,7 @@ function captureProvenance(root: string, w: CaptureWriter, written: Set<string>,
 export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureResult {
   const root = opts.root ?? '/';
   const redact = opts.redact ?? true;
-  const result: CaptureResult = { files: 0, pids: [], configFiles: 0, redacted: { cmdline: 0, fdTargets: 0 }, problems: [] };
+  const result: CaptureResult = { files: 0, pids: [], configFiles: 0, redacted: { cmdline: 0, fdTargets: 0 }, problems: [], masked: [], skipped: [] };
   const w = openCapture(outDir);
   try {
     w.writeFile(CAPTURE_META, JSON.stringify({ format: 1, takenAt: (opts.now ?? new Date()).toISOString() }) + '\n');
@@ -254,17 +297,7 @@ export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureR
       const text = (f: string) => copy.files.find(([n]) => n === f)?.[1] ?? '';
       captured.push({ pid, cmdline: text('cmdline'), cgroup: text('cgroup') });
     }
-    for (const file of configFilesFor(root, captured)) {
-      const rel = file.replace(/^\/+/, '');
-      if (written.has(rel)) continue;
-      try {
-        w.writeFile(rel, readBytesUnder(root, file, 'config'));
-        written.add(rel);
-        result.configFiles++;
-      } catch (err) {
-        if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
-      }
-    }
+    for (const file of configFilesFor(root, captured)) copyConfig(root, w, file, written, result);
     captureProvenance(root, w, written, result);
     if (root === '/') {
       const bytes = captureListenBytes();
