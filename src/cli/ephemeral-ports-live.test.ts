@@ -16,12 +16,19 @@ import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
 import { createNetns, destroyNetns, inNetns, runOrThrow } from '../../scripts/bench/netns.js';
 import { CLIENT, SERVERS, startPeer } from '../testing/pressure-peers.js';
+import { uniqueName } from '../testing/unique.js';
 
 const isRoot = process.getuid?.() === 0;
 const RANGE = [40000, 40009] as const;
 
+/**
+ * sockdoc run inside the namespace and narrowed to it (--netns): it reads every namespace and every
+ * process of the host otherwise, and what runs elsewhere (another test's exhausted range, a process
+ * out of fds) is not this test's to judge.
+ */
 function sockdocIn(ns: string, args: string[]) {
-  const [cmd, argv] = inNetns(ns, process.execPath, [cliPath, ...args]);
+  const narrowed = args[0] === 'capture' ? args : [...args, '--netns', ns];
+  const [cmd, argv] = inNetns(ns, process.execPath, [cliPath, ...narrowed]);
   const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -34,7 +41,7 @@ interface Doc {
 }
 
 test('EADDRNOTAVAIL after the 10 ports of the range, per destination; sockdoc names both', { skip: !isRoot && 'needs root (ip netns)' }, async () => {
-  const ns = `sockdoc-i10-${process.pid}-ports`;
+  const ns = uniqueName('sockdoc-i10-ports');
   createNetns(ns);
   try {
     runOrThrow('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', `net.ipv4.ip_local_port_range=${RANGE[0]} ${RANGE[1]}`, 'net.ipv4.tcp_tw_reuse=0']);
@@ -102,7 +109,7 @@ test('EADDRNOTAVAIL after the 10 ports of the range, per destination; sockdoc na
 // full table is tested from fixtures (test/fixtures/hosts/conntrack-full). ci-environment asserts the module.
 const conntrackLoaded = existsSync('/proc/sys/net/netfilter/nf_conntrack_max');
 test('a namespace tracking its connections (conntrack rule) raises no conntrack finding; count is the namespace\'s own', { skip: (!isRoot && 'needs root (ip netns)') || (!conntrackLoaded && 'nf_conntrack not loaded') }, async () => {
-  const ns = `sockdoc-i10-${process.pid}-ct`;
+  const ns = uniqueName('sockdoc-i10-ct');
   createNetns(ns);
   try {
     runOrThrow('ip', ['netns', 'exec', ns, 'iptables', '-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'NEW,ESTABLISHED', '-j', 'ACCEPT']);
@@ -117,9 +124,10 @@ test('a namespace tracking its connections (conntrack rule) raises no conntrack 
     assert.ok(doc.conntrack.count >= 5, `the namespace's own count: ${doc.conntrack.count}`);
     assert.equal(doc.conntrack.max, Number(readFileSync('/proc/sys/net/netfilter/nf_conntrack_max', 'utf8')), 'held to the host-wide max');
     assert.deepEqual(doc.findings.filter((f) => f.id.startsWith('conntrack') || f.id.startsWith('ephemeral')).map((f) => f.id), []);
-    // Not the exit code: the namespace shares /proc with the host, so another process near its fd
-    // limit (another test's lab) may raise a warning here; only the conntrack verdict is ours.
-    assert.ok(r.code === 0 || r.code === 1 || r.code === 2, r.stderr);
+    // Nothing else runs in this namespace: a healthy table and the default range say nothing at all
+    // (host-wide kernel findings aside: this machine's softnet drops, its file table).
+    const hostWide = new Set(['netdev-backlog-drops', 'system-file-table-near']);
+    assert.deepEqual(doc.findings.map((f) => f.id).filter((id) => !hostWide.has(id)), [], r.stderr);
   } finally {
     assert.deepEqual(destroyNetns(ns), []);
   }

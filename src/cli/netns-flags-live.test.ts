@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { cliPath } from '../testing/paths.js';
 import { scene } from '../testing/netns-peers.js';
 import { createNetns, destroyNetns } from '../../scripts/bench/netns.js';
+import { uniqueName } from '../testing/unique.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -26,7 +27,7 @@ function sockdoc(args: string[], asNobody = false) {
 
 test('live: --netns ambiguous, all-digit, unreadable as nobody; on diagnose, sockets, port', { skip: !isRoot && 'needs root (ip netns)', timeout: 120_000 }, async () => {
   const s = scene();
-  const a = `sockdoc-aw-${process.pid}-a`;
+  const a = uniqueName('sockdoc-aw-a');
   // ip netns names may contain spaces: this one is spelled as sockdoc labels the first ("netns NAME").
   const twin = `netns ${a}`;
   // Digits only, and beyond pid_max (4194304) and shorter than an inode: a name, nothing else.
@@ -75,7 +76,7 @@ test('live: --netns ambiguous, all-digit, unreadable as nobody; on diagnose, soc
 });
 
 test('live: a piped watch --netns whose namespace goes away says it once on stderr and goes on to --count', { skip: !isRoot && 'needs root (ip netns)', timeout: 120_000 }, async () => {
-  const ns = `sockdoc-aw-${process.pid}-gone`;
+  const ns = uniqueName('sockdoc-aw-gone');
   destroyNetns(ns);
   createNetns(ns);
   const child = spawn(process.execPath, [cliPath, 'watch', '--netns', ns, '--every', '500ms', '--count', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { cliPath } from '../testing/paths.js';
 import { createNetns, destroyNetns, inNetns } from '../../scripts/bench/netns.js';
 import { LISTENERS, startPeer } from '../testing/pressure-peers.js';
+import { uniqueName } from '../testing/unique.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -27,14 +28,16 @@ interface PortDoc {
 }
 
 test('sockdoc port: nothing listening, loopback only, IPv6 only, dual-stack; spelled as ss spells them', { skip: !isRoot && 'needs root (ip netns)' }, async () => {
-  const ns = `sockdoc-i10-${process.pid}-port`;
+  const ns = uniqueName('sockdoc-i10-port');
   createNetns(ns);
   try {
     const peer = startPeer(ns, LISTENERS, ['127.0.0.1|7202', '::|7201|v6only', '::|7203|dual', '127.0.0.1|7205', '::|7205|v6only']);
     await peer.line('listening');
     const ss = runIn(ns, 'ss', ['-ltnH']).stdout;
+    // Every verdict is about this namespace (--netns): sockdoc reads every namespace of the host, and
+    // a listener on one of these ports elsewhere (another test, a host in trouble) is not ours to judge.
     const port = (p: number, env: NodeJS.ProcessEnv = {}) => {
-      const r = runIn(ns, process.execPath, [cliPath, 'port', String(p), '--json', '--interval', '0'], env);
+      const r = runIn(ns, process.execPath, [cliPath, 'port', String(p), '--netns', ns, '--json', '--interval', '0'], env);
       const doc = JSON.parse(r.stdout) as PortDoc;
       assert.equal(doc.exitCode, r.code, 'exit status = exitCode');
       return doc;
@@ -79,14 +82,14 @@ test('sockdoc port: nothing listening, loopback only, IPv6 only, dual-stack; spe
     assert.equal(port(7201, { SOCKDOC_NET_SOURCE: 'proc' }).verdict, 'ipv6-only');
 
     // diagnose --port on a port nobody listens on is not "no problems".
-    const diag = runIn(ns, process.execPath, [cliPath, '--port', '7204', '--interval', '0', '--no-color']);
+    const diag = runIn(ns, process.execPath, [cliPath, '--port', '7204', '--netns', ns, '--interval', '0', '--no-color']);
     assert.equal(diag.code, 2);
     assert.match(diag.stdout, /CRITICAL {2}Nothing listens on port 7204/);
     assert.doesNotMatch(diag.stdout, /No problems found/);
-    const diagJson = JSON.parse(runIn(ns, process.execPath, [cliPath, '--port', '7204', '--interval', '0', '--json']).stdout) as { exitCode: number; portCheck?: { verdict: string } };
+    const diagJson = JSON.parse(runIn(ns, process.execPath, [cliPath, '--port', '7204', '--netns', ns, '--interval', '0', '--json']).stdout) as { exitCode: number; portCheck?: { verdict: string } };
     assert.equal(diagJson.exitCode, 2);
     assert.equal(diagJson.portCheck?.verdict, 'not-listening');
-    const listening = JSON.parse(runIn(ns, process.execPath, [cliPath, '--port', '7203', '--interval', '0', '--json']).stdout) as { portCheck?: unknown };
+    const listening = JSON.parse(runIn(ns, process.execPath, [cliPath, '--port', '7203', '--netns', ns, '--interval', '0', '--json']).stdout) as { portCheck?: unknown };
     assert.equal(listening.portCheck, undefined, 'a healthy port adds nothing');
   } finally {
     assert.deepEqual(destroyNetns(ns), []);

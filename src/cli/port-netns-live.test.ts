@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cliPath } from '../testing/paths.js';
 import { scene } from '../testing/netns-peers.js';
+import { portFreeEverywhere } from '../testing/free-port.js';
+import { runSuffix } from '../testing/unique.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -24,8 +26,9 @@ function port(p: number, asNobody = false) {
 
 test('live: port P only inside an ip netns namespace with a full queue; then as nobody', { skip: !isRoot && 'needs root (ip netns)', timeout: 120_000 }, async () => {
   const s = scene();
-  const ns = `sockdoc-aw-${process.pid};x`;
-  const p = 7311;
+  const ns = `sockdoc-aw-${process.pid}-${runSuffix()};x`;
+  // The verdict is about every namespace of the host: a port nothing else uses anywhere.
+  const p = portFreeEverywhere();
   try {
     s.netns(ns, 4);
     await s.peer(ns, ['stuck', String(p)]);
@@ -34,7 +37,7 @@ test('live: port P only inside an ip netns namespace with a full queue; then as 
     const r = port(p);
     assert.equal(r.status, 2, r.stderr);
     const [first] = r.stdout.split('\n');
-    assert.match(first, new RegExp(`^CRITICAL {2}Port ${p} listens only inside netns sockdoc-aw-\\d+;x: not at this host's addresses; and Accept queue of 127\\.0\\.0\\.1:${p} in netns sockdoc-aw-\\d+;x is full`));
+    assert.match(first, new RegExp(`^CRITICAL {2}Port ${p} listens only inside netns sockdoc-aw-\\d+-[0-9a-f]+;x: not at this host's addresses; and Accept queue of 127\\.0\\.0\\.1:${p} in netns sockdoc-aw-\\d+-[0-9a-f]+;x is full`));
     assert.ok(r.stdout.includes(`ip netns exec '${ns}' ss -ltnp 'sport = :${p}'`), r.stdout);
     assert.doesNotMatch(r.stdout, /docker|nsenter -n -t PID/);
     // The fix works as printed: pasted into a shell, it shows the listener.

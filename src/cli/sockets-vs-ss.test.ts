@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cliPath, repoRoot } from '../testing/paths.js';
 import { createNetns, destroyNetns, inNetns } from '../../scripts/bench/netns.js';
+import { uniqueName } from '../testing/unique.js';
 import { comparable, parseSockdocJson, parseSs, type SocketRow } from '../../scripts/bench/ss-rows.js';
 
 const scene = join(repoRoot, 'dist', 'scripts', 'bench', 'scene.js');
@@ -62,7 +63,7 @@ function stableReads(ns: string, netSource: 'sock_diag' | 'proc'): { ss: SocketR
 }
 
 test('sockdoc sockets --json agrees with ss -tanpH on sockets and owners', { skip: isRoot ? false : 'needs root: creates a network namespace', timeout: 90_000 }, async () => {
-  const ns = `sockdoc-agree-${process.pid}`;
+  const ns = uniqueName('sockdoc-agree');
   const children: ChildProcess[] = [];
   createNetns(ns);
   try {

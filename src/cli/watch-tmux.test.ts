@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
+import { uniqueName } from '../testing/unique.js';
 import { startLeakingServer } from '../testing/leaking-server.js';
 
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
@@ -17,7 +18,7 @@ const skip = hasTmux ? false : 'tmux is not installed (CI installs it; ci-enviro
 
 /** A private tmux server (its own socket), killed at the end. */
 class Tmux {
-  readonly socket = `sockdoc-test-${process.pid}`;
+  readonly socket = uniqueName('sockdoc-test');
   run(...args: string[]): string {
     const r = spawnSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 5000 });
     if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);

@@ -19,7 +19,7 @@ import { buildSnapshot } from '../snapshot/build.js';
 import { matchNetns, restrictToNetns } from '../snapshot/select-netns.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
 import { runRules } from '../rules/index.js';
-import { createNamespace, destroyNamespace, labId } from './namespace.js';
+import { createNamespace, destroyNamespace, LAB_PREFIX, newLabId } from './namespace.js';
 import { dockerMissing, startPrivateDocker, type PrivateDocker } from './private-docker.js';
 import { writeTcpPeer } from './peers/tcp-peer.js';
 import { checkFindings, checkValue, scopeFindings } from './checks.js';
@@ -53,10 +53,19 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * `web-<pid>-<suffix>` for lab id `sockdoc-lab-<pid>-<suffix>`. sockdoc reads every dockerd on the
+ * host, so a plain `web` would be ambiguous beside any other container of that name (another
+ * dockerd's, another lab run's): --container is then refused, rightly.
+ */
+export function containerName(id: string): string {
+  return `web-${id.slice(LAB_PREFIX.length)}`;
+}
+
 function dockerStage(id: string, peerDir: string): Stage {
   const d: PrivateDocker = startPrivateDocker(id);
   try {
-    const name = 'web'; // the daemon is private: no other container can hold the name
+    const name = containerName(id);
     const serverPid = d.run(name, { sysctls: { 'net.core.somaxconn': String(SOMAXCONN) }, mounts: { [peerDir]: '/peer' } }, ['/usr/bin/python3', '/peer/tcp-peer.py', 'stuck', String(PORT)]);
     d.docker(['exec', '-d', name, '/usr/bin/python3', '/peer/tcp-peer.py', 'clients', String(PORT), String(CLIENTS)]);
     return { kind: 'docker', name, serverPid, close: () => d.close() };
@@ -93,7 +102,7 @@ async function netnsStage(id: string, peer: string): Promise<Stage> {
 /** Plays the scenario; emits begin/step events; never throws for an expected failure. Root only. */
 export async function runContainerLab(emit: (e: LabEvent) => void, signal?: AbortSignal): Promise<ScenarioResult> {
   const t0 = Date.now();
-  const id = labId(process.pid, t0.toString(36));
+  const id = newLabId(process.pid, t0);
   const notes: string[] = [];
   // SOCKDOC_LAB_DOCKER=0 plays the ip-netns stand-in even where docker is installed (and tests it).
   const missing = process.env.SOCKDOC_LAB_DOCKER === '0' ? 'SOCKDOC_LAB_DOCKER=0' : dockerMissing();

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createNamespace, destroyNamespace, labId, listLabNamespaces, namespacePids, ownerOf, parseNetnsList } from './namespace.js';
+import { runSuffix } from '../testing/unique.js';
 
 const asRoot = process.getuid?.() === 0;
 
@@ -18,7 +19,7 @@ test('ownerOf reads the owner pid of lab namespace names only', () => {
 });
 
 test('destroyNamespace kills every process inside, then deletes the namespace', { skip: asRoot ? false : 'needs root: creates a network namespace' }, async () => {
-  const name = labId(process.pid, `t${Date.now().toString(36)}`);
+  const name = labId(process.pid, `t${runSuffix()}`);
   createNamespace(name, { sysctls: { 'net.core.somaxconn': '128' }, shapeLoopback: true });
   try {
     assert.ok(listLabNamespaces().includes(name));
@@ -35,7 +36,7 @@ test('destroyNamespace kills every process inside, then deletes the namespace', 
 });
 
 test('createNamespace removes the namespace again when a setup step fails', { skip: asRoot ? false : 'needs root: creates a network namespace' }, () => {
-  const name = labId(process.pid, `f${Date.now().toString(36)}`);
+  const name = labId(process.pid, `f${runSuffix()}`);
   assert.throws(() => createNamespace(name, { sysctls: { 'net.core.no_such_sysctl': '1' }, shapeLoopback: false }), { name: 'LabError' });
   assert.ok(!listLabNamespaces().includes(name));
 });

@@ -4,6 +4,7 @@
  * and exit handlers, where nothing asynchronous completes.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { NamespaceSetup } from './types.js';
 
 /** Every lab namespace starts with this, then the pid of the `sockdoc lab` that owns it. */
@@ -17,6 +18,15 @@ export class LabError extends Error {
 /** `sockdoc-lab-<owner pid>-<suffix>`: the owner pid lets a later run remove what a killed one left. */
 export function labId(ownerPid: number, suffix: string): string {
   return `${LAB_PREFIX}${ownerPid}-${suffix}`;
+}
+
+/**
+ * A fresh lab id for a run owned by `ownerPid`: the start time and a random part, so that two runs
+ * never share a namespace or container name — not even runs with the same pid in different pid
+ * namespaces, or a run that reuses the pid of a killed one within the same millisecond.
+ */
+export function newLabId(ownerPid: number, now = Date.now()): string {
+  return labId(ownerPid, `${now.toString(36)}${randomBytes(3).toString('hex')}`);
 }
 
 /** The owner pid of a lab namespace name, or null for any other name. */

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { createNamespace, destroyNamespace, labId as makeLabId, removeStaleNamespaces } from './namespace.js';
+import { createNamespace, destroyNamespace, newLabId, removeStaleNamespaces } from './namespace.js';
 import type { LabEvent, LabMode, LabOptions, Scenario, ScenarioResult } from './types.js';
 
 /** Whole-run limit, setup and cleanup included (the story itself gives up at 25 s). */
@@ -56,7 +56,7 @@ function failedResult(spec: LabRunSpec, labId: string, mode: LabMode, t0: number
 export function startLab(spec: LabRunSpec): LabRun {
   const t0 = Date.now();
   const mode: LabMode = spec.mode ?? (process.geteuid?.() === 0 ? 'netns' : 'host');
-  const labId = makeLabId(process.pid, t0.toString(36));
+  const labId = newLabId(process.pid, t0);
   if (mode === 'netns') {
     removeStaleNamespaces();
     createNamespace(labId, spec.scenario.namespace(spec.options));

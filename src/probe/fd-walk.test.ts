@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -59,21 +59,39 @@ test('fixture tree: readProcesses gives the same scan with either walk, and read
   assert.equal(js.notes.length, 3, 'the fixture has a missing fd directory, a bad stat, a missing limit');
 });
 
-test('live: a child holding sockets, and pid 1, scan the same with either walk', { skip: isRoot ? false : 'needs root: reads pid 1' }, async () => {
+test('live: a child holding sockets, and another user\'s process, scan the same with either walk', { skip: isRoot ? false : 'needs root: reads another user\'s process' }, async () => {
   const holder = join(repoRoot, 'scripts', 'fixtures', 'proc-holder.py');
   const child = spawn('python3', [holder, 'server', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The holder is copied where nobody can read it (the checkout may sit under /root).
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-fdwalk-other-'));
+  chmodSync(dir, 0o755);
+  copyFileSync(holder, join(dir, 'proc-holder.py'));
+  // The system interpreter: a per-user one (pyenv under /root) is not runnable by nobody.
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const other = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', python, join(dir, 'proc-holder.py'), 'plain'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const otherExit = once(other, 'exit').then(([code]) => Promise.reject(new Error(`the holder run as nobody exited (${code})`)));
+  otherExit.catch(() => undefined);
   try {
     const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
     const held = JSON.parse(line) as { pid: number; sockets: Record<string, number> };
-    // Not this process: it opens and closes fds while it scans.
-    const opts = { pids: [1, held.pid] };
+    const [otherLine] = (await Promise.race([once(createInterface({ input: other.stdout! }), 'line'), otherExit])) as [string];
+    const nobodys = JSON.parse(otherLine) as { pid: number; sockets: Record<string, number> };
+    // Processes whose fds stay as they are until killed. Not this process (it opens and closes fds
+    // while it scans), nor pid 1 (the machine's agent opens one per command it runs): a count that
+    // moves between the walks compared made this test fail by chance.
+    const opts = { pids: [held.pid, nobodys.pid].sort((x, y) => x - y) };
     const js = timeless(readProcesses('/', { ...opts, fdWalk: 'js' }));
     assert.deepEqual(timeless(readProcesses('/', { ...opts, fdWalk: 'native' })), js);
     assert.deepEqual(timeless((await readProcessesWhile('/', { ...opts, fdWalk: 'native' }, () => 0)).scan), js);
     for (const [fd, inode] of Object.entries(held.sockets)) assert.deepEqual(js.owners.get(inode), [{ pid: held.pid, fd: Number(fd) }]);
     assert.equal(js.processes.find((p) => p.pid === held.pid)?.fds.open, readdirSync(`/proc/${held.pid}/fd`).length);
+    const theirs = js.processes.find((p) => p.pid === nobodys.pid);
+    assert.equal(theirs?.uid, 65534, "nobody's process is read too");
+    for (const [fd, inode] of Object.entries(nobodys.sockets)) assert.deepEqual(js.owners.get(inode), [{ pid: nobodys.pid, fd: Number(fd) }]);
   } finally {
     child.kill('SIGKILL');
+    other.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

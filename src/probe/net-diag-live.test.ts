@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repoRoot } from '../testing/paths.js';
 import { createNetns, destroyNetns, inNetns } from '../../scripts/bench/netns.js';
+import { uniqueName } from '../testing/unique.js';
 import type { TcpSocket } from '../snapshot/types.js';
 
 const scene = join(repoRoot, 'dist', 'scripts', 'bench', 'scene.js');
@@ -78,7 +79,7 @@ function stableReads(ns: string): Reads {
 }
 
 test('the sock_diag dump lists the same TcpSockets as /proc/net/tcp{,6}, and the same backlogs', { skip: isRoot ? false : 'needs root: creates a network namespace', timeout: 90_000 }, async () => {
-  const ns = `sockdoc-netdiag-${process.pid}`;
+  const ns = uniqueName('sockdoc-netdiag');
   const children: ChildProcess[] = [];
   createNetns(ns);
   try {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { readLiveNetns } from './netns-read.js';
+import { uniqueName } from '../testing/unique.js';
 
 const asRoot = process.getuid?.() === 0;
 const hasTools = spawnSync('sh', ['-c', 'command -v ip && command -v python3 && command -v ss'], { stdio: 'ignore' }).status === 0;
@@ -24,7 +25,7 @@ const V6_LISTENER = "import socket,time; s=socket.socket(socket.AF_INET6); s.set
 const TIME_WAIT = "import socket; s=socket.socket(); s.bind(('127.0.0.1', 7100)); s.listen(); c=socket.create_connection(('127.0.0.1', 7100)); a,_=s.accept(); c.close(); a.recv(1); a.close(); s.close()";
 
 test('namespaces with nothing in use are not dumped, yet an IPv6-only listener and a lone TIME_WAIT are listed', { skip, timeout: 60_000 }, async () => {
-  const names = ['empty', 'v6', 'tw'].map((n) => `sockdoc-ss-${n}-${process.pid}`);
+  const names = ['empty', 'v6', 'tw'].map((n) => uniqueName(`sockdoc-ss-${n}`));
   const held: ChildProcess[] = [];
   try {
     for (const n of names) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backlogsFromSs, CAPTURE_SS, listenerKey, loadNativeAddon, readListenBacklogs } from './sock-diag.js';
 import { fixture } from '../testing/paths.js';
+import { uniqueName } from '../testing/unique.js';
 
 const busy = fixture('net', 'busy');
 const notRoot = process.getuid?.() === 0 ? false : 'needs root: creates a network namespace';
@@ -88,7 +89,7 @@ test('live fallback chain: no addon -> ss; no addon and no ss -> unknown, with t
 });
 
 test('live: listen(511) under somaxconn 128 -> sock_diag says 128, and ss agrees', { skip: notRoot }, async () => {
-  const ns = `sdtest${process.pid}`;
+  const ns = uniqueName('sdtest');
   const inNs = (...cmd: string[]) => ['netns', 'exec', ns, ...cmd];
   execFileSync('ip', ['netns', 'add', ns]);
   let server: ReturnType<typeof spawn> | undefined;

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { createNamespace, destroyNamespace, labId } from '../lab/namespace.js';
 import { launchCommand } from '../lab/peer-process.js';
 import { repoRoot } from '../testing/paths.js';
+import { runSuffix } from '../testing/unique.js';
 import { httpGet, start, startServe, stopHard, waitForOutput, type Started } from './testing/processes.js';
 import { dashboardExpressions, ruleExpressions, substituteDashboardVariables } from './testing/contrib.js';
 
@@ -49,7 +50,7 @@ interface PromAnswer {
 }
 
 test('a real Prometheus scrapes sockdoc serve while an accept queue is full', { skip, timeout: 60_000 }, async () => {
-  const ns = labId(process.pid, 'prom');
+  const ns = labId(process.pid, `prom${runSuffix()}`);
   const dir = mkdtempSync(join(tmpdir(), 'sockdoc-prom-'));
   const inNs = ['ip', 'netns', 'exec', ns];
   const started: Started[] = [];
@@ -202,16 +203,18 @@ test('a real Prometheus scrapes sockdoc serve while an accept queue is full', { 
     }
     const health = await until('every rule evaluated', async () => {
       const r = JSON.parse((await httpGet({ socketPath: promSock }, '/api/v1/rules')).body) as {
-        data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string; state?: string; alerts?: Array<{ labels: Record<string, string> }> }> }> };
+        data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string; state?: string; alerts?: Array<{ labels: Record<string, string>; state: string }> }> }> };
       };
       const all = r.data.groups.flatMap((g) => g.rules);
       return all.length === rules.length && all.every((x) => x.health !== 'unknown') ? all : null;
     });
     for (const r of health) assert.equal(r.health, 'ok', `rule ${r.name}: ${r.lastError}`);
-    // The full queue has the accept-queue alert pending (its `for: 1m` has not elapsed).
+    // The full queue has the accept-queue alert pending (its `for: 1m` has not elapsed). Full queues
+    // elsewhere on this host have their own alerts: this test's is the one in its namespace.
     const full = health.find((r) => r.name === 'SockdocAcceptQueueFull');
-    assert.equal(full?.state, 'pending');
-    assert.equal(full?.alerts?.[0]?.labels.port, String(SERVER_PORT));
+    const ours = full?.alerts?.filter((a) => a.labels.netns === q.netns) ?? [];
+    assert.deepEqual(ours.map((a) => [a.labels.port, a.labels.address]), [[String(SERVER_PORT), '127.0.0.1']], JSON.stringify(full?.alerts?.map((a) => a.labels)));
+    assert.equal(ours[0].state, 'pending');
 
     // A scrape as Prometheus gets it passes promtool's linter.
     const scrape = await httpGet({ socketPath: serveSock }, '/metrics');

@@ -17,6 +17,7 @@ import { PEER, scene, ssIn } from '../testing/netns-peers.js';
 import { dockerMissing, startPrivateDocker } from '../lab/private-docker.js';
 import { comparable, parseSockdocJson, parseSs } from '../../scripts/bench/ss-rows.js';
 import type { DiagnosisJson } from '../render/json.js';
+import { uniqueName } from '../testing/unique.js';
 
 const asRoot = process.getuid?.() === 0;
 const hasTools = spawnSync('sh', ['-c', 'command -v ip && command -v python3 && command -v setpriv && command -v runuser'], { stdio: 'ignore' }).status === 0;
@@ -29,8 +30,8 @@ function sockdoc(args: string[], user?: string): { status: number | null; stdout
 }
 
 test('listeners in other namespaces are judged against their own somaxconn; a healthy namespace stays quiet', { skip, timeout: 120_000 }, async () => {
-  const a = `sockdoc-i8a-${process.pid}`;
-  const b = `sockdoc-i8b-${process.pid}`;
+  const a = uniqueName('sockdoc-i8a');
+  const b = uniqueName('sockdoc-i8b');
   const s = scene();
   try {
     s.netns(a, 16);
@@ -42,6 +43,7 @@ test('listeners in other namespaces are judged against their own somaxconn; a he
 
     // A 2 s window: the 23 clients beyond the queue retransmit their SYNs (1 s, 3 s, ...), so namespace
     // A's ListenOverflows rise inside it — since-boot totals alone are no finding (issue 11).
+    // Exit 2 on any host: namespace A's full queue is critical, and nothing is worse than critical.
     const r = sockdoc(['--json', '--interval', '2']);
     assert.equal(r.status, 2, r.stderr);
     const j = JSON.parse(r.stdout) as DiagnosisJson;
@@ -116,7 +118,7 @@ test('listeners in other namespaces are judged against their own somaxconn; a he
 });
 
 test('as nobody, a namespace that cannot be entered is read from /proc/PID/net and marked as partial', { skip, timeout: 120_000 }, async () => {
-  const c = `sockdoc-i8c-${process.pid}`;
+  const c = uniqueName('sockdoc-i8c');
   const s = scene();
   try {
     s.netns(c, 16);
@@ -150,35 +152,37 @@ const noDocker = skip || (dockerMissing() ?? false);
 
 test('a real docker container (--network none, somaxconn 16) whose server never accepts is named in the finding', { skip: noDocker, timeout: 180_000 }, () => {
   const d = startPrivateDocker('sockdoc-i8-test');
+  // sockdoc reads every dockerd of the host: a name of this run's own, never one another container may hold.
+  const name = uniqueName('i8-web');
   try {
     const peerDir = dirname(PEER);
-    const pid = d.run('i8-web', { sysctls: { 'net.core.somaxconn': '16' }, mounts: { [peerDir]: '/peer' } }, ['/usr/bin/python3', '/peer/tcp-peer.py', 'stuck', '8080']);
-    d.docker(['exec', '-d', 'i8-web', '/usr/bin/python3', '/peer/tcp-peer.py', 'clients', '8080', '40']);
+    const pid = d.run(name, { sysctls: { 'net.core.somaxconn': '16' }, mounts: { [peerDir]: '/peer' } }, ['/usr/bin/python3', '/peer/tcp-peer.py', 'stuck', '8080']);
+    d.docker(['exec', '-d', name, '/usr/bin/python3', '/peer/tcp-peer.py', 'clients', '8080', '40']);
     let full: DiagnosisJson['findings'][number] | undefined;
     let j: DiagnosisJson | undefined;
     // The clients connect in the background: a few tries until the queue has filled.
     for (let attempt = 0; attempt < 10 && !full; attempt++) {
       spawnSync('sleep', ['0.5']);
-      j = JSON.parse(sockdoc(['--json', '--interval', '0', '--container', 'i8-web']).stdout) as DiagnosisJson;
+      j = JSON.parse(sockdoc(['--json', '--interval', '0', '--container', name]).stdout) as DiagnosisJson;
       full = j.findings.find((f) => f.id === 'accept-queue-full');
     }
     assert.ok(full && j, 'accept-queue-full in the container');
     const ns = j.namespaces[0];
     assert.equal(ns.kind, 'docker');
-    assert.equal(ns.name, 'i8-web');
+    assert.equal(ns.name, name);
     assert.equal(ns.container?.image, 'sockdoc-lab:rootfs');
     assert.ok(ns.pids.includes(pid));
     assert.equal(ns.tunables['net.core.somaxconn'], 16);
     assert.equal(full.evidence.somaxconn, 16);
     assert.equal(full.evidence.acceptQueue, 17);
-    assert.match(full.title, /^Accept queue of 127\.0\.0\.1:8080 in docker container i8-web \([0-9a-f]{12}\) is full: 17 waiting, limit 16$/);
+    assert.match(full.title, new RegExp(`^Accept queue of 127\\.0\\.0\\.1:8080 in docker container ${name} \\([0-9a-f]{12}\\) is full: 17 waiting, limit 16$`));
     assert.ok(full.fix[0].startsWith(`nsenter -n -t ${pid} ss -ltn`), full.fix[0]);
     // sockets --container agrees with ss run in the container's namespace.
     const ss = (): string => spawnSync('nsenter', ['-n', '-t', String(pid), 'ss', '-tanpH'], { encoding: 'utf8' }).stdout;
     let agreed = false;
     for (let attempt = 0; attempt < 5 && !agreed; attempt++) {
       const before = comparable(parseSs(ss()));
-      const ours = comparable(parseSockdocJson(sockdoc(['sockets', '--json', '--container', 'i8-web']).stdout));
+      const ours = comparable(parseSockdocJson(sockdoc(['sockets', '--json', '--container', name]).stdout));
       if (JSON.stringify(before) !== JSON.stringify(comparable(parseSs(ss())))) continue;
       assert.deepEqual(ours, before, 'sockdoc sockets --container vs nsenter -n -t PID ss -tanpH');
       agreed = true;

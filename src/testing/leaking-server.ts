@@ -5,6 +5,7 @@
  * every process killed by stop() and by its own lifetime.
  */
 import { Peer } from '../lab/peer-process.js';
+import { uniqueName } from './unique.js';
 
 export interface LeakingServer {
   /** pid of the leaking node process (not its launcher shell). */
@@ -16,7 +17,7 @@ export interface LeakingServer {
 }
 
 export async function startLeakingServer(opts: { nofile: number; gapMs: number; requests: number; lifetimeMs: number }): Promise<LeakingServer> {
-  const labId = `sockdoc-leak-test-${process.pid}`;
+  const labId = uniqueName('sockdoc-leak-test');
   const server = Peer.start({
     script: 'server',
     config: { labId, host: '127.0.0.1', port: 0, backlog: 128, behaviour: 'leak-fd', acceptEveryMs: 0, retryMs: 0, lifetimeMs: opts.lifetimeMs },
