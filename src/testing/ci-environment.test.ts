@@ -6,7 +6,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
@@ -32,4 +32,13 @@ test('CI has what the live tests need, so none of them is skipped', { skip: onCi
   assert.ok(existsSync('/usr/bin/chromium'), '/usr/bin/chromium is missing: .ci/run must install chromium');
   // `sockdoc port ssh` (src/cli/port-live.test.ts) names ports from /etc/services (netbase).
   assert.ok(existsSync('/etc/services'), '/etc/services is missing: .ci/run must install netbase');
+});
+
+test('CI runs the suite beside a host in trouble (scripts/ci/troubled-host.sh, started by .ci/run)', { skip: onCi ? false : 'only checked with CI=true' }, () => {
+  assert.equal(process.env.SOCKDOC_TROUBLED_HOST, 'running', '.ci/run must start scripts/ci/troubled-host.sh before npm test');
+  const state = process.env.SOCKDOC_TROUBLED_STATE ?? '/tmp/sockdoc-troubled-host';
+  const pids = readFileSync(join(state, 'pids'), 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[0]));
+  assert.ok(pids.length >= 9, `its peers: ${pids.join(' ')}`);
+  for (const pid of pids) assert.ok(existsSync(`/proc/${pid}`), `troubled-host peer ${pid} is gone`);
+  assert.ok(existsSync(`/run/netns/${process.env.SOCKDOC_TROUBLED_NETNS ?? 'web'}`), 'its namespace');
 });
