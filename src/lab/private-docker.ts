@@ -41,6 +41,22 @@ function running(pid: number | undefined): boolean {
   }
 }
 
+/** Mount points at or below `dir` (/proc/self/mountinfo, octal escapes undone), deepest first. */
+export function mountsUnder(dir: string): string[] {
+  const unescape = (p: string) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .map((l) => unescape(l.split(' ')[4] ?? ''))
+    .filter((m) => m === dir || m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -74,7 +90,12 @@ export function startPrivateDocker(label = 'sockdoc-docker'): PrivateDocker {
         problems.push('dockerd did not stop on SIGTERM within 10 s: killed');
       }
     }
-    spawnSync('umount', ['-R', join(dir, 'exec')], { stdio: 'ignore' });
+    // Every mount the daemon left below its directory, deepest first: a container on the host's
+    // network leaves exec/netns/default bind-mounted, and exec itself is no mount point, so
+    // `umount -R exec` alone left it (and the directory could not be removed).
+    for (const m of mountsUnder(dir)) {
+      if (spawnSync('umount', [m], { stdio: 'ignore' }).status !== 0) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+    }
     try {
       rmSync(dir, { recursive: true, force: true });
     } catch (err) {

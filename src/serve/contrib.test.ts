@@ -71,3 +71,24 @@ test('systemd-analyze verify accepts the unit', { skip: onPath('systemd-analyze'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the DaemonSet runs an image built from contrib/docker/Dockerfile (never `npm install -g sockdoc`), whose entry point takes its args', () => {
+  const ds = readFileSync(contrib('kubernetes', 'daemonset.yaml'), 'utf8');
+  const df = readFileSync(contrib('docker', 'Dockerfile'), 'utf8');
+  const code = (text: string) => text.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n');
+  assert.match(ds, /docker build -f contrib\/docker\/Dockerfile /, 'the DaemonSet says how its image is built');
+  assert.doesNotMatch(ds, /^#.*\be\.g\..*npm install -g/m);
+  assert.doesNotMatch(code(df), /npm install -g|npm i -g|npx /, 'the image installs nothing from the registry by name');
+  assert.doesNotMatch(code(ds), /^\s*command:/m, 'args are the entry point\'s arguments');
+  assert.match(code(ds), /args:\s*\n\s*- serve\n/);
+  assert.match(df, /^ENTRYPOINT \["sockdoc"\]$/m);
+  assert.match(df, /^USER 0$/m, 'root, as runAsUser: 0');
+  assert.match(ds, /runAsUser: 0/);
+  assert.match(ds, /readOnlyRootFilesystem: true/);
+  // Multi-stage: the compiler and the development dependencies stay in the build stage.
+  assert.equal((df.match(/^FROM /gm) ?? []).length, 2);
+  assert.match(df, /npm ci .*--ignore-scripts/);
+  assert.match(df, /npm run build/);
+  assert.match(df, /npm prune --omit=dev/);
+  assert.match(df, /test -f native\/build\/Release\/sockdoc_native\.node/);
+});
