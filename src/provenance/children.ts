@@ -35,6 +35,15 @@ export function childrenOf(ctx: ExplainContext, root: string, pid: number): Chil
   return r.ok ? [...(r.value.get(pid) ?? [])].sort((a, b) => a.pid - b.pid) : [];
 }
 
+/** Every process whose comm passes `test` (the same scan), sorted by pid; [] when the scan failed. */
+export function processesNamed(ctx: ExplainContext, root: string, test: (name: string) => boolean): Child[] {
+  const r = memoRead(ctx, 'children', () => scan(root));
+  if (!r.ok) return [];
+  const out: Child[] = [];
+  for (const list of r.value.values()) for (const c of list) if (test(c.name)) out.push(c);
+  return out.sort((a, b) => a.pid - b.pid);
+}
+
 /** "3 seen: worker (pid 12), web (pid 13), web (pid 14)"; at most 6 named. */
 export function childrenText(children: readonly Child[]): string {
   if (!children.length) return 'none seen';

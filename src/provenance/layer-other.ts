@@ -8,7 +8,9 @@ import { detectContainer, ulimitFlag, type ContainerInfo } from './container.js'
 import { proposedValue, systemdFix, type FixStep } from './fix.js';
 import { shellCommand } from '../safety/shell-quote.js';
 import { isSystemdManager, unitOf } from './kinds.js';
-import { containerUlimit, daemonDefaultUlimit } from './launchers/docker-config.js';
+import { containerUlimit } from './launchers/docker-config.js';
+import { daemonDefaultVerdict, dockerDefault, type DaemonDefault } from './launchers/docker-default.js';
+import { dockerdFor } from './launchers/dockerd.js';
 import { containerdShim } from './launchers/containerd-shim.js';
 import { unitExpectation } from './layer-systemd.js';
 import { formatSH } from './rlimit.js';
@@ -49,10 +51,11 @@ export function containerVerdict(ctx: ExplainContext, root: string, links: reado
   const p = proposedValue(origin.limit);
   const name = `${c.runtime} container${c.id ? ` ${c.id.slice(0, 12)}` : ''}`;
   if (inside) {
-    const own = c.runtime === 'docker' ? containerUlimit(ctx, root, c.id) : undefined;
-    let dflt = null;
+    const daemon = c.runtime === 'docker' ? dockerdFor(ctx, root, c.id) : null;
+    const own = c.runtime === 'docker' ? containerUlimit(ctx, root, c.id, daemon?.dataRoot) : undefined;
+    let dflt: DaemonDefault | null = null;
     try {
-      dflt = c.runtime === 'docker' ? daemonDefaultUlimit(ctx, root) : null;
+      dflt = c.runtime === 'docker' ? dockerDefault(ctx, root, daemon) : null;
     } catch (err) {
       return { source: { layer: 'container', pid: origin.pid, value: sh, reason: `${who(target)} runs in the ${name}, which started with ${sh}; ${(err as Error).message}.` }, contradictions: [], fix: ulimitSteps(c, p.soft, p.hard), notes: [] };
     }
@@ -64,19 +67,9 @@ export function containerVerdict(ctx: ExplainContext, root: string, links: reado
         notes: [],
       };
     }
-    if (dflt && own !== undefined ? true : dflt !== null && dflt.soft === origin.limit.soft && dflt.hard === origin.limit.hard) {
-      if (dflt) {
-        return {
-          source: { layer: 'container', launcher: 'dockerd', pid: origin.pid, file: dflt.file, setting: `default-ulimits nofile ${dflt.soft}:${dflt.hard}`, value: sh, reason: `${who(target)} runs in the ${name}, created without --ulimit, so dockerd applied the default-ulimits of ${dflt.file} (nofile ${dflt.soft}:${dflt.hard}) to its first process ${who(origin)}.` },
-          contradictions: dflt.soft === origin.limit.soft && dflt.hard === origin.limit.hard ? [] : [`${dflt.file} now gives nofile ${dflt.soft}:${dflt.hard}, but the container runs with ${sh}: default-ulimits changed after the container was created; only new containers get it.`],
-          fix: [
-            { kind: 'durable', title: 'Raise default-ulimits for every new container.', lines: [`# in ${dflt.file}: "default-ulimits": { "nofile": { "Name": "nofile", "Soft": ${p.soft}, "Hard": ${p.hard} } }`] },
-            { kind: 'restart', title: 'Restart dockerd so it reads daemon.json, then recreate the container.', lines: [shellCommand(['systemctl', 'restart', 'docker.service'])], blastRadius: 'stops every container on this host unless daemon.json has "live-restore": true; the container is then recreated' },
-          ],
-          notes: [],
-        };
-      }
-    }
+    const matches = dflt !== null && dflt.soft === origin.limit.soft && dflt.hard === origin.limit.hard;
+    // Without hostconfig.json (own undefined) a default is named only when the values agree.
+    if (dflt && (own !== undefined || matches)) return daemonDefaultVerdict(target, origin, name, sh, dflt, matches, p);
     const shimmed = parent ? inheritedThroughShim(ctx, root, links, origin, parent) : null;
     if (shimmed && parent) {
       return {

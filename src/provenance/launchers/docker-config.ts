@@ -21,10 +21,12 @@ function nofileOf(list: unknown, file: string): DockerUlimit | null {
   return null;
 }
 
-/** default-ulimits.nofile of daemon.json ({"default-ulimits": {"nofile": {"Name": "nofile", "Soft": N, "Hard": M}}}). Throws on malformed JSON. */
-export function daemonDefaultUlimit(ctx: ExplainContext, root: string): DockerUlimit | null {
-  const file = '/etc/docker/daemon.json';
-  const r = memoRead(ctx, 'docker:daemon.json', () => {
+/**
+ * default-ulimits.nofile of daemon.json ({"default-ulimits": {"nofile": {"Name": "nofile", "Soft": N, "Hard": M}}}),
+ * at `file` (dockerd's --config-file; default /etc/docker/daemon.json). Throws on malformed JSON.
+ */
+export function daemonDefaultUlimit(ctx: ExplainContext, root: string, file = '/etc/docker/daemon.json'): DockerUlimit | null {
+  const r = memoRead(ctx, `docker:json:${file}`, () => {
     const text = readOptional(root, file);
     return text === null ? null : (JSON.parse(text) as Record<string, unknown>);
   });
@@ -32,11 +34,16 @@ export function daemonDefaultUlimit(ctx: ExplainContext, root: string): DockerUl
   return r.value ? nofileOf(r.value['default-ulimits'], file) : null;
 }
 
-/** The container's own --ulimit nofile: a value, null (none given), or undefined (hostconfig.json not readable here). */
-export function containerUlimit(ctx: ExplainContext, root: string, id: string): DockerUlimit | null | undefined {
+/**
+ * The container's own --ulimit nofile: a value, null (none given), or undefined (hostconfig.json not
+ * readable here). `dataRoot`: the data root of the dockerd that runs it (default /var/lib/docker).
+ */
+export function containerUlimit(ctx: ExplainContext, root: string, id: string, dataRoot = '/var/lib/docker'): DockerUlimit | null | undefined {
   if (!/^[0-9a-f]{64}$/.test(id)) return undefined;
-  const file = `/var/lib/docker/containers/${id}/hostconfig.json`;
-  const r = memoRead(ctx, `docker:hostconfig:${id}`, () => {
+  let base = dataRoot;
+  while (base.length > 1 && base.endsWith('/')) base = base.slice(0, -1);
+  const file = `${base}/containers/${id}/hostconfig.json`;
+  const r = memoRead(ctx, `docker:hostconfig:${file}`, () => {
     const text = readOptional(root, file);
     return text === null ? undefined : (JSON.parse(text) as Record<string, unknown>);
   });
