@@ -22,7 +22,7 @@ and file paths behind fds (sockets are kept). What could not be read is recorded
 
 Options:
   --pid LIST    only these processes and their ancestors (default: all)
-  --no-redact   keep cmdlines and fd targets as they are (the capture then holds secrets)
+  --no-redact   keep cmdlines, fd targets and programs' configuration as they are (the capture then holds secrets)
   -h, --help    this help
 `;
 
@@ -69,8 +69,8 @@ export const run: Command = async (args: string[], io: Io) => {
     const names = [...new Set(r.masked.map((m) => m.slice(m.lastIndexOf('/') + 1)))].sort();
     io.stdout(`recorded ${names.length} masked unit file${names.length === 1 ? '' : 's'} as links to /dev/null (they cannot be started): ${terminalSafe(names.join(', '))}\n`);
   }
-  const { cmdline, fdTargets } = r.redacted;
-  if (redact) io.stdout(`redacted ${cmdline} secret${cmdline === 1 ? '' : 's'} in command lines and ${fdTargets} file path${fdTargets === 1 ? '' : 's'} behind fds (--no-redact keeps them)\n`);
+  const { cmdline, fdTargets, config } = r.redacted;
+  if (redact) io.stdout(`redacted ${cmdline} secret${cmdline === 1 ? '' : 's'} in command lines, ${config} in programs' configuration files and ${fdTargets} file path${fdTargets === 1 ? '' : 's'} behind fds (--no-redact keeps them)\n`);
   else io.stdout('kept command lines and fd targets as they are (--no-redact): the capture may hold passwords and tokens; share it with care\n');
   return problems.length ? EXIT.warning : EXIT.ok;
 };

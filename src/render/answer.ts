@@ -18,6 +18,8 @@ const ROLE: Record<string, ChainRole> = {
   'close-wait-leak': 'cause',
   'close-wait-churn': 'cause',
   'system-file-table-near': 'cause',
+  'program-cap-reached': 'cause',
+  'program-cap-near': 'cause',
   'accept-queue-full': 'listener',
   'accept-queue-filling': 'listener',
 };
@@ -48,6 +50,11 @@ function phrase(f: Finding, hasCause: boolean, hasListener: boolean): string | n
       return `${who(f)} closes connections late (${num(f, 'closeWait')} CLOSE_WAIT, churning)`;
     case 'system-file-table-near':
       return f.title;
+    case 'program-cap-reached':
+      // Alone it is the whole story ("21 clients wait on :8081 because HAProxy is at its maxconn 20"); before a full queue, the cause.
+      return hasListener ? `${who(f)} is at its ${f.evidence.directive} ${num(f, 'cap')}` : f.title;
+    case 'program-cap-near':
+      return `${who(f)} is near its ${f.evidence.directive} ${num(f, 'cap')} (${num(f, 'held')} held)`;
     case 'accept-queue-full':
       return hasCause ? `${where(f)} stopped accepting` : `${where(f)} is not accepting (queue ${num(f, 'acceptQueue')}/${num(f, 'limit')})`;
     case 'accept-queue-filling':

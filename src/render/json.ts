@@ -7,6 +7,7 @@
  * @example
  * io.stdout(JSON.stringify(diagnosisToJson(d), null, 2) + '\n');
  */
+import type { ProgramInstance } from '../provenance/programs/types.js';
 import type { Diagnosis } from './report.js';
 import type { Finding, FindingSubject, Severity } from '../rules/types.js';
 import type { LimitOrigin } from '../provenance/types.js';
@@ -109,8 +110,95 @@ export interface DiagnosisJson {
   notes: string[];
   /** Field by field (render/limits.ts), the same shape as `sockdoc limits --json`. */
   limitOrigins: Array<ReturnType<typeof limitOriginToJson>>;
+  /** Running programs with a connection cap of their own (docs/programs.md); [] when none (additive, issue 22). */
+  programs: ProgramJson[];
   /** Optional: with --port P when P fails (nothing listening, loopback or IPv6 only, elsewhere only). */
   portCheck?: import('../port/check.js').PortCheck;
+}
+
+export interface ProgramCapJson {
+  directive: string;
+  value: number;
+  scope: 'process' | 'instance' | 'listener';
+  counts: 'process-sockets' | 'accepted';
+  origin: 'config' | 'flag' | 'default' | 'fd-limit';
+  file: string | null;
+  line: number | null;
+  configured: number | null;
+  fromFdLimit: { soft: number; how: string } | null;
+  approximate: boolean;
+  atMost: boolean;
+  saturatesAt: number | null;
+  ports: number[];
+  pids: number[];
+  unixPath: string | null;
+  atCap: 'queue' | 'refuse' | 'close';
+  atCapText: string;
+  where: string;
+  fdCeiling: number | null;
+  held: number | null;
+  heldPid: number | null;
+  queued: number;
+}
+
+export interface ProgramJson {
+  program: string;
+  label: string;
+  pid: number;
+  name: string;
+  pids: number[];
+  netns: number | null;
+  unit: string | null;
+  listeners: Array<{ address: string; port: number; netns: number; backlog: number | null }>;
+  files: string[];
+  configFrom: string | null;
+  unknown: string | null;
+  caps: ProgramCapJson[];
+  reload: { lines: string[]; blastRadius: string; restart: boolean };
+  notes: string[];
+}
+
+/** One running program, fixed key order, absent values as null. */
+function programJson(p: ProgramInstance): ProgramJson {
+  return {
+    program: p.program,
+    label: p.label,
+    pid: p.pid,
+    name: p.name,
+    pids: [...p.pids],
+    netns: p.netns,
+    unit: p.unit,
+    listeners: p.listeners.map((l) => ({ address: l.address, port: l.port, netns: l.netns, backlog: l.backlog })),
+    files: [...p.files],
+    configFrom: p.configFrom ?? null,
+    unknown: p.unknown,
+    caps: p.caps.map((c) => ({
+      directive: c.directive,
+      value: c.value,
+      scope: c.scope,
+      counts: c.counts,
+      origin: c.origin,
+      file: c.file ?? null,
+      line: c.line ?? null,
+      configured: c.configured ?? null,
+      fromFdLimit: c.fromFdLimit ? { ...c.fromFdLimit } : null,
+      approximate: c.approximate === true,
+      atMost: c.atMost === true,
+      saturatesAt: c.saturatesAt ?? null,
+      ports: [...(c.ports ?? [])],
+      pids: [...(c.pids ?? [])],
+      unixPath: c.unixPath ?? null,
+      atCap: c.atCap,
+      atCapText: c.atCapText,
+      where: c.where,
+      fdCeiling: c.fdCeiling ?? null,
+      held: c.held,
+      heldPid: c.heldPid ?? null,
+      queued: c.queued,
+    })),
+    reload: { lines: [...p.reload.lines], blastRadius: p.reload.blastRadius, restart: p.reload.restart },
+    notes: [...p.notes],
+  };
 }
 
 export function findingJson(f: Finding): FindingJson {
@@ -234,6 +322,9 @@ export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
       .filter((o) => shownPids.has(o.pid))
       .sort((a, b) => a.pid - b.pid)
       .map(limitOriginToJson),
+    programs: (s.programs ?? [])
+      .filter((p) => (d.filter.pid === undefined || p.pids.includes(d.filter.pid)) && (d.filter.port === undefined || p.listeners.some((l) => l.port === d.filter.port)))
+      .map(programJson),
     ...(d.portCheck ? { portCheck: structuredClone(d.portCheck) } : {}),
   };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../testing/paths.js';
-import { connections, conntrackTable, healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { connections, conntrackTable, healthySnapshot, listener, proc, program, snapshot } from '../testing/snapshot-builder.js';
 import { climb, fdHistory } from '../testing/history-builder.js';
 import { RULES, runRules } from './index.js';
 import { findingRef } from './support/refs.js';
@@ -29,10 +29,19 @@ function seedSnapshot() {
       proc({ pid: 37482, name: 'server', open: 1024, soft: 1024, hard: 1024, sockets: { LISTEN: 1, CLOSE_WAIT: 20 } }),
       proc({ pid: 900, name: 'worker', open: 850, soft: 1000, hard: 4096, sockets: { CLOSE_WAIT: 30 } }),
       proc({ pid: 901, name: 'leaky', open: 400, soft: 1000, hard: 4096 }),
+      proc({ pid: 902, name: 'haproxy', open: 60, soft: 4096, hard: 4096, sockets: { LISTEN: 1, ESTABLISHED: 40 } }),
+      proc({ pid: 903, name: 'redis-server', open: 50, soft: 1024, hard: 1024, sockets: { LISTEN: 1, ESTABLISHED: 9 } }),
     ],
     listeners: [
       listener({ address: '::', port: 8889, pids: [37482], acceptQueue: 129, backlog: 128, synRecv: 110, closeWaitUnaccepted: 129 }),
       listener({ address: '127.0.0.1', port: 9000, pids: [900], acceptQueue: 110, backlog: 128 }),
+      // HAProxy at its maxconn: clients wait in its queue; Redis near its maxclients.
+      listener({ address: '0.0.0.0', port: 8081, pids: [902], acceptQueue: 21, backlog: 20 }),
+      listener({ address: '127.0.0.1', port: 6379, pids: [903], backlog: 511 }),
+    ],
+    programs: [
+      program({ pid: 902, ports: [8081], cap: { directive: 'maxconn', value: 20 }, held: 20, queued: 21 }),
+      program({ program: 'redis', label: 'Redis', pid: 903, ports: [6379], cap: { directive: 'maxclients', value: 10, atCap: 'refuse' }, held: 9 }),
     ],
     tunables: { 'net.core.somaxconn': 128, 'fs.file-nr': [96_000, 0, 100_000], 'fs.file-max': 100_000 },
     values: { 'TcpExt.ListenOverflows': 5000, 'TcpExt.ListenDrops': 5000 },

@@ -16,6 +16,8 @@ import { rule as fdLimitExhausted } from './fd-limit-exhausted.js';
 import { rule as fdLimitNear } from './fd-limit-near.js';
 import { rule as listenOverflows } from './listen-overflows.js';
 import { rule as netdevBacklogDrops } from './netdev-backlog-drops.js';
+import { rule as programCapNear } from './program-cap-near.js';
+import { rule as programCapReached } from './program-cap-reached.js';
 import { rule as synQueuePressure } from './syn-queue-pressure.js';
 import { rule as systemFileTableNear } from './system-file-table-near.js';
 import { rule as tcpMemoryPressure } from './tcp-memory-pressure.js';
@@ -38,6 +40,8 @@ export const RULES: Rule[] = [
   fdLimitNear,
   listenOverflows,
   netdevBacklogDrops,
+  programCapNear,
+  programCapReached,
   synQueuePressure,
   systemFileTableNear,
   tcpMemoryPressure,

@@ -51,6 +51,8 @@ export interface RuleOptions {
   portsWarning: number;
   /** ephemeral-ports-exhausted: the same ratio >= this (default 0.95). */
   portsCritical: number;
+  /** program-cap-near: connections a program holds / its own cap >= this (default 0.80). Absent: the default. */
+  capWarning: number;
 }
 
 export const DEFAULT_RULE_OPTIONS: RuleOptions = {
@@ -62,6 +64,7 @@ export const DEFAULT_RULE_OPTIONS: RuleOptions = {
   conntrackWarning: 0.8,
   portsWarning: 0.8,
   portsCritical: 0.95,
+  capWarning: 0.8,
 };
 
 /**

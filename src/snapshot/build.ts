@@ -23,6 +23,7 @@ import { nameNetns, netnsLabel, type NamingContext } from './netns-names.js';
 import { TCP_STATES, type Counters, type Listener, type NetNamespace, type ProbeReport, type ProcessInfo, type Snapshot, type Owner, type Tunables } from './types.js';
 import { SocketTable, tcpStateNumber, withSocketTable } from './socket-table.js';
 import { forEachHolderPid } from '../probe/owner-map.js';
+import { readPrograms } from './programs.js';
 
 export interface SnapshotOptions {
   /** Filesystem root: "/" for the live host, or a captured/fixture tree. */
@@ -336,6 +337,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const listeners: Listener[] = [];
   for (const ns of namespaces) for (const l of listenersByNs.get(ns.inode) ?? []) listeners.push(l);
   const partial = ownPartial || plan.partial || namespaces.some((n) => n.partial);
+  // Programs with a cap of their own (issue 22): their configuration, read under the same root.
+  const programs = readPrograms(root, procs.processes, listeners, table, procs.owners);
+  notes.push(...programs.notes);
 
   return withSocketTable({
     namespaces,
@@ -360,5 +364,6 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     softnet: pressure.softnet,
     limitOrigins: new Map(),
     closeWaitAtStart,
+    programs: programs.programs,
   }, table);
 }

@@ -14,16 +14,59 @@ import { limitsFiles } from '../provenance/pam.js';
 import { parseSupervisordArgs, readSupervisordConfig } from '../provenance/supervisord.js';
 import { findDropIns, findFragment } from '../provenance/systemd.js';
 import { cwdOf } from '../provenance/context.js';
+import { parsePidStat } from '../probe/pid-stat.js';
+import { parsePidStatus } from '../probe/pid-status.js';
+import { nofile, parsePidLimits } from '../probe/pid-limits.js';
+import { programConfigFiles } from './programs.js';
+import type { ProcessInfo } from './types.js';
 
 /** systemd manager configuration (man systemd-system.conf: the .d directories in priority order). */
 const MANAGER_FILES = ['/etc/systemd/system.conf', '/etc/systemd/user.conf'];
 const MANAGER_DIRS = ['system.conf.d', 'user.conf.d'].flatMap((d) => ['/etc/systemd', '/run/systemd', '/usr/local/lib/systemd', '/usr/lib/systemd'].map((p) => `${p}/${d}`));
 
-/** What capture already read of a process: its cmdline and cgroup text. */
+/** What capture already read of a process: its cmdline and cgroup text (stat, status, limits when read). */
 export interface CapturedProcess {
   pid: number;
   cmdline: string;
   cgroup: string;
+  stat?: string;
+  status?: string;
+  limits?: string;
+}
+
+/**
+ * The configuration files of the catalogued programs among the captured processes (nginx.conf and
+ * its includes, haproxy.cfg, redis.conf, ...: src/provenance/programs), each with the root it is
+ * read under (the host's, or a container's ROOT/proc/PID/root). A process whose files do not parse
+ * is skipped: the capture copies what it can.
+ */
+export function programFilesFor(root: string, procs: readonly CapturedProcess[]): Array<{ fsRoot: string; files: string[] }> {
+  const processes: ProcessInfo[] = [];
+  for (const p of procs) {
+    try {
+      const st = parsePidStat(p.stat ?? '');
+      const nf = p.limits ? nofile(parsePidLimits(p.limits)) : null;
+      const num = (v: number | 'unlimited' | undefined) => (typeof v === 'number' ? v : null);
+      processes.push({
+        pid: p.pid,
+        ppid: st.ppid,
+        name: st.name,
+        cmdline: parsePidCmdline(p.cmdline).joined,
+        uid: p.status ? parsePidStatus(p.status).uid : 0,
+        user: null,
+        fds: { open: null, soft: num(nf?.soft), hard: num(nf?.hard) },
+        sockets: {},
+        netns: null,
+      });
+    } catch {
+      // A process whose files do not parse is not a program sockdoc can read the configuration of.
+    }
+  }
+  try {
+    return programConfigFiles(root, processes);
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -18,8 +18,8 @@ import { readPidStat } from '../probe/pid-stat.js';
 import { FD_REFUSED_FILE, FD_REFUSED_TARGET } from '../probe/pid-fd.js';
 import { captureListenBytes } from '../probe/sock-diag.js';
 import { abandonCapture, finishCapture, openCapture, type CaptureWriter } from './capture-dir.js';
-import { configFilesFor, type CapturedProcess } from './capture-config.js';
-import { redactCmdline, redactFdTarget } from './redact.js';
+import { configFilesFor, programFilesFor, type CapturedProcess } from './capture-config.js';
+import { redactCmdline, redactConfigText, redactFdTarget } from './redact.js';
 import { DEV_NULL, linksToDevNull } from '../provenance/config-files.js';
 import { destinationUnder } from '../probe/read-file.js';
 
@@ -99,8 +99,8 @@ export interface CaptureResult {
   pids: number[];
   /** Configuration files copied for `limits`. */
   configFiles: number;
-  /** Secrets replaced: arguments and URL credentials in cmdlines, file targets of fd links. */
-  redacted: { cmdline: number; fdTargets: number };
+  /** Secrets replaced: arguments and URL credentials in cmdlines, file targets of fd links, values in programs' configuration. */
+  redacted: { cmdline: number; fdTargets: number; config: number };
   /** One line per file that could not be copied (vanished processes are skipped silently). */
   problems: string[];
   /** Configuration files that link to /dev/null (masked units, drop-ins), recorded as such links: host paths. */
@@ -258,6 +258,39 @@ function captureProvenance(root: string, w: CaptureWriter, written: Set<string>,
   }
 }
 
+/** Environment files dockerd's unit and init scripts read its options from (issue 22: --default-ulimit). */
+const LAUNCHER_ENV_FILES = ['/etc/default/docker', '/etc/sysconfig/docker'];
+
+/**
+ * The programs' own configuration (src/provenance/programs: nginx.conf, haproxy.cfg, redis.conf, ...)
+ * and dockerd's environment files, with secrets redacted (redactConfigText: passwords, tokens,
+ * credentials in URLs), so `--root CAPTURE` reads the same caps the host had. A container's files
+ * are kept under proc/PID/root/, where the diagnosis of the capture looks for them.
+ */
+function captureProgramConfigs(root: string, w: CaptureWriter, written: Set<string>, captured: readonly CapturedProcess[], redact: boolean, result: CaptureResult): void {
+  const copies = [...programFilesFor(root, captured), { fsRoot: root, files: LAUNCHER_ENV_FILES }];
+  for (const { fsRoot, files } of copies) {
+    const prefix = fsRoot === root ? '' : fsRoot.slice(root === '/' ? 0 : root.length).replace(/^\/+/, '') + '/';
+    for (const file of files) {
+      const rel = prefix + file.replace(/^\/+/, '');
+      if (written.has(rel)) continue;
+      try {
+        let text = readUnder(fsRoot, file, 'config');
+        if (redact) {
+          const r = redactConfigText(text);
+          text = r.value;
+          result.redacted.config += r.count;
+        }
+        w.writeFile(rel, text, 'latin1');
+        written.add(rel);
+        result.configFiles++;
+      } catch (err) {
+        if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
+      }
+    }
+  }
+}
+
 /**
  * Captures ROOT (default the live host "/") into the directory `outDir`, which must not exist or be
  * an empty directory of the caller's (checked by the CLI with checkCaptureTarget). The sock_diag
@@ -267,7 +300,7 @@ function captureProvenance(root: string, w: CaptureWriter, written: Set<string>,
 export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureResult {
   const root = opts.root ?? '/';
   const redact = opts.redact ?? true;
-  const result: CaptureResult = { files: 0, pids: [], configFiles: 0, redacted: { cmdline: 0, fdTargets: 0 }, problems: [], masked: [], skipped: [] };
+  const result: CaptureResult = { files: 0, pids: [], configFiles: 0, redacted: { cmdline: 0, fdTargets: 0, config: 0 }, problems: [], masked: [], skipped: [] };
   const w = openCapture(outDir);
   try {
     w.writeFile(CAPTURE_META, JSON.stringify({ format: 1, takenAt: (opts.now ?? new Date()).toISOString() }) + '\n');
@@ -295,9 +328,10 @@ export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureR
       result.pids.push(pid);
       if (copy.fds === null) result.problems.push(`pid ${pid}: fds not readable (${copy.fdRefusedWhy}); recorded as unknown`);
       const text = (f: string) => copy.files.find(([n]) => n === f)?.[1] ?? '';
-      captured.push({ pid, cmdline: text('cmdline'), cgroup: text('cgroup') });
+      captured.push({ pid, cmdline: text('cmdline'), cgroup: text('cgroup'), stat: text('stat'), status: text('status'), limits: text('limits') });
     }
     for (const file of configFilesFor(root, captured)) copyConfig(root, w, file, written, result);
+    captureProgramConfigs(root, w, written, captured, redact, result);
     captureProvenance(root, w, written, result);
     if (root === '/') {
       const bytes = captureListenBytes();

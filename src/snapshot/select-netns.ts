@@ -110,6 +110,7 @@ export function restrictToNetns(snapshot: Snapshot, keep: readonly NetNamespace[
     tunables: first.tunables,
     counters: first.counters,
     limitOrigins: new Map([...snapshot.limitOrigins].filter(([pid]) => pids.has(pid))),
+    ...(snapshot.programs ? { programs: snapshot.programs.filter((p) => pids.has(p.pid)) } : {}),
     partial: namespaces.some((n) => n.partial) || snapshot.partial,
   });
 }

@@ -326,4 +326,10 @@ export interface Snapshot {
   closeWaitAtStart?: ReadonlySet<number> | null;
   /** Where each examined process's fd limit came from (filled by provenance, keyed by pid). */
   limitOrigins: Map<number, import('../provenance/types.js').LimitOrigin>;
+  /**
+   * Running programs with a connection cap of their own (nginx worker_connections, HAProxy maxconn,
+   * Redis maxclients, ...: src/provenance/programs/), each with its caps and what it holds now.
+   * Absent when not read (a snapshot built by hand).
+   */
+  programs?: import('../provenance/programs/types.js').ProgramInstance[];
 }

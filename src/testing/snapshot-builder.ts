@@ -12,6 +12,7 @@
  */
 import type { ConntrackTable, Counters, Listener, Owner, ProcessInfo, Snapshot, Softnet, Sockstat, TcpSocket, TcpState, Tunables } from '../snapshot/types.js';
 import type { LimitOrigin } from '../provenance/types.js';
+import type { CapSpec, ProgramInstance } from '../provenance/programs/types.js';
 
 export interface ProcSpec {
   pid: number;
@@ -146,6 +147,57 @@ export interface SnapshotSpec {
   conntrack?: ConntrackTable | null;
   sockstat?: Sockstat | null;
   softnet?: Softnet | null;
+  /** Programs with a cap of their own (see program()). */
+  programs?: ProgramInstance[];
+}
+
+export interface ProgramSpec {
+  /** Catalogue id and label; default haproxy / HAProxy. */
+  program?: string;
+  label?: string;
+  pid: number;
+  /** Every pid of the instance; default [pid]. */
+  pids?: number[];
+  ports: number[];
+  /** The cap, measured: directive and value, what it holds now, what waits in its listeners' queues. */
+  cap: Partial<CapSpec> & { directive: string; value: number };
+  held: number;
+  queued?: number;
+}
+
+/** One running instance with one measured cap (defaults: an instance-wide cap counting accepted connections, clients queue at it). */
+export function program(spec: ProgramSpec): ProgramInstance {
+  const cap: ProgramInstance['caps'][number] = {
+    scope: 'instance',
+    counts: 'accepted',
+    origin: 'config',
+    file: '/etc/haproxy/haproxy.cfg',
+    line: 3,
+    ports: spec.ports,
+    atCap: 'queue',
+    atCapText: 'it stops accepting',
+    where: 'the global section',
+    setLine: `${spec.cap.directive} {}`,
+    ...spec.cap,
+    held: spec.held,
+    queued: spec.queued ?? 0,
+  };
+  return {
+    program: spec.program ?? 'haproxy',
+    label: spec.label ?? 'HAProxy',
+    pid: spec.pid,
+    name: spec.program ?? 'haproxy',
+    pids: spec.pids ?? [spec.pid],
+    netns: 0,
+    uid: 0,
+    unit: null,
+    listeners: spec.ports.map((port) => ({ address: '0.0.0.0', port, netns: 0, backlog: 511 })),
+    files: [cap.file ?? '/etc/haproxy/haproxy.cfg'],
+    caps: [cap],
+    unknown: null,
+    reload: { lines: [`kill -USR2 ${spec.pid}`], blastRadius: 'graceful', restart: false },
+    notes: [],
+  };
 }
 
 export function snapshot(spec: SnapshotSpec = {}): Snapshot {
@@ -196,6 +248,7 @@ export function snapshot(spec: SnapshotSpec = {}): Snapshot {
     notes: [],
     partial: false,
     limitOrigins: new Map((spec.limitOrigins ?? []).map((o) => [o.pid, o])),
+    ...(spec.programs ? { programs: spec.programs } : {}),
   };
 }
 

@@ -2,7 +2,7 @@
  * A small TCP peer in Python, for servers that must run where Node is not: inside a container
  * whose only software is the host's /usr mounted read-only (python3 is there; a Node in /usr/local
  * or a user's home is not). `writeTcpPeer(dir)` writes it as DIR/tcp-peer.py:
- *   tcp-peer.py stuck PORT | accepting PORT | clients PORT N
+ *   tcp-peer.py stuck PORT | accepting PORT | clients PORT N | http-keepalive PORT N
  * (see the script's docstring). Used by the container lab and by the network-namespace tests.
  */
 import { writeFileSync } from 'node:fs';
@@ -14,6 +14,9 @@ export const TCP_PEER_PY = `#!/usr/bin/env python3
   tcp-peer.py stuck PORT         listen(511) on 127.0.0.1:PORT and never accept()
   tcp-peer.py accepting PORT     listen(511) and accept() every connection, keeping it open
   tcp-peer.py clients PORT N     open N connections to 127.0.0.1:PORT without waiting for them
+  tcp-peer.py http-keepalive PORT N
+                                 N HTTP/1.1 clients: each connects, sends one GET and keeps the
+                                 connection open (idle keep-alive), one after another
 
 Each prints "ready" when set up and exits by itself after 60 s (a test that dies leaves nothing
 running for long); the test kills it earlier.
@@ -56,6 +59,17 @@ def main():
             c.connect_ex(("127.0.0.1", port))
             held.append(c)
         time.sleep(0.5)  # let the handshakes that can complete do so
+    elif role == "http-keepalive":
+        for _ in range(int(sys.argv[3])):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.settimeout(2)
+            try:
+                c.connect(("127.0.0.1", port))
+                c.sendall(b"GET / HTTP/1.1\\r\\nHost: sockdoc\\r\\nConnection: keep-alive\\r\\n\\r\\n")
+                c.recv(4096)
+            except OSError:
+                pass  # closed or refused by the server at its cap: that is what is being shown
+            held.append(c)
     else:
         sys.exit("unknown role " + role)
     print("ready", flush=True)

@@ -19,8 +19,7 @@ import { memoRead, type ExplainContext } from '../context.js';
 import { parseEnvFile, type EnvAssignment } from '../env-file.js';
 import { splitExecLine } from '../exec-line.js';
 import { unitOf } from '../kinds.js';
-import { findDropIns, findFragment } from '../systemd.js';
-import { parseUnitFile, type UnitAssignment } from '../unit-file.js';
+import { readUnitExec } from '../unit-exec.js';
 
 /** A dockerd process and what its argv says. */
 export interface Dockerd {
@@ -137,39 +136,6 @@ export function dockerdFor(ctx: ExplainContext, root: string, id: string): Docke
   return all.length === 1 ? all[0] : null;
 }
 
-/** Environment= values ("A=1 'B=two words'") as assignments (man systemd.exec Environment=). */
-function environmentLine(a: UnitAssignment): EnvAssignment[] {
-  const out: EnvAssignment[] = [];
-  for (const w of splitExecLine(a.value, new Map())) {
-    const eq = w.word.indexOf('=');
-    if (eq > 0) out.push({ key: w.word.slice(0, eq), value: w.word.slice(eq + 1), file: a.file, line: a.line });
-  }
-  return out;
-}
-
-/**
- * The environment a unit's ExecStart sees: Environment= in order, then every EnvironmentFile= in
- * order, which override it (man systemd.exec). An empty assignment of either resets its list.
- */
-function unitEnvironment(root: string, all: readonly UnitAssignment[]): Map<string, EnvAssignment> {
-  let inline: UnitAssignment[] = [];
-  let files: UnitAssignment[] = [];
-  for (const a of all) {
-    if (a.section !== 'Service') continue;
-    if (a.key === 'Environment') inline = a.value === '' ? [] : [...inline, a];
-    if (a.key === 'EnvironmentFile') files = a.value === '' ? [] : [...files, a];
-  }
-  const env = new Map<string, EnvAssignment>();
-  for (const a of inline) for (const e of environmentLine(a)) env.set(e.key, e);
-  for (const f of files) {
-    const path = f.value.startsWith('-') ? f.value.slice(1) : f.value;
-    const text = readOptional(root, path);
-    if (text === null) continue; // "-" makes a missing file fine; without it systemd would refuse to start
-    for (const e of parseEnvFile(text, path)) env.set(e.key, e);
-  }
-  return env;
-}
-
 /**
  * --default-ulimit nofile as the unit would start dockerd with it: the effective ExecStart= (a
  * drop-in's empty ExecStart= clears the fragment's, the next one replaces it), its variables
@@ -178,26 +144,19 @@ function unitEnvironment(root: string, all: readonly UnitAssignment[]): Map<stri
  */
 export function unitDefaultUlimit(ctx: ExplainContext, root: string, unit: string): FlagUlimit | null {
   const r = memoRead(ctx, `docker:unit:${unit}`, () => {
-    const frag = findFragment(root, unit);
-    const all: UnitAssignment[] = [];
-    if (frag) all.push(...parseUnitFile(frag.text, frag.path));
-    for (const d of findDropIns(root, unit)) all.push(...parseUnitFile(readOptional(root, d) ?? '', d));
-    let exec: UnitAssignment | null = null;
-    for (const a of all) if (a.section === 'Service' && a.key === 'ExecStart') exec = a.value === '' ? null : a;
-    if (!exec) return null;
-    const env = unitEnvironment(root, all);
-    const words = splitExecLine(exec.value, new Map([...env].map(([k, e]) => [k, e.value])));
-    const hit = defaultUlimitArg(words.map((w) => w.word));
+    const u = readUnitExec(root, unit);
+    if (!u) return null;
+    const hit = defaultUlimitArg(u.words.map((w) => w.word));
     if (!hit) return null;
-    const used = words.slice(hit.index, hit.index + hit.words);
+    const used = u.words.slice(hit.index, hit.index + hit.words);
     const variable = used.find((w) => w.fromVar !== null)?.fromVar ?? null;
-    const from = variable ? env.get(variable) : undefined;
+    const from = variable ? u.env.get(variable) : undefined;
     return {
       soft: hit.soft,
       hard: hit.hard,
       setting: used.map((w) => w.word).join(' '),
-      file: from ? from.file : exec.file,
-      line: from ? from.line : exec.line,
+      file: from ? from.file : u.exec.file,
+      line: from ? from.line : u.exec.line,
       unit,
       variable,
     } satisfies FlagUlimit;

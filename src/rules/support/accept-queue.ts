@@ -16,6 +16,7 @@ import { countersOf, tunablesOf } from '../../snapshot/namespaces.js';
 import { nsCommand } from './netns-fix.js';
 import { NOT_ACCEPTING_CAUSES, overflowClientExperience } from './text.js';
 import { ownBacklogFix } from '../../provenance/backlog-knobs.js';
+import { capBehind } from './program-cap.js';
 
 export type AcceptQueueId = 'accept-queue-full' | 'accept-queue-filling';
 
@@ -72,6 +73,12 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
         ? `${p.name} (pid ${p.pid}) is out of file descriptors (${p.fds.open} of ${p.fds.soft}): its accept() fails with EMFILE, which is why the queue is not drained.`
         : `${p.name} (pid ${p.pid}) is near its file descriptor limit (${p.fds.open} of ${p.fds.soft}).`,
     );
+  }
+  // A program at its own connection cap stops accepting by design (issue 22): that is the cause.
+  const capped = capBehind(snapshot, l, options);
+  if (capped) {
+    related.push(processRef('program-cap-reached', capped.pid));
+    parts.push(`${capped.inst.label} (pid ${capped.inst.pid}) is at its own ${capped.cap.directive} ${capped.cap.value} (${capped.cap.held} connections held): it does not accept more until one closes, which is why the queue is not drained.`);
   }
   if (l.pids.length === 0) {
     parts.push('sockdoc saw no process holding this socket (not root, or the process is in another PID namespace).');

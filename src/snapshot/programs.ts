@@ -1,0 +1,272 @@
+/**
+ * The programs with a connection cap of their own (src/provenance/programs/), found among the
+ * snapshot's processes: grouped into instances (a master and its workers), their configuration read
+ * through the confined reader from the root (a capture carries it), and what each cap counts
+ * measured from the same socket table every rule reads. Part of the snapshot so that diagnose,
+ * port, serve and watch judge the same instances.
+ *
+ * Cost: one string test per process and catalogue entry; configuration reads only for the
+ * instances found (bounded per instance by ConfigReader); one pass over the sockets, and only when
+ * some instance has a cap counted by port.
+ */
+import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from '../probe/pid-cgroup.js';
+import { readPidCmdline } from '../probe/pid-cmdline.js';
+import { describeError, readLinkUnder, statUnder } from '../probe/read-file.js';
+import { forEachHolderPid } from '../probe/owner-map.js';
+import { cwdOf } from '../provenance/context.js';
+import { ConfigReader } from '../provenance/programs/config-reader.js';
+import { recognise } from '../provenance/programs/index.js';
+import type { CapReading, CapSpec, Program, ProgramInstance, ProgramListener, ProgramProcess } from '../provenance/programs/types.js';
+import { launchCommand } from '../provenance/launch-command.js';
+import type { Listener, Owner, ProcessInfo } from './types.js';
+import { tcpStateNumber, type SocketTable } from './socket-table.js';
+
+/** Ancestors climbed to find an instance's first process (a master, its workers, their helpers). */
+const MAX_CLIMB = 8;
+/** Instances read at most per snapshot: a host with thousands of php-fpm pools still costs a bounded read. */
+export const MAX_INSTANCES = 256;
+
+export interface ProgramsRead {
+  programs: ProgramInstance[];
+  notes: string[];
+}
+
+function view(p: ProcessInfo): ProgramProcess {
+  return { pid: p.pid, ppid: p.ppid, name: p.name, cmdline: p.cmdline, uid: p.uid, soft: p.fds.soft, hard: p.fds.hard };
+}
+
+/**
+ * The filesystem a process sees its configuration in: the root itself, or the root of its own mount
+ * namespace (a container: ROOT/proc/PID/root, where a capture keeps the files it copied).
+ */
+function configRoot(root: string, pid: number): string {
+  if (root !== '/') {
+    // A capture keeps a container's files under proc/PID/root/ (capture.ts captureProgramConfigs).
+    try {
+      if (statUnder(root, `proc/${pid}/root`)?.isDirectory) return `${root}/proc/${pid}/root`;
+    } catch {
+      // not there: the host's files
+    }
+  }
+  try {
+    const own = readLinkUnder(root, `proc/${pid}/ns/mnt`);
+    const host = readLinkUnder(root, 'proc/1/ns/mnt');
+    if (own !== host) return `${root === '/' ? '' : root}/proc/${pid}/root`;
+  } catch {
+    // Not readable (not root, or a capture without namespaces): the host's files.
+  }
+  return root;
+}
+
+function unitOf(root: string, pid: number): string | null {
+  try {
+    const path = systemdCgroupPath(readPidCgroup(root, pid));
+    const u = path ? unitOfCgroupPath(path) : null;
+    return u && u.endsWith('.service') ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads one instance's caps; a failure of the entry is a note, never a crash of the snapshot. */
+function readInstance(root: string, program: Program, main: ProcessInfo, workers: ProcessInfo[], listeners: ProgramListener[]): ProgramInstance {
+  const fsRoot = configRoot(root, main.pid);
+  const reader = new ConfigReader(fsRoot);
+  let argv: string[] = [];
+  try {
+    argv = readPidCmdline(root, main.pid).argv;
+  } catch {
+    argv = main.cmdline.split(' ');
+  }
+  const unit = unitOf(root, main.pid);
+  const launch = launchCommand(root, main.pid, main.name, unit);
+  let reading: CapReading;
+  try {
+    reading = program.read({ root, reader, main: view(main), argv, launch, unit, cwd: fsRoot === root ? cwdOf(root, main.pid) : '/', workers: workers.map(view), listeners });
+  } catch (err) {
+    reading = { caps: [], unknown: `${program.label}: reading its configuration failed (${describeError(err)}), so its cap is unknown`, reload: { lines: [], blastRadius: '', restart: false }, notes: [] };
+  }
+  const where = fsRoot === root ? '' : ` (in its own filesystem, ${fsRoot})`;
+  return {
+    program: program.id,
+    label: program.label,
+    pid: main.pid,
+    name: main.name,
+    pids: [main.pid, ...workers.map((w) => w.pid)].sort((a, b) => a - b),
+    netns: main.netns,
+    uid: main.uid,
+    unit,
+    listeners,
+    files: reader.files,
+    caps: reading.caps.map((c) => ({ ...c, held: null, queued: 0 })),
+    unknown: reading.unknown ?? null,
+    ...(reading.configFrom ? { configFrom: reading.configFrom } : {}),
+    reload: reading.reload,
+    notes: [...reading.notes, ...reader.problems.map((p) => `${program.label} (pid ${main.pid}) configuration${where}: ${p}.`)],
+  };
+}
+
+/** Accepted connections per instance and port: sockets (not LISTEN, held by a process) on its listening ports in its namespace. */
+function countAccepted(instances: readonly ProgramInstance[], table: SocketTable, owners: ReadonlyMap<number, readonly Owner[]>): Map<ProgramInstance, Map<number, number>> {
+  const byPid = new Map<number, ProgramInstance>();
+  for (const inst of instances) if (inst.caps.some((c) => c.counts === 'accepted')) for (const pid of inst.pids) byPid.set(pid, inst);
+  const counts = new Map<ProgramInstance, Map<number, number>>();
+  if (byPid.size === 0) return counts;
+  const ports = new Map<ProgramInstance, Set<string>>();
+  for (const inst of new Set(byPid.values())) ports.set(inst, new Set(inst.listeners.map((l) => `${l.netns}:${l.port}`)));
+  const LISTEN = tcpStateNumber('LISTEN');
+  const { state, inode, localPort, netns } = table;
+  let last: ProgramInstance | null = null;
+  for (let i = 0; i < table.length; i++) {
+    if (inode[i] === 0 || state[i] === LISTEN) continue;
+    last = null;
+    forEachHolderPid(owners, inode[i], (pid) => {
+      const inst = byPid.get(pid);
+      // A socket held by a master and its worker counts once.
+      if (!inst || inst === last || !ports.get(inst)!.has(`${netns[i]}:${localPort[i]}`)) return;
+      last = inst;
+      const m = counts.get(inst) ?? new Map<number, number>();
+      m.set(localPort[i], (m.get(localPort[i]) ?? 0) + 1);
+      counts.set(inst, m);
+    });
+  }
+  return counts;
+}
+
+/** TCP sockets a process holds, every state (nginx counts its listeners and upstream connections too). */
+function socketsHeld(p: ProcessInfo | undefined): number {
+  if (!p) return 0;
+  let n = 0;
+  for (const v of Object.values(p.sockets)) n += v ?? 0;
+  return n;
+}
+
+/** Fills held and queued of each cap from the snapshot's sockets and listeners. */
+function measure(inst: ProgramInstance, accepted: Map<number, number> | undefined, byPid: ReadonlyMap<number, ProcessInfo>, listeners: readonly Listener[]): void {
+  for (const cap of inst.caps) {
+    if (cap.unixPath !== undefined) continue; // a unix-socket pool: no TCP socket counts against it
+    const ports = cap.ports && cap.ports.length ? new Set(cap.ports) : new Set(inst.listeners.map((l) => l.port));
+    cap.queued = listeners.filter((l) => ports.has(l.port) && l.pids.some((p) => inst.pids.includes(p))).reduce((n, l) => n + l.acceptQueue, 0);
+    if (cap.counts === 'process-sockets') {
+      let best = -1;
+      for (const pid of cap.pids ?? [inst.pid]) {
+        const n = socketsHeld(byPid.get(pid)) + (cap.reserved ?? 0);
+        if (n > best) {
+          best = n;
+          cap.heldPid = pid;
+        }
+      }
+      cap.held = Math.max(0, best);
+    } else {
+      let n = 0;
+      for (const p of ports) n += accepted?.get(p) ?? 0;
+      cap.held = n;
+    }
+  }
+}
+
+/** Processes of catalogued programs grouped into instances: first process -> program and every pid. */
+function groupInstances(processes: readonly ProcessInfo[], byPid: ReadonlyMap<number, ProcessInfo>): Map<number, { program: Program; pids: number[] }> {
+  const known = new Map<number, { program: Program; role: 'main' | 'worker' }>();
+  for (const p of processes) {
+    const r = recognise(view(p));
+    if (r) known.set(p.pid, r);
+  }
+  const groups = new Map<number, { program: Program; pids: number[] }>();
+  if (known.size === 0) return groups;
+  // The instance of a process: the highest ancestor of the same program (a master above its workers).
+  for (const [pid, r] of known) {
+    let top = pid;
+    for (let i = 0; i < MAX_CLIMB; i++) {
+      const parent = byPid.get(top)?.ppid;
+      if (parent === undefined || parent === top || known.get(parent)?.program !== r.program) break;
+      top = parent;
+    }
+    const g = groups.get(top) ?? { program: r.program, pids: [] };
+    g.pids.push(pid);
+    groups.set(top, g);
+  }
+  // Helpers a program forks without naming them (uvicorn's multiprocessing workers, a Redis fork)
+  // belong to its instance too: they may hold its accepted connections.
+  const children = new Map<number, number[]>();
+  for (const p of processes) {
+    const list = children.get(p.ppid);
+    if (list) list.push(p.pid);
+    else children.set(p.ppid, [p.pid]);
+  }
+  for (const [top, g] of groups) {
+    const members = new Set(g.pids);
+    let level = [top];
+    for (let depth = 0; depth < 3 && level.length; depth++) {
+      const next: number[] = [];
+      for (const pid of level) {
+        for (const child of children.get(pid) ?? []) {
+          if (members.has(child) || (known.has(child) && known.get(child)?.program !== g.program)) continue;
+          members.add(child);
+          next.push(child);
+        }
+      }
+      level = next;
+    }
+    g.pids = [...members];
+  }
+  return groups;
+}
+
+/**
+ * Every instance of a catalogued program among `processes` that holds a TCP listener, with its caps
+ * measured. `root` is where the processes were read (their configuration is read under it).
+ */
+export function readPrograms(root: string, processes: readonly ProcessInfo[], listeners: readonly Listener[], table: SocketTable, owners: ReadonlyMap<number, readonly Owner[]>): ProgramsRead {
+  const notes: string[] = [];
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  const groups = groupInstances(processes, byPid);
+  if (groups.size === 0) return { programs: [], notes };
+  const holderListeners = new Map<number, Listener[]>();
+  for (const l of listeners) {
+    for (const pid of l.pids) {
+      const list = holderListeners.get(pid);
+      if (list) list.push(l);
+      else holderListeners.set(pid, [l]);
+    }
+  }
+  const instances: ProgramInstance[] = [];
+  for (const [top, g] of [...groups].sort((a, b) => a[0] - b[0])) {
+    const own = new Map<number, Listener>();
+    for (const pid of g.pids) for (const l of holderListeners.get(pid) ?? []) own.set(l.inode, l);
+    if (own.size === 0 && !g.program.unixListeners) continue; // no TCP listener: nothing of it to judge here
+    if (instances.length >= MAX_INSTANCES) {
+      notes.push(`More than ${MAX_INSTANCES} program instances with a connection cap: the rest were not read.`);
+      break;
+    }
+    const main = byPid.get(top) as ProcessInfo;
+    const workers = g.pids.filter((p) => p !== top).map((p) => byPid.get(p) as ProcessInfo);
+    const ls: ProgramListener[] = [...own.values()].map((l) => ({ address: l.address, port: l.port, netns: l.netns, backlog: l.backlog }));
+    instances.push(readInstance(root, g.program, main, workers, ls));
+  }
+  const accepted = countAccepted(instances, table, owners);
+  for (const inst of instances) {
+    measure(inst, accepted.get(inst), byPid, listeners);
+    if (inst.unknown) notes.push(`${inst.unknown}.`);
+    notes.push(...inst.notes);
+  }
+  return { programs: instances, notes };
+}
+
+/**
+ * The configuration files each running instance reads, for `sockdoc capture`: with the root they are
+ * read under (the host's, or a container's own filesystem, ROOT/proc/PID/root). Instances without a
+ * TCP listener are included (their files are small, and a later read of the capture may need them).
+ */
+export function programConfigFiles(root: string, processes: readonly ProcessInfo[]): Array<{ fsRoot: string; files: string[] }> {
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  const out: Array<{ fsRoot: string; files: string[] }> = [];
+  for (const [top, g] of groupInstances(processes, byPid)) {
+    if (out.length >= MAX_INSTANCES) break;
+    const main = byPid.get(top) as ProcessInfo;
+    const workers = g.pids.filter((p) => p !== top).map((p) => byPid.get(p) as ProcessInfo);
+    const inst = readInstance(root, g.program, main, workers, []);
+    out.push({ fsRoot: configRoot(root, main.pid), files: inst.files });
+  }
+  return out;
+}
