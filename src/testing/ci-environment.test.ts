@@ -19,8 +19,9 @@ function onPath(cmd: string): boolean {
 test('CI has what the live tests need, so none of them is skipped', { skip: onCi ? false : 'only checked with CI=true' }, () => {
   assert.equal(process.getuid?.(), 0, 'CI must run as root: the live tests create network namespaces');
   // dockerd/docker/containerd/runc (docker.io): the container test; nsenter/setpriv/runuser/unshare/mount
-  // (util-linux): namespace and hidepid tests; cc: the seccomp filter of the sock_diag-refused test.
-  for (const cmd of ['supervisord', 'supervisorctl', 'ss', 'ip', 'tc', 'prlimit', 'netstat', 'lsof', 'python3', 'prometheus', 'promtool', 'systemd-analyze', 'iptables', 'dockerd', 'docker', 'containerd', 'runc', 'nsenter', 'setpriv', 'runuser', 'cc', 'unshare', 'mkfifo', 'mknod', 'mount', 'tmux', 'pgrep', 'curl']) {
+  // (util-linux): namespace and hidepid tests; cc: the seccomp filter of the sock_diag-refused test;
+  // nginx, haproxy, redis-server, socat: the program catalogue's and the forwarders' live tests.
+  for (const cmd of ['supervisord', 'supervisorctl', 'ss', 'ip', 'tc', 'prlimit', 'netstat', 'lsof', 'python3', 'prometheus', 'promtool', 'systemd-analyze', 'iptables', 'dockerd', 'docker', 'containerd', 'runc', 'nsenter', 'setpriv', 'runuser', 'cc', 'unshare', 'mkfifo', 'mknod', 'mount', 'tmux', 'pgrep', 'curl', 'nginx', 'haproxy', 'redis-server', 'socat']) {
     assert.ok(onPath(cmd), `${cmd} is missing: .ci/run must install it`);
   }
   assert.ok(existsSync(join(repoRoot, 'native', 'build', 'Release', 'sockdoc_native.node')), 'the native addon was not built');
