@@ -8,7 +8,8 @@
 # What start makes (root only; without root it says so and does nothing):
 #   - network namespace `web` (somaxconn 128) with full accept queues on 127.0.0.1:8080 (listen(16),
 #     40 clients) and 127.0.0.1:8889 (listen(511) clamped to 128, 200 clients; its server is out of
-#     fds at RLIMIT_NOFILE 64, as in the seed incident), and a CLOSE_WAIT leak (120 sockets);
+#     fds at RLIMIT_NOFILE 64, as in the seed incident), a CLOSE_WAIT leak (120 sockets), and 64
+#     more full queues on 127.0.0.1:9000-9063 (listen(0)): long reports, crowded screens;
 #   - in the host's own namespace: a full accept queue on a loopback port the kernel picks
 #     (listen(8), 20 clients), a CLOSE_WAIT leak (200 sockets), a process at its fd limit (256);
 #   - when docker.io is installed: a private dockerd (its own --data-root, --exec-root and socket,
@@ -136,7 +137,8 @@ make_trouble() {
   peer "$NS" ns-8889-server stuck 8889 511 64 >/dev/null
   peer "$NS" ns-8889-clients clients 8889 200 >/dev/null
   local wleak; wleak=$(peer "$NS" ns-close-wait leak 120)
-  say "netns $NS: full queues on 127.0.0.1:8080 (backlog 16) and 127.0.0.1:8889 (128; its server at its fd limit, 64), 120 CLOSE_WAIT on :$wleak"
+  peer "$NS" ns-many many 9000 64 >/dev/null
+  say "netns $NS: full queues on 127.0.0.1:8080 (backlog 16) and 127.0.0.1:8889 (128; its server at its fd limit, 64), 120 CLOSE_WAIT on :$wleak, 64 more full queues on :9000-9063"
 
   local hport; hport=$(peer - host-full-server stuck 0 8)
   peer - host-full-clients clients "$hport" 20 >/dev/null

@@ -10,6 +10,11 @@ test suite runs beside it. Loopback only, inside whatever network namespace it i
       keep N connections to 127.0.0.1:PORT open or trying: a connection that failed (the SYN
       retries of one the full queue dropped run out after ~2 min) is replaced, so the listener's
       namespace keeps counting ListenOverflows. Prints "ready PORT".
+  troubled-peer.py MARK LIFETIME many PORT N
+      N listeners on 127.0.0.1:PORT .. PORT+N-1, each listen(0) and never accept(), with two
+      clients each: one waits in the queue, the other's handshake is dropped (and retried, then
+      replaced, as above). A host with many full queues at once: long reports, crowded screens.
+      Prints "ready PORT".
   troubled-peer.py MARK LIFETIME leak N
       a server on 127.0.0.1 (port picked by the kernel) that accepts N connections from itself,
       whose client ends then close: the N accepted sockets stay in CLOSE_WAIT, never closed.
@@ -81,6 +86,19 @@ def main():
                 if c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
                     c.close()
                     conns[i] = connect(port)
+    elif role == "many":
+        first, n = int(sys.argv[4]), int(sys.argv[5])
+        for i in range(n):
+            held.append(listener(first + i, 0))
+        conns = [(first + i // 2, connect(first + i // 2)) for i in range(2 * n)]
+        time.sleep(0.5)
+        print("ready", first, flush=True)
+        while time.monotonic() < deadline:
+            time.sleep(5)
+            for i, (port, c) in enumerate(conns):
+                if c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+                    c.close()
+                    conns[i] = (port, connect(port))
     elif role == "leak":
         n = int(sys.argv[4])
         s = listener(0, n + 16)

@@ -2,6 +2,9 @@
  * `sockdoc watch` in a real terminal: tmux runs it beside a server that leaks descriptors (the
  * lab's fd-leak peers), capture-pane reads the screen, send-keys types. The terminal must be back
  * to normal (main screen, cursor shown, canonical mode with echo) after q and after SIGTERM.
+ * Where a test judges what watch shows, the peers run in a network namespace of the test's own and
+ * watch is narrowed to it (--netns): the host's own listeners, processes and findings (500 full
+ * queues of another test, a process out of fds) would otherwise fill the screen and the log lines.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,9 +15,19 @@ import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
 import { uniqueName } from '../testing/unique.js';
 import { startLeakingServer } from '../testing/leaking-server.js';
+import { createNetns, destroyNetns } from '../../scripts/bench/netns.js';
 
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
 const skip = hasTmux ? false : 'tmux is not installed (CI installs it; ci-environment.test.ts asserts it)';
+const isRoot = process.getuid?.() === 0;
+const needsNetns = isRoot ? false : 'needs root: a network namespace of its own';
+
+/** A network namespace of this test's own, removed by the returned function (which never throws). */
+function ownNetns(): { name: string; remove: () => string[] } {
+  const name = uniqueName('sockdoc-watch');
+  createNetns(name);
+  return { name, remove: () => destroyNetns(name) };
+}
 
 /** A private tmux server (its own socket), killed at the end. */
 class Tmux {
@@ -51,10 +64,10 @@ async function waitForScreen(tmux: Tmux, target: string, ok: (s: string) => bool
 }
 
 /** The pane's command: watch, then report how it exited and the terminal modes it left. */
-function paneCommand(dir: string, name: string, env = ''): string {
+function paneCommand(dir: string, name: string, env = '', watchArgs = ''): string {
   const out = join(dir, `${name}.after`);
   return (
-    `${env} ${process.execPath} ${cliPath} watch --every 1s; echo "exit=$?" > ${out}; ` +
+    `${env} ${process.execPath} ${cliPath} watch --every 1s ${watchArgs}; echo "exit=$?" > ${out}; ` +
     `stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo >> ${out}; sleep 60`
   );
 }
@@ -76,13 +89,14 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
-test('watch in tmux: the leaking process, its forecast and the finding; keys p / Enter q; terminal restored after q and SIGTERM', { skip, timeout: 90_000 }, async () => {
+test('watch in tmux: the leaking process, its forecast and the finding; keys p / Enter q; terminal restored after q and SIGTERM', { skip: skip || needsNetns, timeout: 90_000 }, async () => {
   const tmux = new Tmux();
   const dir = mkdtempSync(join(tmpdir(), 'sockdoc-watch-'));
+  const ns = ownNetns();
   // ~6 descriptors a second towards a limit of 400: full in about a minute, a forecast after ~10 s.
-  const leak = await startLeakingServer({ nofile: 400, gapMs: 150, requests: 2000, lifetimeMs: 80_000 });
+  const leak = await startLeakingServer({ nofile: 400, gapMs: 150, requests: 2000, lifetimeMs: 80_000, netns: ns.name });
   try {
-    tmux.run('new-session', '-d', '-s', 'w', '-x', '150', '-y', '45', paneCommand(dir, 'q'));
+    tmux.run('new-session', '-d', '-s', 'w', '-x', '150', '-y', '45', paneCommand(dir, 'q', '', `--netns ${ns.name}`));
     const pidCell = new RegExp(`^\\s+${leak.pid} node\\s+(\\d+)/400\\s+\\d+%\\s+\\+(\\d+)/min\\s+~(\\d+) (s|min)`, 'm');
     const screen = await waitForScreen(
       tmux,
@@ -97,6 +111,8 @@ test('watch in tmux: the leaking process, its forecast and the finding; keys p /
     assert.ok(etaS > 5 && etaS < 180, `full in ~${eta} ${unit}`);
     assert.match(screen, /CRITICAL fd-exhaustion-forecast/);
     assert.equal(tmux.state('w'), '1 0', 'alternate screen, cursor hidden while watching');
+    // Both peers are in the namespace: the clients' process is listed too, until the filter below.
+    await waitForScreen(tmux, 'w', (s) => new RegExp(`^\\s+${leak.clientsPid} node\\s`, 'm').test(s), "the clients' process", 10_000);
 
     // p: the screen freezes (the clock stops), p again resumes.
     tmux.keys('w', 'p');
@@ -112,7 +128,7 @@ test('watch in tmux: the leaking process, its forecast and the finding; keys p /
     const filtered = await waitForScreen(tmux, 'w', (s) => s.includes(`[${leak.pid}]`), 'the filter in the footer', 5000);
     const rows = filtered.split('\n').filter((l) => /^\s+\d+ \S/.test(l) && /\d+\/\d+/.test(l));
     assert.ok(rows.length >= 1 && rows.every((l) => l.includes(String(leak.pid))), `only pid ${leak.pid}:\n${rows.join('\n')}`);
-    assert.ok(!filtered.includes('tmux: server'), 'other processes are filtered out');
+    assert.ok(!new RegExp(`^\\s+${leak.clientsPid} `, 'm').test(filtered), "the clients' process is filtered out");
 
     // Enter: why and fix of the selected finding (the forecast is the first, critical).
     tmux.keys('w', 'Enter');
@@ -142,17 +158,23 @@ test('watch in tmux: the leaking process, its forecast and the finding; keys p /
   } finally {
     tmux.kill();
     await leak.stop();
+    ns.remove();
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('watch without a terminal: one summary line per refresh, then --count ends it', { timeout: 20_000 }, () => {
-  const r = spawnSync(process.execPath, [cliPath, 'watch', '--every', '500ms', '--count', '2'], { encoding: 'utf8', timeout: 15_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n');
-  assert.equal(lines.length, 2);
-  for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\S+Z critical=\d+ warning=\d+ info=\d+ sockets=\d+ listener=\S+/);
-  assert.doesNotMatch(r.stdout, /\x1b/, 'no escape in a log');
+test('watch without a terminal: one summary line per refresh, then --count ends it', { skip: needsNetns, timeout: 20_000 }, () => {
+  const ns = ownNetns();
+  try {
+    const r = spawnSync(process.execPath, [cliPath, 'watch', '--every', '500ms', '--count', '2', '--netns', ns.name], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 2);
+    for (const l of lines) assert.match(l, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+Z netns="netns ${ns.name}" critical=\\d+ warning=\\d+ info=\\d+ sockets=0 listener=- process=-`));
+    assert.doesNotMatch(r.stdout, /\x1b/, 'no escape in a log');
+  } finally {
+    ns.remove();
+  }
 });
 
 test('watch: bad flags are one line and exit 3', () => {
@@ -210,17 +232,21 @@ test('watch: a --history longer than the sample cap is said, not silently shorte
   assert.equal(r.stdout.trim().split('\n').length, 1);
 });
 
-test('watch in tmux with TERM=dumb: log lines, not a full screen it cannot draw', { skip, timeout: 60_000 }, async () => {
+test('watch in tmux with TERM=dumb: log lines, not a full screen it cannot draw', { skip: skip || needsNetns, timeout: 60_000 }, async () => {
   const tmux = new Tmux();
   const dir = mkdtempSync(join(tmpdir(), 'sockdoc-watch-'));
+  // Narrowed to an empty namespace of its own: each log line fits the pane (a line listing a busy
+  // host's findings wraps over several).
+  const ns = ownNetns();
   try {
-    tmux.run('new-session', '-d', '-s', 'd', '-x', '150', '-y', '30', `TERM=dumb ${process.execPath} ${cliPath} watch --every 500ms --count 2; echo "exit=$?" > ${join(dir, 'dumb.after')}; sleep 60`);
+    tmux.run('new-session', '-d', '-s', 'd', '-x', '150', '-y', '30', `TERM=dumb ${process.execPath} ${cliPath} watch --every 500ms --count 2 --netns ${ns.name}; echo "exit=$?" > ${join(dir, 'dumb.after')}; sleep 60`);
     assert.ok(await waitFor(() => after(dir, 'dumb').includes('exit='), 40_000), `screen:\n${tmux.screen('d')}`);
     assert.equal(after(dir, 'dumb').trim(), 'exit=0');
-    const lines = tmux.screen('d').split('\n').filter((l) => /^\S+Z critical=\d+ /.test(l));
+    const lines = tmux.screen('d').split('\n').filter((l) => /^\S+Z netns="[^"]+" critical=\d+ /.test(l));
     assert.equal(lines.length, 2, tmux.screen('d'));
   } finally {
     tmux.kill();
+    ns.remove();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -66,10 +66,14 @@ export class Peer {
     child.stdin!.on('error', () => undefined);
   }
 
-  /** Spawns the peer in the caller's process group (the lab kills that group as a whole). */
-  static start(spec: PeerSpec): Peer {
+  /**
+   * Spawns the peer in the caller's process group (the lab kills that group as a whole); `wrap` is
+   * a command that execs it, e.g. `ip netns exec NAME` to start it in a network namespace.
+   */
+  static start(spec: PeerSpec, wrap: readonly string[] = []): Peer {
     const { file, args } = launchCommand(spec);
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const argv = [...wrap, file, ...args];
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     return new Peer(spec, child);
   }
 

@@ -10,19 +10,26 @@ import { uniqueName } from './unique.js';
 export interface LeakingServer {
   /** pid of the leaking node process (not its launcher shell). */
   pid: number;
+  /** pid of the clients' node process. */
+  clientsPid: number;
   port: number;
   /** Open descriptors at start. */
   baseline: number;
   stop(): Promise<void>;
 }
 
-export async function startLeakingServer(opts: { nofile: number; gapMs: number; requests: number; lifetimeMs: number }): Promise<LeakingServer> {
+/**
+ * With `netns`, both peers run in that network namespace (`ip netns exec`, which execs them: the
+ * pids stay theirs), so that a test can narrow sockdoc to it (--netns) and judge only them.
+ */
+export async function startLeakingServer(opts: { nofile: number; gapMs: number; requests: number; lifetimeMs: number; netns?: string }): Promise<LeakingServer> {
   const labId = uniqueName('sockdoc-leak-test');
+  const wrap = opts.netns ? ['ip', 'netns', 'exec', opts.netns] : [];
   const server = Peer.start({
     script: 'server',
     config: { labId, host: '127.0.0.1', port: 0, backlog: 128, behaviour: 'leak-fd', acceptEveryMs: 0, retryMs: 0, lifetimeMs: opts.lifetimeMs },
     nofile: opts.nofile,
-  });
+  }, wrap);
   let clients: Peer | null = null;
   const stop = async () => {
     await Promise.all([server.kill(), clients?.kill()]);
@@ -43,9 +50,10 @@ export async function startLeakingServer(opts: { nofile: number; gapMs: number; 
         answerTimeoutMs: 1000,
         lifetimeMs: opts.lifetimeMs,
       },
-    });
+    }, wrap);
+    const clientsReady = await clients.waitFor('ready', 10_000);
     clients.send({ cmd: 'send', count: opts.requests, gapMs: opts.gapMs });
-    return { pid: ready.pid, port: ready.port, baseline: ready.openFds ?? 0, stop };
+    return { pid: ready.pid, clientsPid: clientsReady.pid, port: ready.port, baseline: ready.openFds ?? 0, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -45,7 +45,7 @@ test('troubled-host.sh: start makes full queues, CLOSE_WAIT leaks and processes 
       const [pid, name] = l.split(' ');
       return [name, Number(pid)] as [string, number];
     }));
-    assert.deepEqual([...pids.keys()].sort(), ['host-close-wait', 'host-fd-limit', 'host-full-clients', 'host-full-server', 'ns-8080-clients', 'ns-8080-server', 'ns-8889-clients', 'ns-8889-server', 'ns-close-wait']);
+    assert.deepEqual([...pids.keys()].sort(), ['host-close-wait', 'host-fd-limit', 'host-full-clients', 'host-full-server', 'ns-8080-clients', 'ns-8080-server', 'ns-8889-clients', 'ns-8889-server', 'ns-close-wait', 'ns-many']);
     for (const [name, pid] of pids) assert.ok(alive(pid), `${name} (pid ${pid}) runs`);
     assert.ok(existsSync(`/run/netns/${netns}`));
 
@@ -57,6 +57,8 @@ test('troubled-host.sh: start makes full queues, CLOSE_WAIT leaks and processes 
     const full = (port: number) => inNs.find((f) => f.id === 'accept-queue-full' && f.subject.port === port);
     assert.deepEqual([full(8080)?.evidence.acceptQueue, full(8080)?.evidence.limit], [17, 16], JSON.stringify(inNs.map((f) => f.id)));
     assert.deepEqual([full(8889)?.evidence.acceptQueue, full(8889)?.evidence.limit], [129, 128]);
+    const many = Array.from({ length: 64 }, (_, i) => 9000 + i).filter((p) => full(p)?.evidence.limit === 0);
+    assert.equal(many.length, 64, `64 listen(0) queues full: ${many.length}`);
     assert.ok(about(pids.get('ns-8889-server')!).includes('fd-limit-exhausted'), 'the 8889 server is out of fds');
     const nsLeak = findings.find((f) => /^close-wait-(leak|churn)$/.test(f.id) && f.subject.pid === pids.get('ns-close-wait'));
     assert.equal(nsLeak?.evidence.closeWait, 120, 'CLOSE_WAIT in the namespace');
