@@ -137,8 +137,11 @@ export const run: Command = async (args: string[], io: Io) => {
     let said: string | null = null;
     onFailure = () => {
       // Once per distinct failure: a log must say why its lines stopped, not repeat it every 2 s.
-      if (failure !== said) io.stderr(`sockdoc: ${terminalSafe(failure ?? '')}\n`);
-      said = failure;
+      // The same failure with another list of the namespaces seen (they come and go on a busy
+      // host) is not a new one.
+      const cause = (failure ?? '').replace(/; seen: .*$/s, '');
+      if (cause !== said) io.stderr(`sockdoc: ${terminalSafe(failure ?? '')}\n`);
+      said = cause;
     };
     sampler.subscribe((sample) => {
       sampled = true;
