@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { describeError, destinationUnder, listUnder, outcomeOf, readOptionalUnder, RefusedRead, statUnder } from '../probe/read-file.js';
+import { compileGlob, globMatch, hasWildcard, type GlobDialect } from '../safety/glob.js';
 
 /** What a link to it reads as: nothing. */
 export const DEV_NULL = '/dev/null';
@@ -55,39 +56,91 @@ export function byteOrder(a: string, b: string): number {
 }
 
 /**
- * Matches a shell glob (`*`, `?`, `[...]`) against one path component, as fnmatch(3) without flags
- * would; enough for `conf.d/*.conf` and supervisord's `[include] files`.
+ * What one explanation may spend on expanding host globs: entries looked at and wall time. A local
+ * user writes the pattern (`[include] files` of their own supervisord) and fills the directory, so
+ * both are bounded; when the budget runs out the expansion stops and `cut` says so.
  */
-export function globToRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) re += '\\[';
-      else {
-        let body = pattern.slice(i + 1, end);
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        re += `[${body.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+export interface GlobBudget {
+  /** performance.now() after which no more entries are looked at. */
+  deadline: number;
+  entriesLeft: number;
+  /** What the budget was, for the sentence. */
+  limits: { ms: number; entries: number };
+  /** Set once the budget ran out: a sentence for the notes. */
+  cut: string | null;
 }
 
-/** Expands a glob whose wildcards are in the last component only ("/etc/supervisor/conf.d/*.conf"). */
-export function globFiles(root: string, hostPattern: string): string[] {
-  const slash = hostPattern.lastIndexOf('/');
-  const dir = slash <= 0 ? '/' : hostPattern.slice(0, slash);
-  const base = hostPattern.slice(slash + 1);
-  if (!/[*?[]/.test(base)) return readOptional(root, hostPattern) !== null ? [hostPattern] : [];
-  const re = globToRegExp(base);
-  return listDir(root, dir)
-    .filter((n) => re.test(n) && !n.startsWith('.'))
-    .map((n) => (dir === '/' ? `/${n}` : `${dir}/${n}`));
+const GLOB_MS = 500;
+const GLOB_ENTRIES = 50_000;
+
+/** 500 ms and 50,000 directory entries: a real configuration's globs take well under a millisecond. */
+export function newGlobBudget(ms = GLOB_MS, entries = GLOB_ENTRIES): GlobBudget {
+  return { deadline: performance.now() + ms, entriesLeft: entries, limits: { ms, entries }, cut: null };
+}
+
+/** Matches of one wildcard component in a directory: hidden names only for a pattern starting with `.` (glob(7), Python's glob). */
+function matchDir(root: string, dir: string, component: string, dialect: GlobDialect, budget: GlobBudget, dirsOnly: boolean): string[] {
+  const g = compileGlob(component, dialect);
+  const out: string[] = [];
+  for (const name of listDir(root, dir)) {
+    if (budget.cut) break;
+    if (--budget.entriesLeft < 0 || performance.now() > budget.deadline) {
+      budget.cut = `expanding the glob ${component.length > 60 ? `${component.slice(0, 60)}…` : component} in ${dir} went over its budget (${budget.limits.entries} directory entries or ${budget.limits.ms} ms for one explanation); its other matches were not read`;
+      break;
+    }
+    if (name.startsWith('.') && !g.dotFirst) continue;
+    if (!globMatch(g, name)) continue;
+    const path = dir === '/' ? `/${name}` : `${dir}/${name}`;
+    if (dirsOnly) {
+      let st;
+      try {
+        st = statUnder(root, path);
+      } catch {
+        // Refused or unreadable: not a directory sockdoc may walk into.
+        continue;
+      }
+      if (!st?.isDirectory) continue;
+    }
+    out.push(path);
+  }
+  return out;
+}
+
+/**
+ * Expands a host path glob (wildcards in any component, as Python's glob.glob and the shell do),
+ * matching each component with the one linear-time matcher (src/safety/glob.ts), never a RegExp.
+ * A pattern without wildcards yields itself when the file exists. Sorted byte-wise; bounded by
+ * `budget` (entries and time) and by listDir's cap per directory.
+ * @example globFiles('/', '/etc/profile.d/*.sh', 'posix')
+ */
+export function globFiles(root: string, hostPattern: string, dialect: GlobDialect, budget: GlobBudget = newGlobBudget()): string[] {
+  const parts = hostPattern.split('/').filter((c) => c !== '' && c !== '.');
+  if (!parts.some((c) => hasWildcard(c, dialect))) return exists(root, hostPattern) ? [hostPattern] : [];
+  let current = ['/'];
+  for (let i = 0; i < parts.length && current.length; i++) {
+    const c = parts[i];
+    const last = i === parts.length - 1;
+    if (!hasWildcard(c, dialect)) {
+      const literal = dialect === 'posix' ? c.replace(/\\(.)/g, '$1') : c;
+      current = current.map((d) => (d === '/' ? `/${literal}` : `${d}/${literal}`));
+      continue;
+    }
+    const next: string[] = [];
+    for (const d of current) next.push(...matchDir(root, d, c, dialect, budget, !last));
+    current = next;
+  }
+  // A final literal component: keep what exists (Python's glob checks lexists).
+  if (!hasWildcard(parts[parts.length - 1], dialect)) current = current.filter((p) => exists(root, p));
+  return current.sort(byteOrder);
+}
+
+function exists(root: string, hostPath: string): boolean {
+  try {
+    return statUnder(root, hostPath) !== null;
+  } catch {
+    // Refused (a link leaving the root) or unreadable: not a file sockdoc will read.
+    return false;
+  }
 }
 
 /** One line for a note: "could not read X: EACCES ...". */

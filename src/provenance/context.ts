@@ -8,6 +8,7 @@ import type { LimitSource } from './types.js';
 import type { PamUser } from './pam.js';
 import type { FixStep } from './fix.js';
 import type { ProcNode } from './chain.js';
+import { newGlobBudget, type GlobBudget } from './config-files.js';
 
 export interface ExplainContext {
   /** Memoised reads, keyed by what was read ("unit:nginx.service", "supervisord:/etc/..."). */
@@ -64,6 +65,16 @@ export function pamUser(ctx: ExplainContext, root: string, uid: number): PamUser
   const entry = pw.ok ? pw.value.find((e) => e.uid === uid) : undefined;
   if (!entry) return { name: String(uid), uid, groups: [] };
   return { name: entry.name, uid, groups: gr.ok ? groupsOfUser(entry, gr.value) : [] };
+}
+
+/** The glob budget of this explanation: every host glob it expands shares it (src/provenance/config-files.ts). */
+export function globBudget(ctx: ExplainContext): GlobBudget {
+  let b = ctx.cache.get('glob-budget') as GlobBudget | undefined;
+  if (!b) {
+    b = newGlobBudget();
+    ctx.cache.set('glob-budget', b);
+  }
+  return b;
 }
 
 /** A process's working directory, for relative config paths; "/" when it cannot be read. */

@@ -44,7 +44,7 @@ function sources(ctx: ExplainContext, root: string, node: ProcNode): Array<{ whe
   // Interactive or login shell: bash reads these (bash(1) INVOCATION); dash/sh read /etc/profile, ~/.profile.
   const pw = memoRead(ctx, 'passwd', () => readPasswd(root));
   const home = pw.ok ? pw.value.find((e) => e.uid === node.uid)?.home : undefined;
-  const files = ['/etc/profile', ...globFiles(root, '/etc/profile.d/*.sh'), '/etc/bash.bashrc'];
+  const files = ['/etc/profile', ...globFiles(root, '/etc/profile.d/*.sh', 'posix'), '/etc/bash.bashrc'];
   if (home) files.push(`${home}/.bash_profile`, `${home}/.bash_login`, `${home}/.profile`, `${home}/.bashrc`, `${home}/.zshrc`);
   return files.flatMap((f) => {
     const text = readOptional(root, f);

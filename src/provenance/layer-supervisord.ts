@@ -6,7 +6,7 @@
  */
 import type { ProcNode } from './chain.js';
 import { resolve } from 'node:path';
-import { cwdOf, memoRead, pamUser, type ExplainContext, type Verdict } from './context.js';
+import { cwdOf, globBudget, memoRead, pamUser, type ExplainContext, type Verdict } from './context.js';
 import { childrenOf, childrenText } from './children.js';
 import { proposedValue, supervisordFix, type FixStep } from './fix.js';
 import { shellCommand, shellQuote } from '../safety/shell-quote.js';
@@ -19,7 +19,7 @@ import { applyMinfds, parseSupervisordArgs, readSupervisordConfig, type Supervis
 export function readSupervisord(ctx: ExplainContext, root: string, node: ProcNode) {
   const args = parseSupervisordArgs(node.argv);
   const cwd = args.config?.startsWith('/') ? '/' : cwdOf(root, node.pid);
-  return memoRead<SupervisordConfig | null>(ctx, `supervisord:${node.pid}`, () => readSupervisordConfig(root, args, cwd));
+  return memoRead<SupervisordConfig | null>(ctx, `supervisord:${node.pid}`, () => readSupervisordConfig(root, args, cwd, globBudget(ctx)));
 }
 
 /**

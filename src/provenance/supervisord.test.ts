@@ -5,6 +5,7 @@ import { ParseError } from '../probe/read-file.js';
 import { fixture } from '../testing/paths.js';
 import { applyMinfds, parseIni, parseSupervisordArgs, readSupervisordConfig, supervisordSearchPaths } from './supervisord.js';
 import { makeTree } from './test-tree.js';
+import { newGlobBudget } from './config-files.js';
 
 test('parseIni reads the Debian supervisord.conf: sections, lower-cased keys, inline comments', () => {
   const file = fixture('limits', 'systemd-builtin-seed', 'etc/supervisor/supervisord.conf');
@@ -72,4 +73,42 @@ test('applyMinfds mirrors set_rlimits_or_exit: raise soft below minfds, and hard
   assert.deepEqual(applyMinfds({ soft: 1024, hard: 524288 }, 4096), { soft: 4096, hard: 524288 });
   assert.deepEqual(applyMinfds({ soft: 1500, hard: 2000 }, 3000), { soft: 3000, hard: 3000 });
   assert.deepEqual(applyMinfds({ soft: 8192, hard: 8192 }, 1024), { soft: 8192, hard: 8192 });
+});
+
+test('[include] globs as Python glob.glob reads them: wildcards in any component, hidden names skipped, sorted', () => {
+  const t = makeTree({
+    '/etc/sv/main.conf': '[supervisord]\nminfds=100\n[include]\nfiles = sites/*/conf.d/*.conf [!b]x.ini\n',
+    '/etc/sv/sites/b/conf.d/10.conf': '[supervisord]\nminfds=300\n',
+    '/etc/sv/sites/a/conf.d/20.conf': '[supervisord]\nminfds=200\n',
+    '/etc/sv/sites/a/conf.d/.hidden.conf': '[supervisord]\nminfds=999\n',
+    '/etc/sv/sites/.c/conf.d/30.conf': '[supervisord]\nminfds=998\n',
+    '/etc/sv/sites/notadir': '',
+    '/etc/sv/ax.ini': '[program:x]\ncommand=/bin/true\n',
+    '/etc/sv/bx.ini': '[supervisord]\nminfds=997\n',
+  });
+  try {
+    const c = readSupervisordConfig(t.root, parseSupervisordArgs(['/usr/bin/supervisord', '-c', '/etc/sv/main.conf']), '/');
+    assert.deepEqual(c?.files, ['/etc/sv/main.conf', '/etc/sv/sites/a/conf.d/20.conf', '/etc/sv/sites/b/conf.d/10.conf', '/etc/sv/ax.ini']);
+    assert.equal(c?.minfds, 300);
+    assert.deepEqual(c?.warnings, []);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a hostile [include] pattern (24 stars) beside long names: matched without backtracking; a spent budget stops the walk with a warning', () => {
+  const names: Record<string, string> = { '/home/u/s.conf': `[supervisord]\nminfds=100\n[include]\nfiles = ${'*a'.repeat(24)}*b\n` };
+  for (let i = 0; i < 50; i++) names[`/home/u/${'a'.repeat(200)}${i}`] = '';
+  names['/home/u/aaaaaaaaaaaaaaaaaaaaaaaaab'] = '[supervisord]\nminfds=7\n';
+  const t = makeTree(names);
+  try {
+    const c = readSupervisordConfig(t.root, parseSupervisordArgs(['supervisord', '-c', '/home/u/s.conf']), '/');
+    assert.equal(c?.minfds, 7, 'the one file with 24 a and a final b matches');
+    // A budget of 10 entries runs out among the 52 names: the walk stops, and says so.
+    const cut = readSupervisordConfig(t.root, parseSupervisordArgs(['supervisord', '-c', '/home/u/s.conf']), '/', newGlobBudget(10_000, 10));
+    assert.equal(cut?.minfds, 100);
+    assert.match(cut?.warnings.join('\n') ?? '', /s\.conf:4: expanding the glob \*a\*a.*\*b in \/home\/u went over its budget \(10 directory entries or 10000 ms/);
+  } finally {
+    t.cleanup();
+  }
 });

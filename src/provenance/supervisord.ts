@@ -5,7 +5,7 @@
  * configuration in the same process and does not call it again. Programs inherit supervisord's limit.
  */
 import { ParseError } from '../probe/read-file.js';
-import { globFiles, readOptional } from './config-files.js';
+import { globFiles, newGlobBudget, readOptional, type GlobBudget } from './config-files.js';
 import type { Effective } from './rlimit.js';
 
 /** supervisor/options.py: `minfds` defaults to 1024. */
@@ -137,7 +137,7 @@ const MAX_INCLUDED_FILES = 256;
  * (whitespace-separated globs relative to the main file's directory, each glob's matches sorted),
  * later files overriding earlier keys. Returns null when no file is found.
  */
-export function readSupervisordConfig(root: string, args: SupervisordArgs, cwd: string): SupervisordConfig | null {
+export function readSupervisordConfig(root: string, args: SupervisordArgs, cwd: string, budget: GlobBudget = newGlobBudget()): SupervisordConfig | null {
   const warnings: string[] = [];
   let file: string | null = null;
   if (args.config) {
@@ -157,7 +157,12 @@ export function readSupervisordConfig(root: string, args: SupervisordArgs, cwd: 
         warnings.push(`${include.file}:${include.line}: include pattern ${pat} uses an expansion sockdoc does not evaluate.`);
         continue;
       }
-      const matches = globFiles(root, resolve(base, pat));
+      // Python's glob.glob, as supervisor/options.py uses it: fnmatch semantics, matches sorted.
+      const matches = globFiles(root, resolve(base, pat), 'python', budget);
+      if (budget.cut) {
+        warnings.push(`${include.file}:${include.line}: ${budget.cut}.`);
+        break;
+      }
       if (!matches.length) warnings.push(`${include.file}:${include.line}: no file matches include "${pat}".`);
       for (const f of matches) {
         // Each file once (a pattern may match the main file, or two patterns one file), and a bounded

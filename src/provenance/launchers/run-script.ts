@@ -24,14 +24,49 @@ export interface RunScriptSuite {
   serviceDirs: string[];
 }
 
-/** `chpst -o 4096`, `s6-softlimit -o 4096`, `softlimit -o 4096`, or `ulimit -n 4096` in a run script. */
+/** Whitespace-separated words of a line with their offsets; `;`, `|` and `&` end a word too (they start a new command). */
+function words(line: string): Array<{ w: string; at: number; end: number }> {
+  const out: Array<{ w: string; at: number; end: number }> = [];
+  const re = /[^\s;|&]+/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) out.push({ w: m[0], at: m.index, end: m.index + m[0].length });
+  return out;
+}
+
+/** Options looked at after the tool's name: chpst has about 20 in all, so a real line has a few. */
+const MAX_OPTIONS = 32;
+
+/**
+ * `chpst -o 4096`, `s6-softlimit -o 4096`, `softlimit -o 4096`, or `ulimit -n 4096` in a run script.
+ * Read word by word, at most MAX_OPTIONS options after each tool word (a run script is host text: a regular expression with nested
+ * repetition took seconds on a long line of `chpst -a` words).
+ */
 export function findRunLimit(text: string, tool: string): { statement: string; line: number; value: number } | null {
-  const re = new RegExp(`(?:^|[\\s;|&])((?:${tool.replace(/[-]/g, '\\-')})\\s+(?:-[A-Za-z]+\\s+\\S+\\s+)*-o\\s*(\\d+)|ulimit\\s+(?:-[A-Za-z]*\\s+)*-[A-Za-z]*n[A-Za-z]*\\s+(\\d+))`);
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const code = lines[i].replace(/(^|\s)#.*$/, '');
-    const m = re.exec(code);
-    if (m) return { statement: m[1].trim(), line: i + 1, value: Number(m[2] ?? m[3]) };
+    const ws = words(code);
+    for (let k = 0; k < ws.length; k++) {
+      const start = ws[k];
+      if (start.w === tool) {
+        // tool [-X VALUE]... -o N   (or -oN)
+        let j = k + 1;
+        while (j < ws.length && j < k + 1 + 2 * MAX_OPTIONS) {
+          const w = ws[j].w;
+          const glued = /^-o(\d+)$/.exec(w);
+          if (glued) return { statement: code.slice(start.at, ws[j].end), line: i + 1, value: Number(glued[1]) };
+          if (w === '-o' && j + 1 < ws.length && /^\d+$/.test(ws[j + 1].w)) return { statement: code.slice(start.at, ws[j + 1].end), line: i + 1, value: Number(ws[j + 1].w) };
+          if (!/^-[A-Za-z]+$/.test(w) || j + 1 >= ws.length) break;
+          j += 2;
+        }
+      } else if (start.w === 'ulimit') {
+        // ulimit [-X]... -…n… N
+        let j = k + 1;
+        while (j < ws.length && j < k + 1 + MAX_OPTIONS && /^-[A-Za-z]*$/.test(ws[j].w)) {
+          if (/^-[A-Za-z]*n[A-Za-z]*$/.test(ws[j].w) && j + 1 < ws.length && /^\d+$/.test(ws[j + 1].w)) return { statement: code.slice(start.at, ws[j + 1].end), line: i + 1, value: Number(ws[j + 1].w) };
+          j++;
+        }
+      }
+    }
   }
   return null;
 }
