@@ -156,6 +156,19 @@ test('systemd 219 (CentOS 7): a unit without LimitNOFILE= gets the kernel 1024:4
   assert.ok(linesOf(o, 'durable').includes('LimitNOFILE=65536:65536'));
 });
 
+test('unknown systemd version (no version evidence in the tree): both defaults said, no stale claim, an explicit LimitNOFILE= as the fix', () => {
+  const o = explain('systemd-unknown-version', 1840);
+  assert.equal(o.source.layer, 'systemd');
+  assert.match(o.source.reason, /could not be read here .*: 1024:4096 before 240, 1024:524288 from 240 on/);
+  assert.match(o.source.reason, /has 1024:4096: on a systemd older than 240 that is the default, and nothing is stale; on 240 or later the default would be 1024:524288/);
+  assert.ok(!o.contradictions.some((c) => /changed after the service started/.test(c)), o.contradictions.join('\n'));
+  assert.deepEqual(kinds(o), ['relief', 'durable', 'restart'], 'an explicit value, not a restart alone');
+  assert.ok(linesOf(o, 'durable').includes('LimitNOFILE=65536:65536'));
+  // Neither default: still no claim that one of them is stale.
+  const seed = explain('systemd-builtin-seed', 37482);
+  assert.match(seed.source.reason, /on systemd 240 or later that is the default, and nothing is stale; before 240 the default would be 1024:4096/);
+});
+
 test('a drop-in above pid 1\'s hard limit, within fs.nr_open: applied as written (systemd has CAP_SYS_RESOURCE)', () => {
   const o = explain('dropin-above-pid1', 2600);
   assert.deepEqual([o.source.layer, o.source.file, o.source.setting, o.source.value], ['systemd', '/etc/systemd/system/haproxy.service.d/limits.conf', 'LimitNOFILE=500000', '500000']);

@@ -20,9 +20,17 @@ import { pamUser } from './context.js';
 export interface UnitExpectation {
   unit: string;
   config: UnitLimit;
+  /** What the configuration gives: the candidate the process matches, else the first candidate. */
   expected: Effective;
-  /** Does the process's limit follow from the configuration? */
+  /**
+   * Every value the configuration may give: one, or, when it falls to systemd's built-in default and
+   * the version is unknown, the pre-240 and the 240+ default (never one of them asserted).
+   */
+  candidates: Effective[];
+  /** Does the process's limit follow from the configuration (any candidate)? */
   matches: boolean;
+  /** The built-in default applies and the systemd version could not be read. */
+  versionUnknown: boolean;
   scope: ManagerScope;
 }
 
@@ -42,7 +50,8 @@ export function userScope(ctx: ExplainContext, root: string, manager: ProcNode):
   const unit = manager.uid !== null ? `user@${manager.uid}.service` : null;
   const sys = unit ? readUnit(ctx, root, unit, systemScope(systemBuiltin(ctx, root))) : null;
   let builtin: BuiltinDefault;
-  if (sys && sys.ok) {
+  // user@UID.service on the built-in default of an unknown systemd version: what the manager runs with is the fact to use.
+  if (sys && sys.ok && !(sys.value.limit.origin === 'built-in' && systemBuiltin(ctx, root).unknownVersion)) {
     const got = appliedBySystemd(sys.value.limit.value, { hard: null, canRaise: null }, nrOpen(ctx, root));
     const soft = got.soft !== null && manager.limit.hard !== null ? Math.min(got.soft, manager.limit.hard) : got.soft;
     const hard = got.hard !== null && manager.limit.hard !== null ? Math.min(got.hard, manager.limit.hard) : (got.hard ?? manager.limit.hard);
@@ -69,8 +78,26 @@ export function unitExpectation(ctx: ExplainContext, root: string, unit: string,
   const r = readUnit(ctx, root, unit, scope);
   if (!r.ok) return { error: r.error };
   const canRaise = scope.user ? false : canRaiseHard(ctx, root, manager.pid);
-  const expected = appliedBySystemd(r.value.limit.value, { hard: manager.limit.hard, canRaise }, nrOpen(ctx, root));
-  return { unit, config: r.value, expected, scope, matches: expected.soft === node.limit.soft && expected.hard === node.limit.hard };
+  const unknown = r.value.limit.origin === 'built-in' ? scope.builtin.unknownVersion : undefined;
+  const configured = unknown ? [unknown.before240, unknown.since240] : [r.value.limit.value];
+  const candidates = configured.map((v) => appliedBySystemd(v, { hard: manager.limit.hard, canRaise }, nrOpen(ctx, root)));
+  const hit = candidates.find((c) => c.soft === node.limit.soft && c.hard === node.limit.hard);
+  return { unit, config: r.value, expected: hit ?? candidates[candidates.length - 1], candidates, scope, matches: hit !== undefined, versionUnknown: unknown !== undefined };
+}
+
+/**
+ * The built-in default of an unknown systemd version, said as both and what each would mean for
+ * this process: "… on 240 or later that is the default; before 240 it would be 1024:4096, so …".
+ */
+function unknownVersionText(e: UnitExpectation, node: ProcNode): string {
+  const [older, newer] = e.candidates;
+  const has = formatSH(node.limit.soft, node.limit.hard);
+  const same = (c: Effective) => c.soft === node.limit.soft && c.hard === node.limit.hard;
+  const who = `${node.name} (pid ${node.pid})`;
+  const elsewhere = 'so on that version its limit came from elsewhere (the program changed it, or the configuration changed after the service started)';
+  if (same(older)) return `${who} has ${has}: on a systemd older than 240 that is the default, and nothing is stale; on 240 or later the default would be ${formatSH(newer.soft, newer.hard)}, ${elsewhere}.`;
+  if (same(newer)) return `${who} has ${has}: on systemd 240 or later that is the default, and nothing is stale; before 240 the default would be ${formatSH(older.soft, older.hard)}, ${elsewhere}.`;
+  return `${who} has ${has}, which is neither default: on either version its limit came from elsewhere (the program changed it, or the configuration changed after the service started).`;
 }
 
 function describeSetting(u: UnitLimit, scope: ManagerScope, applied: Effective): string {
@@ -85,6 +112,10 @@ function describeSetting(u: UnitLimit, scope: ManagerScope, applied: Effective):
     case 'manager-default':
       return `${u.unit} sets no LimitNOFILE=, so the manager's ${l.setting} (${l.file}:${l.line}) applies${clamped}`;
     case 'built-in':
+      if (scope.builtin.unknownVersion) {
+        const b = scope.builtin.unknownVersion;
+        return `neither ${u.unit} nor /etc/systemd/${scope.user ? 'user' : 'system'}.conf sets a limit, so systemd's built-in default applies, and that depends on the systemd version, which could not be read here (no libsystemd-shared-NNN.so, /usr/share/doc/systemd-NNN or manager binary under this root): ${formatPair(b.before240)} before 240, ${formatSH(b.since240.soft, b.since240.hard)} from 240 on`;
+      }
       return `neither ${u.unit} nor /etc/systemd/${scope.user ? 'user' : 'system'}.conf sets a limit, so ${scope.builtin.describe} applies`;
   }
 }
@@ -167,17 +198,19 @@ function unitVerdict(ctx: ExplainContext, root: string, node: ProcNode, manager:
     const p = proposedValue(node.limit, wanted, nrOpen(ctx, root));
     return systemdFix(unit, p, { winningDropIn, userUnit: u.user, userName, needs: needsFor(p.hard) });
   };
+  // Unknown version: both defaults and what each would mean, never one asserted (src/provenance/systemd-defaults.ts).
+  const unknownText = e.versionUnknown ? ` ${unknownVersionText(e, node)}` : '';
   if (e.matches) {
     const passOn = isSupervisord(node) ? ` supervisord passed it on unchanged to the programs it runs (it only raises a soft limit below its minfds, at start-up).` : '';
-    return { source: { ...src, reason: `${managerName} started ${node.name} (pid ${node.pid}) as ${unit}; ${how}.${passOn}` }, contradictions: [], fix: fixFor(), notes };
+    return { source: { ...src, reason: `${managerName} started ${node.name} (pid ${node.pid}) as ${unit}; ${how}.${unknownText}${passOn}` }, contradictions: [], fix: fixFor(), notes };
   }
-  const exp = e.expected;
   // supervisord raises soft to minfds at its start (options.py set_rlimits_or_exit): not a stale unit.
-  if (isSupervisord(node) && exp.soft !== null && exp.hard !== null && node.limit.soft !== null && node.limit.soft > exp.soft && node.limit.hard === Math.max(exp.hard, node.limit.soft)) {
-    return null;
-  }
+  const raisedBySupervisord = (c: Effective) => c.soft !== null && c.hard !== null && node.limit.soft !== null && node.limit.soft > c.soft && node.limit.hard === Math.max(c.hard, node.limit.soft);
+  if (isSupervisord(node) && e.candidates.some(raisedBySupervisord)) return null;
   // Soft raised to hard by the program itself (Go ≥ 1.19 os package; HotSpot MaxFDLimit; nginx).
-  if (exp.hard !== null && node.limit.hard === exp.hard && node.limit.soft === exp.hard && exp.soft !== null && exp.soft < exp.hard) {
+  const raisedItself = (c: Effective) => c.hard !== null && node.limit.hard === c.hard && node.limit.soft === c.hard && c.soft !== null && c.soft < c.hard;
+  const exp = e.candidates.find(raisedItself) ?? e.expected;
+  if (raisedItself(exp) && exp.hard !== null) {
     const who = isNginx(node) ? 'nginx (worker_rlimit_nofile)' : isJava(node) ? 'the JVM (-XX:+MaxFDLimit, on by default)' : 'the program itself (Go ≥ 1.19 does this at start-up)';
     return {
       source: {
@@ -187,12 +220,16 @@ function unitVerdict(ctx: ExplainContext, root: string, node: ProcNode, manager:
         file: l.file ?? undefined,
         setting: l.setting,
         value: formatPair(l.value),
-        reason: `${managerName} started ${node.name} (pid ${node.pid}) as ${unit} with ${formatSH(exp.soft, exp.hard)} (${how}); ${who} then raised its soft limit to the hard limit ${exp.hard}. The hard limit is the ceiling, and it comes from the unit.`,
+        reason: `${managerName} started ${node.name} (pid ${node.pid}) as ${unit} with ${formatSH(exp.soft, exp.hard)} (${how}); ${who} then raised its soft limit to the hard limit ${exp.hard}. The hard limit is the ceiling, and it comes from the unit.${e.versionUnknown ? ` (That reading holds if this systemd gives ${formatSH(exp.soft, exp.hard)} by default: its version could not be read.)` : ''}`,
       },
       contradictions: [],
       fix: fixFor(),
       notes,
     };
+  }
+  if (e.versionUnknown) {
+    // No stale claim on a default that cannot be named; an explicit LimitNOFILE= works on either version.
+    return { source: { ...src, reason: `${managerName} started ${node.name} (pid ${node.pid}) as ${unit}; ${how}.${unknownText}` }, contradictions: [], fix: fixFor(), notes };
   }
   return {
     source: { ...src, reason: `${managerName} started ${node.name} (pid ${node.pid}) as ${unit}; ${how}.` },

@@ -25,6 +25,11 @@ export interface BuiltinDefault {
   value: NofilePair;
   /** "1024:4096, the kernel's initial limit (systemd 219 passes it on to services; 1024:524288 came with v240)". */
   describe: string;
+  /**
+   * Set when the systemd version could not be read: both defaults, so that neither is asserted.
+   * `value` is then the v240 one only as a placeholder for code that needs one number.
+   */
+  unknownVersion?: { before240: NofilePair; since240: NofilePair };
 }
 
 /**
@@ -39,6 +44,12 @@ export function builtinDefault(version: number | null, nrOpen: number | null): B
     };
   }
   const hard = nrOpen !== null ? Math.min(nrOpen, HIGH_RLIMIT_NOFILE) : HIGH_RLIMIT_NOFILE;
-  const which = version !== null ? `systemd ${version}'s built-in default` : 'the built-in default of systemd 240 and later (the version here is not known; before 240 it was the kernel\'s 1024:4096)';
-  return { value: { soft: 1024, hard }, describe: `1024:${hard}, ${which}` };
+  if (version === null) {
+    return {
+      value: { soft: 1024, hard },
+      describe: `systemd's built-in default (the kernel's 1024:4096 before systemd 240, 1024:${hard} from 240 on; the version here could not be read)`,
+      unknownVersion: { before240: { ...KERNEL_INITIAL_NOFILE }, since240: { soft: 1024, hard } },
+    };
+  }
+  return { value: { soft: 1024, hard }, describe: `1024:${hard}, systemd ${version}'s built-in default` };
 }

@@ -102,7 +102,10 @@ test('systemd before 240 gives services the kernel 1024:4096; from 240 1024:min(
   assert.deepEqual(builtinDefault(239, 1048576).value, { soft: 1024, hard: 4096 });
   assert.deepEqual(builtinDefault(240, 1048576).value, { soft: 1024, hard: 524288 });
   assert.deepEqual(builtinDefault(252, 100000).value, { soft: 1024, hard: 100000 });
-  assert.match(builtinDefault(null, 1048576).describe, /not known; before 240 it was the kernel's 1024:4096/);
+  // Unknown version: both, neither asserted.
+  assert.deepEqual(builtinDefault(null, 1048576).unknownVersion, { before240: { soft: 1024, hard: 4096 }, since240: { soft: 1024, hard: 524288 } });
+  assert.match(builtinDefault(null, 1048576).describe, /1024:4096 before systemd 240, 1024:524288 from 240 on; the version here could not be read/);
+  assert.equal(builtinDefault(252, 1048576).unknownVersion, undefined);
 });
 
 test('keys systemd ignores: misspelled, wrongly cased, in the wrong section, DefaultLimitNOFILE in a unit', () => {
