@@ -12,6 +12,10 @@ export interface PidStatus {
   uid: number;
   /** Effective uid: the one permission checks use. */
   euid: number;
+  /** Saved set-user-id (the third Uid field). */
+  suid: number;
+  /** Real, effective and saved gid (the Gid line); null when the line is absent. */
+  gids: { gid: number; egid: number; sgid: number } | null;
   /** Size of the fd table (fdt->max_fds), 0 for a zombie; null when the line is absent. */
   fdSize: number | null;
   /** From "Kthread: 0|1"; null when the kernel does not print the line (older kernels). */
@@ -25,13 +29,14 @@ export interface PidStatus {
   tgid: number | null;
 }
 
-function uidField(value: string, file: string, line: number): [number, number] {
+/** "real effective saved fs" of a Uid or Gid line (fs/proc/array.c task_state). */
+function idField(value: string, file: string, line: number, key: string): [number, number, number] {
   const parts = value.trim().split(/\s+/);
-  const [real, effective] = parts.map((p) => unsignedDecimal(p, RANGE.id));
-  if (parts.length !== 4 || parts.some((p) => unsignedDecimal(p, RANGE.id) === null) || real == null || effective == null) {
-    throw new ParseError(file, line, 'Uid is not four numbers');
+  const [real, effective, saved] = parts.map((p) => unsignedDecimal(p, RANGE.id));
+  if (parts.length !== 4 || parts.some((p) => unsignedDecimal(p, RANGE.id) === null) || real == null || effective == null || saved == null) {
+    throw new ParseError(file, line, `${key} is not four numbers`);
   }
-  return [real, effective];
+  return [real, effective, saved];
 }
 
 /**
@@ -39,7 +44,8 @@ function uidField(value: string, file: string, line: number): [number, number] {
  * @example parsePidStatus('Uid:\t1000\t1000\t1000\t1000\nFDSize:\t64\n').fdSize // 64
  */
 export function parsePidStatus(text: string, file = 'status'): PidStatus {
-  let ids: [number, number] | null = null;
+  let ids: [number, number, number] | null = null;
+  let gids: [number, number, number] | null = null;
   let fdSize: number | null = null;
   let kthread: boolean | null = null;
   let capEff: bigint | null = null;
@@ -50,7 +56,8 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const key = line.slice(0, colon);
-    if (key === 'Uid') ids = uidField(line.slice(colon + 1), file, i + 1);
+    if (key === 'Uid') ids = idField(line.slice(colon + 1), file, i + 1, 'Uid');
+    else if (key === 'Gid') gids = idField(line.slice(colon + 1), file, i + 1, 'Gid');
     else if (key === 'FDSize') {
       fdSize = unsignedDecimal(line.slice(colon + 1).trim(), RANGE.int);
       if (fdSize === null) throw new ParseError(file, i + 1, 'FDSize is not a number');
@@ -66,7 +73,7 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
     }
   }
   if (!ids) throw new ParseError(file, lines.length, 'no Uid line');
-  return { uid: ids[0], euid: ids[1], fdSize, kthread, capEff, tgid };
+  return { uid: ids[0], euid: ids[1], suid: ids[2], gids: gids ? { gid: gids[0], egid: gids[1], sgid: gids[2] } : null, fdSize, kthread, capEff, tgid };
 }
 
 /** Reads and parses ROOT/proc/PID/status. Throws the errno error when the process is gone. */

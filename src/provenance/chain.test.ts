@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fixture } from '../testing/paths.js';
 import { originIndex, readChain, type ProcNode } from './chain.js';
 
-const node = (pid: number, soft: number | null, hard: number | null): ProcNode => ({ pid, ppid: 0, name: `p${pid}`, argv: [], limit: { soft, hard }, uid: 0, cgroup: null, cgroupPaths: [] });
+const node = (pid: number, soft: number | null, hard: number | null): ProcNode => ({ pid, ppid: 0, name: `p${pid}`, argv: [], limit: { soft, hard }, uid: 0, creds: null, cgroup: null, cgroupPaths: [] });
 
 test('readChain walks ppid links to pid 1 with each link\'s limits, comm, argv, uid and cgroup', () => {
   const c = readChain(fixture('limits', 'pam'), 4410);

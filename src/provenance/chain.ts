@@ -23,6 +23,12 @@ export interface ProcNode {
   limit: Effective;
   /** Real uid; null when /proc/PID/status could not be read. */
   uid: number | null;
+  /**
+   * Every id prlimit(2)'s permission check compares (kernel/sys.c check_prlimit_permission: the
+   * caller's uid must equal the target's real, effective and saved uid, and its gid the three gids);
+   * null when unread.
+   */
+  creds: { euid: number; suid: number; gid: number; egid: number; sgid: number } | null;
   /** systemd's cgroup path (v1 name=systemd or v2), null when unknown. */
   cgroup: string | null;
   /** Every cgroup path of the process (container detection looks at all hierarchies). */
@@ -76,6 +82,7 @@ export function readNode(root: string, pid: number, notes: string[]): ProcNode |
     argv,
     limit: { soft: nf ? num(nf.soft) : null, hard: nf ? num(nf.hard) : null },
     uid: status?.uid ?? null,
+    creds: status && status.gids ? { euid: status.euid, suid: status.suid, ...status.gids } : null,
     cgroup: systemdCgroupPath(cg),
     cgroupPaths: cg.map((e) => e.path),
   };

@@ -15,7 +15,7 @@ import { systemdVerdict, unitExpectation } from './layer-systemd.js';
 import { unitOf } from './kinds.js';
 import type { Effective } from './rlimit.js';
 import { proposedValue } from './fix.js';
-import { fixer, hardRaiseNeeds } from './host-facts.js';
+import { capAt } from './fix-runner.js';
 import { launcherVerdict } from './launchers/index.js';
 import type { LauncherCase } from './launchers/types.js';
 
@@ -62,16 +62,14 @@ function startedAsService(node: ProcNode): boolean {
 }
 
 /**
- * A catalogue case: the value a fix proposes, checked against fs.nr_open and against what the
- * shell that would restart the launcher can set (its hard limit, without CAP_SYS_RESOURCE).
+ * A catalogue case: the value a fix proposes, checked against fs.nr_open; each entry caps it at
+ * what the account that applies it can set (valueFor: the launcher's owner through runuser, the
+ * supervisor that runs a run script, …).
  */
 function launcherCase(ctx: ExplainContext, root: string, links: ProcNode[], oi: number): LauncherCase {
   const origin = links[oi];
-  const f = fixer(ctx, root);
-  let value = proposedValue(origin.limit, undefined, nrOpen(ctx, root));
-  // Without CAP_SYS_RESOURCE the shell can give at most its own hard limit: propose that when it is still a raise.
-  if (f.canRaise === false && f.hard !== null && value.hard > f.hard && f.hard > (origin.limit.soft ?? 0)) value = { soft: f.hard, hard: f.hard };
-  return { ctx, root, links, oi, origin, parent: links[oi + 1] ?? null, value, valueNeeds: hardRaiseNeeds(value.hard, f.hard, f.canRaise, 'this shell') };
+  const value = proposedValue(origin.limit, undefined, nrOpen(ctx, root));
+  return { ctx, root, links, oi, origin, parent: links[oi + 1] ?? null, value, valueFor: (c) => capAt(value, c, origin.limit.soft) };
 }
 
 /** The layer of one origin, ignoring containers. */

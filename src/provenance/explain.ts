@@ -8,7 +8,7 @@ import { classify } from './classify.js';
 import { newContext, nrOpen, type ExplainContext } from './context.js';
 import { chainContradictions } from './contradictions.js';
 import { flattenSteps, prlimitStep, proposedValue, type FixStep, type Pair } from './fix.js';
-import { fixer, hardRaiseNeeds } from './host-facts.js';
+import { accountText, asPrefix, operator, ownerOf } from './fix-runner.js';
 import { passThroughs } from './launchers/index.js';
 import type { ProcNode } from './chain.js';
 import type { Verdict } from './context.js';
@@ -36,33 +36,57 @@ function reliefValue(soft: number | null, hard: number | null, wanted: Pair | un
 
 /**
  * Relief steps: prlimit on the process (and on a launcher whose future children inherit its limit),
- * each checked against what the shell running it can do (prlimit(2), kernel/sys.c
- * check_prlimit_permission and do_prlimit): another user's process, or a hard limit raised, needs
- * CAP_SYS_RESOURCE; fs.nr_open caps every value. A raise of the soft limit up to the hard limit
- * always works, so it comes first when the larger value cannot.
+ * each as its runner can apply it (prlimit(2), kernel/sys.c check_prlimit_permission and
+ * do_prlimit): without CAP_SYS_RESOURCE only an account with the process's own uids and gids may
+ * change its limits, and nobody may raise its hard limit; fs.nr_open caps every value. So a shell
+ * without the capability raises the soft limit up to the hard one, as the process's owner
+ * (runuser) when that is another user, and what it cannot do becomes a note, never a line that fails.
  */
-function reliefSteps(ctx: ExplainContext, root: string, target: ProcNode, v: Verdict, nr: number | null): FixStep[] {
-  const f = fixer(ctx, root);
+function reliefSteps(ctx: ExplainContext, root: string, target: ProcNode, v: Verdict, nr: number | null, notes: string[]): FixStep[] {
+  const op = operator(ctx, root);
   const procs = [target, ...(v.reliefAlso ?? []).filter((p) => p.pid !== target.pid)];
   const steps: FixStep[] = [];
+  const atHard: string[] = [];
   let told = false;
   for (const p of procs) {
     const { soft, hard } = p.limit;
     const want = reliefValue(soft, hard, p === target ? v.wanted : undefined, nr);
     if (soft !== null && want.soft <= soft && hard !== null && want.hard <= hard) continue;
-    const otherUser = f.uid !== null && p.uid !== null && f.uid !== p.uid && f.canRaise === false;
-    if (otherUser) {
-      steps.push(prlimitStep(p.pid, want, `CAP_SYS_RESOURCE: pid ${p.pid} belongs to uid ${p.uid} and this shell (uid ${f.uid}) lacks it; run it as uid ${p.uid}`));
+    if (op.canRaise !== false) {
+      // CAP_SYS_RESOURCE, or unknown (a capture: the lines are written for root, which has it on most hosts).
+      const step = prlimitStep(p.pid, want);
+      if (op.canRaise === null && !told && hard !== null && want.hard > hard) {
+        step.title += ' Raising the hard limit needs CAP_SYS_RESOURCE (root on most hosts).';
+        told = true;
+      }
+      steps.push(step);
       continue;
     }
-    const needs = hardRaiseNeeds(want.hard, hard, f.canRaise, 'this shell');
-    if (needs && soft !== null && hard !== null && soft < hard) steps.push(prlimitStep(p.pid, { soft: hard, hard }));
-    const step = prlimitStep(p.pid, want, needs);
-    if (!needs && !told && f.canRaise === null && hard !== null && want.hard > hard) {
-      step.title += ' Raising the hard limit needs CAP_SYS_RESOURCE (root on most hosts).';
-      told = true;
+    const who = `${p.name} (pid ${p.pid})`;
+    if (hard === null || soft === null) {
+      notes.push(`No relief without a restart is offered for ${who}: its limits could not be read.`);
+      continue;
     }
+    const reach = { soft: Math.min(want.soft, hard), hard };
+    const above = want.hard > hard ? ` To go above ${hard}: prlimit cannot raise a hard limit without CAP_SYS_RESOURCE, which this shell lacks; raise it where it is set (the steps below) and restart.` : '';
+    if (reach.soft <= soft) {
+      atHard.push(`${who} is at its hard limit ${hard}`);
+      continue;
+    }
+    const owner = ownerOf(ctx, root, p);
+    const c = p.creds;
+    const sameIds = p.uid !== null && c !== null && c.euid === p.uid && c.suid === p.uid && c.egid === c.gid && c.sgid === c.gid;
+    if (owner === null || !sameIds) {
+      notes.push(`No relief without a restart for ${who}: its uids or gids differ (a setuid program, or unreadable), so only CAP_SYS_RESOURCE may change its limits, and this shell lacks it.`);
+      continue;
+    }
+    const step = prlimitStep(p.pid, reach, undefined, asPrefix(ctx, root, owner, c.gid));
+    if (op.uid !== owner.uid) step.title += ` As its owner ${accountText(owner)}: without CAP_SYS_RESOURCE only the process's own user may change its limits.`;
+    if (above) step.higher = above.trim();
     steps.push(step);
+  }
+  if (atHard.length) {
+    notes.push(`No relief without a restart: ${atHard.join(', and ')}; raising a hard limit needs CAP_SYS_RESOURCE, which this shell lacks. Raise it where it is set (the fix steps) and restart.`);
   }
   return steps;
 }
@@ -88,7 +112,7 @@ export function explainLimit(root: string, pid: number, ctx: ExplainContext = ne
   const atCeiling = target.limit.soft !== null && target.limit.soft >= (nr ?? Infinity) && !v.wanted;
   const steps: FixStep[] = atCeiling
     ? [{ kind: 'durable', title: `${target.limit.soft} is already fs.nr_open, the kernel's maximum: it cannot be raised; a process that runs out at this level leaks descriptors.`, lines: [] }]
-    : [...reliefSteps(ctx, root, target, v, nr), ...v.fix];
+    : [...reliefSteps(ctx, root, target, v, nr, v.notes), ...v.fix];
   const via = passThroughs(links, links.findIndex((l) => l.pid === v.source.pid));
   if (via.length) v.notes.push(`${via.join(' and ')} ${via.length > 1 ? 'pass' : 'passes'} the limit on unchanged: ${via.length > 1 ? 'they set' : 'it sets'} none of ${via.length > 1 ? 'their' : 'its'} own.`);
   const notes = unique([...chain.notes, ...v.notes]);

@@ -27,6 +27,11 @@ export interface FixStep {
   blastRadius?: string;
   /** Set when the step would fail as written: what it needs that the process applying it lacks. */
   needs?: string;
+  /**
+   * Set when the value was capped at what its runner can apply: what to raise first to go higher
+   * ("to go above 20000, first raise …"). The step as written works.
+   */
+  higher?: string;
 }
 
 /** 65536 is what most server guides use; comfortably below the default fs.nr_open (1048576). */
@@ -54,38 +59,66 @@ export const sh = (p: Pair) => `${p.soft}:${p.hard}`;
  * When a drop-in that sorts after override.conf already sets LimitNOFILE=, that file must be edited
  * instead, or it wins again (drop-ins apply in file-name order, man systemd.unit).
  */
-export function systemdFix(unit: string, p: Pair, opts: { userUnit?: boolean; userName?: string; winningDropIn?: string | null; restartOnly?: boolean; needs?: string } = {}): FixStep[] {
-  // A user manager is reached from root with --machine=USER@ (systemctl(1), systemd ≥ 248).
+export interface SystemdFixOptions {
+  /** A unit of a user manager: edits run as that user (`systemctl edit` refuses --machine: "Cannot edit units remotely"). */
+  userUnit?: boolean;
+  userName?: string;
+  /** Runs argv as the user manager's owner, environment stated (fix-runner.ts runAs); required for a user unit's edit. */
+  asUser?: (argv: string[], env: Array<[string, string]>) => string;
+  /** XDG_RUNTIME_DIR of that user (/run/user/UID): where `systemctl --user` finds its manager. */
+  runtimeDir?: string;
+  winningDropIn?: string | null;
+  restartOnly?: boolean;
+  needs?: string;
+  higher?: string;
+  /** A `# …` warning for the restart line: what it starts as root that someone else can change. */
+  restartWarning?: string;
+}
+
+/**
+ * systemd: a drop-in via `systemctl edit` (it writes override.conf) and a reload, then a restart.
+ * When a drop-in that sorts after override.conf already sets LimitNOFILE=, that file must be edited
+ * instead, or it wins again (drop-ins apply in file-name order, man systemd.unit). A user unit is
+ * edited as its user (its files are in that user's home); the reload and restart reach its
+ * manager from root with --machine=USER@ (systemctl(1), systemd ≥ 248).
+ */
+export function systemdFix(unit: string, p: Pair, opts: SystemdFixOptions = {}): FixStep[] {
   const ctl = opts.userUnit ? ['systemctl', '--user', ...(opts.userName ? [`--machine=${opts.userName}@`] : [])] : ['systemctl'];
+  const restartLine = shellCommand([...ctl, 'restart', unit]);
   const restart: FixStep = {
     kind: 'restart',
     title: `Restart ${unit} so that systemd applies the limit when it starts it again.`,
-    lines: [shellCommand([...ctl, 'daemon-reload']), shellCommand([...ctl, 'restart', unit])],
+    lines: [shellCommand([...ctl, 'daemon-reload']), opts.restartWarning ? `${restartLine}   # ${opts.restartWarning}` : restartLine],
     blastRadius: `stops every process of ${unit} and starts it again`,
   };
   if (opts.restartOnly) return [restart];
   const dropIn = opts.winningDropIn ?? null;
   const base = dropIn ? dropIn.slice(dropIn.lastIndexOf('/') + 1) : null;
+  const userEnv: Array<[string, string]> = opts.runtimeDir ? [['XDG_RUNTIME_DIR', opts.runtimeDir]] : [];
+  const asOwner = (argv: string[], env: Array<[string, string]> = []) => (opts.userUnit && opts.asUser ? opts.asUser(argv, env) : shellCommand(argv));
+  const edit = opts.userUnit ? asOwner(['systemctl', '--user', 'edit', unit], userEnv) : shellCommand([...ctl, 'edit', unit]);
   const lines =
     dropIn && base && byteOrder(base, 'override.conf') > 0
-      ? [`sed -i ${shellQuote(`s/^LimitNOFILE=.*/LimitNOFILE=${sh(p)}/`)} ${shellQuote(dropIn)}   # this drop-in sorts after override.conf and would win over systemctl edit`]
-      : [`${shellCommand([...ctl, 'edit', unit])}   # add these two lines in the editor, save:`, '[Service]', `LimitNOFILE=${sh(p)}`];
+      ? [`${asOwner(['sed', '-i', `s/^LimitNOFILE=.*/LimitNOFILE=${sh(p)}/`, dropIn])}   # this drop-in sorts after override.conf and would win over systemctl edit`]
+      : [`${edit}   # add these two lines in the editor, save:`, '[Service]', `LimitNOFILE=${sh(p)}`];
   const durable: FixStep = { kind: 'durable', title: `Set LimitNOFILE=${sh(p)} for ${unit}.`, lines };
   if (opts.needs) durable.needs = opts.needs;
+  if (opts.higher) durable.higher = opts.higher;
   return [durable, restart];
 }
 
 /** supervisord: minfds in [supervisord], then a real restart (a reload keeps the old limit). */
-export function supervisordFix(file: string, minfds: number, restart: FixStep, configuredAlready: boolean, needs?: string): FixStep[] {
+export function supervisordFix(file: string, minfds: number, restart: FixStep, configuredAlready: boolean, needs?: string, higher?: string, fileNote = ''): FixStep[] {
   const inFile = file.startsWith('/');
   const steps: FixStep[] = [];
   if (!configuredAlready) {
     const durable: FixStep = {
       kind: 'durable',
       title: `Set minfds=${minfds} for supervisord.`,
-      lines: inFile ? [`# in ${shellQuote(file)}, section [supervisord]:`, `minfds=${minfds}`] : [`# in ${file}:`, `--minfds=${minfds}`],
+      lines: inFile ? [`# in ${shellQuote(file)}${fileNote}, section [supervisord]:`, `minfds=${minfds}`] : [`# in ${file}:`, `--minfds=${minfds}`],
     };
     if (needs) durable.needs = needs;
+    if (higher) durable.higher = higher;
     steps.push(durable);
   }
   const r = { ...restart, title: `${restart.title} (\`supervisorctl reload\` does not re-apply minfds).` };
@@ -123,14 +156,13 @@ export function shellFix(where: string | null, p: Pair, needs?: string): FixStep
 
 /**
  * Immediate relief: changes the running process, lost when it restarts (man 1 prlimit). `needs`
- * says what the shell running it lacks (prlimit(2): CAP_SYS_RESOURCE to raise a hard limit, or for
- * another user's process).
+ * says what the shell running it lacks; `prefix` runs it as another account (fix-runner.ts asPrefix).
  */
-export function prlimitStep(pid: number, p: Pair, needs?: string): FixStep {
+export function prlimitStep(pid: number, p: Pair, needs?: string, prefix: readonly string[] = []): FixStep {
   const step: FixStep = {
     kind: 'relief',
     title: `Now, without a restart: give pid ${pid} ${sh(p)} (lost when the process restarts).`,
-    lines: [`prlimit --pid ${pid} --nofile=${sh(p)}`],
+    lines: [shellCommand([...prefix, 'prlimit', '--pid', String(pid), `--nofile=${sh(p)}`])],
   };
   if (needs) step.needs = needs;
   return step;
@@ -154,11 +186,13 @@ export function flattenSteps(steps: readonly FixStep[]): string[] {
     // there would end the comment and make the rest a command, so they are escaped like terminal text.
     const notes = [s.kind === 'relief' ? 'now, without a restart; lost when the process restarts' : '', s.blastRadius ? `this ${terminalSafe(s.blastRadius)}` : '', s.needs ? `needs ${terminalSafe(s.needs)}` : ''].filter(Boolean);
     if (!s.lines.length) {
-      out.push(terminalSafe(`# ${stepHeadline(s)}${s.needs ? ` Needs ${s.needs}.` : ''}`));
+      out.push(terminalSafe(`# ${stepHeadline(s)}${s.needs ? ` Needs ${s.needs}.` : ''}${s.higher ? ` ${s.higher}` : ''}`));
       continue;
     }
     const last = s.lines.length - 1;
-    s.lines.forEach((l, i) => out.push(i === last && notes.length && !l.includes('   # ') ? `${l}   # ${notes.join('; ')}` : l));
+    // The notes go on the last line: after its own comment when it has one, never dropped.
+    s.lines.forEach((l, i) => out.push(i === last && notes.length ? `${l}${l.includes('   # ') ? '; ' : '   # '}${notes.join('; ')}` : l));
+    if (s.higher) out.push(terminalSafe(`# ${s.higher}`));
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { canRaiseHard, hardRaiseNeeds } from './host-facts.js';
 import { formatSH } from './rlimit.js';
 import { readPasswd } from '../probe/passwd.js';
 import { shellQuote } from '../safety/shell-quote.js';
+import { accountOf, accountText, untrusted, untrustedText } from './fix-runner.js';
 
 /** `ulimit -n 300`, `ulimit -Sn 4096`, `ulimit -HSn unlimited` ... */
 // The value is only a number, a keyword or a variable: the statement becomes a metric label
@@ -59,6 +60,14 @@ class UnreadableScript extends Error {
   }
 }
 
+/** ", owned by bob (uid 1003), who runs it" when the script is not root's, or the warning when a third party can change it. */
+function scriptNote(ctx: ExplainContext, root: string, script: string, node: ProcNode): string {
+  const runner = node.uid ?? 0;
+  const bad = untrusted(ctx, root, script, runner);
+  if (bad) return ` (${untrustedText(ctx, root, bad)}, and the shell runs it as ${runner === 0 ? 'root' : accountText(accountOf(ctx, root, runner))}: check it)`;
+  return runner !== 0 ? ` (as ${accountText(accountOf(ctx, root, runner))}, who runs it)` : '';
+}
+
 export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null): Verdict {
   let found: { statement: string; where: string | null; line: number } | null = null;
   let readError: string | null = null;
@@ -94,7 +103,7 @@ export function shellVerdict(ctx: ExplainContext, root: string, node: ProcNode, 
       reason: reason.charAt(0).toUpperCase() + reason.slice(1),
     },
     contradictions: [],
-    fix: shellFix(found?.where ? `${shellQuote(found.where)}:${found.line}` : found ? 'the shell command line' : null, value, needs),
+    fix: shellFix(found?.where ? `${shellQuote(found.where)}:${found.line}${scriptNote(ctx, root, found.where, node)}` : found ? 'the shell command line' : null, value, needs),
     notes: readError ? [readError.startsWith('its script is') ? `${node.name} (pid ${node.pid}): ${readError}.` : `could not read the shell's startup files: ${readError}`] : [],
     confident: found !== null,
   };

@@ -9,8 +9,9 @@ import { resolve } from 'node:path';
 import { cwdOf, globBudget, memoRead, pamUser, type ExplainContext, type Verdict } from './context.js';
 import { childrenOf, childrenText } from './children.js';
 import { proposedValue, supervisordFix, type FixStep } from './fix.js';
-import { shellCommand, shellQuote } from '../safety/shell-quote.js';
-import { writableByOthers, type WritableBy } from '../safety/writable-by.js';
+import { shellCommand } from '../safety/shell-quote.js';
+import type { WritableBy } from '../safety/writable-by.js';
+import { accountOf, accountText, capAt, ceilingAs, ownerOf, runAs, untrusted, untrustedText, type Capped, type Ceiling } from './fix-runner.js';
 import { canRaiseHard } from './host-facts.js';
 import { isSystemdManager, unitOf } from './kinds.js';
 import { formatSH, type Effective } from './rlimit.js';
@@ -32,60 +33,98 @@ export function ownCommand(argv: readonly string[]): string[] {
   return [...argv];
 }
 
+/** Was this supervisord started by a systemd manager as a service (a restart goes through its unit)? */
+function serviceUnit(node: ProcNode, parent: ProcNode | null): { unit: string; manager: ProcNode } | null {
+  const u = unitOf(node.cgroup);
+  return parent && isSystemdManager(parent) && u && u.unit.endsWith('.service') ? { unit: u.unit, manager: parent } : null;
+}
+
 /**
- * How to restart this supervisord for real, with what that stops: its unit, else shutdown + its
- * own command line, quoted. When a file of that command line (the program, a script, the config)
- * is one another user can change, the line is not offered to root: it names the owner and says to
- * check it.
+ * How to restart this supervisord for real, with what that stops. Through its unit when a systemd
+ * manager started it (a user manager's from root with --machine=USER@); else stopped and started
+ * the way it was, as its owner: `supervisorctl shutdown` reads the config (its serverurl could name
+ * another supervisord's socket), and the start runs the program, so both run as the account that
+ * runs supervisord (runuser for another user). A file of that command line that someone other than
+ * root and that account can change is never run: the line names its owner and says to check it.
  */
 export function restartStep(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null, file: string | null): FixStep {
-  const u = unitOf(node.cgroup);
   const programs = childrenText(childrenOf(ctx, root, node.pid));
   const blastRadius = `stops every program supervisord runs (${programs}) until it has started again`;
-  if (parent && isSystemdManager(parent) && u && u.unit.endsWith('.service')) {
-    return { kind: 'restart', title: `Restart supervisord through its unit ${u.unit}`, lines: [shellCommand([...(parent.pid === 1 ? ['systemctl'] : ['systemctl', '--user']), 'restart', u.unit])], blastRadius };
+  const svc = serviceUnit(node, parent);
+  if (svc) {
+    const userManager = svc.manager.pid !== 1;
+    const mo = userManager ? ownerOf(ctx, root, svc.manager) : null;
+    const ctl = userManager ? ['systemctl', '--user', ...(mo?.name ? [`--machine=${mo.name}@`] : [])] : ['systemctl'];
+    return { kind: 'restart', title: `Restart supervisord through its unit ${svc.unit}`, lines: [shellCommand([...ctl, 'restart', svc.unit])], blastRadius };
   }
+  const owner = ownerOf(ctx, root, node) ?? accountOf(ctx, root, 0);
   const conf = file ? ['-c', file] : [];
   const own = ownCommand(node.argv);
   const argv = own.length ? own : ['supervisord', ...conf];
-  const stop = shellCommand(['supervisorctl', ...conf, 'shutdown']);
-  const title = 'Stop supervisord and start it again the way it was started';
-  const unsafe = unsafeFileOf(ctx, root, node, [...argv, ...(file ? [file] : [])]);
-  if (!unsafe) return { kind: 'restart', title, lines: [stop, shellCommand(argv)], blastRadius };
-  const owner = pamUser(ctx, root, unsafe.uid).name;
+  const title = `Stop supervisord and start it again the way it was started${owner.uid !== 0 ? `, as ${accountText(owner)}, who runs it` : ''}`;
+  const badConf = file ? untrustedFile(ctx, root, node, file, owner.uid) : null;
+  // SIGTERM makes supervisord stop its programs and exit (supervisord.py: SIGTERM → shutdown) without reading any file.
+  const stop = badConf ? `${shellCommand(['kill', '-TERM', String(node.pid)])}   # supervisorctl would read ${untrustedText(ctx, root, badConf)}` : runAs(ctx, root, owner, ['supervisorctl', ...conf, 'shutdown']);
+  const unsafe = unsafeFileOf(ctx, root, node, [...argv, ...(file ? [file] : [])], owner.uid);
+  if (!unsafe) return { kind: 'restart', title, lines: [stop, runAs(ctx, root, owner, argv)], blastRadius };
   return {
     kind: 'restart',
     title,
-    lines: [stop, `# it was started as: ${shellCommand(argv)}`, `# do not run that as root: ${shellQuote(unsafe.path)} is ${unsafe.why}${owner !== String(unsafe.uid) ? ` (${shellQuote(owner)})` : ''}; check it, then start it as its owner`],
+    lines: [stop, `# it was started as: ${shellCommand(argv)}`, `# do not run that as ${owner.uid === 0 ? 'root' : accountText(owner)}: ${untrustedText(ctx, root, unsafe)}; check it, then start it as its owner`],
     blastRadius,
   };
 }
 
-/** The first word of argv naming an existing file (relative ones from the process's cwd) that someone other than root can change. */
-function unsafeFileOf(ctx: ExplainContext, root: string, node: ProcNode, words: readonly string[]): WritableBy | null {
-  const cwd = cwdOf(root, node.pid);
+/** The file's trust for `runner`, relative paths from the process's cwd; unreadable counts as untrusted. */
+function untrustedFile(ctx: ExplainContext, root: string, node: ProcNode, path: string, runner: number): WritableBy | null {
+  return untrusted(ctx, root, resolve(cwdOf(root, node.pid), path), runner);
+}
+
+/** The first word of argv naming an existing file (relative ones from the process's cwd) that someone other than root and `runner` can change. */
+function unsafeFileOf(ctx: ExplainContext, root: string, node: ProcNode, words: readonly string[], runner: number): WritableBy | null {
   for (const w of words) {
     if (!w.includes('/')) continue;
-    try {
-      const found = writableByOthers(root, resolve(cwd, w));
-      if (found) return found;
-    } catch {
-      // Not readable (EACCES, a refused link): cannot tell who owns it, so it is not offered either.
-      return { path: resolve(cwd, w), uid: -1, why: 'not checkable' };
-    }
+    const found = untrustedFile(ctx, root, node, w, runner);
+    if (found) return found;
   }
   return null;
 }
 
 /**
- * What a minfds value needs: supervisord raises its hard limit too when minfds is above it
- * (options.py set_rlimits_or_exit), which needs CAP_SYS_RESOURCE; without it supervisord exits at
- * start-up, taking every program with it. `hard` is the hard limit it will start with.
+ * The ceiling supervisord starts under when the restart step runs: its unit's (the manager
+ * applies LimitNOFILE=, and supervisord keeps the capabilities root has there), or the account
+ * that starts it again from the operator's shell (fix-runner.ts ceilingAs).
  */
-export function minfdsNeeds(ctx: ExplainContext, root: string, node: ProcNode, minfds: number, hard: number | null): string | undefined {
-  if (hard === null || minfds <= hard) return undefined;
-  if (canRaiseHard(ctx, root, node.pid) === true) return undefined;
-  return `a hard limit of at least ${minfds} for supervisord first (it starts with ${hard} and lacks CAP_SYS_RESOURCE to raise it; above it supervisord refuses to start)`;
+function startCeiling(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null, unitHard: number | null): Ceiling {
+  const svc = serviceUnit(node, parent);
+  if (svc) {
+    return { hard: unitHard, canRaise: canRaiseHard(ctx, root, node.pid), who: `supervisord, started by ${svc.unit}`, raiseFirst: `LimitNOFILE= of ${svc.unit}` };
+  }
+  return ceilingAs(ctx, root, ownerOf(ctx, root, node) ?? accountOf(ctx, root, 0));
+}
+
+/**
+ * A minfds value as the restarted supervisord can apply it: it raises its hard limit too when minfds
+ * is above it (options.py set_rlimits_or_exit), which needs CAP_SYS_RESOURCE; without it supervisord
+ * exits at start-up, taking every program with it. So minfds is capped at the hard limit it will
+ * start with, with what to raise first to go higher.
+ */
+export function minfdsFor(minfds: number, ceiling: Ceiling, current: number | null): Capped {
+  return capAt({ soft: minfds, hard: minfds }, ceiling, current);
+}
+
+/** What the configured minfds needs when the restarted supervisord could not apply it (it would exit at start-up). */
+function staleNeeds(minfds: number, ceiling: Ceiling): string | undefined {
+  const m = minfdsFor(minfds, ceiling, null);
+  if (m.value.soft >= minfds) return m.needs;
+  return `a hard limit of at least ${minfds} for ${ceiling.who}, which starts with ${ceiling.hard} and cannot raise it (above it supervisord refuses to start): first raise ${ceiling.raiseFirst}, or set minfds=${ceiling.hard}`;
+}
+
+/** Who else can change the file to edit, for its comment: "" when only root and supervisord's own account can. */
+function editNote(ctx: ExplainContext, root: string, node: ProcNode, file: string): string {
+  if (!file.startsWith('/')) return '';
+  const bad = untrusted(ctx, root, file, node.uid ?? 0);
+  return bad ? ` (${untrustedText(ctx, root, bad)}, and supervisord reads it as ${node.uid === 0 || node.uid === null ? 'root' : `uid ${node.uid}`}: check it)` : '';
 }
 
 /** Where minfds came from, for sentences: "minfds=3000 (/etc/supervisor/supervisord.conf:12)". */
@@ -135,15 +174,14 @@ export function supervisordVerdict(ctx: ExplainContext, root: string, node: Proc
   const got = inheritedText(node, inherited, inheritedFrom);
   const restart = restartStep(ctx, root, node, parent, c.file);
   const startHard = inherited?.hard ?? node.limit.hard;
+  const ceiling = startCeiling(ctx, root, node, parent, startHard);
   if (node.limit.soft === c.minfds) {
-    // Within the hard limit supervisord starts with, unless it can raise that (CAP_SYS_RESOURCE).
-    const canRaise = canRaiseHard(ctx, root, node.pid) === true;
-    const p0 = proposed();
-    const p = !canRaise && startHard !== null && p0.soft > startHard && startHard > (node.limit.soft ?? 0) ? { soft: startHard, hard: startHard } : p0;
+    // Within the hard limit supervisord will start with, unless it can raise that (CAP_SYS_RESOURCE).
+    const m = minfdsFor(proposed().soft, ceiling, node.limit.soft);
     return {
       source: { ...src, reason: `supervisord (pid ${node.pid}) raised its soft limit to ${minfdsText(c)} when it started; the programs it runs inherit it.${got}` },
       contradictions: [],
-      fix: supervisordFix(editIn, p.soft, restart, false, minfdsNeeds(ctx, root, node, p.soft, startHard)),
+      fix: supervisordFix(editIn, m.value.soft, restart, false, m.needs, m.higher, editNote(ctx, root, node, editIn)),
       notes: c.warnings,
     };
   }
@@ -156,7 +194,7 @@ export function supervisordVerdict(ctx: ExplainContext, root: string, node: Proc
         reason: `supervisord (pid ${node.pid}) raised its soft limit to ${node.limit.soft} when it started (the minfds of that time); the programs it runs inherit it.${got} Its configuration now asks for more.`,
       },
       contradictions: [stale],
-      fix: supervisordFix(editIn, c.minfds, restart, true, minfdsNeeds(ctx, root, node, c.minfds, startHard)),
+      fix: supervisordFix(editIn, c.minfds, restart, true, staleNeeds(c.minfds, ceiling)),
       notes: c.warnings,
       wanted: { soft: c.minfds, hard },
     };

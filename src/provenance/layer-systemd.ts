@@ -6,7 +6,10 @@
  */
 import type { ProcNode } from './chain.js';
 import { memoRead, nrOpen, type ExplainContext, type Verdict } from './context.js';
-import { proposedValue, systemdFix } from './fix.js';
+import { proposedValue, systemdFix, type SystemdFixOptions } from './fix.js';
+import { accountOf, accountText, capAt, runAs, untrusted, untrustedText } from './fix-runner.js';
+import { shellQuote } from '../safety/shell-quote.js';
+import { terminalSafe } from '../safety/terminal.js';
 import { canRaiseHard, systemdVersion } from './host-facts.js';
 import { isNginx, isJava, isSupervisord, unitOf } from './kinds.js';
 import { appliedBySystemd, formatPair, formatSH, type Effective } from './rlimit.js';
@@ -143,6 +146,47 @@ function unmaskFirst(v: Verdict, unit: string, masked: Masked, ctl: string[]): V
 }
 
 /**
+ * Who the unit's processes run as: User= (a name, or a number), else the manager's own user (root
+ * for pid 1, the user for a user manager). DynamicUser= and an unknown name are a uid that trusts
+ * nobody's files but root's (-1).
+ */
+function unitRunner(ctx: ExplainContext, root: string, cfg: UnitLimit | null, manager: ProcNode): { uid: number; text: string } {
+  const mine = manager.uid ?? 0;
+  const u = cfg?.user ?? null;
+  if (u === null) return { uid: mine, text: mine === 0 ? 'root' : accountText(accountOf(ctx, root, mine)) };
+  if (u === 'dynamic') return { uid: -1, text: 'a dynamic user' };
+  if (/^\d+$/.test(u)) return { uid: Number(u), text: accountText(accountOf(ctx, root, Number(u))) };
+  const pw = memoRead(ctx, 'passwd', () => readPasswd(root));
+  const e = pw.ok ? pw.value.find((x) => x.name === u) : undefined;
+  return e ? { uid: e.uid, text: accountText(accountOf(ctx, root, e.uid)) } : { uid: -1, text: `user ${terminalSafe(u)}` };
+}
+
+/**
+ * How the fix lines reach a unit: a user unit is edited as its user (`systemctl edit` refuses
+ * --machine), with XDG_RUNTIME_DIR stated so `systemctl --user` finds its manager; a restart that
+ * starts a program someone else can change (the file or a directory above it) says so in its line.
+ */
+export function unitFixOptions(ctx: ExplainContext, root: string, unit: string, user: boolean, manager: ProcNode, cfg: UnitLimit | null): SystemdFixOptions {
+  const opts: SystemdFixOptions = { userUnit: user };
+  if (user && manager.uid !== null) {
+    const owner = accountOf(ctx, root, manager.uid);
+    if (owner.name !== null) opts.userName = owner.name;
+    opts.asUser = (argv, env) => runAs(ctx, root, owner, argv, env);
+    opts.runtimeDir = `/run/user/${manager.uid}`;
+  }
+  const runner = unitRunner(ctx, root, cfg, manager);
+  for (const prog of cfg?.programs ?? []) {
+    if (!prog.startsWith('/')) continue;
+    const bad = untrusted(ctx, root, prog, runner.uid < 0 ? null : runner.uid);
+    if (bad) {
+      opts.restartWarning = `this starts ${shellQuote(prog)} as ${runner.text}, and ${untrustedText(ctx, root, bad)}: check it first`;
+      break;
+    }
+  }
+  return opts;
+}
+
+/**
  * Explains `node`, started by `manager` (a systemd manager). Returns null when another layer
  * (supervisord raising to minfds) explains it better; the caller then asks that layer.
  */
@@ -171,13 +215,12 @@ function unitVerdict(ctx: ExplainContext, root: string, node: ProcNode, manager:
     };
   }
   const unit = u.unit;
-  const userName = u.user && manager.uid !== null ? pamUser(ctx, root, manager.uid).name : undefined;
   const e = unitExpectation(ctx, root, unit, node, manager);
   if ('error' in e) {
     return {
       source: { ...base, unit, reason: `${node.name} (pid ${node.pid}) runs in ${unit}, whose configuration could not be read: ${e.error}.` },
       contradictions: [],
-      fix: systemdFix(unit, proposedValue(node.limit, undefined, nrOpen(ctx, root)), { userUnit: u.user, userName }),
+      fix: systemdFix(unit, proposedValue(node.limit, undefined, nrOpen(ctx, root)), unitFixOptions(ctx, root, unit, u.user, manager, null)),
       notes: [],
     };
   }
@@ -188,15 +231,20 @@ function unitVerdict(ctx: ExplainContext, root: string, node: ProcNode, manager:
   if (cfg.pamName) notes.push(`${unit} has PAMName=${cfg.pamName}: pam_limits (limits.conf) also applies to it when it starts.`);
   const how = describeSetting(cfg, e.scope, e.expected);
   const winningDropIn = l.origin === 'drop-in' ? l.file : null;
-  // The manager applies LimitNOFILE=; above its own hard limit that needs CAP_SYS_RESOURCE, which a user manager never has.
+  // The manager applies LimitNOFILE=; above its own hard limit that needs CAP_SYS_RESOURCE, which a
+  // user manager never has: systemd clamps the value to its hard limit (setrlimit_closest), so the
+  // value offered is capped there, with what to raise first to go higher.
   const managerCan = u.user ? false : canRaiseHard(ctx, root, manager.pid);
-  const needsFor = (hard: number) =>
-    managerCan === false && manager.limit.hard !== null && hard > manager.limit.hard
-      ? `a hard limit of at least ${hard} for ${managerName}, which holds ${manager.limit.hard} and lacks CAP_SYS_RESOURCE (systemd would clamp the value to ${manager.limit.hard})${u.user ? `: LimitNOFILE= of user@${manager.uid}.service first` : ''}`
-      : undefined;
+  const ceiling = {
+    hard: manager.limit.hard,
+    canRaise: managerCan,
+    who: managerName,
+    raiseFirst: u.user ? `LimitNOFILE= of user@${manager.uid}.service (what the user manager runs with; it cannot raise its own)` : `the hard limit of ${managerName}, which lacks CAP_SYS_RESOURCE (a systemd inside a container: the container's limit)`,
+  };
+  const opts = unitFixOptions(ctx, root, unit, u.user, manager, cfg);
   const fixFor = (wanted?: { soft: number; hard: number }) => {
-    const p = proposedValue(node.limit, wanted, nrOpen(ctx, root));
-    return systemdFix(unit, p, { winningDropIn, userUnit: u.user, userName, needs: needsFor(p.hard) });
+    const c = capAt(proposedValue(node.limit, wanted, nrOpen(ctx, root)), ceiling, node.limit.soft);
+    return systemdFix(unit, c.value, { ...opts, winningDropIn, needs: c.needs, higher: c.higher });
   };
   // Unknown version: both defaults and what each would mean, never one asserted (src/provenance/systemd-defaults.ts).
   const unknownText = e.versionUnknown ? ` ${unknownVersionText(e, node)}` : '';
@@ -236,7 +284,7 @@ function unitVerdict(ctx: ExplainContext, root: string, node: ProcNode, manager:
     contradictions: [
       `${unit} now gives ${formatSH(exp.soft, exp.hard)} (${l.setting}), but ${node.name} (pid ${node.pid}) runs with ${formatSH(node.limit.soft, node.limit.hard)}: the configuration changed after the service started. It applies only after \`systemctl daemon-reload\` and \`systemctl restart ${unit}\` (unless the program changed its own limit).`,
     ],
-    fix: exp.soft !== null && exp.hard !== null && (exp.soft > (node.limit.soft ?? 0) || exp.hard > (node.limit.hard ?? 0)) ? systemdFix(unit, { soft: exp.soft, hard: exp.hard }, { restartOnly: true, userUnit: u.user, userName }) : fixFor(),
+    fix: exp.soft !== null && exp.hard !== null && (exp.soft > (node.limit.soft ?? 0) || exp.hard > (node.limit.hard ?? 0)) ? systemdFix(unit, { soft: exp.soft, hard: exp.hard }, { ...opts, restartOnly: true }) : fixFor(),
     notes,
     wanted: exp.soft !== null && exp.hard !== null ? { soft: exp.soft, hard: exp.hard } : undefined,
   };

@@ -70,6 +70,10 @@ export interface UnitLimit {
   limit: NofileSetting;
   /** PAMName= of the unit: pam_limits then applies to it too (man systemd.exec). */
   pamName: string | null;
+  /** Who the unit's processes run as: User= (a name or uid), "dynamic" for DynamicUser=yes, null = the manager's own user. */
+  user: string | null;
+  /** Executables a (re)start runs: the first word of each ExecStartPre/ExecStart/ExecStartPost= (man systemd.service). */
+  programs: string[];
   /** Ignored assignments and other remarks, one sentence each. */
   warnings: string[];
   /** How the unit is masked (its file links to /dev/null or is empty): systemd will not start it. Absent when it is not. */
@@ -236,6 +240,7 @@ export function readUnitLimit(root: string, unit: string, scope: ManagerScope): 
   warnings.push(...ignoredLimitKeys(all, section ?? 'Service'));
   let pamName: string | null = null;
   for (const a of all) if (a.section === section && a.key === 'PAMName') pamName = a.value || null;
+  const { user, programs } = section ? execOf(all, section) : { user: null, programs: [] };
   const hit = section ? foldLimitAssignments(all, 'LimitNOFILE', section, warnings) : null;
   let limit: NofileSetting;
   if (hit) {
@@ -244,5 +249,33 @@ export function readUnitLimit(root: string, unit: string, scope: ManagerScope): 
   } else {
     limit = readManagerDefault(root, warnings, scope.builtin, scope.user ? 'user' : 'system');
   }
-  return { unit, fragment: frag?.path ?? null, dropIns, limit, pamName, warnings, ...(found?.masked ? { masked: found.masked } : {}) };
+  return { unit, fragment: frag?.path ?? null, dropIns, limit, pamName, user, programs, warnings, ...(found?.masked ? { masked: found.masked } : {}) };
+}
+
+const EXEC_KEYS = new Set(['ExecStartPre', 'ExecStart', 'ExecStartPost']);
+
+/**
+ * User= and the executables of the Exec*= lines a start runs, in the order assignments apply (an
+ * empty assignment resets that key's list). The executable is the first word after the special
+ * prefixes `@-:+!|` (man systemd.service, "Command lines"); quoting is left as written.
+ */
+export function execOf(all: readonly UnitAssignment[], section: string): { user: string | null; programs: string[] } {
+  let user: string | null = null;
+  let dynamic = false;
+  const lists = new Map<string, string[]>();
+  for (const a of all) {
+    if (a.section !== section) continue;
+    if (a.key === 'User') user = a.value || null;
+    else if (a.key === 'DynamicUser') dynamic = /^(1|yes|y|true|t|on)$/i.test(a.value);
+    else if (EXEC_KEYS.has(a.key)) {
+      if (a.value === '') {
+        lists.set(a.key, []);
+        continue;
+      }
+      const word = a.value.replace(/^[@\-:+!|]+/, '').trim().split(/\s+/)[0] ?? '';
+      if (word) lists.set(a.key, [...(lists.get(a.key) ?? []), word]);
+    }
+  }
+  const programs = [...EXEC_KEYS].flatMap((k) => lists.get(k) ?? []);
+  return { user: dynamic ? 'dynamic' : user, programs: programs.filter((p, i) => programs.indexOf(p) === i) };
 }

@@ -66,6 +66,7 @@ export function renderLimitOrigin(o: LimitOrigin, opts: LimitsRenderOptions): st
       for (const [j, l] of wrap(head, width - 4).entries()) out.push(`    ${j ? '   ' : ''}${l}`);
       if (s.needs) for (const l of wrap(`Will fail as is: needs ${terminalSafe(s.needs)}.`, width - 7)) out.push(paint('yellow', `       ${l}`));
       for (const l of s.lines) out.push(`       ${terminalSafe(l)}`);
+      if (s.higher) for (const l of wrap(terminalSafe(s.higher), width - 7)) out.push(paint('dim', `       ${l}`));
     });
   } else if (o.fix.length) {
     out.push(`  ${paint('green', 'Fix:')}`);

@@ -30,7 +30,7 @@ test('docs/launchers.md holds the catalogue as the code has it', () => {
 });
 
 test('recognition: each entry knows its own process and not the others\' ', () => {
-  const node = (name: string, argv: string[]) => ({ pid: 10, ppid: 1, name, argv, limit: { soft: 1024, hard: 4096 }, uid: 0, cgroup: null, cgroupPaths: [] });
+  const node = (name: string, argv: string[]) => ({ pid: 10, ppid: 1, name, argv, limit: { soft: 1024, hard: 4096 }, uid: 0, creds: null, cgroup: null, cgroupPaths: [] });
   const samples: Record<string, ReturnType<typeof node>> = {
     pm2: node('PM2 v7.0.4: God', ['PM2 v7.0.4: God Daemon (/root/.pm2)']),
     forever: node('node', ['/usr/bin/node', '/usr/lib/node_modules/forever/bin/monitor', 'app.js']),

@@ -4,7 +4,8 @@
  * limit, fixed by the shell that ran `forever start`. `forever restart` reuses the monitor.
  */
 import { type FixStep } from '../fix.js';
-import { shellCommand } from '../../safety/shell-quote.js';
+import { shellQuote } from '../../safety/shell-quote.js';
+import { accountOf, accountText, ceilingAs, ownerOf, runAs, runWithLimitAs, untrusted, untrustedText } from '../fix-runner.js';
 import { limitOf, who } from './common.js';
 import type { Launcher } from './types.js';
 
@@ -15,20 +16,28 @@ export const forever: Launcher = {
   recognisedBy: 'a node process whose argv[1] ends in forever/bin/monitor',
   settingLives: 'the shell that ran `forever start` (the monitor keeps its limit)',
   childrenGet: "the monitor's limit, also after `forever restart`",
-  durableFix: '`forever stop SCRIPT`, then `ulimit -n N && forever start SCRIPT`',
+  durableFix: 'as the monitor\'s user (runuser -u USER): `forever stop SCRIPT`, then `ulimit -n N && forever start SCRIPT` in that user\'s shell',
   relief: 'prlimit on the app and on its monitor',
   is: (n) => n.argv.slice(0, 2).some((a) => MONITOR.test(a)),
-  explain({ origin, value, valueNeeds }) {
+  explain({ ctx, root, origin, valueFor }) {
     if (!forever.is(origin)) return null;
     const i = origin.argv.findIndex((a) => MONITOR.test(a));
     const script = origin.argv[i + 1] ?? 'SCRIPT';
+    // forever keeps its state in ~/.forever of the user who ran it, and `forever start` runs the
+    // script: both as the monitor's owner, never as root for another user's script.
+    const owner = ownerOf(ctx, root, origin) ?? accountOf(ctx, root, 0);
+    const env: Array<[string, string]> = owner.home ? [['HOME', owner.home]] : [];
+    const c = valueFor(ceilingAs(ctx, root, owner));
+    const bad = script.startsWith('/') ? untrusted(ctx, root, script, owner.uid) : null;
+    const warn = bad ? `   # this runs ${shellQuote(script)} as ${accountText(owner)}, and ${untrustedText(ctx, root, bad)}: check it first` : '';
     const steps: FixStep[] = [
       {
         kind: 'restart',
-        title: 'Start the app again under a new monitor, from a shell that has the limit.',
-        lines: [shellCommand(['forever', 'stop', script]), `ulimit -n ${value.soft} && ${shellCommand(['forever', 'start', script])}`],
+        title: `Start the app again under a new monitor, from a shell that has the limit${owner.uid !== 0 ? `, as ${accountText(owner)}, whose app it is` : ''}.`,
+        lines: [runAs(ctx, root, owner, ['forever', 'stop', script], env), `${runWithLimitAs(ctx, root, owner, c.value.soft, ['forever', 'start', script], env)}${warn}`],
         blastRadius: `stops ${script} while it restarts`,
-        ...(valueNeeds ? { needs: valueNeeds } : {}),
+        ...(c.needs ? { needs: c.needs } : {}),
+        ...(c.higher ? { higher: c.higher } : {}),
       },
     ];
     return {

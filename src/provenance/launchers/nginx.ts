@@ -9,7 +9,8 @@ import { readOptional } from '../config-files.js';
 import { memoRead, nrOpen } from '../context.js';
 import { canRaiseHard } from '../host-facts.js';
 import type { FixStep } from '../fix.js';
-import { shellQuote } from '../../safety/shell-quote.js';
+import { shellCommand, shellQuote } from '../../safety/shell-quote.js';
+import { accountOf, accountText, ownerOf, runAs, untrusted, untrustedText } from '../fix-runner.js';
 import { limitOf, who } from './common.js';
 import type { Launcher, LauncherCase } from './types.js';
 
@@ -29,12 +30,37 @@ export function nginxSetting(c: LauncherCase, master: ProcNode): { file: string;
   return null;
 }
 
+/** The nginx binary of a master, from its title "nginx: master process /usr/sbin/nginx -c …"; null when the title does not carry a path. */
+function masterBinary(master: ProcNode): string | null {
+  const m = /master process (\S+)/.exec(master.argv.join(' '));
+  return m && m[1].startsWith('/') ? m[1] : null;
+}
+
+/**
+ * The reload: SIGHUP to this master (what `nginx -s reload` sends, but to the right process: -s
+ * reads a pid file that another nginx may own), after `nginx -t` with the master's own binary and
+ * configuration, as the master's owner. nginx re-reads the configuration as root on a reload, and
+ * `nginx -t` loads its modules: when the binary or the configuration is someone else's to change,
+ * the test is not offered to root and the line names the owner.
+ */
+function reloadStep(c: LauncherCase, master: ProcNode, conf: string): FixStep {
+  const { ctx, root } = c;
+  const owner = ownerOf(ctx, root, master) ?? accountOf(ctx, root, 0);
+  const bin = masterBinary(master);
+  const bad = (bin ? untrusted(ctx, root, bin, owner.uid) : null) ?? untrusted(ctx, root, conf, owner.uid);
+  const hup = shellCommand(['kill', '-HUP', String(master.pid)]);
+  const lines = bad
+    ? [`${hup}   # nginx re-reads its configuration as ${accountText(owner)} on a reload, and ${untrustedText(ctx, root, bad)}: check it first`]
+    : [`${runAs(ctx, root, owner, [bin ?? 'nginx', '-t', '-c', conf])} && ${hup}`];
+  return { kind: 'restart', title: `Reload nginx (master ${who(master)}): new workers start with the new limit.`, lines, blastRadius: 'replaces the workers gracefully: old workers finish their open connections, nothing is dropped' };
+}
+
 export const nginx: Launcher = {
   id: 'nginx',
   recognisedBy: 'comm "nginx": the master ("nginx: master process ...") and its workers',
   settingLives: 'worker_rlimit_nofile in nginx.conf (main context) for workers; the master has its launcher\'s limit',
   childrenGet: 'workers: soft = hard = worker_rlimit_nofile, set as root, so it may exceed the master\'s hard limit',
-  durableFix: '`worker_rlimit_nofile N;` in nginx.conf, then `nginx -t && nginx -s reload`',
+  durableFix: '`worker_rlimit_nofile N;` in nginx.conf, then `nginx -t -c CONF` (the master\'s binary and config, as its owner) and `kill -HUP MASTER`',
   relief: 'prlimit on each worker (a reload replaces them)',
   is: (n) => n.name === 'nginx',
   explain(c) {
@@ -43,13 +69,15 @@ export const nginx: Launcher = {
     const s = nginxSetting(c, parent);
     if (!s) return null;
     const nr = nrOpen(c.ctx, c.root);
-    const value = Math.min(c.value.soft, nr ?? c.value.soft);
+    const wanted = Math.min(c.value.soft, nr ?? c.value.soft);
+    // Each worker sets it while still root, so the master's hard limit caps it unless the master has CAP_SYS_RESOURCE.
     const masterCan = canRaiseHard(c.ctx, c.root, parent.pid);
-    const needs = parent.limit.hard !== null && value > parent.limit.hard && masterCan === false ? `CAP_SYS_RESOURCE in the nginx master ${who(parent)}, which lacks it: workers cannot go above its hard limit ${parent.limit.hard} (raise that where the master gets it)` : undefined;
+    const v = c.valueFor({ hard: parent.limit.hard, canRaise: masterCan, who: `the nginx master ${who(parent)}`, raiseFirst: `the hard limit the nginx master ${who(parent)} starts with (its unit's LimitNOFILE=, or what starts it)` });
+    const value = Math.min(wanted, v.value.soft);
     const applied = s.value === origin.limit.hard;
     const steps: FixStep[] = [
-      { kind: 'durable', title: `Set worker_rlimit_nofile ${value} for the workers.`, lines: [`# in ${shellQuote(s.file)}:${s.line}, main context:`, `worker_rlimit_nofile ${value};`], ...(needs ? { needs } : {}) },
-      { kind: 'restart', title: 'Reload nginx: new workers start with the new limit.', lines: ['nginx -t && nginx -s reload'], blastRadius: 'replaces the workers gracefully: old workers finish their open connections, nothing is dropped' },
+      { kind: 'durable', title: `Set worker_rlimit_nofile ${value} for the workers.`, lines: [`# in ${shellQuote(s.file)}:${s.line}, main context:`, `worker_rlimit_nofile ${value};`], ...(v.needs ? { needs: v.needs } : {}), ...(v.higher ? { higher: v.higher } : {}) },
+      reloadStep(c, parent, s.file),
     ];
     return {
       source: {

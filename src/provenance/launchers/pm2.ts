@@ -8,7 +8,8 @@
  */
 import type { ProcNode } from '../chain.js';
 import { type FixStep } from '../fix.js';
-import { shellCommand, shellQuote } from '../../safety/shell-quote.js';
+import { shellQuote } from '../../safety/shell-quote.js';
+import { accountOf, accountText, ceilingAs, ownerOf, runAs, runWithLimitAs, untrusted, untrustedText } from '../fix-runner.js';
 import type { Launcher } from './types.js';
 import { limitOf, runs, who } from './common.js';
 
@@ -28,22 +29,29 @@ export const pm2: Launcher = {
   recognisedBy: 'its process title "PM2 vX.Y.Z: God Daemon (PM2_HOME)" (comm "PM2 vX.Y.Z: God")',
   settingLives: 'the limit the daemon started with: the shell of the first pm2 command, or pm2-USER.service (pm2 startup)',
   childrenGet: "the daemon's limit, whatever the shell running `pm2 start` has",
-  durableFix: '`pm2 save`, `pm2 kill`, then `ulimit -n N && pm2 resurrect` (or LimitNOFILE= in pm2-USER.service)',
+  durableFix: 'as the daemon\'s user (runuser -u USER, PM2_HOME stated): `pm2 save`, `pm2 kill`, then `ulimit -n N && pm2 resurrect` in that user\'s shell (or LimitNOFILE= in pm2-USER.service)',
   relief: 'prlimit on the app and on the daemon (apps it restarts later inherit the daemon)',
   is: (n) => n.name.startsWith('PM2 v') || title(n) !== null,
-  explain({ ctx, root, origin, value, valueNeeds }) {
+  explain({ ctx, root, origin, valueFor }) {
     if (!pm2.is(origin)) return null;
     const home = pm2Home(origin);
-    // An assignment prefix, quoted as a value: the title (and so PM2_HOME) is whatever the process set.
-    const env = home ? `PM2_HOME=${shellQuote(home)} ` : '';
-    const pm2cmd = (...words: string[]) => `${env}${shellCommand(['pm2', ...words])}`;
+    // The daemon's owner runs every pm2 command: its apps, dump.pm2 and socket are that user's
+    // (PM2_HOME is in its home). As root they would start the user's apps as root.
+    const owner = ownerOf(ctx, root, origin) ?? accountOf(ctx, root, 0);
+    const env: Array<[string, string]> = home ? [['PM2_HOME', home]] : [];
+    const pm2cmd = (...words: string[]) => runAs(ctx, root, owner, ['pm2', ...words], env);
+    const c = valueFor(ceilingAs(ctx, root, owner));
+    // pm2 resurrect starts what PM2_HOME/dump.pm2 lists, as the account running it: a PM2_HOME others can change is theirs to fill.
+    const dump = home ? untrusted(ctx, root, home, owner.uid) : null;
+    const warn = dump ? `   # resurrect starts the apps listed in ${shellQuote(`${home}/dump.pm2`)} as ${accountText(owner)}, and ${untrustedText(ctx, root, dump)}: check it first` : '';
     const steps: FixStep[] = [
-      { kind: 'durable', title: 'Record the apps pm2 runs, so that they come back after the daemon restarts.', lines: [pm2cmd('save')] },
+      { kind: 'durable', title: `Record the apps pm2 runs, so that they come back after the daemon restarts${owner.uid !== 0 ? ` (as ${accountText(owner)}, whose daemon it is)` : ''}.`, lines: [pm2cmd('save')] },
       {
         kind: 'restart',
         title: "Restart pm2's daemon from a shell that has the limit: the apps come back as children of the new daemon.",
-        lines: [pm2cmd('kill'), `ulimit -n ${value.soft} && ${pm2cmd('resurrect')}`],
-        ...(valueNeeds ? { needs: valueNeeds } : {}),
+        lines: [pm2cmd('kill'), `${runWithLimitAs(ctx, root, owner, c.value.soft, ['pm2', 'resurrect'], env)}${warn}`],
+        ...(c.needs ? { needs: c.needs } : {}),
+        ...(c.higher ? { higher: c.higher } : {}),
         blastRadius: `stops every app pm2 runs (${runs(ctx, root, origin)}) until resurrect has started them again`,
       },
     ];

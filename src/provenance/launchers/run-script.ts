@@ -8,7 +8,9 @@ import type { ProcNode } from '../chain.js';
 import { readOptional } from '../config-files.js';
 import { cwdOf, memoRead, type Verdict } from '../context.js';
 import { type FixStep } from '../fix.js';
-import { shellCommand, shellQuote } from '../../safety/shell-quote.js';
+import { shellQuote } from '../../safety/shell-quote.js';
+import { accountOf, accountText, ownerOf, runAs, untrusted, untrustedText } from '../fix-runner.js';
+import { canRaiseHard } from '../host-facts.js';
 import { limitOf, who } from './common.js';
 import type { LauncherCase } from './types.js';
 
@@ -89,13 +91,22 @@ export function runScriptVerdict(c: LauncherCase, suite: RunScriptSuite, sup: Pr
   const text = memoRead(ctx, `run:${run}`, () => readOptional(root, run));
   const found = text.ok && text.value !== null ? findRunLimit(text.value, suite.tool) : null;
   const holder = service ?? sup;
-  const restart: FixStep = { kind: 'restart', title: `Restart the service so that ${run} runs again.`, lines: [shellCommand(suite.restart(dir))], blastRadius: `stops the service in ${dir} (${who(holder)}) while it restarts; the supervisor and other services keep running` };
+  // The supervisor runs `run` as its own user when the service restarts: a `run` (or a directory
+  // above it, the supervise/control FIFO's included) that someone else can change is named in the
+  // line. The restart command itself runs as the supervisor's owner.
+  const owner = ownerOf(ctx, root, sup) ?? accountOf(ctx, root, 0);
+  const bad = untrusted(ctx, root, run, owner.uid);
+  const warn = bad ? `   # ${sup.name} runs ${shellQuote(run)} as ${accountText(owner)} when the service restarts, and ${untrustedText(ctx, root, bad)}: check it first` : '';
+  const restart: FixStep = { kind: 'restart', title: `Restart the service so that ${run} runs again.`, lines: [`${runAs(ctx, root, owner, suite.restart(dir))}${warn}`], blastRadius: `stops the service in ${dir} (${who(holder)}) while it restarts; the supervisor and other services keep running` };
+  // `chpst -o` (and the others) run under the supervisor: its hard limit is the ceiling unless it has CAP_SYS_RESOURCE.
+  const v = c.valueFor({ hard: sup.limit.hard, canRaise: canRaiseHard(ctx, root, sup.pid), who: who(sup), raiseFirst: `the hard limit ${who(sup)} starts with (it inherits it from what starts ${sup.name})` });
   const edit: FixStep = {
     kind: 'durable',
     title: `Set the limit in ${run}.`,
     // Only the number changes: the statement's other options (a user, other limits) stay as written.
-    lines: found ? [`# in ${shellQuote(run)}:${found.line}, replace \`${found.statement}\` with:`, found.statement.replace(/\d+$/, String(c.value.soft))] : [`# in ${shellQuote(run)}, start the program through:`, `exec ${suite.tool} -o ${c.value.soft} PROGRAM ...`],
-    ...(c.valueNeeds ? { needs: c.valueNeeds } : {}),
+    lines: found ? [`# in ${shellQuote(run)}:${found.line}, replace \`${found.statement}\` with:`, found.statement.replace(/\d+$/, String(v.value.soft))] : [`# in ${shellQuote(run)}, start the program through:`, `exec ${suite.tool} -o ${v.value.soft} PROGRAM ...`],
+    ...(v.needs ? { needs: v.needs } : {}),
+    ...(v.higher ? { higher: v.higher } : {}),
   };
   const why = found
     ? `${run}:${found.line} runs \`${found.statement}\`, so the service ${who(holder)} has ${limitOf(holder)} while its supervisor ${who(sup)} has ${limitOf(sup)}.`

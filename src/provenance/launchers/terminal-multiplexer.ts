@@ -5,29 +5,45 @@
  * spawn.c; screen likewise from its SCREEN process).
  */
 import { type FixStep } from '../fix.js';
-import { shellCommand } from '../../safety/shell-quote.js';
+import { shellQuote } from '../../safety/shell-quote.js';
+import { accountOf, accountText, ceilingAs, ownerOf, runAs, runWithLimitAs } from '../fix-runner.js';
 import { limitOf, runs } from './common.js';
 import type { Launcher } from './types.js';
+
+/** The socket options a tmux server was started with (`-L NAME`, `-S PATH`): kill-server must reach that server. */
+function socketArgs(argv: readonly string[]): string[] {
+  for (let i = 1; i < argv.length - 1; i++) if (argv[i] === '-L' || argv[i] === '-S') return [argv[i], argv[i + 1]];
+  return [];
+}
 
 export const terminalMultiplexer: Launcher = {
   id: 'tmux/screen',
   recognisedBy: 'comm "tmux: server" (or "tmux"), "screen"/"SCREEN" holding the limit of the panes below it',
   settingLives: 'the shell that created the first session (the server keeps its limit for its whole life)',
   childrenGet: "the server's limit, in every new window and pane",
-  durableFix: 'start the program from a service manager instead; or `tmux kill-server` and start tmux again from a shell with the limit',
+  durableFix: 'start the program from a service manager instead; or, as the server\'s user, `tmux kill-server` and start tmux again from a shell with the limit',
   relief: 'prlimit on the program, or `ulimit -n` in its pane before starting it again (up to the hard limit)',
   is: (n) => /^tmux/.test(n.name) || n.name === 'screen' || n.name === 'SCREEN',
-  explain({ ctx, root, origin, oi, value, valueNeeds }) {
+  explain({ ctx, root, origin, oi, value, valueFor }) {
     if (!terminalMultiplexer.is(origin) || oi === 0) return null;
     const tmux = origin.name.startsWith('tmux');
+    // The server is its user's: its socket (/tmp/tmux-UID/, or -L/-S as the server was started) and
+    // the shells it starts. Every line runs as that user; root would reach (or start) its own server.
+    const owner = ownerOf(ctx, root, origin) ?? accountOf(ctx, root, 0);
+    const socket = tmux ? socketArgs(origin.argv) : [];
+    const c = valueFor(ceilingAs(ctx, root, owner));
+    const asUser = owner.uid !== 0 && owner.name !== null ? ` --uid=${shellQuote(owner.name)}` : '';
     const steps: FixStep[] = [
-      { kind: 'durable', title: 'Run the program under a service manager, which gives it a limit of its own (a multiplexer session is a terminal, not a service).', lines: [`# e.g. systemd-run --unit=NAME -p LimitNOFILE=${value.soft}:${value.hard} PROGRAM ...`], ...(valueNeeds ? { needs: valueNeeds } : {}) },
+      { kind: 'durable', title: 'Run the program under a service manager, which gives it a limit of its own (a multiplexer session is a terminal, not a service).', lines: [`# e.g. systemd-run --unit=NAME${asUser} -p LimitNOFILE=${value.soft}:${value.hard} PROGRAM ...`] },
       {
         kind: 'restart',
-        title: `Or restart the ${tmux ? 'tmux' : 'screen'} server from a shell that has the limit.`,
-        lines: [tmux ? shellCommand(['tmux', 'kill-server']) : '# quit every screen session (C-a \\)', `ulimit -n ${value.soft} && ${tmux ? 'tmux new-session' : 'screen'}`],
+        title: `Or restart the ${tmux ? 'tmux' : 'screen'} server from a shell that has the limit${owner.uid !== 0 ? `, as ${accountText(owner)}, whose server it is` : ''}; attach to the new session afterwards.`,
+        lines: tmux
+          ? [runAs(ctx, root, owner, ['tmux', ...socket, 'kill-server']), runWithLimitAs(ctx, root, owner, c.value.soft, ['tmux', ...socket, 'new-session', '-d'])]
+          : [runAs(ctx, root, owner, ['screen', '-X', 'quit']) + '   # repeat per session (screen -ls lists them)', runWithLimitAs(ctx, root, owner, c.value.soft, ['screen', '-dm'])],
         blastRadius: `ends every ${tmux ? 'tmux' : 'screen'} session, window and program in them (${runs(ctx, root, origin)})`,
-        ...(valueNeeds ? { needs: valueNeeds } : {}),
+        ...(c.needs ? { needs: c.needs } : {}),
+        ...(c.higher ? { higher: c.higher } : {}),
       },
     ];
     return {

@@ -7,6 +7,7 @@
 import type { ProcNode } from '../chain.js';
 import type { ExplainContext, Verdict } from '../context.js';
 import type { Pair } from '../fix.js';
+import type { Capped, Ceiling } from '../fix-runner.js';
 
 /** What an entry is given: the chain, the origin (the highest link holding the value) and its parent. */
 export interface LauncherCase {
@@ -17,10 +18,10 @@ export interface LauncherCase {
   oi: number;
   origin: ProcNode;
   parent: ProcNode | null;
-  /** The value a durable fix proposes, already checked against fs.nr_open. */
+  /** The value a durable fix proposes, checked against fs.nr_open only. */
   value: Pair;
-  /** Set when `value` raises a hard limit that whoever applies it may lack CAP_SYS_RESOURCE for. */
-  valueNeeds?: string;
+  /** `value` capped at what the account applying it can set (fix-runner.ts capAt). */
+  valueFor(ceiling: Pick<Ceiling, 'hard' | 'canRaise' | 'who' | 'raiseFirst'>): Capped;
 }
 
 export interface Launcher {
