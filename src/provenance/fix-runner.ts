@@ -58,8 +58,9 @@ export function accountOf(ctx: ExplainContext, root: string, uid: number): Accou
   return e ? { uid, name: e.name, gid: e.gid, home: e.home } : { uid, name: null, gid: null, home: null };
 }
 
-/** "bob (uid 1003)", or "uid 1003" for a uid /etc/passwd does not name. Host text: quoted for a shell comment. */
+/** "bob (uid 1003)", "root", or "uid 1003" for a uid /etc/passwd does not name. Host text: quoted for a shell comment. */
 export function accountText(a: Account): string {
+  if (a.uid === 0) return 'root';
   return a.name !== null ? `${terminalSafe(a.name)} (uid ${a.uid})` : `uid ${a.uid}`;
 }
 
