@@ -4,8 +4,10 @@
  */
 import type { ProcNode } from './chain.js';
 import type { ExplainContext, Verdict } from './context.js';
-import { detectContainer, ulimitFlag, type ContainerInfo } from './container.js';
-import { proposedValue, systemdFix, type FixStep } from './fix.js';
+import { detectContainer, isRuntimeProcess, ulimitFlag, type ContainerInfo } from './container.js';
+import { proposedValue, systemdFix, type FixStep, type Pair } from './fix.js';
+import { capAt, type Ceiling } from './fix-runner.js';
+import { canRaiseHard } from './host-facts.js';
 import { shellCommand } from '../safety/shell-quote.js';
 import { isSystemdManager, unitOf } from './kinds.js';
 import { containerUlimit } from './launchers/docker-config.js';
@@ -17,12 +19,32 @@ import { formatSH } from './rlimit.js';
 
 const who = (n: ProcNode) => `${n.name} (pid ${n.pid})`;
 
-/** The container-level fix: its own --ulimit, recreated. */
-function ulimitSteps(c: ContainerInfo, soft: number, hard: number): FixStep[] {
-  return [
-    { kind: 'durable', title: `Give the container its own limit (${soft}:${hard}).`, lines: ulimitFlag(c.runtime, soft, hard) },
-    { kind: 'restart', title: 'Recreate the container: limits are fixed when it starts.', lines: [], blastRadius: 'stops the container while it is recreated' },
-  ];
+/**
+ * The ceiling of whatever applies a container's limit: runc sets the container process's rlimits
+ * under the shim that runs it (a new container gets a new shim, started by containerd: the same
+ * hard limit), and above that hard limit setrlimit needs CAP_SYS_RESOURCE, or the container fails
+ * to start ("error setting rlimit type 7: operation not permitted"). The shim is the container's
+ * first process's parent; without one in view the ceiling is unknown.
+ */
+export function runtimeCeiling(ctx: ExplainContext, root: string, shim: ProcNode | null): Ceiling | null {
+  if (!shim || !isRuntimeProcess(shim.name)) return null;
+  const unit = unitOf(shim.cgroup);
+  const where = unit && unit.unit.endsWith('.service') ? `LimitNOFILE= of ${unit.unit} (the runtime's unit: the shim and runc inherit containerd's limit), then restart it` : `the hard limit of what starts the runtime (${who(shim)} inherits it from containerd, and containerd from dockerd or its unit)`;
+  return { hard: shim.limit.hard, canRaise: canRaiseHard(ctx, root, shim.pid), who: `the runtime's shim ${who(shim)}, under which runc sets the container's limits`, raiseFirst: where };
+}
+
+/**
+ * The container-level fix: its own --ulimit (compose ulimits:, LXC's lxc.prlimit), recreated; the
+ * value capped at the runtime's ceiling, with what to raise first to go higher.
+ */
+function ulimitSteps(c: ContainerInfo, value: Pair, ceiling: Ceiling | null, current: number | null): FixStep[] {
+  const capped = ceiling ? capAt(value, ceiling, current) : { value };
+  const { soft, hard } = capped.value;
+  const why = capped.higher && ceiling ? `, the most it can start with: ${ceiling.who}, holds a hard limit of ${ceiling.hard} and lacks CAP_SYS_RESOURCE, so more would fail to start the container ("error setting rlimit … operation not permitted")` : '';
+  const durable: FixStep = { kind: 'durable', title: `Give the container its own limit (${soft}:${hard})${why}.`, lines: ulimitFlag(c.runtime, soft, hard) };
+  if (capped.higher) durable.higher = capped.higher;
+  if (capped.needs) durable.needs = capped.needs;
+  return [durable, { kind: 'restart', title: 'Recreate the container: limits are fixed when it starts.', lines: [], blastRadius: 'stops the container while it is recreated' }];
 }
 
 /** A container started by a shim without a limit of its own: did it get the shim's unit's configuration? */
@@ -49,6 +71,10 @@ export function containerVerdict(ctx: ExplainContext, root: string, links: reado
   const inside = detectContainer(origin.cgroupPaths) !== null;
   const sh = formatSH(origin.limit.soft, origin.limit.hard);
   const p = proposedValue(origin.limit);
+  // The shim that ran this container: inside, the first process's parent; outside, the origin itself or a link below it.
+  const shim = inside ? parent : (links.find((l) => isRuntimeProcess(l.name) && /^containerd-shim|^conmon|^runc|^crun/.test(l.name)) ?? null);
+  const ceiling = runtimeCeiling(ctx, root, shim);
+  const steps = () => ulimitSteps(c, p, ceiling, origin.limit.soft);
   const name = `${c.runtime} container${c.id ? ` ${c.id.slice(0, 12)}` : ''}`;
   if (inside) {
     const daemon = c.runtime === 'docker' ? dockerdFor(ctx, root, c.id) : null;
@@ -57,26 +83,31 @@ export function containerVerdict(ctx: ExplainContext, root: string, links: reado
     try {
       dflt = c.runtime === 'docker' ? dockerDefault(ctx, root, daemon) : null;
     } catch (err) {
-      return { source: { layer: 'container', pid: origin.pid, value: sh, reason: `${who(target)} runs in the ${name}, which started with ${sh}; ${(err as Error).message}.` }, contradictions: [], fix: ulimitSteps(c, p.soft, p.hard), notes: [] };
+      return { source: { layer: 'container', pid: origin.pid, value: sh, reason: `${who(target)} runs in the ${name}, which started with ${sh}; ${(err as Error).message}.` }, contradictions: [], fix: steps(), notes: [] };
     }
     if (own) {
       return {
         source: { layer: 'container', pid: origin.pid, file: own.file, setting: `--ulimit nofile=${own.soft}:${own.hard}`, value: sh, reason: `${who(target)} runs in the ${name}, created with --ulimit nofile=${own.soft}:${own.hard} (${own.file}); the runtime set it on the container's first process ${who(origin)}.` },
         contradictions: [],
-        fix: ulimitSteps(c, p.soft, p.hard),
+        fix: steps(),
         notes: [],
       };
     }
     const matches = dflt !== null && dflt.soft === origin.limit.soft && dflt.hard === origin.limit.hard;
     // Without hostconfig.json (own undefined) a default is named only when the values agree.
-    if (dflt && (own !== undefined || matches)) return daemonDefaultVerdict(target, origin, name, sh, dflt, matches, p);
+    // The daemon's default reaches runc the same way as --ulimit: capped at the runtime's ceiling.
+    if (dflt && (own !== undefined || matches)) {
+      const capped = ceiling ? capAt(p, ceiling, origin.limit.soft) : { value: p };
+      const v = daemonDefaultVerdict(target, origin, name, sh, dflt, matches, capped.value);
+      return { ...v, fix: v.fix.map((st) => (st.kind === 'durable' ? { ...st, ...(capped.higher ? { higher: capped.higher } : {}), ...(capped.needs ? { needs: capped.needs } : {}) } : st)) };
+    }
     const shimmed = parent ? inheritedThroughShim(ctx, root, links, origin, parent) : null;
     if (shimmed && parent) {
       return {
         source: { layer: 'container', launcher: 'containerd-shim', pid: origin.pid, unit: shimmed.unit, file: shimmed.file, setting: shimmed.setting, value: sh, reason: `${who(target)} runs in the ${name}, which has no --ulimit${c.runtime === 'docker' ? ' and no default-ulimits' : ''}, so it started with what ${shimmed.unit} gives: ${shimmed.how}. Its shim ${who(parent)} shows ${formatSH(parent.limit.soft, parent.limit.hard)} because Go raises its own soft limit, but restores the one it started with for the container (Go ≥ 1.19).` },
         contradictions: [],
         fix: [
-          ...ulimitSteps(c, p.soft, p.hard).slice(0, 1),
+          ...steps().slice(0, 1),
           ...systemdFix(shimmed.unit, p).map((s) => (s.kind === 'restart' ? { ...s, title: `${s.title} New containers get it; recreate this one.`, blastRadius: `restarts ${shimmed.unit}; with KillMode=process running containers keep running, new ones get the new limit` } : { ...s, title: `Or for every new container: ${s.title}` })),
         ],
         notes: [],
@@ -91,7 +122,7 @@ export function containerVerdict(ctx: ExplainContext, root: string, links: reado
         reason: `${who(target)} runs in the ${name}. Its limit ${sh} was set by the runtime when it created the container's first process ${who(origin)}${parent ? `, unlike its parent ${who(parent)} with ${formatSH(parent.limit.soft, parent.limit.hard)}` : ''}: a --ulimit option or the daemon's default-ulimits.`,
       },
       contradictions: [],
-      fix: ulimitSteps(c, p.soft, p.hard),
+      fix: steps(),
       notes: [],
     };
   }
@@ -107,7 +138,7 @@ export function containerVerdict(ctx: ExplainContext, root: string, links: reado
       reason: `${who(target)} runs in the ${name} without a nofile limit of its own (no --ulimit), so it inherited ${sh} from the runtime outside the container${outer ? `: ${outer.source.reason}` : `, ${who(origin)}.`}`,
     },
     contradictions: outer?.contradictions ?? [],
-    fix: [...ulimitSteps(c, p.soft, p.hard).slice(0, 1), ...(daemon ? systemdFix(daemon, p).map((s) => (s.kind === 'durable' ? { ...s, title: `Or for every container of this runtime: ${s.title}` } : s)) : [])],
+    fix: [...steps().slice(0, 1), ...(daemon ? systemdFix(daemon, p).map((s) => (s.kind === 'durable' ? { ...s, title: `Or for every container of this runtime: ${s.title}` } : s)) : [])],
     notes: outer?.notes ?? [],
   };
 }

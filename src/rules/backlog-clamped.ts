@@ -56,10 +56,7 @@ export const rule: Rule = {
               'it does not help a program that has stopped accepting altogether. '
             : `The queue is short right now (${l.acceptQueue} waiting); this only matters during bursts. `) +
           'somaxconn is per network namespace and is read when listen() is called: raising it changes nothing for sockets already listening.',
-        fix: [
-          ...somaxconnFix(snapshot, l.netns, suggested),
-          `# then restart ${restart} so that it calls listen() again, and check: ss -ltn 'sport = :${l.port}' (Send-Q)`,
-        ],
+        fix: somaxconnFix(snapshot, l.netns, suggested, { who: restart, port: l.port }),
         related: uniqueRefs(related),
       });
     }

@@ -9,7 +9,7 @@
  */
 import { dirname } from 'node:path/posix';
 import { describeError } from '../../probe/read-file.js';
-import { globFiles, readOptional } from '../config-files.js';
+import { globFiles, newGlobBudget, readOptional } from '../config-files.js';
 
 export const MAX_FILES = 64;
 export const MAX_BYTES = 4 << 20;
@@ -40,6 +40,8 @@ export class ConfigReader {
   readonly problems: string[] = [];
   private bytes = 0;
   private readonly seen = new Set<string>();
+  /** One glob budget for every include of this configuration (entries and time: src/provenance/config-files.ts). */
+  private readonly budget = newGlobBudget();
 
   constructor(readonly root: string) {}
 
@@ -79,7 +81,10 @@ export class ConfigReader {
   glob(pattern: string, base: string): string[] {
     const abs = hostJoin(base, pattern);
     try {
-      return globFiles(this.root, abs);
+      // nginx and HAProxy expand includes with glob(3): the posix dialect of the one matcher (src/safety/glob.ts).
+      const found = globFiles(this.root, abs, 'posix', this.budget);
+      if (this.budget.cut && !this.problems.includes(this.budget.cut)) this.problems.push(this.budget.cut);
+      return found;
     } catch (err) {
       this.problems.push(`${abs}: ${describeError(err)}`);
       return [];

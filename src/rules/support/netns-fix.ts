@@ -26,29 +26,66 @@ export function nsCommand(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsIn
   return `${cmd}   # inside ${commentLabel(ns)}`;
 }
 
-/** How to raise net.core.somaxconn to `value` where this listener lives, lasting setting first. */
-export function somaxconnFix(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null, value: number): string[] {
+/** Who listens (for "restart X so that it calls listen() again") and on which port. */
+export interface Relisten {
+  /** "python3 (pid 812)", already plain text; escaped here for the comment. */
+  who: string;
+  port: number;
+}
+
+/**
+ * How to raise net.core.somaxconn to `value` where this listener lives, lasting setting first,
+ * then what makes the listener use it. Two kernel facts decide the lines: a listener keeps the
+ * backlog it got at listen() (net/socket.c __sys_listen clamps to the namespace's somaxconn at that
+ * moment), so the program must listen again; and a container's value comes from its runtime at
+ * creation (`--sysctl`, compose `sysctls:`, a pod's securityContext.sysctls): `docker restart`
+ * gives the container a new network namespace with its own --sysctl again, so only a recreate with
+ * the new value lasts. `nsenter … sysctl -w` is offered as relief only with what it needs said: a
+ * program that listens again inside that same namespace (for a pod, a restarted container does:
+ * the pause container holds the namespace).
+ */
+export function somaxconnFix(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null, value: number, relisten: Relisten): string[] {
   const ns = namespaceOf(snapshot, inode);
   const now = nsCommand(snapshot, inode, `sysctl -w net.core.somaxconn=${value}`);
+  const who = terminalSafe(relisten.who);
+  // One comment line: a shared `ss` line would be folded into another finding's fix and leave "and check:" dangling.
+  const check = nsCommand(snapshot, inode, `ss -ltn 'sport = :${relisten.port}'`).replace(/ {3}#.*$/, '');
+  const relistenLine = `# then restart ${who} so that it calls listen() again (a listener keeps the backlog it got), and check: ${check} (Send-Q)`;
   if (!ns || ns.kind === 'host') {
-    return [now, `echo 'net.core.somaxconn = ${value}' > /etc/sysctl.d/90-somaxconn.conf   # keeps it after reboot`];
+    return [
+      now,
+      `echo 'net.core.somaxconn = ${value}' > /etc/sysctl.d/90-somaxconn.conf   # keeps it after reboot`,
+      relistenLine,
+    ];
   }
+  const label = commentLabel(ns);
+  const inside = `helps only if ${who} calls listen() again inside this same namespace (its own reload, or a supervisor in it restarting it): a listener keeps the backlog it got`;
   switch (ns.kind) {
     case 'docker':
+    case 'podman': {
+      const tool = ns.kind;
       return [
-        `docker run --sysctl net.core.somaxconn=${value} ...   # recreate ${commentLabel(ns)} with it (compose: sysctls: [net.core.somaxconn=${value}])`,
-        `${now}   # now, until the container is recreated`,
+        `${tool} run --sysctl net.core.somaxconn=${value} ...   # recreate ${label} with it${tool === 'docker' ? ` (compose: sysctls: [net.core.somaxconn=${value}])` : ''}: its program then listens anew with it; \`${tool} restart\` would re-apply the container's own --sysctl`,
+        `${now}   # now, until the container restarts or is recreated: ${inside}`,
+        `# after the recreate, check the new listener (Send-Q = its backlog): ss -ltn 'sport = :${relisten.port}' inside the new container (nsenter -n -t ITS_PID)`,
       ];
-    case 'podman':
-      return [`podman run --sysctl net.core.somaxconn=${value} ...   # recreate ${commentLabel(ns)} with it`, `${now}   # now, until it is recreated`];
+    }
     case 'kubernetes':
       return [
-        `# pod spec: securityContext: { sysctls: [{ name: net.core.somaxconn, value: "${value}" }] }   (a namespaced sysctl; older kubelets need --allowed-unsafe-sysctls)`,
-        `${now}   # now, until the pod is recreated`,
+        `# pod spec: securityContext: { sysctls: [{ name: net.core.somaxconn, value: "${value}" }] }   (a namespaced sysctl; older kubelets need --allowed-unsafe-sysctls), then recreate the pod: its containers listen anew with it`,
+        `${now}   # now, until the pod is recreated: the pod keeps its namespace (its pause container holds it), so restarting the container (crictl stop ID; the kubelet starts it again in the same pod) makes ${who} listen again with it`,
+        `# then check: ${check} (Send-Q)`,
       ];
     case 'lxc':
-      return [`lxc.sysctl.net.core.somaxconn = ${value}   # in the container's LXC config, then restart it`, `${now}   # now`];
+      return [
+        `lxc.sysctl.net.core.somaxconn = ${value}   # in the container's LXC config, then restart the container: its program listens anew with it`,
+        `${now}   # now, until the container restarts: ${inside}`,
+        `# then check: ${check} (Send-Q)`,
+      ];
     default:
-      return [`${now}   # lasts as long as ${commentLabel(ns)}; set it again wherever the namespace is created`];
+      return [
+        `${now}   # lasts as long as ${label}; set it again wherever the namespace is created`,
+        relistenLine,
+      ];
   }
 }
