@@ -56,7 +56,7 @@ runRuleCases(rule, {
           subject: { pid: 4242, name: 'app' },
           evidence: { open: 230, perMinute: 3, secondsToLimit: 15880, windowSeconds: 600, samples: 31 },
           related: [],
-          fixIncludes: ['prlimit --pid 4242 --nofile=2048:2048', 'CAP_SYS_RESOURCE'],
+          fixIncludes: ['prlimit --pid 4242 --nofile=65536:65536', 'CAP_SYS_RESOURCE'],
           explainIncludes: ['in ~4 h 25 min'],
         },
       ],

@@ -5,6 +5,7 @@
  * it (a one-shot diagnosis) the rule is silent.
  */
 import type { Rule } from './types.js';
+import { reliefLine } from './support/relief.js';
 import { closeWaitCount, fdFindingId, percent } from './support/levels.js';
 import { leaksCloseWait } from './support/close-wait.js';
 import { processRef, processSubject, uniqueRefs } from './support/refs.js';
@@ -66,9 +67,7 @@ export const rule: Rule = {
         fix: [
           `ls -l /proc/${p.pid}/fd | awk '{print $NF}' | sed 's/[0-9]*]$/]/' | sort | uniq -c | sort -rn | head   # what kind of descriptor is piling up`,
           `sockdoc sockets --pid ${p.pid}   # sockets by state: many CLOSE_WAIT = the program never close()s them`,
-          p.fds.hard !== null && p.fds.hard > soft
-            ? `prlimit --pid ${p.pid} --nofile=${p.fds.hard}:${p.fds.hard}   # buys time up to the hard limit; lost at restart`
-            : `prlimit --pid ${p.pid} --nofile=${soft * 2}:${soft * 2}   # buys time; above the hard limit needs CAP_SYS_RESOURCE; lost at restart`,
+          reliefLine(p, snapshot.host.canRaiseLimits, snapshot.tunables['fs.nr_open'], 'buys time; lost at restart'),
           `sockdoc limits ${p.pid}   # where the limit is set, for a durable change`,
         ],
         related: uniqueRefs(related),

@@ -2,6 +2,7 @@
  * One consistent host read. Counters are read twice around the sampling window; everything else
  * is read once at the end of it, sockets during the fd walk so owners match.
  */
+import { readPidStatus } from '../probe/pid-status.js';
 import { readLinkUnder, runProbe } from '../probe/read-file.js';
 import { hiddenByProcMount, readProcMount } from '../probe/proc-mount.js';
 import { readCounters } from '../probe/netstat.js';
@@ -45,6 +46,20 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Increase of each counter between two readings (absent or decreasing ones: no delta). */
+/**
+ * Does sockdoc's own process hold CAP_SYS_RESOURCE (the stand-in for the shell that pastes fix
+ * lines: raising a hard limit, or another user's, needs it)? null when its status cannot be read.
+ */
+function ownCapSysResource(): boolean | null {
+  try {
+    const cap = readPidStatus('/', process.pid).capEff;
+    return cap === null ? null : ((cap >> 24n) & 1n) === 1n;
+  } catch {
+    // Unreadable: unknown, and the rules then offer only what works either way.
+    return null;
+  }
+}
+
 export function diffCounters(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   const d: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) {
@@ -350,6 +365,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       takenAt: now().toISOString(),
       capturedAt: live ? null : readCaptureTime(root),
       asRoot: live && process.geteuid?.() === 0,
+      canRaiseLimits: live ? ownCapSysResource() : null,
     },
     owners: procs.owners,
     processes: procs.processes,

@@ -227,6 +227,11 @@ export interface HostInfo {
   capturedAt?: string | null;
   /** Effective uid of sockdoc == 0 (only meaningful for a live read). */
   asRoot: boolean;
+  /**
+   * sockdoc's own process holds CAP_SYS_RESOURCE (live only; null for a capture or when unknown):
+   * the stand-in for the shell that pastes fix lines, so a rule offers a hard-limit raise only then.
+   */
+  canRaiseLimits?: boolean | null;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { ProcessInfo, Snapshot } from '../../snapshot/types.js';
 import type { LimitOrigin } from '../../provenance/types.js';
+import { reliefLine } from './relief.js';
 import { setterText, settingText } from '../../provenance/source-text.js';
 import type { Finding, RuleOptions } from '../types.js';
 import { leaksCloseWait } from './close-wait.js';
@@ -90,7 +91,7 @@ function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, optio
       limitSetting: origin?.source.setting ?? null,
     },
     explain: parts.join(' '),
-    fix: origin && origin.fix.length ? [...origin.fix] : genericFix(p, soft, hard, snapshot),
+    fix: origin && origin.fix.length ? [...origin.fix] : genericFix(p, snapshot),
     related: uniqueRefs(related),
   };
 }
@@ -105,20 +106,12 @@ function originSentence(o: LimitOrigin): string {
   return `${head}${setting ? `: ${setting}` : ''}${where ? ` in ${where}` : ''}. ${s.reason}`.trim();
 }
 
-/** Without provenance: look, relieve now, then find the layer for the durable fix. */
-function genericFix(p: ProcessInfo, soft: number, hard: number | null, snapshot: Snapshot): string[] {
-  let target: number;
-  if (hard !== null && soft < hard) target = hard;
-  else {
-    // Raising the hard limit needs CAP_SYS_RESOURCE and cannot pass fs.nr_open (man 2 setrlimit).
-    const nrOpen = snapshot.tunables['fs.nr_open'];
-    target = Math.max(65536, soft * 2);
-    if (nrOpen !== null) target = Math.min(target, nrOpen);
-  }
+/** Without provenance: look, relieve now (only what works whoever pastes it), then find the layer for the durable fix. */
+function genericFix(p: ProcessInfo, snapshot: Snapshot): string[] {
   return [
     `cat /proc/${p.pid}/limits`,
     `ls /proc/${p.pid}/fd | wc -l`,
-    `prlimit --pid ${p.pid} --nofile=${target}:${target}   # immediate relief; lost when the program restarts`,
+    reliefLine(p, snapshot.host.canRaiseLimits, snapshot.tunables['fs.nr_open'], 'immediate relief; lost when the program restarts'),
     `sockdoc limits ${p.pid}   # which layer (systemd, supervisord, shell...) sets the limit: fix it there`,
   ];
 }
