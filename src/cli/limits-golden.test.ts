@@ -29,7 +29,7 @@ const cases = readdirSync(CASES_DIR, { withFileTypes: true })
   .sort();
 
 test('every layer has a fixture case', () => {
-  for (const c of ['systemd-unit', 'systemd-default', 'systemd-dropin', 'systemd-builtin-seed', 'supervisord-minfds', 'supervisord-not-restarted', 'pam', 'container', 'shell-ulimit', 'self-raised', 'systemd-219', 'dropin-above-pid1', 'pm2', 'containerd-shim', 'docker-default-ulimits', 'docker-default-ulimit-execstart', 'docker-default-ulimit-sysconfig', 'nginx-workers', 'user-manager', 'systemd-unknown-version', 'pm2-user']) {
+  for (const c of ['systemd-unit', 'systemd-default', 'systemd-dropin', 'systemd-builtin-seed', 'supervisord-minfds', 'supervisord-not-restarted', 'pam', 'container', 'shell-ulimit', 'self-raised', 'systemd-219', 'dropin-above-pid1', 'pm2', 'containerd-shim', 'docker-default-ulimits', 'docker-default-ulimit-execstart', 'docker-default-ulimit-sysconfig', 'nginx-workers', 'user-manager', 'systemd-unknown-version', 'pm2-user', 'forever-user']) {
     assert.ok(cases.includes(c), `missing fixture case ${c}`);
   }
 });
