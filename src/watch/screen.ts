@@ -176,6 +176,8 @@ function detailLines(m: Model, ui: UiState, size: ScreenSize, c: Painter): strin
  * its "   # why" comment dimmed on the next line.
  */
 function fixLines(line: string, w: number, c: Painter): string[] {
+  // A comment-only line (no command: "# no relief without a restart: …") is read, not copied.
+  if (line.startsWith('#')) return wrap(line, w - 4).map((l) => `    ${c('dim', l)}`);
   const at = line.indexOf('   # ');
   const cmd = at < 0 ? line : line.slice(0, at);
   const out: string[] = [];
