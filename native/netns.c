@@ -17,10 +17,18 @@
  * Threads: at most MAX_THREADS, each taking the next namespace from an atomic index; they exit when
  * done, so no thread outlives the call in a foreign namespace.
  *
- * Result per path, in order: { errno, what, table, files } where errno is 0 or the errno of the
- * step `what` ("open", "setns", or the dump's step); table is tcpDiagTable's shape or null; files
- * holds, per file, its text (latin1) or -errno; when setns failed no file is read (it would
- * describe sockdoc's own namespace) and every entry is -errno of setns.
+ * Result per path, in order: { errno, what, table, files, inode } where errno is 0 or the errno of
+ * the step `what` ("open", "inode", "setns", or the dump's step); table is tcpDiagTable's shape or
+ * null; files holds, per file, its text (latin1) or -errno; when setns failed no file is read (it
+ * would describe sockdoc's own namespace) and every entry is -errno of setns.
+ *
+ * The optional fourth argument gives, per path, the namespace inode the caller discovered (0: no
+ * check). The path is opened once and that fd is what setns enters; its inode (fstat: nsfs gives
+ * each namespace one inode, fs/nsfs.c) must be the one discovered, else nothing is entered:
+ * errno ESTALE, what "inode", and `inode` says which namespace the path names now. Between
+ * discovery (readlink /proc/P/ns/net) and this open, P may have exited and its pid been reused by a
+ * process of another namespace (or an `ip netns` name re-pointed): without the check that other
+ * namespace's sockets would be read under this one's name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +46,7 @@
 #include <linux/inet_diag.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #define MAX_THREADS 4
 #define MAX_FILE (4u * 1024 * 1024) /* sysctl and counter files are small; bound a surprise */
@@ -54,11 +63,13 @@ typedef struct {
   int have_table;
   table t;
   file_result *files;
+  uint64_t inode; /* of the namespace the opened path named; 0 when not opened */
 } ns_result;
 
 typedef struct {
   char **paths;
   size_t npaths;
+  uint64_t *expected; /* per path: the discovered inode, 0 = no check; NULL when not given */
   char **files;
   size_t nfiles;
   uint32_t states;
@@ -174,7 +185,15 @@ static void read_one(ns_job *job, size_t i) {
   int fd = open(job->paths[i], O_RDONLY | O_CLOEXEC);
   if (fd < 0) { r->err = errno; r->what = "open"; }
   else {
-    if (setns(fd, CLONE_NEWNET) < 0) { r->err = errno; r->what = "setns"; }
+    struct stat st;
+    uint64_t want = job->expected ? job->expected[i] : 0;
+    if (fstat(fd, &st) < 0) { r->err = errno; r->what = "fstat"; }
+    else {
+      r->inode = (uint64_t)st.st_ino;
+      if (want && r->inode != want) { r->err = ESTALE; r->what = "inode"; }
+      /* The fd checked is the fd entered: nothing is opened again by name. */
+      else if (setns(fd, CLONE_NEWNET) < 0) { r->err = errno; r->what = "setns"; }
+    }
     close(fd);
   }
   if (r->err) {
@@ -221,6 +240,7 @@ static void free_job(ns_job *job) {
     }
     free(job->results);
   }
+  free(job->expected);
   free_strings(job->paths, job->npaths);
   free_strings(job->files, job->nfiles);
   free(job);
@@ -268,6 +288,9 @@ static napi_value result_js(napi_env env, ns_job *job) {
     napi_set_named_property(env, obj, "what", whatv);
     napi_set_named_property(env, obj, "table", tablev);
     napi_set_named_property(env, obj, "files", files);
+    napi_value inodev;
+    if (napi_create_double(env, (double)r->inode, &inodev) != napi_ok) return NULL;
+    napi_set_named_property(env, obj, "inode", inodev);
     if (napi_set_element(env, arr, (uint32_t)i, obj) != napi_ok) return NULL;
   }
   return arr;
@@ -311,19 +334,37 @@ static int string_array(napi_env env, napi_value v, char ***out, size_t *n) {
   return 0;
 }
 
+/* The expected inodes: an array of numbers as long as paths (0 = no check); -1 when it is not one. */
+static int inode_array(napi_env env, napi_value v, size_t n, uint64_t **out) {
+  bool is_array = false;
+  uint32_t len = 0;
+  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array || napi_get_array_length(env, v, &len) != napi_ok || len != n) return -1;
+  uint64_t *a = calloc(n ? n : 1, sizeof *a);
+  if (!a) return -1;
+  *out = a;
+  for (uint32_t i = 0; i < len; i++) {
+    napi_value e;
+    double d = 0;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_double(env, e, &d) != napi_ok || !(d >= 0) || d > 18446744073709551615.0) return -1;
+    a[i] = (uint64_t)d;
+  }
+  return 0;
+}
+
 static napi_value netns_read_async(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  const char *usage = "netnsReadAsync(paths: string[], statesMask: u32, files: string[])";
+  size_t argc = 4;
+  napi_value argv[4];
+  const char *usage = "netnsReadAsync(paths: string[], statesMask: u32, files: string[], inodes?: number[])";
   ns_job *job = calloc(1, sizeof *job);
   if (!job) {
     napi_throw_error(env, "ENOMEM", "netnsReadAsync: out of memory");
     return NULL;
   }
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 || argc > 4 ||
       string_array(env, argv[0], &job->paths, &job->npaths) != 0 ||
       napi_get_value_uint32(env, argv[1], &job->states) != napi_ok ||
-      string_array(env, argv[2], &job->files, &job->nfiles) != 0) {
+      string_array(env, argv[2], &job->files, &job->nfiles) != 0 ||
+      (argc == 4 && inode_array(env, argv[3], job->npaths, &job->expected) != 0)) {
     free_job(job);
     napi_throw_type_error(env, NULL, usage);
     return NULL;

@@ -48,6 +48,11 @@ export interface NativeNetnsRead {
   table: NativeTcpTable | null;
   /** Per file asked: its text, or -errno (every entry is -errno of setns when it could not be entered). */
   files: Array<string | number>;
+  /**
+   * Inode of the namespace the opened path named (0: not opened). With expected inodes given, a
+   * different one is not entered: errno ESTALE, what "inode". Absent from an addon built before it.
+   */
+  inode?: number;
 }
 
 /** What the native addon exports. */
@@ -76,7 +81,7 @@ export interface NativeAddon {
    * For each namespace file, on threads of its own: setns(CLONE_NEWNET), the all-states TCP dump,
    * then each of `files` read from inside. Missing in an addon built before it.
    */
-  netnsReadAsync?(paths: string[], statesMask: number, files: string[]): Promise<NativeNetnsRead[]>;
+  netnsReadAsync?(paths: string[], statesMask: number, files: string[], inodes?: number[]): Promise<NativeNetnsRead[]>;
 }
 
 /** The compiled addon, relative to this module's place in dist/src/probe/. */

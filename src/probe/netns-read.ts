@@ -23,6 +23,7 @@ import { readListenBacklogs } from './sock-diag.js';
 import { NET_TUNABLE_NAMES, parseTunable, sysctlPath } from './sysctl.js';
 import { parseNetstat } from './netstat.js';
 import { describeError, readUnder, runProbe, under } from './read-file.js';
+import { readPidNetns } from './netns.js';
 import type { ProbeReport, Tunables } from '../snapshot/types.js';
 
 const LISTEN = tcpStateNumber('LISTEN');
@@ -56,6 +57,8 @@ export interface NetnsData {
   reports: ProbeReport[];
   notes: string[];
   partial: boolean;
+  /** Pids found in this namespace that named another one when it was entered (exited, pid reused): their discovery is stale. */
+  stalePids?: number[];
 }
 
 /** Files read from inside a namespace, in this order: its net.* sysctls, then its counters. */
@@ -75,12 +78,23 @@ const UNKNOWN_WITHOUT_ENTERING =
  * The counter values of a namespace from ROOT/proc/PID/net of the first of its processes that
  * answers; null when none does (or it has no process).
  */
-export function readNetnsCounters(root: string, pids: readonly number[]): Record<string, number> | null {
+export function readNetnsCounters(root: string, pids: readonly number[], inode?: number): Record<string, number> | null {
   for (const pid of pids.slice(0, 5)) {
+    if (inode !== undefined && !inNetns(root, pid, inode)) continue;
     const r = readCounters(root, `proc/${pid}/net`);
-    if (r.reports.some((x) => x.status === 'ok')) return r.values;
+    // Read between two checks: a pid reused by a process of another namespace meanwhile is not taken.
+    if (r.reports.some((x) => x.status === 'ok') && (inode === undefined || inNetns(root, pid, inode))) return r.values;
   }
   return null;
+}
+
+/**
+ * Is `pid` (still) in namespace `inode`? /proc/PID/net describes whatever process holds the pid
+ * when it is read: one that exited and whose pid was reused describes another namespace. A read
+ * between two true answers is of this namespace (a pid reused twice within one read aside).
+ */
+function inNetns(root: string, pid: number, inode: number): boolean {
+  return readPidNetns(root, pid).inode === inode;
 }
 
 /** Sockets and counters from ROOT/proc/PID/net/* of one of its processes: no backlog limits, no sysctls. */
@@ -88,13 +102,15 @@ export function readNetnsFromPid(root: string, target: NetnsTarget, why: string)
   // From outside, the backlog limits and sysctls stay unknown: partial from the start.
   const data = { ...emptyNetnsData(target), partial: true };
   for (const pid of target.pids.slice(0, 5)) {
+    if (!inNetns(root, pid, target.inode)) continue; // exited, or its pid now names another namespace
     const read = readProcNetTcp(root, target.inode, `proc/${pid}/net`);
     if (read.reports[0].status !== 'ok' && read.reports[0].status !== 'partial') continue; // exited: try the next
+    const counters = readCounters(root, `proc/${pid}/net`);
+    if (!inNetns(root, pid, target.inode)) continue;
     data.table = read.table;
     data.reports.push(...read.reports);
     data.notes.push(...read.notes);
     data.socketSource = 'proc';
-    const counters = readCounters(root, `proc/${pid}/net`);
     data.reports.push(...counters.reports);
     if (counters.reports.some((r) => r.status === 'ok')) data.counters = counters.values;
     data.notes.push(`${target.label}: ${why}; its sockets were read from ${under(root, 'proc', String(pid), 'net', 'tcp')}, but ${UNKNOWN_WITHOUT_ENTERING}.`);
@@ -146,7 +162,7 @@ function emptyNetnsData(target: NetnsTarget): NetnsData {
 
 /** Turns one native read into NetnsData, or null when the namespace could not be entered. */
 export function fromNativeRead(target: NetnsTarget, r: NativeNetnsRead): NetnsData | { failed: string } {
-  if (r.errno !== 0 && r.table === null && (r.what === 'open' || r.what === 'setns')) {
+  if (r.errno !== 0 && r.table === null && (r.what === 'open' || r.what === 'setns' || r.what === 'fstat' || r.what === 'inode')) {
     return { failed: `${r.what} ${errnoName(r.errno)}` };
   }
   const data = emptyNetnsData(target);
@@ -168,47 +184,102 @@ export function fromNativeRead(target: NetnsTarget, r: NativeNetnsRead): NetnsDa
   return data;
 }
 
-/** The file to enter a namespace by: a process's ns link, else its /run/netns name. */
-function enterPath(root: string, t: NetnsTarget): string {
-  return t.pids.length ? under(root, 'proc', String(t.pids[0]), 'ns', 'net') : (t.namedPath as string);
+/** The files to enter a namespace by, in order: its processes' ns links (the first five), then its /run/netns name. */
+function entryPaths(t: NetnsTarget): Array<{ path: string; pid: number | null }> {
+  const out: Array<{ path: string; pid: number | null }> = t.pids.slice(0, 5).map((pid) => ({ path: under('/', 'proc', String(pid), 'ns', 'net'), pid }));
+  if (t.namedPath) out.push({ path: t.namedPath, pid: null });
+  return out;
+}
+
+/** Entry rounds at most: a process that exits, or whose pid is reused, is passed over for the next. */
+const ENTRY_ROUNDS = 3;
+
+/** Hooks for tests: `beforeEntry` runs between discovery and the first entry (the window strace widens). */
+export interface NetnsReadHooks {
+  beforeEntry?: () => Promise<void>;
+}
+
+/** What entering one namespace gave: the addon's read of its last attempt, and the paths that named another namespace. */
+export interface NetnsEntry {
+  read: NativeNetnsRead | null;
+  reused: Array<{ path: string; pid: number | null; now: number }>;
 }
 
 /**
- * Reads live namespaces from inside, in parallel, on the addon's own threads; any that cannot be
- * entered (not root, addon not built) is read from /proc/PID/net and marked partial.
+ * Enters each namespace through the fd the addon opens and checks: its inode must be the one
+ * discovered (native/netns.c), and `files` are read from inside. A path that now names another
+ * namespace — the process exited and its pid was reused, an `ip netns` name re-pointed — is never
+ * entered; the next process of the namespace (or its name) is tried, as after a process that
+ * exited. Throws when the addon cannot do it (not built, or built before the check).
  */
-export async function readLiveNetns(targets: readonly NetnsTarget[], addonPath = ADDON_PATH): Promise<NetnsData[]> {
+export async function enterNetns(targets: readonly NetnsTarget[], files: string[], addonPath = ADDON_PATH, hooks: NetnsReadHooks = {}): Promise<NetnsEntry[]> {
+  const addon = loadNativeAddon(addonPath);
+  if (typeof addon.netnsReadAsync !== 'function') throw new Error('it is older than netnsReadAsync; rebuild it: npm run build');
+  await hooks.beforeEntry?.();
+  const out: NetnsEntry[] = targets.map(() => ({ read: null, reused: [] }));
+  const tried = targets.map(() => 0);
+  let todo = targets.map((_, i) => i).filter((i) => entryPaths(targets[i]).length > 0);
+  for (let round = 0; round < ENTRY_ROUNDS && todo.length; round++) {
+    const paths = todo.map((i) => entryPaths(targets[i])[tried[i]]);
+    const got = await addon.netnsReadAsync(paths.map((p) => p.path), TCP_ALL_STATES_MASK, files, todo.map((i) => targets[i].inode));
+    if (got.some((r) => typeof r.inode !== 'number')) throw new Error('it is older than the inode check; rebuild it: npm run build');
+    const next: number[] = [];
+    todo.forEach((i, k) => {
+      const r = got[k];
+      out[i].read = r;
+      const gone = r.what === 'open' && (r.errno === 2 || r.errno === 3);
+      if (r.what === 'inode') out[i].reused.push({ ...paths[k], now: r.inode ?? 0 });
+      if ((gone || r.what === 'inode') && tried[i] + 1 < entryPaths(targets[i]).length) {
+        tried[i]++;
+        next.push(i);
+      }
+    });
+    todo = next;
+  }
+  return out;
+}
+
+/**
+ * Reads live namespaces from inside, in parallel, on the addon's own threads (enterNetns); any
+ * that cannot be entered (not root, addon not built) is read from /proc/PID/net and marked partial;
+ * one whose every entry path now names another namespace is skipped with a note, never read under
+ * another's name.
+ */
+export async function readLiveNetns(targets: readonly NetnsTarget[], addonPath = ADDON_PATH, hooks: NetnsReadHooks = {}): Promise<NetnsData[]> {
   if (targets.length === 0) return [];
-  let raw: NativeNetnsRead[] | null = null;
+  let entries: NetnsEntry[] | null = null;
   let why = '';
   try {
-    const addon = loadNativeAddon(addonPath);
-    if (typeof addon.netnsReadAsync !== 'function') why = 'the native module is older than netnsReadAsync (rebuild it: npm run build)';
-    else {
-      raw = await addon.netnsReadAsync(targets.map((t) => enterPath('/', t)), TCP_ALL_STATES_MASK, INSIDE_FILES);
-      // The process we entered by exited since discovery (its ns link is gone): once more by another
-      // of its processes, or by its /run/netns name.
-      const retry = targets.flatMap((t, i) => {
-        const r = (raw as NativeNetnsRead[])[i];
-        const gone = r.what === 'open' && (r.errno === 2 || r.errno === 3);
-        const next = t.pids.length > 1 ? { ...t, pids: t.pids.slice(1) } : t.pids.length === 1 && t.namedPath ? { ...t, pids: [] } : null;
-        return gone && next ? [{ i, path: enterPath('/', next) }] : [];
-      });
-      if (retry.length) {
-        const again = await addon.netnsReadAsync(retry.map((r) => r.path), TCP_ALL_STATES_MASK, INSIDE_FILES);
-        retry.forEach((r, k) => ((raw as NativeNetnsRead[])[r.i] = again[k]));
-      }
-    }
+    entries = await enterNetns(targets, INSIDE_FILES, addonPath, hooks);
   } catch (err) {
     why = `the native module is not available (${describeError(err).split('\n')[0]})`;
   }
   return targets.map((t, i) => {
-    if (!raw) return readNetnsFromPid('/', t, `it could not be entered: ${why}`);
-    const got = fromNativeRead(t, raw[i]);
-    if (!('failed' in got)) return got;
-    const denied = /EPERM|EACCES/.test(got.failed);
-    return readNetnsFromPid('/', t, `it could not be entered (${got.failed}${denied ? ': entering a network namespace needs root (CAP_SYS_ADMIN)' : ''})`);
+    const e = entries?.[i];
+    if (!e?.read) return readNetnsFromPid('/', t, `it could not be entered: ${why || 'it has no process left'}`);
+    const stale = e.reused.flatMap((x) => (x.pid === null ? [] : [x.pid]));
+    if (e.read.what === 'inode') return skippedAsReused(t, e.reused);
+    const got = fromNativeRead(t, e.read);
+    let data: NetnsData;
+    if (!('failed' in got)) data = got;
+    else {
+      const denied = /EPERM|EACCES/.test(got.failed);
+      data = readNetnsFromPid('/', t, `it could not be entered (${got.failed}${denied ? ': entering a network namespace needs root (CAP_SYS_ADMIN)' : ''})`);
+    }
+    return stale.length ? { ...data, stalePids: stale } : data;
   });
+}
+
+/** A namespace every entry path of which now names another: nothing of it is read. */
+export function skippedAsReused(t: NetnsTarget, reused: ReadonlyArray<{ path: string; pid: number | null; now: number }>): NetnsData {
+  const first = reused[0];
+  const what = first.pid !== null ? `pid ${first.pid} exited and its pid was reused by a process of another namespace` : `${first.path} was re-pointed`;
+  return {
+    ...emptyNetnsData(t),
+    partial: true,
+    stalePids: reused.flatMap((x) => (x.pid === null ? [] : [x.pid])),
+    notes: [`${t.label}: skipped: ${first.path} named network namespace ${first.now || 'another'} when entered, not ${t.inode} (${what} since it was found); nothing of this namespace was read, so nothing of another is reported as its.`],
+  };
 }
 
 /** Reads a namespace of a captured or fixture tree (see the module comment). */

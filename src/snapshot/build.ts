@@ -14,7 +14,7 @@ import type { BpfChoice } from '../probe/fd-walk.js';
 import { readListenBacklogs } from '../probe/sock-diag.js';
 import { listPids } from '../probe/pids.js';
 import { discoverPidNetns, listNamedNetns, readPidNetns } from '../probe/netns.js';
-import { readLiveNetns, readNetnsCounters, readTreeNetns, type NetnsData, type NetnsTarget, type NetTunables } from '../probe/netns-read.js';
+import { readLiveNetns, readNetnsCounters, readTreeNetns, type NetnsData, type NetnsReadHooks, type NetnsTarget, type NetTunables } from '../probe/netns-read.js';
 import { under } from '../probe/read-file.js';
 import { deriveListeners } from './listeners.js';
 import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
@@ -39,6 +39,8 @@ export interface SnapshotOptions {
   now?: () => Date;
   /** Whether the fd walk lists fds through the BPF iterator (probe/fd-walk.ts): `sockdoc serve` passes the link it keeps open. */
   bpf?: BpfChoice;
+  /** Tests only: widens the window between finding the namespaces and entering them (a pid reused meanwhile). */
+  netnsHooks?: NetnsReadHooks;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -209,7 +211,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   if (intervalMs > 0) {
     const first = readCounters(root);
     closeWaitAtStart = readCloseWaitInodes(root);
-    firstOther = new Map(plan.targets.map((t) => [t.inode, readNetnsCounters(root, t.pids)]));
+    firstOther = new Map(plan.targets.map((t) => [t.inode, readNetnsCounters(root, t.pids, t.inode)]));
     opts.onWait?.(intervalMs);
     await sleep(intervalMs);
     const second = readCounters(root);
@@ -232,7 +234,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // Three reads overlap: the other namespaces on the addon's own threads (each enters one), the fd
   // walk on worker threads, and this thread's own namespace (sock_diag dump or /proc/net/tcp).
   const others: Promise<NetnsData[]> = live
-    ? readLiveNetns(plan.targets)
+    ? readLiveNetns(plan.targets, undefined, opts.netnsHooks)
     : Promise.resolve(plan.targets.map((t) => readTreeNetns(root, t)));
   others.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
   const { scan: procs, value: net } = await readProcessesWhile(root, { ...(opts.pids ? { pids: opts.pids } : {}), bpf: opts.bpf ?? 'auto' }, () =>
@@ -258,6 +260,13 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
 
   const table = SocketTable.concat([net.table, ...otherData.map((d) => d.table)]);
   const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
+  // A pid that named another namespace when it was entered was reused since discovery: ask again.
+  const stale = new Set(otherData.flatMap((d) => d.stalePids ?? []));
+  for (const pid of stale) {
+    const now = readPidNetns(root, pid).inode;
+    if (now === null) plan.byPid.delete(pid);
+    else plan.byPid.set(pid, now);
+  }
   for (const p of procs.processes) p.netns = plan.byPid.get(p.pid) ?? null;
   countSocketsByOwner(table, procs.owners, byPid);
 
@@ -324,7 +333,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   });
   for (const d of otherData) {
     const target = plan.targets.find((t) => t.inode === d.inode) as NetnsTarget;
-    const pids = pidsIn.get(d.inode) ?? target.pids;
+    const pids = pidsIn.get(d.inode) ?? target.pids.filter((p) => !stale.has(p));
     const ref = nameNetns(naming, d.inode, pids, d.inode === plan.host);
     const label = netnsLabel(ref);
     const first = firstOther.get(d.inode);

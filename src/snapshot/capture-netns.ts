@@ -12,9 +12,9 @@
  */
 import { mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { discoverPidNetns, listNamedNetns } from '../probe/netns.js';
-import { ADDON_PATH, loadNativeAddon, type NativeNetnsRead } from '../probe/native.js';
-import { TCP_ALL_STATES_MASK } from '../probe/net-diag.js';
+import { discoverPidNetns, listNamedNetns, readPidNetns } from '../probe/netns.js';
+import { ADDON_PATH } from '../probe/native.js';
+import { enterNetns, skippedAsReused, type NetnsEntry, type NetnsReadHooks, type NetnsTarget } from '../probe/netns-read.js';
 import { NET_TUNABLE_NAMES, sysctlPath } from '../probe/sysctl.js';
 import { parsePidCgroup } from '../probe/pid-cgroup.js';
 import { detectContainer } from '../provenance/container.js';
@@ -69,7 +69,7 @@ export async function captureNamespaces(
   outDir: string,
   pids: readonly number[],
   processes: ReadonlyArray<{ name: string; cmdline: string }>,
-  opts: { all: boolean; addonPath?: string },
+  opts: { all: boolean; addonPath?: string; hooks?: NetnsReadHooks },
 ): Promise<NetnsCaptureResult> {
   const result: NetnsCaptureResult = { files: 0, namespaces: 0, problems: [] };
   const disc = discoverPidNetns('/', pids);
@@ -87,17 +87,22 @@ export async function captureNamespaces(
     if (n.inode !== disc.own && !members.has(n.inode)) members.set(n.inode, []);
   }
   const targets = [...members];
-  const paths = targets.map(([inode, list]) => (list.length ? `/proc/${list[0]}/ns/net` : (named.find((n) => n.inode === inode)?.path as string)));
-  let reads: NativeNetnsRead[] | null = null;
+  const netnsTargets: NetnsTarget[] = targets.map(([inode, list]) => ({ inode, pids: list, namedPath: named.find((n) => n.inode === inode)?.path ?? null, label: `netns ${inode}` }));
+  let entries: NetnsEntry[] | null = null;
   try {
-    const addon = loadNativeAddon(opts.addonPath ?? ADDON_PATH);
-    if (addon.netnsReadAsync && targets.length) reads = await addon.netnsReadAsync(paths, TCP_ALL_STATES_MASK, INSIDE.map((f) => f.from));
+    if (targets.length) entries = await enterNetns(netnsTargets, INSIDE.map((f) => f.from), opts.addonPath ?? ADDON_PATH, opts.hooks);
   } catch (err) {
     result.problems.push(`namespaces: the native module is not available (${describeError(err).split('\n')[0]}): their sysctls and backlog limits are not captured`);
   }
   targets.forEach(([inode, list], i) => {
-    const r = reads?.[i];
-    if (r && !(r.errno && (r.what === 'open' || r.what === 'setns'))) {
+    const e = entries?.[i];
+    const r = e?.read;
+    if (e && r?.what === 'inode') {
+      // Every way in now names another namespace: nothing is captured under this one's inode.
+      result.problems.push(skippedAsReused(netnsTargets[i], e.reused).notes[0]);
+      return;
+    }
+    if (r && !(r.errno && (r.what === 'open' || r.what === 'setns' || r.what === 'fstat'))) {
       result.namespaces++;
       INSIDE.forEach((f, k) => {
         const v = r.files[k];
@@ -108,15 +113,23 @@ export async function captureNamespaces(
       return;
     }
     if (r) result.problems.push(`netns ${inode}: could not enter (${r.what} errno ${r.errno}): only its processes' proc/PID/net files are captured`);
-    for (const pid of list.slice(0, 1)) {
+    // From outside: /proc/PID/net of a process still in it, checked before and after the reads (a
+    // reused pid describes another namespace).
+    const still = (pid: number) => readPidNetns('/', pid).inode === inode;
+    for (const pid of list.slice(0, 5)) {
+      if (!still(pid)) continue;
+      const read: Array<[string, string]> = [];
       for (const f of NET_FILES) {
         try {
-          write(join(outDir, 'proc', String(pid), 'net', f), readUnder('/', `proc/${pid}/net/${f}`, 'proc-table'));
-          result.files++;
+          read.push([f, readUnder('/', `proc/${pid}/net/${f}`, 'proc-table')]);
         } catch (err) {
           if (f !== 'tcp6') result.problems.push(`netns ${inode}: ${describeError(err)}`);
         }
       }
+      if (!still(pid)) continue;
+      for (const [f, text] of read) write(join(outDir, 'proc', String(pid), 'net', f), text);
+      result.files += read.length;
+      break;
     }
   });
   result.files += captureDockerConfigs(outDir, pids, processes, result.problems);
