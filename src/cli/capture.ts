@@ -1,9 +1,9 @@
 /** `sockdoc capture DIR`: copy what a diagnosis reads into DIR, to diagnose later with --root DIR. */
-import { captureHost } from '../snapshot/capture.js';
-import { captureNamespaces } from '../snapshot/capture-netns.js';
+import { captureInto, type CaptureResult } from '../snapshot/capture.js';
+import { captureNamespaces, type NetnsCaptureResult } from '../snapshot/capture-netns.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 import { readPidStat } from '../probe/pid-stat.js';
-import { CaptureError, checkCaptureTarget } from '../snapshot/capture-dir.js';
+import { abandonCapture, CaptureError, finishCapture, openCapture, type CaptureWriter } from '../snapshot/capture-dir.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { parse, processId } from './args.js';
 import { EXIT, UsageError, type Command, type Io } from './io.js';
@@ -42,24 +42,40 @@ export const run: Command = async (args: string[], io: Io) => {
     });
   }
   const redact = !values['no-redact'];
-  let r;
-  try {
-    checkCaptureTarget(dir, process.geteuid?.() ?? 0);
-    r = captureHost(dir, { pids, redact });
-  } catch (err) {
+  const failed = (err: unknown): never => {
     if (err instanceof CaptureError) throw new UsageError(`capture: ${err.message}`);
     const e = err as NodeJS.ErrnoException;
     if (e?.code && e.path) throw new UsageError(`capture: cannot write ${e.path} (${e.code}); nothing was left in ${dir}`);
     throw err;
+  };
+  let w: CaptureWriter;
+  try {
+    // Checked and opened once, through directory fds: every write below lands in what was checked.
+    w = openCapture(dir, process.geteuid?.() ?? 0);
+  } catch (err) {
+    return failed(err);
   }
-  const processes = r.pids.flatMap((pid) => {
-    try {
-      return [{ name: readPidStat('/', pid).name, cmdline: readPidCmdline('/', pid).joined }];
-    } catch {
-      return []; // exited since
-    }
-  });
-  const ns = await captureNamespaces(dir, r.pids, processes, { all: pids === undefined });
+  let r: CaptureResult;
+  let ns: NetnsCaptureResult;
+  try {
+    r = captureInto(w, { pids, redact });
+    const processes = r.pids.flatMap((pid) => {
+      try {
+        return [{ name: readPidStat('/', pid).name, cmdline: readPidCmdline('/', pid).joined }];
+      } catch {
+        return []; // exited since
+      }
+    });
+    ns = await captureNamespaces(w, r.pids, processes, { all: pids === undefined });
+  } catch (err) {
+    abandonCapture(w);
+    return failed(err);
+  }
+  try {
+    finishCapture(w);
+  } catch (err) {
+    return failed(err);
+  }
   const problems = [...r.problems, ...ns.problems];
   for (const p of problems) io.stderr(`sockdoc: capture: ${terminalSafe(p)}\n`);
   // Left out on purpose: said, but the capture holds everything a diagnosis needs (exit 0).

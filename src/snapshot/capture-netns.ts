@@ -10,8 +10,9 @@
  *                        holds the container's environment, often secrets)
  * A namespace capture cannot enter (not root) keeps its processes' proc/PID/net/* instead.
  */
-import { mkdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaptureWriter } from './capture-dir.js';
 import { discoverPidNetns, listNamedNetns, readPidNetns } from '../probe/netns.js';
 import { ADDON_PATH } from '../probe/native.js';
 import { enterNetns, skippedAsReused, type NetnsEntry, type NetnsReadHooks, type NetnsTarget } from '../probe/netns-read.js';
@@ -39,16 +40,10 @@ export interface NetnsCaptureResult {
   problems: string[];
 }
 
-// Written after the host capture was renamed into place: the same modes and exclusive creates as
-// src/snapshot/capture-dir.ts (0700 folders, 0600 files, never through an existing file or link).
-function write(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, data, { encoding: typeof data === 'string' ? 'latin1' : undefined, mode: 0o600, flag: 'wx' });
-}
-
-function link(path: string, target: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  symlinkSync(target, path);
+// Through the capture's writer (src/snapshot/capture-dir.ts), before it is moved into place: 0700
+// folders, 0600 files, exclusive creates inside directory fds.
+function write(w: CaptureWriter, rel: string, data: string | Buffer): void {
+  w.writeFile(rel, data, typeof data === 'string' ? 'latin1' : undefined);
 }
 
 /** docker's config.v2.json reduced to what naming reads. */
@@ -66,7 +61,7 @@ function reducedDockerConfig(text: string): string | null {
  * `processes` gives names and command lines (dockerd's --data-root).
  */
 export async function captureNamespaces(
-  outDir: string,
+  w: CaptureWriter,
   pids: readonly number[],
   processes: ReadonlyArray<{ name: string; cmdline: string }>,
   opts: { all: boolean; addonPath?: string; hooks?: NetnsReadHooks },
@@ -74,16 +69,16 @@ export async function captureNamespaces(
   const result: NetnsCaptureResult = { files: 0, namespaces: 0, problems: [] };
   const disc = discoverPidNetns('/', pids);
   for (const [pid, inode] of disc.byPid) {
-    link(join(outDir, 'proc', String(pid), 'ns', 'net'), `net:[${inode}]`);
+    w.symlink(`proc/${pid}/ns/net`, `net:[${inode}]`);
     result.files++;
   }
-  if (disc.own !== null) link(join(outDir, 'proc', 'self', 'ns', 'net'), `net:[${disc.own}]`);
+  if (disc.own !== null) w.symlink('proc/self/ns/net', `net:[${disc.own}]`);
   const members = new Map<number, number[]>();
   for (const [pid, inode] of disc.byPid) if (inode !== disc.own) members.set(inode, [...(members.get(inode) ?? []), pid]);
   const named = listNamedNetns('/');
   for (const n of named) {
     if (!opts.all && !members.has(n.inode)) continue;
-    link(join(outDir, 'run', 'netns', n.name), `net:[${n.inode}]`);
+    w.symlink(`run/netns/${n.name}`, `net:[${n.inode}]`);
     if (n.inode !== disc.own && !members.has(n.inode)) members.set(n.inode, []);
   }
   const targets = [...members];
@@ -107,7 +102,7 @@ export async function captureNamespaces(
       INSIDE.forEach((f, k) => {
         const v = r.files[k];
         if (typeof v !== 'string') return; // absent inside (no IPv6, netdev_max_backlog): the reader says so
-        write(join(outDir, 'netns', String(inode), f.to), f.binary ? Buffer.from(v, 'latin1') : v);
+        write(w, `netns/${inode}/${f.to}`, f.binary ? Buffer.from(v, 'latin1') : v);
         result.files++;
       });
       return;
@@ -127,12 +122,12 @@ export async function captureNamespaces(
         }
       }
       if (!still(pid)) continue;
-      for (const [f, text] of read) write(join(outDir, 'proc', String(pid), 'net', f), text);
+      for (const [f, text] of read) write(w, `proc/${pid}/net/${f}`, text);
       result.files += read.length;
       break;
     }
   });
-  result.files += captureDockerConfigs(outDir, pids, processes, result.problems);
+  result.files += captureDockerConfigs(w, pids, processes, result.problems);
   return result;
 }
 
@@ -150,7 +145,7 @@ function liveDockerds(): Array<{ name: string; cmdline: string }> {
 }
 
 /** Reduced config.v2.json of every docker container a captured process runs in. */
-function captureDockerConfigs(outDir: string, pids: readonly number[], processes: ReadonlyArray<{ name: string; cmdline: string }>, problems: string[]): number {
+function captureDockerConfigs(w: CaptureWriter, pids: readonly number[], processes: ReadonlyArray<{ name: string; cmdline: string }>, problems: string[]): number {
   const ids = new Set<string>();
   for (const pid of pids) {
     try {
@@ -173,7 +168,7 @@ function captureDockerConfigs(outDir: string, pids: readonly number[], processes
       const reduced = reducedDockerConfig(text);
       if (reduced === null) problems.push(`docker container ${id}: config.v2.json does not parse`);
       else {
-        write(join(outDir, 'var/lib/docker/containers', id, 'config.v2.json'), reduced);
+        write(w, `var/lib/docker/containers/${id}/config.v2.json`, reduced);
         files++;
       }
       break;

@@ -293,57 +293,68 @@ function captureProgramConfigs(root: string, w: CaptureWriter, written: Set<stri
 
 /**
  * Captures ROOT (default the live host "/") into the directory `outDir`, which must not exist or be
- * an empty directory of the caller's (checked by the CLI with checkCaptureTarget). The sock_diag
- * answer for listeners is stored raw in sock_diag/tcp-listen.bin. Throws CaptureError when the tree
- * cannot be written or moved into place; then nothing is left at `outDir`.
+ * an empty directory of the caller's (src/snapshot/capture-dir.ts checks it, and writes through
+ * directory fds). Throws CaptureError when the tree cannot be written or moved into place; then
+ * nothing is left at `outDir`.
  */
 export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureResult {
-  const root = opts.root ?? '/';
-  const redact = opts.redact ?? true;
-  const result: CaptureResult = { files: 0, pids: [], configFiles: 0, redacted: { cmdline: 0, fdTargets: 0, config: 0 }, problems: [], masked: [], skipped: [] };
   const w = openCapture(outDir);
+  let result: CaptureResult;
   try {
-    w.writeFile(CAPTURE_META, JSON.stringify({ format: 1, takenAt: (opts.now ?? new Date()).toISOString() }) + '\n');
-    const written = new Set<string>();
-    for (const rel of HOST_FILES) {
-      try {
-        w.writeFile(rel, readUnder(root, rel, kindOf(rel)), 'latin1');
-        written.add(rel);
-        result.files++;
-      } catch (err) {
-        if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
-      }
-    }
-    const pids = opts.pids ? (opts.ancestors === false ? [...opts.pids].sort((a, b) => a - b) : withAncestors(root, opts.pids)) : listPids(root);
-    const captured: CapturedProcess[] = [];
-    for (const pid of pids) {
-      let copy: PidCopy;
-      try {
-        copy = readPid(root, pid, redact, result);
-      } catch (err) {
-        if (outcomeOf(err) !== 'absent') result.problems.push(`pid ${pid}: ${describeError(err)}`);
-        continue;
-      }
-      result.files += writePid(w, copy);
-      result.pids.push(pid);
-      if (copy.fds === null) result.problems.push(`pid ${pid}: fds not readable (${copy.fdRefusedWhy}); recorded as unknown`);
-      const text = (f: string) => copy.files.find(([n]) => n === f)?.[1] ?? '';
-      captured.push({ pid, cmdline: text('cmdline'), cgroup: text('cgroup'), stat: text('stat'), status: text('status'), limits: text('limits') });
-    }
-    for (const file of configFilesFor(root, captured)) copyConfig(root, w, file, written, result);
-    captureProgramConfigs(root, w, written, captured, redact, result);
-    captureProvenance(root, w, written, result);
-    if (root === '/') {
-      const bytes = captureListenBytes();
-      if (bytes) {
-        w.writeFile('sock_diag/tcp-listen.bin', bytes);
-        result.files++;
-      } else result.problems.push('sock_diag: listener backlogs not captured (native module unavailable)');
-    }
+    result = captureInto(w, opts);
   } catch (err) {
     abandonCapture(w);
     throw err;
   }
-  finishCapture(w, outDir);
+  finishCapture(w);
+  return result;
+}
+
+/**
+ * Writes the capture of ROOT into an open writer (openCapture); the caller finishes it (after the
+ * namespaces: src/snapshot/capture-netns.ts) or abandons it. The sock_diag answer for listeners is
+ * stored raw in sock_diag/tcp-listen.bin.
+ */
+export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): CaptureResult {
+  const root = opts.root ?? '/';
+  const redact = opts.redact ?? true;
+  const result: CaptureResult = { files: 0, pids: [], configFiles: 0, redacted: { cmdline: 0, fdTargets: 0, config: 0 }, problems: [], masked: [], skipped: [] };
+  w.writeFile(CAPTURE_META, JSON.stringify({ format: 1, takenAt: (opts.now ?? new Date()).toISOString() }) + '\n');
+  const written = new Set<string>();
+  for (const rel of HOST_FILES) {
+    try {
+      w.writeFile(rel, readUnder(root, rel, kindOf(rel)), 'latin1');
+      written.add(rel);
+      result.files++;
+    } catch (err) {
+      if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
+    }
+  }
+  const pids = opts.pids ? (opts.ancestors === false ? [...opts.pids].sort((a, b) => a - b) : withAncestors(root, opts.pids)) : listPids(root);
+  const captured: CapturedProcess[] = [];
+  for (const pid of pids) {
+    let copy: PidCopy;
+    try {
+      copy = readPid(root, pid, redact, result);
+    } catch (err) {
+      if (outcomeOf(err) !== 'absent') result.problems.push(`pid ${pid}: ${describeError(err)}`);
+      continue;
+    }
+    result.files += writePid(w, copy);
+    result.pids.push(pid);
+    if (copy.fds === null) result.problems.push(`pid ${pid}: fds not readable (${copy.fdRefusedWhy}); recorded as unknown`);
+    const text = (f: string) => copy.files.find(([n]) => n === f)?.[1] ?? '';
+    captured.push({ pid, cmdline: text('cmdline'), cgroup: text('cgroup'), stat: text('stat'), status: text('status'), limits: text('limits') });
+  }
+  for (const file of configFilesFor(root, captured)) copyConfig(root, w, file, written, result);
+  captureProgramConfigs(root, w, written, captured, redact, result);
+  captureProvenance(root, w, written, result);
+  if (root === '/') {
+    const bytes = captureListenBytes();
+    if (bytes) {
+      w.writeFile('sock_diag/tcp-listen.bin', bytes);
+      result.files++;
+    } else result.problems.push('sock_diag: listener backlogs not captured (native module unavailable)');
+  }
   return result;
 }

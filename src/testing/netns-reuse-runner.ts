@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { buildSnapshot } from '../snapshot/build.js';
 import { captureNamespaces } from '../snapshot/capture-netns.js';
+import { finishCapture, openCapture } from '../snapshot/capture-dir.js';
 
 const PORT_A = 1001;
 const PORT_B = 1002;
@@ -87,11 +88,13 @@ async function main(): Promise<void> {
       const dir = mkdtempSync(join(tmpdir(), 'sockdoc-reuse-'));
       let reuse = { pid: 0, reused: false };
       try {
-        const r = await captureNamespaces(dir, [a.pid as number, b.pid as number], [], { all: false, hooks: { beforeEntry: async () => void (reuse = await reusePid(a, b.pid as number)) } });
-        const netns = existsSync(join(dir, 'netns')) ? readdirSync(join(dir, 'netns')) : [];
+        const w = openCapture(join(dir, 'cap'));
+        const r = await captureNamespaces(w, [a.pid as number, b.pid as number], [], { all: false, hooks: { beforeEntry: async () => void (reuse = await reusePid(a, b.pid as number)) } });
+        finishCapture(w);
+        const netns = existsSync(join(dir, 'cap', 'netns')) ? readdirSync(join(dir, 'cap', 'netns')) : [];
         // Listening ports in each captured namespace's proc/net/tcp (state 0A = LISTEN).
         const listening = (inode: string): number[] => {
-          const path = join(dir, 'netns', inode, 'proc', 'net', 'tcp');
+          const path = join(dir, 'cap', 'netns', inode, 'proc', 'net', 'tcp');
           if (!existsSync(path)) return [];
           return readFileSync(path, 'latin1')
             .split('\n')
