@@ -17,12 +17,16 @@ namespace of the captured processes (containers, pods, ip netns: read from insid
 DIR/netns/INODE). Later: sockdoc --root DIR, on any machine.
 
 DIR is created (mode 0700, files 0600); an existing DIR must be an empty directory of yours.
-Secrets are removed by default: values of password/token/secret/key arguments, passwords in URLs,
-and file paths behind fds (sockets are kept). What could not be read is recorded as unknown.
+Secrets are removed by default (docs/safety.md, "Redaction"): in command lines, values of
+password/token/secret/key options and environment assignments, the password options of mysql,
+sshpass, redis-cli and others, URL credentials, Authorization headers and known token shapes; in
+configuration files, Environment=/environment= values, Exec/command lines, password= and other
+secret keys; and file paths behind fds (sockets are kept). What could not be read is recorded as
+unknown; what was left out on purpose is said.
 
 Options:
   --pid LIST    only these processes and their ancestors (default: all)
-  --no-redact   keep cmdlines, fd targets and programs' configuration as they are (the capture then holds secrets)
+  --no-redact   keep cmdlines, configuration files and fd targets as they are (the capture then holds secrets)
   -h, --help    this help
 `;
 
@@ -86,7 +90,8 @@ export const run: Command = async (args: string[], io: Io) => {
     io.stdout(`recorded ${names.length} masked unit file${names.length === 1 ? '' : 's'} as links to /dev/null (they cannot be started): ${terminalSafe(names.join(', '))}\n`);
   }
   const { cmdline, fdTargets, config } = r.redacted;
-  if (redact) io.stdout(`redacted ${cmdline} secret${cmdline === 1 ? '' : 's'} in command lines, ${config} in programs' configuration files and ${fdTargets} file path${fdTargets === 1 ? '' : 's'} behind fds (--no-redact keeps them)\n`);
-  else io.stdout('kept command lines and fd targets as they are (--no-redact): the capture may hold passwords and tokens; share it with care\n');
+  const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+  if (redact) io.stdout(`redacted ${n(cmdline, 'secret')} in command lines, ${n(config, 'value')} in configuration files and ${n(fdTargets, 'file path')} behind fds (--no-redact keeps them)\n`);
+  else io.stdout('kept command lines, configuration files and fd targets as they are (--no-redact): the capture may hold passwords and tokens; share it with care\n');
   return problems.length ? EXIT.warning : EXIT.ok;
 };

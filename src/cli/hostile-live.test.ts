@@ -68,7 +68,7 @@ test('live: capture writes 0700 directories and 0600 files, redacts a --password
     const dir = join(top, 'cap');
     const r = cli(['capture', dir, '--pid', String(child.pid)]);
     assert.equal(r.status === 0 || r.status === 1, true, r.stderr);
-    assert.match(r.stdout, /redacted 2 secrets in command lines, \d+ in programs' configuration files and \d+ file paths? behind fds \(--no-redact keeps them\)/);
+    assert.match(r.stdout, /redacted 2 secrets in command lines, \d+ values? in configuration files and \d+ file paths? behind fds \(--no-redact keeps them\)/);
     const cmdline = readFileSync(join(dir, 'proc', String(child.pid), 'cmdline'), 'latin1');
     assert.ok(cmdline.includes('--password=REDACTED') && cmdline.includes('https://bob:REDACTED@db.example/x'), cmdline);
     assert.ok(!cmdline.includes('hunter2') && !cmdline.includes('s3cret'));

@@ -22,6 +22,19 @@ export interface ProvenanceFiles {
   markers: string[];
 }
 
+/**
+ * What a configuration directory holds that sockdoc reads: unit files (by their type suffix,
+ * man systemd.unit), drop-ins and conf.d files (*.conf; supervisord's conf.d also *.ini), and
+ * every pam.d service. Anything else there — an `app.env` beside the units, a key, a backup — is
+ * not configuration sockdoc reads and stays out of a capture (it may be an EnvironmentFile= full of
+ * secrets).
+ */
+function wanted(dir: string, name: string): boolean {
+  if (dir.endsWith('/pam.d')) return true;
+  if (/\.(service|socket|mount|swap|target|timer|path|slice|scope|automount|device)$/.test(name)) return true;
+  return name.endsWith('.conf') || (dir.includes('supervisor') && name.endsWith('.ini'));
+}
+
 /** Lists the files under `root`; absent ones are left out. Unit directories are listed one level deep (units and NAME.d drop-ins). */
 export function provenanceFiles(root: string): ProvenanceFiles {
   const copy = [...FILES];
@@ -30,7 +43,7 @@ export function provenanceFiles(root: string): ProvenanceFiles {
       if (copy.length >= MAX_FILES) return;
       const path = `${dir}/${name}`;
       if (name.endsWith('.d') && depth > 0) add(path, depth - 1);
-      else copy.push(path);
+      else if (wanted(dir, name)) copy.push(path);
     }
   };
   for (const d of [...DIRS, ...UNIT_SEARCH_PATH.filter((d) => !d.startsWith('/run/systemd/generator'))]) add(d, 1);

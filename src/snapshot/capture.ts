@@ -19,7 +19,8 @@ import { FD_REFUSED_FILE, FD_REFUSED_TARGET } from '../probe/pid-fd.js';
 import { captureListenBytes } from '../probe/sock-diag.js';
 import { abandonCapture, finishCapture, openCapture, type CaptureWriter } from './capture-dir.js';
 import { configFilesFor, programFilesFor, type CapturedProcess } from './capture-config.js';
-import { redactCmdline, redactConfigText, redactFdTarget } from './redact.js';
+import { redactCmdline, redactFdTarget } from './redact.js';
+import { redactConfig } from './redact-config.js';
 import { DEV_NULL, linksToDevNull } from '../provenance/config-files.js';
 import { destinationUnder } from '../probe/read-file.js';
 
@@ -99,7 +100,7 @@ export interface CaptureResult {
   pids: number[];
   /** Configuration files copied for `limits`. */
   configFiles: number;
-  /** Secrets replaced: arguments and URL credentials in cmdlines, file targets of fd links, values in programs' configuration. */
+  /** Secrets replaced: arguments and URL credentials in cmdlines, file targets of fd links, values in configuration files. */
   redacted: { cmdline: number; fdTargets: number; config: number };
   /** One line per file that could not be copied (vanished processes are skipped silently). */
   problems: string[];
@@ -198,11 +199,17 @@ function writePid(w: CaptureWriter, c: PidCopy): number {
  * masked, as the host's systemd does; a link that leads elsewhere out of configuration (into /proc,
  * /sys or /dev), a directory or a special file is skipped and said; absent files are not copied.
  */
-function copyConfig(root: string, w: CaptureWriter, host: string, written: Set<string>, result: CaptureResult): void {
+function copyConfig(root: string, w: CaptureWriter, host: string, written: Set<string>, result: CaptureResult, redact: boolean): void {
   const rel = host.replace(/^\/+/, '');
   if (written.has(rel)) return;
   try {
-    w.writeFile(rel, readBytesUnder(root, rel, 'config'));
+    const bytes = readBytesUnder(root, rel, 'config');
+    if (redact) {
+      // latin1 both ways: one char per byte, so what is not replaced stays byte for byte.
+      const r = redactConfig(host.startsWith('/') ? host : `/${host}`, bytes.toString('latin1'));
+      result.redacted.config += r.count;
+      w.writeFile(rel, r.value, 'latin1');
+    } else w.writeFile(rel, bytes);
     written.add(rel);
     result.configFiles++;
     return;
@@ -236,9 +243,9 @@ function copyConfig(root: string, w: CaptureWriter, host: string, written: Set<s
  * its name is the information), and proc/self, the stand-in for the shell that would run a fix.
  * Files already written are skipped (the writer creates each file once).
  */
-function captureProvenance(root: string, w: CaptureWriter, written: Set<string>, result: CaptureResult): void {
+function captureProvenance(root: string, w: CaptureWriter, written: Set<string>, result: CaptureResult, redact: boolean): void {
   const { copy, markers } = provenanceFiles(root);
-  for (const host of copy) copyConfig(root, w, host, written, result);
+  for (const host of copy) copyConfig(root, w, host, written, result, redact);
   for (const host of ['/proc/self/status', '/proc/self/limits']) {
     const rel = host.replace(/^\/+/, '');
     if (written.has(rel)) continue;
@@ -263,7 +270,7 @@ const LAUNCHER_ENV_FILES = ['/etc/default/docker', '/etc/sysconfig/docker'];
 
 /**
  * The programs' own configuration (src/provenance/programs: nginx.conf, haproxy.cfg, redis.conf, ...)
- * and dockerd's environment files, with secrets redacted (redactConfigText: passwords, tokens,
+ * and dockerd's environment files, with secrets redacted (redact-config.ts: passwords, tokens,
  * credentials in URLs), so `--root CAPTURE` reads the same caps the host had. A container's files
  * are kept under proc/PID/root/, where the diagnosis of the capture looks for them.
  */
@@ -277,7 +284,7 @@ function captureProgramConfigs(root: string, w: CaptureWriter, written: Set<stri
       try {
         let text = readUnder(fsRoot, file, 'config');
         if (redact) {
-          const r = redactConfigText(text);
+          const r = redactConfig(file, text);
           text = r.value;
           result.redacted.config += r.count;
         }
@@ -346,9 +353,9 @@ export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): Captur
     const text = (f: string) => copy.files.find(([n]) => n === f)?.[1] ?? '';
     captured.push({ pid, cmdline: text('cmdline'), cgroup: text('cgroup'), stat: text('stat'), status: text('status'), limits: text('limits') });
   }
-  for (const file of configFilesFor(root, captured)) copyConfig(root, w, file, written, result);
+  for (const file of configFilesFor(root, captured)) copyConfig(root, w, file, written, result, redact);
   captureProgramConfigs(root, w, written, captured, redact, result);
-  captureProvenance(root, w, written, result);
+  captureProvenance(root, w, written, result, redact);
   if (root === '/') {
     const bytes = captureListenBytes();
     if (bytes) {

@@ -1,15 +1,22 @@
 /**
- * What a capture removes before it is shared: secrets in command lines (`--password=…`,
- * `--token …`, `PASSWORD=…`, credentials in URLs) and the targets of fd links that are files
- * (/proc shows them only to root: a user's paths say what they work on). Sockets, pipes and
- * anon inodes stay: sockdoc needs the socket inode of every fd. `--no-redact` keeps everything.
+ * What a capture removes before it is shared (docs/safety.md §5, "Redaction": the table of forms and
+ * their sources). One model for every place captured text is written:
+ * - **by name**: a value whose name says secret — an option (`--password=`, `--secret-key PW`,
+ *   `-storepass PW`, `-Dx.keyStorePassword=`), an environment assignment (`SECRET_KEY_BASE=`,
+ *   `*_TOKEN=`, `*_PASSWORD=`, `*_KEY=`), a `key=value` inside a string (libpq conninfo, a query
+ *   string, cifs options), a configuration key (`password=`, `Password:`), a header (`X-Api-Key:`);
+ * - **by position**: the short options of programs that take a password (`mysql -pPW`,
+ *   `sshpass -p PW`, `redis-cli -a PW`: redact-programs.ts), and every value of an environment
+ *   block in configuration (systemd `Environment=`, supervisord `environment=`), whose names say
+ *   nothing (only a short list of well-known harmless names is kept);
+ * - **by shape**: URL userinfo (`user:PW@host`, a token as the user), `Authorization: Bearer …`,
+ *   openssl's `pass:PW`, tokens with a known prefix (ghp_, glpat-, xoxb-, AKIA, sk_live_, JWTs …),
+ *   PEM private keys.
+ * Names and shapes stay (`--password=REDACTED`), so a reader sees what was there. Sockets, pipes and
+ * anon inodes behind fds stay: sockdoc needs the socket inode of every fd; file paths go.
+ * `--no-redact` keeps everything.
  */
-
-/** Names of arguments whose value is a secret: --password, --db-pass, --api_key, --auth-token, SECRET=... */
-const SECRET_NAME = /(pass(word|wd|phrase)?|secret|token|api[-_]?key|private[-_]?key|access[-_]?key|credential|auth)$/i;
-
-/** "scheme://user:password@host" → the password part. */
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/[^\s/:@]*:)[^\s/@]+@/gi;
+import { PROGRAM_RULES, type SecretPart } from './redact-programs.js';
 
 export const REDACTED = 'REDACTED';
 
@@ -19,32 +26,373 @@ export interface Redacted<T> {
   count: number;
 }
 
-/** argv with secret values replaced by REDACTED; the argument names stay, so the shape is kept. */
+/** Words that make a name secret wherever they stand in it (AWS_SECRET_ACCESS_KEY, SECRET_KEY_BASE). */
+const STRONG = new Set(['password', 'passwd', 'passphrase', 'secret', 'secrets', 'token', 'tokens', 'apikey', 'credential', 'credentials', 'creds', 'privatekey', 'secretkey', 'accesskey', 'webhook', 'dsn', 'jwt', 'cookie', 'cookies', 'bearer', 'sessionid', 'sessionkey', 'authtoken', 'clientsecret']);
+/** Words that make a name secret as its last word only (DB_PASS, REDISCLI_AUTH; not --pass-fds). */
+const LAST = new Set(['pass', 'pwd', 'pw', 'auth', 'authorization', 'sig', 'signature', 'otp', 'community', 'psk', 'salt']);
+/** Suffixes of one-word names: PGPASSWORD, SSHPASS, dbpassword, authtoken, clientsecret, requirepass, masterauth. */
+const SUFFIXES = ['password', 'passwd', 'passphrase', 'secret', 'token', 'apikey', 'pass', 'pwd', 'auth'];
+/** Words ending in "pass" that are no password. */
+const NOT_PASS = new Set(['bypass', 'compass', 'surpass', 'overpass', 'underpass', 'trespass', 'encompass', 'multipass', 'nopass', 'resetpass']);
+/** A last word that makes the value something about a secret, not the secret: a file, a length, a lifetime. */
+const ABOUT = new Set([
+  'file', 'files', 'path', 'dir', 'directory', 'length', 'len', 'ttl', 'timeout', 'expiry', 'expires', 'expiration', 'lifetime', 'age',
+  'min', 'max', 'minimum', 'maximum', 'count', 'size', 'type', 'kind', 'mode', 'method', 'methods', 'policy', 'name', 'names', 'id', 'ids',
+  'env', 'var', 'prompt', 'command', 'cmd', 'format', 'limit', 'rounds', 'algorithm', 'alg', 'scheme', 'field', 'endpoint', 'host',
+  'port', 'user', 'username', 'required', 'enabled', 'enable', 'disable', 'disabled', 'location', 'source', 'provider', 'backend',
+  'interval', 'rotation', 'strength', 'header', 'helper', 'store', 'storage', 'url', 'uri', 'level', 'version', 'encoding', 'hint',
+]);
+/** Qualifiers of a last word "key" that make it no secret: a public key, a sort key. */
+const PLAIN_KEY = new Set(['public', 'pub', 'sort', 'partition', 'primary', 'foreign', 'cache', 'routing', 'shard', 'lookup', 'index', 'unique', 'group', 'map', 'row', 'column', 'hot', 'host', 'keyboard', 'hash', 'idempotency', 'object', 'dedup', 'cluster', 'ssh', 'gpg', 'trusted']);
+/** Qualifiers of a one-word "…key" name: apikey, accesskey, secretkey, masterkey. */
+const ONE_WORD_KEY = /^(api|access|secret|private|signing|sign|encryption|encrypt|crypt|master|client|auth|app|account|license|session|shared|hmac|enc|service|admin|root)key$/;
+
+/** Words of a name: split at separators and camelCase ("keyStorePassword" → key store password). */
+function words(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
+}
+
+/** How a secret name holds its value: "password" (always secret) or "key" (a key: an absolute path there names a file). */
+type SecretClass = 'password' | 'key';
+
+/**
+ * Is a value with this name a secret (an option, an environment variable, a configuration key, a
+ * header, a query parameter)? `--password`, `DB_PASS`, `SECRET_KEY_BASE`, `github-token`,
+ * `keyStorePassword`, `X-Api-Key`, `STRIPE_KEY` yes; `--password-file`, `TOKEN_TTL`, `--pass-fds`,
+ * `--key`, `--sort-key`, `--no-password` no.
+ */
+export function secretClass(name: string): SecretClass | null {
+  // A name is something a person wrote: a longer "name" is not one (and is never split by RegExps).
+  if (name.length > 256) return null;
+  const w = words(name);
+  if (w.length === 0 || w[0] === 'no') return null;
+  const last = w[w.length - 1];
+  if (w.some((x) => x === 'webhook' || x === 'dsn')) return 'password'; // the URL itself is the secret
+  if (ABOUT.has(last)) return null;
+  if (w.some((x) => STRONG.has(x))) return 'password';
+  if (LAST.has(last)) return 'password';
+  if (w.length === 1 && !NOT_PASS.has(last) && SUFFIXES.some((s) => last.endsWith(s) && last !== s.slice(0, -1))) return 'password';
+  if (w.length === 1 && ONE_WORD_KEY.test(last)) return 'key';
+  if (last === 'key' && w.length >= 2 && !PLAIN_KEY.has(w[w.length - 2])) return 'key';
+  return null;
+}
+
+export function isSecretName(name: string): boolean {
+  return secretClass(name) !== null;
+}
+
+/** Does this value, given under a secret name of class `cls`, stay? An absolute path under a key name names a file (--tls-key=/etc/ssl/x.pem). */
+function keeps(cls: SecretClass, value: string): boolean {
+  // A yes/no is a setting about a secret (PassCredentials=yes, --token=false), never one.
+  if (value === '' || /^(yes|no|true|false|on|off)$/i.test(value)) return true;
+  return cls === 'key' && /^\/[^\s]*$/.test(value);
+}
+
+// ---- shapes ------------------------------------------------------------------------------------
+
+/** Tokens with a published prefix (each vendor's documentation of its token format). */
+const TOKEN_SHAPES: RegExp[] = [
+  /\bgh[pousr]_[A-Za-z0-9]{30,}\b/g, // GitHub
+  /\bgithub_pat_[A-Za-z0-9_]{30,}\b/g,
+  /\bglpat-[A-Za-z0-9_-]{20,}\b/g, // GitLab
+  /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g, // Slack
+  /\bxapp-[A-Za-z0-9-]{10,}\b/g,
+  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, // AWS access key ids
+  /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g, // Stripe
+  /\bsk-[A-Za-z0-9_-]{20,}\b/g, // OpenAI and others
+  /\bAIza[0-9A-Za-z_-]{35}\b/g, // Google API keys
+  /\bnpm_[A-Za-z0-9]{36}\b/g,
+  /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, // JWT
+];
+
+/** Headers whose value is a credential, besides any header whose name says secret. */
+const AUTH_HEADERS = /^(?:proxy-)?authorization$|^(?:set-)?cookie$|^x-(?:api|auth|access|vault|csrf|amz-security)-?(?:key|token)$|^private-token$|^x-goog-api-key$/i;
+/** Schemes of Authorization values, kept: "Bearer REDACTED". */
+const AUTH_SCHEME = /^(Bearer|Basic|Token|Digest|Negotiate|NTLM|ApiKey|Api-Key|AWS4-HMAC-SHA256|Key|Splunk|SSWS|OAuth)\s+/i;
+
+/** A value under an auth header: the scheme kept, the rest gone. */
+export function redactHeaderValue(v: string): string {
+  const m = AUTH_SCHEME.exec(v);
+  return m ? `${m[0]}${REDACTED}` : REDACTED;
+}
+
+/** Characters of a URL scheme (RFC 3986 §3.1), looked back over at most this far from "://". */
+const SCHEME_CHAR = /[A-Za-z0-9+.-]/;
+const MAX_SCHEME = 32;
+/** An authority (userinfo and host) longer than this is no URL a person wrote; URL starts looked at per text. */
+const MAX_AUTHORITY = 2048;
+const MAX_URLS = 10_000;
+
+/**
+ * URL userinfo in `text`, found from each "//" by index (a scan, no RegExp over the text: linear
+ * whatever a hostile cmdline holds). The authority ends at "/", "?", "#" (RFC 3986); the userinfo
+ * at its last "@", so a raw "@" in a password is covered; a password written with a raw "/" or "?"
+ * (as people do) would end the authority early, so the userinfo then reaches the last "@" of the
+ * word when a ":" stands before it and no "/" after it.
+ */
+function redactUserinfo(text: string): Redacted<string> {
+  let count = 0;
+  let out = '';
+  let from = 0;
+  let starts = 0;
+  // Bounded: at most MAX_URLS starts, each looked at over at most MAX_AUTHORITY characters.
+  for (let i = text.indexOf('//'); i >= 0 && starts < MAX_URLS; i = text.indexOf('//', i + 2)) {
+    if (i < from) continue;
+    // "scheme://" or a word-initial "//".
+    let s = i;
+    if (s > 0 && text[s - 1] === ':') {
+      s--;
+      while (s > 0 && i - s < MAX_SCHEME && SCHEME_CHAR.test(text[s - 1])) s--;
+      if (!/[A-Za-z]/.test(text[s] ?? '') || s === i - 1) continue;
+    } else if (s > 0 && !/[\s'"=(]/.test(text[s - 1])) continue;
+    starts++;
+    let end = i + 2;
+    while (end < text.length && end < i + 2 + MAX_AUTHORITY && !/\s/.test(text[end])) end++;
+    const rest = text.slice(i + 2, end);
+    let auth = rest.search(/[/?#]/);
+    if (auth < 0) auth = rest.length;
+    let authority = rest.slice(0, auth);
+    if (!authority.includes('@')) {
+      const at = rest.lastIndexOf('@');
+      if (at < 0 || !rest.slice(0, at).includes(':') || rest.slice(at).includes('/')) continue;
+      const more = rest.slice(at + 1).search(/[/?#]/);
+      authority = rest.slice(0, more < 0 ? rest.length : at + 1 + more);
+    }
+    const at = authority.lastIndexOf('@');
+    const userinfo = authority.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    let replaced: string | null = null;
+    if (colon >= 0) {
+      if (userinfo.slice(colon + 1) !== REDACTED && colon < userinfo.length - 1) replaced = `${userinfo.slice(0, colon + 1)}${REDACTED}`;
+    } else if (tokenLike(userinfo)) replaced = REDACTED;
+    if (replaced === null) continue;
+    count++;
+    out += text.slice(from, i + 2) + replaced;
+    from = i + 2 + at;
+    i = from - 2;
+  }
+  return { value: out + text.slice(from), count };
+}
+
+/** Is this the user part of a URL a token (a long opaque string), not a user name? `https://TOKEN@github.com`, a Sentry DSN. */
+function tokenLike(user: string): boolean {
+  return /^[A-Za-z0-9_-]{20,}$/.test(user) && /\d/.test(user) && /[A-Za-z]/.test(user);
+}
+
+/**
+ * Secrets recognised by their shape anywhere in a string: URL userinfo (RFC 3986: the authority
+ * ends at "/", "?", "#"; the userinfo at its last "@", so a raw "@" in a password is covered),
+ * `Authorization: Bearer …` and other credential headers, openssl's `pass:…`, known token
+ * prefixes, PEM private keys.
+ */
+export function redactShapes(text: string): Redacted<string> {
+  let count = 0;
+  let out = text;
+  if (out.includes('//')) {
+    const r = redactUserinfo(out);
+    out = r.value;
+    count += r.count;
+  }
+  // "Name: value" headers (curl -H, a header line in a file).
+  out = out.replace(/(^|[\s"'])([A-Za-z][A-Za-z0-9-]*)(:[ \t]*)([^\r\n]+)/g, (m, pre: string, name: string, sep: string, value: string) => {
+    if (!(AUTH_HEADERS.test(name) || (secretClass(name) && name.includes('-'))) || value.startsWith(REDACTED) || value === '') return m;
+    if (AUTH_SCHEME.exec(value) && value.replace(AUTH_SCHEME, '') === REDACTED) return m;
+    // A quoted header ends at its quote.
+    const q = pre === '"' || pre === "'" ? value.indexOf(pre) : -1;
+    const v = q >= 0 ? value.slice(0, q) : value;
+    count++;
+    return `${pre}${name}${sep}${redactHeaderValue(v)}${q >= 0 ? value.slice(q) : ''}`;
+  });
+  out = out.replace(/(^|[\s'"=])pass:([^\s'"]+)/g, (m, pre: string, v: string) => {
+    if (v === REDACTED) return m;
+    count++;
+    return `${pre}pass:${REDACTED}`;
+  });
+  for (const re of TOKEN_SHAPES) {
+    out = out.replace(re, () => {
+      count++;
+      return REDACTED;
+    });
+  }
+  const pem = redactPem(out);
+  return { value: pem.value, count: count + pem.count };
+}
+
+/** PEM private key blocks (RFC 7468), whole: BEGIN … END; a block cut short runs to the end of the text. */
+export function redactPem(text: string): Redacted<string> {
+  let count = 0;
+  const value = text.replace(/-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----(?!\n?REDACTED\n?-----END)[\s\S]*?(?:-----END \1-----|(?![\s\S]))/g, (_m, kind: string) => {
+    count++;
+    return `-----BEGIN ${kind}-----\n${REDACTED}\n-----END ${kind}-----`;
+  });
+  return { value, count };
+}
+
+/**
+ * `name=value` pairs inside a string whose name says secret: libpq conninfo ("host=db password=x"),
+ * URL query strings (`?access_token=…&sig=…`), ODBC ("Pwd=x;"), mount options ("password=x,uid=1").
+ * A quoted value ('…', "…") ends at its quote.
+ */
+export function redactPairs(text: string): Redacted<string> {
+  let count = 0;
+  const value = text.replace(/(^|[\s;&?,'"({\[])([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s;&,'"]*)/g, (m, pre: string, name: string, v: string) => {
+    const cls = secretClass(name);
+    const inner = /^["']/.test(v) ? v.slice(1, -1) : v;
+    if (!cls || keeps(cls, inner) || inner === REDACTED || /^\$[{(A-Za-z_]/.test(inner)) return m;
+    count++;
+    return `${pre}${name}=${/^["']/.test(v) ? `${v[0]}${REDACTED}${v[0]}` : REDACTED}`;
+  });
+  return { value, count };
+}
+
+/** Shapes, then pairs: everything a free string can hold. */
+export function redactText(text: string): Redacted<string> {
+  const a = redactShapes(text);
+  const b = redactPairs(a.value);
+  return { value: b.value, count: a.count + b.count };
+}
+
+// ---- argv --------------------------------------------------------------------------------------
+
+/** Replaces the secret part of a value ("user:pw" after the colon, …). */
+function secretPart(value: string, part: SecretPart): string {
+  const sep = part === 'after-colon' ? ':' : part === 'after-percent' ? '%' : part === 'after-comma' ? ',' : null;
+  if (sep === null) return REDACTED;
+  const i = value.indexOf(sep);
+  return i < 0 ? value : `${value.slice(0, i + 1)}${REDACTED}`;
+}
+
+/** Programs that run another program given later in their argv. */
+const WRAPPERS = /^(env|sudo|doas|exec|nohup|nice|ionice|setsid|stdbuf|chrt|taskset|time|timeout|runuser|setpriv|chpst|nsenter|unshare|watch|xargs|flock|sh|bash|dash|ksh|zsh)$/;
+
+/**
+ * The program of redact-programs.ts this argv runs, and where: argv[0], or a later word when every
+ * word before it belongs to wrappers (`sudo -u bob mysql -pX`, `env A=1 sshpass -p X ssh …`).
+ */
+function programOf(argv: readonly string[]): { name: string; at: number } {
+  let wrapped = false;
+  for (let i = 0; i < argv.length && i < 12; i++) {
+    const base = argv[i].slice(argv[i].lastIndexOf('/') + 1);
+    if (PROGRAM_RULES.has(base) && (i === 0 || wrapped)) return { name: base, at: i };
+    if (i === 0 && !WRAPPERS.test(base)) break;
+    if (WRAPPERS.test(base)) wrapped = true;
+  }
+  return { name: '', at: 0 };
+}
+
+/**
+ * argv with secret values replaced by REDACTED; names stay, so the shape is kept. Every element
+ * also goes through redactText (a `sh -c "…"` string, a URL, a header), and through this function
+ * word by word when it holds a command (spaces).
+ */
 export function redactArgv(argv: readonly string[]): Redacted<string[]> {
   let count = 0;
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    const eq = a.indexOf('=');
-    const name = (eq > 0 ? a.slice(0, eq) : a).replace(/^-+/, '');
-    if (eq > 0 && SECRET_NAME.test(name) && a.length > eq + 1) {
-      a = `${a.slice(0, eq + 1)}${REDACTED}`;
+  const out = argv.slice();
+  const prog = programOf(argv);
+  const rule = PROGRAM_RULES.get(prog.name);
+  const ruleFrom = rule?.after ? argv.indexOf(rule.after, prog.at + 1) : prog.at;
+  const set = (i: number, v: string) => {
+    if (out[i] !== v) {
+      out[i] = v;
       count++;
-    } else if (eq < 0 && /^--?[A-Za-z]/.test(a) && SECRET_NAME.test(name) && i + 1 < argv.length && !argv[i + 1].startsWith('-')) {
-      // "--password hunter2": the next word is the value.
-      out.push(a);
-      out.push(REDACTED);
-      count++;
-      i++;
-      continue;
     }
-    const url = a.replace(URL_CREDENTIALS, (_m, head: string) => {
-      count++;
-      return `${head}${REDACTED}@`;
-    });
-    out.push(url);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    // Program short options: -pSECRET, -p SECRET.
+    if (rule && ruleFrom >= 0 && i > ruleFrom && /^-[A-Za-z]/.test(a) && !a.startsWith('--')) {
+      const opt = rule.short[a[1]];
+      if (opt) {
+        const part = opt.part ?? 'all';
+        if (a.length > 2 && opt.form !== 'next') {
+          const v = a.slice(2).replace(/^=/, '');
+          set(i, `${a.slice(0, a.length - v.length)}${secretPart(v, part)}`);
+          continue;
+        }
+        if (a.length === 2 && opt.form !== 'attached' && i + 1 < argv.length) {
+          set(i + 1, secretPart(argv[i + 1], part));
+          i++;
+          continue;
+        }
+      }
+    }
+    const eq = a.indexOf('=');
+    const dashed = /^--?[A-Za-z]/.test(a);
+    // --name=value, -name=value, -Dname=value, NAME=value.
+    if (eq > 0 && /^(--?)?[A-Za-z_][A-Za-z0-9_.-]*$/.test(a.slice(0, eq))) {
+      const name = a.slice(0, eq).replace(/^--?/, '').replace(/^D(?=[a-z])/, '');
+      const cls = secretClass(name);
+      const v = a.slice(eq + 1);
+      if (cls && !keeps(cls, v) && v !== REDACTED) {
+        set(i, `${a.slice(0, eq + 1)}${REDACTED}`);
+        continue;
+      }
+    }
+    // --name value, -name value (keytool -storepass, openssl -passin, --token VALUE).
+    if (eq < 0 && dashed && i + 1 < argv.length && !argv[i + 1].startsWith('-')) {
+      const name = a.replace(/^--?/, '');
+      const cls = secretClass(name);
+      const optional = rule?.optionalLong?.includes(name.toLowerCase()) && a.startsWith('--');
+      if (cls && !optional && !keeps(cls, argv[i + 1])) {
+        const next = argv[i + 1];
+        // openssl's pass phrase arguments: only "pass:…" holds the secret (env:, file:, fd:, stdin name one).
+        if (/^pass(in|out)?$/.test(name) && /^(env|file|fd):|^stdin$/.test(next)) continue;
+        set(i + 1, /^pass:/.test(next) ? `pass:${REDACTED}` : REDACTED);
+        i++;
+        continue;
+      }
+    }
+    // Anything else: a URL, a header, a conninfo, a shell command line.
+    let t = redactText(a);
+    if (/\s/.test(t.value) && t.value.length < 65536) {
+      const w = redactWords(t.value);
+      t = { value: w.value, count: t.count + w.count };
+    }
+    if (t.count) {
+      out[i] = t.value;
+      count += t.count;
+    }
   }
   return { value: out, count };
+}
+
+/**
+ * A command line written as one string (`sh -c "…"`, systemd `ExecStart=`, supervisord
+ * `command=`): split into words as a shell would (quotes kept), each word redacted as argv, put
+ * back in place — the spacing and quoting of the rest unchanged.
+ */
+export function redactWords(line: string): Redacted<string> {
+  // Words, and the operators that end a command (;, &, |, newline, parentheses): each command is its own argv.
+  const tokens: Array<{ start: number; end: number; quote: string; text: string; op: boolean }> = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|([;&|()\n]+)|([^\s"';|&()]+)/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) {
+    const quote = m[1] !== undefined ? '"' : m[2] !== undefined ? "'" : '';
+    tokens.push({ start: m.index, end: m.index + m[0].length, quote, text: m[1] ?? m[2] ?? m[3] ?? m[4], op: m[3] !== undefined });
+  }
+  const value = tokens.map((t) => t.text);
+  let count = 0;
+  // A quoted word holding a command is split again by redactArgv (each level is shorter).
+  for (let i = 0; i < tokens.length; ) {
+    let j = i;
+    while (j < tokens.length && !tokens[j].op) j++;
+    const r = redactArgv(value.slice(i, j));
+    r.value.forEach((v, k) => (value[i + k] = v));
+    count += r.count;
+    i = j + 1;
+  }
+  if (count === 0) return { value: line, count: 0 };
+  let out = '';
+  let at = 0;
+  tokens.forEach((t, k) => {
+    out += line.slice(at, t.start) + (t.quote ? `${t.quote}${value[k]}${t.quote}` : value[k]);
+    at = t.end;
+  });
+  return { value: out + line.slice(at), count };
 }
 
 /** A /proc/PID/cmdline (NUL-separated, NUL-terminated) with redactArgv applied. */
@@ -55,110 +403,42 @@ export function redactCmdline(raw: string): Redacted<string> {
   return { value: r.value.join('\0') + (trailing ? '\0' : ''), count: r.count };
 }
 
+// ---- environment blocks ------------------------------------------------------------------------
+
+/** Environment names whose values are kept in a configuration's environment block: well known, never secret. */
+const SAFE_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM|PWD|TMPDIR|TEMP|TMP|HOSTNAME|NODE_ENV|RAILS_ENV|RACK_ENV|APP_ENV|FLASK_ENV|ENV|ENVIRONMENT|DJANGO_SETTINGS_MODULE|PYTHONPATH|PYTHONUNBUFFERED|PYTHONDONTWRITEBYTECODE|PYTHONIOENCODING|PYTHONHASHSEED|VIRTUAL_ENV|GOMAXPROCS|GOGC|GOMEMLIMIT|GODEBUG|JAVA_HOME|PM2_HOME|NVM_DIR|PORT|HOST|BIND|LISTEN|LOG_LEVEL|LOGLEVEL|DEBUG|WORKERS|WEB_CONCURRENCY|THREADS|MALLOC_ARENA_MAX|UV_THREADPOOL_SIZE|XDG_[A-Z_]+|SUPERVISOR_[A-Z_]+|SYSTEMD_[A-Z_]+|INVOCATION_ID|NOTIFY_SOCKET|LISTEN_[A-Z]+|RUNTIME_DIRECTORY|STATE_DIRECTORY|CACHE_DIRECTORY|LOGS_DIRECTORY|CONFIGURATION_DIRECTORY)$/;
+/** Names whose value is a list of options: redacted word by word, not whole (JAVA_OPTS may hold -Dx.password=…). */
+const OPTIONS_ENV = /(OPTS|OPTIONS|ARGS|FLAGS)$/;
+
+/**
+ * Values that cannot be a secret whatever their name: a number, a yes/no word, an absolute path
+ * (no "://", no ":"), a reference to another variable or a command's output ($X, ${X}, $(…)).
+ */
+export function plainValue(value: string): boolean {
+  return /^(-?\d{1,9}|yes|no|true|false|on|off|none|null)$/i.test(value) || /^\/[^\s:]*$/.test(value) || /^\$[{(A-Za-z_]/.test(value);
+}
+
+/**
+ * One `NAME=VALUE` of an environment block in configuration: a value of an unknown name is
+ * presumed secret (a block that sets DATABASE_URL, STRIPE_KEY and FOO holds secrets under names
+ * nobody can list), unless its shape cannot be one (plainValue: KEEP=3, CONFIG=/etc/x.cfg); a
+ * secret name is redacted whatever the value; well-known harmless names (SAFE_ENV) and option
+ * lists (word by word) stay.
+ */
+export function redactEnvValue(name: string, value: string): Redacted<string> {
+  if (value === '' || value === REDACTED) return { value, count: 0 };
+  const cls = secretClass(name);
+  if (cls) return keeps(cls, value) || /^\$[{(A-Za-z_]/.test(value) ? { value, count: 0 } : { value: REDACTED, count: 1 };
+  if (SAFE_ENV.test(name)) return redactText(value);
+  if (OPTIONS_ENV.test(name)) return redactWords(value);
+  if (plainValue(value)) return { value, count: 0 };
+  return { value: REDACTED, count: 1 };
+}
+
 /** An fd link's target: kept for socket:[N], pipe:[N], anon_inode:… and common devices; a file path becomes "redacted:file". */
 export function redactFdTarget(target: string): Redacted<string> {
   if (/^(socket|pipe|anon_inode|net|mnt|user|pid|ipc|uts|cgroup|time):/.test(target)) return { value: target, count: 0 };
   // Devices every process has say nothing about anyone.
   if (/^\/dev\/(null|zero|full|u?random|console|tty\w*|pts\/\d+|ptmx)$/.test(target)) return { value: target, count: 0 };
   return { value: 'redacted:file', count: 1 };
-}
-
-/** Names whose value is a secret in configuration files too: the argument names, plus headers and ACL words. */
-const CONFIG_SECRET_NAME = /(pass(word|wd|phrase)?|secret|token|api[-_]?key|private[-_]?key|access[-_]?key|credentials?|auth|authorization|requirepass|masterauth)$/i;
-
-/** Longest word looked at: a longer one is not a key=value a person wrote; it is kept as is. */
-const MAX_WORD = 4096;
-
-/** The name part of a key, without punctuation around it: "--db-pass" -> "db-pass", "env[DB_PASSWORD]" -> "DB_PASSWORD", "spring.datasource.password" -> "password". */
-function keyName(raw: string): string {
-  let k = raw;
-  while (k.startsWith('-') || k.startsWith('"') || k.startsWith("'")) k = k.slice(1);
-  const open = k.indexOf('[');
-  if (open >= 0 && k.endsWith(']')) k = k.slice(open + 1, -1);
-  while (k.endsWith('"') || k.endsWith("'")) k = k.slice(0, -1);
-  const dot = k.lastIndexOf('.');
-  return dot >= 0 ? k.slice(dot + 1) : k;
-}
-
-/** nginx's upstream directives end in "_pass" and name an address, not a password. */
-const NOT_SECRET = new Set(['proxy_pass', 'fastcgi_pass', 'uwsgi_pass', 'scgi_pass', 'grpc_pass', 'memcached_pass']);
-
-const isSecretKey = (raw: string) => raw.length > 0 && raw.length <= 256 && !NOT_SECRET.has(raw.toLowerCase()) && CONFIG_SECRET_NAME.test(keyName(raw));
-
-/** One word with its value redacted when its own key names a secret ("password=x", keystorePass="x"). */
-function redactPair(word: string): { word: string; hit: boolean } {
-  for (const sep of ['=', ':']) {
-    const i = word.indexOf(sep);
-    if (i > 0 && i < word.length - 1 && isSecretKey(word.slice(0, i))) {
-      const v = word.slice(i + 1);
-      const q = v[0] === '"' || v[0] === "'" ? v[0] : '';
-      return { word: `${word.slice(0, i + 1)}${q}${REDACTED}${q && v.length > 1 && v.endsWith(q) ? q : ''}`, hit: true };
-    }
-  }
-  return { word, hit: false };
-}
-
-/**
- * A configuration file's text with its secrets replaced by REDACTED, for `sockdoc capture` of the
- * programs' files (redis.conf requirepass, pgbouncer.ini connection strings, my.cnf password=,
- * haproxy.cfg `stats auth`, server.xml keystorePass="...", application.properties *.password,
- * nginx `proxy_set_header Authorization ...`, Redis ACL `>password`, credentials in URLs). The
- * shape stays: keys, comments, line numbers. A word scan per line, no RegExp over the whole text.
- */
-export function redactConfigText(text: string): Redacted<string> {
-  let count = 0;
-  const lines = text.split('\n');
-  for (let n = 0; n < lines.length; n++) {
-    const line = lines[n];
-    if (line.length === 0) continue;
-    // Words with the blanks between them, so the line is rebuilt as it was.
-    const parts = line.split(/(\s+)/);
-    const words = parts.filter((_, i) => i % 2 === 0);
-    const acl = words[0] === 'user' || words[0] === 'ACL';
-    let redactNext = false;
-    let changed = false;
-    for (let i = 0; i < parts.length; i += 2) {
-      let w = parts[i];
-      if (w === '' || w.length > MAX_WORD) continue;
-      if (w.startsWith('#') && i === 0) break; // a comment line stays as written
-      if (redactNext && w !== '=' && w !== ':') {
-        // A quoted value may hold blanks: it ends at the word that closes the quote (";" may follow).
-        const q = w[0] === '"' || w[0] === "'" ? w[0] : '';
-        let end = i;
-        let close = q ? w.indexOf(q, 1) : -1;
-        while (q && close < 0 && end + 2 < parts.length) {
-          end += 2;
-          close = parts[end].indexOf(q);
-        }
-        const tail = q && close >= 0 ? parts[end].slice(close + 1) : '';
-        parts.splice(i, end - i + 1, `${q}${REDACTED}${q}${tail}`);
-        redactNext = false;
-        changed = true;
-        count++;
-        continue;
-      }
-      if (acl && (w.startsWith('>') || w.startsWith('<') || (w.startsWith('#') && w.length > 1))) {
-        parts[i] = `${w[0]}${REDACTED}`;
-        changed = true;
-        count++;
-        continue;
-      }
-      const pair = redactPair(w);
-      if (pair.hit) {
-        w = pair.word;
-        count++;
-        changed = true;
-      } else if (isSecretKey(w.endsWith('=') || w.endsWith(':') ? w.slice(0, -1) : w)) {
-        redactNext = true; // "requirepass foo", "password = foo", "stats auth admin:pw"
-      }
-      const url = w.replace(URL_CREDENTIALS, (_m, head: string) => {
-        count++;
-        changed = true;
-        return `${head}${REDACTED}@`;
-      });
-      parts[i] = url;
-    }
-    if (changed) lines[n] = parts.join('');
-  }
-  return { value: lines.join('\n'), count };
 }
