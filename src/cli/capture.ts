@@ -3,6 +3,7 @@ import { captureInto, type CaptureResult } from '../snapshot/capture.js';
 import { captureNamespaces, type NetnsCaptureResult } from '../snapshot/capture-netns.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 import { readPidStat } from '../probe/pid-stat.js';
+import { readPidStatus } from '../probe/pid-status.js';
 import { abandonCapture, CaptureError, finishCapture, openCapture, type CaptureWriter } from '../snapshot/capture-dir.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { parse, processId } from './args.js';
@@ -65,7 +66,7 @@ export const run: Command = async (args: string[], io: Io) => {
     r = captureInto(w, { pids, redact });
     const processes = r.pids.flatMap((pid) => {
       try {
-        return [{ name: readPidStat('/', pid).name, cmdline: readPidCmdline('/', pid).joined }];
+        return [{ pid, name: readPidStat('/', pid).name, cmdline: readPidCmdline('/', pid).joined, uid: readPidStatus('/', pid).uid }];
       } catch {
         return []; // exited since
       }

@@ -33,6 +33,8 @@ export interface ProcNode {
   cgroup: string | null;
   /** Every cgroup path of the process (container detection looks at all hierarchies). */
   cgroupPaths: string[];
+  /** The same with their hierarchies: whether a user could have made them (container-trust.ts). Absent in hand-made nodes. */
+  cgroupEntries?: CgroupEntry[];
 }
 
 export interface Chain {
@@ -85,6 +87,7 @@ export function readNode(root: string, pid: number, notes: string[]): ProcNode |
     creds: status && status.gids ? { euid: status.euid, suid: status.suid, ...status.gids } : null,
     cgroup: systemdCgroupPath(cg),
     cgroupPaths: cg.map((e) => e.path),
+    cgroupEntries: cg,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { originIndex, type ProcNode } from './chain.js';
 import { nrOpen, type ExplainContext, type Verdict } from './context.js';
-import { detectContainer } from './container.js';
+import { nodeContainer } from './container-trust.js';
 import { isCron, isShell, isSupervisord, isSystemdManager, pamServiceOf } from './kinds.js';
 import { containerVerdict, initVerdict, selfOrUnknownVerdict } from './layer-other.js';
 import { sessionVerdict } from './layer-session.js';
@@ -103,12 +103,17 @@ export function classify(ctx: ExplainContext, root: string, links: ProcNode[]): 
   const oi = originIndex(links);
   const origin = links[oi];
   const parent = links[oi + 1] ?? null;
-  const container = detectContainer(links[0].cgroupPaths);
+  // Only a cgroup no user could have made names a container (container-trust.ts): a user's
+  // docker-<ID>.scope in its delegated subtree gets no "recreate the container" from root.
+  const mine = nodeContainer(ctx.cache, root, links[0]);
+  const container = mine.container;
+  let v: Verdict;
   if (container) {
-    const originInside = detectContainer(origin.cgroupPaths) !== null;
-    const parentInside = parent ? detectContainer(parent.cgroupPaths) !== null : false;
-    if (originInside && !parentInside) return containerVerdict(ctx, root, links, container, origin, parent, null);
-    if (!originInside) return containerVerdict(ctx, root, links, container, origin, parent, layerOf(ctx, root, links, oi));
-  }
-  return layerOf(ctx, root, links, oi);
+    const originInside = nodeContainer(ctx.cache, root, origin).container !== null;
+    const parentInside = parent ? nodeContainer(ctx.cache, root, parent).container !== null : false;
+    if (originInside && !parentInside) v = containerVerdict(ctx, root, links, container, origin, parent, null);
+    else if (!originInside) v = containerVerdict(ctx, root, links, container, origin, parent, layerOf(ctx, root, links, oi));
+    else v = layerOf(ctx, root, links, oi);
+  } else v = layerOf(ctx, root, links, oi);
+  return mine.doubts.length ? { ...v, notes: [...v.notes, ...mine.doubts.map((d) => `${links[0].name} (pid ${links[0].pid}): ${d}.`)] } : v;
 }

@@ -4,7 +4,8 @@
  */
 import type { ProcNode } from './chain.js';
 import type { ExplainContext, Verdict } from './context.js';
-import { detectContainer, isRuntimeProcess, ulimitFlag, type ContainerInfo } from './container.js';
+import { isRuntimeProcess, ulimitFlag, type ContainerInfo } from './container.js';
+import { nodeContainer } from './container-trust.js';
 import { proposedValue, systemdFix, type FixStep, type Pair } from './fix.js';
 import { capAt, type Ceiling } from './fix-runner.js';
 import { canRaiseHard } from './host-facts.js';
@@ -68,7 +69,7 @@ function inheritedThroughShim(ctx: ExplainContext, root: string, links: readonly
  */
 export function containerVerdict(ctx: ExplainContext, root: string, links: readonly ProcNode[], c: ContainerInfo, origin: ProcNode, parent: ProcNode | null, outer: Verdict | null): Verdict {
   const target = links[0];
-  const inside = detectContainer(origin.cgroupPaths) !== null;
+  const inside = nodeContainer(ctx.cache, root, origin).container !== null;
   const sh = formatSH(origin.limit.soft, origin.limit.hard);
   const p = proposedValue(origin.limit);
   // The shim that ran this container: inside, the first process's parent; outside, the origin itself or a link below it.

@@ -20,7 +20,7 @@ import { deriveListeners } from './listeners.js';
 import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
 import { readCaptureTime } from '../probe/capture-meta.js';
 import { pressureOver, readPressure } from './net-pressure.js';
-import { nameNetns, netnsLabel, type NamingContext } from './netns-names.js';
+import { nameNetns, nameNetnsWithDoubts, netnsLabel, type NamingContext } from './netns-names.js';
 import { TCP_STATES, type Counters, type Listener, type NetNamespace, type ProbeReport, type ProcessInfo, type Snapshot, type Owner, type Tunables } from './types.js';
 import { SocketTable, tcpStateNumber, withSocketTable } from './socket-table.js';
 import { forEachHolderPid } from '../probe/owner-map.js';
@@ -334,12 +334,14 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   for (const d of otherData) {
     const target = plan.targets.find((t) => t.inode === d.inode) as NetnsTarget;
     const pids = pidsIn.get(d.inode) ?? target.pids.filter((p) => !stale.has(p));
-    const ref = nameNetns(naming, d.inode, pids, d.inode === plan.host);
+    const { ref, doubts } = nameNetnsWithDoubts(naming, d.inode, pids, d.inode === plan.host);
     const label = netnsLabel(ref);
     const first = firstOther.get(d.inode);
     const values = d.counters ?? {};
     const nsNotes = d.notes.map((n) => (n.startsWith(`${target.label}:`) && label !== target.label ? `${label}${n.slice(target.label.length)}` : n));
     if (d.counters === null && !nsNotes.some((n) => /counters/.test(n))) nsNotes.push(`${label}: TCP counters could not be read: dropped handshakes in it cannot be detected.`);
+    // A runtime name refused for a doubt (docs/safety.md §7): said, once per doubt.
+    for (const why of doubts) nsNotes.push(`${label}: ${why}.`);
     notes.push(...nsNotes);
     namespaces.push({
       ...ref,

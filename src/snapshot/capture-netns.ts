@@ -17,10 +17,10 @@ import { discoverPidNetns, listNamedNetns, readPidNetns } from '../probe/netns.j
 import { ADDON_PATH } from '../probe/native.js';
 import { enterNetns, skippedAsReused, type NetnsEntry, type NetnsReadHooks, type NetnsTarget } from '../probe/netns-read.js';
 import { NET_TUNABLE_NAMES, sysctlPath } from '../probe/sysctl.js';
-import { parsePidCgroup } from '../probe/pid-cgroup.js';
-import { detectContainer } from '../provenance/container.js';
 import { describeError, readUnder } from '../probe/read-file.js';
-import { dockerDataRoots } from './netns-names.js';
+import { dockerConfigPath, namingCgroupEntries, namingOwners, type NamingContext } from './netns-names.js';
+import { trustedContainer } from '../provenance/container-trust.js';
+import { readPidStatus } from '../probe/pid-status.js';
 import { CAPTURE_BIN } from '../probe/sock-diag.js';
 import { listPids } from '../probe/pids.js';
 import { readPidStat } from '../probe/pid-stat.js';
@@ -33,6 +33,14 @@ const INSIDE: Array<{ from: string; to: string; binary?: boolean }> = [
   ...NET_TUNABLE_NAMES.map((n) => ({ from: `/${sysctlPath(n)}`, to: sysctlPath(n) })),
   { from: 'sock_diag:tcp-listen', to: CAPTURE_BIN, binary: true },
 ];
+
+/** What capture knows of a captured process: enough to tell the system's dockerd from a user's. */
+export interface CapturedProcessInfo {
+  pid: number;
+  name: string;
+  cmdline: string;
+  uid: number;
+}
 
 export interface NetnsCaptureResult {
   files: number;
@@ -63,7 +71,7 @@ function reducedDockerConfig(text: string): string | null {
 export async function captureNamespaces(
   w: CaptureWriter,
   pids: readonly number[],
-  processes: ReadonlyArray<{ name: string; cmdline: string }>,
+  processes: ReadonlyArray<CapturedProcessInfo>,
   opts: { all: boolean; addonPath?: string; hooks?: NetnsReadHooks },
 ): Promise<NetnsCaptureResult> {
   const result: NetnsCaptureResult = { files: 0, namespaces: 0, problems: [] };
@@ -132,11 +140,11 @@ export async function captureNamespaces(
 }
 
 /** Every running dockerd of the live host (its --data-root says where container configs are), not only the captured ones. */
-function liveDockerds(): Array<{ name: string; cmdline: string }> {
-  const out: Array<{ name: string; cmdline: string }> = [];
+function liveDockerds(): Array<{ pid: number; name: string; cmdline: string; uid: number }> {
+  const out: Array<{ pid: number; name: string; cmdline: string; uid: number }> = [];
   for (const pid of listPids('/')) {
     try {
-      if (readPidStat('/', pid).name === 'dockerd') out.push({ name: 'dockerd', cmdline: readPidCmdline('/', pid).joined });
+      if (readPidStat('/', pid).name === 'dockerd') out.push({ pid, name: 'dockerd', cmdline: readPidCmdline('/', pid).joined, uid: readPidStatus('/', pid).uid });
     } catch {
       // exited meanwhile
     }
@@ -144,36 +152,39 @@ function liveDockerds(): Array<{ name: string; cmdline: string }> {
   return out;
 }
 
-/** Reduced config.v2.json of every docker container a captured process runs in. */
-function captureDockerConfigs(w: CaptureWriter, pids: readonly number[], processes: ReadonlyArray<{ name: string; cmdline: string }>, problems: string[]): number {
+/**
+ * Reduced config.v2.json of every docker container a captured process runs in, by the naming's
+ * own trust rules (docs/safety.md §7): the container's cgroup made by root, the config read from a
+ * system dockerd's data root that only root can change. What is doubted is not copied, and said.
+ */
+function captureDockerConfigs(w: CaptureWriter, pids: readonly number[], processes: ReadonlyArray<CapturedProcessInfo>, problems: string[]): number {
+  const ctx: NamingContext = { root: '/', processes: [...processes, ...liveDockerds()], named: new Map() };
+  const owners = namingOwners(ctx);
   const ids = new Set<string>();
+  const doubts: string[] = [];
   for (const pid of pids) {
-    try {
-      const c = detectContainer(parsePidCgroup(readUnder('/', `proc/${pid}/cgroup`, 'proc')).map((e) => e.path));
-      if (c?.runtime === 'docker' && /^[0-9a-f]{64}$/.test(c.id)) ids.add(c.id);
-    } catch {
-      // exited, or no cgroup file: nothing to name
-    }
+    const t = trustedContainer(owners, namingCgroupEntries(ctx, pid) ?? []);
+    doubts.push(...t.doubts.map((d) => `pid ${pid}: ${d}`));
+    if (t.container?.runtime === 'docker' && /^[0-9a-f]{64}$/.test(t.container.id)) ids.add(t.container.id);
   }
   let files = 0;
-  const roots = ids.size ? dockerDataRoots([...processes, ...liveDockerds()]) : [];
   for (const id of ids) {
-    for (const dataRoot of roots) {
-      let text: string;
-      try {
-        text = readUnder('/', join(dataRoot, 'containers', id, 'config.v2.json').replace(/^\/+/, ''), 'config');
-      } catch {
-        continue;
-      }
-      const reduced = reducedDockerConfig(text);
-      if (reduced === null) problems.push(`docker container ${id}: config.v2.json does not parse`);
-      else {
-        write(w, `var/lib/docker/containers/${id}/config.v2.json`, reduced);
-        files++;
-      }
-      break;
+    const at = dockerConfigPath(ctx, id, doubts);
+    if (!at?.path) continue;
+    let text: string;
+    try {
+      text = readUnder('/', at.path.replace(/^\/+/, ''), 'config');
+    } catch {
+      continue;
+    }
+    const reduced = reducedDockerConfig(text);
+    if (reduced === null) problems.push(`docker container ${id}: config.v2.json does not parse`);
+    else {
+      write(w, `var/lib/docker/containers/${id}/config.v2.json`, reduced);
+      files++;
     }
   }
+  problems.push(...[...new Set(doubts)].map((d) => `not recorded as a container: ${d}`));
   return files;
 }
 

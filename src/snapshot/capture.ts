@@ -23,6 +23,8 @@ import { redactCmdline, redactFdTarget } from './redact.js';
 import { redactConfig } from './redact-config.js';
 import { DEV_NULL, linksToDevNull } from '../provenance/config-files.js';
 import { destinationUnder } from '../probe/read-file.js';
+import { CGROUP_OWNERS, cgroupAncestors, cgroupKey, cgroupOwnerReader, formatCgroupOwners, type DirOwner } from '../probe/cgroup-owners.js';
+import { parsePidCgroup } from '../probe/pid-cgroup.js';
 
 /** Host-wide files, relative to the root. */
 const HOST_FILES = [
@@ -238,6 +240,34 @@ function copyConfig(root: string, w: CaptureWriter, host: string, written: Set<s
 }
 
 /**
+ * Who owns each cgroup directory on the way to the captured processes' cgroups (probe/cgroup-owners.ts):
+ * `--root` then tells a cgroup the runtime made from one a user made in a delegated subtree, as the
+ * live run would (docs/safety.md §7). Nothing is written when ownership cannot be read at all.
+ */
+function recordCgroupOwners(root: string, w: CaptureWriter, captured: readonly CapturedProcess[]): void {
+  const reader = cgroupOwnerReader(root);
+  if (!reader.recorded) return;
+  const owners = new Map<string, DirOwner>();
+  for (const p of captured) {
+    let entries;
+    try {
+      entries = parsePidCgroup(p.cgroup);
+    } catch {
+      continue; // a malformed cgroup file names nothing
+    }
+    for (const e of entries) {
+      for (const dir of cgroupAncestors(e.path)) {
+        const key = cgroupKey(e, dir);
+        if (owners.has(key)) continue;
+        const o = reader.owner(e, dir);
+        if (o) owners.set(key, o);
+      }
+    }
+  }
+  if (owners.size) w.writeFile(CGROUP_OWNERS, formatCgroupOwners(owners));
+}
+
+/**
  * What the limits explanation reads besides the processes' own config files (through the confined
  * reader: regular files only): systemd's configuration, the systemd version marker (an empty file:
  * its name is the information), and proc/self, the stand-in for the shell that would run a fix.
@@ -353,6 +383,7 @@ export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): Captur
     const text = (f: string) => copy.files.find(([n]) => n === f)?.[1] ?? '';
     captured.push({ pid, cmdline: text('cmdline'), cgroup: text('cgroup'), stat: text('stat'), status: text('status'), limits: text('limits') });
   }
+  recordCgroupOwners(root, w, captured);
   for (const file of configFilesFor(root, captured)) copyConfig(root, w, file, written, result, redact);
   captureProgramConfigs(root, w, written, captured, redact, result);
   captureProvenance(root, w, written, result, redact);

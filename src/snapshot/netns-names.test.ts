@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { containerLabel, dockerDataRoots, nameNetns, netnsLabel, shortId, type NamingContext } from './netns-names.js';
+import { containerLabel, dockerDataRoots, nameNetns, nameNetnsWithDoubts, netnsLabel, shortId, type NamingContext } from './netns-names.js';
 import type { ProcessInfo } from './types.js';
 
 const ID = '4dacd5c37193e1f0a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70819';
@@ -43,6 +43,8 @@ test('docker (cgroupfs and systemd drivers), podman, LXC, nspawn, ip netns and t
   const root = tree({
     'proc/20/cgroup': `0::/system.slice/docker-${ID}.scope\n`,
     'proc/21/cgroup': `12:pids:/docker/${ID}\n0::/docker/${ID}\n`,
+    // The dockerd whose --data-root names them: root's, in its system unit.
+    'proc/9/cgroup': '0::/system.slice/docker.service\n',
     [`srv/docker/containers/${ID}/config.v2.json`]: JSON.stringify({ ID, Name: '/web', Config: { Image: 'nginx:1.25' } }),
     'proc/30/cgroup': `0::/machine.slice/libpod-${ID}.scope/container\n`,
     'var/lib/containers/storage/overlay-containers/containers.json': JSON.stringify([{ id: ID, names: ['cache'], image: 'redis' }]),
@@ -73,6 +75,82 @@ test('a docker config that does not parse, or lies, still names the container by
   const root = tree({ 'proc/20/cgroup': `0::/docker/${ID}\n`, [`var/lib/docker/containers/${ID}/config.v2.json`]: '{"Name": 42' });
   try {
     assert.deepEqual(nameNetns(ctx(root), 2, [20], false), { inode: 2, kind: 'docker', name: '4dacd5c37193', container: { runtime: 'docker', id: ID, name: null, image: null } });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+const OTHER = 'aa'.repeat(32);
+
+test('runtime names are trusted only from the runtime: a delegated cgroup, a user-owned one, a user\'s dockerd name nothing', () => {
+  const root = tree({
+    // uid 1000's own systemd: anything below user@1000.service is the user's to create.
+    'proc/20/cgroup': `0::/user.slice/user-1000.slice/user@1000.service/app.slice/docker-${ID}.scope\n`,
+    'proc/21/cgroup': `0::/user.slice/user-1000.slice/user@1000.service/kubepods/pod12345678-1234-1234-1234-123456789012/${ID}\n`,
+    'proc/22/cgroup': `0::/user.slice/user-1000.slice/user@1000.service/machine-evil.scope\n`,
+    'proc/23/cgroup': `0::/user.slice/user-1000.slice/user@1000.service/lxc.payload.db1\n`,
+    // Root's own user manager: root is root.
+    'proc/24/cgroup': `0::/user.slice/user-0.slice/user@0.service/docker-${ID}.scope\n`,
+    // A real container whose id the user's dockerd also claims.
+    'proc/25/cgroup': `0::/system.slice/docker-${OTHER}.scope\n`,
+    'proc/9/cgroup': '0::/system.slice/docker.service\n',
+    'proc/10/cgroup': '0::/user.slice/user-1000.slice/user@1000.service/app.slice/dockerd.service\n',
+    'proc/11/cgroup': '0::/system.slice/docker.service\n',
+    [`var/lib/docker/containers/${ID}/config.v2.json`]: JSON.stringify({ ID, Name: '/real-web' }),
+    [`home/u/d/containers/${OTHER}/config.v2.json`]: JSON.stringify({ ID: OTHER, Name: '/kube-apiserver' }),
+    [`home/u/e/containers/${OTHER}/config.v2.json`]: JSON.stringify({ ID: OTHER, Name: '/kube-apiserver' }),
+  });
+  try {
+    const userDockerd = { ...proc(10, 'dockerd', 'dockerd --data-root /home/u/d'), uid: 1000 };
+    const rootInUserTree = proc(10, 'dockerd', 'dockerd --data-root /home/u/d');
+    const userUid = { ...proc(11, 'dockerd', 'dockerd --data-root /home/u/e'), uid: 1000 };
+    const c = ctx(root, [proc(9, 'dockerd'), userDockerd, userUid]);
+    for (const pid of [20, 21, 22, 23]) {
+      const { ref, doubts } = nameNetnsWithDoubts(c, 7, [pid], false);
+      assert.equal(ref.kind, 'other', `pid ${pid}: ${JSON.stringify(ref)}`);
+      assert.equal(ref.name, `netns 7 (pid ${pid})`);
+      assert.match(doubts.join(' '), /lies in user@1000\.service, a subtree systemd delegates to uid 1000/, `pid ${pid}`);
+    }
+    assert.equal(nameNetns(c, 7, [24], false).name, 'real-web', "root's own user manager is root's");
+    // The user's dockerd (uid 1000, or root's but in a user's cgroup) is no source of names.
+    for (const cc of [c, ctx(root, [proc(9, 'dockerd'), rootInUserTree])]) {
+      const { ref } = nameNetnsWithDoubts(cc, 8, [25], false);
+      assert.deepEqual(ref, { inode: 8, kind: 'docker', name: 'aaaaaaaaaaaa', container: { runtime: 'docker', id: OTHER, name: null, image: null } });
+    }
+    // Before this check, the same tree named them: the data roots the naming no longer reads.
+    assert.deepEqual(dockerDataRoots(c.processes), ['/var/lib/docker', '/home/u/d', '/home/u/e']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('cgroup ownership recorded by a capture: a directory a user owns, or one others can write, names no container', () => {
+  const rec = (lines: Array<[number, string, string]>) => lines.map(([uid, mode, key]) => `${uid}\t${mode}\t${key}`).join('\n') + '\n';
+  const root = tree({
+    'proc/20/cgroup': `0::/delegated/docker/${ID}\n`,
+    'proc/21/cgroup': `0::/open/docker/${ID}\n`,
+    'proc/22/cgroup': `0::/system.slice/docker-${ID}.scope\n`,
+    'proc/23/cgroup': `0::/unrecorded/docker/${ID}\n`,
+    [`var/lib/docker/containers/${ID}/config.v2.json`]: JSON.stringify({ ID, Name: '/web' }),
+    'sockdoc-cgroup-owners': rec([
+      [0, '755', '0::/'],
+      [1000, '755', '0::/delegated'],
+      [1000, '755', '0::/delegated/docker'],
+      [1000, '755', `0::/delegated/docker/${ID}`],
+      [0, '777', '0::/open'],
+      [0, '755', '0::/open/docker'],
+      [0, '755', `0::/open/docker/${ID}`],
+      [0, '755', '0::/system.slice'],
+      [0, '755', `0::/system.slice/docker-${ID}.scope`],
+    ]),
+  });
+  try {
+    const c = ctx(root);
+    assert.match(nameNetnsWithDoubts(c, 2, [20], false).doubts.join(' '), /the cgroup directory \/delegated belongs to uid 1000/);
+    assert.match(nameNetnsWithDoubts(c, 2, [21], false).doubts.join(' '), /the cgroup directory \/open is writable by everyone/);
+    assert.match(nameNetnsWithDoubts(c, 2, [23], false).doubts.join(' '), /the owner of the cgroup directory \/unrecorded could not be read/);
+    for (const pid of [20, 21, 23]) assert.equal(nameNetns(c, 2, [pid], false).kind, 'other');
+    assert.equal(nameNetns(c, 2, [22], false).name, 'web');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -10,9 +10,11 @@
  *   systemd-nspawn machine-NAME.scope;
  * - `ip netns` names from /run/netns; otherwise "netns INODE (pid P name)".
  */
-import { detectContainer } from '../provenance/container.js';
-import { parsePidCgroup } from '../probe/pid-cgroup.js';
+import { parsePidCgroup, type CgroupEntry } from '../probe/pid-cgroup.js';
 import { listUnder, readUnder } from '../probe/read-file.js';
+import { cgroupOwnerReader, type CgroupOwnerReader } from '../probe/cgroup-owners.js';
+import { cgroupDoubt, daemonDoubt, trustedContainer } from '../provenance/container-trust.js';
+import { writableByOthers } from '../safety/writable-by.js';
 import type { ContainerRef, NetnsRef, PodRef, ProcessInfo } from './types.js';
 
 /** "4dacd5c37193": the 12-character short id docker prints. */
@@ -53,12 +55,39 @@ export function netnsLabel(ref: NetnsRef): string {
 /** What naming needs to know about the host beyond the namespace's own processes. */
 export interface NamingContext {
   root: string;
-  /** Every scanned process (dockerd's --data-root is read from its command line). */
-  processes: readonly ProcessInfo[];
+  /** Every scanned process (dockerd's --data-root is read from its command line; its uid says whether it is the system's). */
+  processes: ReadonlyArray<Pick<ProcessInfo, 'pid' | 'name' | 'cmdline' | 'uid'>>;
   /** inode -> `ip netns` names. */
   named: ReadonlyMap<number, string[]>;
   /** Cache of file reads across namespaces: path -> text or null. */
   cache?: Map<string, string | null>;
+  /** Who owns the cgroup directories (live stat, or the capture's record): made from root when absent. */
+  owners?: CgroupOwnerReader;
+}
+
+function ownersOf(ctx: NamingContext): CgroupOwnerReader {
+  return (ctx.owners ??= cgroupOwnerReader(ctx.root));
+}
+
+/**
+ * Why the runtime state at this host path cannot name anything: someone other than root can
+ * change it (live only: a capture's files are the capture's, and its author could have written any).
+ */
+function stateDoubt(ctx: NamingContext, hostPath: string): string | null {
+  if (ctx.root !== '/') return null;
+  const key = `writable:${hostPath}`;
+  const cache = (ctx.cache ??= new Map());
+  if (!cache.has(key)) {
+    let why: string | null;
+    try {
+      const w = writableByOthers('/', hostPath);
+      why = w ? `${w.path} is ${w.why}` : null;
+    } catch {
+      why = `who can change ${hostPath} could not be read`;
+    }
+    cache.set(key, why);
+  }
+  return cache.get(key) as string | null;
 }
 
 /** ROOT/REL through the confined reader (runtime state files are untrusted), cached; null when unreadable. */
@@ -92,23 +121,75 @@ function cachedDir(ctx: NamingContext, rel: string): string[] {
   return v === '' ? [] : v.split('\n');
 }
 
-/** dockerd's data roots: the default plus every --data-root / -g on a running dockerd's command line. */
-export function dockerDataRoots(processes: readonly Pick<ProcessInfo, 'name' | 'cmdline'>[]): string[] {
+/**
+ * dockerd's data roots: the default plus every --data-root / -g on the command line of a dockerd
+ * `trusted` accepts (the naming and the capture pass one that keeps only the system's daemons).
+ */
+export function dockerDataRoots(processes: readonly Pick<ProcessInfo, 'name' | 'cmdline' | 'pid'>[], trusted: (p: Pick<ProcessInfo, 'name' | 'cmdline' | 'pid'>) => boolean = () => true): string[] {
   const roots = new Set(['/var/lib/docker']);
   for (const p of processes) {
     if (p.name !== 'dockerd') continue;
     const m = /(?:^|\s)(?:--data-root|-g|--graph)(?:=|\s+)(\S+)/.exec(p.cmdline);
-    if (m) roots.add(m[1]);
+    if (m && trusted(p)) roots.add(m[1]);
   }
   return [...roots];
 }
 
-function dockerContainer(ctx: NamingContext, id: string): ContainerRef {
-  for (const dataRoot of dockerDataRoots(ctx.processes)) {
+/** The cgroup entries of a process, through the cache; null when unreadable. */
+function cgroupEntries(ctx: NamingContext, pid: number): CgroupEntry[] | null {
+  const text = cachedText(ctx, `proc/${pid}/cgroup`);
+  if (text === null) return null;
+  try {
+    return parsePidCgroup(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Is this dockerd (by pid) the system's: root, in a cgroup only root controls (container-trust.ts daemonDoubt)? */
+function systemDaemon(ctx: NamingContext, p: Pick<ProcessInfo, 'pid' | 'name'>): boolean {
+  const uid = ctx.processes.find((x) => x.pid === p.pid)?.uid ?? null;
+  return daemonDoubt(ownersOf(ctx), { pid: p.pid, uid, name: p.name, cgroup: cgroupEntries(ctx, p.pid) }) === null;
+}
+
+/**
+ * Where docker keeps container `id`'s config.v2.json: the first data root of a system dockerd
+ * (systemDaemon) holding it, when only root can change the file; null when none does. A doubt met on
+ * the way is said.
+ */
+export function dockerConfigPath(ctx: NamingContext, id: string, doubts: string[]): { id: string; path: string | null } | null {
+  for (const dataRoot of dockerDataRoots(ctx.processes, (p) => systemDaemon(ctx, p))) {
     const dirs = cachedDir(ctx, `${dataRoot}/containers`);
     const full = dirs.find((d) => d === id || (id.length >= 12 && d.startsWith(id)));
     if (!full) continue;
-    const text = cachedText(ctx, `${dataRoot}/containers/${full}/config.v2.json`);
+    const path = `${dataRoot}/containers/${full}/config.v2.json`;
+    const doubt = stateDoubt(ctx, path);
+    if (doubt) doubts.push(`docker's state for container ${shortId(full)} is not used: ${doubt}`);
+    return { id: full, path: doubt ? null : path };
+  }
+  return null;
+}
+
+/** A dockerd that is not the system's but keeps a config for `id`: said, since its name for the container is not taken. */
+function untrustedClaim(ctx: NamingContext, id: string, doubts: string[]): void {
+  for (const p of ctx.processes) {
+    if (p.name !== 'dockerd') continue;
+    const why = daemonDoubt(ownersOf(ctx), { pid: p.pid, uid: p.uid, name: p.name, cgroup: cgroupEntries(ctx, p.pid) });
+    if (why === null) continue;
+    const [dataRoot] = dockerDataRoots([p]).slice(1);
+    if (dataRoot && cachedDir(ctx, `${dataRoot}/containers`).some((d) => d === id || (id.length >= 12 && d.startsWith(id)))) {
+      doubts.push(`${dataRoot} claims to name docker container ${shortId(id)}, but ${why}: its name is not taken`);
+    }
+  }
+}
+
+function dockerContainer(ctx: NamingContext, id: string, doubts: string[]): ContainerRef {
+  const at = dockerConfigPath(ctx, id, doubts);
+  if (!at) untrustedClaim(ctx, id, doubts);
+  if (at) {
+    const full = at.id;
+    if (at.path === null) return { runtime: 'docker', id: full, name: null, image: null };
+    const text = cachedText(ctx, at.path);
     if (text === null) return { runtime: 'docker', id: full, name: null, image: null };
     try {
       const cfg = JSON.parse(text) as { Name?: unknown; Config?: { Image?: unknown } };
@@ -122,7 +203,14 @@ function dockerContainer(ctx: NamingContext, id: string): ContainerRef {
   return { runtime: 'docker', id, name: null, image: null };
 }
 
-function podmanContainer(ctx: NamingContext, id: string): ContainerRef {
+export { ownersOf as namingOwners, cgroupEntries as namingCgroupEntries };
+
+function podmanContainer(ctx: NamingContext, id: string, doubts: string[]): ContainerRef {
+  const doubt = stateDoubt(ctx, '/var/lib/containers/storage/overlay-containers/containers.json');
+  if (doubt) {
+    doubts.push(`podman's state is not used: ${doubt}`);
+    return { runtime: 'podman', id, name: null, image: null };
+  }
   const text = cachedText(ctx, 'var/lib/containers/storage/overlay-containers/containers.json');
   if (text !== null) {
     try {
@@ -143,13 +231,19 @@ const POD_UID = /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_
 const K8S_CONTAINER = /(?:cri-containerd-|crio-|docker-)?([0-9a-f]{64})(?:\.scope)?$/;
 
 /** Pod and container from a kubepods cgroup path and the kubelet's log tree; null when not a pod. */
-function kubernetesOf(ctx: NamingContext, path: string): { pod: PodRef; container: ContainerRef | null } | null {
+function kubernetesOf(ctx: NamingContext, path: string, doubts: string[]): { pod: PodRef; container: ContainerRef | null } | null {
   if (!/kubepods/.test(path)) return null;
   const uidMatch = POD_UID.exec(path);
   if (!uidMatch) return null;
   const uid = uidMatch[1].replace(/_/g, '-');
   const runtime: ContainerRef['runtime'] = /crio-/.test(path) ? 'cri-o' : /\/docker-|\/docker\//.test(path) ? 'docker' : 'containerd';
   const idMatch = K8S_CONTAINER.exec(path.replace(/\/+$/, ''));
+  // The kubelet's log tree names pods and containers: only when only root can change it.
+  const logDoubt = stateDoubt(ctx, '/var/log/pods') ?? stateDoubt(ctx, '/var/log/containers');
+  if (logDoubt) {
+    doubts.push(`the kubelet's log tree is not used to name pod ${uid}: ${logDoubt}`);
+    return { pod: { namespace: '?', name: `pod ${uid}`, uid, containers: [] }, container: idMatch ? { runtime, id: idMatch[1], name: null } : null };
+  }
   const podDir = cachedDir(ctx, 'var/log/pods').find((d) => d.endsWith(`_${uid}`));
   let pod: PodRef = { namespace: '?', name: `pod ${uid}`, uid, containers: [] };
   if (podDir) {
@@ -173,27 +267,42 @@ function nspawnName(path: string): string | null {
   return m ? m[1].replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) : null;
 }
 
-function cgroupPaths(ctx: NamingContext, pid: number): string[] {
-  const text = cachedText(ctx, `proc/${pid}/cgroup`);
-  if (text === null) return [];
-  try {
-    return parsePidCgroup(text).map((e) => e.path);
-  } catch {
-    return [];
-  }
-}
-
 /**
  * Names namespace `inode` from its processes (ascending pids). `host` marks the namespace of pid 1
  * (or the lowest visible pid).
  */
 export function nameNetns(ctx: NamingContext, inode: number, pids: readonly number[], host: boolean): NetnsRef {
-  if (host) return { inode, kind: 'host', name: 'host' };
+  return nameNetnsWithDoubts(ctx, inode, pids, host).ref;
+}
+
+/**
+ * nameNetns, and the doubts that kept a runtime name from it: a cgroup that looks like a container
+ * but lies where a user could have made it, runtime state a user could have written (docs/safety.md
+ * §7). Such a namespace is named by inode and its processes, and each doubt is one sentence.
+ */
+export function nameNetnsWithDoubts(ctx: NamingContext, inode: number, pids: readonly number[], host: boolean): { ref: NetnsRef; doubts: string[] } {
+  const doubts: string[] = [];
+  if (host) return { ref: { inode, kind: 'host', name: 'host' }, doubts };
+  const ref = nameFrom(ctx, inode, pids, doubts);
+  return { ref, doubts: [...new Set(doubts)] };
+}
+
+function nameFrom(ctx: NamingContext, inode: number, pids: readonly number[], doubts: string[]): NetnsRef {
   let pod: PodRef | null = null;
   let podContainer: ContainerRef | null = null;
+  const owners = ownersOf(ctx);
   for (const pid of pids.slice(0, 64)) {
-    for (const path of cgroupPaths(ctx, pid)) {
-      const k8s = kubernetesOf(ctx, path);
+    for (const entry of cgroupEntries(ctx, pid) ?? []) {
+      const path = entry.path;
+      // Any name read from a cgroup path holds only where no user could have made that path.
+      if (/kubepods|\/machine-[^/]+\.scope/.test(path)) {
+        const d = cgroupDoubt(owners, entry);
+        if (d) {
+          doubts.push(`its cgroup ${path} looks like ${/kubepods/.test(path) ? 'a Kubernetes pod' : 'a systemd-nspawn machine'}, but ${d}: not taken as one`);
+          continue;
+        }
+      }
+      const k8s = kubernetesOf(ctx, path, doubts);
       if (k8s) {
         pod ??= k8s.pod;
         // The pause (sandbox) container holds the namespace; the named one is the user's.
@@ -204,14 +313,16 @@ export function nameNetns(ctx: NamingContext, inode: number, pids: readonly numb
       if (pod) continue;
       const nspawn = nspawnName(path);
       if (nspawn) return { inode, kind: 'nspawn', name: nspawn, container: { runtime: 'nspawn', id: nspawn, name: nspawn } };
-      const c = detectContainer([path]);
+      const t = trustedContainer(owners, [entry]);
+      doubts.push(...t.doubts);
+      const c = t.container;
       if (!c || !c.id) continue;
       if (c.runtime === 'docker') {
-        const ref = dockerContainer(ctx, c.id);
+        const ref = dockerContainer(ctx, c.id, doubts);
         return { inode, kind: 'docker', name: ref.name ?? shortId(ref.id), container: ref };
       }
       if (c.runtime === 'podman') {
-        const ref = podmanContainer(ctx, c.id);
+        const ref = podmanContainer(ctx, c.id, doubts);
         return { inode, kind: 'podman', name: ref.name ?? shortId(ref.id), container: ref };
       }
       if (c.runtime === 'lxc') return { inode, kind: 'lxc', name: c.id, container: { runtime: 'lxc', id: c.id, name: c.id } };
