@@ -15,7 +15,7 @@
  * - anything else (pam.d, limits.d): `key = value` / `key: value` lines under secret keys, pairs,
  *   shapes.
  */
-import { REDACTED, redactEnvValue, redactHeaderValue, redactPem, redactText, redactWords, secretClass, type Redacted } from './redact.js';
+import { keeps, REDACTED, redactEnvValue, redactHeaderValue, redactPem, redactText, redactWords, secretClass, type Redacted } from './redact.js';
 
 type Kind = 'systemd' | 'supervisord' | 'nginx' | 'json' | 'pam' | 'text';
 
@@ -125,6 +125,9 @@ function directiveLine(line: string, t: Tally): string {
       t.count++;
       continue;
     }
+    // Only a plain name (requirepass, insecure-password, password=) announces a value; a word that
+    // holds its own value (secretRequired="false") is the pairs' business.
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*[=:]?$/.test(w)) continue;
     const name = w.replace(/[=:]$/, '');
     let v = i + 2;
     if (v < parts.length && (parts[v] === '=' || parts[v] === ':')) v += 2;
@@ -141,12 +144,12 @@ function directiveLine(line: string, t: Tally): string {
 }
 
 /** supervisord's INI (and other `key = value` / `key: value` files): by key, environment and command by their syntax. */
-function iniFile(text: string, t: Tally, supervisord: boolean): string {
+function iniFile(text: string, t: Tally, supervisord: boolean, directives = true): string {
   return text
     .split('\n')
     .map((line) => {
       const m = /^(\s*)([A-Za-z_][A-Za-z0-9_.-]*)(\s*[=:]\s*)(.*)$/.exec(line);
-      if (!m) return /^\s*[#;[]/.test(line) ? line : directiveLine(line, t);
+      if (!m) return /^\s*[#;[]/.test(line) ? line : directives ? directiveLine(line, t) : t.take(redactText(line));
       const [, lead, key, sep, value] = m;
       let v: string;
       if (supervisord && key === 'environment') v = supervisordEnvironment(value, t);
@@ -165,8 +168,9 @@ function nginxFile(text: string, t: Tally): string {
       const m = /^(\s*)([a-z_][a-z0-9_]*)(\s+)([^;#]*)(;?.*)$/.exec(line);
       if (!m) return line;
       const [, lead, name, sp, args, rest] = m;
-      // proxy_pass, fastcgi_pass, grpc_pass …: "pass" there means forward, not password.
-      if (secretClass(name) && !/_pass$/.test(name) && args.trim() !== '') {
+      // proxy_pass, fastcgi_pass …: not secret (redact.ts); ssl_certificate_key /path: a file, kept.
+      const cls = secretClass(name);
+      if (cls && args.trim() !== '' && !keeps(cls, args.trim())) {
         t.count++;
         return `${lead}${name}${sp}${REDACTED}${rest}`;
       }
@@ -242,10 +246,7 @@ export function redactConfig(hostPath: string, text: string): Redacted<string> {
       value = jsonFile(value, t);
       break;
     case 'pam':
-      value = value
-        .split('\n')
-        .map((line) => (/^\s*#/.test(line) ? line : t.take(redactText(line))))
-        .join('\n');
+      value = iniFile(value, t, false, false);
       break;
     default:
       value = iniFile(value, t, false);

@@ -193,6 +193,26 @@ const CONFIG_FORMS: Array<{ form: string; gen: fc.Arbitrary<{ path: string; text
       .map(([s, n]) => ({ path: '/etc/docker/daemon.json', text: JSON.stringify({ 'default-ulimits': { nofile: { Name: 'nofile', Soft: 1024, Hard: 4096 } }, [n]: s, Env: ['LANG=C', `OTHER=${s}`] }, null, 2), s })),
   },
   {
+    form: 'program directives: redis, haproxy, my.cnf, Redis ACL, XML attributes, YAML, properties',
+    gen: fc
+      .tuple(secret(ALNUM + '-_.+/!%'), fc.constantFrom(
+        (s: string) => ['/etc/redis/redis.conf', `bind 127.0.0.1\nrequirepass ${s}\nmaxclients 10\n`],
+        (s: string) => ['/etc/redis/redis.conf', `masterauth "${s}"\n`],
+        (s: string) => ['/etc/redis/users.acl', `user app on >${s} ~* +@all\n`],
+        (s: string) => ['/etc/haproxy/haproxy.cfg', `listen stats\n  stats auth admin:${s}\n  maxconn 100\n`],
+        (s: string) => ['/etc/haproxy/haproxy.cfg', `userlist u\n  user bob insecure-password ${s}\n`],
+        (s: string) => ['/etc/mysql/my.cnf', `[client]\npassword ${s}\n`],
+        (s: string) => ['/var/lib/tomcat10/conf/server.xml', `<Connector port="8443" keystorePass="${s}" keystoreFile="/x"/>\n`],
+        (s: string) => ['/srv/app/config/application.yml', `spring:\n  datasource:\n    password: ${s}\n`],
+        (s: string) => ['/srv/app/application.properties', `spring.datasource.password=${s}\nserver.port=8080\n`],
+        (s: string) => ['/etc/pgbouncer/pgbouncer.ini', `[databases]\nappdb = host=db port=5432 password=${s}\n`],
+      ))
+      .map(([s, f]) => {
+        const [path, text] = f(s);
+        return { path, text, s };
+      }),
+  },
+  {
     form: 'plain key = value / key: value files, PEM keys',
     gen: fc
       .tuple(secret(LINE), secretName(['snake', 'kebab', 'dotted']), fc.constantFrom((n: string, s: string) => `${n} = ${s}`, (n: string, s: string) => `${n}: ${s}`, (n: string, s: string) => `${n}=${s}`, (_n: string, s: string) => `-----BEGIN RSA PRIVATE KEY-----\n${s}\n-----END RSA PRIVATE KEY-----`))
@@ -264,12 +284,14 @@ function files(dir: string, out: string[] = []): string[] {
 }
 
 test('redaction leaves real configuration without secrets byte for byte: this host\'s units, supervisord, pam.d and the fixtures', () => {
-  const roots = ['/lib/systemd/system', '/etc/systemd', '/etc/supervisor', '/etc/pam.d', '/etc/security', fixture('limits')];
+  const roots = ['/lib/systemd/system', '/etc/systemd', '/etc/supervisor', '/etc/pam.d', '/etc/security', '/etc/nginx', '/etc/redis', '/etc/haproxy', '/etc/mysql', '/etc/default', fixture('limits'), fixture('programs')];
   let n = 0;
   for (const root of roots) {
     for (const f of files(root)) {
-      if (f.includes('/proc/') || f.endsWith('.json') || f.endsWith('.txt')) continue;
-      const host = f.startsWith(fixture('limits')) ? f.slice(fixture('limits').length).replace(/^\/[^/]+/, '') : f;
+      // Not configuration (goldens, scripts); the pgbouncer fixture holds a password on purpose.
+      if (f.includes('/proc/') || /\.(json|txt|mjs|md|metrics)$/.test(f) || f.endsWith('pgbouncer.ini')) continue;
+      const fx = [fixture('limits'), fixture('programs')].find((x) => f.startsWith(x));
+      const host = fx ? f.slice(fx.length).replace(/^\/[^/]+/, '') : f;
       const text = readFileSync(f, 'latin1');
       const r = redactConfig(host, text);
       assert.equal(r.value, text, `${f} changed (${r.count}): ${r.value.split('\n').find((l, i) => l !== text.split('\n')[i])}`);
@@ -278,4 +300,27 @@ test('redaction leaves real configuration without secrets byte for byte: this ho
   }
   assert.ok(n > 20, `${n} files read`);
   assert.ok(!redactConfig('/x.conf', `password = ${REDACTED}\n`).count, 'an already redacted value is not counted again');
+});
+
+test('redaction stays linear on hostile text: long runs, many URL starts, unclosed quotes, huge names (bounded by the test timeout, no timing asserted)', { timeout: 60_000 }, () => {
+  const n = 200_000;
+  const inputs = [
+    'a'.repeat(n) + '://x',
+    'a://'.repeat(n / 4),
+    '//'.repeat(n / 2) + '@',
+    'x:'.repeat(n / 2) + '@h',
+    '"'.repeat(n),
+    '" '.repeat(n / 2),
+    'A'.repeat(n) + '=1',
+    `${'A'.repeat(n)}: value`,
+    '-----BEGIN RSA PRIVATE KEY-----\n'.repeat(n / 40),
+    'k=' + 'v '.repeat(n / 2),
+    'environment=' + 'A'.repeat(n),
+    'proxy_set_header X ' + ' '.repeat(n) + 'y',
+  ];
+  for (const text of inputs) {
+    redactArgv(['app', text]);
+    redactArgv(['sh', '-c', text.slice(0, 60_000)]);
+    for (const path of ['/etc/systemd/system/x.service', '/etc/supervisor/conf.d/x.conf', '/etc/nginx/nginx.conf', '/etc/redis/redis.conf', '/etc/pam.d/x', '/etc/docker/daemon.json']) redactConfig(path, text);
+  }
 });

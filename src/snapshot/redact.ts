@@ -66,9 +66,12 @@ type SecretClass = 'password' | 'key';
  * `keyStorePassword`, `X-Api-Key`, `STRIPE_KEY` yes; `--password-file`, `TOKEN_TTL`, `--pass-fds`,
  * `--key`, `--sort-key`, `--no-password` no.
  */
+/** Names that read like a secret and are none: nginx's upstream directives ("pass" = forward to). */
+const NOT_SECRET_NAMES = new Set(['proxy_pass', 'fastcgi_pass', 'uwsgi_pass', 'scgi_pass', 'grpc_pass', 'memcached_pass']);
+
 export function secretClass(name: string): SecretClass | null {
   // A name is something a person wrote: a longer "name" is not one (and is never split by RegExps).
-  if (name.length > 256) return null;
+  if (name.length > 256 || NOT_SECRET_NAMES.has(name.toLowerCase())) return null;
   const w = words(name);
   if (w.length === 0 || w[0] === 'no') return null;
   const last = w[w.length - 1];
@@ -87,7 +90,7 @@ export function isSecretName(name: string): boolean {
 }
 
 /** Does this value, given under a secret name of class `cls`, stay? An absolute path under a key name names a file (--tls-key=/etc/ssl/x.pem). */
-function keeps(cls: SecretClass, value: string): boolean {
+export function keeps(cls: SecretClass, value: string): boolean {
   // A yes/no is a setting about a secret (PassCredentials=yes, --token=false), never one.
   if (value === '' || /^(yes|no|true|false|on|off)$/i.test(value)) return true;
   return cls === 'key' && /^\/[^\s]*$/.test(value);
@@ -140,6 +143,8 @@ function redactUserinfo(text: string): Redacted<string> {
   let out = '';
   let from = 0;
   let starts = 0;
+  let wordEnd = -1;
+  const blank = /\s/g;
   // Bounded: at most MAX_URLS starts, each looked at over at most MAX_AUTHORITY characters.
   for (let i = text.indexOf('//'); i >= 0 && starts < MAX_URLS; i = text.indexOf('//', i + 2)) {
     if (i < from) continue;
@@ -151,9 +156,12 @@ function redactUserinfo(text: string): Redacted<string> {
       if (!/[A-Za-z]/.test(text[s] ?? '') || s === i - 1) continue;
     } else if (s > 0 && !/[\s'"=(]/.test(text[s - 1])) continue;
     starts++;
-    let end = i + 2;
-    while (end < text.length && end < i + 2 + MAX_AUTHORITY && !/\s/.test(text[end])) end++;
-    const rest = text.slice(i + 2, end);
+    // The word ends at the next blank (found natively once per word, reused for its other starts).
+    if (i + 2 > wordEnd) {
+      blank.lastIndex = i + 2;
+      wordEnd = blank.exec(text)?.index ?? text.length;
+    }
+    const rest = text.slice(i + 2, Math.min(wordEnd, i + 2 + MAX_AUTHORITY));
     let auth = rest.search(/[/?#]/);
     if (auth < 0) auth = rest.length;
     let authority = rest.slice(0, auth);
@@ -411,11 +419,11 @@ const SAFE_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TERM
 const OPTIONS_ENV = /(OPTS|OPTIONS|ARGS|FLAGS)$/;
 
 /**
- * Values that cannot be a secret whatever their name: a number, a yes/no word, an absolute path
+ * Values that cannot be a secret whatever their name: a number (with a unit: 300M, 10s, 50%), a yes/no word, an absolute path
  * (no "://", no ":"), a reference to another variable or a command's output ($X, ${X}, $(…)).
  */
 export function plainValue(value: string): boolean {
-  return /^(-?\d{1,9}|yes|no|true|false|on|off|none|null)$/i.test(value) || /^\/[^\s:]*$/.test(value) || /^\$[{(A-Za-z_]/.test(value);
+  return /^(-?\d{1,12}(\.\d{1,6})?([A-Za-z%]{1,3})?|yes|no|true|false|on|off|none|null)$/i.test(value) || /^\/[^\s:]*$/.test(value) || /^\$[{(A-Za-z_]/.test(value);
 }
 
 /**
