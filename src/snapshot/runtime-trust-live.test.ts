@@ -45,10 +45,22 @@ test('live: a user\'s fake docker scope in its delegated cgroup and its own fake
     made.push(dir);
   };
   const into = (dir: string, pid: number) => writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+  const out = new Map<ChildProcess, string>();
+  /** Resolves once the child has printed `word` on a line (its output is kept whole: chunks may split or join lines). */
+  const said = (c: ChildProcess, word: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => (out.get(c) ?? '').split('\n').includes(word) && (resolve(), true);
+      if (check()) return;
+      const onData = () => check() && c.stdout!.off('data', onData);
+      c.stdout!.on('data', onData);
+      c.once('exit', (code) => reject(new Error(`${c.spawnargs.join(' ').slice(0, 80)} exited (${code}) before saying ${word}: ${out.get(c)}`)));
+    });
   const start = async (argv: string[], opts: { uid?: number } = {}) => {
     const c = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], ...(opts.uid ? { uid: opts.uid, gid: opts.uid } : {}) });
     children.push(c);
-    await once(c.stdout!, 'data');
+    out.set(c, '');
+    c.stdout!.on('data', (d: Buffer) => out.set(c, (out.get(c) ?? '') + d.toString()));
+    await said(c, 'ready');
     return c;
   };
   try {
@@ -80,24 +92,27 @@ test('live: a user\'s fake docker scope in its delegated cgroup and its own fake
     into(join(cg, 'system.slice', `docker-${realId}.scope`), realC.pid as number);
     const otherC = await start(['unshare', '-n', 'python3', '-c', READY]);
     into(join(cg, 'system.slice', `docker-${otherId}.scope`), otherC.pid as number);
-    // The user: its own network namespace (a user namespace lets it), moved by "systemd" into its
-    // delegated subtree, where it makes the fake scope and moves itself in.
+    // The user: a process of its own in a network namespace of its own (made here by root, as a user
+    // could with a user namespace, which not every host allows), moved by "systemd" into its
+    // delegated subtree, where it makes the fake scope and moves itself in, as uid 65534.
     const script = `import os, sys\nprint("ready", flush=True)\nsys.stdin.readline()\nd = ${JSON.stringify(join(deleg, 'app.slice', `docker-${fakeId}.scope`))}\nos.makedirs(d)\nopen(d + "/cgroup.procs", "w").write(str(os.getpid()))\nprint("moved", flush=True)\nsys.stdin.read()`;
-    const fake = await start(['unshare', '-r', '-n', '/usr/bin/python3', '-c', script], { uid: NOBODY });
+    const asNobody = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '/usr/bin/python3', '-c'];
+    const fake = await start(['unshare', '-n', ...asNobody, script]);
     into(deleg, fake.pid as number);
     fake.stdin!.write('go\n');
-    await once(fake.stdout!, 'data');
+    await said(fake, 'moved');
     made.splice(made.indexOf(deleg) + 1, 0, join(deleg, 'app.slice'), join(deleg, 'app.slice', `docker-${fakeId}.scope`));
     assert.match(readFileSync(`/proc/${fake.pid}/cgroup`, 'latin1'), new RegExp(`user@65534\\.service/app\\.slice/docker-${fakeId}\\.scope`));
+    assert.match(readFileSync(`/proc/${fake.pid}/status`, 'latin1'), /^Uid:\t65534\t/m, 'the fake scope was made by uid 65534');
     // A subtree handed to the user some other way (no user@UID.service in its path): its ownership says it.
     const tenant = join(cg, 'tenants', 'bob');
     mk(tenant);
     for (const f of ['', 'cgroup.procs', 'cgroup.threads', 'cgroup.subtree_control']) chownSync(join(tenant, f), NOBODY, NOBODY);
     const script2 = script.replace(JSON.stringify(join(deleg, 'app.slice', `docker-${fakeId}.scope`)), JSON.stringify(join(tenant, 'docker', realId)));
-    const fake2 = await start(['unshare', '-r', '-n', '/usr/bin/python3', '-c', script2], { uid: NOBODY });
+    const fake2 = await start(['unshare', '-n', ...asNobody, script2]);
     into(tenant, fake2.pid as number);
     fake2.stdin!.write('go\n');
-    await once(fake2.stdout!, 'data');
+    await said(fake2, 'moved');
     made.splice(made.indexOf(tenant) + 1, 0, join(tenant, 'docker'), join(tenant, 'docker', realId));
     const userDockerd = await start([join(home, 'bin', 'dockerd'), '-c', READY, '--data-root', join(home, 'd')], { uid: NOBODY });
     into(deleg, userDockerd.pid as number);
