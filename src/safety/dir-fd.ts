@@ -88,6 +88,8 @@ export function openDirNoFollow(path: string, uid: number): number {
         const here = '/' + [...walked, c].join('/');
         if (code !== 'ELOOP' && code !== 'ENOTDIR') throw err;
         const st = lstatSync(inFd(fd, c), { throwIfNoEntry: false });
+        // A directory now, but not when it was opened: someone is swapping it.
+        if (st?.isDirectory()) throw new DirRefused(`${here} changed while it was opened (another user may be swapping it for a link): not followed`);
         if (!st?.isSymbolicLink()) throw new DirRefused(`${here} is not a directory`);
         if (!trustedLink(fd, st, uid)) throw new DirRefused(`${here} is a symbolic link that another user could have made or swapped (uid ${st.uid}, in a directory others can change): not followed`);
         if (++links > MAX_LINKS) throw new DirRefused(`${here}: more than ${MAX_LINKS} symbolic links`);
