@@ -75,9 +75,49 @@ test('live, not root: other users\' fds are told in ONE note and a partial repor
     const m = /^The fds of (\d+) process(?:es)? owned by other users could not be read \(run as root to see them\): socket owners and fd counts are missing for them\.$/.exec(fdNotes[0]);
     assert.ok(m, fdNotes[0]);
     assert.ok(Number(m[1]) >= 1 && Number(m[1]) <= out.n);
-    assert.ok(!out.notes.some((n) => /\/proc\/\d+/.test(n)), 'no note names a single pid');
+    // The note about nobody's own non-dumpable processes names its first pid on purpose; no other does.
+    const others = out.notes.filter((n) => !/^The kernel refused access to the fds of/.test(n));
+    assert.ok(!others.some((n) => /\/proc\/\d+/.test(n)), `no note names a single pid: ${JSON.stringify(out.notes)}`);
     assert.equal(out.reports.find((x) => x.probe === 'pid-fd')?.status, 'partial');
   } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('live, not root: a zombie of the reader\'s own user is neither refused nor missing, and holds no fds', { skip: isRoot ? false : 'needs root: runs the reader as nobody' }, async () => {
+  // nobody's parent forks a child that exits at once and is never reaped: a zombie of nobody's own.
+  const parent = spawn('python3', ['-c', 'import os,sys,time\npid=os.fork()\nif pid==0: os._exit(0)\nprint(pid,flush=True)\ntime.sleep(60)'], {
+    uid: 65534,
+    gid: 65534,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-zombie-'));
+  try {
+    const [line] = (await once(createInterface({ input: parent.stdout! }), 'line')) as [string];
+    const zombie = Number(line);
+    chmodSync(dir, 0o755);
+    const here = dirname(fileURLToPath(import.meta.url));
+    for (const f of readdirSync(here)) if (f.endsWith('.js') && !f.endsWith('.test.js')) copyFileSync(join(here, f), join(dir, f));
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    writeFileSync(
+      join(dir, 'run.js'),
+      `import { readProcesses } from './processes.js';\nconst s = readProcesses('/', { pids: [${zombie}] });\nconsole.log(JSON.stringify({ notes: s.notes, reports: s.reports, processes: s.processes }));\n`,
+    );
+    const r = spawnSync(process.execPath, [join(dir, 'run.js')], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr || String(r.error));
+    const out = JSON.parse(r.stdout) as { notes: string[]; reports: Array<{ probe: string; status: string }>; processes: Array<{ pid: number; fds: { open: number | null } }> };
+    assert.deepEqual(out.notes, [], 'a zombie is not a refusal');
+    assert.equal(out.reports.find((x) => x.probe === 'pid-fd')?.status ?? 'ok', 'ok');
+    const z = out.processes.find((p) => p.pid === zombie);
+    assert.ok(z, `the zombie is listed: ${r.stdout}`);
+    assert.equal(z.fds.open, 0, 'a zombie holds no fds');
+  } finally {
+    try {
+      process.kill(-parent.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
     rmSync(dir, { recursive: true });
   }
 });

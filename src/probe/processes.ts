@@ -85,6 +85,8 @@ interface Candidate {
   name: string;
   cmdline: string;
   uid: number;
+  /** /proc/PID/stat state letter. */
+  state: string;
   soft: number | null;
   hard: number | null;
 }
@@ -134,7 +136,7 @@ function readCandidates(root: string, pids: readonly number[], t: PerPid): Candi
       const stat = readPidStat(root, pid);
       const status = readPidStatus(root, pid);
       const cmdline = readPidCmdline(root, pid).joined;
-      if (!isKernelThread(pid, stat.ppid, cmdline, status.kthread)) base = { pid, ppid: stat.ppid, name: stat.name, cmdline, uid: status.uid };
+      if (!isKernelThread(pid, stat.ppid, cmdline, status.kthread)) base = { pid, ppid: stat.ppid, name: stat.name, cmdline, uid: status.uid, state: stat.state };
     } catch (err) {
       if (!vanished(root, pid)) tally(t.unreadable, describeError(err));
     }
@@ -230,14 +232,17 @@ function finish(
   for (const c of candidates) {
     while (walked[w] !== c.pid) w++; // both ascending; every candidate was walked
     const err = walk.errors[w];
+    // A zombie's fd table is already gone (do_exit -> exit_files) and its mm too, so the ptrace check
+    // may refuse the directory: it holds nothing, and nothing is missing about it.
+    const zombie = c.state === 'Z';
     if (err) {
       if (vanished(root, c.pid)) continue;
       // opendir errors carry no path (Node sets none for it): name the directory here.
       const detail = err.code ? `${err.code} ${under(procDir, String(c.pid), 'fd')}` : describeError(err);
-      tally(outcomeOf(err) === 'denied' ? fdsRefused : fdsMissing, detail);
+      if (!zombie) tally(outcomeOf(err) === 'denied' ? fdsRefused : fdsMissing, detail);
     } else {
       kept.add(c.pid);
-      if (walk.denied[w]) {
+      if (walk.denied[w] && !zombie) {
         // Not root: another user's fd directory is 0500 (proc_fd_permission). Root or the same user can
         // still be refused each link by the ptrace check (proc_fd_access_allowed); seen here for pid 1,
         // which held capabilities this root session lacked.
@@ -252,7 +257,7 @@ function finish(
       cmdline: c.cmdline,
       uid: c.uid,
       user: users?.get(c.uid) ?? null,
-      fds: { open: err ? null : walk.counts[w], soft: c.soft, hard: c.hard },
+      fds: { open: zombie ? 0 : err ? null : walk.counts[w], soft: c.soft, hard: c.hard },
       sockets: {},
       netns: null,
     });
