@@ -13,7 +13,8 @@
  *     current->nsproxy->net_ns->sysctls): only a thread inside the namespace sees its sysctls.
  *     /proc/thread-self/net is that thread's namespace (fs/proc/proc_net.c get_proc_task_net).
  *     The pseudo-path "sock_diag:tcp-listen" reads the raw reply of a LISTEN dump (AF_INET then
- *     AF_INET6), as src/probe/sock-diag.ts captures it for the host (latin1: byte for byte).
+ *     AF_INET6), as src/probe/sock-diag.ts captures it for the host (latin1: byte for byte);
+ *     "sock_diag:unix" the raw unix_diag dump of every unix-domain socket (src/probe/unix-diag.ts).
  * Threads: at most MAX_THREADS, each taking the next namespace from an atomic index; they exit when
  * done, so no thread outlives the call in a foreign namespace.
  *
@@ -113,6 +114,17 @@ static int read_file(const char *path, file_result *r) {
 #define LISTEN_DUMP "sock_diag:tcp-listen"
 #define TCP_LISTEN_BIT (1u << 10) /* TCP_LISTEN = 10, include/net/tcp_states.h */
 
+/* A finished dump's bytes become the file's text (or the dump's errno). */
+static int take_bytes(file_result *r, sockdiag_bytes *acc, int err) {
+  if (err) {
+    free(acc->buf);
+    return err;
+  }
+  r->text = acc->buf ? (char *)acc->buf : malloc(1);
+  r->len = acc->len;
+  return r->text ? 0 : ENOMEM;
+}
+
 /* The raw LISTEN dump of the calling thread's namespace into *r (no IPv6 handler: IPv4 only). */
 static int read_listen_dump(file_result *r) {
   sockdiag_bytes acc = {0};
@@ -126,13 +138,16 @@ static int read_listen_dump(file_result *r) {
       acc.len = v4;
     }
   }
-  if (err) {
-    free(acc.buf);
-    return err;
-  }
-  r->text = acc.buf ? (char *)acc.buf : malloc(1);
-  r->len = acc.len;
-  return r->text ? 0 : ENOMEM;
+  return take_bytes(r, &acc, err);
+}
+
+#define UNIX_DUMP "sock_diag:unix"
+
+/* The raw unix_diag dump of the calling thread's namespace into *r. */
+static int read_unix_dump(file_result *r) {
+  sockdiag_bytes acc = {0};
+  const char *what = "";
+  return take_bytes(r, &acc, sockdiag_dump_unix(SOCKDOC_UNIX_STATES, SOCKDOC_UNIX_SHOW, sockdiag_collect, &acc, &what));
 }
 
 /* "PREFIX inuse N ... tw T" of one sockstat file read inside the namespace into *inuse and *tw;
@@ -209,7 +224,9 @@ static void read_one(ns_job *job, size_t i) {
   r->have_table = 1;
   if (err) { r->err = err; r->what = what; }
   for (size_t f = 0; f < job->nfiles; f++)
-    r->files[f].err = strcmp(job->files[f], LISTEN_DUMP) == 0 ? read_listen_dump(&r->files[f]) : read_file(job->files[f], &r->files[f]);
+    r->files[f].err = strcmp(job->files[f], LISTEN_DUMP) == 0   ? read_listen_dump(&r->files[f])
+                      : strcmp(job->files[f], UNIX_DUMP) == 0 ? read_unix_dump(&r->files[f])
+                                                              : read_file(job->files[f], &r->files[f]);
 }
 
 static void *worker(void *arg) {

@@ -1,5 +1,6 @@
 /*
- * sockdoc_native: inetDiagDump(family, protocol, statesMask) -> Buffer, here; tcpDiagTable (every
+ * sockdoc_native: inetDiagDump(family, protocol, statesMask) -> Buffer and unixDiagDump(states, show)
+ * -> Buffer, here; tcpDiagTable (every
  * TCP socket decoded into typed arrays) in tcptable.c; fdWalk and fdWalkAsync (the /proc/PID/fd
  * walk) in fdwalk.c; netnsReadAsync (other network namespaces, read from inside) in netns.c.
  *
@@ -20,6 +21,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
+#include <linux/unix_diag.h>
 #include <node_api.h>
 #include "fdwalk.h"
 #include "netns.h"
@@ -166,6 +168,54 @@ int sockdiag_dump_tcp_both(uint32_t states, sockdiag_msg_fn on_msg, void *ctx, c
   return run_dump(TCPDIAG_GETSOCK, &req, sizeof req, on_msg, ctx, what);
 }
 
+/*
+ * Unix-domain sockets of the caller's network namespace (net/unix/diag.c unix_diag_dump: the
+ * kernel filters by state before building a reply, and walks only this namespace's unix hash).
+ * For a listener UNIX_DIAG_RQLEN carries the accept queue (sk_receive_queue.qlen, one skb per
+ * pending connection) and the backlog (sk_max_ack_backlog), as ss -xl prints them.
+ */
+int sockdiag_dump_unix(uint32_t states, uint32_t show, sockdiag_msg_fn on_msg, void *ctx, const char **what) {
+  struct unix_diag_req req;
+  memset(&req, 0, sizeof req);
+  req.sdiag_family = AF_UNIX;
+  req.udiag_states = states;
+  req.udiag_show = show;
+  return run_dump(SOCK_DIAG_BY_FAMILY, &req, sizeof req, on_msg, ctx, what);
+}
+
+/* The collected bytes as a Node Buffer (freed here either way); NULL after a throw. */
+static napi_value bytes_to_buffer(napi_env env, sockdiag_bytes *acc) {
+  napi_value result;
+  napi_status st = napi_create_buffer_copy(env, acc->len, acc->buf ? (void *)acc->buf : (void *)"", NULL, &result);
+  free(acc->buf);
+  acc->buf = NULL;
+  if (st != napi_ok) {
+    napi_throw_error(env, NULL, "sock_diag: could not allocate the reply buffer");
+    return NULL;
+  }
+  return result;
+}
+
+/* unixDiagDump(statesMask, show) -> Buffer: the raw reply, NLMSG_DONE included (src/probe/unix-diag.ts decodes it). */
+static napi_value unix_diag_dump(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t states, show;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_uint32(env, argv[0], &states) != napi_ok || napi_get_value_uint32(env, argv[1], &show) != napi_ok) {
+    napi_throw_type_error(env, NULL, "unixDiagDump(statesMask: u32, show: u32)");
+    return NULL;
+  }
+  sockdiag_bytes acc = {0};
+  const char *what = "";
+  int err = sockdiag_dump_unix(states, show, sockdiag_collect, &acc, &what);
+  if (err) {
+    free(acc.buf);
+    return sockdiag_throw_errno(env, what, err);
+  }
+  return bytes_to_buffer(env, &acc);
+}
+
 static napi_value inet_diag_dump(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -184,20 +234,16 @@ static napi_value inet_diag_dump(napi_env env, napi_callback_info info) {
     free(acc.buf);
     return sockdiag_throw_errno(env, what, err);
   }
-  napi_value result;
-  napi_status st = napi_create_buffer_copy(env, acc.len, acc.buf ? (void *)acc.buf : (void *)"", NULL, &result);
-  free(acc.buf);
-  if (st != napi_ok) {
-    napi_throw_error(env, NULL, "sock_diag: could not allocate the reply buffer");
-    return NULL;
-  }
-  return result;
+  return bytes_to_buffer(env, &acc);
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_value fn;
   if (napi_create_function(env, "inetDiagDump", NAPI_AUTO_LENGTH, inet_diag_dump, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "inetDiagDump", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "unixDiagDump", NAPI_AUTO_LENGTH, unix_diag_dump, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "unixDiagDump", fn) != napi_ok)
+    return NULL;
   if (fdwalk_init(env, exports) != 0) return NULL;
   if (tcptable_init(env, exports) != 0) return NULL;
   if (netns_init(env, exports) != 0) return NULL;

@@ -16,6 +16,15 @@ int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, sockdiag_ms
  * inet_diag_dump_compat); replies have nlmsg_type TCPDIAG_GETSOCK. 0 or an errno with the step in *what. */
 int sockdiag_dump_tcp_both(uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what);
 
+/* Every unix-domain socket whose state is in `states` (SOCK_DIAG_BY_FAMILY, AF_UNIX: struct unix_diag_req,
+ * include/uapi/linux/unix_diag.h), with the attributes asked for in `show` (UDIAG_SHOW_*). 0 or an errno. */
+int sockdiag_dump_unix(uint32_t states, uint32_t show, sockdiag_msg_fn on_msg, void *ctx, const char **what);
+
+/* The show flags sockdoc asks unix_diag for: name, file inode, peer, queued connections, queue lengths. */
+#define SOCKDOC_UNIX_SHOW 0x1fu /* UDIAG_SHOW_NAME | VFS | PEER | ICONS | RQLEN */
+/* Every state: unix sockets use TCP_ESTABLISHED, TCP_LISTEN, TCP_CLOSE (and TCP_SYN_SENT while connecting). */
+#define SOCKDOC_UNIX_STATES 0xffffffffu
+
 /* Whole messages of a dump (alignment padding kept, so concatenated dumps stay a valid stream). */
 typedef struct {
   uint8_t *buf;

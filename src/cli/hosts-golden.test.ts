@@ -50,6 +50,11 @@ const HOSTS: Array<{ tree: string[]; exit: number; must: string[]; mustNot?: str
   { tree: ['hosts', 'softnet-drops'], exit: 0, must: ['netdev-backlog-drops'] },
   // nf_conntrack loaded with 5120 entries, nothing dropped: nothing to say.
   { tree: ['hosts', 'healthy-conntrack'], exit: 0, must: [], mustNot: ['conntrack-table-full', 'conntrack-table-near'] },
+  // Unix-domain listeners (scripts/fixtures/make-unix-hosts.sh): a php-fpm-like socket whose
+  // listen(511) was clamped to somaxconn 64, 65 queued; the same host read from /proc/net/unix only
+  // (queue counted from the pending connections, no backlog: judged against somaxconn).
+  { tree: ['hosts', 'unix-queue-full'], exit: 2, must: ['accept-queue-full', 'backlog-clamped'], mustNot: ['listen-overflows'] },
+  { tree: ['hosts', 'unix-proc-only'], exit: 2, must: ['accept-queue-full'], mustNot: ['backlog-clamped'] },
   // Container hosts (scripts/fixtures/make-netns-hosts.sh): the full queue is in a container or pod.
   { tree: ['netns', 'docker-host'], exit: 2, must: ['accept-queue-full', 'backlog-clamped'] },
   { tree: ['netns', 'k8s-node'], exit: 2, must: ['accept-queue-full', 'backlog-clamped'] },

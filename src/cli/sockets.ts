@@ -3,18 +3,24 @@ import { terminalSafe } from '../safety/terminal.js';
 import { buildSnapshot } from '../snapshot/build.js';
 import { SS_STATE_NAMES, TCP_STATES, type TcpState } from '../snapshot/types.js';
 import { renderSocketsTable, socketsToRows } from '../render/sockets.js';
+import { renderUnixTable, unixRows } from '../render/unix-sockets.js';
 import { checkRoot, NETNS_OPTIONS, selectNetns } from './diagnose.js';
 import { intFlag, parse, processId } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
-export const HELP = `Usage: sockdoc sockets [--state S] [--port P] [--pid N] [--netns NAME|INODE|PID] [--json] [--root DIR]
+export const HELP = `Usage: sockdoc sockets [--unix] [--state S] [--port P] [--pid N] [--netns NAME|INODE|PID] [--json] [--root DIR]
 
-List TCP sockets (IPv4 and IPv6) with the processes holding them, like \`ss -tanp\`.
+List TCP sockets (IPv4 and IPv6) with the processes holding them, like \`ss -tanp\`;
+with --unix (-x) the unix-domain sockets instead, like \`ss -xap\`.
 Sockets with no owner (inode 0: waiting in an accept queue, request sockets, TIME_WAIT, orphans)
 are listed too, marked as such. Every network namespace (containers, pods, \`ip netns\`) is listed,
 with a namespace column when there is more than one.
 
 Options:
+  -x, --unix   unix-domain sockets: Netid (u_str, u_dgr, u_seq), State, Recv-Q/Send-Q (a listener's
+               accept queue / backlog, from unix_diag; "?" when read from /proc/net/unix), Local
+               (path, @abstract or *), Inode, Peer inode, Process (and whose connections wait in a
+               listener's queue); --state LISTEN|ESTAB|UNCONN, --pid, --netns, --json apply
   --state S    only this state: kernel names (${TCP_STATES.slice(0, 4).join(', ')}, ...)
                or ss names (ESTAB, CLOSE-WAIT, ...), any case
   --port P     local or remote port P
@@ -43,6 +49,7 @@ export function parseState(value: string | undefined): TcpState | undefined {
 
 export const run: Command = async (args: string[], io: Io) => {
   const { values } = parse(args, {
+    unix: { type: 'boolean', short: 'x' },
     state: { type: 'string' },
     port: { type: 'string' },
     pid: { type: 'string' },
@@ -57,9 +64,17 @@ export const run: Command = async (args: string[], io: Io) => {
     return EXIT.ok;
   }
   const root = checkRoot(values.root);
+  if (values.unix && values.port !== undefined) throw new UsageError('--port does not apply to unix-domain sockets (--unix): filter by --pid or --state');
   const pidFlag = intFlag('pid', values.pid, 1);
   const filter = { state: parseState(values.state), port: intFlag('port', values.port, 1, 65535), pid: pidFlag === undefined ? undefined : processId(root, pidFlag, io) };
   const snapshot = selectNetns(await buildSnapshot({ root, intervalMs: 0 }), { netns: values.netns, container: values.container, pod: values.pod });
+  if (values.unix) {
+    const rows = unixRows(snapshot, { state: filter.state, pid: filter.pid });
+    if (values.json) io.stdout(JSON.stringify(rows) + '\n');
+    else io.stdout(renderUnixTable(rows, { color: useColor(io) && !values['no-color'], columns: io.columns }));
+    for (const n of snapshot.notes) io.stderr(`sockdoc: note: ${terminalSafe(n)}\n`);
+    return EXIT.ok;
+  }
   const rows = socketsToRows(snapshot, filter);
   if (values.json) {
     // Two writes: appending "\n" to a 10 MB string would copy it once more.

@@ -91,7 +91,7 @@ function unreadSentence(unread: readonly NetNamespace[], asRoot: boolean): strin
   return `The sockets of ${list} could not be read (${why}): a listener there is not seen.`;
 }
 
-function view(snapshot: Snapshot, l: Listener, host: NetNamespace | undefined): PortListener {
+function view(snapshot: Snapshot, l: Listener & { family: 4 | 6 }, host: NetNamespace | undefined): PortListener {
   const ns = namespaceOf(snapshot, l.netns);
   return {
     netns: ns?.name ?? `netns ${l.netns}`,
@@ -121,7 +121,7 @@ function view(snapshot: Snapshot, l: Listener, host: NetNamespace | undefined): 
  */
 export function checkPort(snapshot: Snapshot, port: number, opts: { narrowed?: boolean } = {}): PortCheck {
   const host = snapshot.namespaces[0];
-  const listeners = snapshot.listeners.filter((l) => l.port === port).map((l) => view(snapshot, l, host));
+  const listeners = snapshot.listeners.filter((l): l is Listener & { family: 4 | 6 } => l.port === port && l.family !== 'unix').map((l) => view(snapshot, l, host));
   const here = listeners.filter((l) => l.inHostNamespace);
   const elsewhere = listeners.filter((l) => !l.inHostNamespace);
   // A namespace whose sockets could not be read at all (not root: no setns, none of its processes

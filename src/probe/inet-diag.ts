@@ -12,12 +12,9 @@
  * which sockdoc reads INET_DIAG_SKV6ONLY. Header and u32 fields are in host byte order; ports and
  * addresses in network order.
  */
-import { endianness } from 'node:os';
 import { formatIPv4Bytes, formatIPv6Bytes } from './inet-address.js';
-import { ParseError } from './read-file.js';
+import { forEachDiagMessage, LITTLE_ENDIAN } from './netlink-stream.js';
 import { TCP_STATES, type TcpState } from '../snapshot/types.js';
-
-const LITTLE_ENDIAN = endianness() === 'LE';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -25,10 +22,6 @@ export const IPPROTO_TCP = 6;
 /** include/net/tcp_states.h TCP_LISTEN; sock_diag's `states` is a bitmask of 1 << state. */
 export const TCP_LISTEN = 10;
 
-const NLMSG_HDRLEN = 16;
-const NLMSG_ERROR = 2;
-const NLMSG_DONE = 3;
-const SOCK_DIAG_BY_FAMILY = 20;
 const INET_DIAG_MSG_LEN = 72;
 /** include/uapi/linux/inet_diag.h; sent for AF_INET6 sockets in LISTEN or CLOSE (inet_diag_msg_attrs_fill). */
 const INET_DIAG_SKV6ONLY = 11;
@@ -66,45 +59,15 @@ export interface InetDiagMsg {
  * @example parseInetDiag(readFileSync('tcp-listen.bin')).map((m) => m.wqueue) // [128, 4096]
  */
 export function parseInetDiag(buf: Uint8Array, file = 'sock_diag'): InetDiagMsg[] {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const u16 = (at: number) => view.getUint16(at, LITTLE_ENDIAN);
-  const u32 = (at: number) => view.getUint32(at, LITTLE_ENDIAN);
   const out: InetDiagMsg[] = [];
-  let offset = 0;
-  let index = 0;
-  let doneSeen = false;
-  while (offset < buf.length) {
-    index++;
-    const fail = (reason: string): never => {
-      throw new ParseError(file, index, `${reason} (netlink message at byte ${offset})`);
-    };
-    if (buf.length - offset < NLMSG_HDRLEN) fail(`${buf.length - offset} trailing bytes, shorter than a netlink header`);
-    const len = u32(offset);
-    const type = u16(offset + 4);
-    if (len < NLMSG_HDRLEN || offset + len > buf.length) fail(`message length ${len} runs past the ${buf.length} bytes`);
-    const body = offset + NLMSG_HDRLEN;
-    if (type === NLMSG_DONE) {
-      doneSeen = true;
-      // A dump interrupted by an error ends in NLMSG_DONE carrying a negative errno.
-      if (len >= NLMSG_HDRLEN + 4 && view.getInt32(body, LITTLE_ENDIAN) < 0) {
-        fail(`dump ended with errno ${-view.getInt32(body, LITTLE_ENDIAN)}`);
-      }
-    } else if (type === NLMSG_ERROR) {
-      const errno = len >= NLMSG_HDRLEN + 4 ? -view.getInt32(body, LITTLE_ENDIAN) : NaN;
-      fail(`kernel answered NLMSG_ERROR errno ${errno}`);
-    } else if (type === SOCK_DIAG_BY_FAMILY) {
-      doneSeen = false; // a following dump must end in its own NLMSG_DONE
-      if (len < NLMSG_HDRLEN + INET_DIAG_MSG_LEN) fail(`inet_diag_msg of ${len - NLMSG_HDRLEN} bytes, expected ${INET_DIAG_MSG_LEN}`);
-      const msg = decodeMsg(buf, view, body, u32, fail);
-      msg.v6only = readV6only(buf, u16, body + INET_DIAG_MSG_LEN, offset + len);
-      out.push(msg);
-    } else {
-      fail(`unexpected netlink message type ${type}`);
-    }
-    // NLMSG_ALIGN: messages start on 4-byte boundaries.
-    offset += (len + 3) & ~3;
-  }
-  if (!doneSeen) throw new ParseError(file, index + 1, 'no NLMSG_DONE at the end: the dump is truncated');
+  forEachDiagMessage(buf, file, ({ body, end, view, fail }) => {
+    if (end - body < INET_DIAG_MSG_LEN) fail(`inet_diag_msg of ${end - body} bytes, expected ${INET_DIAG_MSG_LEN}`);
+    const u16 = (at: number) => view.getUint16(at, LITTLE_ENDIAN);
+    const u32 = (at: number) => view.getUint32(at, LITTLE_ENDIAN);
+    const msg = decodeMsg(buf, view, body, u32, fail);
+    msg.v6only = readV6only(buf, u16, body + INET_DIAG_MSG_LEN, end);
+    out.push(msg);
+  });
   return out;
 }
 

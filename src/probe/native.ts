@@ -59,6 +59,8 @@ export interface NativeNetnsRead {
 export interface NativeAddon {
   /** Raw netlink reply of a SOCK_DIAG_BY_FAMILY dump, NLMSG_DONE included; throws with errno. */
   inetDiagDump(family: number, protocol: number, statesMask: number): Buffer;
+  /** Raw reply of a unix_diag dump (AF_UNIX) of the caller's namespace, NLMSG_DONE included. Missing in an addon built before it. */
+  unixDiagDump?(statesMask: number, show: number): Buffer;
   /** Every TCP socket in a state of statesMask, AF_INET then AF_INET6. Missing in an addon built before it. */
   tcpDiagTable?(statesMask: number): NativeTcpTable;
   /**

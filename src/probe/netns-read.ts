@@ -24,6 +24,7 @@ import { NET_TUNABLE_NAMES, parseTunable, sysctlPath } from './sysctl.js';
 import { parseNetstat } from './netstat.js';
 import { describeError, readUnder, runProbe, under } from './read-file.js';
 import { readPidNetns } from './netns.js';
+import { readProcNetUnix, readUnixSockets, unixFromBytes, UNIX_DIAG_SOURCE, type UnixRead } from './net-unix.js';
 import type { ProbeReport, Tunables } from '../snapshot/types.js';
 
 const LISTEN = tcpStateNumber('LISTEN');
@@ -51,6 +52,8 @@ export interface NetnsData {
   /** listenerKey -> IPV6_V6ONLY of IPv6 listeners (INET_DIAG_SKV6ONLY); null when not dumped. */
   v6only?: Map<string, boolean> | null;
   socketSource: 'sock_diag' | 'proc' | null;
+  /** Its unix-domain sockets (unix_diag from inside, else /proc/PID/net/unix without queue lengths). */
+  unix: UnixRead;
   tunables: NetTunables;
   /** Counter values at the end of the read; null when none could be read. */
   counters: Record<string, number> | null;
@@ -61,8 +64,10 @@ export interface NetnsData {
   stalePids?: number[];
 }
 
-/** Files read from inside a namespace, in this order: its net.* sysctls, then its counters. */
-const INSIDE_FILES = [...NET_TUNABLE_NAMES.map((n) => `/${sysctlPath(n)}`), '/proc/thread-self/net/netstat', '/proc/thread-self/net/snmp'];
+/** Files read from inside a namespace, in this order: its net.* sysctls, its counters, its unix_diag dump (native/netns.c). */
+const INSIDE_FILES = [...NET_TUNABLE_NAMES.map((n) => `/${sysctlPath(n)}`), '/proc/thread-self/net/netstat', '/proc/thread-self/net/snmp', 'sock_diag:unix'];
+const COUNTER_FILES = [NET_TUNABLE_NAMES.length, NET_TUNABLE_NAMES.length + 1];
+const UNIX_FILE = NET_TUNABLE_NAMES.length + 2;
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 const errnoName = (n: number): string => ERRNO_NAMES.get(Math.abs(n)) ?? `errno ${Math.abs(n)}`;
@@ -106,11 +111,13 @@ export function readNetnsFromPid(root: string, target: NetnsTarget, why: string)
     const read = readProcNetTcp(root, target.inode, `proc/${pid}/net`);
     if (read.reports[0].status !== 'ok' && read.reports[0].status !== 'partial') continue; // exited: try the next
     const counters = readCounters(root, `proc/${pid}/net`);
+    const unix = readProcNetUnix(root, target.inode, `proc/${pid}/net`);
     if (!inNetns(root, pid, target.inode)) continue;
     data.table = read.table;
     data.reports.push(...read.reports);
     data.notes.push(...read.notes);
     data.socketSource = 'proc';
+    data.unix = unix;
     data.reports.push(...counters.reports);
     if (counters.reports.some((r) => r.status === 'ok')) data.counters = counters.values;
     data.notes.push(`${target.label}: ${why}; its sockets were read from ${under(root, 'proc', String(pid), 'net', 'tcp')}, but ${UNKNOWN_WITHOUT_ENTERING}.`);
@@ -138,7 +145,7 @@ function fromInside(files: ReadonlyArray<string | number>, label: string, data: 
   });
   const counters: Record<string, number> = {};
   let any = false;
-  for (const i of [INSIDE_FILES.length - 2, INSIDE_FILES.length - 1]) {
+  for (const i of COUNTER_FILES) {
     const text = files[i];
     const path = `${INSIDE_FILES[i]} (inside ${label})`;
     if (typeof text !== 'string') {
@@ -157,7 +164,21 @@ function fromInside(files: ReadonlyArray<string | number>, label: string, data: 
 
 /** A namespace of which nothing has been read yet: every field unknown, nothing reported. */
 function emptyNetnsData(target: NetnsTarget): NetnsData {
-  return { inode: target.inode, table: SocketTable.empty(), backlogs: null, socketSource: null, tunables: emptyTunables(), counters: null, reports: [], notes: [], partial: false };
+  const unix: UnixRead = { sockets: [], source: null, reports: [], notes: [] };
+  return { inode: target.inode, table: SocketTable.empty(), backlogs: null, socketSource: null, unix, tunables: emptyTunables(), counters: null, reports: [], notes: [], partial: false };
+}
+
+/** The unix-domain sockets from the dump made inside; if it failed, /proc/PID/net/unix of one of its processes. */
+function unixInside(target: NetnsTarget, dump: string | number | undefined): UnixRead {
+  const source = `${UNIX_DIAG_SOURCE} inside ${target.label}`;
+  const fallback = (why: string): UnixRead => {
+    const pid = target.pids[0];
+    const read = pid === undefined ? { sockets: [], source: null, reports: [], notes: [] } : readProcNetUnix('/', target.inode, `proc/${pid}/net`, why);
+    read.reports.unshift({ probe: 'net-unix', source, status: 'failed', ms: 0, detail: why });
+    return read;
+  };
+  if (typeof dump !== 'string') return fallback(dump === undefined ? 'not read (older native module)' : errnoName(dump));
+  return unixFromBytes(Buffer.from(dump, 'latin1'), source, target.inode, () => fallback('the dump did not parse'));
 }
 
 /** Turns one native read into NetnsData, or null when the namespace could not be entered. */
@@ -167,6 +188,7 @@ export function fromNativeRead(target: NetnsTarget, r: NativeNetnsRead): NetnsDa
   }
   const data = emptyNetnsData(target);
   fromInside(r.files, target.label, data);
+  data.unix = unixInside(target, r.files[UNIX_FILE]);
   if (r.table) {
     const { table, backlogs, v6only } = tableFromDiag(r.table, `${DIAG_SOURCE} inside ${target.label}`, target.inode);
     data.table = table;
@@ -295,6 +317,7 @@ export function readTreeNetns(root: string, target: NetnsTarget): NetnsData {
   const counters = readCounters(base);
   data.reports.push(...counters.reports);
   if (counters.reports.some((r) => r.status === 'ok')) data.counters = counters.values;
+  data.unix = readUnixSockets(base, { netns: target.inode });
   for (const name of NET_TUNABLE_NAMES) {
     const path = under(base, sysctlPath(name));
     const { value, report } = runProbe('sysctl', path, () => parseTunable(name, readUnder(root, `netns/${target.inode}/${sysctlPath(name)}`, 'proc'), path));

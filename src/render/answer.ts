@@ -35,7 +35,11 @@ const who = (f: Finding): string => (f.subject.pid !== undefined ? `${f.subject.
 /** " in docker container web (7d67eaab97b9)": a listener outside the host namespace is named with its container or pod. */
 const inNs = (f: Finding): string => (f.subject.netns && f.subject.netns.kind !== 'host' ? ` in ${netnsLabel(f.subject.netns)}` : '');
 const where = (f: Finding): string =>
-  f.subject.address !== undefined && f.subject.port !== undefined ? `${listenerLabel({ address: f.subject.address, port: f.subject.port })}${inNs(f)}` : who(f);
+  f.subject.path !== undefined
+    ? `${f.subject.path}${inNs(f)}`
+    : f.subject.address !== undefined && f.subject.port !== undefined
+      ? `${listenerLabel({ address: f.subject.address, port: f.subject.port })}${inNs(f)}`
+      : who(f);
 
 /** The few words a finding adds to its chain; null = it adds nothing worth the space. */
 function phrase(f: Finding, hasCause: boolean, hasListener: boolean): string | null {
@@ -112,8 +116,10 @@ export function chainText(group: readonly Finding[], countersOf: (netns: NetnsIn
   const effects = words(byRole('effect'));
   const full = listeners.filter((f) => f.id === 'accept-queue-full');
   if (hasCause) effects.unshift(...full.map((f) => `${num(f, 'acceptQueue')} queued`));
-  const counters = countersOf(full[0]?.subject.netns?.inode ?? null);
-  if (full.length && !group.some((f) => f.id === 'listen-overflows') && counters.deltas === null) {
+  // TcpExt counts TCP handshakes only: next to a full unix-domain queue they are no evidence.
+  const fullTcp = full.filter((f) => f.subject.path === undefined);
+  const counters = countersOf(fullTcp[0]?.subject.netns?.inode ?? null);
+  if (fullTcp.length && !group.some((f) => f.id === 'listen-overflows') && counters.deltas === null) {
     const dropped = Math.max(counters.values['TcpExt.ListenOverflows'] ?? 0, counters.values['TcpExt.ListenDrops'] ?? 0);
     if (dropped > 0) effects.push(`${dropped} handshakes dropped since boot`);
   }

@@ -25,6 +25,8 @@ export function filterFindings(findings: Finding[], snapshot: Snapshot, filter: 
   const pids = new Set(filter.port === undefined ? [filter.pid!] : listeners.flatMap((l) => l.pids));
   return findings.filter((f) => {
     const s = f.subject;
+    // A unix listener nobody holds (owner not visible) is about no pid and no port: not host-wide.
+    if (s.path !== undefined && s.pid === undefined) return false;
     if (s.pid === undefined && s.port === undefined) return true;
     // --pid alone: the process's own findings (whatever port they name) and its listeners' ports.
     if (filter.port === undefined) return s.pid === filter.pid || (s.port !== undefined && ports.has(s.port));

@@ -18,7 +18,10 @@ import { findingRef } from '../rules/support/refs.js';
 import { filterListeners, filterProcesses } from './filter.js';
 import { limitOriginToJson } from './limits.js';
 
-/** 2: namespaces[], netns on listeners, processes and finding subjects (additive over 1). */
+/**
+ * 2: namespaces[], netns on listeners, processes and finding subjects (additive over 1). Added
+ * since, in the same version (additive): unixListeners[], namespaces[].unixSource, subject.path.
+ */
 export const SCHEMA_VERSION = 2;
 
 export interface FindingJson {
@@ -58,6 +61,8 @@ export interface NamespaceJson {
   pod: PodRef | null;
   pids: number[];
   socketSource: 'sock_diag' | 'proc' | null;
+  /** Where its unix-domain sockets came from: unix_diag (queue lengths), /proc/net/unix (none), or not read (additive in schemaVersion 2). */
+  unixSource: 'unix_diag' | 'proc' | null;
   tunables: Tunables;
   counters: { values: Record<string, number>; deltas: Record<string, number> | null; intervalMs: number };
   listenerCount: number;
@@ -84,6 +89,29 @@ export interface ListenerJson {
   closeWaitUnaccepted: number;
 }
 
+/** A unix-domain stream or seqpacket listener (additive in schemaVersion 2). */
+export interface UnixListenerJson {
+  netns: number;
+  /** Its path, or "@name" for an abstract socket. */
+  path: string;
+  abstract: boolean;
+  type: 'stream' | 'seqpacket';
+  /** The socket's inode (ss -x "Inode", /proc/PID/fd socket:[N]). */
+  inode: number;
+  /** The inode of the socket file (stat -c %i PATH); null for an abstract name or when unknown. */
+  fileInode: number | null;
+  pids: number[];
+  owners: Array<{ pid: number; fd: number }>;
+  /** Connections waiting for accept() (ss -xl Recv-Q). */
+  acceptQueue: number;
+  /** The backlog (ss -xl Send-Q): listen()'s argument capped by net.core.somaxconn. */
+  backlog: number | null;
+  /** Processes whose connections wait in the queue, most first. */
+  queuedFrom: Array<{ pid: number; connections: number }>;
+  /** Queued connections whose client already closed its end. */
+  queuedOrphans: number;
+}
+
 export interface DiagnosisJson {
   schemaVersion: typeof SCHEMA_VERSION;
   host: { hostname: string | null; kernel: string | null; root: string; takenAt: string; capturedAt: string | null; asRoot: boolean };
@@ -95,6 +123,8 @@ export interface DiagnosisJson {
   findings: FindingJson[];
   processes: ProcessJson[];
   listeners: ListenerJson[];
+  /** Unix-domain listeners whose queues were read (unix_diag). */
+  unixListeners: UnixListenerJson[];
   /** Every network namespace read, the host first (its tunables and counters are `tunables`/`counters` below). */
   namespaces: NamespaceJson[];
   socketStates: Partial<Record<TcpState, number>>;
@@ -208,6 +238,7 @@ export function findingJson(f: Finding): FindingJson {
   if (f.subject.name !== undefined) subject.name = f.subject.name;
   if (f.subject.address !== undefined) subject.address = f.subject.address;
   if (f.subject.port !== undefined) subject.port = f.subject.port;
+  if (f.subject.path !== undefined) subject.path = f.subject.path;
   if (f.subject.netns !== undefined) subject.netns = JSON.parse(JSON.stringify(f.subject.netns)) as NonNullable<FindingSubject['netns']>;
   return {
     id: f.id,
@@ -228,7 +259,24 @@ function processJson(p: ProcessInfo): ProcessJson {
   return { pid: p.pid, ppid: p.ppid, name: p.name, cmdline: p.cmdline, uid: p.uid, user: p.user, fds: { ...p.fds }, sockets, netns: p.netns };
 }
 
-function listenerJson(l: Listener): ListenerJson {
+function unixListenerJson(l: Listener): UnixListenerJson {
+  return {
+    netns: l.netns,
+    path: l.address,
+    abstract: l.unix?.abstract ?? l.address.startsWith('@'),
+    type: l.unix?.type ?? 'stream',
+    inode: l.inode,
+    fileInode: l.unix?.fileInode ?? null,
+    pids: [...l.pids],
+    owners: l.owners.map((o) => ({ pid: o.pid, fd: o.fd })),
+    acceptQueue: l.acceptQueue,
+    backlog: l.backlog,
+    queuedFrom: (l.unix?.queuedFrom ?? []).map((c) => ({ ...c })),
+    queuedOrphans: l.unix?.queuedOrphans ?? 0,
+  };
+}
+
+function listenerJson(l: Listener & { family: 4 | 6 }): ListenerJson {
   return {
     netns: l.netns,
     family: l.family,
@@ -257,6 +305,7 @@ function namespaceJson(n: NetNamespace): NamespaceJson {
     pod: n.pod ? { ...n.pod, containers: [...n.pod.containers] } : null,
     pids: [...n.pids],
     socketSource: n.socketSource,
+    unixSource: n.unixSource ?? null,
     tunables: { ...n.tunables },
     counters: {
       values: sortedRecord(n.counters.values),
@@ -302,7 +351,12 @@ export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
     exitCode: d.exitCode,
     findings: d.findings.map(findingJson),
     processes,
-    listeners: filterListeners(s, d.filter).map(listenerJson),
+    listeners: filterListeners(s, d.filter)
+      .filter((l): l is Listener & { family: 4 | 6 } => l.family !== 'unix')
+      .map(listenerJson),
+    unixListeners: filterListeners(s, d.filter)
+      .filter((l) => l.family === 'unix')
+      .map(unixListenerJson),
     namespaces: (s.namespaces ?? []).map(namespaceJson),
     socketStates,
     tunables: { ...s.tunables },

@@ -221,6 +221,10 @@ export function findingNetns(snapshot: Snapshot, subject: FindingSubject): Netns
   const own = (subject as { netns?: unknown }).netns;
   if (typeof own === 'number') return own;
   if (own && typeof (own as { inode?: unknown }).inode === 'number') return (own as { inode: number }).inode;
+  if (subject.path !== undefined) {
+    const l = snapshot.listeners.find((x) => x.family === 'unix' && x.address === subject.path);
+    if (l) return l.netns;
+  }
   if (subject.port !== undefined) {
     const l = snapshot.listeners.find((x) => x.port === subject.port && (subject.address === undefined || x.address === subject.address));
     if (l) return l.netns;
@@ -268,8 +272,10 @@ export function selectListeners(snapshot: Snapshot, findings: readonly Finding[]
   // (netns, port) and (netns, address, port) named by a finding.
   const named = new Set<string>();
   for (const f of findings) {
-    if (f.subject.port === undefined) continue;
     const inode = nsOf(findingNetns(snapshot, f.subject));
+    // A unix listener is (netns, path) with port 0.
+    if (f.subject.path !== undefined) named.add(`${inode} ${f.subject.path} 0`);
+    if (f.subject.port === undefined) continue;
     named.add(f.subject.address === undefined ? `${inode} * ${f.subject.port}` : `${inode} ${f.subject.address} ${f.subject.port}`);
   }
   const hasFinding = (l: Listener) => named.has(`${nsOf(l.netns)} * ${l.port}`) || named.has(`${nsOf(l.netns)} ${l.address} ${l.port}`);
@@ -293,7 +299,8 @@ function listenerSeries(snapshot: Snapshot, kept: readonly NumberedListener[], n
   return kept.map(({ listener: l, socket }): ListenerSeries => {
     const pid = l.pids[0];
     return {
-      labels: { ...netnsLabels(namespaceOf(snapshot, l.netns), names), address: l.address, port: String(l.port), socket: String(socket) },
+      // A unix-domain listener: its path (or @name) as the address, no port.
+      labels: { ...netnsLabels(namespaceOf(snapshot, l.netns), names), address: l.address, port: l.family === 'unix' ? '' : String(l.port), socket: String(socket) },
       owner: { program: pid !== undefined ? (byPid.get(pid)?.name ?? '') : '', pid: pid !== undefined ? String(pid) : '' },
       acceptQueue: l.acceptQueue,
       backlog: l.backlog,
@@ -365,7 +372,8 @@ export function buildMetricsModel(
   const exported = findings.filter((f) => {
     const s = f.subject;
     let keep = true;
-    if (s.port !== undefined) keep = keptListeners.has(`${findingNetns(snapshot, s)}|${s.address ?? ''}|${s.port}`);
+    if (s.path !== undefined) keep = keptListeners.has(`${findingNetns(snapshot, s)}|${s.path}|0`);
+    else if (s.port !== undefined) keep = keptListeners.has(`${findingNetns(snapshot, s)}|${s.address ?? ''}|${s.port}`);
     // A process finding without per-process series (a CLOSE_WAIT leak below --process-ratio) is
     // still exported, up to as many as --max-processes allows series: most severe first.
     else if (s.pid !== undefined) keep = selected.has(s.pid) || unseriesedProcessFindings++ < maxProcessFindings;
@@ -382,7 +390,7 @@ export function buildMetricsModel(
         severity: f.severity,
         pid: s.pid !== undefined ? String(s.pid) : '',
         program,
-        address: s.address ?? '',
+        address: s.address ?? s.path ?? '',
         port: s.port !== undefined ? String(s.port) : '',
       },
     };

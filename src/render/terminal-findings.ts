@@ -18,7 +18,8 @@ export function subjectText(f: Finding): string {
   const s = f.subject;
   const parts: string[] = [];
   if (s.pid !== undefined) parts.push(pidName(s.pid, s.name));
-  if (s.address !== undefined && s.port !== undefined) parts.push(hostPort(s.address, s.port));
+  if (s.path !== undefined) parts.push(s.path);
+  else if (s.address !== undefined && s.port !== undefined) parts.push(hostPort(s.address, s.port));
   else if (s.port !== undefined) parts.push(`port ${s.port}`);
   return parts.join(' · ');
 }

@@ -4,8 +4,10 @@
  */
 import type { Counters, Listener, ProcessInfo, Snapshot } from '../snapshot/types.js';
 import type { LimitOrigin } from '../provenance/types.js';
+import { compareListeners } from '../snapshot/listeners.js';
+import { listenerLabel } from '../rules/support/refs.js';
 import { settingText } from '../provenance/source-text.js';
-import { duration, hostPort, pack, percent, pidName, table, type Painter, type Style } from './format.js';
+import { duration, pack, percent, pidName, table, type Painter, type Style } from './format.js';
 
 export const MAX_LISTENERS = 8;
 export const MAX_FD_ROWS = 5;
@@ -29,7 +31,7 @@ function queueStyle(l: Listener): Style | null {
 export function busiestListeners(listeners: readonly Listener[]): Listener[] {
   const waiting = (l: Listener) => l.synRecv + l.establishedUnaccepted + l.closeWaitUnaccepted;
   return [...listeners].sort(
-    (a, b) => queueRatio(b) - queueRatio(a) || waiting(b) - waiting(a) || a.port - b.port || a.family - b.family || a.address.localeCompare(b.address),
+    (a, b) => queueRatio(b) - queueRatio(a) || waiting(b) - waiting(a) || compareListeners(a, b),
   );
 }
 
@@ -54,11 +56,11 @@ export function listenersSection(listeners: readonly Listener[], snapshot: Snaps
       shown,
       [
         ...(manyNamespaces ? [{ header: 'netns', cell: (l: Listener) => nsNames.get(l.netns) ?? String(l.netns) }] : []),
-        { header: 'listen', cell: (l) => hostPort(l.address, l.port) },
+        { header: 'listen', cell: (l) => listenerLabel(l) },
         { header: 'process', cell: (l) => ownersText(l, names) },
         { header: 'queue/backlog', align: 'right', cell: (l) => `${l.acceptQueue}/${l.backlog ?? '?'}`, style: queueStyle },
-        { header: 'syn_recv', align: 'right', cell: (l) => String(l.synRecv) },
-        { header: 'unaccepted est/cw', align: 'right', cell: (l) => `${l.establishedUnaccepted}/${l.closeWaitUnaccepted}` },
+        { header: 'syn_recv', align: 'right', cell: (l) => (l.family === 'unix' ? '-' : String(l.synRecv)) },
+        { header: 'unaccepted est/cw', align: 'right', cell: (l) => (l.family === 'unix' ? '-' : `${l.establishedUnaccepted}/${l.closeWaitUnaccepted}`) },
       ],
       paint,
       '  ',

@@ -11,6 +11,7 @@ import { netnsLabel } from '../snapshot/netns-names.js';
 import { terminalGuard, terminalSafe } from '../safety/terminal.js';
 import type { Diagnosis } from './report.js';
 import { SEVERITY_ORDER, type Finding, type Severity } from '../rules/types.js';
+import { listenerLabel } from '../rules/support/refs.js';
 import { duration, hostPort, pack, painter, percent, pidName, visible, wrap, type Painter, type Style } from './format.js';
 import { describeFilter, filterListeners, filterProcesses } from './filter.js';
 import { renderFindings, SEVERITY_STYLE } from './terminal-findings.js';
@@ -100,8 +101,8 @@ function healthyLines(d: Diagnosis, paint: Painter): string[] {
   const top = busiestListeners(s.listeners)[0];
   if (top) {
     const owner = top.pids.length ? ` (${terminalSafe(pidName(top.pids[0], names.get(top.pids[0])))})` : '';
-    out.push(`  ${s.listeners.length} listener${s.listeners.length === 1 ? '' : 's'}, fullest queue ${top.acceptQueue}/${top.backlog ?? '?'} on ${hostPort(top.address, top.port)}${owner}`);
-  } else out.push('  no TCP listeners');
+    out.push(`  ${s.listeners.length} listener${s.listeners.length === 1 ? '' : 's'}, fullest queue ${top.acceptQueue}/${top.backlog ?? '?'} on ${terminalSafe(listenerLabel(top))}${owner}`);
+  } else out.push('  no listeners');
   const fd = nearestFdLimit(s.processes)[0];
   if (fd) {
     out.push(`  ${s.processes.length} processes, highest fd use ${percent(fdRatio(fd)!)} (${fd.fds.open}/${fd.fds.soft}, ${terminalSafe(pidName(fd.pid, fd.name))})`);

@@ -1,4 +1,4 @@
-import { healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { healthySnapshot, listener, proc, snapshot, unixListener } from '../testing/snapshot-builder.js';
 import { rule } from './accept-queue-full.js';
 import { runRuleCases } from './support/rule-cases.js';
 
@@ -16,6 +16,14 @@ runRuleCases(rule, {
     {
       name: 'backlog unknown and queue below somaxconn: cannot tell',
       snapshot: snapshot({ listeners: [listener({ port: 80, acceptQueue: 300, backlog: null })], tunables: { 'net.core.somaxconn': 4096 } }),
+    },
+    {
+      name: 'a unix listener at its backlog (512 of 511 would be full; 511 is not)',
+      snapshot: snapshot({ listeners: [unixListener({ path: '/run/php/php-fpm.sock', acceptQueue: 511, backlog: 511 })] }),
+    },
+    {
+      name: 'a unix listener read from /proc/net/unix (no backlog) below somaxconn: cannot tell',
+      snapshot: snapshot({ listeners: [unixListener({ path: '/run/php/php-fpm.sock', acceptQueue: 600, backlog: null })], tunables: { 'net.core.somaxconn': 4096 } }),
     },
     {
       name: 'backlog and somaxconn both unknown',
@@ -84,6 +92,57 @@ runRuleCases(rule, {
           evidence: { backlog: null, limit: 128, limitBasis: 'somaxconn', ownerPids: null },
           related: [],
           explainIncludes: ['no process holding this socket', 'somaxconn was not lowered'],
+        },
+      ],
+    },
+      {
+      name: 'php-fpm behind nginx: its unix socket is full, nginx workers wait in it',
+      snapshot: snapshot({
+        processes: [
+          proc({ pid: 900, name: 'php-fpm8.2', cmdline: 'php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)', open: 20, soft: 1024 }),
+          proc({ pid: 812, name: 'nginx', open: 300, soft: 1024 }),
+        ],
+        listeners: [unixListener({ path: '/run/php/php-fpm.sock', pids: [900], acceptQueue: 512, backlog: 511, queuedFrom: [{ pid: 812, connections: 500 }], queuedOrphans: 12 })],
+        // TCP drops counted in the namespace say nothing about a unix socket: no listen-overflows link.
+        deltas: { 'TcpExt.ListenOverflows': 40, 'TcpExt.ListenDrops': 40 },
+      }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { path: '/run/php/php-fpm.sock', pid: 900, name: 'php-fpm8.2' },
+          evidence: { acceptQueue: 512, backlog: 511, limit: 511, limitBasis: 'backlog', socketType: 'stream', queuedFromPids: '812:500', queuedOrphans: 12, ownerPids: '900' },
+          related: [],
+          fixIncludes: ['ss -xlp src /run/php/php-fpm.sock', 'strace -f -e trace=accept,accept4 -p 900', 'listen.backlog = 2044'],
+          explainIncludes: ['unix-domain stream socket /run/php/php-fpm.sock', 'nginx (pid 812) ×500', '12 clients that already gave up', 'EAGAIN ("Resource temporarily unavailable"', 'php-fpm'],
+        },
+      ],
+    },
+    {
+      name: 'an abstract seqpacket listener clamped to somaxconn, in no namespace sockdoc could name',
+      snapshot: snapshot({
+        listeners: [unixListener({ path: '@app-control', type: 'seqpacket', acceptQueue: 129, backlog: 128 })],
+        tunables: seedTunables,
+      }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { path: '@app-control' },
+          evidence: { socketType: 'seqpacket', queuedFromPids: null, limit: 128 },
+          related: ['backlog-clamped@unix:@app-control'],
+          fixIncludes: ["ss -xlp src @app-control"],
+          explainIncludes: ['unix-domain seqpacket socket @app-control'],
+        },
+      ],
+    },
+    {
+      name: 'a unix listener read from /proc/net/unix: its counted queue beyond somaxconn is proof enough',
+      snapshot: snapshot({ listeners: [unixListener({ path: '/run/app.sock', pids: [77], acceptQueue: 129, backlog: null })], tunables: seedTunables }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { path: '/run/app.sock', pid: 77 },
+          evidence: { limit: 128, limitBasis: 'somaxconn', backlog: null },
+          explainIncludes: ['net.core.somaxconn = 128, the most any backlog can be'],
         },
       ],
     },

@@ -1,4 +1,4 @@
-import { healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { healthySnapshot, listener, proc, snapshot, unixListener } from '../testing/snapshot-builder.js';
 import { rule } from './backlog-clamped.js';
 import { runRuleCases } from './support/rule-cases.js';
 
@@ -15,6 +15,24 @@ runRuleCases(rule, {
     { name: 'healthy host: a Go listener got the modern somaxconn 4096, queue low -> nothing (noise)', snapshot: healthySnapshot() },
   ],
   invalid: [
+    {
+      name: 'a unix listener is clamped by somaxconn too (php-fpm asks 511, gets 128): the fix checks it with ss -xl',
+      snapshot: snapshot({
+        processes: [proc({ pid: 900, name: 'php-fpm8.2' })],
+        listeners: [unixListener({ path: '/run/php/php-fpm.sock', pids: [900], acceptQueue: 129, backlog: 128 })],
+        tunables: old,
+      }),
+      findings: [
+        {
+          severity: 'warning',
+          subject: { path: '/run/php/php-fpm.sock', pid: 900, name: 'php-fpm8.2' },
+          evidence: { backlog: 128, somaxconn: 128, queueLevel: 'full' },
+          related: ['accept-queue-full@unix:/run/php/php-fpm.sock'],
+          fixIncludes: ['sysctl -w net.core.somaxconn=4096', 'ss -xlp src /run/php/php-fpm.sock (Send-Q)'],
+          explainIncludes: ['unix socket /run/php/php-fpm.sock', 'somaxconn caps unix-domain listeners'],
+        },
+      ],
+    },
     {
       name: 'old kernel default: clamped to 128, queue low -> info',
       snapshot: snapshot({ listeners: [listener({ address: '::', port: 8889, acceptQueue: 1, backlog: 128 })], tunables: old }),

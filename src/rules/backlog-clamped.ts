@@ -39,7 +39,7 @@ export const rule: Rule = {
         id: 'backlog-clamped',
         severity: queueId ? 'warning' : 'info',
         subject: listenerSubject(snapshot, l),
-        title: `Backlog of ${label}${where} is capped at net.core.somaxconn = ${somaxconn}`,
+        title: `Backlog of ${l.family === 'unix' ? 'unix socket ' : ''}${label}${where} is capped at net.core.somaxconn = ${somaxconn}`,
         evidence: {
           backlog: l.backlog,
           somaxconn,
@@ -48,15 +48,17 @@ export const rule: Rule = {
           suggestedSomaxconn: suggested,
         },
         explain:
-          `The listen queue of ${label}, held by ${who}, takes at most ${somaxconn} + 1 connections because the kernel clamps every listen() backlog to ` +
+          `The listen queue of ${l.family === 'unix' ? 'the unix socket ' : ''}${label}, held by ${who}, takes at most ${somaxconn} + 1 connections because the kernel clamps every listen() backlog to ` +
           `net.core.somaxconn = ${somaxconn}, so the program asked for at least that much. What programs ask for by default: ` +
-          "Node.js and nginx 511, Java's ServerSocket 50, Go exactly somaxconn (it reads the sysctl). " +
+          (l.family === 'unix'
+            ? 'php-fpm and nginx 511, uWSGI 100, gunicorn 2048, systemd .socket units 4096, Go exactly somaxconn (it reads the sysctl); somaxconn caps unix-domain listeners like TCP ones. '
+            : "Node.js and nginx 511, Java's ServerSocket 50, Go exactly somaxconn (it reads the sysctl). ") +
           (queueId
             ? `The queue is ${q.level === 'full' ? 'full' : 'filling'} (${l.acceptQueue} waiting), so a larger backlog would absorb bursts; ` +
               'it does not help a program that has stopped accepting altogether. '
             : `The queue is short right now (${l.acceptQueue} waiting); this only matters during bursts. `) +
           'somaxconn is per network namespace and is read when listen() is called: raising it changes nothing for sockets already listening.',
-        fix: somaxconnFix(snapshot, l.netns, suggested, { who: restart, port: l.port }),
+        fix: somaxconnFix(snapshot, l.netns, suggested, { who: restart, listener: l }),
         related: uniqueRefs(related),
       });
     }

@@ -1,4 +1,4 @@
-import { healthySnapshot, listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { healthySnapshot, listener, proc, snapshot, unixListener } from '../testing/snapshot-builder.js';
 import { rule } from './listen-overflows.js';
 import { runRuleCases } from './support/rule-cases.js';
 
@@ -94,6 +94,14 @@ runRuleCases(rule, {
       name: 'one read only (deltas null): no finding, whatever the totals',
       snapshot: snapshot({ values: { 'TcpExt.ListenDrops': 3 }, deltas: null }),
       findings: [],
+    },
+    {
+      name: 'a full unix listener is no culprit of TCP drops: only TCP listeners are named',
+      snapshot: snapshot({
+        listeners: [unixListener({ path: '/run/php/php-fpm.sock', acceptQueue: 512, backlog: 511 })],
+        deltas: { 'TcpExt.ListenOverflows': 3, 'TcpExt.ListenDrops': 3 },
+      }),
+      findings: [{ severity: 'critical', subject: {}, evidence: { fullListeners: 0, likelyCulprits: null }, related: [] }],
     },
     {
       name: 'tcp_abort_on_overflow unknown: both behaviours described',

@@ -35,7 +35,8 @@ function namespaceFindings(snapshot: Snapshot, ns: Pick<NetNamespace, 'inode' | 
     const abort = tunables['net.ipv4.tcp_abort_on_overflow'];
 
     const byLevel = (level: 'full' | 'filling') =>
-      snapshot.listeners.filter((l) => l.netns === ns.inode && queueState(l, tunables, options).level === level);
+      // TCP listeners only: a full unix-domain queue refuses with EAGAIN and counts in no TcpExt counter.
+      snapshot.listeners.filter((l) => l.netns === ns.inode && l.family !== 'unix' && queueState(l, tunables, options).level === level);
     const full = byLevel('full');
     // With no listener full right now, one that is filling is the next best suspect.
     const culprits = full.length ? full : byLevel('filling');

@@ -12,6 +12,8 @@ export interface FindingSubject {
   name?: string;
   address?: string;
   port?: number;
+  /** A unix-domain listener: its path, or "@name" for an abstract one (then no address or port). */
+  path?: string;
   /** The network namespace of the listener, process or counters: {inode, kind, name, container?, pod?}. */
   netns?: NetnsRef;
 }

@@ -16,7 +16,8 @@ import { listPids } from '../probe/pids.js';
 import { discoverPidNetns, listNamedNetns, readPidNetns } from '../probe/netns.js';
 import { readLiveNetns, readNetnsCounters, readTreeNetns, type NetnsData, type NetnsReadHooks, type NetnsTarget, type NetTunables } from '../probe/netns-read.js';
 import { under } from '../probe/read-file.js';
-import { deriveListeners } from './listeners.js';
+import { compareListeners, deriveListeners, deriveUnixListeners } from './listeners.js';
+import { readUnixSockets, type UnixRead } from '../probe/net-unix.js';
 import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
 import { readCaptureTime } from '../probe/capture-meta.js';
 import { pressureOver, readPressure } from './net-pressure.js';
@@ -85,6 +86,56 @@ function countSocketsByOwner(table: SocketTable, owners: ReadonlyMap<number, Own
     if (inode[i] === 0 || !add) continue;
     forEachHolderPid(owners, inode[i], add); // several fds of one process: the socket counts once
   }
+}
+
+/**
+ * What could not be judged of the unix-domain listeners, one sentence per cause however many
+ * namespaces share it: read from /proc/net/unix (no queue lengths), or not read at all. Namespaces
+ * where unix_diag answered say nothing. `label(inode)` is null for sockdoc's own namespace.
+ */
+const NOT_READ = 'Not read, so not judged: ';
+
+/** Adds `note` to `notes`, joined to an earlier "Not read, so not judged: …" sentence when both are one. */
+function addNote(notes: string[], note: string): void {
+  const earlier = notes.findIndex((n) => n.startsWith(NOT_READ));
+  if (earlier >= 0 && note.startsWith(NOT_READ)) notes[earlier] = `${notes[earlier].slice(0, -1)}; ${note.slice(NOT_READ.length)}`;
+  else notes.push(note);
+}
+
+function unixSourceNotes(reads: ReadonlyMap<number, UnixRead>, label: (inode: number) => string | null): string[] {
+  const noQueues: string[] = [];
+  let listening = 0;
+  let why: string | undefined;
+  const unread: string[] = [];
+  let firstUnread = '';
+  let allAbsent = true;
+  for (const [inode, u] of reads) {
+    const name = label(inode) ?? 'this namespace';
+    if (u.source === 'proc') {
+      const n = u.sockets.filter((s) => s.state === 'LISTEN' && s.type !== 'dgram').length;
+      if (n === 0) continue;
+      listening += n;
+      noQueues.push(name);
+      why ??= u.reports.find((r) => r.detail)?.detail;
+    } else if (u.source === null) {
+      unread.push(name);
+      const r = u.reports[u.reports.length - 1];
+      if (r && r.status !== 'absent') allAbsent = false;
+      if (!firstUnread && r) firstUnread = `${r.source}: ${r.detail ?? r.status}`;
+    }
+  }
+  const out: string[] = [];
+  const list = (names: string[]) => (names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`);
+  if (listening) {
+    out.push(
+      `${listening} unix-domain listener${listening === 1 ? ' was' : 's were'} read from /proc/net/unix (${list(noQueues)}), which has no backlogs: ` +
+        `${listening === 1 ? 'its queue length (counted from the pending connections listed) is' : 'their queue lengths (counted from the pending connections listed) are'} judged against net.core.somaxconn only, the most a backlog can be${why ? ` (${why})` : ''}.`,
+    );
+  }
+  // Files a capture did not hold: said the way the other unread files are (snapshot/net-pressure.ts).
+  if (unread.length && allAbsent) out.push(`${NOT_READ}proc/net/unix (unix-domain listeners${unread.length > 1 || unread[0] !== 'this namespace' ? ` of ${list(unread)}` : ''}).`);
+  else if (unread.length) out.push(`Unix-domain sockets of ${list(unread)} could not be read${firstUnread ? ` (${firstUnread})` : ''}: their listeners' accept queues are not judged.`);
+  return out;
 }
 
 function sentence(text: string): string {
@@ -237,9 +288,11 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     ? readLiveNetns(plan.targets, undefined, opts.netnsHooks)
     : Promise.resolve(plan.targets.map((t) => readTreeNetns(root, t)));
   others.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
-  const { scan: procs, value: net } = await readProcessesWhile(root, { ...(opts.pids ? { pids: opts.pids } : {}), bpf: opts.bpf ?? 'auto' }, () =>
-    readNetTcp(root, { netns: plan.own }),
-  );
+  const { scan: procs, value: reads } = await readProcessesWhile(root, { ...(opts.pids ? { pids: opts.pids } : {}), bpf: opts.bpf ?? 'auto' }, () => ({
+    net: readNetTcp(root, { netns: plan.own }),
+    unix: readUnixSockets(root, { netns: plan.own }),
+  }));
+  const net = reads.net;
   const otherData = await others;
   probes.push(...net.reports);
   notes.push(...net.notes);
@@ -292,9 +345,20 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const ownListeners = deriveListeners(net.table, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null, diag?.v6only);
   const listenersByNs = new Map<number, Listener[]>([[plan.own, ownListeners]]);
   for (const d of otherData) listenersByNs.set(d.inode, deriveListeners(d.table, procs.owners, d.backlogs ?? new Map(), d.backlogs ? 'sock_diag' : null, d.v6only ?? undefined));
+  // Unix-domain listeners of each namespace after its TCP ones; what could not be judged is said.
+  const unixReads = new Map<number, UnixRead>([[plan.own, reads.unix], ...otherData.map((d) => [d.inode, d.unix] as const)]);
+  const unixSockets = [...unixReads.values()].flatMap((u) => u.sockets);
+  for (const [inode, u] of unixReads) {
+    const list = listenersByNs.get(inode) ?? [];
+    list.push(...deriveUnixListeners(u.sockets, procs.owners));
+    listenersByNs.set(inode, list.sort(compareListeners));
+    probes.push(...u.reports.filter((r) => inode === plan.own || r.status !== 'ok'));
+    notes.push(...u.notes);
+  }
 
   for (const r of probes) {
     if (r.status === 'ok' || r.status === 'absent') continue;
+    if (r.probe === 'net-unix') continue; // unixSourceNote said it
     if (r.status === 'partial') continue; // the probe wrote its own aggregated note
     notes.push(`${r.source}: ${r.status}${r.detail ? ` (${r.detail})` : ''}.`);
   }
@@ -322,6 +386,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     ...nameNetns(naming, plan.own, ownPids, plan.own === plan.host),
     pids: ownPids,
     socketSource: net.source,
+    unixSource: reads.unix.source,
     tunables: tunables.tunables,
     counters,
     listenerCount: ownListeners.length,
@@ -347,6 +412,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       ...ref,
       pids,
       socketSource: d.socketSource,
+      unixSource: d.unix.source,
       tunables: tunablesFor(tunables.tunables, d.tunables),
       counters: { values, deltas: first && d.counters ? diffCounters(first, d.counters) : null, intervalMs: first && d.counters ? intervalMs : 0 },
       listenerCount: listenersByNs.get(d.inode)?.length ?? 0,
@@ -362,6 +428,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   namespaces.splice(1, rest.length, ...rest);
   const listeners: Listener[] = [];
   for (const ns of namespaces) for (const l of listenersByNs.get(ns.inode) ?? []) listeners.push(l);
+  const labelOf = (inode: number) => (inode === plan.own ? null : netnsLabel(namespaces.find((n) => n.inode === inode) ?? { inode, kind: 'other', name: `netns ${inode}` }));
+  for (const n of unixSourceNotes(unixReads, labelOf)) addNote(notes, n);
   const partial = ownPartial || plan.partial || namespaces.some((n) => n.partial);
   // Programs with a cap of their own (issue 22): their configuration, read under the same root.
   const programs = readPrograms(root, procs.processes, listeners, table, procs.owners);
@@ -381,6 +449,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     owners: procs.owners,
     processes: procs.processes,
     listeners,
+    unixSockets,
     tunables: namespaces[0].tunables,
     counters: namespaces[0].counters,
     probes,

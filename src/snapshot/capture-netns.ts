@@ -5,7 +5,7 @@
  *   proc/self/ns/net     the namespace capture ran in (its files are DIR/proc/net, DIR/proc/sys)
  *   run/netns/NAME       symlink "net:[INODE]" for each `ip netns` name
  *   netns/INODE/         what was read from inside each other namespace: proc/net/{tcp,tcp6,
- *                        netstat,snmp}, proc/sys/net/... and sock_diag/tcp-listen.bin
+ *                        netstat,snmp,unix}, proc/sys/net/..., sock_diag/tcp-listen.bin and unix.bin
  *   var/lib/docker/containers/ID/config.v2.json   only `ID`, `Name` and `Config.Image` (the rest
  *                        holds the container's environment, often secrets)
  * A namespace capture cannot enter (not root) keeps its processes' proc/PID/net/* instead.
@@ -22,16 +22,18 @@ import { dockerConfigPath, namingCgroupEntries, namingOwners, type NamingContext
 import { trustedContainer } from '../provenance/container-trust.js';
 import { readPidStatus } from '../probe/pid-status.js';
 import { CAPTURE_BIN } from '../probe/sock-diag.js';
+import { UNIX_CAPTURE_BIN } from '../probe/net-unix.js';
 import { listPids } from '../probe/pids.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 
-const NET_FILES = ['tcp', 'tcp6', 'netstat', 'snmp'];
+const NET_FILES = ['tcp', 'tcp6', 'netstat', 'snmp', 'unix'];
 /** What is read from inside each namespace, and where it goes under netns/INODE/. */
 const INSIDE: Array<{ from: string; to: string; binary?: boolean }> = [
   ...NET_FILES.map((f) => ({ from: `/proc/thread-self/net/${f}`, to: `proc/net/${f}` })),
   ...NET_TUNABLE_NAMES.map((n) => ({ from: `/${sysctlPath(n)}`, to: sysctlPath(n) })),
   { from: 'sock_diag:tcp-listen', to: CAPTURE_BIN, binary: true },
+  { from: 'sock_diag:unix', to: UNIX_CAPTURE_BIN, binary: true },
 ];
 
 /** What capture knows of a captured process: enough to tell the system's dockerd from a user's. */

@@ -17,6 +17,7 @@ import { provenanceFiles } from '../provenance/capture-files.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { FD_REFUSED_FILE, FD_REFUSED_TARGET } from '../probe/pid-fd.js';
 import { captureListenBytes } from '../probe/sock-diag.js';
+import { captureUnixBytes, UNIX_CAPTURE_BIN } from '../probe/net-unix.js';
 import { abandonCapture, finishCapture, openCapture, type CaptureWriter } from './capture-dir.js';
 import { configFilesFor, programFilesFor, type CapturedProcess } from './capture-config.js';
 import { redactCmdline, redactFdTarget } from './redact.js';
@@ -30,6 +31,8 @@ import { parsePidCgroup } from '../probe/pid-cgroup.js';
 const HOST_FILES = [
   'proc/net/tcp',
   'proc/net/tcp6',
+  // issue 21: unix-domain sockets (without queue lengths; sock_diag/unix.bin has them)
+  'proc/net/unix',
   'proc/net/netstat',
   'proc/net/snmp',
   'proc/sys/net/core/somaxconn',
@@ -332,7 +335,8 @@ function captureProgramConfigs(root: string, w: CaptureWriter, written: Set<stri
  * Captures ROOT (default the live host "/") into the directory `outDir`, which must not exist or be
  * an empty directory of the caller's (src/snapshot/capture-dir.ts checks it, and writes through
  * directory fds). Throws CaptureError when the tree cannot be written or moved into place; then
- * nothing is left at `outDir`.
+ * nothing is left at `outDir`. The sock_diag answer for listeners is stored raw in
+ * sock_diag/tcp-listen.bin, the unix_diag one in sock_diag/unix.bin.
  */
 export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureResult {
   const w = openCapture(outDir);
@@ -393,6 +397,11 @@ export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): Captur
       w.writeFile('sock_diag/tcp-listen.bin', bytes);
       result.files++;
     } else result.problems.push('sock_diag: listener backlogs not captured (native module unavailable)');
+    const unix = captureUnixBytes();
+    if (unix) {
+      w.writeFile(UNIX_CAPTURE_BIN, unix);
+      result.files++;
+    } else result.problems.push('sock_diag: unix-domain queue lengths not captured (native module or unix_diag unavailable)');
   }
   return result;
 }

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { deriveListeners, listenerKey } from './listeners.js';
-import type { TcpSocket, TcpState } from './types.js';
+import { deriveListeners, deriveUnixListeners, listenerKey } from './listeners.js';
+import type { TcpSocket, TcpState, UnixSocket } from './types.js';
 
 function sock(state: TcpState, local: string, lport: number, inode: number, family: 4 | 6 = 4, rx = 0): TcpSocket {
   return { family, state, localAddress: local, localPort: lport, remoteAddress: family === 4 ? '127.0.0.1' : '::1', remotePort: 40000 + inode, txQueue: 0, rxQueue: rx, uid: 0, inode, netns: 0 };
@@ -49,4 +49,35 @@ test('an IPv6-only connection never lands on an IPv4 listener', () => {
   const sockets = [sock('LISTEN', '0.0.0.0', 80, 1), sock('ESTABLISHED', '::1', 80, 0, 6)];
   const [l] = deriveListeners(sockets, new Map(), new Map(), null);
   assert.equal(l.establishedUnaccepted, 0);
+});
+
+test('unix listeners: stream and seqpacket in LISTEN with a known queue; queued clients named by their holders', () => {
+  const sockets: UnixSocket[] = [
+    { type: 'stream', state: 'LISTEN', inode: 10, name: '/run/php/php-fpm.sock', rqueue: 3, wqueue: 511, peer: 0, fileInode: 77, netns: 5, queued: [21, 22, 23] },
+    { type: 'seqpacket', state: 'LISTEN', inode: 11, name: '@ctl', rqueue: 0, wqueue: 16, peer: 0, fileInode: null, netns: 5, queued: [] },
+    // Read from /proc/net/unix: queue counted, backlog unknown.
+    { type: 'stream', state: 'LISTEN', inode: 12, name: '/run/b.sock', rqueue: 1, wqueue: null, peer: null, fileInode: null, netns: 5 },
+    // No queue at all (an old capture's broken line), a datagram socket, a connected one: not listeners.
+    { type: 'stream', state: 'LISTEN', inode: 13, name: '/run/c.sock', rqueue: null, wqueue: null, peer: null, fileInode: null, netns: 5 },
+    { type: 'dgram', state: 'CLOSE', inode: 14, name: '/run/log.sock', rqueue: 0, wqueue: 0, peer: 0, fileInode: 9, netns: 5 },
+    { type: 'stream', state: 'ESTABLISHED', inode: 21, name: null, rqueue: 0, wqueue: 0, peer: 0, fileInode: null, netns: 5 },
+  ];
+  // Client 21 and 22 held by nginx (pid 812), 23 by nobody (the client closed it).
+  const owners = new Map([
+    [10, [{ pid: 900, fd: 6 }, { pid: 901, fd: 6 }]],
+    [21, [{ pid: 812, fd: 30 }]],
+    [22, [{ pid: 812, fd: 31 }]],
+  ]);
+  const got = deriveUnixListeners(sockets, owners);
+  assert.deepEqual(
+    got.map((l) => [l.address, l.family, l.port, l.netns, l.acceptQueue, l.backlog, l.backlogSource, l.pids, l.unix?.type, l.unix?.abstract]),
+    [
+      ['/run/b.sock', 'unix', 0, 5, 1, null, null, [], 'stream', false],
+      ['/run/php/php-fpm.sock', 'unix', 0, 5, 3, 511, 'sock_diag', [900, 901], 'stream', false],
+      ['@ctl', 'unix', 0, 5, 0, 16, 'sock_diag', [], 'seqpacket', true],
+    ],
+  );
+  assert.deepEqual(got[1].unix?.queuedFrom, [{ pid: 812, connections: 2 }]);
+  assert.equal(got[1].unix?.queuedOrphans, 1);
+  assert.equal(got[1].unix?.fileInode, 77);
 });

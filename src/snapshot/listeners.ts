@@ -6,7 +6,8 @@
  * and request sockets in SYN_RECV, belong to the listener on their local address and port.
  */
 import { listenerKey } from '../probe/sock-diag.js';
-import type { Listener, Owner, TcpSocket } from './types.js';
+import type { Listener, Owner, TcpSocket, UnixSocket } from './types.js';
+import { forEachHolderPid } from '../probe/owner-map.js';
 import { SocketTable, tcpStateNumber } from './socket-table.js';
 
 export { listenerKey };
@@ -101,6 +102,58 @@ export function deriveListeners(
     else if (st === ESTABLISHED) l.establishedUnaccepted++;
     else l.closeWaitUnaccepted++;
   }
-  listeners.sort((a, b) => a.port - b.port || a.family - b.family || a.address.localeCompare(b.address));
+  listeners.sort((a, b) => a.port - b.port || (a.family as number) - (b.family as number) || a.address.localeCompare(b.address));
   return listeners;
+}
+
+/** Orders listeners of one kind apart: TCP by port, family, address; unix after them by path. */
+export function compareListeners(a: Listener, b: Listener): number {
+  const ua = a.family === 'unix';
+  const ub = b.family === 'unix';
+  if (ua !== ub) return ua ? 1 : -1;
+  if (ua) return a.address < b.address ? -1 : a.address > b.address ? 1 : a.inode - b.inode;
+  return a.port - b.port || (a.family as number) - (b.family as number) || a.address.localeCompare(b.address);
+}
+
+/**
+ * Listeners among unix-domain sockets: stream and seqpacket sockets in LISTEN whose queue length
+ * is known (unix_diag; or counted from /proc/net/unix, which has no backlog: `backlog` null, and
+ * the rules then judge against somaxconn, the most it can be). The clients queued on each
+ * (UNIX_DIAG_ICONS) are turned into the processes holding them: on a php-fpm socket, nginx's workers.
+ */
+export function deriveUnixListeners(sockets: readonly UnixSocket[], owners: ReadonlyMap<number, Owner[]>): Listener[] {
+  const out: Listener[] = [];
+  for (const s of sockets) {
+    if (s.state !== 'LISTEN' || s.type === 'dgram' || s.rqueue === null || s.name === null) continue;
+    const o = owners.get(s.inode) ?? [];
+    const queuedFrom = new Map<number, number>();
+    let queuedOrphans = 0;
+    for (const client of s.queued ?? []) {
+      if (!forEachHolderPid(owners, client, (pid) => queuedFrom.set(pid, (queuedFrom.get(pid) ?? 0) + 1))) queuedOrphans++;
+    }
+    out.push({
+      netns: s.netns,
+      family: 'unix',
+      address: s.name,
+      port: 0,
+      inode: s.inode,
+      owners: o,
+      pids: [...new Set(o.map((x) => x.pid))].sort((a, b) => a - b),
+      acceptQueue: s.rqueue,
+      backlog: s.wqueue,
+      backlogSource: s.wqueue === null ? null : 'sock_diag',
+      v6only: null,
+      synRecv: 0,
+      establishedUnaccepted: 0,
+      closeWaitUnaccepted: 0,
+      unix: {
+        type: s.type,
+        abstract: s.name.startsWith('@'),
+        fileInode: s.fileInode,
+        queuedFrom: [...queuedFrom].map(([pid, connections]) => ({ pid, connections })).sort((a, b) => b.connections - a.connections || a.pid - b.pid),
+        queuedOrphans,
+      },
+    });
+  }
+  return out.sort(compareListeners);
 }

@@ -105,6 +105,7 @@ export function restrictToNetns(snapshot: Snapshot, keep: readonly NetNamespace[
   return withSocketsWhere(snapshot, (s) => inodes.has(s.netns), {
     namespaces,
     listeners: snapshot.listeners.filter((l) => inodes.has(l.netns)),
+    ...(snapshot.unixSockets ? { unixSockets: snapshot.unixSockets.filter((u) => inodes.has(u.netns)) } : {}),
     processes,
     owners: new Map([...snapshot.owners].filter(([, holders]) => holders.some((h) => pids.has(h.pid)))),
     tunables: first.tunables,

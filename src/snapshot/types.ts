@@ -89,13 +89,54 @@ export interface ProcessInfo {
   netns: NetnsInode | null;
 }
 
-/** A LISTEN socket with what waits behind it. */
+/** A unix-domain socket's type (include/linux/net.h: SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5). */
+export type UnixSocketType = 'stream' | 'dgram' | 'seqpacket';
+
+/** One unix-domain socket, from unix_diag (net/unix/diag.c) or /proc/net/unix. */
+export interface UnixSocket {
+  type: UnixSocketType;
+  /** LISTEN, ESTABLISHED (connected), CLOSE (unconnected), SYN_SENT (connecting): unix sockets reuse the TCP state numbers. */
+  state: TcpState;
+  /** The socket's inode (sockfs), the N of /proc/PID/fd's "socket:[N]": host-wide unique. */
+  inode: number;
+  /** "/run/php/php-fpm.sock", "@name" for an abstract name (NULs as "@"), null when unbound. */
+  name: string | null;
+  /** LISTEN: connections waiting for accept(); otherwise data queued for reading. null = unknown (/proc/net/unix). */
+  rqueue: number | null;
+  /** LISTEN: the backlog (sk_max_ack_backlog, capped by net.core.somaxconn); otherwise data not yet read by the peer. null = unknown. */
+  wqueue: number | null;
+  /** Inode of the connected peer, 0 for none; null when unknown (/proc/net/unix). */
+  peer: number | null;
+  /** Inode of the socket file a path socket was bound to (UNIX_DIAG_VFS); null when none or unknown. */
+  fileInode: number | null;
+  /** LISTEN: inodes of the client sockets whose connections wait in the queue (UNIX_DIAG_ICONS). */
+  queued?: number[];
+  netns: NetnsInode;
+}
+
+/** What a unix-domain listener has besides the fields it shares with a TCP one. */
+export interface UnixListenerInfo {
+  type: 'stream' | 'seqpacket';
+  /** An abstract name (no file; "@name"), per network namespace. */
+  abstract: boolean;
+  /** Inode of the socket file (stat -c %i PATH), null for an abstract name or when unknown. */
+  fileInode: number | null;
+  /** Processes whose connections wait in the queue (UNIX_DIAG_ICONS peers and their fd holders), most first. */
+  queuedFrom: Array<{ pid: number; connections: number }>;
+  /** Queued connections whose client socket no process holds any more (the client gave up and closed). */
+  queuedOrphans: number;
+}
+
+/** A LISTEN socket with what waits behind it: TCP, or a unix-domain stream / seqpacket one. */
 export interface Listener {
   /** The network namespace the listener lives in: with it, (netns, address, port) identifies a listener. */
   netns: NetnsInode;
-  family: 4 | 6;
+  /** 4 or 6 for TCP; 'unix' for a unix-domain listener, whose `address` is its path or @name and `port` 0. */
+  family: 4 | 6 | 'unix';
   address: string;
   port: number;
+  /** Unix listeners only. */
+  unix?: UnixListenerInfo;
   inode: number;
   owners: Owner[];
   /** Distinct pids among owners, ascending. */
@@ -112,7 +153,7 @@ export interface Listener {
   backlog: number | null;
   /** Where `backlog` came from. */
   backlogSource: 'sock_diag' | 'ss' | null;
-  /** SYN_RECV sockets (pending handshakes) on this listener's address and port. */
+  /** SYN_RECV sockets (pending handshakes) on this listener's address and port (0 for unix listeners). */
   synRecv: number;
   /** ESTABLISHED sockets with inode 0 on this listener: completed, waiting for accept(). */
   establishedUnaccepted: number;
@@ -279,6 +320,8 @@ export interface NetNamespace extends NetnsRef {
   pids: number[];
   /** Where its sockets came from: a sock_diag dump made inside it, its /proc/PID/net/tcp{,6}, or nothing. */
   socketSource: 'sock_diag' | 'proc' | null;
+  /** Where its unix-domain sockets came from: unix_diag (with queue lengths), /proc/net/unix (without), or nothing; absent when not read. */
+  unixSource?: 'unix_diag' | 'proc' | null;
   /** Read from inside the namespace (net.* sysctls are per namespace; fs.* are host-wide). */
   tunables: Tunables;
   counters: Counters;
@@ -308,6 +351,8 @@ export interface Snapshot {
   sockets: TcpSocket[];
   /** The columns of `sockets` when they were read as columns: read through socketTableOf, not directly. */
   socketTable?: SocketTable;
+  /** Every unix-domain socket of every namespace read; absent in snapshots made before they were read. */
+  unixSockets?: UnixSocket[];
   /** inode -> every (pid, fd) holding it. */
   owners: Map<number, Owner[]>;
   processes: ProcessInfo[];

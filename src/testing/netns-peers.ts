@@ -24,8 +24,8 @@ const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 export interface Scene {
   /** Makes namespace `name` (loopback up) with net.core.somaxconn = `somaxconn` when given. */
   netns(name: string, somaxconn?: number): void;
-  /** Starts a peer in `ns` (as `user` when given) and waits for its "ready". Returns its pid. */
-  peer(ns: string, args: string[], user?: string): Promise<number>;
+  /** Starts a peer in `ns` (null: the test's own namespace; as `user` when given) and waits for its "ready". Returns its pid. */
+  peer(ns: string | null, args: string[], user?: string): Promise<number>;
   close(): string[];
 }
 
@@ -40,11 +40,12 @@ export function scene(): Scene {
       if (somaxconn !== undefined) runOrThrow('ip', ['netns', 'exec', name, 'sysctl', '-qw', `net.core.somaxconn=${somaxconn}`]);
     },
     peer(ns, args, user) {
-      const argv = ['netns', 'exec', ns, ...(user ? ['setpriv', `--reuid=${user}`, '--regid=65534', '--clear-groups'] : []), PYTHON, PEER, ...args];
-      const child = spawn('ip', argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+      const argv = [...(ns === null ? [] : ['ip', 'netns', 'exec', ns]), ...(user ? ['setpriv', `--reuid=${user}`, '--regid=65534', '--clear-groups'] : []), PYTHON, PEER, ...args];
+      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
       children.push(child);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`peer ${args.join(' ')} in ${ns}: not ready after 10 s`)), 10_000);
+        const where = ns ?? 'this namespace';
+        const timer = setTimeout(() => reject(new Error(`peer ${args.join(' ')} in ${where}: not ready after 10 s`)), 10_000);
         createInterface({ input: child.stdout! }).on('line', (line) => {
           if (line === 'ready') {
             clearTimeout(timer);
@@ -53,7 +54,7 @@ export function scene(): Scene {
         });
         child.on('exit', (code) => {
           clearTimeout(timer);
-          reject(new Error(`peer ${args.join(' ')} in ${ns} exited ${code}`));
+          reject(new Error(`peer ${args.join(' ')} in ${where} exited ${code}`));
         });
       });
     },
@@ -64,9 +65,10 @@ export function scene(): Scene {
   };
 }
 
-/** `ss -tanpH` run inside namespace `ns`. */
-export function ssIn(ns: string): string {
-  const r = spawnSync('ip', ['netns', 'exec', ns, 'ss', '-tanpH'], { encoding: 'utf8', timeout: 20_000 });
-  if (r.status !== 0) throw new Error(`ss in ${ns}: ${r.stderr}`);
+/** `ss -tanpH` (or other `args`) run inside namespace `ns` (null: the test's own). */
+export function ssIn(ns: string | null, args: string[] = ['-tanpH']): string {
+  const argv = [...(ns === null ? [] : ['ip', 'netns', 'exec', ns]), 'ss', ...args];
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
+  if (r.status !== 0) throw new Error(`ss in ${ns ?? 'this namespace'}: ${r.stderr}`);
   return r.stdout;
 }

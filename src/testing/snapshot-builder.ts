@@ -81,6 +81,49 @@ export function listener(spec: ListenerSpec): Listener {
 }
 
 /** Linux 6.x defaults on a machine with plenty of memory. */
+export interface UnixListenerSpec {
+  /** Its path or "@name". */
+  path: string;
+  type?: 'stream' | 'seqpacket';
+  pids?: number[];
+  acceptQueue?: number;
+  /** Default 511 (php-fpm's); null = unknown (/proc/net/unix). */
+  backlog?: number | null;
+  queuedFrom?: Array<{ pid: number; connections: number }>;
+  queuedOrphans?: number;
+  netns?: number;
+  inode?: number;
+}
+
+/** A unix-domain listener as the snapshot derives it (snapshot/listeners.ts deriveUnixListeners). */
+export function unixListener(spec: UnixListenerSpec): Listener {
+  const pids = [...new Set(spec.pids ?? [])].sort((a, b) => a - b);
+  const backlog = spec.backlog === undefined ? 511 : spec.backlog;
+  return {
+    netns: spec.netns ?? 0,
+    family: 'unix',
+    address: spec.path,
+    port: 0,
+    inode: spec.inode ?? 90000 + spec.path.length,
+    owners: pids.map((pid) => ({ pid, fd: 5 })),
+    pids,
+    acceptQueue: spec.acceptQueue ?? 0,
+    backlog,
+    backlogSource: backlog === null ? null : 'sock_diag',
+    v6only: null,
+    synRecv: 0,
+    establishedUnaccepted: 0,
+    closeWaitUnaccepted: 0,
+    unix: {
+      type: spec.type ?? 'stream',
+      abstract: spec.path.startsWith('@'),
+      fileInode: spec.path.startsWith('@') ? null : 123456,
+      queuedFrom: spec.queuedFrom ?? [],
+      queuedOrphans: spec.queuedOrphans ?? 0,
+    },
+  };
+}
+
 export function defaultTunables(): Tunables {
   return {
     'net.core.somaxconn': 4096,

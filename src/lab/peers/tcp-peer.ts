@@ -3,6 +3,7 @@
  * whose only software is the host's /usr mounted read-only (python3 is there; a Node in /usr/local
  * or a user's home is not). `writeTcpPeer(dir)` writes it as DIR/tcp-peer.py:
  *   tcp-peer.py stuck PORT | accepting PORT | clients PORT N | http-keepalive PORT N
+ *   tcp-peer.py unix-stuck PATH BACKLOG [stream|seqpacket] | unix-accepting PATH | unix-clients PATH N
  * (see the script's docstring). Used by the container lab and by the network-namespace tests.
  */
 import { writeFileSync } from 'node:fs';
@@ -17,6 +18,13 @@ export const TCP_PEER_PY = `#!/usr/bin/env python3
   tcp-peer.py http-keepalive PORT N
                                  N HTTP/1.1 clients: each connects, sends one GET and keeps the
                                  connection open (idle keep-alive), one after another
+  tcp-peer.py unix-stuck PATH BACKLOG [stream|seqpacket]
+                                 listen(BACKLOG) on the unix-domain socket PATH ("@name": abstract)
+                                 and never accept()
+  tcp-peer.py unix-accepting PATH
+                                 listen(511) on PATH and accept() every connection, keeping it open
+  tcp-peer.py unix-clients PATH N [stream|seqpacket]
+                                 N non-blocking connect()s to PATH; prints "connected C eagain E"
 
 Each prints "ready" when set up and exits by itself after 60 s (a test that dies leaves nothing
 running for long); the test kills it earlier.
@@ -37,9 +45,57 @@ def listener(port):
     return s
 
 
+def unix_address(path):
+    return "\\0" + path[1:] if path.startswith("@") else path
+
+
+def unix_type(name):
+    return socket.SOCK_SEQPACKET if name == "seqpacket" else socket.SOCK_STREAM
+
+
+def unix_listener(path, backlog, kind):
+    s = socket.socket(socket.AF_UNIX, unix_type(kind))
+    s.bind(unix_address(path))
+    s.listen(backlog)
+    return s
+
+
 def main():
-    role, port = sys.argv[1], int(sys.argv[2])
+    role = sys.argv[1]
     held = []
+    if role.startswith("unix-"):
+        path = sys.argv[2]
+        if role == "unix-stuck":
+            held.append(unix_listener(path, int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "stream"))
+        elif role == "unix-accepting":
+            s = unix_listener(path, 511, sys.argv[3] if len(sys.argv) > 3 else "stream")
+            held.append(s)
+
+            def serve_unix():
+                while True:
+                    c, _ = s.accept()
+                    held.append(c)
+
+            threading.Thread(target=serve_unix, daemon=True).start()
+        elif role == "unix-clients":
+            connected = eagain = 0
+            for _ in range(int(sys.argv[3])):
+                c = socket.socket(socket.AF_UNIX, unix_type(sys.argv[4] if len(sys.argv) > 4 else "stream"))
+                c.setblocking(False)
+                try:
+                    c.connect(unix_address(path))
+                    held.append(c)
+                    connected += 1
+                except BlockingIOError:
+                    c.close()
+                    eagain += 1
+            print("connected %d eagain %d" % (connected, eagain), flush=True)
+        else:
+            sys.exit("unknown role " + role)
+        print("ready", flush=True)
+        time.sleep(LIFETIME)
+        return
+    port = int(sys.argv[2])
     if role == "stuck":
         held.append(listener(port))
     elif role == "accepting":

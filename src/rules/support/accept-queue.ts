@@ -11,10 +11,10 @@ import {
   synState,
   type QueueState,
 } from './levels.js';
-import { describeOwners, inNetns, listenerLabel, listenerRef, listenerSubject, netnsRef, ownersOf, processRef, uniqueRefs } from './refs.js';
+import { describeOwners, describePid, inNetns, listenerLabel, listenerRef, listenerSubject, netnsRef, ownersOf, processRef, uniqueRefs } from './refs.js';
 import { countersOf, tunablesOf } from '../../snapshot/namespaces.js';
-import { nsCommand } from './netns-fix.js';
-import { NOT_ACCEPTING_CAUSES, overflowClientExperience } from './text.js';
+import { ssListenerCommand } from './netns-fix.js';
+import { NOT_ACCEPTING_CAUSES, overflowClientExperience, plural, UNIX_FULL_CLIENT_EXPERIENCE, UNIX_NOT_ACCEPTING_CAUSES } from './text.js';
 import { ownBacklogFix } from '../../provenance/backlog-knobs.js';
 import { capBehind } from './program-cap.js';
 
@@ -40,27 +40,43 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
   const counters = countersOf(snapshot, l.netns);
   const somaxconn = tunables['net.core.somaxconn'];
   const parts: string[] = [];
+  const unix = l.family === 'unix';
   const boundText =
     state.basis === 'backlog'
       ? `its backlog of ${limit}`
       : `net.core.somaxconn = ${limit}, the most any backlog can be (the listener's own backlog could not be read; this assumes somaxconn was not lowered after the program called listen())`;
   parts.push(
-    `${l.acceptQueue} completed connections on ${label}${where} wait for ${describeOwners(snapshot, l)} to accept() them; the limit is ${boundText}.`,
+    unix
+      ? `${l.acceptQueue} connections on the unix-domain ${l.unix?.type ?? 'stream'} socket ${label}${where} wait for ${describeOwners(snapshot, l)} to accept() them; the limit is ${boundText}.`
+      : `${l.acceptQueue} completed connections on ${label}${where} wait for ${describeOwners(snapshot, l)} to accept() them; the limit is ${boundText}.`,
   );
-  if (full) {
+  const from = l.unix?.queuedFrom ?? [];
+  if (from.length || (l.unix?.queuedOrphans ?? 0) > 0) {
+    const who = from.slice(0, 3).map((c) => `${describePid(snapshot, c.pid)} ×${c.connections}`);
+    if (from.length > 3) who.push(`${from.length - 3} more`);
+    const orphans = l.unix?.queuedOrphans ?? 0;
+    parts.push(
+      `The waiting connections come from ${who.join(', ') || 'no process any more'}${who.length && orphans ? ', and' : ''}` +
+        `${orphans ? ` ${plural(orphans, 'client')} that already gave up (closed: nobody holds its end)` : ''}.`,
+    );
+  }
+  if (full && unix) parts.push('The kernel keeps at most backlog + 1, so the queue is full.', UNIX_FULL_CLIENT_EXPERIENCE);
+  else if (full) {
     parts.push(
       'The kernel keeps at most backlog + 1, so the queue is full: new handshakes are dropped (ListenOverflows).',
       overflowClientExperience(tunables['net.ipv4.tcp_abort_on_overflow']),
     );
   } else {
     parts.push(
-      `That is ${percent(l.acceptQueue, limit)}% of the queue; when it passes the limit the kernel starts dropping handshakes and clients hang or time out.`,
+      unix
+        ? `That is ${percent(l.acceptQueue, limit)}% of the queue; when it passes the limit new connections are refused with EAGAIN (non-blocking clients) or wait (blocking ones).`
+        : `That is ${percent(l.acceptQueue, limit)}% of the queue; when it passes the limit the kernel starts dropping handshakes and clients hang or time out.`,
     );
   }
   if (state.basis === 'backlog' && l.backlog !== null && typeof somaxconn === 'number' && l.backlog < somaxconn) {
     parts.push(`That limit is the backlog the program itself passed to listen(), below net.core.somaxconn = ${somaxconn}: the program's own setting caps the queue, so raising somaxconn would not help.`);
   }
-  parts.push(NOT_ACCEPTING_CAUSES);
+  parts.push(unix ? UNIX_NOT_ACCEPTING_CAUSES : NOT_ACCEPTING_CAUSES);
 
   const related: string[] = [];
   const owners = ownersOf(snapshot, l);
@@ -84,11 +100,11 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
     parts.push('sockdoc saw no process holding this socket (not root, or the process is in another PID namespace).');
   }
   if (isBacklogClamped(l, tunables)) related.push(listenerRef('backlog-clamped', l, snapshot));
-  if (full && overflowState(counters) === 'active') related.push(netnsRef('listen-overflows', snapshot, l.netns));
+  if (full && !unix && overflowState(counters) === 'active') related.push(netnsRef('listen-overflows', snapshot, l.netns));
   if (l.closeWaitUnaccepted > 0) related.push(listenerRef('close-wait-unaccepted', l, snapshot));
   if (synState(l, tunables, options).pressured) related.push(listenerRef('syn-queue-pressure', l, snapshot));
 
-  const fix: string[] = [`${nsCommand(snapshot, l.netns, `ss -ltn 'sport = :${l.port}'`)}   # Recv-Q = queued, Send-Q = backlog; watch whether Recv-Q drains`];
+  const fix: string[] = [`${ssListenerCommand(snapshot, l)}   # Recv-Q = queued, Send-Q = backlog; watch whether Recv-Q drains`];
   for (const pid of l.pids.slice(0, 3)) {
     fix.push(`strace -f -e trace=accept,accept4 -p ${pid}   # is accept() called at all, and does it fail (EMFILE)?`);
   }
@@ -98,7 +114,7 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
   // The program's own backlog is the cap: its runtime's knob, not somaxconn (issue 9).
   const owner = owners[0];
   if (state.basis === 'backlog' && l.backlog !== null && typeof somaxconn === 'number' && l.backlog < somaxconn && owner) {
-    fix.push(...ownBacklogFix(owner.name, owner.cmdline, l.backlog, somaxconn, l.port));
+    fix.push(...ownBacklogFix(owner.name, owner.cmdline, l.backlog, somaxconn, unix ? { path: l.address } : { port: l.port }));
   }
   for (const pid of l.pids.slice(0, 3)) fix.push(`top -H -p ${pid}   # busy threads, or all asleep (blocked)?`);
 
@@ -107,8 +123,8 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
     severity: full ? 'critical' : 'warning',
     subject: listenerSubject(snapshot, l),
     title: full
-      ? `Accept queue of ${label}${where} is full: ${l.acceptQueue} waiting, limit ${limit}`
-      : `Accept queue of ${label}${where} is filling: ${l.acceptQueue} of ${limit} (${percent(l.acceptQueue, limit)}%)`,
+      ? `Accept queue of ${unix ? 'unix socket ' : ''}${label}${where} is full: ${l.acceptQueue} waiting, limit ${limit}`
+      : `Accept queue of ${unix ? 'unix socket ' : ''}${label}${where} is filling: ${l.acceptQueue} of ${limit} (${percent(l.acceptQueue, limit)}%)`,
     evidence: {
       acceptQueue: l.acceptQueue,
       backlog: l.backlog,
@@ -116,9 +132,13 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
       limitBasis: state.basis,
       somaxconn,
       queuePercent: percent(l.acceptQueue, limit),
-      synRecv: l.synRecv,
-      establishedUnaccepted: l.establishedUnaccepted,
-      closeWaitUnaccepted: l.closeWaitUnaccepted,
+      ...(unix
+        ? {
+            socketType: l.unix?.type ?? 'stream',
+            queuedFromPids: from.map((c) => `${c.pid}:${c.connections}`).join(',') || null,
+            queuedOrphans: l.unix?.queuedOrphans ?? 0,
+          }
+        : { synRecv: l.synRecv, establishedUnaccepted: l.establishedUnaccepted, closeWaitUnaccepted: l.closeWaitUnaccepted }),
       ownerPids: l.pids.join(',') || null,
     },
     explain: parts.join(' '),

@@ -8,7 +8,7 @@
  */
 import { namespaceOf } from '../../snapshot/namespaces.js';
 import { netnsLabel } from '../../snapshot/netns-names.js';
-import type { NetnsInode, Snapshot } from '../../snapshot/types.js';
+import type { Listener, NetnsInode, Snapshot } from '../../snapshot/types.js';
 import { shellQuote } from '../../safety/shell-quote.js';
 import { terminalSafe } from '../../safety/terminal.js';
 
@@ -26,30 +26,45 @@ export function nsCommand(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsIn
   return `${cmd}   # inside ${commentLabel(ns)}`;
 }
 
-/** Who listens (for "restart X so that it calls listen() again") and on which port. */
+/** Who listens (for "restart X so that it calls listen() again") and which listener to check. */
 export interface Relisten {
   /** "python3 (pid 812)", already plain text; escaped here for the comment. */
   who: string;
-  port: number;
+  /** The listener: its `ss` line (TCP port, or a unix socket's path or @name) checks the new backlog. */
+  listener: Pick<Listener, 'family' | 'address' | 'port' | 'netns'>;
+}
+
+/** The bare `ss` command that shows one listener's Recv-Q and Send-Q (no namespace prefix). */
+function ssListenerBare(l: Pick<Listener, 'family' | 'address' | 'port'>): string {
+  return l.family === 'unix' ? `ss -xlp src ${shellQuote(l.address)}` : `ss -ltn 'sport = :${l.port}'`;
+}
+
+/**
+ * The `ss` line that shows one listener's queue (Recv-Q) and backlog (Send-Q), inside its namespace:
+ * `ss -ltn 'sport = :P'` for TCP, `ss -xlp src PATH` for a unix-domain one (ss matches unix names
+ * with `src`, an abstract one by its "@name").
+ */
+export function ssListenerCommand(snapshot: Pick<Snapshot, 'namespaces'>, l: Pick<Listener, 'family' | 'address' | 'port' | 'netns'>): string {
+  return nsCommand(snapshot, l.netns, ssListenerBare(l));
 }
 
 /**
  * How to raise net.core.somaxconn to `value` where this listener lives, lasting setting first,
  * then what makes the listener use it. Two kernel facts decide the lines: a listener keeps the
  * backlog it got at listen() (net/socket.c __sys_listen clamps to the namespace's somaxconn at that
- * moment), so the program must listen again; and a container's value comes from its runtime at
- * creation (`--sysctl`, compose `sysctls:`, a pod's securityContext.sysctls): `docker restart`
- * gives the container a new network namespace with its own --sysctl again, so only a recreate with
- * the new value lasts. `nsenter … sysctl -w` is offered as relief only with what it needs said: a
- * program that listens again inside that same namespace (for a pod, a restarted container does:
- * the pause container holds the namespace).
+ * moment; unix-domain listeners too), so the program must listen again; and a container's value
+ * comes from its runtime at creation (`--sysctl`, compose `sysctls:`, a pod's
+ * securityContext.sysctls): `docker restart` gives the container a new network namespace with its
+ * own --sysctl again, so only a recreate with the new value lasts. `nsenter … sysctl -w` is offered
+ * as relief only with what it needs said: a program that listens again inside that same namespace
+ * (for a pod, a restarted container does: the pause container holds the namespace).
  */
 export function somaxconnFix(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null, value: number, relisten: Relisten): string[] {
   const ns = namespaceOf(snapshot, inode);
   const now = nsCommand(snapshot, inode, `sysctl -w net.core.somaxconn=${value}`);
   const who = terminalSafe(relisten.who);
   // One comment line: a shared `ss` line would be folded into another finding's fix and leave "and check:" dangling.
-  const check = nsCommand(snapshot, inode, `ss -ltn 'sport = :${relisten.port}'`).replace(/ {3}#.*$/, '');
+  const check = nsCommand(snapshot, inode, ssListenerBare(relisten.listener)).replace(/ {3}#.*$/, '');
   const relistenLine = `# then restart ${who} so that it calls listen() again (a listener keeps the backlog it got), and check: ${check} (Send-Q)`;
   if (!ns || ns.kind === 'host') {
     return [
@@ -67,7 +82,7 @@ export function somaxconnFix(snapshot: Pick<Snapshot, 'namespaces'>, inode: Netn
       return [
         `${tool} run --sysctl net.core.somaxconn=${value} ...   # recreate ${label} with it${tool === 'docker' ? ` (compose: sysctls: [net.core.somaxconn=${value}])` : ''}: its program then listens anew with it; \`${tool} restart\` would re-apply the container's own --sysctl`,
         `${now}   # now, until the container restarts or is recreated: ${inside}`,
-        `# after the recreate, check the new listener (Send-Q = its backlog): ss -ltn 'sport = :${relisten.port}' inside the new container (nsenter -n -t ITS_PID)`,
+        `# after the recreate, check the new listener (Send-Q = its backlog): ${ssListenerBare(relisten.listener)} inside the new container (nsenter -n -t ITS_PID)`,
       ];
     }
     case 'kubernetes':

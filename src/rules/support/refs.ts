@@ -1,6 +1,7 @@
 /**
  * How findings name their subjects and point at each other. `related` entries are
- * "<id>@<pid>" for process findings, "<id>@<address:port>" for listener findings and
+ * "<id>@<pid>" for process findings, "<id>@<address:port>" for listener findings ("<id>@unix:<path>"
+ * for a unix-domain listener) and
  * bare "<id>" for host/namespace findings (listen-overflows, system-file-table-near,
  * the counter form of syn-queue-pressure), so a renderer can resolve them.
  * A listener or namespace finding outside the host namespace appends "@netns:<inode>": thirty pods
@@ -35,8 +36,12 @@ export function inNetns(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInod
   return ref && ref.kind !== 'host' ? ` in ${netnsLabel(ref)}` : '';
 }
 
-/** "127.0.0.1:80", "[::]:8889": brackets keep the port readable after an IPv6 address (RFC 3986). */
-export function listenerLabel(l: Pick<Listener, 'address' | 'port'>): string {
+/**
+ * "127.0.0.1:80", "[::]:8889": brackets keep the port readable after an IPv6 address (RFC 3986);
+ * a unix-domain listener is its path or @name.
+ */
+export function listenerLabel(l: Pick<Listener, 'address' | 'port'> & { family?: Listener['family'] }): string {
+  if (l.family === 'unix') return l.address;
   return l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`;
 }
 
@@ -78,9 +83,9 @@ export function netnsRef(id: string, snapshot: Pick<Snapshot, 'namespaces'>, ino
   return `${id}${netnsSuffix(netnsRefOf(snapshot, inode))}`;
 }
 
-/** address + port, plus pid/name of the first owner when there is one. */
+/** address + port (a unix listener: its path), plus pid/name of the first owner when there is one. */
 export function listenerSubject(snapshot: Snapshot, l: Listener): FindingSubject {
-  const subject: FindingSubject = { address: l.address, port: l.port };
+  const subject: FindingSubject = l.family === 'unix' ? { path: l.address } : { address: l.address, port: l.port };
   const netns = netnsRefOf(snapshot, l.netns);
   if (netns && netns.kind !== 'host') subject.netns = netns;
   const pid = l.pids[0];
@@ -96,13 +101,19 @@ export function processRef(id: string, pid: number): string {
   return `${id}@${pid}`;
 }
 
-export function listenerRef(id: string, l: Pick<Listener, 'address' | 'port' | 'netns'>, snapshot: Pick<Snapshot, 'namespaces'>): string {
-  return `${id}@${listenerLabel(l)}${netnsSuffix(netnsRefOf(snapshot, l.netns))}`;
+/** "unix:" + path: a unix listener's reference, apart from any TCP one. */
+function listenerRefLabel(l: Pick<Listener, 'address' | 'port'> & { family?: Listener['family'] }): string {
+  return l.family === 'unix' ? `unix:${l.address}` : listenerLabel(l);
+}
+
+export function listenerRef(id: string, l: Pick<Listener, 'address' | 'port' | 'netns' | 'family'>, snapshot: Pick<Snapshot, 'namespaces'>): string {
+  return `${id}@${listenerRefLabel(l)}${netnsSuffix(netnsRefOf(snapshot, l.netns))}`;
 }
 
 /** The reference other findings use for this one (see the module comment). */
 export function findingRef(f: Finding): string {
-  const { address, port, pid, netns } = f.subject;
+  const { address, port, pid, netns, path } = f.subject;
+  if (path !== undefined) return `${f.id}@unix:${path}${netnsSuffix(netns)}`;
   if (address !== undefined && port !== undefined) return `${f.id}@${listenerLabel({ address, port })}${netnsSuffix(netns)}`;
   if (pid !== undefined) return processRef(f.id, pid);
   return `${f.id}${netnsSuffix(netns)}`;

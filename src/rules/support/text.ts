@@ -16,10 +16,26 @@ export function overflowClientExperience(abortOnOverflow: number | null): string
   return `net.ipv4.tcp_abort_on_overflow is unknown: if 0 (the default), ${zero}; if 1, ${one}.`;
 }
 
+/**
+ * What clients of a full unix-domain listener see (net/unix/af_unix.c unix_stream_connect: while
+ * unix_recvq_full, a non-blocking connect() returns -EAGAIN, a blocking one sleeps in
+ * unix_wait_for_peer until there is room or its send timeout). No counter records it.
+ */
+export const UNIX_FULL_CLIENT_EXPERIENCE =
+  'A non-blocking client\'s connect() fails at once with EAGAIN ("Resource temporarily unavailable"; nginx logs ' +
+  '`connect() to unix:... failed (11: Resource temporarily unavailable) while connecting to upstream` and answers 502), ' +
+  'a blocking one waits until there is room or its timeout. Unlike TCP no counter records these refusals: only the queue shows them.';
+
 /** Why a program does not take connections off its queue. */
 export const NOT_ACCEPTING_CAUSES =
   'The program is not calling accept() fast enough: it is blocked (a lock, a slow dependency, a sleep), ' +
   'too busy, or accept() fails because it is out of file descriptors (EMFILE, "too many open files").';
+
+/** The same for a unix-domain listener, usually a pool of workers behind a local proxy. */
+export const UNIX_NOT_ACCEPTING_CAUSES =
+  'The program is not calling accept() fast enough: a pool of workers behind it (php-fpm, uwsgi, gunicorn) is all busy ' +
+  '(its maximum of workers or children reached, or each stuck on a slow dependency), it is blocked, ' +
+  'or accept() fails because it is out of file descriptors (EMFILE, "too many open files").';
 
 /** "1 socket", "129 sockets". */
 export function plural(n: number, word: string, many = `${word}s`): string {
