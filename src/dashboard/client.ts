@@ -119,7 +119,10 @@ function renderTables(s: State): void {
   byId('processes').querySelector('tbody')!.replaceChildren(...prows);
   const lrows = s.listeners.map((l) => {
     const tr = el('tr', level(l.ratio, 0.8, 1));
-    tr.append(el('td', '', l.label), el('td', 'name', l.owner || '—'), el('td', 'num', `${l.queue} / ${l.backlog ?? '?'}`), el('td', 'num col-used', pct(l.ratio)), el('td', 'num', String(l.synRecv)));
+    // A unix-domain listener's path can be long (containerd's sockets): cut, full text on hover.
+    const label = el('td', 'addr', l.label);
+    label.title = l.label;
+    tr.append(label, el('td', 'name', l.owner || '—'), el('td', 'num', `${l.queue} / ${l.backlog ?? '?'}`), el('td', 'num col-used', pct(l.ratio)), el('td', 'num', String(l.synRecv)));
     return tr;
   });
   byId('listeners').querySelector('tbody')!.replaceChildren(...lrows);

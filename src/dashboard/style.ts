@@ -70,10 +70,12 @@ th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: lef
 th { color: var(--muted); font-weight: 600; font-size: 12px; }
 td.num, th.num { text-align: right; }
 td.name { max-width: 220px; overflow: hidden; text-overflow: ellipsis; }
+td.addr { max-width: 320px; overflow: hidden; text-overflow: ellipsis; }
 tr.crit td { color: var(--crit); }
 tr.warn td { color: var(--warn); }
 .notes { margin: 0; padding-left: 18px; color: var(--muted); }
 .u-legend { font-size: 12px; color: var(--text); }
+.u-legend .u-label { display: inline-block; max-width: 280px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; vertical-align: bottom; }
 .u-legend .u-marker { border-radius: 2px; }
 .u-axis { color: var(--muted); }
 @media (max-width: 1100px) {
