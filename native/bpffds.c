@@ -8,12 +8,16 @@
  * program below writes 16 bytes per fd: ~30-60 ms for the same 100k fds.
  *
  * The program is written as raw BPF instructions (no clang, no libbpf at build or run time). The
- * offsets it needs (task_struct.pid/.tgid, file.f_inode, inode.i_mode/.i_ino/.i_sb, super_block.s_magic, bpf_iter_meta.seq)
+ * offsets it needs (task_struct.pid/.tgid, file.f_inode/.f_path, path.dentry, dentry.d_iname (d_shortname
+ * since 6.14), inode.i_mode/.i_ino/.i_sb, super_block.s_magic, bpf_iter_meta.seq)
  * are looked up in the running kernel's BTF (/sys/kernel/btf/vmlinux) when it is loaded, the way
  * libbpf's CO-RE relocations would, so one build works on every kernel that has BTF.
  *
- * Record per fd (host byte order): u32 tgid, u32 fd, u64 inode (0 unless a sockfs inode). Only a thread
- * group leader's table is reported (task->pid == task->tgid): /proc/PID/fd shows the leader's.
+ * Record per fd (host byte order), BPFFDS_RECORD bytes: u32 tgid, u32 fd, u64 inode (0 unless a sockfs
+ * inode), u32 the superblock's magic, u32 the inode's mode, u8[8] the start of the dentry's name for
+ * an anon inode ("[eventpoll]", "inotify", ...; else zeros): what fdkind.h needs to tell the fd's
+ * kind, as the /proc walk tells it from the link's text. Only a thread group leader's table is
+ * reported (task->pid == task->tgid): /proc/PID/fd shows the leader's.
  *
  * Needs CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN) and kernel BTF; any failure is an errno with
  * the step that failed, and the caller walks /proc instead.
@@ -165,6 +169,10 @@ static long btf_member_offset(const btf_file *b, uint32_t id, const char *name, 
  * it as a path, not socket:[N], and its i_ino is that filesystem's number, which could equal a
  * socket's and give the socket a wrong owner. */
 #define SOCKFS_MAGIC 0x534F434B
+/* include/uapi/linux/magic.h: the superblock of anon inodes (eventpoll, eventfd, inotify, ...), whose
+ * dentry name says which they are. Short names live in the dentry itself (d_iname, DNAME_INLINE_LEN
+ * bytes; the union d_shortname since 6.14), so the program reads them without a helper. */
+#define ANON_INODE_FS_MAGIC 0x09041934
 enum { CTX_META = 0, CTX_TASK = 8, CTX_FD = 16, CTX_FILE = 24 };
 
 int bpffds_open(int *link_fd, const char **what) {
@@ -173,7 +181,8 @@ int bpffds_open(int *link_fd, const char **what) {
   if (err) { *what = "read " BTF_PATH; btf_free(&b); return err; }
   int32_t task = btf_find(&b, "task_struct", BTF_KIND_STRUCT), file = btf_find(&b, "file", BTF_KIND_STRUCT),
           inode = btf_find(&b, "inode", BTF_KIND_STRUCT), meta = btf_find(&b, "bpf_iter_meta", BTF_KIND_STRUCT),
-          target = btf_find(&b, "bpf_iter_task_file", BTF_KIND_FUNC), sb = btf_find(&b, "super_block", BTF_KIND_STRUCT);
+          target = btf_find(&b, "bpf_iter_task_file", BTF_KIND_FUNC), sb = btf_find(&b, "super_block", BTF_KIND_STRUCT),
+          path = btf_find(&b, "path", BTF_KIND_STRUCT), dentry = btf_find(&b, "dentry", BTF_KIND_STRUCT);
   long o_pid = task > 0 ? btf_member_offset(&b, (uint32_t)task, "pid", 0) : -1,
        o_tgid = task > 0 ? btf_member_offset(&b, (uint32_t)task, "tgid", 0) : -1,
        o_inode = file > 0 ? btf_member_offset(&b, (uint32_t)file, "f_inode", 0) : -1,
@@ -181,46 +190,59 @@ int bpffds_open(int *link_fd, const char **what) {
        o_ino = inode > 0 ? btf_member_offset(&b, (uint32_t)inode, "i_ino", 0) : -1,
        o_seq = meta > 0 ? btf_member_offset(&b, (uint32_t)meta, "seq", 0) : -1,
        o_sb = inode > 0 ? btf_member_offset(&b, (uint32_t)inode, "i_sb", 0) : -1,
-       o_magic = sb > 0 ? btf_member_offset(&b, (uint32_t)sb, "s_magic", 0) : -1;
+       o_magic = sb > 0 ? btf_member_offset(&b, (uint32_t)sb, "s_magic", 0) : -1,
+       o_fpath = file > 0 ? btf_member_offset(&b, (uint32_t)file, "f_path", 0) : -1,
+       o_pdentry = path > 0 ? btf_member_offset(&b, (uint32_t)path, "dentry", 0) : -1,
+       o_dname = dentry > 0 ? btf_member_offset(&b, (uint32_t)dentry, "d_shortname", 0) : -1;
+  if (o_dname < 0 && dentry > 0) o_dname = btf_member_offset(&b, (uint32_t)dentry, "d_iname", 0);
   btf_free(&b);
   if (target < 0) { *what = "find bpf_iter_task_file in BTF"; return ENOENT; }
-  const long offsets[] = {o_pid, o_tgid, o_inode, o_mode, o_ino, o_seq, o_sb, o_magic};
+  const long offsets[] = {o_pid, o_tgid, o_inode, o_mode, o_ino, o_seq, o_sb, o_magic, o_fpath, o_pdentry, o_dname};
   int bad = 0;
   for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) bad |= offsets[i] < 0 || offsets[i] > 32767;
   if (bad) {
     *what = "find struct members in BTF";
     return ENOENT;
   }
+  const long o_fdentry = o_fpath + o_pdentry;
+  /* Record on the stack at fp-32: tgid -32, fd -28, inode -24, magic -16, mode -12, name -8. */
   const struct bpf_insn prog[] = {
-      INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),              /* r6 = ctx */
-      INSN(BPF_LDX | BPF_MEM | BPF_DW, 7, 6, CTX_TASK, 0),        /* r7 = ctx->task */
-      INSN(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, 24, 0),               /* NULL at the end of the walk */
-      INSN(BPF_LDX | BPF_MEM | BPF_DW, 8, 6, CTX_FILE, 0),        /* r8 = ctx->file */
-      INSN(BPF_JMP | BPF_JEQ | BPF_K, 8, 0, 22, 0),
-      INSN(BPF_LDX | BPF_MEM | BPF_W, 2, 7, o_pid, 0),            /* r2 = task->pid */
-      INSN(BPF_LDX | BPF_MEM | BPF_W, 3, 7, o_tgid, 0),           /* r3 = task->tgid */
-      INSN(BPF_JMP | BPF_JNE | BPF_X, 2, 3, 19, 0),               /* not the leader: /proc/PID/fd is the leader's table */
-      INSN(BPF_STX | BPF_MEM | BPF_W, 10, 3, -16, 0),             /* rec.tgid */
-      INSN(BPF_LDX | BPF_MEM | BPF_W, 4, 6, CTX_FD, 0),           /* r4 = ctx->fd */
-      INSN(BPF_STX | BPF_MEM | BPF_W, 10, 4, -12, 0),             /* rec.fd */
-      INSN(BPF_LDX | BPF_MEM | BPF_DW, 9, 8, o_inode, 0),         /* r9 = file->f_inode */
-      INSN(BPF_LDX | BPF_MEM | BPF_H, 5, 9, o_mode, 0),           /* r5 = inode->i_mode */
-      INSN(BPF_ALU64 | BPF_AND | BPF_K, 5, 0, 0, 0xF000),         /* S_IFMT */
-      INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),
-      INSN(BPF_JMP | BPF_JNE | BPF_K, 5, 0, 4, 0xC000),           /* not S_IFSOCK: inode 0 */
-      INSN(BPF_LDX | BPF_MEM | BPF_DW, 5, 9, o_sb, 0),            /* r5 = inode->i_sb */
-      INSN(BPF_LDX | BPF_MEM | BPF_DW, 5, 5, o_magic, 0),         /* r5 = i_sb->s_magic */
-      INSN(BPF_JMP | BPF_JNE | BPF_K, 5, 0, 1, SOCKFS_MAGIC),     /* a socket *file* (O_PATH on tmpfs): not a socket */
-      INSN(BPF_LDX | BPF_MEM | BPF_DW, 0, 9, o_ino, 0),           /* r0 = inode->i_ino */
-      INSN(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -8, 0),             /* rec.inode */
-      INSN(BPF_LDX | BPF_MEM | BPF_DW, 1, 6, CTX_META, 0),        /* r1 = ctx->meta */
-      INSN(BPF_LDX | BPF_MEM | BPF_DW, 1, 1, o_seq, 0),           /* r1 = meta->seq */
-      INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
-      INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -16),            /* r2 = &rec */
-      INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, BPFFDS_RECORD),  /* r3 = sizeof rec */
-      INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write),
-      INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),              /* return 0: go on */
-      INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+      INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),              /*  0 r6 = ctx */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 7, 6, CTX_TASK, 0),        /*  1 r7 = ctx->task */
+      INSN(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, 31, 0),               /*  2 NULL at the end of the walk: exit (34) */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 8, 6, CTX_FILE, 0),        /*  3 r8 = ctx->file */
+      INSN(BPF_JMP | BPF_JEQ | BPF_K, 8, 0, 29, 0),               /*  4 -> 34 */
+      INSN(BPF_LDX | BPF_MEM | BPF_W, 2, 7, o_pid, 0),            /*  5 r2 = task->pid */
+      INSN(BPF_LDX | BPF_MEM | BPF_W, 3, 7, o_tgid, 0),           /*  6 r3 = task->tgid */
+      INSN(BPF_JMP | BPF_JNE | BPF_X, 2, 3, 26, 0),               /*  7 not the leader (/proc/PID/fd is the leader's table): -> 34 */
+      INSN(BPF_STX | BPF_MEM | BPF_W, 10, 3, -32, 0),             /*  8 rec.tgid */
+      INSN(BPF_LDX | BPF_MEM | BPF_W, 4, 6, CTX_FD, 0),           /*  9 r4 = ctx->fd */
+      INSN(BPF_STX | BPF_MEM | BPF_W, 10, 4, -28, 0),             /* 10 rec.fd */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 9, 8, o_inode, 0),         /* 11 r9 = file->f_inode */
+      INSN(BPF_LDX | BPF_MEM | BPF_H, 5, 9, o_mode, 0),           /* 12 r5 = inode->i_mode */
+      INSN(BPF_STX | BPF_MEM | BPF_W, 10, 5, -12, 0),             /* 13 rec.mode */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 1, 9, o_sb, 0),            /* 14 r1 = inode->i_sb */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 1, 1, o_magic, 0),         /* 15 r1 = i_sb->s_magic */
+      INSN(BPF_STX | BPF_MEM | BPF_W, 10, 1, -16, 0),             /* 16 rec.magic */
+      INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),              /* 17 r0 = 0 */
+      INSN(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -24, 0),            /* 18 rec.inode = 0 */
+      INSN(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -8, 0),             /* 19 rec.name = 0 */
+      INSN(BPF_JMP | BPF_JNE | BPF_K, 1, 0, 3, SOCKFS_MAGIC),     /* 20 not a socket (an O_PATH fd on a socket file in tmpfs is not one either): -> 24 */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 0, 9, o_ino, 0),           /* 21 r0 = inode->i_ino */
+      INSN(BPF_STX | BPF_MEM | BPF_DW, 10, 0, -24, 0),            /* 22 rec.inode */
+      INSN(BPF_JMP | BPF_JA, 0, 0, 4, 0),                         /* 23 -> 28 */
+      INSN(BPF_JMP | BPF_JNE | BPF_K, 1, 0, 3, ANON_INODE_FS_MAGIC), /* 24 not an anon inode: -> 28 */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 1, 8, o_fdentry, 0),       /* 25 r1 = file->f_path.dentry */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 1, 1, o_dname, 0),         /* 26 r1 = the first 8 bytes of its inline name */
+      INSN(BPF_STX | BPF_MEM | BPF_DW, 10, 1, -8, 0),             /* 27 rec.name */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 1, 6, CTX_META, 0),        /* 28 r1 = ctx->meta */
+      INSN(BPF_LDX | BPF_MEM | BPF_DW, 1, 1, o_seq, 0),           /* 29 r1 = meta->seq */
+      INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),             /* 30 */
+      INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -32),            /* 31 r2 = &rec */
+      INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, BPFFDS_RECORD),  /* 32 r3 = sizeof rec */
+      INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_seq_write),      /* 33 */
+      INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0),              /* 34 return 0: go on */
+      INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),                       /* 35 */
   };
   union bpf_attr a;
   memset(&a, 0, sizeof a);

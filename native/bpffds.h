@@ -4,8 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bytes per record: u32 tgid, u32 fd, u64 inode (0 for anything but a socket). */
-#define BPFFDS_RECORD 16
+/* Bytes per record: u32 tgid, u32 fd, u64 inode (0 for anything but a socket), u32 superblock magic,
+ * u32 inode mode, u8[8] the start of an anon inode's dentry name (bpffds.c). */
+#define BPFFDS_RECORD 32
 /* Bound on one read: 16 M fds. */
 #define BPFFDS_MAX_BYTES ((size_t)BPFFDS_RECORD << 24)
 

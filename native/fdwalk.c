@@ -13,6 +13,9 @@
  *   flags:  Uint8Array, per pid: FLAG_REFUSED (some links refused, EACCES/EPERM: the ptrace check
  *           of proc_fd_access_allowed), FLAG_DIR_DENIED (the directory itself refused: count unknown);
  *   sockets: Float64Array, triples (pid, fd, inode), pids in the order given, fds ascending;
+ *   kinds:  Uint32Array, FDK_COUNT per pid: its open fds by kind (fdkind.h: sockets, pipes,
+ *           eventpoll, eventfd, inotify, ..., files, devices), counted from the same readlink;
+ *   inotify: Uint32Array, pairs (pid, fd) of every inotify instance (for its fdinfo's watches);
  *   ms:     wall time of the walk (it overlaps other reads when async).
  * Doubles because a fixture tree may hold any digits, and JavaScript parses them as doubles too.
  */
@@ -30,6 +33,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include "fdwalk.h"
+#include "fdkind.h"
 #include "bpffds.h"
 
 #define MAX_THREADS 4
@@ -46,6 +50,10 @@ typedef struct {
   uint8_t flags;
   size_t n, cap;
   fd_socket *sockets;
+  /* Open fds by kind (fdkind.h), and the fd numbers of its inotify instances (their fdinfo lists the watches). */
+  uint32_t kinds[FDK_COUNT];
+  size_t ni, icap;
+  uint32_t *inotify;
 } pid_result;
 
 typedef struct {
@@ -96,6 +104,26 @@ static int push_socket(pid_result *r, double fd, double inode) {
   return 0;
 }
 
+static int push_inotify(pid_result *r, uint32_t fd) {
+  if (r->ni == r->icap) {
+    size_t ncap = r->icap ? r->icap * 2 : 8;
+    uint32_t *p = realloc(r->inotify, ncap * sizeof *p);
+    if (!p) return ENOMEM;
+    r->inotify = p;
+    r->icap = ncap;
+  }
+  r->inotify[r->ni++] = fd;
+  return 0;
+}
+
+/* One fd of kind `kind` (its socket inode when a socket): counted, and listed when it is a socket or inotify. */
+static int add_fd(pid_result *r, int kind, double fd, double inode) {
+  r->kinds[kind]++;
+  if (kind == FDK_SOCKET && inode >= 0) return push_socket(r, fd, inode);
+  if (kind == FDK_INOTIFY) return push_inotify(r, (uint32_t)fd);
+  return 0;
+}
+
 static int by_fd(const void *a, const void *b) {
   double x = ((const fd_socket *)a)->fd, y = ((const fd_socket *)b)->fd;
   return (x > y) - (x < y);
@@ -137,6 +165,7 @@ static void walk_pid(const char *proc_dir, int32_t pid, pid_result *r) {
       if (errno == ENOENT) continue;
       if (errno == EACCES || errno == EPERM) {
         r->flags |= FLAG_REFUSED;
+        r->kinds[FDK_UNKNOWN]++;
         count++;
         continue;
       }
@@ -144,16 +173,20 @@ static void walk_pid(const char *proc_dir, int32_t pid, pid_result *r) {
       break;
     }
     count++;
-    double inode = socket_inode(target, (size_t)len);
-    if (inode < 0) continue;
+    int kind = fdkind_of_target(target, (size_t)len);
     double fd = 0; /* entries are decimal fd numbers (proc_readfd_common prints them with %u) */
     for (const char *c = name; *c; c++) fd = fd * 10 + (*c - '0');
-    if ((err = push_socket(r, fd, inode)) != 0) break;
+    /* "socket:[" with a malformed number is no socket sockdoc can match: another kind of file. */
+    double inode = kind == FDK_SOCKET ? socket_inode(target, (size_t)len) : -1;
+    if (kind == FDK_SOCKET && inode < 0) kind = FDK_OTHER;
+    if ((err = add_fd(r, kind, fd, inode)) != 0) break;
   }
   closedir(dir);
   if (err) {
     r->status = -err;
     r->n = 0;
+    r->ni = 0;
+    memset(r->kinds, 0, sizeof r->kinds);
     return;
   }
   r->status = count;
@@ -245,17 +278,20 @@ static int run_bpf(walk_job *job, uint8_t *seen) {
     goto out;
   }
   for (size_t off = 0; off < len; off += BPFFDS_RECORD) {
-    uint32_t tgid, fd;
+    uint32_t tgid, fd, magic, mode;
     uint64_t inode;
     memcpy(&tgid, buf + off, 4);
     memcpy(&fd, buf + off + 4, 4);
     memcpy(&inode, buf + off + 8, 8);
+    memcpy(&magic, buf + off + 16, 4);
+    memcpy(&mode, buf + off + 20, 4);
     long k = index_get(&ix, (int32_t)tgid);
     if (k < 0) continue;
     pid_result *r = &job->results[k];
     seen[k] = 1;
     r->status++;
-    if (inode && (err = push_socket(r, (double)fd, (double)inode)) != 0) {
+    int kind = fdkind_of_inode(magic, mode, buf + off + 24);
+    if ((err = add_fd(r, kind, (double)fd, kind == FDK_SOCKET ? (double)inode : -1)) != 0) {
       set_bpf_error(job, "collect the sockets", err);
       goto out;
     }
@@ -267,6 +303,7 @@ out:
   if (err) {
     for (size_t i = 0; i < job->npids; i++) {
       free(job->results[i].sockets);
+      free(job->results[i].inotify);
       memset(&job->results[i], 0, sizeof job->results[i]);
       seen[i] = 0;
     }
@@ -303,7 +340,10 @@ static void run_job(walk_job *job) {
 static void free_job(walk_job *job) {
   if (!job) return;
   if (job->results) {
-    for (size_t i = 0; i < job->npids; i++) free(job->results[i].sockets);
+    for (size_t i = 0; i < job->npids; i++) {
+      free(job->results[i].sockets);
+      free(job->results[i].inotify);
+    }
   }
   free(job->results);
   free(job->todo);
@@ -358,31 +398,44 @@ static napi_value typed(napi_env env, napi_typedarray_type type, size_t length, 
   return array;
 }
 
-/* { status, flags, sockets } from a finished job; NULL (with a pending exception) on failure. */
+/* { status, flags, sockets, kinds, inotify } from a finished job; NULL (with a pending exception) on failure. */
 static napi_value job_result(napi_env env, walk_job *job) {
-  size_t total = 0;
-  for (size_t i = 0; i < job->npids; i++) total += job->results[i].n;
+  size_t total = 0, inotify_total = 0;
+  for (size_t i = 0; i < job->npids; i++) {
+    total += job->results[i].n;
+    inotify_total += job->results[i].ni;
+  }
   int32_t *status;
   uint8_t *flags;
   double *sockets;
+  uint32_t *kinds, *inotify;
   napi_value obj, ms, st = typed(env, napi_int32_array, job->npids, sizeof *status, (void **)&status),
                   fl = typed(env, napi_uint8_array, job->npids, sizeof *flags, (void **)&flags),
-                  so = typed(env, napi_float64_array, total * 3, sizeof *sockets, (void **)&sockets);
-  if (!st || !fl || !so || napi_create_object(env, &obj) != napi_ok || napi_create_double(env, job->ms, &ms) != napi_ok) return NULL;
-  size_t k = 0;
+                  so = typed(env, napi_float64_array, total * 3, sizeof *sockets, (void **)&sockets),
+                  ki = typed(env, napi_uint32_array, job->npids * FDK_COUNT, sizeof *kinds, (void **)&kinds),
+                  in = typed(env, napi_uint32_array, inotify_total * 2, sizeof *inotify, (void **)&inotify);
+  if (!st || !fl || !so || !ki || !in || napi_create_object(env, &obj) != napi_ok || napi_create_double(env, job->ms, &ms) != napi_ok) return NULL;
+  size_t k = 0, m = 0;
   for (size_t i = 0; i < job->npids; i++) {
     const pid_result *r = &job->results[i];
     status[i] = r->status;
     flags[i] = r->flags;
+    memcpy(kinds + i * FDK_COUNT, r->kinds, sizeof r->kinds);
     for (size_t j = 0; j < r->n; j++) {
       sockets[k++] = job->pids[i];
       sockets[k++] = r->sockets[j].fd;
       sockets[k++] = r->sockets[j].inode;
     }
+    for (size_t j = 0; j < r->ni; j++) {
+      inotify[m++] = (uint32_t)job->pids[i];
+      inotify[m++] = r->inotify[j];
+    }
   }
   napi_set_named_property(env, obj, "status", st);
   napi_set_named_property(env, obj, "flags", fl);
   napi_set_named_property(env, obj, "sockets", so);
+  napi_set_named_property(env, obj, "kinds", ki);
+  napi_set_named_property(env, obj, "inotify", in);
   napi_set_named_property(env, obj, "ms", ms);
   napi_value used, error;
   if (napi_get_boolean(env, job->bpf_used, &used) != napi_ok) return NULL;

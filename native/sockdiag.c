@@ -27,6 +27,7 @@
 #include "netns.h"
 #include "sockdiag.h"
 #include "tcptable.h"
+#include "userns.h"
 
 /* Dump datagrams are at most 32 KiB (net/netlink/af_netlink.c netlink_dump caps max_recvmsg_len). */
 #define RECV_BUF (64 * 1024)
@@ -247,5 +248,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (fdwalk_init(env, exports) != 0) return NULL;
   if (tcptable_init(env, exports) != 0) return NULL;
   if (netns_init(env, exports) != 0) return NULL;
+  if (userns_init(env, exports) != 0) return NULL;
   return exports;
 }

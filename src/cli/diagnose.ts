@@ -47,6 +47,7 @@ Options:
   --ports-warning R       ephemeral-ports-near threshold, ratio of usable local ports (default 0.8)
   --ports-critical R      ephemeral-ports-exhausted threshold (default 0.95)
   --cap-warning R         program-cap-near threshold, ratio of a program's own connection cap (default 0.8)
+  --inotify-warning R     inotify-instances-near / inotify-watches-near threshold, ratio of the uid's limit (default 0.8)
   --no-color              no colour (also: NO_COLOR=1, or when stdout is not a terminal)
   -h, --help              this help
 
@@ -67,6 +68,7 @@ export const THRESHOLD_OPTIONS = {
   'ports-warning': { type: 'string' },
   'ports-critical': { type: 'string' },
   'cap-warning': { type: 'string' },
+  'inotify-warning': { type: 'string' },
 } as const;
 
 /** --netns/--container/--pod, on every command that narrows to one network namespace (selectNetns). */
@@ -110,6 +112,7 @@ export function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
     portsWarning: ratioFlag('ports-warning', s('ports-warning'), DEFAULT_RULE_OPTIONS.portsWarning),
     portsCritical: ratioFlag('ports-critical', s('ports-critical'), DEFAULT_RULE_OPTIONS.portsCritical),
     capWarning: ratioFlag('cap-warning', s('cap-warning'), DEFAULT_RULE_OPTIONS.capWarning),
+    inotifyWarning: ratioFlag('inotify-warning', s('inotify-warning'), DEFAULT_RULE_OPTIONS.inotifyWarning ?? 0.8),
   };
   if (o.fdWarning > o.fdCritical) throw new UsageError(`--fd-warning (${o.fdWarning}) must not exceed --fd-critical (${o.fdCritical})`);
   if (o.portsWarning > o.portsCritical) throw new UsageError(`--ports-warning (${o.portsWarning}) must not exceed --ports-critical (${o.portsCritical})`);

@@ -55,6 +55,12 @@ const HOSTS: Array<{ tree: string[]; exit: number; must: string[]; mustNot?: str
   // (queue counted from the pending connections, no backlog: judged against somaxconn).
   { tree: ['hosts', 'unix-queue-full'], exit: 2, must: ['accept-queue-full', 'backlog-clamped'], mustNot: ['listen-overflows'] },
   { tree: ['hosts', 'unix-proc-only'], exit: 2, must: ['accept-queue-full'], mustNot: ['backlog-clamped'] },
+  // What the fds are, and inotify (scripts/fixtures/make-fd-inotify-hosts.sh): an epoll leak at its
+  // limit next to a server full of its own connections; a uid at its inotify instance limit inside
+  // a user namespace; a host uid at max_user_instances (the limit edited down in the tree).
+  { tree: ['hosts', 'eventpoll-leak'], exit: 2, must: ['fd-limit-exhausted'] },
+  { tree: ['hosts', 'inotify-userns'], exit: 2, must: ['inotify-instances-exhausted'], mustNot: ['fd-limit-exhausted', 'fd-limit-near'] },
+  { tree: ['hosts', 'inotify-host-limit'], exit: 2, must: ['inotify-instances-exhausted'], mustNot: ['inotify-watches-near', 'fd-limit-near'] },
   // Container hosts (scripts/fixtures/make-netns-hosts.sh): the full queue is in a container or pod.
   { tree: ['netns', 'docker-host'], exit: 2, must: ['accept-queue-full', 'backlog-clamped'] },
   { tree: ['netns', 'k8s-node'], exit: 2, must: ['accept-queue-full', 'backlog-clamped'] },

@@ -7,6 +7,8 @@ import { describeError, outcomeOf } from '../probe/read-file.js';
 import { explainLimits } from '../provenance/explain.js';
 import type { LimitOrigin } from '../provenance/types.js';
 import { limitOriginToJson, renderLimitOrigins } from '../render/limits.js';
+import { fdComposition, leakFixLines } from '../rules/support/fd-kinds.js';
+import type { Snapshot } from '../snapshot/types.js';
 import { parse, processId } from './args.js';
 import { checkRoot } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
@@ -37,10 +39,11 @@ const BUSY_RATIO = 0.5;
  * The pids to explain: the given pids and names, or (none given) listeners and busy processes.
  * Names that match nothing, and pids that do not exist, are usage errors: the user asked for them.
  */
-export async function selectPids(root: string, targets: string[]): Promise<{ pids: number[]; notes: string[] }> {
+export async function selectPids(root: string, targets: string[]): Promise<{ pids: number[]; notes: string[]; snapshot: Snapshot | null }> {
   const wanted = targets.filter((t) => !/^\d+$/.test(t));
   const pids = new Set(targets.filter((t) => /^\d+$/.test(t)).map(Number));
   const notes: string[] = [];
+  let snapshot: Snapshot | null = null;
   if (wanted.length) {
     const names = commByPid(root, notes);
     for (const name of wanted) {
@@ -52,7 +55,7 @@ export async function selectPids(root: string, targets: string[]): Promise<{ pid
   if (!targets.length) {
     // The same read a diagnosis makes: listeners of every network namespace (a container's too),
     // with their owners, and every process's fd use.
-    const snapshot = await buildSnapshot({ root, intervalMs: 0 });
+    snapshot = await buildSnapshot({ root, intervalMs: 0 });
     // Only what the process scan could not see matters here (the diagnosis' other notes do not).
     for (const r of snapshot.probes) if (PROCESS_PROBES.has(r.probe) && r.status !== 'ok' && r.status !== 'absent' && r.detail) notes.push(`${r.detail[0].toUpperCase()}${r.detail.slice(1)}.`);
     for (const l of snapshot.listeners) for (const pid of l.pids) pids.add(pid);
@@ -63,7 +66,18 @@ export async function selectPids(root: string, targets: string[]): Promise<{ pid
     pids.delete(process.pid);
     if (wanted.length && pids.size === 0) throw new UsageError(`no process named '${wanted.join("', '")}' other than sockdoc itself`);
   }
-  return { pids: [...pids].sort((a, b) => a - b), notes };
+  return { pids: [...pids].sort((a, b) => a - b), notes, snapshot };
+}
+
+/** What each explained process's fds are now: a leak, load, or unclear (rules/support/fd-kinds.ts). */
+function withUsage(list: LimitOrigin[], snapshot: Snapshot): void {
+  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
+  for (const o of list) {
+    const p = byPid.get(o.pid);
+    const c = p ? fdComposition(p) : null;
+    if (!p || !c) continue;
+    o.usage = { open: p.fds.open, kinds: c.top.map((k) => [k.kind, k.count]), verdict: c.verdict, sentence: c.culprits.length ? c.sentence : '', leakFix: c.verdict === 'leak' ? leakFixLines(p, c) : [] };
+  }
 }
 
 /** pid -> comm of every process. One that exits meanwhile is skipped; an unreadable one is told once. */
@@ -106,11 +120,13 @@ export const run: Command = async (args: string[], io: Io) => {
   const root = checkRoot(values.root);
   // Thread ids (top -H) name their process, as in every other command.
   const targets = positionals.map((p) => (/^\d+$/.test(p) ? String(processId(root, Number(p), io)) : p));
-  const { pids, notes } = await selectPids(root, targets);
+  const { pids, notes, snapshot } = await selectPids(root, targets);
   const found = explainLimits(root, pids);
   for (const pid of pids) if (!found.has(pid) && targets.includes(String(pid))) throw new UsageError(`no process ${pid}`);
   const list: LimitOrigin[] = pids.flatMap((p) => found.get(p) ?? []);
-  if (values.json) io.stdout(JSON.stringify(list.map(limitOriginToJson), null, 2) + '\n');
+  // What the fds are: the same read as a diagnosis, of these processes only.
+  if (list.length) withUsage(list, snapshot ?? (await buildSnapshot({ root, intervalMs: 0, pids: list.map((o) => o.pid) })));
+  if (values.json) io.stdout(JSON.stringify(list.map((o) => ({ ...limitOriginToJson(o), ...(o.usage ? { fds: o.usage } : {}) })), null, 2) + '\n');
   else io.stdout(renderLimitOrigins(list, { color: useColor(io) && !values['no-color'], columns: io.columns }));
   for (const n of notes) io.stderr(`sockdoc: note: ${terminalSafe(n)}\n`);
   return EXIT.ok;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { listener, proc, snapshot } from '../testing/snapshot-builder.js';
-import { History, listenerId, listenerKey, processKey, rateKey } from './history.js';
+import { History, KIND_READINGS, listenerId, listenerKey, processKey, rateKey } from './history.js';
 import { Ring } from './ring.js';
 
 const T0 = Date.parse('2026-11-30T03:00:00Z');
@@ -109,4 +109,21 @@ test('bounded under churn: a new process replaces the one seen longest ago, neve
   const crowd = new History({ capacity: 10, maxProcesses: 2 });
   crowd.record(snapshot({ processes: [proc({ pid: 1, open: 900, soft: 1000 }), proc({ pid: 2, open: 800, soft: 1000 }), proc({ pid: 3, open: 700, soft: 1000 })] }));
   assert.deepEqual([...crowd.processes.keys()].sort(), [1, 2]);
+});
+
+test('fds by kind: at most KIND_READINGS kept per process, the oldest and newest always, the growth told per kind', () => {
+  const h = new History({ capacity: 100 });
+  for (let i = 0; i < 100; i++) {
+    const s = snapshot({ processes: [proc({ pid: 9, name: 'app', open: 100 + i, soft: 1024, fdKinds: { tcp: 50, eventpoll: 50 + i } })] });
+    h.record(s, T0 + i * 1000);
+  }
+  const meta = h.processes.get(9);
+  assert.equal(meta?.kinds?.length, KIND_READINGS);
+  assert.equal(meta?.kinds?.[0].t, T0, 'the oldest reading of the window stays');
+  assert.equal(meta?.kinds?.[KIND_READINGS - 1].t, T0 + 99_000);
+  const gaps = (meta?.kinds ?? []).slice(1).map((k, i) => k.t - (meta?.kinds ?? [])[i].t);
+  assert.ok(Math.max(...gaps) <= 3 * Math.min(...gaps), `spread over the window: gaps ${gaps.join(',')}`);
+  assert.deepEqual(h.fdKindGrowth(9, 'app'), { spanMs: 99_000, deltas: { eventpoll: 99 } });
+  assert.equal(h.fdKindGrowth(9, 'other'), null, 'another program under the pid');
+  assert.equal(h.fdKindGrowth(10, 'app'), null);
 });

@@ -11,7 +11,7 @@
  * comes and the table is full, the one seen longest ago is forgotten (a host that forks short-lived
  * processes all day cannot grow it). Processes tracked: every listener owner, then the nearest their limit.
  */
-import type { Snapshot } from '../snapshot/types.js';
+import type { FdKindCounts, Snapshot } from '../snapshot/types.js';
 import { forecastExhaustion, type Forecast, type Point } from './forecast.js';
 import { Ring } from './ring.js';
 
@@ -41,13 +41,30 @@ export interface HistoryOptions {
 
 export const DEFAULT_HISTORY_OPTIONS: HistoryOptions = { capacity: 1800, maxProcesses: 200, maxListeners: 200, maxNamespaces: 64 };
 
+/** How a process's fds by kind changed over the window: now minus the oldest kept reading. */
+export interface FdKindGrowth {
+  /** ms between the oldest kept reading and now. */
+  spanMs: number;
+  /** Change per kind (only kinds that changed). */
+  deltas: FdKindCounts;
+}
+
 /** What the rules may read: no mutation, no clock. */
 export interface HistoryView {
   /** Open-fd samples of the process `pid` named `name`, oldest first; [] when it is not tracked. */
   fdPoints(pid: number, name: string): Point[];
   /** forecastExhaustion of those samples towards `limit` (computed once per sample and process). */
   fdForecast(pid: number, name: string, limit: number | null): Forecast;
+  /** Its fds by kind now against the oldest reading kept in the window; null when not tracked or seen once. Optional: older views lack it. */
+  fdKindGrowth?(pid: number, name: string): FdKindGrowth | null;
 }
+
+/**
+ * Readings of a process's fds by kind kept per tracked process: at most this many, spread over the
+ * window (the oldest and newest always), so growth over an hour costs a few hundred bytes per
+ * process, not a series per kind per sample.
+ */
+export const KIND_READINGS = 12;
 
 /** When an entity was last recorded: the History's sample number. */
 interface Seen {
@@ -77,6 +94,10 @@ export interface ProcessMeta extends Seen {
   pid: number;
   name: string;
   netns: number | null;
+  /** Its fds by kind, oldest first (at most KIND_READINGS; see there), with the time of each. */
+  kinds?: Array<{ t: number; counts: FdKindCounts }>;
+  /** The latest reading (the last of `kinds`). */
+  lastKinds?: { t: number; counts: FdKindCounts };
 }
 
 export interface ListenerMeta extends Seen {
@@ -132,13 +153,13 @@ export class History implements HistoryView {
     this.ring.begin(t);
     this.seq++;
     this.forecasts.clear();
-    this.recordProcesses(snapshot);
+    this.recordProcesses(snapshot, t);
     this.recordListeners(snapshot);
     this.recordRates(snapshot, t);
     this.prune();
   }
 
-  private recordProcesses(snapshot: Snapshot): void {
+  private recordProcesses(snapshot: Snapshot, t: number): void {
     const owners = new Set(snapshot.listeners.flatMap((l) => l.pids));
     const ratio = (open: number, soft: number | null) => (soft && soft > 0 ? open / soft : 0);
     // A tracked process keeps its place unless another is fuller by 5 points: no flapping at the cut.
@@ -153,11 +174,31 @@ export class History implements HistoryView {
       const known = this.processes.get(p.pid);
       if (known && known.name !== p.name) this.forgetProcess(p.pid); // the pid was reused
       if (!admit(this.processes, p.pid, this.seq, this.options.maxProcesses, (pid) => this.forgetProcess(pid))) continue;
-      this.processes.set(p.pid, { pid: p.pid, name: p.name, netns: p.netns, seen: this.seq });
+      const meta: ProcessMeta = { pid: p.pid, name: p.name, netns: p.netns, seen: this.seq, kinds: known?.name === p.name ? known.kinds : undefined };
+      if (p.fdKinds) this.recordKinds(meta, t, p.fdKinds);
+      this.processes.set(p.pid, meta);
       this.ring.set(processKey(p.pid, 'open'), p.fds.open!);
       if (p.fds.soft !== null) this.ring.set(processKey(p.pid, 'soft'), p.fds.soft);
       this.ring.set(processKey(p.pid, 'closeWait'), p.sockets.CLOSE_WAIT ?? 0);
     }
+  }
+
+  /**
+   * Appends the reading and, past KIND_READINGS, drops the one in the middle whose neighbours are
+   * closest: the oldest and the newest stay, the rest spread over the window. Readings older than
+   * the ring's first sample have left the window.
+   */
+  private recordKinds(meta: ProcessMeta, t: number, counts: FdKindCounts): void {
+    const oldest = this.ring.firstTime();
+    const kept = (meta.kinds ?? []).filter((k) => oldest === null || k.t >= oldest);
+    kept.push({ t, counts: { ...counts } });
+    while (kept.length > KIND_READINGS) {
+      let drop = 1;
+      for (let i = 2; i < kept.length - 1; i++) if (kept[i + 1].t - kept[i - 1].t < kept[drop + 1].t - kept[drop - 1].t) drop = i;
+      kept.splice(drop, 1);
+    }
+    meta.kinds = kept;
+    meta.lastKinds = kept[kept.length - 1];
   }
 
   private recordListeners(snapshot: Snapshot): void {
@@ -229,6 +270,20 @@ export class History implements HistoryView {
       this.forecasts.set(key, f);
     }
     return f;
+  }
+
+  fdKindGrowth(pid: number, name: string): FdKindGrowth | null {
+    const meta = this.processes.get(pid);
+    if (!meta || meta.name !== name || !meta.kinds?.length || !meta.lastKinds) return null;
+    const first = meta.kinds[0];
+    const now = meta.lastKinds;
+    if (now.t <= first.t) return null;
+    const deltas: FdKindCounts = {};
+    for (const k of new Set([...Object.keys(first.counts), ...Object.keys(now.counts)]) as Set<keyof FdKindCounts>) {
+      const d = (now.counts[k] ?? 0) - (first.counts[k] ?? 0);
+      if (d !== 0) deltas[k] = d;
+    }
+    return { spanMs: now.t - first.t, deltas };
   }
 
   fdPoints(pid: number, name: string): Point[] {

@@ -78,6 +78,11 @@ export class Ring {
     return this.columns.keys();
   }
 
+  /** Time of the oldest sample held, or null when empty. */
+  firstTime(): number | null {
+    return this.count ? this.times[(this.head - this.count + this.capacity) % this.capacity] : null;
+  }
+
   lastTime(): number | null {
     return this.count ? this.times[(this.head - 1 + this.capacity) % this.capacity] : null;
   }

@@ -18,7 +18,7 @@ import { repoRoot } from '../testing/paths.js';
 const isRoot = process.getuid?.() === 0;
 
 function plain(walk: FdWalk) {
-  return { counts: walk.counts, denied: walk.denied, errors: walk.errors.map((e) => e?.code ?? null), sockets: Array.from(walk.sockets) };
+  return { counts: walk.counts, denied: walk.denied, errors: walk.errors.map((e) => e?.code ?? null), sockets: Array.from(walk.sockets), kinds: Array.from(walk.kinds ?? []), inotify: Array.from(walk.inotify) };
 }
 
 /** A scan without timings or the pid-fd probe's source, which names the iterator when it answered. */

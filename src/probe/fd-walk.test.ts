@@ -13,6 +13,10 @@ import { ADDON_PATH, nativeFdWalker } from './native.js';
 import { readProcesses, readProcessesWhile, type ProcessScan } from './processes.js';
 import { loadProcCapture, procTree } from '../testing/proc-capture.js';
 import { repoRoot } from '../testing/paths.js';
+import { openBpfFdLink } from './bpf-fd-link.js';
+import { WALK_KINDS } from './fd-kinds.js';
+import { readPidUserns } from './pid-inotify.js';
+import { buildSnapshot } from '../snapshot/build.js';
 
 const c = loadProcCapture();
 const isRoot = process.getuid?.() === 0;
@@ -22,9 +26,9 @@ function timeless(scan: ProcessScan) {
   return { ...scan, owners: new Map(scan.owners), reports: scan.reports.map((r) => ({ ...r, ms: 0 })) };
 }
 
-/** A walk in plain values: error codes instead of Error objects, sockets as an array. */
+/** A walk in plain values: error codes instead of Error objects, sockets, kinds and inotify fds as arrays. */
 function plain(walk: FdWalk) {
-  return { counts: walk.counts, denied: walk.denied, errors: walk.errors.map((e) => e?.code ?? null), sockets: Array.from(walk.sockets) };
+  return { counts: walk.counts, denied: walk.denied, errors: walk.errors.map((e) => e?.code ?? null), sockets: Array.from(walk.sockets), kinds: Array.from(walk.kinds ?? []), inotify: Array.from(walk.inotify) };
 }
 
 test('the addon is built and has the fd walk (npm run build builds it; CI must not test the fallback only)', () => {
@@ -106,6 +110,10 @@ test('live, as nobody: directories of other users are denied alike by both walks
     mkdirSync(probe, { recursive: true });
     mkdirSync(release, { recursive: true });
     for (const f of readdirSync(here)) if (f.endsWith('.js') && !f.endsWith('.test.js')) copyFileSync(join(here, f), join(probe, f));
+    // The shared constants the walk names kinds by (snapshot/types.js, a leaf module).
+    mkdirSync(join(dir, 'dist', 'src', 'snapshot'));
+    copyFileSync(join(here, '..', 'snapshot', 'types.js'), join(dir, 'dist', 'src', 'snapshot', 'types.js'));
+    chmodSync(join(dir, 'dist', 'src', 'snapshot'), 0o755);
     copyFileSync(ADDON_PATH, join(release, 'sockdoc_native.node'));
     for (const d of [join(dir, 'dist'), join(dir, 'dist', 'src'), probe, join(dir, 'native'), join(dir, 'native', 'build'), release]) chmodSync(d, 0o755);
     writeFileSync(join(probe, 'package.json'), '{"type":"module"}');
@@ -130,5 +138,43 @@ console.log(JSON.stringify({ native: plain(walkFds('/', pids, 'native')), js: pl
     }
   } finally {
     rmSync(dir, { recursive: true });
+  }
+});
+
+test('live: every fd kind, told alike by the JavaScript walk, the native one and the BPF iterator; inotify watches; sockets by family', { skip: isRoot ? false : 'needs root: the BPF iterator' }, async () => {
+  const holder = join(repoRoot, 'scripts', 'fixtures', 'proc-holder.py');
+  const child = spawn('python3', [holder, 'kinds'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { link, error } = openBpfFdLink();
+  try {
+    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+    const held = JSON.parse(line) as { pid: number; kinds: Record<string, number>; inotify: { fds: number[]; watches: number } };
+    const pids = [held.pid];
+    const js = walkFds('/', pids, 'js');
+    const native = walkFds('/', pids, 'native', 'off');
+    const kindsOf = (w: FdWalk) => Object.fromEntries(WALK_KINDS.map((k, i) => [k, w.kinds?.[i] ?? -1]).filter(([, n]) => n !== 0));
+    assert.deepEqual(kindsOf(native), kindsOf(js), 'native = JavaScript');
+    assert.deepEqual(Array.from(native.inotify), Array.from(js.inotify));
+    assert.ok(link, `the BPF iterator loads as root: ${error}`);
+    const bpf = walkFds('/', pids, 'native', link);
+    assert.equal(bpf.source, 'bpf');
+    assert.deepEqual(kindsOf(bpf), kindsOf(js), 'BPF iterator = readlink walk');
+    assert.deepEqual(Array.from(bpf.inotify), Array.from(js.inotify));
+    // The kinds only the holder made (its stdio adds pipes, files and devices of its own).
+    const k = kindsOf(js);
+    for (const kind of ['eventpoll', 'eventfd', 'timerfd', 'signalfd', 'inotify', 'pidfd'] as const) assert.equal(k[kind], held.kinds[kind], kind);
+    assert.ok(k.file >= held.kinds.file, 'a file, a directory, a memfd and a /dev/shm file are files, not devices');
+    assert.deepEqual(Array.from(js.inotify), held.inotify.fds.flatMap((fd) => [held.pid, fd]));
+    // The scan reads the watches; the snapshot names each socket's family.
+    const scan = readProcesses('/', { pids, fdWalk: 'native', bpf: link });
+    assert.deepEqual(scan.processes[0].inotify, { instances: 2, watches: held.inotify.watches, userns: readPidUserns('/', held.pid) });
+    const snap = await buildSnapshot({ pids, intervalMs: 0 });
+    const kinds = snap.processes.find((p) => p.pid === held.pid)?.fdKinds ?? {};
+    for (const kind of ['tcp', 'udp', 'netlink'] as const) assert.equal(kinds[kind], held.kinds[kind], kind);
+    assert.ok((kinds.unix ?? 0) >= 1, 'its unix socket (stdio may add more)');
+    assert.equal(kinds.socket, undefined, 'every socket named by its family');
+    assert.equal(Object.values(kinds).reduce((a, b) => a + (b ?? 0), 0), snap.processes.find((p) => p.pid === held.pid)?.fds.open, 'the kinds add up to the open fds');
+  } finally {
+    link?.close();
+    child.kill('SIGKILL');
   }
 });

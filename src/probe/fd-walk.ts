@@ -13,6 +13,7 @@
 import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { readPidFds } from './pid-fd.js';
+import { WALK_KINDS } from './fd-kinds.js';
 import { FD_DIR_DENIED, FD_REFUSED, nativeFdWalker, type NativeFdWalk } from './native.js';
 import { under } from './read-file.js';
 import { mayLoadBpf, openBpfFdLink, type BpfFdLink } from './bpf-fd-link.js';
@@ -30,6 +31,10 @@ export interface FdWalk {
   errors: Array<NodeJS.ErrnoException | null>;
   /** (pid, fd, inode) triples: pids in the order asked, fds ascending; none for a failed pid. */
   sockets: ArrayLike<number>;
+  /** Per pid in the order asked, WALK_KINDS.length counts (src/probe/fd-kinds.ts); null when the walker could not tell (an addon built before kinds). */
+  kinds: Uint32Array | null;
+  /** (pid, fd) pairs of every inotify instance found. */
+  inotify: ArrayLike<number>;
   /** Wall time of a native walk, which may have overlapped other reads; null for the JavaScript one. */
   ms: number | null;
 }
@@ -111,15 +116,20 @@ function errnoError(errno: number, path: string): NodeJS.ErrnoException {
 
 /** readPidFds for each pid, reshaped. Errors are kept per pid, never thrown. */
 export function walkFdsJs(root: string, pids: readonly number[]): FdWalk {
-  const walk: FdWalk = { source: 'js', bpfError: null, counts: [], denied: [], errors: [], sockets: [], ms: null };
+  const kinds = new Uint32Array(pids.length * WALK_KINDS.length);
+  const walk: FdWalk = { source: 'js', bpfError: null, counts: [], denied: [], errors: [], sockets: [], kinds, inotify: [], ms: null };
   const sockets: number[] = [];
-  for (const pid of pids) {
+  const inotify: number[] = [];
+  for (let i = 0; i < pids.length; i++) {
+    const pid = pids[i];
     try {
       const fds = readPidFds(root, pid);
       walk.counts.push(fds.count);
       walk.denied.push(fds.denied);
       walk.errors.push(null);
       for (const [fd, inode] of fds.sockets) sockets.push(pid, fd, inode);
+      kinds.set(fds.kinds, i * WALK_KINDS.length);
+      for (const fd of fds.inotify) inotify.push(pid, fd);
     } catch (err) {
       walk.counts.push(null);
       walk.denied.push(false);
@@ -127,12 +137,23 @@ export function walkFdsJs(root: string, pids: readonly number[]): FdWalk {
     }
   }
   walk.sockets = sockets;
+  walk.inotify = inotify;
   return walk;
 }
 
 /** The addon's typed arrays in the shape of walkFdsJs. */
 export function fromNative(root: string, pids: readonly number[], raw: NativeFdWalk): FdWalk {
-  const walk: FdWalk = { source: raw.bpf ? 'bpf' : 'native', bpfError: raw.bpfError ?? null, counts: [], denied: [], errors: [], sockets: raw.sockets, ms: raw.ms };
+  const walk: FdWalk = {
+    source: raw.bpf ? 'bpf' : 'native',
+    bpfError: raw.bpfError ?? null,
+    counts: [],
+    denied: [],
+    errors: [],
+    sockets: raw.sockets,
+    kinds: raw.kinds && raw.kinds.length === pids.length * WALK_KINDS.length ? raw.kinds : null,
+    inotify: raw.inotify ?? [],
+    ms: raw.ms,
+  };
   for (let i = 0; i < pids.length; i++) {
     const status = raw.status[i];
     const flags = raw.flags[i];

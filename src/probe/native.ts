@@ -13,6 +13,10 @@ export interface NativeFdWalk {
   flags: Uint8Array;
   /** (pid, fd, inode) triples: pids in the order asked, fds ascending. */
   sockets: Float64Array;
+  /** Per pid, WALK_KINDS.length counts: its open fds by kind (native/fdkind.h). Missing in an addon built before it. */
+  kinds?: Uint32Array;
+  /** (pid, fd) pairs of every inotify instance. Missing in an addon built before it. */
+  inotify?: Uint32Array;
   /** Wall time of the walk in ms (for the pid-fd probe report). */
   ms: number;
   /** True when the BPF task_file iterator answered (the pids it did not report were walked in /proc). */
@@ -84,6 +88,11 @@ export interface NativeAddon {
    * then each of `files` read from inside. Missing in an addon built before it.
    */
   netnsReadAsync?(paths: string[], statesMask: number, files: string[], inodes?: number[]): Promise<NativeNetnsRead[]>;
+  /**
+   * For each user namespace file (/proc/PID/ns/user): its inode, owner uid and parent's inode (nsfs
+   * ioctls, native/userns.c); -1 where unknown, errno of the open. Missing in an addon built before it.
+   */
+  userNsInfo?(paths: string[]): Array<{ inode: number; owner: number; parent: number; errno: number }>;
 }
 
 /** The compiled addon, relative to this module's place in dist/src/probe/. */

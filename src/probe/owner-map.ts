@@ -24,6 +24,8 @@ export class OwnerMap implements Map<number, Owner[]> {
   private pid1 = new Float64Array(512);
   private fd1 = new Float64Array(512);
   private lists: Array<Owner[] | undefined> = [];
+  /** Per entry: a caller's mark (0 = none), e.g. the socket family found for the inode (snapshot/socket-kinds.ts). */
+  private marks = new Uint8Array(512);
   private count = 0;
   private live = 0;
   private used = 0; // slots not EMPTY (live + deleted): what the load factor counts
@@ -41,6 +43,7 @@ export class OwnerMap implements Map<number, Owner[]> {
       this.entryKey = new Float64Array(expected);
       this.pid1 = new Float64Array(expected);
       this.fd1 = new Float64Array(expected);
+      this.marks = new Uint8Array(expected);
     }
   }
 
@@ -94,6 +97,9 @@ export class OwnerMap implements Map<number, Owner[]> {
       const f = new Float64Array(cap);
       f.set(this.fd1);
       this.fd1 = f;
+      const m = new Uint8Array(cap);
+      m.set(this.marks);
+      this.marks = m;
     }
     const e = this.count++;
     this.entryKey[e] = key;
@@ -153,6 +159,30 @@ export class OwnerMap implements Map<number, Owner[]> {
     return true;
   }
 
+  /**
+   * Marks `inode` with `mark` (1..255; an earlier mark is kept) and calls `fn` once per holding
+   * (pid, fd), allocation-free. Returns whether the inode has holders.
+   */
+  markHolders(inode: number, mark: number, fn: (pid: number, fd: number) => void): boolean {
+    const e = this.find(inode);
+    if (e < 0) return false;
+    if (this.marks[e] === 0) this.marks[e] = mark;
+    const list = this.lists[e];
+    if (!list) fn(this.pid1[e], this.fd1[e]);
+    else for (const o of list) fn(o.pid, o.fd);
+    return true;
+  }
+
+  /** Calls `fn` for every (inode, pid, fd) whose inode no markHolders call marked. */
+  forEachUnmarked(fn: (inode: number, pid: number, fd: number) => void): void {
+    for (let e = 0; e < this.count; e++) {
+      if (this.marks[e] !== 0 || Number.isNaN(this.entryKey[e])) continue;
+      const list = this.lists[e];
+      if (!list) fn(this.entryKey[e], this.pid1[e], this.fd1[e]);
+      else for (const o of list) fn(this.entryKey[e], o.pid, o.fd);
+    }
+  }
+
   get(key: number): Owner[] | undefined {
     const e = this.find(key);
     return e < 0 ? undefined : this.listOf(e);
@@ -178,6 +208,7 @@ export class OwnerMap implements Map<number, Owner[]> {
         this.slots[s] = DELETED;
         this.entryKey[e] = NaN;
         this.lists[e] = undefined;
+        this.marks[e] = 0;
         this.live--;
         return true;
       }
@@ -189,6 +220,7 @@ export class OwnerMap implements Map<number, Owner[]> {
     this.entryKey = new Float64Array(512);
     this.pid1 = new Float64Array(512);
     this.fd1 = new Float64Array(512);
+    this.marks = new Uint8Array(512);
     this.lists = [];
     this.count = this.live = this.used = 0;
   }

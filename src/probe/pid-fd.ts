@@ -14,6 +14,7 @@
  */
 import { opendirSync, readlinkSync, type Dir, type Dirent } from 'node:fs';
 import { resolveUnder, statUnder } from './read-file.js';
+import { fdKindOfTarget, WALK_KIND_INDEX, WALK_KINDS } from './fd-kinds.js';
 
 export interface PidFds {
   /** Open fds (entries of the fd directory); null when the directory could not be read (EACCES). */
@@ -22,6 +23,10 @@ export interface PidFds {
   sockets: Array<[fd: number, inode: number]>;
   /** True when permission was refused for the directory or for some of its links (not root). */
   denied: boolean;
+  /** Open fds by kind, indexed as WALK_KINDS (src/probe/fd-kinds.ts); all 0 when the directory was refused. */
+  kinds: Uint32Array;
+  /** fd numbers of its inotify instances, ascending (their fdinfo lists the watches). */
+  inotify: number[];
 }
 
 /** 's' 'o' 'c' 'k' 'e' 't' ':' '[' */
@@ -79,12 +84,15 @@ export function readPidFds(root: string, pid: number): PidFds {
     handle = opendirSync(dir, { bufferSize: 256 });
   } catch (err) {
     const code = errCode(err);
-    if (code === 'EACCES' || code === 'EPERM') return { count: null, sockets: [], denied: true };
+    const refused = () => ({ count: null, sockets: [], denied: true, kinds: new Uint32Array(WALK_KINDS.length), inotify: [] });
+    if (code === 'EACCES' || code === 'EPERM') return refused();
     // A capture records a refused directory as a file, so the gap stays a gap (never 0 open fds).
-    if (root !== '/' && code === 'ENOENT' && statUnder(root, `proc/${pid}/${FD_REFUSED_FILE}`)) return { count: null, sockets: [], denied: true };
+    if (root !== '/' && code === 'ENOENT' && statUnder(root, `proc/${pid}/${FD_REFUSED_FILE}`)) return refused();
     throw err;
   }
   const sockets: Array<[number, number]> = [];
+  const kinds = new Uint32Array(WALK_KINDS.length);
+  const inotify: number[] = [];
   let count = 0;
   let denied = false;
   try {
@@ -101,6 +109,7 @@ export function readPidFds(root: string, pid: number): PidFds {
         if (code === 'EACCES' || code === 'EPERM') {
           denied = true;
           count++;
+          kinds[UNKNOWN]++;
           continue;
         }
         throw err;
@@ -108,10 +117,19 @@ export function readPidFds(root: string, pid: number): PidFds {
       count++;
       if (target === FD_REFUSED_TARGET) {
         denied = true;
+        kinds[UNKNOWN]++;
         continue;
       }
       const inode = socketInode(target);
-      if (inode >= 0) sockets.push([fdNumber(name), inode]);
+      if (inode >= 0) {
+        sockets.push([fdNumber(name), inode]);
+        kinds[SOCKET]++;
+        continue;
+      }
+      // "socket:[" with a malformed number is no socket sockdoc can match (native/fdwalk.c: other).
+      const kind = fdKindOfTarget(target);
+      kinds[kind === 'socket' ? OTHER : WALK_KIND_INDEX[kind]]++;
+      if (kind === 'inotify') inotify.push(fdNumber(name));
     }
   } finally {
     handle.closeSync();
@@ -124,5 +142,10 @@ export function readPidFds(root: string, pid: number): PidFds {
       break;
     }
   }
-  return { count, sockets, denied };
+  inotify.sort((a, b) => a - b);
+  return { count, sockets, denied, kinds, inotify };
 }
+
+const SOCKET = WALK_KIND_INDEX.socket;
+const OTHER = WALK_KIND_INDEX.other;
+const UNKNOWN = WALK_KIND_INDEX.unknown;

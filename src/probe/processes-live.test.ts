@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -60,13 +60,18 @@ test('live, not root: other users\' fds are told in ONE note and a partial repor
   try {
     chmodSync(dir, 0o755);
     const here = dirname(fileURLToPath(import.meta.url));
-    for (const f of readdirSync(here)) if (f.endsWith('.js') && !f.endsWith('.test.js')) copyFileSync(join(here, f), join(dir, f));
+    // Laid out as in dist/src: the probes, and the shared constants they import (snapshot/types.js).
+    const probe = join(dir, 'probe');
+    mkdirSync(probe, { mode: 0o755 });
+    mkdirSync(join(dir, 'snapshot'), { mode: 0o755 });
+    for (const f of readdirSync(here)) if (f.endsWith('.js') && !f.endsWith('.test.js')) copyFileSync(join(here, f), join(probe, f));
+    copyFileSync(join(here, '..', 'snapshot', 'types.js'), join(dir, 'snapshot', 'types.js'));
     writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
     writeFileSync(
-      join(dir, 'run.js'),
+      join(probe, 'run.js'),
       `import { readProcesses } from './processes.js';\nconst s = readProcesses('/');\nconsole.log(JSON.stringify({ notes: s.notes, reports: s.reports, n: s.processes.length }));\n`,
     );
-    const r = spawnSync(process.execPath, [join(dir, 'run.js')], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(probe, 'run.js')], { uid: 65534, gid: 65534, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr || String(r.error));
     const out = JSON.parse(r.stdout) as { notes: string[]; reports: Array<{ probe: string; status: string; detail?: string }>; n: number };
     // Other users' processes are one note; a non-dumpable process of nobody's own (another test's peer) is another matter.

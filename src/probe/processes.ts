@@ -15,6 +15,8 @@ import { readPidStat } from './pid-stat.js';
 import { readPidStatus } from './pid-status.js';
 import { readPasswd, userNames } from './passwd.js';
 import { describeError, outcomeOf, runProbe, under } from './read-file.js';
+import { WALK_KINDS, type FdKindCounts } from './fd-kinds.js';
+import { readInotifyUse, readPidUserns } from './pid-inotify.js';
 
 export interface ReadProcessesOptions {
   /** Only these pids (a lab or a test scoping the scan to its own processes). Missing ones are skipped. */
@@ -87,6 +89,7 @@ interface Candidate {
   uid: number;
   /** /proc/PID/stat state letter. */
   state: string;
+  euid: number;
   soft: number | null;
   hard: number | null;
 }
@@ -136,7 +139,7 @@ function readCandidates(root: string, pids: readonly number[], t: PerPid): Candi
       const stat = readPidStat(root, pid);
       const status = readPidStatus(root, pid);
       const cmdline = readPidCmdline(root, pid).joined;
-      if (!isKernelThread(pid, stat.ppid, cmdline, status.kthread)) base = { pid, ppid: stat.ppid, name: stat.name, cmdline, uid: status.uid, state: stat.state };
+      if (!isKernelThread(pid, stat.ppid, cmdline, status.kthread)) base = { pid, ppid: stat.ppid, name: stat.name, cmdline, uid: status.uid, state: stat.state, euid: status.euid };
     } catch (err) {
       if (!vanished(root, pid)) tally(t.unreadable, describeError(err));
     }
@@ -250,18 +253,23 @@ function finish(
         tally(otherUser ? fdsDenied : fdsRefused, under(procDir, String(c.pid), 'fd'));
       }
     }
-    processes.push({
+    const info: ProcessInfo = {
       pid: c.pid,
       ppid: c.ppid,
       name: c.name,
       cmdline: c.cmdline,
       uid: c.uid,
+      euid: c.euid,
       user: users?.get(c.uid) ?? null,
       fds: { open: zombie ? 0 : err ? null : walk.counts[w], soft: c.soft, hard: c.hard },
       sockets: {},
       netns: null,
-    });
+    };
+    // Kinds are known when the walk read the directory (a refused one counts nothing).
+    if (!err && walk.kinds && walk.counts[w] !== null) info.fdKinds = walkKinds(walk.kinds, w);
+    processes.push(info);
   }
+  const inotifyMs = readInotify(root, processes, walk.inotify);
 
   const s = walk.sockets;
   let lastPid = -1;
@@ -297,5 +305,36 @@ function finish(
     tell(fdReport, notes, `the fds of ${plural(fdsMissing.count, 'process', 'processes')} could not be listed (first: ${fdsMissing.first}): their fd counts and sockets are unknown`);
   }
   reports.push(procReport, limitsReport, fdReport);
+  if (walk.inotify.length) reports.push(report('pid-inotify', under(procDir, '*', 'fdinfo', '*'), inotifyMs));
   return { processes, owners, reports, notes };
+}
+
+/** The walk's counts of the `w`th pid as a record of the kinds present ('socket': every socket; the snapshot splits them by family). */
+function walkKinds(kinds: Uint32Array, w: number): FdKindCounts {
+  const out: FdKindCounts = {};
+  const base = w * WALK_KINDS.length;
+  for (let k = 0; k < WALK_KINDS.length; k++) {
+    const n = kinds[base + k];
+    if (n > 0) out[WALK_KINDS[k]] = n;
+  }
+  return out;
+}
+
+/** inotify instances and watches of each process holding any ((pid, fd) pairs from the walk); returns the ms spent. */
+function readInotify(root: string, processes: readonly ProcessInfo[], pairs: ArrayLike<number>): number {
+  if (pairs.length === 0) return 0;
+  const t0 = performance.now();
+  const byPid = new Map<number, number[]>();
+  for (let i = 0; i < pairs.length; i += 2) {
+    const list = byPid.get(pairs[i]);
+    if (list) list.push(pairs[i + 1]);
+    else byPid.set(pairs[i], [pairs[i + 1]]);
+  }
+  for (const p of processes) {
+    const fds = byPid.get(p.pid);
+    if (!fds) continue;
+    const use = readInotifyUse(root, p.pid, fds);
+    if (use.instances > 0) p.inotify = { ...use, userns: readPidUserns(root, p.pid) };
+  }
+  return performance.now() - t0;
 }

@@ -44,4 +44,18 @@ export interface LimitOrigin {
   fix: string[];
   /** What could not be read or was ignored (a malformed drop-in, an unreadable parent), one sentence each. */
   notes?: string[];
+  /** What its open fds are now (`sockdoc limits` fills it from a snapshot of the process). */
+  usage?: FdUsageSummary;
+}
+
+/** A process's open fds by kind and what they say (rules/support/fd-kinds.ts fdComposition). */
+export interface FdUsageSummary {
+  open: number | null;
+  /** By kind, most first: [["eventpoll", 4088], ["file", 5]]. */
+  kinds: Array<[string, number]>;
+  verdict: 'leak' | 'load' | 'unclear';
+  /** One sentence: what they are and what that means. */
+  sentence: string;
+  /** For a leak: the lines that show it, before any bigger limit. */
+  leakFix: string[];
 }

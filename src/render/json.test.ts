@@ -88,7 +88,7 @@ test('processes: compact, sorted by pid, socket states in kernel order', () => {
   const j = diagnosisToJson(seedDiagnosis());
   assert.deepEqual(j.processes.map((p) => p.pid), [1, 812, 1200, 2301, 2305, 37482, 40100]);
   const server = j.processes.find((p) => p.pid === 37482)!;
-  assert.deepEqual(server, { pid: 37482, ppid: 1200, name: 'server', cmdline: '/home/jet/server', uid: 1000, user: 'jet', fds: { open: 1024, soft: 1024, hard: 4096 }, sockets: { LISTEN: 1 }, netns: 0 });
+  assert.deepEqual(server, { pid: 37482, ppid: 1200, name: 'server', cmdline: '/home/jet/server', uid: 1000, user: 'jet', fds: { open: 1024, soft: 1024, hard: 4096 }, sockets: { LISTEN: 1 }, netns: 0, fdKinds: null, inotify: null });
 });
 
 test('listeners, socket states, counters with sorted keys, limit origins as an array', () => {

@@ -11,7 +11,7 @@ import type { ProgramInstance } from '../provenance/programs/types.js';
 import type { Diagnosis } from './report.js';
 import type { Finding, FindingSubject, Severity } from '../rules/types.js';
 import type { LimitOrigin } from '../provenance/types.js';
-import type { ConntrackTable, ContainerRef, Listener, NetNamespace, NetnsKind, PodRef, ProbeReport, ProcessInfo, Softnet, Sockstat, TcpState, Tunables } from '../snapshot/types.js';
+import type { ConntrackTable, ContainerRef, FdKindCounts, Listener, NetNamespace, NetnsKind, PodRef, ProbeReport, ProcessInfo, Softnet, Sockstat, TcpState, Tunables } from '../snapshot/types.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
 import { TCP_STATES } from '../snapshot/types.js';
 import { findingRef } from '../rules/support/refs.js';
@@ -48,6 +48,10 @@ export interface ProcessJson {
   sockets: Partial<Record<TcpState, number>>;
   /** Inode of its network namespace (namespaces[].inode); null when it could not be read. */
   netns: number | null;
+  /** Its open fds by kind (tcp, udp, unix, netlink, ..., pipe, eventpoll, inotify, file, device, ...); kinds with none left out; null when not known. Additive in schemaVersion 2. */
+  fdKinds: FdKindCounts | null;
+  /** The inotify instances it holds and their watches (null: unreadable); null when it holds none. Additive in schemaVersion 2. */
+  inotify: { instances: number; watches: number | null } | null;
 }
 
 /** One network namespace (schemaVersion 2). */
@@ -239,6 +243,9 @@ export function findingJson(f: Finding): FindingJson {
   if (f.subject.address !== undefined) subject.address = f.subject.address;
   if (f.subject.port !== undefined) subject.port = f.subject.port;
   if (f.subject.path !== undefined) subject.path = f.subject.path;
+  if (f.subject.uid !== undefined) subject.uid = f.subject.uid;
+  if (f.subject.user !== undefined) subject.user = f.subject.user;
+  if (f.subject.userns !== undefined) subject.userns = f.subject.userns;
   if (f.subject.netns !== undefined) subject.netns = JSON.parse(JSON.stringify(f.subject.netns)) as NonNullable<FindingSubject['netns']>;
   return {
     id: f.id,
@@ -256,7 +263,19 @@ export function findingJson(f: Finding): FindingJson {
 function processJson(p: ProcessInfo): ProcessJson {
   const sockets: Partial<Record<TcpState, number>> = {};
   for (const s of TCP_STATES) if (p.sockets[s]) sockets[s] = p.sockets[s];
-  return { pid: p.pid, ppid: p.ppid, name: p.name, cmdline: p.cmdline, uid: p.uid, user: p.user, fds: { ...p.fds }, sockets, netns: p.netns };
+  return {
+    pid: p.pid,
+    ppid: p.ppid,
+    name: p.name,
+    cmdline: p.cmdline,
+    uid: p.uid,
+    user: p.user,
+    fds: { ...p.fds },
+    sockets,
+    netns: p.netns,
+    fdKinds: p.fdKinds ? { ...p.fdKinds } : null,
+    inotify: p.inotify ? { instances: p.inotify.instances, watches: p.inotify.watches } : null,
+  };
 }
 
 function unixListenerJson(l: Listener): UnixListenerJson {

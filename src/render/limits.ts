@@ -50,6 +50,16 @@ export function renderLimitOrigin(o: LimitOrigin, opts: LimitsRenderOptions): st
   const out: string[] = [];
   const limits = o.soft === o.hard ? `${limitText(o.soft)} files (soft and hard limit)` : `${limitText(o.soft)} files (soft limit; the hard limit is ${limitText(o.hard)})`;
   out.push(`${paint('bold', `${terminalSafe(o.name)} (pid ${o.pid})`)} can open at most ${limits}.`);
+  const u = o.usage;
+  if (u) {
+    const open = u.open === null ? '' : `${u.open} open: `;
+    const kinds = u.kinds.slice(0, 5).map(([k, n]) => `${n} ${k}`).join(', ');
+    for (const l of wrap(terminalSafe(`Now ${open}${kinds}.${u.sentence ? ` ${u.sentence}` : ''}`), width)) out.push(`  ${u.verdict === 'leak' ? paint('yellow', l) : l}`);
+    if (u.leakFix.length) {
+      out.push(`  ${paint('yellow', 'Find the leak first (a bigger limit is relief, not the cure):')}`);
+      for (const l of u.leakFix) out.push(`    ${terminalSafe(l)}`);
+    }
+  }
   out.push(`  Set by ${paint(o.source.layer === 'unknown' ? 'yellow' : 'cyan', terminalSafe(setAt(o)))}:`);
   for (const l of wrap(terminalSafe(o.source.reason), width)) out.push(`  ${l}`);
   const originAt = o.chain.findIndex((c) => c.pid === o.source.pid);

@@ -17,7 +17,7 @@
 import { labelSafe, LABEL_VALUE_MAX } from '../safety/label-value.js';
 import type { Finding, FindingSubject, Severity } from '../rules/types.js';
 import type { LimitLayer, LimitOrigin } from '../provenance/types.js';
-import type { Listener, NetNamespace, NetnsInode, ProcessInfo, Snapshot, TcpState, Tunables } from '../snapshot/types.js';
+import type { FdKindCounts, Listener, NetNamespace, NetnsInode, ProcessInfo, Snapshot, TcpState, Tunables } from '../snapshot/types.js';
 import { namespaceOf } from '../snapshot/namespaces.js';
 
 /** The labels naming a network namespace; "" when not known (Prometheus treats "" as absent). */
@@ -53,6 +53,8 @@ export interface ProcessSeries {
   hardLimit: number | null;
   /** null when the process lives in a network namespace that was not read: its sockets are unknown, not 0. */
   sockets: Partial<Record<TcpState, number>> | null;
+  /** Its open fds by kind (kinds it holds none of are left out); null when the walk could not tell. */
+  fdKinds: FdKindCounts | null;
   selectedBy: SelectionReason[];
   /**
    * Where RLIMIT_NOFILE came from, when provenance ran for it. `setting` is the text that set it,
@@ -356,6 +358,7 @@ export function buildMetricsModel(
       softLimit: p.fds.soft,
       hardLimit: p.fds.hard,
       sockets: namespaceRead(snapshot, p.netns) ? p.sockets : null,
+      fdKinds: p.fdKinds ?? null,
       selectedBy: reasons,
       limit: limitLabels(origins.get(pid)),
     });

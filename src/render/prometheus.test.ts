@@ -16,6 +16,7 @@ function model(program: string): MetricsModel {
         softLimit: null,
         hardLimit: 20,
         sockets: { LISTEN: 1 },
+        fdKinds: { tcp: 1, eventpoll: 6, device: 3 },
         selectedBy: ['listener'],
         limit: { layer: 'shell', unit: '', file: '/etc/x\ny', setting: 'ulimit -n 20' },
       },

@@ -18,7 +18,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { TCP_STATES } from '../snapshot/types.js';
+import { FD_KINDS, TCP_STATES } from '../snapshot/types.js';
 import type { MetricsModel } from './prometheus-model.js';
 import { counterMetricName, EXPORTED_COUNTERS, EXPORTED_SYSCTLS, sysctlMetricName } from './prometheus-names.js';
 import { labelSafe } from '../safety/label-value.js';
@@ -184,6 +184,18 @@ export class MetricsRenderer {
         for (const state of TCP_STATES) set({ ...p.labels, state }, p.sockets[state] ?? 0);
       }
     });
+    // Bounded: kind is one of FD_KINDS (20 values), and only kinds the process holds get a series.
+    this.gauge(
+      'sockdoc_process_fds_by_kind',
+      'Open file descriptors of the process by kind (kind: tcp, udp, unix, netlink, raw, packet, socket, pipe, eventpoll, eventfd, inotify, timerfd, signalfd, pidfd, io_uring, anon, file, device, other, unknown); kinds it holds none of are absent.',
+      [...PROCESS, 'kind'],
+      (set, c) => {
+        for (const p of c.model!.processes) {
+          if (!p.fdKinds) continue;
+          for (const kind of FD_KINDS) if (p.fdKinds[kind]) set({ ...p.labels, kind }, p.fdKinds[kind] as number);
+        }
+      },
+    );
     this.gauge('sockdoc_process_selected', 'Always 1: why the process has per-process series (reason="listener", "usage" or "top").', [...PROCESS, 'reason'], (set, c) => {
       for (const p of c.model!.processes) for (const reason of p.selectedBy) set({ ...p.labels, reason }, 1);
     });

@@ -17,6 +17,7 @@ const LABEL_WIDTH = 10;
 export function subjectText(f: Finding): string {
   const s = f.subject;
   const parts: string[] = [];
+  if (s.uid !== undefined) parts.push(`uid ${s.uid}${s.user ? ` (${s.user})` : ''}${s.userns !== undefined ? ` in userns ${s.userns}` : ''}`);
   if (s.pid !== undefined) parts.push(pidName(s.pid, s.name));
   if (s.path !== undefined) parts.push(s.path);
   else if (s.address !== undefined && s.port !== undefined) parts.push(hostPort(s.address, s.port));

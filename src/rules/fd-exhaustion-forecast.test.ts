@@ -11,6 +11,8 @@ const who = { pid: 4242, name: 'app', soft: 1024 };
 const fastLeak = fdHistory(who, climb(100, 1, 60), 2000);
 // One per 20 s sample (0.05/s) for 10 min from 200: at 230, 794 left = 15880 s (4 h 25 min), within 60 × 10 min.
 const slowLeak = fdHistory(who, climb(200, 1, 31), 20_000);
+// The same fast leak, told by kind: 40 sockets and 20 files steady, eventfds make all the growth.
+const eventfdLeak = fdHistory(who, climb(100, 1, 60), 2000, (open) => ({ tcp: 40, file: 20, eventfd: open - 60 }));
 
 runRuleCases(rule, {
   valid: [
@@ -31,6 +33,20 @@ runRuleCases(rule, {
     { name: 'soft limit unknown', snapshot: snapshot({ processes: [proc({ pid: 4242, name: 'app', open: 159, soft: null })] }), context: { history: fastLeak } },
   ],
   invalid: [
+    {
+      name: 'the kind that grows is named, and the fix shows it first',
+      snapshot: snapshot({ processes: [proc({ pid: 4242, name: 'app', open: 159, soft: 1024, hard: 4096, fdKinds: { tcp: 40, file: 20, eventfd: 99 } })] }),
+      context: { history: eventfdLeak },
+      findings: [
+        {
+          severity: 'critical',
+          subject: { pid: 4242, name: 'app' },
+          evidence: { growingKind: 'eventfd', growingKindDelta: 59, topKind: 'eventfd', fdVerdict: 'leak' },
+          fixIncludes: ["ls -l /proc/4242/fd | grep -c 'anon_inode:\\[eventfd\\]'"],
+          explainIncludes: ['(eventfd +59 over the window)', 'a leak, not load'],
+        },
+      ],
+    },
     {
       name: 'a fast leak: critical, under an hour',
       snapshot: snapshot({ processes: [app(159, 1024, 4096, { CLOSE_WAIT: 40 })] }),

@@ -10,6 +10,8 @@ import { closeWaitCount, fdFindingId, percent } from './support/levels.js';
 import { leaksCloseWait } from './support/close-wait.js';
 import { processRef, processSubject, uniqueRefs } from './support/refs.js';
 import { approxDuration, ratePerMinute } from './support/text.js';
+import { fdComposition, leakFixLines } from './support/fd-kinds.js';
+import { kindEvidence } from './support/fd-limit.js';
 
 /** Under this, the forecast is critical: someone must act before the hour is out. */
 export const FORECAST_CRITICAL_MS = 3600_000;
@@ -32,6 +34,8 @@ export const rule: Rule = {
       const eta = approxDuration(f.etaMs);
       const rate = ratePerMinute(f.perSecond);
       const windowSeconds = Math.round(f.spanMs / 1000);
+      // What grows: a climbing count is a leak whatever the kind (the forecast says it climbs).
+      const kinds = fdComposition(p, history.fdKindGrowth?.(p.pid, p.name));
       const related: string[] = [];
       const near = fdFindingId(p, options);
       if (near) related.push(processRef(near, p.pid));
@@ -52,6 +56,7 @@ export const rule: Rule = {
           tau: Math.round((f.tau ?? 0) * 100) / 100,
           restarted: f.restarted,
           closeWait: closeWaitCount(p),
+          ...kindEvidence(kinds),
         },
         explain: [
           `Over the last ${approxDuration(f.spanMs).slice(1)} (${f.samples} samples) the open descriptors of ${who} rose steadily, ${rate}` +
@@ -59,13 +64,16 @@ export const rule: Rule = {
           `At that rate it reaches its soft RLIMIT_NOFILE of ${soft} in ${eta}; from then on open(), socket() and accept() fail with EMFILE` +
             ' ("too many open files"): its listen queue fills and clients hang, time out or are reset.',
           f.restarted ? 'The count dropped sharply once in the window (a restart?): only the climb since then was used.' : '',
+          kinds ? kinds.sentence : '',
           'A count that only grows while the load stays the same is a leak: descriptors (often sockets in CLOSE_WAIT, or files) opened and never closed.' +
             ' Raising the limit buys time; the program must be fixed or restarted.',
         ]
           .filter(Boolean)
           .join(' '),
         fix: [
-          `ls -l /proc/${p.pid}/fd | awk '{print $NF}' | sed 's/[0-9]*]$/]/' | sort | uniq -c | sort -rn | head   # what kind of descriptor is piling up`,
+          ...(kinds && (kinds.verdict === 'leak' || kinds.growing) ? leakFixLines(p, { ...kinds, culprits: kinds.growing ? [kinds.growing.kind] : kinds.culprits }).slice(0, -1) : [
+            `ls -l /proc/${p.pid}/fd | awk '{print $NF}' | sed 's/[0-9]*]$/]/' | sort | uniq -c | sort -rn | head   # what kind of descriptor is piling up`,
+          ]),
           `sockdoc sockets --pid ${p.pid}   # sockets by state: many CLOSE_WAIT = the program never close()s them`,
           reliefLine(p, snapshot.host.canRaiseLimits, snapshot.tunables['fs.nr_open'], 'buys time; lost at restart'),
           `sockdoc limits ${p.pid}   # where the limit is set, for a durable change`,

@@ -117,5 +117,62 @@ runRuleCases(rule, {
       snapshot: snapshot({ processes: [server(3, 0, 0)] }),
       findings: [{ severity: 'critical', subject: { pid: 37482, name: 'server' }, evidence: { usedPercent: null } }],
     },
+    {
+      name: 'an eventpoll leak: what the fds are comes first, the leak is named and shown before any bigger limit',
+      snapshot: snapshot({ processes: [proc({ pid: 4242, name: 'worker', open: 4096, soft: 4096, hard: 4096, fdKinds: { eventpoll: 4088, file: 5, device: 3 } })] }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { pid: 4242, name: 'worker' },
+          evidence: { topKind: 'eventpoll', topKindCount: 4088, fdVerdict: 'leak', fdKinds: 'eventpoll:4088,file:5,device:3', growingKind: null },
+          fixIncludes: ["ls -l /proc/4242/fd | grep -c 'anon_inode:\\[eventpoll\\]'", 'a bigger fd limit only delays the next exhaustion', 'prlimit --pid 4242'],
+          explainIncludes: ['4,088 of 4,096 are epoll instances (eventpoll)', 'a leak, not load'],
+        },
+      ],
+    },
+    {
+      name: 'a Java Selector leak: eventpoll and eventfd together, and the heap histogram that counts the selectors',
+      snapshot: snapshot({
+        processes: [proc({ pid: 77, name: 'java', cmdline: '/usr/bin/java -jar app.jar', open: 4100, soft: 4096, fdKinds: { eventpoll: 2040, eventfd: 2040, tcp: 12, file: 8 } })],
+      }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { pid: 77, name: 'java' },
+          evidence: { topKind: 'eventpoll', fdVerdict: 'leak' },
+          fixIncludes: ['jmap -histo 77', 'EPollSelectorImpl'],
+          explainIncludes: ['2,040 eventpoll + 2,040 eventfd of 4,100', 'Selector.open()'],
+        },
+      ],
+    },
+    {
+      name: 'mostly live TCP connections: load, not a leak (no leak lines, the limit is the fix)',
+      snapshot: snapshot({
+        processes: [proc({ pid: 88, name: 'nginx', open: 1020, soft: 1024, hard: 1024, sockets: { ESTABLISHED: 1000, LISTEN: 2 }, fdKinds: { tcp: 1002, file: 12, pipe: 2, eventpoll: 1, device: 3 } })],
+      }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { pid: 88, name: 'nginx' },
+          evidence: { topKind: 'tcp', fdVerdict: 'load' },
+          explainIncludes: ['1,002 of 1,020 are TCP sockets (1,000 ESTABLISHED)', 'not a leak'],
+        },
+      ],
+    },
+    {
+      name: 'mostly TCP, most of it CLOSE_WAIT: a leak of connections',
+      snapshot: snapshot({
+        processes: [proc({ pid: 89, name: 'app', open: 1024, soft: 1024, sockets: { ESTABLISHED: 100, CLOSE_WAIT: 900 }, fdKinds: { tcp: 1000, file: 24 } })],
+      }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: { pid: 89, name: 'app' },
+          evidence: { fdVerdict: 'leak', topKind: 'tcp' },
+          fixIncludes: ["ss -tnp state close-wait | grep -c 'pid=89,'"],
+          explainIncludes: ['900 of them in CLOSE_WAIT', 'a leak of connections'],
+        },
+      ],
+    },
   ],
 });

@@ -5,5 +5,5 @@ import { fdLimitFindings } from './support/fd-limit.js';
 export const rule: Rule = {
   id: 'fd-limit-exhausted',
   description: 'A process has open files at or above 95% of its soft RLIMIT_NOFILE: accept() and open() fail with EMFILE.',
-  check: (snapshot, options) => fdLimitFindings('fd-limit-exhausted', snapshot, options),
+  check: (snapshot, options, context) => fdLimitFindings('fd-limit-exhausted', snapshot, options, context),
 };

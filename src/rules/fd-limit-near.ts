@@ -5,5 +5,5 @@ import { fdLimitFindings } from './support/fd-limit.js';
 export const rule: Rule = {
   id: 'fd-limit-near',
   description: 'A process has open files at or above 80% of its soft RLIMIT_NOFILE.',
-  check: (snapshot, options) => fdLimitFindings('fd-limit-near', snapshot, options),
+  check: (snapshot, options, context) => fdLimitFindings('fd-limit-near', snapshot, options, context),
 };

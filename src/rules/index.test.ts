@@ -59,6 +59,10 @@ function seedSnapshot() {
   // 37482's CLOSE_WAIT stayed the whole window (a leak); 900's were all replaced (churn).
   addCloseWait(s, { pid: 37482, port: 8889, count: 20, persisted: 20 });
   addCloseWait(s, { pid: 900, port: 9000, count: 30, persisted: 0 });
+  // inotify: uid 0 at max_user_instances, uid 1000 near it, uid 2000 at max_user_watches, uid 3000 near it.
+  const watcher = (pid: number, uid: number, instances: number, watches: number) => proc({ pid, name: `w${pid}`, uid, inotify: { instances, watches, userns: 4026531837 } });
+  s.processes.push(watcher(600, 0, 128, 100), watcher(601, 1000, 105, 10), watcher(602, 2000, 1, 65536), watcher(603, 3000, 1, 60000));
+  s.userNamespaces = [{ inode: 4026531837, own: true, owner: null, parent: null, maxInotifyInstances: 128, maxInotifyWatches: 65536 }];
   // A container whose own conntrack count nears the host-wide max.
   s.namespaces.push({ ...s.namespaces[0], inode: 4026532999, kind: 'docker', name: 'web', conntrack: conntrackTable({ count: 230000 }) });
   return s;

@@ -14,6 +14,10 @@ import { rule as ephemeralPortsNear } from './ephemeral-ports-near.js';
 import { rule as fdExhaustionForecast } from './fd-exhaustion-forecast.js';
 import { rule as fdLimitExhausted } from './fd-limit-exhausted.js';
 import { rule as fdLimitNear } from './fd-limit-near.js';
+import { rule as inotifyInstancesExhausted } from './inotify-instances-exhausted.js';
+import { rule as inotifyInstancesNear } from './inotify-instances-near.js';
+import { rule as inotifyWatchesExhausted } from './inotify-watches-exhausted.js';
+import { rule as inotifyWatchesNear } from './inotify-watches-near.js';
 import { rule as listenOverflows } from './listen-overflows.js';
 import { rule as netdevBacklogDrops } from './netdev-backlog-drops.js';
 import { rule as programCapNear } from './program-cap-near.js';
@@ -38,6 +42,10 @@ export const RULES: Rule[] = [
   fdExhaustionForecast,
   fdLimitExhausted,
   fdLimitNear,
+  inotifyInstancesExhausted,
+  inotifyInstancesNear,
+  inotifyWatchesExhausted,
+  inotifyWatchesNear,
   listenOverflows,
   netdevBacklogDrops,
   programCapNear,

@@ -14,6 +14,11 @@ export interface FindingSubject {
   port?: number;
   /** A unix-domain listener: its path, or "@name" for an abstract one (then no address or port). */
   path?: string;
+  /** A user (inotify limits are per uid): its uid as the host sees it, and its name when known. */
+  uid?: number;
+  user?: string;
+  /** The user namespace of `uid`'s limit, when not sockdoc's own (the initial one on a host). */
+  userns?: number;
   /** The network namespace of the listener, process or counters: {inode, kind, name, container?, pod?}. */
   netns?: NetnsRef;
 }
@@ -55,6 +60,8 @@ export interface RuleOptions {
   portsCritical: number;
   /** program-cap-near: connections a program holds / its own cap >= this (default 0.80). Absent: the default. */
   capWarning: number;
+  /** inotify-instances-near / inotify-watches-near: a uid's use / its limit >= this (default 0.80). Optional: older callers leave it out. */
+  inotifyWarning?: number;
 }
 
 export const DEFAULT_RULE_OPTIONS: RuleOptions = {
@@ -67,6 +74,7 @@ export const DEFAULT_RULE_OPTIONS: RuleOptions = {
   portsWarning: 0.8,
   portsCritical: 0.95,
   capWarning: 0.8,
+  inotifyWarning: 0.8,
 };
 
 /**

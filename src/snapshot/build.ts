@@ -2,6 +2,7 @@
  * One consistent host read. Counters are read twice around the sampling window; everything else
  * is read once at the end of it, sockets during the fd walk so owners match.
  */
+import { existsSync } from 'node:fs';
 import { readPidStatus } from '../probe/pid-status.js';
 import { readLinkUnder, runProbe } from '../probe/read-file.js';
 import { hiddenByProcMount, readProcMount } from '../probe/proc-mount.js';
@@ -18,11 +19,14 @@ import { readLiveNetns, readNetnsCounters, readTreeNetns, type NetnsData, type N
 import { under } from '../probe/read-file.js';
 import { compareListeners, deriveListeners, deriveUnixListeners } from './listeners.js';
 import { readUnixSockets, type UnixRead } from '../probe/net-unix.js';
+import { readSocketInodes } from '../probe/net-socket-inodes.js';
+import { readUserNamespaces } from '../probe/userns.js';
+import { splitSocketKinds, type Unnamed } from './socket-kinds.js';
 import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
 import { readCaptureTime } from '../probe/capture-meta.js';
 import { pressureOver, readPressure } from './net-pressure.js';
 import { nameNetns, nameNetnsWithDoubts, netnsLabel, type NamingContext } from './netns-names.js';
-import { TCP_STATES, type Counters, type Listener, type NetNamespace, type ProbeReport, type ProcessInfo, type Snapshot, type Owner, type Tunables } from './types.js';
+import { TCP_STATES, type SocketKind, type Counters, type Listener, type NetNamespace, type ProbeReport, type ProcessInfo, type Snapshot, type Owner, type Tunables } from './types.js';
 import { SocketTable, tcpStateNumber, withSocketTable } from './socket-table.js';
 import { forEachHolderPid } from '../probe/owner-map.js';
 import { readPrograms } from './programs.js';
@@ -141,6 +145,21 @@ function unixSourceNotes(reads: ReadonlyMap<number, UnixRead>, label: (inode: nu
 function sentence(text: string): string {
   const t = text[0].toUpperCase() + text.slice(1);
   return t.endsWith('.') ? t : `${t}.`;
+}
+
+/**
+ * Families of the sockets neither the TCP nor the unix table holds (UDP, netlink, ...), from the
+ * /proc/net tables of each namespace that holds some: sockdoc's own as ROOT/proc/net, another through
+ * a process in it (ROOT/proc/PID/net; in a capture, what was read inside it: ROOT/netns/INODE/proc/net).
+ */
+function nameOtherSockets(root: string, live: boolean, own: number, unnamed: Unnamed): Map<number, SocketKind> {
+  const out = new Map<number, SocketKind>();
+  for (const [netns, group] of unnamed) {
+    const inside = !live && netns !== null && existsSync(under(root, 'netns', String(netns), 'proc', 'net'));
+    const netDir = netns === null || netns === own ? 'proc/net' : inside ? `netns/${netns}/proc/net` : `proc/${group.pids[0]}/net`;
+    for (const [inode, kind] of readSocketInodes(root, netDir)) if (group.inodes.has(inode)) out.set(inode, kind);
+  }
+  return out;
 }
 
 /** Tunables a rule needs; netdev_max_backlog is left out: it exists only in the initial network namespace. */
@@ -310,6 +329,11 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   }
   // sockdoc is never a suspect in its own report: its own pid is left out of a live read.
   if (live) procs.processes = procs.processes.filter((p) => p.pid !== process.pid);
+  // The user namespaces inotify instances are charged in, with their limits (own first, always).
+  const inotifyHolders = new Map(procs.processes.filter((p) => p.inotify).map((p) => [p.pid, p.inotify?.userns ?? null]));
+  const userns = readUserNamespaces(root, inotifyHolders);
+  probes.push(...userns.reports);
+  notes.push(...userns.notes);
 
   const table = SocketTable.concat([net.table, ...otherData.map((d) => d.table)]);
   const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
@@ -348,6 +372,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // Unix-domain listeners of each namespace after its TCP ones; what could not be judged is said.
   const unixReads = new Map<number, UnixRead>([[plan.own, reads.unix], ...otherData.map((d) => [d.inode, d.unix] as const)]);
   const unixSockets = [...unixReads.values()].flatMap((u) => u.sockets);
+  // What each process's socket fds are: TCP and unix from the tables above, the rest from its namespace's /proc/net.
+  splitSocketKinds(procs.processes, procs.owners, table, unixSockets, (unnamed) => nameOtherSockets(root, live, plan.own, unnamed));
   for (const [inode, u] of unixReads) {
     const list = listenersByNs.get(inode) ?? [];
     list.push(...deriveUnixListeners(u.sockets, procs.owners));
@@ -450,6 +476,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     processes: procs.processes,
     listeners,
     unixSockets,
+    userNamespaces: userns.namespaces,
     tunables: namespaces[0].tunables,
     counters: namespaces[0].counters,
     probes,

@@ -27,7 +27,7 @@ import { listPids } from '../probe/pids.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 
-const NET_FILES = ['tcp', 'tcp6', 'netstat', 'snmp', 'unix'];
+const NET_FILES = ['tcp', 'tcp6', 'netstat', 'snmp', 'unix', 'udp', 'udp6', 'raw', 'raw6', 'netlink', 'packet'];
 /** What is read from inside each namespace, and where it goes under netns/INODE/. */
 const INSIDE: Array<{ from: string; to: string; binary?: boolean }> = [
   ...NET_FILES.map((f) => ({ from: `/proc/thread-self/net/${f}`, to: `proc/net/${f}` })),

@@ -18,6 +18,8 @@ import { readPidStat } from '../probe/pid-stat.js';
 import { FD_REFUSED_FILE, FD_REFUSED_TARGET } from '../probe/pid-fd.js';
 import { captureListenBytes } from '../probe/sock-diag.js';
 import { captureUnixBytes, UNIX_CAPTURE_BIN } from '../probe/net-unix.js';
+import { parseUsernsLink } from '../probe/pid-inotify.js';
+import { readUserNamespaces, usernsCaptureFiles } from '../probe/userns.js';
 import { abandonCapture, finishCapture, openCapture, type CaptureWriter } from './capture-dir.js';
 import { configFilesFor, programFilesFor, type CapturedProcess } from './capture-config.js';
 import { redactCmdline, redactFdTarget } from './redact.js';
@@ -33,6 +35,17 @@ const HOST_FILES = [
   'proc/net/tcp6',
   // issue 21: unix-domain sockets (without queue lengths; sock_diag/unix.bin has them)
   'proc/net/unix',
+  // issue 21: the tables that name other sockets (fd kinds), inotify limits
+  'proc/net/udp',
+  'proc/net/udp6',
+  'proc/net/raw',
+  'proc/net/raw6',
+  'proc/net/netlink',
+  'proc/net/packet',
+  'proc/sys/fs/inotify/max_user_instances',
+  'proc/sys/fs/inotify/max_user_watches',
+  'proc/sys/user/max_inotify_instances',
+  'proc/sys/user/max_inotify_watches',
   'proc/net/netstat',
   'proc/net/snmp',
   'proc/sys/net/core/somaxconn',
@@ -127,6 +140,10 @@ interface PidCopy {
   fds: Array<[string, string]> | null;
   fdRefusedWhy: string | null;
   cwd: string | null;
+  /** fdinfo of its inotify instances (their watches), by fd name. */
+  fdinfo: Array<[string, string]>;
+  /** Its /proc/PID/ns/user link ("user:[INODE]"), or null when refused. */
+  userns: string | null;
 }
 
 function readPid(root: string, pid: number, redact: boolean, result: CaptureResult): PidCopy {
@@ -166,6 +183,24 @@ function readPid(root: string, pid: number, redact: boolean, result: CaptureResu
     fds = null;
     fdRefusedWhy = describeError(err);
   }
+  // The watches of its inotify instances: their fdinfo (fs/notify/fdinfo.c), and its user namespace.
+  const fdinfo: Array<[string, string]> = [];
+  let userns: string | null = null;
+  for (const [fd, target] of fds ?? []) {
+    if (target !== 'anon_inode:inotify') continue;
+    try {
+      fdinfo.push([fd, readUnder(root, `proc/${pid}/fdinfo/${fd}`, 'proc')]);
+    } catch (err) {
+      if (outcomeOf(err) !== 'absent' && outcomeOf(err) !== 'denied') throw err;
+    }
+  }
+  if (fdinfo.length) {
+    try {
+      userns = readLinkUnder(root, `proc/${pid}/ns/user`);
+    } catch (err) {
+      void err; // refused or gone: the reader takes the initial user namespace and says so
+    }
+  }
   let cwd: string | null = null;
   try {
     cwd = readLinkUnder(root, `proc/${pid}/cwd`);
@@ -173,7 +208,7 @@ function readPid(root: string, pid: number, redact: boolean, result: CaptureResu
     // Refused (another user's process, not root): no cwd. Absent: gone, unless stat still reads.
     if (outcomeOf(err) === 'absent' && tryStat(root, pid) !== null) throw err;
   }
-  return { pid, files, fds, fdRefusedWhy, cwd };
+  return { pid, files, fds, fdRefusedWhy, cwd, fdinfo, userns };
 }
 
 /** Whether the process still exists (an absent cwd link of a live process is just refused). */
@@ -195,7 +230,39 @@ function writePid(w: CaptureWriter, c: PidCopy): number {
     for (const [fd, target] of c.fds) w.symlink(`${dir}/fd/${fd}`, target);
   }
   if (c.cwd !== null) w.symlink(`${dir}/cwd`, c.cwd);
-  return c.files.length;
+  if (c.fdinfo.length) {
+    w.mkdir(`${dir}/fdinfo`);
+    for (const [fd, text] of c.fdinfo) w.writeFile(`${dir}/fdinfo/${fd}`, text, 'latin1');
+  }
+  if (c.userns !== null) {
+    w.mkdir(`${dir}/ns`);
+    w.symlink(`${dir}/ns/user`, c.userns);
+  }
+  return c.files.length + c.fdinfo.length;
+}
+
+/**
+ * The user namespaces of the captured inotify holders (ROOT/userns/INODE/: owner, parent, inotify
+ * limits, read live: src/probe/userns.ts) and capture's own (proc/self/ns/user), so that `--root`
+ * judges their use against the same limits.
+ */
+function captureUserns(root: string, w: CaptureWriter, holders: ReadonlyMap<number, number | null>, result: CaptureResult): void {
+  if (root !== '/') return;
+  try {
+    w.symlink('proc/self/ns/user', readLinkUnder(root, 'proc/self/ns/user'));
+  } catch (err) {
+    result.problems.push(`proc/self/ns/user: ${describeError(err)}`);
+  }
+  if (holders.size === 0) return;
+  const read = readUserNamespaces(root, holders);
+  result.problems.push(...read.notes);
+  for (const ns of read.namespaces) {
+    if (ns.own) continue;
+    for (const [rel, text] of usernsCaptureFiles(ns)) {
+      w.writeFile(rel, text);
+      result.files++;
+    }
+  }
 }
 
 /**
@@ -373,6 +440,7 @@ export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): Captur
   }
   const pids = opts.pids ? (opts.ancestors === false ? [...opts.pids].sort((a, b) => a - b) : withAncestors(root, opts.pids)) : listPids(root);
   const captured: CapturedProcess[] = [];
+  const holders = new Map<number, number | null>();
   for (const pid of pids) {
     let copy: PidCopy;
     try {
@@ -383,6 +451,7 @@ export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): Captur
     }
     result.files += writePid(w, copy);
     result.pids.push(pid);
+    if (copy.fdinfo.length) holders.set(pid, copy.userns === null ? null : parseUsernsLink(copy.userns));
     if (copy.fds === null) result.problems.push(`pid ${pid}: fds not readable (${copy.fdRefusedWhy}); recorded as unknown`);
     const text = (f: string) => copy.files.find(([n]) => n === f)?.[1] ?? '';
     captured.push({ pid, cmdline: text('cmdline'), cgroup: text('cgroup'), stat: text('stat'), status: text('status'), limits: text('limits') });
@@ -391,6 +460,7 @@ export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): Captur
   for (const file of configFilesFor(root, captured)) copyConfig(root, w, file, written, result, redact);
   captureProgramConfigs(root, w, written, captured, redact, result);
   captureProvenance(root, w, written, result, redact);
+  captureUserns(root, w, holders, result);
   if (root === '/') {
     const bytes = captureListenBytes();
     if (bytes) {

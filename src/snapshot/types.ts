@@ -56,6 +56,21 @@ export interface TcpSocket {
   netns: NetnsInode;
 }
 
+/** The kinds the fd walk tells apart, in native/fdkind.h order (src/probe/fd-kinds.ts says how). */
+export const WALK_KINDS = ['socket', 'pipe', 'eventpoll', 'eventfd', 'inotify', 'timerfd', 'signalfd', 'pidfd', 'io_uring', 'anon', 'file', 'device', 'other', 'unknown'] as const;
+export type WalkKind = (typeof WALK_KINDS)[number];
+
+/** Socket families a socket fd is split into by its inode; `socket` = another family (vsock, SCTP, ...) or not found. */
+export const SOCKET_KINDS = ['tcp', 'udp', 'unix', 'netlink', 'raw', 'packet', 'socket'] as const;
+export type SocketKind = (typeof SOCKET_KINDS)[number];
+
+/** Every kind a process's fds are counted in: a fixed list (bounded metric labels). */
+export const FD_KINDS = [...SOCKET_KINDS, ...WALK_KINDS.filter((k): k is Exclude<WalkKind, 'socket'> => k !== 'socket')] as const;
+export type FdKind = SocketKind | Exclude<WalkKind, 'socket'>;
+
+/** Open fds per kind; kinds with none are left out. */
+export type FdKindCounts = Partial<Record<FdKind, number>>;
+
 /** A process holding a socket: /proc/PID/fd/FD -> socket:[inode]. */
 export interface Owner {
   pid: number;
@@ -80,6 +95,8 @@ export interface ProcessInfo {
   cmdline: string;
   /** Real uid from /proc/PID/status. */
   uid: number;
+  /** Effective uid (inotify instances are charged to it); absent in snapshots made before it was read. */
+  euid?: number;
   /** Name for uid from ROOT/etc/passwd, or null. */
   user: string | null;
   fds: FdUsage;
@@ -87,6 +104,13 @@ export interface ProcessInfo {
   sockets: Partial<Record<TcpState, number>>;
   /** Network namespace from /proc/PID/ns/net; null when it could not be read. */
   netns: NetnsInode | null;
+  /**
+   * Its open fds by kind (sockets by family, pipes, eventpoll, inotify, files, devices, ...):
+   * every fd counts once, so the kinds add up to `fds.open`. Absent when the walk could not tell.
+   */
+  fdKinds?: FdKindCounts;
+  /** The inotify instances it holds and their watches (null: an fdinfo could not be read); absent when none. */
+  inotify?: { instances: number; watches: number | null; userns: number | null };
 }
 
 /** A unix-domain socket's type (include/linux/net.h: SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5). */
@@ -125,6 +149,25 @@ export interface UnixListenerInfo {
   queuedFrom: Array<{ pid: number; connections: number }>;
   /** Queued connections whose client socket no process holds any more (the client gave up and closed). */
   queuedOrphans: number;
+}
+
+/**
+ * A user namespace of processes holding inotify instances, with the limits inotify is held to in it
+ * (kernel/ucount.c: per uid, per user namespace, charged up through every parent to the owner).
+ */
+export interface UserNamespace {
+  /** Inode of /proc/PID/ns/user ("user:[INODE]"); 0 when unknown. */
+  inode: number;
+  /** sockdoc's own (the initial one on a host; the top of what it can see). */
+  own: boolean;
+  /** The uid that created it (NS_GET_OWNER_UID), as the host sees it; null for sockdoc's own or unknown. */
+  owner: number | null;
+  /** Its parent's inode; null for sockdoc's own or unknown. */
+  parent: number | null;
+  /** max_inotify_instances read inside it (fs.inotify.max_user_instances in the initial one); null = unknown. */
+  maxInotifyInstances: number | null;
+  /** max_inotify_watches read inside it (fs.inotify.max_user_watches in the initial one); null = unknown. */
+  maxInotifyWatches: number | null;
 }
 
 /** A LISTEN socket with what waits behind it: TCP, or a unix-domain stream / seqpacket one. */
@@ -353,6 +396,8 @@ export interface Snapshot {
   socketTable?: SocketTable;
   /** Every unix-domain socket of every namespace read; absent in snapshots made before they were read. */
   unixSockets?: UnixSocket[];
+  /** The user namespaces of inotify holders and sockdoc's own (first), with their inotify limits; absent when not read. */
+  userNamespaces?: UserNamespace[];
   /** inode -> every (pid, fd) holding it. */
   owners: Map<number, Owner[]>;
   processes: ProcessInfo[];

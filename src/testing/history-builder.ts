@@ -7,13 +7,14 @@
  */
 import { History } from '../history/history.js';
 import { proc, snapshot } from './snapshot-builder.js';
+import type { FdKindCounts } from '../snapshot/types.js';
 
 export const HISTORY_T0 = Date.parse('2026-11-30T03:00:00Z');
 
-export function fdHistory(p: { pid: number; name: string; soft: number }, values: number[], stepMs: number): History {
+export function fdHistory(p: { pid: number; name: string; soft: number }, values: number[], stepMs: number, kinds?: (open: number, i: number) => FdKindCounts): History {
   const h = new History({ capacity: Math.max(2, values.length) });
   values.forEach((open, i) => {
-    const s = snapshot({ processes: [proc({ pid: p.pid, name: p.name, open, soft: p.soft })] });
+    const s = snapshot({ processes: [proc({ pid: p.pid, name: p.name, open, soft: p.soft, ...(kinds ? { fdKinds: kinds(open, i) } : {}) })] });
     h.record(s, HISTORY_T0 + i * stepMs);
   });
   return h;

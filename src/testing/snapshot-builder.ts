@@ -10,7 +10,7 @@
  *   deltas: { 'TcpExt.ListenOverflows': 12 },
  * });
  */
-import type { ConntrackTable, Counters, Listener, Owner, ProcessInfo, Snapshot, Softnet, Sockstat, TcpSocket, TcpState, Tunables } from '../snapshot/types.js';
+import type { ConntrackTable, Counters, Listener, Owner, ProcessInfo, Snapshot, Softnet, Sockstat, TcpSocket, TcpState, Tunables, FdKindCounts } from '../snapshot/types.js';
 import type { LimitOrigin } from '../provenance/types.js';
 import type { CapSpec, ProgramInstance } from '../provenance/programs/types.js';
 
@@ -30,10 +30,14 @@ export interface ProcSpec {
   sockets?: Partial<Record<TcpState, number>>;
   /** Network namespace inode; default 0 (the snapshot's first namespace). */
   netns?: number | null;
+  /** Open fds by kind; default none (not told). */
+  fdKinds?: FdKindCounts;
+  inotify?: ProcessInfo['inotify'];
+  euid?: number;
 }
 
 export function proc(spec: ProcSpec): ProcessInfo {
-  return {
+  const p: ProcessInfo = {
     pid: spec.pid,
     ppid: spec.ppid ?? 1,
     name: spec.name ?? `proc${spec.pid}`,
@@ -48,6 +52,10 @@ export function proc(spec: ProcSpec): ProcessInfo {
     sockets: spec.sockets ?? {},
     netns: spec.netns === undefined ? 0 : spec.netns,
   };
+  if (spec.fdKinds) p.fdKinds = { ...spec.fdKinds };
+  if (spec.inotify) p.inotify = { ...spec.inotify };
+  if (spec.euid !== undefined) p.euid = spec.euid;
+  return p;
 }
 
 export interface ListenerSpec extends Partial<Omit<Listener, 'owners' | 'pids'>> {

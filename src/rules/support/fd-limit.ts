@@ -6,7 +6,8 @@ import type { ProcessInfo, Snapshot } from '../../snapshot/types.js';
 import type { LimitOrigin } from '../../provenance/types.js';
 import { reliefLine } from './relief.js';
 import { setterText, settingText } from '../../provenance/source-text.js';
-import type { Finding, RuleOptions } from '../types.js';
+import type { Finding, RuleContext, RuleOptions } from '../types.js';
+import { fdComposition, leakFixLines, type FdComposition } from './fd-kinds.js';
 import { leaksCloseWait } from './close-wait.js';
 import { closeWaitCount, fdFindingId, percent, queueFindingId, queueState } from './levels.js';
 import { tunablesOf } from '../../snapshot/namespaces.js';
@@ -15,16 +16,28 @@ import { listenerLabel, listenerRef, listenersOf, processRef, processSubject, un
 export type FdLimitId = 'fd-limit-exhausted' | 'fd-limit-near';
 
 /** Findings of one of the two ids; a pid gets at most one of them (fdFindingId decides). */
-export function fdLimitFindings(id: FdLimitId, snapshot: Snapshot, options: RuleOptions): Finding[] {
+export function fdLimitFindings(id: FdLimitId, snapshot: Snapshot, options: RuleOptions, context?: RuleContext): Finding[] {
   const out: Finding[] = [];
   for (const p of snapshot.processes) {
     if (fdFindingId(p, options) !== id) continue;
-    out.push(fdLimitFinding(id, p, snapshot, options));
+    out.push(fdLimitFinding(id, p, snapshot, options, fdComposition(p, context?.history?.fdKindGrowth?.(p.pid, p.name))));
   }
   return out;
 }
 
-function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, options: RuleOptions): Finding {
+/** Evidence keys telling what the fds are (documented in fd-limit-exhausted.md and fd-limit-near.md). */
+export function kindEvidence(c: FdComposition | null): Finding['evidence'] {
+  return {
+    fdKinds: c ? c.top.map((k) => `${k.kind}:${k.count}`).join(',') : null,
+    topKind: c?.top[0]?.kind ?? null,
+    topKindCount: c?.top[0]?.count ?? null,
+    fdVerdict: c?.verdict ?? null,
+    growingKind: c?.growing?.kind ?? null,
+    growingKindDelta: c?.growing?.delta ?? null,
+  };
+}
+
+function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, options: RuleOptions, kinds: FdComposition | null): Finding {
   // fdFindingId returned non-null, so both are numbers.
   const open = p.fds.open as number;
   const soft = p.fds.soft as number;
@@ -50,9 +63,11 @@ function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, optio
       'If the count keeps growing with the load staying the same, the program is leaking descriptors (often sockets it never closes).',
     );
   }
+  if (kinds) parts.push(kinds.sentence);
+  const leak = kinds?.verdict === 'leak';
   if (canRaiseSoft) {
     parts.push(
-      `The hard limit is ${hard}: the program itself (setrlimit) or an administrator (prlimit) can raise the soft limit up to it without a restart.`,
+      `The hard limit is ${hard}: the program itself (setrlimit) or an administrator (prlimit) can raise the soft limit up to it without a restart${leak ? ', which buys time and cures nothing' : ''}.`,
     );
   }
   if (origin) parts.push(originSentence(origin), ...origin.contradictions);
@@ -76,9 +91,9 @@ function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, optio
     severity: id === 'fd-limit-exhausted' ? 'critical' : 'warning',
     subject: processSubject(p, snapshot),
     title:
-      id === 'fd-limit-exhausted'
+      (id === 'fd-limit-exhausted'
         ? `${who} is out of file descriptors: ${open} open, soft limit ${soft}`
-        : `${who} is near its file descriptor limit: ${open} of ${soft} (${usedPercent}%)`,
+        : `${who} is near its file descriptor limit: ${open} of ${soft} (${usedPercent}%)`) + (leak && kinds ? `, mostly ${kinds.culprits.join(' + ')} (a leak)` : ''),
     evidence: {
       open,
       soft,
@@ -89,9 +104,11 @@ function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, optio
       limitLayer: origin?.source.layer ?? null,
       limitFile: origin?.source.file ?? null,
       limitSetting: origin?.source.setting ?? null,
+      ...kindEvidence(kinds),
     },
     explain: parts.join(' '),
-    fix: origin && origin.fix.length ? [...origin.fix] : genericFix(p, snapshot),
+    // A leak: first what shows it, then the limit as relief (it only delays the next exhaustion).
+    fix: [...(leak && kinds ? leakFixLines(p, kinds) : []), ...(origin && origin.fix.length ? [...origin.fix] : genericFix(p, snapshot))],
     related: uniqueRefs(related),
   };
 }

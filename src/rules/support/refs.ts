@@ -112,8 +112,9 @@ export function listenerRef(id: string, l: Pick<Listener, 'address' | 'port' | '
 
 /** The reference other findings use for this one (see the module comment). */
 export function findingRef(f: Finding): string {
-  const { address, port, pid, netns, path } = f.subject;
+  const { address, port, pid, netns, path, uid, userns } = f.subject;
   if (path !== undefined) return `${f.id}@unix:${path}${netnsSuffix(netns)}`;
+  if (uid !== undefined) return `${f.id}@uid:${uid}${userns !== undefined ? `@userns:${userns}` : ''}`;
   if (address !== undefined && port !== undefined) return `${f.id}@${listenerLabel({ address, port })}${netnsSuffix(netns)}`;
   if (pid !== undefined) return processRef(f.id, pid);
   return `${f.id}${netnsSuffix(netns)}`;

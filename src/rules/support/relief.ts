@@ -23,6 +23,15 @@ export function reliefLine(p: Pick<ProcessInfo, 'pid' | 'uid' | 'user' | 'fds'>,
   if (!roomy) {
     return `# no relief without a restart: pid ${p.pid} is at its hard limit${hard !== null ? ` ${hard}` : ''}, and raising a hard limit needs CAP_SYS_RESOURCE, which this shell lacks; raise it where it is set (sockdoc limits ${p.pid}) and restart`;
   }
-  const as = canRaise === true || p.uid === 0 ? [] : p.user !== null ? ['runuser', '-u', p.user, '--'] : ['setpriv', `--reuid=${p.uid}`, `--regid=${p.uid}`, '--clear-groups', '--'];
+  const as = canRaise === true ? [] : asOwner(p);
   return `${shellCommand([...as, 'prlimit', '--pid', String(p.pid), `--nofile=${hard}:${hard}`])}   # ${note}${as.length ? ' (as its owner: without CAP_SYS_RESOURCE only its own user may change its limits)' : ''}`;
+}
+
+/**
+ * The words that make a root shell run a command as the process's owner: none for root, `runuser -u
+ * USER --` for a named user, setpriv for a uid without a name.
+ */
+export function asOwner(p: Pick<ProcessInfo, 'uid' | 'user'>): string[] {
+  if (p.uid === 0) return [];
+  return p.user !== null ? ['runuser', '-u', p.user, '--'] : ['setpriv', `--reuid=${p.uid}`, `--regid=${p.uid}`, '--clear-groups', '--'];
 }
