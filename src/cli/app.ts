@@ -33,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   serve: () => load('./serve.js'),
   port: () => load('./port.js'),
   watch: () => load('./watch.js'),
+  why: () => load('./why.js'),
 };
 
 /** The command argv names ('' for the default diagnose), for "Try 'sockdoc COMMAND --help'". */

@@ -54,7 +54,7 @@ Options:
 Exit codes: 0 healthy, 1 warnings, 2 critical, 3 could not run (docs/exit-codes.md).
 Environment: NO_COLOR=1, SOCKDOC_NET_SOURCE=proc (read /proc/net/tcp instead of sock_diag),
 SOCKDOC_NOW=ISO-TIME (pin the report time), SOCKDOC_DEBUG=1 (stack trace on internal errors).
-Other commands: sockdoc sockets | port P | limits | lab | capture DIR | explain ID | serve   (sockdoc COMMAND --help)
+Other commands: sockdoc sockets | port P | limits | why "LOG LINE" | lab | capture DIR | explain ID | serve   (sockdoc COMMAND --help)
 `;
 
 /** The rule thresholds, shared by every command that runs the rules (see ruleOptions). */

@@ -78,6 +78,12 @@ test('a uid at its inotify instance limit inside a user namespace: named with it
     // The host's level for this uid (its namespace's owner): 8 of the host's limit, nothing to say.
     assert.ok(!j.findings.some((x) => x.subject.uid === uid && x.subject.userns === undefined), 'the host level stays quiet');
 
+    // What kubectl logs -f or promtail would log, as the way in: `why` finds this uid at its limit.
+    const w = sockdoc(['why', '--interval', '0', 'failed to create fsnotify watcher: too many open files']);
+    assert.equal(w.status, 2, w.stderr);
+    assert.match(w.stdout.split('\n')[0], /^EMFILE: holds now — /);
+    assert.match(w.stdout.replace(/\n +/g, ' '), new RegExp(`HOLDS +a uid at fs\\.inotify\\.max_user_instances .*uid ${uid} in user namespace ${nsInode}`));
+
   } finally {
     if (child && child.exitCode === null) {
       child.kill('SIGKILL');

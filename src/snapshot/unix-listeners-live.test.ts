@@ -106,6 +106,16 @@ test('a unix listener that never accepts is accept-queue-full on its path, here 
     assert.equal(nsFull.fix[0], `ip netns exec ${ns} ss -xlp src ${abstract}   # Recv-Q = queued, Send-Q = backlog; watch whether Recv-Q drains`);
     assert.equal(j.unixListeners.find((l) => l.path === abstract)?.netns, nsRef.inode);
 
+    // What nginx would log, as the way in: `why` checks that path and finds it full, with its owner.
+    const w = sockdoc(['why', '--json', '--interval', '0', `connect() to unix:${stuck} failed (11: Resource temporarily unavailable) while connecting to upstream`]);
+    assert.equal(w.status, 2, w.stderr);
+    const wj = JSON.parse(w.stdout) as { answers: Array<{ headline: string; conditions: Array<{ id: string; state: string; pid?: number }> }> };
+    assert.match(wj.answers[0].headline, new RegExp(`^EAGAIN: holds now — Accept queue of unix socket ${stuck.replace(/[.]/g, '\\.')} is full: 9 waiting, limit 8`));
+    assert.deepEqual(wj.answers[0].conditions.find((c) => c.id === 'unix-queue-full'), { ...wj.answers[0].conditions.find((c) => c.id === 'unix-queue-full'), state: 'holds', pid: owner });
+    // The healthy path: the same message about it finds nothing holding.
+    const calm = JSON.parse(sockdoc(['why', '--json', '--interval', '0', `connect() to unix:${healthy} failed (11: Resource temporarily unavailable)`]).stdout) as typeof wj;
+    assert.equal(calm.answers[0].conditions.find((c) => c.id === 'unix-queue-full')?.state, 'no');
+
     // The healthy one: listed, judged, quiet.
     assert.equal(j.unixListeners.find((l) => l.path === healthy)?.acceptQueue, 0);
     assert.deepEqual(j.findings.filter((f) => f.subject.path === healthy).map((f) => f.ref), []);

@@ -1,0 +1,72 @@
+/** Java: java.net exceptions (their message is the errno text, JDK 8 adds it in parentheses) and the WatchService. */
+import type { MessageFamily } from '../types.js';
+
+export const java: MessageFamily = {
+  id: 'java',
+  name: 'Java (java.net, NIO WatchService; Tomcat, Netty, Spring)',
+  entries: [
+    {
+      id: 'java-inotify-instances',
+      errno: 'EMFILE',
+      example: 'java.io.IOException: User limit of inotify instances reached or too many open files',
+      source: 'jdk src/java.base/linux/classes/sun/nio/fs/LinuxWatchService.java: inotifyInit() failing with EMFILE',
+      pattern: /User limit of inotify instances reached/i,
+      means: 'inotify_init() failed with EMFILE: the uid holds fs.inotify.max_user_instances instances (or the process is out of fds).',
+      conditions: ['inotify-instances', 'emfile'],
+    },
+    {
+      id: 'java-inotify-watches',
+      errno: 'ENOSPC',
+      example: 'java.io.IOException: User limit of inotify watches reached',
+      source: 'jdk LinuxWatchService.java: inotifyAddWatch() failing with ENOSPC',
+      pattern: /User limit of inotify watches reached/i,
+      means: 'inotify_add_watch() failed with ENOSPC: the uid holds fs.inotify.max_user_watches watches.',
+      conditions: ['inotify-watches'],
+    },
+    {
+      id: 'java-too-many-open-files',
+      errno: 'EMFILE',
+      example: 'java.net.SocketException: Too many open files',
+      source: 'jdk net: a SocketException (or IOException from NIO accept) carrying strerror(EMFILE)',
+      pattern: /(SocketException|IOException): Too many open files(?! in system)/i,
+      means: 'accept(), socket() or open() failed with EMFILE: the JVM is out of file descriptors.',
+      conditions: ['emfile', 'tcp-queue-full'],
+    },
+    {
+      id: 'java-connect-refused',
+      errno: 'ECONNREFUSED',
+      example: 'java.net.ConnectException: Connection refused (Connection refused)',
+      source: 'jdk PlainSocketImpl / Net.connect: ConnectException with strerror(ECONNREFUSED)',
+      pattern: /ConnectException: Connection refused/i,
+      means: 'The SYN was answered with a reset: nothing listens on that address and port.',
+      conditions: ['nothing-listening', 'program-cap'],
+    },
+    {
+      id: 'java-cannot-assign',
+      errno: 'EADDRNOTAVAIL',
+      example: 'java.net.NoRouteToHostException: Cannot assign requested address (Address not available)',
+      source: 'jdk Net.connect: EADDRNOTAVAIL mapped to NoRouteToHostException (BindException for bind())',
+      pattern: /(NoRouteToHostException|BindException|SocketException): Cannot assign requested address/i,
+      means: 'connect() found no free local port for this destination (or bind() to an address the host does not have).',
+      conditions: ['eaddrnotavail'],
+    },
+    {
+      id: 'java-connect-timeout',
+      errno: 'ETIMEDOUT',
+      example: 'java.net.SocketTimeoutException: connect timed out',
+      source: 'jdk Socket.connect(addr, timeout): the connect timeout expired',
+      pattern: /SocketTimeoutException: connect timed out|ConnectException: Connection timed out/i,
+      means: 'The handshake did not complete in time: SYNs dropped (a full queue, conntrack, packet drops) or the path is down.',
+      conditions: ['tcp-queue-full', 'conntrack-full', 'softnet-drops'],
+    },
+    {
+      id: 'java-connection-reset',
+      errno: 'ECONNRESET',
+      example: 'java.net.SocketException: Connection reset',
+      source: 'jdk SocketInputStream / NioSocketImpl: ECONNRESET on read',
+      pattern: /SocketException: Connection reset/i,
+      means: 'The peer reset the connection: a full accept queue with tcp_abort_on_overflow = 1, TCP out of memory or orphans, or the peer closing with unread data.',
+      conditions: ['abort-on-overflow', 'tcp-memory', 'program-cap'],
+    },
+  ],
+};

@@ -1,0 +1,72 @@
+/** Python: OSError subclasses with "[Errno N] strerror" (Objects/exceptions.c, PEP 3151 names). */
+import type { MessageFamily } from '../types.js';
+
+export const python: MessageFamily = {
+  id: 'python',
+  name: 'Python (OSError and its subclasses)',
+  entries: [
+    {
+      id: 'python-emfile',
+      errno: 'EMFILE',
+      example: 'OSError: [Errno 24] Too many open files',
+      source: 'CPython Objects/exceptions.c OSError.__str__: "[Errno %S] %S" with strerror(EMFILE)',
+      pattern: /\[Errno 24\] Too many open files/i,
+      means: 'open(), socket(), accept() or inotify_init() failed with EMFILE: the process is out of fds (or the uid at its inotify instance limit).',
+      conditions: ['emfile', 'inotify-instances'],
+    },
+    {
+      id: 'python-enfile',
+      errno: 'ENFILE',
+      example: 'OSError: [Errno 23] Too many open files in system',
+      source: 'CPython OSError with strerror(ENFILE)',
+      pattern: /\[Errno 23\] Too many open files in system/i,
+      means: 'The host is at fs.file-max.',
+      conditions: ['enfile'],
+    },
+    {
+      id: 'python-refused',
+      errno: 'ECONNREFUSED',
+      example: 'ConnectionRefusedError: [Errno 111] Connection refused',
+      source: 'CPython ConnectionRefusedError (errno ECONNREFUSED, PEP 3151)',
+      pattern: /\[Errno 111\] Connection refused/i,
+      means: 'Nothing listens where it connected (TCP port, or unix socket path).',
+      conditions: ['nothing-listening', 'program-cap'],
+    },
+    {
+      id: 'python-eaddrnotavail',
+      errno: 'EADDRNOTAVAIL',
+      example: 'OSError: [Errno 99] Cannot assign requested address',
+      source: 'CPython OSError with strerror(EADDRNOTAVAIL)',
+      pattern: /\[Errno 99\] Cannot assign requested address/i,
+      means: 'No free local port for this destination (or bind() to an address the host does not have).',
+      conditions: ['eaddrnotavail'],
+    },
+    {
+      id: 'python-reset',
+      errno: 'ECONNRESET',
+      example: 'ConnectionResetError: [Errno 104] Connection reset by peer',
+      source: 'CPython ConnectionResetError (errno ECONNRESET)',
+      pattern: /\[Errno 104\] Connection reset by peer/i,
+      means: 'The peer reset the connection.',
+      conditions: ['abort-on-overflow', 'tcp-memory', 'program-cap'],
+    },
+    {
+      id: 'python-eagain',
+      errno: 'EAGAIN',
+      example: 'BlockingIOError: [Errno 11] Resource temporarily unavailable',
+      source: 'CPython BlockingIOError (errno EAGAIN): a non-blocking connect() to a full unix listener',
+      pattern: /\[Errno 11\] Resource temporarily unavailable/i,
+      means: "A non-blocking call would block; from connect() on a unix-domain socket: its listener's accept queue is full.",
+      conditions: ['unix-queue-full', 'program-cap'],
+    },
+    {
+      id: 'python-timeout',
+      errno: 'ETIMEDOUT',
+      example: 'TimeoutError: [Errno 110] Connection timed out',
+      source: 'CPython TimeoutError (errno ETIMEDOUT)',
+      pattern: /\[Errno 110\] Connection timed out/i,
+      means: 'The kernel gave up the handshake: SYNs dropped.',
+      conditions: ['tcp-queue-full', 'conntrack-full', 'softnet-drops'],
+    },
+  ],
+};
