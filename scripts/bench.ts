@@ -10,11 +10,11 @@ import { cpus, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_USAGE, BenchUsageError, parseBenchArgs, type BenchOptions } from './bench/args.js';
-import { planFleet, startFleet } from './bench/fleet.js';
+import { planFleet, planUnixFleet, startFleet } from './bench/fleet.js';
 import { createNetns, destroyNetns, inNetns, runOrThrow } from './bench/netns.js';
 import { formatTable, phasesFromDiagnosis, toJson, type BenchResult } from './bench/report.js';
 import { measureAll, type Measured } from './bench/measure.js';
-import { benchTools, nodeStartup } from './bench/tools.js';
+import { benchTools, diagnoseSpec, nodeStartup } from './bench/tools.js';
 import { benchNamespaces, formatNamespacesBench } from './bench/namespaces.js';
 import type { ServeLoadResult } from './bench/serve-load.js';
 
@@ -55,15 +55,37 @@ async function bench(opts: BenchOptions, ns: string, ownPids: number[]): Promise
   progressDone();
   process.stderr.write(`built ${2 * plan.connections} sockets + ${plan.peers.length / 2} listeners in ${buildSeconds.toFixed(1)} s\n`);
 
-  const specs = [...benchTools(cli), nodeStartup()];
+  let unix: BenchResult['unix'];
+  if (opts.unix > 0) {
+    const uplan = planUnixFleet(opts.unix, String(process.pid));
+    const u0 = Date.now();
+    const upeers = await startFleet(ns, peerScript, uplan, 60_000 + opts.unix * 2, (held, total) => progress(`building unix sockets: ${held}/${total}`));
+    for (const p of upeers) if (p.child.pid) ownPids.push(p.child.pid);
+    progressDone();
+    unix = { built: uplan.expectedSockets, processes: uplan.peers.length, seen: unixSocketsSeen(ns) };
+    process.stderr.write(`built ${uplan.expectedSockets} unix sockets in ${((Date.now() - u0) / 1000).toFixed(1)} s; sockdoc sockets --unix lists ${unix.seen ?? '?'} in ${ns}\n`);
+  }
+
+  const baselineCli = opts.baseline ? join(opts.baseline, 'dist', 'src', 'cli', 'main.js') : null;
+  const specs = baselineCli
+    ? [diagnoseSpec(cli, 'this build'), diagnoseSpec(baselineCli, `baseline ${opts.baseline}`), nodeStartup()]
+    : [...benchTools(cli), nodeStartup()];
   const ctx = { ns, timerScript, timeoutMs: RUN_TIMEOUT_MS };
-  const measured = await measureAll(ctx, specs, opts.runs, (s) => (s === specs[specs.length - 1] ? null : plan.expectedSockets), progress);
+  // A/B: both builds read the whole host (other namespaces' sockets too), so the check is "at least
+  // the fleet", not "about the fleet"; the tool comparison keeps the 2% check.
+  const expected = (s: (typeof specs)[number]) => (s === specs[specs.length - 1] || baselineCli ? null : plan.expectedSockets);
+  const measured = await measureAll(ctx, specs, opts.runs, expected, progress);
+  if (baselineCli) {
+    for (const row of measured.slice(0, -1)) {
+      if (row.status === 'ok' && row.seen !== null && row.seen < plan.expectedSockets) row.status = `saw ${row.seen} sockets, fewer than the ${plan.expectedSockets} built`;
+    }
+  }
   progressDone();
   const rows: Measured[] = measured.slice(0, -1);
   const startup = measured[measured.length - 1];
   const diag = rows.find((r) => r.label.startsWith('sockdoc --interval'));
   let serve: BenchResult['serve'] = null;
-  if (opts.serveRate > 0) {
+  if (opts.serveRate > 0 && !baselineCli) {
     progress(`sockdoc serve: 5 warm-up scrapes, 20 measured, then ${opts.serveRate}/s for ${opts.serveSeconds} s`);
     const [cmd, args] = inNetns(ns, process.execPath, [serveLoadScript, cli, '20', String(opts.serveRate), String(opts.serveSeconds)]);
     const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: (opts.serveSeconds + 180) * 1000 });
@@ -87,7 +109,20 @@ async function bench(opts: BenchOptions, ns: string, ownPids: number[]): Promise
     rows,
     nodeStartup: startup,
     phases: phasesFromDiagnosis(diag?.output ?? ''),
+    unix,
+    baseline: opts.baseline ? { dir: opts.baseline, phases: phasesFromDiagnosis(rows[1]?.output ?? '') } : undefined,
   };
+}
+
+/** Unix sockets `sockdoc sockets --unix --json` lists in the benchmark namespace (untimed check). */
+function unixSocketsSeen(ns: string): number | null {
+  const [cmd, args] = inNetns(ns, process.execPath, [cli, 'sockets', '--unix', '--json']);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 30, timeout: RUN_TIMEOUT_MS });
+  try {
+    return (JSON.parse(r.stdout) as Array<{ namespace?: string }>).filter((row) => row.namespace === ns).length;
+  } catch {
+    return null;
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

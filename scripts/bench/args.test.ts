@@ -1,15 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BenchUsageError, parseBenchArgs } from './args.js';
-import { planFleet, PER_PROCESS } from './fleet.js';
+import { planFleet, planUnixFleet, PER_PROCESS } from './fleet.js';
 import { median } from './measure.js';
-import { phasesFromDiagnosis, ratioText } from './report.js';
+import { parseTimes } from './run-outcome.js';
+import { formatAb, phasesFromDiagnosis, ratioText, type BenchResult } from './report.js';
 
 test('bench options: defaults, both spellings, bad values quoted', () => {
-  assert.deepEqual(parseBenchArgs([]), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0 });
-  assert.deepEqual(parseBenchArgs(['--sockets', '1000', '--runs=5', '--json']), { sockets: 1000, runs: 5, json: true, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0 });
-  assert.deepEqual(parseBenchArgs(['--serve-rate=0', '--serve-seconds', '5']), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 0, serveSeconds: 5, namespaces: 0 });
+  assert.deepEqual(parseBenchArgs([]), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, unix: 0, baseline: null });
+  assert.deepEqual(parseBenchArgs(['--sockets', '1000', '--runs=5', '--json']), { sockets: 1000, runs: 5, json: true, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, unix: 0, baseline: null });
+  assert.deepEqual(parseBenchArgs(['--serve-rate=0', '--serve-seconds', '5']), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 0, serveSeconds: 5, namespaces: 0, unix: 0, baseline: null });
   assert.equal(parseBenchArgs(['--namespaces', '20']).namespaces, 20);
+  assert.deepEqual(
+    (({ unix, baseline }) => ({ unix, baseline }))(parseBenchArgs(['--unix', '10000', '--baseline=/tmp/base'])),
+    { unix: 10000, baseline: '/tmp/base' },
+  );
+  assert.throws(() => parseBenchArgs(['--unix', 'many']), /--unix must be an integer from 1 to 200000, got "many"/);
+  assert.throws(() => parseBenchArgs(['--baseline']), /--baseline needs a directory/);
   assert.throws(() => parseBenchArgs(['--namespaces', '0']), /--namespaces must be an integer from 1 to 200, got "0"/);
   assert.throws(() => parseBenchArgs(['--sockets', '-3']), (e) => e instanceof BenchUsageError && /"-3"/.test(e.message));
   assert.throws(() => parseBenchArgs(['--runs']), BenchUsageError);
@@ -46,4 +53,46 @@ test('phases come from probes[] in the diagnose JSON', () => {
     { probe: 'sysctl', ms: 1, count: 1 },
   ]);
   assert.equal(phasesFromDiagnosis('not json'), null);
+});
+
+test('unix fleet plan: abstract names of this run, pairs under the per-process cap', () => {
+  const plan = planUnixFleet(10000, '42');
+  assert.equal(plan.connections, 5000);
+  assert.equal(plan.expectedSockets, 10001);
+  assert.deepEqual(plan.peers.map((p) => `${p.role} ${p.host} ${p.target} ${p.unix}`), ['server @sockdoc-bench-42-0 5000 true', 'client @sockdoc-bench-42-0 5000 true']);
+  const big = planUnixFleet(40001, '7');
+  assert.ok(big.peers.every((p) => p.target <= PER_PROCESS && p.unix));
+  assert.equal(big.peers.filter((p) => p.role === 'client').reduce((n, p) => n + p.target, 0), 20001);
+});
+
+test('the A/B table: both builds, the ratio of the medians and its percentage', () => {
+  const row = (label: string, timesS: number[]) => ({ label, status: 'ok', timesS, medianS: median(timesS), minS: Math.min(...timesS), seen: 100, output: '' });
+  const r: BenchResult = {
+    namespace: 'sockdoc-bench-1',
+    requestedSockets: 100,
+    expectedSockets: 104,
+    connections: 50,
+    processes: 8,
+    runs: 3,
+    buildSeconds: 1,
+    host: { kernel: '6.1', cpus: 2, node: 'v20' },
+    rows: [row('sockdoc --interval 0 --json (this build)', [1.1, 1.0, 1.2]), row('sockdoc --interval 0 --json (baseline /b)', [1.0, 0.9, 1.1])],
+    nodeStartup: row('node -e 0', [0.1]),
+    phases: [{ probe: 'net-unix', ms: 12, count: 1 }],
+    serve: null,
+    unix: { built: 21, processes: 2, seen: 21 },
+    baseline: { dir: '/b', phases: null },
+  };
+  const text = formatAb(r);
+  assert.match(text, /and 21 unix stream sockets \(2 processes; sockdoc sockets --unix listed 21 in the namespace\)/);
+  assert.match(text, /\| sockdoc --interval 0 --json \(this build\) \| 1\.100 \| 1\.000 \| - \| - \| 1\.100, 1\.000, 1\.200 \| ok \|/);
+  assert.match(text, /wall-time medians \(this build \/ baseline\): 1\.100 \(\+10\.0%\)/);
+  assert.doesNotMatch(text, /CPU-time medians/, 'no CPU times measured, no CPU ratio');
+  assert.match(text, /net-unix\s+12\.0 ms/);
+});
+
+test("bash's times: the children's line, user + system in ms", () => {
+  assert.equal(parseTimes('0m0.000s 0m0.002s\n0m0.637s 0m0.019s\n'), 656);
+  assert.equal(parseTimes('0m0.000s 0m0.000s\n1m2.500s 0m0.500s\n'), 63_000);
+  assert.equal(parseTimes(''), null);
 });

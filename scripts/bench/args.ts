@@ -13,6 +13,10 @@ export interface BenchOptions {
   serveRate: number;
   /** sockdoc serve: length of the load phase, seconds. */
   serveSeconds: number;
+  /** Unix stream sockets to build beside the TCP ones (two per connection, abstract names). */
+  unix: number;
+  /** A second sockdoc checkout (built): an interleaved A/B of the diagnosis instead of the tool comparison. */
+  baseline: string | null;
 }
 
 export const BENCH_USAGE = `usage: npm run bench -- [--sockets N] [--runs K] [--json]
@@ -23,6 +27,9 @@ export const BENCH_USAGE = `usage: npm run bench -- [--sockets N] [--runs K] [--
                the host namespace (reads every namespace from inside); prints the ratio
   --serve-rate R      sockdoc serve load: scrapes per second (default 100; 0 skips serve)
   --serve-seconds S   sockdoc serve load: how long (default 30)
+  --unix N     also build N unix stream sockets (abstract names, two per connection) in the namespace
+  --baseline DIR  instead: sockdoc --interval 0 --json of this build and of the built checkout DIR,
+               timed in turn (A/B over the same sockets); prints the ratio. No serve load.
 Needs root: it creates a network namespace (ip netns add) and removes it on exit.`;
 
 /** A bad option: printed as one line, exit 3. */
@@ -39,7 +46,7 @@ function positiveInt(flag: string, text: string | undefined, max: number): numbe
 
 /** Parses argv (without node and the script). Throws BenchUsageError quoting the bad value. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0 };
+  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, unix: 0, baseline: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -51,6 +58,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     else if (flag === '--serve-rate') {
       const v = value();
       opts.serveRate = v === '0' ? 0 : positiveInt(flag, v, 1000);
+    }
+    else if (flag === '--unix') {
+      const v = value();
+      opts.unix = v === '0' ? 0 : positiveInt(flag, v, 200_000);
+    } else if (flag === '--baseline') {
+      const v = value();
+      if (!v) throw new BenchUsageError('--baseline needs a directory (a sockdoc checkout, built)');
+      opts.baseline = v;
     }
     else if (flag === '--serve-seconds') opts.serveSeconds = positiveInt(flag, value(), 600);
     else if (flag === '--help' || flag === '-h') opts.help = true;

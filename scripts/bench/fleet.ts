@@ -17,6 +17,8 @@ export interface PeerSpec {
   port: number;
   /** Connections this process should end up holding. */
   target: number;
+  /** A unix stream pair instead: host is the abstract name ("@..."), port the pair's index. */
+  unix?: boolean;
 }
 
 export interface FleetPlan {
@@ -41,6 +43,22 @@ export function planFleet(sockets: number, minPairs = 4): FleetPlan {
   return { connections, expectedSockets: 2 * connections + pairs, peers };
 }
 
+/**
+ * Unix stream sockets (two per connection, plus one listener per pair), abstract names unique to
+ * this run. Same per-process cap as TCP.
+ */
+export function planUnixFleet(sockets: number, tag: string): FleetPlan {
+  const connections = Math.ceil(sockets / 2);
+  const pairs = Math.max(1, Math.ceil(connections / PER_PROCESS));
+  const peers: PeerSpec[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const target = Math.floor(connections / pairs) + (i < connections % pairs ? 1 : 0);
+    const host = `@sockdoc-bench-${tag}-${i}`;
+    peers.push({ role: 'server', host, port: i, target, unix: true }, { role: 'client', host, port: i, target, unix: true });
+  }
+  return { connections, expectedSockets: 2 * connections + pairs, peers };
+}
+
 export interface Peer extends PeerSpec {
   child: ChildProcess;
   count: number;
@@ -50,21 +68,24 @@ export interface Peer extends PeerSpec {
 }
 
 function startPeer(ns: string, script: string, spec: PeerSpec): Peer {
-  const args = spec.role === 'server' ? [spec.host, String(spec.port)] : [spec.host, String(spec.port), String(spec.target)];
-  const [cmd, argv] = inNetns(ns, process.execPath, [script, spec.role, ...args]);
+  const args = spec.unix
+    ? spec.role === 'server' ? ['userver', spec.host] : ['uclient', spec.host, String(spec.target)]
+    : spec.role === 'server' ? ['server', spec.host, String(spec.port)] : ['client', spec.host, String(spec.port), String(spec.target)];
+  const [cmd, argv] = inNetns(ns, process.execPath, [script, ...args]);
   const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
   const peer: Peer = { ...spec, child, count: 0, listening: false, failure: null };
+  const name = spec.unix ? spec.host : `${spec.host}:${spec.port}`;
   createInterface({ input: child.stdout! }).on('line', (line) => {
     const [word, rest] = [line.split(' ', 1)[0], line.slice(line.indexOf(' ') + 1)];
     if (word === 'listening') peer.listening = true;
     else if (word === 'count' || word === 'done') peer.count = Number(rest);
-    else if (word === 'fail') peer.failure ??= `${spec.role} ${spec.host}:${spec.port}: ${rest}`;
+    else if (word === 'fail') peer.failure ??= `${spec.role} ${name}: ${rest}`;
   });
   child.on('exit', (code, signal) => {
-    peer.failure ??= `${spec.role} ${spec.host}:${spec.port} exited (${code ?? signal})`;
+    peer.failure ??= `${spec.role} ${name} exited (${code ?? signal})`;
   });
   child.on('error', (err) => {
-    peer.failure ??= `${spec.role} ${spec.host}:${spec.port}: ${err.message}`;
+    peer.failure ??= `${spec.role} ${name}: ${err.message}`;
   });
   return peer;
 }
@@ -95,7 +116,7 @@ export async function startFleet(
   onProgress: (held: number, total: number) => void,
 ): Promise<Peer[]> {
   const deadline = Date.now() + timeoutMs;
-  const nsOf = (spec: PeerSpec) => (typeof ns === 'string' ? ns : ns(spec.port - 5000));
+  const nsOf = (spec: PeerSpec) => (typeof ns === 'string' ? ns : ns(spec.unix ? spec.port : spec.port - 5000));
   const servers = plan.peers.filter((p) => p.role === 'server').map((s) => startPeer(nsOf(s), script, s));
   await waitFor(servers, () => servers.every((s) => s.listening), Math.min(deadline, Date.now() + 30_000), () => 'listeners');
   const clients = plan.peers.filter((p) => p.role === 'client').map((c) => startPeer(nsOf(c), script, c));

@@ -21,6 +21,9 @@ export interface Measured {
   seen: number | null;
   /** The check run's saved output, when the spec asked for it. */
   output: string;
+  /** CPU seconds (user + system) of each timed run, when the spec asked for it. */
+  cpuS?: number[];
+  cpuMedianS?: number | null;
 }
 
 export function median(xs: number[]): number | null {
@@ -43,7 +46,7 @@ export interface MeasureContext {
 }
 
 function runTimer(ctx: MeasureContext, spec: ToolSpec, extra: string[]): Promise<TimerResult> {
-  const args = [ctx.timerScript, ...extra, '--timeout-ms', String(ctx.timeoutMs), '--ok-exit', spec.okExit.join(','), '--', spec.cmd, ...spec.args];
+  const args = [ctx.timerScript, ...extra, ...(spec.cpu ? ['--cpu'] : []), '--timeout-ms', String(ctx.timeoutMs), '--ok-exit', spec.okExit.join(','), '--', spec.cmd, ...spec.args];
   const [cmd, argv] = inNetns(ctx.ns, process.execPath, args);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -96,6 +99,10 @@ export async function timeOnce(ctx: MeasureContext, spec: ToolSpec, row: Measure
   row.timesS.push(run.ms / 1000);
   row.medianS = median(row.timesS);
   row.minS = Math.min(...row.timesS);
+  if (run.cpuMs !== undefined) {
+    row.cpuS = [...(row.cpuS ?? []), run.cpuMs / 1000];
+    row.cpuMedianS = median(row.cpuS);
+  }
 }
 
 /** Checks every tool, then times the healthy ones round-robin, `runs` rounds. */

@@ -2,6 +2,8 @@
  * One process of the benchmark fleet, run inside the namespace:
  *   node peer.js server HOST PORT         listens, accepts and holds every connection
  *   node peer.js client HOST PORT COUNT   opens COUNT connections to HOST:PORT and holds them
+ *   node peer.js userver @NAME            the same over a unix stream socket of abstract name NAME
+ *   node peer.js uclient @NAME COUNT      (abstract: per network namespace, nothing left on disk)
  * Reports on stdout, one line each: "listening", "count N" (progress), "done N", "fail REASON".
  * Exits when its stdin closes (the bench died) or after --ttl seconds, so nothing outlives the run.
  * Each process stays well under RLIMIT_NOFILE (20000 hard here, not raisable: no CAP_SYS_RESOURCE).
@@ -36,7 +38,14 @@ function reporter(): (n: number, force?: boolean) => void {
   };
 }
 
-function server(host: string, port: number): void {
+/** Where a peer listens or connects: TCP host:port, or a unix socket (abstract name, NUL first). */
+type Target = { host: string; port: number } | { path: string };
+
+function where(t: Target): string {
+  return 'path' in t ? `@${t.path.slice(1)}` : `${t.host}:${t.port}`;
+}
+
+function server(target: Target): void {
   const held: net.Socket[] = [];
   const report = reporter();
   // pauseOnConnect: never read, the sockets only have to exist.
@@ -46,15 +55,15 @@ function server(host: string, port: number): void {
     report(held.length);
   });
   srv.on('error', (err) => {
-    say(`fail listen ${host}:${port}: ${err.message}`);
+    say(`fail listen ${where(target)}: ${err.message}`);
     process.exit(1);
   });
   // 4096 = somaxconn in a fresh namespace since Linux 5.4 (kernel-facts §3): bursts of connects fit.
-  srv.listen({ host, port, backlog: 4096 }, () => say('listening'));
+  srv.listen({ ...target, backlog: 4096 }, () => say('listening'));
   setInterval(() => report(held.length, true), 1000);
 }
 
-function client(host: string, port: number, count: number): void {
+function client(target: Target, count: number): void {
   const held: net.Socket[] = [];
   const report = reporter();
   let started = 0;
@@ -62,7 +71,7 @@ function client(host: string, port: number, count: number): void {
   const next = (): void => {
     if (started >= count) return;
     started++;
-    const sock = net.connect({ host, port });
+    const sock = net.connect(target);
     let connected = false;
     sock.once('connect', () => {
       connected = true;
@@ -72,7 +81,7 @@ function client(host: string, port: number, count: number): void {
       next();
     });
     sock.on('error', (err) => {
-      say(`fail ${connected ? 'socket' : 'connect'} ${host}:${port}: ${err.message}`);
+      say(`fail ${connected ? 'socket' : 'connect'} ${where(target)}: ${err.message}`);
       if (connected) return;
       // A refused or failed connect is retried a few times; more means the setup is wrong.
       if (++failures > 10) process.exit(1);
@@ -85,17 +94,21 @@ function client(host: string, port: number, count: number): void {
 }
 
 function main(argv: string[]): void {
-  const [mode, host, portText, countText] = argv;
-  const port = Number(portText);
+  const [mode, first, second] = argv;
   const ttlIdx = argv.indexOf('--ttl');
   const ttl = ttlIdx >= 0 ? Number(argv[ttlIdx + 1]) : 1800;
-  if (!host || !Number.isInteger(port)) {
-    say('fail usage: peer.js server HOST PORT | client HOST PORT COUNT [--ttl SECONDS]');
+  const unix = mode === 'userver' || mode === 'uclient';
+  const target: Target | null = unix
+    ? first?.startsWith('@') ? { path: `\0${first.slice(1)}` } : null
+    : first && Number.isInteger(Number(second)) ? { host: first, port: Number(second) } : null;
+  if (!target) {
+    say('fail usage: peer.js server HOST PORT | client HOST PORT COUNT | userver @NAME | uclient @NAME COUNT [--ttl SECONDS]');
     process.exit(2);
   }
   lifetime(ttl);
-  if (mode === 'server') server(host, port);
-  else if (mode === 'client') client(host, port, Number(countText));
+  if (mode === 'server' || mode === 'userver') server(target);
+  else if (mode === 'client') client(target, Number(argv[3]));
+  else if (mode === 'uclient') client(target, Number(second));
   else {
     say(`fail unknown mode ${mode}`);
     process.exit(2);

@@ -19,6 +19,49 @@ export interface BenchResult {
   phases: Phase[] | null;
   /** `sockdoc serve` over the same sockets: CPU per scrape and the load phase; null = skipped. */
   serve: ServeLoadResult | { error: string } | null;
+  /** --unix: unix stream sockets built beside the TCP ones, and how many `sockets --unix` listed there. */
+  unix?: { built: number; processes: number; seen: number | null };
+  /** --baseline: the other checkout, and its own per-probe times. */
+  baseline?: { dir: string; phases: Phase[] | null };
+}
+
+/** --baseline: this build's diagnosis against the other checkout's, as a ratio and a percentage. */
+export function formatAb(r: BenchResult): string {
+  const [mine, base] = r.rows;
+  const num = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+  const out = [
+    `${r.expectedSockets} TCP sockets (${r.connections} connections over ${r.processes} processes)` +
+      (r.unix ? ` and ${r.unix.built} unix stream sockets (${r.unix.processes} processes; sockdoc sockets --unix listed ${r.unix.seen ?? '?'} in the namespace)` : '') +
+      ` in netns ${r.namespace}`,
+    `${r.runs} timed runs of each build, in turn, after one check run each; Linux ${r.host.kernel}, ${r.host.cpus} CPUs, node ${r.host.node}`,
+    '',
+    '| build | wall median s | wall min s | CPU median s | CPU min s | wall runs (s) | status |',
+    '|---|---:|---:|---:|---:|---|---|',
+    ...r.rows.map(
+      (x) =>
+        `| ${x.label} | ${num(x.medianS)} | ${num(x.minS)} | ${num(x.cpuMedianS ?? null)} | ${num(x.cpuS?.length ? Math.min(...x.cpuS) : null)} | ${x.timesS.map((t) => t.toFixed(3)).join(', ')} | ${x.status} |`,
+    ),
+    '',
+  ];
+  const ratio = (what: string, a: number | null | undefined, b: number | null | undefined) => {
+    if (!a || !b) return;
+    const q = a / b;
+    out.push(`${what} (this build / baseline): ${q.toFixed(3)} (${q >= 1 ? '+' : ''}${((q - 1) * 100).toFixed(1)}%)`);
+  };
+  ratio('wall-time medians', mine?.medianS, base?.medianS);
+  ratio('wall-time minimums', mine?.minS, base?.minS);
+  ratio('CPU-time medians', mine?.cpuMedianS, base?.cpuMedianS);
+  ratio('CPU-time minimums', mine?.cpuS?.length ? Math.min(...mine.cpuS) : null, base?.cpuS?.length ? Math.min(...base.cpuS) : null);
+  const floor = r.nodeStartup;
+  if (floor.status === 'ok' && floor.medianS !== null) out.push(`node start-up alone (node -e 0): median ${floor.medianS.toFixed(3)} s`);
+  const probes = (label: string, phases: Phase[] | null) => {
+    if (!phases?.length) return;
+    out.push('', `${label}, time per probe in its check run:`);
+    for (const p of phases) if (p.ms >= 1) out.push(`  ${pad(p.probe, 18)} ${pad(p.ms.toFixed(1), 9, true)} ms${p.count > 1 ? `  (${p.count} reads)` : ''}`);
+  };
+  probes('this build', r.phases);
+  probes('baseline', r.baseline?.phases ?? null);
+  return out.join('\n') + '\n';
 }
 
 /** The serve section of the table. */
@@ -71,6 +114,7 @@ function pad(s: string, n: number, right = false): string {
 }
 
 export function formatTable(r: BenchResult): string {
+  if (r.baseline) return formatAb(r);
   const base = r.rows.find((x) => x.label === BASELINE && x.status === 'ok')?.medianS ?? null;
   const header = ['tool', 'median s', 'min s', 'sockets seen', `vs ${BASELINE}`];
   const body = r.rows.map((x) => {
@@ -82,6 +126,7 @@ export function formatTable(r: BenchResult): string {
   const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i], i === 1 || i === 2 || i === 3)).join('  ').trimEnd();
   const out = [
     `${r.expectedSockets} TCP sockets (${r.connections} connections over ${r.processes} processes) in netns ${r.namespace}, built in ${r.buildSeconds.toFixed(1)} s`,
+    ...(r.unix ? [`and ${r.unix.built} unix stream sockets over ${r.unix.processes} processes (sockdoc sockets --unix listed ${r.unix.seen ?? '?'} there)`] : []),
     `${r.runs} timed runs per tool after one check run; Linux ${r.host.kernel}, ${r.host.cpus} CPUs, node ${r.host.node}`,
     '',
     line(header),

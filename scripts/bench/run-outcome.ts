@@ -7,6 +7,16 @@ export interface RunOutcome {
   timedOut: boolean;
   /** First KiB of stderr, for the report when something went wrong. */
   stderr: string;
+  /** With --cpu: user + system time of the command and its threads (bash's `times`), ms. */
+  cpuMs?: number;
+}
+
+/** The children's line of bash's `times` ("0m0.637s 0m0.019s", second line) as ms. */
+export function parseTimes(text: string): number | null {
+  const line = text.split('\n')[1] ?? '';
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(line.trim());
+  if (!m) return null;
+  return (Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000;
 }
 
 export interface CheckOutcome extends RunOutcome {

@@ -1,15 +1,38 @@
 /**
  * Times one command, run from INSIDE the benchmark namespace so that `ip netns exec` (which
  * unshares a mount namespace and remounts /sys) is paid once per tool, not once per run:
- *   node timer.js [--check] [--save FILE] --runs K --timeout-ms T [--ok-exit 0,1,2] -- CMD ARGS...
+ *   node timer.js [--check] [--cpu] [--save FILE] --runs K --timeout-ms T [--ok-exit 0,1,2] -- CMD ARGS...
  * --check: first one untimed run with stdout captured (lines counted, optionally saved), so a tool
  * that fails fast is not mistaken for a fast one. Then K timed runs with stdout on /dev/null,
- * stopping at the first that fails.
+ * stopping at the first that fails. --cpu: the command runs under bash, whose `times` gives its CPU
+ * time (user + system, all threads) as well.
  * Prints one JSON object (TimerResult) on stdout.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, createWriteStream, openSync } from 'node:fs';
-import { succeeded, type RunOutcome, type TimerResult } from './run-outcome.js';
+import { closeSync, createWriteStream, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseTimes, succeeded, type RunOutcome, type TimerResult } from './run-outcome.js';
+
+/** Runs CMD under bash and has bash write its children's CPU times to a file afterwards. */
+function underTimes(cmd: string, args: string[], file: string): [string, string[]] {
+  return ['bash', ['-c', 'T=$1; shift; "$@"; rc=$?; times > "$T"; exit $rc', 'bash', file, cmd, ...args]];
+}
+
+async function runMeasured(cmd: string, args: string[], timeoutMs: number, stdout: number | 'pipe', cpu: boolean, onData?: (b: Buffer) => void): Promise<RunOutcome> {
+  if (!cpu) return runOnce(cmd, args, timeoutMs, stdout, onData);
+  const file = join(tmpdir(), `sockdoc-bench-times-${process.pid}`);
+  const [c, a] = underTimes(cmd, args, file);
+  const r = await runOnce(c, a, timeoutMs, stdout, onData);
+  try {
+    const ms = parseTimes(readFileSync(file, 'utf8'));
+    if (ms !== null) r.cpuMs = ms;
+    rmSync(file);
+  } catch {
+    // No times file: the run failed or was killed; its outcome says so.
+  }
+  return r;
+}
 
 function runOnce(cmd: string, args: string[], timeoutMs: number, stdout: number | 'pipe', onData?: (b: Buffer) => void): Promise<RunOutcome> {
   return new Promise((resolve) => {
@@ -56,13 +79,14 @@ async function main(argv: string[]): Promise<number> {
   const okExit = opt('--ok-exit', '0').split(',').map(Number);
   const save = opt('--save', '');
   const [cmd, ...args] = argv.slice(sep + 1);
+  const cpu = argv.slice(0, sep).includes('--cpu');
 
   const result: TimerResult = { check: null, runs: [] };
   if (argv.slice(0, sep).includes('--check')) {
     let lines = 0;
     let bytes = 0;
     const file = save ? createWriteStream(save) : null;
-    const check = await runOnce(cmd, args, timeoutMs, 'pipe', (b) => {
+    const check = await runMeasured(cmd, args, timeoutMs, 'pipe', cpu, (b) => {
       bytes += b.length;
       for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) lines++;
       file?.write(b);
@@ -74,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
   const devNull = openSync('/dev/null', 'w');
   try {
     for (let i = 0; i < runs; i++) {
-      const r = await runOnce(cmd, args, timeoutMs, devNull);
+      const r = await runMeasured(cmd, args, timeoutMs, devNull, cpu);
       result.runs.push(r);
       if (!succeeded(r, okExit)) break;
     }

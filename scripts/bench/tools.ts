@@ -19,6 +19,8 @@ export interface ToolSpec {
   missing: string | null;
   /** Keep the check run's output (to read sockdoc's own timings). */
   save: boolean;
+  /** Also measure its CPU time (timer.ts --cpu). */
+  cpu?: boolean;
 }
 
 function parseJson(what: string, output: string): unknown {
@@ -74,6 +76,20 @@ export function benchTools(cli: string): ToolSpec[] {
     // lsof: one header, then one line per (process, fd): a socket held by two processes counts twice.
     { label: 'lsof -nP -iTCP', cmd: 'lsof', args: ['-nP', '-iTCP'], okExit: [0], seen: (l) => l - 1, missing: sys('lsof'), save: false },
   ];
+}
+
+/** `sockdoc --interval 0 --json` of one checkout (`cli` its dist/src/cli/main.js), for --baseline. */
+export function diagnoseSpec(cli: string, which: string): ToolSpec {
+  return {
+    label: `sockdoc --interval 0 --json (${which})`,
+    cmd: process.execPath,
+    args: [cli, '--interval', '0', '--json'],
+    okExit: [0, 1, 2],
+    seen: (_l, out) => socketsInDiagnosis(out),
+    missing: existsSync(cli) ? null : `not built (${cli} missing)`,
+    save: true,
+    cpu: true,
+  };
 }
 
 /** Not a competitor: the floor under both sockdoc rows (starting node and exiting). */

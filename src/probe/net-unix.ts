@@ -16,7 +16,7 @@
  * the backlog is in no file, only in unix_diag.
  */
 import { existsSync } from 'node:fs';
-import { parseUnixDiag, UNIX_ALL_STATES, UNIX_SHOW } from './unix-diag.js';
+import { scanUnixDiag, UNIX_ALL_STATES, UNIX_SHOW, type UnixDiagTable } from './unix-diag.js';
 import { ADDON_PATH, loadNativeAddon } from './native.js';
 import { describeError, outcomeOf, ParseError, readBytesUnder, readUnder, under } from './read-file.js';
 import type { ProbeReport, UnixSocket, UnixSocketType } from '../snapshot/types.js';
@@ -76,11 +76,33 @@ export function parseProcNetUnix(text: string, file = 'proc/net/unix', netns = 0
 }
 
 export interface UnixRead {
-  sockets: UnixSocket[];
+  /** Every socket of the namespace; from a dump, made on the first read of this property. */
+  readonly sockets: UnixSocket[];
+  /** Its sockets in LISTEN state (what the listener rules judge). */
+  readonly listening: UnixSocket[];
+  /** The inode of every socket (what names a process's socket fds "unix"). */
+  readonly inodes: ArrayLike<number>;
   /** 'unix_diag': queue lengths known; 'proc': /proc/net/unix, no queue lengths; null: nothing read. */
   source: 'unix_diag' | 'proc' | null;
   reports: ProbeReport[];
   notes: string[];
+}
+
+/** A UnixRead of records (from /proc/net/unix, or none) or of a dump decoded on demand. */
+export function unixReadOf(from: UnixSocket[] | UnixDiagTable, source: UnixRead['source'], reports: ProbeReport[], notes: string[] = []): UnixRead {
+  if (Array.isArray(from)) {
+    return { sockets: from, listening: from.filter((u) => u.state === 'LISTEN'), inodes: from.map((u) => u.inode), source, reports, notes };
+  }
+  return {
+    get sockets() {
+      return from.all();
+    },
+    listening: from.listening,
+    inodes: from.inodes,
+    source,
+    reports,
+    notes,
+  };
 }
 
 function report(source: string, status: ProbeReport['status'], t0: number, detail?: string): ProbeReport {
@@ -96,10 +118,10 @@ export function readProcNetUnix(root: string, netns = 0, netDir = 'proc/net', wh
   try {
     const sockets = parseProcNetUnix(readUnder(root, rel, 'proc-table'), path, netns, (e) => bad.push(e));
     const r = report(path, bad.length ? 'partial' : 'ok', t0, [why, bad.length ? `${bad.length} malformed lines skipped (first: line ${bad[0].line})` : ''].filter(Boolean).join('; '));
-    return { sockets, source: 'proc', reports: [r], notes: bad.length ? [`${path}: ${bad.length} malformed lines skipped; those unix sockets are missing.`] : [] };
+    return unixReadOf(sockets, 'proc', [r], bad.length ? [`${path}: ${bad.length} malformed lines skipped; those unix sockets are missing.`] : []);
   } catch (err) {
     const status = err instanceof ParseError ? 'failed' : outcomeOf(err);
-    return { sockets: [], source: null, reports: [report(path, status, t0, describeError(err))], notes: [] };
+    return unixReadOf([], null, [report(path, status, t0, describeError(err))]);
   }
 }
 
@@ -120,7 +142,7 @@ export const UNIX_DIAG_SOURCE = 'netlink NETLINK_SOCK_DIAG (AF_UNIX)';
 export function unixFromBytes(bytes: Uint8Array, source: string, netns: number, fallback: () => UnixRead): UnixRead {
   const t0 = performance.now();
   try {
-    return { sockets: parseUnixDiag(bytes, source, netns), source: 'unix_diag', reports: [report(source, 'ok', t0)], notes: [] };
+    return unixReadOf(scanUnixDiag(bytes, source, netns), 'unix_diag', [report(source, 'ok', t0)]);
   } catch (err) {
     const back = fallback();
     back.reports.unshift(report(source, 'failed', t0, describeError(err)));

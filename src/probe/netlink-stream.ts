@@ -13,7 +13,10 @@ const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
 const SOCK_DIAG_BY_FAMILY = 20;
 
-/** One SOCK_DIAG_BY_FAMILY message: its body's offset and end in the buffer, and how to fail naming it. */
+/**
+ * One SOCK_DIAG_BY_FAMILY message: its body's offset and end in the buffer, and how to fail naming
+ * it. The same record is passed for every message of a stream: read it, do not keep it.
+ */
 export interface DiagMessage {
   body: number;
   end: number;
@@ -30,13 +33,16 @@ export function forEachDiagMessage(buf: Uint8Array, file: string, onMessage: (m:
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let offset = 0;
   let index = 0;
+  let at = 0;
   let doneSeen = false;
+  // One record and one fail function for the whole stream (a dump has one message per socket).
+  const fail = (reason: string): never => {
+    throw new ParseError(file, index, `${reason} (netlink message at byte ${at})`);
+  };
+  const message: DiagMessage = { body: 0, end: 0, view, fail };
   while (offset < buf.length) {
     index++;
-    const at = offset;
-    const fail = (reason: string): never => {
-      throw new ParseError(file, index, `${reason} (netlink message at byte ${at})`);
-    };
+    at = offset;
     if (buf.length - offset < NLMSG_HDRLEN) fail(`${buf.length - offset} trailing bytes, shorter than a netlink header`);
     const len = view.getUint32(offset, LITTLE_ENDIAN);
     const type = view.getUint16(offset + 4, LITTLE_ENDIAN);
@@ -50,7 +56,9 @@ export function forEachDiagMessage(buf: Uint8Array, file: string, onMessage: (m:
       fail(`kernel answered NLMSG_ERROR errno ${len >= NLMSG_HDRLEN + 4 ? -view.getInt32(body, LITTLE_ENDIAN) : NaN}`);
     } else if (type === SOCK_DIAG_BY_FAMILY) {
       doneSeen = false; // a following dump must end in its own NLMSG_DONE
-      onMessage({ body, end: offset + len, view, fail });
+      message.body = body;
+      message.end = offset + len;
+      onMessage(message);
     } else {
       fail(`unexpected netlink message type ${type}`);
     }

@@ -24,7 +24,7 @@ import { NET_TUNABLE_NAMES, parseTunable, sysctlPath } from './sysctl.js';
 import { parseNetstat } from './netstat.js';
 import { describeError, readUnder, runProbe, under } from './read-file.js';
 import { readPidNetns } from './netns.js';
-import { readProcNetUnix, readUnixSockets, unixFromBytes, UNIX_DIAG_SOURCE, type UnixRead } from './net-unix.js';
+import { readProcNetUnix, readUnixSockets, unixFromBytes, unixReadOf, UNIX_DIAG_SOURCE, type UnixRead } from './net-unix.js';
 import type { ProbeReport, Tunables } from '../snapshot/types.js';
 
 const LISTEN = tcpStateNumber('LISTEN');
@@ -164,7 +164,7 @@ function fromInside(files: ReadonlyArray<string | number>, label: string, data: 
 
 /** A namespace of which nothing has been read yet: every field unknown, nothing reported. */
 function emptyNetnsData(target: NetnsTarget): NetnsData {
-  const unix: UnixRead = { sockets: [], source: null, reports: [], notes: [] };
+  const unix: UnixRead = unixReadOf([], null, []);
   return { inode: target.inode, table: SocketTable.empty(), backlogs: null, socketSource: null, unix, tunables: emptyTunables(), counters: null, reports: [], notes: [], partial: false };
 }
 
@@ -173,7 +173,7 @@ function unixInside(target: NetnsTarget, dump: string | number | undefined): Uni
   const source = `${UNIX_DIAG_SOURCE} inside ${target.label}`;
   const fallback = (why: string): UnixRead => {
     const pid = target.pids[0];
-    const read = pid === undefined ? { sockets: [], source: null, reports: [], notes: [] } : readProcNetUnix('/', target.inode, `proc/${pid}/net`, why);
+    const read = pid === undefined ? unixReadOf([], null, []) : readProcNetUnix('/', target.inode, `proc/${pid}/net`, why);
     read.reports.unshift({ probe: 'net-unix', source, status: 'failed', ms: 0, detail: why });
     return read;
   };

@@ -161,15 +161,16 @@ export class OwnerMap implements Map<number, Owner[]> {
 
   /**
    * Marks `inode` with `mark` (1..255; an earlier mark is kept) and calls `fn` once per holding
-   * (pid, fd), allocation-free. Returns whether the inode has holders.
+   * (pid, fd), allocation-free; `firstOfPid` is false for a second fd of a pid already called.
+   * Returns whether the inode has holders.
    */
-  markHolders(inode: number, mark: number, fn: (pid: number, fd: number) => void): boolean {
+  markHolders(inode: number, mark: number, fn: (pid: number, firstOfPid: boolean) => void): boolean {
     const e = this.find(inode);
     if (e < 0) return false;
     if (this.marks[e] === 0) this.marks[e] = mark;
     const list = this.lists[e];
-    if (!list) fn(this.pid1[e], this.fd1[e]);
-    else for (const o of list) fn(o.pid, o.fd);
+    if (!list) fn(this.pid1[e], true);
+    else eachHolding(list, fn);
     return true;
   }
 
@@ -256,6 +257,16 @@ export function forEachHolderPid(owners: ReadonlyMap<number, readonly Owner[]>, 
   if (!holders) return false;
   eachDistinctPid(holders, fn);
   return true;
+}
+
+/** Each holding of a list, in order, saying whether its pid is new to the list so far. */
+export function eachHolding(list: readonly Owner[], fn: (pid: number, firstOfPid: boolean) => void): void {
+  for (let i = 0; i < list.length; i++) {
+    const pid = list[i].pid;
+    let seen = false;
+    for (let j = 0; j < i && !seen; j++) seen = list[j].pid === pid;
+    fn(pid, !seen);
+  }
 }
 
 /** Each pid of a holder list once, in list order (lists are short: a socket shared by a few processes). */

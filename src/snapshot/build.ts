@@ -21,14 +21,14 @@ import { compareListeners, deriveListeners, deriveUnixListeners } from './listen
 import { readUnixSockets, type UnixRead } from '../probe/net-unix.js';
 import { readSocketInodes } from '../probe/net-socket-inodes.js';
 import { readUserNamespaces } from '../probe/userns.js';
-import { splitSocketKinds, type Unnamed } from './socket-kinds.js';
+import { SocketKindCounter, type Unnamed } from './socket-kinds.js';
 import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
 import { readCaptureTime } from '../probe/capture-meta.js';
 import { pressureOver, readPressure } from './net-pressure.js';
 import { nameNetns, nameNetnsWithDoubts, netnsLabel, type NamingContext } from './netns-names.js';
-import { TCP_STATES, type SocketKind, type Counters, type Listener, type NetNamespace, type ProbeReport, type ProcessInfo, type Snapshot, type Owner, type Tunables } from './types.js';
+import { type SocketKind, type Counters, type Listener, type NetNamespace, type ProbeReport, type ProcessInfo, type Snapshot, type Tunables } from './types.js';
 import { SocketTable, tcpStateNumber, withSocketTable } from './socket-table.js';
-import { forEachHolderPid } from '../probe/owner-map.js';
+import { lazyProperty } from './lazy.js';
 import { readPrograms } from './programs.js';
 
 export interface SnapshotOptions {
@@ -77,21 +77,6 @@ export function diffCounters(before: Record<string, number>, after: Record<strin
   return d;
 }
 
-/** Counts each process's sockets by state, once per distinct pid holding the socket. */
-function countSocketsByOwner(table: SocketTable, owners: ReadonlyMap<number, Owner[]>, byPid: Map<number, ProcessInfo>): void {
-  // One counting function per state, made once: forEachHolderPid calls it per holding pid.
-  const counters = TCP_STATES.map((state) => (pid: number) => {
-    const p = byPid.get(pid);
-    if (p) p.sockets[state] = (p.sockets[state] ?? 0) + 1;
-  });
-  const { state, inode } = table;
-  for (let i = 0; i < table.length; i++) {
-    const add = counters[state[i] - 1]; // undefined for 0: a state no parser lets through
-    if (inode[i] === 0 || !add) continue;
-    forEachHolderPid(owners, inode[i], add); // several fds of one process: the socket counts once
-  }
-}
-
 /**
  * What could not be judged of the unix-domain listeners, one sentence per cause however many
  * namespaces share it: read from /proc/net/unix (no queue lengths), or not read at all. Namespaces
@@ -116,7 +101,7 @@ function unixSourceNotes(reads: ReadonlyMap<number, UnixRead>, label: (inode: nu
   for (const [inode, u] of reads) {
     const name = label(inode) ?? 'this namespace';
     if (u.source === 'proc') {
-      const n = u.sockets.filter((s) => s.state === 'LISTEN' && s.type !== 'dgram').length;
+      const n = u.listening.filter((s) => s.type !== 'dgram').length;
       if (n === 0) continue;
       listening += n;
       noQueues.push(name);
@@ -345,7 +330,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     else plan.byPid.set(pid, now);
   }
   for (const p of procs.processes) p.netns = plan.byPid.get(p.pid) ?? null;
-  countSocketsByOwner(table, procs.owners, byPid);
+  // One pass over the TCP table: each process's sockets per state, and its TCP fds for fdKinds.
+  const kinds = new SocketKindCounter(procs.processes, procs.owners);
+  kinds.countTcp(table);
 
   const hasListeners = net.table.countState(tcpStateNumber('LISTEN')) > 0;
   // The all-states dump already carried every listener's backlog limit: no second dump.
@@ -371,12 +358,14 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   for (const d of otherData) listenersByNs.set(d.inode, deriveListeners(d.table, procs.owners, d.backlogs ?? new Map(), d.backlogs ? 'sock_diag' : null, d.v6only ?? undefined));
   // Unix-domain listeners of each namespace after its TCP ones; what could not be judged is said.
   const unixReads = new Map<number, UnixRead>([[plan.own, reads.unix], ...otherData.map((d) => [d.inode, d.unix] as const)]);
-  const unixSockets = [...unixReads.values()].flatMap((u) => u.sockets);
   // What each process's socket fds are: TCP and unix from the tables above, the rest from its namespace's /proc/net.
-  splitSocketKinds(procs.processes, procs.owners, table, unixSockets, (unnamed) => nameOtherSockets(root, live, plan.own, unnamed));
+  kinds.split(
+    [...unixReads.values()].map((u) => u.inodes),
+    (unnamed) => nameOtherSockets(root, live, plan.own, unnamed),
+  );
   for (const [inode, u] of unixReads) {
     const list = listenersByNs.get(inode) ?? [];
-    list.push(...deriveUnixListeners(u.sockets, procs.owners));
+    list.push(...deriveUnixListeners(u.listening, procs.owners));
     listenersByNs.set(inode, list.sort(compareListeners));
     probes.push(...u.reports.filter((r) => inode === plan.own || r.status !== 'ok'));
     notes.push(...u.notes);
@@ -461,7 +450,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const programs = readPrograms(root, procs.processes, listeners, table, procs.owners);
   notes.push(...programs.notes);
 
-  return withSocketTable({
+  const snapshot = withSocketTable({
     namespaces,
     host: {
       hostname: host.hostname,
@@ -475,7 +464,6 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     owners: procs.owners,
     processes: procs.processes,
     listeners,
-    unixSockets,
     userNamespaces: userns.namespaces,
     tunables: namespaces[0].tunables,
     counters: namespaces[0].counters,
@@ -489,4 +477,6 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     closeWaitAtStart,
     programs: programs.programs,
   }, table);
+  // Every unix socket as a record only when something reads them (sockets --unix, why).
+  return lazyProperty(snapshot, 'unixSockets', () => [...unixReads.values()].flatMap((u) => u.sockets));
 }

@@ -3,6 +3,7 @@
  * namespace. The result is a snapshot of that namespace alone (its sockets, listeners, processes,
  * tunables and counters first), so rules and renderers need no filter of their own.
  */
+import { lazyProperty } from './lazy.js';
 import { netnsLabel, shortId } from './netns-names.js';
 import type { NetNamespace, Snapshot } from './types.js';
 import { withSocketsWhere } from './socket-table.js';
@@ -102,10 +103,9 @@ export function restrictToNetns(snapshot: Snapshot, keep: readonly NetNamespace[
   const inScope = (inode: number | null) => inodes.has(inode ?? snapshot.namespaces[0].inode);
   const processes = snapshot.processes.filter((p) => inScope(p.netns));
   const pids = new Set(processes.map((p) => p.pid));
-  return withSocketsWhere(snapshot, (s) => inodes.has(s.netns), {
+  const narrowed = withSocketsWhere(snapshot, (s) => inodes.has(s.netns), {
     namespaces,
     listeners: snapshot.listeners.filter((l) => inodes.has(l.netns)),
-    ...(snapshot.unixSockets ? { unixSockets: snapshot.unixSockets.filter((u) => inodes.has(u.netns)) } : {}),
     processes,
     owners: new Map([...snapshot.owners].filter(([, holders]) => holders.some((h) => pids.has(h.pid)))),
     tunables: first.tunables,
@@ -114,4 +114,7 @@ export function restrictToNetns(snapshot: Snapshot, keep: readonly NetNamespace[
     ...(snapshot.programs ? { programs: snapshot.programs.filter((p) => pids.has(p.pid)) } : {}),
     partial: namespaces.some((n) => n.partial) || snapshot.partial,
   });
+  // Unix sockets stay unmade until read (the `in` test does not read them).
+  if ('unixSockets' in snapshot) lazyProperty(narrowed, 'unixSockets', () => (snapshot.unixSockets ?? []).filter((u) => inodes.has(u.netns)));
+  return narrowed;
 }

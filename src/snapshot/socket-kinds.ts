@@ -5,72 +5,111 @@
  * the namespace of a process holding it (read only when something is left, which on most hosts is
  * a few netlink and UDP sockets). An fd found nowhere stays "socket" (another family).
  */
-import { OwnerMap } from '../probe/owner-map.js';
-import { FD_KINDS, SOCKET_KINDS, type FdKindCounts, type Owner, type ProcessInfo, type SocketKind, type UnixSocket } from './types.js';
+import { eachHolding, OwnerMap } from '../probe/owner-map.js';
+import { FD_KINDS, SOCKET_KINDS, TCP_STATES, type FdKindCounts, type Owner, type ProcessInfo, type SocketKind } from './types.js';
 import type { SocketTable } from './socket-table.js';
 
 const INDEX = new Map<SocketKind, number>(SOCKET_KINDS.map((k, i) => [k, i]));
 const TCP = INDEX.get('tcp') as number;
 const UNIX = INDEX.get('unix') as number;
+const KINDS = SOCKET_KINDS.length;
 
 /** Sockets left to name, per network namespace of a holder: the pids holding them there, and their inodes. */
 export type Unnamed = Map<number | null, { pids: number[]; inodes: Set<number> }>;
 
 /**
- * Replaces `fdKinds.socket` of every process by its sockets per family (tcp, udp, unix, netlink,
- * raw, packet; `socket` for the rest). `lookup` names the sockets neither table holds.
+ * The processes' socket counts in the making: one pass over the TCP table does both what
+ * `ProcessInfo.sockets` needs (TCP sockets per state, a socket once per process however many fds
+ * hold it) and the family split of the fds (one per holding fd), with one owner lookup per socket;
+ * `split` then adds the unix sockets and names the rest. The hot part at 100k sockets: typed
+ * arrays indexed by the process's position, no allocation per socket.
  */
-export function splitSocketKinds(
-  processes: readonly ProcessInfo[],
-  owners: ReadonlyMap<number, readonly Owner[]>,
-  tcp: SocketTable,
-  unix: readonly UnixSocket[],
-  lookup: (unnamed: Unnamed) => Map<number, SocketKind>,
-): void {
-  const byPid = new Map<number, ProcessInfo>();
-  for (const p of processes) if (p.fdKinds?.socket) byPid.set(p.pid, p);
-  if (byPid.size === 0) return;
-  const counts = new Map<number, Uint32Array>();
-  const add = (kind: number) => (pid: number) => {
-    if (!byPid.has(pid)) return;
-    let c = counts.get(pid);
-    if (!c) counts.set(pid, (c = new Uint32Array(SOCKET_KINDS.length)));
-    c[kind]++;
-  };
-  const holders = holderWalk(owners);
-  const addTcp = add(TCP);
-  for (let i = 0; i < tcp.length; i++) if (tcp.inode[i] !== 0) holders.mark(tcp.inode[i], TCP + 1, addTcp);
-  const addUnix = add(UNIX);
-  for (const u of unix) if (u.inode !== 0) holders.mark(u.inode, UNIX + 1, addUnix);
+export class SocketKindCounter {
+  private readonly index = new Map<number, number>();
+  /** Per process (by index) and socket kind: fds. */
+  private readonly counts: Uint32Array;
+  private readonly walk: HolderWalk;
+  /** The OwnerMap itself when it is one: the TCP pass calls it directly. */
+  private readonly owners: OwnerMap | null;
 
-  const unnamed: Unnamed = new Map();
-  const left: Array<[inode: number, pid: number]> = [];
-  holders.forEachUnmarked((inode, pid) => {
-    const p = byPid.get(pid);
-    if (!p) return;
-    left.push([inode, pid]);
-    let g = unnamed.get(p.netns);
-    if (!g) unnamed.set(p.netns, (g = { pids: [], inodes: new Set() }));
-    if (!g.pids.includes(pid)) g.pids.push(pid);
-    g.inodes.add(inode);
-  });
-  const named = left.length ? lookup(unnamed) : new Map<number, SocketKind>();
-  for (const [inode, pid] of left) add(INDEX.get(named.get(inode) ?? 'socket') as number)(pid);
+  constructor(
+    private readonly processes: readonly ProcessInfo[],
+    owners: ReadonlyMap<number, readonly Owner[]>,
+  ) {
+    processes.forEach((p, i) => this.index.set(p.pid, i));
+    this.counts = new Uint32Array(processes.length * KINDS);
+    this.walk = holderWalk(owners);
+    this.owners = owners instanceof OwnerMap ? owners : null;
+  }
 
-  for (const p of byPid.values()) {
-    const kinds = p.fdKinds as FdKindCounts;
-    const total = kinds.socket ?? 0;
-    const c = counts.get(p.pid);
-    delete kinds.socket;
-    let found = 0;
-    SOCKET_KINDS.forEach((k, i) => {
-      const n = c?.[i] ?? 0;
-      if (n > 0) kinds[k] = (kinds[k] ?? 0) + n;
-      found += n;
+  /** Counts the TCP table: `sockets[state]` per holding process, and the TCP fds of each. */
+  countTcp(table: SocketTable): void {
+    const { index, counts, processes } = this;
+    // One function per state, made once (as many closures as states, none per socket).
+    const holds = TCP_STATES.map((state) => (pid: number, firstOfPid: boolean) => {
+      const i = index.get(pid);
+      if (i === undefined) return;
+      counts[i * KINDS + TCP]++;
+      if (firstOfPid) {
+        const sockets = processes[i].sockets;
+        sockets[state] = (sockets[state] ?? 0) + 1;
+      }
     });
-    // Sockets the walk saw that the owner map lost (a process left out): another family, as far as is known.
-    if (total > found) kinds.socket = (kinds.socket ?? 0) + (total - found);
-    p.fdKinds = ordered(kinds);
+    const { state, inode } = table;
+    const owners = this.owners;
+    for (let r = 0; r < table.length; r++) {
+      const hold = holds[state[r] - 1]; // undefined for 0: a state no parser lets through
+      if (inode[r] === 0 || hold === undefined) continue;
+      if (owners) owners.markHolders(inode[r], TCP + 1, hold);
+      else this.walk.mark(inode[r], TCP + 1, hold);
+    }
+  }
+
+  /**
+   * Replaces `fdKinds.socket` of every process by its sockets per family (tcp, udp, unix, netlink,
+   * raw, packet; `socket` for the rest). `lookup` names the sockets neither table holds.
+   */
+  split(unixInodes: ReadonlyArray<ArrayLike<number>>, lookup: (unnamed: Unnamed) => Map<number, SocketKind>): void {
+    const { index, counts, processes } = this;
+    const withSockets = (i: number | undefined): i is number => i !== undefined && (processes[i].fdKinds?.socket ?? 0) > 0;
+    const addUnix = (pid: number) => {
+      const i = index.get(pid);
+      if (i !== undefined) counts[i * KINDS + UNIX]++;
+    };
+    for (const inodes of unixInodes) {
+      for (let k = 0; k < inodes.length; k++) if (inodes[k] !== 0) this.walk.mark(inodes[k], UNIX + 1, addUnix);
+    }
+
+    const unnamed: Unnamed = new Map();
+    const left: Array<[inode: number, i: number]> = [];
+    this.walk.forEachUnmarked((inode, pid) => {
+      const i = index.get(pid);
+      if (!withSockets(i)) return;
+      const p = processes[i];
+      left.push([inode, i]);
+      let g = unnamed.get(p.netns);
+      if (!g) unnamed.set(p.netns, (g = { pids: [], inodes: new Set() }));
+      if (!g.pids.includes(pid)) g.pids.push(pid);
+      g.inodes.add(inode);
+    });
+    const named = left.length ? lookup(unnamed) : new Map<number, SocketKind>();
+    for (const [inode, i] of left) counts[i * KINDS + (INDEX.get(named.get(inode) ?? 'socket') as number)]++;
+
+    processes.forEach((p, i) => {
+      const kinds = p.fdKinds;
+      if (!kinds?.socket) return;
+      const total = kinds.socket;
+      delete kinds.socket;
+      let found = 0;
+      for (let k = 0; k < KINDS; k++) {
+        const n = counts[i * KINDS + k];
+        if (n > 0) kinds[SOCKET_KINDS[k]] = (kinds[SOCKET_KINDS[k]] ?? 0) + n;
+        found += n;
+      }
+      // Sockets the walk saw that the owner map lost (a process left out): another family, as far as is known.
+      if (total > found) kinds.socket = (kinds.socket ?? 0) + (total - found);
+      p.fdKinds = ordered(kinds);
+    });
   }
 }
 
@@ -83,24 +122,31 @@ function ordered(k: FdKindCounts): FdKindCounts {
   return out;
 }
 
+interface HolderWalk {
+  /** Marks the inode (an earlier mark is kept) and calls `fn` per holding fd. */
+  mark(inode: number, m: number, fn: (pid: number, firstOfPid: boolean) => void): boolean;
+  /** Every holding (inode, pid) of an inode nothing marked. */
+  forEachUnmarked(fn: (inode: number, pid: number) => void): void;
+}
+
 /** markHolders / forEachUnmarked for an OwnerMap (allocation-free) or any Map of holders (tests). */
-function holderWalk(owners: ReadonlyMap<number, readonly Owner[]>) {
+function holderWalk(owners: ReadonlyMap<number, readonly Owner[]>): HolderWalk {
   if (owners instanceof OwnerMap) {
     return {
-      mark: (inode: number, m: number, fn: (pid: number) => void) => owners.markHolders(inode, m, fn),
-      forEachUnmarked: (fn: (inode: number, pid: number) => void) => owners.forEachUnmarked(fn),
+      mark: (inode, m, fn) => owners.markHolders(inode, m, fn),
+      forEachUnmarked: (fn) => owners.forEachUnmarked(fn),
     };
   }
   const marked = new Set<number>();
   return {
-    mark: (inode: number, _m: number, fn: (pid: number) => void) => {
+    mark: (inode, _m, fn) => {
       const list = owners.get(inode);
       if (!list) return false;
       marked.add(inode);
-      for (const o of list) fn(o.pid);
+      eachHolding(list, fn);
       return true;
     },
-    forEachUnmarked: (fn: (inode: number, pid: number) => void) => {
+    forEachUnmarked: (fn) => {
       for (const [inode, list] of owners) if (!marked.has(inode)) for (const o of list) fn(inode, o.pid);
     },
   };

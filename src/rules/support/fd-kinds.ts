@@ -41,7 +41,8 @@ export interface FdComposition {
   sentence: string;
 }
 
-const fmt = (n: number) => n.toLocaleString('en-US');
+// Digits grouped by hand: toLocaleString builds an Intl formatter (ICU) per call.
+const fmt = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /** "4,088 eventpoll, 5 file, 3 device": the kinds present, most first, at most `max`. */
 export function kindsText(p: Pick<ProcessInfo, 'fdKinds'>, max = 4): string {
