@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../testing/paths.js';
 import { catalogueMarkdown } from './catalogue-doc.js';
+import { pm2Home } from './pm2.js';
 import { LAUNCHERS } from './index.js';
 
 const DOC = join(repoRoot, 'docs', 'launchers.md');
@@ -46,4 +47,13 @@ test('recognition: each entry knows its own process and not the others\' ', () =
   for (const l of LAUNCHERS) {
     for (const [id, n] of Object.entries(samples)) assert.equal(l.is(n), id === l.id, `${l.id} on a ${id} process`);
   }
+});
+
+test('pm2: PM2_HOME from the title, or from the environment when a long one cut the title short', () => {
+  const node = (title: string) => ({ pid: 10, ppid: 1, name: 'PM2 v7.0.4: God', argv: [title], limit: { soft: 1024, hard: 4096 }, uid: 0, creds: null, cgroup: null, cgroupPaths: [] });
+  assert.equal(pm2Home(node('PM2 v7.0.4: God Daemon (/root/.pm2)')), '/root/.pm2');
+  const cut = node('PM2 v7.0.4: God Daemon (/tmp/sockdoc-pm2-user-f8ucXX/.pm2');
+  assert.equal(pm2Home(cut), null, 'a cut title alone says nothing whole');
+  assert.equal(pm2Home(cut, 'HOME=/tmp/x\0PM2_HOME=/tmp/sockdoc-pm2-user-f8ucXX/.pm2\0SILENT=true\0'), '/tmp/sockdoc-pm2-user-f8ucXX/.pm2');
+  assert.equal(pm2Home(cut, 'PM2_HOME=/elsewhere/.pm2\0'), null, 'an environment that disagrees with the title is not taken');
 });

@@ -7,6 +7,7 @@
  * raises its soft limit to the hard limit at start-up.
  */
 import type { ProcNode } from '../chain.js';
+import { readOptionalUnder } from '../../probe/read-file.js';
 import { type FixStep } from '../fix.js';
 import { shellQuote } from '../../safety/shell-quote.js';
 import { accountOf, accountText, ceilingAs, ownerOf, runAs, runWithLimitAs, untrusted, untrustedText } from '../fix-runner.js';
@@ -19,9 +20,32 @@ function title(n: ProcNode): RegExpExecArray | null {
   return TITLE.exec(n.argv.join(' ')) ?? TITLE.exec(n.argv[0] ?? '');
 }
 
-/** PM2_HOME of the daemon, from its title; null when the title does not carry it. */
-export function pm2Home(n: ProcNode): string | null {
-  return title(n)?.[1] ?? null;
+/** A title cut short: "PM2 v7.0.4: God Daemon (/tmp/user-x/.pm" (no closing parenthesis). */
+const CUT = /^PM2 v[\d.]+[^:]*: God Daemon \((.*)$/;
+
+/**
+ * PM2_HOME of the daemon, from its title; null when unknown. Node's process.title (libuv
+ * uv_set_process_title) only overwrites the memory of the daemon's original argv, so a long
+ * PM2_HOME is cut (ps shows "God Daemon (/tmp/sockdoc-pm2-user-f8ucXX/.pm2" without its end); the
+ * daemon's environment (`environ`, NUL-separated: pm2 starts the daemon with PM2_HOME in it) then
+ * gives it whole, taken only when it starts with what the title kept.
+ */
+export function pm2Home(n: ProcNode, environ: string | null = null): string | null {
+  const whole = title(n)?.[1];
+  if (whole !== undefined) return whole;
+  const cut = CUT.exec(n.argv[0] ?? '');
+  if (!cut || environ === null) return null;
+  const home = environ.split('\0').find((e) => e.startsWith('PM2_HOME='))?.slice('PM2_HOME='.length);
+  return home && home.startsWith(cut[1]) ? home : null;
+}
+
+/** The process's environment (NUL-separated), or null when it cannot be read (a capture has none). */
+function environOf(root: string, pid: number): string | null {
+  try {
+    return readOptionalUnder(root, `proc/${pid}/environ`, 'proc');
+  } catch {
+    return null;
+  }
 }
 
 export const pm2: Launcher = {
@@ -34,7 +58,7 @@ export const pm2: Launcher = {
   is: (n) => n.name.startsWith('PM2 v') || title(n) !== null,
   explain({ ctx, root, origin, valueFor }) {
     if (!pm2.is(origin)) return null;
-    const home = pm2Home(origin);
+    const home = pm2Home(origin, environOf(root, origin.pid));
     // The daemon's owner runs every pm2 command: its apps, dump.pm2 and socket are that user's
     // (PM2_HOME is in its home). As root they would start the user's apps as root.
     const owner = ownerOf(ctx, root, origin) ?? accountOf(ctx, root, 0);
