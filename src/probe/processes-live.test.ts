@@ -54,19 +54,29 @@ test('live: a pid that exited before the scan is skipped without a note', async 
   assert.ok(scan.reports.every((r) => r.status === 'ok'), JSON.stringify(scan.reports));
 });
 
+/**
+ * The compiled probes copied into `dir` (0755) where nobody can read them (the checkout may sit
+ * under /root), laid out as in dist/src: probe/ and the shared constants they import
+ * (snapshot/types.js). Returns the probe directory.
+ */
+function copyProbes(dir: string): string {
+  chmodSync(dir, 0o755);
+  const here = dirname(fileURLToPath(import.meta.url));
+  const probe = join(dir, 'probe');
+  mkdirSync(probe, { mode: 0o755 });
+  mkdirSync(join(dir, 'snapshot'), { mode: 0o755 });
+  for (const f of readdirSync(here)) if (f.endsWith('.js') && !f.endsWith('.test.js')) copyFileSync(join(here, f), join(probe, f));
+  copyFileSync(join(here, '..', 'snapshot', 'types.js'), join(dir, 'snapshot', 'types.js'));
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+  return probe;
+}
+
 test('live, not root: other users\' fds are told in ONE note and a partial report', { skip: isRoot ? false : 'needs root: runs the reader as nobody' }, () => {
   // The compiled probes, copied where nobody can read them (the checkout may sit under /root).
   const dir = mkdtempSync(join(tmpdir(), 'sockdoc-nobody-'));
   try {
     chmodSync(dir, 0o755);
-    const here = dirname(fileURLToPath(import.meta.url));
-    // Laid out as in dist/src: the probes, and the shared constants they import (snapshot/types.js).
-    const probe = join(dir, 'probe');
-    mkdirSync(probe, { mode: 0o755 });
-    mkdirSync(join(dir, 'snapshot'), { mode: 0o755 });
-    for (const f of readdirSync(here)) if (f.endsWith('.js') && !f.endsWith('.test.js')) copyFileSync(join(here, f), join(probe, f));
-    copyFileSync(join(here, '..', 'snapshot', 'types.js'), join(dir, 'snapshot', 'types.js'));
-    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    const probe = copyProbes(dir);
     writeFileSync(
       join(probe, 'run.js'),
       `import { readProcesses } from './processes.js';\nconst s = readProcesses('/');\nconsole.log(JSON.stringify({ notes: s.notes, reports: s.reports, n: s.processes.length }));\n`,
@@ -102,14 +112,12 @@ test('live, not root: a zombie of the reader\'s own user is neither refused nor 
     const [line] = (await once(createInterface({ input: parent.stdout! }), 'line')) as [string];
     const zombie = Number(line);
     chmodSync(dir, 0o755);
-    const here = dirname(fileURLToPath(import.meta.url));
-    for (const f of readdirSync(here)) if (f.endsWith('.js') && !f.endsWith('.test.js')) copyFileSync(join(here, f), join(dir, f));
-    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    const probe = copyProbes(dir);
     writeFileSync(
-      join(dir, 'run.js'),
+      join(probe, 'run.js'),
       `import { readProcesses } from './processes.js';\nconst s = readProcesses('/', { pids: [${zombie}] });\nconsole.log(JSON.stringify({ notes: s.notes, reports: s.reports, processes: s.processes }));\n`,
     );
-    const r = spawnSync(process.execPath, [join(dir, 'run.js')], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(probe, 'run.js')], { uid: 65534, gid: 65534, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr || String(r.error));
     const out = JSON.parse(r.stdout) as { notes: string[]; reports: Array<{ probe: string; status: string }>; processes: Array<{ pid: number; fds: { open: number | null } }> };
     assert.deepEqual(out.notes, [], 'a zombie is not a refusal');
