@@ -67,10 +67,11 @@ test('an eventpoll leak at the fd limit is named as a leak; a server full of its
   destroyNetns(ns);
   createNetns(ns);
   try {
-    const leaker = spawn('prlimit', ['--nofile=256:256', 'python3', '-c', LEAKER], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // Each in a process group of its own: the server's client child dies with it (kill(-pid)).
+    const leaker = spawn('prlimit', ['--nofile=256:256', 'python3', '-c', LEAKER], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     children.push(leaker);
     const [leakPid] = await ready(leaker);
-    const server = spawn('ip', ['netns', 'exec', ns, 'prlimit', '--nofile=256:256', 'python3', '-c', SERVER, '240'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = spawn('ip', ['netns', 'exec', ns, 'prlimit', '--nofile=256:256', 'python3', '-c', SERVER, '240'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     children.push(server);
     const [serverPid] = await ready(server);
 
@@ -107,7 +108,13 @@ test('an eventpoll leak at the fd limit is named as a leak; a server full of its
     assert.match(limits.stdout, /Now 256 open: \d+ eventpoll/);
     assert.match(limits.stdout, /Find the leak first \(a bigger limit is relief, not the cure\):\n {4}ls -l \/proc\/\d+\/fd \| grep -c/);
   } finally {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of children) {
+      try {
+        process.kill(-(c.pid as number), 'SIGKILL'); // the group: the server's client too
+      } catch {
+        // already gone
+      }
+    }
     await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : null)));
     assert.deepEqual(destroyNetns(ns), []);
   }
