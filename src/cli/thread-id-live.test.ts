@@ -26,7 +26,7 @@ function pick(o: Record<string, unknown>, keys: string[]): Record<string, unknow
 const hasPython = spawnSync('python3', ['-c', 'pass']).status === 0;
 
 function json(args: string[]): { code: number | null; out: unknown; stderr: string } {
-  const r = spawnSync(process.execPath, [cliPath, ...args, '--json'], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [cliPath, ...args, '--json'], { encoding: 'utf8', timeout: 30_000, maxBuffer: 256 << 20 }); // a host with many namespaces writes MBs
   return { code: r.status, out: JSON.parse(r.stdout || 'null'), stderr: r.stderr };
 }
 
