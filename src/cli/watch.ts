@@ -60,6 +60,9 @@ export function historyFlag(value: string | undefined): number {
   return ms;
 }
 
+/** The sampling window of the first sample (later ones are judged against the previous sample). */
+const FIRST_WINDOW_MS = 1000;
+
 /** At most this many samples are kept (2 h at 1 s, 4 h at 2 s): memory stays bounded whatever --history asks. */
 export const MAX_SAMPLES = 7200;
 
@@ -105,10 +108,17 @@ export const run: Command = async (args: string[], io: Io) => {
   let failure: string | null = null;
   let fatal: UsageError | null = null;
   let onFailure: () => void = () => {};
+  let firstTake = true;
   const sampler = new Sampler({
     everyMs,
     history,
-    take: async () => selectNetns(await buildSnapshot({ root: '/', intervalMs: 0 }), query),
+    // The first sample has no earlier one to be judged against: it reads its own 1 s window (as
+    // diagnose does), so its first screen already tells a CLOSE_WAIT leak from churn and shows rates.
+    take: async () => {
+      const intervalMs = firstTake ? FIRST_WINDOW_MS : 0;
+      firstTake = false;
+      return selectNetns(await buildSnapshot({ root: '/', intervalMs }), query);
+    },
     analyse: (snapshot, context) => diagnose(snapshot, options, {}, context).findings,
     onError: (err) => {
       failure = `sampling failed: ${(err as Error)?.message ?? String(err)}`;

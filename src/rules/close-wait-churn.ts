@@ -14,21 +14,23 @@ export const rule: Rule = {
   description: `A process holds ${CLOSE_WAIT_LEAK_MIN} or more sockets in CLOSE_WAIT, but they are replaced within the sampling window: closed late, not leaked.`,
   check(snapshot): Finding[] {
     const window = closeWaitWindow(snapshot);
-    if (window.windowMs <= 0) return [];
     const out: Finding[] = [];
     for (const p of snapshot.processes) {
       const total = closeWaitCount(p);
-      const persisted = window.byPid.get(p.pid)?.persisted ?? 0;
+      const counted = window.byPid.get(p.pid);
+      // No window in this process's namespace (one read, its start unread): nobody can tell churn from a leak.
+      if (!counted || counted.persisted === null || counted.windowMs <= 0) continue;
+      const { persisted, windowMs } = counted;
       if (total < CLOSE_WAIT_LEAK_MIN || persisted >= CLOSE_WAIT_LEAK_MIN) continue;
       const fresh = total - persisted;
-      const perSecond = Math.round((fresh * 1000) / window.windowMs);
-      const span = windowText(window.windowMs);
+      const perSecond = Math.round((fresh * 1000) / windowMs);
+      const span = windowText(windowMs);
       out.push({
         id: 'close-wait-churn',
         severity: 'info',
-        subject: processSubject(p),
+        subject: processSubject(p, snapshot),
         title: `${p.name} (pid ${p.pid}) closes its connections late: ${total} in CLOSE_WAIT, ${fresh} of them new within ${span}`,
-        evidence: { closeWait: total, persisted, new: fresh, newPerSecond: perSecond, windowMs: window.windowMs },
+        evidence: { closeWait: total, persisted, new: fresh, newPerSecond: perSecond, windowMs },
         explain: [
           `${p.name} (pid ${p.pid}) held ${total} connections in CLOSE_WAIT at the end of a ${span} window, but only ${persisted} of them were already in CLOSE_WAIT at its start:`,
           `the program closes them, late, and at least ${perSecond} new ones per second take their place.`,

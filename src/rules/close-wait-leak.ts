@@ -27,7 +27,9 @@ export const rule: Rule = {
     const window = closeWaitWindow(snapshot);
     for (const p of snapshot.processes) {
       const closeWait = closeWaitCount(p);
-      const persisted = window.windowMs > 0 ? (window.byPid.get(p.pid)?.persisted ?? 0) : null;
+      const counted = window.byPid.get(p.pid);
+      const persisted = counted?.persisted ?? null;
+      const windowMs = counted?.windowMs ?? 0;
       if (!isLeak({ total: closeWait, persisted }, CLOSE_WAIT_LEAK_MIN)) continue;
       const fdId = fdFindingId(p, options);
       const who = `${p.name} (pid ${p.pid})`;
@@ -35,7 +37,7 @@ export const rule: Rule = {
         `${who} holds ${closeWait} TCP connections in CLOSE_WAIT: the other side closed them, and the program has not called close().`,
         persisted === null
           ? 'One read only: sockdoc cannot tell a leak from connections the program is about to close (run with a window, --interval 1).'
-          : `${persisted} of them stayed in CLOSE_WAIT for the whole ${windowText(window.windowMs)} window.`,
+          : `${persisted} of them stayed in CLOSE_WAIT for the whole ${windowText(windowMs)} window.`,
         'The kernel never times CLOSE_WAIT out: each one keeps a file descriptor and memory until the program closes it or exits.',
         'Usually a code path that does not close the connection after reading end-of-file or after an error, or a worker stuck before it gets there.',
         'Clients are not hurt by these connections directly, but the program runs out of file descriptors as they pile up.',
@@ -50,7 +52,7 @@ export const rule: Rule = {
         id: 'close-wait-leak',
         severity: fdId ? 'critical' : 'warning',
         subject: processSubject(p, snapshot),
-        title: `${who} holds ${closeWait} connections in CLOSE_WAIT` + (persisted === null ? '' : `, ${persisted} for the whole ${windowText(window.windowMs)}`),
+        title: `${who} holds ${closeWait} connections in CLOSE_WAIT` + (persisted === null ? '' : `, ${persisted} for the whole ${windowText(windowMs)}`),
         evidence: {
           closeWait,
           minimum: CLOSE_WAIT_LEAK_MIN,
@@ -58,7 +60,7 @@ export const rule: Rule = {
           soft: p.fds.soft,
           fdUsedPercent: p.fds.open === null ? null : percent(p.fds.open, p.fds.soft),
           persisted,
-          windowMs: window.windowMs,
+          windowMs,
         },
         explain: parts.join(' '),
         fix: [
@@ -69,13 +71,14 @@ export const rule: Rule = {
         related: uniqueRefs(fdId ? [processRef(fdId, p.pid)] : []),
       });
     }
-    for (const u of window.unowned) if (isLeak(u, CLOSE_WAIT_LEAK_MIN)) out.push(unownedFinding(snapshot, u, window.windowMs));
+    for (const u of window.unowned) if (isLeak(u, CLOSE_WAIT_LEAK_MIN)) out.push(unownedFinding(snapshot, u));
     return out;
   },
 };
 
 /** Trouble on a port whose owner is not visible: said by port, with what would show the owner. */
-function unownedFinding(snapshot: Snapshot, u: UnownedCloseWait, windowMs: number): Finding {
+function unownedFinding(snapshot: Snapshot, u: UnownedCloseWait): Finding {
+  const windowMs = u.windowMs;
   const label = listenerLabel(u);
   const hidden = !snapshot.host.asRoot;
   const why = hidden ? 'owner not visible: run as root' : 'no visible process holds them';

@@ -294,6 +294,9 @@ export function summaryLine(model: Model): string {
   ];
   const worst = m.findings.filter((f) => f.severity !== 'info').map((f) => f.ref);
   if (worst.length) parts.push(`findings=${safe(worst.join(','))}`);
+  // Info findings by ref too (close-wait-churn: a log tells churn from a leak as the screen does).
+  const info = m.findings.filter((f) => f.severity === 'info').map((f) => f.ref);
+  if (info.length) parts.push(`info_findings=${safe(info.join(','))}`);
   if (m.partial) parts.push('partial');
   return parts.join(' ');
 }
