@@ -56,8 +56,8 @@ setTimeout(() => process.exit(0), 150000);
 /** The three processes of a namespace, as [marker suffix, argv after the marker]. */
 const ROLES: Array<[role: 'leak' | 'churn' | 'client', args: string[]]> = [
   ['leak', ['leak', '40', '50', '1']],
-  // 10 connections every 50 ms, each closed 500 ms after its FIN: ~100 in CLOSE_WAIT at any instant.
-  ['churn', ['churn', '10', '50', '0']],
+  // 20 connections every 50 ms, each closed 500 ms after its FIN: ~200 in CLOSE_WAIT at any instant.
+  ['churn', ['churn', '20', '50', '0']],
   ['client', ['client', '40', '50', '1']],
 ];
 
@@ -243,13 +243,27 @@ setTimeout(() => process.exit(0), 150000);`;
       assert.deepEqual(w, expected, `watch sample ${i + 1}: ${line}`);
     }
 
-    // capture (only these processes, a 2 s window) and its replay.
+    // capture (only these processes, a 2 s window) and its replay. A capture is a copy: the
+    // sockets and the fds that hold them are read a moment apart, and a CLOSE_WAIT that lives
+    // 0.5 s may be in one and not the other. On a machine so loaded that fewer than the 10 a
+    // verdict needs are in both, the capture is made again (at most 3 times); whatever the
+    // attempt, churn is never called a leak.
     const allPids = scenes.flatMap((s) => Object.values(s.pids));
-    const cap = cli(['capture', capture, '--pid', allPids.join(','), '--interval', '2']);
-    assert.ok(cap.code === 0 || cap.code === 1, `capture: exit ${cap.code}: ${cap.stderr}`);
-    const replay = cli(['--root', capture, '--json']);
-    assert.ok(replay.code !== null && replay.code <= 2, `replay: exit ${replay.code}: ${replay.stderr}`);
-    assert.deepEqual(fromJson(replay.stdout, scenes), expected, 'replay');
+    let replayed: Verdicts = {};
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      rmSync(capture, { recursive: true, force: true });
+      const cap = cli(['capture', capture, '--pid', allPids.join(','), '--interval', '2']);
+      assert.ok(cap.code === 0 || cap.code === 1, `capture: exit ${cap.code}: ${cap.stderr}`);
+      const replay = cli(['--root', capture, '--json']);
+      assert.ok(replay.code !== null && replay.code <= 2, `replay: exit ${replay.code}: ${replay.stderr}`);
+      replayed = fromJson(replay.stdout, scenes);
+      for (const s of scenes) assert.ok(!replayed[`${s.label} churn`].includes('close-wait-leak'), `attempt ${attempt}: churn in ${s.label} is not a leak`);
+      const seen = (JSON.parse(replay.stdout) as { processes: Array<{ pid: number; sockets: Record<string, number> }> }).processes;
+      const thin = scenes.filter((s) => (seen.find((p) => p.pid === s.pids.churn)?.sockets.CLOSE_WAIT ?? 0) < 10);
+      if (thin.length === 0) break;
+      t.diagnostic(`capture attempt ${attempt}: fewer than 10 of the churn's CLOSE_WAIT both in the socket table and behind its fds in ${thin.map((s) => s.label).join(', ')}`);
+    }
+    assert.deepEqual(replayed, expected, 'replay');
   } finally {
     await stopHard(serve);
     for (const c of children) c.kill('SIGKILL');
