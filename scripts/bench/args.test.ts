@@ -6,9 +6,10 @@ import { median } from './measure.js';
 import { phasesFromDiagnosis, ratioText } from './report.js';
 
 test('bench options: defaults, both spellings, bad values quoted', () => {
-  assert.deepEqual(parseBenchArgs([]), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0 });
-  assert.deepEqual(parseBenchArgs(['--sockets', '1000', '--runs=5', '--json']), { sockets: 1000, runs: 5, json: true, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0 });
-  assert.deepEqual(parseBenchArgs(['--serve-rate=0', '--serve-seconds', '5']), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 0, serveSeconds: 5, namespaces: 0 });
+  assert.deepEqual(parseBenchArgs([]), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0 });
+  assert.deepEqual(parseBenchArgs(['--sockets', '1000', '--runs=5', '--json']), { sockets: 1000, runs: 5, json: true, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0 });
+  assert.deepEqual(parseBenchArgs(['--serve-rate=0', '--serve-seconds', '5']), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 0, serveSeconds: 5, namespaces: 0, scoped: 0 });
+  assert.equal(parseBenchArgs(['--scoped', '300']).scoped, 300);
   assert.equal(parseBenchArgs(['--namespaces', '20']).namespaces, 20);
   assert.throws(() => parseBenchArgs(['--namespaces', '0']), /--namespaces must be an integer from 1 to 200, got "0"/);
   assert.throws(() => parseBenchArgs(['--sockets', '-3']), (e) => e instanceof BenchUsageError && /"-3"/.test(e.message));

@@ -5,7 +5,6 @@
  */
 import { History } from '../history/history.js';
 import { approxDuration } from '../rules/support/text.js';
-import { buildSnapshot } from '../snapshot/build.js';
 import { Sampler, type Sample } from '../watch/sampler.js';
 import { buildModel, filterModel, sortProcesses, type Model, type ProcessSort } from '../watch/model.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
@@ -15,7 +14,7 @@ import { fit } from '../watch/text.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { followSelection, INITIAL_UI, press, type Key, type UiState } from '../watch/ui.js';
 import { durationFlag, intFlag, parse } from './args.js';
-import { diagnose, NETNS_OPTIONS, ruleOptions, selectNetns, THRESHOLD_OPTIONS } from './diagnose.js';
+import { diagnose, NETNS_OPTIONS, ruleOptions, scopedSnapshot, THRESHOLD_OPTIONS } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc watch [options]
@@ -117,7 +116,7 @@ export const run: Command = async (args: string[], io: Io) => {
     take: async () => {
       const intervalMs = firstTake ? FIRST_WINDOW_MS : 0;
       firstTake = false;
-      return selectNetns(await buildSnapshot({ root: '/', intervalMs }), query);
+      return scopedSnapshot({ root: '/', intervalMs }, query);
     },
     analyse: (snapshot, context) => diagnose(snapshot, options, {}, context).findings,
     onError: (err) => {

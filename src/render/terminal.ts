@@ -48,6 +48,8 @@ function header(d: Diagnosis, width: number, paint: Painter): string[] {
   if (host.root !== '/') items.push(`root ${host.root}`);
   const filter = describeFilter(d.filter);
   if (filter) items.push(`filter: ${filter}`);
+  const scope = d.snapshot.scope;
+  if (scope) items.push(`read ${scope.read} of ${scope.seen} network namespace${scope.seen === 1 ? '' : 's'} (${scope.asked})`);
   const lines = pack(items.map(terminalSafe), width - 'sockdoc  '.length, ' · ');
   const out = lines.map((l, i) => (i === 0 ? paint('bold', 'sockdoc') + '  ' : '         ') + l);
   if (d.snapshot.partial) {

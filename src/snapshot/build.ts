@@ -6,7 +6,7 @@ import { readPidStatus } from '../probe/pid-status.js';
 import { runProbe } from '../probe/read-file.js';
 import { hiddenByProcMount, readProcMount } from '../probe/proc-mount.js';
 import { readCounters } from '../probe/netstat.js';
-import { readNetTcp } from '../probe/net-tcp.js';
+import { readNetTcp, type NetTcpRead } from '../probe/net-tcp.js';
 import { readTunables } from '../probe/sysctl.js';
 import { readHost } from '../probe/host.js';
 import { readProcessesWhile } from '../probe/processes.js';
@@ -15,7 +15,8 @@ import { readListenBacklogs } from '../probe/sock-diag.js';
 import { readPidNetns } from '../probe/netns.js';
 import { readLiveNetns, readTreeNetns, type NetnsData, type NetnsReadHooks, type NetnsTarget, type NetTunables } from '../probe/netns-read.js';
 import { deriveListeners } from './listeners.js';
-import { planNetns } from './netns-plan.js';
+import { describeScope, namingProcesses, planNetns, scopeNetns, type NetnsPlan, type NetnsScope } from './netns-plan.js';
+import { restrictToNetns } from './select-netns.js';
 import { readCaptureTime } from '../probe/capture-meta.js';
 import { pressureOver, readPressure } from './net-pressure.js';
 import { nameNetns, nameNetnsWithDoubts, netnsLabel, type NamingContext } from './netns-names.js';
@@ -42,6 +43,18 @@ export interface SnapshotOptions {
   bpf?: BpfChoice;
   /** Tests only: widens the window between finding the namespaces and entering them (a pid reused meanwhile). */
   netnsHooks?: NetnsReadHooks;
+  /**
+   * Only these namespaces (`--netns/--container/--pod`, or `--pid`'s): resolved by name before any
+   * socket is read (snapshot/netns-plan.ts scopeNetns), then only they, their processes and the
+   * host-wide facts are read; the snapshot holds only them. Throws NetnsScopeError when the query
+   * names no namespace or several.
+   */
+  scope?: NetnsScope;
+}
+
+/** sockdoc's own namespace when a scope leaves it out: nothing read, its source unknown. */
+function notRead(): Omit<NetTcpRead, 'source'> & { source: null } {
+  return { table: SocketTable.empty(), reports: [], notes: [], source: null };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -118,12 +131,19 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const notes: string[] = [];
   let intervalMs = live ? Math.max(0, opts.intervalMs ?? 1000) : 0;
   const plan = planNetns(root, live, opts.pids);
+  // A scope is resolved first, by name only: then only its namespaces and processes are read.
+  const asRoot = live && process.geteuid?.() === 0;
+  const named = opts.scope ? namingProcesses(root, plan.byPid.keys()) : null;
+  const inScope = opts.scope && named ? scopeNetns(root, plan, opts.scope, asRoot, named) : null;
+  const readOwn = inScope === null || inScope.has(plan.own);
+  const targets = inScope === null ? plan.targets : plan.targets.filter((t) => inScope.has(t.inode));
+  const pids = inScope === null ? opts.pids : scopedPids(plan, inScope, readOwn, opts.pids);
 
   // The start of the sampling window, per namespace (snapshot/window.ts): read now on a live host,
   // as the capture recorded it in a replay. Counters and CLOSE_WAIT are judged against it at the end.
   let start: WindowStart | null = null;
   if (intervalMs > 0) {
-    start = await readWindowStart(root, plan.own, plan.targets);
+    start = await readWindowStart(root, readOwn ? plan.own : null, targets);
   } else if (!live) {
     const recorded = readCaptureWindow(root);
     if (recorded && 'refused' in recorded) notes.push(`The capture's window (${CAPTURE_WINDOW}) was not used (${recorded.refused}): counters and CLOSE_WAIT are judged on one read.`);
@@ -152,11 +172,12 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // Three reads overlap: the other namespaces on the addon's own threads (each enters one), the fd
   // walk on worker threads, and this thread's own namespace (sock_diag dump or /proc/net/tcp).
   const others: Promise<NetnsData[]> = live
-    ? readLiveNetns(plan.targets, undefined, opts.netnsHooks)
-    : Promise.resolve(plan.targets.map((t) => readTreeNetns(root, t)));
+    ? readLiveNetns(targets, undefined, opts.netnsHooks)
+    : Promise.resolve(targets.map((t) => readTreeNetns(root, t)));
   others.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
-  const { scan: procs, value: net } = await readProcessesWhile(root, { ...(opts.pids ? { pids: opts.pids } : {}), bpf: opts.bpf ?? 'auto' }, () =>
-    readNetTcp(root, { netns: plan.own }),
+  const { scan: procs, value: net } = await readProcessesWhile(root, { ...(pids ? { pids } : {}), bpf: opts.bpf ?? 'auto' }, () =>
+    // sockdoc's own namespace out of scope: its sockets are not read (an empty table, source unknown).
+    readOwn ? readNetTcp(root, { netns: plan.own }) : notRead(),
   );
   const otherData = await others;
   probes.push(...net.reports);
@@ -221,7 +242,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const ownPartial =
     missing.partial ||
     probes.some((r) => r.status !== 'ok' && r.status !== 'absent') ||
-    (net.table.length === 0 && net.reports.every((r) => r.status !== 'ok'));
+    (readOwn && net.table.length === 0 && net.reports.every((r) => r.status !== 'ok'));
 
   const pidsIn = new Map<number, number[]>();
   for (const p of procs.processes) {
@@ -233,7 +254,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (list) list.push(p.pid);
     else pidsIn.set(inode, [p.pid]);
   }
-  const naming: NamingContext = { root, processes: procs.processes, named: plan.named };
+  // A scoped read scanned only its own processes: naming reads the light list of all (dockerd's --data-root).
+  const naming: NamingContext = { root, processes: named ?? procs.processes, named: plan.named };
   const namespaces: NetNamespace[] = [];
   const ownPids = plan.byPid.size === 0 ? procs.processes.map((p) => p.pid) : (pidsIn.get(plan.own) ?? []);
   namespaces.push({
@@ -250,7 +272,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     notes: [],
   });
   for (const d of otherData) {
-    const target = plan.targets.find((t) => t.inode === d.inode) as NetnsTarget;
+    const target = targets.find((t) => t.inode === d.inode) as NetnsTarget;
     const pids = pidsIn.get(d.inode) ?? target.pids.filter((p) => !stale.has(p));
     const { ref, doubts } = nameNetnsWithDoubts(naming, d.inode, pids, d.inode === plan.host);
     const label = netnsLabel(ref);
@@ -292,7 +314,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       root,
       takenAt: now().toISOString(),
       capturedAt: live ? null : readCaptureTime(root),
-      asRoot: live && process.geteuid?.() === 0,
+      asRoot,
       canRaiseLimits: live ? ownCapSysResource() : null,
     },
     owners: procs.owners,
@@ -309,9 +331,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     limitOrigins: new Map(),
     programs: programs.programs,
   }, table);
-  if (!start) return snapshot;
-  applyWindow(snapshot, start, intervalMs);
-  for (const ns of snapshot.namespaces) {
+  if (start) applyWindow(snapshot, start, intervalMs);
+  for (const ns of start ? snapshot.namespaces : []) {
     // Read at the end but not at the start (started during the window, or not enterable then): one read.
     if (ns.socketSource !== null && !ns.closeWaitAtStart) {
       const note = `${netnsLabel(ns)}: not read at the start of the sampling window: its CLOSE_WAIT and counters are judged on one read.`;
@@ -319,5 +340,25 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       snapshot.notes.push(note);
     }
   }
-  return snapshot;
+  if (inScope === null) return snapshot;
+  const scoped = restrictToNetns(snapshot, namespaces.filter((n) => inScope.has(n.inode)));
+  scoped.scope = { asked: describeScope(opts.scope as NetnsScope), read: inScope.size, seen: 1 + plan.targets.length };
+  return scoped;
+}
+
+/**
+ * The processes of a scoped read: those in its namespaces, and, when sockdoc's own namespace is in
+ * it, those whose namespace is unknown (refused or unreadable: a whole read counts them there too),
+ * within `only` when given. The
+ * sockets of a namespace are held by its own processes (a socket created elsewhere and passed in,
+ * or a process that changed namespace after creating it, is rare: its owner is then not seen).
+ */
+function scopedPids(plan: NetnsPlan, inScope: ReadonlySet<number>, readOwn: boolean, only: readonly number[] | undefined): number[] {
+  const out: number[] = [];
+  for (const pid of plan.pids) {
+    const inode = plan.byPid.get(pid);
+    if (inode === undefined ? readOwn : inScope.has(inode)) out.push(pid);
+  }
+  const keep = only ? new Set(only) : null;
+  return (keep ? out.filter((p) => keep.has(p)) : out).sort((a, b) => a - b);
 }

@@ -52,11 +52,14 @@ export function netnsLabel(ref: NetnsRef): string {
   }
 }
 
+/** What naming reads of a process: its comm, and the command line and real uid of dockerd (null: not read). */
+export type NamingProcess = Pick<ProcessInfo, 'pid' | 'name' | 'cmdline'> & { uid: number | null };
+
 /** What naming needs to know about the host beyond the namespace's own processes. */
 export interface NamingContext {
   root: string;
   /** Every scanned process (dockerd's --data-root is read from its command line; its uid says whether it is the system's). */
-  processes: ReadonlyArray<Pick<ProcessInfo, 'pid' | 'name' | 'cmdline' | 'uid'>>;
+  processes: ReadonlyArray<NamingProcess>;
   /** inode -> `ip netns` names. */
   named: ReadonlyMap<number, string[]>;
   /** Cache of file reads across namespaces: path -> text or null. */

@@ -8,6 +8,11 @@ import { listPids } from '../probe/pids.js';
 import { discoverPidNetns, listNamedNetns, readPidNetns } from '../probe/netns.js';
 import { under } from '../probe/read-file.js';
 import type { NetnsTarget } from '../probe/netns-read.js';
+import { readPidStat } from '../probe/pid-stat.js';
+import { readPidCmdline } from '../probe/pid-cmdline.js';
+import { readPidStatus } from '../probe/pid-status.js';
+import { nameNetns, type NamingProcess } from './netns-names.js';
+import { hasNetnsQuery, matchNetns, type NetnsCandidate, type NetnsQuery } from './select-netns.js';
 
 /** What is known of the namespaces before the read: who is where, and which one is the host. */
 export interface NetnsPlan {
@@ -15,10 +20,14 @@ export interface NetnsPlan {
   own: number;
   /** The namespace of pid 1 (or the lowest visible pid); equal to `own` when unknown. */
   host: number;
+  /** Every pid listed (or asked for), ascending. */
+  pids: number[];
   byPid: Map<number, number>;
   /** Namespaces other than `own`, to read from inside (or from a process's /proc/PID/net). */
   targets: NetnsTarget[];
   named: Map<number, string[]>;
+  /** Pids whose ns link was refused: their namespace is unknown. */
+  denied: number[];
   notes: string[];
   partial: boolean;
 }
@@ -80,6 +89,86 @@ export function planNetns(root: string, live: boolean, pids: number[] | undefine
     );
     partial = true;
   }
-  return { own, host: host ?? own, byPid: disc.byPid, targets, named, notes, partial };
+  return { own, host: host ?? own, pids: listed, byPid: disc.byPid, targets, named, denied: disc.denied, notes, partial };
 }
 
+
+/** What the snapshot is asked about: namespaces by name, or the namespace of one process. */
+export interface NetnsScope extends NetnsQuery {
+  /** `--pid N`: N's namespace (N is a process: a thread id was mapped to it by the CLI). */
+  pid?: number;
+}
+
+/** A query that names no namespace (or a --pid whose namespace is unknown): the whole host is read. */
+export class NetnsScopeError extends Error {
+  override name = 'NetnsScopeError';
+}
+
+/**
+ * The comm of every planned process, and dockerd's command line (its --data-root says where the
+ * container names are) and owner: what naming reads, one small file per process, no fd and no socket.
+ */
+export function namingProcesses(root: string, pids: Iterable<number>): NamingProcess[] {
+  const out: NamingProcess[] = [];
+  for (const pid of pids) {
+    try {
+      const name = readPidStat(root, pid).name;
+      // dockerd's owner decides whether its data root may name containers (container-trust.ts daemonDoubt).
+      if (name === 'dockerd') out.push({ pid, name, cmdline: readPidCmdline(root, pid).joined, uid: readPidStatus(root, pid).uid });
+      else out.push({ pid, name, cmdline: '', uid: null });
+    } catch {
+      // exited since the plan: nothing to name it by
+    }
+  }
+  return out.sort((a, b) => a.pid - b.pid);
+}
+
+/** Every planned namespace, named from its processes' cgroups and the runtimes' state files. */
+export function namePlanned(root: string, plan: NetnsPlan, processes: ReadonlyArray<NamingProcess>): NetnsCandidate[] {
+  const pidsOf = new Map<number, number[]>();
+  for (const [pid, inode] of plan.byPid) {
+    const list = pidsOf.get(inode);
+    if (list) list.push(pid);
+    else pidsOf.set(inode, [pid]);
+  }
+  const ctx = { root, processes, named: plan.named };
+  return [plan.own, ...plan.targets.map((t) => t.inode)].map((inode) => {
+    const pids = (pidsOf.get(inode) ?? []).sort((a, b) => a - b);
+    return { ...nameNetns(ctx, inode, pids, inode === plan.host), pids };
+  });
+}
+
+/**
+ * The namespaces a scope asks for, resolved before any socket is read (`--container web` among
+ * 2,000 namespaces reads one): by name as matchNetns matches a snapshot (the same errors: no such
+ * namespace, ambiguous), or the namespace of `--pid`. null = the whole host (no scope, or a pid
+ * whose namespace is unknown: the read then says so as an unscoped one would).
+ */
+export function scopeNetns(root: string, plan: NetnsPlan, scope: NetnsScope, asRoot: boolean, processes: ReadonlyArray<NamingProcess>): Set<number> | null {
+  if (hasNetnsQuery(scope)) {
+    const namespaces = namePlanned(root, plan, processes);
+    const view = {
+      namespaces,
+      processes: [...[...plan.byPid].map(([pid, netns]) => ({ pid, netns })), ...plan.denied.map((pid) => ({ pid, netns: null }))],
+      host: { asRoot },
+    };
+    try {
+      return new Set(matchNetns(view, scope).map((n) => n.inode));
+    } catch (err) {
+      throw new NetnsScopeError((err as Error).message);
+    }
+  }
+  if (scope.pid !== undefined) {
+    const inode = plan.byPid.get(scope.pid);
+    return inode === undefined ? null : new Set([inode]);
+  }
+  return null;
+}
+
+/** `--container "web"`, `--pid 4242`: the scope as the user gave it, for the report's header. */
+export function describeScope(scope: NetnsScope): string {
+  const parts: string[] = [];
+  for (const key of ['netns', 'container', 'pod'] as const) if (scope[key] !== undefined) parts.push(`--${key} ${JSON.stringify(scope[key])}`);
+  if (!parts.length && scope.pid !== undefined) parts.push(`--pid ${scope.pid}`);
+  return parts.join(' ');
+}

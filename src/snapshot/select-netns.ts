@@ -4,7 +4,7 @@
  * tunables and counters first), so rules and renderers need no filter of their own.
  */
 import { netnsLabel, shortId } from './netns-names.js';
-import type { NetNamespace, Snapshot } from './types.js';
+import type { NetnsRef, Snapshot } from './types.js';
 import { withSocketsWhere } from './socket-table.js';
 
 export interface NetnsQuery {
@@ -13,13 +13,32 @@ export interface NetnsQuery {
   pod?: string;
 }
 
+/** A namespace as matching needs it: its identity and its processes. */
+export type NetnsCandidate = NetnsRef & { pids: readonly number[] };
+
+/**
+ * What a query is matched against: a snapshot, or what is known before any namespace is read
+ * (snapshot/netns-plan.ts names them all from their processes' cgroups without reading a socket).
+ */
+export interface NetnsView<T extends NetnsCandidate = NetnsCandidate> {
+  namespaces: readonly T[];
+  /** Every process with its namespace; null when its ns link could not be read. */
+  processes: ReadonlyArray<{ pid: number; netns: number | null }>;
+  host: { asRoot: boolean };
+}
+
+/** Whether the query asks for a namespace at all. */
+export function hasNetnsQuery(q: NetnsQuery): boolean {
+  return q.netns !== undefined || q.container !== undefined || q.pod !== undefined;
+}
+
 /** One line for a person: which namespaces exist, to pick from after a miss. */
-function known(snapshot: Snapshot): string {
+function known(snapshot: NetnsView): string {
   const names = snapshot.namespaces.map(listed);
   return names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all; sockdoc --json lists them)` : names.join(', ');
 }
 
-function matchesNetns(n: NetNamespace, q: string): boolean {
+function matchesNetns(n: NetnsCandidate, q: string): boolean {
   // A number is an inode or a pid; `ip netns add 12345` is a name too (ip-netns(8) allows digits).
   if (/^\d+$/.test(q)) {
     const v = Number(q);
@@ -28,7 +47,7 @@ function matchesNetns(n: NetNamespace, q: string): boolean {
   return n.name === q || netnsLabel(n) === q || (n.kind === 'host' && q === 'host') || matchesContainer(n, q) || matchesPod(n, q);
 }
 
-function matchesContainer(n: NetNamespace, q: string): boolean {
+function matchesContainer(n: NetnsRef, q: string): boolean {
   const c = n.container;
   if (!c) return false;
   if (c.name === q || c.name === q.replace(/^\//, '')) return true;
@@ -36,7 +55,7 @@ function matchesContainer(n: NetNamespace, q: string): boolean {
   return /^[0-9a-f]{4,64}$/.test(q) && (c.id.startsWith(q) || shortId(c.id) === q);
 }
 
-function matchesPod(n: NetNamespace, q: string): boolean {
+function matchesPod(n: NetnsRef, q: string): boolean {
   const p = n.pod;
   if (!p) return false;
   return `${p.namespace}/${p.name}` === q || (!q.includes('/') && p.name === q);
@@ -48,7 +67,7 @@ function matchesPod(n: NetNamespace, q: string): boolean {
  * somewhere), so matching by pid would silently narrow to the host while PID lives in a
  * container. Refused, saying why, when there are other namespaces it could be in.
  */
-function refuseUnknownPid(snapshot: Snapshot, q: string | undefined): void {
+function refuseUnknownPid(snapshot: NetnsView, q: string | undefined): void {
   if (q === undefined || !/^\d+$/.test(q) || snapshot.namespaces.length < 2) return;
   const v = Number(q);
   if (snapshot.namespaces.some((n) => n.inode === v || n.name === q)) return;
@@ -59,7 +78,7 @@ function refuseUnknownPid(snapshot: Snapshot, q: string | undefined): void {
 }
 
 /** "netns blue [4026532259]": a namespace as a person picks it from a list, with the inode that always selects it alone. */
-function listed(n: NetNamespace): string {
+function listed(n: NetnsRef): string {
   return `${netnsLabel(n)} [${n.inode}]`;
 }
 
@@ -69,9 +88,9 @@ function listed(n: NetNamespace): string {
  * matches several (an `ip netns` called "host", a pod name in two Kubernetes namespaces, a short
  * id prefix): merging them would judge one namespace's listeners against another's sysctls.
  */
-export function matchNetns(snapshot: Snapshot, query: NetnsQuery): NetNamespace[] {
-  let hits = snapshot.namespaces;
-  const tests: Array<[string, string | undefined, (n: NetNamespace, q: string) => boolean]> = [
+export function matchNetns<T extends NetnsCandidate>(snapshot: NetnsView<T>, query: NetnsQuery): T[] {
+  let hits: readonly T[] = snapshot.namespaces;
+  const tests: Array<[string, string | undefined, (n: T, q: string) => boolean]> = [
     ['--netns', query.netns, matchesNetns],
     ['--container', query.container, matchesContainer],
     ['--pod', query.pod, matchesPod],
@@ -89,11 +108,11 @@ export function matchNetns(snapshot: Snapshot, query: NetnsQuery): NetNamespace[
     if (hits.length === 0) throw new Error(`${before} and ${flag} ${JSON.stringify(q)} name different network namespaces (${flag} ${JSON.stringify(q)} is ${alone.map(listed).join(', ')}): give one`);
   }
   if (hits.length > 1) throw new Error(`${asked.join(' and ')} is ambiguous: it names ${hits.map(listed).join(', ')}; give the inode (--netns INODE)`);
-  return hits;
+  return [...hits];
 }
 
 /** `snapshot` narrowed to the namespaces `keep` (in the snapshot's order); unchanged when all are kept. */
-export function restrictToNetns(snapshot: Snapshot, keep: readonly NetNamespace[]): Snapshot {
+export function restrictToNetns(snapshot: Snapshot, keep: ReadonlyArray<{ inode: number }>): Snapshot {
   if (keep.length === snapshot.namespaces.length) return snapshot;
   const inodes = new Set(keep.map((n) => n.inode));
   const namespaces = snapshot.namespaces.filter((n) => inodes.has(n.inode));

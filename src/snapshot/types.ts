@@ -348,6 +348,11 @@ export interface Snapshot {
   notes: string[];
   /** True when something expected could not be read: results are incomplete. */
   partial: boolean;
+  /**
+   * A scoped read (`--netns/--container/--pod`, `--pid`): what was asked, and how many of the
+   * namespaces seen were read (the others were named, not read). Absent for a whole-host read.
+   */
+  scope?: { asked: string; read: number; seen: number };
   /** Where each examined process's fd limit came from (filled by provenance, keyed by pid). */
   limitOrigins: Map<number, import('../provenance/types.js').LimitOrigin>;
   /**

@@ -17,16 +17,21 @@ import type { NetnsInode, NetnsPoint, WindowStart } from './types.js';
 /** sock_diag's states field is a mask of 1 << state (include/net/tcp_states.h TCP_CLOSE_WAIT = 8). */
 const CLOSE_WAIT_MASK = 1 << tcpStateNumber('CLOSE_WAIT');
 
-/** Reads the window start of namespace `own` (through ROOT/proc/net) and of `targets` (from inside). Live root only. */
-export async function readWindowStart(root: string, own: NetnsInode, targets: readonly NetnsTarget[], addonPath = ADDON_PATH): Promise<WindowStart> {
+/**
+ * Reads the window start of namespace `own` (through ROOT/proc/net; null: not asked, a scoped read
+ * without it) and of `targets` (from inside). Live root only.
+ */
+export async function readWindowStart(root: string, own: NetnsInode | null, targets: readonly NetnsTarget[], addonPath = ADDON_PATH): Promise<WindowStart> {
   const byNetns = new Map<NetnsInode, NetnsPoint>();
   const others = readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK);
   others.catch(() => undefined); // awaited below
-  const counters = readCounters(root);
-  byNetns.set(own, {
-    counters: counters.reports.some((r) => r.status === 'ok') ? counters.values : null,
-    closeWait: readCloseWaitInodes(root),
-  });
+  if (own !== null) {
+    const counters = readCounters(root);
+    byNetns.set(own, {
+      counters: counters.reports.some((r) => r.status === 'ok') ? counters.values : null,
+      closeWait: readCloseWaitInodes(root),
+    });
+  }
   for (const d of await others) {
     byNetns.set(d.inode, { counters: d.counters, closeWait: d.socketSource === null ? null : closeWaitInodes(d.table) });
   }
