@@ -7,7 +7,8 @@
 import type { Finding, Rule } from './types.js';
 import { CLOSE_WAIT_LEAK_MIN, closeWaitCount } from './support/levels.js';
 import { closeWaitWindow, windowText } from './support/close-wait.js';
-import { processSubject } from './support/refs.js';
+import { processSubject, processTitle } from './support/refs.js';
+import { nsCommand } from './support/netns-fix.js';
 
 export const rule: Rule = {
   id: 'close-wait-churn',
@@ -29,7 +30,7 @@ export const rule: Rule = {
         id: 'close-wait-churn',
         severity: 'info',
         subject: processSubject(p, snapshot),
-        title: `${p.name} (pid ${p.pid}) closes its connections late: ${total} in CLOSE_WAIT, ${fresh} of them new within ${span}`,
+        title: `${processTitle(snapshot, p)} closes its connections late: ${total} in CLOSE_WAIT, ${fresh} of them new within ${span}`,
         evidence: { closeWait: total, persisted, new: fresh, newPerSecond: perSecond, windowMs },
         explain: [
           `${p.name} (pid ${p.pid}) held ${total} connections in CLOSE_WAIT at the end of a ${span} window, but only ${persisted} of them were already in CLOSE_WAIT at its start:`,
@@ -39,7 +40,7 @@ export const rule: Rule = {
         ].join(' '),
         fix: [
           `top -H -p ${p.pid}   # is the process starved of CPU, or busy?`,
-          `ss -tnp state close-wait | grep -c 'pid=${p.pid},'   # run a few times: steady is churn, growing is a leak`,
+          `${nsCommand(snapshot, p.netns, 'ss -tnp state close-wait')} | grep -c 'pid=${p.pid},'   # run a few times: steady is churn, growing is a leak`,
         ],
       });
     }

@@ -9,10 +9,11 @@
  */
 import type { Snapshot } from '../snapshot/types.js';
 import { shellQuote } from '../safety/shell-quote.js';
+import { nsCommand } from './support/netns-fix.js';
 import type { Finding, Rule } from './types.js';
 import { CLOSE_WAIT_LEAK_MIN, closeWaitCount, fdFindingId, percent } from './support/levels.js';
 import { closeWaitWindow, isLeak, windowText, type UnownedCloseWait } from './support/close-wait.js';
-import { listenerLabel, processRef, processSubject, uniqueRefs } from './support/refs.js';
+import { inNetns, listenerLabel, netnsSubject, processRef, processSubject, processTitle, uniqueRefs } from './support/refs.js';
 
 /** `ss` filter line grouping CLOSE_WAIT peers by address (not address:port: 300 lines of 1). */
 export function peersByAddress(filter: string): string {
@@ -52,7 +53,7 @@ export const rule: Rule = {
         id: 'close-wait-leak',
         severity: fdId ? 'critical' : 'warning',
         subject: processSubject(p, snapshot),
-        title: `${who} holds ${closeWait} connections in CLOSE_WAIT` + (persisted === null ? '' : `, ${persisted} for the whole ${windowText(windowMs)}`),
+        title: `${processTitle(snapshot, p)} holds ${closeWait} connections in CLOSE_WAIT` + (persisted === null ? '' : `, ${persisted} for the whole ${windowText(windowMs)}`),
         evidence: {
           closeWait,
           minimum: CLOSE_WAIT_LEAK_MIN,
@@ -64,8 +65,9 @@ export const rule: Rule = {
         },
         explain: parts.join(' '),
         fix: [
-          `ss -tnp state close-wait | grep -c 'pid=${p.pid},'   # run again later: a growing count is a leak`,
-          `ss -tnp state close-wait | grep 'pid=${p.pid},' | awk '{sub(/:[0-9]+$/, "", $4); print $4}' | sort | uniq -c | sort -rn | head   # which peers`,
+          // ss answers for the namespace it runs in: a container's sockets are seen from inside it.
+          `${nsCommand(snapshot, p.netns, 'ss -tnp state close-wait')} | grep -c 'pid=${p.pid},'   # run again later: a growing count is a leak`,
+          `${nsCommand(snapshot, p.netns, 'ss -tnp state close-wait')} | grep 'pid=${p.pid},' | awk '{sub(/:[0-9]+$/, "", $4); print $4}' | sort | uniq -c | sort -rn | head   # which peers`,
           `# fix the code path that does not close() on EOF or error; restarting ${shellQuote(p.name)} releases them for now`,
         ],
         related: uniqueRefs(fdId ? [processRef(fdId, p.pid)] : []),
@@ -85,8 +87,8 @@ function unownedFinding(snapshot: Snapshot, u: UnownedCloseWait): Finding {
   return {
     id: 'close-wait-leak',
     severity: 'warning',
-    subject: { address: u.address, port: u.port },
-    title: `${u.total} connections in CLOSE_WAIT on ${label} (${why})`,
+    subject: { address: u.address, port: u.port, ...netnsSubject(snapshot, u.netns) },
+    title: `${u.total} connections in CLOSE_WAIT on ${label}${inNetns(snapshot, u.netns)} (${why})`,
     evidence: { closeWait: u.total, minimum: CLOSE_WAIT_LEAK_MIN, persisted: u.persisted, windowMs, ownerVisible: false },
     explain: [
       `${u.total} TCP connections on local port ${u.port} are in CLOSE_WAIT: their peers closed them and the program holding them has not called close().`,
@@ -98,8 +100,8 @@ function unownedFinding(snapshot: Snapshot, u: UnownedCloseWait): Finding {
         : 'No process visible to sockdoc holds them (a process in another PID namespace, or one that exited while its sockets lingered).',
     ].join(' '),
     fix: [
-      `sudo ss -tnp state close-wait '( sport = :${u.port} )' | head   # the owner (users:(("name",pid=N,...)))`,
-      peersByAddress(`'( sport = :${u.port} )' `),
+      `sudo ${nsCommand(snapshot, u.netns, `ss -tnp state close-wait '( sport = :${u.port} )'`)} | head   # the owner (users:(("name",pid=N,...)))`,
+      nsCommand(snapshot, u.netns, peersByAddress(`'( sport = :${u.port} )' `)),
     ],
   };
 }

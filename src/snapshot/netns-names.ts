@@ -342,3 +342,13 @@ function nameFrom(ctx: NamingContext, inode: number, pids: readonly number[], do
   const p = first === undefined ? undefined : ctx.processes.find((x) => x.pid === first);
   return { inode, kind: 'other', name: first === undefined ? `netns ${inode}` : `netns ${inode} (pid ${first}${p ? ` ${p.name}` : ''})` };
 }
+
+/**
+ * The container or pod process `pid` runs in, as titles name it: "docker container web
+ * (4dacd5c37193)", "pod shop/web-7d9f (container web)"; null when it runs in none. Reads its cgroup
+ * and the runtime's state files only (`sockdoc limits` names the container it explains).
+ */
+export function containerOf(ctx: NamingContext, pid: number): string | null {
+  const ref = nameNetns(ctx, 0, [pid], false);
+  return ref.kind === 'host' || ref.kind === 'netns' || ref.kind === 'other' ? null : netnsLabel(ref);
+}

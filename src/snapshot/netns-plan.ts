@@ -12,6 +12,7 @@ import { readPidStat } from '../probe/pid-stat.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 import { readPidStatus } from '../probe/pid-status.js';
 import { nameNetns, type NamingProcess } from './netns-names.js';
+import { shellQuote } from '../safety/shell-quote.js';
 import { hasNetnsQuery, matchNetns, type NetnsCandidate, type NetnsQuery } from './select-netns.js';
 
 /** What is known of the namespaces before the read: who is where, and which one is the host. */
@@ -165,10 +166,10 @@ export function scopeNetns(root: string, plan: NetnsPlan, scope: NetnsScope, asR
   return null;
 }
 
-/** `--container "web"`, `--pid 4242`: the scope as the user gave it, for the report's header. */
+/** `--container web`, `--pid 4242`: the scope as the user gave it, shell-quoted: the header shows it, commands the report suggests carry it. */
 export function describeScope(scope: NetnsScope): string {
   const parts: string[] = [];
-  for (const key of ['netns', 'container', 'pod'] as const) if (scope[key] !== undefined) parts.push(`--${key} ${JSON.stringify(scope[key])}`);
+  for (const key of ['netns', 'container', 'pod'] as const) if (scope[key] !== undefined) parts.push(`--${key} ${shellQuote(scope[key] as string)}`);
   if (!parts.length && scope.pid !== undefined) parts.push(`--pid ${scope.pid}`);
   return parts.join(' ');
 }

@@ -4,6 +4,7 @@
  * tunables and counters first), so rules and renderers need no filter of their own.
  */
 import { netnsLabel, shortId } from './netns-names.js';
+import { shellQuote } from '../safety/shell-quote.js';
 import type { NetnsRef, Snapshot } from './types.js';
 import { withSocketsWhere } from './socket-table.js';
 
@@ -132,4 +133,44 @@ export function restrictToNetns(snapshot: Snapshot, keep: ReadonlyArray<{ inode:
     ...(snapshot.programs ? { programs: snapshot.programs.filter((p) => pids.has(p.pid)) } : {}),
     partial: namespaces.some((n) => n.partial) || snapshot.partial,
   });
+}
+
+/**
+ * For every namespace, the flags that select it alone on this host, as a person pastes them into a
+ * sockdoc command: `--container web`, `--pod shop/web-7d9f`, `--netns blue`; `--netns INODE` when its
+ * name would match another namespace too (or it has none); '' for the host, which every command
+ * reads anyway. Each value shell-quoted (an `ip netns` name may hold anything). Linear in the
+ * namespaces: serve computes it on every scrape.
+ */
+export function netnsSelectors(namespaces: readonly NetnsCandidate[]): Map<number, string> {
+  // How many namespaces each flag value would match, by the rules of matchesNetns/Container/Pod.
+  const names = new Map<string, number>();
+  const count = (key: string) => names.set(key, (names.get(key) ?? 0) + 1);
+  for (const n of namespaces) {
+    const keys = new Set<string>();
+    if (n.container?.name) keys.add(`c:${n.container.name}`);
+    if (n.pod) keys.add(`p:${n.pod.namespace}/${n.pod.name}`);
+    // --netns matches a namespace by its name, its label, and its container's or pod's name.
+    for (const v of [n.name, netnsLabel(n), n.container?.name, n.pod && `${n.pod.namespace}/${n.pod.name}`]) if (v) keys.add(`n:${v}`);
+    for (const k of keys) count(k);
+  }
+  const unique = (key: string, q: string) =>
+    names.get(key) === 1 &&
+    // A name that reads as an inode, a pid or a container id prefix could select another namespace.
+    !/^\d+$/.test(q) &&
+    !(/^[0-9a-f]{4,64}$/.test(q) && namespaces.some((m) => m.container && (m.container.id.startsWith(q) || shortId(m.container.id) === q)));
+  const out = new Map<number, string>();
+  for (const n of namespaces) {
+    if (n.kind === 'host') {
+      out.set(n.inode, '');
+      continue;
+    }
+    const c = n.container?.name;
+    const pod = n.pod ? `${n.pod.namespace}/${n.pod.name}` : null;
+    if (pod && unique(`p:${pod}`, pod)) out.set(n.inode, `--pod ${shellQuote(pod)}`);
+    else if (c && n.kind !== 'kubernetes' && unique(`c:${c}`, c)) out.set(n.inode, `--container ${shellQuote(c)}`);
+    else if (n.kind === 'netns' && unique(`n:${n.name}`, n.name)) out.set(n.inode, `--netns ${shellQuote(n.name)}`);
+    else out.set(n.inode, `--netns ${n.inode}`);
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import type { Finding, RuleOptions } from '../types.js';
 import { leaksCloseWait } from './close-wait.js';
 import { closeWaitCount, fdFindingId, percent, queueFindingId, queueState } from './levels.js';
 import { tunablesOf } from '../../snapshot/namespaces.js';
-import { listenerLabel, listenerRef, listenersOf, processRef, processSubject, uniqueRefs } from './refs.js';
+import { listenerLabel, listenerRef, listenersOf, processRef, processSubject, processTitle, uniqueRefs } from './refs.js';
 
 export type FdLimitId = 'fd-limit-exhausted' | 'fd-limit-near';
 
@@ -77,8 +77,8 @@ function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, optio
     subject: processSubject(p, snapshot),
     title:
       id === 'fd-limit-exhausted'
-        ? `${who} is out of file descriptors: ${open} open, soft limit ${soft}`
-        : `${who} is near its file descriptor limit: ${open} of ${soft} (${usedPercent}%)`,
+        ? `${processTitle(snapshot, p)} is out of file descriptors: ${open} open, soft limit ${soft}`
+        : `${processTitle(snapshot, p)} is near its file descriptor limit: ${open} of ${soft} (${usedPercent}%)`,
     evidence: {
       open,
       soft,
