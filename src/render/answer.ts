@@ -135,6 +135,13 @@ export function chainText(group: readonly Finding[], countersOf: (netns: NetnsIn
     // A container's counters start when its namespace is made, not at boot.
     if (dropped > 0) effects.push(`${dropped} handshakes dropped since ${full[0].subject.netns ? 'the namespace was created' : 'boot'}`);
   }
-  const steps = [causeText(causes, words),  words(listeners).join(', '), effects.join(', ')].filter((s) => s !== '');
+  const because = causeText(causes, words);
+  // The namespace is named once per chain: the listener a named process stopped serving is in it too.
+  let served = words(listeners).join(', ');
+  for (const c of causes) {
+    const ns = inNs(c);
+    if (ns && because.includes(ns)) served = served.split(ns).join('');
+  }
+  const steps = [because, served, effects.join(', ')].filter((s) => s !== '');
   return steps.join(' → ');
 }
