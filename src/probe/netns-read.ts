@@ -221,7 +221,9 @@ export async function enterNetns(
 ): Promise<NetnsEntry[]> {
   const addon = loadNativeAddon(addonPath);
   if (typeof addon.netnsReadAsync !== 'function') throw new Error('it is older than netnsReadAsync; rebuild it: npm run build');
-  await hooks.beforeEntry?.();
+  // Awaited only when there is one: the native read must start now, not after the caller's
+  // synchronous work (capture reads the processes' fds meanwhile, a live snapshot walks them).
+  if (hooks.beforeEntry) await hooks.beforeEntry();
   const out: NetnsEntry[] = targets.map(() => ({ read: null, reused: [] }));
   const tried = targets.map(() => 0);
   let todo = targets.map((_, i) => i).filter((i) => entryPaths(targets[i]).length > 0);
