@@ -2,7 +2,7 @@
  * Live: CLOSE_WAIT judged the same in every network namespace by every command. In (a) an
  * `ip netns` namespace and (b) a real docker container (the tests' private dockerd), three
  * processes each: a server that never closes its connections (a leak), one that closes each
- * 300 ms after its peer left while clients keep coming (churn), and a client whose server closes
+ * 800 ms after its peer left while clients keep coming (churn), and a client whose server closes
  * on it and that never closes its side (a client leak). From the host, diagnose (--interval),
  * serve (two scrapes: sockdoc_finding), watch (piped: its log line) and a capture's replay must
  * all call the leaks close-wait-leak and the churn close-wait-churn: one test, the same
@@ -24,7 +24,7 @@ import { httpGet, startServe, stopHard } from '../serve/testing/processes.js';
  * One process: a server on 127.0.0.1 (ephemeral port) and its own clients, which open `perTick`
  * connections every `tickMs` (`ticks` times, 0 = until killed).
  * mode leak: the server never closes (CLOSE_WAIT held by the server side);
- * mode churn: the server closes 300 ms after the client's FIN;
+ * mode churn: the server closes 800 ms after the client's FIN;
  * mode client: the server closes at once, the client side never does (CLOSE_WAIT held by the client side).
  * argv[1] is a marker that names the process for the test (found by /proc/PID/cmdline).
  */
@@ -36,7 +36,7 @@ const s = net.createServer({ allowHalfOpen: true }, (c) => {
   c.on('error', () => {});
   if (mode === 'client') return c.destroy();
   keep.push(c);
-  c.on('end', () => { if (mode === 'churn') setTimeout(() => c.destroy(), 300); });
+  c.on('end', () => { if (mode === 'churn') setTimeout(() => c.destroy(), 800); });
 });
 s.listen(0, '127.0.0.1', () => {
   const port = s.address().port;
@@ -56,9 +56,11 @@ setTimeout(() => process.exit(0), 150000);
 /** The three processes of a namespace, as [marker suffix, argv after the marker]. */
 const ROLES: Array<[role: 'leak' | 'churn' | 'client', args: string[]]> = [
   ['leak', ['leak', '40', '50', '1']],
-  // 20 connections every 50 ms, each closed 300 ms after its FIN: ~120 in CLOSE_WAIT at any instant.
-  // Every window below is 2 s or more: room for a loaded machine that delays the server's timers.
-  ['churn', ['churn', '20', '50', '0']],
+  // 10 connections every 50 ms, each closed 800 ms after its FIN: ~160 in CLOSE_WAIT at any instant.
+  // The linger is long enough that a CLOSE_WAIT socket is still there when sockdoc walks the fds a
+  // moment after it read the sockets (a host with 14k other sockets, load 10: 0.3 s was not); every
+  // window below is 2 s or more, so none of them outlives a window on a loaded machine either.
+  ['churn', ['churn', '10', '50', '0']],
   ['client', ['client', '40', '50', '1']],
 ];
 
@@ -204,7 +206,7 @@ setTimeout(() => process.exit(0), 150000);`;
     }
     const expected = EXPECTED(scenes);
 
-    // diagnose, narrowed to each namespace by its name, with a 2 s window against the 0.3 s linger.
+    // diagnose, narrowed to each namespace by its name, with a 2 s window against the 0.8 s linger.
     const diagnosed: Verdicts = {};
     for (const s of scenes) {
       const r = cli([...s.flags, '--interval', '2', '--json']);
@@ -248,7 +250,7 @@ setTimeout(() => process.exit(0), 150000);`;
 
     // capture (only these processes, a 2 s window) and its replay. A capture is a copy: the
     // sockets and the fds that hold them are read a moment apart, and a CLOSE_WAIT that lives
-    // 0.3 s may be in one and not the other. On a machine so loaded that fewer than the 10 a
+    // 0.8 s may be in one and not the other. On a machine so loaded that fewer than the 10 a
     // verdict needs are in both, the capture is made again (at most 3 times); whatever the
     // attempt, churn is never called a leak.
     const allPids = scenes.flatMap((s) => Object.values(s.pids));
