@@ -16,6 +16,7 @@ import { formatTable, phasesFromDiagnosis, toJson, type BenchResult } from './be
 import { measureAll, type Measured } from './bench/measure.js';
 import { benchTools, diagnoseSpec, nodeStartup } from './bench/tools.js';
 import { benchNamespaces, formatNamespacesBench } from './bench/namespaces.js';
+import { benchScoped, formatScopedBench } from './bench/scoped.js';
 import type { ServeLoadResult } from './bench/serve-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/scripts
@@ -125,6 +126,29 @@ function unixSocketsSeen(ns: string): number | null {
   }
 }
 
+/**
+ * A row that makes namespaces of its own (--namespaces, --scoped): run, printed, and every
+ * namespace it made removed, also on exit and failure.
+ */
+async function namespaceRow<T>(run: (made: string[]) => Promise<T>, format: (r: T) => string, json: boolean): Promise<number> {
+  const made: string[] = [];
+  const cleanupAll = () => {
+    for (const n of made.splice(0)) for (const problem of destroyNetns(n)) process.stderr.write(`sockdoc bench: cleanup: ${problem}\n`);
+  };
+  process.on('exit', cleanupAll);
+  try {
+    const r = await run(made);
+    progressDone();
+    process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : format(r));
+    return 0;
+  } catch (err) {
+    process.stderr.write(`\nsockdoc bench: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    cleanupAll();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   let opts: BenchOptions;
   try {
@@ -167,24 +191,8 @@ async function main(argv: string[]): Promise<number> {
     });
   }
 
-  if (opts.namespaces > 0) {
-    const made: string[] = [];
-    const cleanupAll = () => {
-      for (const n of made) for (const problem of destroyNetns(n)) process.stderr.write(`sockdoc bench: cleanup: ${problem}\n`);
-    };
-    process.on('exit', cleanupAll);
-    try {
-      const r = await benchNamespaces(opts, cli, peerScript, made, progress);
-      progressDone();
-      process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatNamespacesBench(r));
-      return 0;
-    } catch (err) {
-      process.stderr.write(`\nsockdoc bench: ${(err as Error).message}\n`);
-      return 1;
-    } finally {
-      cleanupAll();
-    }
-  }
+  if (opts.scoped > 0) return namespaceRow((made) => benchScoped(opts, cli, made, progress), formatScopedBench, opts.json);
+  if (opts.namespaces > 0) return namespaceRow((made) => benchNamespaces(opts, cli, peerScript, made, progress), formatNamespacesBench, opts.json);
 
   try {
     const result = await bench(opts, ns, ownPids);

@@ -9,6 +9,8 @@ export interface BenchOptions {
   help: boolean;
   /** > 0: the namespaces row instead of the tool comparison (scripts/bench/namespaces.ts). */
   namespaces: number;
+  /** > 0: the filter row instead: --container beside this many other namespaces (scripts/bench/scoped.ts). */
+  scoped: number;
   /** sockdoc serve: scrapes per second of the load phase (0 skips it). */
   serveRate: number;
   /** sockdoc serve: length of the load phase, seconds. */
@@ -25,6 +27,8 @@ export const BENCH_USAGE = `usage: npm run bench -- [--sockets N] [--runs K] [--
   --json       print the results as JSON instead of a table
   --namespaces N  instead: the same sockets in 1 namespace, then spread over N, sockdoc timed from
                the host namespace (reads every namespace from inside); prints the ratio
+  --scoped N   instead: sockdoc --container NAME timed with no other namespace, then with N
+               namespaces holding a few sockets each (a private dockerd; docker.io); prints the ratio
   --serve-rate R      sockdoc serve load: scrapes per second (default 100; 0 skips serve)
   --serve-seconds S   sockdoc serve load: how long (default 30)
   --unix N     also build N unix stream sockets (abstract names, two per connection) in the namespace
@@ -46,7 +50,7 @@ function positiveInt(flag: string, text: string | undefined, max: number): numbe
 
 /** Parses argv (without node and the script). Throws BenchUsageError quoting the bad value. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, unix: 0, baseline: null };
+  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -55,6 +59,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     else if (flag === '--runs') opts.runs = positiveInt(flag, value(), 100);
     else if (flag === '--json') opts.json = true;
     else if (flag === '--namespaces') opts.namespaces = positiveInt(flag, value(), 200);
+    else if (flag === '--scoped') opts.scoped = positiveInt(flag, value(), 2000);
     else if (flag === '--serve-rate') {
       const v = value();
       opts.serveRate = v === '0' ? 0 : positiveInt(flag, v, 1000);

@@ -1,15 +1,18 @@
 /** `sockdoc capture DIR`: copy what a diagnosis reads into DIR, to diagnose later with --root DIR. */
-import { captureInto, type CaptureResult } from '../snapshot/capture.js';
-import { captureNamespaces, type NetnsCaptureResult } from '../snapshot/capture-netns.js';
+import { captureInto, withAncestors, type CaptureOptions, type CaptureResult } from '../snapshot/capture.js';
+import { captureNamespaces, startNamespaceReads, type NamespaceReads, type NetnsCaptureResult } from '../snapshot/capture-netns.js';
+import { listPids } from '../probe/pids.js';
+import { planNetns } from '../snapshot/netns-plan.js';
+import { readWindowStart } from '../snapshot/window-read.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { readPidStatus } from '../probe/pid-status.js';
 import { abandonCapture, CaptureError, finishCapture, openCapture, type CaptureWriter } from '../snapshot/capture-dir.js';
 import { terminalSafe } from '../safety/terminal.js';
-import { parse, processId } from './args.js';
+import { durationFlag, parse, processId } from './args.js';
 import { EXIT, UsageError, type Command, type Io } from './io.js';
 
-export const HELP = `Usage: sockdoc capture DIR [--pid N[,N...]] [--no-redact]
+export const HELP = `Usage: sockdoc capture DIR [--pid N[,N...]] [--interval DURATION] [--no-redact]
 
 Copy the kernel files sockdoc reads (proc/net, sysctls, per-process stat/limits/cmdline/cgroup,
 fd links and cwd, the sock_diag answer for listeners) and the configuration files \`limits\` reads
@@ -25,14 +28,20 @@ configuration files, Environment=/environment= values, Exec/command lines, passw
 secret keys; and file paths behind fds (sockets are kept). What could not be read is recorded as
 unknown; what was left out on purpose is said.
 
+The capture is the end of a sampling window (--interval, 1 s by default): every namespace's
+counters and CLOSE_WAIT sockets are read at its start too, so the replay shows what happened
+during the window (handshakes dropped, CLOSE_WAIT that stayed: a leak, or were replaced: churn).
+
 Options:
   --pid LIST    only these processes and their ancestors (default: all)
+  --interval D  sampling window: 1 (default, seconds), 500ms, 0 = one read (the replay cannot
+                tell a CLOSE_WAIT leak from churn, nor show counter rates)
   --no-redact   keep cmdlines, configuration files and fd targets as they are (the capture then holds secrets)
   -h, --help    this help
 `;
 
 export const run: Command = async (args: string[], io: Io) => {
-  const { values, positionals } = parse(args, { pid: { type: 'string' }, 'no-redact': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parse(args, { pid: { type: 'string' }, interval: { type: 'string' }, 'no-redact': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) {
     io.stdout(HELP);
     return EXIT.ok;
@@ -47,6 +56,7 @@ export const run: Command = async (args: string[], io: Io) => {
     });
   }
   const redact = !values['no-redact'];
+  const intervalMs = durationFlag('interval', values.interval, 1000);
   const failed = (err: unknown): never => {
     if (err instanceof CaptureError) throw new UsageError(`capture: ${err.message}`);
     const e = err as NodeJS.ErrnoException;
@@ -63,7 +73,24 @@ export const run: Command = async (args: string[], io: Io) => {
   let r: CaptureResult;
   let ns: NetnsCaptureResult;
   try {
-    r = captureInto(w, { pids, redact });
+    let window: CaptureOptions['window'];
+    if (intervalMs > 0) {
+      // The window's start, per namespace, by the reader a live diagnosis uses (snapshot/window-read.ts).
+      const plan = planNetns('/', true, pids);
+      const start = await readWindowStart('/', plan.own, plan.targets);
+      if (io.stderrIsTTY) io.stderr(`sockdoc: capture: sampling for ${intervalMs} ms (--interval 0 to skip)…\n`);
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      window = { start, intervalMs };
+    }
+    // Every namespace's sockets are read on the addon's threads while captureInto copies the
+    // processes' fds: owners and sockets from about the same moment, as in a live snapshot.
+    const listed = pids ? withAncestors('/', pids) : listPids('/');
+    let reads: Promise<NamespaceReads> | undefined;
+    const beforeProcesses = () => {
+      reads = startNamespaceReads(listed, { all: pids === undefined });
+      reads.catch(() => undefined); // awaited by captureNamespaces below
+    };
+    r = captureInto(w, { pids: listed, ancestors: false, redact, window, beforeProcesses });
     const processes = r.pids.flatMap((pid) => {
       try {
         return [{ pid, name: readPidStat('/', pid).name, cmdline: readPidCmdline('/', pid).joined, uid: readPidStatus('/', pid).uid }];
@@ -71,7 +98,7 @@ export const run: Command = async (args: string[], io: Io) => {
         return []; // exited since
       }
     });
-    ns = await captureNamespaces(w, r.pids, processes, { all: pids === undefined });
+    ns = await captureNamespaces(w, r.pids, processes, { all: pids === undefined, reads });
   } catch (err) {
     abandonCapture(w);
     return failed(err);

@@ -1,6 +1,7 @@
 /** `sockdoc [diagnose]`: snapshot the host, run every rule, report, exit 0/1/2 (3 = could not run). */
 import { existsSync, statSync } from 'node:fs';
-import { buildSnapshot } from '../snapshot/build.js';
+import { buildSnapshot, type SnapshotOptions } from '../snapshot/build.js';
+import { NetnsScopeError, type NetnsScope } from '../snapshot/netns-plan.js';
 import { runRules } from '../rules/index.js';
 import { explainLimits } from '../provenance/explain.js';
 import { DEFAULT_RULE_OPTIONS, type Finding, type RuleContext, type RuleOptions } from '../rules/types.js';
@@ -13,7 +14,7 @@ import { diagnosisToJson } from '../render/json.js';
 import { renderSummary } from '../render/summary.js';
 import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
 import type { Snapshot } from '../snapshot/types.js';
-import { matchNetns, restrictToNetns, type NetnsQuery } from '../snapshot/select-netns.js';
+import { hasNetnsQuery, matchNetns, restrictToNetns, type NetnsQuery } from '../snapshot/select-netns.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
 import { durationFlag, intFlag, parse, processId, ratioFlag } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
@@ -154,7 +155,7 @@ export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: Diagn
  * diagnosis of it would say "no problems" about what sockdoc did not see.
  */
 export function selectNetns(snapshot: Snapshot, query: NetnsQuery): Snapshot {
-  if (query.netns === undefined && query.container === undefined && query.pod === undefined) return snapshot;
+  if (!hasNetnsQuery(query)) return snapshot;
   let hits;
   try {
     hits = matchNetns(snapshot, query);
@@ -169,6 +170,33 @@ export function selectNetns(snapshot: Snapshot, query: NetnsQuery): Snapshot {
     throw new UsageError(`${netnsLabel(unread[0])}: its sockets could not be read (${why}); nothing to judge`, false);
   }
   return restrictToNetns(snapshot, hits);
+}
+
+/**
+ * buildSnapshot narrowed to --netns/--container/--pod (or --pid's namespace) from the start: the
+ * namespace is resolved by name before any socket is read, then only it, its processes and the
+ * host-wide facts are read (snapshot/netns-plan.ts), so the cost follows what is asked, not the
+ * host. A miss or an ambiguous name is a one-line usage error, as selectNetns gives.
+ */
+export async function scopedSnapshot(opts: SnapshotOptions, query: NetnsQuery, pid?: number): Promise<Snapshot> {
+  const scope: NetnsScope | undefined = hasNetnsQuery(query) ? { ...query } : pid !== undefined ? { pid } : undefined;
+  let snapshot: Snapshot;
+  try {
+    snapshot = await buildSnapshot({ ...opts, ...(scope ? { scope } : {}) });
+  } catch (err) {
+    if (err instanceof NetnsScopeError) throw new UsageError(err.message);
+    throw err;
+  }
+  return selectNetns(snapshot, query);
+}
+
+/**
+ * Whether any namespace's sockets were read (none: nothing to judge, a usage error). A scoped read
+ * without sockdoc's own namespace has no net-tcp report of its own: its namespaces' sources say.
+ */
+export function socketsRead(snapshot: Snapshot): boolean {
+  if (socketCount(snapshot) > 0 || snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) return true;
+  return snapshot.scope !== undefined && snapshot.namespaces.some((n) => n.socketSource !== null);
 }
 
 /** SOCKDOC_NOW=ISO-time pins the report's timestamp (golden tests, reproducible captures). */
@@ -201,10 +229,10 @@ const runDiagnose: Command = async (args: string[], io: Io) => {
   if (intervalMs >= TREND_WINDOW_MS && root === '/') {
     if (io.stderrIsTTY) io.stderr(`sockdoc: sampling the host ${TREND_SAMPLES} times over ${intervalMs / 1000} s…\n`);
     const history = new History({ capacity: TREND_SAMPLES });
-    whole = await sampleOver(() => buildSnapshot({ root, intervalMs: 0, now }), history, intervalMs, TREND_SAMPLES);
+    whole = await sampleOver(() => scopedSnapshot({ root, intervalMs: 0, now }, query, filter.pid), history, intervalMs, TREND_SAMPLES);
     context.history = history;
   } else {
-    whole = await buildSnapshot({
+    whole = await scopedSnapshot({
       root,
       intervalMs,
       now,
@@ -212,10 +240,10 @@ const runDiagnose: Command = async (args: string[], io: Io) => {
       onWait: (ms) => {
         if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);
       },
-    });
+    }, query, filter.pid);
   }
-  const snapshot = selectNetns(whole, query);
-  if (socketCount(snapshot) === 0 && !snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) {
+  const snapshot = whole;
+  if (!socketsRead(snapshot)) {
     const why = snapshot.probes.filter((p) => p.probe === 'net-tcp').map((p) => p.detail ?? p.status).join('; ');
     throw new UsageError(`cannot read TCP sockets under ${root}: ${why || 'proc/net/tcp missing'}`);
   }
@@ -224,7 +252,7 @@ const runDiagnose: Command = async (args: string[], io: Io) => {
   }
   const d = diagnose(snapshot, options, filter, context);
   if (filter.port !== undefined) {
-    const check = checkPort(snapshot, filter.port, { narrowed: snapshot !== whole });
+    const check = checkPort(snapshot, filter.port, { narrowed: hasNetnsQuery(query) });
     if (check.severity !== 'ok') {
       d.portCheck = check;
       d.exitCode = portExitCode(check, d.findings);

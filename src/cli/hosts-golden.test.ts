@@ -64,6 +64,11 @@ const HOSTS: Array<{ tree: string[]; exit: number; must: string[]; mustNot?: str
   // Container hosts (scripts/fixtures/make-netns-hosts.sh): the full queue is in a container or pod.
   { tree: ['netns', 'docker-host'], exit: 2, must: ['accept-queue-full', 'backlog-clamped'] },
   { tree: ['netns', 'k8s-node'], exit: 2, must: ['accept-queue-full', 'backlog-clamped'] },
+  // A process's trouble in a container or pod (scripts/fixtures/make-netns-leak-hosts.sh): out of
+  // fds and leaking CLOSE_WAIT over the capture's 1 s window, beside a neighbour running the same
+  // program on the same port. Titles name the container / pod (checked below).
+  { tree: ['netns', 'docker-leaks'], exit: 2, must: ['fd-limit-exhausted', 'close-wait-leak'], mustNot: ['close-wait-churn'] },
+  { tree: ['netns', 'k8s-leaks'], exit: 2, must: ['fd-limit-exhausted', 'close-wait-leak'], mustNot: ['close-wait-churn'] },
 ];
 
 for (const h of HOSTS) {
@@ -211,4 +216,21 @@ test('sockdoc port over a captured tree: the verdict, and host-wide findings tha
   const text = sockdoc(['port', '9', '--root', root, '--no-color']);
   assert.equal(text.code, 2);
   assert.match(text.stdout, /^CRITICAL {2}Nothing listens on port 9 in the 1 network namespace sockdoc read/);
+});
+
+test('the fd and CLOSE_WAIT findings of a process in a container or pod name it in the title; the host-wide tunables are not noted per namespace', () => {
+  for (const [tree, where] of [
+    ['docker-leaks', / in docker container web \([0-9a-f]{12}\) /],
+    ['k8s-leaks', / in pod shop\/web-6b8d0f2a4-k3m5p \(container web\) /],
+  ] as const) {
+    const r = sockdoc(['--root', join('test', 'fixtures', 'netns', tree), '--json']);
+    const doc = JSON.parse(r.stdout) as { findings: Array<{ id: string; title: string; fix: string[] }>; notes: string[] };
+    for (const id of ['fd-limit-exhausted', 'close-wait-leak']) {
+      const f = doc.findings.find((x) => x.id === id);
+      assert.match(f?.title ?? '', where, `${tree} ${id}: ${f?.title}`);
+    }
+    // ss answers for its own namespace: the CLOSE_WAIT check runs inside the container.
+    assert.match(doc.findings.find((x) => x.id === 'close-wait-leak')!.fix[0], /^nsenter -n -t \d+ ss -tnp state close-wait \| grep -c /);
+    assert.deepEqual(doc.notes.filter((n) => /tcp_mem|tcp_max_orphans/.test(n)), [], `${tree}: host-wide values read once`);
+  }
 });

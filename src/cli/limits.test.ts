@@ -59,3 +59,28 @@ test('no PID or NAME: the listeners of every network namespace, a container\'s i
   const pids = (JSON.parse(r.stdout) as Array<{ pid: number }>).map((o) => o.pid);
   assert.ok(pids.includes(7231) && pids.includes(7333), JSON.stringify(pids));
 });
+
+test('a process in a container or pod is named by its container or pod, not its id alone', async () => {
+  for (const [tree, pid, where] of [
+    ['docker-leaks', 19437, /runs in the docker container web \([0-9a-f]{12}\)/],
+    ['k8s-leaks', 20075, /runs in the pod shop\/web-6b8d0f2a4-k3m5p \(container web\)/],
+  ] as const) {
+    const r = await runLimits(['--root', fixture('netns', tree), String(pid), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const [o] = JSON.parse(r.stdout) as Array<{ source: { reason: string } }>;
+    assert.match(o.source.reason, where, tree);
+  }
+});
+
+test('limits --container/--pod/--netns: only that namespace\'s processes; a pid elsewhere or a name nothing has is refused', async () => {
+  const docker = fixture('netns', 'docker-leaks');
+  const pidsOf = async (args: string[]) => (JSON.parse((await runLimits(['--root', docker, ...args, '--json'])).stdout) as Array<{ pid: number }>).map((o) => o.pid);
+  assert.deepEqual(await pidsOf(['--container', 'web']), [19437], 'the default selection, inside web only');
+  assert.deepEqual(await pidsOf(['--container', 'api']), [19525]);
+  assert.deepEqual(await pidsOf(['--container', 'web', 'python3']), [19437], 'a name, matched inside web only (api runs python3 too)');
+  await assert.rejects(runLimits(['--root', docker, '--container', 'api', '19437']), usage(/^process 19437 is not in docker container api \([0-9a-f]{12}\)$/));
+  await assert.rejects(runLimits(['--root', docker, '--container', 'nope']), usage(/^--container "nope": no such network namespace; seen: host/));
+  const k8s = fixture('netns', 'k8s-leaks');
+  const r = await runLimits(['--root', k8s, '--pod', 'shop/web-6b8d0f2a4-k3m5p', '--json']);
+  assert.deepEqual((JSON.parse(r.stdout) as Array<{ pid: number }>).map((o) => o.pid), [20075]);
+});

@@ -10,19 +10,25 @@ import { limitOriginToJson, renderLimitOrigins } from '../render/limits.js';
 import { fdComposition, leakFixLines } from '../rules/support/fd-kinds.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { parse, processId } from './args.js';
-import { checkRoot } from './diagnose.js';
+import { checkRoot, NETNS_OPTIONS, scopedSnapshot } from './diagnose.js';
+import { hasNetnsQuery, type NetnsQuery } from '../snapshot/select-netns.js';
+import { netnsLabel } from '../snapshot/netns-names.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
-export const HELP = `Usage: sockdoc limits [PID|NAME ...] [--json] [--root DIR]
+export const HELP = `Usage: sockdoc limits [PID|NAME ...] [--container NAME | --pod NS/NAME | --netns NAME] [--json] [--root DIR]
 
 Explain where a process's open-files limit (RLIMIT_NOFILE) came from: the chain of parents up to
 pid 1, the layer that set it (systemd unit, supervisord minfds, pam_limits, a shell's ulimit, a
 container runtime, the program itself), what contradicts it, and the fix at that layer.
 
 With no PID or NAME: every process listening on TCP, and every process using at least half of its
-soft limit. NAME matches the process name (comm, as ps -o comm shows it).
+soft limit. NAME matches the process name (comm, as ps -o comm shows it). A process in a container
+or pod is named by it ("runs in the docker container web (4dacd5c37193)").
 
 Options:
+  --container NAME, --pod NS/NAME, --netns NAME|INODE|PID
+                only the processes of that container, pod or network namespace (NAME and the
+                default selection are matched there; a PID elsewhere is refused)
   --json        an array: {pid, name, soft, hard, chain, source, contradictions, fix, notes}
   --root DIR    read DIR/proc and DIR/etc (a captured host or fixture) instead of /
   --no-color    no colour (also NO_COLOR=1, or when stdout is not a terminal)
@@ -39,23 +45,30 @@ const BUSY_RATIO = 0.5;
  * The pids to explain: the given pids and names, or (none given) listeners and busy processes.
  * Names that match nothing, and pids that do not exist, are usage errors: the user asked for them.
  */
-export async function selectPids(root: string, targets: string[]): Promise<{ pids: number[]; notes: string[]; snapshot: Snapshot | null }> {
+export async function selectPids(root: string, targets: string[], query: NetnsQuery = {}): Promise<{ pids: number[]; notes: string[]; snapshot: Snapshot | null }> {
   const wanted = targets.filter((t) => !/^\d+$/.test(t));
   const pids = new Set(targets.filter((t) => /^\d+$/.test(t)).map(Number));
   const notes: string[] = [];
-  let snapshot: Snapshot | null = null;
+  // --container/--pod/--netns: that namespace alone is read, and only its processes are candidates.
+  const scoped = hasNetnsQuery(query) ? await scopedSnapshot({ root, intervalMs: 0 }, query) : null;
+  let snapshot: Snapshot | null = scoped; // read again below only when no process is named
+  if (scoped) {
+    const inside = new Set(scoped.processes.map((p) => p.pid));
+    const where = netnsLabel(scoped.namespaces[0]);
+    for (const pid of pids) if (!inside.has(pid)) throw new UsageError(`process ${pid} is not in ${where}`);
+  }
   if (wanted.length) {
-    const names = commByPid(root, notes);
+    const names = scoped ? new Map(scoped.processes.map((p) => [p.pid, p.name])) : commByPid(root, notes);
     for (const name of wanted) {
       const hits = [...names].filter(([, comm]) => comm === name);
-      if (!hits.length) throw new UsageError(`no process named '${name}' (names are matched against comm, e.g. 'supervisord', 'nginx')`);
+      if (!hits.length) throw new UsageError(`no process named '${name}'${scoped ? ` in ${netnsLabel(scoped.namespaces[0])}` : ''} (names are matched against comm, e.g. 'supervisord', 'nginx')`);
       for (const [pid] of hits) pids.add(pid);
     }
   }
   if (!targets.length) {
     // The same read a diagnosis makes: listeners of every network namespace (a container's too),
     // with their owners, and every process's fd use.
-    snapshot = await buildSnapshot({ root, intervalMs: 0 });
+    snapshot = scoped ?? (await buildSnapshot({ root, intervalMs: 0 }));
     // Only what the process scan could not see matters here (the diagnosis' other notes do not).
     for (const r of snapshot.probes) if (PROCESS_PROBES.has(r.probe) && r.status !== 'ok' && r.status !== 'absent' && r.detail) notes.push(`${r.detail[0].toUpperCase()}${r.detail.slice(1)}.`);
     for (const l of snapshot.listeners) for (const pid of l.pids) pids.add(pid);
@@ -103,6 +116,7 @@ export const run: Command = async (args: string[], io: Io) => {
     {
       json: { type: 'boolean' },
       root: { type: 'string' },
+      ...NETNS_OPTIONS,
       'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -120,7 +134,7 @@ export const run: Command = async (args: string[], io: Io) => {
   const root = checkRoot(values.root);
   // Thread ids (top -H) name their process, as in every other command.
   const targets = positionals.map((p) => (/^\d+$/.test(p) ? String(processId(root, Number(p), io)) : p));
-  const { pids, notes, snapshot } = await selectPids(root, targets);
+  const { pids, notes, snapshot } = await selectPids(root, targets, { netns: values.netns, container: values.container, pod: values.pod });
   const found = explainLimits(root, pids);
   for (const pid of pids) if (!found.has(pid) && targets.includes(String(pid))) throw new UsageError(`no process ${pid}`);
   const list: LimitOrigin[] = pids.flatMap((p) => found.get(p) ?? []);

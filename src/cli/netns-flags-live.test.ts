@@ -112,3 +112,48 @@ test('live: a piped watch --netns whose namespace goes away says it once on stde
     destroyNetns(ns);
   }
 });
+
+test('live: --netns, --pid read only their namespace (scope in the JSON), and --pid of a host process shows no other namespace\'s counter finding', { skip: !isRoot && 'needs root (ip netns)', timeout: 120_000 }, async () => {
+  const s = scene();
+  const busy = `sockdoc-sc-${process.pid}-busy`;
+  const quiet = `sockdoc-sc-${process.pid}-quiet`;
+  try {
+    // busy: a listener that never accepts, backlog capped at 4, and 40 clients: its ListenOverflows
+    // rise while the kernel retransmits SYN-ACKs to them (a counter finding of that namespace).
+    s.netns(busy, 4);
+    s.netns(quiet);
+    const stuck = await s.peer(busy, ['stuck', '7331']);
+    await s.peer(busy, ['clients', '7331', '40']);
+    await s.peer(quiet, ['accepting', '7332']);
+    type Doc = { scope: { asked: string; read: number; seen: number } | null; namespaces: Array<{ inode: number; name: string }>; findings: Array<{ id: string; subject: { netns?: { inode: number } } }> };
+    const json = (args: string[]) => {
+      const r = sockdoc([...args, '--json']);
+      assert.ok(r.status !== null && r.status <= 2, `${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as Doc;
+    };
+    const one = json(['--netns', busy, '--interval', '2']);
+    assert.equal(one.scope?.asked, `--netns ${busy}`);
+    assert.equal(one.scope?.read, 1);
+    assert.ok((one.scope?.seen ?? 0) >= 3, `seen ${one.scope?.seen}`);
+    assert.deepEqual(one.namespaces.map((n) => n.name), [busy]);
+    const busyInode = one.namespaces[0].inode;
+    assert.ok(one.findings.some((f) => f.id === 'listen-overflows' && f.subject.netns?.inode === busyInode), `the busy namespace drops handshakes: ${one.findings.map((f) => f.id)}`);
+
+    const byPid = json(['--pid', String(stuck), '--interval', '0']);
+    assert.deepEqual([byPid.scope?.asked, byPid.scope?.read], [`--pid ${stuck}`, 1]);
+    assert.deepEqual(byPid.namespaces.map((n) => n.inode), [busyInode]);
+
+    // A host process (this test's own): the busy namespace is neither read nor reported.
+    const host = json(['--pid', String(process.pid), '--interval', '2']);
+    assert.equal(host.scope?.read, 1);
+    assert.ok(!host.namespaces.some((n) => n.inode === busyInode));
+    assert.deepEqual(host.findings.filter((f) => f.subject.netns?.inode === busyInode), []);
+
+    const text = sockdoc(['sockets', '--netns', quiet]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /127\.0\.0\.1:7332/);
+    assert.doesNotMatch(text.stdout, /7331/);
+  } finally {
+    assert.deepEqual(s.close(), []);
+  }
+});

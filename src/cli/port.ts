@@ -1,12 +1,11 @@
 /** `sockdoc port P`: why connections to port P fail or succeed. Exit codes as for diagnose. */
-import { buildSnapshot } from '../snapshot/build.js';
 import { readServices } from '../probe/services.js';
 import { checkPort, portExitCode } from '../port/check.js';
 import { portCheckToJson, renderPortCheck } from '../render/port.js';
 import { durationFlag, intFlag, parse } from './args.js';
-import { checkRoot, diagnose, fixedClock, NETNS_OPTIONS, ruleOptions, selectNetns } from './diagnose.js';
+import { checkRoot, diagnose, fixedClock, NETNS_OPTIONS, ruleOptions, scopedSnapshot, socketsRead } from './diagnose.js';
+import { hasNetnsQuery } from '../snapshot/select-netns.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
-import { socketCount } from '../snapshot/socket-table.js';
 
 export const HELP = `Usage: sockdoc port P [options]        P: a port number, or a service name of /etc/services (ssh)
 
@@ -63,21 +62,21 @@ export const run: Command = async (args: string[], io: Io) => {
   if (positionals.length !== 1) throw new UsageError('port needs exactly one port number or service name (sockdoc port 8080, sockdoc port ssh)');
   const root = checkRoot(values.root);
   const port = portArgument(root, positionals[0], io);
-  const whole = await buildSnapshot({
+  const query = { netns: values.netns, container: values.container, pod: values.pod };
+  const snapshot = await scopedSnapshot({
     root,
     intervalMs: durationFlag('interval', values.interval, 1000),
     now: fixedClock(io.env.SOCKDOC_NOW),
     onWait: (ms) => {
       if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);
     },
-  });
-  const snapshot = selectNetns(whole, { netns: values.netns, container: values.container, pod: values.pod });
-  if (socketCount(snapshot) === 0 && !snapshot.probes.some((p) => p.probe === 'net-tcp' && p.status === 'ok')) {
+  }, query);
+  if (!socketsRead(snapshot)) {
     throw new UsageError(`cannot read TCP sockets under ${root}`);
   }
   const d = diagnose(snapshot, ruleOptions({}), { port });
   // Host-wide findings (conntrack full, ...) stay: they refuse connections to every port.
-  const check = checkPort(snapshot, port, { narrowed: snapshot !== whole });
+  const check = checkPort(snapshot, port, { narrowed: hasNetnsQuery(query) });
   const exit = portExitCode(check, d.findings);
   if (values.json) io.stdout(JSON.stringify(portCheckToJson(check, d.findings, exit, snapshot.partial, snapshot.notes), null, 2) + '\n');
   else io.stdout(renderPortCheck(check, d.findings, exit, { color: useColor(io) && !values['no-color'], columns: io.columns }));

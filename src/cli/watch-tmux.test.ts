@@ -97,11 +97,11 @@ test('watch in tmux: the leaking process, its forecast and the finding; keys p /
   const leak = await startLeakingServer({ nofile: 400, gapMs: 150, requests: 2000, lifetimeMs: 80_000, netns: ns.name });
   try {
     tmux.run('new-session', '-d', '-s', 'w', '-x', '150', '-y', '45', paneCommand(dir, 'q', '', `--netns ${ns.name}`));
-    const pidCell = new RegExp(`^\\s+${leak.pid} node\\s+(\\d+)/400\\s+\\d+%\\s+\\+(\\d+)/min\\s+~(\\d+) (s|min)`, 'm');
+    const pidCell = new RegExp(`^\\s+(?:\\S+\\s+)?${leak.pid} node\\s+(\\d+)/400\\s+\\d+%\\s+\\+(\\d+)/min\\s+~(\\d+) (s|min)`, 'm');
     const screen = await waitForScreen(
       tmux,
       'w',
-      (s) => pidCell.test(s) && s.includes(`fd-exhaustion-forecast  node (pid ${leak.pid}) will run out of file descriptors in ~`),
+      (s) => pidCell.test(s) && s.includes(`fd-exhaustion-forecast  node (pid ${leak.pid}) in netns ${ns.name} will run out of file descriptors in ~`),
       'the leaking process with a forecast, and the finding',
     );
     const [, open, perMin, eta, unit] = pidCell.exec(screen)!;
@@ -111,8 +111,8 @@ test('watch in tmux: the leaking process, its forecast and the finding; keys p /
     assert.ok(etaS > 5 && etaS < 180, `full in ~${eta} ${unit}`);
     assert.match(screen, /CRITICAL fd-exhaustion-forecast/);
     assert.equal(tmux.state('w'), '1 0', 'alternate screen, cursor hidden while watching');
-    // Both peers are in the namespace: the clients' process is listed too, until the filter below.
-    await waitForScreen(tmux, 'w', (s) => new RegExp(`^\\s+${leak.clientsPid} node\\s`, 'm').test(s), "the clients' process", 10_000);
+    // Both peers are in the namespace (its name in the rows' netns column and in the title): the clients' process is listed too, until the filter below.
+    await waitForScreen(tmux, 'w', (s) => new RegExp(`^\\s+(?:\\S+\\s+)?${leak.clientsPid} node\\s`, 'm').test(s), "the clients' process", 10_000);
 
     // p: the screen freezes (the clock stops), p again resumes.
     tmux.keys('w', 'p');
@@ -126,9 +126,9 @@ test('watch in tmux: the leaking process, its forecast and the finding; keys p /
     // /: a filter by the leaking pid leaves its row and its findings only.
     tmux.keys('w', '/', ...String(leak.pid).split(''), 'Enter');
     const filtered = await waitForScreen(tmux, 'w', (s) => s.includes(`[${leak.pid}]`), 'the filter in the footer', 5000);
-    const rows = filtered.split('\n').filter((l) => /^\s+\d+ \S/.test(l) && /\d+\/\d+/.test(l));
+    const rows = filtered.split('\n').filter((l) => /^\s+(?:\S+\s+)?\d+ \S/.test(l) && /\d+\/\d+/.test(l));
     assert.ok(rows.length >= 1 && rows.every((l) => l.includes(String(leak.pid))), `only pid ${leak.pid}:\n${rows.join('\n')}`);
-    assert.ok(!new RegExp(`^\\s+${leak.clientsPid} `, 'm').test(filtered), "the clients' process is filtered out");
+    assert.ok(!new RegExp(`^\\s+(?:\\S+\\s+)?${leak.clientsPid} `, 'm').test(filtered), "the clients' process is filtered out");
 
     // Enter: why and fix of the selected finding (the forecast is the first, critical).
     tmux.keys('w', 'Enter');

@@ -5,7 +5,6 @@
  */
 import { History } from '../history/history.js';
 import { approxDuration } from '../rules/support/text.js';
-import { buildSnapshot } from '../snapshot/build.js';
 import { Sampler, type Sample } from '../watch/sampler.js';
 import { buildModel, filterModel, sortProcesses, type Model, type ProcessSort } from '../watch/model.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
@@ -15,7 +14,7 @@ import { fit } from '../watch/text.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { followSelection, INITIAL_UI, press, type Key, type UiState } from '../watch/ui.js';
 import { durationFlag, intFlag, parse } from './args.js';
-import { diagnose, NETNS_OPTIONS, ruleOptions, selectNetns, THRESHOLD_OPTIONS } from './diagnose.js';
+import { diagnose, NETNS_OPTIONS, ruleOptions, scopedSnapshot, THRESHOLD_OPTIONS } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc watch [options]
@@ -59,6 +58,9 @@ export function historyFlag(value: string | undefined): number {
   if (ms < 60_000 || ms > 24 * 3600_000) throw new UsageError(`--history must be between 1m and 24h, got '${value}'`);
   return ms;
 }
+
+/** The sampling window of the first sample (later ones are judged against the previous sample). */
+const FIRST_WINDOW_MS = 1000;
 
 /** At most this many samples are kept (2 h at 1 s, 4 h at 2 s): memory stays bounded whatever --history asks. */
 export const MAX_SAMPLES = 7200;
@@ -105,10 +107,17 @@ export const run: Command = async (args: string[], io: Io) => {
   let failure: string | null = null;
   let fatal: UsageError | null = null;
   let onFailure: () => void = () => {};
+  let firstTake = true;
   const sampler = new Sampler({
     everyMs,
     history,
-    take: async () => selectNetns(await buildSnapshot({ root: '/', intervalMs: 0 }), query),
+    // The first sample has no earlier one to be judged against: it reads its own 1 s window (as
+    // diagnose does), so its first screen already tells a CLOSE_WAIT leak from churn and shows rates.
+    take: async () => {
+      const intervalMs = firstTake ? FIRST_WINDOW_MS : 0;
+      firstTake = false;
+      return scopedSnapshot({ root: '/', intervalMs }, query);
+    },
     analyse: (snapshot, context) => diagnose(snapshot, options, {}, context).findings,
     onError: (err) => {
       failure = `sampling failed: ${(err as Error)?.message ?? String(err)}`;

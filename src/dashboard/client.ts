@@ -98,6 +98,18 @@ function renderFindings(s: State): void {
   list.replaceChildren(...(s.findings.length ? s.findings.map(findingItem) : [el('li', 'empty', 'No findings: nothing refused or dropped right now.')]));
 }
 
+/** The namespace of a row ("web", "shop/web-7d9f", "host"), its full name on hover. */
+function netnsCell(name: string): HTMLElement {
+  const td = el('td', 'name col-netns', name);
+  td.title = name;
+  return td;
+}
+
+/** Every row in the host's namespace: the netns column says nothing then and is hidden. */
+function hostOnly(rows: ReadonlyArray<{ netnsName: string }>): boolean {
+  return rows.every((r) => r.netnsName === 'host');
+}
+
 function renderTables(s: State): void {
   byId('proc-count').textContent = `${s.processes.length} of ${s.processCount}`;
   byId('listen-count').textContent = `${s.listeners.length} of ${s.listenerCount}`;
@@ -106,6 +118,7 @@ function renderTables(s: State): void {
     const name = el('td', 'name', p.name);
     name.title = p.name;
     tr.append(
+      netnsCell(p.netnsName),
       el('td', 'num', String(p.pid)),
       name,
       el('td', 'num', `${p.open} / ${p.soft ?? '∞'}`),
@@ -117,15 +130,17 @@ function renderTables(s: State): void {
     return tr;
   });
   byId('processes').querySelector('tbody')!.replaceChildren(...prows);
+  byId('processes').classList.toggle('one-netns', hostOnly(s.processes));
   const lrows = s.listeners.map((l) => {
     const tr = el('tr', level(l.ratio, 0.8, 1));
     // A unix-domain listener's path can be long (containerd's sockets): cut, full text on hover.
     const label = el('td', 'addr', l.label);
     label.title = l.label;
-    tr.append(label, el('td', 'name', l.owner || '—'), el('td', 'num', `${l.queue} / ${l.backlog ?? '?'}`), el('td', 'num col-used', pct(l.ratio)), el('td', 'num', String(l.synRecv)));
+    tr.append(netnsCell(l.netnsName), label, el('td', 'name', l.owner || '—'), el('td', 'num', `${l.queue} / ${l.backlog ?? '?'}`), el('td', 'num col-used', pct(l.ratio)), el('td', 'num', String(l.synRecv)));
     return tr;
   });
   byId('listeners').querySelector('tbody')!.replaceChildren(...lrows);
+  byId('listeners').classList.toggle('one-netns', hostOnly(s.listeners));
 }
 
 function renderNotes(s: State): void {

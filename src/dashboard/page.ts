@@ -93,15 +93,15 @@ export function buildPage(links: ReadonlyArray<{ href: string; label: string }> 
   </section>
   <section class="card half" aria-labelledby="h-proc">
     <h2 id="h-proc">Processes nearest their fd limit <span id="proc-count" class="muted"></span></h2>
-    <div class="scroll"><table id="processes">
-      <thead><tr><th class="num">pid</th><th>name</th><th class="num">open / soft</th><th class="num col-used">used</th><th class="num">rate</th><th class="num">full in</th></tr></thead>
+    <div class="scroll"><table id="processes" class="one-netns">
+      <thead><tr><th class="col-netns">netns</th><th class="num">pid</th><th>name</th><th class="num">open / soft</th><th class="num col-used">used</th><th class="num">rate</th><th class="num">full in</th></tr></thead>
       <tbody></tbody>
     </table></div>
   </section>
   <section class="card half" aria-labelledby="h-listen">
     <h2 id="h-listen">Listeners nearest full <span id="listen-count" class="muted"></span></h2>
-    <div class="scroll"><table id="listeners">
-      <thead><tr><th>listen</th><th>process</th><th class="num">queue / backlog</th><th class="num col-used">used</th><th class="num">SYN_RECV</th></tr></thead>
+    <div class="scroll"><table id="listeners" class="one-netns">
+      <thead><tr><th class="col-netns">netns</th><th>listen</th><th>process</th><th class="num">queue / backlog</th><th class="num col-used">used</th><th class="num">SYN_RECV</th></tr></thead>
       <tbody></tbody>
     </table></div>
   </section>

@@ -82,6 +82,8 @@ tr.warn td { color: var(--warn); }
   .card.chart-card { grid-column: span 3; }
   .card.chart-card.rates-card { grid-column: span 6; }
 }
+/* The netns column only when the rows are in several namespaces (two containers' python3 on 8080). */
+table.one-netns .col-netns { display: none; }
 @media (max-width: 760px) {
   main { grid-template-columns: minmax(0, 1fr); padding: 10px 8px 24px; gap: 10px; }
   .card.wide, .card.chart-card, .card.half, .card.chart-card.rates-card { grid-column: auto; }

@@ -21,8 +21,11 @@ function addCloseWait(t: SocketTable, out: Set<number>): void {
   for (let i = 0; i < t.length; i++) if (t.state[i] === CLOSE_WAIT && t.inode[i] !== 0) out.add(t.inode[i]);
 }
 
-/** Inodes (never 0: an unaccepted socket has no file to follow) of CLOSE_WAIT sockets now. */
-export function readCloseWaitInodes(root = '/'): Set<number> {
+/**
+ * Inodes (never 0: an unaccepted socket has no file to follow) of CLOSE_WAIT sockets now; null
+ * when the sockets could not be read (an empty set would claim there were none).
+ */
+export function readCloseWaitInodes(root = '/'): Set<number> | null {
   const out = new Set<number>();
   if (root === '/' && process.env.SOCKDOC_NET_SOURCE !== 'proc') {
     try {
@@ -35,6 +38,8 @@ export function readCloseWaitInodes(root = '/'): Set<number> {
       // Not built or the dump failed: the text files below have the same sockets.
     }
   }
-  addCloseWait(readNetTcp(root, { source: 'proc' }).table, out);
+  const read = readNetTcp(root, { source: 'proc' });
+  if (!read.reports.some((r) => r.status === 'ok' || r.status === 'partial')) return null;
+  addCloseWait(read.table, out);
   return out;
 }

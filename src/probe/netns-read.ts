@@ -234,16 +234,24 @@ export interface NetnsEntry {
  * entered; the next process of the namespace (or its name) is tried, as after a process that
  * exited. Throws when the addon cannot do it (not built, or built before the check).
  */
-export async function enterNetns(targets: readonly NetnsTarget[], files: string[], addonPath = ADDON_PATH, hooks: NetnsReadHooks = {}): Promise<NetnsEntry[]> {
+export async function enterNetns(
+  targets: readonly NetnsTarget[],
+  files: string[],
+  addonPath = ADDON_PATH,
+  hooks: NetnsReadHooks = {},
+  statesMask = TCP_ALL_STATES_MASK,
+): Promise<NetnsEntry[]> {
   const addon = loadNativeAddon(addonPath);
   if (typeof addon.netnsReadAsync !== 'function') throw new Error('it is older than netnsReadAsync; rebuild it: npm run build');
-  await hooks.beforeEntry?.();
+  // Awaited only when there is one: the native read must start now, not after the caller's
+  // synchronous work (capture reads the processes' fds meanwhile, a live snapshot walks them).
+  if (hooks.beforeEntry) await hooks.beforeEntry();
   const out: NetnsEntry[] = targets.map(() => ({ read: null, reused: [] }));
   const tried = targets.map(() => 0);
   let todo = targets.map((_, i) => i).filter((i) => entryPaths(targets[i]).length > 0);
   for (let round = 0; round < ENTRY_ROUNDS && todo.length; round++) {
     const paths = todo.map((i) => entryPaths(targets[i])[tried[i]]);
-    const got = await addon.netnsReadAsync(paths.map((p) => p.path), TCP_ALL_STATES_MASK, files, todo.map((i) => targets[i].inode));
+    const got = await addon.netnsReadAsync(paths.map((p) => p.path), statesMask, files, todo.map((i) => targets[i].inode));
     if (got.some((r) => typeof r.inode !== 'number')) throw new Error('it is older than the inode check; rebuild it: npm run build');
     const next: number[] = [];
     todo.forEach((i, k) => {
@@ -265,14 +273,21 @@ export async function enterNetns(targets: readonly NetnsTarget[], files: string[
  * Reads live namespaces from inside, in parallel, on the addon's own threads (enterNetns); any
  * that cannot be entered (not root, addon not built) is read from /proc/PID/net and marked partial;
  * one whose every entry path now names another namespace is skipped with a note, never read under
- * another's name.
+ * another's name. `statesMask` (1 << state, include/net/tcp_states.h) lets the kernel filter the
+ * dump: the start of a window needs only the CLOSE_WAIT sockets (snapshot/window-read.ts); the
+ * /proc fallback reads them all.
  */
-export async function readLiveNetns(targets: readonly NetnsTarget[], addonPath = ADDON_PATH, hooks: NetnsReadHooks = {}): Promise<NetnsData[]> {
+export async function readLiveNetns(
+  targets: readonly NetnsTarget[],
+  addonPath = ADDON_PATH,
+  hooks: NetnsReadHooks = {},
+  statesMask = TCP_ALL_STATES_MASK,
+): Promise<NetnsData[]> {
   if (targets.length === 0) return [];
   let entries: NetnsEntry[] | null = null;
   let why = '';
   try {
-    entries = await enterNetns(targets, INSIDE_FILES, addonPath, hooks);
+    entries = await enterNetns(targets, INSIDE_FILES, addonPath, hooks, statesMask);
   } catch (err) {
     why = `the native module is not available (${describeError(err).split('\n')[0]})`;
   }

@@ -99,11 +99,20 @@ export function readTunables(root = '/'): { tunables: Tunables; reports: ProbeRe
 }
 
 /**
- * The tunables that exist per network namespace (net.*; fs.* are global). A namespace other than
- * the initial one has no net.core.netdev_max_backlog (net/core/sysctl_net_core.c registers it in
- * the init namespace only), so it stays null there.
+ * net.* tunables the kernel keeps for the whole host: tcp_mem and tcp_max_orphans are globals
+ * (include/net/tcp.h sysctl_tcp_mem, sysctl_tcp_max_orphans) registered in the initial namespace
+ * only (net/ipv4/sysctl_net_ipv4.c ipv4_table, not ipv4_net_table): another namespace has no such
+ * file. Read once from the host, every namespace is judged against the host's value, and a
+ * namespace is not "partial" for lacking what does not exist in it.
  */
-export const NET_TUNABLE_NAMES = TUNABLE_NAMES.filter((n) => n.startsWith('net.'));
+export const HOST_WIDE_NET_TUNABLES: ReadonlyArray<keyof Tunables> = ['net.ipv4.tcp_mem', 'net.ipv4.tcp_max_orphans'];
+
+/**
+ * The tunables read per network namespace (net.*; fs.* and the host-wide net.* above are global).
+ * A namespace other than the initial one has no net.core.netdev_max_backlog either
+ * (net/core/sysctl_net_core.c registers it in the init namespace only), so it stays null there.
+ */
+export const NET_TUNABLE_NAMES = TUNABLE_NAMES.filter((n) => n.startsWith('net.') && !HOST_WIDE_NET_TUNABLES.includes(n));
 
 /** Parses the text of one tunable's file (as readTunables does); throws ParseError. */
 export function parseTunable(name: keyof Tunables, text: string, file = sysctlPath(name)): number | number[] | Array<[number, number]> {

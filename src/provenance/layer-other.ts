@@ -3,7 +3,7 @@
  * "unknown" with the reason.
  */
 import type { ProcNode } from './chain.js';
-import type { ExplainContext, Verdict } from './context.js';
+import { memoRead, type ExplainContext, type Verdict } from './context.js';
 import { isRuntimeProcess, ulimitFlag, type ContainerInfo } from './container.js';
 import { nodeContainer } from './container-trust.js';
 import { proposedValue, systemdFix, type FixStep, type Pair } from './fix.js';
@@ -17,8 +17,20 @@ import { dockerdFor } from './launchers/dockerd.js';
 import { containerdShim } from './launchers/containerd-shim.js';
 import { unitExpectation } from './layer-systemd.js';
 import { formatSH } from './rlimit.js';
+import { containerOf } from '../snapshot/netns-names.js';
+import { namingProcesses } from '../snapshot/netns-plan.js';
+import { listPids } from '../probe/pids.js';
 
 const who = (n: ProcNode) => `${n.name} (pid ${n.pid})`;
+
+/**
+ * The name of the container or pod `pid` runs in, read as the snapshot names namespaces (its cgroup,
+ * docker's config.v2.json under dockerd's --data-root, the kubelet's log tree); null when unknown.
+ */
+function containerName(ctx: ExplainContext, root: string, pid: number): string | null {
+  const naming = memoRead(ctx, 'naming', () => ({ root, processes: namingProcesses(root, listPids(root)), named: new Map<number, string[]>() }));
+  return naming.ok ? containerOf(naming.value, pid) : null;
+}
 
 /**
  * The ceiling of whatever applies a container's limit: runc sets the container process's rlimits
@@ -76,7 +88,8 @@ export function containerVerdict(ctx: ExplainContext, root: string, links: reado
   const shim = inside ? parent : (links.find((l) => isRuntimeProcess(l.name) && /^containerd-shim|^conmon|^runc|^crun/.test(l.name)) ?? null);
   const ceiling = runtimeCeiling(ctx, root, shim);
   const steps = () => ulimitSteps(c, p, ceiling, origin.limit.soft);
-  const name = `${c.runtime} container${c.id ? ` ${c.id.slice(0, 12)}` : ''}`;
+  // As every other report names it: "docker container web (4dacd5c37193)", "pod shop/web-7d9f (container web)".
+  const name = containerName(ctx, root, target.pid) ?? `${c.runtime} container${c.id ? ` ${c.id.slice(0, 12)}` : ''}`;
   if (inside) {
     const daemon = c.runtime === 'docker' ? dockerdFor(ctx, root, c.id) : null;
     const own = c.runtime === 'docker' ? containerUlimit(ctx, root, c.id, daemon?.dataRoot) : undefined;

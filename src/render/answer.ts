@@ -31,9 +31,9 @@ export function chainRole(f: Finding): ChainRole {
 export const ROLE_ORDER: Record<ChainRole, number> = { cause: 0, listener: 1, effect: 2 };
 
 const num = (f: Finding, k: string): number | null => (typeof f.evidence[k] === 'number' ? (f.evidence[k] as number) : null);
-const who = (f: Finding): string => (f.subject.pid !== undefined ? `${f.subject.name ?? 'pid'} (pid ${f.subject.pid})` : '');
-/** " in docker container web (7d67eaab97b9)": a listener outside the host namespace is named with its container or pod. */
+/** " in docker container web (7d67eaab97b9)": a listener or process outside the host namespace is named with its container or pod. */
 const inNs = (f: Finding): string => (f.subject.netns && f.subject.netns.kind !== 'host' ? ` in ${netnsLabel(f.subject.netns)}` : '');
+const who = (f: Finding): string => (f.subject.pid !== undefined ? `${f.subject.name ?? 'pid'} (pid ${f.subject.pid})${f.subject.address === undefined ? inNs(f) : ''}` : '');
 const where = (f: Finding): string =>
   f.subject.path !== undefined
     ? `${f.subject.path}${inNs(f)}`
@@ -103,6 +103,23 @@ export function linkedGroups(findings: readonly Finding[]): Finding[][] {
 }
 
 /**
+ * The causes of a chain, joined: a process named once for all its causes ("python3 (pid 7) in
+ * docker container web (…) leaks CLOSE_WAIT (58) + is out of fds (64/64)"), not once per cause.
+ */
+function causeText(causes: Finding[], words: (fs: Finding[]) => string[]): string {
+  return causes
+    .map((f, i) => {
+      const [text] = words([f]);
+      if (text === undefined) return null;
+      const prev = causes[i - 1];
+      const name = who(f);
+      return i > 0 && name && prev.subject.pid === f.subject.pid && text.startsWith(`${name} `) ? text.slice(name.length + 1) : text;
+    })
+    .filter((t): t is string => t !== null)
+    .join(' + ');
+}
+
+/**
  * One chain as text. Since-boot drop counters are no finding (they would fire forever), but next
  * to a full queue they are the evidence clients were hurt: they are quoted as such, from the
  * counters of the full listener's own namespace (`countersOf`; a container counts its own drops).
@@ -121,8 +138,16 @@ export function chainText(group: readonly Finding[], countersOf: (netns: NetnsIn
   const counters = countersOf(fullTcp[0]?.subject.netns?.inode ?? null);
   if (fullTcp.length && !group.some((f) => f.id === 'listen-overflows') && counters.deltas === null) {
     const dropped = Math.max(counters.values['TcpExt.ListenOverflows'] ?? 0, counters.values['TcpExt.ListenDrops'] ?? 0);
-    if (dropped > 0) effects.push(`${dropped} handshakes dropped since boot`);
+    // A container's counters start when its namespace is made, not at boot.
+    if (dropped > 0) effects.push(`${dropped} handshakes dropped since ${full[0].subject.netns ? 'the namespace was created' : 'boot'}`);
   }
-  const steps = [words(causes).join(' + '), words(listeners).join(', '), effects.join(', ')].filter((s) => s !== '');
+  const because = causeText(causes, words);
+  // The namespace is named once per chain: the listener a named process stopped serving is in it too.
+  let served = words(listeners).join(', ');
+  for (const c of causes) {
+    const ns = inNs(c);
+    if (ns && because.includes(ns)) served = served.split(ns).join('');
+  }
+  const steps = [because, served, effects.join(', ')].filter((s) => s !== '');
   return steps.join(' → ');
 }

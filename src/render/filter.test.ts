@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeFilter, filterListeners, filterProcesses } from './filter.js';
+import { describeFilter, filterFindings, filterListeners, filterProcesses } from './filter.js';
+import type { Finding } from '../rules/types.js';
 import { seedDiagnosis } from './test-data.js';
 
 const s = () => seedDiagnosis().snapshot;
@@ -28,4 +29,16 @@ test('pid and port together: both must hold', () => {
   assert.deepEqual(filterProcesses(s(), { pid: 812, port: 8889 }), []);
   assert.deepEqual(filterProcesses(s(), { pid: 812, port: 22 }).map((p) => p.pid), [812]);
   assert.equal(describeFilter({ pid: 812, port: 22 }), 'pid 812, port 22');
+});
+
+test('filterFindings --pid: host-wide findings stay, another namespace\'s counter finding does not, the process\'s own namespace\'s does', () => {
+  const snap = s();
+  const pid = snap.processes[0].pid;
+  snap.processes[0].netns = 4026532180;
+  const web = { inode: 4026532180, kind: 'docker' as const, name: 'web' };
+  const api = { inode: 4026532253, kind: 'docker' as const, name: 'api' };
+  const f = (id: string, subject: Finding['subject']): Finding => ({ id, severity: 'warning', subject, title: id, evidence: {}, explain: '', fix: [] });
+  const findings = [f('system-file-table-near', {}), f('listen-overflows', { netns: api }), f('syn-queue-pressure', { netns: web }), f('fd-limit-near', { pid, name: 'x' })];
+  assert.deepEqual(filterFindings(findings, snap, { pid }).map((x) => x.id), ['system-file-table-near', 'syn-queue-pressure', 'fd-limit-near']);
+  assert.deepEqual(filterFindings(findings, snap, {}).length, 4);
 });

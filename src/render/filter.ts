@@ -11,7 +11,8 @@ import type { DiagnosisFilter } from './report.js';
  * The findings a filtered report keeps. A filter must not hide the cause: `--port 8889` keeps
  * what is wrong with the processes listening on 8889 (out of fds is why its queue is full), and
  * `--pid N` keeps what is wrong with N's listeners (a full queue is N's problem). Host-wide
- * findings (no pid, no port) always stay: they can be the cause of anything.
+ * findings (no pid, no port) always stay: they can be the cause of anything; but with --pid, a
+ * finding about another namespace's counters does not (a container's drops are not N's).
  *
  * A finding is about the filter when its port is a filtered port (or a port the filtered pid
  * listens on), or when it names no port and its pid is the filtered pid (or an owner of a
@@ -23,11 +24,14 @@ export function filterFindings(findings: Finding[], snapshot: Snapshot, filter: 
   // With --port alone the port counts even when nobody listens there (unowned CLOSE_WAIT on it).
   const ports = new Set(filter.pid === undefined ? [filter.port!] : listeners.map((l) => l.port));
   const pids = new Set(filter.port === undefined ? [filter.pid!] : listeners.flatMap((l) => l.pids));
+  // --pid: a finding about a whole namespace (its counters) is kept only for the process's own
+  // namespace; one about another container cannot be this process's cause.
+  const pidNetns = filter.pid === undefined ? undefined : snapshot.processes.find((p) => p.pid === filter.pid)?.netns;
   return findings.filter((f) => {
     const s = f.subject;
     // A unix listener nobody holds (owner not visible) is about no pid and no port: not host-wide.
     if (s.path !== undefined && s.pid === undefined) return false;
-    if (s.pid === undefined && s.port === undefined) return true;
+    if (s.pid === undefined && s.port === undefined) return s.netns === undefined || pidNetns === undefined || pidNetns === null || s.netns.inode === pidNetns;
     // --pid alone: the process's own findings (whatever port they name) and its listeners' ports.
     if (filter.port === undefined) return s.pid === filter.pid || (s.port !== undefined && ports.has(s.port));
     if (s.port !== undefined) return ports.has(s.port);

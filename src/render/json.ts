@@ -122,6 +122,8 @@ export interface DiagnosisJson {
   window: { intervalMs: number; sampled: boolean };
   partial: boolean;
   filter: { pid: number | null; port: number | null };
+  /** A scoped read (--netns/--container/--pod/--pid): what was asked, namespaces read of those seen; null for the whole host. */
+  scope: { asked: string; read: number; seen: number } | null;
   summary: Record<Severity, number>;
   exitCode: 0 | 1 | 2;
   findings: FindingJson[];
@@ -366,6 +368,7 @@ export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
     window: { intervalMs: s.counters.intervalMs, sampled: s.counters.deltas !== null },
     partial: s.partial,
     filter: { pid: d.filter.pid ?? null, port: d.filter.port ?? null },
+    scope: s.scope ? { ...s.scope } : null,
     summary,
     exitCode: d.exitCode,
     findings: d.findings.map(findingJson),

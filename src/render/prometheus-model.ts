@@ -19,6 +19,7 @@ import type { Finding, FindingSubject, Severity } from '../rules/types.js';
 import type { LimitLayer, LimitOrigin } from '../provenance/types.js';
 import type { FdKindCounts, Listener, NetNamespace, NetnsInode, ProcessInfo, Snapshot, TcpState, Tunables } from '../snapshot/types.js';
 import { namespaceOf } from '../snapshot/namespaces.js';
+import { netnsSelectors } from '../snapshot/select-netns.js';
 
 /** The labels naming a network namespace; "" when not known (Prometheus treats "" as absent). */
 export interface NetnsLabels {
@@ -66,6 +67,8 @@ export interface ProcessSeries {
 
 export interface NamespaceSeries {
   labels: NetnsLabels;
+  /** The sockdoc flags that select this namespace alone (`--container web`, `--pod shop/web-7d9f`, `--netns 4026532320`; '' for the host): alert texts put them in the command they suggest. */
+  select: string;
   /** Listening sockets in the namespace, and how many of them got no series (over --max-listeners). */
   listeners: { total: number; dropped: number };
   /** "Prefix.Name" -> value since boot or namespace creation (Counters.values). */
@@ -398,11 +401,13 @@ export function buildMetricsModel(
       },
     };
   });
+  const selectors = netnsSelectors(snapshot.namespaces);
   return {
     listeners: listenerSeries(snapshot, listeners.kept, names),
     processes,
     namespaces: snapshot.namespaces.map((ns) => ({
       labels: netnsLabels(ns, names),
+      select: selectors.get(ns.inode) ?? '',
       listeners: { total: listeners.totals.get(ns.inode) ?? 0, dropped: listeners.dropped.get(ns.inode) ?? 0 },
       counters: ns.counters.values,
       tunables: ns.tunables,

@@ -241,9 +241,14 @@ export class MetricsRenderer {
         for (const ns of c.model!.namespaces) set(ns.labels, ns.tunables[key]);
       });
     }
-    this.gauge('sockdoc_namespace_info', 'Always 1 per network namespace read: its name and the container or pod in it.', NETNS, (set, c) => {
-      for (const ns of c.model!.namespaces) set(ns.labels, 1);
-    });
+    this.gauge(
+      'sockdoc_namespace_info',
+      'Always 1 per network namespace read: its name, the container or pod in it, and the sockdoc flags that select it alone (select: --container web; empty for the host).',
+      [...NETNS, 'select'],
+      (set, c) => {
+        for (const ns of c.model!.namespaces) set({ ...ns.labels, select: ns.select }, 1);
+      },
+    );
     this.gauge('sockdoc_listeners', 'Listening TCP sockets in the network namespace, with or without series of their own.', NETNS, (set, c) => {
       for (const ns of c.model!.namespaces) set(ns.labels, ns.listeners.total);
     });

@@ -41,6 +41,12 @@ function ownersText(l: Listener, names: ReadonlyMap<number, string>): string {
   return l.pids.length === 1 ? first : `${first} +${l.pids.length - 1}`;
 }
 
+/** A netns column: rows in several namespaces, or one outside the host's (a container's python3 is not the host's). */
+function showNetns(snapshot: Snapshot, inodes: ReadonlyArray<number | null>): boolean {
+  const kinds = new Map((snapshot.namespaces ?? []).map((n) => [n.inode, n.kind]));
+  return new Set(inodes).size > 1 || inodes.some((i) => i !== null && kinds.has(i) && kinds.get(i) !== 'host');
+}
+
 export function listenersSection(listeners: readonly Listener[], snapshot: Snapshot, paint: Painter, filtered: boolean): string[] {
   if (listeners.length === 0) return [];
   const names = new Map(snapshot.processes.map((p) => [p.pid, p.name]));
@@ -48,9 +54,9 @@ export function listenersSection(listeners: readonly Listener[], snapshot: Snaps
   const qualifier = filtered ? 'matching the filter' : 'busiest first';
   const count = shown.length < listeners.length ? `, ${shown.length} of ${listeners.length}` : '';
   const out = [paint('bold', 'Listeners') + paint('dim', `  ${qualifier}${count}`)];
-  // Thirty pods may all listen on 0.0.0.0:8080: with listeners in several namespaces, say which.
+  // Thirty pods may all listen on 0.0.0.0:8080: with listeners in several namespaces, or any outside the host's, say which.
   const nsNames = new Map((snapshot.namespaces ?? []).map((n) => [n.inode, n.name]));
-  const manyNamespaces = new Set(listeners.map((l) => l.netns)).size > 1;
+  const manyNamespaces = showNetns(snapshot, listeners.map((l) => l.netns));
   out.push(
     ...table(
       shown,
@@ -66,7 +72,9 @@ export function listenersSection(listeners: readonly Listener[], snapshot: Snaps
       '  ',
     ),
   );
-  if (listeners.length > shown.length) out.push(paint('dim', `  … ${listeners.length - shown.length} more: sockdoc sockets --state LISTEN`));
+  // The command names the namespace read (`--container web`) when the report is of one.
+  const scope = snapshot.scope ? ` ${snapshot.scope.asked}` : '';
+  if (listeners.length > shown.length) out.push(paint('dim', `  … ${listeners.length - shown.length} more: sockdoc sockets${scope} --state LISTEN`));
   return out;
 }
 
@@ -107,7 +115,11 @@ export function fdSection(processes: readonly ProcessInfo[], snapshot: Snapshot,
     return [paint('bold', 'File descriptors') + paint('dim', `  highest use ${percent(fdRatio(top)!)}: ${pidName(top.pid, top.name)} ${top.fds.open}/${top.fds.soft}`)];
   }
   const withOrigin = shown.some((p) => snapshot.limitOrigins.has(p.pid));
+  // Two containers' python3 at their limit: with processes in several namespaces, or any outside the host's, say which.
+  const nsNames = new Map((snapshot.namespaces ?? []).map((n) => [n.inode, n.name]));
+  const manyNamespaces = showNetns(snapshot, shown.map((p) => p.netns));
   const columns = [
+    ...(manyNamespaces ? [{ header: 'netns', cell: (p: ProcessInfo) => (p.netns === null ? '?' : (nsNames.get(p.netns) ?? String(p.netns))) }] : []),
     { header: 'pid', align: 'right' as const, cell: (p: ProcessInfo) => String(p.pid) },
     { header: 'name', cell: (p: ProcessInfo) => p.name },
     { header: 'user', cell: (p: ProcessInfo) => p.user ?? String(p.uid) },
@@ -139,45 +151,60 @@ export const DROP_COUNTERS = [
 ] as const;
 
 /**
+ * What a namespace's counters count from: the host's since boot; any other namespace's since the
+ * namespace was created (each namespace has its own TcpExt/Tcp MIB, net/ipv4/proc.c, zeroed when
+ * it is made), never "since boot".
+ */
+export type CounterOrigin = 'boot' | 'creation';
+
+function sinceText(origin: CounterOrigin): string {
+  return origin === 'boot' ? 'since boot' : 'since the namespace was created';
+}
+
+/**
  * The drop counters that moved in the window, or their totals when only one read was made.
  * Usually one line; wrapped under its label when many moved.
  */
-export function countersLines(c: Counters, width: number, paint: Painter): string[] {
+export function countersLines(c: Counters, width: number, paint: Painter, origin: CounterOrigin = 'boot'): string[] {
   const label = paint('bold', 'Counters') + '  ';
   // No TcpExt/Tcp counters at all: the files were missing or unreadable. Saying "no drops" would be a lie.
   if (!DROP_COUNTERS.some((k) => k in c.values)) return [label + paint('dim', 'unavailable (see notes)')];
-  const items = counterItems(c);
+  const items = c.deltas !== null ? deltaItems(c.deltas) : totalItems(c);
   if (items.length === 0) {
-    return [label + paint('dim', c.deltas !== null ? `no drops, overflows or aborts in the ${duration(c.intervalMs)} window` : 'no drops, overflows or aborts since boot')];
+    return [label + paint('dim', c.deltas !== null ? `no drops, overflows or aborts in the ${duration(c.intervalMs)} window` : `no drops, overflows or aborts ${sinceText(origin)}`)];
   }
-  return packCounters(items, counterTail(c), width, paint).map((l, i) => (i === 0 ? label : COUNTERS_PAD) + l);
+  const tail = c.deltas !== null ? `in ${duration(c.intervalMs)}` : `${sinceText(origin)} (one read: no rate)`;
+  return packCounters(items, tail, width, paint).map((l, i) => (i === 0 ? label : COUNTERS_PAD) + l);
 }
 
 /**
  * The counters of a namespace other than the host's, under the host's line, named ("docker
- * container web: ListenOverflows 129 …"). Nothing when it counted nothing: a quiet container
- * costs no line.
+ * container web: ListenOverflows +3 in 1.0 s"), then what it counted since it was created
+ * ("docker container web: ListenOverflows 138 since the namespace was created"): with a window
+ * too, a container that dropped handshakes an hour ago says so. Nothing when it counted nothing: a
+ * quiet container costs no line.
  */
 export function namespaceCountersLines(scope: string, c: Counters, width: number, paint: Painter): string[] {
-  const items = counterItems(c);
-  if (items.length === 0) return [];
-  return packCounters([`${scope}: ${items[0]}`, ...items.slice(1)], counterTail(c), width, paint).map((l) => COUNTERS_PAD + l);
+  const out: string[] = [];
+  const named = (items: string[]) => [`${scope}: ${items[0]}`, ...items.slice(1)];
+  const moved = c.deltas !== null ? deltaItems(c.deltas) : [];
+  if (moved.length) out.push(...packCounters(named(moved), `in ${duration(c.intervalMs)}`, width, paint));
+  const totals = totalItems(c);
+  if (totals.length) out.push(...packCounters(named(totals), c.deltas !== null ? sinceText('creation') : `${sinceText('creation')} (one read: no rate)`, width, paint));
+  return out.map((l) => COUNTERS_PAD + l);
 }
 
 const COUNTERS_PAD = ' '.repeat('Counters  '.length);
+const shortName = (k: string) => k.slice(k.indexOf('.') + 1);
 
-/** "ListenOverflows 129" (since boot) or "ListenOverflows +3" (in the window), for each non-zero drop counter. */
-function counterItems(c: Counters): string[] {
-  const short = (k: string) => k.slice(k.indexOf('.') + 1);
-  if (c.deltas !== null) {
-    const deltas = c.deltas;
-    return DROP_COUNTERS.filter((k) => (deltas[k] ?? 0) > 0).map((k) => `${short(k)} +${deltas[k]}`);
-  }
-  return DROP_COUNTERS.filter((k) => (c.values[k] ?? 0) > 0).map((k) => `${short(k)} ${c.values[k]}`);
+/** "ListenOverflows +3": each drop counter that rose in the window. */
+function deltaItems(deltas: Record<string, number>): string[] {
+  return DROP_COUNTERS.filter((k) => (deltas[k] ?? 0) > 0).map((k) => `${shortName(k)} +${deltas[k]}`);
 }
 
-function counterTail(c: Counters): string {
-  return c.deltas !== null ? `in ${duration(c.intervalMs)}` : 'since boot (one read: no rate)';
+/** "ListenOverflows 129": each non-zero drop counter's total (since boot, or since the namespace was created). */
+function totalItems(c: Counters): string[] {
+  return DROP_COUNTERS.filter((k) => (c.values[k] ?? 0) > 0).map((k) => `${shortName(k)} ${c.values[k]}`);
 }
 
 function packCounters(items: string[], tail: string, width: number, paint: Painter): string[] {

@@ -247,3 +247,24 @@ test('the same SYN problem is not told twice: a consequence of a shown finding i
   // --verbose tells it whole.
   assert.match(plain(d), /Its accept queue is full, so many/);
 });
+
+test('a container\'s counters count since the namespace was created: said so, also beside a window', () => {
+  const d = seedDiagnosis();
+  const host = d.snapshot.namespaces[0];
+  const web = { ...host, inode: 4026532180, kind: 'docker' as const, name: 'web', container: { runtime: 'docker' as const, id: 'a'.repeat(64), name: 'web' } };
+  // A window: the container dropped 3 handshakes in it, 138 since it was created.
+  web.counters = { values: { 'TcpExt.ListenOverflows': 138 }, deltas: { 'TcpExt.ListenOverflows': 3 }, intervalMs: 1000 };
+  d.snapshot.namespaces = [host, web];
+  let out = plain(d);
+  assert.match(out, /^ {10}docker container web \(aaaaaaaaaaaa\): ListenOverflows \+3 {2}in 1\.0 s$/m);
+  assert.match(out, /^ {10}docker container web \(aaaaaaaaaaaa\): ListenOverflows 138 {2}since the namespace was created$/m);
+  // Nothing in the window: its drops since creation are still shown.
+  web.counters = { values: { 'TcpExt.ListenOverflows': 138 }, deltas: {}, intervalMs: 1000 };
+  out = plain(d);
+  assert.doesNotMatch(out, /web \(a+\): ListenOverflows \+/);
+  assert.match(out, /web \(aaaaaaaaaaaa\): ListenOverflows 138 {2}since the namespace was created$/m);
+  // One read (a replay): never "since boot" for a container.
+  web.counters = { values: { 'TcpExt.ListenOverflows': 138 }, deltas: null, intervalMs: 0 };
+  out = plain(d);
+  assert.match(out, /web \(aaaaaaaaaaaa\): ListenOverflows 138\s+since the namespace was created \(one read: no rate\)$/m);
+});

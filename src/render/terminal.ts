@@ -49,6 +49,8 @@ function header(d: Diagnosis, width: number, paint: Painter): string[] {
   if (host.root !== '/') items.push(`root ${host.root}`);
   const filter = describeFilter(d.filter);
   if (filter) items.push(`filter: ${filter}`);
+  const scope = d.snapshot.scope;
+  if (scope) items.push(`read ${scope.read} of ${scope.seen} network namespace${scope.seen === 1 ? '' : 's'} (${scope.asked})`);
   const lines = pack(items.map(terminalSafe), width - 'sockdoc  '.length, ' · ');
   const out = lines.map((l, i) => (i === 0 ? paint('bold', 'sockdoc') + '  ' : '         ') + l);
   if (d.snapshot.partial) {
@@ -168,7 +170,8 @@ export function renderDiagnosis(d: Diagnosis, opts: TerminalOptions): string {
   const more = findings.length && !verbose ? paint('dim', ' · more: --verbose, sockdoc explain ID') : '';
   // The footer: the drop counters, then notes, and the verdict again where the scroll ends; one
   // block in the short form, spaced in the long one.
-  const counters = countersLines(d.snapshot.counters, width, paint);
+  // The first namespace is the host's, or the one container a scoped read (--container) read.
+  const counters = countersLines(d.snapshot.counters, width, paint, d.snapshot.namespaces[0]?.kind === 'host' || !d.snapshot.namespaces.length ? 'boot' : 'creation');
   for (const ns of d.snapshot.namespaces.slice(1)) counters.push(...namespaceCountersLines(terminalSafe(netnsLabel(ns)), ns.counters, width, paint));
   if (notes.length && verbose) sections.push(counters, notes, [summaryLine(d, paint) + more]);
   else sections.push([...counters, ...notes, summaryLine(d, paint) + more]);

@@ -7,28 +7,31 @@
 import type { Finding, Rule } from './types.js';
 import { CLOSE_WAIT_LEAK_MIN, closeWaitCount } from './support/levels.js';
 import { closeWaitWindow, windowText } from './support/close-wait.js';
-import { processSubject } from './support/refs.js';
+import { processSubject, processTitle } from './support/refs.js';
+import { nsCommand } from './support/netns-fix.js';
 
 export const rule: Rule = {
   id: 'close-wait-churn',
   description: `A process holds ${CLOSE_WAIT_LEAK_MIN} or more sockets in CLOSE_WAIT, but they are replaced within the sampling window: closed late, not leaked.`,
   check(snapshot): Finding[] {
     const window = closeWaitWindow(snapshot);
-    if (window.windowMs <= 0) return [];
     const out: Finding[] = [];
     for (const p of snapshot.processes) {
       const total = closeWaitCount(p);
-      const persisted = window.byPid.get(p.pid)?.persisted ?? 0;
+      const counted = window.byPid.get(p.pid);
+      // No window in this process's namespace (one read, its start unread): nobody can tell churn from a leak.
+      if (!counted || counted.persisted === null || counted.windowMs <= 0) continue;
+      const { persisted, windowMs } = counted;
       if (total < CLOSE_WAIT_LEAK_MIN || persisted >= CLOSE_WAIT_LEAK_MIN) continue;
       const fresh = total - persisted;
-      const perSecond = Math.round((fresh * 1000) / window.windowMs);
-      const span = windowText(window.windowMs);
+      const perSecond = Math.round((fresh * 1000) / windowMs);
+      const span = windowText(windowMs);
       out.push({
         id: 'close-wait-churn',
         severity: 'info',
-        subject: processSubject(p),
-        title: `${p.name} (pid ${p.pid}) closes its connections late: ${total} in CLOSE_WAIT, ${fresh} of them new within ${span}`,
-        evidence: { closeWait: total, persisted, new: fresh, newPerSecond: perSecond, windowMs: window.windowMs },
+        subject: processSubject(p, snapshot),
+        title: `${processTitle(snapshot, p)} closes its connections late: ${total} in CLOSE_WAIT, ${fresh} of them new within ${span}`,
+        evidence: { closeWait: total, persisted, new: fresh, newPerSecond: perSecond, windowMs },
         explain: [
           `${p.name} (pid ${p.pid}) held ${total} connections in CLOSE_WAIT at the end of a ${span} window, but only ${persisted} of them were already in CLOSE_WAIT at its start:`,
           `the program closes them, late, and at least ${perSecond} new ones per second take their place.`,
@@ -37,7 +40,7 @@ export const rule: Rule = {
         ].join(' '),
         fix: [
           `top -H -p ${p.pid}   # is the process starved of CPU, or busy?`,
-          `ss -tnp state close-wait | grep -c 'pid=${p.pid},'   # run a few times: steady is churn, growing is a leak`,
+          `${nsCommand(snapshot, p.netns, 'ss -tnp state close-wait')} | grep -c 'pid=${p.pid},'   # run a few times: steady is churn, growing is a leak`,
         ],
       });
     }

@@ -9,10 +9,11 @@
  */
 import type { Snapshot } from '../snapshot/types.js';
 import { shellQuote } from '../safety/shell-quote.js';
+import { nsCommand } from './support/netns-fix.js';
 import type { Finding, Rule } from './types.js';
 import { CLOSE_WAIT_LEAK_MIN, closeWaitCount, fdFindingId, percent } from './support/levels.js';
 import { closeWaitWindow, isLeak, windowText, type UnownedCloseWait } from './support/close-wait.js';
-import { listenerLabel, processRef, processSubject, uniqueRefs } from './support/refs.js';
+import { inNetns, listenerLabel, netnsSubject, processRef, processSubject, processTitle, uniqueRefs } from './support/refs.js';
 
 /** `ss` filter line grouping CLOSE_WAIT peers by address (not address:port: 300 lines of 1). */
 export function peersByAddress(filter: string): string {
@@ -27,7 +28,9 @@ export const rule: Rule = {
     const window = closeWaitWindow(snapshot);
     for (const p of snapshot.processes) {
       const closeWait = closeWaitCount(p);
-      const persisted = window.windowMs > 0 ? (window.byPid.get(p.pid)?.persisted ?? 0) : null;
+      const counted = window.byPid.get(p.pid);
+      const persisted = counted?.persisted ?? null;
+      const windowMs = counted?.windowMs ?? 0;
       if (!isLeak({ total: closeWait, persisted }, CLOSE_WAIT_LEAK_MIN)) continue;
       const fdId = fdFindingId(p, options);
       const who = `${p.name} (pid ${p.pid})`;
@@ -35,7 +38,7 @@ export const rule: Rule = {
         `${who} holds ${closeWait} TCP connections in CLOSE_WAIT: the other side closed them, and the program has not called close().`,
         persisted === null
           ? 'One read only: sockdoc cannot tell a leak from connections the program is about to close (run with a window, --interval 1).'
-          : `${persisted} of them stayed in CLOSE_WAIT for the whole ${windowText(window.windowMs)} window.`,
+          : `${persisted} of them stayed in CLOSE_WAIT for the whole ${windowText(windowMs)} window.`,
         'The kernel never times CLOSE_WAIT out: each one keeps a file descriptor and memory until the program closes it or exits.',
         'Usually a code path that does not close the connection after reading end-of-file or after an error, or a worker stuck before it gets there.',
         'Clients are not hurt by these connections directly, but the program runs out of file descriptors as they pile up.',
@@ -50,7 +53,7 @@ export const rule: Rule = {
         id: 'close-wait-leak',
         severity: fdId ? 'critical' : 'warning',
         subject: processSubject(p, snapshot),
-        title: `${who} holds ${closeWait} connections in CLOSE_WAIT` + (persisted === null ? '' : `, ${persisted} for the whole ${windowText(window.windowMs)}`),
+        title: `${processTitle(snapshot, p)} holds ${closeWait} connections in CLOSE_WAIT` + (persisted === null ? '' : `, ${persisted} for the whole ${windowText(windowMs)}`),
         evidence: {
           closeWait,
           minimum: CLOSE_WAIT_LEAK_MIN,
@@ -58,32 +61,34 @@ export const rule: Rule = {
           soft: p.fds.soft,
           fdUsedPercent: p.fds.open === null ? null : percent(p.fds.open, p.fds.soft),
           persisted,
-          windowMs: window.windowMs,
+          windowMs,
         },
         explain: parts.join(' '),
         fix: [
-          `ss -tnp state close-wait | grep -c 'pid=${p.pid},'   # run again later: a growing count is a leak`,
-          `ss -tnp state close-wait | grep 'pid=${p.pid},' | awk '{sub(/:[0-9]+$/, "", $4); print $4}' | sort | uniq -c | sort -rn | head   # which peers`,
+          // ss answers for the namespace it runs in: a container's sockets are seen from inside it.
+          `${nsCommand(snapshot, p.netns, 'ss -tnp state close-wait')} | grep -c 'pid=${p.pid},'   # run again later: a growing count is a leak`,
+          `${nsCommand(snapshot, p.netns, 'ss -tnp state close-wait')} | grep 'pid=${p.pid},' | awk '{sub(/:[0-9]+$/, "", $4); print $4}' | sort | uniq -c | sort -rn | head   # which peers`,
           `# fix the code path that does not close() on EOF or error; restarting ${shellQuote(p.name)} releases them for now`,
         ],
         related: uniqueRefs(fdId ? [processRef(fdId, p.pid)] : []),
       });
     }
-    for (const u of window.unowned) if (isLeak(u, CLOSE_WAIT_LEAK_MIN)) out.push(unownedFinding(snapshot, u, window.windowMs));
+    for (const u of window.unowned) if (isLeak(u, CLOSE_WAIT_LEAK_MIN)) out.push(unownedFinding(snapshot, u));
     return out;
   },
 };
 
 /** Trouble on a port whose owner is not visible: said by port, with what would show the owner. */
-function unownedFinding(snapshot: Snapshot, u: UnownedCloseWait, windowMs: number): Finding {
+function unownedFinding(snapshot: Snapshot, u: UnownedCloseWait): Finding {
+  const windowMs = u.windowMs;
   const label = listenerLabel(u);
   const hidden = !snapshot.host.asRoot;
   const why = hidden ? 'owner not visible: run as root' : 'no visible process holds them';
   return {
     id: 'close-wait-leak',
     severity: 'warning',
-    subject: { address: u.address, port: u.port },
-    title: `${u.total} connections in CLOSE_WAIT on ${label} (${why})`,
+    subject: { address: u.address, port: u.port, ...netnsSubject(snapshot, u.netns) },
+    title: `${u.total} connections in CLOSE_WAIT on ${label}${inNetns(snapshot, u.netns)} (${why})`,
     evidence: { closeWait: u.total, minimum: CLOSE_WAIT_LEAK_MIN, persisted: u.persisted, windowMs, ownerVisible: false },
     explain: [
       `${u.total} TCP connections on local port ${u.port} are in CLOSE_WAIT: their peers closed them and the program holding them has not called close().`,
@@ -95,8 +100,8 @@ function unownedFinding(snapshot: Snapshot, u: UnownedCloseWait, windowMs: numbe
         : 'No process visible to sockdoc holds them (a process in another PID namespace, or one that exited while its sockets lingered).',
     ].join(' '),
     fix: [
-      `sudo ss -tnp state close-wait '( sport = :${u.port} )' | head   # the owner (users:(("name",pid=N,...)))`,
-      peersByAddress(`'( sport = :${u.port} )' `),
+      `sudo ${nsCommand(snapshot, u.netns, `ss -tnp state close-wait '( sport = :${u.port} )'`)} | head   # the owner (users:(("name",pid=N,...)))`,
+      nsCommand(snapshot, u.netns, peersByAddress(`'( sport = :${u.port} )' `)),
     ],
   };
 }

@@ -8,7 +8,7 @@ import type { Rule } from './types.js';
 import { reliefLine } from './support/relief.js';
 import { closeWaitCount, fdFindingId, percent } from './support/levels.js';
 import { leaksCloseWait } from './support/close-wait.js';
-import { processRef, processSubject, uniqueRefs } from './support/refs.js';
+import { processRef, processSubject, processTitle, uniqueRefs } from './support/refs.js';
 import { approxDuration, ratePerMinute } from './support/text.js';
 import { fdComposition, leakFixLines } from './support/fd-kinds.js';
 import { kindEvidence } from './support/fd-limit.js';
@@ -43,8 +43,8 @@ export const rule: Rule = {
       out.push({
         id: rule.id,
         severity: f.etaMs < FORECAST_CRITICAL_MS ? ('critical' as const) : ('warning' as const),
-        subject: processSubject(p),
-        title: `${who} will run out of file descriptors in ${eta}: ${open} of ${soft} open, ${rate}`,
+        subject: processSubject(p, snapshot),
+        title: `${processTitle(snapshot, p)} will run out of file descriptors in ${eta}: ${open} of ${soft} open, ${rate}`,
         evidence: {
           open,
           soft,

@@ -6,9 +6,10 @@ import type { Snapshot } from '../snapshot/types.js';
 function snap(values: Record<number, number>): Snapshot {
   const namespaces = Object.entries(values).map(([inode, v]) => ({
     inode: Number(inode),
+    socketSource: 'sock_diag',
     counters: { values: { 'TcpExt.ListenOverflows': v }, deltas: null, intervalMs: 0 },
   }));
-  return { namespaces, counters: namespaces[0].counters } as unknown as Snapshot;
+  return { namespaces, counters: namespaces[0].counters, sockets: [] } as unknown as Snapshot;
 }
 
 test('deltas compare with the newest reading at least a window old, per namespace', () => {

@@ -45,6 +45,9 @@ export interface ScraperOptions {
  * and 200 listeners (src/history/history.ts bounds): a fixed ceiling whatever the scrape rate.
  */
 export const HISTORY_EVERY_MS = 5000;
+
+/** The sampling window of the first scrape (later ones are judged against an earlier scrape). */
+export const FIRST_WINDOW_MS = 1000;
 export const HISTORY_CAPACITY = 720;
 
 /** The systemd unit of a process from /proc/PID/cgroup, or null (gone, not under systemd). */
@@ -88,7 +91,10 @@ export class Scraper {
   async scrape(): Promise<ScrapeResult> {
     const start = performance.now();
     const bpf = this.opts.bpfLinkFd !== undefined ? borrowedBpfFdLink(this.opts.bpfLinkFd) : this.opts.bpfOff !== undefined ? { off: this.opts.bpfOff } : 'auto';
-    const snapshot = await buildSnapshot({ root: this.root, intervalMs: 0, bpf });
+    // The first scrape has no earlier one to be judged against: it reads a 1 s window of its own, so
+    // it already tells a CLOSE_WAIT leak from churn and drops now from drops since boot.
+    const first = this.counters.size === 0;
+    const snapshot = await buildSnapshot({ root: this.root, intervalMs: first ? FIRST_WINDOW_MS : 0, bpf });
     const now = Date.now();
     this.counters.apply(snapshot, now);
     if (now - this.lastRecorded >= (this.opts.historyEveryMs ?? HISTORY_EVERY_MS)) {

@@ -4,29 +4,32 @@
  */
 import { existsSync } from 'node:fs';
 import { readPidStatus } from '../probe/pid-status.js';
-import { readLinkUnder, runProbe } from '../probe/read-file.js';
+import { runProbe } from '../probe/read-file.js';
 import { hiddenByProcMount, readProcMount } from '../probe/proc-mount.js';
 import { readCounters } from '../probe/netstat.js';
-import { readNetTcp } from '../probe/net-tcp.js';
+import { readNetTcp, type NetTcpRead } from '../probe/net-tcp.js';
 import { readTunables } from '../probe/sysctl.js';
 import { readHost } from '../probe/host.js';
 import { readProcessesWhile } from '../probe/processes.js';
 import type { BpfChoice } from '../probe/fd-walk.js';
 import { readListenBacklogs } from '../probe/sock-diag.js';
-import { listPids } from '../probe/pids.js';
-import { discoverPidNetns, listNamedNetns, readPidNetns } from '../probe/netns.js';
-import { readLiveNetns, readNetnsCounters, readTreeNetns, type NetnsData, type NetnsReadHooks, type NetnsTarget, type NetTunables } from '../probe/netns-read.js';
+import { readPidNetns } from '../probe/netns.js';
+import { readLiveNetns, readTreeNetns, type NetnsData, type NetnsReadHooks, type NetnsTarget, type NetTunables } from '../probe/netns-read.js';
 import { under } from '../probe/read-file.js';
 import { compareListeners, deriveListeners, deriveUnixListeners } from './listeners.js';
-import { readUnixSockets, type UnixRead } from '../probe/net-unix.js';
+import { readUnixSockets, unixReadOf, type UnixRead } from '../probe/net-unix.js';
 import { readSocketInodes } from '../probe/net-socket-inodes.js';
 import { readUserNamespaces } from '../probe/userns.js';
 import { SocketKindCounter, type Unnamed } from './socket-kinds.js';
-import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
+import { describeScope, namingProcesses, planNetns, scopeNetns, type NetnsPlan, type NetnsScope } from './netns-plan.js';
+import { restrictToNetns } from './select-netns.js';
 import { readCaptureTime } from '../probe/capture-meta.js';
 import { pressureOver, readPressure } from './net-pressure.js';
 import { nameNetns, nameNetnsWithDoubts, netnsLabel, type NamingContext } from './netns-names.js';
-import { type SocketKind, type Counters, type Listener, type NetNamespace, type ProbeReport, type ProcessInfo, type Snapshot, type Tunables } from './types.js';
+import { type SocketKind, type Counters, type Listener, type NetNamespace, type ProbeReport, type ProcessInfo, type Snapshot, type Tunables, type WindowStart } from './types.js';
+import { applyWindow } from './window.js';
+import { readWindowStart } from './window-read.js';
+import { CAPTURE_WINDOW, readCaptureWindow } from '../probe/capture-window.js';
 import { SocketTable, tcpStateNumber, withSocketTable } from './socket-table.js';
 import { lazyProperty } from './lazy.js';
 import { readPrograms } from './programs.js';
@@ -46,13 +49,24 @@ export interface SnapshotOptions {
   bpf?: BpfChoice;
   /** Tests only: widens the window between finding the namespaces and entering them (a pid reused meanwhile). */
   netnsHooks?: NetnsReadHooks;
+  /**
+   * Only these namespaces (`--netns/--container/--pod`, or `--pid`'s): resolved by name before any
+   * socket is read (snapshot/netns-plan.ts scopeNetns), then only they, their processes and the
+   * host-wide facts are read; the snapshot holds only them. Throws NetnsScopeError when the query
+   * names no namespace or several.
+   */
+  scope?: NetnsScope;
+}
+
+/** sockdoc's own namespace when a scope leaves it out: nothing read, its source unknown. */
+function notRead(): Omit<NetTcpRead, 'source'> & { source: null } {
+  return { table: SocketTable.empty(), reports: [], notes: [], source: null };
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Increase of each counter between two readings (absent or decreasing ones: no delta). */
 /**
  * Does sockdoc's own process hold CAP_SYS_RESOURCE (the stand-in for the shell that pastes fix
  * lines: raising a hard limit, or another user's, needs it)? null when its status cannot be read.
@@ -65,16 +79,6 @@ function ownCapSysResource(): boolean | null {
     // Unreadable: unknown, and the rules then offer only what works either way.
     return null;
   }
-}
-
-export function diffCounters(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  const d: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) {
-    const b = before[k];
-    // A counter absent from the first read, or one that went down (namespace re-created), has no delta.
-    if (b !== undefined && v >= b) d[k] = v - b;
-  }
-  return d;
 }
 
 /**
@@ -171,80 +175,6 @@ function missingInputs(counters: Counters, tunables: Tunables): { notes: string[
   return { notes, partial: notes.length > 0 };
 }
 
-/** What is known of the namespaces before the read: who is where, and which one is the host. */
-interface NetnsPlan {
-  /** The namespace whose files are ROOT/proc/net and ROOT/proc/sys (sockdoc's own); 0 when unknown. */
-  own: number;
-  /** The namespace of pid 1 (or the lowest visible pid); equal to `own` when unknown. */
-  host: number;
-  byPid: Map<number, number>;
-  /** Namespaces other than `own`, to read from inside (or from a process's /proc/PID/net). */
-  targets: NetnsTarget[];
-  named: Map<number, string[]>;
-  notes: string[];
-  partial: boolean;
-}
-
-/**
- * The host's namespace: pid 1's; else kthreadd's (pid 2: kernel threads live in the initial network
- * namespace, init_nsproxy); else, when neither answers (not root: another user's ns link is refused),
- * sockdoc's own, where it normally runs. Never "the lowest visible pid": as a plain user that is
- * one of your own processes, maybe inside a container.
- */
-function hostNetns(root: string, own: number | null): number | null {
-  return readPidNetns(root, 1).inode ?? readPidNetns(root, 2).inode ?? own;
-}
-
-/**
- * Every network namespace to read: those of the processes (all, or `pids`), plus unheld `ip netns`
- * ones when the whole host is read. Grouped by the inode of /proc/PID/ns/net.
- */
-function planNetns(root: string, live: boolean, pids: number[] | undefined): NetnsPlan {
-  const notes: string[] = [];
-  let listed: number[] = [];
-  try {
-    listed = pids ? [...new Set(pids)].sort((a, b) => a - b) : listPids(root);
-  } catch {
-    listed = []; // the process scan reports it
-  }
-  const disc = discoverPidNetns(root, listed);
-  const host = hostNetns(root, disc.own);
-  // A capture made before namespaces were recorded has no links at all: one namespace, inode 0.
-  const own = disc.own ?? (live ? 0 : (host ?? 0));
-  const named = new Map<number, string[]>();
-  const namedPaths = new Map<number, string>();
-  for (const n of listNamedNetns(root)) {
-    const list = named.get(n.inode);
-    if (list) list.push(n.name);
-    else named.set(n.inode, [n.name]);
-    if (!namedPaths.has(n.inode)) namedPaths.set(n.inode, n.path);
-  }
-  const members = new Map<number, number[]>();
-  for (const [pid, inode] of disc.byPid) {
-    if (inode === own) continue;
-    const list = members.get(inode);
-    if (list) list.push(pid);
-    else members.set(inode, [pid]);
-  }
-  if (!pids) for (const inode of named.keys()) if (inode !== own && !members.has(inode)) members.set(inode, []);
-  const targets: NetnsTarget[] = [...members].map(([inode, list]) => ({
-    inode,
-    pids: list.sort((a, b) => a - b),
-    namedPath: namedPaths.get(inode) ?? null,
-    label: named.get(inode)?.length ? `netns ${named.get(inode)?.[0]}` : `netns ${inode}`,
-  }));
-  let partial = false;
-  if (disc.denied.length) {
-    const asRoot = process.geteuid?.() === 0;
-    notes.push(
-      `The network namespace of ${disc.denied.length === 1 ? '1 process' : `${disc.denied.length} processes`} could not be read (first: ${under(root, 'proc', String(disc.denied[0]), 'ns', 'net')}` +
-        `${asRoot ? '; ptrace access check: a process holding privileges sockdoc lacks' : '; not root: only your own processes answer'}): sockets in a namespace that only they use are not seen.`,
-    );
-    partial = true;
-  }
-  return { own, host: host ?? own, byPid: disc.byPid, targets, named, notes, partial };
-}
-
 function tunablesFor(hostTunables: Tunables, net: NetTunables): Tunables {
   return { ...hostTunables, ...net, 'net.core.netdev_max_backlog': net['net.core.netdev_max_backlog'] ?? null };
 }
@@ -255,29 +185,38 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const now = opts.now ?? (() => new Date());
   const probes: ProbeReport[] = [];
   const notes: string[] = [];
-  const intervalMs = live ? Math.max(0, opts.intervalMs ?? 1000) : 0;
+  let intervalMs = live ? Math.max(0, opts.intervalMs ?? 1000) : 0;
   const plan = planNetns(root, live, opts.pids);
+  // A scope is resolved first, by name only: then only its namespaces and processes are read.
+  const asRoot = live && process.geteuid?.() === 0;
+  const named = opts.scope ? namingProcesses(root, plan.byPid.keys()) : null;
+  const inScope = opts.scope && named ? scopeNetns(root, plan, opts.scope, asRoot, named) : null;
+  const readOwn = inScope === null || inScope.has(plan.own);
+  const targets = inScope === null ? plan.targets : plan.targets.filter((t) => inScope.has(t.inode));
+  const pids = inScope === null ? opts.pids : scopedPids(plan, inScope, readOwn, opts.pids);
 
-  const pressureStart = intervalMs > 0 ? readPressure(root) : null;
-  let counters: Counters;
-  let firstOther = new Map<number, Record<string, number> | null>();
-  // CLOSE_WAIT at the start of the window (issue 11): persisting ones are a leak, new ones churn.
-  let closeWaitAtStart: Set<number> | null = null;
+  // The start of the sampling window, per namespace (snapshot/window.ts): read now on a live host,
+  // as the capture recorded it in a replay. Counters and CLOSE_WAIT are judged against it at the end.
+  let start: WindowStart | null = null;
   if (intervalMs > 0) {
-    const first = readCounters(root);
-    closeWaitAtStart = readCloseWaitInodes(root);
-    firstOther = new Map(plan.targets.map((t) => [t.inode, readNetnsCounters(root, t.pids, t.inode)]));
+    start = await readWindowStart(root, readOwn ? plan.own : null, targets);
+  } else if (!live) {
+    const recorded = readCaptureWindow(root);
+    if (recorded && 'refused' in recorded) notes.push(`The capture's window (${CAPTURE_WINDOW}) was not used (${recorded.refused}): counters and CLOSE_WAIT are judged on one read.`);
+    else if (recorded) {
+      start = recorded.start;
+      intervalMs = recorded.intervalMs;
+    }
+  }
+  const pressureStart = live && intervalMs > 0 ? readPressure(root) : null;
+  if (live && intervalMs > 0) {
     opts.onWait?.(intervalMs);
     await sleep(intervalMs);
-    const second = readCounters(root);
-    probes.push(...second.reports);
-    counters = { values: second.values, deltas: diffCounters(first.values, second.values), intervalMs };
-  } else {
-    const once = readCounters(root);
-    probes.push(...once.reports);
-    counters = { values: once.values, deltas: null, intervalMs: 0 };
   }
-  const pressure = pressureOver(pressureStart, readPressure(root), intervalMs);
+  const once = readCounters(root);
+  probes.push(...once.reports);
+  const counters: Counters = { values: once.values, deltas: null, intervalMs: 0 };
+  const pressure = pressureOver(pressureStart, readPressure(root), pressureStart ? intervalMs : 0);
   probes.push(...pressure.reports);
   notes.push(...pressure.notes);
 
@@ -289,12 +228,13 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // Three reads overlap: the other namespaces on the addon's own threads (each enters one), the fd
   // walk on worker threads, and this thread's own namespace (sock_diag dump or /proc/net/tcp).
   const others: Promise<NetnsData[]> = live
-    ? readLiveNetns(plan.targets, undefined, opts.netnsHooks)
-    : Promise.resolve(plan.targets.map((t) => readTreeNetns(root, t)));
+    ? readLiveNetns(targets, undefined, opts.netnsHooks)
+    : Promise.resolve(targets.map((t) => readTreeNetns(root, t)));
   others.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
-  const { scan: procs, value: reads } = await readProcessesWhile(root, { ...(opts.pids ? { pids: opts.pids } : {}), bpf: opts.bpf ?? 'auto' }, () => ({
-    net: readNetTcp(root, { netns: plan.own }),
-    unix: readUnixSockets(root, { netns: plan.own }),
+  const { scan: procs, value: reads } = await readProcessesWhile(root, { ...(pids ? { pids } : {}), bpf: opts.bpf ?? 'auto' }, () => ({
+    // sockdoc's own namespace out of scope: its sockets are not read (an empty table, source unknown).
+    net: readOwn ? readNetTcp(root, { netns: plan.own }) : notRead(),
+    unix: readOwn ? readUnixSockets(root, { netns: plan.own }) : unixReadOf([], null, []),
   }));
   const net = reads.net;
   const otherData = await others;
@@ -357,7 +297,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const listenersByNs = new Map<number, Listener[]>([[plan.own, ownListeners]]);
   for (const d of otherData) listenersByNs.set(d.inode, deriveListeners(d.table, procs.owners, d.backlogs ?? new Map(), d.backlogs ? 'sock_diag' : null, d.v6only ?? undefined));
   // Unix-domain listeners of each namespace after its TCP ones; what could not be judged is said.
-  const unixReads = new Map<number, UnixRead>([[plan.own, reads.unix], ...otherData.map((d) => [d.inode, d.unix] as const)]);
+  // (sockdoc's own namespace only when the read includes it: a scoped read leaves it unread and unsaid.)
+  const unixReads = new Map<number, UnixRead>([...(readOwn ? [[plan.own, reads.unix] as const] : []), ...otherData.map((d) => [d.inode, d.unix] as const)]);
   // What each process's socket fds are: TCP and unix from the tables above, the rest from its namespace's /proc/net.
   kinds.split(
     [...unixReads.values()].map((u) => u.inodes),
@@ -382,7 +323,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const ownPartial =
     missing.partial ||
     probes.some((r) => r.status !== 'ok' && r.status !== 'absent') ||
-    (net.table.length === 0 && net.reports.every((r) => r.status !== 'ok'));
+    (readOwn && net.table.length === 0 && net.reports.every((r) => r.status !== 'ok'));
 
   const pidsIn = new Map<number, number[]>();
   for (const p of procs.processes) {
@@ -394,7 +335,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (list) list.push(p.pid);
     else pidsIn.set(inode, [p.pid]);
   }
-  const naming: NamingContext = { root, processes: procs.processes, named: plan.named };
+  // A scoped read scanned only its own processes: naming reads the light list of all (dockerd's --data-root).
+  const naming: NamingContext = { root, processes: named ?? procs.processes, named: plan.named };
   const namespaces: NetNamespace[] = [];
   const ownPids = plan.byPid.size === 0 ? procs.processes.map((p) => p.pid) : (pidsIn.get(plan.own) ?? []);
   namespaces.push({
@@ -412,11 +354,10 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     notes: [],
   });
   for (const d of otherData) {
-    const target = plan.targets.find((t) => t.inode === d.inode) as NetnsTarget;
+    const target = targets.find((t) => t.inode === d.inode) as NetnsTarget;
     const pids = pidsIn.get(d.inode) ?? target.pids.filter((p) => !stale.has(p));
     const { ref, doubts } = nameNetnsWithDoubts(naming, d.inode, pids, d.inode === plan.host);
     const label = netnsLabel(ref);
-    const first = firstOther.get(d.inode);
     const values = d.counters ?? {};
     const nsNotes = d.notes.map((n) => (n.startsWith(`${target.label}:`) && label !== target.label ? `${label}${n.slice(target.label.length)}` : n));
     if (d.counters === null && !nsNotes.some((n) => /counters/.test(n))) nsNotes.push(`${label}: TCP counters could not be read: dropped handshakes in it cannot be detected.`);
@@ -429,7 +370,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       socketSource: d.socketSource,
       unixSource: d.unix.source,
       tunables: tunablesFor(tunables.tunables, d.tunables),
-      counters: { values, deltas: first && d.counters ? diffCounters(first, d.counters) : null, intervalMs: first && d.counters ? intervalMs : 0 },
+      counters: { values, deltas: null, intervalMs: 0 },
       listenerCount: listenersByNs.get(d.inode)?.length ?? 0,
       partial: d.partial,
       notes: nsNotes,
@@ -458,7 +399,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       root,
       takenAt: now().toISOString(),
       capturedAt: live ? null : readCaptureTime(root),
-      asRoot: live && process.geteuid?.() === 0,
+      asRoot,
       canRaiseLimits: live ? ownCapSysResource() : null,
     },
     owners: procs.owners,
@@ -474,9 +415,38 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     sockstat: pressure.sockstat,
     softnet: pressure.softnet,
     limitOrigins: new Map(),
-    closeWaitAtStart,
     programs: programs.programs,
   }, table);
   // Every unix socket as a record only when something reads them (sockets --unix, why).
-  return lazyProperty(snapshot, 'unixSockets', () => [...unixReads.values()].flatMap((u) => u.sockets));
+  lazyProperty(snapshot, 'unixSockets', () => [...unixReads.values()].flatMap((u) => u.sockets));
+  if (start) applyWindow(snapshot, start, intervalMs);
+  for (const ns of start ? snapshot.namespaces : []) {
+    // Read at the end but not at the start (started during the window, or not enterable then): one read.
+    if (ns.socketSource !== null && !ns.closeWaitAtStart) {
+      const note = `${netnsLabel(ns)}: not read at the start of the sampling window: its CLOSE_WAIT and counters are judged on one read.`;
+      ns.notes.push(note);
+      snapshot.notes.push(note);
+    }
+  }
+  if (inScope === null) return snapshot;
+  const scoped = restrictToNetns(snapshot, namespaces.filter((n) => inScope.has(n.inode)));
+  scoped.scope = { asked: describeScope(opts.scope as NetnsScope), read: inScope.size, seen: 1 + plan.targets.length };
+  return scoped;
+}
+
+/**
+ * The processes of a scoped read: those in its namespaces, and, when sockdoc's own namespace is in
+ * it, those whose namespace is unknown (refused or unreadable: a whole read counts them there too),
+ * within `only` when given. The
+ * sockets of a namespace are held by its own processes (a socket created elsewhere and passed in,
+ * or a process that changed namespace after creating it, is rare: its owner is then not seen).
+ */
+function scopedPids(plan: NetnsPlan, inScope: ReadonlySet<number>, readOwn: boolean, only: readonly number[] | undefined): number[] {
+  const out: number[] = [];
+  for (const pid of plan.pids) {
+    const inode = plan.byPid.get(pid);
+    if (inode === undefined ? readOwn : inScope.has(inode)) out.push(pid);
+  }
+  const keep = only ? new Set(only) : null;
+  return (keep ? out.filter((p) => keep.has(p)) : out).sort((a, b) => a - b);
 }

@@ -66,39 +66,62 @@ function reducedDockerConfig(text: string): string | null {
   }
 }
 
+/** What was read of the namespaces before anything is written (startNamespaceReads). */
+export interface NamespaceReads {
+  disc: ReturnType<typeof discoverPidNetns>;
+  named: ReturnType<typeof listNamedNetns>;
+  /** Namespaces other than capture's own, with the processes in each. */
+  targets: Array<[number, number[]]>;
+  netnsTargets: NetnsTarget[];
+  /** Per target, what was read from inside (entered through the checked fd); null when the native module is not available. */
+  entries: NetnsEntry[] | null;
+  problems: string[];
+}
+
 /**
- * Records the namespaces of `pids` (every process already captured) into outDir. Live host only.
- * `processes` gives names and command lines (dockerd's --data-root).
+ * Discovers the namespaces of `pids` and reads each from inside, on the addon's threads: started
+ * before the processes are captured (captureInto reads their fds meanwhile), so the sockets of
+ * every namespace are read at about the moment the fds that hold them are, as a live snapshot does.
  */
-export async function captureNamespaces(
-  w: CaptureWriter,
-  pids: readonly number[],
-  processes: ReadonlyArray<CapturedProcessInfo>,
-  opts: { all: boolean; addonPath?: string; hooks?: NetnsReadHooks },
-): Promise<NetnsCaptureResult> {
-  const result: NetnsCaptureResult = { files: 0, namespaces: 0, problems: [] };
+export async function startNamespaceReads(pids: readonly number[], opts: { all: boolean; addonPath?: string; hooks?: NetnsReadHooks }): Promise<NamespaceReads> {
+  const problems: string[] = [];
   const disc = discoverPidNetns('/', pids);
-  for (const [pid, inode] of disc.byPid) {
-    w.symlink(`proc/${pid}/ns/net`, `net:[${inode}]`);
-    result.files++;
-  }
-  if (disc.own !== null) w.symlink('proc/self/ns/net', `net:[${disc.own}]`);
   const members = new Map<number, number[]>();
   for (const [pid, inode] of disc.byPid) if (inode !== disc.own) members.set(inode, [...(members.get(inode) ?? []), pid]);
-  const named = listNamedNetns('/');
-  for (const n of named) {
-    if (!opts.all && !members.has(n.inode)) continue;
-    w.symlink(`run/netns/${n.name}`, `net:[${n.inode}]`);
-    if (n.inode !== disc.own && !members.has(n.inode)) members.set(n.inode, []);
-  }
+  const named = listNamedNetns('/').filter((n) => opts.all || members.has(n.inode));
+  for (const n of named) if (n.inode !== disc.own && !members.has(n.inode)) members.set(n.inode, []);
   const targets = [...members];
   const netnsTargets: NetnsTarget[] = targets.map(([inode, list]) => ({ inode, pids: list, namedPath: named.find((n) => n.inode === inode)?.path ?? null, label: `netns ${inode}` }));
   let entries: NetnsEntry[] | null = null;
   try {
     if (targets.length) entries = await enterNetns(netnsTargets, INSIDE.map((f) => f.from), opts.addonPath ?? ADDON_PATH, opts.hooks);
   } catch (err) {
-    result.problems.push(`namespaces: the native module is not available (${describeError(err).split('\n')[0]}): their sysctls and backlog limits are not captured`);
+    problems.push(`namespaces: the native module is not available (${describeError(err).split('\n')[0]}): their sysctls and backlog limits are not captured`);
   }
+  return { disc, named, targets, netnsTargets, entries, problems };
+}
+
+/**
+ * Records the namespaces of `pids` (every process captured) into the capture. Live host only.
+ * `processes` gives names and command lines (dockerd's --data-root). `reads`: what
+ * startNamespaceReads read, started before the processes were captured (read now when absent).
+ */
+export async function captureNamespaces(
+  w: CaptureWriter,
+  pids: readonly number[],
+  processes: ReadonlyArray<CapturedProcessInfo>,
+  opts: { all: boolean; addonPath?: string; hooks?: NetnsReadHooks; reads?: Promise<NamespaceReads> },
+): Promise<NetnsCaptureResult> {
+  const { disc, named, targets, netnsTargets, entries, problems } = await (opts.reads ?? startNamespaceReads(pids, opts));
+  const result: NetnsCaptureResult = { files: 0, namespaces: 0, problems: [...problems] };
+  const captured = new Set(pids);
+  for (const [pid, inode] of disc.byPid) {
+    if (!captured.has(pid)) continue; // exited before its files were copied: no directory of its own
+    w.symlink(`proc/${pid}/ns/net`, `net:[${inode}]`);
+    result.files++;
+  }
+  if (disc.own !== null) w.symlink('proc/self/ns/net', `net:[${disc.own}]`);
+  for (const n of named) w.symlink(`run/netns/${n.name}`, `net:[${n.inode}]`);
   targets.forEach(([inode, list], i) => {
     const e = entries?.[i];
     const r = e?.read;
@@ -121,7 +144,7 @@ export async function captureNamespaces(
     // From outside: /proc/PID/net of a process still in it, checked before and after the reads (a
     // reused pid describes another namespace).
     const still = (pid: number) => readPidNetns('/', pid).inode === inode;
-    for (const pid of list.slice(0, 5)) {
+    for (const pid of list.filter((p) => captured.has(p)).slice(0, 5)) {
       if (!still(pid)) continue;
       const read: Array<[string, string]> = [];
       for (const f of NET_FILES) {

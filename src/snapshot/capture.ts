@@ -13,6 +13,8 @@
 import { describeError, listUnder, outcomeOf, readBytesUnder, readLinkUnder, readUnder, type FileKind } from '../probe/read-file.js';
 import { listPids } from '../probe/pids.js';
 import { CAPTURE_META } from '../probe/capture-meta.js';
+import { CAPTURE_WINDOW, formatCaptureWindow } from '../probe/capture-window.js';
+import type { WindowStart } from './types.js';
 import { provenanceFiles } from '../provenance/capture-files.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { FD_REFUSED_FILE, FD_REFUSED_TARGET } from '../probe/pid-fd.js';
@@ -74,6 +76,9 @@ const HOST_FILES = [
   'etc/group',
 ];
 
+/** The socket tables among HOST_FILES: read together with the processes' fds. */
+const SOCKET_FILES = ['proc/net/tcp', 'proc/net/tcp6', 'proc/net/unix'];
+
 /** Per-process files under proc/PID. */
 const PID_FILES = ['stat', 'status', 'cmdline', 'limits', 'cgroup'];
 
@@ -111,6 +116,10 @@ export interface CaptureOptions {
   now?: Date;
   /** false: only `pids`, not their ancestors (a lab step, whose ancestors are the machine's, not the story's). */
   ancestors?: boolean;
+  /** Called just before the sockets and the processes' fds are read (the CLI starts reading the other namespaces then). */
+  beforeProcesses?: () => void;
+  /** The start of the sampling window, read `intervalMs` before this capture (snapshot/window-read.ts): stored for the replay. */
+  window?: { start: WindowStart; intervalMs: number };
 }
 
 export interface CaptureResult {
@@ -428,8 +437,10 @@ export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): Captur
   const redact = opts.redact ?? true;
   const result: CaptureResult = { files: 0, pids: [], configFiles: 0, redacted: { cmdline: 0, fdTargets: 0, config: 0 }, problems: [], masked: [], skipped: [] };
   w.writeFile(CAPTURE_META, JSON.stringify({ format: 1, takenAt: (opts.now ?? new Date()).toISOString() }) + '\n');
+  if (opts.window) w.writeFile(CAPTURE_WINDOW, formatCaptureWindow(opts.window.start, opts.window.intervalMs));
   const written = new Set<string>();
   for (const rel of HOST_FILES) {
+    if (SOCKET_FILES.includes(rel)) continue; // read with the processes, below
     try {
       w.writeFile(rel, readUnder(root, rel, kindOf(rel)), 'latin1');
       written.add(rel);
@@ -439,16 +450,36 @@ export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): Captur
     }
   }
   const pids = opts.pids ? (opts.ancestors === false ? [...opts.pids].sort((a, b) => a - b) : withAncestors(root, opts.pids)) : listPids(root);
-  const captured: CapturedProcess[] = [];
-  const holders = new Map<number, number | null>();
-  for (const pid of pids) {
-    let copy: PidCopy;
+  // The sockets and the fds that hold them are read together, before anything of them is written
+  // (writing is the slow part): a connection that lives half a second is then both in the socket
+  // table and behind its owner's fd, as in a live snapshot. The caller reads the other
+  // namespaces' sockets meanwhile (beforeProcesses).
+  opts.beforeProcesses?.();
+  const tables: Array<[string, string]> = [];
+  for (const rel of SOCKET_FILES) {
     try {
-      copy = readPid(root, pid, redact, result);
+      tables.push([rel, readUnder(root, rel, kindOf(rel))]);
+    } catch (err) {
+      if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
+    }
+  }
+  const copies: PidCopy[] = [];
+  for (const pid of pids) {
+    try {
+      copies.push(readPid(root, pid, redact, result));
     } catch (err) {
       if (outcomeOf(err) !== 'absent') result.problems.push(`pid ${pid}: ${describeError(err)}`);
-      continue;
     }
+  }
+  for (const [rel, text] of tables) {
+    w.writeFile(rel, text, 'latin1');
+    written.add(rel);
+    result.files++;
+  }
+  const captured: CapturedProcess[] = [];
+  const holders = new Map<number, number | null>();
+  for (const copy of copies) {
+    const pid = copy.pid;
     result.files += writePid(w, copy);
     result.pids.push(pid);
     if (copy.fdinfo.length) holders.set(pid, copy.userns === null ? null : parseUsernsLink(copy.userns));

@@ -41,7 +41,7 @@ export function readPressure(root = '/'): PressureSample {
 }
 
 /** Increase of each counter present in both readings (a counter that went down has none). */
-export function increase(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+export function increase(before: Readonly<Record<string, number>>, after: Readonly<Record<string, number>>): Record<string, number> {
   const d: Record<string, number> = {};
   for (const [k, v] of Object.entries(after)) if (before[k] !== undefined && v >= before[k]) d[k] = v - before[k];
   return d;

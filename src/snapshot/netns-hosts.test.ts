@@ -11,6 +11,7 @@ import { runRules } from '../rules/index.js';
 import { fixture } from '../testing/paths.js';
 import { matchNetns, restrictToNetns } from './select-netns.js';
 import { netnsLabel } from './netns-names.js';
+import { describeScope, NetnsScopeError } from './netns-plan.js';
 
 test('docker host: containers named from config.v2.json, each judged against its own somaxconn', async () => {
   const s = await buildSnapshot({ root: fixture('netns', 'docker-host') });
@@ -54,4 +55,28 @@ test('Kubernetes node: pods named from the kubepods cgroup and /var/log/pods', a
   assert.throws(() => matchNetns(s, { pod: 'shop/nope' }), /--pod "shop\/nope": no such network namespace; seen: host/);
   // Both exist, but not together: said as such, not "no such namespace".
   assert.throws(() => matchNetns(s, { netns: 'host', pod: 'shop/cart-5c8d7f9b4-q7w2n' }), /^Error: --netns "host" and --pod "shop\/cart-5c8d7f9b4-q7w2n" name different network namespaces \(--pod "shop\/cart-5c8d7f9b4-q7w2n" is pod shop\/cart-5c8d7f9b4-q7w2n \(container cart\) \[\d+\]\): give one$/);
+});
+
+test('a scoped read: the namespace resolved by name first, then it alone read; the same snapshot as reading all and narrowing', async () => {
+  for (const [tree, scope] of [['docker-host', { container: 'web' }], ['k8s-node', { pod: 'shop/web-7d9f8c6b5-x2x4q' }], ['docker-host', { netns: 'host' }]] as const) {
+    const whole = await buildSnapshot({ root: fixture('netns', tree) });
+    const narrowed = restrictToNetns(whole, matchNetns(whole, scope));
+    const scoped = await buildSnapshot({ root: fixture('netns', tree), scope });
+    assert.deepEqual(scoped.scope, { asked: describeScope(scope), read: 1, seen: whole.namespaces.length }, tree);
+    assert.deepEqual(scoped.namespaces.map((n) => n.inode), narrowed.namespaces.map((n) => n.inode));
+    assert.deepEqual(scoped.namespaces[0].tunables, narrowed.namespaces[0].tunables);
+    assert.deepEqual(scoped.listeners, narrowed.listeners);
+    assert.deepEqual(scoped.processes.map((p) => p.pid), narrowed.processes.map((p) => p.pid));
+    assert.deepEqual(runRules(scoped).map((f) => f.title), runRules(narrowed).map((f) => f.title));
+  }
+  // Only the namespace's processes were scanned: the host's are not even read.
+  const web = await buildSnapshot({ root: fixture('netns', 'docker-host'), scope: { container: 'web' } });
+  assert.ok(web.processes.every((p) => p.netns === web.namespaces[0].inode), web.processes.map((p) => `${p.pid}:${p.netns}`).join(' '));
+  // A name nothing has is the same one-line error, before anything is read.
+  await assert.rejects(buildSnapshot({ root: fixture('netns', 'docker-host'), scope: { container: 'nope' } }), (err: Error) => err instanceof NetnsScopeError && /^--container "nope": no such network namespace; seen: host/.test(err.message));
+  // --pid: that process's namespace.
+  const pid = web.namespaces[0].pids[0];
+  const byPid = await buildSnapshot({ root: fixture('netns', 'docker-host'), scope: { pid } });
+  assert.deepEqual(byPid.namespaces.map((n) => n.name), ['web']);
+  assert.equal(byPid.scope?.asked, `--pid ${pid}`);
 });

@@ -52,11 +52,14 @@ export function netnsLabel(ref: NetnsRef): string {
   }
 }
 
+/** What naming reads of a process: its comm, and the command line and real uid of dockerd (null: not read). */
+export type NamingProcess = Pick<ProcessInfo, 'pid' | 'name' | 'cmdline'> & { uid: number | null };
+
 /** What naming needs to know about the host beyond the namespace's own processes. */
 export interface NamingContext {
   root: string;
   /** Every scanned process (dockerd's --data-root is read from its command line; its uid says whether it is the system's). */
-  processes: ReadonlyArray<Pick<ProcessInfo, 'pid' | 'name' | 'cmdline' | 'uid'>>;
+  processes: ReadonlyArray<NamingProcess>;
   /** inode -> `ip netns` names. */
   named: ReadonlyMap<number, string[]>;
   /** Cache of file reads across namespaces: path -> text or null. */
@@ -338,4 +341,14 @@ function nameFrom(ctx: NamingContext, inode: number, pids: readonly number[], do
   const first = pids[0];
   const p = first === undefined ? undefined : ctx.processes.find((x) => x.pid === first);
   return { inode, kind: 'other', name: first === undefined ? `netns ${inode}` : `netns ${inode} (pid ${first}${p ? ` ${p.name}` : ''})` };
+}
+
+/**
+ * The container or pod process `pid` runs in, as titles name it: "docker container web
+ * (4dacd5c37193)", "pod shop/web-7d9f (container web)"; null when it runs in none. Reads its cgroup
+ * and the runtime's state files only (`sockdoc limits` names the container it explains).
+ */
+export function containerOf(ctx: NamingContext, pid: number): string | null {
+  const ref = nameNetns(ctx, 0, [pid], false);
+  return ref.kind === 'host' || ref.kind === 'netns' || ref.kind === 'other' ? null : netnsLabel(ref);
 }

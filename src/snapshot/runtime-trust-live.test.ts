@@ -5,7 +5,8 @@
  * network namespace in it; and runs its own "dockerd" (comm dockerd, --data-root in a directory it
  * owns) whose config.v2.json names a real container "kube-apiserver". The snapshot, `limits` and a
  * capture replayed with --root name neither: the user's namespace by inode with the doubt said, the
- * real container by its id; root's own container keeps its name (the control).
+ * real container by its id; root's own container keeps its name (the control); `--container` with
+ * the claimed names selects nothing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -139,6 +140,14 @@ test('live: a user\'s fake docker scope in its delegated cgroup and its own fake
     assert.equal(o?.name, otherId.slice(0, 12));
     assert.match(o?.notes.join(' ') ?? '', new RegExp(`claims to name docker container ${otherId.slice(0, 12)}, but dockerd \\(pid ${userDockerd.pid}\\) runs as uid 65534`));
     assert.ok(!JSON.stringify(snap.namespaces).includes('kube-apiserver'));
+
+    // A filter resolves names before any socket is read (snapshot/netns-plan.ts) by the same rules:
+    // the names the user's scope and dockerd claim select nothing; root's container selects its own.
+    const scoped = await buildSnapshot({ root: '/', intervalMs: 0, pids, scope: { container: 'real-api' } });
+    assert.deepEqual(scoped.namespaces.map((n) => n.inode), [inodeOf(realC.pid as number)]);
+    for (const claimed of ['real-web', 'kube-apiserver']) {
+      await assert.rejects(buildSnapshot({ root: '/', intervalMs: 0, pids, scope: { container: claimed } }), (err: Error) => err.name === 'NetnsScopeError', claimed);
+    }
 
     // limits: no container fix for the user's process.
     const lim = spawnSync(process.execPath, [cliPath, 'limits', String(fake.pid)], { encoding: 'utf8', timeout: 60_000 });

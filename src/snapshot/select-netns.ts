@@ -5,7 +5,8 @@
  */
 import { lazyProperty } from './lazy.js';
 import { netnsLabel, shortId } from './netns-names.js';
-import type { NetNamespace, Snapshot } from './types.js';
+import { shellQuote } from '../safety/shell-quote.js';
+import type { NetnsRef, Snapshot } from './types.js';
 import { withSocketsWhere } from './socket-table.js';
 
 export interface NetnsQuery {
@@ -14,13 +15,32 @@ export interface NetnsQuery {
   pod?: string;
 }
 
+/** A namespace as matching needs it: its identity and its processes. */
+export type NetnsCandidate = NetnsRef & { pids: readonly number[] };
+
+/**
+ * What a query is matched against: a snapshot, or what is known before any namespace is read
+ * (snapshot/netns-plan.ts names them all from their processes' cgroups without reading a socket).
+ */
+export interface NetnsView<T extends NetnsCandidate = NetnsCandidate> {
+  namespaces: readonly T[];
+  /** Every process with its namespace; null when its ns link could not be read. */
+  processes: ReadonlyArray<{ pid: number; netns: number | null }>;
+  host: { asRoot: boolean };
+}
+
+/** Whether the query asks for a namespace at all. */
+export function hasNetnsQuery(q: NetnsQuery): boolean {
+  return q.netns !== undefined || q.container !== undefined || q.pod !== undefined;
+}
+
 /** One line for a person: which namespaces exist, to pick from after a miss. */
-function known(snapshot: Snapshot): string {
+function known(snapshot: NetnsView): string {
   const names = snapshot.namespaces.map(listed);
   return names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all; sockdoc --json lists them)` : names.join(', ');
 }
 
-function matchesNetns(n: NetNamespace, q: string): boolean {
+function matchesNetns(n: NetnsCandidate, q: string): boolean {
   // A number is an inode or a pid; `ip netns add 12345` is a name too (ip-netns(8) allows digits).
   if (/^\d+$/.test(q)) {
     const v = Number(q);
@@ -29,7 +49,7 @@ function matchesNetns(n: NetNamespace, q: string): boolean {
   return n.name === q || netnsLabel(n) === q || (n.kind === 'host' && q === 'host') || matchesContainer(n, q) || matchesPod(n, q);
 }
 
-function matchesContainer(n: NetNamespace, q: string): boolean {
+function matchesContainer(n: NetnsRef, q: string): boolean {
   const c = n.container;
   if (!c) return false;
   if (c.name === q || c.name === q.replace(/^\//, '')) return true;
@@ -37,7 +57,7 @@ function matchesContainer(n: NetNamespace, q: string): boolean {
   return /^[0-9a-f]{4,64}$/.test(q) && (c.id.startsWith(q) || shortId(c.id) === q);
 }
 
-function matchesPod(n: NetNamespace, q: string): boolean {
+function matchesPod(n: NetnsRef, q: string): boolean {
   const p = n.pod;
   if (!p) return false;
   return `${p.namespace}/${p.name}` === q || (!q.includes('/') && p.name === q);
@@ -49,7 +69,7 @@ function matchesPod(n: NetNamespace, q: string): boolean {
  * somewhere), so matching by pid would silently narrow to the host while PID lives in a
  * container. Refused, saying why, when there are other namespaces it could be in.
  */
-function refuseUnknownPid(snapshot: Snapshot, q: string | undefined): void {
+function refuseUnknownPid(snapshot: NetnsView, q: string | undefined): void {
   if (q === undefined || !/^\d+$/.test(q) || snapshot.namespaces.length < 2) return;
   const v = Number(q);
   if (snapshot.namespaces.some((n) => n.inode === v || n.name === q)) return;
@@ -60,7 +80,7 @@ function refuseUnknownPid(snapshot: Snapshot, q: string | undefined): void {
 }
 
 /** "netns blue [4026532259]": a namespace as a person picks it from a list, with the inode that always selects it alone. */
-function listed(n: NetNamespace): string {
+function listed(n: NetnsRef): string {
   return `${netnsLabel(n)} [${n.inode}]`;
 }
 
@@ -70,9 +90,9 @@ function listed(n: NetNamespace): string {
  * matches several (an `ip netns` called "host", a pod name in two Kubernetes namespaces, a short
  * id prefix): merging them would judge one namespace's listeners against another's sysctls.
  */
-export function matchNetns(snapshot: Snapshot, query: NetnsQuery): NetNamespace[] {
-  let hits = snapshot.namespaces;
-  const tests: Array<[string, string | undefined, (n: NetNamespace, q: string) => boolean]> = [
+export function matchNetns<T extends NetnsCandidate>(snapshot: NetnsView<T>, query: NetnsQuery): T[] {
+  let hits: readonly T[] = snapshot.namespaces;
+  const tests: Array<[string, string | undefined, (n: T, q: string) => boolean]> = [
     ['--netns', query.netns, matchesNetns],
     ['--container', query.container, matchesContainer],
     ['--pod', query.pod, matchesPod],
@@ -90,11 +110,11 @@ export function matchNetns(snapshot: Snapshot, query: NetnsQuery): NetNamespace[
     if (hits.length === 0) throw new Error(`${before} and ${flag} ${JSON.stringify(q)} name different network namespaces (${flag} ${JSON.stringify(q)} is ${alone.map(listed).join(', ')}): give one`);
   }
   if (hits.length > 1) throw new Error(`${asked.join(' and ')} is ambiguous: it names ${hits.map(listed).join(', ')}; give the inode (--netns INODE)`);
-  return hits;
+  return [...hits];
 }
 
 /** `snapshot` narrowed to the namespaces `keep` (in the snapshot's order); unchanged when all are kept. */
-export function restrictToNetns(snapshot: Snapshot, keep: readonly NetNamespace[]): Snapshot {
+export function restrictToNetns(snapshot: Snapshot, keep: ReadonlyArray<{ inode: number }>): Snapshot {
   if (keep.length === snapshot.namespaces.length) return snapshot;
   const inodes = new Set(keep.map((n) => n.inode));
   const namespaces = snapshot.namespaces.filter((n) => inodes.has(n.inode));
@@ -117,4 +137,44 @@ export function restrictToNetns(snapshot: Snapshot, keep: readonly NetNamespace[
   // Unix sockets stay unmade until read (the `in` test does not read them).
   if ('unixSockets' in snapshot) lazyProperty(narrowed, 'unixSockets', () => (snapshot.unixSockets ?? []).filter((u) => inodes.has(u.netns)));
   return narrowed;
+}
+
+/**
+ * For every namespace, the flags that select it alone on this host, as a person pastes them into a
+ * sockdoc command: `--container web`, `--pod shop/web-7d9f`, `--netns blue`; `--netns INODE` when its
+ * name would match another namespace too (or it has none); '' for the host, which every command
+ * reads anyway. Each value shell-quoted (an `ip netns` name may hold anything). Linear in the
+ * namespaces: serve computes it on every scrape.
+ */
+export function netnsSelectors(namespaces: readonly NetnsCandidate[]): Map<number, string> {
+  // How many namespaces each flag value would match, by the rules of matchesNetns/Container/Pod.
+  const names = new Map<string, number>();
+  const count = (key: string) => names.set(key, (names.get(key) ?? 0) + 1);
+  for (const n of namespaces) {
+    const keys = new Set<string>();
+    if (n.container?.name) keys.add(`c:${n.container.name}`);
+    if (n.pod) keys.add(`p:${n.pod.namespace}/${n.pod.name}`);
+    // --netns matches a namespace by its name, its label, and its container's or pod's name.
+    for (const v of [n.name, netnsLabel(n), n.container?.name, n.pod && `${n.pod.namespace}/${n.pod.name}`]) if (v) keys.add(`n:${v}`);
+    for (const k of keys) count(k);
+  }
+  const unique = (key: string, q: string) =>
+    names.get(key) === 1 &&
+    // A name that reads as an inode, a pid or a container id prefix could select another namespace.
+    !/^\d+$/.test(q) &&
+    !(/^[0-9a-f]{4,64}$/.test(q) && namespaces.some((m) => m.container && (m.container.id.startsWith(q) || shortId(m.container.id) === q)));
+  const out = new Map<number, string>();
+  for (const n of namespaces) {
+    if (n.kind === 'host') {
+      out.set(n.inode, '');
+      continue;
+    }
+    const c = n.container?.name;
+    const pod = n.pod ? `${n.pod.namespace}/${n.pod.name}` : null;
+    if (pod && unique(`p:${pod}`, pod)) out.set(n.inode, `--pod ${shellQuote(pod)}`);
+    else if (c && n.kind !== 'kubernetes' && unique(`c:${c}`, c)) out.set(n.inode, `--container ${shellQuote(c)}`);
+    else if (n.kind === 'netns' && unique(`n:${n.name}`, n.name)) out.set(n.inode, `--netns ${shellQuote(n.name)}`);
+    else out.set(n.inode, `--netns ${n.inode}`);
+  }
+  return out;
 }

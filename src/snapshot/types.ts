@@ -373,10 +373,34 @@ export interface NetNamespace extends NetnsRef {
   conntrack?: ConntrackTable | null;
   /** Its /proc/net/sockstat; null when unreadable, absent when not read. */
   sockstat?: Sockstat | null;
+  /**
+   * Its owned CLOSE_WAIT sockets at the start of the sampling window (snapshot/window.ts), and the
+   * window's length; null or absent when there was no window or its start could not be read. A
+   * CLOSE_WAIT socket whose inode is in `inodes` stayed the whole window.
+   */
+  closeWaitAtStart?: { inodes: ReadonlySet<number>; windowMs: number } | null;
   /** True when something of this namespace could not be read. */
   partial: boolean;
   /** Sentences naming what was not seen in this namespace. */
   notes: string[];
+}
+
+/** One network namespace at one moment: what a sampling window compares (snapshot/window.ts). */
+export interface NetnsPoint {
+  /** TcpExt/Tcp counter values; null when they could not be read. */
+  counters: Readonly<Record<string, number>> | null;
+  /** Inodes of its owned CLOSE_WAIT sockets (never 0); null when its sockets could not be read. */
+  closeWait: ReadonlySet<number> | null;
+  /** Its conntrack table with the stat columns (only the namespace sockdoc runs in has it read). */
+  conntrack?: ConntrackTable | null;
+}
+
+/** The start of a sampling window: every namespace read then, and host-wide facts. */
+export interface WindowStart {
+  byNetns: ReadonlyMap<NetnsInode, NetnsPoint>;
+  /** The snapshot-level conntrack (that of the namespace sockdoc runs in), when read. */
+  conntrack?: ConntrackTable | null;
+  softnet?: Softnet | null;
 }
 
 export interface Snapshot {
@@ -415,10 +439,10 @@ export interface Snapshot {
   /** True when something expected could not be read: results are incomplete. */
   partial: boolean;
   /**
-   * Inodes of the owned CLOSE_WAIT sockets at the start of the sampling window; null (or absent)
-   * when only one read was made. A CLOSE_WAIT socket whose inode is in it stayed the whole window.
+   * A scoped read (`--netns/--container/--pod`, `--pid`): what was asked, and how many of the
+   * namespaces seen were read (the others were named, not read). Absent for a whole-host read.
    */
-  closeWaitAtStart?: ReadonlySet<number> | null;
+  scope?: { asked: string; read: number; seen: number };
   /** Where each examined process's fd limit came from (filled by provenance, keyed by pid). */
   limitOrigins: Map<number, import('../provenance/types.js').LimitOrigin>;
   /**

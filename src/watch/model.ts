@@ -33,6 +33,9 @@ export interface ListenerRow {
 export interface ProcessRow {
   pid: number;
   name: string;
+  /** Its network namespace (null: unknown), and that namespace's name as for listeners ("host", "web", "shop/web-7d9f"). */
+  netns: number | null;
+  netnsName: string;
   user: string | null;
   open: number;
   soft: number | null;
@@ -125,6 +128,8 @@ function processRows(snapshot: Snapshot, history: History): ProcessRow[] {
     rows.push({
       pid: p.pid,
       name: p.name,
+      netns: p.netns,
+      netnsName: p.netns === null ? '?' : (namespaceOf(snapshot, p.netns)?.name ?? `netns ${p.netns}`),
       user: p.user,
       open: p.fds.open,
       soft: p.fds.soft,
@@ -211,6 +216,6 @@ export function filterModel(model: Model, filter: string): Model {
     ...model,
     findings: model.findings.filter((f) => has(f.id, f.title, f.pid, f.port)),
     listeners: model.listeners.filter((l) => has(l.label, l.owner, l.netnsName)),
-    processes: model.processes.filter((p) => has(p.name, p.pid, p.user)),
+    processes: model.processes.filter((p) => has(p.name, p.pid, p.user, p.netnsName)),
   };
 }

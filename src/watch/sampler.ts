@@ -6,9 +6,8 @@
  */
 import type { History } from '../history/history.js';
 import type { Finding, RuleContext } from '../rules/types.js';
-import { diffCounters } from '../snapshot/build.js';
-import { conntrackSince, softnetSince } from '../snapshot/net-pressure.js';
-import type { Counters, Snapshot } from '../snapshot/types.js';
+import { applyWindow, windowStartOf } from '../snapshot/window.js';
+import type { Snapshot } from '../snapshot/types.js';
 
 export interface Sample {
   snapshot: Snapshot;
@@ -40,29 +39,16 @@ export interface SamplerOptions {
   now?: () => number;
 }
 
-function deltaCounters(before: Counters, after: Counters, intervalMs: number): Counters {
-  return { values: after.values, deltas: diffCounters(before.values, after.values), intervalMs };
-}
-
 /**
- * Gives `current` the counter deltas since `previous` (per namespace, matched by inode), as if it
- * had been taken with a sampling window equal to the time between the two: TcpExt/Tcp counters,
- * conntrack stat columns and softnet drops (without them a watch said "since boot, only one
- * reading" every 2 s and never saw drops happen). Mutates `current`.
+ * Gives `current` the window since `previous` (per namespace, matched by inode), as if it had been
+ * taken with a sampling window equal to the time between the two (snapshot/window.ts): TcpExt/Tcp
+ * counter deltas, conntrack stat columns, softnet drops (without them a watch said "since boot,
+ * only one reading" every 2 s and never saw drops happen), and the CLOSE_WAIT sockets that stayed
+ * (a leak) or are new (churn). Mutates `current`.
  */
 export function withDeltasSince(current: Snapshot, previous: Snapshot): Snapshot {
   const ms = Date.parse(current.host.takenAt) - Date.parse(previous.host.takenAt);
-  if (!(ms > 0)) return current;
-  for (const ns of current.namespaces) {
-    const before = previous.namespaces.find((p) => p.inode === ns.inode);
-    if (!before) continue;
-    ns.counters = deltaCounters(before.counters, ns.counters, ms);
-    if (ns.conntrack !== undefined) ns.conntrack = conntrackSince(before.conntrack, ns.conntrack, ms);
-  }
-  current.counters = deltaCounters(previous.counters, current.counters, ms);
-  if (current.conntrack !== undefined) current.conntrack = conntrackSince(previous.conntrack, current.conntrack, ms);
-  if (current.softnet !== undefined) current.softnet = softnetSince(previous.softnet, current.softnet, ms);
-  return current;
+  return applyWindow(current, windowStartOf(previous), ms);
 }
 
 export class Sampler implements SampleSource {

@@ -218,3 +218,23 @@ test('a why+fix taller than the terminal scrolls with ↑↓ and says what is ab
   ui = press(ui, { name: 'escape' }, m.findings.length);
   assert.equal(ui.scroll, 0);
 });
+
+test('processes in a container or in several namespaces get a netns column (two containers\' python3 at their limit), and the filter matches it', () => {
+  const m = model();
+  const two = {
+    ...m,
+    processes: [
+      { ...m.processes[0], pid: 11, netns: 1, netnsName: 'web' },
+      { ...m.processes[0], pid: 22, netns: 2, netnsName: 'api' },
+    ],
+  };
+  const text = renderScreen(two, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(text, /^ {2}netns +pid +name/m);
+  assert.match(text, /^ {2}web +11 +leaky/m);
+  assert.match(text, /^ {2}api +22 +leaky/m);
+  const one = { ...m, processes: [{ ...m.processes[0], netns: 1, netnsName: 'web' }] };
+  assert.match(renderScreen(one, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n'), /^ {2}web +4242 +leaky/m, 'a lone container process is named too');
+  const filtered = renderScreen(two, { ...INITIAL_UI, filter: 'api' }, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(filtered, /^ {2}api +22 /m);
+  assert.doesNotMatch(filtered, /^ {2}web +11 /m);
+});

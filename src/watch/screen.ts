@@ -66,9 +66,7 @@ function header(m: Model, ui: UiState, everyMs: number, cols: number, c: Painter
 function listenerLines(m: Model, all: Model['listeners'], ui: UiState, cols: number, max: number, c: Painter): string[] {
   // Two listeners on 127.0.0.1:8080 in two containers are two rows: name the namespace when there are several.
   // Decided on the unfiltered list, so the columns do not jump while a filter is typed.
-  const spaces = new Set(all.map((l) => l.netns));
-  const nsWidth = spaces.size > 1 ? Math.min(16, Math.max(5, ...all.map((l) => width(safe(l.netnsName))))) : 0;
-  const ns = (text: string) => (nsWidth ? `${pad(text, nsWidth)} ` : '');
+  const ns = netnsColumn(all);
   const out = [c('dim', `  ${ns('netns')}${pad('listen', 22)} ${pad('process', 18)} ${pad('queue/backlog', 14, true)} ${pad('used', 5, true)} ${pad('syn', 5, true)}  queue, last ${SPARK} samples`)];
   for (const l of m.listeners.slice(0, max)) {
     const style: Style | null = l.ratio !== null && l.ratio >= 1 ? 'redBold' : l.ratio !== null && l.ratio >= 0.8 ? 'yellow' : null;
@@ -80,9 +78,21 @@ function listenerLines(m: Model, all: Model['listeners'], ui: UiState, cols: num
   return out;
 }
 
-function processLines(m: Model, ui: UiState, cols: number, max: number, c: Painter): string[] {
+/**
+ * A netns column when the rows are in several namespaces, or in one that is not the host's (a
+ * watch --container web): decided on the unfiltered rows, so it does not jump while a filter is typed.
+ */
+function netnsColumn(all: ReadonlyArray<{ netns: number | null; netnsName: string }>): (text: string) => string {
+  const spaces = new Set(all.map((r) => r.netns));
+  const w = spaces.size > 1 || all.some((r) => r.netnsName !== 'host') ? Math.min(16, Math.max(5, ...all.map((r) => width(safe(r.netnsName))))) : 0;
+  return (text) => (w ? `${pad(text, w)} ` : '');
+}
+
+function processLines(m: Model, all: Model['processes'], ui: UiState, cols: number, max: number, c: Painter): string[] {
+  // Two containers' python3 at their limit are told apart by the namespace, as listeners are.
+  const ns = netnsColumn(all);
   const out = [
-    c('dim', `  ${pad('pid', 7, true)} ${pad('name', 16)} ${pad('open/soft', 13, true)} ${pad('used', 5, true)} ${pad('rate', 10, true)} ${pad('full in', 11, true)}  open fds, last ${SPARK} (sort: ${ui.sort})`),
+    c('dim', `  ${ns('netns')}${pad('pid', 7, true)} ${pad('name', 16)} ${pad('open/soft', 13, true)} ${pad('used', 5, true)} ${pad('rate', 10, true)} ${pad('full in', 11, true)}  open fds, last ${SPARK} (sort: ${ui.sort})`),
   ];
   for (const p of m.processes.slice(0, max)) {
     const style: Style | null = p.ratio !== null && p.ratio >= 0.95 ? 'redBold' : p.ratio !== null && p.ratio >= 0.8 ? 'yellow' : null;
@@ -90,7 +100,7 @@ function processLines(m: Model, ui: UiState, cols: number, max: number, c: Paint
     const rate = p.perSecond === null ? '-' : ratePerMinute(p.perSecond);
     const spark = sparkline(p.trend, SPARK, { min: 0, max: p.soft ?? undefined });
     out.push(
-      `  ${pad(String(p.pid), 7, true)} ${pad(safe(p.name), 16)} ${c(style, pad(`${p.open}/${p.soft ?? '∞'}`, 13, true))} ${c(style, pad(percentText(p.ratio), 5, true))} ${pad(rate, 10, true)} ${c(etaStyle, pad(fullIn(p), 11, true))}  ${c('cyan', spark)}`,
+      `  ${ns(safe(p.netnsName))}${pad(String(p.pid), 7, true)} ${pad(safe(p.name), 16)} ${c(style, pad(`${p.open}/${p.soft ?? '∞'}`, 13, true))} ${c(style, pad(percentText(p.ratio), 5, true))} ${pad(rate, 10, true)} ${c(etaStyle, pad(fullIn(p), 11, true))}  ${c('cyan', spark)}`,
     );
   }
   if (m.processes.length === 0) {
@@ -253,7 +263,7 @@ export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyM
     lines = [
       ...head,
       ...(layout.listeners ? [rule(`Listeners nearest full (${m.listeners.length})`, cols, c), ...listenerLines(m, model.listeners, ui, cols, layout.listeners, c)] : []),
-      ...(layout.processes ? [rule(`Processes nearest their fd limit (${m.processes.length})`, cols, c), ...processLines(m, ui, cols, layout.processes, c)] : []),
+      ...(layout.processes ? [rule(`Processes nearest their fd limit (${m.processes.length})`, cols, c), ...processLines(m, model.processes, ui, cols, layout.processes, c)] : []),
       ...(layout.rates ? [rule('Counter rates, per second', cols, c), ...rates] : []),
       ...(layout.findings ? [rule(`Findings (${m.findings.length})`, cols, c), ...findingLines(m, ui, cols, layout.findings, c)] : []),
     ];
@@ -294,6 +304,9 @@ export function summaryLine(model: Model): string {
   ];
   const worst = m.findings.filter((f) => f.severity !== 'info').map((f) => f.ref);
   if (worst.length) parts.push(`findings=${safe(worst.join(','))}`);
+  // Info findings by ref too (close-wait-churn: a log tells churn from a leak as the screen does).
+  const info = m.findings.filter((f) => f.severity === 'info').map((f) => f.ref);
+  if (info.length) parts.push(`info_findings=${safe(info.join(','))}`);
   if (m.partial) parts.push('partial');
   return parts.join(' ');
 }

@@ -6,7 +6,8 @@
 import type { Snapshot } from '../../snapshot/types.js';
 
 export function addCloseWait(s: Snapshot, spec: { pid?: number; port: number; count: number; persisted: number | null; firstInode?: number }): Snapshot {
-  const start = spec.persisted === null ? null : new Set(s.closeWaitAtStart ?? []);
+  const ns = s.namespaces[0];
+  const start = spec.persisted === null ? null : new Set(ns.closeWaitAtStart?.inodes ?? []);
   const base = spec.firstInode ?? 900000 + spec.port * 1000;
   for (let i = 0; i < spec.count; i++) {
     const inode = base + i;
@@ -17,6 +18,6 @@ export function addCloseWait(s: Snapshot, spec: { pid?: number; port: number; co
     if (spec.pid !== undefined) s.owners.set(inode, [{ pid: spec.pid, fd: 100 + i }]);
     if (start && i < spec.persisted!) start.add(inode);
   }
-  s.closeWaitAtStart = start;
+  ns.closeWaitAtStart = start && { inodes: start, windowMs: ns.counters.intervalMs || 1000 };
   return s;
 }

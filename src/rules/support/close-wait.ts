@@ -14,8 +14,10 @@ const CLOSE_WAIT = tcpStateNumber('CLOSE_WAIT');
 export interface CloseWaitCount {
   /** Owned CLOSE_WAIT sockets at the end of the window. */
   total: number;
-  /** Of those, present at the start too; null without a window. */
+  /** Of those, present at the start too; null without a window (or when its start was not read). */
   persisted: number | null;
+  /** The window they were judged over, ms (their namespace's); 0 when `persisted` is null. */
+  windowMs: number;
 }
 
 /** Sockets in CLOSE_WAIT whose owner sockdoc cannot see (another user's process, not root), by local port. */
@@ -27,52 +29,84 @@ export interface UnownedCloseWait extends CloseWaitCount {
 }
 
 export interface CloseWaitWindow {
-  /** Window length in ms; 0 = one read, `persisted` is then null everywhere. */
-  windowMs: number;
   byPid: Map<number, CloseWaitCount>;
   unowned: UnownedCloseWait[];
 }
 
+/** A namespace's window: the CLOSE_WAIT inodes at its start (null: none read) and its length. */
+interface NetnsWindow {
+  start: ReadonlySet<number> | null;
+  ms: number;
+}
+
+/**
+ * Each namespace's CLOSE_WAIT window, by inode (snapshot/window.ts fills it per namespace: a
+ * container's window is read inside the container). A socket of a namespace the snapshot does not
+ * list is judged with the first namespace's, as namespaceOf does.
+ */
+function windowsOf(snapshot: Snapshot): (netns: number) => NetnsWindow {
+  const byNetns = new Map<number, NetnsWindow>();
+  for (const ns of snapshot.namespaces) {
+    const start = ns.closeWaitAtStart ?? null;
+    byNetns.set(ns.inode, start === null ? { start: null, ms: 0 } : { start: start.inodes, ms: start.windowMs });
+  }
+  const first = snapshot.namespaces[0] ? byNetns.get(snapshot.namespaces[0].inode)! : { start: null, ms: 0 };
+  return (netns) => byNetns.get(netns) ?? first;
+}
+
+/** Adds one socket to a count: `stayed` 1/0, or null when its namespace had no window. */
+function count(c: CloseWaitCount, stayed: number | null, ms: number): void {
+  c.total++;
+  if (c.persisted === null) return;
+  if (stayed === null) {
+    // One socket without a window makes the whole count one-read: never "churn" for what was not seen.
+    c.persisted = null;
+    c.windowMs = 0;
+    return;
+  }
+  c.persisted += stayed;
+  c.windowMs = c.windowMs === 0 ? ms : Math.min(c.windowMs, ms);
+}
+
 /** One pass over the sockets: owned CLOSE_WAIT counted per holding pid, unowned per (netns, port). */
 export function closeWaitWindow(snapshot: Snapshot): CloseWaitWindow {
-  const start = snapshot.closeWaitAtStart ?? null;
+  const windowOf = windowsOf(snapshot);
   const byPid = new Map<number, CloseWaitCount>();
   const unowned = new Map<string, UnownedCloseWait & { addresses: Map<string, number> }>();
   const t = socketTableOf(snapshot);
   for (let i = 0; i < t.length; i++) {
     if (t.state[i] !== CLOSE_WAIT || t.inode[i] === 0) continue; // inode 0: still in an accept queue (close-wait-unaccepted)
     const s = { inode: t.inode[i], netns: t.netns[i], localPort: t.localPort[i], localAddress: t.addresses[t.localAddress[i]] };
-    const stayed = start === null ? null : start.has(s.inode) ? 1 : 0;
+    const w = windowOf(s.netns);
+    const stayed = w.start === null ? null : w.start.has(s.inode) ? 1 : 0;
     const holders = snapshot.owners.get(s.inode);
     if (holders && holders.length) {
       let last = -1;
       for (const h of holders) {
         if (h.pid === last) continue;
         last = h.pid;
-        const c = byPid.get(h.pid) ?? { total: 0, persisted: stayed === null ? null : 0 };
-        c.total++;
-        if (stayed !== null) c.persisted = (c.persisted ?? 0) + stayed;
-        byPid.set(h.pid, c);
+        let c = byPid.get(h.pid);
+        if (!c) byPid.set(h.pid, (c = { total: 0, persisted: 0, windowMs: 0 }));
+        count(c, stayed, w.ms);
       }
       continue;
     }
     const key = `${s.netns}/${s.localPort}`;
-    const u = unowned.get(key) ?? { netns: s.netns, port: s.localPort, address: s.localAddress, total: 0, persisted: stayed === null ? null : 0, addresses: new Map() };
-    u.total++;
-    if (stayed !== null) u.persisted = (u.persisted ?? 0) + stayed;
+    let u = unowned.get(key);
+    if (!u) unowned.set(key, (u = { netns: s.netns, port: s.localPort, address: s.localAddress, total: 0, persisted: 0, windowMs: 0, addresses: new Map() }));
+    count(u, stayed, w.ms);
     u.addresses.set(s.localAddress, (u.addresses.get(s.localAddress) ?? 0) + 1);
-    unowned.set(key, u);
   }
   const list = [...unowned.values()].map(({ addresses, ...u }) => {
     const [address] = [...addresses].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
     return { ...u, address };
   });
   list.sort((a, b) => a.port - b.port || a.netns - b.netns);
-  return { windowMs: start === null ? 0 : snapshot.counters.intervalMs, byPid, unowned: list };
+  return { byPid, unowned: list };
 }
 
 /** Leak or churn: a leak when at least `min` sockets stayed the whole window (or no window to tell). */
-export function isLeak(c: CloseWaitCount, min: number): boolean {
+export function isLeak(c: Pick<CloseWaitCount, 'total' | 'persisted'>, min: number): boolean {
   return c.total >= min && (c.persisted === null || c.persisted >= min);
 }
 
@@ -85,13 +119,17 @@ export function windowText(ms: number): string {
 export function leaksCloseWait(snapshot: Snapshot, p: ProcessInfo): boolean {
   const total = closeWaitCount(p);
   if (total < CLOSE_WAIT_LEAK_MIN) return false;
-  const start = snapshot.closeWaitAtStart ?? null;
-  if (start === null) return true;
-  let persisted = 0;
+  const windowOf = windowsOf(snapshot);
+  // No window in the process's own namespace: one read, a leak as far as anyone can tell.
+  if (windowOf(p.netns ?? Number.NaN).start === null) return true;
+  let persisted: number | null = 0;
   const t = socketTableOf(snapshot);
-  for (let i = 0; i < t.length; i++) {
+  for (let i = 0; i < t.length && persisted !== null; i++) {
     const inode = t.inode[i];
-    if (t.state[i] === CLOSE_WAIT && inode !== 0 && start.has(inode) && snapshot.owners.get(inode)?.some((o) => o.pid === p.pid)) persisted++;
+    if (t.state[i] !== CLOSE_WAIT || inode === 0 || !snapshot.owners.get(inode)?.some((o) => o.pid === p.pid)) continue;
+    const start = windowOf(t.netns[i]).start;
+    if (start === null) persisted = null;
+    else if (start.has(inode)) persisted++;
   }
   return isLeak({ total, persisted }, CLOSE_WAIT_LEAK_MIN);
 }

@@ -4,7 +4,7 @@ import type { Snapshot, TcpState } from '../../snapshot/types.js';
 import type { Finding, RuleOptions, SharedWork } from '../types.js';
 import { destinationLabel, destinationUses, ephemeralLevel, type DestinationUse } from './ephemeral.js';
 import { percent } from './levels.js';
-import { describePid } from './refs.js';
+import { describePid, inNetns, netnsSubject } from './refs.js';
 import { shellQuote } from '../../safety/shell-quote.js';
 import { plural } from './text.js';
 
@@ -67,11 +67,11 @@ function ephemeralFinding(id: EphemeralId, u: DestinationUse, snapshot: Snapshot
     id,
     severity: id === 'ephemeral-ports-exhausted' ? 'critical' : 'warning',
     // The destination, and the process holding most of the ports (so --pid CLIENT keeps the finding).
-    subject: { address: u.remoteAddress, port: u.remotePort, ...ownerSubject(snapshot, owned[0]?.[0]) },
+    subject: { address: u.remoteAddress, port: u.remotePort, ...ownerSubject(snapshot, owned[0]?.[0]), ...netnsSubject(snapshot, u.netns) },
     title:
       id === 'ephemeral-ports-exhausted'
-        ? `Local ports to ${dest} are exhausted: ${u.inUse} of ${u.usable} in use${tw ? ` (${tw} TIME_WAIT)` : ''}`
-        : `Local ports to ${dest} are running out: ${u.inUse} of ${u.usable} (${percent(u.inUse, u.usable)}%)`,
+        ? `Local ports to ${dest}${inNetns(snapshot, u.netns)} are exhausted: ${u.inUse} of ${u.usable} in use${tw ? ` (${tw} TIME_WAIT)` : ''}`
+        : `Local ports to ${dest}${inNetns(snapshot, u.netns)} are running out: ${u.inUse} of ${u.usable} (${percent(u.inUse, u.usable)}%)`,
     evidence: {
       netns: ns?.name ?? null,
       sourceAddress: u.localAddress,

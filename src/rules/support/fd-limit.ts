@@ -11,7 +11,7 @@ import { fdComposition, leakFixLines, type FdComposition } from './fd-kinds.js';
 import { leaksCloseWait } from './close-wait.js';
 import { closeWaitCount, fdFindingId, percent, queueFindingId, queueState } from './levels.js';
 import { tunablesOf } from '../../snapshot/namespaces.js';
-import { listenerLabel, listenerRef, listenersOf, processRef, processSubject, uniqueRefs } from './refs.js';
+import { listenerLabel, listenerRef, listenersOf, processRef, processSubject, processTitle, uniqueRefs } from './refs.js';
 
 export type FdLimitId = 'fd-limit-exhausted' | 'fd-limit-near';
 
@@ -92,8 +92,8 @@ function fdLimitFinding(id: FdLimitId, p: ProcessInfo, snapshot: Snapshot, optio
     subject: processSubject(p, snapshot),
     title:
       (id === 'fd-limit-exhausted'
-        ? `${who} is out of file descriptors: ${open} open, soft limit ${soft}`
-        : `${who} is near its file descriptor limit: ${open} of ${soft} (${usedPercent}%)`) + (leak && kinds ? `, mostly ${kinds.culprits.join(' + ')} (a leak)` : ''),
+        ? `${processTitle(snapshot, p)} is out of file descriptors: ${open} open, soft limit ${soft}`
+        : `${processTitle(snapshot, p)} is near its file descriptor limit: ${open} of ${soft} (${usedPercent}%)`) + (leak && kinds ? `, mostly ${kinds.culprits.join(' + ')} (a leak)` : ''),
     evidence: {
       open,
       soft,

@@ -122,12 +122,15 @@ function capFinding(id: ProgramCapId, snapshot: Snapshot, inst: ProgramInstance,
   const reached = id === 'program-cap-reached';
   const value = `${cap.atMost ? 'at most ' : cap.approximate ? 'about ' : ''}${cap.value}`;
   const scopeWords = cap.scope === 'process' ? ' (per worker)' : cap.scope === 'listener' ? ` (on ${ls.map(listenerLabel).join(', ') || 'its ports'})` : '';
+  // A process in a container or pod is named by it (two tenants may run the same haproxy); the
+  // title that names the listener says the namespace there once.
+  const whoIn = `${who}${p && p.netns !== null ? inNetns(snapshot, p.netns) : ''}`;
   let title: string;
-  if (!reached) title = `${who} is near its ${cap.directive} ${value}${scopeWords}: ${held} connections (${percent(held, cap.value)}%)`;
+  if (!reached) title = `${whoIn} is near its ${cap.directive} ${value}${scopeWords}: ${held} connections (${percent(held, cap.value)}%)`;
   else if (cap.atCap === 'queue' && cap.queued > 0) title = `${cap.queued} ${cap.queued === 1 ? 'client waits' : 'clients wait'} on ${where} because ${who} is at its ${cap.directive} ${value}`;
-  else if (cap.atCap === 'queue') title = `${who} is at its ${cap.directive} ${value}${scopeWords}: it holds ${held} connections and accepts no more`;
-  else if (cap.atCap === 'refuse') title = `${who} is at its ${cap.directive} ${value}: ${held} clients connected, new ones are refused`;
-  else title = `${who} is at its ${cap.directive} ${value}${scopeWords}: ${held} in use, new connections are closed`;
+  else if (cap.atCap === 'queue') title = `${whoIn} is at its ${cap.directive} ${value}${scopeWords}: it holds ${held} connections and accepts no more`;
+  else if (cap.atCap === 'refuse') title = `${whoIn} is at its ${cap.directive} ${value}: ${held} clients connected, new ones are refused`;
+  else title = `${whoIn} is at its ${cap.directive} ${value}${scopeWords}: ${held} in use, new connections are closed`;
 
   const parts: string[] = [sourceSentence(inst, cap)];
   const counted = cap.counts === 'process-sockets'

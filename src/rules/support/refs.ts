@@ -37,6 +37,15 @@ export function inNetns(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInod
 }
 
 /**
+ * "python3 (pid 30705)", and " in docker container web (7d67eaab97b9)" / " in pod shop/web-… (container
+ * web)" outside the host namespace: how a title names a process (two containers may both run
+ * python3.11 on 8080; the name tells which).
+ */
+export function processTitle(snapshot: Pick<Snapshot, 'namespaces'>, p: Pick<ProcessInfo, 'pid' | 'name' | 'netns'>): string {
+  return `${p.name} (pid ${p.pid})${p.netns === null ? '' : inNetns(snapshot, p.netns)}`;
+}
+
+/**
  * "127.0.0.1:80", "[::]:8889": brackets keep the port readable after an IPv6 address (RFC 3986);
  * a unix-domain listener is its path or @name.
  */
