@@ -7,7 +7,7 @@
  * `close()` removes containers, image, daemon and directory; it never throws.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, closeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The image every private daemon imports (docs/namespaces.md, `sockdoc lab container`). */
@@ -57,6 +57,38 @@ export function mountsUnder(dir: string): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
+/**
+ * The processes this daemon left behind: every process whose command line names DIR (containerd and its
+ * shims take `-address DIR/exec/containerd/…`), with all their descendants (the containers' processes,
+ * children of the shims). A dockerd killed before it stopped its containers leaves the shims running,
+ * re-parented to init; they are provably ours because DIR is a fresh mkdtemp of this process.
+ */
+function leftBehind(dir: string): number[] {
+  const children = new Map<number, number[]>();
+  const seeds: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const pid = Number(e);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      (children.get(ppid) ?? children.set(ppid, []).get(ppid)!).push(pid);
+      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(dir)) seeds.push(pid);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const out = new Set<number>();
+  const todo = [...seeds];
+  while (todo.length > 0) {
+    const pid = todo.pop()!;
+    if (pid === process.pid || out.has(pid)) continue;
+    out.add(pid);
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return [...out];
+}
+
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -80,7 +112,10 @@ export function startPrivateDocker(label = 'sockdoc-docker'): PrivateDocker {
   };
   const close = (): string[] => {
     const problems: string[] = [];
-    for (const n of names) spawnSync('docker', ['-H', sock, 'rm', '-f', n], { stdio: 'ignore', timeout: 20_000 });
+    // Every container of this daemon, also those a test made with docker(['run', …]) rather than run().
+    const all = spawnSync('docker', ['-H', sock, 'ps', '-aq'], { encoding: 'utf8', timeout: 20_000 });
+    const ids = new Set([...names, ...(all.status === 0 ? all.stdout.split('\n').filter(Boolean) : [])]);
+    if (ids.size > 0) spawnSync('docker', ['-H', sock, 'rm', '-f', ...ids], { stdio: 'ignore', timeout: 30_000 });
     spawnSync('docker', ['-H', sock, 'rmi', '-f', IMAGE], { stdio: 'ignore', timeout: 20_000 });
     if (daemon.exitCode === null) {
       daemon.kill('SIGTERM');
@@ -89,6 +124,19 @@ export function startPrivateDocker(label = 'sockdoc-docker'): PrivateDocker {
         daemon.kill('SIGKILL');
         problems.push('dockerd did not stop on SIGTERM within 10 s: killed');
       }
+    }
+    // Whatever still runs from this directory (shims of containers the daemon did not stop in time).
+    const left = leftBehind(dir);
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    if (left.length > 0) {
+      for (let i = 0; i < 50 && left.some((p) => running(p)); i++) sleepMs(100);
+      problems.push(`killed ${left.length} process(es) left running from ${dir}`);
     }
     // Every mount the daemon left below its directory, deepest first: a container on the host's
     // network leaves exec/netns/default bind-mounted, and exec itself is no mount point, so
