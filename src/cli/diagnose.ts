@@ -9,7 +9,8 @@ import { History } from '../history/history.js';
 import { sampleOver } from '../watch/sampler.js';
 import { renderDiagnosis } from '../render/terminal.js';
 import { filterFindings } from '../render/filter.js';
-import { checkPort, portExitCode } from '../port/check.js';
+import { portExitCode } from '../port/check.js';
+import { checkPortForwarded } from '../port/forward-reads.js';
 import { diagnosisToJson } from '../render/json.js';
 import { renderSummary } from '../render/summary.js';
 import type { Diagnosis, DiagnosisFilter } from '../render/report.js';
@@ -252,7 +253,7 @@ const runDiagnose: Command = async (args: string[], io: Io) => {
   }
   const d = diagnose(snapshot, options, filter, context);
   if (filter.port !== undefined) {
-    const check = checkPort(snapshot, filter.port, { narrowed: hasNetnsQuery(query) });
+    const check = await checkPortForwarded(root, snapshot, filter.port, hasNetnsQuery(query), () => buildSnapshot({ root, intervalMs: 0, now }));
     if (check.severity !== 'ok') {
       d.portCheck = check;
       d.exitCode = portExitCode(check, d.findings);

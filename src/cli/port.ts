@@ -1,6 +1,8 @@
 /** `sockdoc port P`: why connections to port P fail or succeed. Exit codes as for diagnose. */
 import { readServices } from '../probe/services.js';
-import { checkPort, portExitCode } from '../port/check.js';
+import { portExitCode } from '../port/check.js';
+import { checkPortForwarded } from '../port/forward-reads.js';
+import { buildSnapshot } from '../snapshot/build.js';
 import { portCheckToJson, renderPortCheck } from '../render/port.js';
 import { durationFlag, intFlag, parse } from './args.js';
 import { checkRoot, diagnose, fixedClock, NETNS_OPTIONS, ruleOptions, scopedSnapshot, socketsRead } from './diagnose.js';
@@ -12,6 +14,9 @@ export const HELP = `Usage: sockdoc port P [options]        P: a port number, or
 Why connections to TCP port P are refused or fail: nothing listening in any network namespace,
 a listener on 127.0.0.1/::1 only, IPv6 only ([::]:P, IPV6_V6ONLY) vs dual-stack (*:P), listening
 only inside a container; the listener's queue, its owners and their fd limits; the port's findings.
+A forwarded port is followed to where it goes (docker-proxy, socat, DNAT rules of docker, kube-proxy
+NodePorts and CNI hostPorts, nginx proxy_pass and HAProxy backends; root reads the NAT rules): the
+answer names the hop that fails, e.g. a server in a container listening on 127.0.0.1 only.
 
 Options:
   --json               machine-readable (docs/json-schema.md, "sockdoc port --json")
@@ -23,7 +28,7 @@ Options:
   -h, --help           this help
 
 Exit codes: 0 listening and healthy, 1 warnings (loopback-only, IPv6-only, elsewhere only),
-2 critical (nothing listens, or a critical finding on the port), 3 could not run.
+2 critical (nothing listens, a forwarded hop fails, or a critical finding on the port), 3 could not run.
 `;
 
 /**
@@ -63,20 +68,21 @@ export const run: Command = async (args: string[], io: Io) => {
   const root = checkRoot(values.root);
   const port = portArgument(root, positionals[0], io);
   const query = { netns: values.netns, container: values.container, pod: values.pod };
-  const snapshot = await scopedSnapshot({
+  const opts = {
     root,
     intervalMs: durationFlag('interval', values.interval, 1000),
     now: fixedClock(io.env.SOCKDOC_NOW),
-    onWait: (ms) => {
+    onWait: (ms: number) => {
       if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);
     },
-  }, query);
+  };
+  const snapshot = await scopedSnapshot(opts, query);
   if (!socketsRead(snapshot)) {
     throw new UsageError(`cannot read TCP sockets under ${root}`);
   }
   const d = diagnose(snapshot, ruleOptions({}), { port });
   // Host-wide findings (conntrack full, ...) stay: they refuse connections to every port.
-  const check = checkPort(snapshot, port, { narrowed: hasNetnsQuery(query) });
+  const check = await checkPortForwarded(root, snapshot, port, hasNetnsQuery(query), () => buildSnapshot({ ...opts, intervalMs: 0 }));
   const exit = portExitCode(check, d.findings);
   if (values.json) io.stdout(JSON.stringify(portCheckToJson(check, d.findings, exit, snapshot.partial, snapshot.notes), null, 2) + '\n');
   else io.stdout(renderPortCheck(check, d.findings, exit, { color: useColor(io) && !values['no-color'], columns: io.columns }));

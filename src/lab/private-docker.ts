@@ -1,7 +1,11 @@
 /**
  * A private docker daemon for tests and the lab (Debian's docker.io): its own --data-root,
  * --exec-root, pidfile and unix socket under a temporary directory, no iptables and no bridge, so
- * it touches nothing of the host's networking. Containers run with `--network none` from an image
+ * it touches nothing of the host's networking. With `netns` it runs inside that network namespace
+ * (which the caller made) with its bridge and iptables enabled there only: published ports
+ * (docker-proxy, the DOCKER chain's DNAT rules) exist inside it and nowhere else. It is entered with
+ * `nsenter --net` rather than `ip netns exec`, which would remount /sys and hide the cgroup
+ * hierarchies dockerd needs ("Devices cgroup isn't mounted"). Containers run with `--network none` from an image
  * imported from a tarball of an empty rootfs built here (nothing is pulled); the host's /usr is
  * bind-mounted read-only for the interpreter (Debian's /bin and /lib are symlinks into /usr).
  * `close()` removes containers, image, daemon and directory; it never throws.
@@ -26,8 +30,11 @@ export interface PrivateDocker {
   dir: string;
   /** Runs the docker client against this daemon; throws with its stderr on failure. */
   docker(args: string[], timeoutMs?: number): string;
-  /** `docker run -d --network none` of IMAGE with /usr and `mounts` read-only; returns the container's main pid. */
-  run(name: string, opts: { sysctls?: Record<string, string>; mounts?: Record<string, string> }, cmd: string[]): number;
+  /**
+   * `docker run -d` of IMAGE with /usr and `mounts` read-only; returns the container's main pid.
+   * `--network none` unless `publish` is given (`-p` specs; needs a daemon started with `netns`).
+   */
+  run(name: string, opts: { sysctls?: Record<string, string>; mounts?: Record<string, string>; publish?: string[] }, cmd: string[]): number;
   close(): string[];
 }
 
@@ -94,15 +101,14 @@ function sleepMs(ms: number): void {
 }
 
 /** Starts the daemon and imports the image; throws (after cleaning up) when it cannot. */
-export function startPrivateDocker(label = 'sockdoc-docker'): PrivateDocker {
+export function startPrivateDocker(label = 'sockdoc-docker', opts: { netns?: string } = {}): PrivateDocker {
   const dir = mkdtempSync(`/tmp/${label}-`);
   const sock = `unix://${join(dir, 'docker.sock')}`;
   const log = openSync(join(dir, 'dockerd.log'), 'w');
-  const daemon: ChildProcess = spawn(
-    'dockerd',
-    ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', sock, '--pidfile', join(dir, 'docker.pid'), '--iptables=false', '--ip6tables=false', '--bridge=none'],
-    { stdio: ['ignore', log, log] },
-  );
+  const args = ['--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '-H', sock, '--pidfile', join(dir, 'docker.pid')];
+  const daemon: ChildProcess = opts.netns
+    ? spawn('nsenter', [`--net=/run/netns/${opts.netns}`, 'dockerd', ...args], { stdio: ['ignore', log, log] })
+    : spawn('dockerd', [...args, '--iptables=false', '--ip6tables=false', '--bridge=none'], { stdio: ['ignore', log, log] });
   closeSync(log);
   const names: string[] = [];
   const docker = (args: string[], timeoutMs = 30_000): string => {
@@ -162,6 +168,8 @@ export function startPrivateDocker(label = 'sockdoc-docker'): PrivateDocker {
     for (const d of ['etc', 'tmp', 'proc', 'sys', 'dev', 'usr', 'peer']) mkdirSync(join(rootfs, d), { recursive: true });
     for (const [l, t] of [['bin', 'usr/bin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64'], ['sbin', 'usr/sbin']]) symlinkSync(t, join(rootfs, l));
     writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
+    // Servers that switch user look the group up too (nginx: getgrnam).
+    writeFileSync(join(rootfs, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
     const tar = spawnSync('tar', ['-C', rootfs, '-cf', join(dir, 'rootfs.tar'), '.'], { encoding: 'utf8' });
     if (tar.status !== 0) throw new Error(`tar: ${tar.stderr}`);
     docker(['import', join(dir, 'rootfs.tar'), IMAGE]);
@@ -173,7 +181,7 @@ export function startPrivateDocker(label = 'sockdoc-docker'): PrivateDocker {
     dir,
     docker,
     run(name, opts, cmd) {
-      const args = ['run', '-d', '--name', name, '--network', 'none', '-v', '/usr:/usr:ro'];
+      const args = ['run', '-d', '--name', name, ...(opts.publish?.length ? opts.publish.flatMap((p) => ['-p', p]) : ['--network', 'none']), '-v', '/usr:/usr:ro'];
       for (const [k, v] of Object.entries(opts.sysctls ?? {})) args.push('--sysctl', `${k}=${v}`);
       for (const [host, inside] of Object.entries(opts.mounts ?? {})) args.push('-v', `${host}:${inside}:ro`);
       names.push(name);

@@ -14,8 +14,9 @@ import type { Listener, NetNamespace, Snapshot } from '../snapshot/types.js';
 import type { Finding } from '../rules/types.js';
 import { nsCommand } from '../rules/support/netns-fix.js';
 import { terminalSafe } from '../safety/terminal.js';
+import { forwardHops, hopGroupSentence, type ForwardHop, type ForwardReads, type HopStatus } from './forwarders.js';
 
-export type PortVerdict = 'listening' | 'not-listening' | 'loopback-only' | 'ipv6-only' | 'other-namespace-only';
+export type PortVerdict = 'listening' | 'not-listening' | 'loopback-only' | 'ipv6-only' | 'other-namespace-only' | 'forwarded' | 'forwarded-unreachable';
 
 export interface PortOwner {
   pid: number;
@@ -61,6 +62,12 @@ export interface PortCheck {
   explain: string[];
   fix: string[];
   listeners: PortListener[];
+  /**
+   * Where the port is forwarded (docker-proxy, socat, DNAT rules, a proxy's upstream), each hop
+   * followed into the namespace that owns its target and judged there; [] when nothing forwards it
+   * (or it was not asked: a snapshot without the forwarder reads).
+   */
+  forwarders: ForwardHop[];
 }
 
 const LOOPBACK4 = /^(?:::ffff:)?127\./;
@@ -119,7 +126,66 @@ function view(snapshot: Snapshot, l: Listener & { family: 4 | 6 }, host: NetName
  * The verdict for port P over every namespace of the snapshot. `narrowed`: the snapshot was cut to
  * the namespace --netns/--container/--pod chose, so "nothing listens" speaks of that one alone.
  */
-export function checkPort(snapshot: Snapshot, port: number, opts: { narrowed?: boolean } = {}): PortCheck {
+export function checkPort(snapshot: Snapshot, port: number, opts: { narrowed?: boolean; forward?: { whole: Snapshot; reads: ForwardReads } } = {}): PortCheck {
+  const base = checkListeners(snapshot, port, opts);
+  const host = snapshot.namespaces[0];
+  if (!opts.forward || !host) return { ...base, forwarders: [] };
+  const { hops, notes } = forwardHops(opts.forward.whole, host.inode, port, opts.forward.reads);
+  if (!hops.length) return { ...base, forwarders: [], explain: [...base.explain, ...notes.map((n) => `${n[0].toUpperCase()}${n.slice(1)}.`)] };
+  return withHops(base, hops, port);
+}
+
+/** The hop a person must fix first: a broken one (refused, loopback only, queue full), else the first. */
+const BROKEN: ReadonlySet<HopStatus> = new Set(['refused', 'loopback-only', 'queue-full']);
+
+/**
+ * The verdict once the hops are known: a hop that fails makes the port fail whatever listens at the
+ * front (docker-proxy accepts, then closes: "Empty reply from server"); all hops reachable make a
+ * forwarded port healthy even with no listener in this namespace (a DNAT rule alone).
+ */
+function withHops(base: Omit<PortCheck, 'forwarders'>, hops: ForwardHop[], port: number): PortCheck {
+  const broken = hops.filter((h) => BROKEN.has(h.status));
+  // One sentence per target and outcome: docker-proxy and the DOCKER chain's DNAT rule lead to one container.
+  const groups = new Map<string, ForwardHop[]>();
+  for (const h of hops) {
+    const key = `${h.target.address} ${h.target.port} ${h.outcome}`;
+    groups.set(key, [...(groups.get(key) ?? []), h]);
+  }
+  const lines = [...groups.values()].map((g) => `Port ${port} is ${hopGroupSentence(g)}.`);
+  if (broken.length) {
+    const first = broken[0];
+    return {
+      ...base,
+      verdict: 'forwarded-unreachable',
+      severity: 'critical',
+      headline: `Port ${port} is ${first.sentence}`,
+      explain: [
+        ...lines,
+        first.status === 'loopback-only' || first.status === 'refused'
+          ? 'The forwarder accepts the client (or rewrites its packets), then its own connection to the target is refused: clients see the connection closed at once ("Empty reply from server", a reset), while `ss` on this host shows a healthy listener.'
+          : 'The forwarded connections reach a listener that is not accepting them: they wait, then time out.',
+      ],
+      fix: [...new Set(broken.flatMap((h) => h.fix))],
+      forwarders: hops,
+    };
+  }
+  const reachable = hops.filter((h) => h.status === 'reachable');
+  if (reachable.length && (base.verdict === 'listening' || base.verdict === 'not-listening' || base.verdict === 'other-namespace-only')) {
+    return {
+      ...base,
+      verdict: base.verdict === 'listening' ? 'listening' : 'forwarded',
+      severity: base.verdict === 'listening' ? base.severity : 'ok',
+      headline: `Port ${port} is ${reachable[0].sentence}`,
+      explain: [...lines, ...(base.verdict === 'listening' ? base.explain : [])],
+      fix: base.verdict === 'listening' ? base.fix : [],
+      forwarders: hops,
+    };
+  }
+  return { ...base, explain: [...base.explain, ...lines], forwarders: hops };
+}
+
+/** The verdict from the listeners alone (before any forwarder is followed). */
+function checkListeners(snapshot: Snapshot, port: number, opts: { narrowed?: boolean }): Omit<PortCheck, 'forwarders'> {
   const host = snapshot.namespaces[0];
   const listeners = snapshot.listeners.filter((l): l is Listener & { family: 4 | 6 } => l.port === port && l.family !== 'unix').map((l) => view(snapshot, l, host));
   const here = listeners.filter((l) => l.inHostNamespace);

@@ -189,6 +189,7 @@ export interface ProgramJson {
   files: string[];
   configFrom: string | null;
   unknown: string | null;
+  upstreams: Array<{ listenPorts: number[]; address: string; port: number; directive: string; file: string; line: number }>;
   caps: ProgramCapJson[];
   reload: { lines: string[]; blastRadius: string; restart: boolean };
   notes: string[];
@@ -208,6 +209,7 @@ function programJson(p: ProgramInstance): ProgramJson {
     files: [...p.files],
     configFrom: p.configFrom ?? null,
     unknown: p.unknown,
+    upstreams: (p.upstreams ?? []).map((u) => ({ listenPorts: [...u.listenPorts], address: u.address, port: u.port, directive: u.directive, file: u.file, line: u.line })),
     caps: p.caps.map((c) => ({
       directive: c.directive,
       value: c.value,

@@ -35,3 +35,19 @@ test('names from the host (a container, a process) are shown escaped, never raw'
   const json = JSON.stringify(portCheckToJson(check, [], 1, false, []));
   assert.ok(json.includes('web\\u001b[2J\u202e'));
 });
+
+test('a forwarded port: the hops table, and a container name from the host escaped in prose and in fix comments', () => {
+  const s = snapshot({
+    processes: [proc({ pid: 300, name: 'docker-proxy', cmdline: '/usr/sbin/docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 9000 -container-ip 172.17.0.2 -container-port 9000' }), proc({ pid: 500, name: 'python3', netns: 4026532501 })],
+    listeners: [listener({ address: '0.0.0.0', port: 9000, pids: [300] }), listener({ address: '127.0.0.1', port: 9000, pids: [500], netns: 4026532501 })],
+  });
+  s.namespaces.push({ ...s.namespaces[0], inode: 4026532501, kind: 'docker', name: 'web\nrm -rf /', container: { runtime: 'docker', id: 'a'.repeat(64), name: 'web\nrm -rf /' }, pids: [500] });
+  const reads = { nat: () => ({ table: null, note: null }), addresses: (inode: number) => ({ v4: inode === 0 ? ['127.0.0.1'] : ['127.0.0.1', '172.17.0.2'], v6: [] }) };
+  const check = checkPort(s, 9000, { forward: { whole: s, reads } });
+  assert.equal(check.verdict, 'forwarded-unreachable');
+  for (const line of check.fix) assert.ok(!line.includes('\n'), `one line: ${JSON.stringify(line)}`);
+  const text = renderPortCheck(check, [], portExitCode(check, []), { color: false, columns: 120 });
+  assert.match(text, /Forwarded: where port 9000 goes\n {2}by +listens +to +in +target listens +hop\n {2}docker-proxy \(pid 300\) +0\.0\.0\.0:9000 +172\.17\.0\.2:9000 +docker container web\\nrm -rf \/ \(aaaaaaaaaaaa\) +127\.0\.0\.1:9000 +LOOPBACK ONLY/);
+  assert.doesNotMatch(text, /web\nrm/);
+  assert.equal(portExitCode(check, []), 2);
+});

@@ -4,6 +4,7 @@
  */
 import type { Finding } from '../rules/types.js';
 import { portAnswer, type PortCheck, type PortListener } from '../port/check.js';
+import type { ForwardHop } from '../port/forwarders.js';
 import { findingJson, type FindingJson } from './json.js';
 import { painter, pidName, table, wrap, type Column } from './format.js';
 import { renderFindings } from './terminal-findings.js';
@@ -32,6 +33,17 @@ const COLUMNS: Column<PortListener>[] = [
   { header: 'owners (open fds/soft limit)', cell: owners },
 ];
 
+const HOP_STATUS: Record<ForwardHop['status'], string> = { reachable: 'reachable', refused: 'REFUSED', 'loopback-only': 'LOOPBACK ONLY', 'queue-full': 'QUEUE FULL', elsewhere: 'not here', unknown: '?' };
+
+const HOP_COLUMNS: Column<ForwardHop>[] = [
+  { header: 'by', cell: (h) => h.by },
+  { header: 'listens', cell: (h) => h.listen.join(', ') || '-' },
+  { header: 'to', cell: (h) => (h.target.address.includes(':') ? `[${h.target.address}]:${h.target.port}` : `${h.target.address}:${h.target.port}`) },
+  { header: 'in', cell: (h) => h.targetName ?? '-' },
+  { header: 'target listens', cell: (h) => h.targetListeners.join(', ') || '-' },
+  { header: 'hop', cell: (h) => HOP_STATUS[h.status] },
+];
+
 export function renderPortCheck(check: PortCheck, findings: readonly Finding[], exitCode: number, opts: { color: boolean; columns: number }): string {
   const paint = painter(opts.color);
   const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.floor(opts.columns) || MAX_WIDTH));
@@ -44,6 +56,7 @@ export function renderPortCheck(check: PortCheck, findings: readonly Finding[], 
   if (why.length) sections.push(why);
   if (check.fix.length) sections.push(['  fix', ...check.fix.map((f) => `    ${terminalSafe(f)}`)]);
   if (check.listeners.length) sections.push([paint('bold', `Listeners on port ${check.port}`), ...table(check.listeners, COLUMNS, paint, '  ')]);
+  if (check.forwarders.length) sections.push([paint('bold', `Forwarded: where port ${check.port} goes`), ...table(check.forwarders, HOP_COLUMNS, paint, '  ')]);
   if (findings.length) sections.push([paint('bold', `Findings on port ${check.port}`), ...renderFindings(findings, width, paint)]);
   sections.push([`exit ${exitCode}`]);
   return terminalGuard(sections.map((s) => s.join('\n')).join('\n\n') + '\n');
@@ -61,5 +74,5 @@ export interface PortCheckJson extends Omit<PortCheck, 'listeners'> {
 }
 
 export function portCheckToJson(check: PortCheck, findings: readonly Finding[], exitCode: 0 | 1 | 2, partial: boolean, notes: readonly string[]): PortCheckJson {
-  return { schemaVersion: 1, ...check, answer: portAnswer(check, findings), listeners: check.listeners.map((l) => ({ ...l, owners: l.owners.map((o) => ({ ...o })) })), findings: findings.map(findingJson), partial, notes: [...notes], exitCode };
+  return { schemaVersion: 1, ...check, answer: portAnswer(check, findings), listeners: check.listeners.map((l) => ({ ...l, owners: l.owners.map((o) => ({ ...o })) })), forwarders: check.forwarders.map((h) => structuredClone(h)), findings: findings.map(findingJson), partial, notes: [...notes], exitCode };
 }

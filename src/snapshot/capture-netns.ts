@@ -24,6 +24,7 @@ import { readPidStatus } from '../probe/pid-status.js';
 import { CAPTURE_BIN } from '../probe/sock-diag.js';
 import { UNIX_CAPTURE_BIN } from '../probe/net-unix.js';
 import { listPids } from '../probe/pids.js';
+import { readNatRules, type NatRead } from '../probe/nat-read.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 
@@ -32,6 +33,9 @@ const NET_FILES = ['tcp', 'tcp6', 'netstat', 'snmp', 'unix', 'udp', 'udp6', 'raw
 const INSIDE: Array<{ from: string; to: string; binary?: boolean }> = [
   ...NET_FILES.map((f) => ({ from: `/proc/thread-self/net/${f}`, to: `proc/net/${f}` })),
   ...NET_TUNABLE_NAMES.map((n) => ({ from: `/${sysctlPath(n)}`, to: sysctlPath(n) })),
+  // The namespace's own addresses: `sockdoc port` follows a forwarded port to the namespace holding its target.
+  { from: '/proc/thread-self/net/fib_trie', to: 'proc/net/fib_trie' },
+  { from: '/proc/thread-self/net/if_inet6', to: 'proc/net/if_inet6' },
   { from: 'sock_diag:tcp-listen', to: CAPTURE_BIN, binary: true },
   { from: 'sock_diag:unix', to: UNIX_CAPTURE_BIN, binary: true },
 ];
@@ -161,7 +165,32 @@ export async function captureNamespaces(
     }
   });
   result.files += captureDockerConfigs(w, pids, processes, result.problems);
+  result.files += captureNat(w, disc.own, targets, named);
   return result;
+}
+
+/**
+ * The NAT rules of every captured namespace (`iptables-save -t nat`, `nft list ruleset`: read-only,
+ * root only), where readNatRules finds them in the capture: nat/ for the capture's own namespace,
+ * netns/INODE/nat/ for the others. A port published by a DNAT rule alone is then seen in the capture.
+ */
+function captureNat(w: CaptureWriter, own: number | null, targets: ReadonlyArray<[number, number[]]>, named: ReadonlyArray<{ inode: number; path: string }>): number {
+  let files = 0;
+  const save = (dir: string, r: NatRead) => {
+    if (r.texts.iptables !== null) {
+      write(w, join(dir, 'nat', 'iptables-save.txt'), r.texts.iptables);
+      files++;
+    }
+    if (r.texts.nft !== null) {
+      write(w, join(dir, 'nat', 'nft-ruleset.txt'), r.texts.nft);
+      files++;
+    }
+  };
+  if (own !== null) save('', readNatRules('/', { inode: own, pid: null, namedPath: null, own: true }));
+  for (const [inode, list] of targets) {
+    save(join('netns', String(inode)), readNatRules('/', { inode, pid: list[0] ?? null, namedPath: named.find((n) => n.inode === inode)?.path ?? null, own: false }));
+  }
+  return files;
 }
 
 /** Every running dockerd of the live host (its --data-root says where container configs are), not only the captured ones. */

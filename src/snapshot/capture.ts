@@ -70,6 +70,9 @@ const HOST_FILES = [
   'proc/net/stat/nf_conntrack',
   'proc/net/sockstat',
   'proc/net/softnet_stat',
+  // issue 22: the namespace's own addresses, for following a forwarded port to its target
+  'proc/net/fib_trie',
+  'proc/net/if_inet6',
   'proc/sys/kernel/hostname',
   'proc/sys/kernel/osrelease',
   'etc/passwd',

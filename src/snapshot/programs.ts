@@ -50,7 +50,13 @@ function configRoot(root: string, pid: number): string {
   }
   try {
     const own = readLinkUnder(root, `proc/${pid}/ns/mnt`);
-    const host = readLinkUnder(root, 'proc/1/ns/mnt');
+    // The reader's own mount namespace (pid 1's may be refused: a ptrace check), else pid 1's.
+    let host: string;
+    try {
+      host = readLinkUnder(root, root === '/' ? 'proc/self/ns/mnt' : 'proc/1/ns/mnt');
+    } catch {
+      host = readLinkUnder(root, 'proc/1/ns/mnt');
+    }
     if (own !== host) return `${root === '/' ? '' : root}/proc/${pid}/root`;
   } catch {
     // Not readable (not root, or a capture without namespaces): the host's files.
@@ -101,6 +107,7 @@ function readInstance(root: string, program: Program, main: ProcessInfo, workers
     caps: reading.caps.map((c) => ({ ...c, held: null, queued: 0 })),
     unknown: reading.unknown ?? null,
     ...(reading.configFrom ? { configFrom: reading.configFrom } : {}),
+    ...(reading.upstreams?.length ? { upstreams: reading.upstreams } : {}),
     reload: reading.reload,
     notes: [...reading.notes, ...reader.problems.map((p) => `${program.label} (pid ${main.pid}) configuration${where}: ${p}.`)],
   };

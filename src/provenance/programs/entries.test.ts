@@ -144,3 +144,10 @@ test('gunicorn and uvicorn: caps from the command line', () => {
   assert.deepEqual([uv.r.caps[0].value, uv.r.caps[0].atCap], [128, 'refuse']);
   assert.deepEqual(read('uvicorn', 'spring-boot', proc('uvicorn', '/venv/bin/python /venv/bin/uvicorn main:app')).r.caps, [], 'no --limit-concurrency: no cap');
 });
+
+test('upstreams: nginx proxy_pass per server block (with its listen ports), HAProxy backend servers per frontend', () => {
+  const ng = read('nginx', 'nginx-include', proc('nginx', 'nginx: master process /usr/sbin/nginx -c /srv/web/nginx.conf'));
+  assert.deepEqual(ng.r.upstreams, [{ listenPorts: [8080], address: '127.0.0.1', port: 9000, directive: 'proxy_pass', file: '/srv/web/conf/a.site', line: 1 }]);
+  const hp = read('haproxy', 'haproxy-debian', proc('haproxy', 'haproxy -f /etc/haproxy/haproxy.cfg'));
+  assert.deepEqual(hp.r.upstreams?.map((u) => [u.listenPorts.join(','), u.address, u.port, u.directive]), [['80,8443', '127.0.0.1', 8081, 'server a1 of backend app']]);
+});

@@ -14,7 +14,7 @@
 import { hostJoin } from './config-reader.js';
 import { intValue, signalReload } from './common.js';
 import { lineWords, type WordLine } from './syntax/line-words.js';
-import type { CapSpec, Program, ProgramCase } from './types.js';
+import type { CapSpec, Program, ProgramCase, Upstream } from './types.js';
 
 const SECTIONS = new Set(['global', 'defaults', 'frontend', 'backend', 'listen', 'userlist', 'peers', 'resolvers', 'mailers', 'program', 'http-errors', 'ring', 'cache', 'fcgi-app', 'crt-store', 'traces', 'log-forward']);
 
@@ -169,7 +169,29 @@ export const haproxy: Program = {
         if (v !== null && v > 0) caps.push({ ...common, scope: 'listener', ports: bindPorts(b.words[1] ?? ''), directive: 'maxconn', value: v, origin: 'config', file: s.file, line: b.line, where: `a bind line of ${s.kind} ${s.name}`, setLine: 'bind ... maxconn {}' });
       }
     }
+    const upstreams: Upstream[] = [];
+    const backends = new Map(sections.filter((x) => x.kind === 'backend').map((x) => [x.name, x]));
+    const serversOf = (sec: HaproxySection, listenPorts: number[]) => {
+      for (const l of sec.lines) {
+        if (l.words[0] !== 'server' || !l.words[2]) continue;
+        const a = l.words[2];
+        const colon = a.lastIndexOf(':');
+        const port = intValue(colon >= 0 ? a.slice(colon + 1) : undefined);
+        const host = colon >= 0 ? a.slice(0, colon).replace(/^ipv[46]@/, '') : a;
+        if (port !== null && host && (host === 'localhost' || /^[0-9.:[\]a-f]+$/i.test(host))) upstreams.push({ listenPorts, address: host === 'localhost' ? '127.0.0.1' : host.replace('[', '').replace(']', ''), port, directive: `server ${l.words[1]} of ${sec.kind} ${sec.name}`, file: sec.file, line: l.line });
+      }
+    };
+    for (const sec of sections) {
+      if (sec.kind !== 'frontend' && sec.kind !== 'listen') continue;
+      const ports = [...new Set(sec.lines.filter((l) => l.words[0] === 'bind').flatMap((b) => bindPorts(b.words[1] ?? '')))];
+      if (sec.kind === 'listen') serversOf(sec, ports);
+      for (const l of sec.lines) {
+        const name = l.words[0] === 'default_backend' ? l.words[1] : l.words[0] === 'use_backend' ? l.words[1] : undefined;
+        const b = name ? backends.get(name) : undefined;
+        if (b) serversOf(b, ports);
+      }
+    }
     if (!c.listeners.length) notes.push(`HAProxy (pid ${c.main.pid}) holds no TCP listener sockdoc saw.`);
-    return { caps, reload, notes };
+    return { caps, reload, notes, ...(upstreams.length ? { upstreams } : {}) };
   },
 };

@@ -16,8 +16,8 @@
  */
 import { hostJoin } from './config-reader.js';
 import { intValue, signalReload, titleWords, unreadableConfig } from './common.js';
-import { lastIn, parseNginxConfig, tokenizeNginx, type NginxDirective } from './syntax/nginx-conf.js';
-import type { Program } from './types.js';
+import { directivesIn, lastIn, parseNginxConfig, tokenizeNginx, type NginxDirective } from './syntax/nginx-conf.js';
+import type { Program, Upstream } from './types.js';
 
 const DEFAULT_CONF = '/etc/nginx/nginx.conf';
 /** ngx_event.c: worker_connections defaults to 512 (DEFAULT_CONNECTIONS). */
@@ -50,6 +50,80 @@ function globalDirectives(cmdline: string): NginxDirective[] {
       if (words.length) out.push({ name: words[0], args: words.slice(1), file: 'the -g option of its command line', line: 0 });
       words = [];
     } else break;
+  }
+  return out;
+}
+
+/** "127.0.0.1:8080", "[::1]:80", "8080", "*:80" -> the port; null for unix: sockets. */
+function listenPort(arg: string | undefined): number | null {
+  if (!arg || arg.startsWith('unix:')) return null;
+  const colon = arg.lastIndexOf(':');
+  const p = intValue(colon >= 0 && !arg.endsWith(']') ? arg.slice(colon + 1) : arg);
+  return p !== null && p > 0 && p < 65536 ? p : null;
+}
+
+/** "http://10.0.0.5:8080/x", "127.0.0.1:9000", "grpc://[::1]:50051" -> host and port (the scheme's default port when none). */
+function upstreamAddress(arg: string): { host: string; port: number } | null {
+  let rest = arg;
+  let dflt = 80;
+  const scheme = rest.indexOf('://');
+  if (scheme >= 0) {
+    const name = rest.slice(0, scheme);
+    dflt = name === 'https' || name === 'grpcs' ? 443 : 80;
+    rest = rest.slice(scheme + 3);
+  }
+  if (rest.startsWith('unix:') || rest.includes('$')) return null;
+  const slash = rest.indexOf('/');
+  if (slash >= 0) rest = rest.slice(0, slash);
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    if (close < 0) return null;
+    const port = rest[close + 1] === ':' ? intValue(rest.slice(close + 2)) : dflt;
+    return port === null ? null : { host: rest.slice(1, close), port };
+  }
+  const colon = rest.lastIndexOf(':');
+  if (colon < 0) return { host: rest, port: dflt };
+  const port = intValue(rest.slice(colon + 1));
+  return port === null ? null : { host: rest.slice(0, colon), port };
+}
+
+/** An address sockdoc can follow without a resolver: a numeric IPv4/IPv6 address or "localhost". */
+function followable(host: string): string | null {
+  if (host === 'localhost') return '127.0.0.1';
+  const ipv4 = host.split('.');
+  if (ipv4.length === 4 && ipv4.every((x) => intValue(x) !== null && Number(x) < 256)) return host;
+  return host.includes(':') ? host : null;
+}
+
+const PASS = new Set(['proxy_pass', 'fastcgi_pass', 'uwsgi_pass', 'scgi_pass', 'grpc_pass']);
+
+/** Where each server block sends connections: its listen ports and every *_pass in it, upstream blocks resolved. */
+export function nginxUpstreams(main: readonly NginxDirective[]): Upstream[] {
+  const out: Upstream[] = [];
+  const http = lastIn(main, 'http')?.block ?? [];
+  const groups = new Map<string, NginxDirective[]>();
+  for (const u of directivesIn(http, 'upstream')) groups.set(u.args[0] ?? '', directivesIn(u.block, 'server'));
+  const passes = (list: readonly NginxDirective[] | undefined, acc: NginxDirective[], depth = 0) => {
+    for (const d of list ?? []) {
+      if (PASS.has(d.name)) acc.push(d);
+      else if (d.block && depth < 16) passes(d.block, acc, depth + 1);
+    }
+    return acc;
+  };
+  for (const server of directivesIn(http, 'server')) {
+    const ports = directivesIn(server.block, 'listen').map((l) => listenPort(l.args[0])).filter((p): p is number => p !== null);
+    const listenPorts = ports.length ? [...new Set(ports)] : [80];
+    for (const d of passes(server.block, [])) {
+      const arg = d.args[0] ?? '';
+      const scheme = arg.indexOf('://');
+      const name = (scheme >= 0 ? arg.slice(scheme + 3) : arg).split('/')[0];
+      const group = groups.get(name);
+      const targets = group ? group.map((g) => ({ a: upstreamAddress(g.args[0] ?? ''), at: g })) : [{ a: upstreamAddress(arg), at: d }];
+      for (const { a, at } of targets) {
+        const host = a ? followable(a.host) : null;
+        if (a && host) out.push({ listenPorts, address: host, port: a.port, directive: group ? `${d.name} ${arg} (server of upstream ${name})` : d.name, file: at.file, line: at.line });
+      }
+    }
   }
   return out;
 }
@@ -116,6 +190,7 @@ export const nginx: Program = {
         },
       ],
       reload,
+      upstreams: nginxUpstreams(main),
       notes,
     };
   },

@@ -133,8 +133,21 @@ export interface CapReading {
   reload: ReloadSpec;
   /** How the configuration file was found when the program's own command line does not name it. */
   configFrom?: string;
+  /** Where a proxy sends connections (nginx proxy_pass, HAProxy backend servers): `sockdoc port` follows them. */
+  upstreams?: Upstream[];
   /** What sockdoc could not read or noticed, one sentence each (they become the snapshot's notes). */
   notes: string[];
+}
+
+/** A proxy's upstream: connections to `listenPorts` ([] = any of its ports) go to address:port. */
+export interface Upstream {
+  listenPorts: number[];
+  address: string;
+  port: number;
+  /** "proxy_pass", "server s1 of backend app". */
+  directive: string;
+  file: string;
+  line: number;
 }
 
 export interface Program {
@@ -180,6 +193,7 @@ export interface ProgramInstance {
   caps: Array<CapSpec & { held: number | null; heldPid?: number; queued: number }>;
   unknown: string | null;
   configFrom?: string;
+  upstreams?: Upstream[];
   reload: ReloadSpec;
   notes: string[];
 }
