@@ -11,7 +11,8 @@
  */
 import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from '../probe/pid-cgroup.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
-import { describeError, readLinkUnder, statUnder } from '../probe/read-file.js';
+import { statSync } from 'node:fs';
+import { describeError, statUnder } from '../probe/read-file.js';
 import { forEachHolderPid } from '../probe/owner-map.js';
 import { cwdOf } from '../provenance/context.js';
 import { ConfigReader } from '../provenance/programs/config-reader.js';
@@ -36,8 +37,8 @@ function view(p: ProcessInfo): ProgramProcess {
 }
 
 /**
- * The filesystem a process sees its configuration in: the root itself, or the root of its own mount
- * namespace (a container: ROOT/proc/PID/root, where a capture keeps the files it copied).
+ * The filesystem a process sees its configuration in: the root itself, or, when its root directory
+ * is another one (a container), ROOT/proc/PID/root (where a capture keeps the files it copied).
  */
 function configRoot(root: string, pid: number): string {
   if (root !== '/') {
@@ -48,18 +49,15 @@ function configRoot(root: string, pid: number): string {
       // not there: the host's files
     }
   }
+  if (root !== '/') return root;
+  // Live: a container's root directory is another filesystem (its overlay); a process that only has a
+  // mount namespace of its own (`ip netns exec` remounts /sys) sees the same root directory.
   try {
-    const own = readLinkUnder(root, `proc/${pid}/ns/mnt`);
-    // The reader's own mount namespace (pid 1's may be refused: a ptrace check), else pid 1's.
-    let host: string;
-    try {
-      host = readLinkUnder(root, root === '/' ? 'proc/self/ns/mnt' : 'proc/1/ns/mnt');
-    } catch {
-      host = readLinkUnder(root, 'proc/1/ns/mnt');
-    }
-    if (own !== host) return `${root === '/' ? '' : root}/proc/${pid}/root`;
+    const mine = statSync('/');
+    const theirs = statSync(`/proc/${pid}/root/`);
+    if (mine.dev !== theirs.dev || mine.ino !== theirs.ino) return `/proc/${pid}/root`;
   } catch {
-    // Not readable (not root, or a capture without namespaces): the host's files.
+    // Not readable (not root: another user's process): the host's files.
   }
   return root;
 }
