@@ -20,8 +20,8 @@ test('CI has what the live tests need, so none of them is skipped', { skip: onCi
   assert.equal(process.getuid?.(), 0, 'CI must run as root: the live tests create network namespaces');
   // dockerd/docker/containerd/runc (docker.io): the container test; nsenter/setpriv/runuser/unshare/mount
   // (util-linux): namespace and hidepid tests; cc: the seccomp filter of the sock_diag-refused test;
-  // nginx, haproxy, redis-server, socat: the program catalogue's and the forwarders' live tests.
-  for (const cmd of ['supervisord', 'supervisorctl', 'ss', 'ip', 'tc', 'prlimit', 'netstat', 'lsof', 'python3', 'prometheus', 'promtool', 'systemd-analyze', 'iptables', 'dockerd', 'docker', 'containerd', 'runc', 'nsenter', 'setpriv', 'runuser', 'cc', 'unshare', 'mkfifo', 'mknod', 'mount', 'tmux', 'pgrep', 'curl', 'nginx', 'haproxy', 'redis-server', 'socat']) {
+  // nginx, haproxy, redis-server, apache2, socat: the program catalogue's and the forwarders' live tests.
+  for (const cmd of ['supervisord', 'supervisorctl', 'ss', 'ip', 'tc', 'prlimit', 'netstat', 'lsof', 'python3', 'prometheus', 'promtool', 'systemd-analyze', 'iptables', 'dockerd', 'docker', 'containerd', 'runc', 'nsenter', 'setpriv', 'runuser', 'cc', 'unshare', 'mkfifo', 'mknod', 'mount', 'tmux', 'pgrep', 'curl', 'nginx', 'haproxy', 'redis-server', 'socat', 'apache2']) {
     assert.ok(onPath(cmd), `${cmd} is missing: .ci/run must install it`);
   }
   assert.ok(existsSync(join(repoRoot, 'native', 'build', 'Release', 'sockdoc_native.node')), 'the native addon was not built');

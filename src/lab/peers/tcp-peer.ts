@@ -2,7 +2,7 @@
  * A small TCP peer in Python, for servers that must run where Node is not: inside a container
  * whose only software is the host's /usr mounted read-only (python3 is there; a Node in /usr/local
  * or a user's home is not). `writeTcpPeer(dir)` writes it as DIR/tcp-peer.py:
- *   tcp-peer.py stuck PORT | accepting PORT | clients PORT N | http-keepalive PORT N
+ *   tcp-peer.py stuck PORT | accepting PORT | clients PORT N | http-keepalive PORT N | http-partial PORT N
  *   tcp-peer.py unix-stuck PATH BACKLOG [stream|seqpacket] | unix-accepting PATH | unix-clients PATH N
  * (see the script's docstring). Used by the container lab and by the network-namespace tests.
  */
@@ -18,6 +18,9 @@ export const TCP_PEER_PY = `#!/usr/bin/env python3
   tcp-peer.py http-keepalive PORT N
                                  N HTTP/1.1 clients: each connects, sends one GET and keeps the
                                  connection open (idle keep-alive), one after another
+  tcp-peer.py http-partial PORT N
+                                 N HTTP clients that send a request line and never finish the
+                                 request: each holds a server worker that waits for the rest
   tcp-peer.py unix-stuck PATH BACKLOG [stream|seqpacket]
                                  listen(BACKLOG) on the unix-domain socket PATH ("@name": abstract)
                                  and never accept()
@@ -115,6 +118,16 @@ def main():
             c.connect_ex(("127.0.0.1", port))
             held.append(c)
         time.sleep(0.5)  # let the handshakes that can complete do so
+    elif role == "http-partial":
+        for _ in range(int(sys.argv[3])):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.settimeout(0.5)
+            try:
+                c.connect(("127.0.0.1", port))
+                c.sendall(b"GET / HTTP/1.1\\r\\n")
+            except OSError:
+                pass  # queued or refused at the server's cap: what is being shown
+            held.append(c)
     elif role == "http-keepalive":
         for _ in range(int(sys.argv[3])):
             c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

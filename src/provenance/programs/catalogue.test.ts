@@ -51,6 +51,8 @@ test('recognition: each entry knows its own processes (copies of real titles) an
     ['postgresql', proc('postgres', '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main -c config_file=/etc/postgresql/15/main/postgresql.conf'), 'main'],
     ['php-fpm', proc('php-fpm8.2', 'php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)'), 'main'],
     ['php-fpm', proc('php-fpm8.2', 'php-fpm: pool www'), 'worker'],
+    ['apache', proc('apache2', '/usr/sbin/apache2 -k start'), 'main'],
+    ['apache', proc('httpd', '/usr/sbin/httpd -DFOREGROUND'), 'main'],
     ['memcached', proc('memcached', '/usr/bin/memcached -m 64 -p 11211 -u memcache -l 127.0.0.1 -c 1024'), 'main'],
   ];
   for (const [id, p, role] of samples) {

@@ -151,3 +151,12 @@ test('upstreams: nginx proxy_pass per server block (with its listen ports), HAPr
   const hp = read('haproxy', 'haproxy-debian', proc('haproxy', 'haproxy -f /etc/haproxy/haproxy.cfg'));
   assert.deepEqual(hp.r.upstreams?.map((u) => [u.listenPorts.join(','), u.address, u.port, u.directive]), [['80,8443', '127.0.0.1', 8081, 'server a1 of backend app']]);
 });
+
+test('Apache httpd: Debian\'s event MPM (MaxRequestWorkers 150 in mods-enabled, idle keep-alives allowed beside: approximate), and prefork inside <IfModule>', () => {
+  const ev = read('apache', 'apache-debian', proc('apache2', '/usr/sbin/apache2 -k start'));
+  assert.deepEqual([ev.r.caps[0].value, ev.r.caps[0].multiplier, ev.r.caps[0].approximate, ev.r.caps[0].file, ev.r.caps[0].line], [450, 3, true, '/etc/apache2/mods-enabled/mpm_event.conf', 13]);
+  assert.match(ev.r.notes[0], /event MPM/);
+  const pf = read('apache', 'apache-prefork', proc('apache2', '/usr/sbin/apache2 -k start'));
+  assert.deepEqual([pf.r.caps[0].value, pf.r.caps[0].line, pf.r.caps[0].atCap], [40, 12, 'queue'], 'the event section does not apply to prefork');
+  assert.ok(pf.r.reload.lines[0].startsWith('kill -USR1 100'));
+});

@@ -2,6 +2,7 @@
  * The program catalogue: every entry is one module (docs/programs.md is generated from them). The
  * first entry whose role() answers claims a process; none overlap today.
  */
+import { apache } from './apache.js';
 import { haproxy } from './haproxy.js';
 import { memcached } from './memcached.js';
 import { mysql } from './mysql.js';
@@ -16,7 +17,7 @@ import { tomcat } from './tomcat.js';
 import type { Program, ProgramProcess } from './types.js';
 
 /** Tomcat before Spring Boot (both JVMs), gunicorn before uvicorn (gunicorn may run uvicorn workers). */
-export const PROGRAMS: readonly Program[] = [nginx, haproxy, redis, tomcat, springBoot, gunicorn, uvicorn, pgbouncer, mysql, postgresql, phpFpm, memcached];
+export const PROGRAMS: readonly Program[] = [nginx, haproxy, redis, tomcat, springBoot, gunicorn, uvicorn, pgbouncer, mysql, postgresql, phpFpm, memcached, apache];
 
 /** The entry and role of a process, or null when no entry knows it. */
 export function recognise(p: ProgramProcess): { program: Program; role: 'main' | 'worker' } | null {

@@ -182,3 +182,43 @@ test('Redis under a low fd limit (64) without a known file: at most 64 − 32 cl
   assert.match(readFileSync(join(dir, 'redis.log'), 'utf8'), /maxclients has been reduced to 32/, 'Redis logged the same value');
   assert.match(f.explain, /at most 32/);
 });
+
+test('Apache httpd (prefork) with MaxRequestWorkers 5 and clients that never finish a request: the rest wait in its queue because of MaxRequestWorkers', { skip: missing(['apache2']), timeout: 60_000 }, async (t) => {
+  const { sc, ns, dir } = stage(t);
+  const conf = join(dir, 'httpd.conf');
+  writeFileSync(
+    conf,
+    [
+      `ServerRoot ${dir}`,
+      'LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so',
+      'LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so',
+      'ServerName localhost',
+      'Listen 127.0.0.1:8090',
+      `PidFile ${dir}/apache.pid`,
+      `DefaultRuntimeDir ${dir}`,
+      `ErrorLog ${dir}/error.log`,
+      'User nobody',
+      'Group nogroup',
+      `DocumentRoot ${dir}`,
+      '<IfModule mpm_prefork_module>',
+      '    StartServers 5',
+      '    ServerLimit 5',
+      '    MaxRequestWorkers 5',
+      '</IfModule>',
+      '',
+    ].join('\n'),
+  );
+  inNs(ns, ['apache2', '-d', dir, '-f', conf, '-k', 'start']);
+  const parent = await pidFile(join(dir, 'apache.pid'));
+  await sc.peer(ns, ['http-partial', '8090', '20']);
+  const pids = () => [parent, ...children(parent)];
+  const { findings } = await findingsOf(pids, (fs) => (capOf(fs, pids())?.evidence.queued as number) > 0);
+  const f = capOf(findings, pids());
+  assert.ok(f, findings.map((x) => `${x.id} ${x.title}`).join('; '));
+  assert.deepEqual([f.evidence.directive, f.evidence.cap, f.evidence.held, f.evidence.capFile, f.evidence.capLine, f.evidence.atCap], ['MaxRequestWorkers', 5, 5, conf, 15, 'queue']);
+  assert.match(f.title, new RegExp(`^\\d+ clients wait on 127\\.0\\.0\\.1:8090 in netns ${ns} because Apache httpd \\(pid ${parent}\\) is at its MaxRequestWorkers 5$`));
+  assert.ok(f.fix.includes(`kill -USR1 ${parent}   # a graceful restart: children finish their requests, new ones get the value`), f.fix.join('\n'));
+  // httpd says so itself, from its once-a-second maintenance loop.
+  for (let i = 0; i < 50 && !/server reached MaxRequestWorkers/.test(readFileSync(join(dir, 'error.log'), 'utf8')); i++) await sleep(100);
+  assert.match(readFileSync(join(dir, 'error.log'), 'utf8'), /server reached MaxRequestWorkers setting/);
+});
