@@ -90,7 +90,8 @@ function sourceSentence(inst: ProgramInstance, cap: MeasuredCap): string {
   const approx = cap.approximate ? 'about ' : '';
   if (cap.atMost) return `${inst.label}'s ${cap.directive} is at most ${cap.value}: ${cap.fromFdLimit?.how ?? 'its configuration was not read'}.`;
   if (cap.origin === 'fd-limit') return `${inst.label}'s ${cap.directive} is ${approx}${cap.value}, ${ORIGIN_TEXT[cap.origin]}${at}: ${cap.fromFdLimit?.how ?? ''}.`;
-  return `${inst.label}'s ${cap.directive} is ${cap.value}, ${ORIGIN_TEXT[cap.origin]}${cap.origin === 'default' && cap.file ? ` ${cap.file}` : at}${cap.where ? `, in ${cap.where}` : ''}.`;
+  const workers = cap.scope === 'process' && (cap.pids?.length ?? 0) > 1 ? ` It applies to each of its ${cap.pids!.length} workers alone: ${cap.value} × ${cap.pids!.length} = ${cap.value * cap.pids!.length} connections in all, but a busy worker refuses while others have room.` : '';
+  return `${inst.label}'s ${cap.directive} is ${cap.value}, ${ORIGIN_TEXT[cap.origin]}${cap.origin === 'default' && cap.file ? ` ${cap.file}` : at}${cap.where ? `, in ${cap.where}` : ''}.${workers}`;
 }
 
 /** How to raise the fd limit a larger value needs, per program. */
