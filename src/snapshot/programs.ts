@@ -117,23 +117,30 @@ function countAccepted(instances: readonly ProgramInstance[], table: SocketTable
   for (const inst of instances) if (inst.caps.some((c) => c.counts === 'accepted')) for (const pid of inst.pids) byPid.set(pid, inst);
   const counts = new Map<ProgramInstance, Map<number, number>>();
   if (byPid.size === 0) return counts;
-  const ports = new Map<ProgramInstance, Set<string>>();
-  for (const inst of new Set(byPid.values())) ports.set(inst, new Set(inst.listeners.map((l) => `${l.netns}:${l.port}`)));
+  // (netns, port) as one number: inode × 65536 + port stays below 2^53 for 32-bit inodes.
+  const ports = new Map<ProgramInstance, Set<number>>();
+  for (const inst of new Set(byPid.values())) ports.set(inst, new Set(inst.listeners.map((l) => l.netns * 65536 + l.port)));
   const LISTEN = tcpStateNumber('LISTEN');
   const { state, inode, localPort, netns } = table;
+  // One visitor for every socket (no closure per socket: 100k sockets are a hot loop).
   let last: ProgramInstance | null = null;
+  let key = 0;
+  let port = 0;
+  const visit = (pid: number) => {
+    const inst = byPid.get(pid);
+    // A socket held by a master and its worker counts once.
+    if (!inst || inst === last || !ports.get(inst)!.has(key)) return;
+    last = inst;
+    let m = counts.get(inst);
+    if (!m) counts.set(inst, (m = new Map<number, number>()));
+    m.set(port, (m.get(port) ?? 0) + 1);
+  };
   for (let i = 0; i < table.length; i++) {
     if (inode[i] === 0 || state[i] === LISTEN) continue;
     last = null;
-    forEachHolderPid(owners, inode[i], (pid) => {
-      const inst = byPid.get(pid);
-      // A socket held by a master and its worker counts once.
-      if (!inst || inst === last || !ports.get(inst)!.has(`${netns[i]}:${localPort[i]}`)) return;
-      last = inst;
-      const m = counts.get(inst) ?? new Map<number, number>();
-      m.set(localPort[i], (m.get(localPort[i]) ?? 0) + 1);
-      counts.set(inst, m);
-    });
+    port = localPort[i];
+    key = netns[i] * 65536 + port;
+    forEachHolderPid(owners, inode[i], visit);
   }
   return counts;
 }
