@@ -26,10 +26,15 @@ test('a published port whose server binds 127.0.0.1 inside the container: sockdo
   const sc = scene();
   const id = `${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
   const ns = `sockdoc-h22fw-${id}`;
-  t.after(() => sc.close());
+  let docker: ReturnType<typeof startPrivateDocker> | null = null;
+  // The containers first, through their daemon; then the namespace, which kills the daemon itself
+  // (removing the namespace first would leave the containers, in namespaces of their own, running).
+  t.after(() => {
+    docker?.close();
+    sc.close();
+  });
   sc.netns(ns);
-  const docker = startPrivateDocker(`sockdoc-h22fw-${id}`, { netns: ns });
-  t.after(() => docker.close());
+  docker = startPrivateDocker(`sockdoc-h22fw-${id}`, { netns: ns });
   const lo = `web-lo-${id}`;
   const any = `web-any-${id}`;
   const loPid = docker.run(lo, { publish: ['9000:9000'] }, server('127.0.0.1'));

@@ -86,3 +86,16 @@ test('a cap on other ports of the instance is not behind this listener', () => {
   const [full] = queueFull.check(s, DEFAULT_RULE_OPTIONS);
   assert.ok(!full.related?.includes('program-cap-reached@700'));
 });
+
+test('nginx whose worker_connections is its fd limit already: the fix raises worker_rlimit_nofile too, within fs.nr_open, and says when the master needs CAP_SYS_RESOURCE', () => {
+  const s = snapshot({
+    processes: [proc({ pid: 20, name: 'nginx', soft: 1024, hard: 4096 }), proc({ pid: 21, ppid: 20, name: 'nginx', soft: 1024, hard: 1024, sockets: { LISTEN: 1, ESTABLISHED: 1022 } })],
+    listeners: [listener({ address: '0.0.0.0', port: 80, pids: [20, 21] })],
+    tunables: { 'fs.nr_open': 3000 },
+    programs: [program({ program: 'nginx', label: 'nginx', pid: 20, pids: [20, 21], ports: [80], cap: { directive: 'worker_connections', value: 1024, scope: 'process', counts: 'process-sockets', reserved: 1, saturatesAt: 1023, pids: [21], atCap: 'close', where: 'the events { } block', fdCeiling: 1024, file: '/etc/nginx/nginx.conf', line: 8, setLine: 'worker_connections {};' }, held: 1024 })],
+  });
+  const [f] = rule.check(s, DEFAULT_RULE_OPTIONS);
+  assert.ok(f.fix.includes('worker_connections 2048;   # in /etc/nginx/nginx.conf:8, the events { } block'), f.fix.join('\n'));
+  assert.ok(f.fix.some((l) => l.startsWith('worker_rlimit_nofile 3000;')), 'capped at fs.nr_open');
+  assert.ok(!f.fix.some((l) => l.includes('CAP_SYS_RESOURCE')), '3000 is below the master\'s hard limit 4096');
+});

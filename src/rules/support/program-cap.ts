@@ -95,8 +95,19 @@ function sourceSentence(inst: ProgramInstance, cap: MeasuredCap): string {
 }
 
 /** How to raise the fd limit a larger value needs, per program. */
-function fdRaiseLines(inst: ProgramInstance, cap: MeasuredCap, value: number): string[] {
-  if (inst.program === 'nginx') return [`worker_rlimit_nofile ${value * 2};   # main context of ${shellQuote(inst.files[0] ?? 'nginx.conf')}: each connection is a descriptor (two when proxied)`];
+function fdRaiseLines(snapshot: Snapshot, inst: ProgramInstance, value: number): string[] {
+  if (inst.program === 'nginx') {
+    // Workers set worker_rlimit_nofile as soft and hard while still root (ngx_worker_process_init):
+    // never above fs.nr_open, and above the master's hard limit only with CAP_SYS_RESOURCE.
+    const nrOpen = snapshot.tunables['fs.nr_open'];
+    const want = nrOpen !== null ? Math.min(value * 2, nrOpen) : value * 2;
+    const master = processByPid(snapshot, inst.pid);
+    const hard = master?.fds.hard ?? null;
+    return [
+      `worker_rlimit_nofile ${want};   # main context of ${shellQuote(inst.files[0] ?? 'nginx.conf')}: each connection is a descriptor (two when proxied)`,
+      ...(hard !== null && want > hard ? [`# above the master's hard limit ${hard}: the master (pid ${inst.pid}) needs CAP_SYS_RESOURCE for it (root has it unless a container or unit drops it); else raise the master's limit first: sockdoc limits ${inst.pid}`] : []),
+    ];
+  }
   const need = inst.program === 'redis' ? value + 32 : inst.program === 'haproxy' ? value * 2 + 64 : value + 64;
   return [`sockdoc limits ${inst.pid}   # raise its fd limit to at least ${need} where it is set (its unit's LimitNOFILE=, ...)`];
 }
@@ -170,7 +181,7 @@ function capFinding(id: ProgramCapId, snapshot: Snapshot, inst: ProgramInstance,
   const setLine = cap.setLine.replace('{}', String(directiveValue));
   if (cap.origin === 'flag' && !cap.file) fix.push(`# ${cap.where}: ${setLine}`);
   else fix.push(`${setLine}   # in ${at}${cap.where ? `, ${cap.where}` : ''}${cap.origin !== 'config' ? ` (${ORIGIN_TEXT[cap.origin]} now: set it)` : ''}`);
-  if (proposal.raiseFds) fix.push(...fdRaiseLines(inst, cap, proposal.value));
+  if (proposal.raiseFds) fix.push(...fdRaiseLines(snapshot, inst, proposal.value));
   else if (cap.fdCeiling != null) fix.push(`# ${proposal.value} fits under its fd limit (${cap.fdCeiling} connections at most without raising it)`);
   for (const line of inst.reload.lines) {
     const text = line.replace('{}', String(directiveValue));
