@@ -187,13 +187,18 @@ const CONFIG_FORMS: Array<{ form: string; gen: fc.Arbitrary<{ path: string; text
       .map(([s, f]) => ({ path: '/etc/nginx/nginx.conf', text: `http {\n  server {\n    ${f(s)}\n  }\n}\n`, s })),
   },
   {
+    // RFC 3986 userinfo: a raw "/" would end the authority for httpd's own URL parser as well.
+    form: 'Apache httpd ProxyPass URL userinfo (the path and the URL kept)',
+    gen: secret(ALNUM + '-_.+!%').map((s) => ({ path: '/etc/apache2/sites-enabled/app.conf', text: `<VirtualHost *:80>\n  ProxyPass /api http://bob:${s}@10.0.0.2:8080/api/\n  ProxyPassReverse /api http://10.0.0.2:8080/api/\n</VirtualHost>\n`, s })),
+  },
+  {
     form: 'JSON keys and Env lists',
     gen: fc
       .tuple(secret(ALNUM + '-_.:@/+!'), secretName(['camel', 'kebab', 'snake']))
       .map(([s, n]) => ({ path: '/etc/docker/daemon.json', text: JSON.stringify({ 'default-ulimits': { nofile: { Name: 'nofile', Soft: 1024, Hard: 4096 } }, [n]: s, Env: ['LANG=C', `OTHER=${s}`] }, null, 2), s })),
   },
   {
-    form: 'program directives: redis, haproxy, my.cnf, Redis ACL, XML attributes, YAML, properties',
+    form: 'program directives: redis, haproxy, my.cnf, Redis ACL, XML attributes, YAML, properties, Apache httpd',
     gen: fc
       .tuple(secret(ALNUM + '-_.+/!%'), fc.constantFrom(
         (s: string) => ['/etc/redis/redis.conf', `bind 127.0.0.1\nrequirepass ${s}\nmaxclients 10\n`],
@@ -206,6 +211,10 @@ const CONFIG_FORMS: Array<{ form: string; gen: fc.Arbitrary<{ path: string; text
         (s: string) => ['/srv/app/config/application.yml', `spring:\n  datasource:\n    password: ${s}\n`],
         (s: string) => ['/srv/app/application.properties', `spring.datasource.password=${s}\nserver.port=8080\n`],
         (s: string) => ['/etc/pgbouncer/pgbouncer.ini', `[databases]\nappdb = host=db port=5432 password=${s}\n`],
+        (s: string) => ['/etc/apache2/apache2.conf', `<IfModule mpm_event_module>\n  MaxRequestWorkers 150\n</IfModule>\nAuthLDAPBindPassword ${s}\n`],
+        (s: string) => ['/etc/apache2/sites-enabled/app.conf', `<VirtualHost *:80>\n  SetEnv DB_PASSWORD ${s}\n</VirtualHost>\n`],
+        (s: string) => ['/etc/apache2/sites-enabled/app.conf', `RequestHeader set Authorization "Bearer ${s}"\n`],
+        (s: string) => ['/etc/apache2/conf-enabled/session.conf', `SessionCryptoPassphrase ${s}\n`],
       ))
       .map(([s, f]) => {
         const [path, text] = f(s);
@@ -227,7 +236,7 @@ for (const { form, gen } of CONFIG_FORMS) {
         const r = redactConfig(path, text);
         assert.ok(!r.value.includes(s), `${path}:\n${text}\n->\n${r.value}`);
         assert.ok(r.count >= 1);
-        for (const keep of ['LimitNOFILE=65536', 'minfds=4096', '* soft nofile 4096', '"Soft": 1024']) if (text.includes(keep)) assert.ok(r.value.includes(keep), keep);
+        for (const keep of ['LimitNOFILE=65536', 'minfds=4096', '* soft nofile 4096', '"Soft": 1024', 'MaxRequestWorkers 150', 'ProxyPass /api http://bob:', '@10.0.0.2:8080/api/', 'ProxyPassReverse /api http://10.0.0.2:8080/api/']) if (text.includes(keep)) assert.ok(r.value.includes(keep), keep);
       }),
       { numRuns: RUNS },
     );
@@ -258,7 +267,7 @@ test('redaction leaves command lines of non-secrets unchanged (near misses inclu
 });
 
 test('secret names: the near misses are not secret, the forms of the table are', () => {
-  for (const n of ['password-file', 'TOKEN_TTL', 'pass-fds', 'key', 'sort-key', 'no-password', 'auth-method', 'public-key', 'passive', 'keepalive', 'bypass', 'PassEnvironment', 'PAMName', 'password_min_length', 'proxy_pass_header']) assert.equal(secretClass(n), null, n);
+  for (const n of ['password-file', 'TOKEN_TTL', 'pass-fds', 'key', 'sort-key', 'no-password', 'auth-method', 'public-key', 'passive', 'keepalive', 'bypass', 'PassEnvironment', 'PAMName', 'password_min_length', 'proxy_pass_header', 'ProxyPass', 'ProxyPassReverse', 'ProxyPassMatch', 'ServerTokens', 'session_cookie_module', 'auth_token_module']) assert.equal(secretClass(n), null, n);
   for (const n of ['password', 'secret-key', 'SECRET_KEY_BASE', 'keyStorePassword', 'PGPASSWORD', 'SSHPASS', 'MYSQL_PWD', 'REDISCLI_AUTH', 'STRIPE_KEY', 'GITHUB_TOKEN', 'X-Api-Key', 'AWS_SECRET_ACCESS_KEY', 'storepass', 'SLACK_WEBHOOK_URL', 'SENTRY_DSN', 'apikey', 'client_secret']) assert.notEqual(secretClass(n), null, n);
 });
 
@@ -312,7 +321,7 @@ function packaged(list: Set<string> | null, f: string): boolean {
 
 test('redaction leaves real configuration without secrets byte for byte: this host\'s units, supervisord, pam.d and the fixtures', () => {
   const installed = packagedFiles();
-  const roots = ['/lib/systemd/system', '/etc/systemd', '/etc/supervisor', '/etc/pam.d', '/etc/security', '/etc/nginx', '/etc/redis', '/etc/haproxy', '/etc/mysql', '/etc/default', fixture('limits'), fixture('programs')];
+  const roots = ['/lib/systemd/system', '/etc/systemd', '/etc/supervisor', '/etc/pam.d', '/etc/security', '/etc/nginx', '/etc/redis', '/etc/haproxy', '/etc/apache2', '/etc/mysql', '/etc/default', fixture('limits'), fixture('programs')];
   let n = 0;
   for (const root of roots) {
     for (const f of files(root)) {

@@ -41,6 +41,8 @@ const ABOUT = new Set([
   'env', 'var', 'prompt', 'command', 'cmd', 'format', 'limit', 'rounds', 'algorithm', 'alg', 'scheme', 'field', 'endpoint', 'host',
   'port', 'user', 'username', 'required', 'enabled', 'enable', 'disable', 'disabled', 'location', 'source', 'provider', 'backend',
   'interval', 'rotation', 'strength', 'header', 'helper', 'store', 'storage', 'url', 'uri', 'level', 'version', 'encoding', 'hint',
+  // Apache httpd's LoadModule session_cookie_module …: a module's name.
+  'module',
 ]);
 /** Qualifiers of a last word "key" that make it no secret: a public key, a sort key. */
 const PLAIN_KEY = new Set(['public', 'pub', 'sort', 'partition', 'primary', 'foreign', 'cache', 'routing', 'shard', 'lookup', 'index', 'unique', 'group', 'map', 'row', 'column', 'hot', 'host', 'keyboard', 'hash', 'idempotency', 'object', 'dedup', 'cluster', 'ssh', 'gpg', 'trusted']);
@@ -66,8 +68,13 @@ type SecretClass = 'password' | 'key';
  * `keyStorePassword`, `X-Api-Key`, `STRIPE_KEY` yes; `--password-file`, `TOKEN_TTL`, `--pass-fds`,
  * `--key`, `--sort-key`, `--no-password` no.
  */
-/** Names that read like a secret and are none: nginx's upstream directives ("pass" = forward to). */
-const NOT_SECRET_NAMES = new Set(['proxy_pass', 'fastcgi_pass', 'uwsgi_pass', 'scgi_pass', 'grpc_pass', 'memcached_pass']);
+/** Names that read like a secret and are none: nginx's and Apache httpd's (mod_proxy) upstream directives ("pass" = forward to), httpd's ServerTokens. */
+const NOT_SECRET_NAMES = new Set([
+  'proxy_pass', 'fastcgi_pass', 'uwsgi_pass', 'scgi_pass', 'grpc_pass', 'memcached_pass',
+  'proxypass', 'proxypassreverse', 'proxypassmatch', 'proxypassreversecookiedomain', 'proxypassreversecookiepath', 'proxypassinherit', 'proxypassinterpolateenv',
+  // httpd's ServerTokens OS|Prod|Full: how much the Server header tells.
+  'servertokens',
+]);
 
 export function secretClass(name: string): SecretClass | null {
   // A name is something a person wrote: a longer "name" is not one (and is never split by RegExps).
