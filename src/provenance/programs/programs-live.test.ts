@@ -108,7 +108,7 @@ test('nginx with worker_connections 16 under 60 idle keep-alive clients: the cap
   // so none waits in its queue, and the finding says so rather than pointing at the queue.
   // Saturated at 15 or 16 of 16: its channel to the master, the listener, then one slot freed and retaken per accept-and-close.
   assert.equal(f.evidence.queued, 0);
-  assert.match(f.title, new RegExp(`^nginx worker \\(pid ${f.subject.pid}\\) is at its worker_connections 16 \\(per worker\\): 1[56] in use, new connections are closed$`));
+  assert.match(f.title, new RegExp(`^nginx worker \\(pid ${f.subject.pid}\\) in netns ${ns} is at its worker_connections 16 \\(per worker\\): 1[56] in use, new connections are closed$`));
   assert.match(f.explain, /closes idle keep-alive connections early to make room, then closes new connections at once/);
   assert.ok(children(master).includes(f.subject.pid as number), 'about the worker');
   assert.ok(f.fix.some((l) => l.startsWith(`worker_connections 32;   # in ${conf}:5, the events { } block`)), f.fix.join('\n'));
