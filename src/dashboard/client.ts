@@ -50,13 +50,36 @@ function renderHeader(s: State): void {
   document.title = `${c.critical ? `(${c.critical}) ` : ''}sockdoc · ${s.hostname ?? ''}`;
 }
 
-function findingItem(f: FindingRow): HTMLLIElement {
+type GroupRow = DashboardState['groups'][number];
+
+/**
+ * One card per group (src/render/groups.ts): a finding alone as itself; a group as its title, its
+ * worst members and the worst one's why and fix. 500 full listeners of one program are one card.
+ */
+function groupItem(g: GroupRow, byRef: ReadonlyMap<string, FindingRow>): HTMLLIElement | null {
+  const members = g.refs.map((r) => byRef.get(r)).filter((f): f is FindingRow => f !== undefined);
+  if (members.length === 0) return null;
+  if (g.count === 1) return findingItem(members[0]);
+  const worst = members.slice(0, 3);
+  const lead = el('div');
+  const list = el('ul', 'group-worst');
+  for (const m of worst) list.append(el('li', '', m.title));
+  lead.append(el('h3', '', 'Worst'), list);
+  if (g.count > worst.length) lead.append(el('p', 'muted', `and ${g.count - worst.length} more; every one in /api/state and sockdoc --verbose`));
+  if (g.namespaces.length > 1) lead.append(el('p', 'muted', `in ${g.namespaces.length} namespaces: ${g.namespaces.slice(0, 10).join(', ')}${g.namespaces.length > 10 ? ', …' : ''}`));
+  return findingItem(members[0], { key: `group:${g.key}`, title: g.title, lead });
+}
+
+function findingItem(f: FindingRow, group?: { key: string; title: string; lead: HTMLElement }): HTMLLIElement {
   const li = el('li', `finding ${f.severity}`);
-  li.dataset.ref = f.ref;
+  const key = group ? group.key : f.ref;
+  li.dataset.ref = key;
+  if (group) li.classList.add('group');
   const head = el('button', 'finding-head');
   head.type = 'button';
-  head.append(el('span', 'badge', f.severity.toUpperCase()), el('span', 'finding-title', f.title), el('span', 'finding-id', f.id));
+  head.append(el('span', 'badge', f.severity.toUpperCase()), el('span', 'finding-title', group ? group.title : f.title), el('span', 'finding-id', f.id));
   const body = el('div', 'finding-body');
+  if (group) body.append(group.lead);
   const fix = el('pre', 'fix');
   f.fix.forEach((line, i) => {
     // "command   # why": the comment is dimmed; copying the block still gives runnable lines.
@@ -65,7 +88,7 @@ function findingItem(f: FindingRow): HTMLLIElement {
     if (at >= 0) fix.append(el('span', 'comment', line.slice(at)));
     if (i < f.fix.length - 1) fix.append('\n');
   });
-  body.append(el('h3', '', 'Why'), el('p', 'why', f.explain), el('h3', '', 'Fix'), fix, el('h3', '', 'Evidence'));
+  body.append(el('h3', '', 'Why'), el('p', 'why', f.explain), el('h3', '', group ? 'Fix (of the worst; the others alike)' : 'Fix'), fix, el('h3', '', 'Evidence'));
   const dl = el('dl', 'evidence');
   for (const [k, v] of Object.entries(f.evidence)) {
     if (v === null) continue;
@@ -74,15 +97,15 @@ function findingItem(f: FindingRow): HTMLLIElement {
     dl.append(pair);
   }
   body.append(dl);
-  const expanded = open.has(f.ref);
+  const expanded = open.has(key);
   head.setAttribute('aria-expanded', String(expanded));
   body.hidden = !expanded;
   head.addEventListener('click', () => {
     const now = body.hidden;
     body.hidden = !now;
     head.setAttribute('aria-expanded', String(now));
-    if (now) open.add(f.ref);
-    else open.delete(f.ref);
+    if (now) open.add(key);
+    else open.delete(key);
   });
   li.append(head, body);
   return li;
@@ -90,12 +113,14 @@ function findingItem(f: FindingRow): HTMLLIElement {
 
 function renderFindings(s: State): void {
   // Rebuilt only when they change, so an open finding stays open and nothing jumps under the pointer.
-  const key = JSON.stringify(s.findings);
+  const key = JSON.stringify([s.groups, s.findings]);
   byId('findings-count').textContent = `${s.counts.critical} critical · ${s.counts.warning} warning · ${s.counts.info} info`;
   if (key === lastFindings) return;
   lastFindings = key;
   const list = byId('findings');
-  list.replaceChildren(...(s.findings.length ? s.findings.map(findingItem) : [el('li', 'empty', 'No findings: nothing refused or dropped right now.')]));
+  const byRef = new Map(s.findings.map((f) => [f.ref, f]));
+  const items = s.groups.map((g) => groupItem(g, byRef)).filter((i): i is HTMLLIElement => i !== null);
+  list.replaceChildren(...(items.length ? items : [el('li', 'empty', 'No findings: nothing refused or dropped right now.')]));
 }
 
 /** The namespace of a row ("web", "shop/web-7d9f", "host"), its full name on hover. */

@@ -76,6 +76,9 @@ test('/api/state: versioned JSON with findings, tables and bounded chart series'
     const forecast = state.findings.find((f) => f.id === 'fd-exhaustion-forecast');
     assert.ok(forecast && forecast.pid === 4242 && forecast.fix.some((l) => l.includes('ls -l /proc/4242/fd')));
     assert.equal(state.processes[0].pid, 4242);
+    // The page draws one card per group; every finding is in exactly one group.
+    assert.deepEqual(state.groups.flatMap((g) => g.refs).sort(), state.findings.map((f) => f.ref).sort());
+    assert.ok(state.groups.some((g) => g.id === 'fd-exhaustion-forecast' && g.count === 1 && g.program === 'leaky'));
     assert.equal(state.listeners[0].label, '127.0.0.1:8080');
     assert.equal(state.charts.times.length, 30);
     assert.deepEqual(state.charts.processes[0], { label: '4242 leaky', limit: 1024, values: Array.from({ length: 30 }, (_, i) => 100 + 3 * i) });

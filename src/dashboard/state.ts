@@ -8,6 +8,8 @@ import { processKey, type History } from '../history/history.js';
 import { approxDuration, ratePerMinute } from '../rules/support/text.js';
 import { buildModel, type FindingRow, type ListenerRow, type Model, type ProcessRow } from '../watch/model.js';
 import type { Sample } from '../watch/sampler.js';
+import { groupFindings } from '../render/groups.js';
+import { groupJson, type GroupJson } from '../render/json.js';
 
 export const DASHBOARD_SCHEMA_VERSION = 1;
 export const MAX_POINTS = 360;
@@ -39,6 +41,8 @@ export interface DashboardState {
   fileNr: Model['fileNr'];
   spanMs: number;
   findings: FindingRow[];
+  /** The findings in groups (src/render/groups.ts), what the page draws: one card per group (additive). */
+  groups: GroupJson[];
   listeners: Array<Omit<ListenerRow, 'trend'>>;
   processes: Array<Omit<ProcessRow, 'trend'> & { rateText: string; fullInText: string }>;
   /** Chart data: times in seconds since the epoch (uPlot's unit), one array per series, aligned. */
@@ -100,6 +104,7 @@ export function dashboardState(sample: Sample, history: History, everyMs: number
     fileNr: m.fileNr,
     spanMs: m.spanMs,
     findings: m.findings,
+    groups: groupFindings(sample.findings).map(groupJson),
     listeners: m.listeners.slice(0, TABLE_ROWS).map(({ trend: _trend, ...row }) => row),
     processes: m.processes.slice(0, TABLE_ROWS).map(({ trend: _trend, ...row }) => ({
       ...row,

@@ -54,6 +54,7 @@ h3 { font-size: 13px; margin: 12px 0 4px; color: var(--muted); text-transform: u
 .finding-id { color: var(--muted); font-family: var(--mono); font-size: 12px; flex: none; }
 .finding-body { padding: 0 12px 12px; }
 .finding-body p { margin: 4px 0; color: #cfd3dc; }
+.group-worst { margin: 4px 0; padding-left: 18px; color: #cfd3dc; }
 pre.fix { margin: 0; padding: 10px; background: #0b0d11; border: 1px solid var(--line); border-radius: 6px;
   font: 12.5px/1.5 var(--mono); white-space: pre-wrap; overflow-wrap: anywhere; color: #d7e3ff; }
 pre.fix .comment { color: #7d869c; }

@@ -8,6 +8,7 @@ import { SEVERITY_ORDER, type Finding } from '../rules/types.js';
 import type { Counters, NetnsInode } from '../snapshot/types.js';
 import { findingRef, listenerLabel } from '../rules/support/refs.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
+import { groupFindings } from './groups.js';
 
 /** Where a finding stands in a chain: what went wrong first, the listener, what it led to. */
 export type ChainRole = 'cause' | 'listener' | 'effect';
@@ -129,10 +130,18 @@ export function chainText(group: readonly Finding[], countersOf: (netns: NetnsIn
   const causes = byRole('cause');
   const hasCause = causes.length > 0;
   const listeners = byRole('listener');
-  const words = (fs: Finding[]) => fs.map((f) => phrase(f, hasCause, listeners.length > 0)).filter((p): p is string => p !== null);
+  // Findings of one group in a chain (ten full listeners of one program in one namespace) say the
+  // worst one and how many more are like it: the answer stays a line or two however many there are.
+  const words = (fs: Finding[]) =>
+    groupFindings(fs)
+      .map((g) => {
+        const p = phrase(g.findings[0], hasCause, listeners.length > 0);
+        return p !== null && g.findings.length > 1 ? `${p} and ${g.findings.length - 1} more like it` : p;
+      })
+      .filter((p): p is string => p !== null);
   const effects = words(byRole('effect'));
   const full = listeners.filter((f) => f.id === 'accept-queue-full');
-  if (hasCause) effects.unshift(...full.map((f) => `${num(f, 'acceptQueue')} queued`));
+  if (hasCause) effects.unshift(...(full.length > 2 ? [`${full.reduce((n, f) => n + (num(f, 'acceptQueue') ?? 0), 0)} queued`] : full.map((f) => `${num(f, 'acceptQueue')} queued`)));
   // TcpExt counts TCP handshakes only: next to a full unix-domain queue they are no evidence.
   const fullTcp = full.filter((f) => f.subject.path === undefined);
   const counters = countersOf(fullTcp[0]?.subject.netns?.inode ?? null);

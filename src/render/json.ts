@@ -17,6 +17,7 @@ import { TCP_STATES } from '../snapshot/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { filterListeners, filterProcesses } from './filter.js';
 import { limitOriginToJson } from './limits.js';
+import { groupFindings, groupRefs, groupTitle, WORST_SHOWN, type FindingGroup, type GroupSubject } from './groups.js';
 
 /**
  * 2: namespaces[], netns on listeners, processes and finding subjects (additive over 1). Added
@@ -35,6 +36,40 @@ export interface FindingJson {
   explain: string;
   fix: string[];
   related: string[];
+}
+
+/** One group of findings: one problem seen on many subjects (docs/json-schema.md, "Group"). */
+export interface GroupJson {
+  key: string;
+  id: string;
+  severity: Severity;
+  program: string | null;
+  workload: string | null;
+  subject: GroupSubject;
+  count: number;
+  title: string;
+  namespaces: string[];
+  /** Every member's ref, worst first. */
+  refs: string[];
+  /** The first WORST_SHOWN of refs: what the terminal names. */
+  worst: string[];
+}
+
+export function groupJson(g: FindingGroup): GroupJson {
+  const refs = groupRefs(g);
+  return {
+    key: g.key,
+    id: g.id,
+    severity: g.severity,
+    program: g.program,
+    workload: g.workload,
+    subject: g.subject,
+    count: g.findings.length,
+    title: groupTitle(g),
+    namespaces: [...g.namespaces],
+    refs,
+    worst: refs.slice(0, WORST_SHOWN),
+  };
 }
 
 export interface ProcessJson {
@@ -127,6 +162,8 @@ export interface DiagnosisJson {
   summary: Record<Severity, number>;
   exitCode: 0 | 1 | 2;
   findings: FindingJson[];
+  /** Findings of one id and owner program folded (src/render/groups.ts); every finding stays in `findings` (additive, issue 23). */
+  groups: GroupJson[];
   processes: ProcessJson[];
   listeners: ListenerJson[];
   /** Unix-domain listeners whose queues were read (unix_diag). */
@@ -374,6 +411,7 @@ export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
     summary,
     exitCode: d.exitCode,
     findings: d.findings.map(findingJson),
+    groups: groupFindings(d.findings).map(groupJson),
     processes,
     listeners: filterListeners(s, d.filter)
       .filter((l): l is Listener & { family: 4 | 6 } => l.family !== 'unix')

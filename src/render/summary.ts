@@ -12,6 +12,7 @@
 import type { Diagnosis } from './report.js';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions, type Severity } from '../rules/types.js';
 import { reportOrder } from './answer.js';
+import { groupFindings, groupTitle } from './groups.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { plural } from '../rules/support/text.js';
 import { busiestListeners, fdRatio, nearestFdLimit } from './terminal-tables.js';
@@ -49,12 +50,23 @@ export function renderSummary(d: Diagnosis, options: RuleOptions = DEFAULT_RULE_
   const worst = findings.find((f) => f.severity !== 'info');
   let text: string;
   if (worst) {
+    // The headline is the worst finding's group when it has company ("100 listeners of nginx in 10
+    // namespaces: accept-queue-full; worst: …"); the rest is counted by group, then by finding.
+    const groups = groupFindings(findings);
+    const head = groups.find((g) => g.findings.includes(worst))!;
     const counts: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
-    for (const f of findings) if (f !== worst) counts[f.severity]++;
-    const more = [counts.critical && `+${counts.critical} critical`, counts.warning && `${counts.critical ? '' : '+'}${counts.warning} warning${counts.warning > 1 ? 's' : ''}`]
-      .filter(Boolean)
-      .join(', ');
-    text = worst.title + (more ? ` (${more})` : '');
+    const groupCounts: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
+    for (const g of groups) {
+      if (g === head) continue;
+      groupCounts[g.severity]++;
+      counts[g.severity] += g.findings.length;
+    }
+    const word = (s: Severity, n: number) => (s === 'warning' && n > 1 ? 'warnings' : s);
+    const part = (s: Severity, plus: boolean) =>
+      counts[s] ? `${plus ? '+' : ''}${counts[s]} ${word(s, counts[s])}${groupCounts[s] < counts[s] ? ` in ${plural(groupCounts[s], 'group')}` : ''}` : '';
+    const more = [part('critical', true), part('warning', !counts.critical)].filter(Boolean).join(', ');
+    const title = head.findings.length > 1 ? `${groupTitle(head)}; worst: ${head.findings[0].title}` : worst.title;
+    text = title + (more ? ` (${more})` : '');
   } else text = `no problems found (${plural(d.snapshot.listeners.length, "listener")}, ${plural(d.snapshot.processes.length, "process", "processes")})`;
   if (d.snapshot.partial) {
     const h = d.snapshot.host;

@@ -7,6 +7,7 @@ import { terminalSafe } from '../safety/terminal.js';
 import type { Finding, Severity } from '../rules/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { hostPort, pack, pidName, wrap, type Painter, type Style } from './format.js';
+import { groupFindings, groupTitle, WORST_SHOWN, type FindingGroup } from './groups.js';
 
 const TAG: Record<Severity, string> = { critical: 'CRITICAL', warning: 'WARNING', info: 'INFO' };
 export const SEVERITY_STYLE: Record<Severity, Style> = { critical: 'redBold', warning: 'yellow', info: 'cyan' };
@@ -90,6 +91,11 @@ const SHORT_SENTENCES = 2;
 const SHORT_FIX_LINES = 2;
 const SHORT_WHY_LINES = 2;
 
+/** The line itself when it fits, else cut at a word with " …". */
+function cutTo(line: string, width: number): string {
+  return line.length <= width ? line : cut(line, width);
+}
+
 /** A line ending in " …", within the width. */
 function cut(line: string, width: number): string {
   return line.length + 2 <= width ? `${line} …` : `${line.slice(0, line.lastIndexOf(' ', width - 2))} …`;
@@ -109,6 +115,7 @@ export function renderFinding(
   layout: FindingLayout,
   paint: Painter,
   said: SaidSoFar = newSaidSoFar(),
+  group?: FindingGroup,
 ): string[] {
   const head = `[${index}]`.padEnd(layout.indexWidth) + ' ';
   const contentCol = head.length + TAG_WIDTH + 2;
@@ -117,17 +124,25 @@ export function renderFinding(
   const textWidth = Math.max(20, layout.width - contentCol);
   const out: string[] = [];
 
-  // Every field may hold host text (process names, paths, config lines): escaped before layout.
-  const title = wrap(terminalSafe(f.title), textWidth);
-  out.push(head + paint(SEVERITY_STYLE[f.severity], TAG[f.severity].padEnd(TAG_WIDTH)) + '  ' + paint('bold', title[0]));
-  for (const t of title.slice(1)) out.push(pad + paint('bold', t));
-
   // A labelled block: the label once, continuation lines on the content column.
   const block = (label: string, lines: string[], style: Style | null = null): void => {
     lines.forEach((l, i) => out.push(((i === 0 ? labelPad + paint('dim', label.padEnd(LABEL_WIDTH)) : pad) + paint(style, l)).trimEnd()));
   };
+  // Every field may hold host text (process names, paths, config lines): escaped before layout.
+  const title = wrap(terminalSafe(group ? groupTitle(group) : f.title), textWidth);
+  out.push(head + paint(SEVERITY_STYLE[f.severity], TAG[f.severity].padEnd(TAG_WIDTH)) + '  ' + paint('bold', title[0]));
+  for (const t of title.slice(1)) out.push(pad + paint('bold', t));
+
   const evidence = evidenceItems(f.evidence).map(terminalSafe);
-  if (layout.verbose) {
+  if (group) {
+    // The worst few, one line each (their titles carry the numbers); the rest counted.
+    block('worst', group.findings.slice(0, WORST_SHOWN).map((m) => cutTo(terminalSafe(m.title), textWidth)));
+    const rest = group.findings.length - WORST_SHOWN;
+    const places = group.namespaces.map(terminalSafe);
+    const more = rest > 0 ? `${rest} more (--verbose)` : '';
+    if (places.length > 1) block('in', [cutTo(`${more ? more + '; ' : ''}${places.length} namespaces: ${places.join(', ')}`, textWidth)], 'dim');
+    else if (more) block('', [more], 'dim');
+  } else if (layout.verbose) {
     const who = terminalSafe(subjectText(f));
     for (const l of pack(who ? [f.id, who] : [f.id], textWidth, ' · ')) out.push(pad + paint('dim', l));
     if (evidence.length) block('evidence', pack(evidence, textWidth));
@@ -157,7 +172,7 @@ export function renderFinding(
     let lines = wrap(whyParts.join(' '), textWidth);
     // Short form: two lines of why at most; the rest is one --verbose away.
     // A warning or info gets one line: the critical findings carry the story.
-    const most = f.severity === 'critical' ? SHORT_WHY_LINES : 1;
+    const most = f.severity === 'critical' && !group ? SHORT_WHY_LINES : 1;
     if (!layout.verbose && lines.length > most) lines = [...lines.slice(0, most - 1), cut(lines[most - 1], textWidth)];
     block('why', lines);
   }
@@ -177,9 +192,11 @@ export function renderFinding(
   }
   const onlyComments = fixLines.every((l) => l.trimStart().startsWith('#'));
   if (fixShared.size && (layout.verbose || onlyComments)) fixLines.unshift(`# and the fix of ${[...fixShared].map((n) => `[${n}]`).join(', ')}`);
-  if (!layout.verbose) fixLines.splice(SHORT_FIX_LINES);
+  // A group's block gives the first step for its worst member; the rest are one --verbose away.
+  if (!layout.verbose) fixLines.splice(group ? 1 : SHORT_FIX_LINES);
   // Each fix line on a line of its own, nothing before it but spaces: a triple-click pastes a command.
-  if (fixLines.length) block('fix', [fixLines.length > 1 ? 'copy-paste, in order:' : 'copy-paste:'], 'dim');
+  const forWhom = group ? ` (for ${subjectText(f) || 'the first'}; the others alike)` : '';
+  if (fixLines.length) block('fix', [(fixLines.length > 1 ? 'copy-paste, in order' : 'copy-paste') + forWhom + ':'], 'dim');
   for (const line of fixLines) out.push((pad + paint(line.trimStart().startsWith('#') ? 'dim' : null, line)).trimEnd());
   if (layout.verbose) {
     const related = relatedItems(f, indexByRef).map(terminalSafe);
@@ -192,33 +209,54 @@ export function renderFinding(
 /**
  * A consequence already told by the finding it follows from: one line, not a second block
  * ("the same SYN problem twice"). Only in the short form; --verbose prints every finding whole.
+ * A group of consequences ("30 namespaces: listen-overflows") folds the same way, into one line.
  */
-function foldedLine(f: Finding, index: number, cause: number, layout: FindingLayout, paint: Painter): string[] {
+function foldedLine(f: Finding, index: number, causes: number[], layout: FindingLayout, paint: Painter, group?: FindingGroup): string[] {
   const head = `[${index}]`.padEnd(layout.indexWidth) + ' ';
   const pad = ' '.repeat(head.length + TAG_WIDTH + 2);
-  const text = wrap(`${terminalSafe(f.title)} — follows from [${cause}] (${f.id})`, Math.max(20, layout.width - pad.length));
+  const from = causes.length > WORST_SHOWN ? `${causes.slice(0, WORST_SHOWN).map((n) => `[${n}]`).join(', ')} …` : causes.map((n) => `[${n}]`).join(', ');
+  const line = group ? `${groupTitle(group)} — follows from ${from}` : `${f.title} — follows from ${from} (${f.id})`;
+  const text = wrap(terminalSafe(line), Math.max(20, layout.width - pad.length));
   return [head + paint(SEVERITY_STYLE[f.severity], TAG[f.severity].padEnd(TAG_WIDTH)) + '  ' + text[0], ...text.slice(1).map((t) => pad + t)];
 }
 
 /** Findings that are consequences, folded into a line when what they follow from is in the report. */
 const FOLDABLE = new Set(['syn-queue-pressure', 'listen-overflows']);
 
-/** All findings, in the order given (most severe first: the rules sort them), blank line between. */
+/**
+ * All findings, in the order given (most severe first: the rules sort them), blank line between.
+ * Short form: findings of one group (src/render/groups.ts) are one numbered block (the group, its
+ * worst members, the fix of the worst); --verbose prints every finding whole.
+ */
 export function renderFindings(findings: readonly Finding[], width: number, paint: Painter, verbose = false): string[] {
+  // Units: each finding alone (--verbose) or each group; every member's ref points at its unit's number.
+  const units: FindingGroup[] = verbose ? findings.map((f) => groupFindings([f])[0]) : groupFindings(findings);
   const indexByRef = new Map<string, number>();
-  findings.forEach((f, i) => {
-    const ref = findingRef(f);
-    if (!indexByRef.has(ref)) indexByRef.set(ref, i + 1);
+  units.forEach((u, i) => {
+    for (const f of u.findings) {
+      const ref = findingRef(f);
+      if (!indexByRef.has(ref)) indexByRef.set(ref, i + 1);
+    }
   });
-  const layout: FindingLayout = { width, indexWidth: `[${findings.length}]`.length, verbose };
+  const layout: FindingLayout = { width, indexWidth: `[${units.length}]`.length, verbose };
   const said = newSaidSoFar();
   const out: string[] = [];
-  findings.forEach((f, i) => {
-    const causes = (f.related ?? []).map((r) => indexByRef.get(r)).filter((n): n is number => n !== undefined && n !== i + 1);
-    const cause = FOLDABLE.has(f.id) && !verbose ? causes.find((n) => !FOLDABLE.has(findings[n - 1].id)) : undefined;
-    if (i > 0 && (cause === undefined || !out[out.length - 1].includes('— follows from'))) out.push('');
-    if (cause !== undefined) out.push(...foldedLine(f, i + 1, cause, layout, paint));
-    else out.push(...renderFinding(f, i + 1, indexByRef, layout, paint, said));
+  units.forEach((u, i) => {
+    const f = u.findings[0];
+    const group = u.findings.length > 1 ? u : undefined;
+    const causes = new Set<number>();
+    if (FOLDABLE.has(f.id) && !verbose) {
+      for (const m of u.findings) {
+        for (const r of m.related ?? []) {
+          const n = indexByRef.get(r);
+          if (n !== undefined && n !== i + 1 && !FOLDABLE.has(units[n - 1].id)) causes.add(n);
+        }
+      }
+    }
+    const folded = causes.size > 0;
+    if (i > 0 && (!folded || !out[out.length - 1].includes('— follows from'))) out.push('');
+    if (folded) out.push(...foldedLine(f, i + 1, [...causes].sort((a, b) => a - b), layout, paint, group));
+    else out.push(...renderFinding(f, i + 1, indexByRef, layout, paint, said, group));
   });
   return out;
 }

@@ -10,12 +10,14 @@ import { countersOf } from '../snapshot/namespaces.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
 import { terminalGuard, terminalSafe } from '../safety/terminal.js';
 import type { Diagnosis } from './report.js';
+import type { Counters } from '../snapshot/types.js';
 import { SEVERITY_ORDER, type Finding, type Severity } from '../rules/types.js';
 import { listenerLabel } from '../rules/support/refs.js';
 import { duration, hostPort, pack, painter, percent, pidName, visible, wrap, type Painter, type Style } from './format.js';
 import { describeFilter, filterListeners, filterProcesses } from './filter.js';
 import { renderFindings, SEVERITY_STYLE } from './terminal-findings.js';
 import { chainText, linkedGroups, reportOrder } from './answer.js';
+import { groupKey } from './groups.js';
 import { busiestListeners, countersLines, namespaceCountersLines, fdRatio, fdSection, listenersSection, nearestFdLimit } from './terminal-tables.js';
 
 export interface TerminalOptions {
@@ -85,9 +87,15 @@ export function summaryLine(d: Diagnosis, paint: Painter): string {
 function notesSection(notes: readonly string[], width: number, paint: Painter, compact = false): string[] {
   if (notes.length === 0) return [];
   if (compact) {
-    // Short form: the label on the first note's line.
+    // Short form: the label on the first note's line; the first few notes, the rest counted.
     const out: string[] = [];
-    notes.forEach((n, k) => wrap(terminalSafe(n), width - 9).forEach((l, i) => out.push((i > 0 ? '         ' : k === 0 ? paint('bold', 'Notes') + '  - ' : '       - ') + l)));
+    const shown = notes.length > MAX_NOTES ? [...notes.slice(0, MAX_NOTES - 1), `and ${notes.length - MAX_NOTES + 1} more notes (--verbose)`] : notes;
+    shown.forEach((n, k) => {
+      // Two lines a note at most; the whole of it is one --verbose away.
+      let lines = wrap(terminalSafe(n), width - 9);
+      if (lines.length > 2) lines = [lines[0], cutLine(lines.slice(1).join(' '), width - 9)];
+      lines.forEach((l, i) => out.push((i > 0 ? '         ' : k === 0 ? paint('bold', 'Notes') + '  - ' : '       - ') + l));
+    });
     return out;
   }
   const out = [paint('bold', 'Notes') + paint('dim', '  what sockdoc could not see or had to approximate')];
@@ -112,6 +120,32 @@ function healthyLines(d: Diagnosis, paint: Painter): string[] {
   return out;
 }
 
+/** The counters of several namespaces added up (one window: deltas only when every one has them). */
+function sumCounters(all: readonly Counters[]): Counters {
+  const add = (into: Record<string, number>, from: Record<string, number>) => {
+    for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  };
+  const values: Record<string, number> = {};
+  const deltas: Record<string, number> = {};
+  for (const c of all) {
+    add(values, c.values);
+    if (c.deltas) add(deltas, c.deltas);
+  }
+  return { values, deltas: all.every((c) => c.deltas !== null) ? deltas : null, intervalMs: all[0]?.intervalMs ?? 0 };
+}
+
+/** The text on one line of `width`, cut at a word with " …" when longer. */
+function cutLine(text: string, width: number): string {
+  if (text.length <= width) return text;
+  const at = text.lastIndexOf(' ', width - 2);
+  return `${text.slice(0, at > 0 ? at : width - 2)} …`;
+}
+
+/** Short form: at most this many namespaces' drop counters in the footer; more are added up on one line. */
+const MAX_NAMESPACE_COUNTERS = 2;
+/** Short form: at most this many notes; --verbose has them all. */
+const MAX_NOTES = 5;
+
 /** At most this many chains in the answer; the rest are in the findings. */
 const MAX_CHAINS = 3;
 
@@ -125,12 +159,25 @@ function answerLines(findings: readonly Finding[], d: Diagnosis, width: number, 
   const pad = ' '.repeat(TAG_COLUMN);
   // Info-only chains are context, not the answer, unless there is nothing else.
   const groups = all.some((g) => g.some((f) => f.severity !== 'info')) ? all.filter((g) => g.some((f) => f.severity !== 'info')) : all;
-  for (const g of groups.slice(0, MAX_CHAINS)) {
-    const severity = g[0].severity;
-    const text = wrap(terminalSafe(chainText(g, (netns) => countersOf(d.snapshot, netns))), width - TAG_COLUMN);
+  // Chains that start with findings of one group (the same problem of one program) are one line:
+  // the first of them, and how many more are alike.
+  const alike = new Map<string, { chain: Finding[]; more: number; program: string | undefined }>();
+  for (const g of groups) {
+    const key = groupKey(g[0]);
+    const seen = alike.get(key);
+    if (seen) seen.more++;
+    else alike.set(key, { chain: g, more: 0, program: g[0].subject.name });
+  }
+  const lines = [...alike.values()];
+  for (const { chain, more, program } of lines.slice(0, MAX_CHAINS)) {
+    const severity = chain[0].severity;
+    const tail = more > 0 ? ` (+${more} alike${program !== undefined ? ` of ${program}` : ''})` : '';
+    let text = wrap(terminalSafe(chainText(chain, (netns) => countersOf(d.snapshot, netns)) + tail), width - TAG_COLUMN);
+    // Chains alike are one line: the groups below carry their numbers.
+    if (more > 0 && text.length > 1) text = [cutLine(text.join(' '), width - TAG_COLUMN)];
     out.push(paint(SEVERITY_STYLE[severity], severity.toUpperCase().padEnd(TAG_COLUMN)) + text[0], ...text.slice(1).map((t) => pad + t));
   }
-  if (groups.length > MAX_CHAINS) out.push(pad + paint('dim', `and ${groups.length - MAX_CHAINS} more below`));
+  if (lines.length > MAX_CHAINS) out.push(pad + paint('dim', `and ${lines.length - MAX_CHAINS} more below`));
   return out;
 }
 
@@ -172,7 +219,14 @@ export function renderDiagnosis(d: Diagnosis, opts: TerminalOptions): string {
   // block in the short form, spaced in the long one.
   // The first namespace is the host's, or the one container a scoped read (--container) read.
   const counters = countersLines(d.snapshot.counters, width, paint, d.snapshot.namespaces[0]?.kind === 'host' || !d.snapshot.namespaces.length ? 'boot' : 'creation');
-  for (const ns of d.snapshot.namespaces.slice(1)) counters.push(...namespaceCountersLines(terminalSafe(netnsLabel(ns)), ns.counters, width, paint));
+  // Short form: the counters of the first few namespaces that counted drops; the rest added up (a
+  // node with 300 pods must not print 300 lines here).
+  const counting = d.snapshot.namespaces.slice(1).filter((ns) => namespaceCountersLines('', ns.counters, width, paint).length > 0);
+  if (verbose || counting.length <= MAX_NAMESPACE_COUNTERS) {
+    for (const ns of counting) counters.push(...namespaceCountersLines(terminalSafe(netnsLabel(ns)), ns.counters, width, paint));
+  } else {
+    counters.push(...namespaceCountersLines(`${counting.length} namespaces (each: --verbose)`, sumCounters(counting.map((ns) => ns.counters)), width, paint));
+  }
   if (notes.length && verbose) sections.push(counters, notes, [summaryLine(d, paint) + more]);
   else sections.push([...counters, ...notes, summaryLine(d, paint) + more]);
   return terminalGuard(sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n') + '\n');

@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fillOf, groupFindings, groupTitle, podWorkload } from './groups.js';
+import { renderDiagnosis } from './terminal.js';
+import { renderSummary } from './summary.js';
+import { diagnosisToJson } from './json.js';
+import { assertGolden } from './golden.js';
+import { diagnose } from '../cli/diagnose.js';
+import { listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { DEFAULT_RULE_OPTIONS, type Finding } from '../rules/types.js';
+import { findingRef } from '../rules/support/refs.js';
+import type { Diagnosis } from './report.js';
+import type { NetNamespace, Snapshot } from '../snapshot/types.js';
+
+const PROGRAMS = ['alpha', 'beta', 'gamma'];
+
+/**
+ * 300 full listeners across 30 namespaces owned by 3 programs (namespace i: ten listeners of
+ * program i % 3, one process each), every namespace counting listen overflows in the window.
+ */
+function crowdedHost(): Snapshot {
+  const processes = [];
+  const listeners = [];
+  const base = snapshot({ deltas: {} });
+  const namespaces: NetNamespace[] = [base.namespaces[0]];
+  for (let i = 0; i < 30; i++) {
+    const inode = 4026532100 + i;
+    const pid = 2000 + i;
+    processes.push(proc({ pid, name: PROGRAMS[i % 3], open: 40, soft: 1024, netns: inode, sockets: { LISTEN: 10 } }));
+    for (let k = 0; k < 10; k++) {
+      // Queues from 129/128 up: the worst of a group is the fullest.
+      listeners.push(listener({ netns: inode, port: 9000 + k, pids: [pid], acceptQueue: 129 + i + k, backlog: 128, inode: 70000 + i * 10 + k }));
+    }
+    namespaces.push({
+      ...base.namespaces[0],
+      inode,
+      kind: 'netns',
+      name: `lt-${i}`,
+      pids: [pid],
+      listenerCount: 10,
+      counters: { values: { 'TcpExt.ListenOverflows': 50 + i, 'TcpExt.ListenDrops': 50 + i }, deltas: { 'TcpExt.ListenOverflows': 5, 'TcpExt.ListenDrops': 5 }, intervalMs: 1000 },
+    });
+  }
+  const s = snapshot({ processes, listeners, values: { 'TcpExt.ListenOverflows': 0, 'TcpExt.ListenDrops': 0 }, deltas: {} });
+  s.namespaces = namespaces;
+  return s;
+}
+
+function crowded(): Diagnosis {
+  return diagnose(crowdedHost(), DEFAULT_RULE_OPTIONS, {});
+}
+
+test('300 full listeners in 30 namespaces of 3 programs: at most 60 lines at 100 columns, the groups named', () => {
+  const d = crowded();
+  assert.equal(d.findings.filter((f) => f.id === 'accept-queue-full').length, 300);
+  const out = renderDiagnosis(d, { color: false, columns: 100 });
+  // Rows on a 100-column terminal: a fix line is never wrapped by sockdoc, the terminal wraps it.
+  const rows = out.trimEnd().split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(l.length / 100)), 0);
+  assert.ok(rows <= 60, `${rows} rows:\n${out}`);
+  for (const p of PROGRAMS) assert.match(out, new RegExp(`100 listeners of ${p} in 10 namespaces: accept-queue-full`));
+  // The worst of alpha's group is its fullest queue (namespace 27, port 9009: 129+27+9 = 165).
+  assert.match(out, /worst +Accept queue of 0\.0\.0\.0:9009 in netns lt-27 is full: 165 waiting/);
+  assert.match(out, /97 more \(--verbose\); 10 namespaces: netns lt-0, netns lt-3/);
+  assertGolden('grouped.txt', out);
+});
+
+test('--verbose expands every finding of every group', () => {
+  const out = renderDiagnosis(crowded(), { color: false, columns: 100, verbose: true });
+  for (let i = 0; i < 30; i++) for (let k = 0; k < 10; k++) assert.ok(out.includes(`Accept queue of 0.0.0.0:${9000 + k} in netns lt-${i} is full`), `lt-${i}:${9000 + k}`);
+});
+
+test('JSON keeps all 300 findings and adds groups that hold each finding exactly once', () => {
+  const j = diagnosisToJson(crowded());
+  assert.equal(j.findings.filter((f) => f.id === 'accept-queue-full').length, 300);
+  const refs = j.groups.flatMap((g) => g.refs);
+  assert.deepEqual([...refs].sort(), j.findings.map((f) => f.ref).sort());
+  const full = j.groups.filter((g) => g.id === 'accept-queue-full');
+  assert.deepEqual(full.map((g) => [g.program, g.count, g.namespaces.length]), PROGRAMS.map((p) => [p, 100, 10]));
+  for (const g of j.groups) assert.deepEqual(g.worst, g.refs.slice(0, 3));
+});
+
+test('the monitoring line stays one line and names the headline group', () => {
+  const line = renderSummary(crowded());
+  assert.equal(line.split('\n').length, 2); // the line and its newline
+  assert.match(line, /^SOCKDOC CRITICAL - 100 listeners of alpha in 10 namespaces: accept-queue-full; worst: Accept queue of 0\.0\.0\.0:9009 in netns lt-27 is full: 165 waiting, limit 128 \(\+230 critical in 3 groups\) \|/);
+  assertGolden('grouped-summary.txt', line);
+});
+
+/** A finding of an id no renderer knows: grouping reads only id, severity and subject. */
+function made(id: string, pid: number, name: string, extra: Partial<Finding> = {}): Finding {
+  return { id, severity: 'warning', subject: { pid, name }, title: `${name} (pid ${pid}) does something`, evidence: { usedPercent: pid % 7 }, explain: 'Because.', fix: [`kill -HUP ${pid}`], ...extra };
+}
+
+test('any finding id groups: same id and program fold, another program or severity stays apart', () => {
+  const findings = [made('unix-queue-full-tomorrow', 10, 'php-fpm'), made('unix-queue-full-tomorrow', 11, 'php-fpm'), made('unix-queue-full-tomorrow', 12, 'redis'), made('unix-queue-full-tomorrow', 13, 'php-fpm', { severity: 'critical' })];
+  const groups = groupFindings(findings);
+  assert.deepEqual(groups.map((g) => [g.program, g.severity, g.findings.map((f) => f.subject.pid)]), [
+    ['php-fpm', 'warning', [11, 10]], // worst first: usedPercent 4 before 3
+    ['redis', 'warning', [12]],
+    ['php-fpm', 'critical', [13]],
+  ]);
+  assert.equal(groupTitle(groups[0]), '2 processes of php-fpm: unix-queue-full-tomorrow');
+  assert.deepEqual(groups[0].findings.map(findingRef), ['unix-queue-full-tomorrow@11', 'unix-queue-full-tomorrow@10']);
+});
+
+test('pods of one workload group together, another workload apart', () => {
+  const inPod = (pid: number, pod: string): Finding =>
+    made('fd-limit-near', pid, 'nginx', { subject: { pid, name: 'nginx', netns: { inode: pid, kind: 'kubernetes', name: pod, pod: { namespace: 'shop', name: pod, uid: null, containers: [] } } } });
+  const groups = groupFindings([inPod(1, 'web-7d9f8c6b5-x2x9z'), inPod(2, 'web-7d9f8c6b5-abcde'), inPod(3, 'api-0')]);
+  assert.deepEqual(groups.map((g) => [g.workload, g.findings.length]), [['pod shop/web', 2], ['pod shop/api', 1]]);
+  assert.equal(groupTitle(groups[0]), '2 processes of nginx in 2 pods of pod shop/web: fd-limit-near');
+});
+
+test('podWorkload: Deployment, DaemonSet, StatefulSet and a bare pod', () => {
+  assert.equal(podWorkload({ namespace: 'a', name: 'web-7d9f8c6b5-x2x9z' }), 'a/web');
+  assert.equal(podWorkload({ namespace: 'a', name: 'fluentd-8xk2p' }), 'a/fluentd');
+  assert.equal(podWorkload({ namespace: 'a', name: 'db-12' }), 'a/db');
+  assert.equal(podWorkload({ namespace: 'a', name: 'standalone' }), 'a/standalone');
+});
+
+test('fillOf reads the evidence convention: keys ending in Percent or Ratio', () => {
+  assert.equal(fillOf(made('x', 1, 'a', { evidence: { queuePercent: 120, heldRatio: 0.5 } })), 1.2);
+  assert.equal(fillOf(made('x', 1, 'a', { evidence: { open: 5 } })), null);
+});

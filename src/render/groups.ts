@@ -1,0 +1,128 @@
+/**
+ * Findings folded into groups, for every finding id alike: findings of one id and severity whose
+ * subjects share the owner program (the process name a finding names) and, for pods, the workload
+ * (the pods' names without their controller suffixes) are one problem seen many times. "100
+ * listeners of nginx in 10 namespaces" is one line to read at 3 am, not 100 blocks.
+ *
+ * A layer over findings, pure: no rule knows about groups, and a finding id added tomorrow groups
+ * the same way. The terminal report, the dashboard, the monitoring line and the JSON (`groups`, next
+ * to every finding) read the groups made here.
+ *
+ * The worst members come first: the highest fill ratio the evidence carries (keys ending in
+ * "Percent" or "Ratio", the rules' convention), then the report's order.
+ */
+import type { Finding, Severity } from '../rules/types.js';
+import { findingRef } from '../rules/support/refs.js';
+import { netnsLabel } from '../snapshot/netns-names.js';
+import type { NetnsRef } from '../snapshot/types.js';
+
+/** What a group's subjects are: listeners (address and port), processes, namespaces, or the host. */
+export type GroupSubject = 'listener' | 'process' | 'namespace' | 'host';
+
+export interface FindingGroup {
+  /** Stable key: "<id>|<severity>|<program or ->|<workload or ->". */
+  key: string;
+  id: string;
+  severity: Severity;
+  /** The owner program every member names (subject.name); null when the findings name none. */
+  program: string | null;
+  /** "pod shop/web": the workload the members' pods belong to; null outside pods. */
+  workload: string | null;
+  subject: GroupSubject;
+  /** Every member, worst first. */
+  findings: Finding[];
+  /** Labels of the distinct namespaces the members are in ("host" for the host), in order of first appearance. */
+  namespaces: string[];
+}
+
+/** Members shown by name in a folded group; the rest are counted (--verbose and the JSON list them all). */
+export const WORST_SHOWN = 3;
+
+function subjectKind(f: Finding): GroupSubject {
+  const s = f.subject;
+  if (s.port !== undefined) return 'listener';
+  if (s.pid !== undefined) return 'process';
+  return s.netns ? 'namespace' : 'host';
+}
+
+/**
+ * The workload a pod belongs to, from its name as controllers make it: a Deployment's pods are
+ * NAME-<replicaset hash>-<5 chars>, a DaemonSet's or Job's NAME-<5 chars>, a StatefulSet's NAME-<ordinal>
+ * (Kubernetes: pkg/controller names, "generateName"). A name that fits none is its own workload.
+ */
+export function podWorkload(pod: { namespace: string; name: string }): string {
+  const base = pod.name.replace(/-[a-z0-9]{6,10}-[a-z0-9]{5}$/, '').replace(/-[a-z0-9]{5}$/, '').replace(/-\d+$/, '');
+  return `${pod.namespace}/${base || pod.name}`;
+}
+
+function workloadOf(netns: NetnsRef | undefined): string | null {
+  return netns?.pod ? `pod ${podWorkload(netns.pod)}` : null;
+}
+
+/** The largest fill ratio (0..1) a finding's evidence states, or null: how to pick the worst. */
+export function fillOf(f: Finding): number | null {
+  let best: number | null = null;
+  for (const [k, v] of Object.entries(f.evidence)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    const r = /Percent$/.test(k) ? v / 100 : /Ratio$|^ratio$/.test(k) ? v : null;
+    if (r !== null && (best === null || r > best)) best = r;
+  }
+  return best;
+}
+
+export function groupKey(f: Finding): string {
+  return [f.id, f.severity, f.subject.name ?? '-', workloadOf(f.subject.netns) ?? '-'].join('|');
+}
+
+/**
+ * Findings in groups, in the order of each group's first member in `findings` (so the report's
+ * order holds); a group of one is a finding on its own. Members are ordered worst first.
+ */
+export function groupFindings(findings: readonly Finding[]): FindingGroup[] {
+  const byKey = new Map<string, FindingGroup>();
+  const order = new Map<Finding, number>();
+  findings.forEach((f, i) => {
+    order.set(f, i);
+    const key = groupKey(f);
+    let g = byKey.get(key);
+    if (!g) {
+      g = { key, id: f.id, severity: f.severity, program: f.subject.name ?? null, workload: workloadOf(f.subject.netns), subject: subjectKind(f), findings: [], namespaces: [] };
+      byKey.set(key, g);
+    }
+    g.findings.push(f);
+    const ns = f.subject.netns && f.subject.netns.kind !== 'host' ? netnsLabel(f.subject.netns) : 'host';
+    if (!g.namespaces.includes(ns)) g.namespaces.push(ns);
+    // A group may hold listeners and processes both (rare: a rule with two subject kinds): say the wider.
+    const kind = subjectKind(f);
+    if (kind !== g.subject && g.subject !== 'listener') g.subject = kind === 'listener' ? kind : g.subject;
+  });
+  for (const g of byKey.values()) {
+    g.findings.sort((a, b) => (fillOf(b) ?? -1) - (fillOf(a) ?? -1) || order.get(a)! - order.get(b)!);
+  }
+  return [...byKey.values()];
+}
+
+const NOUN: Record<GroupSubject, [string, string]> = {
+  listener: ['listener', 'listeners'],
+  process: ['process', 'processes'],
+  namespace: ['namespace', 'namespaces'],
+  host: ['host', 'hosts'],
+};
+
+/**
+ * "100 listeners of nginx in 10 namespaces (accept-queue-full)": what the group is, in a line.
+ * Host text (the program, namespace labels) is returned as is: the renderer escapes it.
+ */
+export function groupTitle(g: FindingGroup): string {
+  const n = g.findings.length;
+  const noun = NOUN[g.subject][n === 1 ? 0 : 1];
+  const of = g.program !== null ? ` of ${g.program}` : '';
+  const nsCount = g.namespaces.length;
+  const where = g.workload !== null ? ` in ${nsCount} pod${nsCount === 1 ? '' : 's'} of ${g.workload}` : g.subject === 'namespace' ? '' : nsCount > 1 ? ` in ${nsCount} namespaces` : g.namespaces[0] !== 'host' ? ` in ${g.namespaces[0]}` : '';
+  return `${n} ${noun}${of}${where}: ${g.id}`;
+}
+
+/** Refs of every member, in the group's order (worst first). */
+export function groupRefs(g: FindingGroup): string[] {
+  return g.findings.map(findingRef);
+}
