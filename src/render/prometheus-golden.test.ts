@@ -28,7 +28,8 @@ for (const tree of ['seed-queue-full', 'seed-close-wait']) {
       const r = await httpGet({ host: '127.0.0.1', port: serve.port }, '/metrics');
       assert.equal(r.status, 200);
       assert.match(String(r.headers['content-type']), /^text\/plain; version=0\.0\.4/);
-      assert.match(r.body, /^sockdoc_finding\{netns="host",container="",pod="",pod_namespace="",id="accept-queue-full",severity="critical",pid="\d+",program="python3",address="::",port="8889"\} 1$/m);
+      assert.match(r.body, /^sockdoc_finding\{netns="host",container="",pod="",pod_namespace="",id="accept-queue-full",pid="\d+",program="python3",address="::",port="8889"\} 1$/m);
+      assert.match(r.body, /^sockdoc_finding_severity\{netns="host",container="",pod="",pod_namespace="",id="accept-queue-full",pid="\d+",program="python3",address="::",port="8889"\} 2$/m);
       assertGoldenFile(fixture('hosts', tree, 'expected.metrics'), stable(r.body));
       if (hasPromtool) {
         const lint = spawnSync('promtool', ['check', 'metrics'], { input: r.body, encoding: 'utf8', cwd: repoRoot });

@@ -77,8 +77,14 @@ export interface NamespaceSeries {
 }
 
 export interface FindingSeries {
-  labels: NetnsLabels & { id: string; severity: Severity; pid: string; program: string; address: string; port: string };
+  /** What names the finding: no severity, so a finding that worsens from warning to critical stays one series (issue 23). */
+  labels: NetnsLabels & { id: string; pid: string; program: string; address: string; port: string };
+  /** Exported as the value of sockdoc_finding_severity (SEVERITY_VALUE). */
+  severity: Severity;
 }
+
+/** sockdoc_finding_severity's values: higher is worse, so `max` and `>=` read naturally. */
+export const SEVERITY_VALUE: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 export interface ProbeSeries {
   probe: string;
@@ -393,12 +399,12 @@ export function buildMetricsModel(
       labels: {
         ...netnsLabelsOf(snapshot, findingNetns(snapshot, s), names),
         id: f.id,
-        severity: f.severity,
         pid: s.pid !== undefined ? String(s.pid) : '',
         program,
         address: s.address ?? s.path ?? '',
         port: s.port !== undefined ? String(s.port) : '',
       },
+      severity: f.severity,
     };
   });
   const selectors = netnsSelectors(snapshot.namespaces);

@@ -23,7 +23,7 @@ function model(program: string): MetricsModel {
     ],
     namespaces: [{ labels: ns, select: '', listeners: { total: 3, dropped: 2 }, counters: { 'TcpExt.ListenOverflows': 5, 'Tcp.CurrEstab': 2 }, tunables: { 'net.core.somaxconn': 4096 } as never }],
     host: { filesAllocated: 1, filesMax: 9.2e18, nrOpen: null },
-    findings: [{ labels: { ...ns, id: 'accept-queue-full', severity: 'critical', pid: '7', program, address: '::', port: '80' } }],
+    findings: [{ labels: { ...ns, id: 'accept-queue-full', pid: '7', program, address: '::', port: '80' }, severity: 'critical' }],
     probes: [{ probe: 'net-tcp', seconds: 0.01, success: true }],
     processesSeen: 1,
     processesDropped: 0,

@@ -19,7 +19,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { FD_KINDS, TCP_STATES } from '../snapshot/types.js';
-import type { MetricsModel } from './prometheus-model.js';
+import { SEVERITY_VALUE, type MetricsModel } from './prometheus-model.js';
 import { counterMetricName, EXPORTED_COUNTERS, EXPORTED_SYSCTLS, sysctlMetricName } from './prometheus-names.js';
 import { labelSafe } from '../safety/label-value.js';
 
@@ -261,13 +261,14 @@ export class MetricsRenderer {
     this.gauge('sockdoc_host_files_allocated', 'File handles allocated on the host (first field of fs.file-nr).', [], (set, c) => set({}, c.model!.host.filesAllocated));
     this.gauge('sockdoc_host_files_max', 'Host-wide limit of file handles (fs.file-max); ENFILE when reached.', [], (set, c) => set({}, c.model!.host.filesMax));
     this.gauge('sockdoc_host_nr_open', 'Ceiling of any process\'s RLIMIT_NOFILE (fs.nr_open).', [], (set, c) => set({}, c.model!.host.nrOpen));
-    this.gauge(
-      'sockdoc_finding',
-      'Always 1 per current finding of sockdoc\'s rules (docs/findings/ID.md); labels name its subject.',
-      [...NETNS, 'id', 'severity', 'pid', 'program', 'address', 'port'],
-      (set, c) => {
-        for (const f of c.model!.findings) set(f.labels, 1);
-      },
-    );
+    // No severity label: a finding that worsens (warning -> critical) stays one series, and every
+    // alert's `for:` over it keeps running; the severity is the value of its companion series.
+    const findingLabels = [...NETNS, 'id', 'pid', 'program', 'address', 'port'];
+    this.gauge('sockdoc_finding', 'Always 1 per current finding of sockdoc\'s rules (docs/findings/ID.md); labels name its subject (its severity: sockdoc_finding_severity).', findingLabels, (set, c) => {
+      for (const f of c.model!.findings) set(f.labels, 1);
+    });
+    this.gauge('sockdoc_finding_severity', 'Severity of each current finding, same labels as sockdoc_finding: 2 critical, 1 warning, 0 info.', findingLabels, (set, c) => {
+      for (const f of c.model!.findings) set(f.labels, SEVERITY_VALUE[f.severity]);
+    });
   }
 }

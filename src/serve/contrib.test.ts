@@ -37,6 +37,22 @@ test('every rule has a `for:`, a severity, and an annotation naming the first co
   }
 });
 
+test('one alert per problem: each such promtool scenario checks every alert of the rules file, and exactly one fires', () => {
+  const rules = readFileSync(contrib('prometheus', 'sockdoc.rules.yml'), 'utf8');
+  const alerts = [...rules.matchAll(/\n\s+- alert: (\S+)/g)].map((m) => m[1]);
+  const scenarios = readFileSync(contrib('prometheus', 'sockdoc.rules.test.yml'), 'utf8')
+    .split(/\n {2}- interval: /)
+    .filter((b) => b.includes('# one-alert-per-problem:'));
+  assert.deepEqual(scenarios.map((b) => /# one-alert-per-problem: (.*)/.exec(b)![1]).sort(), ['a full accept queue', 'a process out of file descriptors']);
+  for (const b of scenarios) {
+    const checks = b.split(/\n\s+- eval_time: /).slice(1);
+    assert.deepEqual(checks.map((c) => /alertname: (\S+)/.exec(c)![1]).sort(), [...alerts].sort(), 'every alert is checked');
+    const firing = checks.filter((c) => !/exp_alerts: \[\]/.test(c));
+    assert.equal(firing.length, 1, 'one alert fires');
+    assert.equal(firing[0].split('- exp_labels:').length, 2, 'one alert, once');
+  }
+});
+
 test('the Grafana dashboard has datasource, host and namespace variables and uses them everywhere', () => {
   const d = JSON.parse(readFileSync(contrib('grafana', 'sockdoc.json'), 'utf8')) as {
     templating: { list: Array<{ name: string; type: string }> };
@@ -53,6 +69,16 @@ test('the Grafana dashboard has datasource, host and namespace variables and use
   const titles = d.panels.map((p) => p.title).join('\n');
   for (const want of [/nearest full/, /per namespace/, /nearest their fd limit.*limit came from/, /CLOSE_WAIT per process/, /Current findings/]) assert.match(titles, want);
   assert.ok(dashboardExpressions(d).length >= 10);
+  // At scale (500 listeners, 2,000 namespaces): every per-listener, per-namespace or per-process
+  // time series panel shows its top few, and a listener's legend names its namespace.
+  for (const p of d.panels as Array<{ title: string; type?: string; targets: Array<{ expr: string; legendFormat?: string }> }>) {
+    if (p.type !== 'timeseries') continue;
+    for (const t of p.targets) {
+      if (!/sockdoc_(listener|tcpext|process)_/.test(t.expr)) continue;
+      assert.match(t.expr, /topk\(/, `${p.title}: ${t.expr}`);
+      if (/\{\{address\}\}|\{\{pid\}\}/.test(t.legendFormat ?? '')) assert.match(t.legendFormat!, /\{\{netns\}\}/, `${p.title}: netns in the legend`);
+    }
+  }
 });
 
 test('systemd-analyze verify accepts the unit', { skip: onPath('systemd-analyze') ? false : 'systemd-analyze missing' }, () => {

@@ -42,7 +42,7 @@ test('live: a process leaking descriptors over successive scrapes gets sockdoc_f
     }
     assert.ok(found, `no forecast after ${seen.length} scrapes; open fds seen: ${seen.join(' ')}`);
     assert.equal(found.labels.program, 'python3');
-    assert.match(found.labels.severity, /^(warning|critical)$/);
+    assert.match(found.severity, /^(warning|critical)$/);
     // Below the limit yet: the forecast, not fd-limit-exhausted, speaks.
     assert.ok(seen.length >= 5, 'the forecast needs at least 5 samples');
   } finally {

@@ -166,8 +166,10 @@ test('a real Prometheus scrapes sockdoc serve while an accept queue is full', { 
     assert.equal(finding.length, 1);
     assert.deepEqual(
       { severity: finding[0].metric.severity, port: finding[0].metric.port, pid: finding[0].metric.pid, program: finding[0].metric.program, netns: finding[0].metric.netns },
-      { severity: 'critical', port: String(SERVER_PORT), pid: String(serverPid), program: 'node', netns: q.netns },
+      { severity: undefined, port: String(SERVER_PORT), pid: String(serverPid), program: 'node', netns: q.netns },
     );
+    const level = (await query(`sockdoc_finding_severity{id="accept-queue-full",netns="${q.netns}"}`)).data.result;
+    assert.equal(level[0]?.value[1], '2', 'critical');
 
     // Two scrapes' worth of samples, so rate() over the dashboard's window has points.
     await sleep(4500);
