@@ -17,6 +17,7 @@ import { measureAll, type Measured } from './bench/measure.js';
 import { benchTools, diagnoseSpec, nodeStartup } from './bench/tools.js';
 import { benchNamespaces, formatNamespacesBench } from './bench/namespaces.js';
 import { benchScoped, formatScopedBench } from './bench/scoped.js';
+import { benchFlood, benchStress, formatFlood, formatStress } from './bench/flood.js';
 import type { ServeLoadResult } from './bench/serve-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/scripts
@@ -189,6 +190,29 @@ async function main(argv: string[]): Promise<number> {
       cleanup();
       process.exit(code);
     });
+  }
+
+  if (opts.flood === 'serve') {
+    try {
+      const r = await benchStress(opts.stressSeconds, opts.sockets, opts.floodCount ?? 2000, cli, peerScript, progress);
+      progressDone();
+      process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatStress(r));
+      return r.scrapes.timedOut === 0 && r.scrapes.failed === 0 ? 0 : 1;
+    } catch (err) {
+      process.stderr.write(`\nsockdoc bench: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  if (opts.flood !== null) {
+    try {
+      const r = await benchFlood(opts.flood, opts.floodCount ?? (opts.flood === 'namespaces' ? 2000 : 15_000), cli, progress);
+      progressDone();
+      process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatFlood(r));
+      return 0;
+    } catch (err) {
+      process.stderr.write(`\nsockdoc bench: ${(err as Error).message}\n`);
+      return 1;
+    }
   }
 
   if (opts.scoped > 0) return namespaceRow((made) => benchScoped(opts, cli, made, progress), formatScopedBench, opts.json);

@@ -7,10 +7,13 @@ import { parseTimes } from './run-outcome.js';
 import { formatAb, phasesFromDiagnosis, ratioText, type BenchResult } from './report.js';
 
 test('bench options: defaults, both spellings, bad values quoted', () => {
-  assert.deepEqual(parseBenchArgs([]), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null });
-  assert.deepEqual(parseBenchArgs(['--sockets', '1000', '--runs=5', '--json']), { sockets: 1000, runs: 5, json: true, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null });
-  assert.deepEqual(parseBenchArgs(['--serve-rate=0', '--serve-seconds', '5']), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 0, serveSeconds: 5, namespaces: 0, scoped: 0, unix: 0, baseline: null });
+  assert.deepEqual(parseBenchArgs([]), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600 });
+  assert.deepEqual(parseBenchArgs(['--sockets', '1000', '--runs=5', '--json']), { sockets: 1000, runs: 5, json: true, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600 });
+  assert.deepEqual(parseBenchArgs(['--serve-rate=0', '--serve-seconds', '5']), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 0, serveSeconds: 5, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600 });
   assert.equal(parseBenchArgs(['--scoped', '300']).scoped, 300);
+  assert.equal(parseBenchArgs(['--flood', 'processes', '--flood-count=500']).flood, 'processes');
+  assert.equal(parseBenchArgs(['--flood', 'processes', '--flood-count=500']).floodCount, 500);
+  assert.throws(() => parseBenchArgs(['--flood', 'pods']), /--flood must be namespaces, processes or serve, got "pods"/);
   assert.equal(parseBenchArgs(['--namespaces', '20']).namespaces, 20);
   assert.deepEqual(
     (({ unix, baseline }) => ({ unix, baseline }))(parseBenchArgs(['--unix', '10000', '--baseline=/tmp/base'])),

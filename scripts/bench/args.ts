@@ -19,6 +19,12 @@ export interface BenchOptions {
   unix: number;
   /** A second sockdoc checkout (built): an interleaved A/B of the diagnosis instead of the tool comparison. */
   baseline: string | null;
+  /** Instead: what a local user can make sockdoc pay (scripts/bench/flood.ts). */
+  flood: 'namespaces' | 'processes' | 'serve' | null;
+  /** How many namespaces or processes; default 2,000 namespaces, 15,000 processes. */
+  floodCount: number | null;
+  /** --flood serve: seconds of churn and scrapes (default 600). */
+  stressSeconds: number;
 }
 
 export const BENCH_USAGE = `usage: npm run bench -- [--sockets N] [--runs K] [--json]
@@ -34,6 +40,15 @@ export const BENCH_USAGE = `usage: npm run bench -- [--sockets N] [--runs K] [--
   --unix N     also build N unix stream sockets (abstract names, two per connection) in the namespace
   --baseline DIR  instead: sockdoc --interval 0 --json of this build and of the built checkout DIR,
                timed in turn (A/B over the same sockets); prints the ratio. No serve load.
+  --flood namespaces|processes  instead: N empty namespaces then a full listener in each (default
+               2000), or N small processes (default 15000): diagnose time, report lines, scrape
+               time, scrapes with host data, series
+  --flood serve       instead: the serve stress row: --sockets N held (default 60000), then
+               --stress-seconds S (default 600) of 1 s scrapes while --flood-count namespaces
+               (default 2000) are made, given a full listener each and removed, cycle after cycle,
+               then 30 s quiet: RSS start/peak/end, scrapes answered, with host data, timed out
+  --flood-count N     the N of --flood
+  --stress-seconds S  the length of --flood serve
 Needs root: it creates a network namespace (ip netns add) and removes it on exit.`;
 
 /** A bad option: printed as one line, exit 3. */
@@ -50,7 +65,7 @@ function positiveInt(flag: string, text: string | undefined, max: number): numbe
 
 /** Parses argv (without node and the script). Throws BenchUsageError quoting the bad value. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null };
+  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -73,6 +88,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       opts.baseline = v;
     }
     else if (flag === '--serve-seconds') opts.serveSeconds = positiveInt(flag, value(), 600);
+    else if (flag === '--flood') {
+      const v = value();
+      if (v !== 'namespaces' && v !== 'processes' && v !== 'serve') throw new BenchUsageError(`--flood must be namespaces, processes or serve, got "${v}"`);
+      opts.flood = v;
+    } else if (flag === '--flood-count') opts.floodCount = positiveInt(flag, value(), 30_000);
+    else if (flag === '--stress-seconds') opts.stressSeconds = positiveInt(flag, value(), 3600);
     else if (flag === '--help' || flag === '-h') opts.help = true;
     else throw new BenchUsageError(`unknown option "${a}"`);
   }
