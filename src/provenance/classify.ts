@@ -6,7 +6,9 @@
 import { originIndex, type ProcNode } from './chain.js';
 import { nrOpen, type ExplainContext, type Verdict } from './context.js';
 import { nodeContainer } from './container-trust.js';
-import { isCron, isShell, isSupervisord, isSystemdManager, pamServiceOf } from './kinds.js';
+import { basename } from 'node:path';
+import { isCron, isShell, isShellBinary, isSupervisord, isSystemdManager, pamServiceOf, sessionIdentity } from './kinds.js';
+import { checkIdentity, exeOf } from './launcher-identity.js';
 import { containerVerdict, initVerdict, selfOrUnknownVerdict } from './layer-other.js';
 import { sessionVerdict } from './layer-session.js';
 import { shellVerdict } from './layer-shell.js';
@@ -86,12 +88,22 @@ function layerOf(ctx: ExplainContext, root: string, links: ProcNode[], oi: numbe
   }
   const service = pamServiceOf(o);
   const userNode = links[Math.max(0, oi - 1)];
-  if (service) return sessionVerdict(ctx, root, o, parent, userNode, service, 'pam', nrOpen(ctx, root));
-  if (isCron(o)) return sessionVerdict(ctx, root, o, parent, userNode, 'cron', 'cron', nrOpen(ctx, root));
-  const lv = launcherVerdict(launcherCase(ctx, root, links, oi));
-  if (lv) return lv;
-  if (isShell(o)) return shellVerdict(ctx, root, o, parent);
-  return selfOrUnknownVerdict(ctx, root, o, parent);
+  // A name is the process's own to choose: a session opener or cron counts only when it is the real one (launcher-identity.ts).
+  const doubts: string[] = [];
+  const genuine = (): boolean => {
+    const c = checkIdentity(ctx, root, o, sessionIdentity(o));
+    if (!c.genuine) doubts.push(`${c.why}: it is not taken as ${o.name}.`);
+    return c.genuine;
+  };
+  if (service && genuine()) return sessionVerdict(ctx, root, o, parent, userNode, service, 'pam', nrOpen(ctx, root));
+  if (!service && isCron(o) && genuine()) return sessionVerdict(ctx, root, o, parent, userNode, 'cron', 'cron', nrOpen(ctx, root));
+  const lv = launcherVerdict(launcherCase(ctx, root, links, oi), doubts);
+  const withDoubts = (v: Verdict): Verdict => (doubts.length ? { ...v, notes: [...v.notes, ...doubts] } : v);
+  if (lv) return withDoubts(lv);
+  // comm is the script's name for a script started by its #! line; the executable says it is a shell.
+  const exe = exeOf(ctx, root, o.pid);
+  if (isShell(o) || (exe !== null && isShellBinary(basename(exe)))) return withDoubts(shellVerdict(ctx, root, o, parent));
+  return withDoubts(selfOrUnknownVerdict(ctx, root, o, parent));
 }
 
 /**

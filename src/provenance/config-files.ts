@@ -79,8 +79,9 @@ export function newGlobBudget(ms = GLOB_MS, entries = GLOB_ENTRIES): GlobBudget 
 }
 
 /** Matches of one wildcard component in a directory: hidden names only for a pattern starting with `.` (glob(7), Python's glob). */
-function matchDir(root: string, dir: string, component: string, dialect: GlobDialect, budget: GlobBudget, dirsOnly: boolean): string[] {
+function matchDir(root: string, dir: string, component: string, dialect: GlobDialect, budget: GlobBudget, dirsOnly: boolean, listed?: string[]): string[] {
   const g = compileGlob(component, dialect);
+  listed?.push(dir);
   const out: string[] = [];
   for (const name of listDir(root, dir)) {
     if (budget.cut) break;
@@ -110,12 +111,17 @@ function matchDir(root: string, dir: string, component: string, dialect: GlobDia
  * Expands a host path glob (wildcards in any component, as Python's glob.glob and the shell do),
  * matching each component with the one linear-time matcher (src/safety/glob.ts), never a RegExp.
  * A pattern without wildcards yields itself when the file exists. Sorted byte-wise; bounded by
- * `budget` (entries and time) and by listDir's cap per directory.
+ * `budget` (entries and time) and by listDir's cap per directory. `listed` receives every directory
+ * whose entries were matched: whoever can add a name there can add a file to the configuration
+ * (fix-runner.ts untrustedClosure), and a pattern without wildcards gives the path itself.
  * @example globFiles('/', '/etc/profile.d/*.sh', 'posix')
  */
-export function globFiles(root: string, hostPattern: string, dialect: GlobDialect, budget: GlobBudget = newGlobBudget()): string[] {
+export function globFiles(root: string, hostPattern: string, dialect: GlobDialect, budget: GlobBudget = newGlobBudget(), listed?: string[]): string[] {
   const parts = hostPattern.split('/').filter((c) => c !== '' && c !== '.');
-  if (!parts.some((c) => hasWildcard(c, dialect))) return exists(root, hostPattern) ? [hostPattern] : [];
+  if (!parts.some((c) => hasWildcard(c, dialect))) {
+    listed?.push(hostPattern);
+    return exists(root, hostPattern) ? [hostPattern] : [];
+  }
   let current = ['/'];
   for (let i = 0; i < parts.length && current.length; i++) {
     const c = parts[i];
@@ -126,7 +132,7 @@ export function globFiles(root: string, hostPattern: string, dialect: GlobDialec
       continue;
     }
     const next: string[] = [];
-    for (const d of current) next.push(...matchDir(root, d, c, dialect, budget, !last));
+    for (const d of current) next.push(...matchDir(root, d, c, dialect, budget, !last, listed));
     current = next;
   }
   // A final literal component: keep what exists (Python's glob checks lexists).

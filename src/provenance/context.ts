@@ -79,13 +79,18 @@ export function globBudget(ctx: ExplainContext): GlobBudget {
 
 /** A process's working directory, for relative config paths; "/" when it cannot be read. */
 export function cwdOf(root: string, pid: number): string {
+  // Gone, denied (not root) or not captured in a fixture: relative paths then resolve against "/",
+  // and the reader says which file it used.
+  return cwdOrNull(root, pid) ?? '/';
+}
+
+/** The working directory of a process (/proc/PID/cwd) as a host path; null when it cannot be read. */
+export function cwdOrNull(root: string, pid: number): string | null {
   try {
     const target = readLinkUnder(root, `proc/${pid}/cwd`);
     // Under a fixture root the link may point into the tree; keep it a host path.
     return target.startsWith(root) && root !== '/' ? target.slice(root.length) || '/' : target;
   } catch {
-    // Gone, denied (not root) or not captured in a fixture: relative paths then resolve against "/",
-    // and the reader says which file it used.
-    return '/';
+    return null;
   }
 }

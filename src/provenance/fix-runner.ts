@@ -6,15 +6,19 @@
  * - Another user's program, or a command that reads its HOME-based state (pm2's PM2_HOME, forever's
  *   ~/.forever, tmux's socket, supervisord's config, a user unit), runs as that user:
  *   `runuser -u USER -- env K=V … COMMAND` (util-linux; root only), its environment stated.
- * - A line run as root never executes a file that someone other than root can change — the file,
- *   or any directory above it (writableByOthers) — without naming its owner in the line.
+ * - A line run as root never executes, reads as configuration or writes into a file that someone
+ *   other than root can change — the file, or any directory above it (writableByOthers), for a
+ *   configuration every file and directory of its closure (untrustedClosure): such a line is not
+ *   offered as a command at all, but as comments naming the owner and what to check (refusedLines).
  * - A value is checked against the hard limit of whoever applies it: a non-root account cannot
  *   raise a hard limit at all, and root without CAP_SYS_RESOURCE not above its own (kernel/sys.c
  *   do_prlimit). runuser keeps the caller's hard limit (and sets a soft one of its own: 1024 on
  *   Debian 12's util-linux 2.38), unless pam_limits of /etc/pam.d/runuser sets another from
  *   limits.conf; so a limit is set inside the user's own shell (`sh -c 'ulimit -n N && exec …'`).
  */
+import { dirname } from 'node:path';
 import type { ProcNode } from './chain.js';
+import { statUnder } from '../probe/read-file.js';
 import { memoRead, type ExplainContext } from './context.js';
 import { fixer, type Fixer } from './host-facts.js';
 import { pamServiceUsesLimits, readPamNofile } from './pam.js';
@@ -157,6 +161,49 @@ export function ceilingAs(ctx: ExplainContext, root: string, who: Account): Ceil
 export function untrusted(ctx: ExplainContext, root: string, hostPath: string, runner: number | null = null): WritableBy | null {
   const r = memoRead(ctx, `trust:${runner ?? 0}:${hostPath}`, () => writableByOthers(root, hostPath, runner === 0 ? null : runner));
   return r.ok ? r.value : { path: hostPath, uid: -1, why: 'not checkable (its owner could not be read)' };
+}
+
+/** `hostPath` when it exists, else the nearest directory above it that does (whoever can write there can create it). */
+function existingOrAbove(root: string, hostPath: string): string {
+  let p = hostPath;
+  for (let depth = 0; depth < 64 && p !== '/'; depth++) {
+    try {
+      if (statUnder(root, p)) return p;
+    } catch {
+      // Refused or unreadable: untrusted() says "not checkable" for it.
+      return p;
+    }
+    p = dirname(p);
+  }
+  return p;
+}
+
+/**
+ * The first path of a configuration closure that someone other than root and `runner` can change:
+ * the main file, every included file, every directory whose entries an include glob matched (a new
+ * name there is a new file read), program files it starts; each with every directory above it and
+ * where its links lead (writableByOthers). An absent path counts by the directory that would hold it.
+ */
+export function untrustedClosure(ctx: ExplainContext, root: string, paths: Iterable<string>, runner: number | null = null): WritableBy | null {
+  const seen = new Set<string>();
+  for (const p of paths) {
+    if (!p.startsWith('/') || seen.has(p)) continue;
+    seen.add(p);
+    const bad = untrusted(ctx, root, existingOrAbove(root, p), runner);
+    if (bad) return bad;
+  }
+  return null;
+}
+
+/**
+ * The one rendering of a line that would make `runner` run, read as configuration or write what
+ * someone else controls: never a pasteable command, only comments — the command as it would be,
+ * what it would do, whose the file is, and what to check. Renderers show fix lines as they are, so
+ * the terminal, JSON, watch and the dashboard all show these comments. `does`: "supervisord then
+ * reads its configuration as root".
+ */
+export function refusedLines(ctx: ExplainContext, root: string, command: string, runner: Account, does: string, bad: WritableBy, check = 'check it, and make it root\'s or remove it, before running that'): string[] {
+  return [terminalSafe(`# not offered: ${command}`), terminalSafe(`# do not run that as ${accountText(runner)}: ${does}, and ${untrustedText(ctx, root, bad)}; ${check}`)];
 }
 
 /** "/home/bob/run.sh is owned by uid 1003 (bob)" for a `#` comment: the path quoted, the name escaped. */

@@ -71,8 +71,11 @@ export interface SystemdFixOptions {
   restartOnly?: boolean;
   needs?: string;
   higher?: string;
-  /** A `# …` warning for the restart line: what it starts as root that someone else can change. */
-  restartWarning?: string;
+  /**
+   * Set when the restart starts a program someone else can change (fix-runner.ts refusedLines):
+   * the restart line becomes these comments, never a command.
+   */
+  restartRefused?: (line: string) => string[];
 }
 
 /**
@@ -88,7 +91,7 @@ export function systemdFix(unit: string, p: Pair, opts: SystemdFixOptions = {}):
   const restart: FixStep = {
     kind: 'restart',
     title: `Restart ${unit} so that systemd applies the limit when it starts it again.`,
-    lines: [shellCommand([...ctl, 'daemon-reload']), opts.restartWarning ? `${restartLine}   # ${opts.restartWarning}` : restartLine],
+    lines: [shellCommand([...ctl, 'daemon-reload']), ...(opts.restartRefused ? opts.restartRefused(restartLine) : [restartLine])],
     blastRadius: `stops every process of ${unit} and starts it again`,
   };
   if (opts.restartOnly) return [restart];
@@ -139,7 +142,7 @@ export function pamFix(user: string, p: Pair, cron = false): FixStep[] {
       kind: 'restart',
       title: cron ? 'The next run of the cron job gets it: limits.conf applies when a session opens.' : 'Log out and log in again, then restart the program: limits.conf applies to new sessions only.',
       lines: [],
-      blastRadius: cron ? 'nothing stops' : 'the programs started from the old session keep running with the old limit until restarted',
+      blastRadius: cron ? 'stops nothing' : 'the programs started from the old session keep running with the old limit until restarted',
     },
   ];
 }
@@ -191,7 +194,7 @@ export function flattenSteps(steps: readonly FixStep[]): string[] {
     }
     const last = s.lines.length - 1;
     // The notes go on the last line: after its own comment when it has one, never dropped.
-    s.lines.forEach((l, i) => out.push(i === last && notes.length ? `${l}${l.includes('   # ') ? '; ' : '   # '}${notes.join('; ')}` : l));
+    s.lines.forEach((l, i) => out.push(i === last && notes.length ? `${l}${l.startsWith('#') || l.includes('   # ') ? '; ' : '   # '}${notes.join('; ')}` : l));
     if (s.higher) out.push(terminalSafe(`# ${s.higher}`));
   }
   return out;

@@ -24,8 +24,28 @@ const PAM_SERVICES: Record<string, string> = {
 
 const CRON = new Set(['cron', 'crond', 'anacron', 'atd']);
 
+/** The executables' base names behind a comm, where they differ from it (gdm's worker's comm is cut to 15 bytes). */
+const BINARIES: Record<string, readonly string[]> = {
+  'gdm-session-wor': ['gdm-session-worker'],
+  gdm: ['gdm', 'gdm3'],
+  sddm: ['sddm', 'sddm-helper'],
+};
+
+/**
+ * What the real program behind a session opener or cron comm is (launcher-identity.ts): its
+ * binaries, run as root. A user's `exec -a cron` has the name but not the uid or the executable.
+ */
+export function sessionIdentity(n: ProcNode): { what: string; binaries: readonly string[]; runsAs: 'root' } {
+  return { what: n.name, binaries: BINARIES[n.name] ?? [n.name], runsAs: 'root' };
+}
+
 export function isShell(n: ProcNode): boolean {
   return SHELLS.has(n.name);
+}
+
+/** A shell's executable base name (/proc/PID/exe): a script started by its #! line has the script's comm but a shell's exe. */
+export function isShellBinary(exeBase: string): boolean {
+  return SHELLS.has(exeBase);
 }
 
 /** The system manager (pid 1) or a per-user manager (`systemd --user`, in user@UID.service). */

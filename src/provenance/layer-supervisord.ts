@@ -6,12 +6,11 @@
  */
 import type { ProcNode } from './chain.js';
 import { resolve } from 'node:path';
-import { cwdOf, globBudget, memoRead, pamUser, type ExplainContext, type Verdict } from './context.js';
+import { cwdOf, cwdOrNull, globBudget, memoRead, pamUser, type ExplainContext, type Verdict } from './context.js';
 import { childrenOf, childrenText } from './children.js';
 import { proposedValue, supervisordFix, type FixStep } from './fix.js';
-import { shellCommand } from '../safety/shell-quote.js';
-import type { WritableBy } from '../safety/writable-by.js';
-import { accountOf, accountText, capAt, ceilingAs, ownerOf, runAs, untrusted, untrustedText, type Capped, type Ceiling } from './fix-runner.js';
+import { shellCommand, shellQuote } from '../safety/shell-quote.js';
+import { accountOf, accountText, capAt, ceilingAs, ownerOf, refusedLines, runAs, untrusted, untrustedClosure, untrustedText, type Capped, type Ceiling } from './fix-runner.js';
 import { canRaiseHard } from './host-facts.js';
 import { isSystemdManager, unitOf } from './kinds.js';
 import { formatSH, type Effective } from './rlimit.js';
@@ -39,55 +38,81 @@ function serviceUnit(node: ProcNode, parent: ProcNode | null): { unit: string; m
   return parent && isSystemdManager(parent) && u && u.unit.endsWith('.service') ? { unit: u.unit, manager: parent } : null;
 }
 
+/** The argv with its configuration given as `file` (replacing -c/--configuration in any form, else added). */
+export function withConfig(argv: readonly string[], file: string): string[] {
+  const out: string[] = [];
+  let given = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if ((a === '-c' || a === '--configuration') && i + 1 < argv.length) {
+      out.push('-c', file);
+      i++;
+      given = true;
+    } else if (/^--configuration=/.test(a) || (/^-c./.test(a) && i > 0)) {
+      out.push('-c', file);
+      given = true;
+    } else out.push(a);
+  }
+  return given ? out : [...out, '-c', file];
+}
+
 /**
  * How to restart this supervisord for real, with what that stops. Through its unit when a systemd
  * manager started it (a user manager's from root with --machine=USER@); else stopped and started
- * the way it was, as its owner: `supervisorctl shutdown` reads the config (its serverurl could name
- * another supervisord's socket), and the start runs the program, so both run as the account that
- * runs supervisord (runuser for another user). A file of that command line that someone other than
- * root and that account can change is never run: the line names its owner and says to check it.
+ * the way it was, as its owner, wherever the line is pasted: the configuration it read named by
+ * its absolute path (a relative -c resolved against its cwd, /proc/PID/cwd; none given: the file
+ * its search found), since a start without -c searches the paster's cwd and /etc and could start
+ * another configuration. `supervisorctl shutdown` reads the config (its serverurl could name
+ * another supervisord's socket), and the start reads it and runs its programs: when anything of
+ * that closure (fix-runner.ts untrustedClosure) can be changed by someone other than root and that
+ * account, supervisord is stopped by a signal to its pid and the start is not offered
+ * (refusedLines); when the configuration is unknown, the start is not offered either.
  */
-export function restartStep(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null, file: string | null): FixStep {
+export function restartStep(ctx: ExplainContext, root: string, node: ProcNode, parent: ProcNode | null, c: SupervisordConfig | null): FixStep {
   const programs = childrenText(childrenOf(ctx, root, node.pid));
   const blastRadius = `stops every program supervisord runs (${programs}) until it has started again`;
+  const owner = ownerOf(ctx, root, node) ?? accountOf(ctx, root, 0);
   const svc = serviceUnit(node, parent);
+  const reads = (file: string | null) => `supervisord then reads ${file ? shellQuote(file) : 'its configuration'} and what it includes, and starts the programs it names, as ${accountText(owner)}`;
   if (svc) {
     const userManager = svc.manager.pid !== 1;
     const mo = userManager ? ownerOf(ctx, root, svc.manager) : null;
     const ctl = userManager ? ['systemctl', '--user', ...(mo?.name ? [`--machine=${mo.name}@`] : [])] : ['systemctl'];
-    return { kind: 'restart', title: `Restart supervisord through its unit ${svc.unit}`, lines: [shellCommand([...ctl, 'restart', svc.unit])], blastRadius };
+    const line = shellCommand([...ctl, 'restart', svc.unit]);
+    const bad = c ? untrustedClosure(ctx, root, c.closure, owner.uid) : null;
+    return { kind: 'restart', title: `Restart supervisord through its unit ${svc.unit}`, lines: bad ? refusedLines(ctx, root, line, owner, reads(c?.file ?? null), bad) : [line], blastRadius };
   }
-  const owner = ownerOf(ctx, root, node) ?? accountOf(ctx, root, 0);
-  const conf = file ? ['-c', file] : [];
-  const own = ownCommand(node.argv);
-  const argv = own.length ? own : ['supervisord', ...conf];
   const title = `Stop supervisord and start it again the way it was started${owner.uid !== 0 ? `, as ${accountText(owner)}, who runs it` : ''}`;
-  const badConf = file ? untrustedFile(ctx, root, node, file, owner.uid) : null;
+  const args = parseSupervisordArgs(node.argv);
+  const cwd = cwdOrNull(root, node.pid);
+  const own = ownCommand(node.argv);
   // SIGTERM makes supervisord stop its programs and exit (supervisord.py: SIGTERM → shutdown) without reading any file.
-  const stop = badConf ? `${shellCommand(['kill', '-TERM', String(node.pid)])}   # supervisorctl would read ${untrustedText(ctx, root, badConf)}` : runAs(ctx, root, owner, ['supervisorctl', ...conf, 'shutdown']);
-  const unsafe = unsafeFileOf(ctx, root, node, [...argv, ...(file ? [file] : [])], owner.uid);
-  if (!unsafe) return { kind: 'restart', title, lines: [stop, runAs(ctx, root, owner, argv)], blastRadius };
-  return {
-    kind: 'restart',
-    title,
-    lines: [stop, `# it was started as: ${shellCommand(argv)}`, `# do not run that as ${owner.uid === 0 ? 'root' : accountText(owner)}: ${untrustedText(ctx, root, unsafe)}; check it, then start it as its owner`],
-    blastRadius,
-  };
-}
-
-/** The file's trust for `runner`, relative paths from the process's cwd; unreadable counts as untrusted. */
-function untrustedFile(ctx: ExplainContext, root: string, node: ProcNode, path: string, runner: number): WritableBy | null {
-  return untrusted(ctx, root, resolve(cwdOf(root, node.pid), path), runner);
-}
-
-/** The first word of argv naming an existing file (relative ones from the process's cwd) that someone other than root and `runner` can change. */
-function unsafeFileOf(ctx: ExplainContext, root: string, node: ProcNode, words: readonly string[], runner: number): WritableBy | null {
-  for (const w of words) {
-    if (!w.includes('/')) continue;
-    const found = untrustedFile(ctx, root, node, w, runner);
-    if (found) return found;
+  const kill = shellCommand(['kill', '-TERM', String(node.pid)]);
+  const script = own[0] ?? '';
+  const relative = (w: string) => w.includes('/') && !w.startsWith('/');
+  // The file it read: found by readSupervisordConfig (absolute), else -c against its cwd; a search or a relative path needs the cwd.
+  const needsCwd = !args.config || !args.config.startsWith('/') || relative(script);
+  const file = c?.file ?? (args.config?.startsWith('/') ? args.config : args.config && cwd !== null ? resolve(cwd, args.config) : null);
+  const why = !own.length
+    ? 'its command line could not be read'
+    : needsCwd && cwd === null
+      ? `it was started ${args.config ? `with the relative -c ${shellQuote(args.config)}` : 'without -c'} from a working directory that could not be read`
+      : !file
+        ? 'it was started without -c and none of the files supervisord searches was found'
+        : null;
+  if (why || !file) {
+    return {
+      kind: 'restart',
+      title,
+      lines: [`${kill}   # supervisord stops its programs and exits; no file is read`, ...(own.length ? [`# it was started as: ${shellCommand(own)}`] : []), `# not offered: the start, since ${why ?? 'its configuration is unknown'} (without -c supervisord searches the current directory and /etc, and could start another configuration): start it as ${accountText(owner)} with -c and the absolute path of its configuration`],
+      blastRadius,
+    };
   }
-  return null;
+  const argv = withConfig(own, file).map((w, i) => (i === 0 && relative(w) && cwd !== null ? resolve(cwd, w) : w));
+  const start = runAs(ctx, root, owner, argv);
+  const bad = untrustedClosure(ctx, root, [...argv.filter((w) => w.startsWith('/')), file, ...(c?.closure ?? [])], owner.uid);
+  if (bad) return { kind: 'restart', title, lines: [`${kill}   # supervisorctl would read the configuration; this signal reads nothing`, ...refusedLines(ctx, root, start, owner, reads(file), bad)], blastRadius };
+  return { kind: 'restart', title, lines: [runAs(ctx, root, owner, ['supervisorctl', '-c', file, 'shutdown']), start], blastRadius };
 }
 
 /**
@@ -172,7 +197,7 @@ export function supervisordVerdict(ctx: ExplainContext, root: string, node: Proc
   // Edit where minfds is set now: an [include]d file overrides the main one; the command line beats both.
   const editIn = c.minfdsFrom.how === 'command line' ? 'the supervisord command line (-a/--minfds)' : (c.minfdsFrom.file ?? c.file);
   const got = inheritedText(node, inherited, inheritedFrom);
-  const restart = restartStep(ctx, root, node, parent, c.file);
+  const restart = restartStep(ctx, root, node, parent, c);
   const startHard = inherited?.hard ?? node.limit.hard;
   const ceiling = startCeiling(ctx, root, node, parent, startHard);
   if (node.limit.soft === c.minfds) {

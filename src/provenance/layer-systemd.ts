@@ -7,7 +7,7 @@
 import type { ProcNode } from './chain.js';
 import { memoRead, nrOpen, type ExplainContext, type Verdict } from './context.js';
 import { proposedValue, systemdFix, type SystemdFixOptions } from './fix.js';
-import { accountOf, accountText, capAt, runAs, untrusted, untrustedText } from './fix-runner.js';
+import { accountOf, accountText, capAt, operator, refusedLines, runAs, untrusted } from './fix-runner.js';
 import { shellQuote } from '../safety/shell-quote.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { canRaiseHard, systemdVersion } from './host-facts.js';
@@ -179,7 +179,8 @@ export function unitFixOptions(ctx: ExplainContext, root: string, unit: string, 
     if (!prog.startsWith('/')) continue;
     const bad = untrusted(ctx, root, prog, runner.uid < 0 ? null : runner.uid);
     if (bad) {
-      opts.restartWarning = `this starts ${shellQuote(prog)} as ${runner.text}, and ${untrustedText(ctx, root, bad)}: check it first`;
+      const as = accountOf(ctx, root, operator(ctx, root).uid);
+      opts.restartRefused = (line) => refusedLines(ctx, root, line, as, `this starts ${shellQuote(prog)} as ${runner.text}`, bad);
       break;
     }
   }

@@ -122,6 +122,12 @@ export interface SupervisordConfig {
   file: string;
   /** Every file read: the main one, then [include] files in order. */
   files: string[];
+  /**
+   * What a restart makes supervisord read or run as its own account: `files`, every directory an
+   * [include] glob listed (a new file there is read), include paths without wildcards, and the
+   * absolute paths in the `command=` of programs without `user=` (they run as supervisord's account).
+   */
+  closure: string[];
   /** Effective minfds as the file(s) say now (command-line -a wins). */
   minfds: number;
   /** Where minfds came from: "file:line", "command line", or "default". */
@@ -148,6 +154,7 @@ export function readSupervisordConfig(root: string, args: SupervisordArgs, cwd: 
     if (!file) return null;
   }
   const files = [file];
+  const listed: string[] = [];
   const all = parseIni(readOptional(root, file) ?? '', file);
   const include = all.filter((a) => a.section === 'include' && a.key === 'files').pop();
   if (include) {
@@ -158,7 +165,7 @@ export function readSupervisordConfig(root: string, args: SupervisordArgs, cwd: 
         continue;
       }
       // Python's glob.glob, as supervisor/options.py uses it: fnmatch semantics, matches sorted.
-      const matches = globFiles(root, resolve(base, pat), 'python', budget);
+      const matches = globFiles(root, resolve(base, pat), 'python', budget, listed);
       if (budget.cut) {
         warnings.push(`${include.file}:${include.line}: ${budget.cut}.`);
         break;
@@ -190,7 +197,27 @@ export function readSupervisordConfig(root: string, args: SupervisordArgs, cwd: 
     minfds = args.minfds;
     minfdsFrom = { file: null, line: null, how: 'command line' };
   }
-  return { file, files, minfds, minfdsFrom, warnings };
+  return { file, files, closure: [...files, ...listed, ...programPaths(all)], minfds, minfdsFrom, warnings };
+}
+
+/**
+ * Absolute paths in the `command=` of programs that run as supervisord's own account (no `user=`,
+ * or user=root): the program and the script it is given. Words as supervisord splits them
+ * (shlex), roughly: whitespace, quotes removed.
+ */
+function programPaths(all: readonly IniAssignment[]): string[] {
+  const out: string[] = [];
+  const sections = new Set(all.filter((a) => a.section.startsWith('program:')).map((a) => a.section));
+  for (const sec of sections) {
+    const of = (k: string) => all.filter((a) => a.section === sec && a.key === k).pop()?.value;
+    const user = of('user');
+    if (user !== undefined && user !== 'root' && user !== '0') continue;
+    for (const w of (of('command') ?? '').split(/\s+/).slice(0, 64)) {
+      const word = w.replace(/^['"]|['"]$/g, '');
+      if (word.startsWith('/')) out.push(word);
+    }
+  }
+  return out;
 }
 
 /**

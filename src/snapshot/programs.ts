@@ -12,10 +12,11 @@
 import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from '../probe/pid-cgroup.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 import { statSync } from 'node:fs';
-import { describeError, statUnder } from '../probe/read-file.js';
+import { describeError, readLinkUnder, statUnder } from '../probe/read-file.js';
 import { forEachHolderPid } from '../probe/owner-map.js';
 import { cwdOf } from '../provenance/context.js';
 import { ConfigReader } from '../provenance/programs/config-reader.js';
+import { guardReload } from '../provenance/programs/common.js';
 import { recognise } from '../provenance/programs/index.js';
 import type { CapReading, CapSpec, Program, ProgramInstance, ProgramListener, ProgramProcess } from '../provenance/programs/types.js';
 import { launchCommand } from '../provenance/launch-command.js';
@@ -72,6 +73,15 @@ function unitOf(root: string, pid: number): string | null {
   }
 }
 
+/** The executable of a process (/proc/PID/exe), [] when unreadable. */
+function exeOf(root: string, pid: number): string[] {
+  try {
+    return [readLinkUnder(root, `proc/${pid}/exe`).replace(/ \(deleted\)$/, '')];
+  } catch {
+    return [];
+  }
+}
+
 /** Reads one instance's caps; a failure of the entry is a note, never a crash of the snapshot. */
 function readInstance(root: string, program: Program, main: ProcessInfo, workers: ProcessInfo[], listeners: ProgramListener[]): ProgramInstance {
   const fsRoot = configRoot(root, main.pid);
@@ -106,7 +116,8 @@ function readInstance(root: string, program: Program, main: ProcessInfo, workers
     unknown: reading.unknown ?? null,
     ...(reading.configFrom ? { configFrom: reading.configFrom } : {}),
     ...(reading.upstreams?.length ? { upstreams: reading.upstreams } : {}),
-    reload: reading.reload,
+    // The binary and every file and include directory read: a reload makes the program read them again as its owner.
+    reload: fsRoot === root ? guardReload(root, main.uid, [...exeOf(root, main.pid), ...reader.files, ...reader.listed], reading.reload, program.label) : reading.reload,
     notes: [...reading.notes, ...reader.problems.map((p) => `${program.label} (pid ${main.pid}) configuration${where}: ${p}.`)],
   };
 }

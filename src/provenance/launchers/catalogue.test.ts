@@ -17,6 +17,7 @@ test('every catalogue entry says how it is recognised, where its setting lives, 
     assert.ok(!ids.has(l.id), `duplicate id ${l.id}`);
     ids.add(l.id);
     for (const k of ['recognisedBy', 'settingLives', 'childrenGet', 'durableFix', 'relief'] as const) assert.ok(l[k].length > 10, `${l.id}.${k} is empty`);
+    assert.ok(l.identity.binaries.length > 0 && l.identity.what.length > 0, `${l.id}.identity is empty`);
   }
 });
 

@@ -14,6 +14,7 @@ export const containerdShim: Launcher = {
   childrenGet: "the unit's soft:hard as systemd applied it to containerd (the shim restores the soft limit it started with)",
   durableFix: 'LimitNOFILE= in containerd.service (every new container), or --ulimit nofile=S:H per container; then recreate the container',
   relief: 'prlimit on the container process (from the host)',
+  identity: { what: 'containerd-shim', binaries: ['containerd-shim', 'containerd-shim-runc-v1', 'containerd-shim-runc-v2'], runsAs: 'root' },
   is: (n) => /^containerd-shim/.test(n.name),
   // Explained by the container layer, which knows whether the container had a limit of its own.
   explain: () => null,

@@ -11,6 +11,7 @@ export const daemontools: Launcher = {
   childrenGet: "supervise's limit (svscan's) unless run sets one",
   durableFix: '`softlimit -o N program` in SERVICE/run, then `svc -t SERVICE`',
   relief: 'prlimit on the service process',
+  identity: { what: "daemontools' supervise", binaries: ['supervise'], runsAs: 'any' },
   is: (n) => n.name === 'supervise',
   explain: (c) => explainRunScript(c, SUITE),
 };

@@ -5,7 +5,10 @@
  */
 import { type FixStep } from '../fix.js';
 import { shellQuote } from '../../safety/shell-quote.js';
-import { accountOf, accountText, ceilingAs, ownerOf, runAs, runWithLimitAs, untrusted, untrustedText } from '../fix-runner.js';
+import { resolve } from 'node:path';
+import { cwdOrNull } from '../context.js';
+import { accountOf, accountText, ceilingAs, ownerOf, refusedLines, runAs, runWithLimitAs, untrusted } from '../fix-runner.js';
+import { terminalSafe } from '../../safety/terminal.js';
 import { limitOf, who } from './common.js';
 import type { Launcher } from './types.js';
 
@@ -18,23 +21,32 @@ export const forever: Launcher = {
   childrenGet: "the monitor's limit, also after `forever restart`",
   durableFix: 'as the monitor\'s user (runuser -u USER): `forever stop SCRIPT`, then `ulimit -n N && forever start SCRIPT` in that user\'s shell',
   relief: 'prlimit on the app and on its monitor',
+  identity: { what: "forever's monitor", binaries: ['node', 'nodejs'], runsAs: 'any' },
   is: (n) => n.argv.slice(0, 2).some((a) => MONITOR.test(a)),
   explain({ ctx, root, origin, valueFor }) {
     if (!forever.is(origin)) return null;
     const i = origin.argv.findIndex((a) => MONITOR.test(a));
-    const script = origin.argv[i + 1] ?? 'SCRIPT';
+    const given = origin.argv[i + 1] ?? null;
+    // The monitor keeps the script as `forever start` was given it; relative to the monitor's cwd, which a pasted line does not share.
+    const cwd = cwdOrNull(root, origin.pid);
+    const script = given === null ? 'SCRIPT' : given.startsWith('/') ? given : cwd !== null ? resolve(cwd, given) : given;
     // forever keeps its state in ~/.forever of the user who ran it, and `forever start` runs the
     // script: both as the monitor's owner, never as root for another user's script.
     const owner = ownerOf(ctx, root, origin) ?? accountOf(ctx, root, 0);
     const env: Array<[string, string]> = owner.home ? [['HOME', owner.home]] : [];
     const c = valueFor(ceilingAs(ctx, root, owner));
     const bad = script.startsWith('/') ? untrusted(ctx, root, script, owner.uid) : null;
-    const warn = bad ? `   # this runs ${shellQuote(script)} as ${accountText(owner)}, and ${untrustedText(ctx, root, bad)}: check it first` : '';
+    const start = runWithLimitAs(ctx, root, owner, c.value.soft, ['forever', 'start', script], env);
+    const startLines = bad
+      ? refusedLines(ctx, root, start, owner, `this runs ${shellQuote(script)} as ${accountText(owner)}`, bad)
+      : script.startsWith('/')
+        ? [start]
+        : [`# not offered: ${terminalSafe(start)}`, `# the script ${shellQuote(script)} is relative and the monitor's working directory could not be read: start it with its absolute path`];
     const steps: FixStep[] = [
       {
         kind: 'restart',
         title: `Start the app again under a new monitor, from a shell that has the limit${owner.uid !== 0 ? `, as ${accountText(owner)}, whose app it is` : ''}.`,
-        lines: [runAs(ctx, root, owner, ['forever', 'stop', script], env), `${runWithLimitAs(ctx, root, owner, c.value.soft, ['forever', 'start', script], env)}${warn}`],
+        lines: [runAs(ctx, root, owner, ['forever', 'stop', script], env), ...startLines],
         blastRadius: `stops ${script} while it restarts`,
         ...(c.needs ? { needs: c.needs } : {}),
         ...(c.higher ? { higher: c.higher } : {}),

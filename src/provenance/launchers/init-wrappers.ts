@@ -12,6 +12,7 @@ export const initWrappers: Launcher = {
   durableFix: "the container's --ulimit, or the runtime's default",
   relief: 'prlimit on the program',
   passThrough: true,
+  identity: { what: 'an init wrapper', binaries: ['tini', 'tini-static', 'dumb-init', 'docker-init'], runsAs: 'any' },
   is: (n) => n.name === 'tini' || n.name === 'dumb-init' || n.name === 'docker-init',
   explain: () => null,
 };

@@ -13,6 +13,7 @@ export const jvm: Launcher = {
   childrenGet: 'not applicable: the JVM raises its own soft limit',
   durableFix: 'raise the hard limit at the layer that starts the JVM (its unit, supervisor or shell)',
   relief: 'prlimit on the JVM (hard needs CAP_SYS_RESOURCE)',
+  identity: { what: 'a JVM', binaries: ['java'], runsAs: 'any' },
   is: (n) => n.name === 'java' || /(^|\/)java$/.test(n.argv[0] ?? ''),
   explain({ origin, parent }) {
     if (!jvm.is(origin) || !parent) return null;

@@ -10,7 +10,9 @@ import { memoRead, nrOpen } from '../context.js';
 import { canRaiseHard } from '../host-facts.js';
 import type { FixStep } from '../fix.js';
 import { shellCommand, shellQuote } from '../../safety/shell-quote.js';
-import { accountOf, accountText, ownerOf, runAs, untrusted, untrustedText } from '../fix-runner.js';
+import { accountOf, accountText, ownerOf, refusedLines, runAs, untrustedClosure } from '../fix-runner.js';
+import { ConfigReader } from '../programs/config-reader.js';
+import { directivesIn, parseNginxConfig } from '../programs/syntax/nginx-conf.js';
 import { limitOf, who } from './common.js';
 import type { Launcher, LauncherCase } from './types.js';
 
@@ -37,21 +39,34 @@ function masterBinary(master: ProcNode): string | null {
 }
 
 /**
+ * What a reload makes the master read as its owner: the main file, every file an `include` brings
+ * in (globs expanded, nested), every directory those globs listed (a new file there is read at the
+ * next reload), the paths of `load_module` (loaded into the root master) and the binary `nginx -t`
+ * runs. Read through the programs' bounded ConfigReader (files, bytes, depth, glob budget).
+ */
+export function nginxClosure(root: string, conf: string, bin: string | null): string[] {
+  const reader = new ConfigReader(root);
+  const parsed = parseNginxConfig(reader, conf);
+  const modules = directivesIn(parsed.directives, 'load_module').map((d) => d.args[0] ?? '');
+  return [...(bin ? [bin] : []), conf, ...reader.files, ...reader.listed, ...modules.filter((m) => m.startsWith('/'))];
+}
+
+/**
  * The reload: SIGHUP to this master (what `nginx -s reload` sends, but to the right process: -s
  * reads a pid file that another nginx may own), after `nginx -t` with the master's own binary and
- * configuration, as the master's owner. nginx re-reads the configuration as root on a reload, and
- * `nginx -t` loads its modules: when the binary or the configuration is someone else's to change,
- * the test is not offered to root and the line names the owner.
+ * configuration, as the master's owner. nginx re-reads its whole configuration as root on a reload
+ * (load_module, ssl_engine, error_log and pid paths act as root), and `nginx -t` loads its modules:
+ * when anything of that closure is someone else's to change, neither line is offered (refusedLines).
  */
 function reloadStep(c: LauncherCase, master: ProcNode, conf: string): FixStep {
   const { ctx, root } = c;
   const owner = ownerOf(ctx, root, master) ?? accountOf(ctx, root, 0);
   const bin = masterBinary(master);
-  const bad = (bin ? untrusted(ctx, root, bin, owner.uid) : null) ?? untrusted(ctx, root, conf, owner.uid);
+  const closure = memoRead(ctx, `nginx-closure:${bin}:${conf}`, () => nginxClosure(root, conf, bin));
+  const bad = closure.ok ? untrustedClosure(ctx, root, closure.value, owner.uid) : { path: conf, uid: -1, why: `not checkable (${closure.error})` };
   const hup = shellCommand(['kill', '-HUP', String(master.pid)]);
-  const lines = bad
-    ? [`${hup}   # nginx re-reads its configuration as ${accountText(owner)} on a reload, and ${untrustedText(ctx, root, bad)}: check it first`]
-    : [`${runAs(ctx, root, owner, [bin ?? 'nginx', '-t', '-c', conf])} && ${hup}`];
+  const line = `${runAs(ctx, root, owner, [bin ?? 'nginx', '-t', '-c', conf])} && ${hup}`;
+  const lines = bad ? refusedLines(ctx, root, line, owner, `nginx then reads ${shellQuote(conf)} and everything it includes as ${accountText(owner)}`, bad) : [line];
   return { kind: 'restart', title: `Reload nginx (master ${who(master)}): new workers start with the new limit.`, lines, blastRadius: 'replaces the workers gracefully: old workers finish their open connections, nothing is dropped' };
 }
 
@@ -62,6 +77,7 @@ export const nginx: Launcher = {
   childrenGet: 'workers: soft = hard = worker_rlimit_nofile, set as root, so it may exceed the master\'s hard limit',
   durableFix: '`worker_rlimit_nofile N;` in nginx.conf, then `nginx -t -c CONF` (the master\'s binary and config, as its owner) and `kill -HUP MASTER`',
   relief: 'prlimit on each worker (a reload replaces them)',
+  identity: { what: 'nginx', binaries: ['nginx'], runsAs: 'any' },
   is: (n) => n.name === 'nginx',
   explain(c) {
     const { origin, parent } = c;

@@ -10,7 +10,7 @@ import type { ProcNode } from '../chain.js';
 import { readOptionalUnder } from '../../probe/read-file.js';
 import { type FixStep } from '../fix.js';
 import { shellQuote } from '../../safety/shell-quote.js';
-import { accountOf, accountText, ceilingAs, ownerOf, runAs, runWithLimitAs, untrusted, untrustedText } from '../fix-runner.js';
+import { accountOf, accountText, ceilingAs, ownerOf, refusedLines, runAs, runWithLimitAs, untrusted } from '../fix-runner.js';
 import type { Launcher } from './types.js';
 import { limitOf, runs, who } from './common.js';
 
@@ -55,6 +55,7 @@ export const pm2: Launcher = {
   childrenGet: "the daemon's limit, whatever the shell running `pm2 start` has",
   durableFix: 'as the daemon\'s user (runuser -u USER, PM2_HOME stated): `pm2 save`, `pm2 kill`, then `ulimit -n N && pm2 resurrect` in that user\'s shell (or LimitNOFILE= in pm2-USER.service)',
   relief: 'prlimit on the app and on the daemon (apps it restarts later inherit the daemon)',
+  identity: { what: "pm2's daemon", binaries: ['node', 'nodejs'], runsAs: 'any' },
   is: (n) => n.name.startsWith('PM2 v') || title(n) !== null,
   explain({ ctx, root, origin, valueFor }) {
     if (!pm2.is(origin)) return null;
@@ -65,15 +66,21 @@ export const pm2: Launcher = {
     const env: Array<[string, string]> = home ? [['PM2_HOME', home]] : [];
     const pm2cmd = (...words: string[]) => runAs(ctx, root, owner, ['pm2', ...words], env);
     const c = valueFor(ceilingAs(ctx, root, owner));
-    // pm2 resurrect starts what PM2_HOME/dump.pm2 lists, as the account running it: a PM2_HOME others can change is theirs to fill.
+    // Every pm2 command reads PM2_HOME as the account running it: `save` writes dump.pm2 there, `kill`
+    // talks to the daemon through its socket there, `resurrect` starts what dump.pm2 lists. A
+    // PM2_HOME (or a directory above it) someone else can change is theirs to fill: none of the
+    // three is offered as a command (fix-runner.ts refusedLines).
     const dump = home ? untrusted(ctx, root, home, owner.uid) : null;
-    const warn = dump ? `   # resurrect starts the apps listed in ${shellQuote(`${home}/dump.pm2`)} as ${accountText(owner)}, and ${untrustedText(ctx, root, dump)}: check it first` : '';
+    const guard = (line: string, does: string) => (dump ? refusedLines(ctx, root, line, owner, does, dump, `check it (the apps in ${shellQuote(`${home}/dump.pm2`)} and ecosystem files), or move PM2_HOME somewhere only ${accountText(owner)} can write, before running that`) : [line]);
     const steps: FixStep[] = [
-      { kind: 'durable', title: `Record the apps pm2 runs, so that they come back after the daemon restarts${owner.uid !== 0 ? ` (as ${accountText(owner)}, whose daemon it is)` : ''}.`, lines: [pm2cmd('save')] },
+      { kind: 'durable', title: `Record the apps pm2 runs, so that they come back after the daemon restarts${owner.uid !== 0 ? ` (as ${accountText(owner)}, whose daemon it is)` : ''}.`, lines: guard(pm2cmd('save'), `pm2 save writes ${shellQuote(`${home}/dump.pm2`)} as ${accountText(owner)}`) },
       {
         kind: 'restart',
         title: "Restart pm2's daemon from a shell that has the limit: the apps come back as children of the new daemon.",
-        lines: [pm2cmd('kill'), `${runWithLimitAs(ctx, root, owner, c.value.soft, ['pm2', 'resurrect'], env)}${warn}`],
+        lines: [
+          ...guard(pm2cmd('kill'), `pm2 kill talks to the daemon through the socket in ${shellQuote(home ?? '')} as ${accountText(owner)}`),
+          ...guard(runWithLimitAs(ctx, root, owner, c.value.soft, ['pm2', 'resurrect'], env), `resurrect starts the apps listed in ${shellQuote(`${home}/dump.pm2`)} as ${accountText(owner)}`),
+        ],
         ...(c.needs ? { needs: c.needs } : {}),
         ...(c.higher ? { higher: c.higher } : {}),
         blastRadius: `stops every app pm2 runs (${runs(ctx, root, origin)}) until resurrect has started them again`,

@@ -9,7 +9,7 @@ import { readOptional } from '../config-files.js';
 import { cwdOf, memoRead, type Verdict } from '../context.js';
 import { type FixStep } from '../fix.js';
 import { shellQuote } from '../../safety/shell-quote.js';
-import { accountOf, accountText, ownerOf, runAs, untrusted, untrustedText } from '../fix-runner.js';
+import { accountOf, accountText, ownerOf, refusedLines, runAs, untrusted } from '../fix-runner.js';
 import { canRaiseHard } from '../host-facts.js';
 import { limitOf, who } from './common.js';
 import type { LauncherCase } from './types.js';
@@ -96,8 +96,9 @@ export function runScriptVerdict(c: LauncherCase, suite: RunScriptSuite, sup: Pr
   // line. The restart command itself runs as the supervisor's owner.
   const owner = ownerOf(ctx, root, sup) ?? accountOf(ctx, root, 0);
   const bad = untrusted(ctx, root, run, owner.uid);
-  const warn = bad ? `   # ${sup.name} runs ${shellQuote(run)} as ${accountText(owner)} when the service restarts, and ${untrustedText(ctx, root, bad)}: check it first` : '';
-  const restart: FixStep = { kind: 'restart', title: `Restart the service so that ${run} runs again.`, lines: [`${runAs(ctx, root, owner, suite.restart(dir))}${warn}`], blastRadius: `stops the service in ${dir} (${who(holder)}) while it restarts; the supervisor and other services keep running` };
+  const line = runAs(ctx, root, owner, suite.restart(dir));
+  const lines = bad ? refusedLines(ctx, root, line, owner, `${sup.name} then runs ${shellQuote(run)} as ${accountText(owner)}`, bad) : [line];
+  const restart: FixStep = { kind: 'restart', title: `Restart the service so that ${run} runs again.`, lines, blastRadius: `stops the service in ${dir} (${who(holder)}) while it restarts; the supervisor and other services keep running` };
   // `chpst -o` (and the others) run under the supervisor: its hard limit is the ceiling unless it has CAP_SYS_RESOURCE.
   const v = c.valueFor({ hard: sup.limit.hard, canRaise: canRaiseHard(ctx, root, sup.pid), who: who(sup), raiseFirst: `the hard limit ${who(sup)} starts with (it inherits it from what starts ${sup.name})` });
   const edit: FixStep = {

@@ -11,6 +11,7 @@ export const runit: Launcher = {
   childrenGet: "runsv's limit (runsvdir's, from runit's stage 2) unless run sets one",
   durableFix: '`exec chpst -o N program` in SERVICE/run, then `sv restart SERVICE`',
   relief: 'prlimit on the service process',
+  identity: { what: 'runsv', binaries: ['runsv'], runsAs: 'any' },
   is: (n) => n.name === 'runsv',
   explain: (c) => explainRunScript(c, SUITE),
 };

@@ -11,6 +11,7 @@ export const s6: Launcher = {
   childrenGet: "s6-supervise's limit unless run sets one",
   durableFix: '`s6-softlimit -o N program` in SERVICE/run, then `s6-svc -r SERVICE`',
   relief: 'prlimit on the service process',
+  identity: { what: 's6-supervise', binaries: ['s6-supervise'], runsAs: 'any' },
   is: (n) => n.name === 's6-supervise',
   explain: (c) => explainRunScript(c, SUITE),
 };

@@ -23,6 +23,7 @@ export const terminalMultiplexer: Launcher = {
   childrenGet: "the server's limit, in every new window and pane",
   durableFix: 'start the program from a service manager instead; or, as the server\'s user, `tmux kill-server` and start tmux again from a shell with the limit',
   relief: 'prlimit on the program, or `ulimit -n` in its pane before starting it again (up to the hard limit)',
+  identity: { what: 'tmux or screen', binaries: ['tmux', 'screen'], runsAs: 'any' },
   is: (n) => /^tmux/.test(n.name) || n.name === 'screen' || n.name === 'SCREEN',
   explain({ ctx, root, origin, oi, value, valueFor }) {
     if (!terminalMultiplexer.is(origin) || oi === 0) return null;

@@ -8,6 +8,7 @@ import type { ProcNode } from '../chain.js';
 import type { ExplainContext, Verdict } from '../context.js';
 import type { Pair } from '../fix.js';
 import type { Capped, Ceiling } from '../fix-runner.js';
+import type { Identity } from '../launcher-identity.js';
 
 /** What an entry is given: the chain, the origin (the highest link holding the value) and its parent. */
 export interface LauncherCase {
@@ -34,8 +35,14 @@ export interface Launcher {
   relief: string;
   /** Passes its limit on unchanged and sets none (tini, dumb-init): named in the explanation, never the source. */
   passThrough?: boolean;
-  /** Is this process this launcher? */
+  /** Is this process this launcher, by its name? */
   is(n: ProcNode): boolean;
+  /**
+   * What the real launcher is: its executables and the account it runs as. A process `is()` names
+   * is taken as this launcher only when its /proc/PID/exe is one of them, root's and changeable by
+   * nobody else (launcher-identity.ts); launcherVerdict enforces it for every entry.
+   */
+  identity: Identity;
   /**
    * The verdict when this entry explains the case (the origin is this launcher, or its child that
    * the launcher configured); null when it does not, and the next layer is asked.

@@ -1,5 +1,7 @@
 /** Pieces the catalogue entries share: numbers from configuration text, reload lines, unknown sentences. */
 import { shellCommand } from '../../safety/shell-quote.js';
+import { newContext } from '../context.js';
+import { accountOf, accountText, refusedLines, untrustedClosure } from '../fix-runner.js';
 import type { ConfigReader } from './config-reader.js';
 import type { ProgramProcess, ReloadSpec } from './types.js';
 
@@ -63,4 +65,21 @@ export function unreadableConfig(reader: ConfigReader, path: string | null, what
 /** Every distinct port of the instance's listeners. */
 export function portsOf(listeners: ReadonlyArray<{ port: number }>): number[] {
   return [...new Set(listeners.map((l) => l.port))].sort((a, b) => a - b);
+}
+
+/**
+ * A reload or restart makes the program read its whole configuration again as its own account
+ * (`uid`): when someone other than root and that account can change any of it (the files read, the
+ * directories their include globs listed, the binary: fix-runner.ts untrustedClosure), its lines
+ * are not offered as commands (refusedLines), the same rule as the launcher fixes. Lines that talk
+ * to the program over its listener (viaListener: redis-cli, mysql) read no configuration file.
+ */
+export function guardReload(root: string, uid: number, closure: readonly string[], reload: ReloadSpec, label: string): ReloadSpec {
+  if (reload.viaListener || !reload.lines.some((l) => !l.startsWith('#'))) return reload;
+  const ctx = newContext();
+  const bad = untrustedClosure(ctx, root, closure, uid);
+  if (!bad) return reload;
+  const runner = accountOf(ctx, root, uid);
+  const does = `${label} then reads its configuration as ${accountText(runner)}`;
+  return { ...reload, lines: reload.lines.flatMap((l) => (l.startsWith('#') ? [l] : refusedLines(ctx, root, l, runner, does, bad))) };
 }

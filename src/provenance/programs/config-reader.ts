@@ -36,6 +36,11 @@ export { dirname };
 export class ConfigReader {
   /** Files read, in order (host paths). */
   readonly files: string[] = [];
+  /**
+   * Directories whose entries an include glob matched, and include paths without wildcards (read
+   * or not): with `files`, what a reload makes the program read (fix-runner.ts untrustedClosure).
+   */
+  readonly listed: string[] = [];
   /** Sentences: files refused, budget exhausted. */
   readonly problems: string[] = [];
   private bytes = 0;
@@ -82,7 +87,7 @@ export class ConfigReader {
     const abs = hostJoin(base, pattern);
     try {
       // nginx and HAProxy expand includes with glob(3): the posix dialect of the one matcher (src/safety/glob.ts).
-      const found = globFiles(this.root, abs, 'posix', this.budget);
+      const found = globFiles(this.root, abs, 'posix', this.budget, this.listed);
       if (this.budget.cut && !this.problems.includes(this.budget.cut)) this.problems.push(this.budget.cut);
       return found;
     } catch (err) {
