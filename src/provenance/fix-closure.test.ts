@@ -213,6 +213,19 @@ test('root nginx: an included file in conf.d handed to another user, and a load_
   }
 });
 
+test('root nginx whose error_log (in an http block) is in a directory another user owns: the reload would have root write through it', { skip }, () => {
+  const t = tree('nginx-workers');
+  try {
+    const conf = join(t.root, 'etc/nginx/nginx.conf');
+    writeFileSync(conf, execFileSync('cat', [conf], { encoding: 'utf8' }).replace('http {', 'http {\n\terror_log /home/atku/logs/e.log;'));
+    mkdirSync(join(t.root, 'home/atku/logs'), { recursive: true });
+    t.give('home/atku/logs');
+    assertRefused(explainLimit(t.root, 7402).fix, /nginx -t|kill -HUP/, /\/home\/atku\/logs is owned by uid 65534/);
+  } finally {
+    t.done();
+  }
+});
+
 test('root nginx whose closure is root\'s: the reload is offered (nginx -t with its binary, then HUP)', () => {
   const fix = explainLimit(fixture('limits', 'nginx-workers'), 7402).fix;
   assert.ok(pasteable(fix).includes('/usr/sbin/nginx -t -c /etc/nginx/nginx.conf && kill -HUP 7400'), fix.join('\n'));

@@ -12,7 +12,8 @@ import type { FixStep } from '../fix.js';
 import { shellCommand, shellQuote } from '../../safety/shell-quote.js';
 import { accountOf, accountText, ownerOf, refusedLines, runAs, untrustedClosure } from '../fix-runner.js';
 import { ConfigReader } from '../programs/config-reader.js';
-import { directivesIn, parseNginxConfig } from '../programs/syntax/nginx-conf.js';
+import { dirname } from 'node:path';
+import { directivesIn, parseNginxConfig, type NginxDirective } from '../programs/syntax/nginx-conf.js';
 import { limitOf, who } from './common.js';
 import type { Launcher, LauncherCase } from './types.js';
 
@@ -41,14 +42,32 @@ function masterBinary(master: ProcNode): string | null {
 /**
  * What a reload makes the master read as its owner: the main file, every file an `include` brings
  * in (globs expanded, nested), every directory those globs listed (a new file there is read at the
- * next reload), the paths of `load_module` (loaded into the root master) and the binary `nginx -t`
- * runs. Read through the programs' bounded ConfigReader (files, bytes, depth, glob budget).
+ * next reload), the paths of `load_module` (loaded into the root master), the directories of the
+ * logs and pid file it opens for writing, and the binary `nginx -t` runs. Read through the programs' bounded ConfigReader (files, bytes, depth, glob budget).
  */
 export function nginxClosure(root: string, conf: string, bin: string | null): string[] {
   const reader = new ConfigReader(root);
   const parsed = parseNginxConfig(reader, conf);
   const modules = directivesIn(parsed.directives, 'load_module').map((d) => d.args[0] ?? '');
-  return [...(bin ? [bin] : []), conf, ...reader.files, ...reader.listed, ...modules.filter((m) => m.startsWith('/'))];
+  return [...(bin ? [bin] : []), conf, ...reader.files, ...reader.listed, ...modules.filter((m) => m.startsWith('/')), ...writtenDirs(parsed.directives)];
+}
+
+/** Directives whose file the master opens for writing as root on a reload (ngx_reopen_files, ngx_create_pidfile). */
+const WRITTEN = new Set(['error_log', 'access_log', 'pid']);
+
+/**
+ * The directories of the files a reload makes the root master open for writing, in every block: a
+ * directory someone else can write lets them put a link there that root then writes through (the
+ * files themselves may be the workers' user's, as Debian's logs are: the directory decides).
+ */
+function writtenDirs(list: readonly NginxDirective[], depth = 0): string[] {
+  const out: string[] = [];
+  for (const d of list) {
+    const path = d.args[0] ?? '';
+    if (WRITTEN.has(d.name) && path.startsWith('/')) out.push(dirname(path));
+    if (d.block && depth < 16) out.push(...writtenDirs(d.block, depth + 1));
+  }
+  return out;
 }
 
 /**
