@@ -1,7 +1,10 @@
 /**
  * `sockdoc watch`: the host sampled every 2 s (--every), full screen on a terminal (keys as htop:
  * q p s / ↑↓ Enter ?), one summary line per sample when stdout is not a terminal (for logs).
- * Ends on q, Ctrl-C, SIGTERM, SIGHUP or after --count samples; the terminal is restored each time.
+ * Ends on q, Ctrl-C, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGALRM or after --count samples; the
+ * terminal is restored each time. Ctrl-Z and SIGTSTP give the terminal back and stop (the shell's
+ * `fg` brings the screen back, redrawn); SIGCONT after any stop redraws; SIGUSR1/SIGUSR2 are
+ * ignored (src/safety/debug-signals.ts).
  */
 import { History } from '../history/history.js';
 import { approxDuration } from '../rules/support/text.js';
@@ -10,6 +13,7 @@ import { buildModel, filterModel, sortProcesses, type Model, type ProcessSort } 
 import { netnsLabel } from '../snapshot/netns-names.js';
 import { renderScreen, summaryLine } from '../watch/screen.js';
 import { openTerminal, type Terminal } from '../watch/terminal.js';
+import { inForeground, stopWithDefault } from '../watch/job-control.js';
 import { fit } from '../watch/text.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { followSelection, INITIAL_UI, press, type Key, type UiState } from '../watch/ui.js';
@@ -65,9 +69,14 @@ const FIRST_WINDOW_MS = 1000;
 /** At most this many samples are kept (2 h at 1 s, 4 h at 2 s): memory stays bounded whatever --history asks. */
 export const MAX_SAMPLES = 7200;
 
-const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+/**
+ * Signals that end a watch, each with the terminal restored. Their default actions would end it
+ * with the alternate screen still shown and the cursor hidden: SIGQUIT (Ctrl-\ where the terminal
+ * is not raw, `kill -QUIT`) and SIGALRM (a wrapper's alarm) too.
+ */
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGALRM'] as const;
 
-/** Resolves on the first of SIGTERM/SIGINT/SIGHUP (handlers removed by the returned cleanup). */
+/** Resolves on the first of SIGNALS (handlers removed by the returned cleanup). */
 function onSignals(fn: (signal: NodeJS.Signals) => void): () => void {
   for (const s of SIGNALS) process.on(s, fn);
   return () => {
@@ -188,7 +197,39 @@ export const run: Command = async (args: string[], io: Io) => {
     if (failure) lines[lines.length - 1] = fit(terminalSafe(failure), size.cols);
     term.draw(lines);
   };
+  // Job control. Raw mode turns the terminal's Ctrl-Z into a key (no ISIG), so the key stops the
+  // whole process group as the terminal would (a wrapper such as npx stops with it, and the shell
+  // sees the job stop); SIGTSTP sent by someone stops this process. Either way the terminal is
+  // given back first, and taken again on SIGCONT — only in the foreground: continued with `bg`,
+  // the watch stops again on SIGTTOU ("Stopped (tty output)") until `fg`.
+  let suspended = false;
+  const onCont = (): void => {
+    if (!term) return;
+    if (!inForeground()) {
+      suspended = true;
+      term.suspend();
+      stopWithDefault('SIGTTOU', process.pid);
+      return; // continued again: another SIGCONT follows
+    }
+    suspended = false;
+    term.resume();
+    redraw();
+  };
+  const suspend = (target: number): void => {
+    suspended = true;
+    term?.suspend();
+    stopWithDefault('SIGTSTP', target);
+    // Continued (or the stop was discarded: an orphaned process group). The SIGCONT listener
+    // redraws; should no SIGCONT come, the screen is taken back here.
+    setTimeout(() => {
+      if (suspended && inForeground()) onCont();
+    }, 200).unref();
+  };
+  const onTstp = (): void => suspend(process.pid);
   const onKey = (key: Key) => {
+    if (key.ctrl && key.name === 'z') return suspend(0);
+    // Ctrl-\ in raw mode is a byte, not SIGQUIT: it quits, as the signal would.
+    if (key.sequence === '\x1c') return stop();
     const before = ui;
     // The selection indexes the findings on screen, which the filter narrows.
     ui = press(ui, key, model ? filterModel(model, ui.filter).findings.length : 0);
@@ -201,11 +242,20 @@ export const run: Command = async (args: string[], io: Io) => {
     }
     redraw();
   };
+  // Started in the background (`sockdoc watch &`): wait for `fg` before touching the terminal.
+  if (!inForeground()) stopWithDefault('SIGTTOU', process.pid);
   term = openTerminal({ input: process.stdin, output: process.stdout }, onKey, redraw);
   // The terminal is restored whatever ends the watch: q, a signal, or an error thrown below.
   const restore = () => term?.close();
   process.on('exit', restore);
   const off = onSignals(() => stop());
+  process.on('SIGTSTP', onTstp);
+  process.on('SIGCONT', onCont);
+  // The terminal went away (a closed window: EIO, or a pipe's EPIPE): nobody to draw for.
+  const gone = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EIO' || err.code === 'EPIPE') stop();
+  };
+  process.stdout.on('error', gone);
   onFailure = redraw;
   try {
     sampler.subscribe((sample) => {
@@ -226,8 +276,11 @@ export const run: Command = async (args: string[], io: Io) => {
   } finally {
     sampler.stop();
     off();
+    process.off('SIGTSTP', onTstp);
+    process.off('SIGCONT', onCont);
     restore();
     process.off('exit', restore);
+    process.stdout.off('error', gone);
   }
   if (fatal) throw fatal;
   return failure && !sampled ? EXIT.unknown : EXIT.ok;

@@ -200,6 +200,7 @@ const HELP = [
   'sockdoc watch — keys (as in htop/btop)',
   '',
   '  q, Ctrl-C   quit (the terminal is restored)',
+  '  Ctrl-Z      suspend: the shell gets its terminal back; fg brings the watch back, redrawn',
   '  p, space    pause / resume the display (sampling goes on: trends and forecasts keep learning)',
   '  s           sort processes: fill (open/soft), rate (fds per minute), eta (full soonest)',
   '  /           filter every table by text (name, pid, address:port, finding id); Enter keeps, Esc clears',
