@@ -5,6 +5,8 @@
  * and sock_diag show the reader's namespace). Exit 0 when the reproduction matched, 1 when it did
  * not, 3 when the lab could not run, 128+N when stopped by signal N (SIGINT, SIGTERM, SIGHUP, SIGQUIT).
  */
+// First: the inner lab process is started by this file as a script (root, in the lab namespace).
+import '../safety/debug-signals-first.js';
 import { constants as osConstants } from 'node:os';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -131,7 +133,7 @@ async function outer(name: string, json: boolean, options: LabOptions, io: Io, c
   let result: ScenarioResult;
   try {
     try {
-      lab = startLab({ scenario, options, entry: fileURLToPath(import.meta.url), onEvent, onStderr: (l) => io.stderr(`lab: ${l}\n`) });
+      lab = startLab({ scenario, options, entry: fileURLToPath(new URL('./lab-entry.js', import.meta.url)), onEvent, onStderr: (l) => io.stderr(`lab: ${l}\n`) });
     } catch (err) {
       if (err instanceof LabError) throw new UsageError(`lab: ${err.message}`);
       throw err;
@@ -201,7 +203,8 @@ function isMainModule(): boolean {
   }
 }
 
-if (isMainModule()) {
+/** Runs `lab` with this process's argv and streams (lab-entry.ts, or this file run as a script). */
+export function runAsScript(): void {
   const io = processIo();
   run(process.argv.slice(2), io).then(
     (code) => {
@@ -213,3 +216,5 @@ if (isMainModule()) {
     },
   );
 }
+
+if (isMainModule()) runAsScript();

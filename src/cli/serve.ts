@@ -13,6 +13,7 @@ import { DEFAULT_RULE_OPTIONS } from '../rules/types.js';
 import { Sampler } from '../watch/sampler.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 import { diagnose } from './diagnose.js';
+import { DEBUG_SIGNALS, guardDebugSignals } from '../safety/debug-signals.js';
 
 /** The dashboard at / samples the host this often, for its charts and the fd-exhaustion forecast. */
 const DASHBOARD_EVERY_MS = 2000;
@@ -70,13 +71,6 @@ const CLOSE_LIMIT_MS = 5_000;
 const SIGNAL_NUMBER: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 /** Each ends the exporter gracefully; SIGHUP too (the terminal of a `sockdoc serve` in an ssh session closed): there is no configuration to reload. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-/**
- * Signals an operator may send out of habit ("reopen your logs"). Unhandled, SIGUSR1 makes Node
- * open its inspector on 127.0.0.1:9229, where any local user could attach and run code as the
- * exporter (root, or CAP_SYS_ADMIN/CAP_BPF under the unit); SIGUSR2 would end it without a word.
- * A listener replaces both defaults: logged and ignored.
- */
-const IGNORED_SIGNALS = ['SIGUSR1', 'SIGUSR2'] as const;
 
 export const run: Command = async (args: string[], io: Io) => {
   const { values } = parse(args, OPTIONS);
@@ -126,7 +120,10 @@ export const run: Command = async (args: string[], io: Io) => {
     },
   }));
   const ignore = (s: NodeJS.Signals): void => log(`${s} ignored: sockdoc serve has no log to reopen and opens no debugger`);
-  for (const name of IGNORED_SIGNALS) process.on(name, ignore);
+  // Signals an operator may send out of habit ("reopen your logs"): harmless in every sockdoc
+  // process from its first moment (src/safety/debug-signals.ts); serve also says it got them.
+  guardDebugSignals();
+  for (const name of DEBUG_SIGNALS) process.on(name, ignore);
   let serving;
   try {
     serving = await serve({ listen, timeoutMs, selection, root, log, routes });
@@ -158,7 +155,7 @@ export const run: Command = async (args: string[], io: Io) => {
   log(`${signal}: closed ${where}${abandoned ? ' (the scrape in flight was abandoned)' : ''}`);
   clearTimeout(limit);
   for (const name of STOP_SIGNALS) process.off(name, forced);
-  for (const name of IGNORED_SIGNALS) process.off(name, ignore);
+  for (const name of DEBUG_SIGNALS) process.off(name, ignore);
   // A snapshot still being read holds no socket; do not wait for it to exit.
   if (abandoned) setTimeout(() => process.exit(EXIT.ok), 0).unref();
   return EXIT.ok;

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createNamespace, destroyNamespace, newLabId, removeStaleNamespaces } from './namespace.js';
+import { nodeGuardFlags } from '../safety/debug-signals.js';
 import type { LabEvent, LabMode, LabOptions, Scenario, ScenarioResult } from './types.js';
 
 /** Whole-run limit, setup and cleanup included (the story itself gives up at 25 s). */
@@ -65,7 +66,7 @@ export function startLab(spec: LabRunSpec): LabRun {
   if (spec.options.abortOnOverflow) innerArgs.push('--abort-on-overflow');
   if (spec.options.captureDir) innerArgs.push('--capture', spec.options.captureDir);
   const [file, args] =
-    mode === 'netns' ? ['ip', ['netns', 'exec', labId, process.execPath, ...innerArgs]] : [process.execPath, innerArgs];
+    mode === 'netns' ? ['ip', ['netns', 'exec', labId, process.execPath, ...nodeGuardFlags(), ...innerArgs]] : [process.execPath, [...nodeGuardFlags(), ...innerArgs]];
   // detached: a session and process group of its own, so one kill(-pgid) reaches the inner and
   // every peer it started, and the terminal's Ctrl-C reaches only us (we then clean up).
   // Its stdin stays open and silent: when we die, it reads end-of-file and stops its story.

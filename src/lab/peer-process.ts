@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { nodeGuardFlags } from '../safety/debug-signals.js';
 import { parsePeerEvent, type ClientsConfig, type PeerCommand, type PeerEvent, type ServerConfig } from './peers/protocol.js';
 
 export type PeerScript = 'server' | 'clients';
@@ -29,7 +30,7 @@ export function peerScriptPath(script: PeerScript): string {
  * the limit — what `sockdoc limits` should find, like a wrapper script in production.
  */
 export function launchCommand(spec: PeerSpec): { file: string; args: string[] } {
-  const node = [process.execPath, peerScriptPath(spec.script), JSON.stringify(spec.config)];
+  const node = [process.execPath, ...nodeGuardFlags(), peerScriptPath(spec.script), JSON.stringify(spec.config)];
   if (spec.nofile === undefined) return { file: node[0], args: node.slice(1) };
   return { file: '/bin/sh', args: ['-c', `ulimit -n ${spec.nofile} && "$0" "$@"; exit $?`, ...node] };
 }

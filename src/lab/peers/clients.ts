@@ -3,6 +3,8 @@
  * outcome as a client program would see it. Usage: node clients.js '<ClientsConfig JSON>'.
  * Commands arrive as JSON lines on stdin; when stdin closes (the lab is gone) the process exits.
  */
+// First: a root peer must not open Node's inspector on SIGUSR1 (src/safety/debug-signals.ts).
+import '../../safety/debug-signals-first.js';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { emptyOutcomes, parsePeerCommand, type ClientOutcomes, type ClientsConfig, type PeerEvent } from './protocol.js';

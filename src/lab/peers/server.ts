@@ -9,6 +9,8 @@
  * Blocking is also the only way to keep libuv from its EMFILE trick (uv__emfile_trick accepts and
  * closes every pending connection when accept fails with EMFILE), which would hide the full queue.
  */
+// First: a root peer must not open Node's inspector on SIGUSR1 (src/safety/debug-signals.ts).
+import '../../safety/debug-signals-first.js';
 import { closeSync, openSync, readdirSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { SERVER_BEHAVIOURS, type PeerEvent, type ServerConfig } from './protocol.js';

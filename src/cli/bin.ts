@@ -1,0 +1,30 @@
+/** The sockdoc bin's body (main.ts loads it): real stdout/stderr/env, expected failures as one line and exit 3. */
+import { terminalSafe } from '../safety/terminal.js';
+import { commandOf, main } from './app.js';
+import { EXIT, UsageError, processIo } from './io.js';
+
+// A reader that closes the pipe early (`sockdoc sockets | head`) is not an error, and must not turn
+// the diagnosis' exit code into 0: `sockdoc --json | head -c 10` on a critical host still exits 2.
+// Output is written in one piece after the work is done, so nothing is lost by letting the command
+// finish; its exit code is then the one returned below.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') return;
+  throw err;
+});
+
+main(process.argv.slice(2), processIo()).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      const cmd = commandOf(process.argv.slice(2));
+      process.stderr.write(`sockdoc: ${terminalSafe(err.message)}\n${err.help ? `Try 'sockdoc${cmd ? ` ${cmd}` : ''} --help'.\n` : ''}`);
+    } else {
+      process.stderr.write(`sockdoc: internal error: ${terminalSafe((err as Error)?.message ?? String(err))}\n`);
+      if (process.env.SOCKDOC_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+      else process.stderr.write('Set SOCKDOC_DEBUG=1 for the stack trace, and please report it.\n');
+    }
+    process.exitCode = EXIT.unknown;
+  },
+);
