@@ -2,7 +2,8 @@
  * sockdoc_native: inetDiagDump(family, protocol, statesMask) -> Buffer and unixDiagDump(states, show)
  * -> Buffer, here; tcpDiagTable (every
  * TCP socket decoded into typed arrays) in tcptable.c; fdWalk and fdWalkAsync (the /proc/PID/fd
- * walk) in fdwalk.c; netnsReadAsync (other network namespaces, read from inside) in netns.c.
+ * walk) in fdwalk.c; netnsReadAsync (other network namespaces, read from inside) in netns.c;
+ * inetDiagPeerUid (the uid of a local client's socket, one exact lookup) in sockpeer.c.
  *
  * inetDiagDump asks the kernel's sock_diag netlink interface (what `ss` uses) for the sockets of one
  * address family whose state is in statesMask, and returns the raw reply bytes, NLMSG_DONE included.
@@ -26,6 +27,7 @@
 #include "fdwalk.h"
 #include "netns.h"
 #include "sockdiag.h"
+#include "sockpeer.h"
 #include "tcptable.h"
 #include "userns.h"
 
@@ -249,5 +251,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (tcptable_init(env, exports) != 0) return NULL;
   if (netns_init(env, exports) != 0) return NULL;
   if (userns_init(env, exports) != 0) return NULL;
+  if (sockpeer_init(env, exports) != 0) return NULL;
   return exports;
 }

@@ -4,6 +4,7 @@ import { checkRoot } from './diagnose.js';
 import { EXIT, UsageError, type Command, type Io } from './io.js';
 import { DEFAULT_LISTEN, formatListen, isLoopback, ListenError, parseListen } from '../serve/listen.js';
 import { BindError } from '../serve/http-server.js';
+import { AllowHostError, parseAllowHost } from '../serve/host-allowlist.js';
 import { DEFAULT_TIMEOUT_MS, serve } from '../serve/server.js';
 import { DEFAULT_SELECTION } from '../render/prometheus-model.js';
 import { terminalSafe } from '../safety/terminal.js';
@@ -45,6 +46,10 @@ Options:
   --max-processes N     per-process series for at most N processes, the nearest their limit
                         first; the rest are counted in sockdoc_processes_dropped
                         (1 to ${MAX_SERIES_OWNERS}, default ${DEFAULT_SELECTION.maxProcesses})
+  --allow-host NAME     also answer requests for NAME (a DNS name or an IP address; NAME:PORT
+                        for that port only, e.g. an ssh tunnel's); repeatable. Without it only
+                        the listen address (on :PORT or 0.0.0.0, any address of this host) and
+                        localhost are served: any other Host gets 421 (DNS rebinding)
   --root DIR            serve a captured host (sockdoc capture) instead of this one
   -h, --help            this help
 
@@ -62,6 +67,7 @@ const OPTIONS = {
   top: { type: 'string' },
   'process-ratio': { type: 'string' },
   root: { type: 'string' },
+  'allow-host': { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -85,6 +91,13 @@ export const run: Command = async (args: string[], io: Io) => {
     if (err instanceof ListenError) throw new UsageError(err.message);
     throw err;
   }
+  let allowHosts;
+  try {
+    allowHosts = (values['allow-host'] ?? []).map(parseAllowHost);
+  } catch (err) {
+    if (err instanceof AllowHostError) throw new UsageError(err.message);
+    throw err;
+  }
   const timeoutMs = durationFlag('timeout', values.timeout, DEFAULT_TIMEOUT_MS, 100);
   const selection = {
     top: intFlag('top', values.top, 0, MAX_TOP) ?? DEFAULT_SELECTION.top,
@@ -104,21 +117,24 @@ export const run: Command = async (args: string[], io: Io) => {
     analyse: (snapshot, context) => diagnose(snapshot, DEFAULT_RULE_OPTIONS, {}, context).findings,
     onError: (err) => log(`dashboard sample failed: ${(err as Error)?.message ?? String(err)}`),
   });
+  // The dashboard samples only while a page is open: a host only scraped by Prometheus pays nothing
+  // for it, and a single visit costs ~20 s of sampling, not sampling forever.
   const dashboard = dashboardRoutes(sampler, {
     everyMs: DASHBOARD_EVERY_MS,
     links: [
       { href: '/metrics', label: '/metrics' },
       { href: '/-/healthy', label: '/-/healthy' },
     ],
-  });
-  // Sampling starts with the first visit of the dashboard: a host only scraped by Prometheus pays nothing for it.
-  const routes = dashboard.list.map((r) => ({
-    ...r,
-    handle: (req: Parameters<typeof r.handle>[0], res: Parameters<typeof r.handle>[1]) => {
-      sampler.start();
-      r.handle(req, res);
+    sampling: {
+      start: () => sampler.start(),
+      stop: () => {
+        sampler.stop();
+        sampler.forget();
+      },
+      log,
     },
-  }));
+  });
+  const routes = dashboard.list;
   const ignore = (s: NodeJS.Signals): void => log(`${s} ignored: sockdoc serve has no log to reopen and opens no debugger`);
   // Signals an operator may send out of habit ("reopen your logs"): harmless in every sockdoc
   // process from its first moment (src/safety/debug-signals.ts); serve also says it got them.
@@ -126,7 +142,7 @@ export const run: Command = async (args: string[], io: Io) => {
   for (const name of DEBUG_SIGNALS) process.on(name, ignore);
   let serving;
   try {
-    serving = await serve({ listen, timeoutMs, selection, root, log, routes });
+    serving = await serve({ listen, timeoutMs, selection, root, log, routes, allowHosts });
   } catch (err) {
     if (err instanceof BindError) throw new UsageError(err.message, false);
     throw err;

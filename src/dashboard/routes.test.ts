@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { leakySource } from '../testing/sample-builder.js';
 import type { SampleSource } from '../watch/sampler.js';
-import { dashboardRoutes } from './routes.js';
+import { dashboardRoutes, STALL_MS } from './routes.js';
 import { DASHBOARD_SCHEMA_VERSION, MAX_POINTS, type DashboardState } from './state.js';
 
 /** The routes on a node:http server on 127.0.0.1; anything else is 404. */
@@ -140,5 +140,119 @@ test('other paths fall through (404 from the host server); other methods are 405
     first.abort();
   } finally {
     await s.close();
+  }
+});
+
+/** A raw GET of /api/events that reads nothing until `resume()`; `events()` parses what came. */
+function unreadStream(base: string): Promise<{ resume(): void; text(): string; closed: Promise<void>; destroy(): void }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const s = connect({ host: hostname, port: Number(port) }, () => {
+      s.write(`GET /api/events HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+      s.pause(); // a reader that never reads: what is sent piles up in the kernel's buffers, then in the server's
+      resolve({
+        resume: () => {
+          s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+          s.resume();
+        },
+        text: () => text,
+        closed,
+        destroy: () => s.destroy(),
+      });
+    });
+    const closed = new Promise<void>((r) => s.on('close', () => r()));
+    s.on('error', () => undefined);
+    s.once('error', reject);
+  });
+}
+
+/** Sample `i` of leakySource, with a hostname of `size` bytes: each state event is about that big. */
+function bigSample(source: ReturnType<typeof leakySource>, i: number, size: number) {
+  const latest = source.latest()!;
+  const snapshot = { ...latest.snapshot, host: { ...latest.snapshot.host, hostname: `h${i}-${'x'.repeat(size)}` } };
+  return { ...latest, snapshot, at: latest.at + i * 2000 };
+}
+
+test('an event stream that never reads holds at most one unsent event here; when it reads again it gets the newest; stuck past STALL_MS it is dropped', async () => {
+  let clock = 0;
+  const source = leakySource(3);
+  const d = dashboardRoutes(source, { everyMs: 2000, now: () => clock });
+  const server = createServer((req, res) => void d.handle(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const stream = await unreadStream(base);
+    await new Promise((r) => setTimeout(r, 200));
+    // 30 samples of ~2 MB: 60 MB would be queued for this reader if every event were written.
+    const size = 2 * 1024 * 1024;
+    for (let i = 1; i <= 30; i++) {
+      source.publish(bigSample(source, i, size));
+      clock = Math.min(clock + 1000, STALL_MS - 1000); // never stuck long enough to be dropped here
+      await new Promise((r) => setImmediate(r));
+    }
+    stream.resume();
+    const deadline = Date.now() + 10_000;
+    while (!stream.text().includes('h30-') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const got = [...stream.text().matchAll(/"hostname":"h(\d+)-/g)].map((m) => Number(m[1]));
+    assert.ok(got.includes(30), `the newest state arrives once the reader reads: got ${got.join(',')}`);
+    assert.ok(got.length < 15, `not every event was queued for it: ${got.length} of 31 arrived (${got.join(',')})`);
+    // Stuck for longer than STALL_MS: dropped at the next sample.
+    const stuck = await unreadStream(base);
+    await new Promise((r) => setTimeout(r, 200));
+    // The kernel's buffers take the first few events; once they are full, nothing drains for STALL_MS.
+    for (let i = 31; i <= 50; i++) {
+      source.publish(bigSample(source, i, size));
+      clock += 10_000;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Dropped: once it reads what was already sent, its stream ends (still open, it would not).
+    stuck.resume();
+    const dropped = await Promise.race([stuck.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+    assert.ok(!stuck.text().includes('h50-'), 'the events after the drop were not sent');
+    assert.ok(dropped, 'a reader stuck past STALL_MS is dropped');
+    stream.destroy();
+  } finally {
+    d.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+test('sampling on demand: a visit starts it, an open stream keeps it, it stops idleMs after the last page, and the state is serialised once per sample', async () => {
+  const calls: string[] = [];
+  const source = leakySource(5);
+  const d = dashboardRoutes(source, { everyMs: 2000, idleMs: 300, sampling: { start: () => calls.push('start'), stop: () => calls.push('stop'), log: (l) => calls.push(l) } });
+  const server = createServer((req, res) => void d.handle(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const waitFor = async (what: string, ok: () => boolean, ms = 5000) => {
+    const deadline = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${calls.join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  try {
+    assert.equal(calls.length, 0, 'nothing sampled before a page');
+    const first = await (await fetch(`${base}/api/state`)).text();
+    assert.equal(await (await fetch(`${base}/api/state`)).text(), first, 'the same sample: the same text');
+    assert.deepEqual(calls.filter((c) => c === 'start'), ['start']);
+    assert.match(calls.join(' | '), /dashboard: sampling started \(a page is open\)/);
+    await waitFor('the stop after one visit', () => calls.includes('stop'));
+    assert.match(calls.join(' | '), /dashboard: sampling stopped \(no page open for 0 s\)/);
+    // A page open (its event stream) keeps it going for as long as it is open.
+    calls.length = 0;
+    const controller = new AbortController();
+    const res = await fetch(`${base}/api/events`, { signal: controller.signal });
+    assert.equal(res.status, 200);
+    await new Promise((r) => setTimeout(r, 900));
+    assert.deepEqual(calls.filter((c) => c === 'start' || c === 'stop'), ['start'], 'running while the stream is open');
+    controller.abort();
+    await waitFor('the stop after the page closed', () => calls.includes('stop'));
+  } finally {
+    d.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
   }
 });

@@ -93,6 +93,12 @@ export interface NativeAddon {
    * ioctls, native/userns.c); -1 where unknown, errno of the open. Missing in an addon built before it.
    */
   userNsInfo?(paths: string[]): Array<{ inode: number; owner: number; parent: number; errno: number }>;
+  /**
+   * The uid of the TCP socket whose local end is client:clientPort and remote end server:serverPort
+   * (a client of ours in this network namespace), or -errno (-ENOENT: no such established socket).
+   * Addresses as 4 or 16 network-order bytes. Missing in an addon built before it.
+   */
+  inetDiagPeerUid?(family: number, client: Buffer, clientPort: number, server: Buffer, serverPort: number): number;
 }
 
 /** The compiled addon, relative to this module's place in dist/src/probe/. */

@@ -25,6 +25,8 @@ import { ScrapeSource, type Outcome } from './scrape-source.js';
 import { acceptsGzip, deflateTail, gzipBody, type DeflatedTail } from './gzip-body.js';
 import type { ScraperOptions } from './scrape.js';
 import { WorkerScraper } from './worker-scraper.js';
+import type { AllowedHost } from './host-allowlist.js';
+import type { ConnectionLimits } from './connection-limits.js';
 
 export interface ServeOptions extends ScraperOptions {
   listen: ListenAddress;
@@ -34,6 +36,10 @@ export interface ServeOptions extends ScraperOptions {
   routes?: readonly Route[];
   /** Errors worth a line on stderr (a route that threw, a failed scrape). */
   log?: (line: string) => void;
+  /** Names served besides the listen address and localhost (`--allow-host`; host-allowlist.ts). */
+  allowHosts?: readonly AllowedHost[];
+  /** Connection bounds (connection-limits.ts; tests lower them). */
+  connections?: ConnectionLimits;
 }
 
 export interface Serving {
@@ -145,7 +151,11 @@ export async function serve(opts: ServeOptions): Promise<Serving> {
   routes = mergeRoutes(defaultRoutes(source, renderer, log, () => routes), opts.routes ?? []);
   let server: RunningServer;
   try {
-    server = await startHttpServer(opts.listen, routes, (err) => log(`request failed: ${(err as Error)?.message ?? String(err)}`), { log });
+    server = await startHttpServer(opts.listen, routes, (err) => log(`request failed: ${(err as Error)?.message ?? String(err)}`), {
+      log,
+      allowHosts: opts.allowHosts,
+      connections: opts.connections,
+    });
   } catch (err) {
     await scraper.close();
     throw err;

@@ -58,6 +58,8 @@ export class Sampler implements SampleSource {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private inFlight: Promise<Sample> | null = null;
+  /** Bumped by forget(): a sample under way since then is not kept. */
+  private generation = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: SamplerOptions) {
@@ -84,7 +86,12 @@ export class Sampler implements SampleSource {
 
   private async take(): Promise<Sample> {
     const started = this.now();
+    const generation = this.generation;
     const snapshot = await this.options.take();
+    if (generation !== this.generation) {
+      // forget() was called meanwhile: this sample is handed to whoever waits for it, not kept.
+      return { snapshot, findings: [], at: Date.parse(snapshot.host.takenAt), tookMs: this.now() - started };
+    }
     if (this.last) withDeltasSince(snapshot, this.last.snapshot);
     const at = Date.parse(snapshot.host.takenAt);
     this.history.record(snapshot, at);
@@ -116,6 +123,16 @@ export class Sampler implements SampleSource {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  /**
+   * Drops the latest sample (its snapshot is the largest thing held) and any sample under way; the
+   * history stays. After a pause the next sample has no counter deltas rather than deltas averaged
+   * over the pause.
+   */
+  forget(): void {
+    this.last = null;
+    this.generation++;
   }
 }
 

@@ -1,6 +1,7 @@
 /** Starting `sockdoc serve` and other programs from tests: wait for a line, stop and check the exit. */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { cliPath } from '../../testing/paths.js';
 
 export interface Started {
@@ -83,5 +84,24 @@ export function httpGet(target: { host?: string; port?: number; socketPath?: str
     req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
+  });
+}
+
+/**
+ * One request written by hand (exactly these request and header lines: a forged Host, two of them,
+ * none), on a connection of its own; resolves with everything the server sent before it closed,
+ * or what came within `ms`.
+ */
+export function rawHttp(port: number, lines: string[], ms = 2000, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port }, () => s.write(`${lines.join('\r\n')}\r\n\r\n`));
+    let out = '';
+    const timer = setTimeout(() => s.destroy(), ms);
+    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    s.on('error', reject);
   });
 }
