@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { buildMetricsModel, capProcesses, selectListeners, selectProcesses } from './prometheus-model.js';
+import { buildMetricsModel, capProcesses, distinctNetnsNames, selectListeners, selectProcesses } from './prometheus-model.js';
 import { MetricsRenderer } from './prometheus.js';
 import { seedDiagnosis } from './test-data.js';
 
@@ -140,4 +140,19 @@ test('a namespace nothing names is labelled by its inode alone: the label stays 
   };
   assert.deepEqual(label(before), [host.name, 'netns 4026532246']);
   assert.deepEqual(label(after), label(before));
+});
+
+test('the host keeps netns="host" whatever else is called host: the other namespace gets its inode', () => {
+  const { snapshot } = seedDiagnosis();
+  const host = snapshot.namespaces[0]!;
+  assert.equal(host.kind, 'host');
+  // A name that reached the model unchanged (older naming, a capture) and one that reads "host [INODE]" literally.
+  const fake = { ...host, inode: 4026532101, kind: 'lxc' as const, name: 'host' };
+  const literal = { ...host, inode: 4026532102, kind: 'netns' as const, name: 'host [4026532101]' };
+  snapshot.namespaces = [fake, literal, host];
+  const names = distinctNetnsNames(snapshot);
+  assert.equal(names.get(host.inode), 'host');
+  assert.equal(names.get(4026532101), 'host [4026532101]');
+  assert.equal(names.get(4026532102), 'host [4026532101] [4026532102]', 'a name made to read like another one gets its own inode too');
+  assert.equal(new Set(names.values()).size, 3);
 });

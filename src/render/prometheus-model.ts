@@ -129,19 +129,28 @@ export const DEFAULT_SELECTION: SelectionOptions = { usageRatio: 0.5, top: 20, m
  * cut to 128 code points (labelSafe), so two different names can come out equal ("a\x1b" typed
  * literally, and "a" + ESC; two pod names sharing their first 127 characters): their series would
  * merge and one namespace's data vanish. Those get their inode appended: "name [4026532467]".
+ * The host's namespace keeps its label whatever else is named like it: a container, an LXC cgroup
+ * or an `ip netns` called "host" is the one that gets its inode (the host's series, and every
+ * alert's `for:` on them, must not restart because someone created a container).
  */
 export function distinctNetnsNames(snapshot: Pick<Snapshot, 'namespaces'>): Map<NetnsInode, string> {
   const safe = new Map<NetnsInode, string>();
-  const uses = new Map<string, number>();
-  for (const ns of snapshot.namespaces) {
-    const v = labelSafe(stableNetnsName(ns));
-    safe.set(ns.inode, v);
-    uses.set(v, (uses.get(v) ?? 0) + 1);
-  }
-  for (const ns of snapshot.namespaces) {
-    if ((uses.get(safe.get(ns.inode)!) ?? 0) < 2) continue;
-    const suffix = ` [${ns.inode}]`;
-    safe.set(ns.inode, labelSafe(stableNetnsName(ns), LABEL_VALUE_MAX - suffix.length) + suffix);
+  const suffixed = new Set<NetnsInode>();
+  for (const ns of snapshot.namespaces) safe.set(ns.inode, labelSafe(stableNetnsName(ns)));
+  // Until no two are equal: an appended inode is unique, but a name may itself read "x [INODE]";
+  // each pass suffixes at least one more namespace, so this ends within as many passes.
+  for (let pass = 0; pass <= snapshot.namespaces.length; pass++) {
+    const uses = new Map<string, number>();
+    for (const v of safe.values()) uses.set(v, (uses.get(v) ?? 0) + 1);
+    let changed = false;
+    for (const ns of snapshot.namespaces) {
+      if (ns.kind === 'host' || suffixed.has(ns.inode) || (uses.get(safe.get(ns.inode)!) ?? 0) < 2) continue;
+      const suffix = ` [${ns.inode}]`;
+      safe.set(ns.inode, labelSafe(stableNetnsName(ns), LABEL_VALUE_MAX - suffix.length) + suffix);
+      suffixed.add(ns.inode);
+      changed = true;
+    }
+    if (!changed) break;
   }
   return safe;
 }

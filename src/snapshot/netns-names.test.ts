@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerLabel, dockerDataRoots, nameNetns, nameNetnsWithDoubts, netnsLabel, shortId, type NamingContext } from './netns-names.js';
-import type { ProcessInfo } from './types.js';
+import type { NetNamespace, ProcessInfo, Snapshot } from './types.js';
+import { matchNetns } from './select-netns.js';
 
 const ID = '4dacd5c37193e1f0a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70819';
 
@@ -151,6 +152,35 @@ test('cgroup ownership recorded by a capture: a directory a user owns, or one ot
     assert.match(nameNetnsWithDoubts(c, 2, [23], false).doubts.join(' '), /the owner of the cgroup directory \/unrecorded could not be read/);
     for (const pid of [20, 21, 23]) assert.equal(nameNetns(c, 2, [pid], false).kind, 'other');
     assert.equal(nameNetns(c, 2, [22], false).name, 'web');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('no namespace but the host is named like it: a docker container, an LXC cgroup, an ip netns called host get their inode', () => {
+  const root = tree({
+    'proc/20/cgroup': `0::/system.slice/docker-${ID}.scope\n`,
+    [`var/lib/docker/containers/${ID}/config.v2.json`]: JSON.stringify({ ID, Name: '/host', Config: { Image: 'x' } }),
+    'proc/40/cgroup': '0::/user.slice/user-1000.slice/lxc.payload.host/init.scope\n',
+    'proc/41/cgroup': '0::/lxc.payload.HOST\n',
+    'proc/60/cgroup': '0::/user.slice\n',
+  });
+  try {
+    const c = ctx(root, [], new Map([[6, ['host']], [7, [' host ']]]));
+    const docker = nameNetns(c, 2, [20], false);
+    assert.equal(docker.name, 'host [2]');
+    assert.equal(docker.container?.name, 'host', 'the container keeps its own name (--container host finds it)');
+    assert.equal(netnsLabel(docker), `docker container host (${ID.slice(0, 12)})`);
+    assert.equal(nameNetns(c, 4, [40], false).name, 'host [4]');
+    assert.equal(nameNetns(c, 5, [41], false).name, 'HOST [5]');
+    assert.equal(nameNetns(c, 6, [60], false).name, 'host [6]');
+    assert.equal(nameNetns(c, 7, [60], false).name, ' host  [7]');
+    assert.deepEqual(nameNetns(c, 1, [20], true), { inode: 1, kind: 'host', name: 'host' });
+    // --netns host is the host's namespace; --container host the container.
+    const ns = (ref: ReturnType<typeof nameNetns>) => ({ ...ref, pids: [], socketSource: 'sock_diag', tunables: {}, counters: { values: {}, deltas: null, intervalMs: 0 }, listenerCount: 0, partial: false, notes: [] }) as unknown as NetNamespace;
+    const snap = { namespaces: [ns(nameNetns(c, 1, [], true)), ns(docker), ns(nameNetns(c, 6, [60], false))], processes: [] } as unknown as Snapshot;
+    assert.deepEqual(matchNetns(snap, { netns: 'host' }).map((n) => n.inode), [1]);
+    assert.deepEqual(matchNetns(snap, { container: 'host' }).map((n) => n.inode), [2]);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

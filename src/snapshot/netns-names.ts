@@ -270,9 +270,22 @@ function nspawnName(path: string): string | null {
   return m ? m[1].replace(/\\x([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) : null;
 }
 
+/** What the host's own namespace is called in every table, label, title and `--netns host`. */
+export const HOST_NETNS_NAME = 'host';
+
+/**
+ * True for a name a person would read as the host's: "host" in any case, with blanks around it
+ * (a docker container named host, an LXC cgroup lxc.payload.host, `ip netns add 'host '`).
+ */
+export function readsAsHost(name: string): boolean {
+  return name.trim().toLowerCase() === HOST_NETNS_NAME;
+}
+
 /**
  * Names namespace `inode` from its processes (ascending pids). `host` marks the namespace of pid 1
- * (or the lowest visible pid).
+ * (or the lowest visible pid). No other namespace is ever named like the host: one whose
+ * container, cgroup or `ip netns` name reads "host" gets its inode added ("host [4026532467]"), so
+ * it can take neither the host's rows, nor its series (prometheus-model.ts), nor `--netns host`.
  */
 export function nameNetns(ctx: NamingContext, inode: number, pids: readonly number[], host: boolean): NetnsRef {
   return nameNetnsWithDoubts(ctx, inode, pids, host).ref;
@@ -285,9 +298,9 @@ export function nameNetns(ctx: NamingContext, inode: number, pids: readonly numb
  */
 export function nameNetnsWithDoubts(ctx: NamingContext, inode: number, pids: readonly number[], host: boolean): { ref: NetnsRef; doubts: string[] } {
   const doubts: string[] = [];
-  if (host) return { ref: { inode, kind: 'host', name: 'host' }, doubts };
+  if (host) return { ref: { inode, kind: 'host', name: HOST_NETNS_NAME }, doubts };
   const ref = nameFrom(ctx, inode, pids, doubts);
-  return { ref, doubts: [...new Set(doubts)] };
+  return { ref: readsAsHost(ref.name) ? { ...ref, name: `${ref.name} [${inode}]` } : ref, doubts: [...new Set(doubts)] };
 }
 
 function nameFrom(ctx: NamingContext, inode: number, pids: readonly number[], doubts: string[]): NetnsRef {

@@ -4,7 +4,7 @@
  * tunables and counters first), so rules and renderers need no filter of their own.
  */
 import { lazyProperty } from './lazy.js';
-import { netnsLabel, shortId } from './netns-names.js';
+import { HOST_NETNS_NAME, netnsLabel, shortId } from './netns-names.js';
 import { shellQuote } from '../safety/shell-quote.js';
 import type { NetnsRef, Snapshot } from './types.js';
 import { withSocketsWhere } from './socket-table.js';
@@ -41,12 +41,14 @@ function known(snapshot: NetnsView): string {
 }
 
 function matchesNetns(n: NetnsCandidate, q: string): boolean {
+  // "host" is the host's namespace, whatever a container is called (--container host finds that one).
+  if (q === HOST_NETNS_NAME) return n.kind === 'host';
   // A number is an inode or a pid; `ip netns add 12345` is a name too (ip-netns(8) allows digits).
   if (/^\d+$/.test(q)) {
     const v = Number(q);
     if (n.inode === v || n.pids.includes(v)) return true;
   }
-  return n.name === q || netnsLabel(n) === q || (n.kind === 'host' && q === 'host') || matchesContainer(n, q) || matchesPod(n, q);
+  return n.name === q || netnsLabel(n) === q || matchesContainer(n, q) || matchesPod(n, q);
 }
 
 function matchesContainer(n: NetnsRef, q: string): boolean {
