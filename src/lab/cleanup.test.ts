@@ -22,7 +22,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]
     const lab = startLabProcess(['accept-queue', '--no-color']);
     const pid = lab.child.pid!;
     // Wait until the story is under way (the header is printed once the inner runs), then a bit more.
-    for (let i = 0; i < 100 && !/sockdoc-lab-\d+-/.test(lab.stdout()); i++) await sleep(50);
+    for (let i = 0; i < 100 && !/sockdoc-lab-\d+[.-]/.test(lab.stdout()); i++) await sleep(50);
     await sleep(800);
     if (asRoot) assert.equal(namespacesOf(pid).length, 1, 'the run should have its namespace while it runs');
     assert.ok(processesOf(pid).length >= 2, 'the inner and its peers should be running');

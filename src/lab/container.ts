@@ -20,6 +20,7 @@ import { matchNetns, restrictToNetns } from '../snapshot/select-netns.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
 import { runRules } from '../rules/index.js';
 import { createNamespace, destroyNamespace, LAB_PREFIX, newLabId } from './namespace.js';
+import { describeRemoved, removeLeftovers } from './leftovers.js';
 import { dockerMissing, startPrivateDocker, type PrivateDocker } from './private-docker.js';
 import { writeTcpPeer } from './peers/tcp-peer.js';
 import { checkFindings, checkValue, scopeFindings } from './checks.js';
@@ -108,7 +109,12 @@ export async function runContainerLab(emit: (e: LabEvent) => void, signal?: Abor
   const missing = process.env.SOCKDOC_LAB_DOCKER === '0' ? 'SOCKDOC_LAB_DOCKER=0' : dockerMissing();
   if (missing) notes.push(`Docker is not available (${missing}): the server runs in a plain \`ip netns\` namespace instead of a container.`);
   const result: ScenarioResult = { scenario: 'container', mode: 'netns', labId: id, options: { abortOnOverflow: false }, notes, steps: [], ok: false, differences: [], durationMs: 0, interrupted: false };
-  const peerDir = mkdtempSync(join(tmpdir(), 'sockdoc-lab-peer-'));
+  // What earlier runs killed with SIGKILL left (a private dockerd still running from /tmp, its
+  // container, a namespace) goes first; this run's own directories carry its id, so a later run
+  // can do the same for it.
+  const removed = describeRemoved(removeLeftovers());
+  if (removed) notes.push(`${removed[0].toUpperCase()}${removed.slice(1)}.`);
+  const peerDir = mkdtempSync(join(tmpdir(), `${id}-peer-`));
   chmodSync(peerDir, 0o755);
   mkdirSync(peerDir, { recursive: true });
   const peer = writeTcpPeer(peerDir);

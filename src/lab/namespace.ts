@@ -5,19 +5,53 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parsePidStat } from '../probe/pid-stat.js';
 import type { NamespaceSetup } from './types.js';
 
-/** Every lab namespace starts with this, then the pid of the `sockdoc lab` that owns it. */
+/** Every lab namespace and directory starts with this, then its owner: the `sockdoc lab` run that made it. */
 export const LAB_PREFIX = 'sockdoc-lab-';
+
+/** The process that owns lab things: its pid and start time (clock ticks after boot) tell a reused pid apart. */
+export interface LabOwner {
+  pid: number;
+  /** null in names made before the start time was part of them (pid only: alive while the pid is). */
+  start: number | null;
+}
+
+/** The start time of `pid` from /proc/PID/stat, or null when it is gone (or unreadable). */
+export function startTimeOf(pid: number): number | null {
+  try {
+    return parsePidStat(readFileSync(`/proc/${pid}/stat`, 'latin1')).starttime;
+  } catch {
+    return null;
+  }
+}
 
 /** An expected failure of the lab's own machinery (a missing tool, a refused command). */
 export class LabError extends Error {
   override name = 'LabError';
 }
 
-/** `sockdoc-lab-<owner pid>-<suffix>`: the owner pid lets a later run remove what a killed one left. */
+/**
+ * `sockdoc-lab-<owner pid>.<its start time, base 36>-<suffix>`: the owner's pid and start time let
+ * a later run prove that the run which made it is gone (leftovers.ts) and remove what it left.
+ * `sockdoc-lab-<pid>-<suffix>` when the owner's start time cannot be read.
+ */
 export function labId(ownerPid: number, suffix: string): string {
-  return `${LAB_PREFIX}${ownerPid}-${suffix}`;
+  const start = startTimeOf(ownerPid);
+  return `${LAB_PREFIX}${ownerPid}${start === null ? '' : `.${start.toString(36)}`}-${suffix}`;
+}
+
+/**
+ * The owner of a lab name — a namespace name, or a directory name that starts with a lab id
+ * (mkdtemp adds `-XXXXXX`) — or null for any other name.
+ */
+export function labOwnerOf(name: string): LabOwner | null {
+  const m = /^sockdoc-lab-(\d+)(?:\.([0-9a-z]+))?-[A-Za-z0-9]+(?:-[A-Za-z0-9-]*)?$/.exec(name);
+  if (!m) return null;
+  const start = m[2] === undefined ? null : parseInt(m[2], 36);
+  return { pid: Number(m[1]), start: start !== null && Number.isSafeInteger(start) ? start : null };
 }
 
 /**
@@ -31,8 +65,14 @@ export function newLabId(ownerPid: number, now = Date.now()): string {
 
 /** The owner pid of a lab namespace name, or null for any other name. */
 export function ownerOf(name: string): number | null {
-  const m = /^sockdoc-lab-(\d+)-[a-z0-9]+$/.exec(name);
-  return m ? Number(m[1]) : null;
+  return labOwnerOf(name)?.pid ?? null;
+}
+
+/** The owner still runs: its pid exists with the start time in the name (a reused pid is not it). */
+export function ownerAlive(owner: LabOwner): boolean {
+  const start = startTimeOf(owner.pid);
+  if (start === null) return false;
+  return owner.start === null || owner.start === start;
 }
 
 function run(file: string, args: string[]): string {
@@ -127,21 +167,12 @@ export function destroyNamespace(name: string): string[] {
   return problems;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes lab namespaces whose owner is gone (a run killed with SIGKILL cannot clean up itself). */
 export function removeStaleNamespaces(): string[] {
   const removed: string[] = [];
   for (const name of listLabNamespaces()) {
-    const owner = ownerOf(name);
-    if (owner === null || alive(owner)) continue;
+    const owner = labOwnerOf(name);
+    if (owner === null || ownerAlive(owner)) continue;
     if (destroyNamespace(name).length === 0) removed.push(name);
   }
   return removed;

@@ -6,7 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { createNamespace, destroyNamespace, newLabId, removeStaleNamespaces } from './namespace.js';
+import { createNamespace, destroyNamespace, newLabId } from './namespace.js';
+import { describeRemoved, removeLeftovers } from './leftovers.js';
 import { nodeGuardFlags } from '../safety/debug-signals.js';
 import type { LabEvent, LabMode, LabOptions, Scenario, ScenarioResult } from './types.js';
 
@@ -59,7 +60,9 @@ export function startLab(spec: LabRunSpec): LabRun {
   const mode: LabMode = spec.mode ?? (process.geteuid?.() === 0 ? 'netns' : 'host');
   const labId = newLabId(process.pid, t0);
   if (mode === 'netns') {
-    removeStaleNamespaces();
+    // What earlier runs killed with SIGKILL left (they could not clean up): removed first, and said.
+    const removed = describeRemoved(removeLeftovers());
+    if (removed) spec.onStderr?.(removed);
     createNamespace(labId, spec.scenario.namespace(spec.options));
   }
   const innerArgs = [spec.entry, spec.scenario.name, '--inside', '--lab-id', labId, '--mode', mode];

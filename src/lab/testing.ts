@@ -36,12 +36,13 @@ export function namespacesOf(ownerPid: number): string[] {
   return r.stdout
     .split('\n')
     .map((l) => l.trim().split(/\s+/)[0])
-    .filter((n) => n?.startsWith(`${LAB_PREFIX}${ownerPid}-`));
+    .filter((n) => n?.startsWith(`${LAB_PREFIX}${ownerPid}-`) || n?.startsWith(`${LAB_PREFIX}${ownerPid}.`));
 }
 
 /** Processes whose arguments carry a lab id of `ownerPid`: the inner, its peers, their launchers. */
 export function processesOf(ownerPid: number): string[] {
   const r = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  const mark = `${LAB_PREFIX}${ownerPid}-`;
-  return r.stdout.split('\n').filter((l) => l.includes(mark) && !l.includes(' ps -eo'));
+  // A lab id is sockdoc-lab-PID.START-SUFFIX (or sockdoc-lab-PID-SUFFIX): namespace.ts labId.
+  const mark = new RegExp(`${LAB_PREFIX}${ownerPid}[.-]`);
+  return r.stdout.split('\n').filter((l) => mark.test(l) && !l.includes(' ps -eo'));
 }
