@@ -44,7 +44,16 @@ function startServe(args: string[], prefix: string[] = []): Promise<{ child: Chi
   });
 }
 
-/** The node process of serve (under `ip netns exec` it is a child). */
+/** SIGTERM, then SIGKILL after 5 s: no exporter outlives a measurement. */
+async function stopServe(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const closed = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([closed, sleep(5000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** serve's resident memory from /proc/PID/status. */
 function rssOf(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1] ?? 0) * 1024;
 }
@@ -105,7 +114,7 @@ async function hold(): Promise<void> {
   }
   console.log(`hold: ${answered}/${asked} scrapes answered (${((100 * answered) / asked).toFixed(1)}%) while uid 65534 held ${count} connections, reopening each after ${delay} ms (${last}); serve CPU ${cpuOf(serve.child.pid!).toFixed(1)} s; serve ${cli}${rest.length ? ` ${rest.join(' ')}` : ''}; load ${readFileSync('/proc/loadavg', 'latin1').trim()}`);
   hoarder.kill('SIGKILL');
-  serve.child.kill('SIGTERM');
+  await stopServe(serve.child);
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -173,7 +182,7 @@ async function sse(): Promise<void> {
     console.log(`sse: ${count} unread event streams, 500 full queues (state ${(state / MB).toFixed(2)} MB): RSS ${(before / MB).toFixed(0)} MB before, ${(max / MB).toFixed(0)} MB at most over ${seconds} s (+${((max - before) / MB).toFixed(0)} MB); ${rows.join(', ')}; serve ${cli}; load ${readFileSync('/proc/loadavg', 'latin1').trim()}`);
   } finally {
     for (const s of streams) s.destroy();
-    serve.child.kill('SIGTERM');
+    await stopServe(serve.child);
     queues.kill('SIGKILL');
     spawnSync('ip', ['netns', 'del', ns]);
     rmSync(dir, { recursive: true, force: true });
@@ -197,7 +206,7 @@ async function sampling(): Promise<void> {
     }
     console.log(`sampling: one GET / then nothing; serve's CPU per 10 s: ${rows.join(', ')}; log: ${serve.log().split('\n').filter((l) => /dashboard/.test(l)).join(' | ')}; serve ${cli}; load ${readFileSync('/proc/loadavg', 'latin1').trim()}`);
   } finally {
-    serve.child.kill('SIGTERM');
+    await stopServe(serve.child);
   }
 }
 

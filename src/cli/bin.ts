@@ -8,7 +8,8 @@ import { EXIT, UsageError, processIo } from './io.js';
 // Output is written in one piece after the work is done, so nothing is lost by letting the command
 // finish; its exit code is then the one returned below.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') return;
+  // EIO: the same for a terminal that was hung up (its window closed).
+  if (err.code === 'EPIPE' || err.code === 'EIO') return;
   throw err;
 });
 

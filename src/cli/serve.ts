@@ -108,6 +108,12 @@ export const run: Command = async (args: string[], io: Io) => {
   const root = checkRoot(values.root);
   // Lines can carry host strings (a path in an error, a --root): escaped for the terminal.
   const log = (line: string): void => io.stderr(`sockdoc serve: ${terminalSafe(line)}\n`);
+  // Whoever read the log went away (a closed terminal, a dead pipe): the exporter keeps serving,
+  // and keeps obeying SIGTERM, with nobody to tell (an unhandled EPIPE on stderr ended it).
+  const logGone = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
+  };
+  process.stderr.on('error', logGone);
 
   // The dashboard's own sampling: one snapshot every 2 s into an hour of history (the scrapes read on demand).
   const sampler = new Sampler({

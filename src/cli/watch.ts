@@ -256,6 +256,10 @@ export const run: Command = async (args: string[], io: Io) => {
     if (err.code === 'EIO' || err.code === 'EPIPE') stop();
   };
   process.stdout.on('error', gone);
+  // The terminal's input went away too (hung up: EIO, or end of file): nothing to watch for.
+  const inputGone = (): void => stop();
+  process.stdin.on('end', inputGone);
+  process.stdin.on('error', gone);
   onFailure = redraw;
   try {
     sampler.subscribe((sample) => {
@@ -281,6 +285,8 @@ export const run: Command = async (args: string[], io: Io) => {
     restore();
     process.off('exit', restore);
     process.stdout.off('error', gone);
+    process.stdin.off('end', inputGone);
+    process.stdin.off('error', gone);
   }
   if (fatal) throw fatal;
   return failure && !sampled ? EXIT.unknown : EXIT.ok;

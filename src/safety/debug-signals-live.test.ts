@@ -25,7 +25,8 @@ interface Started {
 
 /** `argv` in a network namespace of its own with loopback up (the inspector binds 127.0.0.1). */
 function inOwnNetns(label: string, argv: string[]): Started {
-  const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own (killed whole at the end) and 60 s of CPU at most: nothing outlives a failed run.
+  const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec prlimit --cpu=60 -- "$@"', 'sh', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -40,13 +41,18 @@ async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void
   }
 }
 
-function stop(s: Started): Promise<void> {
-  return new Promise((resolve) => {
-    if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
-    s.child.once('close', () => resolve());
+/** SIGTERM, then the whole group SIGKILLed after 5 s (the lab's inner and peers are in the lab's own groups). */
+async function stop(s: Started): Promise<void> {
+  if (s.child.exitCode === null && s.child.signalCode === null) {
+    const closed = new Promise((resolve) => s.child.once('close', resolve));
     s.child.kill('SIGTERM');
-    setTimeout(() => s.child.kill('SIGKILL'), 10_000).unref();
-  });
+    await Promise.race([closed, sleep(5000)]);
+  }
+  try {
+    process.kill(-s.child.pid!, 'SIGKILL');
+  } catch {
+    // the group is gone
+  }
 }
 
 test('SIGUSR1 and SIGUSR2 to every long-running command (and the lab inner and peers): no inspector on 9229, nothing ended', { skip: asRoot ? false : 'needs root (unshare -n)', timeout: 120_000 }, async () => {
