@@ -55,7 +55,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * `web-<pid>-<suffix>` for lab id `sockdoc-lab-<pid>-<suffix>`. sockdoc reads every dockerd on the
+ * `web-<pid>.<start>-<suffix>` for lab id `sockdoc-lab-<pid>.<start>-<suffix>` (namespace.ts labId). sockdoc reads every dockerd on the
  * host, so a plain `web` would be ambiguous beside any other container of that name (another
  * dockerd's, another lab run's): --container is then refused, rightly.
  */

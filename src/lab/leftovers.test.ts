@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deadLabDirectories, describeRemoved, mountsUnder, removeLeftovers } from './leftovers.js';
+import { deadLabDirectories, describeRemoved, removeLeftovers } from './leftovers.js';
 import { destroyNamespace, labOwnerOf, listLabNamespaces, ownerAlive, startTimeOf } from './namespace.js';
 import { alive, sleep } from '../testing/live.js';
 import { startLabProcess } from './testing.js';
@@ -32,18 +32,6 @@ test('lab names carry the owner pid and start time; a reused pid or a gone one i
   assert.equal(ownerAlive(me), true);
   assert.equal(ownerAlive({ ...me, start: me.start! + 1 }), false, 'same pid, another start: reused');
   assert.equal(ownerAlive({ pid: process.pid, start: null }), true, 'pid only: alive while the pid is');
-});
-
-test('mountsUnder: mount points at or below a directory, deepest first, octal escapes undone', () => {
-  const info = [
-    '22 1 0:21 / / rw - ext4 /dev/vda rw',
-    '90 22 0:50 / /tmp/sockdoc-lab-1.a-b-X/exec rw - tmpfs none rw',
-    '91 90 0:51 / /tmp/sockdoc-lab-1.a-b-X/exec/netns/x rw - nsfs nsfs rw',
-    '92 22 0:52 / /tmp/sockdoc-lab-1.a-b-X\\040y rw - tmpfs none rw',
-    '93 22 0:53 / /tmp/sockdoc-lab-1.a-b-XY rw - tmpfs none rw',
-  ].join('\n');
-  assert.deepEqual(mountsUnder('/tmp/sockdoc-lab-1.a-b-X', info), ['/tmp/sockdoc-lab-1.a-b-X/exec/netns/x', '/tmp/sockdoc-lab-1.a-b-X/exec']);
-  assert.deepEqual(mountsUnder('/tmp/sockdoc-lab-1.a-b-X y', info), ['/tmp/sockdoc-lab-1.a-b-X y']);
 });
 
 /** A process that ran and is gone: its pid and start time, as a killed lab run leaves them. */

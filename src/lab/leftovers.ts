@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePidStat } from '../probe/pid-stat.js';
 import { LAB_PREFIX, labOwnerOf, ownerAlive, removeStaleNamespaces } from './namespace.js';
+import { mountsUnder } from './private-docker.js';
 
 /** When this boot began, in ms since the epoch (/proc/stat btime), or null when unknown. */
 export function bootTimeMs(): number | null {
@@ -110,17 +111,6 @@ export function processesFrom(dirs: readonly string[]): number[] {
   return [...chosen];
 }
 
-/** Mount points at or below `dir`, deepest first (/proc/self/mountinfo field 5, octal escapes undone). */
-export function mountsUnder(dir: string, mountinfo: string): string[] {
-  const points = mountinfo
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((p): p is string => Boolean(p))
-    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
-    .filter((p) => p === dir || p.startsWith(`${dir}/`));
-  return [...new Set(points)].sort((a, b) => b.length - a.length);
-}
-
 function gone(pid: number): boolean {
   try {
     return /^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
@@ -147,14 +137,9 @@ export function removeDirectories(dirs: readonly string[]): { killed: number; pr
   for (let i = 0; i < 50 && pids.some((p) => !gone(p)); i++) pause(100);
   const left = pids.filter((p) => !gone(p));
   if (left.length) problems.push(`processes still running after SIGKILL: ${left.join(', ')}`);
-  let mountinfo = '';
-  try {
-    mountinfo = readFileSync('/proc/self/mountinfo', 'latin1');
-  } catch {
-    // no mounts known: rm --one-file-system still stays inside
-  }
   for (const dir of dirs) {
-    for (const point of mountsUnder(dir, mountinfo)) spawnSync('umount', ['-l', point], { stdio: 'ignore', timeout: 10_000 });
+    // Unknown mounts (no mountinfo) leave rm --one-file-system still inside the directory.
+    for (const point of mountsUnder(dir)) spawnSync('umount', ['-l', point], { stdio: 'ignore', timeout: 10_000 });
     const rm = spawnSync('rm', ['-rf', '--one-file-system', '--', dir], { encoding: 'utf8', timeout: 60_000 });
     if (rm.status !== 0) problems.push(`rm ${dir}: ${(rm.stderr || rm.error?.message || `exit ${rm.status}`).trim()}`);
   }
