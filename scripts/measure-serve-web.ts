@@ -20,6 +20,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../src/testing/paths.js';
+import { diesWithTest } from '../src/testing/bounded.js';
 
 const [mode = 'hold', secondsArg, cliArg, ...rest] = process.argv.slice(2);
 const seconds = Number(secondsArg ?? (mode === 'hold' ? 45 : 90));
@@ -28,7 +29,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MB = 1024 * 1024;
 
 function startServe(args: string[], prefix: string[] = []): Promise<{ child: ChildProcess; port: number; log: () => string }> {
-  const argv = [...prefix, process.execPath, cli, 'serve', '--listen', '127.0.0.1:0', ...args];
+  // Killed with this script however it ends (no exporter outlives a measurement).
+  const argv = diesWithTest([...prefix, process.execPath, cli, 'serve', '--listen', '127.0.0.1:0', ...args]);
   const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));

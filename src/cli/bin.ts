@@ -1,7 +1,13 @@
 /** The sockdoc bin's body (main.ts loads it): real stdout/stderr/env, expected failures as one line and exit 3. */
 import { terminalSafe } from '../safety/terminal.js';
 import { commandOf, main } from './app.js';
+import { releaseHungUpTerminals, terminalsNow } from './hung-up-terminal.js';
 import { EXIT, UsageError, processIo } from './io.js';
+
+// A terminal hung up while a command ran (serve or watch ending on its SIGHUP) would make Node
+// abort as it exits, restoring its modes: its fds are closed first (hung-up-terminal.ts).
+const wasTty = terminalsNow();
+process.on('exit', () => releaseHungUpTerminals(wasTty));
 
 // A reader that closes the pipe early (`sockdoc sockets | head`) is not an error, and must not turn
 // the diagnosis' exit code into 0: `sockdoc --json | head -c 10` on a critical host still exits 2.

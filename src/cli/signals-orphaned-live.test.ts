@@ -2,22 +2,29 @@
  * Every long-running command ends promptly on SIGTERM, SIGINT and SIGHUP — also when whoever
  * started it is gone: its stdout/stderr pipes closed (a dead log reader), or its terminal hung up
  * (a closed window). serve keeps serving with nobody to read its log, and still obeys the signal;
- * watch with a closed output or a dead terminal ends by itself. Each command runs in a process
- * group of its own, with a CPU-time limit of its own (prlimit), and the group is killed in the end
- * whatever happens: a failing run of this test leaves nothing behind.
+ * watch with a closed output or a dead terminal ends by itself, and an orphaned watch (its shell
+ * killed, in a session of its own so that no hang-up reaches it) ends on SIGTERM. Each command
+ * runs in a process group of its own, with a CPU-time limit, killed when this test's process ends
+ * (diesWithTest) and in the end whatever happens; the tmux server has a watchdog of its own: a
+ * failing run of this test leaves nothing behind.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { diesWithTest, killTmuxLater } from '../testing/bounded.js';
 import { cliPath } from '../testing/paths.js';
-import { alive, sleep } from '../testing/live.js';
+import { alive, children, sleep } from '../testing/live.js';
 import { httpGet } from '../serve/testing/processes.js';
 
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux && command -v prlimit'], { stdio: 'ignore' }).status === 0;
 
-/** `sockdoc ARGS` bounded to 60 s of CPU, in a process group of its own, output piped. */
+/** `sockdoc ARGS` bounded to 60 s of CPU and this test's life, in a process group of its own, output piped. */
 function sockdoc(args: string[]): { child: ChildProcess; out: () => string } {
-  const child = spawn('prlimit', ['--cpu=60', '--', process.execPath, cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const argv = diesWithTest([process.execPath, cliPath, ...args], 60);
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -65,41 +72,102 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   });
 }
 
-test('watch ends by itself when its output pipe closes, and when its terminal is hung up; SIGTERM ends it orphaned', { skip: hasTmux ? false : 'tmux or prlimit missing', timeout: 60_000 }, async () => {
+function readIfThere(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Its pid from the file the shell wrote, once the process there is node (after the execs). */
+function pidFrom(file: string): number {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return pid > 0 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node' ? pid : 0;
+  } catch {
+    return 0;
+  }
+}
+
+test('watch ends by itself when its output pipe closes or its terminal dies, and on SIGTERM when orphaned', { skip: hasTmux ? false : 'tmux or prlimit missing', timeout: 240_000 }, async () => {
   const piped = sockdoc(['watch', '--every', '1s']);
-  const socket = `sockdoc-orphan-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  // A tmux server of its own for each case (a new session on a server still going away fails),
+  // each with a watchdog that kills it after 3 minutes whatever happens to this process.
+  const base = `sockdoc-orphan-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  let socket = base;
   const tmux = (...a: string[]) => spawnSync('tmux', ['-L', socket, ...a], { encoding: 'utf8', timeout: 5000 });
+  const watchdogs: Array<() => void> = [];
+  const sockets: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), `sockdoc-orphan-${process.pid}-`));
+  const started: number[] = [];
   try {
     for (let i = 0; i < 200 && !/critical=/.test(piped.out()); i++) await sleep(50);
     piped.child.stdout!.destroy();
     assert.ok(await gone(piped.child.pid!, 5000), 'a closed output pipe ends the piped watch');
 
-    // In a terminal whose shell is killed (the watch orphaned, its terminal still there), then
-    // SIGTERM; and again with the terminal itself gone.
-    for (const how of ['orphaned, then SIGTERM', 'terminal hung up'] as const) {
-      tmux('new-session', '-d', '-s', 'o', '-x', '100', '-y', '30', 'bash', '--norc', '--noprofile', '-i');
-      const shell = Number(tmux('display-message', '-p', '-t', 'o', '#{pane_pid}').stdout.trim());
-      tmux('send-keys', '-t', 'o', `prlimit --cpu=60 -- ${process.execPath} ${cliPath} watch --every 1s`, 'Enter');
-      let watch = 0;
-      for (let i = 0; i < 200 && !watch; i++) {
-        const r = spawnSync('pgrep', ['-P', String(shell)], { encoding: 'utf8' }).stdout.trim();
-        if (r && tmux('capture-pane', '-p', '-t', 'o').stdout.includes('Findings (')) watch = Number(r.split('\n')[0]);
-        else await sleep(100);
+    // A job of the shell: the shell killed (the kernel hangs up its foreground group), or the
+    // terminal closed (tmux's server gone). In a session of its own (setsid: no hang-up reaches
+    // it, as for a watch started from a script or a service): orphaned by its shell's death with
+    // its terminal still there, SIGTERM must end it; with its terminal gone (tmux killed with
+    // SIGKILL: no SIGHUP at all, reads and writes fail), it must end by itself.
+    const watchCmd = `${process.execPath} ${cliPath} watch --every 1s`;
+    const serveCmd = `${process.execPath} ${cliPath} serve --listen 127.0.0.1:0`;
+    const cases = [
+      { how: 'watch as a job, its shell killed (orphaned, the terminal still there), SIGTERM', cmd: watchCmd, session: false, end: 'kill-shell' },
+      { how: 'watch as a job, terminal closed', cmd: watchCmd, session: false, end: 'kill-server' },
+      { how: 'watch as a job, terminal gone without a word', cmd: watchCmd, session: false, end: 'kill-9-server' },
+      { how: 'watch in its own session, orphaned, SIGTERM', cmd: watchCmd, session: true, end: 'kill-shell' },
+      { how: 'watch in its own session, terminal gone', cmd: watchCmd, session: true, end: 'kill-9-server' },
+      { how: 'serve as a job, terminal gone without a word', cmd: serveCmd, session: false, end: 'kill-9-server' },
+    ] as const;
+    for (const [n, c] of cases.entries()) {
+      socket = `${base}-${n}`;
+      sockets.push(socket);
+      watchdogs.push(killTmuxLater(socket, 180_000));
+      // The pane's own process outlives the interactive shell, so the terminal stays when the shell
+      // is killed (tmux closes a pane's terminal when its process ends, remain-on-exit or not).
+      tmux('new-session', '-d', '-s', 'o', '-x', '100', '-y', '30', 'sh', '-c', 'bash --norc --noprofile -i; exec sleep 120');
+      const pane = Number(tmux('display-message', '-p', '-t', 'o', '#{pane_pid}').stdout.trim());
+      let shell = 0;
+      for (let i = 0; i < 50 && !shell; i++) {
+        shell = children(pane)[0] ?? 0;
+        if (!shell) await sleep(100);
       }
-      assert.ok(watch > 0, `watch started (${how})`);
-      if (how === 'terminal hung up') tmux('kill-server');
-      else {
-        process.kill(shell, 'SIGKILL');
-        await sleep(500);
-        if (alive(watch)) process.kill(watch, 'SIGTERM');
+      const server = Number(tmux('display-message', '-p', '-t', 'o', '#{pid}').stdout.trim());
+      const pidFile = join(dir, `${n}.pid`);
+      const errFile = join(dir, `${n}.err`);
+      // stdin and stdout on the terminal, stderr into a file: what the process says as it ends.
+      tmux('send-keys', '-t', 'o', `${c.session ? 'setsid ' : ''}sh -c 'echo $$ > ${pidFile}; exec prlimit --cpu=60 -- ${c.cmd} 2>${errFile}'`, 'Enter');
+      let pid = 0;
+      const up = (): boolean => (c.cmd === serveCmd ? /listening on/.test(readIfThere(errFile)) : tmux('capture-pane', '-p', '-t', 'o').stdout.includes('Findings ('));
+      for (let i = 0; i < 600 && !(pid && up()); i++) {
+        pid = pidFrom(pidFile);
+        await sleep(100);
       }
-      const ended = await gone(watch, 5000);
-      if (!ended) process.kill(watch, 'SIGKILL');
-      assert.ok(ended, `watch ended (${how})`);
+      assert.ok(pid > 0 && up(), `started (${c.how}): pid ${pid}, screen:\n${tmux('capture-pane', '-p', '-t', 'o').stdout}\n${readIfThere(errFile)}`);
+      started.push(pid);
+      if (c.end === 'kill-server') tmux('kill-server');
+      else if (c.end === 'kill-9-server') process.kill(server, 'SIGKILL');
+      else process.kill(shell, 'SIGKILL');
+      let ended = await gone(pid, 5000);
+      if (c.end === 'kill-shell') {
+        assert.ok(!ended, `its shell's death alone does not end it (${c.how}): ${readIfThere(errFile)}`);
+        assert.equal(readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1].split(' ')[1], '1', 'orphaned: its parent is init');
+        process.kill(pid, 'SIGTERM');
+        ended = await gone(pid, 5000);
+      }
+      assert.ok(ended, `ended within 5 s (${c.how})`);
+      // Node restores the terminal's modes as it exits and aborts if that fails (a hung-up terminal).
+      assert.doesNotMatch(readIfThere(errFile), /Assertion failed|Native stack|internal error/, `ended cleanly (${c.how}): ${readIfThere(errFile)}`);
       tmux('kill-server');
+      if (alive(server)) process.kill(server, 'SIGKILL');
     }
   } finally {
     killGroup(piped.child);
-    tmux('kill-server');
+    for (const name of sockets) spawnSync('tmux', ['-L', name, 'kill-server'], { stdio: 'ignore', timeout: 5000 });
+    for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const cancel of watchdogs) cancel();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
 import { children, sleep } from '../testing/live.js';
 import { inspectorSockets } from '../testing/inspector.js';
+import { killTmuxLater } from '../testing/bounded.js';
 
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
 const skip = hasTmux ? false : 'tmux is not installed (CI installs it; ci-environment.test.ts asserts it)';
@@ -78,6 +79,8 @@ test('watch under job control: Ctrl-Z and SIGTSTP give the shell a normal termin
     });
     return text;
   };
+  // The tmux server (and the jobs in it) ends within 3 minutes whatever happens to this process.
+  const cancelWatchdog = killTmuxLater(socket, 180_000);
   try {
     tmux('new-session', '-d', '-s', 'j', '-x', '140', '-y', '40', 'env', 'PS1=jobs$ ', 'bash', '--norc', '--noprofile', '-i');
     const shell = Number(tmux('display-message', '-p', '-t', 'j', '#{pane_pid}').trim());
@@ -138,6 +141,7 @@ test('watch under job control: Ctrl-Z and SIGTSTP give the shell a normal termin
     assert.deepEqual(await readModes('final-modes'), ['icanon', 'echo']);
   } finally {
     spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+    cancelWatchdog();
     rmSync(dir, { recursive: true, force: true });
   }
 });

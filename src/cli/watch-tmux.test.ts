@@ -16,6 +16,7 @@ import { cliPath } from '../testing/paths.js';
 import { uniqueName } from '../testing/unique.js';
 import { startLeakingServer } from '../testing/leaking-server.js';
 import { createNetns, destroyNetns } from '../../scripts/bench/netns.js';
+import { killTmuxLater } from '../testing/bounded.js';
 
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
 const skip = hasTmux ? false : 'tmux is not installed (CI installs it; ci-environment.test.ts asserts it)';
@@ -29,9 +30,10 @@ function ownNetns(): { name: string; remove: () => string[] } {
   return { name, remove: () => destroyNetns(name) };
 }
 
-/** A private tmux server (its own socket), killed at the end. */
+/** A private tmux server (its own socket), killed at the end, or by its watchdog after 3 minutes. */
 class Tmux {
   readonly socket = uniqueName('sockdoc-test');
+  private readonly cancelWatchdog = killTmuxLater(this.socket, 180_000);
   run(...args: string[]): string {
     const r = spawnSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 5000 });
     if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
@@ -49,6 +51,7 @@ class Tmux {
   }
   kill(): void {
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
+    this.cancelWatchdog();
   }
 }
 

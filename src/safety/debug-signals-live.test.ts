@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cliPath } from '../testing/paths.js';
+import { diesWithTest } from '../testing/bounded.js';
 import { alive, sleep } from '../testing/live.js';
 import { processesOf } from '../lab/testing.js';
 import { inspectorSockets } from '../testing/inspector.js';
@@ -25,8 +26,10 @@ interface Started {
 
 /** `argv` in a network namespace of its own with loopback up (the inspector binds 127.0.0.1). */
 function inOwnNetns(label: string, argv: string[]): Started {
-  // A process group of its own (killed whole at the end) and 60 s of CPU at most: nothing outlives a failed run.
-  const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec prlimit --cpu=60 -- "$@"', 'sh', ...argv], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // A process group of its own (killed whole at the end), 60 s of CPU at most, killed when this
+  // test's process ends (however it ends): nothing outlives a failed run.
+  const bounded = diesWithTest(['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...argv], 60);
+  const child = spawn(bounded[0], bounded.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

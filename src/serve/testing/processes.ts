@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { diesWithTest } from '../../testing/bounded.js';
 import { cliPath } from '../../testing/paths.js';
 
 export interface Started {
@@ -48,9 +49,12 @@ export function waitForOutput(s: Started, re: RegExp, ms = 10_000): Promise<RegE
   });
 }
 
-/** `sockdoc serve ARGS` (prefix: e.g. ['ip', 'netns', 'exec', NS]); resolves with its port once listening. */
+/**
+ * `sockdoc serve ARGS` (prefix: e.g. ['ip', 'netns', 'exec', NS]); resolves with its port once
+ * listening. It dies with the test's process (whatever way that ends: no orphaned exporter).
+ */
 export async function startServe(args: string[], prefix: string[] = []): Promise<Started & { port: number }> {
-  const argv = [...prefix, process.execPath, cliPath, 'serve', ...args];
+  const argv = diesWithTest([...prefix, process.execPath, cliPath, 'serve', ...args]);
   const s = start(argv[0], argv.slice(1));
   const m = await waitForOutput(s, /listening on http:\/\/[^\s]*:(\d+)\/metrics/);
   return { ...s, port: Number(m[1]) };
