@@ -3,7 +3,9 @@
  * namespace of its own (somaxconn 777 there), moved into a cgroup named lxc.payload.host below a
  * directory of this test's own — what a user does with a delegated cgroup, and what LXC does for a
  * container called host. `sockdoc serve` must keep netns="host" for the host's series (its real
- * somaxconn) and give the other its inode: netns="host [INODE]", container="host".
+ * somaxconn) and give the other its inode: netns="host [INODE]", container="host". The same for a
+ * real docker container named `host` (a private dockerd of this test's own, --network none, its
+ * own somaxconn by --sysctl).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync
 import { join } from 'node:path';
 import { httpGet, startServe, stopHard, type Started } from './testing/processes.js';
 import { alive, sleep } from '../testing/live.js';
+import { dockerMissing, startPrivateDocker, type PrivateDocker } from '../lab/private-docker.js';
 
 const asRoot = process.getuid?.() === 0;
 
@@ -22,6 +25,38 @@ function cgroupRoot(): string | null {
   }
   return null;
 }
+
+/** The somaxconn series of a scrape, after checking that netns="host" is the host's one series. */
+async function hostSeriesAlone(port: number): Promise<string[]> {
+  const hostSomaxconn = readFileSync('/proc/sys/net/core/somaxconn', 'latin1').trim();
+  const body = (await httpGet({ host: '127.0.0.1', port }, '/metrics', 'GET', 30_000)).body;
+  const somaxconn = body.split('\n').filter((l) => l.startsWith('sockdoc_sysctl_net_core_somaxconn{'));
+  const hosts = somaxconn.filter((l) => l.includes('netns="host"'));
+  assert.equal(hosts.length, 1, somaxconn.join('\n'));
+  assert.match(hosts[0], new RegExp(`container=""[^}]*\\} ${hostSomaxconn}$`), "the host's series: the host's own value");
+  return somaxconn;
+}
+
+const noDocker = !asRoot ? 'needs root' : (dockerMissing() ?? false);
+
+test('a docker container named host leaves the host\'s series alone: it gets netns="host [INODE]", container="host"', { skip: noDocker, timeout: 120_000 }, async () => {
+  let docker: PrivateDocker | undefined;
+  let serve: (Started & { port: number }) | undefined;
+  try {
+    docker = startPrivateDocker(`sockdoc-hostlabel-${process.pid}`);
+    const pid = docker.run('host', { sysctls: { 'net.core.somaxconn': '778' } }, ['sleep', '120']);
+    const inode = statSync(`/proc/${pid}/ns/net`).ino;
+    serve = await startServe(['--listen', '127.0.0.1:0']);
+    const somaxconn = await hostSeriesAlone(serve.port);
+    assert.ok(
+      somaxconn.some((l) => l.includes(`netns="host [${inode}]"`) && l.includes('container="host"') && l.endsWith(' 778')),
+      `the container named host (netns inode ${inode}) is labelled with its inode:\n${somaxconn.join('\n')}`,
+    );
+  } finally {
+    await stopHard(serve);
+    docker?.close();
+  }
+});
 
 test('a namespace in a cgroup lxc.payload.host leaves the host\'s series alone: it gets netns="host [INODE]"', { skip: asRoot ? false : 'needs root', timeout: 60_000 }, async (t) => {
   const root = cgroupRoot();
@@ -39,13 +74,8 @@ test('a namespace in a cgroup lxc.payload.host leaves the host\'s series alone: 
       return t.skip(`cannot move a process into ${group}: ${(err as Error).message}`);
     }
     const inode = statSync(`/proc/${sleeper.pid}/ns/net`).ino;
-    const hostSomaxconn = readFileSync('/proc/sys/net/core/somaxconn', 'latin1').trim();
     serve = await startServe(['--listen', '127.0.0.1:0']);
-    const body = (await httpGet({ host: '127.0.0.1', port: serve.port }, '/metrics', 'GET', 30_000)).body;
-    const somaxconn = body.split('\n').filter((l) => l.startsWith('sockdoc_sysctl_net_core_somaxconn{'));
-    const hosts = somaxconn.filter((l) => l.includes('netns="host"'));
-    assert.equal(hosts.length, 1, somaxconn.join('\n'));
-    assert.match(hosts[0], new RegExp(`container=""[^}]*\\} ${hostSomaxconn}$`), "the host's series: the host's own value");
+    const somaxconn = await hostSeriesAlone(serve.port);
     assert.ok(
       somaxconn.some((l) => l.includes(`netns="host [${inode}]"`) && l.includes('container="host"') && l.endsWith(' 777')),
       `the lxc.payload.host namespace (inode ${inode}) is labelled with its inode:\n${somaxconn.join('\n')}`,
