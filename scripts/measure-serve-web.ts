@@ -11,7 +11,8 @@
  *       500 full accept queues in a namespace of its own, 32 event streams that never read:
  *       serve's RSS every 10 s.
  *   node dist/scripts/measure-serve-web.js sampling [SECONDS] [CLI]
- *       one GET of the dashboard, then nothing: serve's CPU time every 10 s (sampling costs CPU).
+ *       a page (the dashboard, then its event stream read for 20 s), then closed: serve's CPU time
+ *       every 10 s after (sampling costs CPU) and what its log says.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -197,21 +198,29 @@ async function sampling(): Promise<void> {
     await sleep(2000);
     const base = cpuOf(serve.child.pid!);
     console.log(`sampling: before the visit ${base.toFixed(2)} s CPU`);
+    // A page: its document, then its event stream read for 20 s, then the tab closed.
     await get(serve.port, '/', 5000);
+    let events = 0;
+    const stream = connect({ host: '127.0.0.1', port: serve.port }, () => stream.write('GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+    stream.on('data', (d: Buffer) => (events += (d.toString('latin1').match(/^event: state$/gm) ?? []).length));
+    stream.on('error', () => undefined);
+    await sleep(20_000);
+    stream.destroy();
+    const closedAt = Date.now();
+    console.log(`sampling: page open 20 s, ${events} state events received, ${(cpuOf(serve.child.pid!) - base).toFixed(2)} s CPU meanwhile; closed`);
     const rows: string[] = [];
-    let prev = base;
+    let prev = cpuOf(serve.child.pid!);
     for (let t = 10; t <= seconds; t += 10) {
-      await sleep(10_000);
+      await sleep(closedAt + t * 1000 - Date.now());
       const cpu = cpuOf(serve.child.pid!);
       rows.push(`${t - 10}-${t}s +${(cpu - prev).toFixed(2)} s`);
       prev = cpu;
     }
-    console.log(`sampling: one GET / then nothing; serve's CPU per 10 s: ${rows.join(', ')}; log: ${serve.log().split('\n').filter((l) => /dashboard/.test(l)).join(' | ')}; serve ${cli}; load ${readFileSync('/proc/loadavg', 'latin1').trim()}`);
+    console.log(`sampling: serve's CPU per 10 s after the last page closed: ${rows.join(', ')}; log: ${serve.log().split('\n').filter((l) => /dashboard/.test(l)).join(' | ')}; serve ${cli}; load ${readFileSync('/proc/loadavg', 'latin1').trim()}`);
   } finally {
     await stopServe(serve.child);
   }
 }
-
 if (process.getuid?.() !== 0) {
   console.error('measure-serve-web: run as root (a second user, a network namespace)');
   process.exit(3);
