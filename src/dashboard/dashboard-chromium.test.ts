@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
@@ -20,8 +20,12 @@ async function waitForState(base: string, ok: (s: DashboardState) => boolean, ms
   const deadline = Date.now() + ms;
   let last = '';
   while (Date.now() < deadline) {
-    const res = await fetch(`${base}api/state`);
-    if (res.status === 200) {
+    // A keep-alive connection the exporter closed as this request reached it (its 5 s keep-alive
+    // timer and the request met while its event loop was busy with a sample on a loaded host) is
+    // reset: asked again, as a browser or Prometheus would.
+    const res = await fetch(`${base}api/state`).catch((err: Error) => ({ status: 0, err }) as const);
+    if ('err' in res) last = `${res.err.message} (${String((res.err.cause as Error | undefined)?.message ?? '')})`;
+    else if (res.status === 200) {
       const state = (await res.json()) as DashboardState;
       if (ok(state)) return;
       last = state.findings.map((f) => f.ref).join(', ');
@@ -101,9 +105,18 @@ test('dashboard in Chromium: finding, fix on click, charts, live updates, no con
       assert.match(await fix.innerText(), new RegExp(`ls -l /proc/${leak.pid}/fd`));
       assert.match(await item.locator('p.why').innerText(), /EMFILE/);
 
-      // The processes table shows the leaking server with a forecast.
-      const row = page.locator('#processes tbody tr', { hasText: String(leak.pid) }).first();
-      assert.match(await row.innerText(), /~\d+ (s|min)/);
+      // The processes table (the 15 fullest) shows the leaking server with a forecast — unless this
+      // host holds 15 processes fuller than it (other tests' peers at their limits): then the table
+      // must be exactly those, each at least as full as the leak (this test judges what it made).
+      const rows = page.locator('#processes tbody tr');
+      const row = rows.filter({ hasText: String(leak.pid) }).first();
+      if ((await row.count()) > 0) assert.match(await row.innerText(), /~\d+ (s|min)/);
+      else {
+        const leakRatio = readdirSync(`/proc/${leak.pid}/fd`).length / 400;
+        const used = await rows.locator('td.col-used').allInnerTexts();
+        assert.equal(used.length, 15, `the leak (pid ${leak.pid}) is not in a table of ${used.length} rows`);
+        for (const u of used) assert.ok(Number.parseFloat(u) / 100 >= leakRatio - 0.05, `a row at ${u} above the leak at ${(leakRatio * 100).toFixed(0)}%`);
+      }
 
       // A live update arrives by SSE, and the open finding stays open across it.
       const before = await page.evaluate(() => document.body.dataset.updated);
