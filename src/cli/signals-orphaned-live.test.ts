@@ -18,6 +18,7 @@ import { diesWithTest, killTmuxLater } from '../testing/bounded.js';
 import { cliPath } from '../testing/paths.js';
 import { alive, children, sleep } from '../testing/live.js';
 import { httpGet } from '../serve/testing/processes.js';
+import { STOP_SIGNALS } from './watch.js';
 
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux && command -v prlimit'], { stdio: 'ignore' }).status === 0;
 
@@ -79,6 +80,27 @@ function readIfThere(file: string): string {
     return '';
   }
 }
+
+test('every signal whose default action would end watch ends it through its handler: exit 0, not killed by the signal', { timeout: 120_000 }, async () => {
+  // One piped watch per signal, all at once; the full-screen path shares the handler (the tmux
+  // tests show it restores the terminal), so a signal handled here is handled there.
+  const runs = STOP_SIGNALS.map((signal) => ({ signal, run: sockdoc(['watch', '--every', '1s']) }));
+  try {
+    const ends = runs.map(({ run }) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => run.child.once('exit', (code, signal) => resolve({ code, signal }))));
+    for (const { signal, run } of runs) {
+      for (let i = 0; i < 1200 && !/critical=/.test(run.out()); i++) await sleep(50);
+      assert.match(run.out(), /critical=/, `watch for ${signal} started`);
+      process.kill(run.child.pid!, signal);
+    }
+    const results = await Promise.all(ends.map((e) => Promise.race([e, sleep(10_000).then(() => ({ code: null, signal: null, late: true }))])));
+    assert.deepEqual(
+      results.map((r, i) => `${STOP_SIGNALS[i]}: ${JSON.stringify(r)}`),
+      STOP_SIGNALS.map((s) => `${s}: ${JSON.stringify({ code: 0, signal: null })}`),
+    );
+  } finally {
+    for (const { run } of runs) killGroup(run.child);
+  }
+});
 
 /** Its pid from the file the shell wrote, once the process there is node (after the execs). */
 function pidFrom(file: string): number {

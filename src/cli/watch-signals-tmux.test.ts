@@ -49,7 +49,7 @@ function state(pid: number): string {
   }
 }
 
-test('watch under job control: Ctrl-Z and SIGTSTP give the shell a normal terminal, fg redraws, bg leaves it alone; USR1/USR2 ignored; QUIT, ALRM, Ctrl-\\ restore', { skip, timeout: 120_000 }, async () => {
+test('watch under job control: Ctrl-Z and SIGTSTP give the shell a normal terminal, fg redraws, bg leaves it alone; USR1/USR2 ignored; QUIT, ALRM, XCPU, VTALRM, Ctrl-\\ restore', { skip, timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), `sockdoc-watch-jobs-${process.pid}-`));
   const readModes = async (name: string): Promise<string[]> => {
     const file = join(dir, name);
@@ -129,11 +129,14 @@ test('watch under job control: Ctrl-Z and SIGTSTP give the shell a normal termin
     assert.equal(await lastExit('quit'), 'exit=0');
     assert.deepEqual(await readModes('quit-modes'), ['icanon', 'echo']);
 
-    // SIGALRM too, and Ctrl-\ (a byte in raw mode, not a signal).
-    watch = await startWatch();
-    process.kill(watch, 'SIGALRM');
-    await until('the watch to end on SIGALRM', () => state(watch) === '' && modes() === '0 1');
-    assert.equal(await lastExit('alrm'), 'exit=0');
+    // SIGALRM, a CPU limit's SIGXCPU, SIGVTALRM too (every signal whose default would end it:
+    // STOP_SIGNALS in watch.ts), and Ctrl-\ (a byte in raw mode, not a signal).
+    for (const signal of ['SIGALRM', 'SIGXCPU', 'SIGVTALRM'] as const) {
+      watch = await startWatch();
+      process.kill(watch, signal);
+      await until(`the watch to end on ${signal}`, () => state(watch) === '' && modes() === '0 1');
+      assert.equal(await lastExit(signal.toLowerCase()), 'exit=0');
+    }
     watch = await startWatch();
     tmux('send-keys', '-t', 'j', 'C-\\');
     await until('the watch to end on Ctrl-\\', () => state(watch) === '' && modes() === '0 1');

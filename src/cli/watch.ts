@@ -70,17 +70,22 @@ const FIRST_WINDOW_MS = 1000;
 export const MAX_SAMPLES = 7200;
 
 /**
- * Signals that end a watch, each with the terminal restored. Their default actions would end it
- * with the alternate screen still shown and the cursor hidden: SIGQUIT (Ctrl-\ where the terminal
- * is not raw, `kill -QUIT`) and SIGALRM (a wrapper's alarm) too.
+ * Signals that end a watch, each with the terminal restored: every signal whose default action
+ * ends a process (signal(7)) and that a process may handle safely. Their default actions would end
+ * it with the alternate screen still shown and the cursor hidden: SIGQUIT (Ctrl-\ where the
+ * terminal is not raw, `kill -QUIT`), SIGALRM and SIGVTALRM (a wrapper's alarm), SIGXCPU and
+ * SIGXFSZ (a CPU or file-size limit: prlimit, ulimit -t), SIGPWR (a UPS daemon), SIGIO and
+ * SIGSTKFLT (nothing sockdoc asks for) too. Not handled: SIGUSR1/SIGUSR2 (ignored for good:
+ * src/safety/debug-signals.ts), SIGPROF (V8's profiler), SIGTRAP (debuggers), SIGSYS (seccomp), and
+ * the faults (SIGSEGV, SIGBUS, SIGFPE, SIGILL), after which no JavaScript can run safely.
  */
-const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGALRM'] as const;
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPWR', 'SIGIO', 'SIGSTKFLT'] as const;
 
-/** Resolves on the first of SIGNALS (handlers removed by the returned cleanup). */
+/** Resolves on the first of STOP_SIGNALS (handlers removed by the returned cleanup). */
 function onSignals(fn: (signal: NodeJS.Signals) => void): () => void {
-  for (const s of SIGNALS) process.on(s, fn);
+  for (const s of STOP_SIGNALS) process.on(s, fn);
   return () => {
-    for (const s of SIGNALS) process.off(s, fn);
+    for (const s of STOP_SIGNALS) process.off(s, fn);
   };
 }
 
