@@ -89,6 +89,17 @@ function onSignals(fn: (signal: NodeJS.Signals) => void): () => void {
   };
 }
 
+/**
+ * Once the watch has ended, nothing still pending keeps the process: a sample under way (on a
+ * loaded host with hundreds of namespaces it reads for seconds) or a terminal's input that never
+ * closes. The process ends by itself as soon as nothing is left (the usual case); otherwise after
+ * 200 ms, with the watch's exit code.
+ */
+function leaveSoon(code: number): number {
+  setTimeout(() => process.exit(code), 200).unref();
+  return code;
+}
+
 export const run: Command = async (args: string[], io: Io) => {
   const { values } = parse(args, OPTIONS);
   if (values.help) {
@@ -184,7 +195,7 @@ export const run: Command = async (args: string[], io: Io) => {
     off();
     process.stdout.off('error', closed);
     if (fatal) throw fatal;
-    return failure && !sampled ? EXIT.unknown : EXIT.ok;
+    return leaveSoon(failure && !sampled ? EXIT.unknown : EXIT.ok);
   }
 
   let ui: UiState = INITIAL_UI;
@@ -294,5 +305,5 @@ export const run: Command = async (args: string[], io: Io) => {
     process.stdin.off('error', gone);
   }
   if (fatal) throw fatal;
-  return failure && !sampled ? EXIT.unknown : EXIT.ok;
+  return leaveSoon(failure && !sampled ? EXIT.unknown : EXIT.ok);
 };
