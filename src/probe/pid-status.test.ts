@@ -5,9 +5,9 @@ import { parsePidStatus, readPidStatus } from './pid-status.js';
 import { procFixture, procTree, loadProcCapture } from '../testing/proc-capture.js';
 
 test('real status files: owner, fd table size, kernel thread flag', () => {
-  assert.deepEqual(parsePidStatus(procFixture('server-status')), { uid: 0, euid: 0, suid: 0, gids: { gid: 0, egid: 0, sgid: 0 }, fdSize: 256, kthread: false, capEff: 0x1fffeffffffn, tgid: 14286 });
-  assert.deepEqual(parsePidStatus(procFixture('nobody-status')), { uid: 65534, euid: 65534, suid: 65534, gids: { gid: 65534, egid: 65534, sgid: 65534 }, fdSize: 256, kthread: false, capEff: 0n, tgid: 14288 });
-  assert.deepEqual(parsePidStatus(procFixture('kthreadd-status')), { uid: 0, euid: 0, suid: 0, gids: { gid: 0, egid: 0, sgid: 0 }, fdSize: 64, kthread: true, capEff: 0x1ffffffffffn, tgid: 2 });
+  assert.deepEqual(parsePidStatus(procFixture('server-status')), { uid: 0, euid: 0, suid: 0, gids: { gid: 0, egid: 0, sgid: 0 }, fdSize: 256, kthread: false, capEff: 0x1fffeffffffn, tgid: 14286, fsuid: 0, fsgid: 0, groups: [] });
+  assert.deepEqual(parsePidStatus(procFixture('nobody-status')), { uid: 65534, euid: 65534, suid: 65534, gids: { gid: 65534, egid: 65534, sgid: 65534 }, fdSize: 256, kthread: false, capEff: 0n, tgid: 14288, fsuid: 65534, fsgid: 65534, groups: [] });
+  assert.deepEqual(parsePidStatus(procFixture('kthreadd-status')), { uid: 0, euid: 0, suid: 0, gids: { gid: 0, egid: 0, sgid: 0 }, fdSize: 64, kthread: true, capEff: 0x1ffffffffffn, tgid: 2, fsuid: 0, fsgid: 0, groups: [] });
   assert.equal(parsePidStatus(procFixture('zombie-status')).fdSize, 0);
 });
 

@@ -5,7 +5,8 @@
  * `Kthread: 0|1`, marking kernel threads directly.
  */
 import { RANGE, unsignedDecimal } from './kernel-number.js';
-import { ParseError, readUnder, under } from './read-file.js';
+import { resolve } from 'node:path';
+import { ParseError, readUnder, under, type Identity } from './read-file.js';
 
 export interface PidStatus {
   /** Real uid: who started the process; the owner `ps` shows. */
@@ -27,16 +28,21 @@ export interface PidStatus {
   capEff: bigint | null;
   /** Thread group id: the process a thread belongs to (= the pid for a process); null when absent. */
   tgid: number | null;
+  /** Filesystem uid and gid (the fourth Uid/Gid fields): what the kernel checks an open() against (fs/namei.c). */
+  fsuid?: number;
+  fsgid?: number | null;
+  /** Supplementary groups (the Groups: line); [] when the line is absent or empty. */
+  groups?: number[];
 }
 
 /** "real effective saved fs" of a Uid or Gid line (fs/proc/array.c task_state). */
-function idField(value: string, file: string, line: number, key: string): [number, number, number] {
+function idField(value: string, file: string, line: number, key: string): [number, number, number, number] {
   const parts = value.trim().split(/\s+/);
   const [real, effective, saved] = parts.map((p) => unsignedDecimal(p, RANGE.id));
   if (parts.length !== 4 || parts.some((p) => unsignedDecimal(p, RANGE.id) === null) || real == null || effective == null || saved == null) {
     throw new ParseError(file, line, `${key} is not four numbers`);
   }
-  return [real, effective, saved];
+  return [real, effective, saved, unsignedDecimal(parts[3], RANGE.id) as number];
 }
 
 /**
@@ -44,8 +50,9 @@ function idField(value: string, file: string, line: number, key: string): [numbe
  * @example parsePidStatus('Uid:\t1000\t1000\t1000\t1000\nFDSize:\t64\n').fdSize // 64
  */
 export function parsePidStatus(text: string, file = 'status'): PidStatus {
-  let ids: [number, number, number] | null = null;
-  let gids: [number, number, number] | null = null;
+  let ids: [number, number, number, number] | null = null;
+  let gids: [number, number, number, number] | null = null;
+  const groups: number[] = [];
   let fdSize: number | null = null;
   let kthread: boolean | null = null;
   let capEff: bigint | null = null;
@@ -58,6 +65,12 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
     const key = line.slice(0, colon);
     if (key === 'Uid') ids = idField(line.slice(colon + 1), file, i + 1, 'Uid');
     else if (key === 'Gid') gids = idField(line.slice(colon + 1), file, i + 1, 'Gid');
+    else if (key === 'Groups') {
+      for (const g of line.slice(colon + 1).trim().split(/\s+/)) {
+        const n = g === '' ? null : unsignedDecimal(g, RANGE.id);
+        if (n !== null) groups.push(n);
+      }
+    }
     else if (key === 'FDSize') {
       fdSize = unsignedDecimal(line.slice(colon + 1).trim(), RANGE.int);
       if (fdSize === null) throw new ParseError(file, i + 1, 'FDSize is not a number');
@@ -73,7 +86,7 @@ export function parsePidStatus(text: string, file = 'status'): PidStatus {
     }
   }
   if (!ids) throw new ParseError(file, lines.length, 'no Uid line');
-  return { uid: ids[0], euid: ids[1], suid: ids[2], gids: gids ? { gid: gids[0], egid: gids[1], sgid: gids[2] } : null, fdSize, kthread, capEff, tgid };
+  return { uid: ids[0], euid: ids[1], suid: ids[2], gids: gids ? { gid: gids[0], egid: gids[1], sgid: gids[2] } : null, fdSize, kthread, capEff, tgid, fsuid: ids[3], fsgid: gids ? gids[3] : null, groups };
 }
 
 /** Reads and parses ROOT/proc/PID/status. Throws the errno error when the process is gone. */
@@ -93,5 +106,33 @@ export function processOfThread(root: string, id: number): number {
     return readPidStatus(root, id).tgid ?? id;
   } catch {
     return id;
+  }
+}
+
+/**
+ * Whose rights root sockdoc reads a file with on behalf of process `pid` (read-file.ts Identity):
+ * its filesystem uid and gid and its supplementary groups, as the kernel checks its own open()s.
+ * null for a root process (uid 0 reads as root: unchanged). Capabilities are not counted (CapEff is
+ * relative to the process's user namespace: a rootless container's "full" set opens nothing of the
+ * host's), so a non-root process is never granted more than its uid and groups give.
+ */
+export function identityOf(pid: number, st: PidStatus): Identity | null {
+  const uid = st.fsuid ?? st.euid;
+  if (uid === 0) return null;
+  return { uid, gid: st.fsgid ?? st.gids?.egid ?? uid, groups: st.groups ?? [], label: `uid ${uid} (owner of pid ${pid})` };
+}
+
+/**
+ * Whose rights the main process's configuration is read with (read-file.ts Identity): its owner's
+ * on the live host; null (root's) for a root process, and under a capture root, whose files were
+ * checked by the capture that copied them (their modes there are the capture's, 0600).
+ * A process whose status cannot be read is read as nobody in particular: uid -1, no group.
+ */
+export function ownerIdentity(root: string, pid: number): Identity | null {
+  if (resolve(root) !== '/') return null;
+  try {
+    return identityOf(pid, readPidStatus(root, pid));
+  } catch {
+    return { uid: -1, gid: -1, groups: [], label: `the owner of pid ${pid} (unreadable)` };
   }
 }

@@ -63,7 +63,7 @@ export const LIST_CAP: Readonly<Record<FileKind, number>> = {
 const MAX_LINKS = 40;
 
 /** Why a read was refused without the kernel being asked (or after it answered). */
-export type RefusalCode = 'ESCAPE' | 'ENOTREG' | 'EFBIG' | 'EPROCLINK' | 'ETOOMANY' | 'ELOOP';
+export type RefusalCode = 'ESCAPE' | 'ENOTREG' | 'EFBIG' | 'EPROCLINK' | 'ETOOMANY' | 'ELOOP' | 'ENOTYOURS';
 
 /** A read refused for safety: the path (never the content) and the reason. */
 export class RefusedRead extends Error {
@@ -94,6 +94,60 @@ function components(relPath: string): string[] {
   return relPath.split('/').filter((c) => c !== '');
 }
 
+/**
+ * Whose rights a read is made with: a process's filesystem uid, gid and supplementary groups
+ * (/proc/PID/status Uid:/Gid: fourth field, Groups:). Root sockdoc reads a file on behalf of a
+ * process only when that process's owner could open it itself (docs/safety.md, "read as the
+ * owner"): a user who names /etc/shadow in its own nginx.conf gets nothing of it into root's capture.
+ */
+export interface Identity {
+  uid: number;
+  gid: number;
+  groups: readonly number[];
+  /** How notes name it: "uid 1001 (pid 4242's owner)". */
+  label: string;
+}
+
+/** Reads as root (or with CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH): no check. */
+export function isPrivileged(who: Identity | null | undefined): boolean {
+  return !who || who.uid === 0;
+}
+
+/**
+ * Does mode/owner/group let `who` read (4) or search (1)? The kernel's acl_permission_check
+ * (fs/namei.c): the owner's bits when the uid owns it, else the group's when the gid or a
+ * supplementary group matches, else the others' bits. POSIX ACLs are not read: a file only an ACL
+ * opens to the user is skipped (said in the note), never copied by mistake.
+ */
+function allows(st: { uid: number; gid: number; mode: number }, who: Identity, bit: 4 | 1): boolean {
+  if (st.uid === who.uid) return ((st.mode >> 6) & bit) !== 0;
+  if (st.gid === who.gid || who.groups.includes(st.gid)) return ((st.mode >> 3) & bit) !== 0;
+  return (st.mode & bit) !== 0;
+}
+
+function modeText(st: { uid: number; gid: number; mode: number }): string {
+  return `mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}, owner uid ${st.uid}, group ${st.gid}`;
+}
+
+/** The directory `dir` (a real path) must be searchable by `who`, else ENOTYOURS naming it. */
+function checkSearch(dir: string, who: Identity, shown: string): void {
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  if (!st) throw errno('ENOENT', dir, 'lstat');
+  if (st.isSymbolicLink()) throw new RefusedRead('ENOTYOURS', shown, `${dir} changed into a link while it was checked`);
+  if (!allows(st, who, 1)) throw new RefusedRead('ENOTYOURS', shown, `${who.label} cannot search ${dir} (${modeText(st)}), so it could not read this itself`);
+}
+
+/** Every directory of the real path `path` (prefix excluded) is searchable by `who`. */
+function checkChain(prefix: string, path: string, who: Identity, shown: string): void {
+  const parts = components(path.slice(prefix.length));
+  let dir = `${prefix}/`;
+  checkSearch(dir, who, shown);
+  for (let i = 0; i < parts.length - 1; i++) {
+    dir = `${prefix}/${parts.slice(0, i + 1).join('/')}`;
+    checkSearch(dir, who, shown);
+  }
+}
+
 /** Links of a process directory that lead into other mount namespaces or open files (proc(5)). */
 const MAGIC = new Set(['root', 'cwd', 'exe', 'fd', 'map_files', 'ns', 'task']);
 
@@ -122,11 +176,12 @@ function errno(code: string, path: string, syscall: string): NodeJS.ErrnoExcepti
  * `followLast` false leaves a final link unresolved (to read it as a link).
  * Throws ENOENT/ENOTDIR/EACCES errno errors as fs would, or RefusedRead (EPROCLINK, ELOOP, ESCAPE).
  */
-export function resolveUnder(root: string, relPath: string, opts: { followLast?: boolean; kind?: FileKind; missingOk?: boolean } = {}): string {
+export function resolveUnder(root: string, relPath: string, opts: { followLast?: boolean; kind?: FileKind; missingOk?: boolean; as?: Identity | null } = {}): string {
   const base = resolve(root);
   const parts = components(relPath);
   const live = base === '/';
-  if (live && isKernelPath(parts) && opts.kind !== 'config' && !opts.missingOk) return '/' + parts.join('/');
+  const who = isPrivileged(opts.as) ? null : (opts.as as Identity);
+  if (live && isKernelPath(parts) && opts.kind !== 'config' && !opts.missingOk && !who) return '/' + parts.join('/');
   const prefix = live ? '' : base;
   const done: string[] = [];
   const todo = parts.slice();
@@ -139,6 +194,8 @@ export function resolveUnder(root: string, relPath: string, opts: { followLast?:
       continue;
     }
     const path = `${prefix}/${done.join('/')}${done.length ? '/' : ''}${c}`;
+    // Read as a process's owner: the directory holding this component (a link's too) must be searchable by it.
+    if (who) checkSearch(`${prefix}/${done.join('/')}` || '/', who, `${prefix}/${parts.join('/')}`);
     if (!todo.length && opts.followLast === false) {
       done.push(c);
       break;
@@ -171,6 +228,42 @@ export function resolveUnder(root: string, relPath: string, opts: { followLast?:
   return `${prefix}/${done.join('/')}` || '/';
 }
 
+/**
+ * Who besides root controls what ROOT/relPath reads as: the first component on its way — a
+ * directory, the file, or any link followed (each resolved inside root, as resolveUnder) — owned by
+ * another uid, or a directory others may write without the sticky bit. null when only root does,
+ * or when the path is absent. A root-owned unit that links into a user's home (`systemctl link`)
+ * is that user's to point anywhere: a capture then reads it with that user's rights.
+ */
+export function controllerOf(root: string, relPath: string): { uid: number; path: string } | null {
+  const base = resolve(root);
+  const prefix = base === '/' ? '' : base;
+  const done: string[] = [];
+  const todo = components(relPath);
+  for (let links = 0; todo.length; ) {
+    const c = todo.shift() as string;
+    if (c === '.') continue;
+    if (c === '..') {
+      done.pop();
+      continue;
+    }
+    const path = `${prefix}/${[...done, c].join('/')}`;
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st) return null;
+    if (st.uid !== 0) return { uid: st.uid, path };
+    if (st.isDirectory() && (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return { uid: -1, path };
+    if (st.isSymbolicLink()) {
+      if (++links > MAX_LINKS) return { uid: -1, path };
+      const target = readlinkSync(path);
+      if (target.startsWith('/')) done.length = 0;
+      todo.unshift(...components(target));
+      continue;
+    }
+    done.push(c);
+  }
+  return null;
+}
+
 // O_NONBLOCK: a FIFO opens without waiting for a writer; O_NOFOLLOW: a final link swapped in after the
 // walk fails (ELOOP) instead of being followed; O_NOCTTY: a tty never becomes our controlling terminal.
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW | constants.O_NOCTTY; // libuv adds O_CLOEXEC itself
@@ -181,7 +274,7 @@ const FIRST_CHUNK = 16 << 10;
 const CHUNK = 1 << 20;
 
 /** Opens an already resolved path: regular files only, within `cap`; checks confinement again for a capture root. */
-function openChecked(path: string, cap: number, realRoot: string | null): number {
+function openChecked(path: string, cap: number, realRoot: string | null, who: Identity | null = null, prefix = ''): number {
   const fd = openSync(path, OPEN_FLAGS);
   try {
     const st = fstatSync(fd);
@@ -191,6 +284,13 @@ function openChecked(path: string, cap: number, realRoot: string | null): number
     if (realRoot !== null) {
       const real = readlinkSync(`/proc/self/fd/${fd}`);
       if (real !== realRoot && !real.startsWith(realRoot === '/' ? '/' : realRoot + '/')) throw new RefusedRead('ESCAPE', path, 'resolves outside the root');
+    }
+    if (who) {
+      // Judged on what was opened (a link swapped after the walk cannot pass another file off):
+      // the inode's own bits, then every directory of the path the kernel says it has.
+      if (!allows(st, who, 4)) throw new RefusedRead('ENOTYOURS', path, `${who.label} cannot read it (${modeText(st)})`);
+      const real = prefix === '' ? readlinkSync(`/proc/self/fd/${fd}`) : path;
+      if (real.startsWith('/')) checkChain(prefix, real, who, path);
     }
     return fd;
   } catch (err) {
@@ -236,10 +336,12 @@ function realRootOf(root: string): string | null {
 }
 
 /** The bytes of ROOT/relPath, confined, non-blocking, regular files only, at most SIZE_CAP[kind]. */
-export function readBytesUnder(root: string, relPath: string, kind: FileKind): Buffer {
+export function readBytesUnder(root: string, relPath: string, kind: FileKind, as: Identity | null = null): Buffer {
   return asked(root, relPath, () => {
-    const path = resolveUnder(root, relPath, { kind });
-    const fd = openChecked(path, SIZE_CAP[kind], realRootOf(root));
+    const who = isPrivileged(as) ? null : as;
+    const path = resolveUnder(root, relPath, { kind, as: who });
+    const base = resolve(root);
+    const fd = openChecked(path, SIZE_CAP[kind], realRootOf(root), who, base === '/' ? '' : base);
     try {
       return readAll(fd, SIZE_CAP[kind], path);
     } finally {
@@ -272,14 +374,14 @@ function asked<T>(root: string, relPath: string, fn: () => T): T {
  * @example readUnder('/', 'proc/net/tcp', 'proc-table').split('\n').length
  * @example readUnder('capture-dir', '/etc/passwd', 'config') // ENOENT if the capture lacks it
  */
-export function readUnder(root: string, relPath: string, kind: FileKind): string {
-  return readBytesUnder(root, relPath, kind).toString('latin1');
+export function readUnder(root: string, relPath: string, kind: FileKind, as: Identity | null = null): string {
+  return readBytesUnder(root, relPath, kind, as).toString('latin1');
 }
 
 /** readUnder, or null when the file (or a directory on its way) does not exist, or is a directory. */
-export function readOptionalUnder(root: string, relPath: string, kind: FileKind): string | null {
+export function readOptionalUnder(root: string, relPath: string, kind: FileKind, as: Identity | null = null): string | null {
   try {
-    return readUnder(root, relPath, kind);
+    return readUnder(root, relPath, kind, as);
   } catch (err) {
     if (outcomeOf(err) === 'absent' || (err as NodeJS.ErrnoException).code === 'EISDIR') return null;
     throw err;
@@ -363,7 +465,7 @@ export type Outcome = 'absent' | 'denied' | 'failed';
 export function outcomeOf(err: unknown): Outcome {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (code === 'ENOENT' || code === 'ESRCH' || code === 'ENOTDIR') return 'absent';
-  if (code === 'EACCES' || code === 'EPERM') return 'denied';
+  if (code === 'EACCES' || code === 'EPERM' || code === 'ENOTYOURS') return 'denied';
   return 'failed';
 }
 

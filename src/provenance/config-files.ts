@@ -3,7 +3,7 @@
  * injected root, so a fixture tree and the live host go through the same code.
  */
 import { resolve } from 'node:path';
-import { describeError, destinationUnder, listUnder, outcomeOf, readOptionalUnder, RefusedRead, statUnder } from '../probe/read-file.js';
+import { describeError, destinationUnder, listUnder, outcomeOf, readOptionalUnder, RefusedRead, statUnder, type Identity } from '../probe/read-file.js';
 import { compileGlob, globMatch, hasWildcard, type GlobDialect } from '../safety/glob.js';
 
 /** What a link to it reads as: nothing. */
@@ -25,12 +25,13 @@ export function linksToDevNull(root: string, hostPath: string): boolean {
 /**
  * The text of a host path under root, or null when absent. A link to /dev/null reads as "" (what
  * every program that opens it gets; the confined reader itself never opens anything under /dev).
- * Other errors are rethrown.
+ * Other errors are rethrown. `as`: read with that process owner's rights (read-file.ts Identity),
+ * ENOTYOURS when it could not have opened the file itself.
  */
-export function readOptional(root: string, hostPath: string): string | null {
+export function readOptional(root: string, hostPath: string, as: Identity | null = null): string | null {
   let text: string | null;
   try {
-    text = readOptionalUnder(root, hostPath, 'config');
+    text = readOptionalUnder(root, hostPath, 'config', as);
   } catch (err) {
     if (err instanceof RefusedRead && err.code === 'ESCAPE' && linksToDevNull(root, hostPath)) return '';
     throw err;

@@ -7,6 +7,7 @@
  */
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 import { readPidStat } from '../probe/pid-stat.js';
+import { ownerIdentity } from '../probe/pid-status.js';
 import { readOptional } from './config-files.js';
 import { cwdOf } from './context.js';
 import { splitExecLine } from './exec-line.js';
@@ -33,11 +34,18 @@ function supervisordCommand(root: string, pid: number, comm: string): LaunchComm
   }
   if (!parentArgv.slice(0, 2).some((a) => base(a).startsWith('supervisord'))) return null;
   const args = parseSupervisordArgs(parentArgv);
-  const conf = readSupervisordConfig(root, args, args.config?.startsWith('/') ? '/' : cwdOf(root, ppid));
+  const as = ownerIdentity(root, ppid);
+  const conf = readSupervisordConfig(root, args, args.config?.startsWith('/') ? '/' : cwdOf(root, ppid), undefined, as);
   if (!conf) return null;
   const hits: LaunchCommand[] = [];
   for (const file of conf.files) {
-    for (const a of parseIni(readOptional(root, file) ?? '', file)) {
+    let text: string | null = null;
+    try {
+      text = readOptional(root, file, as);
+    } catch {
+      continue; // not readable by supervisord's owner: not a file it runs commands from
+    }
+    for (const a of parseIni(text ?? '', file)) {
       if (!a.section.startsWith('program:') || a.key !== 'command') continue;
       const argv = splitExecLine(a.value, new Map()).map((w) => w.word);
       // comm is the executable's name cut to 15 bytes (TASK_COMM_LEN).

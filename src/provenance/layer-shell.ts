@@ -2,6 +2,7 @@
  * A shell whose limit differs from its parent's ran `ulimit -n` (bash's ulimit sets soft and hard
  * unless -S or -H is given: bash builtins/ulimit.def), in a `-c` string, a script, or a startup file.
  */
+import { ownerIdentity } from '../probe/pid-status.js';
 import type { ProcNode } from './chain.js';
 import { globFiles, isSpecialFile, readOptional } from './config-files.js';
 import type { ExplainContext, Verdict } from './context.js';
@@ -39,7 +40,7 @@ function sources(ctx: ExplainContext, root: string, node: ProcNode): Array<{ whe
   if (script && script.startsWith('/')) {
     // `bash /dev/stdin`, a FIFO, a /dev/fd/N: the script came through a pipe or a device and cannot be read back.
     if (/^\/(dev|proc)\//.test(script) || isSpecialFile(root, script)) throw new UnreadableScript(script);
-    const text = readOptional(root, script);
+    const text = readOptional(root, script, ownerIdentity(root, node.pid));
     return text === null ? [] : [{ where: script, text }];
   }
   // Interactive or login shell: bash reads these (bash(1) INVOCATION); dash/sh read /etc/profile, ~/.profile.
@@ -47,8 +48,9 @@ function sources(ctx: ExplainContext, root: string, node: ProcNode): Array<{ whe
   const home = pw.ok ? pw.value.find((e) => e.uid === node.uid)?.home : undefined;
   const files = ['/etc/profile', ...globFiles(root, '/etc/profile.d/*.sh', 'posix'), '/etc/bash.bashrc'];
   if (home) files.push(`${home}/.bash_profile`, `${home}/.bash_login`, `${home}/.profile`, `${home}/.bashrc`, `${home}/.zshrc`);
+  const as = ownerIdentity(root, node.pid);
   return files.flatMap((f) => {
-    const text = readOptional(root, f);
+    const text = readOptional(root, f, as);
     return text === null ? [] : [{ where: f, text }];
   });
 }

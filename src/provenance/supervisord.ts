@@ -4,8 +4,8 @@
  * (and hard too when it was lower); otherwise nothing changes. `supervisorctl reload` re-reads the
  * configuration in the same process and does not call it again. Programs inherit supervisord's limit.
  */
-import { ParseError } from '../probe/read-file.js';
-import { globFiles, newGlobBudget, readOptional, type GlobBudget } from './config-files.js';
+import { ParseError, type Identity } from '../probe/read-file.js';
+import { globFiles, newGlobBudget, readOptional as readConfigAs, type GlobBudget } from './config-files.js';
 import type { Effective } from './rlimit.js';
 
 /** supervisor/options.py: `minfds` defaults to 1024. */
@@ -143,8 +143,21 @@ const MAX_INCLUDED_FILES = 256;
  * (whitespace-separated globs relative to the main file's directory, each glob's matches sorted),
  * later files overriding earlier keys. Returns null when no file is found.
  */
-export function readSupervisordConfig(root: string, args: SupervisordArgs, cwd: string, budget: GlobBudget = newGlobBudget()): SupervisordConfig | null {
+export function readSupervisordConfig(root: string, args: SupervisordArgs, cwd: string, budget: GlobBudget = newGlobBudget(), as: Identity | null = null): SupervisordConfig | null {
   const warnings: string[] = [];
+  // Read with the rights of the supervisord process's owner (read-file.ts Identity): a file it
+  // could not open itself counts as absent here (and is never copied into a capture).
+  const readOptional = (r: string, f: string): string | null => {
+    try {
+      return readConfigAs(r, f, as);
+    } catch (err) {
+      if (as && (err as { code?: string }).code === 'ENOTYOURS') {
+        warnings.push(`${f}: ${(err as Error).message.replace(/^ENOTYOURS \S+: /, '')}; not read.`);
+        return null;
+      }
+      throw err;
+    }
+  };
   let file: string | null = null;
   if (args.config) {
     file = resolve(cwd, args.config);

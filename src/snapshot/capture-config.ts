@@ -15,7 +15,9 @@ import { parseSupervisordArgs, readSupervisordConfig } from '../provenance/super
 import { findDropIns, findFragment } from '../provenance/systemd.js';
 import { cwdOf } from '../provenance/context.js';
 import { parsePidStat } from '../probe/pid-stat.js';
-import { parsePidStatus } from '../probe/pid-status.js';
+import { identityOf, parsePidStatus } from '../probe/pid-status.js';
+import type { Identity } from '../probe/read-file.js';
+import { resolve } from 'node:path';
 import { nofile, parsePidLimits } from '../probe/pid-limits.js';
 import { programConfigFiles } from './programs.js';
 import type { ProcessInfo } from './types.js';
@@ -34,14 +36,37 @@ export interface CapturedProcess {
   limits?: string;
 }
 
+/** One file to copy and whose rights it is read with (null: root's: system configuration, root's own processes). */
+export interface FileToCopy {
+  path: string;
+  as: Identity | null;
+}
+
+/**
+ * Whose rights a captured process's files are read with (read-file.ts Identity, docs/safety.md
+ * "read as the owner"): its owner's on the live host, from the status text capture already read;
+ * a status that does not parse reads as nobody (uid -1). Under a capture root: null (the capture
+ * that made it checked its files; the modes there are its own).
+ */
+export function identityOfCaptured(root: string, p: CapturedProcess): Identity | null {
+  if (resolve(root) !== '/') return null;
+  try {
+    return identityOf(p.pid, parsePidStatus(p.status ?? ''));
+  } catch {
+    return { uid: -1, gid: -1, groups: [], label: `the owner of pid ${p.pid} (unreadable)` };
+  }
+}
+
 /**
  * The configuration files of the catalogued programs among the captured processes (nginx.conf and
  * its includes, haproxy.cfg, redis.conf, ...: src/provenance/programs), each with the root it is
  * read under (the host's, or a container's ROOT/proc/PID/root). A process whose files do not parse
  * is skipped: the capture copies what it can.
  */
-export function programFilesFor(root: string, procs: readonly CapturedProcess[]): Array<{ fsRoot: string; files: string[] }> {
+export function programFilesFor(root: string, procs: readonly CapturedProcess[]): Array<{ fsRoot: string; files: string[]; as: Identity | null }> {
   const processes: ProcessInfo[] = [];
+  const identities = new Map<number, Identity | null>();
+  for (const p of procs) identities.set(p.pid, identityOfCaptured(root, p));
   for (const p of procs) {
     try {
       const st = parsePidStat(p.stat ?? '');
@@ -63,7 +88,7 @@ export function programFilesFor(root: string, procs: readonly CapturedProcess[])
     }
   }
   try {
-    return programConfigFiles(root, processes);
+    return programConfigFiles(root, processes, identities);
   } catch {
     return [];
   }
@@ -74,11 +99,14 @@ export function programFilesFor(root: string, procs: readonly CapturedProcess[])
  * sorted, each once. Errors of one process's lookup are skipped (the file list is a best effort;
  * the capture says when one could not be copied).
  */
-export function configFilesFor(root: string, procs: readonly CapturedProcess[]): string[] {
-  const files = new Set<string>(MANAGER_FILES);
-  const tryAdd = (fn: () => Iterable<string> | null | undefined) => {
+export function configFilesFor(root: string, procs: readonly CapturedProcess[]): FileToCopy[] {
+  const files = new Map<string, Identity | null>(MANAGER_FILES.map((f) => [f, null]));
+  const tryAdd = (fn: () => Iterable<string> | null | undefined, as: Identity | null = null) => {
     try {
-      for (const f of fn() ?? []) files.add(f);
+      for (const f of fn() ?? []) {
+        // A file both root and a user name is read as root only when root's own configuration names it.
+        if (!files.has(f) || (files.get(f) !== null && as === null)) files.set(f, as);
+      }
     } catch {
       // Unreadable or malformed: limits will say so from the capture, as it would live.
     }
@@ -94,13 +122,16 @@ export function configFilesFor(root: string, procs: readonly CapturedProcess[]):
       const frag = findFragment(root, u.unit);
       return [...(frag ? [frag.path] : []), ...findDropIns(root, u.unit)];
     });
+    const as = identityOfCaptured(root, p);
     tryAdd(() => {
       const argv = parsePidCmdline(p.cmdline).argv;
       if (!argv.slice(0, 2).some((a) => basename(a).startsWith('supervisord'))) return [];
       const args = parseSupervisordArgs(argv);
       const cwd = args.config?.startsWith('/') ? '/' : cwdOf(root, p.pid);
-      return readSupervisordConfig(root, args, cwd)?.files;
-    });
+      const conf = readSupervisordConfig(root, args, cwd, undefined, as);
+      // A -c file its owner could not read is listed anyway: the copy skips it and says why.
+      return conf?.files ?? (args.config ? [resolve(cwd, args.config)] : []);
+    }, as);
   }
-  return [...files].sort();
+  return [...files].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([path, as]) => ({ path, as }));
 }

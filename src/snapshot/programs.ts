@@ -12,7 +12,8 @@
 import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from '../probe/pid-cgroup.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 import { statSync } from 'node:fs';
-import { describeError, readLinkUnder, statUnder } from '../probe/read-file.js';
+import { describeError, readLinkUnder, statUnder, type Identity } from '../probe/read-file.js';
+import { ownerIdentity } from '../probe/pid-status.js';
 import { forEachHolderPid } from '../probe/owner-map.js';
 import { cwdOf } from '../provenance/context.js';
 import { ConfigReader } from '../provenance/programs/config-reader.js';
@@ -83,9 +84,9 @@ function exeOf(root: string, pid: number): string[] {
 }
 
 /** Reads one instance's caps; a failure of the entry is a note, never a crash of the snapshot. */
-function readInstance(root: string, program: Program, main: ProcessInfo, workers: ProcessInfo[], listeners: ProgramListener[]): ProgramInstance {
+function readInstance(root: string, program: Program, main: ProcessInfo, workers: ProcessInfo[], listeners: ProgramListener[], as: Identity | null = ownerIdentity(root, main.pid), refused: string[] = []): ProgramInstance {
   const fsRoot = configRoot(root, main.pid);
-  const reader = new ConfigReader(fsRoot);
+  const reader = new ConfigReader(fsRoot, as);
   let argv: string[] = [];
   try {
     argv = readPidCmdline(root, main.pid).argv;
@@ -100,6 +101,7 @@ function readInstance(root: string, program: Program, main: ProcessInfo, workers
   } catch (err) {
     reading = { caps: [], unknown: `${program.label}: reading its configuration failed (${describeError(err)}), so its cap is unknown`, reload: { lines: [], blastRadius: '', restart: false }, notes: [] };
   }
+  refused.push(...reader.refused);
   const where = fsRoot === root ? '' : ` (in its own filesystem, ${fsRoot})`;
   return {
     program: program.id,
@@ -281,15 +283,18 @@ export function readPrograms(root: string, processes: readonly ProcessInfo[], li
  * read under (the host's, or a container's own filesystem, ROOT/proc/PID/root). Instances without a
  * TCP listener are included (their files are small, and a later read of the capture may need them).
  */
-export function programConfigFiles(root: string, processes: readonly ProcessInfo[]): Array<{ fsRoot: string; files: string[] }> {
+export function programConfigFiles(root: string, processes: readonly ProcessInfo[], identities?: ReadonlyMap<number, Identity | null>): Array<{ fsRoot: string; files: string[]; as: Identity | null }> {
   const byPid = new Map(processes.map((p) => [p.pid, p]));
-  const out: Array<{ fsRoot: string; files: string[] }> = [];
+  const out: Array<{ fsRoot: string; files: string[]; as: Identity | null }> = [];
   for (const [top, g] of groupInstances(processes, byPid)) {
     if (out.length >= MAX_INSTANCES) break;
     const main = byPid.get(top) as ProcessInfo;
     const workers = g.pids.filter((p) => p !== top).map((p) => byPid.get(p) as ProcessInfo);
-    const inst = readInstance(root, g.program, main, workers, []);
-    out.push({ fsRoot: configRoot(root, main.pid), files: inst.files });
+    const as = identities?.has(main.pid) ? (identities.get(main.pid) ?? null) : ownerIdentity(root, main.pid);
+    const refused: string[] = [];
+    const inst = readInstance(root, g.program, main, workers, [], as, refused);
+    // Files its owner could not open are listed too: the capture skips each and says why.
+    out.push({ fsRoot: configRoot(root, main.pid), files: [...inst.files, ...refused], as });
   }
   return out;
 }

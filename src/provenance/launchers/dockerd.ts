@@ -10,6 +10,7 @@
  * Which dockerd runs a container: the one whose data root (--data-root, daemon.json "data-root",
  * default /var/lib/docker) holds containers/ID — a host may run several daemons.
  */
+import { ownerIdentity } from '../../probe/pid-status.js';
 import { readPidCgroup, systemdCgroupPath } from '../../probe/pid-cgroup.js';
 import { readPidCmdline } from '../../probe/pid-cmdline.js';
 import { statUnder } from '../../probe/read-file.js';
@@ -108,7 +109,7 @@ function readDockerd(ctx: ExplainContext, root: string, pid: number): Dockerd | 
   let dataRoot = lastFlag(argv, ['--data-root', '-g', '--graph']);
   if (dataRoot === null) {
     const json = memoRead(ctx, `docker:json:${configFile}`, () => {
-      const text = readOptional(root, configFile);
+      const text = readOptional(root, configFile, ownerIdentity(root, pid));
       return text === null ? null : (JSON.parse(text) as Record<string, unknown>);
     });
     const v = json.ok && json.value ? (json.value['data-root'] ?? json.value.graph) : undefined;

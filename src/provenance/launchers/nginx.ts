@@ -4,6 +4,7 @@
  * above the master's hard limit: the master's CAP_SYS_RESOURCE allows it, fs.nr_open caps it.
  * `nginx -s reload` starts new workers with the new value; old ones finish their connections.
  */
+import { ownerIdentity } from '../../probe/pid-status.js';
 import type { ProcNode } from '../chain.js';
 import { readOptional } from '../config-files.js';
 import { memoRead, nrOpen } from '../context.js';
@@ -23,7 +24,7 @@ export function nginxSetting(c: LauncherCase, master: ProcNode): { file: string;
   // The master's title is "nginx: master process /usr/sbin/nginx -c FILE ..." (argv rewritten by ngx_setproctitle).
   const m = /(?:^|\s)-c\s+(\S+)/.exec(joined);
   const file = m ? m[1] : '/etc/nginx/nginx.conf';
-  const r = memoRead(c.ctx, `nginx:${file}`, () => readOptional(c.root, file));
+  const r = memoRead(c.ctx, `nginx:${file}`, () => readOptional(c.root, file, ownerIdentity(c.root, master.pid)));
   if (!r.ok || !r.value) return null;
   const lines = r.value.split('\n');
   for (let i = 0; i < lines.length; i++) {

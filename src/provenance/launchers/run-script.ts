@@ -4,6 +4,7 @@
  * the suite's own tool (chpst -o, s6-softlimit -o, softlimit -o) or `ulimit -n`. `run` is read from
  * the directory the supervisor was given (its argv) or its working directory.
  */
+import { ownerIdentity } from '../../probe/pid-status.js';
 import type { ProcNode } from '../chain.js';
 import { readOptional } from '../config-files.js';
 import { cwdOf, memoRead, type Verdict } from '../context.js';
@@ -78,7 +79,7 @@ export function serviceDir(root: string, sup: ProcNode, suite: RunScriptSuite): 
   const arg = sup.argv[1];
   if (arg && arg.startsWith('/')) return arg;
   if (arg) {
-    for (const d of suite.serviceDirs) if (readOptional(root, `${d}/${arg}/run`) !== null) return `${d}/${arg}`;
+    for (const d of suite.serviceDirs) if (readOptional(root, `${d}/${arg}/run`, ownerIdentity(root, sup.pid)) !== null) return `${d}/${arg}`;
   }
   return cwdOf(root, sup.pid);
 }
@@ -88,7 +89,7 @@ export function runScriptVerdict(c: LauncherCase, suite: RunScriptSuite, sup: Pr
   const { ctx, root } = c;
   const dir = serviceDir(root, sup, suite);
   const run = `${dir}/run`;
-  const text = memoRead(ctx, `run:${run}`, () => readOptional(root, run));
+  const text = memoRead(ctx, `run:${run}`, () => readOptional(root, run, ownerIdentity(root, sup.pid)));
   const found = text.ok && text.value !== null ? findRunLimit(text.value, suite.tool) : null;
   const holder = service ?? sup;
   // The supervisor runs `run` as its own user when the service restarts: a `run` (or a directory

@@ -8,7 +8,7 @@
  * Every file read (or refused) is recorded, so a capture copies exactly what the diagnosis read.
  */
 import { dirname } from 'node:path/posix';
-import { describeError } from '../../probe/read-file.js';
+import { describeError, type Identity } from '../../probe/read-file.js';
 import { globFiles, newGlobBudget, readOptional } from '../config-files.js';
 
 export const MAX_FILES = 64;
@@ -41,6 +41,8 @@ export class ConfigReader {
    * or not): with `files`, what a reload makes the program read (fix-runner.ts untrustedClosure).
    */
   readonly listed: string[] = [];
+  /** Files the program's owner could not have opened itself (read-file.ts Identity): not read; a capture names them. */
+  readonly refused: string[] = [];
   /** Sentences: files refused, budget exhausted. */
   readonly problems: string[] = [];
   private bytes = 0;
@@ -48,7 +50,11 @@ export class ConfigReader {
   /** One glob budget for every include of this configuration (entries and time: src/provenance/config-files.ts). */
   private readonly budget = newGlobBudget();
 
-  constructor(readonly root: string) {}
+  /** `as`: the program's owner; every file is read with its rights (null: root's own program). */
+  constructor(
+    readonly root: string,
+    readonly as: Identity | null = null,
+  ) {}
 
   /**
    * The text of `path` (absolute host path), or null with the reason recorded: absent (error null),
@@ -62,9 +68,10 @@ export class ConfigReader {
     }
     let text: string | null;
     try {
-      text = readOptional(this.root, path);
+      text = readOptional(this.root, path, this.as);
     } catch (err) {
       const error = describeError(err);
+      if ((err as { code?: string }).code === 'ENOTYOURS' && !this.refused.includes(path)) this.refused.push(path);
       this.problems.push(`${path}: ${error}`);
       return { path, text: null, error };
     }
