@@ -4,6 +4,7 @@
  * RLIMIT_NOFILE is inherited across fork and exec (man 2 getrlimit), so the chain is where a
  * limit came from.
  */
+import { redactName } from '../snapshot/redact.js';
 import { readPidCgroup, systemdCgroupPath, type CgroupEntry } from '../probe/pid-cgroup.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 import { nofile, readPidLimits } from '../probe/pid-limits.js';
@@ -80,7 +81,8 @@ export function readNode(root: string, pid: number, notes: string[]): ProcNode |
   return {
     pid,
     ppid: stat.ppid,
-    name: stat.name,
+    // Shown in every explanation: a title holding a secret is not printed (src/snapshot/redact.ts redactName).
+    name: redactName(stat.name, argv).value,
     argv,
     limit: { soft: nf ? num(nf.soft) : null, hard: nf ? num(nf.hard) : null },
     uid: status?.uid ?? null,

@@ -4,6 +4,7 @@
  * options.first is true), and every program it runs inherits that. A reload (`supervisorctl
  * reload`, SIGHUP) re-reads the file in the same process and never calls it again.
  */
+import { redactArgv } from '../snapshot/redact.js';
 import type { ProcNode } from './chain.js';
 import { resolve } from 'node:path';
 import { cwdOf, cwdOrNull, globBudget, memoRead, pamUser, type ExplainContext, type Verdict } from './context.js';
@@ -14,12 +15,13 @@ import { accountOf, accountText, capAt, ceilingAs, ownerOf, refusedLines, runAs,
 import { canRaiseHard } from './host-facts.js';
 import { isSystemdManager, unitOf } from './kinds.js';
 import { formatSH, type Effective } from './rlimit.js';
+import { ownerIdentity } from '../probe/pid-status.js';
 import { applyMinfds, parseSupervisordArgs, readSupervisordConfig, type SupervisordConfig } from './supervisord.js';
 
 export function readSupervisord(ctx: ExplainContext, root: string, node: ProcNode) {
   const args = parseSupervisordArgs(node.argv);
   const cwd = args.config?.startsWith('/') ? '/' : cwdOf(root, node.pid);
-  return memoRead<SupervisordConfig | null>(ctx, `supervisord:${node.pid}`, () => readSupervisordConfig(root, args, cwd, globBudget(ctx)));
+  return memoRead<SupervisordConfig | null>(ctx, `supervisord:${node.pid}`, () => readSupervisordConfig(root, args, cwd, globBudget(ctx), ownerIdentity(root, node.pid)));
 }
 
 /**
@@ -104,7 +106,7 @@ export function restartStep(ctx: ExplainContext, root: string, node: ProcNode, p
     return {
       kind: 'restart',
       title,
-      lines: [`${kill}   # supervisord stops its programs and exits; no file is read`, ...(own.length ? [`# it was started as: ${shellCommand(own)}`] : []), `# not offered: the start, since ${why ?? 'its configuration is unknown'} (without -c supervisord searches the current directory and /etc, and could start another configuration): start it as ${accountText(owner)} with -c and the absolute path of its configuration`],
+      lines: [`${kill}   # supervisord stops its programs and exits; no file is read`, ...(own.length ? [`# it was started as: ${shellCommand(redactArgv(own).value)}`] : []), `# not offered: the start, since ${why ?? 'its configuration is unknown'} (without -c supervisord searches the current directory and /etc, and could start another configuration): start it as ${accountText(owner)} with -c and the absolute path of its configuration`],
       blastRadius,
     };
   }

@@ -7,6 +7,7 @@
  * @example
  * io.stdout(JSON.stringify(diagnosisToJson(d), null, 2) + '\n');
  */
+import { redactWords } from '../snapshot/redact.js';
 import type { ProgramInstance } from '../provenance/programs/types.js';
 import type { Diagnosis } from './report.js';
 import type { Finding, FindingSubject, Severity } from '../rules/types.js';
@@ -308,7 +309,8 @@ function processJson(p: ProcessInfo): ProcessJson {
     pid: p.pid,
     ppid: p.ppid,
     name: p.name,
-    cmdline: p.cmdline,
+    // Values pass the one redaction model (src/snapshot/redact.ts; docs/json-schema.md): the name was at read time.
+    cmdline: redactWords(p.cmdline, p.name).value,
     uid: p.uid,
     user: p.user,
     fds: { ...p.fds },

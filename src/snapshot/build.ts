@@ -3,6 +3,7 @@
  * is read once at the end of it, sockets during the fd walk so owners match.
  */
 import { existsSync } from 'node:fs';
+import { redactName } from './redact.js';
 import { readPidStatus } from '../probe/pid-status.js';
 import { runProbe } from '../probe/read-file.js';
 import { hiddenByProcMount, readProcMount } from '../probe/proc-mount.js';
@@ -238,6 +239,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   }));
   const net = reads.net;
   const otherData = await others;
+  // The name every output shows (titles, tables, JSON, serve): a title that holds a secret is not printed (redact.ts redactName).
+  for (const p of procs.processes) p.name = redactName(p.name, p.cmdline.split(' ')).value;
   probes.push(...net.reports);
   notes.push(...net.notes);
   probes.push(...procs.reports);

@@ -10,7 +10,8 @@
  * `--root DIR` reports the gap instead of reading it as zero; a process that exits mid-capture is
  * left out whole.
  */
-import { describeError, listUnder, outcomeOf, readBytesUnder, readLinkUnder, readUnder, type FileKind } from '../probe/read-file.js';
+import { controllerOf, describeError, listUnder, outcomeOf, readBytesUnder, readLinkUnder, readUnder, RefusedRead, type FileKind, type Identity } from '../probe/read-file.js';
+import { resolve } from 'node:path';
 import { listPids } from '../probe/pids.js';
 import { CAPTURE_META } from '../probe/capture-meta.js';
 import { CAPTURE_WINDOW, formatCaptureWindow } from '../probe/capture-window.js';
@@ -24,7 +25,9 @@ import { parseUsernsLink } from '../probe/pid-inotify.js';
 import { readUserNamespaces, usernsCaptureFiles } from '../probe/userns.js';
 import { abandonCapture, finishCapture, openCapture, type CaptureWriter } from './capture-dir.js';
 import { configFilesFor, programFilesFor, type CapturedProcess } from './capture-config.js';
-import { redactCmdline, redactFdTarget } from './redact.js';
+import { redactCmdline, redactFdTarget, redactStatName } from './redact.js';
+import { parsePidStat } from '../probe/pid-stat.js';
+import { parsePidCmdline } from '../probe/pid-cmdline.js';
 import { redactConfig } from './redact-config.js';
 import { DEV_NULL, linksToDevNull } from '../provenance/config-files.js';
 import { destinationUnder } from '../probe/read-file.js';
@@ -159,15 +162,24 @@ interface PidCopy {
 }
 
 function readPid(root: string, pid: number, redact: boolean, result: CaptureResult): PidCopy {
-  const files: Array<[string, string]> = [];
-  for (const f of PID_FILES) {
-    let text = readUnder(root, `proc/${pid}/${f}`, 'proc');
-    if (f === 'cmdline' && redact) {
-      const r = redactCmdline(text);
-      text = r.value;
+  const files: Array<[string, string]> = PID_FILES.map((f) => [f, readUnder(root, `proc/${pid}/${f}`, 'proc')]);
+  if (redact) {
+    // One model for the command line and the name (comm) the kernel shows in stat and status: a
+    // title that holds a secret leaves its first 15 bytes there too.
+    const raw = files.find(([f]) => f === 'cmdline')?.[1] ?? '';
+    let comm: string | undefined;
+    try {
+      comm = parsePidStat(files.find(([f]) => f === 'stat')?.[1] ?? '').name;
+    } catch {
+      comm = undefined;
+    }
+    const argv = parsePidCmdline(raw).argv;
+    for (const entry of files) {
+      const r = entry[0] === 'cmdline' ? redactCmdline(entry[1], comm) : entry[0] === 'stat' || entry[0] === 'status' ? redactStatName(entry[0], entry[1], argv) : null;
+      if (!r) continue;
+      entry[1] = r.value;
       result.redacted.cmdline += r.count;
     }
-    files.push([f, text]);
   }
   let fds: Array<[string, string]> | null = null;
   let fdRefusedWhy: string | null = null;
@@ -283,11 +295,11 @@ function captureUserns(root: string, w: CaptureWriter, holders: ReadonlyMap<numb
  * masked, as the host's systemd does; a link that leads elsewhere out of configuration (into /proc,
  * /sys or /dev), a directory or a special file is skipped and said; absent files are not copied.
  */
-function copyConfig(root: string, w: CaptureWriter, host: string, written: Set<string>, result: CaptureResult, redact: boolean): void {
+function copyConfig(root: string, w: CaptureWriter, host: string, written: Set<string>, result: CaptureResult, redact: boolean, as: Identity | null = null): void {
   const rel = host.replace(/^\/+/, '');
   if (written.has(rel)) return;
   try {
-    const bytes = readBytesUnder(root, rel, 'config');
+    const bytes = readBytesUnder(root, rel, 'config', as ?? controlledBy(root, rel));
     if (redact) {
       // latin1 both ways: one char per byte, so what is not replaced stays byte for byte.
       const r = redactConfig(host.startsWith('/') ? host : `/${host}`, bytes.toString('latin1'));
@@ -307,6 +319,10 @@ function copyConfig(root: string, w: CaptureWriter, host: string, written: Set<s
     const code = (err as { code?: string }).code;
     // Absent (a dangling link), or a directory (a .wants link farm): nothing to copy, nothing lost.
     if (outcomeOf(err) === 'absent' || code === 'EISDIR') return;
+    if (code === 'ENOTYOURS') {
+      notYours(result, host, err);
+      return;
+    }
     if (code === 'ESCAPE' || code === 'ENOTREG') {
       let to = '';
       try {
@@ -319,6 +335,30 @@ function copyConfig(root: string, w: CaptureWriter, host: string, written: Set<s
     }
     result.problems.push(describeError(err));
   }
+}
+
+/**
+ * Root's own configuration (units, drop-ins, pam.d) is read as root, unless someone else controls
+ * its path (read-file.ts controllerOf: a unit linked into a user's home, a directory others can
+ * write): then with that user's rights, as if that user had named the file (uid -1: anyone).
+ * Only on the live host: a capture's own modes are the capture's.
+ */
+function controlledBy(root: string, rel: string): Identity | null {
+  if (resolve(root) !== '/') return null;
+  let c;
+  try {
+    c = controllerOf(root, rel);
+  } catch {
+    return null; // an lstat refused as root: the read below says so
+  }
+  if (!c) return null;
+  return { uid: c.uid, gid: -1, groups: [], label: c.uid === -1 ? `anyone (${c.path} can be changed by others)` : `uid ${c.uid} (who controls ${c.path})` };
+}
+
+/** One note for a file its process's owner could not have read itself: named, with why; never copied. */
+function notYours(result: CaptureResult, host: string, err: unknown): void {
+  const why = err instanceof RefusedRead ? err.reason : describeError(err);
+  result.skipped.push(`${host}: not copied: ${why}`);
 }
 
 /**
@@ -387,14 +427,14 @@ const LAUNCHER_ENV_FILES = ['/etc/default/docker', '/etc/sysconfig/docker'];
  * are kept under proc/PID/root/, where the diagnosis of the capture looks for them.
  */
 function captureProgramConfigs(root: string, w: CaptureWriter, written: Set<string>, captured: readonly CapturedProcess[], redact: boolean, result: CaptureResult): void {
-  const copies = [...programFilesFor(root, captured), { fsRoot: root, files: LAUNCHER_ENV_FILES }];
-  for (const { fsRoot, files } of copies) {
+  const copies = [...programFilesFor(root, captured), { fsRoot: root, files: LAUNCHER_ENV_FILES, as: null }];
+  for (const { fsRoot, files, as } of copies) {
     const prefix = fsRoot === root ? '' : fsRoot.slice(root === '/' ? 0 : root.length).replace(/^\/+/, '') + '/';
     for (const file of files) {
       const rel = prefix + file.replace(/^\/+/, '');
       if (written.has(rel)) continue;
       try {
-        let text = readUnder(fsRoot, file, 'config');
+        let text = readUnder(fsRoot, file, 'config', as ?? controlledBy(fsRoot, file.replace(/^\/+/, '')));
         if (redact) {
           const r = redactConfig(file, text);
           text = r.value;
@@ -404,7 +444,8 @@ function captureProgramConfigs(root: string, w: CaptureWriter, written: Set<stri
         written.add(rel);
         result.configFiles++;
       } catch (err) {
-        if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
+        if ((err as { code?: string }).code === 'ENOTYOURS') notYours(result, file, err);
+        else if (outcomeOf(err) !== 'absent') result.problems.push(describeError(err));
       }
     }
   }
@@ -453,6 +494,7 @@ export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): Captur
     }
   }
   const pids = opts.pids ? (opts.ancestors === false ? [...opts.pids].sort((a, b) => a - b) : withAncestors(root, opts.pids)) : listPids(root);
+  const fdsRefused: Array<{ pid: number; why: string }> = [];
   // The sockets and the fds that hold them are read together, before anything of them is written
   // (writing is the slow part): a connection that lives half a second is then both in the socket
   // table and behind its owner's fd, as in a live snapshot. The caller reads the other
@@ -486,12 +528,18 @@ export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): Captur
     result.files += writePid(w, copy);
     result.pids.push(pid);
     if (copy.fdinfo.length) holders.set(pid, copy.userns === null ? null : parseUsernsLink(copy.userns));
-    if (copy.fds === null) result.problems.push(`pid ${pid}: fds not readable (${copy.fdRefusedWhy}); recorded as unknown`);
+    if (copy.fds === null) fdsRefused.push({ pid, why: copy.fdRefusedWhy ?? 'EACCES' });
     const text = (f: string) => copy.files.find(([n]) => n === f)?.[1] ?? '';
     captured.push({ pid, cmdline: text('cmdline'), cgroup: text('cgroup'), stat: text('stat'), status: text('status'), limits: text('limits') });
   }
+  // One note for every process whose fds could not be read (not root: every other user's), not one per pid.
+  if (fdsRefused.length === 1) result.problems.push(`pid ${fdsRefused[0].pid}: fds not readable (${fdsRefused[0].why}); recorded as unknown`);
+  else if (fdsRefused.length > 1) {
+    const shown = fdsRefused.slice(0, 5).map((f) => f.pid).join(', ');
+    result.problems.push(`${fdsRefused.length} processes: fds not readable (first: pid ${fdsRefused[0].pid}, ${fdsRefused[0].why}; pids ${shown}${fdsRefused.length > 5 ? ', …' : ''}); recorded as unknown`);
+  }
   recordCgroupOwners(root, w, captured);
-  for (const file of configFilesFor(root, captured)) copyConfig(root, w, file, written, result, redact);
+  for (const { path, as } of configFilesFor(root, captured)) copyConfig(root, w, path, written, result, redact, as);
   captureProgramConfigs(root, w, written, captured, redact, result);
   captureProvenance(root, w, written, result, redact);
   captureUserns(root, w, holders, result);

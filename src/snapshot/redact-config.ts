@@ -15,7 +15,7 @@
  * - anything else (pam.d, limits.d): `key = value` / `key: value` lines under secret keys, pairs,
  *   shapes.
  */
-import { keeps, REDACTED, redactEnvValue, redactHeaderValue, redactPem, redactText, redactWords, secretClass, type Redacted } from './redact.js';
+import { keeps, REDACTED, redactArgv, redactEnvValue, redactHeaderValue, redactPairs, redactPem, redactShapes, redactText, redactWords, secretClass, type Redacted } from './redact.js';
 
 type Kind = 'systemd' | 'supervisord' | 'nginx' | 'json' | 'pam' | 'text';
 
@@ -81,7 +81,7 @@ function systemdFile(text: string, t: Tally): string {
     .split('\n')
     .map((line) => {
       const m = /^(\s*)([A-Za-z][A-Za-z0-9]*)(\s*=\s*)(.*)$/.exec(line);
-      if (!m) return /^\s*[#;[]/.test(line) ? line : t.take(redactWords(line));
+      if (!m) return /^\s*[#;]/.test(line) ? commentLine(line, t) : /^\s*\[/.test(line) ? line : t.take(redactWords(line));
       const [, lead, key, eq, value] = m;
       let v: string;
       if (key === 'Environment' || key === 'DefaultEnvironment' || key === 'ManagerEnvironment') v = systemdEnvironment(value, t);
@@ -97,6 +97,19 @@ function systemdFile(text: string, t: Tally): string {
       return `${lead}${key}${eq}${v}`;
     })
     .join('\n');
+}
+
+/** A comment keeps its words, but not a secret written in it (`# DB_PASSWORD=PW`, an old `#ExecStart=… -pPW`): pairs, shapes, and a commented-out setting as the setting. */
+function commentLine(line: string, t: Tally): string {
+  const m = /^(\s*[#;]+\s*)(.*)$/.exec(line) as RegExpExecArray;
+  const body = m[2];
+  if (body === '') return line;
+  // Shapes, and pairs whose name says password/token/secret (a commented default such as
+  // #HandlePowerKey=poweroff is documentation, kept byte for byte).
+  const r = redactShapes(body);
+  const p = redactPairs(r.value, true);
+  t.count += r.count + p.count;
+  return `${m[1]}${p.value}`;
 }
 
 /** A quoted value may hold blanks: the words from `i` up to the one that closes its quote. */
@@ -143,17 +156,54 @@ function directiveLine(line: string, t: Tally): string {
   return t.take(redactText(parts.join('')));
 }
 
+/**
+ * supervisord's `command=` with its continuation lines (Python configparser: the indented lines
+ * after a key belong to its value; supervisord splits the whole with shlex): the words of every
+ * line redacted as one argv, each put back on its line. Returns the index after the last line used.
+ */
+function commandLines(lines: string[], at: number, first: { lead: string; key: string; sep: string; value: string }, t: Tally): number {
+  let end = at + 1;
+  while (end < lines.length && /^[ \t]+\S/.test(lines[end]) && !/^\s*[#;]/.test(lines[end])) end++;
+  const texts = [first.value, ...lines.slice(at + 1, end)];
+  const word = /"(?:[^"\\]|\\.)*"|'[^']*'|\S+/g;
+  const spans = texts.map((x) => [...x.matchAll(word)].map((m) => ({ at: m.index ?? 0, text: m[0] })));
+  const argv = spans.flat().map((w) => (/^["']/.test(w.text) && w.text.length > 1 ? w.text.slice(1, -1) : w.text));
+  const r = redactArgv(argv);
+  t.count += r.count;
+  let k = 0;
+  const out = texts.map((x, li) => {
+    let s = '';
+    let from = 0;
+    for (const w of spans[li]) {
+      const v = r.value[k++];
+      const q = /^["']/.test(w.text) && w.text.length > 1 ? w.text[0] : '';
+      s += x.slice(from, w.at) + (v === argv[k - 1] ? w.text : `${q}${v}${q}`);
+      from = w.at + w.text.length;
+    }
+    return s + x.slice(from);
+  });
+  lines[at] = `${first.lead}${first.key}${first.sep}${out[0]}`;
+  for (let j = 1; j < out.length; j++) lines[at + j] = out[j];
+  return end;
+}
+
 /** supervisord's INI (and other `key = value` / `key: value` files): by key, environment and command by their syntax. */
 function iniFile(text: string, t: Tally, supervisord: boolean, directives = true): string {
-  return text
-    .split('\n')
+  const lines = text.split('\n');
+  if (supervisord) {
+    for (let i = 0; i < lines.length; i++) {
+      const m = /^(\s*)(command)(\s*[=:]\s*)(.*)$/.exec(lines[i]);
+      if (m) i = commandLines(lines, i, { lead: m[1], key: m[2], sep: m[3], value: m[4] }, t) - 1;
+    }
+  }
+  return lines
     .map((line) => {
       const m = /^(\s*)([A-Za-z_][A-Za-z0-9_.-]*)(\s*[=:]\s*)(.*)$/.exec(line);
-      if (!m) return /^\s*[#;[]/.test(line) ? line : directives ? directiveLine(line, t) : t.take(redactText(line));
+      if (!m) return /^\s*[#;]/.test(line) ? commentLine(line, t) : /^\s*\[/.test(line) ? line : directives ? directiveLine(line, t) : t.take(redactText(line));
       const [, lead, key, sep, value] = m;
       let v: string;
       if (supervisord && key === 'environment') v = supervisordEnvironment(value, t);
-      else if (supervisord && key === 'command') v = t.take(redactWords(value));
+      else if (supervisord && key === 'command') v = value; // done above, with its continuation lines
       else v = byKey(key, value, t);
       return `${lead}${key}${sep}${v}`;
     })

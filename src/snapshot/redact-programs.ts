@@ -19,8 +19,19 @@
  * - openssl(1): `-k password` (enc); its `-pass`, `-passin`, `-passout` take `pass:PASSWORD`
  *   (openssl-passphrase-options(1)): that shape is redacted wherever it appears.
  * - snmpwalk(1), snmpget, snmpset, snmpbulkwalk, snmptrap: `-c community`, `-A authpassword`, `-X privpassword`.
- * - docker, podman, nerdctl, buildah, skopeo, helm: `login -p password` (only after the word `login`:
- *   elsewhere `-p` publishes a port).
+ * - docker, podman, nerdctl, buildah, skopeo, helm: `login -p password` / `-ppassword` (only after the
+ *   word `login`: elsewhere `-p` publishes a port).
+ * - valkey-cli, keydb-cli: `-a <password>`, as redis-cli (their --help).
+ * - curl's long forms: `--user user:password`, `--proxy-user user:password` (also with "=").
+ *
+ * Positional secrets (POSITIONAL below), from each program's manual:
+ * - aws configure set NAME VALUE (aws configure set help): VALUE when NAME says secret
+ *   (aws_secret_access_key, aws_session_token).
+ * - htpasswd -b[cmBdpsDv] FILE USER PASSWORD (htpasswd(1): -b takes the password from the command line).
+ * - vault login TOKEN (vault login -h: a token as the first argument; `method=…` pairs are not).
+ * - rabbitmqctl add_user USER PASSWORD, change_password USER PASSWORD (rabbitmqctl(8)).
+ * - an unknown program's `-p VALUE` / `-pVALUE` whose value is no port, number, path or plain
+ *   lower-case name: the mysql convention, which many tools copy (supervisord `command=/x -p PW`).
  */
 
 /** How a short option holds its secret: attached (`-pSECRET`), the next word (`-p SECRET`), or either. */
@@ -36,7 +47,28 @@ export interface ProgramRule {
   optionalLong?: string[];
   /** The rule applies only after this word in argv (a subcommand). */
   after?: string;
+  /** Long options (without dashes) whose value, `--name V` or `--name=V`, holds a secret part. */
+  long?: Record<string, SecretPart>;
 }
+
+/** A secret given as a positional argument: the `index`-th word (0-based) after `after`, not counting options. */
+export interface PositionalRule {
+  after: string[];
+  index: number;
+  /** The secret is there only when the positional before it names a secret (aws configure set NAME VALUE). */
+  namedBy?: number;
+  /** Only when some option word holds this letter (htpasswd -b). */
+  flag?: string;
+  /** A word like this is no secret (vault login method=userpass). */
+  unless?: RegExp;
+}
+
+export const POSITIONAL: ReadonlyMap<string, readonly PositionalRule[]> = new Map<string, PositionalRule[]>([
+  ['aws', [{ after: ['configure', 'set'], index: 1, namedBy: 0 }]],
+  ['htpasswd', [{ after: [], index: 2, flag: 'b' }]],
+  ['vault', [{ after: ['login'], index: 0, unless: /^[a-z_]+=/ }]],
+  ['rabbitmqctl', [{ after: ['add_user'], index: 1 }, { after: ['change_password'], index: 1 }]],
+]);
 
 const MYSQL: ProgramRule = { short: { p: { form: 'attached' } }, optionalLong: ['password', 'pass'] };
 const MONGO: ProgramRule = { short: { p: { form: 'both' } } };
@@ -44,7 +76,7 @@ const LDAP: ProgramRule = { short: { w: { form: 'both' } } };
 const MSSQL: ProgramRule = { short: { P: { form: 'both' } } };
 const SNMP: ProgramRule = { short: { c: { form: 'both' }, A: { form: 'both' }, X: { form: 'both' } } };
 const SAMBA: ProgramRule = { short: { U: { form: 'both', part: 'after-percent' } } };
-const LOGIN: ProgramRule = { short: { p: { form: 'next' } }, after: 'login' };
+const LOGIN: ProgramRule = { short: { p: { form: 'both' } }, after: 'login' };
 const SEVENZIP: ProgramRule = { short: { p: { form: 'attached' } } };
 
 const names = (list: string[], rule: ProgramRule): Array<[string, ProgramRule]> => list.map((n) => [n, rule]);
@@ -56,9 +88,9 @@ export const PROGRAM_RULES: ReadonlyMap<string, ProgramRule> = new Map<string, P
     MYSQL,
   ),
   ['sshpass', { short: { p: { form: 'both' } } }],
-  ['redis-cli', { short: { a: { form: 'both' } } }],
+  ...names(['redis-cli', 'valkey-cli', 'keydb-cli'], { short: { a: { form: 'both' } } }),
   ...names(['mongo', 'mongosh', 'mongodump', 'mongorestore', 'mongoexport', 'mongoimport', 'mongostat', 'mongotop', 'mongofiles'], MONGO),
-  ['curl', { short: { u: { form: 'both', part: 'after-colon' }, U: { form: 'both', part: 'after-colon' } } }],
+  ['curl', { short: { u: { form: 'both', part: 'after-colon' }, U: { form: 'both', part: 'after-colon' } }, long: { user: 'after-colon', 'proxy-user': 'after-colon' } }],
   ...names(['smbclient', 'rpcclient', 'smbget', 'smbcacls', 'net'], SAMBA),
   ['lftp', { short: { u: { form: 'both', part: 'after-comma' } } }],
   ...names(['ldapsearch', 'ldapadd', 'ldapmodify', 'ldapdelete', 'ldapwhoami', 'ldappasswd', 'ldapcompare', 'ldapmodrdn', 'ldapexop', 'ldapurl'], LDAP),

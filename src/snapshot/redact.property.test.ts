@@ -117,6 +117,26 @@ const ARGV_FORMS: Array<{ form: string; gen: fc.Arbitrary<{ argv: string[]; s: s
         return { argv: place(s), s };
       }),
   },
+  // Session 2 (the attacker's report on 618b288): forms that still leaked, one row each.
+  { form: 'curl --user / --proxy-user (long, = or next word)', gen: fc.tuple(secret(WORD), fc.constantFrom((s: string) => ['curl', '--user', `bob:${s}`, 'https://x'], (s: string) => ['curl', `--user=bob:${s}`, 'https://x'], (s: string) => ['curl', '--proxy-user', `p:${s}`, 'https://x'], (s: string) => ['curl', `--proxy-user=p:${s}`, 'https://x'])).map(([s, f]) => ({ argv: f(s), s })) },
+  {
+    form: 'a header in one word (--header=, -HName:, git -c http.extraHeader=) and a bare Bearer',
+    gen: fc
+      .tuple(secret(WORD.replace(/[,]/g, '')), fc.constantFrom((s: string) => ['curl', `--header=Authorization: Bearer ${s}`, 'https://x'], (s: string) => ['curl', `-HAuthorization: Bearer ${s}`, 'https://x'], (s: string) => ['git', '-c', `http.extraHeader=Authorization: Basic ${s}`, 'clone', 'https://x/r'], (s: string) => ['app', 'Bearer', s], (s: string) => ['app', `Bearer ${s}`]))
+      .map(([s, f]) => ({ argv: f(s), s })),
+  },
+  { form: 'JSON in an argument', gen: fc.tuple(secretName(['snake', 'camel']), secret(ALNUM + '-_.:@/+!'), fc.constantFrom((n: string, s: string) => ['curl', '--data', `{"${n}":"${s}"}`], (n: string, s: string) => ['curl', '--data', `{"user": "bob", "${n}": "${s}"}`], (n: string, s: string) => ['app', `--config={"${n}":"${s}"}`])).map(([n, s, f]) => ({ argv: f(n, s), s })) },
+  { form: 'docker login -pPW, valkey-cli/keydb-cli -a', gen: fc.tuple(secret(WORD), fc.constantFrom((s: string) => ['docker', 'login', `-p${s}`, 'reg.example'], (s: string) => ['valkey-cli', '-a', s, 'ping'], (s: string) => ['keydb-cli', '-a', s])).map(([s, f]) => ({ argv: f(s), s })) },
+  { form: 'URL-encoded names', gen: fc.tuple(secret(ALNUM), fc.constantFrom((s: string) => ['app', `pass%77ord=${s}`], (s: string) => ['app', `--password%3D${s}`], (s: string) => ['app', `--api%5Fkey=${s}`], (s: string) => ['app', `%73ecret=${s}`])).map(([s, f]) => ({ argv: f(s), s })) },
+  { form: '-name:S and /name:S', gen: fc.tuple(secretName(['camel', 'kebab']), secret(ALNUM + '-_.@+!'), fc.constantFrom('-', '/')).map(([n, s, pre]) => ({ argv: ['tool.exe', `${pre}${n}:${s}`], s })) },
+  { form: 'NAME = S with blanks', gen: fc.tuple(envName, secret(ALNUM + '-_.@+!')).map(([n, s]) => ({ argv: ['sh', '-c', `${n} = ${s}`], s })) },
+  {
+    form: 'positional secrets (aws configure set, htpasswd -b, vault login, rabbitmqctl)',
+    gen: fc
+      .tuple(secret(WORD), fc.constantFrom((s: string) => ['aws', 'configure', 'set', 'aws_secret_access_key', s], (s: string) => ['aws', '--profile', 'p', 'configure', 'set', 'aws_session_token', s], (s: string) => ['htpasswd', '-b', '/etc/h', 'bob', s], (s: string) => ['htpasswd', '-bc', '/etc/h', 'bob', s], (s: string) => ['vault', 'login', s], (s: string) => ['rabbitmqctl', 'add_user', 'bob', s], (s: string) => ['rabbitmqctl', 'change_password', 'bob', s]))
+      .map(([s, f]) => ({ argv: f(s), s })),
+  },
+  { form: 'an unknown program\'s -p S (the mysql convention)', gen: fc.tuple(fc.array(fc.constantFrom(...ALNUM), { minLength: 6, maxLength: 20 }), fc.boolean()).map(([a, attached]) => { const s = `Zq9${a.join('')}`; return { argv: attached ? ['/opt/x/bin/x', `-p${s}`] : ['/opt/x/bin/x', '-p', s], s }; }) },
 ];
 
 /** Quotes one word for a shell line (single quotes; a secret may hold any character). */
@@ -226,6 +246,24 @@ const CONFIG_FORMS: Array<{ form: string; gen: fc.Arbitrary<{ path: string; text
     gen: fc
       .tuple(secret(LINE), secretName(['snake', 'kebab', 'dotted']), fc.constantFrom((n: string, s: string) => `${n} = ${s}`, (n: string, s: string) => `${n}: ${s}`, (n: string, s: string) => `${n}=${s}`, (_n: string, s: string) => `-----BEGIN RSA PRIVATE KEY-----\n${s}\n-----END RSA PRIVATE KEY-----`))
       .map(([s, n, f]) => ({ path: '/etc/security/limits.d/app.conf', text: `* soft nofile 4096\n${f(n, s)}\n`, s })),
+  },
+  {
+    form: 'supervisord command= with continuation lines, an unknown program\'s -p',
+    gen: fc
+      .tuple(fc.array(fc.constantFrom(...ALNUM), { minLength: 6, maxLength: 20 }).map((a) => `Zq9${a.join('')}`), fc.constantFrom((s: string) => `command=/x -p ${s}`, (s: string) => `command=/x --db\n  --password ${s}\n  --port 80`, (s: string) => `command=/x\n  -p\n  ${s}`, (s: string) => `command=/usr/bin/mysql\n    -p${s} shop`))
+      .map(([s, f]) => ({ path: '/etc/supervisor/conf.d/x.conf', text: `[supervisord]\nminfds=4096\n[program:x]\n${f(s)}\n`, s })),
+  },
+  {
+    form: 'nginx set $token, PostgreSQL ssl_passphrase_command, a secret in a comment',
+    gen: fc
+      .tuple(fc.array(fc.constantFrom(...ALNUM), { minLength: 6, maxLength: 20 }).map((a) => `Zq9${a.join('')}`), fc.constantFrom(
+        (s: string) => ['/etc/nginx/conf.d/x.conf', `set $token "${s}";\nset $api_key ${s};\n`],
+        (s: string) => ['/etc/postgresql/16/main/postgresql.conf', `ssl_passphrase_command = 'echo ${s}'\n`],
+        (s: string) => ['/etc/systemd/system/x.service', `[Service]\n# DB_PASSWORD=${s}\nLimitNOFILE=65536\n`],
+        (s: string) => ['/etc/supervisor/conf.d/x.conf', `; API_TOKEN=${s}\n[supervisord]\nminfds=4096\n`],
+        (s: string) => ['/etc/redis/redis.conf', `# requirepass was: password=${s}\n`],
+      ))
+      .map(([s, f]) => ({ path: f(s)[0], text: f(s)[1], s })),
   },
 ];
 
@@ -360,5 +398,16 @@ test('redaction stays linear on hostile text: long runs, many URL starts, unclos
     redactArgv(['app', text]);
     redactArgv(['sh', '-c', text.slice(0, 60_000)]);
     for (const path of ['/etc/systemd/system/x.service', '/etc/supervisor/conf.d/x.conf', '/etc/nginx/nginx.conf', '/etc/redis/redis.conf', '/etc/pam.d/x', '/etc/docker/daemon.json']) redactConfig(path, text);
+  }
+});
+
+test('a private key comes out as one block: BEGIN, one REDACTED line, one END (every kind of file)', () => {
+  for (const path of ['/tmp/id_ed25519', '/etc/systemd/system/x.service', '/etc/supervisor/conf.d/k.conf', '/etc/nginx/k.pem', '/etc/security/limits.d/k.conf', '/srv/k.json']) {
+    for (const kind of ['OPENSSH PRIVATE KEY', 'RSA PRIVATE KEY', 'PRIVATE KEY', 'EC PRIVATE KEY']) {
+      const text = `-----BEGIN ${kind}-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU\nZq9secretline\n-----END ${kind}-----\n`;
+      const r = redactConfig(path, text);
+      assert.equal(r.value, `-----BEGIN ${kind}-----\n${REDACTED}\n-----END ${kind}-----\n`, `${path} ${kind}`);
+      assert.equal(r.count, 1);
+    }
   }
 });

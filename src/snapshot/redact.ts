@@ -16,7 +16,7 @@
  * anon inodes behind fds stay: sockdoc needs the socket inode of every fd; file paths go.
  * `--no-redact` keeps everything.
  */
-import { PROGRAM_RULES, type SecretPart } from './redact-programs.js';
+import { POSITIONAL, PROGRAM_RULES, type SecretPart } from './redact-programs.js';
 
 export const REDACTED = 'REDACTED';
 
@@ -83,6 +83,9 @@ export function secretClass(name: string): SecretClass | null {
   if (w.length === 0 || w[0] === 'no') return null;
   const last = w[w.length - 1];
   if (w.some((x) => x === 'webhook' || x === 'dsn')) return 'password'; // the URL itself is the secret
+  // A command that prints the secret (PostgreSQL ssl_passphrase_command = 'echo PW', git's
+  // credential helpers): written inline more often than not, so the whole command goes.
+  if ((last === 'command' || last === 'cmd') && w.some((x) => STRONG.has(x) || LAST.has(x))) return 'password';
   if (ABOUT.has(last)) return null;
   if (w.some((x) => STRONG.has(x))) return 'password';
   if (LAST.has(last)) return 'password';
@@ -214,7 +217,7 @@ export function redactShapes(text: string): Redacted<string> {
     count += r.count;
   }
   // "Name: value" headers (curl -H, a header line in a file).
-  out = out.replace(/(^|[\s"'])([A-Za-z][A-Za-z0-9-]*)(:[ \t]*)([^\r\n]+)/g, (m, pre: string, name: string, sep: string, value: string) => {
+  out = out.replace(/(^-[A-Za-z]|^|[\s"'=])([A-Za-z][A-Za-z0-9-]*)(:[ \t]*)([^\r\n]+)/g, (m, pre: string, name: string, sep: string, value: string) => {
     if (!(AUTH_HEADERS.test(name) || (secretClass(name) && name.includes('-'))) || value.startsWith(REDACTED) || value === '') return m;
     if (AUTH_SCHEME.exec(value) && value.replace(AUTH_SCHEME, '') === REDACTED) return m;
     // A quoted header ends at its quote.
@@ -222,6 +225,19 @@ export function redactShapes(text: string): Redacted<string> {
     const v = q >= 0 ? value.slice(0, q) : value;
     count++;
     return `${pre}${name}${sep}${redactHeaderValue(v)}${q >= 0 ? value.slice(q) : ''}`;
+  });
+  // An Authorization value on its own ("Bearer PW" as one argument, or inside a string).
+  out = out.replace(/(^|[\s"'=])(Bearer)([ \t]+)([^\s"',;]+)/gi, (m, pre: string, scheme: string, sp: string, v: string) => {
+    if (v === REDACTED) return m;
+    count++;
+    return `${pre}${scheme}${sp}${REDACTED}`;
+  });
+  // JSON or Python-dict pairs ({"password":"PW"}, {'token': 'PW'}): string values under secret names.
+  out = out.replace(/(["'])([A-Za-z_][A-Za-z0-9_.-]{0,255})\1([ \t]*:[ \t]*)(["'])((?:\\.|[^"'\\\n])*)\4/g, (m, q: string, name: string, sep: string, vq: string, v: string) => {
+    const cls = secretClass(name);
+    if (!cls || keeps(cls, v) || v === REDACTED) return m;
+    count++;
+    return `${q}${name}${q}${sep}${vq}${REDACTED}${vq}`;
   });
   out = out.replace(/(^|[\s'"=])pass:([^\s'"]+)/g, (m, pre: string, v: string) => {
     if (v === REDACTED) return m;
@@ -241,7 +257,10 @@ export function redactShapes(text: string): Redacted<string> {
 /** PEM private key blocks (RFC 7468), whole: BEGIN … END; a block cut short runs to the end of the text. */
 export function redactPem(text: string): Redacted<string> {
   let count = 0;
-  const value = text.replace(/-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----(?!\n?REDACTED\n?-----END)[\s\S]*?(?:-----END \1-----|(?![\s\S]))/g, (_m, kind: string) => {
+  const value = text.replace(/-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----(?!\n?REDACTED\n?-----END)([\s\S]*?)(?:-----END \1-----|(?![\s\S]))/g, (m, kind: string, body: string) => {
+    // A header alone (a file redacted line by line after its block was: the line handlers see
+    // "-----BEGIN …-----" without its body) holds nothing: kept, not doubled.
+    if (body.trim() === '' || body.trim() === REDACTED) return m;
     count++;
     return `-----BEGIN ${kind}-----\n${REDACTED}\n-----END ${kind}-----`;
   });
@@ -253,14 +272,14 @@ export function redactPem(text: string): Redacted<string> {
  * URL query strings (`?access_token=…&sig=…`), ODBC ("Pwd=x;"), mount options ("password=x,uid=1").
  * A quoted value ('…', "…") ends at its quote.
  */
-export function redactPairs(text: string): Redacted<string> {
+export function redactPairs(text: string, passwordsOnly = false): Redacted<string> {
   let count = 0;
-  const value = text.replace(/(^|[\s;&?,'"({\[])([A-Za-z_][A-Za-z0-9_.-]*)=("[^"]*"|'[^']*'|[^\s;&,'"]*)/g, (m, pre: string, name: string, v: string) => {
+  const value = text.replace(/(^|[\s;&?,'"({\[])([A-Za-z_][A-Za-z0-9_.-]*)([ \t]*=[ \t]*)("[^"]*"|'[^']*'|[^\s;&,'"]*)/g, (m, pre: string, name: string, eq: string, v: string) => {
     const cls = secretClass(name);
     const inner = /^["']/.test(v) ? v.slice(1, -1) : v;
-    if (!cls || keeps(cls, inner) || inner === REDACTED || /^\$[{(A-Za-z_]/.test(inner)) return m;
+    if (!cls || (passwordsOnly && (cls !== 'password' || eq !== '=')) || keeps(cls, inner) || inner === REDACTED || /^\$[{(A-Za-z_]/.test(inner)) return m;
     count++;
-    return `${pre}${name}=${/^["']/.test(v) ? `${v[0]}${REDACTED}${v[0]}` : REDACTED}`;
+    return `${pre}${name}${eq}${/^["']/.test(v) ? `${v[0]}${REDACTED}${v[0]}` : REDACTED}`;
   });
   return { value, count };
 }
@@ -289,11 +308,14 @@ const WRAPPERS = /^(env|sudo|doas|exec|nohup|nice|ionice|setsid|stdbuf|chrt|task
  * The program of redact-programs.ts this argv runs, and where: argv[0], or a later word when every
  * word before it belongs to wrappers (`sudo -u bob mysql -pX`, `env A=1 sshpass -p X ssh …`).
  */
-function programOf(argv: readonly string[]): { name: string; at: number } {
+function programOf(argv: readonly string[], comm?: string): { name: string; at: number } {
+  // A program that rewrote its title keeps its comm (/proc/PID/stat): `exec -a -pPW mysql db`
+  // leaves argv ["-pPW", "db"] and comm "mysql": the rule then holds from the first word.
+  if (comm && PROGRAM_RULES.has(comm) && !PROGRAM_RULES.has(argv[0]?.slice(argv[0].lastIndexOf('/') + 1) ?? '') && !WRAPPERS.test(argv[0] ?? '')) return { name: comm, at: -1 };
   let wrapped = false;
   for (let i = 0; i < argv.length && i < 12; i++) {
     const base = argv[i].slice(argv[i].lastIndexOf('/') + 1);
-    if (PROGRAM_RULES.has(base) && (i === 0 || wrapped)) return { name: base, at: i };
+    if ((PROGRAM_RULES.has(base) || POSITIONAL.has(base)) && (i === 0 || wrapped)) return { name: base, at: i };
     if (i === 0 && !WRAPPERS.test(base)) break;
     if (WRAPPERS.test(base)) wrapped = true;
   }
@@ -305,12 +327,79 @@ function programOf(argv: readonly string[]): { name: string; at: number } {
  * also goes through redactText (a `sh -c "…"` string, a URL, a header), and through this function
  * word by word when it holds a command (spaces).
  */
-export function redactArgv(argv: readonly string[]): Redacted<string[]> {
+export function redactArgv(argv: readonly string[], comm?: string): Redacted<string[]> {
+  // Names written URL-encoded (pass%77ord=PW, --password%3DPW) are judged decoded; a word that
+  // changes is written decoded and redacted, the others as they were.
+  const view = argv.map(percentDecoded);
+  const r = redactDecoded(view, comm);
+  return r.count ? { value: r.value.map((v, i) => (v === view[i] ? argv[i] : v)), count: r.count } : { value: argv.slice(), count: 0 };
+}
+
+/**
+ * The name of a word with its %XX escapes decoded (RFC 3986 §2.1): up to its first "=" or ":", or
+ * through an escaped "=" (%3D) or ":" (%3A) when it has no plain one. The value after it stays as
+ * written (a URL's escaped password is the URL rules' business).
+ */
+function percentDecoded(word: string): string {
+  if (!/%[0-9A-Fa-f]{2}/.test(word)) return word;
+  let end = word.search(/[=:]/);
+  if (end < 0) {
+    const m = /%3[DdAa]/.exec(word);
+    if (!m) return word;
+    end = m.index + 3;
+  }
+  return word.slice(0, end).replace(/%([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))) + word.slice(end);
+}
+
+/** A value of an unknown program's `-p` that is no secret: a port or number, a path, a plain lower-case name. */
+const PLAIN_P = /^(\d[\d:.,/-]*|\/\S*|[a-z][a-z0-9_.-]*|\$[{(A-Za-z_]\S*|[A-Za-z_][A-Za-z0-9_.-]*=[\s\S]*)?$/;
+
+/** Does an unknown program's -p value look like a password: one word, not plain, mixing letters with digits or symbols. */
+function pValueSecret(v: string): boolean {
+  if (v.length < 4 || /[\s/]/.test(v) || PLAIN_P.test(v)) return false;
+  return /[A-Za-z]/.test(v) && /[0-9!#%&*+?^~]/.test(v);
+}
+
+/** The words after a program's subcommand that are not options, with their indexes. */
+function positionals(argv: readonly string[], from: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i < argv.length; i++) if (!argv[i].startsWith('-')) out.push(i);
+  return out;
+}
+
+/** Indexes of positional secrets (redact-programs.ts POSITIONAL) in argv run by `name` at `at`. */
+function positionalSecrets(argv: readonly string[], name: string, at: number): Set<number> {
+  const out = new Set<number>();
+  for (const rule of POSITIONAL.get(name) ?? []) {
+    // The subcommand words, consecutive, anywhere after the program (global options and their values may come first).
+    let i = at + 1;
+    if (rule.after.length) {
+      let j = at + 1;
+      while (j + rule.after.length <= argv.length && rule.after.some((w, k) => argv[j + k] !== w)) j++;
+      if (j + rule.after.length > argv.length) continue;
+      i = j + rule.after.length;
+    }
+    if (rule.flag && !argv.slice(at + 1).some((w) => /^-[A-Za-z]+$/.test(w) && w.includes(rule.flag as string))) continue;
+    const pos = positionals(argv, i);
+    const idx = pos[rule.index];
+    if (idx === undefined || (rule.unless && rule.unless.test(argv[idx]))) continue;
+    if (rule.namedBy !== undefined && !secretClass(argv[pos[rule.namedBy]] ?? '')) continue;
+    out.add(idx);
+  }
+  return out;
+}
+
+function redactDecoded(argv: readonly string[], comm?: string): Redacted<string[]> {
   let count = 0;
   const out = argv.slice();
-  const prog = programOf(argv);
+  const prog = programOf(argv, comm);
   const rule = PROGRAM_RULES.get(prog.name);
   const ruleFrom = rule?.after ? argv.indexOf(rule.after, prog.at + 1) : prog.at;
+  const startsOption = (i: number) => i > ruleFrom && (i > 0 || prog.at < 0);
+  const positional = prog.name ? positionalSecrets(argv, prog.name, prog.at) : new Set<number>();
+  const base0 = (argv[0] ?? '').slice((argv[0] ?? '').lastIndexOf('/') + 1);
+  const titleIsOption = /^-p/.test(argv[0] ?? '');
+  const genericP = !rule && (titleIsOption || (!POSITIONAL.has(base0) && !WRAPPERS.test(base0)));
   const set = (i: number, v: string) => {
     if (out[i] !== v) {
       out[i] = v;
@@ -319,8 +408,29 @@ export function redactArgv(argv: readonly string[]): Redacted<string[]> {
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (positional.has(i)) {
+      set(i, REDACTED);
+      continue;
+    }
+    // Long options of the program with a secret part: curl --user bob:PW, --proxy-user=bob:PW.
+    const long = rule?.long && /^--([A-Za-z][A-Za-z0-9-]*)(=(.*))?$/s.exec(a);
+    if (long && rule?.long?.[long[1]]) {
+      const part = rule.long[long[1]];
+      if (long[2] !== undefined) set(i, `--${long[1]}=${secretPart(long[3], part)}`);
+      else if (i + 1 < argv.length) {
+        set(i + 1, secretPart(argv[i + 1], part));
+        i++;
+      }
+      continue;
+    }
+    // An Authorization scheme as its own word: the next word is the credential.
+    if (/^bearer$/i.test(a) && i + 1 < argv.length && argv[i + 1] !== REDACTED) {
+      set(i + 1, REDACTED);
+      i++;
+      continue;
+    }
     // Program short options: -pSECRET, -p SECRET.
-    if (rule && ruleFrom >= 0 && i > ruleFrom && /^-[A-Za-z]/.test(a) && !a.startsWith('--')) {
+    if (rule && (ruleFrom >= 0 || prog.at < 0) && startsOption(i) && /^-[A-Za-z]/.test(a) && !a.startsWith('--')) {
       const opt = rule.short[a[1]];
       if (opt) {
         const part = opt.part ?? 'all';
@@ -338,18 +448,19 @@ export function redactArgv(argv: readonly string[]): Redacted<string[]> {
     }
     const eq = a.indexOf('=');
     const dashed = /^--?[A-Za-z]/.test(a);
-    // --name=value, -name=value, -Dname=value, NAME=value.
-    if (eq > 0 && /^(--?)?[A-Za-z_][A-Za-z0-9_.-]*$/.test(a.slice(0, eq))) {
-      const name = a.slice(0, eq).replace(/^--?/, '').replace(/^D(?=[a-z])/, '');
+    // --name=value, -name=value, -Dname=value, NAME=value; -name:value and /name:value (Windows-style tools, java -D… too).
+    const nv = /^(--?|\/)?([A-Za-z_][A-Za-z0-9_.-]*)([=:])/.exec(a);
+    if (nv && (nv[3] === '=' || (nv[1] !== undefined && !/^\s/.test(a.slice(nv[0].length))))) {
+      const name = nv[2].replace(/^D(?=[a-z])/, '');
       const cls = secretClass(name);
-      const v = a.slice(eq + 1);
+      const v = a.slice(nv[0].length);
       if (cls && !keeps(cls, v) && v !== REDACTED) {
-        set(i, `${a.slice(0, eq + 1)}${REDACTED}`);
+        set(i, `${nv[0]}${REDACTED}`);
         continue;
       }
     }
-    // --name value, -name value (keytool -storepass, openssl -passin, --token VALUE).
-    if (eq < 0 && dashed && i + 1 < argv.length && !argv[i + 1].startsWith('-')) {
+    // --name value, -name value (keytool -storepass, openssl -passin, --token VALUE); the name is an option's, not a header's.
+    if (eq < 0 && dashed && /^--?[A-Za-z][A-Za-z0-9_.-]*$/.test(a) && i + 1 < argv.length && !argv[i + 1].startsWith('-')) {
       const name = a.replace(/^--?/, '');
       const cls = secretClass(name);
       const optional = rule?.optionalLong?.includes(name.toLowerCase()) && a.startsWith('--');
@@ -358,6 +469,20 @@ export function redactArgv(argv: readonly string[]): Redacted<string[]> {
         // openssl's pass phrase arguments: only "pass:…" holds the secret (env:, file:, fd:, stdin name one).
         if (/^pass(in|out)?$/.test(name) && /^(env|file|fd):|^stdin$/.test(next)) continue;
         set(i + 1, /^pass:/.test(next) ? `pass:${REDACTED}` : REDACTED);
+        i++;
+        continue;
+      }
+    }
+    // An unknown program's -p VALUE / -pVALUE (the mysql convention): unless a port, path or name.
+    // (argv[0] too: a title that is itself the option, `exec -a -pPW prog`; a login shell's "-bash" is no secret.)
+    if (genericP && /^-p/.test(a) && !a.startsWith('--')) {
+      const attached = a.slice(2);
+      if (attached !== '' && pValueSecret(attached)) {
+        set(i, `-p${REDACTED}`);
+        continue;
+      }
+      if (attached === '' && i + 1 < argv.length && !argv[i + 1].startsWith('-') && pValueSecret(argv[i + 1])) {
+        set(i + 1, REDACTED);
         i++;
         continue;
       }
@@ -381,7 +506,7 @@ export function redactArgv(argv: readonly string[]): Redacted<string[]> {
  * `command=`): split into words as a shell would (quotes kept), each word redacted as argv, put
  * back in place — the spacing and quoting of the rest unchanged.
  */
-export function redactWords(line: string): Redacted<string> {
+export function redactWords(line: string, comm?: string): Redacted<string> {
   // Words, and the operators that end a command (;, &, |, newline, parentheses): each command is its own argv.
   const tokens: Array<{ start: number; end: number; quote: string; text: string; op: boolean }> = [];
   const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|([;&|()\n]+)|([^\s"';|&()]+)/g;
@@ -395,7 +520,7 @@ export function redactWords(line: string): Redacted<string> {
   for (let i = 0; i < tokens.length; ) {
     let j = i;
     while (j < tokens.length && !tokens[j].op) j++;
-    const r = redactArgv(value.slice(i, j));
+    const r = redactArgv(value.slice(i, j), i === 0 ? comm : undefined);
     r.value.forEach((v, k) => (value[i + k] = v));
     count += r.count;
     i = j + 1;
@@ -410,12 +535,61 @@ export function redactWords(line: string): Redacted<string> {
   return { value: out + line.slice(at), count };
 }
 
-/** A /proc/PID/cmdline (NUL-separated, NUL-terminated) with redactArgv applied. */
-export function redactCmdline(raw: string): Redacted<string> {
+/** A /proc/PID/cmdline (NUL-separated, NUL-terminated) with redactArgv applied; `comm` from its stat (see programOf). */
+export function redactCmdline(raw: string, comm?: string): Redacted<string> {
   if (raw === '') return { value: raw, count: 0 };
   const trailing = raw.endsWith('\0');
-  const r = redactArgv((trailing ? raw.slice(0, -1) : raw).split('\0'));
+  const r = redactArgv((trailing ? raw.slice(0, -1) : raw).split('\0'), comm);
   return { value: r.value.join('\0') + (trailing ? '\0' : ''), count: r.count };
+}
+
+/**
+ * A process's name (comm: the first 15 bytes of its executable's name, or of a title it set with
+ * prctl PR_SET_NAME or by writing /proc/self/comm) through the same model: as a word of its own
+ * (`--password=x`, `Bearer x`, a token shape), and as the start of an argv word that redactArgv
+ * changes (a title `-pS3cr3t…` whose comm is that title cut short). Kept when neither says secret.
+ */
+export function redactName(name: string, argv: readonly string[]): Redacted<string> {
+  if (name === '') return { value: name, count: 0 };
+  const base = (w: string) => w.slice(w.lastIndexOf('/') + 1);
+  // The usual case, cheap (every process of every snapshot): a plain name that is its executable's whole basename.
+  if (argv.length && /^[A-Za-z][\w.+-]*$/.test(name) && base(argv[0]) === name) return { value: name, count: 0 };
+  // As a word of a command line (after a program word: an unknown program's -pPW counts).
+  const own = redactArgv(['_', name]);
+  if (own.count) return { value: own.value[1], count: 1 };
+  // Cheap first: only a name that begins some word (the usual: the executable's basename) is looked at further.
+  const at = argv.findIndex((w) => w.startsWith(name) || base(w).startsWith(name) || w.includes(` ${name}`));
+  if (at < 0) {
+    // A name that is no word of argv but a part of one: the middle of an option.
+    if (!argv.some((w) => w.includes(name))) return { value: name, count: 0 };
+  }
+  const r = redactArgv(argv, name);
+  if (!r.count) return { value: name, count: 0 };
+  for (let i = 0; i < argv.length; i++) {
+    if (r.value[i] === argv[i] || !argv[i].includes(name)) continue;
+    // The name stood in a word that held a secret: keep what the redacted word keeps of it.
+    const kept = r.value[i].startsWith(name) ? name : base(r.value[i]).slice(0, Math.max(name.length, base(r.value[i]).indexOf(REDACTED) + REDACTED.length));
+    return { value: kept === name ? name : kept, count: kept === name ? 0 : 1 };
+  }
+  return { value: name, count: 0 };
+}
+
+/**
+ * /proc/PID/stat and status with the name (comm) redacted by redactName: stat's "(comm)" field
+ * (the last ")" ends it: fs/proc/array.c) and status's "Name:" line (comm escaped: \n, \\).
+ */
+export function redactStatName(file: 'stat' | 'status', text: string, argv: readonly string[]): Redacted<string> {
+  if (file === 'stat') {
+    const open = text.indexOf(' (');
+    const close = text.lastIndexOf(')');
+    if (open < 0 || close < open) return { value: text, count: 0 };
+    const r = redactName(text.slice(open + 2, close), argv);
+    return r.count ? { value: `${text.slice(0, open + 2)}${r.value}${text.slice(close)}`, count: r.count } : { value: text, count: 0 };
+  }
+  const m = /^Name:\t([^\n]*)$/m.exec(text);
+  if (!m) return { value: text, count: 0 };
+  const r = redactName(m[1].replace(/\\n/g, '\n').replace(/\\\\/g, '\\'), argv);
+  return r.count ? { value: `${text.slice(0, m.index)}Name:\t${r.value.replace(/\n/g, '\\n')}${text.slice(m.index + m[0].length)}`, count: r.count } : { value: text, count: 0 };
 }
 
 // ---- environment blocks ------------------------------------------------------------------------
