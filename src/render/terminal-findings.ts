@@ -193,9 +193,18 @@ export function renderFinding(
   const onlyComments = fixLines.every((l) => l.trimStart().startsWith('#'));
   if (fixShared.size && (layout.verbose || onlyComments)) fixLines.unshift(`# and the fix of ${[...fixShared].map((n) => `[${n}]`).join(', ')}`);
   // A group's block gives the first step for its worst member; the rest are one --verbose away.
-  if (!layout.verbose) fixLines.splice(group ? 1 : SHORT_FIX_LINES);
+  // What is left out is said, never dropped silently: the remedy may be the step after the first checks.
+  // What is left out is said in the header, never dropped silently (the remedy may come after the
+  // first checks); the header keeps the report's line budget.
+  let left = 0;
+  if (!layout.verbose) {
+    const keep = group ? 1 : SHORT_FIX_LINES;
+    left = fixLines.slice(keep).filter((l) => !l.trimStart().startsWith('#')).length;
+    fixLines.splice(keep);
+  }
+  const more = left > 0 ? `${left} more: --verbose` : '';
   // Each fix line on a line of its own, nothing before it but spaces: a triple-click pastes a command.
-  const forWhom = group ? ` (for ${subjectText(f) || 'the first'}; the others alike)` : '';
+  const forWhom = group ? ` (for ${subjectText(f) || 'the first'}; the others alike${more ? `; ${more}` : ''})` : more ? ` (${more})` : '';
   if (fixLines.length) block('fix', [(fixLines.length > 1 ? 'copy-paste, in order' : 'copy-paste') + forWhom + ':'], 'dim');
   for (const line of fixLines) out.push((pad + paint(line.trimStart().startsWith('#') ? 'dim' : null, line)).trimEnd());
   if (layout.verbose) {
