@@ -1,5 +1,5 @@
 /*
- * netnsReadAsync(paths, statesMask, files) -> Promise<result[]>: reads other network namespaces
+ * netnsReadAsync(paths, statesMask, files, inodes?, flags?) -> Promise<result[]>: reads other network namespaces
  * from inside them. For each path (a namespace file: /proc/PID/ns/net or /run/netns/NAME) a thread
  * that this module creates, never Node's main thread nor a libuv pool thread (they keep running
  * JavaScript work after us), does setns(fd, CLONE_NEWNET) (man 2 setns: a multithreaded process
@@ -12,9 +12,13 @@
  *     mount nor a /proc/PID path (net/sysctl_net.c net_ctl_header_lookup returns
  *     current->nsproxy->net_ns->sysctls): only a thread inside the namespace sees its sysctls.
  *     /proc/thread-self/net is that thread's namespace (fs/proc/proc_net.c get_proc_task_net).
- *     The pseudo-path "sock_diag:tcp-listen" reads the raw reply of a LISTEN dump (AF_INET then
- *     AF_INET6), as src/probe/sock-diag.ts captures it for the host (latin1: byte for byte);
+ *     The pseudo-path "sock_diag:tcp-listen" reads the raw reply of a LISTEN dump with
+ *     INET_DIAG_SKMEMINFO (AF_INET then AF_INET6), as src/probe/sock-diag.ts captures it for the
+ *     host (latin1: byte for byte); "sock_diag:tcp-waiting" the raw replies of the tcp_info lookups
+ *     of the connections waiting in accept queues that the dump above made (childinfo.c);
  *     "sock_diag:unix" the raw unix_diag dump of every unix-domain socket (src/probe/unix-diag.ts).
+ * statesMask 0 makes no dump (a window's first read wants only files); `flags` (default
+ * TCPTABLE_WAITS) is tcptable_collect's.
  * Threads: at most MAX_THREADS, each taking the next namespace from an atomic index; they exit when
  * done, so no thread outlives the call in a foreign namespace.
  *
@@ -23,7 +27,7 @@
  * null; files holds, per file, its text (latin1) or -errno; when setns failed no file is read (it
  * would describe sockdoc's own namespace) and every entry is -errno of setns.
  *
- * The optional fourth argument gives, per path, the namespace inode the caller discovered (0: no
+ * The optional fourth argument (null or undefined: none) gives, per path, the namespace inode the caller discovered (0: no
  * check). The path is opened once and that fd is what setns enters; its inode (fstat: nsfs gives
  * each namespace one inode, fs/nsfs.c) must be the one discovered, else nothing is entered:
  * errno ESTALE, what "inode", and `inode` says which namespace the path names now. Between
@@ -73,7 +77,7 @@ typedef struct {
   uint64_t *expected; /* per path: the discovered inode, 0 = no check; NULL when not given */
   char **files;
   size_t nfiles;
-  uint32_t states;
+  uint32_t states, flags;
   ns_result *results;
   atomic_size_t next;
   napi_async_work work;
@@ -112,6 +116,7 @@ static int read_file(const char *path, file_result *r) {
 }
 
 #define LISTEN_DUMP "sock_diag:tcp-listen"
+#define WAITING_DUMP "sock_diag:tcp-waiting"
 #define TCP_LISTEN_BIT (1u << 10) /* TCP_LISTEN = 10, include/net/tcp_states.h */
 
 /* A finished dump's bytes become the file's text (or the dump's errno). */
@@ -125,14 +130,15 @@ static int take_bytes(file_result *r, sockdiag_bytes *acc, int err) {
   return r->text ? 0 : ENOMEM;
 }
 
-/* The raw LISTEN dump of the calling thread's namespace into *r (no IPv6 handler: IPv4 only). */
+/* The raw LISTEN dump of the calling thread's namespace, each listener with its drops (INET_DIAG_SKMEMINFO), into *r (no IPv6 handler: IPv4 only). */
 static int read_listen_dump(file_result *r) {
   sockdiag_bytes acc = {0};
   const char *what = "";
-  int err = sockdiag_dump(AF_INET, IPPROTO_TCP, TCP_LISTEN_BIT, sockdiag_collect, &acc, &what);
+  const uint8_t ext = SOCKDIAG_EXT(INET_DIAG_SKMEMINFO);
+  int err = sockdiag_dump(AF_INET, IPPROTO_TCP, TCP_LISTEN_BIT, ext, sockdiag_collect, &acc, &what);
   if (!err) {
     size_t v4 = acc.len;
-    err = sockdiag_dump(AF_INET6, IPPROTO_TCP, TCP_LISTEN_BIT, sockdiag_collect, &acc, &what);
+    err = sockdiag_dump(AF_INET6, IPPROTO_TCP, TCP_LISTEN_BIT, ext, sockdiag_collect, &acc, &what);
     if (err == ENOENT || err == EAFNOSUPPORT || err == EPROTONOSUPPORT) {
       err = 0;
       acc.len = v4;
@@ -217,16 +223,36 @@ static void read_one(ns_job *job, size_t i) {
   }
   const char *what = "";
   int err = 0;
-  if (tcp_nothing_in_use()) {
+  sockdiag_bytes raw = {0};
+  int want_raw = 0;
+  for (size_t f = 0; f < job->nfiles; f++) want_raw |= strcmp(job->files[f], WAITING_DUMP) == 0;
+  if (job->states == 0) {
+    /* No dump asked: the files only. */
+  } else if (tcp_nothing_in_use()) {
     memset(&r->t, 0, sizeof r->t); /* an empty table, as the dump would have given */
     r->t.ipv6 = 1;
-  } else err = tcptable_collect(job->states, &r->t, &what);
-  r->have_table = 1;
+    r->have_table = 1;
+  } else {
+    memset(&r->t, 0, sizeof r->t);
+    if (want_raw) r->t.raw_waits = &raw;
+    err = tcptable_collect(job->states, job->flags, &r->t, &what);
+    r->t.raw_waits = NULL;
+    r->have_table = 1;
+  }
   if (err) { r->err = err; r->what = what; }
-  for (size_t f = 0; f < job->nfiles; f++)
-    r->files[f].err = strcmp(job->files[f], LISTEN_DUMP) == 0   ? read_listen_dump(&r->files[f])
-                      : strcmp(job->files[f], UNIX_DUMP) == 0 ? read_unix_dump(&r->files[f])
-                                                              : read_file(job->files[f], &r->files[f]);
+  for (size_t f = 0; f < job->nfiles; f++) {
+    file_result *fr = &r->files[f];
+    if (strcmp(job->files[f], LISTEN_DUMP) == 0) fr->err = read_listen_dump(fr);
+    else if (strcmp(job->files[f], UNIX_DUMP) == 0) fr->err = read_unix_dump(fr);
+    else if (strcmp(job->files[f], WAITING_DUMP) == 0) {
+      /* The replies the lookups above kept; none (no dump, or nothing in use) reads as an empty stream. */
+      fr->text = raw.buf ? (char *)raw.buf : malloc(1);
+      fr->len = raw.len;
+      fr->err = fr->text ? 0 : ENOMEM;
+      raw.buf = NULL;
+    } else fr->err = read_file(job->files[f], fr);
+  }
+  free(raw.buf);
 }
 
 static void *worker(void *arg) {
@@ -368,20 +394,28 @@ static int inode_array(napi_env env, napi_value v, size_t n, uint64_t **out) {
   return 0;
 }
 
+/* True for undefined or null: an optional argument left out before a later one. */
+static bool is_nullish(napi_env env, napi_value v) {
+  napi_valuetype t;
+  return napi_typeof(env, v, &t) == napi_ok && (t == napi_undefined || t == napi_null);
+}
+
 static napi_value netns_read_async(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  const char *usage = "netnsReadAsync(paths: string[], statesMask: u32, files: string[], inodes?: number[])";
+  size_t argc = 5;
+  napi_value argv[5];
+  const char *usage = "netnsReadAsync(paths: string[], statesMask: u32, files: string[], inodes?: number[] | null, flags?: u32)";
   ns_job *job = calloc(1, sizeof *job);
   if (!job) {
     napi_throw_error(env, "ENOMEM", "netnsReadAsync: out of memory");
     return NULL;
   }
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 || argc > 4 ||
+  job->flags = TCPTABLE_WAITS;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 || argc > 5 ||
       string_array(env, argv[0], &job->paths, &job->npaths) != 0 ||
       napi_get_value_uint32(env, argv[1], &job->states) != napi_ok ||
       string_array(env, argv[2], &job->files, &job->nfiles) != 0 ||
-      (argc == 4 && inode_array(env, argv[3], job->npaths, &job->expected) != 0)) {
+      (argc >= 4 && !is_nullish(env, argv[3]) && inode_array(env, argv[3], job->npaths, &job->expected) != 0) ||
+      (argc == 5 && napi_get_value_uint32(env, argv[4], &job->flags) != napi_ok)) {
     free_job(job);
     napi_throw_type_error(env, NULL, usage);
     return NULL;

@@ -6,7 +6,9 @@
  * inetDiagPeerUid (the uid of a local client's socket, one exact lookup) in sockpeer.c.
  *
  * inetDiagDump asks the kernel's sock_diag netlink interface (what `ss` uses) for the sockets of one
- * address family whose state is in statesMask, and returns the raw reply bytes, NLMSG_DONE included.
+ * address family whose state is in statesMask, with the attributes of the optional `ext` mask
+ * (1 << (INET_DIAG_x - 1): INET_DIAG_SKMEMINFO gives a listener's drops), and returns the raw
+ * reply bytes, NLMSG_DONE included.
  * Those are decoded in TypeScript (src/probe/inet-diag.ts), so captured bytes and live bytes go
  * through the same parser; sockdiag_dump, the loop below, also feeds tcptable.c. The listen backlog limit (sk_max_ack_backlog) is only visible here:
  * net/ipv4/tcp_diag.c tcp_diag_get_info puts it in idiag_wqueue for LISTEN sockets.
@@ -146,11 +148,12 @@ out:
   return err;
 }
 
-int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what) {
+int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, uint8_t ext, sockdiag_msg_fn on_msg, void *ctx, const char **what) {
   struct inet_diag_req_v2 req;
   memset(&req, 0, sizeof req);
   req.sdiag_family = family;
   req.sdiag_protocol = protocol;
+  req.idiag_ext = ext;
   req.idiag_states = states; /* the kernel filters by state before building replies */
   return run_dump(SOCK_DIAG_BY_FAMILY, &req, sizeof req, on_msg, ctx, what);
 }
@@ -163,10 +166,11 @@ int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, sockdiag_ms
  * walk here, paid again in every network namespace, since the hash is host-wide. Replies carry
  * nlmsg_type TCPDIAG_GETSOCK and the same struct inet_diag_msg.
  */
-int sockdiag_dump_tcp_both(uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what) {
+int sockdiag_dump_tcp_both(uint32_t states, uint8_t ext, sockdiag_msg_fn on_msg, void *ctx, const char **what) {
   struct inet_diag_req req;
   memset(&req, 0, sizeof req);
   req.idiag_family = AF_INET; /* ignored: the compat dump asks for every family */
+  req.idiag_ext = ext;        /* inet_diag_dump_compat passes it on */
   req.idiag_states = states;
   return run_dump(TCPDIAG_GETSOCK, &req, sizeof req, on_msg, ctx, what);
 }
@@ -220,19 +224,20 @@ static napi_value unix_diag_dump(napi_env env, napi_callback_info info) {
 }
 
 static napi_value inet_diag_dump(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  uint32_t family, protocol, states;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 ||
+  size_t argc = 4;
+  napi_value argv[4];
+  uint32_t family, protocol, states, ext = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 || argc > 4 ||
       napi_get_value_uint32(env, argv[0], &family) != napi_ok ||
       napi_get_value_uint32(env, argv[1], &protocol) != napi_ok ||
-      napi_get_value_uint32(env, argv[2], &states) != napi_ok || family > 255 || protocol > 255) {
-    napi_throw_type_error(env, NULL, "inetDiagDump(family: u8, protocol: u8, statesMask: u32)");
+      napi_get_value_uint32(env, argv[2], &states) != napi_ok || family > 255 || protocol > 255 ||
+      (argc == 4 && (napi_get_value_uint32(env, argv[3], &ext) != napi_ok || ext > 255))) {
+    napi_throw_type_error(env, NULL, "inetDiagDump(family: u8, protocol: u8, statesMask: u32, ext?: u8)");
     return NULL;
   }
   sockdiag_bytes acc = {0};
   const char *what = "";
-  int err = sockdiag_dump((uint8_t)family, (uint8_t)protocol, states, sockdiag_collect, &acc, &what);
+  int err = sockdiag_dump((uint8_t)family, (uint8_t)protocol, states, (uint8_t)ext, sockdiag_collect, &acc, &what);
   if (err) {
     free(acc.buf);
     return sockdiag_throw_errno(env, what, err);

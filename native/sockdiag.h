@@ -9,12 +9,16 @@
 /* Called for each message of the dump, NLMSG_DONE included; `take` = its length with padding. 0 or an errno. */
 typedef int (*sockdiag_msg_fn)(const struct nlmsghdr *h, size_t take, void *ctx);
 
-/* One SOCK_DIAG_BY_FAMILY dump of `family`/`protocol` sockets whose state is in `states`. 0 or an errno. */
-int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what);
+/* One SOCK_DIAG_BY_FAMILY dump of `family`/`protocol` sockets whose state is in `states`, with the
+ * attributes of `ext` (1 << (INET_DIAG_x - 1) each; 0 = none). 0 or an errno. */
+int sockdiag_dump(uint8_t family, uint8_t protocol, uint32_t states, uint8_t ext, sockdiag_msg_fn on_msg, void *ctx, const char **what);
 
 /* Every TCP socket of both families in one walk of the kernel's hash (the TCPDIAG_GETSOCK request,
  * inet_diag_dump_compat); replies have nlmsg_type TCPDIAG_GETSOCK. 0 or an errno with the step in *what. */
-int sockdiag_dump_tcp_both(uint32_t states, sockdiag_msg_fn on_msg, void *ctx, const char **what);
+int sockdiag_dump_tcp_both(uint32_t states, uint8_t ext, sockdiag_msg_fn on_msg, void *ctx, const char **what);
+
+/* The idiag_ext bit of an INET_DIAG_x attribute (include/uapi/linux/inet_diag.h: bit x - 1). */
+#define SOCKDIAG_EXT(attr) ((uint8_t)(1u << ((attr) - 1)))
 
 /* Every unix-domain socket whose state is in `states` (SOCK_DIAG_BY_FAMILY, AF_UNIX: struct unix_diag_req,
  * include/uapi/linux/unix_diag.h), with the attributes asked for in `show` (UDIAG_SHOW_*). 0 or an errno. */

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <node_api.h>
+#include "childinfo.h"
+#include "sockdiag.h"
 
 typedef struct {
   uint8_t family; /* 4 or 6; 0 = empty slot */
@@ -21,11 +23,30 @@ typedef struct {
   uint8_t *families;
   size_t naddrs, addr_cap;
   int ipv6; /* 0 when the kernel has no IPv6 sock_diag handler */
+  uint32_t *drops; /* pairs: row, SK_MEMINFO_DROPS of a listener (INET_DIAG_SKMEMINFO) */
+  size_t ndrops, drops_cap;
+  childinfo_want *want; /* connections with no owner (inode 0) in ESTABLISHED or CLOSE_WAIT */
+  size_t nwant, want_cap;
+  childinfo_result waits;  /* their tcp_info answers (TCPTABLE_WAITS) */
+  uint32_t waits_skipped;  /* waiting connections not looked up (over MAX_LOOKUPS) */
+  int waits_err;           /* errno of the lookups (0: every answer came), `waits_what` the step */
+  const char *waits_what;
+  sockdiag_bytes *raw_waits; /* set by the caller: the lookups' raw replies are appended here */
 } table;
 
-/* Dumps AF_INET then AF_INET6 TCP sockets in `states` of the calling thread's netns into *t. 0 or an errno. */
-int tcptable_collect(uint32_t states, table *t, const char **what);
-/* { count, rows, addrs, addrFamilies, ipv6 }; NULL on allocation failure. The rows buffer may move
+/* tcptable_collect flags: look up how long each connection waiting in an accept queue has waited. */
+#define TCPTABLE_WAITS 1u
+
+/*
+ * The TCP sockets in `states` of the calling thread's netns into *t: the listeners first, with
+ * INET_DIAG_SKMEMINFO (their drops), then the other states without extensions, each in one walk of
+ * both families (else one dump per family); with TCPTABLE_WAITS, then the tcp_info of every
+ * connection waiting in an accept queue (childinfo.c). Set t->raw_waits after zeroing *t to keep
+ * the raw lookup replies. 0 or an errno; a failed lookup is not an error (t->waits_err).
+ */
+int tcptable_collect(uint32_t states, uint32_t flags, table *t, const char **what);
+/* { count, rows, addrs, addrFamilies, ipv6, listenerDrops, acceptWaits, acceptWaitsSkipped, acceptWaitsGone,
+ * acceptWaitsError }; NULL on allocation failure. The rows buffer may move
  * into the result (t->rows is then NULL): call tcptable_free afterwards either way. */
 napi_value tcptable_to_js(napi_env env, table *t);
 void tcptable_free(table *t);

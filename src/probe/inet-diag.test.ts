@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { parseInetDiag } from './inet-diag.js';
+import { parseInetDiag, waitFromTcpInfo } from './inet-diag.js';
 import { parseNetTcp } from './net-tcp.js';
 import { ParseError } from './read-file.js';
 import { fixture } from '../testing/paths.js';
@@ -102,4 +102,48 @@ test('INET_DIAG_SKV6ONLY of captured IPv6 listeners is decoded; IPv4 listeners h
   // The seed's server listened on [::]:8889 dual-stack (python's default): v6only false, as ss prints *:8889.
   const seed = parseInetDiag(readFileSync(fixture('hosts', 'seed-queue-full', 'sock_diag', 'tcp-listen.bin')));
   assert.deepEqual(seed.filter((m) => m.localPort === 8889).map((m) => [m.localAddress, m.v6only]), [['::', false]]);
+});
+
+/** One attribute: struct rtattr (host order) + payload, padded to 4 bytes. */
+function rtattr(type: number, payload: Buffer): Buffer {
+  const h = Buffer.alloc(4);
+  if (LE) {
+    h.writeUInt16LE(4 + payload.length, 0);
+    h.writeUInt16LE(type, 2);
+  } else {
+    h.writeUInt16BE(4 + payload.length, 0);
+    h.writeUInt16BE(type, 2);
+  }
+  return Buffer.concat([h, payload, Buffer.alloc((4 - (payload.length % 4)) % 4)]);
+}
+const u32s = (values: number[]) => Buffer.concat(values.map((v) => int32(v | 0)));
+
+test('INET_DIAG_SKMEMINFO gives a listener its drops (the 9th value); INET_DIAG_INFO a connection its tcp_info times', () => {
+  const listen = Buffer.alloc(72);
+  listen[0] = 10;
+  listen[1] = 10;
+  const meminfo = rtattr(7, u32s([0, 131072, 0, 16384, 0, 0, 0, 0, 108]));
+  const estab = Buffer.alloc(72);
+  estab[0] = 2;
+  estab[1] = 1;
+  const info = Buffer.alloc(232);
+  info.set(int32(4016), 44); // tcpi_last_data_sent
+  info.set(int32(1868), 52); // tcpi_last_data_recv
+  info.set(int32(1860), 56); // tcpi_last_ack_recv
+  const old = rtattr(7, u32s([0, 131072, 0, 16384, 0, 0, 0, 0])); // a kernel before 4.7: 8 values, no drops
+  const shortInfo = rtattr(2, Buffer.alloc(40)); // cut before the times: ignored
+  const msgs = parseInetDiag(
+    Buffer.concat([nlmsg(20, Buffer.concat([listen, meminfo])), nlmsg(20, Buffer.concat([estab, rtattr(2, info)])), nlmsg(20, Buffer.concat([listen, old])), nlmsg(20, Buffer.concat([estab, shortInfo])), nlmsg(3, int32(0))]),
+  );
+  assert.deepEqual(msgs.map((m) => [m.state, m.drops, m.tcpInfo]), [
+    ['LISTEN', 108, null],
+    ['ESTABLISHED', null, { lastDataSent: 4016, lastDataRecv: 1868, lastAckRecv: 1860 }],
+    ['LISTEN', null, null],
+    ['ESTABLISHED', null, null],
+  ]);
+});
+
+test('waitFromTcpInfo: since the handshake (last_data_sent), never below the client\'s last word', () => {
+  assert.equal(waitFromTcpInfo(4016, 1868, 1860), 4016);
+  assert.equal(waitFromTcpInfo(10, 900, 700), 700);
 });

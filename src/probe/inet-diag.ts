@@ -9,8 +9,11 @@
  *                                                    u32 if; u32 cookie[2]; };
  *                          u32 expires, rqueue, wqueue, uid, inode; }                     72 bytes
  * followed by netlink attributes (struct rtattr { u16 len; u16 type; } + payload, 4-byte aligned), of
- * which sockdoc reads INET_DIAG_SKV6ONLY. Header and u32 fields are in host byte order; ports and
- * addresses in network order.
+ * which sockdoc reads INET_DIAG_SKV6ONLY, INET_DIAG_SKMEMINFO (u32[SK_MEMINFO_VARS],
+ * include/uapi/linux/sock_diag.h: SK_MEMINFO_DROPS is the 9th) and INET_DIAG_INFO (struct tcp_info,
+ * include/uapi/linux/tcp.h: tcpi_last_data_sent at byte 44, tcpi_last_data_recv 52,
+ * tcpi_last_ack_recv 56). Header and u32 fields are in host byte order; ports and addresses in
+ * network order.
  */
 import { formatIPv4Bytes, formatIPv6Bytes } from './inet-address.js';
 import { forEachDiagMessage, LITTLE_ENDIAN } from './netlink-stream.js';
@@ -25,6 +28,22 @@ export const TCP_LISTEN = 10;
 const INET_DIAG_MSG_LEN = 72;
 /** include/uapi/linux/inet_diag.h; sent for AF_INET6 sockets in LISTEN or CLOSE (inet_diag_msg_attrs_fill). */
 const INET_DIAG_SKV6ONLY = 11;
+/** struct tcp_info, when asked (idiag_ext bit 1). */
+const INET_DIAG_INFO = 2;
+/** u32 sk_meminfo[], when asked (idiag_ext bit 6). */
+const INET_DIAG_SKMEMINFO = 7;
+/** Index of SK_MEMINFO_DROPS in it (Linux 4.7+; earlier kernels send 8 values). */
+const SK_MEMINFO_DROPS = 8;
+const TCPI_LAST_DATA_SENT = 44;
+const TCPI_LAST_DATA_RECV = 52;
+const TCPI_LAST_ACK_RECV = 56;
+
+/** The time fields of a socket's tcp_info, ms ago (net/ipv4/tcp.c tcp_get_info). */
+export interface TcpInfoTimes {
+  lastDataSent: number;
+  lastDataRecv: number;
+  lastAckRecv: number;
+}
 
 /** One socket as sock_diag describes it. */
 export interface InetDiagMsg {
@@ -50,6 +69,20 @@ export interface InetDiagMsg {
   inode: number;
   /** IPV6_V6ONLY from INET_DIAG_SKV6ONLY; null when the kernel did not send it (IPv4, or not LISTEN/CLOSE). */
   v6only: boolean | null;
+  /** sk_drops from INET_DIAG_SKMEMINFO; null when not asked or not sent (kernel before 4.7). */
+  drops: number | null;
+  /** From INET_DIAG_INFO; null when not asked. */
+  tcpInfo: TcpInfoTimes | null;
+}
+
+/**
+ * How long a waiting connection has waited, from its tcp_info (ms): since the handshake completed,
+ * which is when the child socket's lsndtime was set and nothing sent since (last_data_sent); never
+ * less than since the client last spoke (last_data_recv, last_ack_recv), which bounds it from below
+ * on a kernel that set lsndtime otherwise.
+ */
+export function waitFromTcpInfo(lastDataSent: number, lastDataRecv: number, lastAckRecv: number): number {
+  return Math.max(lastDataSent, Math.min(lastDataRecv, lastAckRecv));
 }
 
 /**
@@ -65,21 +98,26 @@ export function parseInetDiag(buf: Uint8Array, file = 'sock_diag'): InetDiagMsg[
     const u16 = (at: number) => view.getUint16(at, LITTLE_ENDIAN);
     const u32 = (at: number) => view.getUint32(at, LITTLE_ENDIAN);
     const msg = decodeMsg(buf, view, body, u32, fail);
-    msg.v6only = readV6only(buf, u16, body + INET_DIAG_MSG_LEN, end);
+    readAttributes(msg, buf, u16, u32, body + INET_DIAG_MSG_LEN, end);
     out.push(msg);
   });
   return out;
 }
 
-/** The INET_DIAG_SKV6ONLY attribute between `start` and `end`, or null; stops at a malformed attribute. */
-function readV6only(buf: Uint8Array, u16: (at: number) => number, start: number, end: number): boolean | null {
+/** The attributes sockdoc reads, between `start` and `end`, into `msg`; stops at a malformed attribute. */
+function readAttributes(msg: InetDiagMsg, buf: Uint8Array, u16: (at: number) => number, u32: (at: number) => number, start: number, end: number): void {
   for (let a = start; a + 4 <= end; ) {
     const len = u16(a);
-    if (len < 4 || a + len > end) return null;
-    if (u16(a + 2) === INET_DIAG_SKV6ONLY && len > 4) return buf[a + 4] !== 0;
+    if (len < 4 || a + len > end) return;
+    const type = u16(a + 2);
+    const payload = a + 4;
+    if (type === INET_DIAG_SKV6ONLY && len > 4) msg.v6only = buf[payload] !== 0;
+    else if (type === INET_DIAG_SKMEMINFO && len >= 4 + 4 * (SK_MEMINFO_DROPS + 1)) msg.drops = u32(payload + 4 * SK_MEMINFO_DROPS);
+    else if (type === INET_DIAG_INFO && len >= 4 + TCPI_LAST_ACK_RECV + 4) {
+      msg.tcpInfo = { lastDataSent: u32(payload + TCPI_LAST_DATA_SENT), lastDataRecv: u32(payload + TCPI_LAST_DATA_RECV), lastAckRecv: u32(payload + TCPI_LAST_ACK_RECV) };
+    }
     a += (len + 3) & ~3;
   }
-  return null;
 }
 
 function decodeMsg(
@@ -113,5 +151,7 @@ function decodeMsg(
     uid: u32(m + 64),
     inode: u32(m + 68),
     v6only: null,
+    drops: null,
+    tcpInfo: null,
   };
 }

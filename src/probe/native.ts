@@ -41,7 +41,32 @@ export interface NativeTcpTable {
   addrFamilies: Uint8Array;
   /** False when the kernel has no IPv6 sock_diag handler (IPv6 disabled). */
   ipv6: boolean;
+  /**
+   * (row, drops) pairs: SK_MEMINFO_DROPS of each listener whose reply carried it (INET_DIAG_SKMEMINFO;
+   * Linux 4.7+). Missing in an addon built before it.
+   */
+  listenerDrops?: Uint32Array;
+  /**
+   * (row, last_data_sent, last_data_recv, last_ack_recv) in ms, from the tcp_info of each connection
+   * waiting in an accept queue (native/childinfo.c; asked with TCP_TABLE_WAITS). Missing in an addon built before it.
+   */
+  acceptWaits?: Uint32Array;
+  /** Waiting connections not looked up: over the addon's bound (16384 per namespace; an even sample was). */
+  acceptWaitsSkipped?: number;
+  /** Looked up but gone or changed since the dump (accepted, reset). */
+  acceptWaitsGone?: number;
+  /** Why the lookups stopped ("recv: …"), or null when every answer came. */
+  acceptWaitsError?: string | null;
+  /** With TCP_TABLE_RAW: the raw lookup replies, ended by NLMSG_DONE (what a capture stores). */
+  waitBytes?: Buffer;
 }
+
+/** tcpDiagTable / netnsReadAsync flags: look up the waits of connections in accept queues (the default). */
+export const TCP_TABLE_WAITS = 1;
+/** tcpDiagTable flag: also return the lookups' raw replies as `waitBytes`. */
+export const TCP_TABLE_RAW = 2;
+/** idiag_ext bit of INET_DIAG_SKMEMINFO (include/uapi/linux/inet_diag.h: bit INET_DIAG_SKMEMINFO - 1). */
+export const EXT_SKMEMINFO = 1 << (7 - 1);
 
 /** What native/netns.c returns for one namespace file. */
 export interface NativeNetnsRead {
@@ -61,12 +86,15 @@ export interface NativeNetnsRead {
 
 /** What the native addon exports. */
 export interface NativeAddon {
-  /** Raw netlink reply of a SOCK_DIAG_BY_FAMILY dump, NLMSG_DONE included; throws with errno. */
-  inetDiagDump(family: number, protocol: number, statesMask: number): Buffer;
+  /** Raw netlink reply of a SOCK_DIAG_BY_FAMILY dump, NLMSG_DONE included; `ext`: idiag_ext bits. Throws with errno. */
+  inetDiagDump(family: number, protocol: number, statesMask: number, ext?: number): Buffer;
   /** Raw reply of a unix_diag dump (AF_UNIX) of the caller's namespace, NLMSG_DONE included. Missing in an addon built before it. */
   unixDiagDump?(statesMask: number, show: number): Buffer;
-  /** Every TCP socket in a state of statesMask, AF_INET then AF_INET6. Missing in an addon built before it. */
-  tcpDiagTable?(statesMask: number): NativeTcpTable;
+  /**
+   * Every TCP socket in a state of statesMask (listeners first, with their drops); `flags`
+   * TCP_TABLE_WAITS (default) | TCP_TABLE_RAW. Missing in an addon built before it.
+   */
+  tcpDiagTable?(statesMask: number, flags?: number): NativeTcpTable;
   /**
    * Walks PROC_DIR/PID/fd for every pid, on up to 4 threads. With `bpfLink` (from bpfFdIterOpen)
    * the BPF iterator reports every fd first and only the pids it did not report are walked.
@@ -84,10 +112,15 @@ export interface NativeAddon {
   /** Closes a link fd from bpfFdIterOpen. */
   bpfFdIterClose?(fd: number): void;
   /**
-   * For each namespace file, on threads of its own: setns(CLONE_NEWNET), the all-states TCP dump,
-   * then each of `files` read from inside. Missing in an addon built before it.
+   * For each namespace file, on threads of its own: setns(CLONE_NEWNET), the TCP dump of
+   * statesMask (none when 0; `flags` as tcpDiagTable's), then each of `files` read from inside
+   * ("sock_diag:tcp-listen": the raw LISTEN dump with drops; "sock_diag:tcp-waiting": the raw
+   * lookup replies of the dump's waiting connections; "sock_diag:unix": the raw unix_diag dump).
+   * `inodes` (null: none) gives per path the
+   * namespace inode discovered (0: no check): the fd entered must have it, else nothing is entered
+   * (errno ESTALE, what "inode"). Missing in an addon built before it.
    */
-  netnsReadAsync?(paths: string[], statesMask: number, files: string[], inodes?: number[]): Promise<NativeNetnsRead[]>;
+  netnsReadAsync?(paths: string[], statesMask: number, files: string[], inodes?: number[] | null, flags?: number): Promise<NativeNetnsRead[]>;
   /**
    * For each user namespace file (/proc/PID/ns/user): its inode, owner uid and parent's inode (nsfs
    * ioctls, native/userns.c); -1 where unknown, errno of the open. Missing in an addon built before it.

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ROW_WORDS, socketsFromDiagTable, TCP_ALL_STATES_MASK } from './net-diag.js';
+import { ROW_WORDS, socketsFromDiagTable, tableFromDiag, TCP_ALL_STATES_MASK, withRecordedDiag } from './net-diag.js';
+import { SocketTable } from '../snapshot/socket-table.js';
+import type { TcpSocket } from '../snapshot/types.js';
 import { readNetTcp } from './net-tcp.js';
 import type { NativeTcpTable } from './native.js';
 import { ParseError } from './read-file.js';
@@ -101,3 +103,60 @@ test('v6only flags in row word 0 (native/tcptable.c): decoded for listeners, nev
   assert.deepEqual(sockets.map((s) => s.state), ['LISTEN', 'LISTEN', 'LISTEN']);
   assert.deepEqual([...v6only], [['6|::|7001|901', true], ['6|::|7002|902', false]]);
 });
+
+test('drops and waits: listeners get their SK_MEMINFO_DROPS, waiting connections their wait, others nothing', () => {
+  const t = table([V4_LO, V4_ANY, V6_ANY, V6_MAPPED], [
+    [4, 10, 8080, 0, 0, 1, 3, 2, 0, 555], // 127.0.0.1:8080, queue 3 of 2
+    [6, 10, 8081, 0, 2, 2, 0, 4096, 0, 556], // [::]:8081
+    [4, 1, 8080, 40000, 0, 0, 0, 0, 0, 0], // queued on 8080
+    [6, 1, 8081, 40001, 3, 3, 0, 0, 0, 0], // v4-mapped, queued on 8081
+    [4, 1, 8080, 40002, 0, 0, 0, 0, 1000, 600], // accepted: has an inode, no wait
+  ]);
+  t.listenerDrops = Uint32Array.from([0, 108, 1, 0]);
+  // last_data_sent 4016 (since the handshake); a kernel whose lsndtime is older than the last ACK: the lower bound wins.
+  t.acceptWaits = Uint32Array.from([2, 4016, 4016, 4016, 3, 50, 900, 700]);
+  t.acceptWaitsSkipped = 0;
+  t.acceptWaitsGone = 1;
+  t.acceptWaitsError = null;
+  const { sockets } = socketsFromDiagTable(t);
+  assert.deepEqual(sockets.map((s) => [s.localPort, s.state, s.drops, s.waitedMs]), [
+    [8080, 'LISTEN', 108, undefined],
+    [8081, 'LISTEN', 0, undefined],
+    [8080, 'ESTABLISHED', undefined, 4016],
+    [8081, 'ESTABLISHED', undefined, 700],
+    [8080, 'ESTABLISHED', undefined, undefined],
+  ]);
+  const { table: cols, waits } = tableFromDiag(t);
+  assert.deepEqual(waits, { measured: 2, skipped: 0, gone: 1, error: null });
+  assert.ok(cols.drops && cols.waitedMs);
+  // An addon built before: no columns, so nothing is claimed known.
+  const old = tableFromDiag(table([V4_LO], [[4, 10, 80, 0, 0, 0, 0, 5, 0, 1]]));
+  assert.equal(old.table.drops, null);
+  assert.equal(old.table.waitedMs, null);
+  assert.equal(old.waits, null);
+});
+
+test('drops for a row that is not a listener, or a wait beyond the table, are ParseErrors', () => {
+  const t = table([V4_LO], [[4, 1, 80, 1, 0, 0, 0, 0, 0, 0]]);
+  t.listenerDrops = Uint32Array.from([0, 5]);
+  assert.throws(() => tableFromDiag(t), (e) => e instanceof ParseError && /not a listener/.test(e.message));
+  const u = table([V4_LO], [[4, 1, 80, 1, 0, 0, 0, 0, 0, 0]]);
+  u.acceptWaits = Uint32Array.from([7, 1, 1, 1]);
+  assert.throws(() => tableFromDiag(u), (e) => e instanceof ParseError && /beyond the table/.test(e.message));
+});
+
+test('withRecordedDiag: a capture\'s /proc rows get the drops and waits it recorded beside them', () => {
+  const t = socketsTable([
+    { state: 'LISTEN', localAddress: '::', localPort: 8889, remoteAddress: '::', remotePort: 0, inode: 77 },
+    { state: 'ESTABLISHED', localAddress: '::ffff:127.0.0.1', localPort: 8889, remoteAddress: '::ffff:127.0.0.1', remotePort: 40000, inode: 0 },
+    { state: 'ESTABLISHED', localAddress: '::ffff:127.0.0.1', localPort: 8889, remoteAddress: '::ffff:127.0.0.1', remotePort: 40001, inode: 0 },
+  ]);
+  const out = withRecordedDiag(t, new Map([['6|::|8889|77', 12]]), new Map([['6|::ffff:127.0.0.1|8889|::ffff:127.0.0.1|40000', 3100]]));
+  assert.deepEqual(out.toArray().map((s) => [s.drops, s.waitedMs]), [[12, undefined], [undefined, 3100], [undefined, undefined]]);
+  assert.equal(withRecordedDiag(t, null, null), t, 'nothing recorded: unchanged, columns stay null');
+  assert.equal(withRecordedDiag(t, new Map(), null).waitedMs, null);
+});
+
+function socketsTable(rows: Array<Pick<TcpSocket, 'state' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort' | 'inode'>>): SocketTable {
+  return SocketTable.fromSockets(rows.map((r) => ({ family: 6, txQueue: 0, rxQueue: 0, uid: 0, netns: 0, ...r })));
+}

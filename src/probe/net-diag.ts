@@ -16,13 +16,17 @@
  * - TIME_WAIT (and FIN_WAIT2 in a timewait socket): inet_twsk_diag_fill reports tw_substate with
  *   queues, uid and inode 0, as get_timewait4_sock prints them.
  * - An AF_INET6 socket keeps family 6 with its v4-mapped addresses, as in /proc/net/tcp6.
+ * What /proc cannot show, the table carries in two more columns: each listener's drops (its
+ * INET_DIAG_SKMEMINFO) and how long each connection waiting in an accept queue has waited (the
+ * tcp_info the addon looked up for it: native/childinfo.c).
  */
 import { formatIPv4Bytes, formatIPv6Bytes } from './inet-address.js';
-import { listenerKey } from './sock-diag.js';
+import { waitFromTcpInfo } from './inet-diag.js';
+import { connectionKey, listenerKey } from './sock-diag.js';
 import type { NativeTcpTable } from './native.js';
 import { ParseError } from './read-file.js';
 import { TCP_STATES, type TcpSocket } from '../snapshot/types.js';
-import { allocColumns, SocketTable, type SocketColumns } from '../snapshot/socket-table.js';
+import { allocColumns, emptyColumn, SocketTable, type SocketColumns } from '../snapshot/socket-table.js';
 
 /**
  * States 1..11 (include/net/tcp_states.h) plus TCP_NEW_SYN_RECV (12), so that request sockets are
@@ -73,6 +77,43 @@ export interface DiagTable {
   backlogs: Map<string, number>;
   /** listenerKey(...) -> IPV6_V6ONLY of IPv6 listeners whose dump carried INET_DIAG_SKV6ONLY. */
   v6only: Map<string, boolean>;
+  /** What was not measured of the accept waits, for a note; null when the addon does not measure them. */
+  waits: WaitLookups | null;
+}
+
+/** The addon's account of its accept-wait lookups (NativeTcpTable.acceptWaits*). */
+export interface WaitLookups {
+  measured: number;
+  /** Not looked up: over the addon's bound per namespace (an even sample of the rest was). */
+  skipped: number;
+  /** Gone or changed between the dump and their lookup. */
+  gone: number;
+  /** Why the lookups stopped early, or null. */
+  error: string | null;
+}
+
+/** Words per answer in NativeTcpTable.acceptWaits (native/childinfo.h CHILDINFO_WORDS). */
+export const WAIT_WORDS = 4;
+
+/** The drops and waits columns of a native table; null columns when the addon predates them. */
+function extraColumns(table: NativeTcpTable, c: SocketColumns, file: string): void {
+  const { count, listenerDrops, acceptWaits } = table;
+  if (listenerDrops) {
+    c.drops = emptyColumn(count);
+    for (let k = 0; k + 1 < listenerDrops.length; k += 2) {
+      const row = listenerDrops[k];
+      if (row >= count || c.state[row] !== LISTEN) throw new ParseError(file, row + 1, 'listener drops for a row that is not a listener');
+      c.drops[row] = listenerDrops[k + 1];
+    }
+  }
+  if (acceptWaits) {
+    c.waitedMs = emptyColumn(count);
+    for (let k = 0; k + WAIT_WORDS - 1 < acceptWaits.length; k += WAIT_WORDS) {
+      const row = acceptWaits[k];
+      if (row >= count) throw new ParseError(file, row + 1, 'accept wait for a row beyond the table');
+      c.waitedMs[row] = Math.min(waitFromTcpInfo(acceptWaits[k + 1], acceptWaits[k + 2], acceptWaits[k + 3]), 0xfffffffe);
+    }
+  }
 }
 
 /**
@@ -117,11 +158,39 @@ export function tableFromDiag(table: NativeTcpTable, file = 'sock_diag', netns =
     } else if (st === SYN_RECV && rows[r + 7] === 0) requests = true;
   }
   if (requests) copyListenerUids(c);
-  return { table: new SocketTable(c), backlogs, v6only };
+  extraColumns(table, c, file);
+  const waits: WaitLookups | null = table.acceptWaits
+    ? { measured: table.acceptWaits.length / WAIT_WORDS, skipped: table.acceptWaitsSkipped ?? 0, gone: table.acceptWaitsGone ?? 0, error: table.acceptWaitsError ?? null }
+    : null;
+  return { table: new SocketTable(c), backlogs, v6only, waits };
 }
 
 /** tableFromDiag as TcpSocket[] (one object per socket). */
 export function socketsFromDiagTable(table: NativeTcpTable, file = 'sock_diag', netns = 0): DiagSockets {
   const { table: t, backlogs, v6only } = tableFromDiag(table, file, netns);
   return { sockets: t.toArray(), backlogs, v6only };
+}
+
+/**
+ * A table read from /proc/net/tcp text (a capture) with the drops and waits the capture recorded
+ * beside it from sock_diag: listeners matched by listenerKey, waiting connections by their
+ * addresses and ports. A map that is null leaves its column null (unknown).
+ */
+export function withRecordedDiag(table: SocketTable, drops: ReadonlyMap<string, number> | null, waits: ReadonlyMap<string, number> | null): SocketTable {
+  if (!drops && !waits) return table;
+  const t = table;
+  const dropsCol = drops ? emptyColumn(t.length) : null;
+  const waitsCol = waits ? emptyColumn(t.length) : null;
+  for (let i = 0; i < t.length; i++) {
+    const family = t.family[i] === 4 ? 4 : 6;
+    const local = t.addresses[t.localAddress[i]];
+    if (t.state[i] === LISTEN) {
+      const d = drops?.get(listenerKey(family, local, t.localPort[i], t.inode[i]));
+      if (dropsCol && d !== undefined) dropsCol[i] = d;
+    } else if (waitsCol && t.inode[i] === 0) {
+      const w = waits?.get(connectionKey(family, local, t.localPort[i], t.addresses[t.remoteAddress[i]], t.remotePort[i]));
+      if (w !== undefined) waitsCol[i] = Math.min(w, 0xfffffffe);
+    }
+  }
+  return t.withColumns({ drops: dropsCol, waitedMs: waitsCol });
 }

@@ -9,7 +9,7 @@
  * charCode arithmetic instead of regex or split.
  */
 import { hexAt, procAddressReader } from './inet-address.js';
-import { tableFromDiag, TCP_ALL_STATES_MASK } from './net-diag.js';
+import { tableFromDiag, TCP_ALL_STATES_MASK, type WaitLookups } from './net-diag.js';
 import { ADDON_PATH, loadNativeAddon } from './native.js';
 import { describeError, ParseError, readUnder, runProbe, under } from './read-file.js';
 import { TCP_STATES, type ProbeReport, type TcpSocket } from '../snapshot/types.js';
@@ -167,6 +167,8 @@ export interface NetTcpRead {
   backlogs?: Map<string, number>;
   /** From the sock_diag dump only: listenerKey -> IPV6_V6ONLY of IPv6 listeners. */
   v6only?: Map<string, boolean>;
+  /** From the sock_diag dump only: what of the accept waits was not measured. */
+  waits?: WaitLookups | null;
 }
 
 export interface NetTcpOptions {
@@ -197,12 +199,12 @@ export function readNetTcp(root = '/', opts: NetTcpOptions = {}): NetTcpRead {
       const addon = loadNativeAddon(opts.addonPath ?? ADDON_PATH);
       if (typeof addon.tcpDiagTable === 'function') {
         const table = addon.tcpDiagTable(TCP_ALL_STATES_MASK);
-        const { table: sockets, backlogs, v6only } = tableFromDiag(table, DIAG_SOURCE, opts.netns ?? 0);
+        const { table: sockets, backlogs, v6only, waits } = tableFromDiag(table, DIAG_SOURCE, opts.netns ?? 0);
         const reports: ProbeReport[] = [{ probe: 'net-tcp', source: DIAG_SOURCE, status: 'ok', ms: performance.now() - t0 }];
         if (!table.ipv6) {
           reports.push({ probe: 'net-tcp', source: `${DIAG_SOURCE} AF_INET6`, status: 'absent', ms: 0, detail: 'IPv6 is disabled on this host, so there are no IPv6 sockets to see' });
         }
-        return { table: sockets, reports, notes: [], source: 'sock_diag', backlogs, v6only };
+        return { table: sockets, reports, notes: [], source: 'sock_diag', backlogs, v6only, waits };
       }
     } catch (err) {
       // Not built, built for another ABI, or the dump failed: /proc/net/tcp has the same sockets.

@@ -16,10 +16,10 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { readCounters } from './netstat.js';
 import { readProcNetTcp, DIAG_SOURCE } from './net-tcp.js';
-import { tableFromDiag, TCP_ALL_STATES_MASK } from './net-diag.js';
+import { tableFromDiag, TCP_ALL_STATES_MASK, withRecordedDiag, type WaitLookups } from './net-diag.js';
 import { SocketTable, tcpStateNumber } from '../snapshot/socket-table.js';
 import { ADDON_PATH, loadNativeAddon, type NativeNetnsRead } from './native.js';
-import { readListenBacklogs } from './sock-diag.js';
+import { readCapturedWaits, readListenBacklogs } from './sock-diag.js';
 import { NET_TUNABLE_NAMES, parseTunable, sysctlPath } from './sysctl.js';
 import { parseNetstat } from './netstat.js';
 import { describeError, readUnder, runProbe, under } from './read-file.js';
@@ -51,6 +51,10 @@ export interface NetnsData {
   backlogs: Map<string, number> | null;
   /** listenerKey -> IPV6_V6ONLY of IPv6 listeners (INET_DIAG_SKV6ONLY); null when not dumped. */
   v6only?: Map<string, boolean> | null;
+  /** What of the accept waits was not measured (sock_diag read only); null otherwise. */
+  waits?: WaitLookups | null;
+  /** Read from outside, through a process's /proc/PID/net: its notes already say what that leaves unknown. */
+  outside?: boolean;
   socketSource: 'sock_diag' | 'proc' | null;
   /** Its unix-domain sockets (unix_diag from inside, else /proc/PID/net/unix without queue lengths). */
   unix: UnixRead;
@@ -77,7 +81,7 @@ function emptyTunables(): NetTunables {
 }
 
 const UNKNOWN_WITHOUT_ENTERING =
-  'the backlog limits of its listeners and its sysctls (net.core.somaxconn, tcp_max_syn_backlog, tcp_syncookies, tcp_abort_on_overflow, ip_local_port_range) are unknown';
+  'the backlog limits of its listeners, their drops, how long clients wait in their queues, and its sysctls (net.core.somaxconn, tcp_max_syn_backlog, tcp_syncookies, tcp_abort_on_overflow, ip_local_port_range) are unknown';
 
 /**
  * The counter values of a namespace from ROOT/proc/PID/net of the first of its processes that
@@ -105,7 +109,7 @@ function inNetns(root: string, pid: number, inode: number): boolean {
 /** Sockets and counters from ROOT/proc/PID/net/* of one of its processes: no backlog limits, no sysctls. */
 export function readNetnsFromPid(root: string, target: NetnsTarget, why: string): NetnsData {
   // From outside, the backlog limits and sysctls stay unknown: partial from the start.
-  const data = { ...emptyNetnsData(target), partial: true };
+  const data = { ...emptyNetnsData(target), partial: true, outside: true };
   for (const pid of target.pids.slice(0, 5)) {
     if (!inNetns(root, pid, target.inode)) continue; // exited, or its pid now names another namespace
     const read = readProcNetTcp(root, target.inode, `proc/${pid}/net`);
@@ -190,10 +194,11 @@ export function fromNativeRead(target: NetnsTarget, r: NativeNetnsRead): NetnsDa
   fromInside(r.files, target.label, data);
   data.unix = unixInside(target, r.files[UNIX_FILE]);
   if (r.table) {
-    const { table, backlogs, v6only } = tableFromDiag(r.table, `${DIAG_SOURCE} inside ${target.label}`, target.inode);
+    const { table, backlogs, v6only, waits } = tableFromDiag(r.table, `${DIAG_SOURCE} inside ${target.label}`, target.inode);
     data.table = table;
     data.backlogs = backlogs;
     data.v6only = v6only;
+    data.waits = waits;
     data.socketSource = 'sock_diag';
     data.reports.push({ probe: 'net-tcp', source: `${DIAG_SOURCE} inside ${target.label}`, status: 'ok', ms: 0 });
   } else {
@@ -227,6 +232,12 @@ export interface NetnsEntry {
   reused: Array<{ path: string; pid: number | null; now: number }>;
 }
 
+/** The dump made inside each namespace: the TCP states (0: none, files only) and tcptable's flags (default: the waits looked up). */
+export interface NetnsDump {
+  states: number;
+  flags?: number;
+}
+
 /**
  * Enters each namespace through the fd the addon opens and checks: its inode must be the one
  * discovered (native/netns.c), and `files` are read from inside. A path that now names another
@@ -239,7 +250,7 @@ export async function enterNetns(
   files: string[],
   addonPath = ADDON_PATH,
   hooks: NetnsReadHooks = {},
-  statesMask = TCP_ALL_STATES_MASK,
+  dump: NetnsDump = { states: TCP_ALL_STATES_MASK },
 ): Promise<NetnsEntry[]> {
   const addon = loadNativeAddon(addonPath);
   if (typeof addon.netnsReadAsync !== 'function') throw new Error('it is older than netnsReadAsync; rebuild it: npm run build');
@@ -251,7 +262,10 @@ export async function enterNetns(
   let todo = targets.map((_, i) => i).filter((i) => entryPaths(targets[i]).length > 0);
   for (let round = 0; round < ENTRY_ROUNDS && todo.length; round++) {
     const paths = todo.map((i) => entryPaths(targets[i])[tried[i]]);
-    const got = await addon.netnsReadAsync(paths.map((p) => p.path), statesMask, files, todo.map((i) => targets[i].inode));
+    const inodes = todo.map((i) => targets[i].inode);
+    const got = await (dump.flags === undefined
+      ? addon.netnsReadAsync(paths.map((p) => p.path), dump.states, files, inodes)
+      : addon.netnsReadAsync(paths.map((p) => p.path), dump.states, files, inodes, dump.flags));
     if (got.some((r) => typeof r.inode !== 'number')) throw new Error('it is older than the inode check; rebuild it: npm run build');
     const next: number[] = [];
     todo.forEach((i, k) => {
@@ -274,20 +288,22 @@ export async function enterNetns(
  * that cannot be entered (not root, addon not built) is read from /proc/PID/net and marked partial;
  * one whose every entry path now names another namespace is skipped with a note, never read under
  * another's name. `statesMask` (1 << state, include/net/tcp_states.h) lets the kernel filter the
- * dump: the start of a window needs only the CLOSE_WAIT sockets (snapshot/window-read.ts); the
- * /proc fallback reads them all.
+ * dump: the start of a window needs only the CLOSE_WAIT sockets and the listeners with their
+ * drops (snapshot/window-read.ts); the /proc fallback reads them all. `flags` as tcpDiagTable's
+ * (the start looks up no waits).
  */
 export async function readLiveNetns(
   targets: readonly NetnsTarget[],
   addonPath = ADDON_PATH,
   hooks: NetnsReadHooks = {},
   statesMask = TCP_ALL_STATES_MASK,
+  flags?: number,
 ): Promise<NetnsData[]> {
   if (targets.length === 0) return [];
   let entries: NetnsEntry[] | null = null;
   let why = '';
   try {
-    entries = await enterNetns(targets, INSIDE_FILES, addonPath, hooks, statesMask);
+    entries = await enterNetns(targets, INSIDE_FILES, addonPath, hooks, { states: statesMask, flags });
   } catch (err) {
     why = `the native module is not available (${describeError(err).split('\n')[0]})`;
   }
@@ -344,6 +360,10 @@ export function readTreeNetns(root: string, target: NetnsTarget): NetnsData {
     const b = readListenBacklogs(base);
     data.reports.push(b.report);
     if (b.source !== null) data.backlogs = b.backlogs;
+    // What the capture recorded from sock_diag beside /proc: each listener's drops, each waiting connection's wait.
+    const w = readCapturedWaits(base);
+    if (w.report) data.reports.push(w.report);
+    data.table = withRecordedDiag(data.table, b.drops ?? null, w.waits);
   }
   const bad = data.reports.filter((r) => r.status !== 'ok' && r.status !== 'absent');
   const missing = data.reports.filter((r) => r.status === 'absent');

@@ -264,6 +264,7 @@ function finish(
       fds: { open: zombie ? 0 : err ? null : walk.counts[w], soft: c.soft, hard: c.hard },
       sockets: {},
       netns: null,
+      state: c.state,
     };
     // Kinds are known when the walk read the directory (a refused one counts nothing).
     if (!err && walk.kinds && walk.counts[w] !== null) info.fdKinds = walkKinds(walk.kinds, w);

@@ -7,8 +7,11 @@
  * `ss -ltnHe`; otherwise unknown, said in the report.
  */
 import { existsSync } from 'node:fs';
-import { AF_INET, AF_INET6, IPPROTO_TCP, TCP_LISTEN, parseInetDiag } from './inet-diag.js';
-import { ADDON_PATH, loadNativeAddon, type NativeAddon } from './native.js';
+import { AF_INET, AF_INET6, IPPROTO_TCP, TCP_LISTEN, parseInetDiag, waitFromTcpInfo } from './inet-diag.js';
+import { ADDON_PATH, EXT_SKMEMINFO, loadNativeAddon, TCP_TABLE_RAW, TCP_TABLE_WAITS, type NativeAddon } from './native.js';
+
+/** Every TCP state sock_diag lists as /proc does (net-diag.ts TCP_ALL_STATES_MASK; not imported: net-diag imports this module). */
+const TCP_ALL_STATES = 0x1ffe;
 import { describeError, outcomeOf, readBytesUnder, readUnder, under } from './read-file.js';
 import { parseSsListen, runSsListen, SS_ARGS } from './ss-listen.js';
 import type { ProbeReport } from '../snapshot/types.js';
@@ -22,12 +25,19 @@ export interface ListenBacklogs {
   report: ProbeReport;
   /** listenerKey(...) -> IPV6_V6ONLY, from sock_diag only (ss -ltn shows it as *:P vs [::]:P, not parsed). */
   v6only?: Map<string, boolean>;
+  /** listenerKey(...) -> drops (sk_drops), from a dump that carried INET_DIAG_SKMEMINFO; absent otherwise. */
+  drops?: Map<string, number>;
 }
 
 /** Where a captured host tree keeps the raw dump of its TCP listeners (AF_INET then AF_INET6). */
 export const CAPTURE_BIN = 'sock_diag/tcp-listen.bin';
 /** Where a captured host tree keeps `ss -ltnHe` output, used when the raw dump is missing. */
 export const CAPTURE_SS = 'sock_diag/ss-ltnHe.txt';
+/**
+ * Where a captured host tree keeps the tcp_info replies of the connections that waited in accept
+ * queues (native/childinfo.c, ended by NLMSG_DONE). Absent in captures made before it: waits unknown.
+ */
+export const CAPTURE_WAIT_BIN = 'sock_diag/tcp-waiting.bin';
 
 /**
  * The key a listener is known by across sources. `address` is formatted as /proc/net/tcp formats
@@ -41,12 +51,12 @@ export function listenerKey(family: 4 | 6, address: string, port: number, inode:
 /** errnos meaning "this kernel has no IPv6 sock_diag handler": nothing to list, not a failure. */
 const NO_IPV6 = new Set(['ENOENT', 'EAFNOSUPPORT', 'EPROTONOSUPPORT']);
 
-/** Raw dump of every TCP listener, IPv4 then IPv6, through the addon. Throws on failure. */
+/** Raw dump of every TCP listener with its drops (INET_DIAG_SKMEMINFO), IPv4 then IPv6, through the addon. Throws on failure. */
 export function dumpListenBytes(addon: NativeAddon = loadNativeAddon()): Buffer {
   const mask = 1 << TCP_LISTEN;
-  const v4 = addon.inetDiagDump(AF_INET, IPPROTO_TCP, mask);
+  const v4 = addon.inetDiagDump(AF_INET, IPPROTO_TCP, mask, EXT_SKMEMINFO);
   try {
-    return Buffer.concat([v4, addon.inetDiagDump(AF_INET6, IPPROTO_TCP, mask)]);
+    return Buffer.concat([v4, addon.inetDiagDump(AF_INET6, IPPROTO_TCP, mask, EXT_SKMEMINFO)]);
   } catch (err) {
     if (NO_IPV6.has((err as NodeJS.ErrnoException).code ?? '')) return v4;
     throw err;
@@ -59,6 +69,23 @@ export function captureListenBytes(): Buffer | null {
     return dumpListenBytes();
   } catch (err) {
     // Capture is best effort: the reader of the captured tree reports the missing file.
+    void err;
+    return null;
+  }
+}
+
+/**
+ * The bytes to store as ROOT/sock_diag/tcp-waiting.bin: the tcp_info replies of the connections
+ * now waiting in accept queues (a dump of every socket, then a lookup per waiting one); null without
+ * an addon that makes them.
+ */
+export function captureWaitBytes(addon?: NativeAddon): Buffer | null {
+  try {
+    const a = addon ?? loadNativeAddon();
+    if (typeof a.tcpDiagTable !== 'function') return null;
+    return a.tcpDiagTable(TCP_ALL_STATES, TCP_TABLE_WAITS | TCP_TABLE_RAW).waitBytes ?? null;
+  } catch (err) {
+    // Best effort, as captureListenBytes: the reader of the tree says the waits are unknown.
     void err;
     return null;
   }
@@ -78,6 +105,33 @@ export function v6onlyFromDiag(bytes: Uint8Array, file = 'sock_diag'): Map<strin
   const map = new Map<string, boolean>();
   for (const m of parseInetDiag(bytes, file)) {
     if (m.state === 'LISTEN' && m.v6only !== null) map.set(listenerKey(m.family, m.localAddress, m.localPort, m.inode), m.v6only);
+  }
+  return map;
+}
+
+/** Drops of each listener whose dump carried them (a dump made before sockdoc asked SKMEMINFO has none). */
+export function dropsFromDiag(bytes: Uint8Array, file = 'sock_diag'): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const m of parseInetDiag(bytes, file)) {
+    if (m.state === 'LISTEN' && m.drops !== null) map.set(listenerKey(m.family, m.localAddress, m.localPort, m.inode), m.drops);
+  }
+  return map;
+}
+
+/** The key of a connection across sources: a row of /proc/net/tcp and its tcp_info reply. */
+export function connectionKey(family: 4 | 6, localAddress: string, localPort: number, remoteAddress: string, remotePort: number): string {
+  return `${family}|${localAddress}|${localPort}|${remoteAddress}|${remotePort}`;
+}
+
+/** connectionKey -> ms waited, from the raw tcp_info replies of waiting connections (CAPTURE_WAIT_BIN). */
+export function waitsFromDiag(bytes: Uint8Array, file = 'sock_diag'): Map<string, number> {
+  const map = new Map<string, number>();
+  // Empty: the namespace had no TCP socket in use, so nothing was dumped nor looked up (native/netns.c).
+  if (bytes.length === 0) return map;
+  for (const m of parseInetDiag(bytes, file)) {
+    if (!m.tcpInfo) continue;
+    const { lastDataSent, lastDataRecv, lastAckRecv } = m.tcpInfo;
+    map.set(connectionKey(m.family, m.localAddress, m.localPort, m.remoteAddress, m.remotePort), waitFromTcpInfo(lastDataSent, lastDataRecv, lastAckRecv));
   }
   return map;
 }
@@ -105,7 +159,14 @@ function fromCapture(root: string, t0: number): ListenBacklogs {
   try {
     if (existsSync(bin)) {
       const bytes = readBytesUnder(root, CAPTURE_BIN, 'binary');
-      return { backlogs: backlogsFromDiag(bytes, bin), v6only: v6onlyFromDiag(bytes, bin), source: 'sock_diag', report: report(bin, 'ok', t0) };
+      const drops = dropsFromDiag(bytes, bin);
+      return {
+        backlogs: backlogsFromDiag(bytes, bin),
+        v6only: v6onlyFromDiag(bytes, bin),
+        ...(drops.size ? { drops } : {}),
+        source: 'sock_diag',
+        report: report(bin, 'ok', t0),
+      };
     }
     if (existsSync(ss)) return { backlogs: backlogsFromSs(readUnder(root, CAPTURE_SS, 'proc-table'), ss), source: 'ss', report: report(ss, 'ok', t0) };
   } catch (err) {
@@ -117,6 +178,21 @@ function fromCapture(root: string, t0: number): ListenBacklogs {
     source: null,
     report: report(bin, 'absent', t0, `${bin} was not captured: backlog limits of listeners are unknown (/proc does not show them)`),
   };
+}
+
+/**
+ * The waits a capture recorded (CAPTURE_WAIT_BIN under `root`), by connectionKey; null when it
+ * holds none (a capture made before sockdoc recorded them) or the file is unreadable, with why.
+ */
+export function readCapturedWaits(root: string): { waits: Map<string, number> | null; report: ProbeReport | null } {
+  const t0 = performance.now();
+  const bin = under(root, CAPTURE_WAIT_BIN);
+  if (!existsSync(bin)) return { waits: null, report: null };
+  try {
+    return { waits: waitsFromDiag(readBytesUnder(root, CAPTURE_WAIT_BIN, 'binary'), bin), report: report(bin, 'ok', t0) };
+  } catch (err) {
+    return { waits: null, report: report(bin, outcomeOf(err) === 'denied' ? 'denied' : 'failed', t0, `accept waits are unknown: ${describeError(err)}`) };
+  }
 }
 
 /**
@@ -139,7 +215,7 @@ export function readListenBacklogs(root = '/', opts: { addonPath?: string } = {}
   try {
     const bytes = dumpListenBytes(loadNativeAddon(addonPath));
     const backlogs = backlogsFromDiag(bytes, 'sock_diag');
-    return { backlogs, v6only: v6onlyFromDiag(bytes), source: 'sock_diag', report: report('netlink NETLINK_SOCK_DIAG', 'ok', t0) };
+    return { backlogs, v6only: v6onlyFromDiag(bytes), drops: dropsFromDiag(bytes), source: 'sock_diag', report: report('netlink NETLINK_SOCK_DIAG', 'ok', t0) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (NETLINK_REFUSED.has(code)) {

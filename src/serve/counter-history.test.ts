@@ -1,15 +1,16 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { CounterHistory } from './counter-history.js';
-import type { Snapshot } from '../snapshot/types.js';
+import type { Listener, Snapshot } from '../snapshot/types.js';
+import { listener } from '../testing/snapshot-builder.js';
 
-function snap(values: Record<number, number>): Snapshot {
+function snap(values: Record<number, number>, listeners: Listener[] = []): Snapshot {
   const namespaces = Object.entries(values).map(([inode, v]) => ({
     inode: Number(inode),
     socketSource: 'sock_diag',
     counters: { values: { 'TcpExt.ListenOverflows': v }, deltas: null, intervalMs: 0 },
   }));
-  return { namespaces, counters: namespaces[0].counters, sockets: [] } as unknown as Snapshot;
+  return { namespaces, counters: namespaces[0].counters, sockets: [], listeners } as unknown as Snapshot;
 }
 
 test('deltas compare with the newest reading at least a window old, per namespace', () => {
@@ -40,4 +41,24 @@ test('a counter that went down (namespace re-created) has no delta; old readings
   const alone = snap({ 1: 12 });
   h.apply(alone, 20_000);
   assert.equal(alone.counters.deltas, null, 'every reading is older than keepMs');
+});
+
+test('each listener\'s own drops compare with the same baseline reading: dropping since, or not', () => {
+  const h = new CounterHistory({ windowMs: 1000 });
+  const at = (drops: number, more: Listener[] = []) => [listener({ port: 80, netns: 1, inode: 11, drops }), ...more];
+  const s0 = snap({ 1: 100 }, at(40));
+  h.apply(s0, 0);
+  assert.equal(s0.listeners[0].dropsDelta, null, 'nothing to compare with yet');
+  const s1 = snap({ 1: 100 }, at(40));
+  h.apply(s1, 1100);
+  assert.equal(s1.listeners[0].dropsDelta, 0, 'history, not now');
+  const s2 = snap({ 1: 110 }, at(52, [listener({ port: 81, netns: 1, inode: 12, drops: 3 })]));
+  h.apply(s2, 2300);
+  assert.deepEqual(s2.listeners.map((l) => l.dropsDelta), [12, 3]);
+  // Scrapes keep coming for 10 minutes: the readings (each with its listeners' drops) are cut to the base and the newest.
+  for (let t = 3400; t < 600_000; t += 1100) h.apply(snap({ 1: 110 }, at(52)), t);
+  const last = snap({ 1: 111 }, at(53));
+  h.apply(last, 600_500);
+  assert.equal(last.listeners[0].dropsDelta, 1);
+  assert.ok(h.size <= 2, `${h.size} readings held`);
 });

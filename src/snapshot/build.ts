@@ -13,10 +13,12 @@ import { readTunables } from '../probe/sysctl.js';
 import { readHost } from '../probe/host.js';
 import { readProcessesWhile } from '../probe/processes.js';
 import type { BpfChoice } from '../probe/fd-walk.js';
-import { readListenBacklogs } from '../probe/sock-diag.js';
+import { readCapturedWaits, readListenBacklogs } from '../probe/sock-diag.js';
+import { withRecordedDiag } from '../probe/net-diag.js';
+import { listenerExtrasNotes, notCaptured, readWaitingOwnersThreads, unknownWhy } from './listener-extras.js';
+import { under } from '../probe/read-file.js';
 import { readPidNetns } from '../probe/netns.js';
 import { readLiveNetns, readTreeNetns, type NetnsData, type NetnsReadHooks, type NetnsTarget, type NetTunables } from '../probe/netns-read.js';
-import { under } from '../probe/read-file.js';
 import { compareListeners, deriveListeners, deriveUnixListeners } from './listeners.js';
 import { readUnixSockets, unixReadOf, type UnixRead } from '../probe/net-unix.js';
 import { readSocketInodes } from '../probe/net-socket-inodes.js';
@@ -57,7 +59,15 @@ export interface SnapshotOptions {
    * names no namespace or several.
    */
   scope?: NetnsScope;
+  /**
+   * The owners of listeners whose clients have waited at least this long (ms, default 1000: the
+   * accept-wait-long threshold) get their threads' states read. Cost grows with what is asked.
+   */
+  acceptWaitMs?: number;
 }
+
+/** SnapshotOptions.acceptWaitMs by default: accept-wait-long's default threshold. */
+export const DEFAULT_ACCEPT_WAIT_MS = 1000;
 
 /** sockdoc's own namespace when a scope leaves it out: nothing read, its source unknown. */
 function notRead(): Omit<NetTcpRead, 'source'> & { source: null } {
@@ -263,20 +273,6 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   probes.push(...userns.reports);
   notes.push(...userns.notes);
 
-  const table = SocketTable.concat([net.table, ...otherData.map((d) => d.table)]);
-  const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
-  // A pid that named another namespace when it was entered was reused since discovery: ask again.
-  const stale = new Set(otherData.flatMap((d) => d.stalePids ?? []));
-  for (const pid of stale) {
-    const now = readPidNetns(root, pid).inode;
-    if (now === null) plan.byPid.delete(pid);
-    else plan.byPid.set(pid, now);
-  }
-  for (const p of procs.processes) p.netns = plan.byPid.get(p.pid) ?? null;
-  // One pass over the TCP table: each process's sockets per state, and its TCP fds for fdKinds.
-  const kinds = new SocketKindCounter(procs.processes, procs.owners);
-  kinds.countTcp(table);
-
   const hasListeners = net.table.countState(tcpStateNumber('LISTEN')) > 0;
   // The all-states dump already carried every listener's backlog limit: no second dump.
   const diag = !hasListeners
@@ -295,8 +291,29 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (diag.source === null && diag.report.status === 'absent') notes.push(sentence(diag.report.detail ?? 'backlog limits of listeners are unknown: sock_diag and ss were unavailable'));
     else if (diag.source === 'ss') notes.push('Backlog limits were read from `ss` (the native sock_diag module is not built).');
   }
+  // Sockets read from /proc/net/tcp text (a capture, SOCKDOC_NET_SOURCE=proc): the drops of a
+  // listener dump beside them, and the waits a capture recorded.
+  let ownTable = net.table;
+  const capturedWaits = !live && hasListeners ? readCapturedWaits(root) : null;
+  if (capturedWaits?.report) probes.push(capturedWaits.report);
+  if (net.source === 'proc' && diag) ownTable = withRecordedDiag(net.table, diag.drops ?? null, capturedWaits?.waits ?? null);
+
+  const table = SocketTable.concat([ownTable, ...otherData.map((d) => d.table)]);
+  const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
+  // A pid that named another namespace when it was entered was reused since discovery: ask again.
+  const stale = new Set(otherData.flatMap((d) => d.stalePids ?? []));
+  for (const pid of stale) {
+    const now = readPidNetns(root, pid).inode;
+    if (now === null) plan.byPid.delete(pid);
+    else plan.byPid.set(pid, now);
+  }
+  for (const p of procs.processes) p.netns = plan.byPid.get(p.pid) ?? null;
+  // One pass over the TCP table: each process's sockets per state, and its TCP fds for fdKinds.
+  const kinds = new SocketKindCounter(procs.processes, procs.owners);
+  kinds.countTcp(table);
+
   // Listeners are derived per namespace: a queued connection belongs to a listener of its own namespace.
-  const ownListeners = deriveListeners(net.table, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null, diag?.v6only);
+  const ownListeners = deriveListeners(ownTable, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null, diag?.v6only);
   const listenersByNs = new Map<number, Listener[]>([[plan.own, ownListeners]]);
   for (const d of otherData) listenersByNs.set(d.inode, deriveListeners(d.table, procs.owners, d.backlogs ?? new Map(), d.backlogs ? 'sock_diag' : null, d.v6only ?? undefined));
   // Unix-domain listeners of each namespace after its TCP ones; what could not be judged is said.
@@ -314,6 +331,10 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     probes.push(...u.reports.filter((r) => inode === plan.own || r.status !== 'ok'));
     notes.push(...u.notes);
   }
+  readWaitingOwnersThreads(root, [...listenersByNs.values()].flat(), byPid, opts.acceptWaitMs ?? DEFAULT_ACCEPT_WAIT_MS);
+  if (live && readOwn) notes.push(...listenerExtrasNotes('', ownTable, ownListeners, net.waits, unknownWhy(net.source, under(root, 'proc/net/tcp'))));
+  // A capture made before they were recorded: said once, in the "not read" note, for every namespace.
+  const capturedWithout: string[] = [];
 
   for (const r of probes) {
     if (r.status === 'ok' || r.status === 'absent') continue;
@@ -366,6 +387,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (d.counters === null && !nsNotes.some((n) => /counters/.test(n))) nsNotes.push(`${label}: TCP counters could not be read: dropped handshakes in it cannot be detected.`);
     // A runtime name refused for a doubt (docs/safety.md §7): said, once per doubt.
     for (const why of doubts) nsNotes.push(`${label}: ${why}.`);
+    // Read from outside (/proc/PID/net), the namespace's note already says its backlogs are unknown; drops and waits with them.
+    if (live && !d.outside) nsNotes.push(...listenerExtrasNotes(`${label}: `, d.table, listenersByNs.get(d.inode) ?? [], d.waits, unknownWhy(d.socketSource, `/proc/${target.pids[0] ?? 'PID'}/net/tcp`)));
+    else if (!live && !d.outside && notCaptured(d.table, listenersByNs.get(d.inode) ?? []).length) capturedWithout.push(label);
     notes.push(...nsNotes);
     namespaces.push({
       ...ref,
@@ -379,6 +403,12 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       notes: nsNotes,
     });
     probes.push(...d.reports.filter((r) => r.status !== 'ok'));
+  }
+  if (!live) {
+    const own = notCaptured(ownTable, ownListeners);
+    const others = capturedWithout.length ? `${capturedWithout.length === 1 ? capturedWithout[0] : `${capturedWithout.length} other namespaces`}` : '';
+    if (own.length) addNote(notes, `${NOT_READ}${own.map((item) => (others ? item.replace(/\)$/, `; also in ${others})`) : item)).join('; ')}.`);
+    else if (others) addNote(notes, `${NOT_READ}listener drops and accept waits in ${others} (sock_diag).`);
   }
   // The namespace sockdoc runs in first (the host's, normally): its tunables, counters and the
   // /proc/net pressure files read through ROOT are the snapshot's top-level ones, and `sockdoc port`

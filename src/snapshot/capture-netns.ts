@@ -5,7 +5,8 @@
  *   proc/self/ns/net     the namespace capture ran in (its files are DIR/proc/net, DIR/proc/sys)
  *   run/netns/NAME       symlink "net:[INODE]" for each `ip netns` name
  *   netns/INODE/         what was read from inside each other namespace: proc/net/{tcp,tcp6,
- *                        netstat,snmp,unix}, proc/sys/net/..., sock_diag/tcp-listen.bin and unix.bin
+ *                        netstat,snmp,unix}, proc/sys/net/..., sock_diag/tcp-listen.bin (listeners with
+ *                        their drops), sock_diag/tcp-waiting.bin (how long queued clients waited) and unix.bin
  *   var/lib/docker/containers/ID/config.v2.json   only `ID`, `Name` and `Config.Image` (the rest
  *                        holds the container's environment, often secrets)
  * A namespace capture cannot enter (not root) keeps its processes' proc/PID/net/* instead.
@@ -21,7 +22,7 @@ import { describeError, readUnder } from '../probe/read-file.js';
 import { dockerConfigPath, namingCgroupEntries, namingOwners, type NamingContext } from './netns-names.js';
 import { trustedContainer } from '../provenance/container-trust.js';
 import { readPidStatus } from '../probe/pid-status.js';
-import { CAPTURE_BIN } from '../probe/sock-diag.js';
+import { CAPTURE_BIN, CAPTURE_WAIT_BIN } from '../probe/sock-diag.js';
 import { UNIX_CAPTURE_BIN } from '../probe/net-unix.js';
 import { listPids } from '../probe/pids.js';
 import { readNatRules, type NatRead } from '../probe/nat-read.js';
@@ -38,6 +39,7 @@ const INSIDE: Array<{ from: string; to: string; binary?: boolean }> = [
   { from: '/proc/thread-self/net/if_inet6', to: 'proc/net/if_inet6' },
   { from: 'sock_diag:tcp-listen', to: CAPTURE_BIN, binary: true },
   { from: 'sock_diag:unix', to: UNIX_CAPTURE_BIN, binary: true },
+  { from: 'sock_diag:tcp-waiting', to: CAPTURE_WAIT_BIN, binary: true },
 ];
 
 /** What capture knows of a captured process: enough to tell the system's dockerd from a user's. */

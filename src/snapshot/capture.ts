@@ -19,7 +19,7 @@ import type { WindowStart } from './types.js';
 import { provenanceFiles } from '../provenance/capture-files.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { FD_REFUSED_FILE, FD_REFUSED_TARGET } from '../probe/pid-fd.js';
-import { captureListenBytes } from '../probe/sock-diag.js';
+import { CAPTURE_BIN, CAPTURE_WAIT_BIN, captureListenBytes, captureWaitBytes } from '../probe/sock-diag.js';
 import { captureUnixBytes, UNIX_CAPTURE_BIN } from '../probe/net-unix.js';
 import { parseUsernsLink } from '../probe/pid-inotify.js';
 import { readUserNamespaces, usernsCaptureFiles } from '../probe/userns.js';
@@ -455,8 +455,9 @@ function captureProgramConfigs(root: string, w: CaptureWriter, written: Set<stri
  * Captures ROOT (default the live host "/") into the directory `outDir`, which must not exist or be
  * an empty directory of the caller's (src/snapshot/capture-dir.ts checks it, and writes through
  * directory fds). Throws CaptureError when the tree cannot be written or moved into place; then
- * nothing is left at `outDir`. The sock_diag answer for listeners is stored raw in
- * sock_diag/tcp-listen.bin, the unix_diag one in sock_diag/unix.bin.
+ * nothing is left at `outDir`. The sock_diag answer for listeners (backlogs, drops) is stored raw
+ * in sock_diag/tcp-listen.bin, the waits of the connections in accept queues beside it, in
+ * sock_diag/tcp-waiting.bin, the unix_diag one in sock_diag/unix.bin.
  */
 export function captureHost(outDir: string, opts: CaptureOptions = {}): CaptureResult {
   const w = openCapture(outDir);
@@ -546,9 +547,14 @@ export function captureInto(w: CaptureWriter, opts: CaptureOptions = {}): Captur
   if (root === '/') {
     const bytes = captureListenBytes();
     if (bytes) {
-      w.writeFile('sock_diag/tcp-listen.bin', bytes);
+      w.writeFile(CAPTURE_BIN, bytes);
       result.files++;
-    } else result.problems.push('sock_diag: listener backlogs not captured (native module unavailable)');
+    } else result.problems.push('sock_diag: listener backlogs and drops not captured (native module unavailable)');
+    const waits = captureWaitBytes();
+    if (waits) {
+      w.writeFile(CAPTURE_WAIT_BIN, waits);
+      result.files++;
+    } else result.problems.push('sock_diag: accept waits not captured (native module unavailable or older)');
     const unix = captureUnixBytes();
     if (unix) {
       w.writeFile(UNIX_CAPTURE_BIN, unix);

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { deriveListeners, deriveUnixListeners, listenerKey } from './listeners.js';
+import { acceptWaitOf, deriveListeners, deriveUnixListeners, listenerKey } from './listeners.js';
 import type { TcpSocket, TcpState, UnixSocket } from './types.js';
 
 function sock(state: TcpState, local: string, lport: number, inode: number, family: 4 | 6 = 4, rx = 0): TcpSocket {
@@ -80,4 +80,33 @@ test('unix listeners: stream and seqpacket in LISTEN with a known queue; queued 
   assert.deepEqual(got[1].unix?.queuedFrom, [{ pid: 812, connections: 2 }]);
   assert.equal(got[1].unix?.queuedOrphans, 1);
   assert.equal(got[1].unix?.fileInode, 77);
+  assert.deepEqual(got.map((l) => [l.drops, l.acceptWait]), [[null, null], [null, null], [null, null]], 'unix_diag counts no drops and no waits');
+});
+
+test('drops and accept waits come from the columns: waits of ESTABLISHED children only, longest first', () => {
+  const listen = { ...sock('LISTEN', '::', 8889, 100, 6, 4), drops: 108 };
+  const waiting = (port: number, ms: number | undefined, state: TcpState = 'ESTABLISHED') => ({ ...sock(state, '::ffff:127.0.0.1', port, 0, 6), ...(ms === undefined ? {} : { waitedMs: ms }) });
+  const sockets: TcpSocket[] = [
+    listen,
+    sock('LISTEN', '127.0.0.1', 9000, 101),
+    waiting(8889, 4100),
+    waiting(8889, 1000),
+    waiting(8889, 2500),
+    waiting(8889, undefined), // closed before its lookup
+    waiting(8889, 9000, 'CLOSE_WAIT'), // the client left: close-wait-unaccepted's, not a wait
+  ];
+  const [a, b] = deriveListeners(sockets, new Map(), new Map(), null);
+  assert.equal(a.port, 8889);
+  assert.equal(a.drops, 108);
+  assert.deepEqual(a.acceptWait, { measured: 3, unmeasured: 1, maxMs: 4100, medianMs: 2500, waitsMs: [4100, 2500, 1000] });
+  assert.equal(b.drops, null, 'in the column but not sent for this listener: unknown');
+  assert.deepEqual(b.acceptWait, { measured: 0, unmeasured: 0, maxMs: 0, medianMs: 0, waitsMs: [] });
+  const [proc] = deriveListeners([sock('LISTEN', '::', 1, 5, 6)], new Map(), new Map(), null);
+  assert.equal(proc.drops, null);
+  assert.equal(proc.acceptWait, null, '/proc: unknown, not "nobody waits"');
+});
+
+test('acceptWaitOf: the median of an even count is the mean of the middle two', () => {
+  assert.equal(acceptWaitOf([10, 40, 20, 30], 4).medianMs, 25);
+  assert.equal(acceptWaitOf([], 3).unmeasured, 3);
 });

@@ -4,11 +4,13 @@
  * A connection completed by the kernel but not yet accept()ed has no file, so /proc shows it with
  * inode 0 and no process holds it (kernel-facts §1, §3). Such ESTABLISHED and CLOSE_WAIT sockets,
  * and request sockets in SYN_RECV, belong to the listener on their local address and port.
+ * Where the sockets came from sock_diag, each listener also gets its own drop count and how long
+ * the connections in its queue have waited (the table's drops and waitedMs columns).
  */
 import { listenerKey } from '../probe/sock-diag.js';
-import type { Listener, Owner, TcpSocket, UnixSocket } from './types.js';
+import type { AcceptWait, Listener, Owner, TcpSocket, UnixSocket } from './types.js';
 import { forEachHolderPid } from '../probe/owner-map.js';
-import { SocketTable, tcpStateNumber } from './socket-table.js';
+import { NO_VALUE, SocketTable, tcpStateNumber } from './socket-table.js';
 
 export { listenerKey };
 
@@ -85,6 +87,9 @@ export function deriveListeners(
       synRecv: 0,
       establishedUnaccepted: 0,
       closeWaitUnaccepted: 0,
+      drops: t.drops && t.drops[i] !== NO_VALUE ? t.drops[i] : null,
+      dropsDelta: null,
+      acceptWait: null,
     };
     listeners.push(l);
     const list = byPort.get(l.port);
@@ -92,6 +97,8 @@ export function deriveListeners(
     else byPort.set(l.port, [l]);
   }
   if (listeners.length === 0) return listeners;
+  const waited = t.waitedMs;
+  const waits = new Map<Listener, number[]>();
   for (let i = 0; i < t.length; i++) {
     const st = t.state[i];
     const waiting = st === SYN_RECV || (t.inode[i] === 0 && (st === ESTABLISHED || st === CLOSE_WAIT));
@@ -99,9 +106,16 @@ export function deriveListeners(
     const l = findListenerOf(byPort, t.family[i], t.addresses[t.localAddress[i]], t.localPort[i]);
     if (!l) continue;
     if (st === SYN_RECV) l.synRecv++;
-    else if (st === ESTABLISHED) l.establishedUnaccepted++;
-    else l.closeWaitUnaccepted++;
+    else if (st === ESTABLISHED) {
+      l.establishedUnaccepted++;
+      if (waited && waited[i] !== NO_VALUE) {
+        const list = waits.get(l);
+        if (list) list.push(waited[i]);
+        else waits.set(l, [waited[i]]);
+      }
+    } else l.closeWaitUnaccepted++;
   }
+  if (waited) for (const l of listeners) l.acceptWait = acceptWaitOf(waits.get(l) ?? [], l.establishedUnaccepted);
   listeners.sort((a, b) => a.port - b.port || (a.family as number) - (b.family as number) || a.address.localeCompare(b.address));
   return listeners;
 }
@@ -146,6 +160,10 @@ export function deriveUnixListeners(sockets: readonly UnixSocket[], owners: Read
       synRecv: 0,
       establishedUnaccepted: 0,
       closeWaitUnaccepted: 0,
+      // unix_diag has no drop count of a listener (a full queue refuses connect() with EAGAIN, counted nowhere) nor waits.
+      drops: null,
+      dropsDelta: null,
+      acceptWait: null,
       unix: {
         type: s.type,
         abstract: s.name.startsWith('@'),
@@ -156,4 +174,13 @@ export function deriveUnixListeners(sockets: readonly UnixSocket[], owners: Read
     });
   }
   return out.sort(compareListeners);
+}
+
+/** The waits of `waiting` connections of which `waitsMs` were measured. */
+export function acceptWaitOf(waitsMs: number[], waiting: number): AcceptWait {
+  const sorted = waitsMs.sort((a, b) => b - a);
+  const n = sorted.length;
+  // The median of an even count is the mean of the middle two, as usual.
+  const medianMs = n === 0 ? 0 : n % 2 ? sorted[(n - 1) / 2] : Math.round((sorted[n / 2 - 1] + sorted[n / 2]) / 2);
+  return { measured: n, unmeasured: Math.max(0, waiting - n), maxMs: n ? sorted[0] : 0, medianMs, waitsMs: sorted };
 }

@@ -135,7 +135,7 @@ test('as nobody, a namespace that cannot be entered is read from /proc/PID/net a
     assert.equal(ns.partial, true);
     assert.equal(ns.tunables['net.core.somaxconn'], null, 'a sysctl is only visible from inside');
     assert.ok(
-      ns.notes.some((n) => /could not be entered \(setns EPERM.*needs root/.test(n) && /backlog limits of its listeners and its sysctls/.test(n)),
+      ns.notes.some((n) => /could not be entered \(setns EPERM.*needs root/.test(n) && /backlog limits of its listeners, their drops, how long clients wait in their queues, and its sysctls/.test(n)),
       ns.notes.join('\n'),
     );
     const l = j.listeners.find((x) => x.port === 7003);

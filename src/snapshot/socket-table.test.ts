@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SocketTable, socketCount, socketTableOf, withSocketTable, withSocketsWhere } from './socket-table.js';
+import { NO_VALUE, SocketTable, socketCount, socketTableOf, withSocketTable, withSocketsWhere } from './socket-table.js';
 import { TCP_STATES, type TcpSocket } from './types.js';
 
 const address = fc.constantFrom('127.0.0.1', '10.0.0.5', '::1', '::', '::ffff:127.0.0.1', '0.0.0.0');
@@ -82,4 +82,21 @@ test('withSocketsWhere narrows through the table when the array was never built,
       assert.deepEqual(narrowed.sockets, sockets.filter(keep));
     }),
   );
+});
+
+test('the optional drops and waitedMs columns: absent from a /proc table, carried through concat, select and at()', () => {
+  const plain = SocketTable.fromSockets([{ family: 4, state: 'LISTEN', localAddress: '0.0.0.0', localPort: 80, remoteAddress: '0.0.0.0', remotePort: 0, txQueue: 0, rxQueue: 0, uid: 0, inode: 9, netns: 1 }]);
+  assert.equal(plain.drops, null);
+  assert.equal(plain.waitedMs, null);
+  const diag = SocketTable.fromSockets([
+    { family: 6, state: 'LISTEN', localAddress: '::', localPort: 81, remoteAddress: '::', remotePort: 0, txQueue: 0, rxQueue: 1, uid: 0, inode: 10, netns: 2, drops: 7 },
+    { family: 6, state: 'ESTABLISHED', localAddress: '::1', localPort: 81, remoteAddress: '::1', remotePort: 5000, txQueue: 0, rxQueue: 0, uid: 0, inode: 0, netns: 2, waitedMs: 4100 },
+  ]);
+  const joined = SocketTable.concat([plain, diag]);
+  assert.deepEqual([...joined.drops!], [NO_VALUE, 7, NO_VALUE]);
+  assert.deepEqual(joined.toArray().map((s) => [s.drops, s.waitedMs]), [[undefined, undefined], [7, undefined], [undefined, 4100]]);
+  const picked = joined.select((i) => i !== 1);
+  assert.deepEqual(picked.toArray().map((s) => s.waitedMs), [undefined, 4100]);
+  assert.equal(joined.select(() => true).drops?.length, 3);
+  assert.equal(SocketTable.concat([plain, plain]).waitedMs, null, 'no part knows them: still unknown');
 });

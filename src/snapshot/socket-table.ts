@@ -16,6 +16,9 @@
  * Shapes: `state` is the kernel's number (include/net/tcp_states.h: 1 ESTABLISHED … 11 CLOSING,
  * TCP_STATES[state - 1]); `localAddress`/`remoteAddress` index `addresses` (each distinct printable
  * address once); queues, uid, inode and netns are NumberColumns (32-bit unless a value needs more).
+ * `drops` (listeners) and `waitedMs` (connections waiting in an accept queue) exist only when the
+ * source could tell them (sock_diag, a capture of it): null columns otherwise, and NO_VALUE in the
+ * rows they do not apply to or were not measured for.
  */
 import { TCP_STATES, type TcpSocket } from './types.js';
 
@@ -33,6 +36,14 @@ export function tcpStateNumber(state: TcpSocket['state']): number {
  */
 export type NumberColumn = Uint32Array | Float64Array;
 
+/** A row of an optional column (drops, waitedMs) with no value: not a listener, not measured. */
+export const NO_VALUE = 0xffffffff;
+
+/** A column of NO_VALUE, to fill in. */
+export function emptyColumn(count: number): Uint32Array {
+  return new Uint32Array(count).fill(NO_VALUE);
+}
+
 /** Column storage; `count` sockets, each column at least that long. */
 export interface SocketColumns {
   count: number;
@@ -48,6 +59,10 @@ export interface SocketColumns {
   uid: NumberColumn;
   inode: NumberColumn;
   netns: NumberColumn;
+  /** LISTEN rows: TcpSocket.drops; NO_VALUE elsewhere. null/absent: the source cannot tell. */
+  drops?: Uint32Array | null;
+  /** Rows waiting in an accept queue: TcpSocket.waitedMs; NO_VALUE elsewhere. null/absent: not measured. */
+  waitedMs?: Uint32Array | null;
 }
 
 /** `wide`: Float64Array number columns (values that may not fit 32 bits). */
@@ -72,6 +87,8 @@ export function allocColumns(count: number, addresses: string[] = [], wide = fal
 
 /** The columns whose values are the socket's own (the address columns are indexes into `addresses`). */
 const VALUE_COLUMNS = ['family', 'state', 'localPort', 'remotePort', 'rxQueue', 'txQueue', 'uid', 'inode', 'netns'] as const;
+/** The optional columns, null when the source could not tell them. */
+const OPTIONAL_COLUMNS = ['drops', 'waitedMs'] as const;
 
 export class SocketTable {
   readonly length: number;
@@ -87,6 +104,8 @@ export class SocketTable {
   readonly uid: NumberColumn;
   readonly inode: NumberColumn;
   readonly netns: NumberColumn;
+  readonly drops: Uint32Array | null;
+  readonly waitedMs: Uint32Array | null;
 
   constructor(c: SocketColumns) {
     this.length = c.count;
@@ -102,6 +121,8 @@ export class SocketTable {
     this.uid = c.uid;
     this.inode = c.inode;
     this.netns = c.netns;
+    this.drops = c.drops ?? null;
+    this.waitedMs = c.waitedMs ?? null;
   }
 
   static empty(): SocketTable {
@@ -123,6 +144,8 @@ export class SocketTable {
     const fits = (n: number) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
     const wide = sockets.some((s) => !fits(s.rxQueue) || !fits(s.txQueue) || !fits(s.uid) || !fits(s.inode) || !fits(s.netns));
     const c = allocColumns(sockets.length, addresses, wide);
+    if (sockets.some((s) => s.drops !== undefined)) c.drops = emptyColumn(sockets.length);
+    if (sockets.some((s) => s.waitedMs !== undefined)) c.waitedMs = emptyColumn(sockets.length);
     for (let i = 0; i < sockets.length; i++) {
       const s = sockets[i];
       c.family[i] = s.family;
@@ -136,6 +159,8 @@ export class SocketTable {
       c.uid[i] = s.uid;
       c.inode[i] = s.inode;
       c.netns[i] = s.netns;
+      if (c.drops && s.drops !== undefined) c.drops[i] = s.drops;
+      if (c.waitedMs && s.waitedMs !== undefined) c.waitedMs[i] = s.waitedMs;
     }
     return new SocketTable(c);
   }
@@ -152,6 +177,7 @@ export class SocketTable {
       addresses,
       nonEmpty.some((p) => p.inode instanceof Float64Array),
     );
+    for (const k of OPTIONAL_COLUMNS) if (nonEmpty.some((p) => p[k])) c[k] = emptyColumn(c.count);
     let at = 0;
     for (const p of nonEmpty) {
       const map = new Uint32Array(p.addresses.length);
@@ -164,6 +190,7 @@ export class SocketTable {
         map[i] = j;
       });
       for (const k of VALUE_COLUMNS) c[k].set(p[k].subarray(0, p.length), at);
+      for (const k of OPTIONAL_COLUMNS) p[k] && c[k]?.set(p[k].subarray(0, p.length), at);
       for (let i = 0; i < p.length; i++) {
         c.localAddress[at + i] = map[p.localAddress[i]];
         c.remoteAddress[at + i] = map[p.remoteAddress[i]];
@@ -178,17 +205,29 @@ export class SocketTable {
     const rows: number[] = [];
     for (let i = 0; i < this.length; i++) if (keep(i)) rows.push(i);
     const c = allocColumns(rows.length, this.addresses.slice(), this.inode instanceof Float64Array);
-    for (const k of [...VALUE_COLUMNS, 'localAddress', 'remoteAddress'] as const) {
+    for (const k of OPTIONAL_COLUMNS) if (this[k]) c[k] = new Uint32Array(rows.length);
+    for (const k of [...VALUE_COLUMNS, ...OPTIONAL_COLUMNS, 'localAddress', 'remoteAddress'] as const) {
       const from = this[k];
       const to = c[k];
+      if (!from || !to) continue;
       rows.forEach((i, j) => (to[j] = from[i]));
     }
     return new SocketTable(c);
   }
 
+  /** The same sockets with these optional columns set (a capture's drops and waits, applied to its /proc rows). */
+  withColumns(extra: Pick<SocketColumns, 'drops' | 'waitedMs'>): SocketTable {
+    const { length: count, family, state, localPort, remotePort, localAddress, remoteAddress, rxQueue, txQueue, uid, inode, netns } = this;
+    return new SocketTable({
+      count, family, state, localPort, remotePort, localAddress, remoteAddress, addresses: this.addresses as string[], rxQueue, txQueue, uid, inode, netns,
+      drops: extra.drops === undefined ? this.drops : extra.drops,
+      waitedMs: extra.waitedMs === undefined ? this.waitedMs : extra.waitedMs,
+    });
+  }
+
   /** Socket i as an object (a new one each call). */
   at(i: number): TcpSocket {
-    return {
+    const s: TcpSocket = {
       family: this.family[i] === 4 ? 4 : 6,
       state: TCP_STATES[this.state[i] - 1],
       localAddress: this.addresses[this.localAddress[i]],
@@ -201,6 +240,9 @@ export class SocketTable {
       inode: this.inode[i],
       netns: this.netns[i],
     };
+    if (this.drops && this.drops[i] !== NO_VALUE) s.drops = this.drops[i];
+    if (this.waitedMs && this.waitedMs[i] !== NO_VALUE) s.waitedMs = this.waitedMs[i];
+    return s;
   }
 
   toArray(): TcpSocket[] {

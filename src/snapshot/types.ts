@@ -54,6 +54,18 @@ export interface TcpSocket {
   inode: number;
   /** The network namespace the socket lives in (see NetnsInode). */
   netns: NetnsInode;
+  /**
+   * LISTEN only: handshakes the kernel dropped on this listener since it was created (sk_drops,
+   * SK_MEMINFO_DROPS of sock_diag's INET_DIAG_SKMEMINFO; `ss -tlm` prints it as d<N>). Absent when
+   * unknown (/proc/net/tcp does not show it).
+   */
+  drops?: number;
+  /**
+   * A connection no process holds yet (ESTABLISHED or CLOSE_WAIT, inode 0, on a listening port):
+   * milliseconds since its handshake completed, i.e. how long it has waited in the accept queue
+   * (tcp_info last_data_sent: native/childinfo.c). Absent when not measured.
+   */
+  waitedMs?: number;
 }
 
 /** The kinds the fd walk tells apart, in native/fdkind.h order (src/probe/fd-kinds.ts says how). */
@@ -111,6 +123,16 @@ export interface ProcessInfo {
   fdKinds?: FdKindCounts;
   /** The inotify instances it holds and their watches (null: an fdinfo could not be read); absent when none. */
   inotify?: { instances: number; watches: number | null; userns: number | null };
+  /**
+   * State letter from /proc/PID/stat (R running, S sleeping, D uninterruptible, T stopped by a
+   * signal, t stopped by a tracer, Z zombie; fs/proc/array.c task_state_array). Absent = not read.
+   */
+  state?: string;
+  /**
+   * Its threads' states, read only for the owners of listeners whose clients wait (accept-wait-long
+   * tells "all threads busy" apart from "idle and not accepting"); absent = not read.
+   */
+  threads?: ThreadStates | null;
 }
 
 /** A unix-domain socket's type (include/linux/net.h: SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5). */
@@ -202,6 +224,48 @@ export interface Listener {
   establishedUnaccepted: number;
   /** CLOSE_WAIT sockets with inode 0 on this listener: the peer left before accept(). */
   closeWaitUnaccepted: number;
+  /**
+   * Handshakes the kernel dropped on this listener since it was created (sk_drops: tcp_listendrop()
+   * counts each ListenDrops on the listener it happened to, since Linux 4.7; `ss -tlm` d<N>).
+   * null when unknown (sockets read from /proc/net/tcp, a capture without it); absent = not read.
+   */
+  drops?: number | null;
+  /**
+   * Increase of `drops` during the sampling window (diagnose --interval, the time since the previous
+   * sample in watch and serve): "dropping now", where `drops` alone is history. null with one read
+   * or when either end is unknown; absent = not read.
+   */
+  dropsDelta?: number | null;
+  /** How long the clients in its accept queue have waited; null when unknown (not from sock_diag); absent = not read. */
+  acceptWait?: AcceptWait | null;
+}
+
+/**
+ * How long the connections waiting in a listener's accept queue (ESTABLISHED, no owner yet) have
+ * waited since their handshake completed: the tcp_info of each (TcpSocket.waitedMs). CLOSE_WAIT
+ * ones, whose clients already left, are not counted (close-wait-unaccepted is about them).
+ */
+export interface AcceptWait {
+  /** Waiting connections whose wait was measured. */
+  measured: number;
+  /** Waiting connections not measured (gone between the dump and the lookup, or over the lookup bound). */
+  unmeasured: number;
+  /** The longest wait, ms (0 when none is measured). */
+  maxMs: number;
+  /** The median wait, ms (0 when none is measured). */
+  medianMs: number;
+  /** Every measured wait, ms, longest first. Not in the JSON (its length is the queue's). */
+  waitsMs: number[];
+}
+
+/** How the threads of a process spend their time: counts of /proc/PID/task/TID/stat states. */
+export interface ThreadStates {
+  /** Threads listed. */
+  total: number;
+  /** Count per state letter (R running, S sleeping, D uninterruptible, T stopped, …); only letters seen. */
+  byState: Record<string, number>;
+  /** True when the listing stopped at the bound (THREAD_SCAN_MAX): the counts are of the first threads. */
+  truncated: boolean;
 }
 
 /** Kernel tunables, keyed by their sysctl names. null = absent or unreadable. */
@@ -393,6 +457,11 @@ export interface NetnsPoint {
   closeWait: ReadonlySet<number> | null;
   /** Its conntrack table with the stat columns (only the namespace sockdoc runs in has it read). */
   conntrack?: ConntrackTable | null;
+  /**
+   * Each listener's own drops (listener inode -> sk_drops, INET_DIAG_SKMEMINFO): a listener whose
+   * drops rose by the end drops now, one absent here was created since. Absent or null: unknown.
+   */
+  listenerDrops?: ReadonlyMap<number, number> | null;
 }
 
 /** The start of a sampling window: every namespace read then, and host-wide facts. */

@@ -1,21 +1,33 @@
 /**
  * The start of a live sampling window: every namespace the snapshot will read, read now, light —
- * its TcpExt/Tcp counters and its owned CLOSE_WAIT inodes (snapshot/window.ts compares them with
- * the snapshot at the window's end). The namespace sockdoc runs in is read here (a sock_diag dump
- * the kernel filters to CLOSE_WAIT); every other one from inside, on the addon's threads, by the
- * same reader the snapshot uses at the end (probe/netns-read.ts), its dump filtered the same way.
+ * its TcpExt/Tcp counters, its owned CLOSE_WAIT inodes and each listener's drops (snapshot/window.ts
+ * compares them with the snapshot at the window's end). The namespace sockdoc runs in is read here
+ * (a sock_diag dump the kernel filters to CLOSE_WAIT, and one of its listeners with
+ * INET_DIAG_SKMEMINFO); every other one from inside, on the addon's threads, by the same reader the
+ * snapshot uses at the end (probe/netns-read.ts), its dump filtered to the same two states.
  * A namespace sockdoc cannot enter is read from /proc/PID/net of one of its processes, as at the end.
  */
 import { readCounters } from '../probe/netstat.js';
 import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
 import { readLiveNetns, type NetnsTarget } from '../probe/netns-read.js';
 import { ADDON_PATH } from '../probe/native.js';
-import { tcpStateNumber } from './socket-table.js';
+import { readListenerDrops } from '../probe/listener-drops.js';
+import { NO_VALUE, tcpStateNumber, type SocketTable } from './socket-table.js';
 import { closeWaitInodes } from './window.js';
 import type { NetnsInode, NetnsPoint, WindowStart } from './types.js';
 
 /** sock_diag's states field is a mask of 1 << state (include/net/tcp_states.h TCP_CLOSE_WAIT = 8). */
 const CLOSE_WAIT_MASK = 1 << tcpStateNumber('CLOSE_WAIT');
+const LISTEN = tcpStateNumber('LISTEN');
+
+/** Listener inode -> drops of a table's listeners; null when its source did not say (a /proc read). */
+export function listenerDropsOf(table: SocketTable): Map<number, number> | null {
+  const { drops, state, inode } = table;
+  if (!drops) return null;
+  const out = new Map<number, number>();
+  for (let i = 0; i < table.length; i++) if (state[i] === LISTEN && drops[i] !== NO_VALUE) out.set(inode[i], drops[i]);
+  return out;
+}
 
 /**
  * Reads the window start of namespace `own` (through ROOT/proc/net; null: not asked, a scoped read
@@ -23,17 +35,19 @@ const CLOSE_WAIT_MASK = 1 << tcpStateNumber('CLOSE_WAIT');
  */
 export async function readWindowStart(root: string, own: NetnsInode | null, targets: readonly NetnsTarget[], addonPath = ADDON_PATH): Promise<WindowStart> {
   const byNetns = new Map<NetnsInode, NetnsPoint>();
-  const others = readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK);
+  // No waits looked up at the start: only the listeners' drops are compared.
+  const others = readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK | (1 << LISTEN), 0);
   others.catch(() => undefined); // awaited below
   if (own !== null) {
     const counters = readCounters(root);
     byNetns.set(own, {
       counters: counters.reports.some((r) => r.status === 'ok') ? counters.values : null,
       closeWait: readCloseWaitInodes(root),
+      listenerDrops: readListenerDrops(addonPath),
     });
   }
   for (const d of await others) {
-    byNetns.set(d.inode, { counters: d.counters, closeWait: d.socketSource === null ? null : closeWaitInodes(d.table) });
+    byNetns.set(d.inode, { counters: d.counters, closeWait: d.socketSource === null ? null : closeWaitInodes(d.table), listenerDrops: listenerDropsOf(d.table) });
   }
   return { byNetns };
 }

@@ -32,6 +32,19 @@ test('withDeltasSince: softnet drops and conntrack stats since the previous samp
   assert.match(f?.title ?? '', /^30 received packets dropped in 6 s/);
 });
 
+test('withDeltasSince: each listener\'s drops since the previous sample name it in listen-overflows', () => {
+  const a = leakySnapshot(0);
+  const b = leakySnapshot(3);
+  a.namespaces[0].socketSource = 'sock_diag';
+  a.listeners = a.listeners.map((l) => ({ ...l, drops: 100 }));
+  b.listeners = b.listeners.map((l) => ({ ...l, drops: 130 }));
+  withDeltasSince(b, a);
+  assert.ok(b.listeners.length > 0);
+  assert.ok(b.listeners.every((l) => l.dropsDelta === 30));
+  const f = runRules(b).find((x) => x.id === 'listen-overflows');
+  assert.equal(f?.evidence.attribution, 'per-listener');
+});
+
 test('sampleOver: n snapshots spread over the window, history filled, deltas over the whole window', async () => {
   let i = 0;
   const waits: number[] = [];

@@ -2,7 +2,7 @@
  * A small TCP peer in Python, for servers that must run where Node is not: inside a container
  * whose only software is the host's /usr mounted read-only (python3 is there; a Node in /usr/local
  * or a user's home is not). `writeTcpPeer(dir)` writes it as DIR/tcp-peer.py:
- *   tcp-peer.py stuck PORT | accepting PORT | clients PORT N | http-keepalive PORT N | http-partial PORT N
+ *   tcp-peer.py stuck PORT | accepting PORT | slow PORT | clients PORT N | trickle PORT RATE | http-keepalive PORT N | http-partial PORT N
  *   tcp-peer.py unix-stuck PATH BACKLOG [stream|seqpacket] | unix-accepting PATH | unix-clients PATH N
  * (see the script's docstring). Used by the container lab and by the network-namespace tests.
  */
@@ -12,12 +12,16 @@ import { join } from 'node:path';
 export const TCP_PEER_PY = `#!/usr/bin/env python3
 """TCP peers for the network-namespace tests, run inside a namespace the test made.
 
-  tcp-peer.py stuck PORT         listen(511) on 127.0.0.1:PORT and never accept()
-  tcp-peer.py accepting PORT     listen(511) and accept() every connection, keeping it open
-  tcp-peer.py clients PORT N     open N connections to 127.0.0.1:PORT without waiting for them
+  tcp-peer.py stuck PORT [BACKLOG [ADDR]]       listen(BACKLOG, default 511) on ADDR:PORT
+                                                 (default 127.0.0.1; "::" = dual-stack) and never accept()
+  tcp-peer.py accepting PORT [BACKLOG [ADDR]]   the same, and accept() every connection, keeping it open
+  tcp-peer.py slow PORT [BACKLOG [ADDR [MS]]]   the same, accept() one connection every MS ms (default 1000)
+  tcp-peer.py clients PORT N [ADDR]              open N connections to ADDR:PORT (default 127.0.0.1)
+                                                 without waiting for them
+  tcp-peer.py trickle PORT RATE [ADDR]           open RATE new connections a second to ADDR:PORT, holding them
   tcp-peer.py http-keepalive PORT N
-                                 N HTTP/1.1 clients: each connects, sends one GET and keeps the
-                                 connection open (idle keep-alive), one after another
+                                                 N HTTP/1.1 clients: each connects, sends one GET and keeps the
+                                                 connection open (idle keep-alive), one after another
   tcp-peer.py http-partial PORT N
                                  N HTTP clients that send a request line and never finish the
                                  request: each holds a server worker that waits for the rest
@@ -40,11 +44,22 @@ import time
 LIFETIME = 60
 
 
+def arg(i, default):
+    return sys.argv[i] if len(sys.argv) > i else default
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def listener(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    addr = arg(4, "127.0.0.1")
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
-    s.listen(511)
+    if family(addr) == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)  # "::" takes IPv4 clients too
+    s.bind((addr, port))
+    s.listen(int(arg(3, "511")))
     return s
 
 
@@ -61,6 +76,13 @@ def unix_listener(path, backlog, kind):
     s.bind(unix_address(path))
     s.listen(backlog)
     return s
+
+
+def connect(port, addr, held):
+    c = socket.socket(family(addr), socket.SOCK_STREAM)
+    c.setblocking(False)
+    c.connect_ex((addr, port))
+    held.append(c)
 
 
 def main():
@@ -101,22 +123,21 @@ def main():
     port = int(sys.argv[2])
     if role == "stuck":
         held.append(listener(port))
-    elif role == "accepting":
+    elif role in ("accepting", "slow"):
         s = listener(port)
         held.append(s)
+        pause = int(arg(5, "1000")) / 1000 if role == "slow" else 0
 
         def serve():
             while True:
                 c, _ = s.accept()
                 held.append(c)
+                time.sleep(pause)
 
         threading.Thread(target=serve, daemon=True).start()
     elif role == "clients":
         for _ in range(int(sys.argv[3])):
-            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            c.setblocking(False)
-            c.connect_ex(("127.0.0.1", port))
-            held.append(c)
+            connect(port, arg(4, "127.0.0.1"), held)
         time.sleep(0.5)  # let the handshakes that can complete do so
     elif role == "http-partial":
         for _ in range(int(sys.argv[3])):
@@ -139,6 +160,15 @@ def main():
             except OSError:
                 pass  # closed or refused by the server at its cap: that is what is being shown
             held.append(c)
+    elif role == "trickle":
+        rate, addr = int(sys.argv[3]), arg(4, "127.0.0.1")
+
+        def trickle():
+            while True:
+                connect(port, addr, held)
+                time.sleep(1 / rate)
+
+        threading.Thread(target=trickle, daemon=True).start()
     else:
         sys.exit("unknown role " + role)
     print("ready", flush=True)
