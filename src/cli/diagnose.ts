@@ -115,6 +115,7 @@ export function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
     portsCritical: ratioFlag('ports-critical', s('ports-critical'), DEFAULT_RULE_OPTIONS.portsCritical),
     capWarning: ratioFlag('cap-warning', s('cap-warning'), DEFAULT_RULE_OPTIONS.capWarning),
     inotifyWarning: ratioFlag('inotify-warning', s('inotify-warning'), DEFAULT_RULE_OPTIONS.inotifyWarning ?? 0.8),
+    acceptWaitMs: DEFAULT_RULE_OPTIONS.acceptWaitMs,
   };
   if (o.fdWarning > o.fdCritical) throw new UsageError(`--fd-warning (${o.fdWarning}) must not exceed --fd-critical (${o.fdCritical})`);
   if (o.portsWarning > o.portsCritical) throw new UsageError(`--ports-warning (${o.portsWarning}) must not exceed --ports-critical (${o.portsCritical})`);

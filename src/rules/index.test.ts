@@ -34,7 +34,7 @@ function seedSnapshot() {
     ],
     listeners: [
       listener({ address: '::', port: 8889, pids: [37482], acceptQueue: 129, backlog: 128, synRecv: 110, closeWaitUnaccepted: 129 }),
-      listener({ address: '127.0.0.1', port: 9000, pids: [900], acceptQueue: 110, backlog: 128 }),
+      listener({ address: '127.0.0.1', port: 9000, pids: [900], acceptQueue: 110, backlog: 128, waitsMs: [4100, 2500, 300] }),
       // HAProxy at its maxconn: clients wait in its queue; Redis near its maxclients.
       listener({ address: '0.0.0.0', port: 8081, pids: [902], acceptQueue: 21, backlog: 20 }),
       listener({ address: '127.0.0.1', port: 6379, pids: [903], backlog: 511 }),

@@ -3,6 +3,7 @@ import type { Snapshot } from '../snapshot/types.js';
 import { DEFAULT_RULE_OPTIONS, SEVERITY_ORDER, SharedWork, type Finding, type FindingSubject, type Rule, type RuleContext, type RuleOptions } from './types.js';
 import { rule as acceptQueueFilling } from './accept-queue-filling.js';
 import { rule as acceptQueueFull } from './accept-queue-full.js';
+import { rule as acceptWaitLong } from './accept-wait-long.js';
 import { rule as backlogClamped } from './backlog-clamped.js';
 import { rule as closeWaitChurn } from './close-wait-churn.js';
 import { rule as closeWaitLeak } from './close-wait-leak.js';
@@ -31,6 +32,7 @@ import { rule as tcpOrphans } from './tcp-orphans.js';
 export const RULES: Rule[] = [
   acceptQueueFilling,
   acceptQueueFull,
+  acceptWaitLong,
   backlogClamped,
   closeWaitChurn,
   closeWaitLeak,

@@ -104,6 +104,69 @@ runRuleCases(rule, {
       findings: [{ severity: 'critical', subject: {}, evidence: { fullListeners: 0, likelyCulprits: null }, related: [] }],
     },
     {
+      name: 'per-listener drops: the one that dropped in the window is named with its count, the one with old drops is history',
+      snapshot: snapshot({
+        processes: [server, proc({ pid: 600, name: 'nginx' })],
+        listeners: [
+          listener({ address: '127.0.0.1', port: 8889, pids: [37482], acceptQueue: 3, backlog: 2, drops: 140, dropsDelta: 108 }),
+          listener({ address: '0.0.0.0', port: 80, pids: [600], acceptQueue: 0, backlog: 511, drops: 12, dropsDelta: 0 }),
+          listener({ address: '0.0.0.0', port: 22, acceptQueue: 0, backlog: 128, drops: 0, dropsDelta: 0 }),
+        ],
+        values: { 'TcpExt.ListenOverflows': 152, 'TcpExt.ListenDrops': 152 },
+        deltas: { 'TcpExt.ListenOverflows': 108, 'TcpExt.ListenDrops': 108 },
+      }),
+      findings: [
+        {
+          severity: 'critical',
+          subject: {},
+          evidence: {
+            attribution: 'per-listener',
+            droppingListeners: '127.0.0.1:8889=108',
+            droppedBeforeListeners: '0.0.0.0:80=12',
+            likelyCulprits: '127.0.0.1:8889',
+            fullListeners: 1,
+          },
+          related: ['accept-queue-full@127.0.0.1:8889'],
+          fixIncludes: ['ss -ltmnH', 'strace -f -e trace=accept,accept4 -p 37482'],
+          explainIncludes: ['127.0.0.1:8889 (+108)', 'History, not now: 0.0.0.0:80 (12)', 'server (pid 37482)'],
+        },
+      ],
+    },
+    {
+      name: 'per-listener drops name a listener whose queue is not full (a burst that drained)',
+      snapshot: snapshot({
+        listeners: [
+          listener({ address: '::', port: 443, acceptQueue: 0, backlog: 4096, drops: 9, dropsDelta: 9 }),
+          listener({ address: '::', port: 8443, acceptQueue: 4097, backlog: 4096, drops: 0, dropsDelta: 0 }),
+        ],
+        deltas: { 'TcpExt.ListenOverflows': 9, 'TcpExt.ListenDrops': 9 },
+      }),
+      findings: [{ severity: 'critical', subject: {}, evidence: { attribution: 'per-listener', droppingListeners: '[::]:443=9', likelyCulprits: '[::]:443', fullListeners: 1 }, related: [] }],
+    },
+    {
+      name: 'counters rose but no open listener counted a drop: it closed since',
+      snapshot: snapshot({ listeners: [listener({ port: 80, drops: 0, dropsDelta: 0 })], deltas: { 'TcpExt.ListenOverflows': 4, 'TcpExt.ListenDrops': 4 } }),
+      findings: [{ severity: 'critical', subject: {}, evidence: { attribution: 'per-listener', droppingListeners: null, likelyCulprits: null }, explainIncludes: ['closed since'] }],
+    },
+    {
+      name: 'per-listener counts known from one read only: the namespace guess, with the totals',
+      snapshot: snapshot({
+        listeners: [listener({ port: 80, acceptQueue: 600, backlog: 511, drops: 30, dropsDelta: null })],
+        deltas: { 'TcpExt.ListenOverflows': 4 },
+      }),
+      findings: [{ severity: 'critical', subject: {}, evidence: { attribution: 'namespace', droppingListeners: null, droppedBeforeListeners: '0.0.0.0:80=30', likelyCulprits: '0.0.0.0:80' }, explainIncludes: ['one read', 'Listeners with drops since they were opened: 0.0.0.0:80 (30)'] }],
+    },
+    {
+      name: 'a listener dropped in the window while the namespace counters could not be compared',
+      snapshot: snapshot({ listeners: [listener({ port: 80, drops: 5, dropsDelta: 5 })], values: {}, deltas: null }),
+      findings: [{ severity: 'critical', subject: {}, evidence: { attribution: 'per-listener', droppingListeners: '0.0.0.0:80=5', listenDropsDelta: null }, explainIncludes: ['could not be compared'] }],
+    },
+    {
+      name: 'per-listener drops unknown: the guess says so',
+      snapshot: snapshot({ listeners: [listener({ port: 80, acceptQueue: 600, backlog: 511, drops: null })], deltas: { 'TcpExt.ListenOverflows': 4 } }),
+      findings: [{ severity: 'critical', subject: {}, evidence: { attribution: 'namespace', likelyCulprits: '0.0.0.0:80' }, explainIncludes: ['which listener dropped is unknown here'] }],
+    },
+    {
       name: 'tcp_abort_on_overflow unknown: both behaviours described',
       snapshot: snapshot({ tunables: { 'net.ipv4.tcp_abort_on_overflow': null }, deltas: { 'TcpExt.ListenOverflows': 2 } }),
       findings: [{ severity: 'critical', subject: {}, evidence: { abortOnOverflow: null }, explainIncludes: ['is unknown', 'if 1'] }],

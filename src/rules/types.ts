@@ -62,6 +62,8 @@ export interface RuleOptions {
   capWarning: number;
   /** inotify-instances-near / inotify-watches-near: a uid's use / its limit >= this (default 0.80). Optional: older callers leave it out. */
   inotifyWarning?: number;
+  /** accept-wait-long: a client waiting this long (ms) in an accept queue (default 1000); critical from 10 times it. */
+  acceptWaitMs: number;
 }
 
 export const DEFAULT_RULE_OPTIONS: RuleOptions = {
@@ -75,6 +77,7 @@ export const DEFAULT_RULE_OPTIONS: RuleOptions = {
   portsCritical: 0.95,
   capWarning: 0.8,
   inotifyWarning: 0.8,
+  acceptWaitMs: 1000,
 };
 
 /**

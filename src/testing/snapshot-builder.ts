@@ -13,6 +13,7 @@
 import type { ConntrackTable, Counters, Listener, Owner, ProcessInfo, Snapshot, Softnet, Sockstat, TcpSocket, TcpState, Tunables, FdKindCounts } from '../snapshot/types.js';
 import type { LimitOrigin } from '../provenance/types.js';
 import type { CapSpec, ProgramInstance } from '../provenance/programs/types.js';
+import { acceptWaitOf } from '../snapshot/listeners.js';
 
 export interface ProcSpec {
   pid: number;
@@ -34,6 +35,10 @@ export interface ProcSpec {
   fdKinds?: FdKindCounts;
   inotify?: ProcessInfo['inotify'];
   euid?: number;
+  /** /proc/PID/stat state letter; absent by default (not read). */
+  state?: string;
+  /** Thread states (`{ R: 8 }`); absent by default (not read). */
+  threads?: Record<string, number>;
 }
 
 export function proc(spec: ProcSpec): ProcessInfo {
@@ -51,6 +56,8 @@ export function proc(spec: ProcSpec): ProcessInfo {
     },
     sockets: spec.sockets ?? {},
     netns: spec.netns === undefined ? 0 : spec.netns,
+    ...(spec.state !== undefined ? { state: spec.state } : {}),
+    ...(spec.threads !== undefined ? { threads: { total: Object.values(spec.threads).reduce((a, b) => a + b, 0), byState: { ...spec.threads }, truncated: false } } : {}),
   };
   if (spec.fdKinds) p.fdKinds = { ...spec.fdKinds };
   if (spec.inotify) p.inotify = { ...spec.inotify };
@@ -62,6 +69,8 @@ export interface ListenerSpec extends Partial<Omit<Listener, 'owners' | 'pids'>>
   port: number;
   /** Owning pids; each gets fd 3. Default none. */
   pids?: number[];
+  /** Measured waits (ms) of the ESTABLISHED connections in the queue: sets acceptWait (and establishedUnaccepted, unless given). */
+  waitsMs?: number[];
 }
 
 export function listener(spec: ListenerSpec): Listener {
@@ -83,8 +92,15 @@ export function listener(spec: ListenerSpec): Listener {
     backlogSource: spec.backlogSource === undefined ? (backlog === null ? null : 'sock_diag') : spec.backlogSource,
     v6only: spec.v6only ?? null,
     synRecv: spec.synRecv ?? 0,
-    establishedUnaccepted: spec.establishedUnaccepted ?? 0,
+    establishedUnaccepted: spec.establishedUnaccepted ?? spec.waitsMs?.length ?? 0,
     closeWaitUnaccepted: spec.closeWaitUnaccepted ?? 0,
+    ...(spec.drops !== undefined ? { drops: spec.drops } : {}),
+    ...(spec.dropsDelta !== undefined ? { dropsDelta: spec.dropsDelta } : {}),
+    ...(spec.waitsMs !== undefined
+      ? { acceptWait: acceptWaitOf([...spec.waitsMs], spec.establishedUnaccepted ?? spec.waitsMs.length) }
+      : spec.acceptWait !== undefined
+        ? { acceptWait: spec.acceptWait }
+        : {}),
   };
 }
 

@@ -124,6 +124,19 @@ export function synCounterState(counters: Counters, tunables: Tunables): SynCoun
   return { syncookiesSent, reqQFullDoCookies, reqQFullDrop, level };
 }
 
+/**
+ * accept-wait-long: clients in the queue have waited at least options.acceptWaitMs; critical from
+ * ACCEPT_WAIT_CRITICAL_FACTOR times that (10 s by default: where HTTP clients and load balancers
+ * commonly give up). null when no wait is that long or the waits are unknown.
+ */
+export function acceptWaitLevel(l: Listener, options: RuleOptions): 'critical' | 'warning' | null {
+  const w = l.acceptWait;
+  if (!w || w.measured === 0 || w.maxMs < options.acceptWaitMs) return null;
+  return w.maxMs >= ACCEPT_WAIT_CRITICAL_FACTOR * options.acceptWaitMs ? 'critical' : 'warning';
+}
+
+export const ACCEPT_WAIT_CRITICAL_FACTOR = 10;
+
 /** close-wait-leak needs at least this many CLOSE_WAIT sockets held by one process. */
 export const CLOSE_WAIT_LEAK_MIN = 10;
 

@@ -60,3 +60,15 @@ export function ratePerMinute(perSecond: number): string {
   if (m >= 600) return `${sign}${Math.round(m / 60)}/s`;
   return `${sign}${m >= 10 ? Math.round(m) : Math.round(m * 10) / 10}/min`;
 }
+
+/** "850 ms", "4.1 s", "12 s", "2 min 5 s", "1 h 3 min": how long something has waited. */
+export function waitText(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 10) return `${Math.round(s * 10) / 10} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  const total = Math.round(s);
+  if (total < 3600) return `${Math.floor(total / 60)} min${total % 60 ? ` ${total % 60} s` : ''}`;
+  const min = Math.round(total / 60);
+  return `${Math.floor(min / 60)} h${min % 60 ? ` ${min % 60} min` : ''}`;
+}
