@@ -50,6 +50,8 @@ Options:
   --ports-critical R      ephemeral-ports-exhausted threshold (default 0.95)
   --cap-warning R         program-cap-near threshold, ratio of a program's own connection cap (default 0.8)
   --inotify-warning R     inotify-instances-near / inotify-watches-near threshold, ratio of the uid's limit (default 0.8)
+  --accept-wait DURATION  accept-wait-long threshold: a client waiting this long to be accepted
+                          (default 1s; critical from 10 times it); 100ms to 60s
   --no-color              no colour (also: NO_COLOR=1, or when stdout is not a terminal)
   -h, --help              this help
 
@@ -71,6 +73,7 @@ export const THRESHOLD_OPTIONS = {
   'ports-critical': { type: 'string' },
   'cap-warning': { type: 'string' },
   'inotify-warning': { type: 'string' },
+  'accept-wait': { type: 'string' },
 } as const;
 
 /** --netns/--container/--pod, on every command that narrows to one network namespace (selectNetns). */
@@ -115,7 +118,7 @@ export function ruleOptions(v: Partial<Record<string, unknown>>): RuleOptions {
     portsCritical: ratioFlag('ports-critical', s('ports-critical'), DEFAULT_RULE_OPTIONS.portsCritical),
     capWarning: ratioFlag('cap-warning', s('cap-warning'), DEFAULT_RULE_OPTIONS.capWarning),
     inotifyWarning: ratioFlag('inotify-warning', s('inotify-warning'), DEFAULT_RULE_OPTIONS.inotifyWarning ?? 0.8),
-    acceptWaitMs: DEFAULT_RULE_OPTIONS.acceptWaitMs,
+    acceptWaitMs: durationFlag('accept-wait', s('accept-wait'), DEFAULT_RULE_OPTIONS.acceptWaitMs, 100),
   };
   if (o.fdWarning > o.fdCritical) throw new UsageError(`--fd-warning (${o.fdWarning}) must not exceed --fd-critical (${o.fdCritical})`);
   if (o.portsWarning > o.portsCritical) throw new UsageError(`--ports-warning (${o.portsWarning}) must not exceed --ports-critical (${o.portsCritical})`);
@@ -231,13 +234,14 @@ const runDiagnose: Command = async (args: string[], io: Io) => {
   if (intervalMs >= TREND_WINDOW_MS && root === '/') {
     if (io.stderrIsTTY) io.stderr(`sockdoc: sampling the host ${TREND_SAMPLES} times over ${intervalMs / 1000} s…\n`);
     const history = new History({ capacity: TREND_SAMPLES });
-    whole = await sampleOver(() => scopedSnapshot({ root, intervalMs: 0, now }, query, filter.pid), history, intervalMs, TREND_SAMPLES);
+    whole = await sampleOver(() => scopedSnapshot({ root, intervalMs: 0, now, acceptWaitMs: options.acceptWaitMs }, query, filter.pid), history, intervalMs, TREND_SAMPLES);
     context.history = history;
   } else {
     whole = await scopedSnapshot({
       root,
       intervalMs,
       now,
+      acceptWaitMs: options.acceptWaitMs,
       // Progress only where a person watches; a pipe or CI log gets none.
       onWait: (ms) => {
         if (io.stderrIsTTY) io.stderr(`sockdoc: sampling counters for ${ms} ms (--interval 0 to skip)…\n`);

@@ -27,8 +27,8 @@ Options:
   --netns Q    only network namespace Q: an \`ip netns\` name, container or pod name, inode, or a pid in it
   --container NAME, --pod NS/NAME   only that container's or pod's namespace
   --json       one object per socket: {state, local, remote, recvQ, sendQ, inode, owners[{pid, name, fd}],
-               waitingOn?{listener, owners[{pid, name}]}}; for LISTEN, recvQ is the accept queue and
-               sendQ the backlog limit (null when unknown); docs/json-schema.md
+               waitingOn?{listener, owners[{pid, name}]}, waitedMs?, drops?}; for LISTEN, recvQ is the
+               accept queue and sendQ the backlog limit (null when unknown); docs/json-schema.md
   --root DIR   read DIR/proc instead of /proc
   -h, --help   this help
 `;

@@ -35,7 +35,8 @@ Options:
   --count N          stop after N refreshes (default: until q or a signal); a failed refresh counts
   --netns NAME|INODE|PID, --container NAME, --pod NS/NAME
                      only this network namespace (as for diagnose)
-  --fd-warning R, --fd-critical R, --queue-warning R, --file-table-warning R, --syn-warning R
+  --fd-warning R, --fd-critical R, --queue-warning R, --file-table-warning R, --syn-warning R,
+  --accept-wait DURATION
                      thresholds, as for diagnose
   --no-color         no colour (also NO_COLOR=1)
   -h, --help         this help
@@ -141,7 +142,7 @@ export const run: Command = async (args: string[], io: Io) => {
     take: async () => {
       const intervalMs = firstTake ? FIRST_WINDOW_MS : 0;
       firstTake = false;
-      return scopedSnapshot({ root: '/', intervalMs }, query);
+      return scopedSnapshot({ root: '/', intervalMs, acceptWaitMs: options.acceptWaitMs }, query);
     },
     analyse: (snapshot, context) => diagnose(snapshot, options, {}, context).findings,
     onError: (err) => {

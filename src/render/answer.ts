@@ -9,6 +9,15 @@ import type { Counters, NetnsInode } from '../snapshot/types.js';
 import { findingRef, listenerLabel } from '../rules/support/refs.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
 import { groupFindings } from './groups.js';
+import { waitText } from '../rules/support/text.js';
+
+/** accept-wait-long's ownerState, as a few words of the chain (out-of-fds is its own cause finding). */
+const OWNER_STATE_WORDS: Record<string, string> = {
+  stopped: 'its program is stopped (State: T)',
+  traced: 'its program is stopped by a tracer',
+  'threads-busy': 'every thread busy',
+  'threads-blocked': 'every thread blocked in I/O',
+};
 
 /** Where a finding stands in a chain: what went wrong first, the listener, what it led to. */
 export type ChainRole = 'cause' | 'listener' | 'effect';
@@ -64,6 +73,12 @@ function phrase(f: Finding, hasCause: boolean, hasListener: boolean): string | n
       return hasCause ? `${where(f)} stopped accepting` : `${where(f)} is not accepting (queue ${num(f, 'acceptQueue')}/${num(f, 'limit')})`;
     case 'accept-queue-filling':
       return `${where(f)} is slow to accept (queue ${num(f, 'acceptQueue')}/${num(f, 'limit')})`;
+    case 'accept-wait-long': {
+      const state = OWNER_STATE_WORDS[String(f.evidence.ownerState)];
+      const wait = `up to ${waitText(num(f, 'maxWaitMs') ?? 0)}`;
+      const text = hasListener ? `clients wait ${wait}` : `${where(f)} keeps ${num(f, 'establishedUnaccepted')} clients waiting ${wait}`;
+      return state ? `${text} (${state})` : text;
+    }
     case 'close-wait-unaccepted':
       return `${num(f, 'closeWaitUnaccepted')} clients gave up waiting`;
     case 'listen-overflows':

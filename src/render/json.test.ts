@@ -88,7 +88,7 @@ test('processes: compact, sorted by pid, socket states in kernel order', () => {
   const j = diagnosisToJson(seedDiagnosis());
   assert.deepEqual(j.processes.map((p) => p.pid), [1, 812, 1200, 2301, 2305, 37482, 40100]);
   const server = j.processes.find((p) => p.pid === 37482)!;
-  assert.deepEqual(server, { pid: 37482, ppid: 1200, name: 'server', cmdline: '/home/jet/server', uid: 1000, user: 'jet', fds: { open: 1024, soft: 1024, hard: 4096 }, sockets: { LISTEN: 1 }, netns: 0, fdKinds: null, inotify: null });
+  assert.deepEqual(server, { pid: 37482, ppid: 1200, name: 'server', cmdline: '/home/jet/server', uid: 1000, user: 'jet', fds: { open: 1024, soft: 1024, hard: 4096 }, sockets: { LISTEN: 1 }, netns: 0, fdKinds: null, inotify: null, state: null, threads: null });
 });
 
 test('listeners, socket states, counters with sorted keys, limit origins as an array', () => {
@@ -97,6 +97,7 @@ test('listeners, socket states, counters with sorted keys, limit origins as an a
   assert.deepEqual(l, {
     netns: 0, family: 6, address: '::', port: 8889, inode: 510001, pids: [37482], owners: [{ pid: 37482, fd: 3 }],
     acceptQueue: 129, backlog: 128, backlogSource: 'ss', v6only: null, synRecv: 9, establishedUnaccepted: 3, closeWaitUnaccepted: 126,
+    drops: null, dropsDelta: null, acceptWait: null,
   });
   assert.deepEqual(j.socketStates, { ESTABLISHED: 4, SYN_RECV: 9, TIME_WAIT: 1, CLOSE_WAIT: 126, LISTEN: 4 });
   assert.deepEqual(Object.keys(j.counters.values), [...Object.keys(j.counters.values)].sort());

@@ -88,6 +88,10 @@ export interface ProcessJson {
   fdKinds: FdKindCounts | null;
   /** The inotify instances it holds and their watches (null: unreadable); null when it holds none. Additive in schemaVersion 2. */
   inotify: { instances: number; watches: number | null } | null;
+  /** State letter of /proc/PID/stat (R, S, D, T, t, Z …); null when not read. */
+  state: string | null;
+  /** Its threads' states, read for the owners of listeners whose clients wait; null when not read. */
+  threads: { total: number; byState: Record<string, number>; truncated: boolean } | null;
 }
 
 /** One network namespace (schemaVersion 2). */
@@ -127,6 +131,12 @@ export interface ListenerJson {
   synRecv: number;
   establishedUnaccepted: number;
   closeWaitUnaccepted: number;
+  /** Handshakes dropped on this listener since it was opened (sk_drops, `ss -tlm` d<N>); null when unknown. */
+  drops: number | null;
+  /** Increase of `drops` over the window; null with one read or when unknown. */
+  dropsDelta: number | null;
+  /** How long the clients in its queue have waited (ms); null when unknown (not from sock_diag). */
+  acceptWait: { measured: number; unmeasured: number; maxMs: number; medianMs: number } | null;
 }
 
 /** A unix-domain stream or seqpacket listener (additive in schemaVersion 2). */
@@ -318,6 +328,8 @@ function processJson(p: ProcessInfo): ProcessJson {
     netns: p.netns,
     fdKinds: p.fdKinds ? { ...p.fdKinds } : null,
     inotify: p.inotify ? { instances: p.inotify.instances, watches: p.inotify.watches } : null,
+    state: p.state ?? null,
+    threads: p.threads ? { total: p.threads.total, byState: sortedRecord(p.threads.byState), truncated: p.threads.truncated } : null,
   };
 }
 
@@ -354,6 +366,9 @@ function listenerJson(l: Listener & { family: 4 | 6 }): ListenerJson {
     synRecv: l.synRecv,
     establishedUnaccepted: l.establishedUnaccepted,
     closeWaitUnaccepted: l.closeWaitUnaccepted,
+    drops: l.drops ?? null,
+    dropsDelta: l.dropsDelta ?? null,
+    acceptWait: l.acceptWait ? { measured: l.acceptWait.measured, unmeasured: l.acceptWait.unmeasured, maxMs: l.acceptWait.maxMs, medianMs: l.acceptWait.medianMs } : null,
   };
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressSortKey, ownersText, renderSocketsTable, socketsToRows, type SocketRow } from './sockets.js';
+import { addressSortKey, ownersText, renderSocketsTable, socketsToRows, unownedText, type SocketRow } from './sockets.js';
 import { seedDiagnosis, sock } from './test-data.js';
 import { listener, snapshot } from '../testing/snapshot-builder.js';
 import { assertGolden } from './golden.js';
@@ -116,4 +116,13 @@ test('docs/json-schema.md documents every field of a sockets row', async () => {
   const [row] = socketsToRows(seed(), { state: 'CLOSE_WAIT' });
   const keys = [...Object.keys(row), ...Object.keys(row.waitingOn!)];
   assert.deepEqual(keys.filter((k) => !section.includes('`' + k + '`')), []);
+});
+
+test('a queued connection with a measured wait says how long it has waited', () => {
+  const row = { state: 'ESTABLISHED' as const, local: '[::1]:8889', remote: '[::1]:40000', recvQ: 0, sendQ: 0, inode: 0, owners: [], netns: 0, namespace: 'host', waitingOn: { listener: '[::]:8889', owners: [{ pid: 37482, name: 'server' }] } };
+  assert.equal(unownedText({ ...row, waitedMs: 4100 }), '(not accepted yet: [::]:8889 37482/server; waiting 4.1 s)');
+  assert.equal(unownedText(row), '(not accepted yet: [::]:8889 37482/server)');
+  const text = renderSocketsTable([{ ...row, waitedMs: 65_000 }, { ...row, remote: '[::1]:40001', waitedMs: 900 }], { color: false, columns: 120 });
+  assert.match(text, /waiting 1 min 5 s\)/);
+  assert.match(text, /waiting 900 ms\)/);
 });

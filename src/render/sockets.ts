@@ -12,6 +12,7 @@ import { terminalGuard } from '../safety/terminal.js';
 import { TCP_STATES, type Listener, type Snapshot, type TcpState } from '../snapshot/types.js';
 import { findListener } from '../snapshot/listeners.js';
 import { hostPort, tableText, type Painter, painter } from './format.js';
+import { waitText } from '../rules/support/text.js';
 
 export interface SocketOwner {
   pid: number;
@@ -37,6 +38,10 @@ export interface SocketRow {
   namespace: string;
   /** Unowned SYN_RECV / ESTABLISHED / CLOSE_WAIT: the listener whose queue holds it, and who holds that. */
   waitingOn?: WaitingOn;
+  /** A connection in an accept queue: ms since its handshake completed (from sock_diag only). */
+  waitedMs?: number;
+  /** LISTEN: handshakes dropped on it since it was opened (sk_drops; from sock_diag only). */
+  drops?: number;
 }
 
 export interface WaitingOn {
@@ -154,6 +159,8 @@ export function socketsToRows(snapshot: Snapshot, filter: SocketFilter = {}): So
       netns: s.netns,
       namespace: nsName.get(s.netns) ?? firstName,
     };
+    if (s.drops !== undefined) row.drops = s.drops;
+    if (s.waitedMs !== undefined) row.waitedMs = s.waitedMs;
     if (s.state !== 'LISTEN' && listener) {
       let w = waiting.get(listener);
       if (w === undefined) {
@@ -216,7 +223,8 @@ export function unownedText(row: SocketRow): string {
   const w = row.waitingOn;
   if (w) {
     const of = w.owners.map((o) => (o.name ? ` ${o.pid}/${o.name}` : ` ${o.pid}`)).join(',');
-    return row.state === 'SYN_RECV' ? `(handshake pending: ${w.listener}${of})` : `(not accepted yet: ${w.listener}${of})`;
+    if (row.state === 'SYN_RECV') return `(handshake pending: ${w.listener}${of})`;
+    return `(not accepted yet: ${w.listener}${of}${row.waitedMs === undefined ? '' : `; waiting ${waitText(row.waitedMs)}`})`;
   }
   if (row.inode !== 0) return '(owner not visible)';
   if (row.state === 'TIME_WAIT') return '(time-wait: no process)';
@@ -242,7 +250,7 @@ function processColumn(): (row: SocketRow) => string {
     }
     if (owners.length > 1) return ownersText(owners);
     const w = row.waitingOn;
-    if (w === undefined) return unownedText(row);
+    if (w === undefined || row.waitedMs !== undefined) return unownedText(row);
     const cache = row.state === 'SYN_RECV' ? pending : queued;
     let text = cache.get(w);
     if (text === undefined) cache.set(w, (text = unownedText(row)));

@@ -7,7 +7,8 @@ import type { LimitOrigin } from '../provenance/types.js';
 import { compareListeners } from '../snapshot/listeners.js';
 import { listenerLabel } from '../rules/support/refs.js';
 import { settingText } from '../provenance/source-text.js';
-import { duration, pack, percent, pidName, table, type Painter, type Style } from './format.js';
+import { duration, pack, percent, pidName, table, type Column, type Painter, type Style } from './format.js';
+import { waitText } from '../rules/support/text.js';
 
 export const MAX_LISTENERS = 8;
 export const MAX_FD_ROWS = 5;
@@ -27,12 +28,41 @@ function queueStyle(l: Listener): Style | null {
   return null;
 }
 
-/** Fullest queue first, then the most connections stuck behind it; port order breaks ties. */
+/** Fullest queue first, then the longest wait, the most drops now, the most connections stuck behind it; port order breaks ties. */
 export function busiestListeners(listeners: readonly Listener[]): Listener[] {
   const waiting = (l: Listener) => l.synRecv + l.establishedUnaccepted + l.closeWaitUnaccepted;
+  const waited = (l: Listener) => l.acceptWait?.maxMs ?? 0;
+  const dropping = (l: Listener) => l.dropsDelta ?? 0;
   return [...listeners].sort(
-    (a, b) => queueRatio(b) - queueRatio(a) || waiting(b) - waiting(a) || compareListeners(a, b),
+    (a, b) => queueRatio(b) - queueRatio(a) || waited(b) - waited(a) || dropping(b) - dropping(a) || waiting(b) - waiting(a) || compareListeners(a, b),
   );
+}
+
+/** "+108 (140)": drops in the window, then since the listener was opened; "12" with one read; "-" unknown. */
+export function dropsCell(l: Listener): string {
+  if (l.drops === null || l.drops === undefined) return '-';
+  if (l.dropsDelta === null || l.dropsDelta === undefined) return String(l.drops);
+  return l.dropsDelta > 0 ? `+${l.dropsDelta} (${l.drops})` : String(l.drops);
+}
+
+/** "4.1 s/2.0 s": the longest and the median wait of the clients in the queue; "0" none waits; "-" unknown. */
+export function waitCell(l: Listener): string {
+  const w = l.acceptWait;
+  if (!w) return '-';
+  if (w.measured === 0) return '0';
+  return `${waitText(w.maxMs)}/${waitText(w.medianMs)}`;
+}
+
+/** The drops and wait columns, each only when some listener shown has a value: a /proc read would show a column of dashes. */
+export function listenerExtraColumns(shown: readonly Listener[]): Column<Listener>[] {
+  const out: Column<Listener>[] = [];
+  if (shown.some((l) => l.drops !== null && l.drops !== undefined)) {
+    out.push({ header: 'drops', align: 'right', cell: dropsCell, style: (l) => ((l.dropsDelta ?? 0) > 0 ? 'red' : null) });
+  }
+  if (shown.some((l) => l.acceptWait)) {
+    out.push({ header: 'wait max/p50', align: 'right', cell: waitCell, style: (l) => ((l.acceptWait?.maxMs ?? 0) >= 1000 ? 'yellow' : null) });
+  }
+  return out;
 }
 
 function ownersText(l: Listener, names: ReadonlyMap<number, string>): string {
@@ -67,6 +97,7 @@ export function listenersSection(listeners: readonly Listener[], snapshot: Snaps
         { header: 'queue/backlog', align: 'right', cell: (l) => `${l.acceptQueue}/${l.backlog ?? '?'}`, style: queueStyle },
         { header: 'syn_recv', align: 'right', cell: (l) => (l.family === 'unix' ? '-' : String(l.synRecv)) },
         { header: 'unaccepted est/cw', align: 'right', cell: (l) => (l.family === 'unix' ? '-' : `${l.establishedUnaccepted}/${l.closeWaitUnaccepted}`) },
+        ...listenerExtraColumns(shown),
       ],
       paint,
       '  ',

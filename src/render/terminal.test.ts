@@ -112,6 +112,22 @@ test('listener and fd tables: busiest first, owners, queue/backlog, unaccepted, 
   assert.match(fds[4], /^ {2}40100 +node +1001 +700/);
 });
 
+test('listener table: drops (now and since opened) and waits get columns when known, the slowest first', () => {
+  const d = seedDiagnosis();
+  d.snapshot.listeners = d.snapshot.listeners.map((l) =>
+    l.port === 8889
+      ? { ...l, drops: 140, dropsDelta: 12, acceptWait: { measured: 3, unmeasured: 0, maxMs: 4100, medianMs: 2000, waitsMs: [4100, 2000, 900] } }
+      : { ...l, drops: l.address === '0.0.0.0' && l.port === 22 ? 7 : 0, dropsDelta: 0, acceptWait: { measured: 0, unmeasured: 0, maxMs: 0, medianMs: 0, waitsMs: [] } },
+  );
+  const out = plain(d);
+  const listeners = out.slice(out.indexOf('Listeners'), out.indexOf('File descriptors')).split('\n');
+  assert.match(listeners[1], /unaccepted est\/cw +drops +wait max\/p50$/);
+  assert.match(listeners[2], /^ {2}\[::\]:8889 .* 3\/126 +\+12 \(140\) +4\.1 s\/2 s$/);
+  assert.match(listeners[3], / 0\/0 +7 +0$/);
+  // From /proc: no column of dashes.
+  assert.doesNotMatch(plain(seedDiagnosis()), /wait max|drops +wait|  drops/);
+});
+
 test('header and summary line', () => {
   const d = seedDiagnosis();
   const lines = plain(d).trimEnd().split('\n');
