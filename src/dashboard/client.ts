@@ -33,6 +33,13 @@ function pct(r: number | null): string {
   return r === null ? '—' : `${Math.round(r * 100)}%`;
 }
 
+/** "850 ms", "4.1 s", "95 s", "56 min": a wait as the table shows it. */
+function seconds(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+}
+
 function level(r: number | null, warn: number, crit: number): string {
   return r === null ? '' : r >= crit ? 'crit' : r >= warn ? 'warn' : '';
 }
@@ -161,7 +168,16 @@ function renderTables(s: State): void {
     // A unix-domain listener's path can be long (containerd's sockets): cut, full text on hover.
     const label = el('td', 'addr', l.label);
     label.title = l.label;
-    tr.append(netnsCell(l.netnsName), label, el('td', 'name', l.owner || '—'), el('td', 'num', `${l.queue} / ${l.backlog ?? '?'}`), el('td', 'num col-used', pct(l.ratio)), el('td', 'num', String(l.synRecv)));
+    tr.append(
+      netnsCell(l.netnsName),
+      label,
+      el('td', 'name', l.owner || '—'),
+      el('td', 'num', `${l.queue} / ${l.backlog ?? '?'}`),
+      el('td', 'num col-used', pct(l.ratio)),
+      el('td', 'num', String(l.synRecv)),
+      el('td', `num${(l.dropsNow ?? 0) > 0 ? ' crit' : ''}`, l.drops === null ? '—' : (l.dropsNow ?? 0) > 0 ? `+${l.dropsNow}` : String(l.drops)),
+      el('td', `num ${level(l.waitMs === null ? null : l.waitMs / 1000, 1, 10)}`, l.waitMs === null ? '—' : seconds(l.waitMs)),
+    );
     return tr;
   });
   byId('listeners').querySelector('tbody')!.replaceChildren(...lrows);
@@ -222,6 +238,7 @@ function render(s: State): void {
   renderFindings(s);
   drawChart('chart-processes', s.charts.times, s.charts.processes, true);
   drawChart('chart-listeners', s.charts.times, s.charts.listeners, true);
+  drawChart('chart-waits', s.charts.times, s.charts.waits, false);
   drawChart('chart-rates', s.charts.times, s.charts.rates, false);
   renderTables(s);
   renderNotes(s);

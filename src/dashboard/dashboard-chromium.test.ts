@@ -123,6 +123,10 @@ test('dashboard in Chromium: finding, fix on click, charts, live updates, no con
       await page.waitForFunction((b) => document.body.dataset.updated !== b, before, { timeout: 10_000 });
       assert.equal(await item.locator('pre.fix').isVisible(), true, 'still open after an update');
 
+      // The listeners table has the drops and wait columns, and the accept-wait chart its card.
+      assert.deepEqual(await page.locator('#listeners thead th').allInnerTexts(), ['listen', 'process', 'queue / backlog', 'used', 'syn', 'drops', 'wait']);
+      assert.equal(await page.locator('#chart-waits').count(), 1);
+
       const ink = await canvasInk(page);
       for (const id of ['chart-processes', 'chart-listeners', 'chart-rates']) assert.ok((ink[id] ?? 0) > 500, `${id} drew (${ink[id]} pixels)`);
       // Nothing wider than the viewport (no sideways scrolling of the page itself).

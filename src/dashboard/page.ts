@@ -87,6 +87,10 @@ export function buildPage(links: ReadonlyArray<{ href: string; label: string }> 
     <h2 id="h-c-listen">Accept queues <span class="muted">last hour</span></h2>
     <div id="chart-listeners" class="chart"></div>
   </section>
+  <section class="card chart-card" aria-labelledby="h-c-waits">
+    <h2 id="h-c-waits">Accept wait <span class="muted">longest client waiting, seconds</span></h2>
+    <div id="chart-waits" class="chart"></div>
+  </section>
   <section class="card chart-card rates-card" aria-labelledby="h-c-rates">
     <h2 id="h-c-rates">Counter rates <span class="muted">per second</span></h2>
     <div id="chart-rates" class="chart"></div>
@@ -101,7 +105,7 @@ export function buildPage(links: ReadonlyArray<{ href: string; label: string }> 
   <section class="card half" aria-labelledby="h-listen">
     <h2 id="h-listen">Listeners nearest full <span id="listen-count" class="muted"></span></h2>
     <div class="scroll"><table id="listeners" class="one-netns">
-      <thead><tr><th class="col-netns">netns</th><th>listen</th><th>process</th><th class="num">queue / backlog</th><th class="num col-used">used</th><th class="num">SYN_RECV</th></tr></thead>
+      <thead><tr><th class="col-netns">netns</th><th>listen</th><th>process</th><th class="num">queue / backlog</th><th class="num col-used">used</th><th class="num" title="handshakes pending (SYN_RECV)">syn</th><th class="num" title="handshakes dropped on it: +N since the previous sample, else since it was opened">drops</th><th class="num" title="the longest a client in its queue has waited">wait</th></tr></thead>
       <tbody></tbody>
     </table></div>
   </section>

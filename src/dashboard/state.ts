@@ -4,7 +4,7 @@
  * MAX_POINTS by keeping the largest value of each bucket (a spike must not vanish from a chart).
  * Served as GET /api/state and as each server-sent event. Versioned: schemaVersion.
  */
-import { processKey, type History } from '../history/history.js';
+import { listenerKey, processKey, type History } from '../history/history.js';
 import { approxDuration, ratePerMinute } from '../rules/support/text.js';
 import { buildModel, type FindingRow, type ListenerRow, type Model, type ProcessRow } from '../watch/model.js';
 import type { Sample } from '../watch/sampler.js';
@@ -43,7 +43,7 @@ export interface DashboardState {
   findings: FindingRow[];
   /** The findings in groups (src/render/groups.ts), what the page draws: one card per group (additive). */
   groups: GroupJson[];
-  listeners: Array<Omit<ListenerRow, 'trend'>>;
+  listeners: Array<Omit<ListenerRow, 'trend' | 'waitTrend'>>;
   processes: Array<Omit<ProcessRow, 'trend'> & { rateText: string; fullInText: string }>;
   /** Chart data: times in seconds since the epoch (uPlot's unit), one array per series, aligned. */
   charts: {
@@ -51,6 +51,8 @@ export interface DashboardState {
     listeners: ChartSeries[];
     processes: ChartSeries[];
     rates: ChartSeries[];
+    /** The longest wait of a queued client, seconds, for the listeners that keep clients waiting longest. */
+    waits: ChartSeries[];
   };
 }
 
@@ -83,6 +85,10 @@ export function dashboardState(sample: Sample, history: History, everyMs: number
   const cuts = buckets(times.length, MAX_POINTS);
   const chartTimes = cuts.map(([a, b]) => times[b - 1] / 1000);
   const listeners = m.listeners.filter((l) => l.trend.some((v) => v !== null)).slice(0, CHART_SERIES);
+  const waiting = m.listeners
+    .filter((l) => l.waitTrend.some((v) => v !== null && v > 0))
+    .sort((a, b) => (b.waitMs ?? 0) - (a.waitMs ?? 0))
+    .slice(0, CHART_SERIES);
   // Processes worth a line: those with a forecast (soonest first), then those growing, then the fullest.
   const growing = m.processes.filter((p) => p.etaMs === null && (p.perSecond ?? 0) > 0).sort((a, b) => b.perSecond! - a.perSecond!);
   const charted = [...m.processes.filter((p) => p.etaMs !== null).sort((a, b) => a.etaMs! - b.etaMs!), ...growing, ...m.processes]
@@ -105,7 +111,7 @@ export function dashboardState(sample: Sample, history: History, everyMs: number
     spanMs: m.spanMs,
     findings: m.findings,
     groups: groupFindings(sample.findings).map(groupJson),
-    listeners: m.listeners.slice(0, TABLE_ROWS).map(({ trend: _trend, ...row }) => row),
+    listeners: m.listeners.slice(0, TABLE_ROWS).map(({ trend: _trend, waitTrend: _waitTrend, ...row }) => row),
     processes: m.processes.slice(0, TABLE_ROWS).map(({ trend: _trend, ...row }) => ({
       ...row,
       rateText: row.perSecond === null || row.perSecond === 0 ? '—' : ratePerMinute(row.perSecond),
@@ -120,6 +126,11 @@ export function dashboardState(sample: Sample, history: History, everyMs: number
         limit: p.soft,
       })),
       rates: m.rates.map((r) => ({ label: r.counter.split('.')[1], values: reduce(r.trend, cuts), limit: null })),
+      waits: waiting.map((l) => ({
+        label: `${l.label} ${l.owner}`.trim(),
+        values: reduce(history.ring.values(listenerKey(l.id, 'wait')), cuts).map((v) => (v === null ? null : v / 1000)),
+        limit: null,
+      })),
     },
   };
 }

@@ -30,7 +30,7 @@ header.top {
 main { display: grid; grid-template-columns: repeat(6, minmax(0, 1fr)); gap: 14px; padding: 14px 16px 32px; max-width: 1600px; margin: 0 auto; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px; min-width: 0; }
 .card.wide { grid-column: span 6; }
-.card.chart-card { grid-column: span 2; }
+.card.chart-card { grid-column: span 3; }
 .card.half { grid-column: span 3; }
 h2 { font-size: 15px; margin: 0 0 8px; }
 h3 { font-size: 13px; margin: 12px 0 4px; color: var(--muted); text-transform: uppercase; letter-spacing: .05em; }
@@ -79,10 +79,6 @@ tr.warn td { color: var(--warn); }
 .u-legend .u-label { display: inline-block; max-width: 280px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; vertical-align: bottom; }
 .u-legend .u-marker { border-radius: 2px; }
 .u-axis { color: var(--muted); }
-@media (max-width: 1100px) {
-  .card.chart-card { grid-column: span 3; }
-  .card.chart-card.rates-card { grid-column: span 6; }
-}
 /* The netns column only when the rows are in several namespaces (two containers' python3 on 8080). */
 table.one-netns .col-netns { display: none; }
 @media (max-width: 760px) {

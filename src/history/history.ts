@@ -1,7 +1,8 @@
 /**
  * The history of a host: a bounded ring (ring.ts) of each snapshot's key numbers, for trends,
  * sparklines, charts and the fd-exhaustion forecast.
- * - per listener, keyed by (netns, address, port): accept queue, backlog limit, SYN_RECV;
+ * - per listener, keyed by (netns, address, port): accept queue, backlog limit, SYN_RECV, the
+ *   longest accept wait of its queued clients (ms, when sock_diag measured it);
  * - per process, keyed by pid (a pid whose name changes is a new process): open fds, soft
  *   RLIMIT_NOFILE, CLOSE_WAIT held;
  * - per network namespace: rates per second of the TcpExt/Tcp counters in COUNTER_RATES,
@@ -29,7 +30,7 @@ export const COUNTER_RATES = [
 ] as const;
 
 export type ProcessField = 'open' | 'soft' | 'closeWait';
-export type ListenerField = 'queue' | 'backlog' | 'synRecv';
+export type ListenerField = 'queue' | 'backlog' | 'synRecv' | 'wait';
 
 export interface HistoryOptions {
   /** Samples kept (e.g. 1 h at 2 s = 1800). */
@@ -202,8 +203,9 @@ export class History implements HistoryView {
   }
 
   private recordListeners(snapshot: Snapshot): void {
+    const waited = (l: (typeof snapshot.listeners)[number]) => l.acceptWait?.maxMs ?? 0;
     const chosen = [...snapshot.listeners]
-      .sort((a, b) => b.acceptQueue - a.acceptQueue || b.synRecv - a.synRecv || a.port - b.port)
+      .sort((a, b) => b.acceptQueue - a.acceptQueue || waited(b) - waited(a) || b.synRecv - a.synRecv || a.port - b.port)
       .slice(0, this.options.maxListeners);
     for (const l of chosen) {
       const id = listenerId(l);
@@ -212,6 +214,7 @@ export class History implements HistoryView {
       this.ring.set(listenerKey(id, 'queue'), l.acceptQueue);
       if (l.backlog !== null) this.ring.set(listenerKey(id, 'backlog'), l.backlog);
       this.ring.set(listenerKey(id, 'synRecv'), l.synRecv);
+      if (l.acceptWait) this.ring.set(listenerKey(id, 'wait'), l.acceptWait.maxMs);
     }
   }
 
@@ -244,7 +247,7 @@ export class History implements HistoryView {
   }
 
   private forgetListener(id: string): void {
-    for (const f of ['queue', 'backlog', 'synRecv'] as const) this.ring.drop(listenerKey(id, f));
+    for (const f of ['queue', 'backlog', 'synRecv', 'wait'] as const) this.ring.drop(listenerKey(id, f));
     this.listeners.delete(id);
   }
 

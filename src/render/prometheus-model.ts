@@ -42,6 +42,11 @@ export interface ListenerSeries {
   synRecv: number;
   queuedEstablished: number;
   queuedCloseWait: number;
+  /** Handshakes dropped on the listener since it was opened (sk_drops); null when unknown (no series). */
+  drops: number | null;
+  /** The longest and the median wait of the clients in its queue, seconds; null when unknown (no series). */
+  acceptWaitMaxSeconds: number | null;
+  acceptWaitMedianSeconds: number | null;
 }
 
 /** Why a process is exported (several may hold). */
@@ -274,9 +279,10 @@ function fillRatio(l: Listener): number {
 }
 
 /**
- * At most `max` listeners, the ones that matter first: any named by a finding, then the fullest
- * queue (accept queue / backlog), then the longest queue; ties in (netns, port, address, inode)
- * order, so the same ones are kept from scrape to scrape. Kept ones come back in that stable order.
+ * At most `max` listeners, the ones that matter first: any named by a finding, then any dropping
+ * handshakes now (its drops rose since the previous scrape), then the fullest queue (accept queue
+ * / backlog), then the longest queue; ties in (netns, port, address, inode) order, so the same ones
+ * are kept from scrape to scrape. Kept ones come back in that stable order.
  */
 export function selectListeners(snapshot: Snapshot, findings: readonly Finding[], max: number): ListenerSelection {
   const sorted = [...snapshot.listeners].sort((a, b) => a.netns - b.netns || a.port - b.port || cmp(a.address, b.address) || a.inode - b.inode);
@@ -306,8 +312,15 @@ export function selectListeners(snapshot: Snapshot, findings: readonly Finding[]
   const totals = new Map<NetnsInode, number>();
   for (const { listener } of numbered) count(totals, listener);
   if (numbered.length <= max) return { kept: numbered, totals, dropped: new Map() };
-  const keyed = numbered.map((n, order) => ({ n, order, finding: Number(hasFinding(n.listener)), fill: fillRatio(n.listener), queue: n.listener.acceptQueue }));
-  const ranked = keyed.sort((a, b) => b.finding - a.finding || b.fill - a.fill || b.queue - a.queue || a.order - b.order);
+  const keyed = numbered.map((n, order) => ({
+    n,
+    order,
+    finding: Number(hasFinding(n.listener)),
+    dropping: Number((n.listener.dropsDelta ?? 0) > 0),
+    fill: fillRatio(n.listener),
+    queue: n.listener.acceptQueue,
+  }));
+  const ranked = keyed.sort((a, b) => b.finding - a.finding || b.dropping - a.dropping || b.fill - a.fill || b.queue - a.queue || a.order - b.order);
   const kept = ranked.slice(0, max).sort((a, b) => a.order - b.order).map((k) => k.n);
   const dropped = new Map<NetnsInode, number>();
   for (const { n } of ranked.slice(max)) count(dropped, n.listener);
@@ -327,6 +340,9 @@ function listenerSeries(snapshot: Snapshot, kept: readonly NumberedListener[], n
       synRecv: l.synRecv,
       queuedEstablished: l.establishedUnaccepted,
       queuedCloseWait: l.closeWaitUnaccepted,
+      drops: l.drops ?? null,
+      acceptWaitMaxSeconds: l.acceptWait ? l.acceptWait.maxMs / 1000 : null,
+      acceptWaitMedianSeconds: l.acceptWait ? l.acceptWait.medianMs / 1000 : null,
     };
   });
 }

@@ -8,7 +8,7 @@ const ns = { netns: 'evil\\ns"x', container: '', pod: '', pod_namespace: '' };
 
 function model(program: string): MetricsModel {
   return {
-    listeners: [{ labels: { ...ns, address: '::', port: '80', socket: '0' }, owner: { program, pid: '7' }, acceptQueue: 3, backlog: null, synRecv: 0, queuedEstablished: 3, queuedCloseWait: 0 }],
+    listeners: [{ labels: { ...ns, address: '::', port: '80', socket: '0' }, owner: { program, pid: '7' }, acceptQueue: 3, backlog: null, synRecv: 0, queuedEstablished: 3, queuedCloseWait: 0, drops: 108, acceptWaitMaxSeconds: 4.144, acceptWaitMedianSeconds: 2.5 }],
     processes: [
       {
         labels: { ...ns, pid: '7', program, unit: '' },
@@ -58,6 +58,19 @@ test('unknown values are absent, not zero; counters keep their kernel value', as
   assert.match(text, /^sockdoc_listeners\{.*\} 3$/m);
   assert.match(text, /^sockdoc_listeners_dropped\{.*\} 2$/m);
   assert.match(text, /^sockdoc_scrape_partial 0$/m);
+});
+
+test('each listener\'s drops are a counter, its accept waits gauges of seconds; unknown ones are absent', async () => {
+  const m = model('srv');
+  const text = await new MetricsRenderer().render(ctx(m));
+  assert.match(text, /^# TYPE sockdoc_listener_drops_total counter$/m);
+  assert.match(text, /^sockdoc_listener_drops_total\{netns=".*",address="::",port="80",socket="0"\} 108$/m);
+  assert.match(text, /^# TYPE sockdoc_listener_accept_wait_max_seconds gauge$/m);
+  assert.match(text, /^sockdoc_listener_accept_wait_max_seconds\{.*port="80",socket="0"\} 4\.144$/m);
+  assert.match(text, /^sockdoc_listener_accept_wait_median_seconds\{.*port="80",socket="0"\} 2\.5$/m);
+  m.listeners[0] = { ...m.listeners[0], drops: null, acceptWaitMaxSeconds: null, acceptWaitMedianSeconds: null };
+  const unknown = await new MetricsRenderer().render(ctx(m));
+  assert.doesNotMatch(unknown, /^sockdoc_listener_(drops_total|accept_wait_\w+)\{/m);
 });
 
 test('a scrape without data carries only the exporter series, marked timed out and partial', async () => {

@@ -160,6 +160,25 @@ export class MetricsRenderer {
     each('sockdoc_listener_syn_recv', 'Handshakes pending on the listener (SYN_RECV request sockets).', (l) => l.synRecv);
     each('sockdoc_listener_queued_established', 'ESTABLISHED connections in the accept queue, not accepted by the program yet.', (l) => l.queuedEstablished);
     each('sockdoc_listener_queued_close_wait', 'CLOSE_WAIT connections in the accept queue: the client left before the program accepted them.', (l) => l.queuedCloseWait);
+    each(
+      'sockdoc_listener_accept_wait_max_seconds',
+      'How long the longest-waiting client in the accept queue has waited since its handshake completed, in seconds (tcp_info of each queued connection; 0 when none waits). Absent when unknown (sockets not from sock_diag).',
+      (l) => l.acceptWaitMaxSeconds,
+    );
+    each('sockdoc_listener_accept_wait_median_seconds', 'The median wait of the clients in the accept queue since their handshake, in seconds (0 when none waits). Absent when unknown.', (l) => l.acceptWaitMedianSeconds);
+    const ctxOf = () => this.ctx();
+    new Counter({
+      name: 'sockdoc_listener_drops_total',
+      help: 'Handshakes the kernel dropped on this listening socket since it was opened (its sk_drops: each ListenDrops counted on the listener it happened to, Linux 4.7+; ss -tlm d<N>). Resets when the socket is re-created. Absent when unknown.',
+      labelNames: [...LISTENER],
+      registers: [this.registry],
+      collect() {
+        clear(this);
+        const m = ctxOf()?.model;
+        if (!m) return;
+        for (const l of m.listeners) if (l.drops !== null && l.drops >= 0) this.inc(safeLabels(l.labels), l.drops);
+      },
+    });
     this.gauge(
       'sockdoc_listener_info',
       'Always 1: who holds the listening socket (program: comm of the lowest visible pid holding it; pid). Join: * on (instance, netns, address, port, socket) group_left (program, pid) sockdoc_listener_info.',

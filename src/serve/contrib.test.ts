@@ -19,7 +19,7 @@ const contrib = (...p: string[]) => join(repoRoot, 'contrib', ...p);
 test('promtool check rules and promtool test rules pass', { skip: onPath('promtool') ? false : 'promtool missing (apt-get install prometheus)' }, () => {
   const check = spawnSync('promtool', ['check', 'rules', contrib('prometheus', 'sockdoc.rules.yml')], { encoding: 'utf8' });
   assert.equal(check.status, 0, check.stdout + check.stderr);
-  assert.match(check.stdout, /SUCCESS: 10 rules found/);
+  assert.match(check.stdout, /SUCCESS: 12 rules found/);
   const unit = spawnSync('promtool', ['test', 'rules', 'sockdoc.rules.test.yml'], { cwd: contrib('prometheus'), encoding: 'utf8' });
   assert.equal(unit.status, 0, unit.stdout + unit.stderr);
   assert.match(unit.stdout, /SUCCESS/);
@@ -67,7 +67,7 @@ test('the Grafana dashboard has datasource, host and namespace variables and use
     }
   }
   const titles = d.panels.map((p) => p.title).join('\n');
-  for (const want of [/nearest full/, /per namespace/, /nearest their fd limit.*limit came from/, /CLOSE_WAIT per process/, /Current findings/]) assert.match(titles, want);
+  for (const want of [/nearest full/, /per namespace/, /dropped per listener/, /Accept wait/, /nearest their fd limit.*limit came from/, /CLOSE_WAIT per process/, /Current findings/]) assert.match(titles, want);
   assert.ok(dashboardExpressions(d).length >= 10);
   // At scale (500 listeners, 2,000 namespaces): every per-listener, per-namespace or per-process
   // time series panel shows its top few, and a listener's legend names its namespace.

@@ -3,9 +3,12 @@
  * that never accepts has a full accept queue, all inside a network namespace this test creates
  * (loopback only, somaxconn 128, removed with every process in it at the end, also on failure).
  * Through Prometheus' HTTP API it checks that the queue, the backlog, the limit's provenance
- * (`_info`) and `sockdoc_finding{id="accept-queue-full"}` arrive with the right labels, and that
- * every expression of the Grafana dashboard and every alert rule evaluates. A scrape passes
- * `promtool check metrics`. Root only (network namespaces); CI asserts root and prometheus.
+ * (`_info`), the listener's own drops (`sockdoc_listener_drops_total`) and its clients' accept wait
+ * (`sockdoc_listener_accept_wait_*_seconds`) and `sockdoc_finding{id="accept-queue-full"}` arrive
+ * with the right labels, and that every expression of the Grafana dashboard and every alert rule
+ * evaluates; the per-listener drop and accept-wait alerts fire on this listener (their `for:` cut
+ * to 0 in the copy of the rules Prometheus loads: the expressions are the shipped ones). A scrape
+ * passes `promtool check metrics`. Root only (network namespaces); CI asserts root and prometheus.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -80,12 +83,18 @@ test('a real Prometheus scrapes sockdoc serve while an accept queue is full', { 
     const serve = await startServe(['--listen', `127.0.0.1:${SERVE_PORT}`, '--timeout', '1500ms'], inNs);
     started.push(serve);
 
+    // The shipped rules, with the `for:` of the alerts this test must see fire cut to 0 (a test lasts seconds).
+    const rulesCopy = join(dir, 'sockdoc.rules.yml');
+    const shipped = readFileSync(RULES, 'utf8');
+    const cut = shipped.replace(/(- alert: (?:SockdocListenerDrops|SockdocAcceptWaitLong)\n\s+expr: [^\n]+\n\s+)for: \d+m/g, '$1for: 0s');
+    assert.equal(cut.split('for: 0s').length - shipped.split('for: 0s').length, 2, 'both alerts found in the shipped rules');
+    writeFileSync(rulesCopy, cut);
     writeFileSync(
       join(dir, 'prometheus.yml'),
       [
         // 2 s: a loaded CI machine still answers within the scrape timeout.
         'global: {scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 1s}',
-        `rule_files: [${JSON.stringify(RULES)}]`,
+        `rule_files: [${JSON.stringify(rulesCopy)}]`,
         'scrape_configs:',
         '  - job_name: sockdoc',
         `    static_configs: [{targets: ["127.0.0.1:${SERVE_PORT}"]}]`,
@@ -152,6 +161,24 @@ test('a real Prometheus scrapes sockdoc serve while an accept queue is full', { 
     assert.equal(raw[0].metric.pid, undefined);
     assert.equal(raw[0].metric.program, undefined);
 
+    // The listener's own drops (a counter) and how long its queued clients wait (gauges of seconds),
+    // with the listener's identity labels and nothing else.
+    const drops = await until('the listener drops counter', async () => {
+      const a = (await query(`sockdoc_listener_drops_total{port="${SERVER_PORT}",netns="${q.netns}"} > 0`)).data.result;
+      return a.length ? a : null;
+    });
+    assert.equal(drops.length, 1);
+    assert.equal(drops[0].metric.pid, undefined, 'identity labels only: a restart keeps the series');
+    assert.equal(drops[0].metric.program, undefined);
+    assert.deepEqual({ address: drops[0].metric.address, socket: drops[0].metric.socket, name: drops[0].metric.__name__ }, { address: '127.0.0.1', socket: '0', name: 'sockdoc_listener_drops_total' });
+    const wait = await until('an accept wait over 1 s', async () => {
+      const a = (await query(`sockdoc_listener_accept_wait_max_seconds{port="${SERVER_PORT}",netns="${q.netns}"} > 1`)).data.result;
+      return a.length ? a : null;
+    });
+    assert.equal(wait[0].metric.address, '127.0.0.1');
+    const median = (await query(`sockdoc_listener_accept_wait_median_seconds{port="${SERVER_PORT}",netns="${q.netns}"}`)).data.result;
+    assert.ok(Number(median[0]?.value[1]) > 0 && Number(median[0]?.value[1]) <= Number(wait[0].value[1]));
+
     // The limit's provenance: the shell that ran `ulimit -n 400` before starting the server.
     const info = (await query(`sockdoc_process_fd_limit_info{pid="${serverPid}"}`)).data.result;
     assert.equal(info.length, 1, 'one _info series for the server');
@@ -217,6 +244,17 @@ test('a real Prometheus scrapes sockdoc serve while an accept queue is full', { 
     const ours = full?.alerts?.filter((a) => a.labels.netns === q.netns) ?? [];
     assert.deepEqual(ours.map((a) => [a.labels.port, a.labels.address]), [[String(SERVER_PORT), '127.0.0.1']], JSON.stringify(full?.alerts?.map((a) => a.labels)));
     assert.equal(ours[0].state, 'pending');
+    // The per-listener drop and accept-wait alerts fire on this listener, named by its labels.
+    const fired = await until('SockdocListenerDrops and SockdocAcceptWaitLong firing on the listener', async () => {
+      const r = JSON.parse((await httpGet({ socketPath: promSock }, '/api/v1/alerts')).body) as { data: { alerts: Array<{ state: string; labels: Record<string, string>; annotations: Record<string, string> }> } };
+      const mine = (name: string) => r.data.alerts.find((a) => a.labels.alertname === name && a.state === 'firing' && a.labels.port === String(SERVER_PORT) && a.labels.netns === q.netns);
+      const d = mine('SockdocListenerDrops');
+      const w = mine('SockdocAcceptWaitLong');
+      return d && w ? { d, w } : null;
+    });
+    assert.equal(fired.d.labels.address, '127.0.0.1');
+    assert.match(fired.d.annotations.summary, new RegExp(`dropping handshakes on 127\\.0\\.0\\.1:${SERVER_PORT} \\(node, pid ${serverPid}\\)`));
+    assert.match(fired.w.annotations.summary, new RegExp(`Clients wait up to .* to be accepted on 127\\.0\\.0\\.1:${SERVER_PORT} \\(node, pid ${serverPid}\\)`));
 
     // A scrape as Prometheus gets it passes promtool's linter.
     const scrape = await httpGet({ socketPath: serveSock }, '/metrics');

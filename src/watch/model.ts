@@ -28,6 +28,14 @@ export interface ListenerRow {
   ratio: number | null;
   /** Accept-queue samples, oldest first (aligned with Model.times). */
   trend: Array<number | null>;
+  /** The longest wait of a client in its queue, ms (0: none waits); null when unknown (not from sock_diag). */
+  waitMs: number | null;
+  /** Its samples, oldest first (aligned with Model.times). */
+  waitTrend: Array<number | null>;
+  /** Handshakes dropped on it since it was opened; null when unknown. */
+  drops: number | null;
+  /** Of those, since the previous sample; null before the second sample or when unknown. */
+  dropsNow: number | null;
 }
 
 export interface ProcessRow {
@@ -115,6 +123,10 @@ function listenerRows(snapshot: Snapshot, history: History): ListenerRow[] {
       synRecv: l.synRecv,
       ratio: l.backlog ? l.acceptQueue / l.backlog : null,
       trend: history.ring.values(listenerKey(id, 'queue')),
+      waitMs: l.acceptWait ? l.acceptWait.maxMs : null,
+      waitTrend: history.ring.values(listenerKey(id, 'wait')),
+      drops: l.drops ?? null,
+      dropsNow: l.dropsDelta ?? null,
     };
   });
 }
@@ -191,7 +203,9 @@ export function buildModel(sample: Sample, history: History, sort: ProcessSort =
     spanMs: times.length ? times[times.length - 1] - times[0] : 0,
     tookMs: sample.tookMs,
     findings: findings.map(findingRow),
-    listeners: listenerRows(snapshot, history).sort((a, b) => (b.ratio ?? -1) - (a.ratio ?? -1) || b.queue - a.queue || a.label.localeCompare(b.label)),
+    listeners: listenerRows(snapshot, history).sort(
+      (a, b) => (b.ratio ?? -1) - (a.ratio ?? -1) || (b.waitMs ?? -1) - (a.waitMs ?? -1) || b.queue - a.queue || a.label.localeCompare(b.label),
+    ),
     processes: sortProcesses(processRows(snapshot, history), sort),
     rates: rateRows(snapshot, history),
   };

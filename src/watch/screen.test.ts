@@ -2,6 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { visible } from '../render/format.js';
 import { leakySource } from '../testing/sample-builder.js';
+import { HISTORY_T0 } from '../testing/history-builder.js';
+import { listener, proc, snapshot } from '../testing/snapshot-builder.js';
+import { History } from '../history/history.js';
+import { runRules } from '../rules/index.js';
+import { DEFAULT_RULE_OPTIONS } from '../rules/types.js';
+import type { Snapshot } from '../snapshot/types.js';
+import { withDeltasSince, type Sample } from './sampler.js';
 import { buildModel } from './model.js';
 import { renderScreen, summaryLine } from './screen.js';
 import { sparkline } from './sparkline.js';
@@ -237,4 +244,33 @@ test('processes in a container or in several namespaces get a netns column (two 
   const filtered = renderScreen(two, { ...INITIAL_UI, filter: 'api' }, { cols: 150, rows: 40 }, 2000, false).join('\n');
   assert.match(filtered, /^ {2}api +22 /m);
   assert.doesNotMatch(filtered, /^ {2}web +11 /m);
+});
+
+test('a slow listener: its drops (now), its longest wait and the wait\'s sparkline', () => {
+  const history = new History({ capacity: 100 });
+  let prev: Snapshot | null = null;
+  let last: Sample | null = null;
+  for (let i = 0; i < 10; i++) {
+    const s = snapshot({
+      processes: [proc({ pid: 700, name: 'haproxy' })],
+      listeners: [
+        listener({ address: '0.0.0.0', port: 6379, pids: [700], acceptQueue: 202, backlog: 4096, waitsMs: [500 * (i + 1), 100], drops: 10 + 3 * i }),
+        listener({ address: '0.0.0.0', port: 22, acceptQueue: 0, backlog: 128, waitsMs: [], drops: 0 }),
+      ],
+    });
+    s.namespaces[0].socketSource = 'sock_diag';
+    s.host.takenAt = new Date(HISTORY_T0 + i * 2000).toISOString();
+    if (prev) withDeltasSince(s, prev);
+    prev = s;
+    history.record(s, Date.parse(s.host.takenAt));
+    last = { snapshot: s, findings: runRules(s, DEFAULT_RULE_OPTIONS, undefined, { history }), at: Date.parse(s.host.takenAt), tookMs: 5 };
+  }
+  const m = buildModel(last!, history);
+  assert.equal(m.listeners[0].label, '0.0.0.0:6379', 'the one keeping clients waiting comes first');
+  const text = renderScreen(m, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n');
+  assert.match(text, /^ {2}listen +process +queue\/backlog +used +syn +drops +wait +queue, last 16 +wait$/m);
+  assert.match(text, /^ {2}0\.0\.0\.0:6379 +700\/haproxy +202\/4096 +5% +0 +\+3 +5s +[▁▂▃▄▅▆▇█ ]{16} [▁▂▃▄▅▆▇█]{10}$/m);
+  assert.match(text, /^ {2}0\.0\.0\.0:22 +0\/128 +0% +0 +0 +0 {2}/m);
+  assert.match(summaryLine(m), /listener=0\.0\.0\.0:6379 queue=202\/4096 wait_ms=5000 drops=\+3 /);
+  assert.match(text, /accept-wait-long/);
 });

@@ -5,7 +5,7 @@
  * help. Pure: the same model, state and size give the same lines.
  */
 import { painter, wrap, type Painter, type Style } from '../render/format.js';
-import { approxDuration, plural, ratePerMinute } from '../rules/support/text.js';
+import { approxDuration, plural, ratePerMinute, waitText } from '../rules/support/text.js';
 import type { Severity } from '../rules/types.js';
 import { filterModel, type Model, type ProcessRow } from './model.js';
 import { sparkline } from './sparkline.js';
@@ -19,6 +19,8 @@ export interface ScreenSize {
 
 const SEVERITY_STYLE: Record<Severity, Style> = { critical: 'redBold', warning: 'yellow', info: 'cyan' };
 const SPARK = 24;
+/** Each of a listener's two sparklines (queue, wait): two fit where one process sparkline does. */
+const LISTENER_SPARK = 16;
 
 function percentText(ratio: number | null): string {
   return ratio === null ? '-' : `${Math.round(ratio * 100)}%`;
@@ -63,16 +65,34 @@ function header(m: Model, ui: UiState, everyMs: number, cols: number, c: Painter
   return [fit(line1, cols), `${state}${flags ? ` ${flags}` : ''} · ${line2}`];
 }
 
+/** "4.1 s" the longest wait of a queued client, "0" none, "-" unknown. */
+function waitCell(ms: number | null): string {
+  return ms === null ? '-' : ms === 0 ? '0' : waitText(ms).replace(' ', '');
+}
+
+/** "+12" dropped since the previous sample, else the total since it was opened; "-" unknown. */
+function dropsCell(total: number | null, now: number | null): string {
+  if (total === null) return '-';
+  return now !== null && now > 0 ? `+${now}` : String(total);
+}
+
 function listenerLines(m: Model, all: Model['listeners'], ui: UiState, cols: number, max: number, c: Painter): string[] {
   // Two listeners on 127.0.0.1:8080 in two containers are two rows: name the namespace when there are several.
   // Decided on the unfiltered list, so the columns do not jump while a filter is typed.
   const ns = netnsColumn(all);
-  const out = [c('dim', `  ${ns('netns')}${pad('listen', 22)} ${pad('process', 18)} ${pad('queue/backlog', 14, true)} ${pad('used', 5, true)} ${pad('syn', 5, true)}  queue, last ${SPARK} samples`)];
+  const out = [
+    c('dim', `  ${ns('netns')}${pad('listen', 22)} ${pad('process', 18)} ${pad('queue/backlog', 14, true)} ${pad('used', 5, true)} ${pad('syn', 5, true)} ${pad('drops', 6, true)} ${pad('wait', 7, true)}  ${pad(`queue, last ${LISTENER_SPARK}`, LISTENER_SPARK)} wait`),
+  ];
   for (const l of m.listeners.slice(0, max)) {
     const style: Style | null = l.ratio !== null && l.ratio >= 1 ? 'redBold' : l.ratio !== null && l.ratio >= 0.8 ? 'yellow' : null;
+    const waitStyle: Style | null = l.waitMs !== null && l.waitMs >= 10_000 ? 'redBold' : l.waitMs !== null && l.waitMs >= 1000 ? 'yellow' : null;
     const qb = `${l.queue}/${l.backlog ?? '?'}`;
-    const spark = sparkline(l.trend, SPARK, { min: 0, max: l.backlog ?? undefined });
-    out.push(`  ${ns(safe(l.netnsName))}${pad(safe(l.label), 22)} ${pad(safe(l.owner), 18)} ${c(style, pad(qb, 14, true))} ${c(style, pad(percentText(l.ratio), 5, true))} ${pad(String(l.synRecv), 5, true)}  ${c('cyan', spark)}`);
+    const spark = sparkline(l.trend, LISTENER_SPARK, { min: 0, max: l.backlog ?? undefined });
+    const waitSpark = l.waitMs === null ? '' : sparkline(l.waitTrend, LISTENER_SPARK, { min: 0 });
+    out.push(
+      `  ${ns(safe(l.netnsName))}${pad(safe(l.label), 22)} ${pad(safe(l.owner), 18)} ${c(style, pad(qb, 14, true))} ${c(style, pad(percentText(l.ratio), 5, true))} ${pad(String(l.synRecv), 5, true)} ` +
+        `${c((l.dropsNow ?? 0) > 0 ? 'redBold' : null, pad(dropsCell(l.drops, l.dropsNow), 6, true))} ${c(waitStyle, pad(waitCell(l.waitMs), 7, true))}  ${c('cyan', pad(spark, LISTENER_SPARK))} ${c(waitStyle ?? 'cyan', waitSpark)}`,
+    );
   }
   if (m.listeners.length === 0) out.push(c('dim', ui.filter ? `  (no listener matches the filter ${safe(ui.filter)})` : '  (no listening TCP sockets)'));
   return out;
@@ -300,7 +320,7 @@ export function summaryLine(model: Model): string {
     ...(m.scope ? [`netns=${logValue(m.scope)}`] : []),
     `critical=${m.counts.critical} warning=${m.counts.warning} info=${m.counts.info}`,
     `sockets=${m.sockets}`,
-    l ? `listener=${logValue(l.label)} queue=${l.queue}/${l.backlog ?? '?'}` : 'listener=-',
+    l ? `listener=${logValue(l.label)} queue=${l.queue}/${l.backlog ?? '?'}${l.waitMs !== null ? ` wait_ms=${l.waitMs}` : ''}${(l.dropsNow ?? 0) > 0 ? ` drops=+${l.dropsNow}` : ''}` : 'listener=-',
     p ? `process=${logValue(`${p.pid}/${p.name}`)} fds=${p.open}/${p.soft ?? '-'}${p.etaMs !== null ? ` full_in=${Math.round(p.etaMs / 1000)}s` : ''}` : 'process=-',
   ];
   const worst = m.findings.filter((f) => f.severity !== 'info').map((f) => f.ref);
