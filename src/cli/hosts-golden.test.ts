@@ -38,6 +38,8 @@ const HOSTS: Array<{ tree: string[]; exit: number; must: string[]; mustNot?: str
   // the diagnosis golden without the lab's timings and changing pids.
   { tree: ['hosts', 'lab-accept-queue'], exit: 2, must: ['accept-queue-full', 'close-wait-unaccepted'] },
   { tree: ['hosts', 'lab-slow-accept'], exit: 2, must: ['accept-queue-full', 'close-wait-unaccepted'], mustNot: ['fd-limit-exhausted'] },
+  // A capture that recorded each listener's drops and its queued clients' waits: --root replays them.
+  { tree: ['hosts', 'lab-accept-wait'], exit: 2, must: ['accept-wait-long', 'accept-queue-full'], mustNot: ['fd-limit-exhausted', 'accept-queue-filling'] },
   { tree: ['hosts', 'lab-emfile'], exit: 2, must: ['fd-limit-exhausted', 'accept-queue-full'] },
   { tree: ['hosts', 'lab-close-wait-leak'], exit: 1, must: ['close-wait-leak'], mustNot: ['close-wait-unaccepted'] },
   { tree: ['hosts', 'lab-fd-leak'], exit: 2, must: ['fd-limit-exhausted'] },

@@ -78,8 +78,12 @@ export class Lab {
     this.notes.push(text);
   }
 
-  /** Starts the server and waits until it listens; the story's port becomes the server's. */
-  async startServer(config: Partial<ServerConfig> & Pick<ServerConfig, 'behaviour' | 'backlog'>, nofile?: number): Promise<{ peer: Peer; pid: number }> {
+  /**
+   * Starts the server and waits until it listens; the story's port becomes the server's, unless
+   * `beside` (a second listener in the same namespace, on its own port, given in `config.port`;
+   * 0 picks a free one): its port is returned instead.
+   */
+  async startServer(config: Partial<ServerConfig> & Pick<ServerConfig, 'behaviour' | 'backlog'>, nofile?: number, beside = false): Promise<{ peer: Peer; pid: number; port: number }> {
     const cfg: ServerConfig = {
       labId: this.labId,
       host: LAB_HOST,
@@ -91,11 +95,11 @@ export class Lab {
     };
     const peer = this.track(Peer.start({ script: 'server', config: cfg, nofile }));
     const ready = await peer.waitFor('ready', WAIT_MS);
-    this.port = ready.port;
-    return { peer, pid: ready.pid };
+    if (!beside) this.port = ready.port;
+    return { peer, pid: ready.pid, port: ready.port };
   }
 
-  /** Starts a clients process aimed at the server; returns once it runs (connections are under way). */
+  /** Starts a clients process aimed at the server (or at `config.port`); returns once it runs (connections are under way). */
   async startClients(config: Partial<ClientsConfig> & Pick<ClientsConfig, 'mode' | 'count'>): Promise<{ peer: Peer; pid: number }> {
     const cfg: ClientsConfig = {
       labId: this.labId,

@@ -85,6 +85,18 @@ test('slow-accept: the saturated queue is blamed on the slow process', async () 
   assert.equal(saturated.observation.acceptQueue, 129);
 });
 
+test('accept-wait: clients wait seconds far below a backlog of 4096, and the drops are put on the small listener beside it', async () => {
+  const { code, result } = await runScenario('accept-wait');
+  assertReproduced(code, result);
+  const [waiting, later] = result.steps;
+  const wait = waiting.findings.find((f) => f.id === 'accept-wait-long' && f.port === waiting.observation.port);
+  assert.ok(wait?.pid !== undefined, ids(waiting).join(', '));
+  assert.ok(!waiting.findings.some((f) => f.port === waiting.observation.port && f.id.startsWith('accept-queue-')));
+  assert.ok((waiting.observation.acceptQueue ?? 0) < 400);
+  assert.ok(waiting.checks.some((c) => c.ok && /listen-overflows puts the drops on/.test(c.label)));
+  assert.ok(later.checks.some((c) => c.ok && /the longest wait grew/.test(c.label)));
+});
+
 test('emfile: fd-limit-exhausted and accept-queue-full on the same process', async () => {
   const { code, result } = await runScenario('emfile');
   assertReproduced(code, result);

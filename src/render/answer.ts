@@ -161,9 +161,11 @@ export function chainText(group: readonly Finding[], countersOf: (netns: NetnsIn
   const fullTcp = full.filter((f) => f.subject.path === undefined);
   const counters = countersOf(fullTcp[0]?.subject.netns?.inode ?? null);
   if (fullTcp.length && !group.some((f) => f.id === 'listen-overflows') && counters.deltas === null) {
-    const dropped = Math.max(counters.values['TcpExt.ListenOverflows'] ?? 0, counters.values['TcpExt.ListenDrops'] ?? 0);
-    // A container's counters start when its namespace is made, not at boot.
-    if (dropped > 0) effects.push(`${dropped} handshakes dropped since ${full[0].subject.netns ? 'the namespace was created' : 'boot'}`);
+    // The listener's own count when known (since it was opened); else the namespace's: since boot, or
+    // for a container since its namespace was made.
+    const own = num(fullTcp[0], 'drops');
+    const dropped = own ?? Math.max(counters.values['TcpExt.ListenOverflows'] ?? 0, counters.values['TcpExt.ListenDrops'] ?? 0);
+    if (dropped > 0) effects.push(own !== null ? `${dropped} handshakes dropped on it` : `${dropped} handshakes dropped since ${fullTcp[0].subject.netns ? 'the namespace was created' : 'boot'}`);
   }
   const because = causeText(causes, words);
   // The namespace is named once per chain: the listener a named process stopped serving is in it too.

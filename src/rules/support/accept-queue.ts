@@ -140,6 +140,7 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
           }
         : { synRecv: l.synRecv, establishedUnaccepted: l.establishedUnaccepted, closeWaitUnaccepted: l.closeWaitUnaccepted }),
       ownerPids: l.pids.join(',') || null,
+      drops: l.drops ?? null,
     },
     explain: parts.join(' '),
     fix,
