@@ -7,7 +7,8 @@
  * The status word follows the exit code (0 OK, 1 WARNING, 2 CRITICAL; 3 UNKNOWN is written by the
  * command when it could not run). Perfdata: 'label'=value;warn;crit;min;max, thresholds the ones
  * the rules used: the fullest accept queue against its backlog, the process nearest its fd limit
- * against its soft limit, CLOSE_WAIT sockets, and listen drops (a counter: "c").
+ * against its soft limit, CLOSE_WAIT sockets, listen drops (a counter: "c"), and the longest a
+ * client has waited in an accept queue (seconds, against --accept-wait; only when measured).
  */
 import type { Diagnosis } from './report.js';
 import { DEFAULT_RULE_OPTIONS, type RuleOptions, type Severity } from '../rules/types.js';
@@ -15,6 +16,7 @@ import { reportOrder } from './answer.js';
 import { groupFindings, groupTitle } from './groups.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { plural } from '../rules/support/text.js';
+import { ACCEPT_WAIT_CRITICAL_FACTOR } from '../rules/support/levels.js';
 import { busiestListeners, fdRatio, nearestFdLimit } from './terminal-tables.js';
 import { filterListeners, filterProcesses } from './filter.js';
 
@@ -41,6 +43,12 @@ function perfdata(d: Diagnosis, options: RuleOptions): string[] {
   out.push(`close_wait=${closeWait};;;0;`);
   const c = d.snapshot.counters;
   if ('TcpExt.ListenDrops' in c.values) out.push(`listen_drops=${c.values['TcpExt.ListenDrops']}c`);
+  const waits = filterListeners(d.snapshot, d.filter).filter((l) => l.acceptWait);
+  if (waits.length) {
+    const longest = Math.max(...waits.map((l) => l.acceptWait!.maxMs)) / 1000;
+    const warn = options.acceptWaitMs / 1000;
+    out.push(`accept_wait=${longest}s;${warn};${warn * ACCEPT_WAIT_CRITICAL_FACTOR};0;`);
+  }
   return out;
 }
 
