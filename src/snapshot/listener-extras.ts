@@ -47,7 +47,7 @@ export function unknownWhy(source: 'sock_diag' | 'proc' | 'capture' | null, wher
     const why = `not in this capture (${join(where, 'sock_diag')}: made by an older sockdoc, or without its native module)`;
     return { drops: why, waits: why };
   }
-  const why = `the sockets were read from ${where}, which has neither`;
+  const why = `the sockets were read from ${where}, which does not show them (only sock_diag does)`;
   return { drops: why, waits: why };
 }
 
