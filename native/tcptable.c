@@ -293,6 +293,10 @@ int tcptable_collect(uint32_t states, uint32_t flags, table *t, const char **wha
   t->raw_waits = raw;
   t->ipv6 = 1;
   int err = 0;
+  if (flags & TCPTABLE_PLAIN) {
+    t->plain = 1;
+    return collect_states(states, 0, t, what);
+  }
   if (states & LISTEN_BIT) err = collect_states(LISTEN_BIT, SOCKDIAG_EXT(INET_DIAG_SKMEMINFO), t, what);
   if (!err && (states & ~LISTEN_BIT)) err = collect_states(states & ~LISTEN_BIT, 0, t, what);
   if (!err && (flags & TCPTABLE_WAITS) && (states & LISTEN_BIT)) lookup_waits(t);
@@ -336,6 +340,7 @@ napi_value tcptable_to_js(napi_env env, table *t) {
   napi_set_named_property(env, obj, "addrs", addrs);
   napi_set_named_property(env, obj, "addrFamilies", fams);
   napi_set_named_property(env, obj, "ipv6", v6);
+  if (t->plain) return obj; /* neither drops nor waits asked: absent, as from an addon that predates them */
   napi_value drops = typed_copy(env, napi_uint32_array, t->ndrops * 2, sizeof(uint32_t), t->drops),
              waits = typed_copy(env, napi_uint32_array, t->waits.n * CHILDINFO_WORDS, sizeof(uint32_t), t->waits.words), skipped, gone, werr;
   if (!drops || !waits || napi_create_uint32(env, t->waits_skipped, &skipped) != napi_ok || napi_create_uint32(env, t->waits.gone, &gone) != napi_ok) return NULL;
@@ -352,7 +357,7 @@ napi_value tcptable_to_js(napi_env env, table *t) {
   return obj;
 }
 
-/* tcpDiagTable(statesMask, flags = TCPTABLE_WAITS); flags & 2: also `waitBytes`, the lookups' raw replies (a capture). */
+/* tcpDiagTable(statesMask, flags = TCPTABLE_WAITS); flags & 2: also `waitBytes`, the lookups' raw replies (a capture); & 4: TCPTABLE_PLAIN. */
 #define TCPTABLE_JS_RAW 2u
 static napi_value tcp_diag_table(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -368,7 +373,7 @@ static napi_value tcp_diag_table(napi_env env, napi_callback_info info) {
   memset(&t, 0, sizeof t);
   if (flags & TCPTABLE_JS_RAW) t.raw_waits = &raw;
   const char *what = "";
-  int err = tcptable_collect(states, flags & TCPTABLE_WAITS, &t, &what);
+  int err = tcptable_collect(states, flags & (TCPTABLE_WAITS | TCPTABLE_PLAIN), &t, &what);
   if (err) {
     tcptable_free(&t);
     free(raw.buf);

@@ -23,6 +23,7 @@ typedef struct {
   uint8_t *families;
   size_t naddrs, addr_cap;
   int ipv6; /* 0 when the kernel has no IPv6 sock_diag handler */
+  int plain; /* asked with TCPTABLE_PLAIN: no drops, no waits (neither is reported, not even as none) */
   uint32_t *drops; /* pairs: row, SK_MEMINFO_DROPS of a listener (INET_DIAG_SKMEMINFO) */
   size_t ndrops, drops_cap;
   childinfo_want *want; /* connections with no owner (inode 0) in ESTABLISHED or CLOSE_WAIT */
@@ -36,11 +37,18 @@ typedef struct {
 
 /* tcptable_collect flags: look up how long each connection waiting in an accept queue has waited. */
 #define TCPTABLE_WAITS 1u
+/*
+ * tcptable_collect flags: one request of every state without extensions, as sockdoc asked before
+ * it read drops and waits: neither is known then. The benchmark's A/B of what they cost
+ * (SOCKDOC_LISTENER_EXTRAS=off, docs/benchmarks.md); TCPTABLE_WAITS is then ignored.
+ */
+#define TCPTABLE_PLAIN 4u
 
 /*
  * The TCP sockets in `states` of the calling thread's netns into *t: the listeners first, with
  * INET_DIAG_SKMEMINFO (their drops), then the other states without extensions, each in one walk of
- * both families (else one dump per family); with TCPTABLE_WAITS, then the tcp_info of every
+ * both families (else one dump per family) — with TCPTABLE_PLAIN one request of all states without
+ * extensions instead; with TCPTABLE_WAITS, then the tcp_info of every
  * connection waiting in an accept queue (childinfo.c). Set t->raw_waits after zeroing *t to keep
  * the raw lookup replies. 0 or an errno; a failed lookup is not an error (t->waits_err).
  */

@@ -44,7 +44,7 @@ async function bench(opts: BenchOptions, ns: string, ownPids: number[]): Promise
   // A wider ephemeral range in the namespace (per-netns sysctl, host untouched): clients need
   // one port per connection per destination; the listeners sit below it on 5000+.
   runOrThrow(...inNetns(ns, 'sh', ['-c', "echo '10000 65000' > /proc/sys/net/ipv4/ip_local_port_range"]));
-  const plan = planFleet(opts.sockets);
+  const plan = planFleet(opts.sockets, 4, opts.waiting);
   const t0 = Date.now();
   let lastLine = 0;
   const peers = await startFleet(ns, peerScript, plan, 60_000 + opts.sockets * 2, (held, total) => {
@@ -71,11 +71,12 @@ async function bench(opts: BenchOptions, ns: string, ownPids: number[]): Promise
   const baselineCli = opts.baseline ? join(opts.baseline, 'dist', 'src', 'cli', 'main.js') : null;
   const specs = baselineCli
     ? [diagnoseSpec(cli, 'this build'), diagnoseSpec(baselineCli, `baseline ${opts.baseline}`), nodeStartup()]
-    : [...benchTools(cli), nodeStartup()];
+    : [...benchTools(cli, ns), nodeStartup()];
   const ctx = { ns, timerScript, timeoutMs: RUN_TIMEOUT_MS };
   // A/B: both builds read the whole host (other namespaces' sockets too), so the check is "at least
   // the fleet", not "about the fleet"; the tool comparison keeps the 2% check.
-  const expected = (s: (typeof specs)[number]) => (s === specs[specs.length - 1] || baselineCli ? null : plan.expectedSockets);
+  // lsof lists fds: a connection waiting in a queue (--waiting) has none yet, so lsof cannot see it.
+  const expected = (s: (typeof specs)[number]) => (s === specs[specs.length - 1] || baselineCli ? null : s.cmd === 'lsof' ? plan.expectedSockets - plan.waiting : plan.expectedSockets);
   const measured = await measureAll(ctx, specs, opts.runs, expected, progress);
   if (baselineCli) {
     for (const row of measured.slice(0, -1)) {
@@ -109,6 +110,7 @@ async function bench(opts: BenchOptions, ns: string, ownPids: number[]): Promise
     buildSeconds,
     host: { kernel: release(), cpus: cpus().length, node: process.version },
     rows,
+    waiting: plan.waiting,
     nodeStartup: startup,
     phases: phasesFromDiagnosis(diag?.output ?? ''),
     unix,

@@ -2,14 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BenchUsageError, parseBenchArgs } from './args.js';
 import { planFleet, planUnixFleet, PER_PROCESS } from './fleet.js';
-import { median } from './measure.js';
+import { median, type Measured } from './measure.js';
 import { parseTimes } from './run-outcome.js';
-import { formatAb, phasesFromDiagnosis, ratioText, type BenchResult } from './report.js';
+import { extrasCost, formatAb, phasesFromDiagnosis, ratioText, type BenchResult } from './report.js';
+import { WITH_EXTRAS, WITHOUT_EXTRAS } from './tools.js';
 
 test('bench options: defaults, both spellings, bad values quoted', () => {
-  assert.deepEqual(parseBenchArgs([]), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600 });
-  assert.deepEqual(parseBenchArgs(['--sockets', '1000', '--runs=5', '--json']), { sockets: 1000, runs: 5, json: true, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600 });
-  assert.deepEqual(parseBenchArgs(['--serve-rate=0', '--serve-seconds', '5']), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 0, serveSeconds: 5, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600 });
+  assert.deepEqual(parseBenchArgs([]), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600, waiting: 0 });
+  assert.deepEqual(parseBenchArgs(['--sockets', '1000', '--runs=5', '--json']), { sockets: 1000, runs: 5, json: true, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600, waiting: 0 });
+  assert.deepEqual(parseBenchArgs(['--serve-rate=0', '--serve-seconds', '5']), { sockets: 60000, runs: 3, json: false, help: false, serveRate: 0, serveSeconds: 5, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600, waiting: 0 });
   assert.equal(parseBenchArgs(['--scoped', '300']).scoped, 300);
   assert.equal(parseBenchArgs(['--flood', 'processes', '--flood-count=500']).flood, 'processes');
   assert.equal(parseBenchArgs(['--flood', 'processes', '--flood-count=500']).floodCount, 500);
@@ -21,6 +22,8 @@ test('bench options: defaults, both spellings, bad values quoted', () => {
   );
   assert.throws(() => parseBenchArgs(['--unix', 'many']), /--unix must be an integer from 1 to 200000, got "many"/);
   assert.throws(() => parseBenchArgs(['--baseline']), /--baseline needs a directory/);
+  assert.equal(parseBenchArgs(['--waiting', '4096']).waiting, 4096);
+  assert.throws(() => parseBenchArgs(['--waiting', '5000']), /--waiting must be an integer from 1 to 4096, got "5000"/);
   assert.throws(() => parseBenchArgs(['--namespaces', '0']), /--namespaces must be an integer from 1 to 200, got "0"/);
   assert.throws(() => parseBenchArgs(['--sockets', '-3']), (e) => e instanceof BenchUsageError && /"-3"/.test(e.message));
   assert.throws(() => parseBenchArgs(['--runs']), BenchUsageError);
@@ -37,6 +40,23 @@ test('fleet plan: every process under the per-process cap, sockets add up', () =
   assert.equal(big.peers.filter((p) => p.role === 'client').reduce((n, p) => n + p.target, 0), 100001);
   assert.ok(big.peers.every((p) => p.target <= PER_PROCESS));
   assert.equal(new Set(big.peers.map((p) => `${p.host}:${p.port}`)).size, big.peers.length / 2);
+  // A stalled listener and its waiting clients: their connections count (two sockets each, the
+  // queued end with no process), and so does the listener.
+  const stalled = planFleet(60000, 4, 4096);
+  assert.equal(stalled.waiting, 4096);
+  assert.equal(stalled.connections, 30000 + 4096);
+  assert.equal(stalled.expectedSockets, 60004 + 2 * 4096 + 1);
+  assert.deepEqual(stalled.peers.slice(-2).map((p) => [p.role, p.host, p.port, p.target]), [['stalled', '127.0.1.1', 4999, 4096], ['client', '127.0.1.1', 4999, 4096]]);
+});
+
+test('the cost of drops and waits: CPU and wall medians of diagnose with and without them', () => {
+  const row = (label: string, medianS: number, cpuMedianS: number | null): Measured => ({ label, status: 'ok', timesS: [medianS], medianS, minS: medianS, cpuS: cpuMedianS === null ? [] : [cpuMedianS], cpuMedianS, seen: 1, output: '' });
+  assert.equal(
+    extrasCost([row(WITH_EXTRAS, 1.2, 1.05), row(WITHOUT_EXTRAS, 1.1, 1.0)]),
+    'listener drops and accept waits (SKMEMINFO on listeners, tcp_info of queued connections) cost the diagnosis: CPU +5.0% (median 1.050 s against 1.000 s); wall +9.1% (1.200 s against 1.100 s)',
+  );
+  assert.match(extrasCost([row(WITH_EXTRAS, 1.0, null), row(WITHOUT_EXTRAS, 1.1, null)]) ?? '', /cost the diagnosis: wall -9\.1% \(1\.000 s against 1\.100 s\)$/);
+  assert.equal(extrasCost([row(WITH_EXTRAS, 1.2, 1.0)]), null);
 });
 
 test('median and ratio wording', () => {

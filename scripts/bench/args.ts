@@ -11,6 +11,8 @@ export interface BenchOptions {
   namespaces: number;
   /** > 0: the filter row instead: --container beside this many other namespaces (scripts/bench/scoped.ts). */
   scoped: number;
+  /** Connections waiting in the queue of a listener that never accepts (0: none). */
+  waiting: number;
   /** sockdoc serve: scrapes per second of the load phase (0 skips it). */
   serveRate: number;
   /** sockdoc serve: length of the load phase, seconds. */
@@ -35,6 +37,8 @@ export const BENCH_USAGE = `usage: npm run bench -- [--sockets N] [--runs K] [--
                the host namespace (reads every namespace from inside); prints the ratio
   --scoped N   instead: sockdoc --container NAME timed with no other namespace, then with N
                namespaces holding a few sockets each (a private dockerd; docker.io); prints the ratio
+  --waiting N  also N connections waiting in the accept queue of a listener (backlog 4096) that
+               never accepts: what looking up their waits costs (at most 4096; default 0)
   --serve-rate R      sockdoc serve load: scrapes per second (default 100; 0 skips serve)
   --serve-seconds S   sockdoc serve load: how long (default 30)
   --unix N     also build N unix stream sockets (abstract names, two per connection) in the namespace
@@ -65,7 +69,7 @@ function positiveInt(flag: string, text: string | undefined, max: number): numbe
 
 /** Parses argv (without node and the script). Throws BenchUsageError quoting the bad value. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600 };
+  const opts: BenchOptions = { sockets: 60_000, runs: 3, json: false, help: false, serveRate: 100, serveSeconds: 30, namespaces: 0, scoped: 0, unix: 0, baseline: null, flood: null, floodCount: null, stressSeconds: 600, waiting: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -86,6 +90,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       const v = value();
       if (!v) throw new BenchUsageError('--baseline needs a directory (a sockdoc checkout, built)');
       opts.baseline = v;
+    }
+    else if (flag === '--waiting') {
+      const v = value();
+      opts.waiting = v === '0' ? 0 : positiveInt(flag, v, 4096);
     }
     else if (flag === '--serve-seconds') opts.serveSeconds = positiveInt(flag, value(), 600);
     else if (flag === '--flood') {

@@ -12,7 +12,8 @@ import { inNetns } from './netns.js';
 export const PER_PROCESS = 7500;
 
 export interface PeerSpec {
-  role: 'server' | 'client';
+  /** 'stalled': a listener (backlog 4096) that never accepts; its clients wait in its queue. */
+  role: 'server' | 'client' | 'stalled';
   host: string;
   port: number;
   /** Connections this process should end up holding. */
@@ -23,13 +24,21 @@ export interface PeerSpec {
 
 export interface FleetPlan {
   connections: number;
+  /** Of them, waiting in the stalled listener's queue (its end has no process: only the client counts it). */
+  waiting: number;
   /** Established sockets plus one listener per server. */
   expectedSockets: number;
   peers: PeerSpec[];
 }
 
-/** Splits `sockets` (two per connection) over server/client pairs of at most PER_PROCESS each. */
-export function planFleet(sockets: number, minPairs = 4): FleetPlan {
+/** Where the stalled listener listens: outside the 127.0.0.1-250 of the pairs. */
+export const STALLED = { host: '127.0.1.1', port: 4999 };
+
+/**
+ * Splits `sockets` (two per connection) over server/client pairs of at most PER_PROCESS each; with
+ * `waiting`, that many more connections to a listener that never accepts (at most its backlog, 4096).
+ */
+export function planFleet(sockets: number, minPairs = 4, waiting = 0): FleetPlan {
   const connections = Math.ceil(sockets / 2);
   const pairs = Math.max(minPairs, Math.ceil(connections / PER_PROCESS));
   if (pairs > 250) throw new Error(`${sockets} sockets need ${pairs} listener addresses; at most 250 (127.0.0.1-250)`);
@@ -40,7 +49,8 @@ export function planFleet(sockets: number, minPairs = 4): FleetPlan {
     const port = 5000 + i;
     peers.push({ role: 'server', host, port, target }, { role: 'client', host, port, target });
   }
-  return { connections, expectedSockets: 2 * connections + pairs, peers };
+  if (waiting > 0) peers.push({ role: 'stalled', ...STALLED, target: waiting }, { role: 'client', ...STALLED, target: waiting });
+  return { connections: connections + waiting, waiting, expectedSockets: 2 * (connections + waiting) + pairs + (waiting > 0 ? 1 : 0), peers };
 }
 
 /**
@@ -56,7 +66,7 @@ export function planUnixFleet(sockets: number, tag: string): FleetPlan {
     const host = `@sockdoc-bench-${tag}-${i}`;
     peers.push({ role: 'server', host, port: i, target, unix: true }, { role: 'client', host, port: i, target, unix: true });
   }
-  return { connections, expectedSockets: 2 * connections + pairs, peers };
+  return { connections, waiting: 0, expectedSockets: 2 * connections + pairs, peers };
 }
 
 export interface Peer extends PeerSpec {
@@ -70,7 +80,7 @@ export interface Peer extends PeerSpec {
 function startPeer(ns: string, script: string, spec: PeerSpec): Peer {
   const args = spec.unix
     ? spec.role === 'server' ? ['userver', spec.host] : ['uclient', spec.host, String(spec.target)]
-    : spec.role === 'server' ? ['server', spec.host, String(spec.port)] : ['client', spec.host, String(spec.port), String(spec.target)];
+    : spec.role === 'client' ? ['client', spec.host, String(spec.port), String(spec.target)] : [spec.role, spec.host, String(spec.port)];
   const [cmd, argv] = inNetns(ns, process.execPath, [script, ...args]);
   const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
   const peer: Peer = { ...spec, child, count: 0, listening: false, failure: null };
@@ -117,7 +127,7 @@ export async function startFleet(
 ): Promise<Peer[]> {
   const deadline = Date.now() + timeoutMs;
   const nsOf = (spec: PeerSpec) => (typeof ns === 'string' ? ns : ns(spec.unix ? spec.port : spec.port - 5000));
-  const servers = plan.peers.filter((p) => p.role === 'server').map((s) => startPeer(nsOf(s), script, s));
+  const servers = plan.peers.filter((p) => p.role !== 'client').map((s) => startPeer(nsOf(s), script, s));
   await waitFor(servers, () => servers.every((s) => s.listening), Math.min(deadline, Date.now() + 30_000), () => 'listeners');
   const clients = plan.peers.filter((p) => p.role === 'client').map((c) => startPeer(nsOf(c), script, c));
   const all = [...servers, ...clients];
@@ -126,9 +136,11 @@ export async function startFleet(
   const tick = () => {
     if (Date.now() - lastTick < 500) return;
     lastTick = Date.now();
-    onProgress(held(), 2 * plan.connections);
+    onProgress(held(), 2 * plan.connections - plan.waiting);
   };
-  await waitFor(all, () => held() >= 2 * plan.connections, deadline, () => `${2 * plan.connections} sockets (have ${held()})`, tick);
-  onProgress(held(), 2 * plan.connections);
+  // The stalled listener never accepts, so never counts: its connections are held by their clients only.
+  const total = 2 * plan.connections - plan.waiting;
+  await waitFor(all, () => held() >= total, deadline, () => `${total} sockets (have ${held()})`, tick);
+  onProgress(held(), total);
   return all;
 }

@@ -4,11 +4,14 @@
  *   node peer.js client HOST PORT COUNT   opens COUNT connections to HOST:PORT and holds them
  *   node peer.js userver @NAME            the same over a unix stream socket of abstract name NAME
  *   node peer.js uclient @NAME COUNT      (abstract: per network namespace, nothing left on disk)
+ *   node peer.js stalled HOST PORT        listens (backlog 4096) and never accepts: connections wait
+ *                                         in its queue, as behind a server that stopped accepting
  * Reports on stdout, one line each: "listening", "count N" (progress), "done N", "fail REASON".
  * Exits when its stdin closes (the bench died) or after --ttl seconds, so nothing outlives the run.
  * Each process stays well under RLIMIT_NOFILE (20000 hard here, not raisable: no CAP_SYS_RESOURCE).
  */
 import net from 'node:net';
+import { readSync } from 'node:fs';
 
 const CONCURRENCY = 256;
 const REPORT_EVERY_MS = 250;
@@ -63,6 +66,31 @@ function server(target: Target): void {
   setInterval(() => report(held.length, true), 1000);
 }
 
+/**
+ * Listens, says so, then blocks the event loop in a read of stdin until it ends: libuv never polls
+ * the listening socket again, so nothing is accepted and the kernel queues every connection.
+ */
+function stalled(target: Target): void {
+  const srv = net.createServer(() => undefined);
+  srv.on('error', (err) => {
+    say(`fail listen ${where(target)}: ${err.message}`);
+    process.exit(1);
+  });
+  srv.listen({ ...target, backlog: 4096 }, () => {
+    say('listening');
+    const buf = Buffer.alloc(64);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (;;) {
+      try {
+        if (readSync(0, buf) === 0) process.exit(0); // the bench closed our stdin
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') process.exit(0);
+        Atomics.wait(pause, 0, 0, 100); // a non-blocking pipe: look again shortly
+      }
+    }
+  });
+}
+
 function client(target: Target, count: number): void {
   const held: net.Socket[] = [];
   const report = reporter();
@@ -105,6 +133,7 @@ function main(argv: string[]): void {
     say('fail usage: peer.js server HOST PORT | client HOST PORT COUNT | userver @NAME | uclient @NAME COUNT [--ttl SECONDS]');
     process.exit(2);
   }
+  if (mode === 'stalled') return stalled(target); // its own lifetime: stdin, read while blocking the loop
   lifetime(ttl);
   if (mode === 'server' || mode === 'userver') server(target);
   else if (mode === 'client') client(target, Number(argv[3]));

@@ -1,5 +1,6 @@
 /** Formats the benchmark results: a table for people, an object for --json. Pure. */
 import type { Measured } from './measure.js';
+import { WITH_EXTRAS, WITHOUT_EXTRAS } from './tools.js';
 import type { ServeLoadResult } from './serve-load.js';
 
 export interface BenchResult {
@@ -13,6 +14,8 @@ export interface BenchResult {
   buildSeconds: number;
   host: { kernel: string; cpus: number; node: string };
   rows: Measured[];
+  /** Connections waiting in the accept queue of a listener that never accepts (--waiting). */
+  waiting?: number;
   /** `node -e 0`: the start-up floor under both sockdoc rows. */
   nodeStartup: Measured;
   /** sockdoc's own per-probe times from the diagnose JSON, if it reports them. */
@@ -116,22 +119,25 @@ function pad(s: string, n: number, right = false): string {
 export function formatTable(r: BenchResult): string {
   if (r.baseline) return formatAb(r);
   const base = r.rows.find((x) => x.label === BASELINE && x.status === 'ok')?.medianS ?? null;
-  const header = ['tool', 'median s', 'min s', 'sockets seen', `vs ${BASELINE}`];
+  const header = ['tool', 'median s', 'min s', 'cpu s', 'sockets seen', `vs ${BASELINE}`];
   const body = r.rows.map((x) => {
     const num = (v: number | null) => (v === null ? '-' : v.toFixed(3));
     const note = x.status === 'ok' ? ratioText(x.label, x.medianS, base, BASELINE) : x.status;
-    return [x.label, num(x.medianS), num(x.minS), x.seen === null ? '-' : String(x.seen), note];
+    return [x.label, num(x.medianS), num(x.minS), num(x.cpuMedianS ?? null), x.seen === null ? '-' : String(x.seen), note];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i], i === 1 || i === 2 || i === 3)).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i], i >= 1 && i <= 4)).join('  ').trimEnd();
   const out = [
     `${r.expectedSockets} TCP sockets (${r.connections} connections over ${r.processes} processes) in netns ${r.namespace}, built in ${r.buildSeconds.toFixed(1)} s`,
     ...(r.unix ? [`and ${r.unix.built} unix stream sockets over ${r.unix.processes} processes (sockdoc sockets --unix listed ${r.unix.seen ?? '?'} there)`] : []),
     `${r.runs} timed runs per tool after one check run; Linux ${r.host.kernel}, ${r.host.cpus} CPUs, node ${r.host.node}`,
+    ...(r.waiting ? [`${r.waiting} of the connections wait in the accept queue of a listener that never accepts`] : []),
     '',
     line(header),
     ...body.map(line),
   ];
+  const extras = extrasCost(r.rows);
+  if (extras) out.push('', extras);
   const floor = r.nodeStartup;
   if (floor.status === 'ok' && floor.medianS !== null) out.push('', `node start-up alone (node -e 0): median ${floor.medianS.toFixed(3)} s`);
   if (r.phases?.length) {
@@ -144,6 +150,22 @@ export function formatTable(r: BenchResult): string {
   }
   if (r.serve) out.push(...formatServe(r.serve));
   return out.join('\n') + '\n';
+}
+
+/** What each listener's drops and its queue's waits cost the diagnosis: the pair's medians, CPU first. */
+export function extrasCost(rows: Measured[]): string | null {
+  const a = rows.find((x) => x.label === WITH_EXTRAS && x.status === 'ok');
+  const b = rows.find((x) => x.label === WITHOUT_EXTRAS && x.status === 'ok');
+  if (!a || !b) return null;
+  const pct = (x: number | null, y: number | null) => (x === null || y === null || y <= 0 ? null : `${x >= y ? '+' : ''}${((x / y - 1) * 100).toFixed(1)}%`);
+  const cpu = pct(a.cpuMedianS ?? null, b.cpuMedianS ?? null);
+  const wall = pct(a.medianS, b.medianS);
+  if (!cpu && !wall) return null;
+  const parts = [
+    ...(cpu ? [`CPU ${cpu} (median ${a.cpuMedianS!.toFixed(3)} s against ${b.cpuMedianS!.toFixed(3)} s)`] : []),
+    ...(wall ? [`wall ${wall} (${a.medianS!.toFixed(3)} s against ${b.medianS!.toFixed(3)} s)`] : []),
+  ];
+  return `listener drops and accept waits (SKMEMINFO on listeners, tcp_info of queued connections) cost the diagnosis: ${parts.join('; ')}`;
 }
 
 /** The --json document: times in seconds, no captured output. */

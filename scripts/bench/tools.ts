@@ -44,31 +44,52 @@ function jsonArrayLength(output: string): number | null {
   return Array.isArray(doc) ? doc.length : null;
 }
 
-/** The rows of the table, in order. `cli` is dist/src/cli/main.js. */
-export function benchTools(cli: string): ToolSpec[] {
+/** The diagnose row and its peer without drops and waits (SOCKDOC_LISTENER_EXTRAS=off). */
+export const WITH_EXTRAS = 'sockdoc --interval 0 --json';
+export const WITHOUT_EXTRAS = 'sockdoc --interval 0 --json, no drops/waits';
+
+/**
+ * The rows of the table, in order. `cli` is dist/src/cli/main.js; `ns` the benchmark's namespace,
+ * to which sockdoc is narrowed (it reads every namespace of the host otherwise, as ss does not).
+ */
+export function benchTools(cli: string, ns: string): ToolSpec[] {
+  const only = ['--netns', ns];
   const cliMissing = existsSync(cli) ? null : `not built (${cli} missing)`;
   const sys = (name: string) => (findOnPath(name) ? null : 'not installed');
   return [
     // `sockdoc sockets` prints a header line, one line per socket, then a summary line.
-    { label: 'sockdoc sockets', cmd: process.execPath, args: [cli, 'sockets'], okExit: [0], seen: (l) => l - 2, missing: cliMissing, save: false },
+    { label: 'sockdoc sockets', cmd: process.execPath, args: [cli, 'sockets', ...only], okExit: [0], seen: (l) => l - 2, missing: cliMissing, save: false },
     // Same snapshot, JSON instead of the aligned table: separates reading from rendering.
     {
       label: 'sockdoc sockets --json',
       cmd: process.execPath,
-      args: [cli, 'sockets', '--json'],
+      args: [cli, 'sockets', '--json', ...only],
       okExit: [0],
       seen: (_l, out) => jsonArrayLength(out),
       missing: cliMissing,
       save: true,
     },
     {
-      label: 'sockdoc --interval 0 --json',
+      label: WITH_EXTRAS,
       cmd: process.execPath,
-      args: [cli, '--interval', '0', '--json'],
+      args: [cli, '--interval', '0', '--json', ...only],
       okExit: [0, 1, 2],
       seen: (_l, out) => socketsInDiagnosis(out),
       missing: cliMissing,
       save: true,
+      cpu: true,
+    },
+    // The same diagnosis without each listener's drops and its queue's waits (one plain dump, as
+    // before issue 20): the pair says what reading them costs (docs/benchmarks.md).
+    {
+      label: WITHOUT_EXTRAS,
+      cmd: 'env',
+      args: ['SOCKDOC_LISTENER_EXTRAS=off', process.execPath, cli, '--interval', '0', '--json', ...only],
+      okExit: [0, 1, 2],
+      seen: (_l, out) => socketsInDiagnosis(out),
+      missing: cliMissing ?? sys('env'),
+      save: true,
+      cpu: true,
     },
     { label: 'ss -tanp', cmd: 'ss', args: ['-tanp'], okExit: [0], seen: (l) => l - 1, missing: sys('ss'), save: false },
     // netstat: "Active Internet connections" + column header.

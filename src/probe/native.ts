@@ -65,6 +65,16 @@ export interface NativeTcpTable {
 export const TCP_TABLE_WAITS = 1;
 /** tcpDiagTable flag: also return the lookups' raw replies as `waitBytes`. */
 export const TCP_TABLE_RAW = 2;
+/** tcpDiagTable / netnsReadAsync flag: one request of every state, no extensions: no drops, no waits (native/tcptable.h). */
+export const TCP_TABLE_PLAIN = 4;
+
+/**
+ * The flags of sockdoc's own dumps: TCP_TABLE_PLAIN when SOCKDOC_LISTENER_EXTRAS=off, which the
+ * benchmark sets to measure what the drops and waits cost (docs/benchmarks.md); else the waits.
+ */
+export function dumpFlags(env: NodeJS.ProcessEnv = process.env): number {
+  return env.SOCKDOC_LISTENER_EXTRAS === 'off' ? TCP_TABLE_PLAIN : TCP_TABLE_WAITS;
+}
 /** idiag_ext bit of INET_DIAG_SKMEMINFO (include/uapi/linux/inet_diag.h: bit INET_DIAG_SKMEMINFO - 1). */
 export const EXT_SKMEMINFO = 1 << (7 - 1);
 

@@ -47,6 +47,10 @@ interface Reads {
   diagBacklogs: Array<[string, number]>;
   listenBacklogs: Array<[string, number]>;
   procAgain: TcpSocket[];
+  extras: { drops: boolean; waits: boolean };
+  plain: TcpSocket[];
+  plainSource: string;
+  plainExtras: { drops: boolean; waits: boolean };
 }
 
 /** /proc, the dump, the LISTEN-only dump, /proc again, all inside the namespace. */
@@ -57,7 +61,11 @@ const proc = readNetTcp('/', { source: 'proc' });
 const diag = readNetTcp('/', { source: 'sock_diag' });
 const listen = readListenBacklogs('/');
 const procAgain = readNetTcp('/', { source: 'proc' });
+process.env.SOCKDOC_LISTENER_EXTRAS = 'off'; // the benchmark's "without": one plain dump
+const plain = readNetTcp('/', { source: 'sock_diag' });
 process.stdout.write(JSON.stringify({ proc: proc.table.toArray(), diag: diag.table.toArray(), diagSource: diag.source,
+  extras: { drops: diag.table.drops !== null, waits: diag.waits !== null }, plain: plain.table.toArray(), plainSource: plain.source,
+  plainExtras: { drops: plain.table.drops !== null, waits: plain.waits !== null },
   diagBacklogs: [...(diag.backlogs ?? [])], listenBacklogs: listen.source === 'sock_diag' ? [...listen.backlogs] : null,
   procAgain: procAgain.table.toArray() }));
 `;
@@ -105,6 +113,11 @@ test('the sock_diag dump lists the same TcpSockets as /proc/net/tcp{,6}, and the
     has('unread data', (s) => s.rxQueue === 1000);
 
     assert.deepEqual(sorted(reads.diag), sorted(reads.proc));
+    // SOCKDOC_LISTENER_EXTRAS=off (the benchmark's A/B): the same sockets, neither drops nor waits.
+    assert.equal(reads.plainSource, 'sock_diag');
+    assert.deepEqual(sorted(reads.plain), sorted(reads.proc));
+    assert.deepEqual(reads.extras, { drops: true, waits: true });
+    assert.deepEqual(reads.plainExtras, { drops: false, waits: false });
     assert.ok(reads.listenBacklogs, 'readListenBacklogs used sock_diag');
     assert.deepEqual(sortedPairs(reads.diagBacklogs), sortedPairs(reads.listenBacklogs));
     assert.ok(reads.diagBacklogs.some(([k, v]) => k.startsWith(`4|127.0.0.1|${BASE + 10}|`) && v === 2));

@@ -10,7 +10,7 @@
  */
 import { hexAt, procAddressReader } from './inet-address.js';
 import { tableFromDiag, TCP_ALL_STATES_MASK, type WaitLookups } from './net-diag.js';
-import { ADDON_PATH, loadNativeAddon } from './native.js';
+import { ADDON_PATH, dumpFlags, loadNativeAddon } from './native.js';
 import { describeError, ParseError, readUnder, runProbe, under } from './read-file.js';
 import { TCP_STATES, type ProbeReport, type TcpSocket } from '../snapshot/types.js';
 import { SocketTable } from '../snapshot/socket-table.js';
@@ -198,7 +198,7 @@ export function readNetTcp(root = '/', opts: NetTcpOptions = {}): NetTcpRead {
     try {
       const addon = loadNativeAddon(opts.addonPath ?? ADDON_PATH);
       if (typeof addon.tcpDiagTable === 'function') {
-        const table = addon.tcpDiagTable(TCP_ALL_STATES_MASK);
+        const table = addon.tcpDiagTable(TCP_ALL_STATES_MASK, dumpFlags());
         const { table: sockets, backlogs, v6only, waits } = tableFromDiag(table, DIAG_SOURCE, opts.netns ?? 0);
         const reports: ProbeReport[] = [{ probe: 'net-tcp', source: DIAG_SOURCE, status: 'ok', ms: performance.now() - t0 }];
         if (!table.ipv6) {

@@ -18,7 +18,7 @@ import { readCounters } from './netstat.js';
 import { readProcNetTcp, DIAG_SOURCE } from './net-tcp.js';
 import { tableFromDiag, TCP_ALL_STATES_MASK, withRecordedDiag, type WaitLookups } from './net-diag.js';
 import { SocketTable, tcpStateNumber } from '../snapshot/socket-table.js';
-import { ADDON_PATH, loadNativeAddon, type NativeNetnsRead } from './native.js';
+import { ADDON_PATH, dumpFlags, loadNativeAddon, type NativeNetnsRead } from './native.js';
 import { readCapturedWaits, readListenBacklogs } from './sock-diag.js';
 import { NET_TUNABLE_NAMES, parseTunable, sysctlPath } from './sysctl.js';
 import { parseNetstat } from './netstat.js';
@@ -297,7 +297,7 @@ export async function readLiveNetns(
   addonPath = ADDON_PATH,
   hooks: NetnsReadHooks = {},
   statesMask = TCP_ALL_STATES_MASK,
-  flags?: number,
+  flags = dumpFlags(),
 ): Promise<NetnsData[]> {
   if (targets.length === 0) return [];
   let entries: NetnsEntry[] | null = null;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { listenerExtrasNotes, notCaptured, unknownWhy } from './listener-extras.js';
 import { SocketTable, emptyColumn } from './socket-table.js';
 import { listener } from '../testing/snapshot-builder.js';
+import { TCP_TABLE_PLAIN } from '../probe/native.js';
 
 const procTable = SocketTable.empty();
 const diagTable = SocketTable.empty().withColumns({ drops: emptyColumn(0), waitedMs: emptyColumn(0) });
@@ -20,6 +21,10 @@ test('unknown drops and waits are said once, with where the sockets came from; n
   // An old kernel: the dump has waits but no drops.
   assert.deepEqual(listenerExtrasNotes('', diagTable, unknown, null, unknownWhy('sock_diag', '')), [
     "Per-listener drops are unknown: this kernel's sock_diag does not report them (SK_MEMINFO_DROPS: Linux 4.7+).",
+  ]);
+  // The benchmark's "without" (SOCKDOC_LISTENER_EXTRAS=off): not asked, and said so.
+  assert.deepEqual(listenerExtrasNotes('', procTable, unknown, null, unknownWhy('sock_diag', '', TCP_TABLE_PLAIN)), [
+    'Per-listener drops and accept waits are unknown: not asked (SOCKDOC_LISTENER_EXTRAS=off).',
   ]);
 });
 

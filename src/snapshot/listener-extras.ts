@@ -8,6 +8,7 @@ import { readPidThreads } from '../probe/pid-threads.js';
 import type { WaitLookups } from '../probe/net-diag.js';
 import type { SocketTable } from './socket-table.js';
 import type { Listener, ProcessInfo } from './types.js';
+import { dumpFlags, TCP_TABLE_PLAIN } from '../probe/native.js';
 
 /** Owners whose threads are read per snapshot at most (each costs a stat read per thread). */
 export const THREAD_SCAN_PROCESSES = 16;
@@ -39,8 +40,9 @@ export function readWaitingOwnersThreads(root: string, listeners: readonly Liste
  * Why a namespace's listeners' drops and waits are unknown, by where its sockets came from: `where`
  * is the /proc/net/tcp file read, or for a capture the directory holding its sock_diag/ files.
  */
-export function unknownWhy(source: 'sock_diag' | 'proc' | 'capture' | null, where: string): { drops: string; waits: string } {
+export function unknownWhy(source: 'sock_diag' | 'proc' | 'capture' | null, where: string, flags = dumpFlags()): { drops: string; waits: string } {
   if (source === 'sock_diag') {
+    if (flags === TCP_TABLE_PLAIN) return { drops: 'not asked (SOCKDOC_LISTENER_EXTRAS=off)', waits: 'not asked (SOCKDOC_LISTENER_EXTRAS=off)' };
     return { drops: 'this kernel\'s sock_diag does not report them (SK_MEMINFO_DROPS: Linux 4.7+)', waits: 'the native module predates them (npm run build)' };
   }
   if (source === 'capture') {

@@ -10,7 +10,7 @@
 import { readCounters } from '../probe/netstat.js';
 import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
 import { readLiveNetns, type NetnsTarget } from '../probe/netns-read.js';
-import { ADDON_PATH } from '../probe/native.js';
+import { ADDON_PATH, dumpFlags, TCP_TABLE_PLAIN } from '../probe/native.js';
 import { readListenerDrops } from '../probe/listener-drops.js';
 import { NO_VALUE, tcpStateNumber, type SocketTable } from './socket-table.js';
 import { closeWaitInodes } from './window.js';
@@ -35,15 +35,19 @@ export function listenerDropsOf(table: SocketTable): Map<number, number> | null 
  */
 export async function readWindowStart(root: string, own: NetnsInode | null, targets: readonly NetnsTarget[], addonPath = ADDON_PATH): Promise<WindowStart> {
   const byNetns = new Map<NetnsInode, NetnsPoint>();
-  // No waits looked up at the start: only the listeners' drops are compared.
-  const others = readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK | (1 << LISTEN), 0);
+  // No waits looked up at the start: only the listeners' drops are compared. With
+  // SOCKDOC_LISTENER_EXTRAS=off (the benchmark's "without"), not even those.
+  const plain = dumpFlags() === TCP_TABLE_PLAIN;
+  const others = plain
+    ? readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK, TCP_TABLE_PLAIN)
+    : readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK | (1 << LISTEN), 0);
   others.catch(() => undefined); // awaited below
   if (own !== null) {
     const counters = readCounters(root);
     byNetns.set(own, {
       counters: counters.reports.some((r) => r.status === 'ok') ? counters.values : null,
       closeWait: readCloseWaitInodes(root),
-      listenerDrops: readListenerDrops(addonPath),
+      listenerDrops: plain ? null : readListenerDrops(addonPath),
     });
   }
   for (const d of await others) {
