@@ -95,6 +95,18 @@ test('/api/state: versioned JSON with findings, tables and bounded chart series'
   }
 });
 
+test('/api/state: a process with a forecast heads the table, also among more full processes than it has rows', async () => {
+  const s = await serve(leakySource(30, 'leaky', 20));
+  try {
+    const state = (await (await fetch(`${s.base}/api/state`)).json()) as DashboardState;
+    assert.equal(state.processes.length, 15);
+    assert.equal(state.processes[0].pid, 4242);
+    assert.deepEqual(state.processes.slice(1).map((p) => p.pid), Array.from({ length: 14 }, (_, k) => 9000 + k), 'then the fullest');
+  } finally {
+    await s.close();
+  }
+});
+
 test('/api/events: the current state at once, then one event per sample', async () => {
   const source = leakySource(20);
   const s = await serve(source);

@@ -94,6 +94,10 @@ export function dashboardState(sample: Sample, history: History, everyMs: number
   const charted = [...m.processes.filter((p) => p.etaMs !== null).sort((a, b) => a.etaMs! - b.etaMs!), ...growing, ...m.processes]
     .filter((p, i, all) => all.indexOf(p) === i && p.trend.length > 0)
     .slice(0, CHART_SERIES);
+  // The table: processes with a forecast first (soonest first), then the fullest: on a host with
+  // many processes at their limits, the one about to join them must not drop off the first rows.
+  const forecast = m.processes.filter((p) => p.etaMs !== null).sort((a, b) => a.etaMs! - b.etaMs!);
+  const tabled = [...forecast, ...m.processes.filter((p) => p.etaMs === null)].slice(0, TABLE_ROWS);
   return {
     schemaVersion: DASHBOARD_SCHEMA_VERSION,
     at: m.at,
@@ -112,7 +116,7 @@ export function dashboardState(sample: Sample, history: History, everyMs: number
     findings: m.findings,
     groups: groupFindings(sample.findings).map(groupJson),
     listeners: m.listeners.slice(0, TABLE_ROWS).map(({ trend: _trend, waitTrend: _waitTrend, ...row }) => row),
-    processes: m.processes.slice(0, TABLE_ROWS).map(({ trend: _trend, ...row }) => ({
+    processes: tabled.map(({ trend: _trend, ...row }) => ({
       ...row,
       rateText: row.perSecond === null || row.perSecond === 0 ? '—' : ratePerMinute(row.perSecond),
       fullInText: fullInText({ ...row, trend: [] }),

@@ -12,12 +12,16 @@ import type { Snapshot } from '../snapshot/types.js';
 import { HISTORY_T0 } from './history-builder.js';
 import { listener, proc, snapshot } from './snapshot-builder.js';
 
-/** Sample `i` of a host where pid 4242 ("leaky") gains 3 fds every 2 s and port 8080's queue grows. */
-export function leakySnapshot(i: number, name = 'leaky'): Snapshot {
+/**
+ * Sample `i` of a host where pid 4242 ("leaky") gains 3 fds every 2 s and port 8080's queue grows;
+ * `crowd` more processes (pids 9000…) sit at their limit meanwhile, fuller than it.
+ */
+export function leakySnapshot(i: number, name = 'leaky', crowd = 0): Snapshot {
   const s = snapshot({
     processes: [
       proc({ pid: 4242, name, open: 100 + 3 * i, soft: 1024, hard: 4096, sockets: { LISTEN: 1, CLOSE_WAIT: i } }),
       proc({ pid: 77, name: 'quiet', open: 30, soft: 1024 }),
+      ...Array.from({ length: crowd }, (_, k) => proc({ pid: 9000 + k, name: 'full', open: 64, soft: 64, hard: 64 })),
     ],
     listeners: [listener({ address: '127.0.0.1', port: 8080, pids: [4242], acceptQueue: Math.min(129, 4 * i), backlog: 128, synRecv: 1 })],
     values: { 'TcpExt.ListenOverflows': 10 * i, 'Tcp.PassiveOpens': 100 * i },
@@ -28,13 +32,13 @@ export function leakySnapshot(i: number, name = 'leaky'): Snapshot {
 }
 
 /** `n` samples of leakySnapshot through a History, as the Sampler would make them. */
-export function leakySource(n: number, name = 'leaky'): SampleSource & { publish(s: Sample): void } {
+export function leakySource(n: number, name = 'leaky', crowd = 0): SampleSource & { publish(s: Sample): void } {
   const history = new History({ capacity: 1800 });
   const listeners = new Set<(s: Sample) => void>();
   let last: Sample | null = null;
   let prev: Snapshot | null = null;
   for (let i = 0; i < n; i++) {
-    const s = leakySnapshot(i, name);
+    const s = leakySnapshot(i, name, crowd);
     if (prev) withDeltasSince(s, prev);
     prev = s;
     const at = Date.parse(s.host.takenAt);
