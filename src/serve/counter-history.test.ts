@@ -48,7 +48,7 @@ test('each listener\'s own drops compare with the same baseline reading: droppin
   const at = (drops: number, more: Listener[] = []) => [listener({ port: 80, netns: 1, inode: 11, drops }), ...more];
   const s0 = snap({ 1: 100 }, at(40));
   h.apply(s0, 0);
-  assert.equal(s0.listeners[0].dropsDelta, null, 'nothing to compare with yet');
+  assert.equal(s0.listeners[0].dropsDelta ?? null, null, 'nothing to compare with yet');
   const s1 = snap({ 1: 100 }, at(40));
   h.apply(s1, 1100);
   assert.equal(s1.listeners[0].dropsDelta, 0, 'history, not now');
