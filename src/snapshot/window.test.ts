@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyWindow, closeWaitInodes, windowStartOf } from './window.js';
-import { connections, proc, snapshot } from '../testing/snapshot-builder.js';
+import { connections, listener, proc, snapshot } from '../testing/snapshot-builder.js';
 import { runRules } from '../rules/index.js';
 import { socketTableOf } from './socket-table.js';
 import type { NetNamespace, Snapshot } from './types.js';
@@ -80,4 +80,20 @@ test('applyWindow: counter deltas per namespace, the first namespace\'s are the 
   assert.deepEqual(b.namespaces[1].counters, { values: { 'TcpExt.ListenOverflows': 160 }, deltas: { 'TcpExt.ListenOverflows': 60 }, intervalMs: 2000 });
   assert.equal(b.counters, b.namespaces[0].counters);
   assert.deepEqual(b.counters.deltas, { 'TcpExt.ListenOverflows': 2 });
+});
+
+test('applyWindow: each listener\'s own drops against the start, per namespace; a listener created since counts whole; unknown stays unknown', () => {
+  const withListeners = (drops: Array<[number, number, number | null]>) => {
+    const s = twoNamespaces(1000, 2000, 1);
+    for (const ns of s.namespaces) ns.socketSource = 'sock_diag';
+    s.listeners = drops.map(([netns, inode, d]) => listener({ port: 8000 + inode, netns, inode, drops: d }));
+    return s;
+  };
+  const start = windowStartOf(withListeners([[0, 1, 5], [CONTAINER, 2, 40], [CONTAINER, 3, null]]));
+  assert.deepEqual([...(start.byNetns.get(CONTAINER)?.listenerDrops ?? [])], [[2, 40]]);
+  const end = applyWindow(withListeners([[0, 1, 5], [CONTAINER, 2, 52], [CONTAINER, 3, null], [CONTAINER, 4, 7]]), start, 2000);
+  assert.deepEqual(end.listeners.map((l) => [l.inode, l.dropsDelta]), [[1, 0], [2, 12], [3, null], [4, 7]]);
+  // A start read without listeners' drops (a capture's window, an older sockdoc): no delta, not "none".
+  const bare = { byNetns: new Map([...start.byNetns].map(([k, p]) => [k, { ...p, listenerDrops: null }])) };
+  assert.deepEqual(applyWindow(withListeners([[CONTAINER, 2, 52]]), bare, 2000).listeners.map((l) => l.dropsDelta), [null]);
 });
