@@ -44,20 +44,28 @@ runRuleCases(rule, {
       ],
     },
     {
-      name: 'every thread running: busy; the full queue is linked both ways',
+      name: 'every thread running: busy',
       snapshot: snapshot({
         processes: [proc({ pid: 700, name: 'app', threads: { R: 8 } })],
-        listeners: [listener({ port: 8080, pids: [700], acceptQueue: 129, backlog: 128, waitsMs: [2500, 2400] })],
+        listeners: [listener({ port: 8080, pids: [700], acceptQueue: 2, backlog: 128, waitsMs: [2500, 2400] })],
       }),
       findings: [
         {
           severity: 'warning',
           subject: { address: '0.0.0.0', port: 8080, pid: 700, name: 'app' },
           evidence: { ownerState: 'threads-busy', threadsRunning: 8, threadsTotal: 8 },
-          related: ['accept-queue-full@0.0.0.0:8080'],
           explainIncludes: ['All 8 threads of app (pid 700) are running (R)'],
         },
       ],
+    },
+    {
+      // One finding per problem: a full queue's clients wait too, and accept-queue-full says so.
+      name: 'a full queue whose clients wait: accept-queue-full\'s, not this one',
+      snapshot: snapshot({
+        processes: [proc({ pid: 700, name: 'app', threads: { R: 8 } })],
+        listeners: [listener({ port: 8080, pids: [700], acceptQueue: 129, backlog: 128, waitsMs: [2500, 2400] })],
+      }),
+      findings: [],
     },
     {
       name: 'out of fds: the fd finding is the cause',

@@ -1,5 +1,6 @@
 /**
- * Clients wait too long to be accepted, whether or not the queue is full: the connections waiting
+ * Clients wait too long to be accepted, though the queue is not full (a full one is
+ * accept-queue-full's, which pages for its waiting clients too): the connections waiting
  * in a listener's accept queue (ESTABLISHED, no owner yet) have waited since their handshake
  * completed (tcp_info of each: native/childinfo.c) longer than --accept-wait. A server that
  * accepts slowly hurts its clients long before its backlog fills (202 clients hung against a
@@ -21,6 +22,8 @@ export const rule: Rule = {
   check(snapshot, options): Finding[] {
     const out: Finding[] = [];
     for (const l of snapshot.listeners) {
+      // A full queue is accept-queue-full's (its clients wait too: one finding per problem, as the alerts).
+      if (queueState(l, tunablesOf(snapshot, l.netns), options).level === 'full') continue;
       const level = acceptWaitLevel(l, options);
       if (level) out.push(finding(snapshot, l, level, options));
     }
