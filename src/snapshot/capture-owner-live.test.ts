@@ -95,6 +95,10 @@ test('live: a user\'s nginx/HAProxy/Redis/supervisord naming root-only files get
     const nginx = await waitFor('the user\'s nginx master', () => pidOf(`nginx -c ${nconf}`));
     const haproxy = await waitFor('the user\'s haproxy', () => pidOf(`-f ${hB}`));
     const redis = await waitFor('the user\'s redis', () => pidOf(rconf));
+    // Each has read its configuration once it listens: the files are changed only after that (a swap
+    // before haproxy had read b.cfg made it fail to start, and the capture had no haproxy to refuse).
+    const listening = (port: number) => (spawnSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).stdout.trim() ? true : null);
+    for (const [what, port] of [['nginx', pn], ['haproxy', ph], ['redis', pr]] as const) await waitFor(`the user's ${what} listening on ${port}`, () => listening(port));
     // After the start (a reload would refuse them; a capture must too):
     appendFileSync(nconf, `include ${join(vault, 'secret.conf')};\ninclude ${private600};\ninclude ${mine};\n`);
     renameSync(hB, `${hB}.old`);
