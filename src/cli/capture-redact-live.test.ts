@@ -11,10 +11,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
+import { treeText } from '../testing/tree-text.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -22,19 +23,6 @@ function cli(args: string[]) {
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
   assert.equal(r.error, undefined);
   return r;
-}
-
-/** Every file's text and every link's target under dir. */
-function everything(dir: string): string {
-  let out = '';
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = lstatSync(p);
-    if (st.isSymbolicLink()) out += `${readlinkSync(p)}\n`;
-    else if (st.isDirectory()) out += everything(p);
-    else out += `${readFileSync(p, 'latin1')}\n`;
-  }
-  return out;
 }
 
 /** A process whose argv is exactly `argv` (python3 re-executes itself under that argv[0]); it waits on stdin. */
@@ -105,7 +93,7 @@ test('live: none of the common secret forms survives in a capture (argv, a unit,
     const dir = join(top, 'cap');
     const r = cli(['capture', dir, '--pid', pids]);
     assert.ok(r.status === 0 || r.status === 1, r.stderr);
-    const all = everything(dir);
+    const all = treeText(dir);
     const leaked = Object.entries(secrets).filter(([, v]) => all.includes(v));
     assert.deepEqual(leaked.map(([k]) => k), [], 'no secret value anywhere in the capture');
     assert.match(r.stdout, /redacted (\d+) secrets in command lines, (\d+) values in configuration files/);
@@ -120,7 +108,7 @@ test('live: none of the common secret forms survives in a capture (argv, a unit,
     // --no-redact: every secret is there, so the capture above did copy each place it came from.
     const kept = join(top, 'kept');
     cli(['capture', kept, '--pid', pids, '--no-redact']);
-    const raw = everything(kept);
+    const raw = treeText(kept);
     assert.deepEqual(Object.entries(secrets).filter(([, v]) => !raw.includes(v)).map(([k]) => k), [], '--no-redact keeps them all');
   } finally {
     for (const c of children) c.kill('SIGKILL');

@@ -10,22 +10,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
-
-function everything(dir: string): string {
-  let out = '';
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = lstatSync(p);
-    if (st.isSymbolicLink()) out += `${readlinkSync(p)}\n`;
-    else if (st.isDirectory()) out += everything(p);
-    else out += `${readFileSync(p, 'latin1')}\n`;
-  }
-  return out;
-}
+import { treeText } from '../testing/tree-text.js';
 
 /** A python process with exactly `argv` (then its script's path) and, when given, its comm set to `comm` (what prctl PR_SET_NAME does); the secret is in no code. */
 function titled(script: string, argv: string[], comm?: string): ChildProcess {
@@ -64,7 +53,7 @@ test('live: --json, the terminal report and a capture carry no secret of a cmdli
     const dir = join(top, 'cap');
     const cap = spawnSync(process.execPath, [cliPath, 'capture', dir, '--pid', pids], { encoding: 'utf8', timeout: 100_000 });
     assert.equal(cap.status, 0, cap.stderr);
-    const all = everything(dir);
+    const all = treeText(dir);
     for (const s of [A, B, C]) assert.ok(!all.includes(s), `the capture holds ${s}`);
     const c = children[2].pid as number;
     assert.match(readFileSync(join(dir, `proc/${c}/stat`), 'latin1'), /^\d+ \(-pREDACTED\) /);

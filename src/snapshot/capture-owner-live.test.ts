@@ -13,10 +13,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
+import { treeText } from '../testing/tree-text.js';
 import { portFreeEverywhere } from '../testing/free-port.js';
 import { waitFor } from '../testing/live.js';
 
@@ -24,18 +25,6 @@ const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
 const have = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const missing = ['nginx', 'haproxy', 'redis-server', 'setpriv', 'python3'].filter((b) => !have(b));
-
-function everything(dir: string): string {
-  let out = '';
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    const st = lstatSync(p);
-    if (st.isSymbolicLink()) out += `${readlinkSync(p)}\n`;
-    else if (st.isDirectory()) out += everything(p);
-    else out += `${readFileSync(p, 'latin1')}\n`;
-  }
-  return out;
-}
 
 /** pid of the first process of uid 65534 whose cmdline contains `needle`, once there. */
 function pidOf(needle: string): number | null {
@@ -129,7 +118,7 @@ test('live: a user\'s nginx/HAProxy/Redis/supervisord naming root-only files get
     const r = spawnSync(process.execPath, [cliPath, 'capture', dir, '--pid', group.join(',')], { encoding: 'utf8', timeout: 100_000 });
     assert.equal(r.error, undefined);
     assert.equal(r.status, 0, r.stderr);
-    const all = everything(dir);
+    const all = treeText(dir);
     assert.ok(!all.includes(SECRET), `nothing of a root-only file in the capture:\n${all.split('\n').filter((l) => l.includes(SECRET)).join('\n')}`);
     // One note per refused file, naming it and why.
     for (const f of [join(vault, 'secret.conf'), private600, hB, svLink, keyLink]) {
