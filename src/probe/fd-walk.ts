@@ -63,6 +63,7 @@ export const BPF_MIN_FDS = 12_000;
 function estimateOpenFds(pids: readonly number[]): number {
   let total = 0;
   for (const pid of pids) {
+    if (total >= BPF_MIN_FDS) break; // enough to decide: the rest need not be looked at
     try {
       total += statSync(`/proc/${pid}/fd`).size;
     } catch {

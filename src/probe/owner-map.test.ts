@@ -80,3 +80,22 @@ test('100k inodes: grows, and finds every one', () => {
   for (let i = 0; i < 100_000; i += 997) assert.deepEqual(o.get(3_500_000 + 3 * i), [{ pid: 1000 + (i % 14), fd: i }]);
   assert.equal(o.get(3_500_001), undefined);
 });
+
+test('a socket 20,000 forked processes hold (some twice): every pid once, in order, first fds flagged', () => {
+  const o = new OwnerMap();
+  for (let pid = 100; pid < 20_100; pid++) {
+    o.addHolder(7, pid, 3);
+    if (pid % 1000 === 0) o.addHolder(7, pid, 9); // a dup()ed fd of the same socket
+  }
+  o.addHolder(7, 50, 4); // out of order: sorted in
+  const pids: number[] = [];
+  o.forEachPid(7, (p) => pids.push(p));
+  assert.equal(pids.length, 20_001);
+  assert.equal(pids[0], 50);
+  assert.ok(pids.every((p, i) => i === 0 || p > pids[i - 1]));
+  let firsts = 0;
+  let seconds = 0;
+  o.markHolders(7, 1, (_pid, first) => (first ? firsts++ : seconds++));
+  assert.deepEqual([firsts, seconds], [20_001, 20]);
+  assert.deepEqual(o.get(7)!.slice(0, 2), [{ pid: 50, fd: 4 }, { pid: 100, fd: 3 }]);
+});

@@ -26,6 +26,8 @@ export class OwnerMap implements Map<number, Owner[]> {
   private lists: Array<Owner[] | undefined> = [];
   /** Per entry: a caller's mark (0 = none), e.g. the socket family found for the inode (snapshot/socket-kinds.ts). */
   private marks = new Uint8Array(512);
+  /** Lists given to set(), whose order addHolder cannot assume. */
+  private unordered = new WeakSet<Owner[]>();
   private count = 0;
   private live = 0;
   private used = 0; // slots not EMPTY (live + deleted): what the load factor counts
@@ -123,15 +125,12 @@ export class OwnerMap implements Map<number, Owner[]> {
     }
     const list = this.listOf(e);
     list.push({ pid, fd });
-    // Holders in (pid, fd) order, as a walk in any order would have given them (lists are short).
-    for (let i = 1; i < list.length; i++) {
-      const a = list[i - 1];
-      const b = list[i];
-      if (a.pid > b.pid || (a.pid === b.pid && a.fd > b.fd)) {
-        list.sort((x, y) => x.pid - y.pid || x.fd - y.fd);
-        break;
-      }
-    }
+    // Holders in (pid, fd) order, as a walk in any order would have given them. The list was in
+    // order before this push, so only the new last pair can be out of it: one comparison per holder,
+    // not one pass (a listener 15,000 forked workers inherited made that 10^8 comparisons).
+    // A list a caller set() may be in any order: sorted whole on its first add.
+    const a = list[list.length - 2];
+    if (this.unordered.delete(list) || (a && (a.pid > pid || (a.pid === pid && a.fd > fd)))) list.sort((x, y) => x.pid - y.pid || x.fd - y.fd);
   }
 
   private listOf(e: number): Owner[] {
@@ -197,6 +196,7 @@ export class OwnerMap implements Map<number, Owner[]> {
     let e = this.find(key);
     if (e < 0) e = this.newEntry(key, value[0]?.pid ?? 0, value[0]?.fd ?? 0);
     this.lists[e] = value;
+    this.unordered.add(value);
     return this;
   }
 
@@ -259,8 +259,24 @@ export function forEachHolderPid(owners: ReadonlyMap<number, readonly Owner[]>, 
   return true;
 }
 
+/**
+ * Up to this many holders, a pid is looked for among the earlier ones (no allocation: nearly every
+ * socket has one to a few holders); beyond it, in a Set, so a socket that thousands of forked
+ * processes inherited costs linear time, not quadratic.
+ */
+const SCAN_HOLDERS = 16;
+
 /** Each holding of a list, in order, saying whether its pid is new to the list so far. */
 export function eachHolding(list: readonly Owner[], fn: (pid: number, firstOfPid: boolean) => void): void {
+  if (list.length > SCAN_HOLDERS) {
+    const seen = new Set<number>();
+    for (const o of list) {
+      const first = !seen.has(o.pid);
+      if (first) seen.add(o.pid);
+      fn(o.pid, first);
+    }
+    return;
+  }
   for (let i = 0; i < list.length; i++) {
     const pid = list[i].pid;
     let seen = false;
@@ -269,8 +285,12 @@ export function eachHolding(list: readonly Owner[], fn: (pid: number, firstOfPid
   }
 }
 
-/** Each pid of a holder list once, in list order (lists are short: a socket shared by a few processes). */
+/** Each pid of a holder list once, in list order. */
 function eachDistinctPid(list: readonly Owner[], fn: (pid: number) => void): void {
+  if (list.length > SCAN_HOLDERS) {
+    for (const pid of new Set(list.map((o) => o.pid))) fn(pid);
+    return;
+  }
   for (let i = 0; i < list.length; i++) {
     const pid = list[i].pid;
     let seen = false;

@@ -66,3 +66,12 @@ test('readPidStat reads a fixture tree and the live host', () => {
 test('readPidStat of a missing pid throws the errno error', () => {
   assert.throws(() => readPidStat(procTree, 999999999), { code: 'ENOENT' });
 });
+
+test('PF_KTHREAD in field 9 marks a kernel thread (kthreadd as Linux 6.18 printed it); a program has it clear', () => {
+  const kthreadd = '2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 4 0 0 20 0 1 0 11 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0';
+  assert.equal(parsePidStat(kthreadd).kthread, true);
+  assert.equal(parsePidStat(procFixture('server-stat')).kthread, false);
+  // The flag is bit 21 of an unsigned int: a value past 2^31 with it set is still a kernel thread.
+  assert.equal(parsePidStat(kthreadd.replace(' 2129984 ', ` ${2 ** 31 + 0x200000} `)).kthread, true);
+  assert.equal(parsePidStat(kthreadd.replace(' 2129984 ', ` ${2 ** 31 + 0x100000} `)).kthread, false);
+});

@@ -18,7 +18,17 @@ export interface PidStat {
   ppid: number;
   /** Field 22: start time after boot, in clock ticks (sysconf(_SC_CLK_TCK)); tells a reused pid apart. */
   starttime: number;
+  /**
+   * Field 9 has PF_KTHREAD (include/linux/sched.h, 0x00200000): a kernel thread, which runs no
+   * program and holds no fds; known from this one read, before any other file of it is opened.
+   */
+  kthread: boolean;
 }
+
+/** PF_KTHREAD in the task's flags (include/linux/sched.h). */
+const PF_KTHREAD = 0x00200000;
+/** Index of field 9 (flags) among the space-separated fields that follow ") ". */
+const FLAGS_AFTER_COMM = 9 - 3;
 
 /** Index of field 22 (starttime) among the space-separated fields that follow ") ". */
 const STARTTIME_AFTER_COMM = 22 - 3;
@@ -48,7 +58,10 @@ export function parsePidStat(text: string, file = 'stat'): PidStat {
   }
   // readUnder decodes bytes as latin1 (lossless); comm is usually UTF-8, so decode it as such.
   const name = Buffer.from(text.slice(open + 2, close), 'latin1').toString('utf8');
-  return { pid, name, state, ppid, starttime };
+  // Flags are an unsigned int (0 .. 2^32-1): a division keeps the bit test exact past 2^31.
+  const flags = unsignedDecimal(rest[FLAGS_AFTER_COMM], RANGE.safe);
+  const kthread = flags !== null && Math.floor(flags / PF_KTHREAD) % 2 === 1;
+  return { pid, name, state, ppid, starttime, kthread };
 }
 
 /** Reads and parses ROOT/proc/PID/stat. Throws the errno error (ENOENT/ESRCH when the process is gone). */

@@ -137,6 +137,12 @@ function readCandidates(root: string, pids: readonly number[], t: PerPid): Candi
     let base: Omit<Candidate, 'soft' | 'hard'> | null = null;
     try {
       const stat = readPidStat(root, pid);
+      // A kernel thread by its stat flags: none of its other files is read (on a many-CPU host,
+      // hundreds of per-CPU workers).
+      if (stat.kthread) {
+        t.procMs += performance.now() - t0;
+        continue;
+      }
       const status = readPidStatus(root, pid);
       const cmdline = readPidCmdline(root, pid).joined;
       if (!isKernelThread(pid, stat.ppid, cmdline, status.kthread)) base = { pid, ppid: stat.ppid, name: stat.name, cmdline, uid: status.uid, state: stat.state, euid: status.euid };

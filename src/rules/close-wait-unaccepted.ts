@@ -5,7 +5,7 @@
  */
 import type { Finding, Rule } from './types.js';
 import { fdFindingId, overflowState, queueState } from './support/levels.js';
-import { describeOwners, inNetns, listenerLabel, listenerRef, listenerSubject, netnsRef, ownersOf, processRef, uniqueRefs } from './support/refs.js';
+import { describeOwners, distinctNames, firstFew, inNetns, listenerLabel, listenerRef, listenerSubject, netnsRef, OWNERS_NAMED, ownersOf, processRef, uniqueRefs } from './support/refs.js';
 import { countersOf, tunablesOf } from '../snapshot/namespaces.js';
 import { NOT_ACCEPTING_CAUSES, plural } from './support/text.js';
 
@@ -33,27 +33,32 @@ export const rule: Rule = {
       ];
       const related: string[] = [];
       if (full) related.push(listenerRef('accept-queue-full', l, snapshot));
-      for (const p of exhausted) {
-        related.push(processRef('fd-limit-exhausted', p.pid));
+      for (const p of exhausted) related.push(processRef('fd-limit-exhausted', p.pid));
+      for (const p of near) related.push(processRef('fd-limit-near', p.pid));
+      // Holders of one socket may be thousands of forked workers: a few are told, the rest counted.
+      const fewOut = firstFew(exhausted, OWNERS_NAMED, (n) => `${plural(n, 'more holder')} ${n === 1 ? 'is' : 'are'} out of file descriptors too (their own findings say which).`);
+      const fewNear = firstFew(near, OWNERS_NAMED, (n) => `${plural(n, 'more holder')} ${n === 1 ? 'is' : 'are'} near the file descriptor limit too.`);
+      for (const p of fewOut.shown) {
         parts.push(
           `The chain here: ${p.name} (pid ${p.pid}) is out of file descriptors (${p.fds.open} of ${p.fds.soft}) -> accept() fails with EMFILE -> ` +
             `the accept queue ${full ? 'is full' : 'fills'} -> new handshakes are dropped -> clients give up and their connections pile up in CLOSE_WAIT. ` +
             'Raising the fd limit where it is set breaks the chain.',
         );
       }
-      for (const p of near) {
-        related.push(processRef('fd-limit-near', p.pid));
+      if (fewOut.more) parts.push(fewOut.more);
+      for (const p of fewNear.shown) {
         parts.push(`${p.name} (pid ${p.pid}) is near its file descriptor limit (${p.fds.open} of ${p.fds.soft}); that alone does not stop accept(), so look for a blocked or busy program too.`);
       }
+      if (fewNear.more) parts.push(fewNear.more);
       if (overflowing && full) related.push(netnsRef('listen-overflows', snapshot, l.netns));
 
       const fix: string[] = [];
-      for (const p of exhausted) fix.push(`sockdoc limits ${p.pid}   # raise the fd limit where it is set, then restart`);
+      for (const p of fewOut.shown.slice(0, 3)) fix.push(`sockdoc limits ${p.pid}   # raise the fd limit where it is set, then restart`);
       for (const pid of l.pids.slice(0, 3)) fix.push(`strace -f -e trace=accept,accept4 -p ${pid}   # is accept() called, does it fail?`);
       fix.push(`ss -tn state close-wait '( sport = :${l.port} )' | wc -l   # watch the count`);
       fix.push(
         l.pids.length
-          ? `# restarting ${owners.map((p) => p.name).join(', ') || `pid ${l.pids.join(', ')}`} releases them (the queue dies with the listener)`
+          ? `# restarting ${distinctNames(owners) || `pid ${l.pids.slice(0, OWNERS_NAMED).join(', ')}${l.pids.length > OWNERS_NAMED ? ', …' : ''}`} releases them (the queue dies with the listener)`
           : '# restarting the program that listens here releases them (the queue dies with the listener)',
       );
 

@@ -11,7 +11,7 @@ import {
   synState,
   type QueueState,
 } from './levels.js';
-import { describeOwners, describePid, inNetns, listenerLabel, listenerRef, listenerSubject, netnsRef, ownersOf, processRef, uniqueRefs } from './refs.js';
+import { describeOwners, describePid, firstFew, inNetns, listenerLabel, listenerRef, listenerSubject, netnsRef, OWNERS_NAMED, ownersOf, processRef, uniqueRefs } from './refs.js';
 import { countersOf, tunablesOf } from '../../snapshot/namespaces.js';
 import { ssListenerCommand } from './netns-fix.js';
 import { NOT_ACCEPTING_CAUSES, overflowClientExperience, plural, UNIX_FULL_CLIENT_EXPERIENCE, UNIX_NOT_ACCEPTING_CAUSES } from './text.js';
@@ -80,16 +80,17 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
 
   const related: string[] = [];
   const owners = ownersOf(snapshot, l);
-  for (const p of owners) {
-    const fdId = fdFindingId(p, options);
-    if (!fdId) continue;
-    related.push(processRef(fdId, p.pid));
+  const atLimit = owners.filter((p) => fdFindingId(p, options) !== null);
+  const few = firstFew(atLimit, OWNERS_NAMED, (n) => `${plural(n, 'more holder')} of this socket ${n === 1 ? 'is' : 'are'} near or at ${n === 1 ? 'its' : 'their'} file descriptor limit (their own findings say which).`);
+  for (const p of atLimit) related.push(processRef(fdFindingId(p, options) as string, p.pid));
+  for (const p of few.shown) {
     parts.push(
-      fdId === 'fd-limit-exhausted'
+      fdFindingId(p, options) === 'fd-limit-exhausted'
         ? `${p.name} (pid ${p.pid}) is out of file descriptors (${p.fds.open} of ${p.fds.soft}): its accept() fails with EMFILE, which is why the queue is not drained.`
         : `${p.name} (pid ${p.pid}) is near its file descriptor limit (${p.fds.open} of ${p.fds.soft}).`,
     );
   }
+  if (few.more) parts.push(few.more);
   // A program at its own connection cap stops accepting by design (issue 22): that is the cause.
   const capped = capBehind(snapshot, l, options);
   if (capped) {
@@ -108,8 +109,8 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
   for (const pid of l.pids.slice(0, 3)) {
     fix.push(`strace -f -e trace=accept,accept4 -p ${pid}   # is accept() called at all, and does it fail (EMFILE)?`);
   }
-  for (const p of owners) {
-    if (fdFindingId(p, options) === 'fd-limit-exhausted') fix.push(`sockdoc limits ${p.pid}   # raise the fd limit where it is set`);
+  for (const p of few.shown.filter((o) => fdFindingId(o, options) === 'fd-limit-exhausted').slice(0, 3)) {
+    fix.push(`sockdoc limits ${p.pid}   # raise the fd limit where it is set`);
   }
   // The program's own backlog is the cap: its runtime's knob, not somaxconn (issue 9).
   const owner = owners[0];

@@ -54,9 +54,38 @@ export function listenerLabel(l: Pick<Listener, 'address' | 'port'> & { family?:
   return l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`;
 }
 
-/** The process with this pid, if the snapshot saw it. */
-export function processByPid(snapshot: Snapshot, pid: number): ProcessInfo | undefined {
-  return snapshot.processes.find((p) => p.pid === pid);
+/**
+ * The process with this pid, if the snapshot saw it. The snapshot lists processes by pid ascending
+ * (probe/processes.ts): a binary search, so naming every holder of a socket 15,000 forked workers
+ * share is not 15,000 scans of 15,000 processes; a list out of order (a hand-made snapshot) is
+ * still searched whole when the search misses.
+ */
+export function processByPid(snapshot: Pick<Snapshot, 'processes'>, pid: number): ProcessInfo | undefined {
+  const ps = snapshot.processes;
+  let lo = 0;
+  let hi = ps.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = ps[mid].pid;
+    if (at === pid) return ps[mid];
+    if (at < pid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return ps.find((p) => p.pid === pid);
+}
+
+/**
+ * The first `n` of `items` and a sentence for the rest ("" when none): a finding about a socket
+ * thousands of forked processes hold says what it says of each for a few, and counts the others.
+ */
+export function firstFew<T>(items: readonly T[], n: number, rest: (count: number) => string): { shown: T[]; more: string } {
+  return { shown: items.slice(0, n), more: items.length > n ? rest(items.length - n) : '' };
+}
+
+/** "nginx, php-fpm": the distinct names of these processes, in order, at most `n` (then "and N more"). */
+export function distinctNames(processes: readonly Pick<ProcessInfo, 'name'>[], n = 3): string {
+  const names = [...new Set(processes.map((p) => p.name))];
+  return names.length > n ? `${names.slice(0, n).join(', ')} and ${names.length - n} more` : names.join(', ');
 }
 
 /** Processes that hold the listening socket (vanished pids are left out). */
@@ -141,7 +170,29 @@ export function describeOwners(snapshot: Snapshot, l: Listener): string {
     // Not root on the live host: the owner is another user's process, whose fds sockdoc cannot read.
     return snapshot.host.root === '/' && !snapshot.host.asRoot ? 'a process sockdoc cannot see (owner not visible: run as root)' : 'an unknown process';
   }
-  return l.pids.map((pid) => describePid(snapshot, pid)).join(', ');
+  const named = l.pids.slice(0, OWNERS_NAMED).map((pid) => describePid(snapshot, pid));
+  const rest = l.pids.length - named.length;
+  if (rest > 0) named.push(`${rest} more ${rest === 1 ? 'process' : 'processes'}${restByName(snapshot, l.pids.slice(OWNERS_NAMED))}`);
+  return named.join(', ');
+}
+
+/**
+ * How many holders describeOwners names one by one: a listener that thousands of forked workers
+ * inherited is named by its first holders and a count, so a finding's text (and the JSON) stays
+ * bounded whatever a program forks.
+ */
+export const OWNERS_NAMED = 6;
+
+/** " (sleep ×14,994)", " (php-fpm ×40, nginx ×2, …)": the names of the holders not named one by one, most first. */
+function restByName(snapshot: Snapshot, pids: readonly number[]): string {
+  const byName = new Map<string, number>();
+  for (const pid of pids) {
+    const name = processByPid(snapshot, pid)?.name ?? 'unseen';
+    byName.set(name, (byName.get(name) ?? 0) + 1);
+  }
+  const top = [...byName].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const shown = top.slice(0, 3).map(([name, n]) => `${name} ×${n.toLocaleString('en-US')}`);
+  return ` (${shown.join(', ')}${top.length > 3 ? ', …' : ''})`;
 }
 
 /** Drops duplicates, keeps order; undefined when empty so `related` stays absent. */
