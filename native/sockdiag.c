@@ -27,6 +27,7 @@
 #include <linux/unix_diag.h>
 #include <node_api.h>
 #include "fdwalk.h"
+#include "procread.h"
 #include "netns.h"
 #include "sockdiag.h"
 #include "sockpeer.h"
@@ -257,5 +258,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (netns_init(env, exports) != 0) return NULL;
   if (userns_init(env, exports) != 0) return NULL;
   if (sockpeer_init(env, exports) != 0) return NULL;
+  if (procread_init(env, exports) != 0) return NULL;
   return exports;
 }

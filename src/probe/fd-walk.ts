@@ -109,10 +109,10 @@ function chooseBpf(root: string, pids: readonly number[], mode: FdWalkMode, choi
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
-/** An error shaped like the one Node's fs would have thrown for this directory. */
-function errnoError(errno: number, path: string): NodeJS.ErrnoException {
+/** An error shaped like the one Node's fs would have thrown for this path (a native reader's -errno). */
+export function errnoError(errno: number, path: string, syscall = 'readlink'): NodeJS.ErrnoException {
   const code = ERRNO_NAMES.get(errno) ?? 'EUNKNOWN';
-  return Object.assign(new Error(`${code}: ${path}`), { code, errno: -errno, path, syscall: 'readlink' });
+  return Object.assign(new Error(`${code}: ${path}`), { code, errno: -errno, path, syscall });
 }
 
 /** readPidFds for each pid, reshaped. Errors are kept per pid, never thrown. */

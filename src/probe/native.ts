@@ -94,6 +94,15 @@ export interface NativeNetnsRead {
   inode?: number;
 }
 
+/** What native/procread.c returns: every file's bytes in one buffer, and where each is. */
+export interface NativeProcFiles {
+  data: Buffer;
+  /** Two entries per (pid, file), pid-major in the order asked: offset into data and length, or (0, -errno). */
+  index: Int32Array;
+  /** Wall time of the read in ms (it overlaps the JavaScript thread's own reads). */
+  ms: number;
+}
+
 /** What the native addon exports. */
 export interface NativeAddon {
   /** Raw netlink reply of a SOCK_DIAG_BY_FAMILY dump, NLMSG_DONE included; `ext`: idiag_ext bits. Throws with errno. */
@@ -113,6 +122,13 @@ export interface NativeAddon {
   fdWalk?(procDir: string, pids: Int32Array, bpfLink?: number): NativeFdWalk;
   /** The same on a libuv worker thread, so JavaScript can read other files meanwhile. */
   fdWalkAsync?(procDir: string, pids: Int32Array, bpfLink?: number): Promise<NativeFdWalk>;
+  /**
+   * Reads PROC_DIR/PID/FILE for every pid and file (plain names: "stat", "status"...) on up to 4
+   * threads of its own: O_NOFOLLOW, O_NONBLOCK, at most `cap` bytes each (EFBIG beyond); of a file
+   * whose `keep` entry lists line prefixes, only the lines starting with one. Missing in an addon
+   * built before it.
+   */
+  procFilesAsync?(procDir: string, pids: Int32Array, files: string[], cap: number, keep: Array<string[] | null>): Promise<NativeProcFiles>;
   /**
    * Loads the BPF task_file iterator (native/bpffds.c) and returns its link's fd. Throws an Error
    * whose code is the errno name and whose message names the step ("bpf(BPF_PROG_LOAD): Operation

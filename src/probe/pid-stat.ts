@@ -57,7 +57,9 @@ export function parsePidStat(text: string, file = 'stat'): PidStat {
     throw new ParseError(file, 1, 'starttime is not a number');
   }
   // readUnder decodes bytes as latin1 (lossless); comm is usually UTF-8, so decode it as such.
-  const name = Buffer.from(text.slice(open + 2, close), 'latin1').toString('utf8');
+  const raw = text.slice(open + 2, close);
+  // Nearly every comm is ASCII, which latin1 and UTF-8 read alike: decode only the others.
+  const name = /[^\x00-\x7f]/.test(raw) ? Buffer.from(raw, 'latin1').toString('utf8') : raw;
   // Flags are an unsigned int (0 .. 2^32-1): a division keeps the bit test exact past 2^31.
   const flags = unsignedDecimal(rest[FLAGS_AFTER_COMM], RANGE.safe);
   const kthread = flags !== null && Math.floor(flags / PF_KTHREAD) % 2 === 1;

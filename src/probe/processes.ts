@@ -8,11 +8,12 @@ import { existsSync } from 'node:fs';
 import type { Owner, ProbeReport, ProcessInfo } from '../snapshot/types.js';
 import { listPids } from './pids.js';
 import { OwnerMap } from './owner-map.js';
-import { readPidCmdline } from './pid-cmdline.js';
+import { parsePidCmdline } from './pid-cmdline.js';
+import { pidFilesHere, startPidFiles, type PidFileTexts } from './pid-files.js';
 import { startFdWalk, walkFds, type BpfChoice, type FdWalk, type FdWalkMode } from './fd-walk.js';
-import { nofile, readPidLimits, type LimitValue } from './pid-limits.js';
-import { readPidStat } from './pid-stat.js';
-import { readPidStatus } from './pid-status.js';
+import { nofile, parsePidLimits, type LimitValue } from './pid-limits.js';
+import { parsePidStat } from './pid-stat.js';
+import { parsePidStatus } from './pid-status.js';
 import { readPasswd, userNames } from './passwd.js';
 import { describeError, outcomeOf, runProbe, under } from './read-file.js';
 import { WALK_KINDS, type FdKindCounts } from './fd-kinds.js';
@@ -128,23 +129,27 @@ interface PerPid {
   limitsMs: number;
 }
 
-/** stat, status, cmdline and limits of every pid: the user processes, kernel threads left out. */
-function readCandidates(root: string, pids: readonly number[], t: PerPid): Candidate[] {
+/**
+ * stat, status, cmdline and limits of every pid: the user processes, kernel threads left out.
+ * `files` gives their texts (read ahead on the addon's threads, or here one by one).
+ */
+function readCandidates(root: string, pids: readonly number[], t: PerPid, files: PidFileTexts = pidFilesHere(root)): Candidate[] {
   const procDir = under(root, 'proc');
+  const file = (pid: number, name: string) => under(procDir, String(pid), name);
   const out: Candidate[] = [];
   for (const pid of pids) {
     let t0 = performance.now();
     let base: Omit<Candidate, 'soft' | 'hard'> | null = null;
     try {
-      const stat = readPidStat(root, pid);
+      const stat = parsePidStat(files.text(pid, 'stat'), file(pid, 'stat'));
       // A kernel thread by its stat flags: none of its other files is read (on a many-CPU host,
       // hundreds of per-CPU workers).
       if (stat.kthread) {
         t.procMs += performance.now() - t0;
         continue;
       }
-      const status = readPidStatus(root, pid);
-      const cmdline = readPidCmdline(root, pid).joined;
+      const status = parsePidStatus(files.text(pid, 'status'), file(pid, 'status'));
+      const cmdline = parsePidCmdline(files.text(pid, 'cmdline')).joined;
       if (!isKernelThread(pid, stat.ppid, cmdline, status.kthread)) base = { pid, ppid: stat.ppid, name: stat.name, cmdline, uid: status.uid, state: stat.state, euid: status.euid };
     } catch (err) {
       if (!vanished(root, pid)) tally(t.unreadable, describeError(err));
@@ -156,7 +161,7 @@ function readCandidates(root: string, pids: readonly number[], t: PerPid): Candi
     let soft: number | null = null;
     let hard: number | null = null;
     try {
-      const limit = nofile(readPidLimits(root, pid));
+      const limit = nofile(parsePidLimits(files.text(pid, 'limits'), file(pid, 'limits')));
       if (limit) {
         soft = limitNumber(limit.soft);
         hard = limitNumber(limit.hard);
@@ -195,6 +200,8 @@ export async function readProcessesWhile<T>(root: string, opts: ReadProcessesOpt
   const pending = begin(root, opts);
   // Kernel threads are walked too (their fd directories are empty): the stat pass runs meanwhile.
   const started = pending.listed ? startFdWalk(root, pending.pids, opts.fdWalk, opts.bpf) : null;
+  // Their small files too, on the addon's threads (live host only; a capture is read here, confined).
+  const texts = started ? startPidFiles(root, pending.pids) : null;
   if (!started) {
     const value = meanwhile();
     return { scan: readProcesses(root, opts), value };
@@ -204,12 +211,16 @@ export async function readProcessesWhile<T>(root: string, opts: ReadProcessesOpt
   try {
     value = meanwhile();
   } catch (err) {
-    await started; // let the walk finish before the caller sees the error: no work left running behind it
+    // let the walk and the reads finish before the caller sees the error: no work left running behind it
+    await Promise.all([started, texts]);
     throw err;
   }
   const meanwhileMs = performance.now() - t0;
   const t: PerPid = { unreadable: none(), limitsMissing: none(), procMs: 0, limitsMs: 0 };
-  const candidates = readCandidates(root, pending.pids, t);
+  const files = texts ? await texts : undefined;
+  const candidates = readCandidates(root, pending.pids, t, files);
+  // Read on other threads: the report's time is the read's wall time plus the parsing here.
+  if (files?.ms) t.procMs += files.ms;
   const walk = await started;
   // The walk's own wall time (on other threads, overlapping the reads above), as the sync path reports it.
   const fdMs = walk.ms ?? Math.max(0, performance.now() - t0 - meanwhileMs - t.procMs - t.limitsMs);
