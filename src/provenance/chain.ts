@@ -12,6 +12,7 @@ import { readPidStat } from '../probe/pid-stat.js';
 import { readPidStatus } from '../probe/pid-status.js';
 import { describeError, outcomeOf } from '../probe/read-file.js';
 import type { Effective } from './rlimit.js';
+import type { ExplainContext } from './context.js';
 
 /** Longest chain followed: real trees are a handful deep; this bounds a corrupt fixture's loop. */
 const MAX_DEPTH = 64;
@@ -94,12 +95,27 @@ export function readNode(root: string, pid: number, notes: string[]): ProcNode |
 }
 
 /**
- * Walks ppid links from `pid` to pid 1. Returns null when `pid` itself does not exist.
+ * Walks ppid links from `pid` to pid 1. Returns null when `pid` itself does not exist. With `ctx`
+ * (explainLimits' one for many pids), a process read for one chain is not read again for the next.
  * @example readChain('/', process.pid)?.links.map((l) => l.name) // ['node', 'bash', ..., 'systemd']
  */
-export function readChain(root: string, pid: number): Chain | null {
+export function readChain(root: string, pid: number, ctx?: ExplainContext): Chain | null {
   const notes: string[] = [];
-  const first = readNode(root, pid, notes);
+  // Siblings share their ancestors (500 forked workers, one master, one supervisor): with a context,
+  // each process of the tree is read once however many chains pass through it.
+  const node = (at: number): ProcNode | null => {
+    if (!ctx) return readNode(root, at, notes);
+    const key = `proc-node:${at}`;
+    let read = ctx.cache.get(key) as { node: ProcNode | null; notes: string[] } | undefined;
+    if (!read) {
+      const own: string[] = [];
+      read = { node: readNode(root, at, own), notes: own };
+      ctx.cache.set(key, read);
+    }
+    notes.push(...read.notes);
+    return read.node;
+  };
+  const first = node(pid);
   if (!first) return notes.length ? { links: [], notes } : null;
   const links = [first];
   const seen = new Set([pid]);
@@ -109,7 +125,7 @@ export function readChain(root: string, pid: number): Chain | null {
       notes.push(`pid ${cur.pid} names ${cur.ppid} as its parent, which is already in the chain; stopped there.`);
       break;
     }
-    const parent = readNode(root, cur.ppid, notes);
+    const parent = node(cur.ppid);
     if (!parent) {
       notes.push(`The parent of ${cur.name} (pid ${cur.pid}), pid ${cur.ppid}, could not be read; the chain stops there.`);
       break;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { outcomeOf } from '../probe/read-file.js';
@@ -229,4 +229,25 @@ test('tmux: a server started long ago fixes the limit of every pane', () => {
   const o = explain('tmux', 920);
   assert.deepEqual([o.source.layer, o.source.launcher, o.source.pid], ['launcher', 'tmux/screen', 900]);
   assert.match(o.steps?.find((s) => s.kind === 'restart')?.blastRadius ?? '', /ends every tmux session/);
+});
+
+test('explainLimits over siblings that share ancestors gives each the answer explainLimit gives alone (ancestors read once per call)', () => {
+  const root = fixture('limits', 'nginx-workers');
+  const pids = readdirSync(join(root, 'proc')).filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => a - b);
+  const together = explainLimits(root, pids);
+  assert.ok(together.size >= 3, `a master and its workers: ${[...together.keys()].join(', ')}`);
+  for (const [pid, origin] of together) assert.deepEqual(origin, explainLimit(root, pid), `pid ${pid}`);
+  // A chain that stops at an unreadable parent still says so for every child that passes through it.
+  const gone = mkdtempSync(join(tmpdir(), 'sockdoc-explain-'));
+  try {
+    cpSync(root, gone, { recursive: true });
+    const master = together.get(pids[1])?.chain[1]?.pid;
+    if (master !== undefined) {
+      writeFileSync(join(gone, 'proc', String(master), 'stat'), `${master} (broken S 1\n`);
+      const again = explainLimits(gone, pids);
+      for (const [pid, origin] of again) assert.deepEqual(origin, explainLimit(gone, pid), `pid ${pid} with its parent broken`);
+    }
+  } finally {
+    rmSync(gone, { recursive: true, force: true });
+  }
 });

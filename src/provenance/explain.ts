@@ -96,7 +96,7 @@ function reliefSteps(ctx: ExplainContext, root: string, target: ProcNode, v: Ver
  * @example explainLimit('/', 1234).source.layer // 'supervisord'
  */
 export function explainLimit(root: string, pid: number, ctx: ExplainContext = newContext()): LimitOrigin {
-  const chain = readChain(root, pid);
+  const chain = readChain(root, pid, ctx);
   if (!chain) throw new NoSuchProcess(pid);
   if (chain.links.length === 0) {
     // The process exists but its stat could not be read (denied, malformed): say so, do not guess.
