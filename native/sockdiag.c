@@ -33,6 +33,9 @@
 #include "sockpeer.h"
 #include "tcptable.h"
 #include "userns.h"
+#ifdef __linux__
+#include "heap.h" /* built on Linux only (binding.gyp): glibc's malloc_trim */
+#endif
 
 /* Dump datagrams are at most 32 KiB (net/netlink/af_netlink.c netlink_dump caps max_recvmsg_len). */
 #define RECV_BUF (64 * 1024)
@@ -255,6 +258,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     return NULL;
   if (fdwalk_init(env, exports) != 0) return NULL;
   if (tcptable_init(env, exports) != 0) return NULL;
+#ifdef __linux__
+  if (heap_init(env, exports) != 0) return NULL;
+#endif
   if (netns_init(env, exports) != 0) return NULL;
   if (userns_init(env, exports) != 0) return NULL;
   if (sockpeer_init(env, exports) != 0) return NULL;

@@ -158,6 +158,22 @@ export interface NativeAddon {
    * Addresses as 4 or 16 network-order bytes. Missing in an addon built before it.
    */
   inetDiagPeerUid?(family: number, client: Buffer, clientPort: number, server: Buffer, serverPort: number): number;
+  /** malloc_trim(0): gives the C heap's free pages back to the system (native/heap.c); true when some were. Missing in an addon built before it. */
+  mallocTrim?(): boolean;
+  /** mallinfo2(3) over every arena, or null where malloc is not glibc's (>= 2.33). Missing in an addon built before it. */
+  mallocStats?(): MallocStats | null;
+}
+
+/** What native/heap.c's mallocStats returns: the C heap of the whole process (every thread's arena). */
+export interface MallocStats {
+  /** Taken from the system for arenas (brk and arena heaps). */
+  arenaBytes: number;
+  /** Large blocks mmap'd one by one. */
+  mmapBytes: number;
+  /** Allocated and not freed (mmap'd blocks included). */
+  usedBytes: number;
+  /** Free inside the arenas: what malloc_trim may give back. */
+  freeBytes: number;
 }
 
 /** The compiled addon, relative to this module's place in dist/src/probe/. */

@@ -17,7 +17,7 @@ const hasPromtool = spawnSync('sh', ['-c', 'command -v promtool'], { stdio: 'ign
 function stable(text: string): string {
   return text
     .split('\n')
-    .map((l) => (/^sockdoc_(scrape_duration_seconds|snapshot_duration_seconds|probe_duration_seconds|exporter_resident_memory_bytes|exporter_build_info)\b/.test(l) ? l.replace(/ [^ ]+$/, ' VARIES').replace(/version="[^"]*"/, 'version="VARIES"') : l))
+    .map((l) => (/^sockdoc_(scrape_duration_seconds|snapshot_duration_seconds|probe_duration_seconds|exporter_resident_memory_bytes|exporter_heap_used_bytes|exporter_heap_limit_bytes|exporter_build_info)\b/.test(l) ? l.replace(/ [^ ]+$/, ' VARIES').replace(/version="[^"]*"/, 'version="VARIES"') : l))
     .join('\n');
 }
 

@@ -37,6 +37,16 @@ export interface ScrapeContext {
   version: string;
   /** Resident set size of the exporter, bytes. */
   rssBytes: number;
+  /** V8 heaps of the exporter's threads ("main", "scrape"), when known. */
+  heaps?: ReadonlyArray<{ thread: string; usedBytes: number; limitBytes: number }>;
+}
+
+/**
+ * The model without its per-entity rows: all the exporter's own families read. What the main
+ * thread keeps of a scrape, beside the host's text rendered in the worker.
+ */
+export function selfModel(model: MetricsModel): MetricsModel {
+  return { ...model, listeners: [], processes: [], namespaces: [], findings: [] };
 }
 
 const NETNS = ['netns', 'container', 'pod', 'pod_namespace'] as const;
@@ -108,6 +118,25 @@ export class MetricsRenderer {
     return { self, host: await host };
   }
 
+  /** The exporter's own lines of one scrape (ctx.model may be a selfModel). */
+  renderSelf(ctx: ScrapeContext): Promise<string> {
+    return this.current.run(ctx, () => this.selfRegistry.metrics());
+  }
+
+  /**
+   * The host's lines of one model (a newline first, as renderParts' `host`). The families' samples
+   * (a label map per series: tens of MB at tens of thousands of series) are released afterwards
+   * instead of living until the next render.
+   */
+  async renderHost(model: MetricsModel): Promise<string> {
+    const ctx: ScrapeContext = { model, scrapeSeconds: 0, snapshotSeconds: null, ageSeconds: null, timedOut: false, version: '', rssBytes: 0 };
+    try {
+      return `\n${await this.current.run(ctx, () => this.hostRegistry.metrics())}`;
+    } finally {
+      for (const metric of this.hostRegistry.getMetricsAsArray()) clear(metric as unknown as Gauge | Counter);
+    }
+  }
+
   private ctx(): ScrapeContext | undefined {
     return this.current.getStore();
   }
@@ -147,6 +176,12 @@ export class MetricsRenderer {
     this.gauge('sockdoc_processes_dropped', 'Processes selected for per-process series (listener owner, --process-ratio, --top) but left without them by --max-processes (the nearest their limit are kept).', [], (set, c) => set({}, c.model!.processesDropped));
     this.gauge('sockdoc_findings_dropped', 'Current findings about a listener or process that has no series (cut by --max-listeners or --max-processes): counted here instead of exported in sockdoc_finding.', [], (set, c) => set({}, c.model!.findingsDropped));
     this.gauge('sockdoc_exporter_resident_memory_bytes', 'Resident set size of the sockdoc serve process, in bytes.', [], (set, c) => set({}, c.rssBytes), false);
+    this.gauge('sockdoc_exporter_heap_used_bytes', 'V8 heap in use by each thread of the exporter (thread="main": HTTP and rendering the answer; thread="scrape": the worker that reads the host), in bytes.', ['thread'], (set, c) => {
+      for (const h of c.heaps ?? []) set({ thread: h.thread }, h.usedBytes);
+    }, false);
+    this.gauge('sockdoc_exporter_heap_limit_bytes', 'The V8 heap limit of each thread of the exporter, in bytes: the scrape worker is replaced when it reaches its limit.', ['thread'], (set, c) => {
+      for (const h of c.heaps ?? []) set({ thread: h.thread }, h.limitBytes);
+    }, false);
     this.gauge('sockdoc_exporter_build_info', 'Always 1; the version of sockdoc serving the metrics.', ['version'], (set, c) => set({ version: c.version }, 1), false);
   }
 

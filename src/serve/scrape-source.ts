@@ -10,6 +10,12 @@
 import { performance } from 'node:perf_hooks';
 import type { ScrapeResult } from './scrape.js';
 
+/** What a source hands out: anything stamped with when it was ready. */
+export interface Ready {
+  /** performance.now() when it was ready. */
+  readyAt: number;
+}
+
 export interface SourceOptions {
   timeoutMs: number;
   /** How long a finished but unserved result may still be served (default 2 × timeoutMs). */
@@ -18,24 +24,24 @@ export interface SourceOptions {
   staleMs?: number;
 }
 
-export type Outcome =
-  | { kind: 'fresh' | 'late'; result: ScrapeResult; waitedMs: number }
+export type Outcome<R extends Ready = ScrapeResult> =
+  | { kind: 'fresh' | 'late'; result: R; waitedMs: number }
   /** Timed out; `result` is the last finished scrape, older than this request. */
-  | { kind: 'stale'; result: ScrapeResult; waitedMs: number }
+  | { kind: 'stale'; result: R; waitedMs: number }
   | { kind: 'timeout'; waitedMs: number }
   | { kind: 'failed'; error: Error; waitedMs: number };
 
-export class ScrapeSource {
-  private inflight: Promise<ScrapeResult> | null = null;
+export class ScrapeSource<R extends Ready = ScrapeResult> {
+  private inflight: Promise<R> | null = null;
   /** Waiters of the in-flight scrape that have not given up yet. */
   private waiting = 0;
-  private unserved: ScrapeResult | null = null;
-  private last: ScrapeResult | null = null;
-  private readonly listeners = new Set<(r: ScrapeResult) => void>();
+  private unserved: R | null = null;
+  private last: R | null = null;
+  private readonly listeners = new Set<(r: R) => void>();
   private readonly maxAgeMs: number;
 
   constructor(
-    private readonly produce: () => Promise<ScrapeResult>,
+    private readonly produce: () => Promise<R>,
     private readonly opts: SourceOptions,
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 2 * opts.timeoutMs;
@@ -45,7 +51,7 @@ export class ScrapeSource {
   private readonly staleMs: number;
 
   /** Called with every finished scrape (issue 13's history ring buffer subscribes here). */
-  onResult(fn: (r: ScrapeResult) => void): () => void {
+  onResult(fn: (r: R) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
@@ -61,7 +67,7 @@ export class ScrapeSource {
   }
 
   /** @param timeoutMs this request's wait, when shorter than the configured one (a client's own timeout). */
-  async get(timeoutMs = this.opts.timeoutMs): Promise<Outcome> {
+  async get(timeoutMs = this.opts.timeoutMs): Promise<Outcome<R>> {
     const start = performance.now();
     const waited = () => performance.now() - start;
     if (this.unserved && start - this.unserved.readyAt <= this.maxAgeMs) {
@@ -92,7 +98,7 @@ export class ScrapeSource {
     }
   }
 
-  private start(): Promise<ScrapeResult> {
+  private start(): Promise<R> {
     const p = this.produce();
     this.inflight = p;
     p.then(

@@ -11,8 +11,9 @@
  * (`/dashboard.js`, `/api/...`). A module that needs the host's data subscribes to the shared
  * scrapes with `server.source.onResult(fn)` or asks for one with `server.source.get()`, instead of
  * reading the host again: one snapshot in flight for everyone. Scrapes run in a worker thread
- * (scrape-worker.ts) and only the MetricsModel comes back: extend the model (or the worker's reply)
- * for data a dashboard needs, rather than reading /proc on the main thread.
+ * (scrape-worker.ts), which also renders the host's series; what comes back is the model without
+ * its rows (selfModel) and the rendered bytes: extend the worker's reply for data a dashboard
+ * needs, rather than reading /proc on the main thread.
  */
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
@@ -22,15 +23,16 @@ import { formatListen, type ListenAddress } from './listen.js';
 import { landingPage } from './landing.js';
 import { mergeRoutes, sendText, type Route } from './routes.js';
 import { ScrapeSource, type Outcome } from './scrape-source.js';
-import { acceptsGzip, deflateTail, gzipBody, type DeflatedTail } from './gzip-body.js';
+import { acceptsGzip, deflateTail, gzipBody } from './gzip-body.js';
 import type { ScraperOptions } from './scrape.js';
-import { WorkerScraper } from './worker-scraper.js';
+import { WorkerScraper, type ServedScrape } from './worker-scraper.js';
+import { heapReading, type HeapReading } from './memory.js';
 import type { AllowedHost } from './host-allowlist.js';
 import type { ConnectionLimits } from './connection-limits.js';
 
 export interface ServeOptions extends ScraperOptions {
   listen: ListenAddress;
-  /** A scrape answers within this many ms, with or without host data (default 10000). */
+  /** A scrape answers within this many ms, with or without host data (default DEFAULT_TIMEOUT_MS). */
   timeoutMs?: number;
   /** Extra routes; they replace defaults with the same method and path. */
   routes?: readonly Route[];
@@ -44,7 +46,7 @@ export interface ServeOptions extends ScraperOptions {
 
 export interface Serving {
   address: ListenAddress;
-  source: ScrapeSource;
+  source: ScrapeSource<ServedScrape>;
   routes: readonly Route[];
   close(): Promise<void>;
 }
@@ -61,9 +63,23 @@ function version(): string {
   return pkg.version;
 }
 
+/**
+ * What an answer may take after its wait, out of --timeout: the exporter's own lines and the
+ * write of bytes the worker rendered (milliseconds; a 7 MB answer of 2,000 namespaces reached its
+ * client 0.4 s after the wait ended at load 20-30), with room for a loaded host's scheduling. The
+ * wait gets the rest, so the whole answer fits in --timeout.
+ */
+export function answerReserveMs(timeoutMs: number): number {
+  return Math.min(500, timeoutMs / 5);
+}
+
+/** The host part of an answer without host data. */
+const NO_HOST = deflateTail('');
+
 /** Scrape context for one outcome: data when there is some, the reason when there is not. */
-export function contextOf(outcome: Outcome, ver: string): ScrapeContext {
-  const base = { scrapeSeconds: outcome.waitedMs / 1000, version: ver, rssBytes: process.memoryUsage.rss() };
+export function contextOf(outcome: Outcome<ServedScrape>, ver: string, workerHeap: HeapReading | null = null): ScrapeContext {
+  const heaps = [{ thread: 'main', ...heapReading() }, ...(workerHeap ? [{ thread: 'scrape', ...workerHeap }] : [])];
+  const base = { scrapeSeconds: outcome.waitedMs / 1000, version: ver, rssBytes: process.memoryUsage.rss(), heaps };
   if (outcome.kind === 'timeout' || outcome.kind === 'failed') {
     return { ...base, model: null, snapshotSeconds: null, ageSeconds: null, timedOut: outcome.kind === 'timeout' };
   }
@@ -83,16 +99,16 @@ export function requestTimeoutMs(header: string | string[] | undefined, timeoutM
   return Math.min(timeoutMs, Math.max(100, seconds * 1000 - 500));
 }
 
-/** The default routes: /metrics, /-/healthy, and the landing page at /. */
-export function defaultRoutes(source: ScrapeSource, renderer: MetricsRenderer, log: (line: string) => void, listRoutes: () => readonly Route[]): Route[] {
+/**
+ * The default routes: /metrics, /-/healthy, and the landing page at /. The host's series come
+ * rendered and deflated from the worker (scrape-worker.ts): an answer is the exporter's own lines
+ * followed by those bytes, so its cost on this thread does not grow with the host.
+ */
+export function defaultRoutes(source: ScrapeSource<ServedScrape>, renderer: MetricsRenderer, log: (line: string) => void, listRoutes: () => readonly Route[]): Route[] {
   const ver = version();
   let lastFailure = '';
-  // The host part of /metrics deflated once per snapshot (keyed by its text: one string per snapshot).
-  let deflated: { text: string; tail: DeflatedTail } | null = null;
-  const tailOf = (text: string): DeflatedTail => {
-    if (deflated?.text !== text) deflated = { text, tail: deflateTail(text) };
-    return deflated.tail;
-  };
+  // The scrape worker's heap as of its last answer (a timed-out scrape still shows it).
+  let workerHeap: HeapReading | null = null;
   return [
     {
       method: 'GET',
@@ -105,14 +121,18 @@ export function defaultRoutes(source: ScrapeSource, renderer: MetricsRenderer, l
           lastFailure = outcome.error.message;
           log(`scrape failed: ${outcome.error.message}`);
         }
-        const { self, host } = await renderer.renderParts(contextOf(outcome, ver));
+        const host = 'result' in outcome ? outcome.result.host : null;
+        if ('result' in outcome) workerHeap = outcome.result.workerHeap;
+        const self = await renderer.renderSelf(contextOf(outcome, ver, workerHeap));
         const headers = { 'Content-Type': renderer.contentType, 'Cache-Control': 'no-store', Vary: 'Accept-Encoding' };
         if (acceptsGzip(req.headers['accept-encoding'])) {
           res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip' });
-          res.end(gzipBody(self, tailOf(host ?? '')));
+          res.end(gzipBody(self, host ?? NO_HOST));
         } else {
-          res.writeHead(200, headers);
-          res.end(host === null ? self : self + host);
+          // Two writes, one Content-Length: the host's bytes are not copied into a new body.
+          res.writeHead(200, { ...headers, 'Content-Length': Buffer.byteLength(self) + (host?.bytes.length ?? 0) });
+          if (host) res.write(self);
+          res.end(host ? host.bytes : self);
         }
       },
     },
@@ -145,7 +165,8 @@ export async function serve(opts: ServeOptions): Promise<Serving> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // Only plain data crosses into the worker.
   const scraper = new WorkerScraper({ root: opts.root, selection: opts.selection, rules: opts.rules }, Math.max(30_000, 3 * timeoutMs));
-  const source = new ScrapeSource(() => scraper.scrape(), { timeoutMs });
+  // The wait leaves room for the answer itself: the whole answer fits in --timeout.
+  const source = new ScrapeSource(() => scraper.scrape(), { timeoutMs: timeoutMs - answerReserveMs(timeoutMs), maxAgeMs: 2 * timeoutMs });
   const renderer = new MetricsRenderer();
   let routes: Route[] = [];
   routes = mergeRoutes(defaultRoutes(source, renderer, log, () => routes), opts.routes ?? []);
