@@ -199,7 +199,7 @@ async function main(argv: string[]): Promise<number> {
       const r = await benchStress(opts.stressSeconds, opts.sockets, opts.floodCount ?? 2000, cli, peerScript, progress);
       progressDone();
       process.stdout.write(opts.json ? JSON.stringify(r, null, 2) + '\n' : formatStress(r));
-      return r.scrapes.timedOut === 0 && r.scrapes.failed === 0 ? 0 : 1;
+      return r.scrapes.timedOut === 0 && r.scrapes.readFailed === 0 && r.scrapes.failed === 0 ? 0 : 1;
     } catch (err) {
       process.stderr.write(`\nsockdoc bench: ${(err as Error).message}\n`);
       return 1;

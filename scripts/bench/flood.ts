@@ -48,6 +48,27 @@ function ipBatch(lines: string[]): void {
   if (r.status !== 0) throw new Error(`ip -batch: ${r.stderr.split('\n').slice(0, 3).join(' ')}`);
 }
 
+/**
+ * ipBatch without blocking this process: the stress scene scrapes while it churns, and a
+ * spawnSync of thousands of `netns add` stopped the scraper's event loop for seconds, which then
+ * counted as the exporter's latency (and fired the client's timeout).
+ */
+function ipBatchAsync(lines: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`ip -batch: ${err.split('\n').slice(0, 3).join(' ')}`));
+    });
+    child.stdin!.end(lines.join('\n') + '\n');
+  });
+}
+
 function timeDiagnose(cli: string): { s: number; lines: number; code: number | null } {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, [cli, '--no-color'], { encoding: 'utf8', maxBuffer: 512 << 20, timeout: 600_000, env: { ...process.env, NO_COLOR: '1' } });
@@ -276,9 +297,19 @@ export interface StressResult {
   sockets: number;
   namespacesPerCycle: number;
   cycles: number;
-  scrapes: { sent: number; answered: number; withData: number; timedOut: number; failed: number; p50S: number | null; maxS: number | null };
+  /** failed: no answer (client timeout, refused); readFailed: answered without host data because the read failed (not a timeout). */
+  scrapes: { sent: number; answered: number; withData: number; timedOut: number; readFailed: number; failed: number; p50S: number | null; maxS: number | null };
   rssMiB: { start: number; peak: number; end: number; samples: Array<[number, number]> };
+  /** Peak and last V8 heap in use per thread of the exporter (sockdoc_exporter_heap_used_bytes), MiB. */
+  heapMiB: Record<string, { peak: number; end: number }>;
   load: string;
+}
+
+/** sockdoc_exporter_heap_used_bytes{thread} of a scrape's body, MiB per thread. */
+export function heapsOf(body: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of body.matchAll(/^sockdoc_exporter_heap_used_bytes\{thread="([^"]+)"\} (\S+)$/gm)) out[m[1]] = Math.round(Number(m[2]) / 104857.6) / 10;
+  return out;
 }
 
 function rssMiB(pid: number): number {
@@ -313,21 +344,22 @@ export async function benchStress(seconds: number, sockets: number, namespaces: 
     const pid = serve.pid!;
     const t0 = performance.now();
     const samples: Array<[number, number]> = [[0, rssMiB(pid)]];
-    const scrapes = { sent: 0, answered: 0, withData: 0, timedOut: 0, failed: 0, p50S: null as number | null, maxS: null as number | null };
+    const scrapes = { sent: 0, answered: 0, withData: 0, timedOut: 0, readFailed: 0, failed: 0, p50S: null as number | null, maxS: null as number | null };
     const took: number[] = [];
+    const heapMiB: StressResult['heapMiB'] = {};
     let churning = true;
     let cycles = 0;
     const churn = (async () => {
       while (churning) {
         names = Array.from({ length: namespaces }, (_, i) => `${tag}-c${cycles}-${i}`);
         progress(`stress: cycle ${cycles + 1}, making ${namespaces} namespaces`);
-        ipBatch(names.map((n) => `netns add ${n}`));
+        await ipBatchAsync(names.map((n) => `netns add ${n}`));
         if (!churning) break;
         holder = await startHolder(['python3', '-c', NETNS_HOLDER, ...names], () => {}, 'stress holder');
         await sleep(5000);
         stop(holder);
         holder = null;
-        ipBatch(names.map((n) => `netns del ${n}`));
+        await ipBatchAsync(names.map((n) => `netns del ${n}`));
         names = [];
         cycles++;
       }
@@ -342,13 +374,15 @@ export async function benchStress(seconds: number, sockets: number, namespaces: 
         const r = await get(started.port, 15_000);
         scrapes.answered++;
         took.push(r.s);
-        if (/^sockdoc_scrape_timed_out 0$/m.test(r.body)) scrapes.withData++;
-        else scrapes.timedOut++;
+        if (!/^sockdoc_scrape_timed_out 0$/m.test(r.body)) scrapes.timedOut++;
+        else if (/^sockdoc_snapshot_age_seconds /m.test(r.body)) scrapes.withData++;
+        else scrapes.readFailed++;
+        for (const [thread, mib] of Object.entries(heapsOf(r.body))) heapMiB[thread] = { peak: Math.max(heapMiB[thread]?.peak ?? 0, mib), end: mib };
       } catch {
         scrapes.failed++;
       }
       samples.push([Math.round((performance.now() - t0) / 1000), rssMiB(pid)]);
-      progress(`stress: ${Math.round((performance.now() - t0) / 1000)} s, ${scrapes.answered} answered, RSS ${samples[samples.length - 1][1]} MiB`);
+      progress(`stress: ${Math.round((performance.now() - t0) / 1000)} s, ${scrapes.answered} answered, ${scrapes.timedOut} timed out, RSS ${samples[samples.length - 1][1]} MiB, heap ${Object.entries(heapMiB).map(([t, h]) => `${t} ${h.end}`).join(' ')} MiB`);
       await sleep(Math.max(0, 1000 - (performance.now() - tick)));
     }
     churning = false;
@@ -357,7 +391,7 @@ export async function benchStress(seconds: number, sockets: number, namespaces: 
     scrapes.p50S = took.length ? took[Math.floor(took.length / 2)] : null;
     scrapes.maxS = took.length ? took[took.length - 1] : null;
     const rss = samples.map((x) => x[1]);
-    return { seconds, sockets, namespacesPerCycle: namespaces, cycles, scrapes, rssMiB: { start: rss[0], peak: Math.max(...rss), end: rss[rss.length - 1], samples }, load: `${loadAtStart} at the start, ${load()} at the end` };
+    return { seconds, sockets, namespacesPerCycle: namespaces, cycles, scrapes, rssMiB: { start: rss[0], peak: Math.max(...rss), end: rss[rss.length - 1], samples }, heapMiB, load: `${loadAtStart} at the start, ${load()} at the end` };
   } finally {
     if (serve) stopServe(serve);
     stop(holder);
@@ -377,9 +411,11 @@ export function formatStress(r: StressResult): string {
   return [
     `Serve stress: ${r.sockets} sockets held; ${r.seconds} s of 1 s scrapes while ${r.namespacesPerCycle} namespaces were made, given a full listener each and removed (${r.cycles} cycles), then 30 s quiet; load ${r.load}.`,
     '',
-    '| RSS start | RSS peak | RSS end | scrapes sent | answered | with host data | timed out | failed | scrape p50 | scrape max |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    `| ${r.rssMiB.start} MiB | ${r.rssMiB.peak} MiB | ${r.rssMiB.end} MiB | ${s.sent} | ${s.answered} | ${s.withData} | ${s.timedOut} | ${s.failed} | ${s.p50S?.toFixed(2)} s | ${s.maxS?.toFixed(2)} s |`,
+    '| RSS start | RSS peak | RSS end | scrapes sent | answered | with host data | timed out | read failed | no answer | scrape p50 | scrape max |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    `| ${r.rssMiB.start} MiB | ${r.rssMiB.peak} MiB | ${r.rssMiB.end} MiB | ${s.sent} | ${s.answered} | ${s.withData} | ${s.timedOut} | ${s.readFailed} | ${s.failed} | ${s.p50S?.toFixed(2)} s | ${s.maxS?.toFixed(2)} s |`,
+    '',
+    `V8 heap in use (sockdoc_exporter_heap_used_bytes), peak / end: ${Object.entries(r.heapMiB).map(([t, h]) => `${t} ${h.peak} / ${h.end} MiB`).join(', ') || 'not reported'}.`,
     '',
   ].join('\n');
 }
