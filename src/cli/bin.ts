@@ -13,11 +13,15 @@ process.on('exit', () => releaseHungUpTerminals(wasTty));
 // the diagnosis' exit code into 0: `sockdoc --json | head -c 10` on a critical host still exits 2.
 // Output is written in one piece after the work is done, so nothing is lost by letting the command
 // finish; its exit code is then the one returned below.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+// The same for stderr: `sockdoc why … 2>&1 | head` writes its notes after the answer, into a pipe
+// head has closed; an unhandled EPIPE there ended the process with 1 instead of the answer's code.
+const closedReader = (err: NodeJS.ErrnoException) => {
   // EIO: the same for a terminal that was hung up (its window closed).
   if (err.code === 'EPIPE' || err.code === 'EIO') return;
   throw err;
-});
+};
+process.stdout.on('error', closedReader);
+process.stderr.on('error', closedReader);
 
 main(process.argv.slice(2), processIo()).then(
   (code) => {

@@ -15,6 +15,7 @@ import type { Finding } from '../rules/types.js';
 import { nsCommand } from '../rules/support/netns-fix.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { forwardHops, hopGroupSentence, type ForwardHop, type ForwardReads, type HopStatus } from './forwarders.js';
+import { BIND_CAUTION, exposureOf, notOfferedBind } from './exposure.js';
 
 export type PortVerdict = 'listening' | 'not-listening' | 'loopback-only' | 'ipv6-only' | 'other-namespace-only' | 'forwarded' | 'forwarded-unreachable';
 
@@ -130,9 +131,40 @@ export function checkPort(snapshot: Snapshot, port: number, opts: { narrowed?: b
   const base = checkListeners(snapshot, port, opts);
   const host = snapshot.namespaces[0];
   if (!opts.forward || !host) return { ...base, forwarders: [] };
+  if (base.verdict === 'other-namespace-only') return elsewhereHops(base, port, opts.forward);
   const { hops, notes } = forwardHops(opts.forward.whole, host.inode, port, opts.forward.reads);
   if (!hops.length) return { ...base, forwarders: [], explain: [...base.explain, ...notes.map((n) => `${n[0].toUpperCase()}${n.slice(1)}.`)] };
   return withHops(base, hops, port);
+}
+
+/**
+ * The port listens only inside other namespaces: what forwards it there is followed too (a socat in
+ * `ip netns` X listening on P and connecting on), as `--netns X` would, so the answer does not
+ * depend on the filter: a failing hop there is critical, whatever the host's namespace holds.
+ */
+function elsewhereHops(base: Omit<PortCheck, 'forwarders'>, port: number, forward: { whole: Snapshot; reads: ForwardReads }): PortCheck {
+  const spaces = [...new Set(base.listeners.filter((l) => !l.inHostNamespace).map((l) => l.netnsInode))];
+  const hops: ForwardHop[] = [];
+  for (const inode of spaces) hops.push(...forwardHops(forward.whole, inode, port, forward.reads).hops);
+  if (!hops.length) return { ...base, forwarders: [] };
+  const label = (inode: number) => {
+    const ns = namespaceOf(forward.whole, inode);
+    return ns ? netnsLabel(ns) : `netns ${inode}`;
+  };
+  const lines = hops.map((h) => `Inside ${label(h.netns)}, port ${port} is ${h.sentence}.`);
+  const broken = hops.filter((h) => BROKEN.has(h.status));
+  if (!broken.length) return { ...base, explain: [...base.explain, ...lines], forwarders: hops };
+  const first = broken[0];
+  return {
+    ...base,
+    verdict: 'forwarded-unreachable',
+    severity: 'critical',
+    headline: `Port ${port} listens only inside ${label(first.netns)}, where it is ${first.sentence}`,
+    explain: [...base.explain, ...lines],
+    // The failing hop first: that is what to fix; how to reach the namespace at all comes after.
+    fix: [...new Set([...broken.flatMap((h) => h.fix), ...base.fix])],
+    forwarders: hops,
+  };
 }
 
 /** The hop a person must fix first: a broken one (refused, loopback only, queue full), else the first. */
@@ -261,19 +293,27 @@ function checkListeners(snapshot: Snapshot, port: number, opts: { narrowed?: boo
   const ipv4Loopback = here.some((l) => l.ipv4 === true && l.reach === 'loopback');
   const allLoopback = here.every((l) => l.reach === 'loopback');
   if (allLoopback) {
+    const reachFrom = host && host.kind !== 'host' ? `inside ${netnsLabel(host)}` : 'this host';
+    // Never "bind 0.0.0.0" for a program that answers anyone (exposure.ts): why, and the safe way.
+    const exposure = exposureOf(snapshot, here.flatMap((l) => l.owners.map((o) => o.pid)));
     return {
       port,
       verdict: 'loopback-only',
       severity: 'warning',
-      headline: `Port ${port} listens on ${here.map((l) => l.ssLocal).join(', ')} only: reachable from ${host && host.kind !== 'host' ? `inside ${netnsLabel(host)}` : 'this host'} alone`,
+      headline: `Port ${port} listens on ${here.map((l) => l.ssLocal).join(', ')} only: reachable from ${reachFrom} alone`,
       explain: [
         'A socket bound to a loopback address takes connections to that address only; other hosts connect to one of the host\'s own addresses and get "connection refused".',
-        'This is often deliberate (a database or admin port kept private) and often a mistake (a server that binds 127.0.0.1 by default, e.g. a development config).',
+        exposure.open.length
+          ? `Here that is what keeps it safe: ${exposure.open[0].why}.`
+          : 'This is often deliberate (a database or admin port kept private) and often a mistake (a server that binds 127.0.0.1 by default, e.g. a development config).',
       ],
-      fix: [
-        "# bind the service to 0.0.0.0 (IPv4), [::] (IPv4 and IPv6 unless IPV6_V6ONLY) or the host's address in its configuration, then restart it",
-        `${here0(`ss -ltnp 'sport = :${port}'`)}   # check: 0.0.0.0:${port} or *:${port}`,
-      ],
+      fix: exposure.open.length
+        ? notOfferedBind(exposure, '0.0.0.0', host && host.kind !== 'host' ? `in ${netnsLabel(host)}` : 'on this host')
+        : [
+            BIND_CAUTION,
+            "# then bind the service to 0.0.0.0 (IPv4), [::] (IPv4 and IPv6 unless IPV6_V6ONLY) or the host's address in its configuration, and restart it",
+            `${here0(`ss -ltnp 'sport = :${port}'`)}   # check: 0.0.0.0:${port} or *:${port}`,
+          ],
       listeners,
     };
   }

@@ -21,6 +21,7 @@ import { DEFAULT_RULE_OPTIONS } from '../rules/types.js';
 import { nsCommand } from '../rules/support/netns-fix.js';
 import { shellQuote } from '../safety/shell-quote.js';
 import { terminalSafe } from '../safety/terminal.js';
+import { exposureOf } from './exposure.js';
 
 export type HopVia = 'docker-proxy' | 'socat' | 'kube-proxy' | 'docker' | 'hostport' | 'dnat' | 'nginx' | 'haproxy';
 export type HopStatus = 'reachable' | 'refused' | 'loopback-only' | 'queue-full' | 'elsewhere' | 'unknown';
@@ -198,14 +199,17 @@ function judgeHop(s: Snapshot, reads: ForwardReads, hop: Omit<ForwardHop, 'targe
   if (!taking.length) {
     const lo = on.filter((l) => isLoopback(l.address));
     const bind = hop.target.address.includes(':') ? '[::]' : '0.0.0.0';
+    // A program that answers anyone is not told to bind every address (exposure.ts); its own
+    // address (the one the forwarder connects to) is still offered: only the forwarder reaches it.
+    const exposure = exposureOf(s, on.flatMap((l) => l.pids));
+    const makeBind = exposure.open.length
+      ? [`# make the server ${whereSafe} bind ${hop.target.address} only (the address the forwarder connects to), not ${bind}: ${terminalSafe(exposure.open[0].why)}; and turn its authentication on before publishing it`]
+      : [`# make the server ${whereSafe} bind ${bind} (or ${hop.target.address}) instead of ${(lo.length ? lo : on).map((l) => l.address).join(', ')}: ${ns.kind === 'host' ? 'the forwarder connects to that address' : '127.0.0.1 there is its own loopback, which no forwarder outside can reach'}`];
     return {
       ...common,
       status: 'loopback-only',
-      sentence: `${head}, but the server ${where} listens on ${(lo.length ? lo : on).map(ssForm).join(', ')} only: bind ${bind}`,
-      fix: [
-        look,
-        `# make the server ${whereSafe} bind ${bind} (or ${hop.target.address}) instead of ${(lo.length ? lo : on).map((l) => l.address).join(', ')}: ${ns.kind === 'host' ? 'the forwarder connects to that address' : '127.0.0.1 there is its own loopback, which no forwarder outside can reach'}`,
-      ],
+      sentence: `${head}, but the server ${where} listens on ${(lo.length ? lo : on).map(ssForm).join(', ')} only: ${exposure.open.length ? `bind ${hop.target.address}` : `bind ${bind}`}`,
+      fix: [look, ...makeBind],
     };
   }
   const full = taking.filter((l) => queueState(l, tunablesOf(s, l.netns), DEFAULT_RULE_OPTIONS).level === 'full');

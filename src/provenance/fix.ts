@@ -3,6 +3,7 @@
  * restart), then the durable change, then the restart that applies it with what it stops.
  * Every word taken from the host (unit names, paths, argv) goes through src/safety/shell-quote.ts.
  */
+import { setInFile } from './config-edit.js';
 import { byteOrder } from './config-files.js';
 import type { Effective } from './rlimit.js';
 import { shellCommand, shellQuote } from '../safety/shell-quote.js';
@@ -118,7 +119,7 @@ export function supervisordFix(file: string, minfds: number, restart: FixStep, c
     const durable: FixStep = {
       kind: 'durable',
       title: `Set minfds=${minfds} for supervisord.`,
-      lines: inFile ? [`# in ${shellQuote(file)}${fileNote}, section [supervisord]:`, `minfds=${minfds}`] : [`# in ${file}:`, `--minfds=${minfds}`],
+      lines: inFile ? [setInFile(`${shellQuote(file)}${fileNote}`, 'section [supervisord]', `minfds=${minfds}`)] : [setInFile(file, null, `--minfds=${minfds}`)],
     };
     if (needs) durable.needs = needs;
     if (higher) durable.higher = higher;

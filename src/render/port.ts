@@ -44,6 +44,19 @@ const HOP_COLUMNS: Column<ForwardHop>[] = [
   { header: 'hop', cell: (h) => HOP_STATUS[h.status] },
 ];
 
+const RANK = { ok: 0, info: 0, warning: 1, critical: 2 } as const;
+
+/**
+ * Whether the findings' fixes come before the verdict's: when a finding is worse than the verdict,
+ * or the verdict is loopback-only (often deliberate, and its advice is a change of exposure) and a
+ * finding fails now. JSON carries the same order as `fixOrder`.
+ */
+export function fixFindingsFirst(check: PortCheck, findings: readonly Finding[]): boolean {
+  const worst = Math.max(0, ...findings.map((f) => RANK[f.severity]));
+  if (worst > RANK[check.severity]) return true;
+  return check.verdict === 'loopback-only' && worst >= RANK.warning;
+}
+
 export function renderPortCheck(check: PortCheck, findings: readonly Finding[], exitCode: number, opts: { color: boolean; columns: number }): string {
   const paint = painter(opts.color);
   const width = Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, Math.floor(opts.columns) || MAX_WIDTH));
@@ -54,10 +67,15 @@ export function renderPortCheck(check: PortCheck, findings: readonly Finding[], 
   sections.push([paint(VERDICT_STYLE[answer.severity], VERDICT_TAG[answer.severity]) + '  ' + paint('bold', terminalSafe(answer.headline))]);
   const why = wrap(terminalSafe(check.explain.join(' ')), width - 4).map((l) => `    ${l}`);
   if (why.length) sections.push(why);
-  if (check.fix.length) sections.push(['  fix', ...check.fix.map((f) => `    ${terminalSafe(f)}`)]);
+  // Fix order: what fails now first. A finding worse than the verdict (a critical cap or fd limit
+  // behind a loopback-only warning) is fixed, with its relief, before the verdict's own advice.
+  const findingsFirst = fixFindingsFirst(check, findings);
+  const findingsSection = findings.length ? [paint('bold', `Findings on port ${check.port}`), ...renderFindings(findings, width, paint)] : [];
+  if (findingsFirst) sections.push(findingsSection);
+  if (check.fix.length) sections.push([findingsFirst ? `  then, for the port's verdict (after the findings above):` : '  fix', ...check.fix.map((f) => `    ${terminalSafe(f)}`)]);
   if (check.listeners.length) sections.push([paint('bold', `Listeners on port ${check.port}`), ...table(check.listeners, COLUMNS, paint, '  ')]);
   if (check.forwarders.length) sections.push([paint('bold', `Forwarded: where port ${check.port} goes`), ...table(check.forwarders, HOP_COLUMNS, paint, '  ')]);
-  if (findings.length) sections.push([paint('bold', `Findings on port ${check.port}`), ...renderFindings(findings, width, paint)]);
+  if (!findingsFirst && findingsSection.length) sections.push(findingsSection);
   sections.push([`exit ${exitCode}`]);
   return terminalGuard(sections.map((s) => s.join('\n')).join('\n\n') + '\n');
 }
@@ -66,6 +84,8 @@ export interface PortCheckJson extends Omit<PortCheck, 'listeners'> {
   schemaVersion: 1;
   /** The first line of the terminal answer: the verdict, or the worst finding on the port when worse (additive). */
   answer: { severity: PortCheck['severity']; headline: string };
+  /** Which fixes to apply first: the findings' (a critical finding behind a warning verdict) or the verdict's (additive). */
+  fixOrder: 'findings-first' | 'verdict-first';
   listeners: PortListener[];
   findings: FindingJson[];
   partial: boolean;
@@ -74,5 +94,5 @@ export interface PortCheckJson extends Omit<PortCheck, 'listeners'> {
 }
 
 export function portCheckToJson(check: PortCheck, findings: readonly Finding[], exitCode: 0 | 1 | 2, partial: boolean, notes: readonly string[]): PortCheckJson {
-  return { schemaVersion: 1, ...check, answer: portAnswer(check, findings), listeners: check.listeners.map((l) => ({ ...l, owners: l.owners.map((o) => ({ ...o })) })), forwarders: check.forwarders.map((h) => structuredClone(h)), findings: findings.map(findingJson), partial, notes: [...notes], exitCode };
+  return { schemaVersion: 1, ...check, answer: portAnswer(check, findings), fixOrder: fixFindingsFirst(check, findings) ? 'findings-first' : 'verdict-first', listeners: check.listeners.map((l) => ({ ...l, owners: l.owners.map((o) => ({ ...o })) })), forwarders: check.forwarders.map((h) => structuredClone(h)), findings: findings.map(findingJson), partial, notes: [...notes], exitCode };
 }

@@ -57,7 +57,11 @@ export function renderSummary(d: Diagnosis, options: RuleOptions = DEFAULT_RULE_
   const findings = reportOrder(d.findings);
   const worst = findings.find((f) => f.severity !== 'info');
   let text: string;
-  if (worst) {
+  const port = d.portCheck && d.portCheck.severity !== 'ok' ? d.portCheck : undefined;
+  if (port && (!worst || (port.severity === 'critical' && worst.severity !== 'critical'))) {
+    // The port's verdict set the exit code (--port): it is the headline, as in the terminal report.
+    text = port.headline + (worst ? ` (and ${findings.filter((f) => f.severity !== 'info').length} more)` : '');
+  } else if (worst) {
     // The headline is the worst finding's group when it has company ("100 listeners of nginx in 10
     // namespaces: accept-queue-full; worst: …"); the rest is counted by group, then by finding.
     const groups = groupFindings(findings);

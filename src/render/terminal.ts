@@ -78,7 +78,11 @@ export function summaryLine(d: Diagnosis, paint: Painter): string {
   if (c.critical) parts.push(`${c.critical} critical`);
   if (c.warning) parts.push(`${c.warning} warning${c.warning > 1 ? 's' : ''}`);
   if (c.info) parts.push(`${c.info} info`);
-  const what = c.critical || c.warning ? parts.join(', ') : parts.length ? `healthy (${parts.join(', ')})` : 'healthy';
+  // The footer and the exit code agree: a port verdict (--port: nothing listens, loopback only)
+  // that sets the code is counted here as what it is, never under "healthy".
+  const port = d.portCheck && d.portCheck.severity !== 'ok' ? d.portCheck : undefined;
+  if (port) parts.unshift(`port ${port.port}: ${port.severity}`);
+  const what = c.critical || c.warning || port ? parts.join(', ') : parts.length ? `healthy (${parts.join(', ')})` : 'healthy';
   const style: Style = d.exitCode === 2 ? 'redBold' : d.exitCode === 1 ? 'yellow' : 'green';
   const partial = d.snapshot.partial ? paint('yellow', ' (partial: some things could not be seen)') : '';
   return paint(style, `${what} — exit ${d.exitCode}`) + partial;

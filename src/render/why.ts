@@ -13,7 +13,38 @@ const STATE: Record<WhyAnswer['conditions'][number]['state'], { tag: string; sty
   unknown: { tag: '?    ', style: 'dim' },
 };
 
-export function renderWhy(answers: readonly WhyAnswer[], opts: { color: boolean; columns: number; where: string }): string {
+/** What a log read with `why -` held beyond the answers given: said, never dropped silently. */
+export interface WhyLeftOut {
+  /** Distinct recognised messages past the answer cap, not answered. */
+  messages: number;
+  /** Distinct lines not recognised (when some were): not answered either. */
+  unrecognised: number;
+  /** The input was longer than what is read: the bytes past it were not looked at. */
+  inputCut: boolean;
+  /** At most this many distinct messages are answered. */
+  cap: number;
+}
+
+/** The worst of several answers: a cause that holds, then one near, then one not checked, then none. */
+export function whyExitCode(answers: readonly WhyAnswer[]): 0 | 1 | 2 | 3 {
+  const codes = answers.map((a) => a.exitCode);
+  if (codes.includes(2)) return 2;
+  if (codes.includes(1)) return 1;
+  if (codes.includes(3)) return 3;
+  return 0;
+}
+
+/** One line each for what was left out. */
+export function leftOutLines(left: WhyLeftOut | undefined): string[] {
+  if (!left) return [];
+  const out: string[] = [];
+  if (left.messages) out.push(`${left.messages} more distinct message${left.messages === 1 ? ' was' : 's were'} not answered (at most ${left.cap} are): grep the log for one of them and ask again`);
+  if (left.unrecognised) out.push(`${left.unrecognised} distinct line${left.unrecognised === 1 ? ' was' : 's were'} not recognised (sockdoc why --list shows what it knows)`);
+  if (left.inputCut) out.push('the input was longer than 8 MiB: the rest was not read');
+  return out;
+}
+
+export function renderWhy(answers: readonly WhyAnswer[], opts: { color: boolean; columns: number; where: string; leftOut?: WhyLeftOut }): string {
   const paint = painter(opts.color);
   const width = Math.max(60, opts.columns) - 2;
   const out: string[] = [];
@@ -21,6 +52,7 @@ export function renderWhy(answers: readonly WhyAnswer[], opts: { color: boolean;
     if (out.length) out.push('');
     const headStyle: Style | null = a.exitCode === 2 ? 'redBold' : a.exitCode === 1 ? 'yellow' : a.exitCode === 3 ? 'bold' : 'green';
     out.push(...wrap(terminalSafe(a.headline), width).map((l, i) => (i ? `  ${l}` : paint(headStyle, l))));
+    if (a.cut) out.push(`  note        the line is longer than ${a.text.length} characters: its last ${a.cut} were not read`);
     if (!a.recognised) {
       out.push(`  line        ${terminalSafe(a.text.slice(0, 200))}`);
       out.push('  sockdoc knows these messages (and any line holding their errno text or name):');
@@ -34,17 +66,21 @@ export function renderWhy(answers: readonly WhyAnswer[], opts: { color: boolean;
     for (const c of a.conditions) {
       const s = STATE[c.state];
       out.push(`    ${paint(s.style, s.tag)}  ${terminalSafe(c.title)}`);
-      for (const d of c.detail) for (const [i, l] of wrap(terminalSafe(d), width - 13).entries()) out.push(`           ${i ? '  ' : '- '}${l}`);
+      const detail = c.state === 'unknown' ? [`not checked: ${c.detail[0] ?? 'unknown'}`, ...c.detail.slice(1)] : c.detail;
+      for (const d of detail) for (const [i, l] of wrap(terminalSafe(d), width - 13).entries()) out.push(`           ${i ? '  ' : '- '}${l}`);
     }
     if (a.next.length) out.push(`  next        ${a.next.map(terminalSafe).join('   ')}`);
   }
+  const left = leftOutLines(opts.leftOut);
+  if (left.length) out.push('', ...left.map((l) => paint('bold', `not answered: ${l}`)));
   return terminalGuard(out.join('\n') + '\n');
 }
 
-export function whyToJson(answers: readonly WhyAnswer[]): object {
+export function whyToJson(answers: readonly WhyAnswer[], leftOut?: WhyLeftOut): object {
   return {
     schemaVersion: WHY_SCHEMA_VERSION,
-    exitCode: Math.max(0, ...answers.map((a) => (a.exitCode === 3 ? -1 : a.exitCode))) as number,
+    exitCode: whyExitCode(answers),
+    ...(leftOut ? { leftOut: { messages: leftOut.messages, unrecognised: leftOut.unrecognised, inputCut: leftOut.inputCut, cap: leftOut.cap } } : {}),
     answers: answers.map((a) => ({ ...a, conditions: a.conditions.map((c) => ({ ...c, detail: [...c.detail], refs: [...c.refs] })) })),
   };
 }

@@ -27,7 +27,7 @@ runRuleCases(rule, {
           subject: { pid: 31, name: 'redis-server' },
           evidence: { program: 'redis', directive: 'maxclients', cap: 100, held: 80, heldPercent: 80, atCap: 'refuse', proposed: 200 },
           related: [],
-          fixIncludes: ['maxclients 200   # in /etc/redis/redis.conf:1092'],
+          fixIncludes: ['# in /etc/redis/redis.conf:1092, the global section: set `maxclients 200`'],
           explainIncludes: ['At 100: it stops accepting'],
         },
       ],

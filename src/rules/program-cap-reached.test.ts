@@ -25,7 +25,7 @@ runRuleCases(rule, {
           subject: { pid: 700, name: 'haproxy' },
           evidence: { program: 'haproxy', directive: 'maxconn', cap: 4000, held: 4000, queued: 202, atCap: 'queue', capFile: '/etc/haproxy/haproxy.cfg', capLine: 3, proposed: 8000 },
           related: [],
-          fixIncludes: ["ss -Htn state established '( sport = :6379 )'", 'maxconn 8000   # in /etc/haproxy/haproxy.cfg:3, the global section', 'kill -USR2 700'],
+          fixIncludes: ["ss -Htn state established '( sport = :6379 )'", '# in /etc/haproxy/haproxy.cfg:3, the global section: set `maxconn 8000`', 'kill -USR2 700'],
           explainIncludes: ['202 completed connections wait in the accept queue of 0.0.0.0:6379 (backlog 4096)', 'Raising somaxconn or the backlog only lets more wait'],
         },
       ],
@@ -60,7 +60,7 @@ runRuleCases(rule, {
           severity: 'critical',
           subject: { pid: 21, name: 'nginx' },
           evidence: { directive: 'worker_connections', cap: 16, held: 15, scope: 'process', atCap: 'close', proposed: 32 },
-          fixIncludes: ['worker_connections 32;   # in /etc/nginx/nginx.conf:8, the events { } block', '# 32 fits under its fd limit'],
+          fixIncludes: ['# in /etc/nginx/nginx.conf:8, the events { } block: set `worker_connections 32;`', '# 32 fits under its fd limit'],
           explainIncludes: ['holds 14 TCP sockets', 'plus 1 for the channel to its master'],
         },
       ],
@@ -95,7 +95,7 @@ test('nginx whose worker_connections is its fd limit already: the fix raises wor
     programs: [program({ program: 'nginx', label: 'nginx', pid: 20, pids: [20, 21], ports: [80], cap: { directive: 'worker_connections', value: 1024, scope: 'process', counts: 'process-sockets', reserved: 1, saturatesAt: 1023, pids: [21], atCap: 'close', where: 'the events { } block', fdCeiling: 1024, file: '/etc/nginx/nginx.conf', line: 8, setLine: 'worker_connections {};' }, held: 1024 })],
   });
   const [f] = rule.check(s, DEFAULT_RULE_OPTIONS);
-  assert.ok(f.fix.includes('worker_connections 2048;   # in /etc/nginx/nginx.conf:8, the events { } block'), f.fix.join('\n'));
-  assert.ok(f.fix.some((l) => l.startsWith('worker_rlimit_nofile 3000;')), 'capped at fs.nr_open');
+  assert.ok(f.fix.includes('# in /etc/nginx/nginx.conf:8, the events { } block: set `worker_connections 2048;`'), f.fix.join('\n'));
+  assert.ok(f.fix.some((l) => l.includes('main context: set `worker_rlimit_nofile 3000;`')), 'capped at fs.nr_open');
   assert.ok(!f.fix.some((l) => l.includes('CAP_SYS_RESOURCE')), '3000 is below the master\'s hard limit 4096');
 });

@@ -118,6 +118,7 @@ function readInstance(root: string, program: Program, main: ProcessInfo, workers
     unknown: reading.unknown ?? null,
     ...(reading.configFrom ? { configFrom: reading.configFrom } : {}),
     ...(reading.upstreams?.length ? { upstreams: reading.upstreams } : {}),
+    ...(reading.unauthenticated ? { unauthenticated: reading.unauthenticated } : {}),
     // The binary and every file and include directory read: a reload makes the program read them again as its owner.
     reload: fsRoot === root ? guardReload(root, main.uid, [...exeOf(root, main.pid), ...reader.files, ...reader.listed], reading.reload, program.label) : reading.reload,
     notes: [...reading.notes, ...reader.problems.map((p) => `${program.label} (pid ${main.pid}) configuration${where}: ${p}.`)],

@@ -5,11 +5,13 @@
 import type { Finding } from '../rules/types.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { checkCondition, type ConditionResult } from './conditions.js';
-import { FAMILIES, recognise, type Recognised } from './catalogue.js';
+import { FAMILIES, MAX_LINE, recognise, type Recognised } from './catalogue.js';
 
 export interface WhyAnswer {
-  /** The line as given (bounded). */
+  /** The line as given (bounded to MAX_LINE characters). */
   text: string;
+  /** Characters of the line past MAX_LINE that were not read (0: the whole line was). */
+  cut: number;
   recognised: { family: string; program: string; id: string; errno: string; example: string; source: string; means: string } | null;
   hints: Recognised['hints'];
   /** One per condition of the entry, in its order. */
@@ -18,7 +20,11 @@ export interface WhyAnswer {
   headline: string;
   /** Commands worth running next. */
   next: string[];
-  /** 2: a condition holds, 1: one is near, 0: none, 3: not recognised. */
+  /**
+   * 2: a condition holds, 1: one is near, 0: every cause was checked and none holds, 3: not
+   * recognised, or a cause could not be checked and none of the others holds (UNKNOWN: "none
+   * holds" would be a claim about what was not seen).
+   */
   exitCode: 0 | 1 | 2 | 3;
 }
 
@@ -28,11 +34,14 @@ export function knownMessages(): string[] {
 }
 
 export function answerWhy(text: string, snapshot: Snapshot, findings: readonly Finding[]): WhyAnswer {
-  const line = text.trim().slice(0, 4096);
+  const whole = text.trim();
+  const line = whole.slice(0, MAX_LINE);
+  const cut = whole.length - line.length;
   const r = recognise(line);
   if (!r) {
     return {
       text: line,
+      cut,
       recognised: null,
       hints: {},
       conditions: [],
@@ -45,12 +54,17 @@ export function answerWhy(text: string, snapshot: Snapshot, findings: readonly F
   const conditions = entry.conditions.map((c) => checkCondition(c, snapshot, findings, hints));
   const holds = conditions.find((c) => c.state === 'holds');
   const near = conditions.find((c) => c.state === 'near');
+  const unchecked = conditions.filter((c) => c.state === 'unknown');
   const what = entry.errno;
   let headline: string;
   if (holds) headline = `${what}: holds now — ${holds.detail[0] ?? holds.title}`;
   else if (near) headline = `${what}: not yet, but close — ${near.detail[0] ?? near.title}`;
-  else if (conditions.every((c) => c.state === 'unknown')) headline = `${what}: could not be checked here — ${conditions[0]?.detail[0] ?? ''}`;
-  else headline = `${what}: none of its ${conditions.length === 1 ? 'cause holds' : `${conditions.length} causes holds`} on this host now (${conditions.map((c) => c.id).join(', ')})`;
+  else if (unchecked.length === conditions.length) headline = `${what}: could not be checked here — ${notChecked(unchecked)}`;
+  else if (unchecked.length) {
+    // "None holds" only of what was checked: a cause not checked is said as such, first.
+    const no = conditions.filter((c) => c.state === 'no');
+    headline = `${what}: not answered — ${unchecked.length} of its ${conditions.length} causes not checked (${notChecked(unchecked)}); the ${no.length === 1 ? 'other does' : `other ${no.length} do`} not hold (${no.map((c) => c.id).join(', ')})`;
+  } else headline = `${what}: none of its ${conditions.length === 1 ? 'cause holds' : `${conditions.length} causes holds`} on this host now (${conditions.map((c) => c.id).join(', ')})`;
   const next: string[] = [];
   const pid = (holds ?? near)?.pid;
   if (pid !== undefined) next.push(`sockdoc --pid ${pid}`);
@@ -60,11 +74,17 @@ export function answerWhy(text: string, snapshot: Snapshot, findings: readonly F
   for (const c of [holds, near]) if (c?.refs[0]) next.push(`sockdoc explain ${c.refs[0]}`);
   return {
     text: line,
+    cut,
     recognised: { family: family.id, program: family.name, id: entry.id, errno: entry.errno, example: entry.example, source: entry.source, means: entry.means },
     hints,
     conditions,
     headline,
     next: [...new Set(next)],
-    exitCode: holds ? 2 : near ? 1 : 0,
+    exitCode: holds ? 2 : near ? 1 : unchecked.length ? 3 : 0,
   };
+}
+
+/** "nothing-listening: the message names no port here", for each cause not checked. */
+function notChecked(cs: readonly ConditionResult[]): string {
+  return cs.map((c) => `${c.id}: ${c.detail[0] ?? 'not checked'}`).join('; ');
 }

@@ -4,6 +4,7 @@
  * above the master's hard limit: the master's CAP_SYS_RESOURCE allows it, fs.nr_open caps it.
  * `nginx -s reload` starts new workers with the new value; old ones finish their connections.
  */
+import { setInFile } from '../config-edit.js';
 import { ownerIdentity } from '../../probe/pid-status.js';
 import type { ProcNode } from '../chain.js';
 import { readOptional } from '../config-files.js';
@@ -112,7 +113,7 @@ export const nginx: Launcher = {
     const value = Math.min(wanted, v.value.soft);
     const applied = s.value === origin.limit.hard;
     const steps: FixStep[] = [
-      { kind: 'durable', title: `Set worker_rlimit_nofile ${value} for the workers.`, lines: [`# in ${shellQuote(s.file)}:${s.line}, main context:`, `worker_rlimit_nofile ${value};`], ...(v.needs ? { needs: v.needs } : {}), ...(v.higher ? { higher: v.higher } : {}) },
+      { kind: 'durable', title: `Set worker_rlimit_nofile ${value} for the workers.`, lines: [setInFile(`${shellQuote(s.file)}:${s.line}`, 'main context', `worker_rlimit_nofile ${value};`)], ...(v.needs ? { needs: v.needs } : {}), ...(v.higher ? { higher: v.higher } : {}) },
       reloadStep(c, parent, s.file),
     ];
     return {

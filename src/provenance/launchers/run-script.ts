@@ -4,6 +4,7 @@
  * the suite's own tool (chpst -o, s6-softlimit -o, softlimit -o) or `ulimit -n`. `run` is read from
  * the directory the supervisor was given (its argv) or its working directory.
  */
+import { replaceInFile } from '../config-edit.js';
 import { ownerIdentity } from '../../probe/pid-status.js';
 import type { ProcNode } from '../chain.js';
 import { readOptional } from '../config-files.js';
@@ -106,7 +107,7 @@ export function runScriptVerdict(c: LauncherCase, suite: RunScriptSuite, sup: Pr
     kind: 'durable',
     title: `Set the limit in ${run}.`,
     // Only the number changes: the statement's other options (a user, other limits) stay as written.
-    lines: found ? [`# in ${shellQuote(run)}:${found.line}, replace \`${found.statement}\` with:`, found.statement.replace(/\d+$/, String(v.value.soft))] : [`# in ${shellQuote(run)}, start the program through:`, `exec ${suite.tool} -o ${v.value.soft} PROGRAM ...`],
+    lines: found ? [replaceInFile(`${shellQuote(run)}:${found.line}`, found.statement, found.statement.replace(/\d+$/, String(v.value.soft)))] : [`# in ${shellQuote(run)}, start the program through:`, `exec ${suite.tool} -o ${v.value.soft} PROGRAM ...`],
     ...(v.needs ? { needs: v.needs } : {}),
     ...(v.higher ? { higher: v.higher } : {}),
   };

@@ -27,9 +27,12 @@ export const memcached: Program = {
   },
   read(c) {
     const reload = restartReload(c.unit, 'memcached', 'memcached, and every cached item is lost (it keeps them in memory only)');
+    // Without -S (SASL) memcached has no authentication at all (protocol.txt): anyone who reaches it reads and writes every item.
+    const sasl = c.argv.some((w) => w === '-S' || w === '--enable-sasl');
+    const open = sasl ? {} : { unauthenticated: 'memcached without SASL (-S) has no authentication: anyone who reaches its port reads, changes and flushes every item' };
     const v = argValue(c.argv, ['-c', '--conn-limit'], true);
     const value = v === null ? DEFAULT_CONN_LIMIT : intValue(v);
-    if (value === null) return { caps: [], unknown: 'memcached: -c on its command line is not a number sockdoc can read, so its cap is unknown', reload, notes: [] };
+    if (value === null) return { caps: [], unknown: 'memcached: -c on its command line is not a number sockdoc can read, so its cap is unknown', reload, notes: [], ...open };
     // Debian's wrapper reads /etc/memcached.conf: name the line to edit when the file holds it.
     const conf = c.reader.read(DEBIAN_CONF);
     const line = conf.text !== null ? lineWords(conf.text).find((l) => l.words[0] === '-c' || l.words[0].startsWith('--conn-limit')) : undefined;
@@ -52,6 +55,7 @@ export const memcached: Program = {
       ],
       reload,
       notes: [],
+      ...open,
     };
   },
 };

@@ -49,10 +49,13 @@ export const phpFpm: Program = {
   },
   read(c) {
     const reload = signalReload(c.unit, c.main.pid, 'USR2', 'graceful: new children with the new setting', 'nothing: running requests finish');
+    // FastCGI has no authentication: whoever reaches a TCP pool makes PHP-FPM run any script file it
+    // names (SCRIPT_FILENAME) as the pool's user. listen.allowed_clients only filters addresses.
+    const open = { unauthenticated: 'PHP-FPM speaks FastCGI, which has no authentication: whoever reaches the port makes it run any PHP file it names, as the pool\'s user' };
     const file = fpmConfPath(c.main.cmdline) ?? '/etc/php-fpm.conf';
     const entries: IniEntry[] = [];
     if (!readFpm(c.reader, hostJoin(c.cwd, file), 0, entries)) {
-      return { caps: [], unknown: `PHP-FPM: its configuration ${file} could not be read${c.reader.problems.length ? ` (${c.reader.problems[0]})` : ''}, so its pm.max_children is unknown`, reload, notes: [] };
+      return { caps: [], unknown: `PHP-FPM: its configuration ${file} could not be read${c.reader.problems.length ? ` (${c.reader.problems[0]})` : ''}, so its pm.max_children is unknown`, reload, notes: [], ...open };
     }
     const pools = new Map<string, Map<string, IniEntry>>();
     for (const e of entries) {
@@ -90,6 +93,6 @@ export const phpFpm: Program = {
         setLine: 'pm.max_children = {}',
       });
     }
-    return { caps, reload, notes };
+    return { caps, reload, notes, ...open };
   },
 };

@@ -111,7 +111,7 @@ test('nginx with worker_connections 16 under 60 idle keep-alive clients: the cap
   assert.match(f.title, new RegExp(`^nginx worker \\(pid ${f.subject.pid}\\) in netns ${ns} is at its worker_connections 16 \\(per worker\\): 1[56] in use, new connections are closed$`));
   assert.match(f.explain, /closes idle keep-alive connections early to make room, then closes new connections at once/);
   assert.ok(children(master).includes(f.subject.pid as number), 'about the worker');
-  assert.ok(f.fix.some((l) => l.startsWith(`worker_connections 32;   # in ${conf}:5, the events { } block`)), f.fix.join('\n'));
+  assert.ok(f.fix.some((l) => l.startsWith(`# in ${conf}:5, the events { } block: set \`worker_connections 32;\``)), f.fix.join("\n"));
   assert.ok(f.fix.some((l) => l.startsWith(`kill -HUP ${master}`)), 'reloaded by a signal to its master, no binary run');
   // nginx said so itself.
   assert.match(readFileSync(join(dir, 'error.log'), 'utf8'), /worker_connections are not enough/);

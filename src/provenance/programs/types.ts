@@ -137,6 +137,12 @@ export interface CapReading {
   upstreams?: Upstream[];
   /** What sockdoc could not read or noticed, one sentence each (they become the snapshot's notes). */
   notes: string[];
+  /**
+   * Set when the instance answers whoever reaches its port without authentication (Redis without
+   * requirepass or an ACL, memcached without SASL, php-fpm's FastCGI): why, in one sentence. A fix
+   * never offers to bind such a listener to every address (src/port/exposure.ts).
+   */
+  unauthenticated?: string;
 }
 
 /** A proxy's upstream: connections to `listenPorts` ([] = any of its ports) go to address:port. */
@@ -196,4 +202,6 @@ export interface ProgramInstance {
   upstreams?: Upstream[];
   reload: ReloadSpec;
   notes: string[];
+  /** CapReading.unauthenticated: it answers anyone who reaches its port, and why. */
+  unauthenticated?: string;
 }

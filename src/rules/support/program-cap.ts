@@ -11,6 +11,7 @@ import type { CapSpec, ProgramInstance } from '../../provenance/programs/types.j
 import { tunablesOf } from '../../snapshot/namespaces.js';
 import type { Listener, Snapshot } from '../../snapshot/types.js';
 import { shellQuote } from '../../safety/shell-quote.js';
+import { setInFile } from '../../provenance/config-edit.js';
 import type { Finding, RuleOptions } from '../types.js';
 import { fdFindingId, percent, queueFindingId, queueState } from './levels.js';
 import { nsCommand } from './netns-fix.js';
@@ -104,7 +105,7 @@ function fdRaiseLines(snapshot: Snapshot, inst: ProgramInstance, value: number):
     const master = processByPid(snapshot, inst.pid);
     const hard = master?.fds.hard ?? null;
     return [
-      `worker_rlimit_nofile ${want};   # main context of ${shellQuote(inst.files[0] ?? 'nginx.conf')}: each connection is a descriptor (two when proxied)`,
+      `${setInFile(shellQuote(inst.files[0] ?? 'nginx.conf'), 'main context', `worker_rlimit_nofile ${want};`)}: each connection is a descriptor (two when proxied)`,
       ...(hard !== null && want > hard ? [`# above the master's hard limit ${hard}: the master (pid ${inst.pid}) needs CAP_SYS_RESOURCE for it (root has it unless a container or unit drops it); else raise the master's limit first: sockdoc limits ${inst.pid}`] : []),
     ];
   }
@@ -179,8 +180,9 @@ function capFinding(id: ProgramCapId, snapshot: Snapshot, inst: ProgramInstance,
   const at = cap.file ? `${shellQuote(cap.file)}${cap.line ? `:${cap.line}` : ''}` : shellQuote(inst.files[0] ?? 'its configuration');
   const directiveValue = Math.ceil(proposal.value / (cap.multiplier ?? 1));
   const setLine = cap.setLine.replace('{}', String(directiveValue));
+  // A directive goes into a file, never onto the pasting shell's command line (config-edit.ts).
   if (cap.origin === 'flag' && !cap.file) fix.push(`# ${cap.where}: ${setLine}`);
-  else fix.push(`${setLine}   # in ${at}${cap.where ? `, ${cap.where}` : ''}${cap.origin !== 'config' ? ` (${ORIGIN_TEXT[cap.origin]} now: set it)` : ''}`);
+  else fix.push(`${setInFile(at, cap.where || null, setLine)}${cap.origin !== 'config' ? ` (${ORIGIN_TEXT[cap.origin]} now: add it)` : ''}`);
   if (proposal.raiseFds) fix.push(...fdRaiseLines(snapshot, inst, proposal.value));
   else if (cap.fdCeiling != null) fix.push(`# ${proposal.value} fits under its fd limit (${cap.fdCeiling} connections at most without raising it)`);
   for (const line of inst.reload.lines) {
