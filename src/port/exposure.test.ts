@@ -95,3 +95,17 @@ test('a critical finding behind a loopback-only warning: its fix comes first, th
   assert.match(out, /then, for the port's verdict \(after the findings above\)/);
   assert.equal(portCheckToJson(c, [capFinding], 2, false, []).fixOrder, 'findings-first');
 });
+
+test('diagnose --port: the footer counts the port verdict that set the exit code, never "healthy … exit 1"', async () => {
+  const { summaryLine } = await import('../render/terminal.js');
+  const { renderSummary } = await import('../render/summary.js');
+  const { painter } = await import('../render/format.js');
+  const s = loopbackServer('redis', 'Redis', undefined);
+  const portCheck = checkPort(s, 7000);
+  const info: Finding = { ...capFinding, id: 'netdev-backlog-drops', severity: 'info', subject: {}, title: 'drops since boot' };
+  const d = { snapshot: s, findings: [info], filter: { port: 7000 }, exitCode: 1 as const, portCheck };
+  const line = summaryLine(d, painter(false));
+  assert.doesNotMatch(line, /healthy/);
+  assert.match(line, /^port 7000: warning, 1 info — exit 1/);
+  assert.match(renderSummary(d), /^SOCKDOC WARNING - Port 7000 listens on 127\.0\.0\.1:7000 only/);
+});
