@@ -62,6 +62,10 @@ export function renderWhy(answers: readonly WhyAnswer[], opts: { color: boolean;
     const r = a.recognised;
     out.push(`  recognised  ${terminalSafe(r.program.split(' (')[0])} message ${r.id} (${terminalSafe(r.errno)})`);
     for (const [i, l] of wrap(terminalSafe(r.means), width - 14).entries()) out.push(`  ${i ? '            ' : 'means       '}${l}`);
+    if (a.scope) {
+      const who = a.scope.none ? `${a.scope.label}: ${a.scope.none}` : `${a.scope.label}: its own causes are checked for it alone`;
+      for (const [i, l] of wrap(terminalSafe(who + (a.scope.note ? ` (${a.scope.note})` : '')), width - 14).entries()) out.push(`  ${i ? '            ' : 'logged by   '}${l}`);
+    }
     out.push(`  checked on ${terminalSafe(opts.where)}:`);
     for (const c of a.conditions) {
       const s = STATE[c.state];

@@ -4,8 +4,9 @@
  */
 import type { Finding } from '../rules/types.js';
 import type { Snapshot } from '../snapshot/types.js';
-import { checkCondition, type ConditionResult } from './conditions.js';
+import { checkCondition, type CheckScope, type ConditionResult } from './conditions.js';
 import { FAMILIES, MAX_LINE, recognise, type Recognised } from './catalogue.js';
+import type { Emitter } from './types.js';
 
 export interface WhyAnswer {
   /** The line as given (bounded to MAX_LINE characters). */
@@ -14,6 +15,11 @@ export interface WhyAnswer {
   cut: number;
   recognised: { family: string; program: string; id: string; errno: string; example: string; source: string; means: string } | null;
   hints: Recognised['hints'];
+  /**
+   * Whose causes were checked: the program that logs the message (or the pid the line names), when
+   * it is one; absent: any process (a runtime's or library's message). `none`: it does not run here.
+   */
+  scope?: { label: string; pids: number[]; none: string | null; note: string | null };
   /** One per condition of the entry, in its order. */
   conditions: ConditionResult[];
   /** The first line: the answer. */
@@ -51,7 +57,15 @@ export function answerWhy(text: string, snapshot: Snapshot, findings: readonly F
     };
   }
   const { family, entry, hints } = r;
-  const conditions = entry.conditions.map((c) => checkCondition(c, snapshot, findings, hints));
+  const emitter = entry.emitter !== undefined ? entry.emitter : (family.emitter ?? null);
+  const { scope, note } = scopeOf(emitter, hints, snapshot);
+  const ctx = { scope, peer: entry.peer === true, accept: /\baccept/i.test(line) };
+  const conditions = entry.conditions.map((c) => {
+    const res = checkCondition(c, snapshot, findings, hints, ctx);
+    // A uid's inotify limit outlives the program that hit it (tail, kubectl logs -f): checked for every uid, and said.
+    if ((c === 'inotify-instances' || c === 'inotify-watches') && scope?.none) return { ...res, detail: [...res.detail, `${scope.none}: every uid checked`] };
+    return res;
+  });
   const holds = conditions.find((c) => c.state === 'holds');
   const near = conditions.find((c) => c.state === 'near');
   const unchecked = conditions.filter((c) => c.state === 'unknown');
@@ -77,6 +91,7 @@ export function answerWhy(text: string, snapshot: Snapshot, findings: readonly F
     cut,
     recognised: { family: family.id, program: family.name, id: entry.id, errno: entry.errno, example: entry.example, source: entry.source, means: entry.means },
     hints,
+    ...(scope ? { scope: { label: scope.label, pids: [...scope.pids], none: scope.none, note } } : {}),
     conditions,
     headline,
     next: [...new Set(next)],
@@ -84,7 +99,45 @@ export function answerWhy(text: string, snapshot: Snapshot, findings: readonly F
   };
 }
 
+/** "nginx (pids 812, 813)": at most a few pids named. */
+function labelOf(name: string, pids: readonly number[]): string {
+  const shown = pids.slice(0, 4).join(', ');
+  return `${name} (pid${pids.length > 1 ? 's' : ''} ${shown}${pids.length > 4 ? `, … ${pids.length} in all` : ''})`;
+}
+
+/**
+ * Whose causes the message speaks of: the pid the line names (with the rest of its program's
+ * instance) when it still runs and is that program; else the program's processes; null for a
+ * message any program prints. A pid that is gone or now another program is said in `note`.
+ */
+function scopeOf(emitter: Emitter | null, hints: Recognised['hints'], snapshot: Snapshot): { scope: CheckScope | null; note: string | null } {
+  const procs = snapshot.processes;
+  let note: string | null = null;
+  if (hints.pid !== undefined) {
+    const p = procs.find((x) => x.pid === hints.pid);
+    if (p && (!emitter || emitter.comm.test(p.name))) {
+      const inst = snapshot.programs?.find((i) => i.pids.includes(p.pid));
+      const pids = new Set(inst ? inst.pids : [p.pid]);
+      const uids = new Set(procs.filter((x) => pids.has(x.pid)).map((x) => x.uid));
+      return { scope: { pids, uids, label: labelOf(emitter?.label ?? p.name, [...pids]), none: null }, note: `pid ${p.pid} from the line${inst && inst.pids.length > 1 ? ', with its instance' : ''}` };
+    }
+    note = p ? `pid ${hints.pid} named in the line is ${p.name} now, not ${emitter?.label ?? 'the program'} (a reused pid?)` : `pid ${hints.pid} named in the line does not run now`;
+  }
+  if (!emitter) return { scope: null, note };
+  const mine = procs.filter((x) => emitter.comm.test(x.name));
+  const pids = new Set(mine.map((x) => x.pid));
+  const uids = new Set(mine.map((x) => x.uid));
+  const none = mine.length ? null : `no ${emitter.label} process runs here now (stopped, not started yet, or in a namespace sockdoc could not read)`;
+  return { scope: { pids, uids, label: mine.length ? labelOf(emitter.label, [...pids]) : emitter.label, none }, note };
+}
+
 /** "nothing-listening: the message names no port here", for each cause not checked. */
 function notChecked(cs: readonly ConditionResult[]): string {
-  return cs.map((c) => `${c.id}: ${c.detail[0] ?? 'not checked'}`).join('; ');
+  // Causes not checked for one reason are named together: "emfile, tcp-queue-full: no nginx runs".
+  const byWhy = new Map<string, string[]>();
+  for (const c of cs) {
+    const why = c.detail[0] ?? 'not checked';
+    byWhy.set(why, [...(byWhy.get(why) ?? []), c.id]);
+  }
+  return [...byWhy].map(([why, ids]) => `${ids.join(', ')}: ${why}`).join('; ');
 }

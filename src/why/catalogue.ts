@@ -13,9 +13,15 @@ import { node } from './messages/node.js';
 import { php } from './messages/php.js';
 import { python } from './messages/python.js';
 import { tools } from './messages/tools.js';
+import { apache } from './messages/apache.js';
+import { memcached } from './messages/memcached.js';
+import { mysql } from './messages/mysql.js';
+import { pgbouncer } from './messages/pgbouncer.js';
+import { postgresql } from './messages/postgresql.js';
+import { redis } from './messages/redis.js';
 import type { Hints, MessageEntry, MessageFamily } from './types.js';
 
-export const FAMILIES: readonly MessageFamily[] = [go, java, node, python, nginx, haproxy, php, curl, tools, linux, glibc];
+export const FAMILIES: readonly MessageFamily[] = [redis, postgresql, mysql, pgbouncer, memcached, apache, go, java, node, python, nginx, haproxy, php, curl, tools, linux, glibc];
 
 export interface Recognised {
   family: MessageFamily;
@@ -33,6 +39,23 @@ export const MAX_LINE = 4096;
  */
 export function extractHints(line: string): Hints {
   const hints: Hints = {};
+  // Who logged it: a syslog/journal tag "nginx[812]:", nginx's "[error] 812#812:", Redis's "812:M ".
+  const tag = /(?:^|\s)([A-Za-z_][\w.@-]{0,63})\[(\d{1,10})\]:\s/.exec(line);
+  const nginxPid = /\[(?:emerg|alert|crit|error|warn|notice|info|debug)\] (\d{1,10})#\d+:/.exec(line);
+  const redisPid = /^(\d{1,10}):[MCSX] \d{1,2} [A-Z][a-z]{2} /.exec(line);
+  const pid = Number(nginxPid?.[1] ?? tag?.[2] ?? redisPid?.[1] ?? NaN);
+  if (Number.isInteger(pid) && pid > 0 && pid <= 4194304) hints.pid = pid;
+  if (tag) hints.tag = tag[1];
+  // nginx names the upstream it failed to reach: that is the port the message is about, not the client's.
+  const upstream = /\bupstream: "[a-z]+:\/\/([^"\/]+)/i.exec(line);
+  if (upstream && !/^unix:/i.test(upstream[1])) {
+    const m = /^(\[[0-9A-Fa-f:.]+\]|[^:]+):(\d{1,5})$/.exec(upstream[1]);
+    if (m && Number(m[2]) >= 1 && Number(m[2]) <= 65535) {
+      hints.port = Number(m[2]);
+      hints.address = m[1].replace(/^\[|\]$/g, '');
+      return hints;
+    }
+  }
   const path = /unix:(?:\/\/)?((?:\/|@)[^\s"'()\],;]+)|dial unix ((?:\/|@)[^\s:"']+)|connect E[A-Z]+ ((?:\/|@)[^\s"']+)/i.exec(line);
   const p = path?.[1] ?? path?.[2] ?? path?.[3];
   if (p) hints.path = p.replace(/:$/, '');

@@ -75,6 +75,52 @@ export interface ConditionResult {
   pid?: number;
 }
 
+/**
+ * Whose causes are checked: the processes of the program that logged the message (its emitter, or
+ * the pid the line names), their uids; `none` when that program does not run here (said as "not
+ * checked", never answered with another program's trouble).
+ */
+export interface CheckScope {
+  pids: ReadonlySet<number>;
+  uids: ReadonlySet<number>;
+  /** "nginx (pids 812, 813)". */
+  label: string;
+  /** Why nothing is in scope (the program does not run here); null when something is. */
+  none: string | null;
+}
+
+/** How a message narrows its checks: the emitter's scope, whether it is about a peer, an accept() line. */
+export interface CheckContext {
+  scope: CheckScope | null;
+  peer: boolean;
+  /** The line is about accepting on the port it names (that port's holders are the emitter). */
+  accept: boolean;
+}
+
+const NO_CONTEXT: CheckContext = { scope: null, peer: false, accept: false };
+
+/** Pids holding a listener on `port` (any namespace read) or at unix path `path`. */
+function holders(snapshot: Snapshot, hints: Hints, by: 'port' | 'path'): Set<number> {
+  const out = new Set<number>();
+  for (const l of snapshot.listeners) {
+    const hit = by === 'port' ? l.family !== 'unix' && l.port === hints.port : l.family === 'unix' && l.address === hints.path;
+    if (hit) for (const p of l.pids) out.add(p);
+  }
+  return out;
+}
+
+/** Whether a finding concerns one of `pids`: its process, or a listener one of them holds; host-wide ones do. */
+function concerns(f: Finding, snapshot: Snapshot, pids: ReadonlySet<number>, uids: ReadonlySet<number> | null): boolean {
+  const s = f.subject;
+  if (s.pid !== undefined) return pids.has(s.pid);
+  if (s.uid !== undefined) return uids === null || uids.has(s.uid);
+  if (s.port !== undefined || s.path !== undefined) {
+    const inode = s.netns?.inode;
+    return snapshot.listeners.some((l) => (s.path !== undefined ? l.address === s.path : l.port === s.port && (s.address === undefined || l.address === s.address)) && (inode === undefined || l.netns === inode) && l.pids.some((p) => pids.has(p)));
+  }
+  return true;
+}
+
 /** Whether a finding is about what the message names (its port or unix path), when it names one. */
 function about(f: Finding, hints: Hints, id: ConditionId): boolean {
   const s = f.subject;
@@ -86,8 +132,8 @@ function about(f: Finding, hints: Hints, id: ConditionId): boolean {
   return true;
 }
 
-/** Closest to a limit when nothing holds: what a person wants to know next. */
-function closest(id: ConditionId, snapshot: Snapshot, hints: Hints): string | null {
+/** Closest to a limit when nothing holds: what a person wants to know next (among `pids` when narrowed). */
+function closest(id: ConditionId, snapshot: Snapshot, hints: Hints, pids: ReadonlySet<number> | null = null): string | null {
   if (id === 'unix-queue-full') {
     const unix = snapshot.listeners.filter((l) => l.family === 'unix');
     if (hints.path !== undefined) {
@@ -101,7 +147,7 @@ function closest(id: ConditionId, snapshot: Snapshot, hints: Hints): string | nu
   }
   if (id === 'emfile') {
     const top = snapshot.processes
-      .filter((p) => p.fds.open !== null && p.fds.soft)
+      .filter((p) => p.fds.open !== null && p.fds.soft && (pids === null || pids.has(p.pid)))
       .sort((a, b) => (b.fds.open as number) / (b.fds.soft as number) - (a.fds.open as number) / (a.fds.soft as number))[0];
     return top ? `closest: ${top.name} (pid ${top.pid}) ${top.fds.open} of ${top.fds.soft}` : null;
   }
@@ -122,12 +168,40 @@ function closest(id: ConditionId, snapshot: Snapshot, hints: Hints): string | nu
   return null;
 }
 
-/** Checks one condition against the diagnosis of a host. */
-export function checkCondition(id: ConditionId, snapshot: Snapshot, findings: readonly Finding[], hints: Hints): ConditionResult {
+/** Conditions about one process or its listeners: the emitter's own, unless the message is about a peer. */
+const PER_PROCESS: ReadonlySet<ConditionId> = new Set(['emfile', 'program-cap', 'tcp-queue-full', 'abort-on-overflow', 'unix-queue-full']);
+const PER_UID: ReadonlySet<ConditionId> = new Set(['inotify-instances', 'inotify-watches']);
+
+/**
+ * The processes whose findings answer condition `id` for this message, or null for any: a port or
+ * path in the line narrows a cap to that listener's holders (a refused connection to :7110 is not
+ * nginx's cap on :80); otherwise the emitter's own processes, for the conditions about them.
+ */
+function narrowed(id: ConditionId, snapshot: Snapshot, hints: Hints, ctx: CheckContext): { pids: ReadonlySet<number> | null; why: string | null } {
+  if (id === 'program-cap' && hints.port !== undefined) return { pids: holders(snapshot, hints, 'port'), why: `nothing holds port ${hints.port} in the namespaces read: no program's cap applies to it` };
+  if (id === 'program-cap' && hints.path !== undefined) return { pids: holders(snapshot, hints, 'path'), why: `nothing listens at ${hints.path}: no program's cap applies to it` };
+  if (id === 'emfile' && ctx.accept && hints.port !== undefined) {
+    const h = holders(snapshot, hints, 'port');
+    if (h.size) return { pids: ctx.scope && !ctx.scope.none ? new Set([...h].filter((p) => ctx.scope!.pids.has(p))) : h, why: `no process of ${ctx.scope?.label ?? 'the program'} holds port ${hints.port}` };
+  }
+  if (!ctx.scope || ctx.peer || !PER_PROCESS.has(id)) return { pids: null, why: null };
+  if ((id === 'tcp-queue-full' || id === 'abort-on-overflow') && hints.port !== undefined) return { pids: null, why: null };
+  if (id === 'unix-queue-full' && hints.path !== undefined) return { pids: null, why: null };
+  return { pids: ctx.scope.pids, why: ctx.scope.none };
+}
+
+/** Checks one condition against the diagnosis of a host, narrowed to the message's program when it has one. */
+export function checkCondition(id: ConditionId, snapshot: Snapshot, findings: readonly Finding[], hints: Hints, ctx: CheckContext = NO_CONTEXT): ConditionResult {
   const c = CONDITIONS[id];
   const base = { id, title: c.title };
   if (id === 'nothing-listening') return nothingListening(base, snapshot, hints);
-  let hits = findings.filter((f) => c.findings.includes(f.id) && about(f, hints, id));
+  const { pids, why } = narrowed(id, snapshot, hints, ctx);
+  // The emitter does not run here: its own causes are not checked (never another program's answer).
+  if (pids !== null && pids.size === 0 && ctx.scope?.none && why === ctx.scope.none) return { ...base, state: 'unknown', detail: [ctx.scope.none], refs: [] };
+  if (pids !== null && pids.size === 0) return { ...base, state: 'no', detail: why ? [why] : [], refs: [] };
+  // Per uid (inotify): the emitter's uids; when it does not run (tail is gone), every uid, said.
+  const uids = PER_UID.has(id) && ctx.scope && !ctx.scope.none ? ctx.scope.uids : null;
+  let hits = findings.filter((f) => c.findings.includes(f.id) && about(f, hints, id) && (pids === null || concerns(f, snapshot, pids, null)) && (uids === null || f.subject.uid === undefined || uids.has(f.subject.uid)));
   if (id === 'abort-on-overflow') {
     hits = hits.filter((f) => {
       const ns = snapshot.namespaces.find((n) => n.inode === (f.subject.netns?.inode ?? snapshot.namespaces[0]?.inode));
@@ -141,8 +215,9 @@ export function checkCondition(id: ConditionId, snapshot: Snapshot, findings: re
     const pid = shown.find((f) => f.subject.pid !== undefined)?.subject.pid;
     return { ...base, state: crit.length ? 'holds' : 'near', detail: shown.slice(0, 5).map((f) => f.title), refs: shown.map((f) => `${f.id}`), ...(pid !== undefined ? { pid } : {}) };
   }
-  const near = closest(id, snapshot, hints);
-  return { ...base, state: 'no', detail: near ? [near] : [], refs: [] };
+  const near = closest(id, snapshot, hints, pids);
+  const onlyFor = pids !== null && ctx.scope && pids === ctx.scope.pids ? [`checked for ${ctx.scope.label} only`] : uids !== null && ctx.scope ? [`checked for the uids of ${ctx.scope.label} only`] : [];
+  return { ...base, state: 'no', detail: [...(near ? [near] : []), ...onlyFor], refs: [] };
 }
 
 function nothingListening(base: { id: ConditionId; title: string }, snapshot: Snapshot, hints: Hints): ConditionResult {

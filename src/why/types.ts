@@ -26,6 +26,21 @@ export interface Hints {
   address?: string;
   /** A unix-domain socket's path ("/run/php/php-fpm.sock") or "@name". */
   path?: string;
+  /** The process that logged it, when the line says (syslog "nginx[812]:", nginx "812#812:", Redis "812:M"). */
+  pid?: number;
+  /** The program a syslog/journal prefix names ("nginx" of "nginx[812]:"). */
+  tag?: string;
+}
+
+/**
+ * The program that prints a message: its own causes (its fds, its cap, its listeners' queues, its
+ * uid's inotify) are checked for its processes only, not for whichever process on the host is worst.
+ */
+export interface Emitter {
+  /** "nginx", "HAProxy", "systemd". */
+  label: string;
+  /** Its processes' comm (/proc/PID/comm). */
+  comm: RegExp;
 }
 
 export interface MessageEntry {
@@ -43,6 +58,14 @@ export interface MessageEntry {
   means: string;
   /** The kernel conditions that produce it, the most likely first. */
   conditions: ConditionId[];
+  /** Who prints it, when not the family's (null: any program, a library's text). */
+  emitter?: Emitter | null;
+  /**
+   * The message is about a connection the emitter made to a peer (an upstream, a backend, a
+   * database): queue, cap and listening causes are the peer's (narrowed by the port or path the
+   * line names), not the emitter's.
+   */
+  peer?: boolean;
 }
 
 export interface MessageFamily {
@@ -50,5 +73,7 @@ export interface MessageFamily {
   id: string;
   /** "Go (net, net/http, fsnotify)". */
   name: string;
+  /** The program that prints these messages (a server's own log); absent: a runtime or library any program uses. */
+  emitter?: Emitter;
   entries: MessageEntry[];
 }

@@ -4,6 +4,7 @@ import type { MessageFamily } from '../types.js';
 export const haproxy: MessageFamily = {
   id: 'haproxy',
   name: 'HAProxy',
+  emitter: { label: 'HAProxy', comm: /^haproxy$/ },
   entries: [
     {
       id: 'haproxy-process-fd-limit',
@@ -31,6 +32,7 @@ export const haproxy: MessageFamily = {
       pattern: /Connect\(\) failed for backend \S+: no free ports/i,
       means: 'No free local port towards that backend.',
       conditions: ['eaddrnotavail'],
+      peer: true,
     },
     {
       id: 'haproxy-l4-refused',
@@ -40,6 +42,7 @@ export const haproxy: MessageFamily = {
       pattern: /Layer4 connection problem, info: "Connection refused"/i,
       means: "The health check's SYN was reset: nothing listens on the server's address and port.",
       conditions: ['nothing-listening', 'program-cap'],
+      peer: true,
     },
     {
       id: 'haproxy-l4-timeout',
@@ -49,6 +52,7 @@ export const haproxy: MessageFamily = {
       pattern: /reason: Layer4 timeout/i,
       means: "The health check's handshake did not complete: SYNs dropped (a full queue, conntrack, packet drops).",
       conditions: ['tcp-queue-full', 'conntrack-full', 'softnet-drops'],
+      peer: true,
     },
   ],
 };

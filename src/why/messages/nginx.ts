@@ -4,6 +4,7 @@ import type { MessageFamily } from '../types.js';
 export const nginx: MessageFamily = {
   id: 'nginx',
   name: 'nginx (error.log)',
+  emitter: { label: 'nginx', comm: /^nginx$/ },
   entries: [
     {
       id: 'nginx-unix-upstream-eagain',
@@ -13,6 +14,17 @@ export const nginx: MessageFamily = {
       pattern: /connect\(\) to unix:\S+ failed \(11: Resource temporarily unavailable\)/i,
       means: "nginx's non-blocking connect() to the upstream unix socket got EAGAIN: its accept queue is full (php-fpm, uwsgi, gunicorn busy); nginx answers 502.",
       conditions: ['unix-queue-full', 'program-cap'],
+      peer: true,
+    },
+    {
+      id: 'nginx-unix-upstream-enoent',
+      errno: 'ENOENT',
+      example: 'connect() to unix:/run/php/php8.2-fpm.sock failed (2: No such file or directory) while connecting to upstream',
+      source: 'nginx src/event/ngx_event_connect.c ngx_event_connect_peer: connect() failed, errno ENOENT',
+      pattern: /connect\(\) to unix:\S+ failed \(2: No such file or directory\)/i,
+      means: 'No socket file at the upstream path: the upstream (php-fpm, uwsgi, gunicorn) is not running, listens at another path (a version in the name: php8.1 vs php8.2), or runs in another mount namespace; nginx answers 502.',
+      conditions: ['nothing-listening'],
+      peer: true,
     },
     {
       id: 'nginx-accept-emfile',
@@ -49,6 +61,7 @@ export const nginx: MessageFamily = {
       pattern: /connect\(\) (to \S+ )?failed \(111: Connection refused\)/i,
       means: 'Nothing listens at the upstream address (or unix socket path).',
       conditions: ['nothing-listening', 'program-cap'],
+      peer: true,
     },
     {
       id: 'nginx-upstream-eaddrnotavail',
@@ -58,6 +71,7 @@ export const nginx: MessageFamily = {
       pattern: /failed \(99: Cannot assign requested address\)/i,
       means: 'nginx has no free local port left towards that upstream (short connections without keepalive fill TIME_WAIT).',
       conditions: ['eaddrnotavail'],
+      peer: true,
     },
     {
       id: 'nginx-upstream-timeout',
@@ -67,6 +81,7 @@ export const nginx: MessageFamily = {
       pattern: /upstream timed out \(110: Connection timed out\) while connecting/i,
       means: "The upstream's handshake did not complete within proxy_connect_timeout: SYNs dropped on a full queue, conntrack, packet drops.",
       conditions: ['tcp-queue-full', 'conntrack-full', 'softnet-drops'],
+      peer: true,
     },
     {
       id: 'nginx-upstream-reset',
@@ -76,6 +91,7 @@ export const nginx: MessageFamily = {
       pattern: /failed \(104: Connection reset by peer\)/i,
       means: 'The upstream reset the connection.',
       conditions: ['abort-on-overflow', 'tcp-memory', 'program-cap'],
+      peer: true,
     },
     {
       id: 'nginx-worker-connections',

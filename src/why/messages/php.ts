@@ -4,6 +4,7 @@ import type { MessageFamily } from '../types.js';
 export const php: MessageFamily = {
   id: 'php',
   name: 'PHP and PHP-FPM',
+  emitter: { label: 'PHP-FPM or PHP', comm: /^php/ },
   entries: [
     {
       id: 'php-fpm-max-children',
@@ -22,6 +23,7 @@ export const php: MessageFamily = {
       pattern: /Unable to connect to unix:\/\/\S+ \(Resource temporarily unavailable\)/i,
       means: "connect() to a unix-domain socket failed with EAGAIN: its listener's accept queue is full.",
       conditions: ['unix-queue-full', 'program-cap'],
+      peer: true,
     },
     {
       id: 'php-emfile',
@@ -40,6 +42,7 @@ export const php: MessageFamily = {
       pattern: /\[2002\] Connection refused/i,
       means: 'Nothing listens at the database address (or unix socket).',
       conditions: ['nothing-listening', 'program-cap'],
+      peer: true,
     },
     {
       id: 'php-pdo-eaddrnotavail',
@@ -49,6 +52,7 @@ export const php: MessageFamily = {
       pattern: /\[2002\] Cannot assign requested address/i,
       means: 'No free local port towards the database: short connections fill TIME_WAIT.',
       conditions: ['eaddrnotavail'],
+      peer: true,
     },
   ],
 };

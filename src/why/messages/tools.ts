@@ -13,6 +13,7 @@ export const tools: MessageFamily = {
       pattern: /inotify cannot be used, reverting to polling/i,
       means: 'inotify_init() failed: with "Too many open files", the uid holds fs.inotify.max_user_instances instances.',
       conditions: ['inotify-instances', 'emfile'],
+      emitter: { label: 'tail', comm: /^tail$/ },
     },
     {
       id: 'tail-inotify-exhausted',
@@ -22,6 +23,7 @@ export const tools: MessageFamily = {
       pattern: /inotify resources exhausted/i,
       means: 'inotify_add_watch() failed with ENOSPC: the uid holds fs.inotify.max_user_watches watches.',
       conditions: ['inotify-watches'],
+      emitter: { label: 'tail', comm: /^tail$/ },
     },
     {
       id: 'systemd-directory-watch',
@@ -31,6 +33,7 @@ export const tools: MessageFamily = {
       pattern: /Failed to allocate (directory|manager) watch: Too many open files/i,
       means: 'inotify_init1() failed with EMFILE: the uid holds fs.inotify.max_user_instances instances.',
       conditions: ['inotify-instances', 'emfile'],
+      emitter: { label: 'systemd', comm: /^systemd$/ },
     },
   ],
 };
