@@ -174,5 +174,24 @@ runRuleCases(rule, {
         },
       ],
     },
+    // Each fd kind judged by itself: a leak-prone kind far past a handful leaks beside live sockets.
+    ...([
+      ['pipe', 91, { tcp: 101 }, { ESTABLISHED: 99, LISTEN: 2 }],
+      ['eventfd', 70, { tcp: 130 }, { ESTABLISHED: 128, LISTEN: 2 }],
+      ['eventpoll', 60, { unix: 140 }, {}],
+      ['timerfd', 120, { tcp: 300, file: 20 }, { ESTABLISHED: 298, LISTEN: 2 }],
+    ] as const).map(([kind, n, rest, sockets], i) => {
+      const open = n + Object.values(rest).reduce((a: number, b: number) => a + b, 0);
+      return {
+        name: `a mixed leak: ${n} ${kind} beside ${JSON.stringify(rest)} is a leak of ${kind}, not load`,
+        snapshot: snapshot({ processes: [proc({ pid: 300 + i, name: 'app', open, soft: open, hard: open, sockets, fdKinds: { [kind]: n, ...rest } })] }),
+        findings: [{ severity: 'critical' as const, subject: { pid: 300 + i, name: 'app' }, evidence: { fdVerdict: 'leak', leakKinds: kind }, explainIncludes: [`${n} ${kind} of ${open}`, 'a mixed leak, not load'] }],
+      };
+    }),
+    {
+      name: 'a handful of pipes beside many live sockets: still load',
+      snapshot: snapshot({ processes: [proc({ pid: 320, name: 'app', open: 1024, soft: 1024, hard: 1024, sockets: { ESTABLISHED: 990, LISTEN: 2 }, fdKinds: { tcp: 992, pipe: 30, eventpoll: 2 } })] }),
+      findings: [{ severity: 'critical', subject: { pid: 320, name: 'app' }, evidence: { fdVerdict: 'load' }, explainIncludes: ['not a leak'] }],
+    },
   ],
 });

@@ -25,6 +25,12 @@ export const LEAK_KINDS: ReadonlySet<FdKind> = new Set<FdKind>(['eventpoll', 'ev
 
 /** A kind "dominates" when it (or the leak-prone kinds together) holds at least this share of the open fds. */
 export const DOMINANT_SHARE = 0.5;
+/**
+ * One leak-prone kind is a leak by itself, whatever else dominates, at this many fds and this share
+ * of the open ones: far past the handful a healthy program holds (one epoll per loop, a few pipes).
+ */
+export const LEAK_KIND_MIN = 32;
+export const LEAK_KIND_SHARE = 0.25;
 /** Below this many open fds the mix says nothing about leak or load (a quiet daemon holds a dozen of anything). */
 export const MIN_FDS_FOR_VERDICT = 64;
 
@@ -105,6 +111,20 @@ export function fdComposition(p: Pick<ProcessInfo, 'fdKinds' | 'fds' | 'sockets'
       culprits,
       growing,
       sentence: `${head}${grew}: a leak, not load: a program needs a handful of these whatever its traffic, so it opens them and never closes them (${leakWhat(culprits[0])}).`,
+    };
+  }
+  // Each kind judged by itself: a leak-prone kind far past a handful is a leak even when live
+  // sockets are the larger part (91 pipes beside 101 connections: a mixed leak, not load).
+  const leaking = leakProne.filter((k) => k.count >= LEAK_KIND_MIN && k.count >= LEAK_KIND_SHARE * open);
+  if (leaking.length) {
+    const culprits = leaking.slice(0, 2).map((k) => k.kind);
+    const rest = top.filter((k) => !culprits.includes(k.kind)).slice(0, 2).map((k) => `${fmt(k.count)} ${k.kind}`).join(', ');
+    return {
+      top,
+      verdict: 'leak',
+      culprits,
+      growing,
+      sentence: `${leaking.slice(0, 2).map((k) => `${fmt(k.count)} ${k.kind}`).join(' + ')} of ${fmt(open)}${grew}, beside ${rest}: a mixed leak, not load: a program needs a handful of ${culprits.length > 1 ? 'those' : `${culprits[0]} fds`} whatever its traffic, so it opens them and never closes them (${leakWhat(culprits[0])}); the rest may be load.`,
     };
   }
   if (first.kind === 'tcp' && share(tcp) >= DOMINANT_SHARE) {

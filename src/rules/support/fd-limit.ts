@@ -32,6 +32,7 @@ export function kindEvidence(c: FdComposition | null): Finding['evidence'] {
     topKind: c?.top[0]?.kind ?? null,
     topKindCount: c?.top[0]?.count ?? null,
     fdVerdict: c?.verdict ?? null,
+    leakKinds: c?.verdict === 'leak' ? c.culprits.join(',') : null,
     growingKind: c?.growing?.kind ?? null,
     growingKindDelta: c?.growing?.delta ?? null,
   };
