@@ -155,15 +155,18 @@ export function renderFinding(
 
   const whyParts: string[] = [];
   const sharedWith = new Set<number>();
+  // A per-user finding (inotify: per uid and user namespace) shares text only with findings of the
+  // same user: "More in [n]" between two uids would link what the kernel keeps apart.
+  const owner = f.subject.uid !== undefined ? `uid ${f.subject.uid}/${f.subject.userns ?? ''}\u0000` : '';
   for (const sentence of sentences(terminalSafe(f.explain))) {
-    const earlier = said.sentences.get(sentence);
+    const earlier = said.sentences.get(owner + sentence);
     if (earlier !== undefined && earlier !== index) {
       sharedWith.add(earlier);
       continue;
     }
     if (!layout.verbose && whyParts.length > 0 && (whyParts.length >= SHORT_SENTENCES || wrap([...whyParts, sentence].join(' '), textWidth).length > 2)) break;
     whyParts.push(sentence);
-    said.sentences.set(sentence, index);
+    said.sentences.set(owner + sentence, index);
   }
   const shared = [...sharedWith].map((n) => `[${n}]`).join(', ');
   if (whyParts.length === 0 && shared) whyParts.push(`as ${shared}`);
@@ -181,7 +184,7 @@ export function renderFinding(
   const fixShared = new Set<number>();
   for (const entry of f.fix) {
     const lines = entry.split('\n');
-    const key = fixKey(entry);
+    const key = owner + fixKey(entry);
     const earlier = said.fixes.get(key);
     if (earlier !== undefined && earlier !== index && lines.length === 1) {
       fixShared.add(earlier);
