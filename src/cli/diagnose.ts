@@ -154,6 +154,22 @@ export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: Diagn
 }
 
 /**
+ * --netns/--container/--pod as given, checked before anything is read: an empty value, or a --pod
+ * that is not NAMESPACE/NAME (kubectl's form: a pod's name is unique only in its namespace), is a
+ * usage error naming the expected form, never a silent "no such pod".
+ */
+export function netnsQuery(values: { netns?: unknown; container?: unknown; pod?: unknown }): NetnsQuery {
+  const q: NetnsQuery = { netns: values.netns as string | undefined, container: values.container as string | undefined, pod: values.pod as string | undefined };
+  for (const [flag, v] of [['--netns', q.netns], ['--container', q.container], ['--pod', q.pod]] as const) {
+    if (v !== undefined && v.trim() === '') throw new UsageError(`${flag} needs a value`);
+  }
+  if (q.pod !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(q.pod)) {
+    throw new UsageError(`--pod ${JSON.stringify(q.pod)}: give NAMESPACE/NAME, as kubectl names a pod (--pod default/web-6b8d0f2a4-k3m5p; --netns NAME takes a pod's name alone)`);
+  }
+  return q;
+}
+
+/**
  * The snapshot narrowed to --netns/--container/--pod, for every command that takes them. A miss or
  * an ambiguous name is a one-line usage error naming what exists. A namespace whose sockets could
  * not be read at all (not root: no setns, none of its processes visible) is refused too: a
@@ -226,7 +242,7 @@ const runDiagnose: Command = async (args: string[], io: Io) => {
   const pidFlag = intFlag('pid', values.pid, 1);
   const filter: DiagnosisFilter = { pid: pidFlag === undefined ? undefined : processId(root, pidFlag, io), port: intFlag('port', values.port, 1, 65535) };
   const options = ruleOptions(values);
-  const query: NetnsQuery = { netns: values.netns, container: values.container, pod: values.pod };
+  const query: NetnsQuery = netnsQuery(values);
   const now = fixedClock(io.env.SOCKDOC_NOW);
   // A long window on a live host is sampled several times, so trends (fd-exhaustion-forecast) can be seen.
   const context: RuleContext = {};

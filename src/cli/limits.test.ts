@@ -79,7 +79,7 @@ test('limits --container/--pod/--netns: only that namespace\'s processes; a pid 
   assert.deepEqual(await pidsOf(['--container', 'api']), [19525]);
   assert.deepEqual(await pidsOf(['--container', 'web', 'python3']), [19437], 'a name, matched inside web only (api runs python3 too)');
   await assert.rejects(runLimits(['--root', docker, '--container', 'api', '19437']), usage(/^process 19437 is not in docker container api \([0-9a-f]{12}\)$/));
-  await assert.rejects(runLimits(['--root', docker, '--container', 'nope']), usage(/^--container "nope": no such network namespace; seen: host/));
+  await assert.rejects(runLimits(['--root', docker, '--container', 'nope']), usage(/^--container "nope": no such container; looked for a container of that name, full id or unique id prefix .*; containers seen: /));
   const k8s = fixture('netns', 'k8s-leaks');
   const r = await runLimits(['--root', k8s, '--pod', 'shop/web-6b8d0f2a4-k3m5p', '--json']);
   assert.deepEqual((JSON.parse(r.stdout) as Array<{ pid: number }>).map((o) => o.pid), [20075]);

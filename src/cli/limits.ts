@@ -10,7 +10,7 @@ import { limitOriginToJson, renderLimitOrigins } from '../render/limits.js';
 import { fdComposition, leakFixLines } from '../rules/support/fd-kinds.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { parse, processId } from './args.js';
-import { checkRoot, NETNS_OPTIONS, scopedSnapshot } from './diagnose.js';
+import { checkRoot, NETNS_OPTIONS, netnsQuery, scopedSnapshot } from './diagnose.js';
 import { hasNetnsQuery, type NetnsQuery } from '../snapshot/select-netns.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
@@ -134,7 +134,7 @@ export const run: Command = async (args: string[], io: Io) => {
   const root = checkRoot(values.root);
   // Thread ids (top -H) name their process, as in every other command.
   const targets = positionals.map((p) => (/^\d+$/.test(p) ? String(processId(root, Number(p), io)) : p));
-  const { pids, notes, snapshot } = await selectPids(root, targets, { netns: values.netns, container: values.container, pod: values.pod });
+  const { pids, notes, snapshot } = await selectPids(root, targets, netnsQuery(values));
   const found = explainLimits(root, pids);
   for (const pid of pids) if (!found.has(pid) && targets.includes(String(pid))) throw new UsageError(`no process ${pid}`);
   const list: LimitOrigin[] = pids.flatMap((p) => found.get(p) ?? []);

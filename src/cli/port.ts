@@ -5,7 +5,7 @@ import { checkPortForwarded } from '../port/forward-reads.js';
 import { buildSnapshot } from '../snapshot/build.js';
 import { portCheckToJson, renderPortCheck } from '../render/port.js';
 import { durationFlag, intFlag, parse } from './args.js';
-import { checkRoot, diagnose, fixedClock, NETNS_OPTIONS, ruleOptions, scopedSnapshot, socketsRead } from './diagnose.js';
+import { checkRoot, diagnose, fixedClock, NETNS_OPTIONS, netnsQuery, ruleOptions, scopedSnapshot, socketsRead } from './diagnose.js';
 import { hasNetnsQuery } from '../snapshot/select-netns.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
@@ -67,7 +67,7 @@ export const run: Command = async (args: string[], io: Io) => {
   if (positionals.length !== 1) throw new UsageError('port needs exactly one port number or service name (sockdoc port 8080, sockdoc port ssh)');
   const root = checkRoot(values.root);
   const port = portArgument(root, positionals[0], io);
-  const query = { netns: values.netns, container: values.container, pod: values.pod };
+  const query = netnsQuery(values);
   const opts = {
     root,
     intervalMs: durationFlag('interval', values.interval, 1000),

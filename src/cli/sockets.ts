@@ -3,7 +3,7 @@ import { terminalSafe } from '../safety/terminal.js';
 import { SS_STATE_NAMES, TCP_STATES, type TcpState } from '../snapshot/types.js';
 import { renderSocketsTable, socketsToRows } from '../render/sockets.js';
 import { renderUnixTable, unixRows } from '../render/unix-sockets.js';
-import { checkRoot, NETNS_OPTIONS, scopedSnapshot } from './diagnose.js';
+import { checkRoot, NETNS_OPTIONS, netnsQuery, scopedSnapshot } from './diagnose.js';
 import { intFlag, parse, processId } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
@@ -66,7 +66,7 @@ export const run: Command = async (args: string[], io: Io) => {
   if (values.unix && values.port !== undefined) throw new UsageError('--port does not apply to unix-domain sockets (--unix): filter by --pid or --state');
   const pidFlag = intFlag('pid', values.pid, 1);
   const filter = { state: parseState(values.state), port: intFlag('port', values.port, 1, 65535), pid: pidFlag === undefined ? undefined : processId(root, pidFlag, io) };
-  const snapshot = await scopedSnapshot({ root, intervalMs: 0 }, { netns: values.netns, container: values.container, pod: values.pod }, filter.pid);
+  const snapshot = await scopedSnapshot({ root, intervalMs: 0 }, netnsQuery(values), filter.pid);
   if (values.unix) {
     const rows = unixRows(snapshot, { state: filter.state, pid: filter.pid });
     if (values.json) io.stdout(JSON.stringify(rows) + '\n');

@@ -18,7 +18,7 @@ import { fit } from '../watch/text.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { followSelection, INITIAL_UI, press, type Key, type UiState } from '../watch/ui.js';
 import { durationFlag, intFlag, parse } from './args.js';
-import { diagnose, NETNS_OPTIONS, ruleOptions, scopedSnapshot, THRESHOLD_OPTIONS } from './diagnose.js';
+import { diagnose, NETNS_OPTIONS, netnsQuery, ruleOptions, scopedSnapshot, THRESHOLD_OPTIONS } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc watch [options]
@@ -115,7 +115,7 @@ export const run: Command = async (args: string[], io: Io) => {
   const historyMs = historyFlag(values.history);
   const count = intFlag('count', values.count, 1);
   const options = ruleOptions(values);
-  const query = { netns: values.netns, container: values.container, pod: values.pod };
+  const query = netnsQuery(values);
   const color = useColor(io) && !values['no-color'];
   const wanted = Math.ceil(historyMs / everyMs);
   const history = new History({ capacity: Math.min(MAX_SAMPLES, Math.max(10, wanted)) });

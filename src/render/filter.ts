@@ -11,8 +11,10 @@ import type { DiagnosisFilter } from './report.js';
  * The findings a filtered report keeps. A filter must not hide the cause: `--port 8889` keeps
  * what is wrong with the processes listening on 8889 (out of fds is why its queue is full), and
  * `--pid N` keeps what is wrong with N's listeners (a full queue is N's problem). Host-wide
- * findings (no pid, no port) always stay: they can be the cause of anything; but with --pid, a
- * finding about another namespace's counters does not (a container's drops are not N's).
+ * findings (no pid, no port) that fail now stay: they can be the cause of anything; but with --pid, a
+ * finding about another namespace's counters does not (a container's drops are not N's), an info
+ * one (history since boot, nothing failing now) does not, and a per-user one (inotify) stays only
+ * for the users of the filtered processes.
  *
  * A finding is about the filter when its port is a filtered port (or a port the filtered pid
  * listens on), or when it names no port and its pid is the filtered pid (or an owner of a
@@ -27,10 +29,16 @@ export function filterFindings(findings: Finding[], snapshot: Snapshot, filter: 
   // --pid: a finding about a whole namespace (its counters) is kept only for the process's own
   // namespace; one about another container cannot be this process's cause.
   const pidNetns = filter.pid === undefined ? undefined : snapshot.processes.find((p) => p.pid === filter.pid)?.netns;
+  // Per-user findings (inotify: per uid) belong to the filtered processes' users only.
+  const uids = new Set(snapshot.processes.filter((p) => pids.has(p.pid)).map((p) => p.uid));
   return findings.filter((f) => {
     const s = f.subject;
     // A unix listener nobody holds (owner not visible) is about no pid and no port: not host-wide.
     if (s.path !== undefined && s.pid === undefined) return false;
+    if (s.pid === undefined && s.port === undefined && s.uid !== undefined) return uids.has(s.uid);
+    // Host-wide history (an info finding: counted since boot, nothing failing now) is not the
+    // filtered process's or port's cause: only what fails now host-wide is kept.
+    if (s.pid === undefined && s.port === undefined && f.severity === 'info') return false;
     if (s.pid === undefined && s.port === undefined) return s.netns === undefined || pidNetns === undefined || pidNetns === null || s.netns.inode === pidNetns;
     // --pid alone: the process's own findings (whatever port they name) and its listeners' ports.
     if (filter.port === undefined) return s.pid === filter.pid || (s.port !== undefined && ports.has(s.port));

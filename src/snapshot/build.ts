@@ -462,9 +462,22 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     }
   }
   if (inScope === null) return snapshot;
-  const scoped = restrictToNetns(snapshot, namespaces.filter((n) => inScope.has(n.inode)));
+  const asked = namespaces.filter((n) => inScope.has(n.inode));
+  const scoped = restrictToNetns(snapshot, asked);
   scoped.scope = { asked: describeScope(opts.scope as NetnsScope), read: inScope.size, seen: 1 + plan.targets.length };
+  // Partial means part of what was asked was not read. A process outside the asked namespaces that
+  // could not be read (pid 1 here: a non-dumpable init) hides nothing of them unless one of their
+  // sockets has no owner: only then may an unreadable process hold it.
+  const ownerHidden = (plan.partial || probes.some((r) => r.status !== 'ok' && r.status !== 'absent')) && hasOwnerless(table, procs.owners, inScope);
+  scoped.partial = asked.some((n) => n.partial) || (inScope.has(plan.own) ? ownPartial : missing.partial) || ownerHidden;
   return scoped;
+}
+
+/** Whether a socket of the namespaces `inodes` (one a process holds: inode ≠ 0) has no owner found. */
+function hasOwnerless(table: SocketTable, owners: ReadonlyMap<number, unknown>, inodes: ReadonlySet<number>): boolean {
+  const { inode, netns } = table;
+  for (let i = 0; i < table.length; i++) if (inode[i] !== 0 && inodes.has(netns[i]) && !owners.has(inode[i])) return true;
+  return false;
 }
 
 /**

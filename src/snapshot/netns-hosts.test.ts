@@ -52,7 +52,7 @@ test('Kubernetes node: pods named from the kubepods cgroup and /var/log/pods', a
   assert.equal(full?.title, 'Accept queue of 127.0.0.1:8080 in pod shop/web-7d9f8c6b5-x2x4q (container web) is full: 17 waiting, limit 16');
   assert.ok(!findings.some((f) => f.subject.netns?.pod?.name.startsWith('cart')), 'the healthy pod stays quiet');
   assert.deepEqual(matchNetns(s, { pod: 'shop/cart-5c8d7f9b4-q7w2n' }).map((n) => n.pod?.name), ['cart-5c8d7f9b4-q7w2n']);
-  assert.throws(() => matchNetns(s, { pod: 'shop/nope' }), /--pod "shop\/nope": no such network namespace; seen: host/);
+  assert.throws(() => matchNetns(s, { pod: 'shop/nope' }), /--pod "shop\/nope": no such pod; looked for NAMESPACE\/NAME among the pods .*; pods seen: shop\//);
   // Both exist, but not together: said as such, not "no such namespace".
   assert.throws(() => matchNetns(s, { netns: 'host', pod: 'shop/cart-5c8d7f9b4-q7w2n' }), /^Error: --netns "host" and --pod "shop\/cart-5c8d7f9b4-q7w2n" name different network namespaces \(--pod "shop\/cart-5c8d7f9b4-q7w2n" is pod shop\/cart-5c8d7f9b4-q7w2n \(container cart\) \[\d+\]\): give one$/);
 });
@@ -73,7 +73,7 @@ test('a scoped read: the namespace resolved by name first, then it alone read; t
   const web = await buildSnapshot({ root: fixture('netns', 'docker-host'), scope: { container: 'web' } });
   assert.ok(web.processes.every((p) => p.netns === web.namespaces[0].inode), web.processes.map((p) => `${p.pid}:${p.netns}`).join(' '));
   // A name nothing has is the same one-line error, before anything is read.
-  await assert.rejects(buildSnapshot({ root: fixture('netns', 'docker-host'), scope: { container: 'nope' } }), (err: Error) => err instanceof NetnsScopeError && /^--container "nope": no such network namespace; seen: host/.test(err.message));
+  await assert.rejects(buildSnapshot({ root: fixture('netns', 'docker-host'), scope: { container: 'nope' } }), (err: Error) => err instanceof NetnsScopeError && /^--container "nope": no such container; looked for a container of that name, full id or unique id prefix .*; containers seen: /.test(err.message));
   // --pid: that process's namespace.
   const pid = web.namespaces[0].pids[0];
   const byPid = await buildSnapshot({ root: fixture('netns', 'docker-host'), scope: { pid } });

@@ -59,6 +59,35 @@ function matchesContainer(n: NetnsRef, q: string): boolean {
   return /^[0-9a-f]{4,64}$/.test(q) && (c.id.startsWith(q) || shortId(c.id) === q);
 }
 
+/**
+ * `--container Q` as docker resolves a container reference (daemon/container.go GetContainer): the
+ * full id, then the exact name, then an id prefix of any length that only one container has; a
+ * prefix several have is refused naming them (matchNetns's "ambiguous").
+ */
+function containerHits<T extends NetnsCandidate>(namespaces: readonly T[], q: string): T[] {
+  const exact = namespaces.filter((n) => n.container && (n.container.id === q || n.container.name === q || n.container.name === q.replace(/^\//, '')));
+  if (exact.length) return exact;
+  if (!/^[0-9a-f]{1,64}$/.test(q)) return [];
+  return namespaces.filter((n) => n.container?.id.startsWith(q));
+}
+
+/** What a flag looks for, in the miss message: "no such container". */
+const WHAT: Record<string, string> = { '--netns': 'network namespace', '--container': 'container', '--pod': 'pod' };
+
+/** How a flag looked, for the miss message. */
+function howLooked(flag: string, snapshot: NetnsView): string {
+  const containers = snapshot.namespaces.filter((n) => n.container).map((n) => `${n.container!.name} (${shortId(n.container!.id)})`);
+  const pods = snapshot.namespaces.filter((n) => n.pod).map((n) => `${n.pod!.namespace}/${n.pod!.name}`);
+  const list = (xs: string[]) => (xs.length > 8 ? `${xs.slice(0, 8).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
+  if (flag === '--container') {
+    return `looked for a container of that name, full id or unique id prefix among the ${snapshot.namespaces.length} network namespaces read, named by their runtime (docker, podman, containerd, CRI-O, LXC: its state files and cgroups, trusted only from the runtime); ${containers.length ? `containers seen: ${list(containers)}` : 'none of them is a container sockdoc could name'}`;
+  }
+  if (flag === '--pod') {
+    return `looked for NAMESPACE/NAME among the pods named by the kubelet's and CRI's state (cgroups kubepods*) in the ${snapshot.namespaces.length} network namespaces read; ${pods.length ? `pods seen: ${list(pods)}` : 'no pod seen'}`;
+  }
+  return `seen: ${known(snapshot)}`;
+}
+
 function matchesPod(n: NetnsRef, q: string): boolean {
   const p = n.pod;
   if (!p) return false;
@@ -94,9 +123,10 @@ function listed(n: NetnsRef): string {
  */
 export function matchNetns<T extends NetnsCandidate>(snapshot: NetnsView<T>, query: NetnsQuery): T[] {
   let hits: readonly T[] = snapshot.namespaces;
+  const byContainer = query.container === undefined ? null : new Set(containerHits(snapshot.namespaces, query.container));
   const tests: Array<[string, string | undefined, (n: T, q: string) => boolean]> = [
     ['--netns', query.netns, matchesNetns],
-    ['--container', query.container, matchesContainer],
+    ['--container', query.container, (n) => byContainer!.has(n)],
     ['--pod', query.pod, matchesPod],
   ];
   refuseUnknownPid(snapshot, query.netns);
@@ -104,14 +134,17 @@ export function matchNetns<T extends NetnsCandidate>(snapshot: NetnsView<T>, que
   for (const [flag, q, test] of tests) {
     if (q === undefined) continue;
     const alone = snapshot.namespaces.filter((n) => test(n, q));
-    if (alone.length === 0) throw new Error(`${flag} ${JSON.stringify(q)}: no such network namespace; seen: ${known(snapshot)}`);
+    if (alone.length === 0) throw new Error(`${flag} ${JSON.stringify(q)}: no such ${WHAT[flag]}; ${howLooked(flag, snapshot)}`);
     const before = asked.join(' and ');
     asked.push(`${flag} ${JSON.stringify(q)}`);
     hits = hits.filter((n) => test(n, q));
     // Each exists, but not together: say which is which rather than "no such namespace".
     if (hits.length === 0) throw new Error(`${before} and ${flag} ${JSON.stringify(q)} name different network namespaces (${flag} ${JSON.stringify(q)} is ${alone.map(listed).join(', ')}): give one`);
   }
-  if (hits.length > 1) throw new Error(`${asked.join(' and ')} is ambiguous: it names ${hits.map(listed).join(', ')}; give the inode (--netns INODE)`);
+  if (hits.length > 1) {
+    const ids = query.container !== undefined && hits.every((n) => n.container) ? ` (container ids ${hits.map((n) => shortId(n.container!.id)).join(', ')}: a longer prefix picks one)` : '';
+    throw new Error(`${asked.join(' and ')} is ambiguous: it names ${hits.map(listed).join(', ')}${ids}; give the inode (--netns INODE)`);
+  }
   return [...hits];
 }
 
