@@ -37,7 +37,7 @@ Options:
   --port P                only findings about port P and the processes listening on it
   --netns NAME|INODE|PID  only this network namespace: an \`ip netns\` name, a container or pod name,
                           the inode of /proc/PID/ns/net, or a pid in it ("host" for the host's)
-  --container NAME        only the namespace of this docker/podman/LXC container (name or id prefix)
+  --container NAME        only the namespace of this docker/podman/LXC container (name, id, or a unique id prefix)
   --pod NS/NAME           only the namespace of this Kubernetes pod
   --root DIR              read DIR/proc, DIR/etc, ... (a captured host or fixture) instead of /
   --fd-warning R          fd-limit-near threshold, ratio of the soft limit (default 0.8)
