@@ -9,6 +9,13 @@ export interface Io {
   stderrIsTTY: boolean;
   /** Terminal width, or 100 when unknown. */
   columns: number;
+  /**
+   * Writes one piece of a long output (`sockets` at a million sockets) and resolves once the next
+   * may follow: after the reader took it (a pipe's back-pressure), so one piece is in memory at a
+   * time. Resolves false when nobody reads any more (a closed pipe: `sockdoc sockets | head`): the
+   * caller stops making pieces. Absent: `stdout`, and true.
+   */
+  stdoutPiece?: (text: string) => Promise<boolean>;
 }
 
 /** Exit codes, the monitoring-plugin convention (Nagios plugin guidelines). */
@@ -31,6 +38,35 @@ export function useColor(io: Io): boolean {
   return io.isTTY && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
 }
 
+/** Writes every piece of `pieces` through io.stdoutPiece (or io.stdout); false when the reader went away first. */
+export async function writePieces(io: Io, pieces: Iterable<string>): Promise<boolean> {
+  for (const piece of pieces) {
+    if (io.stdoutPiece) {
+      if (!(await io.stdoutPiece(piece))) return false;
+    } else io.stdout(piece);
+  }
+  return true;
+}
+
+/** One piece to a stream, waiting for 'drain' when its buffer is full; false once it failed or closed. */
+export function writeToStream(stream: NodeJS.WritableStream & { destroyed?: boolean; errored?: unknown; writableNeedDrain?: boolean }, text: string): Promise<boolean> {
+  const gone = () => Boolean(stream.destroyed || stream.errored);
+  if (gone()) return Promise.resolve(false);
+  // A write to a closed pipe fails at once (EPIPE: `errored` is set before write returns).
+  if (stream.write(text) || gone()) return Promise.resolve(!gone());
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve(!gone());
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
+}
+
 /** The real process's streams and environment (used by the bin and the lab's inner entry point). */
 export function processIo(): Io {
   return {
@@ -40,5 +76,6 @@ export function processIo(): Io {
     isTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     columns: process.stdout.columns || 100,
+    stdoutPiece: (t) => writeToStream(process.stdout, t),
   };
 }

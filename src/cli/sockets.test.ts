@@ -1,6 +1,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseState } from './sockets.js';
 import { cliPath, fixture } from '../testing/paths.js';
 
@@ -32,4 +35,33 @@ test('sockets with a bad --state exits 3 with one line', () => {
   const r = spawnSync(process.execPath, [cliPath, 'sockets', '--state', 'bogus'], { encoding: 'utf8' });
   assert.equal(r.status, 3);
   assert.match(r.stderr.split('\n')[0], /^sockdoc: --state: unknown TCP state 'bogus'/);
+});
+
+/** A copy of the seed tree with `extra` more TCP sockets in its /proc/net/tcp (TIME_WAIT, 127.0.0.1, each its own port pair). */
+function bigRoot(extra: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-sockets-big-'));
+  cpSync(fixture('hosts', 'seed-close-wait'), dir, { recursive: true });
+  const lines: string[] = [];
+  for (let i = 0; i < extra; i++) {
+    const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+    lines.push(`${String(1000 + i).padStart(6)}: 0100007F:${hex(10000 + (i % 50000))} 0100007F:${hex(1024 + Math.floor(i / 50000))} 06 00000000:00000000 03:0000169C 00000000     0        0 0 3 0000000000000000`);
+  }
+  appendFileSync(join(dir, 'proc', 'net', 'tcp'), lines.join('\n') + '\n');
+  return dir;
+}
+
+test('sockets streams: a reader that closes the pipe early ends the listing cleanly (exit 0, no error), a full read gets every row', (t) => {
+  const root = bigRoot(60_000);
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  for (const json of [false, true]) {
+    const args = ['sockets', '--root', root, ...(json ? ['--json'] : [])].map((a) => `'${a}'`).join(' ');
+    // head takes the first bytes and exits: sockdoc's next write meets a closed pipe (EPIPE).
+    const r = spawnSync('bash', ['-c', `'${process.execPath}' '${cliPath}' ${args} | head -c 200 > /dev/null; echo "exit \${PIPESTATUS[0]}" >&2`], { encoding: 'utf8', timeout: 60_000 });
+    assert.match(r.stderr, /exit 0\n$/, `json ${json}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /internal error|EPIPE|Error/, `json ${json}: nothing but the exit`);
+    const full = spawnSync(process.execPath, [cliPath, ...args.split(' ').map((a) => a.slice(1, -1))], { encoding: 'utf8', maxBuffer: 1 << 28, timeout: 60_000 });
+    assert.equal(full.status, 0, full.stderr);
+    if (json) assert.equal((JSON.parse(full.stdout) as unknown[]).length, 60_000 + 261 - 2, 'every socket of tcp and tcp6');
+    else assert.match(full.stdout, /^60259 sockets: /m);
+  }
 });

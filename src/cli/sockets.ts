@@ -1,11 +1,11 @@
 /** `sockdoc sockets`: the `ss -tanp` listing with owners, faster, filterable, with --json. */
 import { terminalSafe } from '../safety/terminal.js';
 import { SS_STATE_NAMES, TCP_STATES, type TcpState } from '../snapshot/types.js';
-import { renderSocketsTable, socketsToRows } from '../render/sockets.js';
+import { selectSockets, socketsJsonChunks, socketsTableChunks } from '../render/sockets.js';
 import { renderUnixTable, unixRows } from '../render/unix-sockets.js';
 import { checkRoot, NETNS_OPTIONS, netnsQuery, scopedSnapshot } from './diagnose.js';
 import { intFlag, parse, processId } from './args.js';
-import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
+import { EXIT, UsageError, useColor, writePieces, type Command, type Io } from './io.js';
 
 export const HELP = `Usage: sockdoc sockets [--unix] [--state S] [--port P] [--pid N] [--netns NAME|INODE|PID] [--json] [--root DIR]
 
@@ -74,12 +74,13 @@ export const run: Command = async (args: string[], io: Io) => {
     for (const n of snapshot.notes) io.stderr(`sockdoc: note: ${terminalSafe(n)}\n`);
     return EXIT.ok;
   }
-  const rows = socketsToRows(snapshot, filter);
+  // Streamed: rows are made one at a time from the socket columns and written a few thousand lines
+  // at a time, waiting for the reader; a reader that goes away (`| head`) ends the listing, not an error.
+  const rows = selectSockets(snapshot, filter);
   if (values.json) {
-    // Two writes: appending "\n" to a 10 MB string would copy it once more.
-    io.stdout(JSON.stringify(rows));
-    io.stdout('\n');
-  } else io.stdout(renderSocketsTable(rows, { color: useColor(io) && !values['no-color'], columns: io.columns }));
+    if (await writePieces(io, socketsJsonChunks(rows))) await writePieces(io, ['\n']);
+  }
+  else await writePieces(io, socketsTableChunks(rows, { color: useColor(io) && !values['no-color'], columns: io.columns }));
   for (const n of snapshot.notes) io.stderr(`sockdoc: note: ${terminalSafe(n)}\n`);
   return EXIT.ok;
 };

@@ -159,6 +159,23 @@ export class OwnerMap implements Map<number, Owner[]> {
   }
 
   /**
+   * Calls `fn` for every (pid, fd) holding `inode`, in holder order, without making the Owner array
+   * (which get() makes and keeps: an array and an object per socket at a million sockets).
+   * Returns the number of holders.
+   */
+  forEachHolder(inode: number, fn: (pid: number, fd: number) => void): number {
+    const e = this.find(inode);
+    if (e < 0) return 0;
+    const list = this.lists[e];
+    if (!list) {
+      fn(this.pid1[e], this.fd1[e]);
+      return 1;
+    }
+    for (const o of list) fn(o.pid, o.fd);
+    return list.length;
+  }
+
+  /**
    * Marks `inode` with `mark` (1..255; an earlier mark is kept) and calls `fn` once per holding
    * (pid, fd), allocation-free; `firstOfPid` is false for a second fd of a pid already called.
    * Returns whether the inode has holders.

@@ -111,6 +111,22 @@ export interface Column<R> {
   cell: (row: R) => string;
   /** Style for a cell, applied after padding so widths stay right. */
   style?: (row: R) => Style | null;
+  /** The cells come escaped already (terminalSafe, or text sockdoc makes: numbers, state names): not escaped again. */
+  escaped?: boolean;
+}
+
+/**
+ * Rows a table reads by index: an array, or a cursor that fills one reused object per call (the
+ * million rows of `sockdoc sockets` without an object each). A cursor's row is read before the
+ * next call only.
+ */
+export interface RowsAt<R> {
+  readonly length: number;
+  at(k: number): R;
+}
+
+function rowsAt<R>(rows: readonly R[]): RowsAt<R> {
+  return { length: rows.length, at: (k) => rows[k] };
 }
 
 /**
@@ -120,30 +136,38 @@ export interface Column<R> {
 export function table<R>(rows: readonly R[], columns: readonly Column<R>[], paint: Painter, indent = ''): string[] {
   const lines: string[] = [];
   const out: string[] = [];
-  tablePieces(rows, columns, paint, indent, out, () => {
+  for (const _ of tableLines(rowsAt(rows), columns, paint, indent, out)) {
     lines.push(out.join(''));
     out.length = 0;
-  });
+  }
   return lines;
 }
 
-/**
- * The same table as one string, each line ending in "\n": for tables of 100k rows (`sockdoc sockets`).
- * Joined a few thousand pieces at a time: one join over a million pieces measured 3x slower in
- * Node 20 than joining chunks and then the chunks.
- */
+/** The same table as one string, each line ending in "\n". */
 export function tableText<R>(rows: readonly R[], columns: readonly Column<R>[], paint: Painter, indent = ''): string {
-  const chunks: string[] = [];
+  return [...tableChunks(rowsAt(rows), columns, paint, indent)].join('');
+}
+
+/**
+ * The table of tableText in pieces of about `linesPerChunk` lines, made as they are asked for: a
+ * writer that waits for its reader keeps one piece in memory, whatever the number of rows (the
+ * cells are made twice, once to measure the columns and once to lay them out, rather than held).
+ * Lines are joined a few thousand at a time: one join over a million pieces measured 3x slower in
+ * Node 20 than joining chunks. `cellWidths`: the widest (escaped) cell of each column, when the
+ * caller can tell it without making the cells; the measuring pass is then skipped.
+ */
+export function* tableChunks<R>(rows: RowsAt<R>, columns: readonly Column<R>[], paint: Painter, indent = '', linesPerChunk = 4096, cellWidths?: readonly number[]): Generator<string> {
   const out: string[] = [];
-  tablePieces(rows, columns, paint, indent, out, () => {
+  let lines = 0;
+  for (const _ of tableLines(rows, columns, paint, indent, out, cellWidths)) {
     out.push('\n');
-    if (out.length >= 4096) {
-      chunks.push(out.join(''));
+    if (++lines >= linesPerChunk) {
+      yield out.join('');
       out.length = 0;
+      lines = 0;
     }
-  });
-  chunks.push(out.join(''));
-  return chunks.join('');
+  }
+  if (out.length > 0) yield out.join('');
 }
 
 /** Runs of spaces, shared: padding is a piece of its own, not a copy of every cell. */
@@ -152,39 +176,34 @@ function spaces(cache: string[], n: number): string {
 }
 
 /**
- * Appends each line of the table to `out` as pieces (cells, shared padding), then calls `endLine`,
- * which may empty `out`. Joining pieces copies every byte once; building lines by concatenation
+ * Appends each line of the table to `out` as pieces (cells, shared padding), then yields, and the
+ * caller may empty `out`. Joining pieces copies every byte once; building lines by concatenation
  * made a rope node per cell and a flattening copy per line. Relies on `paint(null, text)` returning
  * `text`, as every Painter from `painter` does.
  */
-function tablePieces<R>(rows: readonly R[], columns: readonly Column<R>[], paint: Painter, indent: string, out: string[], endLine: () => void): void {
-  // Column-major, widths measured as the cells are made.
+function* tableLines<R>(rows: RowsAt<R>, columns: readonly Column<R>[], paint: Painter, indent: string, out: string[], cellWidths?: readonly number[]): Generator<void> {
   const n = columns.length;
-  const cells: string[][] = [];
-  const widths: number[] = [];
-  for (const c of columns) {
-    const col = new Array<string>(rows.length);
-    let w = c.header.length;
-    for (let r = 0; r < rows.length; r++) {
-      // Cells hold host text (process names, addresses from a capture): escaped, so a newline cannot split a row.
-      const v = terminalSafe(c.cell(rows[r]));
-      col[r] = v;
-      if (v.length > w) w = v.length;
+  const widths = columns.map((c, i) => Math.max(c.header.length, cellWidths?.[i] ?? 0));
+  // Cells hold host text (process names, addresses from a capture): escaped, so a newline cannot split a row.
+  for (let r = 0; r < (cellWidths ? 0 : rows.length); r++) {
+    const row = rows.at(r);
+    for (let i = 0; i < n; i++) {
+      const len = terminalSafe(columns[i].cell(row)).length;
+      if (len > widths[i]) widths[i] = len;
     }
-    cells.push(col);
-    widths.push(w);
   }
   const pad: string[] = [];
   const styled = paint !== plain;
   // r = -1 is the header.
   for (let r = -1; r < rows.length; r++) {
+    const row = r < 0 ? undefined : rows.at(r);
     const start = out.length;
     let last = '';
     if (indent !== '') out.push(indent);
     for (let i = 0; i < n; i++) {
       const c = columns[i];
-      const v = r < 0 ? c.header : cells[i][r];
-      const style = !styled ? null : r < 0 ? 'dim' : c.style ? c.style(rows[r]) ?? null : null;
+      const v = row === undefined ? c.header : c.escaped ? c.cell(row) : terminalSafe(c.cell(row));
+      const style = !styled ? null : row === undefined ? 'dim' : c.style ? c.style(row) ?? null : null;
       const fill = widths[i] - v.length;
       if (i > 0) out.push('  ');
       if (style !== null) {
@@ -201,6 +220,6 @@ function tablePieces<R>(rows: readonly R[], columns: readonly Column<R>[], paint
     // No trailing white space: the line ends in it only when its last piece does, or is empty.
     const end = last.charCodeAt(last.length - 1);
     if (last === '' || end === 32 || (end >= 9 && end <= 13) || end >= 0xa0) out.push(out.splice(start).join('').trimEnd());
-    endLine();
+    yield;
   }
 }
