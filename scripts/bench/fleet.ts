@@ -10,6 +10,12 @@ import { inNetns } from './netns.js';
 
 /** Connections per process: keeps each one far below the 20000 fd hard limit of these hosts. */
 export const PER_PROCESS = 7500;
+/**
+ * Per process for a fleet of hundreds of thousands of sockets: still under the 20000 hard limit
+ * (Node raises its soft limit to the hard one), and half the processes: at 1M sockets 68 Node
+ * peers instead of 134, each ~100 MB, which the host's memory must hold beside the sockets.
+ */
+export const BIG_PER_PROCESS = 15000;
 
 export interface PeerSpec {
   /** 'stalled': a listener (backlog 4096) that never accepts; its clients wait in its queue. */
@@ -38,9 +44,9 @@ export const STALLED = { host: '127.0.1.1', port: 4999 };
  * Splits `sockets` (two per connection) over server/client pairs of at most PER_PROCESS each; with
  * `waiting`, that many more connections to a listener that never accepts (at most its backlog, 4096).
  */
-export function planFleet(sockets: number, minPairs = 4, waiting = 0): FleetPlan {
+export function planFleet(sockets: number, minPairs = 4, waiting = 0, perProcess = PER_PROCESS): FleetPlan {
   const connections = Math.ceil(sockets / 2);
-  const pairs = Math.max(minPairs, Math.ceil(connections / PER_PROCESS));
+  const pairs = Math.max(minPairs, Math.ceil(connections / perProcess));
   if (pairs > 250) throw new Error(`${sockets} sockets need ${pairs} listener addresses; at most 250 (127.0.0.1-250)`);
   const peers: PeerSpec[] = [];
   for (let i = 0; i < pairs; i++) {

@@ -24,6 +24,8 @@ export interface Measured {
   /** CPU seconds (user + system) of each timed run, when the spec asked for it. */
   cpuS?: number[];
   cpuMedianS?: number | null;
+  /** Peak RSS of the check run, MiB, when the spec asked for it (null: could not be measured). */
+  maxRssMiB?: number | null;
 }
 
 export function median(xs: number[]): number | null {
@@ -69,15 +71,16 @@ export async function checkTool(ctx: MeasureContext, spec: ToolSpec, expected: n
   const row: Measured = { label: spec.label, status: 'ok', timesS: [], medianS: null, minS: null, seen: null, output: '' };
   if (spec.missing) return { ...row, status: spec.missing };
   const saveFile = join(tmpdir(), `sockdoc-bench-${process.pid}-${spec.label.replace(/\W+/g, '_')}.out`);
-  const result = await runTimer(ctx, spec, ['--check', ...(spec.save ? ['--save', saveFile] : [])]);
+  const result = await runTimer(ctx, spec, ['--check', ...(spec.save ? ['--save', saveFile] : []), ...(spec.rss ? ['--rss'] : []), ...(spec.count ? ['--count', spec.count] : [])]);
   if (spec.save && existsSync(saveFile)) {
     row.output = readFileSync(saveFile, 'utf8');
     rmSync(saveFile);
   }
   const check = result.check!;
+  if (spec.rss) row.maxRssMiB = check.maxRssKiB ? Math.round(check.maxRssKiB / 1024) : null;
   if (!succeeded(check, spec.okExit)) return { ...row, status: describeFailure(check) };
   try {
-    row.seen = spec.seen(check.lines, row.output);
+    row.seen = spec.seen(check.lines, row.output, check.matches ?? null);
   } catch (err) {
     return { ...row, status: (err as Error).message };
   }

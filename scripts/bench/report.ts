@@ -119,14 +119,14 @@ function pad(s: string, n: number, right = false): string {
 export function formatTable(r: BenchResult): string {
   if (r.baseline) return formatAb(r);
   const base = r.rows.find((x) => x.label === BASELINE && x.status === 'ok')?.medianS ?? null;
-  const header = ['tool', 'median s', 'min s', 'cpu s', 'sockets seen', `vs ${BASELINE}`];
+  const header = ['tool', 'median s', 'min s', 'cpu s', 'peak RSS MiB', 'sockets seen', `vs ${BASELINE}`];
   const body = r.rows.map((x) => {
     const num = (v: number | null) => (v === null ? '-' : v.toFixed(3));
     const note = x.status === 'ok' ? ratioText(x.label, x.medianS, base, BASELINE) : x.status;
-    return [x.label, num(x.medianS), num(x.minS), num(x.cpuMedianS ?? null), x.seen === null ? '-' : String(x.seen), note];
+    return [x.label, num(x.medianS), num(x.minS), num(x.cpuMedianS ?? null), x.maxRssMiB == null ? '-' : String(x.maxRssMiB), x.seen === null ? '-' : String(x.seen), note];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i], i >= 1 && i <= 4)).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i], i >= 1 && i <= 5)).join('  ').trimEnd();
   const out = [
     `${r.expectedSockets} TCP sockets (${r.connections} connections over ${r.processes} processes) in netns ${r.namespace}, built in ${r.buildSeconds.toFixed(1)} s`,
     ...(r.unix ? [`and ${r.unix.built} unix stream sockets over ${r.unix.processes} processes (sockdoc sockets --unix listed ${r.unix.seen ?? '?'} there)`] : []),
@@ -136,6 +136,8 @@ export function formatTable(r: BenchResult): string {
     line(header),
     ...body.map(line),
   ];
+  const floor2 = floorRatios(r.rows);
+  if (floor2) out.push('', floor2);
   const extras = extrasCost(r.rows);
   if (extras) out.push('', extras);
   const floor = r.nodeStartup;
@@ -150,6 +152,26 @@ export function formatTable(r: BenchResult): string {
   }
   if (r.serve) out.push(...formatServe(r.serve));
   return out.join('\n') + '\n';
+}
+
+/**
+ * `sockets` against the diagnosis (issue 23: within 1.2x, both read the same sockets) and every
+ * sockdoc row against `ss -tan` (the kernel's dump alone), as ratios of wall-time medians.
+ */
+export function floorRatios(rows: Measured[]): string | null {
+  const ok = (label: string) => rows.find((x) => x.label === label && x.status === 'ok' && x.medianS !== null);
+  const diag = ok(WITH_EXTRAS);
+  const ss = ok('ss -tan');
+  const parts: string[] = [];
+  for (const label of ['sockdoc sockets', 'sockdoc sockets --json']) {
+    const x = ok(label);
+    if (x && diag) parts.push(`${label} / ${WITH_EXTRAS}: ${(x.medianS! / diag.medianS!).toFixed(2)}`);
+  }
+  for (const label of ['sockdoc sockets', 'sockdoc sockets --json', WITH_EXTRAS]) {
+    const x = ok(label);
+    if (x && ss) parts.push(`${label} / ss -tan: ${(x.medianS! / ss.medianS!).toFixed(2)}`);
+  }
+  return parts.length ? `wall-time medians: ${parts.join('; ')}` : null;
 }
 
 /** What each listener's drops and its queue's waits cost the diagnosis: the pair's medians, CPU first. */

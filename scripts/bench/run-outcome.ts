@@ -22,6 +22,10 @@ export function parseTimes(text: string): number | null {
 export interface CheckOutcome extends RunOutcome {
   lines: number;
   bytes: number;
+  /** With --count PATTERN: occurrences of PATTERN in stdout (counted as it streams, never held whole). */
+  matches?: number;
+  /** With --rss: the command's peak resident set (getrusage of the children, ru_maxrss), KiB; null when not measured. */
+  maxRssKiB?: number | null;
 }
 
 export interface TimerResult {

@@ -13,14 +13,18 @@ export interface ToolSpec {
   args: string[];
   /** Exit codes that mean "worked" (diagnose exits 1/2 when it has findings). */
   okExit: number[];
-  /** Sockets seen, from the check run's line count and saved output; null = cannot tell. */
-  seen: (lines: number, output: string) => number | null;
+  /** Sockets seen, from the check run's line count, saved output and `count` matches; null = cannot tell. */
+  seen: (lines: number, output: string, matches: number | null) => number | null;
   /** Why it cannot run here ("not installed"), or null. */
   missing: string | null;
   /** Keep the check run's output (to read sockdoc's own timings). */
   save: boolean;
   /** Also measure its CPU time (timer.ts --cpu). */
   cpu?: boolean;
+  /** Also measure the check run's peak RSS (timer.ts --rss). */
+  rss?: boolean;
+  /** Count this string in the check run's output as it streams (timer.ts --count): `seen` gets the count. */
+  count?: string;
 }
 
 function parseJson(what: string, output: string): unknown {
@@ -39,10 +43,15 @@ function socketsInDiagnosis(output: string): number | null {
   return Object.values(states).reduce<number>((n, v) => n + (typeof v === 'number' ? v : 0), 0);
 }
 
-function jsonArrayLength(output: string): number | null {
-  const doc = parseJson('sockets --json', output);
-  return Array.isArray(doc) ? doc.length : null;
-}
+/**
+ * Rows of `sockets --json`, counted as the output streams through the timer: every row, and only a
+ * row, starts with `{"state":` (a string holding that text is escaped: `{\"state\":`), so a million
+ * rows are counted without holding ~200 MB of JSON.
+ */
+export const SOCKETS_ROW = '{"state":';
+
+/** Above this many sockets, the tools that look up each socket's owners by a chained hash are not timed. */
+export const OWNER_TOOLS_MAX = 200_000;
 
 /** The diagnose row and its peer without drops and waits (SOCKDOC_LISTENER_EXTRAS=off). */
 export const WITH_EXTRAS = 'sockdoc --interval 0 --json';
@@ -52,22 +61,27 @@ export const WITHOUT_EXTRAS = 'sockdoc --interval 0 --json, no drops/waits';
  * The rows of the table, in order. `cli` is dist/src/cli/main.js; `ns` the benchmark's namespace,
  * to which sockdoc is narrowed (it reads every namespace of the host otherwise, as ss does not).
  */
-export function benchTools(cli: string, ns: string): ToolSpec[] {
+export function benchTools(cli: string, ns: string, sockets = 0): ToolSpec[] {
   const only = ['--netns', ns];
   const cliMissing = existsSync(cli) ? null : `not built (${cli} missing)`;
   const sys = (name: string) => (findOnPath(name) ? null : 'not installed');
+  // ss -p and netstat -p find each inode's owner in a fixed chained hash (docs/benchmarks.md):
+  // quadratic, 12 minutes a run for ss -tanp at 1M sockets. lsof is not timed beside them either.
+  const owners = (name: string) => sys(name) ?? (sockets > OWNER_TOOLS_MAX ? `not timed above ${OWNER_TOOLS_MAX} sockets (minutes a run; ss -tan is the floor)` : null);
   return [
     // `sockdoc sockets` prints a header line, one line per socket, then a summary line.
-    { label: 'sockdoc sockets', cmd: process.execPath, args: [cli, 'sockets', ...only], okExit: [0], seen: (l) => l - 2, missing: cliMissing, save: false },
+    { label: 'sockdoc sockets', cmd: process.execPath, args: [cli, 'sockets', ...only], okExit: [0], seen: (l) => l - 2, missing: cliMissing, save: false, rss: true },
     // Same snapshot, JSON instead of the aligned table: separates reading from rendering.
     {
       label: 'sockdoc sockets --json',
       cmd: process.execPath,
       args: [cli, 'sockets', '--json', ...only],
       okExit: [0],
-      seen: (_l, out) => jsonArrayLength(out),
+      seen: (_l, _out, rows) => rows,
       missing: cliMissing,
-      save: true,
+      save: false,
+      rss: true,
+      count: SOCKETS_ROW,
     },
     {
       label: WITH_EXTRAS,
@@ -78,6 +92,7 @@ export function benchTools(cli: string, ns: string): ToolSpec[] {
       missing: cliMissing,
       save: true,
       cpu: true,
+      rss: true,
     },
     // The same diagnosis without each listener's drops and its queue's waits (one plain dump, as
     // before issue 20): the pair says what reading them costs (docs/benchmarks.md).
@@ -91,11 +106,13 @@ export function benchTools(cli: string, ns: string): ToolSpec[] {
       save: true,
       cpu: true,
     },
-    { label: 'ss -tanp', cmd: 'ss', args: ['-tanp'], okExit: [0], seen: (l) => l - 1, missing: sys('ss'), save: false },
+    { label: 'ss -tanp', cmd: 'ss', args: ['-tanp'], okExit: [0], seen: (l) => l - 1, missing: owners('ss'), save: false },
+    // The sockets without their processes: the kernel's dump and its formatting, the floor under every row.
+    { label: 'ss -tan', cmd: 'ss', args: ['-tan'], okExit: [0], seen: (l) => l - 1, missing: sys('ss'), save: false, rss: true },
     // netstat: "Active Internet connections" + column header.
-    { label: 'netstat -tanp', cmd: 'netstat', args: ['-tanp'], okExit: [0], seen: (l) => l - 2, missing: sys('netstat'), save: false },
+    { label: 'netstat -tanp', cmd: 'netstat', args: ['-tanp'], okExit: [0], seen: (l) => l - 2, missing: owners('netstat'), save: false },
     // lsof: one header, then one line per (process, fd): a socket held by two processes counts twice.
-    { label: 'lsof -nP -iTCP', cmd: 'lsof', args: ['-nP', '-iTCP'], okExit: [0], seen: (l) => l - 1, missing: sys('lsof'), save: false },
+    { label: 'lsof -nP -iTCP', cmd: 'lsof', args: ['-nP', '-iTCP'], okExit: [0], seen: (l) => l - 1, missing: owners('lsof'), save: false },
   ];
 }
 
