@@ -20,6 +20,7 @@ import { netnsLabel } from '../snapshot/netns-names.js';
 import { durationFlag, intFlag, parse, processId, ratioFlag } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 import { socketCount } from '../snapshot/socket-table.js';
+import { readIdentities } from '../snapshot/identity.js';
 
 export const HELP = `Usage: sockdoc [diagnose] [options]
 
@@ -150,6 +151,9 @@ export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: Diagn
     findings = runRules(snapshot, options, undefined, context);
   }
   findings = filterFindings(findings, snapshot, filter);
+  // What each named process runs (two reads each, only the processes findings name): the groups
+  // keep two services of one interpreter apart.
+  snapshot.identities = readIdentities(snapshot, findings);
   return { snapshot, findings, filter, exitCode: exitCodeOf(findings) };
 }
 

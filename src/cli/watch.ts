@@ -248,8 +248,8 @@ export const run: Command = async (args: string[], io: Io) => {
     // Ctrl-\ in raw mode is a byte, not SIGQUIT: it quits, as the signal would.
     if (key.sequence === '\x1c') return stop();
     const before = ui;
-    // The selection indexes the findings on screen, which the filter narrows.
-    ui = press(ui, key, model ? filterModel(model, ui.filter).findings.length : 0);
+    // The selection indexes the groups of findings on screen, which the filter narrows.
+    ui = press(ui, key, model ? filterModel(model, ui.filter).groups.length : 0);
     if (ui.quit) return stop();
     if (ui.sort !== before.sort && model) model = { ...model, processes: sortProcesses(model.processes, ui.sort) };
     if (before.paused && !ui.paused && latest) {

@@ -8,8 +8,7 @@ import { listenerKey, processKey, type History } from '../history/history.js';
 import { approxDuration, ratePerMinute } from '../rules/support/text.js';
 import { buildModel, type FindingRow, type ListenerRow, type Model, type ProcessRow } from '../watch/model.js';
 import type { Sample } from '../watch/sampler.js';
-import { groupFindings } from '../render/groups.js';
-import { groupJson, type GroupJson } from '../render/json.js';
+import type { GroupJson } from '../render/json.js';
 
 export const DASHBOARD_SCHEMA_VERSION = 1;
 export const MAX_POINTS = 360;
@@ -114,7 +113,7 @@ export function dashboardState(sample: Sample, history: History, everyMs: number
     fileNr: m.fileNr,
     spanMs: m.spanMs,
     findings: m.findings,
-    groups: groupFindings(sample.findings).map(groupJson),
+    groups: m.groups,
     listeners: m.listeners.slice(0, TABLE_ROWS).map(({ trend: _trend, waitTrend: _waitTrend, ...row }) => row),
     processes: tabled.map(({ trend: _trend, ...row }) => ({
       ...row,

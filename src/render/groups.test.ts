@@ -122,3 +122,69 @@ test('fillOf reads the evidence convention: keys ending in Percent or Ratio', ()
   assert.equal(fillOf(made('x', 1, 'a', { evidence: { queuePercent: 120, heldRatio: 0.5 } })), 1.2);
   assert.equal(fillOf(made('x', 1, 'a', { evidence: { open: 5 } })), null);
 });
+
+/**
+ * A node where one name means different programs and many processes mean one: two python3
+ * services of one interpreter (billing.service, reports.service), two instances of one template
+ * unit (worker@1, worker@2), and 200 replicas of deployment shop/web (python3 too), every one
+ * with full accept queues. Identities as probe/pid-identity.ts reads them (test/fixtures/identity).
+ */
+function oneNameManyPrograms(): Diagnosis {
+  const base = snapshot({ deltas: {} });
+  const processes = [];
+  const listeners = [];
+  const namespaces: NetNamespace[] = [base.namespaces[0]];
+  const identities = new Map<number, { exe: string | null; unit: string | null }>();
+  const service = (pid: number, name: string, exe: string, unit: string, ports: number[]) => {
+    processes.push(proc({ pid, name, open: 40, soft: 1024, sockets: { LISTEN: ports.length } }));
+    for (const port of ports) listeners.push(listener({ port, pids: [pid], acceptQueue: 129 + (port % 7), backlog: 128 }));
+    identities.set(pid, { exe, unit });
+  };
+  service(4101, 'python3', '/usr/bin/python3.11', 'billing.service', [8001, 8002]);
+  service(4102, 'python3', '/usr/bin/python3.11', 'reports.service', [8101, 8102]);
+  service(4103, 'node', '/usr/bin/node', 'worker@.service', [9001]);
+  service(4104, 'node', '/usr/bin/node', 'worker@.service', [9002]);
+  for (let i = 0; i < 200; i++) {
+    const inode = 4026533000 + i;
+    const pid = 6000 + i;
+    const pod = `web-7d9f8c6b5-${((i * 7919) % 36 ** 5).toString(36).padStart(5, '0')}`;
+    processes.push(proc({ pid, name: 'python3', open: 30, soft: 1048576, netns: inode, sockets: { LISTEN: 1 } }));
+    listeners.push(listener({ netns: inode, port: 8080, pids: [pid], acceptQueue: 129 + (i % 40), backlog: 128, inode: 90000 + i }));
+    identities.set(pid, { exe: '/usr/local/bin/python3.12', unit: null });
+    namespaces.push({ ...base.namespaces[0], inode, kind: 'kubernetes', name: `shop/${pod}`, pod: { namespace: 'shop', name: pod, uid: null, containers: ['web'] }, pids: [pid], listenerCount: 1 });
+  }
+  const s = snapshot({ processes, listeners, deltas: {} });
+  s.namespaces = namespaces;
+  const d = diagnose(s, DEFAULT_RULE_OPTIONS, {});
+  d.snapshot.identities = identities;
+  return d;
+}
+
+test('one name, many programs: two python3 services stay apart, 200 replicas of a deployment and a template unit\'s instances fold (golden)', () => {
+  const d = oneNameManyPrograms();
+  const full = d.findings.filter((f) => f.id === 'accept-queue-full');
+  assert.equal(full.length, 206);
+  const groups = groupFindings(full, d.snapshot.identities);
+  assert.deepEqual(
+    groups.map((g) => [groupTitle(g), g.exe, g.unit]).sort(),
+    [
+      ['2 listeners of node: accept-queue-full', '/usr/bin/node', 'worker@.service'],
+      ['2 listeners of python3 (billing.service): accept-queue-full', '/usr/bin/python3.11', 'billing.service'],
+      ['2 listeners of python3 (reports.service): accept-queue-full', '/usr/bin/python3.11', 'reports.service'],
+      ['200 listeners of python3 in 200 pods of pod shop/web: accept-queue-full', '/usr/local/bin/python3.12', null],
+    ],
+  );
+  // Without identities (a snapshot nobody read them for) the name alone decides, as before: the
+  // two services and the host's python3 fold (the pods stay apart by their workload).
+  assert.equal(groupFindings(full).length, 3);
+  const out = renderDiagnosis(d, { color: false, columns: 100 });
+  assert.match(out, /2 listeners of python3 \(billing\.service\)/);
+  assert.match(out, /2 listeners of python3 \(reports\.service\)/);
+  assert.match(out, /200 listeners of python3 in 200 pods of pod shop\/web/);
+  const json = diagnosisToJson(d);
+  const web = json.groups.find((g) => g.workload === 'pod shop/web' && g.id === 'accept-queue-full')!;
+  assert.equal(web.count, 200);
+  assert.equal(web.exe, '/usr/local/bin/python3.12');
+  assert.deepEqual(json.groups.filter((g) => g.id === 'accept-queue-full' && g.program === 'python3').map((g) => g.unit).sort(), ['billing.service', null, 'reports.service']);
+  assertGolden('grouped-identities.txt', out);
+});

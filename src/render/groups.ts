@@ -1,8 +1,10 @@
 /**
  * Findings folded into groups, for every finding id alike: findings of one id and severity whose
- * subjects share the owner program (the process name a finding names) and, for pods, the workload
- * (the pods' names without their controller suffixes) are one problem seen many times. "100
- * listeners of nginx in 10 namespaces" is one line to read at 3 am, not 100 blocks.
+ * subjects are one program — the same process name, executable (/proc/PID/exe) and systemd unit —
+ * in one workload (a pod's workload: the pods' names without their controller suffixes; a
+ * container's image) are one problem seen many times. "100 listeners of nginx in 10 namespaces" is
+ * one line to read at 3 am, not 100 blocks; two `python3` services (two units, or two executables)
+ * are two problems, and 200 replicas of one deployment are one.
  *
  * A layer over findings, pure: no rule knows about groups, and a finding id added tomorrow groups
  * the same way. The terminal report, the dashboard, the monitoring line and the JSON (`groups`, next
@@ -14,20 +16,29 @@
 import type { Finding, Severity } from '../rules/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
-import type { NetnsRef } from '../snapshot/types.js';
+import type { NetnsRef, ProcessIdentity } from '../snapshot/types.js';
 
 /** What a group's subjects are: listeners (address and port), processes, namespaces, or the host. */
 export type GroupSubject = 'listener' | 'process' | 'namespace' | 'host';
 
 export interface FindingGroup {
-  /** Stable key: "<id>|<severity>|<program or ->|<workload or ->". */
+  /** Stable key: "<id>|<severity>|<program or ->|<workload or ->|<executable or ->|<unit or ->". */
   key: string;
   id: string;
   severity: Severity;
   /** The owner program every member names (subject.name); null when the findings name none. */
   program: string | null;
-  /** "pod shop/web": the workload the members' pods belong to; null outside pods. */
+  /** "pod shop/web": the workload the members' pods belong to; "container IMAGE" for a container's; null outside both. */
   workload: string | null;
+  /** The members' executable (/proc/PID/exe as read); null when the findings name no process or it was not read. */
+  exe: string | null;
+  /** The members' systemd unit (template instances as `name@.service`); null for none or unknown. */
+  unit: string | null;
+  /**
+   * What tells this group from another of the same id, severity, program and workload (the unit,
+   * else the executable), for the title; null when no other group needs telling apart.
+   */
+  variant: string | null;
   subject: GroupSubject;
   /** Every member, worst first. */
   findings: Finding[];
@@ -55,8 +66,18 @@ export function podWorkload(pod: { namespace: string; name: string }): string {
   return `${pod.namespace}/${base || pod.name}`;
 }
 
+/** A pod's workload, or a container's image (replicas of one image are one workload), or null. */
 function workloadOf(netns: NetnsRef | undefined): string | null {
-  return netns?.pod ? `pod ${podWorkload(netns.pod)}` : null;
+  if (netns?.pod) return `pod ${podWorkload(netns.pod)}`;
+  const image = netns?.container?.image;
+  return image ? `container ${image}` : null;
+}
+
+/** Identities of the processes findings name, by pid (Snapshot.identities). */
+export type Identities = ReadonlyMap<number, ProcessIdentity>;
+
+function identityOf(f: Finding, identities: Identities | undefined): ProcessIdentity | null {
+  return f.subject.pid === undefined ? null : identities?.get(f.subject.pid) ?? null;
 }
 
 /** The largest fill ratio (0..1) a finding's evidence states, or null: how to pick the worst. */
@@ -70,23 +91,26 @@ export function fillOf(f: Finding): number | null {
   return best;
 }
 
-export function groupKey(f: Finding): string {
-  return [f.id, f.severity, f.subject.name ?? '-', workloadOf(f.subject.netns) ?? '-'].join('|');
+/** The group a finding belongs to; without `identities` (a fixture snapshot), by its process name alone. */
+export function groupKey(f: Finding, identities?: Identities): string {
+  const who = identityOf(f, identities);
+  return [f.id, f.severity, f.subject.name ?? '-', workloadOf(f.subject.netns) ?? '-', who?.exe ?? '-', who?.unit ?? '-'].join('|');
 }
 
 /**
  * Findings in groups, in the order of each group's first member in `findings` (so the report's
  * order holds); a group of one is a finding on its own. Members are ordered worst first.
  */
-export function groupFindings(findings: readonly Finding[]): FindingGroup[] {
+export function groupFindings(findings: readonly Finding[], identities?: Identities): FindingGroup[] {
   const byKey = new Map<string, FindingGroup>();
   const order = new Map<Finding, number>();
   findings.forEach((f, i) => {
     order.set(f, i);
-    const key = groupKey(f);
+    const key = groupKey(f, identities);
     let g = byKey.get(key);
     if (!g) {
-      g = { key, id: f.id, severity: f.severity, program: f.subject.name ?? null, workload: workloadOf(f.subject.netns), subject: subjectKind(f), findings: [], namespaces: [] };
+      const who = identityOf(f, identities);
+      g = { key, id: f.id, severity: f.severity, program: f.subject.name ?? null, workload: workloadOf(f.subject.netns), exe: who?.exe ?? null, unit: who?.unit ?? null, variant: null, subject: subjectKind(f), findings: [], namespaces: [] };
       byKey.set(key, g);
     }
     g.findings.push(f);
@@ -96,8 +120,17 @@ export function groupFindings(findings: readonly Finding[]): FindingGroup[] {
     const kind = subjectKind(f);
     if (kind !== g.subject && g.subject !== 'listener') g.subject = kind === 'listener' ? kind : g.subject;
   });
+  // Groups that differ only in what runs (two units or executables of one name) say which they are.
+  const alike = new Map<string, FindingGroup[]>();
   for (const g of byKey.values()) {
     g.findings.sort((a, b) => (fillOf(b) ?? -1) - (fillOf(a) ?? -1) || order.get(a)! - order.get(b)!);
+    const k = [g.id, g.severity, g.program ?? '-', g.workload ?? '-'].join('|');
+    alike.set(k, [...(alike.get(k) ?? []), g]);
+  }
+  for (const gs of alike.values()) {
+    if (gs.length < 2) continue;
+    const units = new Set(gs.map((g) => g.unit));
+    for (const g of gs) g.variant = units.size > 1 && g.unit !== null ? g.unit : g.exe ?? (g.unit ?? 'executable not read');
   }
   return [...byKey.values()];
 }
@@ -116,9 +149,11 @@ const NOUN: Record<GroupSubject, [string, string]> = {
 export function groupTitle(g: FindingGroup): string {
   const n = g.findings.length;
   const noun = NOUN[g.subject][n === 1 ? 0 : 1];
-  const of = g.program !== null ? ` of ${g.program}` : '';
+  const of = g.program !== null ? ` of ${g.program}${g.variant !== null ? ` (${g.variant})` : ''}` : '';
   const nsCount = g.namespaces.length;
-  const where = g.workload !== null ? ` in ${nsCount} pod${nsCount === 1 ? '' : 's'} of ${g.workload}` : g.subject === 'namespace' ? '' : nsCount > 1 ? ` in ${nsCount} namespaces` : g.namespaces[0] !== 'host' ? ` in ${g.namespaces[0]}` : '';
+  const image = g.workload?.startsWith('container ') ? g.workload.slice('container '.length) : null;
+  // One container is named as ever ("in docker container web (…)"); many of one image by the image.
+  const where = image !== null && nsCount > 1 ? ` in ${nsCount} containers of image ${image}` : image === null && g.workload !== null ? ` in ${nsCount} pod${nsCount === 1 ? '' : 's'} of ${g.workload}` : g.subject === 'namespace' ? '' : nsCount > 1 ? ` in ${nsCount} namespaces` : g.namespaces[0] !== 'host' ? ` in ${g.namespaces[0]}` : '';
   return `${n} ${noun}${of}${where}: ${g.id}`;
 }
 

@@ -46,6 +46,10 @@ export interface GroupJson {
   severity: Severity;
   program: string | null;
   workload: string | null;
+  /** The members' executable (/proc/PID/exe as read); null when unnamed or not read. */
+  exe: string | null;
+  /** The members' systemd unit (template instances as `name@.service`); null for none or unknown. */
+  unit: string | null;
   subject: GroupSubject;
   count: number;
   title: string;
@@ -64,6 +68,8 @@ export function groupJson(g: FindingGroup): GroupJson {
     severity: g.severity,
     program: g.program,
     workload: g.workload,
+    exe: g.exe,
+    unit: g.unit,
     subject: g.subject,
     count: g.findings.length,
     title: groupTitle(g),
@@ -428,7 +434,7 @@ export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
     summary,
     exitCode: d.exitCode,
     findings: d.findings.map(findingJson),
-    groups: groupFindings(d.findings).map(groupJson),
+    groups: groupFindings(d.findings, s.identities).map(groupJson),
     processes,
     listeners: filterListeners(s, d.filter)
       .filter((l): l is Listener & { family: 4 | 6 } => l.family !== 'unix')

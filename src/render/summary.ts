@@ -64,7 +64,7 @@ export function renderSummary(d: Diagnosis, options: RuleOptions = DEFAULT_RULE_
   } else if (worst) {
     // The headline is the worst finding's group when it has company ("100 listeners of nginx in 10
     // namespaces: accept-queue-full; worst: …"); the rest is counted by group, then by finding.
-    const groups = groupFindings(findings);
+    const groups = groupFindings(findings, d.snapshot.identities);
     const head = groups.find((g) => g.findings.includes(worst))!;
     const counts: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
     const groupCounts: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };

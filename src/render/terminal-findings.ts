@@ -7,7 +7,7 @@ import { terminalSafe } from '../safety/terminal.js';
 import type { Finding, Severity } from '../rules/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { hostPort, pack, pidName, wrap, type Painter, type Style } from './format.js';
-import { groupFindings, groupTitle, WORST_SHOWN, type FindingGroup } from './groups.js';
+import { groupFindings, groupTitle, WORST_SHOWN, type FindingGroup, type Identities } from './groups.js';
 
 const TAG: Record<Severity, string> = { critical: 'CRITICAL', warning: 'WARNING', info: 'INFO' };
 export const SEVERITY_STYLE: Record<Severity, Style> = { critical: 'redBold', warning: 'yellow', info: 'cyan' };
@@ -240,9 +240,9 @@ const FOLDABLE = new Set(['syn-queue-pressure', 'listen-overflows']);
  * Short form: findings of one group (src/render/groups.ts) are one numbered block (the group, its
  * worst members, the fix of the worst); --verbose prints every finding whole.
  */
-export function renderFindings(findings: readonly Finding[], width: number, paint: Painter, verbose = false): string[] {
+export function renderFindings(findings: readonly Finding[], width: number, paint: Painter, verbose = false, identities?: Identities): string[] {
   // Units: each finding alone (--verbose) or each group; every member's ref points at its unit's number.
-  const units: FindingGroup[] = verbose ? findings.map((f) => groupFindings([f])[0]) : groupFindings(findings);
+  const units: FindingGroup[] = verbose ? findings.map((f) => groupFindings([f])[0]) : groupFindings(findings, identities);
   const indexByRef = new Map<string, number>();
   units.forEach((u, i) => {
     for (const f of u.findings) {

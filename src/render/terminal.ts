@@ -167,15 +167,23 @@ function answerLines(findings: readonly Finding[], d: Diagnosis, width: number, 
   // the first of them, and how many more are alike.
   const alike = new Map<string, { chain: Finding[]; more: number; program: string | undefined }>();
   for (const g of groups) {
-    const key = groupKey(g[0]);
+    const key = groupKey(g[0], d.snapshot.identities);
     const seen = alike.get(key);
     if (seen) seen.more++;
     else alike.set(key, { chain: g, more: 0, program: g[0].subject.name });
   }
   const lines = [...alike.values()];
+  // Two programs of one name (two python3 services) say which is which: the unit, else the executable.
+  const named = new Map<string, number>();
+  for (const l of lines) if (l.program !== undefined) named.set(l.program, (named.get(l.program) ?? 0) + 1);
+  const which = (f: Finding) => {
+    const who = f.subject.pid === undefined ? undefined : d.snapshot.identities?.get(f.subject.pid);
+    const v = who?.unit ?? who?.exe;
+    return v ? ` (${v})` : '';
+  };
   for (const { chain, more, program } of lines.slice(0, MAX_CHAINS)) {
     const severity = chain[0].severity;
-    const tail = more > 0 ? ` (+${more} alike${program !== undefined ? ` of ${program}` : ''})` : '';
+    const tail = more > 0 ? ` (+${more} alike${program !== undefined ? ` of ${program}${(named.get(program) ?? 0) > 1 ? which(chain[0]) : ''}` : ''})` : '';
     let text = wrap(terminalSafe(chainText(chain, (netns) => countersOf(d.snapshot, netns)) + tail), width - TAG_COLUMN);
     // Chains alike are one line: the groups below carry their numbers.
     if (more > 0 && text.length > 1) text = [cutLine(text.join(' '), width - TAG_COLUMN)];
@@ -209,7 +217,7 @@ export function renderDiagnosis(d: Diagnosis, opts: TerminalOptions): string {
     }
     if (findings.length) {
       sections.push(answerLines(findings, d, width, paint));
-      sections.push(renderFindings(findings, width, paint, verbose));
+      sections.push(renderFindings(findings, width, paint, verbose, d.snapshot.identities));
     } else if (!port) sections.push([paint('green', '✓ No problems found') + ` for ${describeFilter(d.filter)}.`]);
     // The tables are context: in the long form, or when there is no finding to read instead.
     if (verbose || findings.length === 0) {

@@ -135,6 +135,14 @@ export interface ProcessInfo {
   threads?: ThreadStates | null;
 }
 
+/** What a process runs, to tell programs of one name apart (probe/pid-identity.ts). */
+export interface ProcessIdentity {
+  /** /proc/PID/exe as read, " (deleted)" kept off; null when it could not be read. */
+  exe: string | null;
+  /** The systemd unit that runs it, template instances folded (`app@.service`); null for none (a session, a container) or unreadable. */
+  unit: string | null;
+}
+
 /** A unix-domain socket's type (include/linux/net.h: SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5). */
 export type UnixSocketType = 'stream' | 'dgram' | 'seqpacket';
 
@@ -514,6 +522,12 @@ export interface Snapshot {
   scope?: { asked: string; read: number; seen: number };
   /** Where each examined process's fd limit came from (filled by provenance, keyed by pid). */
   limitOrigins: Map<number, import('../provenance/types.js').LimitOrigin>;
+  /**
+   * What the processes the findings name run (executable, systemd unit), keyed by pid: read by
+   * diagnose after the rules, for grouping (render/groups.ts). Absent when not read (a snapshot
+   * made in a test): findings then group by process name.
+   */
+  identities?: Map<number, ProcessIdentity>;
   /**
    * Running programs with a connection cap of their own (nginx worker_connections, HAProxy maxconn,
    * Redis maxclients, ...: src/provenance/programs/), each with its caps and what it holds now.

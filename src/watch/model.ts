@@ -11,6 +11,8 @@ import { namespaceOf } from '../snapshot/namespaces.js';
 import type { Snapshot } from '../snapshot/types.js';
 import type { Sample } from './sampler.js';
 import { socketCount } from '../snapshot/socket-table.js';
+import { groupFindings } from '../render/groups.js';
+import { groupJson, type GroupJson } from '../render/json.js';
 
 export interface ListenerRow {
   id: string;
@@ -99,6 +101,12 @@ export interface Model {
   spanMs: number;
   tookMs: number;
   findings: FindingRow[];
+  /**
+   * The findings in groups (render/groups.ts, as the report and the dashboard fold them): what the
+   * screen lists, one line each, in the findings' order. Under a filter, `refs` keeps the members
+   * that match and `count` the whole group's size.
+   */
+  groups: GroupJson[];
   listeners: ListenerRow[];
   processes: ProcessRow[];
   rates: RateRow[];
@@ -203,6 +211,7 @@ export function buildModel(sample: Sample, history: History, sort: ProcessSort =
     spanMs: times.length ? times[times.length - 1] - times[0] : 0,
     tookMs: sample.tookMs,
     findings: findings.map(findingRow),
+    groups: groupFindings(findings, snapshot.identities).map(groupJson),
     listeners: listenerRows(snapshot, history).sort(
       (a, b) => (b.ratio ?? -1) - (a.ratio ?? -1) || (b.waitMs ?? -1) - (a.waitMs ?? -1) || b.queue - a.queue || a.label.localeCompare(b.label),
     ),
@@ -226,9 +235,12 @@ export function filterModel(model: Model, filter: string): Model {
   const q = filter.trim().toLowerCase();
   if (!q) return model;
   const has = (...parts: Array<string | number | null>) => parts.some((p) => p !== null && String(p).toLowerCase().includes(q));
+  const findings = model.findings.filter((f) => has(f.id, f.title, f.pid, f.port));
+  const kept = new Set(findings.map((f) => f.ref));
   return {
     ...model,
-    findings: model.findings.filter((f) => has(f.id, f.title, f.pid, f.port)),
+    findings,
+    groups: model.groups.map((g) => ({ ...g, refs: g.refs.filter((r) => kept.has(r)) })).filter((g) => g.refs.length > 0),
     listeners: model.listeners.filter((l) => has(l.label, l.owner, l.netnsName)),
     processes: model.processes.filter((p) => has(p.name, p.pid, p.user, p.netnsName)),
   };

@@ -133,16 +133,40 @@ test('Esc then Ctrl-C typed quickly (readline joins them into one meta key) stil
   assert.deepEqual(keysOf(altUp), [altUp], 'a longer sequence stays one key');
 });
 
-test('the selection follows its finding when the list reorders, and the overlay closes when it is gone', () => {
+test('the selection follows its group of findings when the list reorders, and the overlay closes when it is gone', () => {
   const m = model();
-  const forecast = m.findings.findIndex((f) => f.id === 'fd-exhaustion-forecast');
+  const forecast = m.groups.findIndex((g) => g.id === 'fd-exhaustion-forecast');
   const ui = { ...INITIAL_UI, selected: forecast, detail: true };
-  const reordered = { ...m, findings: [...m.findings].reverse() };
+  const reordered = { ...m, groups: [...m.groups].reverse() };
   const moved = followSelection(ui, m, reordered);
-  assert.equal(reordered.findings[moved.selected].id, 'fd-exhaustion-forecast');
+  assert.equal(reordered.groups[moved.selected].id, 'fd-exhaustion-forecast');
   assert.equal(moved.detail, true);
-  const gone = followSelection(ui, m, { ...m, findings: m.findings.filter((f) => f.id !== 'fd-exhaustion-forecast') });
+  const without = { ...m, findings: m.findings.filter((f) => f.id !== 'fd-exhaustion-forecast'), groups: m.groups.filter((g) => g.id !== 'fd-exhaustion-forecast') };
+  const gone = followSelection(ui, m, without);
   assert.equal(gone.detail, false);
+});
+
+test('findings are listed in groups, as the report folds them: 40 full listeners of one program are one line', () => {
+  const s = snapshot({
+    processes: [proc({ pid: 5100, name: 'nginx', open: 60, soft: 65536, sockets: { LISTEN: 40 } })],
+    listeners: Array.from({ length: 40 }, (_, k) => listener({ port: 7000 + k, pids: [5100], acceptQueue: 130 + k, backlog: 128 })),
+  });
+  const findings = runRules(s, DEFAULT_RULE_OPTIONS);
+  const sample: Sample = { at: HISTORY_T0, snapshot: s, findings, tookMs: 5 };
+  const m = buildModel(sample, new History());
+  const full = m.groups.filter((g) => g.id === 'accept-queue-full');
+  assert.equal(full.length, 1);
+  assert.equal(full[0].count, 40);
+  const text = renderScreen(m, INITIAL_UI, { cols: 160, rows: 40 }, 2000, false).join('\n');
+  assert.match(text, new RegExp(`Findings \\(${m.findings.length} in ${m.groups.length} groups\\)`));
+  assert.match(text, /CRITICAL accept-queue-full {2}40 listeners of nginx — worst: Accept queue of 0\.0\.0\.0:7039 is full: 169 waiting/);
+  assert.equal(text.split('\n').filter((l) => /accept-queue-full/.test(l)).length, 1, 'one line for the 40');
+  // Enter on it: the worst member's why and fix, and the others named.
+  const detail = renderScreen(m, { ...INITIAL_UI, selected: m.groups.indexOf(full[0]), detail: true }, { cols: 160, rows: 60 }, 2000, false).join('\n');
+  assert.match(detail, /40 listeners of nginx: accept-queue-full; the worst is above, the others: accept-queue-full@0\.0\.0\.0:7038/);
+  // The filter narrows a group to its members that match, and says so.
+  const narrowed = renderScreen(m, { ...INITIAL_UI, filter: ':7001' }, { cols: 160, rows: 40 }, 2000, false).join('\n');
+  assert.match(narrowed, /40 listeners of nginx \(1 match\)/);
 });
 
 test('listeners in several namespaces get a netns column, and the filter matches the namespace', () => {
@@ -167,7 +191,7 @@ test('listeners in several namespaces get a netns column, and the filter matches
 
 test('a partial read is never "healthy"; processes whose fds could not be read are counted, not "none visible"', () => {
   const m = model();
-  const quiet = { ...m, findings: [], counts: { critical: 0, warning: 0, info: 0 }, processes: [], partial: true, asRoot: false };
+  const quiet = { ...m, findings: [], groups: [], counts: { critical: 0, warning: 0, info: 0 }, processes: [], partial: true, asRoot: false };
   const text = renderScreen(quiet, INITIAL_UI, { cols: 150, rows: 40 }, 2000, false).join('\n');
   assert.match(text.split('\n')[1], /^no findings partial \(not root\) · /);
   assert.doesNotMatch(text, /healthy/);

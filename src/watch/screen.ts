@@ -7,7 +7,7 @@
 import { painter, wrap, type Painter, type Style } from '../render/format.js';
 import { approxDuration, plural, ratePerMinute, waitText } from '../rules/support/text.js';
 import type { Severity } from '../rules/types.js';
-import { filterModel, type Model, type ProcessRow } from './model.js';
+import { filterModel, type FindingRow, type Model, type ProcessRow } from './model.js';
 import { sparkline } from './sparkline.js';
 import { clip, fit, pad, safe, width } from './text.js';
 import type { UiState } from './ui.js';
@@ -158,13 +158,27 @@ function rateLines(m: Model, cols: number, c: Painter): string[] {
   return lines.slice(0, 2);
 }
 
+/** The finding a group line stands for: its worst member (that the filter kept). */
+function leadOf(m: Model, index: number): FindingRow | undefined {
+  const g = m.groups[index];
+  return g ? m.findings.find((f) => f.ref === g.refs[0]) : undefined;
+}
+
+/**
+ * One line per group, as the report folds them: a finding alone says its title; a group says what
+ * it is ("300 listeners of nginx in 30 namespaces") and its worst member, so 300 full listeners are
+ * one line, not a list that pushes everything else off the screen.
+ */
 function findingLines(m: Model, ui: UiState, cols: number, max: number, c: Painter): string[] {
-  if (m.findings.length === 0) return [ui.filter ? c('dim', `  (no finding matches the filter ${safe(ui.filter)})`) : c('green', '  no findings')];
-  const first = Math.max(0, Math.min(ui.selected - max + 1, m.findings.length - max));
-  return m.findings.slice(first, first + max).map((f, i) => {
+  if (m.groups.length === 0) return [ui.filter ? c('dim', `  (no finding matches the filter ${safe(ui.filter)})`) : c('green', '  no findings')];
+  const first = Math.max(0, Math.min(ui.selected - max + 1, m.groups.length - max));
+  return m.groups.slice(first, first + max).map((g, i) => {
     const selected = first + i === ui.selected;
-    const sev = c(SEVERITY_STYLE[f.severity], pad(f.severity.toUpperCase(), 8));
-    const text = fit(`${f.id}  ${safe(f.title)}`, cols - 13);
+    const lead = leadOf(m, first + i);
+    const sev = c(SEVERITY_STYLE[g.severity], pad(g.severity.toUpperCase(), 8));
+    const matching = g.refs.length < g.count ? ` (${g.refs.length} match)` : '';
+    const what = g.count > 1 ? `${safe(g.title.slice(0, -(g.id.length + 2)))}${matching} — worst: ${safe(lead?.title ?? '')}` : safe(lead?.title ?? g.title);
+    const text = fit(`${g.id}  ${what}`, cols - 13);
     return `${selected ? c('bold', '▶') : ' '} ${sev} ${selected ? c('bold', text) : text}`;
   });
 }
@@ -176,8 +190,9 @@ function footer(m: Model, ui: UiState, cols: number, c: Painter): string {
 }
 
 function detailLines(m: Model, ui: UiState, size: ScreenSize, c: Painter): string[] {
-  const f = m.findings[ui.selected];
-  if (!f) return [];
+  const f = leadOf(m, ui.selected);
+  const g = m.groups[ui.selected];
+  if (!f || !g) return [];
   const w = size.cols - 4;
   const ev = Object.entries(f.evidence)
     .filter(([, v]) => v !== null)
@@ -186,6 +201,8 @@ function detailLines(m: Model, ui: UiState, size: ScreenSize, c: Painter): strin
   const lines = [
     `${c(SEVERITY_STYLE[f.severity], f.severity.toUpperCase())}  ${c('bold', f.id)}`,
     ...wrap(safe(f.title), w).map((l) => c('bold', l)),
+    // A group: the worst member is shown; the others are named (the report's --verbose lists each).
+    ...(g.count > 1 ? ['', ...wrap(safe(`${g.title}; the worst is above, the others: ${g.refs.slice(1, 6).join(', ')}${g.refs.length > 6 ? `, and ${g.refs.length - 6} more` : ''}`), w).map((l) => c('dim', l))] : []),
     '',
     c('dim', 'evidence'),
     ...wrap(safe(ev), w).map((l) => `  ${l}`),
@@ -257,7 +274,7 @@ function planSections(budget: number, m: Model, rateLines: number): Layout {
   if (left >= 3) [plan.processes, left] = [1, left - 3];
   if (left >= 1 + rateLines) [plan.rates, left] = [true, left - 1 - rateLines];
   const more = (have: number, rows: number, share: number) => (have ? Math.min(Math.max(0, rows - 1), share) : 0);
-  const f = more(plan.findings, m.findings.length, Math.floor(left / 3));
+  const f = more(plan.findings, m.groups.length, Math.floor(left / 3));
   plan.findings += f;
   left -= f;
   const l = more(plan.listeners, m.listeners.length, Math.floor(left / 2));
@@ -276,7 +293,7 @@ export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyM
   const m = filterModel(model, ui.filter);
   let lines: string[];
   if (ui.help) lines = HELP.map((l) => fit(l, cols));
-  else if (ui.detail && m.findings[ui.selected]) lines = detailLines(m, ui, { cols, rows: height }, c);
+  else if (ui.detail && leadOf(m, ui.selected)) lines = detailLines(m, ui, { cols, rows: height }, c);
   else {
     const head = header(m, ui, everyMs, cols, c);
     const rates = rateLines(m, cols, c);
@@ -286,7 +303,7 @@ export function renderScreen(model: Model, ui: UiState, size: ScreenSize, everyM
       ...(layout.listeners ? [rule(`Listeners nearest full (${m.listeners.length})`, cols, c), ...listenerLines(m, model.listeners, ui, cols, layout.listeners, c)] : []),
       ...(layout.processes ? [rule(`Processes nearest their fd limit (${m.processes.length})`, cols, c), ...processLines(m, model.processes, ui, cols, layout.processes, c)] : []),
       ...(layout.rates ? [rule('Counter rates, per second', cols, c), ...rates] : []),
-      ...(layout.findings ? [rule(`Findings (${m.findings.length})`, cols, c), ...findingLines(m, ui, cols, layout.findings, c)] : []),
+      ...(layout.findings ? [rule(`Findings (${m.findings.length}${m.groups.length < m.findings.length ? ` in ${m.groups.length} groups` : ''})`, cols, c), ...findingLines(m, ui, cols, layout.findings, c)] : []),
     ];
     lines = lines.slice(0, height - 1);
     while (lines.length < height - 1) lines.push('');

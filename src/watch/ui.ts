@@ -11,7 +11,7 @@ export interface UiState {
   filter: string;
   /** Typing a filter after `/`. */
   editing: boolean;
-  /** Index into the (filtered) findings. */
+  /** Index into the (filtered) groups of findings: one line each on the screen. */
   selected: number;
   /** Showing the selected finding's why and fix. */
   detail: boolean;
@@ -55,19 +55,19 @@ export function keysOf(key: Key): Key[] {
 }
 
 /**
- * The selection after a new sample: the same finding (by ref) where it moved to, so the why and
- * fix on screen stay those of the finding the user picked; when it is gone, the overlay closes.
+ * The selection after a new sample: the same group (by key) where it moved to, so the why and fix
+ * on screen stay those of the problem the user picked; when it is gone, the overlay closes.
  */
 export function followSelection(state: UiState, before: Model | null, after: Model): UiState {
   if (!before) return state;
-  const ref = filterModel(before, state.filter).findings[state.selected]?.ref;
-  const now = filterModel(after, state.filter).findings;
-  const at = ref === undefined ? -1 : now.findIndex((f) => f.ref === ref);
+  const key = filterModel(before, state.filter).groups[state.selected]?.key;
+  const now = filterModel(after, state.filter).groups;
+  const at = key === undefined ? -1 : now.findIndex((g) => g.key === key);
   if (at >= 0) return at === state.selected ? state : { ...state, selected: at };
   return { ...state, selected: Math.min(state.selected, Math.max(0, now.length - 1)), detail: false };
 }
 
-/** The next state after `key`, with `findings` findings currently listed (for the selection bounds). */
+/** The next state after `key`, with `findings` lines of findings (groups) currently listed (for the selection bounds). */
 export function press(state: UiState, key: Key, findings: number): UiState {
   const s = { ...state };
   if (key.ctrl && key.name === 'c') return { ...s, quit: true };
