@@ -18,11 +18,13 @@
  *     of the connections waiting in accept queues that the dump above made (childinfo.c);
  *     "sock_diag:unix" the raw unix_diag dump of every unix-domain socket (src/probe/unix-diag.ts).
  * statesMask 0 makes no dump (a window's first read wants only files); `flags` (default
- * TCPTABLE_WAITS) is tcptable_collect's.
+ * TCPTABLE_WAITS) is tcptable_collect's, plus NETNS_SKIP_EMPTY: a namespace whose sockstat counts no
+ * socket at all (sockstat_empty below) is entered and that file read, nothing else: its result
+ * says `empty: true`, its table is empty and each of its files is null (not read).
  * Threads: at most MAX_THREADS, each taking the next namespace from an atomic index; they exit when
  * done, so no thread outlives the call in a foreign namespace.
  *
- * Result per path, in order: { errno, what, table, files, inode } where errno is 0 or the errno of
+ * Result per path, in order: { errno, what, table, files, inode, empty } where errno is 0 or the errno of
  * the step `what` ("open", "inode", "setns", or the dump's step); table is tcpDiagTable's shape or
  * null; files holds, per file, its text (latin1) or -errno; when setns failed no file is read (it
  * would describe sockdoc's own namespace) and every entry is -errno of setns.
@@ -54,12 +56,15 @@
 #include <sys/stat.h>
 
 #define MAX_THREADS 4
+/* netnsReadAsync flag (never passed on to tcptable_collect): skip a namespace with no socket in use (src/probe/native.ts NETNS_SKIP_EMPTY). */
+#define NETNS_SKIP_EMPTY 8u
 #define MAX_FILE (4u * 1024 * 1024) /* sysctl and counter files are small; bound a surprise */
 
 typedef struct {
-  char *text; /* NULL when err != 0 */
+  char *text; /* NULL when err != 0 or not read */
   size_t len;
   int err;
+  int skipped; /* not read: the namespace was empty (NETNS_SKIP_EMPTY) */
 } file_result;
 
 typedef struct {
@@ -69,6 +74,7 @@ typedef struct {
   table t;
   file_result *files;
   uint64_t inode; /* of the namespace the opened path named; 0 when not opened */
+  int empty; /* its sockstat counted no socket: nothing else was read (NETNS_SKIP_EMPTY) */
 } ns_result;
 
 typedef struct {
@@ -156,49 +162,75 @@ static int read_unix_dump(file_result *r) {
   return take_bytes(r, &acc, sockdiag_dump_unix(SOCKDOC_UNIX_STATES, SOCKDOC_UNIX_SHOW, sockdiag_collect, &acc, &what));
 }
 
-/* "PREFIX inuse N ... tw T" of one sockstat file read inside the namespace into *inuse and *tw;
- * 0 when found. A missing sockstat6 (IPv6 disabled) counts as nothing in use. */
-static int sockstat_line(const char *path, const char *prefix, long *inuse, long *tw) {
-  file_result f = {0};
-  *inuse = *tw = 0;
-  int err = read_file(path, &f);
-  if (err) return err == ENOENT && strstr(path, "sockstat6") ? 0 : err;
-  int found = -1;
-  for (size_t at = 0; at < f.len;) {
-    const char *line = f.text + at;
-    const char *nl = memchr(line, '\n', f.len - at);
-    size_t n = nl ? (size_t)(nl - line) : f.len - at;
-    size_t plen = strlen(prefix);
+/* The value after `key` ("used ", "inuse ", "tw ") on the line of `text` that starts with `prefix`; -1 when absent. */
+static long sockstat_field(const char *text, size_t len, const char *prefix, const char *key) {
+  size_t plen = strlen(prefix), klen = strlen(key);
+  for (size_t at = 0; at < len;) {
+    const char *line = text + at;
+    const char *nl = memchr(line, '\n', len - at);
+    size_t n = nl ? (size_t)(nl - line) : len - at;
     if (n > plen && memcmp(line, prefix, plen) == 0) {
-      char buf[256];
-      size_t m = n < sizeof buf - 1 ? n : sizeof buf - 1;
-      memcpy(buf, line, m);
-      buf[m] = 0;
-      const char *u = strstr(buf, " inuse "), *t = strstr(buf, " tw ");
-      if (u) *inuse = strtol(u + 7, NULL, 10);
-      if (t) *tw = strtol(t + 4, NULL, 10);
-      found = u ? 0 : -1;
-      break;
+      for (size_t i = plen; i + klen < n; i++) {
+        if (line[i - 1] == ' ' && memcmp(line + i, key, klen) == 0) {
+          long v = 0;
+          size_t j = i + klen;
+          if (j >= n || line[j] < '0' || line[j] > '9') return -1;
+          for (; j < n && line[j] >= '0' && line[j] <= '9'; j++) v = v * 10 + (line[j] - '0');
+          return v;
+        }
+      }
+      return -1;
     }
     at += n + 1;
   }
-  free(f.text);
-  return found == 0 ? 0 : EPROTO;
+  return -1;
 }
 
 /*
- * True when the namespace has no TCP socket to list: nothing in use and nothing in TIME_WAIT
- * (net/ipv4/proc.c sockstat_seq_show "TCP: inuse N orphan O tw T", net/ipv6/proc.c "TCP6: inuse N";
- * inuse and tw are this namespace's own counts; listeners, connections and orphans are all hashed
- * and counted, request sockets hang off a counted listener). The dump would still walk every
- * socket of the established hash, which all namespaces share unless tcp_child_ehash_entries gave
- * them their own: ~18 ms per namespace on a host with 100k sockets. Any doubt: not empty.
+ * What the namespace's sockstat files count (net/ipv4/proc.c sockstat_seq_show, net/ipv6/proc.c
+ * sockstat6_seq_show), each -1 when unknown:
+ * - used: "sockets: used N" = sock_inuse_get(net) (net/socket.c socket_seq_show), every socket a
+ *   program made in this namespace, of any family (unix, TCP, UDP, netlink, ...) and the connections
+ *   accepted from its listeners: sk_alloc counts each non-kernel socket in its namespace
+ *   (sock_inuse_add), sk_clone_lock each child, and __sk_free takes it off. Per namespace since
+ *   Linux 4.16 (a host-wide count before: never 0 on a host, so nothing is ever skipped there);
+ * - tcp, tw: "TCP: inuse N ... tw T": hashed TCPv4 sockets of the namespace, kernel ones included
+ *   (sock_prot_inuse_add at hash time), and its TIME_WAIT sockets (which `used` does not count);
+ * - tcp6: "TCP6: inuse N", read only when the others are 0 (no sockstat6 without IPv6: 0).
  */
-static int tcp_nothing_in_use(void) {
-  long inuse4, tw, inuse6, tw6;
-  if (sockstat_line("/proc/thread-self/net/sockstat", "TCP: ", &inuse4, &tw) != 0) return 0;
-  if (sockstat_line("/proc/thread-self/net/sockstat6", "TCP6: ", &inuse6, &tw6) != 0) return 0;
-  return inuse4 == 0 && tw == 0 && inuse6 == 0;
+typedef struct {
+  long used, tcp, tw, tcp6;
+} sockstat_counts;
+
+static void read_sockstat(sockstat_counts *c) {
+  file_result f = {0};
+  c->used = c->tcp = c->tw = c->tcp6 = -1;
+  if (read_file("/proc/thread-self/net/sockstat", &f) != 0) return;
+  c->used = sockstat_field(f.text, f.len, "sockets: ", "used ");
+  c->tcp = sockstat_field(f.text, f.len, "TCP: ", "inuse ");
+  c->tw = sockstat_field(f.text, f.len, "TCP: ", "tw ");
+  free(f.text);
+  if (c->tcp != 0 || c->tw != 0) return;
+  file_result g = {0};
+  int err = read_file("/proc/thread-self/net/sockstat6", &g);
+  if (err == ENOENT) c->tcp6 = 0;
+  else if (!err) c->tcp6 = sockstat_field(g.text, g.len, "TCP6: ", "inuse ");
+  free(g.text);
+}
+
+/*
+ * True when the namespace has no TCP socket to list: nothing in use and nothing in TIME_WAIT (request
+ * sockets hang off a counted listener, orphans stay hashed). The dump would still walk every socket
+ * of the established hash, which all namespaces share unless tcp_child_ehash_entries gave them their
+ * own: ~18 ms per namespace on a host with 100k sockets. Any doubt (-1): not empty.
+ */
+static int tcp_nothing_in_use(const sockstat_counts *c) {
+  return c->tcp == 0 && c->tw == 0 && c->tcp6 == 0;
+}
+
+/* True when nothing at all is in the namespace: no socket of any family a program made, no TCP socket (kernel ones too), none in TIME_WAIT. */
+static int sockstat_empty(const sockstat_counts *c) {
+  return c->used == 0 && tcp_nothing_in_use(c);
 }
 
 static void read_one(ns_job *job, size_t i) {
@@ -221,6 +253,18 @@ static void read_one(ns_job *job, size_t i) {
     for (size_t f = 0; f < job->nfiles; f++) r->files[f].err = r->err;
     return;
   }
+  sockstat_counts counts = {-1, -1, -1, -1};
+  if ((job->flags & NETNS_SKIP_EMPTY) || job->states != 0) read_sockstat(&counts);
+  if ((job->flags & NETNS_SKIP_EMPTY) && sockstat_empty(&counts)) {
+    /* Nothing in it to list, queue or leak: the sockstat read above is all (an empty table, files not read). */
+    memset(&r->t, 0, sizeof r->t);
+    r->t.ipv6 = 1;
+    r->have_table = 1;
+    r->empty = 1;
+    for (size_t f = 0; f < job->nfiles; f++) r->files[f].skipped = 1;
+    return;
+  }
+  const uint32_t flags = job->flags & ~NETNS_SKIP_EMPTY;
   const char *what = "";
   int err = 0;
   sockdiag_bytes raw = {0};
@@ -228,14 +272,14 @@ static void read_one(ns_job *job, size_t i) {
   for (size_t f = 0; f < job->nfiles; f++) want_raw |= strcmp(job->files[f], WAITING_DUMP) == 0;
   if (job->states == 0) {
     /* No dump asked: the files only. */
-  } else if (tcp_nothing_in_use()) {
+  } else if (tcp_nothing_in_use(&counts)) {
     memset(&r->t, 0, sizeof r->t); /* an empty table, as the dump would have given */
     r->t.ipv6 = 1;
     r->have_table = 1;
   } else {
     memset(&r->t, 0, sizeof r->t);
     if (want_raw) r->t.raw_waits = &raw;
-    err = tcptable_collect(job->states, job->flags, &r->t, &what);
+    err = tcptable_collect(job->states, flags, &r->t, &what);
     r->t.raw_waits = NULL;
     r->have_table = 1;
   }
@@ -324,7 +368,9 @@ static napi_value result_js(napi_env env, ns_job *job) {
     for (size_t f = 0; f < job->nfiles; f++) {
       napi_value v;
       const file_result *fr = &r->files[f];
-      napi_status st = fr->err ? napi_create_int32(env, -fr->err, &v) : napi_create_string_latin1(env, fr->text ? fr->text : "", fr->len, &v);
+      napi_status st = fr->skipped ? napi_get_null(env, &v)
+                       : fr->err   ? napi_create_int32(env, -fr->err, &v)
+                                   : napi_create_string_latin1(env, fr->text ? fr->text : "", fr->len, &v);
       if (st != napi_ok || napi_set_element(env, files, (uint32_t)f, v) != napi_ok) return NULL;
     }
     napi_set_named_property(env, obj, "errno", errv);
@@ -334,6 +380,9 @@ static napi_value result_js(napi_env env, ns_job *job) {
     napi_value inodev;
     if (napi_create_double(env, (double)r->inode, &inodev) != napi_ok) return NULL;
     napi_set_named_property(env, obj, "inode", inodev);
+    napi_value emptyv;
+    if (napi_get_boolean(env, r->empty != 0, &emptyv) != napi_ok) return NULL;
+    napi_set_named_property(env, obj, "empty", emptyv);
     if (napi_set_element(env, arr, (uint32_t)i, obj) != napi_ok) return NULL;
   }
   return arr;

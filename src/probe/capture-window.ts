@@ -5,7 +5,8 @@
  * would (snapshot/window.ts). A capture without it (older ones, `--interval 0`) is one read.
  *
  * Shape: {"format": 1, "intervalMs": 1000, "netns": [{"inode": 4026531840,
- *   "counters": {"TcpExt.ListenOverflows": 3, …} | null, "closeWait": [41623, …] | null}, …]}
+ *   "counters": {"TcpExt.ListenOverflows": 3, …} | null, "closeWait": [41623, …] | null,
+ *   "empty": true (optional: its sockstat counted no socket, nothing else was read)}, …]}
  * A capture is a stranger's file: every value is checked, and a file that does not hold exactly
  * this shape is refused whole (the report says so and stays a one-read report).
  */
@@ -28,6 +29,7 @@ export function formatCaptureWindow(start: WindowStart, intervalMs: number): str
     inode,
     counters: p.counters,
     closeWait: p.closeWait === null ? null : [...p.closeWait].sort((a, b) => a - b),
+    ...(p.empty ? { empty: true } : {}),
   }));
   return JSON.stringify({ format: 1, intervalMs, netns }) + '\n';
 }
@@ -60,10 +62,13 @@ export function parseCaptureWindow(text: string): CaptureWindow {
   if (!isCount(doc.intervalMs) || doc.intervalMs === 0 || doc.intervalMs > MAX_INTERVAL_MS) throw new Error('intervalMs is not a window length');
   if (!Array.isArray(doc.netns)) throw new Error('netns is not a list');
   const byNetns = new Map<number, NetnsPoint>();
-  for (const e of doc.netns as Array<{ inode?: unknown; counters?: unknown; closeWait?: unknown } | null>) {
+  for (const e of doc.netns as Array<{ inode?: unknown; counters?: unknown; closeWait?: unknown; empty?: unknown } | null>) {
     if (!e || typeof e !== 'object' || !isCount(e.inode)) throw new Error('a netns entry has no inode');
     if (byNetns.has(e.inode)) throw new Error(`netns ${e.inode} appears twice`);
-    byNetns.set(e.inode, { counters: counters(e.counters ?? null), closeWait: inodes(e.closeWait ?? null) });
+    if (e.empty !== undefined && e.empty !== true) throw new Error(`netns ${e.inode}: empty is not true`);
+    const point: NetnsPoint = { counters: counters(e.counters ?? null), closeWait: inodes(e.closeWait ?? null) };
+    if (e.empty === true) point.empty = true;
+    byNetns.set(e.inode, point);
   }
   return { start: { byNetns }, intervalMs: doc.intervalMs };
 }

@@ -75,6 +75,11 @@ export const TCP_TABLE_PLAIN = 4;
 export function dumpFlags(env: NodeJS.ProcessEnv = process.env): number {
   return env.SOCKDOC_LISTENER_EXTRAS === 'off' ? TCP_TABLE_PLAIN : TCP_TABLE_WAITS;
 }
+/**
+ * netnsReadAsync flag: a namespace whose sockstat counts no socket at all (no socket a program made,
+ * no TCP socket, none in TIME_WAIT) is entered and that file read, nothing else: `empty` (native/netns.c).
+ */
+export const NETNS_SKIP_EMPTY = 8;
 /** idiag_ext bit of INET_DIAG_SKMEMINFO (include/uapi/linux/inet_diag.h: bit INET_DIAG_SKMEMINFO - 1). */
 export const EXT_SKMEMINFO = 1 << (7 - 1);
 
@@ -85,8 +90,10 @@ export interface NativeNetnsRead {
   what: string;
   /** Every TCP socket of the namespace; null when it could not be entered or the dump failed. */
   table: NativeTcpTable | null;
-  /** Per file asked: its text, or -errno (every entry is -errno of setns when it could not be entered). */
-  files: Array<string | number>;
+  /** Per file asked: its text, or -errno (every entry is -errno of setns when it could not be entered); null: not read (`empty`). */
+  files: Array<string | number | null>;
+  /** With NETNS_SKIP_EMPTY: its sockstat counted no socket, and nothing else was read. Absent from an addon built before it. */
+  empty?: boolean;
   /**
    * Inode of the namespace the opened path named (0: not opened). With expected inodes given, a
    * different one is not entered: errno ESTALE, what "inode". Absent from an addon built before it.

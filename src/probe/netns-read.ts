@@ -11,6 +11,11 @@
  *   limits (only in sock_diag) and the sysctls stay unknown, and the notes say so.
  * - A captured tree: ROOT/netns/INODE/ holds what capture read from inside (proc/net/*,
  *   proc/sys/net/*, sock_diag/tcp-listen.bin); without it, ROOT/proc/PID/net/* as above.
+ *
+ * Whichever way, a namespace whose sockstat counts no socket at all (probe/sockstat.ts
+ * sockstatEmpty: none a program made, no TCP socket, none in TIME_WAIT) is `empty`: that file is all
+ * that is read of it. Nothing in it can queue, drop, leak or wait on a connection now, so no sysctl,
+ * counter or socket table of it is needed; a tenant's 2,000 empty namespaces cost one small read each.
  */
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -18,13 +23,14 @@ import { readCounters } from './netstat.js';
 import { readProcNetTcp, DIAG_SOURCE } from './net-tcp.js';
 import { tableFromDiag, TCP_ALL_STATES_MASK, withRecordedDiag, type WaitLookups } from './net-diag.js';
 import { SocketTable, tcpStateNumber } from '../snapshot/socket-table.js';
-import { ADDON_PATH, dumpFlags, loadNativeAddon, type NativeNetnsRead } from './native.js';
+import { ADDON_PATH, dumpFlags, loadNativeAddon, NETNS_SKIP_EMPTY, type NativeNetnsRead } from './native.js';
 import { readCapturedWaits, readListenBacklogs } from './sock-diag.js';
 import { NET_TUNABLE_NAMES, parseTunable, sysctlPath } from './sysctl.js';
 import { parseNetstat } from './netstat.js';
 import { describeError, readUnder, runProbe, under } from './read-file.js';
 import { readPidNetns } from './netns.js';
 import { readProcNetUnix, readUnixSockets, unixFromBytes, unixReadOf, UNIX_DIAG_SOURCE, type UnixRead } from './net-unix.js';
+import { readSockstatEmpty } from './sockstat.js';
 import type { ProbeReport, Tunables } from '../snapshot/types.js';
 
 const LISTEN = tcpStateNumber('LISTEN');
@@ -66,12 +72,21 @@ export interface NetnsData {
   partial: boolean;
   /** Pids found in this namespace that named another one when it was entered (exited, pid reused): their discovery is stale. */
   stalePids?: number[];
+  /** Its sockstat counted no socket: nothing else of it was read (tunables null, counters null, tables empty), and nothing is missing. */
+  empty?: boolean;
 }
 
-/** Files read from inside a namespace, in this order: its net.* sysctls, its counters, its unix_diag dump (native/netns.c). */
-const INSIDE_FILES = [...NET_TUNABLE_NAMES.map((n) => `/${sysctlPath(n)}`), '/proc/thread-self/net/netstat', '/proc/thread-self/net/snmp', 'sock_diag:unix'];
-const COUNTER_FILES = [NET_TUNABLE_NAMES.length, NET_TUNABLE_NAMES.length + 1];
-const UNIX_FILE = NET_TUNABLE_NAMES.length + 2;
+const COUNTER_FILES = ['/proc/thread-self/net/netstat', '/proc/thread-self/net/snmp'];
+const UNIX_FILE = 'sock_diag:unix';
+/** Files read from inside a namespace by the snapshot: its net.* sysctls, its counters, its unix_diag dump (native/netns.c). */
+const INSIDE_FILES = [...NET_TUNABLE_NAMES.map((n) => `/${sysctlPath(n)}`), ...COUNTER_FILES, UNIX_FILE];
+
+/**
+ * What a read takes from inside each namespace: everything the snapshot uses, or only the counters
+ * (the start of a sampling window compares counters, CLOSE_WAIT and drops: no sysctl, no unix socket).
+ */
+export type InsideFiles = 'all' | 'counters';
+const FILES_OF: Record<InsideFiles, string[]> = { all: INSIDE_FILES, counters: COUNTER_FILES };
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 const errnoName = (n: number): string => ERRNO_NAMES.get(Math.abs(n)) ?? `errno ${Math.abs(n)}`;
@@ -112,6 +127,8 @@ export function readNetnsFromPid(root: string, target: NetnsTarget, why: string)
   const data = { ...emptyNetnsData(target), partial: true, outside: true };
   for (const pid of target.pids.slice(0, 5)) {
     if (!inNetns(root, pid, target.inode)) continue; // exited, or its pid now names another namespace
+    // Nothing in use there (its sockstat, read between two checks): nothing else to read.
+    if (readSockstatEmpty(root, `proc/${pid}/net`) && inNetns(root, pid, target.inode)) return { ...emptyNamespace(target, 'proc'), outside: true };
     const read = readProcNetTcp(root, target.inode, `proc/${pid}/net`);
     if (read.reports[0].status !== 'ok' && read.reports[0].status !== 'partial') continue; // exited: try the next
     const counters = readCounters(root, `proc/${pid}/net`);
@@ -131,29 +148,33 @@ export function readNetnsFromPid(root: string, target: NetnsTarget, why: string)
   return data;
 }
 
-/** Parses the files native/netns.c read from inside into tunables and counters. */
-function fromInside(files: ReadonlyArray<string | number>, label: string, data: NetnsData): void {
-  NET_TUNABLE_NAMES.forEach((name, i) => {
-    const text = files[i];
-    const path = `${INSIDE_FILES[i]} (inside ${label})`;
+/** Parses the files native/netns.c read from inside (`asked`, in order) into tunables and counters; files not asked stay unknown. */
+function fromInside(files: ReadonlyArray<string | number | null>, asked: readonly string[], label: string, data: NetnsData): void {
+  const got = new Map(asked.map((path, i) => [path, files[i]]));
+  for (const name of NET_TUNABLE_NAMES) {
+    const file = `/${sysctlPath(name)}`;
+    if (!got.has(file)) continue;
+    const text = got.get(file);
+    const path = `${file} (inside ${label})`;
     if (typeof text !== 'string') {
       // netdev_max_backlog exists only in the initial namespace: absent here is expected.
-      if (name !== 'net.core.netdev_max_backlog') data.reports.push({ probe: 'sysctl', source: path, status: text === -2 ? 'absent' : 'failed', ms: 0, detail: errnoName(text) });
-      return;
+      if (name !== 'net.core.netdev_max_backlog') data.reports.push({ probe: 'sysctl', source: path, status: text === -2 ? 'absent' : 'failed', ms: 0, detail: errnoName(Number(text)) });
+      continue;
     }
     try {
       (data.tunables as unknown as Record<string, unknown>)[name] = parseTunable(name, text, path);
     } catch (err) {
       data.reports.push({ probe: 'sysctl', source: path, status: 'failed', ms: 0, detail: describeError(err) });
     }
-  });
+  }
   const counters: Record<string, number> = {};
   let any = false;
-  for (const i of COUNTER_FILES) {
-    const text = files[i];
-    const path = `${INSIDE_FILES[i]} (inside ${label})`;
+  for (const file of COUNTER_FILES) {
+    if (!got.has(file)) continue;
+    const text = got.get(file);
+    const path = `${file} (inside ${label})`;
     if (typeof text !== 'string') {
-      data.reports.push({ probe: 'netstat', source: path, status: 'failed', ms: 0, detail: errnoName(text) });
+      data.reports.push({ probe: 'netstat', source: path, status: 'failed', ms: 0, detail: errnoName(Number(text)) });
       continue;
     }
     try {
@@ -172,8 +193,17 @@ function emptyNetnsData(target: NetnsTarget): NetnsData {
   return { inode: target.inode, table: SocketTable.empty(), backlogs: null, socketSource: null, unix, tunables: emptyTunables(), counters: null, reports: [], notes: [], partial: false };
 }
 
+/**
+ * A namespace whose sockstat counted no socket: its TCP and unix tables are known to be empty (read
+ * the way the others of its kind are), its sysctls and counters were not read (nothing to judge them
+ * against), and nothing is partial.
+ */
+export function emptyNamespace(target: NetnsTarget, source: 'sock_diag' | 'proc'): NetnsData {
+  return { ...emptyNetnsData(target), backlogs: new Map(), socketSource: source, unix: unixReadOf([], source === 'sock_diag' ? 'unix_diag' : 'proc', []), empty: true };
+}
+
 /** The unix-domain sockets from the dump made inside; if it failed, /proc/PID/net/unix of one of its processes. */
-function unixInside(target: NetnsTarget, dump: string | number | undefined): UnixRead {
+function unixInside(target: NetnsTarget, dump: string | number | null | undefined): UnixRead {
   const source = `${UNIX_DIAG_SOURCE} inside ${target.label}`;
   const fallback = (why: string): UnixRead => {
     const pid = target.pids[0];
@@ -181,18 +211,20 @@ function unixInside(target: NetnsTarget, dump: string | number | undefined): Uni
     read.reports.unshift({ probe: 'net-unix', source, status: 'failed', ms: 0, detail: why });
     return read;
   };
-  if (typeof dump !== 'string') return fallback(dump === undefined ? 'not read (older native module)' : errnoName(dump));
+  if (typeof dump !== 'string') return fallback(dump === undefined || dump === null ? 'not read (older native module)' : errnoName(dump));
   return unixFromBytes(Buffer.from(dump, 'latin1'), source, target.inode, () => fallback('the dump did not parse'));
 }
 
-/** Turns one native read into NetnsData, or null when the namespace could not be entered. */
-export function fromNativeRead(target: NetnsTarget, r: NativeNetnsRead): NetnsData | { failed: string } {
+/** Turns one native read of the files `asked` into NetnsData, or { failed } when the namespace could not be entered. */
+export function fromNativeRead(target: NetnsTarget, r: NativeNetnsRead, asked: readonly string[] = INSIDE_FILES): NetnsData | { failed: string } {
   if (r.errno !== 0 && r.table === null && (r.what === 'open' || r.what === 'setns' || r.what === 'fstat' || r.what === 'inode')) {
     return { failed: `${r.what} ${errnoName(r.errno)}` };
   }
+  if (r.empty === true) return emptyNamespace(target, 'sock_diag');
   const data = emptyNetnsData(target);
-  fromInside(r.files, target.label, data);
-  data.unix = unixInside(target, r.files[UNIX_FILE]);
+  fromInside(r.files, asked, target.label, data);
+  const unixAt = asked.indexOf(UNIX_FILE);
+  if (unixAt >= 0) data.unix = unixInside(target, r.files[unixAt]);
   if (r.table) {
     const { table, backlogs, v6only, waits } = tableFromDiag(r.table, `${DIAG_SOURCE} inside ${target.label}`, target.inode);
     data.table = table;
@@ -290,7 +322,8 @@ export async function enterNetns(
  * another's name. `statesMask` (1 << state, include/net/tcp_states.h) lets the kernel filter the
  * dump: the start of a window needs only the CLOSE_WAIT sockets and the listeners with their
  * drops (snapshot/window-read.ts); the /proc fallback reads them all. `flags` as tcpDiagTable's
- * (the start looks up no waits).
+ * (the start looks up no waits); `inside` which files (the start: the counters). A namespace whose
+ * sockstat counts no socket is read no further (NETNS_SKIP_EMPTY): `empty`.
  */
 export async function readLiveNetns(
   targets: readonly NetnsTarget[],
@@ -298,12 +331,14 @@ export async function readLiveNetns(
   hooks: NetnsReadHooks = {},
   statesMask = TCP_ALL_STATES_MASK,
   flags = dumpFlags(),
+  inside: InsideFiles = 'all',
 ): Promise<NetnsData[]> {
   if (targets.length === 0) return [];
   let entries: NetnsEntry[] | null = null;
   let why = '';
+  const asked = FILES_OF[inside];
   try {
-    entries = await enterNetns(targets, INSIDE_FILES, addonPath, hooks, { states: statesMask, flags });
+    entries = await enterNetns(targets, asked, addonPath, hooks, { states: statesMask, flags: flags | NETNS_SKIP_EMPTY });
   } catch (err) {
     why = `the native module is not available (${describeError(err).split('\n')[0]})`;
   }
@@ -312,7 +347,7 @@ export async function readLiveNetns(
     if (!e?.read) return readNetnsFromPid('/', t, `it could not be entered: ${why || 'it has no process left'}`);
     const stale = e.reused.flatMap((x) => (x.pid === null ? [] : [x.pid]));
     if (e.read.what === 'inode') return skippedAsReused(t, e.reused);
-    const got = fromNativeRead(t, e.read);
+    const got = fromNativeRead(t, e.read, asked);
     let data: NetnsData;
     if (!('failed' in got)) data = got;
     else {
@@ -339,6 +374,8 @@ export function skippedAsReused(t: NetnsTarget, reused: ReadonlyArray<{ path: st
 export function readTreeNetns(root: string, target: NetnsTarget): NetnsData {
   const base = under(root, 'netns', String(target.inode));
   if (!existsSync(base)) return readNetnsFromPid(root, target, `the capture holds no ${base}`);
+  // As live: a namespace whose captured sockstat counts no socket is read no further.
+  if (readSockstatEmpty(base)) return emptyNamespace(target, 'proc');
   const data = emptyNetnsData(target);
   const net = readProcNetTcp(base, target.inode);
   data.table = net.table;

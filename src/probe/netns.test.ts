@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverPidNetns, listNamedNetns, parseNetnsLink, readPidNetns } from './netns.js';
-import { readNetnsCounters, readNetnsFromPid } from './netns-read.js';
+import { readNetnsCounters, readNetnsFromPid, readTreeNetns } from './netns-read.js';
+import { fixture } from '../testing/paths.js';
 
 test('parseNetnsLink: only "net:[digits]" is a network namespace', () => {
   assert.equal(parseNetnsLink('net:[4026531840]'), 4026531840);
@@ -56,6 +57,40 @@ test('readNetnsFromPid reads /proc/PID/net only of a pid still in the namespace 
     assert.equal(none.table.length, 0);
     assert.match(none.notes.join(' '), /none of its processes/);
     assert.equal(readNetnsCounters(root, [5], 111), null);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a namespace whose sockstat counts no socket is empty, from a capture or from outside: nothing else read, nothing partial', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sockdoc-netns-'));
+  try {
+    const empty = readFileSync(fixture('pressure', 'sockstat-empty-netns'));
+    const empty6 = readFileSync(fixture('pressure', 'sockstat6-empty-netns'));
+    // Captured from inside: netns/INODE/proc/net/sockstat{,6} and nothing else.
+    mkdirSync(join(root, 'netns', '111', 'proc', 'net'), { recursive: true });
+    writeFileSync(join(root, 'netns', '111', 'proc', 'net', 'sockstat'), empty);
+    writeFileSync(join(root, 'netns', '111', 'proc', 'net', 'sockstat6'), empty6);
+    const t = { inode: 111, pids: [], namedPath: null, label: 'netns 111' };
+    const tree = readTreeNetns(root, t);
+    assert.equal(tree.empty, true);
+    assert.equal(tree.partial, false, tree.notes.join(' '));
+    assert.deepEqual([tree.socketSource, tree.unix.source, tree.counters, tree.tunables['net.core.somaxconn'], tree.notes, tree.reports], ['proc', 'proc', null, null, [], []]);
+    // One unix socket in use: read whole (here: what the capture lacks is said, partial).
+    writeFileSync(join(root, 'netns', '111', 'proc', 'net', 'sockstat'), readFileSync(fixture('pressure', 'sockstat-netns-one-unix')));
+    const whole = readTreeNetns(root, t);
+    assert.ok(!whole.empty);
+    assert.equal(whole.partial, true);
+    // From outside, through a process still in it (checked before and after).
+    mkdirSync(join(root, 'proc', '7', 'ns'), { recursive: true });
+    mkdirSync(join(root, 'proc', '7', 'net'), { recursive: true });
+    symlinkSync('net:[222]', join(root, 'proc', '7', 'ns', 'net'));
+    writeFileSync(join(root, 'proc', '7', 'net', 'sockstat'), empty);
+    const outside = readNetnsFromPid(root, { inode: 222, pids: [7], namedPath: null, label: 'netns 222' }, 'test');
+    assert.deepEqual([outside.empty, outside.partial, outside.outside, outside.notes], [true, false, true, []]);
+    // A pid that now names another namespace says nothing of this one.
+    const other = readNetnsFromPid(root, { inode: 333, pids: [7], namedPath: null, label: 'netns 333' }, 'test');
+    assert.ok(!other.empty);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

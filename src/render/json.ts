@@ -22,7 +22,8 @@ import { groupFindings, groupRefs, groupTitle, WORST_SHOWN, type FindingGroup, t
 
 /**
  * 2: namespaces[], netns on listeners, processes and finding subjects (additive over 1). Added
- * since, in the same version (additive): unixListeners[], namespaces[].unixSource, subject.path.
+ * since, in the same version (additive): unixListeners[], namespaces[].unixSource, subject.path,
+ * namespaces[].empty.
  */
 export const SCHEMA_VERSION = 2;
 
@@ -117,6 +118,8 @@ export interface NamespaceJson {
   counters: { values: Record<string, number>; deltas: Record<string, number> | null; intervalMs: number };
   listenerCount: number;
   partial: boolean;
+  /** Its sockstat counted no socket: nothing else of it was read (additive in schemaVersion 2). */
+  empty: boolean;
   notes: string[];
 }
 
@@ -397,6 +400,7 @@ function namespaceJson(n: NetNamespace): NamespaceJson {
     },
     listenerCount: n.listenerCount,
     partial: n.partial,
+    empty: n.empty === true,
     notes: [...n.notes],
   };
 }

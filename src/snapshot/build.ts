@@ -384,7 +384,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     const label = netnsLabel(ref);
     const values = d.counters ?? {};
     const nsNotes = d.notes.map((n) => (n.startsWith(`${target.label}:`) && label !== target.label ? `${label}${n.slice(target.label.length)}` : n));
-    if (d.counters === null && !nsNotes.some((n) => /counters/.test(n))) nsNotes.push(`${label}: TCP counters could not be read: dropped handshakes in it cannot be detected.`);
+    // An empty namespace's counters were not read on purpose: nothing in it can drop a handshake now.
+    if (d.counters === null && !d.empty && !nsNotes.some((n) => /counters/.test(n))) nsNotes.push(`${label}: TCP counters could not be read: dropped handshakes in it cannot be detected.`);
     // A runtime name refused for a doubt (docs/safety.md §7): said, once per doubt.
     for (const why of doubts) nsNotes.push(`${label}: ${why}.`);
     // Read from outside (/proc/PID/net), the namespace's note already says its backlogs are unknown; drops and waits with them.
@@ -400,6 +401,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       counters: { values, deltas: null, intervalMs: 0 },
       listenerCount: listenersByNs.get(d.inode)?.length ?? 0,
       partial: d.partial,
+      ...(d.empty ? { empty: true } : {}),
       notes: nsNotes,
     });
     probes.push(...d.reports.filter((r) => r.status !== 'ok'));
@@ -419,6 +421,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   for (const ns of namespaces) for (const l of listenersByNs.get(ns.inode) ?? []) listeners.push(l);
   const labelOf = (inode: number) => (inode === plan.own ? null : netnsLabel(namespaces.find((n) => n.inode === inode) ?? { inode, kind: 'other', name: `netns ${inode}` }));
   for (const n of unixSourceNotes(unixReads, labelOf)) addNote(notes, n);
+  const empty = otherData.filter((d) => d.empty).length;
+  if (empty) notes.push(emptyNamespacesNote(empty));
   const partial = ownPartial || plan.partial || namespaces.some((n) => n.partial);
   // Programs with a cap of their own (issue 22): their configuration, read under the same root.
   const programs = readPrograms(root, procs.processes, listeners, table, procs.owners);
@@ -455,8 +459,11 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   if (start) applyWindow(snapshot, start, intervalMs);
   for (const ns of start ? snapshot.namespaces : []) {
     // Read at the end but not at the start (started during the window, or not enterable then): one read.
-    if (ns.socketSource !== null && !ns.closeWaitAtStart) {
-      const note = `${netnsLabel(ns)}: not read at the start of the sampling window: its CLOSE_WAIT and counters are judged on one read.`;
+    let note = '';
+    if (ns.socketSource !== null && !ns.closeWaitAtStart) note = `${netnsLabel(ns)}: not read at the start of the sampling window: its CLOSE_WAIT and counters are judged on one read.`;
+    // Empty at the start (its counters not read then), sockets by the end: they are all new; its counters are one read.
+    else if (!ns.empty && start?.byNetns.get(ns.inode)?.empty && Object.keys(ns.counters.values).length) note = `${netnsLabel(ns)}: held no socket at the start of the sampling window: its counters are judged on one read.`;
+    if (note) {
       ns.notes.push(note);
       snapshot.notes.push(note);
     }
@@ -478,6 +485,14 @@ function hasOwnerless(table: SocketTable, owners: ReadonlyMap<number, unknown>, 
   const { inode, netns } = table;
   for (let i = 0; i < table.length; i++) if (inode[i] !== 0 && inodes.has(netns[i]) && !owners.has(inode[i])) return true;
   return false;
+}
+
+/**
+ * The one sentence for every namespace whose sockstat counted no socket (probe/netns-read.ts): they
+ * are counted and said, never listed, so 2,000 of them cost one line, and none reads as "judged".
+ */
+export function emptyNamespacesNote(count: number): string {
+  return `${count === 1 ? '1 network namespace' : `${count} network namespaces`} held no socket (${count === 1 ? 'its' : 'their'} sockstat: none in use, none in TIME_WAIT): only that was read of ${count === 1 ? 'it' : 'them'}, and nothing in ${count === 1 ? 'it' : 'them'} can queue, drop or leak a connection.`;
 }
 
 /**

@@ -4,8 +4,8 @@
  *   proc/PID/ns/net      symlink "net:[INODE]" for each captured process
  *   proc/self/ns/net     the namespace capture ran in (its files are DIR/proc/net, DIR/proc/sys)
  *   run/netns/NAME       symlink "net:[INODE]" for each `ip netns` name
- *   netns/INODE/         what was read from inside each other namespace: proc/net/{tcp,tcp6,
- *                        netstat,snmp,unix}, proc/sys/net/..., sock_diag/tcp-listen.bin (listeners with
+ *   netns/INODE/         what was read from inside each other namespace: proc/net/{sockstat,sockstat6,
+ *                        tcp,tcp6,netstat,snmp,unix,...}, proc/sys/net/..., sock_diag/tcp-listen.bin (listeners with
  *                        their drops), sock_diag/tcp-waiting.bin (how long queued clients waited) and unix.bin
  *   var/lib/docker/containers/ID/config.v2.json   only `ID`, `Name` and `Config.Image` (the rest
  *                        holds the container's environment, often secrets)
@@ -29,7 +29,8 @@ import { readNatRules, type NatRead } from '../probe/nat-read.js';
 import { readPidStat } from '../probe/pid-stat.js';
 import { readPidCmdline } from '../probe/pid-cmdline.js';
 
-const NET_FILES = ['tcp', 'tcp6', 'netstat', 'snmp', 'unix', 'udp', 'udp6', 'raw', 'raw6', 'netlink', 'packet'];
+// sockstat first: a replay calls a namespace whose sockstat counts no socket empty, as a live read does (probe/netns-read.ts).
+const NET_FILES = ['sockstat', 'sockstat6', 'tcp', 'tcp6', 'netstat', 'snmp', 'unix', 'udp', 'udp6', 'raw', 'raw6', 'netlink', 'packet'];
 /** What is read from inside each namespace, and where it goes under netns/INODE/. */
 const INSIDE: Array<{ from: string; to: string; binary?: boolean }> = [
   ...NET_FILES.map((f) => ({ from: `/proc/thread-self/net/${f}`, to: `proc/net/${f}` })),
@@ -157,7 +158,7 @@ export async function captureNamespaces(
         try {
           read.push([f, readUnder('/', `proc/${pid}/net/${f}`, 'proc-table')]);
         } catch (err) {
-          if (f !== 'tcp6') result.problems.push(`netns ${inode}: ${describeError(err)}`);
+          if (f !== 'tcp6' && f !== 'sockstat6') result.problems.push(`netns ${inode}: ${describeError(err)}`);
         }
       }
       if (!still(pid)) continue;

@@ -453,6 +453,13 @@ export interface NetNamespace extends NetnsRef {
   closeWaitAtStart?: { inodes: ReadonlySet<number>; windowMs: number } | null;
   /** True when something of this namespace could not be read. */
   partial: boolean;
+  /**
+   * Its sockstat, read inside it, counted no socket (none a program made, no TCP socket, none in
+   * TIME_WAIT: probe/sockstat.ts sockstatEmpty), so nothing else of it was read: its net.* tunables
+   * are null and its counters empty, not because they failed but because nothing in it can queue,
+   * drop, leak or wait on a connection. Absent when it held sockets (or was not read that way).
+   */
+  empty?: boolean;
   /** Sentences naming what was not seen in this namespace. */
   notes: string[];
 }
@@ -470,6 +477,8 @@ export interface NetnsPoint {
    * drops rose by the end drops now, one absent here was created since. Absent or null: unknown.
    */
   listenerDrops?: ReadonlyMap<number, number> | null;
+  /** Its sockstat counted no socket then (probe/netns-read.ts): no CLOSE_WAIT, no listener, its counters not read. */
+  empty?: boolean;
 }
 
 /** The start of a sampling window: every namespace read then, and host-wide facts. */

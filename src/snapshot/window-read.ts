@@ -38,9 +38,10 @@ export async function readWindowStart(root: string, own: NetnsInode | null, targ
   // No waits looked up at the start: only the listeners' drops are compared. With
   // SOCKDOC_LISTENER_EXTRAS=off (the benchmark's "without"), not even those.
   const plain = dumpFlags() === TCP_TABLE_PLAIN;
+  // Their counters only from inside: the sysctls and unix sockets are not compared.
   const others = plain
-    ? readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK, TCP_TABLE_PLAIN)
-    : readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK | (1 << LISTEN), 0);
+    ? readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK, TCP_TABLE_PLAIN, 'counters')
+    : readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK | (1 << LISTEN), 0, 'counters');
   others.catch(() => undefined); // awaited below
   if (own !== null) {
     const counters = readCounters(root);
@@ -51,7 +52,9 @@ export async function readWindowStart(root: string, own: NetnsInode | null, targ
     });
   }
   for (const d of await others) {
-    byNetns.set(d.inode, { counters: d.counters, closeWait: d.socketSource === null ? null : closeWaitInodes(d.table), listenerDrops: listenerDropsOf(d.table) });
+    // An empty one (no socket: probe/netns-read.ts) has no CLOSE_WAIT and no listener: any at the end is new; its counters were not read.
+    if (d.empty) byNetns.set(d.inode, { counters: null, closeWait: new Set(), listenerDrops: plain ? null : new Map(), empty: true });
+    else byNetns.set(d.inode, { counters: d.counters, closeWait: d.socketSource === null ? null : closeWaitInodes(d.table), listenerDrops: listenerDropsOf(d.table) });
   }
   return { byNetns };
 }

@@ -56,6 +56,7 @@ export function windowStartOf(snapshot: Pick<Snapshot, 'namespaces' | 'conntrack
     if (ns.conntrack !== undefined) point.conntrack = ns.conntrack;
     const d = drops.get(ns.inode);
     if (d) point.listenerDrops = d;
+    if (ns.empty) point.empty = true;
     byNetns.set(ns.inode, point);
   }
   const start: WindowStart = { byNetns };
