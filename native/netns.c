@@ -90,8 +90,9 @@ typedef struct {
   napi_deferred deferred;
 } ns_job;
 
-static int read_file(const char *path, file_result *r) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+/* `path` read whole into *r, relative to `dirfd` (AT_FDCWD: as given); 0 or an errno. */
+static int read_file_at(int dirfd, const char *path, file_result *r) {
+  int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno;
   size_t cap = 4096, len = 0;
   char *buf = malloc(cap);
@@ -119,6 +120,28 @@ static int read_file(const char *path, file_result *r) {
   r->text = buf;
   r->len = len;
   return 0;
+}
+
+static int read_file(const char *path, file_result *r) {
+  return read_file_at(AT_FDCWD, path, r);
+}
+
+/*
+ * /proc/sys/net/ files are opened relative to this namespace's /proc/sys/net, looked up once per
+ * namespace. Each namespace has its own "net" directory under the one /proc/sys, so a host with N
+ * namespaces has N dentries named "net" in one dcache hash chain, and every lookup of that name
+ * compares against all of them (fs/proc/proc_sysctl.c proc_sys_compare, under sysctl_lock): a
+ * lookup by full path per file made 2,000 namespaces cost O(N^2) kernel time (perf: a third of it).
+ */
+#define SYSCTL_NET "/proc/sys/net/"
+
+static int read_sysctl_net(int *netdir, const char *path, file_result *r) {
+  if (*netdir == -1) {
+    *netdir = open(SYSCTL_NET, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*netdir < 0) *netdir = -1 - errno; /* remembered: not looked up again */
+  }
+  if (*netdir < -1) return -1 - *netdir;
+  return read_file_at(*netdir, path + strlen(SYSCTL_NET), r);
 }
 
 #define LISTEN_DUMP "sock_diag:tcp-listen"
@@ -284,9 +307,11 @@ static void read_one(ns_job *job, size_t i) {
     r->have_table = 1;
   }
   if (err) { r->err = err; r->what = what; }
+  int netdir = -1;
   for (size_t f = 0; f < job->nfiles; f++) {
     file_result *fr = &r->files[f];
-    if (strcmp(job->files[f], LISTEN_DUMP) == 0) fr->err = read_listen_dump(fr);
+    if (strncmp(job->files[f], SYSCTL_NET, strlen(SYSCTL_NET)) == 0) fr->err = read_sysctl_net(&netdir, job->files[f], fr);
+    else if (strcmp(job->files[f], LISTEN_DUMP) == 0) fr->err = read_listen_dump(fr);
     else if (strcmp(job->files[f], UNIX_DUMP) == 0) fr->err = read_unix_dump(fr);
     else if (strcmp(job->files[f], WAITING_DUMP) == 0) {
       /* The replies the lookups above kept; none (no dump, or nothing in use) reads as an empty stream. */
@@ -296,6 +321,7 @@ static void read_one(ns_job *job, size_t i) {
       raw.buf = NULL;
     } else fr->err = read_file(job->files[f], fr);
   }
+  if (netdir >= 0) close(netdir);
   free(raw.buf);
 }
 

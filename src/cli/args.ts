@@ -59,7 +59,7 @@ function refuseRepeats(tokens: ReadonlyArray<{ kind: string; name?: string; valu
 export const VALUE_OPTIONS: ReadonlySet<string> = new Set([
   'interval', 'pid', 'port', 'root', 'fd-warning', 'fd-critical', 'queue-warning', 'file-table-warning',
   'syn-warning', 'state', 'lab-id', 'mode', 'capture', 'conntrack-warning', 'ports-warning', 'ports-critical', 'cap-warning', 'inotify-warning',
-  'process-ratio', 'listen', 'allow-host', 'timeout', 'top', 'max-listeners', 'max-processes', 'netns', 'container', 'pod', 'every', 'count', 'history',
+  'process-ratio', 'listen', 'allow-host', 'timeout', 'top', 'max-listeners', 'max-processes', 'max-namespaces', 'netns', 'container', 'pod', 'every', 'count', 'history',
   'accept-wait',
 ]);
 

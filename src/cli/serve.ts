@@ -46,6 +46,10 @@ Options:
   --max-processes N     per-process series for at most N processes, the nearest their limit
                         first; the rest are counted in sockdoc_processes_dropped
                         (1 to ${MAX_SERIES_OWNERS}, default ${DEFAULT_SELECTION.maxProcesses})
+  --max-namespaces N    per-namespace series (counters, sysctls, info) for at most N network
+                        namespaces: the host, those with a finding, the worst first, then those
+                        whose listeners have series; the rest are counted in sockdoc_namespaces_dropped
+                        (1 to ${MAX_SERIES_OWNERS}, default ${DEFAULT_SELECTION.maxNamespaces})
   --allow-host NAME     also answer requests for NAME (a DNS name or an IP address; NAME:PORT
                         for that port only, e.g. an ssh tunnel's); repeatable. Without it only
                         the listen address (on :PORT or 0.0.0.0, any address of this host) and
@@ -63,6 +67,7 @@ const OPTIONS = {
   listen: { type: 'string' },
   'max-listeners': { type: 'string' },
   'max-processes': { type: 'string' },
+  'max-namespaces': { type: 'string' },
   timeout: { type: 'string' },
   top: { type: 'string' },
   'process-ratio': { type: 'string' },
@@ -104,6 +109,7 @@ export const run: Command = async (args: string[], io: Io) => {
     usageRatio: ratioFlag('process-ratio', values['process-ratio'], DEFAULT_SELECTION.usageRatio),
     maxListeners: intFlag('max-listeners', values['max-listeners'], 1, MAX_SERIES_OWNERS) ?? DEFAULT_SELECTION.maxListeners,
     maxProcesses: intFlag('max-processes', values['max-processes'], 1, MAX_SERIES_OWNERS) ?? DEFAULT_SELECTION.maxProcesses,
+    maxNamespaces: intFlag('max-namespaces', values['max-namespaces'], 1, MAX_SERIES_OWNERS) ?? DEFAULT_SELECTION.maxNamespaces,
   };
   const root = checkRoot(values.root);
   // Lines can carry host strings (a path in an error, a --root): escaped for the terminal.

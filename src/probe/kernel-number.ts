@@ -30,12 +30,14 @@ export function unsignedDecimal(token: string, max: number): number | null {
 /** A u64 as /proc prints it (%llu), ≤ 2^64 - 1; as a JS number (it rounds above 2^53). Null otherwise. */
 export function u64Decimal(token: string): number | null {
   if (!UNSIGNED.test(token)) return null;
-  return BigInt(token) <= 0xffffffffffffffffn ? Number(token) : null;
+  // Up to 19 digits is below 2^64 (20 digits): no BigInt for the common case (every counter of every namespace).
+  return token.length <= 19 || BigInt(token) <= 0xffffffffffffffffn ? Number(token) : null;
 }
 
 /** A signed decimal (%d, %ld) within ±2^63; null otherwise. */
 export function signedDecimal(token: string): number | null {
   if (!/^-?\d{1,19}$/.test(token)) return null;
+  if (token.length <= 18) return Number(token); // at most 18 digits: within ±2^63
   const b = BigInt(token);
   return b >= -0x8000000000000000n && b <= 0x7fffffffffffffffn ? Number(token) : null;
 }

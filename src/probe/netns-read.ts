@@ -178,7 +178,7 @@ function fromInside(files: ReadonlyArray<string | number | null>, asked: readonl
       continue;
     }
     try {
-      Object.assign(counters, parseNetstat(text, path));
+      parseNetstat(text, path, counters);
       any = true;
     } catch (err) {
       data.reports.push({ probe: 'netstat', source: path, status: 'failed', ms: 0, detail: describeError(err) });

@@ -21,13 +21,13 @@ function splitLine(line: string): { prefix: string; fields: string[] } | null {
  * Parses /proc/net/netstat or /proc/net/snmp into "Prefix.Name" -> value
  * ("TcpExt.ListenOverflows", "Tcp.CurrEstab"). Throws ParseError for a line without a prefix,
  * a names line without its values line, a pair whose prefixes or field counts differ, or a value
- * that is not an integer (snmp prints Tcp.MaxConn as -1, so negatives are allowed).
+ * that is not an integer (snmp prints Tcp.MaxConn as -1, so negatives are allowed). `out` receives
+ * the values (several files merged without copying: one namespace's netstat and snmp).
  * @example parseNetstat('Tcp: CurrEstab\nTcp: 3\n')['Tcp.CurrEstab'] // 3
  */
-export function parseNetstat(text: string, file = 'proc/net/netstat'): Record<string, number> {
+export function parseNetstat(text: string, file = 'proc/net/netstat', out: Record<string, number> = {}): Record<string, number> {
   const lines = text.split('\n');
   while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
-  const out: Record<string, number> = {};
   for (let i = 0; i < lines.length; i += 2) {
     const names = splitLine(lines[i]);
     if (!names) throw new ParseError(file, i + 1, 'expected "Prefix: Name ..."');

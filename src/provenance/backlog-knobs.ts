@@ -20,7 +20,11 @@ interface Entry extends BacklogKnob {
   is: (name: string, cmdline: string) => boolean;
 }
 
-const argv0 = (cmdline: string) => cmdline.split(' ')[0] ?? '';
+// The first word only: a command line can be tens of kilobytes (one holder per namespace of a flood), asked per listener.
+const argv0 = (cmdline: string) => {
+  const sp = cmdline.indexOf(' ');
+  return sp < 0 ? cmdline : cmdline.slice(0, sp);
+};
 const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
 /** `:8080`, or the socket's path: how a knob's comment names the listener. */

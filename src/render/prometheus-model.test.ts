@@ -156,3 +156,50 @@ test('the host keeps netns="host" whatever else is called host: the other namesp
   assert.equal(names.get(4026532102), 'host [4026532101] [4026532102]', 'a name made to read like another one gets its own inode too');
   assert.equal(new Set(names.values()).size, 3);
 });
+
+test('--max-namespaces: 2,000 namespaces give series for the cap only: the host, the one with a finding, the one whose listener has series, then those holding sockets; the rest counted', async () => {
+  const { snapshot, findings } = seedDiagnosis();
+  const host = snapshot.namespaces[0]!;
+  const base = 4026540000;
+  const made = Array.from({ length: 2000 }, (_, i) => ({
+    ...host,
+    inode: base + i,
+    kind: 'netns' as const,
+    name: `tenant-${String(i).padStart(4, '0')}`,
+    pids: [],
+    listenerCount: 0,
+    // Most are empty (nothing read); every 100th holds sockets.
+    ...(i % 100 === 0 ? {} : { empty: true }),
+  }));
+  snapshot.namespaces = [host, ...made];
+  // A listener with series in tenant-1999 (empty otherwise sorts last), a critical finding about tenant-1998.
+  const listener = { ...snapshot.listeners[0]!, netns: base + 1999, port: 9400, inode: 777001, owners: [], pids: [] };
+  snapshot.listeners = [...snapshot.listeners, listener];
+  const critical = { ...findings.find((f) => f.severity === 'critical')!, subject: { netns: { inode: base + 1998, kind: 'netns' as const, name: 'tenant-1998' } } };
+  const all = [...findings, critical];
+  const cut = selectListeners(snapshot, all, 500);
+  const model = buildMetricsModel(snapshot, all, new Map(), new Map(), new Map(), cut, 0, Infinity, 5);
+  const kept = model.namespaces.map((n) => n.labels.netns);
+  assert.equal(kept.length, 5);
+  assert.equal(kept[0], host.name, 'the host first, always');
+  assert.ok(kept.includes('tenant-1998'), 'the namespace a critical finding is about');
+  assert.ok(kept.includes('tenant-1999'), 'the namespace whose listener has series');
+  // Then those holding sockets (every 100th), by name: tenant-0000 and tenant-0100.
+  assert.deepEqual(kept.filter((n) => n !== host.name && n !== 'tenant-1998' && n !== 'tenant-1999').sort(), ['tenant-0000', 'tenant-0100']);
+  assert.equal(model.namespacesSeen, 2001);
+  assert.equal(model.namespacesEmpty, 1980);
+  const text = await new MetricsRenderer().render({ model, scrapeSeconds: 0, snapshotSeconds: 0, ageSeconds: 0, timedOut: false, version: 't', rssBytes: 1 });
+  assert.match(text, /^sockdoc_namespaces_seen 2001$/m);
+  assert.match(text, /^sockdoc_namespaces_empty 1980$/m);
+  assert.match(text, /^sockdoc_namespaces_dropped 1996$/m);
+  assert.equal(text.split('\n').filter((l) => l.startsWith('sockdoc_namespace_info{')).length, 5);
+  // Beyond the cap no namespace series at all; the listener's and the finding's own series stay.
+  assert.ok(!text.includes('netns="tenant-0200"'));
+  assert.ok(text.includes('sockdoc_listener_accept_queue{netns="tenant-1999"'));
+  // The same input gives the same cut: series do not come and go between scrapes.
+  const again = buildMetricsModel(snapshot, all, new Map(), new Map(), new Map(), cut, 0, Infinity, 5);
+  assert.deepEqual(again.namespaces.map((n) => n.labels.netns), kept);
+  // Under the cap: every namespace, in the snapshot's order.
+  const loose = buildMetricsModel(snapshot, all, new Map(), new Map(), new Map(), cut);
+  assert.equal(loose.namespaces.length, 2001);
+});

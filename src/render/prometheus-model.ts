@@ -111,6 +111,10 @@ export interface MetricsModel {
   processesDropped: number;
   /** Findings about a listener or process left without series (--max-listeners, --max-processes): counted, not exported. */
   findingsDropped: number;
+  /** Network namespaces read (sockdoc's own included); `namespaces` are those of them with series. */
+  namespacesSeen: number;
+  /** Of those, how many held no socket (their sockstat: NetNamespace.empty). */
+  namespacesEmpty: number;
   /** The snapshot could not see everything (not root, unreadable files, ...). */
   partial: boolean;
 }
@@ -125,9 +129,11 @@ export interface SelectionOptions {
   maxListeners: number;
   /** At most this many processes get series (default 500), nearest their limit first; the others are counted. */
   maxProcesses: number;
+  /** At most this many network namespaces get per-namespace series (default 250), the worst first; the others are counted. */
+  maxNamespaces: number;
 }
 
-export const DEFAULT_SELECTION: SelectionOptions = { usageRatio: 0.5, top: 20, maxListeners: 500, maxProcesses: 500 };
+export const DEFAULT_SELECTION: SelectionOptions = { usageRatio: 0.5, top: 20, maxListeners: 500, maxProcesses: 500, maxNamespaces: 250 };
 
 /**
  * The `netns` label value of each namespace, distinct per namespace. Label values are escaped and
@@ -379,6 +385,7 @@ export function buildMetricsModel(
   listeners: ListenerSelection = selectListeners(snapshot, findings, Number.POSITIVE_INFINITY),
   processesDropped = 0,
   maxProcessFindings = Number.POSITIVE_INFINITY,
+  maxNamespaces = Number.POSITIVE_INFINITY,
 ): MetricsModel {
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
   const names = distinctNetnsNames(snapshot);
@@ -433,10 +440,11 @@ export function buildMetricsModel(
     };
   });
   const selectors = netnsSelectors(snapshot.namespaces);
+  const keptNamespaces = selectNamespaces(snapshot, exported, listeners, maxNamespaces);
   return {
     listeners: listenerSeries(snapshot, listeners.kept, names),
     processes,
-    namespaces: snapshot.namespaces.map((ns) => ({
+    namespaces: keptNamespaces.map((ns) => ({
       labels: netnsLabels(ns, names),
       select: selectors.get(ns.inode) ?? '',
       listeners: { total: listeners.totals.get(ns.inode) ?? 0, dropped: listeners.dropped.get(ns.inode) ?? 0 },
@@ -453,8 +461,47 @@ export function buildMetricsModel(
     processesSeen: snapshot.processes.length,
     processesDropped,
     findingsDropped,
+    namespacesSeen: snapshot.namespaces.length,
+    namespacesEmpty: snapshot.namespaces.filter((n) => n.empty).length,
     partial: snapshot.partial,
   };
+}
+
+/**
+ * At most `max` namespaces get per-namespace series (counters, sysctls, info, listener counts), the
+ * worst first: sockdoc's own (the host's) always; then those an exported finding is about, the most
+ * severe first, then the most such findings; then those whose listeners have series (their alerts
+ * look `select` up in sockdoc_namespace_info), the most first; then those holding sockets before
+ * the empty ones (NetNamespace.empty); ties by name, so the same ones are kept from scrape to
+ * scrape. The rest are counted (MetricsModel.namespacesSeen minus the kept): a tenant's 2,000
+ * namespaces add no series beyond the cap. Kept ones come back in the snapshot's order.
+ */
+export function selectNamespaces(snapshot: Snapshot, exported: readonly Finding[], listeners: ListenerSelection, max: number): NetNamespace[] {
+  const all = snapshot.namespaces;
+  if (all.length <= max) return [...all];
+  const worst = new Map<NetnsInode, { severity: number; findings: number }>();
+  for (const f of exported) {
+    const inode = namespaceOf(snapshot, findingNetns(snapshot, f.subject))?.inode;
+    if (inode === undefined) continue;
+    const w = worst.get(inode) ?? { severity: -1, findings: 0 };
+    w.severity = Math.max(w.severity, SEVERITY_VALUE[f.severity]);
+    w.findings++;
+    worst.set(inode, w);
+  }
+  const withSeries = new Map<NetnsInode, number>();
+  for (const { listener } of listeners.kept) {
+    const inode = namespaceOf(snapshot, listener.netns)?.inode;
+    if (inode !== undefined) withSeries.set(inode, (withSeries.get(inode) ?? 0) + 1);
+  }
+  const keyed = all.map((ns, order) => {
+    const w = worst.get(ns.inode);
+    return { ns, order, own: order === 0 ? 1 : 0, severity: w?.severity ?? -1, findings: w?.findings ?? 0, listeners: withSeries.get(ns.inode) ?? 0, sockets: ns.empty ? 0 : 1, name: stableNetnsName(ns) };
+  });
+  keyed.sort((a, b) => b.own - a.own || b.severity - a.severity || b.findings - a.findings || b.listeners - a.listeners || b.sockets - a.sockets || cmp(a.name, b.name) || a.ns.inode - b.ns.inode);
+  return keyed
+    .slice(0, Math.max(1, max))
+    .sort((a, b) => a.order - b.order)
+    .map((k) => k.ns);
 }
 
 /** Two findings with the same labels would be one series twice (a scrape error): keep the first. */

@@ -28,6 +28,8 @@ function model(program: string): MetricsModel {
     processesSeen: 1,
     processesDropped: 0,
     findingsDropped: 0,
+    namespacesSeen: 1,
+    namespacesEmpty: 0,
     partial: false,
   };
 }

@@ -309,6 +309,14 @@ export class MetricsRenderer {
     this.gauge('sockdoc_listeners_dropped', 'Listening sockets of the namespace left without sockdoc_listener_* series by --max-listeners (those with a finding and the fullest queues are kept).', NETNS, (set, c) => {
       for (const ns of c.model!.namespaces) set(ns.labels, ns.listeners.dropped);
     });
+    this.gauge('sockdoc_namespaces_seen', 'Network namespaces read (sockdoc\'s own included), with per-namespace series or not.', [], (set, c) => set({}, c.model!.namespacesSeen));
+    this.gauge('sockdoc_namespaces_empty', 'Network namespaces read that held no socket (their sockstat: none in use, none in TIME_WAIT): only that was read of them.', [], (set, c) => set({}, c.model!.namespacesEmpty));
+    this.gauge(
+      'sockdoc_namespaces_dropped',
+      'Network namespaces left without per-namespace series by --max-namespaces (kept first: the host, those with a finding, the most severe first, then those whose listeners have series, then those holding sockets).',
+      [],
+      (set, c) => set({}, c.model!.namespacesSeen - c.model!.namespaces.length),
+    );
   }
 
   private defineHostAndFindings(): void {

@@ -115,7 +115,7 @@ export class Scraper {
       const u = unitOf(this.root, p.pid);
       if (u) units.set(p.pid, u);
     }
-    const model = buildMetricsModel(snapshot, findings, selected, origins, units, listeners, dropped, selection.maxProcesses);
+    const model = buildMetricsModel(snapshot, findings, selected, origins, units, listeners, dropped, selection.maxProcesses, selection.maxNamespaces);
     const readyAt = performance.now();
     return { model, seconds: (readyAt - start) / 1000, readyAt };
   }
