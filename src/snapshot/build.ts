@@ -377,8 +377,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     partial: ownPartial,
     notes: [],
   });
+  const targetOf = new Map(targets.map((t) => [t.inode, t]));
   for (const d of otherData) {
-    const target = targets.find((t) => t.inode === d.inode) as NetnsTarget;
+    const target = targetOf.get(d.inode) as NetnsTarget;
     const pids = pidsIn.get(d.inode) ?? target.pids.filter((p) => !stale.has(p));
     const { ref, doubts } = nameNetnsWithDoubts(naming, d.inode, pids, d.inode === plan.host);
     const label = netnsLabel(ref);
@@ -419,7 +420,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   namespaces.splice(1, rest.length, ...rest);
   const listeners: Listener[] = [];
   for (const ns of namespaces) for (const l of listenersByNs.get(ns.inode) ?? []) listeners.push(l);
-  const labelOf = (inode: number) => (inode === plan.own ? null : netnsLabel(namespaces.find((n) => n.inode === inode) ?? { inode, kind: 'other', name: `netns ${inode}` }));
+  const byInode = new Map(namespaces.map((n) => [n.inode, n]));
+  const labelOf = (inode: number) => (inode === plan.own ? null : netnsLabel(byInode.get(inode) ?? { inode, kind: 'other', name: `netns ${inode}` }));
   for (const n of unixSourceNotes(unixReads, labelOf)) addNote(notes, n);
   const empty = otherData.filter((d) => d.empty).length;
   if (empty) notes.push(emptyNamespacesNote(empty));

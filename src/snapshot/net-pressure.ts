@@ -43,7 +43,12 @@ export function readPressure(root = '/'): PressureSample {
 /** Increase of each counter present in both readings (a counter that went down has none). */
 export function increase(before: Readonly<Record<string, number>>, after: Readonly<Record<string, number>>): Record<string, number> {
   const d: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) if (before[k] !== undefined && v >= before[k]) d[k] = v - before[k];
+  // for-in, not Object.entries: ~300 counters per namespace, every namespace of every window.
+  for (const k in after) {
+    const v = after[k];
+    const b = before[k];
+    if (b !== undefined && v >= b) d[k] = v - b;
+  }
   return d;
 }
 
