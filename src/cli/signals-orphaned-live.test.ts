@@ -14,7 +14,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diesWithTest, killTmuxLater } from '../testing/bounded.js';
+import { diesWithTest } from '../testing/bounded.js';
+import { PrivateTmux } from '../testing/tmux.js';
 import { cliPath } from '../testing/paths.js';
 import { alive, children, sleep } from '../testing/live.js';
 import { httpGet } from '../serve/testing/processes.js';
@@ -116,11 +117,12 @@ test('watch ends by itself when its output pipe closes or its terminal dies, and
   const piped = sockdoc(['watch', '--every', '1s']);
   // A tmux server of its own for each case (a new session on a server still going away fails),
   // each with a watchdog that kills it after 3 minutes whatever happens to this process.
-  const base = `sockdoc-orphan-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  let socket = base;
-  const tmux = (...a: string[]) => spawnSync('tmux', ['-L', socket, ...a], { encoding: 'utf8', timeout: 5000 });
-  const watchdogs: Array<() => void> = [];
-  const sockets: string[] = [];
+  let ownTmux: PrivateTmux | undefined;
+  const tmux = (...a: string[]) => {
+    if (!ownTmux) throw new Error('no tmux server yet');
+    return ownTmux.raw(...a);
+  };
+  const servers: PrivateTmux[] = [];
   const dir = mkdtempSync(join(tmpdir(), `sockdoc-orphan-${process.pid}-`));
   const started: number[] = [];
   try {
@@ -144,9 +146,8 @@ test('watch ends by itself when its output pipe closes or its terminal dies, and
       { how: 'serve as a job, terminal gone without a word', cmd: serveCmd, session: false, end: 'kill-9-server' },
     ] as const;
     for (const [n, c] of cases.entries()) {
-      socket = `${base}-${n}`;
-      sockets.push(socket);
-      watchdogs.push(killTmuxLater(socket, 180_000));
+      ownTmux = new PrivateTmux(`orphan-${n}`);
+      servers.push(ownTmux);
       // The pane's own process outlives the interactive shell, so the terminal stays when the shell
       // is killed (tmux closes a pane's terminal when its process ends, remain-on-exit or not).
       tmux('new-session', '-d', '-s', 'o', '-x', '100', '-y', '30', 'sh', '-c', 'bash --norc --noprofile -i; exec sleep 120');
@@ -191,9 +192,8 @@ test('watch ends by itself when its output pipe closes or its terminal dies, and
     }
   } finally {
     killGroup(piped.child);
-    for (const name of sockets) spawnSync('tmux', ['-L', name, 'kill-server'], { stdio: 'ignore', timeout: 5000 });
+    for (const s of servers) s.close();
     for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
-    for (const cancel of watchdogs) cancel();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -15,16 +15,16 @@ import { join } from 'node:path';
 import { cliPath } from '../testing/paths.js';
 import { children, sleep } from '../testing/live.js';
 import { inspectorSockets } from '../testing/inspector.js';
-import { killTmuxLater } from '../testing/bounded.js';
+import { PrivateTmux } from '../testing/tmux.js';
 
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
 const skip = hasTmux ? false : 'tmux is not installed (CI installs it; ci-environment.test.ts asserts it)';
 
-const socket = `sockdoc-jobs-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+/** The test's tmux server, made when the test starts (nothing is made when it is skipped). */
+let server: PrivateTmux | undefined;
 function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 5000 });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
+  if (!server) throw new Error('tmux used before the test made its server');
+  return server.run(...args);
 }
 const screen = (): string => tmux('capture-pane', '-p', '-t', 'j');
 /** "1 0": alternate screen, cursor hidden (watching); "0 1": main screen, cursor shown (a shell). */
@@ -80,7 +80,7 @@ test('watch under job control: Ctrl-Z and SIGTSTP give the shell a normal termin
     return text;
   };
   // The tmux server (and the jobs in it) ends within 3 minutes whatever happens to this process.
-  const cancelWatchdog = killTmuxLater(socket, 180_000);
+  server = new PrivateTmux('jobs');
   try {
     tmux('new-session', '-d', '-s', 'j', '-x', '140', '-y', '40', 'env', 'PS1=jobs$ ', 'bash', '--norc', '--noprofile', '-i');
     const shell = Number(tmux('display-message', '-p', '-t', 'j', '#{pane_pid}').trim());
@@ -143,8 +143,7 @@ test('watch under job control: Ctrl-Z and SIGTSTP give the shell a normal termin
     assert.equal(await lastExit('ctrl-backslash'), 'exit=0');
     assert.deepEqual(await readModes('final-modes'), ['icanon', 'echo']);
   } finally {
-    spawnSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-    cancelWatchdog();
+    server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -16,7 +16,7 @@ import { cliPath } from '../testing/paths.js';
 import { uniqueName } from '../testing/unique.js';
 import { startLeakingServer } from '../testing/leaking-server.js';
 import { createNetns, destroyNetns } from '../../scripts/bench/netns.js';
-import { killTmuxLater } from '../testing/bounded.js';
+import { PrivateTmux } from '../testing/tmux.js';
 
 const hasTmux = spawnSync('sh', ['-c', 'command -v tmux'], { stdio: 'ignore' }).status === 0;
 const skip = hasTmux ? false : 'tmux is not installed (CI installs it; ci-environment.test.ts asserts it)';
@@ -32,12 +32,9 @@ function ownNetns(): { name: string; remove: () => string[] } {
 
 /** A private tmux server (its own socket), killed at the end, or by its watchdog after 3 minutes. */
 class Tmux {
-  readonly socket = uniqueName('sockdoc-test');
-  private readonly cancelWatchdog = killTmuxLater(this.socket, 180_000);
+  private readonly server = new PrivateTmux('watch');
   run(...args: string[]): string {
-    const r = spawnSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 5000 });
-    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
+    return this.server.run(...args);
   }
   screen(target: string, escapes = false): string {
     return this.run('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', target);
@@ -50,8 +47,7 @@ class Tmux {
     return this.run('display-message', '-p', '-t', target, '#{alternate_on} #{cursor_flag}').trim();
   }
   kill(): void {
-    spawnSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
-    this.cancelWatchdog();
+    this.server.close();
   }
 }
 
