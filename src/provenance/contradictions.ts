@@ -5,22 +5,31 @@
  */
 import type { ProcNode } from './chain.js';
 import { pamUser, type ExplainContext, type Verdict } from './context.js';
-import { isCron, isSessionScope, isSupervisord, pamServiceOf } from './kinds.js';
+import { isCron, isSessionScope, isSupervisord, pamServiceOf, sessionIdentity } from './kinds.js';
+import { isGenuine } from './launcher-identity.js';
 import { readPam } from './layer-session.js';
 import { readSupervisord, staleMinfds } from './layer-supervisord.js';
 import { readUnit, systemBuiltin } from './layer-systemd.js';
 import { systemScope } from './systemd.js';
 
-/** Is any link a PAM session (a login program or cron opened one), or the unit runs PAM itself? */
+/**
+ * Is any link a PAM session (a login program or cron opened one), or the unit runs PAM itself?
+ * Names are the process's own to choose (`exec -a cron`, prctl PR_SET_NAME), so a link counts only
+ * when it is the real program (launcher-identity.ts: its executable, root's, run as root) — the
+ * same test classify.ts applies before it calls a link a session. A session scope counts only where
+ * systemd-logind makes it (user-UID.slice/session-N.scope), not inside a user manager's delegated
+ * subtree (user@UID.service/…), where the user may name a cgroup anything.
+ */
 export function underPamSession(ctx: ExplainContext, root: string, links: readonly ProcNode[], v: Verdict): boolean {
   if (v.pamSession) return true;
+  const real = (n: ProcNode | undefined): boolean => n !== undefined && isGenuine(ctx, root, n, sessionIdentity(n));
   // The listening sshd/cron daemon is not a session; a session is a child of one, or a login/su/sudo.
   for (let i = 0; i + 1 < links.length; i++) {
     const l = links[i];
-    if (isCron(l) && isCron(links[i + 1])) return true;
-    if (pamServiceOf(l) && (l.name !== 'sshd' || pamServiceOf(links[i + 1]))) return true;
+    if (isCron(l) && isCron(links[i + 1]) && real(l) && real(links[i + 1])) return true;
+    if (pamServiceOf(l) && real(l) && (l.name !== 'sshd' || (pamServiceOf(links[i + 1]) && real(links[i + 1])))) return true;
   }
-  if (links.some((l) => isSessionScope(l.cgroup))) return true;
+  if (links.some((l) => isSessionScope(l.cgroup) && !/\/user@\d+\.service\//.test(l.cgroup ?? ''))) return true;
   if (v.source.unit) {
     const u = readUnit(ctx, root, v.source.unit, systemScope(systemBuiltin(ctx, root)));
     if (u.ok && u.value.pamName) return true;

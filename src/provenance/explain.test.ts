@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { outcomeOf } from '../probe/read-file.js';
@@ -249,5 +249,29 @@ test('explainLimits over siblings that share ancestors gives each the answer exp
     }
   } finally {
     rmSync(gone, { recursive: true, force: true });
+  }
+});
+
+test('a user\'s processes named cron are no cron session: limits.conf is called out as not applying (names are the process\'s own)', () => {
+  // The cron fixture with its two cron links run by alice (uid 1001) in her user manager's
+  // delegated subtree, where she may also name a cgroup session-N.scope: neither is a session.
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-fakecron-'));
+  try {
+    cpSync(fixture('limits', 'cron'), dir, { recursive: true });
+    const fake = '0::/user.slice/user-1001.slice/user@1001.service/app.slice/session-7.scope\n';
+    for (const pid of [610, 9100, 9110, 9120]) {
+      const status = join(dir, `proc/${pid}/status`);
+      writeFileSync(status, readFileSync(status, 'latin1').replace(/^Uid:.*$/m, 'Uid:\t1001\t1001\t1001\t1001').replace(/^Gid:.*$/m, 'Gid:\t1001\t1001\t1001\t1001'));
+      writeFileSync(join(dir, `proc/${pid}/cgroup`), fake);
+      const limits = join(dir, `proc/${pid}/limits`);
+      writeFileSync(limits, readFileSync(limits, 'latin1').replace(/^(Max open files\s+)\d+(\s+)\d+/m, '$1300$2400'));
+    }
+    const o = explainLimit(dir, 9120);
+    assert.notEqual(o.source.layer, 'cron', JSON.stringify(o.source));
+    assert.ok(o.contradictions.some((c) => /limits\.conf has .* for alice, but report \(pid 9120\) is .*not .*login session/.test(c)), o.contradictions.join(' | '));
+    // The real cron tree still is a session: limits.conf applies there, and nothing says otherwise.
+    assert.ok(!explain('cron', 9120).contradictions.some((c) => c.includes('login session')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
