@@ -17,7 +17,8 @@ import { dockerdFor } from './launchers/dockerd.js';
 import { containerdShim } from './launchers/containerd-shim.js';
 import { unitExpectation } from './layer-systemd.js';
 import { formatSH } from './rlimit.js';
-import { containerOf } from '../snapshot/netns-names.js';
+import { containerOf, nameNetns } from '../snapshot/netns-names.js';
+import type { PodRef } from '../snapshot/types.js';
 import { namingProcesses } from '../snapshot/netns-plan.js';
 import { listPids } from '../probe/pids.js';
 
@@ -30,6 +31,30 @@ const who = (n: ProcNode) => `${n.name} (pid ${n.pid})`;
 function containerName(ctx: ExplainContext, root: string, pid: number): string | null {
   const naming = memoRead(ctx, 'naming', () => ({ root, processes: namingProcesses(root, listPids(root)), named: new Map<number, string[]>() }));
   return naming.ok ? containerOf(naming.value, pid) : null;
+}
+
+/** The Kubernetes pod `pid` runs in (the kubelet's log tree names it), or null when none is known. */
+function podOf(ctx: ExplainContext, root: string, pid: number): PodRef | null {
+  const naming = memoRead(ctx, 'naming', () => ({ root, processes: namingProcesses(root, listPids(root)), named: new Map<number, string[]>() }));
+  return naming.ok ? (nameNetns(naming.value, 0, [pid], false).pod ?? null) : null;
+}
+
+/**
+ * How the container is made again so the runtime sets its limits anew. A pod's containers are the
+ * kubelet's: recreating one by hand (docker/nerdctl) is undone by the kubelet, so the pod is
+ * deleted and its controller makes a new one (a bare pod is not made again: say so).
+ */
+function recreateStep(c: ContainerInfo, pod: PodRef | null): FixStep {
+  if (c.runtime === 'kubernetes' || c.runtime === 'cri-o') {
+    const which = pod ? `pod ${pod.namespace}/${pod.name}` : 'the pod';
+    return {
+      kind: 'restart',
+      title: `Recreate ${which}: limits are set when its containers start, and the kubelet owns them, so delete the pod and let its controller (Deployment, StatefulSet, DaemonSet) make a new one — or \`kubectl rollout restart\` that controller for a rolling restart.`,
+      lines: pod ? [shellCommand(['kubectl', '-n', pod.namespace, 'delete', 'pod', pod.name])] : [],
+      blastRadius: `stops every container of ${which}; its replacement may be scheduled on another node; a pod no controller owns is not made again (\`kubectl get pod -o jsonpath='{.metadata.ownerReferences}'\` shows its owner)`,
+    };
+  }
+  return { kind: 'restart', title: 'Recreate the container: limits are fixed when it starts.', lines: [], blastRadius: 'stops the container while it is recreated' };
 }
 
 /**
@@ -50,14 +75,14 @@ export function runtimeCeiling(ctx: ExplainContext, root: string, shim: ProcNode
  * The container-level fix: its own --ulimit (compose ulimits:, LXC's lxc.prlimit), recreated; the
  * value capped at the runtime's ceiling, with what to raise first to go higher.
  */
-function ulimitSteps(c: ContainerInfo, value: Pair, ceiling: Ceiling | null, current: number | null): FixStep[] {
+function ulimitSteps(c: ContainerInfo, value: Pair, ceiling: Ceiling | null, current: number | null, pod: PodRef | null): FixStep[] {
   const capped = ceiling ? capAt(value, ceiling, current) : { value };
   const { soft, hard } = capped.value;
   const why = capped.higher && ceiling ? `, the most it can start with: ${ceiling.who}, holds a hard limit of ${ceiling.hard} and lacks CAP_SYS_RESOURCE, so more would fail to start the container ("error setting rlimit … operation not permitted")` : '';
   const durable: FixStep = { kind: 'durable', title: `Give the container its own limit (${soft}:${hard})${why}.`, lines: ulimitFlag(c.runtime, soft, hard) };
   if (capped.higher) durable.higher = capped.higher;
   if (capped.needs) durable.needs = capped.needs;
-  return [durable, { kind: 'restart', title: 'Recreate the container: limits are fixed when it starts.', lines: [], blastRadius: 'stops the container while it is recreated' }];
+  return [durable, recreateStep(c, pod)];
 }
 
 /** A container started by a shim without a limit of its own: did it get the shim's unit's configuration? */
@@ -87,7 +112,7 @@ export function containerVerdict(ctx: ExplainContext, root: string, links: reado
   // The shim that ran this container: inside, the first process's parent; outside, the origin itself or a link below it.
   const shim = inside ? parent : (links.find((l) => isRuntimeProcess(l.name) && /^containerd-shim|^conmon|^runc|^crun/.test(l.name)) ?? null);
   const ceiling = runtimeCeiling(ctx, root, shim);
-  const steps = () => ulimitSteps(c, p, ceiling, origin.limit.soft);
+  const steps = () => ulimitSteps(c, p, ceiling, origin.limit.soft, podOf(ctx, root, target.pid));
   // As every other report names it: "docker container web (4dacd5c37193)", "pod shop/web-7d9f (container web)".
   const name = containerName(ctx, root, target.pid) ?? `${c.runtime} container${c.id ? ` ${c.id.slice(0, 12)}` : ''}`;
   if (inside) {
