@@ -323,7 +323,9 @@ export async function enterNetns(
  * dump: the start of a window needs only the CLOSE_WAIT sockets and the listeners with their
  * drops (snapshot/window-read.ts); the /proc fallback reads them all. `flags` as tcpDiagTable's
  * (the start looks up no waits); `inside` which files (the start: the counters). A namespace whose
- * sockstat counts no socket is read no further (NETNS_SKIP_EMPTY): `empty`.
+ * sockstat counts no socket is read no further (NETNS_SKIP_EMPTY): `empty` — unless `skipEmpty`
+ * is false: namespaces a filter named (--netns, --container, --pod) are read whole, so what
+ * stayed in them (drop counters of a server that exited, its sysctls) is seen when asked for.
  */
 export async function readLiveNetns(
   targets: readonly NetnsTarget[],
@@ -332,13 +334,14 @@ export async function readLiveNetns(
   statesMask = TCP_ALL_STATES_MASK,
   flags = dumpFlags(),
   inside: InsideFiles = 'all',
+  skipEmpty = true,
 ): Promise<NetnsData[]> {
   if (targets.length === 0) return [];
   let entries: NetnsEntry[] | null = null;
   let why = '';
   const asked = FILES_OF[inside];
   try {
-    entries = await enterNetns(targets, asked, addonPath, hooks, { states: statesMask, flags: flags | NETNS_SKIP_EMPTY });
+    entries = await enterNetns(targets, asked, addonPath, hooks, { states: statesMask, flags: skipEmpty ? flags | NETNS_SKIP_EMPTY : flags });
   } catch (err) {
     why = `the native module is not available (${describeError(err).split('\n')[0]})`;
   }

@@ -188,3 +188,30 @@ test('one name, many programs: two python3 services stay apart, 200 replicas of 
   assert.deepEqual(json.groups.filter((g) => g.id === 'accept-queue-full' && g.program === 'python3').map((g) => g.unit).sort(), ['billing.service', null, 'reports.service']);
   assertGolden('grouped-identities.txt', out);
 });
+
+test('one executable run by root and by another user is two groups: a tenant\'s processes never hide a root service among "the others alike"', () => {
+  // As an attacker did: root's python3 service with a full queue beside three full listeners of
+  // uid 65534's own python3 (same /usr/bin/python3.11, no unit): root's must be named on its own.
+  const full = (pid: number, port: number, path?: string): Finding =>
+    made('accept-queue-full', pid, 'python3', { severity: 'critical', subject: { pid, name: 'python3', ...(path ? { path } : { address: '127.0.0.1', port }) }, evidence: { fillRatio: 1 + pid / 1e5 } });
+  const findings = [full(20139, 8080), full(20141, 8080), full(20143, 8080), full(14400, 8080), full(20150, 0, '/tmp/u/sock')];
+  const identities = new Map([
+    [20139, { exe: '/usr/bin/python3.11', unit: null, uid: 65534, user: 'nobody' }],
+    [20141, { exe: '/usr/bin/python3.11', unit: null, uid: 65534, user: 'nobody' }],
+    [20143, { exe: '/usr/bin/python3.11', unit: null, uid: 65534, user: 'nobody' }],
+    [14400, { exe: '/usr/bin/python3.11', unit: null, uid: 0, user: 'root' }],
+    [20150, { exe: '/usr/bin/python3.11', unit: null, uid: 65534, user: 'nobody' }],
+  ]);
+  const groups = groupFindings(findings, identities);
+  assert.deepEqual(groups.map((g) => [g.uid, g.findings.map((f) => f.subject.pid)]), [
+    [65534, [20143, 20141, 20139]],
+    [0, [14400]],
+    [65534, [20150]],
+  ]);
+  assert.match(groupTitle(groups[0]), /3 \w+ of python3 \(uid 65534 nobody\)/);
+  assert.ok(groups[1].key.includes('|0|'), groups[1].key);
+  // A unix-domain listener is never folded with TCP ones of the same program and user: its fix differs.
+  assert.ok(groups[2].key.endsWith('|unix'), groups[2].key);
+  // Without identities (a fixture snapshot) the name alone decides, as before, but the family still splits.
+  assert.deepEqual(groupFindings(findings).map((g) => g.findings.length), [4, 1]);
+});

@@ -22,7 +22,7 @@ import type { NetnsRef, ProcessIdentity } from '../snapshot/types.js';
 export type GroupSubject = 'listener' | 'process' | 'namespace' | 'host';
 
 export interface FindingGroup {
-  /** Stable key: "<id>|<severity>|<program or ->|<workload or ->|<executable or ->|<unit or ->". */
+  /** Stable key: "<id>|<severity>|<program or ->|<workload or ->|<executable or ->|<unit or ->|<uid or ->|<unix or ->". */
   key: string;
   id: string;
   severity: Severity;
@@ -34,6 +34,14 @@ export interface FindingGroup {
   exe: string | null;
   /** The members' systemd unit (template instances as `name@.service`); null for none or unknown. */
   unit: string | null;
+  /**
+   * The members' user (the process's real uid, or the finding's own for per-user limits); null when
+   * unknown. Part of the key: one executable run by root and by another user is two problems, so a
+   * user's processes never fold a root service's trouble into "the others alike".
+   */
+  uid: number | null;
+  /** The user's name for `uid` when known. */
+  user: string | null;
   /**
    * What tells this group from another of the same id, severity, program and workload (the unit,
    * else the executable), for the title; null when no other group needs telling apart.
@@ -80,6 +88,16 @@ function identityOf(f: Finding, identities: Identities | undefined): ProcessIden
   return f.subject.pid === undefined ? null : identities?.get(f.subject.pid) ?? null;
 }
 
+/** The user a finding is about: its own (per-user limits), else its process's, else null. */
+function uidOf(f: Finding, who: ProcessIdentity | null): number | null {
+  return f.subject.uid ?? who?.uid ?? null;
+}
+
+/** A unix-domain listener and a TCP one need different commands: never one group. */
+function familyOf(f: Finding): string {
+  return f.subject.path !== undefined ? 'unix' : '-';
+}
+
 /** The largest fill ratio (0..1) a finding's evidence states, or null: how to pick the worst. */
 export function fillOf(f: Finding): number | null {
   let best: number | null = null;
@@ -94,7 +112,8 @@ export function fillOf(f: Finding): number | null {
 /** The group a finding belongs to; without `identities` (a fixture snapshot), by its process name alone. */
 export function groupKey(f: Finding, identities?: Identities): string {
   const who = identityOf(f, identities);
-  return [f.id, f.severity, f.subject.name ?? '-', workloadOf(f.subject.netns) ?? '-', who?.exe ?? '-', who?.unit ?? '-'].join('|');
+  const uid = uidOf(f, who);
+  return [f.id, f.severity, f.subject.name ?? '-', workloadOf(f.subject.netns) ?? '-', who?.exe ?? '-', who?.unit ?? '-', uid === null ? '-' : String(uid), familyOf(f)].join('|');
 }
 
 /**
@@ -110,7 +129,8 @@ export function groupFindings(findings: readonly Finding[], identities?: Identit
     let g = byKey.get(key);
     if (!g) {
       const who = identityOf(f, identities);
-      g = { key, id: f.id, severity: f.severity, program: f.subject.name ?? null, workload: workloadOf(f.subject.netns), exe: who?.exe ?? null, unit: who?.unit ?? null, variant: null, subject: subjectKind(f), findings: [], namespaces: [] };
+      const uid = uidOf(f, who);
+      g = { key, id: f.id, severity: f.severity, program: f.subject.name ?? null, workload: workloadOf(f.subject.netns), exe: who?.exe ?? null, unit: who?.unit ?? null, uid, user: f.subject.uid !== undefined ? f.subject.user ?? null : who?.user ?? null, variant: null, subject: subjectKind(f), findings: [], namespaces: [] };
       byKey.set(key, g);
     }
     g.findings.push(f);
@@ -130,7 +150,14 @@ export function groupFindings(findings: readonly Finding[], identities?: Identit
   for (const gs of alike.values()) {
     if (gs.length < 2) continue;
     const units = new Set(gs.map((g) => g.unit));
-    for (const g of gs) g.variant = units.size > 1 && g.unit !== null ? g.unit : g.exe ?? (g.unit ?? 'executable not read');
+    const runs = new Set(gs.map((g) => `${g.unit}|${g.exe}`));
+    for (const g of gs) {
+      const what = units.size > 1 && g.unit !== null ? g.unit : g.exe ?? (g.unit ?? 'executable not read');
+      // Alike but for the user (or the socket family): say which, beside what runs when that differs too.
+      const who = g.uid === null ? null : `uid ${g.uid}${g.user ? ` ${g.user}` : ''}`;
+      const parts = [runs.size > 1 ? what : null, new Set(gs.map((x) => x.uid)).size > 1 ? who : null, new Set(gs.map((x) => x.key.endsWith('|unix'))).size > 1 && g.key.endsWith('|unix') ? 'unix sockets' : null].filter((p): p is string => p !== null);
+      g.variant = parts.length ? parts.join(', ') : what;
+    }
   }
   return [...byKey.values()];
 }

@@ -51,6 +51,8 @@ export interface GroupJson {
   exe: string | null;
   /** The members' systemd unit (template instances as `name@.service`); null for none or unknown. */
   unit: string | null;
+  /** The members' user (real uid of the process, or the per-user finding's uid); null when unknown. Added late in issue 23 (optional for readers of older output). */
+  uid: number | null;
   subject: GroupSubject;
   count: number;
   title: string;
@@ -71,6 +73,7 @@ export function groupJson(g: FindingGroup): GroupJson {
     workload: g.workload,
     exe: g.exe,
     unit: g.unit,
+    uid: g.uid,
     subject: g.subject,
     count: g.findings.length,
     title: groupTitle(g),

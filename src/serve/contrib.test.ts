@@ -43,7 +43,7 @@ test('one alert per problem: each such promtool scenario checks every alert of t
   const scenarios = readFileSync(contrib('prometheus', 'sockdoc.rules.test.yml'), 'utf8')
     .split(/\n {2}- interval: /)
     .filter((b) => b.includes('# one-alert-per-problem:'));
-  assert.deepEqual(scenarios.map((b) => /# one-alert-per-problem: (.*)/.exec(b)![1]).sort(), ['a full accept queue', 'a process out of file descriptors']);
+  assert.deepEqual(scenarios.map((b) => /# one-alert-per-problem: (.*)/.exec(b)![1]).sort(), ['a full accept queue', 'a full unix-domain queue', 'a process out of file descriptors', 'a process out of file descriptors whose queue is full']);
   for (const b of scenarios) {
     const checks = b.split(/\n\s+- eval_time: /).slice(1);
     assert.deepEqual(checks.map((c) => /alertname: (\S+)/.exec(c)![1]).sort(), [...alerts].sort(), 'every alert is checked');

@@ -210,7 +210,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // as the capture recorded it in a replay. Counters and CLOSE_WAIT are judged against it at the end.
   let start: WindowStart | null = null;
   if (intervalMs > 0) {
-    start = await readWindowStart(root, readOwn ? plan.own : null, targets);
+    start = await readWindowStart(root, readOwn ? plan.own : null, targets, undefined, inScope === null);
   } else if (!live) {
     const recorded = readCaptureWindow(root);
     if (recorded && 'refused' in recorded) notes.push(`The capture's window (${CAPTURE_WINDOW}) was not used (${recorded.refused}): counters and CLOSE_WAIT are judged on one read.`);
@@ -239,7 +239,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // Three reads overlap: the other namespaces on the addon's own threads (each enters one), the fd
   // walk on worker threads, and this thread's own namespace (sock_diag dump or /proc/net/tcp).
   const others: Promise<NetnsData[]> = live
-    ? readLiveNetns(targets, undefined, opts.netnsHooks)
+    ? readLiveNetns(targets, undefined, opts.netnsHooks, undefined, undefined, undefined, inScope === null)
     : Promise.resolve(targets.map((t) => readTreeNetns(root, t)));
   others.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
   const { scan: procs, value: reads } = await readProcessesWhile(root, { ...(pids ? { pids } : {}), bpf: opts.bpf ?? 'auto' }, () => ({

@@ -9,12 +9,14 @@ import type { Finding } from '../rules/types.js';
 import type { ProcessIdentity, Snapshot } from './types.js';
 
 /** By pid, every process a finding names, read under the snapshot's root (a live host or a captured tree). */
-export function readIdentities(snapshot: Pick<Snapshot, 'host'>, findings: readonly Finding[]): Map<number, ProcessIdentity> {
+export function readIdentities(snapshot: Pick<Snapshot, 'host'> & Partial<Pick<Snapshot, 'processes'>>, findings: readonly Finding[]): Map<number, ProcessIdentity> {
   const out = new Map<number, ProcessIdentity>();
+  const byPid = new Map((snapshot.processes ?? []).map((p) => [p.pid, p]));
   for (const f of findings) {
     const { pid, name } = f.subject;
     if (pid === undefined || name === undefined || out.has(pid)) continue;
-    out.set(pid, readProcessIdentity(snapshot.host.root, pid, name));
+    const p = byPid.get(pid);
+    out.set(pid, { ...readProcessIdentity(snapshot.host.root, pid, name), uid: p?.uid ?? null, user: p?.user ?? null });
   }
   return out;
 }

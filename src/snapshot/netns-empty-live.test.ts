@@ -4,7 +4,8 @@
  * `unshare -n` — is read no further than that file: JSON `empty: true`, not partial, no note of its
  * own, tunables null and counters empty by design, and one sentence counts such namespaces. A
  * namespace holding only a unix-domain socket is read whole. A capture records the sockstat, and
- * its replay (--root) calls the same namespaces empty.
+ * its replay (--root) calls the same namespaces empty. A namespace a filter names (--netns) is read
+ * whole.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,6 +70,14 @@ test('empty namespaces (ip netns, unshare -n) are read no further than their soc
     assert.ok(live.unixListeners.some((l) => l.netns === u.inode && l.path === '@sockdoc-empty-live'), 'its unix listener is listed');
     const empties = live.namespaces.filter((n) => n.empty).length;
     assert.ok(live.notes.includes(`${empties} network namespaces held no socket (their sockstat: none in use, none in TIME_WAIT): only that was read of them, and nothing in them can queue, drop or leak a connection.`), live.notes.join('\n'));
+
+    // A namespace a filter names is read whole, empty or not: what stayed in it (the drop counters of
+    // a server that exited, its sysctls) is what the person asking wants to see.
+    const asked = sockdoc(['--json', '--interval', '300ms', '--netns', named]);
+    const an = asked.namespaces.find((n) => n.name === named);
+    assert.ok(an && !an.empty, `--netns ${named}: ${JSON.stringify(an)}`);
+    assert.ok(an.tunables['net.core.somaxconn'] !== null, 'its sysctls read');
+    assert.ok(Object.keys(an.counters.values).length > 0, 'its counters read');
 
     // A capture of the two processes' namespaces, replayed: the same answer from the sockstat it recorded.
     const c = spawnSync(process.execPath, [cliPath, 'capture', dir, '--pid', `${lone.pid},${unixOnly.pid}`, '--interval', '0'], { encoding: 'utf8', timeout: 100_000 });

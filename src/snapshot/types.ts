@@ -141,6 +141,9 @@ export interface ProcessIdentity {
   exe: string | null;
   /** The systemd unit that runs it, template instances folded (`app@.service`); null for none (a session, a container) or unreadable. */
   unit: string | null;
+  /** Its real uid and that user's name, from the snapshot's process (absent when the snapshot does not hold it). */
+  uid?: number | null;
+  user?: string | null;
 }
 
 /** A unix-domain socket's type (include/linux/net.h: SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5). */

@@ -33,15 +33,15 @@ export function listenerDropsOf(table: SocketTable): Map<number, number> | null 
  * Reads the window start of namespace `own` (through ROOT/proc/net; null: not asked, a scoped read
  * without it) and of `targets` (from inside). Live root only.
  */
-export async function readWindowStart(root: string, own: NetnsInode | null, targets: readonly NetnsTarget[], addonPath = ADDON_PATH): Promise<WindowStart> {
+export async function readWindowStart(root: string, own: NetnsInode | null, targets: readonly NetnsTarget[], addonPath = ADDON_PATH, skipEmpty = true): Promise<WindowStart> {
   const byNetns = new Map<NetnsInode, NetnsPoint>();
   // No waits looked up at the start: only the listeners' drops are compared. With
   // SOCKDOC_LISTENER_EXTRAS=off (the benchmark's "without"), not even those.
   const plain = dumpFlags() === TCP_TABLE_PLAIN;
   // Their counters only from inside: the sysctls and unix sockets are not compared.
   const others = plain
-    ? readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK, TCP_TABLE_PLAIN, 'counters')
-    : readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK | (1 << LISTEN), 0, 'counters');
+    ? readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK, TCP_TABLE_PLAIN, 'counters', skipEmpty)
+    : readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK | (1 << LISTEN), 0, 'counters', skipEmpty);
   others.catch(() => undefined); // awaited below
   if (own !== null) {
     const counters = readCounters(root);
