@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include "fdwalk.h"
+#include "settle.h"
 #include "fdkind.h"
 #include "bpffds.h"
 
@@ -466,19 +467,7 @@ static void async_execute(napi_env env, void *data) {
 static void async_complete(napi_env env, napi_status status, void *data) {
   walk_job *job = data;
   napi_value result = status == napi_ok ? job_result(env, job) : NULL;
-  if (result) {
-    napi_resolve_deferred(env, job->deferred, result);
-  } else {
-    napi_value error = NULL, message;
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) napi_get_and_clear_last_exception(env, &error);
-    if (!error) {
-      napi_create_string_utf8(env, "fdWalkAsync: the walk was cancelled or its result not built", NAPI_AUTO_LENGTH, &message);
-      napi_create_error(env, NULL, message, &error);
-    }
-    napi_reject_deferred(env, job->deferred, error);
-  }
+  settle_deferred(env, job->deferred, result, "fdWalkAsync");
   napi_delete_async_work(env, job->work);
   free_job(job);
 }

@@ -48,6 +48,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include "netns.h"
+#include "settle.h"
 #include "tcptable.h"
 #include "sockdiag.h"
 #include <linux/inet_diag.h>
@@ -417,18 +418,7 @@ static napi_value result_js(napi_env env, ns_job *job) {
 static void complete(napi_env env, napi_status status, void *data) {
   ns_job *job = data;
   napi_value result = status == napi_ok ? result_js(env, job) : NULL;
-  if (result) napi_resolve_deferred(env, job->deferred, result);
-  else {
-    napi_value error = NULL, message;
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) napi_get_and_clear_last_exception(env, &error);
-    if (!error) {
-      napi_create_string_utf8(env, "netnsReadAsync: the read was cancelled or its result not built", NAPI_AUTO_LENGTH, &message);
-      napi_create_error(env, NULL, message, &error);
-    }
-    napi_reject_deferred(env, job->deferred, error);
-  }
+  settle_deferred(env, job->deferred, result, "netnsReadAsync");
   napi_delete_async_work(env, job->work);
   free_job(job);
 }

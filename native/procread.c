@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include "procread.h"
+#include "settle.h"
 
 #define MAX_THREADS 4
 #define MAX_FILES 8
@@ -353,19 +354,7 @@ static void async_execute(napi_env env, void *data) {
 static void async_complete(napi_env env, napi_status status, void *data) {
   read_job *job = data;
   napi_value result = status == napi_ok ? job_result(env, job) : NULL;
-  if (result) {
-    napi_resolve_deferred(env, job->deferred, result);
-  } else {
-    napi_value error = NULL, message;
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) napi_get_and_clear_last_exception(env, &error);
-    if (!error) {
-      napi_create_string_utf8(env, "procFilesAsync: the read was cancelled or its result not built", NAPI_AUTO_LENGTH, &message);
-      napi_create_error(env, NULL, message, &error);
-    }
-    napi_reject_deferred(env, job->deferred, error);
-  }
+  settle_deferred(env, job->deferred, result, "procFilesAsync");
   napi_delete_async_work(env, job->work);
   free_job(job);
 }
