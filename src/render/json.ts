@@ -18,7 +18,7 @@ import { TCP_STATES } from '../snapshot/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { filterListeners, filterProcesses } from './filter.js';
 import { limitOriginToJson } from './limits.js';
-import { groupFindings, groupRefs, groupTitle, WORST_SHOWN, type FindingGroup, type GroupSubject } from './groups.js';
+import { groupFindings, groupRefs, groupTitle, WORST_SHOWN, type FindingGroup } from './groups.js';
 
 /**
  * 2: namespaces[], netns on listeners, processes and finding subjects (additive over 1). Added
@@ -40,28 +40,19 @@ export interface FindingJson {
   related: string[];
 }
 
-/** One group of findings: one problem seen on many subjects (docs/json-schema.md, "Group"). */
-export interface GroupJson {
-  key: string;
-  id: string;
-  severity: Severity;
-  program: string | null;
-  workload: string | null;
-  /** The members' executable (/proc/PID/exe as read); null when unnamed or not read. */
-  exe: string | null;
-  /** The members' systemd unit (template instances as `name@.service`); null for none or unknown. */
-  unit: string | null;
-  /** The members' user (real uid of the process, or the per-user finding's uid); null when unknown. Added late in issue 23 (optional for readers of older output). */
-  uid: number | null;
-  subject: GroupSubject;
+/**
+ * One group of findings: one problem seen on many subjects (docs/json-schema.md, "Group"). Its
+ * identity fields are FindingGroup's own (documented there); the JSON adds the count, the title and
+ * the members' refs, and leaves out what only renderers use (user, variant, the findings).
+ */
+export type GroupJson = Pick<FindingGroup, 'key' | 'id' | 'severity' | 'program' | 'workload' | 'exe' | 'unit' | 'uid' | 'subject' | 'namespaces'> & {
   count: number;
   title: string;
-  namespaces: string[];
   /** Every member's ref, worst first. */
   refs: string[];
   /** The first WORST_SHOWN of refs: what the terminal names. */
   worst: string[];
-}
+};
 
 export function groupJson(g: FindingGroup): GroupJson {
   const refs = groupRefs(g);
