@@ -10,7 +10,7 @@ import { limitOriginToJson, renderLimitOrigins } from '../render/limits.js';
 import { fdComposition, leakFixLines } from '../rules/support/fd-kinds.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { parse, processId } from './args.js';
-import { checkRoot, NETNS_OPTIONS, netnsQuery, scopedSnapshot } from './diagnose.js';
+import { checkRoot, NETNS_OPTIONS, netnsQuery, scopedSnapshot } from './scope.js';
 import { hasNetnsQuery, type NetnsQuery } from '../snapshot/select-netns.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';

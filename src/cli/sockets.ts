@@ -3,7 +3,7 @@ import { terminalSafe } from '../safety/terminal.js';
 import { SS_STATE_NAMES, TCP_STATES, type TcpState } from '../snapshot/types.js';
 import { selectSockets, socketsJsonChunks, socketsTableChunks } from '../render/sockets.js';
 import { renderUnixTable, unixRows } from '../render/unix-sockets.js';
-import { checkRoot, NETNS_OPTIONS, netnsQuery, scopedSnapshot } from './diagnose.js';
+import { checkRoot, NETNS_OPTIONS, netnsQuery, scopedSnapshot } from './scope.js';
 import { intFlag, parse, processId } from './args.js';
 import { EXIT, UsageError, useColor, writePieces, type Command, type Io } from './io.js';
 
