@@ -362,20 +362,8 @@ static void async_complete(napi_env env, napi_status status, void *data) {
 static napi_value proc_files_async(napi_env env, napi_callback_info info) {
   read_job *job = make_job(env, info);
   if (!job) return NULL;
-  napi_value promise, name;
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "sockdoc.procFiles", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, async_execute, async_complete, job, &job->work) != napi_ok) {
-    free_job(job);
-    napi_throw_error(env, NULL, "procFilesAsync: could not queue the read");
-    return NULL;
-  }
-  if (napi_queue_async_work(env, job->work) != napi_ok) {
-    napi_delete_async_work(env, job->work);
-    free_job(job);
-    napi_throw_error(env, NULL, "procFilesAsync: could not queue the read");
-    return NULL;
-  }
+  napi_value promise = queue_deferred(env, "sockdoc.procFiles", async_execute, async_complete, job, &job->work, &job->deferred, "procFilesAsync");
+  if (!promise) free_job(job);
   return promise;
 }
 

@@ -28,6 +28,7 @@
 #include <node_api.h>
 #include "fdwalk.h"
 #include "procread.h"
+#include "socknetns.h"
 #include "netns.h"
 #include "sockdiag.h"
 #include "sockpeer.h"
@@ -265,5 +266,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (userns_init(env, exports) != 0) return NULL;
   if (sockpeer_init(env, exports) != 0) return NULL;
   if (procread_init(env, exports) != 0) return NULL;
+  if (socknetns_init(env, exports) != 0) return NULL;
   return exports;
 }

@@ -23,7 +23,7 @@ import { groupFindings, groupRefs, groupTitle, WORST_SHOWN, type FindingGroup } 
 /**
  * 2: namespaces[], netns on listeners, processes and finding subjects (additive over 1). Added
  * since, in the same version (additive): unixListeners[], namespaces[].unixSource, subject.path,
- * namespaces[].empty.
+ * namespaces[].empty, namespaces[].foundThrough.
  */
 export const SCHEMA_VERSION = 2;
 
@@ -114,6 +114,8 @@ export interface NamespaceJson {
   partial: boolean;
   /** Its sockstat counted no socket: nothing else of it was read (additive in schemaVersion 2). */
   empty: boolean;
+  /** Present only for a namespace no process is in and no name holds, found through a socket a process holds (additive in schemaVersion 2). */
+  foundThrough?: { pid: number; fd: number; socket: number };
   notes: string[];
 }
 
@@ -395,6 +397,7 @@ function namespaceJson(n: NetNamespace, sortedRecord: (r: Record<string, number>
     listenerCount: n.listenerCount,
     partial: n.partial,
     empty: n.empty === true,
+    ...(n.foundThrough ? { foundThrough: { ...n.foundThrough } } : {}),
     notes: [...n.notes],
   };
 }

@@ -24,6 +24,7 @@ import { readUnixSockets, unixReadOf, type UnixRead } from '../probe/net-unix.js
 import { readSocketInodes } from '../probe/net-socket-inodes.js';
 import { readUserNamespaces } from '../probe/userns.js';
 import { SocketKindCounter, type Unnamed } from './socket-kinds.js';
+import { findOrphanNetns, NOT_READ_PREFIX } from './orphan-netns.js';
 import { describeScope, namingProcesses, planNetns, scopeNetns, type NetnsPlan, type NetnsScope } from './netns-plan.js';
 import { restrictToNetns } from './select-netns.js';
 import { readCaptureTime } from '../probe/capture-meta.js';
@@ -97,7 +98,7 @@ function ownCapSysResource(): boolean | null {
  * namespaces share it: read from /proc/net/unix (no queue lengths), or not read at all. Namespaces
  * where unix_diag answered say nothing. `label(inode)` is null for sockdoc's own namespace.
  */
-const NOT_READ = 'Not read, so not judged: ';
+const NOT_READ = NOT_READ_PREFIX;
 
 /** Adds `note` to `notes`, joined to an earlier "Not read, so not judged: …" sentence when both are one. */
 function addNote(notes: string[], note: string): void {
@@ -203,7 +204,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const named = opts.scope ? namingProcesses(root, plan.byPid.keys()) : null;
   const inScope = opts.scope && named ? scopeNetns(root, plan, opts.scope, asRoot, named) : null;
   const readOwn = inScope === null || inScope.has(plan.own);
-  const targets = inScope === null ? plan.targets : plan.targets.filter((t) => inScope.has(t.inode));
+  const targets = inScope === null ? [...plan.targets] : plan.targets.filter((t) => inScope.has(t.inode));
   const pids = inScope === null ? opts.pids : scopedPids(plan, inScope, readOwn, opts.pids);
 
   // The start of the sampling window, per namespace (snapshot/window.ts): read now on a live host,
@@ -248,7 +249,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     unix: readOwn ? readUnixSockets(root, { netns: plan.own }) : unixReadOf([], null, []),
   }));
   const net = reads.net;
-  const otherData = await others;
+  const otherData = [...(await others)];
   // The name every output shows (titles, tables, JSON, serve): a title that holds a secret is not printed (redact.ts redactName).
   for (const p of procs.processes) p.name = redactName(p.name, p.cmdline.split(' ')).value;
   probes.push(...net.reports);
@@ -298,7 +299,6 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   if (capturedWaits?.report) probes.push(capturedWaits.report);
   if (net.source === 'proc' && diag) ownTable = withRecordedDiag(net.table, diag.drops ?? null, capturedWaits?.waits ?? null);
 
-  const table = SocketTable.concat([ownTable, ...otherData.map((d) => d.table)]);
   const byPid = new Map(procs.processes.map((p) => [p.pid, p]));
   // A pid that named another namespace when it was entered was reused since discovery: ask again.
   const stale = new Set(otherData.flatMap((d) => d.stalePids ?? []));
@@ -308,9 +308,29 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     else plan.byPid.set(pid, now);
   }
   for (const p of procs.processes) p.netns = plan.byPid.get(p.pid) ?? null;
-  // One pass over the TCP table: each process's sockets per state, and its TCP fds for fdKinds.
+  // One pass over each TCP table: each process's sockets per state, and its TCP fds for fdKinds;
+  // then its unix fds, and the other families from the /proc/net tables of each holder's namespace.
   const kinds = new SocketKindCounter(procs.processes, procs.owners);
-  kinds.countTcp(table);
+  for (const t of [ownTable, ...otherData.map((d) => d.table)]) kinds.countTcp(t);
+  kinds.markUnix([...(readOwn ? [reads.unix.inodes] : []), ...otherData.map((d) => d.unix.inodes)]);
+  kinds.nameRest((unnamed) => nameOtherSockets(root, live, plan.own, unnamed));
+  // Sockets still in no table: asked for their namespace; one no process is in and no name holds is read too.
+  const orphans = await findOrphanNetns(kinds, {
+    live,
+    planned: new Set([plan.own, ...plan.targets.map((t) => t.inode)]),
+    read: (found) => readLiveNetns(found, undefined, undefined, undefined, undefined, undefined, inScope === null),
+    nameOf: (pid) => byPid.get(pid)?.name,
+  });
+  kinds.fold();
+  if (orphans.asked) probes.push({ probe: 'socket-netns', source: 'pidfd_getfd + ioctl SIOCGSKNS', status: 'ok', ms: orphans.ms, detail: `${orphans.asked} sockets asked, ${orphans.found.length} namespaces found` });
+  const orphanOf = new Map(orphans.found.map((o) => [o.data.inode, o]));
+  for (const o of orphans.found) {
+    otherData.push(o.data);
+    targets.push(o.target);
+    // What a process in the scope holds is read with it.
+    inScope?.add(o.data.inode);
+  }
+  const table = SocketTable.concat([ownTable, ...otherData.map((d) => d.table)]);
 
   // Listeners are derived per namespace: a queued connection belongs to a listener of its own namespace.
   const ownListeners = deriveListeners(ownTable, procs.owners, diag?.backlogs ?? new Map(), diag?.source ?? null, diag?.v6only);
@@ -319,11 +339,6 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // Unix-domain listeners of each namespace after its TCP ones; what could not be judged is said.
   // (sockdoc's own namespace only when the read includes it: a scoped read leaves it unread and unsaid.)
   const unixReads = new Map<number, UnixRead>([...(readOwn ? [[plan.own, reads.unix] as const] : []), ...otherData.map((d) => [d.inode, d.unix] as const)]);
-  // What each process's socket fds are: TCP and unix from the tables above, the rest from its namespace's /proc/net.
-  kinds.split(
-    [...unixReads.values()].map((u) => u.inodes),
-    (unnamed) => nameOtherSockets(root, live, plan.own, unnamed),
-  );
   for (const [inode, u] of unixReads) {
     const list = listenersByNs.get(inode) ?? [];
     list.push(...deriveUnixListeners(u.listening, procs.owners));
@@ -381,7 +396,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   for (const d of otherData) {
     const target = targetOf.get(d.inode) as NetnsTarget;
     const pids = pidsIn.get(d.inode) ?? target.pids.filter((p) => !stale.has(p));
-    const { ref, doubts } = nameNetnsWithDoubts(naming, d.inode, pids, d.inode === plan.host);
+    const orphan = orphanOf.get(d.inode);
+    // Found through a socket (orphan-netns.ts): no process is in it, so the socket's holder names it.
+    const { ref, doubts } = orphan ? { ref: { inode: d.inode, kind: 'other' as const, name: orphan.target.label }, doubts: [] } : nameNetnsWithDoubts(naming, d.inode, pids, d.inode === plan.host);
     const label = netnsLabel(ref);
     const values = d.counters ?? {};
     const nsNotes = d.notes.map((n) => (n.startsWith(`${target.label}:`) && label !== target.label ? `${label}${n.slice(target.label.length)}` : n));
@@ -389,6 +406,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (d.counters === null && !d.empty && !nsNotes.some((n) => /counters/.test(n))) nsNotes.push(`${label}: TCP counters could not be read: dropped handshakes in it cannot be detected.`);
     // A runtime name refused for a doubt (docs/safety.md §7): said, once per doubt.
     for (const why of doubts) nsNotes.push(`${label}: ${why}.`);
+    if (orphan) nsNotes.push(orphanNote(label, orphan.through, byPid.get(orphan.through.pid)?.netns ?? null, (inode) => netnsLabelOf(naming, plan, inode)));
     // Read from outside (/proc/PID/net), the namespace's note already says its backlogs are unknown; drops and waits with them.
     if (live && !d.outside) nsNotes.push(...listenerExtrasNotes(`${label}: `, d.table, listenersByNs.get(d.inode) ?? [], d.waits, unknownWhy(d.socketSource, `/proc/${target.pids[0] ?? 'PID'}/net/tcp`)));
     else if (!live && !d.outside && notCaptured(d.table, listenersByNs.get(d.inode) ?? []).length) capturedWithout.push(label);
@@ -403,6 +421,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       listenerCount: listenersByNs.get(d.inode)?.length ?? 0,
       partial: d.partial,
       ...(d.empty ? { empty: true } : {}),
+      ...(orphan ? { foundThrough: { pid: orphan.through.pid, fd: orphan.through.fd, socket: orphan.through.inode } } : {}),
       notes: nsNotes,
     });
     probes.push(...d.reports.filter((r) => r.status !== 'ok'));
@@ -413,6 +432,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (own.length) addNote(notes, `${NOT_READ}${own.map((item) => (others ? item.replace(/\)$/, `; also in ${others})`) : item)).join('; ')}.`);
     else if (others) addNote(notes, `${NOT_READ}listener drops and accept waits in ${others} (sock_diag).`);
   }
+  for (const n of orphans.notes) addNote(notes, n);
   // The namespace sockdoc runs in first (the host's, normally): its tunables, counters and the
   // /proc/net pressure files read through ROOT are the snapshot's top-level ones, and `sockdoc port`
   // judges reachability from it. The others follow by how a person names them.
@@ -480,6 +500,21 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const ownerHidden = (plan.partial || probes.some((r) => r.status !== 'ok' && r.status !== 'absent')) && hasOwnerless(table, procs.owners, inScope);
   scoped.partial = asked.some((n) => n.partial) || (inScope.has(plan.own) ? ownPartial : missing.partial) || ownerHidden;
   return scoped;
+}
+
+/**
+ * What a namespace found through a socket is: none of the usual ways lists it, so the note says how
+ * it was found and where the socket's holder is now (its own namespace may read as empty).
+ */
+function orphanNote(label: string, through: { pid: number; fd: number; inode: number }, holderNetns: number | null, labelOf: (inode: number) => string): string {
+  const where = holderNetns === null ? 'a namespace not known' : labelOf(holderNetns);
+  return `${label}: no process is in it and no name holds it; found through socket ${through.inode}, fd ${through.fd} of pid ${through.pid}, which is in ${where} (a process that changed namespace after making its sockets, or a socket passed to it from another namespace).`;
+}
+
+/** How the report names a planned namespace (the holder of a socket found elsewhere is in one). */
+function netnsLabelOf(naming: NamingContext, plan: NetnsPlan, inode: number): string {
+  const pids = [...plan.byPid].filter(([, n]) => n === inode).map(([pid]) => pid);
+  return netnsLabel(nameNetns(naming, inode, pids, inode === plan.host));
 }
 
 /** Whether a socket of the namespaces `inodes` (one a process holds: inode ≠ 0) has no owner found. */

@@ -3,11 +3,14 @@
  * where the inode is found: the TCP and unix-domain tables the snapshot read anyway (socket inodes
  * are unique host-wide, sockfs), then, for what is left, the UDP, raw, netlink and packet tables of
  * the namespace of a process holding it (read only when something is left, which on most hosts is
- * a few netlink and UDP sockets). An fd found nowhere stays "socket" (another family).
+ * a few netlink and UDP sockets). An fd found nowhere is a lead: the snapshot asks the socket itself
+ * for its namespace and family (snapshot/orphan-netns.ts: a namespace no process is in, another
+ * family); what stays unnamed is "socket" (another family, as far as is known).
  */
 import { eachHolding, OwnerMap } from '../probe/owner-map.js';
 import { FD_KINDS, SOCKET_KINDS, TCP_STATES, type FdKindCounts, type Owner, type ProcessInfo, type SocketKind } from './types.js';
 import type { SocketTable } from './socket-table.js';
+import type { SocketLead } from '../probe/socket-netns.js';
 
 const INDEX = new Map<SocketKind, number>(SOCKET_KINDS.map((k, i) => [k, i]));
 const TCP = INDEX.get('tcp') as number;
@@ -31,6 +34,10 @@ export class SocketKindCounter {
   private readonly walk: HolderWalk;
   /** The OwnerMap itself when it is one: the TCP pass calls it directly. */
   private readonly owners: OwnerMap | null;
+  /** Holding fds (inode, process index, fd) of sockets neither table holds, from nameRest until fold. */
+  private left: Array<[inode: number, i: number, fd: number]> = [];
+  /** Families of those sockets, as a lookup or the socket itself named them. */
+  private readonly named = new Map<number, SocketKind>();
 
   constructor(
     private readonly processes: readonly ProcessInfo[],
@@ -70,8 +77,14 @@ export class SocketKindCounter {
    * raw, packet; `socket` for the rest). `lookup` names the sockets neither table holds.
    */
   split(unixInodes: ReadonlyArray<ArrayLike<number>>, lookup: (unnamed: Unnamed) => Map<number, SocketKind>): void {
-    const { index, counts, processes } = this;
-    const withSockets = (i: number | undefined): i is number => i !== undefined && (processes[i].fdKinds?.socket ?? 0) > 0;
+    this.markUnix(unixInodes);
+    this.nameRest(lookup);
+    this.fold();
+  }
+
+  /** Counts each holding fd of these unix-domain sockets as unix. */
+  markUnix(unixInodes: ReadonlyArray<ArrayLike<number>>): void {
+    const { index, counts } = this;
     const addUnix = (pid: number) => {
       const i = index.get(pid);
       if (i !== undefined) counts[i * KINDS + UNIX]++;
@@ -79,22 +92,63 @@ export class SocketKindCounter {
     for (const inodes of unixInodes) {
       for (let k = 0; k < inodes.length; k++) if (inodes[k] !== 0) this.walk.mark(inodes[k], UNIX + 1, addUnix);
     }
+  }
 
+  /**
+   * Names what neither table holds through `lookup` (the other families' /proc/net tables of each
+   * holder's namespace; called only when something is left). What it cannot name stays for `leads`.
+   */
+  nameRest(lookup: (unnamed: Unnamed) => Map<number, SocketKind>): void {
+    const { index, processes } = this;
     const unnamed: Unnamed = new Map();
-    const left: Array<[inode: number, i: number]> = [];
-    this.walk.forEachUnmarked((inode, pid) => {
+    this.walk.forEachUnmarked((inode, pid, fd) => {
       const i = index.get(pid);
-      if (!withSockets(i)) return;
+      if (!this.withSockets(i)) return;
       const p = processes[i];
-      left.push([inode, i]);
+      this.left.push([inode, i, fd]);
       let g = unnamed.get(p.netns);
       if (!g) unnamed.set(p.netns, (g = { pids: [], inodes: new Set() }));
       if (!g.pids.includes(pid)) g.pids.push(pid);
       g.inodes.add(inode);
     });
-    const named = left.length ? lookup(unnamed) : new Map<number, SocketKind>();
-    for (const [inode, i] of left) counts[i * KINDS + (INDEX.get(named.get(inode) ?? 'socket') as number)]++;
+    if (this.left.length) for (const [inode, kind] of lookup(unnamed)) this.named.set(inode, kind);
+  }
 
+  /** The sockets no table and no lookup named: one (inode, pid, fd) each, its first holder. */
+  leads(): SocketLead[] {
+    const out: SocketLead[] = [];
+    const seen = new Set<number>();
+    for (const [inode, i, fd] of this.left) {
+      if (this.named.has(inode) || seen.has(inode)) continue;
+      seen.add(inode);
+      out.push({ inode, pid: this.processes[i].pid, fd });
+    }
+    return out;
+  }
+
+  /** A socket's family, learned from the socket itself (probe/socket-netns.ts). */
+  nameSocket(inode: number, kind: SocketKind): void {
+    this.named.set(inode, kind);
+  }
+
+  /**
+   * Counts the sockets of a namespace read after `nameRest` (one found through a socket): its TCP
+   * sockets as countTcp does, its unix ones as unix; none of them is left to name.
+   */
+  addNamespace(table: SocketTable, unixInodes: ArrayLike<number>): void {
+    this.countTcp(table);
+    this.markUnix([unixInodes]);
+    const found = new Set<number>();
+    for (let r = 0; r < table.length; r++) if (table.inode[r] !== 0) found.add(table.inode[r]);
+    for (let k = 0; k < unixInodes.length; k++) if (unixInodes[k] !== 0) found.add(unixInodes[k]);
+    this.left = this.left.filter(([inode]) => !found.has(inode));
+  }
+
+  /** Replaces `fdKinds.socket` of every process by its counts per family (after the steps above). */
+  fold(): void {
+    const { counts, processes } = this;
+    for (const [inode, i] of this.left) counts[i * KINDS + (INDEX.get(this.named.get(inode) ?? 'socket') as number)]++;
+    this.left = [];
     processes.forEach((p, i) => {
       const kinds = p.fdKinds;
       if (!kinds?.socket) return;
@@ -111,6 +165,10 @@ export class SocketKindCounter {
       p.fdKinds = ordered(kinds);
     });
   }
+
+  private withSockets(i: number | undefined): i is number {
+    return i !== undefined && (this.processes[i].fdKinds?.socket ?? 0) > 0;
+  }
 }
 
 /** The record with its kinds in FD_KINDS order: JSON and tests read the same whoever built it. */
@@ -125,8 +183,8 @@ function ordered(k: FdKindCounts): FdKindCounts {
 interface HolderWalk {
   /** Marks the inode (an earlier mark is kept) and calls `fn` per holding fd. */
   mark(inode: number, m: number, fn: (pid: number, firstOfPid: boolean) => void): boolean;
-  /** Every holding (inode, pid) of an inode nothing marked. */
-  forEachUnmarked(fn: (inode: number, pid: number) => void): void;
+  /** Every holding (inode, pid, fd) of an inode nothing marked. */
+  forEachUnmarked(fn: (inode: number, pid: number, fd: number) => void): void;
 }
 
 /** markHolders / forEachUnmarked for an OwnerMap (allocation-free) or any Map of holders (tests). */
@@ -147,7 +205,7 @@ function holderWalk(owners: ReadonlyMap<number, readonly Owner[]>): HolderWalk {
       return true;
     },
     forEachUnmarked: (fn) => {
-      for (const [inode, list] of owners) if (!marked.has(inode)) for (const o of list) fn(inode, o.pid);
+      for (const [inode, list] of owners) if (!marked.has(inode)) for (const o of list) fn(inode, o.pid, o.fd);
     },
   };
 }

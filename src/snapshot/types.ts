@@ -463,6 +463,12 @@ export interface NetNamespace extends NetnsRef {
    * drop, leak or wait on a connection. Absent when it held sockets (or was not read that way).
    */
   empty?: boolean;
+  /**
+   * Found through a socket a process holds (snapshot/orphan-netns.ts: pidfd_getfd + SIOCGSKNS), not
+   * through a process in it or a /run/netns name: no process is in it (`pids` is empty). The socket's
+   * holder, the fd and the socket's inode. Absent for a namespace found the usual way.
+   */
+  foundThrough?: { pid: number; fd: number; socket: number };
   /** Sentences naming what was not seen in this namespace. */
   notes: string[];
 }
