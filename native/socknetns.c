@@ -1,5 +1,5 @@
 /*
- * socketNetnsAsync(leads, known): the network namespace of sockets other processes hold, found
+ * socketNetnsAsync(leads, known, maxKeep): the network namespace of sockets other processes hold, found
  * through each socket itself, for the sockets no namespace sockdoc read holds (a process that made a
  * listener and then unshare(CLONE_NEWNET)ed, a socket passed over SCM_RIGHTS from another namespace:
  * their namespace may be one no process is in and no name holds).
@@ -13,12 +13,13 @@
  *   CAP_NET_ADMIN in the namespace's user namespace) opens its network namespace, whose nsfs inode
  *   fstat gives. The duplicate is closed at once.
  * A namespace's fd is kept open (and returned) only for the first socket found in a namespace
- * neither in `known` nor met earlier in the call: the caller reads that namespace through
- * /proc/self/fd/N and must close it. Every other fd is closed before the call returns.
+ * neither in `known` nor met earlier in the call, for at most `maxKeep` namespaces (beyond: -2, so
+ * a tenant's thousands of namespaces cannot exhaust sockdoc's fds): the caller reads that namespace
+ * through /proc/self/fd/N and must close it. Every other fd is closed before the call returns.
  *
  * Result: { results: Float64Array, RESULT_WORDS per lead: errno (0 when found), step (SN_STEP_*:
  * where it stopped), domain, type, protocol, namespace inode (0 unknown); nsFds: Int32Array per
- * lead (-1: none kept), ms }.
+ * lead (-1: none kept, -2: a new namespace not kept, over maxKeep), ms }.
  *
  * Runs on a libuv pool thread (no setns here: nothing of the thread changes).
  */
@@ -70,6 +71,7 @@ typedef struct {
   size_t nknown;
   double *results; /* RESULT_WORDS per lead */
   int32_t *nsfds;
+  size_t max_keep, kept;
   double ms;
   napi_async_work work;
   napi_deferred deferred;
@@ -121,9 +123,14 @@ static void look_up(lookup_job *job, size_t k, int pidfd) {
       r[5] = (double)st.st_ino;
       int seen = is_known(job->known, job->nknown, r[5]);
       for (size_t j = 0; j < k && !seen; j++)
-        if (job->nsfds[j] >= 0 && job->results[j * RESULT_WORDS + 5] == r[5]) seen = 1;
-      if (seen) close(ns);
-      else job->nsfds[k] = ns;
+        if (job->nsfds[j] != -1 && job->results[j * RESULT_WORDS + 5] == r[5]) seen = 1;
+      if (seen || job->kept >= job->max_keep) {
+        close(ns);
+        if (!seen) job->nsfds[k] = -2;
+      } else {
+        job->nsfds[k] = ns;
+        job->kept++;
+      }
     }
   }
   close(sock);
@@ -178,11 +185,13 @@ static double *float64_arg(napi_env env, napi_value v, size_t *count) {
 }
 
 static lookup_job *make_job(napi_env env, napi_callback_info info) {
-  static const char usage[] = "socketNetnsAsync(leads: Float64Array of (pid, fd, inode) triples, known: Float64Array of namespace inodes)";
-  size_t argc = 2, nleads = 0, nknown = 0;
-  napi_value argv[2];
+  static const char usage[] = "socketNetnsAsync(leads: Float64Array of (pid, fd, inode) triples, known: Float64Array of namespace inodes, maxKeep: number)";
+  size_t argc = 3, nleads = 0, nknown = 0;
+  napi_value argv[3];
   lookup_job *job = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || !(job = calloc(1, sizeof *job))) {
+  double max_keep = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 || napi_get_value_double(env, argv[2], &max_keep) != napi_ok ||
+      !(max_keep >= 0 && max_keep <= MAX_LEADS) || !(job = calloc(1, sizeof *job))) {
     napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
@@ -195,6 +204,7 @@ static lookup_job *make_job(napi_env env, napi_callback_info info) {
   }
   job->nleads = nleads / 3;
   job->nknown = nknown;
+  job->max_keep = (size_t)max_keep;
   for (size_t k = 0; k < job->nleads; k++) {
     double pid = job->leads[3 * k], fd = job->leads[3 * k + 1];
     if (!(pid >= 1 && pid <= INT32_MAX && pid == (double)(int32_t)pid && fd >= 0 && fd <= INT32_MAX && fd == (double)(int32_t)fd)) {

@@ -168,9 +168,10 @@ export interface NativeAddon {
   /**
    * For each (pid, fd, inode) triple: the socket's network namespace inode and family, asked of the
    * socket itself (pidfd_getfd + SIOCGSKNS, native/socknetns.c); the fd of each namespace met that is
-   * not in `known` is kept open for the caller to read and close. Missing in an addon built before it.
+   * not in `known` is kept open for the caller to read and close, for at most `maxKeep` namespaces
+   * (beyond, -2). Missing in an addon built before it.
    */
-  socketNetnsAsync?(leads: Float64Array, known: Float64Array): Promise<{ results: Float64Array; nsFds: Int32Array; ms: number }>;
+  socketNetnsAsync?(leads: Float64Array, known: Float64Array, maxKeep: number): Promise<{ results: Float64Array; nsFds: Int32Array; ms: number }>;
   /** malloc_trim(0): gives the C heap's free pages back to the system (native/heap.c); true when some were. Missing in an addon built before it. */
   mallocTrim?(): boolean;
   /** mallinfo2(3) over every arena, or null where malloc is not glibc's (>= 2.33). Missing in an addon built before it. */

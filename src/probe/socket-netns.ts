@@ -30,6 +30,8 @@ export interface SocketNetns extends SocketLead {
   family: SocketKind | null;
   /** An fd of its namespace, open in sockdoc, for the first socket met in a namespace not known before; else null. */
   nsFd: number | null;
+  /** The first socket met in a namespace not known before, beyond `maxKeep`: its namespace was not kept for reading. */
+  unkept: boolean;
   /** Why it could not be asked ("pidfd_getfd: EPERM"), or null. */
   error: string | null;
   /** The process exited or closed that fd since the walk: nothing to ask, nothing missed. */
@@ -82,6 +84,7 @@ export function parseSocketNetns(leads: readonly SocketLead[], results: Float64A
       netns: errno === 0 && netns > 0 ? netns : null,
       family: known ? socketFamily(domain, type, protocol) : null,
       nsFd: nsFds[k] >= 0 ? nsFds[k] : null,
+      unkept: nsFds[k] === -2,
       error: errno === 0 ? null : `${STEPS[step] ?? `step ${step}`}: ${ERRNO_NAMES.get(errno) ?? `errno ${errno}`}`,
       gone,
     };
@@ -93,10 +96,10 @@ export type SocketNetnsLookup = { found: SocketNetns[]; ms: number } | { unavail
 
 /**
  * Asks each lead's socket for its namespace (at most as many as given: the caller bounds them).
- * `known`: namespaces already read, whose fds are not kept. Never throws: an addon that is missing
- * or older gives `unavailable`.
+ * `known`: namespaces already read, whose fds are not kept; at most `maxKeep` new namespaces are
+ * kept open. Never throws: an addon that is missing or older gives `unavailable`.
  */
-export async function lookUpSocketNetns(leads: readonly SocketLead[], known: Iterable<number>, addonPath = ADDON_PATH): Promise<SocketNetnsLookup> {
+export async function lookUpSocketNetns(leads: readonly SocketLead[], known: Iterable<number>, maxKeep: number, addonPath = ADDON_PATH): Promise<SocketNetnsLookup> {
   let addon;
   try {
     addon = loadNativeAddon(addonPath);
@@ -109,7 +112,7 @@ export async function lookUpSocketNetns(leads: readonly SocketLead[], known: Ite
   const triples = new Float64Array(ordered.length * 3);
   ordered.forEach((l, k) => triples.set([l.pid, l.fd, l.inode], k * 3));
   try {
-    const r = await addon.socketNetnsAsync(triples, Float64Array.from(known));
+    const r = await addon.socketNetnsAsync(triples, Float64Array.from(known), maxKeep);
     return { found: parseSocketNetns(ordered, r.results, r.nsFds), ms: r.ms };
   } catch (err) {
     return { unavailable: `the socket lookup failed (${describeError(err)})` };

@@ -100,7 +100,9 @@ test('the addon\'s answer: found, gone (exited, fd closed or reused) and refused
   // errno, step, domain, type, protocol, netns
   const words = [0, 0, 2, 1, 6, 4026532249, 9, 2, 0, 0, 0, 0, 116, 4, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0];
   const r = parseSocketNetns(leads, Float64Array.from(words), Int32Array.from([20, -1, -1, -1]));
-  assert.deepEqual(r[0], { ...leads[0], netns: 4026532249, family: 'tcp', nsFd: 20, error: null, gone: false });
+  assert.deepEqual(r[0], { ...leads[0], netns: 4026532249, family: 'tcp', nsFd: 20, unkept: false, error: null, gone: false });
+  const over = parseSocketNetns(leads.slice(0, 1), Float64Array.from(words.slice(0, 6)), Int32Array.from([-2]));
+  assert.deepEqual([over[0].nsFd, over[0].unkept, over[0].netns], [null, true, 4026532249], 'a new namespace over the bound: found, not kept');
   assert.equal(r[1].gone, true, 'EBADF at pidfd_getfd: the fd was closed');
   assert.equal(r[1].error, 'pidfd_getfd: EBADF');
   assert.equal(r[2].gone, true, 'the fd now holds another file');
@@ -127,7 +129,7 @@ test('the bound holds: one socket per process first, then the rest up to the bou
   const r = await findOrphanNetns(kinds, options({ planned: new Set([own]), addonPath: undefined, max: 2 }));
   assert.equal(r.asked, 2);
   assert.equal(r.found.length, 0, 'its own namespace is planned: nothing to read');
-  assert.deepEqual(r.notes, ["1 socket's namespace was not looked up (at most 2 sockets are asked per read): a namespace no process is in and no name holds may hold it unread."]);
+  assert.deepEqual(r.notes, ["1 socket's namespace was not looked up (at most 2 sockets are asked per run): a namespace no process is in and no name holds may hold it unread."]);
   kinds.fold();
   assert.deepEqual(processes[0].fdKinds, { tcp: 2, socket: 1 }, 'the two asked are TCP, told by the sockets themselves');
   // Nothing stays open: no fd of a namespace is left in this process.
@@ -168,4 +170,10 @@ test('a namespace not planned is read through the fd the lookup kept, and that f
   assert.throws(() => statSync(path), 'closed after the read');
   kinds.fold();
   assert.deepEqual(processes[0].fdKinds, { tcp: 1 });
+
+  // Over the bound of namespaces read: found, not kept, not read, and said.
+  const again = counter({ [process.pid]: [[fd, fstatSync(fd).ino]] });
+  const capped = await findOrphanNetns(again.kinds, options({ planned: new Set(), addonPath: undefined, maxFound: 0 }));
+  assert.equal(capped.found.length, 0);
+  assert.deepEqual(capped.notes, ['1 network namespace that no process is in, found through a socket, was not read (at most 0 such namespaces are read per run).']);
 });

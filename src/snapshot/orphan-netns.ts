@@ -23,8 +23,14 @@ import type { SocketKindCounter } from './socket-kinds.js';
 /** How the snapshot's "not read" note starts (build.ts joins such notes into one sentence). */
 export const NOT_READ_PREFIX = 'Not read, so not judged: ';
 
-/** Sockets asked for their namespace per read at most (each costs ~10 µs of syscalls: pidfd_getfd, ioctl, close). */
-export const MAX_SOCKET_LOOKUPS = 256;
+/**
+ * Sockets asked for their namespace per read at most: each costs ~13 µs of syscalls (pidfd_getfd,
+ * getsockopt, ioctl, fstat, close; measured: docs/benchmarks.md), so a tenant's flood of sockets no
+ * table names (unbound UDP and netlink sockets are in no /proc/net table) costs ~50 ms at most.
+ */
+export const MAX_SOCKET_LOOKUPS = 4096;
+/** Namespaces found through sockets and read per read at most (each is one more namespace read, and an fd held until then). */
+export const MAX_FOUND_NAMESPACES = 256;
 
 /** A namespace found through a socket, read. */
 export interface OrphanNamespace {
@@ -54,8 +60,9 @@ export interface OrphanOptions {
   nameOf: (pid: number) => string | undefined;
   /** Tests: another addon. */
   addonPath?: string;
-  /** Tests: a lower bound. */
+  /** Tests: lower bounds. */
   max?: number;
+  maxFound?: number;
 }
 
 /** How a namespace found through a socket is named: no process is in it, so the socket's holder says where it is. */
@@ -86,6 +93,8 @@ export async function findOrphanNetns(kinds: SocketKindCounter, opts: OrphanOpti
     return out;
   }
   const max = opts.max ?? MAX_SOCKET_LOOKUPS;
+  const maxFound = opts.maxFound ?? MAX_FOUND_NAMESPACES;
+  const unread = new Set<number>();
   const known = new Set(opts.planned);
   const asked = new Set<number>();
   const failed: SocketNetns[] = [];
@@ -94,7 +103,7 @@ export async function findOrphanNetns(kinds: SocketKindCounter, opts: OrphanOpti
     const pick = round(kinds.leads().filter((l) => !asked.has(l.inode))).slice(0, max - asked.size);
     if (pick.length === 0) continue;
     for (const l of pick) asked.add(l.inode);
-    const r = await lookUpSocketNetns(pick, known, opts.addonPath);
+    const r = await lookUpSocketNetns(pick, known, Math.max(0, maxFound - out.found.length), opts.addonPath);
     if ('unavailable' in r) {
       unavailable = r.unavailable;
       break;
@@ -105,6 +114,7 @@ export async function findOrphanNetns(kinds: SocketKindCounter, opts: OrphanOpti
       for (const f of r.found) {
         if (f.family !== null) kinds.nameSocket(f.inode, f.family);
         if (f.error && !f.gone) failed.push(f);
+        if (f.unkept && f.netns !== null) unread.add(f.netns);
         if (f.nsFd === null || f.netns === null) continue;
         const name = orphanName(f.netns, f, opts.nameOf(f.pid));
         // Entered through the fd the lookup kept: the addon opens it and checks its inode (native/netns.c).
@@ -125,7 +135,10 @@ export async function findOrphanNetns(kinds: SocketKindCounter, opts: OrphanOpti
   if (unavailable && left.length) {
     out.notes.push(`${plural(left.length, "socket's namespace was", "sockets' namespaces were")} not looked up (${unavailable}): a namespace no process is in and no name holds is not read.`);
   } else if (left.length) {
-    out.notes.push(`${plural(left.length, "socket's namespace was", "sockets' namespaces were")} not looked up (at most ${max} sockets are asked per read): a namespace no process is in and no name holds may hold ${left.length === 1 ? 'it' : 'them'} unread.`);
+    out.notes.push(`${plural(left.length, "socket's namespace was", "sockets' namespaces were")} not looked up (at most ${max} sockets are asked per run): a namespace no process is in and no name holds may hold ${left.length === 1 ? 'it' : 'them'} unread.`);
+  }
+  if (unread.size) {
+    out.notes.push(`${plural(unread.size, 'network namespace', 'network namespaces')} that no process is in, found through ${unread.size === 1 ? 'a socket, was' : 'sockets, were'} not read (at most ${maxFound} such namespaces are read per run).`);
   }
   if (failed.length) {
     out.notes.push(`${plural(failed.length, 'socket', 'sockets')} could not be asked for ${failed.length === 1 ? 'its' : 'their'} namespace (first: pid ${failed[0].pid} fd ${failed[0].fd}: ${failed[0].error}${/EPERM|EACCES/.test(failed[0].error ?? '') ? '; asking needs root' : ''}): a namespace no process is in and no name holds may hold ${failed.length === 1 ? 'it' : 'them'} unread.`);
