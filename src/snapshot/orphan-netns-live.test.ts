@@ -4,7 +4,8 @@
  * - a process that listens (a full queue) and then unshare(CLONE_NEWNET)s: the listener, its full
  *   queue and its namespace are in `sockdoc --json` and `sockdoc port P --json`, and the process's
  *   own (new, empty) namespace is not where its sockets are said to be;
- * - a listener passed over SCM_RIGHTS to another namespace's process by a creator that exits.
+ * - a listener passed over SCM_RIGHTS to another namespace's process by a creator that exits, and
+ *   one made in a namespace its process then left with setns() back home.
  * Every process here first enters a private namespace of its own (nothing touches the host's);
  * assertions are about their ports, pids and namespace inodes only.
  */
@@ -23,6 +24,7 @@ const skip = !asRoot ? 'needs root: creates network namespaces and asks other pr
  * argv[1] "unshare": listen with a full queue in a private namespace, then unshare into another.
  * argv[1] "scm": unshare into a private namespace; a child unshares into its own, listens with a full
  * queue, passes the listener and its clients over SCM_RIGHTS, and exits.
+ * argv[1] "setns": unshare into a private namespace, listen with a full queue in another, setns() back.
  * Prints one JSON line: the port, the listener's namespace inode, fd and socket inode; then waits
  * for stdin to close (at most 120 s).
  */
@@ -47,6 +49,11 @@ out = {}
 if sys.argv[1] == 'unshare':
     srv, clients, netns = full_listener()
     unshare()
+elif sys.argv[1] == 'setns':
+    unshare()
+    home = os.open('/proc/self/ns/net', os.O_RDONLY)
+    srv, clients, netns = full_listener()
+    if libc.setns(home, 0x40000000) != 0: raise OSError(ctypes.get_errno(), 'setns')
 else:
     unshare()
     a, b = socket.socketpair()
@@ -75,7 +82,7 @@ interface Held {
   creator?: number;
 }
 
-function hold(mode: 'unshare' | 'scm', held: ChildProcess[]): Promise<{ p: ChildProcess; info: Held }> {
+function hold(mode: 'unshare' | 'scm' | 'setns', held: ChildProcess[]): Promise<{ p: ChildProcess; info: Held }> {
   const p = spawn('python3', ['-c', HOLDER, mode], { stdio: ['pipe', 'pipe', 'inherit'] });
   held.push(p);
   return new Promise((resolve, reject) => {
@@ -141,15 +148,16 @@ test('a listener whose process unshare()d its network namespace away is found th
   assert.ok(scoped.listeners.some((x) => x.netns === info.netns && x.port === info.port), `--pid ${p.pid}: ${JSON.stringify(scoped.listeners)}`);
 });
 
-test('a listener passed over SCM_RIGHTS by a process that exited is found in its namespace through the receiver', { skip, timeout: 240_000 }, async (t) => {
+test('a listener passed over SCM_RIGHTS by a process that exited, and one whose process setns()ed back home, are found in their namespaces', { skip, timeout: 240_000 }, async (t) => {
   const held: ChildProcess[] = [];
   t.after(() => {
     for (const p of held) p.kill('SIGKILL');
   });
-  const { p, info } = await hold('scm', held);
-  assert.ok(info.creator && !existsProc(info.creator), 'the creator exited');
+  const [scm, back] = await Promise.all([hold('scm', held), hold('setns', held)]);
+  assert.ok(scm.info.creator && !existsProc(scm.info.creator), 'the creator exited');
   const j = sockdoc<DiagnosisJson>(['--json', '--interval', '0']);
-  assertFound(j, p.pid!, info);
+  assertFound(j, scm.p.pid!, scm.info);
+  assertFound(j, back.p.pid!, back.info);
 });
 
 function existsProc(pid: number): boolean {

@@ -24,9 +24,9 @@ import type { SocketKindCounter } from './socket-kinds.js';
 export const NOT_READ_PREFIX = 'Not read, so not judged: ';
 
 /**
- * Sockets asked for their namespace per read at most: each costs ~13 µs of syscalls (pidfd_getfd,
+ * Sockets asked for their namespace per read at most: each costs ~15–25 µs of syscalls (pidfd_getfd,
  * getsockopt, ioctl, fstat, close; measured: docs/benchmarks.md), so a tenant's flood of sockets no
- * table names (unbound UDP and netlink sockets are in no /proc/net table) costs ~50 ms at most.
+ * table names (unbound UDP and netlink sockets are in no /proc/net table) costs ~100 ms at most.
  */
 export const MAX_SOCKET_LOOKUPS = 4096;
 /** Namespaces found through sockets and read per read at most (each is one more namespace read, and an fd held until then). */
