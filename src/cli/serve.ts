@@ -5,7 +5,7 @@ import { EXIT, UsageError, type Command, type Io } from './io.js';
 import { DEFAULT_LISTEN, formatListen, isLoopback, ListenError, parseListen } from '../serve/listen.js';
 import { BindError } from '../serve/http-server.js';
 import { AllowHostError, parseAllowHost } from '../serve/host-allowlist.js';
-import { DEFAULT_TIMEOUT_MS, serve } from '../serve/server.js';
+import { DEFAULT_TIMEOUT_MS, defaultNetnsBudgetMs, serve } from '../serve/server.js';
 import { DEFAULT_SELECTION } from '../render/prometheus-model.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { History } from '../history/history.js';
@@ -36,6 +36,12 @@ Options:
   --timeout DURATION    a scrape answers within this time, with host data or marked partial
                         (100ms to 60s, e.g. 500ms or 2s; default ${DEFAULT_TIMEOUT_MS / 1000}s; keep it below
                         Prometheus' scrape_timeout)
+  --netns-budget DURATION
+                        how long a scrape reads network namespaces other than the host's
+                        (0 to 60s, below --timeout; default the shorter of 1s and a quarter of
+                        --timeout): the host is always read whole; namespaces not reached are
+                        served from their last read with their age (sockdoc_namespace_age_seconds)
+                        and read first next time
   --top N               per-process series for the N processes nearest their fd limit
                         (0 to ${MAX_TOP}, default ${DEFAULT_SELECTION.top})
   --process-ratio R     ... and for every process at or above R of its soft fd limit
@@ -69,6 +75,7 @@ const OPTIONS = {
   'max-processes': { type: 'string' },
   'max-namespaces': { type: 'string' },
   timeout: { type: 'string' },
+  'netns-budget': { type: 'string' },
   top: { type: 'string' },
   'process-ratio': { type: 'string' },
   root: { type: 'string' },
@@ -104,6 +111,8 @@ export const run: Command = async (args: string[], io: Io) => {
     throw err;
   }
   const timeoutMs = durationFlag('timeout', values.timeout, DEFAULT_TIMEOUT_MS, 100);
+  const netnsBudgetMs = durationFlag('netns-budget', values['netns-budget'], defaultNetnsBudgetMs(timeoutMs));
+  if (netnsBudgetMs >= timeoutMs) throw new UsageError(`--netns-budget must be shorter than --timeout (${timeoutMs} ms), got '${values['netns-budget']}'`);
   const selection = {
     top: intFlag('top', values.top, 0, MAX_TOP) ?? DEFAULT_SELECTION.top,
     usageRatio: ratioFlag('process-ratio', values['process-ratio'], DEFAULT_SELECTION.usageRatio),
@@ -154,7 +163,7 @@ export const run: Command = async (args: string[], io: Io) => {
   for (const name of DEBUG_SIGNALS) process.on(name, ignore);
   let serving;
   try {
-    serving = await serve({ listen, timeoutMs, selection, root, log, routes, allowHosts });
+    serving = await serve({ listen, timeoutMs, netnsBudgetMs, selection, root, log, routes, allowHosts });
   } catch (err) {
     if (err instanceof BindError) throw new UsageError(err.message, false);
     throw err;

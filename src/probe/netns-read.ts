@@ -188,7 +188,7 @@ function fromInside(files: ReadonlyArray<string | number | null>, asked: readonl
 }
 
 /** A namespace of which nothing has been read yet: every field unknown, nothing reported. */
-function emptyNetnsData(target: NetnsTarget): NetnsData {
+export function emptyNetnsData(target: NetnsTarget): NetnsData {
   const unix: UnixRead = unixReadOf([], null, []);
   return { inode: target.inode, table: SocketTable.empty(), backlogs: null, socketSource: null, unix, tunables: emptyTunables(), counters: null, reports: [], notes: [], partial: false };
 }

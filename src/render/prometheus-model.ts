@@ -79,6 +79,18 @@ export interface NamespaceSeries {
   /** "Prefix.Name" -> value since boot or namespace creation (Counters.values). */
   counters: Record<string, number>;
   tunables: Tunables;
+  /** Seconds since its data was read: 0 when read by this scrape, more when carried from an earlier one; null when nothing of it was read. */
+  ageSeconds: number | null;
+}
+
+/**
+ * Which namespaces a scrape did not read itself (serve/netns-carry.ts): those carried from an
+ * earlier read, with when it was made (ms, the `nowMs` clock), and those of which nothing was read.
+ */
+export interface NamespaceFreshness {
+  carried: ReadonlyMap<NetnsInode, number>;
+  unread: ReadonlySet<NetnsInode>;
+  nowMs: number;
 }
 
 export interface FindingSeries {
@@ -115,6 +127,11 @@ export interface MetricsModel {
   namespacesSeen: number;
   /** Of those, how many held no socket (their sockstat: NetNamespace.empty). */
   namespacesEmpty: number;
+  /** Of those, how many were carried from an earlier scrape's read (NamespaceFreshness), and how many had nothing read. */
+  namespacesCarried: number;
+  namespacesUnread: number;
+  /** Seconds since the oldest carried read was made (0 when every namespace was read by this scrape). */
+  namespacesMaxAgeSeconds: number;
   /** The snapshot could not see everything (not root, unreadable files, ...). */
   partial: boolean;
 }
@@ -386,6 +403,7 @@ export function buildMetricsModel(
   processesDropped = 0,
   maxProcessFindings = Number.POSITIVE_INFINITY,
   maxNamespaces = Number.POSITIVE_INFINITY,
+  freshness: NamespaceFreshness | null = null,
 ): MetricsModel {
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
   const names = distinctNetnsNames(snapshot);
@@ -450,6 +468,7 @@ export function buildMetricsModel(
       listeners: { total: listeners.totals.get(ns.inode) ?? 0, dropped: listeners.dropped.get(ns.inode) ?? 0 },
       counters: ns.counters.values,
       tunables: ns.tunables,
+      ageSeconds: ageOf(ns.inode, freshness),
     })),
     host: {
       filesAllocated: fsTunables['fs.file-nr']?.[0] ?? null,
@@ -463,8 +482,18 @@ export function buildMetricsModel(
     findingsDropped,
     namespacesSeen: snapshot.namespaces.length,
     namespacesEmpty: snapshot.namespaces.filter((n) => n.empty).length,
+    namespacesCarried: freshness?.carried.size ?? 0,
+    namespacesUnread: freshness?.unread.size ?? 0,
+    namespacesMaxAgeSeconds: freshness && freshness.carried.size ? Math.max(0, (freshness.nowMs - Math.min(...freshness.carried.values())) / 1000) : 0,
     partial: snapshot.partial,
   };
+}
+
+/** A namespace's age as NamespaceSeries.ageSeconds has it. */
+function ageOf(inode: NetnsInode, freshness: NamespaceFreshness | null): number | null {
+  if (freshness?.unread.has(inode)) return null;
+  const at = freshness?.carried.get(inode);
+  return at === undefined ? 0 : Math.max(0, (freshness!.nowMs - at) / 1000);
 }
 
 /**

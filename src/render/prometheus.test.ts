@@ -21,7 +21,7 @@ function model(program: string): MetricsModel {
         limit: { layer: 'shell', unit: '', file: '/etc/x\ny', setting: 'ulimit -n 20' },
       },
     ],
-    namespaces: [{ labels: ns, select: '', listeners: { total: 3, dropped: 2 }, counters: { 'TcpExt.ListenOverflows': 5, 'Tcp.CurrEstab': 2 }, tunables: { 'net.core.somaxconn': 4096 } as never }],
+    namespaces: [{ labels: ns, select: '', listeners: { total: 3, dropped: 2 }, counters: { 'TcpExt.ListenOverflows': 5, 'Tcp.CurrEstab': 2 }, tunables: { 'net.core.somaxconn': 4096 } as never, ageSeconds: 0 }],
     host: { filesAllocated: 1, filesMax: 9.2e18, nrOpen: null },
     findings: [{ labels: { ...ns, id: 'accept-queue-full', pid: '7', program, address: '::', port: '80' }, severity: 'critical' }],
     probes: [{ probe: 'net-tcp', seconds: 0.01, success: true }],
@@ -30,6 +30,9 @@ function model(program: string): MetricsModel {
     findingsDropped: 0,
     namespacesSeen: 1,
     namespacesEmpty: 0,
+    namespacesCarried: 0,
+    namespacesUnread: 0,
+    namespacesMaxAgeSeconds: 0,
     partial: false,
   };
 }

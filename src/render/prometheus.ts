@@ -303,12 +303,24 @@ export class MetricsRenderer {
         for (const ns of c.model!.namespaces) set({ ...ns.labels, select: ns.select }, 1);
       },
     );
-    this.gauge('sockdoc_listeners', 'Listening TCP sockets in the network namespace, with or without series of their own.', NETNS, (set, c) => {
-      for (const ns of c.model!.namespaces) set(ns.labels, ns.listeners.total);
+    // A namespace nothing was read of has no count: absent, not 0.
+    this.gauge('sockdoc_listeners', 'Listening TCP sockets in the network namespace, with or without series of their own; absent when the namespace was not read.', NETNS, (set, c) => {
+      for (const ns of c.model!.namespaces) set(ns.labels, ns.ageSeconds === null ? null : ns.listeners.total);
     });
     this.gauge('sockdoc_listeners_dropped', 'Listening sockets of the namespace left without sockdoc_listener_* series by --max-listeners (those with a finding and the fullest queues are kept).', NETNS, (set, c) => {
-      for (const ns of c.model!.namespaces) set(ns.labels, ns.listeners.dropped);
+      for (const ns of c.model!.namespaces) set(ns.labels, ns.ageSeconds === null ? null : ns.listeners.dropped);
     });
+    this.gauge(
+      'sockdoc_namespace_age_seconds',
+      'Seconds since the network namespace\'s data was read: 0 when read by this scrape; more when the scrape\'s namespace budget (--netns-budget) was spent before it was reached, and its last read is served (read first next time). Absent for a namespace of which nothing was read (counted in sockdoc_namespaces_unread).',
+      NETNS,
+      (set, c) => {
+        for (const ns of c.model!.namespaces) set(ns.labels, ns.ageSeconds);
+      },
+    );
+    this.gauge('sockdoc_namespaces_carried', 'Network namespaces not reached within this scrape\'s namespace budget (--netns-budget) whose last read, at most 10 minutes old, is served instead (their age: sockdoc_namespace_age_seconds).', [], (set, c) => set({}, c.model!.namespacesCarried));
+    this.gauge('sockdoc_namespaces_unread', 'Network namespaces seen but not read: not reached within this scrape\'s namespace budget and not read recently enough to carry. Nothing of them is judged (the scrape is partial); they are read first next time.', [], (set, c) => set({}, c.model!.namespacesUnread));
+    this.gauge('sockdoc_namespaces_max_age_seconds', 'Seconds since the oldest carried namespace read served by this scrape was made (0 when every namespace was read by this scrape).', [], (set, c) => set({}, c.model!.namespacesMaxAgeSeconds));
     this.gauge('sockdoc_namespaces_seen', 'Network namespaces read (sockdoc\'s own included), with per-namespace series or not.', [], (set, c) => set({}, c.model!.namespacesSeen));
     this.gauge('sockdoc_namespaces_empty', 'Network namespaces read that held no socket (their sockstat: none in use, none in TIME_WAIT): only that was read of them.', [], (set, c) => set({}, c.model!.namespacesEmpty));
     this.gauge(

@@ -107,6 +107,9 @@ test('the host text renders once and its samples are released: no label map per 
     partial: false,
     namespacesSeen: 2000,
     namespacesEmpty: 0,
+    namespacesCarried: 0,
+    namespacesUnread: 0,
+    namespacesMaxAgeSeconds: 0,
   } as MetricsModel;
   const text = await renderer.renderHost(model);
   assert.equal(text.split('\n').filter((l) => l.startsWith('sockdoc_listener_accept_queue{')).length, 2000);

@@ -62,3 +62,25 @@ test('each listener\'s own drops compare with the same baseline reading: droppin
   assert.equal(last.listeners[0].dropsDelta, 1);
   assert.ok(h.size <= 2, `${h.size} readings held`);
 });
+
+test('a namespace carried from an earlier read is judged as it was when read, and not recorded again; one unread is neither', () => {
+  const h = new CounterHistory({ windowMs: 1000 });
+  h.apply(snap({ 1: 100, 2: 5, 3: 50 }), 0);
+  const read = snap({ 1: 110, 2: 9, 3: 60 });
+  h.apply(read, 1200);
+  assert.deepEqual(read.namespaces[1].counters, { values: { 'TcpExt.ListenOverflows': 9 }, deltas: { 'TcpExt.ListenOverflows': 4 }, intervalMs: 1200 });
+  // Namespace 2 carried (its read of 1200 ms served again), namespace 3 not read at all.
+  const carried = snap({ 1: 120, 2: 9, 3: 0 });
+  carried.namespaces[2].counters = { values: {}, deltas: null, intervalMs: 0 };
+  (carried.namespaces[2] as { socketSource: unknown }).socketSource = null;
+  h.apply(carried, 2400, new Map([[2, 1200]]), new Set([3]));
+  assert.deepEqual(carried.namespaces[1].counters, { values: { 'TcpExt.ListenOverflows': 9 }, deltas: { 'TcpExt.ListenOverflows': 4 }, intervalMs: 1200 }, 'not "no drops for 1.2 s": the judgment of its own read');
+  assert.equal(carried.namespaces[2].counters.deltas, null, 'unread: nothing judged');
+  assert.deepEqual(carried.namespaces[0].counters.deltas, { 'TcpExt.ListenOverflows': 10 });
+  // Read again later: compared with its own last read, however many scrapes ago.
+  const later = snap({ 1: 125, 2: 20, 3: 70 });
+  h.apply(later, 3600);
+  assert.deepEqual(later.namespaces[1].counters, { values: { 'TcpExt.ListenOverflows': 20 }, deltas: { 'TcpExt.ListenOverflows': 11 }, intervalMs: 2400 });
+  assert.deepEqual(later.namespaces[2].counters.deltas, { 'TcpExt.ListenOverflows': 10 }, "namespace 3 against its read of 1200 ms");
+  assert.equal(later.namespaces[2].counters.intervalMs, 2400);
+});

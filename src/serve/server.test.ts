@@ -43,7 +43,7 @@ function get(port: number, gzip: boolean): Promise<{ headers: import('node:http'
 
 test("/metrics answers with the worker's rendered bytes after the exporter's own lines, plain and gzip; without data in time, partial", async () => {
   // Asserted rather than annotated: compiles whether or not MetricsModel has the namespace counts yet.
-  const model = { listeners: [], processes: [], namespaces: [], host: { filesAllocated: 1, filesMax: 2, nrOpen: 3 }, findings: [], probes: [], processesSeen: 7, processesDropped: 0, findingsDropped: 0, partial: false, namespacesSeen: 1, namespacesEmpty: 0 } as MetricsModel;
+  const model = { listeners: [], processes: [], namespaces: [], host: { filesAllocated: 1, filesMax: 2, nrOpen: 3 }, findings: [], probes: [], processesSeen: 7, processesDropped: 0, findingsDropped: 0, partial: false, namespacesSeen: 1, namespacesEmpty: 0, namespacesCarried: 0, namespacesUnread: 0, namespacesMaxAgeSeconds: 0 } as MetricsModel;
   const hostText = '\nsockdoc_host_nr_open 3\nsockdoc_listener_accept_queue{netns="caf\u00e9"} 1\n';
   const served = (): ServedScrape => ({ model: selfModel(model), host: deflateTail(hostText), seconds: 0.01, readyAt: performance.now(), workerHeap: { usedBytes: 5e6, limitBytes: 2e8 } });
   let next: (() => ServedScrape) | null = served;

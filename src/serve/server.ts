@@ -24,7 +24,7 @@ import { landingPage } from './landing.js';
 import { mergeRoutes, sendText, type Route } from './routes.js';
 import { ScrapeSource, type Outcome } from './scrape-source.js';
 import { acceptsGzip, deflateTail, gzipBody } from './gzip-body.js';
-import type { ScraperOptions } from './scrape.js';
+import { DEFAULT_NETNS_BUDGET_MS, type ScraperOptions } from './scrape.js';
 import { WorkerScraper, type ServedScrape } from './worker-scraper.js';
 import { heapReading, type HeapReading } from './memory.js';
 import type { AllowedHost } from './host-allowlist.js';
@@ -71,6 +71,14 @@ function version(): string {
  */
 export function answerReserveMs(timeoutMs: number): number {
   return Math.min(500, timeoutMs / 5);
+}
+
+/**
+ * The namespace budget when --netns-budget is not given: DEFAULT_NETNS_BUDGET_MS, or a quarter of
+ * --timeout when that is shorter (the host's read, rules and rendering need the rest).
+ */
+export function defaultNetnsBudgetMs(timeoutMs: number): number {
+  return Math.min(DEFAULT_NETNS_BUDGET_MS, Math.floor(timeoutMs / 4));
 }
 
 /** The host part of an answer without host data. */
@@ -164,7 +172,8 @@ export async function serve(opts: ServeOptions): Promise<Serving> {
   const log = opts.log ?? (() => undefined);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // Only plain data crosses into the worker.
-  const scraper = new WorkerScraper({ root: opts.root, selection: opts.selection, rules: opts.rules }, Math.max(30_000, 3 * timeoutMs));
+  const netnsBudgetMs = opts.netnsBudgetMs ?? defaultNetnsBudgetMs(timeoutMs);
+  const scraper = new WorkerScraper({ root: opts.root, selection: opts.selection, rules: opts.rules, netnsBudgetMs }, Math.max(30_000, 3 * timeoutMs));
   // The wait leaves room for the answer itself: the whole answer fits in --timeout.
   const source = new ScrapeSource(() => scraper.scrape(), { timeoutMs: timeoutMs - answerReserveMs(timeoutMs), maxAgeMs: 2 * timeoutMs });
   const renderer = new MetricsRenderer();

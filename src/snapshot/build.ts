@@ -65,6 +65,12 @@ export interface SnapshotOptions {
    * accept-wait-long threshold) get their threads' states read. Cost grows with what is asked.
    */
   acceptWaitMs?: number;
+  /**
+   * How the live namespaces other than sockdoc's own are read (default: all of them, readLiveNetns).
+   * `sockdoc serve` reads them within a deadline and carries the rest (serve/netns-carry.ts); a
+   * scoped read always reads its namespaces whole.
+   */
+  readNetns?: (targets: readonly NetnsTarget[]) => Promise<NetnsData[]>;
 }
 
 /** SnapshotOptions.acceptWaitMs by default: accept-wait-long's default threshold. */
@@ -240,7 +246,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // Three reads overlap: the other namespaces on the addon's own threads (each enters one), the fd
   // walk on worker threads, and this thread's own namespace (sock_diag dump or /proc/net/tcp).
   const others: Promise<NetnsData[]> = live
-    ? readLiveNetns(targets, undefined, opts.netnsHooks, undefined, undefined, undefined, inScope === null)
+    ? opts.readNetns && inScope === null
+      ? opts.readNetns(targets)
+      : readLiveNetns(targets, undefined, opts.netnsHooks, undefined, undefined, undefined, inScope === null)
     : Promise.resolve(targets.map((t) => readTreeNetns(root, t)));
   others.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
   const { scan: procs, value: reads } = await readProcessesWhile(root, { ...(pids ? { pids } : {}), bpf: opts.bpf ?? 'auto' }, () => ({
