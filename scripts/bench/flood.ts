@@ -298,7 +298,9 @@ export interface StressResult {
   namespacesPerCycle: number;
   cycles: number;
   /** failed: no answer (client timeout, refused); readFailed: answered without host data because the read failed (not a timeout). */
-  scrapes: { sent: number; answered: number; withData: number; timedOut: number; readFailed: number; failed: number; p50S: number | null; maxS: number | null };
+  scrapes: { sent: number; answered: number; withData: number; timedOut: number; readFailed: number; failed: number; p50S: number | null; maxS: number | null; within2S: number };
+  /** Namespaces not read by a scrape (--netns-budget): the oldest carried read served (s), and the scrapes that had some unread. */
+  namespaces: { maxAgeS: number; scrapesWithUnread: number; maxUnread: number };
   rssMiB: { start: number; peak: number; end: number; samples: Array<[number, number]> };
   /** Peak and last V8 heap in use per thread of the exporter (sockdoc_exporter_heap_used_bytes), MiB. */
   heapMiB: Record<string, { peak: number; end: number }>;
@@ -344,7 +346,8 @@ export async function benchStress(seconds: number, sockets: number, namespaces: 
     const pid = serve.pid!;
     const t0 = performance.now();
     const samples: Array<[number, number]> = [[0, rssMiB(pid)]];
-    const scrapes = { sent: 0, answered: 0, withData: 0, timedOut: 0, readFailed: 0, failed: 0, p50S: null as number | null, maxS: null as number | null };
+    const scrapes = { sent: 0, answered: 0, withData: 0, timedOut: 0, readFailed: 0, failed: 0, p50S: null as number | null, maxS: null as number | null, within2S: 0 };
+    const ns = { maxAgeS: 0, scrapesWithUnread: 0, maxUnread: 0 };
     const took: number[] = [];
     const heapMiB: StressResult['heapMiB'] = {};
     let churning = true;
@@ -375,8 +378,15 @@ export async function benchStress(seconds: number, sockets: number, namespaces: 
         scrapes.answered++;
         took.push(r.s);
         if (!/^sockdoc_scrape_timed_out 0$/m.test(r.body)) scrapes.timedOut++;
-        else if (/^sockdoc_snapshot_age_seconds /m.test(r.body)) scrapes.withData++;
-        else scrapes.readFailed++;
+        else if (/^sockdoc_snapshot_age_seconds /m.test(r.body)) {
+          scrapes.withData++;
+          if (r.s <= 2) scrapes.within2S++;
+        } else scrapes.readFailed++;
+        const age = Number(/^sockdoc_namespaces_max_age_seconds (\S+)$/m.exec(r.body)?.[1] ?? 0);
+        const unread = Number(/^sockdoc_namespaces_unread (\S+)$/m.exec(r.body)?.[1] ?? 0);
+        ns.maxAgeS = Math.max(ns.maxAgeS, age);
+        ns.maxUnread = Math.max(ns.maxUnread, unread);
+        if (unread > 0) ns.scrapesWithUnread++;
         for (const [thread, mib] of Object.entries(heapsOf(r.body))) heapMiB[thread] = { peak: Math.max(heapMiB[thread]?.peak ?? 0, mib), end: mib };
       } catch {
         scrapes.failed++;
@@ -391,7 +401,7 @@ export async function benchStress(seconds: number, sockets: number, namespaces: 
     scrapes.p50S = took.length ? took[Math.floor(took.length / 2)] : null;
     scrapes.maxS = took.length ? took[took.length - 1] : null;
     const rss = samples.map((x) => x[1]);
-    return { seconds, sockets, namespacesPerCycle: namespaces, cycles, scrapes, rssMiB: { start: rss[0], peak: Math.max(...rss), end: rss[rss.length - 1], samples }, heapMiB, load: `${loadAtStart} at the start, ${load()} at the end` };
+    return { seconds, sockets, namespacesPerCycle: namespaces, cycles, scrapes, namespaces: ns, rssMiB: { start: rss[0], peak: Math.max(...rss), end: rss[rss.length - 1], samples }, heapMiB, load: `${loadAtStart} at the start, ${load()} at the end` };
   } finally {
     if (serve) stopServe(serve);
     stop(holder);
@@ -411,9 +421,11 @@ export function formatStress(r: StressResult): string {
   return [
     `Serve stress: ${r.sockets} sockets held; ${r.seconds} s of 1 s scrapes while ${r.namespacesPerCycle} namespaces were made, given a full listener each and removed (${r.cycles} cycles), then 30 s quiet; load ${r.load}.`,
     '',
-    '| RSS start | RSS peak | RSS end | scrapes sent | answered | with host data | timed out | read failed | no answer | scrape p50 | scrape max |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    `| ${r.rssMiB.start} MiB | ${r.rssMiB.peak} MiB | ${r.rssMiB.end} MiB | ${s.sent} | ${s.answered} | ${s.withData} | ${s.timedOut} | ${s.readFailed} | ${s.failed} | ${s.p50S?.toFixed(2)} s | ${s.maxS?.toFixed(2)} s |`,
+    '| RSS start | RSS peak | RSS end | scrapes sent | answered | with host data | of those ≤ 2 s | timed out | read failed | no answer | scrape p50 | scrape max |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    `| ${r.rssMiB.start} MiB | ${r.rssMiB.peak} MiB | ${r.rssMiB.end} MiB | ${s.sent} | ${s.answered} | ${s.withData} | ${s.within2S} | ${s.timedOut} | ${s.readFailed} | ${s.failed} | ${s.p50S?.toFixed(2)} s | ${s.maxS?.toFixed(2)} s |`,
+    '',
+    `Namespaces not reached within a scrape's --netns-budget: the oldest carried read served was ${r.namespaces.maxAgeS.toFixed(1)} s old; ${r.namespaces.scrapesWithUnread} scrapes had unread namespaces (at most ${r.namespaces.maxUnread}).`,
     '',
     `V8 heap in use (sockdoc_exporter_heap_used_bytes), peak / end: ${Object.entries(r.heapMiB).map(([t, h]) => `${t} ${h.peak} / ${h.end} MiB`).join(', ') || 'not reported'}.`,
     '',

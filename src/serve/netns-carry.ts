@@ -56,9 +56,21 @@ export interface NetnsFreshness {
   unread: Set<number>;
 }
 
+/**
+ * A read's counters as kept: the names shared by every entry with the same ones (one kernel: all of
+ * them) and the values in a Float64Array. As objects, 2,000 namespaces' ~310 counters each held
+ * ~25 MB of the worker's heap between scrapes.
+ */
+interface PackedCounters {
+  names: readonly string[];
+  values: Float64Array;
+}
+
 interface Entry {
   id: string;
+  /** The read, its counters left out (they are in `counters`). */
   data: NetnsData;
+  counters: PackedCounters | null;
   readAt: number;
   /** The scrape (its sequence number) that read it. */
   gen: number;
@@ -79,6 +91,13 @@ export function defaultIdentity(t: NetnsTarget, root = '/'): string {
     }
   }
   return `${t.inode}|${t.namedPath ?? ''}|${pid ?? ''}:${started}`;
+}
+
+function unpack(p: PackedCounters | null): Record<string, number> | null {
+  if (!p) return null;
+  const out: Record<string, number> = {};
+  p.names.forEach((k, i) => (out[k] = p.values[i]));
+  return out;
 }
 
 /** Whether a namespace's read holds listeners (TCP or unix-domain). */
@@ -105,6 +124,8 @@ export class NetnsCarry {
   private readonly now: () => number;
   private readonly identity: (t: NetnsTarget) => string;
   private readonly readBatch: (targets: readonly NetnsTarget[]) => Promise<NetnsData[]>;
+  /** The counter names of the last entry packed: shared by the next one when equal. */
+  private names: readonly string[] = [];
   /** What the last read did (the scrape's exposition reads it). */
   freshness: NetnsFreshness = { fresh: 0, carried: new Map(), unread: new Set() };
 
@@ -152,7 +173,7 @@ export class NetnsCarry {
       batch.forEach((b, k) => {
         const data = got[k];
         out[b.i] = data;
-        this.entries.set(b.t.inode, { id: ids[b.i], data, readAt: at, gen, important: holdsListeners(data) });
+        this.entries.set(b.t.inode, { id: ids[b.i], data: { ...data, counters: null, stalePids: undefined }, counters: this.pack(data.counters), readAt: at, gen, important: holdsListeners(data) });
       });
       fresh += batch.length;
       next += size;
@@ -163,7 +184,7 @@ export class NetnsCarry {
     for (const { t, i, e } of order.slice(next)) {
       if (e && e.id === ids[i] && at - e.readAt <= this.maxAgeMs) {
         // What the read found, without what it asked of this scrape: pids it saw reused are long re-checked.
-        out[i] = { ...e.data, stalePids: undefined };
+        out[i] = { ...e.data, counters: unpack(e.counters) };
         carried.set(t.inode, e.readAt);
       } else {
         if (e) this.entries.delete(t.inode);
@@ -182,6 +203,14 @@ export class NetnsCarry {
       const e = this.entries.get(inode);
       if (e) e.important = true;
     }
+  }
+
+  private pack(counters: Record<string, number> | null): PackedCounters | null {
+    if (!counters) return null;
+    const keys = Object.keys(counters);
+    const names = keys.length === this.names.length && keys.every((k, i) => k === this.names[i]) ? this.names : keys;
+    this.names = names;
+    return { names, values: Float64Array.from(names, (k) => counters[k]) };
   }
 
   /** At most maxCarried entries: the oldest reads go first. */

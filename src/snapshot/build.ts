@@ -68,7 +68,8 @@ export interface SnapshotOptions {
   /**
    * How the live namespaces other than sockdoc's own are read (default: all of them, readLiveNetns).
    * `sockdoc serve` reads them within a deadline and carries the rest (serve/netns-carry.ts); a
-   * scoped read always reads its namespaces whole.
+   * scoped read always reads its namespaces whole. With it, a sampling window's start reads
+   * sockdoc's own namespace only (the others are one read, then judged against earlier scrapes).
    */
   readNetns?: (targets: readonly NetnsTarget[]) => Promise<NetnsData[]>;
 }
@@ -217,7 +218,10 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // as the capture recorded it in a replay. Counters and CLOSE_WAIT are judged against it at the end.
   let start: WindowStart | null = null;
   if (intervalMs > 0) {
-    start = await readWindowStart(root, readOwn ? plan.own : null, targets, undefined, inScope === null);
+    // A reader with a deadline (serve) is not held up by a start that reads every namespace: the
+    // window then covers sockdoc's own namespace, and the others are judged from the next read on.
+    const windowTargets = opts.readNetns && inScope === null ? [] : targets;
+    start = await readWindowStart(root, readOwn ? plan.own : null, windowTargets, undefined, inScope === null);
   } else if (!live) {
     const recorded = readCaptureWindow(root);
     if (recorded && 'refused' in recorded) notes.push(`The capture's window (${CAPTURE_WINDOW}) was not used (${recorded.refused}): counters and CLOSE_WAIT are judged on one read.`);
