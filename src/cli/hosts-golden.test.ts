@@ -130,7 +130,7 @@ test('the seed at 100 columns: at most 40 lines, the cause chain in the first 5'
     assert.ok(lines.length <= 40, `${tree}: ${lines.length} lines`);
     assert.ok(lines.every((l) => l.length <= 100 || /^ {14}\S/.test(l)), 'only verbatim fix lines may pass 100 columns');
     const chain = lines.slice(0, 5).join(' ').replace(/\s+/g, ' ');
-    assert.match(chain, /CRITICAL python3 \(pid 30705\) is out of fds \(64\/64\) → \[::\]:8889 stopped accepting → 129 queued, .*284 handshakes dropped since boot/);
+    assert.match(chain, /CRITICAL python3 \(pid 30705\) is out of fds \(64\/64\) → \[::\]:8889 stopped accepting → 129 waiting \(limit 128\), .*284 handshakes dropped since boot/);
   }
 });
 
@@ -235,4 +235,28 @@ test('the fd and CLOSE_WAIT findings of a process in a container or pod name it 
     assert.match(doc.findings.find((x) => x.id === 'close-wait-leak')!.fix[0], /^nsenter -n -t \d+ ss -tnp state close-wait \| grep -c /);
     assert.deepEqual(doc.notes.filter((n) => /tcp_mem|tcp_max_orphans/.test(n)), [], `${tree}: host-wide values read once`);
   }
+});
+
+test('a --pid of no process is one line on stderr and exit 3, for every command that takes it', () => {
+  const seed = join('test', 'fixtures', 'hosts', 'seed-queue-full');
+  // 30706 is not in the captured tree (30705 is); capture reads the live host, where no pid is 4194304 (above pid_max's ceiling).
+  for (const [args, pid] of [
+    [['--root', seed, '--pid', '30706'], 30706],
+    [['--root', seed, '--pid', '30706', '--summary'], 30706],
+    [['sockets', '--root', seed, '--pid', '30706'], 30706],
+    [['sockets', '--root', seed, '--pid', '30706', '--json'], 30706],
+    [['sockets', '--unix', '--root', seed, '--pid', '30706', '--json'], 30706],
+    [['capture', join('/nonexistent', `sockdoc-${process.pid}`), '--pid', '4194304'], 4194304],
+  ] as const) {
+    const r = sockdoc([...args]);
+    assert.equal(r.code, 3, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    const why = `--pid ${pid}: no such process (or not visible to this user)`;
+    if (args.includes('--summary')) assert.equal(r.stdout, `SOCKDOC UNKNOWN - ${why}\n`);
+    else {
+      assert.equal(r.stdout, '', `${args.join(' ')} printed ${r.stdout}`);
+      assert.equal(r.stderr.split('\n')[0], `sockdoc: ${why}`);
+    }
+  }
+  // The process that is there still answers.
+  assert.equal(sockdoc(['sockets', '--root', seed, '--pid', '30705', '--json']).code, 0);
 });

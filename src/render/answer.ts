@@ -1,14 +1,14 @@
 /**
  * The answer first: the verdict and one line per cause chain, built from the findings' `related`
- * links ("python3 (pid 30705) is out of fds (64/64) → [::]:8889 stopped accepting → 129 queued,
- * 284 handshakes dropped since boot"). Linked findings form one chain: causes (a process out of
+ * links ("python3 (pid 30705) is out of fds (64/64) → [::]:8889 stopped accepting → 129 waiting
+ * (limit 128), 284 handshakes dropped since boot"). Linked findings form one chain: causes (a process out of
  * fds, leaking sockets), then the listener that stopped accepting, then what clients got.
  */
 import { SEVERITY_ORDER, type Finding } from '../rules/types.js';
 import type { Counters, NetnsInode } from '../snapshot/types.js';
 import { findingRef, listenerLabel } from '../rules/support/refs.js';
 import { netnsLabel } from '../snapshot/netns-names.js';
-import { groupFindings } from './groups.js';
+import { compareWorst, groupFindings } from './groups.js';
 import { waitText } from '../rules/support/text.js';
 
 /** accept-wait-long's ownerState, as a few words of the chain (out-of-fds is its own cause finding). */
@@ -51,8 +51,24 @@ const where = (f: Finding): string =>
       ? `${listenerLabel({ address: f.subject.address, port: f.subject.port })}${inNs(f)}`
       : who(f);
 
+/**
+ * The wait on a listener's queue, what the person on call checks first, numbers first so a line cut
+ * short keeps them: "129 waiting (limit 128), the oldest 4.1 s, 12 dropped in the 1.0 s window".
+ * The listener's own drops are left to the chain's listen-overflows finding when it has one
+ * (`hasDrops`): one count of drops per line.
+ */
+function queueWait(f: Finding, hasDrops: boolean, windowMs: number): string {
+  const limit = num(f, 'limit') ?? num(f, 'backlog');
+  const parts = [`${num(f, 'acceptQueue')} waiting${limit !== null ? ` (limit ${limit})` : ''}`];
+  const oldest = num(f, 'maxWaitMs');
+  if (oldest !== null) parts.push(`the oldest ${waitText(oldest)}`);
+  const dropped = num(f, 'dropsDelta');
+  if (dropped !== null && dropped > 0 && !hasDrops) parts.push(`${dropped} dropped in ${windowMs > 0 ? waitText(windowMs) : 'the window'}`);
+  return parts.join(', ');
+}
+
 /** The few words a finding adds to its chain; null = it adds nothing worth the space. */
-function phrase(f: Finding, hasCause: boolean, hasListener: boolean): string | null {
+function phrase(f: Finding, hasCause: boolean, hasListener: boolean, hasDrops: boolean, windowMs: number): string | null {
   switch (f.id) {
     case 'fd-limit-exhausted':
       return `${who(f)} is out of fds (${num(f, 'open')}/${num(f, 'soft')})`;
@@ -70,9 +86,9 @@ function phrase(f: Finding, hasCause: boolean, hasListener: boolean): string | n
     case 'program-cap-near':
       return `${who(f)} is near its ${f.evidence.directive} ${num(f, 'cap')} (${num(f, 'held')} held)`;
     case 'accept-queue-full':
-      return hasCause ? `${where(f)} stopped accepting` : `${where(f)} is not accepting (queue ${num(f, 'acceptQueue')}/${num(f, 'limit')})`;
+      return hasCause ? `${where(f)} stopped accepting` : `${where(f)} is not accepting: ${queueWait(f, hasDrops, windowMs)}`;
     case 'accept-queue-filling':
-      return `${where(f)} is slow to accept (queue ${num(f, 'acceptQueue')}/${num(f, 'limit')})`;
+      return `${where(f)} is slow to accept: ${queueWait(f, hasDrops, windowMs)}`;
     case 'accept-wait-long': {
       const state = OWNER_STATE_WORDS[String(f.evidence.ownerState)];
       const wait = `up to ${waitText(num(f, 'maxWaitMs') ?? 0)}`;
@@ -93,9 +109,27 @@ function phrase(f: Finding, hasCause: boolean, hasListener: boolean): string | n
   }
 }
 
-/** Report order: most severe first; within a severity, causes before the listener before the effects (stable). */
+/**
+ * Report order: most severe first; within a severity, causes before the listener before the
+ * effects (stable); and the findings of one id take that id's places worst first (compareWorst:
+ * clients waiting or dropped, then fill), so the first of an id the report, the answer line,
+ * --summary, the groups and watch name is the same one. Ids keep the rules' order among themselves.
+ */
 export function reportOrder(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || ROLE_ORDER[chainRole(a)] - ROLE_ORDER[chainRole(b)]);
+  const out = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || ROLE_ORDER[chainRole(a)] - ROLE_ORDER[chainRole(b)]);
+  const places = new Map<string, number[]>();
+  out.forEach((f, i) => {
+    const key = `${f.severity}|${f.id}`;
+    const at = places.get(key);
+    if (at) at.push(i);
+    else places.set(key, [i]);
+  });
+  for (const at of places.values()) {
+    if (at.length < 2) continue;
+    const worstFirst = at.map((i) => out[i]).sort((a, b) => compareWorst(a, b));
+    at.forEach((i, k) => (out[i] = worstFirst[k]));
+  }
+  return out;
 }
 
 /** Linked findings, as groups: each group is one chain, in the order of its first finding. */
@@ -147,16 +181,19 @@ export function chainText(group: readonly Finding[], countersOf: (netns: NetnsIn
   const listeners = byRole('listener');
   // Findings of one group in a chain (ten full listeners of one program in one namespace) say the
   // worst one and how many more are like it: the answer stays a line or two however many there are.
+  const hasDrops = group.some((f) => f.id === 'listen-overflows');
+  const windowOf = (f: Finding) => countersOf(f.subject.netns?.inode ?? null).intervalMs;
   const words = (fs: Finding[]) =>
     groupFindings(fs)
       .map((g) => {
-        const p = phrase(g.findings[0], hasCause, listeners.length > 0);
+        const p = phrase(g.findings[0], hasCause, listeners.length > 0, hasDrops, windowOf(g.findings[0]));
         return p !== null && g.findings.length > 1 ? `${p} and ${g.findings.length - 1} more like it` : p;
       })
       .filter((p): p is string => p !== null);
   const effects = words(byRole('effect'));
   const full = listeners.filter((f) => f.id === 'accept-queue-full');
-  if (hasCause) effects.unshift(...(full.length > 2 ? [`${full.reduce((n, f) => n + (num(f, 'acceptQueue') ?? 0), 0)} queued`] : full.map((f) => `${num(f, 'acceptQueue')} queued`)));
+  // Behind a cause the listener "stopped accepting": its wait is the first effect.
+  if (hasCause) effects.unshift(...(full.length > 2 ? [`${full.reduce((n, f) => n + (num(f, 'acceptQueue') ?? 0), 0)} waiting`] : full.map((f) => queueWait(f, hasDrops, windowOf(f)))));
   // TcpExt counts TCP handshakes only: next to a full unix-domain queue they are no evidence.
   const fullTcp = full.filter((f) => f.subject.path === undefined);
   const counters = countersOf(fullTcp[0]?.subject.netns?.inode ?? null);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fillOf, groupFindings, groupTitle, podWorkload } from './groups.js';
+import { fillOf, groupFindings, groupTitle, hurtOf, podWorkload } from './groups.js';
 import { renderDiagnosis } from './terminal.js';
 import { renderSummary } from './summary.js';
 import { diagnosisToJson } from './json.js';
@@ -58,9 +58,13 @@ test('300 full listeners in 30 namespaces of 3 programs: at most 60 lines at 100
   const rows = out.trimEnd().split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(l.length / 100)), 0);
   assert.ok(rows <= 60, `${rows} rows:\n${out}`);
   for (const p of PROGRAMS) assert.match(out, new RegExp(`100 listeners of ${p} in 10 namespaces: accept-queue-full`));
-  // The worst of alpha's group is its fullest queue (namespace 27, port 9009: 129+27+9 = 165).
+  // The worst of alpha's group is the queue with the most waiting (namespace 27, port 9009: 129+27+9 = 165).
   assert.match(out, /worst +Accept queue of 0\.0\.0\.0:9009 in netns lt-27 is full: 165 waiting/);
-  assert.match(out, /97 more \(--verbose\); 10 namespaces: netns lt-0, netns lt-3/);
+  // The group whose worst hurts most comes first (gamma: 167 waiting in lt-29), its namespaces worst first.
+  assert.match(out, /^\[1\] CRITICAL {2}100 listeners of gamma in 10 namespaces/m);
+  assert.match(out, /97 more \(--verbose\); 10 namespaces: netns lt-29, netns lt-26/);
+  // The answer's first line names that same listener, and states the wait.
+  assert.match(out.split('\n')[2], /^CRITICAL {2}0\.0\.0\.0:9009 in netns lt-29 is not accepting: 167 waiting \(limit 128\)/);
   assertGolden('grouped.txt', out);
 });
 
@@ -75,14 +79,15 @@ test('JSON keeps all 300 findings and adds groups that hold each finding exactly
   const refs = j.groups.flatMap((g) => g.refs);
   assert.deepEqual([...refs].sort(), j.findings.map((f) => f.ref).sort());
   const full = j.groups.filter((g) => g.id === 'accept-queue-full');
-  assert.deepEqual(full.map((g) => [g.program, g.count, g.namespaces.length]), PROGRAMS.map((p) => [p, 100, 10]));
+  // In the report's order: the group whose worst hurts most first (gamma's 167 waiting, then beta's 166, alpha's 165).
+  assert.deepEqual(full.map((g) => [g.program, g.count, g.namespaces.length, g.clientsHurt]), [...PROGRAMS].reverse().map((p, i) => [p, 100, 10, 167 - i]));
   for (const g of j.groups) assert.deepEqual(g.worst, g.refs.slice(0, 3));
 });
 
 test('the monitoring line stays one line and names the headline group', () => {
   const line = renderSummary(crowded());
   assert.equal(line.split('\n').length, 2); // the line and its newline
-  assert.match(line, /^SOCKDOC CRITICAL - 100 listeners of alpha in 10 namespaces: accept-queue-full; worst: Accept queue of 0\.0\.0\.0:9009 in netns lt-27 is full: 165 waiting, limit 128 \(\+230 critical in 3 groups\) \|/);
+  assert.match(line, /^SOCKDOC CRITICAL - 100 listeners of gamma in 10 namespaces: accept-queue-full; worst: Accept queue of 0\.0\.0\.0:9009 in netns lt-29 is full: 167 waiting, limit 128 \(\+230 critical in 3 groups\) \| queue=167;/);
   assertGolden('grouped-summary.txt', line);
 });
 
@@ -214,4 +219,42 @@ test('one executable run by root and by another user is two groups: a tenant\'s 
   assert.ok(groups[2].key.endsWith('|unix'), groups[2].key);
   // Without identities (a fixture snapshot) the name alone decides, as before, but the family still splits.
   assert.deepEqual(groupFindings(findings).map((g) => g.findings.length), [4, 1]);
+});
+
+/**
+ * One program's four full listeners: three tiny queues over-full by ratio (2/1, 2/1, 3/2) and one
+ * with 81 clients waiting behind a backlog of 80 (101%). What hurts is the 81.
+ */
+function tinyAndBig(): Diagnosis {
+  const listeners = [
+    listener({ port: 8001, pids: [10], acceptQueue: 2, backlog: 1 }),
+    listener({ port: 8002, pids: [10], acceptQueue: 81, backlog: 80 }),
+    listener({ port: 8003, pids: [10], acceptQueue: 2, backlog: 1 }),
+    listener({ port: 8004, pids: [10], acceptQueue: 3, backlog: 2 }),
+  ];
+  return diagnose(snapshot({ processes: [proc({ pid: 10, name: 'web', open: 40, soft: 1024, sockets: { LISTEN: 4 } })], listeners }), DEFAULT_RULE_OPTIONS, {});
+}
+
+test('the worst is what hurts: 81 waiting behind a backlog of 80 leads, in every place groups show', () => {
+  const d = tinyAndBig();
+  const out = renderDiagnosis(d, { color: false, columns: 100 });
+  // Terminal: the group's first worst line, the answer line, the fix's subject.
+  assert.match(out, /worst +Accept queue of 0\.0\.0\.0:8002 is full: 81 waiting, limit 80\n/);
+  assert.match(out.split('\n')[2], /^CRITICAL {2}0\.0\.0\.0:8002 is not accepting: 81 waiting \(limit 80\)/);
+  assert.match(out, /copy-paste \(for 10\/web · 0\.0\.0\.0:8002;/);
+  // --summary: the text and the perfdata name the same listener.
+  const line = renderSummary(d);
+  assert.match(line, /worst: Accept queue of 0\.0\.0\.0:8002 is full: 81 waiting, limit 80 .*\| queue=81;64;80;0;81 /);
+  // JSON (what the dashboard and watch draw): the group's worst first.
+  const g = diagnosisToJson(d).groups.find((x) => x.id === 'accept-queue-full')!;
+  assert.equal(g.worst[0], 'accept-queue-full@0.0.0.0:8002');
+  assert.deepEqual(g.refs.slice(1).map((r) => r.slice(-4)), ['8004', '8001', '8003']); // then by ratio, then the report's order
+});
+
+test('clients dropped in the window count as hurt: of two equal queues the one dropping leads', () => {
+  const a: Finding = made('accept-queue-full', 1, 'web', { evidence: { acceptQueue: 10, queuePercent: 200, dropsDelta: null } });
+  const b: Finding = made('accept-queue-full', 2, 'web', { evidence: { acceptQueue: 10, queuePercent: 110, dropsDelta: 40 } });
+  assert.deepEqual(groupFindings([a, b])[0].findings.map((f) => f.subject.pid), [2, 1]);
+  // Findings that count no client (an fd limit) are ordered by their fill alone.
+  assert.equal(hurtOf(made('fd-limit-near', 3, 'x')), null);
 });

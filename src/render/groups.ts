@@ -10,8 +10,10 @@
  * the same way. The terminal report, the dashboard, the monitoring line and the JSON (`groups`, next
  * to every finding) read the groups made here.
  *
- * The worst members come first: the highest fill ratio the evidence carries (keys ending in
- * "Percent" or "Ratio", the rules' convention), then the report's order.
+ * The worst members come first, by what hurts (compareWorst): the clients a finding counts as
+ * waiting or dropped in the window, then the highest fill ratio the evidence carries (keys ending in
+ * "Percent" or "Ratio", the rules' convention), then the report's order. 81 clients waiting behind
+ * a backlog of 80 come before 2 behind a backlog of 1, though the latter is fuller.
  */
 import type { Finding, Severity } from '../rules/types.js';
 import { findingRef } from '../rules/support/refs.js';
@@ -109,6 +111,46 @@ export function fillOf(f: Finding): number | null {
   return best;
 }
 
+/**
+ * Evidence keys that count clients waiting now (in an accept queue; behind a program's own cap):
+ * the first one a finding carries is its waiting count.
+ */
+export const WAITING_KEYS = ['acceptQueue', 'queued'] as const;
+/**
+ * Evidence keys that count connections dropped in the window (one listener's own drops, a
+ * namespace's ListenOverflows/ListenDrops, softnet, conntrack, SYN queue drops): the largest is
+ * its dropped count. Since-boot totals are not here: they say nothing about now.
+ */
+export const DROPPED_KEYS = ['dropsDelta', 'listenOverflowsDelta', 'listenDropsDelta', 'droppedDelta', 'dropDelta', 'reqQFullDropDelta'] as const;
+
+const count = (f: Finding, k: string): number | null => {
+  const v = f.evidence[k];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+};
+
+/**
+ * What hurts now, in clients: those waiting (WAITING_KEYS) plus those dropped in the window
+ * (DROPPED_KEYS); null when the evidence counts no client (an fd limit, a table): the fill ratio
+ * then decides alone.
+ */
+export function hurtOf(f: Finding): number | null {
+  const waiting = WAITING_KEYS.map((k) => count(f, k)).find((v) => v !== null) ?? null;
+  const dropped = DROPPED_KEYS.reduce<number | null>((m, k) => {
+    const v = count(f, k);
+    return v === null ? m : Math.max(m ?? 0, v);
+  }, null);
+  return waiting === null && dropped === null ? null : (waiting ?? 0) + (dropped ?? 0);
+}
+
+/**
+ * The one order of "the worst" every renderer shares (groups' members, the report's order within
+ * an id, the answer line, --summary and its perfdata, the dashboard, watch): the most clients hurt
+ * (hurtOf), then the fullest (fillOf); 0 when neither tells them apart.
+ */
+export function compareWorst(a: Finding, b: Finding): number {
+  return (hurtOf(b) ?? -1) - (hurtOf(a) ?? -1) || (fillOf(b) ?? -1) - (fillOf(a) ?? -1);
+}
+
 /** The group a finding belongs to; without `identities` (a fixture snapshot), by its process name alone. */
 export function groupKey(f: Finding, identities?: Identities): string {
   const who = identityOf(f, identities);
@@ -143,7 +185,7 @@ export function groupFindings(findings: readonly Finding[], identities?: Identit
   // Groups that differ only in what runs (two units or executables of one name) say which they are.
   const alike = new Map<string, FindingGroup[]>();
   for (const g of byKey.values()) {
-    g.findings.sort((a, b) => (fillOf(b) ?? -1) - (fillOf(a) ?? -1) || order.get(a)! - order.get(b)!);
+    g.findings.sort((a, b) => compareWorst(a, b) || order.get(a)! - order.get(b)!);
     const k = [g.id, g.severity, g.program ?? '-', g.workload ?? '-'].join('|');
     alike.set(k, [...(alike.get(k) ?? []), g]);
   }

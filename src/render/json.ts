@@ -18,7 +18,8 @@ import { TCP_STATES } from '../snapshot/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { filterListeners, filterProcesses } from './filter.js';
 import { limitOriginToJson } from './limits.js';
-import { groupFindings, groupRefs, groupTitle, WORST_SHOWN, type FindingGroup } from './groups.js';
+import { groupFindings, groupRefs, groupTitle, hurtOf, WORST_SHOWN, type FindingGroup } from './groups.js';
+import { reportOrder } from './answer.js';
 
 /**
  * 2: namespaces[], netns on listeners, processes and finding subjects (additive over 1). Added
@@ -52,6 +53,8 @@ export type GroupJson = Pick<FindingGroup, 'key' | 'id' | 'severity' | 'program'
   refs: string[];
   /** The first WORST_SHOWN of refs: what the terminal names. */
   worst: string[];
+  /** Clients the worst member counts as waiting or dropped in the window (groups.ts hurtOf); null when its evidence counts none. */
+  clientsHurt: number | null;
 };
 
 export function groupJson(g: FindingGroup): GroupJson {
@@ -71,6 +74,7 @@ export function groupJson(g: FindingGroup): GroupJson {
     namespaces: [...g.namespaces],
     refs,
     worst: refs.slice(0, WORST_SHOWN),
+    clientsHurt: hurtOf(g.findings[0]),
   };
 }
 
@@ -456,7 +460,8 @@ export function diagnosisToJson(d: Diagnosis): DiagnosisJson {
     summary,
     exitCode: d.exitCode,
     findings: d.findings.map(findingJson),
-    groups: groupFindings(d.findings, s.identities).map(groupJson),
+    // In the report's order (severity, causes before listeners before effects, each id worst first).
+    groups: groupFindings(reportOrder(d.findings), s.identities).map(groupJson),
     processes,
     listeners: filterListeners(s, d.filter)
       .filter((l): l is Listener & { family: 4 | 6 } => l.family !== 'unix')

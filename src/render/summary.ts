@@ -6,12 +6,14 @@
  *
  * The status word follows the exit code (0 OK, 1 WARNING, 2 CRITICAL; 3 UNKNOWN is written by the
  * command when it could not run). Perfdata: 'label'=value;warn;crit;min;max, thresholds the ones
- * the rules used: the fullest accept queue against its backlog, the process nearest its fd limit
- * against its soft limit, CLOSE_WAIT sockets, listen drops (a counter: "c"), and the longest a
+ * the rules used: the accept queue of the listener the text names (else the busiest: the most
+ * clients waiting or dropped, src/render/groups.ts compareWorst) against its backlog, the process
+ * the text names when it is about fds (else the one nearest its fd limit) against its soft limit, CLOSE_WAIT sockets, listen drops (a counter: "c"), and the longest a
  * client has waited in an accept queue (seconds, against --accept-wait; only when measured).
  */
 import type { Diagnosis } from './report.js';
-import { DEFAULT_RULE_OPTIONS, type RuleOptions, type Severity } from '../rules/types.js';
+import { DEFAULT_RULE_OPTIONS, type Finding, type RuleOptions, type Severity } from '../rules/types.js';
+import { findingRef, listenerRef } from '../rules/support/refs.js';
 import { reportOrder } from './answer.js';
 import { groupFindings, groupTitle } from './groups.js';
 import { terminalSafe } from '../safety/terminal.js';
@@ -27,14 +29,22 @@ function oneLine(text: string): string {
   return terminalSafe(text).replace(/\|/g, '/');
 }
 
-function perfdata(d: Diagnosis, options: RuleOptions): string[] {
+/**
+ * The perfdata's listener and process: the ones the headline finding names, so the text and the
+ * numbers speak of the same listener; else the busiest listener and the process nearest its limit.
+ */
+function perfdata(d: Diagnosis, options: RuleOptions, headline: Finding | undefined): string[] {
   const out: string[] = [];
-  const listener = busiestListeners(filterListeners(d.snapshot, d.filter))[0];
+  const listeners = filterListeners(d.snapshot, d.filter);
+  const named = headline && (headline.subject.port !== undefined || headline.subject.path !== undefined) ? listeners.find((l) => listenerRef(headline.id, l, d.snapshot) === findingRef(headline)) : undefined;
+  const listener = named ?? busiestListeners(listeners)[0];
   if (listener && listener.backlog !== null) {
     const b = listener.backlog;
     out.push(`queue=${listener.acceptQueue};${Math.floor(options.queueWarning * b)};${b};0;${b + 1}`);
   }
-  const proc = nearestFdLimit(filterProcesses(d.snapshot, d.filter))[0];
+  const processes = filterProcesses(d.snapshot, d.filter);
+  const fdHeadline = headline && headline.subject.pid !== undefined && headline.subject.port === undefined && headline.subject.path === undefined && typeof headline.evidence.soft === 'number';
+  const proc = (fdHeadline ? processes.find((p) => p.pid === headline.subject.pid) : undefined) ?? nearestFdLimit(processes)[0];
   if (proc && fdRatio(proc) !== null && proc.fds.soft !== null) {
     const s = proc.fds.soft;
     out.push(`fds=${proc.fds.open};${Math.ceil(options.fdWarning * s)};${Math.ceil(options.fdCritical * s)};0;${s}`);
@@ -57,6 +67,8 @@ export function renderSummary(d: Diagnosis, options: RuleOptions = DEFAULT_RULE_
   const findings = reportOrder(d.findings);
   const worst = findings.find((f) => f.severity !== 'info');
   let text: string;
+  // The finding the text names: perfdata quotes its listener (or process), not another one.
+  let headline: Finding | undefined = worst;
   const port = d.portCheck && d.portCheck.severity !== 'ok' ? d.portCheck : undefined;
   if (port && (!worst || (port.severity === 'critical' && worst.severity !== 'critical'))) {
     // The port's verdict set the exit code (--port): it is the headline, as in the terminal report.
@@ -77,12 +89,13 @@ export function renderSummary(d: Diagnosis, options: RuleOptions = DEFAULT_RULE_
     const part = (s: Severity, plus: boolean) =>
       counts[s] ? `${plus ? '+' : ''}${counts[s]} ${word(s, counts[s])}${groupCounts[s] < counts[s] ? ` in ${plural(groupCounts[s], 'group')}` : ''}` : '';
     const more = [part('critical', true), part('warning', !counts.critical)].filter(Boolean).join(', ');
-    const title = head.findings.length > 1 ? `${groupTitle(head)}; worst: ${head.findings[0].title}` : worst.title;
+    headline = head.findings[0];
+    const title = head.findings.length > 1 ? `${groupTitle(head)}; worst: ${headline.title}` : worst.title;
     text = title + (more ? ` (${more})` : '');
   } else text = `no problems found (${plural(d.snapshot.listeners.length, "listener")}, ${plural(d.snapshot.processes.length, "process", "processes")})`;
   if (d.snapshot.partial) {
     const h = d.snapshot.host;
     text += h.root === '/' && !h.asRoot ? " [partial: not root, other users' processes not seen]" : ' [partial: some inputs missing]';
   }
-  return `SOCKDOC ${STATUS[d.exitCode]} - ${oneLine(text)} | ${perfdata(d, options).join(' ')}\n`;
+  return `SOCKDOC ${STATUS[d.exitCode]} - ${oneLine(text)} | ${perfdata(d, options, headline).join(' ')}\n`;
 }

@@ -7,6 +7,7 @@ import { terminalSafe } from '../safety/terminal.js';
 import type { Finding, Severity } from '../rules/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { hostPort, pack, pidName, wrap, type Painter, type Style } from './format.js';
+import { remedyFirst } from './fix-lines.js';
 import { groupFindings, groupTitle, WORST_SHOWN, type FindingGroup, type Identities } from './groups.js';
 
 const TAG: Record<Severity, string> = { critical: 'CRITICAL', warning: 'WARNING', info: 'INFO' };
@@ -182,7 +183,9 @@ export function renderFinding(
 
   const fixLines: string[] = [];
   const fixShared = new Set<number>();
-  for (const entry of f.fix) {
+  // Short form: the remedy first, the commands that only count after it (src/render/fix-lines.ts);
+  // --verbose keeps the rule's order.
+  for (const entry of layout.verbose ? f.fix : remedyFirst(f.fix)) {
     const lines = entry.split('\n');
     const key = owner + fixKey(entry);
     const earlier = said.fixes.get(key);

@@ -28,13 +28,24 @@ function queueStyle(l: Listener): Style | null {
   return null;
 }
 
-/** Fullest queue first, then the longest wait, the most drops now, the most connections stuck behind it; port order breaks ties. */
+/**
+ * What hurts on a listener now, in clients: those waiting in its accept queue plus those it dropped
+ * in the window (its own sk_drops); the same count as hurtOf() of its accept-queue finding.
+ */
+export function listenerHurt(l: Listener): number {
+  return l.acceptQueue + (l.dropsDelta ?? 0);
+}
+
+/**
+ * Busiest first, by what hurts (as groups order their members, src/render/groups.ts compareWorst):
+ * the most clients waiting or dropped in the window, then the fullest queue, the longest wait, the
+ * most connections stuck behind it; port order breaks ties.
+ */
 export function busiestListeners(listeners: readonly Listener[]): Listener[] {
   const waiting = (l: Listener) => l.synRecv + l.establishedUnaccepted + l.closeWaitUnaccepted;
   const waited = (l: Listener) => l.acceptWait?.maxMs ?? 0;
-  const dropping = (l: Listener) => l.dropsDelta ?? 0;
   return [...listeners].sort(
-    (a, b) => queueRatio(b) - queueRatio(a) || waited(b) - waited(a) || dropping(b) - dropping(a) || waiting(b) - waiting(a) || compareListeners(a, b),
+    (a, b) => listenerHurt(b) - listenerHurt(a) || queueRatio(b) - queueRatio(a) || waited(b) - waited(a) || waiting(b) - waiting(a) || compareListeners(a, b),
   );
 }
 

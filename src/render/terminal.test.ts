@@ -81,8 +81,9 @@ test('each finding shows its tag, id, subject, title, evidence, why and related 
 test('the short form: the answer first, then per finding title, id + evidence on one line, two lines of why, the fix', () => {
   const out = short(seedDiagnosis());
   const lines = out.split('\n');
-  assert.equal(lines[2], 'CRITICAL  server (pid 37482) is out of fds (1024/1024) → [::]:8889 stopped accepting → 129 queued,');
-  assert.equal(lines[3], '          126 clients gave up waiting');
+  // The wait is stated: how many wait, against which limit.
+  assert.equal(lines[2], 'CRITICAL  server (pid 37482) is out of fds (1024/1024) → [::]:8889 stopped accepting → 129 waiting');
+  assert.equal(lines[3], '          (limit 128), 126 clients gave up waiting');
   assert.match(out, /^ {14}accept-queue-full · acceptQueue=129 {2}backlog=128 {2}somaxconn=128 {2}listenOverflows=213 …$/m);
   assert.doesNotMatch(out, /related|Listeners|File descriptors/, 'links and tables are --verbose');
   // backlog-clamped gives the same somaxconn fix as [2]: said once, pointed at.
@@ -156,7 +157,7 @@ test('a healthy host gets a short, reassuring report', () => {
   const lines = out.trimEnd().split('\n');
   assert.ok(lines.length <= 10, out);
   assert.equal(lines[2], '✓ No problems found.');
-  assert.match(out, /4 listeners, fullest queue 3\/511 on 0\.0\.0\.0:80 \(812\/nginx\)/);
+  assert.match(out, /4 listeners, busiest queue 3\/511 on 0\.0\.0\.0:80 \(812\/nginx\)/);
   assert.match(out, /highest fd use 12% \(120\/1024, 1\/systemd\)/);
   assert.match(out, /no drops, overflows or aborts in the 1\.0 s window/);
   assert.doesNotMatch(out, /Listeners|File descriptors|CRITICAL|WARNING/);

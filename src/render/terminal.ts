@@ -115,7 +115,7 @@ function healthyLines(d: Diagnosis, paint: Painter): string[] {
   const top = busiestListeners(s.listeners)[0];
   if (top) {
     const owner = top.pids.length ? ` (${terminalSafe(pidName(top.pids[0], names.get(top.pids[0])))})` : '';
-    out.push(`  ${s.listeners.length} listener${s.listeners.length === 1 ? '' : 's'}, fullest queue ${top.acceptQueue}/${top.backlog ?? '?'} on ${terminalSafe(listenerLabel(top))}${owner}`);
+    out.push(`  ${s.listeners.length} listener${s.listeners.length === 1 ? '' : 's'}, busiest queue ${top.acceptQueue}/${top.backlog ?? '?'} on ${terminalSafe(listenerLabel(top))}${owner}`);
   } else out.push('  no listeners');
   const fd = nearestFdLimit(s.processes)[0];
   if (fd) {

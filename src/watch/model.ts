@@ -12,6 +12,7 @@ import type { Snapshot } from '../snapshot/types.js';
 import type { Sample } from './sampler.js';
 import { socketCount } from '../snapshot/socket-table.js';
 import { groupFindings } from '../render/groups.js';
+import { reportOrder } from '../render/answer.js';
 import { groupJson, type GroupJson } from '../render/json.js';
 
 export interface ListenerRow {
@@ -211,7 +212,8 @@ export function buildModel(sample: Sample, history: History, sort: ProcessSort =
     spanMs: times.length ? times[times.length - 1] - times[0] : 0,
     tookMs: sample.tookMs,
     findings: findings.map(findingRow),
-    groups: groupFindings(findings, snapshot.identities).map(groupJson),
+    // In the report's order, each id worst first (render/answer.ts reportOrder): the same worst as the report.
+    groups: groupFindings(reportOrder(findings), snapshot.identities).map(groupJson),
     listeners: listenerRows(snapshot, history).sort(
       (a, b) => (b.ratio ?? -1) - (a.ratio ?? -1) || (b.waitMs ?? -1) - (a.waitMs ?? -1) || b.queue - a.queue || a.label.localeCompare(b.label),
     ),

@@ -142,6 +142,10 @@ function acceptQueueFinding(id: AcceptQueueId, l: Listener, state: QueueState, s
         : { synRecv: l.synRecv, establishedUnaccepted: l.establishedUnaccepted, closeWaitUnaccepted: l.closeWaitUnaccepted }),
       ownerPids: l.pids.join(',') || null,
       drops: l.drops ?? null,
+      // What the person on call checks first (the answer line states them): the drops in the
+      // window, and how long the oldest waiting client has waited; null when not measured.
+      dropsDelta: l.dropsDelta ?? null,
+      maxWaitMs: l.acceptWait && l.acceptWait.measured > 0 ? l.acceptWait.maxMs : null,
     },
     explain: parts.join(' '),
     fix,
