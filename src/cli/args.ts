@@ -124,11 +124,11 @@ export function durationFlag(name: string, value: string | undefined, fallbackMs
  * A --pid or PID argument that may be a thread id (what `top -H` shows): the process it belongs
  * to, so every command answers about the same process. Tells the user on stderr when it mapped.
  * A pid with no process under `root` (/proc/PID absent: exited, never there, or in a PID namespace
- * this /proc does not show) is a UsageError naming the flag, exit 3 (docs/exit-codes.md), for every
+ * this /proc does not show) is a UsageError naming the flag (`flag` null: a positional PID), exit 3 (docs/exit-codes.md), for every
  * command alike: `sockets --pid 999999` must not print an empty list as if that process held nothing.
  */
-export function processId(root: string, id: number, io: { stderr: (t: string) => void }, flag = '--pid'): number {
-  if (!existsSync(join(root, 'proc', String(id)))) throw new UsageError(`${flag} ${id}: no such process (or not visible to this user)`);
+export function processId(root: string, id: number, io: { stderr: (t: string) => void }, flag: string | null = '--pid'): number {
+  if (!existsSync(join(root, 'proc', String(id)))) throw new UsageError(flag === null ? `no process ${id}` : `${flag} ${id}: no such process (or not visible to this user)`);
   const pid = processOfThread(root, id);
   if (pid !== id) io.stderr(`sockdoc: note: ${id} is a thread of process ${pid}; showing process ${pid}\n`);
   return pid;

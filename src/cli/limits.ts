@@ -133,7 +133,7 @@ export const run: Command = async (args: string[], io: Io) => {
   }
   const root = checkRoot(values.root);
   // Thread ids (top -H) name their process, as in every other command.
-  const targets = positionals.map((p) => (/^\d+$/.test(p) ? String(processId(root, Number(p), io)) : p));
+  const targets = positionals.map((p) => (/^\d+$/.test(p) ? String(processId(root, Number(p), io, null)) : p));
   const { pids, notes, snapshot } = await selectPids(root, targets, netnsQuery(values));
   const found = explainLimits(root, pids);
   for (const pid of pids) if (!found.has(pid) && targets.includes(String(pid))) throw new UsageError(`no process ${pid}`);
