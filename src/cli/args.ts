@@ -62,7 +62,7 @@ export const VALUE_OPTIONS: ReadonlySet<string> = new Set([
   'interval', 'pid', 'port', 'root', 'fd-warning', 'fd-critical', 'queue-warning', 'file-table-warning',
   'syn-warning', 'state', 'lab-id', 'mode', 'capture', 'conntrack-warning', 'ports-warning', 'ports-critical', 'cap-warning', 'inotify-warning',
   'process-ratio', 'listen', 'allow-host', 'timeout', 'top', 'max-listeners', 'max-processes', 'max-namespaces', 'netns', 'container', 'pod', 'every', 'count', 'history',
-  'accept-wait',
+  'accept-wait', 'netns-budget',
 ]);
 
 /**

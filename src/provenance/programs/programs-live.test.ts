@@ -138,7 +138,7 @@ test('HAProxy with maxconn 20 and a slow backend: clients wait in its queue beca
   const full = group.find(ours);
   assert.ok(full, `the full queue is in the same chain: ${findings.map((x) => `${findingRef(x)} -> ${(x.related ?? []).join(',')}`).join(' ; ')}`);
   assert.ok(full.related?.includes(findingRef(f)));
-  assert.match(chainText(group, (inode) => countersOf(snapshot, inode)), new RegExp(`^haproxy \\(pid ${pid}\\) in netns ${ns} is at its maxconn 20 → 127\\.0\\.0\\.1:8081 stopped accepting → \\d+ queued`));
+  assert.match(chainText(group, (inode) => countersOf(snapshot, inode)), new RegExp(`^haproxy \\(pid ${pid}\\) in netns ${ns} is at its maxconn 20 → 127\\.0\\.0\\.1:8081 stopped accepting → \\d+ waiting`));
 });
 
 test('Redis with maxclients 10 under supervisord: its file is found from supervisord\'s command=; new clients are refused', { skip: missing(['redis-server', 'supervisord']), timeout: 60_000 }, async (t) => {
