@@ -48,7 +48,12 @@ test('EADDRNOTAVAIL after the 10 ports of the range, per destination; sockdoc na
     const servers = startPeer(ns, SERVERS, ['7100', '7101']);
     await servers.line('listening');
     const client = startPeer(ns, CLIENT, ['7100', '7101', '100']);
-    assert.equal(await client.line('churn'), 'churn 10 EADDRNOTAVAIL', 'open-and-close until the range is used up by TIME_WAIT');
+    // The peer's own count is the set-up, not sockdoc's answer: at least the 10 ports of the range.
+    // Under load (a train's suite, 15:14 UTC 2026-12-07) 11 connects once succeeded before
+    // EADDRNOTAVAIL — one TIME_WAIT left early, why is not known — while the range still ended
+    // all in TIME_WAIT. What sockdoc says of it is asserted exactly below (inUse, timeWait 10).
+    const churned = /^churn (\d+) EADDRNOTAVAIL$/.exec(await client.line('churn'));
+    assert.ok(churned && Number(churned[1]) >= 10, `open-and-close until the range is used up by TIME_WAIT: ${churned?.[0]}`);
     assert.equal(await client.line('hold'), 'hold 10 EADDRNOTAVAIL', 'another destination gets the same 10 ports again');
 
     const r = sockdocIn(ns, ['--json', '--interval', '0']);
