@@ -12,8 +12,19 @@
  *   mallocTrim() -> boolean          true when some memory was returned to the system
  *   mallocStats() -> { arenaBytes, mmapBytes, usedBytes, freeBytes } | null
  *                                    mallinfo2(3) over every arena; null where malloc is not glibc's
+ *   mallocLimits(arenaMax, mmapThreshold) -> boolean
+ *                                    mallopt(3) M_ARENA_MAX and M_MMAP_THRESHOLD (0: left as is);
+ *                                    true when glibc took both
+ *
+ * mallocLimits is for a long-running exporter whose reader threads come and go (netns.c makes a
+ * thread per CPU for every batch of namespaces): every such thread's first malloc otherwise gets
+ * an arena of its own, up to 8 per core, and each arena keeps the high-water mark of the reads it
+ * served. A fixed M_MMAP_THRESHOLD also turns off glibc's dynamic threshold (it rises to the size of
+ * the largest block freed, up to 32 MB, after which a namespace's sock_diag buffers and tables come
+ * from the arenas and stay there): blocks above it are mmap'd and unmapped when freed.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <node_api.h>
 #include "heap.h"
 #if defined(__GLIBC__)
@@ -52,6 +63,26 @@ static napi_value malloc_stats_fn(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value malloc_limits_fn(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t arena_max = 0, mmap_threshold = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || napi_get_value_uint32(env, argv[0], &arena_max) != napi_ok ||
+      napi_get_value_uint32(env, argv[1], &mmap_threshold) != napi_ok) {
+    napi_throw_type_error(env, NULL, "mallocLimits(arenaMax: u32, mmapThreshold: u32)");
+    return NULL;
+  }
+  int ok = 0;
+#if defined(__GLIBC__)
+  ok = 1;
+  if (arena_max) ok &= mallopt(M_ARENA_MAX, (int)arena_max) == 1;
+  if (mmap_threshold) ok &= mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold) == 1;
+#endif
+  napi_value out;
+  napi_get_boolean(env, ok != 0, &out);
+  return out;
+}
+
 int heap_init(napi_env env, napi_value exports) {
   napi_value fn;
   if (napi_create_function(env, "mallocTrim", NAPI_AUTO_LENGTH, malloc_trim_fn, NULL, &fn) != napi_ok ||
@@ -59,6 +90,9 @@ int heap_init(napi_env env, napi_value exports) {
     return -1;
   if (napi_create_function(env, "mallocStats", NAPI_AUTO_LENGTH, malloc_stats_fn, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "mallocStats", fn) != napi_ok)
+    return -1;
+  if (napi_create_function(env, "mallocLimits", NAPI_AUTO_LENGTH, malloc_limits_fn, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "mallocLimits", fn) != napi_ok)
     return -1;
   return 0;
 }

@@ -1,9 +1,9 @@
-/* mallocTrim and mallocStats (heap.c), registered on the module's exports by sockdiag.c. */
+/* mallocTrim, mallocStats and mallocLimits (heap.c), registered on the module's exports by sockdiag.c. */
 #ifndef SOCKDOC_HEAP_H
 #define SOCKDOC_HEAP_H
 #include <node_api.h>
 
-/* Adds mallocTrim and mallocStats to exports; 0 on success. */
+/* Adds mallocTrim, mallocStats and mallocLimits to exports; 0 on success. */
 int heap_init(napi_env env, napi_value exports);
 
 #endif

@@ -38,7 +38,7 @@ Options:
                         Prometheus' scrape_timeout)
   --netns-budget DURATION
                         how long a scrape reads network namespaces other than the host's
-                        (0 to 60s, below --timeout; default the shorter of 1s and a quarter of
+                        (0 to 60s, below --timeout; default the shorter of 750ms and a quarter of
                         --timeout): the host is always read whole; namespaces not reached are
                         served from their last read with their age (sockdoc_namespace_age_seconds)
                         and read first next time

@@ -176,6 +176,8 @@ export interface NativeAddon {
   mallocTrim?(): boolean;
   /** mallinfo2(3) over every arena, or null where malloc is not glibc's (>= 2.33). Missing in an addon built before it. */
   mallocStats?(): MallocStats | null;
+  /** mallopt(3) M_ARENA_MAX and M_MMAP_THRESHOLD (0 leaves one as is); true when glibc took them. Missing in an addon built before it. */
+  mallocLimits?(arenaMax: number, mmapThreshold: number): boolean;
 }
 
 /** What native/heap.c's mallocStats returns: the C heap of the whole process (every thread's arena). */

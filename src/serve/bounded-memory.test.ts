@@ -127,3 +127,18 @@ test('the main thread keeps at most the last answer and one not yet served, howe
   const refs = Object.values(source as unknown as Record<string, unknown>).filter((v) => v !== null && typeof v === 'object' && 'readyAt' in (v as object));
   assert.ok(refs.length <= 2, `${refs.length} results referenced`);
 });
+
+test('carried namespace reads are those of namespaces that exist now, at most maxCarried of them', async () => {
+  const { NetnsCarry } = await import('./netns-carry.js');
+  const { emptyNetnsData } = await import('../probe/netns-read.js');
+  let clock = 0;
+  const carry = new NetnsCarry({ budgetMs: 0, maxCarried: 300, now: () => clock, identity: (t) => String(t.inode), read: async (b) => b.map((t) => ({ ...emptyNetnsData(t), counters: { 'TcpExt.ListenOverflows': 1 } })) });
+  // 50 rounds of 500 namespaces each, a new set every 5 rounds (a tenant's churn); each round reads a few.
+  for (let i = 0; i < 50; i++) {
+    const base = 10_000 + Math.floor(i / 5) * 500;
+    const targets = Array.from({ length: 500 }, (_, k) => ({ inode: base + k, pids: [], namedPath: null, label: `n${base + k}` }));
+    for (let r = 0; r < 100; r++) await carry.read(targets, (clock += 1000));
+    assert.ok(carry.size <= 300, `round ${i}: ${carry.size} reads kept`);
+  }
+  assert.equal(carry.size, 300, 'full, not empty: the bound is what holds it');
+});

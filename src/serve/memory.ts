@@ -28,6 +28,32 @@ export const MAX_OLD_SPACE_MB = 1536;
 /** malloc_trim only when at least this much is free in the arenas: a trim walks them (tens of ms at a flood's peak). */
 export const TRIM_ABOVE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * glibc's malloc settings for the exporter (native/heap.c mallocLimits), unless the environment
+ * sets them (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_: the operator's choice wins):
+ * - 2 arenas: the reader threads (a thread per CPU for each batch of namespaces, the fd walk's)
+ *   share them instead of each getting one of up to 8 per core, each holding the high-water mark
+ *   of the reads it served;
+ * - blocks of 256 KiB and more are mmap'd and unmapped when freed (a fixed threshold also stops
+ *   glibc raising it to the largest block freed, after which a namespace's socket table and dump
+ *   buffers stay in an arena).
+ * Measured on the serve stress bench (docs/benchmarks.md "serve under a namespace flood").
+ */
+export const MALLOC_ARENA_MAX = 2;
+export const MMAP_THRESHOLD_BYTES = 256 * 1024;
+
+/** Applies MALLOC_ARENA_MAX and MMAP_THRESHOLD_BYTES to this process where the environment does not set them; false when the addon could not. */
+export function limitCHeap(env: NodeJS.ProcessEnv = process.env): boolean {
+  try {
+    const addon = loadNativeAddon();
+    if (typeof addon.mallocLimits !== 'function') return false;
+    return addon.mallocLimits(env.MALLOC_ARENA_MAX ? 0 : MALLOC_ARENA_MAX, env.MALLOC_MMAP_THRESHOLD_ ? 0 : MMAP_THRESHOLD_BYTES);
+  } catch {
+    // Not built, or built for another Node: glibc's defaults stay.
+    return false;
+  }
+}
+
 /** One thread's V8 heap. */
 export interface HeapReading {
   usedBytes: number;

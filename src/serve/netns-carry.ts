@@ -26,8 +26,15 @@ const LISTEN = tcpStateNumber('LISTEN');
 
 /** Each scrape reads at least this many namespaces (one batch: the addon's four threads), whatever the budget. */
 export const MIN_PER_SCRAPE = 4;
-/** The most namespaces one batch reads: the addon holds a batch's results until the last is done. */
-export const MAX_BATCH = 128;
+/**
+ * The most namespaces one batch reads. The deadline is checked between batches, and namespaces
+ * differ: an empty one costs ~1 ms, one with a full listener beside 2,000 others ~40 ms of wall time
+ * at load 10 (its sock_diag dump walks the host's shared established hash; its /proc/sys/net
+ * lookups compare against every namespace's): a batch of 128 sized by the cheap ones ran 5 s past
+ * the deadline. Eight bound that to a few hundred ms, for ~1 ms per batch (four threads made, one
+ * napi round trip).
+ */
+export const MAX_BATCH = 8;
 /** Carried namespaces at most (the oldest reads are dropped first). */
 export const DEFAULT_MAX_CARRIED = 4096;
 /** A read is carried at most this long (ms); older, the namespace counts as unread. */
@@ -169,7 +176,9 @@ export class NetnsCarry {
       const t0 = this.now();
       const got = await this.readBatch(batch.map((b) => b.t));
       const at = this.now();
-      this.costMs = Math.max(0.1, (this.costMs + (at - t0) / batch.length) / 2);
+      // Up at once, down slowly: one slow batch (namespaces that just got sockets) sizes the next ones.
+      const cost = (at - t0) / batch.length;
+      this.costMs = Math.max(0.1, cost >= this.costMs ? cost : 0.8 * this.costMs + 0.2 * cost);
       batch.forEach((b, k) => {
         const data = got[k];
         out[b.i] = data;

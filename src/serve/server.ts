@@ -26,7 +26,7 @@ import { ScrapeSource, type Outcome } from './scrape-source.js';
 import { acceptsGzip, deflateTail, gzipBody } from './gzip-body.js';
 import { DEFAULT_NETNS_BUDGET_MS, type ScraperOptions } from './scrape.js';
 import { WorkerScraper, type ServedScrape } from './worker-scraper.js';
-import { heapReading, type HeapReading } from './memory.js';
+import { heapReading, limitCHeap, type HeapReading } from './memory.js';
 import type { AllowedHost } from './host-allowlist.js';
 import type { ConnectionLimits } from './connection-limits.js';
 
@@ -172,6 +172,8 @@ export async function serve(opts: ServeOptions): Promise<Serving> {
   const log = opts.log ?? (() => undefined);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // Only plain data crosses into the worker.
+  // Before the worker and its reader threads start: they take their arenas under these limits.
+  limitCHeap();
   const netnsBudgetMs = opts.netnsBudgetMs ?? defaultNetnsBudgetMs(timeoutMs);
   const scraper = new WorkerScraper({ root: opts.root, selection: opts.selection, rules: opts.rules, netnsBudgetMs }, Math.max(30_000, 3 * timeoutMs));
   // The wait leaves room for the answer itself: the whole answer fits in --timeout.
