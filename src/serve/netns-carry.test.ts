@@ -114,3 +114,27 @@ test('unreadNetns says why, names the budget, and is partial with nothing read',
   assert.equal(d.counters, null);
   assert.match(d.notes[0], /^docker container web: not read by this scrape: .*--netns-budget 250 ms.*counters are unknown/);
 });
+
+test('namespaces found later in the scrape (through a socket) are read within what is left of its deadline, the rest unread; what was kept stays', async () => {
+  const r = rig(6, { budgetMs: 0 });
+  await r.scrape();
+  const kept = r.carry.size;
+  const found: NetnsTarget[] = Array.from({ length: 10 }, (_, i) => ({ inode: 100 + i, pids: [], namedPath: `/proc/self/fd/${20 + i}`, label: `netns ${100 + i} (no process inside)` }));
+  const got = await r.carry.readFound(found);
+  assert.deepEqual(got.map((d) => d.inode), found.map((t) => t.inode));
+  assert.equal(got.filter((d) => d.socketSource === 'sock_diag').length, MIN_PER_SCRAPE, 'one batch, the deadline being spent');
+  assert.deepEqual([...r.carry.freshness.unread].filter((i) => i >= 100).sort((a, b) => a - b), [104, 105, 106, 107, 108, 109]);
+  assert.equal(r.carry.freshness.fresh, 2 * MIN_PER_SCRAPE);
+  assert.equal(r.carry.size, kept + MIN_PER_SCRAPE, 'the planned namespaces kept are not forgotten; the found ones read are kept');
+  // The next scrape: its plan does not hold them (no process, no name), they are found again.
+  r.advance(1000);
+  await r.scrape();
+  await r.carry.readFound(found);
+  assert.deepEqual(r.reads.at(-1), [104, 105, 106, 107], 'those never read first');
+  assert.deepEqual([...r.carry.freshness.carried.keys()].filter((i) => i >= 100).sort((a, b) => a - b), [100, 101, 102, 103], 'the ones read last time are carried');
+  // With budget left, all of them.
+  const wide = rig(2, { budgetMs: 10_000 });
+  await wide.scrape();
+  const all = await wide.carry.readFound(found);
+  assert.equal(all.filter((d) => d.socketSource === 'sock_diag').length, 10);
+});

@@ -83,6 +83,8 @@ interface Entry {
   gen: number;
   /** It held listeners, or a finding was about it: read before the others of its age. */
   important: boolean;
+  /** Found through a socket (readFound), not planned: kept until its age bound, not pruned by read(). */
+  found: boolean;
 }
 
 /** The identity of a namespace as defaultIdentity makes it: what a reused inode does not share. */
@@ -133,6 +135,8 @@ export class NetnsCarry {
   private readonly readBatch: (targets: readonly NetnsTarget[]) => Promise<NetnsData[]>;
   /** The counter names of the last entry packed: shared by the next one when equal. */
   private names: readonly string[] = [];
+  /** The deadline of the last read(): readFound() reads within what is left of it. */
+  private deadline = 0;
   /** What the last read did (the scrape's exposition reads it). */
   freshness: NetnsFreshness = { fresh: 0, carried: new Map(), unread: new Set() };
 
@@ -155,19 +159,39 @@ export class NetnsCarry {
    */
   async read(targets: readonly NetnsTarget[], startedAt = this.now()): Promise<NetnsData[]> {
     const gen = ++this.gen;
-    const deadline = startedAt + this.opts.budgetMs;
+    this.deadline = startedAt + this.opts.budgetMs;
     const ids = targets.map((t) => this.identity(t));
-    // Gone, or its inode now another namespace's: forgotten.
+    // Gone, or its inode now another namespace's: forgotten (those found through a socket are kept to their age).
     const live = new Map(targets.map((t, i) => [t.inode, ids[i]]));
-    for (const [inode, e] of this.entries) if (live.get(inode) !== e.id) this.entries.delete(inode);
+    for (const [inode, e] of this.entries) if (!e.found && live.get(inode) !== e.id) this.entries.delete(inode);
+    this.freshness = { fresh: 0, carried: new Map(), unread: new Set() };
+    const out = await this.round(targets, ids, gen, false);
+    this.bound();
+    return out;
+  }
+
+  /**
+   * Namespaces found later in the same scrape (through a socket no table named: one no process is in
+   * and no name holds, or one made since the scrape's plan), read the same way within what is left
+   * of the last read()'s deadline, at least one batch, the rest carried or unread. Such a namespace
+   * is entered through an fd of this scrape only: it is kept under its inode and how it was found
+   * (the holder named in its label), until the age bound.
+   */
+  async readFound(targets: readonly NetnsTarget[]): Promise<NetnsData[]> {
+    const out = await this.round(targets, targets.map((t) => `${t.inode}|found|${t.label}`), this.gen, true);
+    this.bound();
+    return out;
+  }
+
+  /** One scrape's reads of `targets` (identities `ids`) within this.deadline; adds to this.freshness. */
+  private async round(targets: readonly NetnsTarget[], ids: readonly string[], gen: number, found: boolean): Promise<NetnsData[]> {
     const order = targets.map((t, i) => ({ t, i, e: this.entries.get(t.inode) }));
     // Never read first, then the oldest read; among equals those that mattered last time.
     order.sort((a, b) => (a.e?.gen ?? -1) - (b.e?.gen ?? -1) || Number(b.e?.important ?? 0) - Number(a.e?.important ?? 0) || a.i - b.i);
-    const out: Array<NetnsData | undefined> = new Array(targets.length);
+    const out: NetnsData[] = new Array(targets.length);
     let next = 0;
-    let fresh = 0;
     while (next < order.length) {
-      const left = deadline - this.now();
+      const left = this.deadline - this.now();
       if (next >= MIN_PER_SCRAPE && left < this.costMs * MIN_PER_SCRAPE) break;
       // Half of what is left, at the cost measured so far: the last batch ends near the deadline, not far past it.
       const size = Math.min(MAX_BATCH, Math.max(MIN_PER_SCRAPE - Math.min(next, MIN_PER_SCRAPE), Math.floor(left / 2 / this.costMs)));
@@ -182,28 +206,24 @@ export class NetnsCarry {
       batch.forEach((b, k) => {
         const data = got[k];
         out[b.i] = data;
-        this.entries.set(b.t.inode, { id: ids[b.i], data: { ...data, counters: null, stalePids: undefined }, counters: this.pack(data.counters), readAt: at, gen, important: holdsListeners(data) });
+        this.entries.set(b.t.inode, { id: ids[b.i], data: { ...data, counters: null, stalePids: undefined }, counters: this.pack(data.counters), readAt: at, gen, important: holdsListeners(data), found });
       });
-      fresh += batch.length;
-      next += size;
+      this.freshness.fresh += batch.length;
+      next += batch.length;
     }
-    const carried = new Map<number, number>();
-    const unread = new Set<number>();
     const at = this.now();
     for (const { t, i, e } of order.slice(next)) {
       if (e && e.id === ids[i] && at - e.readAt <= this.maxAgeMs) {
         // What the read found, without what it asked of this scrape: pids it saw reused are long re-checked.
         out[i] = { ...e.data, counters: unpack(e.counters) };
-        carried.set(t.inode, e.readAt);
+        this.freshness.carried.set(t.inode, e.readAt);
       } else {
         if (e) this.entries.delete(t.inode);
         out[i] = unreadNetns(t, this.opts.budgetMs);
-        unread.add(t.inode);
+        this.freshness.unread.add(t.inode);
       }
     }
-    this.bound();
-    this.freshness = { fresh, carried, unread };
-    return out as NetnsData[];
+    return out;
   }
 
   /** Namespaces a finding was about: read before others of their age next time. */
@@ -222,8 +242,10 @@ export class NetnsCarry {
     return { names, values: Float64Array.from(names, (k) => counters[k]) };
   }
 
-  /** At most maxCarried entries: the oldest reads go first. */
+  /** At most maxCarried entries, none older than maxAgeMs: the oldest reads go first. */
   private bound(): void {
+    const at = this.now();
+    for (const [inode, e] of this.entries) if (at - e.readAt > this.maxAgeMs) this.entries.delete(inode);
     if (this.entries.size <= this.maxCarried) return;
     const byAge = [...this.entries].sort((a, b) => a[1].readAt - b[1].readAt);
     for (const [inode] of byAge.slice(0, this.entries.size - this.maxCarried)) this.entries.delete(inode);

@@ -114,7 +114,7 @@ export class Scraper {
     const first = this.counters.size === 0;
     const startedAt = Date.now();
     const carry = this.carry;
-    const readNetns = carry ? (targets: readonly NetnsTarget[]) => carry.read(targets, startedAt) : undefined;
+    const readNetns = carry ? (targets: readonly NetnsTarget[], found?: 'found') => (found ? carry.readFound(targets) : carry.read(targets, startedAt)) : undefined;
     const snapshot = await buildSnapshot({ root: this.root, intervalMs: first ? FIRST_WINDOW_MS : 0, bpf, readNetns });
     const now = Date.now();
     const freshness = carry ? { ...carry.freshness, nowMs: now } : null;

@@ -70,8 +70,10 @@ export interface SnapshotOptions {
    * `sockdoc serve` reads them within a deadline and carries the rest (serve/netns-carry.ts); a
    * scoped read always reads its namespaces whole. With it, a sampling window's start reads
    * sockdoc's own namespace only (the others are one read, then judged against earlier scrapes).
+   * Namespaces found later in the same read (through a socket: orphan-netns.ts) are read through it
+   * too, with `found`: within what is left of the same deadline.
    */
-  readNetns?: (targets: readonly NetnsTarget[]) => Promise<NetnsData[]>;
+  readNetns?: (targets: readonly NetnsTarget[], found?: 'found') => Promise<NetnsData[]>;
 }
 
 /** SnapshotOptions.acceptWaitMs by default: accept-wait-long's default threshold. */
@@ -330,7 +332,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const orphans = await findOrphanNetns(kinds, {
     live,
     planned: new Set([plan.own, ...plan.targets.map((t) => t.inode)]),
-    read: (found) => readLiveNetns(found, undefined, undefined, undefined, undefined, undefined, inScope === null),
+    read: (found) => (opts.readNetns && inScope === null ? opts.readNetns(found, 'found') : readLiveNetns(found, undefined, undefined, undefined, undefined, undefined, inScope === null)),
     nameOf: (pid) => byPid.get(pid)?.name,
   });
   kinds.fold();
