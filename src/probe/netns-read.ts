@@ -74,22 +74,36 @@ export interface NetnsData {
   stalePids?: number[];
   /** Its sockstat counted no socket: nothing else of it was read (tunables null, counters null, tables empty), and nothing is missing. */
   empty?: boolean;
+  /**
+   * At the end of a window whose first read was whole (snapshot/window-end.ts): false when its TCP
+   * sockets are the first read's, proven unchanged since; true when they were walked again.
+   */
+  reread?: boolean;
+  /** Its sockstat and sockstat6 (null: no IPv6) as read before its dump, when asked ('window-start'); null when unreadable. */
+  sockstat?: { v4: string; v6: string | null } | null;
 }
 
-const COUNTER_FILES = ['/proc/thread-self/net/netstat', '/proc/thread-self/net/snmp'];
-const UNIX_FILE = 'sock_diag:unix';
+export const COUNTER_FILES = ['/proc/thread-self/net/netstat', '/proc/thread-self/net/snmp'];
+export const SOCKSTAT_FILES = ['/proc/thread-self/net/sockstat', '/proc/thread-self/net/sockstat6'];
+export const UNIX_FILE = 'sock_diag:unix';
+/** The raw LISTEN dump (each listener's queue, backlog and drops) made inside (native/netns.c). */
+export const LISTEN_FILE = 'sock_diag:tcp-listen';
+const SYSCTL_FILES = NET_TUNABLE_NAMES.map((n) => `/${sysctlPath(n)}`);
 /** Files read from inside a namespace by the snapshot: its net.* sysctls, its counters, its unix_diag dump (native/netns.c). */
-const INSIDE_FILES = [...NET_TUNABLE_NAMES.map((n) => `/${sysctlPath(n)}`), ...COUNTER_FILES, UNIX_FILE];
+const INSIDE_FILES = [...SYSCTL_FILES, ...COUNTER_FILES, UNIX_FILE];
 
 /**
- * What a read takes from inside each namespace: everything the snapshot uses, or only the counters
- * (the start of a sampling window compares counters, CLOSE_WAIT and drops: no sysctl, no unix socket).
+ * What a read takes from inside each namespace: everything the snapshot uses ('all'); only the
+ * counters (the start of a sampling window compares counters, CLOSE_WAIT and drops: no sysctl, no
+ * unix socket); or, for a window whose first read is whole (snapshot/window-end.ts), 'window-start':
+ * all but the unix sockets (read at the end), with the sockstat files, read before the dump as the
+ * counters are (native/netns.c reads the files listed before the first "sock_diag:" one before it).
  */
-export type InsideFiles = 'all' | 'counters';
-const FILES_OF: Record<InsideFiles, string[]> = { all: INSIDE_FILES, counters: COUNTER_FILES };
+export type InsideFiles = 'all' | 'counters' | 'window-start';
+const FILES_OF: Record<InsideFiles, string[]> = { all: INSIDE_FILES, counters: COUNTER_FILES, 'window-start': [...SYSCTL_FILES, ...COUNTER_FILES, ...SOCKSTAT_FILES] };
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-const errnoName = (n: number): string => ERRNO_NAMES.get(Math.abs(n)) ?? `errno ${Math.abs(n)}`;
+export const errnoName = (n: number): string => ERRNO_NAMES.get(Math.abs(n)) ?? `errno ${Math.abs(n)}`;
 
 function emptyTunables(): NetTunables {
   return Object.fromEntries(NET_TUNABLE_NAMES.map((n) => [n, null])) as unknown as NetTunables;
@@ -202,8 +216,15 @@ export function emptyNamespace(target: NetnsTarget, source: 'sock_diag' | 'proc'
   return { ...emptyNetnsData(target), backlogs: new Map(), socketSource: source, unix: unixReadOf([], source === 'sock_diag' ? 'unix_diag' : 'proc', []), empty: true };
 }
 
+/** sockstat and sockstat6 as read inside (sockstat6 absent: no IPv6, null); null when either could not be read. */
+export function sockstatOf(v4: string | number | null | undefined, v6: string | number | null | undefined): { v4: string; v6: string | null } | null {
+  if (typeof v4 !== 'string') return null;
+  if (typeof v6 === 'string') return { v4, v6 };
+  return v6 === -2 ? { v4, v6: null } : null; // -ENOENT: no sockstat6, no IPv6
+}
+
 /** The unix-domain sockets from the dump made inside; if it failed, /proc/PID/net/unix of one of its processes. */
-function unixInside(target: NetnsTarget, dump: string | number | null | undefined): UnixRead {
+export function unixInside(target: NetnsTarget, dump: string | number | null | undefined): UnixRead {
   const source = `${UNIX_DIAG_SOURCE} inside ${target.label}`;
   const fallback = (why: string): UnixRead => {
     const pid = target.pids[0];
@@ -225,6 +246,8 @@ export function fromNativeRead(target: NetnsTarget, r: NativeNetnsRead, asked: r
   fromInside(r.files, asked, target.label, data);
   const unixAt = asked.indexOf(UNIX_FILE);
   if (unixAt >= 0) data.unix = unixInside(target, r.files[unixAt]);
+  const sockstatAt = asked.indexOf(SOCKSTAT_FILES[0]);
+  if (sockstatAt >= 0) data.sockstat = sockstatOf(r.files[sockstatAt], r.files[asked.indexOf(SOCKSTAT_FILES[1])]);
   if (r.table) {
     const { table, backlogs, v6only, waits } = tableFromDiag(r.table, `${DIAG_SOURCE} inside ${target.label}`, target.inode);
     data.table = table;

@@ -33,6 +33,7 @@ import { nameNetns, nameNetnsWithDoubts, netnsLabel, type NamingContext } from '
 import { type SocketKind, type Counters, type Listener, type NetNamespace, type ProbeReport, type ProcessInfo, type Snapshot, type Tunables, type WindowStart } from './types.js';
 import { applyWindow } from './window.js';
 import { readWindowStart } from './window-read.js';
+import { readWindowEnd } from './window-end.js';
 import { CAPTURE_WINDOW, readCaptureWindow } from '../probe/capture-window.js';
 import { SocketTable, tcpStateNumber, withSocketTable } from './socket-table.js';
 import { lazyProperty } from './lazy.js';
@@ -219,11 +220,18 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // The start of the sampling window, per namespace (snapshot/window.ts): read now on a live host,
   // as the capture recorded it in a replay. Counters and CLOSE_WAIT are judged against it at the end.
   let start: WindowStart | null = null;
+  // Live, the other namespaces are read whole at the window's start; the end walks again only
+  // those not proven unchanged (snapshot/window-end.ts): one walk of the shared hash each, not two.
+  let first: { read: NetnsData[]; at: number } | null = null;
   if (intervalMs > 0) {
     // A reader with a deadline (serve) is not held up by a start that reads every namespace: the
     // window then covers sockdoc's own namespace, and the others are judged from the next read on.
-    const windowTargets = opts.readNetns && inScope === null ? [] : targets;
-    start = await readWindowStart(root, readOwn ? plan.own : null, windowTargets, undefined, inScope === null);
+    const ownReader = opts.readNetns !== undefined && inScope === null;
+    if (!ownReader && targets.length) {
+      const read = await readLiveNetns(targets, undefined, opts.netnsHooks, undefined, undefined, 'window-start', inScope === null);
+      first = { read, at: Date.now() };
+    }
+    start = await readWindowStart(root, readOwn ? plan.own : null, ownReader ? [] : targets, undefined, inScope === null, first?.read ?? null);
   } else if (!live) {
     const recorded = readCaptureWindow(root);
     if (recorded && 'refused' in recorded) notes.push(`The capture's window (${CAPTURE_WINDOW}) was not used (${recorded.refused}): counters and CLOSE_WAIT are judged on one read.`);
@@ -251,11 +259,13 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
 
   // Three reads overlap: the other namespaces on the addon's own threads (each enters one), the fd
   // walk on worker threads, and this thread's own namespace (sock_diag dump or /proc/net/tcp).
-  const others: Promise<NetnsData[]> = live
-    ? opts.readNetns && inScope === null
+  const others: Promise<NetnsData[]> = !live
+    ? Promise.resolve(targets.map((t) => readTreeNetns(root, t)))
+    : opts.readNetns && inScope === null
       ? opts.readNetns(targets)
-      : readLiveNetns(targets, undefined, opts.netnsHooks, undefined, undefined, undefined, inScope === null)
-    : Promise.resolve(targets.map((t) => readTreeNetns(root, t)));
+      : first
+        ? readWindowEnd(targets, first.read, Date.now() - first.at, { skipEmpty: inScope === null })
+        : readLiveNetns(targets, undefined, opts.netnsHooks, undefined, undefined, undefined, inScope === null);
   others.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
   const { scan: procs, value: reads } = await readProcessesWhile(root, { ...(pids ? { pids } : {}), bpf: opts.bpf ?? 'auto' }, () => ({
     // sockdoc's own namespace out of scope: its sockets are not read (an empty table, source unknown).

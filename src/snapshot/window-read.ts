@@ -9,7 +9,7 @@
  */
 import { readCounters } from '../probe/netstat.js';
 import { readCloseWaitInodes } from '../probe/close-wait-inodes.js';
-import { readLiveNetns, type NetnsTarget } from '../probe/netns-read.js';
+import { readLiveNetns, type NetnsData, type NetnsTarget } from '../probe/netns-read.js';
 import { ADDON_PATH, dumpFlags, TCP_TABLE_PLAIN } from '../probe/native.js';
 import { readListenerDrops } from '../probe/listener-drops.js';
 import { NO_VALUE, tcpStateNumber, type SocketTable } from './socket-table.js';
@@ -33,15 +33,25 @@ export function listenerDropsOf(table: SocketTable): Map<number, number> | null 
  * Reads the window start of namespace `own` (through ROOT/proc/net; null: not asked, a scoped read
  * without it) and of `targets` (from inside). Live root only.
  */
-export async function readWindowStart(root: string, own: NetnsInode | null, targets: readonly NetnsTarget[], addonPath = ADDON_PATH, skipEmpty = true): Promise<WindowStart> {
+export async function readWindowStart(
+  root: string,
+  own: NetnsInode | null,
+  targets: readonly NetnsTarget[],
+  addonPath = ADDON_PATH,
+  skipEmpty = true,
+  /** The targets' reads already made (a first read made whole: snapshot/window-end.ts); `targets` are then not read. */
+  read: readonly NetnsData[] | null = null,
+): Promise<WindowStart> {
   const byNetns = new Map<NetnsInode, NetnsPoint>();
   // No waits looked up at the start: only the listeners' drops are compared. With
   // SOCKDOC_LISTENER_EXTRAS=off (the benchmark's "without"), not even those.
   const plain = dumpFlags() === TCP_TABLE_PLAIN;
   // Their counters only from inside: the sysctls and unix sockets are not compared.
-  const others = plain
-    ? readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK, TCP_TABLE_PLAIN, 'counters', skipEmpty)
-    : readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK | (1 << LISTEN), 0, 'counters', skipEmpty);
+  const others = read
+    ? Promise.resolve(read)
+    : plain
+      ? readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK, TCP_TABLE_PLAIN, 'counters', skipEmpty)
+      : readLiveNetns(targets, addonPath, {}, CLOSE_WAIT_MASK | (1 << LISTEN), 0, 'counters', skipEmpty);
   others.catch(() => undefined); // awaited below
   if (own !== null) {
     const counters = readCounters(root);
