@@ -88,7 +88,7 @@ export const SOCKSTAT_FILES = ['/proc/thread-self/net/sockstat', '/proc/thread-s
 export const UNIX_FILE = 'sock_diag:unix';
 /** The raw LISTEN dump (each listener's queue, backlog and drops) made inside (native/netns.c). */
 export const LISTEN_FILE = 'sock_diag:tcp-listen';
-const SYSCTL_FILES = NET_TUNABLE_NAMES.map((n) => `/${sysctlPath(n)}`);
+export const SYSCTL_FILES = NET_TUNABLE_NAMES.map((n) => `/${sysctlPath(n)}`);
 /** Files read from inside a namespace by the snapshot: its net.* sysctls, its counters, its unix_diag dump (native/netns.c). */
 const INSIDE_FILES = [...SYSCTL_FILES, ...COUNTER_FILES, UNIX_FILE];
 
@@ -97,10 +97,17 @@ const INSIDE_FILES = [...SYSCTL_FILES, ...COUNTER_FILES, UNIX_FILE];
  * counters (the start of a sampling window compares counters, CLOSE_WAIT and drops: no sysctl, no
  * unix socket); or, for a window whose first read is whole (snapshot/window-end.ts), 'window-start':
  * all but the unix sockets (read at the end), with the sockstat files, read before the dump as the
- * counters are (native/netns.c reads the files listed before the first "sock_diag:" one before it).
+ * counters are (native/netns.c reads the files listed before the first "sock_diag:" one before it);
+ * 'carryable': all, with those sockstat files (a read a later one may carry).
  */
-export type InsideFiles = 'all' | 'counters' | 'window-start';
-const FILES_OF: Record<InsideFiles, string[]> = { all: INSIDE_FILES, counters: COUNTER_FILES, 'window-start': [...SYSCTL_FILES, ...COUNTER_FILES, ...SOCKSTAT_FILES] };
+export type InsideFiles = 'all' | 'counters' | 'window-start' | 'carryable';
+const FILES_OF: Record<InsideFiles, string[]> = {
+  all: INSIDE_FILES,
+  counters: COUNTER_FILES,
+  'window-start': [...SYSCTL_FILES, ...COUNTER_FILES, ...SOCKSTAT_FILES],
+  // Everything 'all' reads, with the sockstat that lets a later read carry it (snapshot/window-end.ts).
+  carryable: [...SYSCTL_FILES, ...COUNTER_FILES, ...SOCKSTAT_FILES, UNIX_FILE],
+};
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 export const errnoName = (n: number): string => ERRNO_NAMES.get(Math.abs(n)) ?? `errno ${Math.abs(n)}`;
@@ -163,7 +170,7 @@ export function readNetnsFromPid(root: string, target: NetnsTarget, why: string)
 }
 
 /** Parses the files native/netns.c read from inside (`asked`, in order) into tunables and counters; files not asked stay unknown. */
-function fromInside(files: ReadonlyArray<string | number | null>, asked: readonly string[], label: string, data: NetnsData): void {
+export function fromInside(files: ReadonlyArray<string | number | null>, asked: readonly string[], label: string, data: NetnsData): void {
   const got = new Map(asked.map((path, i) => [path, files[i]]));
   for (const name of NET_TUNABLE_NAMES) {
     const file = `/${sysctlPath(name)}`;

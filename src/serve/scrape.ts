@@ -16,6 +16,7 @@ import { CounterHistory } from './counter-history.js';
 import { borrowedBpfFdLink } from '../probe/bpf-fd-link.js';
 import { LimitOriginCache } from './limit-origins.js';
 import { NetnsCarry } from './netns-carry.js';
+import { UnchangedReads } from '../snapshot/window-end.js';
 import type { NetnsData, NetnsTarget } from '../probe/netns-read.js';
 
 export interface ScrapeResult {
@@ -103,7 +104,9 @@ export class Scraper {
   constructor(private readonly opts: ScraperOptions = {}, read?: (targets: readonly NetnsTarget[]) => Promise<NetnsData[]>) {
     this.root = opts.root ?? '/';
     this.origins = new LimitOriginCache(this.root);
-    this.carry = this.root === '/' ? new NetnsCarry({ budgetMs: opts.netnsBudgetMs ?? DEFAULT_NETNS_BUDGET_MS, read }) : null;
+    // By default a namespace is walked again only when it changed since its last whole read (snapshot/window-end.ts).
+    const unchanged = new UnchangedReads();
+    this.carry = this.root === '/' ? new NetnsCarry({ budgetMs: opts.netnsBudgetMs ?? DEFAULT_NETNS_BUDGET_MS, read: read ?? ((t) => unchanged.read(t)) }) : null;
   }
 
   async scrape(): Promise<ScrapeResult> {

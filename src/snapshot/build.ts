@@ -264,7 +264,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     : opts.readNetns && inScope === null
       ? opts.readNetns(targets)
       : first
-        ? readWindowEnd(targets, first.read, Date.now() - first.at, { skipEmpty: inScope === null })
+        ? readWindowEnd(targets, first.read, first.at, { skipEmpty: inScope === null })
         : readLiveNetns(targets, undefined, opts.netnsHooks, undefined, undefined, undefined, inScope === null);
   others.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
   const { scan: procs, value: reads } = await readProcessesWhile(root, { ...(pids ? { pids } : {}), bpf: opts.bpf ?? 'auto' }, () => ({

@@ -15,7 +15,7 @@ import { cliPath } from '../testing/paths.js';
 import { uniqueName } from '../testing/unique.js';
 import { planNetns } from './netns-plan.js';
 import { readLiveNetns } from '../probe/netns-read.js';
-import { readWindowEnd } from './window-end.js';
+import { readWindowEnd, UnchangedReads } from './window-end.js';
 import { tcpStateNumber } from './socket-table.js';
 import type { DiagnosisJson } from '../render/json.js';
 
@@ -96,7 +96,7 @@ test('a window walks other namespaces once: a quiet one is carried to the end, a
     holder.stdin!.write('connect\n');
     assert.equal((await lines.next()).value, 'connected');
     await new Promise((r) => setTimeout(r, 300));
-    const end = await readWindowEnd(targets, first, Date.now() - readAt);
+    const end = await readWindowEnd(targets, first, readAt);
 
     assert.equal(end[quiet].reread, false, 'nothing moved in the quiet namespace: carried');
     assert.equal(end[quiet].table.length, first[quiet].table.length);
@@ -109,6 +109,16 @@ test('a window walks other namespaces once: a quiet one is carried to the end, a
     const established = (t: (typeof end)[number]['table']) => [...t.state].filter((s) => s === ESTABLISHED).length;
     assert.equal(established(first[busy].table), 0);
     assert.equal(established(end[busy].table), 2, 'the new connection, both ends');
+
+    // Reads kept between reads (serve's scrapes): the second read carries the quiet one, with its sysctls read again.
+    const kept = new UnchangedReads();
+    const once = await kept.read(targets);
+    assert.deepEqual(once.map((d) => d.reread), [true, true, true], 'nothing kept yet: each read whole');
+    const twice = await kept.read(targets);
+    assert.equal(twice[quiet].reread, false, 'the quiet namespace is carried');
+    assert.ok(twice[quiet].tunables['net.core.somaxconn'] !== null, 'its sysctls read again');
+    assert.equal(twice[quiet].unix.source, 'unix_diag');
+    assert.equal(kept.size, 3);
 
     // Through the CLI, with its default window: the leak and the full queue of the leak namespace are both found.
     const r = spawnSync(process.execPath, [cliPath, '--json'], { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 << 20 });

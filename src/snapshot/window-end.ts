@@ -26,7 +26,7 @@
  * without a segment (its last SYN-ACK retransmission earlier than the window) still shows.
  * Anything unknown (a file unreadable, a namespace entered from outside) is walked again.
  */
-import { enterNetns, readLiveNetns, sockstatOf, unixInside, COUNTER_FILES, LISTEN_FILE, SOCKSTAT_FILES, UNIX_FILE, type NetnsData, type NetnsTarget } from '../probe/netns-read.js';
+import { emptyNetnsData, enterNetns, fromInside, readLiveNetns, sockstatOf, unixInside, COUNTER_FILES, LISTEN_FILE, SOCKSTAT_FILES, SYSCTL_FILES, UNIX_FILE, type NetnsData, type NetnsTarget } from '../probe/netns-read.js';
 import { parseNetstat } from '../probe/netstat.js';
 import { parseInetDiag } from '../probe/inet-diag.js';
 import { parseSockstatText } from '../probe/sockstat.js';
@@ -102,11 +102,22 @@ export function tableAtEnd(t: SocketTable, drops: ReadonlyMap<string, number> | 
   return t.withColumns({ drops: dropsCol, waitedMs: waits });
 }
 
-/** The first read of a namespace carried to the end, or null when the end's light read does not prove it unchanged. */
-export function carriedToEnd(target: NetnsTarget, first: NetnsData, end: NativeNetnsRead, sinceMs: number): NetnsData | null {
+/** A whole read of a namespace (with its sockstat) and when it was made (Date.now() after the read). */
+export interface WholeRead {
+  data: NetnsData;
+  at: number;
+}
+
+/**
+ * A whole read of a namespace carried to a later light read `end` (of the files `asked`, END_FILES
+ * in that order, maybe after the sysctls), or null when `end` does not prove it unchanged.
+ * `sinceMs`: the time between the two reads at least.
+ */
+export function carriedToEnd(target: NetnsTarget, first: NetnsData, end: NativeNetnsRead, sinceMs: number, asked: readonly string[] = END_FILES): NetnsData | null {
   if (end.errno !== 0 || end.what === 'inode') return null;
   if (first.empty || end.empty) return first.empty && end.empty ? first : null;
-  const [listen, unix, netstat, snmp, sockstat, sockstat6] = END_FILES.map((_, i) => end.files[i]);
+  const file = (name: string) => end.files[asked.indexOf(name)];
+  const [listen, netstat, snmp] = [file(LISTEN_FILE), file(COUNTER_FILES[0]), file(COUNTER_FILES[1])];
   if (typeof listen !== 'string' || typeof netstat !== 'string' || typeof snmp !== 'string') return null;
   const startMarks = tcpMarks(first.counters, first.sockstat, listenersOfTable(first.table));
   if (!startMarks) return null;
@@ -120,36 +131,54 @@ export function carriedToEnd(target: NetnsTarget, first: NetnsData, end: NativeN
       if (m.drops !== null) drops.set(listenerKey(m.family, m.localAddress, m.localPort, m.inode), m.drops);
     }
     const counters = parseNetstat(snmp, '/proc/thread-self/net/snmp', parseNetstat(netstat, '/proc/thread-self/net/netstat'));
-    const endMarks = tcpMarks(counters, sockstatOf(sockstat, sockstat6), listeners);
+    const endMarks = tcpMarks(counters, sockstatOf(file(SOCKSTAT_FILES[0]), file(SOCKSTAT_FILES[1])), listeners);
     if (!endMarks || !sameTcp(startMarks, endMarks)) return null;
-    return { ...first, table: tableAtEnd(first.table, first.table.drops ? drops : null, sinceMs), counters, unix: unixInside(target, unix), reread: false };
+    const carried: NetnsData = { ...first, table: tableAtEnd(first.table, first.table.drops ? drops : null, sinceMs), counters, unix: unixInside(target, file(UNIX_FILE)), reread: false };
+    if (asked.includes(SYSCTL_FILES[0])) {
+      // Sysctls read again (a fix applied since shows): their reports replace the first read's.
+      const fresh = emptyNetnsData(target);
+      fromInside(end.files, asked, target.label, fresh);
+      const isSysctl = (r: { probe: string }) => r.probe === 'sysctl';
+      carried.tunables = fresh.tunables;
+      carried.reports = [...first.reports.filter((r) => !isSysctl(r)), ...fresh.reports.filter(isSysctl)];
+      carried.partial = carried.reports.some((r) => r.status === 'failed');
+    }
+    return carried;
   } catch {
     return null; // a file that does not parse proves nothing: walked again
   }
 }
 
-export interface WindowEndOptions {
+export interface CarryOptions {
   addonPath?: string;
   skipEmpty?: boolean;
+  /** Read each namespace's sysctls again in the light read (a read kept between snapshots); the window's end keeps its start's. */
+  sysctls?: boolean;
 }
 
 /**
- * The end of the window for `targets`, whose first read (same order) was made `sinceMs` or more
- * ago with the 'window-start' files: each proven unchanged is carried (reread: false), every
- * other one read whole again, as a read without a window would (reread: true).
+ * Reads `targets`: each with a whole read in `first` (same order; null: none) is read light and
+ * carried where proven unchanged (reread: false); every other one is read whole (reread: true),
+ * with the files that let a later read carry it.
  */
-export async function readWindowEnd(targets: readonly NetnsTarget[], first: readonly NetnsData[], sinceMs: number, opts: WindowEndOptions = {}): Promise<NetnsData[]> {
+export async function readCarrying(targets: readonly NetnsTarget[], first: ReadonlyArray<WholeRead | null>, opts: CarryOptions = {}): Promise<NetnsData[]> {
   const addonPath = opts.addonPath ?? ADDON_PATH;
   const skipEmpty = opts.skipEmpty ?? true;
+  const asked = opts.sysctls ? [...SYSCTL_FILES, ...END_FILES] : END_FILES;
   const out: Array<NetnsData | null> = targets.map(() => null);
-  // Only what was read from inside, whole, with its marks (or empty) can be carried.
-  const light = targets.map((_, i) => i).filter((i) => first[i] && (first[i].empty || (first[i].socketSource === 'sock_diag' && !first[i].outside && first[i].sockstat)));
+  // Only what was read from inside, whole, with its sockstat (or found empty) can be carried.
+  const light = targets.map((_, i) => i).filter((i) => {
+    const d = first[i]?.data;
+    return d !== undefined && (d.empty === true || (d.socketSource === 'sock_diag' && !d.outside && !!d.sockstat));
+  });
   if (light.length) {
     try {
-      const entries = await enterNetns(light.map((i) => targets[i]), END_FILES, addonPath, {}, { states: 0, flags: skipEmpty ? NETNS_SKIP_EMPTY : 0 });
+      const startedAt = Date.now();
+      const entries = await enterNetns(light.map((i) => targets[i]), asked, addonPath, {}, { states: 0, flags: skipEmpty ? NETNS_SKIP_EMPTY : 0 });
       light.forEach((i, k) => {
         const read = entries[k].read;
-        if (read) out[i] = carriedToEnd(targets[i], first[i], read, sinceMs);
+        const f = first[i]!;
+        if (read) out[i] = carriedToEnd(targets[i], f.data, read, Math.max(0, startedAt - f.at), asked);
       });
     } catch {
       // No addon: every namespace is read whole below.
@@ -157,8 +186,71 @@ export async function readWindowEnd(targets: readonly NetnsTarget[], first: read
   }
   const again = targets.map((_, i) => i).filter((i) => out[i] === null);
   if (again.length) {
-    const reread = await readLiveNetns(again.map((i) => targets[i]), addonPath, {}, TCP_ALL_STATES_MASK, dumpFlags(), 'all', skipEmpty);
+    const reread = await readLiveNetns(again.map((i) => targets[i]), addonPath, {}, TCP_ALL_STATES_MASK, dumpFlags(), 'carryable', skipEmpty);
     again.forEach((i, k) => (out[i] = { ...reread[k], reread: true }));
   }
   return out as NetnsData[];
+}
+
+/**
+ * The end of the window for `targets`, whose first read (same order, the 'window-start' files)
+ * ended at `at` (Date.now()): each proven unchanged is carried, every other one read whole again.
+ */
+export function readWindowEnd(targets: readonly NetnsTarget[], first: readonly NetnsData[], at: number, opts: CarryOptions = {}): Promise<NetnsData[]> {
+  return readCarrying(targets, first.map((data) => ({ data, at })), opts);
+}
+
+/** Most rows of a namespace's table an UnchangedReads keeps: the walk costs the same whatever a namespace holds, so the many small namespaces of a flood are what carrying is for. */
+export const CARRY_MAX_ROWS = 4096;
+/** Most rows an UnchangedReads keeps in all (8 MiB of rows; the oldest reads go first). */
+export const CARRY_MAX_TOTAL_ROWS = 262_144;
+
+/**
+ * Whole reads kept by whoever reads namespaces again and again (serve's scrapes: its NetnsCarry
+ * reads batches through `read`): a namespace read whole once is afterwards read light, and walked
+ * again only when it changed. Held by the caller (no module state); bounded by CARRY_MAX_ROWS a
+ * namespace and CARRY_MAX_TOTAL_ROWS in all. Sysctls are read again every time. A kept read is
+ * found by namespace inode: an inode the kernel gave again to a new namespace is not carried, since
+ * the proof compares the new one's counters, sockstat and listener inodes with the old one's.
+ */
+export class UnchangedReads {
+  private readonly kept = new Map<number, WholeRead>();
+  private rows = 0;
+
+  constructor(
+    private readonly maxRows = CARRY_MAX_ROWS,
+    private readonly maxTotalRows = CARRY_MAX_TOTAL_ROWS,
+  ) {}
+
+  /** How many namespaces' whole reads are kept. */
+  get size(): number {
+    return this.kept.size;
+  }
+
+  async read(targets: readonly NetnsTarget[], opts: Omit<CarryOptions, 'sysctls'> = {}): Promise<NetnsData[]> {
+    const got = await readCarrying(targets, targets.map((t) => this.kept.get(t.inode) ?? null), { ...opts, sysctls: true });
+    const at = Date.now();
+    got.forEach((d, i) => {
+      // A carried read keeps its whole read (the proof is against it); a new whole read replaces it.
+      if (d.reread === false || d.inode !== targets[i].inode) return;
+      this.forget(d.inode);
+      if (d.reread && d.table.length <= this.maxRows) {
+        this.kept.set(d.inode, { data: d, at });
+        this.rows += d.table.length;
+      }
+    });
+    // Map order is insertion order: the oldest whole reads first.
+    for (const inode of this.kept.keys()) {
+      if (this.rows <= this.maxTotalRows) break;
+      this.forget(inode);
+    }
+    return got;
+  }
+
+  private forget(inode: number): void {
+    const was = this.kept.get(inode);
+    if (!was) return;
+    this.rows -= was.data.table.length;
+    this.kept.delete(inode);
+  }
 }
