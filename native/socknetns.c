@@ -11,7 +11,8 @@
  *   and reused since the walk); getsockopt SO_DOMAIN / SO_TYPE / SO_PROTOCOL say its family;
  *   ioctl(SIOCGSKNS) (Linux 4.9; net/socket.c sock_ioctl, include/uapi/linux/sockios.h: needs
  *   CAP_NET_ADMIN in the namespace's user namespace) opens its network namespace, whose nsfs inode
- *   fstat gives. The duplicate is closed at once.
+ *   fstat gives. The duplicate is closed at once: that drops one reference of the holder's file,
+ *   nothing else (no FIN, no epoll change: only the last close of a socket releases it).
  * A namespace's fd is kept open (and returned) only for the first socket found in a namespace
  * neither in `known` nor met earlier in the call, for at most `maxKeep` namespaces (beyond: -2, so
  * a tenant's thousands of namespaces cannot exhaust sockdoc's fds): the caller reads that namespace
