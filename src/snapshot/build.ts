@@ -465,6 +465,12 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   const listeners: Listener[] = [];
   for (const ns of namespaces) for (const l of listenersByNs.get(ns.inode) ?? []) listeners.push(l);
   const byInode = new Map(namespaces.map((n) => [n.inode, n]));
+  // The holder's own namespace (empty, maybe) says where its process's sockets are: in its own notes only.
+  for (const o of orphans.found) {
+    const holder = byPid.get(o.through.pid);
+    const home = holder?.netns == null ? undefined : byInode.get(holder.netns);
+    if (home && home.inode !== o.data.inode) home.notes.push(`${netnsLabel(home)}: pid ${o.through.pid}${holder?.name ? ` (${holder.name})` : ''} in it holds sockets of ${o.target.label}, a namespace no process is in.`);
+  }
   const labelOf = (inode: number) => (inode === plan.own ? null : netnsLabel(byInode.get(inode) ?? { inode, kind: 'other', name: `netns ${inode}` }));
   for (const n of unixSourceNotes(unixReads, labelOf)) addNote(notes, n);
   const empty = otherData.filter((d) => d.empty).length;

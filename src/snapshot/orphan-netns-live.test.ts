@@ -120,6 +120,9 @@ function assertFound(j: DiagnosisJson, pid: number, info: Held): void {
   assert.ok(l.acceptQueue >= 2, `full: ${l.acceptQueue} waiting`);
   const f = j.findings.find((x) => x.id === 'accept-queue-full' && x.subject.netns?.inode === info.netns && x.subject.port === info.port);
   assert.ok(f, `a full-queue finding for it: ${j.findings.map((x) => x.ref).join(', ')}`);
+  // Its own namespace says where its sockets are.
+  const home = j.namespaces.find((n) => n.inode === info.own);
+  assert.ok(home?.notes.some((n) => n.endsWith(`: pid ${pid} (python3) in it holds sockets of ${ns.label}, a namespace no process is in.`)), JSON.stringify(home?.notes));
   // Its sockets are TCP sockets of that namespace now, not fds of an unknown family.
   const proc = j.processes.find((p) => p.pid === pid);
   assert.ok(proc, 'the holder is listed');
