@@ -25,7 +25,7 @@ import { readSocketInodes } from '../probe/net-socket-inodes.js';
 import { readUserNamespaces } from '../probe/userns.js';
 import { SocketKindCounter, type Unnamed } from './socket-kinds.js';
 import { findOrphanNetns, NOT_READ_PREFIX } from './orphan-netns.js';
-import { describeScope, namingProcesses, planNetns, scopeNetns, type NetnsPlan, type NetnsScope } from './netns-plan.js';
+import { describeScope, namingProcesses, NetnsScopeError, planNetns, scopeNetns, type NetnsPlan, type NetnsScope } from './netns-plan.js';
 import { restrictToNetns } from './select-netns.js';
 import { readCaptureTime } from '../probe/capture-meta.js';
 import { pressureOver, readPressure } from './net-pressure.js';
@@ -212,7 +212,17 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   // A scope is resolved first, by name only: then only its namespaces and processes are read.
   const asRoot = live && process.geteuid?.() === 0;
   const named = opts.scope ? namingProcesses(root, plan.byPid.keys()) : null;
-  const inScope = opts.scope && named ? scopeNetns(root, plan, opts.scope, asRoot, named) : null;
+  // `--netns INODE` of a namespace no process is in and no name holds (the report names such a one,
+  // found through a socket): only a whole read finds it; the CLI then narrows to it (orphanQuery).
+  const orphanAsked = asRoot ? orphanQuery(opts.scope) : null;
+  let unplanned: NetnsScopeError | null = null;
+  let inScope: Set<number> | null = null;
+  try {
+    inScope = opts.scope && named ? scopeNetns(root, plan, opts.scope, asRoot, named) : null;
+  } catch (err) {
+    if (!(err instanceof NetnsScopeError) || orphanAsked === null) throw err;
+    unplanned = err;
+  }
   const readOwn = inScope === null || inScope.has(plan.own);
   const targets = inScope === null ? [...plan.targets] : plan.targets.filter((t) => inScope.has(t.inode));
   const pids = inScope === null ? opts.pids : scopedPids(plan, inScope, readOwn, opts.pids);
@@ -520,6 +530,10 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
       snapshot.notes.push(note);
     }
   }
+  if (unplanned) {
+    if (!orphans.found.some((o) => o.data.inode === orphanAsked)) throw unplanned;
+    return snapshot;
+  }
   if (inScope === null) return snapshot;
   const asked = namespaces.filter((n) => inScope.has(n.inode));
   const scoped = restrictToNetns(snapshot, asked);
@@ -545,6 +559,16 @@ function orphanNote(label: string, through: { pid: number; fd: number; inode: nu
 function netnsLabelOf(naming: NamingContext, plan: NetnsPlan, inode: number): string {
   const pids = [...plan.byPid].filter(([, n]) => n === inode).map(([pid]) => pid);
   return netnsLabel(nameNetns(naming, inode, pids, inode === plan.host));
+}
+
+/**
+ * The inode `--netns` asks for when it can only be a namespace (nsfs inodes are allocated from
+ * PROC_DYNAMIC_FIRST, 0xF0000000: fs/proc/generic.c proc_alloc_inum) and nothing else is asked; else null.
+ */
+function orphanQuery(scope: NetnsScope | undefined): number | null {
+  if (!scope?.netns || scope.container !== undefined || scope.pod !== undefined || !/^\d{10}$/.test(scope.netns)) return null;
+  const v = Number(scope.netns);
+  return v >= 0xf0000000 && v <= 0xffffffff ? v : null;
 }
 
 /** Whether a socket of the namespaces `inodes` (one a process holds: inode ≠ 0) has no owner found. */

@@ -146,6 +146,12 @@ test('a listener whose process unshare()d its network namespace away is found th
   assert.deepEqual(l.owners.map((o) => [o.pid, o.fd]), [[p.pid, info.fd]]);
   assert.ok(port.findings.some((f) => f.id === 'accept-queue-full' && f.subject.netns?.inode === info.netns), port.findings.map((f) => f.ref).join(', '));
 
+  // Asked for by the inode the report gives: that namespace, and the process holding its sockets.
+  const byInode = sockdoc<DiagnosisJson>(['--json', '--interval', '0', '--netns', String(info.netns)]);
+  assert.deepEqual(byInode.namespaces.map((n) => n.inode), [info.netns]);
+  assert.ok(byInode.listeners.some((x) => x.port === info.port && x.acceptQueue >= 2), JSON.stringify(byInode.listeners));
+  assert.deepEqual(byInode.processes.map((x) => x.pid), [p.pid], 'its holder is named, though it is in another namespace');
+
   // Asked about the process, sockdoc reads where its sockets are, not only its own (empty) namespace.
   const scoped = sockdoc<DiagnosisJson>(['--json', '--interval', '0', '--pid', String(p.pid)]);
   assert.ok(scoped.listeners.some((x) => x.netns === info.netns && x.port === info.port), `--pid ${p.pid}: ${JSON.stringify(scoped.listeners)}`);

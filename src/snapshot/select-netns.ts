@@ -7,7 +7,7 @@ import { lazyProperty } from './lazy.js';
 import { HOST_NETNS_NAME, netnsLabel, shortId } from './netns-names.js';
 import { shellQuote } from '../safety/shell-quote.js';
 import type { NetnsRef, Snapshot } from './types.js';
-import { withSocketsWhere } from './socket-table.js';
+import { socketTableOf, withSocketsWhere } from './socket-table.js';
 
 export interface NetnsQuery {
   netns?: string;
@@ -148,6 +148,18 @@ export function matchNetns<T extends NetnsCandidate>(snapshot: NetnsView<T>, que
   return [...hits];
 }
 
+/** The pids holding a TCP socket or a listener of the namespaces `inodes`. */
+function holdersIn(snapshot: Snapshot, inodes: ReadonlySet<number>): Set<number> {
+  const out = new Set<number>();
+  for (const l of snapshot.listeners) if (inodes.has(l.netns)) for (const pid of l.pids) out.add(pid);
+  const table = socketTableOf(snapshot);
+  for (let i = 0; i < table.length; i++) {
+    if (table.inode[i] === 0 || !inodes.has(table.netns[i])) continue;
+    for (const o of snapshot.owners.get(table.inode[i]) ?? []) out.add(o.pid);
+  }
+  return out;
+}
+
 /** `snapshot` narrowed to the namespaces `keep` (in the snapshot's order); unchanged when all are kept. */
 export function restrictToNetns(snapshot: Snapshot, keep: ReadonlyArray<{ inode: number }>): Snapshot {
   if (keep.length === snapshot.namespaces.length) return snapshot;
@@ -156,7 +168,10 @@ export function restrictToNetns(snapshot: Snapshot, keep: ReadonlyArray<{ inode:
   const first = namespaces[0];
   // Before namespaces were read every socket carried 0; the first namespace holds those.
   const inScope = (inode: number | null) => inodes.has(inode ?? snapshot.namespaces[0].inode);
-  const processes = snapshot.processes.filter((p) => inScope(p.netns));
+  const holders = holdersIn(snapshot, inodes);
+  // Its processes, and those elsewhere that hold its sockets (a process that left it with
+  // unshare/setns, a socket passed in over SCM_RIGHTS): the findings on those sockets name them.
+  const processes = snapshot.processes.filter((p) => inScope(p.netns) || holders.has(p.pid));
   const pids = new Set(processes.map((p) => p.pid));
   const narrowed = withSocketsWhere(snapshot, (s) => inodes.has(s.netns), {
     namespaces,
