@@ -8,7 +8,7 @@ import type { Finding, Rule } from './types.js';
 import { CLOSE_WAIT_LEAK_MIN, closeWaitCount } from './support/levels.js';
 import { closeWaitWindow, windowText } from './support/close-wait.js';
 import { processSubject, processTitle } from './support/refs.js';
-import { nsCommand } from './support/netns-fix.js';
+import { nsCommand, socketsNetns } from './support/netns-fix.js';
 
 export const rule: Rule = {
   id: 'close-wait-churn',
@@ -40,7 +40,7 @@ export const rule: Rule = {
         ].join(' '),
         fix: [
           `top -H -p ${p.pid}   # is the process starved of CPU, or busy?`,
-          `${nsCommand(snapshot, p.netns, 'ss -tnp state close-wait')} | grep -c 'pid=${p.pid},'   # run a few times: steady is churn, growing is a leak`,
+          `${nsCommand(snapshot, socketsNetns(p), 'ss -tnp state close-wait')} | grep -c 'pid=${p.pid},'   # run a few times: steady is churn, growing is a leak`,
         ],
       });
     }

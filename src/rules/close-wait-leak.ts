@@ -9,7 +9,7 @@
  */
 import type { Snapshot } from '../snapshot/types.js';
 import { shellQuote } from '../safety/shell-quote.js';
-import { nsCommand } from './support/netns-fix.js';
+import { nsCommand, socketsNetns } from './support/netns-fix.js';
 import type { Finding, Rule } from './types.js';
 import { CLOSE_WAIT_LEAK_MIN, closeWaitCount, fdFindingId, percent } from './support/levels.js';
 import { closeWaitWindow, isLeak, windowText, type UnownedCloseWait } from './support/close-wait.js';
@@ -66,8 +66,8 @@ export const rule: Rule = {
         explain: parts.join(' '),
         fix: [
           // ss answers for the namespace it runs in: a container's sockets are seen from inside it.
-          `${nsCommand(snapshot, p.netns, 'ss -tnp state close-wait')} | grep -c 'pid=${p.pid},'   # run again later: a growing count is a leak`,
-          `${nsCommand(snapshot, p.netns, 'ss -tnp state close-wait')} | grep 'pid=${p.pid},' | awk '{sub(/:[0-9]+$/, "", $4); print $4}' | sort | uniq -c | sort -rn | head   # which peers`,
+          `${nsCommand(snapshot, socketsNetns(p), 'ss -tnp state close-wait')} | grep -c 'pid=${p.pid},'   # run again later: a growing count is a leak`,
+          `${nsCommand(snapshot, socketsNetns(p), 'ss -tnp state close-wait')} | grep 'pid=${p.pid},' | awk '{sub(/:[0-9]+$/, "", $4); print $4}' | sort | uniq -c | sort -rn | head   # which peers`,
           `# fix the code path that does not close() on EOF or error; restarting ${shellQuote(p.name)} releases them for now`,
         ],
         related: uniqueRefs(fdId ? [processRef(fdId, p.pid)] : []),

@@ -48,6 +48,10 @@ def full_listener():
 out = {}
 if sys.argv[1] == 'unshare':
     srv, clients, netns = full_listener()
+    # 12 connections whose peers closed, never closed here: a CLOSE_WAIT leak in that namespace.
+    cw = socket.socket(); cw.bind(('127.0.0.1', 0)); cw.listen(16)
+    for _ in range(12):
+        c = socket.create_connection(cw.getsockname()); a, _ = cw.accept(); c.close(); clients.append(a)
     unshare()
 elif sys.argv[1] == 'setns':
     unshare()
@@ -137,7 +141,8 @@ test('a listener whose process unshare()d its network namespace away is found th
     for (const p of held) p.kill('SIGKILL');
   });
   const { p, info } = await hold('unshare', held);
-  assertFound(sockdoc<DiagnosisJson>(['--json', '--interval', '300ms']), p.pid!, info);
+  const j0 = sockdoc<DiagnosisJson>(['--json', '--interval', '300ms']);
+  assertFound(j0, p.pid!, info);
 
   const port = sockdoc<PortCheckJson>(['port', String(info.port), '--json', '--interval', '0']);
   const l = port.listeners.find((x) => x.netnsInode === info.netns);
@@ -145,6 +150,12 @@ test('a listener whose process unshare()d its network namespace away is found th
   assert.equal(l.netns, `netns ${info.netns} (no process inside; socket of pid ${p.pid} python3)`);
   assert.deepEqual(l.owners.map((o) => [o.pid, o.fd]), [[p.pid, info.fd]]);
   assert.ok(port.findings.some((f) => f.id === 'accept-queue-full' && f.subject.netns?.inode === info.netns), port.findings.map((f) => f.ref).join(', '));
+
+  // Commands about its sockets run where they are: nsenter into the process's own namespace would show none.
+  const leak = j0.findings.find((f) => f.id === 'close-wait-leak' && f.subject.pid === p.pid);
+  assert.ok(leak, `its CLOSE_WAIT leak: ${j0.findings.map((f) => f.ref).join(', ')}`);
+  assert.ok(leak.fix.some((l) => l.startsWith(`# inside netns ${info.netns} (no process inside; socket of pid ${p.pid} python3), which no command here can enter: ss -tnp state close-wait | grep -c 'pid=${p.pid},'`)), leak.fix.join('\n'));
+  assert.ok(!leak.fix.some((l) => l.includes(`nsenter -n -t ${p.pid}`)), leak.fix.join('\n'));
 
   // Asked for by the inode the report gives: that namespace, and the process holding its sockets.
   const byInode = sockdoc<DiagnosisJson>(['--json', '--interval', '0', '--netns', String(info.netns)]);

@@ -38,6 +38,8 @@ export class SocketKindCounter {
   private left: Array<[inode: number, i: number, fd: number]> = [];
   /** Families of those sockets, as a lookup or the socket itself named them. */
   private readonly named = new Map<number, SocketKind>();
+  /** Per process (by index): 1 when it holds a TCP socket of its own namespace (for `tcpNetns`). */
+  private readonly ownTcp: Uint8Array;
 
   constructor(
     private readonly processes: readonly ProcessInfo[],
@@ -45,6 +47,7 @@ export class SocketKindCounter {
   ) {
     processes.forEach((p, i) => this.index.set(p.pid, i));
     this.counts = new Uint32Array(processes.length * KINDS);
+    this.ownTcp = new Uint8Array(processes.length);
     this.walk = holderWalk(owners);
     this.owners = owners instanceof OwnerMap ? owners : null;
   }
@@ -52,21 +55,27 @@ export class SocketKindCounter {
   /** Counts the TCP table: `sockets[state]` per holding process, and the TCP fds of each. */
   countTcp(table: SocketTable): void {
     const { index, counts, processes } = this;
+    let rowNetns = 0;
     // One function per state, made once (as many closures as states, none per socket).
     const holds = TCP_STATES.map((state) => (pid: number, firstOfPid: boolean) => {
       const i = index.get(pid);
       if (i === undefined) return;
       counts[i * KINDS + TCP]++;
       if (firstOfPid) {
-        const sockets = processes[i].sockets;
+        const p = processes[i];
+        const sockets = p.sockets;
         sockets[state] = (sockets[state] ?? 0) + 1;
+        // A socket of another namespace than its holder's (rare: one compare per socket otherwise).
+        if (rowNetns === p.netns) this.ownTcp[i] = 1;
+        else if (p.netns !== null) this.elsewhere(p, rowNetns);
       }
     });
-    const { state, inode } = table;
+    const { state, inode, netns } = table;
     const owners = this.owners;
     for (let r = 0; r < table.length; r++) {
       const hold = holds[state[r] - 1]; // undefined for 0: a state no parser lets through
       if (inode[r] === 0 || hold === undefined) continue;
+      rowNetns = netns[r];
       if (owners) owners.markHolders(inode[r], TCP + 1, hold);
       else this.walk.mark(inode[r], TCP + 1, hold);
     }
@@ -150,6 +159,10 @@ export class SocketKindCounter {
     for (const [inode, i] of this.left) counts[i * KINDS + (INDEX.get(this.named.get(inode) ?? 'socket') as number)]++;
     this.left = [];
     processes.forEach((p, i) => {
+      if (p.tcpNetns) {
+        if (this.ownTcp[i] && p.netns !== null) p.tcpNetns.push(p.netns);
+        p.tcpNetns.sort((a, b) => a - b);
+      }
       const kinds = p.fdKinds;
       if (!kinds?.socket) return;
       const total = kinds.socket;
@@ -164,6 +177,12 @@ export class SocketKindCounter {
       if (total > found) kinds.socket = (kinds.socket ?? 0) + (total - found);
       p.fdKinds = ordered(kinds);
     });
+  }
+
+  /** Records that `p` holds a TCP socket of namespace `inode` (not its own): `tcpNetns` lists its own too once it has one. */
+  private elsewhere(p: ProcessInfo, inode: number): void {
+    const list = (p.tcpNetns ??= []);
+    if (!list.includes(inode)) list.push(inode);
   }
 
   private withSockets(i: number | undefined): i is number {

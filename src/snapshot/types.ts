@@ -117,6 +117,12 @@ export interface ProcessInfo {
   /** Network namespace from /proc/PID/ns/net; null when it could not be read. */
   netns: NetnsInode | null;
   /**
+   * The namespaces of the TCP sockets it holds (ascending), present only when one is not `netns`: a
+   * process that changed namespace after making them, or was passed them (snapshot/orphan-netns.ts).
+   * A command about its sockets runs there, not where the process is.
+   */
+  tcpNetns?: NetnsInode[];
+  /**
    * Its open fds by kind (sockets by family, pipes, eventpoll, inotify, files, devices, ...):
    * every fd counts once, so the kinds add up to `fds.open`. Absent when the walk could not tell.
    */

@@ -8,7 +8,7 @@
  */
 import { namespaceOf } from '../../snapshot/namespaces.js';
 import { netnsLabel } from '../../snapshot/netns-names.js';
-import type { Listener, NetnsInode, Snapshot } from '../../snapshot/types.js';
+import type { Listener, NetnsInode, ProcessInfo, Snapshot } from '../../snapshot/types.js';
 import { shellQuote } from '../../safety/shell-quote.js';
 import { terminalSafe } from '../../safety/terminal.js';
 
@@ -17,13 +17,25 @@ function commentLabel(ns: Parameters<typeof netnsLabel>[0]): string {
   return terminalSafe(netnsLabel(ns));
 }
 
-/** `cmd` prefixed to run inside namespace `inode`; unchanged for the host namespace. */
+/** `cmd` prefixed to run inside namespace `inode`; unchanged for the host namespace; commented out where nothing enters. */
 export function nsCommand(snapshot: Pick<Snapshot, 'namespaces'>, inode: NetnsInode | null, cmd: string): string {
   const ns = namespaceOf(snapshot, inode);
   if (!ns || ns.kind === 'host') return cmd;
   if (ns.kind === 'netns') return `ip netns exec ${shellQuote(ns.name)} ${cmd}`;
   if (ns.pids.length) return `nsenter -n -t ${ns.pids[0]} ${cmd}`;
-  return `${cmd}   # inside ${commentLabel(ns)}`;
+  // No process in it and no name (one found through a socket: snapshot/orphan-netns.ts): nothing
+  // enters it from a shell, and run here the command would answer for another namespace (or change
+  // it: sysctl -w). The whole line is a comment, whatever a caller appends.
+  return `# inside ${commentLabel(ns)}, which no command here can enter: ${cmd}`;
+}
+
+/**
+ * The namespace where a process's TCP sockets are, for commands about them: its own, or the one other
+ * namespace holding all of them (a process that changed namespace after making them, or was passed
+ * them: snapshot/orphan-netns.ts), where `nsenter -t PID` would show none.
+ */
+export function socketsNetns(p: Pick<ProcessInfo, 'netns' | 'tcpNetns'>): NetnsInode | null {
+  return p.tcpNetns?.length === 1 ? p.tcpNetns[0] : p.netns;
 }
 
 /** Who listens (for "restart X so that it calls listen() again") and which listener to check. */
