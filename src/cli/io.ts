@@ -13,9 +13,10 @@ export interface Io {
    * Writes one piece of a long output (`sockets` at a million sockets) and resolves once the next
    * may follow: after the reader took it (a pipe's back-pressure), so one piece is in memory at a
    * time. Resolves false when nobody reads any more (a closed pipe: `sockdoc sockets | head`): the
-   * caller stops making pieces. Absent: `stdout`, and true.
+   * caller stops making pieces. A piece may be UTF-8 bytes (`sockets` writes its rows as bytes).
+   * Absent: `stdout`, and true.
    */
-  stdoutPiece?: (text: string) => Promise<boolean>;
+  stdoutPiece?: (piece: string | Uint8Array) => Promise<boolean>;
 }
 
 /** Exit codes, the monitoring-plugin convention (Nagios plugin guidelines). */
@@ -38,18 +39,21 @@ export function useColor(io: Io): boolean {
   return io.isTTY && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
 }
 
-/** Writes every piece of `pieces` through io.stdoutPiece (or io.stdout); false when the reader went away first. */
-export async function writePieces(io: Io, pieces: Iterable<string>): Promise<boolean> {
+/**
+ * Writes every piece of `pieces` (text, or UTF-8 bytes) through io.stdoutPiece (or io.stdout, bytes
+ * as text); false when the reader went away first.
+ */
+export async function writePieces(io: Io, pieces: Iterable<string | Uint8Array>): Promise<boolean> {
   for (const piece of pieces) {
     if (io.stdoutPiece) {
       if (!(await io.stdoutPiece(piece))) return false;
-    } else io.stdout(piece);
+    } else io.stdout(typeof piece === 'string' ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength).toString('utf8'));
   }
   return true;
 }
 
 /** One piece to a stream, waiting for 'drain' when its buffer is full; false once it failed or closed. */
-export function writeToStream(stream: NodeJS.WritableStream & { destroyed?: boolean; errored?: unknown; writableNeedDrain?: boolean }, text: string): Promise<boolean> {
+export function writeToStream(stream: NodeJS.WritableStream & { destroyed?: boolean; errored?: unknown; writableNeedDrain?: boolean }, text: string | Uint8Array): Promise<boolean> {
   const gone = () => Boolean(stream.destroyed || stream.errored);
   if (gone()) return Promise.resolve(false);
   // A write to a closed pipe fails at once (EPIPE: `errored` is set before write returns).

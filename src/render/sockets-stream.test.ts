@@ -24,6 +24,8 @@ function hostile(): Snapshot {
     listeners: [l, other],
   });
   s.namespaces.push({ ...s.namespaces[0], inode: 4026532000, kind: 'netns', name: 'tenant "a"\u001b[2J' });
+  // Past ASCII: its bytes are more than its length, and the Netns column pads by the length.
+  s.namespaces.push({ ...s.namespaces[0], inode: 4026532002, kind: 'netns', name: 'cåfé-ü' });
   const sockets: TcpSocket[] = [
     sock({ state: 'LISTEN', family: 6, localAddress: '::', localPort: 8889, rxQueue: 3, inode: l.inode, drops: 41 }),
     sock({ state: 'LISTEN', family: 4, localAddress: '10.0.0.1', localPort: 80, inode: other.inode, netns: 4026532000 }),
@@ -32,8 +34,10 @@ function hostile(): Snapshot {
     sock({ state: 'SYN_RECV', family: 4, localAddress: '127.0.0.1', localPort: 8889, remoteAddress: '127.0.0.1', remotePort: 50002 }),
     sock({ state: 'ESTABLISHED', family: 4, localAddress: '127.0.0.1', localPort: 50003, remoteAddress: '127.0.0.1', remotePort: 8889, txQueue: 12, inode: 9001 }),
     sock({ state: 'TIME_WAIT', family: 4, localAddress: '10.0.0.1', localPort: 80, remoteAddress: '10.0.0.2', remotePort: 1, netns: 4026532000 }),
+    sock({ state: 'ESTABLISHED', family: 4, localAddress: '10.0.0.3', localPort: 4242, remoteAddress: '10.0.0.4', remotePort: 65535, rxQueue: 4294967295, txQueue: 2147483648, inode: 4294967295, netns: 4026532002 }),
   ];
   s.owners.set(9001, [{ pid: 7, fd: 5 }, { pid: 8, fd: 6 }, { pid: 7, fd: 9 }, { pid: 31337, fd: 1 }]);
+  s.owners.set(4294967295, [{ pid: 8, fd: 2147483647 }]);
   s.sockets = sockets;
   return s;
 }
@@ -75,7 +79,7 @@ test('hostile strings: escaped in the table (no raw control or bidi character), 
   assert.match(text, /^tenant "a"\\x1b\[2J +TIME_WAIT/m);
   assert.match(text, /7\/we"ird\\na\\x07me\\u202e\\n fd=5,9, 8\/ok fd=6, 31337 fd=1/);
   const json = JSON.parse([...socketsJsonChunks(rows)].join('')) as Array<{ owners: Array<{ name: string | null }>; namespace: string; drops?: number; waitedMs?: number }>;
-  assert.equal(json.length, 7);
+  assert.equal(json.length, 8);
   assert.ok(json.some((r) => r.owners.some((o) => o.name === 'we"ird\\na\u0007me\u202e\n')));
   assert.ok(json.some((r) => r.namespace === 'tenant "a"\u001b[2J'));
   assert.deepEqual(json.filter((r) => r.drops !== undefined).map((r) => r.drops), [41]);

@@ -13,7 +13,8 @@ import { TCP_STATES, type Listener, type Owner, type Snapshot, type TcpState } f
 import { findListenerOf } from '../snapshot/listeners.js';
 import { NO_VALUE, socketTableOf, tcpStateNumber, type SocketTable } from '../snapshot/socket-table.js';
 import { OwnerMap } from '../probe/owner-map.js';
-import { hostPort, tableChunks, type Column, type Painter, painter, type RowsAt } from './format.js';
+import { hostPort, tableChunks, type Painter, painter, type RowsAt } from './format.js';
+import { ByteWriter, digitCount, textPiece, type TextPiece } from './byte-writer.js';
 import { waitText } from '../rules/support/text.js';
 
 export interface SocketOwner {
@@ -202,108 +203,204 @@ export class SocketRows {
   }
 
   /**
-   * Appends row k as JSON to `out`, in pieces: the bytes of JSON.stringify(this.row(k)) (a test
-   * holds the two equal), read from the columns without the row object. What rows share (an
-   * address, a state, a holder's pid and name, a namespace, a listener's waitingOn) is made once.
+   * The JSON array of the rows as UTF-8 bytes, `rowsPerChunk` rows a piece: the bytes of
+   * JSON.stringify(this.toArray()) (a test holds the two equal), read from the columns without a
+   * row object. What rows share (an address, a state, a holder's pid and name, a namespace, a
+   * listener's waitingOn) is encoded once; numbers are written as digits.
    */
-  jsonPieces(k: number, out: string[], cache: JsonCache): void {
+  *jsonBytes(rowsPerChunk: number): Generator<Uint8Array> {
     const t = this.t;
-    const i = this.order[k];
-    const st = t.state[i];
-    const li = this.listenerOf[i];
-    const listen = st === LISTEN;
-    const json = (cache.addresses ??= this.prefixes.map((p) => JSON.stringify(p).slice(0, -1)));
-    out.push((cache.states[st] ??= `{"state":${JSON.stringify(TCP_STATES[st - 1])},"local":`), json[t.localAddress[i]], String(t.localPort[i]), '","remote":', json[t.remoteAddress[i]], String(t.remotePort[i]));
-    const sendQ = listen ? (li >= 0 ? this.listeners[li].backlog : null) : t.txQueue[i];
-    out.push('","recvQ":', String(t.rxQueue[i]), ',"sendQ":', String(sendQ), ',"inode":', String(t.inode[i]), ',"owners":[');
-    const pid = this.holders.pid[i];
-    if (pid >= 0) out.push(this.ownerHead(pid, cache), String(this.holders.fd[i]), '}');
-    else if (pid === MANY) {
-      const many = this.holders.many.get(i)!;
-      for (let j = 0; j < many.length; j++) out.push(j > 0 ? ',' : '', this.ownerHead(many[j].pid, cache), String(many[j].fd), '}');
+    const w = new ByteWriter(rowsPerChunk * 256);
+    const address = this.prefixes.map((p) => bytesOf(JSON.stringify(p).slice(0, -1)));
+    const states: Uint8Array[] = [];
+    const owners = new Map<number, Uint8Array>();
+    const namespaces = new Map<number, Uint8Array>();
+    const waiting = new Map<number, Uint8Array>();
+    const owner = (pid: number): Uint8Array => {
+      let h = owners.get(pid);
+      if (h === undefined) {
+        const name = this.names.get(pid);
+        owners.set(pid, (h = bytesOf(`{"pid":${pid},"name":${name === undefined ? 'null' : JSON.stringify(name)},"fd":`)));
+      }
+      return h;
+    };
+    w.byte(0x5b); // [
+    for (let k = 0, n = 0; k < this.order.length; k++) {
+      if (k > 0) w.byte(0x2c); // ,
+      const i = this.order[k];
+      const st = t.state[i];
+      const li = this.listenerOf[i];
+      const listen = st === LISTEN;
+      w.bytes((states[st] ??= bytesOf(`{"state":${JSON.stringify(TCP_STATES[st - 1])},"local":`)));
+      w.bytes(address[t.localAddress[i]]);
+      w.uint(t.localPort[i]);
+      w.bytes(J_REMOTE);
+      w.bytes(address[t.remoteAddress[i]]);
+      w.uint(t.remotePort[i]);
+      w.bytes(J_RECVQ);
+      w.uint(t.rxQueue[i]);
+      w.bytes(J_SENDQ);
+      const sendQ = listen ? (li >= 0 ? this.listeners[li].backlog : null) : t.txQueue[i];
+      if (sendQ === null) w.bytes(J_NULL);
+      else w.uint(sendQ);
+      w.bytes(J_INODE);
+      w.uint(t.inode[i]);
+      w.bytes(J_OWNERS);
+      const pid = this.holders.pid[i];
+      if (pid >= 0) {
+        w.bytes(owner(pid));
+        w.uint(this.holders.fd[i]);
+        w.byte(0x7d); // }
+      } else if (pid === MANY) {
+        const many = this.holders.many.get(i)!;
+        for (let j = 0; j < many.length; j++) {
+          if (j > 0) w.byte(0x2c);
+          w.bytes(owner(many[j].pid));
+          w.uint(many[j].fd);
+          w.byte(0x7d);
+        }
+      }
+      const netns = t.netns[i];
+      let tail = namespaces.get(netns);
+      if (tail === undefined) namespaces.set(netns, (tail = bytesOf(`],"netns":${netns},"namespace":${JSON.stringify(this.nsName.get(netns) ?? this.firstName)}`)));
+      w.bytes(tail);
+      if (t.drops !== null && t.drops[i] !== NO_VALUE) {
+        w.bytes(J_DROPS);
+        w.uint(t.drops[i]);
+      }
+      if (t.waitedMs !== null && t.waitedMs[i] !== NO_VALUE) {
+        w.bytes(J_WAITED);
+        w.uint(t.waitedMs[i]);
+      }
+      if (!listen && li >= 0) {
+        let on = waiting.get(li);
+        if (on === undefined) waiting.set(li, (on = bytesOf(',"waitingOn":' + JSON.stringify(this.waitingOn(li)))));
+        w.bytes(on);
+      }
+      w.byte(0x7d);
+      if (++n >= rowsPerChunk) {
+        yield w.take();
+        n = 0;
+      }
     }
-    const netns = t.netns[i];
-    let tail = cache.namespaces.get(netns);
-    if (tail === undefined) cache.namespaces.set(netns, (tail = `],"netns":${netns},"namespace":${JSON.stringify(this.nsName.get(netns) ?? this.firstName)}`));
-    out.push(tail);
-    if (t.drops !== null && t.drops[i] !== NO_VALUE) out.push(',"drops":', String(t.drops[i]));
-    if (t.waitedMs !== null && t.waitedMs[i] !== NO_VALUE) out.push(',"waitedMs":', String(t.waitedMs[i]));
-    if (!listen && li >= 0) {
-      let w = cache.waiting.get(li);
-      if (w === undefined) cache.waiting.set(li, (w = ',"waitingOn":' + JSON.stringify(this.waitingOn(li))));
-      out.push(w);
-    }
-    out.push('}');
-  }
-
-  private ownerHead(pid: number, cache: JsonCache): string {
-    let h = cache.owners.get(pid);
-    if (h === undefined) {
-      const name = this.names.get(pid);
-      cache.owners.set(pid, (h = `{"pid":${pid},"name":${name === undefined ? 'null' : JSON.stringify(name)},"fd":`));
-    }
-    return h;
+    w.byte(0x5d); // ]
+    yield w.take();
   }
 
   /**
-   * The sockets table's columns over row numbers, read from the columns without the row object:
-   * the cells of socketsTableChunks' columns over rows (a test holds the two tables equal), every
-   * cell escaped. What rows share is made and escaped once.
+   * The sockets table (header and rows, without the count line) as UTF-8 bytes, `rowsPerChunk`
+   * rows a piece: the bytes socketsTableChunks makes of the row objects (a test holds the two
+   * equal, in colour or not), every cell escaped, widths from cellWidths. What rows share (an
+   * address, a holder's pid and name, a listener's text, a namespace) is escaped and encoded once.
    */
-  tableColumns(netns: boolean): Column<number>[] {
+  *tableBytes(netns: boolean, color: boolean, rowsPerChunk: number): Generator<Uint8Array> {
     const t = this.t;
-    const prefixes = this.prefixes.map((p) => terminalSafe(p));
-    const namespaces = new Map<number, string>();
-    const owners = new Map<number, string>();
-    const unowned = new Map<string, string>();
-    const sendQ = (i: number): number | null => (t.state[i] !== LISTEN ? t.txQueue[i] : this.listenerOf[i] >= 0 ? this.listeners[this.listenerOf[i]].backlog : null);
-    const proc = (k: number): string => {
+    const w = new ByteWriter(rowsPerChunk * 160);
+    const headers = [...(netns ? ['Netns'] : []), 'State', 'Recv-Q', 'Send-Q', 'Local', 'Peer', 'Process'];
+    const measured = this.cellWidths(netns);
+    const widths = headers.map((h, c) => Math.max(h.length, measured[c]));
+    const [stateW, recvW, sendW, localW, peerW] = widths.slice(netns ? 1 : 0);
+    const prefixes = this.prefixes.map((p) => textPiece(terminalSafe(p)));
+    const stateNames = TCP_STATES.map((s) => textPiece(s));
+    const namespaces = new Map<number, TextPiece>();
+    const owners = new Map<number, Uint8Array>();
+    const unowned = new Map<string, Uint8Array>();
+    const left = (p: TextPiece, width: number): void => {
+      w.bytes(p.bytes);
+      w.spaces(width - p.length);
+    };
+    // The header: every cell dim in colour, its padding inside the paint (as the Painter pads it).
+    headers.forEach((h, c) => {
+      if (c > 0) w.bytes(GAP);
+      const last = c === headers.length - 1;
+      const text = h === 'Recv-Q' || h === 'Send-Q' ? h.padStart(widths[c]) : last ? h : h.padEnd(widths[c]);
+      w.bytes(bytesOf(color ? `${SGR_DIM}${text}${SGR_RESET}` : text));
+    });
+    w.byte(0x0a);
+    for (let k = 0, n = 0; k < this.order.length; k++) {
       const i = this.order[k];
+      const start = w.pos;
+      const st = t.state[i];
+      const listen = st === LISTEN;
+      const li = this.listenerOf[i];
+      if (netns) {
+        const ns = t.netns[i];
+        let name = namespaces.get(ns);
+        if (name === undefined) namespaces.set(ns, (name = textPiece(terminalSafe(this.nsName.get(ns) ?? this.firstName))));
+        left(name, widths[0]);
+        w.bytes(GAP);
+      }
+      left(stateNames[st - 1], stateW);
+      w.bytes(GAP);
+      // Recv-Q: red (with its padding) on a listener whose queue is past its backlog.
+      const rx = t.rxQueue[i];
+      const backlog = li >= 0 ? this.listeners[li].backlog : null;
+      const over = color && listen && backlog !== null && rx > backlog;
+      if (over) w.bytes(B_RED);
+      w.spaces(recvW - digitCount(rx));
+      w.uint(rx);
+      if (over) w.bytes(B_RESET);
+      w.bytes(GAP);
+      if (!listen) {
+        w.spaces(sendW - digitCount(t.txQueue[i]));
+        w.uint(t.txQueue[i]);
+      } else if (backlog === null) {
+        w.spaces(sendW - 1);
+        w.byte(0x3f); // ?
+      } else {
+        w.spaces(sendW - digitCount(backlog));
+        w.uint(backlog);
+      }
+      w.bytes(GAP);
+      const local = prefixes[t.localAddress[i]];
+      w.bytes(local.bytes);
+      w.uint(t.localPort[i]);
+      w.spaces(localW - local.length - digitCount(t.localPort[i]));
+      w.bytes(GAP);
+      // A listener has no peer: "*" as ss prints it, rather than a port 0 that looks like data.
+      const peer = prefixes[t.remoteAddress[i]];
+      w.bytes(peer.bytes);
+      const rp = t.remotePort[i];
+      if (listen && rp === 0) w.byte(0x2a); // *
+      else w.uint(rp);
+      w.spaces(peerW - peer.length - (listen && rp === 0 ? 1 : digitCount(rp)));
+      w.bytes(GAP);
       const pid = this.holders.pid[i];
       if (pid >= 0) {
         let p = owners.get(pid);
-        if (p === undefined) owners.set(pid, (p = terminalSafe(ownersText([{ pid, name: this.names.get(pid) ?? null, fd: 0 }]).slice(0, -1))));
-        return p + this.holders.fd[i];
+        if (p === undefined) owners.set(pid, (p = bytesOf(terminalSafe(ownersText([{ pid, name: this.names.get(pid) ?? null, fd: 0 }]).slice(0, -1)))));
+        w.bytes(p);
+        w.uint(this.holders.fd[i]);
+      } else {
+        if (color && pid === NONE) w.bytes(B_DIM);
+        if (pid === MANY) w.bytes(bytesOf(terminalSafe(ownersText(this.row(k).owners))));
+        else if (t.waitedMs !== null && t.waitedMs[i] !== NO_VALUE) w.bytes(bytesOf(terminalSafe(unownedText(this.row(k)))));
+        else {
+          const key = `${li}|${st}|${t.inode[i] === 0}`;
+          let u = unowned.get(key);
+          if (u === undefined) unowned.set(key, (u = bytesOf(terminalSafe(unownedText(this.row(k))))));
+          w.bytes(u);
+        }
+        if (color && pid === NONE) w.bytes(B_RESET);
       }
-      if (pid === MANY) return terminalSafe(ownersText(this.row(k).owners));
-      if (t.waitedMs !== null && t.waitedMs[i] !== NO_VALUE) return terminalSafe(unownedText(this.row(k)));
-      const key = `${this.listenerOf[i]}|${t.state[i]}|${t.inode[i] === 0}`;
-      let u = unowned.get(key);
-      if (u === undefined) unowned.set(key, (u = terminalSafe(unownedText(this.row(k)))));
-      return u;
-    };
-    const at = (k: number) => this.order[k];
-    return [
-      ...(netns
-        ? [{
-            header: 'Netns',
-            escaped: true,
-            cell: (k: number) => {
-              const n = t.netns[at(k)];
-              let name = namespaces.get(n);
-              if (name === undefined) namespaces.set(n, (name = terminalSafe(this.nsName.get(n) ?? this.firstName)));
-              return name;
-            },
-          }]
-        : []),
-      { header: 'State', escaped: true, cell: (k) => TCP_STATES[t.state[at(k)] - 1] },
-      {
-        header: 'Recv-Q',
-        align: 'right',
-        escaped: true,
-        cell: (k) => String(t.rxQueue[at(k)]),
-        style: (k) => {
-          const i = at(k);
-          const q = sendQ(i);
-          return t.state[i] === LISTEN && q !== null && t.rxQueue[i] > q ? 'red' : null;
-        },
-      },
-      { header: 'Send-Q', align: 'right', escaped: true, cell: (k) => String(sendQ(at(k)) ?? '?') },
-      { header: 'Local', escaped: true, cell: (k) => prefixes[t.localAddress[at(k)]] + t.localPort[at(k)] },
-      // A listener has no peer: "*" as ss prints it, rather than a port 0 that looks like data.
-      { header: 'Peer', escaped: true, cell: (k) => prefixes[t.remoteAddress[at(k)]] + (t.state[at(k)] === LISTEN && t.remotePort[at(k)] === 0 ? '*' : t.remotePort[at(k)]) },
-      { header: 'Process', escaped: true, cell: proc, style: (k) => (this.holders.pid[at(k)] === NONE ? 'dim' : null) },
-    ];
+      // No trailing white space: only a last cell ending in it (or in a character past ASCII, which
+      // may be Unicode space) needs a look, as the string table trims it.
+      const end = w.at(w.pos - 1);
+      if (end === 0x20 || (end >= 9 && end <= 13) || end >= 0x80) {
+        const line = w.textFrom(start);
+        const trimmed = line.trimEnd();
+        if (trimmed !== line) {
+          w.rewind(start);
+          w.bytes(Buffer.from(trimmed, 'utf8'));
+        }
+      }
+      w.byte(0x0a);
+      if (++n >= rowsPerChunk) {
+        yield w.take();
+        n = 0;
+      }
+    }
+    if (w.pos > 0) yield w.take();
   }
 
   /** Row k as an object of its own. */
@@ -338,19 +435,19 @@ export class SocketRows {
         if (w > ns) ns = w;
       }
       if (TCP_STATES[st - 1].length > state) state = TCP_STATES[st - 1].length;
-      recvQ = Math.max(recvQ, digits(t.rxQueue[i]));
+      recvQ = Math.max(recvQ, digitCount(t.rxQueue[i]));
       const li = this.listenerOf[i];
       const backlog = li >= 0 ? this.listeners[li].backlog : null;
-      sendQ = Math.max(sendQ, !listen ? digits(t.txQueue[i]) : backlog === null ? 1 : digits(backlog));
-      local = Math.max(local, prefixLen[t.localAddress[i]] + digits(t.localPort[i]));
+      sendQ = Math.max(sendQ, !listen ? digitCount(t.txQueue[i]) : backlog === null ? 1 : digitCount(backlog));
+      local = Math.max(local, prefixLen[t.localAddress[i]] + digitCount(t.localPort[i]));
       // A listener's peer port 0 is shown as "*": one character either way.
-      peer = Math.max(peer, prefixLen[t.remoteAddress[i]] + (listen && t.remotePort[i] === 0 ? 1 : digits(t.remotePort[i])));
+      peer = Math.max(peer, prefixLen[t.remoteAddress[i]] + (listen && t.remotePort[i] === 0 ? 1 : digitCount(t.remotePort[i])));
       const pid = this.holders.pid[i];
       let w: number;
       if (pid >= 0) {
         let p = ownerLen.get(pid);
         if (p === undefined) ownerLen.set(pid, (p = terminalSafe(ownersText([{ pid, name: this.names.get(pid) ?? null, fd: 0 }])).length - 1));
-        w = p + digits(this.holders.fd[i]);
+        w = p + digitCount(this.holders.fd[i]);
       } else if (pid === MANY) w = terminalSafe(ownersText(this.row(k).owners)).length;
       else if (t.waitedMs !== null && t.waitedMs[i] !== NO_VALUE) w = terminalSafe(unownedText(this.row(k))).length;
       else {
@@ -443,30 +540,6 @@ export function selectSockets(snapshot: Snapshot, filter: SocketFilter = {}): So
   return new SocketRows(t, order, listenerOf, listeners, holders, names, nsName, firstName);
 }
 
-/** What SocketRows.jsonPieces makes once per listing. */
-interface JsonCache {
-  /** JSON of each address's "addr:" prefix, without the closing quote. */
-  addresses?: string[];
-  /** By state number: '{"state":"…","local":'. */
-  states: string[];
-  /** By pid: '{"pid":…,"name":…,"fd":'. */
-  owners: Map<number, string>;
-  /** By netns: '],"netns":…,"namespace":…'. */
-  namespaces: Map<number, string>;
-  /** By listener index: ',"waitingOn":{…}'. */
-  waiting: Map<number, string>;
-}
-
-/** Decimal digits of a non-negative integer (String(n).length without the string). */
-function digits(n: number): number {
-  let d = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    d++;
-  }
-  return d;
-}
-
 /** Who holds each socket of the table, by table index: one holder (nearly every socket) as two numbers. */
 interface Holders {
   /** The one holder's pid; NONE; or MANY (then `many` has them). */
@@ -476,6 +549,23 @@ interface Holders {
 }
 const NONE = -1;
 const MANY = -2;
+
+const bytesOf = (text: string): Uint8Array => Buffer.from(text, 'utf8');
+const J_REMOTE = bytesOf('","remote":');
+const J_RECVQ = bytesOf('","recvQ":');
+const J_SENDQ = bytesOf(',"sendQ":');
+const J_NULL = bytesOf('null');
+const J_INODE = bytesOf(',"inode":');
+const J_OWNERS = bytesOf(',"owners":[');
+const J_DROPS = bytesOf(',"drops":');
+const J_WAITED = bytesOf(',"waitedMs":');
+const GAP = bytesOf('  ');
+// The Painter's SGR sequences (format.ts), as bytes.
+const SGR_DIM = '\x1b[2m';
+const SGR_RESET = '\x1b[0m';
+const B_DIM = bytesOf(SGR_DIM);
+const B_RED = bytesOf('\x1b[31m');
+const B_RESET = bytesOf(SGR_RESET);
 
 /**
  * The holders of the picked sockets (table indices), looked up once each: an OwnerMap (a live
@@ -666,7 +756,7 @@ export function renderSocketsTable(rows: readonly SocketRow[], opts: SocketsTabl
  * renderSocketsTable in pieces of a few hundred lines (as the JSON's, for the cache), made as they are asked for (the streamed
  * output of `sockdoc sockets`): from a SocketRows, no row is ever held beyond its line.
  */
-export function* socketsTableChunks(rows: RowsAt<SocketRow>, opts: SocketsTableOptions): Generator<string> {
+export function* socketsTableChunks(rows: RowsAt<SocketRow>, opts: SocketsTableOptions): Generator<string | Uint8Array> {
   const paint: Painter = painter(opts.color);
   if (rows.length === 0) {
     yield 'No sockets match.\n';
@@ -679,28 +769,28 @@ export function* socketsTableChunks(rows: RowsAt<SocketRow>, opts: SocketsTableO
     manyNamespaces = false;
     for (let k = 1; k < rows.length && !manyNamespaces; k++) manyNamespaces = rows.at(k).netns !== first;
   }
-  const chunks = set
-    ? tableChunks({ length: set.length, at: (k) => k }, set.tableColumns(manyNamespaces), paint, '', 256, set.cellWidths(manyNamespaces))
-    : tableChunks(
-        rows,
-        [
-          ...(manyNamespaces ? [{ header: 'Netns', cell: (r: SocketRow) => r.namespace }] : []),
-          { header: 'State', cell: (r) => r.state, escaped: true },
-          { header: 'Recv-Q', align: 'right', cell: (r) => String(r.recvQ), style: (r) => (r.state === 'LISTEN' && r.sendQ !== null && r.recvQ > r.sendQ ? 'red' : null), escaped: true },
-          { header: 'Send-Q', align: 'right', cell: (r) => (r.sendQ === null ? '?' : String(r.sendQ)), escaped: true },
-          { header: 'Local', cell: (r) => r.local },
-          // A listener has no peer: "*" as ss prints it, rather than a port 0 that looks like data.
-          { header: 'Peer', cell: (r) => (r.state === 'LISTEN' ? r.remote.replace(/:0$/, ':*') : r.remote) },
-          { header: 'Process', cell: processColumn(), style: (r) => (r.owners.length ? null : 'dim'), escaped: true },
-        ],
-        paint,
-        '',
-        256,
-      );
-  for (const chunk of chunks) {
+  // From the columns: bytes (SocketRows.tableBytes); rows given as objects: the string table.
+  if (set) yield* set.tableBytes(manyNamespaces, opts.color, 256);
+  else {
+    const chunks = tableChunks(
+      rows,
+      [
+        ...(manyNamespaces ? [{ header: 'Netns', cell: (r: SocketRow) => r.namespace }] : []),
+        { header: 'State', cell: (r) => r.state, escaped: true },
+        { header: 'Recv-Q', align: 'right', cell: (r) => String(r.recvQ), style: (r) => (r.state === 'LISTEN' && r.sendQ !== null && r.recvQ > r.sendQ ? 'red' : null), escaped: true },
+        { header: 'Send-Q', align: 'right', cell: (r) => (r.sendQ === null ? '?' : String(r.sendQ)), escaped: true },
+        { header: 'Local', cell: (r) => r.local },
+        // A listener has no peer: "*" as ss prints it, rather than a port 0 that looks like data.
+        { header: 'Peer', cell: (r) => (r.state === 'LISTEN' ? r.remote.replace(/:0$/, ':*') : r.remote) },
+        { header: 'Process', cell: processColumn(), style: (r) => (r.owners.length ? null : 'dim'), escaped: true },
+      ],
+      paint,
+      '',
+      256,
+    );
     // Every cell is escaped (by tableChunks, or by its column: `escaped`), and nothing but padding
     // and our own colours is added around them: no terminalGuard pass over every byte again.
-    yield chunk;
+    yield* chunks;
   }
   let perState = set?.perState;
   if (perState === undefined) {
@@ -721,15 +811,16 @@ export function* socketsTableChunks(rows: RowsAt<SocketRow>, opts: SocketsTableO
  * owner's pid and name, a listener's waitingOn, a namespace) rather than by JSON.stringify of an
  * object per row.
  */
-export function* socketsJsonChunks(rows: RowsAt<SocketRow>, rowsPerChunk = 256): Generator<string> {
-  const set = rows instanceof SocketRows ? rows : null;
-  const cache: JsonCache = { states: [], owners: new Map(), namespaces: new Map(), waiting: new Map() };
+export function* socketsJsonChunks(rows: RowsAt<SocketRow>, rowsPerChunk = 256): Generator<string | Uint8Array> {
+  if (rows instanceof SocketRows) {
+    yield* rows.jsonBytes(rowsPerChunk);
+    return;
+  }
   const json = rowJson();
   const out: string[] = ['['];
   for (let k = 0, n = 0; k < rows.length; k++) {
     if (k > 0) out.push(',');
-    if (set) set.jsonPieces(k, out, cache);
-    else json(rows.at(k), out);
+    json(rows.at(k), out);
     if (++n >= rowsPerChunk) {
       yield out.join('');
       out.length = 0;
