@@ -2,7 +2,7 @@
 import { terminalSafe } from '../safety/terminal.js';
 import { SS_STATE_NAMES, TCP_STATES, type TcpState } from '../snapshot/types.js';
 import { selectSockets, socketsJsonChunks, socketsTableChunks } from '../render/sockets.js';
-import { renderUnixTable, unixRows } from '../render/unix-sockets.js';
+import { selectUnix, unixJsonChunks, unixTableChunks } from '../render/unix-sockets.js';
 import { checkRoot, NETNS_OPTIONS, netnsQuery, scopedSnapshot } from './scope.js';
 import { intFlag, parse, processId } from './args.js';
 import { EXIT, UsageError, useColor, writePieces, type Command, type Io } from './io.js';
@@ -68,9 +68,11 @@ export const run: Command = async (args: string[], io: Io) => {
   const filter = { state: parseState(values.state), port: intFlag('port', values.port, 1, 65535), pid: pidFlag === undefined ? undefined : processId(root, pidFlag, io) };
   const snapshot = await scopedSnapshot({ root, intervalMs: 0 }, netnsQuery(values), filter.pid);
   if (values.unix) {
-    const rows = unixRows(snapshot, { state: filter.state, pid: filter.pid });
-    if (values.json) io.stdout(JSON.stringify(rows) + '\n');
-    else io.stdout(renderUnixTable(rows, { color: useColor(io) && !values['no-color'], columns: io.columns }));
+    // Streamed as the TCP table: no object per socket, a few hundred rows a piece as the reader takes them.
+    const rows = selectUnix(snapshot, { state: filter.state, pid: filter.pid });
+    if (values.json) {
+      if (await writePieces(io, unixJsonChunks(rows))) await writePieces(io, ['\n']);
+    } else await writePieces(io, unixTableChunks(rows, { color: useColor(io) && !values['no-color'], columns: io.columns }));
     for (const n of snapshot.notes) io.stderr(`sockdoc: note: ${terminalSafe(n)}\n`);
     return EXIT.ok;
   }

@@ -817,10 +817,18 @@ export function* socketsJsonChunks(rows: RowsAt<SocketRow>, rowsPerChunk = 256):
     return;
   }
   const json = rowJson();
+  yield* jsonArrayChunks(rows.length, (k, out) => json(rows.at(k), out), rowsPerChunk);
+}
+
+/**
+ * A JSON array of `count` rows, `rowsPerChunk` rows a piece: `row(k, out)` appends row k's JSON to
+ * `out` in pieces, joined once per chunk (a join copies each piece once).
+ */
+export function* jsonArrayChunks(count: number, row: (k: number, out: string[]) => void, rowsPerChunk: number): Generator<string> {
   const out: string[] = ['['];
-  for (let k = 0, n = 0; k < rows.length; k++) {
+  for (let k = 0, n = 0; k < count; k++) {
     if (k > 0) out.push(',');
-    json(rows.at(k), out);
+    row(k, out);
     if (++n >= rowsPerChunk) {
       yield out.join('');
       out.length = 0;

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { proc, snapshot, unixListener } from '../testing/snapshot-builder.js';
 import type { UnixSocket } from '../snapshot/types.js';
-import { renderUnixTable, unixRows } from './unix-sockets.js';
+import { renderUnixTable, selectUnix, unixJsonChunks, unixRows, unixTableChunks } from './unix-sockets.js';
+import { terminalGuard } from '../safety/terminal.js';
 
 function scene() {
   const s = snapshot({
@@ -41,4 +42,44 @@ test('the table: a full listener in red, names escaped, counts per type and stat
   assert.match(out, /3 unix sockets: 1 u_str LISTEN, 1 u_dgr UNCONN, 1 u_str ESTAB\n$/);
   assert.match(renderUnixTable(unixRows(scene()), { color: true, columns: 120 }), /\x1b\[31m +512\x1b\[0m/);
   assert.equal(renderUnixTable([], { color: false, columns: 80 }), 'No unix-domain sockets match.\n');
+});
+
+/** The scene plus a second namespace, hostile names and an unowned listener: every field's shape. */
+function wider() {
+  const s = scene();
+  s.namespaces.push({ ...s.namespaces[0], inode: 4026532000, kind: 'netns', name: 'ténant "b"\u001b[2J' });
+  s.processes.push(proc({ pid: 77, name: 'we"ird\\\u202e' }));
+  s.unixSockets!.push(
+    { type: 'seqpacket', state: 'LISTEN', inode: 40, name: '@abs\u0000tract', rqueue: null, wqueue: null, peer: null, fileInode: null, netns: 4026532000 },
+    { type: 'stream', state: 'ESTABLISHED', inode: 41, name: '/run/é "q".sock', rqueue: 3, wqueue: 4294967295, peer: 42, fileInode: null, netns: 4026532000 },
+  );
+  s.owners.set(41, [{ pid: 77, fd: 3 }, { pid: 812, fd: 9 }, { pid: 77, fd: 4 }, { pid: 31337, fd: 1 }]);
+  return s;
+}
+
+test('streamed: the JSON is byte for byte JSON.stringify of the row objects, and the table that of the rows, for every filter', () => {
+  for (const make of [scene, wider]) {
+    for (const filter of [{}, { state: 'LISTEN' as const }, { pid: 812 }, { pid: 77 }, { pid: 999999 }]) {
+      const rows = unixRows(make(), filter);
+      assert.equal([...unixJsonChunks(selectUnix(make(), filter))].join(''), JSON.stringify(rows), JSON.stringify(filter));
+      assert.equal([...unixJsonChunks(selectUnix(make(), filter), 1)].join(''), JSON.stringify(rows), 'pieces of one row join to the same');
+      for (const color of [false, true]) {
+        const table = [...unixTableChunks(selectUnix(make(), filter), { color, columns: 120 })].join('');
+        assert.equal(table, renderUnixTable(rows, { color, columns: 120 }));
+        // Every cell escaped by the table: the whole-report guard of before would change nothing.
+        assert.equal(terminalGuard(table), table);
+      }
+    }
+  }
+  const text = renderUnixTable(unixRows(wider()), { color: false, columns: 120 });
+  assert.match(text, /^ténant "b"\\x1b\[2J +u_seq +LISTEN +\? +\? +@abs\\x00tract +40 +\? +-$/m);
+  assert.match(text, /77\/we"ird\\\\u202e fd=3,4, 812\/nginx fd=9, 31337 fd=1$/m);
+});
+
+test('the cursor reuses one row object; row(k) makes a new one each time, queuedFrom its own copy', () => {
+  const rows = selectUnix(wider());
+  assert.equal(rows.at(0), rows.at(1));
+  assert.notEqual(rows.row(0), rows.row(0));
+  assert.notEqual(rows.row(0).queuedFrom, rows.row(0).queuedFrom);
+  assert.deepEqual(rows.row(0).queuedFrom, [{ pid: 812, connections: 512, name: 'nginx' }]);
 });

@@ -7,10 +7,9 @@
  * @example
  * io.stdout(renderUnixTable(unixRows(snapshot, { state: 'LISTEN' }), { color: false, columns: 100 }));
  */
-import { terminalGuard } from '../safety/terminal.js';
-import type { Snapshot, TcpState, UnixSocketType } from '../snapshot/types.js';
-import { tableText, type Painter, painter } from './format.js';
-import type { SocketOwner, SocketsTableOptions } from './sockets.js';
+import type { Listener, Owner, Snapshot, TcpState, UnixSocket, UnixSocketType } from '../snapshot/types.js';
+import { tableChunks, type Painter, painter, type RowsAt } from './format.js';
+import { jsonArrayChunks, type SocketOwner, type SocketsTableOptions } from './sockets.js';
 
 export interface UnixRow {
   /** ss's Netid: u_str, u_dgr, u_seq. */
@@ -43,37 +42,162 @@ const NETID: Readonly<Record<UnixSocketType, UnixRow['netid']>> = { stream: 'u_s
 /** ss's names for the states unix sockets use. */
 const SS_STATE: Partial<Record<TcpState, string>> = { LISTEN: 'LISTEN', ESTABLISHED: 'ESTAB', CLOSE: 'UNCONN', SYN_SENT: 'SYN-SENT' };
 
-/** Rows sorted: namespace as the snapshot lists them, listeners first, then by name and inode. */
-export function unixRows(snapshot: Snapshot, filter: UnixFilter = {}): UnixRow[] {
-  const names = new Map(snapshot.processes.map((p) => [p.pid, p.name]));
+/**
+ * The unix-domain sockets matching a filter, in display order (namespace as the snapshot lists
+ * them, listeners first, then by name and inode), as indices into the snapshot's sockets: no row
+ * object per socket. `row(k)` makes row k as an object of its own; `at(k)` fills one reused object,
+ * read before the next call (the streamed table of `sockdoc sockets --unix`).
+ */
+export class UnixRows {
+  private readonly cursor: UnixRow;
+  private readonly pool: SocketOwner[] = [];
+  /** Each listener's queuedFrom with names, made once (shared by `at`; copied by `row`). */
+  private readonly queued = new Map<number, NonNullable<UnixRow['queuedFrom']>>();
+
+  constructor(
+    private readonly sockets: readonly UnixSocket[],
+    /** Index in `sockets` of each row, in display order. */
+    private readonly order: Uint32Array,
+    private readonly owners: ReadonlyMap<number, Owner[]>,
+    private readonly listeners: ReadonlyMap<number, Listener>,
+    private readonly names: ReadonlyMap<number, string>,
+    private readonly nsName: ReadonlyMap<number, string>,
+    private readonly firstName: string,
+  ) {
+    this.cursor = { netid: 'u_str', type: 'stream', state: 'CLOSE', recvQ: null, sendQ: null, name: null, inode: 0, peer: null, owners: [], netns: 0, namespace: '' };
+  }
+
+  get length(): number {
+    return this.order.length;
+  }
+
+  /** Row k in `into`: fresh objects (fresh), or the cursor's reused ones. */
+  private fill(k: number, into: UnixRow, fresh: boolean): UnixRow {
+    const s = this.sockets[this.order[k]];
+    into.netid = NETID[s.type];
+    into.type = s.type;
+    into.state = s.state;
+    into.recvQ = s.rqueue;
+    into.sendQ = s.wqueue;
+    into.name = s.name;
+    into.inode = s.inode;
+    into.peer = s.peer;
+    const holders = this.owners.get(s.inode) ?? [];
+    const owners = fresh ? [] : into.owners;
+    owners.length = 0;
+    for (let j = 0; j < holders.length; j++) {
+      const { pid, fd } = holders[j];
+      const name = this.names.get(pid) ?? null;
+      if (fresh) owners.push({ pid, name, fd });
+      else {
+        const o = (this.pool[j] ??= { pid, name, fd });
+        o.pid = pid;
+        o.name = name;
+        o.fd = fd;
+        owners.push(o);
+      }
+    }
+    into.owners = owners;
+    into.netns = s.netns;
+    into.namespace = this.nsName.get(s.netns) ?? this.firstName;
+    const queuedFrom = this.queuedFrom(s);
+    // Absent, not undefined, on a fresh row: the objects of before (deepEqual, JSON) are unchanged.
+    if (!fresh) into.queuedFrom = queuedFrom;
+    else if (queuedFrom) into.queuedFrom = queuedFrom.map((c) => ({ ...c }));
+    return into;
+  }
+
+  private queuedFrom(s: UnixSocket): UnixRow['queuedFrom'] {
+    const listener = s.state === 'LISTEN' ? this.listeners.get(s.inode) : undefined;
+    if (!listener?.unix) return undefined;
+    let q = this.queued.get(s.inode);
+    if (q === undefined) this.queued.set(s.inode, (q = listener.unix.queuedFrom.map((c) => ({ ...c, name: this.names.get(c.pid) ?? null }))));
+    return q;
+  }
+
+  row(k: number): UnixRow {
+    return this.fill(k, { netid: 'u_str', type: 'stream', state: 'CLOSE', recvQ: null, sendQ: null, name: null, inode: 0, peer: null, owners: [], netns: 0, namespace: '' }, true);
+  }
+
+  at(k: number): UnixRow {
+    return this.fill(k, this.cursor, false);
+  }
+
+  toArray(): UnixRow[] {
+    const out = new Array<UnixRow>(this.length);
+    for (let k = 0; k < out.length; k++) out[k] = this.row(k);
+    return out;
+  }
+
+  /**
+   * Appends JSON.stringify(this.row(k)) to `out` in pieces (a test holds the two equal), from the
+   * socket without the row object; a listener's queuedFrom is made once.
+   */
+  jsonPieces(k: number, out: string[], cache: UnixJsonCache): void {
+    const s = this.sockets[this.order[k]];
+    const kind = `${s.type} ${s.state}`;
+    let head = cache.heads.get(kind);
+    if (head === undefined) cache.heads.set(kind, (head = `{"netid":"${NETID[s.type]}","type":"${s.type}","state":"${s.state}","recvQ":`));
+    out.push(head, String(s.rqueue), ',"sendQ":', String(s.wqueue), ',"name":', s.name === null ? 'null' : JSON.stringify(s.name), ',"inode":', String(s.inode), ',"peer":', String(s.peer), ',"owners":[');
+    const holders = this.owners.get(s.inode);
+    if (holders) {
+      for (let j = 0; j < holders.length; j++) {
+        const { pid, fd } = holders[j];
+        const name = this.names.get(pid);
+        out.push(j > 0 ? ',{"pid":' : '{"pid":', String(pid), ',"name":', name === undefined ? 'null' : JSON.stringify(name), ',"fd":', String(fd), '}');
+      }
+    }
+    out.push('],"netns":', String(s.netns), ',"namespace":', JSON.stringify(this.nsName.get(s.netns) ?? this.firstName));
+    const queuedFrom = this.queuedFrom(s);
+    if (queuedFrom) {
+      let q = cache.queued.get(s.inode);
+      if (q === undefined) cache.queued.set(s.inode, (q = ',"queuedFrom":' + JSON.stringify(queuedFrom)));
+      out.push(q);
+    }
+    out.push('}');
+  }
+}
+
+/** What UnixRows.jsonPieces makes once per listing. */
+interface UnixJsonCache {
+  /** By "type state": '{"netid":…,"type":…,"state":…,"recvQ":'. */
+  heads: Map<string, string>;
+  /** By listener inode: ',"queuedFrom":[…]'. */
+  queued: Map<number, string>;
+}
+
+/** The rows matching `filter`, in display order (UnixRows), read without an object per row. */
+export function selectUnix(snapshot: Snapshot, filter: UnixFilter = {}): UnixRows {
+  const names = new Map<number, string>();
+  for (const p of snapshot.processes) names.set(p.pid, p.name);
   const nsRank = new Map((snapshot.namespaces ?? []).map((n, i) => [n.inode, i]));
   const nsName = new Map((snapshot.namespaces ?? []).map((n) => [n.inode, n.name]));
   const firstName = snapshot.namespaces?.[0]?.name ?? 'host';
   const listeners = new Map(snapshot.listeners.filter((l) => l.family === 'unix').map((l) => [l.inode, l]));
-  const rows: UnixRow[] = [];
-  for (const s of snapshot.unixSockets ?? []) {
+  const sockets = snapshot.unixSockets ?? [];
+  const picked: number[] = [];
+  for (let i = 0; i < sockets.length; i++) {
+    const s = sockets[i];
     if (filter.state !== undefined && s.state !== filter.state) continue;
-    const holders = snapshot.owners.get(s.inode) ?? [];
-    const listener = s.state === 'LISTEN' ? listeners.get(s.inode) : undefined;
-    if (filter.pid !== undefined && !holders.some((o) => o.pid === filter.pid) && !(listener?.unix?.queuedFrom ?? []).some((c) => c.pid === filter.pid)) continue;
-    const row: UnixRow = {
-      netid: NETID[s.type],
-      type: s.type,
-      state: s.state,
-      recvQ: s.rqueue,
-      sendQ: s.wqueue,
-      name: s.name,
-      inode: s.inode,
-      peer: s.peer,
-      owners: holders.map((o) => ({ pid: o.pid, name: names.get(o.pid) ?? null, fd: o.fd })),
-      netns: s.netns,
-      namespace: nsName.get(s.netns) ?? firstName,
-    };
-    if (listener?.unix) row.queuedFrom = listener.unix.queuedFrom.map((c) => ({ ...c, name: names.get(c.pid) ?? null }));
-    rows.push(row);
+    if (filter.pid !== undefined) {
+      const holders = snapshot.owners.get(s.inode) ?? [];
+      const listener = s.state === 'LISTEN' ? listeners.get(s.inode) : undefined;
+      if (!holders.some((o) => o.pid === filter.pid) && !(listener?.unix?.queuedFrom ?? []).some((c) => c.pid === filter.pid)) continue;
+    }
+    picked.push(i);
   }
-  const rank = (r: UnixRow) => (nsRank.get(r.netns) ?? 0) * 2 + (r.state === 'LISTEN' ? 0 : 1);
-  return rows.sort((a, b) => rank(a) - rank(b) || cmp(a.name ?? '\uffff', b.name ?? '\uffff') || a.inode - b.inode);
+  const rank = (s: UnixSocket) => (nsRank.get(s.netns) ?? 0) * 2 + (s.state === 'LISTEN' ? 0 : 1);
+  const order = Uint32Array.from(picked).sort((x, y) => {
+    const a = sockets[x];
+    const b = sockets[y];
+    return rank(a) - rank(b) || cmp(a.name ?? '\uffff', b.name ?? '\uffff') || a.inode - b.inode;
+  });
+  return new UnixRows(sockets, order, snapshot.owners, listeners, names, nsName, firstName);
+}
+
+/** selectUnix as objects, one per row. */
+export function unixRows(snapshot: Snapshot, filter: UnixFilter = {}): UnixRow[] {
+  return selectUnix(snapshot, filter).toArray();
 }
 
 function cmp(a: string, b: string): number {
@@ -95,11 +219,33 @@ function ownersText(r: UnixRow): string {
 
 /** The table, then one line counting sockets per type and state. */
 export function renderUnixTable(rows: readonly UnixRow[], opts: SocketsTableOptions): string {
+  return [...unixTableChunks({ length: rows.length, at: (k) => rows[k] }, opts)].join('');
+}
+
+/**
+ * renderUnixTable in pieces of a few hundred lines, made as they are asked for: from UnixRows, one
+ * reused row at a time (the cells are made twice, to measure and to lay out, rather than held).
+ * Every cell is escaped by the table (terminalSafe), so the pieces need no terminalGuard pass.
+ */
+export function* unixTableChunks(rows: RowsAt<UnixRow>, opts: SocketsTableOptions): Generator<string> {
   const paint: Painter = painter(opts.color);
-  if (rows.length === 0) return 'No unix-domain sockets match.\n';
-  const manyNamespaces = rows.some((r) => r.netns !== rows[0].netns);
+  if (rows.length === 0) {
+    yield 'No unix-domain sockets match.\n';
+    return;
+  }
+  const first = rows.at(0).netns;
+  let manyNamespaces = false;
+  let unknown = false;
+  const counts = new Map<string, number>();
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows.at(k);
+    if (r.netns !== first) manyNamespaces = true;
+    if (r.recvQ === null) unknown = true;
+    const key = `${r.netid} ${SS_STATE[r.state] ?? r.state}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
   const q = (v: number | null) => (v === null ? '?' : String(v));
-  const text = tableText(
+  yield* tableChunks(
     rows,
     [
       ...(manyNamespaces ? [{ header: 'Netns', cell: (r: UnixRow) => r.namespace }] : []),
@@ -113,12 +259,15 @@ export function renderUnixTable(rows: readonly UnixRow[], opts: SocketsTableOpti
       { header: 'Process', cell: ownersText, style: (r) => (r.owners.length ? null : 'dim') },
     ],
     paint,
+    '',
+    256,
   );
-  const counts = new Map<string, number>();
-  for (const r of rows) {
-    const k = `${r.netid} ${SS_STATE[r.state] ?? r.state}`;
-    counts.set(k, (counts.get(k) ?? 0) + 1);
-  }
-  const unknown = rows.some((r) => r.recvQ === null) ? ' (Recv-Q/Send-Q "?": read from /proc/net/unix, which has no queue lengths)' : '';
-  return terminalGuard(text) + paint('dim', `${rows.length} unix socket${rows.length === 1 ? '' : 's'}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}${unknown}`) + '\n';
+  const note = unknown ? ' (Recv-Q/Send-Q "?": read from /proc/net/unix, which has no queue lengths)' : '';
+  yield paint('dim', `${rows.length} unix socket${rows.length === 1 ? '' : 's'}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}${note}`) + '\n';
+}
+
+/** The JSON array of the rows (`sockets --unix --json`), a few hundred rows a piece: the bytes of JSON.stringify of the row objects. */
+export function* unixJsonChunks(rows: UnixRows, rowsPerChunk = 256): Generator<string> {
+  const cache: UnixJsonCache = { heads: new Map(), queued: new Map() };
+  yield* jsonArrayChunks(rows.length, (k, out) => rows.jsonPieces(k, out, cache), rowsPerChunk);
 }
