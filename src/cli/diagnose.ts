@@ -17,6 +17,7 @@ import { hasNetnsQuery, type NetnsQuery } from '../snapshot/select-netns.js';
 import { durationFlag, intFlag, parse, processId, ratioFlag } from './args.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 import { readIdentities } from '../snapshot/identity.js';
+import type { IdentityCache } from '../probe/pid-identity.js';
 import { checkRoot, NETNS_OPTIONS, netnsQuery, scopedSnapshot, socketsRead } from './scope.js';
 
 export { checkRoot, NETNS_OPTIONS, netnsQuery, scopedSnapshot, selectNetns, socketsRead } from './scope.js';
@@ -127,7 +128,7 @@ export const TREND_SAMPLES = 6;
  * (provenance reads config files under the same root, so it runs here, not inside a rule), then
  * the rules again so fd findings carry the fix at the right layer; then the --pid/--port filter.
  */
-export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: DiagnosisFilter, context: RuleContext = {}): Diagnosis {
+export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: DiagnosisFilter, context: RuleContext = {}, identities?: IdentityCache): Diagnosis {
   let findings = runRules(snapshot, options, undefined, context);
   const pids = [...new Set(findings.filter((f) => FD_FINDINGS.has(f.id) && f.subject.pid !== undefined).map((f) => f.subject.pid!))];
   if (pids.length > 0) {
@@ -137,7 +138,7 @@ export function diagnose(snapshot: Snapshot, options: RuleOptions, filter: Diagn
   findings = filterFindings(findings, snapshot, filter);
   // What each named process runs (two reads each, only the processes findings name): the groups
   // keep two services of one interpreter apart.
-  snapshot.identities = readIdentities(snapshot, findings);
+  snapshot.identities = readIdentities(snapshot, findings, identities);
   return { snapshot, findings, filter, exitCode: exitCodeOf(findings) };
 }
 

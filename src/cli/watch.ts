@@ -18,6 +18,7 @@ import { fit } from '../watch/text.js';
 import { terminalSafe } from '../safety/terminal.js';
 import { followSelection, INITIAL_UI, press, type Key, type UiState } from '../watch/ui.js';
 import { durationFlag, intFlag, parse } from './args.js';
+import { IdentityCache } from '../probe/pid-identity.js';
 import { diagnose, NETNS_OPTIONS, netnsQuery, ruleOptions, scopedSnapshot, THRESHOLD_OPTIONS } from './diagnose.js';
 import { EXIT, UsageError, useColor, type Command, type Io } from './io.js';
 
@@ -134,6 +135,7 @@ export const run: Command = async (args: string[], io: Io) => {
   let fatal: UsageError | null = null;
   let onFailure: () => void = () => {};
   let firstTake = true;
+  const identities = new IdentityCache();
   const sampler = new Sampler({
     everyMs,
     history,
@@ -144,7 +146,8 @@ export const run: Command = async (args: string[], io: Io) => {
       firstTake = false;
       return scopedSnapshot({ root: '/', intervalMs, acceptWaitMs: options.acceptWaitMs }, query);
     },
-    analyse: (snapshot, context) => diagnose(snapshot, options, {}, context).findings,
+    // A named process's executable and unit are read once per watch (by pid and start time), not every sample.
+    analyse: (snapshot, context) => diagnose(snapshot, options, {}, context, identities).findings,
     onError: (err) => {
       failure = `sampling failed: ${(err as Error)?.message ?? String(err)}`;
       // A namespace that is not there (or not readable) at the start is a usage error, exit 3; one

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { realpathSync } from 'node:fs';
-import { readProcessIdentity, unitForGrouping } from './pid-identity.js';
+import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IdentityCache, readProcessIdentity, unitForGrouping } from './pid-identity.js';
 import { fixture } from '../testing/paths.js';
 
 test('the unit a cgroup path names, as a person names the service', () => {
@@ -40,4 +42,29 @@ test('live: a child process is its executable, as /proc/PID/exe reads', async (t
   const got = readProcessIdentity('/', child.pid!, 'node');
   assert.equal(got.exe, realpathSync(process.execPath));
   assert.deepEqual(readProcessIdentity('/', child.pid!, 'not-node'), { exe: null, unit: null }, 'another name: not the process the snapshot named');
+});
+
+test('a cache (one per watch run): a process already read is not read again; a reused pid (other start time) is; bounded by count', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'sockdoc-identity-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  cpSync(fixture('identity'), root, { recursive: true, verbatimSymlinks: true });
+  const cache = new IdentityCache(2);
+  assert.deepEqual(readProcessIdentity(root, 4101, 'python3', cache), { exe: '/usr/bin/python3.11', unit: 'billing.service' });
+  // The link changes under the same process (same pid, same start time): the cache answers, nothing is read again.
+  rmSync(join(root, 'proc/4101/exe'));
+  symlinkSync('/usr/bin/changed', join(root, 'proc/4101/exe'));
+  assert.deepEqual(readProcessIdentity(root, 4101, 'python3', cache), { exe: '/usr/bin/python3.11', unit: 'billing.service' });
+  assert.deepEqual(readProcessIdentity(root, 4101, 'python3'), { exe: '/usr/bin/changed', unit: 'billing.service' }, 'without a cache: read');
+  // The pid reused by another process of the same name: another start time, read afresh.
+  const stat = join(root, 'proc/4101/stat');
+  const fields = readFileSync(stat, 'utf8').split(') ');
+  const rest = fields[1].split(' ');
+  rest[19] = String(Number(rest[19]) + 100); // field 22, starttime
+  writeFileSync(stat, `${fields[0]}) ${rest.join(' ')}`);
+  assert.deepEqual(readProcessIdentity(root, 4101, 'python3', cache), { exe: '/usr/bin/changed', unit: 'billing.service' });
+  readProcessIdentity(root, 4102, 'python3', cache);
+  readProcessIdentity(root, 4103, 'node', cache);
+  assert.equal(cache.size, 2, 'the oldest entry went');
+  assert.deepEqual(readProcessIdentity(root, 4108, 'python3', cache), { exe: null, unit: null }, 'a name that does not match is never cached');
+  assert.equal(cache.size, 2);
 });

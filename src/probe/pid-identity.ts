@@ -31,16 +31,46 @@ export function unitForGrouping(cgroupPath: string | null): string | null {
 }
 
 /**
- * The identity of `pid` under `root`, when the process there is still the one named `name` (a pid
- * reused since the snapshot, or a test's made-up pid, is unknown: both fields null).
+ * Identities already read, by process (pid and start time: a reused pid is another process), for
+ * a run that reads the same processes again and again (`sockdoc watch`, every sample). Bounded by
+ * count: past `max`, the entry read longest ago goes. Made per run, never shared between runs.
  */
-export function readProcessIdentity(root: string, pid: number, name: string): ProcessIdentity {
+export class IdentityCache {
+  private readonly byProcess = new Map<string, ProcessIdentity>();
+  constructor(private readonly max = 4096) {}
+
+  get size(): number {
+    return this.byProcess.size;
+  }
+
+  get(pid: number, starttime: number): ProcessIdentity | undefined {
+    return this.byProcess.get(`${pid}:${starttime}`);
+  }
+
+  set(pid: number, starttime: number, identity: ProcessIdentity): void {
+    if (this.byProcess.size >= this.max) this.byProcess.delete(this.byProcess.keys().next().value!);
+    this.byProcess.set(`${pid}:${starttime}`, identity);
+  }
+}
+
+/**
+ * The identity of `pid` under `root`, when the process there is still the one named `name` (a pid
+ * reused since the snapshot, or a test's made-up pid, is unknown: both fields null). With a cache,
+ * a process already read (same pid and start time) costs its stat read only: its executable and
+ * cgroup are not read again (execve changes its comm, which the name check sees).
+ */
+export function readProcessIdentity(root: string, pid: number, name: string, cache?: IdentityCache): ProcessIdentity {
   const unknown: ProcessIdentity = { exe: null, unit: null };
+  let starttime: number;
   try {
-    if (readPidStat(root, pid).name !== name) return unknown;
+    const stat = readPidStat(root, pid);
+    if (stat.name !== name) return unknown;
+    starttime = stat.starttime;
   } catch {
     return unknown; // gone, or not readable: nothing to tell it by
   }
+  const known = cache?.get(pid, starttime);
+  if (known) return { ...known };
   let exe: string | null = null;
   try {
     exe = readLinkUnder(root, `proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
@@ -53,5 +83,6 @@ export function readProcessIdentity(root: string, pid: number, name: string): Pr
   } catch {
     // Unreadable or malformed: no unit to tell it by.
   }
+  cache?.set(pid, starttime, { exe, unit });
   return { exe, unit };
 }
