@@ -137,6 +137,12 @@ export interface NativeAddon {
    */
   procFilesAsync?(procDir: string, pids: Int32Array, files: string[], cap: number, keep: Array<string[] | null>): Promise<NativeProcFiles>;
   /**
+   * The network namespace of each pid from procDir/PID/ns/net (native/procread.c), read on the
+   * addon's threads, returned when all are read: per pid the inode (> 0) or -errno. Absent in an
+   * addon built before it.
+   */
+  pidNetns?(procDir: string, pids: Int32Array): Float64Array;
+  /**
    * Loads the BPF task_file iterator (native/bpffds.c) and returns its link's fd. Throws an Error
    * whose code is the errno name and whose message names the step ("bpf(BPF_PROG_LOAD): Operation
    * not permitted"). Needs CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN) and /sys/kernel/btf/vmlinux.
