@@ -94,8 +94,11 @@ export class ByteWriter {
   spaces(n: number): void {
     if (n <= 0) return;
     this.room(n);
-    this.buf.fill(SPACE, this.pos, this.pos + n);
-    this.pos += n;
+    const buf = this.buf;
+    const at = this.pos;
+    // A loop, not Buffer#fill: a column's padding is a few bytes, and fill is a call into C++ each.
+    for (let j = 0; j < n; j++) buf[at + j] = SPACE;
+    this.pos = at + n;
   }
 
   /** The byte at `at` (an offset written before). */

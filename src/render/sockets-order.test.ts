@@ -29,7 +29,7 @@ test('sort order: the (listener?, local port, local address, state, peer address
   assert.deepEqual(rows.map(key), expected.map(key));
 });
 
-test('the counting sort orders as the comparison it replaced: namespaces, every key, ties by inode, filters', () => {
+test('sort order over namespaces, every key tied somewhere, ties by inode, under filters (rows a filter keeps ranked alone)', () => {
   // A small pseudo-random host (fixed seed): 3 namespaces (one not in the snapshot's list), few
   // distinct values per key so most keys tie somewhere, duplicate 4-tuples told apart by inode.
   let seed = 7;

@@ -609,9 +609,7 @@ function holdersOf(owners: ReadonlyMap<number, Owner[]>, t: SocketTable, picked:
 /**
  * The picked rows (table indices) in display order: namespace, listeners first, local port, local
  * address, state, peer address, peer port, inode; addresses numerically (addressSortKey), ranked
- * once per distinct address the rows use. A stable counting sort per key, least significant first
- * (a key all rows share is skipped), then runs equal in all of them ordered by inode: linear in the
- * rows, where a comparison sort over 100k rows took most of the listing's sorting time.
+ * once per distinct address the rows use (a filter's few rows rank a few addresses).
  */
 function sortedRows(t: SocketTable, picked: Uint32Array, nsRank: ReadonlyMap<number, number>): Uint32Array {
   const count = picked.length;
@@ -630,54 +628,26 @@ function sortedRows(t: SocketTable, picked: Uint32Array, nsRank: ReadonlyMap<num
     if (k > 0 && distinct[k].key !== distinct[k - 1].key) r++;
     rank[distinct[k].i] = r;
   }
-  const nsOf = (i: number): number => nsRank.get(t.netns[i]) ?? 0;
-  const portOf = (i: number): number => (t.state[i] === LISTEN ? t.localPort[i] : 65536 + t.localPort[i]);
-  let order = Uint32Array.from(picked);
-  let spare = new Uint32Array(count);
-  const key = new Uint32Array(count);
-  // One pass per key, least significant first: peer port, peer address, state, local address,
-  // local port (listeners first), namespace.
-  for (let pass = 0; pass < 6; pass++) {
-    if (pass === 5 && nsRank.size <= 1) continue; // every row ranks 0
-    let min = 0xffffffff;
-    let max = 0;
-    for (let k = 0; k < count; k++) {
-      const i = order[k];
-      const v =
-        pass === 0 ? t.remotePort[i]
-        : pass === 1 ? rank[t.remoteAddress[i]]
-        : pass === 2 ? RANK_OF_NUMBER[t.state[i] - 1] + 1
-        : pass === 3 ? rank[t.localAddress[i]]
-        : pass === 4 ? portOf(i)
-        : nsOf(i);
-      key[k] = v;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    if (max <= min) continue; // one value: this pass would change nothing
-    const at = new Uint32Array(max - min + 2);
-    for (let k = 0; k < count; k++) at[key[k] - min + 1]++;
-    for (let v = 1; v < at.length; v++) at[v] += at[v - 1];
-    for (let k = 0; k < count; k++) spare[at[key[k] - min]++] = order[k];
-    [order, spare] = [spare, order];
+  const span = distinct.length + 1;
+  // (namespace, listener?, local port, local address, state) in one exact integer:
+  // namespaces * 2^17 * span * 16 < 2^53 for any real host; (peer address, peer port) in another.
+  const major = new Float64Array(count);
+  const minor = new Float64Array(count);
+  const order = new Uint32Array(count);
+  const one = nsRank.size <= 1;
+  for (let k = 0; k < count; k++) {
+    const i = picked[k];
+    const st = t.state[i];
+    const port = st === LISTEN ? t.localPort[i] : 65536 + t.localPort[i];
+    major[k] = (((one ? 0 : (nsRank.get(t.netns[i]) ?? 0)) * 131072 + port) * span + rank[t.localAddress[i]]) * 16 + RANK_OF_NUMBER[st - 1] + 1;
+    minor[k] = rank[t.remoteAddress[i]] * 65536 + t.remotePort[i];
+    order[k] = k;
   }
-  // Rows equal in every key (rare: a capture's duplicate lines) in inode order.
-  const same = (a: number, b: number): boolean =>
-    t.remotePort[a] === t.remotePort[b] &&
-    t.localPort[a] === t.localPort[b] &&
-    t.state[a] === t.state[b] &&
-    rank[t.remoteAddress[a]] === rank[t.remoteAddress[b]] &&
-    rank[t.localAddress[a]] === rank[t.localAddress[b]] &&
-    (t.netns[a] === t.netns[b] || nsOf(a) === nsOf(b));
   const inode = t.inode;
-  for (let k = 1; k < count; k++) {
-    if (!same(order[k - 1], order[k])) continue;
-    let end = k + 1;
-    while (end < count && same(order[k - 1], order[end])) end++;
-    const run = Array.from(order.subarray(k - 1, end)).sort((x, y) => inode[x] - inode[y]);
-    order.set(run, k - 1);
-    k = end - 1;
-  }
+  // A small comparator V8 optimizes after a few calls: a run of one command is mostly cold code,
+  // where a counting sort's long loops waited for on-stack replacement (measured slower at load).
+  order.sort((a, b) => major[a] - major[b] || minor[a] - minor[b] || inode[picked[a]] - inode[picked[b]]);
+  for (let k = 0; k < count; k++) order[k] = picked[order[k]];
   return order;
 }
 
