@@ -66,7 +66,8 @@ export const run: Command = async (args: string[], io: Io) => {
   if (values.unix && values.port !== undefined) throw new UsageError('--port does not apply to unix-domain sockets (--unix): filter by --pid or --state');
   const pidFlag = intFlag('pid', values.pid, 1);
   const filter = { state: parseState(values.state), port: intFlag('port', values.port, 1, 65535), pid: pidFlag === undefined ? undefined : processId(root, pidFlag, io) };
-  const snapshot = await scopedSnapshot({ root, intervalMs: 0 }, netnsQuery(values), filter.pid);
+  // Only what the listing shows is read (no fd kinds, user namespaces, programs' configurations).
+  const snapshot = await scopedSnapshot({ root, intervalMs: 0, listing: true }, netnsQuery(values), filter.pid);
   if (values.unix) {
     // Streamed as the TCP table: no object per socket, a few hundred rows a piece as the reader takes them.
     const rows = selectUnix(snapshot, { state: filter.state, pid: filter.pid });

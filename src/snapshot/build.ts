@@ -75,6 +75,13 @@ export interface SnapshotOptions {
    * too, with `found`: within what is left of the same deadline.
    */
   readNetns?: (targets: readonly NetnsTarget[], found?: 'found') => Promise<NetnsData[]>;
+  /**
+   * Only what a listing of sockets shows (`sockdoc sockets`): sockets, owners, process names,
+   * listeners, namespaces. Not read: user namespaces, programs' configurations, waiting owners'
+   * thread states. Cost grows with what is asked. (Each socket fd's family is still told apart:
+   * a socket in no table read is how a namespace no process is in is found, orphan-netns.ts.)
+   */
+  listing?: boolean;
 }
 
 /** SnapshotOptions.acceptWaitMs by default: accept-wait-long's default threshold. */
@@ -304,7 +311,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   if (live) procs.processes = procs.processes.filter((p) => p.pid !== process.pid);
   // The user namespaces inotify instances are charged in, with their limits (own first, always).
   const inotifyHolders = new Map(procs.processes.filter((p) => p.inotify).map((p) => [p.pid, p.inotify?.userns ?? null]));
-  const userns = readUserNamespaces(root, inotifyHolders);
+  const userns = opts.listing ? { namespaces: [], reports: [], notes: [] } : readUserNamespaces(root, inotifyHolders);
   probes.push(...userns.reports);
   notes.push(...userns.notes);
 
@@ -380,7 +387,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     probes.push(...u.reports.filter((r) => inode === plan.own || r.status !== 'ok'));
     notes.push(...u.notes);
   }
-  readWaitingOwnersThreads(root, [...listenersByNs.values()].flat(), byPid, opts.acceptWaitMs ?? DEFAULT_ACCEPT_WAIT_MS);
+  if (!opts.listing) readWaitingOwnersThreads(root, [...listenersByNs.values()].flat(), byPid, opts.acceptWaitMs ?? DEFAULT_ACCEPT_WAIT_MS);
   if (live && readOwn) notes.push(...listenerExtrasNotes('', ownTable, ownListeners, net.waits, unknownWhy(net.source, under(root, 'proc/net/tcp'))));
   // A capture made before they were recorded: said once, in the "not read" note, for every namespace.
   const capturedWithout: string[] = [];
@@ -487,7 +494,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   if (empty) notes.push(emptyNamespacesNote(empty));
   const partial = ownPartial || plan.partial || namespaces.some((n) => n.partial);
   // Programs with a cap of their own (issue 22): their configuration, read under the same root.
-  const programs = readPrograms(root, procs.processes, listeners, table, procs.owners);
+  const programs = opts.listing ? { programs: [], notes: [] } : readPrograms(root, procs.processes, listeners, table, procs.owners);
   notes.push(...programs.notes);
 
   const snapshot = withSocketTable({
