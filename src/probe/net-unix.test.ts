@@ -43,6 +43,9 @@ test('a path with spaces, a malformed line skipped and said, a header that is no
   const got: ParseError[] = [];
   const s = parseProcNetUnix(head + good + bad, 'u', 0, (e) => got.push(e));
   assert.deepEqual(s.map((x) => [x.name, x.state, x.rqueue]), [['/run/my app/x.sock', 'LISTEN', 0]]);
+  // The file is read as latin1 (bytes as they are): a path that is not UTF-8 keeps its bytes.
+  const raw = parseProcNetUnix(head + good.replace('/run/my app/x.sock', '/run/a\xff.sock'), 'u', 0);
+  assert.equal(raw[0].name, '/run/a\udcff.sock');
   assert.equal(got.length, 1);
   assert.equal(got[0].line, 3);
   assert.throws(() => parseProcNetUnix(head + bad, 'u'), ParseError);

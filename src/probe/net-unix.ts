@@ -15,6 +15,7 @@
  * the listener's queue length (the listener's Recv-Q in ss -xl, seen here: 65 embryos, Recv-Q 65);
  * the backlog is in no file, only in unix_diag.
  */
+import { hostText } from '../safety/host-bytes.js';
 import { existsSync } from 'node:fs';
 import { scanUnixDiag, UNIX_ALL_STATES, UNIX_SHOW, type UnixDiagTable } from './unix-diag.js';
 import { ADDON_PATH, loadNativeAddon } from './native.js';
@@ -52,8 +53,9 @@ export function parseProcNetUnix(text: string, file = 'proc/net/unix', netns = 0
     }
     const flags = parseInt(m[3], 16);
     const st = parseInt(m[5], 16);
-    // The name is bytes; /proc shows them raw (read as latin1 here): decode as the path would be.
-    const name = m[7] === undefined ? null : Buffer.from(m[7], 'latin1').toString('utf8');
+    // The name is bytes; /proc shows them raw (read as latin1 here): kept whole (a byte that is not
+    // UTF-8 as U+DC80+byte, src/safety/host-bytes.ts), as unix_diag's names are.
+    const name = m[7] === undefined ? null : hostText(Buffer.from(m[7], 'latin1'));
     if (st === 2 && m[6] === '0' && name !== null && type !== 'dgram') {
       embryos.set(`${type} ${name}`, (embryos.get(`${type} ${name}`) ?? 0) + 1); // a queued connection, not a socket anyone holds
       continue;

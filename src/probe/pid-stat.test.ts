@@ -75,3 +75,9 @@ test('PF_KTHREAD in field 9 marks a kernel thread (kthreadd as Linux 6.18 printe
   assert.equal(parsePidStat(kthreadd.replace(' 2129984 ', ` ${2 ** 31 + 0x200000} `)).kthread, true);
   assert.equal(parsePidStat(kthreadd.replace(' 2129984 ', ` ${2 ** 31 + 0x100000} `)).kthread, false);
 });
+
+test('a comm byte that is not UTF-8 is kept (U+DC80+byte), so two such names never read as one', () => {
+  const name = (bytes: string) => parsePidStat(procFixture('comm-stat').replace('srv) (x y) z', bytes)).name;
+  assert.equal(name('ev\xff'), 'ev\udcff');
+  assert.notEqual(name('ev\xff'), name('ev\xfe'));
+});

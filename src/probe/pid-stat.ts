@@ -4,6 +4,7 @@
  * and may itself contain spaces, '(' , ')' and even newlines (a process sets it through
  * prctl(PR_SET_NAME) or /proc/PID/comm), so the fields after it are found from the LAST ')'.
  */
+import { hostText } from '../safety/host-bytes.js';
 import { RANGE, unsignedDecimal } from './kernel-number.js';
 import { ParseError, readUnder, under } from './read-file.js';
 
@@ -56,10 +57,11 @@ export function parsePidStat(text: string, file = 'stat'): PidStat {
   if (starttime === null) {
     throw new ParseError(file, 1, 'starttime is not a number');
   }
-  // readUnder decodes bytes as latin1 (lossless); comm is usually UTF-8, so decode it as such.
+  // readUnder decodes bytes as latin1 (lossless); comm is usually UTF-8, so decode it as such,
+  // keeping a byte that is not UTF-8 (src/safety/host-bytes.ts): a name is the process's bytes.
   const raw = text.slice(open + 2, close);
   // Nearly every comm is ASCII, which latin1 and UTF-8 read alike: decode only the others.
-  const name = /[^\x00-\x7f]/.test(raw) ? Buffer.from(raw, 'latin1').toString('utf8') : raw;
+  const name = /[^\x00-\x7f]/.test(raw) ? hostText(Buffer.from(raw, 'latin1')) : raw;
   // Flags are an unsigned int (0 .. 2^32-1): a division keeps the bit test exact past 2^31.
   const flags = unsignedDecimal(rest[FLAGS_AFTER_COMM], RANGE.safe);
   const kthread = flags !== null && Math.floor(flags / PF_KTHREAD) % 2 === 1;

@@ -45,5 +45,8 @@ test('names: a path up to its NUL, an abstract name with its NULs as @ (as ss an
   assert.equal(unixName(Buffer.from('/run/a.sock\0')), '/run/a.sock');
   assert.equal(unixName(Buffer.from('\0my\0name')), '@my@name');
   assert.equal(unixName(Buffer.from('/tmp/caf\u00e9.sock\0')), '/tmp/café.sock');
+  // A name is bytes: one that is not UTF-8 keeps each such byte (U+DC80+byte), so /run/a\xff and /run/a\xfe stay two names.
+  assert.equal(unixName(Buffer.from('/run/a\xff.sock\0', 'latin1')), '/run/a\udcff.sock');
+  assert.equal(unixName(Buffer.from('\0ab\xfe\0', 'latin1')), '@ab\udcfe@');
   assert.equal(unixName(Buffer.alloc(0)), '');
 });

@@ -19,6 +19,7 @@
  * sleeps (blocking) or fails with EAGAIN (non-blocking), where TCP would drop the handshake.
  */
 import { forEachDiagMessage, LITTLE_ENDIAN } from './netlink-stream.js';
+import { hostText } from '../safety/host-bytes.js';
 import { TCP_STATES, type UnixSocket, type UnixSocketType } from '../snapshot/types.js';
 
 export const AF_UNIX = 1;
@@ -37,8 +38,6 @@ const UNIX_DIAG_RQLEN = 4;
 /** include/linux/net.h enum sock_type. */
 const SOCK_TYPES: Readonly<Record<number, UnixSocketType>> = { 1: 'stream', 2: 'dgram', 5: 'seqpacket' };
 
-const utf8 = new TextDecoder('utf-8');
-
 /**
  * A sun_path as ss and /proc/net/unix show it: a path up to its NUL; an abstract name (first byte
  * NUL) as "@" + the name with every NUL shown as "@" (net/unix/af_unix.c unix_seq_show).
@@ -48,19 +47,15 @@ export function unixName(bytes: Uint8Array): string {
 }
 
 /**
- * Node's Buffer decodes a slice natively through utf8Slice (what toString('utf8', a, b) ends in,
- * without its argument handling): 10x faster than TextDecoder per short string, and a dump has one
- * name per bound or accepted socket (measured: 0.7 against 10 ms for 5,000 names).
+ * unixName of bytes [start, end) of `buf`: a name is bytes (the kernel checks nothing), kept whole
+ * through hostText (a byte that is not UTF-8 as U+DC80+byte), so two names that differ only in such
+ * bytes stay two names.
  */
-type Utf8Sliceable = Uint8Array & { utf8Slice?: (start: number, end: number) => string };
-
-/** unixName of bytes [start, end) of `buf`. */
-function unixNameAt(buf: Utf8Sliceable, start: number, end: number): string {
+function unixNameAt(buf: Uint8Array, start: number, end: number): string {
   if (end <= start) return '';
-  const decode = (from: number, to: number) => (typeof buf.utf8Slice === 'function' ? buf.utf8Slice(from, to) : utf8.decode(buf.subarray(from, to)));
   if (buf[start] !== 0) {
     const nul = buf.indexOf(0, start);
-    return decode(start, nul < 0 || nul > end ? end : nul);
+    return hostText(buf, start, nul < 0 || nul > end ? end : nul);
   }
   // Abstract: every NUL is "@", the leading one included. (libuv binds abstract names with the
   // whole 108-byte sun_path: Node's come padded with NULs, "@name@@@@...", as ss shows them.)
@@ -70,7 +65,7 @@ function unixNameAt(buf: Utf8Sliceable, start: number, end: number): string {
     const b = buf[start + i];
     scratch[i] = b === 0 ? 64 : b;
   }
-  return (scratch as Utf8Sliceable).utf8Slice?.(0, len) ?? utf8.decode(scratch.subarray(0, len));
+  return hostText(scratch, 0, len);
 }
 
 /** Where abstract names are rewritten ("@" for NUL) before decoding; grown when a name is longer. */

@@ -3,7 +3,7 @@
  * is, where it was set, what contradicts it, and the fix at that layer. The fix lines are never
  * wrapped, so they paste as they are.
  */
-import { terminalGuard, terminalSafe } from '../safety/terminal.js';
+import { shellLineSafe, terminalGuard, terminalSafe } from '../safety/terminal.js';
 import type { LimitLayer, LimitOrigin } from '../provenance/types.js';
 import { stepHeadline } from '../provenance/fix.js';
 import { painter, wrap } from './format.js';
@@ -57,7 +57,7 @@ export function renderLimitOrigin(o: LimitOrigin, opts: LimitsRenderOptions): st
     for (const l of wrap(terminalSafe(`Now ${open}${kinds}.${u.sentence ? ` ${u.sentence}` : ''}`), width)) out.push(`  ${u.verdict === 'leak' ? paint('yellow', l) : l}`);
     if (u.leakFix.length) {
       out.push(`  ${paint('yellow', 'Find the leak first (a bigger limit is relief, not the cure):')}`);
-      for (const l of u.leakFix) out.push(`    ${terminalSafe(l)}`);
+      for (const l of u.leakFix) out.push(`    ${shellLineSafe(l)}`);
     }
   }
   out.push(`  Set by ${paint(o.source.layer === 'unknown' ? 'yellow' : 'cyan', terminalSafe(setAt(o)))}:`);
@@ -75,12 +75,12 @@ export function renderLimitOrigin(o: LimitOrigin, opts: LimitsRenderOptions): st
       const head = terminalSafe(`${i + 1}. ${stepHeadline(s)}`);
       for (const [j, l] of wrap(head, width - 4).entries()) out.push(`    ${j ? '   ' : ''}${l}`);
       if (s.needs) for (const l of wrap(`Will fail as is: needs ${terminalSafe(s.needs)}.`, width - 7)) out.push(paint('yellow', `       ${l}`));
-      for (const l of s.lines) out.push(`       ${terminalSafe(l)}`);
+      for (const l of s.lines) out.push(`       ${shellLineSafe(l)}`);
       if (s.higher) for (const l of wrap(terminalSafe(s.higher), width - 7)) out.push(paint('dim', `       ${l}`));
     });
   } else if (o.fix.length) {
     out.push(`  ${paint('green', 'Fix:')}`);
-    for (const f of o.fix) out.push(`    ${terminalSafe(f)}`);
+    for (const f of o.fix) out.push(`    ${shellLineSafe(f)}`);
   }
   for (const n of o.notes ?? []) for (const [i, l] of wrap(`Note: ${terminalSafe(n)}`, width).entries()) out.push(paint('dim', `  ${i ? '  ' : ''}${l}`));
   return terminalGuard(out.join('\n') + '\n');

@@ -9,7 +9,7 @@ import { findingJson, type FindingJson } from './json.js';
 import { painter, pidName, table, wrap, type Column } from './format.js';
 import { renderFindings } from './terminal-findings.js';
 import { MAX_WIDTH, MIN_WIDTH } from './terminal.js';
-import { terminalGuard, terminalSafe } from '../safety/terminal.js';
+import { shellLineSafe, terminalGuard, terminalSafe } from '../safety/terminal.js';
 
 const VERDICT_STYLE = { ok: 'green', warning: 'yellow', critical: 'redBold' } as const;
 const VERDICT_TAG = { ok: '✓', warning: 'WARNING ', critical: 'CRITICAL' } as const;
@@ -72,7 +72,7 @@ export function renderPortCheck(check: PortCheck, findings: readonly Finding[], 
   const findingsFirst = fixFindingsFirst(check, findings);
   const findingsSection = findings.length ? [paint('bold', `Findings on port ${check.port}`), ...renderFindings(findings, width, paint)] : [];
   if (findingsFirst) sections.push(findingsSection);
-  if (check.fix.length) sections.push([findingsFirst ? `  then, for the port's verdict (after the findings above):` : '  fix', ...check.fix.map((f) => `    ${terminalSafe(f)}`)]);
+  if (check.fix.length) sections.push([findingsFirst ? `  then, for the port's verdict (after the findings above):` : '  fix', ...check.fix.map((f) => `    ${shellLineSafe(f)}`)]);
   if (check.listeners.length) sections.push([paint('bold', `Listeners on port ${check.port}`), ...table(check.listeners, COLUMNS, paint, '  ')]);
   if (check.forwarders.length) sections.push([paint('bold', `Forwarded: where port ${check.port} goes`), ...table(check.forwarders, HOP_COLUMNS, paint, '  ')]);
   if (!findingsFirst && findingsSection.length) sections.push(findingsSection);

@@ -113,7 +113,7 @@ test('findings are bounded with the listeners that have series: a finding about 
   assert.match(text, new RegExp(`^sockdoc_findings_dropped ${model.findingsDropped}$`, 'm'));
 });
 
-test('two namespaces whose names read the same once escaped or cut keep distinct netns labels (their inode appended)', () => {
+test('two namespaces whose names read the same once cut keep distinct netns labels (their inode appended); an ESC and a literal backslash read apart', () => {
   const { snapshot } = seedDiagnosis();
   const host = snapshot.namespaces[0]!;
   const esc = { ...host, inode: 4026532001, kind: 'netns' as const, name: 'atkE\x1b' };
@@ -124,7 +124,9 @@ test('two namespaces whose names read the same once escaped or cut keep distinct
   const model = buildMetricsModel(snapshot, [], new Map(), new Map(), new Map());
   const names = model.namespaces.map((n) => n.labels.netns);
   assert.equal(new Set(names).size, names.length, names.join(' | '));
-  assert.ok(names[1].endsWith(' [4026532001]') && names[2].endsWith(' [4026532002]'), names.join(' | '));
+  // The escape is unambiguous (src/safety/terminal.ts): an ESC byte is \x1b, a literal backslash before x is \\.
+  assert.deepEqual(names.slice(1, 3), ['atkE\\x1b', 'atkE\\\\x1b'], names.join(' | '));
+  assert.ok(names[3].endsWith(' [4026532003]') && names[4].endsWith(' [4026532004]'), names.join(' | '));
   for (const n of names) assert.ok(Array.from(n).length <= 128, n);
   assert.equal(names[0], host.name, 'a name nobody shares is left as it is');
 });

@@ -3,7 +3,7 @@
  * the numbers, why, and the fix. Everything after the title hangs on one column so the eye can run
  * down it; fix lines are printed verbatim, never wrapped, so a selection pastes as a command.
  */
-import { terminalSafe } from '../safety/terminal.js';
+import { shellLineSafe, terminalSafe } from '../safety/terminal.js';
 import type { Finding, Severity } from '../rules/types.js';
 import { findingRef } from '../rules/support/refs.js';
 import { hostPort, pack, pidName, wrap, type Painter, type Style } from './format.js';
@@ -194,7 +194,7 @@ export function renderFinding(
       continue;
     }
     said.fixes.set(key, index);
-    fixLines.push(...lines.map(terminalSafe));
+    fixLines.push(...lines.map(shellLineSafe));
   }
   const onlyComments = fixLines.every((l) => l.trimStart().startsWith('#'));
   if (fixShared.size && (layout.verbose || onlyComments)) fixLines.unshift(`# and the fix of ${[...fixShared].map((n) => `[${n}]`).join(', ')}`);

@@ -5,7 +5,7 @@ import { LABEL_VALUE_MAX, labelSafe } from './label-value.js';
 test('controls, C1, bidi overrides and separators are escaped as the terminal shows them', () => {
   assert.equal(labelSafe('a\x1b]0;pwned\x07b'), 'a\\x1b]0;pwned\\x07b');
   assert.equal(labelSafe('evil\u202efnoc'), 'evil\\u202efnoc');
-  assert.equal(labelSafe('x\x9by\x00z\nw'), 'x\\x9by\\x00z\\nw');
+  assert.equal(labelSafe('x\x9by\x00z\nw'), 'x\\u009by\\x00z\\nw');
   assert.equal(labelSafe('nginx'), 'nginx');
   assert.equal(labelSafe('caf\u00e9 \ufffd'), 'caf\u00e9 \ufffd', 'printable text and the replacement character stay');
 });

@@ -11,11 +11,14 @@
  *   pasted, an ESC would act on the terminal) uses dollar-single-quotes with \xHH bytes:
  *   `$'a\x0ab'`. POSIX.1-2024, bash, zsh, ksh and busybox sh read it as the original word; a shell
  *   without it (dash 0.5.12) reads a literal `$a\x0ab`: a wrong word, but still one inert word.
+ *   A byte of a host name that is not UTF-8 (kept as U+DC80+byte, host-bytes.ts) is written back
+ *   as that byte: `$'/run/a\xff.sock'` names the file the kernel has.
  *
  * @example shellQuote("/home/bob/s.conf'; curl x | sh #") // "'/home/bob/s.conf'\\''; curl x | sh #'"
  * @example shellCommand(['prlimit', '--pid', '42']) // "prlimit --pid 42"
  */
 import { needsEscape } from './terminal.js';
+import { hostBytes } from './host-bytes.js';
 
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
@@ -26,7 +29,7 @@ export function shellQuote(word: string): string {
   let out = "$'";
   for (const ch of word) {
     if (ch === "'" || ch === '\\') out += '\\' + ch;
-    else if (needsEscape(ch)) for (const b of Buffer.from(ch, 'utf8')) out += `\\x${b.toString(16).padStart(2, '0')}`;
+    else if (needsEscape(ch)) for (const b of hostBytes(ch)) out += `\\x${b.toString(16).padStart(2, '0')}`;
     else out += ch;
   }
   return out + "'";

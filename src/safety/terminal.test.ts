@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { needsEscape, terminalGuard, terminalSafe } from './terminal.js';
+import { needsEscape, shellLineSafe, terminalGuard, terminalSafe } from './terminal.js';
+import { hostText } from './host-bytes.js';
 
 test('escape sequences, newlines, C1 controls and bidi overrides are shown escaped', () => {
   assert.equal(terminalSafe('a\x1b]0;pwned\x07b'), 'a\\x1b]0;pwned\\x07b');
   assert.equal(terminalSafe('row\nsplit\r\t'), 'row\\nsplit\\r\\t');
-  assert.equal(terminalSafe('csi\x9b2J'), 'csi\\x9b2J');
+  // A C1 control is a character (UTF-8 C2 9B), shown as \u009b: \x9b is kept for the lone byte 9B.
+  assert.equal(terminalSafe('csi\x9b2J'), 'csi\\u009b2J');
   assert.equal(terminalSafe('evil\u202egnp.exe'), 'evil\\u202egnp.exe');
   assert.equal(terminalSafe('iso\u2066late\u2069'), 'iso\\u2066late\\u2069');
   assert.equal(terminalSafe('del\x7f'), 'del\\x7f');
@@ -31,4 +33,45 @@ test('the guard keeps the report\'s own newlines and SGR colours, escapes everyt
     }),
     { numRuns: 2000 },
   );
+});
+
+/** The reading terminalSafe promises: \\ a backslash, \xNN the byte NN, \n \r \t, \uNNNN a character, any other backslash itself. */
+function unescapeBytes(shown: string): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < shown.length; i++) {
+    const c = shown[i];
+    const next = shown[i + 1];
+    if (c === '\\' && next === '\\') (out.push(0x5c), i++);
+    else if (c === '\\' && next === 'x' && /^[0-9a-f]{2}$/.test(shown.slice(i + 2, i + 4))) (out.push(parseInt(shown.slice(i + 2, i + 4), 16)), (i += 3));
+    else if (c === '\\' && next === 'u' && /^[0-9a-f]{4}$/.test(shown.slice(i + 2, i + 6))) (out.push(...Buffer.from(String.fromCharCode(parseInt(shown.slice(i + 2, i + 6), 16)), 'utf8')), (i += 5));
+    else if (c === '\\' && next && 'nrt'.includes(next)) (out.push({ n: 10, r: 13, t: 9 }[next as 'n' | 'r' | 't']), i++);
+    else {
+      const cp = shown.codePointAt(i)!;
+      out.push(...Buffer.from(String.fromCodePoint(cp), 'utf8'));
+      if (cp > 0xffff) i++;
+    }
+  }
+  return Buffer.from(out);
+}
+
+test('a host name of any bytes reads back exactly from its escape: a byte as backslash-x-NN, a literal backslash doubled', () => {
+  // Two unix socket paths that differ only in an invalid byte, or in an ESC against a literal "\x1b".
+  assert.equal(terminalSafe(hostText(Buffer.from('/run/a\xff.sock', 'latin1'))), '/run/a\\xff.sock');
+  assert.equal(terminalSafe(hostText(Buffer.from('/run/a\xfe.sock', 'latin1'))), '/run/a\\xfe.sock');
+  assert.equal(terminalSafe('/run/a\x1b.sock'), '/run/a\\x1b.sock');
+  assert.equal(terminalSafe('/run/a\\x1b.sock'), '/run/a\\\\x1b.sock');
+  assert.equal(terminalSafe('/run/a\\\n'), '/run/a\\\\\\n');
+  assert.equal(terminalSafe('@abstract\nname'), '@abstract\\nname');
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+      const shown = terminalSafe(hostText(Buffer.from(bytes)));
+      return !needsEscape(shown) && unescapeBytes(shown).equals(Buffer.from(bytes));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('a shell line keeps its backslashes (it pastes as written); its controls are still escaped', () => {
+  assert.equal(shellLineSafe("printf '[Service]\\nLimitNOFILE=65536\\n'"), "printf '[Service]\\nLimitNOFILE=65536\\n'");
+  assert.equal(shellLineSafe('a\x1bb'), 'a\\x1bb');
 });

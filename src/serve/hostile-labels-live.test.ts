@@ -38,7 +38,7 @@ test('live: a hostile comm reaches /metrics escaped in every label, and the scra
     const bad = r.body.split('\n').find((l) => RAW.test(l));
     assert.equal(bad, undefined, `raw control or bidi character in ${JSON.stringify(bad)}`);
     // labelSafe shows the controls as escapes; the text format then doubles each backslash.
-    const shown = 'program="\\\\x1b]0;t\\\\x07\\\\x9b\\\\u202e\\\\n\ufffdev"';
+    const shown = 'program="\\\\x1b]0;t\\\\x07\\\\u009b\\\\u202e\\\\n\\\\xffev"';
     const info = r.body.split('\n').find((l) => l.startsWith('sockdoc_listener_info{') && l.includes(`port="${port}"`) && l.includes(`pid="${child.pid}"`));
     assert.ok(info?.includes(shown), `listener_info of ${port}: ${info}`);
     const fds = r.body.split('\n').find((l) => l.startsWith('sockdoc_process_open_fds{') && l.includes(`pid="${child.pid}"`));

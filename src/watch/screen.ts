@@ -10,6 +10,7 @@ import type { Severity } from '../rules/types.js';
 import { filterModel, type FindingRow, type Model, type ProcessRow } from './model.js';
 import { sparkline } from './sparkline.js';
 import { clip, fit, pad, safe, width } from './text.js';
+import { shellLineSafe } from '../safety/terminal.js';
 import type { UiState } from './ui.js';
 
 export interface ScreenSize {
@@ -211,7 +212,7 @@ function detailLines(m: Model, ui: UiState, size: ScreenSize, c: Painter): strin
     ...wrap(safe(f.explain), w).map((l) => `  ${l}`),
     '',
     c('dim', 'fix'),
-    ...f.fix.flatMap((line) => fixLines(safe(line), w, c)),
+    ...f.fix.flatMap((line) => fixLines(shellLineSafe(line), w, c)),
     '',
     c('dim', `sockdoc explain ${f.id} for the whole story · Esc or Enter back · q quit`),
   ];
