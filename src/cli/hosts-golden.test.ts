@@ -5,6 +5,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, fixture, repoRoot } from '../testing/paths.js';
 import { assertGoldenFile } from '../testing/golden.js';
@@ -259,4 +261,31 @@ test('a --pid of no process is one line on stderr and exit 3, for every command 
   }
   // The process that is there still answers.
   assert.equal(sockdoc(['sockets', '--root', seed, '--pid', '30705', '--json']).code, 0);
+});
+
+test('a replayed capture knows how many each listener dropped in its window when it recorded their drops at the start; else it says unknown', () => {
+  // lab-accept-wait: 127.0.0.1:8890 (inode 2380539) had dropped 210 when captured. A window file
+  // recording 150 at the start: 60 dropped in the window, as a live run would say.
+  const tmp = mkdtempSync(join(tmpdir(), 'sockdoc-replay-'));
+  try {
+    const tree = join(tmp, 'host');
+    cpSync(fixture('hosts', 'lab-accept-wait'), tree, { recursive: true, verbatimSymlinks: true });
+    // The namespace's counters at the start: as at the end, less the 60 the listener dropped.
+    const end = (JSON.parse(readFileSync(fixture('hosts', 'lab-accept-wait', 'expected.json'), 'utf8')) as { counters: { values: Record<string, number> } }).counters.values;
+    const counters = { ...end, 'TcpExt.ListenOverflows': end['TcpExt.ListenOverflows'] - 60, 'TcpExt.ListenDrops': end['TcpExt.ListenDrops'] - 60 };
+    const window = (listenerDrops: unknown) =>
+      writeFileSync(join(tree, 'sockdoc-window.json'), JSON.stringify({ format: 1, intervalMs: 2000, netns: [{ inode: 0, counters, closeWait: null, ...(listenerDrops === undefined ? {} : { listenerDrops }) }] }));
+    window([[2380539, 150], [2380424, 0]]);
+    const j = JSON.parse(sockdoc(['--root', tree, '--json']).stdout) as { listeners: Array<{ port: number; dropsDelta: number | null }>; findings: Array<{ id: string; evidence: Record<string, unknown> }>; notes: string[] };
+    assert.deepEqual(j.listeners.map((l) => [l.port, l.dropsDelta]).sort(), [[8889, 0], [8890, 60]]);
+    assert.equal(j.findings.find((f) => f.id === 'accept-queue-full')!.evidence.dropsDelta, 60);
+    assert.match(sockdoc(["--root", tree]).stdout, /127\.0\.0\.1:8890 is not accepting: 5 waiting \(limit 4\), the oldest 5\.7 s → 60 handshakes\s+dropped in 2 s/);
+    // A capture made before the drops were recorded: unknown, and said.
+    window(undefined);
+    const old = JSON.parse(sockdoc(['--root', tree, '--json']).stdout) as typeof j;
+    assert.deepEqual(old.listeners.map((l) => l.dropsDelta), [null, null]);
+    assert.ok(old.notes.some((n) => /holds no listener's drops at its start .* unknown/.test(n)), old.notes.join('\n'));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });

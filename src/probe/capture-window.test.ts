@@ -8,7 +8,7 @@ import type { WindowStart } from '../snapshot/types.js';
 
 const start: WindowStart = {
   byNetns: new Map([
-    [4026531840, { counters: { 'TcpExt.ListenOverflows': 3, 'Tcp.MaxConn': -1 }, closeWait: new Set([41623, 512]) }],
+    [4026531840, { counters: { 'TcpExt.ListenOverflows': 3, 'Tcp.MaxConn': -1 }, closeWait: new Set([41623, 512]), listenerDrops: new Map([[41601, 12], [41600, 0]]) }],
     [4026532451, { counters: null, closeWait: null }],
   ]),
 };
@@ -17,8 +17,14 @@ test('formatCaptureWindow / parseCaptureWindow: every namespace, its counters an
   const back = parseCaptureWindow(formatCaptureWindow(start, 2000));
   assert.equal(back.intervalMs, 2000);
   assert.deepEqual([...back.start.byNetns.keys()], [4026531840, 4026532451]);
-  assert.deepEqual(back.start.byNetns.get(4026531840), { counters: { 'TcpExt.ListenOverflows': 3, 'Tcp.MaxConn': -1 }, closeWait: new Set([512, 41623]) });
-  assert.deepEqual(back.start.byNetns.get(4026532451), { counters: null, closeWait: null });
+  assert.deepEqual(back.start.byNetns.get(4026531840), { counters: { 'TcpExt.ListenOverflows': 3, 'Tcp.MaxConn': -1 }, closeWait: new Set([512, 41623]), listenerDrops: new Map([[41600, 0], [41601, 12]]) });
+  // Drops not read at the start are written as null: "not read", not "made before they were recorded".
+  assert.deepEqual(back.start.byNetns.get(4026532451), { counters: null, closeWait: null, listenerDrops: null });
+  assert.equal(back.listenerDrops, true);
+  // A file from before listener drops were recorded: parsed, and says it has none.
+  const old = parseCaptureWindow('{"format":1,"intervalMs":1000,"netns":[{"inode":1,"counters":null,"closeWait":null}]}');
+  assert.equal(old.listenerDrops, false);
+  assert.equal(old.start.byNetns.get(1)!.listenerDrops, undefined);
 });
 
 test('parseCaptureWindow: a stranger\'s file that is not exactly the shape is refused whole, saying why', () => {
@@ -28,6 +34,10 @@ test('parseCaptureWindow: a stranger\'s file that is not exactly the shape is re
     ['{"format":1,"intervalMs":0,"netns":[]}', /window length/],
     ['{"format":1,"intervalMs":99999999,"netns":[]}', /window length/],
     ['{"format":1,"intervalMs":1000,"netns":{}}', /not a list/],
+    ['{"format":1,"intervalMs":1000,"netns":[{"inode":1,"counters":null,"closeWait":null,"listenerDrops":[[0,1]]}]}', /\[inode, drops\]/],
+    ['{"format":1,"intervalMs":1000,"netns":[{"inode":1,"counters":null,"closeWait":null,"listenerDrops":[[5,-1]]}]}', /\[inode, drops\]/],
+    ['{"format":1,"intervalMs":1000,"netns":[{"inode":1,"counters":null,"closeWait":null,"listenerDrops":[[5,1],[5,2]]}]}', /appears twice/],
+    ['{"format":1,"intervalMs":1000,"netns":[{"inode":1,"counters":null,"closeWait":null,"listenerDrops":{}}]}', /not a list/],
     ['{"format":1,"intervalMs":1000,"netns":[{"inode":"1"}]}', /no inode/],
     ['{"format":1,"intervalMs":1000,"netns":[{"inode":1},{"inode":1}]}', /twice/],
     ['{"format":1,"intervalMs":1000,"netns":[{"inode":1,"counters":{"__proto__.x":1}}]}', /not a counter/],

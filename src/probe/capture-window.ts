@@ -6,7 +6,11 @@
  *
  * Shape: {"format": 1, "intervalMs": 1000, "netns": [{"inode": 4026531840,
  *   "counters": {"TcpExt.ListenOverflows": 3, …} | null, "closeWait": [41623, …] | null,
+ *   "listenerDrops": [[41601, 12], …] | null (optional: each listener's inode and its own drops,
+ *   sk_drops, at the start; absent in captures made before it was recorded),
  *   "empty": true (optional: its sockstat counted no socket, nothing else was read)}, …]}
+ * With listenerDrops a replay knows how many each listener dropped in the window (Listener.dropsDelta)
+ * as a live run does; without it that is unknown, and the report says so (snapshot/build.ts).
  * A capture is a stranger's file: every value is checked, and a file that does not hold exactly
  * this shape is refused whole (the report says so and stays a one-read report).
  */
@@ -21,7 +25,12 @@ const MAX_INTERVAL_MS = 3600_000;
 export interface CaptureWindow {
   start: WindowStart;
   intervalMs: number;
+  /** The file records the listeners' drops at the start (captures since the end of issue 23); false: each listener's dropsDelta is unknown. */
+  listenerDrops: boolean;
 }
+
+/** At most this many listeners per namespace in the file (a stranger's file is bounded like the rest). */
+const MAX_LISTENERS_PER_NETNS = 1_000_000;
 
 /** The file's text for a window start read `intervalMs` before the capture. */
 export function formatCaptureWindow(start: WindowStart, intervalMs: number): string {
@@ -29,6 +38,8 @@ export function formatCaptureWindow(start: WindowStart, intervalMs: number): str
     inode,
     counters: p.counters,
     closeWait: p.closeWait === null ? null : [...p.closeWait].sort((a, b) => a - b),
+    // Always written (null: not read), so a replay tells "not read" from "made before it was recorded".
+    listenerDrops: p.listenerDrops ? [...p.listenerDrops].sort((a, b) => a[0] - b[0]) : null,
     ...(p.empty ? { empty: true } : {}),
   }));
   return JSON.stringify({ format: 1, intervalMs, netns }) + '\n';
@@ -55,6 +66,18 @@ function inodes(v: unknown): Set<number> | null {
   return new Set(v as number[]);
 }
 
+function dropsByListener(v: unknown): Map<number, number> | null {
+  if (v === null) return null;
+  if (!Array.isArray(v) || v.length > MAX_LISTENERS_PER_NETNS) throw new Error('listenerDrops is not a list');
+  const out = new Map<number, number>();
+  for (const pair of v as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2 || !isCount(pair[0]) || pair[0] === 0 || !isCount(pair[1])) throw new Error('listenerDrops holds something other than [inode, drops]');
+    if (out.has(pair[0])) throw new Error(`listener ${pair[0]} appears twice`);
+    out.set(pair[0], pair[1]);
+  }
+  return out;
+}
+
 /** Parses the file; throws an Error saying what is wrong. */
 export function parseCaptureWindow(text: string): CaptureWindow {
   const doc = JSON.parse(text) as { format?: unknown; intervalMs?: unknown; netns?: unknown } | null;
@@ -62,15 +85,20 @@ export function parseCaptureWindow(text: string): CaptureWindow {
   if (!isCount(doc.intervalMs) || doc.intervalMs === 0 || doc.intervalMs > MAX_INTERVAL_MS) throw new Error('intervalMs is not a window length');
   if (!Array.isArray(doc.netns)) throw new Error('netns is not a list');
   const byNetns = new Map<number, NetnsPoint>();
-  for (const e of doc.netns as Array<{ inode?: unknown; counters?: unknown; closeWait?: unknown; empty?: unknown } | null>) {
+  let recordsDrops = false;
+  for (const e of doc.netns as Array<{ inode?: unknown; counters?: unknown; closeWait?: unknown; listenerDrops?: unknown; empty?: unknown } | null>) {
     if (!e || typeof e !== 'object' || !isCount(e.inode)) throw new Error('a netns entry has no inode');
     if (byNetns.has(e.inode)) throw new Error(`netns ${e.inode} appears twice`);
     if (e.empty !== undefined && e.empty !== true) throw new Error(`netns ${e.inode}: empty is not true`);
     const point: NetnsPoint = { counters: counters(e.counters ?? null), closeWait: inodes(e.closeWait ?? null) };
+    if (e.listenerDrops !== undefined) {
+      recordsDrops = true;
+      point.listenerDrops = dropsByListener(e.listenerDrops);
+    }
     if (e.empty === true) point.empty = true;
     byNetns.set(e.inode, point);
   }
-  return { start: { byNetns }, intervalMs: doc.intervalMs };
+  return { start: { byNetns }, intervalMs: doc.intervalMs, listenerDrops: recordsDrops };
 }
 
 /**

@@ -255,6 +255,8 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     else if (recorded) {
       start = recorded.start;
       intervalMs = recorded.intervalMs;
+      // Unknown is said: how many each listener dropped in the window needs its drops at the start.
+      if (!recorded.listenerDrops) notes.push(`The capture's window (${CAPTURE_WINDOW}) holds no listener's drops at its start (a capture made before they were recorded): how many each listener dropped in the window is unknown; each namespace's counters (ListenOverflows) still count the window.`);
     }
   }
   const pressureStart = live && intervalMs > 0 ? readPressure(root) : null;
