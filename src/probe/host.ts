@@ -4,6 +4,7 @@
  * the machine it came from rather than the one reading it.
  */
 import { ParseError, readBytesUnder, runProbe, under } from './read-file.js';
+import { hostText } from '../safety/host-bytes.js';
 import type { ProbeReport } from '../snapshot/types.js';
 
 /** The single line of a /proc/sys string file, without its newline. Throws ParseError when empty. */
@@ -18,7 +19,7 @@ export function readHost(root = '/'): { hostname: string | null; kernel: string 
   const read = (name: string) => {
     const path = under(root, 'proc/sys/kernel', name);
     // Bytes as UTF-8 (a hostname may hold any byte: sethostname(2) does not check), as pid-stat does for comm.
-    return runProbe('host', path, () => parseOneLine(readBytesUnder(root, `proc/sys/kernel/${name}`, 'proc').toString('utf8'), path));
+    return runProbe('host', path, () => parseOneLine(hostText(readBytesUnder(root, `proc/sys/kernel/${name}`, 'proc')), path));
   };
   const hostname = read('hostname');
   const kernel = read('osrelease');

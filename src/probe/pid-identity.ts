@@ -10,7 +10,7 @@
  * anything under kubepods) are none: the session is not what runs, and containers and pods are told
  * apart by what their runtime names them (NetnsRef.container / .pod), not one scope each.
  */
-import { readLinkUnder } from './read-file.js';
+import { readLinkNameUnder } from './read-file.js';
 import { readPidCgroup, systemdCgroupPath, unitOfCgroupPath } from './pid-cgroup.js';
 import { readPidStat } from './pid-stat.js';
 import type { ProcessIdentity } from '../snapshot/types.js';
@@ -73,7 +73,7 @@ export function readProcessIdentity(root: string, pid: number, name: string, cac
   if (known) return { ...known };
   let exe: string | null = null;
   try {
-    exe = readLinkUnder(root, `proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+    exe = readLinkNameUnder(root, `proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
   } catch {
     // Another user's process without ptrace rights, a kernel thread, a capture without the link.
   }

@@ -14,6 +14,7 @@ import {
   outcomeOf,
   readBytesUnder,
   readLinkUnder,
+  readLinkNameUnder,
   readOptionalUnder,
   readText,
   readUnder,
@@ -140,4 +141,15 @@ test('a link loop ends with ELOOP, a huge directory with ETOOMANY', () => {
     assert.ok(LIST_CAP.config >= 1000);
     assert.ok(new RefusedRead('ETOOMANY', 'p', 'r') instanceof Error);
   });
+});
+
+test('readLinkNameUnder: a link target that is not UTF-8 keeps its bytes (an executable named /opt/a\\xff reads apart from /opt/a\\xfe)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'sockdoc-link-'));
+  try {
+    mkdirSync(join(root, 'proc', '7'), { recursive: true });
+    symlinkSync(Buffer.from('/opt/a\xff', 'latin1'), Buffer.from(join(root, 'proc', '7', 'exe')));
+    assert.equal(readLinkNameUnder(root, 'proc/7/exe'), '/opt/a\udcff');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -31,6 +31,7 @@
  * Parsers receive text and throw ParseError(file, line, reason): the reason names what was expected,
  * never quotes the line (content from a hostile tree may hold secrets or escape sequences).
  */
+import { hostText } from '../safety/host-bytes.js';
 import { closeSync, constants, fstatSync, lstatSync, openSync, opendirSync, readSync, readlinkSync, realpathSync, type Dir } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ProbeReport } from '../snapshot/types.js';
@@ -415,6 +416,14 @@ export function statUnder(root: string, relPath: string): { uid: number; gid: nu
 /** The text of the link ROOT/relPath (its directory resolved confined); the link itself is not followed. */
 export function readLinkUnder(root: string, relPath: string): string {
   return asked(root, relPath, () => readlinkSync(resolveUnder(root, relPath, { followLast: false })));
+}
+
+/**
+ * readLinkUnder for a link whose target is shown as a name (/proc/PID/exe): its bytes kept, a byte
+ * that is not UTF-8 as U+DC80+byte (src/safety/host-bytes.ts), so two executables never read as one.
+ */
+export function readLinkNameUnder(root: string, relPath: string): string {
+  return asked(root, relPath, () => hostText(readlinkSync(resolveUnder(root, relPath, { followLast: false }), { encoding: 'buffer' })));
 }
 
 /**
