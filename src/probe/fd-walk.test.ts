@@ -121,6 +121,10 @@ test('live, as nobody: directories of other users are denied alike by both walks
     mkdirSync(join(dir, 'dist', 'src', 'snapshot'));
     copyFileSync(join(here, '..', 'snapshot', 'types.js'), join(dir, 'dist', 'src', 'snapshot', 'types.js'));
     chmodSync(join(dir, 'dist', 'src', 'snapshot'), 0o755);
+    // The leaf module the confined reader decodes host bytes with (safety/host-bytes.js).
+    mkdirSync(join(dir, 'dist', 'src', 'safety'));
+    copyFileSync(join(here, '..', 'safety', 'host-bytes.js'), join(dir, 'dist', 'src', 'safety', 'host-bytes.js'));
+    chmodSync(join(dir, 'dist', 'src', 'safety'), 0o755);
     copyFileSync(ADDON_PATH, join(release, 'sockdoc_native.node'));
     for (const d of [join(dir, 'dist'), join(dir, 'dist', 'src'), probe, join(dir, 'native'), join(dir, 'native', 'build'), release]) chmodSync(d, 0o755);
     writeFileSync(join(probe, 'package.json'), '{"type":"module"}');

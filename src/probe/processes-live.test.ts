@@ -67,6 +67,9 @@ function copyProbes(dir: string): string {
   mkdirSync(join(dir, 'snapshot'), { mode: 0o755 });
   for (const f of readdirSync(here)) if (f.endsWith('.js') && !f.endsWith('.test.js')) copyFileSync(join(here, f), join(probe, f));
   copyFileSync(join(here, '..', 'snapshot', 'types.js'), join(dir, 'snapshot', 'types.js'));
+  // The leaf module the confined reader decodes host bytes with (safety/host-bytes.js).
+  mkdirSync(join(dir, 'safety'), { mode: 0o755 });
+  copyFileSync(join(here, '..', 'safety', 'host-bytes.js'), join(dir, 'safety', 'host-bytes.js'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
   return probe;
 }

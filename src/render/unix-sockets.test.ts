@@ -73,7 +73,7 @@ test('streamed: the JSON is byte for byte JSON.stringify of the row objects, and
   }
   const text = renderUnixTable(unixRows(wider()), { color: false, columns: 120 });
   assert.match(text, /^ténant "b"\\x1b\[2J +u_seq +LISTEN +\? +\? +@abs\\x00tract +40 +\? +-$/m);
-  assert.match(text, /77\/we"ird\\\\u202e fd=3,4, 812\/nginx fd=9, 31337 fd=1$/m);
+  assert.match(text, /77\/we"ird\\\\\\u202e fd=3,4, 812\/nginx fd=9, 31337 fd=1$/m);
 });
 
 test('the cursor reuses one row object; row(k) makes a new one each time, queuedFrom its own copy', () => {

@@ -161,7 +161,9 @@ test('a capture records them: --root replays each listener\'s drops and the wait
     const d = JSON.parse(spawnSync(process.execPath, [cliPath, '--root', out, '--json', '--interval', '0'], { encoding: 'utf8', timeout: 60_000 }).stdout) as DiagnosisJson;
     const dropping = listenerOn(d, 7301);
     assert.ok(dropping.drops !== null && dropping.drops > 0 && dropping.drops <= (after.get(7301) ?? -1), `captured d${dropping.drops}, ss after: d${after.get(7301)}`);
-    assert.equal(dropping.dropsDelta, null, 'one moment: no window');
+    // capture's own window (1 s by default) records each listener's drops at its start: the replay
+    // says how many were dropped in it (the trickle keeps failing on the full queue meanwhile).
+    assert.ok(dropping.dropsDelta !== null && dropping.dropsDelta >= 0 && dropping.dropsDelta <= dropping.drops, `dropped in the capture's window: ${dropping.dropsDelta} of ${dropping.drops}`);
     const waiting = listenerOn(d, 7302);
     assert.equal(waiting.family, 6);
     assert.ok(waiting.acceptWait && waiting.acceptWait.measured >= 45 && waiting.acceptWait.maxMs >= 1000, JSON.stringify(waiting.acceptWait));
