@@ -65,3 +65,25 @@ test('sockets streams: a reader that closes the pipe early ends the listing clea
     else assert.match(full.stdout, /^60259 sockets: /m);
   }
 });
+
+test('--pid of a process whose fds could not be read: one line and exit 3, never an empty list read as "holds nothing"', () => {
+  // A capture of a process whose /proc/PID/fd was refused has no fd directory (as a non-root
+  // reader meets another user's process live).
+  const dir = mkdtempSync(join(tmpdir(), 'sockdoc-sockets-refused-'));
+  try {
+    const root = join(dir, 'host');
+    cpSync(fixture('hosts', 'seed-queue-full'), root, { recursive: true, verbatimSymlinks: true });
+    const listed = spawnSync(process.execPath, [cliPath, 'sockets', '--root', root, '--pid', '30705', '--json'], { encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.ok((JSON.parse(listed.stdout) as unknown[]).length > 0, 'read: its sockets are listed');
+    rmSync(join(root, 'proc', '30705', 'fd'), { recursive: true, force: true });
+    for (const extra of [[], ['--json'], ['--unix'], ['--unix', '--json']]) {
+      const r = spawnSync(process.execPath, [cliPath, 'sockets', '--root', root, '--pid', '30705', ...extra], { encoding: 'utf8' });
+      assert.equal(r.status, 3, `${extra.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '', 'nothing listed');
+      assert.match(r.stderr, /^sockdoc: --pid 30705: its open files could not be read .* which sockets it holds is unknown$/m);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -68,6 +68,11 @@ export const run: Command = async (args: string[], io: Io) => {
   const filter = { state: parseState(values.state), port: intFlag('port', values.port, 1, 65535), pid: pidFlag === undefined ? undefined : processId(root, pidFlag, io) };
   // Only what the listing shows is read (no fd kinds, user namespaces, programs' configurations).
   const snapshot = await scopedSnapshot({ root, intervalMs: 0, listing: true }, netnsQuery(values), filter.pid);
+  // The sockets a process holds are its fds: when /proc/PID/fd could not be read (not root, another
+  // user's process), an empty or short list would read as "holds nothing" (docs/exit-codes.md).
+  if (filter.pid !== undefined && snapshot.processes.find((p) => p.pid === filter.pid)?.fds.open === null) {
+    throw new UsageError(`--pid ${filter.pid}: its open files could not be read (run as root or as its user): which sockets it holds is unknown`, false);
+  }
   if (values.unix) {
     // Streamed as the TCP table: no object per socket, a few hundred rows a piece as the reader takes them.
     const rows = selectUnix(snapshot, { state: filter.state, pid: filter.pid });
