@@ -29,5 +29,7 @@ test('sockets and limits load no rule and no diagnosis renderer', () => {
     assert.ok(graph.includes('snapshot/build.js'), `${entry} reads the snapshot`);
     assert.deepEqual(graph.filter((m) => (m.startsWith('rules/') && !m.startsWith('rules/support/')) || m === 'cli/diagnose.js' || m === 'render/terminal.js' || m === 'render/json.js'), [], entry);
   }
+  // The program catalogue (provenance/programs/*) loads only when a read judges programs' caps.
+  assert.ok(!moduleGraph('sockets.js').includes('snapshot/programs.js'), 'sockets never loads the program catalogue');
   assert.ok(moduleGraph('diagnose.js').some((m) => m.startsWith('rules/') && !m.startsWith('rules/support/')), 'the walk finds the rules where they are');
 });

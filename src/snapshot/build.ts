@@ -37,7 +37,25 @@ import { readWindowEnd } from './window-end.js';
 import { CAPTURE_WINDOW, readCaptureWindow } from '../probe/capture-window.js';
 import { SocketTable, tcpStateNumber, withSocketTable } from './socket-table.js';
 import { lazyProperty } from './lazy.js';
-import { readPrograms } from './programs.js';
+import { createRequire } from 'node:module';
+import type * as ProgramsModule from './programs.js';
+
+const requireModule = createRequire(import.meta.url);
+
+/**
+ * programs.js and the program catalogue under it (~50 modules, a third of the snapshot's), loaded
+ * by a read that judges programs' caps only: `sockdoc sockets` never loads them. One file at a time
+ * where Node can (as cli/app.ts loads commands: import() opens a whole graph at once).
+ */
+async function programsModule(): Promise<typeof ProgramsModule> {
+  try {
+    return requireModule('./programs.js') as typeof ProgramsModule;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_REQUIRE_ESM' && code !== 'ERR_REQUIRE_ASYNC_MODULE') throw err;
+    return import('./programs.js');
+  }
+}
 
 export interface SnapshotOptions {
   /** Filesystem root: "/" for the live host, or a captured/fixture tree. */
@@ -496,7 +514,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   if (empty) notes.push(emptyNamespacesNote(empty));
   const partial = ownPartial || plan.partial || namespaces.some((n) => n.partial);
   // Programs with a cap of their own (issue 22): their configuration, read under the same root.
-  const programs = opts.listing ? { programs: [], notes: [] } : readPrograms(root, procs.processes, listeners, table, procs.owners);
+  const programs = opts.listing ? { programs: [], notes: [] } : (await programsModule()).readPrograms(root, procs.processes, listeners, table, procs.owners);
   notes.push(...programs.notes);
 
   const snapshot = withSocketTable({
