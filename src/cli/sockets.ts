@@ -66,7 +66,7 @@ export const run: Command = async (args: string[], io: Io) => {
   if (values.unix && values.port !== undefined) throw new UsageError('--port does not apply to unix-domain sockets (--unix): filter by --pid or --state');
   const pidFlag = intFlag('pid', values.pid, 1);
   const filter = { state: parseState(values.state), port: intFlag('port', values.port, 1, 65535), pid: pidFlag === undefined ? undefined : processId(root, pidFlag, io) };
-  // Only what the listing shows is read (no fd kinds, user namespaces, programs' configurations).
+  // Only what the listing shows is read (no user namespaces, programs' configurations, thread states).
   const snapshot = await scopedSnapshot({ root, intervalMs: 0, listing: true }, netnsQuery(values), filter.pid);
   // The sockets a process holds are its fds: when /proc/PID/fd could not be read (not root, another
   // user's process), an empty or short list would read as "holds nothing" (docs/exit-codes.md).

@@ -3,6 +3,7 @@
  * is read once at the end of it, sockets during the fd walk so owners match.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { redactName } from './redact.js';
 import { readPidStatus } from '../probe/pid-status.js';
 import { runProbe } from '../probe/read-file.js';
@@ -37,7 +38,6 @@ import { readWindowEnd } from './window-end.js';
 import { CAPTURE_WINDOW, readCaptureWindow } from '../probe/capture-window.js';
 import { SocketTable, tcpStateNumber, withSocketTable } from './socket-table.js';
 import { lazyProperty } from './lazy.js';
-import { createRequire } from 'node:module';
 import type * as ProgramsModule from './programs.js';
 
 const requireModule = createRequire(import.meta.url);
