@@ -381,6 +381,7 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     planned: new Set([plan.own, ...plan.targets.map((t) => t.inode)]),
     read: (found) => (opts.readNetns && inScope === null ? opts.readNetns(found, 'found') : readLiveNetns(found, undefined, undefined, undefined, undefined, undefined, inScope === null)),
     nameOf: (pid) => byPid.get(pid)?.name,
+    wanted: unplanned ? orphanAsked : null,
   });
   kinds.fold();
   if (orphans.asked) probes.push({ probe: 'socket-netns', source: 'pidfd_getfd + ioctl SIOCGSKNS', status: 'ok', ms: orphans.ms, detail: `${orphans.asked} sockets asked, ${orphans.found.length} namespaces found` });

@@ -99,6 +99,20 @@ function hold(mode: 'unshare' | 'scm' | 'setns', held: ChildProcess[]): Promise<
   });
 }
 
+/** The cap's note (orphan-netns.ts MAX_FOUND_NAMESPACES): others on this host pinned more such namespaces than one run reads. */
+const OVER_BOUND = /that no process is in, found through (a socket, was|sockets, were) not read/;
+
+/**
+ * The whole host's answer, as a user runs it; on a host where others pinned more such namespaces
+ * than a run reads, only when that run says so: then the same question narrowed (`narrow`) must find ours.
+ */
+function wholeOr<T extends { notes: string[] }>(args: string[], ours: (j: T) => boolean, narrow: string[]): T {
+  const j = sockdoc<T>(args);
+  if (ours(j)) return j;
+  assert.ok(j.notes.some((n) => OVER_BOUND.test(n)), `not found, and no note says why: ${j.notes.join('\n')}`);
+  return sockdoc<T>([...args, ...narrow]);
+}
+
 function sockdoc<T>(args: string[]): T {
   const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 100_000, maxBuffer: 256 << 20 });
   assert.ok(r.status !== null && r.status <= 2, `sockdoc ${args.join(' ')}: ${r.status} ${r.stderr}`);
@@ -141,10 +155,10 @@ test('a listener whose process unshare()d its network namespace away is found th
     for (const p of held) p.kill('SIGKILL');
   });
   const { p, info } = await hold('unshare', held);
-  const j0 = sockdoc<DiagnosisJson>(['--json', '--interval', '300ms']);
+  const j0 = wholeOr<DiagnosisJson>(['--json', '--interval', '300ms'], (j) => j.namespaces.some((n) => n.inode === info.netns), ['--pid', String(p.pid)]);
   assertFound(j0, p.pid!, info);
 
-  const port = sockdoc<PortCheckJson>(['port', String(info.port), '--json', '--interval', '0']);
+  const port = wholeOr<PortCheckJson>(['port', String(info.port), '--json', '--interval', '0'], (j) => j.listeners.some((x) => x.netnsInode === info.netns), ['--netns', String(info.netns)]);
   const l = port.listeners.find((x) => x.netnsInode === info.netns);
   assert.ok(l, `port ${info.port} finds the listener: ${JSON.stringify(port.listeners)}`);
   assert.equal(l.netns, `netns ${info.netns} (no process inside; socket of pid ${p.pid} python3)`);
@@ -175,9 +189,10 @@ test('a listener passed over SCM_RIGHTS by a process that exited, and one whose 
   });
   const [scm, back] = await Promise.all([hold('scm', held), hold('setns', held)]);
   assert.ok(scm.info.creator && !existsProc(scm.info.creator), 'the creator exited');
-  const j = sockdoc<DiagnosisJson>(['--json', '--interval', '0']);
-  assertFound(j, scm.p.pid!, scm.info);
-  assertFound(j, back.p.pid!, back.info);
+  for (const { p, info } of [scm, back]) {
+    const j = wholeOr<DiagnosisJson>(['--json', '--interval', '0'], (x) => x.namespaces.some((n) => n.inode === info.netns), ['--pid', String(p.pid)]);
+    assertFound(j, p.pid!, info);
+  }
 });
 
 function existsProc(pid: number): boolean {

@@ -176,4 +176,12 @@ test('a namespace not planned is read through the fd the lookup kept, and that f
   const capped = await findOrphanNetns(again.kinds, options({ planned: new Set(), addonPath: undefined, maxFound: 0 }));
   assert.equal(capped.found.length, 0);
   assert.deepEqual(capped.notes, ['1 network namespace that no process is in, found through a socket, was not read (at most 0 such namespaces are read per run).']);
+
+  // Asked for by inode (--netns INODE), it is read past the bound.
+  const asked = counter({ [process.pid]: [[fd, fstatSync(fd).ino]] });
+  let reads = 0;
+  const got = await findOrphanNetns(asked.kinds, options({ planned: new Set(), addonPath: undefined, maxFound: 0, wanted: own, read: async (t) => (reads++, [{ inode: t[0].inode, table: SocketTable.empty(), backlogs: null, socketSource: 'sock_diag', unix: { inodes: new Float64Array(0) }, tunables: {}, counters: null, reports: [], notes: [], partial: false } as never]) }));
+  assert.equal(reads, 1);
+  assert.deepEqual(got.found.map((f) => f.data.inode), [own]);
+  assert.deepEqual(got.notes, []);
 });

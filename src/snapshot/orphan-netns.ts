@@ -29,8 +29,13 @@ export const NOT_READ_PREFIX = 'Not read, so not judged: ';
  * table names (unbound UDP and netlink sockets are in no /proc/net table) costs ~100 ms at most.
  */
 export const MAX_SOCKET_LOOKUPS = 4096;
-/** Namespaces found through sockets and read per read at most (each is one more namespace read, and an fd held until then). */
-export const MAX_FOUND_NAMESPACES = 256;
+/**
+ * Namespaces found through sockets and read per run at most. Each costs what reading any namespace
+ * costs, and one process can pin thousands of them for nothing (unshare, listen, unshare again: each
+ * socket holds its namespace), where a namespace found the usual way costs a tenant a process; so
+ * these are capped low, and counted beyond (a real one is rare: a handful on a host).
+ */
+export const MAX_FOUND_NAMESPACES = 64;
 
 /** A namespace found through a socket, read. */
 export interface OrphanNamespace {
@@ -60,6 +65,8 @@ export interface OrphanOptions {
   nameOf: (pid: number) => string | undefined;
   /** Tests: another addon. */
   addonPath?: string;
+  /** A namespace asked for by inode (`--netns INODE`): read even past the bound of namespaces. */
+  wanted?: number | null;
   /** Tests: lower bounds. */
   max?: number;
   maxFound?: number;
@@ -95,6 +102,8 @@ export async function findOrphanNetns(kinds: SocketKindCounter, opts: OrphanOpti
   const max = opts.max ?? MAX_SOCKET_LOOKUPS;
   const maxFound = opts.maxFound ?? MAX_FOUND_NAMESPACES;
   const unread = new Set<number>();
+  /** The first socket met in each namespace not kept (over the bound): the way to it, if it is asked for. */
+  const wayTo = new Map<number, SocketNetns>();
   const known = new Set(opts.planned);
   const asked = new Set<number>();
   const failed: SocketNetns[] = [];
@@ -114,7 +123,10 @@ export async function findOrphanNetns(kinds: SocketKindCounter, opts: OrphanOpti
       for (const f of r.found) {
         if (f.family !== null) kinds.nameSocket(f.inode, f.family);
         if (f.error && !f.gone) failed.push(f);
-        if (f.unkept && f.netns !== null) unread.add(f.netns);
+        if (f.unkept && f.netns !== null) {
+          unread.add(f.netns);
+          if (!wayTo.has(f.netns)) wayTo.set(f.netns, f);
+        }
         if (f.nsFd === null || f.netns === null) continue;
         const name = orphanName(f.netns, f, opts.nameOf(f.pid));
         // Entered through the fd the lookup kept: the addon opens it and checks its inode (native/netns.c).
@@ -128,6 +140,27 @@ export async function findOrphanNetns(kinds: SocketKindCounter, opts: OrphanOpti
       });
     } finally {
       closeNetnsFds(r.found);
+    }
+  }
+  // The namespace asked for by inode, met past the bound: asked again alone, and read.
+  const wanted = opts.wanted ?? null;
+  const way = wanted !== null && !known.has(wanted) ? wayTo.get(wanted) : undefined;
+  if (way && wanted !== null) {
+    const r = await lookUpSocketNetns([way], known, 1, opts.addonPath);
+    if (!('unavailable' in r)) {
+      try {
+        const f = r.found[0];
+        const inode = wanted;
+        if (f?.nsFd != null && f.netns === inode) {
+          const target: NetnsTarget = { inode, pids: [], namedPath: `/proc/self/fd/${f.nsFd}`, label: orphanName(inode, f, opts.nameOf(f.pid)) };
+          const [d] = await opts.read([target]);
+          kinds.addNamespace(d.table, d.unix.inodes);
+          out.found.push({ target, data: d, through: { inode: f.inode, pid: f.pid, fd: f.fd } });
+          unread.delete(inode);
+        }
+      } finally {
+        closeNetnsFds(r.found);
+      }
     }
   }
   out.asked = asked.size;
