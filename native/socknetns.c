@@ -274,10 +274,34 @@ static napi_value socket_netns_async(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/*
+ * closeNetnsFds(fds: Int32Array): closes namespace fds a lookup kept. Here and not with Node's
+ * fs.closeSync: those fds were never opened through Node, and a worker thread (serve's scrape)
+ * warns "File descriptor N closed but not opened in unmanaged mode" for each. Negative entries are skipped.
+ */
+static napi_value close_netns_fds(napi_env env, napi_callback_info info) {
+  size_t argc = 1, n = 0;
+  napi_value argv[1];
+  bool typed = false;
+  napi_typedarray_type type;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_is_typedarray(env, argv[0], &typed) != napi_ok || !typed ||
+      napi_get_typedarray_info(env, argv[0], &type, &n, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "closeNetnsFds(fds: Int32Array)");
+    return NULL;
+  }
+  const int32_t *fds = data;
+  for (size_t k = 0; k < n; k++)
+    if (fds[k] >= 0) close(fds[k]);
+  return NULL;
+}
+
 int socknetns_init(napi_env env, napi_value exports) {
   napi_value fn;
   if (napi_create_function(env, "socketNetnsAsync", NAPI_AUTO_LENGTH, socket_netns_async, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "socketNetnsAsync", fn) != napi_ok)
+      napi_set_named_property(env, exports, "socketNetnsAsync", fn) != napi_ok ||
+      napi_create_function(env, "closeNetnsFds", NAPI_AUTO_LENGTH, close_netns_fds, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "closeNetnsFds", fn) != napi_ok)
     return -1;
   return 0;
 }

@@ -178,6 +178,8 @@ export interface NativeAddon {
    * (beyond, -2). Missing in an addon built before it.
    */
   socketNetnsAsync?(leads: Float64Array, known: Float64Array, maxKeep: number): Promise<{ results: Float64Array; nsFds: Int32Array; ms: number }>;
+  /** Closes the namespace fds socketNetnsAsync kept (not through Node's fs: they were not opened through it). */
+  closeNetnsFds?(fds: Int32Array): void;
   /** malloc_trim(0): gives the C heap's free pages back to the system (native/heap.c); true when some were. Missing in an addon built before it. */
   mallocTrim?(): boolean;
   /** mallinfo2(3) over every arena, or null where malloc is not glibc's (>= 2.33). Missing in an addon built before it. */

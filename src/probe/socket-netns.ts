@@ -119,14 +119,23 @@ export async function lookUpSocketNetns(leads: readonly SocketLead[], known: Ite
   }
 }
 
-/** Closes the namespace fds a lookup kept open. */
-export function closeNetnsFds(found: readonly SocketNetns[]): void {
-  for (const f of found) {
-    if (f.nsFd === null) continue;
-    try {
-      closeSync(f.nsFd);
-    } catch {
-      // already closed: nothing held
-    }
+/**
+ * Closes the namespace fds a lookup kept, in the addon that opened them (Node's fs.closeSync on an fd
+ * it did not open warns in a worker thread, serve's scrape: "closed but not opened in unmanaged mode").
+ */
+export function closeNetnsFds(found: readonly SocketNetns[], addonPath = ADDON_PATH): void {
+  const fds = Int32Array.from(found.flatMap((f) => (f.nsFd === null ? [] : [f.nsFd])));
+  if (fds.length === 0) return;
+  const addon = loadNativeAddon(addonPath);
+  if (typeof addon.closeNetnsFds === 'function') addon.closeNetnsFds(fds);
+  else for (const fd of fds) closeFallback(fd);
+}
+
+/** An addon older than closeNetnsFds (it cannot have made these fds); kept for the type's sake. */
+function closeFallback(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed: nothing held
   }
 }

@@ -468,11 +468,13 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
     if (d.counters === null && !d.empty && !nsNotes.some((n) => /counters/.test(n))) nsNotes.push(`${label}: TCP counters could not be read: dropped handshakes in it cannot be detected.`);
     // A runtime name refused for a doubt (docs/safety.md §7): said, once per doubt.
     for (const why of doubts) nsNotes.push(`${label}: ${why}.`);
-    if (orphan) nsNotes.push(orphanNote(label, orphan.through, byPid.get(orphan.through.pid)?.netns ?? null, (inode) => netnsLabelOf(naming, plan, inode)));
+
     // Read from outside (/proc/PID/net), the namespace's note already says its backlogs are unknown; drops and waits with them.
     if (live && !d.outside) nsNotes.push(...listenerExtrasNotes(`${label}: `, d.table, listenersByNs.get(d.inode) ?? [], d.waits, unknownWhy(d.socketSource, `/proc/${target.pids[0] ?? 'PID'}/net/tcp`)));
     else if (!live && !d.outside && notCaptured(d.table, listenersByNs.get(d.inode) ?? []).length) capturedWithout.push(label);
     notes.push(...nsNotes);
+    // How it was found: in its own notes only; the report counts such namespaces in one sentence.
+    if (orphan) nsNotes.push(orphanNote(label, orphan.through, byPid.get(orphan.through.pid)?.netns ?? null, (inode) => netnsLabelOf(naming, plan, inode)));
     namespaces.push({
       ...ref,
       pids,
@@ -513,7 +515,9 @@ export async function buildSnapshot(opts: SnapshotOptions = {}): Promise<Snapsho
   for (const n of unixSourceNotes(unixReads, labelOf)) addNote(notes, n);
   const empty = otherData.filter((d) => d.empty).length;
   if (empty) notes.push(emptyNamespacesNote(empty));
-  const partial = ownPartial || plan.partial || namespaces.some((n) => n.partial);
+  if (orphans.found.length) notes.push(`${orphans.found.length === 1 ? '1 network namespace' : `${orphans.found.length} network namespaces`} that no process is in and no name holds ${orphans.found.length === 1 ? 'was' : 'were'} found through the sockets processes hold, and read (JSON namespaces[].foundThrough; each one's notes say through which).`);
+  // Sockets whose namespace was not asked, or namespaces found and not read: "nothing listens" or "healthy" is then not known.
+  const partial = ownPartial || plan.partial || namespaces.some((n) => n.partial) || orphans.unseen;
   // Programs with a cap of their own (issue 22): their configuration, read under the same root.
   const programs = opts.listing ? { programs: [], notes: [] } : (await programsModule()).readPrograms(root, procs.processes, listeners, table, procs.owners);
   notes.push(...programs.notes);

@@ -49,7 +49,7 @@ test('every socket named: nothing is asked, nothing said', async () => {
   kinds.nameRest(() => (lookups++, new Map()));
   assert.equal(lookups, 0, 'no /proc/net lookup either');
   const r = await findOrphanNetns(kinds, options());
-  assert.deepEqual(r, { found: [], notes: [], asked: 0, ms: 0 });
+  assert.deepEqual(r, { found: [], notes: [], asked: 0, ms: 0, unseen: false });
   kinds.fold();
   assert.deepEqual(processes[0].fdKinds, { unix: 1 });
 });

@@ -51,6 +51,8 @@ export interface OrphanSearch {
   notes: string[];
   /** Sockets asked (for the probe report). */
   asked: number;
+  /** Something was left unseen: namespaces found and not read, or live sockets not asked (the read is partial). */
+  unseen: boolean;
   ms: number;
 }
 
@@ -92,7 +94,7 @@ function firstPerProcess(leads: readonly SocketLead[]): SocketLead[] {
  * and counts what it read into `kinds` (their TCP and unix sockets, the families the sockets told).
  */
 export async function findOrphanNetns(kinds: SocketKindCounter, opts: OrphanOptions): Promise<OrphanSearch> {
-  const out: OrphanSearch = { found: [], notes: [], asked: 0, ms: 0 };
+  const out: OrphanSearch = { found: [], notes: [], asked: 0, ms: 0, unseen: false };
   const first = kinds.leads();
   if (first.length === 0) return out;
   if (!opts.live) {
@@ -139,7 +141,7 @@ export async function findOrphanNetns(kinds: SocketKindCounter, opts: OrphanOpti
         out.found.push({ target: targets[k].target, data: d, through: { inode: targets[k].through.inode, pid: targets[k].through.pid, fd: targets[k].through.fd } });
       });
     } finally {
-      closeNetnsFds(r.found);
+      closeNetnsFds(r.found, opts.addonPath);
     }
   }
   // The namespace asked for by inode, met past the bound: asked again alone, and read.
@@ -159,12 +161,13 @@ export async function findOrphanNetns(kinds: SocketKindCounter, opts: OrphanOpti
           unread.delete(inode);
         }
       } finally {
-        closeNetnsFds(r.found);
+        closeNetnsFds(r.found, opts.addonPath);
       }
     }
   }
   out.asked = asked.size;
   const left = kinds.leads().filter((l) => !asked.has(l.inode) || unavailable !== '');
+  out.unseen = unread.size > 0 || left.length > 0;
   if (unavailable && left.length) {
     out.notes.push(`${plural(left.length, "socket's namespace was", "sockets' namespaces were")} not looked up (${unavailable}): a namespace no process is in and no name holds is not read.`);
   } else if (left.length) {
